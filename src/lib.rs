@@ -1,0 +1,8 @@
+//! kst: a terminal fleet monitor for LLM-d and Kagenti across many Kubernetes clusters.
+//!
+//! Data flows one way: `sources` (one collector per cluster) -> `store` (the fleet state)
+//! -> `ui` (panes). `sim` is the fleet simulator the demo, the tests and the benchmarks use.
+
+pub mod app;
+pub mod cli;
+pub mod sim;

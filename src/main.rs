@@ -1,0 +1,6 @@
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = kst::cli::Cli::parse();
+    kst::app::run(cli)
+}

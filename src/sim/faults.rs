@@ -1,0 +1,129 @@
+//! Faults that can be switched on per simulated cluster while it runs, in-process through
+//! [`Faults`] or from outside through the admin endpoint (`POST /clusters/<name>/faults`).
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+#[derive(Debug, Default)]
+pub struct Faults {
+    unreachable: watch::Sender<bool>,
+    latency_ms: AtomicU64,
+    token_expired: AtomicBool,
+    forbidden: Mutex<BTreeSet<String>>,
+    gone_storm: AtomicBool,
+    garbage_metrics: AtomicBool,
+}
+
+/// The switchable state, as the admin endpoint reads and writes it. Absent fields are left as they are.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FaultPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_expired: Option<bool>,
+    /// Resources (plural names, e.g. `pods`) answered with 403 for every verb.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forbidden: Option<Vec<String>>,
+    /// Every watch that resumes from a resource version gets 410 Gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gone_storm: Option<bool>,
+    /// Metrics endpoints answer with text that is not the Prometheus format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub garbage_metrics: Option<bool>,
+    /// One-shot: add custom resources with missing and odd fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub malformed_objects: Option<bool>,
+}
+
+impl Faults {
+    pub fn apply(&self, p: &FaultPatch) {
+        if let Some(v) = p.unreachable {
+            self.set_unreachable(v);
+        }
+        if let Some(v) = p.latency_ms {
+            self.latency_ms.store(v, Ordering::Relaxed);
+        }
+        if let Some(v) = p.token_expired {
+            self.token_expired.store(v, Ordering::Relaxed);
+        }
+        if let Some(v) = &p.forbidden {
+            *self.forbidden.lock().expect("faults lock") = v.iter().cloned().collect();
+        }
+        if let Some(v) = p.gone_storm {
+            self.gone_storm.store(v, Ordering::Relaxed);
+        }
+        if let Some(v) = p.garbage_metrics {
+            self.garbage_metrics.store(v, Ordering::Relaxed);
+        }
+    }
+
+    pub fn state(&self) -> FaultPatch {
+        FaultPatch {
+            unreachable: Some(self.unreachable()),
+            latency_ms: Some(self.latency_ms()),
+            token_expired: Some(self.token_expired()),
+            forbidden: Some(
+                self.forbidden
+                    .lock()
+                    .expect("faults lock")
+                    .iter()
+                    .cloned()
+                    .collect(),
+            ),
+            gone_storm: Some(self.gone_storm()),
+            garbage_metrics: Some(self.garbage_metrics()),
+            malformed_objects: None,
+        }
+    }
+
+    pub fn set_unreachable(&self, v: bool) {
+        self.unreachable.send_replace(v);
+    }
+    pub fn unreachable(&self) -> bool {
+        *self.unreachable.borrow()
+    }
+    pub fn watch_unreachable(&self) -> watch::Receiver<bool> {
+        self.unreachable.subscribe()
+    }
+    pub fn set_latency_ms(&self, v: u64) {
+        self.latency_ms.store(v, Ordering::Relaxed)
+    }
+    pub fn latency_ms(&self) -> u64 {
+        self.latency_ms.load(Ordering::Relaxed)
+    }
+    pub fn set_token_expired(&self, v: bool) {
+        self.token_expired.store(v, Ordering::Relaxed)
+    }
+    pub fn token_expired(&self) -> bool {
+        self.token_expired.load(Ordering::Relaxed)
+    }
+    pub fn set_forbidden(&self, plural: &str, on: bool) {
+        let mut f = self.forbidden.lock().expect("faults lock");
+        if on {
+            f.insert(plural.to_string());
+        } else {
+            f.remove(plural);
+        }
+    }
+    pub fn is_forbidden(&self, plural: &str) -> bool {
+        self.forbidden.lock().expect("faults lock").contains(plural)
+    }
+    pub fn set_gone_storm(&self, v: bool) {
+        self.gone_storm.store(v, Ordering::Relaxed)
+    }
+    pub fn gone_storm(&self) -> bool {
+        self.gone_storm.load(Ordering::Relaxed)
+    }
+    pub fn set_garbage_metrics(&self, v: bool) {
+        self.garbage_metrics.store(v, Ordering::Relaxed)
+    }
+    pub fn garbage_metrics(&self) -> bool {
+        self.garbage_metrics.load(Ordering::Relaxed)
+    }
+}

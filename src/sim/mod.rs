@@ -1,0 +1,384 @@
+//! The fleet simulator: N Kubernetes API servers on loopback, each with its own objects,
+//! faults and living data. `kst sim` runs it standalone; `kst demo`, the tests and the
+//! benchmarks start it in-process.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod endpoints;
+pub mod faults;
+pub mod http;
+pub mod logs;
+pub mod patch;
+pub mod resources;
+pub mod rng;
+pub mod scenario;
+pub mod select;
+pub mod server;
+pub mod store;
+pub mod table;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use auth::User;
+use faults::Faults;
+use resources::Registry;
+use rng::Rng;
+use scenario::{Dynamics, Shape};
+use store::ObjectStore;
+
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    pub clusters: usize,
+    pub seed: u64,
+    pub pods_per_cluster: usize,
+    pub agents_per_cluster: usize,
+    pub plain_http: bool,
+    /// First port; cluster i listens on `port_base + i`. None: ephemeral ports.
+    pub port_base: Option<u16>,
+    /// How often the world moves.
+    pub tick: Duration,
+    /// Filler pod restarts per second per cluster, so watches see steady churn.
+    pub churn_per_sec: f64,
+    /// Watch history kept per cluster before older resource versions answer 410.
+    pub history: usize,
+    pub bookmark_interval: Duration,
+    pub log_interval: Duration,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            clusters: 3,
+            seed: 42,
+            pods_per_cluster: 60,
+            agents_per_cluster: 8,
+            plain_http: false,
+            port_base: None,
+            tick: Duration::from_secs(1),
+            churn_per_sec: 0.5,
+            history: 5000,
+            bookmark_interval: Duration::from_secs(30),
+            log_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// One simulated cluster. Shared by its server, its ticker and the admin endpoint; its
+/// objects sit behind one lock, as etcd serialises writes.
+pub struct SimCluster {
+    pub name: String,
+    pub index: usize,
+    pub shape: Shape,
+    pub kube_version: String,
+    pub registry: Registry,
+    pub store: RwLock<ObjectStore>,
+    pub faults: Faults,
+    pub users: Vec<User>,
+    pub dynamics: Mutex<Dynamics>,
+    pub rng: Mutex<Rng>,
+    /// (node name, free GPUs, host IP), for placing new pods.
+    pub nodes: Mutex<Vec<(String, i64, String)>>,
+    pub open_watches: AtomicUsize,
+    pub addr: OnceLock<SocketAddr>,
+    pub scheme: &'static str,
+    pub bookmark_interval: Duration,
+    pub log_interval: Duration,
+    started: Instant,
+    counter: AtomicU64,
+}
+
+impl SimCluster {
+    fn new(index: usize, opts: &SimOptions) -> SimCluster {
+        let name = Shape::context_name(index);
+        let shape = Shape::for_index(index);
+        let registry = Registry::new(&shape.extra_resources());
+        let seed = opts.seed.wrapping_mul(1_000_003).wrapping_add(index as u64);
+        let secret = Rng::new(seed ^ 0x5eed).next_u64();
+        let store = ObjectStore::new(registry.defs.len(), opts.history, seed);
+        SimCluster {
+            kube_version: format!("v1.{}.{}", 31 + index % 3, 2 + index % 5),
+            users: vec![User::admin(&name, secret), User::viewer(&name, secret)],
+            registry,
+            store: RwLock::new(store),
+            faults: Faults::default(),
+            dynamics: Mutex::new(Dynamics::new(seed, shape)),
+            rng: Mutex::new(Rng::new(seed ^ 0xabcdef)),
+            nodes: Mutex::new(Vec::new()),
+            open_watches: AtomicUsize::new(0),
+            addr: OnceLock::new(),
+            scheme: if opts.plain_http { "http" } else { "https" },
+            bookmark_interval: opts.bookmark_interval,
+            log_interval: opts.log_interval,
+            started: Instant::now(),
+            counter: AtomicU64::new(0),
+            name,
+            index,
+            shape,
+        }
+    }
+
+    pub fn address(&self) -> String {
+        self.addr.get().map(|a| a.to_string()).unwrap_or_default()
+    }
+
+    pub fn server_url(&self) -> String {
+        format!("{}://{}", self.scheme, self.address())
+    }
+
+    pub fn admin_token(&self) -> &str {
+        &self.users[0].token
+    }
+
+    pub fn viewer_token(&self) -> &str {
+        &self.users[1].token
+    }
+
+    pub fn version_info(&self) -> Value {
+        let v = self.kube_version.trim_start_matches('v');
+        let mut parts = v.split('.');
+        json!({
+            "major": parts.next().unwrap_or("1"), "minor": parts.next().unwrap_or("31"),
+            "gitVersion": self.kube_version, "gitCommit": "0000000000000000000000000000000000000000",
+            "gitTreeState": "clean", "buildDate": "2026-10-01T00:00:00Z", "goVersion": "go1.25.3",
+            "compiler": "gc", "platform": "linux/amd64", "emulationMajor": "1", "emulationMinor": "31"
+        })
+    }
+
+    pub fn next_suffix(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut rng = Rng::new(n ^ (self.index as u64) << 32);
+        rng.suffix(5)
+    }
+
+    /// Puts a pod on a node with room for its GPUs (any node when it needs none).
+    pub fn place(&self, gpus: i64) -> (String, String) {
+        let mut nodes = self.nodes.lock().expect("nodes");
+        let n = self.counter.fetch_add(1, Ordering::Relaxed) as usize;
+        if nodes.is_empty() {
+            return ("unscheduled".into(), "0.0.0.0".into());
+        }
+        if gpus > 0 {
+            if let Some(slot) = nodes.iter_mut().find(|s| s.1 >= gpus) {
+                slot.1 -= gpus;
+                return (slot.0.clone(), slot.2.clone());
+            }
+        }
+        let cpu: Vec<usize> = (0..nodes.len())
+            .filter(|i| gpus > 0 || nodes[*i].1 == 0)
+            .collect();
+        let pick = if cpu.is_empty() {
+            n % nodes.len()
+        } else {
+            cpu[n % cpu.len()]
+        };
+        (nodes[pick].0.clone(), nodes[pick].2.clone())
+    }
+
+    pub fn next_pod_ip(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        format!(
+            "10.{}.{}.{}",
+            128 + self.index % 100,
+            (n / 250) % 250,
+            2 + n % 250
+        )
+    }
+
+    /// Log lines each container has written so far: grows with time, so follow sees news.
+    pub fn log_lines_written(&self) -> u64 {
+        200 + (self.started.elapsed().as_millis() / self.log_interval.as_millis().max(1)) as u64
+    }
+
+    pub fn open_watches(&self) -> usize {
+        self.open_watches.load(Ordering::Relaxed)
+    }
+
+    /// Adds custom resources with missing and odd fields, as a half-upgraded CRD leaves behind.
+    pub fn inject_malformed(&self) {
+        let mut store = self.store.write().expect("store lock");
+        let odd: &[(&resources::ResDef, Value)] = &[
+            (
+                &resources::INFERENCE_POOLS,
+                json!({"apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",
+                       "metadata": {"name": "broken-pool", "namespace": "llm-d"},
+                       "spec": {"selector": "not-a-map", "targetPorts": "eighty", "endpointPickerRef": null}}),
+            ),
+            (
+                &resources::INFERENCE_POOLS_LEGACY,
+                json!({"apiVersion": "inference.networking.x-k8s.io/v1alpha2", "kind": "InferencePool",
+                       "metadata": {"name": "broken-pool", "namespace": "llm-d"}, "spec": 17}),
+            ),
+            (
+                &resources::AGENT_RUNTIMES,
+                json!({"apiVersion": "agent.kagenti.dev/v1alpha1", "kind": "AgentRuntime",
+                       "metadata": {"name": "broken-runtime", "namespace": "team1"},
+                       "spec": {"targetRef": {"kind": 42}}, "status": {"conditions": "Ready"}}),
+            ),
+            (
+                &resources::NODES,
+                json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": format!("{}-odd-node", self.name)},
+                       "status": {"capacity": {"nvidia.com/gpu": "lots"}, "allocatable": {"nvidia.com/gpu": -3}, "conditions": "yes"}}),
+            ),
+        ];
+        for (def, obj) in odd {
+            if let Some(i) = self.registry.index_of(def) {
+                store.put(i, obj.clone());
+            }
+        }
+    }
+}
+
+/// A running simulated fleet. Dropping it (or `shutdown`) stops every server and ticker.
+pub struct SimFleet {
+    pub clusters: Vec<Arc<SimCluster>>,
+    pub ca_pem: Option<String>,
+    pub admin_addr: Option<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl SimFleet {
+    pub async fn start(opts: SimOptions) -> std::io::Result<SimFleet> {
+        let ca = if opts.plain_http {
+            None
+        } else {
+            Some(tls::make_ca().map_err(std::io::Error::other)?)
+        };
+        let clusters: Vec<Arc<SimCluster>> = (0..opts.clusters)
+            .map(|i| Arc::new(SimCluster::new(i, &opts)))
+            .collect();
+        // Building the objects is CPU work; spread it over the cores.
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(clusters.len().max(1));
+        std::thread::scope(|s| {
+            for chunk in clusters.chunks(clusters.len().div_ceil(threads).max(1)) {
+                let opts = &opts;
+                s.spawn(move || {
+                    for c in chunk {
+                        let mut store = c.store.write().expect("store lock");
+                        scenario::populate(scenario::Populate {
+                            cluster: c,
+                            store: &mut store,
+                            pods_per_cluster: opts.pods_per_cluster,
+                            agents_per_cluster: opts.agents_per_cluster,
+                        });
+                    }
+                });
+            }
+        });
+        let (shutdown, _) = watch::channel(false);
+        let mut tasks = Vec::new();
+        let acceptor = ca
+            .as_ref()
+            .map(|c| tokio_rustls::TlsAcceptor::from(c.server_config.clone()));
+        for c in &clusters {
+            let port = opts.port_base.map_or(0, |b| b + c.index as u16);
+            let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+            let _ = c.addr.set(listener.local_addr()?);
+            tasks.push(tokio::spawn(server::serve_cluster(
+                c.clone(),
+                listener,
+                acceptor.clone(),
+                shutdown.subscribe(),
+            )));
+            let ticker = c.clone();
+            let mut stop = shutdown.subscribe();
+            let (tick, churn) = (opts.tick, opts.churn_per_sec);
+            tasks.push(tokio::spawn(async move {
+                let mut every = tokio::time::interval(tick);
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                loop {
+                    tokio::select! {
+                        _ = stop.changed() => return,
+                        _ = every.tick() => scenario::tick(&ticker, tick.as_secs_f64(), churn),
+                    }
+                }
+            }));
+        }
+        Ok(SimFleet {
+            clusters,
+            ca_pem: ca.map(|c| c.ca_pem),
+            admin_addr: None,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// Starts the admin endpoint (faults, stats) on a loopback port.
+    pub async fn start_admin(&mut self, port: u16) -> std::io::Result<SocketAddr> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+        let addr = listener.local_addr()?;
+        self.admin_addr = Some(addr);
+        self.tasks.push(tokio::spawn(admin::serve(
+            self.clusters.clone(),
+            listener,
+            self.shutdown.subscribe(),
+        )));
+        Ok(addr)
+    }
+
+    pub fn cluster(&self, name: &str) -> Option<&Arc<SimCluster>> {
+        self.clusters.iter().find(|c| c.name == name)
+    }
+
+    /// A kubeconfig with one context per cluster (admin credentials); with `viewers`, also a
+    /// `<name>-viewer` context per cluster whose user may read but not write.
+    pub fn kubeconfig(&self, viewers: bool) -> String {
+        let ca = self
+            .ca_pem
+            .as_ref()
+            .map(|p| base64::engine::general_purpose::STANDARD.encode(p));
+        let mut clusters = Vec::new();
+        let mut users = Vec::new();
+        let mut contexts = Vec::new();
+        for c in &self.clusters {
+            let mut cl = json!({"server": c.server_url()});
+            if let Some(ca) = &ca {
+                cl["certificate-authority-data"] = json!(ca);
+            }
+            clusters.push(json!({"name": c.name, "cluster": cl}));
+            users.push(
+                json!({"name": format!("{}-admin", c.name), "user": {"token": c.admin_token()}}),
+            );
+            contexts.push(json!({"name": c.name, "context": {"cluster": c.name, "user": format!("{}-admin", c.name), "namespace": "default"}}));
+            if viewers {
+                users.push(json!({"name": format!("{}-viewer", c.name), "user": {"token": c.viewer_token()}}));
+                contexts.push(json!({"name": format!("{}-viewer", c.name),
+                                     "context": {"cluster": c.name, "user": format!("{}-viewer", c.name)}}));
+            }
+        }
+        let first = self
+            .clusters
+            .first()
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let doc = json!({"apiVersion": "v1", "kind": "Config", "preferences": {}, "current-context": first,
+                         "clusters": clusters, "users": users, "contexts": contexts});
+        serde_yaml::to_string(&doc).unwrap_or_default()
+    }
+
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+impl Drop for SimFleet {
+    fn drop(&mut self) {
+        self.shutdown.send_replace(true);
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
