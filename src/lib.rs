@@ -6,3 +6,6 @@
 pub mod app;
 pub mod cli;
 pub mod sim;
+pub mod snapshot;
+pub mod sources;
+pub mod store;

@@ -1,0 +1,349 @@
+//! One collector per cluster: a health probe (version, latency) and the object watchers,
+//! each reporting through the bounded update channel. A slow or dead cluster only ever
+//! delays its own task; it reconnects by itself with capped, jittered backoff.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use futures::StreamExt;
+use kube::api::{Api, ApiResource, DynamicObject};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt;
+use tokio::sync::{mpsc, watch, Notify};
+
+use super::connect::{client_for, Target};
+use super::nodes::{self, NodeInfo};
+use crate::store::{Conn, Update};
+
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Health probe and metric polling interval.
+    pub refresh: Duration,
+    /// Longest wait between reconnect attempts.
+    pub backoff_max: Duration,
+    /// How long a burst of watch events is gathered before one update goes out.
+    pub coalesce: Duration,
+    pub probe_timeout: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            refresh: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(30),
+            coalesce: Duration::from_millis(150),
+            probe_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What went wrong, in the words the UI shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Problem {
+    Auth(String),
+    Forbidden(String),
+    Unreachable(String),
+}
+
+/// The innermost cause, which is what a person needs ("connection refused").
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+pub fn classify(e: &kube::Error) -> Problem {
+    match e {
+        kube::Error::Api(s) if s.code == 401 => Problem::Auth(
+            format!(
+                "401 Unauthorized: the credentials were rejected (expired token?) {}",
+                s.message
+            )
+            .trim()
+            .to_string(),
+        ),
+        kube::Error::Api(s) if s.code == 403 => Problem::Forbidden(s.message.clone()),
+        kube::Error::Api(s) => Problem::Unreachable(format!("{} {}", s.code, s.message)),
+        kube::Error::Auth(a) => Problem::Auth(root_cause(a)),
+        other => Problem::Unreachable(root_cause(other)),
+    }
+}
+
+fn classify_watch(e: &watcher::Error) -> Problem {
+    match e {
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => classify(k),
+        watcher::Error::WatchError(s) if s.code == 403 => Problem::Forbidden(s.message.clone()),
+        watcher::Error::WatchError(s) if s.code == 401 => Problem::Auth(s.message.clone()),
+        other => Problem::Unreachable(other.to_string()),
+    }
+}
+
+/// Exponential backoff with jitter, capped.
+struct Backoff {
+    next: Duration,
+    max: Duration,
+    seed: u64,
+}
+
+impl Backoff {
+    fn new(max: Duration, seed: u64) -> Self {
+        Backoff {
+            next: Duration::from_millis(500),
+            max,
+            seed: seed | 1,
+        }
+    }
+    fn reset(&mut self) {
+        self.next = Duration::from_millis(500);
+    }
+    fn step(&mut self) -> Duration {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        let jitter = 0.8 + (self.seed % 400) as f64 / 1000.0;
+        let d = self.next.mul_f64(jitter).min(self.max);
+        self.next = (self.next * 2).min(self.max);
+        d
+    }
+}
+
+/// Sends unless kst is shutting down; a full channel makes this collector wait, not others.
+async fn send(tx: &mpsc::Sender<Update>, u: Update) -> bool {
+    tx.send(u).await.is_ok()
+}
+
+pub async fn run(
+    index: usize,
+    target: Target,
+    tx: mpsc::Sender<Update>,
+    opts: WorkerOptions,
+    mut stop: watch::Receiver<bool>,
+) {
+    let client = match client_for(&target).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(context = %target.context, error = %e, "cannot build a client");
+            send(
+                &tx,
+                Update::Conn {
+                    cluster: index,
+                    conn: Conn::ConfigError(e),
+                },
+            )
+            .await;
+            return;
+        }
+    };
+    let probe_now = Arc::new(Notify::new());
+    let health = health_loop(
+        index,
+        client.clone(),
+        tx.clone(),
+        opts.clone(),
+        probe_now.clone(),
+    );
+    let nodes = nodes_loop(
+        index,
+        client.clone(),
+        tx.clone(),
+        opts.clone(),
+        probe_now.clone(),
+    );
+    tokio::select! {
+        _ = stop.changed() => {}
+        _ = health => {}
+        _ = nodes => {}
+    }
+}
+
+async fn health_loop(
+    index: usize,
+    client: kube::Client,
+    tx: mpsc::Sender<Update>,
+    opts: WorkerOptions,
+    probe_now: Arc<Notify>,
+) {
+    let mut backoff = Backoff::new(opts.backoff_max, index as u64 * 7919 + 1);
+    loop {
+        let started = Instant::now();
+        let wait = match tokio::time::timeout(opts.probe_timeout, client.apiserver_version()).await
+        {
+            Ok(Ok(info)) => {
+                backoff.reset();
+                let latency_ms = started.elapsed().as_millis() as u64;
+                if !send(
+                    &tx,
+                    Update::Health {
+                        cluster: index,
+                        version: info.git_version,
+                        latency_ms,
+                    },
+                )
+                .await
+                {
+                    return;
+                }
+                opts.refresh
+            }
+            Ok(Err(e)) => {
+                let conn = match classify(&e) {
+                    Problem::Auth(m) => Conn::AuthFailed(m),
+                    Problem::Forbidden(m) => Conn::Degraded(m),
+                    Problem::Unreachable(m) => Conn::Unreachable {
+                        error: m,
+                        since: SystemTime::now(),
+                    },
+                };
+                tracing::info!(cluster = index, state = conn.label(), "health probe failed");
+                if !send(
+                    &tx,
+                    Update::Conn {
+                        cluster: index,
+                        conn,
+                    },
+                )
+                .await
+                {
+                    return;
+                }
+                backoff.step()
+            }
+            Err(_) => {
+                let error = format!("no answer within {}s", opts.probe_timeout.as_secs());
+                if !send(
+                    &tx,
+                    Update::Conn {
+                        cluster: index,
+                        conn: Conn::Unreachable {
+                            error,
+                            since: SystemTime::now(),
+                        },
+                    },
+                )
+                .await
+                {
+                    return;
+                }
+                backoff.step()
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = probe_now.notified() => {}
+        }
+    }
+}
+
+fn node_resource() -> ApiResource {
+    ApiResource::erase::<k8s_openapi::api::core::v1::Node>(&())
+}
+
+async fn nodes_loop(
+    index: usize,
+    client: kube::Client,
+    tx: mpsc::Sender<Update>,
+    opts: WorkerOptions,
+    probe_now: Arc<Notify>,
+) {
+    let api: Api<DynamicObject> = Api::all_with(client, &node_resource());
+    let mut stream = watcher::watcher(api, watcher::Config::default())
+        .default_backoff()
+        .boxed();
+    let mut nodes: BTreeMap<String, NodeInfo> = BTreeMap::new();
+    let mut pending: Option<BTreeMap<String, NodeInfo>> = None;
+    let mut synced = false;
+    let mut dirty = false;
+    let mut forbidden = false;
+    let flush = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(flush);
+    loop {
+        tokio::select! {
+            ev = stream.next() => {
+                let Some(ev) = ev else { return };
+                match ev {
+                    Ok(ev) => {
+                        if forbidden {
+                            forbidden = false;
+                            send(&tx, Update::Forbidden { cluster: index, resource: "nodes".into(), forbidden: false }).await;
+                        }
+                        let decode = |o: &DynamicObject| {
+                            (o.metadata.name.clone().unwrap_or_default(), nodes::decode(&o.data, &o.metadata.labels.clone().unwrap_or_default()))
+                        };
+                        match ev {
+                            Event::Init => pending = Some(BTreeMap::new()),
+                            Event::InitApply(o) => { let (k, v) = decode(&o); pending.get_or_insert_with(BTreeMap::new).insert(k, v); }
+                            Event::InitDone => { nodes = pending.take().unwrap_or_default(); synced = true; dirty = true; }
+                            Event::Apply(o) => { let (k, v) = decode(&o); nodes.insert(k, v); dirty = true; }
+                            Event::Delete(o) => { nodes.remove(&o.metadata.name.clone().unwrap_or_default()); dirty = true; }
+                        }
+                        if dirty && synced {
+                            // gather the rest of a burst into one update
+                            let soon = tokio::time::Instant::now() + opts.coalesce;
+                            if flush.deadline() > soon { flush.as_mut().reset(soon); }
+                        }
+                    }
+                    Err(e) => {
+                        match classify_watch(&e) {
+                            Problem::Forbidden(_) => {
+                                if !forbidden {
+                                    forbidden = true;
+                                    send(&tx, Update::Forbidden { cluster: index, resource: "nodes".into(), forbidden: true }).await;
+                                }
+                            }
+                            _ => probe_now.notify_one(),
+                        }
+                        tracing::debug!(cluster = index, error = %e, "node watch error");
+                    }
+                }
+            }
+            _ = &mut flush => {
+                flush.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(3600));
+                if dirty {
+                    dirty = false;
+                    let malformed = nodes.values().filter(|n| n.malformed).count();
+                    let summary = nodes::summarize(nodes.values());
+                    if !send(&tx, Update::Nodes { cluster: index, nodes: summary }).await { return }
+                    send(&tx, Update::Malformed { cluster: index, resource: "nodes".into(), count: malformed }).await;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_cap_with_jitter() {
+        let mut b = Backoff::new(Duration::from_secs(4), 3);
+        let steps: Vec<Duration> = (0..8).map(|_| b.step()).collect();
+        assert!(steps[0] < Duration::from_secs(1));
+        assert!(steps.iter().all(|d| *d <= Duration::from_secs(4)));
+        assert!(
+            steps[7] >= Duration::from_millis(3200),
+            "reaches the cap: {steps:?}"
+        );
+        b.reset();
+        assert!(b.step() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn api_errors_are_classified() {
+        let status = |code: u16| {
+            kube::Error::Api(Box::new(kube::core::Status {
+                code,
+                message: "m".into(),
+                ..Default::default()
+            }))
+        };
+        assert!(matches!(classify(&status(401)), Problem::Auth(_)));
+        assert!(matches!(classify(&status(403)), Problem::Forbidden(_)));
+        assert!(matches!(classify(&status(500)), Problem::Unreachable(_)));
+    }
+}

@@ -1,0 +1,60 @@
+//! Collectors: one supervised task per cluster, feeding the fleet store by message.
+
+pub mod cluster;
+pub mod connect;
+pub mod nodes;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+pub use cluster::WorkerOptions;
+pub use connect::Target;
+
+use crate::store::Update;
+
+/// Bounded: a flood of updates slows the collectors that send it, never grows memory.
+pub const UPDATE_CHANNEL: usize = 1024;
+
+pub struct Collectors {
+    pub updates: mpsc::Receiver<Update>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Collectors {
+    pub fn start(targets: &[Target], opts: WorkerOptions) -> Collectors {
+        let (tx, updates) = mpsc::channel(UPDATE_CHANNEL);
+        let (stop, _) = watch::channel(false);
+        let tasks = targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                tokio::spawn(cluster::run(
+                    i,
+                    t.clone(),
+                    tx.clone(),
+                    opts.clone(),
+                    stop.subscribe(),
+                ))
+            })
+            .collect();
+        Collectors {
+            updates,
+            stop,
+            tasks,
+        }
+    }
+
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+}
+
+impl Drop for Collectors {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! The fleet state: one owner (the UI loop, or `kst snapshot`), fed by the collectors'
+//! `Update` messages. Panes and the snapshot JSON read the same `Fleet`.
+
+pub mod model;
+
+use std::time::SystemTime;
+
+pub use model::*;
+
+/// What a collector tells the store. Owned data only: no Kubernetes objects travel here.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    Conn {
+        cluster: usize,
+        conn: Conn,
+    },
+    Health {
+        cluster: usize,
+        version: String,
+        latency_ms: u64,
+    },
+    Nodes {
+        cluster: usize,
+        nodes: NodeSummary,
+    },
+    /// A resource kst reads is (or no longer is) forbidden to this user.
+    Forbidden {
+        cluster: usize,
+        resource: String,
+        forbidden: bool,
+    },
+    /// Objects kst could not decode (kept out of the panes, counted here).
+    Malformed {
+        cluster: usize,
+        resource: String,
+        count: usize,
+    },
+}
+
+impl Update {
+    pub fn cluster(&self) -> usize {
+        match self {
+            Update::Conn { cluster, .. }
+            | Update::Health { cluster, .. }
+            | Update::Nodes { cluster, .. }
+            | Update::Forbidden { cluster, .. }
+            | Update::Malformed { cluster, .. } => *cluster,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Fleet {
+    pub clusters: Vec<ClusterState>,
+}
+
+impl Fleet {
+    pub fn new(targets: &[(String, String)]) -> Self {
+        Fleet {
+            clusters: targets
+                .iter()
+                .map(|(ctx, server)| ClusterState::new(ctx, server))
+                .collect(),
+        }
+    }
+
+    /// Applies one update; true when anything visible changed.
+    pub fn apply(&mut self, u: Update) -> bool {
+        let now = SystemTime::now();
+        let Some(c) = self.clusters.get_mut(u.cluster()) else {
+            return false;
+        };
+        match u {
+            Update::Conn { conn, .. } => {
+                if c.conn.same_kind(&conn) && c.conn.detail() == conn.detail() {
+                    return false;
+                }
+                // keep the first moment it went down, not the latest retry
+                let conn = match (&c.conn, conn) {
+                    (Conn::Unreachable { since, .. }, Conn::Unreachable { error, .. }) => {
+                        Conn::Unreachable {
+                            error,
+                            since: *since,
+                        }
+                    }
+                    (_, other) => other,
+                };
+                c.conn = conn;
+                true
+            }
+            Update::Health {
+                version,
+                latency_ms,
+                ..
+            } => {
+                c.last_ok = Some(now);
+                // Only what is drawn counts as a change: a latency that wobbles by a
+                // millisecond must not redraw an idle screen.
+                let was = (c.version.clone(), c.latency_text(), c.conn.clone());
+                c.latency.push(latency_ms);
+                c.version = Some(version);
+                c.latency_ms = Some(c.smoothed_latency().unwrap_or(latency_ms));
+                if !matches!(c.conn, Conn::Live | Conn::Degraded(_)) {
+                    c.conn = if c.forbidden.is_empty() {
+                        Conn::Live
+                    } else {
+                        Conn::Degraded(c.forbidden_text())
+                    };
+                }
+                was != (c.version.clone(), c.latency_text(), c.conn.clone())
+            }
+            Update::Nodes { nodes, .. } => {
+                c.last_ok = Some(now);
+                if c.nodes.as_ref() == Some(&nodes) {
+                    return false;
+                }
+                c.nodes = Some(nodes);
+                true
+            }
+            Update::Forbidden {
+                resource,
+                forbidden,
+                ..
+            } => {
+                let changed = if forbidden {
+                    c.forbidden.insert(resource)
+                } else {
+                    c.forbidden.remove(&resource)
+                };
+                if matches!(c.conn, Conn::Live | Conn::Degraded(_)) {
+                    c.conn = if c.forbidden.is_empty() {
+                        Conn::Live
+                    } else {
+                        Conn::Degraded(c.forbidden_text())
+                    };
+                }
+                changed
+            }
+            Update::Malformed {
+                resource, count, ..
+            } => {
+                let old = c.malformed.insert(resource, count);
+                old != Some(count)
+            }
+        }
+    }
+
+    pub fn summary(&self) -> FleetSummary {
+        let mut s = FleetSummary {
+            clusters: self.clusters.len(),
+            ..Default::default()
+        };
+        for c in &self.clusters {
+            match c.conn {
+                Conn::Live => s.live += 1,
+                Conn::Degraded(_) => s.degraded += 1,
+                Conn::Connecting => s.connecting += 1,
+                _ => s.down += 1,
+            }
+            if let Some(n) = &c.nodes {
+                s.nodes += n.total;
+                s.nodes_ready += n.ready;
+                s.gpus_allocatable += n.gpus_allocatable;
+                s.gpus_total += n.gpus_total;
+            }
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FleetSummary {
+    pub clusters: usize,
+    pub live: usize,
+    pub degraded: usize,
+    pub connecting: usize,
+    pub down: usize,
+    pub nodes: usize,
+    pub nodes_ready: usize,
+    pub gpus_allocatable: u64,
+    pub gpus_total: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fleet() -> Fleet {
+        Fleet::new(&[
+            ("a".into(), "https://a".into()),
+            ("b".into(), "https://b".into()),
+        ])
+    }
+
+    #[test]
+    fn health_makes_a_cluster_live_and_repeats_are_not_changes() {
+        let mut f = fleet();
+        assert_eq!(f.clusters[0].conn, Conn::Connecting);
+        assert!(f.apply(Update::Health {
+            cluster: 0,
+            version: "v1.31.2".into(),
+            latency_ms: 4
+        }));
+        assert_eq!(f.clusters[0].conn, Conn::Live);
+        assert!(!f.apply(Update::Health {
+            cluster: 0,
+            version: "v1.31.2".into(),
+            latency_ms: 4
+        }));
+        assert!(
+            !f.apply(Update::Health {
+                cluster: 0,
+                version: "v1.31.2".into(),
+                latency_ms: 5
+            }),
+            "a wobble is not a change"
+        );
+        let nodes = NodeSummary {
+            total: 3,
+            ready: 3,
+            gpus_allocatable: 15,
+            gpus_total: 16,
+            ..Default::default()
+        };
+        assert!(f.apply(Update::Nodes {
+            cluster: 0,
+            nodes: nodes.clone()
+        }));
+        assert!(!f.apply(Update::Nodes { cluster: 0, nodes }));
+        assert!(
+            !f.apply(Update::Nodes {
+                cluster: 9,
+                nodes: NodeSummary::default()
+            }),
+            "unknown cluster ignored"
+        );
+        let s = f.summary();
+        assert_eq!(
+            (s.live, s.connecting, s.gpus_allocatable, s.gpus_total),
+            (1, 1, 15, 16)
+        );
+    }
+
+    #[test]
+    fn unreachable_keeps_its_first_time_and_forbidden_degrades() {
+        let mut f = fleet();
+        let t0 = SystemTime::UNIX_EPOCH;
+        f.apply(Update::Conn {
+            cluster: 1,
+            conn: Conn::Unreachable {
+                error: "refused".into(),
+                since: t0,
+            },
+        });
+        f.apply(Update::Conn {
+            cluster: 1,
+            conn: Conn::Unreachable {
+                error: "timeout".into(),
+                since: SystemTime::now(),
+            },
+        });
+        assert_eq!(
+            f.clusters[1].conn,
+            Conn::Unreachable {
+                error: "timeout".into(),
+                since: t0
+            }
+        );
+        f.apply(Update::Health {
+            cluster: 0,
+            version: "v1".into(),
+            latency_ms: 1,
+        });
+        assert!(f.apply(Update::Forbidden {
+            cluster: 0,
+            resource: "nodes".into(),
+            forbidden: true
+        }));
+        assert!(matches!(f.clusters[0].conn, Conn::Degraded(ref s) if s.contains("nodes")));
+        f.apply(Update::Forbidden {
+            cluster: 0,
+            resource: "nodes".into(),
+            forbidden: false,
+        });
+        assert_eq!(f.clusters[0].conn, Conn::Live);
+    }
+}

@@ -1,0 +1,187 @@
+//! Domain types kst shows. Decoded once in `sources`; an unknown value is `None`, never 0.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::SystemTime;
+
+/// The connection state of one cluster, as the footer chips and Overview show it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Conn {
+    Connecting,
+    Live,
+    /// Reachable, but something kst reads is missing (forbidden resources...).
+    Degraded(String),
+    Unreachable {
+        error: String,
+        since: SystemTime,
+    },
+    /// 401, expired or refused credentials, a failing exec plugin.
+    AuthFailed(String),
+    /// The kubeconfig entry itself cannot be used.
+    ConfigError(String),
+}
+
+impl Conn {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Conn::Connecting => "connecting",
+            Conn::Live => "live",
+            Conn::Degraded(_) => "degraded",
+            Conn::Unreachable { .. } => "unreachable",
+            Conn::AuthFailed(_) => "auth failed",
+            Conn::ConfigError(_) => "config error",
+        }
+    }
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Conn::Degraded(s) | Conn::AuthFailed(s) | Conn::ConfigError(s) => Some(s),
+            Conn::Unreachable { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+    pub fn same_kind(&self, other: &Conn) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+    pub fn reachable(&self) -> bool {
+        matches!(self, Conn::Live | Conn::Degraded(_))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeSummary {
+    pub total: usize,
+    pub ready: usize,
+    pub gpus_allocatable: u64,
+    pub gpus_total: u64,
+    /// GPU product names (`nvidia.com/gpu.product`), for the Overview.
+    pub gpu_products: BTreeSet<String>,
+}
+
+/// A fixed-size history for sparklines: memory stays flat however long kst runs.
+#[derive(Debug, Clone)]
+pub struct Ring<T> {
+    cap: usize,
+    items: VecDeque<T>,
+}
+
+impl<T: Clone> Ring<T> {
+    pub fn new(cap: usize) -> Self {
+        Ring {
+            cap,
+            items: VecDeque::with_capacity(cap),
+        }
+    }
+    pub fn push(&mut self, v: T) {
+        if self.items.len() == self.cap {
+            self.items.pop_front();
+        }
+        self.items.push_back(v);
+    }
+    pub fn iter(&self) -> std::collections::vec_deque::Iter<'_, T> {
+        self.items.iter()
+    }
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    pub fn last(&self) -> Option<&T> {
+        self.items.back()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ClusterState {
+    pub context: String,
+    pub server: String,
+    pub conn: Conn,
+    pub version: Option<String>,
+    pub latency_ms: Option<u64>,
+    pub latency: Ring<u64>,
+    pub last_ok: Option<SystemTime>,
+    pub nodes: Option<NodeSummary>,
+    pub forbidden: BTreeSet<String>,
+    pub malformed: BTreeMap<String, usize>,
+}
+
+impl ClusterState {
+    pub fn new(context: &str, server: &str) -> Self {
+        ClusterState {
+            context: context.to_string(),
+            server: server.to_string(),
+            conn: Conn::Connecting,
+            version: None,
+            latency_ms: None,
+            latency: Ring::new(60),
+            last_ok: None,
+            nodes: None,
+            forbidden: BTreeSet::new(),
+            malformed: BTreeMap::new(),
+        }
+    }
+
+    /// Median of the last five probes: steady on a steady link.
+    pub fn smoothed_latency(&self) -> Option<u64> {
+        let mut last: Vec<u64> = self.latency.iter().rev().take(5).copied().collect();
+        if last.is_empty() {
+            return None;
+        }
+        last.sort_unstable();
+        Some(last[last.len() / 2])
+    }
+
+    /// Latency as drawn: two significant digits.
+    pub fn latency_text(&self) -> Option<String> {
+        self.latency_ms.map(|ms| match ms {
+            0..=99 => format!("{ms}ms"),
+            100..=9_999 => format!(
+                "{}ms",
+                (ms as f64 / 10f64.powi((ms as f64).log10() as i32 - 1)).round() as u64
+                    * 10u64.pow((ms as f64).log10() as u32 - 1)
+            ),
+            _ => format!("{:.0}s", ms as f64 / 1000.0),
+        })
+    }
+
+    pub fn forbidden_text(&self) -> String {
+        format!(
+            "forbidden: {}",
+            self.forbidden
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_keeps_only_the_newest() {
+        let mut r = Ring::new(3);
+        for i in 0..10 {
+            r.push(i);
+        }
+        assert_eq!(r.iter().copied().collect::<Vec<_>>(), vec![7, 8, 9]);
+        assert_eq!(r.len(), 3);
+        assert_eq!(r.last(), Some(&9));
+    }
+
+    #[test]
+    fn latency_is_drawn_with_two_significant_digits() {
+        let mut c = ClusterState::new("a", "s");
+        for (ms, text) in [
+            (7, "7ms"),
+            (99, "99ms"),
+            (123, "120ms"),
+            (1789, "1800ms"),
+            (12_400, "12s"),
+        ] {
+            c.latency_ms = Some(ms);
+            assert_eq!(c.latency_text().unwrap(), text);
+        }
+    }
+}
