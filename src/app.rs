@@ -1,9 +1,17 @@
-//! Command dispatch and process-level concerns: logging, exit codes, signals.
+//! Command dispatch and process-level concerns: settings, logging, exit codes, signals.
 
 use std::process::ExitCode;
+use std::sync::Mutex;
 
-use crate::cli::{Cli, Command, SimArgs};
+use crate::cli::{
+    Cli, Command, CommonArgs, ConfigCommand, DemoArgs, OutputFormat, SimArgs, SnapshotArgs,
+};
+use crate::config::{self, Settings};
 use crate::sim::{SimFleet, SimOptions};
+use crate::sources::{connect, Collectors, Target, WorkerOptions};
+use crate::store::Fleet;
+use crate::theme::Theme;
+use crate::ui::{self, App, Mode};
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -13,60 +21,239 @@ pub mod exit {
     pub const SOME_UNREACHABLE: u8 = 3;
     pub const BAD_KUBECONFIG: u8 = 4;
     pub const NONE_REACHABLE: u8 = 5;
+    pub const BAD_CONFIG: u8 = 6;
+    pub const NO_TERMINAL: u8 = 7;
+}
+
+fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("kst: {msg}");
+    ExitCode::from(code)
+}
+
+/// Logs go to a file, never to the screen; if the file cannot be opened kst runs without.
+fn init_logging(settings: &Settings) {
+    let path = &settings.log_file;
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let file = match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("kst: logging disabled, cannot open {}: {e}", path.display());
+            return;
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KST_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,kube=warn,hyper=warn,rustls=warn")
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_writer(Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
 }
 
 pub fn run(cli: Cli) -> ExitCode {
+    let _ = color_eyre::install();
+    if let Some(Command::Config {
+        what: ConfigCommand::Path,
+    }) = &cli.command
+    {
+        println!("{}", config::default_config_path().display());
+        return ExitCode::from(exit::OK);
+    }
+    let settings = match Settings::resolve(&cli.common) {
+        Ok(s) => s,
+        Err(e) => return fail(exit::BAD_CONFIG, format!("bad config: {e}")),
+    };
+    init_logging(&settings);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("kst: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::ERROR);
-        }
+        Err(e) => return fail(exit::ERROR, format!("cannot start the async runtime: {e}")),
     };
-    match cli.command {
+    let code = match cli.command {
         Some(Command::Sim(args)) => rt.block_on(run_sim(args)),
-        _ => {
-            eprintln!("kst: not yet");
-            ExitCode::from(exit::ERROR)
+        Some(Command::Demo(args)) => rt.block_on(run_demo(args, &cli.common, &settings)),
+        Some(Command::Snapshot(args)) => rt.block_on(run_snapshot(args, &cli.common, &settings)),
+        Some(Command::Config { .. }) => ExitCode::from(exit::OK),
+        None => rt.block_on(run_tui_on_kubeconfig(&cli.common, &settings)),
+    };
+    // Watch streams may still be parked; do not wait for them on the way out.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
+}
+
+fn targets_from_kubeconfig(
+    common: &CommonArgs,
+    settings: &Settings,
+) -> Result<Vec<Target>, ExitCode> {
+    let kc = connect::load_kubeconfig(common.kubeconfig.as_deref())
+        .map_err(|e| fail(exit::BAD_KUBECONFIG, e))?;
+    connect::select_targets(kc, &settings.contexts).map_err(|e| fail(exit::BAD_KUBECONFIG, e))
+}
+
+fn worker_options(settings: &Settings) -> WorkerOptions {
+    WorkerOptions {
+        refresh: settings.refresh,
+        ..WorkerOptions::default()
+    }
+}
+
+async fn run_tui_on_kubeconfig(common: &CommonArgs, settings: &Settings) -> ExitCode {
+    let targets = match targets_from_kubeconfig(common, settings) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    run_tui(targets, settings).await
+}
+
+async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
+    let theme = match Theme::load(
+        &settings.theme,
+        config::config_dir().as_deref(),
+        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+    ) {
+        Ok(t) => t,
+        Err(e) => return fail(exit::BAD_CONFIG, e),
+    };
+    let mode = if settings.kiosk {
+        Mode::Kiosk
+    } else if settings.readonly {
+        Mode::ReadOnly
+    } else {
+        Mode::Normal
+    };
+    let fleet = Fleet::new(
+        &targets
+            .iter()
+            .map(|t| (t.context.clone(), t.server.clone()))
+            .collect::<Vec<_>>(),
+    );
+    let mut app = App::new(fleet, theme, mode);
+    app.aliases = settings.aliases.clone();
+    tracing::info!(clusters = targets.len(), "starting the TUI");
+    let mut collectors = Collectors::start(&targets, worker_options(settings));
+    let updates = std::mem::replace(&mut collectors.updates, tokio::sync::mpsc::channel(1).1);
+    let guard = match ui::terminal::TerminalGuard::enter() {
+        Ok(g) => g,
+        Err(e) => return fail(exit::NO_TERMINAL, format!("cannot use the terminal: {e}")),
+    };
+    let rotate = settings.kiosk.then_some(settings.rotate);
+    let result = ui::app::run(app, guard, updates, rotate).await;
+    collectors.stop();
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => fail(exit::ERROR, format!("terminal error: {e}")),
+    }
+}
+
+fn sim_options(clusters: usize, seed: u64, pods: usize) -> SimOptions {
+    SimOptions {
+        clusters,
+        seed,
+        pods_per_cluster: pods,
+        ..SimOptions::default()
+    }
+}
+
+async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> ExitCode {
+    let fleet =
+        match SimFleet::start(sim_options(args.clusters, args.seed, args.pods_per_cluster)).await {
+            Ok(f) => f,
+            Err(e) => {
+                return fail(
+                    exit::ERROR,
+                    format!("cannot start the simulated fleet: {e}"),
+                )
+            }
+        };
+    // The kubeconfig stays in memory: the demo leaves no file behind.
+    let kc = match kube::config::Kubeconfig::from_yaml(&fleet.kubeconfig(false)) {
+        Ok(k) => k,
+        Err(e) => return fail(exit::ERROR, format!("simulator kubeconfig: {e}")),
+    };
+    let targets = match connect::select_targets(kc, &settings.contexts) {
+        Ok(t) => t,
+        Err(e) => return fail(exit::USAGE, e),
+    };
+    let code = run_tui(targets, settings).await;
+    fleet.shutdown();
+    code
+}
+
+async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settings) -> ExitCode {
+    let targets = match targets_from_kubeconfig(common, settings) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let fleet = crate::snapshot::collect(&targets, worker_options(settings), args.timeout).await;
+    let snap = crate::snapshot::Snapshot::of(&fleet);
+    match args.output {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&snap).unwrap_or_default()
+        ),
+        OutputFormat::Table => print!("{}", crate::snapshot::table(&snap)),
+    }
+    let down: Vec<&str> = snap
+        .clusters
+        .iter()
+        .filter(|c| !c.reachable)
+        .map(|c| c.context.as_str())
+        .collect();
+    if down.is_empty() {
+        ExitCode::from(exit::OK)
+    } else {
+        for c in snap.clusters.iter().filter(|c| !c.reachable) {
+            eprintln!(
+                "kst: {} {}: {}",
+                c.context,
+                c.state,
+                c.error.as_deref().unwrap_or("")
+            );
         }
+        ExitCode::from(if down.len() == snap.clusters.len() {
+            exit::NONE_REACHABLE
+        } else {
+            exit::SOME_UNREACHABLE
+        })
     }
 }
 
 async fn run_sim(args: SimArgs) -> ExitCode {
     let opts = SimOptions {
-        clusters: args.clusters,
-        seed: args.seed,
-        pods_per_cluster: args.pods_per_cluster,
         agents_per_cluster: args.agents_per_cluster,
         plain_http: args.plain_http,
         port_base: args.port_base,
         churn_per_sec: args.churn,
-        ..SimOptions::default()
+        ..sim_options(args.clusters, args.seed, args.pods_per_cluster)
     };
     let started = std::time::Instant::now();
     let mut fleet = match SimFleet::start(opts).await {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("kst sim: cannot start: {e}");
-            return ExitCode::from(exit::ERROR);
-        }
+        Err(e) => return fail(exit::ERROR, format!("sim: cannot start: {e}")),
     };
     let admin = match fleet.start_admin(args.admin_port).await {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("kst sim: cannot start the admin endpoint: {e}");
-            return ExitCode::from(exit::ERROR);
+            return fail(
+                exit::ERROR,
+                format!("sim: cannot start the admin endpoint: {e}"),
+            )
         }
     };
     if let Err(e) = std::fs::write(&args.kubeconfig_out, fleet.kubeconfig(args.viewer_contexts)) {
-        eprintln!(
-            "kst sim: cannot write {}: {e}",
-            args.kubeconfig_out.display()
+        return fail(
+            exit::ERROR,
+            format!("sim: cannot write {}: {e}", args.kubeconfig_out.display()),
         );
-        return ExitCode::from(exit::ERROR);
     }
     for c in &fleet.clusters {
         println!("{}\t{}\t{:?}", c.name, c.server_url(), c.shape);

@@ -5,7 +5,10 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod sim;
 pub mod snapshot;
 pub mod sources;
 pub mod store;
+pub mod theme;
+pub mod ui;

@@ -1,0 +1,181 @@
+//! The config file (TOML, in the platform config dir) and the settings kst runs with:
+//! defaults < config file < command line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::cli::{parse_duration, CommonArgs};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Context names or `prefix*` patterns; empty: every context.
+    #[serde(default)]
+    pub contexts: Vec<String>,
+    pub refresh: Option<String>,
+    pub theme: Option<String>,
+    pub readonly: Option<bool>,
+    pub log_file: Option<PathBuf>,
+    #[serde(default)]
+    pub kiosk: KioskFile,
+    /// Per-context overrides, keyed by context name.
+    #[serde(default)]
+    pub context: BTreeMap<String, ContextOverride>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskFile {
+    pub rotate: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextOverride {
+    /// Shown instead of the context name.
+    pub alias: Option<String>,
+    pub refresh: Option<String>,
+}
+
+pub fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("dev", "kst", "kst")
+}
+
+pub fn default_config_path() -> PathBuf {
+    project_dirs()
+        .map(|d| d.config_dir().join("config.toml"))
+        .unwrap_or_else(|| PathBuf::from("kst.toml"))
+}
+
+pub fn config_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().to_path_buf())
+}
+
+/// Where logs and the audit file go: the state dir where the platform has one, else the cache dir.
+pub fn state_dir() -> PathBuf {
+    project_dirs()
+        .map(|d| d.state_dir().unwrap_or_else(|| d.cache_dir()).to_path_buf())
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+pub fn load_file(path: &Path, explicit: bool) -> Result<ConfigFile, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            Ok(ConfigFile::default())
+        }
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub contexts: Vec<String>,
+    pub refresh: Duration,
+    pub theme: String,
+    pub readonly: bool,
+    pub kiosk: bool,
+    pub rotate: Duration,
+    pub log_file: PathBuf,
+    pub aliases: BTreeMap<String, String>,
+}
+
+impl Settings {
+    pub fn resolve(args: &CommonArgs) -> Result<Settings, String> {
+        let (path, explicit) = match &args.config {
+            Some(p) => (p.clone(), true),
+            None => (default_config_path(), false),
+        };
+        let file = load_file(&path, explicit)?;
+        let dur = |s: &Option<String>, default: Duration, key: &str| -> Result<Duration, String> {
+            match s {
+                Some(s) => parse_duration(s).map_err(|e| format!("{}: {key}: {e}", path.display())),
+                None => Ok(default),
+            }
+        };
+        let refresh = match args.refresh {
+            Some(r) => r,
+            None => dur(&file.refresh, Duration::from_secs(5), "refresh")?,
+        };
+        let rotate = match args.rotate {
+            Some(r) => r,
+            None => dur(&file.kiosk.rotate, Duration::from_secs(20), "kiosk.rotate")?,
+        };
+        let contexts = if args.context.is_empty() {
+            file.contexts.clone()
+        } else {
+            args.context.clone()
+        };
+        let aliases = file
+            .context
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.alias.clone()?)))
+            .collect();
+        Ok(Settings {
+            contexts,
+            refresh: refresh.max(Duration::from_millis(200)),
+            theme: args
+                .theme
+                .clone()
+                .or(file.theme)
+                .unwrap_or_else(|| "dark".into()),
+            readonly: args.readonly || args.kiosk || file.readonly.unwrap_or(false),
+            kiosk: args.kiosk,
+            rotate: rotate.max(Duration::from_secs(2)),
+            log_file: args
+                .log_file
+                .clone()
+                .or(file.log_file)
+                .unwrap_or_else(|| state_dir().join("kst.log")),
+            aliases,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses_and_unknown_keys_are_errors() {
+        let example: ConfigFile = toml::from_str(include_str!("../config.example.toml"))
+            .expect("config.example.toml parses");
+        assert_eq!(example.refresh.as_deref(), Some("5s"));
+        assert!(
+            toml::from_str::<ConfigFile>("refersh = '5s'").is_err(),
+            "typos are reported, not ignored"
+        );
+    }
+
+    #[test]
+    fn command_line_beats_file_and_kiosk_implies_readonly() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "refresh = '9s'\ntheme = 'light'\ncontexts = ['gpu-*']\n[kiosk]\nrotate = '30s'\n",
+        )
+        .unwrap();
+        let args = CommonArgs {
+            kubeconfig: None,
+            context: vec![],
+            config: Some(p),
+            log_file: None,
+            readonly: false,
+            kiosk: true,
+            rotate: None,
+            theme: Some("mono".into()),
+            refresh: None,
+        };
+        let s = Settings::resolve(&args).unwrap();
+        assert_eq!(s.refresh, Duration::from_secs(9));
+        assert_eq!(s.theme, "mono");
+        assert_eq!(s.contexts, vec!["gpu-*".to_string()]);
+        assert_eq!(s.rotate, Duration::from_secs(30));
+        assert!(s.readonly && s.kiosk);
+    }
+}

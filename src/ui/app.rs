@@ -1,0 +1,256 @@
+//! The App: fleet state plus view state, the key handling, and the event loop that
+//! draws only when something changed.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind};
+use futures::StreamExt;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+use tokio::sync::mpsc;
+
+use super::keymap::{action_for, Action};
+use super::tabs::{Tab, ALL};
+use super::terminal::TerminalGuard;
+use super::{help, panes, widgets};
+use crate::store::{Fleet, Update};
+use crate::theme::Theme;
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+/// At most this many frames a second, however fast updates arrive.
+pub const FRAME_INTERVAL: Duration = Duration::from_millis(50);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    ReadOnly,
+    Kiosk,
+}
+
+pub struct App {
+    pub fleet: Fleet,
+    pub theme: Theme,
+    pub mode: Mode,
+    pub tab: Tab,
+    pub selected: usize,
+    /// Show one cluster only (index into the fleet).
+    pub focus: Option<usize>,
+    pub filter: String,
+    pub filter_editing: bool,
+    pub show_help: bool,
+    pub quit: bool,
+    pub aliases: BTreeMap<String, String>,
+}
+
+impl App {
+    pub fn new(fleet: Fleet, theme: Theme, mode: Mode) -> App {
+        App {
+            fleet,
+            theme,
+            mode,
+            tab: Tab::Overview,
+            selected: 0,
+            focus: None,
+            filter: String::new(),
+            filter_editing: false,
+            show_help: false,
+            quit: false,
+            aliases: BTreeMap::new(),
+        }
+    }
+
+    pub fn display_name<'a>(&'a self, context: &'a str) -> &'a str {
+        self.aliases
+            .get(context)
+            .map(String::as_str)
+            .unwrap_or(context)
+    }
+
+    pub fn matches_filter(&self, text: &str) -> bool {
+        self.filter.is_empty() || text.to_lowercase().contains(&self.filter.to_lowercase())
+    }
+
+    fn row_count(&self) -> usize {
+        match self.tab {
+            Tab::Overview => panes::overview::visible_rows(self).len(),
+            _ => 0,
+        }
+    }
+
+    /// Applies a collector update; true when the screen must be redrawn.
+    pub fn on_update(&mut self, u: Update) -> bool {
+        self.fleet.apply(u)
+    }
+
+    /// Handles a key; true when the screen must be redrawn.
+    pub fn on_key(&mut self, k: KeyEvent) -> bool {
+        if k.kind == KeyEventKind::Release {
+            return false;
+        }
+        if self.filter_editing {
+            match k.code {
+                KeyCode::Enter => self.filter_editing = false,
+                KeyCode::Esc => {
+                    self.filter_editing = false;
+                    self.filter.clear();
+                }
+                KeyCode::Backspace => {
+                    self.filter.pop();
+                }
+                KeyCode::Char(c) => self.filter.push(c),
+                _ => return false,
+            }
+            self.selected = 0;
+            return true;
+        }
+        if let KeyCode::Char(c) = k.code {
+            if let Some(tab) = Tab::from_digit(c) {
+                self.tab = tab;
+                self.selected = 0;
+                return true;
+            }
+        }
+        let Some(action) = action_for(&k) else {
+            return false;
+        };
+        if self.show_help
+            && !k
+                .modifiers
+                .contains(crossterm::event::KeyModifiers::CONTROL)
+        {
+            self.show_help = false;
+            return true;
+        }
+        let rows = self.row_count();
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.show_help = true,
+            Action::NextTab => self.tab = ALL[(self.tab.index() + 1) % ALL.len()],
+            Action::PrevTab => self.tab = ALL[(self.tab.index() + ALL.len() - 1) % ALL.len()],
+            Action::Down => self.selected = (self.selected + 1).min(rows.saturating_sub(1)),
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.selected = rows.saturating_sub(1),
+            // A wall screen takes no typed input.
+            Action::Filter if self.mode == Mode::Kiosk => return false,
+            Action::Filter => self.filter_editing = true,
+            Action::FocusCluster => {
+                let n = self.fleet.clusters.len();
+                self.focus = match self.focus {
+                    None if n > 0 => Some(0),
+                    Some(i) if i + 1 < n => Some(i + 1),
+                    _ => None,
+                };
+                self.selected = 0;
+            }
+            Action::Select => {
+                if self.tab == Tab::Overview {
+                    if let Some(i) = panes::overview::visible_rows(self).get(self.selected) {
+                        self.focus = Some(*i);
+                        self.selected = 0;
+                    }
+                }
+            }
+            Action::Back => {
+                self.focus = None;
+                self.filter.clear();
+                self.selected = 0;
+            }
+        }
+        true
+    }
+
+    /// Kiosk rotation: the next tab that has something to show.
+    pub fn rotate(&mut self) {
+        let start = self.tab.index();
+        for step in 1..=ALL.len() {
+            let t = ALL[(start + step) % ALL.len()];
+            if t.has_content() {
+                self.tab = t;
+                return;
+            }
+        }
+    }
+
+    pub fn draw(&self, f: &mut Frame) {
+        let area = f.area();
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let msg = format!(
+                "Terminal too small: {}x{}. kst needs at least {MIN_WIDTH}x{MIN_HEIGHT}; enlarge the window or press q.",
+                area.width, area.height
+            );
+            f.render_widget(
+                Paragraph::new(Span::styled(msg, self.theme.warn))
+                    .wrap(ratatui::widgets::Wrap { trim: true }),
+                area,
+            );
+            return;
+        }
+        let [head, body, foot] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Min(1),
+            Constraint::Length(2),
+        ])
+        .areas(area);
+        widgets::header::draw(f, head, self);
+        panes::draw(f, body, self);
+        widgets::footer::draw(f, foot, self);
+        if self.show_help {
+            help::draw(f, Rect { ..body }, &self.theme);
+        }
+    }
+}
+
+/// The loop: input, updates and timers in; a frame out only when dirty, at most every
+/// FRAME_INTERVAL. An idle fleet draws nothing.
+pub async fn run(
+    mut app: App,
+    mut guard: TerminalGuard,
+    mut updates: mpsc::Receiver<Update>,
+    rotate: Option<Duration>,
+) -> std::io::Result<()> {
+    let mut events = EventStream::new();
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME_INTERVAL;
+    let mut rotation = rotate.map(|d| tokio::time::interval_at(tokio::time::Instant::now() + d, d));
+    let signals = crate::app::wait_for_signal();
+    tokio::pin!(signals);
+    loop {
+        if dirty && last_draw.elapsed() >= FRAME_INTERVAL {
+            guard.draw(|f| app.draw(f))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        if app.quit {
+            return Ok(());
+        }
+        let frame_due = tokio::time::sleep(FRAME_INTERVAL.saturating_sub(last_draw.elapsed()));
+        tokio::select! {
+            _ = &mut signals => return Ok(()),
+            _ = frame_due, if dirty => {}
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => dirty |= app.on_key(k),
+                Some(Ok(Event::Resize(_, _))) => dirty = true,
+                Some(Ok(_)) => {}
+                // The terminal is gone (SSH dropped): nothing left to draw on.
+                Some(Err(_)) | None => return Ok(()),
+            },
+            u = updates.recv() => match u {
+                Some(u) => {
+                    dirty |= app.on_update(u);
+                    // drain a burst before drawing once
+                    while let Ok(u) = updates.try_recv() { dirty |= app.on_update(u); }
+                }
+                None => std::future::pending::<()>().await,
+            },
+            _ = async { match rotation.as_mut() { Some(r) => { r.tick().await; } None => std::future::pending().await } } => {
+                app.rotate();
+                dirty = true;
+            }
+        }
+    }
+}

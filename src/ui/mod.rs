@@ -1,0 +1,12 @@
+//! The TUI: an event loop that owns the fleet state and the view state, and draws only
+//! when something visible changed. Nothing here does network IO.
+
+pub mod app;
+pub mod help;
+pub mod keymap;
+pub mod panes;
+pub mod tabs;
+pub mod terminal;
+pub mod widgets;
+
+pub use app::{App, Mode};

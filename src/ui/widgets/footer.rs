@@ -1,0 +1,98 @@
+//! The bottom two lines: one health chip per cluster, then the key hints (or the filter
+//! being typed).
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::state;
+use crate::store::Conn;
+use crate::ui::app::App;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let width = area.width as usize;
+    let mut spans: Vec<Span> = Vec::new();
+    let mut used = 0;
+    let chips: Vec<(String, ratatui::style::Style)> = app
+        .fleet
+        .clusters
+        .iter()
+        .map(|c| {
+            let extra = match &c.conn {
+                Conn::Live | Conn::Degraded(_) => c.latency_text().unwrap_or_default(),
+                other => other.label().to_string(),
+            };
+            (
+                format!(
+                    "{} {} {extra}",
+                    state::symbol(&c.conn),
+                    app.display_name(&c.context)
+                ),
+                state::style(&c.conn, t),
+            )
+        })
+        .collect();
+    let total: usize = chips.iter().map(|(s, _)| s.chars().count() + 2).sum();
+    if total <= width {
+        for (s, st) in chips {
+            spans.push(Span::styled(s, st));
+            spans.push(Span::raw("  "));
+        }
+    } else {
+        // Too many to list: counts, then the clusters that need attention.
+        let s = app.fleet.summary();
+        let head = format!(
+            "{} live · {} degraded · {} down  ",
+            s.live,
+            s.degraded,
+            s.down + s.connecting
+        );
+        used += head.chars().count();
+        spans.push(Span::styled(head, t.text));
+        for (c, (chip, st)) in app.fleet.clusters.iter().zip(chips) {
+            if matches!(c.conn, Conn::Live) {
+                continue;
+            }
+            if used + chip.chars().count() + 2 > width {
+                spans.push(Span::styled("…", t.muted));
+                break;
+            }
+            used += chip.chars().count() + 2;
+            spans.push(Span::styled(chip, st));
+            spans.push(Span::raw("  "));
+        }
+    }
+    f.render_widget(
+        Paragraph::new(Line::from(spans)),
+        Rect { height: 1, ..area },
+    );
+    if area.height < 2 {
+        return;
+    }
+    let hints = if app.filter_editing {
+        Line::from(vec![
+            Span::styled("/", t.accent),
+            Span::styled(app.filter.clone(), t.text),
+            Span::styled("▏ Enter keep · Esc clear", t.muted),
+        ])
+    } else {
+        let mut v = vec![Span::styled(
+            "? help  q quit  Tab/1-0 tabs  / filter  c focus cluster  j/k move",
+            t.muted,
+        )];
+        if !app.filter.is_empty() {
+            v.push(Span::styled(format!("  filter: {}", app.filter), t.accent));
+        }
+        Line::from(v)
+    };
+    f.render_widget(
+        Paragraph::new(hints),
+        Rect {
+            y: area.y + 1,
+            height: 1,
+            ..area
+        },
+    );
+}

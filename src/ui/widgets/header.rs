@@ -1,0 +1,122 @@
+//! The top two lines: the fleet summary, then the tabs.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::ui::app::App;
+use crate::ui::tabs::{Group, Tab, ALL};
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let s = app.fleet.summary();
+    let mut spans = vec![Span::styled(" kst ", t.header)];
+    // the mode comes first so a narrow screen never hides it
+    match app.mode {
+        crate::ui::Mode::Kiosk => spans.push(Span::styled("[KIOSK] ", t.warn)),
+        crate::ui::Mode::ReadOnly => spans.push(Span::styled("[READ-ONLY] ", t.warn)),
+        crate::ui::Mode::Normal => {}
+    }
+    spans.extend([
+        Span::styled("│ ", t.muted),
+        Span::styled(format!("{} clusters", s.clusters), t.text),
+        Span::raw(": "),
+        Span::styled(format!("{} live", s.live), t.ok),
+    ]);
+    if s.degraded > 0 {
+        spans.push(Span::styled(format!(" · {} degraded", s.degraded), t.warn));
+    }
+    if s.down > 0 {
+        spans.push(Span::styled(format!(" · {} down", s.down), t.crit));
+    }
+    if s.connecting > 0 {
+        spans.push(Span::styled(
+            format!(" · {} connecting", s.connecting),
+            t.muted,
+        ));
+    }
+    spans.push(Span::styled(" │ ", t.muted));
+    spans.push(Span::styled(
+        format!("nodes {}/{}", s.nodes_ready, s.nodes),
+        t.text,
+    ));
+    spans.push(Span::styled(" │ ", t.muted));
+    spans.push(Span::styled(
+        format!("GPUs {}/{} allocatable", s.gpus_allocatable, s.gpus_total),
+        t.text,
+    ));
+    if let Some(focus) = app.focus.and_then(|i| app.fleet.clusters.get(i)) {
+        spans.push(Span::styled(" │ ", t.muted));
+        spans.push(Span::styled(
+            format!("focus: {}", app.display_name(&focus.context)),
+            t.accent,
+        ));
+    }
+    f.render_widget(
+        Paragraph::new(Line::from(spans)),
+        Rect { height: 1, ..area },
+    );
+    if area.height > 1 {
+        f.render_widget(
+            Paragraph::new(tab_line(app, area.width as usize)),
+            Rect {
+                y: area.y + 1,
+                height: 1,
+                ..area
+            },
+        );
+    }
+}
+
+/// Tab titles with their digits and group separators; trimmed around the current tab
+/// when the line is too narrow.
+fn tab_line(app: &App, width: usize) -> Line<'static> {
+    let t = &app.theme;
+    let items: Vec<(String, bool, Group)> = ALL
+        .iter()
+        .map(|tab: &Tab| {
+            let key = tab.digit().map(|d| format!("{d}:")).unwrap_or_default();
+            (
+                format!(" {key}{} ", tab.title()),
+                *tab == app.tab,
+                tab.group(),
+            )
+        })
+        .collect();
+    let cur = app.tab.index();
+    let len = |r: std::ops::Range<usize>| -> usize {
+        items[r]
+            .iter()
+            .map(|(s, _, _)| s.chars().count() + 1)
+            .sum::<usize>()
+            + 2
+    };
+    let (mut lo, mut hi) = (0, items.len());
+    while len(lo..hi) > width && hi - lo > 1 {
+        if cur - lo > hi - 1 - cur {
+            lo += 1;
+        } else {
+            hi -= 1;
+        }
+    }
+    let mut spans = Vec::new();
+    if lo > 0 {
+        spans.push(Span::styled("…", t.muted));
+    }
+    let mut last_group = None;
+    for (s, selected, g) in &items[lo..hi] {
+        if last_group.is_some() && last_group != Some(*g) {
+            spans.push(Span::styled("│", t.muted));
+        }
+        last_group = Some(*g);
+        spans.push(Span::styled(
+            s.clone(),
+            if *selected { t.selection } else { t.text },
+        ));
+    }
+    if hi < items.len() {
+        spans.push(Span::styled("…", t.muted));
+    }
+    Line::from(spans)
+}

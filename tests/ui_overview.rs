@@ -1,0 +1,138 @@
+//! The Overview pane drawn from a fleet the collectors filled from the simulator (fixed
+//! seed), at a wall-screen size and at 80x24, compared with insta snapshots; plus the keys.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kst::sources::Collectors;
+use kst::store::{Conn, Fleet, Update};
+use kst::theme::Theme;
+use kst::ui::{App, Mode};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+async fn converged_fleet() -> (kst::sim::SimFleet, Fleet) {
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(
+        &targets
+            .iter()
+            .map(|t| (t.context.clone(), t.server.clone()))
+            .collect::<Vec<_>>(),
+    );
+    let mut collectors = Collectors::start(&targets, common::fast_worker());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !fleet
+        .clusters
+        .iter()
+        .all(|c| c.conn == Conn::Live && c.nodes.is_some())
+    {
+        let u = tokio::time::timeout_at(deadline, collectors.updates.recv())
+            .await
+            .expect("fleet converges")
+            .expect("open");
+        fleet.apply(u);
+    }
+    collectors.stop();
+    // Latency and ports differ from run to run; the snapshot fixes them.
+    for (i, c) in fleet.clusters.iter_mut().enumerate() {
+        c.latency_ms = Some(3 + i as u64);
+        c.server = format!("https://127.0.0.1:{}", 6443 + i);
+    }
+    (sim, fleet)
+}
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| app.draw(f)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overview_snapshots_and_keys() {
+    let (_sim, fleet) = converged_fleet().await;
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    insta::assert_snapshot!("overview_120x40", render(&app, 120, 40));
+    insta::assert_snapshot!("overview_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("too_small_60x20", render(&app, 60, 20));
+
+    // filter narrows the rows
+    for k in [
+        key(KeyCode::Char('/')),
+        key(KeyCode::Char('g')),
+        key(KeyCode::Char('p')),
+        key(KeyCode::Char('u')),
+        key(KeyCode::Enter),
+    ] {
+        app.on_key(k);
+    }
+    let screen = render(&app, 100, 24);
+    assert!(screen.contains("gpu-us-east") && screen.contains("gpu-eu-west"));
+    assert!(
+        !screen.contains("agents-us-central     "),
+        "filtered out of the table"
+    );
+    assert!(screen.contains("2 of 3"));
+    app.on_key(key(KeyCode::Esc));
+
+    // Enter focuses the selected cluster; its details appear
+    app.on_key(key(KeyCode::Char('j')));
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.focus, Some(1));
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("focus: gpu-eu-west") && screen.contains("NVIDIA-A100-SXM4-80GB"));
+    insta::assert_snapshot!("overview_focused_100x30", screen);
+
+    // tabs: digits and Tab; an unbuilt pane says so instead of inventing data
+    app.on_key(key(KeyCode::Char('3')));
+    assert!(render(&app, 100, 30).contains("KV cache — not collected yet"));
+    app.on_key(key(KeyCode::BackTab));
+    assert_eq!(app.tab, kst::ui::tabs::Tab::Serving);
+
+    // an unreachable cluster is drawn as such, with its cause
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Char('1')));
+    app.on_update(Update::Conn {
+        cluster: 2,
+        conn: Conn::Unreachable {
+            error: "connection refused".into(),
+            since: std::time::SystemTime::UNIX_EPOCH,
+        },
+    });
+    let screen = render(&app, 120, 30);
+    assert!(
+        screen.contains("✖ unreachable") && screen.contains("connection refused"),
+        "{screen}"
+    );
+    assert!(screen.contains("1 down"));
+
+    app.on_key(key(KeyCode::Char('?')));
+    assert!(render(&app, 100, 30).contains("focus one cluster / all"));
+    app.on_key(key(KeyCode::Char('q')));
+    assert!(!app.quit, "the first key closes help");
+    app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(app.quit);
+}
+
+#[test]
+fn kiosk_rotates_over_panes_with_content_and_takes_no_typing() {
+    let fleet = Fleet::new(&[("a".into(), "s".into())]);
+    let mut app = App::new(fleet, Theme::builtin("dark").unwrap(), Mode::Kiosk);
+    app.rotate();
+    assert!(app.tab.has_content());
+    app.on_key(key(KeyCode::Char('/')));
+    assert!(!app.filter_editing);
+    assert!(render(&app, 80, 24).contains("[KIOSK]"));
+}
