@@ -3,9 +3,7 @@
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use crate::cli::{
-    Cli, Command, CommonArgs, ConfigCommand, DemoArgs, OutputFormat, SimArgs, SnapshotArgs,
-};
+use crate::cli::{Cli, Command, CommonArgs, ConfigCommand, DemoArgs, OutputFormat, SimArgs, SnapshotArgs};
 use crate::config::{self, Settings};
 use crate::sim::{SimFleet, SimOptions};
 use crate::sources::{connect, Collectors, Target, WorkerOptions};
@@ -36,33 +34,21 @@ fn init_logging(settings: &Settings) {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let file = match std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-    {
+    let file = match std::fs::OpenOptions::new().create(true).append(true).open(path) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("kst: logging disabled, cannot open {}: {e}", path.display());
             return;
         }
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KST_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,kube=warn,hyper=warn,rustls=warn")
-    });
-    let _ = tracing_subscriber::fmt()
-        .with_writer(Mutex::new(file))
-        .with_ansi(false)
-        .with_env_filter(filter)
-        .try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn,hyper=warn,rustls=warn"));
+    let _ = tracing_subscriber::fmt().with_writer(Mutex::new(file)).with_ansi(false).with_env_filter(filter).try_init();
 }
 
 pub fn run(cli: Cli) -> ExitCode {
     let _ = color_eyre::install();
-    if let Some(Command::Config {
-        what: ConfigCommand::Path,
-    }) = &cli.command
-    {
+    if let Some(Command::Config { what: ConfigCommand::Path }) = &cli.command {
         println!("{}", config::default_config_path().display());
         return ExitCode::from(exit::OK);
     }
@@ -71,10 +57,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Err(e) => return fail(exit::BAD_CONFIG, format!("bad config: {e}")),
     };
     init_logging(&settings);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(exit::ERROR, format!("cannot start the async runtime: {e}")),
     };
@@ -90,20 +73,13 @@ pub fn run(cli: Cli) -> ExitCode {
     code
 }
 
-fn targets_from_kubeconfig(
-    common: &CommonArgs,
-    settings: &Settings,
-) -> Result<Vec<Target>, ExitCode> {
-    let kc = connect::load_kubeconfig(common.kubeconfig.as_deref())
-        .map_err(|e| fail(exit::BAD_KUBECONFIG, e))?;
+fn targets_from_kubeconfig(common: &CommonArgs, settings: &Settings) -> Result<Vec<Target>, ExitCode> {
+    let kc = connect::load_kubeconfig(common.kubeconfig.as_deref()).map_err(|e| fail(exit::BAD_KUBECONFIG, e))?;
     connect::select_targets(kc, &settings.contexts).map_err(|e| fail(exit::BAD_KUBECONFIG, e))
 }
 
 fn worker_options(settings: &Settings) -> WorkerOptions {
-    WorkerOptions {
-        refresh: settings.refresh,
-        ..WorkerOptions::default()
-    }
+    WorkerOptions { refresh: settings.refresh, ..WorkerOptions::default() }
 }
 
 async fn run_tui_on_kubeconfig(common: &CommonArgs, settings: &Settings) -> ExitCode {
@@ -130,12 +106,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     } else {
         Mode::Normal
     };
-    let fleet = Fleet::new(
-        &targets
-            .iter()
-            .map(|t| (t.context.clone(), t.server.clone()))
-            .collect::<Vec<_>>(),
-    );
+    let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut app = App::new(fleet, theme, mode);
     app.aliases = settings.aliases.clone();
     tracing::info!(clusters = targets.len(), "starting the TUI");
@@ -155,25 +126,14 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
 }
 
 fn sim_options(clusters: usize, seed: u64, pods: usize) -> SimOptions {
-    SimOptions {
-        clusters,
-        seed,
-        pods_per_cluster: pods,
-        ..SimOptions::default()
-    }
+    SimOptions { clusters, seed, pods_per_cluster: pods, ..SimOptions::default() }
 }
 
 async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> ExitCode {
-    let fleet =
-        match SimFleet::start(sim_options(args.clusters, args.seed, args.pods_per_cluster)).await {
-            Ok(f) => f,
-            Err(e) => {
-                return fail(
-                    exit::ERROR,
-                    format!("cannot start the simulated fleet: {e}"),
-                )
-            }
-        };
+    let fleet = match SimFleet::start(sim_options(args.clusters, args.seed, args.pods_per_cluster)).await {
+        Ok(f) => f,
+        Err(e) => return fail(exit::ERROR, format!("cannot start the simulated fleet: {e}")),
+    };
     // The kubeconfig stays in memory: the demo leaves no file behind.
     let kc = match kube::config::Kubeconfig::from_yaml(&fleet.kubeconfig(false)) {
         Ok(k) => k,
@@ -196,34 +156,17 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
     let fleet = crate::snapshot::collect(&targets, worker_options(settings), args.timeout).await;
     let snap = crate::snapshot::Snapshot::of(&fleet);
     match args.output {
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&snap).unwrap_or_default()
-        ),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&snap).unwrap_or_default()),
         OutputFormat::Table => print!("{}", crate::snapshot::table(&snap)),
     }
-    let down: Vec<&str> = snap
-        .clusters
-        .iter()
-        .filter(|c| !c.reachable)
-        .map(|c| c.context.as_str())
-        .collect();
+    let down: Vec<&str> = snap.clusters.iter().filter(|c| !c.reachable).map(|c| c.context.as_str()).collect();
     if down.is_empty() {
         ExitCode::from(exit::OK)
     } else {
         for c in snap.clusters.iter().filter(|c| !c.reachable) {
-            eprintln!(
-                "kst: {} {}: {}",
-                c.context,
-                c.state,
-                c.error.as_deref().unwrap_or("")
-            );
+            eprintln!("kst: {} {}: {}", c.context, c.state, c.error.as_deref().unwrap_or(""));
         }
-        ExitCode::from(if down.len() == snap.clusters.len() {
-            exit::NONE_REACHABLE
-        } else {
-            exit::SOME_UNREACHABLE
-        })
+        ExitCode::from(if down.len() == snap.clusters.len() { exit::NONE_REACHABLE } else { exit::SOME_UNREACHABLE })
     }
 }
 
@@ -242,18 +185,10 @@ async fn run_sim(args: SimArgs) -> ExitCode {
     };
     let admin = match fleet.start_admin(args.admin_port).await {
         Ok(a) => a,
-        Err(e) => {
-            return fail(
-                exit::ERROR,
-                format!("sim: cannot start the admin endpoint: {e}"),
-            )
-        }
+        Err(e) => return fail(exit::ERROR, format!("sim: cannot start the admin endpoint: {e}")),
     };
     if let Err(e) = std::fs::write(&args.kubeconfig_out, fleet.kubeconfig(args.viewer_contexts)) {
-        return fail(
-            exit::ERROR,
-            format!("sim: cannot write {}: {e}", args.kubeconfig_out.display()),
-        );
+        return fail(exit::ERROR, format!("sim: cannot write {}: {e}", args.kubeconfig_out.display()));
     }
     for c in &fleet.clusters {
         println!("{}\t{}\t{:?}", c.name, c.server_url(), c.shape);

@@ -45,9 +45,7 @@ pub fn project_dirs() -> Option<directories::ProjectDirs> {
 }
 
 pub fn default_config_path() -> PathBuf {
-    project_dirs()
-        .map(|d| d.config_dir().join("config.toml"))
-        .unwrap_or_else(|| PathBuf::from("kst.toml"))
+    project_dirs().map(|d| d.config_dir().join("config.toml")).unwrap_or_else(|| PathBuf::from("kst.toml"))
 }
 
 pub fn config_dir() -> Option<PathBuf> {
@@ -64,9 +62,7 @@ pub fn state_dir() -> PathBuf {
 pub fn load_file(path: &Path, explicit: bool) -> Result<ConfigFile, String> {
     match std::fs::read_to_string(path) {
         Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-            Ok(ConfigFile::default())
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok(ConfigFile::default()),
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
 }
@@ -105,32 +101,16 @@ impl Settings {
             Some(r) => r,
             None => dur(&file.kiosk.rotate, Duration::from_secs(20), "kiosk.rotate")?,
         };
-        let contexts = if args.context.is_empty() {
-            file.contexts.clone()
-        } else {
-            args.context.clone()
-        };
-        let aliases = file
-            .context
-            .iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.alias.clone()?)))
-            .collect();
+        let contexts = if args.context.is_empty() { file.contexts.clone() } else { args.context.clone() };
+        let aliases = file.context.iter().filter_map(|(k, v)| Some((k.clone(), v.alias.clone()?))).collect();
         Ok(Settings {
             contexts,
             refresh: refresh.max(Duration::from_millis(200)),
-            theme: args
-                .theme
-                .clone()
-                .or(file.theme)
-                .unwrap_or_else(|| "dark".into()),
+            theme: args.theme.clone().or(file.theme).unwrap_or_else(|| "dark".into()),
             readonly: args.readonly || args.kiosk || file.readonly.unwrap_or(false),
             kiosk: args.kiosk,
             rotate: rotate.max(Duration::from_secs(2)),
-            log_file: args
-                .log_file
-                .clone()
-                .or(file.log_file)
-                .unwrap_or_else(|| state_dir().join("kst.log")),
+            log_file: args.log_file.clone().or(file.log_file).unwrap_or_else(|| state_dir().join("kst.log")),
             aliases,
         })
     }
@@ -142,24 +122,17 @@ mod tests {
 
     #[test]
     fn the_example_config_parses_and_unknown_keys_are_errors() {
-        let example: ConfigFile = toml::from_str(include_str!("../config.example.toml"))
-            .expect("config.example.toml parses");
+        let example: ConfigFile =
+            toml::from_str(include_str!("../config.example.toml")).expect("config.example.toml parses");
         assert_eq!(example.refresh.as_deref(), Some("5s"));
-        assert!(
-            toml::from_str::<ConfigFile>("refersh = '5s'").is_err(),
-            "typos are reported, not ignored"
-        );
+        assert!(toml::from_str::<ConfigFile>("refersh = '5s'").is_err(), "typos are reported, not ignored");
     }
 
     #[test]
     fn command_line_beats_file_and_kiosk_implies_readonly() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
-        std::fs::write(
-            &p,
-            "refresh = '9s'\ntheme = 'light'\ncontexts = ['gpu-*']\n[kiosk]\nrotate = '30s'\n",
-        )
-        .unwrap();
+        std::fs::write(&p, "refresh = '9s'\ntheme = 'light'\ncontexts = ['gpu-*']\n[kiosk]\nrotate = '30s'\n").unwrap();
         let args = CommonArgs {
             kubeconfig: None,
             context: vec![],

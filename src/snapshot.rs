@@ -37,9 +37,7 @@ pub struct ClusterSnapshot {
 }
 
 fn timestamp(t: SystemTime) -> String {
-    jiff::Timestamp::try_from(t)
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
+    jiff::Timestamp::try_from(t).map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
 }
 
 impl ClusterSnapshot {
@@ -56,11 +54,7 @@ impl ClusterSnapshot {
             nodes_ready: c.nodes.as_ref().map(|n| n.ready),
             gpus_allocatable: c.nodes.as_ref().map(|n| n.gpus_allocatable),
             gpus_total: c.nodes.as_ref().map(|n| n.gpus_total),
-            gpu_products: c
-                .nodes
-                .as_ref()
-                .map(|n| n.gpu_products.iter().cloned().collect())
-                .unwrap_or_default(),
+            gpu_products: c.nodes.as_ref().map(|n| n.gpu_products.iter().cloned().collect()).unwrap_or_default(),
             forbidden: c.forbidden.iter().cloned().collect(),
         }
     }
@@ -71,11 +65,7 @@ impl Snapshot {
         Snapshot {
             schema: SCHEMA,
             taken_at: timestamp(SystemTime::now()),
-            clusters: fleet
-                .clusters
-                .iter()
-                .map(ClusterSnapshot::from_state)
-                .collect(),
+            clusters: fleet.clusters.iter().map(ClusterSnapshot::from_state).collect(),
         }
     }
 }
@@ -91,12 +81,7 @@ fn settled(c: &ClusterState) -> bool {
 
 /// Runs the collectors until every cluster has settled or the timeout passes.
 pub async fn collect(targets: &[Target], opts: WorkerOptions, timeout: Duration) -> Fleet {
-    let mut fleet = Fleet::new(
-        &targets
-            .iter()
-            .map(|t| (t.context.clone(), t.server.clone()))
-            .collect::<Vec<_>>(),
-    );
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut collectors = Collectors::start(targets, opts);
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
@@ -110,15 +95,9 @@ pub async fn collect(targets: &[Target], opts: WorkerOptions, timeout: Duration)
         }
     }
     collectors.stop();
-    for c in fleet
-        .clusters
-        .iter_mut()
-        .filter(|c| matches!(c.conn, Conn::Connecting))
-    {
-        c.conn = Conn::Unreachable {
-            error: format!("no answer within {}s", timeout.as_secs()),
-            since: SystemTime::now(),
-        };
+    for c in fleet.clusters.iter_mut().filter(|c| matches!(c.conn, Conn::Connecting)) {
+        c.conn =
+            Conn::Unreachable { error: format!("no answer within {}s", timeout.as_secs()), since: SystemTime::now() };
     }
     fleet
 }
@@ -136,9 +115,7 @@ pub fn table(s: &Snapshot) -> String {
             c.state,
             c.latency_ms.map(|l| format!("{l}ms")).unwrap_or_else(dash),
             c.server_version.clone().unwrap_or_else(dash),
-            c.nodes
-                .map(|n| format!("{}/{n}", c.nodes_ready.unwrap_or(0)))
-                .unwrap_or_else(dash),
+            c.nodes.map(|n| format!("{}/{n}", c.nodes_ready.unwrap_or(0))).unwrap_or_else(dash),
             match (c.gpus_allocatable, c.gpus_total) {
                 (Some(a), Some(t)) => format!("{a}/{t}"),
                 _ => dash(),

@@ -43,10 +43,7 @@ pub struct Theme {
 pub const BUILTIN: &[(&str, &str)] = &[
     ("dark", include_str!("../themes/dark.toml")),
     ("light", include_str!("../themes/light.toml")),
-    (
-        "high-contrast",
-        include_str!("../themes/high-contrast.toml"),
-    ),
+    ("high-contrast", include_str!("../themes/high-contrast.toml")),
     ("mono", include_str!("../themes/mono.toml")),
 ];
 
@@ -71,16 +68,10 @@ pub fn parse_color(s: &str) -> Result<Color, String> {
         "lightcyan" => Color::LightCyan,
         "white" => Color::White,
         hex if hex.starts_with('#') && hex.len() == 7 => {
-            let p = |i: usize| {
-                u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| format!("bad colour {s:?}"))
-            };
+            let p = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| format!("bad colour {s:?}"));
             Color::Rgb(p(1)?, p(3)?, p(5)?)
         }
-        _ => {
-            return Err(format!(
-                "unknown colour {s:?} (use a name such as green or #rrggbb)"
-            ))
-        }
+        _ => return Err(format!("unknown colour {s:?} (use a name such as green or #rrggbb)")),
     })
 }
 
@@ -93,25 +84,15 @@ impl Theme {
         let selection = if mono {
             Style::default().add_modifier(Modifier::REVERSED)
         } else {
-            Style::default()
-                .fg(parse_color(&c.selection_fg)?)
-                .bg(parse_color(&c.selection_bg)?)
+            Style::default().fg(parse_color(&c.selection_fg)?).bg(parse_color(&c.selection_bg)?)
         };
         Ok(Theme {
             name: f.name.clone(),
             text: fg(&c.text)?,
             ok: fg(&c.ok)?,
-            warn: fg(&c.warn)?.add_modifier(if mono {
-                Modifier::BOLD
-            } else {
-                Modifier::empty()
-            }),
+            warn: fg(&c.warn)?.add_modifier(if mono { Modifier::BOLD } else { Modifier::empty() }),
             crit: fg(&c.crit)?.add_modifier(Modifier::BOLD),
-            muted: fg(&c.muted)?.add_modifier(if mono {
-                Modifier::DIM
-            } else {
-                Modifier::empty()
-            }),
+            muted: fg(&c.muted)?.add_modifier(if mono { Modifier::DIM } else { Modifier::empty() }),
             accent: fg(&c.accent)?.add_modifier(Modifier::BOLD),
             header: fg(&c.header)?.add_modifier(Modifier::BOLD),
             selection,
@@ -119,10 +100,7 @@ impl Theme {
     }
 
     pub fn builtin(name: &str) -> Option<Theme> {
-        BUILTIN
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, t)| Theme::from_toml(t).expect("built-in themes parse"))
+        BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, t)| Theme::from_toml(t).expect("built-in themes parse"))
     }
 
     /// A built-in name, or `<config dir>/themes/<name>.toml`. NO_COLOR wins over both.
@@ -136,17 +114,12 @@ impl Theme {
         let path = config_dir.map(|d| d.join("themes").join(format!("{name}.toml")));
         match path {
             Some(p) if p.exists() => {
-                let text =
-                    std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+                let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
                 Theme::from_toml(&text).map_err(|e| format!("{}: {e}", p.display()))
             }
             _ => Err(format!(
                 "unknown theme {name:?}: built-in themes are {}",
-                BUILTIN
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
             )),
         }
     }
@@ -180,9 +153,7 @@ mod tests {
         std::fs::write(dir.path().join("themes/mine.toml"), custom).unwrap();
         let t = Theme::load("mine", Some(dir.path()), false).unwrap();
         assert_eq!(t.ok.fg, Some(Color::Rgb(0, 0xff, 0x88)));
-        assert!(Theme::load("nope", Some(dir.path()), false)
-            .unwrap_err()
-            .contains("built-in themes are"));
+        assert!(Theme::load("nope", Some(dir.path()), false).unwrap_err().contains("built-in themes are"));
         assert!(parse_color("chartreuse").is_err());
     }
 }

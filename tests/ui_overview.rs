@@ -14,23 +14,12 @@ use ratatui::Terminal;
 async fn converged_fleet() -> (kst::sim::SimFleet, Fleet) {
     let sim = common::sim(3).await;
     let targets = common::targets(&sim);
-    let mut fleet = Fleet::new(
-        &targets
-            .iter()
-            .map(|t| (t.context.clone(), t.server.clone()))
-            .collect::<Vec<_>>(),
-    );
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut collectors = Collectors::start(&targets, common::fast_worker());
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !fleet
-        .clusters
-        .iter()
-        .all(|c| c.conn == Conn::Live && c.nodes.is_some())
-    {
-        let u = tokio::time::timeout_at(deadline, collectors.updates.recv())
-            .await
-            .expect("fleet converges")
-            .expect("open");
+    while !fleet.clusters.iter().all(|c| c.conn == Conn::Live && c.nodes.is_some()) {
+        let u =
+            tokio::time::timeout_at(deadline, collectors.updates.recv()).await.expect("fleet converges").expect("open");
         fleet.apply(u);
     }
     collectors.stop();
@@ -80,10 +69,7 @@ async fn overview_snapshots_and_keys() {
     }
     let screen = render(&app, 100, 24);
     assert!(screen.contains("gpu-us-east") && screen.contains("gpu-eu-west"));
-    assert!(
-        !screen.contains("agents-us-central     "),
-        "filtered out of the table"
-    );
+    assert!(!screen.contains("agents-us-central     "), "filtered out of the table");
     assert!(screen.contains("2 of 3"));
     app.on_key(key(KeyCode::Esc));
 
@@ -106,16 +92,10 @@ async fn overview_snapshots_and_keys() {
     app.on_key(key(KeyCode::Char('1')));
     app.on_update(Update::Conn {
         cluster: 2,
-        conn: Conn::Unreachable {
-            error: "connection refused".into(),
-            since: std::time::SystemTime::UNIX_EPOCH,
-        },
+        conn: Conn::Unreachable { error: "connection refused".into(), since: std::time::SystemTime::UNIX_EPOCH },
     });
     let screen = render(&app, 120, 30);
-    assert!(
-        screen.contains("✖ unreachable") && screen.contains("connection refused"),
-        "{screen}"
-    );
+    assert!(screen.contains("✖ unreachable") && screen.contains("connection refused"), "{screen}");
     assert!(screen.contains("1 down"));
 
     app.on_key(key(KeyCode::Char('?')));

@@ -31,10 +31,7 @@ pub fn handle(clusters: &[Arc<SimCluster>], req: &Request) -> Reply {
     let segs: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
     let find = |n: &str| clusters.iter().find(|c| c.name == n);
     match (req.method.as_str(), segs.as_slice()) {
-        ("GET", ["clusters"]) => Reply::ok(&json!(clusters
-            .iter()
-            .map(|c| describe(c))
-            .collect::<Vec<_>>())),
+        ("GET", ["clusters"]) => Reply::ok(&json!(clusters.iter().map(|c| describe(c)).collect::<Vec<_>>())),
         ("GET", ["clusters", n]) => match find(n) {
             Some(c) => Reply::ok(&describe(c)),
             None => error(StatusCode::NOT_FOUND, format!("no cluster {n}")),
@@ -64,11 +61,7 @@ pub fn handle(clusters: &[Arc<SimCluster>], req: &Request) -> Reply {
     }
 }
 
-pub async fn serve(
-    clusters: Vec<Arc<SimCluster>>,
-    listener: TcpListener,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub async fn serve(clusters: Vec<Arc<SimCluster>>, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
     let clusters = Arc::new(clusters);
     loop {
         tokio::select! {

@@ -53,52 +53,30 @@ pub async fn handle(cluster: Arc<SimCluster>, req: Request) -> Reply {
         ["apis", g, v] => reply_opt(cluster.registry.resource_list(g, v)),
         ["api", "v1", rest @ ..] => resource(&cluster, &user, &req, "", "v1", rest).await,
         ["apis", g, v, rest @ ..] => resource(&cluster, &user, &req, g, v, rest).await,
-        _ => error(
-            StatusCode::NOT_FOUND,
-            format!("the server could not find the requested resource ({path})"),
-        ),
+        _ => error(StatusCode::NOT_FOUND, format!("the server could not find the requested resource ({path})")),
     }
 }
 
 fn reply_opt(v: Option<Value>) -> Reply {
     match v {
         Some(v) => Reply::ok(&v),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "the server could not find the requested resource",
-        ),
+        None => error(StatusCode::NOT_FOUND, "the server could not find the requested resource"),
     }
 }
 
 fn authenticate(cluster: &SimCluster, req: &Request) -> Result<User, Reply> {
     let unauthorized = || error(StatusCode::UNAUTHORIZED, "Unauthorized");
-    let token = req
-        .header("authorization")
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .ok_or_else(unauthorized)?;
+    let token = req.header("authorization").strip_prefix("Bearer ").map(str::trim).ok_or_else(unauthorized)?;
     if cluster.faults.token_expired() {
         return Err(unauthorized());
     }
-    cluster
-        .users
-        .iter()
-        .find(|u| u.token == token)
-        .cloned()
-        .ok_or_else(unauthorized)
+    cluster.users.iter().find(|u| u.token == token).cloned().ok_or_else(unauthorized)
 }
 
-fn parse_res_path(
-    cluster: &SimCluster,
-    group: &str,
-    version: &str,
-    segs: &[&str],
-) -> Option<ResPath> {
+fn parse_res_path(cluster: &SimCluster, group: &str, version: &str, segs: &[&str]) -> Option<ResPath> {
     let reg = &cluster.registry;
     let (ns, rest) = match segs {
-        ["namespaces", ns, plural, rest @ ..]
-            if reg.index(group, version, plural).is_some() && !ns.is_empty() =>
-        {
+        ["namespaces", ns, plural, rest @ ..] if reg.index(group, version, plural).is_some() && !ns.is_empty() => {
             (Some(ns.to_string()), {
                 let mut v = vec![*plural];
                 v.extend_from_slice(rest);
@@ -112,19 +90,8 @@ fn parse_res_path(
     let def = reg.defs[res];
     let name = rest.get(1).map(|s| s.to_string());
     let sub = rest.get(2).map(|s| s.to_string());
-    let tail = if rest.len() > 3 {
-        format!("/{}", rest[3..].join("/"))
-    } else {
-        String::new()
-    };
-    Some(ResPath {
-        res,
-        def,
-        ns,
-        name,
-        sub,
-        rest: tail,
-    })
+    let tail = if rest.len() > 3 { format!("/{}", rest[3..].join("/")) } else { String::new() };
+    Some(ResPath { res, def, ns, name, sub, rest: tail })
 }
 
 fn verb_of(req: &Request, p: &ResPath) -> &'static str {
@@ -178,15 +145,10 @@ async fn resource(
     segs: &[&str],
 ) -> Reply {
     let Some(p) = parse_res_path(cluster, group, version, segs) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "the server could not find the requested resource",
-        );
+        return error(StatusCode::NOT_FOUND, "the server could not find the requested resource");
     };
     let verb = verb_of(req, &p);
-    if cluster.faults.is_forbidden(p.def.plural)
-        || !user.allows(verb, p.def.group, p.def.plural, p.sub.as_deref())
-    {
+    if cluster.faults.is_forbidden(p.def.plural) || !user.allows(verb, p.def.group, p.def.plural, p.sub.as_deref()) {
         return forbidden(user, verb, &p);
     }
     if p.def.create_only {
@@ -210,16 +172,9 @@ async fn resource(
         (Some("status"), &Method::GET) => get(cluster, req, &p),
         (Some("status"), &Method::PATCH) => patch_object(cluster, req, &p),
         (Some("scale"), _) if p.def.subresources.contains(&"scale") => scale(cluster, req, &p),
-        (Some("log"), &Method::GET) if p.def.plural == "pods" => {
-            super::logs::serve(cluster, req, &p).await
-        }
-        (Some("proxy"), _) if p.def.subresources.contains(&"proxy") => {
-            super::endpoints::proxy(cluster, req, &p).await
-        }
-        _ => error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "the server does not allow this method on the requested resource",
-        ),
+        (Some("log"), &Method::GET) if p.def.plural == "pods" => super::logs::serve(cluster, req, &p).await,
+        (Some("proxy"), _) if p.def.subresources.contains(&"proxy") => super::endpoints::proxy(cluster, req, &p).await,
+        _ => error(StatusCode::METHOD_NOT_ALLOWED, "the server does not allow this method on the requested resource"),
     }
 }
 
@@ -263,20 +218,13 @@ fn selectors(req: &Request) -> Result<(LabelSelector, FieldSelector), Reply> {
 }
 
 fn encode_continue(rv: u64, ns: &str, name: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(json!({"rv": rv, "ns": ns, "name": name}).to_string())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!({"rv": rv, "ns": ns, "name": name}).to_string())
 }
 
 fn decode_continue(tok: &str) -> Option<(u64, String, String)> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(tok)
-        .ok()?;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(tok).ok()?;
     let v: Value = serde_json::from_slice(&raw).ok()?;
-    Some((
-        v["rv"].as_u64()?,
-        v["ns"].as_str()?.to_string(),
-        v["name"].as_str()?.to_string(),
-    ))
+    Some((v["rv"].as_u64()?, v["ns"].as_str()?.to_string(), v["name"].as_str()?.to_string()))
 }
 
 fn list(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
@@ -295,10 +243,7 @@ fn list(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
         };
         items.retain(|o| (o.namespace.as_str(), o.name.as_str()) > (ns.as_str(), name.as_str()));
     }
-    let limit = req
-        .param("limit")
-        .and_then(|l| l.parse::<usize>().ok())
-        .filter(|l| *l > 0);
+    let limit = req.param("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
     let mut cont = None;
     let mut remaining = None;
     if let Some(limit) = limit {
@@ -318,8 +263,7 @@ fn list(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
         meta["continue"] = json!(c);
         meta["remainingItemCount"] = json!(remaining);
     }
-    let head =
-        json!({"kind": p.def.list_kind(), "apiVersion": p.def.api_version(), "metadata": meta});
+    let head = json!({"kind": p.def.list_kind(), "apiVersion": p.def.api_version(), "metadata": meta});
     let mut body = serde_json::to_vec(&head).unwrap_or_default();
     body.pop(); // reopen the object to append items without re-encoding them
     body.extend_from_slice(b",\"items\":[");
@@ -344,12 +288,7 @@ fn get(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
 }
 
 fn body_json(req: &Request) -> Result<Value, Reply> {
-    serde_json::from_slice(&req.body).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!("the body is not JSON: {e}"),
-        )
-    })
+    serde_json::from_slice(&req.body).map_err(|e| error(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")))
 }
 
 fn create(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
@@ -386,28 +325,17 @@ fn update(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
     };
     let name = p.name.clone().unwrap_or_default();
     if obj["metadata"]["name"].as_str() != Some(name.as_str()) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "the name of the object does not match the name on the URL",
-        );
+        return error(StatusCode::BAD_REQUEST, "the name of the object does not match the name on the URL");
     }
     if let Some(ns) = &p.ns {
         obj["metadata"]["namespace"] = json!(ns);
     }
-    let expect = obj["metadata"]["resourceVersion"]
-        .as_str()
-        .and_then(|v| v.parse().ok());
+    let expect = obj["metadata"]["resourceVersion"].as_str().and_then(|v| v.parse().ok());
     let mut store = cluster.store.write().expect("store lock");
     match store.update(p.res, obj, expect) {
         Ok(o) => {
             let bytes = o.bytes.clone();
-            super::scenario::reconcile(
-                cluster,
-                &mut store,
-                &p.def,
-                p.ns.as_deref().unwrap_or(""),
-                &name,
-            );
+            super::scenario::reconcile(cluster, &mut store, &p.def, p.ns.as_deref().unwrap_or(""), &name);
             Reply::raw_json(StatusCode::OK, bytes)
         }
         Err(e) => store_error(e, p, &name),
@@ -415,13 +343,7 @@ fn update(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
 }
 
 fn apply_patch(req: &Request, target: &mut Value) -> Result<(), Reply> {
-    let ct = req
-        .header("content-type")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_string();
+    let ct = req.header("content-type").split(';').next().unwrap_or("").trim().to_string();
     let body = body_json(req)?;
     match ct.as_str() {
         "application/merge-patch+json" => patch::merge_patch(target, &body),
@@ -478,12 +400,7 @@ fn delete(cluster: &SimCluster, p: &ResPath) -> Reply {
 fn scale_of(def: &ResDef, o: &Value) -> Value {
     let selector = o["spec"]["selector"]["matchLabels"]
         .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
+        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect::<Vec<_>>().join(","))
         .unwrap_or_default();
     let _ = def;
     json!({
@@ -517,10 +434,7 @@ fn scale(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
         }
         Method::PUT => match body_json(req) {
             Ok(b) => {
-                if let Some(want) = b["metadata"]["resourceVersion"]
-                    .as_str()
-                    .and_then(|s| s.parse::<u64>().ok())
-                {
+                if let Some(want) = b["metadata"]["resourceVersion"].as_str().and_then(|s| s.parse::<u64>().ok()) {
                     if want != old.rv {
                         return store_error(StoreError::Conflict, p, &name);
                     }
@@ -542,9 +456,7 @@ fn scale(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
             &status_value(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", &format!("Scale.autoscaling \"{name}\" is invalid: spec.replicas: Invalid value: must be greater than or equal to 0"), None),
         );
     };
-    let updated = store.modify(p.res, &ns, &name, |o| {
-        o["spec"]["replicas"] = json!(replicas)
-    });
+    let updated = store.modify(p.res, &ns, &name, |o| o["spec"]["replicas"] = json!(replicas));
     match updated {
         Ok(_) => {
             super::scenario::reconcile(cluster, &mut store, &p.def, &ns, &name);
@@ -556,9 +468,16 @@ fn scale(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
 }
 
 fn access_review(user: &User, req: &Request) -> Reply {
-    let body = match body_json(req) {
-        Ok(b) => b,
-        Err(r) => return r,
+    let body = if req.header("content-type").starts_with("application/vnd.kubernetes.protobuf") {
+        match super::protobuf::ssar_to_json(&req.body) {
+            Ok(b) => b,
+            Err(e) => return error(StatusCode::BAD_REQUEST, e),
+        }
+    } else {
+        match body_json(req) {
+            Ok(b) => b,
+            Err(r) => return r,
+        }
     };
     let ra = &body["spec"]["resourceAttributes"];
     let verb = ra["verb"].as_str().unwrap_or("");
@@ -624,9 +543,7 @@ fn bookmark(def: &ResDef, rv: u64, initial_end: bool) -> Bytes {
     if initial_end {
         meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
     }
-    line(
-        &json!({"type": "BOOKMARK", "object": {"kind": def.kind, "apiVersion": def.api_version(), "metadata": meta}}),
-    )
+    line(&json!({"type": "BOOKMARK", "object": {"kind": def.kind, "apiVersion": def.api_version(), "metadata": meta}}))
 }
 
 /// Counts open watches for the tests that check views close theirs.
@@ -642,12 +559,7 @@ fn watch(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Reply {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let filter = WatchFilter {
-        res: p.res,
-        ns: p.ns.clone(),
-        labels,
-        fields,
-    };
+    let filter = WatchFilter { res: p.res, ns: p.ns.clone(), labels, fields };
     let as_table = req.wants_table();
     let bookmarks = req.flag("allowWatchBookmarks");
     let send_initial = req.flag("sendInitialEvents");
@@ -691,9 +603,7 @@ fn watch(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Reply {
         }
         (initial, sub, now)
     };
-    let ends_now = initial
-        .first()
-        .is_some_and(|b| b.starts_with(b"{\"type\":\"ERROR\""));
+    let ends_now = initial.first().is_some_and(|b| b.starts_with(b"{\"type\":\"ERROR\""));
     cluster.open_watches.fetch_add(1, Ordering::Relaxed);
     let guard = WatchGuard(cluster.clone());
     let cluster = cluster.clone();
@@ -707,17 +617,12 @@ fn watch(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Reply {
         if ends_now {
             return;
         }
-        pump(
-            cluster, def, filter, sub, start_rv, tx, as_table, bookmarks, timeout,
-        )
-        .await;
+        pump(cluster, def, filter, sub, start_rv, tx, as_table, bookmarks, timeout).await;
     });
     Reply::Stream {
         status: StatusCode::OK,
         content_type: "application/json",
-        body: Box::pin(futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|b| (Ok(b), rx))
-        })),
+        body: Box::pin(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok(b), rx)) })),
     }
 }
 
@@ -738,10 +643,12 @@ async fn pump(
     let mut tick = tokio::time::interval(cluster.bookmark_interval);
     tick.tick().await;
     let mut down = cluster.faults.watch_unreachable();
+    let mut epoch = cluster.faults.watch_epoch();
     let mut last_rv = start_rv;
     loop {
         tokio::select! {
             _ = &mut deadline => return,
+            _ = epoch.changed() => return,
             _ = tx.closed() => return,
             _ = down.changed() => if *down.borrow() { return },
             _ = tick.tick(), if bookmarks => {

@@ -21,11 +21,7 @@ impl User {
         User {
             name: "kubernetes-admin".into(),
             token: format!("sim-{cluster}-admin-{secret:016x}"),
-            rules: vec![Rule {
-                verbs: vec!["*"],
-                groups: vec!["*"],
-                resources: vec!["*"],
-            }],
+            rules: vec![Rule { verbs: vec!["*"], groups: vec!["*"], resources: vec!["*"] }],
         }
     }
 
@@ -35,11 +31,7 @@ impl User {
             name: "fleet-viewer".into(),
             token: format!("sim-{cluster}-viewer-{:016x}", secret.rotate_left(17)),
             rules: vec![
-                Rule {
-                    verbs: vec!["get", "list", "watch"],
-                    groups: vec!["*"],
-                    resources: vec!["*"],
-                },
+                Rule { verbs: vec!["get", "list", "watch"], groups: vec!["*"], resources: vec!["*"] },
                 Rule {
                     verbs: vec!["create"],
                     groups: vec!["authorization.k8s.io"],
@@ -72,12 +64,7 @@ mod tests {
         assert!(v.allows("list", "", "pods", None));
         assert!(v.allows("get", "apps", "deployments", Some("scale")));
         assert!(!v.allows("patch", "apps", "deployments", Some("scale")));
-        assert!(v.allows(
-            "create",
-            "authorization.k8s.io",
-            "selfsubjectaccessreviews",
-            None
-        ));
+        assert!(v.allows("create", "authorization.k8s.io", "selfsubjectaccessreviews", None));
         let a = User::admin("c", 1);
         assert!(a.allows("patch", "apps", "deployments", Some("scale")));
         assert_ne!(a.token, v.token);

@@ -16,6 +16,7 @@ pub struct Faults {
     forbidden: Mutex<BTreeSet<String>>,
     gone_storm: AtomicBool,
     garbage_metrics: AtomicBool,
+    watch_epoch: watch::Sender<u64>,
 }
 
 /// The switchable state, as the admin endpoint reads and writes it. Absent fields are left as they are.
@@ -36,6 +37,10 @@ pub struct FaultPatch {
     /// Metrics endpoints answer with text that is not the Prometheus format.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub garbage_metrics: Option<bool>,
+    /// One-shot: end every open watch, as an API server restart or a load balancer does;
+    /// clients resume from their last resource version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drop_watches: Option<bool>,
     /// One-shot: add custom resources with missing and odd fields.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub malformed_objects: Option<bool>,
@@ -61,6 +66,16 @@ impl Faults {
         if let Some(v) = p.garbage_metrics {
             self.garbage_metrics.store(v, Ordering::Relaxed);
         }
+        if p.drop_watches == Some(true) {
+            self.drop_watches();
+        }
+    }
+
+    pub fn drop_watches(&self) {
+        self.watch_epoch.send_modify(|e| *e += 1);
+    }
+    pub fn watch_epoch(&self) -> watch::Receiver<u64> {
+        self.watch_epoch.subscribe()
     }
 
     pub fn state(&self) -> FaultPatch {
@@ -68,16 +83,10 @@ impl Faults {
             unreachable: Some(self.unreachable()),
             latency_ms: Some(self.latency_ms()),
             token_expired: Some(self.token_expired()),
-            forbidden: Some(
-                self.forbidden
-                    .lock()
-                    .expect("faults lock")
-                    .iter()
-                    .cloned()
-                    .collect(),
-            ),
+            forbidden: Some(self.forbidden.lock().expect("faults lock").iter().cloned().collect()),
             gone_storm: Some(self.gone_storm()),
             garbage_metrics: Some(self.garbage_metrics()),
+            drop_watches: None,
             malformed_objects: None,
         }
     }

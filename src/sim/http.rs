@@ -25,10 +25,7 @@ impl Request {
         matches!(self.param(k), Some("1" | "true" | "True"))
     }
     pub fn header(&self, k: &str) -> &str {
-        self.headers
-            .get(k)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
     pub fn wants_table(&self) -> bool {
         self.header("accept").contains("as=Table")
@@ -53,8 +50,7 @@ pub fn percent_decode(s: &str) -> String {
         match b[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
-                {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
                     Ok(v) => {
                         out.push(v);
                         i += 2;
@@ -72,16 +68,8 @@ pub fn percent_decode(s: &str) -> String {
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, Infallible>> + Send>>;
 
 pub enum Reply {
-    Bytes {
-        status: StatusCode,
-        content_type: &'static str,
-        body: Bytes,
-    },
-    Stream {
-        status: StatusCode,
-        content_type: &'static str,
-        body: BodyStream,
-    },
+    Bytes { status: StatusCode, content_type: &'static str, body: Bytes },
+    Stream { status: StatusCode, content_type: &'static str, body: BodyStream },
 }
 
 impl Reply {
@@ -96,18 +84,10 @@ impl Reply {
         Reply::json(StatusCode::OK, v)
     }
     pub fn raw_json(status: StatusCode, body: Bytes) -> Reply {
-        Reply::Bytes {
-            status,
-            content_type: "application/json",
-            body,
-        }
+        Reply::Bytes { status, content_type: "application/json", body }
     }
     pub fn text(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Reply {
-        Reply::Bytes {
-            status,
-            content_type,
-            body: body.into(),
-        }
+        Reply::Bytes { status, content_type, body: body.into() }
     }
     pub fn status(&self) -> StatusCode {
         match self {
@@ -136,12 +116,7 @@ pub fn reason_for(code: StatusCode) -> &'static str {
 }
 
 /// A `Status` object as the API server returns for failures.
-pub fn status_value(
-    code: StatusCode,
-    reason: &str,
-    message: &str,
-    details: Option<Value>,
-) -> Value {
+pub fn status_value(code: StatusCode, reason: &str, message: &str, details: Option<Value>) -> Value {
     let mut v = json!({
         "kind": "Status", "apiVersion": "v1", "metadata": {},
         "status": "Failure", "message": message, "reason": reason, "code": code.as_u16(),
@@ -153,18 +128,11 @@ pub fn status_value(
 }
 
 pub fn error(code: StatusCode, message: impl AsRef<str>) -> Reply {
-    Reply::json(
-        code,
-        &status_value(code, reason_for(code), message.as_ref(), None),
-    )
+    Reply::json(code, &status_value(code, reason_for(code), message.as_ref(), None))
 }
 
 pub fn not_found(kind_plural: &str, group: &str, name: &str) -> Reply {
-    let what = if group.is_empty() {
-        kind_plural.to_string()
-    } else {
-        format!("{kind_plural}.{group}")
-    };
+    let what = if group.is_empty() { kind_plural.to_string() } else { format!("{kind_plural}.{group}") };
     Reply::json(
         StatusCode::NOT_FOUND,
         &status_value(

@@ -23,8 +23,7 @@ const MESSAGES: &[&str] = &[
 
 /// The `n`th line a container prints: the same for every reader, so tests can look for it.
 pub fn log_line(pod: &str, container: &str, previous: bool, n: u64) -> String {
-    let ts = jiff::Timestamp::from_second(1_763_625_600 + n as i64)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let ts = jiff::Timestamp::from_second(1_763_625_600 + n as i64).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let msg = MESSAGES[(n as usize + pod.len()) % MESSAGES.len()];
     let gen = if previous { "previous" } else { "current" };
     format!("{ts} [{pod}/{container} {gen} #{n}] {msg}")
@@ -43,28 +42,18 @@ pub async fn serve(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Rep
     let v = pod.value();
     let containers: Vec<String> = v["spec"]["containers"]
         .as_array()
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| c["name"].as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|cs| cs.iter().filter_map(|c| c["name"].as_str().map(str::to_string)).collect())
         .unwrap_or_default();
     let container = match req.param("container") {
         Some(c) if containers.iter().any(|x| x == c) => c.to_string(),
         Some(c) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("container {c} is not valid for pod {name}"),
-            );
+            return error(StatusCode::BAD_REQUEST, format!("container {c} is not valid for pod {name}"));
         }
         None if containers.len() == 1 => containers[0].clone(),
         None => {
             return error(
                 StatusCode::BAD_REQUEST,
-                format!(
-                    "a container name must be specified for pod {name}, choose one of: [{}]",
-                    containers.join(" ")
-                ),
+                format!("a container name must be specified for pod {name}, choose one of: [{}]", containers.join(" ")),
             )
         }
     };
@@ -78,9 +67,7 @@ pub async fn serve(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Rep
         if restarts == 0 {
             return error(
                 StatusCode::BAD_REQUEST,
-                format!(
-                    "previous terminated container \"{container}\" in pod \"{name}\" not found"
-                ),
+                format!("previous terminated container \"{container}\" in pod \"{name}\" not found"),
             );
         }
     }
@@ -126,8 +113,6 @@ pub async fn serve(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Rep
     Reply::Stream {
         status: StatusCode::OK,
         content_type: "text/plain",
-        body: Box::pin(futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|b| (Ok(b), rx))
-        })),
+        body: Box::pin(futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok(b), rx)) })),
     }
 }

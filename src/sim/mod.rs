@@ -10,6 +10,7 @@ pub mod faults;
 pub mod http;
 pub mod logs;
 pub mod patch;
+pub mod protobuf;
 pub mod resources;
 pub mod rng;
 pub mod scenario;
@@ -174,25 +175,14 @@ impl SimCluster {
                 return (slot.0.clone(), slot.2.clone());
             }
         }
-        let cpu: Vec<usize> = (0..nodes.len())
-            .filter(|i| gpus > 0 || nodes[*i].1 == 0)
-            .collect();
-        let pick = if cpu.is_empty() {
-            n % nodes.len()
-        } else {
-            cpu[n % cpu.len()]
-        };
+        let cpu: Vec<usize> = (0..nodes.len()).filter(|i| gpus > 0 || nodes[*i].1 == 0).collect();
+        let pick = if cpu.is_empty() { n % nodes.len() } else { cpu[n % cpu.len()] };
         (nodes[pick].0.clone(), nodes[pick].2.clone())
     }
 
     pub fn next_pod_ip(&self) -> String {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        format!(
-            "10.{}.{}.{}",
-            128 + self.index % 100,
-            (n / 250) % 250,
-            2 + n % 250
-        )
+        format!("10.{}.{}.{}", 128 + self.index % 100, (n / 250) % 250, 2 + n % 250)
     }
 
     /// Log lines each container has written so far: grows with time, so follow sees news.
@@ -250,18 +240,10 @@ pub struct SimFleet {
 
 impl SimFleet {
     pub async fn start(opts: SimOptions) -> std::io::Result<SimFleet> {
-        let ca = if opts.plain_http {
-            None
-        } else {
-            Some(tls::make_ca().map_err(std::io::Error::other)?)
-        };
-        let clusters: Vec<Arc<SimCluster>> = (0..opts.clusters)
-            .map(|i| Arc::new(SimCluster::new(i, &opts)))
-            .collect();
+        let ca = if opts.plain_http { None } else { Some(tls::make_ca().map_err(std::io::Error::other)?) };
+        let clusters: Vec<Arc<SimCluster>> = (0..opts.clusters).map(|i| Arc::new(SimCluster::new(i, &opts))).collect();
         // Building the objects is CPU work; spread it over the cores.
-        let threads = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .min(clusters.len().max(1));
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(clusters.len().max(1));
         std::thread::scope(|s| {
             for chunk in clusters.chunks(clusters.len().div_ceil(threads).max(1)) {
                 let opts = &opts;
@@ -280,9 +262,7 @@ impl SimFleet {
         });
         let (shutdown, _) = watch::channel(false);
         let mut tasks = Vec::new();
-        let acceptor = ca
-            .as_ref()
-            .map(|c| tokio_rustls::TlsAcceptor::from(c.server_config.clone()));
+        let acceptor = ca.as_ref().map(|c| tokio_rustls::TlsAcceptor::from(c.server_config.clone()));
         for c in &clusters {
             let port = opts.port_base.map_or(0, |b| b + c.index as u16);
             let listener = TcpListener::bind(("127.0.0.1", port)).await?;
@@ -307,13 +287,7 @@ impl SimFleet {
                 }
             }));
         }
-        Ok(SimFleet {
-            clusters,
-            ca_pem: ca.map(|c| c.ca_pem),
-            admin_addr: None,
-            shutdown,
-            tasks,
-        })
+        Ok(SimFleet { clusters, ca_pem: ca.map(|c| c.ca_pem), admin_addr: None, shutdown, tasks })
     }
 
     /// Starts the admin endpoint (faults, stats) on a loopback port.
@@ -321,11 +295,7 @@ impl SimFleet {
         let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         self.admin_addr = Some(addr);
-        self.tasks.push(tokio::spawn(admin::serve(
-            self.clusters.clone(),
-            listener,
-            self.shutdown.subscribe(),
-        )));
+        self.tasks.push(tokio::spawn(admin::serve(self.clusters.clone(), listener, self.shutdown.subscribe())));
         Ok(addr)
     }
 
@@ -336,10 +306,7 @@ impl SimFleet {
     /// A kubeconfig with one context per cluster (admin credentials); with `viewers`, also a
     /// `<name>-viewer` context per cluster whose user may read but not write.
     pub fn kubeconfig(&self, viewers: bool) -> String {
-        let ca = self
-            .ca_pem
-            .as_ref()
-            .map(|p| base64::engine::general_purpose::STANDARD.encode(p));
+        let ca = self.ca_pem.as_ref().map(|p| base64::engine::general_purpose::STANDARD.encode(p));
         let mut clusters = Vec::new();
         let mut users = Vec::new();
         let mut contexts = Vec::new();
@@ -349,9 +316,7 @@ impl SimFleet {
                 cl["certificate-authority-data"] = json!(ca);
             }
             clusters.push(json!({"name": c.name, "cluster": cl}));
-            users.push(
-                json!({"name": format!("{}-admin", c.name), "user": {"token": c.admin_token()}}),
-            );
+            users.push(json!({"name": format!("{}-admin", c.name), "user": {"token": c.admin_token()}}));
             contexts.push(json!({"name": c.name, "context": {"cluster": c.name, "user": format!("{}-admin", c.name), "namespace": "default"}}));
             if viewers {
                 users.push(json!({"name": format!("{}-viewer", c.name), "user": {"token": c.viewer_token()}}));
@@ -359,11 +324,7 @@ impl SimFleet {
                                      "context": {"cluster": c.name, "user": format!("{}-viewer", c.name)}}));
             }
         }
-        let first = self
-            .clusters
-            .first()
-            .map(|c| c.name.clone())
-            .unwrap_or_default();
+        let first = self.clusters.first().map(|c| c.name.clone()).unwrap_or_default();
         let doc = json!({"apiVersion": "v1", "kind": "Config", "preferences": {}, "current-context": first,
                          "clusters": clusters, "users": users, "contexts": contexts});
         serde_yaml::to_string(&doc).unwrap_or_default()

@@ -36,10 +36,7 @@ pub fn strategic_merge_patch(target: &mut Value, patch: &Value) {
                     continue;
                 }
                 let slot = t.entry(k.clone()).or_insert(Value::Null);
-                let keyed = v
-                    .as_array()
-                    .and_then(|a| merge_key(a))
-                    .filter(|_| slot.is_array());
+                let keyed = v.as_array().and_then(|a| merge_key(a)).filter(|_| slot.is_array());
                 if slot.is_object() && v.is_object() {
                     strategic_merge_patch(slot, v);
                     continue;
@@ -74,28 +71,19 @@ fn merge_key(items: &[Value]) -> Option<&'static str> {
 
 /// JSON patch with the operations kubectl and kube-rs send: add, replace, remove, test.
 pub fn json_patch(target: &mut Value, ops: &Value) -> Result<(), String> {
-    let ops = ops
-        .as_array()
-        .ok_or("a JSON patch is an array of operations")?;
+    let ops = ops.as_array().ok_or("a JSON patch is an array of operations")?;
     for op in ops {
         let path = op["path"].as_str().ok_or("operation without path")?;
         let kind = op["op"].as_str().ok_or("operation without op")?;
-        let tokens: Vec<String> = path
-            .split('/')
-            .skip(1)
-            .map(|t| t.replace("~1", "/").replace("~0", "~"))
-            .collect();
+        let tokens: Vec<String> = path.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
         let (last, parents) = tokens.split_last().ok_or("empty path")?;
         let mut cur = &mut *target;
         for t in parents {
             cur = match cur {
-                Value::Object(m) => m
-                    .get_mut(t)
-                    .ok_or_else(|| format!("path {path} does not exist"))?,
+                Value::Object(m) => m.get_mut(t).ok_or_else(|| format!("path {path} does not exist"))?,
                 Value::Array(a) => {
                     let i: usize = t.parse().map_err(|_| format!("bad index in {path}"))?;
-                    a.get_mut(i)
-                        .ok_or_else(|| format!("path {path} does not exist"))?
+                    a.get_mut(i).ok_or_else(|| format!("path {path} does not exist"))?
                 }
                 _ => return Err(format!("path {path} does not exist")),
             };
@@ -114,8 +102,7 @@ pub fn json_patch(target: &mut Value, ops: &Value) -> Result<(), String> {
                         if last == "-" {
                             a.push(v)
                         } else {
-                            let i: usize =
-                                last.parse().map_err(|_| format!("bad index in {path}"))?;
+                            let i: usize = last.parse().map_err(|_| format!("bad index in {path}"))?;
                             if kind == "add" && i <= a.len() {
                                 a.insert(i, v)
                             } else if i < a.len() {
@@ -130,8 +117,7 @@ pub fn json_patch(target: &mut Value, ops: &Value) -> Result<(), String> {
             }
             "remove" => match cur {
                 Value::Object(m) => {
-                    m.remove(last)
-                        .ok_or_else(|| format!("remove of missing {path}"))?;
+                    m.remove(last).ok_or_else(|| format!("remove of missing {path}"))?;
                 }
                 Value::Array(a) => {
                     let i: usize = last.parse().map_err(|_| format!("bad index in {path}"))?;
@@ -172,10 +158,7 @@ mod tests {
     #[test]
     fn strategic_patch_merges_containers_by_name() {
         let mut t = json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}});
-        strategic_merge_patch(
-            &mut t,
-            &json!({"spec": {"containers": [{"name": "b", "image": "z"}]}}),
-        );
+        strategic_merge_patch(&mut t, &json!({"spec": {"containers": [{"name": "b", "image": "z"}]}}));
         assert_eq!(t["spec"]["containers"][0]["image"], "x");
         assert_eq!(t["spec"]["containers"][1]["image"], "z");
     }
@@ -191,10 +174,6 @@ mod tests {
         .unwrap();
         assert_eq!(t["spec"]["replicas"], 0);
         assert_eq!(t["metadata"]["annotations"]["kst.dev/x"], "1");
-        assert!(json_patch(
-            &mut t,
-            &json!([{"op": "replace", "path": "/nope/x", "value": 1}])
-        )
-        .is_err());
+        assert!(json_patch(&mut t, &json!([{"op": "replace", "path": "/nope/x", "value": 1}])).is_err());
     }
 }

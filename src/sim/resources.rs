@@ -49,18 +49,7 @@ const fn r(
     short: &'static [&'static str],
     subresources: &'static [&'static str],
 ) -> ResDef {
-    ResDef {
-        group,
-        version,
-        kind,
-        plural,
-        singular,
-        namespaced,
-        short,
-        subresources,
-        crd: false,
-        create_only: false,
-    }
+    ResDef { group, version, kind, plural, singular, namespaced, short, subresources, crd: false, create_only: false }
 }
 
 const fn crd(mut d: ResDef) -> ResDef {
@@ -68,97 +57,20 @@ const fn crd(mut d: ResDef) -> ResDef {
     d
 }
 
-pub const NAMESPACES: ResDef = r(
-    "",
-    "v1",
-    "Namespace",
-    "namespaces",
-    "namespace",
-    false,
-    &["ns"],
-    &[],
-);
-pub const NODES: ResDef = r(
-    "",
-    "v1",
-    "Node",
-    "nodes",
-    "node",
-    false,
-    &["no"],
-    &["status"],
-);
-pub const PODS: ResDef = r(
-    "",
-    "v1",
-    "Pod",
-    "pods",
-    "pod",
-    true,
-    &["po"],
-    &["log", "proxy", "status"],
-);
-pub const SERVICES: ResDef = r(
-    "",
-    "v1",
-    "Service",
-    "services",
-    "service",
-    true,
-    &["svc"],
-    &["proxy"],
-);
+pub const NAMESPACES: ResDef = r("", "v1", "Namespace", "namespaces", "namespace", false, &["ns"], &[]);
+pub const NODES: ResDef = r("", "v1", "Node", "nodes", "node", false, &["no"], &["status"]);
+pub const PODS: ResDef = r("", "v1", "Pod", "pods", "pod", true, &["po"], &["log", "proxy", "status"]);
+pub const SERVICES: ResDef = r("", "v1", "Service", "services", "service", true, &["svc"], &["proxy"]);
 pub const EVENTS: ResDef = r("", "v1", "Event", "events", "event", true, &["ev"], &[]);
-pub const SERVICE_ACCOUNTS: ResDef = r(
-    "",
-    "v1",
-    "ServiceAccount",
-    "serviceaccounts",
-    "serviceaccount",
-    true,
-    &["sa"],
-    &[],
-);
-pub const CONFIG_MAPS: ResDef = r(
-    "",
-    "v1",
-    "ConfigMap",
-    "configmaps",
-    "configmap",
-    true,
-    &["cm"],
-    &[],
-);
-pub const DEPLOYMENTS: ResDef = r(
-    "apps",
-    "v1",
-    "Deployment",
-    "deployments",
-    "deployment",
-    true,
-    &["deploy"],
-    &["scale", "status"],
-);
-pub const STATEFULSETS: ResDef = r(
-    "apps",
-    "v1",
-    "StatefulSet",
-    "statefulsets",
-    "statefulset",
-    true,
-    &["sts"],
-    &["scale", "status"],
-);
-pub const REPLICASETS: ResDef = r(
-    "apps",
-    "v1",
-    "ReplicaSet",
-    "replicasets",
-    "replicaset",
-    true,
-    &["rs"],
-    &["scale", "status"],
-);
+pub const SERVICE_ACCOUNTS: ResDef =
+    r("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true, &["sa"], &[]);
+pub const CONFIG_MAPS: ResDef = r("", "v1", "ConfigMap", "configmaps", "configmap", true, &["cm"], &[]);
+pub const DEPLOYMENTS: ResDef =
+    r("apps", "v1", "Deployment", "deployments", "deployment", true, &["deploy"], &["scale", "status"]);
+pub const STATEFULSETS: ResDef =
+    r("apps", "v1", "StatefulSet", "statefulsets", "statefulset", true, &["sts"], &["scale", "status"]);
+pub const REPLICASETS: ResDef =
+    r("apps", "v1", "ReplicaSet", "replicasets", "replicaset", true, &["rs"], &["scale", "status"]);
 pub const JOBS: ResDef = r("batch", "v1", "Job", "jobs", "job", true, &[], &["status"]);
 pub const HPAS: ResDef = r(
     "autoscaling",
@@ -170,46 +82,13 @@ pub const HPAS: ResDef = r(
     &["hpa"],
     &["status"],
 );
-pub const ENDPOINT_SLICES: ResDef = r(
-    "discovery.k8s.io",
-    "v1",
-    "EndpointSlice",
-    "endpointslices",
-    "endpointslice",
-    true,
-    &[],
-    &[],
-);
-pub const ROLES: ResDef = r(
-    "rbac.authorization.k8s.io",
-    "v1",
-    "Role",
-    "roles",
-    "role",
-    true,
-    &[],
-    &[],
-);
-pub const ROLE_BINDINGS: ResDef = r(
-    "rbac.authorization.k8s.io",
-    "v1",
-    "RoleBinding",
-    "rolebindings",
-    "rolebinding",
-    true,
-    &[],
-    &[],
-);
-pub const CLUSTER_ROLES: ResDef = r(
-    "rbac.authorization.k8s.io",
-    "v1",
-    "ClusterRole",
-    "clusterroles",
-    "clusterrole",
-    false,
-    &[],
-    &[],
-);
+pub const ENDPOINT_SLICES: ResDef =
+    r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", "endpointslice", true, &[], &[]);
+pub const ROLES: ResDef = r("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", true, &[], &[]);
+pub const ROLE_BINDINGS: ResDef =
+    r("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", "rolebinding", true, &[], &[]);
+pub const CLUSTER_ROLES: ResDef =
+    r("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", "clusterrole", false, &[], &[]);
 pub const CLUSTER_ROLE_BINDINGS: ResDef = r(
     "rbac.authorization.k8s.io",
     "v1",
@@ -294,24 +173,10 @@ pub const AGENT_RUNTIMES: ResDef = crd(r(
     &["art", "agentrt"],
     &["status"],
 ));
-pub const AGENT_CARDS: ResDef = crd(r(
-    "agent.kagenti.dev",
-    "v1alpha1",
-    "AgentCard",
-    "agentcards",
-    "agentcard",
-    true,
-    &["cards"],
-    &["status"],
-));
-pub const AGENT_RUNTIMES_ROSSOCTL: ResDef = ResDef {
-    group: "agent.rossoctl.dev",
-    ..AGENT_RUNTIMES
-};
-pub const AGENT_CARDS_ROSSOCTL: ResDef = ResDef {
-    group: "agent.rossoctl.dev",
-    ..AGENT_CARDS
-};
+pub const AGENT_CARDS: ResDef =
+    crd(r("agent.kagenti.dev", "v1alpha1", "AgentCard", "agentcards", "agentcard", true, &["cards"], &["status"]));
+pub const AGENT_RUNTIMES_ROSSOCTL: ResDef = ResDef { group: "agent.rossoctl.dev", ..AGENT_RUNTIMES };
+pub const AGENT_CARDS_ROSSOCTL: ResDef = ResDef { group: "agent.rossoctl.dev", ..AGENT_CARDS };
 pub const MCP_SERVER_REGISTRATIONS: ResDef = crd(r(
     "mcp.kuadrant.io",
     "v1",
@@ -322,26 +187,9 @@ pub const MCP_SERVER_REGISTRATIONS: ResDef = crd(r(
     &["mcpsr"],
     &["status"],
 ));
-pub const BUILDS: ResDef = crd(r(
-    "shipwright.io",
-    "v1beta1",
-    "Build",
-    "builds",
-    "build",
-    true,
-    &[],
-    &["status"],
-));
-pub const BUILD_RUNS: ResDef = crd(r(
-    "shipwright.io",
-    "v1beta1",
-    "BuildRun",
-    "buildruns",
-    "buildrun",
-    true,
-    &[],
-    &["status"],
-));
+pub const BUILDS: ResDef = crd(r("shipwright.io", "v1beta1", "Build", "builds", "build", true, &[], &["status"]));
+pub const BUILD_RUNS: ResDef =
+    crd(r("shipwright.io", "v1beta1", "BuildRun", "buildruns", "buildrun", true, &[], &["status"]));
 
 /// Kinds every simulated cluster serves.
 pub const CORE: &[ResDef] = &[
@@ -380,9 +228,7 @@ impl Registry {
     }
 
     pub fn index(&self, group: &str, version: &str, plural: &str) -> Option<usize> {
-        self.defs
-            .iter()
-            .position(|d| d.group == group && d.version == version && d.plural == plural)
+        self.defs.iter().position(|d| d.group == group && d.version == version && d.plural == plural)
     }
 
     pub fn index_of(&self, def: &ResDef) -> Option<usize> {
@@ -390,9 +236,7 @@ impl Registry {
     }
 
     pub fn has_group_version(&self, group: &str, version: &str) -> bool {
-        self.defs
-            .iter()
-            .any(|d| d.group == group && d.version == version)
+        self.defs.iter().any(|d| d.group == group && d.version == version)
     }
 
     /// `/api`: the legacy core group.
@@ -420,10 +264,8 @@ impl Registry {
         let groups: Vec<Value> = groups
             .into_iter()
             .map(|(g, vs)| {
-                let versions: Vec<Value> = vs
-                    .iter()
-                    .map(|v| json!({"groupVersion": format!("{g}/{v}"), "version": v}))
-                    .collect();
+                let versions: Vec<Value> =
+                    vs.iter().map(|v| json!({"groupVersion": format!("{g}/{v}"), "version": v})).collect();
                 json!({"name": g, "versions": versions, "preferredVersion": versions[0].clone()})
             })
             .collect();
@@ -433,16 +275,12 @@ impl Registry {
     /// `/apis/<group>` for one group.
     pub fn group(&self, group: &str) -> Option<Value> {
         let list = self.group_list();
-        list["groups"]
-            .as_array()?
-            .iter()
-            .find(|g| g["name"] == group)
-            .map(|g| {
-                let mut g = g.clone();
-                g["kind"] = json!("APIGroup");
-                g["apiVersion"] = json!("v1");
-                g
-            })
+        list["groups"].as_array()?.iter().find(|g| g["name"] == group).map(|g| {
+            let mut g = g.clone();
+            g["kind"] = json!("APIGroup");
+            g["apiVersion"] = json!("v1");
+            g
+        })
     }
 
     /// `/api/v1` or `/apis/<group>/<version>`.
@@ -450,23 +288,13 @@ impl Registry {
         if !self.has_group_version(group, version) {
             return None;
         }
-        let gv = if group.is_empty() {
-            version.to_string()
-        } else {
-            format!("{group}/{version}")
-        };
+        let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
         let mut resources = Vec::new();
-        for d in self
-            .defs
-            .iter()
-            .filter(|d| d.group == group && d.version == version)
-        {
+        for d in self.defs.iter().filter(|d| d.group == group && d.version == version) {
             let verbs: Vec<&str> = if d.create_only {
                 vec!["create"]
             } else {
-                vec![
-                    "create", "delete", "get", "list", "patch", "update", "watch",
-                ]
+                vec!["create", "delete", "get", "list", "patch", "update", "watch"]
             };
             let mut res = json!({
                 "name": d.plural, "singularName": d.singular, "namespaced": d.namespaced,
@@ -475,35 +303,20 @@ impl Registry {
             if !d.short.is_empty() {
                 res["shortNames"] = json!(d.short);
             }
-            if d.crd
-                || matches!(
-                    d.plural,
-                    "pods" | "deployments" | "services" | "statefulsets" | "jobs"
-                )
-            {
+            if d.crd || matches!(d.plural, "pods" | "deployments" | "services" | "statefulsets" | "jobs") {
                 res["categories"] = json!(["all"]);
             }
             resources.push(res);
             for sub in d.subresources {
                 let (kind, verbs, extra): (&str, Vec<&str>, Value) = match *sub {
-                    "scale" => (
-                        "Scale",
-                        vec!["get", "patch", "update"],
-                        json!({"group": "autoscaling", "version": "v1"}),
-                    ),
+                    "scale" => {
+                        ("Scale", vec!["get", "patch", "update"], json!({"group": "autoscaling", "version": "v1"}))
+                    }
                     "log" => ("Pod", vec!["get"], json!({})),
-                    "proxy" => (
-                        "PodProxyOptions",
-                        vec!["create", "delete", "get", "patch", "update"],
-                        json!({}),
-                    ),
+                    "proxy" => ("PodProxyOptions", vec!["create", "delete", "get", "patch", "update"], json!({})),
                     _ => (d.kind, vec!["get", "patch", "update"], json!({})),
                 };
-                let kind = if *sub == "proxy" && d.plural == "services" {
-                    "ServiceProxyOptions"
-                } else {
-                    kind
-                };
+                let kind = if *sub == "proxy" && d.plural == "services" { "ServiceProxyOptions" } else { kind };
                 let mut s = json!({
                     "name": format!("{}/{}", d.plural, sub), "singularName": "", "namespaced": d.namespaced,
                     "kind": kind, "verbs": verbs,
@@ -516,9 +329,7 @@ impl Registry {
                 resources.push(s);
             }
         }
-        Some(
-            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
-        )
+        Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
     }
 
     /// CustomResourceDefinition objects for the custom kinds, as the API server lists them.
@@ -526,10 +337,7 @@ impl Registry {
         let mut out: Vec<Value> = Vec::new();
         for d in self.defs.iter().filter(|d| d.crd) {
             let name = format!("{}.{}", d.plural, d.group);
-            if let Some(existing) = out
-                .iter_mut()
-                .find(|o| o["metadata"]["name"] == name.as_str())
-            {
+            if let Some(existing) = out.iter_mut().find(|o| o["metadata"]["name"] == name.as_str()) {
                 existing["spec"]["versions"]
                     .as_array_mut()
                     .expect("versions")

@@ -28,8 +28,6 @@ impl Rng {
     /// Lowercase alphanumerics, as pod-name suffixes use.
     pub fn suffix(&mut self, len: usize) -> String {
         const CHARS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-        (0..len)
-            .map(|_| CHARS[self.below(CHARS.len())] as char)
-            .collect()
+        (0..len).map(|_| CHARS[self.below(CHARS.len())] as char).collect()
     }
 }

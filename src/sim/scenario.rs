@@ -53,11 +53,7 @@ impl Shape {
     /// Context names: `gpu-us-east`, `gpu-eu-west`, `agents-us-central`, then other regions.
     pub fn context_name(i: usize) -> String {
         let shape = Shape::for_index(i);
-        let prefix = if shape == Shape::Agents {
-            "agents"
-        } else {
-            "gpu"
-        };
+        let prefix = if shape == Shape::Agents { "agents" } else { "gpu" };
         let region = REGIONS[i % REGIONS.len()];
         let round = i / REGIONS.len();
         if round == 0 {
@@ -69,20 +65,13 @@ impl Shape {
 
     pub fn extra_resources(self) -> Vec<ResDef> {
         match self {
-            Shape::GpuPrefill => vec![
-                r::INFERENCE_POOLS,
-                r::INFERENCE_OBJECTIVES,
-                r::AGENT_RUNTIMES_ROSSOCTL,
-                r::AGENT_CARDS_ROSSOCTL,
-            ],
+            Shape::GpuPrefill => {
+                vec![r::INFERENCE_POOLS, r::INFERENCE_OBJECTIVES, r::AGENT_RUNTIMES_ROSSOCTL, r::AGENT_CARDS_ROSSOCTL]
+            }
             Shape::GpuDecode => vec![r::INFERENCE_POOLS_LEGACY, r::INFERENCE_MODELS_LEGACY],
-            Shape::Agents => vec![
-                r::AGENT_RUNTIMES,
-                r::AGENT_CARDS,
-                r::MCP_SERVER_REGISTRATIONS,
-                r::BUILDS,
-                r::BUILD_RUNS,
-            ],
+            Shape::Agents => {
+                vec![r::AGENT_RUNTIMES, r::AGENT_CARDS, r::MCP_SERVER_REGISTRATIONS, r::BUILDS, r::BUILD_RUNS]
+            }
         }
     }
 
@@ -160,9 +149,7 @@ fn ago(secs: i64) -> String {
 }
 
 fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    })
+    s.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
 }
 
 /// A stable template hash, as Deployments name their ReplicaSets.
@@ -179,19 +166,11 @@ fn template_hash(name: &str) -> String {
 }
 
 fn labels_of(pairs: &[(&str, &str)]) -> Value {
-    Value::Object(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), json!(v)))
-            .collect(),
-    )
+    Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), json!(v))).collect())
 }
 
 fn idx(cluster: &SimCluster, def: &ResDef) -> usize {
-    cluster
-        .registry
-        .index_of(def)
-        .expect("resource registered for this cluster shape")
+    cluster.registry.index_of(def).expect("resource registered for this cluster shape")
 }
 
 pub struct Populate<'a> {
@@ -209,12 +188,7 @@ struct NodeSlot {
 
 /// Fills one cluster with the objects of its shape.
 pub fn populate(p: Populate<'_>) {
-    let Populate {
-        cluster,
-        store,
-        pods_per_cluster,
-        agents_per_cluster,
-    } = p;
+    let Populate { cluster, store, pods_per_cluster, agents_per_cluster } = p;
     let shape = cluster.shape;
     let ci = cluster.index;
     for crd in cluster.registry.crd_objects() {
@@ -263,18 +237,16 @@ pub fn populate(p: Populate<'_>) {
     let mut slots = Vec::new();
     for i in 0..gpu_nodes + cpu_nodes {
         let gpu = i < gpu_nodes;
-        let name = if gpu {
-            format!("{}-gpu-{i}", cluster.name)
-        } else {
-            format!("{}-cpu-{}", cluster.name, i - gpu_nodes)
-        };
+        let name =
+            if gpu { format!("{}-gpu-{i}", cluster.name) } else { format!("{}-cpu-{}", cluster.name, i - gpu_nodes) };
         let ip = format!("10.{}.{}.{}", 100 + ci % 100, i / 250, 10 + i % 250);
         let mut labels = json!({
             "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
             "topology.kubernetes.io/region": cluster.name.split_once('-').map(|x| x.1).unwrap_or(""),
             "node-role.kubernetes.io/worker": "",
         });
-        let mut capacity = json!({"cpu": "96", "memory": "1056911520Ki", "pods": "110", "ephemeral-storage": "3750000000Ki"});
+        let mut capacity =
+            json!({"cpu": "96", "memory": "1056911520Ki", "pods": "110", "ephemeral-storage": "3750000000Ki"});
         let mut allocatable = capacity.clone();
         allocatable["cpu"] = json!("95500m");
         if gpu {
@@ -283,11 +255,7 @@ pub fn populate(p: Populate<'_>) {
             labels["nvidia.com/gpu.present"] = json!("true");
             capacity["nvidia.com/gpu"] = json!(gpus_per_node.to_string());
             // one GPU on the last node is unhealthy: the device plugin withholds it
-            let alloc = if i == gpu_nodes - 1 {
-                gpus_per_node - 1
-            } else {
-                gpus_per_node
-            };
+            let alloc = if i == gpu_nodes - 1 { gpus_per_node - 1 } else { gpus_per_node };
             allocatable["nvidia.com/gpu"] = json!(alloc.to_string());
         }
         store.put(
@@ -309,17 +277,9 @@ pub fn populate(p: Populate<'_>) {
                 }
             }),
         );
-        slots.push(NodeSlot {
-            name,
-            gpus_free: if gpu { gpus_per_node } else { 0 },
-            ip,
-        });
+        slots.push(NodeSlot { name, gpus_free: if gpu { gpus_per_node } else { 0 }, ip });
     }
-    cluster.nodes.lock().expect("nodes").extend(
-        slots
-            .iter()
-            .map(|s| (s.name.clone(), s.gpus_free, s.ip.clone())),
-    );
+    cluster.nodes.lock().expect("nodes").extend(slots.iter().map(|s| (s.name.clone(), s.gpus_free, s.ip.clone())));
 
     let mut w = Workloads { cluster, store };
     w.deployment(
@@ -328,13 +288,7 @@ pub fn populate(p: Populate<'_>) {
         2,
         &[("k8s-app", "kube-dns")],
         &[],
-        container(
-            "coredns",
-            "registry.k8s.io/coredns/coredns:v1.12.0",
-            53,
-            0,
-            &[],
-        ),
+        container("coredns", "registry.k8s.io/coredns/coredns:v1.12.0", 53, 0, &[]),
         40 * 86400,
     );
 
@@ -366,8 +320,7 @@ pub fn populate(p: Populate<'_>) {
 }
 
 fn container(name: &str, image: &str, port: u16, gpus: i64, env: &[Value]) -> Value {
-    let mut resources =
-        json!({"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}});
+    let mut resources = json!({"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}});
     if gpus > 0 {
         resources = json!({"requests": {"cpu": "8", "memory": "64Gi", "nvidia.com/gpu": gpus.to_string()},
                            "limits": {"memory": "96Gi", "nvidia.com/gpu": gpus.to_string()}});
@@ -401,17 +354,7 @@ impl Workloads<'_> {
         main: Value,
         age: i64,
     ) {
-        self.workload(
-            &r::DEPLOYMENTS,
-            ns,
-            name,
-            replicas,
-            labels,
-            annotations,
-            vec![main],
-            vec![],
-            age,
-        );
+        self.workload(&r::DEPLOYMENTS, ns, name, replicas, labels, annotations, vec![main], vec![], age);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -459,9 +402,7 @@ impl Workloads<'_> {
             .map(|p| p.name.clone())
             .collect();
         for pod in names {
-            let _ = self.store.modify(pods, ns, &pod, |o| {
-                o["spec"]["serviceAccountName"] = json!(sa)
-            });
+            let _ = self.store.modify(pods, ns, &pod, |o| o["spec"]["serviceAccountName"] = json!(sa));
         }
     }
 
@@ -492,7 +433,10 @@ impl Workloads<'_> {
     }
 
     fn service_account(&mut self, ns: &str, name: &str) {
-        self.put(&r::SERVICE_ACCOUNTS, json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}}));
+        self.put(
+            &r::SERVICE_ACCOUNTS,
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}}),
+        );
     }
 }
 
@@ -511,12 +455,7 @@ fn pool_v1(name: &str, guide: &str) -> Value {
 
 fn epp(w: &mut Workloads<'_>, pool: &str, model: &str, auth_required: bool) {
     let name = format!("{pool}-epp");
-    let mut args = vec![
-        json!("--pool-name"),
-        json!(pool),
-        json!("--config-file"),
-        json!("/config/epp.yaml"),
-    ];
+    let mut args = vec![json!("--pool-name"), json!(pool), json!("--config-file"), json!("/config/epp.yaml")];
     if !auth_required {
         args.push(json!("--metrics-endpoint-auth=false"));
     }
@@ -530,10 +469,7 @@ fn epp(w: &mut Workloads<'_>, pool: &str, model: &str, auth_required: bool) {
         "llm-d",
         &name,
         1,
-        &[
-            ("app.kubernetes.io/component", "epp"),
-            ("inferencepool", pool),
-        ],
+        &[("app.kubernetes.io/component", "epp"), ("inferencepool", pool)],
         &[],
         vec![c],
         vec![],
@@ -560,13 +496,8 @@ fn epp(w: &mut Workloads<'_>, pool: &str, model: &str, auth_required: bool) {
 }
 
 fn vllm(model: &str, port: u16, gpus: i64) -> Value {
-    let mut c = container(
-        "vllm",
-        "ghcr.io/llm-d/llm-d-cuda:v0.4.0",
-        port,
-        gpus,
-        &[env("VLLM_NIXL_SIDE_CHANNEL_PORT", "5600")],
-    );
+    let mut c =
+        container("vllm", "ghcr.io/llm-d/llm-d-cuda:v0.4.0", port, gpus, &[env("VLLM_NIXL_SIDE_CHANNEL_PORT", "5600")]);
     c["args"] = json!([
         model,
         "--port",
@@ -587,14 +518,8 @@ fn routing_sidecar() -> Value {
 fn gpu_prefill(w: &mut Workloads<'_>) {
     let model = "meta-llama/Llama-3.1-8B-Instruct";
     let mlabel = "llama-3-1-8b-instruct";
-    w.put(
-        &r::INFERENCE_POOLS,
-        pool_v1("pd-disaggregation", "pd-disaggregation"),
-    );
-    w.put(
-        &r::INFERENCE_POOLS,
-        pool_v1("optimized-baseline", "optimized-baseline"),
-    );
+    w.put(&r::INFERENCE_POOLS, pool_v1("pd-disaggregation", "pd-disaggregation"));
+    w.put(&r::INFERENCE_POOLS, pool_v1("optimized-baseline", "optimized-baseline"));
     {
         let mut d = w.cluster.dynamics.lock().expect("dynamics");
         d.pools.push((
@@ -610,11 +535,8 @@ fn gpu_prefill(w: &mut Workloads<'_>) {
     }
     epp(w, "pd-disaggregation", model, false);
     epp(w, "optimized-baseline", model, true);
-    let pd = [
-        ("llm-d.ai/guide", "pd-disaggregation"),
-        ("llm-d.ai/model", mlabel),
-        ("llm-d.ai/inference-serving", "true"),
-    ];
+    let pd =
+        [("llm-d.ai/guide", "pd-disaggregation"), ("llm-d.ai/model", mlabel), ("llm-d.ai/inference-serving", "true")];
     let mut prefill = pd.to_vec();
     prefill.push(("llm-d.ai/role", "prefill"));
     w.workload(
@@ -641,10 +563,7 @@ fn gpu_prefill(w: &mut Workloads<'_>) {
         vec![routing_sidecar()],
         9 * 86400,
     );
-    let base = [
-        ("llm-d.ai/guide", "optimized-baseline"),
-        ("llm-d.ai/model", mlabel),
-    ];
+    let base = [("llm-d.ai/guide", "optimized-baseline"), ("llm-d.ai/model", mlabel)];
     w.workload(
         &r::DEPLOYMENTS,
         "llm-d",
@@ -656,10 +575,9 @@ fn gpu_prefill(w: &mut Workloads<'_>) {
         vec![],
         20 * 86400,
     );
-    for (name, prio, pool) in [
-        ("chat-interactive", 10, "pd-disaggregation"),
-        ("batch-sheddable", -1, "optimized-baseline"),
-    ] {
+    for (name, prio, pool) in
+        [("chat-interactive", 10, "pd-disaggregation"), ("batch-sheddable", -1, "optimized-baseline")]
+    {
         w.put(
             &r::INFERENCE_OBJECTIVES,
             json!({"apiVersion": "llm-d.ai/v1alpha2", "kind": "InferenceObjective",
@@ -679,30 +597,8 @@ fn gpu_prefill(w: &mut Workloads<'_>) {
         container("manager", "ghcr.io/rossoctl/operator:v0.9.1", 8443, 0, &[]),
         30 * 86400,
     );
-    agent(
-        w,
-        brand,
-        "team-a",
-        "triage-agent",
-        "langgraph",
-        &["a2a"],
-        1,
-        Provider::OpenAi,
-        CardShape::V1,
-        0,
-    );
-    agent(
-        w,
-        brand,
-        "team-a",
-        "capacity-planner",
-        "crewai",
-        &["a2a", "mcp"],
-        1,
-        Provider::Ollama,
-        CardShape::Legacy,
-        0,
-    );
+    agent(w, brand, "team-a", "triage-agent", "langgraph", &["a2a"], 1, Provider::OpenAi, CardShape::V1, 0);
+    agent(w, brand, "team-a", "capacity-planner", "crewai", &["a2a", "mcp"], 1, Provider::Ollama, CardShape::Legacy, 0);
 }
 
 fn gpu_decode(w: &mut Workloads<'_>) {
@@ -728,20 +624,14 @@ fn gpu_decode(w: &mut Workloads<'_>) {
         let mut d = w.cluster.dynamics.lock().expect("dynamics");
         d.pools.push((
             "llama-70b".into(),
-            vec![
-                ("llm-d.ai/inferenceServing".into(), "true".into()),
-                ("llm-d.ai/model".into(), mlabel.into()),
-            ],
+            vec![("llm-d.ai/inferenceServing".into(), "true".into()), ("llm-d.ai/model".into(), mlabel.into())],
             model.into(),
         ));
         d.hang_prefix = Some("llama-70b-decode".into());
         d.crashing.push(("llm-d".into(), "llama-70b-decode".into()));
     }
     epp(w, "llama-70b", model, false);
-    let base = [
-        ("llm-d.ai/inferenceServing", "true"),
-        ("llm-d.ai/model", mlabel),
-    ];
+    let base = [("llm-d.ai/inferenceServing", "true"), ("llm-d.ai/model", mlabel)];
     let mut decode = base.to_vec();
     decode.push(("llm-d.ai/role", "decode"));
     w.workload(
@@ -755,6 +645,8 @@ fn gpu_decode(w: &mut Workloads<'_>) {
         vec![routing_sidecar()],
         60 * 86400,
     );
+    let pods = idx(w.cluster, &r::PODS);
+    crash_first_pod(w.store, pods, "llm-d", "llama-70b-decode");
     let mut prefill = base.to_vec();
     prefill.push(("llm-d.ai/role", "prefill"));
     w.workload(
@@ -768,10 +660,7 @@ fn gpu_decode(w: &mut Workloads<'_>) {
         vec![],
         60 * 86400,
     );
-    for (name, done) in [
-        ("finetune-llama-lora", true),
-        ("eval-harness-nightly", false),
-    ] {
+    for (name, done) in [("finetune-llama-lora", true), ("eval-harness-nightly", false)] {
         let status = if done {
             json!({"succeeded": 1, "startTime": ago(7200), "completionTime": ago(1800),
                    "conditions": [{"type": "Complete", "status": "True"}]})
@@ -852,20 +741,7 @@ fn agent(
     shape: CardShape,
     age_days: i64,
 ) {
-    agent_full(
-        w,
-        brand,
-        ns,
-        name,
-        framework,
-        protocols,
-        replicas,
-        provider,
-        shape,
-        age_days,
-        Condition::Healthy,
-        true,
-    );
+    agent_full(w, brand, ns, name, framework, protocols, replicas, provider, shape, age_days, Condition::Healthy, true);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -885,10 +761,7 @@ fn agent_full(
 ) {
     let type_key = format!("{}/type", brand.label);
     let fw_key = format!("{}/framework", brand.label);
-    let proto_keys: Vec<String> = protocols
-        .iter()
-        .map(|p| format!("{}/{p}", brand.protocol))
-        .collect();
+    let proto_keys: Vec<String> = protocols.iter().map(|p| format!("{}/{p}", brand.protocol)).collect();
     let mut labels: Vec<(&str, &str)> = vec![
         (type_key.as_str(), "agent"),
         (fw_key.as_str(), framework),
@@ -899,21 +772,12 @@ fn agent_full(
     }
     let mut envs = vec![
         env("PORT", "8000"),
-        env(
-            "AGENT_ENDPOINT",
-            &format!("http://{name}.{ns}.svc.cluster.local:8080"),
-        ),
+        env("AGENT_ENDPOINT", &format!("http://{name}.{ns}.svc.cluster.local:8080")),
         env(
             "OTEL_EXPORTER_OTLP_ENDPOINT",
-            &format!(
-                "http://otel-collector.{}.svc.cluster.local:8335",
-                brand.system_ns
-            ),
+            &format!("http://otel-collector.{}.svc.cluster.local:8335", brand.system_ns),
         ),
-        env(
-            "MCP_URL",
-            "http://weather-tool-mcp.team1.svc.cluster.local:8000/mcp",
-        ),
+        env("MCP_URL", "http://weather-tool-mcp.team1.svc.cluster.local:8000/mcp"),
     ];
     match provider {
         Provider::OpenAi => {
@@ -927,51 +791,23 @@ fn agent_full(
             envs.push(env("LLM_API_KEY", "dummy"));
         }
         Provider::Anthropic => {
-            envs.push(env(
-                "ANTHROPIC_BASE_URL",
-                "http://litellm-model-proxy.team1:4000",
-            ));
+            envs.push(env("ANTHROPIC_BASE_URL", "http://litellm-model-proxy.team1:4000"));
             envs.push(env("ANTHROPIC_MODEL", "claude-sonnet-4"));
-            envs.push(env_secret(
-                "ANTHROPIC_AUTH_TOKEN",
-                "litellm-secret",
-                "auth-token",
-            ));
+            envs.push(env_secret("ANTHROPIC_AUTH_TOKEN", "litellm-secret", "auth-token"));
         }
         Provider::Gemini => {
             envs.push(env_secret("GOOGLE_API_KEY", "gemini-secret", "apikey"));
         }
     }
     let annotations: Vec<(&str, &str)> = match condition {
-        Condition::Paused => vec![
-            ("kst.dev/previous-replicas", "2"),
-            ("kagenti.io/description", "paused by the on-call"),
-        ],
+        Condition::Paused => {
+            vec![("kst.dev/previous-replicas", "2"), ("kagenti.io/description", "paused by the on-call")]
+        }
         _ => vec![("kagenti.io/description", "An agent of the simulated fleet")],
     };
-    let c = container(
-        "agent",
-        &format!("ghcr.io/kagenti/agent-examples/{name}:0.3.{}", age_days % 7),
-        8000,
-        0,
-        &envs,
-    );
-    let replicas = if condition == Condition::Paused {
-        0
-    } else {
-        replicas
-    };
-    w.workload(
-        &r::DEPLOYMENTS,
-        ns,
-        name,
-        replicas,
-        &labels,
-        &annotations,
-        vec![c],
-        vec![],
-        age_days * 86400 + 3600,
-    );
+    let c = container("agent", &format!("ghcr.io/kagenti/agent-examples/{name}:0.3.{}", age_days % 7), 8000, 0, &envs);
+    let replicas = if condition == Condition::Paused { 0 } else { replicas };
+    w.workload(&r::DEPLOYMENTS, ns, name, replicas, &labels, &annotations, vec![c], vec![], age_days * 86400 + 3600);
     if own_sa {
         w.service_account(ns, name);
         w.with_sa(&r::DEPLOYMENTS, ns, name, name);
@@ -982,12 +818,7 @@ fn agent_full(
     }
     w.service(ns, name, name, &[("http", 8080, 8000)], &svc_labels);
     if condition == Condition::Failing {
-        w.cluster
-            .dynamics
-            .lock()
-            .expect("dynamics")
-            .crashing
-            .push((ns.to_string(), name.to_string()));
+        w.cluster.dynamics.lock().expect("dynamics").crashing.push((ns.to_string(), name.to_string()));
         let pods = idx(w.cluster, &r::PODS);
         crash_first_pod(w.store, pods, ns, name);
     }
@@ -1008,12 +839,7 @@ fn agent_full(
             "skills": skills})
         }
     };
-    w.cluster
-        .dynamics
-        .lock()
-        .expect("dynamics")
-        .cards
-        .insert(name.to_string(), card.clone());
+    w.cluster.dynamics.lock().expect("dynamics").cards.insert(name.to_string(), card.clone());
     let ready = condition == Condition::Healthy;
     let ready_cond = |t: &str, ok: bool, reason: &str| json!({"type": t, "status": if ok { "True" } else { "False" }, "reason": reason});
     w.put(
@@ -1121,8 +947,7 @@ fn build(w: &mut Workloads<'_>, ns: &str, name: &str, outcomes: &[Option<&str>])
             status["completionTime"] = json!(ago(age - 180 - i as i64 * 20));
         }
         if let Some(reason) = outcome.filter(|o| *o != "ok") {
-            status["failureDetails"] =
-                json!({"reason": reason, "message": "remote repository unreachable or private"});
+            status["failureDetails"] = json!({"reason": reason, "message": "remote repository unreachable or private"});
         }
         w.put(
             &r::BUILD_RUNS,
@@ -1144,13 +969,7 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         1,
         &[("control-plane", "controller-manager")],
         &[],
-        container(
-            "manager",
-            "ghcr.io/kagenti/kagenti-operator:v0.8.3",
-            8443,
-            0,
-            &[],
-        ),
+        container("manager", "ghcr.io/kagenti/kagenti-operator:v0.8.3", 8443, 0, &[]),
         40 * 86400,
     );
     w.deployment(
@@ -1159,13 +978,7 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         1,
         &[],
         &[],
-        container(
-            "otel-collector",
-            "otel/opentelemetry-collector-contrib:0.120.0",
-            8335,
-            0,
-            &[],
-        ),
+        container("otel-collector", "otel/opentelemetry-collector-contrib:0.120.0", 8335, 0, &[]),
         40 * 86400,
     );
     w.deployment(
@@ -1177,13 +990,7 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         container("phoenix", "arizephoenix/phoenix:8.0", 6006, 0, &[]),
         40 * 86400,
     );
-    w.service(
-        "kagenti-system",
-        "phoenix",
-        "phoenix",
-        &[("http", 6006, 6006)],
-        &[],
-    );
+    w.service("kagenti-system", "phoenix", "phoenix", &[("http", 6006, 6006)], &[]);
     w.deployment(
         "istio-system",
         "istiod",
@@ -1200,13 +1007,7 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         1,
         &[("app", "keycloak")],
         &[],
-        vec![container(
-            "keycloak",
-            "quay.io/keycloak/keycloak:26.1",
-            8080,
-            0,
-            &[],
-        )],
+        vec![container("keycloak", "quay.io/keycloak/keycloak:26.1", 8080, 0, &[])],
         vec![],
         40 * 86400,
     );
@@ -1216,13 +1017,7 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         1,
         &[],
         &[],
-        container(
-            "istio-proxy",
-            "docker.io/istio/proxyv2:1.27.1",
-            8080,
-            0,
-            &[],
-        ),
+        container("istio-proxy", "docker.io/istio/proxyv2:1.27.1", 8080, 0, &[]),
         40 * 86400,
     );
     w.deployment(
@@ -1231,40 +1026,12 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         1,
         &[],
         &[],
-        container(
-            "broker",
-            "ghcr.io/kuadrant/mcp-gateway:v0.4.0",
-            8080,
-            0,
-            &[],
-        ),
+        container("broker", "ghcr.io/kuadrant/mcp-gateway:v0.4.0", 8080, 0, &[]),
         40 * 86400,
     );
 
-    agent(
-        w,
-        b,
-        "team1",
-        "weather-service",
-        "langgraph",
-        &["a2a"],
-        2,
-        Provider::OpenAi,
-        CardShape::V1,
-        14,
-    );
-    agent(
-        w,
-        b,
-        "team1",
-        "currency-converter",
-        "langgraph",
-        &["a2a"],
-        1,
-        Provider::Gemini,
-        CardShape::Legacy,
-        21,
-    );
+    agent(w, b, "team1", "weather-service", "langgraph", &["a2a"], 2, Provider::OpenAi, CardShape::V1, 14);
+    agent(w, b, "team1", "currency-converter", "langgraph", &["a2a"], 1, Provider::Gemini, CardShape::Legacy, 21);
     agent_full(
         w,
         b,
@@ -1308,17 +1075,8 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         true,
     );
     for i in 5..agents_per_cluster {
-        let provider = [
-            Provider::OpenAi,
-            Provider::Ollama,
-            Provider::Anthropic,
-            Provider::Gemini,
-        ][i % 4];
-        let shape = if i % 2 == 0 {
-            CardShape::V1
-        } else {
-            CardShape::Legacy
-        };
+        let provider = [Provider::OpenAi, Provider::Ollama, Provider::Anthropic, Provider::Gemini][i % 4];
+        let shape = if i % 2 == 0 { CardShape::V1 } else { CardShape::Legacy };
         agent(
             w,
             b,
@@ -1353,17 +1111,26 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         "metadata": {"name": "weather-service", "namespace": "team1"},
         "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]}),
     );
-    w.put(&r::ROLE_BINDINGS, json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+    w.put(
+        &r::ROLE_BINDINGS,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
         "metadata": {"name": "weather-service", "namespace": "team1"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "weather-service"},
-        "subjects": [{"kind": "ServiceAccount", "name": "weather-service", "namespace": "team1"}]}));
-    w.put(&r::ROLES, json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "subjects": [{"kind": "ServiceAccount", "name": "weather-service", "namespace": "team1"}]}),
+    );
+    w.put(
+        &r::ROLES,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": "research-agent", "namespace": "team2"},
-        "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]}]}));
-    w.put(&r::ROLE_BINDINGS, json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]}]}),
+    );
+    w.put(
+        &r::ROLE_BINDINGS,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
         "metadata": {"name": "research-agent", "namespace": "team2"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "research-agent"},
-        "subjects": [{"kind": "ServiceAccount", "name": "research-agent", "namespace": "team2"}]}));
+        "subjects": [{"kind": "ServiceAccount", "name": "research-agent", "namespace": "team2"}]}),
+    );
     w.put(&r::CLUSTER_ROLES, json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
         "metadata": {"name": "kagenti-component-github-tool", "labels": {"app.kubernetes.io/part-of": "kagenti-operator"}},
         "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}));
@@ -1372,22 +1139,12 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kagenti-component-github-tool"},
         "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "team1"}]}));
 
-    build(
-        w,
-        "team1",
-        "weather-service",
-        &[Some("ok"), Some("ok"), Some("ok")],
-    );
+    build(w, "team1", "weather-service", &[Some("ok"), Some("ok"), Some("ok")]);
     build(
         w,
         "team2",
         "flaky-summarizer",
-        &[
-            Some("ok"),
-            Some("GitRemotePrivate"),
-            Some("BuildRunTimeout"),
-            Some("GitRemotePrivate"),
-        ],
+        &[Some("ok"), Some("GitRemotePrivate"), Some("BuildRunTimeout"), Some("GitRemotePrivate")],
     );
     build(w, "team1", "claude-agent", &[Some("ok"), None]);
 }
@@ -1417,10 +1174,7 @@ fn crash_first_pod(store: &mut ObjectStore, pods: usize, ns: &str, workload: &st
 
 fn set_pod_ready(o: &mut Value, ready: bool) {
     if let Some(conds) = o["status"]["conditions"].as_array_mut() {
-        for c in conds
-            .iter_mut()
-            .filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady")
-        {
+        for c in conds.iter_mut().filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady") {
             c["status"] = json!(if ready { "True" } else { "False" });
         }
     }
@@ -1435,26 +1189,13 @@ fn pod_ready(o: &Value) -> bool {
 
 /// The controller: after a workload's spec changes, pods follow (ReplicaSet and pods for a
 /// Deployment, ordinal pods for a StatefulSet), and the workload's status is recomputed.
-pub fn reconcile(
-    cluster: &SimCluster,
-    store: &mut ObjectStore,
-    def: &ResDef,
-    ns: &str,
-    name: &str,
-) {
+pub fn reconcile(cluster: &SimCluster, store: &mut ObjectStore, def: &ResDef, ns: &str, name: &str) {
     if def.kind == "Deployment" || def.kind == "StatefulSet" {
         reconcile_inner(cluster, store, def, ns, name, false);
     }
 }
 
-fn reconcile_inner(
-    cluster: &SimCluster,
-    store: &mut ObjectStore,
-    def: &ResDef,
-    ns: &str,
-    name: &str,
-    instant: bool,
-) {
+fn reconcile_inner(cluster: &SimCluster, store: &mut ObjectStore, def: &ResDef, ns: &str, name: &str, instant: bool) {
     let res = idx(cluster, def);
     let Some(w) = store.get(res, ns, name) else {
         return;
@@ -1464,16 +1205,8 @@ fn reconcile_inner(
     let pods_idx = idx(cluster, &r::PODS);
     let is_sts = def.kind == "StatefulSet";
     let hash = template_hash(&format!("{ns}/{name}"));
-    let owner_name = if is_sts {
-        name.to_string()
-    } else {
-        format!("{name}-{hash}")
-    };
-    if !is_sts
-        && store
-            .get(idx(cluster, &r::REPLICASETS), ns, &owner_name)
-            .is_none()
-    {
+    let owner_name = if is_sts { name.to_string() } else { format!("{name}-{hash}") };
+    if !is_sts && store.get(idx(cluster, &r::REPLICASETS), ns, &owner_name).is_none() {
         let mut rs = json!({
             "apiVersion": "apps/v1", "kind": "ReplicaSet",
             "metadata": {"name": owner_name, "namespace": ns, "labels": w["spec"]["template"]["metadata"]["labels"].clone(),
@@ -1504,12 +1237,7 @@ fn reconcile_inner(
     while mine.len() > want {
         let victim = mine.pop().expect("non-empty");
         let _ = store.delete(pods_idx, ns, &victim.name);
-        cluster
-            .dynamics
-            .lock()
-            .expect("dynamics")
-            .engines
-            .remove(&victim.name);
+        cluster.dynamics.lock().expect("dynamics").engines.remove(&victim.name);
     }
     let mut ordinal = 0;
     while mine.len() < want {
@@ -1522,17 +1250,7 @@ fn reconcile_inner(
             let suffix = cluster.rng.lock().expect("rng").suffix(5);
             format!("{owner_name}-{suffix}")
         };
-        let pod = new_pod(
-            cluster,
-            &w,
-            &pod_name,
-            ns,
-            is_sts,
-            &owner_name,
-            &owner_uid,
-            &hash,
-            instant,
-        );
+        let pod = new_pod(cluster, &w, &pod_name, ns, is_sts, &owner_name, &owner_uid, &hash, instant);
         let stored = store.create(pods_idx, pod).expect("fresh pod name");
         register_engine(cluster, &stored.value());
         mine.push(stored);
@@ -1545,13 +1263,7 @@ fn reconcile_inner(
     refresh_status(cluster, store, def, ns, name);
 }
 
-fn refresh_status(
-    cluster: &SimCluster,
-    store: &mut ObjectStore,
-    def: &ResDef,
-    ns: &str,
-    name: &str,
-) {
+fn refresh_status(cluster: &SimCluster, store: &mut ObjectStore, def: &ResDef, ns: &str, name: &str) {
     let res = idx(cluster, def);
     let pods_idx = idx(cluster, &r::PODS);
     let mine: Vec<Value> = store
@@ -1576,14 +1288,9 @@ fn refresh_status(
                        {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]
     });
     // Only a real change is written, so an idle fleet makes no watch events.
-    let same = [
-        "replicas",
-        "readyReplicas",
-        "availableReplicas",
-        "updatedReplicas",
-    ]
-    .iter()
-    .all(|k| cur["status"][k] == status[k])
+    let same = ["replicas", "readyReplicas", "availableReplicas", "updatedReplicas"]
+        .iter()
+        .all(|k| cur["status"][k] == status[k])
         && cur["status"]["conditions"][0]["status"] == status["conditions"][0]["status"];
     if !same {
         let _ = store.modify(res, ns, name, |o| o["status"] = status);
@@ -1614,14 +1321,7 @@ fn new_pod(
     let gpus: i64 = spec["containers"]
         .as_array()
         .map(|cs| {
-            cs.iter()
-                .filter_map(|c| {
-                    c["resources"]["requests"]["nvidia.com/gpu"]
-                        .as_str()?
-                        .parse::<i64>()
-                        .ok()
-                })
-                .sum()
+            cs.iter().filter_map(|c| c["resources"]["requests"]["nvidia.com/gpu"].as_str()?.parse::<i64>().ok()).sum()
         })
         .unwrap_or(0);
     let (node, host_ip) = cluster.place(gpus);
@@ -1652,15 +1352,14 @@ fn new_pod(
         .cloned()
         .unwrap_or_default()
         .iter()
-        .map(|c| json!({"name": c["name"], "image": c["image"], "restartCount": 0, "ready": instant, "started": instant,
-                        "state": {"running": {"startedAt": ago(3600)}}}))
+        .map(|c| {
+            json!({"name": c["name"], "image": c["image"], "restartCount": 0, "ready": instant, "started": instant,
+                        "state": {"running": {"startedAt": ago(3600)}}})
+        })
         .collect();
     let flag = if instant { "True" } else { "False" };
-    let created = w["metadata"]["creationTimestamp"]
-        .as_str()
-        .map(str::to_string)
-        .filter(|_| instant)
-        .unwrap_or_else(|| ago(0));
+    let created =
+        w["metadata"]["creationTimestamp"].as_str().map(str::to_string).filter(|_| instant).unwrap_or_else(|| ago(0));
     let mut status = json!({
         "phase": if instant { "Running" } else { "Pending" },
         "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Initialized", "status": "True"},
@@ -1685,14 +1384,8 @@ fn new_pod(
 fn register_engine(cluster: &SimCluster, pod: &Value) {
     let labels = &pod["metadata"]["labels"];
     let mut d = cluster.dynamics.lock().expect("dynamics");
-    let pool = d
-        .pools
-        .iter()
-        .find(|(_, sel, _)| {
-            sel.iter()
-                .all(|(k, v)| labels[k].as_str() == Some(v.as_str()))
-        })
-        .cloned();
+    let pool =
+        d.pools.iter().find(|(_, sel, _)| sel.iter().all(|(k, v)| labels[k].as_str() == Some(v.as_str()))).cloned();
     let Some((pool, _, model)) = pool else { return };
     let role = match labels["llm-d.ai/role"].as_str() {
         Some("prefill") => Role::Prefill,
@@ -1713,23 +1406,12 @@ fn register_engine(cluster: &SimCluster, pod: &Value) {
     let mut state = EngineState::new(&model, role, d.generation, capacity, 1_763_000_000.0);
     // the second decode pod of the named workload has a wedged metrics exporter
     if let Some(prefix) = &d.hang_prefix {
-        let siblings = d
-            .engines
-            .keys()
-            .filter(|k| k.starts_with(prefix.as_str()))
-            .count();
+        let siblings = d.engines.keys().filter(|k| k.starts_with(prefix.as_str())).count();
         if name.starts_with(prefix.as_str()) && siblings == 1 {
             state.hangs = true;
         }
     }
-    d.engines.insert(
-        name,
-        EngineEntry {
-            state,
-            metrics_port: port,
-            pool,
-        },
-    );
+    d.engines.insert(name, EngineEntry { state, metrics_port: port, pool });
 }
 
 /// One step of the world: load moves, engines count tokens, pods start, a pod crash-loops,
@@ -1739,20 +1421,14 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
         let mut d = cluster.dynamics.lock().expect("dynamics");
         d.t += dt;
         let load = d.load();
-        let Dynamics {
-            engines, epps, rng, ..
-        } = &mut *d;
+        let Dynamics { engines, epps, rng, .. } = &mut *d;
         for e in engines.values_mut() {
             e.state.advance(dt, load, rng);
         }
         for (pool, epp) in epps.iter_mut() {
-            let members: Vec<(&String, &EngineEntry)> =
-                engines.iter().filter(|(_, e)| &e.pool == pool).collect();
-            let reqs: f64 = members
-                .iter()
-                .filter(|(_, e)| e.state.role != Role::Prefill)
-                .map(|(_, e)| e.state.last_requests)
-                .sum();
+            let members: Vec<(&String, &EngineEntry)> = engines.iter().filter(|(_, e)| &e.pool == pool).collect();
+            let reqs: f64 =
+                members.iter().filter(|(_, e)| e.state.role != Role::Prefill).map(|(_, e)| e.state.last_requests).sum();
             let has_prefill = members.iter().any(|(_, e)| e.state.role == Role::Prefill);
             epp.requests += reqs;
             epp.errors += reqs * 0.004;
@@ -1776,23 +1452,12 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
         let churn = d.churn_debt.floor() as usize;
         d.churn_debt -= churn as f64;
         let restart_now = (d.t / dt) as u64 % 15 == 0;
-        (
-            if restart_now {
-                d.crashing.clone()
-            } else {
-                Vec::new()
-            },
-            churn,
-        )
+        (if restart_now { d.crashing.clone() } else { Vec::new() }, churn)
     };
     let mut store = cluster.store.write().expect("store lock");
     let pods = idx(cluster, &r::PODS);
     // Pending pods start.
-    let pending: Vec<_> = store
-        .list(pods, None)
-        .into_iter()
-        .filter(|p| p.phase == "Pending")
-        .collect();
+    let pending: Vec<_> = store.list(pods, None).into_iter().filter(|p| p.phase == "Pending").collect();
     let mut touched: Vec<(String, String)> = Vec::new();
     for p in pending {
         let _ = store.modify(pods, &p.namespace, &p.name, |o| {
@@ -1812,10 +1477,8 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
     }
     // The crash loop goes round: another restart, another BackOff event.
     for (ns, workload) in crashing {
-        let first = store
-            .list(pods, Some(&ns))
-            .into_iter()
-            .find(|p| p.labels.get("app.kubernetes.io/name") == Some(&workload));
+        let first =
+            store.list(pods, Some(&ns)).into_iter().find(|p| p.labels.get("app.kubernetes.io/name") == Some(&workload));
         if let Some(p) = first {
             let mut restarts = 0;
             let _ = store.modify(pods, &ns, &p.name, |o| {
@@ -1830,10 +1493,7 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
             });
             let ev_name = format!("{}.{:x}", p.name, fnv(&p.name) & 0xffff_ffff);
             let events = idx(cluster, &r::EVENTS);
-            let container = p.value()["spec"]["containers"][0]["name"]
-                .as_str()
-                .unwrap_or("main")
-                .to_string();
+            let container = p.value()["spec"]["containers"][0]["name"].as_str().unwrap_or("main").to_string();
             let event = json!({
                 "apiVersion": "v1", "kind": "Event",
                 "metadata": {"name": ev_name, "namespace": ns, "creationTimestamp": ago(3600)},
@@ -1853,10 +1513,7 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
         for _ in 0..churn.min(fillers.len()) {
             let p = &fillers[rng.below(fillers.len())];
             let _ = store.modify(pods, &p.namespace, &p.name, |o| {
-                if let Some(s) = o["status"]["containerStatuses"]
-                    .as_array_mut()
-                    .and_then(|s| s.first_mut())
-                {
+                if let Some(s) = o["status"]["containerStatuses"].as_array_mut().and_then(|s| s.first_mut()) {
                     let n = s["restartCount"].as_i64().unwrap_or(0) + 1;
                     s["restartCount"] = json!(n);
                     s["state"] = json!({"running": {"startedAt": ago(0)}});

@@ -32,17 +32,13 @@ fn split_terms(s: &str) -> Vec<&str> {
         }
     }
     out.push(&s[start..]);
-    out.into_iter()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .collect()
+    out.into_iter().map(str::trim).filter(|t| !t.is_empty()).collect()
 }
 
 fn valid_key(k: &str) -> bool {
     !k.is_empty()
         && k.len() <= 316
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
 }
 
 fn set_values(rest: &str) -> Result<Vec<String>, String> {
@@ -51,11 +47,7 @@ fn set_values(rest: &str) -> Result<Vec<String>, String> {
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
         .ok_or_else(|| format!("expected a parenthesised set, found {rest:?}"))?;
-    Ok(inner
-        .split(',')
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .collect())
+    Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
 }
 
 impl LabelSelector {
@@ -82,9 +74,7 @@ impl LabelSelector {
                 Req::Exists(k) | Req::NotExists(k) => k,
             };
             if !valid_key(key) {
-                return Err(format!(
-                    "unable to parse requirement: invalid label key {key:?}"
-                ));
+                return Err(format!("unable to parse requirement: invalid label key {key:?}"));
             }
             reqs.push(req);
         }
@@ -151,10 +141,7 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]

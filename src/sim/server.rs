@@ -21,20 +21,10 @@ pub type Body = UnsyncBoxBody<Bytes, Infallible>;
 
 pub fn to_response(reply: Reply) -> hyper::Response<Body> {
     let (status, ct, body) = match reply {
-        Reply::Bytes {
-            status,
-            content_type,
-            body,
-        } => (status, content_type, Full::new(body).boxed_unsync()),
-        Reply::Stream {
-            status,
-            content_type,
-            body,
-        } => (
-            status,
-            content_type,
-            StreamBody::new(body.map(|r| r.map(Frame::data))).boxed_unsync(),
-        ),
+        Reply::Bytes { status, content_type, body } => (status, content_type, Full::new(body).boxed_unsync()),
+        Reply::Stream { status, content_type, body } => {
+            (status, content_type, StreamBody::new(body.map(|r| r.map(Frame::data))).boxed_unsync())
+        }
     };
     hyper::Response::builder()
         .status(status)
@@ -46,11 +36,7 @@ pub fn to_response(reply: Reply) -> hyper::Response<Body> {
 
 pub async fn read_request(req: hyper::Request<Incoming>) -> Request {
     let (parts, body) = req.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     Request {
         method: parts.method,
         path: super::http::percent_decode(parts.uri.path()),

@@ -129,13 +129,7 @@ impl ObjectStore {
         if rv < self.compacted_below {
             return None;
         }
-        Some(
-            self.history
-                .iter()
-                .filter(|(v, _)| *v > rv)
-                .cloned()
-                .collect(),
-        )
+        Some(self.history.iter().filter(|(v, _)| *v > rv).cloned().collect())
     }
 
     /// Forgets all history: every watch that resumes from an older version gets 410.
@@ -145,9 +139,7 @@ impl ObjectStore {
     }
 
     pub fn get(&self, res: usize, ns: &str, name: &str) -> Option<Arc<Stored>> {
-        self.objects[res]
-            .get(&(ns.to_string(), name.to_string()))
-            .cloned()
+        self.objects[res].get(&(ns.to_string(), name.to_string())).cloned()
     }
 
     pub fn list(&self, res: usize, ns: Option<&str>) -> Vec<Arc<Stored>> {
@@ -196,21 +188,11 @@ impl ObjectStore {
             .get_mut("metadata")
             .and_then(Value::as_object_mut)
             .ok_or_else(|| StoreError::Invalid("metadata is required".into()))?;
-        let name = meta
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let name = meta.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
         if name.is_empty() {
-            return Err(StoreError::Invalid(
-                "metadata.name: Required value: name or generateName is required".into(),
-            ));
+            return Err(StoreError::Invalid("metadata.name: Required value: name or generateName is required".into()));
         }
-        let namespace = meta
-            .get("namespace")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let namespace = meta.get("namespace").and_then(Value::as_str).unwrap_or_default().to_string();
         meta.insert("resourceVersion".into(), json!(self.rv.to_string()));
         if existing.is_none() || !meta.contains_key("uid") {
             if !meta.contains_key("uid") {
@@ -224,42 +206,17 @@ impl ObjectStore {
         let labels: BTreeMap<String, String> = meta
             .get("labels")
             .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect()
-            })
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
             .unwrap_or_default();
-        let phase = obj["status"]["phase"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let node_name = obj["spec"]["nodeName"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let bytes =
-            Bytes::from(serde_json::to_vec(&obj).map_err(|e| StoreError::Invalid(e.to_string()))?);
-        Ok(Stored {
-            namespace,
-            name,
-            labels,
-            phase,
-            node_name,
-            rv: self.rv,
-            bytes,
-        })
+        let phase = obj["status"]["phase"].as_str().unwrap_or_default().to_string();
+        let node_name = obj["spec"]["nodeName"].as_str().unwrap_or_default().to_string();
+        let bytes = Bytes::from(serde_json::to_vec(&obj).map_err(|e| StoreError::Invalid(e.to_string()))?);
+        Ok(Stored { namespace, name, labels, phase, node_name, rv: self.rv, bytes })
     }
 
     pub fn create(&mut self, res: usize, obj: Value) -> Result<Arc<Stored>, StoreError> {
-        let ns = obj["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let name = obj["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
         if self.objects[res].contains_key(&(ns.clone(), name.clone())) {
             return Err(StoreError::AlreadyExists);
         }
@@ -270,25 +227,11 @@ impl ObjectStore {
     }
 
     /// Replaces an object; `expect_rv` gives optimistic concurrency as PUT does.
-    pub fn update(
-        &mut self,
-        res: usize,
-        obj: Value,
-        expect_rv: Option<u64>,
-    ) -> Result<Arc<Stored>, StoreError> {
-        let ns = obj["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let name = obj["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+    pub fn update(&mut self, res: usize, obj: Value, expect_rv: Option<u64>) -> Result<Arc<Stored>, StoreError> {
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
         let key = (ns, name);
-        let old = self.objects[res]
-            .get(&key)
-            .cloned()
-            .ok_or(StoreError::NotFound)?;
+        let old = self.objects[res].get(&key).cloned().ok_or(StoreError::NotFound)?;
         if let Some(want) = expect_rv {
             if want != old.rv {
                 return Err(StoreError::Conflict);
@@ -327,18 +270,12 @@ impl ObjectStore {
         let ns = obj["metadata"]["namespace"].as_str().unwrap_or_default();
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         let exists = self.get(res, ns, name).is_some();
-        let r = if exists {
-            self.update(res, obj, None)
-        } else {
-            self.create(res, obj)
-        };
+        let r = if exists { self.update(res, obj, None) } else { self.create(res, obj) };
         r.expect("simulator objects are well formed")
     }
 
     pub fn delete(&mut self, res: usize, ns: &str, name: &str) -> Result<Arc<Stored>, StoreError> {
-        let old = self.objects[res]
-            .remove(&(ns.to_string(), name.to_string()))
-            .ok_or(StoreError::NotFound)?;
+        let old = self.objects[res].remove(&(ns.to_string(), name.to_string())).ok_or(StoreError::NotFound)?;
         // a delete carries a fresh resource version, as etcd does
         self.rv += 1;
         let mut v = old.value();
@@ -372,29 +309,17 @@ mod tests {
         let a = s.create(0, pod("a")).unwrap();
         let b = s.create(0, pod("b")).unwrap();
         assert!(b.rv > a.rv);
-        assert!(matches!(
-            s.create(0, pod("a")),
-            Err(StoreError::AlreadyExists)
-        ));
+        assert!(matches!(s.create(0, pod("a")), Err(StoreError::AlreadyExists)));
         assert_eq!(s.history_since(a.rv).unwrap().len(), 1);
         for i in 0..5 {
             s.create(0, pod(&format!("p{i}"))).unwrap();
         }
-        assert!(
-            s.history_since(a.rv).is_none(),
-            "old versions are gone after compaction"
-        );
+        assert!(s.history_since(a.rv).is_none(), "old versions are gone after compaction");
         assert_eq!(s.list(0, Some("ns")).len(), 7);
         assert_eq!(s.list(0, Some("other")).len(), 0);
         let d = s.delete(0, "ns", "a").unwrap();
         assert!(d.rv > b.rv);
-        assert!(matches!(
-            s.update(0, pod("a"), None),
-            Err(StoreError::NotFound)
-        ));
-        assert!(matches!(
-            s.update(0, pod("b"), Some(1)),
-            Err(StoreError::Conflict)
-        ));
+        assert!(matches!(s.update(0, pod("a"), None), Err(StoreError::NotFound)));
+        assert!(matches!(s.update(0, pod("b"), Some(1)), Err(StoreError::Conflict)));
     }
 }

@@ -76,31 +76,17 @@ pub fn human_duration(secs: i64) -> String {
 
 pub fn cells(def: &ResDef, o: &Value, now: jiff::Timestamp) -> Vec<Value> {
     let name = o["metadata"]["name"].clone();
-    let age = age(
-        o["metadata"]["creationTimestamp"].as_str().unwrap_or(""),
-        now,
-    );
+    let age = age(o["metadata"]["creationTimestamp"].as_str().unwrap_or(""), now);
     match def.kind {
         "Pod" => {
-            let statuses = o["status"]["containerStatuses"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
+            let statuses = o["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
             let total = o["spec"]["containers"].as_array().map_or(0, Vec::len);
             let ready = statuses.iter().filter(|s| s["ready"] == true).count();
-            let restarts: i64 = statuses
-                .iter()
-                .map(|s| s["restartCount"].as_i64().unwrap_or(0))
-                .sum();
-            let waiting = statuses
-                .iter()
-                .find_map(|s| s["state"]["waiting"]["reason"].as_str());
-            let status = waiting.map(str::to_string).unwrap_or_else(|| {
-                o["status"]["phase"]
-                    .as_str()
-                    .unwrap_or("Pending")
-                    .to_string()
-            });
+            let restarts: i64 = statuses.iter().map(|s| s["restartCount"].as_i64().unwrap_or(0)).sum();
+            let waiting = statuses.iter().find_map(|s| s["state"]["waiting"]["reason"].as_str());
+            let status = waiting
+                .map(str::to_string)
+                .unwrap_or_else(|| o["status"]["phase"].as_str().unwrap_or("Pending").to_string());
             vec![
                 name,
                 json!(format!("{ready}/{total}")),
@@ -130,22 +116,13 @@ pub fn cells(def: &ResDef, o: &Value, now: jiff::Timestamp) -> Vec<Value> {
             let roles: Vec<String> = o["metadata"]["labels"]
                 .as_object()
                 .map(|m| {
-                    m.keys()
-                        .filter_map(|k| {
-                            k.strip_prefix("node-role.kubernetes.io/")
-                                .map(str::to_string)
-                        })
-                        .collect()
+                    m.keys().filter_map(|k| k.strip_prefix("node-role.kubernetes.io/").map(str::to_string)).collect()
                 })
                 .unwrap_or_default();
             vec![
                 name,
                 json!(if ready { "Ready" } else { "NotReady" }),
-                json!(if roles.is_empty() {
-                    "<none>".to_string()
-                } else {
-                    roles.join(",")
-                }),
+                json!(if roles.is_empty() { "<none>".to_string() } else { roles.join(",") }),
                 json!(age),
                 o["status"]["nodeInfo"]["kubeletVersion"].clone(),
             ]
@@ -154,11 +131,7 @@ pub fn cells(def: &ResDef, o: &Value, now: jiff::Timestamp) -> Vec<Value> {
             let ports: Vec<String> = o["spec"]["ports"]
                 .as_array()
                 .map(|p| {
-                    p.iter()
-                        .map(|p| {
-                            format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or("TCP"))
-                        })
-                        .collect()
+                    p.iter().map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or("TCP"))).collect()
                 })
                 .unwrap_or_default();
             vec![
@@ -175,10 +148,7 @@ pub fn cells(def: &ResDef, o: &Value, now: jiff::Timestamp) -> Vec<Value> {
             o["reason"].clone(),
             json!(format!(
                 "{}/{}",
-                o["involvedObject"]["kind"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_lowercase(),
+                o["involvedObject"]["kind"].as_str().unwrap_or("").to_lowercase(),
                 o["involvedObject"]["name"].as_str().unwrap_or("")
             )),
             o["message"].clone(),

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType,
-};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 pub struct SimCa {
@@ -17,25 +15,16 @@ pub fn make_ca() -> Result<SimCa, String> {
     let ca_key = KeyPair::generate().map_err(e)?;
     let mut ca_params = CertificateParams::default();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "kst-sim-ca");
-    ca_params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    ca_params.distinguished_name.push(DnType::CommonName, "kst-sim-ca");
+    ca_params.key_usages =
+        vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     let ca_cert = ca_params.self_signed(&ca_key).map_err(e)?;
     let issuer = Issuer::new(ca_params, ca_key);
 
     let server_key = KeyPair::generate().map_err(e)?;
     let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(e)?;
-    params
-        .subject_alt_names
-        .push(SanType::IpAddress("127.0.0.1".parse().expect("ip")));
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "kube-apiserver");
+    params.subject_alt_names.push(SanType::IpAddress("127.0.0.1".parse().expect("ip")));
+    params.distinguished_name.push(DnType::CommonName, "kube-apiserver");
     let server_cert = params.signed_by(&server_key, &issuer).map_err(e)?;
 
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -50,8 +39,5 @@ pub fn make_ca() -> Result<SimCa, String> {
         .map_err(|e| e.to_string())?;
     // HTTP/1.1 only: kubectl and kube-rs both fall back to it; watches stream as chunked bodies.
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(SimCa {
-        ca_pem: ca_cert.pem(),
-        server_config: Arc::new(cfg),
-    })
+    Ok(SimCa { ca_pem: ca_cert.pem(), server_config: Arc::new(cfg) })
 }

@@ -58,12 +58,9 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 pub fn classify(e: &kube::Error) -> Problem {
     match e {
         kube::Error::Api(s) if s.code == 401 => Problem::Auth(
-            format!(
-                "401 Unauthorized: the credentials were rejected (expired token?) {}",
-                s.message
-            )
-            .trim()
-            .to_string(),
+            format!("401 Unauthorized: the credentials were rejected (expired token?) {}", s.message)
+                .trim()
+                .to_string(),
         ),
         kube::Error::Api(s) if s.code == 403 => Problem::Forbidden(s.message.clone()),
         kube::Error::Api(s) => Problem::Unreachable(format!("{} {}", s.code, s.message)),
@@ -74,9 +71,9 @@ pub fn classify(e: &kube::Error) -> Problem {
 
 fn classify_watch(e: &watcher::Error) -> Problem {
     match e {
-        watcher::Error::InitialListFailed(k)
-        | watcher::Error::WatchStartFailed(k)
-        | watcher::Error::WatchFailed(k) => classify(k),
+        watcher::Error::InitialListFailed(k) | watcher::Error::WatchStartFailed(k) | watcher::Error::WatchFailed(k) => {
+            classify(k)
+        }
         watcher::Error::WatchError(s) if s.code == 403 => Problem::Forbidden(s.message.clone()),
         watcher::Error::WatchError(s) if s.code == 401 => Problem::Auth(s.message.clone()),
         other => Problem::Unreachable(other.to_string()),
@@ -92,11 +89,7 @@ struct Backoff {
 
 impl Backoff {
     fn new(max: Duration, seed: u64) -> Self {
-        Backoff {
-            next: Duration::from_millis(500),
-            max,
-            seed: seed | 1,
-        }
+        Backoff { next: Duration::from_millis(500), max, seed: seed | 1 }
     }
     fn reset(&mut self) {
         self.next = Duration::from_millis(500);
@@ -128,32 +121,13 @@ pub async fn run(
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(context = %target.context, error = %e, "cannot build a client");
-            send(
-                &tx,
-                Update::Conn {
-                    cluster: index,
-                    conn: Conn::ConfigError(e),
-                },
-            )
-            .await;
+            send(&tx, Update::Conn { cluster: index, conn: Conn::ConfigError(e) }).await;
             return;
         }
     };
     let probe_now = Arc::new(Notify::new());
-    let health = health_loop(
-        index,
-        client.clone(),
-        tx.clone(),
-        opts.clone(),
-        probe_now.clone(),
-    );
-    let nodes = nodes_loop(
-        index,
-        client.clone(),
-        tx.clone(),
-        opts.clone(),
-        probe_now.clone(),
-    );
+    let health = health_loop(index, client.clone(), tx.clone(), opts.clone(), probe_now.clone());
+    let nodes = nodes_loop(index, client.clone(), tx.clone(), opts.clone(), probe_now.clone());
     tokio::select! {
         _ = stop.changed() => {}
         _ = health => {}
@@ -171,21 +145,11 @@ async fn health_loop(
     let mut backoff = Backoff::new(opts.backoff_max, index as u64 * 7919 + 1);
     loop {
         let started = Instant::now();
-        let wait = match tokio::time::timeout(opts.probe_timeout, client.apiserver_version()).await
-        {
+        let wait = match tokio::time::timeout(opts.probe_timeout, client.apiserver_version()).await {
             Ok(Ok(info)) => {
                 backoff.reset();
                 let latency_ms = started.elapsed().as_millis() as u64;
-                if !send(
-                    &tx,
-                    Update::Health {
-                        cluster: index,
-                        version: info.git_version,
-                        latency_ms,
-                    },
-                )
-                .await
-                {
+                if !send(&tx, Update::Health { cluster: index, version: info.git_version, latency_ms }).await {
                     return;
                 }
                 opts.refresh
@@ -194,21 +158,10 @@ async fn health_loop(
                 let conn = match classify(&e) {
                     Problem::Auth(m) => Conn::AuthFailed(m),
                     Problem::Forbidden(m) => Conn::Degraded(m),
-                    Problem::Unreachable(m) => Conn::Unreachable {
-                        error: m,
-                        since: SystemTime::now(),
-                    },
+                    Problem::Unreachable(m) => Conn::Unreachable { error: m, since: SystemTime::now() },
                 };
                 tracing::info!(cluster = index, state = conn.label(), "health probe failed");
-                if !send(
-                    &tx,
-                    Update::Conn {
-                        cluster: index,
-                        conn,
-                    },
-                )
-                .await
-                {
+                if !send(&tx, Update::Conn { cluster: index, conn }).await {
                     return;
                 }
                 backoff.step()
@@ -217,13 +170,7 @@ async fn health_loop(
                 let error = format!("no answer within {}s", opts.probe_timeout.as_secs());
                 if !send(
                     &tx,
-                    Update::Conn {
-                        cluster: index,
-                        conn: Conn::Unreachable {
-                            error,
-                            since: SystemTime::now(),
-                        },
-                    },
+                    Update::Conn { cluster: index, conn: Conn::Unreachable { error, since: SystemTime::now() } },
                 )
                 .await
                 {
@@ -251,9 +198,7 @@ async fn nodes_loop(
     probe_now: Arc<Notify>,
 ) {
     let api: Api<DynamicObject> = Api::all_with(client, &node_resource());
-    let mut stream = watcher::watcher(api, watcher::Config::default())
-        .default_backoff()
-        .boxed();
+    let mut stream = watcher::watcher(api, watcher::Config::default()).default_backoff().boxed();
     let mut nodes: BTreeMap<String, NodeInfo> = BTreeMap::new();
     let mut pending: Option<BTreeMap<String, NodeInfo>> = None;
     let mut synced = false;
@@ -325,10 +270,7 @@ mod tests {
         let steps: Vec<Duration> = (0..8).map(|_| b.step()).collect();
         assert!(steps[0] < Duration::from_secs(1));
         assert!(steps.iter().all(|d| *d <= Duration::from_secs(4)));
-        assert!(
-            steps[7] >= Duration::from_millis(3200),
-            "reaches the cap: {steps:?}"
-        );
+        assert!(steps[7] >= Duration::from_millis(3200), "reaches the cap: {steps:?}");
         b.reset();
         assert!(b.step() < Duration::from_secs(1));
     }
@@ -336,11 +278,7 @@ mod tests {
     #[test]
     fn api_errors_are_classified() {
         let status = |code: u16| {
-            kube::Error::Api(Box::new(kube::core::Status {
-                code,
-                message: "m".into(),
-                ..Default::default()
-            }))
+            kube::Error::Api(Box::new(kube::core::Status { code, message: "m".into(), ..Default::default() }))
         };
         assert!(matches!(classify(&status(401)), Problem::Auth(_)));
         assert!(matches!(classify(&status(403)), Problem::Forbidden(_)));

@@ -29,16 +29,12 @@ pub enum ConnectError {
 
 /// The kubeconfig paths in force: `--kubeconfig`, else `$KUBECONFIG`, else `~/.kube/config`.
 pub fn kubeconfig_paths(explicit: Option<&str>) -> Vec<PathBuf> {
-    let joined = explicit
-        .map(str::to_string)
-        .or_else(|| std::env::var("KUBECONFIG").ok().filter(|s| !s.is_empty()));
+    let joined = explicit.map(str::to_string).or_else(|| std::env::var("KUBECONFIG").ok().filter(|s| !s.is_empty()));
     match joined {
-        Some(s) => std::env::split_paths(&s)
-            .filter(|p| !p.as_os_str().is_empty())
-            .collect(),
-        None => directories::BaseDirs::new()
-            .map(|b| vec![b.home_dir().join(".kube").join("config")])
-            .unwrap_or_default(),
+        Some(s) => std::env::split_paths(&s).filter(|p| !p.as_os_str().is_empty()).collect(),
+        None => {
+            directories::BaseDirs::new().map(|b| vec![b.home_dir().join(".kube").join("config")]).unwrap_or_default()
+        }
     }
 }
 
@@ -50,35 +46,24 @@ pub fn load_kubeconfig(explicit: Option<&str>) -> Result<Kubeconfig, ConnectErro
         if !p.exists() {
             continue;
         }
-        let kc = Kubeconfig::read_from(p).map_err(|e| ConnectError::Unreadable {
-            path: p.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let kc = Kubeconfig::read_from(p)
+            .map_err(|e| ConnectError::Unreadable { path: p.display().to_string(), reason: e.to_string() })?;
         merged = Some(match merged {
             None => kc,
-            Some(m) => m.merge(kc).map_err(|e| ConnectError::Unreadable {
-                path: p.display().to_string(),
-                reason: e.to_string(),
-            })?,
+            Some(m) => m
+                .merge(kc)
+                .map_err(|e| ConnectError::Unreadable { path: p.display().to_string(), reason: e.to_string() })?,
         });
     }
     merged.ok_or_else(|| {
-        ConnectError::NoKubeconfig(
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        )
+        ConnectError::NoKubeconfig(paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
     })
 }
 
 fn matches(pattern: &str, name: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == name,
-        Some((pre, post)) => {
-            name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post)
-        }
+        Some((pre, post)) => name.len() >= pre.len() + post.len() && name.starts_with(pre) && name.ends_with(post),
     }
 }
 
@@ -112,23 +97,15 @@ pub fn select_targets(kc: Kubeconfig, wanted: &[String]) -> Result<Vec<Target>, 
     Ok(names
         .iter()
         .filter(|n| wanted.is_empty() || wanted.iter().any(|w| matches(w, n)))
-        .map(|n| Target {
-            context: n.clone(),
-            server: server_of(n),
-            kubeconfig: kc.clone(),
-        })
+        .map(|n| Target { context: n.clone(), server: server_of(n), kubeconfig: kc.clone() })
         .collect())
 }
 
 /// A client for one context. Errors here are the kubeconfig's (missing user, bad CA...).
 pub async fn client_for(t: &Target) -> Result<kube::Client, String> {
-    let opts = KubeConfigOptions {
-        context: Some(t.context.clone()),
-        ..Default::default()
-    };
-    let mut cfg = kube::Config::from_custom_kubeconfig((*t.kubeconfig).clone(), &opts)
-        .await
-        .map_err(|e| e.to_string())?;
+    let opts = KubeConfigOptions { context: Some(t.context.clone()), ..Default::default() };
+    let mut cfg =
+        kube::Config::from_custom_kubeconfig((*t.kubeconfig).clone(), &opts).await.map_err(|e| e.to_string())?;
     cfg.connect_timeout = Some(Duration::from_secs(5));
     kube::Client::try_from(cfg).map_err(|e| e.to_string())
 }
@@ -146,14 +123,9 @@ mod tests {
         assert_eq!(all.len(), 3);
         assert_eq!(all[0].server, "https://1.2.3.4");
         let gpu = select_targets(kc.clone(), &["gpu-*".into()]).unwrap();
-        assert_eq!(
-            gpu.iter().map(|t| t.context.as_str()).collect::<Vec<_>>(),
-            vec!["gpu-east", "gpu-west"]
-        );
+        assert_eq!(gpu.iter().map(|t| t.context.as_str()).collect::<Vec<_>>(), vec!["gpu-east", "gpu-west"]);
         let err = select_targets(kc, &["nope".into()]).unwrap_err();
-        assert!(err
-            .to_string()
-            .contains("known contexts: gpu-east, gpu-west, agents"));
+        assert!(err.to_string().contains("known contexts: gpu-east, gpu-west, agents"));
     }
 
     #[test]

@@ -28,21 +28,9 @@ impl Collectors {
         let tasks = targets
             .iter()
             .enumerate()
-            .map(|(i, t)| {
-                tokio::spawn(cluster::run(
-                    i,
-                    t.clone(),
-                    tx.clone(),
-                    opts.clone(),
-                    stop.subscribe(),
-                ))
-            })
+            .map(|(i, t)| tokio::spawn(cluster::run(i, t.clone(), tx.clone(), opts.clone(), stop.subscribe())))
             .collect();
-        Collectors {
-            updates,
-            stop,
-            tasks,
-        }
+        Collectors { updates, stop, tasks }
     }
 
     pub fn stop(&self) {

@@ -17,12 +17,7 @@ pub struct NodeInfo {
     pub malformed: bool,
 }
 
-const GPU_RESOURCES: &[&str] = &[
-    "nvidia.com/gpu",
-    "amd.com/gpu",
-    "gpu.intel.com/i915",
-    "habana.ai/gaudi",
-];
+const GPU_RESOURCES: &[&str] = &["nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/i915", "habana.ai/gaudi"];
 
 /// A whole-number quantity ("8", "8000m" is not a GPU count but parse it anyway).
 fn quantity(v: &Value) -> Option<u64> {
@@ -54,11 +49,7 @@ fn gpus(map: &Value) -> (u64, bool) {
 pub fn decode(data: &Value, labels: &BTreeMap<String, String>) -> NodeInfo {
     let status = &data["status"];
     let (ready, bad_conditions) = match status["conditions"].as_array() {
-        Some(cs) => (
-            cs.iter()
-                .any(|c| c["type"] == "Ready" && c["status"] == "True"),
-            false,
-        ),
+        Some(cs) => (cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"), false),
         None => (false, !status["conditions"].is_null()),
     };
     let (gpus_total, bad_cap) = gpus(&status["capacity"]);
@@ -100,25 +91,14 @@ mod tests {
                                "conditions": [{"type": "Ready", "status": "True"}]}}),
             &labels,
         );
-        assert_eq!(
-            (
-                good.ready,
-                good.gpus_allocatable,
-                good.gpus_total,
-                good.malformed
-            ),
-            (true, 7, 8, false)
-        );
+        assert_eq!((good.ready, good.gpus_allocatable, good.gpus_total, good.malformed), (true, 7, 8, false));
         let odd = decode(
             &json!({"status": {"capacity": {"nvidia.com/gpu": "lots"}, "allocatable": {"nvidia.com/gpu": -3}, "conditions": "yes"}}),
             &BTreeMap::new(),
         );
         assert_eq!((odd.ready, odd.gpus_total, odd.malformed), (false, 0, true));
         let s = summarize([good, odd].iter());
-        assert_eq!(
-            (s.total, s.ready, s.gpus_allocatable, s.gpus_total),
-            (2, 1, 7, 8)
-        );
+        assert_eq!((s.total, s.ready, s.gpus_allocatable, s.gpus_total), (2, 1, 7, 8));
         assert!(s.gpu_products.contains("H100"));
     }
 }

@@ -56,12 +56,7 @@ pub struct Fleet {
 
 impl Fleet {
     pub fn new(targets: &[(String, String)]) -> Self {
-        Fleet {
-            clusters: targets
-                .iter()
-                .map(|(ctx, server)| ClusterState::new(ctx, server))
-                .collect(),
-        }
+        Fleet { clusters: targets.iter().map(|(ctx, server)| ClusterState::new(ctx, server)).collect() }
     }
 
     /// Applies one update; true when anything visible changed.
@@ -78,21 +73,14 @@ impl Fleet {
                 // keep the first moment it went down, not the latest retry
                 let conn = match (&c.conn, conn) {
                     (Conn::Unreachable { since, .. }, Conn::Unreachable { error, .. }) => {
-                        Conn::Unreachable {
-                            error,
-                            since: *since,
-                        }
+                        Conn::Unreachable { error, since: *since }
                     }
                     (_, other) => other,
                 };
                 c.conn = conn;
                 true
             }
-            Update::Health {
-                version,
-                latency_ms,
-                ..
-            } => {
+            Update::Health { version, latency_ms, .. } => {
                 c.last_ok = Some(now);
                 // Only what is drawn counts as a change: a latency that wobbles by a
                 // millisecond must not redraw an idle screen.
@@ -101,11 +89,7 @@ impl Fleet {
                 c.version = Some(version);
                 c.latency_ms = Some(c.smoothed_latency().unwrap_or(latency_ms));
                 if !matches!(c.conn, Conn::Live | Conn::Degraded(_)) {
-                    c.conn = if c.forbidden.is_empty() {
-                        Conn::Live
-                    } else {
-                        Conn::Degraded(c.forbidden_text())
-                    };
+                    c.conn = if c.forbidden.is_empty() { Conn::Live } else { Conn::Degraded(c.forbidden_text()) };
                 }
                 was != (c.version.clone(), c.latency_text(), c.conn.clone())
             }
@@ -117,28 +101,14 @@ impl Fleet {
                 c.nodes = Some(nodes);
                 true
             }
-            Update::Forbidden {
-                resource,
-                forbidden,
-                ..
-            } => {
-                let changed = if forbidden {
-                    c.forbidden.insert(resource)
-                } else {
-                    c.forbidden.remove(&resource)
-                };
+            Update::Forbidden { resource, forbidden, .. } => {
+                let changed = if forbidden { c.forbidden.insert(resource) } else { c.forbidden.remove(&resource) };
                 if matches!(c.conn, Conn::Live | Conn::Degraded(_)) {
-                    c.conn = if c.forbidden.is_empty() {
-                        Conn::Live
-                    } else {
-                        Conn::Degraded(c.forbidden_text())
-                    };
+                    c.conn = if c.forbidden.is_empty() { Conn::Live } else { Conn::Degraded(c.forbidden_text()) };
                 }
                 changed
             }
-            Update::Malformed {
-                resource, count, ..
-            } => {
+            Update::Malformed { resource, count, .. } => {
                 let old = c.malformed.insert(resource, count);
                 old != Some(count)
             }
@@ -146,10 +116,7 @@ impl Fleet {
     }
 
     pub fn summary(&self) -> FleetSummary {
-        let mut s = FleetSummary {
-            clusters: self.clusters.len(),
-            ..Default::default()
-        };
+        let mut s = FleetSummary { clusters: self.clusters.len(), ..Default::default() };
         for c in &self.clusters {
             match c.conn {
                 Conn::Live => s.live += 1,
@@ -186,102 +153,42 @@ mod tests {
     use super::*;
 
     fn fleet() -> Fleet {
-        Fleet::new(&[
-            ("a".into(), "https://a".into()),
-            ("b".into(), "https://b".into()),
-        ])
+        Fleet::new(&[("a".into(), "https://a".into()), ("b".into(), "https://b".into())])
     }
 
     #[test]
     fn health_makes_a_cluster_live_and_repeats_are_not_changes() {
         let mut f = fleet();
         assert_eq!(f.clusters[0].conn, Conn::Connecting);
-        assert!(f.apply(Update::Health {
-            cluster: 0,
-            version: "v1.31.2".into(),
-            latency_ms: 4
-        }));
+        assert!(f.apply(Update::Health { cluster: 0, version: "v1.31.2".into(), latency_ms: 4 }));
         assert_eq!(f.clusters[0].conn, Conn::Live);
-        assert!(!f.apply(Update::Health {
-            cluster: 0,
-            version: "v1.31.2".into(),
-            latency_ms: 4
-        }));
+        assert!(!f.apply(Update::Health { cluster: 0, version: "v1.31.2".into(), latency_ms: 4 }));
         assert!(
-            !f.apply(Update::Health {
-                cluster: 0,
-                version: "v1.31.2".into(),
-                latency_ms: 5
-            }),
+            !f.apply(Update::Health { cluster: 0, version: "v1.31.2".into(), latency_ms: 5 }),
             "a wobble is not a change"
         );
-        let nodes = NodeSummary {
-            total: 3,
-            ready: 3,
-            gpus_allocatable: 15,
-            gpus_total: 16,
-            ..Default::default()
-        };
-        assert!(f.apply(Update::Nodes {
-            cluster: 0,
-            nodes: nodes.clone()
-        }));
+        let nodes = NodeSummary { total: 3, ready: 3, gpus_allocatable: 15, gpus_total: 16, ..Default::default() };
+        assert!(f.apply(Update::Nodes { cluster: 0, nodes: nodes.clone() }));
         assert!(!f.apply(Update::Nodes { cluster: 0, nodes }));
-        assert!(
-            !f.apply(Update::Nodes {
-                cluster: 9,
-                nodes: NodeSummary::default()
-            }),
-            "unknown cluster ignored"
-        );
+        assert!(!f.apply(Update::Nodes { cluster: 9, nodes: NodeSummary::default() }), "unknown cluster ignored");
         let s = f.summary();
-        assert_eq!(
-            (s.live, s.connecting, s.gpus_allocatable, s.gpus_total),
-            (1, 1, 15, 16)
-        );
+        assert_eq!((s.live, s.connecting, s.gpus_allocatable, s.gpus_total), (1, 1, 15, 16));
     }
 
     #[test]
     fn unreachable_keeps_its_first_time_and_forbidden_degrades() {
         let mut f = fleet();
         let t0 = SystemTime::UNIX_EPOCH;
+        f.apply(Update::Conn { cluster: 1, conn: Conn::Unreachable { error: "refused".into(), since: t0 } });
         f.apply(Update::Conn {
             cluster: 1,
-            conn: Conn::Unreachable {
-                error: "refused".into(),
-                since: t0,
-            },
+            conn: Conn::Unreachable { error: "timeout".into(), since: SystemTime::now() },
         });
-        f.apply(Update::Conn {
-            cluster: 1,
-            conn: Conn::Unreachable {
-                error: "timeout".into(),
-                since: SystemTime::now(),
-            },
-        });
-        assert_eq!(
-            f.clusters[1].conn,
-            Conn::Unreachable {
-                error: "timeout".into(),
-                since: t0
-            }
-        );
-        f.apply(Update::Health {
-            cluster: 0,
-            version: "v1".into(),
-            latency_ms: 1,
-        });
-        assert!(f.apply(Update::Forbidden {
-            cluster: 0,
-            resource: "nodes".into(),
-            forbidden: true
-        }));
+        assert_eq!(f.clusters[1].conn, Conn::Unreachable { error: "timeout".into(), since: t0 });
+        f.apply(Update::Health { cluster: 0, version: "v1".into(), latency_ms: 1 });
+        assert!(f.apply(Update::Forbidden { cluster: 0, resource: "nodes".into(), forbidden: true }));
         assert!(matches!(f.clusters[0].conn, Conn::Degraded(ref s) if s.contains("nodes")));
-        f.apply(Update::Forbidden {
-            cluster: 0,
-            resource: "nodes".into(),
-            forbidden: false,
-        });
+        f.apply(Update::Forbidden { cluster: 0, resource: "nodes".into(), forbidden: false });
         assert_eq!(f.clusters[0].conn, Conn::Live);
     }
 }

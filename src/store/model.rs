@@ -65,10 +65,7 @@ pub struct Ring<T> {
 
 impl<T: Clone> Ring<T> {
     pub fn new(cap: usize) -> Self {
-        Ring {
-            cap,
-            items: VecDeque::with_capacity(cap),
-        }
+        Ring { cap, items: VecDeque::with_capacity(cap) }
     }
     pub fn push(&mut self, v: T) {
         if self.items.len() == self.cap {
@@ -144,14 +141,7 @@ impl ClusterState {
     }
 
     pub fn forbidden_text(&self) -> String {
-        format!(
-            "forbidden: {}",
-            self.forbidden
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        format!("forbidden: {}", self.forbidden.iter().cloned().collect::<Vec<_>>().join(", "))
     }
 }
 
@@ -173,13 +163,7 @@ mod tests {
     #[test]
     fn latency_is_drawn_with_two_significant_digits() {
         let mut c = ClusterState::new("a", "s");
-        for (ms, text) in [
-            (7, "7ms"),
-            (99, "99ms"),
-            (123, "120ms"),
-            (1789, "1800ms"),
-            (12_400, "12s"),
-        ] {
+        for (ms, text) in [(7, "7ms"), (99, "99ms"), (123, "120ms"), (1789, "1800ms"), (12_400, "12s")] {
             c.latency_ms = Some(ms);
             assert_eq!(c.latency_text().unwrap(), text);
         }

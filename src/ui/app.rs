@@ -64,10 +64,7 @@ impl App {
     }
 
     pub fn display_name<'a>(&'a self, context: &'a str) -> &'a str {
-        self.aliases
-            .get(context)
-            .map(String::as_str)
-            .unwrap_or(context)
+        self.aliases.get(context).map(String::as_str).unwrap_or(context)
     }
 
     pub fn matches_filter(&self, text: &str) -> bool {
@@ -117,11 +114,7 @@ impl App {
         let Some(action) = action_for(&k) else {
             return false;
         };
-        if self.show_help
-            && !k
-                .modifiers
-                .contains(crossterm::event::KeyModifiers::CONTROL)
-        {
+        if self.show_help && !k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) {
             self.show_help = false;
             return true;
         }
@@ -184,18 +177,13 @@ impl App {
                 area.width, area.height
             );
             f.render_widget(
-                Paragraph::new(Span::styled(msg, self.theme.warn))
-                    .wrap(ratatui::widgets::Wrap { trim: true }),
+                Paragraph::new(Span::styled(msg, self.theme.warn)).wrap(ratatui::widgets::Wrap { trim: true }),
                 area,
             );
             return;
         }
-        let [head, body, foot] = Layout::vertical([
-            Constraint::Length(2),
-            Constraint::Min(1),
-            Constraint::Length(2),
-        ])
-        .areas(area);
+        let [head, body, foot] =
+            Layout::vertical([Constraint::Length(2), Constraint::Min(1), Constraint::Length(2)]).areas(area);
         widgets::header::draw(f, head, self);
         panes::draw(f, body, self);
         widgets::footer::draw(f, foot, self);

@@ -20,19 +20,13 @@ pub fn draw(f: &mut Frame, area: Rect, theme: &Theme) {
     let lines: Vec<Line> = BINDINGS
         .iter()
         .map(|b| {
-            Line::from(vec![
-                Span::styled(format!("{:<18}", b.keys), theme.accent),
-                Span::styled(b.help, theme.text),
-            ])
+            Line::from(vec![Span::styled(format!("{:<18}", b.keys), theme.accent), Span::styled(b.help, theme.text)])
         })
         .collect();
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" keys — Esc or ? to close ")
-                .border_style(theme.muted),
+            Block::default().borders(Borders::ALL).title(" keys — Esc or ? to close ").border_style(theme.muted),
         ),
         r,
     );

@@ -25,56 +25,16 @@ pub struct Binding {
 }
 
 pub const BINDINGS: &[Binding] = &[
-    Binding {
-        keys: "1-9 0",
-        action: Action::NextTab,
-        help: "jump to a tab by number",
-    },
-    Binding {
-        keys: "Tab / Shift-Tab",
-        action: Action::NextTab,
-        help: "next / previous tab",
-    },
-    Binding {
-        keys: "j k ↑ ↓",
-        action: Action::Down,
-        help: "move the selection",
-    },
-    Binding {
-        keys: "g G",
-        action: Action::Top,
-        help: "first / last row",
-    },
-    Binding {
-        keys: "Enter",
-        action: Action::Select,
-        help: "focus the selected cluster",
-    },
-    Binding {
-        keys: "c",
-        action: Action::FocusCluster,
-        help: "focus one cluster / all (cycles)",
-    },
-    Binding {
-        keys: "/",
-        action: Action::Filter,
-        help: "filter rows (Enter keeps, Esc clears)",
-    },
-    Binding {
-        keys: "Esc",
-        action: Action::Back,
-        help: "clear focus and filter, close help",
-    },
-    Binding {
-        keys: "?",
-        action: Action::Help,
-        help: "this help",
-    },
-    Binding {
-        keys: "q Ctrl-C",
-        action: Action::Quit,
-        help: "quit",
-    },
+    Binding { keys: "1-9 0", action: Action::NextTab, help: "jump to a tab by number" },
+    Binding { keys: "Tab / Shift-Tab", action: Action::NextTab, help: "next / previous tab" },
+    Binding { keys: "j k ↑ ↓", action: Action::Down, help: "move the selection" },
+    Binding { keys: "g G", action: Action::Top, help: "first / last row" },
+    Binding { keys: "Enter", action: Action::Select, help: "focus the selected cluster" },
+    Binding { keys: "c", action: Action::FocusCluster, help: "focus one cluster / all (cycles)" },
+    Binding { keys: "/", action: Action::Filter, help: "filter rows (Enter keeps, Esc clears)" },
+    Binding { keys: "Esc", action: Action::Back, help: "clear focus and filter, close help" },
+    Binding { keys: "?", action: Action::Help, help: "this help" },
+    Binding { keys: "q Ctrl-C", action: Action::Quit, help: "quit" },
 ];
 
 pub fn action_for(k: &KeyEvent) -> Option<Action> {

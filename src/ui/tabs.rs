@@ -65,12 +65,9 @@ impl Tab {
     pub fn group(self) -> Group {
         match self {
             Tab::Overview => Group::Fleet,
-            Tab::Serving
-            | Tab::KvCache
-            | Tab::Throughput
-            | Tab::EppRouting
-            | Tab::Benchmarks
-            | Tab::MlJobs => Group::LlmD,
+            Tab::Serving | Tab::KvCache | Tab::Throughput | Tab::EppRouting | Tab::Benchmarks | Tab::MlJobs => {
+                Group::LlmD
+            }
             _ => Group::Kagenti,
         }
     }

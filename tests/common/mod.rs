@@ -7,17 +7,11 @@ use kst::sim::{SimFleet, SimOptions};
 use kst::sources::{connect, Target, WorkerOptions};
 
 pub async fn sim(clusters: usize) -> SimFleet {
-    SimFleet::start(SimOptions {
-        clusters,
-        ..SimOptions::default()
-    })
-    .await
-    .expect("sim starts")
+    SimFleet::start(SimOptions { clusters, ..SimOptions::default() }).await.expect("sim starts")
 }
 
 pub fn targets(fleet: &SimFleet) -> Vec<Target> {
-    let kc = kube::config::Kubeconfig::from_yaml(&fleet.kubeconfig(false))
-        .expect("sim kubeconfig parses");
+    let kc = kube::config::Kubeconfig::from_yaml(&fleet.kubeconfig(false)).expect("sim kubeconfig parses");
     connect::select_targets(kc, &[]).expect("contexts")
 }
 

@@ -29,19 +29,13 @@ impl EppState {
         let mut o = String::with_capacity(4096);
         let m = &self.model;
         let p = &self.pool;
-        let req_labels = format!(
-            "fairness_id=\"default\",model_name=\"{m}\",priority=\"0\",target_model_name=\"{m}\""
-        );
-        for (name, v) in [
-            ("llm_d_epp_request_total", self.requests),
-            ("inference_objective_request_total", self.requests),
-        ] {
+        let req_labels = format!("fairness_id=\"default\",model_name=\"{m}\",priority=\"0\",target_model_name=\"{m}\"");
+        for (name, v) in
+            [("llm_d_epp_request_total", self.requests), ("inference_objective_request_total", self.requests)]
+        {
             let _ = writeln!(o, "# HELP {name} Counter of inference objective requests.\n# TYPE {name} counter\n{name}{{{req_labels}}} {}", v.floor());
         }
-        for name in [
-            "llm_d_epp_request_error_total",
-            "inference_objective_request_error_total",
-        ] {
+        for name in ["llm_d_epp_request_error_total", "inference_objective_request_error_total"] {
             let _ = writeln!(
                 o,
                 "# TYPE {name} counter\n{name}{{error_code=\"Internal\",{req_labels}}} {}",
@@ -49,20 +43,10 @@ impl EppState {
             );
         }
         for (name, legacy) in [
-            (
-                "llm_d_epp_average_kv_cache_utilization",
-                "inference_pool_average_kv_cache_utilization",
-            ),
-            (
-                "llm_d_epp_average_queue_size",
-                "inference_pool_average_queue_size",
-            ),
+            ("llm_d_epp_average_kv_cache_utilization", "inference_pool_average_kv_cache_utilization"),
+            ("llm_d_epp_average_queue_size", "inference_pool_average_queue_size"),
         ] {
-            let v = if name.contains("kv") {
-                self.avg_kv
-            } else {
-                self.avg_queue
-            };
+            let v = if name.contains("kv") { self.avg_kv } else { self.avg_queue };
             for n in [name, legacy] {
                 let _ = writeln!(o, "# TYPE {n} gauge\n{n}{{name=\"{p}\"}} {v:.4}");
             }
@@ -86,20 +70,14 @@ impl EppState {
             );
         }
         let _ = writeln!(o, "# TYPE llm_d_epp_disagg_decision_total counter");
-        for (d, v) in [
-            ("decode-only", self.decode_only),
-            ("prefill-decode", self.prefill_decode),
-        ] {
+        for (d, v) in [("decode-only", self.decode_only), ("prefill-decode", self.prefill_decode)] {
             let _ = writeln!(
                 o,
                 "llm_d_epp_disagg_decision_total{{decision_type=\"{d}\",model_name=\"{m}\",plugin_name=\"prefix-based-pd-decider\",plugin_type=\"pd-decider\"}} {}",
                 v.floor()
             );
         }
-        let _ = writeln!(
-            o,
-            "# TYPE llm_d_epp_scheduler_e2e_duration_seconds histogram"
-        );
+        let _ = writeln!(o, "# TYPE llm_d_epp_scheduler_e2e_duration_seconds histogram");
         for b in [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01] {
             let frac = if b >= 0.002 {
                 1.0
@@ -119,16 +97,8 @@ impl EppState {
             "llm_d_epp_scheduler_e2e_duration_seconds_bucket{{le=\"+Inf\"}} {}",
             self.scheduler_count.floor()
         );
-        let _ = writeln!(
-            o,
-            "llm_d_epp_scheduler_e2e_duration_seconds_sum {}",
-            self.scheduler_sum
-        );
-        let _ = writeln!(
-            o,
-            "llm_d_epp_scheduler_e2e_duration_seconds_count {}",
-            self.scheduler_count.floor()
-        );
+        let _ = writeln!(o, "llm_d_epp_scheduler_e2e_duration_seconds_sum {}", self.scheduler_sum);
+        let _ = writeln!(o, "llm_d_epp_scheduler_e2e_duration_seconds_count {}", self.scheduler_count.floor());
         o
     }
 }

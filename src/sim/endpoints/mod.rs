@@ -15,7 +15,8 @@ use super::http::{error, Reply, Request};
 use super::resources;
 use super::SimCluster;
 
-const GARBAGE: &str = "<html><body>502 upstream hiccup</body></html>\nvllm:num_requests_running{{{ 12\n\u{0}\u{1}binary";
+const GARBAGE: &str =
+    "<html><body>502 upstream hiccup</body></html>\nvllm:num_requests_running{{{ 12\n\u{0}\u{1}binary";
 
 pub async fn proxy(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Reply {
     let raw = p.name.clone().unwrap_or_default();
@@ -28,19 +29,12 @@ pub async fn proxy(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Rep
         _ => return error(StatusCode::BAD_REQUEST, "invalid proxy target"),
     };
     let ns = p.ns.clone().unwrap_or_default();
-    let path = if p.rest.is_empty() {
-        "/".to_string()
-    } else {
-        p.rest.clone()
-    };
+    let path = if p.rest.is_empty() { "/".to_string() } else { p.rest.clone() };
     let target = {
         let store = cluster.store.read().expect("store lock");
         if p.def.plural == "services" {
             let pods_idx = cluster.registry.index_of(&resources::PODS).expect("pods");
-            let svc_idx = cluster
-                .registry
-                .index_of(&resources::SERVICES)
-                .expect("services");
+            let svc_idx = cluster.registry.index_of(&resources::SERVICES).expect("services");
             let Some(svc) = store.get(svc_idx, &ns, &name) else {
                 return super::http::not_found("services", "", &name);
             };
@@ -53,11 +47,7 @@ pub async fn proxy(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Rep
             };
             let selector: Vec<(String, String)> = svc["spec"]["selector"]
                 .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
-                        .collect()
-                })
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
                 .unwrap_or_default();
             let pod = store.list(pods_idx, Some(&ns)).into_iter().find(|pod| {
                 !selector.is_empty()
@@ -94,20 +84,13 @@ fn service_target_port(svc: &Value, port: Option<&str>) -> Option<u16> {
     let ports = svc["spec"]["ports"].as_array()?;
     let chosen = match port {
         None => ports.first()?,
-        Some(p) => ports
-            .iter()
-            .find(|x| x["name"].as_str() == Some(p) || x["port"].to_string() == p)?,
+        Some(p) => ports.iter().find(|x| x["name"].as_str() == Some(p) || x["port"].to_string() == p)?,
     };
-    chosen["targetPort"]
-        .as_u64()
-        .or_else(|| chosen["port"].as_u64())
-        .map(|p| p as u16)
+    chosen["targetPort"].as_u64().or_else(|| chosen["port"].as_u64()).map(|p| p as u16)
 }
 
 fn first_port(pod: &Value) -> Option<u16> {
-    pod["spec"]["containers"][0]["ports"][0]["containerPort"]
-        .as_u64()
-        .map(|p| p as u16)
+    pod["spec"]["containers"][0]["ports"][0]["containerPort"].as_u64().map(|p| p as u16)
 }
 
 fn refused(pod: &Value, port: u16) -> Reply {
@@ -118,24 +101,13 @@ fn refused(pod: &Value, port: u16) -> Reply {
     )
 }
 
-async fn serve_pod(
-    cluster: &Arc<SimCluster>,
-    _req: &Request,
-    pod: &Value,
-    port: u16,
-    path: &str,
-) -> Reply {
+async fn serve_pod(cluster: &Arc<SimCluster>, _req: &Request, pod: &Value, port: u16, path: &str) -> Reply {
     let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
     let declared = pod["spec"]["containers"]
         .as_array()
         .into_iter()
         .flatten()
-        .chain(
-            pod["spec"]["initContainers"]
-                .as_array()
-                .into_iter()
-                .flatten(),
-        )
+        .chain(pod["spec"]["initContainers"].as_array().into_iter().flatten())
         .flat_map(|c| c["ports"].as_array().cloned().unwrap_or_default())
         .any(|p| p["containerPort"].as_u64() == Some(port as u64));
     if !declared || pod["status"]["phase"] != "Running" {
@@ -147,29 +119,15 @@ async fn serve_pod(
         "/metrics" => {
             if labels["app.kubernetes.io/component"] == "epp" && port == 9090 {
                 let pool = labels["inferencepool"].as_str().unwrap_or("").to_string();
-                let epp = cluster
-                    .dynamics
-                    .lock()
-                    .expect("dynamics")
-                    .epps
-                    .get(&pool)
-                    .cloned();
+                let epp = cluster.dynamics.lock().expect("dynamics").epps.get(&pool).cloned();
                 return match epp {
                     Some(e) if e.auth_required => error(StatusCode::UNAUTHORIZED, "Unauthorized"),
-                    Some(_) if garbage => {
-                        Reply::text(StatusCode::OK, "text/plain; version=0.0.4", GARBAGE)
-                    }
+                    Some(_) if garbage => Reply::text(StatusCode::OK, "text/plain; version=0.0.4", GARBAGE),
                     Some(e) => Reply::text(StatusCode::OK, "text/plain; version=0.0.4", e.render()),
                     None => refused(pod, port),
                 };
             }
-            let engine = cluster
-                .dynamics
-                .lock()
-                .expect("dynamics")
-                .engines
-                .get(&name)
-                .cloned();
+            let engine = cluster.dynamics.lock().expect("dynamics").engines.get(&name).cloned();
             match engine {
                 Some(e) if e.metrics_port == port => {
                     if e.state.hangs {
@@ -179,24 +137,14 @@ async fn serve_pod(
                     if garbage {
                         return Reply::text(StatusCode::OK, "text/plain; version=0.0.4", GARBAGE);
                     }
-                    Reply::text(
-                        StatusCode::OK,
-                        "text/plain; version=0.0.4",
-                        e.state.render(),
-                    )
+                    Reply::text(StatusCode::OK, "text/plain; version=0.0.4", e.state.render())
                 }
                 _ => Reply::text(StatusCode::NOT_FOUND, "text/plain", "404 page not found\n"),
             }
         }
         "/.well-known/agent-card.json" | "/.well-known/agent.json" => {
             let app = labels["app.kubernetes.io/name"].as_str().unwrap_or("");
-            let card = cluster
-                .dynamics
-                .lock()
-                .expect("dynamics")
-                .cards
-                .get(app)
-                .cloned();
+            let card = cluster.dynamics.lock().expect("dynamics").cards.get(app).cloned();
             match card {
                 Some(c) => Reply::ok(&c),
                 None => Reply::json(StatusCode::NOT_FOUND, &json!({"detail": "Not Found"})),

@@ -6,13 +6,11 @@ use std::fmt::Write;
 use crate::sim::rng::Rng;
 
 pub const TTFT_BUCKETS: &[f64] = &[
-    0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-    20.0, 40.0, 80.0, 160.0, 640.0, 2560.0,
+    0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0,
+    160.0, 640.0, 2560.0,
 ];
-pub const ITL_BUCKETS: &[f64] = &[
-    0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0,
-    40.0, 80.0,
-];
+pub const ITL_BUCKETS: &[f64] =
+    &[0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0];
 
 /// Which vLLM generation's metric names a server exposes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,12 +31,7 @@ pub struct Histogram {
 
 impl Histogram {
     pub fn new(bounds: &'static [f64]) -> Self {
-        Histogram {
-            bounds,
-            counts: vec![0; bounds.len()],
-            sum: 0.0,
-            count: 0,
-        }
+        Histogram { bounds, counts: vec![0; bounds.len()], sum: 0.0, count: 0 }
     }
     pub fn observe(&mut self, v: f64, n: u64) {
         for (i, b) in self.bounds.iter().enumerate() {
@@ -50,18 +43,11 @@ impl Histogram {
         self.count += n;
     }
     fn render(&self, out: &mut String, name: &str, labels: &str) {
-        let _ = writeln!(
-            out,
-            "# HELP {name} Histogram of {name}.\n# TYPE {name} histogram"
-        );
+        let _ = writeln!(out, "# HELP {name} Histogram of {name}.\n# TYPE {name} histogram");
         for (b, c) in self.bounds.iter().zip(&self.counts) {
             let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{b:?}\"}} {c}.0");
         }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels},le=\"+Inf\"}} {}.0",
-            self.count
-        );
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}.0", self.count);
         let _ = writeln!(out, "{name}_count{{{labels}}} {}.0", self.count);
         let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
     }
@@ -101,13 +87,7 @@ pub struct EngineState {
 }
 
 impl EngineState {
-    pub fn new(
-        model: &str,
-        role: Role,
-        generation: Generation,
-        capacity_rps: f64,
-        created: f64,
-    ) -> Self {
+    pub fn new(model: &str, role: Role, generation: Generation, capacity_rps: f64, created: f64) -> Self {
         EngineState {
             model: model.to_string(),
             role,
@@ -155,11 +135,7 @@ impl EngineState {
             self.kv -= 0.12;
         }
         self.running = (rps * 0.8).round();
-        self.waiting = if load > 0.85 {
-            ((load - 0.85) * 200.0 * jitter).round()
-        } else {
-            0.0
-        };
+        self.waiting = if load > 0.85 { ((load - 0.85) * 200.0 * jitter).round() } else { 0.0 };
         let q = reqs * 0.9;
         self.prefix_queries += q * 512.0;
         self.prefix_hits += q * 512.0 * (0.35 + 0.4 * (1.0 - load));
@@ -177,16 +153,10 @@ impl EngineState {
         let mut o = String::with_capacity(8192);
         let l = format!("engine=\"0\",model_name=\"{}\"", self.model);
         let gauge = |o: &mut String, name: &str, v: f64| {
-            let _ = writeln!(
-                o,
-                "# HELP {name} {name}\n# TYPE {name} gauge\n{name}{{{l}}} {v}"
-            );
+            let _ = writeln!(o, "# HELP {name} {name}\n# TYPE {name} gauge\n{name}{{{l}}} {v}");
         };
         let counter = |o: &mut String, name: &str, v: f64| {
-            let _ = writeln!(
-                o,
-                "# HELP {name} {name}\n# TYPE {name} counter\n{name}_total{{{l}}} {v}"
-            );
+            let _ = writeln!(o, "# HELP {name} {name}\n# TYPE {name} counter\n{name}_total{{{l}}} {v}");
             let _ = writeln!(o, "{name}_created{{{l}}} {}", self.created);
         };
         gauge(&mut o, "vllm:num_requests_running", self.running);
@@ -201,35 +171,21 @@ impl EngineState {
             "# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig\n# TYPE vllm:cache_config_info gauge\nvllm:cache_config_info{{block_size=\"16\",cache_dtype=\"auto\",engine=\"0\",num_gpu_blocks=\"27000\"}} 1.0"
         );
         counter(&mut o, "vllm:prompt_tokens", self.prompt_tokens.floor());
-        counter(
-            &mut o,
-            "vllm:generation_tokens",
-            self.generation_tokens.floor(),
-        );
+        counter(&mut o, "vllm:generation_tokens", self.generation_tokens.floor());
         let _ = writeln!(o, "# HELP vllm:request_success Count of successfully processed requests.\n# TYPE vllm:request_success counter");
         for (reason, v) in ["stop", "length", "abort"].iter().zip(self.success) {
-            let _ = writeln!(
-                o,
-                "vllm:request_success_total{{{l},finished_reason=\"{reason}\"}} {}",
-                v.floor()
-            );
+            let _ = writeln!(o, "vllm:request_success_total{{{l},finished_reason=\"{reason}\"}} {}", v.floor());
         }
         counter(&mut o, "vllm:num_preemptions", self.preemptions);
-        counter(
-            &mut o,
-            "vllm:prefix_cache_queries",
-            self.prefix_queries.floor(),
-        );
+        counter(&mut o, "vllm:prefix_cache_queries", self.prefix_queries.floor());
         counter(&mut o, "vllm:prefix_cache_hits", self.prefix_hits.floor());
-        self.ttft
-            .render(&mut o, "vllm:time_to_first_token_seconds", &l);
+        self.ttft.render(&mut o, "vllm:time_to_first_token_seconds", &l);
         let itl_name = match self.generation {
             Generation::Current => "vllm:inter_token_latency_seconds",
             Generation::Legacy => "vllm:time_per_output_token_seconds",
         };
         self.itl.render(&mut o, itl_name, &l);
-        self.e2e
-            .render(&mut o, "vllm:e2e_request_latency_seconds", &l);
+        self.e2e.render(&mut o, "vllm:e2e_request_latency_seconds", &l);
         o
     }
 }
@@ -254,8 +210,7 @@ mod tests {
         old.generation = Generation::Legacy;
         let text = old.render();
         assert!(
-            text.contains("vllm:gpu_cache_usage_perc")
-                && text.contains("vllm:time_per_output_token_seconds_bucket")
+            text.contains("vllm:gpu_cache_usage_perc") && text.contains("vllm:time_per_output_token_seconds_bucket")
         );
     }
 }

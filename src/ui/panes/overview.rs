@@ -25,31 +25,21 @@ pub fn visible_rows(app: &App) -> Vec<usize> {
 }
 
 fn gpus(c: &ClusterState) -> String {
-    c.nodes
-        .as_ref()
-        .map(|n| format!("{}/{}", n.gpus_allocatable, n.gpus_total))
-        .unwrap_or_else(dash)
+    c.nodes.as_ref().map(|n| format!("{}/{}", n.gpus_allocatable, n.gpus_total)).unwrap_or_else(dash)
 }
 
 fn detail(c: &ClusterState) -> String {
     match &c.conn {
         Conn::Unreachable { error, since } => {
-            let t = jiff::Timestamp::try_from(*since)
-                .map(|t| t.strftime("%H:%M:%S UTC").to_string())
-                .unwrap_or_default();
+            let t =
+                jiff::Timestamp::try_from(*since).map(|t| t.strftime("%H:%M:%S UTC").to_string()).unwrap_or_default();
             format!("since {t}: {error}")
         }
         other => {
             let mut parts: Vec<String> = other.detail().map(str::to_string).into_iter().collect();
             if let Some(n) = &c.nodes {
                 if !n.gpu_products.is_empty() {
-                    parts.push(
-                        n.gpu_products
-                            .iter()
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    );
+                    parts.push(n.gpu_products.iter().cloned().collect::<Vec<_>>().join(", "));
                 }
             }
             let bad: usize = c.malformed.values().sum();
@@ -71,10 +61,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     } else {
         (area, None)
     };
-    let header = Row::new([
-        "CONTEXT", "STATE", "LATENCY", "VERSION", "NODES", "GPUS", "DETAIL",
-    ])
-    .style(t.header);
+    let header = Row::new(["CONTEXT", "STATE", "LATENCY", "VERSION", "NODES", "GPUS", "DETAIL"]).style(t.header);
     let rows: Vec<Row> = rows_idx
         .iter()
         .map(|i| {
@@ -82,27 +69,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             let st = state::style(&c.conn, t);
             Row::new(vec![
                 Cell::from(app.display_name(&c.context)),
-                Cell::from(Span::styled(
-                    format!("{} {}", state::symbol(&c.conn), c.conn.label()),
-                    st,
-                )),
-                Cell::from(
-                    c.latency_text()
-                        .filter(|_| c.conn.reachable())
-                        .unwrap_or_else(dash),
-                ),
+                Cell::from(Span::styled(format!("{} {}", state::symbol(&c.conn), c.conn.label()), st)),
+                Cell::from(c.latency_text().filter(|_| c.conn.reachable()).unwrap_or_else(dash)),
                 Cell::from(c.version.clone().unwrap_or_else(dash)),
-                Cell::from(
-                    c.nodes
-                        .as_ref()
-                        .map(|n| format!("{}/{}", n.ready, n.total))
-                        .unwrap_or_else(dash),
-                ),
+                Cell::from(c.nodes.as_ref().map(|n| format!("{}/{}", n.ready, n.total)).unwrap_or_else(dash)),
                 Cell::from(gpus(c)),
-                Cell::from(Span::styled(
-                    detail(c),
-                    if c.conn.reachable() { t.muted } else { st },
-                )),
+                Cell::from(Span::styled(detail(c), if c.conn.reachable() { t.muted } else { st })),
             ])
         })
         .collect();
@@ -118,38 +90,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let title = if app.filter.is_empty() {
         format!(" Clusters ({}) ", rows_idx.len())
     } else {
-        format!(
-            " Clusters ({} of {}, filter: {}) ",
-            rows_idx.len(),
-            app.fleet.clusters.len(),
-            app.filter
-        )
+        format!(" Clusters ({} of {}, filter: {}) ", rows_idx.len(), app.fleet.clusters.len(), app.filter)
     };
     let table = Table::new(rows, widths)
         .header(header)
         .row_highlight_style(t.selection)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(title)
-                .border_style(t.muted),
-        );
+        .block(Block::default().borders(Borders::ALL).title(title).border_style(t.muted));
     let mut ts = TableState::default();
     if !rows_idx.is_empty() {
         ts.select(Some(app.selected.min(rows_idx.len() - 1)));
     }
     f.render_stateful_widget(table, table_area, &mut ts);
     if rows_idx.is_empty() {
-        let inner = Rect {
-            x: table_area.x + 2,
-            y: table_area.y + 2,
-            width: table_area.width.saturating_sub(4),
-            height: 1,
-        };
-        f.render_widget(
-            Paragraph::new(Span::styled("no cluster matches the filter", t.muted)),
-            inner,
-        );
+        let inner =
+            Rect { x: table_area.x + 2, y: table_area.y + 2, width: table_area.width.saturating_sub(4), height: 1 };
+        f.render_widget(Paragraph::new(Span::styled("no cluster matches the filter", t.muted)), inner);
     }
     if let (Some(c), Some(area)) = (focused, detail_area) {
         draw_detail(f, area, app, c);
@@ -158,46 +113,26 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
 
 fn draw_detail(f: &mut Frame, area: Rect, app: &App, c: &ClusterState) {
     let t = &app.theme;
-    let [text_area, spark_area] =
-        Layout::vertical([Constraint::Min(4), Constraint::Length(3)]).areas(area);
-    let field = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("{k:<14}"), t.muted),
-            Span::styled(v, t.text),
-        ])
-    };
+    let [text_area, spark_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(3)]).areas(area);
+    let field =
+        |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<14}"), t.muted), Span::styled(v, t.text)]);
     let mut lines = vec![
         field("server", c.server.clone()),
-        field(
-            "state",
-            format!("{} {}", c.conn.label(), c.conn.detail().unwrap_or("")),
-        ),
+        field("state", format!("{} {}", c.conn.label(), c.conn.detail().unwrap_or(""))),
         field(
             "gpu models",
             c.nodes
                 .as_ref()
-                .map(|n| {
-                    n.gpu_products
-                        .iter()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
+                .map(|n| n.gpu_products.iter().cloned().collect::<Vec<_>>().join(", "))
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(dash),
         ),
     ];
     if !c.forbidden.is_empty() {
-        lines.push(field(
-            "forbidden",
-            c.forbidden.iter().cloned().collect::<Vec<_>>().join(", "),
-        ));
+        lines.push(field("forbidden", c.forbidden.iter().cloned().collect::<Vec<_>>().join(", ")));
     }
     for (res, n) in c.malformed.iter().filter(|(_, n)| **n > 0) {
-        lines.push(field(
-            "malformed",
-            format!("{n} {res} could not be decoded and are left out"),
-        ));
+        lines.push(field("malformed", format!("{n} {res} could not be decoded and are left out")));
     }
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(
@@ -210,12 +145,10 @@ fn draw_detail(f: &mut Frame, area: Rect, app: &App, c: &ClusterState) {
     );
     let data: Vec<u64> = c.latency.iter().copied().collect();
     f.render_widget(
-        Sparkline::default().data(&data).style(t.accent).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" API latency, last probes ")
-                .border_style(t.muted),
-        ),
+        Sparkline::default()
+            .data(&data)
+            .style(t.accent)
+            .block(Block::default().borders(Borders::ALL).title(" API latency, last probes ").border_style(t.muted)),
         spark_area,
     );
 }

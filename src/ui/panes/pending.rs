@@ -40,12 +40,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, tab: Tab) {
         )),
     ];
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" {} ", tab.title()))
-                .border_style(t.muted),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::default().borders(Borders::ALL).title(format!(" {} ", tab.title())).border_style(t.muted)),
         area,
     );
 }

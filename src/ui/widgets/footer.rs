@@ -24,14 +24,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 Conn::Live | Conn::Degraded(_) => c.latency_text().unwrap_or_default(),
                 other => other.label().to_string(),
             };
-            (
-                format!(
-                    "{} {} {extra}",
-                    state::symbol(&c.conn),
-                    app.display_name(&c.context)
-                ),
-                state::style(&c.conn, t),
-            )
+            (format!("{} {} {extra}", state::symbol(&c.conn), app.display_name(&c.context)), state::style(&c.conn, t))
         })
         .collect();
     let total: usize = chips.iter().map(|(s, _)| s.chars().count() + 2).sum();
@@ -43,12 +36,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     } else {
         // Too many to list: counts, then the clusters that need attention.
         let s = app.fleet.summary();
-        let head = format!(
-            "{} live · {} degraded · {} down  ",
-            s.live,
-            s.degraded,
-            s.down + s.connecting
-        );
+        let head = format!("{} live · {} degraded · {} down  ", s.live, s.degraded, s.down + s.connecting);
         used += head.chars().count();
         spans.push(Span::styled(head, t.text));
         for (c, (chip, st)) in app.fleet.clusters.iter().zip(chips) {
@@ -64,10 +52,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             spans.push(Span::raw("  "));
         }
     }
-    f.render_widget(
-        Paragraph::new(Line::from(spans)),
-        Rect { height: 1, ..area },
-    );
+    f.render_widget(Paragraph::new(Line::from(spans)), Rect { height: 1, ..area });
     if area.height < 2 {
         return;
     }
@@ -78,21 +63,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             Span::styled("▏ Enter keep · Esc clear", t.muted),
         ])
     } else {
-        let mut v = vec![Span::styled(
-            "? help  q quit  Tab/1-0 tabs  / filter  c focus cluster  j/k move",
-            t.muted,
-        )];
+        let mut v = vec![Span::styled("? help  q quit  Tab/1-0 tabs  / filter  c focus cluster  j/k move", t.muted)];
         if !app.filter.is_empty() {
             v.push(Span::styled(format!("  filter: {}", app.filter), t.accent));
         }
         Line::from(v)
     };
-    f.render_widget(
-        Paragraph::new(hints),
-        Rect {
-            y: area.y + 1,
-            height: 1,
-            ..area
-        },
-    );
+    f.render_widget(Paragraph::new(hints), Rect { y: area.y + 1, height: 1, ..area });
 }

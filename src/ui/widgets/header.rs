@@ -31,41 +31,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(format!(" · {} down", s.down), t.crit));
     }
     if s.connecting > 0 {
-        spans.push(Span::styled(
-            format!(" · {} connecting", s.connecting),
-            t.muted,
-        ));
+        spans.push(Span::styled(format!(" · {} connecting", s.connecting), t.muted));
     }
     spans.push(Span::styled(" │ ", t.muted));
-    spans.push(Span::styled(
-        format!("nodes {}/{}", s.nodes_ready, s.nodes),
-        t.text,
-    ));
+    spans.push(Span::styled(format!("nodes {}/{}", s.nodes_ready, s.nodes), t.text));
     spans.push(Span::styled(" │ ", t.muted));
-    spans.push(Span::styled(
-        format!("GPUs {}/{} allocatable", s.gpus_allocatable, s.gpus_total),
-        t.text,
-    ));
+    spans.push(Span::styled(format!("GPUs {}/{} allocatable", s.gpus_allocatable, s.gpus_total), t.text));
     if let Some(focus) = app.focus.and_then(|i| app.fleet.clusters.get(i)) {
         spans.push(Span::styled(" │ ", t.muted));
-        spans.push(Span::styled(
-            format!("focus: {}", app.display_name(&focus.context)),
-            t.accent,
-        ));
+        spans.push(Span::styled(format!("focus: {}", app.display_name(&focus.context)), t.accent));
     }
-    f.render_widget(
-        Paragraph::new(Line::from(spans)),
-        Rect { height: 1, ..area },
-    );
+    f.render_widget(Paragraph::new(Line::from(spans)), Rect { height: 1, ..area });
     if area.height > 1 {
-        f.render_widget(
-            Paragraph::new(tab_line(app, area.width as usize)),
-            Rect {
-                y: area.y + 1,
-                height: 1,
-                ..area
-            },
-        );
+        f.render_widget(Paragraph::new(tab_line(app, area.width as usize)), Rect { y: area.y + 1, height: 1, ..area });
     }
 }
 
@@ -77,20 +55,12 @@ fn tab_line(app: &App, width: usize) -> Line<'static> {
         .iter()
         .map(|tab: &Tab| {
             let key = tab.digit().map(|d| format!("{d}:")).unwrap_or_default();
-            (
-                format!(" {key}{} ", tab.title()),
-                *tab == app.tab,
-                tab.group(),
-            )
+            (format!(" {key}{} ", tab.title()), *tab == app.tab, tab.group())
         })
         .collect();
     let cur = app.tab.index();
     let len = |r: std::ops::Range<usize>| -> usize {
-        items[r]
-            .iter()
-            .map(|(s, _, _)| s.chars().count() + 1)
-            .sum::<usize>()
-            + 2
+        items[r].iter().map(|(s, _, _)| s.chars().count() + 1).sum::<usize>() + 2
     };
     let (mut lo, mut hi) = (0, items.len());
     while len(lo..hi) > width && hi - lo > 1 {
@@ -110,10 +80,7 @@ fn tab_line(app: &App, width: usize) -> Line<'static> {
             spans.push(Span::styled("│", t.muted));
         }
         last_group = Some(*g);
-        spans.push(Span::styled(
-            s.clone(),
-            if *selected { t.selection } else { t.text },
-        ));
+        spans.push(Span::styled(s.clone(), if *selected { t.selection } else { t.text }));
     }
     if hi < items.len() {
         spans.push(Span::styled("…", t.muted));

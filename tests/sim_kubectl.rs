@@ -1,0 +1,248 @@
+//! The real `kubectl` against the simulator: if kubectl cannot tell it from a cluster,
+//! neither can kst. `.ci/run` installs kubectl (Debian's kubernetes-client) where missing.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kst::sim::SimFleet;
+
+struct Kube {
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+fn kubectl_bin() -> &'static str {
+    let ok =
+        Command::new("kubectl").arg("version").arg("--client").output().map(|o| o.status.success()).unwrap_or(false);
+    assert!(ok, "kubectl is not installed: `.ci/run` installs it (apt-get install kubernetes-client)");
+    "kubectl"
+}
+
+impl Kube {
+    fn new(sim: &SimFleet, viewers: bool) -> Kube {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(&config, sim.kubeconfig(viewers)).unwrap();
+        Kube { _dir: dir, config }
+    }
+
+    fn cmd(&self, context: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(kubectl_bin());
+        c.arg("--kubeconfig").arg(&self.config).arg("--context").arg(context).arg("--request-timeout=30s").args(args);
+        c.env_remove("KUBECONFIG").env("HOME", self.config.parent().unwrap_or(Path::new("/tmp")));
+        c
+    }
+
+    /// Runs kubectl off the async runtime, so the in-process sim keeps serving.
+    async fn run(&self, context: &str, args: &[&str]) -> (bool, String, String) {
+        let mut cmd = self.cmd(context, args);
+        let out = tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().expect("kubectl runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    async fn ok(&self, context: &str, args: &[&str]) -> String {
+        let (ok, out, err) = self.run(context, args).await;
+        assert!(ok, "kubectl {args:?} failed: {err}");
+        out
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_reads_lists_and_discovers() {
+    let sim = common::sim(3).await;
+    let k = Kube::new(&sim, false);
+
+    let pods = k.ok("gpu-us-east", &["get", "pods", "-A"]).await;
+    assert!(
+        pods.lines().next().unwrap().contains("NAMESPACE") && pods.contains("READY") && pods.contains("RESTARTS"),
+        "{pods}"
+    );
+    assert!(pods.contains("ms-pd-llm-d-modelservice-decode-") && pods.contains("Running"), "{pods}");
+
+    let pools = k.ok("gpu-us-east", &["get", "inferencepools", "-A"]).await;
+    assert!(pools.contains("pd-disaggregation") && pools.contains("optimized-baseline"), "{pools}");
+    let legacy = k
+        .ok("gpu-eu-west", &["get", "inferencepools.inference.networking.x-k8s.io", "-n", "llm-d", "-o", "name"])
+        .await;
+    assert_eq!(legacy.trim(), "inferencepool.inference.networking.x-k8s.io/llama-70b");
+
+    let resources = k.ok("agents-us-central", &["api-resources"]).await;
+    for kind in [
+        "agentruntimes",
+        "agentcards",
+        "mcpserverregistrations",
+        "buildruns",
+        "deployments",
+        "selfsubjectaccessreviews",
+    ] {
+        assert!(resources.contains(kind), "api-resources lacks {kind}: {resources}");
+    }
+
+    // selectors, as kubectl sends them
+    let decode = k.ok("gpu-us-east", &["get", "pods", "-n", "llm-d", "-l", "llm-d.ai/role=decode", "-o", "name"]).await;
+    assert_eq!(decode.lines().count(), 2, "{decode}");
+    let not_decode = k
+        .ok(
+            "gpu-us-east",
+            &["get", "pods", "-n", "llm-d", "-l", "llm-d.ai/role notin (decode),llm-d.ai/role", "-o", "name"],
+        )
+        .await;
+    assert_eq!(not_decode.lines().count(), 2, "the two prefill pods: {not_decode}");
+    let crash = k
+        .ok("gpu-eu-west", &["get", "pods", "-n", "llm-d", "--field-selector", "status.phase=Running", "-o", "wide"])
+        .await;
+    assert!(crash.contains("CrashLoopBackOff"), "one decode pod crash-loops: {crash}");
+    let page = k.ok("gpu-us-east", &["get", "pods", "-A", "--chunk-size=7", "-o", "name"]).await;
+    assert_eq!(page.lines().count(), 60, "pagination returns every pod once");
+
+    // get one object as JSON, and a NotFound as kubectl prints it
+    let json = k.ok("agents-us-central", &["get", "deploy", "-n", "team1", "weather-service", "-o", "json"]).await;
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["metadata"]["labels"]["kagenti.io/type"], "agent");
+    let (ok, _, err) = k.run("agents-us-central", &["get", "deploy", "-n", "team1", "nope"]).await;
+    assert!(!ok && err.contains("NotFound") && err.contains("\"nope\" not found"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_proxy_scale_logs_and_auth() {
+    let sim = common::sim(3).await;
+    let k = Kube::new(&sim, true);
+    let decode = k
+        .ok(
+            "gpu-us-east",
+            &["get", "pods", "-n", "llm-d", "-l", "llm-d.ai/role=decode", "-o", "jsonpath={.items[0].metadata.name}"],
+        )
+        .await;
+    // decode pods: vLLM listens on 8200 behind the routing sidecar
+    let metrics = k
+        .ok("gpu-us-east", &["get", "--raw", &format!("/api/v1/namespaces/llm-d/pods/{decode}:8200/proxy/metrics")])
+        .await;
+    assert!(
+        metrics.contains("vllm:kv_cache_usage_perc{") && metrics.contains("vllm:generation_tokens_total{"),
+        "{metrics}"
+    );
+    let epp = k
+        .ok(
+            "gpu-us-east",
+            &["get", "--raw", "/api/v1/namespaces/llm-d/services/pd-disaggregation-epp:9090/proxy/metrics"],
+        )
+        .await;
+    assert!(epp.contains("llm_d_epp_scheduler_attempts_total{"), "{epp}");
+    let (ok, _, err) = k
+        .run(
+            "gpu-us-east",
+            &["get", "--raw", "/api/v1/namespaces/llm-d/services/optimized-baseline-epp:9090/proxy/metrics"],
+        )
+        .await;
+    assert!(!ok && err.contains("Unauthorized"), "the router's /metrics needs auth: {err}");
+
+    // scale through the scale subresource; the pods follow
+    k.ok("gpu-us-east", &["scale", "deployment", "-n", "llm-d", "ms-baseline-llm-d-modelservice", "--replicas=1"])
+        .await;
+    let replicas = k
+        .ok(
+            "gpu-us-east",
+            &["get", "deploy", "-n", "llm-d", "ms-baseline-llm-d-modelservice", "-o", "jsonpath={.spec.replicas}"],
+        )
+        .await;
+    assert_eq!(replicas, "1");
+    let pods = k
+        .ok("gpu-us-east", &["get", "pods", "-n", "llm-d", "-l", "llm-d.ai/guide=optimized-baseline", "-o", "name"])
+        .await;
+    assert_eq!(pods.lines().count(), 1, "{pods}");
+
+    // logs: container choice, tail, previous
+    let logs = k.ok("gpu-us-east", &["logs", "-n", "llm-d", &decode, "-c", "vllm", "--tail=3"]).await;
+    assert_eq!(logs.lines().count(), 3);
+    assert!(logs.contains(&format!("[{decode}/vllm current")), "{logs}");
+    let (ok, _, err) = k.run("gpu-us-east", &["logs", "-n", "llm-d", &decode, "-c", "nope"]).await;
+    assert!(!ok && err.contains("not valid for pod"), "{err}");
+
+    // RBAC: the viewer context reads but may not scale; the admin may
+    let can = k
+        .ok("agents-us-central", &["auth", "can-i", "patch", "deployments", "--subresource=scale", "-n", "team1"])
+        .await;
+    assert_eq!(can.trim(), "yes");
+    let (_, out, _) = k
+        .run(
+            "agents-us-central-viewer",
+            &["auth", "can-i", "patch", "deployments", "--subresource=scale", "-n", "team1"],
+        )
+        .await;
+    assert_eq!(out.trim(), "no");
+    let (ok, _, err) = k
+        .run("agents-us-central-viewer", &["scale", "deployment", "-n", "team1", "weather-service", "--replicas=0"])
+        .await;
+    assert!(!ok && err.contains("forbidden"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_watch_receives_an_event() {
+    let sim = common::sim(3).await;
+    let k = Kube::new(&sim, false);
+    let mut child = k
+        .cmd("gpu-us-east", &["get", "pods", "-n", "llm-d", "-w", "-o", "name"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("kubectl starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // wait for the initial listing, then change the fleet
+    let c = sim.cluster("gpu-us-east").unwrap();
+    let pods = c.registry.index_of(&kst::sim::resources::PODS).unwrap();
+    let initial: Vec<String> =
+        c.store.read().unwrap().list(pods, Some("llm-d")).iter().map(|p| format!("pod/{}", p.name)).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen: Vec<String> = Vec::new();
+    while !initial.iter().all(|p| seen.contains(p)) {
+        let line = tokio::time::timeout(deadline - Instant::now(), rx.recv())
+            .await
+            .expect("initial events")
+            .expect("kubectl is still watching");
+        seen.push(line);
+    }
+    let deploys = c.registry.index_of(&kst::sim::resources::DEPLOYMENTS).unwrap();
+    {
+        let mut store = c.store.write().unwrap();
+        store
+            .modify(deploys, "llm-d", "ms-pd-llm-d-modelservice-prefill", |o| {
+                o["spec"]["replicas"] = serde_json::json!(3)
+            })
+            .unwrap();
+        kst::sim::scenario::reconcile(
+            c,
+            &mut store,
+            &kst::sim::resources::DEPLOYMENTS,
+            "llm-d",
+            "ms-pd-llm-d-modelservice-prefill",
+        );
+    }
+    let got = loop {
+        let line = tokio::time::timeout(deadline - Instant::now(), rx.recv())
+            .await
+            .expect("a watch event after the scale")
+            .expect("kubectl is still watching");
+        if line.contains("ms-pd-llm-d-modelservice-prefill") && !initial.contains(&line) {
+            break line;
+        }
+    };
+    assert!(got.starts_with("pod/ms-pd-llm-d-modelservice-prefill-"), "the new pod arrives by watch: {got}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
