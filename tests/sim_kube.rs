@@ -1,0 +1,304 @@
+//! kube-rs against the simulator (list, watcher through a 410, scale, access reviews), and
+//! every fault switch of the simulator, each checked from the client side.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::watcher::{self, Event};
+use kube::Client;
+use serde_json::json;
+
+async fn client(sim: &kst::sim::SimFleet, context: &str) -> Client {
+    let targets = common::targets(sim);
+    let t = targets.iter().find(|t| t.context == context).expect("context");
+    kst::sources::connect::client_for(t).await.expect("client")
+}
+
+async fn viewer_client(sim: &kst::sim::SimFleet, context: &str) -> Client {
+    let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig(true)).unwrap();
+    let targets = kst::sources::connect::select_targets(kc, &[format!("{context}-viewer")]).unwrap();
+    kst::sources::connect::client_for(&targets[0]).await.unwrap()
+}
+
+fn api_status(e: &kube::Error) -> u16 {
+    match e {
+        kube::Error::Api(s) => s.code,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_select_paginate_and_get() {
+    let sim = common::sim(3).await;
+    let c = client(&sim, "gpu-us-east").await;
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "llm-d");
+    let decode = pods.list(&ListParams::default().labels("llm-d.ai/role=decode")).await.unwrap();
+    assert_eq!(decode.items.len(), 2);
+    assert!(decode
+        .items
+        .iter()
+        .all(|p| p.spec.as_ref().unwrap().init_containers.as_ref().unwrap()[0].name == "routing-proxy"));
+    assert!(decode.metadata.resource_version.is_some());
+
+    let all: Api<Pod> = Api::all(c.clone());
+    let mut page = all.list(&ListParams::default().limit(7)).await.unwrap();
+    let mut names: Vec<String> = page.items.iter().map(|p| p.metadata.name.clone().unwrap()).collect();
+    while let Some(tok) = page.metadata.continue_.clone().filter(|t| !t.is_empty()) {
+        page = all.list(&ListParams::default().limit(7).continue_token(&tok)).await.unwrap();
+        names.extend(page.items.iter().map(|p| p.metadata.name.clone().unwrap()));
+    }
+    let total = all.list(&ListParams::default()).await.unwrap().items.len();
+    assert_eq!(names.len(), total);
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), total, "no pod twice across pages");
+
+    let nodes: Api<Node> = Api::all(c.clone());
+    let gpu = nodes.list(&ListParams::default().labels("nvidia.com/gpu.present=true")).await.unwrap();
+    assert_eq!(gpu.items.len(), 4);
+    let on_node = all
+        .list(&ListParams::default().fields(&format!("spec.nodeName={}", gpu.items[0].metadata.name.clone().unwrap())))
+        .await
+        .unwrap();
+    assert!(!on_node.items.is_empty());
+
+    let err = pods.get("nope").await.unwrap_err();
+    assert_eq!(api_status(&err), 404);
+    let err = pods.list(&ListParams::default().labels("bad key=1")).await.unwrap_err();
+    assert_eq!(api_status(&err), 400);
+    let dup = pods.create(&PostParams::default(), &decode.items[0]).await.unwrap_err();
+    assert_eq!(api_status(&dup), 409);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watcher_recovers_through_410_gone() {
+    let sim = common::sim(3).await;
+    let cluster = sim.cluster("gpu-us-east").unwrap().clone();
+    let c = client(&sim, "gpu-us-east").await;
+    let api: Api<Pod> = Api::namespaced(c, "llm-d");
+    let mut stream = watcher::watcher(api, watcher::Config::default()).boxed();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    macro_rules! next {
+        () => {
+            tokio::time::timeout(deadline - Instant::now(), stream.next())
+                .await
+                .expect("watch event in time")
+                .expect("stream open")
+        };
+    }
+    let mut inits = 0;
+    loop {
+        if let Ok(Event::InitDone) = next!() {
+            inits += 1;
+            break;
+        }
+    }
+    // Every resume now answers 410; the open watch is dropped, so the watcher must resume.
+    cluster.faults.set_gone_storm(true);
+    cluster.faults.drop_watches();
+    // A pod added meanwhile must show up after the relist.
+    {
+        let pods = cluster.registry.index_of(&kst::sim::resources::PODS).unwrap();
+        cluster.store.write().unwrap().put(pods, json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "born-during-the-gap", "namespace": "llm-d"}, "spec": {"containers": []}, "status": {"phase": "Pending"}}));
+    }
+    let mut saw_error = false;
+    let mut saw_new = false;
+    // the relist stops the storm from mattering: a fresh list+watch needs no old version
+    loop {
+        match next!() {
+            Err(e) => {
+                saw_error = true;
+                assert!(format!("{e:?}").contains("410") || format!("{e:?}").contains("Expired"), "{e:?}");
+                cluster.faults.set_gone_storm(false);
+            }
+            Ok(Event::Init) => inits += 1,
+            Ok(Event::InitApply(p)) | Ok(Event::Apply(p))
+                if p.metadata.name.as_deref() == Some("born-during-the-gap") =>
+            {
+                saw_new = true
+            }
+            Ok(Event::InitDone) if saw_new => break,
+            Ok(_) => {}
+        }
+    }
+    assert!(saw_error, "the 410 reached the client");
+    assert!(inits >= 2, "the watcher relisted after 410");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_subresource_and_access_reviews() {
+    let sim = common::sim(3).await;
+    let c = client(&sim, "agents-us-central").await;
+    let deploys: Api<Deployment> = Api::namespaced(c.clone(), "team1");
+    let scale = deploys.get_scale("weather-service").await.unwrap();
+    assert_eq!(scale.spec.unwrap().replicas, Some(2));
+    deploys
+        .patch_scale("weather-service", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": 0}})))
+        .await
+        .unwrap();
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "team1");
+    let left = pods.list(&ListParams::default().labels("app.kubernetes.io/name=weather-service")).await.unwrap();
+    assert!(left.items.is_empty(), "scaled to zero: no pods");
+    let d = deploys.get("weather-service").await.unwrap();
+    assert_eq!(d.spec.replicas, Some(0));
+    assert_eq!(d.status.unwrap().ready_replicas.unwrap_or(0), 0);
+    deploys
+        .patch_scale("weather-service", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": 2}})))
+        .await
+        .unwrap();
+    common::eventually("two pods again", || {
+        let cl = sim.cluster("agents-us-central").unwrap();
+        let p = cl.registry.index_of(&kst::sim::resources::PODS).unwrap();
+        cl.store
+            .read()
+            .unwrap()
+            .list(p, Some("team1"))
+            .iter()
+            .filter(|p| p.name.starts_with("weather-service-") && p.phase == "Running")
+            .count()
+            == 2
+    })
+    .await;
+    let bad = deploys
+        .patch_scale("weather-service", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": -1}})))
+        .await;
+    assert_eq!(api_status(&bad.unwrap_err()), 422);
+
+    let review = |verb: &str| SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                verb: Some(verb.into()),
+                group: Some("apps".into()),
+                resource: Some("deployments".into()),
+                subresource: Some("scale".into()),
+                namespace: Some("team1".into()),
+                name: Some("weather-service".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let admin: Api<SelfSubjectAccessReview> = Api::all(c.clone());
+    let r = admin.create(&PostParams::default(), &review("patch")).await.unwrap();
+    assert!(r.status.unwrap().allowed);
+    let viewer: Api<SelfSubjectAccessReview> = Api::all(viewer_client(&sim, "agents-us-central").await);
+    assert!(!viewer.create(&PostParams::default(), &review("patch")).await.unwrap().status.unwrap().allowed);
+    assert!(viewer.create(&PostParams::default(), &review("get")).await.unwrap().status.unwrap().allowed);
+    let viewer_deploys: Api<Deployment> = Api::namespaced(viewer_client(&sim, "agents-us-central").await, "team1");
+    let denied = viewer_deploys
+        .patch_scale("weather-service", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": 0}})))
+        .await
+        .unwrap_err();
+    assert_eq!(api_status(&denied), 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_fault_switch_is_felt_by_a_client() {
+    let sim = common::sim(3).await;
+    let east = sim.cluster("gpu-us-east").unwrap().clone();
+    let c = client(&sim, "gpu-us-east").await;
+    let pods: Api<Pod> = Api::namespaced(c.clone(), "llm-d");
+    assert!(pods.list(&ListParams::default()).await.is_ok());
+
+    // slow: added latency on every request
+    east.faults.set_latency_ms(400);
+    let t = Instant::now();
+    c.apiserver_version().await.unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(400));
+    east.faults.set_latency_ms(0);
+
+    // forbidden: one resource answers 403, the rest still work
+    east.faults.set_forbidden("pods", true);
+    assert_eq!(api_status(&pods.list(&ListParams::default()).await.unwrap_err()), 403);
+    let nodes: Api<Node> = Api::all(c.clone());
+    assert!(nodes.list(&ListParams::default()).await.is_ok());
+    east.faults.set_forbidden("pods", false);
+
+    // expired token: 401 from now on
+    east.faults.set_token_expired(true);
+    assert_eq!(api_status(&nodes.list(&ListParams::default()).await.unwrap_err()), 401);
+    east.faults.set_token_expired(false);
+
+    // garbage metrics: the proxy serves text that is not the Prometheus format
+    let decode = pods.list(&ListParams::default().labels("llm-d.ai/role=decode")).await.unwrap().items[0]
+        .metadata
+        .name
+        .clone()
+        .unwrap();
+    let path = format!("/api/v1/namespaces/llm-d/pods/{decode}:8200/proxy/metrics");
+    let good = c.request_text(http::Request::get(&path).body(vec![]).unwrap()).await.unwrap();
+    assert!(good.contains("# TYPE vllm:num_requests_running gauge"));
+    east.faults.set_garbage_metrics(true);
+    let bad = c.request_text(http::Request::get(&path).body(vec![]).unwrap()).await.unwrap();
+    assert!(!bad.contains("# TYPE") && bad.contains("{{{"), "{bad}");
+    east.faults.set_garbage_metrics(false);
+
+    // malformed objects: a pool whose selector is not a map is served as is
+    east.inject_malformed();
+    let raw = c
+        .request_text(
+            http::Request::get("/apis/inference.networking.k8s.io/v1/namespaces/llm-d/inferencepools/broken-pool")
+                .body(vec![])
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(v["spec"]["selector"], "not-a-map");
+    let odd_node = nodes.get("gpu-us-east-odd-node").await;
+    assert!(odd_node.is_err(), "the typed client rejects the odd node: kst must decode leniently");
+
+    // unreachable: connection refused, then back
+    east.faults.set_unreachable(true);
+    let t = Instant::now();
+    let err = c.apiserver_version().await.unwrap_err();
+    assert!(!matches!(err, kube::Error::Api(_)), "a transport error, not an API answer: {err:?}");
+    assert!(t.elapsed() < Duration::from_secs(5), "refused at once, not a timeout");
+    east.faults.set_unreachable(false);
+    common::eventually("the API server answers again", || {
+        std::net::TcpStream::connect(east.addr.get().unwrap()).is_ok()
+    })
+    .await;
+    let c2 = client(&sim, "gpu-us-east").await;
+    assert!(c2.apiserver_version().await.is_ok());
+
+    // a fault on one cluster leaves the others alone
+    east.faults.set_unreachable(true);
+    let west = client(&sim, "gpu-eu-west").await;
+    assert!(west.apiserver_version().await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_endpoint_switches_faults_from_outside() {
+    let mut sim = common::sim(3).await;
+    let admin = sim.start_admin(0).await.unwrap();
+    let body = r#"{"token_expired": true, "forbidden": ["nodes"]}"#;
+    let resp = http_post(admin, "/clusters/gpu-eu-west/faults", body).await;
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains("\"token_expired\":true"));
+    let west = sim.cluster("gpu-eu-west").unwrap();
+    assert!(west.faults.token_expired() && west.faults.is_forbidden("nodes"));
+    let resp = http_post(admin, "/clusters/nope/faults", "{}").await;
+    assert!(resp.starts_with("HTTP/1.1 404"), "{resp}");
+    let resp = http_post(admin, "/clusters/gpu-eu-west/faults", "{not json").await;
+    assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
+}
+
+async fn http_post(addr: std::net::SocketAddr, path: &str, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req =
+        format!("POST {path} HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
