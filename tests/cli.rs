@@ -1,0 +1,223 @@
+//! The kst binary end to end: `kst snapshot` against the simulator (JSON schema, exit
+//! codes), bad input (broken kubeconfig, unknown context, bad config), and the TUI in a
+//! real terminal (tmux): start, read the screen, press keys, quit, terminal restored.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn kst() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kst"));
+    // no user config, no ~/.kube/config: each test says what it uses
+    c.env_remove("KUBECONFIG").env("HOME", std::env::temp_dir()).env("XDG_CONFIG_HOME", std::env::temp_dir().join("kst-test-no-config"));
+    c
+}
+
+async fn run(mut c: Command) -> Output {
+    tokio::task::spawn_blocking(move || c.output()).await.unwrap().expect("kst runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_json_against_the_sim_and_its_exit_codes() {
+    let sim = common::sim(3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(&kc, sim.kubeconfig(false)).unwrap();
+    let log = dir.path().join("kst.log");
+
+    let mut c = kst();
+    c.args(["snapshot", "-o", "json", "--timeout", "30s", "--kubeconfig"]).arg(&kc).arg("--log-file").arg(&log);
+    let out = run(c).await;
+    assert!(out.status.success(), "exit {:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("snapshot is JSON");
+    assert_eq!(v["schema"], "kst.snapshot/v1");
+    let clusters = v["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 3);
+    let east = clusters.iter().find(|c| c["context"] == "gpu-us-east").unwrap();
+    for key in ["context", "reachable", "error", "server_version", "latency_ms", "nodes", "gpus_allocatable", "gpus_total"] {
+        assert!(east.get(key).is_some(), "documented field {key} missing: {east}");
+    }
+    assert_eq!(east["reachable"], true);
+    assert_eq!(east["nodes"], 6);
+    assert_eq!(east["gpus_total"], 32);
+    assert_eq!(east["gpus_allocatable"], 31);
+    assert!(east["error"].is_null());
+    assert!(east["server_version"].as_str().unwrap().starts_with("v1."));
+
+    // one cluster down: exit 3, the others still reported, the down one named on stderr
+    sim.cluster("gpu-eu-west").unwrap().faults.set_unreachable(true);
+    let mut c = kst();
+    c.args(["snapshot", "-o", "json", "--timeout", "30s", "--kubeconfig"]).arg(&kc).arg("--log-file").arg(&log);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let west = v["clusters"].as_array().unwrap().iter().find(|c| c["context"] == "gpu-eu-west").unwrap().clone();
+    assert_eq!(west["reachable"], false);
+    assert!(west["nodes"].is_null(), "unknown is null, not 0");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gpu-eu-west"));
+
+    // every cluster down: exit 5; the table form says why
+    for c in &sim.clusters {
+        c.faults.set_unreachable(true);
+    }
+    let mut c = kst();
+    c.args(["snapshot", "-o", "table", "--timeout", "20s", "--kubeconfig"]).arg(&kc).arg("--log-file").arg(&log);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(5));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("CONTEXT") && table.contains("unreachable"), "{table}");
+
+    // the log got lines, and never a token
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    for c in &sim.clusters {
+        assert!(!logged.contains(c.admin_token()), "a token reached the log");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_message_and_a_distinct_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("kst.log");
+    let broken = dir.path().join("broken");
+    std::fs::write(&broken, "apiVersion: v1\nclusters: [ {name: x, cluster: {server: 5}} ]\ncontexts: {not: a list}\n").unwrap();
+    let mut c = kst();
+    c.args(["snapshot", "--kubeconfig"]).arg(&broken).arg("--log-file").arg(&log);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read kubeconfig") && err.contains(broken.to_str().unwrap()), "{err}");
+
+    let mut c = kst();
+    c.args(["snapshot", "--kubeconfig"]).arg(dir.path().join("missing")).arg("--log-file").arg(&log);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kst demo"));
+
+    let sim = common::sim(3).await;
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(&kc, sim.kubeconfig(false)).unwrap();
+    let mut c = kst();
+    c.args(["snapshot", "--context", "nope", "--kubeconfig"]).arg(&kc).arg("--log-file").arg(&log);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known contexts: gpu-us-east"));
+
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "refresh = 'often'\n").unwrap();
+    let mut c = kst();
+    c.args(["snapshot", "--config"]).arg(&cfg).arg("--kubeconfig").arg(&kc).arg("--log-file").arg(&log);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refresh"));
+
+    // --context picks a subset, with a prefix pattern
+    let mut c = kst();
+    c.args(["snapshot", "--context", "gpu-*", "--kubeconfig"]).arg(&kc).arg("--log-file").arg(&log);
+    let out = run(c).await;
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["clusters"].as_array().unwrap().len(), 2);
+}
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(cmd: &str, w: u16, h: u16) -> Tmux {
+        let ok = Command::new("tmux").arg("-V").output().map(|o| o.status.success()).unwrap_or(false);
+        assert!(ok, "tmux is not installed: `.ci/run` installs it (apt-get install tmux)");
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let session = format!("kst-test-{}-{n}", std::process::id());
+        let status = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &session, "-x", &w.to_string(), "-y", &h.to_string(), cmd])
+            .env_remove("TMUX")
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Tmux { session }
+    }
+    fn screen(&self) -> String {
+        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn keys(&self, keys: &[&str]) {
+        Command::new("tmux").args(["send-keys", "-t", &self.session]).args(keys).status().unwrap();
+    }
+    async fn wait_for(&self, what: &str, f: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let s = self.screen();
+            if f(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{s}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_in_a_real_terminal_draws_answers_keys_and_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("exit-code");
+    let log = dir.path().join("kst.log");
+    let cmd = format!(
+        "printf 'BEFORE-KST\\n'; env -u KUBECONFIG HOME={home} XDG_CONFIG_HOME={home}/cfg {bin} demo --log-file {log}; echo $? > {marker}; printf 'AFTER-KST\\n'; sleep 600",
+        home = dir.path().display(),
+        bin = env!("CARGO_BIN_EXE_kst"),
+        log = log.display(),
+        marker = marker.display()
+    );
+    let t = Tmux::start(&cmd, 100, 30);
+    let screen = t
+        .wait_for("three live clusters", |s| s.contains("3 clusters: 3 live") && s.contains("agents-us-central"))
+        .await;
+    assert!(screen.contains("gpu-us-east") && screen.contains("GPUS"), "{screen}");
+    assert!(!screen.contains("BEFORE-KST"), "the TUI uses the alternate screen");
+
+    t.keys(&["?"]);
+    t.wait_for("the help overlay", |s| s.contains("focus one cluster / all")).await;
+    t.keys(&["Escape"]);
+    t.keys(&["2"]);
+    t.wait_for("the Serving tab", |s| s.contains("Serving — not collected yet")).await;
+    t.keys(&["1", "/", "e", "u", "Enter"]);
+    t.wait_for("the filter", |s| s.contains("1 of 3")).await;
+
+    t.keys(&["q"]);
+    let after = t.wait_for("kst to exit", |_| marker.exists()).await;
+    let _ = after;
+    let restored = t.wait_for("the shell's screen back", |s| s.contains("AFTER-KST")).await;
+    assert!(restored.contains("BEFORE-KST"), "the normal screen is back as it was: {restored}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "0");
+    assert!(!Path::new(&dir.path().join(".kube")).exists(), "the demo writes no kubeconfig");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_restores_the_terminal_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("exit-code");
+    let pidfile = dir.path().join("pid");
+    let cmd = format!(
+        "printf 'BEFORE-KST\\n'; env -u KUBECONFIG HOME={home} {bin} demo --log-file {home}/log & echo $! > {pid}; wait $!; echo $? > {marker}; printf 'AFTER-KST\\n'; sleep 600",
+        home = dir.path().display(),
+        bin = env!("CARGO_BIN_EXE_kst"),
+        pid = pidfile.display(),
+        marker = marker.display()
+    );
+    let t = Tmux::start(&cmd, 90, 26);
+    t.wait_for("the TUI", |s| s.contains("3 clusters:")).await;
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    Command::new("kill").args(["-TERM", pid.trim()]).status().unwrap();
+    let restored = t.wait_for("the shell's screen back", |s| s.contains("AFTER-KST")).await;
+    assert!(restored.contains("BEFORE-KST"), "{restored}");
+}
