@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 fn kst() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kst"));
     // no user config, no ~/.kube/config: each test says what it uses
-    c.env_remove("KUBECONFIG").env("HOME", std::env::temp_dir()).env("XDG_CONFIG_HOME", std::env::temp_dir().join("kst-test-no-config"));
+    c.env_remove("KUBECONFIG")
+        .env("HOME", std::env::temp_dir())
+        .env("XDG_CONFIG_HOME", std::env::temp_dir().join("kst-test-no-config"));
     c
 }
 
@@ -36,7 +38,9 @@ async fn snapshot_json_against_the_sim_and_its_exit_codes() {
     let clusters = v["clusters"].as_array().unwrap();
     assert_eq!(clusters.len(), 3);
     let east = clusters.iter().find(|c| c["context"] == "gpu-us-east").unwrap();
-    for key in ["context", "reachable", "error", "server_version", "latency_ms", "nodes", "gpus_allocatable", "gpus_total"] {
+    for key in
+        ["context", "reachable", "error", "server_version", "latency_ms", "nodes", "gpus_allocatable", "gpus_total"]
+    {
         assert!(east.get(key).is_some(), "documented field {key} missing: {east}");
     }
     assert_eq!(east["reachable"], true);
@@ -81,7 +85,8 @@ async fn bad_input_gets_a_clear_message_and_a_distinct_exit_code() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("kst.log");
     let broken = dir.path().join("broken");
-    std::fs::write(&broken, "apiVersion: v1\nclusters: [ {name: x, cluster: {server: 5}} ]\ncontexts: {not: a list}\n").unwrap();
+    std::fs::write(&broken, "apiVersion: v1\nclusters: [ {name: x, cluster: {server: 5}} ]\ncontexts: {not: a list}\n")
+        .unwrap();
     let mut c = kst();
     c.args(["snapshot", "--kubeconfig"]).arg(&broken).arg("--log-file").arg(&log);
     let out = run(c).await;

@@ -25,6 +25,8 @@ pub struct WorkerOptions {
     /// How long a burst of watch events is gathered before one update goes out.
     pub coalesce: Duration,
     pub probe_timeout: Duration,
+    /// How long one metrics scrape may take before its pod is marked stale.
+    pub scrape_timeout: Duration,
 }
 
 impl Default for WorkerOptions {
@@ -34,6 +36,7 @@ impl Default for WorkerOptions {
             backoff_max: Duration::from_secs(30),
             coalesce: Duration::from_millis(150),
             probe_timeout: Duration::from_secs(10),
+            scrape_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -128,10 +131,12 @@ pub async fn run(
     let probe_now = Arc::new(Notify::new());
     let health = health_loop(index, client.clone(), tx.clone(), opts.clone(), probe_now.clone());
     let nodes = nodes_loop(index, client.clone(), tx.clone(), opts.clone(), probe_now.clone());
+    let llmd = super::llmd::run(index, client.clone(), tx.clone(), opts.clone());
     tokio::select! {
         _ = stop.changed() => {}
         _ = health => {}
         _ = nodes => {}
+        _ = llmd => {}
     }
 }
 

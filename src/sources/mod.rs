@@ -2,6 +2,8 @@
 
 pub mod cluster;
 pub mod connect;
+pub mod llmd;
+pub mod metrics;
 pub mod nodes;
 
 use tokio::sync::{mpsc, watch};

@@ -1,6 +1,7 @@
 //! The fleet state: one owner (the UI loop, or `kst snapshot`), fed by the collectors'
 //! `Update` messages. Panes and the snapshot JSON read the same `Fleet`.
 
+pub mod llmd;
 pub mod model;
 
 use std::time::SystemTime;
@@ -35,6 +36,32 @@ pub enum Update {
         resource: String,
         count: usize,
     },
+    /// LLM-d objects as the watchers see them now (pools and model servers).
+    LlmdObjects {
+        cluster: usize,
+        installed: bool,
+        pools: Vec<llmd::PoolInfo>,
+        servers: Vec<llmd::ServerInfo>,
+    },
+    /// One model server's scrape.
+    EngineScrape {
+        cluster: usize,
+        server: llmd::Key,
+        at: f64,
+        result: Result<llmd::EngineSample, llmd::ScrapeError>,
+    },
+    /// One endpoint picker's scrape.
+    EppScrape {
+        cluster: usize,
+        pool: llmd::Key,
+        at: f64,
+        result: Result<llmd::EppSample, llmd::ScrapeError>,
+    },
+    /// Every scrape of a round is in: time to draw, and to extend the throughput history.
+    ScrapeRound {
+        cluster: usize,
+        at: f64,
+    },
 }
 
 impl Update {
@@ -44,7 +71,11 @@ impl Update {
             | Update::Health { cluster, .. }
             | Update::Nodes { cluster, .. }
             | Update::Forbidden { cluster, .. }
-            | Update::Malformed { cluster, .. } => *cluster,
+            | Update::Malformed { cluster, .. }
+            | Update::LlmdObjects { cluster, .. }
+            | Update::EngineScrape { cluster, .. }
+            | Update::EppScrape { cluster, .. }
+            | Update::ScrapeRound { cluster, .. } => *cluster,
         }
     }
 }
@@ -111,6 +142,48 @@ impl Fleet {
             Update::Malformed { resource, count, .. } => {
                 let old = c.malformed.insert(resource, count);
                 old != Some(count)
+            }
+            Update::LlmdObjects { installed, pools, servers, .. } => {
+                let l = &mut c.llmd;
+                if l.installed == Some(installed) && l.pools == pools && l.servers == servers {
+                    return false;
+                }
+                // forget metrics of pods and pools that are gone: memory follows the fleet
+                l.metrics.retain(|k, _| servers.iter().any(|s| s.key() == *k));
+                l.epp.retain(|k, _| pools.iter().any(|p| p.key() == *k));
+                l.throughput.retain(|k, _| pools.iter().any(|p| p.key() == *k));
+                l.installed = Some(installed);
+                l.pools = pools;
+                l.servers = servers;
+                true
+            }
+            Update::EngineScrape { server, at, result, .. } => {
+                c.llmd.metrics.entry(server).or_default().record(at, result);
+                // drawn when the round closes
+                false
+            }
+            Update::EppScrape { pool, at, result, .. } => {
+                c.llmd.epp.entry(pool).or_default().record(at, result);
+                false
+            }
+            Update::ScrapeRound { at, .. } => {
+                let l = &mut c.llmd;
+                l.last_round = Some(at);
+                let max_age = f64::INFINITY;
+                let points: Vec<(llmd::Key, (f64, f64))> = l
+                    .pools
+                    .iter()
+                    .filter_map(|p| {
+                        let v = l.pool_view(p, at, max_age);
+                        // no point where nothing is known: a gap, not a zero
+                        (v.prefill_tps.is_some() || v.decode_tps.is_some())
+                            .then(|| (p.key(), (v.prefill_tps.unwrap_or(0.0), v.decode_tps.unwrap_or(0.0))))
+                    })
+                    .collect();
+                for (k, v) in points {
+                    l.throughput.entry(k).or_insert_with(|| Ring::new(llmd::SAMPLES_KEPT)).push(llmd::Timed { at, v });
+                }
+                true
             }
         }
     }

@@ -99,6 +99,7 @@ pub struct ClusterState {
     pub nodes: Option<NodeSummary>,
     pub forbidden: BTreeSet<String>,
     pub malformed: BTreeMap<String, usize>,
+    pub llmd: super::llmd::LlmdCluster,
 }
 
 impl ClusterState {
@@ -114,6 +115,7 @@ impl ClusterState {
             nodes: None,
             forbidden: BTreeSet::new(),
             malformed: BTreeMap::new(),
+            llmd: Default::default(),
         }
     }
 

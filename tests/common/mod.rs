@@ -21,6 +21,7 @@ pub fn fast_worker() -> WorkerOptions {
         backoff_max: Duration::from_secs(1),
         coalesce: Duration::from_millis(50),
         probe_timeout: Duration::from_secs(5),
+        scrape_timeout: Duration::from_secs(2),
     }
 }
 

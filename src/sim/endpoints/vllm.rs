@@ -155,9 +155,15 @@ impl EngineState {
         let gauge = |o: &mut String, name: &str, v: f64| {
             let _ = writeln!(o, "# HELP {name} {name}\n# TYPE {name} gauge\n{name}{{{l}}} {v}");
         };
+        // prometheus_client's text format: the counter's family is named with `_total`, and
+        // `_created` is a gauge family of its own.
         let counter = |o: &mut String, name: &str, v: f64| {
-            let _ = writeln!(o, "# HELP {name} {name}\n# TYPE {name} counter\n{name}_total{{{l}}} {v}");
-            let _ = writeln!(o, "{name}_created{{{l}}} {}", self.created);
+            let _ = writeln!(o, "# HELP {name}_total {name}\n# TYPE {name}_total counter\n{name}_total{{{l}}} {v}");
+            let _ = writeln!(
+                o,
+                "# HELP {name}_created {name}\n# TYPE {name}_created gauge\n{name}_created{{{l}}} {}",
+                self.created
+            );
         };
         gauge(&mut o, "vllm:num_requests_running", self.running);
         gauge(&mut o, "vllm:num_requests_waiting", self.waiting);
@@ -172,7 +178,10 @@ impl EngineState {
         );
         counter(&mut o, "vllm:prompt_tokens", self.prompt_tokens.floor());
         counter(&mut o, "vllm:generation_tokens", self.generation_tokens.floor());
-        let _ = writeln!(o, "# HELP vllm:request_success Count of successfully processed requests.\n# TYPE vllm:request_success counter");
+        let _ = writeln!(
+            o,
+            "# HELP vllm:request_success_total Count of successfully processed requests.\n# TYPE vllm:request_success_total counter"
+        );
         for (reason, v) in ["stop", "length", "abort"].iter().zip(self.success) {
             let _ = writeln!(o, "vllm:request_success_total{{{l},finished_reason=\"{reason}\"}} {}", v.floor());
         }

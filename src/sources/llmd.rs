@@ -1,0 +1,451 @@
+//! LLM-d on one cluster: InferencePools (current and legacy API) -> one pod watcher per pool
+//! (its own selector, its own namespace) plus one for `llm-d.ai/role` pods outside pools ->
+//! model servers; and a scraper that reads each server's and each EPP's `/metrics` through
+//! the API server's proxy, concurrently, bounded, with a timeout, so one wedged pod only
+//! marks itself stale.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures::StreamExt;
+use kube::api::{Api, ApiResource, DynamicObject};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt;
+use serde_json::Value;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinHandle;
+
+use super::cluster::WorkerOptions;
+use crate::store::llmd::{EngineKind, Key, PoolInfo, Role, ScrapeError, ServerInfo};
+use crate::store::Update;
+
+/// Scrapes in flight per cluster.
+pub const SCRAPE_CONCURRENCY: usize = 8;
+
+fn pool_api(group: &str, version: &str) -> ApiResource {
+    ApiResource {
+        group: group.into(),
+        version: version.into(),
+        api_version: format!("{group}/{version}"),
+        kind: "InferencePool".into(),
+        plural: "inferencepools".into(),
+    }
+}
+
+fn str_map(v: &Value) -> Option<BTreeMap<String, String>> {
+    v.as_object()?.iter().map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
+}
+
+/// A pool from either API shape; what does not decode is named in `problem`.
+pub fn decode_pool(o: &DynamicObject, api_version: &str) -> PoolInfo {
+    let spec = &o.data["spec"];
+    let legacy = api_version.contains("x-k8s.io");
+    let (selector, port, epp) = if legacy {
+        (str_map(&spec["selector"]), spec["targetPortNumber"].as_u64(), spec["extensionRef"]["name"].as_str())
+    } else {
+        (
+            str_map(&spec["selector"]["matchLabels"]),
+            spec["targetPorts"].get(0).and_then(|p| p["number"].as_u64()),
+            spec["endpointPickerRef"]["name"].as_str(),
+        )
+    };
+    let problem = match (&selector, spec.is_object()) {
+        (_, false) => Some("spec is not an object".to_string()),
+        (None, _) => Some("selector is not a label map".to_string()),
+        (Some(m), _) if m.is_empty() => Some("empty selector".to_string()),
+        _ => None,
+    };
+    PoolInfo {
+        namespace: o.metadata.namespace.clone().unwrap_or_default(),
+        name: o.metadata.name.clone().unwrap_or_default(),
+        api_version: api_version.to_string(),
+        selector: selector.unwrap_or_default(),
+        target_port: port.and_then(|p| u16::try_from(p).ok()),
+        epp_service: epp.map(str::to_string),
+        problem,
+    }
+}
+
+fn flag_value(args: &Value, flag: &str) -> Option<u16> {
+    let args: Vec<&str> = args.as_array()?.iter().filter_map(Value::as_str).collect();
+    for (i, a) in args.iter().enumerate() {
+        if let Some(v) = a.strip_prefix(&format!("{flag}=")) {
+            return v.parse().ok();
+        }
+        if *a == flag {
+            return args.get(i + 1)?.parse().ok();
+        }
+    }
+    None
+}
+
+/// A model-server pod, leniently. `pool_port` is the pool's target port, if any.
+pub fn decode_server(o: &DynamicObject, pool: Option<&PoolInfo>) -> ServerInfo {
+    let labels = o.metadata.labels.clone().unwrap_or_default();
+    let d = &o.data;
+    let containers: Vec<&Value> = d["spec"]["containers"].as_array().map(|v| v.iter().collect()).unwrap_or_default();
+    let inits: Vec<&Value> = d["spec"]["initContainers"].as_array().map(|v| v.iter().collect()).unwrap_or_default();
+    let is_sidecar = |c: &&&Value| {
+        let name = c["name"].as_str().unwrap_or("");
+        let image = c["image"].as_str().unwrap_or("");
+        name.contains("routing-proxy")
+            || name.contains("routing-sidecar")
+            || image.contains("routing-sidecar")
+            || image.contains("disagg-sidecar")
+    };
+    // Behind the P/D routing sidecar the engine listens on --vllm-port (8200 by default).
+    let metrics_port = match inits.iter().chain(containers.iter()).find(is_sidecar) {
+        Some(sc) => flag_value(&sc["args"], "--vllm-port").unwrap_or(8200),
+        None => pool
+            .and_then(|p| p.target_port)
+            .or_else(|| containers.first().and_then(|c| c["ports"][0]["containerPort"].as_u64()).map(|p| p as u16))
+            .unwrap_or(8000),
+    };
+    let statuses = d["status"]["containerStatuses"].as_array();
+    let gpus: u32 = containers
+        .iter()
+        .filter_map(|c| {
+            c["resources"]["requests"]["nvidia.com/gpu"]
+                .as_str()
+                .or(c["resources"]["limits"]["nvidia.com/gpu"].as_str())
+        })
+        .filter_map(|g| g.parse::<u32>().ok())
+        .sum();
+    ServerInfo {
+        namespace: o.metadata.namespace.clone().unwrap_or_default(),
+        name: o.metadata.name.clone().unwrap_or_default(),
+        pool: pool.map(|p| p.name.clone()),
+        role: Role::from_label(labels.get("llm-d.ai/role").map(String::as_str)),
+        model: labels.get("llm-d.ai/model").cloned(),
+        engine: EngineKind::from_label(labels.get("llm-d.ai/engine-type").map(String::as_str)),
+        ready: d["status"]["conditions"]
+            .as_array()
+            .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True")),
+        phase: d["status"]["phase"].as_str().unwrap_or("Unknown").to_string(),
+        restarts: statuses.map(|s| s.iter().filter_map(|s| s["restartCount"].as_i64()).sum()).unwrap_or(0),
+        node: d["spec"]["nodeName"].as_str().unwrap_or("").to_string(),
+        metrics_port,
+        gpus,
+    }
+}
+
+/// Which watcher a pod event came from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Source {
+    Pool(Key),
+    Role,
+}
+
+fn pod_resource() -> ApiResource {
+    ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&())
+}
+
+fn spawn_pod_watcher(
+    client: kube::Client,
+    ns: Option<String>,
+    selector: String,
+    source: Source,
+    tx: mpsc::Sender<(Source, Result<Event<DynamicObject>, String>)>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let api: Api<DynamicObject> = match &ns {
+            Some(ns) => Api::namespaced_with(client, ns, &pod_resource()),
+            None => Api::all_with(client, &pod_resource()),
+        };
+        let mut s = watcher::watcher(api, watcher::Config::default().labels(&selector)).default_backoff().boxed();
+        while let Some(ev) = s.next().await {
+            if tx.send((source.clone(), ev.map_err(|e| e.to_string()))).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+fn now_s() -> f64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+fn is_not_found(e: &watcher::Error) -> bool {
+    matches!(e, watcher::Error::InitialListFailed(kube::Error::Api(s)) if s.code == 404)
+}
+
+/// Discovery and scraping for one cluster; runs until the cluster's collector stops.
+pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions) {
+    let apis = [("inference.networking.k8s.io", "v1"), ("inference.networking.x-k8s.io", "v1alpha2")];
+    let mut pool_streams = futures::stream::select_all(apis.iter().map(|(g, v)| {
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &pool_api(g, v));
+        let av = format!("{g}/{v}");
+        watcher::watcher(api, watcher::Config::default()).default_backoff().map(move |e| (av.clone(), e)).boxed()
+    }));
+    // per API version: None unknown yet, Some(false) not served
+    let mut served: BTreeMap<String, Option<bool>> = apis.iter().map(|(g, v)| (format!("{g}/{v}"), None)).collect();
+    let mut pools: BTreeMap<String, BTreeMap<Key, PoolInfo>> = BTreeMap::new();
+    let mut pending_pools: BTreeMap<String, BTreeMap<Key, PoolInfo>> = BTreeMap::new();
+
+    let (pod_tx, mut pod_rx) = mpsc::channel(256);
+    let mut watchers: BTreeMap<Source, (String, JoinHandle<()>)> = BTreeMap::new();
+    watchers.insert(
+        Source::Role,
+        (
+            "llm-d.ai/role".into(),
+            spawn_pod_watcher(client.clone(), None, "llm-d.ai/role".into(), Source::Role, pod_tx.clone()),
+        ),
+    );
+    let mut pods: BTreeMap<Source, BTreeMap<Key, DynamicObject>> = BTreeMap::new();
+    let mut pending_pods: BTreeMap<Source, BTreeMap<Key, DynamicObject>> = BTreeMap::new();
+
+    let (servers_tx, servers_rx) = tokio::sync::watch::channel::<(Vec<ServerInfo>, Vec<PoolInfo>)>((vec![], vec![]));
+    let scraper = tokio::spawn(scrape_loop(index, client.clone(), tx.clone(), opts.clone(), servers_rx));
+    struct AbortOnDrop(JoinHandle<()>);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let _scraper = AbortOnDrop(scraper);
+
+    let mut dirty = false;
+    let flush = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(flush);
+    let key_of = |o: &DynamicObject| {
+        (o.metadata.namespace.clone().unwrap_or_default(), o.metadata.name.clone().unwrap_or_default())
+    };
+    loop {
+        let mut pools_changed = false;
+        tokio::select! {
+            Some((av, ev)) = pool_streams.next() => {
+                match ev {
+                    Ok(ev) => {
+                        served.insert(av.clone(), Some(true));
+                        match ev {
+                            Event::Init => { pending_pools.insert(av.clone(), BTreeMap::new()); }
+                            Event::InitApply(o) => { pending_pools.entry(av.clone()).or_default().insert(key_of(&o), decode_pool(&o, &av)); }
+                            Event::InitDone => { pools.insert(av.clone(), pending_pools.remove(&av).unwrap_or_default()); pools_changed = true; }
+                            Event::Apply(o) => { pools.entry(av.clone()).or_default().insert(key_of(&o), decode_pool(&o, &av)); pools_changed = true; }
+                            Event::Delete(o) => { pools.entry(av.clone()).or_default().remove(&key_of(&o)); pools_changed = true; }
+                        }
+                    }
+                    Err(e) if is_not_found(&e) => {
+                        if served.get(&av) != Some(&Some(false)) {
+                            served.insert(av.clone(), Some(false));
+                            pools.remove(&av);
+                            pools_changed = true;
+                        }
+                    }
+                    Err(e) => tracing::debug!(cluster = index, api = %av, error = %e, "pool watch error"),
+                }
+            }
+            Some((src, ev)) = pod_rx.recv() => {
+                if !watchers.contains_key(&src) { continue }
+                match ev {
+                    Ok(Event::Init) => { pending_pods.insert(src.clone(), BTreeMap::new()); }
+                    Ok(Event::InitApply(o)) => { pending_pods.entry(src.clone()).or_default().insert(key_of(&o), o); }
+                    Ok(Event::InitDone) => { let p = pending_pods.remove(&src).unwrap_or_default(); pods.insert(src, p); dirty = true; }
+                    Ok(Event::Apply(o)) => { pods.entry(src).or_default().insert(key_of(&o), o); dirty = true; }
+                    Ok(Event::Delete(o)) => { pods.entry(src).or_default().remove(&key_of(&o)); dirty = true; }
+                    Err(e) => tracing::debug!(cluster = index, error = %e, "pod watch error"),
+                }
+            }
+            _ = &mut flush => {
+                flush.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(3600));
+                if dirty {
+                    dirty = false;
+                    let all_pools: Vec<PoolInfo> = pools.values().flat_map(|m| m.values().cloned()).collect();
+                    let servers = merge_servers(&pods, &all_pools);
+                    let installed = served.values().any(|v| *v == Some(true));
+                    servers_tx.send_replace((servers.clone(), all_pools.clone()));
+                    if tx.send(Update::LlmdObjects { cluster: index, installed, pools: all_pools, servers }).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        if pools_changed {
+            dirty = true;
+            // one pod watcher per decodable pool; stop those whose pool went away or changed
+            let wanted: BTreeMap<Source, (String, String)> = pools
+                .values()
+                .flat_map(|m| m.values())
+                .filter(|p| p.problem.is_none())
+                .map(|p| {
+                    let sel = p.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+                    (Source::Pool(p.key()), (p.namespace.clone(), sel))
+                })
+                .collect();
+            watchers.retain(|src, (sel, h)| {
+                let keep = *src == Source::Role || wanted.get(src).is_some_and(|(_, s)| s == sel);
+                if !keep {
+                    h.abort();
+                    pods.remove(src);
+                }
+                keep
+            });
+            for (src, (ns, sel)) in wanted {
+                if !watchers.contains_key(&src) {
+                    let h = spawn_pod_watcher(client.clone(), Some(ns), sel.clone(), src.clone(), pod_tx.clone());
+                    watchers.insert(src, (sel, h));
+                }
+            }
+        }
+        if dirty {
+            let soon = tokio::time::Instant::now() + opts.coalesce;
+            if flush.deadline() > soon {
+                flush.as_mut().reset(soon);
+            }
+        }
+        // a cluster without any pool API: say so once both answered
+        if served.values().all(|v| *v == Some(false)) && !dirty {
+            served.values_mut().for_each(|v| *v = Some(false));
+        }
+    }
+}
+
+/// Pods from all watchers -> model servers; a pool member is attributed to its pool.
+fn merge_servers(pods: &BTreeMap<Source, BTreeMap<Key, DynamicObject>>, pools: &[PoolInfo]) -> Vec<ServerInfo> {
+    let mut out: BTreeMap<Key, ServerInfo> = BTreeMap::new();
+    for (src, objs) in pods {
+        let pool = match src {
+            Source::Pool(k) => pools.iter().find(|p| p.key() == *k),
+            Source::Role => None,
+        };
+        for (k, o) in objs {
+            let s = decode_server(o, pool);
+            match out.get(k) {
+                Some(existing) if existing.pool.is_some() => {}
+                _ => {
+                    out.insert(k.clone(), s);
+                }
+            }
+        }
+    }
+    out.into_values().collect()
+}
+
+fn classify(e: kube::Error, epp: bool) -> ScrapeError {
+    match e {
+        kube::Error::Api(s) if epp && (s.code == 401 || s.code == 403) => ScrapeError::AuthRequired(s.code),
+        kube::Error::Api(s) if s.code == 503 || s.code == 502 => {
+            ScrapeError::Transport(s.message.chars().take(200).collect())
+        }
+        kube::Error::Api(s) => ScrapeError::Http(s.code, s.message.chars().take(200).collect()),
+        other => ScrapeError::Transport(other.to_string().chars().take(200).collect()),
+    }
+}
+
+async fn get_text(client: &kube::Client, path: &str, timeout: Duration, epp: bool) -> Result<String, ScrapeError> {
+    let req = http::Request::get(path).body(Vec::new()).map_err(|e| ScrapeError::Transport(e.to_string()))?;
+    match tokio::time::timeout(timeout, client.request_text(req)).await {
+        Err(_) => Err(ScrapeError::Timeout(timeout.as_secs().max(1))),
+        Ok(Err(e)) => Err(classify(e, epp)),
+        Ok(Ok(t)) => Ok(t),
+    }
+}
+
+async fn scrape_loop(
+    index: usize,
+    client: kube::Client,
+    tx: mpsc::Sender<Update>,
+    opts: WorkerOptions,
+    mut targets: tokio::sync::watch::Receiver<(Vec<ServerInfo>, Vec<PoolInfo>)>,
+) {
+    let gate = Arc::new(Semaphore::new(SCRAPE_CONCURRENCY));
+    let mut every = tokio::time::interval(opts.refresh);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            // new servers are scraped at once rather than a refresh later
+            r = targets.changed() => if r.is_err() { return },
+        }
+        let (servers, pools) = targets.borrow_and_update().clone();
+        if servers.is_empty() && pools.is_empty() {
+            continue;
+        }
+        let mut jobs = Vec::new();
+        for s in servers.into_iter().filter(|s| s.phase == "Running") {
+            let (client, tx, gate) = (client.clone(), tx.clone(), gate.clone());
+            let timeout = opts.scrape_timeout;
+            jobs.push(tokio::spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                let path =
+                    format!("/api/v1/namespaces/{}/pods/{}:{}/proxy/metrics", s.namespace, s.name, s.metrics_port);
+                let result = get_text(&client, &path, timeout, false)
+                    .await
+                    .and_then(|t| crate::sources::metrics::decode_engine(&t, s.engine).map_err(ScrapeError::Parse));
+                let _ = tx.send(Update::EngineScrape { cluster: index, server: s.key(), at: now_s(), result }).await;
+            }));
+        }
+        for p in pools.into_iter().filter(|p| p.epp_service.is_some()) {
+            let (client, tx, gate) = (client.clone(), tx.clone(), gate.clone());
+            let timeout = opts.scrape_timeout;
+            jobs.push(tokio::spawn(async move {
+                let _permit = gate.acquire_owned().await;
+                let svc = p.epp_service.clone().unwrap_or_default();
+                let path = format!("/api/v1/namespaces/{}/services/{svc}:9090/proxy/metrics", p.namespace);
+                let result = get_text(&client, &path, timeout, true)
+                    .await
+                    .and_then(|t| crate::sources::metrics::decode_epp(&t).map_err(ScrapeError::Parse));
+                let _ = tx.send(Update::EppScrape { cluster: index, pool: p.key(), at: now_s(), result }).await;
+            }));
+        }
+        for j in jobs {
+            let _ = j.await;
+        }
+        if tx.send(Update::ScrapeRound { cluster: index, at: now_s() }).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> DynamicObject {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn both_pool_shapes_and_a_broken_one() {
+        let v1 = obj(json!({"apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",
+            "metadata": {"name": "pd", "namespace": "llm-d"},
+            "spec": {"selector": {"matchLabels": {"llm-d.ai/guide": "pd"}}, "targetPorts": [{"number": 8000}],
+                     "endpointPickerRef": {"name": "pd-epp", "port": {"number": 9002}}}}));
+        let p = decode_pool(&v1, "inference.networking.k8s.io/v1");
+        assert_eq!((p.target_port, p.epp_service.as_deref(), p.problem.as_deref()), (Some(8000), Some("pd-epp"), None));
+        assert_eq!(p.selector.get("llm-d.ai/guide").map(String::as_str), Some("pd"));
+        let legacy = obj(json!({"apiVersion": "inference.networking.x-k8s.io/v1alpha2", "kind": "InferencePool",
+            "metadata": {"name": "l", "namespace": "llm-d"},
+            "spec": {"selector": {"app": "x"}, "targetPortNumber": 8000, "extensionRef": {"name": "l-epp"}}}));
+        let p = decode_pool(&legacy, "inference.networking.x-k8s.io/v1alpha2");
+        assert!(p.legacy() && p.problem.is_none() && p.epp_service.as_deref() == Some("l-epp"));
+        let broken = obj(json!({"apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",
+            "metadata": {"name": "b", "namespace": "llm-d"}, "spec": {"selector": "not-a-map", "targetPorts": "eighty"}}));
+        let p = decode_pool(&broken, "inference.networking.k8s.io/v1");
+        assert_eq!(p.problem.as_deref(), Some("selector is not a label map"));
+        assert_eq!(p.target_port, None);
+    }
+
+    #[test]
+    fn decode_pods_behind_the_sidecar_are_scraped_on_8200() {
+        let pod = obj(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "d", "namespace": "n",
+                "labels": {"llm-d.ai/role": "decode", "llm-d.ai/model": "m"}},
+            "spec": {"initContainers": [{"name": "routing-proxy", "restartPolicy": "Always", "args": ["--port=8000", "--vllm-port=8201"]}],
+                     "containers": [{"name": "vllm", "ports": [{"containerPort": 8201}], "resources": {"requests": {"nvidia.com/gpu": "2"}}}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}], "containerStatuses": [{"restartCount": 3}]}}));
+        let s = decode_server(&pod, None);
+        assert_eq!((s.metrics_port, s.gpus, s.restarts, s.ready), (8201, 2, 3, true));
+        assert_eq!(s.role, Role::Decode);
+        let plain = obj(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "n"},
+            "spec": {"containers": [{"name": "vllm", "ports": [{"containerPort": 8000}]}]}, "status": {}}));
+        let s = decode_server(&plain, None);
+        assert_eq!((s.metrics_port, s.role.clone(), s.ready), (8000, Role::Unlabelled, false));
+        let odd = obj(
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "o", "namespace": "n"}, "spec": 5, "status": "x"}),
+        );
+        let s = decode_server(&odd, None);
+        assert_eq!(s.phase, "Unknown", "odd pods decode without panicking");
+    }
+}
