@@ -109,6 +109,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut app = App::new(fleet, theme, mode);
     app.aliases = settings.aliases.clone();
+    app.refresh = settings.refresh;
     tracing::info!(clusters = targets.len(), "starting the TUI");
     let mut collectors = Collectors::start(&targets, worker_options(settings));
     let updates = std::mem::replace(&mut collectors.updates, tokio::sync::mpsc::channel(1).1);
@@ -153,8 +154,12 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
         Ok(t) => t,
         Err(code) => return code,
     };
-    let fleet = crate::snapshot::collect(&targets, worker_options(settings), args.timeout).await;
-    let snap = crate::snapshot::Snapshot::of(&fleet);
+    // a snapshot wants two scrape rounds quickly, whatever the TUI's refresh
+    let opts =
+        WorkerOptions { refresh: settings.refresh.min(std::time::Duration::from_secs(1)), ..worker_options(settings) };
+    let fleet = crate::snapshot::collect(&targets, opts.clone(), args.timeout).await;
+    let snap =
+        crate::snapshot::Snapshot::of(&fleet, opts.refresh.as_secs_f64() * 3.0 + opts.scrape_timeout.as_secs_f64());
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&snap).unwrap_or_default()),
         OutputFormat::Table => print!("{}", crate::snapshot::table(&snap)),

@@ -34,6 +34,135 @@ pub struct ClusterSnapshot {
     pub gpus_total: Option<u64>,
     pub gpu_products: Vec<String>,
     pub forbidden: Vec<String>,
+    pub llmd: LlmdSnapshot,
+}
+
+/// LLM-d on one cluster. Rates are per second over the last scrape interval; latencies are
+/// seconds over the last minute; `null` where kst has no metric for it.
+#[derive(Debug, Serialize)]
+pub struct LlmdSnapshot {
+    /// null: not known yet; false: the cluster serves no InferencePool API.
+    pub installed: Option<bool>,
+    pub kv_avg: Option<f64>,
+    pub prefill_tokens_per_s: Option<f64>,
+    pub decode_tokens_per_s: Option<f64>,
+    pub pools: Vec<PoolSnapshot>,
+    pub servers: Vec<ServerSnapshot>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PoolSnapshot {
+    pub namespace: String,
+    pub name: String,
+    pub api_version: String,
+    pub model: Option<String>,
+    pub problem: Option<String>,
+    pub prefill_ready: usize,
+    pub prefill_total: usize,
+    pub decode_ready: usize,
+    pub decode_total: usize,
+    pub request_rate: Option<f64>,
+    pub error_rate: Option<f64>,
+    pub ttft_p50_s: Option<f64>,
+    pub ttft_p99_s: Option<f64>,
+    pub itl_p50_s: Option<f64>,
+    pub itl_p99_s: Option<f64>,
+    pub queue: Option<f64>,
+    pub kv_avg: Option<f64>,
+    pub prefill_tokens_per_s: Option<f64>,
+    pub decode_tokens_per_s: Option<f64>,
+    pub pd_share: Option<f64>,
+    /// Why the endpoint picker's numbers are missing (e.g. its /metrics needs auth).
+    pub epp_error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServerSnapshot {
+    pub namespace: String,
+    pub name: String,
+    pub pool: Option<String>,
+    /// prefill, decode, prefill-decode, encode..., or decode* (unlabelled, serves as decode)
+    pub role: String,
+    pub engine: &'static str,
+    pub ready: bool,
+    pub restarts: i64,
+    pub kv_usage: Option<f64>,
+    pub running: Option<f64>,
+    pub waiting: Option<f64>,
+    pub prompt_tokens_per_s: Option<f64>,
+    pub generation_tokens_per_s: Option<f64>,
+    /// Why the numbers above are missing or old.
+    pub stale: Option<String>,
+}
+
+fn round3(v: Option<f64>) -> Option<f64> {
+    v.filter(|x| x.is_finite()).map(|x| (x * 1000.0).round() / 1000.0)
+}
+
+impl LlmdSnapshot {
+    pub fn from_state(c: &ClusterState, now: f64, max_age: f64) -> Self {
+        let l = &c.llmd;
+        let totals = l.totals(now, max_age);
+        let q = |h: &Option<crate::store::llmd::Histogram>, x: f64| round3(h.as_ref().and_then(|h| h.quantile(x)));
+        LlmdSnapshot {
+            installed: l.installed,
+            kv_avg: round3(totals.kv_avg),
+            prefill_tokens_per_s: round3(totals.prefill_tps),
+            decode_tokens_per_s: round3(totals.decode_tps),
+            pools: l
+                .pools
+                .iter()
+                .map(|p| {
+                    let v = l.pool_view(p, now, max_age);
+                    PoolSnapshot {
+                        namespace: p.namespace.clone(),
+                        name: p.name.clone(),
+                        api_version: p.api_version.clone(),
+                        model: v.model.clone(),
+                        problem: p.problem.clone(),
+                        prefill_ready: v.prefill_ready,
+                        prefill_total: v.prefill_total,
+                        decode_ready: v.decode_ready,
+                        decode_total: v.decode_total,
+                        request_rate: round3(v.request_rate),
+                        error_rate: round3(v.error_rate),
+                        ttft_p50_s: q(&v.ttft, 0.5),
+                        ttft_p99_s: q(&v.ttft, 0.99),
+                        itl_p50_s: q(&v.itl, 0.5),
+                        itl_p99_s: q(&v.itl, 0.99),
+                        queue: round3(v.queue),
+                        kv_avg: round3(v.kv_avg),
+                        prefill_tokens_per_s: round3(v.prefill_tps),
+                        decode_tokens_per_s: round3(v.decode_tps),
+                        pd_share: round3(v.pd_share),
+                        epp_error: v.epp_stale.clone(),
+                    }
+                })
+                .collect(),
+            servers: l
+                .servers
+                .iter()
+                .map(|s| {
+                    let v = l.view(s, now, max_age);
+                    ServerSnapshot {
+                        namespace: s.namespace.clone(),
+                        name: s.name.clone(),
+                        pool: s.pool.clone(),
+                        role: s.role.label().to_string(),
+                        engine: s.engine.label(),
+                        ready: s.ready,
+                        restarts: s.restarts,
+                        kv_usage: round3(v.kv),
+                        running: v.running,
+                        waiting: v.waiting,
+                        prompt_tokens_per_s: round3(v.prompt_tps),
+                        generation_tokens_per_s: round3(v.generation_tps),
+                        stale: v.stale.clone(),
+                    }
+                })
+                .collect(),
+        }
+    }
 }
 
 fn timestamp(t: SystemTime) -> String {
@@ -41,7 +170,7 @@ fn timestamp(t: SystemTime) -> String {
 }
 
 impl ClusterSnapshot {
-    pub fn from_state(c: &ClusterState) -> Self {
+    pub fn from_state(c: &ClusterState, now: f64, max_age: f64) -> Self {
         ClusterSnapshot {
             context: c.context.clone(),
             server: c.server.clone(),
@@ -56,25 +185,38 @@ impl ClusterSnapshot {
             gpus_total: c.nodes.as_ref().map(|n| n.gpus_total),
             gpu_products: c.nodes.as_ref().map(|n| n.gpu_products.iter().cloned().collect()).unwrap_or_default(),
             forbidden: c.forbidden.iter().cloned().collect(),
+            llmd: LlmdSnapshot::from_state(c, now, max_age),
         }
     }
 }
 
 impl Snapshot {
-    pub fn of(fleet: &Fleet) -> Self {
+    pub fn of(fleet: &Fleet, max_age: f64) -> Self {
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
         Snapshot {
             schema: SCHEMA,
             taken_at: timestamp(SystemTime::now()),
-            clusters: fleet.clusters.iter().map(ClusterSnapshot::from_state).collect(),
+            clusters: fleet.clusters.iter().map(|c| ClusterSnapshot::from_state(c, now, max_age)).collect(),
         }
     }
 }
 
-/// A cluster has settled when kst knows what it can: synced, or failed.
+/// A cluster has settled when kst knows what it can: synced (nodes, and LLM-d with two
+/// scrape rounds so rates exist), or failed.
 fn settled(c: &ClusterState) -> bool {
     match &c.conn {
         Conn::Connecting => false,
-        Conn::Live | Conn::Degraded(_) => c.nodes.is_some() || c.forbidden.contains("nodes"),
+        Conn::Live | Conn::Degraded(_) => {
+            (c.nodes.is_some() || c.forbidden.contains("nodes"))
+                && match c.llmd.installed {
+                    None => false,
+                    Some(false) => true,
+                    Some(true) => {
+                        c.llmd.rounds >= 2
+                            || (c.llmd.servers.is_empty() && c.llmd.pools.iter().all(|p| p.epp_service.is_none()))
+                    }
+                }
+        }
         _ => true,
     }
 }

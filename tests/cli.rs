@@ -194,7 +194,8 @@ async fn demo_in_a_real_terminal_draws_answers_keys_and_restores_the_terminal() 
     t.wait_for("the help overlay", |s| s.contains("focus one cluster / all")).await;
     t.keys(&["Escape"]);
     t.keys(&["2"]);
-    t.wait_for("the Serving tab", |s| s.contains("Serving — not collected yet")).await;
+    t.wait_for("the Serving tab", |s| s.contains("Inference pools (3)") && s.contains("gpu-us-east/pd-disaggregation"))
+        .await;
     t.keys(&["1", "/", "e", "u", "Enter"]);
     t.wait_for("the filter", |s| s.contains("1 of 3")).await;
 

@@ -4,7 +4,6 @@
 mod common;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use kst::sources::Collectors;
 use kst::store::{Conn, Fleet, Update};
 use kst::theme::Theme;
 use kst::ui::{App, Mode};
@@ -12,22 +11,7 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 async fn converged_fleet() -> (kst::sim::SimFleet, Fleet) {
-    let sim = common::sim(3).await;
-    let targets = common::targets(&sim);
-    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
-    let mut collectors = Collectors::start(&targets, common::fast_worker());
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !fleet.clusters.iter().all(|c| c.conn == Conn::Live && c.nodes.is_some()) {
-        let u =
-            tokio::time::timeout_at(deadline, collectors.updates.recv()).await.expect("fleet converges").expect("open");
-        fleet.apply(u);
-    }
-    collectors.stop();
-    // Latency and ports differ from run to run; the snapshot fixes them.
-    for (i, c) in fleet.clusters.iter_mut().enumerate() {
-        c.latency_ms = Some(3 + i as u64);
-        c.server = format!("https://127.0.0.1:{}", 6443 + i);
-    }
+    let (sim, fleet, _) = common::deterministic_fleet().await;
     (sim, fleet)
 }
 
@@ -53,6 +37,7 @@ fn key(c: KeyCode) -> KeyEvent {
 async fn overview_snapshots_and_keys() {
     let (_sim, fleet) = converged_fleet().await;
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(1_790_000_061.0);
     insta::assert_snapshot!("overview_120x40", render(&app, 120, 40));
     insta::assert_snapshot!("overview_80x24", render(&app, 80, 24));
     insta::assert_snapshot!("too_small_60x20", render(&app, 60, 20));
@@ -82,10 +67,10 @@ async fn overview_snapshots_and_keys() {
     insta::assert_snapshot!("overview_focused_100x30", screen);
 
     // tabs: digits and Tab; an unbuilt pane says so instead of inventing data
-    app.on_key(key(KeyCode::Char('3')));
-    assert!(render(&app, 100, 30).contains("KV cache — not collected yet"));
+    app.on_key(key(KeyCode::Char('6')));
+    assert!(render(&app, 100, 30).contains("Benchmarks — not collected yet"));
     app.on_key(key(KeyCode::BackTab));
-    assert_eq!(app.tab, kst::ui::tabs::Tab::Serving);
+    assert_eq!(app.tab, kst::ui::tabs::Tab::EppRouting);
 
     // an unreachable cluster is drawn as such, with its cause
     app.on_key(key(KeyCode::Esc));

@@ -169,6 +169,7 @@ impl Fleet {
             Update::ScrapeRound { at, .. } => {
                 let l = &mut c.llmd;
                 l.last_round = Some(at);
+                l.rounds += 1;
                 let max_age = f64::INFINITY;
                 let points: Vec<(llmd::Key, (f64, f64))> = l
                     .pools

@@ -44,6 +44,10 @@ pub struct App {
     pub show_help: bool,
     pub quit: bool,
     pub aliases: BTreeMap<String, String>,
+    /// Metric polling interval: numbers older than a few of these are shown as stale.
+    pub refresh: Duration,
+    /// A fixed "now" (unix seconds) for reproducible drawings; None: the wall clock.
+    pub clock: Option<f64>,
 }
 
 impl App {
@@ -60,7 +64,53 @@ impl App {
             show_help: false,
             quit: false,
             aliases: BTreeMap::new(),
+            refresh: Duration::from_secs(5),
+            clock: None,
         }
+    }
+
+    pub fn now(&self) -> f64 {
+        self.clock.unwrap_or_else(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+        })
+    }
+
+    /// Samples older than this are stale.
+    pub fn max_age(&self) -> f64 {
+        self.refresh.as_secs_f64() * 3.0 + 3.0
+    }
+
+    /// Visible clusters: all, or the focused one.
+    pub fn cluster_indices(&self) -> Vec<usize> {
+        (0..self.fleet.clusters.len()).filter(|i| self.focus.is_none_or(|f| f == *i)).collect()
+    }
+
+    /// Pools on visible clusters that pass the filter, in cluster order.
+    pub fn pools(&self) -> Vec<(usize, &crate::store::llmd::PoolInfo)> {
+        self.cluster_indices()
+            .into_iter()
+            .flat_map(|i| self.fleet.clusters[i].llmd.pools.iter().map(move |p| (i, p)))
+            .filter(|(i, p)| {
+                self.matches_filter(&format!("{} {} {}", self.fleet.clusters[*i].context, p.namespace, p.name))
+            })
+            .collect()
+    }
+
+    /// Model servers on visible clusters that pass the filter.
+    pub fn servers(&self) -> Vec<(usize, &crate::store::llmd::ServerInfo)> {
+        self.cluster_indices()
+            .into_iter()
+            .flat_map(|i| self.fleet.clusters[i].llmd.servers.iter().map(move |s| (i, s)))
+            .filter(|(i, s)| {
+                self.matches_filter(&format!(
+                    "{} {} {} {}",
+                    self.fleet.clusters[*i].context,
+                    s.name,
+                    s.pool.as_deref().unwrap_or(""),
+                    s.role.label()
+                ))
+            })
+            .collect()
     }
 
     pub fn display_name<'a>(&'a self, context: &'a str) -> &'a str {
@@ -74,6 +124,8 @@ impl App {
     fn row_count(&self) -> usize {
         match self.tab {
             Tab::Overview => panes::overview::visible_rows(self).len(),
+            Tab::Serving | Tab::Throughput | Tab::EppRouting => self.pools().len(),
+            Tab::KvCache => self.servers().len(),
             _ => 0,
         }
     }

@@ -93,7 +93,7 @@ impl Tab {
 
     /// Panes with real content; kiosk rotation skips the rest.
     pub fn has_content(self) -> bool {
-        matches!(self, Tab::Overview)
+        matches!(self, Tab::Overview | Tab::Serving | Tab::KvCache | Tab::Throughput | Tab::EppRouting)
     }
 
     pub fn index(self) -> usize {

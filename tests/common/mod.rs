@@ -35,3 +35,136 @@ pub async fn eventually<F: FnMut() -> bool>(what: &str, mut f: F) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+pub async fn sim_with(opts: SimOptions) -> SimFleet {
+    SimFleet::start(opts).await.expect("sim starts")
+}
+
+/// Applies collector updates to `fleet` until `done` holds (generous deadline).
+pub async fn pump_until(
+    fleet: &mut kst::store::Fleet,
+    updates: &mut tokio::sync::mpsc::Receiver<kst::store::Update>,
+    what: &str,
+    done: impl Fn(&kst::store::Fleet) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while !done(fleet) {
+        match tokio::time::timeout_at(deadline, updates.recv()).await {
+            Ok(Some(u)) => {
+                fleet.apply(u);
+            }
+            _ => panic!("timed out waiting for {what}"),
+        }
+    }
+}
+
+pub fn now_s() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
+}
+
+/// A fleet filled from the simulator (seed 42) by the real collectors, then given
+/// deterministic metrics: each model server's numbers come from the simulator's own engine
+/// model advanced with a fixed seed, so drawings can be compared byte for byte.
+pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
+    use kst::sim::endpoints::epp::EppState;
+    use kst::sim::endpoints::vllm::{EngineState, Generation, Role as SimRole};
+    use kst::store::llmd::{Role, ScrapeError};
+    use kst::store::{Conn, Fleet, Update};
+
+    let sim = sim(3).await;
+    let targets = targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = kst::sources::Collectors::start(&targets, fast_worker());
+    pump_until(&mut fleet, &mut col.updates, "a converged fleet", |f| {
+        f.clusters.iter().all(|c| c.conn == Conn::Live && c.nodes.is_some() && c.llmd.installed.is_some())
+            && f.clusters[0].llmd.servers.len() == 7
+            && f.clusters[1].llmd.servers.len() == 4
+            && f.clusters.iter().flat_map(|c| &c.llmd.servers).all(|s| s.phase != "Pending" && s.pool.is_some())
+    })
+    .await;
+    col.stop();
+    drop(col);
+    for (i, c) in fleet.clusters.iter_mut().enumerate() {
+        c.latency_ms = Some(3 + i as u64);
+        c.server = format!("https://127.0.0.1:{}", 6443 + i);
+        c.llmd.metrics.clear();
+        c.llmd.epp.clear();
+        c.llmd.throughput.clear();
+        c.llmd.rounds = 0;
+        c.llmd.last_round = None;
+    }
+    let t0 = 1_790_000_000.0;
+    let steps = 13;
+    for ci in 0..fleet.clusters.len() {
+        let servers = fleet.clusters[ci].llmd.servers.clone();
+        let pools = fleet.clusters[ci].llmd.pools.clone();
+        let generation = if ci == 1 { Generation::Legacy } else { Generation::Current };
+        let mut engines: Vec<EngineState> = servers
+            .iter()
+            .map(|s| {
+                let role = match s.role {
+                    Role::Prefill => SimRole::Prefill,
+                    Role::Decode => SimRole::Decode,
+                    _ => SimRole::Aggregated,
+                };
+                EngineState::new("meta-llama/Llama-3.1-8B-Instruct", role, generation, 5.0, t0)
+            })
+            .collect();
+        let mut epps: Vec<EppState> = pools
+            .iter()
+            .map(|p| EppState { pool: p.name.clone(), model: "m".into(), created: t0, ..Default::default() })
+            .collect();
+        let mut rng = kst::sim::rng::Rng::new(7 + ci as u64);
+        for k in 0..steps {
+            let at = t0 + 5.0 * k as f64;
+            let load = 0.5 + 0.4 * ((k as f64) / steps as f64);
+            for (s, e) in servers.iter().zip(engines.iter_mut()) {
+                e.advance(5.0, load, &mut rng);
+                // the wedged decode pod of gpu-eu-west answers once, then never again
+                let wedged = ci == 1
+                    && s.role == Role::Decode
+                    && s.name == servers.iter().filter(|x| x.role == Role::Decode).nth(1).unwrap().name;
+                let result = if wedged && k > 0 {
+                    Err(ScrapeError::Timeout(3))
+                } else if s.phase != "Running" || !s.ready {
+                    Err(ScrapeError::Transport(
+                        "error trying to reach service: dial tcp: connect: connection refused".into(),
+                    ))
+                } else {
+                    kst::sources::metrics::decode_engine(&e.render(), s.engine).map_err(ScrapeError::Parse)
+                };
+                fleet.apply(Update::EngineScrape { cluster: ci, server: s.key(), at, result });
+            }
+            for (p, epp) in pools.iter().zip(epps.iter_mut()) {
+                let members: Vec<(&kst::store::llmd::ServerInfo, &EngineState)> = servers
+                    .iter()
+                    .zip(engines.iter())
+                    .filter(|(s, _)| s.pool.as_deref() == Some(p.name.as_str()))
+                    .collect();
+                let reqs: f64 =
+                    members.iter().filter(|(s, _)| s.role != Role::Prefill).map(|(_, e)| e.last_requests).sum();
+                epp.requests += reqs;
+                epp.errors += reqs * 0.004;
+                for (s, e) in &members {
+                    *epp.attempts.entry(s.name.clone()).or_default() += e.last_requests;
+                }
+                let has_prefill = members.iter().any(|(s, _)| s.role == Role::Prefill);
+                epp.prefill_decode += if has_prefill { reqs * 0.3 } else { 0.0 };
+                epp.decode_only += if has_prefill { reqs * 0.7 } else { reqs };
+                epp.ready_endpoints = members.len();
+                epp.avg_kv = members.iter().map(|(_, e)| e.kv).sum::<f64>() / members.len().max(1) as f64;
+                epp.scheduler_count += reqs;
+                epp.scheduler_sum += reqs * 0.0008;
+                let result = if p.name == "optimized-baseline" {
+                    Err(ScrapeError::AuthRequired(401))
+                } else {
+                    kst::sources::metrics::decode_epp(&epp.render()).map_err(ScrapeError::Parse)
+                };
+                fleet.apply(Update::EppScrape { cluster: ci, pool: p.key(), at, result });
+            }
+            fleet.apply(Update::ScrapeRound { cluster: ci, at: at + 0.5 });
+        }
+    }
+    let now = t0 + 5.0 * (steps - 1) as f64 + 1.0;
+    (sim, fleet, now)
+}

@@ -110,7 +110,11 @@ async fn serve_pod(cluster: &Arc<SimCluster>, _req: &Request, pod: &Value, port:
         .chain(pod["spec"]["initContainers"].as_array().into_iter().flatten())
         .flat_map(|c| c["ports"].as_array().cloned().unwrap_or_default())
         .any(|p| p["containerPort"].as_u64() == Some(port as u64));
-    if !declared || pod["status"]["phase"] != "Running" {
+    // a container that is not running (crash loop, creating) listens on nothing
+    let running = pod["status"]["containerStatuses"]
+        .as_array()
+        .is_some_and(|cs| cs.iter().all(|c| c["state"].get("running").is_some()));
+    if !declared || pod["status"]["phase"] != "Running" || !running {
         return refused(pod, port);
     }
     let labels = &pod["metadata"]["labels"];

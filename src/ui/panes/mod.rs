@@ -1,7 +1,11 @@
 //! One pane per file; each draws from `&App` (fleet + view state) and nothing else.
 
+pub mod epp;
+pub mod kv;
 pub mod overview;
 pub mod pending;
+pub mod serving;
+pub mod throughput;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -12,6 +16,10 @@ use super::tabs::Tab;
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     match app.tab {
         Tab::Overview => overview::draw(f, area, app),
+        Tab::Serving => serving::draw(f, area, app),
+        Tab::KvCache => kv::draw(f, area, app),
+        Tab::Throughput => throughput::draw(f, area, app),
+        Tab::EppRouting => epp::draw(f, area, app),
         other => pending::draw(f, area, app, other),
     }
 }

@@ -8,6 +8,7 @@ use ratatui::Frame;
 
 use crate::store::{ClusterState, Conn};
 use crate::ui::app::App;
+use crate::ui::widgets::fmt;
 use crate::ui::widgets::state::{self, DASH};
 
 fn dash() -> String {
@@ -33,7 +34,7 @@ fn detail(c: &ClusterState) -> String {
         Conn::Unreachable { error, since } => {
             let t =
                 jiff::Timestamp::try_from(*since).map(|t| t.strftime("%H:%M:%S UTC").to_string()).unwrap_or_default();
-            format!("since {t}: {error}")
+            format!("{error} · since {t}")
         }
         other => {
             let mut parts: Vec<String> = other.detail().map(str::to_string).into_iter().collect();
@@ -61,32 +62,65 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     } else {
         (area, None)
     };
-    let header = Row::new(["CONTEXT", "STATE", "LATENCY", "VERSION", "NODES", "GPUS", "DETAIL"]).style(t.header);
+    let wide = area.width >= 120;
+    let now = app.now();
+    let mut header = vec!["CONTEXT", "STATE", "LATENCY", "NODES", "GPUS", "POOLS", "SERVERS", "KV"];
+    if wide {
+        header.insert(3, "VERSION");
+        header.extend(["TOK/S P/D", "DETAIL"]);
+    }
+    let header = Row::new(header).style(t.header);
     let rows: Vec<Row> = rows_idx
         .iter()
         .map(|i| {
             let c = &app.fleet.clusters[*i];
             let st = state::style(&c.conn, t);
-            Row::new(vec![
-                Cell::from(app.display_name(&c.context)),
+            let l = c.llmd.totals(now, app.max_age());
+            let llmd_known = c.llmd.installed == Some(true);
+            let or_dash = |s: String| if llmd_known { s } else { dash() };
+            let servers = if wide {
+                format!("P {}/{} D {}/{}", l.prefill_ready, l.prefill_total, l.decode_ready, l.decode_total)
+            } else {
+                format!("{}/{}", l.prefill_ready + l.decode_ready, l.prefill_total + l.decode_total)
+            };
+            let mut cells = vec![
+                Cell::from(app.display_name(&c.context).to_string()),
                 Cell::from(Span::styled(format!("{} {}", state::symbol(&c.conn), c.conn.label()), st)),
                 Cell::from(c.latency_text().filter(|_| c.conn.reachable()).unwrap_or_else(dash)),
-                Cell::from(c.version.clone().unwrap_or_else(dash)),
                 Cell::from(c.nodes.as_ref().map(|n| format!("{}/{}", n.ready, n.total)).unwrap_or_else(dash)),
                 Cell::from(gpus(c)),
-                Cell::from(Span::styled(detail(c), if c.conn.reachable() { t.muted } else { st })),
-            ])
+                Cell::from(or_dash(l.pools.to_string())),
+                Cell::from(or_dash(servers)),
+                Cell::from(Span::styled(
+                    l.kv_avg.map(fmt::pct).unwrap_or_else(dash),
+                    super::kv::kv_style(app, &crate::store::llmd::Role::Decode, l.kv_avg),
+                )),
+            ];
+            if wide {
+                cells.insert(3, Cell::from(c.version.clone().unwrap_or_else(dash)));
+                cells.push(Cell::from(match (l.prefill_tps, l.decode_tps) {
+                    (None, None) => dash(),
+                    (a, b) => format!("{}/{}", fmt::opt(a, fmt::num), fmt::opt(b, fmt::num)),
+                }));
+                cells.push(Cell::from(Span::styled(detail(c), if c.conn.reachable() { t.muted } else { st })));
+            }
+            Row::new(cells)
         })
         .collect();
-    let widths = [
-        Constraint::Length(22),
-        Constraint::Length(14),
-        Constraint::Length(8),
-        Constraint::Length(9),
-        Constraint::Length(6),
+    let mut widths = vec![
+        Constraint::Min(14),
+        Constraint::Length(13),
         Constraint::Length(7),
-        Constraint::Min(10),
+        Constraint::Length(5),
+        Constraint::Length(6),
+        Constraint::Length(5),
+        Constraint::Length(if wide { 13 } else { 7 }),
+        Constraint::Length(4),
     ];
+    if wide {
+        widths.insert(3, Constraint::Length(9));
+        widths.extend([Constraint::Length(11), Constraint::Min(10)]);
+    }
     let title = if app.filter.is_empty() {
         format!(" Clusters ({}) ", rows_idx.len())
     } else {
@@ -105,6 +139,24 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         let inner =
             Rect { x: table_area.x + 2, y: table_area.y + 2, width: table_area.width.saturating_sub(4), height: 1 };
         f.render_widget(Paragraph::new(Span::styled("no cluster matches the filter", t.muted)), inner);
+    }
+    // the causes of trouble in full, whatever the width of the DETAIL column
+    {
+        let problems: Vec<String> = rows_idx
+            .iter()
+            .map(|i| &app.fleet.clusters[*i])
+            .filter(|c| !c.conn.reachable() && c.conn.detail().is_some())
+            .map(|c| format!("{}: {}", app.display_name(&c.context), detail(c)))
+            .collect();
+        if !problems.is_empty() && table_area.height > 4 {
+            let r = Rect {
+                x: table_area.x + 1,
+                y: table_area.y + table_area.height - 2,
+                width: table_area.width.saturating_sub(2),
+                height: 1,
+            };
+            f.render_widget(Paragraph::new(Span::styled(problems.join(" · "), t.crit)), r);
+        }
     }
     if let (Some(c), Some(area)) = (focused, detail_area) {
         draw_detail(f, area, app, c);

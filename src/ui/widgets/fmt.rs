@@ -1,0 +1,123 @@
+//! Number formats shared by the panes. Unknown is always `—`.
+
+use super::state::DASH;
+
+pub fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
+    v.map(f).unwrap_or_else(|| DASH.to_string())
+}
+
+/// 0.4 -> "0.4", 12.34 -> "12", 1234 -> "1.2k", 1.2e6 -> "1.2M".
+pub fn num(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else if a >= 10.0 || a == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+pub fn pct(v: f64) -> String {
+    if v > 0.0 && v < 0.01 {
+        format!("{:.1}%", v * 100.0)
+    } else {
+        format!("{:.0}%", v * 100.0)
+    }
+}
+
+/// Seconds as a latency: 0.0123 -> "12ms", 1.5 -> "1.5s".
+pub fn secs(v: f64) -> String {
+    if v < 1.0 {
+        format!("{:.0}ms", v * 1000.0)
+    } else if v < 10.0 {
+        format!("{v:.1}s")
+    } else {
+        format!("{v:.0}s")
+    }
+}
+
+/// A `p50/p99` pair.
+pub fn pair(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (None, None) => DASH.to_string(),
+        _ => format!("{}/{}", opt(a, secs), opt(b, secs)),
+    }
+}
+
+/// Keeps the end of a long name (pod names differ at the end).
+pub fn tail(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max || max < 2 {
+        return s.to_string();
+    }
+    let keep: String = s.chars().skip(n - (max - 1)).collect();
+    format!("…{keep}")
+}
+
+/// Keeps the start and the generated suffix of a pod name: `ms-pd-llm-d-mo…-5f7jd`.
+pub fn mid(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max || max < 10 {
+        return tail(s, max);
+    }
+    let suffix: String = s.chars().skip(n - 6).collect();
+    let head: String = s.chars().take(max - 7).collect();
+    format!("{head}…{suffix}")
+}
+
+/// A stale reason in one word, for narrow cells; the full text is shown elsewhere.
+pub fn short_reason(why: &str) -> &'static str {
+    let w = why.to_lowercase();
+    if w.contains("timed out") {
+        "timeout"
+    } else if w.contains("refused") || w.contains("reach") || w.contains("unavailable") {
+        "unreachable"
+    } else if w.contains("auth") || w.contains("401") || w.contains("403") {
+        "auth required"
+    } else if w.contains("not scraped") {
+        "pending"
+    } else if w.contains(" ago") {
+        "old"
+    } else if w.contains("prometheus") || w.contains("metrics in the response") {
+        "bad metrics"
+    } else {
+        "error"
+    }
+}
+
+/// The last path segment of a model id.
+pub fn short_model(m: &str) -> &str {
+    m.rsplit('/').next().unwrap_or(m)
+}
+
+/// A text gauge: `██████░░░░`.
+pub fn bar(v: f64, width: usize) -> String {
+    let filled = ((v.clamp(0.0, 1.0) * width as f64).round() as usize).min(width);
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(num(1234.0), "1.2k");
+        assert_eq!(num(45678.0), "46k");
+        assert_eq!(num(3.14), "3.1");
+        assert_eq!(secs(0.0123), "12ms");
+        assert_eq!(secs(2.5), "2.5s");
+        assert_eq!(pct(0.004), "0.4%");
+        assert_eq!(pair(None, None), "—");
+        assert_eq!(tail("ms-pd-decode-abc-12345", 8), "…c-12345");
+        assert_eq!(short_model("meta-llama/Llama-3.1-8B"), "Llama-3.1-8B");
+        assert_eq!(bar(0.5, 4), "██░░");
+        assert_eq!(mid("ms-pd-llm-d-modelservice-decode-z5pbtvpl7b-5f7jd", 20), "ms-pd-llm-d-m…-5f7jd");
+        assert_eq!(mid("short", 20), "short");
+    }
+}

@@ -1,0 +1,135 @@
+//! LLM-d discovery and metrics against the simulator: pods per role, a KV average, rising
+//! token rates, the EPP that needs auth flagged, the wedged pod marked stale while the
+//! others keep updating, garbage metrics as errors, and a cluster without LLM-d.
+
+mod common;
+
+use std::time::Duration;
+
+use kst::sim::SimOptions;
+use kst::sources::Collectors;
+use kst::store::llmd::{Role, ScrapeError};
+use kst::store::Fleet;
+
+fn cluster<'a>(f: &'a Fleet, name: &str) -> &'a kst::store::ClusterState {
+    f.clusters.iter().find(|c| c.context == name).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llmd_pools_servers_and_metrics_from_the_sim() {
+    let sim = common::sim_with(SimOptions { tick: Duration::from_millis(200), ..SimOptions::default() }).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut opts = common::fast_worker();
+    opts.refresh = Duration::from_millis(500);
+    opts.scrape_timeout = Duration::from_secs(2);
+    let mut col = Collectors::start(&targets, opts);
+
+    common::pump_until(&mut fleet, &mut col.updates, "pools and servers on both GPU clusters", |f| {
+        cluster(f, "gpu-us-east").llmd.servers.len() == 7 && cluster(f, "gpu-eu-west").llmd.servers.len() == 4
+    })
+    .await;
+    let east = cluster(&fleet, "gpu-us-east").llmd.clone();
+    assert_eq!(east.installed, Some(true));
+    assert_eq!(east.pools.len(), 2);
+    let count = |role: Role| east.servers.iter().filter(|s| s.role == role).count();
+    assert_eq!((count(Role::Prefill), count(Role::Decode), count(Role::Unlabelled)), (2, 2, 3));
+    assert!(
+        east.servers.iter().filter(|s| s.role == Role::Decode).all(|s| s.metrics_port == 8200),
+        "vLLM behind the sidecar"
+    );
+    assert!(east.servers.iter().filter(|s| s.role == Role::Prefill).all(|s| s.metrics_port == 8000));
+    assert!(east.servers.iter().all(|s| s.pool.is_some()));
+    let west = &cluster(&fleet, "gpu-eu-west").llmd;
+    assert!(west.pools[0].legacy(), "the legacy v1alpha2 pool is read too");
+    assert_eq!(west.pools[0].epp_service.as_deref(), Some("llama-70b-epp"));
+
+    // metrics: a KV average, then token rates that rise
+    common::pump_until(&mut fleet, &mut col.updates, "a KV average and decode tokens/s", |f| {
+        let t = cluster(f, "gpu-us-east").llmd.totals(common::now_s(), 30.0);
+        t.kv_avg.is_some() && t.decode_tps.is_some_and(|v| v > 0.0) && t.prefill_tps.is_some_and(|v| v > 0.0)
+    })
+    .await;
+    let kv = cluster(&fleet, "gpu-us-east").llmd.totals(common::now_s(), 30.0).kv_avg.unwrap();
+    assert!((0.0..=1.0).contains(&kv));
+    let decode = east.servers.iter().find(|s| s.role == Role::Decode).unwrap().key();
+    let gen =
+        |f: &Fleet| cluster(f, "gpu-us-east").llmd.metrics[&decode].latest().unwrap().v.generation_tokens.unwrap();
+    let before = gen(&fleet);
+    common::pump_until(&mut fleet, &mut col.updates, "the generation counter to rise", |f| gen(f) > before).await;
+
+    // the optimized-baseline EPP protects /metrics: flagged as auth, not as an error storm
+    common::pump_until(&mut fleet, &mut col.updates, "the 401 EPP flagged", |f| {
+        let l = &cluster(f, "gpu-us-east").llmd;
+        l.epp
+            .get(&("llm-d".to_string(), "optimized-baseline".to_string()))
+            .and_then(|e| e.error.as_ref())
+            .is_some_and(|e| e.v == ScrapeError::AuthRequired(401))
+            && l.epp.get(&("llm-d".to_string(), "pd-disaggregation".to_string())).is_some_and(|e| e.latest().is_some())
+    })
+    .await;
+    let l = &cluster(&fleet, "gpu-us-east").llmd;
+    let pool = l.pools.iter().find(|p| p.name == "optimized-baseline").unwrap();
+    let v = l.pool_view(pool, common::now_s(), 30.0);
+    assert!(v.epp_stale.unwrap().contains("needs auth"));
+    let pd = l.pools.iter().find(|p| p.name == "pd-disaggregation").unwrap().clone();
+    common::pump_until(&mut fleet, &mut col.updates, "the P/D decision share from the EPP", |f| {
+        let l = &cluster(f, "gpu-us-east").llmd;
+        l.pool_view(&pd, common::now_s(), 30.0).pd_share.is_some()
+    })
+    .await;
+
+    // the wedged decode pod on gpu-eu-west is stale (timeout) while its siblings update
+    common::pump_until(&mut fleet, &mut col.updates, "one stale pod on gpu-eu-west", |f| {
+        let l = &cluster(f, "gpu-eu-west").llmd;
+        l.metrics.values().any(|m| matches!(m.error.as_ref().map(|e| &e.v), Some(ScrapeError::Timeout(_))))
+    })
+    .await;
+    let stale_key = {
+        let l = &cluster(&fleet, "gpu-eu-west").llmd;
+        l.metrics
+            .iter()
+            .find(|(_, m)| matches!(m.error.as_ref().map(|e| &e.v), Some(ScrapeError::Timeout(_))))
+            .unwrap()
+            .0
+            .clone()
+    };
+    let fresh_key = {
+        let l = &cluster(&fleet, "gpu-eu-west").llmd;
+        l.servers
+            .iter()
+            .find(|s| {
+                s.key() != stale_key
+                    && s.phase == "Running"
+                    && l.metrics.get(&s.key()).is_some_and(|m| m.latest().is_some())
+            })
+            .unwrap()
+            .key()
+    };
+    let seen = cluster(&fleet, "gpu-eu-west").llmd.metrics[&fresh_key].latest().unwrap().at;
+    common::pump_until(&mut fleet, &mut col.updates, "a sibling to update meanwhile", |f| {
+        cluster(f, "gpu-eu-west").llmd.metrics[&fresh_key].latest().unwrap().at > seen
+    })
+    .await;
+    let l = &cluster(&fleet, "gpu-eu-west").llmd;
+    let s = l.servers.iter().find(|s| s.key() == stale_key).unwrap();
+    assert!(l.view(s, common::now_s(), 30.0).stale.unwrap().contains("timed out"));
+
+    // garbage metrics: errors, not panics, not numbers
+    sim.cluster("gpu-us-east").unwrap().faults.set_garbage_metrics(true);
+    common::pump_until(&mut fleet, &mut col.updates, "parse errors on gpu-us-east", |f| {
+        cluster(f, "gpu-us-east")
+            .llmd
+            .metrics
+            .values()
+            .filter(|m| matches!(m.error.as_ref().map(|e| &e.v), Some(ScrapeError::Parse(_))))
+            .count()
+            >= 4
+    })
+    .await;
+
+    // the agent cluster has no pool API: not installed, not an error
+    let agents = &cluster(&fleet, "agents-us-central").llmd;
+    assert!(agents.servers.is_empty() && agents.pools.is_empty());
+    col.stop();
+}

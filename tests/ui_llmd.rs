@@ -1,0 +1,93 @@
+//! The LLM-d panes drawn from a deterministic fleet (simulator seed 42, engine model with a
+//! fixed seed), compared with insta snapshots at 120x40 and 80x24.
+
+mod common;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kst::theme::Theme;
+use kst::ui::tabs::Tab;
+use kst::ui::{App, Mode};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| app.draw(f)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn llmd_panes() {
+    let (_sim, fleet, now) = common::deterministic_fleet().await;
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+    for (tab, name) in
+        [(Tab::Serving, "serving"), (Tab::KvCache, "kv"), (Tab::Throughput, "throughput"), (Tab::EppRouting, "epp")]
+    {
+        app.tab = tab;
+        app.selected = 0;
+        insta::assert_snapshot!(format!("{name}_120x40"), render(&app, 120, 40));
+        insta::assert_snapshot!(format!("{name}_80x24"), render(&app, 80, 24));
+    }
+
+    // what a user must be able to read off these panes
+    app.tab = Tab::Serving;
+    let s = render(&app, 120, 40);
+    assert!(s.contains("gpu-us-east/pd-disaggregation") && s.contains("gpu-eu-west/llama-70b"), "{s}");
+    assert!(s.contains("needs auth"), "the 401 EPP is named: {s}");
+    assert!(s.contains("agents-us-central: no InferencePool API"));
+    app.tab = Tab::KvCache;
+    let s = render(&app, 120, 40);
+    assert!(s.contains("— timeout"), "the wedged pod says why it has no gauge: {s}");
+    assert!(s.contains("— unreachable"), "the crash-looping pod too: {s}");
+    // the selected row's full reason is under the table
+    let crash = app.servers().iter().position(|(_, s)| !s.ready).unwrap();
+    app.selected = crash;
+    let s = render(&app, 120, 40);
+    assert!(s.contains("connection refused"), "{s}");
+    app.tab = Tab::EppRouting;
+    let s = render(&app, 120, 40);
+    assert!(s.contains("prefill-decode 30%") && s.contains("decode-only 70%"), "{s}");
+
+    // filter and focus narrow every LLM-d pane
+    app.tab = Tab::Serving;
+    for c in ['/', 'w', 'e', 's', 't'] {
+        app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    let s = render(&app, 120, 40);
+    assert!(s.contains("Inference pools (1)") && !s.contains("pd-disaggregation  "), "{s}");
+
+    // the overview gains the LLM-d columns
+    app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    app.tab = Tab::Overview;
+    insta::assert_snapshot!("overview_with_llmd_120x40", render(&app, 120, 40));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_json_carries_llmd() {
+    let (_sim, fleet, now) = common::deterministic_fleet().await;
+    let snap = kst::snapshot::Snapshot::of(&fleet, f64::INFINITY);
+    let v = serde_json::to_value(&snap).unwrap();
+    let east = &v["clusters"][0]["llmd"];
+    assert_eq!(east["installed"], true);
+    assert_eq!(east["pools"].as_array().unwrap().len(), 2);
+    let pd = east["pools"].as_array().unwrap().iter().find(|p| p["name"] == "pd-disaggregation").unwrap();
+    assert_eq!((pd["prefill_total"].as_u64(), pd["decode_total"].as_u64()), (Some(2), Some(2)));
+    assert!(pd["decode_tokens_per_s"].as_f64().unwrap() > 0.0);
+    assert!(pd["ttft_p99_s"].as_f64().unwrap() > 0.0);
+    let base = east["pools"].as_array().unwrap().iter().find(|p| p["name"] == "optimized-baseline").unwrap();
+    assert!(base["epp_error"].as_str().unwrap().contains("needs auth"));
+    assert!(base["error_rate"].is_null(), "no EPP numbers: null, not 0");
+    assert_eq!(v["clusters"][2]["llmd"]["installed"], false);
+    assert!(east["kv_avg"].as_f64().is_some());
+    let _ = now;
+}
