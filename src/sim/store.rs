@@ -22,6 +22,8 @@ pub struct Stored {
     pub labels: BTreeMap<String, String>,
     pub phase: String,
     pub node_name: String,
+    /// The `Ready` condition is True (pods), kept so controllers need not parse.
+    pub ready: bool,
     pub rv: u64,
     pub bytes: Bytes,
 }
@@ -153,6 +155,16 @@ impl ObjectStore {
         }
     }
 
+    /// Objects of one namespace whose names start with `prefix`: a range scan, so a
+    /// controller finding its pods costs the pods it owns, not the namespace.
+    pub fn list_prefix(&self, res: usize, ns: &str, prefix: &str) -> Vec<Arc<Stored>> {
+        self.objects[res]
+            .range((ns.to_string(), prefix.to_string())..)
+            .take_while(|((n, name), _)| n == ns && name.starts_with(prefix))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     pub fn count(&self, res: usize) -> usize {
         self.objects[res].len()
     }
@@ -210,8 +222,11 @@ impl ObjectStore {
             .unwrap_or_default();
         let phase = obj["status"]["phase"].as_str().unwrap_or_default().to_string();
         let node_name = obj["spec"]["nodeName"].as_str().unwrap_or_default().to_string();
+        let ready = obj["status"]["conditions"]
+            .as_array()
+            .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
         let bytes = Bytes::from(serde_json::to_vec(&obj).map_err(|e| StoreError::Invalid(e.to_string()))?);
-        Ok(Stored { namespace, name, labels, phase, node_name, rv: self.rv, bytes })
+        Ok(Stored { namespace, name, labels, phase, node_name, ready, rv: self.rv, bytes })
     }
 
     pub fn create(&mut self, res: usize, obj: Value) -> Result<Arc<Stored>, StoreError> {
@@ -286,6 +301,7 @@ impl ObjectStore {
             labels: old.labels.clone(),
             phase: old.phase.clone(),
             node_name: old.node_name.clone(),
+            ready: old.ready,
             rv: self.rv,
             bytes: Bytes::from(serde_json::to_vec(&v).unwrap_or_default()),
         });

@@ -259,11 +259,22 @@ pub async fn run(
     let mut rotation = rotate.map(|d| tokio::time::interval_at(tokio::time::Instant::now() + d, d));
     let signals = crate::app::wait_for_signal();
     tokio::pin!(signals);
+    let started = Instant::now();
+    let mut complete_logged = false;
     loop {
         if dirty && last_draw.elapsed() >= FRAME_INTERVAL {
             guard.draw(|f| app.draw(f))?;
             last_draw = Instant::now();
             dirty = false;
+            // the startup figure the benchmarks read: every cluster settled and drawn
+            if !complete_logged
+                && app.fleet.clusters.iter().all(|c| {
+                    !matches!(c.conn, crate::store::Conn::Connecting) && (c.nodes.is_some() || !c.conn.reachable())
+                })
+            {
+                complete_logged = true;
+                tracing::info!(ms = started.elapsed().as_millis() as u64, "first complete frame");
+            }
         }
         if app.quit {
             return Ok(());

@@ -1,0 +1,116 @@
+//! Hot paths, timed with a plain harness (no extra dependency): decoding a model server's
+//! metrics, applying updates to the store, and the simulator listing 2000 pods. Prints
+//! medians over repeated runs; `benches/fleet.sh` records the process-level figures.
+
+use std::time::{Duration, Instant};
+
+use kst::sim::endpoints::vllm::{EngineState, Generation, Role};
+use kst::sim::rng::Rng;
+use kst::sources::metrics::decode_engine;
+use kst::store::llmd::EngineKind;
+use kst::store::{Fleet, NodeSummary, Update};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time<F: FnMut()>(name: &str, runs: usize, per_run: usize, mut f: F) {
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        for _ in 0..per_run {
+            f();
+        }
+        samples.push(t.elapsed() / per_run as u32);
+    }
+    let m = median(samples.clone());
+    let lo = *samples.iter().min().unwrap();
+    let hi = *samples.iter().max().unwrap();
+    println!("{name:<44} median {m:>10.2?}   min {lo:>10.2?}   max {hi:>10.2?}   ({runs} runs x {per_run})");
+}
+
+fn main() {
+    let mut rng = Rng::new(1);
+    let mut e = EngineState::new("meta-llama/Llama-3.1-8B-Instruct", Role::Decode, Generation::Current, 5.0, 1.0);
+    for _ in 0..10 {
+        e.advance(5.0, 0.7, &mut rng);
+    }
+    let text = e.render();
+    println!("vLLM /metrics text: {} bytes, {} lines", text.len(), text.lines().count());
+    time("decode_engine (one vLLM scrape)", 21, 200, || {
+        std::hint::black_box(decode_engine(std::hint::black_box(&text), EngineKind::Vllm).unwrap());
+    });
+
+    let targets: Vec<(String, String)> = (0..100).map(|i| (format!("c{i}"), "s".into())).collect();
+    let mut fleet = Fleet::new(&targets);
+    let mut n = 0u64;
+    time("Fleet::apply (health + nodes, 100 clusters)", 21, 10_000, || {
+        n += 1;
+        let c = (n % 100) as usize;
+        fleet.apply(Update::Health { cluster: c, version: "v1.31.2".into(), latency_ms: n % 7 });
+        fleet.apply(Update::Nodes {
+            cluster: c,
+            nodes: NodeSummary { total: 10, ready: 10, gpus_allocatable: n % 3, gpus_total: 8, ..Default::default() },
+        });
+    });
+
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let t = Instant::now();
+        let sim = kst::sim::SimFleet::start(kst::sim::SimOptions {
+            clusters: 3,
+            pods_per_cluster: 2000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        println!("sim start, 3 clusters x 2000 pods: {:?}", t.elapsed());
+        let c = sim.clusters[0].clone();
+        let pods = c.registry.index_of(&kst::sim::resources::PODS).unwrap();
+        time("sim store: list 2000 pods (Arc clones)", 21, 50, || {
+            std::hint::black_box(c.store.read().unwrap().list(pods, None).len());
+        });
+        let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig(false)).unwrap();
+        let t = kst::sources::connect::select_targets(kc, &[]).unwrap();
+        let client = kst::sources::connect::client_for(&t[0]).await.unwrap();
+        let api: kube::Api<kube::api::DynamicObject> =
+            kube::Api::all_with(client, &kube::api::ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&()));
+        let mut samples = Vec::new();
+        for _ in 0..11 {
+            let t = Instant::now();
+            let l = api.list(&Default::default()).await.unwrap();
+            assert_eq!(l.items.len(), 2000);
+            samples.push(t.elapsed());
+        }
+        println!("{:<44} median {:>10.2?}", "kube-rs list 2000 pods over TLS (end to end)", median(samples));
+
+        // one model server's scrape through the API server's pod proxy, as the collector does it
+        let c0 = &sim.clusters[0];
+        let decode = c0
+            .store
+            .read()
+            .unwrap()
+            .list(pods, Some("llm-d"))
+            .into_iter()
+            .find(|p| p.labels.get("llm-d.ai/role").map(String::as_str) == Some("decode"))
+            .unwrap();
+        let client = kst::sources::connect::client_for(&t[0]).await.unwrap();
+        let path = format!("/api/v1/namespaces/llm-d/pods/{}:8200/proxy/metrics", decode.name);
+        let mut samples = Vec::new();
+        let mut bytes = 0;
+        for _ in 0..31 {
+            let t = Instant::now();
+            let text = client.request_text(http::Request::get(&path).body(vec![]).unwrap()).await.unwrap();
+            let s = decode_engine(&text, EngineKind::Vllm).unwrap();
+            std::hint::black_box(s);
+            samples.push(t.elapsed());
+            bytes = text.len();
+        }
+        println!(
+            "{:<44} median {:>10.2?}   ({bytes} bytes per scrape)",
+            "scrape one pod via the proxy + decode",
+            median(samples)
+        );
+    });
+}
