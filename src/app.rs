@@ -111,7 +111,11 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     app.aliases = settings.aliases.clone();
     app.refresh = settings.refresh;
     tracing::info!(clusters = targets.len(), "starting the TUI");
-    let mut collectors = Collectors::start(&targets, worker_options(settings));
+    let base = worker_options(settings);
+    let mut collectors = Collectors::start_with(&targets, |t| WorkerOptions {
+        refresh: settings.refresh_overrides.get(&t.context).copied().unwrap_or(base.refresh),
+        ..base.clone()
+    });
     let updates = std::mem::replace(&mut collectors.updates, tokio::sync::mpsc::channel(1).1);
     let guard = match ui::terminal::TerminalGuard::enter() {
         Ok(g) => g,

@@ -78,6 +78,8 @@ pub struct Settings {
     pub rotate: Duration,
     pub log_file: PathBuf,
     pub aliases: BTreeMap<String, String>,
+    /// Per-context refresh intervals that differ from `refresh`.
+    pub refresh_overrides: BTreeMap<String, Duration>,
 }
 
 impl Settings {
@@ -103,6 +105,13 @@ impl Settings {
         };
         let contexts = if args.context.is_empty() { file.contexts.clone() } else { args.context.clone() };
         let aliases = file.context.iter().filter_map(|(k, v)| Some((k.clone(), v.alias.clone()?))).collect();
+        let mut refresh_overrides = BTreeMap::new();
+        for (ctx, o) in &file.context {
+            if let Some(r) = &o.refresh {
+                let d = parse_duration(r).map_err(|e| format!("{}: context.{ctx}.refresh: {e}", path.display()))?;
+                refresh_overrides.insert(ctx.clone(), d.max(Duration::from_millis(200)));
+            }
+        }
         Ok(Settings {
             contexts,
             refresh: refresh.max(Duration::from_millis(200)),
@@ -112,6 +121,7 @@ impl Settings {
             rotate: rotate.max(Duration::from_secs(2)),
             log_file: args.log_file.clone().or(file.log_file).unwrap_or_else(|| state_dir().join("kst.log")),
             aliases,
+            refresh_overrides,
         })
     }
 }
@@ -132,7 +142,11 @@ mod tests {
     fn command_line_beats_file_and_kiosk_implies_readonly() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
-        std::fs::write(&p, "refresh = '9s'\ntheme = 'light'\ncontexts = ['gpu-*']\n[kiosk]\nrotate = '30s'\n").unwrap();
+        std::fs::write(
+            &p,
+            "refresh = '9s'\ntheme = 'light'\ncontexts = ['gpu-*']\n[kiosk]\nrotate = '30s'\n[context.slow-one]\nrefresh = '30s'\nalias = 'slow'\n",
+        )
+        .unwrap();
         let args = CommonArgs {
             kubeconfig: None,
             context: vec![],
@@ -150,5 +164,7 @@ mod tests {
         assert_eq!(s.contexts, vec!["gpu-*".to_string()]);
         assert_eq!(s.rotate, Duration::from_secs(30));
         assert!(s.readonly && s.kiosk);
+        assert_eq!(s.refresh_overrides.get("slow-one"), Some(&Duration::from_secs(30)));
+        assert_eq!(s.aliases.get("slow-one").map(String::as_str), Some("slow"));
     }
 }

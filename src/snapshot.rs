@@ -74,6 +74,17 @@ pub struct PoolSnapshot {
     pub pd_share: Option<f64>,
     /// Why the endpoint picker's numbers are missing (e.g. its /metrics needs auth).
     pub epp_error: Option<String>,
+    /// InferenceObjectives (or legacy InferenceModels) referring to this pool.
+    pub objectives: Vec<ObjectiveSnapshot>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ObjectiveSnapshot {
+    pub name: String,
+    pub api_version: String,
+    pub priority: Option<i64>,
+    pub criticality: Option<String>,
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -136,6 +147,16 @@ impl LlmdSnapshot {
                         decode_tokens_per_s: round3(v.decode_tps),
                         pd_share: round3(v.pd_share),
                         epp_error: v.epp_stale.clone(),
+                        objectives: l
+                            .objectives_of(p)
+                            .map(|o| ObjectiveSnapshot {
+                                name: o.name.clone(),
+                                api_version: o.api_version.clone(),
+                                priority: o.priority,
+                                criticality: o.criticality.clone(),
+                                model: o.model.clone(),
+                            })
+                            .collect(),
                     }
                 })
                 .collect(),

@@ -40,7 +40,18 @@ async fn llmd_pools_servers_and_metrics_from_the_sim() {
     );
     assert!(east.servers.iter().filter(|s| s.role == Role::Prefill).all(|s| s.metrics_port == 8000));
     assert!(east.servers.iter().all(|s| s.pool.is_some()));
+    common::pump_until(&mut fleet, &mut col.updates, "objectives of both API generations", |f| {
+        !cluster(f, "gpu-us-east").llmd.objectives.is_empty() && !cluster(f, "gpu-eu-west").llmd.objectives.is_empty()
+    })
+    .await;
+    let east_objectives: Vec<String> = {
+        let l = &cluster(&fleet, "gpu-us-east").llmd;
+        let pd = l.pools.iter().find(|p| p.name == "pd-disaggregation").unwrap();
+        l.objectives_of(pd).map(|o| o.label()).collect()
+    };
+    assert_eq!(east_objectives, vec!["chat-interactive (priority 10)".to_string()]);
     let west = &cluster(&fleet, "gpu-eu-west").llmd;
+    assert_eq!(west.objectives[0].criticality.as_deref(), Some("Critical"), "legacy InferenceModel");
     assert!(west.pools[0].legacy(), "the legacy v1alpha2 pool is read too");
     assert_eq!(west.pools[0].epp_service.as_deref(), Some("llama-70b-epp"));
 

@@ -68,6 +68,15 @@ async fn list_select_paginate_and_get() {
         .unwrap();
     assert!(!on_node.items.is_empty());
 
+    // EndpointSlices name the service's pods, as the endpoint controller writes them
+    let slices: Api<k8s_openapi::api::discovery::v1::EndpointSlice> = Api::namespaced(c.clone(), "llm-d");
+    let epp =
+        slices.list(&ListParams::default().labels("kubernetes.io/service-name=pd-disaggregation-epp")).await.unwrap();
+    assert_eq!(epp.items.len(), 1);
+    let ep = &epp.items[0].endpoints.as_ref().unwrap()[0];
+    assert_eq!(ep.conditions.as_ref().unwrap().ready, Some(true));
+    assert!(ep.target_ref.as_ref().unwrap().name.as_ref().unwrap().starts_with("pd-disaggregation-epp-"));
+
     let err = pods.get("nope").await.unwrap_err();
     assert_eq!(api_status(&err), 404);
     let err = pods.list(&ListParams::default().labels("bad key=1")).await.unwrap_err();

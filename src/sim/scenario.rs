@@ -439,6 +439,29 @@ impl Workloads<'_> {
                    "spec": {"type": "ClusterIP", "clusterIP": ip, "ports": ports,
                             "selector": {"app.kubernetes.io/name": selector_app}}}),
         );
+        // the EndpointSlice the endpoint controller would write: the service's ready pods
+        let pods = idx(self.cluster, &r::PODS);
+        let endpoints: Vec<Value> = self
+            .store
+            .list_prefix(pods, ns, &format!("{selector_app}-"))
+            .into_iter()
+            .filter(|p| p.labels.get("app.kubernetes.io/name").map(String::as_str) == Some(selector_app))
+            .map(|p| {
+                let v = p.value();
+                json!({"addresses": [v["status"]["podIP"].clone()], "conditions": {"ready": p.ready, "serving": p.ready, "terminating": false},
+                       "nodeName": p.node_name, "targetRef": {"kind": "Pod", "namespace": ns, "name": p.name, "uid": v["metadata"]["uid"].clone()}})
+            })
+            .collect();
+        let slice_ports: Vec<Value> =
+            ports.iter().map(|p| json!({"name": p["name"], "port": p["targetPort"], "protocol": "TCP"})).collect();
+        self.store.put(
+            idx(self.cluster, &r::ENDPOINT_SLICES),
+            json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                   "metadata": {"name": format!("{name}-{}", &template_hash(name)[..5]), "namespace": ns,
+                                "labels": {"kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"},
+                                "creationTimestamp": ago(20 * 86400)},
+                   "addressType": "IPv4", "endpoints": endpoints, "ports": slice_ports}),
+        );
     }
 
     fn put(&mut self, def: &ResDef, o: Value) {

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::cluster::WorkerOptions;
-use crate::store::llmd::{EngineKind, Key, PoolInfo, Role, ScrapeError, ServerInfo};
+use crate::store::llmd::{EngineKind, Key, ObjectiveInfo, PoolInfo, Role, ScrapeError, ServerInfo};
 use crate::store::Update;
 
 /// Scrapes in flight per cluster.
@@ -30,6 +30,30 @@ fn pool_api(group: &str, version: &str) -> ApiResource {
         api_version: format!("{group}/{version}"),
         kind: "InferencePool".into(),
         plural: "inferencepools".into(),
+    }
+}
+
+fn objective_api(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
+    ApiResource {
+        group: group.into(),
+        version: version.into(),
+        api_version: format!("{group}/{version}"),
+        kind: kind.into(),
+        plural: plural.into(),
+    }
+}
+
+/// InferenceObjective (`llm-d.ai/v1alpha2`) or the legacy InferenceModel.
+pub fn decode_objective(o: &DynamicObject, api_version: &str) -> ObjectiveInfo {
+    let spec = &o.data["spec"];
+    ObjectiveInfo {
+        namespace: o.metadata.namespace.clone().unwrap_or_default(),
+        name: o.metadata.name.clone().unwrap_or_default(),
+        api_version: api_version.to_string(),
+        pool: spec["poolRef"]["name"].as_str().map(str::to_string),
+        priority: spec["priority"].as_i64(),
+        criticality: spec["criticality"].as_str().map(str::to_string),
+        model: spec["modelName"].as_str().map(str::to_string),
     }
 }
 
@@ -178,6 +202,17 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
         let av = format!("{g}/{v}");
         watcher::watcher(api, watcher::Config::default()).default_backoff().map(move |e| (av.clone(), e)).boxed()
     }));
+    let objective_apis = [
+        objective_api("llm-d.ai", "v1alpha2", "InferenceObjective", "inferenceobjectives"),
+        objective_api("inference.networking.x-k8s.io", "v1alpha2", "InferenceModel", "inferencemodels"),
+    ];
+    let mut objective_streams = futures::stream::select_all(objective_apis.iter().map(|ar| {
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);
+        let tag = format!("{}/{}", ar.api_version, ar.plural);
+        watcher::watcher(api, watcher::Config::default()).default_backoff().map(move |e| (tag.clone(), e)).boxed()
+    }));
+    let mut objectives: BTreeMap<String, BTreeMap<Key, ObjectiveInfo>> = BTreeMap::new();
+    let mut pending_objectives: BTreeMap<String, BTreeMap<Key, ObjectiveInfo>> = BTreeMap::new();
     // per API version: None unknown yet, Some(false) not served
     let mut served: BTreeMap<String, Option<bool>> = apis.iter().map(|(g, v)| (format!("{g}/{v}"), None)).collect();
     let mut pools: BTreeMap<String, BTreeMap<Key, PoolInfo>> = BTreeMap::new();
@@ -236,6 +271,19 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
                     Err(e) => tracing::debug!(cluster = index, api = %av, error = %e, "pool watch error"),
                 }
             }
+            Some((tag, ev)) = objective_streams.next() => {
+                let av = tag.rsplit_once('/').map(|(a, _)| a.to_string()).unwrap_or_default();
+                match ev {
+                    Ok(Event::Init) => { pending_objectives.insert(tag.clone(), BTreeMap::new()); }
+                    Ok(Event::InitApply(o)) => { pending_objectives.entry(tag.clone()).or_default().insert(key_of(&o), decode_objective(&o, &av)); }
+                    Ok(Event::InitDone) => { objectives.insert(tag.clone(), pending_objectives.remove(&tag).unwrap_or_default()); dirty = true; }
+                    Ok(Event::Apply(o)) => { objectives.entry(tag.clone()).or_default().insert(key_of(&o), decode_objective(&o, &av)); dirty = true; }
+                    Ok(Event::Delete(o)) => { objectives.entry(tag.clone()).or_default().remove(&key_of(&o)); dirty = true; }
+                    // an API this cluster does not serve: nothing to show, nothing to say
+                    Err(e) if is_not_found(&e) => {}
+                    Err(e) => tracing::debug!(cluster = index, api = %tag, error = %e, "objective watch error"),
+                }
+            }
             Some((src, ev)) = pod_rx.recv() => {
                 if !watchers.contains_key(&src) { continue }
                 match ev {
@@ -255,7 +303,8 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
                     let servers = merge_servers(&pods, &all_pools);
                     let installed = served.values().any(|v| *v == Some(true));
                     servers_tx.send_replace((servers.clone(), all_pools.clone()));
-                    if tx.send(Update::LlmdObjects { cluster: index, installed, pools: all_pools, servers }).await.is_err() {
+                    let all_objectives: Vec<ObjectiveInfo> = objectives.values().flat_map(|m| m.values().cloned()).collect();
+                    if tx.send(Update::LlmdObjects { cluster: index, installed, pools: all_pools, objectives: all_objectives, servers }).await.is_err() {
                         return;
                     }
                 }

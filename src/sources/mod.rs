@@ -25,12 +25,17 @@ pub struct Collectors {
 
 impl Collectors {
     pub fn start(targets: &[Target], opts: WorkerOptions) -> Collectors {
+        Collectors::start_with(targets, |_| opts.clone())
+    }
+
+    /// Options per target (a per-context refresh, say).
+    pub fn start_with(targets: &[Target], opts: impl Fn(&Target) -> WorkerOptions) -> Collectors {
         let (tx, updates) = mpsc::channel(UPDATE_CHANNEL);
         let (stop, _) = watch::channel(false);
         let tasks = targets
             .iter()
             .enumerate()
-            .map(|(i, t)| tokio::spawn(cluster::run(i, t.clone(), tx.clone(), opts.clone(), stop.subscribe())))
+            .map(|(i, t)| tokio::spawn(cluster::run(i, t.clone(), tx.clone(), opts(t), stop.subscribe())))
             .collect();
         Collectors { updates, stop, tasks }
     }

@@ -223,6 +223,32 @@ impl PoolInfo {
     }
 }
 
+/// An InferenceObjective (`llm-d.ai/v1alpha2`) or a legacy InferenceModel: what a pool serves
+/// and at which priority.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectiveInfo {
+    pub namespace: String,
+    pub name: String,
+    pub api_version: String,
+    pub pool: Option<String>,
+    /// InferenceObjective: higher is served first; may be negative.
+    pub priority: Option<i64>,
+    /// InferenceModel (legacy): Critical, Standard or Sheddable.
+    pub criticality: Option<String>,
+    /// InferenceModel (legacy): the model name clients ask for.
+    pub model: Option<String>,
+}
+
+impl ObjectiveInfo {
+    pub fn label(&self) -> String {
+        match (&self.priority, &self.criticality) {
+            (Some(p), _) => format!("{} (priority {p})", self.name),
+            (None, Some(c)) => format!("{} ({c})", self.name),
+            _ => self.name.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerInfo {
     pub namespace: String,
@@ -375,6 +401,7 @@ pub struct LlmdCluster {
     /// None until discovery answered; false: no InferencePool API on this cluster.
     pub installed: Option<bool>,
     pub pools: Vec<PoolInfo>,
+    pub objectives: Vec<ObjectiveInfo>,
     pub servers: Vec<ServerInfo>,
     pub metrics: BTreeMap<Key, Scraped<EngineSample>>,
     pub epp: BTreeMap<Key, Scraped<EppSample>>,
@@ -429,6 +456,12 @@ fn merge(hs: impl Iterator<Item = Option<Histogram>>) -> Option<Histogram> {
 }
 
 impl LlmdCluster {
+    pub fn objectives_of<'a>(&'a self, pool: &'a PoolInfo) -> impl Iterator<Item = &'a ObjectiveInfo> + 'a {
+        self.objectives
+            .iter()
+            .filter(move |o| o.namespace == pool.namespace && o.pool.as_deref() == Some(pool.name.as_str()))
+    }
+
     pub fn members<'a>(&'a self, pool: &'a PoolInfo) -> impl Iterator<Item = &'a ServerInfo> + 'a {
         self.servers
             .iter()

@@ -41,6 +41,7 @@ pub enum Update {
         cluster: usize,
         installed: bool,
         pools: Vec<llmd::PoolInfo>,
+        objectives: Vec<llmd::ObjectiveInfo>,
         servers: Vec<llmd::ServerInfo>,
     },
     /// One model server's scrape.
@@ -143,11 +144,16 @@ impl Fleet {
                 let old = c.malformed.insert(resource, count);
                 old != Some(count)
             }
-            Update::LlmdObjects { installed, pools, servers, .. } => {
+            Update::LlmdObjects { installed, pools, objectives, servers, .. } => {
                 let l = &mut c.llmd;
-                if l.installed == Some(installed) && l.pools == pools && l.servers == servers {
+                if l.installed == Some(installed)
+                    && l.pools == pools
+                    && l.servers == servers
+                    && l.objectives == objectives
+                {
                     return false;
                 }
+                l.objectives = objectives;
                 // forget metrics of pods and pools that are gone: memory follows the fleet
                 l.metrics.retain(|k, _| servers.iter().any(|s| s.key() == *k));
                 l.epp.retain(|k, _| pools.iter().any(|p| p.key() == *k));

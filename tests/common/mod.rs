@@ -79,6 +79,8 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
         f.clusters.iter().all(|c| c.conn == Conn::Live && c.nodes.is_some() && c.llmd.installed.is_some())
             && f.clusters[0].llmd.servers.len() == 7
             && f.clusters[1].llmd.servers.len() == 4
+            && !f.clusters[0].llmd.objectives.is_empty()
+            && !f.clusters[1].llmd.objectives.is_empty()
             && f.clusters.iter().flat_map(|c| &c.llmd.servers).all(|s| s.phase != "Pending" && s.pool.is_some())
     })
     .await;

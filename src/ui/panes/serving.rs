@@ -52,7 +52,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let pools = app.pools();
     let now = app.now();
     let [table_area, path_area, absent_area] =
-        Layout::vertical([Constraint::Min(4), Constraint::Length(5), Constraint::Length(1)]).areas(area);
+        Layout::vertical([Constraint::Min(4), Constraint::Length(6), Constraint::Length(1)]).areas(area);
     let wide = area.width >= 110;
     let mut header = if wide {
         vec!["POOL", "PREFILL", "DECODE", "REQ/S", "ERR", "TTFT p50/99", "ITL p50/99", "QUEUE"]
@@ -189,6 +189,11 @@ fn draw_path(f: &mut Frame, area: Rect, app: &App, _cluster: usize, p: &crate::s
         notes.push(Span::styled(format!("prefill:decode running ratio {r:.1} > 3 (llm-d warning). "), t.warn));
     }
     lines.push(Line::from(notes));
+    let objectives: Vec<String> = app.fleet.clusters[_cluster].llmd.objectives_of(p).map(|o| o.label()).collect();
+    if !objectives.is_empty() {
+        lines
+            .push(Line::from(vec![Span::styled("objectives: ", t.muted), Span::styled(objectives.join(", "), t.text)]));
+    }
     lines.push(Line::from(Span::styled(
         format!(
             "{} · {} · selector {}",
