@@ -116,6 +116,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
         refresh: settings.refresh_overrides.get(&t.context).copied().unwrap_or(base.refresh),
         ..base.clone()
     });
+    app.actions = Some(crate::actions::start(targets.clone(), collectors.sender(), settings.audit_file.clone()));
     let updates = std::mem::replace(&mut collectors.updates, tokio::sync::mpsc::channel(1).1);
     let guard = match ui::terminal::TerminalGuard::enter() {
         Ok(g) => g,

@@ -19,6 +19,7 @@ pub struct ConfigFile {
     pub theme: Option<String>,
     pub readonly: Option<bool>,
     pub log_file: Option<PathBuf>,
+    pub audit_file: Option<PathBuf>,
     #[serde(default)]
     pub kiosk: KioskFile,
     /// Per-context overrides, keyed by context name.
@@ -80,6 +81,8 @@ pub struct Settings {
     pub aliases: BTreeMap<String, String>,
     /// Per-context refresh intervals that differ from `refresh`.
     pub refresh_overrides: BTreeMap<String, Duration>,
+    /// Every write attempt is appended here (JSON lines).
+    pub audit_file: PathBuf,
 }
 
 impl Settings {
@@ -122,6 +125,7 @@ impl Settings {
             log_file: args.log_file.clone().or(file.log_file).unwrap_or_else(|| state_dir().join("kst.log")),
             aliases,
             refresh_overrides,
+            audit_file: file.audit_file.clone().unwrap_or_else(crate::actions::audit::default_path),
         })
     }
 }

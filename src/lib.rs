@@ -3,6 +3,7 @@
 //! Data flows one way: `sources` (one collector per cluster) -> `store` (the fleet state)
 //! -> `ui` (panes). `sim` is the fleet simulator the demo, the tests and the benchmarks use.
 
+pub mod actions;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -2,6 +2,7 @@
 //! The serde structs here are the documented schema (README, "Snapshot JSON"): fields are
 //! only ever added, and a value kst could not get is `null`, never a made-up 0.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
@@ -35,6 +36,158 @@ pub struct ClusterSnapshot {
     pub gpu_products: Vec<String>,
     pub forbidden: Vec<String>,
     pub llmd: LlmdSnapshot,
+    pub kagenti: KagentiSnapshot,
+}
+
+/// Kagenti / Rossoctl on one cluster.
+#[derive(Debug, Serialize)]
+pub struct KagentiSnapshot {
+    /// null: not known yet; false: neither naming's agents nor CRDs are there.
+    pub installed: Option<bool>,
+    /// "kagenti", "rossoctl" or both.
+    pub brands: Vec<&'static str>,
+    pub agents: Vec<AgentSnapshot>,
+    pub cards: Vec<CardSnapshot>,
+    pub builds: Vec<BuildSnapshot>,
+    /// Component name -> "ready" | "degraded: why" | "missing"; null until checked.
+    pub platform: Option<BTreeMap<String, String>>,
+    pub enabled_namespaces: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AgentSnapshot {
+    pub namespace: String,
+    pub name: String,
+    pub kind: &'static str,
+    /// agent | tool
+    #[serde(rename = "type")]
+    pub wtype: String,
+    pub framework: Option<String>,
+    pub protocols: Vec<String>,
+    pub ready: i64,
+    pub desired: i64,
+    /// healthy | paused | scaled to 0 | starting | degraded | failing
+    pub health: &'static str,
+    pub health_reason: String,
+    pub restarts: Option<i64>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub service_account: String,
+    pub hpa: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CardSnapshot {
+    pub namespace: String,
+    pub agent: String,
+    /// indexed (AgentCard/AgentRuntime status) | fetched (through the service proxy) | error
+    pub source: &'static str,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    /// "1.0" (supportedInterfaces) or "0.x" (url)
+    pub shape: Option<&'static str>,
+    pub skills: Vec<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BuildSnapshot {
+    pub namespace: String,
+    pub name: String,
+    /// succeeded | failed | running | null (no runs)
+    pub last_outcome: Option<&'static str>,
+    pub last_reason: Option<String>,
+    pub runs_in_cluster: usize,
+    /// kst's own history of finished runs
+    pub history_succeeded: u32,
+    pub history_failed: u32,
+}
+
+impl KagentiSnapshot {
+    pub fn from_state(c: &ClusterState) -> Self {
+        use crate::store::kagenti::{health, CardState, ComponentState};
+        let k = &c.kagenti;
+        KagentiSnapshot {
+            installed: k.installed(),
+            brands: k.brands.iter().flatten().map(|b| b.name()).collect(),
+            agents: k
+                .agents
+                .iter()
+                .map(|a| {
+                    let h = health(a);
+                    AgentSnapshot {
+                        namespace: a.namespace.clone(),
+                        name: a.name.clone(),
+                        kind: a.kind.name(),
+                        wtype: a.wtype.clone(),
+                        framework: a.framework.clone(),
+                        protocols: a.protocols.clone(),
+                        ready: a.ready,
+                        desired: a.desired,
+                        health: h.word(),
+                        health_reason: h.label(),
+                        restarts: a.restarts,
+                        provider: a.provider.clone(),
+                        model: a.model.clone(),
+                        service_account: a.service_account.clone(),
+                        hpa: a.hpa.clone(),
+                    }
+                })
+                .collect(),
+            cards: k
+                .cards
+                .iter()
+                .map(|((ns, agent), st)| {
+                    let (source, card, error) = match st {
+                        CardState::Indexed(c) => ("indexed", Some(c), None),
+                        CardState::Fetched(c) => ("fetched", Some(c), None),
+                        CardState::Error(e) => ("error", None, Some(e.clone())),
+                    };
+                    CardSnapshot {
+                        namespace: ns.clone(),
+                        agent: agent.clone(),
+                        source,
+                        name: card.map(|c| c.name.clone()),
+                        version: card.and_then(|c| c.version.clone()),
+                        shape: card.map(|c| c.shape),
+                        skills: card.map(|c| c.skills.iter().map(|s| s.0.clone()).collect()).unwrap_or_default(),
+                        error,
+                    }
+                })
+                .collect(),
+            builds: k
+                .builds
+                .iter()
+                .map(|b| BuildSnapshot {
+                    namespace: b.namespace.clone(),
+                    name: b.name.clone(),
+                    last_outcome: b.runs.first().map(|r| match r.outcome {
+                        Some(true) => "succeeded",
+                        Some(false) => "failed",
+                        None => "running",
+                    }),
+                    last_reason: b.runs.first().and_then(|r| r.reason.clone()),
+                    runs_in_cluster: b.runs.len(),
+                    history_succeeded: b.history.0,
+                    history_failed: b.history.1,
+                })
+                .collect(),
+            platform: k.platform.as_ref().map(|p| {
+                p.components
+                    .iter()
+                    .map(|(n, s)| {
+                        let v = match s {
+                            ComponentState::Ready => "ready".to_string(),
+                            ComponentState::Degraded(w) => format!("degraded: {w}"),
+                            ComponentState::Missing => "missing".to_string(),
+                        };
+                        (n.clone(), v)
+                    })
+                    .collect()
+            }),
+            enabled_namespaces: k.platform.as_ref().map(|p| p.enabled_namespaces.clone()).unwrap_or_default(),
+        }
+    }
 }
 
 /// LLM-d on one cluster. Rates are per second over the last scrape interval; latencies are
@@ -207,6 +360,7 @@ impl ClusterSnapshot {
             gpu_products: c.nodes.as_ref().map(|n| n.gpu_products.iter().cloned().collect()).unwrap_or_default(),
             forbidden: c.forbidden.iter().cloned().collect(),
             llmd: LlmdSnapshot::from_state(c, now, max_age),
+            kagenti: KagentiSnapshot::from_state(c),
         }
     }
 }

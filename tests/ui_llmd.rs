@@ -65,6 +65,20 @@ async fn llmd_panes() {
     app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     let s = render(&app, 120, 40);
     assert!(s.contains("Inference pools (1)") && !s.contains("pd-disaggregation  "), "{s}");
+    app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+
+    // the Kagenti panes
+    for (tab, name) in
+        [(Tab::Agents, "agents"), (Tab::Discovery, "discovery"), (Tab::Builds, "builds"), (Tab::Status, "status")]
+    {
+        app.tab = tab;
+        app.selected = 0;
+        insta::assert_snapshot!(format!("{name}_120x40"), render(&app, 120, 40));
+        insta::assert_snapshot!(format!("{name}_80x24"), render(&app, 80, 24));
+    }
+    app.tab = Tab::Agents;
+    let s = render(&app, 120, 40);
+    assert!(s.contains("paused") && s.contains("failing") && s.contains("Kagenti not installed"), "{s}");
 
     // the overview gains the LLM-d columns
     app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
@@ -89,5 +103,18 @@ async fn snapshot_json_carries_llmd() {
     assert!(base["error_rate"].is_null(), "no EPP numbers: null, not 0");
     assert_eq!(v["clusters"][2]["llmd"]["installed"], false);
     assert!(east["kv_avg"].as_f64().is_some());
+    // Kagenti fields
+    let k = &v["clusters"][2]["kagenti"];
+    assert_eq!(k["installed"], true);
+    assert_eq!(k["brands"], serde_json::json!(["kagenti"]));
+    let research = k["agents"].as_array().unwrap().iter().find(|a| a["name"] == "research-agent").unwrap();
+    assert_eq!(research["health"], "paused");
+    assert_eq!(research["type"], "agent");
+    assert!(k["cards"].as_array().unwrap().iter().any(|c| c["source"] == "fetched" && c["shape"] == "1.0"));
+    let flaky = k["builds"].as_array().unwrap().iter().find(|b| b["name"] == "flaky-summarizer").unwrap();
+    assert_eq!((flaky["history_succeeded"].as_u64(), flaky["history_failed"].as_u64()), (Some(1), Some(3)));
+    assert_eq!(k["platform"]["spire"], "missing");
+    assert_eq!(v["clusters"][1]["kagenti"]["installed"], false);
+    assert_eq!(v["clusters"][0]["kagenti"]["brands"], serde_json::json!(["rossoctl"]));
     let _ = now;
 }

@@ -683,6 +683,7 @@ fn gpu_decode(w: &mut Workloads<'_>) {
     );
     let pods = idx(w.cluster, &r::PODS);
     crash_first_pod(w.store, pods, "llm-d", "llama-70b-decode");
+    refresh_status(w.cluster, w.store, &r::DEPLOYMENTS, "llm-d", "llama-70b-decode");
     let mut prefill = base.to_vec();
     prefill.push(("llm-d.ai/role", "prefill"));
     w.workload(
@@ -857,6 +858,7 @@ fn agent_full(
         w.cluster.dynamics.lock().expect("dynamics").crashing.push((ns.to_string(), name.to_string()));
         let pods = idx(w.cluster, &r::PODS);
         crash_first_pod(w.store, pods, ns, name);
+        refresh_status(w.cluster, w.store, &r::DEPLOYMENTS, ns, name);
     }
 
     let url = format!("http://{name}.{ns}.svc.cluster.local:8080/");

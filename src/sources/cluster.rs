@@ -27,6 +27,8 @@ pub struct WorkerOptions {
     pub probe_timeout: Duration,
     /// How long one metrics scrape may take before its pod is marked stale.
     pub scrape_timeout: Duration,
+    /// Where kst keeps its own history (builds) between runs.
+    pub state_dir: std::path::PathBuf,
 }
 
 impl Default for WorkerOptions {
@@ -37,6 +39,7 @@ impl Default for WorkerOptions {
             coalesce: Duration::from_millis(150),
             probe_timeout: Duration::from_secs(10),
             scrape_timeout: Duration::from_secs(3),
+            state_dir: crate::config::state_dir(),
         }
     }
 }
@@ -132,11 +135,14 @@ pub async fn run(
     let health = health_loop(index, client.clone(), tx.clone(), opts.clone(), probe_now.clone());
     let nodes = nodes_loop(index, client.clone(), tx.clone(), opts.clone(), probe_now.clone());
     let llmd = super::llmd::run(index, client.clone(), tx.clone(), opts.clone());
+    let history = super::kagenti::history_path(&opts.state_dir, &target.context);
+    let kagenti = super::kagenti::run(index, history, client.clone(), tx.clone(), opts.clone());
     tokio::select! {
         _ = stop.changed() => {}
         _ = health => {}
         _ = nodes => {}
         _ = llmd => {}
+        _ = kagenti => {}
     }
 }
 

@@ -2,9 +2,11 @@
 
 pub mod cluster;
 pub mod connect;
+pub mod kagenti;
 pub mod llmd;
 pub mod metrics;
 pub mod nodes;
+pub mod watchset;
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -19,6 +21,7 @@ pub const UPDATE_CHANNEL: usize = 1024;
 
 pub struct Collectors {
     pub updates: mpsc::Receiver<Update>,
+    tx: mpsc::Sender<Update>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -37,7 +40,12 @@ impl Collectors {
             .enumerate()
             .map(|(i, t)| tokio::spawn(cluster::run(i, t.clone(), tx.clone(), opts(t), stop.subscribe())))
             .collect();
-        Collectors { updates, stop, tasks }
+        Collectors { updates, tx, stop, tasks }
+    }
+
+    /// Another sender into the same update stream (the actions task answers this way).
+    pub fn sender(&self) -> mpsc::Sender<Update> {
+        self.tx.clone()
     }
 
     pub fn stop(&self) {

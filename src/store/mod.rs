@@ -1,6 +1,7 @@
 //! The fleet state: one owner (the UI loop, or `kst snapshot`), fed by the collectors'
 //! `Update` messages. Panes and the snapshot JSON read the same `Fleet`.
 
+pub mod kagenti;
 pub mod llmd;
 pub mod model;
 
@@ -58,6 +59,37 @@ pub enum Update {
         at: f64,
         result: Result<llmd::EppSample, llmd::ScrapeError>,
     },
+    /// Kagenti/Rossoctl agents, tools and builds as the watchers see them now.
+    Kagenti {
+        cluster: usize,
+        brands: Vec<kagenti::Brand>,
+        agents: Vec<kagenti::AgentInfo>,
+        builds: Vec<kagenti::BuildInfo>,
+    },
+    /// One agent's A2A card (indexed by the operator, fetched by kst, or why not).
+    KagentiCard {
+        cluster: usize,
+        agent: (String, String),
+        state: kagenti::CardState,
+    },
+    /// The Kagenti platform's components on one cluster.
+    Platform {
+        cluster: usize,
+        status: kagenti::PlatformStatus,
+    },
+    /// The API server's answer: may this user toggle the agent (actions -> UI).
+    ToggleChecked {
+        cluster: usize,
+        id: u64,
+        allowed: bool,
+        reason: String,
+    },
+    /// A toggle was applied, or failed (actions -> UI).
+    ToggleDone {
+        cluster: usize,
+        id: u64,
+        result: Result<String, String>,
+    },
     /// Every scrape of a round is in: time to draw, and to extend the throughput history.
     ScrapeRound {
         cluster: usize,
@@ -76,7 +108,12 @@ impl Update {
             | Update::LlmdObjects { cluster, .. }
             | Update::EngineScrape { cluster, .. }
             | Update::EppScrape { cluster, .. }
-            | Update::ScrapeRound { cluster, .. } => *cluster,
+            | Update::ScrapeRound { cluster, .. }
+            | Update::Kagenti { cluster, .. }
+            | Update::KagentiCard { cluster, .. }
+            | Update::Platform { cluster, .. }
+            | Update::ToggleChecked { cluster, .. }
+            | Update::ToggleDone { cluster, .. } => *cluster,
         }
     }
 }
@@ -163,6 +200,28 @@ impl Fleet {
                 l.servers = servers;
                 true
             }
+            Update::Kagenti { brands, agents, builds, .. } => {
+                let k = &mut c.kagenti;
+                if k.brands.as_ref() == Some(&brands) && k.agents == agents && k.builds == builds {
+                    return false;
+                }
+                k.cards.retain(|key, _| agents.iter().any(|a| a.key() == *key));
+                k.brands = Some(brands);
+                k.agents = agents;
+                k.builds = builds;
+                true
+            }
+            Update::KagentiCard { agent, state, .. } => {
+                let old = c.kagenti.cards.insert(agent, state.clone());
+                old != Some(state)
+            }
+            Update::Platform { status, .. } => {
+                let changed = c.kagenti.platform.as_ref() != Some(&status);
+                c.kagenti.platform = Some(status);
+                changed
+            }
+            // answers to the UI's own requests: the App handles them, the fleet has no part
+            Update::ToggleChecked { .. } | Update::ToggleDone { .. } => false,
             Update::EngineScrape { server, at, result, .. } => {
                 c.llmd.metrics.entry(server).or_default().record(at, result);
                 // drawn when the round closes

@@ -100,6 +100,7 @@ pub struct ClusterState {
     pub forbidden: BTreeSet<String>,
     pub malformed: BTreeMap<String, usize>,
     pub llmd: super::llmd::LlmdCluster,
+    pub kagenti: super::kagenti::KagentiCluster,
 }
 
 impl ClusterState {
@@ -116,6 +117,7 @@ impl ClusterState {
             forbidden: BTreeSet::new(),
             malformed: BTreeMap::new(),
             llmd: Default::default(),
+            kagenti: Default::default(),
         }
     }
 

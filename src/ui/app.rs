@@ -48,6 +48,39 @@ pub struct App {
     pub refresh: Duration,
     /// A fixed "now" (unix seconds) for reproducible drawings; None: the wall clock.
     pub clock: Option<f64>,
+    /// The confirmation dialog of a write, while one is open.
+    pub dialog: Option<Dialog>,
+    /// A one-line message (a write's result, a refusal) until the next key.
+    pub flash: Option<String>,
+    /// Where writes go; None: this App cannot write (tests of drawing, snapshot).
+    pub actions: Option<tokio::sync::mpsc::UnboundedSender<crate::actions::ActionRequest>>,
+    next_action: u64,
+    pub agent_sort: AgentSort,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentSort {
+    Cluster,
+    Health,
+    Restarts,
+    Name,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DialogState {
+    Checking,
+    Allowed,
+    Denied(String),
+    Applying,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dialog {
+    pub id: u64,
+    pub target: crate::actions::ToggleTarget,
+    pub context: String,
+    pub hpa: Option<String>,
+    pub state: DialogState,
 }
 
 impl App {
@@ -66,7 +99,96 @@ impl App {
             aliases: BTreeMap::new(),
             refresh: Duration::from_secs(5),
             clock: None,
+            dialog: None,
+            flash: None,
+            actions: None,
+            next_action: 1,
+            agent_sort: AgentSort::Cluster,
         }
+    }
+
+    /// Agents (not tools) on visible clusters that pass the filter, in the chosen order.
+    pub fn agents(&self) -> Vec<(usize, &crate::store::kagenti::AgentInfo)> {
+        use crate::store::kagenti::health;
+        let mut v: Vec<(usize, &crate::store::kagenti::AgentInfo)> = self
+            .cluster_indices()
+            .into_iter()
+            .flat_map(|i| self.fleet.clusters[i].kagenti.agents.iter().map(move |a| (i, a)))
+            .filter(|(_, a)| a.wtype == "agent")
+            .filter(|(i, a)| {
+                self.matches_filter(&format!(
+                    "{} {} {} {}",
+                    self.fleet.clusters[*i].context,
+                    a.namespace,
+                    a.name,
+                    a.framework.as_deref().unwrap_or("")
+                ))
+            })
+            .collect();
+        match self.agent_sort {
+            AgentSort::Cluster => {}
+            AgentSort::Health => v.sort_by_key(|(_, a)| std::cmp::Reverse(health(a))),
+            AgentSort::Restarts => v.sort_by_key(|(_, a)| std::cmp::Reverse(a.restarts.unwrap_or(0))),
+            AgentSort::Name => v.sort_by(|a, b| a.1.name.cmp(&b.1.name)),
+        }
+        v
+    }
+
+    /// `t` on an agent: refused here in read-only and kiosk mode, else checked with the API server.
+    fn toggle_selected(&mut self) {
+        let Some((cluster, a)) = self.agents().get(self.selected).map(|(i, a)| (*i, (*a).clone())) else { return };
+        let (from, to) =
+            if a.desired > 0 { (a.desired, 0) } else { (0, a.previous_replicas.filter(|p| *p > 0).unwrap_or(1)) };
+        let target = crate::actions::ToggleTarget {
+            cluster,
+            namespace: a.namespace.clone(),
+            name: a.name.clone(),
+            kind: a.kind,
+            from,
+            to,
+        };
+        if self.mode != Mode::Normal {
+            let why = if self.mode == Mode::Kiosk { "kiosk mode" } else { "read-only mode" };
+            self.flash = Some(format!("{why}: kst refuses writes; {}/{} left at {from} replicas", a.namespace, a.name));
+            if let Some(tx) = &self.actions {
+                let _ = tx.send(crate::actions::ActionRequest::Refused { target, why: why.into() });
+            }
+            return;
+        }
+        let Some(tx) = &self.actions else {
+            self.flash = Some("writes are not available here".into());
+            return;
+        };
+        let id = self.next_action;
+        self.next_action += 1;
+        let _ = tx.send(crate::actions::ActionRequest::Check { id, target: target.clone() });
+        let context = self.fleet.clusters[cluster].context.clone();
+        self.dialog = Some(Dialog { id, target, context, hpa: a.hpa.clone(), state: DialogState::Checking });
+    }
+
+    fn dialog_key(&mut self, k: KeyEvent) -> bool {
+        let Some(d) = self.dialog.as_mut() else { return false };
+        match (k.code, &d.state) {
+            (KeyCode::Char('y'), DialogState::Allowed) => {
+                d.state = DialogState::Applying;
+                if let Some(tx) = &self.actions {
+                    let _ = tx.send(crate::actions::ActionRequest::Apply { id: d.id, target: d.target.clone() });
+                }
+            }
+            (KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q'), _) => {
+                if d.state == DialogState::Allowed {
+                    if let Some(tx) = &self.actions {
+                        let _ = tx.send(crate::actions::ActionRequest::Refused {
+                            target: d.target.clone(),
+                            why: "cancelled by the user".into(),
+                        });
+                    }
+                }
+                self.dialog = None;
+            }
+            _ => return false,
+        }
+        true
     }
 
     pub fn now(&self) -> f64 {
@@ -126,13 +248,37 @@ impl App {
             Tab::Overview => panes::overview::visible_rows(self).len(),
             Tab::Serving | Tab::Throughput | Tab::EppRouting => self.pools().len(),
             Tab::KvCache => self.servers().len(),
+            Tab::Agents => self.agents().len(),
+            Tab::Discovery => panes::discovery::entries(self).len(),
+            Tab::Builds => panes::builds::rows(self).len(),
             _ => 0,
         }
     }
 
     /// Applies a collector update; true when the screen must be redrawn.
     pub fn on_update(&mut self, u: Update) -> bool {
-        self.fleet.apply(u)
+        match u {
+            Update::ToggleChecked { id, allowed, reason, .. } => {
+                if let Some(d) = self.dialog.as_mut().filter(|d| d.id == id) {
+                    d.state = if allowed { DialogState::Allowed } else { DialogState::Denied(reason) };
+                    return true;
+                }
+                false
+            }
+            Update::ToggleDone { id, result, .. } => {
+                if let Some(d) = self.dialog.take().filter(|d| d.id == id) {
+                    self.flash = Some(match result {
+                        Ok(change) => format!(
+                            "{}/{} on {}: scaled {change}; the watch will show it",
+                            d.target.namespace, d.target.name, d.context
+                        ),
+                        Err(e) => format!("{}/{} on {}: failed: {e}", d.target.namespace, d.target.name, d.context),
+                    });
+                }
+                true
+            }
+            other => self.fleet.apply(other),
+        }
     }
 
     /// Handles a key; true when the screen must be redrawn.
@@ -140,6 +286,13 @@ impl App {
         if k.kind == KeyEventKind::Release {
             return false;
         }
+        if self.dialog.is_some() {
+            // a dialog takes every key but Ctrl-C
+            if !(k.code == KeyCode::Char('c') && k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL)) {
+                return self.dialog_key(k);
+            }
+        }
+        let had_flash = self.flash.take().is_some();
         if self.filter_editing {
             match k.code {
                 KeyCode::Enter => self.filter_editing = false,
@@ -205,6 +358,17 @@ impl App {
                 self.filter.clear();
                 self.selected = 0;
             }
+            Action::Toggle if self.tab == Tab::Agents => self.toggle_selected(),
+            Action::Toggle => return had_flash,
+            Action::Sort => {
+                self.agent_sort = match self.agent_sort {
+                    AgentSort::Cluster => AgentSort::Health,
+                    AgentSort::Health => AgentSort::Restarts,
+                    AgentSort::Restarts => AgentSort::Name,
+                    AgentSort::Name => AgentSort::Cluster,
+                };
+                self.selected = 0;
+            }
         }
         true
     }
@@ -241,6 +405,9 @@ impl App {
         widgets::footer::draw(f, foot, self);
         if self.show_help {
             help::draw(f, Rect { ..body }, &self.theme);
+        }
+        if let Some(d) = &self.dialog {
+            panes::agents::draw_dialog(f, body, self, d);
         }
     }
 }

@@ -16,6 +16,8 @@ pub enum Action {
     FocusCluster,
     Select,
     Back,
+    Toggle,
+    Sort,
 }
 
 pub struct Binding {
@@ -32,6 +34,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: "Enter", action: Action::Select, help: "focus the selected cluster" },
     Binding { keys: "c", action: Action::FocusCluster, help: "focus one cluster / all (cycles)" },
     Binding { keys: "/", action: Action::Filter, help: "filter rows (Enter keeps, Esc clears)" },
+    Binding { keys: "s", action: Action::Sort, help: "Agents: sort by cluster, health, restarts, name" },
+    Binding { keys: "t", action: Action::Toggle, help: "Agents: turn the agent off / on (asks first)" },
     Binding { keys: "Esc", action: Action::Back, help: "clear focus and filter, close help" },
     Binding { keys: "?", action: Action::Help, help: "this help" },
     Binding { keys: "q Ctrl-C", action: Action::Quit, help: "quit" },
@@ -55,6 +59,8 @@ pub fn action_for(k: &KeyEvent) -> Option<Action> {
         KeyCode::Char('G') | KeyCode::End => Action::Bottom,
         KeyCode::Char('/') => Action::Filter,
         KeyCode::Char('c') => Action::FocusCluster,
+        KeyCode::Char('t') => Action::Toggle,
+        KeyCode::Char('s') => Action::Sort,
         KeyCode::Enter => Action::Select,
         KeyCode::Esc => Action::Back,
         _ => return None,

@@ -93,7 +93,18 @@ impl Tab {
 
     /// Panes with real content; kiosk rotation skips the rest.
     pub fn has_content(self) -> bool {
-        matches!(self, Tab::Overview | Tab::Serving | Tab::KvCache | Tab::Throughput | Tab::EppRouting)
+        matches!(
+            self,
+            Tab::Overview
+                | Tab::Serving
+                | Tab::KvCache
+                | Tab::Throughput
+                | Tab::EppRouting
+                | Tab::Agents
+                | Tab::Builds
+                | Tab::Discovery
+                | Tab::Status
+        )
     }
 
     pub fn index(self) -> usize {

@@ -22,6 +22,8 @@ pub fn fast_worker() -> WorkerOptions {
         coalesce: Duration::from_millis(50),
         probe_timeout: Duration::from_secs(5),
         scrape_timeout: Duration::from_secs(2),
+        // kst's own history goes to a per-test place, never the user's state dir
+        state_dir: std::env::temp_dir().join(format!("kst-test-state-{}", std::process::id())),
     }
 }
 
@@ -81,6 +83,15 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
             && f.clusters[1].llmd.servers.len() == 4
             && !f.clusters[0].llmd.objectives.is_empty()
             && !f.clusters[1].llmd.objectives.is_empty()
+            && f.clusters.iter().all(|c| c.kagenti.installed().is_some())
+            && f.clusters.iter().all(|c| c.kagenti.installed() == Some(false) || c.kagenti.platform.is_some())
+            && f.clusters.iter().all(|c| {
+                c.kagenti
+                    .agents
+                    .iter()
+                    .filter(|a| a.wtype == "agent" && a.protocols.iter().any(|p| p == "a2a"))
+                    .all(|a| c.kagenti.cards.contains_key(&a.key()))
+            })
             && f.clusters.iter().flat_map(|c| &c.llmd.servers).all(|s| s.phase != "Pending" && s.pool.is_some())
     })
     .await;
@@ -94,6 +105,10 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
         c.llmd.throughput.clear();
         c.llmd.rounds = 0;
         c.llmd.last_round = None;
+        // creation times are relative to the wall clock at sim start: pin them
+        for a in c.kagenti.agents.iter_mut() {
+            a.created = Some("2026-09-01T00:00:00Z".into());
+        }
     }
     let t0 = 1_790_000_000.0;
     let steps = 13;

@@ -39,28 +39,33 @@ pub async fn proxy(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Rep
                 return super::http::not_found("services", "", &name);
             };
             let svc = svc.value();
-            let Some(port_no) = service_target_port(&svc, port.as_deref()) else {
-                return error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("no endpoints available for service \"{name}\""),
-                );
-            };
-            let selector: Vec<(String, String)> = svc["spec"]["selector"]
-                .as_object()
-                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
-                .unwrap_or_default();
-            let pod = store.list(pods_idx, Some(&ns)).into_iter().find(|pod| {
-                !selector.is_empty()
-                    && pod.phase == "Running"
-                    && selector.iter().all(|(k, v)| pod.labels.get(k) == Some(v))
-            });
-            match pod {
-                Some(pod) => (pod.value(), port_no),
-                None => {
+            // a Service the tests point at a real server on loopback (an A2A or MCP peer)
+            if let Some(base) = svc["metadata"]["annotations"][FORWARD_TO].as_str() {
+                Target::Forward(base.to_string())
+            } else {
+                let Some(port_no) = service_target_port(&svc, port.as_deref()) else {
                     return error(
                         StatusCode::SERVICE_UNAVAILABLE,
                         format!("no endpoints available for service \"{name}\""),
-                    )
+                    );
+                };
+                let selector: Vec<(String, String)> = svc["spec"]["selector"]
+                    .as_object()
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
+                    .unwrap_or_default();
+                let pod = store.list(pods_idx, Some(&ns)).into_iter().find(|pod| {
+                    !selector.is_empty()
+                        && pod.phase == "Running"
+                        && selector.iter().all(|(k, v)| pod.labels.get(k) == Some(v))
+                });
+                match pod {
+                    Some(pod) => Target::Pod(pod.value(), port_no),
+                    None => {
+                        return error(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            format!("no endpoints available for service \"{name}\""),
+                        )
+                    }
                 }
             }
         } else {
@@ -74,10 +79,63 @@ pub async fn proxy(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Rep
                 None => first_port(&pod).unwrap_or(80),
                 Some(Err(_)) => return error(StatusCode::BAD_REQUEST, "invalid port"),
             };
-            (pod, port_no)
+            Target::Pod(pod, port_no)
         }
     };
-    serve_pod(cluster, req, &target.0, target.1, &path).await
+    match target {
+        Target::Forward(base) => forward(&base, &path, req).await,
+        Target::Pod(pod, port) => serve_pod(cluster, req, &pod, port, &path).await,
+    }
+}
+
+enum Target {
+    Pod(Value, u16),
+    Forward(String),
+}
+
+/// Annotation on a simulated Service: forward its proxy path to this base URL (`http://127.0.0.1:PORT`).
+pub const FORWARD_TO: &str = "sim.kst.dev/forward-to";
+
+/// Plain HTTP/1.1 to a loopback peer, as the API server would reach a pod.
+async fn forward(base: &str, path: &str, req: &Request) -> Reply {
+    use http_body_util::BodyExt;
+    let Some(authority) = base.strip_prefix("http://").map(|a| a.trim_end_matches('/').to_string()) else {
+        return error(StatusCode::BAD_GATEWAY, format!("cannot forward to {base}"));
+    };
+    let fail = |e: String| error(StatusCode::SERVICE_UNAVAILABLE, format!("error trying to reach service: {e}"));
+    let stream = match tokio::net::TcpStream::connect(&authority).await {
+        Ok(s) => s,
+        Err(e) => return fail(format!("dial tcp {authority}: {e}")),
+    };
+    let (mut sender, conn) = match hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await {
+        Ok(x) => x,
+        Err(e) => return fail(e.to_string()),
+    };
+    tokio::spawn(conn);
+    let mut b = http::Request::builder().method(req.method.clone()).uri(path).header("host", authority.as_str());
+    for h in ["content-type", "accept", "mcp-session-id", "mcp-protocol-version", "if-none-match"] {
+        if let Some(v) = req.headers.get(h) {
+            b = b.header(h, v);
+        }
+    }
+    let outgoing = match b.body(http_body_util::Full::new(req.body.clone())) {
+        Ok(r) => r,
+        Err(e) => return fail(e.to_string()),
+    };
+    let resp = match sender.send_request(outgoing).await {
+        Ok(r) => r,
+        Err(e) => return fail(e.to_string()),
+    };
+    let status = resp.status();
+    let ct = match resp.headers().get("content-type").and_then(|v| v.to_str().ok()) {
+        Some(c) if c.starts_with("application/json") => "application/json",
+        Some(c) if c.starts_with("text/event-stream") => "text/event-stream",
+        _ => "text/plain",
+    };
+    match resp.into_body().collect().await {
+        Ok(body) => Reply::text(status, ct, body.to_bytes()),
+        Err(e) => fail(e.to_string()),
+    }
 }
 
 fn service_target_port(svc: &Value, port: Option<&str>) -> Option<u16> {

@@ -1,10 +1,14 @@
 //! One pane per file; each draws from `&App` (fleet + view state) and nothing else.
 
+pub mod agents;
+pub mod builds;
+pub mod discovery;
 pub mod epp;
 pub mod kv;
 pub mod overview;
 pub mod pending;
 pub mod serving;
+pub mod status;
 pub mod throughput;
 
 use ratatui::layout::Rect;
@@ -20,6 +24,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Tab::KvCache => kv::draw(f, area, app),
         Tab::Throughput => throughput::draw(f, area, app),
         Tab::EppRouting => epp::draw(f, area, app),
+        Tab::Agents => agents::draw(f, area, app),
+        Tab::Discovery => discovery::draw(f, area, app),
+        Tab::Builds => builds::draw(f, area, app),
+        Tab::Status => status::draw(f, area, app),
         other => pending::draw(f, area, app, other),
     }
 }

@@ -56,7 +56,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if area.height < 2 {
         return;
     }
-    let hints = if app.filter_editing {
+    let hints = if let Some(msg) = &app.flash {
+        Line::from(Span::styled(msg.clone(), t.accent))
+    } else if app.filter_editing {
         Line::from(vec![
             Span::styled("/", t.accent),
             Span::styled(app.filter.clone(), t.text),

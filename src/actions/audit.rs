@@ -1,0 +1,41 @@
+//! The audit file: one JSON line per write attempt (time, context, user, object, from -> to,
+//! result). Never a token: the user is the kubeconfig's user entry name.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct AuditLine<'a> {
+    pub time: String,
+    pub context: &'a str,
+    pub user: Option<&'a str>,
+    pub action: &'a str,
+    pub kind: &'a str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub from: i64,
+    pub to: i64,
+    pub result: &'a str,
+}
+
+pub fn default_path() -> PathBuf {
+    crate::config::project_dirs()
+        .map(|d| d.data_dir().join("audit.jsonl"))
+        .unwrap_or_else(|| crate::config::state_dir().join("audit.jsonl"))
+}
+
+pub fn now() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+pub fn append(path: &Path, line: &AuditLine) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut text = serde_json::to_string(line).map_err(std::io::Error::other)?;
+    text.push('\n');
+    f.write_all(text.as_bytes())
+}

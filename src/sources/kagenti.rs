@@ -1,0 +1,543 @@
+//! Kagenti / Rossoctl on one cluster: agents and tools (workloads labelled `<brand>/type`),
+//! their AgentRuntimes and AgentCards, pods (restarts), Services (card port), HPAs, Shipwright
+//! builds; A2A cards fetched through the service proxy where the operator has not indexed one;
+//! the platform's components polled. Both namings are watched: a cluster may use either or both.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use kube::api::{ApiResource, DynamicObject};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::cluster::WorkerOptions;
+use super::watchset::WatchSet;
+use crate::store::kagenti::{
+    parse_card, provider_from_env, AgentInfo, Brand, BuildInfo, BuildRunInfo, CardState, ComponentState, Cond,
+    PlatformStatus, WorkloadKind, PREVIOUS_REPLICAS,
+};
+use crate::store::Update;
+
+/// Cards larger than this are refused (the operator's own cap).
+pub const CARD_MAX_BYTES: usize = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Tag {
+    Workloads(Brand, WorkloadKind),
+    Pods(Brand),
+    Services(Brand),
+    Runtimes(Brand),
+    Cards(Brand),
+    Hpas,
+    Builds,
+    BuildRuns,
+}
+
+fn ar(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
+    ApiResource {
+        group: group.into(),
+        version: version.into(),
+        api_version: if group.is_empty() { version.into() } else { format!("{group}/{version}") },
+        kind: kind.into(),
+        plural: plural.into(),
+    }
+}
+
+const BRANDS: [Brand; 2] = [Brand::Kagenti, Brand::Rossoctl];
+
+fn cond(status: &Value, t: &str) -> Option<Cond> {
+    status["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == t)
+        .map(|c| Cond { ok: c["status"] == "True", reason: c["reason"].as_str().unwrap_or("").to_string() })
+}
+
+fn labels(o: &DynamicObject) -> BTreeMap<String, String> {
+    o.metadata.labels.clone().unwrap_or_default()
+}
+
+fn ns_name(o: &DynamicObject) -> (String, String) {
+    (o.metadata.namespace.clone().unwrap_or_default(), o.metadata.name.clone().unwrap_or_default())
+}
+
+fn targets(o: &DynamicObject, ns: &str, name: &str) -> bool {
+    o.metadata.namespace.as_deref() == Some(ns) && o.data["spec"]["targetRef"]["name"].as_str() == Some(name)
+}
+
+/// Env names with literal values; anything from a Secret is known by name only.
+fn env_of(spec: &Value) -> BTreeMap<String, Option<String>> {
+    let mut out = BTreeMap::new();
+    for c in spec["containers"].as_array().into_iter().flatten() {
+        for e in c["env"].as_array().into_iter().flatten() {
+            if let Some(n) = e["name"].as_str() {
+                out.insert(n.to_string(), e["value"].as_str().map(str::to_string));
+            }
+        }
+    }
+    out
+}
+
+fn card_port(svc: &DynamicObject, brand: Brand) -> Option<u16> {
+    let ann = svc.metadata.annotations.clone().unwrap_or_default();
+    if let Some(p) = ann.get(&format!("{}/port", brand.label_prefix())).and_then(|p| p.parse().ok()) {
+        return Some(p);
+    }
+    let ports = svc.data["spec"]["ports"].as_array()?;
+    ["a2a", "http"]
+        .iter()
+        .find_map(|n| ports.iter().find(|p| p["name"] == *n))
+        .or_else(|| ports.first())
+        .and_then(|p| p["port"].as_u64())
+        .map(|p| p as u16)
+}
+
+fn decode_agents(w: &WatchSet<Tag>) -> Vec<AgentInfo> {
+    let mut out = Vec::new();
+    for brand in BRANDS {
+        for kind in [WorkloadKind::Deployment, WorkloadKind::StatefulSet] {
+            for o in w.objects(&Tag::Workloads(brand, kind)) {
+                let (ns, name) = ns_name(o);
+                let l = labels(o);
+                let prefix = brand.label_prefix();
+                let mut protocols: BTreeSet<String> = l
+                    .keys()
+                    .filter_map(|k| k.strip_prefix(&format!("{}/", brand.protocol_prefix())).map(str::to_string))
+                    .collect();
+                // the older single-value forms
+                for k in [format!("{prefix}/protocol"), format!("{prefix}/agent-protocol")] {
+                    if let Some(p) = l.get(&k) {
+                        protocols.insert(p.clone());
+                    }
+                }
+                let spec = &o.data["spec"];
+                let pod_spec = &spec["template"]["spec"];
+                let env = env_of(pod_spec);
+                let literal = |k: &str| env.get(k).cloned().flatten();
+                let runtime = w.objects(&Tag::Runtimes(brand)).find(|r| targets(r, &ns, &name));
+                let card = w.objects(&Tag::Cards(brand)).find(|c| targets(c, &ns, &name));
+                let restarts: Option<i64> = w.served(&Tag::Pods(brand)).map(|_| {
+                    w.objects(&Tag::Pods(brand))
+                        .filter(|p| p.metadata.namespace.as_deref() == Some(ns.as_str()))
+                        .filter(|p| p.metadata.name.as_deref().is_some_and(|n| n.starts_with(&format!("{name}-"))))
+                        .flat_map(|p| p.data["status"]["containerStatuses"].as_array().cloned().unwrap_or_default())
+                        .filter_map(|s| s["restartCount"].as_i64())
+                        .sum()
+                });
+                let hpa = w
+                    .objects(&Tag::Hpas)
+                    .find(|h| {
+                        h.metadata.namespace.as_deref() == Some(ns.as_str())
+                            && h.data["spec"]["scaleTargetRef"]["name"].as_str() == Some(name.as_str())
+                            && h.data["spec"]["scaleTargetRef"]["kind"].as_str() == Some(kind.name())
+                    })
+                    .and_then(|h| h.metadata.name.clone());
+                let svc = w.objects(&Tag::Services(brand)).find(|s| ns_name(s) == (ns.clone(), name.clone()));
+                let card_status = card.map(|c| &c.data["status"]);
+                let indexed_card = card_status
+                    .and_then(|s| s.get("card").filter(|c| c.is_object()).cloned())
+                    .or_else(|| runtime.and_then(|r| r.data["status"].get("card").filter(|c| c.is_object()).cloned()));
+                out.push(AgentInfo {
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                    kind,
+                    brand,
+                    wtype: l.get(&format!("{prefix}/type")).cloned().unwrap_or_default(),
+                    framework: l.get(&format!("{prefix}/framework")).cloned(),
+                    protocols: protocols.into_iter().collect(),
+                    desired: spec["replicas"].as_i64().unwrap_or(1),
+                    ready: o.data["status"]["readyReplicas"].as_i64().unwrap_or(0),
+                    previous_replicas: o
+                        .metadata
+                        .annotations
+                        .as_ref()
+                        .and_then(|a| a.get(PREVIOUS_REPLICAS))
+                        .and_then(|v| v.parse().ok()),
+                    service_account: pod_spec["serviceAccountName"].as_str().unwrap_or("default").to_string(),
+                    provider: provider_from_env(&env),
+                    model: literal("LLM_MODEL").or_else(|| literal("ANTHROPIC_MODEL")),
+                    mcp_url: literal("MCP_URL"),
+                    created: o.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
+                    restarts,
+                    runtime_ready: runtime.and_then(|r| cond(&r.data["status"], "Ready")),
+                    card_synced: card_status.and_then(|s| cond(s, "Synced")),
+                    hpa,
+                    indexed_card,
+                    valid_signature: card_status.and_then(|s| s["validSignature"].as_bool()),
+                    identity_bound: card_status.and_then(|s| s["bindingStatus"]["bound"].as_bool()),
+                    card_port: svc.and_then(|s| card_port(s, brand)),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    out
+}
+
+fn seconds_between(a: &str, b: &str) -> Option<i64> {
+    let a: jiff::Timestamp = a.parse().ok()?;
+    let b: jiff::Timestamp = b.parse().ok()?;
+    Some(b.as_second() - a.as_second())
+}
+
+/// kst's own build history: clusters keep only a few runs per build (Shipwright's 3+3).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct BuildHistory {
+    /// "ns/build" -> run name -> succeeded
+    pub runs: BTreeMap<String, BTreeMap<String, bool>>,
+}
+
+/// Runs kept per build in the history file.
+pub const HISTORY_PER_BUILD: usize = 100;
+
+impl BuildHistory {
+    pub fn load(path: &PathBuf) -> BuildHistory {
+        std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    }
+    pub fn save(&self, path: &PathBuf) {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let tmp = path.with_extension("tmp");
+        if std::fs::write(&tmp, serde_json::to_vec(self).unwrap_or_default()).is_ok() {
+            let _ = std::fs::rename(&tmp, path);
+        }
+    }
+    /// Records finished runs; true when anything new was learned.
+    pub fn record(&mut self, build: &str, runs: &[BuildRunInfo]) -> bool {
+        let entry = self.runs.entry(build.to_string()).or_default();
+        let mut changed = false;
+        for r in runs {
+            if let Some(ok) = r.outcome {
+                changed |= entry.insert(r.name.clone(), ok).is_none();
+            }
+        }
+        while entry.len() > HISTORY_PER_BUILD {
+            let first = entry.keys().next().cloned().expect("non-empty");
+            entry.remove(&first);
+        }
+        changed
+    }
+    pub fn counts(&self, build: &str) -> (u32, u32) {
+        self.runs
+            .get(build)
+            .map(|m| (m.values().filter(|v| **v).count() as u32, m.values().filter(|v| !**v).count() as u32))
+            .unwrap_or((0, 0))
+    }
+}
+
+fn decode_builds(w: &WatchSet<Tag>, history: &mut BuildHistory, history_changed: &mut bool) -> Vec<BuildInfo> {
+    let mut out = Vec::new();
+    for b in w.objects(&Tag::Builds) {
+        let (ns, name) = ns_name(b);
+        let mut runs: Vec<(String, BuildRunInfo)> = w
+            .objects(&Tag::BuildRuns)
+            .filter(|r| r.metadata.namespace.as_deref() == Some(ns.as_str()))
+            .filter(|r| {
+                let l = labels(r);
+                l.get("kagenti.io/build-name").or(l.get("rossoctl.io/build-name")).map(String::as_str)
+                    == Some(name.as_str())
+                    || r.data["spec"]["build"]["name"].as_str() == Some(name.as_str())
+            })
+            .map(|r| {
+                let st = &r.data["status"];
+                let c = cond(st, "Succeeded");
+                let started = st["startTime"].as_str().map(str::to_string);
+                let duration_s =
+                    started.as_deref().zip(st["completionTime"].as_str()).and_then(|(a, b)| seconds_between(a, b));
+                let outcome =
+                    match st["conditions"].as_array().and_then(|cs| cs.iter().find(|c| c["type"] == "Succeeded")) {
+                        Some(c) if c["status"] == "True" => Some(true),
+                        Some(c) if c["status"] == "False" => Some(false),
+                        _ => None,
+                    };
+                let reason = st["failureDetails"]["reason"]
+                    .as_str()
+                    .map(str::to_string)
+                    .or_else(|| c.filter(|c| !c.ok).map(|c| c.reason));
+                let sort_key = started
+                    .clone()
+                    .or_else(|| r.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()))
+                    .unwrap_or_default();
+                (
+                    sort_key,
+                    BuildRunInfo {
+                        name: r.metadata.name.clone().unwrap_or_default(),
+                        outcome,
+                        reason,
+                        started,
+                        duration_s,
+                    },
+                )
+            })
+            .collect();
+        runs.sort_by(|a, b| b.0.cmp(&a.0));
+        let runs: Vec<BuildRunInfo> = runs.into_iter().map(|r| r.1).collect();
+        let key = format!("{ns}/{name}");
+        *history_changed |= history.record(&key, &runs);
+        out.push(BuildInfo {
+            namespace: ns,
+            name,
+            strategy: b.data["spec"]["strategy"]["name"].as_str().map(str::to_string),
+            runs,
+            history: history.counts(&key),
+        });
+    }
+    out
+}
+
+/// GETs a body through the API server with a size cap.
+pub async fn get_capped(client: &kube::Client, path: &str, cap: usize, timeout: Duration) -> Result<Vec<u8>, String> {
+    let req = http::Request::get(path).body(kube::client::Body::empty()).map_err(|e| e.to_string())?;
+    let fut = async {
+        let resp = client.send(req).await.map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let mut body = resp.into_body();
+        let mut out = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| e.to_string())?;
+            if let Some(d) = frame.data_ref() {
+                out.extend_from_slice(d);
+                if out.len() > cap {
+                    return Err(format!("larger than {} KiB", cap / 1024));
+                }
+            }
+        }
+        if !status.is_success() {
+            let text = String::from_utf8_lossy(&out);
+            let msg = serde_json::from_slice::<Value>(&out)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_string))
+                .unwrap_or_else(|| text.chars().take(120).collect());
+            return Err(format!("HTTP {}: {msg}", status.as_u16()));
+        }
+        Ok(out)
+    };
+    tokio::time::timeout(timeout, fut).await.map_err(|_| format!("no answer within {}s", timeout.as_secs()))?
+}
+
+/// The agent's A2A card through the service proxy: `/.well-known/agent-card.json`, then the
+/// older `/.well-known/agent.json`.
+pub async fn fetch_card(client: &kube::Client, ns: &str, service: &str, port: u16, timeout: Duration) -> CardState {
+    let mut last = String::new();
+    for path in ["/.well-known/agent-card.json", "/.well-known/agent.json"] {
+        let url = format!("/api/v1/namespaces/{ns}/services/{service}:{port}/proxy{path}");
+        match get_capped(client, &url, CARD_MAX_BYTES, timeout).await {
+            Ok(body) => {
+                return match serde_json::from_slice::<Value>(&body) {
+                    Ok(v) => parse_card(&v)
+                        .map(CardState::Fetched)
+                        .unwrap_or_else(|e| CardState::Error(format!("bad card: {e}"))),
+                    Err(e) => CardState::Error(format!("card is not JSON: {e}")),
+                }
+            }
+            Err(e) => last = e,
+        }
+    }
+    CardState::Error(last)
+}
+
+async fn platform(client: &kube::Client, brands: &[Brand]) -> PlatformStatus {
+    let brand = brands.first().copied().unwrap_or(Brand::Kagenti);
+    let sys = brand.system_namespace();
+    let workload = |kind: &'static str, ns: &str, name: &str| {
+        let path = format!("/apis/apps/v1/namespaces/{ns}/{kind}/{name}");
+        let client = client.clone();
+        async move {
+            match get_capped(&client, &path, 4 << 20, Duration::from_secs(5)).await {
+                Ok(b) => {
+                    let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
+                    let want = v["spec"]["replicas"].as_i64().unwrap_or(1);
+                    let ready = v["status"]["readyReplicas"].as_i64().unwrap_or(0);
+                    if want > 0 && ready >= want {
+                        ComponentState::Ready
+                    } else {
+                        ComponentState::Degraded(format!("{ready}/{want} ready"))
+                    }
+                }
+                Err(e) if e.starts_with("HTTP 404") => ComponentState::Missing,
+                Err(e) => ComponentState::Degraded(e),
+            }
+        }
+    };
+    let group = |g: &'static str| {
+        let client = client.clone();
+        async move {
+            match get_capped(&client, &format!("/apis/{g}"), 1 << 20, Duration::from_secs(5)).await {
+                Ok(_) => ComponentState::Ready,
+                Err(e) if e.starts_with("HTTP 404") => ComponentState::Missing,
+                Err(e) => ComponentState::Degraded(e),
+            }
+        }
+    };
+    let components = vec![
+        ("operator".to_string(), workload("deployments", sys, &format!("{}-controller-manager", brand.name())).await),
+        ("istiod".to_string(), workload("deployments", "istio-system", "istiod").await),
+        ("keycloak".to_string(), workload("statefulsets", "keycloak", "keycloak").await),
+        ("spire".to_string(), group("spire.spiffe.io").await),
+        ("shipwright".to_string(), group("shipwright.io").await),
+        ("mcp gateway".to_string(), workload("deployments", "gateway-system", "mcp-gateway-istio").await),
+        ("otel collector".to_string(), workload("deployments", sys, "otel-collector").await),
+        ("phoenix".to_string(), workload("deployments", sys, "phoenix").await),
+    ];
+    let mut enabled = Vec::new();
+    for b in brands {
+        let path = format!("/api/v1/namespaces?labelSelector={}-enabled%3Dtrue", b.name());
+        if let Ok(body) = get_capped(client, &path, 4 << 20, Duration::from_secs(5)).await {
+            let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            enabled.extend(
+                v["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|n| n["metadata"]["name"].as_str().map(str::to_string)),
+            );
+        }
+    }
+    PlatformStatus { components, enabled_namespaces: enabled }
+}
+
+pub fn history_path(dir: &std::path::Path, context: &str) -> PathBuf {
+    let safe: String =
+        context.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    dir.join(format!("builds-{safe}.json"))
+}
+
+pub async fn run(
+    index: usize,
+    hist_path: PathBuf,
+    client: kube::Client,
+    tx: mpsc::Sender<Update>,
+    opts: WorkerOptions,
+) {
+    let mut w: WatchSet<Tag> = WatchSet::new();
+    for brand in BRANDS {
+        let p = brand.label_prefix();
+        let sel = format!("{p}/type in (agent,tool)");
+        w.add(
+            &client,
+            Tag::Workloads(brand, WorkloadKind::Deployment),
+            &ar("apps", "v1", "Deployment", "deployments"),
+            Some(&sel),
+        );
+        w.add(
+            &client,
+            Tag::Workloads(brand, WorkloadKind::StatefulSet),
+            &ar("apps", "v1", "StatefulSet", "statefulsets"),
+            Some(&sel),
+        );
+        w.add(&client, Tag::Pods(brand), &ar("", "v1", "Pod", "pods"), Some(&sel));
+        w.add(&client, Tag::Services(brand), &ar("", "v1", "Service", "services"), Some(&sel));
+        w.add(&client, Tag::Runtimes(brand), &ar(brand.group(), "v1alpha1", "AgentRuntime", "agentruntimes"), None);
+        w.add(&client, Tag::Cards(brand), &ar(brand.group(), "v1alpha1", "AgentCard", "agentcards"), None);
+    }
+    w.add(&client, Tag::Hpas, &ar("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"), None);
+    w.add(&client, Tag::Builds, &ar("shipwright.io", "v1beta1", "Build", "builds"), None);
+    w.add(&client, Tag::BuildRuns, &ar("shipwright.io", "v1beta1", "BuildRun", "buildruns"), None);
+
+    let mut history = BuildHistory::load(&hist_path);
+    let (card_tx, mut card_rx) = mpsc::channel::<((String, String), CardState)>(64);
+    let mut fetched: BTreeMap<(String, String), tokio::time::Instant> = BTreeMap::new();
+    let mut brands: Vec<Brand> = Vec::new();
+    let mut dirty = false;
+    let flush = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(flush);
+    let mut platform_tick = tokio::time::interval(opts.refresh * 6);
+    platform_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            ev = w.next() => {
+                let Some((_, changed)) = ev else { return };
+                if changed && w.all_listed() {
+                    dirty = true;
+                    let soon = tokio::time::Instant::now() + opts.coalesce;
+                    if flush.deadline() > soon { flush.as_mut().reset(soon); }
+                }
+            }
+            Some((key, state)) = card_rx.recv() => {
+                if tx.send(Update::KagentiCard { cluster: index, agent: key, state }).await.is_err() { return }
+            }
+            _ = platform_tick.tick() => {
+                if !brands.is_empty() {
+                    let status = platform(&client, &brands).await;
+                    if tx.send(Update::Platform { cluster: index, status }).await.is_err() { return }
+                }
+            }
+            _ = &mut flush => {
+                flush.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(3600));
+                if !dirty { continue }
+                dirty = false;
+                let agents = decode_agents(&w);
+                brands = BRANDS
+                    .into_iter()
+                    .filter(|b| {
+                        agents.iter().any(|a| a.brand == *b) || w.served(&Tag::Runtimes(*b)) == Some(true)
+                    })
+                    .collect();
+                let mut history_changed = false;
+                let builds = decode_builds(&w, &mut history, &mut history_changed);
+                if history_changed {
+                    history.save(&hist_path);
+                }
+                // cards the operator has not indexed are fetched, at most once a minute each
+                for a in agents.iter().filter(|a| a.wtype == "agent" && a.protocols.iter().any(|p| p == "a2a")) {
+                    if let Some(c) = &a.indexed_card {
+                        let state = parse_card(c).map(CardState::Indexed).unwrap_or_else(|e| CardState::Error(format!("bad indexed card: {e}")));
+                        let _ = card_tx.try_send((a.key(), state));
+                        continue;
+                    }
+                    if a.ready == 0 {
+                        let _ = card_tx.try_send((a.key(), CardState::Error("no ready pod to ask".into())));
+                        continue;
+                    }
+                    let due = fetched.get(&a.key()).is_none_or(|t| t.elapsed() > Duration::from_secs(60));
+                    if due {
+                        fetched.insert(a.key(), tokio::time::Instant::now());
+                        let (client, tx, key, port) = (client.clone(), card_tx.clone(), a.key(), a.card_port.unwrap_or(8080));
+                        let timeout = opts.scrape_timeout.max(Duration::from_secs(5));
+                        tokio::spawn(async move {
+                            let state = fetch_card(&client, &key.0, &key.1, port, timeout).await;
+                            let _ = tx.send((key, state)).await;
+                        });
+                    }
+                }
+                let was_empty = brands.is_empty();
+                if tx.send(Update::Kagenti { cluster: index, brands: brands.clone(), agents, builds }).await.is_err() { return }
+                if !was_empty && brands.len() > 0 {
+                    // first sight of an installation: status now, not in half a minute
+                    platform_tick.reset_immediately();
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_history_is_bounded_and_counts_outcomes() {
+        let mut h = BuildHistory::default();
+        let run = |i: usize, ok: Option<bool>| BuildRunInfo {
+            name: format!("r{i:04}"),
+            outcome: ok,
+            reason: None,
+            started: None,
+            duration_s: None,
+        };
+        assert!(h.record("ns/b", &[run(1, Some(true)), run(2, Some(false)), run(3, None)]));
+        assert!(!h.record("ns/b", &[run(1, Some(true))]), "a run is counted once");
+        assert_eq!(h.counts("ns/b"), (1, 1));
+        let many: Vec<BuildRunInfo> = (10..300).map(|i| run(i, Some(i % 4 != 0))).collect();
+        h.record("ns/b", &many);
+        let (ok, bad) = h.counts("ns/b");
+        assert_eq!((ok + bad) as usize, HISTORY_PER_BUILD);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("h.json");
+        h.save(&p);
+        assert_eq!(BuildHistory::load(&p).counts("ns/b"), (ok, bad));
+    }
+}

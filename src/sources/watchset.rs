@@ -1,0 +1,106 @@
+//! A set of watches over DynamicObjects, each tagged, folded into one map per tag. Typed
+//! lists would fail whole on one odd object; JSON decoded leniently does not.
+
+use std::collections::BTreeMap;
+
+use futures::stream::{BoxStream, SelectAll};
+use futures::StreamExt;
+use kube::api::{Api, ApiResource, DynamicObject};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt;
+
+pub type Key = (String, String);
+
+/// What one tag's watch has found: None until listed; `absent` when the API is not served.
+#[derive(Debug, Default)]
+pub struct Watched {
+    pub objects: BTreeMap<Key, DynamicObject>,
+    pending: Option<BTreeMap<Key, DynamicObject>>,
+    pub listed: bool,
+    pub absent: bool,
+}
+
+pub struct WatchSet<T: Ord + Clone + Send + 'static> {
+    streams: SelectAll<BoxStream<'static, (T, Result<Event<DynamicObject>, watcher::Error>)>>,
+    pub by_tag: BTreeMap<T, Watched>,
+}
+
+fn key(o: &DynamicObject) -> Key {
+    (o.metadata.namespace.clone().unwrap_or_default(), o.metadata.name.clone().unwrap_or_default())
+}
+
+impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
+    pub fn new() -> Self {
+        WatchSet { streams: SelectAll::new(), by_tag: BTreeMap::new() }
+    }
+
+    pub fn add(&mut self, client: &kube::Client, tag: T, ar: &ApiResource, selector: Option<&str>) {
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);
+        let mut cfg = watcher::Config::default();
+        if let Some(s) = selector {
+            cfg = cfg.labels(s);
+        }
+        let t = tag.clone();
+        self.streams.push(watcher::watcher(api, cfg).default_backoff().map(move |e| (t.clone(), e)).boxed());
+        self.by_tag.insert(tag, Watched::default());
+    }
+
+    /// The next event, folded in; true when the visible set changed.
+    pub async fn next(&mut self) -> Option<(T, bool)> {
+        let (tag, ev) = self.streams.next().await?;
+        let w = self.by_tag.entry(tag.clone()).or_default();
+        let changed = match ev {
+            Ok(Event::Init) => {
+                w.pending = Some(BTreeMap::new());
+                false
+            }
+            Ok(Event::InitApply(o)) => {
+                w.pending.get_or_insert_with(BTreeMap::new).insert(key(&o), o);
+                false
+            }
+            Ok(Event::InitDone) => {
+                w.objects = w.pending.take().unwrap_or_default();
+                w.listed = true;
+                w.absent = false;
+                true
+            }
+            Ok(Event::Apply(o)) => {
+                w.objects.insert(key(&o), o);
+                true
+            }
+            Ok(Event::Delete(o)) => {
+                w.objects.remove(&key(&o));
+                true
+            }
+            Err(watcher::Error::InitialListFailed(kube::Error::Api(s))) if s.code == 404 => {
+                let was = w.absent;
+                w.absent = true;
+                w.listed = true;
+                !was
+            }
+            Err(e) => {
+                tracing::debug!(tag = ?tag, error = %e, "watch error");
+                false
+            }
+        };
+        Some((tag, changed))
+    }
+
+    pub fn objects(&self, tag: &T) -> impl Iterator<Item = &DynamicObject> {
+        self.by_tag.get(tag).into_iter().flat_map(|w| w.objects.values())
+    }
+
+    pub fn served(&self, tag: &T) -> Option<bool> {
+        self.by_tag.get(tag).filter(|w| w.listed).map(|w| !w.absent)
+    }
+
+    pub fn all_listed(&self) -> bool {
+        self.by_tag.values().all(|w| w.listed)
+    }
+}
+
+impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> Default for WatchSet<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}

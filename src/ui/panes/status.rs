@@ -1,0 +1,71 @@
+//! Kagenti status: per cluster, the platform's components (operator, istiod, Keycloak,
+//! SPIRE, Shipwright, MCP gateway, OTel collector, Phoenix), enabled namespaces, and how
+//! many agents and tools are ready.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::store::kagenti::ComponentState;
+use crate::ui::app::App;
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    for i in app.cluster_indices() {
+        let c = &app.fleet.clusters[i];
+        let k = &c.kagenti;
+        let head = match (k.installed(), &k.brands) {
+            (Some(true), Some(b)) => {
+                Span::styled(format!("  {}", b.iter().map(|b| b.name()).collect::<Vec<_>>().join(" + ")), t.ok)
+            }
+            (Some(false), _) => Span::styled("  not installed", t.muted),
+            _ if !c.conn.reachable() => Span::styled(format!("  {}", c.conn.label()), t.crit),
+            _ => Span::styled("  discovering", t.muted),
+        };
+        lines.push(Line::from(vec![Span::styled(app.display_name(&c.context).to_string(), t.accent), head]));
+        if k.installed() == Some(true) {
+            let count = |ty: &str| {
+                let all: Vec<_> = k.agents.iter().filter(|a| a.wtype == ty).collect();
+                (all.iter().filter(|a| a.desired > 0 && a.ready >= a.desired).count(), all.len())
+            };
+            let (ar, at) = count("agent");
+            let (tr, tt) = count("tool");
+            lines.push(Line::from(Span::styled(format!("  agents {ar}/{at} ready · tools {tr}/{tt} ready"), t.text)));
+            match &k.platform {
+                Some(p) => {
+                    let mut spans = vec![Span::raw("  ")];
+                    for (name, st) in &p.components {
+                        let (sym, style, extra) = match st {
+                            ComponentState::Ready => ("●", t.ok, String::new()),
+                            ComponentState::Degraded(why) => ("▲", t.warn, format!(" ({why})")),
+                            ComponentState::Missing => ("○", t.muted, " (not installed)".to_string()),
+                        };
+                        spans.push(Span::styled(format!("{sym} {name}{extra}   "), style));
+                    }
+                    lines.push(Line::from(spans));
+                    lines.push(Line::from(Span::styled(
+                        format!(
+                            "  namespaces enabled for agents: {}",
+                            if p.enabled_namespaces.is_empty() {
+                                "none".to_string()
+                            } else {
+                                p.enabled_namespaces.join(", ")
+                            }
+                        ),
+                        t.muted,
+                    )));
+                }
+                None => lines.push(Line::from(Span::styled("  components: not checked yet", t.muted))),
+            }
+        }
+        lines.push(Line::from(""));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::ALL).title(" Kagenti platform ").border_style(t.muted)),
+        area,
+    );
+}

@@ -1,0 +1,278 @@
+//! Kagenti against the simulator: discovery under both namings, 'not installed', the health
+//! rules, cards indexed and fetched, build pass rates over kst's history, platform status;
+//! the on/off toggle end to end (SSAR, confirm, scale, annotation, audit, watch), refused in
+//! read-only, kiosk and without RBAC; and the card of a real A2A server built with a2a-sdk.
+
+mod common;
+
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kst::sources::Collectors;
+use kst::store::kagenti::{health, CardState, ComponentState, Health};
+use kst::store::Fleet;
+use kst::theme::Theme;
+use kst::ui::app::DialogState;
+use kst::ui::tabs::Tab;
+use kst::ui::{App, Mode};
+
+fn by<'a>(f: &'a Fleet, name: &str) -> &'a kst::store::ClusterState {
+    f.clusters.iter().find(|c| c.context == name).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_health_cards_builds_and_platform() {
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = Collectors::start(&targets, common::fast_worker());
+    common::pump_until(&mut fleet, &mut col.updates, "agents on both Kagenti clusters and their cards", |f| {
+        let a = &by(f, "agents-us-central").kagenti;
+        let e = &by(f, "gpu-us-east").kagenti;
+        a.agents.len() >= 11
+            && e.agents.len() == 2
+            && by(f, "gpu-eu-west").kagenti.installed() == Some(false)
+            && a.cards.len() >= 8
+            && e.cards.len() == 2
+            && a.platform.is_some()
+    })
+    .await;
+    use kst::store::kagenti::Brand;
+    let east = &by(&fleet, "gpu-us-east").kagenti;
+    assert_eq!(east.brands.as_deref(), Some(&[Brand::Rossoctl][..]), "the renamed group and labels");
+    assert!(east.agents.iter().all(|a| a.brand == Brand::Rossoctl));
+    let central = &by(&fleet, "agents-us-central").kagenti;
+    assert_eq!(central.brands.as_deref(), Some(&[Brand::Kagenti][..]));
+    let agent = |n: &str| central.agents.iter().find(|a| a.name == n).unwrap();
+    assert_eq!(health(agent("weather-service")), Health::Healthy);
+    assert_eq!(health(agent("research-agent")), Health::Paused, "scaled to 0 on purpose");
+    assert!(matches!(health(agent("flaky-summarizer")), Health::Failing(_)), "{:?}", health(agent("flaky-summarizer")));
+    assert_eq!(agent("weather-service").hpa.as_deref(), Some("weather-service"));
+    assert_eq!(agent("claude-agent").provider.as_deref(), Some("anthropic"));
+    assert_eq!(agent("claude-agent").service_account, "default", "no own ServiceAccount");
+    assert_eq!(agent("currency-converter").provider.as_deref(), Some("google"));
+    assert_eq!(central.agents.iter().filter(|a| a.wtype == "tool").count(), 3);
+    // cards: some indexed by the operator, the rest fetched through the service proxy, both shapes
+    let cards: Vec<&CardState> = central.cards.values().collect();
+    assert!(cards.iter().any(|c| matches!(c, CardState::Indexed(_))));
+    assert!(cards.iter().any(|c| matches!(c, CardState::Fetched(card) if card.shape == "1.0")));
+    assert!(cards.iter().any(|c| matches!(c, CardState::Fetched(card) if card.shape == "0.x")
+        || matches!(c, CardState::Indexed(card) if card.shape == "0.x")));
+    // builds: kst's own history gives the pass rate
+    let flaky = central.builds.iter().find(|b| b.name == "flaky-summarizer").unwrap();
+    assert_eq!(flaky.history, (1, 3));
+    assert_eq!(flaky.runs[0].reason.as_deref(), Some("GitRemotePrivate"));
+    assert!(flaky.runs[0].duration_s.unwrap() > 0);
+    let p = central.platform.as_ref().unwrap();
+    let comp = |n: &str| p.components.iter().find(|c| c.0 == n).unwrap().1.clone();
+    assert_eq!(comp("istiod"), ComponentState::Ready);
+    assert_eq!(comp("shipwright"), ComponentState::Ready);
+    assert_eq!(comp("spire"), ComponentState::Missing);
+    assert_eq!(p.enabled_namespaces, vec!["team1".to_string(), "team2".to_string()]);
+    col.stop();
+}
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+/// Runs the app's update loop by hand until `done`.
+async fn drive(
+    app: &mut App,
+    updates: &mut tokio::sync::mpsc::Receiver<kst::store::Update>,
+    what: &str,
+    done: impl Fn(&App) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !done(app) {
+        match tokio::time::timeout_at(deadline, updates.recv()).await {
+            Ok(Some(u)) => {
+                app.on_update(u);
+            }
+            _ => panic!("timed out waiting for {what}"),
+        }
+    }
+}
+
+fn select_agent(app: &mut App, name: &str) {
+    app.tab = Tab::Agents;
+    app.selected = app.agents().iter().position(|(_, a)| a.name == name).expect("agent listed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn toggle_off_and_on_with_checks_confirmation_and_audit() {
+    let sim = common::sim(3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig(true)).unwrap();
+    let targets =
+        kst::sources::connect::select_targets(kc, &["agents-us-central".into(), "agents-us-central-viewer".into()])
+            .unwrap();
+    let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = Collectors::start(&targets, common::fast_worker());
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.actions = Some(kst::actions::start(targets.clone(), col.sender(), audit.clone()));
+    let weather =
+        |app: &App| app.fleet.clusters[0].kagenti.agents.iter().find(|a| a.name == "weather-service").cloned();
+    drive(&mut app, &mut col.updates, "weather-service listed", |a| weather(a).is_some_and(|w| w.ready == 2)).await;
+
+    // off: the dialog names the change and warns about the HPA; y applies it
+    app.focus = Some(0);
+    select_agent(&mut app, "weather-service");
+    app.on_key(key(KeyCode::Char('t')));
+    let d = app.dialog.clone().expect("a confirmation dialog");
+    assert_eq!((d.target.from, d.target.to), (2, 0));
+    assert_eq!(d.hpa.as_deref(), Some("weather-service"));
+    drive(&mut app, &mut col.updates, "the permission check", |a| {
+        a.dialog.as_ref().is_some_and(|d| d.state != DialogState::Checking)
+    })
+    .await;
+    assert_eq!(app.dialog.as_ref().unwrap().state, DialogState::Allowed);
+    app.on_key(key(KeyCode::Char('y')));
+    drive(&mut app, &mut col.updates, "the agent to be off, seen through the watch", |a| {
+        weather(a).is_some_and(|w| w.desired == 0 && w.previous_replicas == Some(2))
+    })
+    .await;
+    assert_eq!(health(&weather(&app).unwrap()), Health::Paused);
+    assert!(app.flash.as_deref().unwrap_or("").contains("scaled 2 -> 0"), "{:?}", app.flash);
+
+    // on: back to the remembered count, annotation removed
+    app.flash = None;
+    select_agent(&mut app, "weather-service");
+    app.on_key(key(KeyCode::Char('t')));
+    assert_eq!(app.dialog.as_ref().map(|d| (d.target.from, d.target.to)), Some((0, 2)));
+    drive(&mut app, &mut col.updates, "the check", |a| {
+        a.dialog.as_ref().is_some_and(|d| d.state == DialogState::Allowed)
+    })
+    .await;
+    app.on_key(key(KeyCode::Char('y')));
+    drive(&mut app, &mut col.updates, "the agent back on", |a| {
+        weather(a).is_some_and(|w| w.desired == 2 && w.previous_replicas.is_none())
+    })
+    .await;
+
+    // the viewer context may not scale: the check says so and nothing is offered
+    app.focus = Some(1);
+    drive(&mut app, &mut col.updates, "the viewer's view", |a| {
+        a.fleet.clusters[1].kagenti.agents.iter().any(|x| x.name == "weather-service")
+    })
+    .await;
+    select_agent(&mut app, "weather-service");
+    app.on_key(key(KeyCode::Char('t')));
+    drive(&mut app, &mut col.updates, "a denial", |a| {
+        matches!(a.dialog.as_ref().map(|d| &d.state), Some(DialogState::Denied(_)))
+    })
+    .await;
+    app.on_key(key(KeyCode::Char('y')));
+    assert!(
+        matches!(app.dialog.as_ref().map(|d| &d.state), Some(DialogState::Denied(_))),
+        "y does nothing when denied"
+    );
+    app.on_key(key(KeyCode::Esc));
+    assert!(app.dialog.is_none());
+
+    // read-only and kiosk refuse before asking anybody, and say so
+    for mode in [Mode::ReadOnly, Mode::Kiosk] {
+        app.mode = mode;
+        app.focus = Some(0);
+        select_agent(&mut app, "weather-service");
+        app.on_key(key(KeyCode::Char('t')));
+        assert!(app.dialog.is_none());
+        assert!(app.flash.as_deref().unwrap().contains("refuses writes"));
+    }
+
+    // every attempt is in the audit file, without any token
+    common::eventually("the audit lines", || {
+        std::fs::read_to_string(&audit).map(|t| t.lines().count() >= 5).unwrap_or(false)
+    })
+    .await;
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let results: Vec<&str> = lines.iter().map(|l| l["result"].as_str().unwrap()).collect();
+    assert_eq!(results[0], "ok");
+    assert_eq!((lines[0]["from"].as_i64(), lines[0]["to"].as_i64()), (Some(2), Some(0)));
+    assert_eq!(lines[0]["context"], "agents-us-central");
+    assert_eq!(lines[0]["user"], "agents-us-central-admin");
+    assert_eq!(results[1], "ok");
+    assert!(results[2].starts_with("denied"), "{results:?}");
+    assert!(results.iter().any(|r| *r == "refused: read-only mode"));
+    assert!(results.iter().any(|r| *r == "refused: kiosk mode"));
+    let c = sim.cluster("agents-us-central").unwrap();
+    assert!(!text.contains(c.admin_token()) && !text.contains(c.viewer_token()));
+    col.stop();
+}
+
+struct Peer(Child);
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_card_of_a_real_a2a_server_through_the_service_proxy() {
+    let ok = Command::new("python3")
+        .args(["-c", "import a2a, uvicorn, starlette"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "the A2A peer needs python3 with a2a-sdk[http-server] and uvicorn: `.ci/run` installs them");
+    let port = free_port();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/a2a_server.py");
+    let _peer = Peer(Command::new("python3").arg(script).arg(port.to_string()).spawn().expect("python3 starts"));
+    common::eventually("the A2A server to listen", || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
+
+    // an agent in the simulator whose Service routes to the real server
+    let sim = common::sim(3).await;
+    let c = sim.cluster("agents-us-central").unwrap();
+    {
+        use kst::sim::resources as r;
+        let mut store = c.store.write().unwrap();
+        store.put(c.registry.index_of(&r::SERVICES).unwrap(), serde_json::json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "currency-agent", "namespace": "team1", "labels": {"kagenti.io/type": "agent"},
+                         "annotations": {kst::sim::endpoints::FORWARD_TO: format!("http://127.0.0.1:{port}")}},
+            "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8000}], "selector": {"app.kubernetes.io/name": "currency-agent"}}}));
+        store.put(c.registry.index_of(&r::DEPLOYMENTS).unwrap(), serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "currency-agent", "namespace": "team1",
+                         "labels": {"kagenti.io/type": "agent", "protocol.kagenti.io/a2a": "", "kagenti.io/framework": "a2a-sdk"}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "currency-agent"}},
+                     "template": {"metadata": {"labels": {"app.kubernetes.io/name": "currency-agent"}}, "spec": {"containers": [{"name": "agent", "image": "x"}]}}},
+            "status": {"replicas": 1, "readyReplicas": 1}}));
+    }
+    // the same fetch the collector does
+    let targets = common::targets(&sim);
+    let t = targets.iter().find(|t| t.context == "agents-us-central").unwrap();
+    let client = kst::sources::connect::client_for(t).await.unwrap();
+    let state =
+        kst::sources::kagenti::fetch_card(&client, "team1", "currency-agent", 8080, Duration::from_secs(10)).await;
+    let CardState::Fetched(card) = state else { panic!("not fetched: {state:?}") };
+    assert_eq!(card.name, "currency-agent");
+    assert_eq!(card.shape, "1.0", "a2a-sdk 1.x serves supportedInterfaces");
+    assert_eq!(card.binding.as_deref(), Some("JSONRPC"));
+    assert_eq!(card.version.as_deref(), Some("1.2.0"));
+    assert_eq!(card.streaming, Some(true));
+    assert_eq!(card.skills, vec![("Convert currency".to_string(), vec!["finance".to_string(), "fx".to_string()])]);
+
+    // and through the whole collector: the Discovery pane lists it
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = Collectors::start(&targets, common::fast_worker());
+    common::pump_until(&mut fleet, &mut col.updates, "the real agent's card", |f| {
+        matches!(
+            by(f, "agents-us-central").kagenti.cards.get(&("team1".into(), "currency-agent".into())),
+            Some(CardState::Fetched(_))
+        )
+    })
+    .await;
+    col.stop();
+    // a missing card is an error value with the reason, not a panic
+    let none = kst::sources::kagenti::fetch_card(&client, "team1", "nope", 8080, Duration::from_secs(5)).await;
+    assert!(matches!(none, CardState::Error(ref e) if e.contains("404")), "{none:?}");
+}
