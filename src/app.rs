@@ -117,6 +117,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
         ..base.clone()
     });
     app.actions = Some(crate::actions::start(targets.clone(), collectors.sender(), settings.audit_file.clone()));
+    app.feeds = Some(crate::sources::views::start(targets.clone(), collectors.sender()));
     let updates = std::mem::replace(&mut collectors.updates, tokio::sync::mpsc::channel(1).1);
     let guard = match ui::terminal::TerminalGuard::enter() {
         Ok(g) => g,

@@ -681,8 +681,7 @@ fn gpu_decode(w: &mut Workloads<'_>) {
         vec![routing_sidecar()],
         60 * 86400,
     );
-    let pods = idx(w.cluster, &r::PODS);
-    crash_first_pod(w.store, pods, "llm-d", "llama-70b-decode");
+    crash_first_pod(w.cluster, w.store, "llm-d", "llama-70b-decode");
     refresh_status(w.cluster, w.store, &r::DEPLOYMENTS, "llm-d", "llama-70b-decode");
     let mut prefill = base.to_vec();
     prefill.push(("llm-d.ai/role", "prefill"));
@@ -856,8 +855,7 @@ fn agent_full(
     w.service(ns, name, name, &[("http", 8080, 8000)], &svc_labels);
     if condition == Condition::Failing {
         w.cluster.dynamics.lock().expect("dynamics").crashing.push((ns.to_string(), name.to_string()));
-        let pods = idx(w.cluster, &r::PODS);
-        crash_first_pod(w.store, pods, ns, name);
+        crash_first_pod(w.cluster, w.store, ns, name);
         refresh_status(w.cluster, w.store, &r::DEPLOYMENTS, ns, name);
     }
 
@@ -1187,7 +1185,8 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
     build(w, "team1", "claude-agent", &[Some("ok"), None]);
 }
 
-fn crash_first_pod(store: &mut ObjectStore, pods: usize, ns: &str, workload: &str) {
+fn crash_first_pod(cluster: &SimCluster, store: &mut ObjectStore, ns: &str, workload: &str) {
+    let pods = idx(cluster, &r::PODS);
     let first = store
         .list(pods, Some(ns))
         .into_iter()
@@ -1207,7 +1206,36 @@ fn crash_first_pod(store: &mut ObjectStore, pods: usize, ns: &str, workload: &st
             }
             set_pod_ready(o, false);
         });
+        // a pod in a crash loop already has its BackOff event
+        let container = p.value()["spec"]["containers"][0]["name"].as_str().unwrap_or("main").to_string();
+        backoff_event(cluster, store, ns, &p.name, &p.node_name, &container, 7);
     }
+}
+
+/// The kubelet's BackOff event for a crash-looping container (count = restarts).
+fn backoff_event(
+    cluster: &SimCluster,
+    store: &mut ObjectStore,
+    ns: &str,
+    pod: &str,
+    node: &str,
+    container: &str,
+    count: i64,
+) {
+    let events = idx(cluster, &r::EVENTS);
+    let name = format!("{pod}.{:x}", fnv(pod) & 0xffff_ffff);
+    store.put(
+        events,
+        json!({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": name, "namespace": ns, "creationTimestamp": ago(3600)},
+            "involvedObject": {"kind": "Pod", "namespace": ns, "name": pod, "apiVersion": "v1", "fieldPath": format!("spec.containers{{{container}}}")},
+            "reason": "BackOff", "type": "Warning", "count": count,
+            "message": format!("Back-off restarting failed container {container} in pod {pod}"),
+            "source": {"component": "kubelet", "host": node},
+            "firstTimestamp": ago(3600), "lastTimestamp": ago(0)
+        }),
+    );
 }
 
 fn set_pod_ready(o: &mut Value, ready: bool) {
@@ -1522,19 +1550,8 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
                 }
                 set_pod_ready(o, false);
             });
-            let ev_name = format!("{}.{:x}", p.name, fnv(&p.name) & 0xffff_ffff);
-            let events = idx(cluster, &r::EVENTS);
             let container = p.value()["spec"]["containers"][0]["name"].as_str().unwrap_or("main").to_string();
-            let event = json!({
-                "apiVersion": "v1", "kind": "Event",
-                "metadata": {"name": ev_name, "namespace": ns, "creationTimestamp": ago(3600)},
-                "involvedObject": {"kind": "Pod", "namespace": ns, "name": p.name, "apiVersion": "v1", "fieldPath": format!("spec.containers{{{container}}}")},
-                "reason": "BackOff", "type": "Warning", "count": restarts,
-                "message": format!("Back-off restarting failed container {container} in pod {}", p.name),
-                "source": {"component": "kubelet", "host": p.node_name},
-                "firstTimestamp": ago(3600), "lastTimestamp": ago(0)
-            });
-            store.put(events, event);
+            backoff_event(cluster, &mut store, &ns, &p.name, &p.node_name, &container, restarts);
         }
     }
     // Churn: restarts of random filler pods, so watchers see a steady stream of changes.

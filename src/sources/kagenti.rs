@@ -168,6 +168,15 @@ fn decode_agents(w: &WatchSet<Tag>) -> Vec<AgentInfo> {
                     valid_signature: card_status.and_then(|s| s["validSignature"].as_bool()),
                     identity_bound: card_status.and_then(|s| s["bindingStatus"]["bound"].as_bool()),
                     card_port: svc.and_then(|s| card_port(s, brand)),
+                    selector: spec["selector"]["matchLabels"]
+                        .as_object()
+                        .map(|m| {
+                            m.iter()
+                                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        })
+                        .unwrap_or_default(),
                 });
             }
         }

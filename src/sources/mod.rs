@@ -6,6 +6,7 @@ pub mod kagenti;
 pub mod llmd;
 pub mod metrics;
 pub mod nodes;
+pub mod views;
 pub mod watchset;
 
 use tokio::sync::{mpsc, watch};

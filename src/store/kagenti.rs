@@ -107,6 +107,8 @@ pub struct AgentInfo {
     pub identity_bound: Option<bool>,
     /// A2A port from the Service (kagenti.io/port, then a2a/http/first port).
     pub card_port: Option<u16>,
+    /// The workload's pod selector, for drilling down to its pods.
+    pub selector: String,
 }
 
 impl AgentInfo {
@@ -358,6 +360,7 @@ mod tests {
             valid_signature: None,
             identity_bound: None,
             card_port: None,
+            selector: String::new(),
         }
     }
 

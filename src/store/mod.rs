@@ -4,6 +4,7 @@
 pub mod kagenti;
 pub mod llmd;
 pub mod model;
+pub mod views;
 
 use std::time::SystemTime;
 
@@ -90,6 +91,32 @@ pub enum Update {
         id: u64,
         result: Result<String, String>,
     },
+    /// Drill-down feeds (sources/views.rs -> the open view).
+    ViewPods {
+        cluster: usize,
+        view: u64,
+        pods: Vec<views::PodRow>,
+    },
+    ViewPod {
+        cluster: usize,
+        view: u64,
+        detail: Box<views::PodDetail>,
+    },
+    ViewLog {
+        cluster: usize,
+        view: u64,
+        lines: Vec<String>,
+    },
+    ViewText {
+        cluster: usize,
+        view: u64,
+        text: String,
+    },
+    ViewError {
+        cluster: usize,
+        view: u64,
+        error: String,
+    },
     /// Every scrape of a round is in: time to draw, and to extend the throughput history.
     ScrapeRound {
         cluster: usize,
@@ -113,7 +140,12 @@ impl Update {
             | Update::KagentiCard { cluster, .. }
             | Update::Platform { cluster, .. }
             | Update::ToggleChecked { cluster, .. }
-            | Update::ToggleDone { cluster, .. } => *cluster,
+            | Update::ToggleDone { cluster, .. }
+            | Update::ViewPods { cluster, .. }
+            | Update::ViewPod { cluster, .. }
+            | Update::ViewLog { cluster, .. }
+            | Update::ViewText { cluster, .. }
+            | Update::ViewError { cluster, .. } => *cluster,
         }
     }
 }
@@ -221,7 +253,13 @@ impl Fleet {
                 changed
             }
             // answers to the UI's own requests: the App handles them, the fleet has no part
-            Update::ToggleChecked { .. } | Update::ToggleDone { .. } => false,
+            Update::ToggleChecked { .. }
+            | Update::ToggleDone { .. }
+            | Update::ViewPods { .. }
+            | Update::ViewPod { .. }
+            | Update::ViewLog { .. }
+            | Update::ViewText { .. }
+            | Update::ViewError { .. } => false,
             Update::EngineScrape { server, at, result, .. } => {
                 c.llmd.metrics.entry(server).or_default().record(at, result);
                 // drawn when the round closes

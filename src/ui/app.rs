@@ -56,6 +56,11 @@ pub struct App {
     pub actions: Option<tokio::sync::mpsc::UnboundedSender<crate::actions::ActionRequest>>,
     next_action: u64,
     pub agent_sort: AgentSort,
+    /// Drill-down views over the current pane, innermost last.
+    pub views: Vec<super::views::View>,
+    /// Where view feeds are opened and closed; None: no drill-down here.
+    pub feeds: Option<tokio::sync::mpsc::UnboundedSender<crate::sources::views::FeedRequest>>,
+    next_view: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +109,54 @@ impl App {
             actions: None,
             next_action: 1,
             agent_sort: AgentSort::Cluster,
+            views: Vec::new(),
+            feeds: None,
+            next_view: 1,
+        }
+    }
+
+    /// Opens a drill-down view and starts its feed.
+    pub fn open_view(&mut self, spec: crate::sources::views::ViewSpec, crumb: String) {
+        let Some(tx) = &self.feeds else {
+            self.flash = Some("drill-down is not available here".into());
+            return;
+        };
+        let id = self.next_view;
+        self.next_view += 1;
+        let _ = tx.send(crate::sources::views::FeedRequest::Open { id, spec: spec.clone() });
+        self.views.push(super::views::View::new(id, spec, crumb));
+    }
+
+    /// Closes the top view and stops its feed.
+    pub fn close_view(&mut self) {
+        if let Some(v) = self.views.pop() {
+            super::views::close(&self.feeds, v.id);
+        }
+    }
+
+    /// Enter on a pane row: the pods behind it.
+    fn drill_into_row(&mut self) {
+        use crate::sources::views::ViewSpec;
+        let spec = match self.tab {
+            Tab::Serving => self.pools().get(self.selected).map(|(i, p)| {
+                let sel = p.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+                let crumb = format!("{}/{} pods", self.fleet.clusters[*i].context, p.name);
+                (ViewSpec::Pods { cluster: *i, namespace: p.namespace.clone(), selector: sel }, crumb)
+            }),
+            Tab::KvCache => self.servers().get(self.selected).map(|(i, s)| {
+                (
+                    ViewSpec::Pod { cluster: *i, namespace: s.namespace.clone(), name: s.name.clone() },
+                    format!("{}/{}", self.fleet.clusters[*i].context, s.name),
+                )
+            }),
+            Tab::Agents => self.agents().get(self.selected).filter(|(_, a)| !a.selector.is_empty()).map(|(i, a)| {
+                let crumb = format!("{}/{} pods", self.fleet.clusters[*i].context, a.name);
+                (ViewSpec::Pods { cluster: *i, namespace: a.namespace.clone(), selector: a.selector.clone() }, crumb)
+            }),
+            _ => None,
+        };
+        if let Some((spec, crumb)) = spec {
+            self.open_view(spec, crumb);
         }
     }
 
@@ -277,7 +330,30 @@ impl App {
                 }
                 true
             }
+            Update::ViewPods { view, pods, .. } => self.with_view(view, |v| v.pods = Some(pods)),
+            Update::ViewPod { view, detail, .. } => self.with_view(view, |v| v.detail = Some(*detail)),
+            Update::ViewLog { view, lines, .. } => self.with_view(view, |v| {
+                for l in lines {
+                    v.log.push(l);
+                }
+                v.error = None;
+            }),
+            Update::ViewText { view, text, .. } => self.with_view(view, |v| v.text = Some(text)),
+            Update::ViewError { view, error, .. } => self.with_view(view, |v| v.error = Some(error)),
             other => self.fleet.apply(other),
+        }
+    }
+
+    /// Feeds for views that are gone are dropped; only the top view is drawn.
+    fn with_view(&mut self, id: u64, f: impl FnOnce(&mut super::views::View)) -> bool {
+        let top = self.views.last().map(|v| v.id);
+        match self.views.iter_mut().find(|v| v.id == id) {
+            Some(v) => {
+                f(v);
+                // a pod detail tells the log view which containers there are
+                top == Some(id)
+            }
+            None => false,
         }
     }
 
@@ -293,6 +369,45 @@ impl App {
             }
         }
         let had_flash = self.flash.take().is_some();
+        if !self.views.is_empty()
+            && !(k.code == KeyCode::Char('c') && k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL))
+        {
+            use super::views::{on_key, ViewAction};
+            if k.code == KeyCode::Char('q') && !self.views.last().is_some_and(|v| v.searching) {
+                self.quit = true;
+                return true;
+            }
+            let top = self.views.last_mut().expect("non-empty");
+            return match on_key(top, k) {
+                ViewAction::None => had_flash,
+                ViewAction::Redraw => true,
+                ViewAction::Close => {
+                    self.close_view();
+                    true
+                }
+                ViewAction::Open(spec, crumb) => {
+                    let containers: Vec<String> = top
+                        .detail
+                        .as_ref()
+                        .map(|d| d.containers.iter().filter(|c| !c.init).map(|c| c.name.clone()).collect())
+                        .unwrap_or_default();
+                    self.open_view(spec, crumb);
+                    if let Some(v) = self.views.last_mut() {
+                        v.containers = containers;
+                    }
+                    true
+                }
+                ViewAction::Reopen(spec) => {
+                    let (crumb, containers) = (top.crumb.clone(), top.containers.clone());
+                    self.close_view();
+                    self.open_view(spec, crumb);
+                    if let Some(v) = self.views.last_mut() {
+                        v.containers = containers;
+                    }
+                    true
+                }
+            };
+        }
         if self.filter_editing {
             match k.code {
                 KeyCode::Enter => self.filter_editing = false,
@@ -351,6 +466,8 @@ impl App {
                         self.focus = Some(*i);
                         self.selected = 0;
                     }
+                } else {
+                    self.drill_into_row();
                 }
             }
             Action::Back => {

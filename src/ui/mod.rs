@@ -7,6 +7,7 @@ pub mod keymap;
 pub mod panes;
 pub mod tabs;
 pub mod terminal;
+pub mod views;
 pub mod widgets;
 
 pub use app::{App, Mode};

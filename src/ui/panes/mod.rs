@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod builds;
 pub mod discovery;
+pub mod drill;
 pub mod epp;
 pub mod kv;
 pub mod overview;
@@ -18,6 +19,9 @@ use super::app::App;
 use super::tabs::Tab;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    if let Some(v) = app.views.last() {
+        return drill::draw(f, area, app, v);
+    }
     match app.tab {
         Tab::Overview => overview::draw(f, area, app),
         Tab::Serving => serving::draw(f, area, app),

@@ -1,0 +1,444 @@
+//! What an open drill-down view needs, fetched while it is open and stopped when it closes:
+//! a pod list (watch with the row's selector), one pod with its events (watches), a log
+//! stream (follow, reconnecting), an object as YAML. The UI opens and closes feeds by message.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::{AsyncBufReadExt, StreamExt};
+use kube::api::{Api, ApiResource, DynamicObject, LogParams};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::connect::{client_for, Target};
+use crate::store::views::{ContainerRow, EventRow, PodDetail, PodRow};
+use crate::store::Update;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ViewSpec {
+    Pods { cluster: usize, namespace: String, selector: String },
+    Pod { cluster: usize, namespace: String, name: String },
+    Logs { cluster: usize, namespace: String, pod: String, container: Option<String>, previous: bool },
+    Yaml { cluster: usize, path: String },
+}
+
+impl ViewSpec {
+    pub fn cluster(&self) -> usize {
+        match self {
+            ViewSpec::Pods { cluster, .. }
+            | ViewSpec::Pod { cluster, .. }
+            | ViewSpec::Logs { cluster, .. }
+            | ViewSpec::Yaml { cluster, .. } => *cluster,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum FeedRequest {
+    Open { id: u64, spec: ViewSpec },
+    Close { id: u64 },
+}
+
+/// Log lines are sent in batches at most this often.
+const LOG_BATCH: Duration = Duration::from_millis(100);
+
+fn pod_ar() -> ApiResource {
+    ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&())
+}
+
+pub fn pod_row(o: &DynamicObject) -> PodRow {
+    let d = &o.data;
+    let statuses: Vec<&Value> =
+        d["status"]["containerStatuses"].as_array().map(|v| v.iter().collect()).unwrap_or_default();
+    let total = d["spec"]["containers"].as_array().map_or(0, Vec::len);
+    let ready = statuses.iter().filter(|s| s["ready"] == true).count();
+    let waiting = statuses.iter().find_map(|s| s["state"]["waiting"]["reason"].as_str());
+    let gpus: u32 = d["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["resources"]["requests"]["nvidia.com/gpu"].as_str()?.parse::<u32>().ok())
+        .sum();
+    PodRow {
+        name: o.metadata.name.clone().unwrap_or_default(),
+        ready: format!("{ready}/{total}"),
+        status: waiting
+            .map(str::to_string)
+            .unwrap_or_else(|| d["status"]["phase"].as_str().unwrap_or("Unknown").to_string()),
+        restarts: statuses.iter().filter_map(|s| s["restartCount"].as_i64()).sum(),
+        created: o.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
+        node: d["spec"]["nodeName"].as_str().unwrap_or("").to_string(),
+        gpus,
+        role: o.metadata.labels.as_ref().and_then(|l| l.get("llm-d.ai/role").cloned()),
+    }
+}
+
+pub fn pod_detail(o: &DynamicObject) -> PodDetail {
+    let d = &o.data;
+    let statuses: BTreeMap<String, &Value> = d["status"]["containerStatuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(d["status"]["initContainerStatuses"].as_array().into_iter().flatten())
+        .filter_map(|s| Some((s["name"].as_str()?.to_string(), s)))
+        .collect();
+    let containers = d["spec"]["initContainers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| (c, true))
+        .chain(d["spec"]["containers"].as_array().into_iter().flatten().map(|c| (c, false)))
+        .map(|(c, init)| {
+            let name = c["name"].as_str().unwrap_or("?").to_string();
+            let st = statuses.get(&name);
+            let state = st
+                .map(|s| {
+                    let state = &s["state"];
+                    if state.get("running").is_some() {
+                        "running".to_string()
+                    } else if let Some(w) = state.get("waiting") {
+                        format!("waiting: {}", w["reason"].as_str().unwrap_or(""))
+                    } else if let Some(t) = state.get("terminated") {
+                        format!("terminated: {}", t["reason"].as_str().unwrap_or(""))
+                    } else {
+                        "unknown".to_string()
+                    }
+                })
+                .unwrap_or_else(|| "no status".to_string());
+            let last = st.and_then(|s| s["lastState"]["terminated"].as_object()).map(|t| {
+                format!(
+                    "{} (exit {})",
+                    t.get("reason").and_then(Value::as_str).unwrap_or("?"),
+                    t.get("exitCode").and_then(Value::as_i64).unwrap_or(-1)
+                )
+            });
+            let res = |k: &str| -> String {
+                c["resources"][k]
+                    .as_object()
+                    .map(|m| {
+                        m.iter().map(|(r, v)| format!("{r}={}", v.as_str().unwrap_or(""))).collect::<Vec<_>>().join(" ")
+                    })
+                    .unwrap_or_default()
+            };
+            ContainerRow {
+                name,
+                image: c["image"].as_str().unwrap_or("").to_string(),
+                init,
+                state,
+                ready: st.is_some_and(|s| s["ready"] == true),
+                restarts: st.and_then(|s| s["restartCount"].as_i64()).unwrap_or(0),
+                last_termination: last,
+                requests: res("requests"),
+                limits: res("limits"),
+            }
+        })
+        .collect();
+    PodDetail {
+        name: o.metadata.name.clone().unwrap_or_default(),
+        namespace: o.metadata.namespace.clone().unwrap_or_default(),
+        phase: d["status"]["phase"].as_str().unwrap_or("Unknown").to_string(),
+        node: d["spec"]["nodeName"].as_str().unwrap_or("").to_string(),
+        ip: d["status"]["podIP"].as_str().unwrap_or("").to_string(),
+        owner: o.metadata.owner_references.as_ref().and_then(|o| o.first()).map(|o| format!("{}/{}", o.kind, o.name)),
+        labels: o.metadata.labels.clone().unwrap_or_default(),
+        conditions: d["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| (c["type"].as_str().unwrap_or("").to_string(), c["status"] == "True"))
+            .collect(),
+        containers,
+        events: Vec::new(),
+    }
+}
+
+fn event_row(o: &DynamicObject) -> EventRow {
+    let d = &o.data;
+    EventRow {
+        kind: d["type"].as_str().unwrap_or("").to_string(),
+        reason: d["reason"].as_str().unwrap_or("").to_string(),
+        message: d["message"].as_str().unwrap_or("").to_string(),
+        count: d["count"].as_i64().unwrap_or(1),
+        last: d["lastTimestamp"].as_str().or(d["eventTime"].as_str()).unwrap_or("").to_string(),
+    }
+}
+
+async fn pods_feed(
+    id: u64,
+    cluster: usize,
+    client: kube::Client,
+    ns: String,
+    selector: String,
+    tx: mpsc::Sender<Update>,
+) {
+    let api: Api<DynamicObject> = Api::namespaced_with(client, &ns, &pod_ar());
+    let mut s = watcher::watcher(api, watcher::Config::default().labels(&selector)).default_backoff().boxed();
+    let mut pods: BTreeMap<String, PodRow> = BTreeMap::new();
+    let mut pending: Option<BTreeMap<String, PodRow>> = None;
+    while let Some(ev) = s.next().await {
+        let changed = match ev {
+            Ok(Event::Init) => {
+                pending = Some(BTreeMap::new());
+                false
+            }
+            Ok(Event::InitApply(o)) => {
+                let r = pod_row(&o);
+                pending.get_or_insert_with(BTreeMap::new).insert(r.name.clone(), r);
+                false
+            }
+            Ok(Event::InitDone) => {
+                pods = pending.take().unwrap_or_default();
+                true
+            }
+            Ok(Event::Apply(o)) => {
+                let r = pod_row(&o);
+                pods.insert(r.name.clone(), r);
+                true
+            }
+            Ok(Event::Delete(o)) => {
+                pods.remove(o.metadata.name.as_deref().unwrap_or(""));
+                true
+            }
+            Err(e) => {
+                let _ = tx.send(Update::ViewError { cluster, view: id, error: e.to_string() }).await;
+                false
+            }
+        };
+        if changed
+            && tx.send(Update::ViewPods { cluster, view: id, pods: pods.values().cloned().collect() }).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+async fn pod_feed(id: u64, cluster: usize, client: kube::Client, ns: String, name: String, tx: mpsc::Sender<Update>) {
+    let pods: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &pod_ar());
+    let events: Api<DynamicObject> =
+        Api::namespaced_with(client, &ns, &ApiResource::erase::<k8s_openapi::api::core::v1::Event>(&()));
+    let mut ps = watcher::watcher(pods, watcher::Config::default().fields(&format!("metadata.name={name}")))
+        .default_backoff()
+        .boxed();
+    let mut es = watcher::watcher(events, watcher::Config::default().fields(&format!("involvedObject.name={name}")))
+        .default_backoff()
+        .boxed();
+    let mut detail: Option<PodDetail> = None;
+    let mut evs: BTreeMap<String, EventRow> = BTreeMap::new();
+    loop {
+        let changed = tokio::select! {
+            ev = ps.next() => match ev {
+                Some(Ok(Event::Apply(o) | Event::InitApply(o))) => { detail = Some(pod_detail(&o)); true }
+                Some(Ok(Event::Delete(_))) => { let _ = tx.send(Update::ViewError { cluster, view: id, error: "the pod was deleted".into() }).await; false }
+                Some(Ok(_)) => false,
+                Some(Err(e)) => { let _ = tx.send(Update::ViewError { cluster, view: id, error: e.to_string() }).await; false }
+                None => return,
+            },
+            ev = es.next() => match ev {
+                Some(Ok(Event::Apply(o) | Event::InitApply(o))) => { evs.insert(o.metadata.name.clone().unwrap_or_default(), event_row(&o)); true }
+                Some(Ok(Event::Delete(o))) => { evs.remove(o.metadata.name.as_deref().unwrap_or("")); true }
+                Some(_) => false,
+                None => return,
+            },
+        };
+        if let (true, Some(d)) = (changed, detail.as_ref()) {
+            let mut d = d.clone();
+            d.events = evs.values().cloned().collect();
+            d.events.sort_by(|a, b| b.last.cmp(&a.last));
+            if tx.send(Update::ViewPod { cluster, view: id, detail: Box::new(d) }).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn logs_feed(
+    id: u64,
+    cluster: usize,
+    client: kube::Client,
+    ns: String,
+    pod: String,
+    container: Option<String>,
+    previous: bool,
+    tx: mpsc::Sender<Update>,
+) {
+    let api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client, &ns);
+    let mut first = true;
+    loop {
+        let lp = LogParams {
+            container: container.clone(),
+            follow: !previous,
+            previous,
+            tail_lines: if first { Some(500) } else { None },
+            // after a dropped stream: pick up from a few seconds back rather than replay everything
+            since_seconds: if first { None } else { Some(5) },
+            ..Default::default()
+        };
+        first = false;
+        match api.log_stream(&pod, &lp).await {
+            Ok(stream) => {
+                let mut lines = stream.lines();
+                let mut batch: Vec<String> = Vec::new();
+                let mut due = tokio::time::Instant::now() + LOG_BATCH;
+                loop {
+                    let next = tokio::time::timeout_at(due, lines.next()).await;
+                    match next {
+                        Ok(Some(Ok(l))) => {
+                            batch.push(l);
+                            if batch.len() < 500 {
+                                continue;
+                            }
+                        }
+                        Ok(Some(Err(e))) => {
+                            let _ = tx
+                                .send(Update::ViewError { cluster, view: id, error: format!("log stream: {e}") })
+                                .await;
+                            break;
+                        }
+                        Ok(None) => break,
+                        Err(_) => {}
+                    }
+                    if !batch.is_empty()
+                        && tx
+                            .send(Update::ViewLog { cluster, view: id, lines: std::mem::take(&mut batch) })
+                            .await
+                            .is_err()
+                    {
+                        return;
+                    }
+                    due = tokio::time::Instant::now() + LOG_BATCH;
+                }
+                if !batch.is_empty() && tx.send(Update::ViewLog { cluster, view: id, lines: batch }).await.is_err() {
+                    return;
+                }
+                if previous {
+                    return;
+                }
+                let _ = tx
+                    .send(Update::ViewError { cluster, view: id, error: "log stream ended; reconnecting".into() })
+                    .await;
+            }
+            Err(e) => {
+                let msg = match e {
+                    kube::Error::Api(s) => s.message,
+                    other => other.to_string(),
+                };
+                let _ = tx.send(Update::ViewError { cluster, view: id, error: msg }).await;
+                if previous {
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Secrets never show their values, whatever the view.
+pub fn redact(v: &mut Value) {
+    if v["kind"] == "Secret" {
+        for k in ["data", "stringData"] {
+            if let Some(m) = v.get_mut(k).and_then(Value::as_object_mut) {
+                for val in m.values_mut() {
+                    *val = Value::String("<redacted>".into());
+                }
+            }
+        }
+    }
+    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.remove("managedFields");
+    }
+}
+
+async fn yaml_feed(id: u64, cluster: usize, client: kube::Client, path: String, tx: mpsc::Sender<Update>) {
+    let req = match http::Request::get(&path).body(Vec::new()) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = tx.send(Update::ViewError { cluster, view: id, error: e.to_string() }).await;
+            return;
+        }
+    };
+    let update = match client.request_text(req).await {
+        Ok(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(mut v) => {
+                redact(&mut v);
+                Update::ViewText { cluster, view: id, text: serde_yaml::to_string(&v).unwrap_or_default() }
+            }
+            Err(e) => Update::ViewError { cluster, view: id, error: e.to_string() },
+        },
+        Err(e) => Update::ViewError { cluster, view: id, error: e.to_string() },
+    };
+    let _ = tx.send(update).await;
+}
+
+/// The feed manager: one task per open view, aborted when the view closes.
+pub fn start(targets: Vec<Target>, tx: mpsc::Sender<Update>) -> mpsc::UnboundedSender<FeedRequest> {
+    let (req_tx, mut rx) = mpsc::unbounded_channel::<FeedRequest>();
+    tokio::spawn(async move {
+        let mut clients: BTreeMap<usize, kube::Client> = BTreeMap::new();
+        let mut running: BTreeMap<u64, JoinHandle<()>> = BTreeMap::new();
+        while let Some(req) = rx.recv().await {
+            match req {
+                FeedRequest::Close { id } => {
+                    if let Some(h) = running.remove(&id) {
+                        h.abort();
+                    }
+                }
+                FeedRequest::Open { id, spec } => {
+                    let cluster = spec.cluster();
+                    let Some(t) = targets.get(cluster) else { continue };
+                    let client = match clients.get(&cluster) {
+                        Some(c) => c.clone(),
+                        None => match client_for(t).await {
+                            Ok(c) => {
+                                clients.insert(cluster, c.clone());
+                                c
+                            }
+                            Err(e) => {
+                                let _ = tx.send(Update::ViewError { cluster, view: id, error: e }).await;
+                                continue;
+                            }
+                        },
+                    };
+                    let tx = tx.clone();
+                    let h = match spec {
+                        ViewSpec::Pods { namespace, selector, .. } => {
+                            tokio::spawn(pods_feed(id, cluster, client, namespace, selector, tx))
+                        }
+                        ViewSpec::Pod { namespace, name, .. } => {
+                            tokio::spawn(pod_feed(id, cluster, client, namespace, name, tx))
+                        }
+                        ViewSpec::Logs { namespace, pod, container, previous, .. } => {
+                            tokio::spawn(logs_feed(id, cluster, client, namespace, pod, container, previous, tx))
+                        }
+                        ViewSpec::Yaml { path, .. } => tokio::spawn(yaml_feed(id, cluster, client, path, tx)),
+                    };
+                    running.insert(id, h);
+                }
+            }
+        }
+        for h in running.values() {
+            h.abort();
+        }
+    });
+    req_tx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_redacted_and_managed_fields_dropped() {
+        let mut v = json!({"kind": "Secret", "metadata": {"name": "s", "managedFields": [{}]}, "data": {"token": "c2VjcmV0"}, "stringData": {"k": "v"}});
+        redact(&mut v);
+        assert_eq!(v["data"]["token"], "<redacted>");
+        assert_eq!(v["stringData"]["k"], "<redacted>");
+        assert!(v["metadata"].get("managedFields").is_none());
+        let mut pod = json!({"kind": "Pod", "metadata": {"name": "p"}, "data": {"x": "kept"}});
+        redact(&mut pod);
+        assert_eq!(pod["data"]["x"], "kept", "only Secrets are redacted");
+    }
+}

@@ -1,0 +1,263 @@
+//! Drill-down against the simulator, driven with keys: a pool -> its pods -> a pod -> its
+//! logs (the sim's lines, and follow adds more) -> YAML -> back; leaving closes the watches
+//! (checked through the simulator's open-watch count). Plus snapshots of the four views
+//! drawn from fixed data.
+
+mod common;
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kst::sources::views::ViewSpec;
+use kst::sources::Collectors;
+use kst::store::{Fleet, Update};
+use kst::theme::Theme;
+use kst::ui::tabs::Tab;
+use kst::ui::{App, Mode};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn render(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| app.draw(f)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+async fn drive(
+    app: &mut App,
+    updates: &mut tokio::sync::mpsc::Receiver<Update>,
+    what: &str,
+    done: impl Fn(&App) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !done(app) {
+        match tokio::time::timeout_at(deadline, updates.recv()).await {
+            Ok(Some(u)) => {
+                app.on_update(u);
+            }
+            _ => panic!("timed out waiting for {what}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let mut col = Collectors::start(&targets, common::fast_worker());
+    let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.feeds = Some(kst::sources::views::start(targets.clone(), col.sender()));
+    drive(&mut app, &mut col.updates, "the pools", |a| {
+        a.fleet.clusters[0].llmd.pools.len() == 2 && a.fleet.clusters[0].llmd.servers.len() == 7
+    })
+    .await;
+    let east = sim.cluster("gpu-us-east").unwrap().clone();
+    // the collectors' own watches settle first; then every view must give back what it took
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let baseline = east.open_watches();
+
+    app.tab = Tab::Serving;
+    app.selected = app.pools().iter().position(|(_, p)| p.name == "pd-disaggregation").unwrap();
+    app.on_key(key(KeyCode::Enter));
+    drive(&mut app, &mut col.updates, "the pool's pods", |a| {
+        a.views.last().and_then(|v| v.pods.as_ref()).is_some_and(|p| p.len() == 4)
+    })
+    .await;
+    let screen = render(&app, 120, 30);
+    assert!(screen.contains("Serving › gpu-us-east/pd-disaggregation pods"), "breadcrumbs: {screen}");
+    assert!(screen.contains("ms-pd-llm-d-modelservice-decode-") && screen.contains("Running"), "{screen}");
+    common::eventually("a pod watch opened", || east.open_watches() > baseline).await;
+
+    // the decode pod: detail
+    let decode = app.views[0].pods.as_ref().unwrap().iter().position(|p| p.role.as_deref() == Some("decode")).unwrap();
+    app.views[0].selected = decode;
+    app.on_key(key(KeyCode::Enter));
+    drive(&mut app, &mut col.updates, "the pod's detail", |a| a.views.last().and_then(|v| v.detail.as_ref()).is_some())
+        .await;
+    let d = app.views.last().unwrap().detail.clone().unwrap();
+    assert!(d.containers.iter().any(|c| c.name == "vllm" && c.state == "running"));
+    assert!(d.containers.iter().any(|c| c.name == "routing-proxy" && c.init));
+    assert!(render(&app, 120, 40).contains("CONTAINERS"));
+
+    // logs: the sim's lines, then more as they are written
+    app.on_key(key(KeyCode::Char('l')));
+    drive(&mut app, &mut col.updates, "log lines", |a| a.views.last().is_some_and(|v| v.log.len() > 10)).await;
+    let pod = d.name.clone();
+    let first = app.views.last().unwrap().log.len();
+    assert!(app.views.last().unwrap().log.iter().any(|l| l.contains(&format!("[{pod}/vllm current #"))));
+    drive(&mut app, &mut col.updates, "follow to add lines", |a| a.views.last().is_some_and(|v| v.log.len() > first))
+        .await;
+    // search highlights, pause holds the view
+    app.on_key(key(KeyCode::Char(' ')));
+    assert!(render(&app, 120, 30).contains("paused"));
+    assert!(matches!(app.views.last().unwrap().spec, ViewSpec::Logs { .. }));
+    app.on_key(key(KeyCode::Esc));
+
+    // YAML of the pod
+    app.on_key(key(KeyCode::Char('y')));
+    drive(&mut app, &mut col.updates, "the YAML", |a| a.views.last().and_then(|v| v.text.as_ref()).is_some()).await;
+    let yaml = app.views.last().unwrap().text.clone().unwrap();
+    assert!(yaml.contains("kind: Pod") && yaml.contains(&pod));
+
+    // back out to the pane; every watch the views opened is closed
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Esc));
+    assert!(app.views.is_empty());
+    assert_eq!(app.tab, Tab::Serving);
+    common::eventually("the views' watches to close", || east.open_watches() == baseline).await;
+
+    // the crash-looping pod shows why, with its BackOff event
+    app.tab = Tab::KvCache;
+    app.selected = 0;
+    let west_crash = {
+        let c = sim.cluster("gpu-eu-west").unwrap();
+        let pods = c.registry.index_of(&kst::sim::resources::PODS).unwrap();
+        c.store
+            .read()
+            .unwrap()
+            .list(pods, Some("llm-d"))
+            .into_iter()
+            .find(|p| !p.ready && p.name.starts_with("llama-70b-decode"))
+            .unwrap()
+            .name
+            .clone()
+    };
+    app.open_view(
+        ViewSpec::Pod { cluster: 1, namespace: "llm-d".into(), name: west_crash.clone() },
+        west_crash.clone(),
+    );
+    drive(&mut app, &mut col.updates, "the BackOff event", |a| {
+        a.views.last().and_then(|v| v.detail.as_ref()).is_some_and(|d| d.events.iter().any(|e| e.reason == "BackOff"))
+    })
+    .await;
+    let d = app.views.last().unwrap().detail.clone().unwrap();
+    assert!(d
+        .containers
+        .iter()
+        .any(|c| c.state.contains("CrashLoopBackOff") && c.last_termination.as_deref() == Some("Error (exit 1)")));
+    // previous logs of a container that restarted
+    app.on_key(key(KeyCode::Char('l')));
+    app.on_key(key(KeyCode::Char('p')));
+    drive(&mut app, &mut col.updates, "previous logs", |a| {
+        a.views.last().is_some_and(|v| v.log.iter().any(|l| l.contains("previous #")))
+    })
+    .await;
+    app.close_view();
+    app.close_view();
+    col.stop();
+}
+
+fn fixed_app() -> App {
+    use kst::store::views::PodRow;
+    let fleet = Fleet::new(&[("gpu-us-east".into(), "https://127.0.0.1:6443".into())]);
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(1_790_000_000.0);
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    app.feeds = Some(tx);
+    app.tab = Tab::Serving;
+    let pods = vec![
+        PodRow {
+            name: "ms-pd-decode-z5pbt-5f7jd".into(),
+            ready: "1/1".into(),
+            status: "Running".into(),
+            restarts: 0,
+            created: Some("2026-09-01T00:00:00Z".into()),
+            node: "gpu-us-east-gpu-0".into(),
+            gpus: 2,
+            role: Some("decode".into()),
+        },
+        PodRow {
+            name: "ms-pd-prefill-cqjs6-bsnlp".into(),
+            ready: "0/1".into(),
+            status: "CrashLoopBackOff".into(),
+            restarts: 7,
+            created: Some("2026-09-01T00:00:00Z".into()),
+            node: "gpu-us-east-gpu-1".into(),
+            gpus: 1,
+            role: Some("prefill".into()),
+        },
+    ];
+    app.open_view(
+        ViewSpec::Pods { cluster: 0, namespace: "llm-d".into(), selector: "llm-d.ai/guide=pd".into() },
+        "gpu-us-east/pd pods".into(),
+    );
+    let id = app.views[0].id;
+    app.on_update(Update::ViewPods { cluster: 0, view: id, pods });
+    app
+}
+
+#[test]
+fn view_snapshots() {
+    use kst::store::views::{ContainerRow, EventRow, PodDetail};
+    let mut app = fixed_app();
+    insta::assert_snapshot!("pods_view_100x24", render(&app, 100, 24));
+    app.open_view(
+        ViewSpec::Pod { cluster: 0, namespace: "llm-d".into(), name: "ms-pd-prefill-cqjs6-bsnlp".into() },
+        "pod".into(),
+    );
+    let id = app.views.last().unwrap().id;
+    let detail = PodDetail {
+        name: "ms-pd-prefill-cqjs6-bsnlp".into(),
+        namespace: "llm-d".into(),
+        phase: "Running".into(),
+        node: "gpu-us-east-gpu-1".into(),
+        ip: "10.128.0.7".into(),
+        owner: Some("ReplicaSet/ms-pd-prefill-cqjs6".into()),
+        labels: [("llm-d.ai/role".to_string(), "prefill".to_string())].into_iter().collect(),
+        conditions: vec![("Ready".into(), false), ("PodScheduled".into(), true)],
+        containers: vec![ContainerRow {
+            name: "vllm".into(),
+            image: "ghcr.io/llm-d/llm-d-cuda:v0.4.0".into(),
+            init: false,
+            state: "waiting: CrashLoopBackOff".into(),
+            ready: false,
+            restarts: 7,
+            last_termination: Some("Error (exit 1)".into()),
+            requests: "nvidia.com/gpu=1".into(),
+            limits: "nvidia.com/gpu=1".into(),
+        }],
+        events: vec![EventRow {
+            kind: "Warning".into(),
+            reason: "BackOff".into(),
+            message: "Back-off restarting failed container vllm".into(),
+            count: 7,
+            last: "2026-11-25T04:00:00Z".into(),
+        }],
+    };
+    app.on_update(Update::ViewPod { cluster: 0, view: id, detail: Box::new(detail) });
+    insta::assert_snapshot!("pod_view_100x24", render(&app, 100, 24));
+    app.on_key(key(KeyCode::Char('l')));
+    let id = app.views.last().unwrap().id;
+    let lines: Vec<String> =
+        (0..40).map(|i| format!("2026-11-25T04:00:{:02}Z INFO request {i} served", i % 60)).collect();
+    app.on_update(Update::ViewLog { cluster: 0, view: id, lines });
+    for c in ['/', 'r', 'e', 'q', 'u', 'e', 's', 't', ' ', '3'] {
+        app.on_key(key(KeyCode::Char(c)));
+    }
+    app.on_key(key(KeyCode::Enter));
+    insta::assert_snapshot!("logs_view_100x24", render(&app, 100, 24));
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Char('y')));
+    let id = app.views.last().unwrap().id;
+    app.on_update(Update::ViewText { cluster: 0, view: id, text: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ms-pd-prefill-cqjs6-bsnlp\n  namespace: llm-d\nspec:\n  nodeName: gpu-us-east-gpu-1\n".into() });
+    insta::assert_snapshot!("yaml_view_100x24", render(&app, 100, 24));
+    assert_eq!(app.views.len(), 3);
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Esc));
+    assert!(app.views.is_empty());
+}
