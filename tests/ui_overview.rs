@@ -101,3 +101,67 @@ fn kiosk_rotates_over_panes_with_content_and_takes_no_typing() {
     assert!(!app.filter_editing);
     assert!(render(&app, 80, 24).contains("[KIOSK]"));
 }
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.on_key(key(KeyCode::Char(c)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_mode_regex_filters_and_copy() {
+    let (_sim, fleet) = converged_fleet().await;
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(1_790_000_061.0);
+
+    // :agents jumps; Tab completes; history comes back with Up
+    typed(&mut app, ":ag");
+    app.on_key(key(KeyCode::Tab));
+    assert_eq!(app.prompt.as_ref().unwrap().line, "agents");
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.tab, kst::ui::tabs::Tab::Agents);
+    typed(&mut app, ":ctx gpu-eu");
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.focus, Some(1));
+    typed(&mut app, ":");
+    app.on_key(key(KeyCode::Up));
+    assert_eq!(app.prompt.as_ref().unwrap().line, "ctx gpu-eu");
+    app.on_key(key(KeyCode::Esc));
+    typed(&mut app, ":nonsense");
+    app.on_key(key(KeyCode::Enter));
+    assert!(render(&app, 100, 24).contains("unknown command"), "the error is shown, the prompt stays");
+    app.on_key(key(KeyCode::Esc));
+    typed(&mut app, ":ctx");
+    app.on_key(key(KeyCode::Enter));
+    assert_eq!(app.focus, None);
+
+    // filters: regex, case-insensitive; ! inverts
+    typed(&mut app, ":agents");
+    app.on_key(key(KeyCode::Enter));
+    typed(&mut app, "/^(weather|claude)");
+    app.on_key(key(KeyCode::Enter));
+    let names: Vec<String> = app.agents().iter().map(|(_, a)| a.name.clone()).collect();
+    assert!(names.is_empty(), "anchored to the row text, which starts with the cluster: {names:?}");
+    app.on_key(key(KeyCode::Esc));
+    typed(&mut app, "/team1 (weather|claude)");
+    app.on_key(key(KeyCode::Enter));
+    let mut names: Vec<String> = app.agents().iter().map(|(_, a)| a.name.clone()).collect();
+    names.sort();
+    assert_eq!(names, vec!["claude-agent".to_string(), "weather-service".to_string()]);
+    app.on_key(key(KeyCode::Esc));
+    typed(&mut app, "/!AGENTS-US");
+    app.on_key(key(KeyCode::Enter));
+    assert!(
+        app.agents().iter().all(|(i, _)| app.fleet.clusters[*i].context == "gpu-us-east"),
+        "inverse and case-insensitive"
+    );
+
+    // sort by health puts the failing agent first
+    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Char('s')));
+    assert_eq!(app.agents()[0].1.name, "flaky-summarizer");
+
+    // copy the selected name
+    app.on_key(key(KeyCode::Char('C')));
+    assert_eq!(app.pending_copy.as_deref(), Some("flaky-summarizer"));
+}

@@ -58,6 +58,13 @@ pub struct App {
     pub agent_sort: AgentSort,
     /// Drill-down views over the current pane, innermost last.
     pub views: Vec<super::views::View>,
+    /// The `:` prompt while it is open.
+    pub prompt: Option<super::command::Prompt>,
+    /// Command history, kept between prompts.
+    history: Vec<String>,
+    filter_re: Option<regex::Regex>,
+    /// Text to put on the clipboard with OSC 52 at the next frame (works over SSH).
+    pub pending_copy: Option<String>,
     /// Where view feeds are opened and closed; None: no drill-down here.
     pub feeds: Option<tokio::sync::mpsc::UnboundedSender<crate::sources::views::FeedRequest>>,
     next_view: u64,
@@ -110,6 +117,10 @@ impl App {
             next_action: 1,
             agent_sort: AgentSort::Cluster,
             views: Vec::new(),
+            prompt: None,
+            history: Vec::new(),
+            filter_re: None,
+            pending_copy: None,
             feeds: None,
             next_view: 1,
         }
@@ -292,8 +303,116 @@ impl App {
         self.aliases.get(context).map(String::as_str).unwrap_or(context)
     }
 
+    /// `/` filters: a case-insensitive regular expression (plain text matches as itself);
+    /// a leading `!` keeps the rows that do not match.
     pub fn matches_filter(&self, text: &str) -> bool {
-        self.filter.is_empty() || text.to_lowercase().contains(&self.filter.to_lowercase())
+        if self.filter.is_empty() {
+            return true;
+        }
+        let (negate, pattern) = match self.filter.strip_prefix('!') {
+            Some(p) => (true, p),
+            None => (false, self.filter.as_str()),
+        };
+        let hit = match &self.filter_re {
+            Some(re) => re.is_match(text),
+            None => text.to_lowercase().contains(&pattern.to_lowercase()),
+        };
+        hit != negate
+    }
+
+    fn compile_filter(&mut self) {
+        let pattern = self.filter.strip_prefix('!').unwrap_or(&self.filter);
+        self.filter_re = regex::RegexBuilder::new(pattern).case_insensitive(true).size_limit(1 << 20).build().ok();
+    }
+
+    /// A name for the selected row, for copying (OSC 52).
+    fn selected_name(&self) -> Option<String> {
+        if let Some(v) = self.views.last() {
+            return v.pod().map(|p| p.2);
+        }
+        match self.tab {
+            Tab::Overview => {
+                panes::overview::visible_rows(self).get(self.selected).map(|i| self.fleet.clusters[*i].context.clone())
+            }
+            Tab::Serving | Tab::Throughput | Tab::EppRouting => {
+                self.pools().get(self.selected).map(|(_, p)| p.name.clone())
+            }
+            Tab::KvCache => self.servers().get(self.selected).map(|(_, s)| s.name.clone()),
+            Tab::Agents => self.agents().get(self.selected).map(|(_, a)| a.name.clone()),
+            Tab::Discovery => panes::discovery::entries(self)
+                .get(self.selected)
+                .map(|e| e.card.and_then(|c| c.url.clone()).unwrap_or_else(|| e.name.clone())),
+            Tab::Builds => panes::builds::rows(self).get(self.selected).map(|(_, b)| b.name.clone()),
+            _ => None,
+        }
+    }
+
+    fn run_command(&mut self) {
+        use super::command::{parse, Command};
+        let contexts: Vec<String> = self.fleet.clusters.iter().map(|c| c.context.clone()).collect();
+        let Some(p) = self.prompt.as_mut() else { return };
+        p.remember();
+        let parsed = parse(&p.line, &contexts);
+        match parsed {
+            Err(e) => {
+                p.error = Some(e);
+                return;
+            }
+            Ok(cmd) => {
+                let history = std::mem::take(&mut p.history);
+                self.prompt = None;
+                self.history = history;
+                while !self.views.is_empty() {
+                    self.close_view();
+                }
+                match cmd {
+                    Command::Quit => self.quit = true,
+                    Command::Help => self.show_help = true,
+                    Command::Tab(t) => {
+                        self.tab = t;
+                        self.selected = 0;
+                    }
+                    Command::Context(c) => {
+                        self.focus = c.and_then(|c| self.fleet.clusters.iter().position(|x| x.context == c));
+                        self.selected = 0;
+                    }
+                    Command::Pods { namespace, selector } => {
+                        let cluster = self.focus.unwrap_or(0);
+                        let crumb = format!(
+                            "{}/{namespace} pods",
+                            self.fleet.clusters.get(cluster).map_or("", |c| c.context.as_str())
+                        );
+                        self.open_view(crate::sources::views::ViewSpec::Pods { cluster, namespace, selector }, crumb);
+                    }
+                }
+            }
+        }
+    }
+
+    fn prompt_key(&mut self, k: KeyEvent) -> bool {
+        let contexts: Vec<String> = self.fleet.clusters.iter().map(|c| c.context.clone()).collect();
+        let Some(p) = self.prompt.as_mut() else { return false };
+        p.error = None;
+        match k.code {
+            KeyCode::Esc => {
+                self.history = std::mem::take(&mut p.history);
+                self.prompt = None;
+            }
+            KeyCode::Enter => self.run_command(),
+            KeyCode::Tab => {
+                if let Some(first) = super::command::complete(&p.line, &contexts).first() {
+                    p.line = first.clone();
+                }
+            }
+            KeyCode::Up => p.up(),
+            KeyCode::Down => p.down(),
+            KeyCode::Backspace => {
+                p.line.pop();
+            }
+            KeyCode::Char(c) => p.line.push(c),
+            _ => return false,
+        }
+        true
     }
 
     fn row_count(&self) -> usize {
@@ -373,9 +492,26 @@ impl App {
             && !(k.code == KeyCode::Char('c') && k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL))
         {
             use super::views::{on_key, ViewAction};
-            if k.code == KeyCode::Char('q') && !self.views.last().is_some_and(|v| v.searching) {
-                self.quit = true;
-                return true;
+            if !self.views.last().is_some_and(|v| v.searching) {
+                match k.code {
+                    KeyCode::Char('q') => {
+                        self.quit = true;
+                        return true;
+                    }
+                    KeyCode::Char(':') if self.mode != Mode::Kiosk => {
+                        self.prompt =
+                            Some(super::command::Prompt { history: self.history.clone(), ..Default::default() });
+                        return true;
+                    }
+                    KeyCode::Char('C') => {
+                        if let Some(name) = self.selected_name() {
+                            self.flash = Some(format!("copied {name}"));
+                            self.pending_copy = Some(name);
+                        }
+                        return true;
+                    }
+                    _ => {}
+                }
             }
             let top = self.views.last_mut().expect("non-empty");
             return match on_key(top, k) {
@@ -408,6 +544,9 @@ impl App {
                 }
             };
         }
+        if self.prompt.is_some() {
+            return self.prompt_key(k);
+        }
         if self.filter_editing {
             match k.code {
                 KeyCode::Enter => self.filter_editing = false,
@@ -421,6 +560,7 @@ impl App {
                 KeyCode::Char(c) => self.filter.push(c),
                 _ => return false,
             }
+            self.compile_filter();
             self.selected = 0;
             return true;
         }
@@ -473,7 +613,18 @@ impl App {
             Action::Back => {
                 self.focus = None;
                 self.filter.clear();
+                self.compile_filter();
                 self.selected = 0;
+            }
+            Action::Command if self.mode == Mode::Kiosk => return had_flash,
+            Action::Command => {
+                self.prompt = Some(super::command::Prompt { history: self.history.clone(), ..Default::default() })
+            }
+            Action::Copy => {
+                if let Some(name) = self.selected_name() {
+                    self.flash = Some(format!("copied {name}"));
+                    self.pending_copy = Some(name);
+                }
             }
             Action::Toggle if self.tab == Tab::Agents => self.toggle_selected(),
             Action::Toggle => return had_flash,
@@ -546,6 +697,9 @@ pub async fn run(
     let started = Instant::now();
     let mut complete_logged = false;
     loop {
+        if let Some(text) = app.pending_copy.take() {
+            super::terminal::copy_osc52(&text)?;
+        }
         if dirty && last_draw.elapsed() >= FRAME_INTERVAL {
             guard.draw(|f| app.draw(f))?;
             last_draw = Instant::now();

@@ -18,6 +18,8 @@ pub enum Action {
     Back,
     Toggle,
     Sort,
+    Command,
+    Copy,
 }
 
 pub struct Binding {
@@ -43,6 +45,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding { keys: "s", action: Action::Sort, help: "Agents: sort by cluster, health, restarts, name" },
     Binding { keys: "t", action: Action::Toggle, help: "Agents: turn the agent off / on (asks first)" },
     Binding { keys: "Esc", action: Action::Back, help: "clear focus and filter, close help" },
+    Binding { keys: ":", action: Action::Command, help: "command: :agents :kv :ctx NAME :pods NS :q (Tab completes)" },
+    Binding { keys: "C", action: Action::Copy, help: "copy the selected name or URL (OSC 52, works over SSH)" },
     Binding { keys: "?", action: Action::Help, help: "this help" },
     Binding { keys: "q Ctrl-C", action: Action::Quit, help: "quit" },
 ];
@@ -67,6 +71,8 @@ pub fn action_for(k: &KeyEvent) -> Option<Action> {
         KeyCode::Char('c') => Action::FocusCluster,
         KeyCode::Char('t') => Action::Toggle,
         KeyCode::Char('s') => Action::Sort,
+        KeyCode::Char(':') => Action::Command,
+        KeyCode::Char('C') => Action::Copy,
         KeyCode::Enter => Action::Select,
         KeyCode::Esc => Action::Back,
         _ => return None,

@@ -2,6 +2,7 @@
 //! when something visible changed. Nothing here does network IO.
 
 pub mod app;
+pub mod command;
 pub mod help;
 pub mod keymap;
 pub mod panes;

@@ -51,8 +51,29 @@ impl TerminalGuard {
     }
 }
 
+/// The OSC 52 sequence that asks the terminal (even across SSH and tmux with
+/// set-clipboard on) to put `text` on the clipboard.
+pub fn osc52(text: &str) -> String {
+    use base64::Engine;
+    format!("\x1b]52;c;{}\x07", base64::engine::general_purpose::STANDARD.encode(text))
+}
+
+pub fn copy_osc52(text: &str) -> io::Result<()> {
+    let mut out = io::stdout();
+    out.write_all(osc52(text).as_bytes())?;
+    out.flush()
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn osc52_encodes_for_the_clipboard() {
+        assert_eq!(super::osc52("pd-disaggregation"), "\x1b]52;c;cGQtZGlzYWdncmVnYXRpb24=\x07");
     }
 }

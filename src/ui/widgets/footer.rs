@@ -56,7 +56,25 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if area.height < 2 {
         return;
     }
-    let hints = if let Some(msg) = &app.flash {
+    let hints = if let Some(p) = &app.prompt {
+        let contexts: Vec<String> = app.fleet.clusters.iter().map(|c| c.context.clone()).collect();
+        let hint = match &p.error {
+            Some(e) => Span::styled(format!("  {e}"), t.crit),
+            None => Span::styled(
+                format!(
+                    "  {}",
+                    crate::ui::command::complete(&p.line, &contexts).into_iter().take(6).collect::<Vec<_>>().join(" ")
+                ),
+                t.muted,
+            ),
+        };
+        Line::from(vec![
+            Span::styled(":", t.accent),
+            Span::styled(p.line.clone(), t.text),
+            Span::styled("▏", t.accent),
+            hint,
+        ])
+    } else if let Some(msg) = &app.flash {
         Line::from(Span::styled(msg.clone(), t.accent))
     } else if app.filter_editing {
         Line::from(vec![
