@@ -110,6 +110,11 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     let mut app = App::new(fleet, theme, mode);
     app.aliases = settings.aliases.clone();
     app.refresh = settings.refresh;
+    app.mouse = settings.mouse;
+    app.keymap = match crate::ui::keymap::Keymap::with_overrides(&settings.keys) {
+        Ok(k) => k,
+        Err(e) => return fail(exit::BAD_CONFIG, format!("bad config: {e}")),
+    };
     tracing::info!(clusters = targets.len(), "starting the TUI");
     let base = worker_options(settings);
     let mut collectors = Collectors::start_with(&targets, |t| WorkerOptions {
@@ -119,7 +124,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     app.actions = Some(crate::actions::start(targets.clone(), collectors.sender(), settings.audit_file.clone()));
     app.feeds = Some(crate::sources::views::start(targets.clone(), collectors.sender()));
     let updates = std::mem::replace(&mut collectors.updates, tokio::sync::mpsc::channel(1).1);
-    let guard = match ui::terminal::TerminalGuard::enter() {
+    let guard = match ui::terminal::TerminalGuard::enter(settings.mouse) {
         Ok(g) => g,
         Err(e) => return fail(exit::NO_TERMINAL, format!("cannot use the terminal: {e}")),
     };

@@ -20,11 +20,32 @@ pub struct ConfigFile {
     pub readonly: Option<bool>,
     pub log_file: Option<PathBuf>,
     pub audit_file: Option<PathBuf>,
+    /// Take mouse events (wheel, clicks on tabs and rows). Off: the terminal's text selection works.
+    pub mouse: Option<bool>,
+    /// Key bindings by action name; a string or a list of strings each.
+    #[serde(default)]
+    pub keys: BTreeMap<String, OneOrMany>,
     #[serde(default)]
     pub kiosk: KioskFile,
     /// Per-context overrides, keyed by context name.
     #[serde(default)]
     pub context: BTreeMap<String, ContextOverride>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn list(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -83,6 +104,9 @@ pub struct Settings {
     pub refresh_overrides: BTreeMap<String, Duration>,
     /// Every write attempt is appended here (JSON lines).
     pub audit_file: PathBuf,
+    pub mouse: bool,
+    /// `[keys]` from the config: action name -> keys.
+    pub keys: BTreeMap<String, Vec<String>>,
 }
 
 impl Settings {
@@ -126,6 +150,8 @@ impl Settings {
             aliases,
             refresh_overrides,
             audit_file: file.audit_file.clone().unwrap_or_else(crate::actions::audit::default_path),
+            mouse: file.mouse.unwrap_or(false),
+            keys: file.keys.iter().map(|(k, v)| (k.clone(), v.list())).collect(),
         })
     }
 }

@@ -165,3 +165,36 @@ async fn command_mode_regex_filters_and_copy() {
     app.on_key(key(KeyCode::Char('C')));
     assert_eq!(app.pending_copy.as_deref(), Some("flaky-summarizer"));
 }
+
+#[test]
+fn mouse_only_when_enabled_and_rebound_keys() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let fleet = Fleet::new(&[("a".into(), "s".into()), ("b".into(), "s".into()), ("c".into(), "s".into())]);
+    let mut app = App::new(fleet, Theme::builtin("dark").unwrap(), Mode::Normal);
+    let click = |col, row| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: col,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    assert!(!app.on_mouse(click(3, 5), 100), "off by default: text selection keeps working");
+    app.mouse = true;
+    assert!(app.on_mouse(click(3, 5), 100));
+    assert_eq!(app.selected, 1, "the second row");
+    let serving_x = render(&app, 100, 24).lines().nth(1).unwrap().find("2:Serving").unwrap();
+    assert!(app.on_mouse(click(serving_x as u16 + 2, 1), 100));
+    assert_eq!(app.tab, kst::ui::tabs::Tab::Serving);
+    app.on_mouse(
+        MouseEvent { kind: MouseEventKind::ScrollDown, column: 0, row: 10, modifiers: KeyModifiers::NONE },
+        100,
+    );
+
+    let mut keys = std::collections::BTreeMap::new();
+    keys.insert("help".to_string(), vec!["h".to_string()]);
+    app.keymap = kst::ui::keymap::Keymap::with_overrides(&keys).unwrap();
+    app.on_key(key(KeyCode::Char('?')));
+    assert!(!app.show_help, "? is no longer help");
+    app.on_key(key(KeyCode::Char('h')));
+    assert!(app.show_help);
+    assert!(render(&app, 100, 30).contains("h                 this help"), "help shows the keys in force");
+}

@@ -12,7 +12,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 use tokio::sync::mpsc;
 
-use super::keymap::{action_for, Action};
+use super::keymap::{Action, Keymap};
 use super::tabs::{Tab, ALL};
 use super::terminal::TerminalGuard;
 use super::{help, panes, widgets};
@@ -65,6 +65,9 @@ pub struct App {
     filter_re: Option<regex::Regex>,
     /// Text to put on the clipboard with OSC 52 at the next frame (works over SSH).
     pub pending_copy: Option<String>,
+    pub keymap: Keymap,
+    /// Mouse events are taken only when the config asks (text selection keeps working otherwise).
+    pub mouse: bool,
     /// Where view feeds are opened and closed; None: no drill-down here.
     pub feeds: Option<tokio::sync::mpsc::UnboundedSender<crate::sources::views::FeedRequest>>,
     next_view: u64,
@@ -121,6 +124,8 @@ impl App {
             history: Vec::new(),
             filter_re: None,
             pending_copy: None,
+            keymap: Keymap::default(),
+            mouse: false,
             feeds: None,
             next_view: 1,
         }
@@ -571,8 +576,8 @@ impl App {
                 return true;
             }
         }
-        let Some(action) = action_for(&k) else {
-            return false;
+        let Some(action) = self.keymap.action_for(&k) else {
+            return had_flash;
         };
         if self.show_help && !k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) {
             self.show_help = false;
@@ -641,6 +646,50 @@ impl App {
         true
     }
 
+    /// Mouse (only when enabled): wheel moves the selection, a click picks a tab or a row.
+    pub fn on_mouse(&mut self, m: crossterm::event::MouseEvent, width: u16) -> bool {
+        use crossterm::event::{MouseButton, MouseEventKind};
+        if !self.mouse || self.dialog.is_some() || self.prompt.is_some() {
+            return false;
+        }
+        let as_key = |c: KeyCode| KeyEvent::new(c, crossterm::event::KeyModifiers::NONE);
+        match m.kind {
+            MouseEventKind::ScrollDown => self.on_key(as_key(KeyCode::Down)),
+            MouseEventKind::ScrollUp => self.on_key(as_key(KeyCode::Up)),
+            MouseEventKind::Down(MouseButton::Left) if m.row == 1 => {
+                match super::widgets::header::tab_at(self, width as usize, m.column as usize) {
+                    Some(t) => {
+                        while !self.views.is_empty() {
+                            self.close_view();
+                        }
+                        self.tab = t;
+                        self.selected = 0;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                // first table row: header lines (2) + border (1) + column titles (1); KV has a 3-line summary above
+                let first = if self.views.is_empty() && self.tab == Tab::KvCache { 7 } else { 4 };
+                let Some(row) = (m.row as usize).checked_sub(first) else { return false };
+                let rows = match self.views.last() {
+                    Some(v) => v.pods.as_ref().map_or(0, Vec::len),
+                    None => self.row_count(),
+                };
+                if row >= rows {
+                    return false;
+                }
+                match self.views.last_mut() {
+                    Some(v) => v.selected = row,
+                    None => self.selected = row,
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Kiosk rotation: the next tab that has something to show.
     pub fn rotate(&mut self) {
         let start = self.tab.index();
@@ -672,7 +721,7 @@ impl App {
         panes::draw(f, body, self);
         widgets::footer::draw(f, foot, self);
         if self.show_help {
-            help::draw(f, Rect { ..body }, &self.theme);
+            help::draw(f, Rect { ..body }, &self.theme, &self.keymap);
         }
         if let Some(d) = &self.dialog {
             panes::agents::draw_dialog(f, body, self, d);
@@ -723,6 +772,10 @@ pub async fn run(
             _ = frame_due, if dirty => {}
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) => dirty |= app.on_key(k),
+                Some(Ok(Event::Mouse(m))) => {
+                    let width = guard.terminal.size().map(|s| s.width).unwrap_or(80);
+                    dirty |= app.on_mouse(m, width);
+                }
                 Some(Ok(Event::Resize(_, _))) => dirty = true,
                 Some(Ok(_)) => {}
                 // The terminal is gone (SSH dropped): nothing left to draw on.

@@ -1,8 +1,11 @@
-//! Every key kst answers to, in one table: the help screen is generated from it.
+//! Every key kst answers to, in one table that the config can change (`[keys]`); the help
+//! screen is generated from the table in force.
+
+use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Action {
     Quit,
     Help,
@@ -22,59 +25,198 @@ pub enum Action {
     Copy,
 }
 
-pub struct Binding {
-    pub keys: &'static str,
-    pub action: Action,
-    pub help: &'static str,
-}
-
-pub const BINDINGS: &[Binding] = &[
-    Binding { keys: "1-9 0", action: Action::NextTab, help: "jump to a tab by number" },
-    Binding { keys: "Tab / Shift-Tab", action: Action::NextTab, help: "next / previous tab" },
-    Binding { keys: "j k ↑ ↓", action: Action::Down, help: "move the selection" },
-    Binding { keys: "g G", action: Action::Top, help: "first / last row" },
-    Binding { keys: "Enter", action: Action::Select, help: "Overview: focus the cluster; elsewhere: its pods" },
-    Binding { keys: "d l y", action: Action::Select, help: "in a pod list or pod: detail, logs, YAML" },
-    Binding {
-        keys: "c p w space /",
-        action: Action::Select,
-        help: "in logs: container, previous, wrap, pause, search",
-    },
-    Binding { keys: "c", action: Action::FocusCluster, help: "focus one cluster / all (cycles)" },
-    Binding { keys: "/", action: Action::Filter, help: "filter rows (Enter keeps, Esc clears)" },
-    Binding { keys: "s", action: Action::Sort, help: "Agents: sort by cluster, health, restarts, name" },
-    Binding { keys: "t", action: Action::Toggle, help: "Agents: turn the agent off / on (asks first)" },
-    Binding { keys: "Esc", action: Action::Back, help: "clear focus and filter, close help" },
-    Binding { keys: ":", action: Action::Command, help: "command: :agents :kv :ctx NAME :pods NS :q (Tab completes)" },
-    Binding { keys: "C", action: Action::Copy, help: "copy the selected name or URL (OSC 52, works over SSH)" },
-    Binding { keys: "?", action: Action::Help, help: "this help" },
-    Binding { keys: "q Ctrl-C", action: Action::Quit, help: "quit" },
+/// (config name, action, what it does)
+pub const ACTIONS: &[(&str, Action, &str)] = &[
+    ("next_tab", Action::NextTab, "next tab (1-9, 0 jump to a tab)"),
+    ("prev_tab", Action::PrevTab, "previous tab"),
+    ("down", Action::Down, "move the selection down"),
+    ("up", Action::Up, "move the selection up"),
+    ("top", Action::Top, "first row"),
+    ("bottom", Action::Bottom, "last row"),
+    (
+        "select",
+        Action::Select,
+        "Overview: focus the cluster; elsewhere: open its pods (d l y inside: detail, logs, YAML)",
+    ),
+    ("focus_cluster", Action::FocusCluster, "focus one cluster / all (cycles)"),
+    ("filter", Action::Filter, "filter rows: regex, !inverse (Enter keeps, Esc clears)"),
+    ("command", Action::Command, "command: :agents :kv :ctx NAME :pods NS :q (Tab completes)"),
+    ("sort", Action::Sort, "Agents: sort by cluster, health, restarts, name"),
+    ("toggle", Action::Toggle, "Agents: turn the agent off / on (asks first)"),
+    ("copy", Action::Copy, "copy the selected name or URL (OSC 52, works over SSH)"),
+    ("back", Action::Back, "back: close a view, clear focus and filter"),
+    ("help", Action::Help, "this help"),
+    ("quit", Action::Quit, "quit"),
 ];
 
-pub fn action_for(k: &KeyEvent) -> Option<Action> {
-    if k.modifiers.contains(KeyModifiers::CONTROL) {
-        return match k.code {
-            KeyCode::Char('c') => Some(Action::Quit),
-            _ => None,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+impl Key {
+    pub fn parse(s: &str) -> Result<Key, String> {
+        let lower = s.trim().to_ascii_lowercase();
+        let (ctrl, rest) = match lower.strip_prefix("ctrl-").or_else(|| lower.strip_prefix("c-")) {
+            Some(r) => (true, r.to_string()),
+            None => (false, s.trim().to_string()),
         };
+        let code = match rest.to_ascii_lowercase().as_str() {
+            "tab" => KeyCode::Tab,
+            "backtab" | "shift-tab" => KeyCode::BackTab,
+            "enter" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "space" => KeyCode::Char(' '),
+            _ if rest.chars().count() == 1 => KeyCode::Char(rest.chars().next().expect("one char")),
+            _ => {
+                return Err(format!(
+                    "unknown key {s:?} (use a character, ctrl-x, tab, enter, esc, up, down, home, end, space)"
+                ))
+            }
+        };
+        Ok(Key { code, ctrl })
     }
-    Some(match k.code {
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Char('?') => Action::Help,
-        KeyCode::Tab => Action::NextTab,
-        KeyCode::BackTab => Action::PrevTab,
-        KeyCode::Char('j') | KeyCode::Down => Action::Down,
-        KeyCode::Char('k') | KeyCode::Up => Action::Up,
-        KeyCode::Char('g') | KeyCode::Home => Action::Top,
-        KeyCode::Char('G') | KeyCode::End => Action::Bottom,
-        KeyCode::Char('/') => Action::Filter,
-        KeyCode::Char('c') => Action::FocusCluster,
-        KeyCode::Char('t') => Action::Toggle,
-        KeyCode::Char('s') => Action::Sort,
-        KeyCode::Char(':') => Action::Command,
-        KeyCode::Char('C') => Action::Copy,
-        KeyCode::Enter => Action::Select,
-        KeyCode::Esc => Action::Back,
-        _ => return None,
-    })
+
+    pub fn label(&self) -> String {
+        let base = match self.code {
+            KeyCode::Tab => "Tab".to_string(),
+            KeyCode::BackTab => "Shift-Tab".to_string(),
+            KeyCode::Enter => "Enter".to_string(),
+            KeyCode::Esc => "Esc".to_string(),
+            KeyCode::Up => "↑".to_string(),
+            KeyCode::Down => "↓".to_string(),
+            KeyCode::Home => "Home".to_string(),
+            KeyCode::End => "End".to_string(),
+            KeyCode::Char(' ') => "space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            _ => "?".to_string(),
+        };
+        if self.ctrl {
+            format!("Ctrl-{base}")
+        } else {
+            base
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    keys: Vec<(Key, Action)>,
+}
+
+fn k(c: KeyCode) -> Key {
+    Key { code: c, ctrl: false }
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let mut keys = Vec::new();
+        let c = KeyCode::Char;
+        for (key, a) in [
+            (k(c('q')), Action::Quit),
+            (Key { code: c('c'), ctrl: true }, Action::Quit),
+            (k(c('?')), Action::Help),
+            (k(KeyCode::Tab), Action::NextTab),
+            (k(KeyCode::BackTab), Action::PrevTab),
+            (k(c('j')), Action::Down),
+            (k(KeyCode::Down), Action::Down),
+            (k(c('k')), Action::Up),
+            (k(KeyCode::Up), Action::Up),
+            (k(c('g')), Action::Top),
+            (k(KeyCode::Home), Action::Top),
+            (k(c('G')), Action::Bottom),
+            (k(KeyCode::End), Action::Bottom),
+            (k(c('/')), Action::Filter),
+            (k(c('c')), Action::FocusCluster),
+            (k(KeyCode::Enter), Action::Select),
+            (k(KeyCode::Esc), Action::Back),
+            (k(c('t')), Action::Toggle),
+            (k(c('s')), Action::Sort),
+            (k(c(':')), Action::Command),
+            (k(c('C')), Action::Copy),
+        ] {
+            keys.push((key, a));
+        }
+        Keymap { keys }
+    }
+}
+
+impl Keymap {
+    /// The defaults with the config's `[keys]` applied: each named action gets the keys given
+    /// (replacing its defaults). Ctrl-C always quits.
+    pub fn with_overrides(overrides: &BTreeMap<String, Vec<String>>) -> Result<Keymap, String> {
+        let mut map = Keymap::default();
+        for (name, keys) in overrides {
+            let action = ACTIONS.iter().find(|(n, _, _)| n == name).map(|(_, a, _)| *a).ok_or_else(|| {
+                format!(
+                    "keys.{name}: no such action (one of {})",
+                    ACTIONS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
+                )
+            })?;
+            map.keys.retain(|(key, a)| *a != action || (key.ctrl && key.code == KeyCode::Char('c')));
+            for s in keys {
+                let key = Key::parse(s).map_err(|e| format!("keys.{name}: {e}"))?;
+                if let KeyCode::Char(d) = key.code {
+                    if d.is_ascii_digit() && !key.ctrl {
+                        return Err(format!("keys.{name}: digits jump to tabs and cannot be rebound"));
+                    }
+                }
+                map.keys.retain(|(k, _)| *k != key);
+                map.keys.push((key, action));
+            }
+        }
+        Ok(map)
+    }
+
+    pub fn action_for(&self, e: &KeyEvent) -> Option<Action> {
+        let ctrl = e.modifiers.contains(KeyModifiers::CONTROL);
+        let want = Key { code: e.code, ctrl };
+        self.keys.iter().find(|(k, _)| *k == want).map(|(_, a)| *a)
+    }
+
+    /// Help rows: the keys bound to each action, in a fixed order.
+    pub fn help_rows(&self) -> Vec<(String, &'static str)> {
+        ACTIONS
+            .iter()
+            .map(|(_, a, what)| {
+                let keys: Vec<String> = self.keys.iter().filter(|(_, x)| x == a).map(|(k, _)| k.label()).collect();
+                (keys.join(" "), *what)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_replace_an_actions_keys() {
+        let mut o = BTreeMap::new();
+        o.insert("toggle".to_string(), vec!["x".to_string()]);
+        o.insert("quit".to_string(), vec!["ctrl-q".to_string()]);
+        let m = Keymap::with_overrides(&o).unwrap();
+        let ev = |c: KeyCode, m: KeyModifiers| KeyEvent::new(c, m);
+        assert_eq!(m.action_for(&ev(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Action::Toggle));
+        assert_eq!(m.action_for(&ev(KeyCode::Char('t'), KeyModifiers::NONE)), None);
+        assert_eq!(m.action_for(&ev(KeyCode::Char('q'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(
+            m.action_for(&ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit),
+            "Ctrl-C always quits"
+        );
+        assert_eq!(m.action_for(&ev(KeyCode::Char('q'), KeyModifiers::NONE)), None);
+        assert!(m.help_rows().iter().any(|(k, w)| k == "x" && w.contains("turn the agent")));
+        let mut bad = BTreeMap::new();
+        bad.insert("frobnicate".to_string(), vec!["z".to_string()]);
+        assert!(Keymap::with_overrides(&bad).is_err());
+        bad.clear();
+        bad.insert("quit".to_string(), vec!["3".to_string()]);
+        assert!(Keymap::with_overrides(&bad).is_err());
+    }
 }

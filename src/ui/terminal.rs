@@ -20,11 +20,11 @@ pub struct TerminalGuard {
 
 pub fn restore() {
     let _ = terminal::disable_raw_mode();
-    let _ = execute!(io::stdout(), LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(io::stdout(), crossterm::event::DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
 }
 
 impl TerminalGuard {
-    pub fn enter() -> io::Result<TerminalGuard> {
+    pub fn enter(mouse: bool) -> io::Result<TerminalGuard> {
         // A panic prints after the screen is back, or the message would be lost.
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
@@ -36,6 +36,9 @@ impl TerminalGuard {
         if let Err(e) = execute!(out, EnterAlternateScreen, cursor::Hide) {
             restore();
             return Err(e);
+        }
+        if mouse {
+            execute!(out, crossterm::event::EnableMouseCapture)?;
         }
         let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         Ok(TerminalGuard { terminal })

@@ -49,18 +49,19 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
 
 /// Tab titles with their digits and group separators; trimmed around the current tab
 /// when the line is too narrow.
-fn tab_line(app: &App, width: usize) -> Line<'static> {
-    let t = &app.theme;
-    let items: Vec<(String, bool, Group)> = ALL
+/// The tab line as pieces: which tab each piece is (None for separators), and its text.
+/// Drawing and mouse clicks both use it, so a click lands on what is drawn.
+pub fn tab_pieces(app: &App, width: usize) -> Vec<(Option<Tab>, String)> {
+    let items: Vec<(Tab, String, Group)> = ALL
         .iter()
         .map(|tab: &Tab| {
             let key = tab.digit().map(|d| format!("{d}:")).unwrap_or_default();
-            (format!(" {key}{} ", tab.title()), *tab == app.tab, tab.group())
+            (*tab, format!(" {key}{} ", tab.title()), tab.group())
         })
         .collect();
     let cur = app.tab.index();
     let len = |r: std::ops::Range<usize>| -> usize {
-        items[r].iter().map(|(s, _, _)| s.chars().count() + 1).sum::<usize>() + 2
+        items[r].iter().map(|(_, s, _)| s.chars().count() + 1).sum::<usize>() + 2
     };
     let (mut lo, mut hi) = (0, items.len());
     while len(lo..hi) > width && hi - lo > 1 {
@@ -70,20 +71,46 @@ fn tab_line(app: &App, width: usize) -> Line<'static> {
             hi -= 1;
         }
     }
-    let mut spans = Vec::new();
+    let mut out = Vec::new();
     if lo > 0 {
-        spans.push(Span::styled("…", t.muted));
+        out.push((None, "…".to_string()));
     }
     let mut last_group = None;
-    for (s, selected, g) in &items[lo..hi] {
+    for (tab, s, g) in &items[lo..hi] {
         if last_group.is_some() && last_group != Some(*g) {
-            spans.push(Span::styled("│", t.muted));
+            out.push((None, "│".to_string()));
         }
         last_group = Some(*g);
-        spans.push(Span::styled(s.clone(), if *selected { t.selection } else { t.text }));
+        out.push((Some(*tab), s.clone()));
     }
     if hi < items.len() {
-        spans.push(Span::styled("…", t.muted));
+        out.push((None, "…".to_string()));
     }
-    Line::from(spans)
+    out
+}
+
+/// The tab under column `x` of the tab line.
+pub fn tab_at(app: &App, width: usize, x: usize) -> Option<Tab> {
+    let mut col = 0;
+    for (tab, s) in tab_pieces(app, width) {
+        let w = s.chars().count();
+        if x >= col && x < col + w {
+            return tab;
+        }
+        col += w;
+    }
+    None
+}
+
+fn tab_line(app: &App, width: usize) -> Line<'static> {
+    let t = &app.theme;
+    Line::from(
+        tab_pieces(app, width)
+            .into_iter()
+            .map(|(tab, s)| match tab {
+                Some(tab) => Span::styled(s, if tab == app.tab { t.selection } else { t.text }),
+                None => Span::styled(s, t.muted),
+            })
+            .collect::<Vec<_>>(),
+    )
 }
