@@ -80,9 +80,30 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     assert!(screen.contains("Serving › gpu-us-east/pd-disaggregation pods"), "breadcrumbs: {screen}");
     assert!(screen.contains("ms-pd-llm-d-modelservice-decode-") && screen.contains("Running"), "{screen}");
     common::eventually("a pod watch opened", || east.open_watches() > baseline).await;
+    // the list's own filter: labels, regex, inverse; and sorting
+    let typed = |app: &mut App, s: &str| {
+        for c in s.chars() {
+            app.on_key(key(KeyCode::Char(c)));
+        }
+        app.on_key(key(KeyCode::Enter));
+    };
+    typed(&mut app, "/-l llm-d.ai/role=decode");
+    assert_eq!(app.views[0].visible_pods().len(), 2);
+    assert!(app.views[0].visible_pods().iter().all(|p| p.role.as_deref() == Some("decode")));
+    app.views[0].search.clear();
+    typed(&mut app, "/!DECODE");
+    assert!(
+        app.views[0].visible_pods().iter().all(|p| p.role.as_deref() == Some("prefill")),
+        "inverse, case-insensitive"
+    );
+    app.views[0].search.clear();
+    app.on_key(key(KeyCode::Char('s')));
+    app.on_key(key(KeyCode::Char('s')));
+    assert_eq!(app.views[0].sort, kst::ui::views::PodSort::Restarts);
+    app.views[0].sort = kst::ui::views::PodSort::Name;
 
     // the decode pod: detail
-    let decode = app.views[0].pods.as_ref().unwrap().iter().position(|p| p.role.as_deref() == Some("decode")).unwrap();
+    let decode = app.views[0].visible_pods().iter().position(|p| p.role.as_deref() == Some("decode")).unwrap();
     app.views[0].selected = decode;
     app.on_key(key(KeyCode::Enter));
     drive(&mut app, &mut col.updates, "the pod's detail", |a| a.views.last().and_then(|v| v.detail.as_ref()).is_some())
@@ -179,6 +200,7 @@ fn fixed_app() -> App {
             node: "gpu-us-east-gpu-0".into(),
             gpus: 2,
             role: Some("decode".into()),
+            labels: Default::default(),
         },
         PodRow {
             name: "ms-pd-prefill-cqjs6-bsnlp".into(),
@@ -189,6 +211,7 @@ fn fixed_app() -> App {
             node: "gpu-us-east-gpu-1".into(),
             gpus: 1,
             role: Some("prefill".into()),
+            labels: Default::default(),
         },
     ];
     app.open_view(

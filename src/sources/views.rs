@@ -73,6 +73,7 @@ pub fn pod_row(o: &DynamicObject) -> PodRow {
         node: d["spec"]["nodeName"].as_str().unwrap_or("").to_string(),
         gpus,
         role: o.metadata.labels.as_ref().and_then(|l| l.get("llm-d.ai/role").cloned()),
+        labels: o.metadata.labels.clone().unwrap_or_default(),
     }
 }
 

@@ -12,6 +12,7 @@ pub struct PodRow {
     pub node: String,
     pub gpus: u32,
     pub role: Option<String>,
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

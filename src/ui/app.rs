@@ -674,7 +674,7 @@ impl App {
                 let first = if self.views.is_empty() && self.tab == Tab::KvCache { 7 } else { 4 };
                 let Some(row) = (m.row as usize).checked_sub(first) else { return false };
                 let rows = match self.views.last() {
-                    Some(v) => v.pods.as_ref().map_or(0, Vec::len),
+                    Some(v) => v.visible_pods().len(),
                     None => self.row_count(),
                 };
                 if row >= rows {

@@ -27,6 +27,56 @@ pub struct View {
     pub searching: bool,
     /// Containers of the pod, for the log container picker.
     pub containers: Vec<String>,
+    /// Pod lists: sorted by this column (s cycles).
+    pub sort: PodSort,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PodSort {
+    Name,
+    Status,
+    Restarts,
+}
+
+/// Does a pod row pass the list's `/` filter: `-l key=value[,..]` on labels, else a
+/// case-insensitive regex (or plain text) on name, status and node, `!` inverting.
+pub fn pod_matches(p: &PodRow, filter: &str) -> bool {
+    let f = filter.trim();
+    if f.is_empty() {
+        return true;
+    }
+    if let Some(sel) = f.strip_prefix("-l").map(str::trim) {
+        return sel.split(',').filter(|t| !t.is_empty()).all(|term| match term.split_once("!=") {
+            Some((k, v)) => p.labels.get(k.trim()).map(String::as_str) != Some(v.trim()),
+            None => match term.split_once('=') {
+                Some((k, v)) => p.labels.get(k.trim()).map(String::as_str) == Some(v.trim()),
+                None => p.labels.contains_key(term.trim()),
+            },
+        });
+    }
+    let (negate, pat) = match f.strip_prefix('!') {
+        Some(p) => (true, p),
+        None => (false, f),
+    };
+    let text = format!("{} {} {}", p.name, p.status, p.node);
+    let hit = match regex::RegexBuilder::new(pat).case_insensitive(true).build() {
+        Ok(re) => re.is_match(&text),
+        Err(_) => text.to_lowercase().contains(&pat.to_lowercase()),
+    };
+    hit != negate
+}
+
+impl View {
+    /// The pod rows as shown: filtered and sorted.
+    pub fn visible_pods(&self) -> Vec<&PodRow> {
+        let mut v: Vec<&PodRow> = self.pods.iter().flatten().filter(|p| pod_matches(p, &self.search)).collect();
+        match self.sort {
+            PodSort::Name => v.sort_by(|a, b| a.name.cmp(&b.name)),
+            PodSort::Status => v.sort_by(|a, b| a.status.cmp(&b.status).then(a.name.cmp(&b.name))),
+            PodSort::Restarts => v.sort_by(|a, b| b.restarts.cmp(&a.restarts).then(a.name.cmp(&b.name))),
+        }
+        v
+    }
 }
 
 impl View {
@@ -47,6 +97,7 @@ impl View {
             search: String::new(),
             searching: false,
             containers: Vec::new(),
+            sort: PodSort::Name,
         }
     }
 
@@ -63,7 +114,7 @@ impl View {
     pub fn pod(&self) -> Option<(usize, String, String)> {
         match &self.spec {
             ViewSpec::Pods { cluster, namespace, .. } => {
-                let p = self.pods.as_ref()?.get(self.selected)?;
+                let p = *self.visible_pods().get(self.selected)?;
                 Some((*cluster, namespace.clone(), p.name.clone()))
             }
             ViewSpec::Pod { cluster, namespace, name } => Some((*cluster, namespace.clone(), name.clone())),
@@ -97,9 +148,10 @@ pub fn on_key(v: &mut View, k: KeyEvent) -> ViewAction {
             KeyCode::Char(c) => v.search.push(c),
             _ => return ViewAction::None,
         }
+        v.selected = 0;
         return ViewAction::Redraw;
     }
-    let rows = v.pods.as_ref().map_or(0, Vec::len);
+    let rows = v.visible_pods().len();
     let pod_spec = |v: &View| v.pod().map(|(cluster, namespace, name)| ViewSpec::Pod { cluster, namespace, name });
     match (k.code, &v.spec) {
         (KeyCode::Esc, _) => return ViewAction::Close,
@@ -145,7 +197,18 @@ pub fn on_key(v: &mut View, k: KeyEvent) -> ViewAction {
         (KeyCode::Char(' '), ViewSpec::Logs { .. }) => {
             v.paused_at = if v.paused_at.is_some() { None } else { Some(v.log.len()) }
         }
-        (KeyCode::Char('/'), ViewSpec::Logs { .. } | ViewSpec::Yaml { .. }) => v.searching = true,
+        (KeyCode::Char('/'), _) => {
+            v.searching = true;
+            v.selected = 0;
+        }
+        (KeyCode::Char('s'), ViewSpec::Pods { .. }) => {
+            v.sort = match v.sort {
+                PodSort::Name => PodSort::Status,
+                PodSort::Status => PodSort::Restarts,
+                PodSort::Restarts => PodSort::Name,
+            };
+            v.selected = 0;
+        }
         (KeyCode::Char('p'), ViewSpec::Logs { cluster, namespace, pod, container, previous }) => {
             return ViewAction::Reopen(ViewSpec::Logs {
                 cluster: *cluster,

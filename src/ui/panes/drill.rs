@@ -42,7 +42,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, v: &View) {
     let title = format!(" {} ", breadcrumb(app));
     let [main, foot] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
     let hint = match v.spec {
-        ViewSpec::Pods { .. } => "Enter/d pod · l logs · y yaml · Esc back",
+        ViewSpec::Pods { .. } => "Enter/d pod · l logs · y yaml · / filter (regex, !, -l k=v) · s sort · Esc back",
         ViewSpec::Pod { .. } => "l logs · y yaml · j/k scroll · Esc back",
         ViewSpec::Logs { .. } => {
             "c container · p previous · space pause · w wrap · / search · g/G top/follow · Esc back"
@@ -59,10 +59,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, v: &View) {
     f.render_widget(Paragraph::new(Line::from(foot_spans)), foot);
     match &v.spec {
         ViewSpec::Pods { .. } => {
-            let Some(pods) = &v.pods else {
+            if v.pods.is_none() {
                 f.render_widget(Paragraph::new(Span::styled("listing pods…", t.muted)).block(block(app, title)), main);
                 return;
-            };
+            }
+            let pods = v.visible_pods();
+            let total = v.pods.as_ref().map_or(0, Vec::len);
             let now = app.now() as i64;
             let rows: Vec<Row> = pods
                 .iter()
@@ -105,7 +107,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, v: &View) {
             )
             .header(Row::new(["NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE", "GPU", "ROLE"]).style(t.header))
             .row_highlight_style(t.selection)
-            .block(block(app, format!("{}({}) ", title, pods.len())));
+            .block(block(
+                app,
+                if v.search.is_empty() {
+                    format!("{}({}) ", title, pods.len())
+                } else {
+                    format!("{}({} of {total}, filter: {}) ", title, pods.len(), v.search)
+                },
+            ));
             let mut ts = TableState::default();
             if !pods.is_empty() {
                 ts.select(Some(v.selected.min(pods.len() - 1)));
