@@ -5,6 +5,10 @@
 
 mod common;
 
+use common::drive;
+
+use common::render;
+
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -14,42 +18,9 @@ use kst::store::{Fleet, Update};
 use kst::theme::Theme;
 use kst::ui::tabs::Tab;
 use kst::ui::{App, Mode};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 fn key(c: KeyCode) -> KeyEvent {
     KeyEvent::new(c, KeyModifiers::NONE)
-}
-
-fn render(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| app.draw(f)).unwrap();
-    let buf = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
-
-async fn drive(
-    app: &mut App,
-    updates: &mut tokio::sync::mpsc::Receiver<Update>,
-    what: &str,
-    done: impl Fn(&App) -> bool,
-) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !done(app) {
-        match tokio::time::timeout_at(deadline, updates.recv()).await {
-            Ok(Some(u)) => {
-                app.on_update(u);
-            }
-            _ => panic!("timed out waiting for {what}"),
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

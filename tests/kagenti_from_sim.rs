@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::drive;
+
 use std::process::{Child, Command};
 use std::time::Duration;
 
@@ -75,24 +77,6 @@ async fn discovery_health_cards_builds_and_platform() {
 
 fn key(c: KeyCode) -> KeyEvent {
     KeyEvent::new(c, KeyModifiers::NONE)
-}
-
-/// Runs the app's update loop by hand until `done`.
-async fn drive(
-    app: &mut App,
-    updates: &mut tokio::sync::mpsc::Receiver<kst::store::Update>,
-    what: &str,
-    done: impl Fn(&App) -> bool,
-) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while !done(app) {
-        match tokio::time::timeout_at(deadline, updates.recv()).await {
-            Ok(Some(u)) => {
-                app.on_update(u);
-            }
-            _ => panic!("timed out waiting for {what}"),
-        }
-    }
 }
 
 fn select_agent(app: &mut App, name: &str) {

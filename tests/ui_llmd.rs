@@ -3,26 +3,12 @@
 
 mod common;
 
+use common::render;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kst::theme::Theme;
 use kst::ui::tabs::Tab;
 use kst::ui::{App, Mode};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
-
-fn render(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| app.draw(f)).unwrap();
-    let buf = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn llmd_panes() {

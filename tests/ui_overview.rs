@@ -3,30 +3,16 @@
 
 mod common;
 
+use common::render;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kst::store::{Conn, Fleet, Update};
 use kst::theme::Theme;
 use kst::ui::{App, Mode};
-use ratatui::backend::TestBackend;
-use ratatui::Terminal;
 
 async fn converged_fleet() -> (kst::sim::SimFleet, Fleet) {
     let (sim, fleet, _) = common::deterministic_fleet().await;
     (sim, fleet)
-}
-
-fn render(app: &App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| app.draw(f)).unwrap();
-    let buf = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        for x in 0..w {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 fn key(c: KeyCode) -> KeyEvent {

@@ -185,3 +185,36 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
     let now = t0 + 5.0 * (steps - 1) as f64 + 1.0;
     (sim, fleet, now)
 }
+
+/// The screen as text, one line per row.
+pub fn render(app: &kst::ui::App, w: u16, h: u16) -> String {
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    term.draw(|f| app.draw(f)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Feeds the app the updates it would get in its loop, until `done` (generous deadline).
+pub async fn drive(
+    app: &mut kst::ui::App,
+    updates: &mut tokio::sync::mpsc::Receiver<kst::store::Update>,
+    what: &str,
+    done: impl Fn(&kst::ui::App) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !done(app) {
+        match tokio::time::timeout_at(deadline, updates.recv()).await {
+            Ok(Some(u)) => {
+                app.on_update(u);
+            }
+            _ => panic!("timed out waiting for {what}"),
+        }
+    }
+}
