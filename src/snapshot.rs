@@ -421,13 +421,26 @@ pub async fn collect(targets: &[Target], opts: WorkerOptions, timeout: Duration)
 
 pub fn table(s: &Snapshot) -> String {
     let mut out = format!(
-        "{:<24} {:<12} {:>8} {:<10} {:>7} {:>9}  {}\n",
-        "CONTEXT", "STATE", "LATENCY", "VERSION", "NODES", "GPUS", "ERROR"
+        "{:<24} {:<12} {:>8} {:<10} {:>7} {:>9} {:>5} {:>7} {:>5} {:>8}  {}\n",
+        "CONTEXT", "STATE", "LATENCY", "VERSION", "NODES", "GPUS", "POOLS", "SERVERS", "KV", "AGENTS", "ERROR"
     );
     let dash = || "—".to_string();
     for c in &s.clusters {
+        let l = &c.llmd;
+        let servers = if l.installed == Some(true) {
+            let ready = l.servers.iter().filter(|s| s.ready).count();
+            format!("{ready}/{}", l.servers.len())
+        } else {
+            dash()
+        };
+        let agents: Vec<&AgentSnapshot> = c.kagenti.agents.iter().filter(|a| a.wtype == "agent").collect();
+        let agents = if c.kagenti.installed == Some(true) {
+            format!("{}/{}", agents.iter().filter(|a| a.health == "healthy").count(), agents.len())
+        } else {
+            dash()
+        };
         out.push_str(&format!(
-            "{:<24} {:<12} {:>8} {:<10} {:>7} {:>9}  {}\n",
+            "{:<24} {:<12} {:>8} {:<10} {:>7} {:>9} {:>5} {:>7} {:>5} {:>8}  {}\n",
             c.context,
             c.state,
             c.latency_ms.map(|l| format!("{l}ms")).unwrap_or_else(dash),
@@ -437,6 +450,10 @@ pub fn table(s: &Snapshot) -> String {
                 (Some(a), Some(t)) => format!("{a}/{t}"),
                 _ => dash(),
             },
+            if l.installed == Some(true) { l.pools.len().to_string() } else { dash() },
+            servers,
+            l.kv_avg.map(|k| format!("{:.0}%", k * 100.0)).unwrap_or_else(dash),
+            agents,
             c.error.clone().unwrap_or_default()
         ));
     }

@@ -92,6 +92,19 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     assert!(app.views.last().unwrap().log.iter().any(|l| l.contains(&format!("[{pod}/vllm current #"))));
     drive(&mut app, &mut col.updates, "follow to add lines", |a| a.views.last().is_some_and(|v| v.log.len() > first))
         .await;
+    // T asks the API server for timestamps: the stream is reopened with them
+    app.on_key(key(KeyCode::Char('T')));
+    drive(&mut app, &mut col.updates, "timestamped lines", |a| {
+        // the API server's stamp, then the container's own line (which starts with its own time)
+        a.views.last().is_some_and(|v| {
+            v.log.iter().any(|l| {
+                let mut w = l.split(' ');
+                w.next().is_some_and(|t| t.contains('.') && t.parse::<jiff::Timestamp>().is_ok())
+                    && w.next().is_some_and(|t| t.parse::<jiff::Timestamp>().is_ok())
+            })
+        })
+    })
+    .await;
     // search highlights, pause holds the view
     app.on_key(key(KeyCode::Char(' ')));
     assert!(render(&app, 120, 30).contains("paused"));
@@ -111,6 +124,17 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     assert!(app.views.is_empty());
     assert_eq!(app.tab, Tab::Serving);
     common::eventually("the views' watches to close", || east.open_watches() == baseline).await;
+
+    // a build's pods: Shipwright's label, in the build's namespace
+    app.tab = Tab::Builds;
+    drive(&mut app, &mut col.updates, "the builds", |a| !kst::ui::panes::builds::rows(a).is_empty()).await;
+    app.selected = 0;
+    app.on_key(key(KeyCode::Enter));
+    match &app.views.last().unwrap().spec {
+        ViewSpec::Pods { selector, .. } => assert!(selector.starts_with("build.shipwright.io/name="), "{selector}"),
+        other => panic!("{other:?}"),
+    }
+    app.close_view();
 
     // the crash-looping pod shows why, with its BackOff event
     app.tab = Tab::KvCache;

@@ -58,6 +58,15 @@ pub async fn serve(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Rep
         }
     };
     let previous = req.flag("previous");
+    // `timestamps=true`: the API server puts the kubelet's RFC3339Nano time before each line
+    let stamp = req.flag("timestamps");
+    let stamped = move |line: String| -> String {
+        if stamp {
+            format!("{} {line}", jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        } else {
+            line
+        }
+    };
     if previous {
         let restarts = v["status"]["containerStatuses"]
             .as_array()
@@ -77,7 +86,7 @@ pub async fn serve(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Rep
     let first = tail.map_or(0, |t| written.saturating_sub(t));
     let mut text = String::new();
     for n in first..written {
-        text.push_str(&log_line(&name, &container, previous, n));
+        text.push_str(&stamped(log_line(&name, &container, previous, n)));
         text.push('\n');
     }
     if !req.flag("follow") || previous {
@@ -100,7 +109,7 @@ pub async fn serve(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Rep
                     let upto = cluster.log_lines_written().max(next + 1);
                     let mut chunk = String::new();
                     for n in next..upto {
-                        chunk.push_str(&log_line(&name, &container, false, n));
+                        chunk.push_str(&stamped(log_line(&name, &container, false, n)));
                         chunk.push('\n');
                     }
                     next = upto;

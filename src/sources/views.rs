@@ -21,7 +21,7 @@ use crate::store::Update;
 pub enum ViewSpec {
     Pods { cluster: usize, namespace: String, selector: String },
     Pod { cluster: usize, namespace: String, name: String },
-    Logs { cluster: usize, namespace: String, pod: String, container: Option<String>, previous: bool },
+    Logs { cluster: usize, namespace: String, pod: String, container: Option<String>, previous: bool, timestamps: bool },
     Yaml { cluster: usize, path: String },
 }
 
@@ -263,6 +263,7 @@ async fn logs_feed(
     pod: String,
     container: Option<String>,
     previous: bool,
+    timestamps: bool,
     tx: mpsc::Sender<Update>,
 ) {
     let api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client, &ns);
@@ -275,6 +276,7 @@ async fn logs_feed(
             tail_lines: if first { Some(500) } else { None },
             // after a dropped stream: pick up from a few seconds back rather than replay everything
             since_seconds: if first { None } else { Some(5) },
+            timestamps,
             ..Default::default()
         };
         first = false;
@@ -410,9 +412,9 @@ pub fn start(targets: Vec<Target>, tx: mpsc::Sender<Update>) -> mpsc::UnboundedS
                         ViewSpec::Pod { namespace, name, .. } => {
                             tokio::spawn(pod_feed(id, cluster, client, namespace, name, tx))
                         }
-                        ViewSpec::Logs { namespace, pod, container, previous, .. } => {
-                            tokio::spawn(logs_feed(id, cluster, client, namespace, pod, container, previous, tx))
-                        }
+                        ViewSpec::Logs { namespace, pod, container, previous, timestamps, .. } => tokio::spawn(
+                            logs_feed(id, cluster, client, namespace, pod, container, previous, timestamps, tx),
+                        ),
                         ViewSpec::Yaml { path, .. } => tokio::spawn(yaml_feed(id, cluster, client, path, tx)),
                     };
                     running.insert(id, h);

@@ -165,6 +165,18 @@ impl App {
                     format!("{}/{}", self.fleet.clusters[*i].context, s.name),
                 )
             }),
+            // Shipwright labels a build's pods with the build's name
+            Tab::Builds => panes::builds::rows(self).get(self.selected).map(|(i, b)| {
+                let crumb = format!("{}/{} build pods", self.fleet.clusters[*i].context, b.name);
+                (
+                    ViewSpec::Pods {
+                        cluster: *i,
+                        namespace: b.namespace.clone(),
+                        selector: format!("build.shipwright.io/name={}", b.name),
+                    },
+                    crumb,
+                )
+            }),
             Tab::Agents => self.agents().get(self.selected).filter(|(_, a)| !a.selector.is_empty()).map(|(i, a)| {
                 let crumb = format!("{}/{} pods", self.fleet.clusters[*i].context, a.name);
                 (ViewSpec::Pods { cluster: *i, namespace: a.namespace.clone(), selector: a.selector.clone() }, crumb)

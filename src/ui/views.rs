@@ -180,7 +180,7 @@ pub fn on_key(v: &mut View, k: KeyEvent) -> ViewAction {
                 let container =
                     v.detail.as_ref().and_then(|d| d.containers.iter().find(|c| !c.init).map(|c| c.name.clone()));
                 return ViewAction::Open(
-                    ViewSpec::Logs { cluster, namespace, pod, container, previous: false },
+                    ViewSpec::Logs { cluster, namespace, pod, container, previous: false, timestamps: false },
                     "logs".into(),
                 );
             }
@@ -209,16 +209,27 @@ pub fn on_key(v: &mut View, k: KeyEvent) -> ViewAction {
             };
             v.selected = 0;
         }
-        (KeyCode::Char('p'), ViewSpec::Logs { cluster, namespace, pod, container, previous }) => {
+        (KeyCode::Char('p'), ViewSpec::Logs { cluster, namespace, pod, container, previous, timestamps }) => {
             return ViewAction::Reopen(ViewSpec::Logs {
                 cluster: *cluster,
                 namespace: namespace.clone(),
                 pod: pod.clone(),
                 container: container.clone(),
                 previous: !previous,
+                timestamps: *timestamps,
             });
         }
-        (KeyCode::Char('c'), ViewSpec::Logs { cluster, namespace, pod, container, previous })
+        (KeyCode::Char('T'), ViewSpec::Logs { cluster, namespace, pod, container, previous, timestamps }) => {
+            return ViewAction::Reopen(ViewSpec::Logs {
+                cluster: *cluster,
+                namespace: namespace.clone(),
+                pod: pod.clone(),
+                container: container.clone(),
+                previous: *previous,
+                timestamps: !timestamps,
+            });
+        }
+        (KeyCode::Char('c'), ViewSpec::Logs { cluster, namespace, pod, container, previous, timestamps })
             if !v.containers.is_empty() =>
         {
             let i = container
@@ -231,6 +242,7 @@ pub fn on_key(v: &mut View, k: KeyEvent) -> ViewAction {
                 pod: pod.clone(),
                 container: Some(v.containers[i].clone()),
                 previous: *previous,
+                timestamps: *timestamps,
             });
         }
         _ => return ViewAction::None,

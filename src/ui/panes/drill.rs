@@ -45,7 +45,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, v: &View) {
         ViewSpec::Pods { .. } => "Enter/d pod · l logs · y yaml · / filter (regex, !, -l k=v) · s sort · Esc back",
         ViewSpec::Pod { .. } => "l logs · y yaml · j/k scroll · Esc back",
         ViewSpec::Logs { .. } => {
-            "c container · p previous · space pause · w wrap · / search · g/G top/follow · Esc back"
+            "c container · p previous · T timestamps · space pause · w wrap · / search · g/G top/follow · Esc back"
         }
         ViewSpec::Yaml { .. } => "j/k scroll · / search · w wrap · Esc back",
     };
