@@ -74,7 +74,7 @@ async fn llmd_panes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_json_carries_llmd() {
-    let (_sim, fleet, now) = common::deterministic_fleet().await;
+    let (_sim, fleet, _) = common::deterministic_fleet().await;
     let snap = kst::snapshot::Snapshot::of(&fleet, f64::INFINITY);
     let v = serde_json::to_value(&snap).unwrap();
     let east = &v["clusters"][0]["llmd"];
@@ -102,5 +102,4 @@ async fn snapshot_json_carries_llmd() {
     assert_eq!(k["platform"]["spire"], "missing");
     assert_eq!(v["clusters"][1]["kagenti"]["installed"], false);
     assert_eq!(v["clusters"][0]["kagenti"]["brands"], serde_json::json!(["rossoctl"]));
-    let _ = now;
 }

@@ -397,12 +397,11 @@ fn delete(cluster: &SimCluster, p: &ResPath) -> Reply {
     }
 }
 
-fn scale_of(def: &ResDef, o: &Value) -> Value {
+fn scale_of(o: &Value) -> Value {
     let selector = o["spec"]["selector"]["matchLabels"]
         .as_object()
         .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect::<Vec<_>>().join(","))
         .unwrap_or_default();
-    let _ = def;
     json!({
         "kind": "Scale", "apiVersion": "autoscaling/v1",
         "metadata": {
@@ -423,7 +422,7 @@ fn scale(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
         return not_found(p.def.plural, p.def.group, &name);
     };
     let obj = old.value();
-    let mut sc = scale_of(&p.def, &obj);
+    let mut sc = scale_of(&obj);
     let replicas = match req.method {
         Method::GET => return Reply::ok(&sc),
         Method::PATCH => {
@@ -461,7 +460,7 @@ fn scale(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
         Ok(_) => {
             super::scenario::reconcile(cluster, &mut store, &p.def, &ns, &name);
             let o = store.get(p.res, &ns, &name).expect("just written").value();
-            Reply::ok(&scale_of(&p.def, &o))
+            Reply::ok(&scale_of(&o))
         }
         Err(e) => store_error(e, p, &name),
     }

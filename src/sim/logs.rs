@@ -2,7 +2,6 @@
 //! streaming new lines until the client goes away.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -118,7 +117,6 @@ pub async fn serve(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Rep
             }
         }
     });
-    let _ = Duration::ZERO;
     Reply::Stream {
         status: StatusCode::OK,
         content_type: "text/plain",

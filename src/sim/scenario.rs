@@ -907,7 +907,6 @@ fn agent_full(
 }
 
 fn tool(w: &mut Workloads<'_>, ns: &str, name: &str, state: &str, credential: bool) {
-    let b = Brand::KAGENTI;
     let labels = [
         ("kagenti.io/type", "tool"),
         ("protocol.kagenti.io/mcp", ""),
@@ -955,7 +954,6 @@ fn tool(w: &mut Workloads<'_>, ns: &str, name: &str, state: &str, credential: bo
                "status": {"conditions": [{"type": "Ready", "status": if ok { "True" } else { "False" }, "reason": reason,
                                           "message": if ok { "server validated" } else { "registration disabled" }}]}}),
     );
-    let _ = b;
 }
 
 fn build(w: &mut Workloads<'_>, ns: &str, name: &str, outcomes: &[Option<&str>]) {

@@ -131,10 +131,12 @@ impl ClusterState {
         Some(last[last.len() / 2])
     }
 
-    /// Latency as drawn: two significant digits.
+    /// Latency as drawn: under 10 ms it is all "fast" (loopback and LAN jitter would redraw
+    /// an idle wall screen for nothing); above, two significant digits.
     pub fn latency_text(&self) -> Option<String> {
         self.latency_ms.map(|ms| match ms {
-            0..=99 => format!("{ms}ms"),
+            0..=9 => "<10ms".to_string(),
+            10..=99 => format!("{ms}ms"),
             100..=9_999 => format!(
                 "{}ms",
                 (ms as f64 / 10f64.powi((ms as f64).log10() as i32 - 1)).round() as u64
@@ -167,7 +169,8 @@ mod tests {
     #[test]
     fn latency_is_drawn_with_two_significant_digits() {
         let mut c = ClusterState::new("a", "s");
-        for (ms, text) in [(7, "7ms"), (99, "99ms"), (123, "120ms"), (1789, "1800ms"), (12_400, "12s")] {
+        for (ms, text) in [(7, "<10ms"), (12, "12ms"), (99, "99ms"), (123, "120ms"), (1789, "1800ms"), (12_400, "12s")]
+        {
             c.latency_ms = Some(ms);
             assert_eq!(c.latency_text().unwrap(), text);
         }

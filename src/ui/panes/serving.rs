@@ -149,7 +149,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
 }
 
 /// gateway -> EPP -> prefill -> decode, with the live rates on the arrows.
-fn draw_path(f: &mut Frame, area: Rect, app: &App, _cluster: usize, p: &crate::store::llmd::PoolInfo, v: &PoolView) {
+fn draw_path(f: &mut Frame, area: Rect, app: &App, cluster: usize, p: &crate::store::llmd::PoolInfo, v: &PoolView) {
     let t = &app.theme;
     let arrow = |s: String| Span::styled(format!(" ─{s}─▶ "), t.muted);
     let rate = opt(v.request_rate, |r| format!("{}/s", fmt::num(r)));
@@ -189,7 +189,7 @@ fn draw_path(f: &mut Frame, area: Rect, app: &App, _cluster: usize, p: &crate::s
         notes.push(Span::styled(format!("prefill:decode running ratio {r:.1} > 3 (llm-d warning). "), t.warn));
     }
     lines.push(Line::from(notes));
-    let objectives: Vec<String> = app.fleet.clusters[_cluster].llmd.objectives_of(p).map(|o| o.label()).collect();
+    let objectives: Vec<String> = app.fleet.clusters[cluster].llmd.objectives_of(p).map(|o| o.label()).collect();
     if !objectives.is_empty() {
         lines
             .push(Line::from(vec![Span::styled("objectives: ", t.muted), Span::styled(objectives.join(", "), t.text)]));
