@@ -762,7 +762,7 @@ pub async fn run(
             super::terminal::copy_osc52(&text)?;
         }
         if dirty && last_draw.elapsed() >= FRAME_INTERVAL {
-            guard.draw(|f| app.draw(f))?;
+            let _written = guard.draw(|f| app.draw(f))?;
             last_draw = Instant::now();
             dirty = false;
             // the startup figure the benchmarks read: every cluster settled and drawn

@@ -16,6 +16,8 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 /// Restores the terminal when dropped, whatever the way out.
 pub struct TerminalGuard {
     pub terminal: Term,
+    /// The last frame written: a redraw that would produce the same cells writes nothing.
+    last: Option<ratatui::buffer::Buffer>,
 }
 
 pub fn restore() {
@@ -41,16 +43,25 @@ impl TerminalGuard {
             execute!(out, crossterm::event::EnableMouseCapture)?;
         }
         let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        Ok(TerminalGuard { terminal })
+        Ok(TerminalGuard { terminal, last: None })
     }
 
-    /// One frame, between synchronized-update markers.
-    pub fn draw(&mut self, f: impl FnOnce(&mut ratatui::Frame)) -> io::Result<()> {
+    /// One frame, between synchronized-update markers, and only if some cell differs from
+    /// what the terminal already shows (a store change on another tab writes no bytes).
+    pub fn draw(&mut self, f: impl FnOnce(&mut ratatui::Frame)) -> io::Result<bool> {
+        self.terminal.autoresize()?;
+        let mut frame = self.terminal.get_frame();
+        f(&mut frame);
+        if self.last.as_ref() == Some(&*self.terminal.current_buffer_mut()) {
+            self.terminal.current_buffer_mut().reset();
+            return Ok(false);
+        }
+        self.last = Some(self.terminal.current_buffer_mut().clone());
         execute!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
-        let r = self.terminal.draw(f).map(|_| ());
+        let r = self.terminal.apply_buffer().map(|_| ());
         execute!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
         self.terminal.backend_mut().flush()?;
-        r
+        r.map(|_| true)
     }
 }
 
