@@ -13,8 +13,9 @@ pub struct Families {
     by_name: BTreeMap<String, Metric>,
 }
 
+/// A sample's value; NaN and infinities are "unknown", not numbers to average or draw.
 fn value(s: &prom_text_format_parser::Sample) -> Option<f64> {
-    s.value.value.parse::<f64>().ok()
+    s.value.value.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 fn label<'a>(s: &'a prom_text_format_parser::Sample, key: &str) -> Option<&'a str> {
@@ -347,6 +348,15 @@ sglang:generation_tokens_total{model_name="qwen"} 77
             assert!(decode_engine(bad, EngineKind::Vllm).is_err(), "{bad:?}");
             assert!(decode_epp(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn nan_and_infinite_values_are_unknown() {
+        let text = "# TYPE vllm:kv_cache_usage_perc gauge\nvllm:kv_cache_usage_perc{engine=\"0\"} NaN\nvllm:kv_cache_usage_perc{engine=\"1\"} 0.5\n\
+# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{engine=\"0\"} +Inf\n";
+        let s = decode_engine(text, EngineKind::Vllm).unwrap();
+        assert_eq!(s.kv_usage, Some(0.5), "the NaN engine is left out of the mean");
+        assert_eq!(s.running, None);
     }
 
     #[test]
