@@ -36,9 +36,23 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     })
     .await;
     let east = sim.cluster("gpu-us-east").unwrap().clone();
-    // the collectors' own watches settle first; then every view must give back what it took
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let baseline = east.open_watches();
+    // the collectors' own watches settle first (the same count over a second); then every
+    // view must give back what it took
+    let baseline = {
+        let mut last = east.open_watches();
+        let mut same = 0;
+        while same < 5 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let now = east.open_watches();
+            if now == last {
+                same += 1;
+            } else {
+                same = 0;
+                last = now;
+            }
+        }
+        last
+    };
 
     app.tab = Tab::Serving;
     app.selected = app.pools().iter().position(|(_, p)| p.name == "pd-disaggregation").unwrap();
