@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use http_body_util::BodyExt;
 use kube::api::{ApiResource, DynamicObject};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::cluster::WorkerOptions;
+use super::get::{get_capped, GetError};
 use super::watchset::WatchSet;
 use crate::store::kagenti::{
     parse_card, provider_from_env, AgentInfo, Brand, BuildInfo, BuildRunInfo, CardState, ComponentState, Cond,
@@ -297,36 +297,6 @@ fn decode_builds(w: &WatchSet<Tag>, history: &mut BuildHistory, history_changed:
     out
 }
 
-/// GETs a body through the API server with a size cap.
-pub async fn get_capped(client: &kube::Client, path: &str, cap: usize, timeout: Duration) -> Result<Vec<u8>, String> {
-    let req = http::Request::get(path).body(kube::client::Body::empty()).map_err(|e| e.to_string())?;
-    let fut = async {
-        let resp = client.send(req).await.map_err(|e| e.to_string())?;
-        let status = resp.status();
-        let mut body = resp.into_body();
-        let mut out = Vec::new();
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| e.to_string())?;
-            if let Some(d) = frame.data_ref() {
-                out.extend_from_slice(d);
-                if out.len() > cap {
-                    return Err(format!("larger than {} KiB", cap / 1024));
-                }
-            }
-        }
-        if !status.is_success() {
-            let text = String::from_utf8_lossy(&out);
-            let msg = serde_json::from_slice::<Value>(&out)
-                .ok()
-                .and_then(|v| v["message"].as_str().map(str::to_string))
-                .unwrap_or_else(|| text.chars().take(120).collect());
-            return Err(format!("HTTP {}: {msg}", status.as_u16()));
-        }
-        Ok(out)
-    };
-    tokio::time::timeout(timeout, fut).await.map_err(|_| format!("no answer within {}s", timeout.as_secs()))?
-}
-
 /// The agent's A2A card through the service proxy: `/.well-known/agent-card.json`, then the
 /// older `/.well-known/agent.json`.
 pub async fn fetch_card(client: &kube::Client, ns: &str, service: &str, port: u16, timeout: Duration) -> CardState {
@@ -342,7 +312,7 @@ pub async fn fetch_card(client: &kube::Client, ns: &str, service: &str, port: u1
                     Err(e) => CardState::Error(format!("card is not JSON: {e}")),
                 }
             }
-            Err(e) => last = e,
+            Err(e) => last = e.to_string(),
         }
     }
     CardState::Error(last)
@@ -366,8 +336,8 @@ async fn platform(client: &kube::Client, brands: &[Brand]) -> PlatformStatus {
                         ComponentState::Degraded(format!("{ready}/{want} ready"))
                     }
                 }
-                Err(e) if e.starts_with("HTTP 404") => ComponentState::Missing,
-                Err(e) => ComponentState::Degraded(e),
+                Err(GetError::Status(404, _)) => ComponentState::Missing,
+                Err(e) => ComponentState::Degraded(e.to_string()),
             }
         }
     };
@@ -376,8 +346,8 @@ async fn platform(client: &kube::Client, brands: &[Brand]) -> PlatformStatus {
         async move {
             match get_capped(&client, &format!("/apis/{g}"), 1 << 20, Duration::from_secs(5)).await {
                 Ok(_) => ComponentState::Ready,
-                Err(e) if e.starts_with("HTTP 404") => ComponentState::Missing,
-                Err(e) => ComponentState::Degraded(e),
+                Err(GetError::Status(404, _)) => ComponentState::Missing,
+                Err(e) => ComponentState::Degraded(e.to_string()),
             }
         }
     };

@@ -371,23 +371,20 @@ fn merge_servers(pods: &BTreeMap<Source, BTreeMap<Key, DynamicObject>>, pools: &
     out.into_values().collect()
 }
 
-fn classify(e: kube::Error, epp: bool) -> ScrapeError {
-    match e {
-        kube::Error::Api(s) if epp && (s.code == 401 || s.code == 403) => ScrapeError::AuthRequired(s.code),
-        kube::Error::Api(s) if s.code == 503 || s.code == 502 => {
-            ScrapeError::Transport(s.message.chars().take(200).collect())
-        }
-        kube::Error::Api(s) => ScrapeError::Http(s.code, s.message.chars().take(200).collect()),
-        other => ScrapeError::Transport(other.to_string().chars().take(200).collect()),
-    }
-}
+/// A model server's or EPP's /metrics is a few tens of KB; anything past this is not metrics.
+pub const METRICS_MAX_BYTES: usize = 8 << 20;
 
 async fn get_text(client: &kube::Client, path: &str, timeout: Duration, epp: bool) -> Result<String, ScrapeError> {
-    let req = http::Request::get(path).body(Vec::new()).map_err(|e| ScrapeError::Transport(e.to_string()))?;
-    match tokio::time::timeout(timeout, client.request_text(req)).await {
-        Err(_) => Err(ScrapeError::Timeout(timeout.as_secs().max(1))),
-        Ok(Err(e)) => Err(classify(e, epp)),
-        Ok(Ok(t)) => Ok(t),
+    use super::get::{get_capped, GetError};
+    match get_capped(client, path, METRICS_MAX_BYTES, timeout).await {
+        Ok(body) => Ok(String::from_utf8_lossy(&body).into_owned()),
+        Err(GetError::Timeout(s)) => Err(ScrapeError::Timeout(s)),
+        // the router protects /metrics by default: that is a state, not a failure
+        Err(GetError::Status(c @ (401 | 403), _)) if epp => Err(ScrapeError::AuthRequired(c)),
+        Err(GetError::Status(502 | 503, m)) => Err(ScrapeError::Transport(m)),
+        Err(GetError::Status(c, m)) => Err(ScrapeError::Http(c, m)),
+        Err(e @ GetError::TooLarge(_)) => Err(ScrapeError::Parse(format!("metrics {e}"))),
+        Err(GetError::Transport(m)) => Err(ScrapeError::Transport(m)),
     }
 }
 

@@ -44,20 +44,23 @@ impl Families {
         })
     }
 
-    /// Sum of every series of the family (all engines, all label sets).
-    pub fn sum(&self, names: &[&str]) -> Option<f64> {
+    /// The known values of every series of the family; None when there is no such family
+    /// or no usable value in it.
+    fn values(&self, names: &[&str]) -> Option<Vec<f64>> {
         let m = self.family(names)?;
         let vals: Vec<f64> =
             m.samples.iter().filter(|s| s.value.value_type == ValueType::Sample).filter_map(value).collect();
-        (!vals.is_empty()).then(|| vals.iter().sum())
+        (!vals.is_empty()).then_some(vals)
+    }
+
+    /// Sum of every series of the family (all engines, all label sets).
+    pub fn sum(&self, names: &[&str]) -> Option<f64> {
+        self.values(names).map(|v| v.iter().sum())
     }
 
     /// Mean over series (a gauge per data-parallel engine: KV usage is averaged).
     pub fn mean(&self, names: &[&str]) -> Option<f64> {
-        let m = self.family(names)?;
-        let vals: Vec<f64> =
-            m.samples.iter().filter(|s| s.value.value_type == ValueType::Sample).filter_map(value).collect();
-        (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64)
+        self.values(names).map(|v| v.iter().sum::<f64>() / v.len() as f64)
     }
 
     /// Sums grouped by one label's value.

@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod connect;
+pub mod get;
 pub mod kagenti;
 pub mod llmd;
 pub mod metrics;

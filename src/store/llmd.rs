@@ -313,15 +313,28 @@ impl<T: Clone> Scraped<T> {
             _ => None,
         }
     }
+    fn last_two(&self) -> Option<(&Timed<T>, &Timed<T>)> {
+        let n = self.samples.len();
+        let mut it = self.samples.iter().skip(n.checked_sub(2)?);
+        Some((it.next()?, it.next()?))
+    }
+
     /// Per-second rate of a counter between the last two samples; a drop is a restart.
     pub fn rate(&self, f: impl Fn(&T) -> Option<f64>) -> Option<f64> {
-        let n = self.samples.len();
-        if n < 2 {
-            return None;
-        }
-        let mut it = self.samples.iter().skip(n - 2);
-        let (a, b) = (it.next()?, it.next()?);
+        let (a, b) = self.last_two()?;
         counter_rate(f(&a.v)?, a.at, f(&b.v)?, b.at)
+    }
+
+    /// Rates of a family of counters keyed by a label (a key new in the latest sample
+    /// counts from zero).
+    pub fn rate_map(&self, f: impl Fn(&T) -> &BTreeMap<String, f64>) -> Vec<(String, f64)> {
+        let Some((a, b)) = self.last_two() else { return Vec::new() };
+        f(&b.v)
+            .iter()
+            .filter_map(|(k, v1)| {
+                Some((k.clone(), counter_rate(f(&a.v).get(k).copied().unwrap_or(0.0), a.at, *v1, b.at)?))
+            })
+            .collect()
     }
     /// The newest sample at least `window` seconds older than the latest, else the oldest kept.
     pub fn window_start(&self, window: f64) -> Option<&Timed<T>> {
@@ -624,6 +637,22 @@ mod tests {
         s.record(115.0, Ok(sample(100.0)));
         assert_eq!(s.stale(115.0, 15.0), None);
         assert_eq!(s.rate(|x| x.generation_tokens), Some(10.0), "a reset counts from zero");
+    }
+
+    #[test]
+    fn rate_maps_handle_new_keys_and_resets() {
+        let mut s: Scraped<EppSample> = Scraped::default();
+        let sample = |pairs: &[(&str, f64)]| EppSample {
+            attempts: pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            ..Default::default()
+        };
+        s.record(0.0, Ok(sample(&[("a", 100.0), ("b", 50.0)])));
+        assert!(s.rate_map(|e| &e.attempts).is_empty(), "one sample is no rate");
+        s.record(10.0, Ok(sample(&[("a", 150.0), ("b", 20.0), ("c", 30.0)])));
+        let r: BTreeMap<String, f64> = s.rate_map(|e| &e.attempts).into_iter().collect();
+        assert_eq!(r.get("a"), Some(&5.0));
+        assert_eq!(r.get("b"), Some(&2.0), "a drop is a restart: the new value is the increase");
+        assert_eq!(r.get("c"), Some(&3.0), "a new endpoint counts from zero");
     }
 
     #[test]

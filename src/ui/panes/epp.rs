@@ -6,32 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::store::llmd::{EppSample, PoolInfo, Scraped};
+use crate::store::llmd::PoolInfo;
 use crate::ui::app::App;
 use crate::ui::widgets::fmt::{self, opt};
-
-fn rates(
-    m: &Scraped<EppSample>,
-    f: impl Fn(&EppSample) -> &std::collections::BTreeMap<String, f64>,
-) -> Vec<(String, f64)> {
-    let n = m.samples.len();
-    if n < 2 {
-        return Vec::new();
-    }
-    let mut it = m.samples.iter().skip(n - 2);
-    let (a, b) = (it.next().expect("two"), it.next().expect("two"));
-    let dt = b.at - a.at;
-    if dt <= 0.0 {
-        return Vec::new();
-    }
-    f(&b.v)
-        .iter()
-        .map(|(k, v1)| {
-            let v0 = f(&a.v).get(k).copied().unwrap_or(0.0);
-            (k.clone(), if *v1 >= v0 { (v1 - v0) / dt } else { v1 / dt })
-        })
-        .collect()
-}
 
 fn pool_lines(app: &App, cluster: usize, p: &PoolInfo, width: usize) -> Vec<Line<'static>> {
     let t = &app.theme;
@@ -66,7 +43,7 @@ fn pool_lines(app: &App, cluster: usize, p: &PoolInfo, width: usize) -> Vec<Line
             sched.as_ref().and_then(|h| h.quantile(0.99)),
         )),
     ]));
-    let decisions = rates(m, |s| &s.decisions);
+    let decisions = m.rate_map(|s| &s.decisions);
     let total: f64 = decisions.iter().map(|d| d.1).sum();
     if total > 0.0 {
         let mix: Vec<String> = decisions.iter().map(|(k, v)| format!("{k} {}", fmt::pct(v / total))).collect();
@@ -80,7 +57,7 @@ fn pool_lines(app: &App, cluster: usize, p: &PoolInfo, width: usize) -> Vec<Line
             Span::raw(opt(last.flow_rejected, fmt::num)),
         ]));
     }
-    let attempts = rates(m, |s| &s.attempts);
+    let attempts = m.rate_map(|s| &s.attempts);
     let sum: f64 = attempts.iter().map(|a| a.1).sum();
     let name_w = 30.min(width.saturating_sub(24));
     let bar_w = width.saturating_sub(name_w + 16).clamp(4, 40);
