@@ -5,7 +5,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::store::kagenti::{health, Health};
@@ -114,10 +114,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .title(format!(" Agents ({}) · sorted by {sort} (s) · t: on/off ", agents.len()))
                 .border_style(t.muted),
         );
-    let mut ts = TableState::default();
-    if !agents.is_empty() {
-        ts.select(Some(app.selected.min(agents.len() - 1)));
-    }
+    let mut ts = crate::ui::widgets::selection(app.selected, agents.len());
     f.render_stateful_widget(table, table_area, &mut ts);
     if let Some((i, a)) = ts.selected().and_then(|k| agents.get(k)) {
         let h = health(a);

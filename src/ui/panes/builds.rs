@@ -4,7 +4,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use crate::store::kagenti::BuildInfo;
@@ -77,10 +77,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             .title(format!(" Shipwright builds ({}) · newest run first ", list.len()))
             .border_style(t.muted),
     );
-    let mut ts = TableState::default();
-    if !list.is_empty() {
-        ts.select(Some(app.selected.min(list.len() - 1)));
-    }
+    let mut ts = crate::ui::widgets::selection(app.selected, list.len());
     f.render_stateful_widget(table, table_area, &mut ts);
     f.render_widget(Paragraph::new(super::agents::absent_line(app)), absent_area);
 }

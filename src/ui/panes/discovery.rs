@@ -3,7 +3,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::store::kagenti::{AgentInfo, Card, CardState};
@@ -109,10 +109,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .title(format!(" A2A agent cards ({}) ", list.len()))
                 .border_style(t.muted),
         );
-    let mut ts = TableState::default();
-    if !list.is_empty() {
-        ts.select(Some(app.selected.min(list.len() - 1)));
-    }
+    let mut ts = crate::ui::widgets::selection(app.selected, list.len());
     f.render_stateful_widget(table, table_area, &mut ts);
     if let Some(e) = ts.selected().and_then(|k| list.get(k)) {
         let mut lines = Vec::new();

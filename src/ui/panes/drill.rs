@@ -3,7 +3,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::sources::views::ViewSpec;
@@ -115,10 +115,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, v: &View) {
                     format!("{}({} of {total}, filter: {}) ", title, pods.len(), v.search)
                 },
             ));
-            let mut ts = TableState::default();
-            if !pods.is_empty() {
-                ts.select(Some(v.selected.min(pods.len() - 1)));
-            }
+            let mut ts = crate::ui::widgets::selection(v.selected, pods.len());
             f.render_stateful_widget(table, main, &mut ts);
         }
         ViewSpec::Pod { .. } => {

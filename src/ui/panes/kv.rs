@@ -5,7 +5,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use crate::store::llmd::{mean_opt, Role, ServerInfo};
@@ -127,10 +127,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .title(format!(" Model servers ({}) ", servers.len()))
                 .border_style(t.muted),
         );
-    let mut ts = TableState::default();
-    if !servers.is_empty() {
-        ts.select(Some(app.selected.min(servers.len() - 1)));
-    }
+    let mut ts = crate::ui::widgets::selection(app.selected, servers.len());
     f.render_stateful_widget(table, table_area, &mut ts);
     // the selected pod in full: where it runs and, if its numbers are missing, why
     if let Some(((i, s), v)) = ts.selected().and_then(|k| servers.get(k).zip(views.get(k))) {

@@ -3,7 +3,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, Wrap};
 use ratatui::Frame;
 
 use crate::store::{ClusterState, Conn};
@@ -130,10 +130,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .header(header)
         .row_highlight_style(t.selection)
         .block(Block::default().borders(Borders::ALL).title(title).border_style(t.muted));
-    let mut ts = TableState::default();
-    if !rows_idx.is_empty() {
-        ts.select(Some(app.selected.min(rows_idx.len() - 1)));
-    }
+    let mut ts = crate::ui::widgets::selection(app.selected, rows_idx.len());
     f.render_stateful_widget(table, table_area, &mut ts);
     if rows_idx.is_empty() {
         let inner =

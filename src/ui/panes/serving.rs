@@ -4,7 +4,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::store::llmd::PoolView;
@@ -125,10 +125,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .title(format!(" Inference pools ({}) ", pools.len()))
                 .border_style(t.muted),
         );
-    let mut ts = TableState::default();
-    if !pools.is_empty() {
-        ts.select(Some(app.selected.min(pools.len() - 1)));
-    }
+    let mut ts = crate::ui::widgets::selection(app.selected, pools.len());
     f.render_stateful_widget(table, table_area, &mut ts);
     if pools.is_empty() {
         let r = Rect { x: table_area.x + 2, y: table_area.y + 2, width: table_area.width.saturating_sub(4), height: 1 };

@@ -4,7 +4,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::Span;
-use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Row, Table, TableState};
+use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Row, Table};
 use ratatui::Frame;
 
 use crate::ui::app::App;
@@ -112,9 +112,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             .title(" Per pool (tokens/s; P:D = running prefill/decode, warn > 3) ")
             .border_style(t.muted),
     );
-    let mut ts = TableState::default();
-    if !pools.is_empty() {
-        ts.select(Some(app.selected.min(pools.len() - 1)));
-    }
+    let mut ts = crate::ui::widgets::selection(app.selected, pools.len());
     f.render_stateful_widget(table, table_area, &mut ts);
 }
