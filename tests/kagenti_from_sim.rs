@@ -7,7 +7,7 @@ mod common;
 
 use common::drive;
 
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -187,18 +187,6 @@ async fn toggle_off_and_on_with_checks_confirmation_and_audit() {
     col.stop();
 }
 
-struct Peer(Child);
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_card_of_a_real_a2a_server_through_the_service_proxy() {
     let ok = Command::new("python3")
@@ -207,9 +195,10 @@ async fn the_card_of_a_real_a2a_server_through_the_service_proxy() {
         .map(|s| s.success())
         .unwrap_or(false);
     assert!(ok, "the A2A peer needs python3 with a2a-sdk[http-server] and uvicorn: `.ci/run` installs them");
-    let port = free_port();
+    let port = common::free_port();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/a2a_server.py");
-    let _peer = Peer(Command::new("python3").arg(script).arg(port.to_string()).spawn().expect("python3 starts"));
+    let _peer =
+        common::Peer(Command::new("python3").arg(script).arg(port.to_string()).spawn().expect("python3 starts"));
     common::eventually("the A2A server to listen", || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
 
     // an agent in the simulator whose Service routes to the real server

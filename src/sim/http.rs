@@ -68,8 +68,18 @@ pub fn percent_decode(s: &str) -> String {
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, Infallible>> + Send>>;
 
 pub enum Reply {
-    Bytes { status: StatusCode, content_type: &'static str, body: Bytes },
-    Stream { status: StatusCode, content_type: &'static str, body: BodyStream },
+    Bytes {
+        status: StatusCode,
+        content_type: &'static str,
+        body: Bytes,
+    },
+    Stream {
+        status: StatusCode,
+        content_type: &'static str,
+        body: BodyStream,
+    },
+    /// A reply with extra response headers (an MCP session id).
+    Headed(Box<Reply>, Vec<(&'static str, String)>),
 }
 
 impl Reply {
@@ -92,6 +102,7 @@ impl Reply {
     pub fn status(&self) -> StatusCode {
         match self {
             Reply::Bytes { status, .. } | Reply::Stream { status, .. } => *status,
+            Reply::Headed(r, _) => r.status(),
         }
     }
 }

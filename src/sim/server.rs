@@ -20,11 +20,21 @@ use super::{api, SimCluster};
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;
 
 pub fn to_response(reply: Reply) -> hyper::Response<Body> {
+    if let Reply::Headed(inner, headers) = reply {
+        let mut resp = to_response(*inner);
+        for (k, v) in headers {
+            if let Ok(v) = http::HeaderValue::from_str(&v) {
+                resp.headers_mut().insert(k, v);
+            }
+        }
+        return resp;
+    }
     let (status, ct, body) = match reply {
         Reply::Bytes { status, content_type, body } => (status, content_type, Full::new(body).boxed_unsync()),
         Reply::Stream { status, content_type, body } => {
             (status, content_type, StreamBody::new(body.map(|r| r.map(Frame::data))).boxed_unsync())
         }
+        Reply::Headed(..) => unreachable!("unwrapped above"),
     };
     hyper::Response::builder()
         .status(status)

@@ -29,6 +29,8 @@ pub struct WorkerOptions {
     pub scrape_timeout: Duration,
     /// Where kst keeps its own history (builds) between runs.
     pub state_dir: std::path::PathBuf,
+    /// The posture baseline's file (`{context}` is replaced), instead of one in `state_dir`.
+    pub baseline_file: Option<String>,
 }
 
 impl Default for WorkerOptions {
@@ -40,6 +42,7 @@ impl Default for WorkerOptions {
             probe_timeout: Duration::from_secs(10),
             scrape_timeout: Duration::from_secs(3),
             state_dir: crate::config::state_dir(),
+            baseline_file: None,
         }
     }
 }
@@ -136,7 +139,8 @@ pub async fn run(
     let nodes = nodes_loop(index, client.clone(), tx.clone(), opts.clone(), probe_now.clone());
     let llmd = super::llmd::run(index, client.clone(), tx.clone(), opts.clone());
     let history = super::kagenti::history_path(&opts.state_dir, &target.context);
-    let kagenti = super::kagenti::run(index, history, client.clone(), tx.clone(), opts.clone());
+    let posture = super::kagenti::baseline_path(&opts.state_dir, opts.baseline_file.as_deref(), &target.context);
+    let kagenti = super::kagenti::run(index, history, posture, client.clone(), tx.clone(), opts.clone());
     tokio::select! {
         _ = stop.changed() => {}
         _ = health => {}

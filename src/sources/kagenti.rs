@@ -18,6 +18,8 @@ use crate::store::kagenti::{
     parse_card, provider_from_env, AgentInfo, Brand, BuildInfo, BuildRunInfo, CardState, ComponentState, Cond,
     PlatformStatus, WorkloadKind, PREVIOUS_REPLICAS,
 };
+use crate::store::posture::{facts, Baseline, Binding, Rbac, Rule, Subject};
+use crate::store::tools::{Location, Registration, ToolServer};
 use crate::store::Update;
 
 /// Cards larger than this are refused (the operator's own cap).
@@ -33,6 +35,12 @@ enum Tag {
     Hpas,
     Builds,
     BuildRuns,
+    /// MCPServerRegistrations: `mcp.kuadrant.io` v1, then the deprecated v1alpha1.
+    Registrations(&'static str),
+    Roles,
+    ClusterRoles,
+    RoleBindings,
+    ClusterRoleBindings,
 }
 
 fn ar(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
@@ -135,6 +143,18 @@ fn decode_agents(w: &WatchSet<Tag>) -> Vec<AgentInfo> {
                     })
                     .and_then(|h| h.metadata.name.clone());
                 let svc = w.objects(&Tag::Services(brand)).find(|s| ns_name(s) == (ns.clone(), name.clone()));
+                let template_labels: BTreeMap<String, String> =
+                    serde_json::from_value(spec["template"]["metadata"]["labels"].clone()).unwrap_or_default();
+                let inject_disabled = [&l, &template_labels]
+                    .iter()
+                    .any(|m| m.get(&format!("{prefix}/inject")).is_some_and(|v| v == "disabled"));
+                let authbridge_pods: Vec<String> = w
+                    .objects(&Tag::Pods(brand))
+                    .filter(|p| p.metadata.namespace.as_deref() == Some(ns.as_str()))
+                    .filter(|p| p.metadata.name.as_deref().is_some_and(|n| n.starts_with(&format!("{name}-"))))
+                    .filter(|p| p.data["status"]["phase"] == "Running" && has_authbridge(&p.data["spec"]))
+                    .filter_map(|p| p.metadata.name.clone())
+                    .collect();
                 let card_status = card.map(|c| &c.data["status"]);
                 let indexed_card = card_status
                     .and_then(|s| s.get("card").filter(|c| c.is_object()).cloned())
@@ -177,11 +197,174 @@ fn decode_agents(w: &WatchSet<Tag>) -> Vec<AgentInfo> {
                                 .join(",")
                         })
                         .unwrap_or_default(),
+                    env_urls: env
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
+                        .filter(|(_, v)| v.starts_with("http://") || v.starts_with("https://"))
+                        .collect(),
+                    inject_disabled,
+                    transport: l.get(&format!("{prefix}/transport")).cloned(),
+                    mtls_mode: runtime.and_then(|r| r.data["spec"]["mtlsMode"].as_str().map(str::to_string)),
+                    authbridge_pods,
                 });
             }
         }
     }
     out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    out
+}
+
+/// The AuthBridge sidecar: a container (or native sidecar) named `authbridge`, or one serving 9093.
+fn has_authbridge(pod_spec: &Value) -> bool {
+    pod_spec["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(pod_spec["initContainers"].as_array().into_iter().flatten())
+        .any(|c| {
+            c["name"].as_str().is_some_and(|n| n.contains("authbridge"))
+                || c["ports"].as_array().into_iter().flatten().any(|p| p["containerPort"] == 9093)
+        })
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect()
+}
+
+fn rules_of(o: &DynamicObject) -> Vec<Rule> {
+    o.data["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| Rule {
+            api_groups: strings(&r["apiGroups"]),
+            resources: strings(&r["resources"]),
+            verbs: strings(&r["verbs"]),
+        })
+        .collect()
+}
+
+fn decode_rbac(w: &WatchSet<Tag>) -> Rbac {
+    let mut rbac = Rbac::default();
+    for o in w.objects(&Tag::Roles) {
+        rbac.roles.insert(ns_name(o), rules_of(o));
+    }
+    for o in w.objects(&Tag::ClusterRoles) {
+        rbac.cluster_roles.insert(o.metadata.name.clone().unwrap_or_default(), rules_of(o));
+    }
+    for (tag, kind) in [(Tag::RoleBindings, "RoleBinding"), (Tag::ClusterRoleBindings, "ClusterRoleBinding")] {
+        for o in w.objects(&tag) {
+            let name = o.metadata.name.clone().unwrap_or_default();
+            let l = labels(o);
+            rbac.bindings.push(Binding {
+                kind: kind.into(),
+                namespace: o.metadata.namespace.clone(),
+                legacy: name.starts_with("kagenti-component-")
+                    || l.get("app.kubernetes.io/part-of").is_some_and(|v| v == "kagenti-operator"),
+                name,
+                role_kind: o.data["roleRef"]["kind"].as_str().unwrap_or("").to_string(),
+                role_name: o.data["roleRef"]["name"].as_str().unwrap_or("").to_string(),
+                subjects: o.data["subjects"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|s| Subject {
+                        kind: s["kind"].as_str().unwrap_or("").to_string(),
+                        name: s["name"].as_str().unwrap_or("").to_string(),
+                        namespace: s["namespace"].as_str().map(str::to_string),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    rbac
+}
+
+/// Tool servers as the objects describe them: tool workloads with their `<name>-mcp` Service
+/// (or a Service selecting them), and MCPServerRegistrations (v1 preferred over v1alpha1).
+fn decode_tools(w: &WatchSet<Tag>, agents: &[AgentInfo]) -> Vec<ToolServer> {
+    let mut regs: BTreeMap<(String, String), Registration> = BTreeMap::new();
+    for version in ["v1alpha1", "v1"] {
+        for o in w.objects(&Tag::Registrations(version)) {
+            let spec = &o.data["spec"];
+            let (ns, name) = ns_name(o);
+            let ready = cond(&o.data["status"], "Ready");
+            let message = o.data["status"]["conditions"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
+                .and_then(|c| c["message"].as_str().map(str::to_string));
+            regs.insert(
+                (ns, name.clone()),
+                Registration {
+                    name,
+                    prefix: spec["prefix"].as_str().or(spec["toolPrefix"].as_str()).map(str::to_string),
+                    state: spec["state"].as_str().unwrap_or("Enabled").to_string(),
+                    ready,
+                    message,
+                    credential: spec["credentialRef"]["name"].as_str().map(str::to_string),
+                },
+            );
+        }
+    }
+    let route_target = |o: &Registration, ns: &str| -> Option<String> {
+        w.objects(&Tag::Registrations("v1"))
+            .chain(w.objects(&Tag::Registrations("v1alpha1")))
+            .find(|r| ns_name(r) == (ns.to_string(), o.name.clone()))
+            .and_then(|r| r.data["spec"]["targetRef"]["name"].as_str().map(str::to_string))
+    };
+    let mut out = Vec::new();
+    for a in agents.iter().filter(|a| a.wtype == "tool") {
+        let services: Vec<&DynamicObject> = BRANDS
+            .iter()
+            .flat_map(|b| w.objects(&Tag::Services(*b)))
+            .filter(|s| s.metadata.namespace.as_deref() == Some(a.namespace.as_str()))
+            .collect();
+        let svc = services
+            .iter()
+            .find(|s| s.metadata.name.as_deref() == Some(format!("{}-mcp", a.name).as_str()))
+            .or_else(|| services.iter().find(|s| s.metadata.name.as_deref() == Some(a.name.as_str())));
+        let location = svc.map(|s| Location::Service {
+            namespace: a.namespace.clone(),
+            service: s.metadata.name.clone().unwrap_or_default(),
+            port: s.data["spec"]["ports"][0]["port"].as_u64().unwrap_or(8000) as u16,
+            path: "/mcp".into(),
+        });
+        // a registration names the tool (or its route `<tool>-route`)
+        let reg_key = regs
+            .keys()
+            .find(|(ns, n)| {
+                *ns == a.namespace && {
+                    let r = &regs[&(ns.clone(), n.clone())];
+                    let target = route_target(r, ns).unwrap_or_default();
+                    *n == a.name || target.trim_end_matches("-route") == a.name
+                }
+            })
+            .cloned();
+        let registration = reg_key.and_then(|k| regs.remove(&k));
+        out.push(ToolServer {
+            name: a.name.clone(),
+            namespace: a.namespace.clone(),
+            location,
+            transport: a.transport.clone(),
+            registration,
+            pods: Some((a.ready, a.desired)),
+            listing: None,
+            error: None,
+        });
+    }
+    // registrations without a workload kst can see
+    for ((ns, name), r) in regs {
+        out.push(ToolServer {
+            name,
+            namespace: ns,
+            location: None,
+            transport: None,
+            registration: Some(r),
+            pods: None,
+            listing: None,
+            error: None,
+        });
+    }
     out
 }
 
@@ -378,15 +561,35 @@ async fn platform(client: &kube::Client, brands: &[Brand]) -> PlatformStatus {
     PlatformStatus { components, enabled_namespaces: enabled }
 }
 
+/// Stops the fabric poller when the watcher stops (disconnect, shutdown).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 pub fn history_path(dir: &std::path::Path, context: &str) -> PathBuf {
     let safe: String =
         context.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
     dir.join(format!("builds-{safe}.json"))
 }
 
+pub fn baseline_path(dir: &std::path::Path, template: Option<&str>, context: &str) -> PathBuf {
+    let safe: String =
+        context.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    match template {
+        Some(t) => PathBuf::from(t.replace("{context}", &safe)),
+        None => dir.join(format!("posture-{safe}.json")),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     index: usize,
     hist_path: PathBuf,
+    posture_path: PathBuf,
     client: kube::Client,
     tx: mpsc::Sender<Update>,
     opts: WorkerOptions,
@@ -415,6 +618,32 @@ pub async fn run(
     w.add(&client, Tag::Hpas, &ar("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"), None);
     w.add(&client, Tag::Builds, &ar("shipwright.io", "v1beta1", "Build", "builds"), None);
     w.add(&client, Tag::BuildRuns, &ar("shipwright.io", "v1beta1", "BuildRun", "buildruns"), None);
+    for version in ["v1", "v1alpha1"] {
+        w.add(
+            &client,
+            Tag::Registrations(version),
+            &ar("mcp.kuadrant.io", version, "MCPServerRegistration", "mcpserverregistrations"),
+            None,
+        );
+    }
+    let rbac_group = "rbac.authorization.k8s.io";
+    w.add(&client, Tag::Roles, &ar(rbac_group, "v1", "Role", "roles"), None);
+    w.add(&client, Tag::ClusterRoles, &ar(rbac_group, "v1", "ClusterRole", "clusterroles"), None);
+    w.add(&client, Tag::RoleBindings, &ar(rbac_group, "v1", "RoleBinding", "rolebindings"), None);
+    w.add(&client, Tag::ClusterRoleBindings, &ar(rbac_group, "v1", "ClusterRoleBinding", "clusterrolebindings"), None);
+
+    let (targets_tx, targets_rx) = tokio::sync::watch::channel(super::fabric::Targets::default());
+    let fabric = tokio::spawn(super::fabric::run(index, client.clone(), targets_rx, tx.clone(), opts.clone()));
+    let _fabric = AbortOnDrop(fabric);
+    let mut baseline = Baseline::load(&posture_path);
+    if tx
+        .send(Update::Baseline { cluster: index, baseline: baseline.clone(), path: posture_path.clone() })
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut last_rbac: Option<Rbac> = None;
 
     let mut history = BuildHistory::load(&hist_path);
     let (card_tx, mut card_rx) = mpsc::channel::<((String, String), CardState)>(64);
@@ -481,6 +710,35 @@ pub async fn run(
                             let _ = tx.send((key, state)).await;
                         });
                     }
+                }
+                let tools = decode_tools(&w, &agents);
+                let authbridge = agents
+                    .iter()
+                    .filter(|a| !a.authbridge_pods.is_empty())
+                    .map(|a| (a.key(), a.authbridge_pods.clone()))
+                    .collect();
+                targets_tx.send_if_modified(|t| {
+                    let next = super::fabric::Targets { tools, authbridge };
+                    let changed = *t != next;
+                    *t = next;
+                    changed
+                });
+                let rbac_served = [Tag::Roles, Tag::ClusterRoles, Tag::RoleBindings, Tag::ClusterRoleBindings]
+                    .iter()
+                    .all(|t| w.served(t) == Some(true));
+                let rbac = rbac_served.then(|| decode_rbac(&w));
+                if rbac.is_some() && rbac != last_rbac {
+                    last_rbac = rbac.clone();
+                    if tx.send(Update::Rbac { cluster: index, rbac: rbac.clone().unwrap_or_default() }).await.is_err() { return }
+                }
+                // the first complete picture becomes the baseline drift is measured against
+                if baseline.is_none() && !brands.is_empty() && rbac.is_some() {
+                    let b = Baseline { saved: jiff::Timestamp::now().to_string(), facts: facts(&agents, rbac.as_ref()) };
+                    if let Err(e) = b.save(&posture_path) {
+                        tracing::warn!(path = %posture_path.display(), "cannot save the posture baseline: {e}");
+                    }
+                    baseline = Some(b);
+                    if tx.send(Update::Baseline { cluster: index, baseline: baseline.clone(), path: posture_path.clone() }).await.is_err() { return }
                 }
                 let was_empty = brands.is_empty();
                 if tx.send(Update::Kagenti { cluster: index, brands: brands.clone(), agents, builds }).await.is_err() { return }

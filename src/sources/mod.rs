@@ -2,9 +2,11 @@
 
 pub mod cluster;
 pub mod connect;
+pub mod fabric;
 pub mod get;
 pub mod kagenti;
 pub mod llmd;
+pub mod mcp;
 pub mod metrics;
 pub mod nodes;
 pub mod views;

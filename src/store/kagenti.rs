@@ -109,6 +109,16 @@ pub struct AgentInfo {
     pub card_port: Option<u16>,
     /// The workload's pod selector, for drilling down to its pods.
     pub selector: String,
+    /// Env variables with literal URL values (declared peers, for the topology).
+    pub env_urls: Vec<(String, String)>,
+    /// `kagenti.io/inject=disabled` on the workload or its pod template: no AuthBridge.
+    pub inject_disabled: bool,
+    /// Tools: `streamable_http` or `sse` (`kagenti.io/transport`).
+    pub transport: Option<String>,
+    /// AgentRuntime `spec.mtlsMode`.
+    pub mtls_mode: Option<String>,
+    /// Running pods that carry the AuthBridge sidecar (its `/stats` on 9093).
+    pub authbridge_pods: Vec<String>,
 }
 
 impl AgentInfo {
@@ -322,9 +332,32 @@ pub struct KagentiCluster {
     pub cards: BTreeMap<(String, String), CardState>,
     pub builds: Vec<BuildInfo>,
     pub platform: Option<PlatformStatus>,
+    /// MCP tool servers and what they listed (None until the first round).
+    pub tools: Option<Vec<super::tools::ToolServer>>,
+    /// AuthBridge `/stats` per agent (summed over its pods), or why not.
+    pub authbridge: BTreeMap<(String, String), Result<super::topology::AuthStats, String>>,
+    pub rbac: Option<super::posture::Rbac>,
+    /// The posture baseline and where it is kept.
+    pub baseline: Option<super::posture::Baseline>,
+    pub baseline_path: Option<std::path::PathBuf>,
 }
 
 impl KagentiCluster {
+    pub fn tool_servers(&self) -> &[super::tools::ToolServer] {
+        self.tools.as_deref().unwrap_or(&[])
+    }
+    pub fn findings(&self) -> Vec<super::posture::Finding> {
+        super::posture::findings(&self.agents, self.rbac.as_ref(), self.tool_servers())
+    }
+    pub fn facts(&self) -> super::posture::Facts {
+        super::posture::facts(&self.agents, self.rbac.as_ref())
+    }
+    pub fn drift(&self) -> Option<Vec<super::posture::Drift>> {
+        Some(super::posture::drift(self.baseline.as_ref()?, &self.facts()))
+    }
+    pub fn edges(&self, cluster: usize) -> Vec<super::topology::Edge> {
+        super::topology::edges(cluster, &self.agents, self.tool_servers(), &self.authbridge)
+    }
     pub fn installed(&self) -> Option<bool> {
         self.brands.as_ref().map(|b| !b.is_empty())
     }
@@ -361,6 +394,11 @@ mod tests {
             identity_bound: None,
             card_port: None,
             selector: String::new(),
+            env_urls: vec![],
+            inject_disabled: false,
+            transport: None,
+            mtls_mode: None,
+            authbridge_pods: vec![],
         }
     }
 

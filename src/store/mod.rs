@@ -4,6 +4,9 @@
 pub mod kagenti;
 pub mod llmd;
 pub mod model;
+pub mod posture;
+pub mod tools;
+pub mod topology;
 pub mod views;
 
 use std::time::SystemTime;
@@ -117,6 +120,31 @@ pub enum Update {
         view: u64,
         error: String,
     },
+    /// A round of MCP `tools/list` over one cluster's tool servers.
+    Tools {
+        cluster: usize,
+        servers: Vec<tools::ToolServer>,
+    },
+    /// MCP servers outside the clusters (config), not tied to a cluster.
+    ExternalTools {
+        servers: Vec<tools::ToolServer>,
+    },
+    /// AuthBridge `/stats` of each agent with the sidecar.
+    AuthBridge {
+        cluster: usize,
+        stats: std::collections::BTreeMap<(String, String), Result<topology::AuthStats, String>>,
+    },
+    /// Roles, ClusterRoles and their bindings as the watchers see them now.
+    Rbac {
+        cluster: usize,
+        rbac: posture::Rbac,
+    },
+    /// The posture baseline kst keeps for the cluster (loaded, first taken, or accepted).
+    Baseline {
+        cluster: usize,
+        baseline: Option<posture::Baseline>,
+        path: std::path::PathBuf,
+    },
     /// Every scrape of a round is in: time to draw, and to extend the throughput history.
     ScrapeRound {
         cluster: usize,
@@ -145,7 +173,13 @@ impl Update {
             | Update::ViewPod { cluster, .. }
             | Update::ViewLog { cluster, .. }
             | Update::ViewText { cluster, .. }
-            | Update::ViewError { cluster, .. } => *cluster,
+            | Update::ViewError { cluster, .. }
+            | Update::Tools { cluster, .. }
+            | Update::AuthBridge { cluster, .. }
+            | Update::Rbac { cluster, .. }
+            | Update::Baseline { cluster, .. } => *cluster,
+            // not about one cluster; the index is never used to address one
+            Update::ExternalTools { .. } => usize::MAX,
         }
     }
 }
@@ -153,16 +187,26 @@ impl Update {
 #[derive(Debug, Clone, Default)]
 pub struct Fleet {
     pub clusters: Vec<ClusterState>,
+    /// MCP servers from the config, outside any cluster.
+    pub external_tools: Vec<tools::ToolServer>,
 }
 
 impl Fleet {
     pub fn new(targets: &[(String, String)]) -> Self {
-        Fleet { clusters: targets.iter().map(|(ctx, server)| ClusterState::new(ctx, server)).collect() }
+        Fleet {
+            clusters: targets.iter().map(|(ctx, server)| ClusterState::new(ctx, server)).collect(),
+            external_tools: Vec::new(),
+        }
     }
 
     /// Applies one update; true when anything visible changed.
     pub fn apply(&mut self, u: Update) -> bool {
         let now = SystemTime::now();
+        if let Update::ExternalTools { servers } = u {
+            let changed = self.external_tools != servers;
+            self.external_tools = servers;
+            return changed;
+        }
         let Some(c) = self.clusters.get_mut(u.cluster()) else {
             return false;
         };
@@ -247,6 +291,28 @@ impl Fleet {
                 let old = c.kagenti.cards.insert(agent, state.clone());
                 old != Some(state)
             }
+            Update::Tools { servers, .. } => {
+                let changed = c.kagenti.tools.as_ref() != Some(&servers);
+                c.kagenti.tools = Some(servers);
+                changed
+            }
+            Update::AuthBridge { stats, .. } => {
+                let changed = c.kagenti.authbridge != stats;
+                c.kagenti.authbridge = stats;
+                changed
+            }
+            Update::Rbac { rbac, .. } => {
+                let changed = c.kagenti.rbac.as_ref() != Some(&rbac);
+                c.kagenti.rbac = Some(rbac);
+                changed
+            }
+            Update::Baseline { baseline, path, .. } => {
+                let changed = c.kagenti.baseline != baseline;
+                c.kagenti.baseline = baseline;
+                c.kagenti.baseline_path = Some(path);
+                changed
+            }
+            Update::ExternalTools { .. } => unreachable!("handled before the cluster lookup"),
             Update::Platform { status, .. } => {
                 let changed = c.kagenti.platform.as_ref() != Some(&status);
                 c.kagenti.platform = Some(status);

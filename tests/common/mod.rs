@@ -22,8 +22,13 @@ pub fn fast_worker() -> WorkerOptions {
         coalesce: Duration::from_millis(50),
         probe_timeout: Duration::from_secs(5),
         scrape_timeout: Duration::from_secs(2),
-        // kst's own history goes to a per-test place, never the user's state dir
-        state_dir: std::env::temp_dir().join(format!("kst-test-state-{}", std::process::id())),
+        // kst's own history and baselines go to a per-call place, never the user's state dir
+        state_dir: {
+            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            std::env::temp_dir().join(format!("kst-test-state-{}-{n}", std::process::id()))
+        },
+        baseline_file: None,
     }
 }
 
@@ -217,4 +222,38 @@ pub async fn drive(
             _ => panic!("timed out waiting for {what}"),
         }
     }
+}
+
+/// A peer server process the test started; killed when the test ends, however it ends.
+pub struct Peer(pub std::process::Child);
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts `tests/peers/<script>` with python3 on a free port and waits until it listens.
+pub async fn python_peer(script: &str, modules: &str, extra: &[&str]) -> (Peer, u16) {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "the peer {script} needs python3 with {modules}: `.ci/run` installs them");
+    let port = free_port();
+    let path = format!("{}/tests/peers/{script}", env!("CARGO_MANIFEST_DIR"));
+    let child = std::process::Command::new("python3")
+        .arg(path)
+        .arg(port.to_string())
+        .args(extra)
+        .spawn()
+        .expect("python3 starts");
+    let peer = Peer(child);
+    eventually(&format!("{script} to listen"), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
+    (peer, port)
 }

@@ -132,8 +132,15 @@ async fn forward(base: &str, path: &str, req: &Request) -> Reply {
         Some(c) if c.starts_with("text/event-stream") => "text/event-stream",
         _ => "text/plain",
     };
+    let session = resp.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     match resp.into_body().collect().await {
-        Ok(body) => Reply::text(status, ct, body.to_bytes()),
+        Ok(body) => {
+            let reply = Reply::text(status, ct, body.to_bytes());
+            match session {
+                Some(sid) => Reply::Headed(Box::new(reply), vec![("mcp-session-id", sid)]),
+                None => reply,
+            }
+        }
         Err(e) => fail(e.to_string()),
     }
 }

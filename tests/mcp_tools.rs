@@ -1,0 +1,65 @@
+//! kst's MCP client (rmcp over kube's HTTP leg) against a real MCP server that nobody here
+//! wrote (the official Python SDK's FastMCP), directly and through the simulator's service
+//! proxy, and against the simulator's own tool servers.
+
+mod common;
+
+use std::time::Duration;
+
+use kst::sources::mcp;
+
+const PEER_MODULES: &str = "mcp.server.fastmcp, uvicorn";
+
+fn names(l: &kst::store::tools::ServerListing) -> Vec<String> {
+    let mut n: Vec<String> = l.tools.iter().map(|t| t.name.clone()).collect();
+    n.sort();
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_the_tools_of_the_official_python_sdk_server_with_and_without_sessions() {
+    for mode in [&[][..], &["stateless"][..]] {
+        let (_peer, port) = common::python_peer("mcp_server.py", PEER_MODULES, mode).await;
+        let (client, path) = mcp::direct(&format!("http://127.0.0.1:{port}/mcp")).unwrap();
+        let l =
+            mcp::list_tools(client, &path, Duration::from_secs(20)).await.unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+        assert_eq!(names(&l), vec!["add", "echo", "get_weather"], "{mode:?}");
+        assert!(l.server.as_deref().unwrap_or("").starts_with("kst-peer"), "{:?}", l.server);
+        assert!(l.protocol.is_some());
+        let echo = l.tools.iter().find(|t| t.name == "echo").unwrap();
+        assert_eq!(echo.description, "Echoes a message back");
+        assert_eq!(echo.params(), vec!["message*", "shout"], "required parameters are marked");
+        assert_eq!(echo.annotations.as_ref().unwrap()["readOnlyHint"], true);
+        assert_eq!(echo.title.as_deref(), Some("Echo"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_client_lists_a_real_server_through_the_api_servers_service_proxy() {
+    let (_peer, port) = common::python_peer("mcp_server.py", PEER_MODULES, &[]).await;
+    let sim = common::sim(3).await;
+    let c = sim.cluster("agents-us-central").unwrap();
+    {
+        use kst::sim::resources as r;
+        let mut store = c.store.write().unwrap();
+        store.put(c.registry.index_of(&r::SERVICES).unwrap(), serde_json::json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "peer-tool-mcp", "namespace": "team1", "labels": {"kagenti.io/type": "tool"},
+                         "annotations": {kst::sim::endpoints::FORWARD_TO: format!("http://127.0.0.1:{port}")}},
+            "spec": {"ports": [{"name": "http", "port": 8000, "targetPort": 8000}], "selector": {"app.kubernetes.io/name": "peer-tool"}}}));
+    }
+    let t = common::targets(&sim).into_iter().find(|t| t.context == "agents-us-central").unwrap();
+    let client = kst::sources::connect::client_for(&t).await.unwrap();
+    let path = mcp::proxy_path("team1", "peer-tool-mcp", 8000, "/mcp");
+    let l = mcp::list_tools(client, &path, Duration::from_secs(20)).await.unwrap();
+    assert_eq!(names(&l), vec!["add", "echo", "get_weather"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_is_an_error_with_the_reason_not_a_hang() {
+    let port = common::free_port();
+    let (client, path) = mcp::direct(&format!("http://127.0.0.1:{port}/mcp")).unwrap();
+    let e = mcp::list_tools(client, &path, Duration::from_secs(20)).await.unwrap_err();
+    assert!(!e.is_empty());
+    assert!(mcp::direct("not a url").is_err());
+}
