@@ -110,6 +110,11 @@ pub struct Dynamics {
     /// Workloads whose first pod crash-loops, by (namespace, workload).
     pub crashing: Vec<(String, String)>,
     pub churn_debt: f64,
+    /// MCP session ids the cluster's tool servers issued.
+    pub mcp_sessions: std::collections::BTreeSet<String>,
+    /// Calls AuthBridge sidecars see, and each pod's counters.
+    pub bridge_calls: Vec<super::endpoints::authbridge::Call>,
+    pub bridge: BTreeMap<String, super::endpoints::authbridge::Counters>,
 }
 
 impl Dynamics {
@@ -129,6 +134,9 @@ impl Dynamics {
             hang_prefix: None,
             crashing: Vec::new(),
             churn_debt: 0.0,
+            mcp_sessions: Default::default(),
+            bridge_calls: Vec::new(),
+            bridge: BTreeMap::new(),
         }
     }
 
@@ -400,6 +408,14 @@ impl Workloads<'_> {
         });
         self.store.put(idx(self.cluster, def), o);
         reconcile_inner(self.cluster, self.store, def, ns, name, true);
+    }
+
+    fn add_env(&mut self, def: &ResDef, ns: &str, name: &str, e: Value) {
+        let _ = self.store.modify(idx(self.cluster, def), ns, name, |o| {
+            if let Some(env) = o["spec"]["template"]["spec"]["containers"][0]["env"].as_array_mut() {
+                env.push(e);
+            }
+        });
     }
 
     fn with_sa(&mut self, def: &ResDef, ns: &str, name: &str, sa: &str) {
@@ -777,7 +793,21 @@ fn agent(
     shape: CardShape,
     age_days: i64,
 ) {
-    agent_full(w, brand, ns, name, framework, protocols, replicas, provider, shape, age_days, Condition::Healthy, true);
+    agent_full(
+        w,
+        brand,
+        ns,
+        name,
+        framework,
+        protocols,
+        replicas,
+        provider,
+        shape,
+        age_days,
+        Condition::Healthy,
+        true,
+        true,
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -794,15 +824,20 @@ fn agent_full(
     age_days: i64,
     condition: Condition,
     own_sa: bool,
+    authbridge: bool,
 ) {
     let type_key = format!("{}/type", brand.label);
     let fw_key = format!("{}/framework", brand.label);
     let proto_keys: Vec<String> = protocols.iter().map(|p| format!("{}/{p}", brand.protocol)).collect();
+    let inject_key = format!("{}/inject", brand.label);
     let mut labels: Vec<(&str, &str)> = vec![
         (type_key.as_str(), "agent"),
         (fw_key.as_str(), framework),
         ("app.kubernetes.io/managed-by", "kagenti-operator"),
     ];
+    if !authbridge {
+        labels.push((inject_key.as_str(), "disabled"));
+    }
     for k in &proto_keys {
         labels.push((k.as_str(), ""));
     }
@@ -843,7 +878,15 @@ fn agent_full(
     };
     let c = container("agent", &format!("ghcr.io/kagenti/agent-examples/{name}:0.3.{}", age_days % 7), 8000, 0, &envs);
     let replicas = if condition == Condition::Paused { 0 } else { replicas };
-    w.workload(&r::DEPLOYMENTS, ns, name, replicas, &labels, &annotations, vec![c], vec![], age_days * 86400 + 3600);
+    // AuthBridge, as the webhook injects it: a native sidecar with its stats on 9093
+    let sidecars = if authbridge {
+        let mut bridge = container("authbridge", "ghcr.io/kagenti/authbridge:0.4.1", 9093, 0, &[]);
+        bridge["restartPolicy"] = json!("Always");
+        vec![bridge]
+    } else {
+        vec![]
+    };
+    w.workload(&r::DEPLOYMENTS, ns, name, replicas, &labels, &annotations, vec![c], sidecars, age_days * 86400 + 3600);
     if own_sa {
         w.service_account(ns, name);
         w.with_sa(&r::DEPLOYMENTS, ns, name, name);
@@ -883,7 +926,7 @@ fn agent_full(
         json!({"apiVersion": brand.runtimes.api_version(), "kind": "AgentRuntime",
                "metadata": {"name": name, "namespace": ns, "creationTimestamp": ago(age_days * 86400 + 3000)},
                "spec": {"type": "agent", "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-                        "authBridgeMode": "proxy-sidecar", "mtlsMode": if name.contains("capacity") { "disabled" } else { "permissive" }},
+                        "authBridgeMode": "proxy-sidecar", "mtlsMode": mtls_mode(name)},
                "status": {"observedGeneration": 1, "configuredPods": if ready { replicas } else { 0 },
                           "conditions": [ready_cond("TargetResolved", true, "TargetFound"),
                                          ready_cond("Ready", condition != Condition::Failing, if condition == Condition::Failing { "ConfigApplyError" } else { "Configured" })]}}),
@@ -906,7 +949,21 @@ fn agent_full(
     );
 }
 
+fn mtls_mode(agent: &str) -> &'static str {
+    match agent {
+        a if a.contains("capacity") => "disabled",
+        "weather-service" | "currency-converter" | "triage-agent" => "strict",
+        _ => "permissive",
+    }
+}
+
 fn tool(w: &mut Workloads<'_>, ns: &str, name: &str, state: &str, credential: bool) {
+    tool_on_port(w, ns, name, state, credential, 8000)
+}
+
+/// A tool whose container listens on `port` (its Service always targets 8000: a tool on another
+/// port is the "server down" case, connection refused through the proxy).
+fn tool_on_port(w: &mut Workloads<'_>, ns: &str, name: &str, state: &str, credential: bool, port: u16) {
     let labels = [
         ("kagenti.io/type", "tool"),
         ("protocol.kagenti.io/mcp", ""),
@@ -923,7 +980,7 @@ fn tool(w: &mut Workloads<'_>, ns: &str, name: &str, state: &str, credential: bo
         vec![container(
             "mcp",
             &format!("ghcr.io/kagenti/agent-examples/{name}:0.3.0"),
-            8000,
+            port,
             0,
             &[env("MCP_TRANSPORT", "streamable-http")],
         )],
@@ -1079,6 +1136,7 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         5,
         Condition::Healthy,
         false,
+        false,
     );
     agent_full(
         w,
@@ -1093,6 +1151,7 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         30,
         Condition::Paused,
         true,
+        true,
     );
     agent_full(
         w,
@@ -1106,6 +1165,7 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         CardShape::Legacy,
         3,
         Condition::Failing,
+        true,
         true,
     );
     for i in 5..agents_per_cluster {
@@ -1127,6 +1187,52 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
     tool(w, "team1", "weather-tool", "Enabled", false);
     tool(w, "team1", "github-tool", "Enabled", true);
     tool(w, "team2", "slack-tool", "Disabled", true);
+    tool_on_port(w, "team2", "jira-tool", "Enabled", true, 8080);
+    // a tool that borrows an agent's ServiceAccount (and with it, that agent's Secrets access)
+    w.with_sa(&r::STATEFULSETS, "team2", "slack-tool", "research-agent");
+    // a declared agent-to-agent call: weather-service asks currency-converter over A2A
+    w.add_env(
+        &r::DEPLOYMENTS,
+        "team1",
+        "weather-service",
+        env("CURRENCY_AGENT_URL", "http://currency-converter.team1.svc.cluster.local:8080"),
+    );
+    // what AuthBridge sees: calls approved and denied, in and out
+    {
+        use super::endpoints::authbridge::Call;
+        let call = |agent: &str, outbound: bool, peer: &str, approved: bool, rate: f64| Call {
+            namespace: "team1".into(),
+            agent: agent.into(),
+            outbound,
+            peer: peer.into(),
+            approved,
+            rate,
+        };
+        let mut d = w.cluster.dynamics.lock().expect("dynamics");
+        d.bridge_calls = vec![
+            call("weather-service", true, "weather-tool-mcp.team1.svc.cluster.local:8000", true, 2.0),
+            call("weather-service", true, "currency-converter.team1.svc.cluster.local:8080", true, 0.5),
+            call("currency-converter", false, "spiffe://cluster.local/ns/team1/sa/weather-service", true, 0.5),
+            call("currency-converter", true, "api.exchangerate.host", true, 0.4),
+            call("currency-converter", true, "github-tool-mcp.team1.svc.cluster.local:8000", false, 0.2),
+            // claude-agent has no AuthBridge of its own: only the callee sees it (default account)
+            call("weather-service", false, "spiffe://cluster.local/ns/team1/sa/default", true, 0.3),
+        ];
+    }
+    // a broad Role: every verb on pods and services
+    w.put(
+        &r::ROLES,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "currency-converter", "namespace": "team1"},
+        "rules": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["*"]}]}),
+    );
+    w.put(
+        &r::ROLE_BINDINGS,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "currency-converter", "namespace": "team1"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "currency-converter"},
+        "subjects": [{"kind": "ServiceAccount", "name": "currency-converter", "namespace": "team1"}]}),
+    );
 
     // An HPA on an agent: a toggle must warn that the autoscaler will fight it.
     w.put(
@@ -1566,6 +1672,23 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
                     s["state"] = json!({"running": {"startedAt": ago(0)}});
                 }
             });
+        }
+    }
+    // AuthBridge sidecars count the calls their agents make and receive.
+    {
+        let mut d = cluster.dynamics.lock().expect("dynamics");
+        let calls = d.bridge_calls.clone();
+        for c in &calls {
+            let running: Vec<String> = store
+                .list(pods, Some(&c.namespace))
+                .into_iter()
+                .filter(|p| p.phase == "Running" && p.labels.get("app.kubernetes.io/name") == Some(&c.agent))
+                .map(|p| p.name.clone())
+                .collect();
+            let n = running.len().max(1) as f64;
+            for pod in running {
+                d.bridge.entry(pod).or_default().add(c, c.rate * dt / n);
+            }
         }
     }
     touched.sort();

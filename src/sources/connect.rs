@@ -107,6 +107,10 @@ pub async fn client_for(t: &Target) -> Result<kube::Client, String> {
     let mut cfg =
         kube::Config::from_custom_kubeconfig((*t.kubeconfig).clone(), &opts).await.map_err(|e| e.to_string())?;
     cfg.connect_timeout = Some(Duration::from_secs(5));
+    // kube retries 429/503/504 up to 15 times with backoff inside one call. kst has its own
+    // backoff per collector, and a proxied endpoint answering 503 ("connection refused") must
+    // show as that, at once, not as a timeout after a burst of retries against the API server.
+    cfg.default_retry = false;
     kube::Client::try_from(cfg).map_err(|e| e.to_string())
 }
 

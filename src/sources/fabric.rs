@@ -75,12 +75,17 @@ pub async fn run(
     let mut tools_tick = tokio::time::interval(tools_every.min(Duration::from_secs(5)));
     tools_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_sent: Option<Vec<ToolServer>> = None;
+    // nothing is said about tools until the watcher has read the cluster once
+    let mut seen = false;
     loop {
         tokio::select! {
             changed = targets.changed() => {
                 if changed.is_err() { return }
+                seen = true;
             }
-            _ = tools_tick.tick() => {}
+            _ = tools_tick.tick() => {
+                if !seen { continue }
+            }
             _ = stats_tick.tick() => {
                 let ab = targets.borrow().authbridge.clone();
                 if ab.is_empty() { continue }

@@ -717,12 +717,8 @@ pub async fn run(
                     .filter(|a| !a.authbridge_pods.is_empty())
                     .map(|a| (a.key(), a.authbridge_pods.clone()))
                     .collect();
-                targets_tx.send_if_modified(|t| {
-                    let next = super::fabric::Targets { tools, authbridge };
-                    let changed = *t != next;
-                    *t = next;
-                    changed
-                });
+                // always a notification: the poller learns the cluster was read, even with nothing to poll
+                targets_tx.send_replace(super::fabric::Targets { tools, authbridge });
                 let rbac_served = [Tag::Roles, Tag::ClusterRoles, Tag::RoleBindings, Tag::ClusterRoleBindings]
                     .iter()
                     .all(|t| w.served(t) == Some(true));

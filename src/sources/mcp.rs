@@ -263,7 +263,8 @@ pub fn direct(url: &str) -> Result<(kube::Client, String), String> {
     )
     .parse()
     .map_err(|e| format!("bad URL {url}: {e}"))?;
-    let config = kube::Config::new(base);
+    let mut config = kube::Config::new(base);
+    config.default_retry = false;
     let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
     Ok((client, path))
 }

@@ -220,16 +220,17 @@ pub fn edges(
     for a in agents {
         let Some(Ok(s)) = stats.get(&a.key()) else { continue };
         let me = r.agent_node(a);
-        for (host, n) in &s.outbound_approvals {
+        // a zero count is a call not yet made: no evidence, no edge
+        for (host, n) in s.outbound_approvals.iter().filter(|(_, n)| **n > 0) {
             let e = entry(&mut by_pair, me.clone(), r.host(host, &a.namespace));
             *e.approvals.get_or_insert(0) += n;
         }
-        for (host, n) in &s.outbound_denials {
+        for (host, n) in s.outbound_denials.iter().filter(|(_, n)| **n > 0) {
             let e = entry(&mut by_pair, me.clone(), r.host(host, &a.namespace));
             *e.denials.get_or_insert(0) += n;
         }
         // inbound counts fill in callers that have no AuthBridge of their own
-        for (caller, n) in &s.inbound_approvals {
+        for (caller, n) in s.inbound_approvals.iter().filter(|(_, n)| **n > 0) {
             let from = r.caller(caller, &a.namespace);
             if agents.iter().any(|c| r.agent_node(c) == from && stats.contains_key(&c.key())) {
                 continue;
@@ -237,7 +238,7 @@ pub fn edges(
             let e = entry(&mut by_pair, from, me.clone());
             *e.approvals.get_or_insert(0) += n;
         }
-        for (caller, n) in &s.inbound_denials {
+        for (caller, n) in s.inbound_denials.iter().filter(|(_, n)| **n > 0) {
             let from = r.caller(caller, &a.namespace);
             if agents.iter().any(|c| r.agent_node(c) == from && stats.contains_key(&c.key())) {
                 continue;

@@ -1,7 +1,9 @@
 //! In-cluster HTTP endpoints reached through `pods/proxy` and `services/proxy`, as a real API
 //! server forwards to a pod: model-server and EPP metrics, A2A agent cards.
 
+pub mod authbridge;
 pub mod epp;
+pub mod mcp;
 pub mod vllm;
 
 use std::sync::Arc;
@@ -166,7 +168,7 @@ fn refused(pod: &Value, port: u16) -> Reply {
     )
 }
 
-async fn serve_pod(cluster: &Arc<SimCluster>, _req: &Request, pod: &Value, port: u16, path: &str) -> Reply {
+async fn serve_pod(cluster: &Arc<SimCluster>, req: &Request, pod: &Value, port: u16, path: &str) -> Reply {
     let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
     let declared = pod["spec"]["containers"]
         .as_array()
@@ -218,6 +220,19 @@ async fn serve_pod(cluster: &Arc<SimCluster>, _req: &Request, pod: &Value, port:
                 Some(c) => Reply::ok(&c),
                 None => Reply::json(StatusCode::NOT_FOUND, &json!({"detail": "Not Found"})),
             }
+        }
+        "/mcp" => {
+            let app = labels["app.kubernetes.io/name"].as_str().unwrap_or("");
+            let Some(cat) = mcp::catalogue(app) else {
+                return Reply::text(StatusCode::NOT_FOUND, "text/plain", "404 page not found\n");
+            };
+            let mut d = cluster.dynamics.lock().expect("dynamics");
+            let id = d.rng.suffix(32);
+            mcp::serve(&cat, req, &mut d.mcp_sessions, || id)
+        }
+        "/stats" if port == 9093 => {
+            let d = cluster.dynamics.lock().expect("dynamics");
+            Reply::ok(&d.bridge.get(&name).cloned().unwrap_or_default().render())
         }
         "/healthz" | "/health" => Reply::text(StatusCode::OK, "text/plain", "ok"),
         _ => Reply::text(StatusCode::NOT_FOUND, "text/plain", "404 page not found\n"),
