@@ -323,8 +323,9 @@ async fn list_inner(client: kube::Client, path: &str) -> Result<ServerListing, S
 
 /// rmcp nests its errors ("… error: … error: HTTP 503: …"); the innermost says what happened.
 fn tidy(e: &str) -> String {
-    if let Some(i) = e.find("HTTP ") {
-        return e[i..].to_string();
-    }
-    e.to_string()
+    let e = match e.find("HTTP ") {
+        Some(i) => &e[i..],
+        None => e,
+    };
+    e.replace("error trying to reach service: ", "").replace(", when send initialize request", " (initialize)")
 }

@@ -202,11 +202,14 @@ pub fn findings(agents: &[AgentInfo], rbac: Option<&Rbac>, tools: &[ToolServer])
                         &subject,
                         format!("every verb on every resource via {via}"),
                     ));
-                } else if let Some(r) = g.rules.iter().find(|r| r.has_wildcard()) {
-                    out.push(finding("rbac.wildcard", &subject, format!("{} via {via}", r.text())));
-                }
-                if let Some(r) = g.rules.iter().find(|r| r.reads_secrets()) {
-                    out.push(finding("rbac.secrets", &subject, format!("{} via {via}", r.text())));
+                } else {
+                    // (cluster-admin implies wildcards and Secrets: one finding, not three)
+                    if let Some(r) = g.rules.iter().find(|r| r.has_wildcard()) {
+                        out.push(finding("rbac.wildcard", &subject, format!("{} via {via}", r.text())));
+                    }
+                    if let Some(r) = g.rules.iter().find(|r| r.reads_secrets()) {
+                        out.push(finding("rbac.secrets", &subject, format!("{} via {via}", r.text())));
+                    }
                 }
                 if g.binding.legacy {
                     out.push(finding("rbac.legacy-binding", &subject, format!("{via} (legacy Component operator)")));

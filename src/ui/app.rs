@@ -71,6 +71,12 @@ pub struct App {
     /// Where view feeds are opened and closed; None: no drill-down here.
     pub feeds: Option<tokio::sync::mpsc::UnboundedSender<crate::sources::views::FeedRequest>>,
     next_view: u64,
+    /// Topology shown as a list of edges instead of the graph.
+    pub topology_list: bool,
+    /// The MCP tool schema shown over the pane, while open.
+    pub schema: Option<String>,
+    /// The body's width at the last frame (the topology's rows depend on it).
+    pub body_width: std::cell::Cell<u16>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +134,9 @@ impl App {
             mouse: false,
             feeds: None,
             next_view: 1,
+            topology_list: false,
+            schema: None,
+            body_width: std::cell::Cell::new(120),
         }
     }
 
@@ -181,11 +190,78 @@ impl App {
                 let crumb = format!("{}/{} pods", self.fleet.clusters[*i].context, a.name);
                 (ViewSpec::Pods { cluster: *i, namespace: a.namespace.clone(), selector: a.selector.clone() }, crumb)
             }),
+            Tab::McpTools => {
+                self.schema = panes::tools::schema_text(self);
+                None
+            }
+            Tab::Topology => self.selected_workload().and_then(|(i, ns, name)| self.workload_pods(i, &ns, &name)),
+            Tab::Security => panes::security::findings(self).get(self.selected).and_then(|(i, f)| {
+                let (ns, name) = f.subject.split_once('/')?;
+                self.workload_pods(*i, ns, name)
+            }),
             _ => None,
         };
         if let Some((spec, crumb)) = spec {
             self.open_view(spec, crumb);
         }
+    }
+
+    /// The pods of an agent or tool workload, as a view to open.
+    fn workload_pods(&self, cluster: usize, ns: &str, name: &str) -> Option<(crate::sources::views::ViewSpec, String)> {
+        let a =
+            self.fleet.clusters.get(cluster)?.kagenti.agents.iter().find(|a| a.namespace == ns && a.name == name)?;
+        if a.selector.is_empty() {
+            return None;
+        }
+        let crumb = format!("{}/{} pods", self.fleet.clusters[cluster].context, a.name);
+        Some((
+            crate::sources::views::ViewSpec::Pods {
+                cluster,
+                namespace: a.namespace.clone(),
+                selector: a.selector.clone(),
+            },
+            crumb,
+        ))
+    }
+
+    /// The topology's selected node (graph) or edge's caller (list), as (cluster, ns, name).
+    fn selected_workload(&self) -> Option<(usize, String, String)> {
+        let g = panes::topology::graph(self);
+        let node = if panes::topology::list_mode(self, self.body_width.get()) {
+            g.edges.get(self.selected).map(|e| e.from.clone())
+        } else {
+            g.nodes.get(self.selected).map(|(_, n)| n.clone())
+        }?;
+        Some((node.cluster, node.namespace, node.name))
+    }
+
+    /// Writes the current posture of the visible clusters as their baseline (a local file).
+    fn accept_baseline(&mut self) {
+        if self.mode == Mode::Kiosk {
+            self.flash = Some("refused: kiosk mode".into());
+            return;
+        }
+        let mut saved = Vec::new();
+        let mut failed = Vec::new();
+        for i in self.cluster_indices() {
+            let c = &mut self.fleet.clusters[i];
+            let (Some(path), true) = (c.kagenti.baseline_path.clone(), c.kagenti.rbac.is_some()) else { continue };
+            let b =
+                crate::store::posture::Baseline { saved: jiff::Timestamp::now().to_string(), facts: c.kagenti.facts() };
+            match b.save(&path) {
+                Ok(()) => {
+                    tracing::info!(context = %c.context, path = %path.display(), "posture baseline accepted");
+                    c.kagenti.baseline = Some(b);
+                    saved.push(c.context.clone());
+                }
+                Err(e) => failed.push(format!("{}: {e}", c.context)),
+            }
+        }
+        self.flash = Some(match (saved.is_empty(), failed.is_empty()) {
+            (_, false) => format!("baseline not saved: {}", failed.join("; ")),
+            (true, true) => "no cluster with a readable posture to take a baseline of".into(),
+            (false, true) => format!("baseline accepted for {}", saved.join(", ")),
+        });
     }
 
     /// Agents (not tools) on visible clusters that pass the filter, in the chosen order.
@@ -360,6 +436,11 @@ impl App {
                 .get(self.selected)
                 .map(|e| e.card.and_then(|c| c.url.clone()).unwrap_or_else(|| e.name.clone())),
             Tab::Builds => panes::builds::rows(self).get(self.selected).map(|(_, b)| b.name.clone()),
+            Tab::McpTools => panes::tools::rows(self).get(self.selected).map(|r| r.exposed.clone()),
+            Tab::Topology => {
+                self.selected_workload().map(|(_, ns, n)| if ns.is_empty() { n } else { format!("{ns}/{n}") })
+            }
+            Tab::Security => panes::security::findings(self).get(self.selected).map(|(_, f)| f.subject.clone()),
             _ => None,
         }
     }
@@ -440,6 +521,9 @@ impl App {
             Tab::Agents => self.agents().len(),
             Tab::Discovery => panes::discovery::entries(self).len(),
             Tab::Builds => panes::builds::rows(self).len(),
+            Tab::McpTools => panes::tools::rows(self).len(),
+            Tab::Topology => panes::topology::row_count(self, self.body_width.get()),
+            Tab::Security => panes::security::findings(self).len(),
             _ => 0,
         }
     }
@@ -505,6 +589,14 @@ impl App {
             }
         }
         let had_flash = self.flash.take().is_some();
+        // the schema popup: any key closes it (q still quits)
+        if self.schema.is_some()
+            && !(k.code == KeyCode::Char('q')
+                || k.code == KeyCode::Char('c') && k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL))
+        {
+            self.schema = None;
+            return true;
+        }
         if !self.views.is_empty()
             && !(k.code == KeyCode::Char('c') && k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL))
         {
@@ -644,6 +736,13 @@ impl App {
                 }
             }
             Action::Toggle if self.tab == Tab::Agents => self.toggle_selected(),
+            Action::Layout if self.tab == Tab::Topology => {
+                self.topology_list = !self.topology_list;
+                self.selected = 0;
+            }
+            Action::Layout => return had_flash,
+            Action::AcceptBaseline if self.tab == Tab::Security => self.accept_baseline(),
+            Action::AcceptBaseline => return had_flash,
             Action::Toggle => return had_flash,
             Action::Sort => {
                 self.agent_sort = match self.agent_sort {
@@ -730,7 +829,11 @@ impl App {
         let [head, body, foot] =
             Layout::vertical([Constraint::Length(2), Constraint::Min(1), Constraint::Length(2)]).areas(area);
         widgets::header::draw(f, head, self);
+        self.body_width.set(body.width);
         panes::draw(f, body, self);
+        if let Some(s) = &self.schema {
+            panes::tools::draw_schema(f, body, self, s);
+        }
         widgets::footer::draw(f, foot, self);
         if self.show_help {
             help::draw(f, Rect { ..body }, &self.theme, &self.keymap);

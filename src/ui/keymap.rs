@@ -23,6 +23,10 @@ pub enum Action {
     Sort,
     Command,
     Copy,
+    /// Topology: graph or list of edges.
+    Layout,
+    /// Security: accept the current posture as the baseline.
+    AcceptBaseline,
 }
 
 /// (config name, action, what it does)
@@ -36,13 +40,15 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     (
         "select",
         Action::Select,
-        "Overview: focus the cluster; elsewhere: open its pods (d l y inside: detail, logs, YAML)",
+        "Overview: focus the cluster; MCP tools: the input schema; elsewhere: open its pods (d l y inside: detail, logs, YAML)",
     ),
     ("focus_cluster", Action::FocusCluster, "focus one cluster / all (cycles)"),
     ("filter", Action::Filter, "filter rows: regex, !inverse (Enter keeps, Esc clears)"),
     ("command", Action::Command, "command: :agents :kv :ctx NAME :pods NS :q (Tab completes)"),
     ("sort", Action::Sort, "Agents: sort by cluster, health, restarts, name"),
     ("toggle", Action::Toggle, "Agents: turn the agent off / on (asks first)"),
+    ("layout", Action::Layout, "Topology: graph / list of the edges"),
+    ("accept_baseline", Action::AcceptBaseline, "Security: accept the current posture as the baseline (not in kiosk)"),
     ("copy", Action::Copy, "copy the selected name or URL (OSC 52, works over SSH)"),
     ("back", Action::Back, "back: close a view, clear focus and filter"),
     ("help", Action::Help, "this help"),
@@ -138,6 +144,8 @@ impl Default for Keymap {
             (k(c('t')), Action::Toggle),
             (k(c('s')), Action::Sort),
             (k(c(':')), Action::Command),
+            (k(c('v')), Action::Layout),
+            (k(c('B')), Action::AcceptBaseline),
             (k(c('C')), Action::Copy),
         ] {
             keys.push((key, a));

@@ -104,6 +104,9 @@ impl Tab {
                 | Tab::Builds
                 | Tab::Discovery
                 | Tab::Status
+                | Tab::McpTools
+                | Tab::Topology
+                | Tab::Security
         )
     }
 

@@ -98,6 +98,15 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
                     .all(|a| c.kagenti.cards.contains_key(&a.key()))
             })
             && f.clusters.iter().flat_map(|c| &c.llmd.servers).all(|s| s.phase != "Pending" && s.pool.is_some())
+            // the fabric: every tool server asked, RBAC read, a baseline taken
+            && f.clusters.iter().filter(|c| c.kagenti.installed() == Some(true)).all(|c| {
+                c.kagenti.rbac.is_some()
+                    && c.kagenti.baseline.is_some()
+                    && c.kagenti.tools.as_ref().is_some_and(|t| {
+                        t.len() == c.kagenti.agents.iter().filter(|a| a.wtype == "tool").count()
+                            && t.iter().all(|s| s.status() != kst::store::tools::ServerStatus::Pending)
+                    })
+            })
     })
     .await;
     col.stop();
@@ -114,6 +123,35 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
         for a in c.kagenti.agents.iter_mut() {
             a.created = Some("2026-09-01T00:00:00Z".into());
         }
+        if let Some(b) = c.kagenti.baseline.as_mut() {
+            b.saved = "2026-09-01T00:00:00Z".into();
+        }
+        // AuthBridge counts grow with wall time: fixed ones, shaped as the sidecars report them
+        let stats: std::collections::BTreeMap<(String, String), Result<kst::store::topology::AuthStats, String>> = c
+            .kagenti
+            .agents
+            .iter()
+            .filter(|a| !a.authbridge_pods.is_empty())
+            .map(|a| a.key())
+            .map(|k| {
+                let mut s = kst::store::topology::AuthStats::default();
+                match k.1.as_str() {
+                    "weather-service" => {
+                        s.outbound_approvals.insert("weather-tool-mcp.team1.svc.cluster.local:8000".into(), 240);
+                        s.outbound_approvals.insert("currency-converter.team1.svc.cluster.local:8080".into(), 60);
+                        s.inbound_approvals.insert("spiffe://cluster.local/ns/team1/sa/default".into(), 36);
+                    }
+                    "currency-converter" => {
+                        s.inbound_approvals.insert("spiffe://cluster.local/ns/team1/sa/weather-service".into(), 60);
+                        s.outbound_approvals.insert("api.exchangerate.host".into(), 48);
+                        s.outbound_denials.insert("github-tool-mcp.team1.svc.cluster.local:8000".into(), 24);
+                    }
+                    _ => {}
+                }
+                (k, Ok(s))
+            })
+            .collect();
+        c.kagenti.authbridge = stats;
     }
     let t0 = 1_790_000_000.0;
     let steps = 13;

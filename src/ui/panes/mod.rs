@@ -8,9 +8,12 @@ pub mod epp;
 pub mod kv;
 pub mod overview;
 pub mod pending;
+pub mod security;
 pub mod serving;
 pub mod status;
 pub mod throughput;
+pub mod tools;
+pub mod topology;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -32,6 +35,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Tab::Discovery => discovery::draw(f, area, app),
         Tab::Builds => builds::draw(f, area, app),
         Tab::Status => status::draw(f, area, app),
+        Tab::McpTools => tools::draw(f, area, app),
+        Tab::Topology => topology::draw(f, area, app),
+        Tab::Security => security::draw(f, area, app),
         other => pending::draw(f, area, app, other),
     }
 }
