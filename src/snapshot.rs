@@ -52,6 +52,50 @@ pub struct KagentiSnapshot {
     /// Component name -> "ready" | "degraded: why" | "missing"; null until checked.
     pub platform: Option<BTreeMap<String, String>>,
     pub enabled_namespaces: Vec<String>,
+    /// MCP tool servers and the tools each listed over MCP; null until they were asked.
+    pub tools: Option<Vec<ToolServerSnapshot>>,
+    /// Agent -> tool / agent edges with their evidence (declared in env, observed by AuthBridge).
+    pub edges: Vec<EdgeSnapshot>,
+    /// Posture findings, each with its rule and severity.
+    pub findings: Vec<crate::store::posture::Finding>,
+    /// Changes since the posture baseline; null without a baseline.
+    pub drift: Option<Vec<crate::store::posture::Drift>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ToolServerSnapshot {
+    pub namespace: String,
+    pub name: String,
+    /// reachable | disabled | checking | not ready: why | error: why
+    pub status: String,
+    pub prefix: Option<String>,
+    /// The credential Secret's name, when the registration references one (never its value).
+    pub credential: Option<String>,
+    pub protocol: Option<String>,
+    pub tools: Vec<ToolSnapshot>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ToolSnapshot {
+    pub name: String,
+    /// As clients see it through the gateway (prefix + name).
+    pub exposed: String,
+    pub description: String,
+    pub params: Vec<String>,
+    /// Other servers with a tool of the same name.
+    pub conflicts: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EdgeSnapshot {
+    pub from: String,
+    pub from_kind: crate::store::topology::NodeKind,
+    pub to: String,
+    pub to_kind: crate::store::topology::NodeKind,
+    /// The env variable that declares it.
+    pub declared: Option<String>,
+    pub approvals: Option<u64>,
+    pub denials: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -107,7 +151,48 @@ impl KagentiSnapshot {
     pub fn from_state(c: &ClusterState) -> Self {
         use crate::store::kagenti::{health, CardState, ComponentState};
         let k = &c.kagenti;
+        let servers: Vec<(Option<usize>, &crate::store::tools::ToolServer)> =
+            k.tool_servers().iter().map(|s| (Some(0), s)).collect();
+        let rows = crate::store::tools::rows(&servers);
         KagentiSnapshot {
+            tools: k.tools.as_ref().map(|ts| {
+                ts.iter()
+                    .map(|s| ToolServerSnapshot {
+                        namespace: s.namespace.clone(),
+                        name: s.name.clone(),
+                        status: s.status().text(),
+                        prefix: s.registration.as_ref().and_then(|r| r.prefix.clone()),
+                        credential: s.registration.as_ref().and_then(|r| r.credential.clone()),
+                        protocol: s.listing.as_ref().and_then(|l| l.protocol.clone()),
+                        tools: rows
+                            .iter()
+                            .filter(|r| std::ptr::eq(r.server, s))
+                            .map(|r| ToolSnapshot {
+                                name: r.tool.name.clone(),
+                                exposed: r.exposed.clone(),
+                                description: r.tool.description.clone(),
+                                params: r.tool.params(),
+                                conflicts: r.conflicts.clone(),
+                            })
+                            .collect(),
+                    })
+                    .collect()
+            }),
+            edges: k
+                .edges(0)
+                .into_iter()
+                .map(|e| EdgeSnapshot {
+                    from: e.from.label(),
+                    from_kind: e.from.kind,
+                    to: e.to.label(),
+                    to_kind: e.to.kind,
+                    declared: e.declared,
+                    approvals: e.approvals,
+                    denials: e.denials,
+                })
+                .collect(),
+            findings: k.findings(),
+            drift: k.drift(),
             installed: k.installed(),
             brands: k.brands.iter().flatten().map(|b| b.name()).collect(),
             agents: k
@@ -389,6 +474,16 @@ fn settled(c: &ClusterState) -> bool {
                     Some(true) => {
                         c.llmd.rounds >= 2
                             || (c.llmd.servers.is_empty() && c.llmd.pools.iter().all(|p| p.epp_service.is_none()))
+                    }
+                }
+                && match c.kagenti.installed() {
+                    None => false,
+                    Some(false) => true,
+                    // tools asked, RBAC read (or forbidden), so tools and findings are in
+                    Some(true) => {
+                        c.kagenti.tools.is_some()
+                            && (c.kagenti.rbac.is_some()
+                                || c.forbidden.contains(crate::sources::kagenti::RBAC_RESOURCE))
                     }
                 }
         }

@@ -68,4 +68,26 @@ async fn fabric_panes() {
     app.mode = Mode::Kiosk;
     key(&mut app, KeyCode::Char('B'));
     assert_eq!(app.flash.as_deref(), Some("refused: kiosk mode"));
+
+    // `kst snapshot -o json` carries the same: tools, edges, findings, drift
+    let v = serde_json::to_value(kst::snapshot::Snapshot::of(&app.fleet, f64::INFINITY)).unwrap();
+    let k = &v["clusters"][2]["kagenti"];
+    let tools = k["tools"].as_array().unwrap();
+    let weather = tools.iter().find(|t| t["name"] == "weather-tool").unwrap();
+    assert_eq!(weather["status"], "reachable");
+    assert_eq!(weather["tools"].as_array().unwrap().len(), 4);
+    let search = weather["tools"].as_array().unwrap().iter().find(|t| t["name"] == "search").unwrap();
+    assert_eq!(search["exposed"], "weather_search");
+    assert_eq!(search["conflicts"], serde_json::json!(["team1/github-tool"]));
+    assert_eq!(tools.iter().find(|t| t["name"] == "github-tool").unwrap()["credential"], "github-tool-credentials");
+    assert!(tools.iter().find(|t| t["name"] == "jira-tool").unwrap()["status"].as_str().unwrap().starts_with("error"));
+    let edges = k["edges"].as_array().unwrap();
+    assert!(edges
+        .iter()
+        .any(|e| e["from"] == "team1/currency-converter" && e["to"] == "team1/github-tool" && e["denials"] == 24));
+    assert!(edges.iter().any(|e| e["to_kind"] == "external" && e["to"] == "api.exchangerate.host"));
+    let findings = k["findings"].as_array().unwrap();
+    assert!(findings.iter().any(|f| f["rule"] == "rbac.cluster-admin" && f["severity"] == "critical"));
+    assert_eq!(k["drift"], serde_json::json!([]));
+    assert_eq!(v["clusters"][1]["kagenti"]["tools"], serde_json::json!([]), "no tool servers there");
 }

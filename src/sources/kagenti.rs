@@ -22,6 +22,9 @@ use crate::store::posture::{facts, Baseline, Binding, Rbac, Rule, Subject};
 use crate::store::tools::{Location, Registration, ToolServer};
 use crate::store::Update;
 
+/// How a cluster whose RBAC objects this user may not read is marked (`forbidden`).
+pub const RBAC_RESOURCE: &str = "roles/rolebindings";
+
 /// Cards larger than this are refused (the operator's own cap).
 pub const CARD_MAX_BYTES: usize = 1 << 20;
 
@@ -644,6 +647,7 @@ pub async fn run(
         return;
     }
     let mut last_rbac: Option<Rbac> = None;
+    let mut rbac_was_forbidden = false;
 
     let mut history = BuildHistory::load(&hist_path);
     let (card_tx, mut card_rx) = mpsc::channel::<((String, String), CardState)>(64);
@@ -719,9 +723,14 @@ pub async fn run(
                     .collect();
                 // always a notification: the poller learns the cluster was read, even with nothing to poll
                 targets_tx.send_replace(super::fabric::Targets { tools, authbridge });
-                let rbac_served = [Tag::Roles, Tag::ClusterRoles, Tag::RoleBindings, Tag::ClusterRoleBindings]
-                    .iter()
-                    .all(|t| w.served(t) == Some(true));
+                let rbac_tags = [Tag::Roles, Tag::ClusterRoles, Tag::RoleBindings, Tag::ClusterRoleBindings];
+                let rbac_served = rbac_tags.iter().all(|t| w.served(t) == Some(true));
+                let rbac_forbidden = rbac_tags.iter().any(|t| w.forbidden(t));
+                if rbac_forbidden != rbac_was_forbidden {
+                    rbac_was_forbidden = rbac_forbidden;
+                    let u = Update::Forbidden { cluster: index, resource: RBAC_RESOURCE.into(), forbidden: rbac_forbidden };
+                    if tx.send(u).await.is_err() { return }
+                }
                 let rbac = rbac_served.then(|| decode_rbac(&w));
                 if rbac.is_some() && rbac != last_rbac {
                     last_rbac = rbac.clone();

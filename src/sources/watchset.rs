@@ -18,6 +18,8 @@ pub struct Watched {
     pending: Option<BTreeMap<Key, DynamicObject>>,
     pub listed: bool,
     pub absent: bool,
+    /// The user may not list it (403): known, and empty.
+    pub forbidden: bool,
 }
 
 pub struct WatchSet<T: Ord + Clone + Send + 'static> {
@@ -62,6 +64,7 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
                 w.objects = w.pending.take().unwrap_or_default();
                 w.listed = true;
                 w.absent = false;
+                w.forbidden = false;
                 true
             }
             Ok(Event::Apply(o)) => {
@@ -78,6 +81,13 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
                 w.listed = true;
                 !was
             }
+            // not allowed to list: the rest must not wait for it (it retries with backoff)
+            Err(watcher::Error::InitialListFailed(kube::Error::Api(s))) if s.code == 403 => {
+                let was = w.forbidden && w.listed;
+                w.forbidden = true;
+                w.listed = true;
+                !was
+            }
             Err(e) => {
                 tracing::debug!(tag = ?tag, error = %e, "watch error");
                 false
@@ -91,7 +101,11 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
     }
 
     pub fn served(&self, tag: &T) -> Option<bool> {
-        self.by_tag.get(tag).filter(|w| w.listed).map(|w| !w.absent)
+        self.by_tag.get(tag).filter(|w| w.listed).map(|w| !w.absent && !w.forbidden)
+    }
+
+    pub fn forbidden(&self, tag: &T) -> bool {
+        self.by_tag.get(tag).is_some_and(|w| w.forbidden)
     }
 
     pub fn all_listed(&self) -> bool {

@@ -84,7 +84,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             };
             spans.push(Span::styled(format!("{n} {name} "), if n > 0 { severity_style(app, s) } else { t.muted }));
         }
-        let rbac = if k.rbac.is_some() { "" } else { " · RBAC not readable yet" };
+        let rbac = if k.rbac.is_some() {
+            ""
+        } else if app.fleet.clusters[*i].forbidden.contains(crate::sources::kagenti::RBAC_RESOURCE) {
+            " · RBAC forbidden for you: grants not audited"
+        } else {
+            " · RBAC not read yet"
+        };
         let base = match (&k.baseline, k.drift()) {
             (Some(_), Some(d)) if narrow => format!("· drift {}", d.len()),
             (Some(b), Some(d)) => format!(
