@@ -79,7 +79,11 @@ fn targets_from_kubeconfig(common: &CommonArgs, settings: &Settings) -> Result<V
 }
 
 fn worker_options(settings: &Settings) -> WorkerOptions {
-    WorkerOptions { refresh: settings.refresh, ..WorkerOptions::default() }
+    WorkerOptions {
+        refresh: settings.refresh,
+        baseline_file: settings.baseline_file.clone(),
+        ..WorkerOptions::default()
+    }
 }
 
 async fn run_tui_on_kubeconfig(common: &CommonArgs, settings: &Settings) -> ExitCode {
@@ -121,6 +125,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
         refresh: settings.refresh_overrides.get(&t.context).copied().unwrap_or(base.refresh),
         ..base.clone()
     });
+    collectors.start_external(settings.mcp_endpoints.clone(), settings.refresh * 12);
     app.actions = Some(crate::actions::start(targets.clone(), collectors.sender(), settings.audit_file.clone()));
     app.feeds = Some(crate::sources::views::start(targets.clone(), collectors.sender()));
     let updates = std::mem::replace(&mut collectors.updates, tokio::sync::mpsc::channel(1).1);
@@ -168,7 +173,7 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
     // a snapshot wants two scrape rounds quickly, whatever the TUI's refresh
     let opts =
         WorkerOptions { refresh: settings.refresh.min(std::time::Duration::from_secs(1)), ..worker_options(settings) };
-    let fleet = crate::snapshot::collect(&targets, opts.clone(), args.timeout).await;
+    let fleet = crate::snapshot::collect(&targets, opts.clone(), settings.mcp_endpoints.clone(), args.timeout).await;
     let snap =
         crate::snapshot::Snapshot::of(&fleet, opts.refresh.as_secs_f64() * 3.0 + opts.scrape_timeout.as_secs_f64());
     match args.output {

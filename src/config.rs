@@ -30,6 +30,19 @@ pub struct ConfigFile {
     /// Per-context overrides, keyed by context name.
     #[serde(default)]
     pub context: BTreeMap<String, ContextOverride>,
+    /// The posture baseline file; `{context}` is replaced by the context name.
+    pub baseline_file: Option<String>,
+    /// MCP servers outside the clusters, listed next to the in-cluster ones.
+    #[serde(default)]
+    pub mcp_endpoint: Vec<McpEndpoint>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpEndpoint {
+    pub name: String,
+    /// Streamable HTTP endpoint, e.g. `https://mcp.example.com/mcp`.
+    pub url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,6 +120,9 @@ pub struct Settings {
     pub mouse: bool,
     /// `[keys]` from the config: action name -> keys.
     pub keys: BTreeMap<String, Vec<String>>,
+    pub baseline_file: Option<String>,
+    /// (name, url) of MCP servers outside the clusters.
+    pub mcp_endpoints: Vec<(String, String)>,
 }
 
 impl Settings {
@@ -152,6 +168,8 @@ impl Settings {
             audit_file: file.audit_file.clone().unwrap_or_else(crate::actions::audit::default_path),
             mouse: file.mouse.unwrap_or(false),
             keys: file.keys.iter().map(|(k, v)| (k.clone(), v.list())).collect(),
+            baseline_file: file.baseline_file.clone(),
+            mcp_endpoints: file.mcp_endpoint.iter().map(|e| (e.name.clone(), e.url.clone())).collect(),
         })
     }
 }
@@ -166,6 +184,11 @@ mod tests {
             toml::from_str(include_str!("../config.example.toml")).expect("config.example.toml parses");
         assert_eq!(example.refresh.as_deref(), Some("5s"));
         assert!(toml::from_str::<ConfigFile>("refersh = '5s'").is_err(), "typos are reported, not ignored");
+        let with_mcp: ConfigFile = toml::from_str(
+            "baseline_file = '/tmp/p-{context}.json'\n[[mcp_endpoint]]\nname = 'docs'\nurl = 'http://127.0.0.1:9/mcp'\n",
+        )
+        .unwrap();
+        assert_eq!(with_mcp.mcp_endpoint[0].name, "docs");
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct Snapshot {
     pub schema: &'static str,
     pub taken_at: String,
     pub clusters: Vec<ClusterSnapshot>,
+    /// MCP servers from the config, outside the clusters.
+    pub external_tools: Vec<ToolServerSnapshot>,
 }
 
 #[derive(Debug, Serialize)]
@@ -73,6 +75,30 @@ pub struct ToolServerSnapshot {
     pub credential: Option<String>,
     pub protocol: Option<String>,
     pub tools: Vec<ToolSnapshot>,
+}
+
+impl ToolServerSnapshot {
+    fn of(s: &crate::store::tools::ToolServer, rows: &[crate::store::tools::ToolRow<'_>]) -> Self {
+        ToolServerSnapshot {
+            namespace: s.namespace.clone(),
+            name: s.name.clone(),
+            status: s.status().text(),
+            prefix: s.registration.as_ref().and_then(|r| r.prefix.clone()),
+            credential: s.registration.as_ref().and_then(|r| r.credential.clone()),
+            protocol: s.listing.as_ref().and_then(|l| l.protocol.clone()),
+            tools: rows
+                .iter()
+                .filter(|r| std::ptr::eq(r.server, s))
+                .map(|r| ToolSnapshot {
+                    name: r.tool.name.clone(),
+                    exposed: r.exposed.clone(),
+                    description: r.tool.description.clone(),
+                    params: r.tool.params(),
+                    conflicts: r.conflicts.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -155,29 +181,7 @@ impl KagentiSnapshot {
             k.tool_servers().iter().map(|s| (Some(0), s)).collect();
         let rows = crate::store::tools::rows(&servers);
         KagentiSnapshot {
-            tools: k.tools.as_ref().map(|ts| {
-                ts.iter()
-                    .map(|s| ToolServerSnapshot {
-                        namespace: s.namespace.clone(),
-                        name: s.name.clone(),
-                        status: s.status().text(),
-                        prefix: s.registration.as_ref().and_then(|r| r.prefix.clone()),
-                        credential: s.registration.as_ref().and_then(|r| r.credential.clone()),
-                        protocol: s.listing.as_ref().and_then(|l| l.protocol.clone()),
-                        tools: rows
-                            .iter()
-                            .filter(|r| std::ptr::eq(r.server, s))
-                            .map(|r| ToolSnapshot {
-                                name: r.tool.name.clone(),
-                                exposed: r.exposed.clone(),
-                                description: r.tool.description.clone(),
-                                params: r.tool.params(),
-                                conflicts: r.conflicts.clone(),
-                            })
-                            .collect(),
-                    })
-                    .collect()
-            }),
+            tools: k.tools.as_ref().map(|ts| ts.iter().map(|s| ToolServerSnapshot::of(s, &rows)).collect()),
             edges: k
                 .edges(0)
                 .into_iter()
@@ -457,6 +461,12 @@ impl Snapshot {
             schema: SCHEMA,
             taken_at: timestamp(SystemTime::now()),
             clusters: fleet.clusters.iter().map(|c| ClusterSnapshot::from_state(c, now, max_age)).collect(),
+            external_tools: {
+                let servers: Vec<(Option<usize>, &crate::store::tools::ToolServer)> =
+                    fleet.external_tools.iter().map(|s| (None, s)).collect();
+                let rows = crate::store::tools::rows(&servers);
+                fleet.external_tools.iter().map(|s| ToolServerSnapshot::of(s, &rows)).collect()
+            },
         }
     }
 }
@@ -492,12 +502,19 @@ fn settled(c: &ClusterState) -> bool {
 }
 
 /// Runs the collectors until every cluster has settled or the timeout passes.
-pub async fn collect(targets: &[Target], opts: WorkerOptions, timeout: Duration) -> Fleet {
+pub async fn collect(
+    targets: &[Target],
+    opts: WorkerOptions,
+    external: Vec<(String, String)>,
+    timeout: Duration,
+) -> Fleet {
     let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut collectors = Collectors::start(targets, opts);
+    let wait_external = !external.is_empty();
+    collectors.start_external(external, Duration::from_secs(3600));
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
-    while !fleet.clusters.iter().all(settled) {
+    while !(fleet.clusters.iter().all(settled) && (!wait_external || !fleet.external_tools.is_empty())) {
         tokio::select! {
             _ = &mut deadline => break,
             u = collectors.updates.recv() => match u {

@@ -63,3 +63,23 @@ async fn an_unreachable_server_is_an_error_with_the_reason_not_a_hang() {
     assert!(!e.is_empty());
     assert!(mcp::direct("not a url").is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_from_the_config_is_listed_beside_the_clusters_and_in_the_snapshot() {
+    let (_peer, port) = common::python_peer("mcp_server.py", PEER_MODULES, &["stateless"]).await;
+    let sim = common::sim(1).await;
+    let targets = common::targets(&sim);
+    let external = vec![
+        ("docs".to_string(), format!("http://127.0.0.1:{port}/mcp")),
+        ("gone".to_string(), format!("http://127.0.0.1:{}/mcp", common::free_port())),
+    ];
+    let fleet = kst::snapshot::collect(&targets, common::fast_worker(), external, Duration::from_secs(60)).await;
+    assert_eq!(fleet.external_tools.len(), 2);
+    let v = serde_json::to_value(kst::snapshot::Snapshot::of(&fleet, f64::INFINITY)).unwrap();
+    let ext = v["external_tools"].as_array().unwrap();
+    assert_eq!(ext[0]["name"], "docs");
+    assert_eq!(ext[0]["status"], "reachable");
+    let names: Vec<&str> = ext[0]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["add", "echo", "get_weather"]);
+    assert!(ext[1]["status"].as_str().unwrap().starts_with("error"), "{}", ext[1]);
+}

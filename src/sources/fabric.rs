@@ -36,8 +36,18 @@ fn signature(t: &ToolServer) -> String {
 }
 
 fn askable(t: &ToolServer) -> bool {
-    t.location.is_some() && t.pods.is_none_or(|(ready, _)| ready > 0)
+    t.location.is_some() && t.pods.is_none_or(|(ready, _)| ready > 0) && !legacy_sse(t)
 }
+
+/// `kagenti.io/transport=sse`: the 2024-11-05 HTTP+SSE transport (GET /sse, then POSTs to the
+/// endpoint it names). kst's client speaks streamable HTTP only (the official Rust SDK dropped
+/// the old transport), so these are named, not guessed at.
+fn legacy_sse(t: &ToolServer) -> bool {
+    t.transport.as_deref() == Some("sse")
+}
+
+pub const LEGACY_SSE: &str =
+    "legacy HTTP+SSE transport (kagenti.io/transport=sse): kst lists streamable-HTTP servers only";
 
 /// Lists the tools of one server where it is: through the service proxy, or at its URL.
 pub async fn list_server(client: &kube::Client, loc: &Location, timeout: Duration) -> Result<ServerListing, String> {
@@ -135,6 +145,9 @@ pub async fn run(
         let merged: Vec<ToolServer> = current
             .into_iter()
             .map(|mut t| {
+                if legacy_sse(&t) && t.location.is_some() {
+                    t.error = Some(LEGACY_SSE.into());
+                }
                 if let Some(k) = known.get(&(t.namespace.clone(), t.name.clone())) {
                     if askable(&t) {
                         t.listing = k.listing.clone();

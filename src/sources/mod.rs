@@ -47,6 +47,13 @@ impl Collectors {
         Collectors { updates, tx, stop, tasks }
     }
 
+    /// Lists the MCP servers of the config (outside the clusters) on an interval.
+    pub fn start_external(&mut self, endpoints: Vec<(String, String)>, every: std::time::Duration) {
+        if !endpoints.is_empty() {
+            self.tasks.push(tokio::spawn(fabric::run_external(endpoints, self.tx.clone(), every)));
+        }
+    }
+
     /// Another sender into the same update stream (the actions task answers this way).
     pub fn sender(&self) -> mpsc::Sender<Update> {
         self.tx.clone()
