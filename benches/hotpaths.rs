@@ -112,5 +112,23 @@ fn main() {
             "scrape one pod via the proxy + decode",
             median(samples)
         );
+
+        // one MCP tool server listed through the service proxy (rmcp: initialize,
+        // initialized, two tools/list pages, session delete), as the fabric poller does it
+        let agents = t.iter().find(|t| t.context == "agents-us-central").unwrap();
+        let client = kst::sources::connect::client_for(agents).await.unwrap();
+        for (svc, what) in [("weather-tool-mcp", "stateless, JSON"), ("github-tool-mcp", "session, SSE")] {
+            let path = kst::sources::mcp::proxy_path("team1", svc, 8000, "/mcp");
+            let mut samples = Vec::new();
+            for _ in 0..31 {
+                let t = Instant::now();
+                let l = kst::sources::mcp::list_tools(client.clone(), &path, std::time::Duration::from_secs(5))
+                    .await
+                    .unwrap();
+                std::hint::black_box(l);
+                samples.push(t.elapsed());
+            }
+            println!("{:<44} median {:>10.2?}", format!("MCP list tools via proxy ({what})"), median(samples));
+        }
     });
 }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod endpoints;
 pub mod faults;
+pub mod github;
 pub mod http;
 pub mod logs;
 pub mod patch;

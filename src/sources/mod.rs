@@ -8,6 +8,7 @@ pub mod kagenti;
 pub mod llmd;
 pub mod mcp;
 pub mod metrics;
+pub mod nightly;
 pub mod nodes;
 pub mod views;
 pub mod watchset;

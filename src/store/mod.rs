@@ -4,6 +4,7 @@
 pub mod kagenti;
 pub mod llmd;
 pub mod model;
+pub mod nightly;
 pub mod posture;
 pub mod tools;
 pub mod topology;
@@ -129,6 +130,10 @@ pub enum Update {
     ExternalTools {
         servers: Vec<tools::ToolServer>,
     },
+    /// The nightly E2E matrix (not tied to a cluster).
+    Nightly {
+        state: nightly::NightlyState,
+    },
     /// AuthBridge `/stats` of each agent with the sidecar.
     AuthBridge {
         cluster: usize,
@@ -179,7 +184,7 @@ impl Update {
             | Update::Rbac { cluster, .. }
             | Update::Baseline { cluster, .. } => *cluster,
             // not about one cluster; the index is never used to address one
-            Update::ExternalTools { .. } => usize::MAX,
+            Update::ExternalTools { .. } | Update::Nightly { .. } => usize::MAX,
         }
     }
 }
@@ -189,6 +194,7 @@ pub struct Fleet {
     pub clusters: Vec<ClusterState>,
     /// MCP servers from the config, outside any cluster.
     pub external_tools: Vec<tools::ToolServer>,
+    pub nightly: nightly::NightlyState,
 }
 
 impl Fleet {
@@ -196,6 +202,10 @@ impl Fleet {
         Fleet {
             clusters: targets.iter().map(|(ctx, server)| ClusterState::new(ctx, server)).collect(),
             external_tools: Vec::new(),
+            nightly: nightly::NightlyState {
+                disabled: Some("the nightly matrix is not being read (see [nightly] in the config)".into()),
+                ..Default::default()
+            },
         }
     }
 
@@ -205,6 +215,11 @@ impl Fleet {
         if let Update::ExternalTools { servers } = u {
             let changed = self.external_tools != servers;
             self.external_tools = servers;
+            return changed;
+        }
+        if let Update::Nightly { state } = u {
+            let changed = self.nightly != state;
+            self.nightly = state;
             return changed;
         }
         let Some(c) = self.clusters.get_mut(u.cluster()) else {
@@ -312,7 +327,7 @@ impl Fleet {
                 c.kagenti.baseline_path = Some(path);
                 changed
             }
-            Update::ExternalTools { .. } => unreachable!("handled before the cluster lookup"),
+            Update::ExternalTools { .. } | Update::Nightly { .. } => unreachable!("handled before the cluster lookup"),
             Update::Platform { status, .. } => {
                 let changed = c.kagenti.platform.as_ref() != Some(&status);
                 c.kagenti.platform = Some(status);
