@@ -126,6 +126,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
         ..base.clone()
     });
     collectors.start_external(settings.mcp_endpoints.clone(), settings.refresh * 12);
+    collectors.start_nightly(settings.nightly.clone());
     app.actions = Some(crate::actions::start(targets.clone(), collectors.sender(), settings.audit_file.clone()));
     app.feeds = Some(crate::sources::views::start(targets.clone(), collectors.sender()));
     let updates = std::mem::replace(&mut collectors.updates, tokio::sync::mpsc::channel(1).1);
@@ -160,8 +161,26 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
         Ok(t) => t,
         Err(e) => return fail(exit::USAGE, e),
     };
-    let code = run_tui(targets, settings).await;
+    // the nightly matrix from the simulator's fake GitHub, cached in a place removed afterwards
+    let github = match crate::sim::github::FakeGithub::start(args.seed).await {
+        Ok(g) => g,
+        Err(e) => return fail(exit::ERROR, format!("cannot start the simulated GitHub API: {e}")),
+    };
+    let demo_cache = std::env::temp_dir().join(format!("kst-demo-{}", std::process::id()));
+    let mut settings = settings.clone();
+    settings.nightly = Ok(crate::sources::nightly::NightlyConfig {
+        repo: crate::sim::github::REPO.into(),
+        api: github.base_url(),
+        token: None,
+        runs: 7,
+        every: std::time::Duration::from_secs(600),
+        cache_dir: demo_cache.clone(),
+        badge_base: None,
+        badges: vec![],
+    });
+    let code = run_tui(targets, &settings).await;
     fleet.shutdown();
+    let _ = std::fs::remove_dir_all(&demo_cache);
     code
 }
 

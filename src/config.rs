@@ -35,6 +35,29 @@ pub struct ConfigFile {
     /// MCP servers outside the clusters, listed next to the in-cluster ones.
     #[serde(default)]
     pub mcp_endpoint: Vec<McpEndpoint>,
+    #[serde(default)]
+    pub nightly: NightlyFile,
+    /// Where llm-d-benchmark reports (v0.2 / v0.2.1, YAML or JSON) are read from.
+    pub reports_dir: Option<PathBuf>,
+}
+
+/// `[nightly]`: the llm-d nightly E2E matrix from GitHub.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NightlyFile {
+    /// Default: on when a token is known (GITHUB_TOKEN or `token`), off otherwise.
+    pub enabled: Option<bool>,
+    pub repo: Option<String>,
+    /// API base URL (GitHub Enterprise: https://HOST/api/v3).
+    pub api: Option<String>,
+    /// Prefer GITHUB_TOKEN in the environment to a token in a file.
+    pub token: Option<String>,
+    pub every: Option<String>,
+    pub runs: Option<usize>,
+    /// Published badge JSON instead of the API: base URL and badge names.
+    pub badge_base: Option<String>,
+    #[serde(default)]
+    pub badges: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -94,6 +117,11 @@ pub fn state_dir() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
 }
 
+/// Where kst caches what it fetched (GitHub answers, the last nightly matrix).
+pub fn cache_dir() -> PathBuf {
+    project_dirs().map(|d| d.cache_dir().to_path_buf()).unwrap_or_else(|| std::env::temp_dir().join("kst-cache"))
+}
+
 pub fn load_file(path: &Path, explicit: bool) -> Result<ConfigFile, String> {
     match std::fs::read_to_string(path) {
         Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
@@ -123,6 +151,9 @@ pub struct Settings {
     pub baseline_file: Option<String>,
     /// (name, url) of MCP servers outside the clusters.
     pub mcp_endpoints: Vec<(String, String)>,
+    /// The nightly matrix source, or why it is off.
+    pub nightly: Result<crate::sources::nightly::NightlyConfig, String>,
+    pub reports_dir: Option<PathBuf>,
 }
 
 impl Settings {
@@ -170,8 +201,40 @@ impl Settings {
             keys: file.keys.iter().map(|(k, v)| (k.clone(), v.list())).collect(),
             baseline_file: file.baseline_file.clone(),
             mcp_endpoints: file.mcp_endpoint.iter().map(|e| (e.name.clone(), e.url.clone())).collect(),
+            nightly: nightly_config(&file.nightly, std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()))
+                .map_err(|e| e.to_string()),
+            reports_dir: file.reports_dir.clone(),
         })
     }
+}
+
+/// The matrix source from `[nightly]` and the environment's token; Err says why it is off.
+pub fn nightly_config(
+    n: &NightlyFile,
+    env_token: Option<String>,
+) -> Result<crate::sources::nightly::NightlyConfig, String> {
+    let token = env_token.or_else(|| n.token.clone());
+    let badges = n.badge_base.is_some() && !n.badges.is_empty();
+    let enabled = n.enabled.unwrap_or(token.is_some() || badges);
+    if !enabled {
+        return Err("nightly matrix off: set GITHUB_TOKEN (or [nightly] enabled = true; unauthenticated \
+                    GitHub allows 60 requests an hour)"
+            .into());
+    }
+    let every = match &n.every {
+        Some(s) => parse_duration(s).map_err(|e| format!("nightly.every: {e}"))?,
+        None => Duration::from_secs(600),
+    };
+    Ok(crate::sources::nightly::NightlyConfig {
+        repo: n.repo.clone().unwrap_or_else(|| "llm-d/llm-d".into()),
+        api: n.api.clone().unwrap_or_else(|| "https://api.github.com".into()),
+        token,
+        runs: n.runs.unwrap_or(7).clamp(1, 30),
+        every: every.max(Duration::from_secs(60)),
+        cache_dir: cache_dir(),
+        badge_base: n.badge_base.clone(),
+        badges: n.badges.clone(),
+    })
 }
 
 #[cfg(test)]

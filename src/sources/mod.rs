@@ -10,6 +10,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod nightly;
 pub mod nodes;
+pub mod reports;
 pub mod views;
 pub mod watchset;
 
@@ -52,6 +53,17 @@ impl Collectors {
     pub fn start_external(&mut self, endpoints: Vec<(String, String)>, every: std::time::Duration) {
         if !endpoints.is_empty() {
             self.tasks.push(tokio::spawn(fabric::run_external(endpoints, self.tx.clone(), every)));
+        }
+    }
+
+    /// Reads the nightly matrix on its interval (or says why it is off).
+    pub fn start_nightly(&mut self, cfg: Result<nightly::NightlyConfig, String>) {
+        match cfg {
+            Ok(cfg) => self.tasks.push(tokio::spawn(nightly::run(cfg, self.tx.clone()))),
+            Err(why) => {
+                let state = crate::store::nightly::NightlyState { disabled: Some(why), ..Default::default() };
+                let _ = self.tx.try_send(crate::store::Update::Nightly { state });
+            }
         }
     }
 

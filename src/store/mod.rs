@@ -6,6 +6,7 @@ pub mod llmd;
 pub mod model;
 pub mod nightly;
 pub mod posture;
+pub mod reports;
 pub mod tools;
 pub mod topology;
 pub mod views;
