@@ -127,6 +127,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     });
     collectors.start_external(settings.mcp_endpoints.clone(), settings.refresh * 12);
     collectors.start_nightly(settings.nightly.clone());
+    collectors.start_reports(settings.reports_dir.clone());
     app.actions = Some(crate::actions::start(targets.clone(), collectors.sender(), settings.audit_file.clone()));
     app.feeds = Some(crate::sources::views::start(targets.clone(), collectors.sender()));
     let updates = std::mem::replace(&mut collectors.updates, tokio::sync::mpsc::channel(1).1);
@@ -178,6 +179,14 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
         badge_base: None,
         badges: vec![],
     });
+    // example llm-d-benchmark reports, written where the demo cleans up
+    let reports = demo_cache.join("reports");
+    if std::fs::create_dir_all(&reports).is_ok() {
+        for (name, text) in crate::sim::EXAMPLE_REPORTS {
+            let _ = std::fs::write(reports.join(name), text);
+        }
+        settings.reports_dir = Some(reports);
+    }
     let code = run_tui(targets, &settings).await;
     fleet.shutdown();
     let _ = std::fs::remove_dir_all(&demo_cache);
@@ -192,7 +201,20 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
     // a snapshot wants two scrape rounds quickly, whatever the TUI's refresh
     let opts =
         WorkerOptions { refresh: settings.refresh.min(std::time::Duration::from_secs(1)), ..worker_options(settings) };
-    let fleet = crate::snapshot::collect(&targets, opts.clone(), settings.mcp_endpoints.clone(), args.timeout).await;
+    let started = std::time::Instant::now();
+    let mut fleet =
+        crate::snapshot::collect(&targets, opts.clone(), settings.mcp_endpoints.clone(), args.timeout).await;
+    // the nightly matrix once, if configured, within what is left of the timeout
+    if let Ok(cfg) = &settings.nightly {
+        if let Ok(mut gh) = crate::sources::nightly::Github::new(cfg.clone()) {
+            let left = args.timeout.saturating_sub(started.elapsed()).max(std::time::Duration::from_secs(2));
+            if let Ok(state) = tokio::time::timeout(left, crate::sources::nightly::refresh(&mut gh, cfg)).await {
+                fleet.nightly = state;
+            }
+        }
+    } else if let Err(why) = &settings.nightly {
+        fleet.nightly.disabled = Some(why.clone());
+    }
     let snap =
         crate::snapshot::Snapshot::of(&fleet, opts.refresh.as_secs_f64() * 3.0 + opts.scrape_timeout.as_secs_f64());
     match args.output {

@@ -19,6 +19,36 @@ pub struct Snapshot {
     pub clusters: Vec<ClusterSnapshot>,
     /// MCP servers from the config, outside the clusters.
     pub external_tools: Vec<ToolServerSnapshot>,
+    /// The llm-d nightly E2E matrix; null when it is not read (see `nightly_problem`).
+    pub nightly: Option<NightlySnapshot>,
+    pub nightly_problem: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NightlySnapshot {
+    pub repo: String,
+    pub source: String,
+    pub fetched_at: String,
+    /// Why the matrix is not fresh (offline, rate limited), if it is not.
+    pub stale: Option<String>,
+    pub cells: Vec<NightlyCellSnapshot>,
+    /// Platform -> pass rate over its cells' finished runs.
+    pub platform_pass_rates: BTreeMap<String, Option<f64>>,
+    pub unparsed: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NightlyCellSnapshot {
+    pub guide: String,
+    pub platform: String,
+    pub variant: String,
+    pub workflow: String,
+    pub pass_rate: Option<f64>,
+    pub trend: Option<crate::store::nightly::Trend>,
+    pub failing_streak: usize,
+    pub badge: Option<String>,
+    /// Newest first.
+    pub runs: Vec<crate::store::nightly::NightlyRun>,
 }
 
 #[derive(Debug, Serialize)]
@@ -39,6 +69,9 @@ pub struct ClusterSnapshot {
     pub forbidden: Vec<String>,
     pub llmd: LlmdSnapshot,
     pub kagenti: KagentiSnapshot,
+    /// ML jobs and notebooks, and the kinds this cluster does not serve.
+    pub jobs: Vec<crate::store::jobs::JobInfo>,
+    pub job_kinds_absent: Vec<&'static str>,
 }
 
 /// Kagenti / Rossoctl on one cluster.
@@ -450,6 +483,8 @@ impl ClusterSnapshot {
             forbidden: c.forbidden.iter().cloned().collect(),
             llmd: LlmdSnapshot::from_state(c, now, max_age),
             kagenti: KagentiSnapshot::from_state(c),
+            jobs: c.jobs.jobs.clone(),
+            job_kinds_absent: c.jobs.absent(),
         }
     }
 }
@@ -467,6 +502,30 @@ impl Snapshot {
                 let rows = crate::store::tools::rows(&servers);
                 fleet.external_tools.iter().map(|s| ToolServerSnapshot::of(s, &rows)).collect()
             },
+            nightly: fleet.nightly.matrix.as_ref().map(|m| NightlySnapshot {
+                repo: m.repo.clone(),
+                source: fleet.nightly.source.clone(),
+                fetched_at: m.fetched_at.clone(),
+                stale: fleet.nightly.stale.clone(),
+                cells: m
+                    .cells
+                    .iter()
+                    .map(|c| NightlyCellSnapshot {
+                        guide: c.name.guide.clone(),
+                        platform: c.name.platform(),
+                        variant: c.name.variant(),
+                        workflow: c.workflow_file.clone(),
+                        pass_rate: c.pass_rate(),
+                        trend: c.trend(),
+                        failing_streak: c.failing_streak(),
+                        badge: c.badge.clone(),
+                        runs: c.runs.clone(),
+                    })
+                    .collect(),
+                platform_pass_rates: m.platform_rates().into_iter().collect(),
+                unparsed: m.unparsed.clone(),
+            }),
+            nightly_problem: fleet.nightly.disabled.clone().or_else(|| fleet.nightly.stale.clone()),
         }
     }
 }

@@ -52,9 +52,9 @@ async fn overview_snapshots_and_keys() {
     assert!(screen.contains("focus: gpu-eu-west") && screen.contains("NVIDIA-A100-SXM4-80GB"));
     insta::assert_snapshot!("overview_focused_100x30", screen);
 
-    // tabs: digits and Tab; an unbuilt pane says so instead of inventing data
+    // tabs: digits and Tab; a pane without its source says why instead of inventing data
     app.on_key(key(KeyCode::Char('6')));
-    assert!(render(&app, 100, 30).contains("Benchmarks — not collected yet"));
+    assert!(render(&app, 100, 30).contains("the nightly matrix is not being read"));
     app.on_key(key(KeyCode::BackTab));
     assert_eq!(app.tab, kst::ui::tabs::Tab::EppRouting);
 

@@ -184,8 +184,13 @@ impl FakeGithub {
 
     /// Starts serving on an ephemeral loopback port.
     pub async fn start(seed: u64) -> std::io::Result<Arc<FakeGithub>> {
+        FakeGithub::start_at(seed, jiff::Timestamp::now().as_second()).await
+    }
+
+    /// The same, with runs dated relative to `now` (unix seconds), for reproducible drawings.
+    pub async fn start_at(seed: u64, now: i64) -> std::io::Result<Arc<FakeGithub>> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let mut fake = FakeGithub::build(seed, jiff::Timestamp::now().as_second());
+        let mut fake = FakeGithub::build(seed, now);
         fake.addr = listener.local_addr()?;
         let fake = Arc::new(fake);
         let me = fake.clone();

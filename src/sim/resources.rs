@@ -191,6 +191,13 @@ pub const BUILDS: ResDef = crd(r("shipwright.io", "v1beta1", "Build", "builds", 
 pub const BUILD_RUNS: ResDef =
     crd(r("shipwright.io", "v1beta1", "BuildRun", "buildruns", "buildrun", true, &[], &["status"]));
 
+pub const PYTORCH_JOBS: ResDef =
+    crd(r("kubeflow.org", "v1", "PyTorchJob", "pytorchjobs", "pytorchjob", true, &[], &["status"]));
+pub const TRAIN_JOBS: ResDef =
+    crd(r("trainer.kubeflow.org", "v1alpha1", "TrainJob", "trainjobs", "trainjob", true, &[], &["status"]));
+pub const RAY_JOBS: ResDef = crd(r("ray.io", "v1", "RayJob", "rayjobs", "rayjob", true, &[], &["status"]));
+pub const NOTEBOOKS: ResDef = crd(r("kubeflow.org", "v1", "Notebook", "notebooks", "notebook", true, &[], &["status"]));
+
 /// Kinds every simulated cluster serves.
 pub const CORE: &[ResDef] = &[
     NAMESPACES,

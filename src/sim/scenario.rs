@@ -68,7 +68,14 @@ impl Shape {
             Shape::GpuPrefill => {
                 vec![r::INFERENCE_POOLS, r::INFERENCE_OBJECTIVES, r::AGENT_RUNTIMES_ROSSOCTL, r::AGENT_CARDS_ROSSOCTL]
             }
-            Shape::GpuDecode => vec![r::INFERENCE_POOLS_LEGACY, r::INFERENCE_MODELS_LEGACY],
+            Shape::GpuDecode => vec![
+                r::INFERENCE_POOLS_LEGACY,
+                r::INFERENCE_MODELS_LEGACY,
+                r::PYTORCH_JOBS,
+                r::TRAIN_JOBS,
+                r::RAY_JOBS,
+                r::NOTEBOOKS,
+            ],
             Shape::Agents => {
                 vec![r::AGENT_RUNTIMES, r::AGENT_CARDS, r::MCP_SERVER_REGISTRATIONS, r::BUILDS, r::BUILD_RUNS]
             }
@@ -728,6 +735,65 @@ fn gpu_decode(w: &mut Workloads<'_>) {
                    "status": status}),
         );
     }
+    ml_jobs(w);
+}
+
+fn gpu_template(name: &str, image: &str, gpus: i64) -> Value {
+    json!({"spec": {"containers": [container(name, image, 8080, gpus, &[])]}})
+}
+
+/// Kubeflow and Ray jobs and a notebook, each with the status fields its operator writes.
+fn ml_jobs(w: &mut Workloads<'_>) {
+    let meta = |name: &str, age: i64| json!({"name": name, "namespace": "ml-jobs", "creationTimestamp": ago(age)});
+    let cond = |t: &str, ok: bool, reason: &str, msg: &str| json!({"type": t, "status": if ok { "True" } else { "False" }, "reason": reason, "message": msg, "lastTransitionTime": ago(600)});
+    w.put(
+        &r::PYTORCH_JOBS,
+        json!({"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "metadata": meta("llama-sft-ddp", 5400),
+               "spec": {"pytorchReplicaSpecs": {
+                   "Master": {"replicas": 1, "restartPolicy": "OnFailure", "template": gpu_template("pytorch", "ghcr.io/example/sft:1.4", 8)},
+                   "Worker": {"replicas": 3, "restartPolicy": "OnFailure", "template": gpu_template("pytorch", "ghcr.io/example/sft:1.4", 8)}}},
+               "status": {"startTime": ago(5300),
+                          "conditions": [cond("Created", true, "PyTorchJobCreated", "PyTorchJob llama-sft-ddp is created."),
+                                         cond("Running", true, "PyTorchJobRunning", "PyTorchJob llama-sft-ddp is running.")],
+                          "replicaStatuses": {"Master": {"active": 1}, "Worker": {"active": 3}}}}),
+    );
+    w.put(
+        &r::PYTORCH_JOBS,
+        json!({"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "metadata": meta("bert-pretrain", 90000),
+               "spec": {"pytorchReplicaSpecs": {
+                   "Master": {"replicas": 1, "template": gpu_template("pytorch", "ghcr.io/example/bert:0.9", 1)},
+                   "Worker": {"replicas": 1, "template": gpu_template("pytorch", "ghcr.io/example/bert:0.9", 1)}}},
+               "status": {"startTime": ago(89000), "completionTime": ago(86000),
+                          "conditions": [cond("Created", true, "PyTorchJobCreated", ""),
+                                         cond("Failed", true, "PyTorchJobFailed", "PyTorchJob bert-pretrain is failed because 1 Worker replica(s) failed: OOMKilled.")],
+                          "replicaStatuses": {"Master": {"failed": 1}, "Worker": {"failed": 1}}}}),
+    );
+    w.put(
+        &r::TRAIN_JOBS,
+        json!({"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "metadata": meta("qwen-dpo", 20000),
+               "spec": {"runtimeRef": {"name": "torch-distributed"},
+                        "trainer": {"image": "ghcr.io/example/dpo:0.2", "numNodes": 2,
+                                    "resourcesPerNode": {"limits": {"nvidia.com/gpu": 4}}}},
+               "status": {"conditions": [cond("Complete", true, "JobsCompleted", "TrainJob is completed")],
+                          "jobsStatus": [{"name": "node", "succeeded": 2}]}}),
+    );
+    w.put(
+        &r::RAY_JOBS,
+        json!({"apiVersion": "ray.io/v1", "kind": "RayJob", "metadata": meta("batch-embeddings", 2400),
+               "spec": {"entrypoint": "python embed.py", "shutdownAfterJobFinishes": true,
+                        "rayClusterSpec": {"headGroupSpec": {"template": gpu_template("ray-head", "rayproject/ray:2.40.0", 0)},
+                                           "workerGroupSpecs": [{"groupName": "gpu", "replicas": 4, "minReplicas": 4, "maxReplicas": 4,
+                                                                 "template": gpu_template("ray-worker", "rayproject/ray:2.40.0-gpu", 1)}]}},
+               "status": {"jobStatus": "RUNNING", "jobDeploymentStatus": "Running", "startTime": ago(2300),
+                          "message": "Job is currently running", "rayClusterName": "batch-embeddings-raycluster-x2k9f"}}),
+    );
+    w.put(
+        &r::NOTEBOOKS,
+        json!({"apiVersion": "kubeflow.org/v1", "kind": "Notebook", "metadata": meta("ds-sandbox", 300000),
+               "spec": {"template": gpu_template("ds-sandbox", "kubeflownotebookswg/jupyter-pytorch-cuda-full:v1.9.0", 1)},
+               "status": {"readyReplicas": 1, "containerState": {"running": {"startedAt": ago(290000)}},
+                          "conditions": [{"type": "Ready", "status": "True", "lastProbeTime": ago(60)}]}}),
+    );
 }
 
 #[derive(Clone, Copy)]

@@ -141,12 +141,14 @@ pub async fn run(
     let history = super::kagenti::history_path(&opts.state_dir, &target.context);
     let posture = super::kagenti::baseline_path(&opts.state_dir, opts.baseline_file.as_deref(), &target.context);
     let kagenti = super::kagenti::run(index, history, posture, client.clone(), tx.clone(), opts.clone());
+    let jobs = super::jobs::run(index, client.clone(), tx.clone(), opts.clone());
     tokio::select! {
         _ = stop.changed() => {}
         _ = health => {}
         _ = nodes => {}
         _ = llmd => {}
         _ = kagenti => {}
+        _ = jobs => {}
     }
 }
 

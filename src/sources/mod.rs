@@ -4,6 +4,7 @@ pub mod cluster;
 pub mod connect;
 pub mod fabric;
 pub mod get;
+pub mod jobs;
 pub mod kagenti;
 pub mod llmd;
 pub mod mcp;
@@ -54,6 +55,23 @@ impl Collectors {
         if !endpoints.is_empty() {
             self.tasks.push(tokio::spawn(fabric::run_external(endpoints, self.tx.clone(), every)));
         }
+    }
+
+    /// Reads the benchmark reports directory now and again every minute (files come and go).
+    pub fn start_reports(&mut self, dir: Option<std::path::PathBuf>) {
+        let Some(dir) = dir else { return };
+        let tx = self.tx.clone();
+        self.tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                let d = dir.clone();
+                let reports = tokio::task::spawn_blocking(move || reports::load_dir(&d)).await.unwrap_or_default();
+                if tx.send(crate::store::Update::Reports { reports }).await.is_err() {
+                    return;
+                }
+            }
+        }));
     }
 
     /// Reads the nightly matrix on its interval (or says why it is off).

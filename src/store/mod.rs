@@ -1,6 +1,7 @@
 //! The fleet state: one owner (the UI loop, or `kst snapshot`), fed by the collectors'
 //! `Update` messages. Panes and the snapshot JSON read the same `Fleet`.
 
+pub mod jobs;
 pub mod kagenti;
 pub mod llmd;
 pub mod model;
@@ -135,6 +136,10 @@ pub enum Update {
     Nightly {
         state: nightly::NightlyState,
     },
+    /// The benchmark reports read from the configured directory.
+    Reports {
+        reports: reports::Reports,
+    },
     /// AuthBridge `/stats` of each agent with the sidecar.
     AuthBridge {
         cluster: usize,
@@ -150,6 +155,11 @@ pub enum Update {
         cluster: usize,
         baseline: Option<posture::Baseline>,
         path: std::path::PathBuf,
+    },
+    /// ML jobs and notebooks as the watchers see them now.
+    Jobs {
+        cluster: usize,
+        jobs: jobs::JobsCluster,
     },
     /// Every scrape of a round is in: time to draw, and to extend the throughput history.
     ScrapeRound {
@@ -183,9 +193,10 @@ impl Update {
             | Update::Tools { cluster, .. }
             | Update::AuthBridge { cluster, .. }
             | Update::Rbac { cluster, .. }
-            | Update::Baseline { cluster, .. } => *cluster,
+            | Update::Baseline { cluster, .. }
+            | Update::Jobs { cluster, .. } => *cluster,
             // not about one cluster; the index is never used to address one
-            Update::ExternalTools { .. } | Update::Nightly { .. } => usize::MAX,
+            Update::ExternalTools { .. } | Update::Nightly { .. } | Update::Reports { .. } => usize::MAX,
         }
     }
 }
@@ -196,6 +207,7 @@ pub struct Fleet {
     /// MCP servers from the config, outside any cluster.
     pub external_tools: Vec<tools::ToolServer>,
     pub nightly: nightly::NightlyState,
+    pub reports: reports::Reports,
 }
 
 impl Fleet {
@@ -205,6 +217,10 @@ impl Fleet {
             external_tools: Vec::new(),
             nightly: nightly::NightlyState {
                 disabled: Some("the nightly matrix is not being read (see [nightly] in the config)".into()),
+                ..Default::default()
+            },
+            reports: reports::Reports {
+                problem: Some("no reports_dir in the config: point it at llm-d-benchmark reports".into()),
                 ..Default::default()
             },
         }
@@ -221,6 +237,11 @@ impl Fleet {
         if let Update::Nightly { state } = u {
             let changed = self.nightly != state;
             self.nightly = state;
+            return changed;
+        }
+        if let Update::Reports { reports } = u {
+            let changed = self.reports != reports;
+            self.reports = reports;
             return changed;
         }
         let Some(c) = self.clusters.get_mut(u.cluster()) else {
@@ -307,6 +328,11 @@ impl Fleet {
                 let old = c.kagenti.cards.insert(agent, state.clone());
                 old != Some(state)
             }
+            Update::Jobs { jobs, .. } => {
+                let changed = c.jobs != jobs;
+                c.jobs = jobs;
+                changed
+            }
             Update::Tools { servers, .. } => {
                 let changed = c.kagenti.tools.as_ref() != Some(&servers);
                 c.kagenti.tools = Some(servers);
@@ -328,7 +354,9 @@ impl Fleet {
                 c.kagenti.baseline_path = Some(path);
                 changed
             }
-            Update::ExternalTools { .. } | Update::Nightly { .. } => unreachable!("handled before the cluster lookup"),
+            Update::ExternalTools { .. } | Update::Nightly { .. } | Update::Reports { .. } => {
+                unreachable!("handled before the cluster lookup")
+            }
             Update::Platform { status, .. } => {
                 let changed = c.kagenti.platform.as_ref() != Some(&status);
                 c.kagenti.platform = Some(status);

@@ -101,6 +101,7 @@ pub struct ClusterState {
     pub malformed: BTreeMap<String, usize>,
     pub llmd: super::llmd::LlmdCluster,
     pub kagenti: super::kagenti::KagentiCluster,
+    pub jobs: super::jobs::JobsCluster,
 }
 
 impl ClusterState {
@@ -118,6 +119,7 @@ impl ClusterState {
             malformed: BTreeMap::new(),
             llmd: Default::default(),
             kagenti: Default::default(),
+            jobs: Default::default(),
         }
     }
 

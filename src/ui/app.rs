@@ -77,6 +77,15 @@ pub struct App {
     pub schema: Option<String>,
     /// The body's width at the last frame (the topology's rows depend on it).
     pub body_width: std::cell::Cell<u16>,
+    /// Benchmarks: the selected platform column; the reports instead of the matrix.
+    pub bench_col: usize,
+    pub bench_reports: bool,
+    /// Benchmarks: the runs of the selected cell, open, with the selected run.
+    pub bench_runs: Option<usize>,
+    pub report_sort: crate::store::reports::ReportSort,
+    /// A report marked to compare (its uid), and the pair being compared.
+    pub report_mark: Option<String>,
+    pub compare: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +146,12 @@ impl App {
             topology_list: false,
             schema: None,
             body_width: std::cell::Cell::new(120),
+            bench_col: 0,
+            bench_reports: false,
+            bench_runs: None,
+            report_sort: Default::default(),
+            report_mark: None,
+            compare: None,
         }
     }
 
@@ -194,6 +209,25 @@ impl App {
                 self.schema = panes::tools::schema_text(self);
                 None
             }
+            Tab::Benchmarks if self.bench_reports => {
+                let list = panes::benchmarks::reports(self);
+                match (self.report_mark.clone(), list.get(self.selected)) {
+                    (Some(a), Some(b)) if a != b.uid => self.compare = Some((a, b.uid.clone())),
+                    _ => self.flash = Some("mark a report with m, then Enter on another to compare".into()),
+                }
+                None
+            }
+            Tab::Benchmarks => {
+                if panes::benchmarks::selected_cell(self).is_some_and(|c| !c.runs.is_empty()) {
+                    self.bench_runs = Some(0);
+                }
+                None
+            }
+            Tab::MlJobs => panes::jobs::rows(self).get(self.selected).and_then(|(i, j)| {
+                let selector = j.pod_selector.clone()?;
+                let crumb = format!("{}/{} pods", self.fleet.clusters[*i].context, j.name);
+                Some((ViewSpec::Pods { cluster: *i, namespace: j.namespace.clone(), selector }, crumb))
+            }),
             Tab::Topology => self.selected_workload().and_then(|(i, ns, name)| self.workload_pods(i, &ns, &name)),
             Tab::Security => panes::security::findings(self).get(self.selected).and_then(|(i, f)| {
                 let (ns, name) = f.subject.split_once('/')?;
@@ -437,6 +471,17 @@ impl App {
                 .map(|e| e.card.and_then(|c| c.url.clone()).unwrap_or_else(|| e.name.clone())),
             Tab::Builds => panes::builds::rows(self).get(self.selected).map(|(_, b)| b.name.clone()),
             Tab::McpTools => panes::tools::rows(self).get(self.selected).map(|r| r.exposed.clone()),
+            Tab::Benchmarks if self.bench_reports => {
+                panes::benchmarks::reports(self).get(self.selected).map(|r| r.uid.clone())
+            }
+            Tab::Benchmarks => {
+                let cell = panes::benchmarks::selected_cell(self)?;
+                match self.bench_runs {
+                    Some(i) => cell.runs.get(i).map(|r| r.url.clone()),
+                    None => Some(cell.workflow_file.clone()),
+                }
+            }
+            Tab::MlJobs => panes::jobs::rows(self).get(self.selected).map(|(_, j)| j.name.clone()),
             Tab::Topology => {
                 self.selected_workload().map(|(_, ns, n)| if ns.is_empty() { n } else { format!("{ns}/{n}") })
             }
@@ -522,6 +567,9 @@ impl App {
             Tab::Discovery => panes::discovery::entries(self).len(),
             Tab::Builds => panes::builds::rows(self).len(),
             Tab::McpTools => panes::tools::rows(self).len(),
+            Tab::Benchmarks if self.bench_reports => panes::benchmarks::reports(self).len(),
+            Tab::Benchmarks => panes::benchmarks::rows(self).len(),
+            Tab::MlJobs => panes::jobs::rows(self).len(),
             Tab::Topology => panes::topology::row_count(self, self.body_width.get()),
             Tab::Security => panes::security::findings(self).len(),
             _ => 0,
@@ -589,6 +637,28 @@ impl App {
             }
         }
         let had_flash = self.flash.take().is_some();
+        // the compare popup: any key closes it
+        if self.compare.is_some() {
+            self.compare = None;
+            return true;
+        }
+        // the runs of a matrix cell: move, copy a run's URL, close
+        if let Some(sel) = self.bench_runs {
+            let n = panes::benchmarks::selected_cell(self).map(|c| c.runs.len()).unwrap_or(0);
+            match self.keymap.action_for(&k) {
+                Some(Action::Down) => self.bench_runs = Some((sel + 1).min(n.saturating_sub(1))),
+                Some(Action::Up) => self.bench_runs = Some(sel.saturating_sub(1)),
+                Some(Action::Copy) => {
+                    if let Some(url) = self.selected_name() {
+                        self.flash = Some(format!("copied {url}"));
+                        self.pending_copy = Some(url);
+                    }
+                }
+                Some(Action::Quit) => self.quit = true,
+                _ => self.bench_runs = None,
+            }
+            return true;
+        }
         // the schema popup: any key closes it (q still quits)
         if self.schema.is_some()
             && !(k.code == KeyCode::Char('q')
@@ -740,6 +810,24 @@ impl App {
                 self.topology_list = !self.topology_list;
                 self.selected = 0;
             }
+            Action::Layout if self.tab == Tab::Benchmarks => {
+                self.bench_reports = !self.bench_reports;
+                self.selected = 0;
+            }
+            Action::Left if self.tab == Tab::Benchmarks => self.bench_col = self.bench_col.saturating_sub(1),
+            Action::Right if self.tab == Tab::Benchmarks => {
+                let cols = panes::benchmarks::columns(self).len();
+                self.bench_col = (self.bench_col + 1).min(cols.saturating_sub(1));
+            }
+            Action::Left | Action::Right => return had_flash,
+            Action::Mark if self.tab == Tab::Benchmarks && self.bench_reports => {
+                self.report_mark = panes::benchmarks::reports(self).get(self.selected).map(|r| r.uid.clone());
+            }
+            Action::Mark => return had_flash,
+            Action::Sort if self.tab == Tab::Benchmarks && self.bench_reports => {
+                self.report_sort = self.report_sort.next();
+                self.selected = 0;
+            }
             Action::Layout => return had_flash,
             Action::AcceptBaseline if self.tab == Tab::Security => self.accept_baseline(),
             Action::AcceptBaseline => return had_flash,
@@ -833,6 +921,12 @@ impl App {
         panes::draw(f, body, self);
         if let Some(s) = &self.schema {
             panes::tools::draw_schema(f, body, self, s);
+        }
+        if let Some(sel) = self.bench_runs {
+            panes::benchmarks::draw_runs(f, body, self, sel);
+        }
+        if let Some((a, b)) = &self.compare {
+            panes::benchmarks::draw_compare(f, body, self, a, b);
         }
         widgets::footer::draw(f, foot, self);
         if self.show_help {

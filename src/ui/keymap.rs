@@ -27,6 +27,11 @@ pub enum Action {
     Layout,
     /// Security: accept the current posture as the baseline.
     AcceptBaseline,
+    /// Benchmarks: the platform column to the left / right.
+    Left,
+    Right,
+    /// Benchmark reports: mark a run to compare.
+    Mark,
 }
 
 /// (config name, action, what it does)
@@ -45,9 +50,12 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("focus_cluster", Action::FocusCluster, "focus one cluster / all (cycles)"),
     ("filter", Action::Filter, "filter rows: regex, !inverse (Enter keeps, Esc clears)"),
     ("command", Action::Command, "command: :agents :kv :ctx NAME :pods NS :q (Tab completes)"),
-    ("sort", Action::Sort, "Agents: sort by cluster, health, restarts, name"),
+    ("sort", Action::Sort, "Agents: sort by cluster, health, restarts, name; Benchmark reports: by metric"),
     ("toggle", Action::Toggle, "Agents: turn the agent off / on (asks first)"),
-    ("layout", Action::Layout, "Topology: graph / list of the edges"),
+    ("layout", Action::Layout, "Topology: graph / list of the edges; Benchmarks: matrix / reports"),
+    ("left", Action::Left, "Benchmarks: previous platform column"),
+    ("right", Action::Right, "Benchmarks: next platform column"),
+    ("mark", Action::Mark, "Benchmark reports: mark a run; Enter on another compares the two"),
     ("accept_baseline", Action::AcceptBaseline, "Security: accept the current posture as the baseline (not in kiosk)"),
     ("copy", Action::Copy, "copy the selected name or URL (OSC 52, works over SSH)"),
     ("back", Action::Back, "back: close a view, clear focus and filter"),
@@ -146,6 +154,11 @@ impl Default for Keymap {
             (k(c(':')), Action::Command),
             (k(c('v')), Action::Layout),
             (k(c('B')), Action::AcceptBaseline),
+            (k(c('h')), Action::Left),
+            (k(KeyCode::Left), Action::Left),
+            (k(c('l')), Action::Right),
+            (k(KeyCode::Right), Action::Right),
+            (k(c('m')), Action::Mark),
             (k(c('C')), Action::Copy),
         ] {
             keys.push((key, a));

@@ -107,6 +107,8 @@ impl Tab {
                 | Tab::McpTools
                 | Tab::Topology
                 | Tab::Security
+                | Tab::Benchmarks
+                | Tab::MlJobs
         )
     }
 

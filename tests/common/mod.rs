@@ -98,6 +98,7 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
                     .all(|a| c.kagenti.cards.contains_key(&a.key()))
             })
             && f.clusters.iter().flat_map(|c| &c.llmd.servers).all(|s| s.phase != "Pending" && s.pool.is_some())
+            && f.clusters.iter().all(|c| c.jobs.listed())
             // the fabric: every tool server asked, RBAC read, a baseline taken
             && f.clusters.iter().filter(|c| c.kagenti.installed() == Some(true)).all(|c| {
                 c.kagenti.rbac.is_some()
@@ -125,6 +126,15 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
         }
         if let Some(b) = c.kagenti.baseline.as_mut() {
             b.saved = "2026-09-01T00:00:00Z".into();
+        }
+        // job times too, relative to the drawing's clock
+        let t0 = 1_790_000_000 + 5 * 12 + 1;
+        for (k, j) in c.jobs.jobs.iter_mut().enumerate() {
+            let ts = |s: i64| jiff::Timestamp::from_second(s).unwrap().to_string();
+            let created = t0 - 3600 * (k as i64 + 1);
+            j.created = Some(ts(created));
+            j.started = j.started.as_ref().map(|_| ts(created + 60));
+            j.finished = j.finished.as_ref().map(|_| ts(created + 1860));
         }
         // AuthBridge counts grow with wall time: fixed ones, shaped as the sidecars report them
         let stats: std::collections::BTreeMap<(String, String), Result<kst::store::topology::AuthStats, String>> = c
@@ -294,4 +304,40 @@ pub async fn python_peer(script: &str, modules: &str, extra: &[&str]) -> (Peer, 
     let peer = Peer(child);
     eventually(&format!("{script} to listen"), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
     (peer, port)
+}
+
+/// The nightly matrix from the simulator's fake GitHub, dated relative to `now`, read once.
+pub async fn deterministic_nightly(now: f64) -> kst::store::nightly::NightlyState {
+    let fake = kst::sim::github::FakeGithub::start_at(42, now as i64).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = kst::sources::nightly::NightlyConfig {
+        repo: kst::sim::github::REPO.into(),
+        api: fake.base_url(),
+        token: None,
+        runs: 7,
+        every: Duration::from_secs(600),
+        cache_dir: dir.path().to_path_buf(),
+        badge_base: None,
+        badges: vec![],
+    };
+    let mut gh = kst::sources::nightly::Github::new(cfg.clone()).unwrap();
+    let mut state = kst::sources::nightly::refresh(&mut gh, &cfg).await;
+    assert_eq!(state.stale, None);
+    if let Some(m) = state.matrix.as_mut() {
+        m.fetched_at = jiff::Timestamp::from_second(now as i64 - 120).unwrap().to_string();
+    }
+    state.source = "GitHub API llm-d/llm-d".into();
+    state
+}
+
+/// The example reports of the demo, plus a broken file, read as the reports pane does.
+pub fn example_reports() -> kst::store::reports::Reports {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in kst::sim::EXAMPLE_REPORTS {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    std::fs::write(dir.path().join("broken.yaml"), "version: '0.2'\nrun: {uid: [unclosed\n").unwrap();
+    let mut r = kst::sources::reports::load_dir(dir.path());
+    r.dir = Some("reports/".into());
+    r
 }

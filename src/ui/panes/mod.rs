@@ -1,13 +1,14 @@
 //! One pane per file; each draws from `&App` (fleet + view state) and nothing else.
 
 pub mod agents;
+pub mod benchmarks;
 pub mod builds;
 pub mod discovery;
 pub mod drill;
 pub mod epp;
+pub mod jobs;
 pub mod kv;
 pub mod overview;
-pub mod pending;
 pub mod security;
 pub mod serving;
 pub mod status;
@@ -38,6 +39,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Tab::McpTools => tools::draw(f, area, app),
         Tab::Topology => topology::draw(f, area, app),
         Tab::Security => security::draw(f, area, app),
-        other => pending::draw(f, area, app, other),
+        Tab::Benchmarks => benchmarks::draw(f, area, app),
+        Tab::MlJobs => jobs::draw(f, area, app),
     }
 }

@@ -1,0 +1,231 @@
+//! ML jobs on one cluster: a WatchSet over batch Jobs, PyTorchJobs, TrainJobs, RayJobs and
+//! Notebooks; a kind whose CRD is absent is reported as absent, not as an error.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kube::api::{ApiResource, DynamicObject};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::cluster::WorkerOptions;
+use super::watchset::WatchSet;
+use crate::store::jobs::{JobInfo, JobsCluster};
+use crate::store::Update;
+
+/// (kind, group, version, plural)
+pub const KINDS: &[(&str, &str, &str, &str)] = &[
+    ("Job", "batch", "v1", "jobs"),
+    ("PyTorchJob", "kubeflow.org", "v1", "pytorchjobs"),
+    ("TrainJob", "trainer.kubeflow.org", "v1alpha1", "trainjobs"),
+    ("RayJob", "ray.io", "v1", "rayjobs"),
+    ("Notebook", "kubeflow.org", "v1", "notebooks"),
+];
+
+fn quantity(v: &Value) -> i64 {
+    match v {
+        Value::Number(n) => n.as_i64().unwrap_or(0),
+        Value::String(s) => s.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// GPUs one pod template asks for (limits, else requests; NVIDIA, AMD and Intel names).
+fn pod_gpus(template: &Value) -> i64 {
+    let spec = if template["spec"].is_object() { &template["spec"] } else { template };
+    spec["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            ["nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/i915"]
+                .iter()
+                .map(|k| {
+                    let lim = quantity(&c["resources"]["limits"][*k]);
+                    if lim > 0 {
+                        lim
+                    } else {
+                        quantity(&c["resources"]["requests"][*k])
+                    }
+                })
+                .sum::<i64>()
+        })
+        .sum()
+}
+
+fn cond<'a>(st: &'a Value, t: &str) -> Option<&'a Value> {
+    st["conditions"].as_array()?.iter().find(|c| c["type"] == t && c["status"] == "True")
+}
+
+fn msg(c: Option<&Value>) -> Option<String> {
+    c.and_then(|c| c["message"].as_str()).filter(|m| !m.is_empty()).map(str::to_string)
+}
+
+fn s(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_string)
+}
+
+/// One object as a row; the status is what its operator wrote.
+pub fn decode(kind: &'static str, o: &DynamicObject) -> JobInfo {
+    let name = o.metadata.name.clone().unwrap_or_default();
+    let spec = &o.data["spec"];
+    let st = &o.data["status"];
+    let mut j = JobInfo {
+        kind,
+        namespace: o.metadata.namespace.clone().unwrap_or_default(),
+        name: name.clone(),
+        status: "Pending".into(),
+        message: None,
+        gpus: None,
+        created: o.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
+        started: s(&st["startTime"]),
+        finished: s(&st["completionTime"]),
+        pod_selector: None,
+    };
+    match kind {
+        "Job" => {
+            let (status, c) = if let Some(c) = cond(st, "Complete") {
+                ("Succeeded", Some(c))
+            } else if let Some(c) = cond(st, "Failed") {
+                ("Failed", Some(c))
+            } else if let Some(c) = cond(st, "Suspended") {
+                ("Suspended", Some(c))
+            } else if st["active"].as_i64().unwrap_or(0) > 0 {
+                ("Running", None)
+            } else {
+                ("Pending", None)
+            };
+            j.status = status.into();
+            j.message = msg(c);
+            let pods = spec["parallelism"].as_i64().unwrap_or(1);
+            j.gpus = Some(pod_gpus(&spec["template"]) * pods);
+            j.pod_selector = Some(format!("batch.kubernetes.io/job-name={name}"));
+        }
+        "PyTorchJob" => {
+            // the newest true condition among the lifecycle ones
+            let order = ["Succeeded", "Failed", "Restarting", "Running", "Suspended", "Created"];
+            if let Some((t, c)) = order.iter().find_map(|t| cond(st, t).map(|c| (*t, c))) {
+                j.status = t.into();
+                j.message = msg(Some(c));
+            }
+            let gpus = spec["pytorchReplicaSpecs"]
+                .as_object()
+                .map(|m| m.values().map(|r| r["replicas"].as_i64().unwrap_or(1) * pod_gpus(&r["template"])).sum());
+            j.gpus = gpus;
+            j.pod_selector = Some(format!("training.kubeflow.org/job-name={name}"));
+        }
+        "TrainJob" => {
+            let order =
+                [("Complete", "Succeeded"), ("Failed", "Failed"), ("Suspended", "Suspended"), ("Created", "Created")];
+            match order.iter().find_map(|(t, w)| cond(st, t).map(|c| (*w, c))) {
+                Some((w, c)) => {
+                    j.status = w.into();
+                    j.message = msg(Some(c));
+                }
+                None if st["jobsStatus"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x["active"].as_i64().unwrap_or(0) > 0)) =>
+                {
+                    j.status = "Running".into()
+                }
+                None => {}
+            }
+            let t = &spec["trainer"];
+            let nodes = t["numNodes"].as_i64().unwrap_or(1);
+            let per = ["nvidia.com/gpu", "amd.com/gpu"]
+                .iter()
+                .map(|k| {
+                    let l = quantity(&t["resourcesPerNode"]["limits"][*k]);
+                    if l > 0 {
+                        l
+                    } else {
+                        quantity(&t["resourcesPerNode"]["requests"][*k])
+                    }
+                })
+                .sum::<i64>();
+            j.gpus = Some(nodes * per);
+            j.pod_selector = Some(format!("jobset.sigs.k8s.io/jobset-name={name}"));
+        }
+        "RayJob" => {
+            if let Some(js) = st["jobStatus"].as_str().filter(|x| !x.is_empty()) {
+                let mut w = js.to_ascii_lowercase();
+                if let Some(f) = w.get_mut(0..1) {
+                    f.make_ascii_uppercase();
+                }
+                j.status = w;
+            } else if let Some(d) = st["jobDeploymentStatus"].as_str() {
+                j.status = d.to_string();
+            }
+            j.message = s(&st["message"]).filter(|m| !m.is_empty());
+            j.finished = s(&st["endTime"]).or(j.finished);
+            let rc = &spec["rayClusterSpec"];
+            let head = pod_gpus(&rc["headGroupSpec"]["template"]);
+            let workers: i64 = rc["workerGroupSpecs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|g| g["replicas"].as_i64().unwrap_or(1) * pod_gpus(&g["template"]))
+                .sum();
+            j.gpus = Some(head + workers);
+            j.pod_selector = st["rayClusterName"].as_str().map(|c| format!("ray.io/cluster={c}"));
+        }
+        "Notebook" => {
+            let stopped = o.metadata.annotations.as_ref().is_some_and(|a| a.contains_key("kubeflow-resource-stopped"));
+            j.status = if stopped {
+                "Stopped".into()
+            } else if st["readyReplicas"].as_i64().unwrap_or(0) > 0 {
+                "Ready".into()
+            } else {
+                "Pending".into()
+            };
+            j.started = s(&st["containerState"]["running"]["startedAt"]);
+            j.gpus = Some(pod_gpus(&spec["template"]));
+            j.pod_selector = Some(format!("notebook-name={name}"));
+        }
+        _ => {}
+    }
+    j
+}
+
+pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions) {
+    let mut w: WatchSet<&'static str> = WatchSet::new();
+    for (kind, group, version, plural) in KINDS {
+        let ar = ApiResource {
+            group: group.to_string(),
+            version: version.to_string(),
+            api_version: format!("{group}/{version}"),
+            kind: kind.to_string(),
+            plural: plural.to_string(),
+        };
+        w.add(&client, kind, &ar, None);
+    }
+    let mut last: Option<JobsCluster> = None;
+    let mut dirty = false;
+    let flush = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(flush);
+    loop {
+        tokio::select! {
+            ev = w.next() => {
+                let Some((_, changed)) = ev else { return };
+                if changed {
+                    dirty = true;
+                    let soon = tokio::time::Instant::now() + opts.coalesce;
+                    if flush.deadline() > soon { flush.as_mut().reset(soon); }
+                }
+            }
+            _ = &mut flush => {
+                flush.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(3600));
+                if !dirty { continue }
+                dirty = false;
+                let kinds: BTreeMap<&'static str, Option<bool>> = KINDS.iter().map(|(k, ..)| (*k, w.served(k))).collect();
+                let mut jobs: Vec<JobInfo> = KINDS.iter().flat_map(|(k, ..)| w.objects(k).map(move |o| decode(k, o))).collect();
+                jobs.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
+                let next = JobsCluster { kinds, jobs };
+                if last.as_ref() != Some(&next) {
+                    last = Some(next.clone());
+                    if tx.send(Update::Jobs { cluster: index, jobs: next }).await.is_err() { return }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! The Benchmarks pane (nightly matrix from the fake GitHub, the runs of a cell, the reports
+//! and their compare view) and the ML jobs pane, drawn from the deterministic fleet and compared
+//! with insta snapshots at 120x40 and 80x24; `kst snapshot` JSON carries the matrix and the jobs.
+
+mod common;
+
+use common::render;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kst::store::Update;
+use kst::theme::Theme;
+use kst::ui::tabs::Tab;
+use kst::ui::{App, Mode};
+
+fn key(app: &mut App, c: KeyCode) {
+    app.on_key(KeyEvent::new(c, KeyModifiers::NONE));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn benchmarks_and_jobs_panes() {
+    let (_sim, mut fleet, now) = common::deterministic_fleet().await;
+    fleet.apply(Update::Nightly { state: common::deterministic_nightly(now).await });
+    fleet.apply(Update::Reports { reports: common::example_reports() });
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+
+    app.tab = Tab::Benchmarks;
+    insta::assert_snapshot!("benchmarks_120x40", render(&app, 120, 40));
+    insta::assert_snapshot!("benchmarks_80x24", render(&app, 80, 24));
+    let s = render(&app, 120, 40);
+    assert!(s.contains("pd-disaggregation gpu·vllm·nixl") && s.contains("OpenShift") && s.contains("CoreWeave"), "{s}");
+    assert!(s.contains("longest failing streak: optimized-baseline rocm·vllm AMD"), "{s}");
+    assert!(s.contains("names not understood: nightly-e2e-experimental.yaml"), "{s}");
+
+    // to the AMD column of optimized-baseline (ROCm), Enter: its runs, why they failed, where to look
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Char('l'));
+    }
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.bench_runs, Some(0));
+    let s = render(&app, 120, 40);
+    assert!(s.contains("optimized-baseline on AMD") && s.contains("GPU unavailable (Check GPU availability)"), "{s}");
+    insta::assert_snapshot!("benchmark_runs_120x40", s);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('C'));
+    assert!(app.pending_copy.as_deref().unwrap().starts_with("https://github.com/llm-d/llm-d/actions/runs/"));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.bench_runs, None);
+
+    // the reports: sortable, a bad file named, two compared
+    key(&mut app, KeyCode::Char('v'));
+    let s = render(&app, 120, 40);
+    insta::assert_snapshot!("reports_120x40", s.clone());
+    assert!(s.contains("✖ broken.yaml: not YAML"), "{s}");
+    key(&mut app, KeyCode::Char('s'));
+    assert!(render(&app, 120, 40).contains("sorted by output tok/s"));
+    key(&mut app, KeyCode::Char('m'));
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.compare.is_some());
+    let s = render(&app, 120, 40);
+    assert!(s.contains("B vs A") && s.contains("TTFT p50 (s)"), "{s}");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('v'));
+
+    app.tab = Tab::MlJobs;
+    app.selected = 0;
+    insta::assert_snapshot!("jobs_120x40", render(&app, 120, 40));
+    insta::assert_snapshot!("jobs_80x24", render(&app, 80, 24));
+    let s = render(&app, 120, 40);
+    assert!(s.contains("not installed: Notebook, PyTorchJob, RayJob, TrainJob"), "{s}");
+
+    // snapshot JSON: the matrix and the jobs
+    let v = serde_json::to_value(kst::snapshot::Snapshot::of(&app.fleet, f64::INFINITY)).unwrap();
+    let cells = v["nightly"]["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 16);
+    let amd = cells.iter().find(|c| c["platform"] == "AMD").unwrap();
+    assert!(amd["failing_streak"].as_u64().unwrap() >= 4);
+    assert_eq!(amd["runs"][0]["failure"], "gpu_unavailable");
+    let west = v["clusters"].as_array().unwrap().iter().find(|c| c["context"] == "gpu-eu-west").unwrap();
+    let jobs = west["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 7);
+    let sft = jobs.iter().find(|j| j["name"] == "llama-sft-ddp").unwrap();
+    assert_eq!(
+        (sft["kind"].as_str(), sft["status"].as_str(), sft["gpus"].as_i64()),
+        (Some("PyTorchJob"), Some("Running"), Some(32))
+    );
+    assert_eq!(west["job_kinds_absent"], serde_json::json!([]));
+}
