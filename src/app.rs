@@ -255,7 +255,13 @@ async fn run_sim(args: SimArgs) -> ExitCode {
     for c in &fleet.clusters {
         println!("{}\t{}\t{:?}", c.name, c.server_url(), c.shape);
     }
+    // the fake GitHub API of the nightly matrix: `[nightly] api = "<this>"`, `enabled = true`
+    let github = match crate::sim::github::FakeGithub::start(args.seed).await {
+        Ok(g) => g,
+        Err(e) => return fail(exit::ERROR, format!("sim: cannot start the fake GitHub API: {e}")),
+    };
     println!("admin\thttp://{admin}");
+    println!("github\t{}", github.base_url());
     println!("kubeconfig\t{}", args.kubeconfig_out.display());
     println!("ready in {} ms", started.elapsed().as_millis());
     wait_for_signal().await;
