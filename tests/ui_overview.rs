@@ -163,10 +163,37 @@ fn mouse_only_when_enabled_and_rebound_keys() {
         row,
         modifiers: KeyModifiers::NONE,
     };
+    render(&app, 100, 24);
     assert!(!app.on_mouse(click(3, 5), 100), "off by default: text selection keeps working");
     app.mouse = true;
     assert!(app.on_mouse(click(3, 5), 100));
     assert_eq!(app.selected, 1, "the second row");
+
+    // a scrolled table: the click lands on the row drawn there, not on row (y - top)
+    let many: Vec<(String, String)> = (0..40).map(|i| (format!("ctx-{i:02}"), "s".to_string())).collect();
+    let mut long = App::new(Fleet::new(&many), Theme::builtin("dark").unwrap(), Mode::Normal);
+    long.mouse = true;
+    long.on_key(key(KeyCode::Char('G')));
+    let screen = render(&long, 100, 24);
+    let first_row_y = screen.lines().position(|l| l.contains("ctx-")).unwrap() as u16;
+    let first_name = screen
+        .lines()
+        .nth(first_row_y as usize)
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.contains("ctx-"))
+        .unwrap()
+        .trim_matches('│')
+        .to_string();
+    assert!(long.on_mouse(click(3, first_row_y), 100));
+    assert_eq!(
+        kst::ui::panes::overview::visible_rows(&long)
+            .get(long.selected)
+            .map(|i| long.fleet.clusters[*i].context.clone()),
+        Some(first_name),
+        "the row under the pointer is selected"
+    );
+    assert!(long.selected > 0);
     let serving_x = render(&app, 100, 24).lines().nth(1).unwrap().find("2:Serving").unwrap();
     assert!(app.on_mouse(click(serving_x as u16 + 2, 1), 100));
     assert_eq!(app.tab, kst::ui::tabs::Tab::Serving);

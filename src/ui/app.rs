@@ -77,6 +77,8 @@ pub struct App {
     pub schema: Option<String>,
     /// The body's width at the last frame (the topology's rows depend on it).
     pub body_width: std::cell::Cell<u16>,
+    /// Where the main table was drawn last (mouse clicks land on rows through it).
+    pub table_geo: std::cell::Cell<super::widgets::TableGeometry>,
     /// Benchmarks: the selected platform column; the reports instead of the matrix.
     pub bench_col: usize,
     pub bench_reports: bool,
@@ -146,6 +148,7 @@ impl App {
             topology_list: false,
             schema: None,
             body_width: std::cell::Cell::new(120),
+            table_geo: Default::default(),
             bench_col: 0,
             bench_reports: false,
             bench_runs: None,
@@ -178,7 +181,7 @@ impl App {
     fn drill_into_row(&mut self) {
         use crate::sources::views::ViewSpec;
         let spec = match self.tab {
-            Tab::Serving => self.pools().get(self.selected).map(|(i, p)| {
+            Tab::Serving | Tab::Throughput | Tab::EppRouting => self.pools().get(self.selected).map(|(i, p)| {
                 let sel = p.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
                 let crumb = format!("{}/{} pods", self.fleet.clusters[*i].context, p.name);
                 (ViewSpec::Pods { cluster: *i, namespace: p.namespace.clone(), selector: sel }, crumb)
@@ -869,9 +872,13 @@ impl App {
                 }
             }
             MouseEventKind::Down(MouseButton::Left) => {
-                // first table row: header lines (2) + border (1) + column titles (1); KV has a 3-line summary above
-                let first = if self.views.is_empty() && self.tab == Tab::KvCache { 7 } else { 4 };
-                let Some(row) = (m.row as usize).checked_sub(first) else { return false };
+                // the table as it was last drawn: where its rows start and how far it is scrolled
+                let g = self.table_geo.get();
+                let Some(on_screen) = m.row.checked_sub(g.first_screen_row) else { return false };
+                if on_screen >= g.rows_visible {
+                    return false;
+                }
+                let row = g.offset + on_screen as usize;
                 let rows = match self.views.last() {
                     Some(v) => v.visible_pods().len(),
                     None => self.row_count(),

@@ -115,7 +115,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .border_style(t.muted),
         );
     let mut ts = crate::ui::widgets::selection(app.selected, agents.len());
-    f.render_stateful_widget(table, table_area, &mut ts);
+    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
     if let Some((i, a)) = ts.selected().and_then(|k| agents.get(k)) {
         let h = health(a);
         let cond = |c: &Option<crate::store::kagenti::Cond>| {

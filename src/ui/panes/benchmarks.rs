@@ -178,7 +178,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             .border_style(t.muted),
     );
     let mut ts = crate::ui::widgets::selection(app.selected, rows.len());
-    f.render_stateful_widget(table, table_area, &mut ts);
+    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
 
     f.render_widget(Paragraph::new(summary(app, m)), summary_area);
     let detail = match selected_cell(app) {
@@ -378,7 +378,7 @@ fn draw_reports(f: &mut Frame, area: Rect, app: &App) {
                 .border_style(t.muted),
         );
     let mut ts = crate::ui::widgets::selection(app.selected, list.len());
-    f.render_stateful_widget(table, table_area, &mut ts);
+    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
     let errs: Vec<Line> = if let Some(p) = &rs.problem {
         vec![Line::from(Span::styled(p.clone(), t.warn))]
     } else if rs.errors.is_empty() {

@@ -78,6 +78,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             .border_style(t.muted),
     );
     let mut ts = crate::ui::widgets::selection(app.selected, list.len());
-    f.render_stateful_widget(table, table_area, &mut ts);
+    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
     f.render_widget(Paragraph::new(super::agents::absent_line(app)), absent_area);
 }

@@ -110,7 +110,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .border_style(t.muted),
         );
     let mut ts = crate::ui::widgets::selection(app.selected, list.len());
-    f.render_stateful_widget(table, table_area, &mut ts);
+    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
     if let Some(e) = ts.selected().and_then(|k| list.get(k)) {
         let mut lines = Vec::new();
         if let Some(c) = e.card {

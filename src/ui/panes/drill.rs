@@ -116,7 +116,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, v: &View) {
                 },
             ));
             let mut ts = crate::ui::widgets::selection(v.selected, pods.len());
-            f.render_stateful_widget(table, main, &mut ts);
+            crate::ui::widgets::render_table(f, table, main, &mut ts, app);
         }
         ViewSpec::Pod { .. } => {
             let Some(d) = &v.detail else {

@@ -128,7 +128,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .border_style(t.muted),
         );
     let mut ts = crate::ui::widgets::selection(app.selected, servers.len());
-    f.render_stateful_widget(table, table_area, &mut ts);
+    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
     // the selected pod in full: where it runs and, if its numbers are missing, why
     if let Some(((i, s), v)) = ts.selected().and_then(|k| servers.get(k).zip(views.get(k))) {
         let c = &app.fleet.clusters[*i];

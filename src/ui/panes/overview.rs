@@ -131,7 +131,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .row_highlight_style(t.selection)
         .block(Block::default().borders(Borders::ALL).title(title).border_style(t.muted));
     let mut ts = crate::ui::widgets::selection(app.selected, rows_idx.len());
-    f.render_stateful_widget(table, table_area, &mut ts);
+    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
     if rows_idx.is_empty() {
         let inner =
             Rect { x: table_area.x + 2, y: table_area.y + 2, width: table_area.width.saturating_sub(4), height: 1 };

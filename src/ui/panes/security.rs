@@ -142,7 +142,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .border_style(t.muted),
         );
     let mut ts = crate::ui::widgets::selection(app.selected, rows.len());
-    f.render_stateful_widget(table, table_area, &mut ts);
+    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
 
     let drift_lines: Vec<Line> = if drift.is_empty() {
         vec![Line::from(Span::styled("no drift: nothing widened or relaxed since the baseline", t.muted))]

@@ -126,7 +126,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .border_style(t.muted),
         );
     let mut ts = crate::ui::widgets::selection(app.selected, pools.len());
-    f.render_stateful_widget(table, table_area, &mut ts);
+    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
     if pools.is_empty() {
         let r = Rect { x: table_area.x + 2, y: table_area.y + 2, width: table_area.width.saturating_sub(4), height: 1 };
         f.render_widget(Paragraph::new(Span::styled("no inference pools on the visible clusters", t.muted)), r);

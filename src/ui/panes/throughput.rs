@@ -113,5 +113,5 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             .border_style(t.muted),
     );
     let mut ts = crate::ui::widgets::selection(app.selected, pools.len());
-    f.render_stateful_widget(table, table_area, &mut ts);
+    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
 }

@@ -164,7 +164,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .row_highlight_style(t.selection)
         .block(Block::default().borders(Borders::ALL).title(title).border_style(t.muted));
     let mut ts = crate::ui::widgets::selection(app.selected, rows.len());
-    f.render_stateful_widget(table, table_area, &mut ts);
+    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
 
     // every server, including those with nothing to list, and why
     let lines: Vec<Line> = servers

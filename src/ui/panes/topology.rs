@@ -153,7 +153,7 @@ fn draw_list(f: &mut Frame, area: Rect, detail: Rect, app: &App, g: &Graph) {
                 .border_style(t.muted),
         );
     let mut ts = crate::ui::widgets::selection(app.selected, g.edges.len());
-    f.render_stateful_widget(table, area, &mut ts);
+    crate::ui::widgets::render_table(f, table, area, &mut ts, app);
     let text = match ts.selected().and_then(|i| g.edges.get(i)) {
         Some(e) => format!("{}: {} -> {}: {}", cluster(&e.from), e.from.label(), e.to.label(), e.evidence()),
         None => no_edges_reason(app),
