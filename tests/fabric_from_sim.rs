@@ -28,7 +28,7 @@ async fn the_tool_registry_lists_every_server_over_mcp_through_the_proxy() {
     let (_sim, mut fleet, mut col) = start().await;
     common::pump_until(&mut fleet, &mut col.updates, "every tool server asked", |f| {
         let servers = central(f).1.kagenti.tool_servers();
-        servers.len() == 4 && servers.iter().all(|s| !matches!(s.status(), ServerStatus::Pending))
+        servers.len() == 5 && servers.iter().all(|s| !matches!(s.status(), ServerStatus::Pending))
     })
     .await;
     let k = &central(&fleet).1.kagenti;
@@ -48,6 +48,9 @@ async fn the_tool_registry_lists_every_server_over_mcp_through_the_proxy() {
         server("github-tool").registration.as_ref().unwrap().credential.as_deref(),
         Some("github-tool-credentials")
     );
+    // an older server on the legacy HTTP+SSE transport, through the proxy all the same
+    assert_eq!(server("notes-tool").status(), ServerStatus::Reachable);
+    assert_eq!(names("notes-tool"), vec!["add_note", "find_notes"]);
     // disabled at the gateway, still answering
     assert_eq!(server("slack-tool").status(), ServerStatus::Disabled);
     // down: the proxy cannot reach it, and says why
@@ -127,7 +130,7 @@ async fn posture_findings_rule_by_rule_and_drift_after_a_binding_widens() {
         let k = &central(f).1.kagenti;
         k.rbac.is_some()
             && k.baseline.is_some()
-            && k.tools.as_ref().is_some_and(|t| t.len() == 4)
+            && k.tools.as_ref().is_some_and(|t| t.len() == 5)
             && k.agents.len() >= 11
     })
     .await;

@@ -54,7 +54,7 @@ async fn discovery_health_cards_builds_and_platform() {
     assert_eq!(agent("claude-agent").provider.as_deref(), Some("anthropic"));
     assert_eq!(agent("claude-agent").service_account, "default", "no own ServiceAccount");
     assert_eq!(agent("currency-converter").provider.as_deref(), Some("google"));
-    assert_eq!(central.agents.iter().filter(|a| a.wtype == "tool").count(), 4);
+    assert_eq!(central.agents.iter().filter(|a| a.wtype == "tool").count(), 5);
     // cards: some indexed by the operator, the rest fetched through the service proxy, both shapes
     let cards: Vec<&CardState> = central.cards.values().collect();
     assert!(cards.iter().any(|c| matches!(c, CardState::Indexed(_))));

@@ -83,3 +83,12 @@ async fn an_endpoint_from_the_config_is_listed_beside_the_clusters_and_in_the_sn
     assert_eq!(names, vec!["add", "echo", "get_weather"]);
     assert!(ext[1]["status"].as_str().unwrap().starts_with("error"), "{}", ext[1]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_a_legacy_http_sse_server_of_the_official_sdk() {
+    let (_peer, port) = common::python_peer("mcp_server.py", PEER_MODULES, &["sse"]).await;
+    let (client, _) = mcp::direct(&format!("http://127.0.0.1:{port}/sse")).unwrap();
+    let l = mcp::list_tools_sse(client, "/sse", Duration::from_secs(20)).await.unwrap();
+    assert_eq!(names(&l), vec!["add", "echo", "get_weather"]);
+    assert!(l.server.as_deref().unwrap_or("").starts_with("kst-peer"));
+}

@@ -119,6 +119,8 @@ pub struct Dynamics {
     pub churn_debt: f64,
     /// MCP session ids the cluster's tool servers issued.
     pub mcp_sessions: std::collections::BTreeSet<String>,
+    /// Open legacy HTTP+SSE streams, by session id.
+    pub mcp_streams: BTreeMap<String, futures::channel::mpsc::UnboundedSender<bytes::Bytes>>,
     /// Calls AuthBridge sidecars see, and each pod's counters.
     pub bridge_calls: Vec<super::endpoints::authbridge::Call>,
     pub bridge: BTreeMap<String, super::endpoints::authbridge::Counters>,
@@ -142,6 +144,7 @@ impl Dynamics {
             crashing: Vec::new(),
             churn_debt: 0.0,
             mcp_sessions: Default::default(),
+            mcp_streams: BTreeMap::new(),
             bridge_calls: Vec::new(),
             bridge: BTreeMap::new(),
         }
@@ -1024,16 +1027,24 @@ fn mtls_mode(agent: &str) -> &'static str {
 }
 
 fn tool(w: &mut Workloads<'_>, ns: &str, name: &str, state: &str, credential: bool) {
-    tool_on_port(w, ns, name, state, credential, 8000)
+    tool_on_port(w, ns, name, state, credential, 8000, "streamable_http")
 }
 
 /// A tool whose container listens on `port` (its Service always targets 8000: a tool on another
 /// port is the "server down" case, connection refused through the proxy).
-fn tool_on_port(w: &mut Workloads<'_>, ns: &str, name: &str, state: &str, credential: bool, port: u16) {
+fn tool_on_port(
+    w: &mut Workloads<'_>,
+    ns: &str,
+    name: &str,
+    state: &str,
+    credential: bool,
+    port: u16,
+    transport: &str,
+) {
     let labels = [
         ("kagenti.io/type", "tool"),
         ("protocol.kagenti.io/mcp", ""),
-        ("kagenti.io/transport", "streamable_http"),
+        ("kagenti.io/transport", transport),
         ("kagenti.io/framework", "fastmcp"),
     ];
     w.workload(
@@ -1253,7 +1264,8 @@ fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
     tool(w, "team1", "weather-tool", "Enabled", false);
     tool(w, "team1", "github-tool", "Enabled", true);
     tool(w, "team2", "slack-tool", "Disabled", true);
-    tool_on_port(w, "team2", "jira-tool", "Enabled", true, 8080);
+    tool_on_port(w, "team2", "jira-tool", "Enabled", true, 8080, "streamable_http");
+    tool_on_port(w, "team1", "notes-tool", "Enabled", false, 8000, "sse");
     // a tool that borrows an agent's ServiceAccount (and with it, that agent's Secrets access)
     w.with_sa(&r::STATEFULSETS, "team2", "slack-tool", "research-agent");
     // a declared agent-to-agent call: weather-service asks currency-converter over A2A

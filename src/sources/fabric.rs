@@ -36,24 +36,25 @@ fn signature(t: &ToolServer) -> String {
 }
 
 fn askable(t: &ToolServer) -> bool {
-    t.location.is_some() && t.pods.is_none_or(|(ready, _)| ready > 0) && !legacy_sse(t)
+    t.location.is_some() && t.pods.is_none_or(|(ready, _)| ready > 0)
 }
 
-/// `kagenti.io/transport=sse`: the 2024-11-05 HTTP+SSE transport (GET /sse, then POSTs to the
-/// endpoint it names). kst's client speaks streamable HTTP only (the official Rust SDK dropped
-/// the old transport), so these are named, not guessed at.
-fn legacy_sse(t: &ToolServer) -> bool {
-    t.transport.as_deref() == Some("sse")
-}
-
-pub const LEGACY_SSE: &str =
-    "legacy HTTP+SSE transport (kagenti.io/transport=sse): kst lists streamable-HTTP servers only";
-
-/// Lists the tools of one server where it is: through the service proxy, or at its URL.
-pub async fn list_server(client: &kube::Client, loc: &Location, timeout: Duration) -> Result<ServerListing, String> {
+/// Lists the tools of one server where it is: through the service proxy, or at its URL; over
+/// streamable HTTP, or the legacy HTTP+SSE transport when `kagenti.io/transport=sse`.
+pub async fn list_server(
+    client: &kube::Client,
+    loc: &Location,
+    transport: Option<&str>,
+    timeout: Duration,
+) -> Result<ServerListing, String> {
     match loc {
         Location::Service { namespace, service, port, path } => {
-            mcp::list_tools(client.clone(), &mcp::proxy_path(namespace, service, *port, path), timeout).await
+            let p = mcp::proxy_path(namespace, service, *port, path);
+            if transport == Some("sse") {
+                mcp::list_tools_sse(client.clone(), &p, timeout).await
+            } else {
+                mcp::list_tools(client.clone(), &p, timeout).await
+            }
         }
         Location::Url(url) => {
             let (c, path) = mcp::direct(url)?;
@@ -121,7 +122,7 @@ pub async fn run(
                     let client = client.clone();
                     async move {
                         let loc = t.location.clone().expect("askable servers have a location");
-                        let r = list_server(&client, &loc, timeout).await;
+                        let r = list_server(&client, &loc, t.transport.as_deref(), timeout).await;
                         ((t.namespace.clone(), t.name.clone()), signature(&t), r)
                     }
                 })
@@ -145,9 +146,6 @@ pub async fn run(
         let merged: Vec<ToolServer> = current
             .into_iter()
             .map(|mut t| {
-                if legacy_sse(&t) && t.location.is_some() {
-                    t.error = Some(LEGACY_SSE.into());
-                }
                 if let Some(k) = known.get(&(t.namespace.clone(), t.name.clone())) {
                     if askable(&t) {
                         t.listing = k.listing.clone();

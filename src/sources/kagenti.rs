@@ -330,7 +330,8 @@ fn decode_tools(w: &WatchSet<Tag>, agents: &[AgentInfo]) -> Vec<ToolServer> {
             namespace: a.namespace.clone(),
             service: s.metadata.name.clone().unwrap_or_default(),
             port: s.data["spec"]["ports"][0]["port"].as_u64().unwrap_or(8000) as u16,
-            path: "/mcp".into(),
+            // the legacy HTTP+SSE transport opens its stream at /sse
+            path: if a.transport.as_deref() == Some("sse") { "/sse" } else { "/mcp" }.into(),
         });
         // a registration names the tool (or its route `<tool>-route`)
         let reg_key = regs

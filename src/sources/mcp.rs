@@ -282,6 +282,11 @@ async fn list_inner(client: kube::Client, path: &str) -> Result<ServerListing, S
     config.allow_stateless = true;
     let transport = StreamableHttpClientTransport::with_client(KubeHttp::new(client), config);
     let service = ().serve(transport).await.map_err(|e| tidy(&e.to_string()))?;
+    walk(service).await
+}
+
+/// `tools/list` page by page on a started session, then the session closed.
+async fn walk(service: rmcp::service::RunningService<rmcp::RoleClient, ()>) -> Result<ServerListing, String> {
     let info = service.peer_info();
     let mut tools = Vec::new();
     let mut cursor: Option<String> = None;
@@ -328,4 +333,121 @@ fn tidy(e: &str) -> String {
         None => e,
     };
     e.replace("error trying to reach service: ", "").replace(", when send initialize request", " (initialize)")
+}
+
+/// Lists the tools of a server on the legacy HTTP+SSE transport (MCP 2024-11-05): GET the SSE
+/// stream, whose first `endpoint` event names where to POST; answers come back as `message`
+/// events on the stream. rmcp runs the protocol over a sink (the POSTs) and a stream (the events).
+pub async fn list_tools_sse(client: kube::Client, sse_path: &str, timeout: Duration) -> Result<ServerListing, String> {
+    let last_post_error = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let r = tokio::time::timeout(timeout, sse_inner(client, sse_path, last_post_error.clone())).await;
+    match r {
+        Ok(r) => r,
+        Err(_) => Err(last_post_error
+            .lock()
+            .ok()
+            .and_then(|e| e.clone())
+            .unwrap_or_else(|| format!("no answer in {} s", timeout.as_secs()))),
+    }
+}
+
+/// Where to POST, from the `endpoint` event. A path from the server's root (or an absolute
+/// URL's path) goes under the same root as the SSE path, which through the service proxy is the
+/// proxy prefix; a relative one sits beside the SSE path.
+pub fn post_path(sse_path: &str, endpoint: &str) -> String {
+    let endpoint = match endpoint.split_once("://") {
+        Some((_, rest)) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
+        None => endpoint,
+    };
+    let (path, _) = sse_path.split_once('?').unwrap_or((sse_path, ""));
+    if endpoint.starts_with('/') {
+        let root = path.find("/proxy/").map(|i| &path[..i + "/proxy".len()]).unwrap_or("");
+        format!("{root}{endpoint}")
+    } else {
+        let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        format!("{dir}/{endpoint}")
+    }
+}
+
+async fn sse_inner(
+    client: kube::Client,
+    sse_path: &str,
+    last_post_error: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+) -> Result<ServerListing, String> {
+    let http = KubeHttp::new(client);
+    let resp = http
+        .send(Method::GET, sse_path, vec![(http::header::ACCEPT, "text/event-stream".into())], Vec::new())
+        .await
+        .map_err(|e| tidy(&e.to_string()))?;
+    let status = resp.status();
+    if !status.is_success() {
+        let body = read_capped(resp.into_body(), 64 << 10).await.unwrap_or_default();
+        return Err(tidy(&failure_text(status, &body)));
+    }
+    let mut events = SseStream::from_bytes_stream(byte_stream(resp.into_body()));
+    let endpoint = loop {
+        match events.next().await {
+            Some(Ok(ev)) if ev.event.as_deref() == Some("endpoint") => break ev.data.unwrap_or_default(),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(format!("SSE stream: {e}")),
+            None => return Err("the SSE stream ended before it named its endpoint".into()),
+        }
+    };
+    let post_to = post_path(sse_path, endpoint.trim());
+    let (in_tx, in_rx) = futures::channel::mpsc::unbounded::<ServerJsonRpcMessage>();
+    let reader = tokio::spawn(async move {
+        while let Some(Ok(ev)) = events.next().await {
+            if ev.event.as_deref().unwrap_or("message") != "message" {
+                continue;
+            }
+            if let Some(m) = ev.data.as_deref().and_then(|d| serde_json::from_str::<ServerJsonRpcMessage>(d).ok()) {
+                if in_tx.unbounded_send(m).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let (out_tx, mut out_rx) = futures::channel::mpsc::unbounded::<ClientJsonRpcMessage>();
+    let poster = tokio::spawn(async move {
+        while let Some(m) = out_rx.next().await {
+            let body = serde_json::to_vec(&m).unwrap_or_default();
+            let headers = vec![(http::header::CONTENT_TYPE, "application/json".to_string())];
+            let failure = match http.send(Method::POST, &post_to, headers, body).await {
+                Ok(r) if r.status().is_success() => None,
+                Ok(r) => {
+                    let status = r.status();
+                    let body = read_capped(r.into_body(), 64 << 10).await.unwrap_or_default();
+                    Some(tidy(&failure_text(status, &body)))
+                }
+                Err(e) => Some(tidy(&e.to_string())),
+            };
+            if let (Some(f), Ok(mut slot)) = (failure, last_post_error.lock()) {
+                *slot = Some(f);
+            }
+        }
+    });
+    let result = match ().serve((out_tx, in_rx)).await {
+        Ok(service) => walk(service).await,
+        Err(e) => Err(tidy(&e.to_string())),
+    };
+    reader.abort();
+    poster.abort();
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::post_path;
+
+    #[test]
+    fn the_endpoint_event_is_resolved_against_the_sse_path() {
+        let proxy = "/api/v1/namespaces/team1/services/http:notes-tool-mcp:8000/proxy/sse";
+        assert_eq!(
+            post_path(proxy, "/messages/?session_id=abc"),
+            "/api/v1/namespaces/team1/services/http:notes-tool-mcp:8000/proxy/messages/?session_id=abc"
+        );
+        assert_eq!(post_path("/sse", "/messages/?session_id=abc"), "/messages/?session_id=abc");
+        assert_eq!(post_path("/mcp/sse", "http://10.0.0.7:8000/mcp/messages?s=1"), "/mcp/messages?s=1");
+        assert_eq!(post_path("/a/sse", "messages?s=1"), "/a/messages?s=1");
+    }
 }

@@ -21,6 +21,8 @@ pub struct Catalogue {
     pub page_size: usize,
     pub sessions: bool,
     pub sse: bool,
+    /// Speaks the legacy HTTP+SSE transport (GET /sse, POST /messages/) instead.
+    pub legacy: bool,
 }
 
 fn tool(name: &str, description: &str, props: &[(&str, &str, bool)], annotations: Option<Value>) -> Value {
@@ -55,6 +57,7 @@ pub fn catalogue(app: &str) -> Option<Catalogue> {
             page_size: 2,
             sessions: false,
             sse: false,
+            legacy: false,
         }),
         "github-tool" => Some(Catalogue {
             tools: vec![
@@ -92,6 +95,7 @@ pub fn catalogue(app: &str) -> Option<Catalogue> {
             page_size: 3,
             sessions: true,
             sse: true,
+            legacy: false,
         }),
         "slack-tool" => Some(Catalogue {
             tools: vec![
@@ -106,6 +110,23 @@ pub fn catalogue(app: &str) -> Option<Catalogue> {
             page_size: 10,
             sessions: true,
             sse: false,
+            legacy: false,
+        }),
+        // an older server on the 2024-11-05 HTTP+SSE transport
+        "notes-tool" => Some(Catalogue {
+            tools: vec![
+                tool("add_note", "Save a note", &[("title", "string", true), ("body", "string", true)], None),
+                tool(
+                    "find_notes",
+                    "Search saved notes",
+                    &[("query", "string", true)],
+                    Some(json!({"readOnlyHint": true})),
+                ),
+            ],
+            page_size: 10,
+            sessions: true,
+            sse: true,
+            legacy: true,
         }),
         _ => None,
     }
@@ -180,16 +201,8 @@ pub fn serve(
         return Reply::json(StatusCode::BAD_REQUEST, &rpc_error(&Value::Null, -32600, "Invalid Request"));
     }
     let method = msg["method"].as_str().unwrap_or("");
-    let id = msg.get("id").cloned();
     if method == "initialize" {
-        let id = id.unwrap_or(Value::Null);
-        let asked = msg["params"]["protocolVersion"].as_str().unwrap_or("");
-        let version = if VERSIONS.contains(&asked) { asked } else { VERSIONS[VERSIONS.len() - 1] };
-        let result = json!({"jsonrpc": "2.0", "id": id, "result": {
-            "protocolVersion": version,
-            "capabilities": {"tools": {"listChanged": false}},
-            "serverInfo": {"name": "kst-sim-mcp", "version": "1.0.0"}}});
-        let reply = answer(cat, StatusCode::OK, &result);
+        let reply = answer(cat, StatusCode::OK, &initialize_result(&msg));
         if cat.sessions {
             let sid = new_id();
             sessions.insert(sid.clone());
@@ -208,14 +221,21 @@ pub fn serve(
             return Reply::json(StatusCode::NOT_FOUND, &rpc_error(&Value::Null, -32001, "Session not found"));
         }
     }
-    // notifications and responses from the client: accepted, nothing to say
-    let Some(id) = id else {
-        return Reply::text(StatusCode::ACCEPTED, "text/plain", "");
-    };
-    if method.is_empty() {
-        return Reply::text(StatusCode::ACCEPTED, "text/plain", "");
+    match answer_to(cat, &msg) {
+        Some(body) => answer(cat, StatusCode::OK, &body),
+        // notifications and responses from the client: accepted, nothing to say
+        None => Reply::text(StatusCode::ACCEPTED, "text/plain", ""),
     }
-    let body = match method {
+}
+
+/// The JSON-RPC answer to one request after `initialize` (None for notifications and responses).
+fn answer_to(cat: &Catalogue, msg: &Value) -> Option<Value> {
+    let method = msg["method"].as_str().unwrap_or("");
+    let id = msg.get("id").cloned()?;
+    if method.is_empty() {
+        return None;
+    }
+    Some(match method {
         "ping" => json!({"jsonrpc": "2.0", "id": id, "result": {}}),
         "tools/list" => {
             let start = match msg["params"]["cursor"].as_str() {
@@ -235,8 +255,51 @@ pub fn serve(
             }
         }
         _ => rpc_error(&id, -32601, &format!("Method not found: {method}")),
+    })
+}
+
+fn initialize_result(msg: &Value) -> Value {
+    let asked = msg["params"]["protocolVersion"].as_str().unwrap_or("");
+    let version = if VERSIONS.contains(&asked) { asked } else { VERSIONS[VERSIONS.len() - 1] };
+    json!({"jsonrpc": "2.0", "id": msg["id"], "result": {
+        "protocolVersion": version,
+        "capabilities": {"tools": {"listChanged": false}},
+        "serverInfo": {"name": "kst-sim-mcp", "version": "1.0.0"}}})
+}
+
+/// Legacy HTTP+SSE, GET /sse: a stream whose first event names the session's POST endpoint;
+/// every answer to a POST arrives later on this stream as a `message` event.
+pub fn legacy_open(
+    streams: &mut std::collections::BTreeMap<String, futures::channel::mpsc::UnboundedSender<bytes::Bytes>>,
+    session: String,
+) -> Reply {
+    use futures::StreamExt;
+    let (tx, rx) = futures::channel::mpsc::unbounded::<bytes::Bytes>();
+    let first = bytes::Bytes::from(format!("event: endpoint\ndata: /messages/?session_id={session}\n\n"));
+    streams.retain(|_, s| !s.is_closed());
+    streams.insert(session, tx);
+    let body = futures::stream::once(async move { first }).chain(rx).map(Ok::<_, std::convert::Infallible>);
+    Reply::Stream { status: StatusCode::OK, content_type: "text/event-stream", body: Box::pin(body) }
+}
+
+/// Legacy HTTP+SSE, POST /messages/?session_id=…: 202 here, the answer on the session's stream.
+pub fn legacy_post(
+    cat: &Catalogue,
+    req: &Request,
+    streams: &std::collections::BTreeMap<String, futures::channel::mpsc::UnboundedSender<bytes::Bytes>>,
+) -> Reply {
+    let Some(stream) = req.param("session_id").and_then(|s| streams.get(s)) else {
+        return Reply::text(StatusCode::NOT_FOUND, "text/plain", "Could not find session");
     };
-    answer(cat, StatusCode::OK, &body)
+    let Ok(msg) = serde_json::from_slice::<Value>(&req.body) else {
+        return Reply::text(StatusCode::BAD_REQUEST, "text/plain", "Could not parse message");
+    };
+    let out = if msg["method"] == "initialize" { Some(initialize_result(&msg)) } else { answer_to(cat, &msg) };
+    if let Some(out) = out {
+        let event = format!("event: message\ndata: {}\n\n", serde_json::to_string(&out).unwrap_or_default());
+        let _ = stream.unbounded_send(bytes::Bytes::from(event));
+    }
+    Reply::text(StatusCode::ACCEPTED, "text/plain", "Accepted")
 }
 
 #[cfg(test)]

@@ -221,14 +221,20 @@ async fn serve_pod(cluster: &Arc<SimCluster>, req: &Request, pod: &Value, port: 
                 None => Reply::json(StatusCode::NOT_FOUND, &json!({"detail": "Not Found"})),
             }
         }
-        "/mcp" => {
+        "/mcp" | "/sse" | "/messages" | "/messages/" => {
             let app = labels["app.kubernetes.io/name"].as_str().unwrap_or("");
-            let Some(cat) = mcp::catalogue(app) else {
-                return Reply::text(StatusCode::NOT_FOUND, "text/plain", "404 page not found\n");
+            let cat = match mcp::catalogue(app) {
+                Some(c) if c.legacy == (path != "/mcp") => c,
+                _ => return Reply::text(StatusCode::NOT_FOUND, "text/plain", "404 page not found\n"),
             };
             let mut d = cluster.dynamics.lock().expect("dynamics");
             let id = d.rng.suffix(32);
-            mcp::serve(&cat, req, &mut d.mcp_sessions, || id)
+            match (path, &req.method) {
+                ("/mcp", _) => mcp::serve(&cat, req, &mut d.mcp_sessions, || id),
+                ("/sse", &http::Method::GET) => mcp::legacy_open(&mut d.mcp_streams, id),
+                (_, &http::Method::POST) if path != "/sse" => mcp::legacy_post(&cat, req, &d.mcp_streams),
+                _ => Reply::text(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "Method Not Allowed"),
+            }
         }
         "/stats" if port == 9093 => {
             let d = cluster.dynamics.lock().expect("dynamics");
