@@ -30,27 +30,25 @@ fn quantity(v: &Value) -> i64 {
     }
 }
 
-/// GPUs one pod template asks for (limits, else requests; NVIDIA, AMD and Intel names).
-fn pod_gpus(template: &Value) -> i64 {
-    let spec = if template["spec"].is_object() { &template["spec"] } else { template };
-    spec["containers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            ["nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/i915"]
-                .iter()
-                .map(|k| {
-                    let lim = quantity(&c["resources"]["limits"][*k]);
-                    if lim > 0 {
-                        lim
-                    } else {
-                        quantity(&c["resources"]["requests"][*k])
-                    }
-                })
-                .sum::<i64>()
+/// GPUs a `resources` block asks for (limits, else requests; NVIDIA, AMD and Intel names).
+fn gpus_of(resources: &Value) -> i64 {
+    ["nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/i915"]
+        .iter()
+        .map(|k| {
+            let lim = quantity(&resources["limits"][*k]);
+            if lim > 0 {
+                lim
+            } else {
+                quantity(&resources["requests"][*k])
+            }
         })
         .sum()
+}
+
+/// GPUs one pod template asks for, over its containers.
+fn pod_gpus(template: &Value) -> i64 {
+    let spec = if template["spec"].is_object() { &template["spec"] } else { template };
+    spec["containers"].as_array().into_iter().flatten().map(|c| gpus_of(&c["resources"])).sum()
 }
 
 fn cond<'a>(st: &'a Value, t: &str) -> Option<&'a Value> {
@@ -131,19 +129,7 @@ pub fn decode(kind: &'static str, o: &DynamicObject) -> JobInfo {
                 None => {}
             }
             let t = &spec["trainer"];
-            let nodes = t["numNodes"].as_i64().unwrap_or(1);
-            let per = ["nvidia.com/gpu", "amd.com/gpu"]
-                .iter()
-                .map(|k| {
-                    let l = quantity(&t["resourcesPerNode"]["limits"][*k]);
-                    if l > 0 {
-                        l
-                    } else {
-                        quantity(&t["resourcesPerNode"]["requests"][*k])
-                    }
-                })
-                .sum::<i64>();
-            j.gpus = Some(nodes * per);
+            j.gpus = Some(t["numNodes"].as_i64().unwrap_or(1) * gpus_of(&t["resourcesPerNode"]));
             j.pod_selector = Some(format!("jobset.sigs.k8s.io/jobset-name={name}"));
         }
         "RayJob" => {
