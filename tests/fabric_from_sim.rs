@@ -201,3 +201,41 @@ async fn posture_findings_rule_by_rule_and_drift_after_a_binding_widens() {
     let saved = kst::store::posture::Baseline::load(&path).unwrap();
     assert!(!saved.facts.keys().any(|k| k.contains("weather-view")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_server_whose_pod_is_replaced_is_asked_again_at_once() {
+    use k8s_openapi::api::apps::v1::StatefulSet;
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    // tools are re-listed every 12 refreshes: 120 s here, longer than the wait below
+    let mut opts = common::fast_worker();
+    opts.refresh = std::time::Duration::from_secs(10);
+    let mut col = Collectors::start(&targets, opts);
+    let jira =
+        |f: &Fleet| central(f).1.kagenti.tool_servers().iter().find(|s| s.name == "jira-tool").map(|s| s.status());
+    common::pump_until(&mut fleet, &mut col.updates, "jira-tool down", |f| {
+        matches!(jira(f), Some(ServerStatus::Error(_)))
+    })
+    .await;
+
+    // the fix: the container listens on the Service's port, and the pod is replaced
+    let t = targets.iter().find(|t| t.context == "agents-us-central").unwrap();
+    let client = kst::sources::connect::client_for(t).await.unwrap();
+    let sts: Api<StatefulSet> = Api::namespaced(client.clone(), "team2");
+    let patch = serde_json::json!({"spec": {"template": {"spec": {"containers": [
+        {"name": "mcp", "ports": [{"containerPort": 8000, "name": "http", "protocol": "TCP"}]}]}}}});
+    sts.patch("jira-tool", &PatchParams::default(), &Patch::Strategic(&patch)).await.unwrap();
+    let pods: Api<Pod> = Api::namespaced(client, "team2");
+    let old = pods.list(&ListParams::default().labels("app.kubernetes.io/name=jira-tool")).await.unwrap();
+    for p in old {
+        pods.delete(&p.metadata.name.unwrap(), &DeleteParams::default()).await.unwrap();
+    }
+    common::pump_until(&mut fleet, &mut col.updates, "jira-tool listed after its pod was replaced", |f| {
+        jira(f) == Some(ServerStatus::Reachable)
+    })
+    .await;
+    col.stop();
+}

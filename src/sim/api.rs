@@ -392,7 +392,22 @@ fn delete(cluster: &SimCluster, p: &ResPath) -> Reply {
     let ns = p.ns.clone().unwrap_or_default();
     let mut store = cluster.store.write().expect("store lock");
     match store.delete(p.res, &ns, &name) {
-        Ok(o) => Reply::raw_json(StatusCode::OK, o.bytes.clone()),
+        Ok(o) => {
+            let bytes = o.bytes.clone();
+            // a deleted pod of a workload is replaced, as its ReplicaSet or StatefulSet would
+            if p.def.kind == "Pod" {
+                if let Some(owner) = o.labels.get("app.kubernetes.io/name").cloned() {
+                    for def in [super::resources::DEPLOYMENTS, super::resources::STATEFULSETS] {
+                        let exists =
+                            cluster.registry.index_of(&def).is_some_and(|i| store.get(i, &ns, &owner).is_some());
+                        if exists {
+                            super::scenario::reconcile(cluster, &mut store, &def, &ns, &owner);
+                        }
+                    }
+                }
+            }
+            Reply::raw_json(StatusCode::OK, bytes)
+        }
         Err(e) => store_error(e, p, &name),
     }
 }

@@ -32,7 +32,13 @@ const PARALLEL: usize = 4;
 
 /// What decides whether a server must be asked again now.
 fn signature(t: &ToolServer) -> String {
-    format!("{:?}|{:?}|{:?}", t.location, t.pods, t.registration.as_ref().map(|r| (&r.state, &r.prefix)))
+    format!(
+        "{:?}|{:?}|{:?}|{:?}",
+        t.location,
+        t.pods,
+        t.pod_names,
+        t.registration.as_ref().map(|r| (&r.state, &r.prefix))
+    )
 }
 
 fn askable(t: &ToolServer) -> bool {
@@ -231,6 +237,7 @@ pub async fn run_external(endpoints: Vec<(String, String)>, tx: mpsc::Sender<Upd
                 transport: Some("streamable_http".into()),
                 registration: None,
                 pods: None,
+                pod_names: vec![],
                 listing,
                 error,
             });

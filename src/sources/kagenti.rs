@@ -352,6 +352,14 @@ fn decode_tools(w: &WatchSet<Tag>, agents: &[AgentInfo]) -> Vec<ToolServer> {
             transport: a.transport.clone(),
             registration,
             pods: Some((a.ready, a.desired)),
+            pod_names: BRANDS
+                .iter()
+                .flat_map(|b| w.objects(&Tag::Pods(*b)))
+                .filter(|p| p.metadata.namespace.as_deref() == Some(a.namespace.as_str()))
+                .filter(|p| p.metadata.name.as_deref().is_some_and(|n| n.starts_with(&format!("{}-", a.name))))
+                .filter(|p| p.data["status"]["phase"] == "Running")
+                .filter_map(|p| p.metadata.uid.clone().or_else(|| p.metadata.name.clone()))
+                .collect(),
             listing: None,
             error: None,
         });
@@ -365,6 +373,7 @@ fn decode_tools(w: &WatchSet<Tag>, agents: &[AgentInfo]) -> Vec<ToolServer> {
             transport: None,
             registration: Some(r),
             pods: None,
+            pod_names: vec![],
             listing: None,
             error: None,
         });

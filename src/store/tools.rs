@@ -75,6 +75,9 @@ pub struct ToolServer {
     pub registration: Option<Registration>,
     /// Ready / desired pods of the tool's workload (None: no workload, e.g. external).
     pub pods: Option<(i64, i64)>,
+    /// Its running pods (UIDs): a replaced pod means a new server process, asked again at once.
+    #[serde(skip)]
+    pub pod_names: Vec<String>,
     pub listing: Option<ServerListing>,
     /// The last failure to list, when the last attempt failed.
     pub error: Option<String>,

@@ -112,6 +112,22 @@ pub fn catalogue(app: &str) -> Option<Catalogue> {
             sse: false,
             legacy: false,
         }),
+        // the server that is down in the scenario (its container listens on the wrong port)
+        "jira-tool" => Some(Catalogue {
+            tools: vec![
+                tool(
+                    "create_ticket",
+                    "Open a ticket",
+                    &[("project", "string", true), ("summary", "string", true)],
+                    None,
+                ),
+                tool("search_tickets", "JQL search", &[("jql", "string", true)], Some(json!({"readOnlyHint": true}))),
+            ],
+            page_size: 10,
+            sessions: false,
+            sse: false,
+            legacy: false,
+        }),
         // an older server on the 2024-11-05 HTTP+SSE transport
         "notes-tool" => Some(Catalogue {
             tools: vec![
