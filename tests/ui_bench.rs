@@ -70,6 +70,12 @@ async fn benchmarks_and_jobs_panes() {
     insta::assert_snapshot!("jobs_80x24", render(&app, 80, 24));
     let s = render(&app, 120, 40);
     assert!(s.contains("not installed: Notebook, PyTorchJob, RayJob, TrainJob"), "{s}");
+    // s: by status, then by GPUs (most first)
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(kst::ui::panes::jobs::rows(&app)[0].1.name, "llama-sft-ddp");
+    assert!(render(&app, 120, 40).contains("sorted by GPUs"));
+    app.sort_col = 0;
 
     // snapshot JSON: the matrix and the jobs
     let v = serde_json::to_value(kst::snapshot::Snapshot::of(&app.fleet, f64::INFINITY)).unwrap();

@@ -88,6 +88,8 @@ pub struct App {
     /// A report marked to compare (its uid), and the pair being compared.
     pub report_mark: Option<String>,
     pub compare: Option<(String, String)>,
+    /// ML jobs and MCP tools: which column sorts the list (cycled with `s`).
+    pub sort_col: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +157,7 @@ impl App {
             report_sort: Default::default(),
             report_mark: None,
             compare: None,
+            sort_col: 0,
         }
     }
 
@@ -827,6 +830,10 @@ impl App {
                 self.report_mark = panes::benchmarks::reports(self).get(self.selected).map(|r| r.uid.clone());
             }
             Action::Mark => return had_flash,
+            Action::Sort if matches!(self.tab, Tab::MlJobs | Tab::McpTools) => {
+                self.sort_col += 1;
+                self.selected = 0;
+            }
             Action::Sort if self.tab == Tab::Benchmarks && self.bench_reports => {
                 self.report_sort = self.report_sort.next();
                 self.selected = 0;

@@ -50,7 +50,7 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("focus_cluster", Action::FocusCluster, "focus one cluster / all (cycles)"),
     ("filter", Action::Filter, "filter rows: regex, !inverse (Enter keeps, Esc clears)"),
     ("command", Action::Command, "command: :agents :kv :ctx NAME :pods NS :q (Tab completes)"),
-    ("sort", Action::Sort, "Agents: sort by cluster, health, restarts, name; Benchmark reports: by metric"),
+    ("sort", Action::Sort, "sort: Agents (health, restarts, name), ML jobs (status, GPUs, age), MCP tools, reports"),
     ("toggle", Action::Toggle, "Agents: turn the agent off / on (asks first)"),
     ("layout", Action::Layout, "Topology: graph / list of the edges; Benchmarks: matrix / reports"),
     ("left", Action::Left, "Benchmarks: previous platform column"),

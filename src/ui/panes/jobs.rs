@@ -12,8 +12,12 @@ use crate::store::jobs::JobInfo;
 use crate::ui::app::App;
 use crate::ui::widgets::state::DASH;
 
+/// The orders `s` cycles through.
+pub const SORTS: &[&str] = &["cluster", "status", "GPUs", "age"];
+
 pub fn rows(app: &App) -> Vec<(usize, &JobInfo)> {
-    app.cluster_indices()
+    let mut v: Vec<(usize, &JobInfo)> = app
+        .cluster_indices()
         .into_iter()
         .flat_map(|i| app.fleet.clusters[i].jobs.jobs.iter().map(move |j| (i, j)))
         .filter(|(i, j)| {
@@ -22,7 +26,15 @@ pub fn rows(app: &App) -> Vec<(usize, &JobInfo)> {
                 app.fleet.clusters[*i].context, j.namespace, j.name, j.kind, j.status
             ))
         })
-        .collect()
+        .collect();
+    match app.sort_col % SORTS.len() {
+        1 => v.sort_by(|a, b| (&a.1.status, &a.1.name).cmp(&(&b.1.status, &b.1.name))),
+        2 => v.sort_by_key(|(_, j)| std::cmp::Reverse(j.gpus.unwrap_or(-1))),
+        // newest first
+        3 => v.sort_by(|a, b| b.1.created.cmp(&a.1.created)),
+        _ => {}
+    }
+    v
 }
 
 fn status_style(app: &App, s: &str) -> Style {
@@ -105,8 +117,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             Block::default()
                 .borders(Borders::ALL)
                 .title(format!(
-                    " ML jobs & notebooks ({}) · {gpus} GPUs requested by running ones · Enter: pods ",
-                    rows.len()
+                    " ML jobs & notebooks ({}) · {gpus} GPUs requested by running ones · sorted by {} (s) · Enter: pods ",
+                    rows.len(),
+                    SORTS[app.sort_col % SORTS.len()]
                 ))
                 .border_style(t.muted),
         );

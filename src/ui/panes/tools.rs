@@ -33,10 +33,13 @@ fn cluster_name(app: &App, c: Option<usize>) -> String {
     }
 }
 
-/// Tool rows that pass the filter, in server order.
+/// The orders `s` cycles through.
+pub const SORTS: &[&str] = &["server", "name", "status"];
+
+/// Tool rows that pass the filter, in the chosen order.
 pub fn rows(app: &App) -> Vec<ToolRow<'_>> {
     let all = servers(app);
-    tool_rows(&all)
+    let mut v: Vec<ToolRow<'_>> = tool_rows(&all)
         .into_iter()
         .filter(|r| {
             app.matches_filter(&format!(
@@ -49,7 +52,13 @@ pub fn rows(app: &App) -> Vec<ToolRow<'_>> {
                 r.server.status().text()
             ))
         })
-        .collect()
+        .collect();
+    match app.sort_col % SORTS.len() {
+        1 => v.sort_by(|a, b| a.exposed.cmp(&b.exposed)),
+        2 => v.sort_by_key(|r| (r.server.status() != crate::store::tools::ServerStatus::Reachable, r.exposed.clone())),
+        _ => {}
+    }
+    v
 }
 
 pub fn status_style(app: &App, s: &ServerStatus) -> Style {
@@ -158,7 +167,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         ];
         header.push("DESCRIPTION");
     }
-    let title = format!(" MCP tools ({}) · Enter: input schema ", rows.len());
+    let title = format!(
+        " MCP tools ({}) · sorted by {} (s) · Enter: input schema ",
+        rows.len(),
+        SORTS[app.sort_col % SORTS.len()]
+    );
     let table = Table::new(table_rows, widths)
         .header(Row::new(header).style(t.header))
         .row_highlight_style(t.selection)
