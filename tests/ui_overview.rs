@@ -79,10 +79,22 @@ async fn overview_snapshots_and_keys() {
 
 #[test]
 fn kiosk_rotates_over_panes_with_content_and_takes_no_typing() {
-    let fleet = Fleet::new(&[("a".into(), "s".into())]);
+    let mut fleet = Fleet::new(&[("a".into(), "s".into())]);
+    // LLM-d only: no Kagenti, no nightly matrix, no jobs
+    fleet.clusters[0].llmd.installed = Some(true);
+    fleet.clusters[0].kagenti.brands = Some(vec![]);
     let mut app = App::new(fleet, Theme::builtin("dark").unwrap(), Mode::Kiosk);
-    app.rotate();
-    assert!(app.tab.has_content());
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        app.rotate();
+        seen.push(app.tab);
+    }
+    use kst::ui::tabs::Tab;
+    assert_eq!(
+        seen,
+        vec![Tab::Serving, Tab::KvCache, Tab::Throughput, Tab::EppRouting, Tab::Overview, Tab::Serving],
+        "a wall screen shows the panes that have something, and skips the rest"
+    );
     app.on_key(key(KeyCode::Char('/')));
     assert!(!app.filter_editing);
     assert!(render(&app, 80, 24).contains("[KIOSK]"));

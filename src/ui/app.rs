@@ -903,12 +903,28 @@ impl App {
         }
     }
 
+    /// Whether a pane has anything of its own to show now (a wall screen skips the ones that
+    /// would only say "not configured" or "nothing here").
+    pub fn has_data(&self, tab: Tab) -> bool {
+        let any = |f: &dyn Fn(&crate::store::ClusterState) -> bool| self.fleet.clusters.iter().any(f);
+        match tab {
+            Tab::Benchmarks => self.fleet.nightly.matrix.is_some() || !self.fleet.reports.reports.is_empty(),
+            Tab::MlJobs => any(&|c| !c.jobs.jobs.is_empty()),
+            Tab::McpTools => !self.fleet.external_tools.is_empty() || any(&|c| !c.kagenti.tool_servers().is_empty()),
+            Tab::Agents | Tab::Builds | Tab::Discovery | Tab::Topology | Tab::Security | Tab::Status => {
+                any(&|c| c.kagenti.installed() == Some(true))
+            }
+            Tab::Serving | Tab::KvCache | Tab::Throughput | Tab::EppRouting => any(&|c| c.llmd.installed == Some(true)),
+            Tab::Overview => true,
+        }
+    }
+
     /// Kiosk rotation: the next tab that has something to show.
     pub fn rotate(&mut self) {
         let start = self.tab.index();
         for step in 1..=ALL.len() {
             let t = ALL[(start + step) % ALL.len()];
-            if t.has_content() {
+            if t.has_content() && self.has_data(t) {
                 self.tab = t;
                 return;
             }
