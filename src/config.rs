@@ -64,8 +64,10 @@ pub struct NightlyFile {
 #[serde(deny_unknown_fields)]
 pub struct McpEndpoint {
     pub name: String,
-    /// Streamable HTTP endpoint, e.g. `https://mcp.example.com/mcp`.
+    /// Streamable HTTP endpoint, e.g. `https://mcp.example.com/mcp` (with `transport = "sse"`,
+    /// the legacy HTTP+SSE stream's URL, e.g. `https://old.example.com/sse`).
     pub url: String,
+    pub transport: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,8 +151,8 @@ pub struct Settings {
     /// `[keys]` from the config: action name -> keys.
     pub keys: BTreeMap<String, Vec<String>>,
     pub baseline_file: Option<String>,
-    /// (name, url) of MCP servers outside the clusters.
-    pub mcp_endpoints: Vec<(String, String)>,
+    /// MCP servers outside the clusters.
+    pub mcp_endpoints: Vec<crate::sources::fabric::ExternalEndpoint>,
     /// The nightly matrix source, or why it is off.
     pub nightly: Result<crate::sources::nightly::NightlyConfig, String>,
     pub reports_dir: Option<PathBuf>,
@@ -200,7 +202,15 @@ impl Settings {
             mouse: file.mouse.unwrap_or(false),
             keys: file.keys.iter().map(|(k, v)| (k.clone(), v.list())).collect(),
             baseline_file: file.baseline_file.clone(),
-            mcp_endpoints: file.mcp_endpoint.iter().map(|e| (e.name.clone(), e.url.clone())).collect(),
+            mcp_endpoints: file
+                .mcp_endpoint
+                .iter()
+                .map(|e| crate::sources::fabric::ExternalEndpoint {
+                    name: e.name.clone(),
+                    url: e.url.clone(),
+                    transport: e.transport.clone(),
+                })
+                .collect(),
             nightly: nightly_config(&file.nightly, std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()))
                 .map_err(|e| e.to_string()),
             reports_dir: file.reports_dir.clone(),

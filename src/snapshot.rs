@@ -564,7 +564,7 @@ fn settled(c: &ClusterState) -> bool {
 pub async fn collect(
     targets: &[Target],
     opts: WorkerOptions,
-    external: Vec<(String, String)>,
+    external: Vec<crate::sources::fabric::ExternalEndpoint>,
     timeout: Duration,
 ) -> Fleet {
     let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());

@@ -69,12 +69,19 @@ async fn an_endpoint_from_the_config_is_listed_beside_the_clusters_and_in_the_sn
     let (_peer, port) = common::python_peer("mcp_server.py", PEER_MODULES, &["stateless"]).await;
     let sim = common::sim(1).await;
     let targets = common::targets(&sim);
+    let (_old, sse_port) = common::python_peer("mcp_server.py", PEER_MODULES, &["sse"]).await;
+    let ep = |name: &str, url: String, transport: Option<&str>| kst::sources::fabric::ExternalEndpoint {
+        name: name.into(),
+        url,
+        transport: transport.map(str::to_string),
+    };
     let external = vec![
-        ("docs".to_string(), format!("http://127.0.0.1:{port}/mcp")),
-        ("gone".to_string(), format!("http://127.0.0.1:{}/mcp", common::free_port())),
+        ep("docs", format!("http://127.0.0.1:{port}/mcp"), None),
+        ep("gone", format!("http://127.0.0.1:{}/mcp", common::free_port()), None),
+        ep("legacy", format!("http://127.0.0.1:{sse_port}/sse"), Some("sse")),
     ];
     let fleet = kst::snapshot::collect(&targets, common::fast_worker(), external, Duration::from_secs(60)).await;
-    assert_eq!(fleet.external_tools.len(), 2);
+    assert_eq!(fleet.external_tools.len(), 3);
     let v = serde_json::to_value(kst::snapshot::Snapshot::of(&fleet, f64::INFINITY)).unwrap();
     let ext = v["external_tools"].as_array().unwrap();
     assert_eq!(ext[0]["name"], "docs");
@@ -82,6 +89,8 @@ async fn an_endpoint_from_the_config_is_listed_beside_the_clusters_and_in_the_sn
     let names: Vec<&str> = ext[0]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["add", "echo", "get_weather"]);
     assert!(ext[1]["status"].as_str().unwrap().starts_with("error"), "{}", ext[1]);
+    assert_eq!(ext[2]["status"], "reachable", "the legacy HTTP+SSE endpoint: {}", ext[2]);
+    assert_eq!(ext[2]["tools"].as_array().unwrap().len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

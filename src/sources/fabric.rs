@@ -211,8 +211,17 @@ async fn authbridge_round(
     out
 }
 
+/// An MCP server outside the clusters, from the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalEndpoint {
+    pub name: String,
+    pub url: String,
+    /// `streamable_http` (default) or `sse` (the legacy HTTP+SSE transport; `url` is the SSE URL).
+    pub transport: Option<String>,
+}
+
 /// MCP servers from the config, outside the clusters: listed on the same interval.
-pub async fn run_external(endpoints: Vec<(String, String)>, tx: mpsc::Sender<Update>, every: Duration) {
+pub async fn run_external(endpoints: Vec<ExternalEndpoint>, tx: mpsc::Sender<Update>, every: Duration) {
     if endpoints.is_empty() {
         return;
     }
@@ -220,9 +229,12 @@ pub async fn run_external(endpoints: Vec<(String, String)>, tx: mpsc::Sender<Upd
     loop {
         tick.tick().await;
         let mut servers = Vec::new();
-        for (name, url) in &endpoints {
-            let loc = Location::Url(url.clone());
-            let r = match mcp::direct(url) {
+        for e in &endpoints {
+            let loc = Location::Url(e.url.clone());
+            let r = match mcp::direct(&e.url) {
+                Ok((c, path)) if e.transport.as_deref() == Some("sse") => {
+                    mcp::list_tools_sse(c, &path, Duration::from_secs(10)).await
+                }
                 Ok((c, path)) => mcp::list_tools(c, &path, Duration::from_secs(10)).await,
                 Err(e) => Err(e),
             };
@@ -231,10 +243,10 @@ pub async fn run_external(endpoints: Vec<(String, String)>, tx: mpsc::Sender<Upd
                 Err(e) => (None, Some(e)),
             };
             servers.push(ToolServer {
-                name: name.clone(),
+                name: e.name.clone(),
                 namespace: "external".into(),
                 location: Some(loc),
-                transport: Some("streamable_http".into()),
+                transport: Some(e.transport.clone().unwrap_or_else(|| "streamable_http".into())),
                 registration: None,
                 pods: None,
                 pod_names: vec![],

@@ -51,7 +51,7 @@ impl Collectors {
     }
 
     /// Lists the MCP servers of the config (outside the clusters) on an interval.
-    pub fn start_external(&mut self, endpoints: Vec<(String, String)>, every: std::time::Duration) {
+    pub fn start_external(&mut self, endpoints: Vec<fabric::ExternalEndpoint>, every: std::time::Duration) {
         if !endpoints.is_empty() {
             self.tasks.push(tokio::spawn(fabric::run_external(endpoints, self.tx.clone(), every)));
         }
