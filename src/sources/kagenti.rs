@@ -692,6 +692,7 @@ pub async fn run(
                 if !dirty { continue }
                 dirty = false;
                 let agents = decode_agents(&w);
+                let had_brands = !brands.is_empty();
                 brands = BRANDS
                     .into_iter()
                     .filter(|b| {
@@ -755,9 +756,8 @@ pub async fn run(
                     baseline = Some(b);
                     if tx.send(Update::Baseline { cluster: index, baseline: baseline.clone(), path: posture_path.clone() }).await.is_err() { return }
                 }
-                let was_empty = brands.is_empty();
                 if tx.send(Update::Kagenti { cluster: index, brands: brands.clone(), agents, builds }).await.is_err() { return }
-                if !was_empty && brands.len() > 0 {
+                if !had_brands && !brands.is_empty() {
                     // first sight of an installation: status now, not in half a minute
                     platform_tick.reset_immediately();
                 }

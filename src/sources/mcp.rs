@@ -176,9 +176,7 @@ impl StreamableHttpClient for KubeHttp {
         }
         let awaits_nothing = !matches!(message, ClientJsonRpcMessage::Request(_));
         if ct.starts_with("text/event-stream") {
-            let stream = SseStream::from_bytes_stream(byte_stream(resp.into_body()))
-                .map_err(|e| sse_stream::Error::from(e))
-                .boxed();
+            let stream = SseStream::from_bytes_stream(byte_stream(resp.into_body())).boxed();
             return Ok(StreamableHttpPostResponse::Sse(stream, sid));
         }
         if ct.starts_with("application/json") {

@@ -135,7 +135,7 @@ impl Github {
             return Err(GhError::Bad(format!("answer larger than {MAX_BODY} bytes")));
         }
         let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        if (status == 403 || status == 429) && (num("x-ratelimit-remaining") == Some(0) || status == 429) {
+        if status == 429 || (status == 403 && num("x-ratelimit-remaining") == Some(0)) {
             return Err(GhError::RateLimited { remaining: 0, reset: self.reset.map(reset_text).unwrap_or_default() });
         }
         if !(200..300).contains(&status) {
