@@ -221,5 +221,10 @@ fn mouse_only_when_enabled_and_rebound_keys() {
     assert!(!app.show_help, "? is no longer help");
     app.on_key(key(KeyCode::Char('h')));
     assert!(app.show_help);
-    assert!(render(&app, 100, 30).contains("h                 this help"), "help shows the keys in force");
+    let help = render(&app, 100, 30);
+    assert!(help.contains("h / q Ctrl-c      this help / quit"), "help shows the keys in force: {help}");
+    assert!(help.contains("← / l →"), "h went to help, so the left column key is the arrow alone: {help}");
+    // every row of the help fits a 80x24 terminal
+    let small = render(&app, 80, 24);
+    assert!(small.contains("this help / quit") && small.contains("copy the selected name"), "{small}");
 }

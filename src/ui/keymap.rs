@@ -63,6 +63,15 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("quit", Action::Quit, "quit"),
 ];
 
+/// Actions shown on one help row: (first, second, what the pair does).
+const HELP_PAIRS: &[(Action, Action, &str)] = &[
+    (Action::NextTab, Action::PrevTab, "next / previous tab (1-9, 0 jump to a tab)"),
+    (Action::Down, Action::Up, "move the selection down / up"),
+    (Action::Top, Action::Bottom, "first / last row"),
+    (Action::Left, Action::Right, "Benchmarks: previous / next platform column"),
+    (Action::Help, Action::Quit, "this help / quit"),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
     pub code: KeyCode,
@@ -83,15 +92,15 @@ impl Key {
             "esc" | "escape" => KeyCode::Esc,
             "up" => KeyCode::Up,
             "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
             "home" => KeyCode::Home,
             "end" => KeyCode::End,
             "space" => KeyCode::Char(' '),
             _ if rest.chars().count() == 1 => KeyCode::Char(rest.chars().next().expect("one char")),
-            _ => {
-                return Err(format!(
-                    "unknown key {s:?} (use a character, ctrl-x, tab, enter, esc, up, down, home, end, space)"
-                ))
-            }
+            _ => return Err(format!(
+                "unknown key {s:?} (use a character, ctrl-x, tab, enter, esc, up, down, left, right, home, end, space)"
+            )),
         };
         Ok(Key { code, ctrl })
     }
@@ -104,6 +113,8 @@ impl Key {
             KeyCode::Esc => "Esc".to_string(),
             KeyCode::Up => "↑".to_string(),
             KeyCode::Down => "↓".to_string(),
+            KeyCode::Left => "←".to_string(),
+            KeyCode::Right => "→".to_string(),
             KeyCode::Home => "Home".to_string(),
             KeyCode::End => "End".to_string(),
             KeyCode::Char(' ') => "space".to_string(),
@@ -201,14 +212,24 @@ impl Keymap {
     }
 
     /// Help rows: the keys bound to each action, in a fixed order.
+    /// One row per action, pairs that go together (up/down, next/previous tab, ...) sharing a
+    /// row, so the whole table fits a 80x24 terminal.
     pub fn help_rows(&self) -> Vec<(String, &'static str)> {
-        ACTIONS
-            .iter()
-            .map(|(_, a, what)| {
-                let keys: Vec<String> = self.keys.iter().filter(|(_, x)| x == a).map(|(k, _)| k.label()).collect();
-                (keys.join(" "), *what)
-            })
-            .collect()
+        let keys_of = |a: &Action| -> String {
+            self.keys.iter().filter(|(_, x)| x == a).map(|(k, _)| k.label()).collect::<Vec<_>>().join(" ")
+        };
+        let mut rows = Vec::new();
+        for (_, a, what) in ACTIONS {
+            // the second of a pair: its keys are on the first's row
+            if HELP_PAIRS.iter().any(|(_, second, _)| second == a) {
+                continue;
+            }
+            match HELP_PAIRS.iter().find(|(first, _, _)| first == a) {
+                Some((first, second, text)) => rows.push((format!("{} / {}", keys_of(first), keys_of(second)), *text)),
+                None => rows.push((keys_of(a), *what)),
+            }
+        }
+        rows
     }
 }
 
