@@ -148,8 +148,7 @@ impl Github {
             body: v.clone(),
             next: next.clone(),
         };
-        let _ = std::fs::create_dir_all(self.dir());
-        let _ = std::fs::write(&path, serde_json::to_vec(&entry).unwrap_or_default());
+        write_atomic(&path, &serde_json::to_vec(&entry).unwrap_or_default());
         Ok((v, next))
     }
 
@@ -259,6 +258,17 @@ impl Github {
     }
 }
 
+/// A cache file written whole or not at all (a temporary file, then a rename).
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let tmp = path.with_extension("tmp");
+    if std::fs::write(&tmp, bytes).is_ok() {
+        let _ = std::fs::rename(&tmp, path);
+    }
+}
+
 fn root_cause(e: &dyn std::error::Error) -> String {
     let mut cur = e;
     while let Some(s) = cur.source() {
@@ -297,8 +307,7 @@ pub async fn refresh(gh: &mut Github, cfg: &NightlyConfig) -> NightlyState {
     let got = if use_badges { gh.badges().await } else { gh.matrix().await };
     match got {
         Ok(m) => {
-            let _ = std::fs::create_dir_all(&cfg.cache_dir);
-            let _ = std::fs::write(matrix_file(&cfg.cache_dir, &cfg.repo), serde_json::to_vec(&m).unwrap_or_default());
+            write_atomic(&matrix_file(&cfg.cache_dir, &cfg.repo), &serde_json::to_vec(&m).unwrap_or_default());
             NightlyState { matrix: Some(m), stale: None, quota: gh.quota, source, disabled: None }
         }
         Err(e) => {

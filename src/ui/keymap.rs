@@ -98,9 +98,11 @@ impl Key {
             "end" => KeyCode::End,
             "space" => KeyCode::Char(' '),
             _ if rest.chars().count() == 1 => KeyCode::Char(rest.chars().next().expect("one char")),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "unknown key {s:?} (use a character, ctrl-x, tab, enter, esc, up, down, left, right, home, end, space)"
-            )),
+            ))
+            }
         };
         Ok(Key { code, ctrl })
     }
