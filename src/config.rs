@@ -223,7 +223,9 @@ pub fn nightly_config(
     n: &NightlyFile,
     env_token: Option<String>,
 ) -> Result<crate::sources::nightly::NightlyConfig, String> {
-    let token = env_token.or_else(|| n.token.clone());
+    // the config's own token first; GITHUB_TOKEN is github.com's, so only for github.com
+    let api = n.api.clone().unwrap_or_else(|| "https://api.github.com".into());
+    let token = n.token.clone().or(env_token.filter(|_| api.trim_end_matches('/') == "https://api.github.com"));
     let badges = n.badge_base.is_some() && !n.badges.is_empty();
     let enabled = n.enabled.unwrap_or(token.is_some() || badges);
     if !enabled {
@@ -237,7 +239,7 @@ pub fn nightly_config(
     };
     Ok(crate::sources::nightly::NightlyConfig {
         repo: n.repo.clone().unwrap_or_else(|| "llm-d/llm-d".into()),
-        api: n.api.clone().unwrap_or_else(|| "https://api.github.com".into()),
+        api,
         token,
         runs: n.runs.unwrap_or(7).clamp(1, 30),
         every: every.max(Duration::from_secs(60)),
@@ -262,6 +264,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(with_mcp.mcp_endpoint[0].name, "docs");
+    }
+
+    #[test]
+    fn the_github_token_goes_where_it_belongs() {
+        let env = Some("ghp_env".to_string());
+        // github.com: GITHUB_TOKEN is used, and turns the matrix on
+        let c = nightly_config(&NightlyFile::default(), env.clone()).unwrap();
+        assert_eq!(c.token.as_deref(), Some("ghp_env"));
+        // an Enterprise API never gets github.com's token; its own token wins
+        let ghe =
+            NightlyFile { api: Some("https://ghe.corp/api/v3".into()), enabled: Some(true), ..Default::default() };
+        assert_eq!(nightly_config(&ghe, env.clone()).unwrap().token, None);
+        let own = NightlyFile { token: Some("ghe_own".into()), ..ghe };
+        assert_eq!(nightly_config(&own, env).unwrap().token.as_deref(), Some("ghe_own"));
+        // no token, not asked: off, with the reason
+        assert!(nightly_config(&NightlyFile::default(), None).unwrap_err().contains("GITHUB_TOKEN"));
     }
 
     #[test]

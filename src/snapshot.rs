@@ -72,6 +72,8 @@ pub struct ClusterSnapshot {
     /// ML jobs and notebooks, and the kinds this cluster does not serve.
     pub jobs: Vec<crate::store::jobs::JobInfo>,
     pub job_kinds_absent: Vec<&'static str>,
+    /// Kinds this user may not list.
+    pub job_kinds_forbidden: Vec<&'static str>,
 }
 
 /// Kagenti / Rossoctl on one cluster.
@@ -485,6 +487,7 @@ impl ClusterSnapshot {
             kagenti: KagentiSnapshot::from_state(c),
             jobs: c.jobs.jobs.clone(),
             job_kinds_absent: c.jobs.absent(),
+            job_kinds_forbidden: c.jobs.forbidden.clone(),
         }
     }
 }
@@ -537,6 +540,7 @@ fn settled(c: &ClusterState) -> bool {
         Conn::Connecting => false,
         Conn::Live | Conn::Degraded(_) => {
             (c.nodes.is_some() || c.forbidden.contains("nodes"))
+                && c.jobs.listed()
                 && match c.llmd.installed {
                     None => false,
                     Some(false) => true,

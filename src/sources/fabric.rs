@@ -94,6 +94,7 @@ pub async fn run(
     let mut last_sent: Option<Vec<ToolServer>> = None;
     // nothing is said about tools until the watcher has read the cluster once
     let mut seen = false;
+    let mut stats_sent = false;
     loop {
         tokio::select! {
             changed = targets.changed() => {
@@ -105,7 +106,15 @@ pub async fn run(
             }
             _ = stats_tick.tick() => {
                 let ab = targets.borrow().authbridge.clone();
-                if ab.is_empty() { continue }
+                // the last sidecar gone: say so once, so old counts are not drawn as live edges
+                if ab.is_empty() {
+                    if stats_sent {
+                        stats_sent = false;
+                        if tx.send(Update::AuthBridge { cluster: index, stats: BTreeMap::new() }).await.is_err() { return }
+                    }
+                    continue;
+                }
+                stats_sent = true;
                 let stats = authbridge_round(&client, &ab, timeout).await;
                 if tx.send(Update::AuthBridge { cluster: index, stats }).await.is_err() { return }
                 continue;

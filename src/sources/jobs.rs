@@ -206,7 +206,8 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
                 let kinds: BTreeMap<&'static str, Option<bool>> = KINDS.iter().map(|(k, ..)| (*k, w.served(k))).collect();
                 let mut jobs: Vec<JobInfo> = KINDS.iter().flat_map(|(k, ..)| w.objects(k).map(move |o| decode(k, o))).collect();
                 jobs.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
-                let next = JobsCluster { kinds, jobs };
+                let forbidden: Vec<&'static str> = KINDS.iter().map(|(k, ..)| *k).filter(|k| w.forbidden(k)).collect();
+                let next = JobsCluster { kinds, forbidden, jobs };
                 if last.as_ref() != Some(&next) {
                     last = Some(next.clone());
                     if tx.send(Update::Jobs { cluster: index, jobs: next }).await.is_err() { return }

@@ -129,7 +129,8 @@ fn decode_agents(w: &WatchSet<Tag>) -> Vec<AgentInfo> {
                 let literal = |k: &str| env.get(k).cloned().flatten();
                 let runtime = w.objects(&Tag::Runtimes(brand)).find(|r| targets(r, &ns, &name));
                 let card = w.objects(&Tag::Cards(brand)).find(|c| targets(c, &ns, &name));
-                let restarts: Option<i64> = w.served(&Tag::Pods(brand)).map(|_| {
+                // pods not listed, or not listable: restarts unknown (None), not zero
+                let restarts: Option<i64> = w.served(&Tag::Pods(brand)).filter(|s| *s).map(|_| {
                     w.objects(&Tag::Pods(brand))
                         .filter(|p| p.metadata.namespace.as_deref() == Some(ns.as_str()))
                         .filter(|p| p.metadata.name.as_deref().is_some_and(|n| n.starts_with(&format!("{name}-"))))
@@ -574,15 +575,6 @@ async fn platform(client: &kube::Client, brands: &[Brand]) -> PlatformStatus {
     PlatformStatus { components, enabled_namespaces: enabled }
 }
 
-/// Stops the fabric poller when the watcher stops (disconnect, shutdown).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 pub fn history_path(dir: &std::path::Path, context: &str) -> PathBuf {
     let safe: String =
         context.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
@@ -647,7 +639,8 @@ pub async fn run(
 
     let (targets_tx, targets_rx) = tokio::sync::watch::channel(super::fabric::Targets::default());
     let fabric = tokio::spawn(super::fabric::run(index, client.clone(), targets_rx, tx.clone(), opts.clone()));
-    let _fabric = AbortOnDrop(fabric);
+    // the fabric poller stops with the watcher (disconnect, shutdown)
+    let _fabric = super::AbortOnDrop(fabric);
     let mut baseline = Baseline::load(&posture_path);
     if tx
         .send(Update::Baseline { cluster: index, baseline: baseline.clone(), path: posture_path.clone() })

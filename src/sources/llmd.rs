@@ -232,13 +232,7 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
 
     let (servers_tx, servers_rx) = tokio::sync::watch::channel::<(Vec<ServerInfo>, Vec<PoolInfo>)>((vec![], vec![]));
     let scraper = tokio::spawn(scrape_loop(index, client.clone(), tx.clone(), opts.clone(), servers_rx));
-    struct AbortOnDrop(JoinHandle<()>);
-    impl Drop for AbortOnDrop {
-        fn drop(&mut self) {
-            self.0.abort();
-        }
-    }
-    let _scraper = AbortOnDrop(scraper);
+    let _scraper = super::AbortOnDrop(scraper);
 
     let mut dirty = false;
     let flush = tokio::time::sleep(Duration::from_secs(3600));

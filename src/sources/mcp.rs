@@ -25,7 +25,7 @@ use sse_stream::{Sse, SseStream};
 
 use crate::store::tools::{ServerListing, ToolInfo};
 
-/// A JSON response or one SSE event larger than this is refused.
+/// A JSON response, or an SSE answer stream, larger than this is refused.
 pub const MCP_MAX_BYTES: usize = 4 << 20;
 /// A server that pages forever is cut off here.
 const MAX_PAGES: usize = 50;
@@ -74,10 +74,10 @@ fn byte_stream(body: kube::client::Body) -> BoxStream<'static, Result<Bytes, std
         .map_err(|e| std::io::Error::other(e.to_string()))
         .and_then(move |chunk: Bytes| {
             seen += chunk.len();
-            let over = seen > MCP_MAX_BYTES * 4;
+            let over = seen > MCP_MAX_BYTES;
             async move {
                 if over {
-                    Err(std::io::Error::other(HttpLegError::TooLarge(MCP_MAX_BYTES * 4)))
+                    Err(std::io::Error::other(HttpLegError::TooLarge(MCP_MAX_BYTES)))
                 } else {
                     Ok(chunk)
                 }
@@ -393,7 +393,8 @@ async fn sse_inner(
     };
     let post_to = post_path(sse_path, endpoint.trim());
     let (in_tx, in_rx) = futures::channel::mpsc::unbounded::<ServerJsonRpcMessage>();
-    let reader = tokio::spawn(async move {
+    // both tasks end with this listing, however it ends (a timeout drops this future)
+    let _reader = super::AbortOnDrop(tokio::spawn(async move {
         while let Some(Ok(ev)) = events.next().await {
             if ev.event.as_deref().unwrap_or("message") != "message" {
                 continue;
@@ -404,9 +405,9 @@ async fn sse_inner(
                 }
             }
         }
-    });
+    }));
     let (out_tx, mut out_rx) = futures::channel::mpsc::unbounded::<ClientJsonRpcMessage>();
-    let poster = tokio::spawn(async move {
+    let _poster = super::AbortOnDrop(tokio::spawn(async move {
         while let Some(m) = out_rx.next().await {
             let body = serde_json::to_vec(&m).unwrap_or_default();
             let headers = vec![(http::header::CONTENT_TYPE, "application/json".to_string())];
@@ -423,14 +424,11 @@ async fn sse_inner(
                 *slot = Some(f);
             }
         }
-    });
-    let result = match ().serve((out_tx, in_rx)).await {
+    }));
+    match ().serve((out_tx, in_rx)).await {
         Ok(service) => walk(service).await,
         Err(e) => Err(tidy(&e.to_string())),
-    };
-    reader.abort();
-    poster.abort();
-    result
+    }
 }
 
 #[cfg(test)]

@@ -103,3 +103,13 @@ impl Drop for Collectors {
         }
     }
 }
+
+/// A spawned task that stops when its owner is dropped (a collector that ends, a listing that
+/// times out), so no task outlives what it worked for.
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

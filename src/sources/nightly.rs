@@ -105,9 +105,10 @@ impl Github {
             .get(url)
             .header("accept", "application/vnd.github+json")
             .header("x-github-api-version", "2022-11-28");
-        // the token goes to the configured API host only
+        // the token goes to the configured API's origin (scheme, host, port) only
         if let Some(t) = &self.cfg.token {
-            if url.starts_with(&self.cfg.api) {
+            let origin = |u: &str| reqwest::Url::parse(u).ok().map(|u| u.origin());
+            if origin(url).is_some() && origin(url) == origin(&self.cfg.api) {
                 req = req.bearer_auth(t);
             }
         }
@@ -150,6 +151,17 @@ impl Github {
         };
         write_atomic(&path, &serde_json::to_vec(&entry).unwrap_or_default());
         Ok((v, next))
+    }
+
+    /// An answer that never changes (a finished run's jobs): from the disk cache when it is
+    /// there, without asking again.
+    async fn get_once(&mut self, url: &str) -> Result<Value, GhError> {
+        let cached: Option<Cached> =
+            std::fs::read(cache_file(&self.dir(), url)).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        match cached {
+            Some(c) => Ok(c.body),
+            None => Ok(self.get(url).await?.0),
+        }
     }
 
     /// Every page of a list, following `Link: rel="next"`.
@@ -213,7 +225,7 @@ impl Github {
                     Some("timed_out") => run.failure = Some(FailureClass::Timeout),
                     Some("failure") => {
                         // finished runs never change: their jobs come from the cache after the first time
-                        let (jobs, _) = self.get(&format!("{api}/repos/{repo}/actions/runs/{}/jobs", run.id)).await?;
+                        let jobs = self.get_once(&format!("{api}/repos/{repo}/actions/runs/{}/jobs", run.id)).await?;
                         let step = jobs["jobs"]
                             .as_array()
                             .into_iter()

@@ -27,13 +27,15 @@ pub struct JobInfo {
 pub struct JobsCluster {
     /// Kind -> served by this cluster (None until the first list).
     pub kinds: BTreeMap<&'static str, Option<bool>>,
+    /// Kinds this user may not list (403): there, but not readable.
+    pub forbidden: Vec<&'static str>,
     pub jobs: Vec<JobInfo>,
 }
 
 impl JobsCluster {
     /// Kinds whose API the cluster does not serve (their CRD is not installed).
     pub fn absent(&self) -> Vec<&'static str> {
-        self.kinds.iter().filter(|(_, s)| **s == Some(false)).map(|(k, _)| *k).collect()
+        self.kinds.iter().filter(|(k, s)| **s == Some(false) && !self.forbidden.contains(k)).map(|(k, _)| *k).collect()
     }
     pub fn listed(&self) -> bool {
         !self.kinds.is_empty() && self.kinds.values().all(|s| s.is_some())

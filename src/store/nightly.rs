@@ -19,7 +19,8 @@ pub const PROVIDERS: &[&str] = &["ibm", "ocp", "cks", "gke", "amd", "intel", "ki
 
 impl NightlyName {
     pub fn parse(file: &str) -> Option<NightlyName> {
-        let stem = file.rsplit('/').next()?.strip_suffix(".yaml").or_else(|| file.strip_suffix(".yml"))?;
+        let base = file.rsplit('/').next()?;
+        let stem = base.strip_suffix(".yaml").or_else(|| base.strip_suffix(".yml"))?;
         let rest = stem.strip_prefix("nightly-e2e-")?;
         let tokens: Vec<&str> = rest.split('-').collect();
         // the guide is everything before the first provider token (guides have hyphens too)
@@ -262,6 +263,7 @@ mod tests {
         assert_eq!(renamed.guide, "precise-prefix-cache-routing");
         assert_eq!(renamed.platform(), "OpenShift");
         assert!(NightlyName::parse("nightly-e2e-experimental.yaml").is_none());
+        assert_eq!(NightlyName::parse(".github/workflows/nightly-e2e-wide-ep-lws-cks.yml").unwrap().provider, "cks");
         assert!(NightlyName::parse("consolidate-status-pd.yaml").is_none());
     }
 

@@ -154,14 +154,18 @@ pub struct ToolRow<'a> {
     pub conflicts: Vec<String>,
 }
 
-/// Every tool of every server, with name conflicts between servers marked. Two servers with the
-/// same tool name are a conflict even behind different prefixes: an agent given both directly
-/// cannot tell them apart.
+/// Every tool of every server, with name conflicts between servers of the same cluster (or
+/// between external servers) marked. Two servers with the same tool name are a conflict even
+/// behind different prefixes: an agent given both directly cannot tell them apart. The same
+/// server deployed on two clusters is not a conflict.
 pub fn rows<'a>(servers: &[(Option<usize>, &'a ToolServer)]) -> Vec<ToolRow<'a>> {
-    let mut by_name: BTreeMap<&str, Vec<(Option<usize>, String)>> = BTreeMap::new();
+    let mut by_name: BTreeMap<(Option<usize>, &str), Vec<(Option<usize>, String)>> = BTreeMap::new();
     for (cluster, s) in servers {
         for t in s.tools() {
-            by_name.entry(t.name.as_str()).or_default().push((*cluster, format!("{}/{}", s.namespace, s.name)));
+            by_name
+                .entry((*cluster, t.name.as_str()))
+                .or_default()
+                .push((*cluster, format!("{}/{}", s.namespace, s.name)));
         }
     }
     let mut out = Vec::new();
@@ -169,7 +173,7 @@ pub fn rows<'a>(servers: &[(Option<usize>, &'a ToolServer)]) -> Vec<ToolRow<'a>>
         let me = format!("{}/{}", s.namespace, s.name);
         for t in s.tools() {
             let conflicts = by_name
-                .get(t.name.as_str())
+                .get(&(*cluster, t.name.as_str()))
                 .map(|v| v.iter().filter(|(c, o)| (*c, o) != (*cluster, &me)).map(|(_, o)| o.clone()).collect())
                 .unwrap_or_default();
             out.push(ToolRow {

@@ -110,9 +110,12 @@ fn service_of(host: &str, default_ns: &str) -> Option<(String, String)> {
     }
 }
 
+/// The host (and port) of a URL, without any `user:password@` in front of it: a credential in
+/// an env URL must never become a node's name.
 fn host_of(url: &str) -> Option<&str> {
     let rest = url.split_once("://").map(|x| x.1).unwrap_or(url);
-    rest.split(['/', '?']).next().filter(|h| !h.is_empty())
+    let authority = rest.split(['/', '?', '#']).next()?;
+    Some(authority.rsplit_once('@').map_or(authority, |x| x.1)).filter(|h| !h.is_empty())
 }
 
 /// The graph of one cluster.
@@ -232,7 +235,7 @@ pub fn edges(
         // inbound counts fill in callers that have no AuthBridge of their own
         for (caller, n) in s.inbound_approvals.iter().filter(|(_, n)| **n > 0) {
             let from = r.caller(caller, &a.namespace);
-            if agents.iter().any(|c| r.agent_node(c) == from && stats.contains_key(&c.key())) {
+            if agents.iter().any(|c| r.agent_node(c) == from && matches!(stats.get(&c.key()), Some(Ok(_)))) {
                 continue;
             }
             let e = entry(&mut by_pair, from, me.clone());
@@ -240,7 +243,7 @@ pub fn edges(
         }
         for (caller, n) in s.inbound_denials.iter().filter(|(_, n)| **n > 0) {
             let from = r.caller(caller, &a.namespace);
-            if agents.iter().any(|c| r.agent_node(c) == from && stats.contains_key(&c.key())) {
+            if agents.iter().any(|c| r.agent_node(c) == from && matches!(stats.get(&c.key()), Some(Ok(_)))) {
                 continue;
             }
             let e = entry(&mut by_pair, from, me.clone());
@@ -265,5 +268,7 @@ mod tests {
         assert_eq!(service_of("10.0.0.7:8080", "x"), None);
         assert_eq!(service_of("api.openai.com", "x"), None);
         assert_eq!(host_of("http://a.b.svc:8000/mcp"), Some("a.b.svc:8000"));
+        assert_eq!(host_of("https://ghp_secret@github.com/org/repo"), Some("github.com"), "no credential in a name");
+        assert_eq!(host_of("https://user:pw@peer.team1:8080/"), Some("peer.team1:8080"));
     }
 }

@@ -861,6 +861,10 @@ impl App {
         if !self.mouse || self.dialog.is_some() || self.prompt.is_some() {
             return false;
         }
+        // a popup (schema, a cell's runs, a comparison) is closed by keys, not clicked through
+        if self.schema.is_some() || self.bench_runs.is_some() || self.compare.is_some() {
+            return false;
+        }
         let as_key = |c: KeyCode| KeyEvent::new(c, crossterm::event::KeyModifiers::NONE);
         match m.kind {
             MouseEventKind::ScrollDown => self.on_key(as_key(KeyCode::Down)),
@@ -948,6 +952,8 @@ impl App {
             Layout::vertical([Constraint::Length(2), Constraint::Min(1), Constraint::Length(2)]).areas(area);
         widgets::header::draw(f, head, self);
         self.body_width.set(body.width);
+        // a pane without a table (the topology graph, EPP) leaves no geometry: clicks are ignored
+        self.table_geo.set(Default::default());
         panes::draw(f, body, self);
         if let Some(s) = &self.schema {
             panes::tools::draw_schema(f, body, self, s);

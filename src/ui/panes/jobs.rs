@@ -139,10 +139,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 return Line::from(Span::styled(format!("{name}: reading…"), t.muted));
             }
             let absent = c.jobs.absent();
-            let served: Vec<&str> = c.jobs.kinds.keys().filter(|k| !absent.contains(k)).copied().collect();
+            let served: Vec<&str> =
+                c.jobs.kinds.keys().filter(|k| !absent.contains(k) && !c.jobs.forbidden.contains(k)).copied().collect();
             let mut spans = vec![Span::styled(format!("{name}: "), t.text), Span::styled(served.join(" "), t.ok)];
             if !absent.is_empty() {
                 spans.push(Span::styled(format!(" · not installed: {}", absent.join(", ")), t.muted));
+            }
+            if !c.jobs.forbidden.is_empty() {
+                spans.push(Span::styled(format!(" · forbidden for you: {}", c.jobs.forbidden.join(", ")), t.warn));
             }
             Line::from(spans)
         })

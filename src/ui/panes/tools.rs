@@ -236,7 +236,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     } else if servers.is_empty() {
         f.render_widget(
             Paragraph::new(Span::styled(
-                "no MCP tool servers: none labelled kagenti.io/type=tool (or rossoctl.io/type=tool), no MCPServerRegistrations, no [[mcp.endpoint]] in the config",
+                "no MCP tool servers: none labelled kagenti.io/type=tool (or rossoctl.io/type=tool), no MCPServerRegistrations, no [[mcp_endpoint]] in the config",
                 t.muted,
             ))
             .wrap(Wrap { trim: true }),

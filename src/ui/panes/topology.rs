@@ -50,9 +50,13 @@ pub fn graph(app: &App) -> Graph {
     let mut nodes: Vec<(u8, Node)> = nodes
         .iter()
         .map(|n| {
+            let calls = edges.iter().any(|e| e.from == *n);
+            let is_called = edges.iter().any(|e| e.to == *n);
             let layer = match n.kind {
                 NodeKind::Agent if called.contains(n) => 1,
                 NodeKind::Agent => 0,
+                // an outside caller (seen by a callee's AuthBridge) stands left of what it calls
+                _ if calls && !is_called => 0,
                 _ => 2,
             };
             (layer, n.clone())
