@@ -7,6 +7,7 @@ pub mod actions;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod files;
 pub mod sim;
 pub mod snapshot;
 pub mod sources;

@@ -403,12 +403,8 @@ impl BuildHistory {
         std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
     }
     pub fn save(&self, path: &PathBuf) {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let tmp = path.with_extension("tmp");
-        if std::fs::write(&tmp, serde_json::to_vec(self).unwrap_or_default()).is_ok() {
-            let _ = std::fs::rename(&tmp, path);
+        if let Err(e) = crate::files::write_atomic(path, &serde_json::to_vec(self).unwrap_or_default()) {
+            tracing::warn!(path = %path.display(), "cannot save the build history: {e}");
         }
     }
     /// Records finished runs; true when anything new was learned.
@@ -576,14 +572,11 @@ async fn platform(client: &kube::Client, brands: &[Brand]) -> PlatformStatus {
 }
 
 pub fn history_path(dir: &std::path::Path, context: &str) -> PathBuf {
-    let safe: String =
-        context.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
-    dir.join(format!("builds-{safe}.json"))
+    dir.join(format!("builds-{}.json", crate::files::safe_name(context)))
 }
 
 pub fn baseline_path(dir: &std::path::Path, template: Option<&str>, context: &str) -> PathBuf {
-    let safe: String =
-        context.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let safe = crate::files::safe_name(context);
     match template {
         Some(t) => PathBuf::from(t.replace("{context}", &safe)),
         None => dir.join(format!("posture-{safe}.json")),

@@ -270,14 +270,10 @@ impl Github {
     }
 }
 
-/// A cache file written whole or not at all (a temporary file, then a rename).
+/// A cache file written whole or not at all; a cache that cannot be written is only slower.
 fn write_atomic(path: &std::path::Path, bytes: &[u8]) {
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    let tmp = path.with_extension("tmp");
-    if std::fs::write(&tmp, bytes).is_ok() {
-        let _ = std::fs::rename(&tmp, path);
+    if let Err(e) = crate::files::write_atomic(path, bytes) {
+        tracing::debug!(path = %path.display(), "cannot write the GitHub cache: {e}");
     }
 }
 

@@ -297,12 +297,7 @@ impl Baseline {
         std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok())
     }
     pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self).unwrap_or_default())?;
-        std::fs::rename(&tmp, path)
+        crate::files::write_atomic(path, &serde_json::to_vec_pretty(self).unwrap_or_default())
     }
 }
 
