@@ -72,12 +72,13 @@ impl Binding {
             "ServiceAccount" => {
                 s.name == sa && s.namespace.as_deref().or(self.namespace.as_deref()).unwrap_or("") == ns
             }
+            // compared piecewise: this runs for every agent x every binding, without allocating
             "Group" => {
                 s.name == "system:serviceaccounts"
-                    || s.name == format!("system:serviceaccounts:{ns}")
+                    || s.name.strip_prefix("system:serviceaccounts:") == Some(ns)
                     || s.name == "system:authenticated"
             }
-            "User" => s.name == format!("system:serviceaccount:{ns}:{sa}"),
+            "User" => s.name.strip_prefix("system:serviceaccount:").and_then(|r| r.split_once(':')) == Some((ns, sa)),
             _ => false,
         })
     }
@@ -403,7 +404,11 @@ mod tests {
         assert!(!b(vec![sa("x", None)], Some("team1")).binds("team2", "x"));
         assert!(b(vec![sa("default", Some("team1"))], None).binds("team1", "default"));
         let group = Subject { kind: "Group".into(), name: "system:serviceaccounts:team2".into(), namespace: None };
-        assert!(b(vec![group], None).binds("team2", "anyone"));
+        assert!(b(vec![group.clone()], None).binds("team2", "anyone"));
+        assert!(!b(vec![group], None).binds("team22", "anyone"));
+        let user = Subject { kind: "User".into(), name: "system:serviceaccount:team1:x".into(), namespace: None };
+        assert!(b(vec![user.clone()], None).binds("team1", "x"));
+        assert!(!b(vec![user], None).binds("team1", "xy"));
     }
 
     #[test]
