@@ -218,8 +218,9 @@ impl KagentiSnapshot {
         KagentiSnapshot {
             tools: k.tools.as_ref().map(|ts| ts.iter().map(|s| ToolServerSnapshot::of(s, &rows)).collect()),
             edges: k
-                .edges(0)
-                .into_iter()
+                .edges()
+                .iter()
+                .cloned()
                 .map(|e| EdgeSnapshot {
                     from: e.from.label(),
                     from_kind: e.from.kind,
@@ -230,8 +231,8 @@ impl KagentiSnapshot {
                     denials: e.denials,
                 })
                 .collect(),
-            findings: k.findings(),
-            drift: k.drift(),
+            findings: k.findings().to_vec(),
+            drift: k.drift().map(<[_]>::to_vec),
             installed: k.installed(),
             brands: k.brands.iter().flatten().map(|b| b.name()).collect(),
             agents: k

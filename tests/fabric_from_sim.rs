@@ -79,12 +79,12 @@ async fn topology_edges_are_declared_or_observed_never_assumed() {
     let (_sim, mut fleet, mut col) = start().await;
     let observed = |f: &Fleet, from: &str, to: &str| -> Option<u64> {
         let (i, c) = central(f);
-        c.kagenti.edges(i).iter().find(|e| e.from.name == from && e.to.name == to).and_then(|e| e.approvals)
+        c.kagenti.edges().iter().find(|e| e.from.name == from && e.to.name == to).and_then(|e| e.approvals)
     };
     let denied = |f: &Fleet| {
         let (i, c) = central(f);
         c.kagenti
-            .edges(i)
+            .edges()
             .iter()
             .any(|e| e.from.name == "currency-converter" && e.to.name == "github-tool" && e.denials.is_some())
     };
@@ -97,7 +97,7 @@ async fn topology_edges_are_declared_or_observed_never_assumed() {
     .await;
     let first = observed(&fleet, "weather-service", "weather-tool").unwrap();
     let (i, c) = central(&fleet);
-    let edges = c.kagenti.edges(i);
+    let edges = c.kagenti.edges();
     let edge = |from: &str, to: &str| edges.iter().find(|e| e.from.name == from && e.to.name == to);
 
     let wt = edge("weather-service", "weather-tool").unwrap();

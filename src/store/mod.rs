@@ -244,6 +244,7 @@ impl Fleet {
             self.reports = reports;
             return changed;
         }
+        let index = u.cluster();
         let Some(c) = self.clusters.get_mut(u.cluster()) else {
             return false;
         };
@@ -322,6 +323,7 @@ impl Fleet {
                 k.brands = Some(brands);
                 k.agents = agents;
                 k.builds = builds;
+                k.rederive(index);
                 true
             }
             Update::KagentiCard { agent, state, .. } => {
@@ -336,22 +338,34 @@ impl Fleet {
             Update::Tools { servers, .. } => {
                 let changed = c.kagenti.tools.as_ref() != Some(&servers);
                 c.kagenti.tools = Some(servers);
+                if changed {
+                    c.kagenti.rederive(index);
+                }
                 changed
             }
             Update::AuthBridge { stats, .. } => {
                 let changed = c.kagenti.authbridge != stats;
                 c.kagenti.authbridge = stats;
+                if changed {
+                    c.kagenti.rederive(index);
+                }
                 changed
             }
             Update::Rbac { rbac, .. } => {
                 let changed = c.kagenti.rbac.as_ref() != Some(&rbac);
                 c.kagenti.rbac = Some(rbac);
+                if changed {
+                    c.kagenti.rederive(index);
+                }
                 changed
             }
             Update::Baseline { baseline, path, .. } => {
                 let changed = c.kagenti.baseline != baseline;
                 c.kagenti.baseline = baseline;
                 c.kagenti.baseline_path = Some(path);
+                if changed {
+                    c.kagenti.rederive(index);
+                }
                 changed
             }
             Update::ExternalTools { .. } | Update::Nightly { .. } | Update::Reports { .. } => {

@@ -292,6 +292,7 @@ impl App {
                 Ok(()) => {
                     tracing::info!(context = %c.context, path = %path.display(), "posture baseline accepted");
                     c.kagenti.baseline = Some(b);
+                    c.kagenti.rederive(i);
                     saved.push(c.context.clone());
                 }
                 Err(e) => failed.push(format!("{}: {e}", c.context)),

@@ -162,6 +162,7 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
             })
             .collect();
         c.kagenti.authbridge = stats;
+        c.kagenti.rederive(i);
     }
     let t0 = 1_790_000_000.0;
     let steps = 13;

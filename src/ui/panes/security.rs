@@ -17,7 +17,7 @@ pub fn findings(app: &App) -> Vec<(usize, Finding)> {
     let mut v: Vec<(usize, Finding)> = app
         .cluster_indices()
         .into_iter()
-        .flat_map(|i| app.fleet.clusters[i].kagenti.findings().into_iter().map(move |f| (i, f)))
+        .flat_map(|i| app.fleet.clusters[i].kagenti.findings().iter().cloned().map(move |f| (i, f)))
         .filter(|(i, f)| {
             app.matches_filter(&format!(
                 "{} {} {} {} {}",
@@ -44,7 +44,7 @@ pub fn severity_style(app: &App, s: Severity) -> Style {
 fn drift_of(app: &App) -> Vec<(usize, Drift)> {
     app.cluster_indices()
         .into_iter()
-        .flat_map(|i| app.fleet.clusters[i].kagenti.drift().unwrap_or_default().into_iter().map(move |d| (i, d)))
+        .flat_map(|i| app.fleet.clusters[i].kagenti.drift().unwrap_or_default().iter().cloned().map(move |d| (i, d)))
         .collect()
 }
 

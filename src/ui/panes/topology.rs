@@ -32,7 +32,7 @@ pub fn graph(app: &App) -> Graph {
         let k = &app.fleet.clusters[i].kagenti;
         let r = crate::store::topology::Resolver::new(i, &k.agents, k.tool_servers());
         nodes.extend(k.agents.iter().map(|a| r.agent_node(a)));
-        edges.extend(k.edges(i));
+        edges.extend(k.edges().iter().cloned());
     }
     let edges: Vec<Edge> = edges
         .into_iter()
