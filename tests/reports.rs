@@ -56,6 +56,21 @@ fn reads_both_versions_and_names_every_bad_file() {
     let ttft = rows.iter().find(|r| r.0 == "TTFT p50 (s)").unwrap();
     assert!((ttft.3.unwrap() - (0.364 - 0.612) / 0.612).abs() < 1e-9);
 
+    // read again: unchanged files come from the cache, a changed one is parsed again
+    let mut cache = kst::sources::reports::ParseCache::new();
+    assert_eq!(kst::sources::reports::load_dir_cached(dir.path(), &mut cache).reports.len(), 2);
+    std::fs::write(
+        dir.path().join("broken.yaml"),
+        std::fs::read(dir.path().join("pd-disaggregation-h100-v0_2.yaml")).unwrap(),
+    )
+    .unwrap();
+    let again = kst::sources::reports::load_dir_cached(dir.path(), &mut cache);
+    assert_eq!((again.reports.len(), again.errors.len()), (3, 2), "the mended file is read again");
+    std::fs::remove_file(dir.path().join("no-results.yaml")).unwrap();
+    let gone = kst::sources::reports::load_dir_cached(dir.path(), &mut cache);
+    assert_eq!(gone.errors.len(), 1, "a removed file leaves the list");
+    assert_eq!(cache.len(), 4);
+
     // a directory that is not there is a problem, said once
     let missing = load_dir(&dir.path().join("nope"));
     assert!(missing.problem.unwrap().starts_with("cannot read"));

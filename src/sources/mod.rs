@@ -57,16 +57,24 @@ impl Collectors {
         }
     }
 
-    /// Reads the benchmark reports directory now and again every minute (files come and go).
+    /// Reads the benchmark reports directory now and again every minute (files come and go;
+    /// only new or changed ones are parsed).
     pub fn start_reports(&mut self, dir: Option<std::path::PathBuf>) {
         let Some(dir) = dir else { return };
         let tx = self.tx.clone();
         self.tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            // files that did not change are not read or parsed again
+            let cache = std::sync::Arc::new(std::sync::Mutex::new(reports::ParseCache::new()));
             loop {
                 tick.tick().await;
-                let d = dir.clone();
-                let reports = tokio::task::spawn_blocking(move || reports::load_dir(&d)).await.unwrap_or_default();
+                let (d, c) = (dir.clone(), cache.clone());
+                let reports = tokio::task::spawn_blocking(move || {
+                    let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
+                    reports::load_dir_cached(&d, &mut c)
+                })
+                .await
+                .unwrap_or_default();
                 if tx.send(crate::store::Update::Reports { reports }).await.is_err() {
                     return;
                 }

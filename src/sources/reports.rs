@@ -124,8 +124,18 @@ pub fn parse_file(name: &str, bytes: &[u8]) -> Result<Report, String> {
     from_value(name, &v)
 }
 
+/// What was parsed from each file, by path, with the modification time and size it had: a
+/// file that has not changed is not read again.
+pub type ParseCache =
+    std::collections::BTreeMap<std::path::PathBuf, (Option<std::time::SystemTime>, u64, Result<Report, String>)>;
+
 /// Every `*.yaml`, `*.yml` and `*.json` in `dir` (not recursive).
 pub fn load_dir(dir: &Path) -> Reports {
+    load_dir_cached(dir, &mut ParseCache::new())
+}
+
+/// The same, reading only the files that are new or changed since the last call with `cache`.
+pub fn load_dir_cached(dir: &Path, cache: &mut ParseCache) -> Reports {
     let mut out = Reports { dir: Some(dir.display().to_string()), ..Default::default() };
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -139,18 +149,30 @@ pub fn load_dir(dir: &Path) -> Reports {
         .filter(|p| p.extension().and_then(|x| x.to_str()).is_some_and(|x| matches!(x, "yaml" | "yml" | "json")))
         .collect();
     files.sort();
+    cache.retain(|p, _| files.contains(p));
     for p in files {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
-        let read = std::fs::metadata(&p).map_err(|e| e.to_string()).and_then(|m| {
-            if m.len() > MAX_FILE {
-                Err(format!("larger than {} MiB", MAX_FILE >> 20))
-            } else {
-                std::fs::read(&p).map_err(|e| e.to_string())
-            }
-        });
-        match read.and_then(|b| parse_file(&name, &b)) {
-            Ok(r) => out.reports.push(r),
-            Err(error) => out.errors.push(ReportError { file: name, error }),
+        let meta = std::fs::metadata(&p);
+        let stamp = meta.as_ref().ok().map(|m| (m.modified().ok(), m.len()));
+        let fresh = match (cache.get(&p), stamp) {
+            (Some((t, len, _)), Some((t2, len2))) => *t == t2 && t.is_some() && *len == len2,
+            _ => false,
+        };
+        if !fresh {
+            let read = meta.map_err(|e| e.to_string()).and_then(|m| {
+                if m.len() > MAX_FILE {
+                    Err(format!("larger than {} MiB", MAX_FILE >> 20))
+                } else {
+                    std::fs::read(&p).map_err(|e| e.to_string())
+                }
+            });
+            let parsed = read.and_then(|b| parse_file(&name, &b));
+            let (t, len) = stamp.unwrap_or((None, 0));
+            cache.insert(p.clone(), (t, len, parsed));
+        }
+        match &cache[&p].2 {
+            Ok(r) => out.reports.push(r.clone()),
+            Err(error) => out.errors.push(ReportError { file: name, error: error.clone() }),
         }
     }
     out
