@@ -48,13 +48,6 @@ pub fn absent_line(app: &App) -> Line<'static> {
     Line::from(spans)
 }
 
-fn age(created: Option<&str>, now: f64) -> String {
-    created
-        .and_then(|c| c.parse::<jiff::Timestamp>().ok())
-        .map(|t| crate::sim::table::human_duration((now as i64 - t.as_second()).max(0)))
-        .unwrap_or_else(|| DASH.to_string())
-}
-
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let agents = app.agents();
@@ -80,7 +73,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                     2,
                     Cell::from(if a.protocols.is_empty() { DASH.to_string() } else { a.protocols.join(",") }),
                 );
-                cells.push(Cell::from(age(a.created.as_deref(), now)));
+                cells.push(Cell::from(crate::ui::widgets::fmt::age(a.created.as_deref(), now)));
             }
             Row::new(cells)
         })

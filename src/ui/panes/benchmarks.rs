@@ -96,12 +96,6 @@ fn cell_line(app: &App, c: Option<&NightlyCell>) -> Line<'static> {
     Line::from(spans)
 }
 
-fn age(ts: &str, now: f64) -> String {
-    ts.parse::<jiff::Timestamp>()
-        .map(|t| crate::sim::table::human_duration((now as i64 - t.as_second()).max(0)))
-        .unwrap_or_else(|_| DASH.to_string())
-}
-
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if app.bench_reports {
         return draw_reports(f, area, app);
@@ -116,7 +110,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let mut src =
         vec![Span::styled(format!("{} ", if n.source.is_empty() { "nightly E2E" } else { &n.source }), t.accent)];
     if let Some(m) = &n.matrix {
-        src.push(Span::styled(format!("· read {} ago ", age(&m.fetched_at, now)), t.muted));
+        src.push(Span::styled(
+            format!("· read {} ago ", crate::ui::widgets::fmt::age(Some(&m.fetched_at), now)),
+            t.muted,
+        ));
     }
     if let Some((left, limit)) = n.quota {
         src.push(Span::styled(format!("· quota {left}/{limit} "), t.muted));

@@ -10,6 +10,7 @@ use ratatui::Frame;
 
 use crate::store::jobs::JobInfo;
 use crate::ui::app::App;
+use crate::ui::widgets::fmt::age;
 use crate::ui::widgets::state::DASH;
 
 /// The orders `s` cycles through.
@@ -47,20 +48,15 @@ fn status_style(app: &App, s: &str) -> Style {
     }
 }
 
-fn secs_between(a: &str, b: f64) -> Option<i64> {
-    let a: jiff::Timestamp = a.parse().ok()?;
-    Some((b as i64 - a.as_second()).max(0))
-}
-
+/// From start to completion, or to now while it runs.
 fn duration(j: &JobInfo, now: f64) -> String {
-    let Some(start) = &j.started else { return DASH.into() };
     let end = j
         .finished
         .as_deref()
         .and_then(|f| f.parse::<jiff::Timestamp>().ok())
         .map(|t| t.as_second() as f64)
         .unwrap_or(now);
-    secs_between(start, end).map(crate::sim::table::human_duration).unwrap_or_else(|| DASH.into())
+    age(j.started.as_deref(), end)
 }
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
@@ -81,13 +77,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 Cell::from(j.kind),
                 Cell::from(Span::styled(j.status.clone(), status_style(app, &j.status))),
                 Cell::from(j.gpus.map(|g| g.to_string()).unwrap_or_else(|| DASH.into())),
-                Cell::from(
-                    j.created
-                        .as_deref()
-                        .and_then(|c| secs_between(c, now))
-                        .map(crate::sim::table::human_duration)
-                        .unwrap_or_else(|| DASH.into()),
-                ),
+                Cell::from(age(j.created.as_deref(), now)),
                 Cell::from(duration(j, now)),
             ];
             if wide {

@@ -2,6 +2,15 @@
 
 use super::state::DASH;
 
+/// The time from an RFC 3339 timestamp to `until` (unix seconds), as kubectl writes ages;
+/// `—` when there is no timestamp or it cannot be read.
+pub fn age(since: Option<&str>, until: f64) -> String {
+    since
+        .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+        .map(|t| crate::sim::table::human_duration((until as i64 - t.as_second()).max(0)))
+        .unwrap_or_else(|| DASH.to_string())
+}
+
 pub fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map(f).unwrap_or_else(|| DASH.to_string())
 }
