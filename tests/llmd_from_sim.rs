@@ -25,8 +25,12 @@ async fn llmd_pools_servers_and_metrics_from_the_sim() {
     opts.scrape_timeout = Duration::from_secs(2);
     let mut col = Collectors::start(&targets, opts);
 
+    // servers labelled with a role can be seen before the pool watchers have claimed them: wait
+    // until every one has its pool, then check what the collector made of them
     common::pump_until(&mut fleet, &mut col.updates, "pools and servers on both GPU clusters", |f| {
-        cluster(f, "gpu-us-east").llmd.servers.len() == 7 && cluster(f, "gpu-eu-west").llmd.servers.len() == 4
+        cluster(f, "gpu-us-east").llmd.servers.len() == 7
+            && cluster(f, "gpu-eu-west").llmd.servers.len() == 4
+            && cluster(f, "gpu-us-east").llmd.servers.iter().all(|s| s.pool.is_some())
     })
     .await;
     let east = cluster(&fleet, "gpu-us-east").llmd.clone();
