@@ -215,8 +215,7 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
     } else if let Err(why) = &settings.nightly {
         fleet.nightly.disabled = Some(why.clone());
     }
-    let snap =
-        crate::snapshot::Snapshot::of(&fleet, opts.refresh.as_secs_f64() * 3.0 + opts.scrape_timeout.as_secs_f64());
+    let snap = crate::snapshot::Snapshot::of(&fleet);
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&snap).unwrap_or_default()),
         OutputFormat::Table => print!("{}", crate::snapshot::table(&snap)),

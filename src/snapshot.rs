@@ -389,9 +389,9 @@ fn round3(v: Option<f64>) -> Option<f64> {
 }
 
 impl LlmdSnapshot {
-    pub fn from_state(c: &ClusterState, now: f64, max_age: f64) -> Self {
+    pub fn from_state(c: &ClusterState, r: &crate::store::rates::Reading) -> Self {
         let l = &c.llmd;
-        let totals = l.totals(now, max_age);
+        let totals = l.totals(r);
         let q = |h: &Option<crate::store::llmd::Histogram>, x: f64| round3(h.as_ref().and_then(|h| h.quantile(x)));
         LlmdSnapshot {
             installed: l.installed,
@@ -402,7 +402,7 @@ impl LlmdSnapshot {
                 .pools
                 .iter()
                 .map(|p| {
-                    let v = l.pool_view(p, now, max_age);
+                    let v = l.pool_view(p, r);
                     PoolSnapshot {
                         namespace: p.namespace.clone(),
                         name: p.name.clone(),
@@ -442,7 +442,7 @@ impl LlmdSnapshot {
                 .servers
                 .iter()
                 .map(|s| {
-                    let v = l.view(s, now, max_age);
+                    let v = l.view(s, r);
                     ServerSnapshot {
                         namespace: s.namespace.clone(),
                         name: s.name.clone(),
@@ -469,7 +469,7 @@ fn timestamp(t: SystemTime) -> String {
 }
 
 impl ClusterSnapshot {
-    pub fn from_state(c: &ClusterState, now: f64, max_age: f64) -> Self {
+    pub fn from_state(c: &ClusterState, r: &crate::store::rates::Reading) -> Self {
         ClusterSnapshot {
             context: c.context.clone(),
             server: c.server.clone(),
@@ -484,7 +484,7 @@ impl ClusterSnapshot {
             gpus_total: c.nodes.as_ref().map(|n| n.gpus_total),
             gpu_products: c.nodes.as_ref().map(|n| n.gpu_products.iter().cloned().collect()).unwrap_or_default(),
             forbidden: c.forbidden.iter().cloned().collect(),
-            llmd: LlmdSnapshot::from_state(c, now, max_age),
+            llmd: LlmdSnapshot::from_state(c, r),
             kagenti: KagentiSnapshot::from_state(c),
             jobs: c.jobs.jobs.clone(),
             job_kinds_absent: c.jobs.absent(),
@@ -494,12 +494,18 @@ impl ClusterSnapshot {
 }
 
 impl Snapshot {
-    pub fn of(fleet: &Fleet, max_age: f64) -> Self {
+    pub fn of(fleet: &Fleet) -> Self {
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        Snapshot::at(fleet, now)
+    }
+
+    /// The fleet as read at `now` (unix seconds).
+    pub fn at(fleet: &Fleet, now: f64) -> Self {
+        let reading = fleet.reading(now);
         Snapshot {
             schema: SCHEMA,
             taken_at: timestamp(SystemTime::now()),
-            clusters: fleet.clusters.iter().map(|c| ClusterSnapshot::from_state(c, now, max_age)).collect(),
+            clusters: fleet.clusters.iter().map(|c| ClusterSnapshot::from_state(c, &reading)).collect(),
             external_tools: {
                 let servers: Vec<(Option<usize>, &crate::store::tools::ToolServer)> =
                     fleet.external_tools.iter().map(|s| (None, s)).collect();

@@ -61,11 +61,11 @@ async fn llmd_pools_servers_and_metrics_from_the_sim() {
 
     // metrics: a KV average, then token rates that rise
     common::pump_until(&mut fleet, &mut col.updates, "a KV average and decode tokens/s", |f| {
-        let t = cluster(f, "gpu-us-east").llmd.totals(common::now_s(), 30.0);
+        let t = cluster(f, "gpu-us-east").llmd.totals(&f.reading(common::now_s()));
         t.kv_avg.is_some() && t.decode_tps.is_some_and(|v| v > 0.0) && t.prefill_tps.is_some_and(|v| v > 0.0)
     })
     .await;
-    let kv = cluster(&fleet, "gpu-us-east").llmd.totals(common::now_s(), 30.0).kv_avg.unwrap();
+    let kv = cluster(&fleet, "gpu-us-east").llmd.totals(&fleet.reading(common::now_s())).kv_avg.unwrap();
     assert!((0.0..=1.0).contains(&kv));
     let decode = east.servers.iter().find(|s| s.role == Role::Decode).unwrap().key();
     let gen =
@@ -85,12 +85,12 @@ async fn llmd_pools_servers_and_metrics_from_the_sim() {
     .await;
     let l = &cluster(&fleet, "gpu-us-east").llmd;
     let pool = l.pools.iter().find(|p| p.name == "optimized-baseline").unwrap();
-    let v = l.pool_view(pool, common::now_s(), 30.0);
+    let v = l.pool_view(pool, &fleet.reading(common::now_s()));
     assert!(v.epp_stale.unwrap().contains("needs auth"));
     let pd = l.pools.iter().find(|p| p.name == "pd-disaggregation").unwrap().clone();
     common::pump_until(&mut fleet, &mut col.updates, "the P/D decision share from the EPP", |f| {
         let l = &cluster(f, "gpu-us-east").llmd;
-        l.pool_view(&pd, common::now_s(), 30.0).pd_share.is_some()
+        l.pool_view(&pd, &f.reading(common::now_s())).pd_share.is_some()
     })
     .await;
 
@@ -128,7 +128,7 @@ async fn llmd_pools_servers_and_metrics_from_the_sim() {
     .await;
     let l = &cluster(&fleet, "gpu-eu-west").llmd;
     let s = l.servers.iter().find(|s| s.key() == stale_key).unwrap();
-    assert!(l.view(s, common::now_s(), 30.0).stale.unwrap().contains("timed out"));
+    assert!(l.view(s, &fleet.reading(common::now_s())).stale.unwrap().contains("timed out"));
 
     // garbage metrics: errors, not panics, not numbers
     sim.cluster("gpu-us-east").unwrap().faults.set_garbage_metrics(true);

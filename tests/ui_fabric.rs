@@ -70,7 +70,7 @@ async fn fabric_panes() {
     assert_eq!(app.flash.as_deref(), Some("refused: kiosk mode"));
 
     // `kst snapshot -o json` carries the same: tools, edges, findings, drift
-    let v = serde_json::to_value(kst::snapshot::Snapshot::of(&app.fleet, f64::INFINITY)).unwrap();
+    let v = serde_json::to_value(kst::snapshot::Snapshot::of(&app.fleet)).unwrap();
     let k = &v["clusters"][2]["kagenti"];
     let tools = k["tools"].as_array().unwrap();
     let weather = tools.iter().find(|t| t["name"] == "weather-tool").unwrap();

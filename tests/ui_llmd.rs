@@ -74,8 +74,8 @@ async fn llmd_panes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_json_carries_llmd() {
-    let (_sim, fleet, _) = common::deterministic_fleet().await;
-    let snap = kst::snapshot::Snapshot::of(&fleet, f64::INFINITY);
+    let (_sim, fleet, now) = common::deterministic_fleet().await;
+    let snap = kst::snapshot::Snapshot::at(&fleet, now);
     let v = serde_json::to_value(&snap).unwrap();
     let east = &v["clusters"][0]["llmd"];
     assert_eq!(east["installed"], true);

@@ -124,9 +124,17 @@ pub struct Dynamics {
     /// Calls AuthBridge sidecars see, and each pod's counters.
     pub bridge_calls: Vec<super::endpoints::authbridge::Call>,
     pub bridge: BTreeMap<String, super::endpoints::authbridge::Counters>,
+    /// When the last tick ran: counters are integrated over real time, and a scrape between
+    /// ticks sees them that far along.
+    pub last_tick: Option<std::time::Instant>,
 }
 
 impl Dynamics {
+    /// Seconds since the last tick (0 before the first).
+    pub fn since_tick(&self) -> f64 {
+        self.last_tick.map(|t| t.elapsed().as_secs_f64()).unwrap_or(0.0)
+    }
+
     pub fn new(seed: u64, shape: Shape) -> Self {
         let mut rng = Rng::new(seed);
         let phase = rng.unit() * std::f64::consts::TAU;
@@ -147,6 +155,7 @@ impl Dynamics {
             mcp_streams: BTreeMap::new(),
             bridge_calls: Vec::new(),
             bridge: BTreeMap::new(),
+            last_tick: None,
         }
     }
 
@@ -1661,34 +1670,30 @@ fn register_engine(cluster: &SimCluster, pod: &Value) {
 pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
     let (crashing, churn) = {
         let mut d = cluster.dynamics.lock().expect("dynamics");
+        // counters grow with wall time: what the pace produced since the last tick (a late
+        // tick counts its real interval, so a scrape between ticks never sees a step back)
+        let now = std::time::Instant::now();
+        let counted = d.last_tick.map(|t| now.duration_since(t).as_secs_f64()).unwrap_or(dt);
+        d.last_tick = Some(now);
         d.t += dt;
         let load = d.load();
         let Dynamics { engines, epps, rng, .. } = &mut *d;
         for e in engines.values_mut() {
-            e.state.advance(dt, load, rng);
+            e.state.advance(counted, load, rng);
         }
         for (pool, epp) in epps.iter_mut() {
-            let members: Vec<(&String, &EngineEntry)> = engines.iter().filter(|(_, e)| &e.pool == pool).collect();
-            let reqs: f64 =
-                members.iter().filter(|(_, e)| e.state.role != Role::Prefill).map(|(_, e)| e.state.last_requests).sum();
-            let has_prefill = members.iter().any(|(_, e)| e.state.role == Role::Prefill);
-            epp.requests += reqs;
-            epp.errors += reqs * 0.004;
-            for (name, e) in &members {
-                *epp.attempts.entry((*name).clone()).or_default() += e.state.last_requests;
-            }
-            if has_prefill {
-                epp.prefill_decode += reqs * 0.3;
-                epp.decode_only += reqs * 0.7;
-            } else {
-                epp.decode_only += reqs;
-            }
-            let n = members.len().max(1) as f64;
-            epp.avg_kv = members.iter().map(|(_, e)| e.state.kv).sum::<f64>() / n;
-            epp.avg_queue = members.iter().map(|(_, e)| e.state.waiting).sum::<f64>() / n;
-            epp.ready_endpoints = members.len();
-            epp.scheduler_count += reqs;
-            epp.scheduler_sum += reqs * 0.0008;
+            let members: Vec<(String, f64, bool)> = engines
+                .iter()
+                .filter(|(_, e)| &e.pool == pool)
+                .map(|(name, e)| (name.clone(), e.state.rps, e.state.role == Role::Prefill))
+                .collect();
+            epp.integrate(counted);
+            epp.set_pace(&members);
+            let states: Vec<&EngineEntry> = engines.values().filter(|e| &e.pool == pool).collect();
+            let n = states.len().max(1) as f64;
+            epp.avg_kv = states.iter().map(|e| e.state.kv).sum::<f64>() / n;
+            epp.avg_queue = states.iter().map(|e| e.state.waiting).sum::<f64>() / n;
+            epp.ready_endpoints = states.len();
         }
         d.churn_debt += churn_per_sec * dt;
         let churn = d.churn_debt.floor() as usize;

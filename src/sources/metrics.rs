@@ -393,6 +393,7 @@ llm_d_epp_disagg_decision_total{decision_type=\"decode-only\"} 70\nllm_d_epp_dis
         use crate::sim::endpoints::vllm::{EngineState, Generation, Role};
         let mut e = EngineState::new("m", Role::Decode, Generation::Legacy, 5.0, 1.0);
         e.advance(5.0, 0.8, &mut rng);
+        e.advance(5.0, 0.8, &mut rng);
         let s = decode_engine(&e.render(), EngineKind::Vllm).unwrap();
         assert!(s.kv_usage.unwrap() > 0.0 && s.generation_tokens.unwrap() > 0.0 && s.itl.is_some());
     }

@@ -5,11 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::model::Ring;
+use super::rates::{self, Reading};
 
-/// Samples kept per pod: 5 minutes at the default 5 s refresh.
+/// Samples kept per series unless the window needs more: 5 minutes at the default 5 s refresh.
 pub const SAMPLES_KEPT: usize = 60;
-/// Latency percentiles are taken over this window.
-pub const PERCENTILE_WINDOW_S: f64 = 60.0;
 
 pub type Key = (String, String); // (namespace, name)
 
@@ -82,26 +81,13 @@ impl Role {
 pub struct Histogram {
     /// Upper bounds, ascending, the last usually +Inf.
     pub bounds: Vec<f64>,
-    /// Cumulative counts per bound.
+    /// Cumulative counts per bound (or, for a windowed histogram, per-second rates).
     pub cumulative: Vec<f64>,
     pub sum: f64,
     pub count: f64,
 }
 
 impl Histogram {
-    /// What was observed between `older` and `self`; `self` whole when the process restarted.
-    pub fn since(&self, older: &Histogram) -> Histogram {
-        if self.bounds != older.bounds || self.count < older.count {
-            return self.clone();
-        }
-        Histogram {
-            bounds: self.bounds.clone(),
-            cumulative: self.cumulative.iter().zip(&older.cumulative).map(|(a, b)| (a - b).max(0.0)).collect(),
-            sum: self.sum - older.sum,
-            count: self.count - older.count,
-        }
-    }
-
     pub fn add(&mut self, other: &Histogram) {
         if self.bounds == other.bounds {
             for (a, b) in self.cumulative.iter_mut().zip(&other.cumulative) {
@@ -112,25 +98,10 @@ impl Histogram {
         }
     }
 
-    /// Prometheus' `histogram_quantile`: linear interpolation inside the bucket; a rank in
-    /// the +Inf bucket answers the highest finite bound.
+    /// Prometheus' `histogram_quantile` (see store/rates.rs).
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        let total = *self.cumulative.last()?;
-        if total <= 0.0 || !(0.0..=1.0).contains(&q) {
-            return None;
-        }
-        let rank = q * total;
-        let i = self.cumulative.iter().position(|c| *c >= rank)?;
-        let upper = self.bounds[i];
-        if upper.is_infinite() {
-            return self.bounds.iter().rev().find(|b| b.is_finite()).copied();
-        }
-        let (lower, below) = if i == 0 { (0.0, 0.0) } else { (self.bounds[i - 1], self.cumulative[i - 1]) };
-        let in_bucket = self.cumulative[i] - below;
-        if in_bucket <= 0.0 {
-            return Some(upper);
-        }
-        Some(lower + (upper - lower) * (rank - below) / in_bucket)
+        let buckets: Vec<(f64, f64)> = self.bounds.iter().copied().zip(self.cumulative.iter().copied()).collect();
+        rates::histogram_quantile(q, &buckets)
     }
 }
 
@@ -287,11 +258,26 @@ pub struct Scraped<T> {
 
 impl<T: Clone> Default for Scraped<T> {
     fn default() -> Self {
-        Scraped { samples: Ring::new(SAMPLES_KEPT), error: None }
+        Scraped::keeping(SAMPLES_KEPT)
     }
 }
 
+/// How current a reading is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Freshness {
+    /// Observed within the last scrapes.
+    #[default]
+    Fresh,
+    /// Older, or the last scrape failed: shown dimmed with its age.
+    Stale,
+    /// Too old to show, or never observed: `—`.
+    Expired,
+}
+
 impl<T: Clone> Scraped<T> {
+    pub fn keeping(samples: usize) -> Self {
+        Scraped { samples: Ring::new(samples), error: None }
+    }
     pub fn record(&mut self, at: f64, r: Result<T, ScrapeError>) {
         match r {
             Ok(v) => {
@@ -304,70 +290,89 @@ impl<T: Clone> Scraped<T> {
     pub fn latest(&self) -> Option<&Timed<T>> {
         self.samples.last()
     }
+    /// When the latest values were observed, and whether they are still current.
+    pub fn freshness(&self, r: &Reading) -> (Freshness, Option<f64>) {
+        let Some(last) = self.latest() else { return (Freshness::Expired, None) };
+        let age = r.now - last.at;
+        let failed_since = self.error.as_ref().is_some_and(|e| e.at >= last.at);
+        let f = if age > r.hide_after {
+            Freshness::Expired
+        } else if failed_since || age > r.stale_after {
+            Freshness::Stale
+        } else {
+            Freshness::Fresh
+        };
+        (f, Some(last.at))
+    }
     /// Why the numbers are not current, if they are not.
-    pub fn stale(&self, now: f64, max_age: f64) -> Option<String> {
+    pub fn stale_reason(&self, r: &Reading) -> Option<String> {
         match (&self.error, self.latest()) {
             (Some(e), last) if last.is_none_or(|l| e.at >= l.at) => Some(e.v.text()),
             (_, None) => Some("not scraped yet".into()),
-            (_, Some(l)) if now - l.at > max_age => Some(format!("last scrape {:.0}s ago", now - l.at)),
+            (_, Some(l)) if r.now - l.at > r.stale_after => Some(format!("last scrape {}", age_text(r.now - l.at))),
             _ => None,
         }
     }
-    fn last_two(&self) -> Option<(&Timed<T>, &Timed<T>)> {
-        let n = self.samples.len();
-        let mut it = self.samples.iter().skip(n.checked_sub(2)?);
-        Some((it.next()?, it.next()?))
+    /// The window a rate is read over: the configured one, or the history there is when it
+    /// is shorter; ending at the latest sample (so a reading does not drift between scrapes).
+    fn span(&self, r: &Reading) -> Option<(f64, f64)> {
+        let end = self.latest()?.at;
+        let oldest = self.samples.iter().next()?.at;
+        let range = r.window.min(end - oldest);
+        (range > 0.0).then_some((end, range))
+    }
+    fn series(&self, f: impl Fn(&T) -> Option<f64>) -> Vec<(f64, f64)> {
+        self.samples.iter().filter_map(|s| Some((s.at, f(&s.v)?))).collect()
     }
 
-    /// Per-second rate of a counter between the last two samples; a drop is a restart.
-    pub fn rate(&self, f: impl Fn(&T) -> Option<f64>) -> Option<f64> {
-        let (a, b) = self.last_two()?;
-        counter_rate(f(&a.v)?, a.at, f(&b.v)?, b.at)
+    /// A counter's per-second rate over the window, as Prometheus' `rate()`.
+    pub fn rate(&self, f: impl Fn(&T) -> Option<f64>, r: &Reading) -> Option<f64> {
+        let (end, range) = self.span(r)?;
+        rates::rate(&self.series(f), end, range)
     }
 
-    /// Rates of a family of counters keyed by a label (a key new in the latest sample
-    /// counts from zero).
-    pub fn rate_map(&self, f: impl Fn(&T) -> &BTreeMap<String, f64>) -> Vec<(String, f64)> {
-        let Some((a, b)) = self.last_two() else { return Vec::new() };
-        f(&b.v)
-            .iter()
-            .filter_map(|(k, v1)| {
-                Some((k.clone(), counter_rate(f(&a.v).get(k).copied().unwrap_or(0.0), a.at, *v1, b.at)?))
-            })
+    /// Rates of a family of counters keyed by a label, each as its own series.
+    pub fn rate_map(&self, f: impl Fn(&T) -> &BTreeMap<String, f64>, r: &Reading) -> Vec<(String, f64)> {
+        let Some((end, range)) = self.span(r) else { return Vec::new() };
+        let Some(last) = self.latest() else { return Vec::new() };
+        f(&last.v)
+            .keys()
+            .filter_map(|k| Some((k.clone(), rates::rate(&self.series(|s| f(s).get(k).copied()), end, range)?)))
             .collect()
     }
-    /// The newest sample at least `window` seconds older than the latest, else the oldest kept.
-    pub fn window_start(&self, window: f64) -> Option<&Timed<T>> {
-        let last = self.latest()?;
-        let cutoff = last.at - window;
-        let mut best = None;
-        for s in self.samples.iter() {
-            if s.at >= last.at {
-                break;
-            }
-            if best.is_none() || s.at <= cutoff {
-                best = Some(s);
-            }
-        }
-        best
+
+    /// A histogram's per-second bucket rates over the window: `rate(x_bucket[w])`, ready for
+    /// `histogram_quantile`. Samples with another bucket layout than the latest are left out.
+    pub fn histogram(&self, f: impl Fn(&T) -> Option<&Histogram>, r: &Reading) -> Option<Histogram> {
+        let (end, range) = self.span(r)?;
+        let last = f(&self.latest()?.v)?;
+        let same: Vec<(f64, &Histogram)> = self
+            .samples
+            .iter()
+            .filter_map(|s| f(&s.v).filter(|h| h.bounds == last.bounds).map(|h| (s.at, h)))
+            .collect();
+        let series =
+            |g: &dyn Fn(&Histogram) -> f64| -> Vec<(f64, f64)> { same.iter().map(|(t, h)| (*t, g(h))).collect() };
+        let cumulative = (0..last.bounds.len())
+            .map(|i| rates::rate(&series(&|h| h.cumulative[i]), end, range))
+            .collect::<Option<Vec<f64>>>()?;
+        Some(Histogram {
+            bounds: last.bounds.clone(),
+            cumulative,
+            sum: rates::rate(&series(&|h| h.sum), end, range)?,
+            count: rates::rate(&series(&|h| h.count), end, range)?,
+        })
     }
 }
 
-/// Rate of a counter from (v0 at t0) to (v1 at t1); a decrease means the counter reset.
-pub fn counter_rate(v0: f64, t0: f64, v1: f64, t1: f64) -> Option<f64> {
-    let dt = t1 - t0;
-    if dt <= 0.0 {
-        return None;
+/// `12s ago`, `3m ago`, `2h ago`.
+pub fn age_text(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    match s {
+        0..=89 => format!("{s}s ago"),
+        90..=5399 => format!("{}m ago", (s + 30) / 60),
+        _ => format!("{}h ago", (s + 1800) / 3600),
     }
-    let dv = if v1 >= v0 { v1 - v0 } else { v1 };
-    Some(dv / dt)
-}
-
-/// A histogram's observations over the percentile window.
-pub fn windowed(s: &Scraped<EngineSample>, f: impl Fn(&EngineSample) -> Option<&Histogram>) -> Option<Histogram> {
-    let last = s.latest()?;
-    let start = s.window_start(PERCENTILE_WINDOW_S)?;
-    Some(f(&last.v)?.since(f(&start.v)?))
 }
 
 /// What the panes draw for one model server.
@@ -381,30 +386,47 @@ pub struct ServerView {
     pub request_rate: Option<f64>,
     pub preemption_rate: Option<f64>,
     pub prefix_hit_rate: Option<f64>,
+    /// Per-second bucket rates over the window.
     pub ttft: Option<Histogram>,
     pub itl: Option<Histogram>,
+    pub freshness: Freshness,
+    /// When the values above were scraped (unix seconds).
+    pub observed_at: Option<f64>,
+    /// Why they are not current, if they are not.
     pub stale: Option<String>,
 }
 
-pub fn server_view(m: &Scraped<EngineSample>, now: f64, max_age: f64) -> ServerView {
+impl ServerView {
+    pub fn fresh(&self) -> bool {
+        self.freshness == Freshness::Fresh
+    }
+}
+
+pub fn server_view(m: &Scraped<EngineSample>, r: &Reading) -> ServerView {
+    let (freshness, observed_at) = m.freshness(r);
+    let stale = m.stale_reason(r).or_else(|| (freshness != Freshness::Fresh).then(|| "stale".to_string()));
+    if freshness == Freshness::Expired {
+        return ServerView { freshness, observed_at, stale, ..Default::default() };
+    }
     let last = m.latest().map(|l| &l.v);
-    let prefix_hit_rate = m.window_start(PERCENTILE_WINDOW_S).zip(m.latest()).and_then(|(a, b)| {
-        let q = b.v.prefix_queries? - a.v.prefix_queries?;
-        let h = b.v.prefix_hits? - a.v.prefix_hits?;
-        (q > 0.0 && h >= 0.0).then(|| h / q)
-    });
+    let prefix_hit_rate = m
+        .rate(|s| s.prefix_hits, r)
+        .zip(m.rate(|s| s.prefix_queries, r))
+        .and_then(|(h, q)| (q > 0.0).then(|| (h / q).clamp(0.0, 1.0)));
     ServerView {
         kv: last.and_then(|l| l.kv_usage),
         running: last.and_then(|l| l.running),
         waiting: last.and_then(|l| l.waiting),
-        prompt_tps: m.rate(|s| s.prompt_tokens),
-        generation_tps: m.rate(|s| s.generation_tokens),
-        request_rate: m.rate(|s| s.requests),
-        preemption_rate: m.rate(|s| s.preemptions),
+        prompt_tps: m.rate(|s| s.prompt_tokens, r),
+        generation_tps: m.rate(|s| s.generation_tokens, r),
+        request_rate: m.rate(|s| s.requests, r),
+        preemption_rate: m.rate(|s| s.preemptions, r),
         prefix_hit_rate,
-        ttft: windowed(m, |s| s.ttft.as_ref()),
-        itl: windowed(m, |s| s.itl.as_ref()),
-        stale: m.stale(now, max_age),
+        ttft: m.histogram(|s| s.ttft.as_ref(), r),
+        itl: m.histogram(|s| s.itl.as_ref(), r),
+        freshness,
+        observed_at,
+        stale,
     }
 }
 
@@ -435,6 +457,7 @@ pub struct PoolView {
     pub model: Option<String>,
     pub request_rate: Option<f64>,
     pub error_rate: Option<f64>,
+    /// Per-second bucket rates over the window, summed over the pool's pods.
     pub ttft: Option<Histogram>,
     pub itl: Option<Histogram>,
     pub queue: Option<f64>,
@@ -446,7 +469,18 @@ pub struct PoolView {
     /// Running requests on prefill over decode (llm-d warns above 3).
     pub pd_running_ratio: Option<f64>,
     pub epp_stale: Option<String>,
+    /// Pods whose metrics are not current (their numbers are left out while others are fresh).
     pub stale_pods: usize,
+    /// Fresh when any pod's numbers are current; Stale when the numbers are the last known
+    /// ones of pods that stopped answering; Expired when there is nothing to show.
+    pub freshness: Freshness,
+    /// The oldest observation the numbers come from (unix seconds).
+    pub observed_at: Option<f64>,
+    /// Endpoints the EPP routed requests to in its latest interval while their pod is not
+    /// Ready: (pod, share of the pool's routed requests over the window).
+    pub routed_to_unready: Vec<(String, f64)>,
+    /// The EPP's `ready_endpoints` when it disagrees with the pods kst sees Ready.
+    pub epp_ready_mismatch: Option<(f64, usize)>,
 }
 
 fn sum_opt(it: impl Iterator<Item = Option<f64>>) -> Option<f64> {
@@ -468,6 +502,19 @@ fn merge(hs: impl Iterator<Item = Option<Histogram>>) -> Option<Histogram> {
     })
 }
 
+/// The views a set of numbers is taken from: the fresh ones when there are any, else the
+/// last known (stale) ones, so a cluster that stopped answering shows its last numbers with
+/// their age rather than nothing or zeros.
+fn usable<'a>(views: &'a [(&'a ServerInfo, ServerView)]) -> (Vec<&'a (&'a ServerInfo, ServerView)>, Freshness) {
+    let fresh: Vec<_> = views.iter().filter(|(_, v)| v.freshness == Freshness::Fresh).collect();
+    if !fresh.is_empty() {
+        return (fresh, Freshness::Fresh);
+    }
+    let stale: Vec<_> = views.iter().filter(|(_, v)| v.freshness == Freshness::Stale).collect();
+    let f = if stale.is_empty() { Freshness::Expired } else { Freshness::Stale };
+    (stale, f)
+}
+
 impl LlmdCluster {
     pub fn objectives_of<'a>(&'a self, pool: &'a PoolInfo) -> impl Iterator<Item = &'a ObjectiveInfo> + 'a {
         self.objectives
@@ -481,17 +528,16 @@ impl LlmdCluster {
             .filter(move |s| s.namespace == pool.namespace && s.pool.as_deref() == Some(pool.name.as_str()))
     }
 
-    pub fn view(&self, s: &ServerInfo, now: f64, max_age: f64) -> ServerView {
-        self.metrics
-            .get(&s.key())
-            .map(|m| server_view(m, now, max_age))
-            .unwrap_or_else(|| ServerView { stale: Some("not scraped yet".into()), ..Default::default() })
+    pub fn view(&self, s: &ServerInfo, r: &Reading) -> ServerView {
+        self.metrics.get(&s.key()).map(|m| server_view(m, r)).unwrap_or_else(|| ServerView {
+            freshness: Freshness::Expired,
+            stale: Some("not scraped yet".into()),
+            ..Default::default()
+        })
     }
 
-    pub fn pool_view(&self, pool: &PoolInfo, now: f64, max_age: f64) -> PoolView {
-        let members: Vec<(&ServerInfo, ServerView)> =
-            self.members(pool).map(|s| (s, self.view(s, now, max_age))).collect();
-        let fresh = |v: &ServerView| v.stale.is_none();
+    pub fn pool_view(&self, pool: &PoolInfo, r: &Reading) -> PoolView {
+        let members: Vec<(&ServerInfo, ServerView)> = self.members(pool).map(|s| (s, self.view(s, r))).collect();
         let mut p = PoolView::default();
         for (s, _) in &members {
             if s.role.serves_prefill() && !matches!(s.role, Role::Both(_)) {
@@ -506,8 +552,10 @@ impl LlmdCluster {
             .iter()
             .find_map(|(s, _)| s.model.clone())
             .or_else(|| members.iter().find_map(|(s, _)| self.metrics.get(&s.key())?.latest()?.v.model_name.clone()));
-        p.stale_pods = members.iter().filter(|(_, v)| !fresh(v)).count();
-        let live: Vec<&(&ServerInfo, ServerView)> = members.iter().filter(|(_, v)| fresh(v)).collect();
+        p.stale_pods = members.iter().filter(|(_, v)| !v.fresh()).count();
+        let (live, freshness) = usable(&members);
+        p.freshness = freshness;
+        p.observed_at = live.iter().filter_map(|(_, v)| v.observed_at).reduce(f64::min);
         p.kv_avg = mean_opt(live.iter().map(|(_, v)| v.kv));
         p.queue = sum_opt(live.iter().map(|(_, v)| v.waiting));
         p.ttft = merge(live.iter().map(|(_, v)| v.ttft.clone()));
@@ -528,17 +576,24 @@ impl LlmdCluster {
         // requests enter through decode (or aggregated) pods
         p.request_rate = sum_opt(live.iter().filter(|(s, _)| s.role.serves_decode()).map(|(_, v)| v.request_rate));
         if let Some(epp) = self.epp.get(&pool.key()) {
-            p.epp_stale = epp.stale(now, max_age);
-            if p.epp_stale.is_none() {
-                if let (Some(req), Some(err)) = (epp.rate(|e| e.requests), epp.rate(|e| e.errors)) {
+            p.epp_stale = epp.stale_reason(r);
+            if epp.freshness(r).0 == Freshness::Fresh {
+                if let (Some(req), Some(err)) = (epp.rate(|e| e.requests, r), epp.rate(|e| e.errors, r)) {
                     p.error_rate = (req > 0.0).then(|| err / req);
                     p.request_rate = Some(req);
                 }
-                let pd = epp.rate(|e| e.decisions.get("prefill-decode").copied());
-                let total = epp.rate(|e| (!e.decisions.is_empty()).then(|| e.decisions.values().sum()));
+                let pd = epp.rate(|e| e.decisions.get("prefill-decode").copied(), r);
+                let total = epp.rate(|e| (!e.decisions.is_empty()).then(|| e.decisions.values().sum()), r);
                 if let (Some(pd), Some(total)) = (pd, total) {
                     p.pd_share = (total > 0.0).then(|| pd / total);
                 }
+                p.routed_to_unready = self.routed_to_unready(pool, epp, r);
+                let ready = members.iter().filter(|(s, _)| s.ready).count();
+                p.epp_ready_mismatch = epp
+                    .latest()
+                    .and_then(|l| l.v.ready_endpoints)
+                    .filter(|n| (*n - ready as f64).abs() >= 0.5)
+                    .map(|n| (n, ready));
             }
         } else if pool.epp_service.is_none() {
             p.epp_stale = Some("no endpoint picker referenced".into());
@@ -546,24 +601,47 @@ impl LlmdCluster {
         p
     }
 
+    /// Endpoints the EPP still sends requests to although their pod is not Ready: the
+    /// attempts counter grew between its last two scrapes. With each, its share of the pool's
+    /// routing over the window.
+    fn routed_to_unready(&self, pool: &PoolInfo, epp: &Scraped<EppSample>, r: &Reading) -> Vec<(String, f64)> {
+        let n = epp.samples.len();
+        let mut last_two = epp.samples.iter().skip(n.saturating_sub(2));
+        let (Some(a), Some(b)) = (last_two.next(), last_two.next()) else { return Vec::new() };
+        let shares = epp.rate_map(|e| &e.attempts, r);
+        let total: f64 = shares.iter().map(|(_, v)| v).sum();
+        self.members(pool)
+            .filter(|s| !s.ready)
+            .filter(|s| {
+                let before = a.v.attempts.get(&s.name).copied().unwrap_or(0.0);
+                b.v.attempts.get(&s.name).is_some_and(|after| *after > before)
+            })
+            .map(|s| {
+                let rate = shares.iter().find(|(k, _)| *k == s.name).map(|(_, v)| *v).unwrap_or(0.0);
+                (s.name.clone(), if total > 0.0 { rate / total } else { 0.0 })
+            })
+            .collect()
+    }
+
     /// Fleet numbers for the Overview and the snapshot.
-    pub fn totals(&self, now: f64, max_age: f64) -> LlmdTotals {
-        let views: Vec<(&ServerInfo, ServerView)> =
-            self.servers.iter().map(|s| (s, self.view(s, now, max_age))).collect();
-        let fresh = || views.iter().filter(|(_, v)| v.stale.is_none());
+    pub fn totals(&self, r: &Reading) -> LlmdTotals {
+        let views: Vec<(&ServerInfo, ServerView)> = self.servers.iter().map(|s| (s, self.view(s, r))).collect();
+        let (live, freshness) = usable(&views);
         LlmdTotals {
             pools: self.pools.len(),
             prefill_ready: views.iter().filter(|(s, _)| s.role == Role::Prefill && s.ready).count(),
             prefill_total: views.iter().filter(|(s, _)| s.role == Role::Prefill).count(),
             decode_ready: views.iter().filter(|(s, _)| s.role != Role::Prefill && s.ready).count(),
             decode_total: views.iter().filter(|(s, _)| s.role != Role::Prefill).count(),
-            kv_avg: mean_opt(fresh().map(|(_, v)| v.kv)),
+            kv_avg: mean_opt(live.iter().map(|(_, v)| v.kv)),
             prefill_tps: sum_opt(
-                fresh()
+                live.iter()
                     .filter(|(s, _)| s.role.serves_prefill() || s.role == Role::Unlabelled)
                     .map(|(_, v)| v.prompt_tps),
             ),
-            decode_tps: sum_opt(fresh().filter(|(s, _)| s.role.serves_decode()).map(|(_, v)| v.generation_tps)),
+            decode_tps: sum_opt(live.iter().filter(|(s, _)| s.role.serves_decode()).map(|(_, v)| v.generation_tps)),
+            freshness,
+            observed_at: live.iter().filter_map(|(_, v)| v.observed_at).reduce(f64::min),
         }
     }
 }
@@ -578,6 +656,8 @@ pub struct LlmdTotals {
     pub kv_avg: Option<f64>,
     pub prefill_tps: Option<f64>,
     pub decode_tps: Option<f64>,
+    pub freshness: Freshness,
+    pub observed_at: Option<f64>,
 }
 
 #[cfg(test)]
@@ -588,11 +668,8 @@ mod tests {
         Histogram { bounds: bounds.to_vec(), cumulative: cum.to_vec(), sum: 0.0, count: *cum.last().unwrap() }
     }
 
-    #[test]
-    fn counter_rates_and_resets() {
-        assert_eq!(counter_rate(100.0, 10.0, 150.0, 15.0), Some(10.0));
-        assert_eq!(counter_rate(100.0, 10.0, 20.0, 15.0), Some(4.0), "after a restart the new value is the increase");
-        assert_eq!(counter_rate(1.0, 10.0, 2.0, 10.0), None);
+    fn reading(now: f64) -> Reading {
+        Reading { now, window: 60.0, stale_after: 13.0, hide_after: 25.0 }
     }
 
     #[test]
@@ -601,58 +678,85 @@ mod tests {
         let x = h(&[0.1, 0.5, f64::INFINITY], &[10.0, 90.0, 100.0]);
         // p50: rank 50 -> bucket (0.1, 0.5], 40 of 80 in -> 0.1 + 0.4 * 40/80 = 0.3
         assert!((x.quantile(0.5).unwrap() - 0.3).abs() < 1e-9);
-        // p05: rank 5 in the first bucket from 0: 0.1 * 5/10 = 0.05
-        assert!((x.quantile(0.05).unwrap() - 0.05).abs() < 1e-9);
-        // p99: rank 99 in +Inf -> the highest finite bound
         assert_eq!(x.quantile(0.99), Some(0.5));
-        assert_eq!(h(&[1.0], &[0.0]).quantile(0.5), None, "no observations: unknown");
+        assert_eq!(h(&[1.0, f64::INFINITY], &[0.0, 0.0]).quantile(0.5), None, "no observations: unknown");
     }
 
     #[test]
-    fn window_deltas_and_restarts() {
-        let a = h(&[0.1, 1.0, f64::INFINITY], &[5.0, 10.0, 10.0]);
-        let b = h(&[0.1, 1.0, f64::INFINITY], &[5.0, 30.0, 30.0]);
-        let d = b.since(&a);
-        assert_eq!(d.cumulative, vec![0.0, 20.0, 20.0]);
-        // all 20 new observations in (0.1, 1.0]: p50 = 0.1 + 0.9 * 10/20 = 0.55
-        assert!((d.quantile(0.5).unwrap() - 0.55).abs() < 1e-9);
-        let restarted = h(&[0.1, 1.0, f64::INFINITY], &[1.0, 2.0, 2.0]);
-        assert_eq!(restarted.since(&b), restarted);
+    fn windowed_histograms_are_bucket_rates_and_survive_restarts() {
+        let mut s: Scraped<EngineSample> = Scraped::default();
+        let with = |cum: &[f64]| EngineSample { ttft: Some(h(&[0.1, 1.0, f64::INFINITY], cum)), ..Default::default() };
+        s.record(0.0, Ok(with(&[5.0, 10.0, 10.0])));
+        s.record(10.0, Ok(with(&[5.0, 30.0, 30.0])));
+        // 20 new observations in (0.1, 1.0] over 10 s: 2/s there, 0/s below 0.1
+        let w = s.histogram(|x| x.ttft.as_ref(), &reading(10.0)).unwrap();
+        assert_eq!(w.cumulative, vec![0.0, 2.0, 2.0]);
+        // p50 = 0.1 + 0.9 * 1/2 = 0.55
+        assert!((w.quantile(0.5).unwrap() - 0.55).abs() < 1e-9);
+        // the server restarts: counts start again from zero and the window adds them up
+        s.record(20.0, Ok(with(&[1.0, 2.0, 2.0])));
+        let w = s.histogram(|x| x.ttft.as_ref(), &reading(20.0)).unwrap();
+        assert!((w.cumulative[2] - 22.0 / 20.0).abs() < 1e-9, "{w:?}");
     }
 
     #[test]
     fn scraped_rates_and_staleness() {
         let mut s: Scraped<EngineSample> = Scraped::default();
-        assert_eq!(s.stale(0.0, 15.0).as_deref(), Some("not scraped yet"));
+        assert_eq!(s.stale_reason(&reading(0.0)).as_deref(), Some("not scraped yet"));
+        assert_eq!(s.freshness(&reading(0.0)).0, Freshness::Expired);
         let sample =
             |gen: f64| EngineSample { generation_tokens: Some(gen), kv_usage: Some(0.5), ..Default::default() };
         s.record(100.0, Ok(sample(1000.0)));
-        assert_eq!(s.rate(|x| x.generation_tokens), None, "one sample is no rate");
+        assert_eq!(s.rate(|x| x.generation_tokens, &reading(100.0)), None, "one sample is no rate");
         s.record(105.0, Ok(sample(1500.0)));
-        assert_eq!(s.rate(|x| x.generation_tokens), Some(100.0));
-        assert_eq!(s.stale(106.0, 15.0), None);
-        assert!(s.stale(130.0, 15.0).unwrap().contains("25s ago"));
+        assert_eq!(s.rate(|x| x.generation_tokens, &reading(105.0)), Some(100.0));
+        assert_eq!(s.stale_reason(&reading(106.0)), None);
+        assert_eq!(s.freshness(&reading(106.0)), (Freshness::Fresh, Some(105.0)));
+        assert!(s.stale_reason(&reading(125.0)).unwrap().contains("20s ago"));
+        assert_eq!(s.freshness(&reading(125.0)).0, Freshness::Stale, "old but still shown with its age");
+        assert_eq!(s.freshness(&reading(131.0)).0, Freshness::Expired, "too old to show");
         s.record(110.0, Err(ScrapeError::Timeout(3)));
-        assert_eq!(s.stale(110.0, 15.0).as_deref(), Some("metrics timed out after 3s"));
+        assert_eq!(s.stale_reason(&reading(110.0)).as_deref(), Some("metrics timed out after 3s"));
+        assert_eq!(s.freshness(&reading(110.0)).0, Freshness::Stale, "a failed scrape makes the last values stale");
         s.record(115.0, Ok(sample(100.0)));
-        assert_eq!(s.stale(115.0, 15.0), None);
-        assert_eq!(s.rate(|x| x.generation_tokens), Some(10.0), "a reset counts from zero");
+        assert_eq!(s.stale_reason(&reading(115.0)), None);
+        // 1000 -> 1500 -> restart -> 100: increase 500 + 100 over 15 s
+        assert_eq!(s.rate(|x| x.generation_tokens, &reading(115.0)), Some(40.0), "a reset counts from zero");
+        let v = server_view(&s, &reading(140.1));
+        assert_eq!((v.freshness, v.kv, v.generation_tps), (Freshness::Expired, None, None), "expired shows nothing");
+        let v = server_view(&s, &reading(130.0));
+        assert_eq!((v.freshness, v.kv, v.observed_at), (Freshness::Stale, Some(0.5), Some(115.0)));
     }
 
     #[test]
-    fn rate_maps_handle_new_keys_and_resets() {
+    fn rates_are_taken_over_the_window_not_the_last_two_samples() {
+        let mut s: Scraped<EngineSample> = Scraped::default();
+        // a counter updated once every 10 s, scraped every 1 s: the last two samples often
+        // show no change (an aliasing zero); over the window the rate is steady
+        for t in 0..=60 {
+            let v = (t / 10) as f64 * 100.0;
+            s.record(t as f64, Ok(EngineSample { requests: Some(v), ..Default::default() }));
+        }
+        let r = Reading { now: 60.0, window: 40.0, stale_after: 5.0, hide_after: 10.0 };
+        let rate = s.rate(|x| x.requests, &r).unwrap();
+        assert!((rate - 10.0).abs() < 1e-9, "400 over 40 s: {rate}");
+        assert_eq!(rates::rate(&[(59.0, 600.0), (60.0, 600.0)], 60.0, 1.0), Some(0.0), "two samples would alias");
+    }
+
+    #[test]
+    fn rate_maps_follow_each_series() {
         let mut s: Scraped<EppSample> = Scraped::default();
         let sample = |pairs: &[(&str, f64)]| EppSample {
             attempts: pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             ..Default::default()
         };
         s.record(0.0, Ok(sample(&[("a", 100.0), ("b", 50.0)])));
-        assert!(s.rate_map(|e| &e.attempts).is_empty(), "one sample is no rate");
+        assert!(s.rate_map(|e| &e.attempts, &reading(0.0)).is_empty(), "one sample is no rate");
         s.record(10.0, Ok(sample(&[("a", 150.0), ("b", 20.0), ("c", 30.0)])));
-        let r: BTreeMap<String, f64> = s.rate_map(|e| &e.attempts).into_iter().collect();
+        let r: BTreeMap<String, f64> = s.rate_map(|e| &e.attempts, &reading(10.0)).into_iter().collect();
         assert_eq!(r.get("a"), Some(&5.0));
         assert_eq!(r.get("b"), Some(&2.0), "a drop is a restart: the new value is the increase");
-        assert_eq!(r.get("c"), Some(&3.0), "a new endpoint counts from zero");
+        assert_eq!(r.get("c"), None, "a series seen once has no rate yet (as in Prometheus)");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod llmd;
 pub mod model;
 pub mod nightly;
 pub mod posture;
+pub mod rates;
 pub mod reports;
 pub mod tools;
 pub mod topology;
@@ -208,9 +209,24 @@ pub struct Fleet {
     pub external_tools: Vec<tools::ToolServer>,
     pub nightly: nightly::NightlyState,
     pub reports: reports::Reports,
+    /// How metric samples are read (rate window, staleness limits).
+    pub metrics: rates::MetricsPolicy,
+    /// Samples kept per series: enough to cover the window.
+    pub samples_kept: usize,
 }
 
 impl Fleet {
+    /// The fleet read at `now` (unix seconds) with its metrics policy.
+    pub fn reading(&self, now: f64) -> rates::Reading {
+        self.metrics.at(now)
+    }
+
+    /// Sets the refresh interval and the configured window the metrics are read with.
+    pub fn set_metrics(&mut self, refresh: f64, window: Option<f64>, hide_intervals: Option<f64>) {
+        self.metrics = rates::MetricsPolicy::new(refresh, window, hide_intervals);
+        self.samples_kept = self.metrics.samples_needed(refresh);
+    }
+
     pub fn new(targets: &[(String, String)]) -> Self {
         Fleet {
             clusters: targets.iter().map(|(ctx, server)| ClusterState::new(ctx, server)).collect(),
@@ -223,6 +239,8 @@ impl Fleet {
                 problem: Some("no reports_dir in the config: point it at llm-d-benchmark reports".into()),
                 ..Default::default()
             },
+            metrics: rates::MetricsPolicy::default(),
+            samples_kept: llmd::SAMPLES_KEPT,
         }
     }
 
@@ -245,6 +263,7 @@ impl Fleet {
             return changed;
         }
         let index = u.cluster();
+        let (keep, policy) = (self.samples_kept, self.metrics);
         let Some(c) = self.clusters.get_mut(u.cluster()) else {
             return false;
         };
@@ -385,24 +404,24 @@ impl Fleet {
             | Update::ViewText { .. }
             | Update::ViewError { .. } => false,
             Update::EngineScrape { server, at, result, .. } => {
-                c.llmd.metrics.entry(server).or_default().record(at, result);
+                c.llmd.metrics.entry(server).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
                 // drawn when the round closes
                 false
             }
             Update::EppScrape { pool, at, result, .. } => {
-                c.llmd.epp.entry(pool).or_default().record(at, result);
+                c.llmd.epp.entry(pool).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
                 false
             }
             Update::ScrapeRound { at, .. } => {
                 let l = &mut c.llmd;
                 l.last_round = Some(at);
                 l.rounds += 1;
-                let max_age = f64::INFINITY;
+                let reading = policy.at(at);
                 let points: Vec<(llmd::Key, (f64, f64))> = l
                     .pools
                     .iter()
                     .filter_map(|p| {
-                        let v = l.pool_view(p, at, max_age);
+                        let v = l.pool_view(p, &reading);
                         // no point where nothing is known: a gap, not a zero
                         (v.prefill_tps.is_some() || v.decode_tps.is_some())
                             .then(|| (p.key(), (v.prefill_tps.unwrap_or(0.0), v.decode_tps.unwrap_or(0.0))))

@@ -395,9 +395,9 @@ impl App {
         })
     }
 
-    /// Samples older than this are stale.
-    pub fn max_age(&self) -> f64 {
-        self.refresh.as_secs_f64() * 3.0 + 3.0
+    /// The fleet's metrics read now, with the rate window and staleness limits in force.
+    pub fn reading(&self) -> crate::store::rates::Reading {
+        self.fleet.reading(self.now())
     }
 
     /// Visible clusters: all, or the focused one.

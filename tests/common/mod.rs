@@ -212,20 +212,12 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
                     .zip(engines.iter())
                     .filter(|(s, _)| s.pool.as_deref() == Some(p.name.as_str()))
                     .collect();
-                let reqs: f64 =
-                    members.iter().filter(|(s, _)| s.role != Role::Prefill).map(|(_, e)| e.last_requests).sum();
-                epp.requests += reqs;
-                epp.errors += reqs * 0.004;
-                for (s, e) in &members {
-                    *epp.attempts.entry(s.name.clone()).or_default() += e.last_requests;
-                }
-                let has_prefill = members.iter().any(|(s, _)| s.role == Role::Prefill);
-                epp.prefill_decode += if has_prefill { reqs * 0.3 } else { 0.0 };
-                epp.decode_only += if has_prefill { reqs * 0.7 } else { reqs };
+                epp.integrate(5.0);
+                epp.set_pace(
+                    &members.iter().map(|(s, e)| (s.name.clone(), e.rps, s.role == Role::Prefill)).collect::<Vec<_>>(),
+                );
                 epp.ready_endpoints = members.len();
                 epp.avg_kv = members.iter().map(|(_, e)| e.kv).sum::<f64>() / members.len().max(1) as f64;
-                epp.scheduler_count += reqs;
-                epp.scheduler_sum += reqs * 0.0008;
                 let result = if p.name == "optimized-baseline" {
                     Err(ScrapeError::AuthRequired(401))
                 } else {

@@ -22,9 +22,60 @@ pub struct EppState {
     pub scheduler_sum: f64,
     pub scheduler_count: f64,
     pub created: f64,
+    /// Per-second growth of the counters until the next tick.
+    pub pace: EppPace,
+}
+
+/// What the endpoint picker counts per second until the next tick (see the engines' `Pace`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EppPace {
+    pub requests: f64,
+    pub errors: f64,
+    pub attempts: BTreeMap<String, f64>,
+    pub decode_only: f64,
+    pub prefill_decode: f64,
+    pub scheduler_count: f64,
+    pub scheduler_sum: f64,
 }
 
 impl EppState {
+    /// Counts what the current pace produced over the last `dt` seconds.
+    pub fn integrate(&mut self, dt: f64) {
+        let p = &self.pace;
+        self.requests += p.requests * dt;
+        self.errors += p.errors * dt;
+        for (ep, r) in &p.attempts {
+            *self.attempts.entry(ep.clone()).or_default() += r * dt;
+        }
+        self.decode_only += p.decode_only * dt;
+        self.prefill_decode += p.prefill_decode * dt;
+        self.scheduler_count += p.scheduler_count * dt;
+        self.scheduler_sum += p.scheduler_sum * dt;
+    }
+
+    /// Sets the pace from the requests per second each member pod receives now.
+    pub fn set_pace(&mut self, members: &[(String, f64, bool)]) {
+        // requests enter through the decode (or aggregated) pods; (pod, rps, is_prefill)
+        let reqs: f64 = members.iter().filter(|m| !m.2).map(|m| m.1).sum();
+        let has_prefill = members.iter().any(|m| m.2);
+        self.pace = EppPace {
+            requests: reqs,
+            errors: reqs * 0.004,
+            attempts: members.iter().map(|(n, r, _)| (n.clone(), *r)).collect(),
+            decode_only: if has_prefill { reqs * 0.7 } else { reqs },
+            prefill_decode: if has_prefill { reqs * 0.3 } else { 0.0 },
+            scheduler_count: reqs,
+            scheduler_sum: reqs * 0.0008,
+        };
+    }
+
+    /// The metrics page `elapsed` seconds after the last tick.
+    pub fn render_at(&self, elapsed: f64) -> String {
+        let mut now = self.clone();
+        now.integrate(elapsed.max(0.0));
+        now.render()
+    }
+
     pub fn render(&self) -> String {
         let mut o = String::with_capacity(4096);
         let m = &self.model;
@@ -33,14 +84,11 @@ impl EppState {
         for (name, v) in
             [("llm_d_epp_request_total", self.requests), ("inference_objective_request_total", self.requests)]
         {
-            let _ = writeln!(o, "# HELP {name} Counter of inference objective requests.\n# TYPE {name} counter\n{name}{{{req_labels}}} {}", v.floor());
+            let _ = writeln!(o, "# HELP {name} Counter of inference objective requests.\n# TYPE {name} counter\n{name}{{{req_labels}}} {v}");
         }
         for name in ["llm_d_epp_request_error_total", "inference_objective_request_error_total"] {
-            let _ = writeln!(
-                o,
-                "# TYPE {name} counter\n{name}{{error_code=\"Internal\",{req_labels}}} {}",
-                self.errors.floor()
-            );
+            let _ =
+                writeln!(o, "# TYPE {name} counter\n{name}{{error_code=\"Internal\",{req_labels}}} {}", self.errors);
         }
         for (name, legacy) in [
             ("llm_d_epp_average_kv_cache_utilization", "inference_pool_average_kv_cache_utilization"),
@@ -66,7 +114,7 @@ impl EppState {
             let _ = writeln!(
                 o,
                 "llm_d_epp_scheduler_attempts_total{{endpoint_name=\"{ep}\",namespace=\"llm-d\",port=\"8000\",status=\"success\",target_model_name=\"{m}\"}} {}",
-                v.floor()
+                v
             );
         }
         let _ = writeln!(o, "# TYPE llm_d_epp_disagg_decision_total counter");
@@ -74,7 +122,7 @@ impl EppState {
             let _ = writeln!(
                 o,
                 "llm_d_epp_disagg_decision_total{{decision_type=\"{d}\",model_name=\"{m}\",plugin_name=\"prefix-based-pd-decider\",plugin_type=\"pd-decider\"}} {}",
-                v.floor()
+                v
             );
         }
         let _ = writeln!(o, "# TYPE llm_d_epp_scheduler_e2e_duration_seconds histogram");
@@ -89,16 +137,12 @@ impl EppState {
             let _ = writeln!(
                 o,
                 "llm_d_epp_scheduler_e2e_duration_seconds_bucket{{le=\"{b}\"}} {}",
-                (self.scheduler_count * frac).floor()
+                self.scheduler_count * frac
             );
         }
-        let _ = writeln!(
-            o,
-            "llm_d_epp_scheduler_e2e_duration_seconds_bucket{{le=\"+Inf\"}} {}",
-            self.scheduler_count.floor()
-        );
+        let _ = writeln!(o, "llm_d_epp_scheduler_e2e_duration_seconds_bucket{{le=\"+Inf\"}} {}", self.scheduler_count);
         let _ = writeln!(o, "llm_d_epp_scheduler_e2e_duration_seconds_sum {}", self.scheduler_sum);
-        let _ = writeln!(o, "llm_d_epp_scheduler_e2e_duration_seconds_count {}", self.scheduler_count.floor());
+        let _ = writeln!(o, "llm_d_epp_scheduler_e2e_duration_seconds_count {}", self.scheduler_count);
         o
     }
 }

@@ -190,15 +190,21 @@ async fn serve_pod(cluster: &Arc<SimCluster>, req: &Request, pod: &Value, port: 
         "/metrics" => {
             if labels["app.kubernetes.io/component"] == "epp" && port == 9090 {
                 let pool = labels["inferencepool"].as_str().unwrap_or("").to_string();
-                let epp = cluster.dynamics.lock().expect("dynamics").epps.get(&pool).cloned();
+                let (epp, elapsed) = {
+                    let d = cluster.dynamics.lock().expect("dynamics");
+                    (d.epps.get(&pool).cloned(), d.since_tick())
+                };
                 return match epp {
                     Some(e) if e.auth_required => error(StatusCode::UNAUTHORIZED, "Unauthorized"),
                     Some(_) if garbage => Reply::text(StatusCode::OK, "text/plain; version=0.0.4", GARBAGE),
-                    Some(e) => Reply::text(StatusCode::OK, "text/plain; version=0.0.4", e.render()),
+                    Some(e) => Reply::text(StatusCode::OK, "text/plain; version=0.0.4", e.render_at(elapsed)),
                     None => refused(pod, port),
                 };
             }
-            let engine = cluster.dynamics.lock().expect("dynamics").engines.get(&name).cloned();
+            let (engine, elapsed) = {
+                let d = cluster.dynamics.lock().expect("dynamics");
+                (d.engines.get(&name).cloned(), d.since_tick())
+            };
             match engine {
                 Some(e) if e.metrics_port == port => {
                     if e.state.hangs {
@@ -208,7 +214,7 @@ async fn serve_pod(cluster: &Arc<SimCluster>, req: &Request, pod: &Value, port: 
                     if garbage {
                         return Reply::text(StatusCode::OK, "text/plain; version=0.0.4", GARBAGE);
                     }
-                    Reply::text(StatusCode::OK, "text/plain; version=0.0.4", e.state.render())
+                    Reply::text(StatusCode::OK, "text/plain; version=0.0.4", e.state.render_at(elapsed))
                 }
                 _ => Reply::text(StatusCode::NOT_FOUND, "text/plain", "404 page not found\n"),
             }

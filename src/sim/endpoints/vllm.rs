@@ -21,36 +21,60 @@ pub enum Generation {
     Legacy,
 }
 
+/// A cumulative histogram. Counts are floats: between ticks they grow continuously (see
+/// `EngineState::render_at`), as a real server's do between scrapes.
 #[derive(Debug, Clone)]
 pub struct Histogram {
     pub bounds: &'static [f64],
-    pub counts: Vec<u64>,
+    pub counts: Vec<f64>,
     pub sum: f64,
-    pub count: u64,
+    pub count: f64,
+}
+
+/// Observations arriving at a steady pace: `per_sec` of them, all of `value`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Flow {
+    pub value: f64,
+    pub per_sec: f64,
 }
 
 impl Histogram {
     pub fn new(bounds: &'static [f64]) -> Self {
-        Histogram { bounds, counts: vec![0; bounds.len()], sum: 0.0, count: 0 }
+        Histogram { bounds, counts: vec![0.0; bounds.len()], sum: 0.0, count: 0.0 }
     }
-    pub fn observe(&mut self, v: f64, n: u64) {
+    pub fn observe(&mut self, v: f64, n: f64) {
         for (i, b) in self.bounds.iter().enumerate() {
             if v <= *b {
                 self.counts[i] += n;
             }
         }
-        self.sum += v * n as f64;
+        self.sum += v * n;
         self.count += n;
     }
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         let _ = writeln!(out, "# HELP {name} Histogram of {name}.\n# TYPE {name} histogram");
         for (b, c) in self.bounds.iter().zip(&self.counts) {
-            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{b:?}\"}} {c}.0");
+            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{b:?}\"}} {c:?}");
         }
-        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}.0", self.count);
-        let _ = writeln!(out, "{name}_count{{{labels}}} {}.0", self.count);
+        let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {:?}", self.count);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {:?}", self.count);
         let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
     }
+}
+
+/// What an engine counts per second until the next tick: counters are integrated from it,
+/// so a scrape between ticks sees smooth growth (no one-second steps that alias into zeros).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pace {
+    pub prompt_tokens: f64,
+    pub generation_tokens: f64,
+    pub success: [f64; 3],
+    pub preemptions: f64,
+    pub prefix_queries: f64,
+    pub prefix_hits: f64,
+    pub ttft: Flow,
+    pub itl: Flow,
+    pub e2e: Flow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,8 +106,9 @@ pub struct EngineState {
     pub created: f64,
     /// Its metrics endpoint hangs (the "slow pod" of the scenario).
     pub hangs: bool,
-    /// Requests routed to it in the last tick (the EPP counts these).
-    pub last_requests: f64,
+    /// Requests per second routed to it until the next tick (the EPP counts these).
+    pub rps: f64,
+    pub pace: Pace,
 }
 
 impl EngineState {
@@ -107,49 +132,78 @@ impl EngineState {
             e2e: Histogram::new(TTFT_BUCKETS),
             created,
             hangs: false,
-            last_requests: 0.0,
+            rps: 0.0,
+            pace: Pace::default(),
         }
     }
 
-    /// Moves the engine `dt` seconds forward at `load` (0..1 of its capacity).
+    /// Counts what the current pace produced over the last `dt` seconds.
+    fn integrate(&mut self, dt: f64) {
+        let p = self.pace.clone();
+        self.prompt_tokens += p.prompt_tokens * dt;
+        self.generation_tokens += p.generation_tokens * dt;
+        for (s, r) in self.success.iter_mut().zip(p.success) {
+            *s += r * dt;
+        }
+        self.preemptions += p.preemptions * dt;
+        self.prefix_queries += p.prefix_queries * dt;
+        self.prefix_hits += p.prefix_hits * dt;
+        self.ttft.observe(p.ttft.value, p.ttft.per_sec * dt);
+        self.itl.observe(p.itl.value, p.itl.per_sec * dt);
+        self.e2e.observe(p.e2e.value, p.e2e.per_sec * dt);
+    }
+
+    /// Moves the engine `dt` seconds forward, then sets the pace for the next interval at
+    /// `load` (0..1 of its capacity).
     pub fn advance(&mut self, dt: f64, load: f64, rng: &mut Rng) {
+        self.integrate(dt);
         let jitter = 0.9 + 0.2 * rng.unit();
         let rps = (self.capacity_rps * load * jitter).max(0.0);
-        let reqs = rps * dt;
-        self.last_requests = reqs;
+        self.rps = rps;
         let (prompt_per_req, gen_per_req) = match self.role {
             Role::Prefill => (1800.0, 1.0),
             Role::Decode => (40.0, 220.0),
             Role::Aggregated => (900.0, 180.0),
         };
-        self.prompt_tokens += reqs * prompt_per_req;
-        self.generation_tokens += reqs * gen_per_req;
-        self.success[0] += reqs * 0.93;
-        self.success[1] += reqs * 0.06;
-        self.success[2] += reqs * 0.01;
         // KV rises under load; past 0.97 the engine preempts and usage falls back.
         let target = (0.15 + 0.85 * load * jitter).min(0.99);
         self.kv += (target - self.kv) * 0.3;
+        let mut preemptions = 0.0;
         if self.kv > 0.97 {
-            self.preemptions += 1.0 + (rng.unit() * 3.0).floor();
+            preemptions = (1.0 + (rng.unit() * 3.0).floor()) / dt.max(1e-3);
             self.kv -= 0.12;
         }
         self.running = (rps * 0.8).round();
         self.waiting = if load > 0.85 { ((load - 0.85) * 200.0 * jitter).round() } else { 0.0 };
-        let q = reqs * 0.9;
-        self.prefix_queries += q * 512.0;
-        self.prefix_hits += q * 512.0 * (0.35 + 0.4 * (1.0 - load));
-        let n = reqs.round() as u64;
-        if n > 0 {
-            let ttft = 0.04 + 0.6 * load * load * jitter + self.waiting * 0.01;
-            self.ttft.observe(ttft, n);
-            let itl = 0.012 + 0.05 * load * jitter;
-            self.itl.observe(itl, n * 20);
-            self.e2e.observe(ttft + itl * gen_per_req, n);
-        }
+        let q = rps * 0.9 * 512.0;
+        let ttft = 0.04 + 0.6 * load * load * jitter + self.waiting * 0.01;
+        let itl = 0.012 + 0.05 * load * jitter;
+        self.pace = Pace {
+            prompt_tokens: rps * prompt_per_req,
+            generation_tokens: rps * gen_per_req,
+            success: [rps * 0.93, rps * 0.06, rps * 0.01],
+            preemptions,
+            prefix_queries: q,
+            prefix_hits: q * (0.35 + 0.4 * (1.0 - load)),
+            ttft: Flow { value: ttft, per_sec: rps },
+            itl: Flow { value: itl, per_sec: rps * 20.0 },
+            e2e: Flow { value: ttft + itl * gen_per_req, per_sec: rps },
+        };
     }
 
+    /// The metrics page as of the last tick.
     pub fn render(&self) -> String {
+        self.render_at(0.0)
+    }
+
+    /// The metrics page `elapsed` seconds after the last tick: counters grown at the pace.
+    pub fn render_at(&self, elapsed: f64) -> String {
+        let mut now = self.clone();
+        now.integrate(elapsed.max(0.0));
+        now.render_counted()
+    }
+
+    fn render_counted(&self) -> String {
         let mut o = String::with_capacity(8192);
         let l = format!("engine=\"0\",model_name=\"{}\"", self.model);
         let gauge = |o: &mut String, name: &str, v: f64| {
@@ -176,18 +230,18 @@ impl EngineState {
             o,
             "# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig\n# TYPE vllm:cache_config_info gauge\nvllm:cache_config_info{{block_size=\"16\",cache_dtype=\"auto\",engine=\"0\",num_gpu_blocks=\"27000\"}} 1.0"
         );
-        counter(&mut o, "vllm:prompt_tokens", self.prompt_tokens.floor());
-        counter(&mut o, "vllm:generation_tokens", self.generation_tokens.floor());
+        counter(&mut o, "vllm:prompt_tokens", self.prompt_tokens);
+        counter(&mut o, "vllm:generation_tokens", self.generation_tokens);
         let _ = writeln!(
             o,
             "# HELP vllm:request_success_total Count of successfully processed requests.\n# TYPE vllm:request_success_total counter"
         );
         for (reason, v) in ["stop", "length", "abort"].iter().zip(self.success) {
-            let _ = writeln!(o, "vllm:request_success_total{{{l},finished_reason=\"{reason}\"}} {}", v.floor());
+            let _ = writeln!(o, "vllm:request_success_total{{{l},finished_reason=\"{reason}\"}} {v}");
         }
         counter(&mut o, "vllm:num_preemptions", self.preemptions);
-        counter(&mut o, "vllm:prefix_cache_queries", self.prefix_queries.floor());
-        counter(&mut o, "vllm:prefix_cache_hits", self.prefix_hits.floor());
+        counter(&mut o, "vllm:prefix_cache_queries", self.prefix_queries);
+        counter(&mut o, "vllm:prefix_cache_hits", self.prefix_hits);
         self.ttft.render(&mut o, "vllm:time_to_first_token_seconds", &l);
         let itl_name = match self.generation {
             Generation::Current => "vllm:inter_token_latency_seconds",
@@ -203,10 +257,34 @@ impl EngineState {
 mod tests {
     use super::*;
 
+    fn value(text: &str, series: &str) -> f64 {
+        text.lines().find_map(|l| l.strip_prefix(series)?.trim().parse().ok()).unwrap()
+    }
+
+    #[test]
+    fn counters_grow_smoothly_between_ticks() {
+        let mut rng = Rng::new(3);
+        let mut e = EngineState::new("m", Role::Decode, Generation::Current, 10.0, 1.0);
+        e.advance(1.0, 0.8, &mut rng);
+        let series = "vllm:generation_tokens_total{engine=\"0\",model_name=\"m\"}";
+        let at = |t: f64| value(&e.render_at(t), series);
+        // a scrape a quarter, a half and three quarters into the tick sees a quarter, a half...
+        let pace = e.pace.generation_tokens;
+        assert!(pace > 0.0);
+        for f in [0.25, 0.5, 0.75] {
+            assert!((at(f) - at(0.0) - pace * f).abs() < 1e-6 * pace, "{f}: {} vs {}", at(f) - at(0.0), pace * f);
+        }
+        // and the next tick continues exactly where the scrape left off: never a step back
+        let before = at(1.0);
+        e.advance(1.0, 0.2, &mut rng);
+        assert!((value(&e.render(), series) - before).abs() < 1e-6 * before);
+    }
+
     #[test]
     fn counters_grow_with_load_and_names_follow_the_generation() {
         let mut rng = Rng::new(1);
         let mut e = EngineState::new("m", Role::Decode, Generation::Current, 10.0, 1.0);
+        e.advance(1.0, 0.9, &mut rng);
         e.advance(1.0, 0.9, &mut rng);
         let first = e.generation_tokens;
         e.advance(1.0, 0.9, &mut rng);

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::store::llmd::PoolInfo;
+use crate::store::llmd::{age_text, Freshness, PoolInfo};
 use crate::ui::app::App;
 use crate::ui::widgets::fmt::{self, opt};
 
@@ -21,18 +21,26 @@ fn pool_lines(app: &App, cluster: usize, p: &PoolInfo, width: usize) -> Vec<Line
         out.push(Line::from(Span::styled("  — not scraped yet", t.muted)));
         return out;
     };
-    if let Some(why) = m.stale(app.now(), app.max_age()) {
-        out.push(Line::from(Span::styled(format!("  — {why}"), t.warn)));
+    let r = app.reading();
+    let (freshness, observed) = m.freshness(&r);
+    let why = m.stale_reason(&r);
+    let Some(last) = m.latest().map(|l| &l.v).filter(|_| freshness != Freshness::Expired) else {
+        out.push(Line::from(Span::styled(format!("  — {}", why.unwrap_or_default()), t.warn)));
         return out;
+    };
+    if freshness == Freshness::Stale {
+        let age = observed.map(|at| age_text(r.now - at)).unwrap_or_default();
+        out.push(Line::from(Span::styled(format!("  last known values, {age}: {}", why.unwrap_or_default()), t.warn)));
     }
-    let last = &m.latest().expect("fresh").v;
-    let sched = m
-        .window_start(60.0)
-        .zip(m.latest())
-        .and_then(|(a, b)| Some(b.v.scheduler.as_ref()?.since(a.v.scheduler.as_ref()?)));
+    let sched = m.histogram(|s| s.scheduler.as_ref(), &r);
+    let ready_pods = c.llmd.members(p).filter(|s| s.ready).count();
+    let mismatch = last.ready_endpoints.filter(|n| (*n - ready_pods as f64).abs() >= 0.5);
     out.push(Line::from(vec![
         Span::styled("  ready endpoints ", t.muted),
-        Span::raw(opt(last.ready_endpoints, |n| format!("{n:.0}"))),
+        Span::styled(
+            opt(last.ready_endpoints, |n| format!("{n:.0}{}", if mismatch.is_some() { " ▲" } else { "" })),
+            if mismatch.is_some() { t.warn } else { t.text },
+        ),
         Span::styled("  avg KV ", t.muted),
         Span::raw(opt(last.avg_kv, fmt::pct)),
         Span::styled("  avg queue ", t.muted),
@@ -43,7 +51,13 @@ fn pool_lines(app: &App, cluster: usize, p: &PoolInfo, width: usize) -> Vec<Line
             sched.as_ref().and_then(|h| h.quantile(0.99)),
         )),
     ]));
-    let decisions = m.rate_map(|s| &s.decisions);
+    if let Some(n) = mismatch {
+        out.push(Line::from(Span::styled(
+            format!("  ▲ the EPP counts {n:.0} ready endpoints; {ready_pods} of the pool's pods are Ready"),
+            t.warn,
+        )));
+    }
+    let decisions = m.rate_map(|s| &s.decisions, &r);
     let total: f64 = decisions.iter().map(|d| d.1).sum();
     if total > 0.0 {
         let mix: Vec<String> = decisions.iter().map(|(k, v)| format!("{k} {}", fmt::pct(v / total))).collect();
@@ -57,18 +71,27 @@ fn pool_lines(app: &App, cluster: usize, p: &PoolInfo, width: usize) -> Vec<Line
             Span::raw(opt(last.flow_rejected, fmt::num)),
         ]));
     }
-    let attempts = m.rate_map(|s| &s.attempts);
+    let attempts = m.rate_map(|s| &s.attempts, &r);
     let sum: f64 = attempts.iter().map(|a| a.1).sum();
     let name_w = 30.min(width.saturating_sub(24));
-    let bar_w = width.saturating_sub(name_w + 16).clamp(4, 40);
+    let bar_w = width.saturating_sub(name_w + 18).clamp(4, 40);
     if sum > 0.0 {
+        let unready = |ep: &str| c.llmd.servers.iter().any(|s| s.name == ep && !s.ready);
         for (ep, r) in &attempts {
             let share = r / sum;
-            out.push(Line::from(vec![
+            let bad = unready(ep);
+            let mut line = vec![
                 Span::raw(format!("  {:<name_w$} ", fmt::mid(ep, name_w))),
-                Span::styled(fmt::bar(share, bar_w), t.ok),
+                Span::styled(fmt::bar(share, bar_w), if bad { t.crit } else { t.ok }),
                 Span::raw(format!(" {:>4} {}/s", fmt::pct(share), fmt::num(*r))),
-            ]));
+            ];
+            if bad {
+                line.push(Span::styled(" ✖", t.crit));
+            }
+            out.push(Line::from(line));
+        }
+        if attempts.iter().any(|(ep, _)| unready(ep)) {
+            out.push(Line::from(Span::styled("  ✖ still routed to, but its pod is not Ready", t.crit)));
         }
     } else {
         out.push(Line::from(Span::styled("  routing shares: waiting for a second scrape", t.muted)));

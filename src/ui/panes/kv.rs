@@ -31,9 +31,9 @@ fn sparkline(app: &App, cluster: usize, s: &ServerInfo, width: usize) -> String 
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let now = app.now();
+    let reading = app.reading();
     let servers = app.servers();
-    let views: Vec<_> = servers.iter().map(|(i, s)| app.fleet.clusters[*i].llmd.view(s, now, app.max_age())).collect();
+    let views: Vec<_> = servers.iter().map(|(i, s)| app.fleet.clusters[*i].llmd.view(s, &reading)).collect();
     let [summary_area, table_area, detail_area] =
         Layout::vertical([Constraint::Length(3), Constraint::Min(3), Constraint::Length(2)]).areas(area);
 

@@ -63,7 +63,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         (area, None)
     };
     let wide = area.width >= 120;
-    let now = app.now();
     let mut header = vec!["CONTEXT", "STATE", "LATENCY", "NODES", "GPUS", "POOLS", "SERVERS", "KV"];
     if wide {
         header.insert(3, "VERSION");
@@ -75,7 +74,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .map(|i| {
             let c = &app.fleet.clusters[*i];
             let st = state::style(&c.conn, t);
-            let l = c.llmd.totals(now, app.max_age());
+            let l = c.llmd.totals(&app.reading());
             let llmd_known = c.llmd.installed == Some(true);
             let or_dash = |s: String| if llmd_known { s } else { dash() };
             let servers = if wide {

@@ -50,7 +50,7 @@ pub fn ttft_style(app: &App, p99: Option<f64>) -> Style {
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let pools = app.pools();
-    let now = app.now();
+    let reading = app.reading();
     let [table_area, path_area, absent_area] =
         Layout::vertical([Constraint::Min(4), Constraint::Length(6), Constraint::Length(1)]).areas(area);
     let wide = area.width >= 110;
@@ -63,8 +63,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         header.insert(1, "MODEL");
         header.push("P/D");
     }
-    let views: Vec<PoolView> =
-        pools.iter().map(|(i, p)| app.fleet.clusters[*i].llmd.pool_view(p, now, app.max_age())).collect();
+    let views: Vec<PoolView> = pools.iter().map(|(i, p)| app.fleet.clusters[*i].llmd.pool_view(p, &reading)).collect();
     let rows: Vec<Row> = pools
         .iter()
         .zip(&views)
@@ -181,6 +180,15 @@ fn draw_path(f: &mut Frame, area: Rect, app: &App, cluster: usize, p: &crate::st
             format!("{} pod(s) with stale metrics (KV Cache tab says why). ", v.stale_pods),
             t.warn,
         ));
+    }
+    for (pod, share) in &v.routed_to_unready {
+        notes.push(Span::styled(
+            format!("✖ EPP still routes {} of requests to {pod}, which is not Ready. ", fmt::pct(*share)),
+            t.crit,
+        ));
+    }
+    if let Some((epp, pods)) = v.epp_ready_mismatch {
+        notes.push(Span::styled(format!("▲ EPP counts {epp:.0} ready endpoints, {pods} pods are Ready. "), t.warn));
     }
     if let Some(r) = v.pd_running_ratio.filter(|r| *r > 3.0) {
         notes.push(Span::styled(format!("prefill:decode running ratio {r:.1} > 3 (llm-d warning). "), t.warn));

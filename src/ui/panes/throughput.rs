@@ -31,7 +31,6 @@ fn series(app: &App) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let now = app.now();
     let [chart_area, table_area] = Layout::vertical([Constraint::Percentage(45), Constraint::Min(5)]).areas(area);
     let (pre, dec) = series(app);
     let ymax = pre.iter().chain(dec.iter()).map(|p| p.1).fold(0.0f64, f64::max).max(1.0) * 1.1;
@@ -78,7 +77,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .iter()
         .map(|(i, p)| {
             let c = &app.fleet.clusters[*i];
-            let v = c.llmd.pool_view(p, now, app.max_age());
+            let v = c.llmd.pool_view(p, &app.reading());
             let q = |h: &Option<crate::store::llmd::Histogram>, x: f64| h.as_ref().and_then(|h| h.quantile(x));
             let ratio_style = if v.pd_running_ratio.is_some_and(|r| r > 3.0) { t.warn } else { t.text };
             Row::new(vec![
