@@ -78,11 +78,11 @@ async fn the_tool_registry_lists_every_server_over_mcp_through_the_proxy() {
 async fn topology_edges_are_declared_or_observed_never_assumed() {
     let (_sim, mut fleet, mut col) = start().await;
     let observed = |f: &Fleet, from: &str, to: &str| -> Option<u64> {
-        let (i, c) = central(f);
+        let (_, c) = central(f);
         c.kagenti.edges().iter().find(|e| e.from.name == from && e.to.name == to).and_then(|e| e.approvals)
     };
     let denied = |f: &Fleet| {
-        let (i, c) = central(f);
+        let (_, c) = central(f);
         c.kagenti
             .edges()
             .iter()
@@ -96,7 +96,7 @@ async fn topology_edges_are_declared_or_observed_never_assumed() {
     })
     .await;
     let first = observed(&fleet, "weather-service", "weather-tool").unwrap();
-    let (i, c) = central(&fleet);
+    let (_, c) = central(&fleet);
     let edges = c.kagenti.edges();
     let edge = |from: &str, to: &str| edges.iter().find(|e| e.from.name == from && e.to.name == to);
 

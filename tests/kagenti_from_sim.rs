@@ -7,7 +7,6 @@ mod common;
 
 use common::drive;
 
-use std::process::Command;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -189,17 +188,17 @@ async fn toggle_off_and_on_with_checks_confirmation_and_audit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_card_of_a_real_a2a_server_through_the_service_proxy() {
-    let ok = Command::new("python3")
-        .args(["-c", "import a2a, uvicorn, starlette"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "the A2A peer needs python3 with a2a-sdk[http-server] and uvicorn: `.ci/run` installs them");
-    let port = common::free_port();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/a2a_server.py");
-    let _peer =
-        common::Peer(Command::new("python3").arg(script).arg(port.to_string()).spawn().expect("python3 starts"));
-    common::eventually("the A2A server to listen", || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
+    let Some((_peer, port)) = common::python_peer(
+        "the_card_of_a_real_a2a_server_through_the_service_proxy",
+        "a2a_server.py",
+        "a2a, uvicorn, starlette",
+        common::peers::A2A_PACKAGES,
+        &[],
+    )
+    .await
+    else {
+        return;
+    };
 
     // an agent in the simulator whose Service routes to the real server
     let sim = common::sim(3).await;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use kst::sources::mcp;
 
 const PEER_MODULES: &str = "mcp.server.fastmcp, uvicorn";
+const TEST: &str = "mcp_tools";
 
 fn names(l: &kst::store::tools::ServerListing) -> Vec<String> {
     let mut n: Vec<String> = l.tools.iter().map(|t| t.name.clone()).collect();
@@ -19,7 +20,11 @@ fn names(l: &kst::store::tools::ServerListing) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_the_tools_of_the_official_python_sdk_server_with_and_without_sessions() {
     for mode in [&[][..], &["stateless"][..]] {
-        let (_peer, port) = common::python_peer("mcp_server.py", PEER_MODULES, mode).await;
+        let Some((_peer, port)) =
+            common::python_peer(TEST, "mcp_server.py", PEER_MODULES, common::peers::MCP_PACKAGES, mode).await
+        else {
+            return;
+        };
         let (client, path) = mcp::direct(&format!("http://127.0.0.1:{port}/mcp")).unwrap();
         let l =
             mcp::list_tools(client, &path, Duration::from_secs(20)).await.unwrap_or_else(|e| panic!("{mode:?}: {e}"));
@@ -36,7 +41,11 @@ async fn lists_the_tools_of_the_official_python_sdk_server_with_and_without_sess
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_client_lists_a_real_server_through_the_api_servers_service_proxy() {
-    let (_peer, port) = common::python_peer("mcp_server.py", PEER_MODULES, &[]).await;
+    let Some((_peer, port)) =
+        common::python_peer(TEST, "mcp_server.py", PEER_MODULES, common::peers::MCP_PACKAGES, &[]).await
+    else {
+        return;
+    };
     let sim = common::sim(3).await;
     let c = sim.cluster("agents-us-central").unwrap();
     {
@@ -66,10 +75,18 @@ async fn an_unreachable_server_is_an_error_with_the_reason_not_a_hang() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endpoint_from_the_config_is_listed_beside_the_clusters_and_in_the_snapshot() {
-    let (_peer, port) = common::python_peer("mcp_server.py", PEER_MODULES, &["stateless"]).await;
+    let Some((_peer, port)) =
+        common::python_peer(TEST, "mcp_server.py", PEER_MODULES, common::peers::MCP_PACKAGES, &["stateless"]).await
+    else {
+        return;
+    };
     let sim = common::sim(1).await;
     let targets = common::targets(&sim);
-    let (_old, sse_port) = common::python_peer("mcp_server.py", PEER_MODULES, &["sse"]).await;
+    let Some((_old, sse_port)) =
+        common::python_peer(TEST, "mcp_server.py", PEER_MODULES, common::peers::MCP_PACKAGES, &["sse"]).await
+    else {
+        return;
+    };
     let ep = |name: &str, url: String, transport: Option<&str>| kst::sources::fabric::ExternalEndpoint {
         name: name.into(),
         url,
@@ -95,7 +112,11 @@ async fn an_endpoint_from_the_config_is_listed_beside_the_clusters_and_in_the_sn
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_a_legacy_http_sse_server_of_the_official_sdk() {
-    let (_peer, port) = common::python_peer("mcp_server.py", PEER_MODULES, &["sse"]).await;
+    let Some((_peer, port)) =
+        common::python_peer(TEST, "mcp_server.py", PEER_MODULES, common::peers::MCP_PACKAGES, &["sse"]).await
+    else {
+        return;
+    };
     let (client, _) = mcp::direct(&format!("http://127.0.0.1:{port}/sse")).unwrap();
     let l = mcp::list_tools_sse(client, "/sse", Duration::from_secs(20)).await.unwrap();
     assert_eq!(names(&l), vec!["add", "echo", "get_weather"]);

@@ -16,6 +16,7 @@ pub struct Faults {
     forbidden: Mutex<BTreeSet<String>>,
     gone_storm: AtomicBool,
     garbage_metrics: AtomicBool,
+    steady: AtomicBool,
     watch_epoch: watch::Sender<u64>,
 }
 
@@ -37,6 +38,10 @@ pub struct FaultPatch {
     /// Metrics endpoints answer with text that is not the Prometheus format.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub garbage_metrics: Option<bool>,
+    /// The load holds still: gauges keep their values and counters grow at their current
+    /// pace (for comparing readings of the same state, e.g. with a real Prometheus).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub steady: Option<bool>,
     /// One-shot: end every open watch, as an API server restart or a load balancer does;
     /// clients resume from their last resource version.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,6 +71,9 @@ impl Faults {
         if let Some(v) = p.garbage_metrics {
             self.garbage_metrics.store(v, Ordering::Relaxed);
         }
+        if let Some(v) = p.steady {
+            self.set_steady(v);
+        }
         if p.drop_watches == Some(true) {
             self.drop_watches();
         }
@@ -86,6 +94,7 @@ impl Faults {
             forbidden: Some(self.forbidden.lock().expect("faults lock").iter().cloned().collect()),
             gone_storm: Some(self.gone_storm()),
             garbage_metrics: Some(self.garbage_metrics()),
+            steady: Some(self.steady()),
             drop_watches: None,
             malformed_objects: None,
         }
@@ -134,5 +143,11 @@ impl Faults {
     }
     pub fn garbage_metrics(&self) -> bool {
         self.garbage_metrics.load(Ordering::Relaxed)
+    }
+    pub fn set_steady(&self, v: bool) {
+        self.steady.store(v, Ordering::Relaxed)
+    }
+    pub fn steady(&self) -> bool {
+        self.steady.load(Ordering::Relaxed)
     }
 }

@@ -1671,17 +1671,21 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
     let (crashing, churn) = {
         let mut d = cluster.dynamics.lock().expect("dynamics");
         // counters grow with wall time: what the pace produced since the last tick (a late
-        // tick counts its real interval, so a scrape between ticks never sees a step back)
+        // tick counts its real interval, so a scrape between ticks never sees a step back);
+        // held steady, the pace goes on and nothing else moves
         let now = std::time::Instant::now();
         let counted = d.last_tick.map(|t| now.duration_since(t).as_secs_f64()).unwrap_or(dt);
-        d.last_tick = Some(now);
-        d.t += dt;
+        let steady = cluster.faults.steady();
+        if !steady {
+            d.last_tick = Some(now);
+            d.t += dt;
+        }
         let load = d.load();
         let Dynamics { engines, epps, rng, .. } = &mut *d;
-        for e in engines.values_mut() {
+        for e in engines.values_mut().filter(|_| !steady) {
             e.state.advance(counted, load, rng);
         }
-        for (pool, epp) in epps.iter_mut() {
+        for (pool, epp) in epps.iter_mut().filter(|_| !steady) {
             let members: Vec<(String, f64, bool)> = engines
                 .iter()
                 .filter(|(_, e)| &e.pool == pool)

@@ -1,6 +1,8 @@
 //! Shared helpers: start the simulator in-process and point kst's collectors at it.
 #![allow(dead_code)]
 
+pub mod peers;
+
 use std::time::Duration;
 
 use kst::sim::{SimFleet, SimOptions};
@@ -278,25 +280,27 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// Starts `tests/peers/<script>` with python3 on a free port and waits until it listens.
-pub async fn python_peer(script: &str, modules: &str, extra: &[&str]) -> (Peer, u16) {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", &format!("import {modules}")])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "the peer {script} needs python3 with {modules}: `.ci/run` installs them");
+/// Starts `tests/peers/<script>` with a Python that has `modules` (provisioned from
+/// `packages` into a venv under target/ when the machine's python3 lacks them) on a free port
+/// and waits until it listens. None: the peer cannot be had here (the test says so and returns).
+pub async fn python_peer(
+    test: &str,
+    script: &str,
+    modules: &str,
+    packages: &[&str],
+    extra: &[&str],
+) -> Option<(Peer, u16)> {
+    let Some(python) = peers::python_with(modules, packages) else {
+        peers::missing(test, &format!("python3 with {modules}"), &format!("pip install {}", packages.join(" ")));
+        return None;
+    };
     let port = free_port();
     let path = format!("{}/tests/peers/{script}", env!("CARGO_MANIFEST_DIR"));
-    let child = std::process::Command::new("python3")
-        .arg(path)
-        .arg(port.to_string())
-        .args(extra)
-        .spawn()
-        .expect("python3 starts");
+    let child =
+        std::process::Command::new(python).arg(path).arg(port.to_string()).args(extra).spawn().expect("python3 starts");
     let peer = Peer(child);
     eventually(&format!("{script} to listen"), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
-    (peer, port)
+    Some((peer, port))
 }
 
 /// The nightly matrix from the simulator's fake GitHub, dated relative to `now`, read once.

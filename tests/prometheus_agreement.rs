@@ -1,0 +1,379 @@
+//! kst's numbers are the numbers a Grafana user would see: a real Prometheus scrapes the same
+//! simulated model servers and endpoint pickers (through the API server's pod and service
+//! proxy, with the simulator's CA and token, as kst does), and its `rate()`,
+//! `histogram_quantile()` and gauges are compared with what kst's store says.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kst::sources::{Collectors, WorkerOptions};
+use kst::store::llmd::{Freshness, PoolInfo, ServerInfo};
+use kst::store::{Conn, Fleet};
+
+/// The rate window of both sides: 15 scrape intervals of 1 s.
+const WINDOW: f64 = 15.0;
+
+struct Prom {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Prom {
+    /// Waits until Prometheus has scraped `series` at or after `at`.
+    async fn scraped_past(&self, series: &str, at: f64) {
+        let q = format!("timestamp({series})");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.scalar(&q, at + 3.0).await.is_some_and(|t| t >= at) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "Prometheus never scraped {series} past {at}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// An instant query at `at`; the value of the one series it answers, if any.
+    async fn scalar(&self, query: &str, at: f64) -> Option<f64> {
+        let v: serde_json::Value = self
+            .http
+            .get(format!("{}/api/v1/query", self.base))
+            .query(&[("query", query), ("time", &format!("{at:.3}"))])
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        assert_eq!(v["status"], "success", "{query}: {v}");
+        let r = v["data"]["result"].as_array()?;
+        assert!(r.len() <= 1, "{query} answers one series: {v}");
+        r.first()?["value"][1].as_str()?.parse().ok()
+    }
+}
+
+fn bucket_index(bounds: &[f64], v: f64) -> usize {
+    bounds.iter().position(|b| v <= *b).unwrap_or(bounds.len())
+}
+
+/// Max relative difference per metric, for the figures in the closing note.
+#[derive(Default)]
+struct Agreement(BTreeMap<&'static str, (f64, usize)>);
+
+impl Agreement {
+    fn rate(&mut self, what: &'static str, series: &str, kst: Option<f64>, prom: Option<f64>) {
+        let (k, p) = (kst.unwrap_or_else(|| panic!("kst has no {what} for {series}")), prom.unwrap());
+        let rel = if p == 0.0 && k == 0.0 { 0.0 } else { (k - p).abs() / p.abs().max(1e-9) };
+        assert!(rel <= 0.10, "{what} of {series}: kst {k} vs Prometheus {p} ({:.1}% apart)", rel * 100.0);
+        let e = self.0.entry(what).or_default();
+        e.0 = e.0.max(rel);
+        e.1 += 1;
+    }
+    fn quantile(&mut self, what: &'static str, series: &str, bounds: &[f64], kst: Option<f64>, prom: Option<f64>) {
+        let (k, p) = (kst.unwrap_or_else(|| panic!("kst has no {what} for {series}")), prom.unwrap());
+        let (bk, bp) = (bucket_index(bounds, k), bucket_index(bounds, p));
+        assert!(bk.abs_diff(bp) <= 1, "{what} of {series}: kst {k} (bucket {bk}) vs Prometheus {p} (bucket {bp})");
+        let e = self.0.entry(what).or_default();
+        e.0 = e.0.max((k - p).abs() / p.abs().max(1e-9));
+        e.1 += 1;
+    }
+}
+
+fn ttft_bounds() -> Vec<f64> {
+    kst::sim::endpoints::vllm::TTFT_BUCKETS.to_vec()
+}
+fn itl_bounds() -> Vec<f64> {
+    kst::sim::endpoints::vllm::ITL_BUCKETS.to_vec()
+}
+
+fn prometheus_config(sim: &kst::sim::SimFleet, fleet: &Fleet, dir: &std::path::Path) -> String {
+    std::fs::write(dir.join("ca.pem"), sim.ca_pem.as_ref().expect("the sim serves TLS")).unwrap();
+    let mut jobs = Vec::new();
+    for (i, c) in fleet.clusters.iter().enumerate() {
+        let sc = sim.cluster(&c.context).unwrap();
+        let token = dir.join(format!("token-{i}"));
+        std::fs::write(&token, sc.admin_token()).unwrap();
+        let host = sc.server_url().trim_start_matches("https://").to_string();
+        let mut targets = Vec::new();
+        for s in &c.llmd.servers {
+            targets.push(serde_json::json!({"targets": [host], "labels": {
+                "__metrics_path__": format!("/api/v1/namespaces/{}/pods/{}:{}/proxy/metrics", s.namespace, s.name, s.metrics_port),
+                "pod": s.name, "cluster": c.context}}));
+        }
+        for p in &c.llmd.pools {
+            let Some(svc) = &p.epp_service else { continue };
+            targets.push(serde_json::json!({"targets": [host], "labels": {
+                "__metrics_path__": format!("/api/v1/namespaces/{}/services/{svc}:9090/proxy/metrics", p.namespace),
+                "pool": p.name, "cluster": c.context}}));
+        }
+        if targets.is_empty() {
+            continue;
+        }
+        jobs.push(serde_json::json!({
+            "job_name": c.context, "scheme": "https",
+            "tls_config": {"ca_file": dir.join("ca.pem")},
+            "authorization": {"credentials_file": token},
+            "static_configs": targets}));
+    }
+    let cfg = serde_json::json!({
+        "global": {"scrape_interval": "1s", "scrape_timeout": "900ms"},
+        "scrape_configs": jobs});
+    // JSON is YAML
+    cfg.to_string()
+}
+
+fn fresh_servers<'a>(fleet: &'a Fleet, ci: usize) -> Vec<&'a ServerInfo> {
+    let c = &fleet.clusters[ci];
+    let r = fleet.reading(common::now_s());
+    c.llmd.servers.iter().filter(|s| c.llmd.view(s, &r).freshness == Freshness::Fresh).collect()
+}
+
+/// Applies updates for as long as `done` is false (generous deadline).
+async fn pump_while(
+    fleet: &mut Fleet,
+    updates: &mut tokio::sync::mpsc::Receiver<kst::store::Update>,
+    what: &str,
+    mut not_done: impl FnMut(&Fleet) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while not_done(fleet) {
+        match tokio::time::timeout(Duration::from_millis(200), updates.recv()).await {
+            Ok(Some(u)) => {
+                fleet.apply(u);
+            }
+            Ok(None) => panic!("collectors ended"),
+            Err(_) if tokio::time::Instant::now() > deadline => panic!("timed out waiting for {what}"),
+            Err(_) => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kst_reads_the_numbers_a_real_prometheus_reads() {
+    let test = "kst_reads_the_numbers_a_real_prometheus_reads";
+    let Some(prometheus) = common::peers::debian_binary("prometheus", "prometheus") else {
+        common::peers::missing(test, "prometheus", "apt-get install prometheus");
+        return;
+    };
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    fleet.set_metrics(1.0, Some(WINDOW), None);
+    let mut col =
+        Collectors::start(&targets, WorkerOptions { refresh: Duration::from_secs(1), ..common::fast_worker() });
+    let llmd_clusters = [0usize, 1];
+    common::pump_until(&mut fleet, &mut col.updates, "LLM-d discovered with running pods", |f| {
+        f.clusters.iter().all(|c| c.conn == Conn::Live)
+            && llmd_clusters.iter().all(|i| {
+                let l = &f.clusters[*i].llmd;
+                !l.pools.is_empty()
+                    && l.servers.iter().all(|s| s.phase == "Running" && s.pool.is_some())
+                    && l.pools.iter().all(|p| p.epp_service.is_some())
+            })
+    })
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("prometheus.yml");
+    std::fs::write(&cfg, prometheus_config(&sim, &fleet, dir.path())).unwrap();
+    let port = common::free_port();
+    let _prom = common::Peer(
+        std::process::Command::new(&prometheus)
+            .arg(format!("--config.file={}", cfg.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("prometheus.log")).unwrap())
+            .spawn()
+            .expect("prometheus starts"),
+    );
+    let prom = Prom { base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
+    let ready = || async {
+        prom.http.get(format!("{}/-/ready", prom.base)).send().await.is_ok_and(|r| r.status().is_success())
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !ready().await {
+        assert!(std::time::Instant::now() < deadline, "Prometheus did not get ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // both sides fill a whole window: Prometheus has every target's samples over more than
+    // the window, then kst has samples past that moment
+    let full = format!("min(count_over_time(up[{}s]))", WINDOW + 2.0);
+    loop {
+        tokio::select! {
+            u = col.updates.recv() => { fleet.apply(u.expect("collectors run")); }
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                if prom.scalar(&full, common::now_s()).await.is_some_and(|n| n >= WINDOW + 1.0) { break; }
+                assert!(std::time::Instant::now() < deadline + Duration::from_secs(60), "Prometheus never filled a window");
+            }
+        }
+    }
+    let started = common::now_s();
+    pump_while(&mut fleet, &mut col.updates, "kst samples past Prometheus' full window", |f| {
+        let r = f.reading(common::now_s());
+        let enough = llmd_clusters.iter().all(|i| {
+            let l = &f.clusters[*i].llmd;
+            l.servers.iter().filter(|s| l.view(s, &r).freshness == Freshness::Fresh).all(|s| {
+                let m = &l.metrics[&s.key()];
+                m.latest().is_some_and(|x| x.at > started)
+            })
+        });
+        !enough
+    })
+    .await;
+
+    let mut agree = Agreement::default();
+    for ci in llmd_clusters {
+        let c = &fleet.clusters[ci];
+        let r = fleet.reading(common::now_s());
+        let (ttft_name, itl_name) = if ci == 1 {
+            ("vllm:time_to_first_token_seconds", "vllm:time_per_output_token_seconds")
+        } else {
+            ("vllm:time_to_first_token_seconds", "vllm:inter_token_latency_seconds")
+        };
+        let servers = fresh_servers(&fleet, ci);
+        assert!(servers.len() >= 2, "{}: fresh servers {}", c.context, servers.len());
+        for s in &servers {
+            let m = &c.llmd.metrics[&s.key()];
+            let at = m.latest().unwrap().at;
+            let sel = format!("{{pod=\"{}\"}}", s.name);
+            prom.scraped_past(&format!("up{sel}"), at).await;
+            let v = c.llmd.view(s, &r);
+            let w = format!("[{WINDOW}s]");
+            let p = |q: String| {
+                let prom = &prom;
+                async move { prom.scalar(&q, at).await }
+            };
+            agree.rate(
+                "prompt tokens/s",
+                &s.name,
+                v.prompt_tps,
+                p(format!("rate(vllm:prompt_tokens_total{sel}{w})")).await,
+            );
+            agree.rate(
+                "generation tokens/s",
+                &s.name,
+                v.generation_tps,
+                p(format!("rate(vllm:generation_tokens_total{sel}{w})")).await,
+            );
+            agree.rate(
+                "requests/s",
+                &s.name,
+                v.request_rate,
+                p(format!("sum(rate(vllm:request_success_total{sel}{w}))")).await,
+            );
+            for (q, name) in [(0.5, "TTFT p50"), (0.99, "TTFT p99")] {
+                agree.quantile(
+                    name,
+                    &s.name,
+                    &ttft_bounds(),
+                    v.ttft.as_ref().and_then(|h| h.quantile(q)),
+                    p(format!("histogram_quantile({q}, rate({ttft_name}_bucket{sel}{w}))")).await,
+                );
+            }
+            for (q, name) in [(0.5, "ITL p50"), (0.99, "ITL p99")] {
+                agree.quantile(
+                    name,
+                    &s.name,
+                    &itl_bounds(),
+                    v.itl.as_ref().and_then(|h| h.quantile(q)),
+                    p(format!("histogram_quantile({q}, rate({itl_name}_bucket{sel}{w}))")).await,
+                );
+            }
+        }
+        // pools: sums over their fresh pods, and the endpoint picker's request rate
+        for pool in &c.llmd.pools {
+            let members: Vec<&ServerInfo> =
+                servers.iter().copied().filter(|s| s.pool.as_deref() == Some(pool.name.as_str())).collect();
+            if members.is_empty() || c.llmd.members(pool).count() != members.len() {
+                continue; // a pool with a stale pod: kst leaves it out of the sums, as it should
+            }
+            let at = members.iter().map(|s| c.llmd.metrics[&s.key()].latest().unwrap().at).fold(0.0, f64::max);
+            let names: Vec<&str> = members.iter().map(|s| s.name.as_str()).collect();
+            let sel = format!("{{pod=~\"{}\"}}", names.join("|"));
+            let pv = c.llmd.pool_view(pool, &r);
+            agree.quantile(
+                "pool TTFT p99",
+                &pool.name,
+                &ttft_bounds(),
+                pv.ttft.as_ref().and_then(|h| h.quantile(0.99)),
+                prom.scalar(
+                    &format!("histogram_quantile(0.99, sum by (le) (rate({ttft_name}_bucket{sel}[{WINDOW}s])))"),
+                    at,
+                )
+                .await,
+            );
+            epp_agreement(&prom, &mut agree, &fleet, ci, pool, &r).await;
+        }
+    }
+
+    // gauges: with the load held still, both read the same page values
+    for c in &sim.clusters {
+        c.faults.set_steady(true);
+    }
+    let held = common::now_s() + 1.5;
+    pump_while(&mut fleet, &mut col.updates, "samples after the load held still", |f| {
+        llmd_clusters.iter().any(|ci| {
+            fresh_servers(f, *ci).iter().any(|s| f.clusters[*ci].llmd.metrics[&s.key()].latest().unwrap().at < held)
+        })
+    })
+    .await;
+    let mut gauges = 0;
+    for ci in llmd_clusters {
+        let c = &fleet.clusters[ci];
+        let kv_name = if ci == 1 { "vllm:gpu_cache_usage_perc" } else { "vllm:kv_cache_usage_perc" };
+        for s in fresh_servers(&fleet, ci) {
+            let last = c.llmd.metrics[&s.key()].latest().unwrap();
+            let sel = format!("{{pod=\"{}\"}}", s.name);
+            prom.scraped_past(&format!("up{sel}"), held).await;
+            let at = common::now_s();
+            let kv = prom.scalar(&format!("{kv_name}{sel}"), at).await;
+            assert_eq!(last.v.kv_usage, kv, "KV usage of {}", s.name);
+            let waiting = prom.scalar(&format!("vllm:num_requests_waiting{sel}"), at).await;
+            assert_eq!(last.v.waiting, waiting, "waiting requests of {}", s.name);
+            let running = prom.scalar(&format!("vllm:num_requests_running{sel}"), at).await;
+            assert_eq!(last.v.running, running, "running requests of {}", s.name);
+            gauges += 1;
+        }
+    }
+    col.stop();
+    eprintln!("agreement with Prometheus 2.x over a {WINDOW}s window (max relative difference, series compared):");
+    for (what, (rel, n)) in &agree.0 {
+        eprintln!("  {what:<22} {:>6.2}%  ({n})", rel * 100.0);
+    }
+    eprintln!("  KV, waiting, running  equal      ({gauges} pods)");
+    assert!(agree.0.len() >= 8 && gauges >= 6, "compared too little: {} kinds, {gauges} gauges", agree.0.len());
+}
+
+async fn epp_agreement(
+    prom: &Prom,
+    agree: &mut Agreement,
+    fleet: &Fleet,
+    ci: usize,
+    pool: &PoolInfo,
+    r: &kst::store::rates::Reading,
+) {
+    let c = &fleet.clusters[ci];
+    let Some(epp) = c.llmd.epp.get(&pool.key()) else { return };
+    if epp.freshness(r).0 != Freshness::Fresh {
+        return; // the 401 EPP: kst says why, Prometheus cannot scrape it either
+    }
+    let at = epp.latest().unwrap().at;
+    let sel = format!("{{pool=\"{}\",cluster=\"{}\"}}", pool.name, c.context);
+    let req = epp.rate(|e| e.requests, r);
+    agree.rate(
+        "EPP requests/s",
+        &pool.name,
+        req,
+        prom.scalar(&format!("sum(rate(llm_d_epp_request_total{sel}[{WINDOW}s]))"), at).await,
+    );
+    let shares = epp.rate_map(|e| &e.attempts, r);
+    for (ep, rate) in shares {
+        let q = format!(
+            "sum(rate(llm_d_epp_scheduler_attempts_total{{pool=\"{}\",cluster=\"{}\",endpoint_name=\"{ep}\"}}[{WINDOW}s]))",
+            pool.name, c.context
+        );
+        agree.rate("EPP routing/s per pod", &ep, Some(rate), prom.scalar(&q, at).await);
+    }
+}
