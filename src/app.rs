@@ -110,7 +110,12 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     } else {
         Mode::Normal
     };
-    let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    fleet.set_metrics(
+        settings.refresh.as_secs_f64(),
+        settings.rate_window.map(|d| d.as_secs_f64()),
+        settings.hide_after,
+    );
     let mut app = App::new(fleet, theme, mode);
     app.aliases = settings.aliases.clone();
     app.refresh = settings.refresh;
@@ -203,7 +208,8 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
         WorkerOptions { refresh: settings.refresh.min(std::time::Duration::from_secs(1)), ..worker_options(settings) };
     let started = std::time::Instant::now();
     let mut fleet =
-        crate::snapshot::collect(&targets, opts.clone(), settings.mcp_endpoints.clone(), args.timeout).await;
+        crate::snapshot::collect(&targets, opts.clone(), settings.mcp_endpoints.clone(), args.timeout, args.sample)
+            .await;
     // the nightly matrix once, if configured, within what is left of the timeout
     if let Ok(cfg) = &settings.nightly {
         if let Ok(mut gh) = crate::sources::nightly::Github::new(cfg.clone()) {

@@ -131,6 +131,9 @@ pub struct SnapshotArgs {
     /// How long to wait for every cluster to sync, e.g. 10s.
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     pub timeout: Duration,
+    /// How long metrics are sampled before rates and percentiles are taken (their window).
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub sample: Duration,
 }
 
 /// `5s`, `250ms`, `2m`, `1h`, or a bare number of seconds.

@@ -39,6 +39,19 @@ pub struct ConfigFile {
     pub nightly: NightlyFile,
     /// Where llm-d-benchmark reports (v0.2 / v0.2.1, YAML or JSON) are read from.
     pub reports_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub metrics: MetricsFile,
+}
+
+/// `[metrics]`: how metric samples are read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsFile {
+    /// Rates and percentiles are taken over this window (default: 1m, at least 4 refreshes).
+    pub rate_window: Option<String>,
+    /// Values older than this many refresh intervals are not shown (default 5); younger
+    /// ones that stopped updating are drawn dimmed with their age.
+    pub hide_after: Option<f64>,
 }
 
 /// `[nightly]`: the llm-d nightly E2E matrix from GitHub.
@@ -156,6 +169,10 @@ pub struct Settings {
     /// The nightly matrix source, or why it is off.
     pub nightly: Result<crate::sources::nightly::NightlyConfig, String>,
     pub reports_dir: Option<PathBuf>,
+    /// `[metrics] rate_window`, if set.
+    pub rate_window: Option<Duration>,
+    /// `[metrics] hide_after`, in refresh intervals.
+    pub hide_after: Option<f64>,
 }
 
 impl Settings {
@@ -214,6 +231,18 @@ impl Settings {
             nightly: nightly_config(&file.nightly, std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()))
                 .map_err(|e| e.to_string()),
             reports_dir: file.reports_dir.clone(),
+            rate_window: match &file.metrics.rate_window {
+                Some(w) => {
+                    Some(parse_duration(w).map_err(|e| format!("{}: metrics.rate_window: {e}", path.display()))?)
+                }
+                None => None,
+            },
+            hide_after: match file.metrics.hide_after {
+                Some(h) if !(h.is_finite() && h >= 1.0) => {
+                    return Err(format!("{}: metrics.hide_after: at least 1 (refresh intervals)", path.display()))
+                }
+                other => other,
+            },
         })
     }
 }

@@ -16,6 +16,10 @@ pub const SCHEMA: &str = "kst.snapshot/v1";
 pub struct Snapshot {
     pub schema: &'static str,
     pub taken_at: String,
+    /// Every rate (`*_per_s`, `request_rate`, `error_rate`) and percentile (`*_p50_s`,
+    /// `*_p99_s`) is taken over this many seconds, or over the history there is when it is
+    /// shorter, as Prometheus' `rate()` and `histogram_quantile()` would.
+    pub rate_window_s: f64,
     pub clusters: Vec<ClusterSnapshot>,
     /// MCP servers from the config, outside the clusters.
     pub external_tools: Vec<ToolServerSnapshot>,
@@ -67,6 +71,9 @@ pub struct ClusterSnapshot {
     pub gpus_total: Option<u64>,
     pub gpu_products: Vec<String>,
     pub forbidden: Vec<String>,
+    /// When the cluster stopped answering, its numbers above are its last known ones,
+    /// observed at this time (RFC 3339); null while it answers.
+    pub observed_at: Option<String>,
     pub llmd: LlmdSnapshot,
     pub kagenti: KagentiSnapshot,
     /// ML jobs and notebooks, and the kinds this cluster does not serve.
@@ -321,9 +328,14 @@ impl KagentiSnapshot {
 pub struct LlmdSnapshot {
     /// null: not known yet; false: the cluster serves no InferencePool API.
     pub installed: Option<bool>,
+    /// 0..1, the mean over the model servers.
     pub kv_avg: Option<f64>,
     pub prefill_tokens_per_s: Option<f64>,
     pub decode_tokens_per_s: Option<f64>,
+    /// fresh | stale (last known values of servers that stopped answering) | expired (none)
+    pub freshness: &'static str,
+    /// The oldest observation the numbers come from, when they are not fresh.
+    pub observed_at: Option<String>,
     pub pools: Vec<PoolSnapshot>,
     pub servers: Vec<ServerSnapshot>,
 }
@@ -339,21 +351,46 @@ pub struct PoolSnapshot {
     pub prefill_total: usize,
     pub decode_ready: usize,
     pub decode_total: usize,
+    /// Requests per second (the endpoint picker's count, else the model servers').
     pub request_rate: Option<f64>,
+    /// Errors over requests, 0..1.
     pub error_rate: Option<f64>,
     pub ttft_p50_s: Option<f64>,
     pub ttft_p99_s: Option<f64>,
     pub itl_p50_s: Option<f64>,
     pub itl_p99_s: Option<f64>,
+    /// Waiting requests, summed over the pool's servers.
     pub queue: Option<f64>,
+    /// 0..1
     pub kv_avg: Option<f64>,
     pub prefill_tokens_per_s: Option<f64>,
     pub decode_tokens_per_s: Option<f64>,
+    /// Share of requests routed through a prefill server, 0..1.
     pub pd_share: Option<f64>,
     /// Why the endpoint picker's numbers are missing (e.g. its /metrics needs auth).
     pub epp_error: Option<String>,
+    /// fresh | stale | expired, and when the numbers were observed if not fresh.
+    pub freshness: &'static str,
+    pub observed_at: Option<String>,
+    /// Endpoints the EPP still routes to although their pod is not Ready, with their share
+    /// of the pool's routed requests (0..1).
+    pub routed_to_unready: Vec<RoutedToUnready>,
+    /// The EPP's ready-endpoint count when it disagrees with the pods kst sees Ready.
+    pub epp_ready_endpoints_mismatch: Option<EppMismatch>,
     /// InferenceObjectives (or legacy InferenceModels) referring to this pool.
     pub objectives: Vec<ObjectiveSnapshot>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RoutedToUnready {
+    pub pod: String,
+    pub share: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EppMismatch {
+    pub epp_ready_endpoints: f64,
+    pub pods_ready: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -375,17 +412,39 @@ pub struct ServerSnapshot {
     pub engine: &'static str,
     pub ready: bool,
     pub restarts: i64,
+    /// 0..1
     pub kv_usage: Option<f64>,
+    /// Requests running and waiting (gauges).
     pub running: Option<f64>,
     pub waiting: Option<f64>,
     pub prompt_tokens_per_s: Option<f64>,
     pub generation_tokens_per_s: Option<f64>,
+    pub requests_per_s: Option<f64>,
     /// Why the numbers above are missing or old.
     pub stale: Option<String>,
+    /// fresh | stale | expired; when not fresh, when the numbers were scraped (RFC 3339).
+    pub freshness: &'static str,
+    pub observed_at: Option<String>,
 }
 
 fn round3(v: Option<f64>) -> Option<f64> {
     v.filter(|x| x.is_finite()).map(|x| (x * 1000.0).round() / 1000.0)
+}
+
+fn freshness_label(f: crate::store::llmd::Freshness) -> &'static str {
+    match f {
+        crate::store::llmd::Freshness::Fresh => "fresh",
+        crate::store::llmd::Freshness::Stale => "stale",
+        crate::store::llmd::Freshness::Expired => "expired",
+    }
+}
+
+/// The time of an observation that is not fresh, as RFC 3339; None when it is fresh.
+fn observed(f: crate::store::llmd::Freshness, at: Option<f64>) -> Option<String> {
+    if f == crate::store::llmd::Freshness::Fresh {
+        return None;
+    }
+    at.and_then(|t| jiff::Timestamp::from_millisecond((t * 1000.0) as i64).ok()).map(|t| t.to_string())
 }
 
 impl LlmdSnapshot {
@@ -398,6 +457,8 @@ impl LlmdSnapshot {
             kv_avg: round3(totals.kv_avg),
             prefill_tokens_per_s: round3(totals.prefill_tps),
             decode_tokens_per_s: round3(totals.decode_tps),
+            freshness: freshness_label(totals.freshness),
+            observed_at: observed(totals.freshness, totals.observed_at),
             pools: l
                 .pools
                 .iter()
@@ -425,6 +486,19 @@ impl LlmdSnapshot {
                         decode_tokens_per_s: round3(v.decode_tps),
                         pd_share: round3(v.pd_share),
                         epp_error: v.epp_stale.clone(),
+                        freshness: freshness_label(v.freshness),
+                        observed_at: observed(v.freshness, v.observed_at),
+                        routed_to_unready: v
+                            .routed_to_unready
+                            .iter()
+                            .map(|(pod, share)| RoutedToUnready {
+                                pod: pod.clone(),
+                                share: round3(Some(*share)).unwrap_or(0.0),
+                            })
+                            .collect(),
+                        epp_ready_endpoints_mismatch: v
+                            .epp_ready_mismatch
+                            .map(|(epp, pods)| EppMismatch { epp_ready_endpoints: epp, pods_ready: pods }),
                         objectives: l
                             .objectives_of(p)
                             .map(|o| ObjectiveSnapshot {
@@ -456,7 +530,10 @@ impl LlmdSnapshot {
                         waiting: v.waiting,
                         prompt_tokens_per_s: round3(v.prompt_tps),
                         generation_tokens_per_s: round3(v.generation_tps),
+                        requests_per_s: round3(v.request_rate),
                         stale: v.stale.clone(),
+                        freshness: freshness_label(v.freshness),
+                        observed_at: observed(v.freshness, v.observed_at),
                     }
                 })
                 .collect(),
@@ -484,6 +561,7 @@ impl ClusterSnapshot {
             gpus_total: c.nodes.as_ref().map(|n| n.gpus_total),
             gpu_products: c.nodes.as_ref().map(|n| n.gpu_products.iter().cloned().collect()).unwrap_or_default(),
             forbidden: c.forbidden.iter().cloned().collect(),
+            observed_at: c.stale_since().map(timestamp),
             llmd: LlmdSnapshot::from_state(c, r),
             kagenti: KagentiSnapshot::from_state(c),
             jobs: c.jobs.jobs.clone(),
@@ -505,6 +583,7 @@ impl Snapshot {
         Snapshot {
             schema: SCHEMA,
             taken_at: timestamp(SystemTime::now()),
+            rate_window_s: fleet.metrics.window,
             clusters: fleet.clusters.iter().map(|c| ClusterSnapshot::from_state(c, &reading)).collect(),
             external_tools: {
                 let servers: Vec<(Option<usize>, &crate::store::tools::ToolServer)> =
@@ -540,9 +619,9 @@ impl Snapshot {
     }
 }
 
-/// A cluster has settled when kst knows what it can: synced (nodes, and LLM-d with two
-/// scrape rounds so rates exist), or failed.
-fn settled(c: &ClusterState) -> bool {
+/// A cluster has settled when kst knows what it can: synced (nodes, and LLM-d with scrape
+/// rounds spanning the sample window so rates exist), or failed.
+fn settled(c: &ClusterState, sample: f64) -> bool {
     match &c.conn {
         Conn::Connecting => false,
         Conn::Live | Conn::Degraded(_) => {
@@ -552,7 +631,8 @@ fn settled(c: &ClusterState) -> bool {
                     None => false,
                     Some(false) => true,
                     Some(true) => {
-                        c.llmd.rounds >= 2
+                        (c.llmd.rounds >= 2
+                            && c.llmd.last_round.zip(c.llmd.first_round).is_some_and(|(l, f)| l - f >= sample))
                             || (c.llmd.servers.is_empty() && c.llmd.pools.iter().all(|p| p.epp_service.is_none()))
                     }
                 }
@@ -577,14 +657,18 @@ pub async fn collect(
     opts: WorkerOptions,
     external: Vec<crate::sources::fabric::ExternalEndpoint>,
     timeout: Duration,
+    sample: Duration,
 ) -> Fleet {
     let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    // rates over the sampled window (never under 4 scrape intervals)
+    fleet.set_metrics(opts.refresh.as_secs_f64(), Some(sample.as_secs_f64()), None);
+    let sample = fleet.metrics.window - opts.refresh.as_secs_f64() * 0.5;
     let mut collectors = Collectors::start(targets, opts);
     let wait_external = !external.is_empty();
     collectors.start_external(external, Duration::from_secs(3600));
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
-    while !(fleet.clusters.iter().all(settled) && (!wait_external || !fleet.external_tools.is_empty())) {
+    while !(fleet.clusters.iter().all(|c| settled(c, sample)) && (!wait_external || !fleet.external_tools.is_empty())) {
         tokio::select! {
             _ = &mut deadline => break,
             u = collectors.updates.recv() => match u {

@@ -97,7 +97,14 @@ async fn an_endpoint_from_the_config_is_listed_beside_the_clusters_and_in_the_sn
         ep("gone", format!("http://127.0.0.1:{}/mcp", common::free_port()), None),
         ep("legacy", format!("http://127.0.0.1:{sse_port}/sse"), Some("sse")),
     ];
-    let fleet = kst::snapshot::collect(&targets, common::fast_worker(), external, Duration::from_secs(60)).await;
+    let fleet = kst::snapshot::collect(
+        &targets,
+        common::fast_worker(),
+        external,
+        Duration::from_secs(60),
+        Duration::from_secs(2),
+    )
+    .await;
     assert_eq!(fleet.external_tools.len(), 3);
     let v = serde_json::to_value(kst::snapshot::Snapshot::of(&fleet)).unwrap();
     let ext = v["external_tools"].as_array().unwrap();

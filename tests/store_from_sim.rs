@@ -80,7 +80,14 @@ async fn expired_token_and_forbidden_nodes_are_named() {
     let targets = common::targets(&sim);
     sim.cluster("gpu-us-east").unwrap().faults.set_token_expired(true);
     sim.cluster("agents-us-central").unwrap().faults.set_forbidden("nodes", true);
-    let fleet = kst::snapshot::collect(&targets, common::fast_worker(), vec![], Duration::from_secs(60)).await;
+    let fleet = kst::snapshot::collect(
+        &targets,
+        common::fast_worker(),
+        vec![],
+        Duration::from_secs(60),
+        Duration::from_secs(2),
+    )
+    .await;
     let by = |n: &str| fleet.clusters.iter().find(|c| c.context == n).unwrap();
     assert!(matches!(by("gpu-us-east").conn, Conn::AuthFailed(_)), "{:?}", by("gpu-us-east").conn);
     assert!(

@@ -61,7 +61,33 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     while let Some(next) = cur.source() {
         cur = next;
     }
-    cur.to_string()
+    plain(&cur.to_string())
+}
+
+/// An error as a person reads it: no `(os error 111)`, no links to library docs, no
+/// capitalised fragments of Rust type names.
+pub fn plain(text: &str) -> String {
+    let mut s = text.trim().to_string();
+    if let Some(i) = s.find(" (os error ") {
+        if let Some(end) = s[i..].find(')') {
+            s.replace_range(i..i + end + 1, "");
+        }
+    }
+    // drop links and what introduces them ("see https://docs.rs/...")
+    let words: Vec<&str> = s.split_whitespace().filter(|w| !w.contains("://")).collect();
+    let mut s = words.join(" ");
+    for tail in [" see", " for more information", ","] {
+        if let Some(t) = s.strip_suffix(tail) {
+            s = t.to_string();
+        }
+    }
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if c.is_uppercase() && chars.clone().next().is_some_and(|n| n.is_lowercase()) => {
+            c.to_lowercase().chain(chars).collect()
+        }
+        _ => s,
+    }
 }
 
 pub fn classify(e: &kube::Error) -> Problem {
@@ -300,5 +326,16 @@ mod tests {
         assert!(matches!(classify(&status(401)), Problem::Auth(_)));
         assert!(matches!(classify(&status(403)), Problem::Forbidden(_)));
         assert!(matches!(classify(&status(500)), Problem::Unreachable(_)));
+    }
+
+    #[test]
+    fn errors_read_as_plain_words() {
+        assert_eq!(plain("Connection refused (os error 111)"), "connection refused");
+        assert_eq!(plain("invalid peer certificate: UnknownIssuer"), "invalid peer certificate: UnknownIssuer");
+        assert_eq!(
+            plain("failed to read the token file, see https://docs.rs/kube/latest/kube/config"),
+            "failed to read the token file"
+        );
+        assert_eq!(plain("TLS handshake failed"), "TLS handshake failed", "acronyms keep their case");
     }
 }

@@ -443,6 +443,8 @@ pub struct LlmdCluster {
     /// Per pool: (prefill tokens/s, decode tokens/s) after each scrape round.
     pub throughput: BTreeMap<Key, Ring<Timed<(f64, f64)>>>,
     pub last_round: Option<f64>,
+    /// When the first scrape round ended: how much history there is.
+    pub first_round: Option<f64>,
     /// Scrape rounds completed: rates need two.
     pub rounds: u64,
 }

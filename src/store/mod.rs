@@ -415,6 +415,7 @@ impl Fleet {
             Update::ScrapeRound { at, .. } => {
                 let l = &mut c.llmd;
                 l.last_round = Some(at);
+                l.first_round.get_or_insert(at);
                 l.rounds += 1;
                 let reading = policy.at(at);
                 let points: Vec<(llmd::Key, (f64, f64))> = l
@@ -435,6 +436,8 @@ impl Fleet {
         }
     }
 
+    /// Fleet totals. Only clusters that answer now count; the others' last numbers are
+    /// theirs to show (with their age), and are counted as `stale`.
     pub fn summary(&self) -> FleetSummary {
         let mut s = FleetSummary { clusters: self.clusters.len(), ..Default::default() };
         for c in &self.clusters {
@@ -444,11 +447,16 @@ impl Fleet {
                 Conn::Connecting => s.connecting += 1,
                 _ => s.down += 1,
             }
-            if let Some(n) = &c.nodes {
-                s.nodes += n.total;
-                s.nodes_ready += n.ready;
-                s.gpus_allocatable += n.gpus_allocatable;
-                s.gpus_total += n.gpus_total;
+            match (&c.nodes, c.conn.reachable()) {
+                (Some(n), true) => {
+                    s.counted += 1;
+                    s.nodes += n.total;
+                    s.nodes_ready += n.ready;
+                    s.gpus_allocatable += n.gpus_allocatable;
+                    s.gpus_total += n.gpus_total;
+                }
+                (Some(_), false) => s.stale += 1,
+                (None, _) => {}
             }
         }
         s
@@ -466,6 +474,21 @@ pub struct FleetSummary {
     pub nodes_ready: usize,
     pub gpus_allocatable: u64,
     pub gpus_total: u64,
+    /// Clusters whose numbers are in the totals (they answer now).
+    pub counted: usize,
+    /// Clusters left out of the totals: their numbers are old (unreachable since).
+    pub stale: usize,
+}
+
+impl FleetSummary {
+    /// `of 2 live clusters; 1 stale`: what the totals include.
+    pub fn scope(&self) -> String {
+        let mut s = format!("of {} cluster{}", self.counted, if self.counted == 1 { "" } else { "s" });
+        if self.stale > 0 {
+            s.push_str(&format!("; {} stale", self.stale));
+        }
+        s
+    }
 }
 
 #[cfg(test)]
@@ -493,6 +516,16 @@ mod tests {
         assert!(!f.apply(Update::Nodes { cluster: 9, nodes: NodeSummary::default() }), "unknown cluster ignored");
         let s = f.summary();
         assert_eq!((s.live, s.connecting, s.gpus_allocatable, s.gpus_total), (1, 1, 15, 16));
+        // a cluster that stops answering leaves the totals, and is said to be stale
+        f.apply(Update::Nodes { cluster: 1, nodes: NodeSummary { total: 2, ready: 2, ..Default::default() } });
+        f.apply(Update::Health { cluster: 1, version: "v1".into(), latency_ms: 4 });
+        assert_eq!((f.summary().nodes, f.summary().scope()), (5, "of 2 clusters".to_string()));
+        f.apply(Update::Conn {
+            cluster: 1,
+            conn: Conn::Unreachable { error: "refused".into(), since: SystemTime::now() },
+        });
+        let s = f.summary();
+        assert_eq!((s.nodes, s.counted, s.stale, s.scope().as_str()), (3, 1, 1, "of 1 cluster; 1 stale"));
     }
 
     #[test]

@@ -148,6 +148,12 @@ impl ClusterState {
         })
     }
 
+    /// Since when the cluster's numbers are old: it stopped answering after `last_ok`.
+    /// None while it answers (its numbers are current) or before it ever answered.
+    pub fn stale_since(&self) -> Option<SystemTime> {
+        (!self.conn.reachable() && !matches!(self.conn, Conn::Connecting)).then_some(self.last_ok).flatten()
+    }
+
     pub fn forbidden_text(&self) -> String {
         format!("forbidden: {}", self.forbidden.iter().cloned().collect::<Vec<_>>().join(", "))
     }

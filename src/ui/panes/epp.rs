@@ -119,7 +119,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(" EPP routing (j/k picks the pool shown first) ")
+                .title(format!(
+                    " EPP routing · rates over {} (j/k picks the pool shown first) ",
+                    app.fleet.metrics.window_text()
+                ))
                 .border_style(t.muted),
         ),
         area,

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use crate::store::llmd::{mean_opt, Role, ServerInfo};
+use crate::store::llmd::{mean_opt, Freshness, Role, ServerInfo};
 use crate::ui::app::App;
 use crate::ui::widgets::fmt::{self, opt};
 
@@ -38,7 +38,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Layout::vertical([Constraint::Length(3), Constraint::Min(3), Constraint::Length(2)]).areas(area);
 
     let fresh = |pred: &dyn Fn(&ServerInfo) -> bool| {
-        mean_opt(servers.iter().zip(&views).filter(|((_, s), v)| v.stale.is_none() && pred(s)).map(|(_, v)| v.kv))
+        mean_opt(servers.iter().zip(&views).filter(|((_, s), v)| v.fresh() && pred(s)).map(|(_, v)| v.kv))
     };
     let fleet = fresh(&|_| true);
     let prefill = fresh(&|s| s.role == Role::Prefill);
@@ -49,7 +49,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             servers
                 .iter()
                 .zip(&views)
-                .filter(|((ci, s), v)| *ci == i && s.pool.as_deref() == Some(p.name.as_str()) && v.stale.is_none())
+                .filter(|((ci, s), v)| *ci == i && s.pool.as_deref() == Some(p.name.as_str()) && v.fresh())
                 .map(|(_, v)| v.kv),
         );
         pools.push(Span::styled(format!("{} ", p.name), t.text));
@@ -80,25 +80,33 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .zip(&views)
         .map(|((i, s), v)| {
             let c = &app.fleet.clusters[*i];
-            let style = kv_style(app, &s.role, v.kv.filter(|_| v.stale.is_none()));
-            let gauge = match (v.kv, &v.stale) {
-                (Some(kv), None) => format!("{} {:>4}", fmt::bar(kv, gauge_w), fmt::pct(kv)),
-                (_, Some(why)) => format!("— {}", fmt::short_reason(why)),
-                (None, None) => "— no KV metric".to_string(),
+            // a pod that stopped answering shows its last numbers dimmed, with their age; past
+            // the limit only why
+            let old = v.freshness == Freshness::Stale;
+            let style = if old { t.muted } else { kv_style(app, &s.role, v.kv.filter(|_| v.fresh())) };
+            let num = if old { t.muted } else { t.text };
+            let age = v.observed_at.map(|at| crate::store::llmd::age_text(reading.now - at)).unwrap_or_default();
+            let gauge = match (v.kv, v.freshness, &v.stale) {
+                (Some(kv), Freshness::Fresh, _) => format!("{} {:>4}", fmt::bar(kv, gauge_w), fmt::pct(kv)),
+                (Some(kv), Freshness::Stale, _) => format!("{} {age}", fmt::pct(kv)),
+                (_, _, Some(why)) => format!("— {}", fmt::short_reason(why)),
+                (_, _, None) => "— no KV metric".to_string(),
             };
             let mut cells = vec![
                 Cell::from(format!("{}/{}", app.display_name(&c.context), s.pool.as_deref().unwrap_or("(no pool)"))),
                 Cell::from(fmt::mid(&s.name, if wide { 30 } else { 20 })),
                 Cell::from(s.role.label().to_string()),
                 Cell::from(Span::styled(gauge, style)),
-                // a stale pod's last numbers are history, not the present
-                Cell::from(opt(v.prefix_hit_rate.filter(|_| v.stale.is_none()), fmt::pct)),
-                Cell::from(opt(v.preemption_rate.filter(|_| v.stale.is_none()), |r| format!("{r:.1}"))),
-                Cell::from(if v.stale.is_some() {
-                    "—".to_string()
-                } else {
-                    format!("{}/{}", opt(v.running, fmt::num), opt(v.waiting, fmt::num))
-                }),
+                Cell::from(Span::styled(opt(v.prefix_hit_rate, fmt::pct), num)),
+                Cell::from(Span::styled(opt(v.preemption_rate, |r| format!("{r:.1}")), num)),
+                Cell::from(Span::styled(
+                    if v.freshness == Freshness::Expired {
+                        "—".to_string()
+                    } else {
+                        format!("{}/{}", opt(v.running, fmt::num), opt(v.waiting, fmt::num))
+                    },
+                    num,
+                )),
             ];
             if wide {
                 cells.push(Cell::from(Span::styled(sparkline(app, *i, s, spark_w), t.accent)));
@@ -124,7 +132,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Table::new(rows, widths).header(Row::new(header).style(t.header)).row_highlight_style(t.selection).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" Model servers ({}) ", servers.len()))
+                .title(format!(" Model servers ({}) · rates over {} ", servers.len(), app.fleet.metrics.window_text()))
                 .border_style(t.muted),
         );
     let mut ts = crate::ui::widgets::selection(app.selected, servers.len());

@@ -29,12 +29,22 @@ fn gpus(c: &ClusterState) -> String {
     c.nodes.as_ref().map(|n| format!("{}/{}", n.gpus_allocatable, n.gpus_total)).unwrap_or_else(dash)
 }
 
-fn detail(c: &ClusterState) -> String {
+/// How old a cluster's numbers are, when it no longer answers: `numbers from 3m ago`.
+fn stale_note(c: &ClusterState, now: f64) -> Option<String> {
+    let at = c.stale_since()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
+    Some(format!("numbers from {}", crate::store::llmd::age_text(now - at)))
+}
+
+fn detail(c: &ClusterState, now: f64) -> String {
     match &c.conn {
         Conn::Unreachable { error, since } => {
             let t =
                 jiff::Timestamp::try_from(*since).map(|t| t.strftime("%H:%M:%S UTC").to_string()).unwrap_or_default();
-            format!("{error} · since {t}")
+            let mut s = format!("{error} · since {t}");
+            if let Some(n) = stale_note(c, now) {
+                s.push_str(&format!(" · {n}"));
+            }
+            s
         }
         other => {
             let mut parts: Vec<String> = other.detail().map(str::to_string).into_iter().collect();
@@ -63,6 +73,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         (area, None)
     };
     let wide = area.width >= 120;
+    let now = app.now();
     let mut header = vec!["CONTEXT", "STATE", "LATENCY", "NODES", "GPUS", "POOLS", "SERVERS", "KV"];
     if wide {
         header.insert(3, "VERSION");
@@ -74,6 +85,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .map(|i| {
             let c = &app.fleet.clusters[*i];
             let st = state::style(&c.conn, t);
+            // a cluster that stopped answering keeps its last numbers, dimmed (DETAIL says how old)
+            let num = if c.stale_since().is_some() { t.muted } else { t.text };
             let l = c.llmd.totals(&app.reading());
             let llmd_known = c.llmd.installed == Some(true);
             let or_dash = |s: String| if llmd_known { s } else { dash() };
@@ -86,22 +99,32 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 Cell::from(app.display_name(&c.context).to_string()),
                 Cell::from(Span::styled(format!("{} {}", state::symbol(&c.conn), c.conn.label()), st)),
                 Cell::from(c.latency_text().filter(|_| c.conn.reachable()).unwrap_or_else(dash)),
-                Cell::from(c.nodes.as_ref().map(|n| format!("{}/{}", n.ready, n.total)).unwrap_or_else(dash)),
-                Cell::from(gpus(c)),
-                Cell::from(or_dash(l.pools.to_string())),
-                Cell::from(or_dash(servers)),
+                Cell::from(Span::styled(
+                    c.nodes.as_ref().map(|n| format!("{}/{}", n.ready, n.total)).unwrap_or_else(dash),
+                    num,
+                )),
+                Cell::from(Span::styled(gpus(c), num)),
+                Cell::from(Span::styled(or_dash(l.pools.to_string()), num)),
+                Cell::from(Span::styled(or_dash(servers), num)),
                 Cell::from(Span::styled(
                     l.kv_avg.map(fmt::pct).unwrap_or_else(dash),
-                    super::kv::kv_style(app, &crate::store::llmd::Role::Decode, l.kv_avg),
+                    if c.stale_since().is_some() {
+                        num
+                    } else {
+                        super::kv::kv_style(app, &crate::store::llmd::Role::Decode, l.kv_avg)
+                    },
                 )),
             ];
             if wide {
                 cells.insert(3, Cell::from(c.version.clone().unwrap_or_else(dash)));
-                cells.push(Cell::from(match (l.prefill_tps, l.decode_tps) {
-                    (None, None) => dash(),
-                    (a, b) => format!("{}/{}", fmt::opt(a, fmt::num), fmt::opt(b, fmt::num)),
-                }));
-                cells.push(Cell::from(Span::styled(detail(c), if c.conn.reachable() { t.muted } else { st })));
+                cells.push(Cell::from(Span::styled(
+                    match (l.prefill_tps, l.decode_tps) {
+                        (None, None) => dash(),
+                        (a, b) => format!("{}/{}", fmt::opt(a, fmt::num), fmt::opt(b, fmt::num)),
+                    },
+                    num,
+                )));
+                cells.push(Cell::from(Span::styled(detail(c, now), if c.conn.reachable() { t.muted } else { st })));
             }
             Row::new(cells)
         })
@@ -142,7 +165,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             .iter()
             .map(|i| &app.fleet.clusters[*i])
             .filter(|c| !c.conn.reachable() && c.conn.detail().is_some())
-            .map(|c| format!("{}: {}", app.display_name(&c.context), detail(c)))
+            .map(|c| format!("{}: {}", app.display_name(&c.context), detail(c, now)))
             .collect();
         if !problems.is_empty() && table_area.height > 4 {
             let r = Rect {

@@ -69,7 +69,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .zip(&views)
         .map(|((i, p), v)| {
             let c = &app.fleet.clusters[*i];
-            let name = format!("{}/{}", app.display_name(&c.context), p.name);
+            // the last known numbers of pods that stopped answering: dimmed, the age on the name
+            let old = v.freshness == crate::store::llmd::Freshness::Stale;
+            let age = v
+                .observed_at
+                .filter(|_| old)
+                .map(|at| format!(" ({})", crate::store::llmd::age_text(reading.now - at)));
+            let name = format!("{}/{}{}", app.display_name(&c.context), p.name, age.unwrap_or_default());
+            let num = if old { t.muted } else { t.text };
             let q = |x: Option<f64>| x.and_then(|h| h.is_finite().then_some(h));
             let p50 = |h: &Option<crate::store::llmd::Histogram>| h.as_ref().and_then(|h| q(h.quantile(0.5)));
             let p99 = |h: &Option<crate::store::llmd::Histogram>| h.as_ref().and_then(|h| q(h.quantile(0.99)));
@@ -90,11 +97,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                     pods(v.decode_ready, v.decode_total),
                     pods_style(v.decode_ready, v.decode_total),
                 )),
-                Cell::from(opt(v.request_rate, fmt::num)),
-                Cell::from(Span::styled(opt(v.error_rate, fmt::pct), err_style(app, v.error_rate))),
-                Cell::from(Span::styled(ttft, ttft_style(app, v.ttft.as_ref().and_then(|h| h.quantile(0.99))))),
-                Cell::from(itl),
-                Cell::from(opt(v.queue, fmt::num)),
+                Cell::from(Span::styled(opt(v.request_rate, fmt::num), num)),
+                Cell::from(Span::styled(
+                    opt(v.error_rate, fmt::pct),
+                    if old { num } else { err_style(app, v.error_rate) },
+                )),
+                Cell::from(Span::styled(
+                    ttft,
+                    if old { num } else { ttft_style(app, v.ttft.as_ref().and_then(|h| h.quantile(0.99))) },
+                )),
+                Cell::from(Span::styled(itl, num)),
+                Cell::from(Span::styled(opt(v.queue, fmt::num), num)),
             ];
             if wide {
                 cells.insert(1, Cell::from(v.model.as_deref().map(fmt::short_model).unwrap_or(DASH).to_string()));
@@ -121,7 +134,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         Table::new(rows, widths).header(Row::new(header).style(t.header)).row_highlight_style(t.selection).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" Inference pools ({}) ", pools.len()))
+                .title(format!(" Inference pools ({}) · rates over {} ", pools.len(), app.fleet.metrics.window_text()))
                 .border_style(t.muted),
         );
     let mut ts = crate::ui::widgets::selection(app.selected, pools.len());

@@ -108,7 +108,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     .block(
         Block::default()
             .borders(Borders::ALL)
-            .title(" Per pool (tokens/s; P:D = running prefill/decode, warn > 3) ")
+            .title(format!(
+                " Per pool (tokens/s over {}; P:D = running prefill/decode, warn > 3) ",
+                app.fleet.metrics.window_text()
+            ))
             .border_style(t.muted),
     );
     let mut ts = crate::ui::widgets::selection(app.selected, pools.len());

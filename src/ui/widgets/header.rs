@@ -34,9 +34,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(format!(" · {} connecting", s.connecting), t.muted));
     }
     spans.push(Span::styled(" │ ", t.muted));
-    spans.push(Span::styled(format!("nodes {}/{}", s.nodes_ready, s.nodes), t.text));
-    spans.push(Span::styled(" │ ", t.muted));
-    spans.push(Span::styled(format!("GPUs {}/{} allocatable", s.gpus_allocatable, s.gpus_total), t.text));
+    if s.counted == 0 {
+        // nothing answers: no totals at all rather than zeros that look like an empty fleet
+        let why = if s.connecting == s.clusters { "waiting for the first answers" } else { "no cluster answers" };
+        spans.push(Span::styled(why, if s.connecting == s.clusters { t.muted } else { t.crit }));
+    } else {
+        spans.push(Span::styled(format!("nodes {}/{}", s.nodes_ready, s.nodes), t.text));
+        spans.push(Span::styled(" │ ", t.muted));
+        spans.push(Span::styled(format!("GPUs {}/{} allocatable", s.gpus_allocatable, s.gpus_total), t.text));
+        if s.counted < s.clusters {
+            spans.push(Span::styled(format!(" {}", s.scope()), if s.stale > 0 { t.warn } else { t.muted }));
+        }
+    }
     if let Some(focus) = app.focus.and_then(|i| app.fleet.clusters.get(i)) {
         spans.push(Span::styled(" │ ", t.muted));
         spans.push(Span::styled(format!("focus: {}", app.display_name(&focus.context)), t.accent));
