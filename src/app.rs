@@ -133,15 +133,15 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     collectors.start_external(settings.mcp_endpoints.clone(), settings.refresh * 12);
     collectors.start_nightly(settings.nightly.clone());
     collectors.start_reports(settings.reports_dir.clone());
-    app.actions = Some(crate::actions::start(targets.clone(), collectors.sender(), settings.audit_file.clone()));
-    app.feeds = Some(crate::sources::views::start(targets.clone(), collectors.sender()));
+    app.writes.actions = Some(crate::actions::start(targets.clone(), collectors.sender(), settings.audit_file.clone()));
+    app.feeds = crate::ui::views::Feeds::new(Some(crate::sources::views::start(targets.clone(), collectors.sender())));
     let updates = std::mem::replace(&mut collectors.updates, tokio::sync::mpsc::channel(1).1);
     let guard = match ui::terminal::TerminalGuard::enter(settings.mouse) {
         Ok(g) => g,
         Err(e) => return fail(exit::NO_TERMINAL, format!("cannot use the terminal: {e}")),
     };
     let rotate = settings.kiosk.then_some(settings.rotate);
-    let result = ui::app::run(app, guard, updates, rotate).await;
+    let result = ui::run::run(app, guard, updates, rotate).await;
     collectors.stop();
     match result {
         Ok(()) => ExitCode::from(exit::OK),

@@ -16,7 +16,6 @@ use kst::sources::views::ViewSpec;
 use kst::sources::Collectors;
 use kst::store::{Fleet, Update};
 use kst::theme::Theme;
-use kst::ui::tabs::Tab;
 use kst::ui::{App, Mode};
 
 fn key(c: KeyCode) -> KeyEvent {
@@ -30,7 +29,7 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     let mut col = Collectors::start(&targets, common::fast_worker());
     let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
-    app.feeds = Some(kst::sources::views::start(targets.clone(), col.sender()));
+    app.feeds = kst::ui::views::Feeds::new(Some(kst::sources::views::start(targets.clone(), col.sender())));
     drive(&mut app, &mut col.updates, "the pools", |a| {
         a.fleet.clusters[0].llmd.pools.len() == 2 && a.fleet.clusters[0].llmd.servers.len() == 7
     })
@@ -54,14 +53,17 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
         last
     };
 
-    app.tab = Tab::Serving;
-    app.selected = app.pools().iter().position(|(_, p)| p.name == "pd-disaggregation").unwrap();
+    app.show("serving");
+    // the pools are listed per cluster in their order: move to pd-disaggregation by name
+    while app.selected_text().as_deref() != Some("pd-disaggregation") {
+        app.on_key(key(KeyCode::Char('j')));
+    }
     app.on_key(key(KeyCode::Enter));
     drive(&mut app, &mut col.updates, "the pool's pods", |a| {
-        a.views.last().and_then(|v| v.pods.as_ref()).is_some_and(|p| p.len() == 4)
+        a.views.last().and_then(|v| v.as_feed()?.pods.as_ref()).is_some_and(|p| p.len() == 4)
     })
     .await;
-    let screen = render(&app, 120, 30);
+    let screen = render(&mut app, 120, 30);
     assert!(screen.contains("Serving › gpu-us-east/pd-disaggregation pods"), "breadcrumbs: {screen}");
     assert!(screen.contains("ms-pd-llm-d-modelservice-decode-") && screen.contains("Running"), "{screen}");
     common::eventually("a pod watch opened", || east.open_watches() > baseline).await;
@@ -73,44 +75,65 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
         app.on_key(key(KeyCode::Enter));
     };
     typed(&mut app, "/-l llm-d.ai/role=decode");
-    assert_eq!(app.views[0].visible_pods().len(), 2);
-    assert!(app.views[0].visible_pods().iter().all(|p| p.role.as_deref() == Some("decode")));
-    app.views[0].search.clear();
+    assert_eq!(app.views[0].as_feed_mut().unwrap().visible_pods().len(), 2);
+    assert!(app.views[0].as_feed_mut().unwrap().visible_pods().iter().all(|p| p.role.as_deref() == Some("decode")));
+    app.views[0].as_feed_mut().unwrap().search.clear();
     typed(&mut app, "/!DECODE");
     assert!(
-        app.views[0].visible_pods().iter().all(|p| p.role.as_deref() == Some("prefill")),
+        app.views[0].as_feed_mut().unwrap().visible_pods().iter().all(|p| p.role.as_deref() == Some("prefill")),
         "inverse, case-insensitive"
     );
-    app.views[0].search.clear();
+    app.views[0].as_feed_mut().unwrap().search.clear();
     app.on_key(key(KeyCode::Char('s')));
     app.on_key(key(KeyCode::Char('s')));
-    assert_eq!(app.views[0].sort, kst::ui::views::PodSort::Restarts);
-    app.views[0].sort = kst::ui::views::PodSort::Name;
+    assert_eq!(app.views[0].as_feed_mut().unwrap().sort, kst::ui::views::PodSort::Restarts);
+    app.views[0].as_feed_mut().unwrap().sort = kst::ui::views::PodSort::Name;
 
     // the decode pod: detail
-    let decode = app.views[0].visible_pods().iter().position(|p| p.role.as_deref() == Some("decode")).unwrap();
-    app.views[0].selected = decode;
+    let decode = app.views[0]
+        .as_feed_mut()
+        .unwrap()
+        .visible_pods()
+        .iter()
+        .position(|p| p.role.as_deref() == Some("decode"))
+        .unwrap();
+    app.views[0].as_feed_mut().unwrap().selected = decode;
     app.on_key(key(KeyCode::Enter));
-    drive(&mut app, &mut col.updates, "the pod's detail", |a| a.views.last().and_then(|v| v.detail.as_ref()).is_some())
-        .await;
-    let d = app.views.last().unwrap().detail.clone().unwrap();
+    drive(&mut app, &mut col.updates, "the pod's detail", |a| {
+        a.views.last().and_then(|v| v.as_feed()?.detail.as_ref()).is_some()
+    })
+    .await;
+    let d = app.views.last().unwrap().as_feed().unwrap().detail.clone().unwrap();
     assert!(d.containers.iter().any(|c| c.name == "vllm" && c.state == "running"));
     assert!(d.containers.iter().any(|c| c.name == "routing-proxy" && c.init));
-    assert!(render(&app, 120, 40).contains("CONTAINERS"));
+    assert!(render(&mut app, 120, 40).contains("CONTAINERS"));
 
     // logs: the sim's lines, then more as they are written
     app.on_key(key(KeyCode::Char('l')));
-    drive(&mut app, &mut col.updates, "log lines", |a| a.views.last().is_some_and(|v| v.log.len() > 10)).await;
+    drive(&mut app, &mut col.updates, "log lines", |a| {
+        a.views.last().and_then(|v| v.as_feed()).is_some_and(|v| v.log.len() > 10)
+    })
+    .await;
     let pod = d.name.clone();
-    let first = app.views.last().unwrap().log.len();
-    assert!(app.views.last().unwrap().log.iter().any(|l| l.contains(&format!("[{pod}/vllm current #"))));
-    drive(&mut app, &mut col.updates, "follow to add lines", |a| a.views.last().is_some_and(|v| v.log.len() > first))
-        .await;
+    let first = app.views.last().unwrap().as_feed().unwrap().log.len();
+    assert!(app
+        .views
+        .last()
+        .unwrap()
+        .as_feed()
+        .unwrap()
+        .log
+        .iter()
+        .any(|l| l.contains(&format!("[{pod}/vllm current #"))));
+    drive(&mut app, &mut col.updates, "follow to add lines", |a| {
+        a.views.last().and_then(|v| v.as_feed()).is_some_and(|v| v.log.len() > first)
+    })
+    .await;
     // T asks the API server for timestamps: the stream is reopened with them
     app.on_key(key(KeyCode::Char('T')));
     drive(&mut app, &mut col.updates, "timestamped lines", |a| {
         // the API server's stamp, then the container's own line (which starts with its own time)
-        a.views.last().is_some_and(|v| {
+        a.views.last().and_then(|v| v.as_feed()).is_some_and(|v| {
             v.log.iter().any(|l| {
                 let mut w = l.split(' ');
                 w.next().is_some_and(|t| t.contains('.') && t.parse::<jiff::Timestamp>().is_ok())
@@ -121,14 +144,17 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     .await;
     // search highlights, pause holds the view
     app.on_key(key(KeyCode::Char(' ')));
-    assert!(render(&app, 120, 30).contains("paused"));
-    assert!(matches!(app.views.last().unwrap().spec, ViewSpec::Logs { .. }));
+    assert!(render(&mut app, 120, 30).contains("paused"));
+    assert!(matches!(app.views.last().unwrap().as_feed().unwrap().spec, ViewSpec::Logs { .. }));
     app.on_key(key(KeyCode::Esc));
 
     // YAML of the pod
     app.on_key(key(KeyCode::Char('y')));
-    drive(&mut app, &mut col.updates, "the YAML", |a| a.views.last().and_then(|v| v.text.as_ref()).is_some()).await;
-    let yaml = app.views.last().unwrap().text.clone().unwrap();
+    drive(&mut app, &mut col.updates, "the YAML", |a| {
+        a.views.last().and_then(|v| v.as_feed()?.text.as_ref()).is_some()
+    })
+    .await;
+    let yaml = app.views.last().unwrap().as_feed().unwrap().text.clone().unwrap();
     assert!(yaml.contains("kind: Pod") && yaml.contains(&pod));
 
     // back out to the pane; every watch the views opened is closed
@@ -136,23 +162,23 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     app.on_key(key(KeyCode::Esc));
     app.on_key(key(KeyCode::Esc));
     assert!(app.views.is_empty());
-    assert_eq!(app.tab, Tab::Serving);
+    assert_eq!(app.pane_id(), "serving");
     common::eventually("the views' watches to close", || east.open_watches() == baseline).await;
 
     // a build's pods: Shipwright's label, in the build's namespace
-    app.tab = Tab::Builds;
-    drive(&mut app, &mut col.updates, "the builds", |a| !kst::ui::panes::builds::rows(a).is_empty()).await;
-    app.selected = 0;
+    app.show("builds");
+    drive(&mut app, &mut col.updates, "the builds", |a| a.fleet.clusters.iter().any(|c| !c.kagenti.builds.is_empty()))
+        .await;
+    app.on_key(key(KeyCode::Char('g')));
     app.on_key(key(KeyCode::Enter));
-    match &app.views.last().unwrap().spec {
+    match &app.views.last().unwrap().as_feed().unwrap().spec {
         ViewSpec::Pods { selector, .. } => assert!(selector.starts_with("build.shipwright.io/name="), "{selector}"),
         other => panic!("{other:?}"),
     }
     app.close_view();
 
     // the crash-looping pod shows why, with its BackOff event
-    app.tab = Tab::KvCache;
-    app.selected = 0;
+    app.show("kv");
     let west_crash = {
         let c = sim.cluster("gpu-eu-west").unwrap();
         let pods = c.registry.index_of(&kst::sim::resources::PODS).unwrap();
@@ -171,10 +197,13 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
         west_crash.clone(),
     );
     drive(&mut app, &mut col.updates, "the BackOff event", |a| {
-        a.views.last().and_then(|v| v.detail.as_ref()).is_some_and(|d| d.events.iter().any(|e| e.reason == "BackOff"))
+        a.views
+            .last()
+            .and_then(|v| v.as_feed()?.detail.as_ref())
+            .is_some_and(|d| d.events.iter().any(|e| e.reason == "BackOff"))
     })
     .await;
-    let d = app.views.last().unwrap().detail.clone().unwrap();
+    let d = app.views.last().unwrap().as_feed().unwrap().detail.clone().unwrap();
     assert!(d
         .containers
         .iter()
@@ -183,7 +212,7 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     app.on_key(key(KeyCode::Char('l')));
     app.on_key(key(KeyCode::Char('p')));
     drive(&mut app, &mut col.updates, "previous logs", |a| {
-        a.views.last().is_some_and(|v| v.log.iter().any(|l| l.contains("previous #")))
+        a.views.last().and_then(|v| v.as_feed()).is_some_and(|v| v.log.iter().any(|l| l.contains("previous #")))
     })
     .await;
     app.close_view();
@@ -197,10 +226,11 @@ fn fixed_app() -> App {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(1_790_000_000.0);
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    app.feeds = Some(tx);
-    app.tab = Tab::Serving;
+    app.feeds = kst::ui::views::Feeds::new(Some(tx));
+    app.show("serving");
     let pods = vec![
         PodRow {
+            namespace: "llm-d".into(),
             name: "ms-pd-decode-z5pbt-5f7jd".into(),
             ready: "1/1".into(),
             status: "Running".into(),
@@ -212,6 +242,7 @@ fn fixed_app() -> App {
             labels: Default::default(),
         },
         PodRow {
+            namespace: "llm-d".into(),
             name: "ms-pd-prefill-cqjs6-bsnlp".into(),
             ready: "0/1".into(),
             status: "CrashLoopBackOff".into(),
@@ -227,7 +258,7 @@ fn fixed_app() -> App {
         ViewSpec::Pods { cluster: 0, namespace: "llm-d".into(), selector: "llm-d.ai/guide=pd".into() },
         "gpu-us-east/pd pods".into(),
     );
-    let id = app.views[0].id;
+    let id = app.views[0].as_feed_mut().unwrap().id;
     app.on_update(Update::ViewPods { cluster: 0, view: id, pods });
     app
 }
@@ -236,12 +267,12 @@ fn fixed_app() -> App {
 fn view_snapshots() {
     use kst::store::views::{ContainerRow, EventRow, PodDetail};
     let mut app = fixed_app();
-    insta::assert_snapshot!("pods_view_100x24", render(&app, 100, 24));
+    insta::assert_snapshot!("pods_view_100x24", render(&mut app, 100, 24));
     app.open_view(
         ViewSpec::Pod { cluster: 0, namespace: "llm-d".into(), name: "ms-pd-prefill-cqjs6-bsnlp".into() },
         "pod".into(),
     );
-    let id = app.views.last().unwrap().id;
+    let id = app.views.last().unwrap().as_feed().unwrap().id;
     let detail = PodDetail {
         name: "ms-pd-prefill-cqjs6-bsnlp".into(),
         namespace: "llm-d".into(),
@@ -271,9 +302,9 @@ fn view_snapshots() {
         }],
     };
     app.on_update(Update::ViewPod { cluster: 0, view: id, detail: Box::new(detail) });
-    insta::assert_snapshot!("pod_view_100x24", render(&app, 100, 24));
+    insta::assert_snapshot!("pod_view_100x24", render(&mut app, 100, 24));
     app.on_key(key(KeyCode::Char('l')));
-    let id = app.views.last().unwrap().id;
+    let id = app.views.last().unwrap().as_feed().unwrap().id;
     let lines: Vec<String> =
         (0..40).map(|i| format!("2026-11-25T04:00:{:02}Z INFO request {i} served", i % 60)).collect();
     app.on_update(Update::ViewLog { cluster: 0, view: id, lines });
@@ -281,12 +312,12 @@ fn view_snapshots() {
         app.on_key(key(KeyCode::Char(c)));
     }
     app.on_key(key(KeyCode::Enter));
-    insta::assert_snapshot!("logs_view_100x24", render(&app, 100, 24));
+    insta::assert_snapshot!("logs_view_100x24", render(&mut app, 100, 24));
     app.on_key(key(KeyCode::Esc));
     app.on_key(key(KeyCode::Char('y')));
-    let id = app.views.last().unwrap().id;
+    let id = app.views.last().unwrap().as_feed().unwrap().id;
     app.on_update(Update::ViewText { cluster: 0, view: id, text: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ms-pd-prefill-cqjs6-bsnlp\n  namespace: llm-d\nspec:\n  nodeName: gpu-us-east-gpu-1\n".into() });
-    insta::assert_snapshot!("yaml_view_100x24", render(&app, 100, 24));
+    insta::assert_snapshot!("yaml_view_100x24", render(&mut app, 100, 24));
     assert_eq!(app.views.len(), 3);
     app.on_key(key(KeyCode::Esc));
     app.on_key(key(KeyCode::Esc));

@@ -14,8 +14,7 @@ use kst::sources::Collectors;
 use kst::store::kagenti::{health, CardState, ComponentState, Health};
 use kst::store::Fleet;
 use kst::theme::Theme;
-use kst::ui::app::DialogState;
-use kst::ui::tabs::Tab;
+use kst::ui::dialog::DialogState;
 use kst::ui::{App, Mode};
 
 fn by<'a>(f: &'a Fleet, name: &str) -> &'a kst::store::ClusterState {
@@ -79,8 +78,14 @@ fn key(c: KeyCode) -> KeyEvent {
 }
 
 fn select_agent(app: &mut App, name: &str) {
-    app.tab = Tab::Agents;
-    app.selected = app.agents().iter().position(|(_, a)| a.name == name).expect("agent listed");
+    app.show("agents");
+    app.on_key(key(KeyCode::Char('g')));
+    let mut seen = 0;
+    while app.selected_text().as_deref() != Some(name) {
+        app.on_key(key(KeyCode::Char('j')));
+        seen += 1;
+        assert!(seen < 100, "agent {name} listed");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,7 +100,7 @@ async fn toggle_off_and_on_with_checks_confirmation_and_audit() {
     let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut col = Collectors::start(&targets, common::fast_worker());
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
-    app.actions = Some(kst::actions::start(targets.clone(), col.sender(), audit.clone()));
+    app.writes.actions = Some(kst::actions::start(targets.clone(), col.sender(), audit.clone()));
     let weather =
         |app: &App| app.fleet.clusters[0].kagenti.agents.iter().find(|a| a.name == "weather-service").cloned();
     drive(&mut app, &mut col.updates, "weather-service listed", |a| weather(a).is_some_and(|w| w.ready == 2)).await;
@@ -104,14 +109,14 @@ async fn toggle_off_and_on_with_checks_confirmation_and_audit() {
     app.focus = Some(0);
     select_agent(&mut app, "weather-service");
     app.on_key(key(KeyCode::Char('t')));
-    let d = app.dialog.clone().expect("a confirmation dialog");
+    let d = app.writes.dialog.clone().expect("a confirmation dialog");
     assert_eq!((d.target.from, d.target.to), (2, 0));
     assert_eq!(d.hpa.as_deref(), Some("weather-service"));
     drive(&mut app, &mut col.updates, "the permission check", |a| {
-        a.dialog.as_ref().is_some_and(|d| d.state != DialogState::Checking)
+        a.writes.dialog.as_ref().is_some_and(|d| d.state != DialogState::Checking)
     })
     .await;
-    assert_eq!(app.dialog.as_ref().unwrap().state, DialogState::Allowed);
+    assert_eq!(app.writes.dialog.as_ref().unwrap().state, DialogState::Allowed);
     app.on_key(key(KeyCode::Char('y')));
     drive(&mut app, &mut col.updates, "the agent to be off, seen through the watch", |a| {
         weather(a).is_some_and(|w| w.desired == 0 && w.previous_replicas == Some(2))
@@ -124,9 +129,9 @@ async fn toggle_off_and_on_with_checks_confirmation_and_audit() {
     app.flash = None;
     select_agent(&mut app, "weather-service");
     app.on_key(key(KeyCode::Char('t')));
-    assert_eq!(app.dialog.as_ref().map(|d| (d.target.from, d.target.to)), Some((0, 2)));
+    assert_eq!(app.writes.dialog.as_ref().map(|d| (d.target.from, d.target.to)), Some((0, 2)));
     drive(&mut app, &mut col.updates, "the check", |a| {
-        a.dialog.as_ref().is_some_and(|d| d.state == DialogState::Allowed)
+        a.writes.dialog.as_ref().is_some_and(|d| d.state == DialogState::Allowed)
     })
     .await;
     app.on_key(key(KeyCode::Char('y')));
@@ -144,16 +149,16 @@ async fn toggle_off_and_on_with_checks_confirmation_and_audit() {
     select_agent(&mut app, "weather-service");
     app.on_key(key(KeyCode::Char('t')));
     drive(&mut app, &mut col.updates, "a denial", |a| {
-        matches!(a.dialog.as_ref().map(|d| &d.state), Some(DialogState::Denied(_)))
+        matches!(a.writes.dialog.as_ref().map(|d| &d.state), Some(DialogState::Denied(_)))
     })
     .await;
     app.on_key(key(KeyCode::Char('y')));
     assert!(
-        matches!(app.dialog.as_ref().map(|d| &d.state), Some(DialogState::Denied(_))),
+        matches!(app.writes.dialog.as_ref().map(|d| &d.state), Some(DialogState::Denied(_))),
         "y does nothing when denied"
     );
     app.on_key(key(KeyCode::Esc));
-    assert!(app.dialog.is_none());
+    assert!(app.writes.dialog.is_none());
 
     // read-only and kiosk refuse before asking anybody, and say so
     for mode in [Mode::ReadOnly, Mode::Kiosk] {
@@ -161,7 +166,7 @@ async fn toggle_off_and_on_with_checks_confirmation_and_audit() {
         app.focus = Some(0);
         select_agent(&mut app, "weather-service");
         app.on_key(key(KeyCode::Char('t')));
-        assert!(app.dialog.is_none());
+        assert!(app.writes.dialog.is_none());
         assert!(app.flash.as_deref().unwrap().contains("refuses writes"));
     }
 

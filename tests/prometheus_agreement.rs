@@ -123,7 +123,7 @@ fn prometheus_config(sim: &kst::sim::SimFleet, fleet: &Fleet, dir: &std::path::P
     cfg.to_string()
 }
 
-fn fresh_servers<'a>(fleet: &'a Fleet, ci: usize) -> Vec<&'a ServerInfo> {
+fn fresh_servers(fleet: &Fleet, ci: usize) -> Vec<&ServerInfo> {
     let c = &fleet.clusters[ci];
     let r = fleet.reading(common::now_s());
     c.llmd.servers.iter().filter(|s| c.llmd.view(s, &r).freshness == Freshness::Fresh).collect()

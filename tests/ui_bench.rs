@@ -9,7 +9,6 @@ use common::render;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kst::store::Update;
 use kst::theme::Theme;
-use kst::ui::tabs::Tab;
 use kst::ui::{App, Mode};
 
 fn key(app: &mut App, c: KeyCode) {
@@ -24,10 +23,10 @@ async fn benchmarks_and_jobs_panes() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
 
-    app.tab = Tab::Benchmarks;
-    insta::assert_snapshot!("benchmarks_120x40", render(&app, 120, 40));
-    insta::assert_snapshot!("benchmarks_80x24", render(&app, 80, 24));
-    let s = render(&app, 120, 40);
+    app.show("benchmarks");
+    insta::assert_snapshot!("benchmarks_120x40", render(&mut app, 120, 40));
+    insta::assert_snapshot!("benchmarks_80x24", render(&mut app, 80, 24));
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("pd-disaggregation gpu·vllm·nixl") && s.contains("OpenShift") && s.contains("CoreWeave"), "{s}");
     assert!(s.contains("longest failing streak: optimized-baseline rocm·vllm AMD"), "{s}");
     assert!(s.contains("names not understood: nightly-e2e-experimental.yaml"), "{s}");
@@ -38,44 +37,48 @@ async fn benchmarks_and_jobs_panes() {
     }
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.bench_runs, Some(0));
-    let s = render(&app, 120, 40);
+    assert_eq!(app.views.last().map(|v| v.crumb()).as_deref(), Some("optimized-baseline on AMD runs"));
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("optimized-baseline on AMD") && s.contains("GPU unavailable (Check GPU availability)"), "{s}");
     insta::assert_snapshot!("benchmark_runs_120x40", s);
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('C'));
     assert!(app.pending_copy.as_deref().unwrap().starts_with("https://github.com/llm-d/llm-d/actions/runs/"));
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.bench_runs, None);
+    assert!(app.views.is_empty(), "Esc closes the runs");
 
     // the reports: sortable, a bad file named, two compared
     key(&mut app, KeyCode::Char('v'));
-    let s = render(&app, 120, 40);
+    let s = render(&mut app, 120, 40);
     insta::assert_snapshot!("reports_120x40", s.clone());
     assert!(s.contains("✖ broken.yaml: not YAML"), "{s}");
     key(&mut app, KeyCode::Char('s'));
-    assert!(render(&app, 120, 40).contains("sorted by output tok/s"));
+    assert!(render(&mut app, 120, 40).contains("sorted by output tok/s"));
+    // the selection stays on the same report when the order changes; g: to the top
+    key(&mut app, KeyCode::Char('g'));
     key(&mut app, KeyCode::Char('m'));
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Enter);
-    assert!(app.compare.is_some());
-    let s = render(&app, 120, 40);
+    assert!(app.views.last().is_some_and(|v| v.crumb().starts_with("compare")), "{:?}", app.flash);
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("B vs A") && s.contains("TTFT p50 (s)"), "{s}");
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Char('v'));
 
-    app.tab = Tab::MlJobs;
-    app.selected = 0;
-    insta::assert_snapshot!("jobs_120x40", render(&app, 120, 40));
-    insta::assert_snapshot!("jobs_80x24", render(&app, 80, 24));
-    let s = render(&app, 120, 40);
+    app.show("jobs");
+    insta::assert_snapshot!("jobs_120x40", render(&mut app, 120, 40));
+    insta::assert_snapshot!("jobs_80x24", render(&mut app, 80, 24));
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("not installed: Notebook, PyTorchJob, RayJob, TrainJob"), "{s}");
     // s: by status, then by GPUs (most first)
     key(&mut app, KeyCode::Char('s'));
     key(&mut app, KeyCode::Char('s'));
-    assert_eq!(kst::ui::panes::jobs::rows(&app)[0].1.name, "llama-sft-ddp");
-    assert!(render(&app, 120, 40).contains("sorted by GPUs"));
-    app.sort_col = 0;
+    key(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.selected_text().as_deref(), Some("llama-sft-ddp"), "the most GPUs first");
+    assert!(render(&mut app, 120, 40).contains("sorted by GPUs"));
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('s'));
+    assert!(render(&mut app, 120, 40).contains("sorted by cluster"));
 
     // snapshot JSON: the matrix and the jobs
     let v = serde_json::to_value(kst::snapshot::Snapshot::at(&app.fleet, app.now())).unwrap();

@@ -7,7 +7,6 @@ use common::render;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kst::theme::Theme;
-use kst::ui::tabs::Tab;
 use kst::ui::{App, Mode};
 
 fn key(app: &mut App, c: KeyCode) {
@@ -19,46 +18,42 @@ async fn fabric_panes() {
     let (_sim, fleet, now) = common::deterministic_fleet().await;
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
-    for (tab, name) in [(Tab::McpTools, "tools"), (Tab::Topology, "topology"), (Tab::Security, "security")] {
-        app.tab = tab;
-        app.selected = 0;
-        insta::assert_snapshot!(format!("{name}_120x40"), render(&app, 120, 40));
-        insta::assert_snapshot!(format!("{name}_80x24"), render(&app, 80, 24));
+    for name in ["tools", "topology", "security"] {
+        app.show(name);
+        common::snapshots!(&mut app, name);
     }
 
     // tools: conflicts flagged, the down server says why, Enter shows the schema
-    app.tab = Tab::McpTools;
-    app.selected = 0;
-    let s = render(&app, 120, 40);
+    app.show("tools");
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("github_search ⚠") && s.contains("weather_search ⚠"), "{s}");
     assert!(s.contains("connection refused"), "the server that is down says why: {s}");
     assert!(s.contains("disabled"), "{s}");
     key(&mut app, KeyCode::Enter);
-    let s = render(&app, 120, 40);
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("inputSchema") && s.contains("\"query\""), "{s}");
     key(&mut app, KeyCode::Esc);
-    assert!(app.schema.is_none());
+    assert!(app.views.is_empty(), "Esc closes the schema");
     // the filter searches names, servers and descriptions
     for c in "/forecast".chars() {
         key(&mut app, KeyCode::Char(c));
     }
     key(&mut app, KeyCode::Enter);
-    let s = render(&app, 120, 40);
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("MCP tools (1)") && s.contains("weather_get_forecast"), "{s}");
     key(&mut app, KeyCode::Esc);
 
     // topology: the graph at 120 columns, the list at 80 or after v
-    app.tab = Tab::Topology;
-    app.selected = 0;
-    let wide = render(&app, 120, 40);
+    app.show("topology");
+    let wide = render(&mut app, 120, 40);
     assert!(wide.contains("nodes") && !wide.contains("(list)"), "{wide}");
-    assert!(render(&app, 80, 24).contains("(list)"));
+    assert!(render(&mut app, 80, 24).contains("(list)"));
     key(&mut app, KeyCode::Char('v'));
-    let s = render(&app, 120, 40);
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("(list)") && s.contains("denied 24") && s.contains("observed 240 calls"), "{s}");
 
     // security: B writes the baseline, refused in kiosk mode
-    app.tab = Tab::Security;
+    app.show("security");
     let path = app.fleet.clusters[2].kagenti.baseline_path.clone().unwrap();
     let before = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
     std::thread::sleep(std::time::Duration::from_millis(20));

@@ -7,7 +7,6 @@ use common::render;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kst::theme::Theme;
-use kst::ui::tabs::Tab;
 use kst::ui::{App, Mode};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,61 +14,55 @@ async fn llmd_panes() {
     let (_sim, fleet, now) = common::deterministic_fleet().await;
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
-    for (tab, name) in
-        [(Tab::Serving, "serving"), (Tab::KvCache, "kv"), (Tab::Throughput, "throughput"), (Tab::EppRouting, "epp")]
-    {
-        app.tab = tab;
-        app.selected = 0;
-        insta::assert_snapshot!(format!("{name}_120x40"), render(&app, 120, 40));
-        insta::assert_snapshot!(format!("{name}_80x24"), render(&app, 80, 24));
+    for name in ["serving", "kv", "throughput", "epp"] {
+        app.show(name);
+        common::snapshots!(&mut app, name);
     }
 
     // what a user must be able to read off these panes
-    app.tab = Tab::Serving;
-    let s = render(&app, 120, 40);
+    app.show("serving");
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("gpu-us-east/pd-disaggregation") && s.contains("gpu-eu-west/llama-70b"), "{s}");
     assert!(s.contains("needs auth"), "the 401 EPP is named: {s}");
     assert!(s.contains("agents-us-central: no InferencePool API"));
-    app.tab = Tab::KvCache;
-    let s = render(&app, 120, 40);
+    app.show("kv");
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("— timeout"), "the wedged pod says why it has no gauge: {s}");
     assert!(s.contains("— unreachable"), "the crash-looping pod too: {s}");
     // the selected row's full reason is under the table
-    let crash = app.servers().iter().position(|(_, s)| !s.ready).unwrap();
-    app.selected = crash;
-    let s = render(&app, 120, 40);
+    let crash = app.with_ctx(|cx| cx.servers().iter().find(|(_, s)| !s.ready).unwrap().1.name.clone());
+    while app.selected_text().as_deref() != Some(crash.as_str()) {
+        app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+    }
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("connection refused"), "{s}");
-    app.tab = Tab::EppRouting;
-    let s = render(&app, 120, 40);
+    app.show("epp");
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("prefill-decode 30%") && s.contains("decode-only 70%"), "{s}");
 
     // filter and focus narrow every LLM-d pane
-    app.tab = Tab::Serving;
+    app.show("serving");
     for c in ['/', 'w', 'e', 's', 't'] {
         app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
     }
     app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    let s = render(&app, 120, 40);
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("Inference pools (1)") && !s.contains("pd-disaggregation  "), "{s}");
     app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
 
     // the Kagenti panes
-    for (tab, name) in
-        [(Tab::Agents, "agents"), (Tab::Discovery, "discovery"), (Tab::Builds, "builds"), (Tab::Status, "status")]
-    {
-        app.tab = tab;
-        app.selected = 0;
-        insta::assert_snapshot!(format!("{name}_120x40"), render(&app, 120, 40));
-        insta::assert_snapshot!(format!("{name}_80x24"), render(&app, 80, 24));
+    for name in ["agents", "discovery", "builds", "status"] {
+        app.show(name);
+        common::snapshots!(&mut app, name);
     }
-    app.tab = Tab::Agents;
-    let s = render(&app, 120, 40);
+    app.show("agents");
+    let s = render(&mut app, 120, 40);
     assert!(s.contains("paused") && s.contains("failing") && s.contains("Kagenti not installed"), "{s}");
 
     // the overview gains the LLM-d columns
     app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-    app.tab = Tab::Overview;
-    insta::assert_snapshot!("overview_with_llmd_120x40", render(&app, 120, 40));
+    app.show("overview");
+    insta::assert_snapshot!("overview_with_llmd_120x40", render(&mut app, 120, 40));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,9 +24,9 @@ async fn overview_snapshots_and_keys() {
     let (_sim, fleet) = converged_fleet().await;
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(1_790_000_061.0);
-    insta::assert_snapshot!("overview_120x40", render(&app, 120, 40));
-    insta::assert_snapshot!("overview_80x24", render(&app, 80, 24));
-    insta::assert_snapshot!("too_small_60x20", render(&app, 60, 20));
+    insta::assert_snapshot!("overview_120x40", render(&mut app, 120, 40));
+    insta::assert_snapshot!("overview_80x24", render(&mut app, 80, 24));
+    insta::assert_snapshot!("too_small_60x20", render(&mut app, 60, 20));
 
     // filter narrows the rows
     for k in [
@@ -38,7 +38,7 @@ async fn overview_snapshots_and_keys() {
     ] {
         app.on_key(k);
     }
-    let screen = render(&app, 100, 24);
+    let screen = render(&mut app, 100, 24);
     assert!(screen.contains("gpu-us-east") && screen.contains("gpu-eu-west"));
     assert!(!screen.contains("agents-us-central     "), "filtered out of the table");
     assert!(screen.contains("2 of 3"));
@@ -48,15 +48,15 @@ async fn overview_snapshots_and_keys() {
     app.on_key(key(KeyCode::Char('j')));
     app.on_key(key(KeyCode::Enter));
     assert_eq!(app.focus, Some(1));
-    let screen = render(&app, 100, 30);
+    let screen = render(&mut app, 100, 30);
     assert!(screen.contains("focus: gpu-eu-west") && screen.contains("NVIDIA-A100-SXM4-80GB"));
     insta::assert_snapshot!("overview_focused_100x30", screen);
 
     // tabs: digits and Tab; a pane without its source says why instead of inventing data
     app.on_key(key(KeyCode::Char('6')));
-    assert!(render(&app, 100, 30).contains("the nightly matrix is not being read"));
+    assert!(render(&mut app, 100, 30).contains("the nightly matrix is not being read"));
     app.on_key(key(KeyCode::BackTab));
-    assert_eq!(app.tab, kst::ui::tabs::Tab::EppRouting);
+    assert_eq!(app.pane_id(), "epp");
 
     // an unreachable cluster is drawn as such, with its cause
     app.on_key(key(KeyCode::Esc));
@@ -65,12 +65,12 @@ async fn overview_snapshots_and_keys() {
         cluster: 2,
         conn: Conn::Unreachable { error: "connection refused".into(), since: std::time::SystemTime::UNIX_EPOCH },
     });
-    let screen = render(&app, 120, 30);
+    let screen = render(&mut app, 120, 30);
     assert!(screen.contains("✖ unreachable") && screen.contains("connection refused"), "{screen}");
     assert!(screen.contains("1 down"));
 
     app.on_key(key(KeyCode::Char('?')));
-    assert!(render(&app, 100, 30).contains("focus one cluster / all"));
+    assert!(render(&mut app, 100, 30).contains("focus one cluster / all"));
     app.on_key(key(KeyCode::Char('q')));
     assert!(!app.quit, "the first key closes help");
     app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
@@ -87,17 +87,26 @@ fn kiosk_rotates_over_panes_with_content_and_takes_no_typing() {
     let mut seen = Vec::new();
     for _ in 0..6 {
         app.rotate();
-        seen.push(app.tab);
+        seen.push(app.pane_id());
     }
-    use kst::ui::tabs::Tab;
     assert_eq!(
         seen,
-        vec![Tab::Serving, Tab::KvCache, Tab::Throughput, Tab::EppRouting, Tab::Overview, Tab::Serving],
+        vec!["serving", "kv", "throughput", "epp", "overview", "serving"],
         "a wall screen shows the panes that have something, and skips the rest"
     );
     app.on_key(key(KeyCode::Char('/')));
     assert!(!app.filter_editing);
-    assert!(render(&app, 80, 24).contains("[KIOSK]"));
+    assert!(render(&mut app, 80, 24).contains("[KIOSK]"));
+}
+
+/// The agents the Agents pane lists now, in its order (cluster, name).
+fn agents(app: &mut App) -> Vec<(String, String)> {
+    app.with_ctx(|cx| {
+        kst::ui::panes::agents::agents(cx, Default::default())
+            .iter()
+            .map(|(i, a)| (cx.fleet.clusters[*i].context.clone(), a.name.clone()))
+            .collect()
+    })
 }
 
 fn typed(app: &mut App, text: &str) {
@@ -117,7 +126,7 @@ async fn command_mode_regex_filters_and_copy() {
     app.on_key(key(KeyCode::Tab));
     assert_eq!(app.prompt.as_ref().unwrap().line, "agents");
     app.on_key(key(KeyCode::Enter));
-    assert_eq!(app.tab, kst::ui::tabs::Tab::Agents);
+    assert_eq!(app.pane_id(), "agents");
     typed(&mut app, ":ctx gpu-eu");
     app.on_key(key(KeyCode::Enter));
     assert_eq!(app.focus, Some(1));
@@ -127,7 +136,7 @@ async fn command_mode_regex_filters_and_copy() {
     app.on_key(key(KeyCode::Esc));
     typed(&mut app, ":nonsense");
     app.on_key(key(KeyCode::Enter));
-    assert!(render(&app, 100, 24).contains("unknown command"), "the error is shown, the prompt stays");
+    assert!(render(&mut app, 100, 24).contains("unknown command"), "the error is shown, the prompt stays");
     app.on_key(key(KeyCode::Esc));
     typed(&mut app, ":ctx");
     app.on_key(key(KeyCode::Enter));
@@ -138,26 +147,26 @@ async fn command_mode_regex_filters_and_copy() {
     app.on_key(key(KeyCode::Enter));
     typed(&mut app, "/^(weather|claude)");
     app.on_key(key(KeyCode::Enter));
-    let names: Vec<String> = app.agents().iter().map(|(_, a)| a.name.clone()).collect();
+    let names: Vec<String> = agents(&mut app).into_iter().map(|(_, a)| a).collect();
     assert!(names.is_empty(), "anchored to the row text, which starts with the cluster: {names:?}");
     app.on_key(key(KeyCode::Esc));
     typed(&mut app, "/team1 (weather|claude)");
     app.on_key(key(KeyCode::Enter));
-    let mut names: Vec<String> = app.agents().iter().map(|(_, a)| a.name.clone()).collect();
+    let mut names: Vec<String> = agents(&mut app).into_iter().map(|(_, a)| a).collect();
     names.sort();
     assert_eq!(names, vec!["claude-agent".to_string(), "weather-service".to_string()]);
     app.on_key(key(KeyCode::Esc));
     typed(&mut app, "/!AGENTS-US");
     app.on_key(key(KeyCode::Enter));
-    assert!(
-        app.agents().iter().all(|(i, _)| app.fleet.clusters[*i].context == "gpu-us-east"),
-        "inverse and case-insensitive"
-    );
+    assert!(agents(&mut app).iter().all(|(c, _)| c == "gpu-us-east"), "inverse and case-insensitive");
 
     // sort by health puts the failing agent first
     app.on_key(key(KeyCode::Esc));
+    let before = app.selected_text();
     app.on_key(key(KeyCode::Char('s')));
-    assert_eq!(app.agents()[0].1.name, "flaky-summarizer");
+    assert_eq!(app.selected_text(), before, "the selection stays on the same agent when the order changes");
+    app.on_key(key(KeyCode::Char('g')));
+    assert_eq!(app.selected_text().as_deref(), Some("flaky-summarizer"));
 
     // copy the selected name
     app.on_key(key(KeyCode::Char('C')));
@@ -175,18 +184,18 @@ fn mouse_only_when_enabled_and_rebound_keys() {
         row,
         modifiers: KeyModifiers::NONE,
     };
-    render(&app, 100, 24);
+    render(&mut app, 100, 24);
     assert!(!app.on_mouse(click(3, 5), 100), "off by default: text selection keeps working");
     app.mouse = true;
     assert!(app.on_mouse(click(3, 5), 100));
-    assert_eq!(app.selected, 1, "the second row");
+    assert_eq!(app.selected_text().as_deref(), Some("b"), "the second row");
 
     // a scrolled table: the click lands on the row drawn there, not on row (y - top)
     let many: Vec<(String, String)> = (0..40).map(|i| (format!("ctx-{i:02}"), "s".to_string())).collect();
     let mut long = App::new(Fleet::new(&many), Theme::builtin("dark").unwrap(), Mode::Normal);
     long.mouse = true;
     long.on_key(key(KeyCode::Char('G')));
-    let screen = render(&long, 100, 24);
+    let screen = render(&mut long, 100, 24);
     let first_row_y = screen.lines().position(|l| l.contains("ctx-")).unwrap() as u16;
     let first_name = screen
         .lines()
@@ -198,17 +207,14 @@ fn mouse_only_when_enabled_and_rebound_keys() {
         .trim_matches('│')
         .to_string();
     assert!(long.on_mouse(click(3, first_row_y), 100));
-    assert_eq!(
-        kst::ui::panes::overview::visible_rows(&long)
-            .get(long.selected)
-            .map(|i| long.fleet.clusters[*i].context.clone()),
-        Some(first_name),
-        "the row under the pointer is selected"
-    );
-    assert!(long.selected > 0);
-    let serving_x = render(&app, 100, 24).lines().nth(1).unwrap().find("2:Serving").unwrap();
+    assert_eq!(long.selected_text(), Some(first_name.clone()), "the row under the pointer is selected");
+    assert_ne!(first_name, "ctx-00");
+    // at 100 columns the tab line uses short titles, and every tab is on it
+    let tabs = render(&mut app, 100, 24).lines().nth(1).unwrap().to_string();
+    assert!(tabs.contains("Stat"), "the last tab is reachable: {tabs}");
+    let serving_x = tabs.find("2:Serve").unwrap();
     assert!(app.on_mouse(click(serving_x as u16 + 2, 1), 100));
-    assert_eq!(app.tab, kst::ui::tabs::Tab::Serving);
+    assert_eq!(app.pane_id(), "serving");
     app.on_mouse(
         MouseEvent { kind: MouseEventKind::ScrollDown, column: 0, row: 10, modifiers: KeyModifiers::NONE },
         100,
@@ -221,10 +227,17 @@ fn mouse_only_when_enabled_and_rebound_keys() {
     assert!(!app.show_help, "? is no longer help");
     app.on_key(key(KeyCode::Char('h')));
     assert!(app.show_help);
-    let help = render(&app, 100, 30);
-    assert!(help.contains("h / q Ctrl-c      this help / quit"), "help shows the keys in force: {help}");
-    assert!(help.contains("← / l →"), "h went to help, so the left column key is the arrow alone: {help}");
+    let help = render(&mut app, 100, 30);
+    assert!(help.contains("h / q Ctrl-c          this help / quit"), "help shows the keys in force: {help}");
+    app.on_key(key(KeyCode::Esc));
+    app.show("benchmarks");
+    app.on_key(key(KeyCode::Char('h')));
+    let help = render(&mut app, 100, 30);
+    assert!(
+        help.contains("←                     previous platform"),
+        "h went to help: the left key is the arrow alone: {help}"
+    );
     // every row of the help fits a 80x24 terminal
-    let small = render(&app, 80, 24);
+    let small = render(&mut app, 80, 24);
     assert!(small.contains("this help / quit") && small.contains("copy the selected name"), "{small}");
 }

@@ -63,6 +63,7 @@ pub fn pod_row(o: &DynamicObject) -> PodRow {
         .filter_map(|c| c["resources"]["requests"]["nvidia.com/gpu"].as_str()?.parse::<u32>().ok())
         .sum();
     PodRow {
+        namespace: o.metadata.namespace.clone().unwrap_or_default(),
         name: o.metadata.name.clone().unwrap_or_default(),
         ready: format!("{ready}/{total}"),
         status: waiting
@@ -175,7 +176,9 @@ async fn pods_feed(
     selector: String,
     tx: mpsc::Sender<Update>,
 ) {
-    let api: Api<DynamicObject> = Api::namespaced_with(client, &ns, &pod_ar());
+    // no namespace: every namespace (`:pods`)
+    let api: Api<DynamicObject> =
+        if ns.is_empty() { Api::all_with(client, &pod_ar()) } else { Api::namespaced_with(client, &ns, &pod_ar()) };
     let mut s = watcher::watcher(api, watcher::Config::default().labels(&selector)).default_backoff().boxed();
     let mut pods: BTreeMap<String, PodRow> = BTreeMap::new();
     let mut pending: Option<BTreeMap<String, PodRow>> = None;
@@ -187,7 +190,7 @@ async fn pods_feed(
             }
             Ok(Event::InitApply(o)) => {
                 let r = pod_row(&o);
-                pending.get_or_insert_with(BTreeMap::new).insert(r.name.clone(), r);
+                pending.get_or_insert_with(BTreeMap::new).insert(format!("{}/{}", r.namespace, r.name), r);
                 false
             }
             Ok(Event::InitDone) => {
@@ -196,11 +199,16 @@ async fn pods_feed(
             }
             Ok(Event::Apply(o)) => {
                 let r = pod_row(&o);
-                pods.insert(r.name.clone(), r);
+                pods.insert(format!("{}/{}", r.namespace, r.name), r);
                 true
             }
             Ok(Event::Delete(o)) => {
-                pods.remove(o.metadata.name.as_deref().unwrap_or(""));
+                let key = format!(
+                    "{}/{}",
+                    o.metadata.namespace.as_deref().unwrap_or(""),
+                    o.metadata.name.as_deref().unwrap_or("")
+                );
+                pods.remove(&key);
                 true
             }
             Err(e) => {

@@ -9,6 +9,7 @@ pub mod nightly;
 pub mod posture;
 pub mod rates;
 pub mod reports;
+pub mod rules;
 pub mod tools;
 pub mod topology;
 pub mod views;

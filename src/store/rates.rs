@@ -50,7 +50,7 @@ impl MetricsPolicy {
     }
     /// How many samples a series must keep to cover the window (and some history).
     pub fn samples_needed(&self, refresh: f64) -> usize {
-        ((self.window / refresh.max(0.05)).ceil() as usize + 2).max(60).min(4096)
+        ((self.window / refresh.max(0.05)).ceil() as usize + 2).clamp(60, 4096)
     }
 }
 

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodRow {
+    pub namespace: String,
     pub name: String,
     pub ready: String,
     pub status: String,

@@ -1,47 +1,41 @@
 //! `:` command mode: jump anywhere by name, with completion (Tab) and history (Up/Down).
-//! `:agents`, `:kv`, `:serving`, ... a tab; `:ctx NAME` focuses a cluster (`:ctx` alone: all);
-//! `:pods NS [SELECTOR]` lists pods on the focused (or first) cluster; `:q` quits.
-
-use super::tabs::{Tab, ALL};
+//! `:agents`, `:kv`, `:serving`, ... a pane (its id or another word it answers to); `:ctx
+//! NAME` focuses a cluster (`:ctx` alone: every cluster, on the Overview to pick one); `:pods
+//! [NS [SELECTOR]]` lists pods (no namespace: every namespace) on the focused cluster or on
+//! every cluster; `:q` quits.
 
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Quit,
     Help,
-    Tab(Tab),
+    /// A pane, by its index in the tab list.
+    Tab(usize),
     Context(Option<String>),
-    Pods { namespace: String, selector: String },
+    Pods {
+        namespace: String,
+        selector: String,
+    },
 }
 
-/// The words a tab answers to.
-pub fn tab_words(t: Tab) -> &'static [&'static str] {
-    match t {
-        Tab::Overview => &["overview", "clusters"],
-        Tab::Serving => &["serving", "pools"],
-        Tab::KvCache => &["kv", "kvcache"],
-        Tab::Throughput => &["throughput", "tokens"],
-        Tab::EppRouting => &["epp", "routing"],
-        Tab::Benchmarks => &["benchmarks", "nightly"],
-        Tab::MlJobs => &["jobs", "mljobs"],
-        Tab::Agents => &["agents"],
-        Tab::Builds => &["builds"],
-        Tab::McpTools => &["tools", "mcp"],
-        Tab::Discovery => &["discovery", "cards"],
-        Tab::Topology => &["topology"],
-        Tab::Security => &["security"],
-        Tab::Status => &["status", "platform"],
-    }
+/// The words each pane answers to: its id, then its aliases.
+pub type PaneWords<'a> = [(&'a str, &'a [&'a str])];
+
+fn words_of<'a>(panes: &'a PaneWords<'a>) -> impl Iterator<Item = (usize, &'a str)> + 'a {
+    panes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (id, more))| std::iter::once((i, *id)).chain(more.iter().map(move |w| (i, *w))))
 }
 
-pub fn parse(line: &str, contexts: &[String]) -> Result<Command, String> {
+pub fn parse(line: &str, contexts: &[String], panes: &PaneWords) -> Result<Command, String> {
     let mut words = line.split_whitespace();
     let Some(cmd) = words.next() else { return Err("empty command".into()) };
     let rest: Vec<&str> = words.collect();
     match cmd {
         "q" | "quit" | "q!" => Ok(Command::Quit),
         "help" | "?" => Ok(Command::Help),
-        "ctx" | "context" => match rest.first() {
+        "ctx" | "context" | "contexts" => match rest.first() {
             None => Ok(Command::Context(None)),
             Some(name) => contexts
                 .iter()
@@ -50,27 +44,23 @@ pub fn parse(line: &str, contexts: &[String]) -> Result<Command, String> {
                 .map(|c| Command::Context(Some(c.clone())))
                 .ok_or_else(|| format!("no context {name:?}")),
         },
-        "pods" | "po" => match rest.first() {
-            Some(ns) => Ok(Command::Pods {
-                namespace: ns.to_string(),
-                selector: rest.get(1).map(|s| s.to_string()).unwrap_or_default(),
-            }),
-            None => Err("usage: :pods NAMESPACE [LABEL-SELECTOR]".into()),
-        },
-        other => ALL
-            .iter()
-            .find(|t| tab_words(**t).contains(&other))
-            .map(|t| Command::Tab(*t))
+        "pods" | "po" | "pod" => Ok(Command::Pods {
+            namespace: rest.first().map(|s| s.to_string()).unwrap_or_default(),
+            selector: rest.get(1).map(|s| s.to_string()).unwrap_or_default(),
+        }),
+        other => words_of(panes)
+            .find(|(_, w)| *w == other)
+            .map(|(i, _)| Command::Tab(i))
             .ok_or_else(|| format!("unknown command {other:?} (try :agents, :kv, :ctx NAME, :pods NS, :q)")),
     }
 }
 
 /// Completions for what is typed so far.
-pub fn complete(line: &str, contexts: &[String]) -> Vec<String> {
+pub fn complete(line: &str, contexts: &[String], panes: &PaneWords) -> Vec<String> {
     let mut words: Vec<&str> = line.split(' ').collect();
     let last = words.pop().unwrap_or("");
     if words.is_empty() {
-        let mut all: Vec<&str> = ALL.iter().flat_map(|t| tab_words(*t).iter().copied()).collect();
+        let mut all: Vec<&str> = words_of(panes).map(|(_, w)| w).collect();
         all.extend(["ctx", "pods", "help", "quit"]);
         return all.into_iter().filter(|w| w.starts_with(last)).map(str::to_string).collect();
     }
@@ -130,25 +120,28 @@ mod tests {
         vec!["gpu-us-east".into(), "gpu-eu-west".into(), "agents-us-central".into()]
     }
 
+    const PANES: &[(&str, &[&str])] = &[("overview", &["clusters"]), ("kv", &["kvcache"]), ("agents", &[])];
+
     #[test]
     fn commands_parse() {
-        assert_eq!(parse("agents", &ctx()), Ok(Command::Tab(Tab::Agents)));
-        assert_eq!(parse("kv", &ctx()), Ok(Command::Tab(Tab::KvCache)));
-        assert_eq!(parse("ctx gpu-eu", &ctx()), Ok(Command::Context(Some("gpu-eu-west".into()))));
-        assert_eq!(parse("ctx", &ctx()), Ok(Command::Context(None)));
+        assert_eq!(parse("agents", &ctx(), PANES), Ok(Command::Tab(2)));
+        assert_eq!(parse("kvcache", &ctx(), PANES), Ok(Command::Tab(1)));
+        assert_eq!(parse("ctx gpu-eu", &ctx(), PANES), Ok(Command::Context(Some("gpu-eu-west".into()))));
+        assert_eq!(parse("ctx", &ctx(), PANES), Ok(Command::Context(None)));
         assert_eq!(
-            parse("pods llm-d app=x", &ctx()),
+            parse("pods llm-d app=x", &ctx(), PANES),
             Ok(Command::Pods { namespace: "llm-d".into(), selector: "app=x".into() })
         );
-        assert_eq!(parse("q", &ctx()), Ok(Command::Quit));
-        assert!(parse("ctx nope", &ctx()).is_err());
-        assert!(parse("frobnicate", &ctx()).unwrap_err().contains(":agents"));
+        assert_eq!(parse("po", &ctx(), PANES), Ok(Command::Pods { namespace: "".into(), selector: "".into() }));
+        assert_eq!(parse("q", &ctx(), PANES), Ok(Command::Quit));
+        assert!(parse("ctx nope", &ctx(), PANES).is_err());
+        assert!(parse("frobnicate", &ctx(), PANES).unwrap_err().contains(":agents"));
     }
 
     #[test]
     fn completion_and_history() {
-        assert_eq!(complete("ag", &ctx()), vec!["agents".to_string()]);
-        assert_eq!(complete("ctx gpu-e", &ctx()), vec!["ctx gpu-eu-west".to_string()]);
+        assert_eq!(complete("ag", &ctx(), PANES), vec!["agents".to_string()]);
+        assert_eq!(complete("ctx gpu-e", &ctx(), PANES), vec!["ctx gpu-eu-west".to_string()]);
         let mut p = Prompt::default();
         for l in ["kv", "agents"] {
             p.line = l.into();

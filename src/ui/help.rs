@@ -1,33 +1,54 @@
-//! `?`: the keymap, drawn from the same table the keys are read from.
+//! `?`: the keys of the view in front (from its component's hints) and the keys that work
+//! everywhere (from the keymap in force, so rebinding shows), in two columns when wide.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
+use super::component::Hint;
+use super::keymap::Keymap;
 use crate::theme::Theme;
 
-pub fn draw(f: &mut Frame, area: Rect, theme: &Theme, keymap: &super::keymap::Keymap) {
-    let rows = keymap.help_rows();
-    let width = 90.min(area.width.saturating_sub(4));
-    let height = (rows.len() as u16 + 2).min(area.height.saturating_sub(2));
+/// The help's lines: a heading and rows for the view, then for everywhere.
+pub fn lines(theme: &Theme, keymap: &Keymap, title: &str, hints: &[Hint]) -> Vec<Line<'static>> {
+    let row = |keys: String, what: String| {
+        Line::from(vec![Span::styled(format!("{keys:<22}"), theme.accent), Span::styled(what, theme.text)])
+    };
+    let mut out = Vec::new();
+    if !hints.is_empty() {
+        out.push(Line::from(Span::styled(format!("{title}:"), theme.header)));
+        out.extend(hints.iter().map(|h| row(h.label(keymap), h.what.to_string())));
+    }
+    out.push(Line::from(Span::styled("everywhere:", theme.header)));
+    out.extend(keymap.global_help_rows().into_iter().map(|(k, w)| row(k, w.to_string())));
+    out
+}
+
+pub fn draw(f: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap, title: &str, hints: &[Hint]) {
+    let all = lines(theme, keymap, title, hints);
+    let room = area.height.saturating_sub(2) as usize;
+    // two columns when one does not fit and the screen is wide enough
+    let two = all.len() > room && area.width >= 150;
+    let width = if two { 150.min(area.width) } else { 96.min(area.width.saturating_sub(2)) };
+    let rows = if two { all.len().div_ceil(2) } else { all.len() };
+    let height = (rows as u16 + 2).min(area.height);
     let r = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height.saturating_sub(height)) / 2,
         width,
         height,
     };
-    let lines: Vec<Line> = rows
-        .into_iter()
-        .map(|(keys, what)| {
-            Line::from(vec![Span::styled(format!("{keys:<18}"), theme.accent), Span::styled(what, theme.text)])
-        })
-        .collect();
     f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default().borders(Borders::ALL).title(" keys — Esc or ? to close ").border_style(theme.muted),
-        ),
-        r,
-    );
+    let block = Block::default().borders(Borders::ALL).title(" keys — any key closes ").border_style(theme.muted);
+    let inner = block.inner(r);
+    f.render_widget(block, r);
+    if two {
+        let half = inner.width / 2;
+        let (a, b) = all.split_at(rows);
+        f.render_widget(Paragraph::new(a.to_vec()), Rect { width: half, ..inner });
+        f.render_widget(Paragraph::new(b.to_vec()), Rect { x: inner.x + half, width: inner.width - half, ..inner });
+    } else {
+        f.render_widget(Paragraph::new(all), inner);
+    }
 }

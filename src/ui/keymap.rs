@@ -32,6 +32,27 @@ pub enum Action {
     Right,
     /// Benchmark reports: mark a run to compare.
     Mark,
+    HalfPageDown,
+    HalfPageUp,
+    PageDown,
+    PageUp,
+}
+
+impl Action {
+    /// Moves a selection or a scroll position (every list and text view answers these).
+    pub fn is_motion(self) -> bool {
+        matches!(
+            self,
+            Action::Up
+                | Action::Down
+                | Action::Top
+                | Action::Bottom
+                | Action::HalfPageDown
+                | Action::HalfPageUp
+                | Action::PageDown
+                | Action::PageUp
+        )
+    }
 }
 
 /// (config name, action, what it does)
@@ -42,14 +63,18 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("up", Action::Up, "move the selection up"),
     ("top", Action::Top, "first row"),
     ("bottom", Action::Bottom, "last row"),
+    ("half_page_down", Action::HalfPageDown, "half a page down"),
+    ("half_page_up", Action::HalfPageUp, "half a page up"),
+    ("page_down", Action::PageDown, "a page down"),
+    ("page_up", Action::PageUp, "a page up"),
     (
         "select",
         Action::Select,
         "Overview: focus the cluster; MCP tools: the input schema; elsewhere: open its pods (d l y inside: detail, logs, YAML)",
     ),
     ("focus_cluster", Action::FocusCluster, "focus one cluster / all (cycles)"),
-    ("filter", Action::Filter, "filter rows: regex, !inverse (Enter keeps, Esc clears)"),
-    ("command", Action::Command, "command: :agents :kv :ctx NAME :pods NS :q (Tab completes)"),
+    ("filter", Action::Filter, "filter rows: regex, ! inverts (Enter keeps, Esc clears)"),
+    ("command", Action::Command, "command: :agents :kv :ctx [NAME] :pods [NS] :q (Tab completes)"),
     ("sort", Action::Sort, "sort: Agents (health, restarts, name), ML jobs (status, GPUs, age), MCP tools, reports"),
     ("toggle", Action::Toggle, "Agents: turn the agent off / on (asks first)"),
     ("layout", Action::Layout, "Topology: graph / list of the edges; Benchmarks: matrix / reports"),
@@ -58,7 +83,7 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("mark", Action::Mark, "Benchmark reports: mark a run; Enter on another compares the two"),
     ("accept_baseline", Action::AcceptBaseline, "Security: accept the current posture as the baseline (not in kiosk)"),
     ("copy", Action::Copy, "copy the selected name or URL (OSC 52, works over SSH)"),
-    ("back", Action::Back, "back: close a view, clear focus and filter"),
+    ("back", Action::Back, "back: close the view; on a pane, clear focus and filter"),
     ("help", Action::Help, "this help"),
     ("quit", Action::Quit, "quit"),
 ];
@@ -68,6 +93,8 @@ const HELP_PAIRS: &[(Action, Action, &str)] = &[
     (Action::NextTab, Action::PrevTab, "next / previous tab (1-9, 0 jump to a tab)"),
     (Action::Down, Action::Up, "move the selection down / up"),
     (Action::Top, Action::Bottom, "first / last row"),
+    (Action::HalfPageDown, Action::HalfPageUp, "half a page down / up"),
+    (Action::PageDown, Action::PageUp, "a page down / up"),
     (Action::Left, Action::Right, "Benchmarks: previous / next platform column"),
     (Action::Help, Action::Quit, "this help / quit"),
 ];
@@ -96,6 +123,8 @@ impl Key {
             "right" => KeyCode::Right,
             "home" => KeyCode::Home,
             "end" => KeyCode::End,
+            "pgdn" | "pagedown" => KeyCode::PageDown,
+            "pgup" | "pageup" => KeyCode::PageUp,
             "space" => KeyCode::Char(' '),
             _ if rest.chars().count() == 1 => KeyCode::Char(rest.chars().next().expect("one char")),
             _ => {
@@ -119,6 +148,8 @@ impl Key {
             KeyCode::Right => "→".to_string(),
             KeyCode::Home => "Home".to_string(),
             KeyCode::End => "End".to_string(),
+            KeyCode::PageDown => "PgDn".to_string(),
+            KeyCode::PageUp => "PgUp".to_string(),
             KeyCode::Char(' ') => "space".to_string(),
             KeyCode::Char(c) => c.to_string(),
             _ => "?".to_string(),
@@ -158,6 +189,10 @@ impl Default for Keymap {
             (k(KeyCode::Home), Action::Top),
             (k(c('G')), Action::Bottom),
             (k(KeyCode::End), Action::Bottom),
+            (Key { code: c('d'), ctrl: true }, Action::HalfPageDown),
+            (Key { code: c('u'), ctrl: true }, Action::HalfPageUp),
+            (k(KeyCode::PageDown), Action::PageDown),
+            (k(KeyCode::PageUp), Action::PageUp),
             (k(c('/')), Action::Filter),
             (k(c('c')), Action::FocusCluster),
             (k(KeyCode::Enter), Action::Select),
@@ -207,10 +242,51 @@ impl Keymap {
         Ok(map)
     }
 
+    /// The keys bound to an action now, as the help shows them (`j ↓`).
+    pub fn keys_of(&self, a: Action) -> String {
+        self.keys.iter().filter(|(_, x)| *x == a).map(|(k, _)| k.label()).collect::<Vec<_>>().join(" ")
+    }
+
     pub fn action_for(&self, e: &KeyEvent) -> Option<Action> {
         let ctrl = e.modifiers.contains(KeyModifiers::CONTROL);
         let want = Key { code: e.code, ctrl };
         self.keys.iter().find(|(k, _)| *k == want).map(|(_, a)| *a)
+    }
+
+    /// Help rows of the keys that work in every view (the views' own keys come from their
+    /// hints): pairs that go together share a row, so the help fits 80x24.
+    pub fn global_help_rows(&self) -> Vec<(String, &'static str)> {
+        const GLOBAL: &[Action] = &[
+            Action::NextTab,
+            Action::Down,
+            Action::Top,
+            Action::HalfPageDown,
+            Action::Filter,
+            Action::FocusCluster,
+            Action::Command,
+            Action::Copy,
+            Action::Back,
+            Action::Help,
+        ];
+        let keys_of = |a: &Action| self.keys_of(*a);
+        GLOBAL
+            .iter()
+            .map(|a| match (a, HELP_PAIRS.iter().find(|(first, _, _)| first == a)) {
+                // paging in one row: half and whole pages
+                (Action::HalfPageDown, _) => (
+                    format!(
+                        "{} {} {} {}",
+                        keys_of(&Action::HalfPageDown),
+                        keys_of(&Action::HalfPageUp),
+                        keys_of(&Action::PageDown),
+                        keys_of(&Action::PageUp)
+                    ),
+                    "half a page / a page, down / up",
+                ),
+                (_, Some((first, second, text))) => (format!("{} / {}", keys_of(first), keys_of(second)), *text),
+                (_, None) => (keys_of(a), ACTIONS.iter().find(|(_, x, _)| x == a).map(|(_, _, w)| *w).unwrap_or("")),
+            })
+            .collect()
     }
 
     /// Help rows: the keys bound to each action, in a fixed order.

@@ -3,9 +3,13 @@
 
 pub mod app;
 pub mod command;
+pub mod component;
+pub mod dialog;
 pub mod help;
 pub mod keymap;
 pub mod panes;
+pub mod rules;
+pub mod run;
 pub mod tabs;
 pub mod terminal;
 pub mod views;

@@ -235,7 +235,7 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
 }
 
 /// The screen as text, one line per row.
-pub fn render(app: &kst::ui::App, w: u16, h: u16) -> String {
+pub fn render(app: &mut kst::ui::App, w: u16, h: u16) -> String {
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
     term.draw(|f| app.draw(f)).unwrap();
     let buf = term.backend().buffer().clone();
@@ -248,6 +248,20 @@ pub fn render(app: &kst::ui::App, w: u16, h: u16) -> String {
     }
     out
 }
+
+/// The pane in front, as insta snapshots at the three sizes every pane is reviewed at:
+/// 80x24 (the smallest kst runs in), 120x40 and 200x60 (a wall screen). A macro so the
+/// snapshots are named after the test file that takes them.
+#[allow(unused_macros)]
+macro_rules! snapshots {
+    ($app:expr, $name:expr) => {
+        for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
+            insta::assert_snapshot!(format!("{}_{w}x{h}", $name), common::render($app, w, h));
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use snapshots;
 
 /// Feeds the app the updates it would get in its loop, until `done` (generous deadline).
 pub async fn drive(

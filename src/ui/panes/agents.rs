@@ -2,22 +2,69 @@
 //! LLM provider its env points at; `t` turns one off or on after a permission check and a
 //! confirmation that names the exact change.
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::store::kagenti::{health, Health};
-use crate::ui::app::{AgentSort, App, Dialog, DialogState};
+use crate::store::kagenti::{health, AgentInfo, Health};
+use crate::theme::Theme;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane, Write};
+use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
 
-pub fn health_style(app: &App, h: &Health) -> Style {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AgentSort {
+    #[default]
+    Cluster,
+    Health,
+    Restarts,
+    Name,
+}
+
+impl AgentSort {
+    fn next(self) -> AgentSort {
+        match self {
+            AgentSort::Cluster => AgentSort::Health,
+            AgentSort::Health => AgentSort::Restarts,
+            AgentSort::Restarts => AgentSort::Name,
+            AgentSort::Name => AgentSort::Cluster,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            AgentSort::Cluster => "cluster",
+            AgentSort::Health => "health",
+            AgentSort::Restarts => "restarts",
+            AgentSort::Name => "name",
+        }
+    }
+    /// The column the header marks (AGENT, HEALTH, RESTARTS), descending or not.
+    fn column(self) -> Option<(usize, bool)> {
+        match self {
+            AgentSort::Cluster => None,
+            AgentSort::Health => Some((4, true)),
+            AgentSort::Restarts => Some((5, true)),
+            AgentSort::Name => Some((0, false)),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Agents {
+    list: ListState,
+    pub sort: AgentSort,
+}
+
+pub fn health_style(t: &Theme, h: &Health) -> Style {
     match h {
-        Health::Healthy => app.theme.ok,
-        Health::Paused | Health::ScaledToZero => app.theme.muted,
-        Health::Progressing(_) | Health::Degraded(_) => app.theme.warn,
-        Health::Failing(_) => app.theme.crit,
+        Health::Healthy => t.ok,
+        Health::Paused | Health::ScaledToZero => t.muted,
+        Health::Progressing(_) | Health::Degraded(_) => t.warn,
+        Health::Failing(_) => t.crit,
     }
 }
 
@@ -30,175 +77,186 @@ pub fn health_symbol(h: &Health) -> &'static str {
     }
 }
 
-/// Clusters without Kagenti say so (not an error).
-pub fn absent_line(app: &App) -> Line<'static> {
-    let mut spans = Vec::new();
-    for i in app.cluster_indices() {
-        let c = &app.fleet.clusters[i];
-        let why = match (c.conn.reachable(), c.kagenti.installed()) {
-            (true, Some(false)) => Some("Kagenti not installed"),
-            (true, None) => Some("discovering"),
-            (false, _) if c.kagenti.agents.is_empty() => Some(c.conn.label()),
-            _ => None,
-        };
-        if let Some(why) = why {
-            spans.push(Span::styled(format!("{}: {why}   ", app.display_name(&c.context)), app.theme.muted));
-        }
-    }
-    Line::from(spans)
-}
-
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let agents = app.agents();
-    let [table_area, detail_area, absent_area] =
-        Layout::vertical([Constraint::Min(4), Constraint::Length(3), Constraint::Length(1)]).areas(area);
-    let wide = area.width >= 120;
-    let now = app.now();
-    let rows: Vec<Row> = agents
-        .iter()
-        .map(|(i, a)| {
-            let c = &app.fleet.clusters[*i];
-            let h = health(a);
-            let mut cells = vec![
-                Cell::from(format!("{}/{}/{}", app.display_name(&c.context), a.namespace, a.name)),
-                Cell::from(format!("{}/{}", a.ready, a.desired)),
-                Cell::from(Span::styled(format!("{} {}", health_symbol(&h), h.word()), health_style(app, &h))),
-                Cell::from(a.restarts.map(|r| r.to_string()).unwrap_or_else(|| DASH.into())),
-                Cell::from(a.provider.clone().unwrap_or_else(|| DASH.into())),
-            ];
-            if wide {
-                cells.insert(1, Cell::from(a.framework.clone().unwrap_or_else(|| DASH.into())));
-                cells.insert(
-                    2,
-                    Cell::from(if a.protocols.is_empty() { DASH.to_string() } else { a.protocols.join(",") }),
-                );
-                cells.push(Cell::from(crate::ui::widgets::fmt::age(a.created.as_deref(), now)));
-            }
-            Row::new(cells)
+/// Agents (not tools) on visible clusters that pass the filter, in the chosen order.
+pub fn agents<'a>(cx: &Ctx<'a>, sort: AgentSort) -> Vec<(usize, &'a AgentInfo)> {
+    let fleet = cx.fleet;
+    let mut v: Vec<(usize, &AgentInfo)> = cx
+        .cluster_indices()
+        .into_iter()
+        .flat_map(|i| fleet.clusters[i].kagenti.agents.iter().map(move |a| (i, a)))
+        .filter(|(_, a)| a.wtype == "agent")
+        .filter(|(i, a)| {
+            cx.matches_filter(&format!(
+                "{} {} {} {}",
+                fleet.clusters[*i].context,
+                a.namespace,
+                a.name,
+                a.framework.as_deref().unwrap_or("")
+            ))
         })
         .collect();
-    let mut header = vec!["AGENT", "READY", "HEALTH", "RESTARTS", "LLM"];
-    let mut widths = vec![
-        Constraint::Min(24),
-        Constraint::Length(5),
-        Constraint::Length(12),
-        Constraint::Length(8),
-        Constraint::Length(14),
-    ];
-    if wide {
-        header.insert(1, "FRAMEWORK");
-        header.insert(2, "PROTO");
-        header.push("AGE");
-        widths.insert(1, Constraint::Length(12));
-        widths.insert(2, Constraint::Length(8));
-        widths.push(Constraint::Length(6));
+    match sort {
+        AgentSort::Cluster => {}
+        AgentSort::Health => v.sort_by_key(|(_, a)| std::cmp::Reverse(health(a))),
+        AgentSort::Restarts => v.sort_by_key(|(_, a)| std::cmp::Reverse(a.restarts.unwrap_or(0))),
+        AgentSort::Name => v.sort_by(|a, b| a.1.name.cmp(&b.1.name)),
     }
-    let sort = match app.agent_sort {
-        AgentSort::Cluster => "cluster",
-        AgentSort::Health => "health",
-        AgentSort::Restarts => "restarts",
-        AgentSort::Name => "name",
-    };
-    let table =
-        Table::new(rows, widths).header(Row::new(header).style(t.header)).row_highlight_style(t.selection).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" Agents ({}) · sorted by {sort} (s) · t: on/off ", agents.len()))
-                .border_style(t.muted),
-        );
-    let mut ts = crate::ui::widgets::selection(app.selected, agents.len());
-    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
-    if let Some((i, a)) = ts.selected().and_then(|k| agents.get(k)) {
-        let h = health(a);
-        let cond = |c: &Option<crate::store::kagenti::Cond>| {
-            c.as_ref()
-                .map(|c| format!("{} ({})", if c.ok { "ok" } else { "not ok" }, c.reason))
-                .unwrap_or_else(|| DASH.into())
-        };
-        let lines = vec![
-            Line::from(vec![
-                Span::styled(format!("{} ", a.name), t.accent),
-                Span::styled(h.label(), health_style(app, &h)),
-                Span::styled(
-                    format!(
-                        " · {} {} on {} · {} naming · sa {}",
-                        a.kind.name(),
-                        a.namespace,
-                        app.display_name(&app.fleet.clusters[*i].context),
-                        a.brand.name(),
-                        a.service_account
-                    ),
-                    t.muted,
-                ),
-            ]),
-            Line::from(Span::styled(
-                format!(
-                    "runtime Ready {} · card Synced {} · model {}{}",
-                    cond(&a.runtime_ready),
-                    cond(&a.card_synced),
-                    a.model.as_deref().unwrap_or(DASH),
-                    a.hpa.as_ref().map(|h| format!(" · HPA {h} targets it")).unwrap_or_default()
-                ),
-                t.muted,
-            )),
-        ];
-        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail_area);
-    }
-    f.render_widget(Paragraph::new(absent_line(app)), absent_area);
+    v
 }
 
-/// The confirmation: cluster, namespace, workload and the exact change, with the HPA warning.
-pub fn draw_dialog(f: &mut Frame, area: Rect, app: &App, d: &Dialog) {
-    let t = &app.theme;
-    let width = 72.min(area.width.saturating_sub(4));
-    let height = 12.min(area.height);
-    let r = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
-    let what = format!(
-        "{} {}/{} on {}: replicas {} -> {}",
-        d.target.kind.name(),
-        d.target.namespace,
-        d.target.name,
-        d.context,
-        d.target.from,
-        d.target.to
-    );
-    let mut lines = vec![
-        Line::from(Span::styled(
-            if d.target.to == 0 { "Turn this agent off?" } else { "Turn this agent on?" },
-            t.header,
-        )),
-        Line::from(Span::styled(what, t.text)),
-    ];
-    if d.target.to == 0 {
-        lines.push(Line::from(Span::styled(
-            format!("The current count ({}) is kept in the annotation kst.dev/previous-replicas.", d.target.from),
-            t.muted,
-        )));
+fn keys(cx: &Ctx, rows: &[(usize, &AgentInfo)]) -> Vec<String> {
+    rows.iter().map(|(i, a)| format!("{}/{}/{}", cx.cluster(*i).context, a.namespace, a.name)).collect()
+}
+
+impl Agents {
+    /// `t`: the write that turns the selected agent off (or back on to its previous count).
+    fn toggle(&self, cx: &Ctx) -> Outcome {
+        let rows = agents(cx, self.sort);
+        let Some((cluster, a)) = self.list.selected().and_then(|i| rows.get(i)) else { return Outcome::Handled };
+        let (from, to) =
+            if a.desired > 0 { (a.desired, 0) } else { (0, a.previous_replicas.filter(|p| *p > 0).unwrap_or(1)) };
+        Outcome::Write(Write::Toggle {
+            target: crate::actions::ToggleTarget {
+                cluster: *cluster,
+                namespace: a.namespace.clone(),
+                name: a.name.clone(),
+                kind: a.kind,
+                from,
+                to,
+            },
+            hpa: a.hpa.clone(),
+        })
     }
-    if let Some(h) = &d.hpa {
-        lines.push(Line::from(Span::styled(
-            format!("⚠ HorizontalPodAutoscaler {h} targets it and may scale it back."),
-            t.warn,
-        )));
+}
+
+impl Pane for Agents {
+    fn id(&self) -> &'static str {
+        "agents"
     }
-    lines.push(Line::from(""));
-    lines.push(match &d.state {
-        DialogState::Checking => Line::from(Span::styled("checking your permissions with the API server…", t.muted)),
-        DialogState::Allowed => Line::from(vec![
-            Span::styled("y", t.accent),
-            Span::raw(" confirm   "),
-            Span::styled("n/Esc", t.accent),
-            Span::raw(" cancel"),
-        ]),
-        DialogState::Denied(why) => Line::from(Span::styled(format!("not allowed: {why}  (Esc)"), t.crit)),
-        DialogState::Applying => Line::from(Span::styled("applying…", t.muted)),
-    });
-    f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .block(Block::default().borders(Borders::ALL).title(" confirm a write ").border_style(t.warn)),
-        r,
-    );
+    fn title(&self) -> &'static str {
+        "Agents"
+    }
+    fn group(&self) -> Group {
+        Group::Kagenti
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        super::any_kagenti(fleet)
+    }
+}
+
+impl Component for Agents {
+    fn hints(&self) -> Vec<Hint> {
+        vec![
+            Hint::action(Action::Select, "the agent's pods"),
+            Hint::action(Action::Toggle, "turn the agent off / on (asks first; not in read-only or kiosk)"),
+            Hint::action(Action::Sort, "sort: cluster, health, restarts, name"),
+        ]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let rows = agents(cx, self.sort);
+        let keys = keys(cx, &rows);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        self.list.sync(&keys);
+        match action {
+            Some(Action::Select) => match self.list.selected().and_then(|i| rows.get(i)) {
+                Some((i, a)) if !a.selector.is_empty() => {
+                    super::pods_of(cx, *i, &a.namespace, &a.name, a.selector.clone())
+                }
+                _ => Outcome::Handled,
+            },
+            Some(Action::Toggle) => self.toggle(cx),
+            Some(Action::Sort) => {
+                self.sort = self.sort.next();
+                Outcome::Redraw
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let rows = agents(cx, self.sort);
+        self.list.sync(&keys(cx, &rows));
+        rows.get(self.list.selected()?).map(|(_, a)| a.name.clone())
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let rows = agents(cx, self.sort);
+        let [table_area, detail_area, absent_area] =
+            Layout::vertical([Constraint::Min(4), Constraint::Length(3), Constraint::Length(1)]).areas(area);
+        let now = cx.now();
+        let cols = vec![
+            Col::name("AGENT").min(20),
+            Col::text("FRAMEWORK").min(8).optional(3),
+            Col::text("PROTO").min(5).optional(2),
+            Col::whole("READY"),
+            Col::text("HEALTH").min(10),
+            Col::whole("RESTARTS"),
+            Col::text("LLM").min(8),
+            Col::whole("AGE").optional(4),
+        ];
+        let title = format!(" Agents ({}) · sorted by {} ", rows.len(), self.sort.name());
+        let mut table = DataTable::new(title, cols);
+        table.sort = self.sort.column();
+        table.empty = "no agents on the visible clusters".into();
+        for (i, a) in &rows {
+            let h = health(a);
+            table.rows.push(vec![
+                cell(cx.qualified(*i, &format!("{}/{}", a.namespace, a.name)), t.text),
+                cell(a.framework.clone().unwrap_or_else(|| DASH.into()), t.text),
+                cell(if a.protocols.is_empty() { DASH.to_string() } else { a.protocols.join(",") }, t.text),
+                cell(format!("{}/{}", a.ready, a.desired), t.text),
+                cell(format!("{} {}", health_symbol(&h), h.word()), health_style(t, &h)),
+                cell(a.restarts.map(|r| r.to_string()).unwrap_or_else(|| DASH.into()), t.text),
+                cell(a.provider.clone().unwrap_or_else(|| DASH.into()), t.text),
+                cell(crate::ui::widgets::fmt::age(a.created.as_deref(), now), t.text),
+            ]);
+        }
+        self.list.sync(&keys(cx, &rows));
+        table.draw(f, table_area, &mut self.list, t);
+        if let Some((i, a)) = self.list.selected().and_then(|k| rows.get(k)) {
+            let h = health(a);
+            let cond = |c: &Option<crate::store::kagenti::Cond>| {
+                c.as_ref()
+                    .map(|c| format!("{} ({})", if c.ok { "ok" } else { "not ok" }, c.reason))
+                    .unwrap_or_else(|| DASH.into())
+            };
+            let lines = vec![
+                Line::from(vec![
+                    Span::styled(format!("{} ", a.name), t.accent),
+                    Span::styled(h.label(), health_style(t, &h)),
+                    Span::styled(
+                        format!(
+                            " · {} {} on {} · {} naming · sa {}",
+                            a.kind.name(),
+                            a.namespace,
+                            cx.display_name(&cx.cluster(*i).context),
+                            a.brand.name(),
+                            a.service_account
+                        ),
+                        t.muted,
+                    ),
+                ]),
+                Line::from(Span::styled(
+                    format!(
+                        "runtime Ready {} · card Synced {} · model {}{}",
+                        cond(&a.runtime_ready),
+                        cond(&a.card_synced),
+                        a.model.as_deref().unwrap_or(DASH),
+                        a.hpa.as_ref().map(|h| format!(" · HPA {h} targets it")).unwrap_or_default()
+                    ),
+                    t.muted,
+                )),
+            ];
+            f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail_area);
+        }
+        f.render_widget(Paragraph::new(super::kagenti_absent_line(cx)), absent_area);
+    }
 }

@@ -3,41 +3,64 @@
 //! failure class and URL), and with `v` the llm-d-benchmark reports (sortable; `m` marks one,
 //! Enter on another compares the two).
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::store::nightly::{Matrix, NightlyCell, NightlyRun, Trend};
-use crate::store::reports::{compare, Report};
-use crate::ui::app::App;
+use crate::store::reports::{compare, Report, ReportSort};
+use crate::theme::Theme;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane, View};
+use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+
+#[derive(Default)]
+pub struct Benchmarks {
+    /// Matrix rows (guide, variant).
+    list: ListState,
+    /// The selected platform column.
+    pub col: usize,
+    /// The reports instead of the matrix.
+    pub reports: bool,
+    report_list: ListState,
+    pub report_sort: ReportSort,
+    /// A report marked to compare (its uid).
+    pub mark: Option<String>,
+}
 
 /// Width of one platform column: seven marks, the pass rate, the trend.
 const CELL_W: u16 = 13;
 
-pub fn rows(app: &App) -> Vec<(String, String)> {
-    let Some(m) = &app.fleet.nightly.matrix else { return vec![] };
-    m.axes().0.into_iter().filter(|(g, v)| app.matches_filter(&format!("{g} {v}"))).collect()
+pub fn rows(cx: &Ctx) -> Vec<(String, String)> {
+    let Some(m) = &cx.fleet.nightly.matrix else { return vec![] };
+    m.axes().0.into_iter().filter(|(g, v)| cx.matches_filter(&format!("{g} {v}"))).collect()
 }
 
-pub fn columns(app: &App) -> Vec<String> {
-    app.fleet.nightly.matrix.as_ref().map(|m| m.axes().1).unwrap_or_default()
+pub fn columns(cx: &Ctx) -> Vec<String> {
+    cx.fleet.nightly.matrix.as_ref().map(|m| m.axes().1).unwrap_or_default()
 }
 
-/// The selected cell, if the selection is on one.
-pub fn selected_cell(app: &App) -> Option<&NightlyCell> {
-    let m = app.fleet.nightly.matrix.as_ref()?;
-    let rows = rows(app);
-    let cols = columns(app);
-    let row = rows.get(app.selected.min(rows.len().checked_sub(1)?))?;
-    let col = cols.get(app.bench_col.min(cols.len().checked_sub(1)?))?;
-    m.cell(row, col)
+fn row_keys(rows: &[(String, String)]) -> Vec<String> {
+    rows.iter().map(|(g, v)| format!("{g} {v}")).collect()
 }
 
-fn mark(app: &App, r: &NightlyRun) -> Span<'static> {
-    let t = &app.theme;
+impl Benchmarks {
+    /// The selected cell, if the selection is on one.
+    pub fn selected_cell<'a>(&self, cx: &Ctx<'a>) -> Option<&'a NightlyCell> {
+        let m = cx.fleet.nightly.matrix.as_ref()?;
+        let rows = rows(cx);
+        let cols = columns(cx);
+        let row = rows.get(self.list.selected()?.min(rows.len().checked_sub(1)?))?;
+        let col = cols.get(self.col.min(cols.len().checked_sub(1)?))?;
+        m.cell(row, col)
+    }
+}
+
+fn mark(t: &Theme, r: &NightlyRun) -> Span<'static> {
     match (r.status.as_str(), r.conclusion.as_deref()) {
         (_, Some("success")) => Span::styled("✓", t.ok),
         (_, Some("failure")) => Span::styled("✗", t.crit),
@@ -48,18 +71,17 @@ fn mark(app: &App, r: &NightlyRun) -> Span<'static> {
     }
 }
 
-fn rate_style(app: &App, r: f64) -> Style {
+fn rate_style(t: &Theme, r: f64) -> Style {
     if r >= 0.999 {
-        app.theme.ok
+        t.ok
     } else if r >= 0.7 {
-        app.theme.warn
+        t.warn
     } else {
-        app.theme.crit
+        t.crit
     }
 }
 
-fn cell_line(app: &App, c: Option<&NightlyCell>) -> Line<'static> {
-    let t = &app.theme;
+fn cell_line(t: &Theme, c: Option<&NightlyCell>) -> Line<'static> {
     let Some(c) = c else { return Line::from(Span::styled("", t.muted)) };
     if c.runs.is_empty() {
         return match &c.badge {
@@ -76,12 +98,12 @@ fn cell_line(app: &App, c: Option<&NightlyCell>) -> Line<'static> {
             None => Line::from(Span::styled("no runs", t.muted)),
         };
     }
-    let mut spans: Vec<Span> = c.runs.iter().take(7).map(|r| mark(app, r)).collect();
+    let mut spans: Vec<Span> = c.runs.iter().take(7).map(|r| mark(t, r)).collect();
     for _ in c.runs.len()..7 {
         spans.push(Span::styled("·", t.muted));
     }
     match c.pass_rate() {
-        Some(r) => spans.push(Span::styled(format!(" {:>3.0}%", r * 100.0), rate_style(app, r))),
+        Some(r) => spans.push(Span::styled(format!(" {:>3.0}%", r * 100.0), rate_style(t, r))),
         None => spans.push(Span::styled(format!(" {DASH:>4}"), t.muted)),
     }
     spans.push(Span::styled(
@@ -96,16 +118,135 @@ fn cell_line(app: &App, c: Option<&NightlyCell>) -> Line<'static> {
     Line::from(spans)
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    if app.bench_reports {
-        return draw_reports(f, area, app);
+impl Pane for Benchmarks {
+    fn id(&self) -> &'static str {
+        "benchmarks"
     }
-    let t = &app.theme;
-    let n = &app.fleet.nightly;
+    fn title(&self) -> &'static str {
+        "Benchmarks"
+    }
+    fn short_title(&self) -> &'static str {
+        "Bench"
+    }
+    fn group(&self) -> Group {
+        Group::LlmD
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["nightly", "reports"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        fleet.nightly.matrix.is_some() || !fleet.reports.reports.is_empty()
+    }
+}
+
+impl Component for Benchmarks {
+    fn hints(&self) -> Vec<Hint> {
+        if self.reports {
+            vec![
+                Hint::action(Action::Mark, "mark a report; Enter on another compares the two"),
+                Hint::action(Action::Select, "compare with the marked report"),
+                Hint::action(Action::Sort, "sort the reports by a metric"),
+                Hint::action(Action::Layout, "back to the nightly matrix"),
+            ]
+        } else {
+            vec![
+                Hint::action(Action::Select, "the cell's runs: start, duration, failure class, URL"),
+                Hint::action(Action::Left, "previous platform column"),
+                Hint::action(Action::Right, "next platform column"),
+                Hint::action(Action::Layout, "the benchmark reports"),
+                Hint::action(Action::Copy, "copy the workflow (or a run's URL)"),
+            ]
+        }
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        if action == Some(Action::Layout) {
+            self.reports = !self.reports;
+            return Outcome::Redraw;
+        }
+        if self.reports {
+            let list = reports(cx, self.report_sort);
+            let keys: Vec<String> = list.iter().map(|r| r.uid.clone()).collect();
+            if let Some(o) = super::motion(&mut self.report_list, action, &keys) {
+                return o;
+            }
+            self.report_list.sync(&keys);
+            let selected = self.report_list.selected().and_then(|i| list.get(i));
+            return match action {
+                Some(Action::Mark) => {
+                    self.mark = selected.map(|r| r.uid.clone());
+                    Outcome::Redraw
+                }
+                Some(Action::Sort) => {
+                    self.report_sort = self.report_sort.next();
+                    Outcome::Redraw
+                }
+                Some(Action::Select) => match (self.mark.clone(), selected) {
+                    (Some(a), Some(b)) if a != b.uid => Outcome::Push(Box::new(CompareView { a, b: b.uid.clone() })),
+                    _ => Outcome::Flash("mark a report with m, then Enter on another to compare".into()),
+                },
+                _ => Outcome::Ignored,
+            };
+        }
+        let rows = rows(cx);
+        if let Some(o) = super::motion(&mut self.list, action, &row_keys(&rows)) {
+            return o;
+        }
+        self.list.sync(&row_keys(&rows));
+        match action {
+            Some(Action::Left) => {
+                self.col = self.col.saturating_sub(1);
+                Outcome::Redraw
+            }
+            Some(Action::Right) => {
+                self.col = (self.col + 1).min(columns(cx).len().saturating_sub(1));
+                Outcome::Redraw
+            }
+            Some(Action::Select) => match self.selected_cell(cx) {
+                Some(c) if !c.runs.is_empty() => Outcome::Push(Box::new(RunsView {
+                    cell: c.name.clone(),
+                    workflow: c.workflow_file.clone(),
+                    list: ListState::default(),
+                })),
+                _ => Outcome::Handled,
+            },
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        if self.reports {
+            let list = reports(cx, self.report_sort);
+            self.report_list.sync(&list.iter().map(|r| r.uid.clone()).collect::<Vec<_>>());
+            return list.get(self.report_list.selected()?).map(|r| r.uid.clone());
+        }
+        self.list.sync(&row_keys(&rows(cx)));
+        self.selected_cell(cx).map(|c| c.workflow_file.clone())
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        if self.reports {
+            self.report_list.click(row)
+        } else {
+            self.list.click(row)
+        }
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        if self.reports {
+            return draw_reports(self, f, area, cx);
+        }
+        draw_matrix(self, f, area, cx)
+    }
+}
+
+fn draw_matrix(pane: &mut Benchmarks, f: &mut Frame, area: Rect, cx: &Ctx) {
+    let t = cx.theme;
+    let n = &cx.fleet.nightly;
     let [source_area, table_area, summary_area, detail_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(4), Constraint::Length(2), Constraint::Length(2)])
+        Layout::vertical([Constraint::Length(2), Constraint::Min(4), Constraint::Length(2), Constraint::Length(2)])
             .areas(area);
-    let now = app.now();
+    let now = cx.now();
     // where the numbers come from, how old, what is left of the quota
     let mut src =
         vec![Span::styled(format!("{} ", if n.source.is_empty() { "nightly E2E" } else { &n.source }), t.accent)];
@@ -119,9 +260,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         src.push(Span::styled(format!("· quota {left}/{limit} "), t.muted));
     }
     if let Some(why) = &n.stale {
-        src.push(Span::styled(format!("· ⚠ {why}"), t.warn));
+        src.push(Span::styled(format!("· ⚠ {why} "), t.warn));
     }
-    f.render_widget(Paragraph::new(Line::from(src)), source_area);
+    let legend = Line::from(Span::styled(
+        "each cell: the last 7 runs, newest first (✓ pass ✗ fail t timeout – cancelled ● running), pass rate, trend",
+        t.muted,
+    ));
+    f.render_widget(Paragraph::new(vec![Line::from(src), legend]), source_area);
 
     let Some(m) = &n.matrix else {
         let why = n
@@ -137,14 +282,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         );
         return;
     };
-    let rows = rows(app);
-    let cols = columns(app);
+    let rows = rows(cx);
+    let cols = columns(cx);
     // as many platform columns as fit, the selected one always among them
     let min_label = 22u16.min(area.width / 3);
     let fit = ((area.width.saturating_sub(min_label + 2)) / (CELL_W + 1)).max(1) as usize;
     let fit = fit.min(cols.len().max(1));
     let label_w = area.width.saturating_sub(2 + fit as u16 * (CELL_W + 1)).min(36);
-    let sel_col = app.bench_col.min(cols.len().saturating_sub(1));
+    let sel_col = pane.col.min(cols.len().saturating_sub(1));
     let first = sel_col.saturating_sub(fit - 1).min(cols.len().saturating_sub(fit));
     let shown: Vec<&String> = cols.iter().skip(first).take(fit).collect();
     let mut header = vec![Cell::from("GUIDE")];
@@ -156,29 +301,38 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         .iter()
         .map(|row| {
             let label = if row.1.is_empty() { row.0.clone() } else { format!("{} {}", row.0, row.1) };
+            // a guide's variants differ at the end: keep the end
+            let label = crate::ui::widgets::table::middle(&label, label_w as usize);
             let mut cells = vec![Cell::from(label)];
-            cells.extend(shown.iter().map(|col| Cell::from(cell_line(app, m.cell(row, col)))));
+            cells.extend(shown.iter().map(|col| Cell::from(cell_line(t, m.cell(row, col)))));
             Row::new(cells)
         })
         .collect();
     let mut widths = vec![Constraint::Length(label_w)];
     widths.extend(shown.iter().map(|_| Constraint::Length(CELL_W)));
-    let more = if shown.len() < cols.len() { " · h/l: more platforms" } else { " · h/l: platform" };
+    let more = if shown.len() < cols.len() {
+        format!(" · platforms {}-{} of {}", first + 1, first + shown.len(), cols.len())
+    } else {
+        String::new()
+    };
     let table = Table::new(table_rows, widths).header(Row::new(header)).row_highlight_style(t.selection).block(
         Block::default()
             .borders(Borders::ALL)
-            .title(format!(
-                " Nightly E2E {} · {} nightlies · newest first{more} · Enter: runs · v: reports ",
-                m.repo,
-                m.cells.len()
-            ))
+            .title(format!(" Nightly E2E {} · {} nightlies{more} ", m.repo, m.cells.len()))
             .border_style(t.muted),
     );
-    let mut ts = crate::ui::widgets::selection(app.selected, rows.len());
-    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
+    pane.list.sync(&row_keys(&rows));
+    let mut ts = ratatui::widgets::TableState::default();
+    if let Some(i) = pane.list.selected() {
+        ts.select(Some(i));
+    }
+    f.render_stateful_widget(table, table_area, &mut ts);
+    pane.list.offset = ts.offset();
+    pane.list.first_row = table_area.y + 2;
+    pane.list.page = table_area.height.saturating_sub(3) as usize;
 
-    f.render_widget(Paragraph::new(summary(app, m)), summary_area);
-    let detail = match selected_cell(app) {
+    f.render_widget(Paragraph::new(summary(t, m)), summary_area);
+    let detail = match pane.selected_cell(cx) {
         Some(c) => {
             let last = c.runs.iter().find(|r| r.conclusion.is_some());
             format!(
@@ -200,13 +354,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail_area);
 }
 
-fn summary(app: &App, m: &Matrix) -> Vec<Line<'static>> {
-    let t = &app.theme;
+fn summary(t: &Theme, m: &Matrix) -> Vec<Line<'static>> {
     let mut spans = vec![Span::styled("pass rate ", t.muted)];
     for (col, r) in m.platform_rates() {
         spans.push(Span::styled(format!("{col} "), t.text));
         match r {
-            Some(r) => spans.push(Span::styled(format!("{:.0}%  ", r * 100.0), rate_style(app, r))),
+            Some(r) => spans.push(Span::styled(format!("{:.0}%  ", r * 100.0), rate_style(t, r))),
             None => spans.push(Span::styled(format!("{DASH}  "), t.muted)),
         }
     }
@@ -221,16 +374,57 @@ fn summary(app: &App, m: &Matrix) -> Vec<Line<'static>> {
 }
 
 /// Enter on a cell: its runs, newest first, with time, duration, conclusion, failure class, URL.
-pub fn draw_runs(f: &mut Frame, area: Rect, app: &App, selected: usize) {
-    let t = &app.theme;
-    let Some(c) = selected_cell(app) else { return };
-    let width = 118.min(area.width.saturating_sub(2));
-    let height = (c.runs.len() as u16 + 4).min(area.height);
-    let r = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
-    let rows: Vec<Row> = c
-        .runs
-        .iter()
-        .map(|run| {
+pub struct RunsView {
+    cell: crate::store::nightly::NightlyName,
+    workflow: String,
+    list: ListState,
+}
+
+impl RunsView {
+    fn cell<'a>(&self, cx: &Ctx<'a>) -> Option<&'a NightlyCell> {
+        cx.fleet.nightly.matrix.as_ref()?.cells.iter().find(|c| c.workflow_file == self.workflow)
+    }
+}
+
+impl View for RunsView {
+    fn crumb(&self) -> String {
+        format!("{} on {} runs", self.cell.guide, self.cell.platform())
+    }
+}
+
+impl Component for RunsView {
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Copy, "copy the run's URL"), Hint::action(Action::Back, "back to the matrix")]
+    }
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let keys: Vec<String> =
+            self.cell(cx).map(|c| c.runs.iter().map(|r| r.number.to_string()).collect()).unwrap_or_default();
+        super::motion(&mut self.list, action, &keys).unwrap_or(Outcome::Ignored)
+    }
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let runs = &self.cell(cx)?.runs;
+        self.list.sync(&runs.iter().map(|r| r.number.to_string()).collect::<Vec<_>>());
+        runs.get(self.list.selected()?).map(|r| r.url.clone())
+    }
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let Some(c) = self.cell(cx) else {
+            f.render_widget(Paragraph::new(Span::styled("this nightly is no longer in the matrix", t.muted)), area);
+            return;
+        };
+        let cols = vec![
+            Col::whole("RUN"),
+            Col::whole("STARTED"),
+            Col::whole("TOOK"),
+            Col::text("RESULT").min(9),
+            Col::text("FAILURE").min(16),
+            Col::text("URL").min(20),
+        ];
+        let mut table = DataTable::new(format!(" {} on {} ", c.name.guide, c.name.platform()), cols);
+        for run in &c.runs {
             let when = run.created_at.get(..16).unwrap_or(&run.created_at).replace('T', " ");
             let dur = run.duration_s.map(|d| format!("{}m", d / 60)).unwrap_or_else(|| DASH.into());
             let why = match (run.failure, &run.failed_step) {
@@ -238,52 +432,32 @@ pub fn draw_runs(f: &mut Frame, area: Rect, app: &App, selected: usize) {
                 (Some(f), None) => f.text().to_string(),
                 _ => String::new(),
             };
-            Row::new(vec![
-                Cell::from(format!("#{}", run.number)),
-                Cell::from(when),
-                Cell::from(dur),
-                Cell::from(Line::from(vec![
-                    mark(app, run),
+            table.rows.push(vec![
+                cell(format!("#{}", run.number), t.text),
+                cell(when, t.text),
+                cell(dur, t.text),
+                Line::from(vec![
+                    mark(t, run),
                     Span::raw(format!(" {}", run.conclusion.as_deref().unwrap_or(&run.status))),
-                ])),
-                Cell::from(why),
+                ]),
+                cell(why, t.text),
                 // the full URL is what C copies; the host is the same on every row
-                Cell::from(run.url.strip_prefix("https://github.com/").unwrap_or(&run.url).to_string()),
-            ])
-        })
-        .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(5),
-            Constraint::Length(16),
-            Constraint::Length(5),
-            Constraint::Length(11),
-            Constraint::Length(42),
-            Constraint::Min(20),
-        ],
-    )
-    .header(Row::new(vec!["RUN", "STARTED", "TOOK", "RESULT", "FAILURE", "URL"]).style(t.header))
-    .row_highlight_style(t.selection)
-    .block(
-        Block::default()
-            .borders(Borders::ALL)
-            .title(format!(" {} on {} · C: copy URL · Esc ", c.name.guide, c.name.platform()))
-            .border_style(t.accent),
-    );
-    let mut ts = crate::ui::widgets::selection(selected, c.runs.len());
-    f.render_widget(Clear, r);
-    f.render_stateful_widget(table, r, &mut ts);
+                cell(run.url.strip_prefix("https://github.com/").unwrap_or(&run.url).to_string(), t.text),
+            ]);
+        }
+        self.list.sync(&c.runs.iter().map(|r| r.number.to_string()).collect::<Vec<_>>());
+        table.draw(f, area, &mut self.list, t);
+    }
 }
 
-pub fn reports(app: &App) -> Vec<&Report> {
-    let mut v: Vec<&Report> = app
+pub fn reports<'a>(cx: &Ctx<'a>, sort: ReportSort) -> Vec<&'a Report> {
+    let mut v: Vec<&Report> = cx
         .fleet
         .reports
         .reports
         .iter()
         .filter(|r| {
-            app.matches_filter(&format!(
+            cx.matches_filter(&format!(
                 "{} {} {} {} {}",
                 r.uid,
                 r.model.as_deref().unwrap_or(""),
@@ -293,7 +467,7 @@ pub fn reports(app: &App) -> Vec<&Report> {
             ))
         })
         .collect();
-    app.report_sort.sort(&mut v);
+    sort.sort(&mut v);
     v
 }
 
@@ -309,73 +483,59 @@ fn num(v: Option<f64>) -> String {
     v.map(|x| if x >= 100.0 { format!("{x:.0}") } else { format!("{x:.2}") }).unwrap_or_else(|| DASH.into())
 }
 
-fn draw_reports(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let rs = &app.fleet.reports;
-    let list = reports(app);
+fn draw_reports(pane: &mut Benchmarks, f: &mut Frame, area: Rect, cx: &Ctx) {
+    let t = cx.theme;
+    let rs = &cx.fleet.reports;
+    let list = reports(cx, pane.report_sort);
     let err_h = (rs.errors.len().min(4) as u16).max(1);
     let [table_area, err_area, detail_area] =
         Layout::vertical([Constraint::Min(4), Constraint::Length(err_h), Constraint::Length(2)]).areas(area);
-    let wide = area.width >= 120;
-    let rows: Vec<Row> = list
-        .iter()
-        .map(|r| {
-            let marked = app.report_mark.as_deref() == Some(r.uid.as_str());
-            let mut cells = vec![
-                Cell::from(format!(
+    let cols = vec![
+        Col::whole("START"),
+        Col::text("MODEL").min(12),
+        Col::text("ACCEL").min(6).optional(2),
+        Col::text("LAYOUT").min(10),
+        Col::whole("OUT tok/s"),
+        Col::whole("REQ/s"),
+        Col::whole("TTFT p50/p99"),
+        Col::whole("ITL p50/p99"),
+        Col::whole("LAT p99").optional(1),
+    ];
+    let dir = rs.dir.as_deref().unwrap_or("(no reports_dir in the config)");
+    let mut table = DataTable::new(
+        format!(" Benchmark reports ({}) in {dir} · sorted by {} · ▶ marked ", list.len(), pane.report_sort.name()),
+        cols,
+    );
+    table.empty = "no reports".into();
+    for r in &list {
+        let marked = pane.mark.as_deref() == Some(r.uid.as_str());
+        table.rows.push(vec![
+            cell(
+                format!(
                     "{}{}",
                     if marked { "▶ " } else { "" },
                     r.start.as_deref().and_then(|s| s.get(..10)).unwrap_or(DASH)
-                )),
-                Cell::from(
-                    r.model
-                        .as_deref()
-                        .map(|m| m.rsplit('/').next().unwrap_or(m).to_string())
-                        .unwrap_or_else(|| DASH.into()),
                 ),
-                Cell::from(r.layout.clone()),
-                Cell::from(num(r.output_tokens_per_s)),
-                Cell::from(num(r.requests_per_s)),
-                Cell::from(format!("{}/{}", secs(r.ttft_s.p50), secs(r.ttft_s.p99))),
-                Cell::from(format!("{}/{}", secs(r.itl_s.p50), secs(r.itl_s.p99))),
-            ];
-            if wide {
-                cells.insert(2, Cell::from(r.accelerator.clone().unwrap_or_else(|| DASH.into())));
-                cells.push(Cell::from(secs(r.request_latency_s.p99)));
-            }
-            Row::new(cells)
-        })
-        .collect();
-    let mut header = vec!["START", "MODEL", "LAYOUT", "OUT tok/s", "REQ/s", "TTFT p50/p99", "ITL p50/p99"];
-    let mut widths = vec![
-        Constraint::Length(12),
-        Constraint::Min(16),
-        Constraint::Length(15),
-        Constraint::Length(9),
-        Constraint::Length(6),
-        Constraint::Length(13),
-        Constraint::Length(11),
-    ];
-    if wide {
-        header.insert(2, "ACCEL");
-        widths.insert(2, Constraint::Length(9));
-        header.push("LAT p99");
-        widths.push(Constraint::Length(7));
+                t.text,
+            ),
+            cell(
+                r.model
+                    .as_deref()
+                    .map(|m| m.rsplit('/').next().unwrap_or(m).to_string())
+                    .unwrap_or_else(|| DASH.into()),
+                t.text,
+            ),
+            cell(r.accelerator.clone().unwrap_or_else(|| DASH.into()), t.text),
+            cell(r.layout.clone(), t.text),
+            cell(num(r.output_tokens_per_s), t.text),
+            cell(num(r.requests_per_s), t.text),
+            cell(format!("{}/{}", secs(r.ttft_s.p50), secs(r.ttft_s.p99)), t.text),
+            cell(format!("{}/{}", secs(r.itl_s.p50), secs(r.itl_s.p99)), t.text),
+            cell(secs(r.request_latency_s.p99), t.text),
+        ]);
     }
-    let dir = rs.dir.as_deref().unwrap_or("(no reports_dir in the config)");
-    let table =
-        Table::new(rows, widths).header(Row::new(header).style(t.header)).row_highlight_style(t.selection).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(
-                    " Benchmark reports ({}) in {dir} · sorted by {} (s) · m: mark, Enter: compare · v: matrix ",
-                    list.len(),
-                    app.report_sort.name()
-                ))
-                .border_style(t.muted),
-        );
-    let mut ts = crate::ui::widgets::selection(app.selected, list.len());
-    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
+    pane.report_list.sync(&list.iter().map(|r| r.uid.clone()).collect::<Vec<_>>());
+    table.draw(f, table_area, &mut pane.report_list, t);
     let errs: Vec<Line> = if let Some(p) = &rs.problem {
         vec![Line::from(Span::styled(p.clone(), t.warn))]
     } else if rs.errors.is_empty() {
@@ -388,7 +548,7 @@ fn draw_reports(f: &mut Frame, area: Rect, app: &App) {
             .collect()
     };
     f.render_widget(Paragraph::new(errs), err_area);
-    if let Some(r) = ts.selected().and_then(|i| list.get(i)) {
+    if let Some(r) = pane.report_list.selected().and_then(|i| list.get(i)) {
         let text = format!(
             "{} · {} · {} · {} requests, {} failed · {} (v{})",
             r.uid,
@@ -404,9 +564,32 @@ fn draw_reports(f: &mut Frame, area: Rect, app: &App) {
 }
 
 /// Two reports side by side: each metric, A, B, and B relative to A.
-pub fn draw_compare(f: &mut Frame, area: Rect, app: &App, a: &str, b: &str) {
-    let t = &app.theme;
-    let find = |uid: &str| app.fleet.reports.reports.iter().find(|r| r.uid == uid);
+pub struct CompareView {
+    a: String,
+    b: String,
+}
+
+impl View for CompareView {
+    fn crumb(&self) -> String {
+        format!("compare {} / {}", self.a, self.b)
+    }
+}
+
+impl Component for CompareView {
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Back, "back to the reports")]
+    }
+    fn on_key(&mut self, _key: KeyEvent, _action: Option<Action>, _cx: &Ctx) -> Outcome {
+        Outcome::Ignored
+    }
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        draw_compare(f, area, cx, &self.a, &self.b)
+    }
+}
+
+fn draw_compare(f: &mut Frame, area: Rect, cx: &Ctx, a: &str, b: &str) {
+    let t = cx.theme;
+    let find = |uid: &str| cx.fleet.reports.reports.iter().find(|r| r.uid == uid);
     let (Some(ra), Some(rb)) = (find(a), find(b)) else { return };
     let rows: Vec<Row> = compare(ra, rb)
         .into_iter()
@@ -430,11 +613,8 @@ pub fn draw_compare(f: &mut Frame, area: Rect, app: &App, a: &str, b: &str) {
             ])
         })
         .collect();
-    let width = 90.min(area.width.saturating_sub(2));
-    let height = 14.min(area.height);
-    let r = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     let table =
-        Table::new(rows, [Constraint::Min(24), Constraint::Length(12), Constraint::Length(12), Constraint::Length(9)])
+        Table::new(rows, [Constraint::Min(24), Constraint::Length(14), Constraint::Length(14), Constraint::Length(9)])
             .header(
                 Row::new(vec![
                     "".to_string(),
@@ -447,9 +627,8 @@ pub fn draw_compare(f: &mut Frame, area: Rect, app: &App, a: &str, b: &str) {
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(format!(" compare A {} / B {} · Esc ", ra.uid, rb.uid))
+                    .title(format!(" compare A {} / B {} ", ra.uid, rb.uid))
                     .border_style(t.accent),
             );
-    f.render_widget(Clear, r);
-    f.render_widget(table, r);
+    f.render_widget(table, area);
 }

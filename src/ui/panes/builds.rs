@@ -2,31 +2,112 @@
 //! latest outcome and failure reason, duration, and a pass rate over kst's own history
 //! (clusters keep only 3 good and 3 failed runs per build).
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::store::kagenti::BuildInfo;
-use crate::ui::app::App;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt;
 use crate::ui::widgets::state::DASH;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
 
-pub fn rows(app: &App) -> Vec<(usize, &BuildInfo)> {
-    app.cluster_indices()
+#[derive(Default)]
+pub struct Builds {
+    list: ListState,
+}
+
+pub fn rows<'a>(cx: &Ctx<'a>) -> Vec<(usize, &'a BuildInfo)> {
+    let fleet = cx.fleet;
+    cx.cluster_indices()
         .into_iter()
-        .flat_map(|i| app.fleet.clusters[i].kagenti.builds.iter().map(move |b| (i, b)))
-        .filter(|(i, b)| app.matches_filter(&format!("{} {} {}", app.fleet.clusters[*i].context, b.namespace, b.name)))
+        .flat_map(|i| fleet.clusters[i].kagenti.builds.iter().map(move |b| (i, b)))
+        .filter(|(i, b)| cx.matches_filter(&format!("{} {} {}", fleet.clusters[*i].context, b.namespace, b.name)))
         .collect()
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let list = rows(app);
-    let [table_area, absent_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(1)]).areas(area);
-    let rows: Vec<Row> = list
-        .iter()
-        .map(|(i, b)| {
+fn keys(cx: &Ctx, rows: &[(usize, &BuildInfo)]) -> Vec<String> {
+    rows.iter().map(|(i, b)| format!("{}/{}/{}", cx.cluster(*i).context, b.namespace, b.name)).collect()
+}
+
+impl Pane for Builds {
+    fn id(&self) -> &'static str {
+        "builds"
+    }
+    fn title(&self) -> &'static str {
+        "Builds"
+    }
+    fn short_title(&self) -> &'static str {
+        "Build"
+    }
+    fn group(&self) -> Group {
+        Group::Kagenti
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        super::any_kagenti(fleet)
+    }
+}
+
+impl Component for Builds {
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Select, "the build's pods")]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let list = rows(cx);
+        let keys = keys(cx, &list);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        match action {
+            Some(Action::Select) => {
+                self.list.sync(&keys);
+                match self.list.selected().and_then(|i| list.get(i)) {
+                    // Shipwright labels a build's pods with the build's name
+                    Some((i, b)) => super::pods_of(
+                        cx,
+                        *i,
+                        &b.namespace,
+                        &format!("{} build", b.name),
+                        format!("build.shipwright.io/name={}", b.name),
+                    ),
+                    None => Outcome::Handled,
+                }
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let list = rows(cx);
+        self.list.sync(&keys(cx, &list));
+        list.get(self.list.selected()?).map(|(_, b)| b.name.clone())
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let list = rows(cx);
+        let [table_area, absent_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(1)]).areas(area);
+        let cols = vec![
+            Col::name("BUILD").min(20),
+            Col::whole("RUNS"),
+            Col::text("LAST").min(14),
+            Col::whole("TOOK"),
+            Col::whole("PASS RATE"),
+        ];
+        let mut table = DataTable::new(
+            format!(" Shipwright builds ({}) · runs newest first: ✔ ok ✖ failed … running ", list.len()),
+            cols,
+        );
+        table.empty = "no Shipwright builds on the visible clusters".into();
+        for (i, b) in &list {
             let marks: Vec<Span> = b
                 .runs
                 .iter()
@@ -39,10 +120,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .collect();
             let last = b.runs.first();
             let outcome = match last.map(|r| (r.outcome, r.reason.clone())) {
-                Some((Some(true), _)) => Span::styled("succeeded", t.ok),
-                Some((Some(false), reason)) => Span::styled(format!("failed: {}", reason.unwrap_or_default()), t.crit),
-                Some((None, _)) => Span::styled("running", t.warn),
-                None => Span::styled("no runs", t.muted),
+                Some((Some(true), _)) => cell("succeeded", t.ok),
+                Some((Some(false), reason)) => cell(format!("failed: {}", reason.unwrap_or_default()), t.crit),
+                Some((None, _)) => cell("running", t.warn),
+                None => cell("no runs", t.muted),
             };
             let (ok, bad) = b.history;
             let rate = if ok + bad > 0 {
@@ -50,34 +131,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             } else {
                 DASH.to_string()
             };
-            Row::new(vec![
-                Cell::from(format!("{}/{}/{}", app.display_name(&app.fleet.clusters[*i].context), b.namespace, b.name)),
-                Cell::from(ratatui::text::Line::from(marks)),
-                Cell::from(outcome),
-                Cell::from(last.and_then(|r| r.duration_s).map(|d| format!("{d}s")).unwrap_or_else(|| DASH.into())),
-                Cell::from(rate),
-            ])
-        })
-        .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(26),
-            Constraint::Length(8),
-            Constraint::Min(22),
-            Constraint::Length(6),
-            Constraint::Length(10),
-        ],
-    )
-    .header(Row::new(["BUILD", "RUNS", "LAST", "TOOK", "PASS RATE"]).style(t.header))
-    .row_highlight_style(t.selection)
-    .block(
-        Block::default()
-            .borders(Borders::ALL)
-            .title(format!(" Shipwright builds ({}) · newest run first ", list.len()))
-            .border_style(t.muted),
-    );
-    let mut ts = crate::ui::widgets::selection(app.selected, list.len());
-    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
-    f.render_widget(Paragraph::new(super::agents::absent_line(app)), absent_area);
+            table.rows.push(vec![
+                cell(cx.qualified(*i, &format!("{}/{}", b.namespace, b.name)), t.text),
+                Line::from(marks),
+                outcome,
+                cell(last.and_then(|r| r.duration_s).map(|d| format!("{d}s")).unwrap_or_else(|| DASH.into()), t.text),
+                cell(rate, t.text),
+            ]);
+        }
+        self.list.sync(&keys(cx, &list));
+        table.draw(f, table_area, &mut self.list, t);
+        f.render_widget(Paragraph::new(super::kagenti_absent_line(cx)), absent_area);
+    }
 }

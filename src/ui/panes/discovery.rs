@@ -1,14 +1,22 @@
 //! Discovery: A2A agent cards (indexed by the operator in AgentCard/AgentRuntime status, or
 //! fetched by kst through the service proxy), one entry per card name with its locations.
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::kagenti::{AgentInfo, Card, CardState};
-use crate::ui::app::App;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+
+#[derive(Default)]
+pub struct Discovery {
+    list: ListState,
+}
 
 pub struct Entry<'a> {
     pub name: String,
@@ -20,10 +28,10 @@ pub struct Entry<'a> {
 }
 
 /// Cards grouped by name: the same agent on several clusters is one entry.
-pub fn entries(app: &App) -> Vec<Entry<'_>> {
+pub fn entries<'a>(cx: &Ctx<'a>) -> Vec<Entry<'a>> {
     let mut out: Vec<Entry> = Vec::new();
-    for (i, a) in app.agents() {
-        let Some(state) = app.fleet.clusters[i].kagenti.cards.get(&a.key()) else { continue };
+    for (i, a) in super::agents::agents(cx, Default::default()) {
+        let Some(state) = cx.fleet.clusters[i].kagenti.cards.get(&a.key()) else { continue };
         let (card, source, error) = match state {
             CardState::Indexed(c) => (Some(c), "indexed", None),
             CardState::Fetched(c) => (Some(c), "fetched", None),
@@ -38,80 +46,113 @@ pub fn entries(app: &App) -> Vec<Entry<'_>> {
     out
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let list = entries(app);
+fn keys(list: &[Entry]) -> Vec<String> {
+    list.iter().map(|e| e.name.clone()).collect()
+}
+
+impl Pane for Discovery {
+    fn id(&self) -> &'static str {
+        "discovery"
+    }
+    fn title(&self) -> &'static str {
+        "Discovery"
+    }
+    fn short_title(&self) -> &'static str {
+        "Disc"
+    }
+    fn group(&self) -> Group {
+        Group::Kagenti
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["cards", "a2a"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        super::any_kagenti(fleet)
+    }
+}
+
+impl Component for Discovery {
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Copy, "copy the card's URL")]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let list = entries(cx);
+        super::motion(&mut self.list, action, &keys(&list)).unwrap_or(Outcome::Ignored)
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let list = entries(cx);
+        self.list.sync(&keys(&list));
+        list.get(self.list.selected()?).map(|e| e.card.and_then(|c| c.url.clone()).unwrap_or_else(|| e.name.clone()))
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        draw(self, f, area, cx)
+    }
+}
+
+fn draw(pane: &mut Discovery, f: &mut Frame, area: Rect, cx: &Ctx) {
+    let t = cx.theme;
+    let list = entries(cx);
     let [table_area, detail_area, absent_area] =
         Layout::vertical([Constraint::Min(4), Constraint::Length(6), Constraint::Length(1)]).areas(area);
-    let wide = area.width >= 120;
-    let rows: Vec<Row> = list
-        .iter()
-        .map(|e| {
-            let where_ = if e.locations.len() == 1 {
-                let (i, a) = e.locations[0];
-                format!("{}/{}", app.display_name(&app.fleet.clusters[i].context), a.namespace)
-            } else {
-                format!("{} places", e.locations.len())
-            };
-            match e.card {
-                Some(c) => {
-                    let skills = c.skills.iter().map(|s| s.0.clone()).collect::<Vec<_>>().join(", ");
-                    let mut cells = vec![
-                        Cell::from(c.name.clone()),
-                        Cell::from(c.version.clone().unwrap_or_else(|| DASH.into())),
-                        Cell::from(if c.shape == "1.0" { "A2A 1.0" } else { "A2A 0.x" }),
-                        Cell::from(skills),
-                        Cell::from(where_),
-                    ];
-                    if wide {
-                        cells.push(Cell::from(format!(
+    let cols = vec![
+        Col::name("CARD").min(14),
+        Col::whole("VERSION"),
+        Col::whole("SHAPE"),
+        Col::text("SKILLS").min(14),
+        Col::name("WHERE").min(12),
+        Col::text("CAPS").min(6).optional(2),
+        Col::whole("SOURCE").optional(1),
+    ];
+    let mut table = DataTable::new(format!(" A2A agent cards ({}) ", list.len()), cols);
+    table.empty = "no agent cards on the visible clusters".into();
+    for e in &list {
+        let where_ = if e.locations.len() == 1 {
+            let (i, a) = e.locations[0];
+            cx.qualified(i, &a.namespace)
+        } else {
+            format!("{} places", e.locations.len())
+        };
+        match e.card {
+            Some(c) => {
+                let skills = c.skills.iter().map(|s| s.0.clone()).collect::<Vec<_>>().join(", ");
+                table.rows.push(vec![
+                    cell(c.name.clone(), t.text),
+                    cell(c.version.clone().unwrap_or_else(|| DASH.into()), t.text),
+                    cell(if c.shape == "1.0" { "A2A 1.0" } else { "A2A 0.x" }, t.text),
+                    cell(skills, t.text),
+                    cell(where_, t.text),
+                    cell(
+                        format!(
                             "{}{}",
                             if c.streaming == Some(true) { "stream " } else { "" },
                             if c.push == Some(true) { "push" } else { "" }
-                        )));
-                        cells.push(Cell::from(e.source));
-                    }
-                    Row::new(cells)
-                }
-                None => {
-                    let mut cells = vec![
-                        Cell::from(e.name.clone()),
-                        Cell::from(DASH),
-                        Cell::from(DASH),
-                        Cell::from(Span::styled(format!("— {}", e.error.unwrap_or("")), t.warn)),
-                        Cell::from(where_),
-                    ];
-                    if wide {
-                        cells.push(Cell::from(""));
-                        cells.push(Cell::from(e.source));
-                    }
-                    Row::new(cells)
-                }
+                        ),
+                        t.text,
+                    ),
+                    cell(e.source, t.text),
+                ]);
             }
-        })
-        .collect();
-    let mut header = vec!["CARD", "VERSION", "SHAPE", "SKILLS", "WHERE"];
-    let mut widths = vec![
-        Constraint::Length(20),
-        Constraint::Length(8),
-        Constraint::Length(7),
-        Constraint::Min(20),
-        Constraint::Length(24),
-    ];
-    if wide {
-        header.extend(["CAPS", "SOURCE"]);
-        widths.extend([Constraint::Length(12), Constraint::Length(8)]);
+            None => table.rows.push(vec![
+                cell(e.name.clone(), t.text),
+                cell(DASH, t.text),
+                cell(DASH, t.text),
+                cell(format!("— {}", e.error.unwrap_or("")), t.warn),
+                cell(where_, t.text),
+                cell("", t.text),
+                cell(e.source, t.text),
+            ]),
+        }
     }
-    let table =
-        Table::new(rows, widths).header(Row::new(header).style(t.header)).row_highlight_style(t.selection).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" A2A agent cards ({}) ", list.len()))
-                .border_style(t.muted),
-        );
-    let mut ts = crate::ui::widgets::selection(app.selected, list.len());
-    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
-    if let Some(e) = ts.selected().and_then(|k| list.get(k)) {
+    pane.list.sync(&keys(&list));
+    table.draw(f, table_area, &mut pane.list, t);
+    if let Some(e) = pane.list.selected().and_then(|k| list.get(k)) {
         let mut lines = Vec::new();
         if let Some(c) = e.card {
             lines.push(Line::from(vec![
@@ -148,16 +189,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                     Some(false) => "identity not bound",
                     None => "identity —",
                 };
-                format!(
-                    "{}/{}/{} ({sig}, {id})",
-                    app.display_name(&app.fleet.clusters[*i].context),
-                    a.namespace,
-                    a.name
-                )
+                format!("{} ({sig}, {id})", cx.qualified(*i, &format!("{}/{}", a.namespace, a.name)))
             })
             .collect();
         lines.push(Line::from(vec![Span::styled("served by: ", t.muted), Span::raw(locs.join("; "))]));
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail_area);
     }
-    f.render_widget(Paragraph::new(super::agents::absent_line(app)), absent_area);
+    f.render_widget(Paragraph::new(super::kagenti_absent_line(cx)), absent_area);
 }

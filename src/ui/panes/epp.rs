@@ -1,27 +1,36 @@
 //! EPP routing: per pool, the share of routed requests per endpoint, the P/D decision mix,
 //! pool averages as the endpoint picker sees them, flow control and scheduler latency.
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::llmd::{age_text, Freshness, PoolInfo};
-use crate::ui::app::App;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt::{self, opt};
+use crate::ui::widgets::table::ListState;
 
-fn pool_lines(app: &App, cluster: usize, p: &PoolInfo, width: usize) -> Vec<Line<'static>> {
-    let t = &app.theme;
-    let c = &app.fleet.clusters[cluster];
+/// The selection picks the pool shown first (so it is on screen at 80x24).
+#[derive(Default)]
+pub struct Epp {
+    list: ListState,
+}
+
+fn pool_lines(cx: &Ctx, cluster: usize, p: &PoolInfo, width: usize) -> Vec<Line<'static>> {
+    let t = cx.theme;
+    let c = cx.cluster(cluster);
     let mut out = vec![Line::from(vec![
-        Span::styled(format!("{}/{}", app.display_name(&c.context), p.name), t.accent),
+        Span::styled(cx.qualified(cluster, &p.name), t.accent),
         Span::styled(format!("  EPP {}", p.epp_service.as_deref().unwrap_or("— none referenced")), t.muted),
     ])];
     let Some(m) = c.llmd.epp.get(&p.key()) else {
         out.push(Line::from(Span::styled("  — not scraped yet", t.muted)));
         return out;
     };
-    let r = app.reading();
+    let r = cx.reading();
     let (freshness, observed) = m.freshness(&r);
     let why = m.stale_reason(&r);
     let Some(last) = m.latest().map(|l| &l.v).filter(|_| freshness != Freshness::Expired) else {
@@ -99,32 +108,81 @@ fn pool_lines(app: &App, cluster: usize, p: &PoolInfo, width: usize) -> Vec<Line
     out
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let pools = app.pools();
-    let mut lines = Vec::new();
-    // the selected pool first, so it is on screen at 80x24
-    let sel = app.selected.min(pools.len().saturating_sub(1));
-    let order = (sel..pools.len()).chain(0..sel);
-    for k in order {
-        let (i, p) = pools[k];
-        lines.extend(pool_lines(app, i, p, area.width as usize - 2));
-        lines.push(Line::from(""));
+impl Pane for Epp {
+    fn id(&self) -> &'static str {
+        "epp"
     }
-    if pools.is_empty() {
-        lines.push(Line::from(Span::styled("no inference pools on the visible clusters", t.muted)));
+    fn title(&self) -> &'static str {
+        "EPP"
     }
-    lines.push(super::serving::absent_line(app));
-    f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(
-                    " EPP routing · rates over {} (j/k picks the pool shown first) ",
-                    app.fleet.metrics.window_text()
-                ))
-                .border_style(t.muted),
-        ),
-        area,
-    );
+    fn group(&self) -> Group {
+        Group::LlmD
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["routing"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        super::any_llmd(fleet)
+    }
+}
+
+impl Component for Epp {
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Select, "the pool's pods (j/k: which pool is shown first)")]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let pools = cx.pools();
+        let keys = super::serving::pool_keys(cx, &pools);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        match action {
+            Some(Action::Select) => {
+                self.list.sync(&keys);
+                match self.list.selected().and_then(|i| pools.get(i)) {
+                    Some((i, p)) => super::serving::pool_pods(cx, *i, p),
+                    None => Outcome::Handled,
+                }
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let pools = cx.pools();
+        self.list.sync(&super::serving::pool_keys(cx, &pools));
+        pools.get(self.list.selected()?).map(|(_, p)| p.name.clone())
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let pools = cx.pools();
+        self.list.sync(&super::serving::pool_keys(cx, &pools));
+        let mut lines = Vec::new();
+        // the selected pool first, so it is on screen at 80x24
+        let sel = self.list.selected().unwrap_or(0);
+        let order = (sel..pools.len()).chain(0..sel);
+        for k in order {
+            let (i, p) = pools[k];
+            lines.extend(pool_lines(cx, i, p, area.width as usize - 2));
+            lines.push(Line::from(""));
+        }
+        if pools.is_empty() {
+            lines.push(Line::from(Span::styled("no inference pools on the visible clusters", t.muted)));
+        }
+        lines.push(super::llmd_absent_line(cx));
+        f.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(
+                        " EPP routing · rates over {} (j/k picks the pool shown first) ",
+                        cx.fleet.metrics.window_text()
+                    ))
+                    .border_style(t.muted),
+            ),
+            area,
+        );
+    }
 }

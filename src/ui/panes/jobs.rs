@@ -2,33 +2,45 @@
 //! across clusters, with the status their objects report, GPUs requested, age and duration.
 //! A cluster without one of the CRDs says so. Enter opens the job's pods.
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::jobs::JobInfo;
-use crate::ui::app::App;
+use crate::theme::Theme;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt::age;
 use crate::ui::widgets::state::DASH;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
 
 /// The orders `s` cycles through.
 pub const SORTS: &[&str] = &["cluster", "status", "GPUs", "age"];
 
-pub fn rows(app: &App) -> Vec<(usize, &JobInfo)> {
-    let mut v: Vec<(usize, &JobInfo)> = app
+#[derive(Default)]
+pub struct Jobs {
+    list: ListState,
+    /// Index into SORTS.
+    pub sort: usize,
+}
+
+pub fn rows<'a>(cx: &Ctx<'a>, sort: usize) -> Vec<(usize, &'a JobInfo)> {
+    let fleet = cx.fleet;
+    let mut v: Vec<(usize, &JobInfo)> = cx
         .cluster_indices()
         .into_iter()
-        .flat_map(|i| app.fleet.clusters[i].jobs.jobs.iter().map(move |j| (i, j)))
+        .flat_map(|i| fleet.clusters[i].jobs.jobs.iter().map(move |j| (i, j)))
         .filter(|(i, j)| {
-            app.matches_filter(&format!(
+            cx.matches_filter(&format!(
                 "{} {} {} {} {}",
-                app.fleet.clusters[*i].context, j.namespace, j.name, j.kind, j.status
+                fleet.clusters[*i].context, j.namespace, j.name, j.kind, j.status
             ))
         })
         .collect();
-    match app.sort_col % SORTS.len() {
+    match sort % SORTS.len() {
         1 => v.sort_by(|a, b| (&a.1.status, &a.1.name).cmp(&(&b.1.status, &b.1.name))),
         2 => v.sort_by_key(|(_, j)| std::cmp::Reverse(j.gpus.unwrap_or(-1))),
         // newest first
@@ -38,13 +50,84 @@ pub fn rows(app: &App) -> Vec<(usize, &JobInfo)> {
     v
 }
 
-fn status_style(app: &App, s: &str) -> Style {
+fn status_style(t: &Theme, s: &str) -> Style {
     match s {
-        "Succeeded" | "Complete" | "Ready" => app.theme.ok,
-        "Running" | "Created" | "Restarting" | "Initializing" => app.theme.accent,
-        "Failed" => app.theme.crit,
-        "Pending" | "Suspended" => app.theme.warn,
-        _ => app.theme.muted,
+        "Succeeded" | "Complete" | "Ready" => t.ok,
+        "Running" | "Created" | "Restarting" | "Initializing" => t.accent,
+        "Failed" => t.crit,
+        "Pending" | "Suspended" => t.warn,
+        _ => t.muted,
+    }
+}
+
+fn keys(cx: &Ctx, rows: &[(usize, &JobInfo)]) -> Vec<String> {
+    rows.iter().map(|(i, j)| format!("{}/{}/{}/{}", cx.cluster(*i).context, j.kind, j.namespace, j.name)).collect()
+}
+
+impl Pane for Jobs {
+    fn id(&self) -> &'static str {
+        "jobs"
+    }
+    fn title(&self) -> &'static str {
+        "ML jobs"
+    }
+    fn short_title(&self) -> &'static str {
+        "Jobs"
+    }
+    fn group(&self) -> Group {
+        Group::LlmD
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["mljobs", "notebooks"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        fleet.clusters.iter().any(|c| !c.jobs.jobs.is_empty())
+    }
+}
+
+impl Component for Jobs {
+    fn hints(&self) -> Vec<Hint> {
+        vec![
+            Hint::action(Action::Select, "the job's pods"),
+            Hint::action(Action::Sort, "sort: cluster, status, GPUs, age"),
+        ]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let list = rows(cx, self.sort);
+        let keys = keys(cx, &list);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        self.list.sync(&keys);
+        match action {
+            Some(Action::Select) => match self.list.selected().and_then(|i| list.get(i)) {
+                Some((i, j)) => match &j.pod_selector {
+                    Some(sel) => super::pods_of(cx, *i, &j.namespace, &j.name, sel.clone()),
+                    None => Outcome::Flash(format!("kst does not know the pods of a {}", j.kind)),
+                },
+                None => Outcome::Handled,
+            },
+            Some(Action::Sort) => {
+                self.sort = (self.sort + 1) % SORTS.len();
+                Outcome::Redraw
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let list = rows(cx, self.sort);
+        self.list.sync(&keys(cx, &list));
+        list.get(self.list.selected()?).map(|(_, j)| j.name.clone())
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        draw(self, f, area, cx)
     }
 }
 
@@ -59,69 +142,62 @@ fn duration(j: &JobInfo, now: f64) -> String {
     age(j.started.as_deref(), end)
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let rows = rows(app);
-    let clusters = app.cluster_indices();
+fn draw(pane: &mut Jobs, f: &mut Frame, area: Rect, cx: &Ctx) {
+    let t = cx.theme;
+    let rows = rows(cx, pane.sort);
+    let clusters = cx.cluster_indices();
     let [table_area, kinds_area, detail_area] =
         Layout::vertical([Constraint::Min(4), Constraint::Length(clusters.len().max(1) as u16), Constraint::Length(2)])
             .areas(area);
-    let now = app.now();
-    let wide = area.width >= 110;
-    let table_rows: Vec<Row> = rows
-        .iter()
-        .map(|(i, j)| {
-            let mut cells = vec![
-                Cell::from(j.name.clone()),
-                Cell::from(app.display_name(&app.fleet.clusters[*i].context).to_string()),
-                Cell::from(j.kind),
-                Cell::from(Span::styled(j.status.clone(), status_style(app, &j.status))),
-                Cell::from(j.gpus.map(|g| g.to_string()).unwrap_or_else(|| DASH.into())),
-                Cell::from(age(j.created.as_deref(), now)),
-                Cell::from(duration(j, now)),
-            ];
-            if wide {
-                cells.insert(2, Cell::from(j.namespace.clone()));
-            }
-            Row::new(cells)
-        })
-        .collect();
-    let mut header = vec!["NAME", "CLUSTER", "KIND", "STATUS", "GPUS", "AGE", "DURATION"];
-    let mut widths = vec![
-        Constraint::Min(18),
-        Constraint::Length(16),
-        Constraint::Length(10),
-        Constraint::Length(10),
-        Constraint::Length(4),
-        Constraint::Length(6),
-        Constraint::Length(8),
+    let now = cx.now();
+    let cols = vec![
+        Col::name("NAME").min(14),
+        Col::name("CLUSTER").min(10),
+        Col::name("NAMESPACE").min(8).optional(1),
+        Col::whole("KIND"),
+        Col::text("STATUS").min(8),
+        Col::whole("GPUS REQ"),
+        Col::whole("AGE"),
+        Col::whole("DURATION"),
     ];
-    if wide {
-        header.insert(2, "NAMESPACE");
-        widths.insert(2, Constraint::Length(12));
-    }
     let gpus: i64 =
         rows.iter().filter(|(_, j)| matches!(j.status.as_str(), "Running" | "Ready")).filter_map(|(_, j)| j.gpus).sum();
-    let table =
-        Table::new(table_rows, widths).header(Row::new(header).style(t.header)).row_highlight_style(t.selection).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(
-                    " ML jobs & notebooks ({}) · {gpus} GPUs requested by running ones · sorted by {} (s) · Enter: pods ",
-                    rows.len(),
-                    SORTS[app.sort_col % SORTS.len()]
-                ))
-                .border_style(t.muted),
-        );
-    let mut ts = crate::ui::widgets::selection(app.selected, rows.len());
-    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
+    let mut table = DataTable::new(
+        format!(
+            " ML jobs & notebooks ({}) · {gpus} GPUs in the specs of running ones · sorted by {} ",
+            rows.len(),
+            SORTS[pane.sort % SORTS.len()]
+        ),
+        cols,
+    );
+    table.sort = match pane.sort % SORTS.len() {
+        1 => Some((4, false)),
+        2 => Some((5, true)),
+        3 => Some((6, false)),
+        _ => None,
+    };
+    table.empty = "no ML jobs or notebooks on the visible clusters".into();
+    for (i, j) in &rows {
+        table.rows.push(vec![
+            cell(j.name.clone(), t.text),
+            cell(cx.display_name(&cx.cluster(*i).context), t.text),
+            cell(j.namespace.clone(), t.text),
+            cell(j.kind, t.text),
+            cell(j.status.clone(), status_style(t, &j.status)),
+            cell(j.gpus.map(|g| g.to_string()).unwrap_or_else(|| DASH.into()), t.text),
+            cell(age(j.created.as_deref(), now), t.text),
+            cell(duration(j, now), t.text),
+        ]);
+    }
+    pane.list.sync(&keys(cx, &rows));
+    table.draw(f, table_area, &mut pane.list, t);
 
     // per cluster: which kinds it serves
     let lines: Vec<Line> = clusters
         .iter()
         .map(|i| {
-            let c = &app.fleet.clusters[*i];
-            let name = app.display_name(&c.context).to_string();
+            let c = cx.cluster(*i);
+            let name = cx.display_name(&c.context).to_string();
             if !c.conn.reachable() {
                 return Line::from(Span::styled(format!("{name}: {}", c.conn.label()), t.muted));
             }
@@ -142,13 +218,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         })
         .collect();
     f.render_widget(Paragraph::new(lines), kinds_area);
-    if let Some((i, j)) = ts.selected().and_then(|k| rows.get(k)) {
+    if let Some((i, j)) = pane.list.selected().and_then(|k| rows.get(k)) {
         let text = format!(
             "{} {}/{} on {}: {}{}",
             j.kind,
             j.namespace,
             j.name,
-            app.display_name(&app.fleet.clusters[*i].context),
+            cx.display_name(&cx.cluster(*i).context),
             j.status,
             j.message.as_ref().map(|m| format!(" · {m}")).unwrap_or_default()
         );

@@ -1,164 +1,213 @@
 //! KV cache: a gauge per model-server pod, grouped by cluster and pool, with fleet, pool and
-//! role averages; bands from the llm-d alert rules (warn >= 0.90, crit >= 0.95 on decode);
-//! prefix-cache hit rate, preemptions, running/waiting and a sparkline of recent KV use.
+//! role averages; bands from the llm-d alert rules (warn above 90%, crit above 95% on
+//! decode, `!`/`!!` beside the value so they read without colour); prefix-cache hit rate,
+//! preemptions, running/waiting requests and a sparkline of recent KV use.
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
+use crate::sources::views::ViewSpec;
 use crate::store::llmd::{mean_opt, Freshness, Role, ServerInfo};
-use crate::ui::app::App;
+use crate::store::rules;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
+use crate::ui::rules::{kv_style, level, mark};
 use crate::ui::widgets::fmt::{self, opt};
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
 
-pub fn kv_style(app: &App, role: &Role, kv: Option<f64>) -> Style {
-    match kv {
-        Some(v) if v >= 0.95 && role.serves_decode() => app.theme.crit,
-        Some(v) if v >= 0.90 => app.theme.warn,
-        Some(_) => app.theme.ok,
-        None => app.theme.muted,
-    }
+#[derive(Default)]
+pub struct KvCache {
+    list: ListState,
 }
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-fn sparkline(app: &App, cluster: usize, s: &ServerInfo, width: usize) -> String {
-    let Some(m) = app.fleet.clusters[cluster].llmd.metrics.get(&s.key()) else { return String::new() };
+fn sparkline(cx: &Ctx, cluster: usize, s: &ServerInfo, width: usize) -> String {
+    let Some(m) = cx.cluster(cluster).llmd.metrics.get(&s.key()) else { return String::new() };
     let vals: Vec<f64> = m.samples.iter().filter_map(|x| x.v.kv_usage).collect();
     vals.iter().rev().take(width).rev().map(|v| SPARK[((v.clamp(0.0, 1.0) * 7.0).round() as usize).min(7)]).collect()
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let reading = app.reading();
-    let servers = app.servers();
-    let views: Vec<_> = servers.iter().map(|(i, s)| app.fleet.clusters[*i].llmd.view(s, &reading)).collect();
-    let [summary_area, table_area, detail_area] =
-        Layout::vertical([Constraint::Length(3), Constraint::Min(3), Constraint::Length(2)]).areas(area);
+fn keys(cx: &Ctx, servers: &[(usize, &ServerInfo)]) -> Vec<String> {
+    servers.iter().map(|(i, s)| format!("{}/{}/{}", cx.cluster(*i).context, s.namespace, s.name)).collect()
+}
 
-    let fresh = |pred: &dyn Fn(&ServerInfo) -> bool| {
-        mean_opt(servers.iter().zip(&views).filter(|((_, s), v)| v.fresh() && pred(s)).map(|(_, v)| v.kv))
-    };
-    let fleet = fresh(&|_| true);
-    let prefill = fresh(&|s| s.role == Role::Prefill);
-    let decode = fresh(&|s| s.role.serves_decode());
-    let mut pools: Vec<Span> = vec![Span::styled("pools: ", t.muted)];
-    for (i, p) in app.pools() {
-        let avg = mean_opt(
-            servers
-                .iter()
-                .zip(&views)
-                .filter(|((ci, s), v)| *ci == i && s.pool.as_deref() == Some(p.name.as_str()) && v.fresh())
-                .map(|(_, v)| v.kv),
-        );
-        pools.push(Span::styled(format!("{} ", p.name), t.text));
-        pools.push(Span::styled(format!("{}  ", opt(avg, fmt::pct)), kv_style(app, &Role::Decode, avg)));
+impl Pane for KvCache {
+    fn id(&self) -> &'static str {
+        "kv"
     }
-    let summary = vec![
-        Line::from(vec![
-            Span::styled("fleet KV ", t.muted),
-            Span::styled(opt(fleet, fmt::pct), kv_style(app, &Role::Decode, fleet)),
-            Span::styled("   prefill ", t.muted),
-            Span::styled(opt(prefill, fmt::pct), kv_style(app, &Role::Prefill, prefill)),
-            Span::styled("   decode ", t.muted),
-            Span::styled(opt(decode, fmt::pct), kv_style(app, &Role::Decode, decode)),
-            Span::styled("   (warn ≥90%, decode crit ≥95%)", t.muted),
-        ]),
-        Line::from(pools),
-    ];
-    f.render_widget(
-        Paragraph::new(summary).block(Block::default().borders(Borders::BOTTOM).border_style(t.muted)),
-        summary_area,
-    );
+    fn title(&self) -> &'static str {
+        "KV cache"
+    }
+    fn short_title(&self) -> &'static str {
+        "KV"
+    }
+    fn group(&self) -> Group {
+        Group::LlmD
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["kvcache", "servers"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        super::any_llmd(fleet)
+    }
+}
 
-    let wide = area.width >= 110;
-    let gauge_w = if wide { 14 } else { 8 };
-    let spark_w = if wide { 12 } else { 0 };
-    let rows: Vec<Row> = servers
-        .iter()
-        .zip(&views)
-        .map(|((i, s), v)| {
-            let c = &app.fleet.clusters[*i];
+impl Component for KvCache {
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Select, "the model server's pod")]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let servers = cx.servers();
+        let keys = keys(cx, &servers);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        match action {
+            Some(Action::Select) => {
+                self.list.sync(&keys);
+                match self.list.selected().and_then(|i| servers.get(i)) {
+                    Some((i, s)) => Outcome::Open(
+                        ViewSpec::Pod { cluster: *i, namespace: s.namespace.clone(), name: s.name.clone() },
+                        cx.qualified(*i, &s.name),
+                    ),
+                    None => Outcome::Handled,
+                }
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let servers = cx.servers();
+        self.list.sync(&keys(cx, &servers));
+        servers.get(self.list.selected()?).map(|(_, s)| s.name.clone())
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let reading = cx.reading();
+        let servers = cx.servers();
+        let views: Vec<_> = servers.iter().map(|(i, s)| cx.cluster(*i).llmd.view(s, &reading)).collect();
+        let [summary_area, table_area, detail_area] =
+            Layout::vertical([Constraint::Length(3), Constraint::Min(3), Constraint::Length(2)]).areas(area);
+
+        let fresh = |pred: &dyn Fn(&ServerInfo) -> bool| {
+            mean_opt(servers.iter().zip(&views).filter(|((_, s), v)| v.fresh() && pred(s)).map(|(_, v)| v.kv))
+        };
+        let fleet = fresh(&|_| true);
+        let prefill = fresh(&|s| s.role == Role::Prefill);
+        let decode = fresh(&|s| s.role.serves_decode());
+        let mut pools: Vec<Span> = vec![Span::styled("pools: ", t.muted)];
+        for (i, p) in cx.pools() {
+            let avg = mean_opt(
+                servers
+                    .iter()
+                    .zip(&views)
+                    .filter(|((ci, s), v)| *ci == i && s.pool.as_deref() == Some(p.name.as_str()) && v.fresh())
+                    .map(|(_, v)| v.kv),
+            );
+            pools.push(Span::styled(format!("{} ", p.name), t.text));
+            pools.push(Span::styled(format!("{}  ", opt(avg, fmt::pct)), kv_style(t, &Role::Decode, avg)));
+        }
+        let summary = vec![
+            Line::from(vec![
+                Span::styled("fleet KV ", t.muted),
+                Span::styled(opt(fleet, fmt::pct), kv_style(t, &Role::Decode, fleet)),
+                Span::styled("   prefill ", t.muted),
+                Span::styled(opt(prefill, fmt::pct), kv_style(t, &Role::Prefill, prefill)),
+                Span::styled("   decode ", t.muted),
+                Span::styled(opt(decode, fmt::pct), kv_style(t, &Role::Decode, decode)),
+                Span::styled("   ! over 90%, !! over 95% on decode · decode*: unlabelled, serves decode", t.muted),
+            ]),
+            Line::from(pools),
+        ];
+        f.render_widget(
+            Paragraph::new(summary).block(Block::default().borders(Borders::BOTTOM).border_style(t.muted)),
+            summary_area,
+        );
+
+        let gauge_w = if area.width >= 110 { 14 } else { 8 };
+        let cols = vec![
+            Col::name("CLUSTER").min(8).hidden_if(cx.focus.is_some()),
+            Col::name("POOL").min(12).optional(1),
+            Col::name("POD").min(16),
+            Col::whole("ROLE"),
+            Col::whole("KV CACHE"),
+            Col::whole("PREFIX").optional(3),
+            Col::whole("PREEMPT/S").optional(4),
+            Col::whole("RUN/WAIT req"),
+            Col::text("KV HISTORY").min(6).optional(5),
+        ];
+        let title = format!(" Model servers ({}) · rates over {} ", servers.len(), cx.fleet.metrics.window_text());
+        let mut table = DataTable::new(title, cols);
+        table.empty = "no model servers on the visible clusters".into();
+        for ((i, s), v) in servers.iter().zip(&views) {
             // a pod that stopped answering shows its last numbers dimmed, with their age; past
             // the limit only why
             let old = v.freshness == Freshness::Stale;
-            let style = if old { t.muted } else { kv_style(app, &s.role, v.kv.filter(|_| v.fresh())) };
+            let style = if old { t.muted } else { kv_style(t, &s.role, v.kv.filter(|_| v.fresh())) };
             let num = if old { t.muted } else { t.text };
             let age = v.observed_at.map(|at| crate::store::llmd::age_text(reading.now - at)).unwrap_or_default();
+            let lv = mark(level(rules::kv_rule(s.role.serves_decode()), v.kv.filter(|_| v.fresh())));
             let gauge = match (v.kv, v.freshness, &v.stale) {
-                (Some(kv), Freshness::Fresh, _) => format!("{} {:>4}", fmt::bar(kv, gauge_w), fmt::pct(kv)),
+                (Some(kv), Freshness::Fresh, _) => format!("{} {:>4}{lv:<2}", fmt::bar(kv, gauge_w), fmt::pct(kv)),
                 (Some(kv), Freshness::Stale, _) => format!("{} {age}", fmt::pct(kv)),
                 (_, _, Some(why)) => format!("— {}", fmt::short_reason(why)),
                 (_, _, None) => "— no KV metric".to_string(),
             };
-            let mut cells = vec![
-                Cell::from(format!("{}/{}", app.display_name(&c.context), s.pool.as_deref().unwrap_or("(no pool)"))),
-                Cell::from(fmt::mid(&s.name, if wide { 30 } else { 20 })),
-                Cell::from(s.role.label().to_string()),
-                Cell::from(Span::styled(gauge, style)),
-                Cell::from(Span::styled(opt(v.prefix_hit_rate, fmt::pct), num)),
-                Cell::from(Span::styled(opt(v.preemption_rate, |r| format!("{r:.1}")), num)),
-                Cell::from(Span::styled(
+            table.rows.push(vec![
+                cell(cx.display_name(&cx.cluster(*i).context), t.text),
+                cell(s.pool.as_deref().unwrap_or("(no pool)"), t.text),
+                cell(s.name.clone(), t.text),
+                cell(s.role.label(), t.text),
+                cell(gauge, style),
+                cell(opt(v.prefix_hit_rate, fmt::pct), num),
+                cell(opt(v.preemption_rate, |r| format!("{r:.1}")), num),
+                cell(
                     if v.freshness == Freshness::Expired {
                         "—".to_string()
                     } else {
                         format!("{}/{}", opt(v.running, fmt::num), opt(v.waiting, fmt::num))
                     },
                     num,
-                )),
-            ];
-            if wide {
-                cells.push(Cell::from(Span::styled(sparkline(app, *i, s, spark_w), t.accent)));
-            }
-            Row::new(cells)
-        })
-        .collect();
-    let mut header = vec!["POOL", "POD", "ROLE", "KV CACHE", "PREFIX", "PREEMPT/S", "RUN/WAIT"];
-    let mut widths = vec![
-        Constraint::Min(14),
-        Constraint::Length(if wide { 30 } else { 20 }),
-        Constraint::Length(8),
-        Constraint::Length(gauge_w as u16 + 6),
-        Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Length(8),
-    ];
-    if wide {
-        header.push("KV HISTORY");
-        widths.push(Constraint::Length(spark_w as u16));
-    }
-    let table =
-        Table::new(rows, widths).header(Row::new(header).style(t.header)).row_highlight_style(t.selection).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" Model servers ({}) · rates over {} ", servers.len(), app.fleet.metrics.window_text()))
-                .border_style(t.muted),
-        );
-    let mut ts = crate::ui::widgets::selection(app.selected, servers.len());
-    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
-    // the selected pod in full: where it runs and, if its numbers are missing, why
-    if let Some(((i, s), v)) = ts.selected().and_then(|k| servers.get(k).zip(views.get(k))) {
-        let c = &app.fleet.clusters[*i];
-        let mut spans = vec![
-            Span::styled(format!("{} ", s.name), t.accent),
-            Span::styled(
-                format!(
-                    "{} · {} · node {} · {} GPU · {} restarts · {} · metrics :{}",
-                    app.display_name(&c.context),
-                    s.namespace,
-                    if s.node.is_empty() { "—" } else { &s.node },
-                    s.gpus,
-                    s.restarts,
-                    s.engine.label(),
-                    s.metrics_port
                 ),
-                t.muted,
-            ),
-        ];
-        if let Some(why) = &v.stale {
-            spans.push(Span::styled(format!(" · {why}"), t.warn));
+                cell(sparkline(cx, *i, s, 12), t.accent),
+            ]);
         }
-        f.render_widget(Paragraph::new(Line::from(spans)).wrap(ratatui::widgets::Wrap { trim: true }), detail_area);
+        self.list.sync(&keys(cx, &servers));
+        table.draw(f, table_area, &mut self.list, t);
+        // the selected pod in full: where it runs and, if its numbers are missing, why
+        if let Some(((i, s), v)) = self.list.selected().and_then(|k| servers.get(k).zip(views.get(k))) {
+            let c = cx.cluster(*i);
+            let mut spans = vec![
+                Span::styled(format!("{} ", s.name), t.accent),
+                Span::styled(
+                    format!(
+                        "{} · {} · node {} · {} GPU · {} restarts · {} · metrics :{}",
+                        cx.display_name(&c.context),
+                        s.namespace,
+                        if s.node.is_empty() { "—" } else { &s.node },
+                        s.gpus,
+                        s.restarts,
+                        s.engine.label(),
+                        s.metrics_port
+                    ),
+                    t.muted,
+                ),
+            ];
+            if let Some(why) = &v.stale {
+                spans.push(Span::styled(format!(" · {why}"), t.warn));
+            }
+            f.render_widget(Paragraph::new(Line::from(spans)).wrap(ratatui::widgets::Wrap { trim: true }), detail_area);
+        }
     }
 }

@@ -1,10 +1,10 @@
-//! One pane per file; each draws from `&App` (fleet + view state) and nothing else.
+//! The panes, one component per file, in tab order. Adding a pane: its file, and one line in
+//! [`all`].
 
 pub mod agents;
 pub mod benchmarks;
 pub mod builds;
 pub mod discovery;
-pub mod drill;
 pub mod epp;
 pub mod jobs;
 pub mod kv;
@@ -16,30 +16,86 @@ pub mod throughput;
 pub mod tools;
 pub mod topology;
 
-use ratatui::layout::Rect;
-use ratatui::Frame;
+use ratatui::text::{Line, Span};
 
-use super::app::App;
-use super::tabs::Tab;
+use super::component::{Ctx, Outcome, Pane};
+use super::keymap::Action;
+use super::widgets::table::ListState;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    if let Some(v) = app.views.last() {
-        return drill::draw(f, area, app, v);
+/// Every pane, in tab order (the digits 1-9, 0 jump to the first ten).
+pub fn all() -> Vec<Box<dyn Pane>> {
+    vec![
+        Box::new(overview::Overview::default()),
+        Box::new(serving::Serving::default()),
+        Box::new(kv::KvCache::default()),
+        Box::new(throughput::Throughput::default()),
+        Box::new(epp::Epp::default()),
+        Box::new(benchmarks::Benchmarks::default()),
+        Box::new(jobs::Jobs::default()),
+        Box::new(agents::Agents::default()),
+        Box::new(builds::Builds::default()),
+        Box::new(tools::Tools::default()),
+        Box::new(discovery::Discovery::default()),
+        Box::new(topology::Topology::default()),
+        Box::new(security::Security::default()),
+        Box::new(status::Status),
+    ]
+}
+
+/// Up, down, top, bottom and paging on a list: the same in every pane.
+pub fn motion(list: &mut ListState, action: Option<Action>, keys: &[String]) -> Option<Outcome> {
+    let a = action.filter(|a| a.is_motion())?;
+    list.on_action(a, keys);
+    Some(Outcome::Redraw)
+}
+
+/// Clusters without LLM-d (or that have not answered), said plainly under a table.
+pub fn llmd_absent_line(cx: &Ctx) -> Line<'static> {
+    let t = cx.theme;
+    let mut spans = Vec::new();
+    for i in cx.cluster_indices() {
+        let c = cx.cluster(i);
+        let why = match (c.conn.reachable(), c.llmd.installed) {
+            (false, _) if c.llmd.pools.is_empty() => Some(c.conn.label().to_string()),
+            (true, Some(false)) => Some("no InferencePool API".to_string()),
+            (true, None) => Some("discovering".to_string()),
+            _ => None,
+        };
+        if let Some(why) = why {
+            spans.push(Span::styled(format!("{}: {why}   ", cx.display_name(&c.context)), t.muted));
+        }
     }
-    match app.tab {
-        Tab::Overview => overview::draw(f, area, app),
-        Tab::Serving => serving::draw(f, area, app),
-        Tab::KvCache => kv::draw(f, area, app),
-        Tab::Throughput => throughput::draw(f, area, app),
-        Tab::EppRouting => epp::draw(f, area, app),
-        Tab::Agents => agents::draw(f, area, app),
-        Tab::Discovery => discovery::draw(f, area, app),
-        Tab::Builds => builds::draw(f, area, app),
-        Tab::Status => status::draw(f, area, app),
-        Tab::McpTools => tools::draw(f, area, app),
-        Tab::Topology => topology::draw(f, area, app),
-        Tab::Security => security::draw(f, area, app),
-        Tab::Benchmarks => benchmarks::draw(f, area, app),
-        Tab::MlJobs => jobs::draw(f, area, app),
+    Line::from(spans)
+}
+
+/// Clusters without Kagenti say so (not an error).
+pub fn kagenti_absent_line(cx: &Ctx) -> Line<'static> {
+    let mut spans = Vec::new();
+    for i in cx.cluster_indices() {
+        let c = cx.cluster(i);
+        let why = match (c.conn.reachable(), c.kagenti.installed()) {
+            (true, Some(false)) => Some("Kagenti not installed"),
+            (true, None) => Some("discovering"),
+            (false, _) if c.kagenti.agents.is_empty() => Some(c.conn.label()),
+            _ => None,
+        };
+        if let Some(why) = why {
+            spans.push(Span::styled(format!("{}: {why}   ", cx.display_name(&c.context)), cx.theme.muted));
+        }
     }
+    Line::from(spans)
+}
+
+/// Whether any cluster has LLM-d / Kagenti (a wall screen skips the panes of neither).
+pub fn any_llmd(fleet: &crate::store::Fleet) -> bool {
+    fleet.clusters.iter().any(|c| c.llmd.installed == Some(true))
+}
+pub fn any_kagenti(fleet: &crate::store::Fleet) -> bool {
+    fleet.clusters.iter().any(|c| c.kagenti.installed() == Some(true))
+}
+
+/// The pods of a workload with a label selector, as a drill-down to open.
+pub fn pods_of(cx: &Ctx, cluster: usize, namespace: &str, name: &str, selector: String) -> Outcome {
+    let crumb = format!("{} pods", cx.qualified(cluster, name));
+    Outcome::Open(crate::sources::views::ViewSpec::Pods { cluster, namespace: namespace.to_string(), selector }, crumb)
 }

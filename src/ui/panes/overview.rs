@@ -1,32 +1,40 @@
-//! Overview: one row per cluster (state, latency, version, nodes, GPUs), and details of the
-//! focused cluster.
+//! Overview: one row per cluster (state, latency, version, nodes, GPUs, LLM-d totals), and
+//! details of the focused cluster. Enter focuses the selected cluster.
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline, Wrap};
 use ratatui::Frame;
 
 use crate::store::{ClusterState, Conn};
-use crate::ui::app::App;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt;
 use crate::ui::widgets::state::{self, DASH};
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
 
-fn dash() -> String {
-    DASH.to_string()
+#[derive(Default)]
+pub struct Overview {
+    list: ListState,
 }
 
-pub fn visible_rows(app: &App) -> Vec<usize> {
-    app.fleet
+pub fn visible_rows(cx: &Ctx) -> Vec<usize> {
+    cx.fleet
         .clusters
         .iter()
         .enumerate()
-        .filter(|(i, c)| app.focus.is_none_or(|f| f == *i) && app.matches_filter(&c.context))
+        .filter(|(i, c)| cx.focus.is_none_or(|f| f == *i) && cx.matches_filter(&c.context))
         .map(|(i, _)| i)
         .collect()
 }
 
+fn keys(cx: &Ctx, rows: &[usize]) -> Vec<String> {
+    rows.iter().map(|i| cx.cluster(*i).context.clone()).collect()
+}
+
 fn gpus(c: &ClusterState) -> String {
-    c.nodes.as_ref().map(|n| format!("{}/{}", n.gpus_allocatable, n.gpus_total)).unwrap_or_else(dash)
+    c.nodes.as_ref().map(|n| format!("{}/{}", n.gpus_allocatable, n.gpus_total)).unwrap_or_else(|| DASH.into())
 }
 
 /// How old a cluster's numbers are, when it no longer answers: `numbers from 3m ago`.
@@ -35,6 +43,7 @@ fn stale_note(c: &ClusterState, now: f64) -> Option<String> {
     Some(format!("numbers from {}", crate::store::llmd::age_text(now - at)))
 }
 
+/// The cause first (it must be read whole), then since when and how old the numbers are.
 fn detail(c: &ClusterState, now: f64) -> String {
     match &c.conn {
         Conn::Unreachable { error, since } => {
@@ -62,112 +71,136 @@ fn detail(c: &ClusterState, now: f64) -> String {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let rows_idx = visible_rows(app);
-    let focused = app.focus.and_then(|i| app.fleet.clusters.get(i));
-    let (table_area, detail_area) = if focused.is_some() {
-        let [a, b] = Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(area);
-        (a, Some(b))
-    } else {
-        (area, None)
-    };
-    let wide = area.width >= 120;
-    let now = app.now();
-    let mut header = vec!["CONTEXT", "STATE", "LATENCY", "NODES", "GPUS", "POOLS", "SERVERS", "KV"];
-    if wide {
-        header.insert(3, "VERSION");
-        header.extend(["TOK/S P/D", "DETAIL"]);
+impl Pane for Overview {
+    fn id(&self) -> &'static str {
+        "overview"
     }
-    let header = Row::new(header).style(t.header);
-    let rows: Vec<Row> = rows_idx
-        .iter()
-        .map(|i| {
-            let c = &app.fleet.clusters[*i];
+    fn title(&self) -> &'static str {
+        "Overview"
+    }
+    fn short_title(&self) -> &'static str {
+        "Over"
+    }
+    fn group(&self) -> Group {
+        Group::Fleet
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["clusters", "ctx"]
+    }
+}
+
+impl Component for Overview {
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Select, "focus the selected cluster (c cycles, Esc shows all)")]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let rows = visible_rows(cx);
+        let keys = keys(cx, &rows);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        match action {
+            Some(Action::Select) => {
+                self.list.sync(&keys);
+                match self.list.selected().and_then(|i| rows.get(i)) {
+                    Some(i) => Outcome::Focus(*i),
+                    None => Outcome::Handled,
+                }
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let rows = visible_rows(cx);
+        self.list.sync(&keys(cx, &rows));
+        rows.get(self.list.selected()?).map(|i| cx.cluster(*i).context.clone())
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let rows_idx = visible_rows(cx);
+        let focused = cx.focus.and_then(|i| cx.fleet.clusters.get(i));
+        let (table_area, detail_area) = if focused.is_some() {
+            let [a, b] = Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(area);
+            (a, Some(b))
+        } else {
+            (area, None)
+        };
+        let now = cx.now();
+        let reading = cx.reading();
+        let cols = vec![
+            Col::name("CONTEXT").min(14),
+            Col::whole("STATE"),
+            Col::whole("LATENCY").optional(3),
+            Col::whole("VERSION").optional(4),
+            Col::whole("NODES"),
+            Col::whole("GPUS"),
+            Col::whole("POOLS").optional(2),
+            Col::whole("SERVERS"),
+            Col::whole("KV"),
+            Col::whole("TOK/S P/D").optional(5),
+            Col::text("DETAIL").min(18).optional(1),
+        ];
+        let title = if cx.filter.is_empty() {
+            format!(" Clusters ({}) ", rows_idx.len())
+        } else {
+            format!(" Clusters ({} of {}, filter: {}) ", rows_idx.len(), cx.fleet.clusters.len(), cx.filter.text)
+        };
+        let mut table = DataTable::new(title, cols);
+        table.empty = "no cluster matches the filter".into();
+        for i in &rows_idx {
+            let c = cx.cluster(*i);
             let st = state::style(&c.conn, t);
-            // a cluster that stopped answering keeps its last numbers, dimmed (DETAIL says how old)
-            let num = if c.stale_since().is_some() { t.muted } else { t.text };
-            let l = c.llmd.totals(&app.reading());
+            let l = c.llmd.totals(&reading);
             let llmd_known = c.llmd.installed == Some(true);
-            let or_dash = |s: String| if llmd_known { s } else { dash() };
-            let servers = if wide {
-                format!("P {}/{} D {}/{}", l.prefill_ready, l.prefill_total, l.decode_ready, l.decode_total)
-            } else {
-                format!("{}/{}", l.prefill_ready + l.decode_ready, l.prefill_total + l.decode_total)
-            };
-            let mut cells = vec![
-                Cell::from(app.display_name(&c.context).to_string()),
-                Cell::from(Span::styled(format!("{} {}", state::symbol(&c.conn), c.conn.label()), st)),
-                Cell::from(c.latency_text().filter(|_| c.conn.reachable()).unwrap_or_else(dash)),
-                Cell::from(Span::styled(
-                    c.nodes.as_ref().map(|n| format!("{}/{}", n.ready, n.total)).unwrap_or_else(dash),
+            let or_dash = |s: String| if llmd_known { s } else { DASH.to_string() };
+            // a cluster that stopped answering keeps its last numbers, dimmed (DETAIL says how old)
+            let stale = c.stale_since().is_some();
+            let num = if stale { t.muted } else { t.text };
+            let kv_style =
+                if stale { num } else { crate::ui::rules::kv_style(t, &crate::store::llmd::Role::Decode, l.kv_avg) };
+            table.rows.push(vec![
+                cell(cx.display_name(&c.context), t.text),
+                cell(format!("{} {}", state::symbol(&c.conn), c.conn.label()), st),
+                cell(c.latency_text().filter(|_| c.conn.reachable()).unwrap_or_else(|| DASH.into()), t.text),
+                cell(c.version.clone().unwrap_or_else(|| DASH.into()), t.text),
+                cell(c.nodes.as_ref().map(|n| format!("{}/{}", n.ready, n.total)).unwrap_or_else(|| DASH.into()), num),
+                cell(gpus(c), num),
+                cell(or_dash(l.pools.to_string()), num),
+                cell(
+                    or_dash(format!(
+                        "P {}/{} D {}/{}",
+                        l.prefill_ready, l.prefill_total, l.decode_ready, l.decode_total
+                    )),
                     num,
-                )),
-                Cell::from(Span::styled(gpus(c), num)),
-                Cell::from(Span::styled(or_dash(l.pools.to_string()), num)),
-                Cell::from(Span::styled(or_dash(servers), num)),
-                Cell::from(Span::styled(
-                    l.kv_avg.map(fmt::pct).unwrap_or_else(dash),
-                    if c.stale_since().is_some() {
-                        num
-                    } else {
-                        super::kv::kv_style(app, &crate::store::llmd::Role::Decode, l.kv_avg)
-                    },
-                )),
-            ];
-            if wide {
-                cells.insert(3, Cell::from(c.version.clone().unwrap_or_else(dash)));
-                cells.push(Cell::from(Span::styled(
+                ),
+                cell(l.kv_avg.map(fmt::pct).unwrap_or_else(|| DASH.into()), kv_style),
+                cell(
                     match (l.prefill_tps, l.decode_tps) {
-                        (None, None) => dash(),
+                        (None, None) => DASH.to_string(),
                         (a, b) => format!("{}/{}", fmt::opt(a, fmt::num), fmt::opt(b, fmt::num)),
                     },
                     num,
-                )));
-                cells.push(Cell::from(Span::styled(detail(c, now), if c.conn.reachable() { t.muted } else { st })));
-            }
-            Row::new(cells)
-        })
-        .collect();
-    let mut widths = vec![
-        Constraint::Min(14),
-        Constraint::Length(13),
-        Constraint::Length(7),
-        Constraint::Length(5),
-        Constraint::Length(6),
-        Constraint::Length(5),
-        Constraint::Length(if wide { 13 } else { 7 }),
-        Constraint::Length(4),
-    ];
-    if wide {
-        widths.insert(3, Constraint::Length(9));
-        widths.extend([Constraint::Length(11), Constraint::Min(10)]);
-    }
-    let title = if app.filter.is_empty() {
-        format!(" Clusters ({}) ", rows_idx.len())
-    } else {
-        format!(" Clusters ({} of {}, filter: {}) ", rows_idx.len(), app.fleet.clusters.len(), app.filter)
-    };
-    let table = Table::new(rows, widths)
-        .header(header)
-        .row_highlight_style(t.selection)
-        .block(Block::default().borders(Borders::ALL).title(title).border_style(t.muted));
-    let mut ts = crate::ui::widgets::selection(app.selected, rows_idx.len());
-    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
-    if rows_idx.is_empty() {
-        let inner =
-            Rect { x: table_area.x + 2, y: table_area.y + 2, width: table_area.width.saturating_sub(4), height: 1 };
-        f.render_widget(Paragraph::new(Span::styled("no cluster matches the filter", t.muted)), inner);
-    }
-    // the causes of trouble in full, whatever the width of the DETAIL column
-    {
+                ),
+                cell(detail(c, now), if c.conn.reachable() { t.muted } else { st }),
+            ]);
+        }
+        self.list.sync(&keys(cx, &rows_idx));
+        table.draw(f, table_area, &mut self.list, t);
+        // the causes of trouble in full, whatever the width of the DETAIL column
         let problems: Vec<String> = rows_idx
             .iter()
-            .map(|i| &app.fleet.clusters[*i])
+            .map(|i| cx.cluster(*i))
             .filter(|c| !c.conn.reachable() && c.conn.detail().is_some())
-            .map(|c| format!("{}: {}", app.display_name(&c.context), detail(c, now)))
+            .map(|c| format!("{}: {}", cx.display_name(&c.context), detail(c, now)))
             .collect();
-        if !problems.is_empty() && table_area.height > 4 {
+        if !problems.is_empty() && table_area.height as usize > rows_idx.len() + 4 {
             let r = Rect {
                 x: table_area.x + 1,
                 y: table_area.y + table_area.height - 2,
@@ -176,14 +209,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             };
             f.render_widget(Paragraph::new(Span::styled(problems.join(" · "), t.crit)), r);
         }
-    }
-    if let (Some(c), Some(area)) = (focused, detail_area) {
-        draw_detail(f, area, app, c);
+        if let (Some(c), Some(area)) = (focused, detail_area) {
+            draw_detail(f, area, cx, c);
+        }
     }
 }
 
-fn draw_detail(f: &mut Frame, area: Rect, app: &App, c: &ClusterState) {
-    let t = &app.theme;
+fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
+    let t = cx.theme;
     let [text_area, spark_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(3)]).areas(area);
     let field =
         |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<14}"), t.muted), Span::styled(v, t.text)]);
@@ -196,9 +229,12 @@ fn draw_detail(f: &mut Frame, area: Rect, app: &App, c: &ClusterState) {
                 .as_ref()
                 .map(|n| n.gpu_products.iter().cloned().collect::<Vec<_>>().join(", "))
                 .filter(|s| !s.is_empty())
-                .unwrap_or_else(dash),
+                .unwrap_or_else(|| DASH.into()),
         ),
     ];
+    if let Some(n) = stale_note(c, cx.now()) {
+        lines.push(field("numbers", n));
+    }
     if !c.forbidden.is_empty() {
         lines.push(field("forbidden", c.forbidden.iter().cloned().collect::<Vec<_>>().join(", ")));
     }
@@ -209,7 +245,7 @@ fn draw_detail(f: &mut Frame, area: Rect, app: &App, c: &ClusterState) {
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" {} ", app.display_name(&c.context)))
+                .title(format!(" {} ", cx.display_name(&c.context)))
                 .border_style(t.muted),
         ),
         text_area,

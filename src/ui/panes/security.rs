@@ -3,25 +3,35 @@
 //! it (ServiceAccount, grants, identity, AuthBridge, mTLS). `B` accepts the current state as the
 //! new baseline (a local file; allowed read-only, not in kiosk mode).
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::posture::{Drift, Finding, Severity};
-use crate::ui::app::App;
+use crate::theme::Theme;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
 
-pub fn findings(app: &App) -> Vec<(usize, Finding)> {
-    let mut v: Vec<(usize, Finding)> = app
+#[derive(Default)]
+pub struct Security {
+    list: ListState,
+}
+
+pub fn findings(cx: &Ctx) -> Vec<(usize, Finding)> {
+    let fleet = cx.fleet;
+    let mut v: Vec<(usize, Finding)> = cx
         .cluster_indices()
         .into_iter()
-        .flat_map(|i| app.fleet.clusters[i].kagenti.findings().iter().cloned().map(move |f| (i, f)))
+        .flat_map(|i| fleet.clusters[i].kagenti.findings().iter().cloned().map(move |f| (i, f)))
         .filter(|(i, f)| {
-            app.matches_filter(&format!(
+            cx.matches_filter(&format!(
                 "{} {} {} {} {}",
-                app.fleet.clusters[*i].context,
+                fleet.clusters[*i].context,
                 f.severity.name(),
                 f.rule,
                 f.subject,
@@ -33,30 +43,128 @@ pub fn findings(app: &App) -> Vec<(usize, Finding)> {
     v
 }
 
-pub fn severity_style(app: &App, s: Severity) -> Style {
+pub fn severity_style(t: &Theme, s: Severity) -> Style {
     match s {
-        Severity::Critical | Severity::High => app.theme.crit,
-        Severity::Medium => app.theme.warn,
-        Severity::Low | Severity::Info => app.theme.muted,
+        Severity::Critical | Severity::High => t.crit,
+        Severity::Medium => t.warn,
+        Severity::Low | Severity::Info => t.muted,
     }
 }
 
-fn drift_of(app: &App) -> Vec<(usize, Drift)> {
-    app.cluster_indices()
+fn drift_of(cx: &Ctx) -> Vec<(usize, Drift)> {
+    let fleet = cx.fleet;
+    cx.cluster_indices()
         .into_iter()
-        .flat_map(|i| app.fleet.clusters[i].kagenti.drift().unwrap_or_default().iter().cloned().map(move |d| (i, d)))
+        .flat_map(|i| fleet.clusters[i].kagenti.drift().unwrap_or_default().iter().cloned().map(move |d| (i, d)))
         .collect()
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let rows = findings(app);
-    let drift = drift_of(app);
-    let clusters: Vec<usize> = app
-        .cluster_indices()
-        .into_iter()
-        .filter(|i| app.fleet.clusters[*i].kagenti.installed() == Some(true))
-        .collect();
+fn keys(cx: &Ctx, rows: &[(usize, Finding)]) -> Vec<String> {
+    rows.iter().map(|(i, f)| format!("{}/{}/{}", cx.cluster(*i).context, f.rule, f.subject)).collect()
+}
+
+/// `B`: writes the current posture of the visible clusters as their baseline (a local file).
+fn accept_baseline(clusters: Vec<usize>) -> Outcome {
+    Outcome::Apply(Box::new(move |fleet: &mut crate::store::Fleet| {
+        let mut saved = Vec::new();
+        let mut failed = Vec::new();
+        for i in clusters {
+            let c = &mut fleet.clusters[i];
+            let (Some(path), true) = (c.kagenti.baseline_path.clone(), c.kagenti.rbac.is_some()) else { continue };
+            let b =
+                crate::store::posture::Baseline { saved: jiff::Timestamp::now().to_string(), facts: c.kagenti.facts() };
+            match b.save(&path) {
+                Ok(()) => {
+                    tracing::info!(context = %c.context, path = %path.display(), "posture baseline accepted");
+                    c.kagenti.baseline = Some(b);
+                    c.kagenti.rederive(i);
+                    saved.push(c.context.clone());
+                }
+                Err(e) => failed.push(format!("{}: {e}", c.context)),
+            }
+        }
+        match (saved.is_empty(), failed.is_empty()) {
+            (_, false) => format!("baseline not saved: {}", failed.join("; ")),
+            (true, true) => "no cluster with a readable posture to take a baseline of".into(),
+            (false, true) => format!("baseline accepted for {}", saved.join(", ")),
+        }
+    }))
+}
+
+impl Pane for Security {
+    fn id(&self) -> &'static str {
+        "security"
+    }
+    fn title(&self) -> &'static str {
+        "Security"
+    }
+    fn short_title(&self) -> &'static str {
+        "Sec"
+    }
+    fn group(&self) -> Group {
+        Group::Kagenti
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["posture", "findings"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        super::any_kagenti(fleet)
+    }
+}
+
+impl Component for Security {
+    fn hints(&self) -> Vec<Hint> {
+        vec![
+            Hint::action(Action::Select, "the workload's pods"),
+            Hint::action(
+                Action::AcceptBaseline,
+                "accept the current posture as the baseline (a local file; not in kiosk)",
+            ),
+        ]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let rows = findings(cx);
+        let keys = keys(cx, &rows);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        self.list.sync(&keys);
+        match action {
+            Some(Action::Select) => {
+                let Some((i, f)) = self.list.selected().and_then(|k| rows.get(k)) else { return Outcome::Handled };
+                let Some((ns, name)) = f.subject.split_once('/') else { return Outcome::Handled };
+                super::topology::workload_pods(cx, *i, ns, name)
+            }
+            Some(Action::AcceptBaseline) if cx.mode == crate::ui::Mode::Kiosk => {
+                Outcome::Flash("refused: kiosk mode".into())
+            }
+            Some(Action::AcceptBaseline) => accept_baseline(cx.cluster_indices()),
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let rows = findings(cx);
+        self.list.sync(&keys(cx, &rows));
+        rows.get(self.list.selected()?).map(|(_, f)| f.subject.clone())
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        draw(self, f, area, cx)
+    }
+}
+
+fn draw(pane: &mut Security, f: &mut Frame, area: Rect, cx: &Ctx) {
+    let t = cx.theme;
+    let rows = findings(cx);
+    let drift = drift_of(cx);
+    let clusters: Vec<usize> =
+        cx.cluster_indices().into_iter().filter(|i| cx.cluster(*i).kagenti.installed() == Some(true)).collect();
     let drift_h = (drift.len().min(5) as u16).max(1) + 2;
     let [summary_area, table_area, drift_area, detail_area, absent_area] = Layout::vertical([
         Constraint::Length(clusters.len().max(1) as u16),
@@ -70,10 +178,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     // one line per cluster: counts by severity, the baseline's age, the drift count
     let mut summary = Vec::new();
     for i in &clusters {
-        let k = &app.fleet.clusters[*i].kagenti;
+        let k = &cx.cluster(*i).kagenti;
         let all = k.findings();
-        let mut spans =
-            vec![Span::styled(format!("{}: ", app.display_name(&app.fleet.clusters[*i].context)), t.accent)];
+        let mut spans = vec![Span::styled(format!("{}: ", cx.display_name(&cx.cluster(*i).context)), t.accent)];
         let narrow = area.width < 110;
         for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
             let n = all.iter().filter(|f| f.severity == s).count();
@@ -82,11 +189,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 Severity::Medium if narrow => "med",
                 _ => s.name(),
             };
-            spans.push(Span::styled(format!("{n} {name} "), if n > 0 { severity_style(app, s) } else { t.muted }));
+            spans.push(Span::styled(format!("{n} {name} "), if n > 0 { severity_style(t, s) } else { t.muted }));
         }
         let rbac = if k.rbac.is_some() {
             ""
-        } else if app.fleet.clusters[*i].forbidden.contains(crate::sources::kagenti::RBAC_RESOURCE) {
+        } else if cx.cluster(*i).forbidden.contains(crate::sources::kagenti::RBAC_RESOURCE) {
             " · RBAC forbidden for you: grants not audited"
         } else {
             " · RBAC not read yet"
@@ -109,40 +216,27 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
     f.render_widget(Paragraph::new(summary), summary_area);
 
-    let wide = area.width >= 120;
-    let table_rows: Vec<Row> = rows
-        .iter()
-        .map(|(i, fd)| {
-            let mut cells = vec![
-                Cell::from(Span::styled(fd.severity.name(), severity_style(app, fd.severity))),
-                Cell::from(fd.rule),
-                Cell::from(fd.subject.clone()),
-            ];
-            if wide {
-                cells.push(Cell::from(app.display_name(&app.fleet.clusters[*i].context)));
-            }
-            cells.push(Cell::from(fd.detail.clone()));
-            Row::new(cells)
-        })
-        .collect();
-    let mut header = vec!["SEVERITY", "RULE", "WORKLOAD"];
-    let mut widths = vec![Constraint::Length(8), Constraint::Length(20), Constraint::Length(26)];
-    if wide {
-        header.push("CLUSTER");
-        widths.push(Constraint::Length(14));
+    let cols = vec![
+        Col::whole("SEVERITY"),
+        Col::text("RULE").min(12),
+        Col::name("WORKLOAD").min(16),
+        Col::name("CLUSTER").min(10).optional(1),
+        Col::text("DETAIL").min(16),
+    ];
+    let accept = if cx.mode == crate::ui::Mode::Kiosk { "" } else { " · B: accept as baseline" };
+    let mut table = DataTable::new(format!(" Security findings ({}){accept} ", rows.len()), cols);
+    table.empty = "no findings on the visible clusters".into();
+    for (i, fd) in &rows {
+        table.rows.push(vec![
+            cell(fd.severity.name(), severity_style(t, fd.severity)),
+            cell(fd.rule, t.text),
+            cell(fd.subject.clone(), t.text),
+            cell(cx.display_name(&cx.cluster(*i).context), t.text),
+            cell(fd.detail.clone(), t.text),
+        ]);
     }
-    header.push("DETAIL");
-    widths.push(Constraint::Min(20));
-    let accept = if app.mode == crate::ui::Mode::Kiosk { "" } else { " · B: accept as baseline" };
-    let table =
-        Table::new(table_rows, widths).header(Row::new(header).style(t.header)).row_highlight_style(t.selection).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" Security findings ({}){accept} ", rows.len()))
-                .border_style(t.muted),
-        );
-    let mut ts = crate::ui::widgets::selection(app.selected, rows.len());
-    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
+    pane.list.sync(&keys(cx, &rows));
+    table.draw(f, table_area, &mut pane.list, t);
 
     let drift_lines: Vec<Line> = if drift.is_empty() {
         vec![Line::from(Span::styled("no drift: nothing widened or relaxed since the baseline", t.muted))]
@@ -162,7 +256,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                         format!("{} ", d.change),
                         if d.change == "binding removed" { t.muted } else { t.warn },
                     ),
-                    Span::styled(format!("{}: {} ", app.display_name(&app.fleet.clusters[*i].context), d.key), t.text),
+                    Span::styled(format!("{}: {} ", cx.display_name(&cx.cluster(*i).context), d.key), t.text),
                     Span::styled(delta, t.muted),
                 ])
             })
@@ -175,8 +269,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         drift_area,
     );
 
-    if let Some((i, fd)) = ts.selected().and_then(|k| rows.get(k)) {
-        let k = &app.fleet.clusters[*i].kagenti;
+    if let Some((i, fd)) = pane.list.selected().and_then(|k| rows.get(k)) {
+        let k = &cx.cluster(*i).kagenti;
         let facts = k
             .agents
             .iter()
@@ -225,5 +319,5 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             detail_area,
         );
     }
-    f.render_widget(Paragraph::new(super::agents::absent_line(app)), absent_area);
+    f.render_widget(Paragraph::new(super::kagenti_absent_line(cx)), absent_area);
 }

@@ -1,165 +1,176 @@
 //! Serving: per cluster and pool, prefill and decode pods, request and error rates, TTFT
 //! and ITL percentiles, queue, the P/D split; and the selected pool's request path.
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::store::llmd::PoolView;
-use crate::ui::app::App;
-use crate::ui::widgets::fmt::{self, opt, pair};
+use crate::store::llmd::{Freshness, Histogram, PoolInfo, PoolView};
+use crate::store::rules;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
+use crate::ui::rules::judged;
+use crate::ui::widgets::fmt::{self, opt};
 use crate::ui::widgets::state::DASH;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
 
-/// Clusters that have no LLM-d (or have not answered), said plainly under the table.
-pub fn absent_line(app: &App) -> Line<'static> {
-    let t = &app.theme;
-    let mut spans = Vec::new();
-    for i in app.cluster_indices() {
-        let c = &app.fleet.clusters[i];
-        let why = match (c.conn.reachable(), c.llmd.installed) {
-            (false, _) if c.llmd.pools.is_empty() => Some(c.conn.label().to_string()),
-            (true, Some(false)) => Some("no InferencePool API".to_string()),
-            (true, None) => Some("discovering".to_string()),
-            _ => None,
-        };
-        if let Some(why) = why {
-            spans.push(Span::styled(format!("{}: {why}   ", app.display_name(&c.context)), t.muted));
+#[derive(Default)]
+pub struct Serving {
+    list: ListState,
+}
+
+/// The pool rows of the visible clusters, and their keys (cluster/namespace/name).
+pub fn pool_keys(cx: &Ctx, pools: &[(usize, &PoolInfo)]) -> Vec<String> {
+    pools.iter().map(|(i, p)| format!("{}/{}/{}", cx.cluster(*i).context, p.namespace, p.name)).collect()
+}
+
+/// Enter on a pool: its pods (the pool's own selector).
+pub fn pool_pods(cx: &Ctx, cluster: usize, p: &PoolInfo) -> Outcome {
+    let sel = p.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+    super::pods_of(cx, cluster, &p.namespace, &p.name, sel)
+}
+
+fn q(h: &Option<Histogram>, x: f64) -> Option<f64> {
+    h.as_ref().and_then(|h| h.quantile(x)).filter(|v| v.is_finite())
+}
+
+impl Pane for Serving {
+    fn id(&self) -> &'static str {
+        "serving"
+    }
+    fn title(&self) -> &'static str {
+        "Serving"
+    }
+    fn short_title(&self) -> &'static str {
+        "Serve"
+    }
+    fn group(&self) -> Group {
+        Group::LlmD
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["pools", "inferencepools"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        super::any_llmd(fleet)
+    }
+}
+
+impl Component for Serving {
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Select, "the pool's pods")]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let pools = cx.pools();
+        let keys = pool_keys(cx, &pools);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        match action {
+            Some(Action::Select) => {
+                self.list.sync(&keys);
+                match self.list.selected().and_then(|i| pools.get(i)) {
+                    Some((i, p)) => pool_pods(cx, *i, p),
+                    None => Outcome::Handled,
+                }
+            }
+            _ => Outcome::Ignored,
         }
     }
-    Line::from(spans)
-}
 
-pub fn err_style(app: &App, err: Option<f64>) -> Style {
-    match err {
-        Some(e) if e > 0.05 => app.theme.crit,
-        Some(e) if e > 0.01 => app.theme.warn,
-        _ => app.theme.text,
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let pools = cx.pools();
+        self.list.sync(&super::serving::pool_keys(cx, &pools));
+        pools.get(self.list.selected()?).map(|(_, p)| p.name.clone())
     }
-}
 
-pub fn ttft_style(app: &App, p99: Option<f64>) -> Style {
-    match p99 {
-        Some(v) if v > 30.0 => app.theme.crit,
-        Some(v) if v > 10.0 => app.theme.warn,
-        _ => app.theme.text,
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
     }
-}
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let pools = app.pools();
-    let reading = app.reading();
-    let [table_area, path_area, absent_area] =
-        Layout::vertical([Constraint::Min(4), Constraint::Length(6), Constraint::Length(1)]).areas(area);
-    let wide = area.width >= 110;
-    let mut header = if wide {
-        vec!["POOL", "PREFILL", "DECODE", "REQ/S", "ERR", "TTFT p50/99", "ITL p50/99", "QUEUE"]
-    } else {
-        vec!["POOL", "PREFILL", "DECODE", "REQ/S", "ERR", "TTFT99", "ITL99", "QUEUE"]
-    };
-    if wide {
-        header.insert(1, "MODEL");
-        header.push("P/D");
-    }
-    let views: Vec<PoolView> = pools.iter().map(|(i, p)| app.fleet.clusters[*i].llmd.pool_view(p, &reading)).collect();
-    let rows: Vec<Row> = pools
-        .iter()
-        .zip(&views)
-        .map(|((i, p), v)| {
-            let c = &app.fleet.clusters[*i];
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let pools = cx.pools();
+        let reading = cx.reading();
+        let [table_area, path_area, absent_area] =
+            Layout::vertical([Constraint::Min(4), Constraint::Length(6), Constraint::Length(1)]).areas(area);
+        let views: Vec<PoolView> = pools.iter().map(|(i, p)| cx.cluster(*i).llmd.pool_view(p, &reading)).collect();
+        let cols = vec![
+            Col::name("POOL").min(16),
+            Col::text("MODEL").min(12).optional(2),
+            Col::whole("PREFILL"),
+            Col::whole("DECODE"),
+            Col::whole("REQ/S"),
+            Col::whole("ERR"),
+            Col::whole("TTFT p50").optional(3),
+            Col::whole("TTFT p99"),
+            Col::whole("ITL p50").optional(4),
+            Col::whole("ITL p99"),
+            Col::whole("QUEUE"),
+            Col::whole("P/D").optional(5),
+        ];
+        let title = format!(" Inference pools ({}) · rates over {} ", pools.len(), cx.fleet.metrics.window_text());
+        let mut table = DataTable::new(title, cols);
+        table.empty = "no inference pools on the visible clusters".into();
+        for ((i, p), v) in pools.iter().zip(&views) {
             // the last known numbers of pods that stopped answering: dimmed, the age on the name
-            let old = v.freshness == crate::store::llmd::Freshness::Stale;
+            let old = v.freshness == Freshness::Stale;
             let age = v
                 .observed_at
                 .filter(|_| old)
-                .map(|at| format!(" ({})", crate::store::llmd::age_text(reading.now - at)));
-            let name = format!("{}/{}{}", app.display_name(&c.context), p.name, age.unwrap_or_default());
+                .map(|at| format!(" ({})", crate::store::llmd::age_text(reading.now - at)))
+                .unwrap_or_default();
             let num = if old { t.muted } else { t.text };
-            let q = |x: Option<f64>| x.and_then(|h| h.is_finite().then_some(h));
-            let p50 = |h: &Option<crate::store::llmd::Histogram>| h.as_ref().and_then(|h| q(h.quantile(0.5)));
-            let p99 = |h: &Option<crate::store::llmd::Histogram>| h.as_ref().and_then(|h| q(h.quantile(0.99)));
-            let (ttft, itl) = if wide {
-                (pair(p50(&v.ttft), p99(&v.ttft)), pair(p50(&v.itl), p99(&v.itl)))
-            } else {
-                (opt(p99(&v.ttft), fmt::secs), opt(p99(&v.itl), fmt::secs))
-            };
             let pods = |r: usize, n: usize| if n == 0 { DASH.to_string() } else { format!("{r}/{n}") };
-            let pods_style = |r: usize, n: usize| if r < n { t.warn } else { t.text };
-            let mut cells = vec![
-                Cell::from(Span::styled(name, if p.problem.is_some() { t.crit } else { t.text })),
-                Cell::from(Span::styled(
-                    pods(v.prefill_ready, v.prefill_total),
-                    pods_style(v.prefill_ready, v.prefill_total),
-                )),
-                Cell::from(Span::styled(
-                    pods(v.decode_ready, v.decode_total),
-                    pods_style(v.decode_ready, v.decode_total),
-                )),
-                Cell::from(Span::styled(opt(v.request_rate, fmt::num), num)),
-                Cell::from(Span::styled(
-                    opt(v.error_rate, fmt::pct),
-                    if old { num } else { err_style(app, v.error_rate) },
-                )),
-                Cell::from(Span::styled(
-                    ttft,
-                    if old { num } else { ttft_style(app, v.ttft.as_ref().and_then(|h| h.quantile(0.99))) },
-                )),
-                Cell::from(Span::styled(itl, num)),
-                Cell::from(Span::styled(opt(v.queue, fmt::num), num)),
-            ];
-            if wide {
-                cells.insert(1, Cell::from(v.model.as_deref().map(fmt::short_model).unwrap_or(DASH).to_string()));
-                cells.push(Cell::from(opt(v.pd_share, |s| format!("{} P/D", fmt::pct(s)))));
-            }
-            Row::new(cells)
-        })
-        .collect();
-    let mut widths = vec![
-        Constraint::Min(22),
-        Constraint::Length(7),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(5),
-        Constraint::Length(if wide { 11 } else { 6 }),
-        Constraint::Length(if wide { 11 } else { 6 }),
-        Constraint::Length(5),
-    ];
-    if wide {
-        widths.insert(1, Constraint::Length(20));
-        widths.push(Constraint::Length(8));
+            let pods_style = |r: usize, n: usize| if r < n { t.warn } else { num };
+            let (err, err_style) = judged(t, &rules::ERROR_RATE, v.error_rate, opt(v.error_rate, fmt::pct));
+            let ttft99 = q(&v.ttft, 0.99);
+            let (ttft, ttft_style) = judged(t, &rules::TTFT_P99, ttft99, opt(ttft99, fmt::secs));
+            let decode = format!(
+                "{}{}",
+                pods(v.decode_ready, v.decode_total),
+                if v.routed_to_unready.is_empty() { "" } else { " ✖" }
+            );
+            table.rows.push(vec![
+                cell(format!("{}{age}", cx.qualified(*i, &p.name)), if p.problem.is_some() { t.crit } else { t.text }),
+                cell(v.model.as_deref().map(fmt::short_model).unwrap_or(DASH), num),
+                cell(pods(v.prefill_ready, v.prefill_total), pods_style(v.prefill_ready, v.prefill_total)),
+                cell(
+                    decode,
+                    if v.routed_to_unready.is_empty() { pods_style(v.decode_ready, v.decode_total) } else { t.crit },
+                ),
+                cell(opt(v.request_rate, fmt::num), num),
+                cell(err, if old { num } else { err_style }),
+                cell(opt(q(&v.ttft, 0.5), fmt::secs), num),
+                cell(ttft, if old { num } else { ttft_style }),
+                cell(opt(q(&v.itl, 0.5), fmt::secs), num),
+                cell(opt(q(&v.itl, 0.99), fmt::secs), num),
+                cell(opt(v.queue, fmt::num), num),
+                cell(opt(v.pd_share, fmt::pct), num),
+            ]);
+        }
+        self.list.sync(&pool_keys(cx, &pools));
+        table.draw(f, table_area, &mut self.list, t);
+        match self.list.selected().and_then(|k| pools.get(k).zip(views.get(k))) {
+            Some(((i, p), v)) => draw_path(f, path_area, cx, *i, p, v),
+            None => f.render_widget(
+                Block::default().borders(Borders::ALL).title(" request path ").border_style(t.muted),
+                path_area,
+            ),
+        }
+        let mut foot = super::llmd_absent_line(cx);
+        if views.iter().any(|v| !v.routed_to_unready.is_empty()) {
+            foot.spans.insert(0, Span::styled("✖ the EPP still routes to a pod that is not Ready   ", t.crit));
+        }
+        f.render_widget(Paragraph::new(foot), absent_area);
     }
-    let table =
-        Table::new(rows, widths).header(Row::new(header).style(t.header)).row_highlight_style(t.selection).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" Inference pools ({}) · rates over {} ", pools.len(), app.fleet.metrics.window_text()))
-                .border_style(t.muted),
-        );
-    let mut ts = crate::ui::widgets::selection(app.selected, pools.len());
-    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
-    if pools.is_empty() {
-        let r = Rect { x: table_area.x + 2, y: table_area.y + 2, width: table_area.width.saturating_sub(4), height: 1 };
-        f.render_widget(Paragraph::new(Span::styled("no inference pools on the visible clusters", t.muted)), r);
-    }
-    if let Some(((i, p), v)) = pools
-        .get(app.selected.min(pools.len().saturating_sub(1)))
-        .zip(views.get(app.selected.min(views.len().saturating_sub(1))))
-    {
-        draw_path(f, path_area, app, *i, p, v);
-    } else {
-        f.render_widget(
-            Block::default().borders(Borders::ALL).title(" request path ").border_style(t.muted),
-            path_area,
-        );
-    }
-    f.render_widget(Paragraph::new(absent_line(app)), absent_area);
 }
 
 /// gateway -> EPP -> prefill -> decode, with the live rates on the arrows.
-fn draw_path(f: &mut Frame, area: Rect, app: &App, cluster: usize, p: &crate::store::llmd::PoolInfo, v: &PoolView) {
-    let t = &app.theme;
+fn draw_path(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInfo, v: &PoolView) {
+    let t = cx.theme;
     let arrow = |s: String| Span::styled(format!(" ─{s}─▶ "), t.muted);
     let rate = opt(v.request_rate, |r| format!("{}/s", fmt::num(r)));
     let epp = match (&p.epp_service, &v.epp_stale) {
@@ -185,15 +196,6 @@ fn draw_path(f: &mut Frame, area: Rect, app: &App, cluster: usize, p: &crate::st
     if let Some(why) = &p.problem {
         notes.push(Span::styled(format!("pool object is malformed: {why}. "), t.crit));
     }
-    if let Some(why) = &v.epp_stale {
-        notes.push(Span::styled(format!("EPP: {why}. "), t.warn));
-    }
-    if v.stale_pods > 0 {
-        notes.push(Span::styled(
-            format!("{} pod(s) with stale metrics (KV Cache tab says why). ", v.stale_pods),
-            t.warn,
-        ));
-    }
     for (pod, share) in &v.routed_to_unready {
         notes.push(Span::styled(
             format!("✖ EPP still routes {} of requests to {pod}, which is not Ready. ", fmt::pct(*share)),
@@ -203,11 +205,17 @@ fn draw_path(f: &mut Frame, area: Rect, app: &App, cluster: usize, p: &crate::st
     if let Some((epp, pods)) = v.epp_ready_mismatch {
         notes.push(Span::styled(format!("▲ EPP counts {epp:.0} ready endpoints, {pods} pods are Ready. "), t.warn));
     }
-    if let Some(r) = v.pd_running_ratio.filter(|r| *r > 3.0) {
-        notes.push(Span::styled(format!("prefill:decode running ratio {r:.1} > 3 (llm-d warning). "), t.warn));
+    if let Some(why) = &v.epp_stale {
+        notes.push(Span::styled(format!("EPP: {why}. "), t.warn));
+    }
+    if v.stale_pods > 0 {
+        notes.push(Span::styled(format!("{} pod(s) with stale metrics (KV cache says why). ", v.stale_pods), t.warn));
+    }
+    if let Some(r) = v.pd_running_ratio.filter(|r| rules::PD_RATIO.level(*r) != rules::Level::Ok) {
+        notes.push(Span::styled(format!("! {} (llm-d warning). ", rules::PD_RATIO.reason(r, "")), t.warn));
     }
     lines.push(Line::from(notes));
-    let objectives: Vec<String> = app.fleet.clusters[cluster].llmd.objectives_of(p).map(|o| o.label()).collect();
+    let objectives: Vec<String> = cx.cluster(cluster).llmd.objectives_of(p).map(|o| o.label()).collect();
     if !objectives.is_empty() {
         lines
             .push(Line::from(vec![Span::styled("objectives: ", t.muted), Span::styled(objectives.join(", "), t.text)]));

@@ -2,19 +2,56 @@
 //! SPIRE, Shipwright, MCP gateway, OTel collector, Phoenix), enabled namespaces, and how
 //! many agents and tools are ready.
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::kagenti::ComponentState;
-use crate::ui::app::App;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
+pub struct Status;
+
+impl Pane for Status {
+    fn id(&self) -> &'static str {
+        "status"
+    }
+    fn title(&self) -> &'static str {
+        "Status"
+    }
+    fn short_title(&self) -> &'static str {
+        "Stat"
+    }
+    fn group(&self) -> Group {
+        Group::Kagenti
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["platform"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        super::any_kagenti(fleet)
+    }
+}
+
+impl Component for Status {
+    fn hints(&self) -> Vec<Hint> {
+        Vec::new()
+    }
+    fn on_key(&mut self, _key: KeyEvent, _action: Option<Action>, _cx: &Ctx) -> Outcome {
+        Outcome::Ignored
+    }
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        draw(f, area, cx)
+    }
+}
+
+fn draw(f: &mut Frame, area: Rect, cx: &Ctx) {
+    let t = cx.theme;
     let mut lines = Vec::new();
-    for i in app.cluster_indices() {
-        let c = &app.fleet.clusters[i];
+    for i in cx.cluster_indices() {
+        let c = cx.cluster(i);
         let k = &c.kagenti;
         let head = match (k.installed(), &k.brands) {
             (Some(true), Some(b)) => {
@@ -24,7 +61,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             _ if !c.conn.reachable() => Span::styled(format!("  {}", c.conn.label()), t.crit),
             _ => Span::styled("  discovering", t.muted),
         };
-        lines.push(Line::from(vec![Span::styled(app.display_name(&c.context).to_string(), t.accent), head]));
+        lines.push(Line::from(vec![Span::styled(cx.display_name(&c.context).to_string(), t.accent), head]));
         if k.installed() == Some(true) {
             let count = |ty: &str| {
                 let all: Vec<_> = k.agents.iter().filter(|a| a.wtype == ty).collect();

@@ -1,20 +1,30 @@
 //! Throughput: prefill (prompt) and decode (generation) tokens per second, fleet-wide as a
 //! time chart and per pool; TTFT and ITL percentiles; queue; the prefill:decode ratio.
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::Span;
-use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Row, Table};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType};
 use ratatui::Frame;
 
-use crate::ui::app::App;
+use crate::store::rules;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
+use crate::ui::rules::judged;
 use crate::ui::widgets::fmt::{self, opt, pair};
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+
+#[derive(Default)]
+pub struct Throughput {
+    list: ListState,
+}
 
 /// Fleet series: per round time, summed over the visible pools.
-fn series(app: &App) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+fn series(cx: &Ctx) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
     let mut by_t: std::collections::BTreeMap<i64, (f64, f64)> = Default::default();
-    for (i, p) in app.pools() {
-        if let Some(ring) = app.fleet.clusters[i].llmd.throughput.get(&p.key()) {
+    for (i, p) in cx.pools() {
+        if let Some(ring) = cx.cluster(i).llmd.throughput.get(&p.key()) {
             for pt in ring.iter() {
                 // rounds of different clusters land in the same few seconds
                 let e = by_t.entry((pt.at / 5.0).round() as i64).or_default();
@@ -23,16 +33,15 @@ fn series(app: &App) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
             }
         }
     }
-    let now = app.now();
+    let now = cx.now();
     let pre = by_t.iter().map(|(k, v)| (*k as f64 * 5.0 - now, v.0)).collect();
     let dec = by_t.iter().map(|(k, v)| (*k as f64 * 5.0 - now, v.1)).collect();
     (pre, dec)
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let [chart_area, table_area] = Layout::vertical([Constraint::Percentage(45), Constraint::Min(5)]).areas(area);
-    let (pre, dec) = series(app);
+fn draw_chart(f: &mut Frame, chart_area: Rect, cx: &Ctx) {
+    let t = cx.theme;
+    let (pre, dec) = series(cx);
     let ymax = pre.iter().chain(dec.iter()).map(|p| p.1).fold(0.0f64, f64::max).max(1.0) * 1.1;
     let xmin = pre.first().map(|p| p.0).unwrap_or(-300.0).min(-60.0);
     let datasets = vec![
@@ -71,49 +80,99 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     } else {
         f.render_widget(chart, chart_area);
     }
+}
 
-    let pools = app.pools();
-    let rows: Vec<Row> = pools
-        .iter()
-        .map(|(i, p)| {
-            let c = &app.fleet.clusters[*i];
-            let v = c.llmd.pool_view(p, &app.reading());
+impl Pane for Throughput {
+    fn id(&self) -> &'static str {
+        "throughput"
+    }
+    fn title(&self) -> &'static str {
+        "Throughput"
+    }
+    fn short_title(&self) -> &'static str {
+        "Tput"
+    }
+    fn group(&self) -> Group {
+        Group::LlmD
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["tokens"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        super::any_llmd(fleet)
+    }
+}
+
+impl Component for Throughput {
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Select, "the pool's pods")]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let pools = cx.pools();
+        let keys = super::serving::pool_keys(cx, &pools);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        match action {
+            Some(Action::Select) => {
+                self.list.sync(&keys);
+                match self.list.selected().and_then(|i| pools.get(i)) {
+                    Some((i, p)) => super::serving::pool_pods(cx, *i, p),
+                    None => Outcome::Handled,
+                }
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let pools = cx.pools();
+        self.list.sync(&super::serving::pool_keys(cx, &pools));
+        pools.get(self.list.selected()?).map(|(_, p)| p.name.clone())
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let [chart_area, table_area] = Layout::vertical([Constraint::Percentage(45), Constraint::Min(5)]).areas(area);
+        draw_chart(f, chart_area, cx);
+        let pools = cx.pools();
+        let reading = cx.reading();
+        let cols = vec![
+            Col::name("POOL").min(16),
+            Col::whole("PREFILL tok/s"),
+            Col::whole("DECODE tok/s"),
+            Col::whole("TTFT p50/99"),
+            Col::whole("ITL p50/99"),
+            Col::whole("QUEUE"),
+            Col::whole("P:D"),
+        ];
+        let title = format!(
+            " Per pool (tokens/s over {}; P:D = running prefill/decode, ! above 3) ",
+            cx.fleet.metrics.window_text()
+        );
+        let mut table = DataTable::new(title, cols);
+        table.empty = "no inference pools on the visible clusters".into();
+        for (i, p) in &pools {
+            let v = cx.cluster(*i).llmd.pool_view(p, &reading);
             let q = |h: &Option<crate::store::llmd::Histogram>, x: f64| h.as_ref().and_then(|h| h.quantile(x));
-            let ratio_style = if v.pd_running_ratio.is_some_and(|r| r > 3.0) { t.warn } else { t.text };
-            Row::new(vec![
-                Cell::from(format!("{}/{}", app.display_name(&c.context), p.name)),
-                Cell::from(opt(v.prefill_tps, fmt::num)),
-                Cell::from(opt(v.decode_tps, fmt::num)),
-                Cell::from(pair(q(&v.ttft, 0.5), q(&v.ttft, 0.99))),
-                Cell::from(pair(q(&v.itl, 0.5), q(&v.itl, 0.99))),
-                Cell::from(opt(v.queue, fmt::num)),
-                Cell::from(Span::styled(opt(v.pd_running_ratio, |r| format!("{r:.1}")), ratio_style)),
-            ])
-        })
-        .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(22),
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(12),
-            Constraint::Length(12),
-            Constraint::Length(6),
-            Constraint::Length(5),
-        ],
-    )
-    .header(Row::new(["POOL", "PREFILL/S", "DECODE/S", "TTFT p50/99", "ITL p50/99", "QUEUE", "P:D"]).style(t.header))
-    .row_highlight_style(t.selection)
-    .block(
-        Block::default()
-            .borders(Borders::ALL)
-            .title(format!(
-                " Per pool (tokens/s over {}; P:D = running prefill/decode, warn > 3) ",
-                app.fleet.metrics.window_text()
-            ))
-            .border_style(t.muted),
-    );
-    let mut ts = crate::ui::widgets::selection(app.selected, pools.len());
-    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
+            let (ratio, ratio_style) =
+                judged(t, &rules::PD_RATIO, v.pd_running_ratio, opt(v.pd_running_ratio, |r| format!("{r:.1}")));
+            table.rows.push(vec![
+                cell(cx.qualified(*i, &p.name), t.text),
+                cell(opt(v.prefill_tps, fmt::num), t.text),
+                cell(opt(v.decode_tps, fmt::num), t.text),
+                cell(pair(q(&v.ttft, 0.5), q(&v.ttft, 0.99)), t.text),
+                cell(pair(q(&v.itl, 0.5), q(&v.itl, 0.99)), t.text),
+                cell(opt(v.queue, fmt::num), t.text),
+                cell(ratio, ratio_style),
+            ]);
+        }
+        self.list.sync(&super::serving::pool_keys(cx, &pools));
+        table.draw(f, table_area, &mut self.list, t);
+    }
 }

@@ -3,32 +3,44 @@
 //! (with the gateway prefix), server, cluster, status, whether a credential is referenced,
 //! parameters; name conflicts between servers flagged. Enter shows the full input schema.
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::tools::{rows as tool_rows, ServerStatus, ToolRow, ToolServer};
-use crate::ui::app::App;
+use crate::theme::Theme;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+
+#[derive(Default)]
+pub struct Tools {
+    list: ListState,
+    /// Index into SORTS.
+    pub sort: usize,
+}
 
 /// Every server of the visible clusters, then the config's external ones.
-pub fn servers(app: &App) -> Vec<(Option<usize>, &ToolServer)> {
-    let mut v: Vec<(Option<usize>, &ToolServer)> = app
+pub fn servers<'a>(cx: &Ctx<'a>) -> Vec<(Option<usize>, &'a ToolServer)> {
+    let fleet = cx.fleet;
+    let mut v: Vec<(Option<usize>, &ToolServer)> = cx
         .cluster_indices()
         .into_iter()
-        .flat_map(|i| app.fleet.clusters[i].kagenti.tool_servers().iter().map(move |s| (Some(i), s)))
+        .flat_map(|i| fleet.clusters[i].kagenti.tool_servers().iter().map(move |s| (Some(i), s)))
         .collect();
-    if app.focus.is_none() {
-        v.extend(app.fleet.external_tools.iter().map(|s| (None, s)));
+    if cx.focus.is_none() {
+        v.extend(fleet.external_tools.iter().map(|s| (None, s)));
     }
     v
 }
 
-fn cluster_name(app: &App, c: Option<usize>) -> String {
+fn cluster_name(cx: &Ctx, c: Option<usize>) -> String {
     match c {
-        Some(i) => app.display_name(&app.fleet.clusters[i].context).to_string(),
+        Some(i) => cx.display_name(&cx.cluster(i).context).to_string(),
         None => "external".into(),
     }
 }
@@ -37,14 +49,14 @@ fn cluster_name(app: &App, c: Option<usize>) -> String {
 pub const SORTS: &[&str] = &["server", "name", "status"];
 
 /// Tool rows that pass the filter, in the chosen order.
-pub fn rows(app: &App) -> Vec<ToolRow<'_>> {
-    let all = servers(app);
-    let mut v: Vec<ToolRow<'_>> = tool_rows(&all)
+pub fn rows<'a>(cx: &Ctx<'a>, sort: usize) -> Vec<ToolRow<'a>> {
+    let all = servers(cx);
+    let mut v: Vec<ToolRow<'a>> = tool_rows(&all)
         .into_iter()
         .filter(|r| {
-            app.matches_filter(&format!(
+            cx.matches_filter(&format!(
                 "{} {} {}/{} {} {}",
-                cluster_name(app, r.cluster),
+                cluster_name(cx, r.cluster),
                 r.exposed,
                 r.server.namespace,
                 r.server.name,
@@ -53,7 +65,7 @@ pub fn rows(app: &App) -> Vec<ToolRow<'_>> {
             ))
         })
         .collect();
-    match app.sort_col % SORTS.len() {
+    match sort % SORTS.len() {
         1 => v.sort_by(|a, b| a.exposed.cmp(&b.exposed)),
         2 => v.sort_by_key(|r| (r.server.status() != crate::store::tools::ServerStatus::Reachable, r.exposed.clone())),
         _ => {}
@@ -61,12 +73,85 @@ pub fn rows(app: &App) -> Vec<ToolRow<'_>> {
     v
 }
 
-pub fn status_style(app: &App, s: &ServerStatus) -> Style {
+pub fn status_style(t: &Theme, s: &ServerStatus) -> Style {
     match s {
-        ServerStatus::Reachable => app.theme.ok,
-        ServerStatus::Disabled | ServerStatus::Pending => app.theme.muted,
-        ServerStatus::NotReady(_) => app.theme.warn,
-        ServerStatus::Error(_) => app.theme.crit,
+        ServerStatus::Reachable => t.ok,
+        ServerStatus::Disabled | ServerStatus::Pending => t.muted,
+        ServerStatus::NotReady(_) => t.warn,
+        ServerStatus::Error(_) => t.crit,
+    }
+}
+
+fn keys(cx: &Ctx, rows: &[ToolRow]) -> Vec<String> {
+    rows.iter()
+        .map(|r| format!("{}/{}/{}/{}", cluster_name(cx, r.cluster), r.server.namespace, r.server.name, r.exposed))
+        .collect()
+}
+
+impl Pane for Tools {
+    fn id(&self) -> &'static str {
+        "tools"
+    }
+    fn title(&self) -> &'static str {
+        "MCP tools"
+    }
+    fn short_title(&self) -> &'static str {
+        "MCP"
+    }
+    fn group(&self) -> Group {
+        Group::Kagenti
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["mcp"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        !fleet.external_tools.is_empty() || fleet.clusters.iter().any(|c| !c.kagenti.tool_servers().is_empty())
+    }
+}
+
+impl Component for Tools {
+    fn hints(&self) -> Vec<Hint> {
+        vec![
+            Hint::action(Action::Select, "the tool's input schema and annotations"),
+            Hint::action(Action::Sort, "sort: server, name, status"),
+        ]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let list = rows(cx, self.sort);
+        let keys = keys(cx, &list);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        self.list.sync(&keys);
+        match action {
+            Some(Action::Select) => match self.list.selected().and_then(|i| list.get(i)) {
+                Some(r) => Outcome::Push(Box::new(crate::ui::views::TextView::new(
+                    format!("{} schema", r.exposed),
+                    schema_text(r),
+                ))),
+                None => Outcome::Handled,
+            },
+            Some(Action::Sort) => {
+                self.sort = (self.sort + 1) % SORTS.len();
+                Outcome::Redraw
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let list = rows(cx, self.sort);
+        self.list.sync(&keys(cx, &list));
+        list.get(self.list.selected()?).map(|r| r.exposed.clone())
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        draw(self, f, area, cx)
     }
 }
 
@@ -80,10 +165,10 @@ fn short_status(s: &ServerStatus) -> &'static str {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let servers = servers(app);
-    let rows = rows(app);
+fn draw(pane: &mut Tools, f: &mut Frame, area: Rect, cx: &Ctx) {
+    let t = cx.theme;
+    let servers = servers(cx);
+    let rows = rows(cx, pane.sort);
     let server_lines = servers.len().min(6) as u16;
     let [summary_area, table_area, servers_area, detail_area, absent_area] = Layout::vertical([
         Constraint::Length(1),
@@ -110,7 +195,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(
             format!(
                 "{}: {} tools / {} servers  ",
-                cluster_name(app, c),
+                cluster_name(cx, c),
                 mine.iter().map(|s| s.tools().len()).sum::<usize>(),
                 mine.len()
             ),
@@ -123,61 +208,45 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
     f.render_widget(Paragraph::new(Line::from(spans)), summary_area);
 
-    let wide = area.width >= 120;
-    let table_rows: Vec<Row> = rows
-        .iter()
-        .map(|r| {
-            let st = r.server.status();
-            let name = if r.conflicts.is_empty() { r.exposed.clone() } else { format!("{} ⚠", r.exposed) };
-            let cred =
-                if r.server.registration.as_ref().is_some_and(|x| x.credential.is_some()) { "yes" } else { "no" };
-            let mut cells = vec![
-                Cell::from(Span::styled(name, if r.conflicts.is_empty() { t.text } else { t.warn })),
-                Cell::from(format!("{}/{}", r.server.namespace, r.server.name)),
-                Cell::from(Span::styled(short_status(&st), status_style(app, &st))),
-                Cell::from(cred),
-                Cell::from(r.tool.params().join(" ")),
-            ];
-            if wide {
-                cells.insert(2, Cell::from(cluster_name(app, r.cluster)));
-                cells.push(Cell::from(r.tool.description.clone()));
-            }
-            Row::new(cells)
-        })
-        .collect();
-    let mut header = vec!["TOOL", "SERVER", "STATUS", "CRED", "PARAMS"];
-    let mut widths = vec![
-        Constraint::Min(20),
-        Constraint::Length(18),
-        Constraint::Length(11),
-        Constraint::Length(4),
-        Constraint::Min(10),
+    let cols = vec![
+        Col::name("TOOL").min(16),
+        Col::name("SERVER").min(14),
+        Col::name("CLUSTER").min(10).optional(2),
+        Col::whole("STATUS"),
+        Col::whole("CRED"),
+        Col::text("PARAMS").min(10),
+        Col::text("DESCRIPTION").min(12).optional(1),
     ];
-    if wide {
-        // the cluster is in the detail line when narrow
-        header.insert(2, "CLUSTER");
-        widths = vec![
-            Constraint::Length(26),
-            Constraint::Length(18),
-            Constraint::Length(17),
-            Constraint::Length(11),
-            Constraint::Length(4),
-            Constraint::Length(18),
-            Constraint::Min(10),
-        ];
-        header.push("DESCRIPTION");
-    }
-    let title = format!(
-        " MCP tools ({}) · sorted by {} (s) · Enter: input schema ",
-        rows.len(),
-        SORTS[app.sort_col % SORTS.len()]
+    let mut table = DataTable::new(
+        format!(
+            " MCP tools ({}) · sorted by {} · ⚠ name shared with another server ",
+            rows.len(),
+            SORTS[pane.sort % SORTS.len()]
+        ),
+        cols,
     );
-    let table = Table::new(table_rows, widths)
-        .header(Row::new(header).style(t.header))
-        .row_highlight_style(t.selection)
-        .block(Block::default().borders(Borders::ALL).title(title).border_style(t.muted));
-    let mut ts = crate::ui::widgets::selection(app.selected, rows.len());
-    crate::ui::widgets::render_table(f, table, table_area, &mut ts, app);
+    table.sort = match pane.sort % SORTS.len() {
+        1 => Some((0, false)),
+        2 => Some((3, false)),
+        _ => None,
+    };
+    table.empty = "no tools listed on the visible clusters".into();
+    for r in &rows {
+        let st = r.server.status();
+        let name = if r.conflicts.is_empty() { r.exposed.clone() } else { format!("{} ⚠", r.exposed) };
+        let cred = if r.server.registration.as_ref().is_some_and(|x| x.credential.is_some()) { "yes" } else { "no" };
+        table.rows.push(vec![
+            cell(name, if r.conflicts.is_empty() { t.text } else { t.warn }),
+            cell(format!("{}/{}", r.server.namespace, r.server.name), t.text),
+            cell(cluster_name(cx, r.cluster), t.text),
+            cell(short_status(&st), status_style(t, &st)),
+            cell(cred, t.text),
+            cell(r.tool.params().join(" "), t.text),
+            cell(r.tool.description.clone(), t.text),
+        ]);
+    }
+    pane.list.sync(&keys(cx, &rows));
+    table.draw(f, table_area, &mut pane.list, t);
 
     // every server, including those with nothing to list, and why
     let lines: Vec<Line> = servers
@@ -204,8 +273,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
                 .map(|r| format!(" · registration {} {}", r.state, r.prefix.as_deref().unwrap_or("")))
                 .unwrap_or_default();
             Line::from(vec![
-                Span::styled(format!("{}/{}/{} ", cluster_name(app, *c), s.namespace, s.name), t.text),
-                Span::styled(st.text(), status_style(app, &st)),
+                Span::styled(format!("{}/{}/{} ", cluster_name(cx, *c), s.namespace, s.name), t.text),
+                Span::styled(st.text(), status_style(t, &st)),
                 Span::styled(format!(" · {listing}{reg}"), t.muted),
             ])
         })
@@ -220,11 +289,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         servers_area,
     );
 
-    if let Some(r) = ts.selected().and_then(|i| rows.get(i)) {
+    if let Some(r) = pane.list.selected().and_then(|i| rows.get(i)) {
         let mut l = vec![
             Span::styled(format!("{} ", r.tool.name), t.accent),
             Span::styled(r.tool.description.clone(), t.text),
-            Span::styled(format!(" · on {}", cluster_name(app, r.cluster)), t.muted),
+            Span::styled(format!(" · on {}", cluster_name(cx, r.cluster)), t.muted),
         ];
         if !r.conflicts.is_empty() {
             l.push(Span::styled(format!(" · same name on {}", r.conflicts.join(", ")), t.warn));
@@ -243,13 +312,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             detail_area,
         );
     }
-    f.render_widget(Paragraph::new(super::agents::absent_line(app)), absent_area);
+    f.render_widget(Paragraph::new(super::kagenti_absent_line(cx)), absent_area);
 }
 
-/// The selected tool's full input schema and annotations, as the server sent them.
-pub fn schema_text(app: &App) -> Option<String> {
-    let rows = rows(app);
-    let r = rows.get(app.selected.min(rows.len().checked_sub(1)?))?;
+/// A tool's full input schema and annotations, as the server sent them.
+pub fn schema_text(r: &ToolRow) -> String {
     let mut out = format!(
         "{}  ({} on {}/{})\n\n{}\n\ninputSchema:\n{}",
         r.exposed,
@@ -262,18 +329,5 @@ pub fn schema_text(app: &App) -> Option<String> {
     if let Some(a) = &r.tool.annotations {
         out.push_str(&format!("\n\nannotations:\n{}", serde_json::to_string_pretty(a).unwrap_or_default()));
     }
-    Some(out)
-}
-
-pub fn draw_schema(f: &mut Frame, area: Rect, app: &App, text: &str) {
-    let width = 80.min(area.width.saturating_sub(2));
-    let height = (text.lines().count() as u16 + 2).min(area.height);
-    let r = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
-    f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(text.to_string()).wrap(Wrap { trim: false }).block(
-            Block::default().borders(Borders::ALL).title(" tool schema · Esc closes ").border_style(app.theme.accent),
-        ),
-        r,
-    );
+    out
 }

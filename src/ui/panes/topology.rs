@@ -5,15 +5,33 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::canvas::{Canvas, Line as CLine};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::topology::{Edge, Node, NodeKind};
-use crate::ui::app::App;
+use crate::theme::Theme;
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+
+pub struct Topology {
+    list: ListState,
+    /// The edges as a list instead of the graph.
+    pub as_list: bool,
+    /// The width at the last draw: narrow terminals get the list.
+    width: u16,
+}
+
+impl Default for Topology {
+    fn default() -> Self {
+        Topology { list: ListState::default(), as_list: false, width: 120 }
+    }
+}
 
 /// Below this width the graph is not readable: the list is shown instead.
 pub const GRAPH_MIN_WIDTH: u16 = 100;
@@ -25,18 +43,18 @@ pub struct Graph {
 }
 
 /// The graph of the visible clusters; every agent and tool is a node, edged or not.
-pub fn graph(app: &App) -> Graph {
+pub fn graph(cx: &Ctx) -> Graph {
     let mut edges = Vec::new();
     let mut nodes: BTreeSet<Node> = BTreeSet::new();
-    for i in app.cluster_indices() {
-        let k = &app.fleet.clusters[i].kagenti;
+    for i in cx.cluster_indices() {
+        let k = &cx.cluster(i).kagenti;
         let r = crate::store::topology::Resolver::new(i, &k.agents, k.tool_servers());
         nodes.extend(k.agents.iter().map(|a| r.agent_node(a)));
         edges.extend(k.edges().iter().cloned());
     }
     let edges: Vec<Edge> = edges
         .into_iter()
-        .filter(|e| app.matches_filter(&format!("{} {} {}", e.from.label(), e.to.label(), e.evidence())))
+        .filter(|e| cx.matches_filter(&format!("{} {} {}", e.from.label(), e.to.label(), e.evidence())))
         .collect();
     for e in &edges {
         nodes.insert(e.from.clone());
@@ -66,28 +84,158 @@ pub fn graph(app: &App) -> Graph {
     Graph { nodes, edges }
 }
 
-/// Rows the selection moves over: nodes in the graph, edges in the list.
-pub fn row_count(app: &App, width: u16) -> usize {
-    let g = graph(app);
-    if list_mode(app, width) {
-        g.edges.len()
-    } else {
-        g.nodes.len()
+/// The pods of an agent or tool workload, as a drill-down.
+pub fn workload_pods(cx: &Ctx, cluster: usize, ns: &str, name: &str) -> Outcome {
+    let Some(a) = cx
+        .fleet
+        .clusters
+        .get(cluster)
+        .and_then(|c| c.kagenti.agents.iter().find(|a| a.namespace == ns && a.name == name))
+    else {
+        return Outcome::Handled;
+    };
+    if a.selector.is_empty() {
+        return Outcome::Flash(format!("{ns}/{name} has no pod selector"));
+    }
+    super::pods_of(cx, cluster, &a.namespace, &a.name, a.selector.clone())
+}
+
+impl Topology {
+    fn list_mode(&self) -> bool {
+        self.as_list || self.width < GRAPH_MIN_WIDTH
+    }
+    /// The rows the selection moves over: nodes in the graph, edges in the list.
+    fn keys(&self, g: &Graph) -> Vec<String> {
+        if self.list_mode() {
+            g.edges.iter().map(|e| format!("{}>{}", e.from.label(), e.to.label())).collect()
+        } else {
+            g.nodes.iter().map(|(_, n)| format!("{}/{}", n.cluster, n.label())).collect()
+        }
+    }
+    /// The selected node (graph) or edge's caller (list).
+    fn selected_node(&self, g: &Graph) -> Option<Node> {
+        let i = self.list.selected()?;
+        if self.list_mode() {
+            g.edges.get(i).map(|e| e.from.clone())
+        } else {
+            g.nodes.get(i).map(|(_, n)| n.clone())
+        }
     }
 }
 
-pub fn list_mode(app: &App, width: u16) -> bool {
-    app.topology_list || width < GRAPH_MIN_WIDTH
+impl Pane for Topology {
+    fn id(&self) -> &'static str {
+        "topology"
+    }
+    fn title(&self) -> &'static str {
+        "Topology"
+    }
+    fn short_title(&self) -> &'static str {
+        "Topo"
+    }
+    fn group(&self) -> Group {
+        Group::Kagenti
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["graph", "edges"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        super::any_kagenti(fleet)
+    }
 }
 
-fn edge_style(app: &App, e: &Edge) -> Style {
+impl Component for Topology {
+    fn hints(&self) -> Vec<Hint> {
+        vec![
+            Hint::action(Action::Select, "the selected workload's pods"),
+            Hint::action(Action::Layout, "graph / list of the edges (narrow terminals get the list)"),
+        ]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let g = graph(cx);
+        let keys = self.keys(&g);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        self.list.sync(&keys);
+        match action {
+            Some(Action::Layout) => {
+                self.as_list = !self.as_list;
+                self.list.reset();
+                Outcome::Redraw
+            }
+            Some(Action::Select) => match self.selected_node(&g) {
+                Some(n) => workload_pods(cx, n.cluster, &n.namespace, &n.name),
+                None => Outcome::Handled,
+            },
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let g = graph(cx);
+        self.list.sync(&self.keys(&g));
+        let n = self.selected_node(&g)?;
+        Some(if n.namespace.is_empty() { n.name } else { format!("{}/{}", n.namespace, n.name) })
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list_mode() && self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        self.width = area.width;
+        let g = graph(cx);
+        self.list.sync(&self.keys(&g));
+        let list = self.list_mode();
+        let [main, detail, legend] =
+            Layout::vertical([Constraint::Min(6), Constraint::Length(if list { 2 } else { 5 }), Constraint::Length(1)])
+                .areas(area);
+        let t = cx.theme;
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("edges: ", t.muted),
+                Span::styled("━━ observed (AuthBridge)", t.ok),
+                Span::styled("  ┄┄ declared (env)", t.muted),
+                Span::styled("  ╳╳ denied", t.crit),
+                Span::styled("  ◆ agent ▣ tool ○ outside", t.muted),
+            ])),
+            legend,
+        );
+        if list {
+            draw_list(f, main, detail, cx, &g, &mut self.list);
+        } else {
+            let sel = self.list.selected().unwrap_or(0);
+            draw_graph(f, main, detail, cx, &g, sel);
+        }
+    }
+}
+
+fn edge_style(t: &Theme, e: &Edge) -> Style {
     if e.denials.is_some() && e.approvals.is_none() {
-        app.theme.crit
+        t.crit
     } else if e.observed() {
-        app.theme.ok
+        t.ok
     } else {
-        app.theme.muted
+        t.muted
     }
+}
+
+/// The line an edge is drawn with, so its kind reads without colour.
+fn edge_glyph(e: &Edge) -> &'static str {
+    if e.denials.is_some() && e.approvals.is_none() {
+        "╳"
+    } else if e.observed() {
+        "━"
+    } else {
+        "┄"
+    }
+}
+
+/// A node as drawn: in-cluster hosts without the `.svc.cluster.local` every one of them has.
+fn shown(n: &Node) -> String {
+    n.label().trim_end_matches(".svc.cluster.local").to_string()
 }
 
 fn kind_mark(k: NodeKind) -> &'static str {
@@ -98,83 +246,43 @@ fn kind_mark(k: NodeKind) -> &'static str {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let g = graph(app);
-    let list = list_mode(app, area.width);
-    let [main, detail, legend] =
-        Layout::vertical([Constraint::Min(6), Constraint::Length(if list { 2 } else { 5 }), Constraint::Length(1)])
-            .areas(area);
-    let t = &app.theme;
-    f.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled("edges: ", t.muted),
-            Span::styled("── observed (AuthBridge)", t.ok),
-            Span::styled("  ── declared (env)", t.muted),
-            Span::styled("  ── denied", t.crit),
-            Span::styled("  ◆ agent ▣ tool ○ outside · v: graph/list · Enter: pods", t.muted),
-        ])),
-        legend,
-    );
-    if list {
-        draw_list(f, main, detail, app, &g);
-    } else {
-        draw_graph(f, main, detail, app, &g);
+fn draw_list(f: &mut Frame, area: Rect, detail: Rect, cx: &Ctx, g: &Graph, list: &mut ListState) {
+    let t = cx.theme;
+    let cluster = |n: &Node| cx.display_name(&cx.cluster(n.cluster).context);
+    let cols = vec![
+        Col::name("FROM").min(14),
+        Col::name("TO").min(14),
+        Col::text("EVIDENCE").min(16),
+        Col::name("CLUSTER").min(10).optional(1),
+    ];
+    let mut table = DataTable::new(format!(" Topology · {} edges (list) ", g.edges.len()), cols);
+    table.empty = no_edges_reason(cx);
+    for e in &g.edges {
+        table.rows.push(vec![
+            cell(format!("{} {}", kind_mark(e.from.kind), shown(&e.from)), t.text),
+            cell(format!("{} {}", kind_mark(e.to.kind), shown(&e.to)), t.text),
+            cell(format!("{} {}", edge_glyph(e).repeat(2), e.evidence()), edge_style(t, e)),
+            cell(cluster(&e.from), t.text),
+        ]);
     }
-}
-
-fn draw_list(f: &mut Frame, area: Rect, detail: Rect, app: &App, g: &Graph) {
-    let t = &app.theme;
-    let cluster = |n: &Node| app.display_name(&app.fleet.clusters[n.cluster].context);
-    let wide = area.width >= 110;
-    let rows: Vec<Row> = g
-        .edges
-        .iter()
-        .map(|e| {
-            let mut cells = vec![
-                Cell::from(format!("{} {}", kind_mark(e.from.kind), e.from.label())),
-                Cell::from(format!("{} {}", kind_mark(e.to.kind), e.to.label())),
-                Cell::from(Span::styled(e.evidence(), edge_style(app, e))),
-            ];
-            if wide {
-                cells.push(Cell::from(cluster(&e.from)));
-            }
-            Row::new(cells)
-        })
-        .collect();
-    let (header, widths) = if wide {
-        (
-            vec!["FROM", "TO", "EVIDENCE", "CLUSTER"],
-            vec![Constraint::Max(28), Constraint::Max(30), Constraint::Min(24), Constraint::Length(14)],
-        )
-    } else {
-        (vec!["FROM", "TO", "EVIDENCE"], vec![Constraint::Max(26), Constraint::Max(26), Constraint::Min(20)])
-    };
-    let table =
-        Table::new(rows, widths).header(Row::new(header).style(t.header)).row_highlight_style(t.selection).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" Topology · {} edges (list) ", g.edges.len()))
-                .border_style(t.muted),
-        );
-    let mut ts = crate::ui::widgets::selection(app.selected, g.edges.len());
-    crate::ui::widgets::render_table(f, table, area, &mut ts, app);
-    let text = match ts.selected().and_then(|i| g.edges.get(i)) {
+    table.draw(f, area, list, t);
+    let text = match list.selected().and_then(|i| g.edges.get(i)) {
         Some(e) => format!("{}: {} -> {}: {}", cluster(&e.from), e.from.label(), e.to.label(), e.evidence()),
-        None => no_edges_reason(app),
+        None => no_edges_reason(cx),
     };
     f.render_widget(Paragraph::new(Span::styled(text, t.muted)).wrap(Wrap { trim: true }), detail);
 }
 
-fn no_edges_reason(app: &App) -> String {
-    if app.cluster_indices().iter().all(|i| app.fleet.clusters[*i].kagenti.agents.is_empty()) {
+fn no_edges_reason(cx: &Ctx) -> String {
+    if cx.cluster_indices().iter().all(|i| cx.cluster(*i).kagenti.agents.is_empty()) {
         "no agents on the visible clusters".into()
     } else {
         "no edges: no agent declares a peer in its env and no AuthBridge has seen a call".into()
     }
 }
 
-fn draw_graph(f: &mut Frame, area: Rect, detail: Rect, app: &App, g: &Graph) {
-    let t = &app.theme;
+fn draw_graph(f: &mut Frame, area: Rect, detail: Rect, cx: &Ctx, g: &Graph, sel: usize) {
+    let t = cx.theme;
     let block = Block::default()
         .borders(Borders::ALL)
         .title(format!(" Topology · {} nodes, {} edges ", g.nodes.len(), g.edges.len()))
@@ -201,7 +309,7 @@ fn draw_graph(f: &mut Frame, area: Rect, detail: Rect, app: &App, g: &Graph) {
     let needed: u16 = clusters.iter().map(|c| tallest(*c) + 2).sum();
     let gap = if needed * 2 <= inner.height { 2 } else { 1 };
     for c in clusters {
-        headings.push((y, app.display_name(&app.fleet.clusters[c].context).to_string()));
+        headings.push((y, cx.display_name(&cx.cluster(c).context).to_string()));
         y += 1;
         let mut depth = [0u16; 3];
         for (layer, n) in g.nodes.iter().filter(|(_, n)| n.cluster == c) {
@@ -212,13 +320,13 @@ fn draw_graph(f: &mut Frame, area: Rect, detail: Rect, app: &App, g: &Graph) {
         y += tallest(c) * gap + 1;
     }
     // scroll so the selected node is in view
-    let selected = g.nodes.get(app.selected.min(g.nodes.len().saturating_sub(1))).map(|(_, n)| n);
+    let selected = g.nodes.get(sel.min(g.nodes.len().saturating_sub(1))).map(|(_, n)| n);
     let sel_y = selected.and_then(|n| pos.get(n)).map(|p| p.1).unwrap_or(0);
     let offset = sel_y.saturating_sub(inner.height.saturating_sub(2));
     let visible = |yy: u16| yy >= offset && yy < offset + inner.height;
     let label_w = col_w.saturating_sub(4) as usize;
     let label = |n: &Node| {
-        let s = format!("{} {}", kind_mark(n.kind), n.label());
+        let s = format!("{} {}", kind_mark(n.kind), shown(n));
         if s.chars().count() > label_w {
             format!("{}…", s.chars().take(label_w.saturating_sub(1)).collect::<String>())
         } else {
@@ -239,11 +347,8 @@ fn draw_graph(f: &mut Frame, area: Rect, detail: Rect, app: &App, g: &Graph) {
                 }
                 let x1 = (a.0 as f64) + label(&e.from).chars().count() as f64 + 0.5;
                 let x2 = b.0 as f64 - 0.5;
-                let color = if pass {
-                    edge_style(app, e).fg.unwrap_or(Color::Reset)
-                } else {
-                    app.theme.muted.fg.unwrap_or(Color::Reset)
-                };
+                let color =
+                    if pass { edge_style(t, e).fg.unwrap_or(Color::Reset) } else { t.muted.fg.unwrap_or(Color::Reset) };
                 ctx.draw(&CLine { x1, y1: cy(a.1), x2: x2.max(x1 + 1.0), y2: cy(b.1), color });
             }
         }
@@ -276,14 +381,14 @@ fn draw_graph(f: &mut Frame, area: Rect, detail: Rect, app: &App, g: &Graph) {
             let (arrow, other) = if e.from == *s { ("->", &e.to) } else { ("<-", &e.from) };
             lines.push(Line::from(vec![
                 Span::styled(format!("{arrow} {} ", other.label()), t.text),
-                Span::styled(e.evidence(), edge_style(app, e)),
+                Span::styled(format!("{} {}", edge_glyph(e).repeat(2), e.evidence()), edge_style(t, e)),
             ]));
         }
         if mine.len() > 3 {
             lines.push(Line::from(Span::styled(format!("… {} more (v: list)", mine.len() - 3), t.muted)));
         }
     } else {
-        lines.push(Line::from(Span::styled(no_edges_reason(app), t.muted)));
+        lines.push(Line::from(Span::styled(no_edges_reason(cx), t.muted)));
     }
     f.render_widget(Paragraph::new(lines), detail);
 }

@@ -7,8 +7,21 @@ use super::state::DASH;
 pub fn age(since: Option<&str>, until: f64) -> String {
     since
         .and_then(|s| s.parse::<jiff::Timestamp>().ok())
-        .map(|t| crate::sim::table::human_duration((until as i64 - t.as_second()).max(0)))
+        .map(|t| duration((until as i64 - t.as_second()).max(0)))
         .unwrap_or_else(|| DASH.to_string())
+}
+
+/// Seconds as kubectl writes ages: `45s`, `3m12s`, `2h5m`, `4d`.
+pub fn duration(secs: i64) -> String {
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 600 => format!("{}m{}s", s / 60, s % 60),
+        s if s < 3 * 3600 => format!("{}m", s / 60),
+        s if s < 8 * 3600 => format!("{}h{}m", s / 3600, (s % 3600) / 60),
+        s if s < 2 * 86400 => format!("{}h", s / 3600),
+        s if s < 8 * 86400 => format!("{}d{}h", s / 86400, (s % 86400) / 3600),
+        s => format!("{}d", s / 86400),
+    }
 }
 
 pub fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {

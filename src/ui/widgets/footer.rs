@@ -10,8 +10,8 @@ use super::state;
 use crate::store::Conn;
 use crate::ui::app::App;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
+pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
+    let t = &app.theme.clone();
     let width = area.width as usize;
     let mut spans: Vec<Span> = Vec::new();
     let mut used = 0;
@@ -58,12 +58,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
     let hints = if let Some(p) = &app.prompt {
         let contexts: Vec<String> = app.fleet.clusters.iter().map(|c| c.context.clone()).collect();
+        let words: Vec<(&str, &[&str])> = app.panes.iter().map(|p| (p.id(), p.aliases())).collect();
         let hint = match &p.error {
             Some(e) => Span::styled(format!("  {e}"), t.crit),
             None => Span::styled(
                 format!(
                     "  {}",
-                    crate::ui::command::complete(&p.line, &contexts).into_iter().take(6).collect::<Vec<_>>().join(" ")
+                    crate::ui::command::complete(&p.line, &contexts, &words)
+                        .into_iter()
+                        .take(6)
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ),
                 t.muted,
             ),
@@ -72,20 +77,43 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             Span::styled(":", t.accent),
             Span::styled(p.line.clone(), t.text),
             Span::styled("▏", t.accent),
+            Span::styled("  Enter run · Tab complete · ↑↓ history · Ctrl-u clear · Esc cancel", t.muted),
             hint,
         ])
     } else if let Some(msg) = &app.flash {
         Line::from(Span::styled(msg.clone(), t.accent))
     } else if app.filter_editing {
-        Line::from(vec![
+        let mut v = vec![
             Span::styled("/", t.accent),
-            Span::styled(app.filter.clone(), t.text),
-            Span::styled("▏ Enter keep · Esc clear", t.muted),
-        ])
+            Span::styled(app.filter.text.clone(), t.text),
+            Span::styled("▏ regex, ! inverts · Enter keep · Esc clear", t.muted),
+        ];
+        if let Some(e) = &app.filter.error {
+            v.push(Span::styled(format!("  {e}"), t.crit));
+        }
+        Line::from(v)
+    } else if app.mode == crate::ui::Mode::Kiosk {
+        // a wall screen takes no input: no key hints
+        Line::from(Span::styled("", t.muted))
     } else {
-        let mut v = vec![Span::styled("? help  q quit  Tab/1-0 tabs  / filter  c focus cluster  j/k move", t.muted)];
-        if !app.filter.is_empty() {
-            v.push(Span::styled(format!("  filter: {}", app.filter), t.accent));
+        let mut v = Vec::new();
+        if let Some(e) = &app.filter.error {
+            v.push(Span::styled(format!("{e} (filter: {})  ", app.filter.text), t.crit));
+        } else if !app.filter.is_empty() {
+            v.push(Span::styled(format!("filter: {}  ", app.filter.text), t.accent));
+        }
+        // the active component's own keys first, then the ones that work everywhere
+        let hints = app.active_hints();
+        let mut used: usize = v.iter().map(|s| s.content.chars().count()).sum();
+        for (keys, what) in hints {
+            let piece = format!("{keys} {what}  ");
+            let n = piece.chars().count();
+            if used + n > width {
+                break;
+            }
+            used += n;
+            v.push(Span::styled(keys, t.accent));
+            v.push(Span::styled(format!(" {what}  "), t.muted));
         }
         Line::from(v)
     };

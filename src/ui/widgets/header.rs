@@ -6,7 +6,8 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::ui::app::App;
-use crate::ui::tabs::{Group, Tab, ALL};
+use crate::ui::component::Group;
+use crate::ui::tabs::digit;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
@@ -56,24 +57,31 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-/// Tab titles with their digits and group separators; trimmed around the current tab
-/// when the line is too narrow.
 /// The tab line as pieces: which tab each piece is (None for separators), and its text.
-/// Drawing and mouse clicks both use it, so a click lands on what is drawn.
-pub fn tab_pieces(app: &App, width: usize) -> Vec<(Option<Tab>, String)> {
-    let items: Vec<(Tab, String, Group)> = ALL
-        .iter()
-        .map(|tab: &Tab| {
-            let key = tab.digit().map(|d| format!("{d}:")).unwrap_or_default();
-            (*tab, format!(" {key}{} ", tab.title()), tab.group())
-        })
-        .collect();
-    let cur = app.tab.index();
-    let len = |r: std::ops::Range<usize>| -> usize {
-        items[r].iter().map(|(_, s, _)| s.chars().count() + 1).sum::<usize>() + 2
+/// Drawing and mouse clicks both use it, so a click lands on what is drawn. Every tab is on
+/// the line: full titles when they fit, else short ones (the current tab keeps its title),
+/// else a window around the current tab with `…` at the cut ends.
+pub fn tab_pieces(app: &App, width: usize) -> Vec<(Option<usize>, String)> {
+    let build = |short: bool| -> Vec<(usize, String, Group)> {
+        app.panes
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let key = digit(i).map(|d| format!("{d}:")).unwrap_or_default();
+                let title = if short && i != app.tab { p.short_title() } else { p.title() };
+                let text = if short { format!("{key}{title} ") } else { format!(" {key}{title}  ") };
+                (i, text, p.group())
+            })
+            .collect()
     };
+    let len = |items: &[(usize, String, Group)]| -> usize {
+        items.iter().map(|(_, s, _)| s.chars().count()).sum::<usize>() + 4
+    };
+    let full = build(false);
+    let items = if len(&full) <= width { full } else { build(true) };
+    let cur = app.tab;
     let (mut lo, mut hi) = (0, items.len());
-    while len(lo..hi) > width && hi - lo > 1 {
+    while len(&items[lo..hi]) + 2 > width && hi - lo > 1 {
         if cur - lo > hi - 1 - cur {
             lo += 1;
         } else {
@@ -87,7 +95,7 @@ pub fn tab_pieces(app: &App, width: usize) -> Vec<(Option<Tab>, String)> {
     let mut last_group = None;
     for (tab, s, g) in &items[lo..hi] {
         if last_group.is_some() && last_group != Some(*g) {
-            out.push((None, "│".to_string()));
+            out.push((None, "│ ".to_string()));
         }
         last_group = Some(*g);
         out.push((Some(*tab), s.clone()));
@@ -99,7 +107,7 @@ pub fn tab_pieces(app: &App, width: usize) -> Vec<(Option<Tab>, String)> {
 }
 
 /// The tab under column `x` of the tab line.
-pub fn tab_at(app: &App, width: usize, x: usize) -> Option<Tab> {
+pub fn tab_at(app: &App, width: usize, x: usize) -> Option<usize> {
     let mut col = 0;
     for (tab, s) in tab_pieces(app, width) {
         let w = s.chars().count();

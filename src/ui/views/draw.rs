@@ -1,24 +1,31 @@
-//! Drawing the drill-down views: pods, pod detail with events, logs, YAML.
+//! Drawing the drill-down views: pods, pod detail with events, logs, YAML, plain text.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
+use super::FeedView;
 use crate::sources::views::ViewSpec;
-use crate::ui::app::App;
-use crate::ui::views::View;
+use crate::ui::component::Ctx;
 use crate::ui::widgets::state::DASH;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
 
-fn block<'a>(app: &App, title: String) -> Block<'a> {
-    Block::default().borders(Borders::ALL).title(title).border_style(app.theme.muted)
+fn block<'a>(cx: &Ctx, title: String) -> Block<'a> {
+    Block::default().borders(Borders::ALL).title(title).border_style(cx.theme.muted)
 }
 
-pub fn breadcrumb(app: &App) -> String {
-    let mut parts = vec![app.tab.title().to_string()];
-    parts.extend(app.views.iter().map(|v| v.crumb.clone()));
-    parts.join(" › ")
+/// A scrollable text with the breadcrumb as its title.
+pub fn text_view(f: &mut Frame, area: Rect, cx: &Ctx, text: &str, scroll: usize) {
+    let title = format!(" {} ", cx.crumbs);
+    f.render_widget(
+        Paragraph::new(text.to_string())
+            .wrap(Wrap { trim: false })
+            .scroll((scroll.min(u16::MAX as usize) as u16, 0))
+            .block(block(cx, title).border_style(cx.theme.accent)),
+        area,
+    );
 }
 
 /// A line with the search text highlighted.
@@ -37,90 +44,85 @@ fn highlighted(line: &str, search: &str, base: Style, hit: Style) -> Line<'stati
     Line::from(spans)
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, v: &View) {
-    let t = &app.theme;
-    let title = format!(" {} ", breadcrumb(app));
+pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
+    let t = cx.theme;
+    let title = format!(" {} ", cx.crumbs);
     let [main, foot] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    let hint = match v.spec {
-        ViewSpec::Pods { .. } => "Enter/d pod · l logs · y yaml · / filter (regex, !, -l k=v) · s sort · Esc back",
-        ViewSpec::Pod { .. } => "l logs · y yaml · j/k scroll · Esc back",
-        ViewSpec::Logs { .. } => {
-            "c container · p previous · T timestamps · space pause · w wrap · / search · g/G top/follow · Esc back"
-        }
-        ViewSpec::Yaml { .. } => "j/k scroll · / search · w wrap · Esc back",
-    };
-    let mut foot_spans = vec![Span::styled(hint, t.muted)];
+    v.page.set(main.height.saturating_sub(2) as usize);
+    let mut foot_spans = Vec::new();
     if let Some(e) = &v.error {
-        foot_spans.insert(0, Span::styled(format!("{e}  "), t.warn));
+        foot_spans.push(Span::styled(format!("{e}  "), t.warn));
     }
     if v.searching {
         foot_spans = vec![Span::styled(format!("/{}▏ Enter keep · Esc clear", v.search), t.accent)];
+    } else if !v.search.is_empty() {
+        foot_spans.push(Span::styled(format!("/{} ", v.search), t.accent));
     }
     f.render_widget(Paragraph::new(Line::from(foot_spans)), foot);
     match &v.spec {
         ViewSpec::Pods { .. } => {
             if v.pods.is_none() {
-                f.render_widget(Paragraph::new(Span::styled("listing pods…", t.muted)).block(block(app, title)), main);
+                f.render_widget(Paragraph::new(Span::styled("listing pods…", t.muted)).block(block(cx, title)), main);
                 return;
             }
             let pods = v.visible_pods();
             let total = v.pods.as_ref().map_or(0, Vec::len);
-            let now = app.now() as i64;
-            let rows: Vec<Row> = pods
-                .iter()
-                .map(|p| {
-                    let status_style = match p.status.as_str() {
-                        "Running" | "Succeeded" => t.ok,
-                        "Pending" | "ContainerCreating" => t.warn,
-                        _ => t.crit,
-                    };
-                    let age = p
-                        .created
-                        .as_deref()
-                        .and_then(|c| c.parse::<jiff::Timestamp>().ok())
-                        .map(|c| crate::sim::table::human_duration((now - c.as_second()).max(0)))
-                        .unwrap_or_else(|| DASH.into());
-                    Row::new(vec![
-                        Cell::from(p.name.clone()),
-                        Cell::from(p.ready.clone()),
-                        Cell::from(Span::styled(p.status.clone(), status_style)),
-                        Cell::from(p.restarts.to_string()),
-                        Cell::from(age),
-                        Cell::from(p.node.clone()),
-                        Cell::from(if p.gpus > 0 { p.gpus.to_string() } else { DASH.into() }),
-                        Cell::from(p.role.clone().unwrap_or_else(|| DASH.into())),
-                    ])
-                })
-                .collect();
-            let table = Table::new(
-                rows,
-                [
-                    Constraint::Min(20),
-                    Constraint::Length(5),
-                    Constraint::Length(17),
-                    Constraint::Length(8),
-                    Constraint::Length(6),
-                    Constraint::Length(18),
-                    Constraint::Length(4),
-                    Constraint::Length(8),
-                ],
-            )
-            .header(Row::new(["NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE", "GPU", "ROLE"]).style(t.header))
-            .row_highlight_style(t.selection)
-            .block(block(
-                app,
+            let now = cx.now() as i64;
+            let cols = vec![
+                Col::name("NAME").min(20),
+                Col::whole("READY"),
+                Col::text("STATUS").min(10),
+                Col::whole("RESTARTS"),
+                Col::whole("AGE"),
+                Col::name("NODE").min(10).optional(2),
+                Col::whole("GPU").optional(3),
+                Col::whole("ROLE").optional(1),
+            ];
+            let mut table = DataTable::new(
                 if v.search.is_empty() {
                     format!("{}({}) ", title, pods.len())
                 } else {
                     format!("{}({} of {total}, filter: {}) ", title, pods.len(), v.search)
                 },
-            ));
-            let mut ts = crate::ui::widgets::selection(v.selected, pods.len());
-            crate::ui::widgets::render_table(f, table, main, &mut ts, app);
+                cols,
+            );
+            table.sort = match v.sort {
+                super::PodSort::Name => Some((0, false)),
+                super::PodSort::Status => Some((2, false)),
+                super::PodSort::Restarts => Some((3, true)),
+            };
+            table.empty = "no pods match".into();
+            for p in &pods {
+                let status_style = match p.status.as_str() {
+                    "Running" | "Succeeded" => t.ok,
+                    "Pending" | "ContainerCreating" => t.warn,
+                    _ => t.crit,
+                };
+                let age = p
+                    .created
+                    .as_deref()
+                    .and_then(|c| c.parse::<jiff::Timestamp>().ok())
+                    .map(|c| crate::ui::widgets::fmt::duration((now - c.as_second()).max(0)))
+                    .unwrap_or_else(|| DASH.into());
+                table.rows.push(vec![
+                    cell(p.name.clone(), t.text),
+                    cell(p.ready.clone(), t.text),
+                    cell(p.status.clone(), status_style),
+                    cell(p.restarts.to_string(), t.text),
+                    cell(age, t.text),
+                    cell(p.node.clone(), t.text),
+                    cell(if p.gpus > 0 { p.gpus.to_string() } else { DASH.into() }, t.text),
+                    cell(p.role.clone().unwrap_or_else(|| DASH.into()), t.text),
+                ]);
+            }
+            let mut list = ListState::at(v.selected, v.offset.get());
+            table.draw(f, main, &mut list, t);
+            v.offset.set(list.offset);
+            v.first_row.set(list.first_row);
         }
         ViewSpec::Pod { .. } => {
             let Some(d) = &v.detail else {
-                f.render_widget(Paragraph::new(Span::styled("loading…", t.muted)).block(block(app, title)), main);
+                f.render_widget(Paragraph::new(Span::styled("loading…", t.muted)).block(block(cx, title)), main);
                 return;
             };
             let field = |k: &str, val: String| {
@@ -167,9 +169,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, v: &View) {
                     Span::styled(format!("{}  {}", e.message, e.last), t.muted),
                 ]));
             }
-            let scroll = (v.scroll as u16).min(lines.len() as u16);
+            v.lines.set(lines.len());
+            let scroll = v.scroll.min(v.max_scroll()) as u16;
             f.render_widget(
-                Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(block(app, title)),
+                Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(block(cx, title)),
                 main,
             );
         }
@@ -201,7 +204,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, v: &View) {
                 if *previous { ", previous" } else { "" },
                 v.log.len()
             );
-            let mut p = Paragraph::new(lines).block(block(app, title));
+            let mut p = Paragraph::new(lines).block(block(cx, title));
             if v.wrap {
                 p = p.wrap(Wrap { trim: false });
             }
@@ -209,7 +212,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, v: &View) {
         }
         ViewSpec::Yaml { .. } => {
             let Some(text) = &v.text else {
-                f.render_widget(Paragraph::new(Span::styled("loading…", t.muted)).block(block(app, title)), main);
+                f.render_widget(Paragraph::new(Span::styled("loading…", t.muted)).block(block(cx, title)), main);
                 return;
             };
             let lines: Vec<Line> = text
@@ -232,8 +235,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, v: &View) {
                     }
                 })
                 .collect();
-            let scroll = (v.scroll as u16).min(lines.len() as u16);
-            let mut p = Paragraph::new(lines).scroll((scroll, 0)).block(block(app, title));
+            v.lines.set(lines.len());
+            let scroll = v.scroll.min(v.max_scroll()) as u16;
+            let mut p = Paragraph::new(lines).scroll((scroll, 0)).block(block(cx, title));
             if v.wrap {
                 p = p.wrap(Wrap { trim: false });
             }

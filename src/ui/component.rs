@@ -1,0 +1,277 @@
+//! The shape every pane and drill-down view has (after gitui's components): it owns its view
+//! state, answers its keys, lists its key hints (the help and the footer are generated from
+//! them), says where Enter leads, and draws from the shared, read-only [`Ctx`].
+//!
+//! `ui/app.rs` only routes: global keys, tabs, the view stack, the command line, dialogs and
+//! the kiosk rotation. A new pane is one file under `ui/panes/` plus one line in `panes::all`.
+
+use std::collections::BTreeMap;
+
+use crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+use super::keymap::{Action, Keymap};
+use super::Mode;
+use crate::sources::views::ViewSpec;
+use crate::store::{ClusterState, Fleet};
+use crate::theme::Theme;
+
+/// What every component may read: the fleet and the state shared by all panes.
+pub struct Ctx<'a> {
+    pub fleet: &'a Fleet,
+    pub theme: &'a Theme,
+    pub mode: Mode,
+    /// One cluster shown (index into the fleet), or all.
+    pub focus: Option<usize>,
+    pub filter: &'a Filter,
+    pub aliases: &'a BTreeMap<String, String>,
+    pub keymap: &'a Keymap,
+    /// Where a view opens and closes its feeds.
+    pub feeds: &'a super::views::Feeds,
+    /// Unix seconds: a fixed clock in tests, the wall clock otherwise.
+    pub now: f64,
+    /// Where the user is: `Serving › gpu-us-east/pd pods › pod`.
+    pub crumbs: String,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn now(&self) -> f64 {
+        self.now
+    }
+    /// The fleet's metrics read now (rate window, staleness limits in force).
+    pub fn reading(&self) -> crate::store::rates::Reading {
+        self.fleet.reading(self.now)
+    }
+    /// Visible clusters: all, or the focused one.
+    pub fn cluster_indices(&self) -> Vec<usize> {
+        (0..self.fleet.clusters.len()).filter(|i| self.focus.is_none_or(|f| f == *i)).collect()
+    }
+    pub fn cluster(&self, i: usize) -> &'a ClusterState {
+        &self.fleet.clusters[i]
+    }
+    pub fn display_name(&self, context: &'a str) -> &'a str {
+        self.aliases.get(context).map(String::as_str).unwrap_or(context)
+    }
+    /// `cluster/name`, or `name` alone when one cluster is focused (the prefix says nothing).
+    pub fn qualified(&self, cluster: usize, name: &str) -> String {
+        if self.focus.is_some() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", self.display_name(&self.fleet.clusters[cluster].context))
+        }
+    }
+    pub fn matches_filter(&self, text: &str) -> bool {
+        self.filter.matches(text)
+    }
+    /// Pools on visible clusters that pass the filter, in cluster order.
+    pub fn pools(&self) -> Vec<(usize, &'a crate::store::llmd::PoolInfo)> {
+        let fleet = self.fleet;
+        self.cluster_indices()
+            .into_iter()
+            .flat_map(|i| fleet.clusters[i].llmd.pools.iter().map(move |p| (i, p)))
+            .filter(|(i, p)| self.matches_filter(&format!("{} {} {}", fleet.clusters[*i].context, p.namespace, p.name)))
+            .collect()
+    }
+    /// Model servers on visible clusters that pass the filter.
+    pub fn servers(&self) -> Vec<(usize, &'a crate::store::llmd::ServerInfo)> {
+        let fleet = self.fleet;
+        self.cluster_indices()
+            .into_iter()
+            .flat_map(|i| fleet.clusters[i].llmd.servers.iter().map(move |s| (i, s)))
+            .filter(|(i, s)| {
+                self.matches_filter(&format!(
+                    "{} {} {} {}",
+                    fleet.clusters[*i].context,
+                    s.name,
+                    s.pool.as_deref().unwrap_or(""),
+                    s.role.label()
+                ))
+            })
+            .collect()
+    }
+}
+
+/// The `/` filter of the panes: a case-insensitive regular expression (plain text matches as
+/// itself), `!` in front keeps the rows that do not match. A pattern that is not a regular
+/// expression is reported, not silently matched as nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub text: String,
+    re: Option<regex::Regex>,
+    pub error: Option<String>,
+}
+
+impl Filter {
+    pub fn set(&mut self, text: String) {
+        self.text = text;
+        let pattern = self.text.strip_prefix('!').unwrap_or(&self.text);
+        match regex::RegexBuilder::new(pattern).case_insensitive(true).size_limit(1 << 20).build() {
+            Ok(re) => {
+                self.re = Some(re);
+                self.error = None;
+            }
+            Err(e) => {
+                self.re = None;
+                // the regex crate's message is several lines; the last says what is wrong
+                let why = e.to_string();
+                let why = why.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+                self.error = Some(format!("bad filter: {}", why.trim_start_matches("error: ")));
+            }
+        }
+    }
+    pub fn clear(&mut self) {
+        self.set(String::new());
+    }
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+    pub fn matches(&self, text: &str) -> bool {
+        if self.text.is_empty() {
+            return true;
+        }
+        let negate = self.text.starts_with('!');
+        let hit = match &self.re {
+            Some(re) => re.is_match(text),
+            // a bad pattern matches as plain text, and the footer says it is bad
+            None => text.to_lowercase().contains(&self.text.trim_start_matches('!').to_lowercase()),
+        };
+        hit != negate
+    }
+}
+
+/// A key a component answers to, for the help and the footer. `action`: the keymap action (its
+/// keys come from the keymap in force, so rebinding shows); else `keys` is the label.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hint {
+    pub action: Option<Action>,
+    pub keys: &'static str,
+    pub what: &'static str,
+}
+
+impl Hint {
+    pub const fn action(action: Action, what: &'static str) -> Hint {
+        Hint { action: Some(action), keys: "", what }
+    }
+    pub const fn key(keys: &'static str, what: &'static str) -> Hint {
+        Hint { action: None, keys, what }
+    }
+    /// The keys as they are bound now.
+    pub fn label(&self, keymap: &Keymap) -> String {
+        match self.action {
+            Some(a) => keymap.keys_of(a),
+            None => self.keys.to_string(),
+        }
+    }
+}
+
+/// A write a component asks for; the App checks the mode, asks the API server and confirms.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    Toggle { target: crate::actions::ToggleTarget, hpa: Option<String> },
+}
+
+/// What a key did.
+pub enum Outcome {
+    /// Not this component's key: the App may use it.
+    Ignored,
+    /// Handled; redraw.
+    Redraw,
+    /// Handled; nothing visible changed.
+    Handled,
+    /// Open a drill-down view with a feed (pods, a pod, logs, YAML), with its breadcrumb.
+    Open(ViewSpec, String),
+    /// Push a view that needs no feed (a cell's runs, a schema).
+    Push(Box<dyn View>),
+    /// Close this view (views only).
+    Close,
+    /// Show one cluster.
+    Focus(usize),
+    /// A write, to be checked and confirmed.
+    Write(Write),
+    /// A change to kst's own state (a local file, the fleet's derived views); the closure
+    /// returns what to tell the user.
+    Apply(Box<dyn FnOnce(&mut Fleet) -> String>),
+    /// Tell the user something until the next key.
+    Flash(String),
+}
+
+pub trait Component {
+    /// The keys this component answers to, in the order the help lists them.
+    fn hints(&self) -> Vec<Hint>;
+    /// A key; `action` is what the keymap makes of it.
+    fn on_key(&mut self, key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome;
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx);
+    /// The name (or URL) of what is selected, for `C` (copy with OSC 52).
+    fn copy_text(&mut self, _cx: &Ctx) -> Option<String> {
+        None
+    }
+    /// A click on screen row `row`; true when it selected something.
+    fn click(&mut self, _row: u16) -> bool {
+        false
+    }
+    /// Typing in progress (a search line): every key goes to the component.
+    fn typing(&self) -> bool {
+        false
+    }
+}
+
+/// The groups of the tab bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Fleet,
+    LlmD,
+    Kagenti,
+}
+
+/// A pane: a tab of its own.
+pub trait Pane: Component {
+    /// The name `:` commands and tests use ("serving").
+    fn id(&self) -> &'static str;
+    /// The tab's title ("Serving").
+    fn title(&self) -> &'static str;
+    /// The title when the tab line is short of room ("Tput").
+    fn short_title(&self) -> &'static str {
+        self.title()
+    }
+    fn group(&self) -> Group;
+    /// More words `:` answers to ("pools").
+    fn aliases(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// Whether it has anything of its own to show (a wall screen skips the ones that would
+    /// only say "not configured").
+    fn has_data(&self, _fleet: &Fleet) -> bool {
+        true
+    }
+}
+
+/// A view on the drill-down stack.
+pub trait View: Component {
+    /// Its part of the breadcrumb.
+    fn crumb(&self) -> String;
+    /// The feed that fills it, if any (closed when the view is).
+    fn feed(&self) -> Option<u64> {
+        None
+    }
+    /// Data from its feed.
+    fn on_feed(&mut self, _data: FeedData) -> bool {
+        false
+    }
+    /// The pod/log/YAML view it is, if it is one (tests look inside).
+    fn as_feed(&self) -> Option<&super::views::FeedView> {
+        None
+    }
+    fn as_feed_mut(&mut self) -> Option<&mut super::views::FeedView> {
+        None
+    }
+}
+
+/// What a feed brings to its view.
+pub enum FeedData {
+    Pods(Vec<crate::store::views::PodRow>),
+    Pod(Box<crate::store::views::PodDetail>),
+    Log(Vec<String>),
+    Text(String),
+    Error(String),
+}

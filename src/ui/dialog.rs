@@ -1,0 +1,169 @@
+//! The confirmation of a write: refused in read-only and kiosk mode (and audited), otherwise
+//! the API server is asked whether this user may (SelfSubjectAccessReview), then a dialog
+//! names the exact change and waits for `y`.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::component::Write;
+use super::Mode;
+use crate::actions::{ActionRequest, ToggleTarget};
+use crate::store::Update;
+use crate::theme::Theme;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DialogState {
+    Checking,
+    Allowed,
+    Denied(String),
+    Applying,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dialog {
+    pub id: u64,
+    pub target: ToggleTarget,
+    pub context: String,
+    pub hpa: Option<String>,
+    pub state: DialogState,
+}
+
+/// Where writes go, and the dialog of the one being confirmed.
+#[derive(Debug, Default)]
+pub struct Writes {
+    /// None: this App cannot write (tests of drawing, snapshot).
+    pub actions: Option<UnboundedSender<ActionRequest>>,
+    pub dialog: Option<Dialog>,
+    next: u64,
+}
+
+impl Writes {
+    /// A component asks for a write. Returns what to tell the user when it does not go ahead.
+    pub fn request(&mut self, w: Write, mode: Mode, context: String) -> Option<String> {
+        let Write::Toggle { target, hpa } = w;
+        if mode != Mode::Normal {
+            let why = if mode == Mode::Kiosk { "kiosk mode" } else { "read-only mode" };
+            let msg = format!(
+                "{why}: kst refuses writes; {}/{} left at {} replicas",
+                target.namespace, target.name, target.from
+            );
+            if let Some(tx) = &self.actions {
+                let _ = tx.send(ActionRequest::Refused { target, why: why.into() });
+            }
+            return Some(msg);
+        }
+        let Some(tx) = &self.actions else { return Some("writes are not available here".into()) };
+        self.next += 1;
+        let id = self.next;
+        let _ = tx.send(ActionRequest::Check { id, target: target.clone() });
+        self.dialog = Some(Dialog { id, target, context, hpa, state: DialogState::Checking });
+        None
+    }
+
+    /// A key while the dialog is open: `y` applies (once allowed), `n`/Esc/`q` cancel.
+    pub fn on_key(&mut self, k: KeyEvent) -> bool {
+        let Some(d) = self.dialog.as_mut() else { return false };
+        match (k.code, &d.state) {
+            (KeyCode::Char('y'), DialogState::Allowed) => {
+                d.state = DialogState::Applying;
+                if let Some(tx) = &self.actions {
+                    let _ = tx.send(ActionRequest::Apply { id: d.id, target: d.target.clone() });
+                }
+            }
+            (KeyCode::Char('n') | KeyCode::Esc | KeyCode::Char('q'), _) => {
+                if d.state == DialogState::Allowed {
+                    if let Some(tx) = &self.actions {
+                        let _ = tx.send(ActionRequest::Refused {
+                            target: d.target.clone(),
+                            why: "cancelled by the user".into(),
+                        });
+                    }
+                }
+                self.dialog = None;
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The answers of the actions task. Some((redraw, message)) when the update was theirs.
+    pub fn on_update(&mut self, u: &Update) -> Option<(bool, Option<String>)> {
+        match u {
+            Update::ToggleChecked { id, allowed, reason, .. } => {
+                let Some(d) = self.dialog.as_mut().filter(|d| d.id == *id) else { return Some((false, None)) };
+                d.state = if *allowed { DialogState::Allowed } else { DialogState::Denied(reason.clone()) };
+                Some((true, None))
+            }
+            Update::ToggleDone { id, result, .. } => {
+                let Some(d) = self.dialog.take_if(|d| d.id == *id) else { return Some((false, None)) };
+                let msg = match result {
+                    Ok(change) => format!(
+                        "{}/{} on {}: scaled {change}; the watch will show it",
+                        d.target.namespace, d.target.name, d.context
+                    ),
+                    Err(e) => format!("{}/{} on {}: failed: {e}", d.target.namespace, d.target.name, d.context),
+                };
+                Some((true, Some(msg)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The confirmation: cluster, namespace, workload and the exact change, with the HPA warning.
+pub fn draw(f: &mut Frame, area: Rect, t: &Theme, d: &Dialog) {
+    let width = 72.min(area.width.saturating_sub(4));
+    let height = 12.min(area.height);
+    let r = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
+    let what = format!(
+        "{} {}/{} on {}: replicas {} -> {}",
+        d.target.kind.name(),
+        d.target.namespace,
+        d.target.name,
+        d.context,
+        d.target.from,
+        d.target.to
+    );
+    let mut lines = vec![
+        Line::from(Span::styled(
+            if d.target.to == 0 { "Turn this agent off?" } else { "Turn this agent on?" },
+            t.header,
+        )),
+        Line::from(Span::styled(what, t.text)),
+    ];
+    if d.target.to == 0 {
+        lines.push(Line::from(Span::styled(
+            format!("The current count ({}) is kept in the annotation kst.dev/previous-replicas.", d.target.from),
+            t.muted,
+        )));
+    }
+    if let Some(h) = &d.hpa {
+        lines.push(Line::from(Span::styled(
+            format!("⚠ HorizontalPodAutoscaler {h} targets it and may scale it back."),
+            t.warn,
+        )));
+    }
+    lines.push(Line::from(""));
+    lines.push(match &d.state {
+        DialogState::Checking => Line::from(Span::styled("checking your permissions with the API server…", t.muted)),
+        DialogState::Allowed => Line::from(vec![
+            Span::styled("y", t.accent),
+            Span::raw(" confirm   "),
+            Span::styled("n/Esc", t.accent),
+            Span::raw(" cancel"),
+        ]),
+        DialogState::Denied(why) => Line::from(Span::styled(format!("not allowed: {why}  (Esc)"), t.crit)),
+        DialogState::Applying => Line::from(Span::styled("applying…", t.muted)),
+    });
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::default().borders(Borders::ALL).title(" confirm a write ").border_style(t.warn)),
+        r,
+    );
+}

@@ -1,0 +1,512 @@
+//! Drill-down views stacked over the panes: pods of a row, one pod, its logs, an object's
+//! YAML (each filled by a feed: opening a view starts its feed, leaving it stops it, so no
+//! watches pile up), and text views that need no feed (a tool's schema).
+
+mod draw;
+
+use std::cell::Cell;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+use super::component::{Component, Ctx, FeedData, Hint, Outcome, View};
+use super::keymap::Action;
+use crate::sources::views::{FeedRequest, ViewSpec};
+use crate::store::views::{LogBuffer, PodDetail, PodRow};
+
+/// Where feeds are opened and closed (the feed manager task); ids are handed out here.
+#[derive(Debug, Default)]
+pub struct Feeds {
+    tx: Option<tokio::sync::mpsc::UnboundedSender<FeedRequest>>,
+    next: Cell<u64>,
+}
+
+impl Feeds {
+    pub fn new(tx: Option<tokio::sync::mpsc::UnboundedSender<FeedRequest>>) -> Feeds {
+        Feeds { tx, next: Cell::new(1) }
+    }
+    pub fn available(&self) -> bool {
+        self.tx.is_some()
+    }
+    /// Starts a feed; its updates carry the id returned.
+    pub fn open(&self, spec: &ViewSpec) -> u64 {
+        let id = self.next.get();
+        self.next.set(id + 1);
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(FeedRequest::Open { id, spec: spec.clone() });
+        }
+        id
+    }
+    pub fn close(&self, id: u64) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(FeedRequest::Close { id });
+        }
+    }
+}
+
+/// A view filled by a feed: a pod list, a pod, its logs, or YAML.
+#[derive(Debug, Clone)]
+pub struct FeedView {
+    pub id: u64,
+    pub spec: ViewSpec,
+    /// Where this view was opened from, for the breadcrumb.
+    pub crumb: String,
+    pub pods: Option<Vec<PodRow>>,
+    pub detail: Option<PodDetail>,
+    pub log: LogBuffer,
+    pub text: Option<String>,
+    pub error: Option<String>,
+    pub selected: usize,
+    /// Lines scrolled up from the bottom (logs) or down from the top (YAML, detail).
+    pub scroll: usize,
+    /// Lines of the text at the last draw and the room for them (scrolling stops at the end).
+    lines: Cell<usize>,
+    page: Cell<usize>,
+    pub wrap: bool,
+    /// The log line count when paused: the view stays there while lines keep arriving.
+    pub paused_at: Option<usize>,
+    pub search: String,
+    pub searching: bool,
+    /// Containers of the pod, for the log container picker.
+    pub containers: Vec<String>,
+    /// Pod lists: sorted by this column (s cycles).
+    pub sort: PodSort,
+    /// Where the pod table was drawn (mouse clicks).
+    pub first_row: Cell<u16>,
+    pub offset: Cell<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PodSort {
+    Name,
+    Status,
+    Restarts,
+}
+
+/// Does a pod row pass the list's `/` filter: `-l key=value[,..]` on labels, else a
+/// case-insensitive regex (or plain text) on name, status and node, `!` inverting.
+pub fn pod_matches(p: &PodRow, filter: &str) -> bool {
+    let f = filter.trim();
+    if f.is_empty() {
+        return true;
+    }
+    if let Some(sel) = f.strip_prefix("-l").map(str::trim) {
+        return sel.split(',').filter(|t| !t.is_empty()).all(|term| match term.split_once("!=") {
+            Some((k, v)) => p.labels.get(k.trim()).map(String::as_str) != Some(v.trim()),
+            None => match term.split_once('=') {
+                Some((k, v)) => p.labels.get(k.trim()).map(String::as_str) == Some(v.trim()),
+                None => p.labels.contains_key(term.trim()),
+            },
+        });
+    }
+    let (negate, pat) = match f.strip_prefix('!') {
+        Some(p) => (true, p),
+        None => (false, f),
+    };
+    let text = format!("{} {} {}", p.name, p.status, p.node);
+    let hit = match regex::RegexBuilder::new(pat).case_insensitive(true).build() {
+        Ok(re) => re.is_match(&text),
+        Err(_) => text.to_lowercase().contains(&pat.to_lowercase()),
+    };
+    hit != negate
+}
+
+impl FeedView {
+    pub fn new(id: u64, spec: ViewSpec, crumb: String) -> FeedView {
+        FeedView {
+            id,
+            spec,
+            crumb,
+            pods: None,
+            detail: None,
+            log: LogBuffer::default(),
+            text: None,
+            error: None,
+            selected: 0,
+            scroll: 0,
+            lines: Cell::new(0),
+            page: Cell::new(20),
+            wrap: false,
+            paused_at: None,
+            search: String::new(),
+            searching: false,
+            containers: Vec::new(),
+            sort: PodSort::Name,
+            first_row: Cell::new(0),
+            offset: Cell::new(0),
+        }
+    }
+
+    /// Opens a view and its feed.
+    pub fn open(feeds: &Feeds, spec: ViewSpec, crumb: String) -> FeedView {
+        let id = feeds.open(&spec);
+        FeedView::new(id, spec, crumb)
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self.spec {
+            ViewSpec::Pods { .. } => "pods",
+            ViewSpec::Pod { .. } => "pod",
+            ViewSpec::Logs { .. } => "logs",
+            ViewSpec::Yaml { .. } => "yaml",
+        }
+    }
+
+    /// The pod rows as shown: filtered and sorted.
+    pub fn visible_pods(&self) -> Vec<&PodRow> {
+        let mut v: Vec<&PodRow> = self.pods.iter().flatten().filter(|p| pod_matches(p, &self.search)).collect();
+        match self.sort {
+            PodSort::Name => v.sort_by(|a, b| a.name.cmp(&b.name)),
+            PodSort::Status => v.sort_by(|a, b| a.status.cmp(&b.status).then(a.name.cmp(&b.name))),
+            PodSort::Restarts => v.sort_by(|a, b| b.restarts.cmp(&a.restarts).then(a.name.cmp(&b.name))),
+        }
+        v
+    }
+
+    /// The pod this view is about (the selected one in a list).
+    pub fn pod(&self) -> Option<(usize, String, String)> {
+        match &self.spec {
+            ViewSpec::Pods { cluster, .. } => {
+                let p = *self.visible_pods().get(self.selected)?;
+                Some((*cluster, p.namespace.clone(), p.name.clone()))
+            }
+            ViewSpec::Pod { cluster, namespace, name } => Some((*cluster, namespace.clone(), name.clone())),
+            ViewSpec::Logs { cluster, namespace, pod, .. } => Some((*cluster, namespace.clone(), pod.clone())),
+            ViewSpec::Yaml { .. } => None,
+        }
+    }
+
+    /// A child view (pod, logs, YAML) with its feed; the logs know the pod's containers.
+    fn child(&self, cx: &Ctx, spec: ViewSpec, crumb: &str) -> Outcome {
+        let mut v = FeedView::open(cx.feeds, spec, crumb.to_string());
+        v.containers = match &self.detail {
+            Some(d) => d.containers.iter().filter(|c| !c.init).map(|c| c.name.clone()).collect(),
+            None => self.containers.clone(),
+        };
+        Outcome::Push(Box::new(v))
+    }
+
+    /// Another feed for the same view (another container, the previous one, timestamps).
+    fn refeed(&mut self, cx: &Ctx, spec: ViewSpec) -> Outcome {
+        cx.feeds.close(self.id);
+        self.id = cx.feeds.open(&spec);
+        self.spec = spec;
+        self.log = LogBuffer::default();
+        self.error = None;
+        self.scroll = 0;
+        self.paused_at = None;
+        Outcome::Redraw
+    }
+
+    /// Scrolling text (pod detail, YAML) stops at its end; logs count up from the bottom.
+    fn max_scroll(&self) -> usize {
+        self.lines.get().saturating_sub(self.page.get())
+    }
+
+    fn motion(&mut self, a: Action) -> bool {
+        let page = self.page.get().max(1);
+        let rows = self.visible_pods().len();
+        match (&self.spec, a) {
+            (ViewSpec::Pods { .. }, a) => {
+                let i = match a {
+                    Action::Down => self.selected + 1,
+                    Action::Up => self.selected.saturating_sub(1),
+                    Action::Top => 0,
+                    Action::Bottom => rows.saturating_sub(1),
+                    Action::HalfPageDown => self.selected + page / 2,
+                    Action::HalfPageUp => self.selected.saturating_sub(page / 2),
+                    Action::PageDown => self.selected + page,
+                    Action::PageUp => self.selected.saturating_sub(page),
+                    _ => return false,
+                };
+                self.selected = i.min(rows.saturating_sub(1));
+            }
+            (ViewSpec::Logs { .. }, a) => {
+                // scroll counts lines up from the newest
+                let max = self.log.len();
+                self.scroll = match a {
+                    Action::Down => self.scroll.saturating_sub(1),
+                    Action::Up => (self.scroll + 1).min(max),
+                    Action::Top => max,
+                    Action::Bottom => 0,
+                    Action::HalfPageDown => self.scroll.saturating_sub(page / 2),
+                    Action::HalfPageUp => (self.scroll + page / 2).min(max),
+                    Action::PageDown => self.scroll.saturating_sub(page),
+                    Action::PageUp => (self.scroll + page).min(max),
+                    _ => return false,
+                };
+            }
+            (_, a) => {
+                let max = self.max_scroll();
+                self.scroll = match a {
+                    Action::Down => self.scroll + 1,
+                    Action::Up => self.scroll.saturating_sub(1),
+                    Action::Top => 0,
+                    Action::Bottom => max,
+                    Action::HalfPageDown => self.scroll + page / 2,
+                    Action::HalfPageUp => self.scroll.saturating_sub(page / 2),
+                    Action::PageDown => self.scroll + page,
+                    Action::PageUp => self.scroll.saturating_sub(page),
+                    _ => return false,
+                }
+                .min(max);
+            }
+        }
+        true
+    }
+}
+
+impl View for FeedView {
+    fn crumb(&self) -> String {
+        self.crumb.clone()
+    }
+    fn as_feed(&self) -> Option<&FeedView> {
+        Some(self)
+    }
+    fn as_feed_mut(&mut self) -> Option<&mut FeedView> {
+        Some(self)
+    }
+    fn feed(&self) -> Option<u64> {
+        Some(self.id)
+    }
+    fn on_feed(&mut self, data: FeedData) -> bool {
+        match data {
+            FeedData::Pods(p) => self.pods = Some(p),
+            FeedData::Pod(d) => self.detail = Some(*d),
+            FeedData::Log(lines) => {
+                for l in lines {
+                    self.log.push(l);
+                }
+                self.error = None;
+            }
+            FeedData::Text(t) => self.text = Some(t),
+            FeedData::Error(e) => self.error = Some(e),
+        }
+        true
+    }
+}
+
+impl Component for FeedView {
+    fn hints(&self) -> Vec<Hint> {
+        match self.spec {
+            ViewSpec::Pods { .. } => vec![
+                Hint::key("Enter d", "the pod: containers, conditions, events"),
+                Hint::key("l", "the pod's logs"),
+                Hint::key("y", "the pod's YAML (Secrets' values are never shown)"),
+                Hint::key("/", "filter: regex, ! inverts, -l key=value on labels"),
+                Hint::key("s", "sort: name, status, restarts"),
+            ],
+            ViewSpec::Pod { .. } => vec![Hint::key("l", "logs"), Hint::key("y", "YAML")],
+            ViewSpec::Logs { .. } => vec![
+                Hint::key("c", "next container"),
+                Hint::key("p", "the previous container's logs"),
+                Hint::key("T", "timestamps on / off"),
+                Hint::key("space", "pause / follow"),
+                Hint::key("w", "wrap long lines"),
+                Hint::key("/", "highlight a text"),
+                Hint::key("g G", "oldest line / follow the newest"),
+            ],
+            ViewSpec::Yaml { .. } => vec![Hint::key("/", "highlight a text"), Hint::key("w", "wrap long lines")],
+        }
+    }
+
+    fn typing(&self) -> bool {
+        self.searching
+    }
+
+    fn on_key(&mut self, k: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        if self.searching {
+            match k.code {
+                KeyCode::Enter => self.searching = false,
+                KeyCode::Esc => {
+                    self.searching = false;
+                    self.search.clear();
+                }
+                KeyCode::Backspace => {
+                    self.search.pop();
+                }
+                KeyCode::Char(c) => self.search.push(c),
+                _ => return Outcome::Handled,
+            }
+            self.selected = 0;
+            return Outcome::Redraw;
+        }
+        // the log and pod keys are letters the panes use otherwise; they win here
+        let code = match k.code {
+            KeyCode::Char(c) if !k.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) => Some(c),
+            _ => None,
+        };
+        match (code, &self.spec) {
+            (Some('d'), ViewSpec::Pods { .. }) => {}
+            (Some('l'), ViewSpec::Pods { .. } | ViewSpec::Pod { .. }) => {
+                if let Some((cluster, namespace, pod)) = self.pod() {
+                    let container = self
+                        .detail
+                        .as_ref()
+                        .and_then(|d| d.containers.iter().find(|c| !c.init).map(|c| c.name.clone()));
+                    let spec =
+                        ViewSpec::Logs { cluster, namespace, pod, container, previous: false, timestamps: false };
+                    return self.child(cx, spec, "logs");
+                }
+                return Outcome::Handled;
+            }
+            (Some('y'), ViewSpec::Pods { .. } | ViewSpec::Pod { .. }) => {
+                if let Some((cluster, ns, name)) = self.pod() {
+                    let spec = ViewSpec::Yaml { cluster, path: format!("/api/v1/namespaces/{ns}/pods/{name}") };
+                    return self.child(cx, spec, "yaml");
+                }
+                return Outcome::Handled;
+            }
+            (Some('w'), ViewSpec::Logs { .. } | ViewSpec::Yaml { .. }) => {
+                self.wrap = !self.wrap;
+                return Outcome::Redraw;
+            }
+            (Some(' '), ViewSpec::Logs { .. }) => {
+                self.paused_at = if self.paused_at.is_some() { None } else { Some(self.log.len()) };
+                return Outcome::Redraw;
+            }
+            (Some('/'), _) => {
+                self.searching = true;
+                self.selected = 0;
+                return Outcome::Redraw;
+            }
+            (Some('s'), ViewSpec::Pods { .. }) => {
+                self.sort = match self.sort {
+                    PodSort::Name => PodSort::Status,
+                    PodSort::Status => PodSort::Restarts,
+                    PodSort::Restarts => PodSort::Name,
+                };
+                self.selected = 0;
+                return Outcome::Redraw;
+            }
+            (Some('p'), ViewSpec::Logs { cluster, namespace, pod, container, previous, timestamps }) => {
+                let spec = ViewSpec::Logs {
+                    cluster: *cluster,
+                    namespace: namespace.clone(),
+                    pod: pod.clone(),
+                    container: container.clone(),
+                    previous: !previous,
+                    timestamps: *timestamps,
+                };
+                return self.refeed(cx, spec);
+            }
+            (Some('T'), ViewSpec::Logs { cluster, namespace, pod, container, previous, timestamps }) => {
+                let spec = ViewSpec::Logs {
+                    cluster: *cluster,
+                    namespace: namespace.clone(),
+                    pod: pod.clone(),
+                    container: container.clone(),
+                    previous: *previous,
+                    timestamps: !timestamps,
+                };
+                return self.refeed(cx, spec);
+            }
+            (Some('c'), ViewSpec::Logs { cluster, namespace, pod, container, previous, timestamps })
+                if !self.containers.is_empty() =>
+            {
+                let i = container
+                    .as_ref()
+                    .and_then(|c| self.containers.iter().position(|x| x == c))
+                    .map_or(0, |i| (i + 1) % self.containers.len());
+                let spec = ViewSpec::Logs {
+                    cluster: *cluster,
+                    namespace: namespace.clone(),
+                    pod: pod.clone(),
+                    container: Some(self.containers[i].clone()),
+                    previous: *previous,
+                    timestamps: *timestamps,
+                };
+                return self.refeed(cx, spec);
+            }
+            _ => {}
+        }
+        let enter = matches!(k.code, KeyCode::Enter) || code == Some('d');
+        if enter {
+            if let (ViewSpec::Pods { .. }, Some((cluster, namespace, name))) = (&self.spec, self.pod()) {
+                return self.child(cx, ViewSpec::Pod { cluster, namespace, name }, "pod");
+            }
+            return Outcome::Handled;
+        }
+        match action {
+            Some(Action::Back) => Outcome::Close,
+            Some(a) if a.is_motion() => {
+                self.motion(a);
+                Outcome::Redraw
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, _cx: &Ctx) -> Option<String> {
+        self.pod().map(|p| p.2)
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        if !matches!(self.spec, ViewSpec::Pods { .. }) {
+            return false;
+        }
+        let Some(on_screen) = row.checked_sub(self.first_row.get()) else { return false };
+        let i = self.offset.get() + on_screen as usize;
+        if on_screen as usize >= self.page.get() || i >= self.visible_pods().len() {
+            return false;
+        }
+        self.selected = i;
+        true
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        draw::feed_view(f, area, cx, self)
+    }
+}
+
+/// Text that needs no feed (a tool's input schema): scrolls, pages, stops at its end.
+pub struct TextView {
+    title: String,
+    text: String,
+    scroll: usize,
+    page: usize,
+}
+
+impl TextView {
+    pub fn new(title: String, text: String) -> TextView {
+        TextView { title, text, scroll: 0, page: 20 }
+    }
+}
+
+impl View for TextView {
+    fn crumb(&self) -> String {
+        self.title.clone()
+    }
+}
+
+impl Component for TextView {
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Back, "back")]
+    }
+    fn on_key(&mut self, _k: KeyEvent, action: Option<Action>, _cx: &Ctx) -> Outcome {
+        let max = self.text.lines().count().saturating_sub(self.page);
+        let page = self.page.max(2);
+        self.scroll = match action {
+            Some(Action::Back) => return Outcome::Close,
+            Some(Action::Down) => self.scroll + 1,
+            Some(Action::Up) => self.scroll.saturating_sub(1),
+            Some(Action::Top) => 0,
+            Some(Action::Bottom) => max,
+            Some(Action::HalfPageDown) => self.scroll + page / 2,
+            Some(Action::HalfPageUp) => self.scroll.saturating_sub(page / 2),
+            Some(Action::PageDown) => self.scroll + page,
+            Some(Action::PageUp) => self.scroll.saturating_sub(page),
+            _ => return Outcome::Ignored,
+        }
+        .min(max);
+        Outcome::Redraw
+    }
+    fn copy_text(&mut self, _cx: &Ctx) -> Option<String> {
+        Some(self.text.clone())
+    }
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        self.page = area.height.saturating_sub(2) as usize;
+        draw::text_view(f, area, cx, &self.text, self.scroll)
+    }
+}
