@@ -104,35 +104,6 @@ impl App {
         self.aliases.get(context).map(String::as_str).unwrap_or(context)
     }
 
-    /// The footer's hints: the active component's keys (their first words), then the keys
-    /// that work everywhere.
-    pub fn active_hints(&mut self) -> Vec<(String, String)> {
-        let hints = self.parts().1.hints();
-        let mut out: Vec<(String, String)> = hints
-            .iter()
-            .map(|h| {
-                let what = h.what.split([':', '(', ';']).next().unwrap_or(h.what).trim().to_string();
-                (h.label(&self.keymap), what)
-            })
-            .collect();
-        for (a, what) in [
-            (Action::Help, "help"),
-            (Action::Back, "back"),
-            (Action::Filter, "filter"),
-            (Action::Command, "command"),
-            (Action::FocusCluster, "focus cluster"),
-            (Action::Quit, "quit"),
-        ] {
-            if let Some(k) = self.keymap.keys_of(a).split(' ').next().filter(|k| !k.is_empty()) {
-                // a view that answers the key itself has said what it does
-                if !out.iter().any(|(keys, _)| keys.split(' ').any(|x| x == k)) {
-                    out.push((k.to_string(), what.to_string()));
-                }
-            }
-        }
-        out
-    }
-
     /// Runs `f` with the shared state the components read (tests and tools).
     pub fn with_ctx<R>(&mut self, f: impl FnOnce(&Ctx) -> R) -> R {
         let (cx, _) = self.parts();
@@ -169,9 +140,7 @@ impl App {
     pub fn parts(&mut self) -> (Ctx<'_>, &mut dyn Component) {
         let mut crumbs = vec![self.panes[self.tab].title().to_string()];
         crumbs.extend(self.views.iter().map(|v| v.crumb()));
-        let now = self.clock.unwrap_or_else(|| {
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
-        });
+        let now = self.now();
         let comp: &mut dyn Component = match self.views.last_mut() {
             Some(v) => v.as_mut(),
             None => self.panes[self.tab].as_mut(),
@@ -333,22 +302,13 @@ impl App {
     }
 
     fn filter_key(&mut self, k: KeyEvent) -> bool {
-        let mut text = self.filter.text.clone();
-        match k.code {
-            KeyCode::Enter => self.filter_editing = false,
-            KeyCode::Esc => {
-                self.filter_editing = false;
-                text.clear();
+        match self.filter.on_key(k) {
+            Some(done) => {
+                self.filter_editing = !done;
+                true
             }
-            KeyCode::Backspace => {
-                text.pop();
-            }
-            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => text.clear(),
-            KeyCode::Char(c) => text.push(c),
-            _ => return false,
+            None => false,
         }
-        self.filter.set(text);
-        true
     }
 
     fn pane_words(&self) -> Vec<(&'static str, &'static [&'static str])> {
@@ -356,61 +316,39 @@ impl App {
     }
 
     fn prompt_key(&mut self, k: KeyEvent) -> bool {
-        use super::command::{complete, parse, Command};
+        use super::command::{Command, Typed};
         let contexts: Vec<String> = self.fleet.clusters.iter().map(|c| c.context.clone()).collect();
         let words = self.pane_words();
         let Some(p) = self.prompt.as_mut() else { return false };
-        p.error = None;
-        match k.code {
-            KeyCode::Esc => {
-                self.history = std::mem::take(&mut p.history);
-                self.prompt = None;
-                return true;
-            }
-            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => p.line.clear(),
-            KeyCode::Tab => {
-                if let Some(first) = complete(&p.line, &contexts, &words).first() {
-                    p.line = first.clone();
+        let parsed = match p.on_key(k, &contexts, &words) {
+            Typed::Nothing => return false,
+            Typed::Edited => return true,
+            Typed::Cancel => None,
+            Typed::Run(r) => Some(r),
+        };
+        // the prompt closes either way; a failed command says why in the footer
+        self.history = std::mem::take(&mut p.history);
+        self.prompt = None;
+        match parsed {
+            None => {}
+            Some(Err(e)) => self.flash = Some(e),
+            Some(Ok(Command::Quit)) => self.quit = true,
+            Some(Ok(Command::Help)) => self.show_help = true,
+            Some(Ok(Command::Tab(i))) => self.set_tab(i),
+            Some(Ok(Command::Context(c))) => {
+                self.focus = c.and_then(|c| self.fleet.clusters.iter().position(|x| x.context == c));
+                if self.focus.is_none() {
+                    self.set_tab(0);
                 }
             }
-            KeyCode::Up => p.up(),
-            KeyCode::Down => p.down(),
-            KeyCode::Backspace => {
-                p.line.pop();
+            Some(Ok(Command::Pods { namespace, selector })) => {
+                self.set_tab(self.tab);
+                let cluster = self.focus.unwrap_or(0);
+                let ns = if namespace.is_empty() { "all namespaces".to_string() } else { namespace.clone() };
+                let name = self.fleet.clusters.get(cluster).map_or("", |c| c.context.as_str());
+                let crumb = format!("{name} pods in {ns}");
+                self.open_view(crate::sources::views::ViewSpec::Pods { cluster, namespace, selector }, crumb);
             }
-            KeyCode::Char(c) => p.line.push(c),
-            KeyCode::Enter => {
-                p.remember();
-                let parsed = parse(&p.line, &contexts, &words);
-                // the prompt closes either way; a failed command says why in the footer
-                self.history = std::mem::take(&mut p.history);
-                self.prompt = None;
-                match parsed {
-                    Err(e) => self.flash = Some(e),
-                    Ok(Command::Quit) => self.quit = true,
-                    Ok(Command::Help) => self.show_help = true,
-                    Ok(Command::Tab(i)) => self.set_tab(i),
-                    Ok(Command::Context(c)) => {
-                        self.focus = c.and_then(|c| self.fleet.clusters.iter().position(|x| x.context == c));
-                        if self.focus.is_none() {
-                            self.set_tab(0);
-                        }
-                    }
-                    Ok(Command::Pods { namespace, selector }) => {
-                        while !self.views.is_empty() {
-                            self.close_view();
-                        }
-                        let cluster = self.focus.unwrap_or(0);
-                        let ns = if namespace.is_empty() { "all namespaces".to_string() } else { namespace.clone() };
-                        let crumb = format!(
-                            "{} pods in {ns}",
-                            self.fleet.clusters.get(cluster).map_or("", |c| c.context.as_str())
-                        );
-                        self.open_view(crate::sources::views::ViewSpec::Pods { cluster, namespace, selector }, crumb);
-                    }
-                }
-            }
-            _ => return false,
         }
         true
     }
@@ -490,10 +428,13 @@ impl App {
         }
         widgets::footer::draw(f, foot, self);
         if self.show_help {
-            let hints = self.parts().1.hints();
+            let (hints, legend) = {
+                let c = self.parts().1;
+                (c.hints(), c.legend())
+            };
             let title =
                 self.views.last().map(|v| v.crumb()).unwrap_or_else(|| self.panes[self.tab].title().to_string());
-            help::draw(f, body, &self.theme, &self.keymap, &title, &hints);
+            help::draw(f, body, &self.theme, &self.keymap, &title, &hints, &legend);
         }
         if let Some(d) = &self.writes.dialog {
             super::dialog::draw(f, body, &self.theme, d);

@@ -80,7 +80,42 @@ pub struct Prompt {
     pub error: Option<String>,
 }
 
+/// What a key did to the prompt.
+pub enum Typed {
+    Nothing,
+    Edited,
+    Cancel,
+    Run(Result<Command, String>),
+}
+
 impl Prompt {
+    /// A key while the prompt is open: edit, complete, walk the history, run or cancel.
+    pub fn on_key(&mut self, k: crossterm::event::KeyEvent, contexts: &[String], panes: &PaneWords) -> Typed {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        self.error = None;
+        match k.code {
+            KeyCode::Esc => return Typed::Cancel,
+            KeyCode::Enter => {
+                self.remember();
+                return Typed::Run(parse(&self.line, contexts, panes));
+            }
+            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => self.line.clear(),
+            KeyCode::Tab => {
+                if let Some(first) = complete(&self.line, contexts, panes).first() {
+                    self.line = first.clone();
+                }
+            }
+            KeyCode::Up => self.up(),
+            KeyCode::Down => self.down(),
+            KeyCode::Backspace => {
+                self.line.pop();
+            }
+            KeyCode::Char(c) => self.line.push(c),
+            _ => return Typed::Nothing,
+        }
+        Typed::Edited
+    }
+
     pub fn up(&mut self) {
         if self.history.is_empty() {
             return;

@@ -123,6 +123,34 @@ impl Filter {
     pub fn clear(&mut self) {
         self.set(String::new());
     }
+    /// A key while the filter is typed: Some(true) when typing is done (Enter keeps the
+    /// filter, Esc clears it), Some(false) while it goes on, None for keys it does not take.
+    pub fn on_key(&mut self, k: KeyEvent) -> Option<bool> {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        let mut text = self.text.clone();
+        let done = match k.code {
+            KeyCode::Enter => true,
+            KeyCode::Esc => {
+                text.clear();
+                true
+            }
+            KeyCode::Backspace => {
+                text.pop();
+                false
+            }
+            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                text.clear();
+                false
+            }
+            KeyCode::Char(c) => {
+                text.push(c);
+                false
+            }
+            _ => return None,
+        };
+        self.set(text);
+        Some(done)
+    }
     pub fn is_empty(&self) -> bool {
         self.text.is_empty()
     }
@@ -199,6 +227,10 @@ pub enum Outcome {
 pub trait Component {
     /// The keys this component answers to, in the order the help lists them.
     fn hints(&self) -> Vec<Hint>;
+    /// What the symbols and abbreviations it draws mean (the help lists them).
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        Vec::new()
+    }
     /// A key; `action` is what the keymap makes of it.
     fn on_key(&mut self, key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome;
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx);

@@ -11,7 +11,13 @@ use super::keymap::Keymap;
 use crate::theme::Theme;
 
 /// The help's lines: a heading and rows for the view, then for everywhere.
-pub fn lines(theme: &Theme, keymap: &Keymap, title: &str, hints: &[Hint]) -> Vec<Line<'static>> {
+pub fn lines(
+    theme: &Theme,
+    keymap: &Keymap,
+    title: &str,
+    hints: &[Hint],
+    legend: &[(&'static str, &'static str)],
+) -> Vec<Line<'static>> {
     let row = |keys: String, what: String| {
         Line::from(vec![Span::styled(format!("{keys:<22}"), theme.accent), Span::styled(what, theme.text)])
     };
@@ -22,13 +28,31 @@ pub fn lines(theme: &Theme, keymap: &Keymap, title: &str, hints: &[Hint]) -> Vec
     }
     out.push(Line::from(Span::styled("everywhere:", theme.header)));
     out.extend(keymap.global_help_rows().into_iter().map(|(k, w)| row(k, w.to_string())));
+    if !legend.is_empty() {
+        out.push(Line::from(Span::styled("what the symbols mean:", theme.header)));
+        out.extend(legend.iter().map(|(sym, what)| {
+            Line::from(vec![Span::styled(format!("{sym:<22}"), theme.text), Span::styled(*what, theme.muted)])
+        }));
+    }
     out
 }
 
-pub fn draw(f: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap, title: &str, hints: &[Hint]) {
-    let all = lines(theme, keymap, title, hints);
+pub fn draw(
+    f: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    keymap: &Keymap,
+    title: &str,
+    hints: &[Hint],
+    legend: &[(&'static str, &'static str)],
+) {
+    let mut all = lines(theme, keymap, title, hints, legend);
     let room = area.height.saturating_sub(2) as usize;
-    // two columns when one does not fit and the screen is wide enough
+    // two columns when one does not fit and the screen is wide enough; else the legend
+    // shortens first (the keys matter more)
+    if all.len() > room && area.width < 150 {
+        all.truncate(room);
+    }
     let two = all.len() > room && area.width >= 150;
     let width = if two { 150.min(area.width) } else { 96.min(area.width.saturating_sub(2)) };
     let rows = if two { all.len().div_ceil(2) } else { all.len() };

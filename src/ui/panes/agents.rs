@@ -145,6 +145,15 @@ impl Pane for Agents {
 }
 
 impl Component for Agents {
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("● healthy", "all replicas Ready"),
+            ("▲ progressing/degraded", "some replicas not Ready"),
+            ("✖ failing", "none Ready with restarts or a failed condition"),
+            ("◌ paused/scaled to 0", "off (kst remembers the count when it turned it off)"),
+        ]
+    }
+
     fn hints(&self) -> Vec<Hint> {
         vec![
             Hint::action(Action::Select, "the agent's pods"),

@@ -140,6 +140,21 @@ impl Pane for Benchmarks {
 }
 
 impl Component for Benchmarks {
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        if self.reports {
+            vec![
+                ("4A tp4", "4 aggregated servers, tensor parallel 4"),
+                ("2P tp2 + 2D tp4", "2 prefill servers at TP 2 and 2 decode servers at TP 4"),
+                ("▶", "the report marked to compare"),
+            ]
+        } else {
+            vec![
+                ("✓ ✗ t – ●", "run passed · failed · timed out · cancelled · running (newest first)"),
+                ("86%", "pass rate over the cell's finished runs"),
+                ("↑ ↓ →", "the newest 3 runs against the rest: better · worse · the same (±10%)"),
+            ]
+        }
+    }
     fn hints(&self) -> Vec<Hint> {
         if self.reports {
             vec![

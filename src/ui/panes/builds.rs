@@ -52,6 +52,10 @@ impl Pane for Builds {
 }
 
 impl Component for Builds {
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        vec![("✔ ✖ …", "a run succeeded · failed · is running (newest first)")]
+    }
+
     fn hints(&self) -> Vec<Hint> {
         vec![Hint::action(Action::Select, "the build's pods")]
     }

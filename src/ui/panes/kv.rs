@@ -57,6 +57,17 @@ impl Pane for KvCache {
 }
 
 impl Component for KvCache {
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("decode*", "no llm-d.ai/role label: serves decode, as the router assumes"),
+            ("! !!", "KV use over 90% · over 95% on a decode server"),
+            ("74% 3m ago", "the last value of a server that stopped answering"),
+            ("PREFIX", "prefix-cache hit rate over the window"),
+            ("RUN/WAIT req", "requests running / waiting"),
+            ("KV HISTORY", "KV use at the last scrapes, oldest left"),
+        ]
+    }
+
     fn hints(&self) -> Vec<Hint> {
         vec![Hint::action(Action::Select, "the model server's pod")]
     }

@@ -58,6 +58,21 @@ impl Pane for Serving {
 }
 
 impl Component for Serving {
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("PREFILL DECODE 2/3", "model servers Ready of all, per role"),
+            ("✖ (DECODE)", "the EPP still routes requests to a pod that is not Ready"),
+            ("REQ/S ERR", "requests per second and the error share, over the rate window"),
+            ("TTFT ITL p50 p99", "time to first token, inter-token latency percentiles over the window"),
+            ("QUEUE", "requests waiting on the pool's servers"),
+            ("P/D", "share of requests the EPP sent through a prefill server"),
+            ("! !!", "over the llm-d warning / critical threshold"),
+            ("(36s ago)", "the last numbers of servers that stopped answering"),
+            ("EPP … ▲", "the endpoint picker's metrics are missing (why below)"),
+            ("—", "unknown; the reason is beside it"),
+        ]
+    }
+
     fn hints(&self) -> Vec<Hint> {
         vec![Hint::action(Action::Select, "the pool's pods")]
     }

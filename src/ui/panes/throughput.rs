@@ -104,6 +104,13 @@ impl Pane for Throughput {
 }
 
 impl Component for Throughput {
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("P:D", "running requests on prefill over decode servers (! above 3)"),
+            ("p50/99", "percentiles over the rate window"),
+        ]
+    }
+
     fn hints(&self) -> Vec<Hint> {
         vec![Hint::action(Action::Select, "the pool's pods")]
     }

@@ -110,6 +110,14 @@ impl Pane for Tools {
 }
 
 impl Component for Tools {
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("⚠", "another server exposes a tool of the same name"),
+            ("query*", "a required parameter"),
+            ("● ◌ … ▲ ✖", "reachable · disabled · checking · not ready · error"),
+        ]
+    }
+
     fn hints(&self) -> Vec<Hint> {
         vec![
             Hint::action(Action::Select, "the tool's input schema and annotations"),

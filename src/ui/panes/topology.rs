@@ -145,6 +145,15 @@ impl Pane for Topology {
 }
 
 impl Component for Topology {
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("◆ ▣ ○", "agent · tool · outside host"),
+            ("━━", "observed: AuthBridge counted approved calls"),
+            ("┄┄", "declared: the caller's env names the callee"),
+            ("╳╳", "denied: AuthBridge refused the calls"),
+        ]
+    }
+
     fn hints(&self) -> Vec<Hint> {
         vec![
             Hint::action(Action::Select, "the selected workload's pods"),

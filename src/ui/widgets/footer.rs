@@ -9,6 +9,7 @@ use ratatui::Frame;
 use super::state;
 use crate::store::Conn;
 use crate::ui::app::App;
+use crate::ui::keymap::Action;
 
 pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     let t = &app.theme.clone();
@@ -103,7 +104,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
             v.push(Span::styled(format!("filter: {}  ", app.filter.text), t.accent));
         }
         // the active component's own keys first, then the ones that work everywhere
-        let hints = app.active_hints();
+        let hints = active_hints(app);
         let mut used: usize = v.iter().map(|s| s.content.chars().count()).sum();
         for (keys, what) in hints {
             let piece = format!("{keys} {what}  ");
@@ -118,4 +119,33 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         Line::from(v)
     };
     f.render_widget(Paragraph::new(hints), Rect { y: area.y + 1, height: 1, ..area });
+}
+
+/// The footer's hints: the active component's keys (their first words), then the keys
+/// that work everywhere.
+pub fn active_hints(app: &mut App) -> Vec<(String, String)> {
+    let hints = app.parts().1.hints();
+    let mut out: Vec<(String, String)> = hints
+        .iter()
+        .map(|h| {
+            let what = h.what.split([':', '(', ';']).next().unwrap_or(h.what).trim().to_string();
+            (h.label(&app.keymap), what)
+        })
+        .collect();
+    for (a, what) in [
+        (Action::Help, "help"),
+        (Action::Back, "back"),
+        (Action::Filter, "filter"),
+        (Action::Command, "command"),
+        (Action::FocusCluster, "focus cluster"),
+        (Action::Quit, "quit"),
+    ] {
+        if let Some(k) = app.keymap.keys_of(a).split(' ').next().filter(|k| !k.is_empty()) {
+            // a view that answers the key itself has said what it does
+            if !out.iter().any(|(keys, _)| keys.split(' ').any(|x| x == k)) {
+                out.push((k.to_string(), what.to_string()));
+            }
+        }
+    }
+    out
 }
