@@ -24,8 +24,14 @@ pub mod exit {
 }
 
 fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("kst: {msg}");
+    say(format_args!("kst: {msg}"));
     ExitCode::from(code)
+}
+
+/// A line on stderr that never panics: the terminal may be gone (eprintln! would panic).
+fn say(line: std::fmt::Arguments) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Logs go to a file, never to the screen; if the file cannot be opened kst runs without.
@@ -37,7 +43,7 @@ fn init_logging(settings: &Settings) {
     let file = match std::fs::OpenOptions::new().create(true).append(true).open(path) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("kst: logging disabled, cannot open {}: {e}", path.display());
+            say(format_args!("kst: logging disabled, cannot open {}: {e}", path.display()));
             return;
         }
     };
@@ -52,7 +58,23 @@ pub fn run(cli: Cli) -> ExitCode {
         println!("{}", config::default_config_path().display());
         return ExitCode::from(exit::OK);
     }
-    let settings = match Settings::resolve(&cli.common) {
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(*shell, &mut Cli::command(), "kst", &mut std::io::stdout());
+            return ExitCode::from(exit::OK);
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            return match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::from(exit::OK),
+                Err(e) => fail(exit::ERROR, e),
+            };
+        }
+        _ => {}
+    }
+    let common = cli.common();
+    let settings = match Settings::resolve(&common) {
         Ok(s) => s,
         Err(e) => return fail(exit::BAD_CONFIG, format!("bad config: {e}")),
     };
@@ -61,12 +83,21 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(exit::ERROR, format!("cannot start the async runtime: {e}")),
     };
+    // a hangup or termination during start-up must not kill kst before it can clean up:
+    // once registered, tokio's handlers replace the default action for the whole process
+    rt.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let _ = signal(SignalKind::hangup());
+        let _ = signal(SignalKind::terminate());
+    });
     let code = match cli.command {
         Some(Command::Sim(args)) => rt.block_on(run_sim(args)),
-        Some(Command::Demo(args)) => rt.block_on(run_demo(args, &cli.common, &settings)),
-        Some(Command::Snapshot(args)) => rt.block_on(run_snapshot(args, &cli.common, &settings)),
-        Some(Command::Config { .. }) => ExitCode::from(exit::OK),
-        None => rt.block_on(run_tui_on_kubeconfig(&cli.common, &settings)),
+        Some(Command::Demo(args)) => rt.block_on(run_demo(args, &common, &settings)),
+        Some(Command::Snapshot(args)) => rt.block_on(run_snapshot(args, &common, &settings)),
+        Some(Command::Config { .. }) | Some(Command::Completions { .. }) | Some(Command::Man) => {
+            ExitCode::from(exit::OK)
+        }
+        None => rt.block_on(run_tui_on_kubeconfig(&common, &settings)),
     };
     // Watch streams may still be parked; do not wait for them on the way out.
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
@@ -144,7 +175,8 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     let result = ui::run::run(app, guard, updates, rotate).await;
     collectors.stop();
     match result {
-        Ok(()) => ExitCode::from(exit::OK),
+        Ok(None) => ExitCode::from(exit::OK),
+        Ok(Some(signo)) => signal_exit(signo),
         Err(e) => fail(exit::ERROR, format!("terminal error: {e}")),
     }
 }
@@ -172,7 +204,11 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
         Ok(g) => g,
         Err(e) => return fail(exit::ERROR, format!("cannot start the simulated GitHub API: {e}")),
     };
-    let demo_cache = std::env::temp_dir().join(format!("kst-demo-{}", std::process::id()));
+    // the demo's own folder goes when the demo does, on every exit path (the guard's drop);
+    // folders of demos that were killed outright go at the next start
+    remove_stale_demo_dirs(&std::env::temp_dir());
+    let demo_dir = DemoDir(std::env::temp_dir().join(format!("kst-demo-{}", std::process::id())));
+    let demo_cache = demo_dir.0.clone();
     let mut settings = settings.clone();
     settings.nightly = Ok(crate::sources::nightly::NightlyConfig {
         repo: crate::sim::github::REPO.into(),
@@ -194,8 +230,32 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
     }
     let code = run_tui(targets, &settings).await;
     fleet.shutdown();
-    let _ = std::fs::remove_dir_all(&demo_cache);
+    drop(demo_dir);
     code
+}
+
+/// A folder removed when dropped.
+struct DemoDir(std::path::PathBuf);
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Removes `kst-demo-<pid>` folders whose process is gone (a demo killed with SIGKILL, or
+/// before it could clean up).
+pub fn remove_stale_demo_dirs(tmp: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("kst-demo-").and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+        if !alive && pid != std::process::id() {
+            tracing::info!(path = %e.path().display(), "removing a dead demo's folder");
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settings) -> ExitCode {
@@ -231,7 +291,7 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
         ExitCode::from(exit::OK)
     } else {
         for c in snap.clusters.iter().filter(|c| !c.reachable) {
-            eprintln!("kst: {} {}: {}", c.context, c.state, c.error.as_deref().unwrap_or(""));
+            say(format_args!("kst: {} {}: {}", c.context, c.state, c.error.as_deref().unwrap_or("")));
         }
         ExitCode::from(if down.len() == snap.clusters.len() { exit::NONE_REACHABLE } else { exit::SOME_UNREACHABLE })
     }
@@ -269,19 +329,29 @@ async fn run_sim(args: SimArgs) -> ExitCode {
     println!("github\t{}", github.base_url());
     println!("kubeconfig\t{}", args.kubeconfig_out.display());
     println!("ready in {} ms", started.elapsed().as_millis());
-    wait_for_signal().await;
+    let signo = wait_for_signal().await;
     fleet.shutdown();
-    ExitCode::from(exit::OK)
+    // the simulator's normal end is a signal: Ctrl-C is success, others say which
+    if signo == 2 {
+        ExitCode::from(exit::OK)
+    } else {
+        signal_exit(signo)
+    }
 }
 
-/// Ctrl-C, SIGTERM or SIGHUP.
-pub async fn wait_for_signal() {
+/// Ctrl-C (SIGINT), SIGTERM or SIGHUP: which one came, as its number.
+pub async fn wait_for_signal() -> i32 {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).ok();
     let mut hup = signal(SignalKind::hangup()).ok();
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
-        _ = async { match hup.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => {}
+        _ = tokio::signal::ctrl_c() => 2,
+        _ = async { match term.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => 15,
+        _ = async { match hup.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending().await } } => 1,
     }
+}
+
+/// The exit status shells expect after a signal: 128 + its number (SIGHUP 129, SIGTERM 143).
+pub fn signal_exit(signo: i32) -> ExitCode {
+    ExitCode::from((128 + signo).clamp(0, 255) as u8)
 }

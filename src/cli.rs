@@ -15,40 +15,137 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub common: CommonArgs,
+    pub files: FileArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub screen: ScreenArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Args)]
-pub struct CommonArgs {
-    /// Kubeconfig file(s), `:`-separated like KUBECONFIG. Default: $KUBECONFIG, then ~/.kube/config.
-    #[arg(long, global = true, value_name = "PATH")]
-    pub kubeconfig: Option<String>,
-    /// Contexts to watch, comma-separated; a trailing `*` matches a prefix. Default: every context.
-    #[arg(long, global = true, value_delimiter = ',', value_name = "NAMES")]
-    pub context: Vec<String>,
+/// Where kst reads its config and writes its log (every command).
+#[derive(Debug, Clone, Default, Args)]
+pub struct FileArgs {
     /// Config file. Default: the platform config dir (see `kst config path`).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Log file. Default: kst.log in the platform state dir. Logs never go to the screen.
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+}
+
+/// Which clusters, and how often they are read (the TUI and `kst snapshot`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct FleetArgs {
+    /// Kubeconfig file(s), `:`-separated like KUBECONFIG. Default: $KUBECONFIG, then ~/.kube/config.
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<String>,
+    /// Contexts to watch, comma-separated; a trailing `*` matches a prefix. Default: every context.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub context: Vec<String>,
+    /// Metric polling interval, e.g. 5s.
+    #[arg(long, value_parser = parse_refresh, value_name = "DURATION")]
+    pub refresh: Option<Duration>,
+}
+
+/// How the screen behaves (the TUI and `kst demo`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ScreenArgs {
     /// Refuse every write (agent toggles, scaling).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub readonly: bool,
     /// Wall-screen mode: read-only, no prompts, rotates the tabs.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub kiosk: bool,
+    /// Kiosk: `q` does not quit (stop kst with a signal).
+    #[arg(long, requires = "kiosk")]
+    pub kiosk_lock: bool,
     /// Kiosk tab rotation interval, e.g. 20s.
-    #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub rotate: Option<Duration>,
     /// Theme name (dark, light, high-contrast, mono) or a theme file in the config dir.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
-    /// Metric polling interval, e.g. 5s.
-    #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
+}
+
+/// Everything the settings are resolved from (the command line's part of defaults < file <
+/// flags), whichever command the flags came with.
+#[derive(Debug, Clone, Default)]
+pub struct CommonArgs {
+    pub kubeconfig: Option<String>,
+    pub context: Vec<String>,
+    pub config: Option<PathBuf>,
+    pub log_file: Option<PathBuf>,
+    pub readonly: bool,
+    pub kiosk: bool,
+    pub kiosk_lock: bool,
+    pub rotate: Option<Duration>,
+    pub theme: Option<String>,
     pub refresh: Option<Duration>,
+}
+
+impl CommonArgs {
+    pub fn from(files: &FileArgs, fleet: &FleetArgs, screen: &ScreenArgs) -> CommonArgs {
+        CommonArgs {
+            kubeconfig: fleet.kubeconfig.clone(),
+            context: fleet.context.clone(),
+            config: files.config.clone(),
+            log_file: files.log_file.clone(),
+            readonly: screen.readonly,
+            kiosk: screen.kiosk,
+            kiosk_lock: screen.kiosk_lock,
+            rotate: screen.rotate,
+            theme: screen.theme.clone(),
+            refresh: fleet.refresh,
+        }
+    }
+}
+
+impl Cli {
+    /// The flags in force: those given to the command, over those given before it.
+    pub fn common(&self) -> CommonArgs {
+        let top = CommonArgs::from(&self.files, &self.fleet, &self.screen);
+        let merge_files = |f: &FileArgs| FileArgs {
+            config: f.config.clone().or(self.files.config.clone()),
+            log_file: f.log_file.clone().or(self.files.log_file.clone()),
+        };
+        match &self.command {
+            Some(Command::Demo(d)) => {
+                let fleet = FleetArgs {
+                    kubeconfig: None,
+                    context: d.context.clone(),
+                    refresh: d.refresh.or(self.fleet.refresh),
+                };
+                CommonArgs::from(&merge_files(&d.files), &fleet, &d.screen)
+            }
+            Some(Command::Snapshot(a)) => {
+                let fleet = FleetArgs {
+                    kubeconfig: a.fleet.kubeconfig.clone().or(self.fleet.kubeconfig.clone()),
+                    context: if a.fleet.context.is_empty() {
+                        self.fleet.context.clone()
+                    } else {
+                        a.fleet.context.clone()
+                    },
+                    refresh: a.fleet.refresh.or(self.fleet.refresh),
+                };
+                CommonArgs::from(&merge_files(&a.files), &fleet, &ScreenArgs::default())
+            }
+            Some(Command::Sim(a)) => {
+                CommonArgs::from(&merge_files(&a.files), &FleetArgs::default(), &ScreenArgs::default())
+            }
+            _ => top,
+        }
+    }
+}
+
+/// A refresh interval: at least 200 ms (a usage error below, not a silent change).
+pub fn parse_refresh(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_millis(200) {
+        return Err(format!("{s:?} is too short: the refresh must be at least 200ms"));
+    }
+    Ok(d)
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +161,13 @@ pub enum Command {
         #[command(subcommand)]
         what: ConfigCommand,
     },
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `kst man > ~/.local/share/man/man1/kst.1`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +178,16 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
+    #[command(flatten)]
+    pub screen: ScreenArgs,
+    /// Simulated contexts to watch, comma-separated; a trailing `*` matches a prefix.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub context: Vec<String>,
+    /// Metric polling interval, e.g. 5s.
+    #[arg(long, value_parser = parse_refresh, value_name = "DURATION")]
+    pub refresh: Option<Duration>,
     /// Simulated clusters.
     #[arg(long, default_value_t = 3)]
     pub clusters: usize,
@@ -87,6 +201,8 @@ pub struct DemoArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct SimArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
     /// Number of clusters.
     #[arg(long, default_value_t = 3)]
     pub clusters: usize,
@@ -125,6 +241,10 @@ pub enum OutputFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Json)]
     pub output: OutputFormat,
@@ -172,5 +292,18 @@ mod tests {
     fn cli_is_well_formed() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn each_command_takes_only_its_flags() {
+        use clap::Parser;
+        assert!(Cli::try_parse_from(["kst", "snapshot", "--kiosk"]).is_err(), "a snapshot has no screen");
+        assert!(Cli::try_parse_from(["kst", "sim", "--kubeconfig-out", "x", "--readonly"]).is_err());
+        assert!(Cli::try_parse_from(["kst", "demo", "--kiosk", "--theme", "mono"]).is_ok());
+        let c = Cli::try_parse_from(["kst", "--context", "a", "snapshot", "--kubeconfig", "k"]).unwrap();
+        let common = c.common();
+        assert_eq!((common.context, common.kubeconfig.as_deref()), (vec!["a".to_string()], Some("k")));
+        let err = Cli::try_parse_from(["kst", "--refresh", "0"]).unwrap_err().to_string();
+        assert!(err.contains("at least 200ms"), "{err}");
     }
 }

@@ -320,17 +320,7 @@ mod tests {
             "refresh = '9s'\ntheme = 'light'\ncontexts = ['gpu-*']\n[kiosk]\nrotate = '30s'\n[context.slow-one]\nrefresh = '30s'\nalias = 'slow'\n",
         )
         .unwrap();
-        let args = CommonArgs {
-            kubeconfig: None,
-            context: vec![],
-            config: Some(p),
-            log_file: None,
-            readonly: false,
-            kiosk: true,
-            rotate: None,
-            theme: Some("mono".into()),
-            refresh: None,
-        };
+        let args = CommonArgs { config: Some(p), kiosk: true, theme: Some("mono".into()), ..Default::default() };
         let s = Settings::resolve(&args).unwrap();
         assert_eq!(s.refresh, Duration::from_secs(9));
         assert_eq!(s.theme, "mono");

@@ -218,7 +218,7 @@ async fn sigterm_restores_the_terminal_too() {
     let marker = dir.path().join("exit-code");
     let pidfile = dir.path().join("pid");
     let cmd = format!(
-        "printf 'BEFORE-KST\\n'; env -u KUBECONFIG HOME={home} {bin} demo --log-file {home}/log & echo $! > {pid}; wait $!; echo $? > {marker}; printf 'AFTER-KST\\n'; sleep 600",
+        "printf 'BEFORE-KST\\n'; env -u KUBECONFIG HOME={home} TMPDIR={home} {bin} demo --log-file {home}/log & echo $! > {pid}; wait $!; echo $? > {marker}; printf 'AFTER-KST\\n'; sleep 600",
         home = dir.path().display(),
         bin = env!("CARGO_BIN_EXE_kst"),
         pid = pidfile.display(),
@@ -230,4 +230,78 @@ async fn sigterm_restores_the_terminal_too() {
     Command::new("kill").args(["-TERM", pid.trim()]).status().unwrap();
     let restored = t.wait_for("the shell's screen back", |s| s.contains("AFTER-KST")).await;
     assert!(restored.contains("BEFORE-KST"), "{restored}");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "143", "128 + SIGTERM, as shells expect");
+    assert!(!dir.path().join(format!("kst-demo-{}", pid.trim())).exists(), "the demo's folder is gone");
+}
+
+/// Closing the terminal (tmux kill-session: SIGHUP) still removes the demo's folder; a
+/// folder left by a demo that was killed outright goes at the next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_folder_goes_when_the_terminal_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    // a dead demo's leftovers (pid 1 is never a kst demo here: init; use a pid that cannot exist)
+    let stale = dir.path().join("kst-demo-4194303");
+    std::fs::create_dir_all(stale.join("reports")).unwrap();
+    let cmd = format!(
+        "echo $$ > {pid}; exec env -u KUBECONFIG HOME={home} TMPDIR={home} {bin} demo --log-file {home}/log",
+        home = dir.path().display(),
+        bin = env!("CARGO_BIN_EXE_kst"),
+        pid = pidfile.display(),
+    );
+    let t = Tmux::start(&cmd, 90, 26);
+    t.wait_for("the TUI", |s| s.contains("3 clusters:")).await;
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let mine = dir.path().join(format!("kst-demo-{}", pid.trim()));
+    assert!(mine.exists(), "the demo keeps its files in {}", mine.display());
+    assert!(!stale.exists(), "a dead demo's folder is removed at start");
+    drop(t); // kill-session: the terminal goes away
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mine.exists() {
+        assert!(Instant::now() < deadline, "the demo's folder is still there after the terminal closed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Completions and the man page come from the same definitions as the parser, and each
+/// command's help lists only the flags that apply to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completions_man_page_and_per_command_help() {
+    let out = run({
+        let mut c = kst();
+        c.args(["completions", "bash"]);
+        c
+    })
+    .await;
+    let bash = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && bash.contains("_kst()") && bash.contains("snapshot"), "{bash}");
+    for shell in ["zsh", "fish"] {
+        let mut c = kst();
+        c.args(["completions", shell]);
+        let out = run(c).await;
+        assert!(out.status.success() && !out.stdout.is_empty(), "{shell}");
+    }
+    let mut c = kst();
+    c.arg("man");
+    let man = run(c).await;
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(man.status.success() && page.contains(".TH kst") && page.contains("snapshot"), "{page}");
+    let help = |args: &'static [&'static str]| {
+        let mut c = kst();
+        c.args(args);
+        async move { String::from_utf8_lossy(&run(c).await.stdout).into_owned() }
+    };
+    let snap = help(&["snapshot", "--help"]).await;
+    assert!(snap.contains("--kubeconfig") && snap.contains("--sample"), "{snap}");
+    assert!(!snap.contains("--kiosk") && !snap.contains("--rotate") && !snap.contains("--theme"), "{snap}");
+    let sim = help(&["sim", "--help"]).await;
+    assert!(sim.contains("--kubeconfig-out") && !sim.contains("--readonly"), "{sim}");
+    let demo = help(&["demo", "--help"]).await;
+    assert!(demo.contains("--kiosk") && demo.contains("--theme") && !demo.contains("--kubeconfig "), "{demo}");
+    // a refresh of 0 is a usage error, not a silent 200 ms
+    let mut c = kst();
+    c.args(["snapshot", "--refresh", "0"]);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 200ms"));
 }

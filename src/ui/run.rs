@@ -18,7 +18,7 @@ pub async fn run(
     mut guard: TerminalGuard,
     mut updates: mpsc::Receiver<Update>,
     rotate: Option<Duration>,
-) -> std::io::Result<()> {
+) -> std::io::Result<Option<i32>> {
     let mut events = EventStream::new();
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME_INTERVAL;
@@ -46,11 +46,11 @@ pub async fn run(
             }
         }
         if app.quit {
-            return Ok(());
+            return Ok(None);
         }
         let frame_due = tokio::time::sleep(FRAME_INTERVAL.saturating_sub(last_draw.elapsed()));
         tokio::select! {
-            _ = &mut signals => return Ok(()),
+            signo = &mut signals => return Ok(Some(signo)),
             _ = frame_due, if dirty => {}
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) => dirty |= app.on_key(k),
@@ -61,7 +61,7 @@ pub async fn run(
                 Some(Ok(Event::Resize(_, _))) => dirty = true,
                 Some(Ok(_)) => {}
                 // The terminal is gone (SSH dropped): nothing left to draw on.
-                Some(Err(_)) | None => return Ok(()),
+                Some(Err(_)) | None => return Ok(Some(1)),
             },
             u = updates.recv() => match u {
                 Some(u) => {

@@ -15,7 +15,10 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 /// Restores the terminal when dropped, whatever the way out.
 pub struct TerminalGuard {
-    pub terminal: Term,
+    /// Never dropped by ratatui: its drop prints to stderr when the cursor cannot be shown,
+    /// and printing to the stderr of a closed terminal panics (then aborts, leaving kst's
+    /// temporary files behind). `restore` shows the cursor instead.
+    pub terminal: std::mem::ManuallyDrop<Term>,
     /// The last frame written: a redraw that would produce the same cells writes nothing.
     last: Option<ratatui::buffer::Buffer>,
 }
@@ -43,7 +46,7 @@ impl TerminalGuard {
             execute!(out, crossterm::event::EnableMouseCapture)?;
         }
         let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        Ok(TerminalGuard { terminal, last: None })
+        Ok(TerminalGuard { terminal: std::mem::ManuallyDrop::new(terminal), last: None })
     }
 
     /// One frame, between synchronized-update markers, and only if some cell differs from
