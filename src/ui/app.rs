@@ -172,7 +172,7 @@ impl App {
 
     /// Closes the top view and stops its feed.
     pub fn close_view(&mut self) {
-        if let Some(id) = self.views.pop().and_then(|v| v.feed()) {
+        for id in self.views.pop().map(|v| v.feeds()).unwrap_or_default() {
             self.feeds.close(id);
         }
     }
@@ -343,11 +343,21 @@ impl App {
             }
             Some(Ok(Command::Pods { namespace, selector })) => {
                 self.set_tab(self.tab);
-                let cluster = self.focus.unwrap_or(0);
                 let ns = if namespace.is_empty() { "all namespaces".to_string() } else { namespace.clone() };
-                let name = self.fleet.clusters.get(cluster).map_or("", |c| c.context.as_str());
-                let crumb = format!("{name} pods in {ns}");
-                self.open_view(crate::sources::views::ViewSpec::Pods { cluster, namespace, selector }, crumb);
+                match self.focus {
+                    Some(cluster) => {
+                        let crumb = format!("{} pods in {ns}", self.fleet.clusters[cluster].context);
+                        self.open_view(crate::sources::views::ViewSpec::Pods { cluster, namespace, selector }, crumb);
+                    }
+                    // every cluster: one list, one watch each
+                    None if self.feeds.available() => {
+                        let all: Vec<usize> = (0..self.fleet.clusters.len()).collect();
+                        let crumb = format!("pods in {ns} on every cluster");
+                        let v = super::views::FleetPods::open(&self.feeds, &all, &namespace, &selector, crumb);
+                        self.views.push(Box::new(v));
+                    }
+                    None => self.flash = Some("drill-down is not available here".into()),
+                }
             }
         }
         true
@@ -370,9 +380,9 @@ impl App {
             other => return self.fleet.apply(other),
         };
         // feeds of views that are gone are dropped; only the top view is drawn
-        let top = self.views.last().and_then(|v| v.feed());
-        match self.views.iter_mut().find(|v| v.feed() == Some(view)) {
-            Some(v) => v.on_feed(data) && top == Some(view),
+        let top = self.views.len().checked_sub(1);
+        match self.views.iter_mut().position(|v| v.feeds().contains(&view)) {
+            Some(i) => self.views[i].on_feed(view, data) && top == Some(i),
             None => false,
         }
     }

@@ -282,12 +282,12 @@ pub trait Pane: Component {
 pub trait View: Component {
     /// Its part of the breadcrumb.
     fn crumb(&self) -> String;
-    /// The feed that fills it, if any (closed when the view is).
-    fn feed(&self) -> Option<u64> {
-        None
+    /// The feeds that fill it (closed when the view is).
+    fn feeds(&self) -> Vec<u64> {
+        Vec::new()
     }
-    /// Data from its feed.
-    fn on_feed(&mut self, _data: FeedData) -> bool {
+    /// Data from one of its feeds.
+    fn on_feed(&mut self, _feed: u64, _data: FeedData) -> bool {
         false
     }
     /// The pod/log/YAML view it is, if it is one (tests look inside).

@@ -3,6 +3,9 @@
 //! watches pile up), and text views that need no feed (a tool's schema).
 
 mod draw;
+mod fleet_pods;
+
+pub use fleet_pods::FleetPods;
 
 use std::cell::Cell;
 
@@ -267,10 +270,10 @@ impl View for FeedView {
     fn as_feed_mut(&mut self) -> Option<&mut FeedView> {
         Some(self)
     }
-    fn feed(&self) -> Option<u64> {
-        Some(self.id)
+    fn feeds(&self) -> Vec<u64> {
+        vec![self.id]
     }
-    fn on_feed(&mut self, data: FeedData) -> bool {
+    fn on_feed(&mut self, _feed: u64, data: FeedData) -> bool {
         match data {
             FeedData::Pods(p) => self.pods = Some(p),
             FeedData::Pod(d) => self.detail = Some(*d),

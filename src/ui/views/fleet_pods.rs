@@ -1,0 +1,246 @@
+//! `:pods` with no cluster focused: the pods of every cluster in one list (one pod watch per
+//! cluster, all closed with the view), with the cluster and namespace of each.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+use super::{pod_matches, FeedView, PodSort};
+use crate::sources::views::ViewSpec;
+use crate::store::views::PodRow;
+use crate::ui::component::{Component, Ctx, FeedData, Hint, Outcome, View};
+use crate::ui::keymap::Action;
+use crate::ui::widgets::state::DASH;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+
+pub struct FleetPods {
+    crumb: String,
+    /// (feed, cluster, its pods once listed, or why not)
+    parts: Vec<(u64, usize, Option<Vec<PodRow>>, Option<String>)>,
+    list: ListState,
+    search: String,
+    searching: bool,
+    sort: PodSort,
+}
+
+impl FleetPods {
+    /// Opens one pod feed per cluster.
+    pub fn open(feeds: &super::Feeds, clusters: &[usize], namespace: &str, selector: &str, crumb: String) -> Self {
+        let parts = clusters
+            .iter()
+            .map(|c| {
+                let spec =
+                    ViewSpec::Pods { cluster: *c, namespace: namespace.to_string(), selector: selector.to_string() };
+                (feeds.open(&spec), *c, None, None)
+            })
+            .collect();
+        FleetPods {
+            crumb,
+            parts,
+            list: ListState::default(),
+            search: String::new(),
+            searching: false,
+            sort: PodSort::Name,
+        }
+    }
+
+    /// Every pod that passes the filter, as (cluster, pod), in the chosen order.
+    fn rows(&self) -> Vec<(usize, &PodRow)> {
+        let mut v: Vec<(usize, &PodRow)> = self
+            .parts
+            .iter()
+            .flat_map(|(_, c, pods, _)| pods.iter().flatten().map(move |p| (*c, p)))
+            .filter(|(_, p)| pod_matches(p, &self.search))
+            .collect();
+        match self.sort {
+            PodSort::Name => v.sort_by(|a, b| (a.0, &a.1.namespace, &a.1.name).cmp(&(b.0, &b.1.namespace, &b.1.name))),
+            PodSort::Status => v.sort_by(|a, b| (&a.1.status, a.0, &a.1.name).cmp(&(&b.1.status, b.0, &b.1.name))),
+            PodSort::Restarts => v.sort_by(|a, b| b.1.restarts.cmp(&a.1.restarts).then(a.1.name.cmp(&b.1.name))),
+        }
+        v
+    }
+
+    fn keys(rows: &[(usize, &PodRow)]) -> Vec<String> {
+        rows.iter().map(|(c, p)| format!("{c}/{}/{}", p.namespace, p.name)).collect()
+    }
+
+    fn selected(&mut self) -> Option<(usize, String, String)> {
+        let rows = self.rows();
+        let keys = Self::keys(&rows);
+        let pick = rows.iter().map(|(c, p)| (*c, p.namespace.clone(), p.name.clone())).collect::<Vec<_>>();
+        self.list.sync(&keys);
+        pick.get(self.list.selected()?).cloned()
+    }
+}
+
+impl View for FleetPods {
+    fn crumb(&self) -> String {
+        self.crumb.clone()
+    }
+    fn feeds(&self) -> Vec<u64> {
+        self.parts.iter().map(|p| p.0).collect()
+    }
+    fn on_feed(&mut self, feed: u64, data: FeedData) -> bool {
+        let Some(part) = self.parts.iter_mut().find(|p| p.0 == feed) else { return false };
+        match data {
+            FeedData::Pods(p) => {
+                part.2 = Some(p);
+                part.3 = None;
+            }
+            FeedData::Error(e) => part.3 = Some(e),
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl Component for FleetPods {
+    fn hints(&self) -> Vec<Hint> {
+        vec![
+            Hint::key("Enter d", "the pod: containers, conditions, events"),
+            Hint::key("l", "the pod's logs"),
+            Hint::key("y", "the pod's YAML"),
+            Hint::key("/", "filter: regex, ! inverts, -l key=value on labels"),
+            Hint::key("s", "sort: cluster and name, status, restarts"),
+        ]
+    }
+
+    fn typing(&self) -> bool {
+        self.searching
+    }
+
+    fn on_key(&mut self, k: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        if self.searching {
+            match k.code {
+                KeyCode::Enter => self.searching = false,
+                KeyCode::Esc => {
+                    self.searching = false;
+                    self.search.clear();
+                }
+                KeyCode::Backspace => {
+                    self.search.pop();
+                }
+                KeyCode::Char(c) => self.search.push(c),
+                _ => return Outcome::Handled,
+            }
+            self.list.reset();
+            return Outcome::Redraw;
+        }
+        let c = match k.code {
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => Some(c),
+            _ => None,
+        };
+        let open = |spec: ViewSpec, crumb: &str| Outcome::Push(Box::new(FeedView::open(cx.feeds, spec, crumb.into())));
+        match (k.code, c) {
+            (KeyCode::Enter, _) | (_, Some('d')) => match self.selected() {
+                Some((cluster, namespace, name)) => open(ViewSpec::Pod { cluster, namespace, name }, "pod"),
+                None => Outcome::Handled,
+            },
+            (_, Some('l')) => match self.selected() {
+                Some((cluster, namespace, pod)) => open(
+                    ViewSpec::Logs { cluster, namespace, pod, container: None, previous: false, timestamps: false },
+                    "logs",
+                ),
+                None => Outcome::Handled,
+            },
+            (_, Some('y')) => match self.selected() {
+                Some((cluster, ns, name)) => {
+                    open(ViewSpec::Yaml { cluster, path: format!("/api/v1/namespaces/{ns}/pods/{name}") }, "yaml")
+                }
+                None => Outcome::Handled,
+            },
+            (_, Some('/')) => {
+                self.searching = true;
+                Outcome::Redraw
+            }
+            (_, Some('s')) => {
+                self.sort = match self.sort {
+                    PodSort::Name => PodSort::Status,
+                    PodSort::Status => PodSort::Restarts,
+                    PodSort::Restarts => PodSort::Name,
+                };
+                Outcome::Redraw
+            }
+            _ => match action {
+                Some(Action::Back) => Outcome::Close,
+                Some(a) if a.is_motion() => {
+                    let keys = Self::keys(&self.rows());
+                    self.list.on_action(a, &keys);
+                    Outcome::Redraw
+                }
+                _ => Outcome::Ignored,
+            },
+        }
+    }
+
+    fn copy_text(&mut self, _cx: &Ctx) -> Option<String> {
+        self.selected().map(|p| p.2)
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let rows = self.rows();
+        let keys = Self::keys(&rows);
+        let waiting = self.parts.iter().filter(|p| p.2.is_none() && p.3.is_none()).count();
+        let failed: Vec<String> = self
+            .parts
+            .iter()
+            .filter_map(|p| Some(format!("{}: {}", cx.display_name(&cx.cluster(p.1).context), p.3.as_ref()?)))
+            .collect();
+        let mut title = format!(" {} ({})", cx.crumbs, rows.len());
+        if waiting > 0 {
+            title.push_str(&format!(" · listing {waiting} cluster(s)…"));
+        }
+        if !self.search.is_empty() || self.searching {
+            title.push_str(&format!(" · filter: {}{}", self.search, if self.searching { "▏" } else { "" }));
+        }
+        title.push(' ');
+        let cols = vec![
+            Col::name("CLUSTER").min(8),
+            Col::name("NAMESPACE").min(8),
+            Col::name("NAME").min(20),
+            Col::whole("READY"),
+            Col::text("STATUS").min(10),
+            Col::whole("RESTARTS"),
+            Col::whole("AGE"),
+            Col::name("NODE").min(10).optional(1),
+        ];
+        let mut table = DataTable::new(title, cols);
+        table.sort = match self.sort {
+            PodSort::Name => Some((2, false)),
+            PodSort::Status => Some((4, false)),
+            PodSort::Restarts => Some((5, true)),
+        };
+        table.empty = if failed.is_empty() { "no pods".into() } else { failed.join(" · ") };
+        let now = cx.now() as i64;
+        for (c, p) in &rows {
+            let status_style = match p.status.as_str() {
+                "Running" | "Succeeded" => t.ok,
+                "Pending" | "ContainerCreating" => t.warn,
+                _ => t.crit,
+            };
+            let age = p
+                .created
+                .as_deref()
+                .and_then(|c| c.parse::<jiff::Timestamp>().ok())
+                .map(|c| crate::ui::widgets::fmt::duration((now - c.as_second()).max(0)))
+                .unwrap_or_else(|| DASH.into());
+            table.rows.push(vec![
+                cell(cx.display_name(&cx.cluster(*c).context), t.text),
+                cell(p.namespace.clone(), t.text),
+                cell(p.name.clone(), t.text),
+                cell(p.ready.clone(), t.text),
+                cell(p.status.clone(), status_style),
+                cell(p.restarts.to_string(), t.text),
+                cell(age, t.text),
+                cell(p.node.clone(), t.text),
+            ]);
+        }
+        self.list.sync(&keys);
+        table.draw(f, area, &mut self.list, t);
+    }
+}

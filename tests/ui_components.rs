@@ -1,0 +1,251 @@
+//! The UI's shared behaviour, in every pane and view: `?` lists the keys in force, paging,
+//! a selection that stays on its row when rows reorder and when coming back from a view,
+//! a bad filter said as such, `:pods` across every cluster.
+
+mod common;
+
+use common::render;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kst::store::Fleet;
+use kst::theme::Theme;
+use kst::ui::{App, Mode};
+
+fn key(app: &mut App, c: KeyCode) {
+    app.on_key(KeyEvent::new(c, KeyModifiers::NONE));
+}
+fn ctrl(app: &mut App, c: char) {
+    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+fn typed(app: &mut App, s: &str) {
+    for c in s.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+/// `?` works in every pane and every drill-down view, lists that view's own keys with a
+/// heading naming it, then the keys that work everywhere, and fits 80x24.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_in_every_pane_and_view() {
+    let (_sim, mut fleet, now) = common::deterministic_fleet().await;
+    fleet.apply(kst::store::Update::Nightly { state: common::deterministic_nightly(now).await });
+    fleet.apply(kst::store::Update::Reports { reports: common::example_reports() });
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    app.feeds = kst::ui::views::Feeds::new(Some(tx));
+    let ids: Vec<&str> = app.panes.iter().map(|p| p.id()).collect();
+    for id in ids {
+        app.show(id);
+        let title = app.panes[app.tab].title();
+        key(&mut app, KeyCode::Char('?'));
+        assert!(app.show_help, "{id}");
+        let s = render(&mut app, 80, 24);
+        assert!(s.contains("everywhere:") && s.contains("this help / quit"), "{id}: {s}");
+        if !app.panes[app.tab].hints().is_empty() {
+            assert!(s.contains(&format!("{title}:")), "{id}: the pane's own keys under its name: {s}");
+        }
+        key(&mut app, KeyCode::Esc);
+        assert!(!app.show_help);
+    }
+    // the views: a pod list, a pod, its logs, its YAML; a schema
+    app.show("serving");
+    key(&mut app, KeyCode::Enter);
+    let id = app.views[0].feeds()[0];
+    let pod = kst::store::views::PodRow {
+        namespace: "llm-d".into(),
+        name: "ms-baseline-0".into(),
+        ready: "1/1".into(),
+        status: "Running".into(),
+        restarts: 0,
+        created: None,
+        node: "n".into(),
+        gpus: 1,
+        role: None,
+        labels: Default::default(),
+    };
+    app.on_update(kst::store::Update::ViewPods { cluster: 0, view: id, pods: vec![pod] });
+    for (expect, next) in [("Enter d", 'd'), ("YAML", 'l'), ("next container", 'y')] {
+        key(&mut app, KeyCode::Char('?'));
+        let s = render(&mut app, 80, 24);
+        assert!(s.contains(expect) && s.contains("everywhere:"), "{expect}: {s}");
+        key(&mut app, KeyCode::Esc);
+        key(&mut app, KeyCode::Char(next));
+    }
+    key(&mut app, KeyCode::Char('?'));
+    assert!(render(&mut app, 80, 24).contains("highlight a text"), "YAML's keys");
+    key(&mut app, KeyCode::Esc);
+    while !app.views.is_empty() {
+        key(&mut app, KeyCode::Esc);
+    }
+    app.show("tools");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.views.len(), 1);
+    key(&mut app, KeyCode::Char('?'));
+    assert!(render(&mut app, 80, 24).contains("schema:"), "the schema view names itself");
+}
+
+/// Ctrl-d / Ctrl-u move half a page, PgDn / PgUp a page, g / G the ends, in a list longer
+/// than the screen; the frame says which rows are shown.
+#[test]
+fn paging_in_a_long_list() {
+    let many: Vec<(String, String)> = (0..60).map(|i| (format!("ctx-{i:02}"), "s".to_string())).collect();
+    let mut app = App::new(Fleet::new(&many), Theme::builtin("mono").unwrap(), Mode::Normal);
+    let s = render(&mut app, 100, 24);
+    // 24 rows: 2 header, 2 footer, 2 borders, a column title: 17 rows of clusters
+    assert!(s.contains(" 1-17 of 60 "), "{s}");
+    ctrl(&mut app, 'd');
+    assert_eq!(app.selected_text().as_deref(), Some("ctx-08"), "half a page down");
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(app.selected_text().as_deref(), Some("ctx-25"), "a page down");
+    let s = render(&mut app, 100, 24);
+    assert!(s.contains(" 10-26 of 60 "), "scrolled to keep the selection in view: {s}");
+    ctrl(&mut app, 'u');
+    assert_eq!(app.selected_text().as_deref(), Some("ctx-17"));
+    key(&mut app, KeyCode::Char('G'));
+    assert_eq!(app.selected_text().as_deref(), Some("ctx-59"));
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(app.selected_text().as_deref(), Some("ctx-42"));
+    key(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.selected_text().as_deref(), Some("ctx-00"));
+}
+
+/// The selection stays on the same agent when an update reorders the rows, and is where it
+/// was after a drill-down and Esc.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn selection_follows_its_row_through_updates_and_back_from_a_view() {
+    let (_sim, fleet, now) = common::deterministic_fleet().await;
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    app.feeds = kst::ui::views::Feeds::new(Some(tx));
+    app.show("agents");
+    // sorted by restarts, on weather-service
+    for _ in 0..2 {
+        key(&mut app, KeyCode::Char('s'));
+    }
+    assert!(render(&mut app, 120, 40).contains("RESTARTS▼"), "the sorted column says so");
+    while app.selected_text().as_deref() != Some("weather-service") {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    let before = render(&mut app, 120, 40);
+    // another agent restarts a lot: it moves to the top, weather-service moves down a row
+    let c = app.fleet.clusters.iter().position(|c| c.context == "agents-us-central").unwrap();
+    let agent = app.fleet.clusters[c].kagenti.agents.iter_mut().find(|a| a.name == "agent-006").unwrap();
+    agent.restarts = Some(99);
+    let after = render(&mut app, 120, 40);
+    assert_ne!(before, after);
+    assert_eq!(app.selected_text().as_deref(), Some("weather-service"), "the selection followed its row");
+    // into its pods and back
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.views.len(), 1);
+    key(&mut app, KeyCode::Esc);
+    assert!(app.views.is_empty());
+    assert_eq!(app.selected_text().as_deref(), Some("weather-service"), "back where it was");
+    // and across tabs
+    app.show("serving");
+    app.show("agents");
+    assert_eq!(app.selected_text().as_deref(), Some("weather-service"));
+}
+
+/// A filter that is not a regular expression is said to be bad (and matched as plain text),
+/// not silently matching nothing; Ctrl-u clears the line being typed.
+#[test]
+fn a_bad_filter_says_why() {
+    let fleet = Fleet::new(&[("a[1".into(), "s".into()), ("b".into(), "s".into())]);
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    typed(&mut app, "/a[");
+    let s = render(&mut app, 100, 24);
+    assert!(s.contains("bad filter:"), "{s}");
+    assert!(s.contains("a[1"), "a bad pattern still matches as plain text: {s}");
+    ctrl(&mut app, 'u');
+    assert_eq!(app.filter.text, "");
+    key(&mut app, KeyCode::Esc);
+    // a failed command shows its error and the prompt closes
+    typed(&mut app, ":frobnicate");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.prompt.is_none());
+    assert!(render(&mut app, 100, 24).contains("unknown command"));
+}
+
+/// `:pods` with no cluster focused lists the pods of every cluster, with their cluster and
+/// namespace; leaving it closes every watch it opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pods_across_every_cluster() {
+    use kst::sources::Collectors;
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let mut col = Collectors::start(&targets, common::fast_worker());
+    let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.feeds = kst::ui::views::Feeds::new(Some(kst::sources::views::start(targets.clone(), col.sender())));
+    common::drive(&mut app, &mut col.updates, "every cluster live", |a| {
+        a.fleet.clusters.iter().all(|c| c.conn == kst::store::Conn::Live)
+    })
+    .await;
+    let opened = |sim: &kst::sim::SimFleet| sim.clusters.iter().map(|c| c.open_watches()).sum::<usize>();
+    // the collectors' own watches settle first (the same count for a second)
+    let baseline = {
+        let mut last = opened(&sim);
+        let mut same = 0;
+        while same < 5 {
+            // keep the collectors' channel flowing for 200 ms, then look
+            let until = tokio::time::Instant::now() + std::time::Duration::from_millis(200);
+            while let Ok(Some(u)) = tokio::time::timeout_at(until, col.updates.recv()).await {
+                app.on_update(u);
+            }
+            let now = opened(&sim);
+            if now == last {
+                same += 1;
+            } else {
+                same = 0;
+                last = now;
+            }
+        }
+        last
+    };
+    typed(&mut app, ":pods");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.views.len(), 1);
+    common::drive(&mut app, &mut col.updates, "pods of the three clusters", |a| {
+        a.views.first().is_some_and(|v| v.feeds().len() == 3)
+    })
+    .await;
+    // every pod of every cluster, as the simulators hold them
+    let total: usize = sim
+        .clusters
+        .iter()
+        .map(|c| {
+            let pods = c.registry.index_of(&kst::sim::resources::PODS).unwrap();
+            c.store.read().unwrap().list(pods, None).len()
+        })
+        .sum();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let s = render(&mut app, 160, 50);
+        if s.contains(&format!("every cluster ({total})")) && !s.contains("listing") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{s}");
+        if let Ok(Some(u)) = tokio::time::timeout(std::time::Duration::from_millis(200), col.updates.recv()).await {
+            app.on_update(u);
+        }
+    }
+    assert!(opened(&sim) >= baseline + 3, "one pod watch per cluster");
+    // a row's pod opens on its own cluster
+    typed(&mut app, "/weather-service");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.views.len(), 2);
+    match &app.views[1].as_feed().unwrap().spec {
+        kst::sources::views::ViewSpec::Pod { cluster, namespace, .. } => {
+            assert_eq!((*cluster, namespace.as_str()), (2, "team1"))
+        }
+        other => panic!("{other:?}"),
+    }
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    assert!(app.views.is_empty());
+    common::eventually("every watch the views opened to close", || opened(&sim) <= baseline).await;
+    col.stop();
+}
