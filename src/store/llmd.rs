@@ -321,46 +321,46 @@ impl<T: Clone> Scraped<T> {
         let range = r.window.min(end - oldest);
         (range > 0.0).then_some((end, range))
     }
-    fn series(&self, f: impl Fn(&T) -> Option<f64>) -> Vec<(f64, f64)> {
-        self.samples.iter().filter_map(|s| Some((s.at, f(&s.v)?))).collect()
-    }
-
     /// A counter's per-second rate over the window, as Prometheus' `rate()`.
     pub fn rate(&self, f: impl Fn(&T) -> Option<f64>, r: &Reading) -> Option<f64> {
         let (end, range) = self.span(r)?;
-        rates::rate(&self.series(f), end, range)
+        let mut w = rates::Window::new(end, range);
+        for s in self.samples.iter() {
+            if let Some(v) = f(&s.v) {
+                w.push(s.at, v);
+            }
+        }
+        w.rate()
     }
 
     /// Rates of a family of counters keyed by a label, each as its own series.
     pub fn rate_map(&self, f: impl Fn(&T) -> &BTreeMap<String, f64>, r: &Reading) -> Vec<(String, f64)> {
-        let Some((end, range)) = self.span(r) else { return Vec::new() };
         let Some(last) = self.latest() else { return Vec::new() };
-        f(&last.v)
-            .keys()
-            .filter_map(|k| Some((k.clone(), rates::rate(&self.series(|s| f(s).get(k).copied()), end, range)?)))
-            .collect()
+        f(&last.v).keys().filter_map(|k| Some((k.clone(), self.rate(|s| f(s).get(k).copied(), r)?))).collect()
     }
 
     /// A histogram's per-second bucket rates over the window: `rate(x_bucket[w])`, ready for
     /// `histogram_quantile`. Samples with another bucket layout than the latest are left out.
+    /// One pass over the samples for every bucket at once.
     pub fn histogram(&self, f: impl Fn(&T) -> Option<&Histogram>, r: &Reading) -> Option<Histogram> {
         let (end, range) = self.span(r)?;
         let last = f(&self.latest()?.v)?;
-        let same: Vec<(f64, &Histogram)> = self
-            .samples
-            .iter()
-            .filter_map(|s| f(&s.v).filter(|h| h.bounds == last.bounds).map(|h| (s.at, h)))
-            .collect();
-        let series =
-            |g: &dyn Fn(&Histogram) -> f64| -> Vec<(f64, f64)> { same.iter().map(|(t, h)| (*t, g(h))).collect() };
-        let cumulative = (0..last.bounds.len())
-            .map(|i| rates::rate(&series(&|h| h.cumulative[i]), end, range))
-            .collect::<Option<Vec<f64>>>()?;
+        let mut buckets = vec![rates::Window::new(end, range); last.bounds.len()];
+        let mut sum = rates::Window::new(end, range);
+        let mut count = rates::Window::new(end, range);
+        for s in self.samples.iter() {
+            let Some(h) = f(&s.v).filter(|h| h.bounds == last.bounds) else { continue };
+            for (w, c) in buckets.iter_mut().zip(&h.cumulative) {
+                w.push(s.at, *c);
+            }
+            sum.push(s.at, h.sum);
+            count.push(s.at, h.count);
+        }
         Some(Histogram {
             bounds: last.bounds.clone(),
-            cumulative,
-            sum: rates::rate(&series(&|h| h.sum), end, range)?,
-            count: rates::rate(&series(&|h| h.count), end, range)?,
+            cumulative: buckets.iter().map(|w| w.rate()).collect::<Option<Vec<f64>>>()?,
+            sum: sum.rate()?,
+            count: count.rate()?,
         })
     }
 }
@@ -402,7 +402,19 @@ impl ServerView {
     }
 }
 
+/// What the panes need of a server: `latency` also takes the TTFT and ITL histograms over the
+/// window (the costly part; the KV pane and the cluster totals do without).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Counters,
+    WithLatency,
+}
+
 pub fn server_view(m: &Scraped<EngineSample>, r: &Reading) -> ServerView {
+    server_view_with(m, r, Detail::WithLatency)
+}
+
+pub fn server_view_with(m: &Scraped<EngineSample>, r: &Reading, detail: Detail) -> ServerView {
     let (freshness, observed_at) = m.freshness(r);
     let stale = m.stale_reason(r).or_else(|| (freshness != Freshness::Fresh).then(|| "stale".to_string()));
     if freshness == Freshness::Expired {
@@ -422,8 +434,8 @@ pub fn server_view(m: &Scraped<EngineSample>, r: &Reading) -> ServerView {
         request_rate: m.rate(|s| s.requests, r),
         preemption_rate: m.rate(|s| s.preemptions, r),
         prefix_hit_rate,
-        ttft: m.histogram(|s| s.ttft.as_ref(), r),
-        itl: m.histogram(|s| s.itl.as_ref(), r),
+        ttft: (detail == Detail::WithLatency).then(|| m.histogram(|s| s.ttft.as_ref(), r)).flatten(),
+        itl: (detail == Detail::WithLatency).then(|| m.histogram(|s| s.itl.as_ref(), r)).flatten(),
         freshness,
         observed_at,
         stale,
@@ -447,6 +459,17 @@ pub struct LlmdCluster {
     pub first_round: Option<f64>,
     /// Scrape rounds completed: rates need two.
     pub rounds: u64,
+    /// Rates and histograms of each server as last computed, with the sample and window they
+    /// were computed for: they change only when a scrape lands, not each frame.
+    view_cache: std::cell::RefCell<BTreeMap<Key, (ViewStamp, ServerView)>>,
+}
+
+/// What a cached server view was computed from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ViewStamp {
+    latest: f64,
+    window: f64,
+    detail: Detail,
 }
 
 /// Pool aggregates, computed from the pods' views and the EPP.
@@ -531,11 +554,43 @@ impl LlmdCluster {
     }
 
     pub fn view(&self, s: &ServerInfo, r: &Reading) -> ServerView {
-        self.metrics.get(&s.key()).map(|m| server_view(m, r)).unwrap_or_else(|| ServerView {
-            freshness: Freshness::Expired,
-            stale: Some("not scraped yet".into()),
-            ..Default::default()
-        })
+        self.view_with(s, r, Detail::WithLatency)
+    }
+
+    pub fn view_with(&self, s: &ServerInfo, r: &Reading, detail: Detail) -> ServerView {
+        let key = s.key();
+        let Some(m) = self.metrics.get(&key) else {
+            return ServerView {
+                freshness: Freshness::Expired,
+                stale: Some("not scraped yet".into()),
+                ..Default::default()
+            };
+        };
+        let (freshness, _) = m.freshness(r);
+        let stamp = m.latest().map(|l| ViewStamp { latest: l.at, window: r.window, detail });
+        if freshness != Freshness::Expired {
+            if let (Some(stamp), Some((st, v))) = (stamp, self.view_cache.borrow().get(&key)) {
+                if *st == stamp
+                    || (st.detail == Detail::WithLatency && st.latest == stamp.latest && st.window == stamp.window)
+                {
+                    // the numbers are the same; how current they are is read now
+                    let (freshness, observed_at) = m.freshness(r);
+                    let stale =
+                        m.stale_reason(r).or_else(|| (freshness != Freshness::Fresh).then(|| "stale".to_string()));
+                    return ServerView { freshness, observed_at, stale, ..v.clone() };
+                }
+            }
+        }
+        let v = server_view_with(m, r, detail);
+        if let (Some(stamp), true) = (stamp, v.freshness != Freshness::Expired) {
+            self.view_cache.borrow_mut().insert(key, (stamp, v.clone()));
+        }
+        v
+    }
+
+    /// Forgets cached views of servers that are gone.
+    pub fn prune_cache(&self) {
+        self.view_cache.borrow_mut().retain(|k, _| self.metrics.contains_key(k));
     }
 
     pub fn pool_view(&self, pool: &PoolInfo, r: &Reading) -> PoolView {
@@ -627,7 +682,8 @@ impl LlmdCluster {
 
     /// Fleet numbers for the Overview and the snapshot.
     pub fn totals(&self, r: &Reading) -> LlmdTotals {
-        let views: Vec<(&ServerInfo, ServerView)> = self.servers.iter().map(|s| (s, self.view(s, r))).collect();
+        let views: Vec<(&ServerInfo, ServerView)> =
+            self.servers.iter().map(|s| (s, self.view_with(s, r, Detail::Counters))).collect();
         let (live, freshness) = usable(&views);
         LlmdTotals {
             pools: self.pools.len(),

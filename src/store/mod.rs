@@ -327,6 +327,7 @@ impl Fleet {
                 l.objectives = objectives;
                 // forget metrics of pods and pools that are gone: memory follows the fleet
                 l.metrics.retain(|k, _| servers.iter().any(|s| s.key() == *k));
+                l.prune_cache();
                 l.epp.retain(|k, _| pools.iter().any(|p| p.key() == *k));
                 l.throughput.retain(|k, _| pools.iter().any(|p| p.key() == *k));
                 l.installed = Some(installed);

@@ -72,56 +72,90 @@ pub fn window_text(w: f64) -> String {
 /// Prometheus `rate(x[range])` evaluated at `end` over the samples `(t, v)` (ascending time)
 /// inside `[end - range, end]`. None with fewer than two samples there: unknown, not zero.
 pub fn rate(points: &[(f64, f64)], end: f64, range: f64) -> Option<f64> {
-    extrapolated_delta(points, end, range, true).map(|d| d / range)
+    let mut acc = Window::new(end, range);
+    for p in points {
+        acc.push(p.0, p.1);
+    }
+    acc.rate()
 }
 
 /// Prometheus `increase(x[range])`.
 pub fn increase(points: &[(f64, f64)], end: f64, range: f64) -> Option<f64> {
-    extrapolated_delta(points, end, range, true)
+    let mut acc = Window::new(end, range);
+    for p in points {
+        acc.push(p.0, p.1);
+    }
+    acc.increase()
 }
 
-fn extrapolated_delta(points: &[(f64, f64)], end: f64, range: f64, is_counter: bool) -> Option<f64> {
-    if range <= 0.0 {
-        return None;
+/// A counter's samples in one window, taken one at a time (ascending time) without keeping
+/// them: what `rate()` and `increase()` need is the first and last sample, how many there
+/// were, and what was lost to resets.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    start: f64,
+    end: f64,
+    range: f64,
+    n: usize,
+    first: (f64, f64),
+    last: (f64, f64),
+    /// What the counter had counted before each reset (a drop is a restart from zero).
+    reset_add: f64,
+}
+
+impl Window {
+    pub fn new(end: f64, range: f64) -> Window {
+        Window { start: end - range, end, range, n: 0, first: (0.0, 0.0), last: (0.0, 0.0), reset_add: 0.0 }
     }
-    let start = end - range;
-    let inside: Vec<(f64, f64)> =
-        points.iter().copied().filter(|(t, v)| *t >= start && *t <= end && v.is_finite()).collect();
-    if inside.len() < 2 {
-        return None;
+
+    /// A sample; those outside the window (or not numbers) are ignored.
+    pub fn push(&mut self, t: f64, v: f64) {
+        if t < self.start || t > self.end || !v.is_finite() {
+            return;
+        }
+        if self.n == 0 {
+            self.first = (t, v);
+        } else if v < self.last.1 {
+            self.reset_add += self.last.1;
+        }
+        self.last = (t, v);
+        self.n += 1;
     }
-    let (first, last) = (inside[0], inside[inside.len() - 1]);
-    let mut delta = last.1 - first.1;
-    if is_counter {
-        // a drop is a restart: the counter went on from zero, so what it had counted is added back
-        for pair in inside.windows(2) {
-            if pair[1].1 < pair[0].1 {
-                delta += pair[0].1;
+
+    pub fn rate(&self) -> Option<f64> {
+        (self.range > 0.0).then_some(())?;
+        self.increase().map(|d| d / self.range)
+    }
+
+    pub fn increase(&self) -> Option<f64> {
+        if self.n < 2 || self.range <= 0.0 {
+            return None;
+        }
+        let (first, last) = (self.first, self.last);
+        let delta = last.1 - first.1 + self.reset_add;
+        let sampled = last.0 - first.0;
+        if sampled <= 0.0 {
+            return None;
+        }
+        let average_gap = sampled / (self.n - 1) as f64;
+        let threshold = average_gap * 1.1;
+        let mut to_start = first.0 - self.start;
+        let mut to_end = self.end - last.0;
+        if to_start >= threshold {
+            to_start = average_gap / 2.0;
+        }
+        if delta > 0.0 && first.1 >= 0.0 {
+            // a counter does not extrapolate below zero
+            let to_zero = sampled * (first.1 / delta);
+            if to_zero < to_start {
+                to_start = to_zero;
             }
         }
-    }
-    let sampled = last.0 - first.0;
-    if sampled <= 0.0 {
-        return None;
-    }
-    let average_gap = sampled / (inside.len() - 1) as f64;
-    let threshold = average_gap * 1.1;
-    let mut to_start = first.0 - start;
-    let mut to_end = end - last.0;
-    if to_start >= threshold {
-        to_start = average_gap / 2.0;
-    }
-    if is_counter && delta > 0.0 && first.1 >= 0.0 {
-        // a counter does not extrapolate below zero
-        let to_zero = sampled * (first.1 / delta);
-        if to_zero < to_start {
-            to_start = to_zero;
+        if to_end >= threshold {
+            to_end = average_gap / 2.0;
         }
+        Some(delta * (sampled + to_start + to_end) / sampled)
     }
-    if to_end >= threshold {
-        to_end = average_gap / 2.0;
-    }
-    Some(delta * (sampled + to_start + to_end) / sampled)
 }
 
 /// Prometheus `histogram_quantile(q, ...)` over buckets `(upper bound, cumulative count or

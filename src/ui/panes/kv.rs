@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use crate::sources::views::ViewSpec;
-use crate::store::llmd::{mean_opt, Freshness, Role, ServerInfo};
+use crate::store::llmd::{mean_opt, Detail, Freshness, Role, ServerInfo};
 use crate::store::rules;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
@@ -107,7 +107,8 @@ impl Component for KvCache {
         let t = cx.theme;
         let reading = cx.reading();
         let servers = cx.servers();
-        let views: Vec<_> = servers.iter().map(|(i, s)| cx.cluster(*i).llmd.view(s, &reading)).collect();
+        let views: Vec<_> =
+            servers.iter().map(|(i, s)| cx.cluster(*i).llmd.view_with(s, &reading, Detail::Counters)).collect();
         let [summary_area, table_area, detail_area] =
             Layout::vertical([Constraint::Length(3), Constraint::Min(3), Constraint::Length(2)]).areas(area);
 

@@ -22,12 +22,12 @@ pub struct Security {
     list: ListState,
 }
 
-pub fn findings(cx: &Ctx) -> Vec<(usize, Finding)> {
+pub fn findings<'a>(cx: &Ctx<'a>) -> Vec<(usize, &'a Finding)> {
     let fleet = cx.fleet;
-    let mut v: Vec<(usize, Finding)> = cx
+    let mut v: Vec<(usize, &Finding)> = cx
         .cluster_indices()
         .into_iter()
-        .flat_map(|i| fleet.clusters[i].kagenti.findings().iter().cloned().map(move |f| (i, f)))
+        .flat_map(|i| fleet.clusters[i].kagenti.findings().iter().map(move |f| (i, f)))
         .filter(|(i, f)| {
             cx.matches_filter(&format!(
                 "{} {} {} {} {}",
@@ -59,7 +59,7 @@ fn drift_of(cx: &Ctx) -> Vec<(usize, Drift)> {
         .collect()
 }
 
-fn keys(cx: &Ctx, rows: &[(usize, Finding)]) -> Vec<String> {
+fn keys(cx: &Ctx, rows: &[(usize, &Finding)]) -> Vec<String> {
     rows.iter().map(|(i, f)| format!("{}/{}/{}", cx.cluster(*i).context, f.rule, f.subject)).collect()
 }
 
