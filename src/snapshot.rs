@@ -198,7 +198,10 @@ pub struct CardSnapshot {
     pub version: Option<String>,
     /// "1.0" (supportedInterfaces) or "0.x" (url)
     pub shape: Option<&'static str>,
+    /// Skill names (kept for scripts written against earlier versions; see `skill_list`).
     pub skills: Vec<String>,
+    /// Each skill with its `id` (what a client asks for), `name` and `tags`.
+    pub skill_list: Vec<crate::store::kagenti::Skill>,
     pub error: Option<String>,
 }
 
@@ -210,9 +213,31 @@ pub struct BuildSnapshot {
     pub last_outcome: Option<&'static str>,
     pub last_reason: Option<String>,
     pub runs_in_cluster: usize,
+    /// The runs the cluster keeps, newest first, each failure with its reason and message.
+    pub runs: Vec<BuildRunSnapshot>,
     /// kst's own history of finished runs
     pub history_succeeded: u32,
     pub history_failed: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BuildRunSnapshot {
+    pub name: String,
+    /// succeeded | failed | running
+    pub outcome: &'static str,
+    /// e.g. BuildStepFailed
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub started: Option<String>,
+    pub duration_s: Option<i64>,
+}
+
+fn outcome_word(o: Option<bool>) -> &'static str {
+    match o {
+        Some(true) => "succeeded",
+        Some(false) => "failed",
+        None => "running",
+    }
 }
 
 impl KagentiSnapshot {
@@ -282,7 +307,8 @@ impl KagentiSnapshot {
                         name: card.map(|c| c.name.clone()),
                         version: card.and_then(|c| c.version.clone()),
                         shape: card.map(|c| c.shape),
-                        skills: card.map(|c| c.skills.iter().map(|s| s.0.clone()).collect()).unwrap_or_default(),
+                        skills: card.map(|c| c.skills.iter().map(|s| s.name.clone()).collect()).unwrap_or_default(),
+                        skill_list: card.map(|c| c.skills.clone()).unwrap_or_default(),
                         error,
                     }
                 })
@@ -293,13 +319,21 @@ impl KagentiSnapshot {
                 .map(|b| BuildSnapshot {
                     namespace: b.namespace.clone(),
                     name: b.name.clone(),
-                    last_outcome: b.runs.first().map(|r| match r.outcome {
-                        Some(true) => "succeeded",
-                        Some(false) => "failed",
-                        None => "running",
-                    }),
+                    last_outcome: b.runs.first().map(|r| outcome_word(r.outcome)),
                     last_reason: b.runs.first().and_then(|r| r.reason.clone()),
                     runs_in_cluster: b.runs.len(),
+                    runs: b
+                        .runs
+                        .iter()
+                        .map(|r| BuildRunSnapshot {
+                            name: r.name.clone(),
+                            outcome: outcome_word(r.outcome),
+                            reason: r.reason.clone(),
+                            message: r.message.clone(),
+                            started: r.started.clone(),
+                            duration_s: r.duration_s,
+                        })
+                        .collect(),
                     history_succeeded: b.history.0,
                     history_failed: b.history.1,
                 })

@@ -13,8 +13,13 @@ async fn jobs_and_notebooks_across_clusters() {
     let targets = common::targets(&sim);
     let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut col = Collectors::start(&targets, common::fast_worker());
-    common::pump_until(&mut fleet, &mut col.updates, "jobs listed everywhere", |f| {
+    common::pump_until(&mut fleet, &mut col.updates, "jobs and their pods listed everywhere", |f| {
         f.clusters.iter().all(|c| c.jobs.listed())
+            && f.clusters
+                .iter()
+                .flat_map(|c| &c.jobs.jobs)
+                .filter(|j| j.pod_selector.is_some())
+                .all(|j| j.pods.is_some())
     })
     .await;
     let west = &fleet.clusters.iter().find(|c| c.context == "gpu-eu-west").unwrap().jobs;
@@ -39,6 +44,11 @@ async fn jobs_and_notebooks_across_clusters() {
         job("batch-embeddings").pod_selector.as_deref(),
         Some("ray.io/cluster=batch-embeddings-raycluster-x2k9f")
     );
+    // GPUs held come from the pods that exist: the Job's running pod holds its 2; the
+    // PyTorchJob that says Running with 32 has no pod at all
+    let pods = |n: &str| job(n).pods.unwrap_or_else(|| panic!("{n}: its pods are watched"));
+    assert_eq!(pods("eval-harness-nightly"), kst::store::jobs::JobPods { running: 1, total: 1, gpus_running: 2 });
+    assert_eq!(pods("llama-sft-ddp"), kst::store::jobs::JobPods { running: 0, total: 0, gpus_running: 0 });
     let east = &fleet.clusters.iter().find(|c| c.context == "gpu-us-east").unwrap().jobs;
     assert_eq!(east.absent(), vec!["Notebook", "PyTorchJob", "RayJob", "TrainJob"], "batch Jobs are core");
     col.stop();

@@ -85,4 +85,20 @@ async fn fabric_panes() {
     assert!(findings.iter().any(|f| f["rule"] == "rbac.cluster-admin" && f["severity"] == "critical"));
     assert_eq!(k["drift"], serde_json::json!([]));
     assert_eq!(v["clusters"][1]["kagenti"]["tools"], serde_json::json!([]), "no tool servers there");
+    // what a script needs beyond a row: card skills with their ids; every build run kept,
+    // newest first, failures with their reason and message
+    let card = k["cards"].as_array().unwrap().iter().find(|c| c["agent"] == "weather-service").unwrap();
+    assert_eq!(card["skill_list"][0]["id"], "weather-service-main");
+    assert_eq!(card["skill_list"][0]["name"], "weather service");
+    let failed = k["builds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["runs"].as_array().unwrap())
+        .find(|r| r["outcome"] == "failed")
+        .expect("a failed build run");
+    assert!(
+        failed["reason"].is_string() && failed["message"] == "remote repository unreachable or private",
+        "{failed}"
+    );
 }

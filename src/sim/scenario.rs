@@ -747,6 +747,22 @@ fn gpu_decode(w: &mut Workloads<'_>) {
                    "status": status}),
         );
     }
+    // the running Job's pod, as the Job controller makes it: GPUs that are really held
+    w.put(
+        &r::PODS,
+        json!({"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"name": "eval-harness-nightly-7xk2p", "namespace": "ml-jobs", "creationTimestamp": ago(900),
+                            "labels": {"batch.kubernetes.io/job-name": "eval-harness-nightly", "job-name": "eval-harness-nightly"},
+                            "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "eval-harness-nightly",
+                                                 "uid": "job-eval-harness-nightly", "controller": true}]},
+               "spec": {"restartPolicy": "Never", "nodeName": format!("{}-gpu-0", w.cluster.name),
+                        "containers": [container("trainer", "ghcr.io/example/trainer:2.3", 8080, 2, &[])]},
+               "status": {"phase": "Running", "startTime": ago(880),
+                          "conditions": [{"type": "Ready", "status": "True"}],
+                          "containerStatuses": [{"name": "trainer", "ready": true, "restartCount": 0, "started": true,
+                                                 "image": "ghcr.io/example/trainer:2.3",
+                                                 "state": {"running": {"startedAt": ago(870)}}}]}}),
+    );
     ml_jobs(w);
 }
 

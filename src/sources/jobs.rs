@@ -10,8 +10,42 @@ use tokio::sync::mpsc;
 
 use super::cluster::WorkerOptions;
 use super::watchset::WatchSet;
-use crate::store::jobs::{JobInfo, JobsCluster};
+use crate::store::jobs::{JobInfo, JobPods, JobsCluster};
 use crate::store::Update;
+
+/// Labels the jobs' controllers put on their pods (batch, Kubeflow training, JobSet/TrainJob,
+/// Ray, Notebooks); each selects the pods of one family.
+pub const POD_LABELS: &[&str] = &[
+    "batch.kubernetes.io/job-name",
+    "training.kubeflow.org/job-name",
+    "jobset.sigs.k8s.io/jobset-name",
+    "ray.io/cluster",
+    "notebook-name",
+];
+
+/// The pods a job's selector (`label=value`) matches among the watched ones.
+fn job_pods(j: &JobInfo, w: &WatchSet<&'static str>) -> Option<JobPods> {
+    let (label, value) = j.pod_selector.as_deref()?.split_once('=')?;
+    let tag = POD_LABELS.iter().find(|l| **l == label)?;
+    if w.forbidden(tag) || w.served(tag) != Some(true) {
+        return None;
+    }
+    let mut p = JobPods::default();
+    for o in w.objects(tag) {
+        let labels = o.metadata.labels.as_ref();
+        if labels.and_then(|l| l.get(label)).map(String::as_str) != Some(value)
+            || o.metadata.namespace.as_deref() != Some(j.namespace.as_str())
+        {
+            continue;
+        }
+        p.total += 1;
+        if o.data["status"]["phase"] == "Running" {
+            p.running += 1;
+            p.gpus_running += pod_gpus(&o.data);
+        }
+    }
+    Some(p)
+}
 
 /// (kind, group, version, plural)
 pub const KINDS: &[(&str, &str, &str, &str)] = &[
@@ -79,6 +113,7 @@ pub fn decode(kind: &'static str, o: &DynamicObject) -> JobInfo {
         started: s(&st["startTime"]),
         finished: s(&st["completionTime"]),
         pod_selector: None,
+        pods: None,
     };
     match kind {
         "Job" => {
@@ -185,6 +220,12 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
         };
         w.add(&client, kind, &ar, None);
     }
+    // the jobs' pods, by the labels their controllers put on them: what really runs (and
+    // holds GPUs), beside what the specs ask for
+    let pods = ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&());
+    for label in POD_LABELS {
+        w.add(&client, label, &pods, Some(label));
+    }
     let mut last: Option<JobsCluster> = None;
     let mut dirty = false;
     let flush = tokio::time::sleep(Duration::from_secs(3600));
@@ -205,6 +246,9 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
                 dirty = false;
                 let kinds: BTreeMap<&'static str, Option<bool>> = KINDS.iter().map(|(k, ..)| (*k, w.served(k))).collect();
                 let mut jobs: Vec<JobInfo> = KINDS.iter().flat_map(|(k, ..)| w.objects(k).map(move |o| decode(k, o))).collect();
+                for j in jobs.iter_mut() {
+                    j.pods = job_pods(j, &w);
+                }
                 jobs.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
                 let forbidden: Vec<&'static str> = KINDS.iter().map(|(k, ..)| *k).filter(|k| w.forbidden(k)).collect();
                 let next = JobsCluster { kinds, forbidden, jobs };

@@ -455,10 +455,24 @@ fn decode_builds(w: &WatchSet<Tag>, history: &mut BuildHistory, history_changed:
                         Some(c) if c["status"] == "False" => Some(false),
                         _ => None,
                     };
+                let failed = c.filter(|c| !c.ok);
                 let reason = st["failureDetails"]["reason"]
                     .as_str()
                     .map(str::to_string)
-                    .or_else(|| c.filter(|c| !c.ok).map(|c| c.reason));
+                    .or_else(|| failed.as_ref().map(|c| c.reason.clone()));
+                let message = st["failureDetails"]["message"]
+                    .as_str()
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_string)
+                    .or_else(|| {
+                        st["conditions"]
+                            .as_array()?
+                            .iter()
+                            .find(|c| c["type"] == "Succeeded" && c["status"] == "False")?["message"]
+                            .as_str()
+                            .map(str::to_string)
+                    })
+                    .filter(|_| outcome == Some(false));
                 let sort_key = started
                     .clone()
                     .or_else(|| r.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()))
@@ -469,6 +483,7 @@ fn decode_builds(w: &WatchSet<Tag>, history: &mut BuildHistory, history_changed:
                         name: r.metadata.name.clone().unwrap_or_default(),
                         outcome,
                         reason,
+                        message,
                         started,
                         duration_s,
                     },
@@ -763,6 +778,7 @@ mod tests {
             name: format!("r{i:04}"),
             outcome: ok,
             reason: None,
+            message: None,
             started: None,
             duration_s: None,
         };

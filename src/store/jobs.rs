@@ -21,6 +21,17 @@ pub struct JobInfo {
     pub finished: Option<String>,
     /// The label selector of its pods (for drilling down), if the kind has a known one.
     pub pod_selector: Option<String>,
+    /// Its pods as they exist now (None: kst cannot see them, e.g. pods are forbidden).
+    pub pods: Option<JobPods>,
+}
+
+/// A job's pods that exist: how many run, and the GPUs those running ones request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct JobPods {
+    pub running: usize,
+    pub total: usize,
+    /// GPUs requested by its running pods: in use, not only asked for.
+    pub gpus_running: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -226,12 +226,20 @@ pub struct Card {
     pub url: Option<String>,
     pub binding: Option<String>,
     pub protocol_version: Option<String>,
-    pub skills: Vec<(String, Vec<String>)>,
+    pub skills: Vec<Skill>,
     pub streaming: Option<bool>,
     pub push: Option<bool>,
     pub signed: bool,
     /// "1.0" for supportedInterfaces cards, "0.x" for url cards.
     pub shape: &'static str,
+}
+
+/// One skill of an A2A card: its id (what a client asks for), its name, its tags.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Skill {
+    pub id: Option<String>,
+    pub name: String,
+    pub tags: Vec<String>,
 }
 
 pub fn parse_card(v: &Value) -> Result<Card, String> {
@@ -257,12 +265,12 @@ pub fn parse_card(v: &Value) -> Result<Card, String> {
         Value::Array(a) => a
             .iter()
             .map(|s| {
-                let n = s["name"].as_str().or(s["id"].as_str()).unwrap_or("?").to_string();
+                let name = s["name"].as_str().or(s["id"].as_str()).unwrap_or("?").to_string();
                 let tags = s["tags"]
                     .as_array()
                     .map(|t| t.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
                     .unwrap_or_default();
-                (n, tags)
+                Skill { id: s["id"].as_str().map(str::to_string), name, tags }
             })
             .collect(),
         Value::Null => Vec::new(),
@@ -296,6 +304,8 @@ pub struct BuildRunInfo {
     /// Some(true) succeeded, Some(false) failed, None running/pending.
     pub outcome: Option<bool>,
     pub reason: Option<String>,
+    /// What the failed step said (`failureDetails.message`, or the condition's message).
+    pub message: Option<String>,
     pub started: Option<String>,
     pub duration_s: Option<i64>,
 }

@@ -121,7 +121,7 @@ fn draw(pane: &mut Discovery, f: &mut Frame, area: Rect, cx: &Ctx) {
         };
         match e.card {
             Some(c) => {
-                let skills = c.skills.iter().map(|s| s.0.clone()).collect::<Vec<_>>().join(", ");
+                let skills = c.skills.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ");
                 table.rows.push(vec![
                     cell(c.name.clone(), t.text),
                     cell(c.version.clone().unwrap_or_else(|| DASH.into()), t.text),
@@ -171,7 +171,7 @@ fn draw(pane: &mut Discovery, f: &mut Frame, area: Rect, cx: &Ctx) {
             let skills: Vec<String> = c
                 .skills
                 .iter()
-                .map(|(n, tags)| if tags.is_empty() { n.clone() } else { format!("{n} [{}]", tags.join(", ")) })
+                .map(|s| if s.tags.is_empty() { s.name.clone() } else { format!("{} [{}]", s.name, s.tags.join(", ")) })
                 .collect();
             lines.push(Line::from(vec![Span::styled("skills: ", t.muted), Span::raw(skills.join(" · "))]));
         }

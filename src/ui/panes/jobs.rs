@@ -86,6 +86,13 @@ impl Pane for Jobs {
 }
 
 impl Component for Jobs {
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("GPUS used/spec", "GPUs requested by the job's running pods / GPUs its spec asks for"),
+            ("▲", "the job says it runs but none of its pods is running"),
+            ("—", "kst cannot see the pods (not listed, or forbidden)"),
+        ]
+    }
     fn hints(&self) -> Vec<Hint> {
         vec![
             Hint::action(Action::Select, "the job's pods"),
@@ -156,15 +163,16 @@ fn draw(pane: &mut Jobs, f: &mut Frame, area: Rect, cx: &Ctx) {
         Col::name("NAMESPACE").min(8).optional(1),
         Col::whole("KIND"),
         Col::text("STATUS").min(8),
-        Col::whole("GPUS REQ"),
+        Col::whole("GPUS used/spec"),
         Col::whole("AGE"),
         Col::whole("DURATION"),
     ];
-    let gpus: i64 =
-        rows.iter().filter(|(_, j)| matches!(j.status.as_str(), "Running" | "Ready")).filter_map(|(_, j)| j.gpus).sum();
+    let running = |j: &JobInfo| matches!(j.status.as_str(), "Running" | "Ready");
+    let spec: i64 = rows.iter().filter(|(_, j)| running(j)).filter_map(|(_, j)| j.gpus).sum();
+    let used: i64 = rows.iter().filter_map(|(_, j)| j.pods.map(|p| p.gpus_running)).sum();
     let mut table = DataTable::new(
         format!(
-            " ML jobs & notebooks ({}) · {gpus} GPUs in the specs of running ones · sorted by {} ",
+            " ML jobs & notebooks ({}) · GPUs: {used} held by running pods, {spec} in running jobs' specs · sorted by {} ",
             rows.len(),
             SORTS[pane.sort % SORTS.len()]
         ),
@@ -184,7 +192,13 @@ fn draw(pane: &mut Jobs, f: &mut Frame, area: Rect, cx: &Ctx) {
             cell(j.namespace.clone(), t.text),
             cell(j.kind, t.text),
             cell(j.status.clone(), status_style(t, &j.status)),
-            cell(j.gpus.map(|g| g.to_string()).unwrap_or_else(|| DASH.into()), t.text),
+            {
+                // what runs against what the spec asks; a running job without running pods is marked
+                let used = j.pods.map(|p| p.gpus_running.to_string()).unwrap_or_else(|| DASH.into());
+                let spec = j.gpus.map(|g| g.to_string()).unwrap_or_else(|| DASH.into());
+                let short = running(j) && j.gpus.unwrap_or(0) > 0 && j.pods.is_some_and(|p| p.running == 0);
+                cell(format!("{used}/{spec}{}", if short { " ▲" } else { "" }), if short { t.warn } else { t.text })
+            },
             cell(age(j.created.as_deref(), now), t.text),
             cell(duration(j, now), t.text),
         ]);
@@ -213,6 +227,14 @@ fn draw(pane: &mut Jobs, f: &mut Frame, area: Rect, cx: &Ctx) {
             }
             if !c.jobs.forbidden.is_empty() {
                 spans.push(Span::styled(format!(" · forbidden for you: {}", c.jobs.forbidden.join(", ")), t.warn));
+            }
+            // specs that ask for more GPUs than the cluster has are said so, not summed silently
+            let asked: i64 = c.jobs.jobs.iter().filter(|j| running(j)).filter_map(|j| j.gpus).sum();
+            if let Some(n) = c.nodes.as_ref().filter(|n| asked as u64 > n.gpus_allocatable) {
+                spans.push(Span::styled(
+                    format!(" · ▲ running jobs' specs ask for {asked} GPUs; the cluster has {}", n.gpus_allocatable),
+                    t.warn,
+                ));
             }
             Line::from(spans)
         })
