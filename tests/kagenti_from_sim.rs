@@ -236,7 +236,14 @@ async fn the_card_of_a_real_a2a_server_through_the_service_proxy() {
     assert_eq!(card.binding.as_deref(), Some("JSONRPC"));
     assert_eq!(card.version.as_deref(), Some("1.2.0"));
     assert_eq!(card.streaming, Some(true));
-    assert_eq!(card.skills, vec![("Convert currency".to_string(), vec!["finance".to_string(), "fx".to_string()])]);
+    assert_eq!(
+        card.skills,
+        vec![kst::store::kagenti::Skill {
+            id: Some("convert".into()),
+            name: "Convert currency".into(),
+            tags: vec!["finance".into(), "fx".into()]
+        }]
+    );
 
     // and through the whole collector: the Discovery pane lists it
     let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());

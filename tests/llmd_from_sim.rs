@@ -148,3 +148,39 @@ async fn llmd_pools_servers_and_metrics_from_the_sim() {
     assert!(agents.servers.is_empty() && agents.pools.is_empty());
     col.stop();
 }
+
+/// The EPP of gpu-eu-west keeps routing to the crash-looping decode pod and counts it among
+/// its ready endpoints: both contradictions with the pods are flagged, in the store and in
+/// the snapshot JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_epp_routing_to_an_unready_pod_is_flagged() {
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    fleet.set_metrics(0.3, Some(2.0), None);
+    let mut col = Collectors::start(&targets, common::fast_worker());
+    let flagged = |f: &Fleet| {
+        let l = &cluster(f, "gpu-eu-west").llmd;
+        let Some(pool) = l.pools.iter().find(|p| p.name == "llama-70b") else { return None };
+        let v = l.pool_view(pool, &f.reading(common::now_s()));
+        (!v.routed_to_unready.is_empty() && v.epp_ready_mismatch.is_some()).then_some(v)
+    };
+    common::pump_until(&mut fleet, &mut col.updates, "the EPP's routing to the unready pod flagged", |f| {
+        flagged(f).is_some()
+    })
+    .await;
+    let v = flagged(&fleet).unwrap();
+    let l = &cluster(&fleet, "gpu-eu-west").llmd;
+    let (pod, share) = &v.routed_to_unready[0];
+    let server = l.servers.iter().find(|s| &s.name == pod).unwrap();
+    assert!(!server.ready && pod.starts_with("llama-70b-decode"), "{pod}");
+    assert!(*share > 0.1 && *share < 0.5, "a real share of the pool's routing: {share}");
+    let ready = l.servers.iter().filter(|s| s.pool.as_deref() == Some("llama-70b") && s.ready).count();
+    assert_eq!(v.epp_ready_mismatch, Some((4.0, ready)));
+    let json = serde_json::to_value(kst::snapshot::Snapshot::of(&fleet)).unwrap();
+    let pool =
+        json["clusters"][1]["llmd"]["pools"].as_array().unwrap().iter().find(|p| p["name"] == "llama-70b").unwrap();
+    assert_eq!(pool["routed_to_unready"][0]["pod"], pod.as_str());
+    assert_eq!(pool["epp_ready_endpoints_mismatch"]["pods_ready"], ready);
+    col.stop();
+}

@@ -26,10 +26,21 @@ impl Prom {
         let q = format!("timestamp({series})");
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
-            if self.scalar(&q, at + 3.0).await.is_some_and(|t| t >= at) {
+            let last = self.scalar(&q, at + 3.0).await;
+            if last.is_some_and(|t| t >= at) {
                 return;
             }
-            assert!(std::time::Instant::now() < deadline, "Prometheus never scraped {series} past {at}");
+            if std::time::Instant::now() > deadline {
+                let targets: serde_json::Value =
+                    self.http.get(format!("{}/api/v1/targets", self.base)).send().await.unwrap().json().await.unwrap();
+                let mine: Vec<&serde_json::Value> = targets["data"]["activeTargets"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| series.contains(t["labels"]["pod"].as_str().unwrap_or("-")))
+                    .collect();
+                panic!("Prometheus never scraped {series} past {at} (its last: {last:?}); target: {mine:?}");
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }

@@ -13,25 +13,30 @@ use kst::sim::SimFleet;
 struct Kube {
     _dir: tempfile::TempDir,
     config: PathBuf,
+    bin: PathBuf,
 }
 
-fn kubectl_bin() -> &'static str {
-    let ok =
-        Command::new("kubectl").arg("version").arg("--client").output().map(|o| o.status.success()).unwrap_or(false);
-    assert!(ok, "kubectl is not installed: `.ci/run` installs it (apt-get install kubernetes-client)");
-    "kubectl"
+/// The real kubectl: on the PATH, or Debian's kubernetes-client unpacked under target/peers.
+fn kubectl_bin(test: &str) -> Option<PathBuf> {
+    let bin = common::peers::debian_binary("kubernetes-client", "kubectl");
+    if bin.is_none() {
+        common::peers::missing(test, "kubectl", "apt-get install kubernetes-client");
+    }
+    bin
 }
 
 impl Kube {
-    fn new(sim: &SimFleet, viewers: bool) -> Kube {
+    /// None (the test says it skips) when kubectl cannot be had here.
+    fn new(test: &str, sim: &SimFleet, viewers: bool) -> Option<Kube> {
+        let bin = kubectl_bin(test)?;
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config");
         std::fs::write(&config, sim.kubeconfig(viewers)).unwrap();
-        Kube { _dir: dir, config }
+        Some(Kube { _dir: dir, config, bin })
     }
 
     fn cmd(&self, context: &str, args: &[&str]) -> Command {
-        let mut c = Command::new(kubectl_bin());
+        let mut c = Command::new(&self.bin);
         c.arg("--kubeconfig").arg(&self.config).arg("--context").arg(context).arg("--request-timeout=30s").args(args);
         c.env_remove("KUBECONFIG").env("HOME", self.config.parent().unwrap_or(Path::new("/tmp")));
         c
@@ -58,7 +63,10 @@ impl Kube {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_reads_lists_and_discovers() {
     let sim = common::sim(3).await;
-    let k = Kube::new(&sim, false);
+    let k = match Kube::new(module_path!(), &sim, false) {
+        Some(k) => k,
+        None => return,
+    };
 
     let pods = k.ok("gpu-us-east", &["get", "pods", "-A"]).await;
     assert!(
@@ -114,7 +122,10 @@ async fn kubectl_reads_lists_and_discovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_proxy_scale_logs_and_auth() {
     let sim = common::sim(3).await;
-    let k = Kube::new(&sim, true);
+    let k = match Kube::new(module_path!(), &sim, true) {
+        Some(k) => k,
+        None => return,
+    };
     let decode = k
         .ok(
             "gpu-us-east",
@@ -187,7 +198,10 @@ async fn kubectl_proxy_scale_logs_and_auth() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_watch_receives_an_event() {
     let sim = common::sim(3).await;
-    let k = Kube::new(&sim, false);
+    let k = match Kube::new(module_path!(), &sim, false) {
+        Some(k) => k,
+        None => return,
+    };
     let mut child = k
         .cmd("gpu-us-east", &["get", "pods", "-n", "llm-d", "-w", "-o", "name"])
         .stdout(Stdio::piped())

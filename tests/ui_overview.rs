@@ -241,3 +241,63 @@ fn mouse_only_when_enabled_and_rebound_keys() {
     let small = render(&mut app, 80, 24);
     assert!(small.contains("this help / quit") && small.contains("copy the selected name"), "{small}");
 }
+
+/// A cluster that stops answering keeps its last numbers, marked with their age, and leaves
+/// the fleet totals (the header says so); past the limit they are not shown at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_clusters_numbers_turn_stale_with_their_age() {
+    use kst::store::llmd::{Freshness, ScrapeError, Scraped};
+    let (_sim, mut fleet) = converged_fleet().await;
+    let t0 = 1_790_000_000.0;
+    // gpu-eu-west answered last at t0+25, then its API server and pods went quiet at t0+30
+    fleet.set_metrics(5.0, None, Some(12.0));
+    let c = &mut fleet.clusters[1];
+    c.last_ok = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(t0 + 25.0));
+    c.conn = Conn::Unreachable {
+        error: "connection refused".into(),
+        since: std::time::UNIX_EPOCH + std::time::Duration::from_secs_f64(t0 + 30.0),
+    };
+    for m in c.llmd.metrics.values_mut() {
+        let mut kept: Scraped<_> = Scraped::keeping(60);
+        for s in m.samples.iter().filter(|s| s.at <= t0 + 25.0) {
+            kept.record(s.at, Ok(s.v.clone()));
+        }
+        kept.record(t0 + 30.0, Err(ScrapeError::Transport("connection refused".into())));
+        *m = kept;
+    }
+    let now = t0 + 61.0;
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+    let screen = render(&mut app, 120, 40);
+    insta::assert_snapshot!("overview_one_stale_120x40", screen);
+    assert!(screen.contains("GPUs 31/32 allocatable of 2 clusters; 1 stale"), "{screen}");
+    assert!(screen.contains("connection refused · since") && screen.contains("numbers from 36s ago"), "{screen}");
+
+    // the store: last known values with when they were observed
+    let r = app.fleet.reading(now);
+    let l = &app.fleet.clusters[1].llmd;
+    let t = l.totals(&r);
+    assert_eq!(t.freshness, Freshness::Stale);
+    assert!(t.kv_avg.is_some() && t.observed_at.is_some_and(|at| at <= t0 + 25.0));
+    // the pool row carries its age; the KV pane its per-pod age
+    app.show("serving");
+    let serving = render(&mut app, 120, 40);
+    assert!(serving.contains("gpu-eu-west/llama-70b (36s ago)"), "{serving}");
+    app.show("kv");
+    assert!(render(&mut app, 120, 40).contains("36s ago"));
+    // the snapshot JSON: each stale value has its observed_at
+    let v = serde_json::to_value(kst::snapshot::Snapshot::at(&app.fleet, now)).unwrap();
+    let west = &v["clusters"][1];
+    assert_eq!(west["observed_at"], "2026-09-21T14:13:45Z", "t0 + 25 s, when it last answered");
+    assert_eq!(west["llmd"]["freshness"], "stale");
+    let server = west["llmd"]["servers"].as_array().unwrap().iter().find(|s| !s["kv_usage"].is_null()).unwrap();
+    assert_eq!((server["freshness"].as_str(), server["observed_at"].is_string()), (Some("stale"), true));
+    assert_eq!(v["clusters"][0]["llmd"]["freshness"], "fresh");
+    assert!(v["clusters"][0]["observed_at"].is_null());
+
+    // past the limit (12 refreshes here): not shown at all
+    app.clock = Some(t0 + 90.0);
+    let r = app.fleet.reading(t0 + 90.0);
+    let t = app.fleet.clusters[1].llmd.totals(&r);
+    assert_eq!((t.freshness, t.kv_avg), (Freshness::Expired, None));
+}

@@ -482,7 +482,10 @@ mod tests {
                         "capabilities": {"streaming": true}, "skills": [{"id": "s", "name": "Weather", "tags": ["weather"]}]});
         let c = parse_card(&v1).unwrap();
         assert_eq!((c.shape, c.binding.as_deref(), c.streaming), ("1.0", Some("JSONRPC"), Some(true)));
-        assert_eq!(c.skills, vec![("Weather".to_string(), vec!["weather".to_string()])]);
+        assert_eq!(
+            c.skills,
+            vec![Skill { id: Some("s".into()), name: "Weather".into(), tags: vec!["weather".into()] }]
+        );
         let old = json!({"name": "c", "url": "http://c:8080/", "protocolVersion": "0.3.0", "skills": []});
         assert_eq!(parse_card(&old).unwrap().shape, "0.x");
         assert!(parse_card(&json!({"url": "x"})).is_err());

@@ -644,7 +644,7 @@ impl LlmdCluster {
                 if let (Some(pd), Some(total)) = (pd, total) {
                     p.pd_share = (total > 0.0).then(|| pd / total);
                 }
-                p.routed_to_unready = self.routed_to_unready(pool, epp, r);
+                p.routed_to_unready = self.routed_to_unready(pool, epp);
                 let ready = members.iter().filter(|(s, _)| s.ready).count();
                 p.epp_ready_mismatch = epp
                     .latest()
@@ -659,23 +659,27 @@ impl LlmdCluster {
     }
 
     /// Endpoints the EPP still sends requests to although their pod is not Ready: the
-    /// attempts counter grew between its last two scrapes. With each, its share of the pool's
-    /// routing over the window.
-    fn routed_to_unready(&self, pool: &PoolInfo, epp: &Scraped<EppSample>, r: &Reading) -> Vec<(String, f64)> {
+    /// attempts counter grew between its last two scrapes. With each, its share of what the
+    /// EPP routed in that interval.
+    fn routed_to_unready(&self, pool: &PoolInfo, epp: &Scraped<EppSample>) -> Vec<(String, f64)> {
         let n = epp.samples.len();
         let mut last_two = epp.samples.iter().skip(n.saturating_sub(2));
         let (Some(a), Some(b)) = (last_two.next(), last_two.next()) else { return Vec::new() };
-        let shares = epp.rate_map(|e| &e.attempts, r);
-        let total: f64 = shares.iter().map(|(_, v)| v).sum();
+        // what each endpoint got in the interval (a restarted counter counts from zero)
+        let grew = |k: &str, now: f64| {
+            let before = a.v.attempts.get(k).copied().unwrap_or(0.0);
+            if now >= before {
+                now - before
+            } else {
+                now
+            }
+        };
+        let total: f64 = b.v.attempts.iter().map(|(k, v)| grew(k, *v)).sum();
         self.members(pool)
             .filter(|s| !s.ready)
-            .filter(|s| {
-                let before = a.v.attempts.get(&s.name).copied().unwrap_or(0.0);
-                b.v.attempts.get(&s.name).is_some_and(|after| *after > before)
-            })
-            .map(|s| {
-                let rate = shares.iter().find(|(k, _)| *k == s.name).map(|(_, v)| *v).unwrap_or(0.0);
-                (s.name.clone(), if total > 0.0 { rate / total } else { 0.0 })
+            .filter_map(|s| {
+                let got = grew(&s.name, *b.v.attempts.get(&s.name)?);
+                (got > 0.0).then(|| (s.name.clone(), if total > 0.0 { got / total } else { 0.0 }))
             })
             .collect()
     }
