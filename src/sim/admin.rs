@@ -24,7 +24,8 @@ use super::SimCluster;
 fn describe(c: &SimCluster) -> Value {
     json!({"name": c.name, "server": c.server_url(), "open_watches": c.open_watches(),
            "resource_version": c.store.read().expect("store lock").resource_version(),
-           "faults": c.faults.state()})
+           "faults": c.faults.state(),
+           "requests": *c.requests.lock().expect("requests lock")})
 }
 
 pub fn handle(clusters: &[Arc<SimCluster>], req: &Request) -> Reply {

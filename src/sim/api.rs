@@ -144,6 +144,21 @@ async fn resource(
     version: &str,
     segs: &[&str],
 ) -> Reply {
+    // every request is counted by verb and resource, found or not (fault drills budget them)
+    let (plural, rest) = match segs {
+        ["namespaces", _, plural, rest @ ..] => (*plural, rest),
+        [plural, rest @ ..] => (*plural, rest),
+        [] => ("", &[][..]),
+    };
+    let named = !rest.is_empty();
+    let verb = match (&req.method, named) {
+        _ if rest.get(1) == Some(&"proxy") => "proxy",
+        (&Method::GET, false) if req.flag("watch") => "watch",
+        (&Method::GET, false) => "list",
+        (&Method::GET, true) => "get",
+        _ => "write",
+    };
+    cluster.count_request(verb, plural);
     let Some(p) = parse_res_path(cluster, group, version, segs) else {
         return error(StatusCode::NOT_FOUND, "the server could not find the requested resource");
     };

@@ -98,6 +98,8 @@ pub struct SimCluster {
     /// (node name, free GPUs, host IP), for placing new pods.
     pub nodes: Mutex<Vec<(String, i64, String)>>,
     pub open_watches: AtomicUsize,
+    /// Requests served, by "verb resource" ("list pods", "watch trainjobs", "get pods").
+    pub requests: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
     pub addr: OnceLock<SocketAddr>,
     pub scheme: &'static str,
     pub bookmark_interval: Duration,
@@ -124,6 +126,7 @@ impl SimCluster {
             rng: Mutex::new(Rng::new(seed ^ 0xabcdef)),
             nodes: Mutex::new(Vec::new()),
             open_watches: AtomicUsize::new(0),
+            requests: Default::default(),
             addr: OnceLock::new(),
             scheme: if opts.plain_http { "http" } else { "https" },
             bookmark_interval: opts.bookmark_interval,
@@ -195,6 +198,15 @@ impl SimCluster {
     /// Log lines each container has written so far: grows with time, so follow sees news.
     pub fn log_lines_written(&self) -> u64 {
         200 + (self.started.elapsed().as_millis() / self.log_interval.as_millis().max(1)) as u64
+    }
+
+    pub fn count_request(&self, verb: &str, resource: &str) {
+        *self.requests.lock().expect("requests lock").entry(format!("{verb} {resource}")).or_default() += 1;
+    }
+
+    /// How many requests of this verb and resource the cluster has served.
+    pub fn requests(&self, verb: &str, resource: &str) -> u64 {
+        self.requests.lock().expect("requests lock").get(&format!("{verb} {resource}")).copied().unwrap_or(0)
     }
 
     pub fn open_watches(&self) -> usize {

@@ -3,17 +3,16 @@
 //! delays its own task; it reconnects by itself with capped, jittered backoff.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher::{self, Event};
-use kube::runtime::WatchStreamExt;
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{mpsc, watch};
 
 use super::connect::{client_for, Target};
 use super::nodes::{self, NodeInfo};
+use super::paced::{Backoff, WatchCtx};
 use crate::store::{Conn, Update};
 
 #[derive(Debug, Clone)]
@@ -115,31 +114,6 @@ fn classify_watch(e: &watcher::Error) -> Problem {
     }
 }
 
-/// Exponential backoff with jitter, capped.
-struct Backoff {
-    next: Duration,
-    max: Duration,
-    seed: u64,
-}
-
-impl Backoff {
-    fn new(max: Duration, seed: u64) -> Self {
-        Backoff { next: Duration::from_millis(500), max, seed: seed | 1 }
-    }
-    fn reset(&mut self) {
-        self.next = Duration::from_millis(500);
-    }
-    fn step(&mut self) -> Duration {
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 7;
-        self.seed ^= self.seed << 17;
-        let jitter = 0.8 + (self.seed % 400) as f64 / 1000.0;
-        let d = self.next.mul_f64(jitter).min(self.max);
-        self.next = (self.next * 2).min(self.max);
-        d
-    }
-}
-
 /// Sends unless kst is shutting down; a full channel makes this collector wait, not others.
 async fn send(tx: &mpsc::Sender<Update>, u: Update) -> bool {
     tx.send(u).await.is_ok()
@@ -160,14 +134,14 @@ pub async fn run(
             return;
         }
     };
-    let probe_now = Arc::new(Notify::new());
-    let health = health_loop(index, client.clone(), tx.clone(), opts.clone(), probe_now.clone());
-    let nodes = nodes_loop(index, client.clone(), tx.clone(), opts.clone(), probe_now.clone());
-    let llmd = super::llmd::run(index, client.clone(), tx.clone(), opts.clone());
+    let ctx = WatchCtx::new(index, tx.clone(), opts.refresh, opts.backoff_max);
+    let health = health_loop(index, client.clone(), tx.clone(), opts.clone(), ctx.clone());
+    let nodes = nodes_loop(index, client.clone(), tx.clone(), opts.clone(), ctx.clone());
+    let llmd = super::llmd::run(ctx.clone(), client.clone(), tx.clone(), opts.clone());
     let history = super::kagenti::history_path(&opts.state_dir, &target.context);
     let posture = super::kagenti::baseline_path(&opts.state_dir, opts.baseline_file.as_deref(), &target.context);
-    let kagenti = super::kagenti::run(index, history, posture, client.clone(), tx.clone(), opts.clone());
-    let jobs = super::jobs::run(index, client.clone(), tx.clone(), opts.clone());
+    let kagenti = super::kagenti::run(ctx.clone(), history, posture, client.clone(), tx.clone(), opts.clone());
+    let jobs = super::jobs::run(ctx.clone(), client.clone(), tx.clone(), opts.clone());
     tokio::select! {
         _ = stop.changed() => {}
         _ = health => {}
@@ -178,14 +152,13 @@ pub async fn run(
     }
 }
 
-async fn health_loop(
-    index: usize,
-    client: kube::Client,
-    tx: mpsc::Sender<Update>,
-    opts: WorkerOptions,
-    probe_now: Arc<Notify>,
-) {
-    let mut backoff = Backoff::new(opts.backoff_max, index as u64 * 7919 + 1);
+/// The API server's version, every refresh: latency, reachability. While the cluster is down
+/// it is asked again with a backoff capped at the refresh interval, and at once when a watch
+/// works again, so the state follows recovery within a refresh; each round it also asks
+/// whether forbidden resources have become readable (an access review each).
+async fn health_loop(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions, ctx: WatchCtx) {
+    let mut backoff =
+        Backoff::new(Duration::from_millis(500), opts.refresh.max(Duration::from_millis(500)), index as u64 * 7919 + 1);
     loop {
         let started = Instant::now();
         let wait = match tokio::time::timeout(opts.probe_timeout, client.apiserver_version()).await {
@@ -195,6 +168,7 @@ async fn health_loop(
                 if !send(&tx, Update::Health { cluster: index, version: info.git_version, latency_ms }).await {
                     return;
                 }
+                super::paced::recheck_forbidden(&client, &ctx.forbidden).await;
                 opts.refresh
             }
             Ok(Err(e)) => {
@@ -224,7 +198,7 @@ async fn health_loop(
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = probe_now.notified() => {}
+            _ = ctx.wake.notified() => {}
         }
     }
 }
@@ -233,20 +207,13 @@ fn node_resource() -> ApiResource {
     ApiResource::erase::<k8s_openapi::api::core::v1::Node>(&())
 }
 
-async fn nodes_loop(
-    index: usize,
-    client: kube::Client,
-    tx: mpsc::Sender<Update>,
-    opts: WorkerOptions,
-    probe_now: Arc<Notify>,
-) {
+async fn nodes_loop(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions, ctx: WatchCtx) {
     let api: Api<DynamicObject> = Api::all_with(client, &node_resource());
-    let mut stream = watcher::watcher(api, watcher::Config::default()).default_backoff().boxed();
+    let mut stream = super::paced::watch(api, watcher::Config::default(), "", "nodes", "nodes", &ctx);
     let mut nodes: BTreeMap<String, NodeInfo> = BTreeMap::new();
     let mut pending: Option<BTreeMap<String, NodeInfo>> = None;
     let mut synced = false;
     let mut dirty = false;
-    let mut forbidden = false;
     let flush = tokio::time::sleep(Duration::from_secs(3600));
     tokio::pin!(flush);
     loop {
@@ -255,10 +222,6 @@ async fn nodes_loop(
                 let Some(ev) = ev else { return };
                 match ev {
                     Ok(ev) => {
-                        if forbidden {
-                            forbidden = false;
-                            send(&tx, Update::Forbidden { cluster: index, resource: "nodes".into(), forbidden: false }).await;
-                        }
                         let decode = |o: &DynamicObject| {
                             (o.metadata.name.clone().unwrap_or_default(), nodes::decode(&o.data, &o.metadata.labels.clone().unwrap_or_default()))
                         };
@@ -275,15 +238,10 @@ async fn nodes_loop(
                             if flush.deadline() > soon { flush.as_mut().reset(soon); }
                         }
                     }
+                    // forbidden is reported by the watch; the health probe says what else it is
                     Err(e) => {
-                        match classify_watch(&e) {
-                            Problem::Forbidden(_) => {
-                                if !forbidden {
-                                    forbidden = true;
-                                    send(&tx, Update::Forbidden { cluster: index, resource: "nodes".into(), forbidden: true }).await;
-                                }
-                            }
-                            _ => probe_now.notify_one(),
+                        if !matches!(classify_watch(&e), Problem::Forbidden(_)) {
+                            ctx.wake.notify_one();
                         }
                         tracing::debug!(cluster = index, error = %e, "node watch error");
                     }
@@ -306,17 +264,6 @@ async fn nodes_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_to_its_cap_with_jitter() {
-        let mut b = Backoff::new(Duration::from_secs(4), 3);
-        let steps: Vec<Duration> = (0..8).map(|_| b.step()).collect();
-        assert!(steps[0] < Duration::from_secs(1));
-        assert!(steps.iter().all(|d| *d <= Duration::from_secs(4)));
-        assert!(steps[7] >= Duration::from_millis(3200), "reaches the cap: {steps:?}");
-        b.reset();
-        assert!(b.step() < Duration::from_secs(1));
-    }
 
     #[test]
     fn api_errors_are_classified() {

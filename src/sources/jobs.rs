@@ -9,6 +9,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::cluster::WorkerOptions;
+use super::paced::WatchCtx;
 use super::watchset::WatchSet;
 use crate::store::jobs::{JobInfo, JobPods, JobsCluster};
 use crate::store::Update;
@@ -208,7 +209,8 @@ pub fn decode(kind: &'static str, o: &DynamicObject) -> JobInfo {
     j
 }
 
-pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions) {
+pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions) {
+    let index = ctx.cluster;
     let mut w: WatchSet<&'static str> = WatchSet::new();
     for (kind, group, version, plural) in KINDS {
         let ar = ApiResource {
@@ -218,13 +220,13 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
             kind: kind.to_string(),
             plural: plural.to_string(),
         };
-        w.add(&client, kind, &ar, None);
+        w.add(&ctx, &client, kind, &ar, None);
     }
     // the jobs' pods, by the labels their controllers put on them: what really runs (and
     // holds GPUs), beside what the specs ask for
     let pods = ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&());
     for label in POD_LABELS {
-        w.add(&client, label, &pods, Some(label));
+        w.add(&ctx, &client, label, &pods, Some(label));
     }
     let mut last: Option<JobsCluster> = None;
     let mut dirty = false;

@@ -600,39 +600,55 @@ pub fn baseline_path(dir: &std::path::Path, template: Option<&str>, context: &st
 
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
-    index: usize,
+    ctx: super::paced::WatchCtx,
     hist_path: PathBuf,
     posture_path: PathBuf,
     client: kube::Client,
     tx: mpsc::Sender<Update>,
     opts: WorkerOptions,
 ) {
+    let index = ctx.cluster;
     let mut w: WatchSet<Tag> = WatchSet::new();
     for brand in BRANDS {
         let p = brand.label_prefix();
         let sel = format!("{p}/type in (agent,tool)");
         w.add(
+            &ctx,
             &client,
             Tag::Workloads(brand, WorkloadKind::Deployment),
             &ar("apps", "v1", "Deployment", "deployments"),
             Some(&sel),
         );
         w.add(
+            &ctx,
             &client,
             Tag::Workloads(brand, WorkloadKind::StatefulSet),
             &ar("apps", "v1", "StatefulSet", "statefulsets"),
             Some(&sel),
         );
-        w.add(&client, Tag::Pods(brand), &ar("", "v1", "Pod", "pods"), Some(&sel));
-        w.add(&client, Tag::Services(brand), &ar("", "v1", "Service", "services"), Some(&sel));
-        w.add(&client, Tag::Runtimes(brand), &ar(brand.group(), "v1alpha1", "AgentRuntime", "agentruntimes"), None);
-        w.add(&client, Tag::Cards(brand), &ar(brand.group(), "v1alpha1", "AgentCard", "agentcards"), None);
+        w.add(&ctx, &client, Tag::Pods(brand), &ar("", "v1", "Pod", "pods"), Some(&sel));
+        w.add(&ctx, &client, Tag::Services(brand), &ar("", "v1", "Service", "services"), Some(&sel));
+        w.add(
+            &ctx,
+            &client,
+            Tag::Runtimes(brand),
+            &ar(brand.group(), "v1alpha1", "AgentRuntime", "agentruntimes"),
+            None,
+        );
+        w.add(&ctx, &client, Tag::Cards(brand), &ar(brand.group(), "v1alpha1", "AgentCard", "agentcards"), None);
     }
-    w.add(&client, Tag::Hpas, &ar("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"), None);
-    w.add(&client, Tag::Builds, &ar("shipwright.io", "v1beta1", "Build", "builds"), None);
-    w.add(&client, Tag::BuildRuns, &ar("shipwright.io", "v1beta1", "BuildRun", "buildruns"), None);
+    w.add(
+        &ctx,
+        &client,
+        Tag::Hpas,
+        &ar("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+        None,
+    );
+    w.add(&ctx, &client, Tag::Builds, &ar("shipwright.io", "v1beta1", "Build", "builds"), None);
+    w.add(&ctx, &client, Tag::BuildRuns, &ar("shipwright.io", "v1beta1", "BuildRun", "buildruns"), None);
     for version in ["v1", "v1alpha1"] {
         w.add(
+            &ctx,
             &client,
             Tag::Registrations(version),
             &ar("mcp.kuadrant.io", version, "MCPServerRegistration", "mcpserverregistrations"),
@@ -640,10 +656,15 @@ pub async fn run(
         );
     }
     let rbac_group = "rbac.authorization.k8s.io";
-    w.add(&client, Tag::Roles, &ar(rbac_group, "v1", "Role", "roles"), None);
-    w.add(&client, Tag::ClusterRoles, &ar(rbac_group, "v1", "ClusterRole", "clusterroles"), None);
-    w.add(&client, Tag::RoleBindings, &ar(rbac_group, "v1", "RoleBinding", "rolebindings"), None);
-    w.add(&client, Tag::ClusterRoleBindings, &ar(rbac_group, "v1", "ClusterRoleBinding", "clusterrolebindings"), None);
+    // the four RBAC kinds are one thing to the user: "RBAC forbidden for you"
+    for (tag, kind, plural) in [
+        (Tag::Roles, "Role", "roles"),
+        (Tag::ClusterRoles, "ClusterRole", "clusterroles"),
+        (Tag::RoleBindings, "RoleBinding", "rolebindings"),
+        (Tag::ClusterRoleBindings, "ClusterRoleBinding", "clusterrolebindings"),
+    ] {
+        w.add_as(&ctx, &client, tag, &ar(rbac_group, "v1", kind, plural), None, RBAC_RESOURCE);
+    }
 
     let (targets_tx, targets_rx) = tokio::sync::watch::channel(super::fabric::Targets::default());
     let fabric = tokio::spawn(super::fabric::run(index, client.clone(), targets_rx, tx.clone(), opts.clone()));
@@ -658,7 +679,6 @@ pub async fn run(
         return;
     }
     let mut last_rbac: Option<Rbac> = None;
-    let mut rbac_was_forbidden = false;
 
     let mut history = BuildHistory::load(&hist_path);
     let (card_tx, mut card_rx) = mpsc::channel::<((String, String), CardState)>(64);
@@ -737,12 +757,6 @@ pub async fn run(
                 targets_tx.send_replace(super::fabric::Targets { tools, authbridge });
                 let rbac_tags = [Tag::Roles, Tag::ClusterRoles, Tag::RoleBindings, Tag::ClusterRoleBindings];
                 let rbac_served = rbac_tags.iter().all(|t| w.served(t) == Some(true));
-                let rbac_forbidden = rbac_tags.iter().any(|t| w.forbidden(t));
-                if rbac_forbidden != rbac_was_forbidden {
-                    rbac_was_forbidden = rbac_forbidden;
-                    let u = Update::Forbidden { cluster: index, resource: RBAC_RESOURCE.into(), forbidden: rbac_forbidden };
-                    if tx.send(u).await.is_err() { return }
-                }
                 let rbac = rbac_served.then(|| decode_rbac(&w));
                 if rbac.is_some() && rbac != last_rbac {
                     last_rbac = rbac.clone();

@@ -11,12 +11,12 @@ use std::time::{Duration, SystemTime};
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher::{self, Event};
-use kube::runtime::WatchStreamExt;
 use serde_json::Value;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::cluster::WorkerOptions;
+use super::paced::{self, WatchCtx};
 use crate::store::llmd::{EngineKind, Key, ObjectiveInfo, PoolInfo, Role, ScrapeError, ServerInfo};
 use crate::store::Update;
 
@@ -166,18 +166,20 @@ fn pod_resource() -> ApiResource {
 }
 
 fn spawn_pod_watcher(
+    ctx: &WatchCtx,
     client: kube::Client,
     ns: Option<String>,
     selector: String,
     source: Source,
     tx: mpsc::Sender<(Source, Result<Event<DynamicObject>, String>)>,
 ) -> JoinHandle<()> {
+    let ctx = ctx.clone();
     tokio::spawn(async move {
         let api: Api<DynamicObject> = match &ns {
             Some(ns) => Api::namespaced_with(client, ns, &pod_resource()),
             None => Api::all_with(client, &pod_resource()),
         };
-        let mut s = watcher::watcher(api, watcher::Config::default().labels(&selector)).default_backoff().boxed();
+        let mut s = paced::watch(api, watcher::Config::default().labels(&selector), "", "pods", "pods", &ctx);
         while let Some(ev) = s.next().await {
             if tx.send((source.clone(), ev.map_err(|e| e.to_string()))).await.is_err() {
                 return;
@@ -195,12 +197,15 @@ fn is_not_found(e: &watcher::Error) -> bool {
 }
 
 /// Discovery and scraping for one cluster; runs until the cluster's collector stops.
-pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions) {
+pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions) {
+    let index = ctx.cluster;
     let apis = [("inference.networking.k8s.io", "v1"), ("inference.networking.x-k8s.io", "v1alpha2")];
     let mut pool_streams = futures::stream::select_all(apis.iter().map(|(g, v)| {
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &pool_api(g, v));
         let av = format!("{g}/{v}");
-        watcher::watcher(api, watcher::Config::default()).default_backoff().map(move |e| (av.clone(), e)).boxed()
+        paced::watch(api, watcher::Config::default(), g, "inferencepools", "inferencepools", &ctx)
+            .map(move |e| (av.clone(), e))
+            .boxed()
     }));
     let objective_apis = [
         objective_api("llm-d.ai", "v1alpha2", "InferenceObjective", "inferenceobjectives"),
@@ -209,7 +214,9 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
     let mut objective_streams = futures::stream::select_all(objective_apis.iter().map(|ar| {
         let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);
         let tag = format!("{}/{}", ar.api_version, ar.plural);
-        watcher::watcher(api, watcher::Config::default()).default_backoff().map(move |e| (tag.clone(), e)).boxed()
+        paced::watch(api, watcher::Config::default(), &ar.group, &ar.plural, &ar.plural, &ctx)
+            .map(move |e| (tag.clone(), e))
+            .boxed()
     }));
     let mut objectives: BTreeMap<String, BTreeMap<Key, ObjectiveInfo>> = BTreeMap::new();
     let mut pending_objectives: BTreeMap<String, BTreeMap<Key, ObjectiveInfo>> = BTreeMap::new();
@@ -224,7 +231,7 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
         Source::Role,
         (
             "llm-d.ai/role".into(),
-            spawn_pod_watcher(client.clone(), None, "llm-d.ai/role".into(), Source::Role, pod_tx.clone()),
+            spawn_pod_watcher(&ctx, client.clone(), None, "llm-d.ai/role".into(), Source::Role, pod_tx.clone()),
         ),
     );
     let mut pods: BTreeMap<Source, BTreeMap<Key, DynamicObject>> = BTreeMap::new();
@@ -246,7 +253,10 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
             Some((av, ev)) = pool_streams.next() => {
                 match ev {
                     Ok(ev) => {
-                        served.insert(av.clone(), Some(true));
+                        // a list that works: served (a change of state only when it was not)
+                        if served.insert(av.clone(), Some(true)) != Some(Some(true)) {
+                            pools_changed = true;
+                        }
                         match ev {
                             Event::Init => { pending_pools.insert(av.clone(), BTreeMap::new()); }
                             Event::InitApply(o) => { pending_pools.entry(av.clone()).or_default().insert(key_of(&o), decode_pool(&o, &av)); }
@@ -296,7 +306,14 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
                     let all_pools: Vec<PoolInfo> = pools.values().flat_map(|m| m.values().cloned()).collect();
                     let servers = merge_servers(&pods, &all_pools);
                     let installed = served.values().any(|v| *v == Some(true));
-                    servers_tx.send_replace((servers.clone(), all_pools.clone()));
+                    // the scraper starts a round when the targets really changed, not on every flush
+                    let next = (servers.clone(), all_pools.clone());
+                    servers_tx.send_if_modified(|cur| {
+                        // what is scraped, and where: a restart count or readiness is no reason
+                        let changed = scrape_set(cur) != scrape_set(&next);
+                        *cur = next;
+                        changed
+                    });
                     let all_objectives: Vec<ObjectiveInfo> = objectives.values().flat_map(|m| m.values().cloned()).collect();
                     if tx.send(Update::LlmdObjects { cluster: index, installed, pools: all_pools, objectives: all_objectives, servers }).await.is_err() {
                         return;
@@ -326,7 +343,7 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
             });
             for (src, (ns, sel)) in wanted {
                 if !watchers.contains_key(&src) {
-                    let h = spawn_pod_watcher(client.clone(), Some(ns), sel.clone(), src.clone(), pod_tx.clone());
+                    let h = spawn_pod_watcher(&ctx, client.clone(), Some(ns), sel.clone(), src.clone(), pod_tx.clone());
                     watchers.insert(src, (sel, h));
                 }
             }
@@ -342,6 +359,15 @@ pub async fn run(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, o
             served.values_mut().for_each(|v| *v = Some(false));
         }
     }
+}
+
+/// What the scraper reads and where: the running servers' metrics endpoints and the pools'
+/// endpoint pickers.
+fn scrape_set(t: &(Vec<ServerInfo>, Vec<PoolInfo>)) -> (Vec<(Key, u16, bool)>, Vec<(Key, Option<String>)>) {
+    (
+        t.0.iter().map(|s| (s.key(), s.metrics_port, s.phase == "Running")).collect(),
+        t.1.iter().map(|p| (p.key(), p.epp_service.clone())).collect(),
+    )
 }
 
 /// Pods from all watchers -> model servers; a pool member is attributed to its pool.

@@ -11,6 +11,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod nightly;
 pub mod nodes;
+pub mod paced;
 pub mod reports;
 pub mod views;
 pub mod watchset;

@@ -7,7 +7,8 @@ use futures::stream::{BoxStream, SelectAll};
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher::{self, Event};
-use kube::runtime::WatchStreamExt;
+
+use super::paced::WatchCtx;
 
 pub type Key = (String, String);
 
@@ -36,14 +37,30 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
         WatchSet { streams: SelectAll::new(), by_tag: BTreeMap::new() }
     }
 
-    pub fn add(&mut self, client: &kube::Client, tag: T, ar: &ApiResource, selector: Option<&str>) {
+    /// Watches `ar` (paced: see sources/paced.rs) under `tag`; a forbidden list is reported as
+    /// the resource's plural.
+    pub fn add(&mut self, ctx: &WatchCtx, client: &kube::Client, tag: T, ar: &ApiResource, selector: Option<&str>) {
+        self.add_as(ctx, client, tag, ar, selector, &ar.plural.clone());
+    }
+
+    /// As `add`, reported under another name when forbidden (several resources as one).
+    pub fn add_as(
+        &mut self,
+        ctx: &WatchCtx,
+        client: &kube::Client,
+        tag: T,
+        ar: &ApiResource,
+        selector: Option<&str>,
+        report: &str,
+    ) {
         let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);
         let mut cfg = watcher::Config::default();
         if let Some(s) = selector {
             cfg = cfg.labels(s);
         }
         let t = tag.clone();
-        self.streams.push(watcher::watcher(api, cfg).default_backoff().map(move |e| (t.clone(), e)).boxed());
+        let stream = super::paced::watch(api, cfg, &ar.group, &ar.plural, report, ctx);
+        self.streams.push(stream.map(move |e| (t.clone(), e)).boxed());
         self.by_tag.insert(tag, Watched::default());
     }
 

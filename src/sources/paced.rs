@@ -1,0 +1,270 @@
+//! The one way kst watches a resource. kube-runtime's `default_backoff()` resets its backoff
+//! on every `Event::Init`, so a watch of an API the cluster does not serve (404) or forbids
+//! (403) re-lists about once a second forever. Here:
+//! - a 404 is "not installed": the consumer hears it once, and the API is asked again on a slow
+//!   timer (minutes), never in a tight loop;
+//! - a 403 is "forbidden": reported into the cluster's state (`Update::Forbidden`, the cluster
+//!   is then degraded with the list), asked again with a backoff up to a minute, and at once when
+//!   the health probe's access review says the user may list it again; cleared by the first
+//!   successful list;
+//! - other errors back off exponentially, and the backoff is reset only after the watch has
+//!   delivered events for a while;
+//! - a watch that works again after failing wakes the health probe, so the cluster's state
+//!   follows the first successful request.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::watcher::{self, Event};
+use tokio::sync::{mpsc, Notify};
+
+use crate::store::Update;
+
+/// What the watches of one cluster share: where to report, how fast to retry, whom to wake.
+#[derive(Clone)]
+pub struct WatchCtx {
+    pub cluster: usize,
+    pub tx: mpsc::Sender<Update>,
+    /// The refresh interval: the first retry of a forbidden read waits this long.
+    pub refresh: Duration,
+    /// Longest wait between retries of a failing watch.
+    pub backoff_max: Duration,
+    /// How long an absent API waits before it is asked again.
+    pub absent_recheck: Duration,
+    /// Woken when a watch works again (the health probe).
+    pub wake: Arc<Notify>,
+    /// Forbidden resources the health probe checks with an access review each round.
+    pub forbidden: Arc<Forbidden>,
+}
+
+impl WatchCtx {
+    pub fn new(cluster: usize, tx: mpsc::Sender<Update>, refresh: Duration, backoff_max: Duration) -> WatchCtx {
+        WatchCtx {
+            cluster,
+            tx,
+            refresh,
+            backoff_max,
+            absent_recheck: (refresh * 60).clamp(Duration::from_secs(20), Duration::from_secs(300)),
+            wake: Arc::new(Notify::new()),
+            forbidden: Arc::new(Forbidden::default()),
+        }
+    }
+}
+
+/// Resources this user may not list, by (group, plural): each with the Notify its watches wait
+/// on, so an access review that says "allowed" can end their wait at once.
+#[derive(Default)]
+pub struct Forbidden(Mutex<BTreeMap<(String, String), Arc<Notify>>>);
+
+impl Forbidden {
+    fn register(&self, group: &str, plural: &str) -> Arc<Notify> {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry((group.to_string(), plural.to_string())).or_insert_with(|| Arc::new(Notify::new())).clone()
+    }
+    fn clear(&self, group: &str, plural: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&(group.to_string(), plural.to_string()));
+    }
+    /// (group, plural, notify) of every resource forbidden now.
+    pub fn list(&self) -> Vec<(String, String, Arc<Notify>)> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|((g, p), n)| (g.clone(), p.clone(), n.clone()))
+            .collect()
+    }
+}
+
+/// Exponential backoff with jitter, capped.
+pub struct Backoff {
+    first: Duration,
+    next: Duration,
+    max: Duration,
+    seed: u64,
+}
+
+impl Backoff {
+    pub fn new(first: Duration, max: Duration, seed: u64) -> Self {
+        Backoff { first, next: first, max, seed: seed | 1 }
+    }
+    pub fn reset(&mut self) {
+        self.next = self.first;
+    }
+    pub fn step(&mut self) -> Duration {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        let jitter = 0.8 + (self.seed % 400) as f64 / 1000.0;
+        let d = self.next.mul_f64(jitter).min(self.max);
+        self.next = (self.next * 2).min(self.max);
+        d
+    }
+}
+
+fn status_code(e: &watcher::Error) -> Option<u16> {
+    match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.code),
+        watcher::Error::WatchError(s) => Some(s.code),
+        _ => None,
+    }
+}
+
+struct State {
+    inner: BoxStream<'static, Result<Event<DynamicObject>, watcher::Error>>,
+    ctx: WatchCtx,
+    group: String,
+    plural: String,
+    /// The name the cluster's state lists when it is forbidden.
+    report: String,
+    backoff: Backoff,
+    forbidden_backoff: Backoff,
+    /// What to wait for before asking again.
+    wait: Option<(Duration, Option<Arc<Notify>>)>,
+    failing: bool,
+    /// Since when it has delivered events without failing.
+    ok_since: Option<Instant>,
+    forbidden: bool,
+}
+
+/// A paced watch of `api` (group and plural name the resource; `report` is what the cluster's
+/// state lists when it is forbidden): the same items as `watcher::watcher`, errors included, so
+/// the consumer can tell absent from forbidden.
+pub fn watch(
+    api: Api<DynamicObject>,
+    cfg: watcher::Config,
+    group: &str,
+    plural: &str,
+    report: &str,
+    ctx: &WatchCtx,
+) -> BoxStream<'static, Result<Event<DynamicObject>, watcher::Error>> {
+    let seed = plural.bytes().fold(ctx.cluster as u64 * 7919 + 1, |a, b| a.wrapping_mul(31).wrapping_add(b as u64));
+    let st = State {
+        inner: watcher::watcher(api, cfg).boxed(),
+        ctx: ctx.clone(),
+        group: group.to_string(),
+        plural: plural.to_string(),
+        report: report.to_string(),
+        backoff: Backoff::new(Duration::from_millis(500), ctx.backoff_max, seed),
+        forbidden_backoff: Backoff::new(ctx.refresh.max(Duration::from_millis(500)), Duration::from_secs(60), seed),
+        wait: None,
+        failing: false,
+        ok_since: None,
+        forbidden: false,
+    };
+    futures::stream::unfold(st, |mut st| async move {
+        if let Some((d, notify)) = st.wait.take() {
+            match notify {
+                Some(n) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(d) => {}
+                        _ = n.notified() => {}
+                    }
+                }
+                None => tokio::time::sleep(d).await,
+            }
+        }
+        let item = st.inner.next().await?;
+        match &item {
+            Ok(ev) => {
+                if st.failing {
+                    st.failing = false;
+                    st.ok_since = Some(Instant::now());
+                    st.ctx.wake.notify_one();
+                }
+                // only a watch that has worked for a while earns a fresh backoff
+                if st.ok_since.is_some_and(|t| t.elapsed() > Duration::from_secs(30)) {
+                    st.backoff.reset();
+                    st.forbidden_backoff.reset();
+                    st.ok_since = None;
+                }
+                if st.forbidden && matches!(ev, Event::InitDone) {
+                    st.forbidden = false;
+                    st.ctx.forbidden.clear(&st.group, &st.plural);
+                    let _ = st
+                        .ctx
+                        .tx
+                        .send(Update::Forbidden { cluster: st.ctx.cluster, resource: st.report.clone(), forbidden: false })
+                        .await;
+                }
+            }
+            Err(e) => {
+                st.failing = true;
+                st.ok_since = None;
+                match status_code(e) {
+                    Some(404) => {
+                        tracing::debug!(cluster = st.ctx.cluster, resource = %st.plural, "not served; asking again later");
+                        st.wait = Some((st.ctx.absent_recheck, None));
+                    }
+                    Some(403) => {
+                        if !st.forbidden {
+                            st.forbidden = true;
+                            tracing::info!(cluster = st.ctx.cluster, resource = %st.plural, "forbidden");
+                            let _ = st
+                                .ctx
+                                .tx
+                                .send(Update::Forbidden {
+                                    cluster: st.ctx.cluster,
+                                    resource: st.report.clone(),
+                                    forbidden: true,
+                                })
+                                .await;
+                        }
+                        let notify = st.ctx.forbidden.register(&st.group, &st.plural);
+                        st.wait = Some((st.forbidden_backoff.step(), Some(notify)));
+                    }
+                    // 401 and the rest: the health probe says what the cluster is; this watch waits
+                    _ => {
+                        tracing::debug!(cluster = st.ctx.cluster, resource = %st.plural, error = %e, "watch error");
+                        st.wait = Some((st.backoff.step(), None));
+                    }
+                }
+            }
+        }
+        Some((item, st))
+    })
+    .boxed()
+}
+
+/// Asks the API server whether this user may list each forbidden resource now (a
+/// SelfSubjectAccessReview each: far cheaper than a list); those allowed are re-listed at once.
+pub async fn recheck_forbidden(client: &kube::Client, forbidden: &Forbidden) {
+    for (group, plural, notify) in forbidden.list() {
+        let body = serde_json::json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": {"verb": "list", "group": group, "resource": plural}}});
+        let req = http::Request::post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).unwrap_or_default());
+        let Ok(req) = req else { continue };
+        let allowed = match tokio::time::timeout(Duration::from_secs(5), client.request_text(req)).await {
+            Ok(Ok(text)) => serde_json::from_str::<serde_json::Value>(&text)
+                .map(|v| v["status"]["allowed"] == true)
+                .unwrap_or(false),
+            _ => false,
+        };
+        if allowed {
+            notify.notify_waiters();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_cap_with_jitter() {
+        let mut b = Backoff::new(Duration::from_millis(500), Duration::from_secs(4), 3);
+        let steps: Vec<Duration> = (0..8).map(|_| b.step()).collect();
+        assert!(steps[0] < Duration::from_secs(1));
+        assert!(steps.iter().all(|d| *d <= Duration::from_secs(4)));
+        assert!(steps[7] >= Duration::from_millis(3200), "reaches the cap: {steps:?}");
+        b.reset();
+        assert!(b.step() < Duration::from_secs(1));
+    }
+}
