@@ -21,6 +21,7 @@ pub mod exit {
     pub const NONE_REACHABLE: u8 = 5;
     pub const BAD_CONFIG: u8 = 6;
     pub const NO_TERMINAL: u8 = 7;
+    pub const SOME_SLOW: u8 = 8;
 }
 
 fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
@@ -40,13 +41,15 @@ fn init_logging(settings: &Settings) {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let file = match std::fs::OpenOptions::new().create(true).append(true).open(path) {
-        Ok(f) => f,
+    // Opened here first so that an unwritable path is a message, not file-rotate's panic.
+    match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        Ok(_) => {}
         Err(e) => {
             say(format_args!("kst: logging disabled, cannot open {}: {e}", path.display()));
             return;
         }
-    };
+    }
+    let file = crate::logging::writer(path);
     let filter = tracing_subscriber::EnvFilter::try_from_env("KST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn,hyper=warn,rustls=warn"));
     let _ = tracing_subscriber::fmt().with_writer(Mutex::new(file)).with_ansi(false).with_env_filter(filter).try_init();
@@ -147,6 +150,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
         settings.rate_window.map(|d| d.as_secs_f64()),
         settings.hide_after,
     );
+    fleet.slow_after_ms = settings.slow_after.as_millis() as u64;
     let mut app = App::new(fleet, theme, mode);
     app.aliases = settings.aliases.clone();
     app.refresh = settings.refresh;
@@ -270,6 +274,11 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
     let mut fleet =
         crate::snapshot::collect(&targets, opts.clone(), settings.mcp_endpoints.clone(), args.timeout, args.sample)
             .await;
+    // slow is judged on the latencies collected, with the threshold in force
+    fleet.slow_after_ms = settings.slow_after.as_millis() as u64;
+    for c in fleet.clusters.iter_mut().filter(|c| c.conn.reachable()) {
+        c.conn = c.answering_state(fleet.slow_after_ms);
+    }
     // the nightly matrix once, if configured, within what is left of the timeout
     if let Ok(cfg) = &settings.nightly {
         if let Ok(mut gh) = crate::sources::nightly::Github::new(cfg.clone()) {
@@ -287,7 +296,13 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
         OutputFormat::Table => print!("{}", crate::snapshot::table(&snap)),
     }
     let down: Vec<&str> = snap.clusters.iter().filter(|c| !c.reachable).map(|c| c.context.as_str()).collect();
-    if down.is_empty() {
+    let slow: Vec<&crate::snapshot::ClusterSnapshot> = snap.clusters.iter().filter(|c| c.state == "slow").collect();
+    if down.is_empty() && !slow.is_empty() {
+        for c in &slow {
+            say(format_args!("kst: {} slow: {}", c.context, c.error.as_deref().unwrap_or("")));
+        }
+        ExitCode::from(exit::SOME_SLOW)
+    } else if down.is_empty() {
         ExitCode::from(exit::OK)
     } else {
         for c in snap.clusters.iter().filter(|c| !c.reachable) {

@@ -16,6 +16,8 @@ pub struct ConfigFile {
     #[serde(default)]
     pub contexts: Vec<String>,
     pub refresh: Option<String>,
+    /// A cluster whose API server takes longer than this to answer is `slow` (default 2s).
+    pub slow_after: Option<String>,
     pub theme: Option<String>,
     pub readonly: Option<bool>,
     pub log_file: Option<PathBuf>,
@@ -173,6 +175,7 @@ pub struct Settings {
     pub rate_window: Option<Duration>,
     /// `[metrics] hide_after`, in refresh intervals.
     pub hide_after: Option<f64>,
+    pub slow_after: Duration,
 }
 
 impl Settings {
@@ -237,6 +240,7 @@ impl Settings {
                 }
                 None => None,
             },
+            slow_after: dur(&file.slow_after, Duration::from_secs(2), "slow_after")?,
             hide_after: match file.metrics.hide_after {
                 Some(h) if !(h.is_finite() && h >= 1.0) => {
                     return Err(format!("{}: metrics.hide_after: at least 1 (refresh intervals)", path.display()))

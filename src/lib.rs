@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod files;
+pub mod logging;
 pub mod sim;
 pub mod snapshot;
 pub mod sources;

@@ -658,7 +658,7 @@ impl Snapshot {
 fn settled(c: &ClusterState, sample: f64) -> bool {
     match &c.conn {
         Conn::Connecting => false,
-        Conn::Live | Conn::Degraded(_) => {
+        Conn::Live | Conn::Degraded(_) | Conn::Slow(_) => {
             (c.nodes.is_some() || c.forbidden.contains("nodes"))
                 && c.jobs.listed()
                 && match c.llmd.installed {

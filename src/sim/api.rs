@@ -168,7 +168,7 @@ async fn resource(
     }
     if p.def.create_only {
         return if req.method == Method::POST && p.def.plural == "selfsubjectaccessreviews" {
-            access_review(user, req)
+            access_review(cluster, user, req)
         } else {
             error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -496,7 +496,7 @@ fn scale(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
     }
 }
 
-fn access_review(user: &User, req: &Request) -> Reply {
+fn access_review(cluster: &SimCluster, user: &User, req: &Request) -> Reply {
     let body = if req.header("content-type").starts_with("application/vnd.kubernetes.protobuf") {
         match super::protobuf::ssar_to_json(&req.body) {
             Ok(b) => b,
@@ -513,7 +513,8 @@ fn access_review(user: &User, req: &Request) -> Reply {
     let group = ra["group"].as_str().unwrap_or("");
     let resource = ra["resource"].as_str().unwrap_or("");
     let sub = ra["subresource"].as_str().filter(|s| !s.is_empty());
-    let allowed = !verb.is_empty() && user.allows(verb, group, resource, sub);
+    // the forbidden fault is the cluster's RBAC too: a review says what a request would meet
+    let allowed = !verb.is_empty() && user.allows(verb, group, resource, sub) && !cluster.faults.is_forbidden(resource);
     let mut out = body.clone();
     out["apiVersion"] = json!("authorization.k8s.io/v1");
     out["kind"] = json!("SelfSubjectAccessReview");

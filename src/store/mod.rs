@@ -214,6 +214,8 @@ pub struct Fleet {
     pub metrics: rates::MetricsPolicy,
     /// Samples kept per series: enough to cover the window.
     pub samples_kept: usize,
+    /// A cluster whose API server takes longer than this (smoothed) is `slow`.
+    pub slow_after_ms: u64,
 }
 
 impl Fleet {
@@ -242,6 +244,7 @@ impl Fleet {
             },
             metrics: rates::MetricsPolicy::default(),
             samples_kept: llmd::SAMPLES_KEPT,
+            slow_after_ms: 2000,
         }
     }
 
@@ -264,7 +267,7 @@ impl Fleet {
             return changed;
         }
         let index = u.cluster();
-        let (keep, policy) = (self.samples_kept, self.metrics);
+        let (keep, policy, slow_after) = (self.samples_kept, self.metrics, self.slow_after_ms);
         let Some(c) = self.clusters.get_mut(u.cluster()) else {
             return false;
         };
@@ -291,9 +294,7 @@ impl Fleet {
                 c.latency.push(latency_ms);
                 c.version = Some(version);
                 c.latency_ms = Some(c.smoothed_latency().unwrap_or(latency_ms));
-                if !matches!(c.conn, Conn::Live | Conn::Degraded(_)) {
-                    c.conn = if c.forbidden.is_empty() { Conn::Live } else { Conn::Degraded(c.forbidden_text()) };
-                }
+                c.conn = c.answering_state(slow_after);
                 was != (c.version.clone(), c.latency_text(), c.conn.clone())
             }
             Update::Nodes { nodes, .. } => {
@@ -306,8 +307,8 @@ impl Fleet {
             }
             Update::Forbidden { resource, forbidden, .. } => {
                 let changed = if forbidden { c.forbidden.insert(resource) } else { c.forbidden.remove(&resource) };
-                if matches!(c.conn, Conn::Live | Conn::Degraded(_)) {
-                    c.conn = if c.forbidden.is_empty() { Conn::Live } else { Conn::Degraded(c.forbidden_text()) };
+                if c.conn.reachable() {
+                    c.conn = c.answering_state(slow_after);
                 }
                 changed
             }
@@ -445,7 +446,7 @@ impl Fleet {
         for c in &self.clusters {
             match c.conn {
                 Conn::Live => s.live += 1,
-                Conn::Degraded(_) => s.degraded += 1,
+                Conn::Degraded(_) | Conn::Slow(_) => s.degraded += 1,
                 Conn::Connecting => s.connecting += 1,
                 _ => s.down += 1,
             }

@@ -10,6 +10,8 @@ pub enum Conn {
     Live,
     /// Reachable, but something kst reads is missing (forbidden resources...).
     Degraded(String),
+    /// Answers, but slower than the threshold (`slow_after`): the latency and what else is wrong.
+    Slow(String),
     Unreachable {
         error: String,
         since: SystemTime,
@@ -26,6 +28,7 @@ impl Conn {
             Conn::Connecting => "connecting",
             Conn::Live => "live",
             Conn::Degraded(_) => "degraded",
+            Conn::Slow(_) => "slow",
             Conn::Unreachable { .. } => "unreachable",
             Conn::AuthFailed(_) => "auth failed",
             Conn::ConfigError(_) => "config error",
@@ -33,7 +36,7 @@ impl Conn {
     }
     pub fn detail(&self) -> Option<&str> {
         match self {
-            Conn::Degraded(s) | Conn::AuthFailed(s) | Conn::ConfigError(s) => Some(s),
+            Conn::Degraded(s) | Conn::Slow(s) | Conn::AuthFailed(s) | Conn::ConfigError(s) => Some(s),
             Conn::Unreachable { error, .. } => Some(error),
             _ => None,
         }
@@ -42,7 +45,7 @@ impl Conn {
         std::mem::discriminant(self) == std::mem::discriminant(other)
     }
     pub fn reachable(&self) -> bool {
-        matches!(self, Conn::Live | Conn::Degraded(_))
+        matches!(self, Conn::Live | Conn::Degraded(_) | Conn::Slow(_))
     }
 }
 
@@ -152,6 +155,23 @@ impl ClusterState {
     /// None while it answers (its numbers are current) or before it ever answered.
     pub fn stale_since(&self) -> Option<SystemTime> {
         (!self.conn.reachable() && !matches!(self.conn, Conn::Connecting)).then_some(self.last_ok).flatten()
+    }
+
+    /// The state of a cluster that answers: slow (over the threshold, with the latency),
+    /// degraded (something is forbidden: the list), or live.
+    pub fn answering_state(&self, slow_after_ms: u64) -> Conn {
+        match self.latency_ms {
+            Some(ms) if ms >= slow_after_ms => {
+                let mut why =
+                    format!("answers in {:.1}s (over {:.1}s)", ms as f64 / 1000.0, slow_after_ms as f64 / 1000.0);
+                if !self.forbidden.is_empty() {
+                    why.push_str(&format!(" · {}", self.forbidden_text()));
+                }
+                Conn::Slow(why)
+            }
+            _ if !self.forbidden.is_empty() => Conn::Degraded(self.forbidden_text()),
+            _ => Conn::Live,
+        }
     }
 
     pub fn forbidden_text(&self) -> String {

@@ -92,7 +92,7 @@ impl Pane for Overview {
 impl Component for Overview {
     fn legend(&self) -> Vec<(&'static str, &'static str)> {
         vec![
-            ("● ▲ ✖ ○", "live · degraded (what is missing in DETAIL) · down · connecting"),
+            ("● ▲ ✖ ○", "live · degraded or slow (DETAIL says which) · down · connecting"),
             ("P 2/2 D 5/5", "prefill / decode model servers Ready of all"),
             ("KV", "mean KV-cache use of the model servers"),
             ("TOK/S P/D", "prefill / decode tokens per second over the rate window"),

@@ -22,7 +22,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         .iter()
         .map(|c| {
             let extra = match &c.conn {
-                Conn::Live | Conn::Degraded(_) => c.latency_text().unwrap_or_default(),
+                Conn::Live | Conn::Degraded(_) | Conn::Slow(_) => c.latency_text().unwrap_or_default(),
                 other => other.label().to_string(),
             };
             (format!("{} {} {extra}", state::symbol(&c.conn), app.display_name(&c.context)), state::style(&c.conn, t))

@@ -9,7 +9,7 @@ use crate::theme::Theme;
 pub fn symbol(c: &Conn) -> &'static str {
     match c {
         Conn::Live => "●",
-        Conn::Degraded(_) => "▲",
+        Conn::Degraded(_) | Conn::Slow(_) => "▲",
         Conn::Connecting => "○",
         _ => "✖",
     }
@@ -18,7 +18,7 @@ pub fn symbol(c: &Conn) -> &'static str {
 pub fn style(c: &Conn, t: &Theme) -> Style {
     match c {
         Conn::Live => t.ok,
-        Conn::Degraded(_) => t.warn,
+        Conn::Degraded(_) | Conn::Slow(_) => t.warn,
         Conn::Connecting => t.muted,
         _ => t.crit,
     }
