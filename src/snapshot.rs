@@ -60,7 +60,7 @@ pub struct ClusterSnapshot {
     pub context: String,
     pub server: String,
     pub reachable: bool,
-    /// connecting | live | degraded | unreachable | auth failed | config error
+    /// connecting | live | degraded | slow | unreachable | auth failed | config error
     pub state: &'static str,
     pub error: Option<String>,
     pub server_version: Option<String>,

@@ -23,6 +23,21 @@ use crate::store::tools::{Location, Registration, ToolServer};
 use crate::store::Update;
 
 /// How a cluster whose RBAC objects this user may not read is marked (`forbidden`).
+/// What the Kagenti collector reads: a forbidden one leaves the agent panes' rows incomplete.
+pub const READS: &[&str] = &[
+    "deployments",
+    "statefulsets",
+    "pods",
+    "services",
+    "agentruntimes",
+    "agentcards",
+    "horizontalpodautoscalers",
+    "builds",
+    "buildruns",
+    "mcpserverregistrations",
+    RBAC_RESOURCE,
+];
+
 pub const RBAC_RESOURCE: &str = "roles/rolebindings";
 
 /// Cards larger than this are refused (the operator's own cap).

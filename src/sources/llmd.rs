@@ -20,6 +20,9 @@ use super::paced::{self, WatchCtx};
 use crate::store::llmd::{EngineKind, Key, ObjectiveInfo, PoolInfo, Role, ScrapeError, ServerInfo};
 use crate::store::Update;
 
+/// What the LLM-d collector reads: a forbidden one leaves the LLM-d panes' rows incomplete.
+pub const READS: &[&str] = &["inferencepools", "inferenceobjectives", "inferencemodels", "pods"];
+
 /// Scrapes in flight per cluster.
 pub const SCRAPE_CONCURRENCY: usize = 8;
 

@@ -117,6 +117,11 @@ fn status_code(e: &watcher::Error) -> Option<u16> {
 
 struct State {
     inner: BoxStream<'static, Result<Event<DynamicObject>, watcher::Error>>,
+    api: Api<DynamicObject>,
+    cfg: watcher::Config,
+    /// After a 403 the next attempt is a fresh list: a resumed watch that is allowed again
+    /// may send nothing for minutes, a list proves the access and ends in `InitDone`.
+    relist: bool,
     ctx: WatchCtx,
     group: String,
     plural: String,
@@ -145,7 +150,10 @@ pub fn watch(
 ) -> BoxStream<'static, Result<Event<DynamicObject>, watcher::Error>> {
     let seed = plural.bytes().fold(ctx.cluster as u64 * 7919 + 1, |a, b| a.wrapping_mul(31).wrapping_add(b as u64));
     let st = State {
-        inner: watcher::watcher(api, cfg).boxed(),
+        inner: watcher::watcher(api.clone(), cfg.clone()).boxed(),
+        api,
+        cfg,
+        relist: false,
         ctx: ctx.clone(),
         group: group.to_string(),
         plural: plural.to_string(),
@@ -168,6 +176,9 @@ pub fn watch(
                 }
                 None => tokio::time::sleep(d).await,
             }
+        }
+        if std::mem::take(&mut st.relist) {
+            st.inner = watcher::watcher(st.api.clone(), st.cfg.clone()).boxed();
         }
         let item = st.inner.next().await?;
         match &item {
@@ -215,6 +226,7 @@ pub fn watch(
                                 })
                                 .await;
                         }
+                        st.relist = true;
                         let notify = st.ctx.forbidden.register(&st.group, &st.plural);
                         st.wait = Some((st.forbidden_backoff.step(), Some(notify)));
                     }

@@ -306,6 +306,11 @@ impl Fleet {
                 true
             }
             Update::Forbidden { resource, forbidden, .. } => {
+                // a count from a read that is forbidden now is not known any more (rows are
+                // kept and marked; a total would look current)
+                if forbidden && resource == "nodes" {
+                    c.nodes = None;
+                }
                 let changed = if forbidden { c.forbidden.insert(resource) } else { c.forbidden.remove(&resource) };
                 if c.conn.reachable() {
                     c.conn = c.answering_state(slow_after);

@@ -159,9 +159,14 @@ impl ClusterState {
 
     /// The state of a cluster that answers: slow (over the threshold, with the latency),
     /// degraded (something is forbidden: the list), or live.
+    /// Slow needs the last two probes over the threshold (one slow answer is a blip), or the
+    /// only one there is; one fast answer is enough to be live again, so the state follows
+    /// recovery within a refresh.
     pub fn answering_state(&self, slow_after_ms: u64) -> Conn {
-        match self.latency_ms {
-            Some(ms) if ms >= slow_after_ms => {
+        let last: Vec<u64> = self.latency.iter().rev().take(2).copied().collect();
+        let slow = !last.is_empty() && last.iter().all(|&ms| ms >= slow_after_ms);
+        match last.iter().min() {
+            Some(&ms) if slow => {
                 let mut why =
                     format!("answers in {:.1}s (over {:.1}s)", ms as f64 / 1000.0, slow_after_ms as f64 / 1000.0);
                 if !self.forbidden.is_empty() {
@@ -202,5 +207,22 @@ mod tests {
             c.latency_ms = Some(ms);
             assert_eq!(c.latency_text().unwrap(), text);
         }
+    }
+
+    #[test]
+    fn slow_takes_two_slow_answers_and_one_fast_one_ends_it() {
+        let mut c = ClusterState::new("a", "s");
+        c.latency.push(4100);
+        assert!(matches!(c.answering_state(2000), Conn::Slow(ref m) if m.contains("4.1s")), "the only probe there is");
+        for ms in [20, 20, 20, 4100] {
+            c.latency.push(ms);
+        }
+        assert_eq!(c.answering_state(2000), Conn::Live, "one slow answer after fast ones is a blip");
+        c.latency.push(4300);
+        assert!(matches!(c.answering_state(2000), Conn::Slow(ref m) if m.contains("answers in 4.1s (over 2.0s)")));
+        c.forbidden.insert("pods".into());
+        assert!(matches!(c.answering_state(2000), Conn::Slow(ref m) if m.ends_with("forbidden: pods")));
+        c.latency.push(30);
+        assert_eq!(c.answering_state(2000), Conn::Degraded("forbidden: pods".into()));
     }
 }

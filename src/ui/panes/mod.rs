@@ -64,8 +64,25 @@ pub fn llmd_absent_line(cx: &Ctx) -> Line<'static> {
         if let Some(why) = why {
             spans.push(Span::styled(format!("{}: {why}   ", cx.display_name(&c.context)), t.muted));
         }
+        forbidden_span(cx, c, crate::sources::llmd::READS, &mut spans);
     }
     Line::from(spans)
+}
+
+/// A read the cluster forbids leaves the pane's rows of that cluster incomplete: said so, in
+/// words (not only colour), beside the rows that are shown.
+fn forbidden_span(cx: &Ctx, c: &crate::store::ClusterState, reads: &[&str], spans: &mut Vec<Span<'static>>) {
+    let missing: Vec<&str> = reads.iter().copied().filter(|r| c.forbidden.contains(*r)).collect();
+    if c.conn.reachable() && !missing.is_empty() {
+        spans.push(Span::styled(
+            format!(
+                "▲ {}: cannot read {} (forbidden), rows incomplete   ",
+                cx.display_name(&c.context),
+                missing.join(", ")
+            ),
+            cx.theme.warn,
+        ));
+    }
 }
 
 /// Clusters without Kagenti say so (not an error).
@@ -82,6 +99,7 @@ pub fn kagenti_absent_line(cx: &Ctx) -> Line<'static> {
         if let Some(why) = why {
             spans.push(Span::styled(format!("{}: {why}   ", cx.display_name(&c.context)), cx.theme.muted));
         }
+        forbidden_span(cx, c, crate::sources::kagenti::READS, &mut spans);
     }
     Line::from(spans)
 }

@@ -1,0 +1,355 @@
+//! Fault drills on the simulator, one per fault kind. Each asserts what a user would see and
+//! rely on: the faulty cluster's state and reason, in the store and in the snapshot JSON; the
+//! other clusters keep updating during the fault; the state follows recovery within two
+//! refresh intervals of the fault clearing; and an API that is forbidden costs a handful of
+//! LISTs, not a re-list every second (counted by the simulator).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use kst::sim::SimFleet;
+use kst::sources::Collectors;
+use kst::store::{ClusterState, Conn, Fleet};
+use serde_json::Value;
+
+/// Slow enough that a storm stands out, quick enough for a drill.
+const REFRESH: Duration = Duration::from_secs(2);
+
+struct Drill {
+    sim: SimFleet,
+    fleet: Fleet,
+    collectors: Collectors,
+    refresh: Duration,
+    nodes_added: usize,
+}
+
+impl Drill {
+    async fn start(refresh: Duration) -> Drill {
+        let sim = common::sim(3).await;
+        let targets = common::targets(&sim);
+        let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+        let opts = kst::sources::WorkerOptions {
+            refresh,
+            backoff_max: refresh,
+            probe_timeout: Duration::from_secs(10),
+            ..common::fast_worker()
+        };
+        let collectors = Collectors::start(&targets, opts);
+        let mut d = Drill { sim, fleet, collectors, refresh, nodes_added: 0 };
+        d.until("every cluster live with its nodes, pools and agents", |f| {
+            f.clusters.iter().all(|c| {
+                c.conn == Conn::Live
+                    && c.nodes.is_some()
+                    && c.llmd.installed.is_some()
+                    && c.kagenti.installed().is_some()
+            }) && f.clusters.iter().filter(|c| c.llmd.installed == Some(true)).count() == 2
+                && f.clusters.iter().any(|c| c.kagenti.installed() == Some(true))
+        })
+        .await;
+        d
+    }
+
+    async fn until(&mut self, what: &str, done: impl Fn(&Fleet) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+        while !done(&self.fleet) {
+            match tokio::time::timeout_at(deadline, self.collectors.updates.recv()).await {
+                Ok(Some(u)) => {
+                    self.fleet.apply(u);
+                }
+                _ => panic!(
+                    "timed out waiting for {what}; states: {:?}",
+                    self.fleet.clusters.iter().map(|c| (&c.context, &c.conn, &c.forbidden)).collect::<Vec<_>>()
+                ),
+            }
+        }
+    }
+
+    fn cluster(&self, name: &str) -> &ClusterState {
+        self.fleet.clusters.iter().find(|c| c.context == name).expect("cluster")
+    }
+
+    fn snapshot(&self, name: &str) -> Value {
+        let snap = serde_json::to_value(kst::snapshot::Snapshot::of(&self.fleet)).unwrap();
+        snap["clusters"].as_array().unwrap().iter().find(|c| c["context"] == name).cloned().expect("in the snapshot")
+    }
+
+    /// A node added to every other cluster reaches the store while `faulty` is faulty.
+    async fn others_keep_updating(&mut self, faulty: &str) {
+        self.nodes_added += 1;
+        let name = format!("drill-node-{}", self.nodes_added);
+        let others: Vec<String> = self.sim.clusters.iter().map(|c| c.name.clone()).filter(|n| n != faulty).collect();
+        let mut want = Vec::new();
+        for other in &others {
+            let c = self.sim.cluster(other).unwrap();
+            let nodes = c.registry.index_of(&kst::sim::resources::NODES).unwrap();
+            c.store.write().unwrap().put(
+                nodes,
+                serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+                    "status": {"conditions": [{"type": "Ready", "status": "True"}]}}),
+            );
+            want.push((other.clone(), self.cluster(other).nodes.as_ref().map_or(0, |n| n.total) + 1));
+        }
+        self.until(&format!("{name} on {others:?} while {faulty} is faulty"), |f| {
+            want.iter().all(|(n, total)| {
+                f.clusters.iter().find(|c| &c.context == n).and_then(|c| c.nodes.as_ref()).map(|x| x.total)
+                    == Some(*total)
+            })
+        })
+        .await;
+    }
+
+    /// After the fault is cleared: `name` is live again, within two refresh intervals (plus
+    /// `in_flight`, what a request sent just before the clearing still takes).
+    async fn recovers(&mut self, name: &str, in_flight: Duration) {
+        let cleared = Instant::now();
+        let n = name.to_string();
+        self.until(&format!("{name} live again"), |f| {
+            f.clusters.iter().any(|c| c.context == n && c.conn == Conn::Live && c.forbidden.is_empty())
+        })
+        .await;
+        let took = cleared.elapsed();
+        let bound = self.refresh * 2 + in_flight;
+        eprintln!(
+            "{name}: live again {} ms after the fault cleared (bound {} ms)",
+            took.as_millis(),
+            bound.as_millis()
+        );
+        assert!(took <= bound, "{name} took {took:?} to be live again; bound {bound:?}");
+        assert_eq!(self.snapshot(name)["state"], "live");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable() {
+    let mut d = Drill::start(REFRESH).await;
+    d.sim.cluster("gpu-eu-west").unwrap().faults.set_unreachable(true);
+    d.until("gpu-eu-west unreachable", |f| {
+        matches!(f.clusters.iter().find(|c| c.context == "gpu-eu-west").unwrap().conn, Conn::Unreachable { .. })
+    })
+    .await;
+    let snap = d.snapshot("gpu-eu-west");
+    assert_eq!((snap["state"].as_str(), snap["reachable"].as_bool()), (Some("unreachable"), Some(false)));
+    assert!(snap["error"].as_str().unwrap().contains("refused"), "a person-readable cause: {snap}");
+    assert!(snap["observed_at"].is_string(), "its numbers are last known ones, with their time");
+    d.others_keep_updating("gpu-eu-west").await;
+    d.sim.cluster("gpu-eu-west").unwrap().faults.set_unreachable(false);
+    d.recovers("gpu-eu-west", Duration::ZERO).await;
+    d.collectors.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow() {
+    let latency = Duration::from_millis(2500);
+    let mut d = Drill::start(Duration::from_secs(3)).await;
+    d.sim.cluster("gpu-us-east").unwrap().faults.set_latency_ms(latency.as_millis() as u64);
+    d.until("gpu-us-east slow", |f| {
+        matches!(f.clusters.iter().find(|c| c.context == "gpu-us-east").unwrap().conn, Conn::Slow(_))
+    })
+    .await;
+    let snap = d.snapshot("gpu-us-east");
+    assert_eq!(snap["state"], "slow");
+    assert_eq!(snap["reachable"], true, "slow still answers");
+    let why = snap["error"].as_str().unwrap();
+    assert!(why.starts_with("answers in 2.") && why.contains("over 2.0s"), "{why}");
+    d.others_keep_updating("gpu-us-east").await;
+    d.sim.cluster("gpu-us-east").unwrap().faults.set_latency_ms(0);
+    d.recovers("gpu-us-east", latency).await;
+    d.collectors.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_token() {
+    let mut d = Drill::start(REFRESH).await;
+    d.sim.cluster("agents-us-central").unwrap().faults.set_token_expired(true);
+    d.until("agents-us-central auth failed", |f| {
+        matches!(f.clusters.iter().find(|c| c.context == "agents-us-central").unwrap().conn, Conn::AuthFailed(_))
+    })
+    .await;
+    let snap = d.snapshot("agents-us-central");
+    assert_eq!(snap["state"], "auth failed");
+    assert!(snap["error"].as_str().unwrap().contains("401"), "{snap}");
+    d.others_keep_updating("agents-us-central").await;
+    d.sim.cluster("agents-us-central").unwrap().faults.set_token_expired(false);
+    d.recovers("agents-us-central", Duration::ZERO).await;
+    d.collectors.stop();
+}
+
+/// A forbidden resource: named in the cluster's state and the snapshot, the cluster degraded,
+/// what depends on it not made up; a handful of LISTs while it stays forbidden; the flag
+/// clears when access is restored.
+async fn forbidden(cluster: &str, plural: &str, check: impl Fn(&ClusterState, &Value)) {
+    let mut d = Drill::start(REFRESH).await;
+    let sim = d.sim.cluster(cluster).unwrap().clone();
+    // each watch of the resource listed it once when it started
+    let watches = sim.requests("list", plural).max(1);
+    sim.faults.set_forbidden(plural, true);
+    // RBAC is checked when a watch starts: an open one runs on until it ends (the API
+    // server's watch timeout, a restart); end them now rather than wait minutes
+    sim.faults.drop_watches();
+    d.until(&format!("{plural} forbidden on {cluster}"), |f| {
+        f.clusters.iter().any(|c| c.context == cluster && c.forbidden.contains(plural))
+    })
+    .await;
+    let c = d.cluster(cluster).clone();
+    assert_eq!(c.conn, Conn::Degraded(format!("forbidden: {plural}")));
+    let snap = d.snapshot(cluster);
+    assert_eq!(snap["state"], "degraded");
+    assert_eq!(snap["forbidden"], serde_json::json!([plural]));
+    check(&c, &snap);
+
+    // the budget: while it stays forbidden, a handful of LISTs, not one a second per watch
+    let asked = |sim: &kst::sim::SimCluster| sim.requests("list", plural) + sim.requests("watch", plural);
+    let before = asked(&sim);
+    let window = Instant::now();
+    d.others_keep_updating(cluster).await;
+    while window.elapsed() < Duration::from_secs(30) {
+        let _ = tokio::time::timeout(Duration::from_millis(500), d.collectors.updates.recv())
+            .await
+            .map(|u| u.map(|u| d.fleet.apply(u)));
+    }
+    let lists = asked(&sim) - before;
+    eprintln!(
+        "{cluster}: {lists} LISTs and WATCHes of forbidden {plural} in 30 s by {watches} watches (refresh {REFRESH:?})"
+    );
+    // the backoff from the refresh to a minute asks about 4 times in 30 s; a re-list storm
+    // asked once a second per watch
+    assert!(lists <= 5 * watches, "{lists} LISTs and WATCHes of a forbidden {plural} in 30 s by {watches} watches");
+    assert!(d.cluster(cluster).forbidden.contains(plural), "still forbidden, still said");
+
+    sim.faults.set_forbidden(plural, false);
+    d.recovers(cluster, Duration::ZERO).await;
+    d.collectors.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_pods() {
+    forbidden("gpu-us-east", "pods", |c, _| {
+        // model servers come from pods: the rows kept are marked as incomplete on the pane
+        let mut fleet = Fleet::new(&[(c.context.clone(), c.server.clone())]);
+        fleet.clusters[0] = c.clone();
+        let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
+        app.show("serving");
+        let screen = common::render(&mut app, 200, 60);
+        assert!(screen.contains("gpu-us-east: cannot read pods (forbidden), rows incomplete"), "{screen}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_deployments() {
+    forbidden("agents-us-central", "deployments", |_, snap| {
+        assert_eq!(snap["kagenti"]["installed"], true, "the rest of Kagenti is still read: {}", snap["kagenti"]);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_inferencepools() {
+    forbidden("gpu-eu-west", "inferencepools", |c, _| {
+        assert_ne!(c.llmd.installed, Some(false), "forbidden is not 'not installed'");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_nodes() {
+    forbidden("gpu-us-east", "nodes", |c, snap| {
+        assert!(c.nodes.is_none(), "no made-up node count");
+        assert!(snap["nodes"].is_null() && snap["gpus_total"].is_null(), "unknown is null, not 0: {snap}");
+    })
+    .await;
+}
+
+/// Every resumed watch meets 410 Gone: each re-lists once (that is what 410 asks for), the
+/// data stays right, the cluster stays live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gone_storm() {
+    let mut d = Drill::start(REFRESH).await;
+    let east = d.sim.cluster("gpu-us-east").unwrap().clone();
+    east.faults.set_gone_storm(true);
+    let before = east.requests("list", "nodes");
+    for _ in 0..3 {
+        east.faults.drop_watches();
+        d.others_keep_updating("none").await;
+    }
+    assert_eq!(d.cluster("gpu-us-east").conn, Conn::Live);
+    assert_eq!(d.snapshot("gpu-us-east")["state"], "live");
+    let relists = east.requests("list", "nodes") - before;
+    eprintln!("gpu-us-east: {relists} LISTs of nodes for 3 dropped watches under a 410 storm");
+    assert!((1..=6).contains(&relists), "{relists} re-lists of nodes for 3 drops");
+    east.faults.set_gone_storm(false);
+    d.collectors.stop();
+}
+
+/// Every open watch ends (an API server restart): the watches resume from their resource
+/// version without re-listing, and what changes meanwhile arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_watches() {
+    let mut d = Drill::start(REFRESH).await;
+    let west = d.sim.cluster("gpu-eu-west").unwrap().clone();
+    let before = west.requests("list", "nodes");
+    for _ in 0..3 {
+        west.faults.drop_watches();
+        d.others_keep_updating("none").await;
+    }
+    assert_eq!(d.cluster("gpu-eu-west").conn, Conn::Live);
+    let relists = west.requests("list", "nodes") - before;
+    assert!(relists <= 1, "{relists} re-lists of nodes after dropped watches: they should resume");
+    d.collectors.stop();
+}
+
+/// Objects with missing and odd fields: no panic, the cluster stays live, the odd ones are
+/// shown with what can be read, and the collectors keep going on that cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_objects() {
+    let mut d = Drill::start(REFRESH).await;
+    d.sim.cluster("gpu-us-east").unwrap().inject_malformed();
+    d.until("the odd node read", |f| {
+        f.clusters.iter().find(|c| c.context == "gpu-us-east").unwrap().nodes.as_ref().map(|n| n.total) == Some(7)
+    })
+    .await;
+    let east = d.cluster("gpu-us-east");
+    assert_eq!(east.conn, Conn::Live);
+    assert_eq!(east.nodes.as_ref().unwrap().gpus_total, 32, "a GPU count of 'lots' is not counted");
+    let snap = d.snapshot("gpu-us-east");
+    assert_eq!(snap["state"], "live");
+    d.others_keep_updating("none").await;
+    d.collectors.stop();
+}
+
+/// Metrics endpoints answer with text that is not the Prometheus format: parse errors on the
+/// servers, no numbers, the cluster itself live; fresh numbers again after it clears.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_metrics() {
+    use kst::store::llmd::ScrapeError;
+    let mut d = Drill::start(REFRESH).await;
+    let parse_errors = |f: &Fleet| {
+        f.clusters
+            .iter()
+            .find(|c| c.context == "gpu-us-east")
+            .unwrap()
+            .llmd
+            .metrics
+            .values()
+            .filter(|m| matches!(m.error.as_ref().map(|e| &e.v), Some(ScrapeError::Parse(_))))
+            .count()
+    };
+    d.sim.cluster("gpu-us-east").unwrap().faults.set_garbage_metrics(true);
+    d.until("parse errors on gpu-us-east", |f| parse_errors(f) >= 4).await;
+    assert_eq!(d.cluster("gpu-us-east").conn, Conn::Live, "bad metrics do not make the cluster down");
+    let snap = d.snapshot("gpu-us-east");
+    let servers = snap["llmd"]["servers"].as_array().unwrap();
+    assert!(
+        servers.iter().any(|s| s["stale"].as_str().is_some_and(|e| e.contains("Prometheus") || e.contains("parse"))),
+        "the snapshot names the parse error: {servers:?}"
+    );
+    d.others_keep_updating("gpu-us-east").await;
+    d.sim.cluster("gpu-us-east").unwrap().faults.set_garbage_metrics(false);
+    let cleared = Instant::now();
+    d.until("no parse errors on gpu-us-east", |f| parse_errors(f) == 0).await;
+    let took = cleared.elapsed();
+    eprintln!("gpu-us-east: metrics parsed again {} ms after the fault cleared", took.as_millis());
+    assert!(took <= REFRESH * 2, "{took:?}");
+    d.collectors.stop();
+}
