@@ -292,7 +292,7 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
     }
     let snap = crate::snapshot::Snapshot::of(&fleet);
     match args.output {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&snap).unwrap_or_default()),
+        OutputFormat::Json => println!("{}", crate::snapshot::json(&snap)),
         OutputFormat::Table => print!("{}", crate::snapshot::table(&snap)),
     }
     let down: Vec<&str> = snap.clusters.iter().filter(|c| !c.reachable).map(|c| c.context.as_str()).collect();

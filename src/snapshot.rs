@@ -719,7 +719,47 @@ pub async fn collect(
     fleet
 }
 
+/// Characters that reorder text on a terminal (bidi controls, as in "Trojan Source") or drive
+/// it (C0/C1 controls, DEL): an object's field may hold any of them.
+fn hidden(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+        || c.is_control()
+}
+
+/// The snapshot as JSON with every hidden character escaped (`\u202e`): the same value for a
+/// parser, nothing that reorders a terminal or an editor for a person reading it.
+pub fn json(s: &Snapshot) -> String {
+    let text = serde_json::to_string_pretty(s).unwrap_or_default();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        // serde_json escapes C0 already; outside strings there are only structural newlines
+        if hidden(c) && c != '\n' {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Hidden characters shown as `<U+202E>` in text meant for a terminal.
+fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if hidden(c) && c != '\n' {
+            out.push_str(&format!("<U+{:04X}>", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 pub fn table(s: &Snapshot) -> String {
+    visible(&table_text(s))
+}
+
+fn table_text(s: &Snapshot) -> String {
     let mut out = format!(
         "{:<24} {:<12} {:>8} {:<10} {:>7} {:>9} {:>5} {:>7} {:>5} {:>8}  {}\n",
         "CONTEXT", "STATE", "LATENCY", "VERSION", "NODES", "GPUS", "POOLS", "SERVERS", "KV", "AGENTS", "ERROR"
@@ -758,4 +798,25 @@ pub fn table(s: &Snapshot) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_characters_are_escaped_in_json_and_shown_in_the_table() {
+        let mut fleet = Fleet::new(&[("ctx\u{202E}lacol".to_string(), "https://x".to_string())]);
+        fleet.clusters[0].conn = Conn::Degraded("forbidden: \u{2066}pods\u{2069} \u{1b}[31mred \u{9b}".into());
+        let snap = Snapshot::of(&fleet);
+        let json = json(&snap);
+        for c in ['\u{202E}', '\u{2066}', '\u{2069}', '\u{1b}', '\u{9b}'] {
+            assert!(!json.contains(c) && !table(&snap).contains(c), "{c:?} passed through");
+        }
+        assert!(json.contains("ctx\\u202elacol"), "{json}");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["clusters"][0]["context"], "ctx\u{202E}lacol", "the same value for a parser");
+        let t = table(&snap);
+        assert!(t.contains("ctx<U+202E>lacol") && t.contains("<U+001B>[31mred <U+009B>"), "{t}");
+    }
 }

@@ -324,3 +324,41 @@ fn view_snapshots() {
     app.on_key(key(KeyCode::Esc));
     assert!(app.views.is_empty());
 }
+
+/// A Secret's YAML, fetched from the simulator as from any cluster, never shows its values:
+/// not in base64 and not decoded; kubectl sees the same Secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_yaml_never_shows_its_value() {
+    use base64::Engine;
+    use kst::sources::views::FeedRequest;
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let agents = targets.iter().position(|t| t.context == "agents-us-central").unwrap();
+    // the value as the simulator stored it
+    let stored = {
+        let c = sim.cluster("agents-us-central").unwrap();
+        let i = c.registry.index_of(&kst::sim::resources::SECRETS).unwrap();
+        let store = c.store.read().unwrap();
+        let secret = store.list(i, None).into_iter().find(|o| o.name == "openai-secret").expect("a secret").value();
+        (
+            secret["metadata"]["namespace"].as_str().unwrap().to_string(),
+            secret["data"]["apikey"].as_str().unwrap().to_string(),
+        )
+    };
+    let (ns, b64) = stored;
+    let plain = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(&b64).unwrap()).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+    let feeds = kst::sources::views::start(targets, tx);
+    let path = format!("/api/v1/namespaces/{ns}/secrets/openai-secret");
+    feeds.send(FeedRequest::Open { id: 1, spec: ViewSpec::Yaml { cluster: agents, path } }).unwrap();
+    let text = loop {
+        match tokio::time::timeout(Duration::from_secs(60), rx.recv()).await {
+            Ok(Some(Update::ViewText { text, .. })) => break text,
+            Ok(Some(Update::ViewError { error, .. })) => panic!("{error}"),
+            Ok(Some(_)) => continue,
+            _ => panic!("no YAML within 60 s"),
+        }
+    };
+    assert!(text.contains("kind: Secret") && text.contains("apikey: <redacted>"), "{text}");
+    assert!(!text.contains(&b64) && !text.contains(&plain), "a secret value reached the screen: {text}");
+}

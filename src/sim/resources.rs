@@ -65,6 +65,7 @@ pub const EVENTS: ResDef = r("", "v1", "Event", "events", "event", true, &["ev"]
 pub const SERVICE_ACCOUNTS: ResDef =
     r("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true, &["sa"], &[]);
 pub const CONFIG_MAPS: ResDef = r("", "v1", "ConfigMap", "configmaps", "configmap", true, &["cm"], &[]);
+pub const SECRETS: ResDef = r("", "v1", "Secret", "secrets", "secret", true, &[], &[]);
 pub const DEPLOYMENTS: ResDef =
     r("apps", "v1", "Deployment", "deployments", "deployment", true, &["deploy"], &["scale", "status"]);
 pub const STATEFULSETS: ResDef =
@@ -207,6 +208,7 @@ pub const CORE: &[ResDef] = &[
     EVENTS,
     SERVICE_ACCOUNTS,
     CONFIG_MAPS,
+    SECRETS,
     DEPLOYMENTS,
     STATEFULSETS,
     REPLICASETS,

@@ -944,6 +944,23 @@ fn agent_full(
         ),
         env("MCP_URL", "http://weather-tool-mcp.team1.svc.cluster.local:8000/mcp"),
     ];
+    // the provider's key, as a Secret the agent reads: what a YAML view must never show
+    let secret = match provider {
+        Provider::OpenAi => Some(("openai-secret", "apikey")),
+        Provider::Anthropic => Some(("litellm-secret", "auth-token")),
+        Provider::Gemini => Some(("gemini-secret", "apikey")),
+        Provider::Ollama => None,
+    };
+    if let Some((secret, key)) = secret {
+        use base64::Engine;
+        let value = format!("sk-sim-{:016x}", fnv(&format!("{ns}/{secret}")));
+        w.put(
+            &r::SECRETS,
+            json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                   "metadata": {"name": secret, "namespace": ns},
+                   "data": {key: base64::engine::general_purpose::STANDARD.encode(value)}}),
+        );
+    }
     match provider {
         Provider::OpenAi => {
             envs.push(env("LLM_API_BASE", "https://api.openai.com/v1"));

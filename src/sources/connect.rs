@@ -21,8 +21,8 @@ pub enum ConnectError {
     NoKubeconfig(String),
     #[error("cannot read kubeconfig {path}: {reason}")]
     Unreadable { path: String, reason: String },
-    #[error("kubeconfig has no contexts")]
-    NoContexts,
+    #[error("kubeconfig {0} has no contexts; add one (kubectl config set-context) or run `kst demo`")]
+    NoContexts(String),
     #[error("no context matches {0:?}; known contexts: {1}")]
     NoMatch(String, String),
 }
@@ -42,8 +42,14 @@ pub fn kubeconfig_paths(explicit: Option<&str>) -> Vec<PathBuf> {
 pub fn load_kubeconfig(explicit: Option<&str>) -> Result<Kubeconfig, ConnectError> {
     let paths = kubeconfig_paths(explicit);
     let mut merged: Option<Kubeconfig> = None;
+    let mut empty = Vec::new();
     for p in &paths {
         if !p.exists() {
+            continue;
+        }
+        // an empty file is a kubeconfig without contexts, not a parse error
+        if std::fs::read_to_string(p).is_ok_and(|t| t.trim().is_empty()) {
+            empty.push(p.display().to_string());
             continue;
         }
         let kc = Kubeconfig::read_from(p)
@@ -55,9 +61,15 @@ pub fn load_kubeconfig(explicit: Option<&str>) -> Result<Kubeconfig, ConnectErro
                 .map_err(|e| ConnectError::Unreadable { path: p.display().to_string(), reason: e.to_string() })?,
         });
     }
-    merged.ok_or_else(|| {
-        ConnectError::NoKubeconfig(paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
-    })
+    let shown = || paths.iter().filter(|p| p.exists()).map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+    match merged {
+        None if !empty.is_empty() => Err(ConnectError::NoContexts(empty.join(", "))),
+        None => Err(ConnectError::NoKubeconfig(
+            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        )),
+        Some(kc) if kc.contexts.is_empty() => Err(ConnectError::NoContexts(shown())),
+        Some(kc) => Ok(kc),
+    }
 }
 
 fn matches(pattern: &str, name: &str) -> bool {
@@ -70,7 +82,7 @@ fn matches(pattern: &str, name: &str) -> bool {
 /// The contexts to watch, in kubeconfig order: all of them, or those the names/patterns pick.
 pub fn select_targets(kc: Kubeconfig, wanted: &[String]) -> Result<Vec<Target>, ConnectError> {
     if kc.contexts.is_empty() {
-        return Err(ConnectError::NoContexts);
+        return Err(ConnectError::NoContexts("given".into()));
     }
     let names: Vec<String> = kc.contexts.iter().map(|c| c.name.clone()).collect();
     for w in wanted {
@@ -101,8 +113,44 @@ pub fn select_targets(kc: Kubeconfig, wanted: &[String]) -> Result<Vec<Target>, 
         .collect())
 }
 
+/// The cluster entry a context points at.
+fn cluster_of<'a>(kc: &'a Kubeconfig, context: &str) -> Option<&'a kube::config::NamedCluster> {
+    let name = kc.contexts.iter().find(|c| c.name == context)?.context.as_ref()?.cluster.clone();
+    kc.clusters.iter().find(|c| c.name == name)
+}
+
+/// `certificate-authority-data` must be base64 of PEM certificates: checked here, because a
+/// bad one otherwise surfaces later as a TLS "unknown issuer", which sends people hunting for
+/// a proxy or a wrong server instead of at the kubeconfig line.
+fn check_ca_data(t: &Target) -> Result<(), String> {
+    use base64::Engine;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let Some(named) = cluster_of(&t.kubeconfig, &t.context) else { return Ok(()) };
+    let Some(data) = named.cluster.as_ref().and_then(|c| c.certificate_authority_data.as_deref()) else {
+        return Ok(());
+    };
+    let field = format!("cluster {:?}: certificate-authority-data", named.name);
+    let compact: String = data.chars().filter(|c| !c.is_whitespace()).collect();
+    let pem = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| format!("{field} is not base64 ({e})"))?;
+    let certs: Vec<CertificateDer> = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{field} is not a PEM certificate ({e})"))?;
+    if certs.is_empty() {
+        return Err(format!("{field} holds no PEM certificate"));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in certs {
+        roots.add(cert).map_err(|e| format!("{field}: not a usable certificate ({e})"))?;
+    }
+    Ok(())
+}
+
 /// A client for one context. Errors here are the kubeconfig's (missing user, bad CA...).
 pub async fn client_for(t: &Target) -> Result<kube::Client, String> {
+    check_ca_data(t)?;
     let opts = KubeConfigOptions { context: Some(t.context.clone()), ..Default::default() };
     let mut cfg =
         kube::Config::from_custom_kubeconfig((*t.kubeconfig).clone(), &opts).await.map_err(|e| e.to_string())?;
@@ -132,6 +180,32 @@ mod tests {
         assert!(err.to_string().contains("known contexts: gpu-east, gpu-west, agents"));
     }
 
+    #[tokio::test]
+    async fn a_ca_that_is_not_a_certificate_names_the_field() {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let with_ca = |ca: &str| {
+            let kc = Kubeconfig::from_yaml(&format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster: {{server: 'https://1.2.3.4', certificate-authority-data: '{ca}'}}\nusers:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: c\n  context: {{cluster: a, user: u}}\n"
+            ))
+            .unwrap();
+            select_targets(kc, &[]).unwrap().remove(0)
+        };
+        for (ca, says) in [
+            ("%%%not base64", "is not base64"),
+            (b64("hello, not a certificate").as_str(), "holds no PEM certificate"),
+            (
+                b64("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").as_str(),
+                "not a usable certificate",
+            ),
+        ] {
+            let err = client_for(&with_ca(ca)).await.err().expect("refused");
+            assert!(err.starts_with("cluster \"a\": certificate-authority-data") && err.contains(says), "{err}");
+        }
+        let ca = rcgen::generate_simple_self_signed(vec!["x".into()]).unwrap().cert.pem();
+        assert!(client_for(&with_ca(&b64(&ca))).await.is_ok(), "a real CA is accepted");
+    }
+
     #[test]
     fn broken_kubeconfig_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
@@ -142,5 +216,12 @@ mod tests {
         let missing = dir.path().join("missing");
         let err = load_kubeconfig(Some(missing.to_str().unwrap())).unwrap_err();
         assert!(err.to_string().contains("kst demo"));
+        // an empty file, and one with no contexts: the message names the file
+        std::fs::write(&p, "\n").unwrap();
+        let err = load_kubeconfig(Some(p.to_str().unwrap())).unwrap_err().to_string();
+        assert!(err.contains(p.to_str().unwrap()) && err.contains("no contexts"), "{err}");
+        std::fs::write(&p, "apiVersion: v1\nkind: Config\nclusters: []\n").unwrap();
+        let err = load_kubeconfig(Some(p.to_str().unwrap())).unwrap_err().to_string();
+        assert!(err.contains(p.to_str().unwrap()) && err.contains("no contexts"), "{err}");
     }
 }
