@@ -249,3 +249,47 @@ async fn pods_across_every_cluster() {
     common::eventually("every watch the views opened to close", || opened(&sim) <= baseline).await;
     col.stop();
 }
+
+/// A text view (YAML, pod detail) stops at its end: `G` shows the last line, `j` past it does
+/// not scroll into emptiness, `g` goes back to the top.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_view_scrolls_to_its_end_and_no_further() {
+    let (_sim, fleet, now) = common::deterministic_fleet().await;
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    app.feeds = kst::ui::views::Feeds::new(Some(tx));
+    app.show("serving");
+    key(&mut app, KeyCode::Enter);
+    let list = app.views[0].feeds()[0];
+    let pod = kst::store::views::PodRow {
+        namespace: "llm-d".into(),
+        name: "ms-baseline-0".into(),
+        ready: "1/1".into(),
+        status: "Running".into(),
+        restarts: 0,
+        created: None,
+        node: "n".into(),
+        gpus: 1,
+        role: None,
+        labels: Default::default(),
+    };
+    app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod] });
+    key(&mut app, KeyCode::Char('y'));
+    let yaml = *app.views.last().unwrap().feeds().last().unwrap();
+    let text: String = (0..100).map(|i| format!("line-{i:03}: value\n")).collect();
+    app.on_update(kst::store::Update::ViewText { cluster: 0, view: yaml, text });
+    let top = render(&mut app, 80, 24);
+    assert!(top.contains("line-000") && !top.contains("line-099"), "{top}");
+    key(&mut app, KeyCode::Char('G'));
+    let end = render(&mut app, 80, 24);
+    assert!(end.contains("line-099") && !end.contains("line-000"), "G shows the last line: {end}");
+    for _ in 0..30 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    assert_eq!(render(&mut app, 80, 24), end, "j past the end does not scroll further");
+    key(&mut app, KeyCode::Char('k'));
+    assert!(!render(&mut app, 80, 24).contains("line-099"), "one k scrolls back at once");
+    key(&mut app, KeyCode::Char('g'));
+    assert!(render(&mut app, 80, 24).contains("line-000"));
+}
