@@ -56,7 +56,7 @@ pub struct App {
     pub flash: Option<String>,
     /// The `:` prompt while it is open, and the history kept between prompts.
     pub prompt: Option<super::command::Prompt>,
-    history: Vec<String>,
+    pub(super) history: Vec<String>,
     /// Text to put on the clipboard with OSC 52 at the next frame (works over SSH).
     pub pending_copy: Option<String>,
     pub keymap: Keymap,
@@ -129,7 +129,7 @@ impl App {
     pub fn pane_id(&self) -> &'static str {
         self.panes[self.tab].id()
     }
-    fn set_tab(&mut self, i: usize) {
+    pub(super) fn set_tab(&mut self, i: usize) {
         while !self.views.is_empty() {
             self.close_view();
         }
@@ -311,58 +311,6 @@ impl App {
         }
     }
 
-    fn pane_words(&self) -> Vec<(&'static str, &'static [&'static str])> {
-        self.panes.iter().map(|p| (p.id(), p.aliases())).collect()
-    }
-
-    fn prompt_key(&mut self, k: KeyEvent) -> bool {
-        use super::command::{Command, Typed};
-        let contexts: Vec<String> = self.fleet.clusters.iter().map(|c| c.context.clone()).collect();
-        let words = self.pane_words();
-        let Some(p) = self.prompt.as_mut() else { return false };
-        let parsed = match p.on_key(k, &contexts, &words) {
-            Typed::Nothing => return false,
-            Typed::Edited => return true,
-            Typed::Cancel => None,
-            Typed::Run(r) => Some(r),
-        };
-        // the prompt closes either way; a failed command says why in the footer
-        self.history = std::mem::take(&mut p.history);
-        self.prompt = None;
-        match parsed {
-            None => {}
-            Some(Err(e)) => self.flash = Some(e),
-            Some(Ok(Command::Quit)) => self.quit = true,
-            Some(Ok(Command::Help)) => self.show_help = true,
-            Some(Ok(Command::Tab(i))) => self.set_tab(i),
-            Some(Ok(Command::Context(c))) => {
-                self.focus = c.and_then(|c| self.fleet.clusters.iter().position(|x| x.context == c));
-                if self.focus.is_none() {
-                    self.set_tab(0);
-                }
-            }
-            Some(Ok(Command::Pods { namespace, selector })) => {
-                self.set_tab(self.tab);
-                let ns = if namespace.is_empty() { "all namespaces".to_string() } else { namespace.clone() };
-                match self.focus {
-                    Some(cluster) => {
-                        let crumb = format!("{} pods in {ns}", self.fleet.clusters[cluster].context);
-                        self.open_view(crate::sources::views::ViewSpec::Pods { cluster, namespace, selector }, crumb);
-                    }
-                    // every cluster: one list, one watch each
-                    None if self.feeds.available() => {
-                        let all: Vec<usize> = (0..self.fleet.clusters.len()).collect();
-                        let crumb = format!("pods in {ns} on every cluster");
-                        let v = super::views::FleetPods::open(&self.feeds, &all, &namespace, &selector, crumb);
-                        self.views.push(Box::new(v));
-                    }
-                    None => self.flash = Some("drill-down is not available here".into()),
-                }
-            }
-        }
-        true
-    }
-
     /// Applies a collector update; true when the screen must be redrawn.
     pub fn on_update(&mut self, u: Update) -> bool {
         if let Some((redraw, msg)) = self.writes.on_update(&u) {
@@ -384,30 +332,6 @@ impl App {
         match self.views.iter_mut().position(|v| v.feeds().contains(&view)) {
             Some(i) => self.views[i].on_feed(view, data) && top == Some(i),
             None => false,
-        }
-    }
-
-    /// Mouse (only when enabled): wheel moves the selection, a click picks a tab or a row.
-    pub fn on_mouse(&mut self, m: crossterm::event::MouseEvent, width: u16) -> bool {
-        use crossterm::event::{MouseButton, MouseEventKind};
-        if !self.mouse || self.writes.dialog.is_some() || self.prompt.is_some() {
-            return false;
-        }
-        let as_key = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
-        match m.kind {
-            MouseEventKind::ScrollDown => self.on_key(as_key(KeyCode::Down)),
-            MouseEventKind::ScrollUp => self.on_key(as_key(KeyCode::Up)),
-            MouseEventKind::Down(MouseButton::Left) if m.row == 1 => {
-                match widgets::header::tab_at(self, width as usize, m.column as usize) {
-                    Some(t) => {
-                        self.set_tab(t);
-                        true
-                    }
-                    None => false,
-                }
-            }
-            MouseEventKind::Down(MouseButton::Left) => self.parts().1.click(m.row),
-            _ => false,
         }
     }
 

@@ -4,6 +4,8 @@
 //! [NS [SELECTOR]]` lists pods (no namespace: every namespace) on the focused cluster or on
 //! every cluster; `:q` quits.
 
+use crossterm::event::KeyEvent;
+
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -144,6 +146,61 @@ impl Prompt {
             }
         }
         self.cursor = None;
+    }
+}
+
+/// Running what was typed at the prompt: the App's routing for commands.
+impl super::App {
+    fn pane_words(&self) -> Vec<(&'static str, &'static [&'static str])> {
+        self.panes.iter().map(|p| (p.id(), p.aliases())).collect()
+    }
+
+    pub(super) fn prompt_key(&mut self, k: KeyEvent) -> bool {
+        use super::command::{Command, Typed};
+        let contexts: Vec<String> = self.fleet.clusters.iter().map(|c| c.context.clone()).collect();
+        let words = self.pane_words();
+        let Some(p) = self.prompt.as_mut() else { return false };
+        let parsed = match p.on_key(k, &contexts, &words) {
+            Typed::Nothing => return false,
+            Typed::Edited => return true,
+            Typed::Cancel => None,
+            Typed::Run(r) => Some(r),
+        };
+        // the prompt closes either way; a failed command says why in the footer
+        self.history = std::mem::take(&mut p.history);
+        self.prompt = None;
+        match parsed {
+            None => {}
+            Some(Err(e)) => self.flash = Some(e),
+            Some(Ok(Command::Quit)) => self.quit = true,
+            Some(Ok(Command::Help)) => self.show_help = true,
+            Some(Ok(Command::Tab(i))) => self.set_tab(i),
+            Some(Ok(Command::Context(c))) => {
+                self.focus = c.and_then(|c| self.fleet.clusters.iter().position(|x| x.context == c));
+                if self.focus.is_none() {
+                    self.set_tab(0);
+                }
+            }
+            Some(Ok(Command::Pods { namespace, selector })) => {
+                self.set_tab(self.tab);
+                let ns = if namespace.is_empty() { "all namespaces".to_string() } else { namespace.clone() };
+                match self.focus {
+                    Some(cluster) => {
+                        let crumb = format!("{} pods in {ns}", self.fleet.clusters[cluster].context);
+                        self.open_view(crate::sources::views::ViewSpec::Pods { cluster, namespace, selector }, crumb);
+                    }
+                    // every cluster: one list, one watch each
+                    None if self.feeds.available() => {
+                        let all: Vec<usize> = (0..self.fleet.clusters.len()).collect();
+                        let crumb = format!("pods in {ns} on every cluster");
+                        let v = super::views::FleetPods::open(&self.feeds, &all, &namespace, &selector, crumb);
+                        self.views.push(Box::new(v));
+                    }
+                    None => self.flash = Some("drill-down is not available here".into()),
+                }
+            }
+        }
+        true
     }
 }
 
