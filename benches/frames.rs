@@ -63,14 +63,18 @@ fn main() {
     app.clock = Some(now + 1.0);
     let backend = ratatui::backend::TestBackend::new(200, 60);
     let mut term = ratatui::Terminal::new(backend).unwrap();
-    let ids: Vec<&'static str> = app.panes.iter().map(|p| p.id()).collect();
+    // KST_BENCH_PANE=security (for a profiler): that pane only, 5000 frames
+    let only = std::env::var("KST_BENCH_PANE").ok();
+    let frames = if only.is_some() { 5000 } else { 200 };
+    let ids: Vec<&'static str> =
+        app.panes.iter().map(|p| p.id()).filter(|id| only.as_deref().is_none_or(|o| o == *id)).collect();
     println!("one frame at 200x60, 100 clusters (copies of 3 simulated ones), 200 frames per pane:");
     let mut worst = Duration::ZERO;
     for id in ids {
         app.show(id);
         // the first frame warms the caches a real session would have warm too
         term.draw(|f| app.draw(f)).unwrap();
-        let mut samples: Vec<Duration> = (0..200)
+        let mut samples: Vec<Duration> = (0..frames)
             .map(|_| {
                 let t = Instant::now();
                 term.draw(|f| app.draw(f)).unwrap();

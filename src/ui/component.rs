@@ -64,13 +64,18 @@ impl<'a> Ctx<'a> {
     pub fn matches_filter(&self, text: &str) -> bool {
         self.filter.matches(text)
     }
+    /// Whether a row passes the filter; its text is only made when there is a filter (lists
+    /// of thousands of rows are drawn every frame).
+    pub fn keep(&self, text: impl FnOnce() -> String) -> bool {
+        self.filter.text.is_empty() || self.filter.matches(&text())
+    }
     /// Pools on visible clusters that pass the filter, in cluster order.
     pub fn pools(&self) -> Vec<(usize, &'a crate::store::llmd::PoolInfo)> {
         let fleet = self.fleet;
         self.cluster_indices()
             .into_iter()
             .flat_map(|i| fleet.clusters[i].llmd.pools.iter().map(move |p| (i, p)))
-            .filter(|(i, p)| self.matches_filter(&format!("{} {} {}", fleet.clusters[*i].context, p.namespace, p.name)))
+            .filter(|(i, p)| self.keep(|| format!("{} {} {}", fleet.clusters[*i].context, p.namespace, p.name)))
             .collect()
     }
     /// Model servers on visible clusters that pass the filter.
@@ -80,13 +85,15 @@ impl<'a> Ctx<'a> {
             .into_iter()
             .flat_map(|i| fleet.clusters[i].llmd.servers.iter().map(move |s| (i, s)))
             .filter(|(i, s)| {
-                self.matches_filter(&format!(
-                    "{} {} {} {}",
-                    fleet.clusters[*i].context,
-                    s.name,
-                    s.pool.as_deref().unwrap_or(""),
-                    s.role.label()
-                ))
+                self.keep(|| {
+                    format!(
+                        "{} {} {} {}",
+                        fleet.clusters[*i].context,
+                        s.name,
+                        s.pool.as_deref().unwrap_or(""),
+                        s.role.label()
+                    )
+                })
             })
             .collect()
     }

@@ -14,7 +14,7 @@ use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane, Write};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AgentSort {
@@ -86,13 +86,15 @@ pub fn agents<'a>(cx: &Ctx<'a>, sort: AgentSort) -> Vec<(usize, &'a AgentInfo)> 
         .flat_map(|i| fleet.clusters[i].kagenti.agents.iter().map(move |a| (i, a)))
         .filter(|(_, a)| a.wtype == "agent")
         .filter(|(i, a)| {
-            cx.matches_filter(&format!(
-                "{} {} {} {}",
-                fleet.clusters[*i].context,
-                a.namespace,
-                a.name,
-                a.framework.as_deref().unwrap_or("")
-            ))
+            cx.keep(|| {
+                format!(
+                    "{} {} {} {}",
+                    fleet.clusters[*i].context,
+                    a.namespace,
+                    a.name,
+                    a.framework.as_deref().unwrap_or("")
+                )
+            })
         })
         .collect();
     match sort {
@@ -219,12 +221,12 @@ impl Component for Agents {
             let h = health(a);
             table.rows.push(vec![
                 cell(cx.qualified(*i, &format!("{}/{}", a.namespace, a.name)), t.text),
-                cell(a.framework.clone().unwrap_or_else(|| DASH.into()), t.text),
+                cell_ref(a.framework.as_deref().unwrap_or(DASH), t.text),
                 cell(if a.protocols.is_empty() { DASH.to_string() } else { a.protocols.join(",") }, t.text),
                 cell(format!("{}/{}", a.ready, a.desired), t.text),
                 cell(format!("{} {}", health_symbol(&h), h.word()), health_style(t, &h)),
                 cell(a.restarts.map(|r| r.to_string()).unwrap_or_else(|| DASH.into()), t.text),
-                cell(a.provider.clone().unwrap_or_else(|| DASH.into()), t.text),
+                cell_ref(a.provider.as_deref().unwrap_or(DASH), t.text),
                 cell(crate::ui::widgets::fmt::age(a.created.as_deref(), now), t.text),
             ]);
         }

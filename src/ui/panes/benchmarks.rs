@@ -16,7 +16,7 @@ use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane, View};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Benchmarks {
@@ -37,7 +37,7 @@ const CELL_W: u16 = 13;
 
 pub fn rows(cx: &Ctx) -> Vec<(String, String)> {
     let Some(m) = &cx.fleet.nightly.matrix else { return vec![] };
-    m.axes().0.into_iter().filter(|(g, v)| cx.matches_filter(&format!("{g} {v}"))).collect()
+    m.axes().0.into_iter().filter(|(g, v)| cx.keep(|| format!("{g} {v}"))).collect()
 }
 
 pub fn columns(cx: &Ctx) -> Vec<String> {
@@ -472,14 +472,16 @@ pub fn reports<'a>(cx: &Ctx<'a>, sort: ReportSort) -> Vec<&'a Report> {
         .reports
         .iter()
         .filter(|r| {
-            cx.matches_filter(&format!(
-                "{} {} {} {} {}",
-                r.uid,
-                r.model.as_deref().unwrap_or(""),
-                r.accelerator.as_deref().unwrap_or(""),
-                r.layout,
-                r.description.as_deref().unwrap_or("")
-            ))
+            cx.keep(|| {
+                format!(
+                    "{} {} {} {} {}",
+                    r.uid,
+                    r.model.as_deref().unwrap_or(""),
+                    r.accelerator.as_deref().unwrap_or(""),
+                    r.layout,
+                    r.description.as_deref().unwrap_or("")
+                )
+            })
         })
         .collect();
     sort.sort(&mut v);
@@ -540,8 +542,8 @@ fn draw_reports(pane: &mut Benchmarks, f: &mut Frame, area: Rect, cx: &Ctx) {
                     .unwrap_or_else(|| DASH.into()),
                 t.text,
             ),
-            cell(r.accelerator.clone().unwrap_or_else(|| DASH.into()), t.text),
-            cell(r.layout.clone(), t.text),
+            cell_ref(r.accelerator.as_deref().unwrap_or(DASH), t.text),
+            cell_ref(&r.layout, t.text),
             cell(num(r.output_tokens_per_s), t.text),
             cell(num(r.requests_per_s), t.text),
             cell(format!("{}/{}", secs(r.ttft_s.p50), secs(r.ttft_s.p99)), t.text),

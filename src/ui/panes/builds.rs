@@ -25,7 +25,7 @@ pub fn rows<'a>(cx: &Ctx<'a>) -> Vec<(usize, &'a BuildInfo)> {
     cx.cluster_indices()
         .into_iter()
         .flat_map(|i| fleet.clusters[i].kagenti.builds.iter().map(move |b| (i, b)))
-        .filter(|(i, b)| cx.matches_filter(&format!("{} {} {}", fleet.clusters[*i].context, b.namespace, b.name)))
+        .filter(|(i, b)| cx.keep(|| format!("{} {} {}", fleet.clusters[*i].context, b.namespace, b.name)))
         .collect()
 }
 

@@ -11,7 +11,7 @@ use crate::store::kagenti::{AgentInfo, Card, CardState};
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Discovery {
@@ -123,8 +123,8 @@ fn draw(pane: &mut Discovery, f: &mut Frame, area: Rect, cx: &Ctx) {
             Some(c) => {
                 let skills = c.skills.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ");
                 table.rows.push(vec![
-                    cell(c.name.clone(), t.text),
-                    cell(c.version.clone().unwrap_or_else(|| DASH.into()), t.text),
+                    cell_ref(&c.name, t.text),
+                    cell_ref(c.version.as_deref().unwrap_or(DASH), t.text),
                     cell(if c.shape == "1.0" { "A2A 1.0" } else { "A2A 0.x" }, t.text),
                     cell(skills, t.text),
                     cell(where_, t.text),
@@ -140,7 +140,7 @@ fn draw(pane: &mut Discovery, f: &mut Frame, area: Rect, cx: &Ctx) {
                 ]);
             }
             None => table.rows.push(vec![
-                cell(e.name.clone(), t.text),
+                cell_ref(&e.name, t.text),
                 cell(DASH, t.text),
                 cell(DASH, t.text),
                 cell(format!("— {}", e.error.unwrap_or("")), t.warn),

@@ -15,7 +15,7 @@ use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt::age;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
 
 /// The orders `s` cycles through.
 pub const SORTS: &[&str] = &["cluster", "status", "GPUs", "age"];
@@ -34,10 +34,7 @@ pub fn rows<'a>(cx: &Ctx<'a>, sort: usize) -> Vec<(usize, &'a JobInfo)> {
         .into_iter()
         .flat_map(|i| fleet.clusters[i].jobs.jobs.iter().map(move |j| (i, j)))
         .filter(|(i, j)| {
-            cx.matches_filter(&format!(
-                "{} {} {} {} {}",
-                fleet.clusters[*i].context, j.namespace, j.name, j.kind, j.status
-            ))
+            cx.keep(|| format!("{} {} {} {} {}", fleet.clusters[*i].context, j.namespace, j.name, j.kind, j.status))
         })
         .collect();
     match sort % SORTS.len() {
@@ -187,11 +184,11 @@ fn draw(pane: &mut Jobs, f: &mut Frame, area: Rect, cx: &Ctx) {
     table.empty = "no ML jobs or notebooks on the visible clusters".into();
     for (i, j) in &rows {
         table.rows.push(vec![
-            cell(j.name.clone(), t.text),
-            cell(cx.display_name(&cx.cluster(*i).context), t.text),
-            cell(j.namespace.clone(), t.text),
+            cell_ref(&j.name, t.text),
+            cell_ref(cx.display_name(&cx.cluster(*i).context), t.text),
+            cell_ref(&j.namespace, t.text),
             cell(j.kind, t.text),
-            cell(j.status.clone(), status_style(t, &j.status)),
+            cell_ref(&j.status, status_style(t, &j.status)),
             {
                 // what runs against what the spec asks; a running job without running pods is marked
                 let used = j.pods.map(|p| p.gpus_running.to_string()).unwrap_or_else(|| DASH.into());

@@ -16,7 +16,7 @@ use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::rules::{kv_style, level, mark};
 use crate::ui::widgets::fmt::{self, opt};
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct KvCache {
@@ -119,14 +119,15 @@ impl Component for KvCache {
         let prefill = fresh(&|s| s.role == Role::Prefill);
         let decode = fresh(&|s| s.role.serves_decode());
         let mut pools: Vec<Span> = vec![Span::styled("pools: ", t.muted)];
+        // one pass over the servers, not one per pool: hundreds of clusters have thousands
+        let mut by_pool: std::collections::HashMap<(usize, &str), Vec<Option<f64>>> = Default::default();
+        for ((ci, s), v) in servers.iter().zip(&views).filter(|(_, v)| v.fresh()) {
+            if let Some(pool) = s.pool.as_deref() {
+                by_pool.entry((*ci, pool)).or_default().push(v.kv);
+            }
+        }
         for (i, p) in cx.pools() {
-            let avg = mean_opt(
-                servers
-                    .iter()
-                    .zip(&views)
-                    .filter(|((ci, s), v)| *ci == i && s.pool.as_deref() == Some(p.name.as_str()) && v.fresh())
-                    .map(|(_, v)| v.kv),
-            );
+            let avg = by_pool.get(&(i, p.name.as_str())).and_then(|kvs| mean_opt(kvs.iter().copied()));
             pools.push(Span::styled(format!("{} ", p.name), t.text));
             pools.push(Span::styled(format!("{}  ", opt(avg, fmt::pct)), kv_style(t, &Role::Decode, avg)));
         }
@@ -177,9 +178,9 @@ impl Component for KvCache {
                 (_, _, None) => "— no KV metric".to_string(),
             };
             table.rows.push(vec![
-                cell(cx.display_name(&cx.cluster(*i).context), t.text),
-                cell(s.pool.as_deref().unwrap_or("(no pool)"), t.text),
-                cell(s.name.clone(), t.text),
+                cell_ref(cx.display_name(&cx.cluster(*i).context), t.text),
+                cell_ref(s.pool.as_deref().unwrap_or("(no pool)"), t.text),
+                cell_ref(&s.name, t.text),
                 cell(s.role.label(), t.text),
                 cell(gauge, style),
                 cell(opt(v.prefix_hit_rate, fmt::pct), num),

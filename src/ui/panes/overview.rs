@@ -12,7 +12,7 @@ use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt;
 use crate::ui::widgets::state::{self, DASH};
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Overview {
@@ -176,10 +176,10 @@ impl Component for Overview {
             let kv_style =
                 if stale { num } else { crate::ui::rules::kv_style(t, &crate::store::llmd::Role::Decode, l.kv_avg) };
             table.rows.push(vec![
-                cell(cx.display_name(&c.context), t.text),
+                cell_ref(cx.display_name(&c.context), t.text),
                 cell(format!("{} {}", state::symbol(&c.conn), c.conn.label()), st),
                 cell(c.latency_text().filter(|_| c.conn.reachable()).unwrap_or_else(|| DASH.into()), t.text),
-                cell(c.version.clone().unwrap_or_else(|| DASH.into()), t.text),
+                cell_ref(c.version.as_deref().unwrap_or(DASH), t.text),
                 cell(c.nodes.as_ref().map(|n| format!("{}/{}", n.ready, n.total)).unwrap_or_else(|| DASH.into()), num),
                 cell(gpus(c), num),
                 cell(or_dash(l.pools.to_string()), num),

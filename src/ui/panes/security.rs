@@ -15,7 +15,7 @@ use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell_ref, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Security {
@@ -29,14 +29,9 @@ pub fn findings<'a>(cx: &Ctx<'a>) -> Vec<(usize, &'a Finding)> {
         .into_iter()
         .flat_map(|i| fleet.clusters[i].kagenti.findings().iter().map(move |f| (i, f)))
         .filter(|(i, f)| {
-            cx.matches_filter(&format!(
-                "{} {} {} {} {}",
-                fleet.clusters[*i].context,
-                f.severity.name(),
-                f.rule,
-                f.subject,
-                f.detail
-            ))
+            cx.keep(|| {
+                format!("{} {} {} {} {}", fleet.clusters[*i].context, f.severity.name(), f.rule, f.subject, f.detail)
+            })
         })
         .collect();
     v.sort_by(|a, b| (a.1.severity, a.0, &a.1.subject).cmp(&(b.1.severity, b.0, &b.1.subject)));
@@ -163,11 +158,22 @@ fn draw(pane: &mut Security, f: &mut Frame, area: Rect, cx: &Ctx) {
     let t = cx.theme;
     let rows = findings(cx);
     let drift = drift_of(cx);
-    let clusters: Vec<usize> =
+    let mut clusters: Vec<usize> =
         cx.cluster_indices().into_iter().filter(|i| cx.cluster(*i).kagenti.installed() == Some(true)).collect();
+    // many clusters: the worst few get a line each, the rest one line of totals, so the
+    // findings keep the room
+    const SUMMARY_LINES: usize = 5;
+    let rest: Vec<usize> = if clusters.len() > SUMMARY_LINES {
+        let serious =
+            |i: &usize| cx.cluster(*i).kagenti.findings().iter().filter(|f| f.severity <= Severity::High).count();
+        clusters.sort_by_key(|i| (std::cmp::Reverse(serious(i)), *i));
+        clusters.split_off(SUMMARY_LINES - 1)
+    } else {
+        Vec::new()
+    };
     let drift_h = (drift.len().min(5) as u16).max(1) + 2;
     let [summary_area, table_area, drift_area, detail_area, absent_area] = Layout::vertical([
-        Constraint::Length(clusters.len().max(1) as u16),
+        Constraint::Length((clusters.len() + usize::from(!rest.is_empty())).max(1) as u16),
         Constraint::Min(4),
         Constraint::Length(drift_h),
         Constraint::Length(3),
@@ -211,6 +217,15 @@ fn draw(pane: &mut Security, f: &mut Frame, area: Rect, cx: &Ctx) {
         spans.push(Span::styled(format!("{base}{rbac}"), t.muted));
         summary.push(Line::from(spans));
     }
+    if !rest.is_empty() {
+        let mut spans = vec![Span::styled(format!("{} more clusters: ", rest.len()), t.accent)];
+        for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
+            let n: usize =
+                rest.iter().map(|i| cx.cluster(*i).kagenti.findings().iter().filter(|f| f.severity == s).count()).sum();
+            spans.push(Span::styled(format!("{n} {} ", s.name()), if n > 0 { severity_style(t, s) } else { t.muted }));
+        }
+        summary.push(Line::from(spans));
+    }
     if clusters.is_empty() {
         summary.push(Line::from(Span::styled("no cluster with Kagenti in view", t.muted)));
     }
@@ -228,11 +243,11 @@ fn draw(pane: &mut Security, f: &mut Frame, area: Rect, cx: &Ctx) {
     table.empty = "no findings on the visible clusters".into();
     for (i, fd) in &rows {
         table.rows.push(vec![
-            cell(fd.severity.name(), severity_style(t, fd.severity)),
-            cell(fd.rule, t.text),
-            cell(fd.subject.clone(), t.text),
-            cell(cx.display_name(&cx.cluster(*i).context), t.text),
-            cell(fd.detail.clone(), t.text),
+            cell_ref(fd.severity.name(), severity_style(t, fd.severity)),
+            cell_ref(fd.rule, t.text),
+            cell_ref(&fd.subject, t.text),
+            cell_ref(cx.display_name(&cx.cluster(*i).context), t.text),
+            cell_ref(&fd.detail, t.text),
         ]);
     }
     pane.list.sync(&keys(cx, &rows));

@@ -15,7 +15,7 @@ use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Tools {
@@ -54,15 +54,17 @@ pub fn rows<'a>(cx: &Ctx<'a>, sort: usize) -> Vec<ToolRow<'a>> {
     let mut v: Vec<ToolRow<'a>> = tool_rows(&all)
         .into_iter()
         .filter(|r| {
-            cx.matches_filter(&format!(
-                "{} {} {}/{} {} {}",
-                cluster_name(cx, r.cluster),
-                r.exposed,
-                r.server.namespace,
-                r.server.name,
-                r.tool.description,
-                r.server.status().text()
-            ))
+            cx.keep(|| {
+                format!(
+                    "{} {} {}/{} {} {}",
+                    cluster_name(cx, r.cluster),
+                    r.exposed,
+                    r.server.namespace,
+                    r.server.name,
+                    r.tool.description,
+                    r.server.status().text()
+                )
+            })
         })
         .collect();
     match sort % SORTS.len() {
@@ -250,7 +252,7 @@ fn draw(pane: &mut Tools, f: &mut Frame, area: Rect, cx: &Ctx) {
             cell(short_status(&st), status_style(t, &st)),
             cell(cred, t.text),
             cell(r.tool.params().join(" "), t.text),
-            cell(r.tool.description.clone(), t.text),
+            cell_ref(&r.tool.description, t.text),
         ]);
     }
     pane.list.sync(&keys(cx, &rows));

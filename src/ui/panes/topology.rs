@@ -54,7 +54,7 @@ pub fn graph(cx: &Ctx) -> Graph {
     }
     let edges: Vec<Edge> = edges
         .into_iter()
-        .filter(|e| cx.matches_filter(&format!("{} {} {}", e.from.label(), e.to.label(), e.evidence())))
+        .filter(|e| cx.keep(|| format!("{} {} {}", e.from.label(), e.to.label(), e.evidence())))
         .collect();
     for e in &edges {
         nodes.insert(e.from.clone());
@@ -65,11 +65,14 @@ pub fn graph(cx: &Ctx) -> Graph {
         .filter(|e| e.from.kind == NodeKind::Agent && e.to.kind == NodeKind::Agent)
         .map(|e| &e.to)
         .collect();
+    // sets, not a scan of every edge per node: a fleet of hundreds of clusters has thousands
+    let callers: BTreeSet<&Node> = edges.iter().map(|e| &e.from).collect();
+    let callees: BTreeSet<&Node> = edges.iter().map(|e| &e.to).collect();
     let mut nodes: Vec<(u8, Node)> = nodes
         .iter()
         .map(|n| {
-            let calls = edges.iter().any(|e| e.from == *n);
-            let is_called = edges.iter().any(|e| e.to == *n);
+            let calls = callers.contains(n);
+            let is_called = callees.contains(n);
             let layer = match n.kind {
                 NodeKind::Agent if called.contains(n) => 1,
                 NodeKind::Agent => 0,
@@ -80,7 +83,7 @@ pub fn graph(cx: &Ctx) -> Graph {
             (layer, n.clone())
         })
         .collect();
-    nodes.sort_by(|a, b| (a.1.cluster, a.0, a.1.label()).cmp(&(b.1.cluster, b.0, b.1.label())));
+    nodes.sort_by_cached_key(|(layer, n)| (n.cluster, *layer, n.label()));
     Graph { nodes, edges }
 }
 
@@ -308,12 +311,11 @@ fn draw_graph(f: &mut Frame, area: Rect, detail: Rect, cx: &Ctx, g: &Graph, sel:
     let mut headings: Vec<(u16, String)> = Vec::new();
     let mut clusters: Vec<usize> = g.nodes.iter().map(|(_, n)| n.cluster).collect();
     clusters.dedup();
-    let tallest = |c: usize| {
-        (0..3u8)
-            .map(|l| g.nodes.iter().filter(|(layer, n)| n.cluster == c && *layer == l).count() as u16)
-            .max()
-            .unwrap_or(0)
-    };
+    let mut per_layer: BTreeMap<usize, [u16; 3]> = BTreeMap::new();
+    for (layer, n) in &g.nodes {
+        per_layer.entry(n.cluster).or_default()[(*layer as usize).min(2)] += 1;
+    }
+    let tallest = |c: usize| per_layer.get(&c).map(|l| l.iter().copied().max().unwrap_or(0)).unwrap_or(0);
     // a blank row between nodes when there is room: the edges slope less and read better
     let needed: u16 = clusters.iter().map(|c| tallest(*c) + 2).sum();
     let gap = if needed * 2 <= inner.height { 2 } else { 1 };

@@ -10,7 +10,7 @@ use super::FeedView;
 use crate::sources::views::ViewSpec;
 use crate::ui::component::Ctx;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
 
 fn block<'a>(cx: &Ctx, title: String) -> Block<'a> {
     Block::default().borders(Borders::ALL).title(title).border_style(cx.theme.muted)
@@ -105,14 +105,14 @@ pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
                     .map(|c| crate::ui::widgets::fmt::duration((now - c.as_second()).max(0)))
                     .unwrap_or_else(|| DASH.into());
                 table.rows.push(vec![
-                    cell(p.name.clone(), t.text),
-                    cell(p.ready.clone(), t.text),
-                    cell(p.status.clone(), status_style),
+                    cell_ref(&p.name, t.text),
+                    cell_ref(&p.ready, t.text),
+                    cell_ref(&p.status, status_style),
                     cell(p.restarts.to_string(), t.text),
                     cell(age, t.text),
-                    cell(p.node.clone(), t.text),
+                    cell_ref(&p.node, t.text),
                     cell(if p.gpus > 0 { p.gpus.to_string() } else { DASH.into() }, t.text),
-                    cell(p.role.clone().unwrap_or_else(|| DASH.into()), t.text),
+                    cell_ref(p.role.as_deref().unwrap_or(DASH), t.text),
                 ]);
             }
             let mut list = ListState::at(v.selected, v.offset.get());

@@ -155,8 +155,14 @@ pub fn cell(text: impl Into<String>, style: Style) -> Line<'static> {
     Line::from(Span::styled(text.into(), style))
 }
 
+/// A cell that borrows its text from the fleet: no copy of every row's names each frame.
+pub fn cell_ref(text: &str, style: Style) -> Line<'_> {
+    Line::from(Span::styled(text, style))
+}
+
 fn width(l: &Line) -> usize {
-    l.spans.iter().map(|s| s.content.width()).sum()
+    // most cells are ASCII: their width is their length, without a Unicode table lookup
+    l.spans.iter().map(|s| if s.content.is_ascii() { s.content.len() } else { s.content.width() }).sum()
 }
 
 /// Shortens `s` to `max` columns in the middle, keeping its start and its unique tail (the
@@ -180,7 +186,7 @@ pub fn middle(s: &str, max: usize) -> String {
 }
 
 /// Cuts a line to `max` columns at its end with `…`, keeping the spans' styles.
-fn end_cut(l: &Line<'static>, max: usize) -> Line<'static> {
+fn end_cut<'a>(l: &Line<'a>, max: usize) -> Line<'a> {
     if width(l) <= max {
         return l.clone();
     }
@@ -206,7 +212,7 @@ fn end_cut(l: &Line<'static>, max: usize) -> Line<'static> {
     Line::from(out)
 }
 
-fn fit_cell(l: &Line<'static>, fit: Fit, w: usize) -> Line<'static> {
+fn fit_cell<'a>(l: &Line<'a>, fit: Fit, w: usize) -> Line<'a> {
     if width(l) <= w {
         return l.clone();
     }
@@ -320,23 +326,9 @@ impl<'a> DataTable<'a> {
         } else {
             state.offset = 0;
         }
-        let rows: Vec<Vec<Line<'static>>> = self
-            .rows
-            .into_iter()
-            .map(|r| {
-                r.into_iter()
-                    .map(|l| {
-                        Line::from(
-                            l.spans
-                                .into_iter()
-                                .map(|s| Span::styled(s.content.into_owned(), s.style))
-                                .collect::<Vec<_>>(),
-                        )
-                    })
-                    .collect()
-            })
-            .collect();
-        let widths = layout(&self.cols, &rows, self.sort, inner_w);
+        // borrowed as the pane made them: only the visible rows' cells are copied into the table
+        let rows = &self.rows;
+        let widths = layout(&self.cols, rows, self.sort, inner_w);
         let visible: Vec<usize> = (0..self.cols.len()).filter(|i| widths[*i].is_some()).collect();
         let header = Row::new(visible.iter().map(|i| {
             let c = &self.cols[*i];
