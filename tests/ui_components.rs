@@ -293,3 +293,90 @@ async fn a_text_view_scrolls_to_its_end_and_no_further() {
     key(&mut app, KeyCode::Char('g'));
     assert!(render(&mut app, 80, 24).contains("line-000"));
 }
+
+/// `:deploy NS` on the focused cluster and `:ns` on every cluster, as a k9s user types them:
+/// the simulator's objects listed, Enter on a deployment opens its pods by its selector, Enter
+/// on a namespace opens the pods in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_and_namespaces() {
+    use kst::sources::views::ViewSpec;
+    use kst::sources::Collectors;
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let mut col = Collectors::start(&targets, common::fast_worker());
+    let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.feeds = kst::ui::views::Feeds::new(Some(kst::sources::views::start(targets.clone(), col.sender())));
+    let count = |def: &kst::sim::resources::ResDef, cluster: &str, ns: Option<&str>| {
+        let c = sim.cluster(cluster).unwrap();
+        let i = c.registry.index_of(def).unwrap();
+        c.store.read().unwrap().list(i, ns).len()
+    };
+    // the feeds answer on the collectors' channel: keep it flowing in the background of the waits
+    let pump = |app: &mut App, col: &mut Collectors| {
+        while let Ok(u) = col.updates.try_recv() {
+            app.on_update(u);
+        }
+    };
+
+    typed(&mut app, ":ctx gpu-us-east");
+    key(&mut app, KeyCode::Enter);
+    typed(&mut app, ":deploy llm-d");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.views.len(), 1);
+    let want = count(&kst::sim::resources::DEPLOYMENTS, "gpu-us-east", Some("llm-d"));
+    assert!(want > 0);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let screen = loop {
+        pump(&mut app, &mut col);
+        let s = render(&mut app, 160, 50);
+        if s.contains(&format!("deployments in llm-d on gpu-us-east ({want})")) {
+            break s;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{s}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(screen.contains("UP-TO-DATE") && !screen.contains("CLUSTER"), "one cluster: no CLUSTER column: {screen}");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.views.len(), 2);
+    match &app.views[1].as_feed().unwrap().spec {
+        ViewSpec::Pods { cluster, namespace, selector } => {
+            assert_eq!((*cluster, namespace.as_str()), (0, "llm-d"));
+            assert!(selector.contains('='), "the deployment's selector: {selector}");
+        }
+        other => panic!("{other:?}"),
+    }
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    assert!(app.views.is_empty());
+
+    typed(&mut app, ":ctx");
+    key(&mut app, KeyCode::Enter);
+    typed(&mut app, ":ns");
+    key(&mut app, KeyCode::Enter);
+    let want: usize = ["gpu-us-east", "gpu-eu-west", "agents-us-central"]
+        .iter()
+        .map(|c| count(&kst::sim::resources::NAMESPACES, c, None))
+        .sum();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let screen = loop {
+        pump(&mut app, &mut col);
+        let s = render(&mut app, 160, 50);
+        if s.contains(&format!("namespaces on every cluster ({want})")) && !s.contains("listing") {
+            break s;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{s}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(screen.contains("CLUSTER") && screen.contains("Active"), "{screen}");
+    typed(&mut app, "/team1");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    match &app.views[1].as_feed().unwrap().spec {
+        ViewSpec::Pods { namespace, selector, .. } => {
+            assert_eq!((namespace.as_str(), selector.as_str()), ("team1", ""))
+        }
+        other => panic!("{other:?}"),
+    }
+    col.stop();
+}

@@ -14,15 +14,39 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::connect::{client_for, Target};
-use crate::store::views::{ContainerRow, EventRow, PodDetail, PodRow};
+use crate::store::views::{ContainerRow, EventRow, ObjectKind, ObjectRow, PodDetail, PodRow};
 use crate::store::Update;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ViewSpec {
-    Pods { cluster: usize, namespace: String, selector: String },
-    Pod { cluster: usize, namespace: String, name: String },
-    Logs { cluster: usize, namespace: String, pod: String, container: Option<String>, previous: bool, timestamps: bool },
-    Yaml { cluster: usize, path: String },
+    Pods {
+        cluster: usize,
+        namespace: String,
+        selector: String,
+    },
+    Pod {
+        cluster: usize,
+        namespace: String,
+        name: String,
+    },
+    Logs {
+        cluster: usize,
+        namespace: String,
+        pod: String,
+        container: Option<String>,
+        previous: bool,
+        timestamps: bool,
+    },
+    Yaml {
+        cluster: usize,
+        path: String,
+    },
+    /// `:deploy` / `:ns`: deployments (in a namespace, or all) or namespaces.
+    Objects {
+        cluster: usize,
+        kind: ObjectKind,
+        namespace: String,
+    },
 }
 
 impl ViewSpec {
@@ -31,7 +55,8 @@ impl ViewSpec {
             ViewSpec::Pods { cluster, .. }
             | ViewSpec::Pod { cluster, .. }
             | ViewSpec::Logs { cluster, .. }
-            | ViewSpec::Yaml { cluster, .. } => *cluster,
+            | ViewSpec::Yaml { cluster, .. }
+            | ViewSpec::Objects { cluster, .. } => *cluster,
         }
     }
 }
@@ -218,6 +243,109 @@ async fn pods_feed(
         };
         if changed
             && tx.send(Update::ViewPods { cluster, view: id, pods: pods.values().cloned().collect() }).await.is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// A selector string (`a=b,c in (d,e),!f`) from a LabelSelector object.
+fn selector_string(sel: &Value) -> Option<String> {
+    let mut parts: Vec<String> = sel["matchLabels"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect())
+        .unwrap_or_default();
+    for e in sel["matchExpressions"].as_array().into_iter().flatten() {
+        let key = e["key"].as_str().unwrap_or("");
+        let values: Vec<&str> = e["values"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        parts.push(match e["operator"].as_str().unwrap_or("") {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "Exists" => key.to_string(),
+            "DoesNotExist" => format!("!{key}"),
+            _ => continue,
+        });
+    }
+    (!parts.is_empty()).then(|| parts.join(","))
+}
+
+pub fn object_row(kind: ObjectKind, o: &DynamicObject) -> ObjectRow {
+    let v = serde_json::to_value(o).unwrap_or(Value::Null);
+    let int = |p: &str| v.pointer(p).and_then(Value::as_i64);
+    let mut row = ObjectRow {
+        namespace: o.metadata.namespace.clone().unwrap_or_default(),
+        name: o.metadata.name.clone().unwrap_or_default(),
+        created: o.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
+        ..Default::default()
+    };
+    match kind {
+        ObjectKind::Deployments => {
+            let desired = int("/spec/replicas").unwrap_or(1);
+            row.ready = format!("{}/{desired}", int("/status/readyReplicas").unwrap_or(0));
+            row.up_to_date = Some(int("/status/updatedReplicas").unwrap_or(0));
+            row.available = Some(int("/status/availableReplicas").unwrap_or(0));
+            row.selector = selector_string(&v["spec"]["selector"]);
+        }
+        ObjectKind::Namespaces => {
+            row.status = v.pointer("/status/phase").and_then(Value::as_str).unwrap_or("").to_string();
+        }
+    }
+    row
+}
+
+/// Deployments or namespaces, watched while the view is open.
+async fn objects_feed(
+    id: u64,
+    cluster: usize,
+    client: kube::Client,
+    kind: ObjectKind,
+    ns: String,
+    tx: mpsc::Sender<Update>,
+) {
+    let ar = match kind {
+        ObjectKind::Deployments => ApiResource::erase::<k8s_openapi::api::apps::v1::Deployment>(&()),
+        ObjectKind::Namespaces => ApiResource::erase::<k8s_openapi::api::core::v1::Namespace>(&()),
+    };
+    let api: Api<DynamicObject> = if ns.is_empty() || kind == ObjectKind::Namespaces {
+        Api::all_with(client, &ar)
+    } else {
+        Api::namespaced_with(client, &ns, &ar)
+    };
+    let mut s = watcher::watcher(api, watcher::Config::default()).default_backoff().boxed();
+    let mut rows: BTreeMap<String, ObjectRow> = BTreeMap::new();
+    let mut pending: Option<BTreeMap<String, ObjectRow>> = None;
+    let key = |r: &ObjectRow| format!("{}/{}", r.namespace, r.name);
+    while let Some(ev) = s.next().await {
+        let changed = match ev {
+            Ok(Event::Init) => {
+                pending = Some(BTreeMap::new());
+                false
+            }
+            Ok(Event::InitApply(o)) => {
+                let r = object_row(kind, &o);
+                pending.get_or_insert_with(BTreeMap::new).insert(key(&r), r);
+                false
+            }
+            Ok(Event::InitDone) => {
+                rows = pending.take().unwrap_or_default();
+                true
+            }
+            Ok(Event::Apply(o)) => {
+                let r = object_row(kind, &o);
+                rows.insert(key(&r), r);
+                true
+            }
+            Ok(Event::Delete(o)) => {
+                rows.remove(&key(&object_row(kind, &o)));
+                true
+            }
+            Err(e) => {
+                let _ = tx.send(Update::ViewError { cluster, view: id, error: e.to_string() }).await;
+                false
+            }
+        };
+        if changed
+            && tx.send(Update::ViewObjects { cluster, view: id, rows: rows.values().cloned().collect() }).await.is_err()
         {
             return;
         }
@@ -424,6 +552,9 @@ pub fn start(targets: Vec<Target>, tx: mpsc::Sender<Update>) -> mpsc::UnboundedS
                             logs_feed(id, cluster, client, namespace, pod, container, previous, timestamps, tx),
                         ),
                         ViewSpec::Yaml { path, .. } => tokio::spawn(yaml_feed(id, cluster, client, path, tx)),
+                        ViewSpec::Objects { kind, namespace, .. } => {
+                            tokio::spawn(objects_feed(id, cluster, client, kind, namespace, tx))
+                        }
                     };
                     running.insert(id, h);
                 }

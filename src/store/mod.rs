@@ -110,6 +110,11 @@ pub enum Update {
         view: u64,
         detail: Box<views::PodDetail>,
     },
+    ViewObjects {
+        cluster: usize,
+        view: u64,
+        rows: Vec<views::ObjectRow>,
+    },
     ViewLog {
         cluster: usize,
         view: u64,
@@ -188,6 +193,7 @@ impl Update {
             | Update::ToggleChecked { cluster, .. }
             | Update::ToggleDone { cluster, .. }
             | Update::ViewPods { cluster, .. }
+            | Update::ViewObjects { cluster, .. }
             | Update::ViewPod { cluster, .. }
             | Update::ViewLog { cluster, .. }
             | Update::ViewText { cluster, .. }
@@ -407,6 +413,7 @@ impl Fleet {
             Update::ToggleChecked { .. }
             | Update::ToggleDone { .. }
             | Update::ViewPods { .. }
+            | Update::ViewObjects { .. }
             | Update::ViewPod { .. }
             | Update::ViewLog { .. }
             | Update::ViewText { .. }

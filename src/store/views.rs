@@ -16,6 +16,38 @@ pub struct PodRow {
     pub labels: BTreeMap<String, String>,
 }
 
+/// Kinds `:deploy` and `:ns` list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    Deployments,
+    Namespaces,
+}
+
+impl ObjectKind {
+    pub fn plural(self) -> &'static str {
+        match self {
+            ObjectKind::Deployments => "deployments",
+            ObjectKind::Namespaces => "namespaces",
+        }
+    }
+}
+
+/// A Deployment or Namespace as `:deploy` / `:ns` list it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObjectRow {
+    pub namespace: String,
+    pub name: String,
+    /// Deployments: ready/desired; namespaces: empty.
+    pub ready: String,
+    pub up_to_date: Option<i64>,
+    pub available: Option<i64>,
+    /// Namespaces: Active, Terminating.
+    pub status: String,
+    pub created: Option<String>,
+    /// Deployments: the pod selector as a label-selector string.
+    pub selector: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerRow {
     pub name: String,

@@ -321,6 +321,7 @@ impl App {
         }
         let (view, data) = match u {
             Update::ViewPods { view, pods, .. } => (view, FeedData::Pods(pods)),
+            Update::ViewObjects { view, rows, .. } => (view, FeedData::Objects(rows)),
             Update::ViewPod { view, detail, .. } => (view, FeedData::Pod(detail)),
             Update::ViewLog { view, lines, .. } => (view, FeedData::Log(lines)),
             Update::ViewText { view, text, .. } => (view, FeedData::Text(text)),

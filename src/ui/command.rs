@@ -18,6 +18,11 @@ pub enum Command {
         namespace: String,
         selector: String,
     },
+    /// `:deploy [NS]`, `:ns`.
+    Objects {
+        kind: crate::store::views::ObjectKind,
+        namespace: String,
+    },
 }
 
 /// The words each pane answers to: its id, then its aliases.
@@ -50,10 +55,16 @@ pub fn parse(line: &str, contexts: &[String], panes: &PaneWords) -> Result<Comma
             namespace: rest.first().map(|s| s.to_string()).unwrap_or_default(),
             selector: rest.get(1).map(|s| s.to_string()).unwrap_or_default(),
         }),
-        other => words_of(panes)
-            .find(|(_, w)| *w == other)
-            .map(|(i, _)| Command::Tab(i))
-            .ok_or_else(|| format!("unknown command {other:?} (try :agents, :kv, :ctx NAME, :pods NS, :q)")),
+        "deploy" | "deployments" | "deployment" | "dp" => Ok(Command::Objects {
+            kind: crate::store::views::ObjectKind::Deployments,
+            namespace: rest.first().map(|s| s.to_string()).unwrap_or_default(),
+        }),
+        "ns" | "namespace" | "namespaces" => {
+            Ok(Command::Objects { kind: crate::store::views::ObjectKind::Namespaces, namespace: String::new() })
+        }
+        other => words_of(panes).find(|(_, w)| *w == other).map(|(i, _)| Command::Tab(i)).ok_or_else(|| {
+            format!("unknown command {other:?} (try :agents, :kv, :ctx NAME, :pods NS, :deploy NS, :ns, :q)")
+        }),
     }
 }
 
@@ -63,7 +74,7 @@ pub fn complete(line: &str, contexts: &[String], panes: &PaneWords) -> Vec<Strin
     let last = words.pop().unwrap_or("");
     if words.is_empty() {
         let mut all: Vec<&str> = words_of(panes).map(|(_, w)| w).collect();
-        all.extend(["ctx", "pods", "help", "quit"]);
+        all.extend(["ctx", "pods", "deploy", "ns", "help", "quit"]);
         return all.into_iter().filter(|w| w.starts_with(last)).map(str::to_string).collect();
     }
     if matches!(words[0], "ctx" | "context") && words.len() == 1 {
@@ -181,6 +192,29 @@ impl super::App {
                     self.set_tab(0);
                 }
             }
+            Some(Ok(Command::Objects { kind, namespace })) => {
+                self.set_tab(self.tab);
+                if !self.feeds.available() {
+                    self.flash = Some("drill-down is not available here".into());
+                    return true;
+                }
+                let clusters: Vec<usize> = match self.focus {
+                    Some(c) => vec![c],
+                    None => (0..self.fleet.clusters.len()).collect(),
+                };
+                let where_ = match self.focus {
+                    Some(c) => self.fleet.clusters[c].context.clone(),
+                    None => "every cluster".into(),
+                };
+                let crumb = match (&kind, namespace.is_empty()) {
+                    (crate::store::views::ObjectKind::Deployments, false) => {
+                        format!("deployments in {namespace} on {where_}")
+                    }
+                    _ => format!("{} on {where_}", kind.plural()),
+                };
+                let v = super::views::ObjectsView::open(&self.feeds, kind, &clusters, &namespace, crumb);
+                self.views.push(Box::new(v));
+            }
             Some(Ok(Command::Pods { namespace, selector })) => {
                 self.set_tab(self.tab);
                 let ns = if namespace.is_empty() { "all namespaces".to_string() } else { namespace.clone() };
@@ -225,6 +259,15 @@ mod tests {
             Ok(Command::Pods { namespace: "llm-d".into(), selector: "app=x".into() })
         );
         assert_eq!(parse("po", &ctx(), PANES), Ok(Command::Pods { namespace: "".into(), selector: "".into() }));
+        use crate::store::views::ObjectKind;
+        assert_eq!(
+            parse("deploy llm-d", &ctx(), PANES),
+            Ok(Command::Objects { kind: ObjectKind::Deployments, namespace: "llm-d".into() })
+        );
+        assert_eq!(
+            parse("ns", &ctx(), PANES),
+            Ok(Command::Objects { kind: ObjectKind::Namespaces, namespace: "".into() })
+        );
         assert_eq!(parse("q", &ctx(), PANES), Ok(Command::Quit));
         assert!(parse("ctx nope", &ctx(), PANES).is_err());
         assert!(parse("frobnicate", &ctx(), PANES).unwrap_err().contains(":agents"));

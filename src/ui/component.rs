@@ -309,6 +309,7 @@ pub trait View: Component {
 /// What a feed brings to its view.
 pub enum FeedData {
     Pods(Vec<crate::store::views::PodRow>),
+    Objects(Vec<crate::store::views::ObjectRow>),
     Pod(Box<crate::store::views::PodDetail>),
     Log(Vec<String>),
     Text(String),

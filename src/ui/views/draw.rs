@@ -243,5 +243,7 @@ pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
             }
             f.render_widget(p, main);
         }
+        // drawn by their own view (ObjectsView)
+        ViewSpec::Objects { .. } => {}
     }
 }

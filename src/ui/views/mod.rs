@@ -4,8 +4,10 @@
 
 mod draw;
 mod fleet_pods;
+mod objects;
 
 pub use fleet_pods::FleetPods;
+pub use objects::ObjectsView;
 
 use std::cell::Cell;
 
@@ -153,6 +155,7 @@ impl FeedView {
             ViewSpec::Pod { .. } => "pod",
             ViewSpec::Logs { .. } => "logs",
             ViewSpec::Yaml { .. } => "yaml",
+            ViewSpec::Objects { .. } => "objects",
         }
     }
 
@@ -176,7 +179,7 @@ impl FeedView {
             }
             ViewSpec::Pod { cluster, namespace, name } => Some((*cluster, namespace.clone(), name.clone())),
             ViewSpec::Logs { cluster, namespace, pod, .. } => Some((*cluster, namespace.clone(), pod.clone())),
-            ViewSpec::Yaml { .. } => None,
+            ViewSpec::Yaml { .. } | ViewSpec::Objects { .. } => None,
         }
     }
 
@@ -285,6 +288,8 @@ impl View for FeedView {
             }
             FeedData::Text(t) => self.text = Some(t),
             FeedData::Error(e) => self.error = Some(e),
+            // deployments and namespaces have their own view (ObjectsView)
+            FeedData::Objects(_) => return false,
         }
         true
     }
@@ -311,6 +316,7 @@ impl Component for FeedView {
                 Hint::key("g G", "oldest line / follow the newest"),
             ],
             ViewSpec::Yaml { .. } => vec![Hint::key("/", "highlight a text"), Hint::key("w", "wrap long lines")],
+            ViewSpec::Objects { .. } => Vec::new(),
         }
     }
 
