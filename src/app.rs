@@ -151,6 +151,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
         settings.hide_after,
     );
     fleet.slow_after_ms = settings.slow_after.as_millis() as u64;
+    fleet.problems.hold_scale = settings.hold_scale;
     let mut app = App::new(fleet, theme, mode);
     app.aliases = settings.aliases.clone();
     app.refresh = settings.refresh;
@@ -214,6 +215,8 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
     let demo_dir = DemoDir(std::env::temp_dir().join(format!("kst-demo-{}", std::process::id())));
     let demo_cache = demo_dir.0.clone();
     let mut settings = settings.clone();
+    // the scenario's surges last minutes: rules hold for a tenth of their for: to show them
+    settings.hold_scale = 0.1;
     settings.nightly = Ok(crate::sources::nightly::NightlyConfig {
         repo: crate::sim::github::REPO.into(),
         api: github.base_url(),

@@ -176,6 +176,8 @@ pub struct Settings {
     /// `[metrics] hide_after`, in refresh intervals.
     pub hide_after: Option<f64>,
     pub slow_after: Duration,
+    /// Multiplies every triage rule's `for:` (1: upstream's; the demo shortens them).
+    pub hold_scale: f64,
 }
 
 impl Settings {
@@ -241,6 +243,7 @@ impl Settings {
                 None => None,
             },
             slow_after: dur(&file.slow_after, Duration::from_secs(2), "slow_after")?,
+            hold_scale: 1.0,
             hide_after: match file.metrics.hide_after {
                 Some(h) if !(h.is_finite() && h >= 1.0) => {
                     return Err(format!("{}: metrics.hide_after: at least 1 (refresh intervals)", path.display()))

@@ -96,3 +96,58 @@ async fn snapshot_json_carries_llmd() {
     assert_eq!(v["clusters"][1]["kagenti"]["installed"], false);
     assert_eq!(v["clusters"][0]["kagenti"]["brands"], serde_json::json!(["rossoctl"]));
 }
+
+/// The Problems tab over the deterministic fleet: worst first, every problem's cluster named,
+/// and Enter on each leads to its source (the pod, or the pane with its row selected).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problems_pane() {
+    let (_sim, fleet, now) = common::deterministic_fleet().await;
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+    app.on_key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE));
+    assert_eq!(app.pane_id(), "problems");
+    common::snapshots!(&mut app, "problems");
+    let s = render(&mut app, 200, 60);
+    assert!(s.contains("✖ crit") && s.contains("! warn") && s.contains("i info"), "{s}");
+    assert!(s.contains("needs auth"), "the 401 EPP is an info problem: {s}");
+
+    // every row leads somewhere: Enter, see where, come back
+    let n = app.with_ctx(|cx| kst::ui::panes::problems::rows(cx).len());
+    assert!(n >= 5, "{n} problems");
+    let mut places = std::collections::BTreeSet::new();
+    for i in 0..n {
+        app.show("problems");
+        app.on_key(KeyEvent::new(KeyCode::Char('g'), KeyModifiers::NONE));
+        for _ in 0..i {
+            app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+        }
+        let (object, jump) = app.with_ctx(|cx| {
+            let p = kst::ui::panes::problems::rows(cx)[i];
+            (p.object.name.clone(), p.jump.clone())
+        });
+        app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+        let screen = render(&mut app, 200, 60);
+        match jump {
+            kst::store::problems::Jump::Pod { name, .. } => {
+                assert!(screen.contains(&name), "the pod view of {name}: {screen}");
+                places.insert("pod".to_string());
+            }
+            kst::store::problems::Jump::Pane { pane: "tools", find } => {
+                // a server with no tools to list is marked first in the servers box
+                assert_eq!(app.pane_id(), "tools");
+                assert!(screen.lines().any(|l| l.contains("▶ ") && l.contains(&find)), "{find} marked: {screen}");
+                places.insert("tools".to_string());
+            }
+            kst::store::problems::Jump::Pane { pane, .. } => {
+                assert_eq!(app.pane_id(), pane, "problem {i} on {object}");
+                let sel = app.selected_text().unwrap_or_default();
+                assert!(
+                    sel.contains(&object) || object.contains(&sel) && !sel.is_empty(),
+                    "{pane}: the row of {object} is selected, not {sel:?}"
+                );
+                places.insert(pane.to_string());
+            }
+        }
+    }
+    assert!(places.len() >= 3, "problems lead to several places: {places:?}");
+}

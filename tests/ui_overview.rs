@@ -44,7 +44,15 @@ async fn overview_snapshots_and_keys() {
     assert!(screen.contains("2 of 3"));
     app.on_key(key(KeyCode::Esc));
 
-    // Enter focuses the selected cluster; its details appear
+    // worst first: the agents cluster (5 critical) leads; Enter focuses the selected cluster
+    let screen = render(&mut app, 120, 40);
+    let order: Vec<usize> = ["agents-us-central", "gpu-eu-west", "gpu-us-east"]
+        .iter()
+        .map(|c| screen.lines().position(|l| l.starts_with(&format!("│{c}"))).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "worst first: {screen}");
+    assert!(screen.contains("5✖ 2!") && screen.contains("1i"), "{screen}");
+    app.on_key(key(KeyCode::Char('g')));
     app.on_key(key(KeyCode::Char('j')));
     app.on_key(key(KeyCode::Enter));
     assert_eq!(app.focus, Some(1));
@@ -53,7 +61,7 @@ async fn overview_snapshots_and_keys() {
     insta::assert_snapshot!("overview_focused_100x30", screen);
 
     // tabs: digits and Tab; a pane without its source says why instead of inventing data
-    app.on_key(key(KeyCode::Char('6')));
+    app.on_key(key(KeyCode::Char('7')));
     assert!(render(&mut app, 100, 30).contains("the nightly matrix is not being read"));
     app.on_key(key(KeyCode::BackTab));
     assert_eq!(app.pane_id(), "epp");
@@ -212,7 +220,7 @@ fn mouse_only_when_enabled_and_rebound_keys() {
     // at 100 columns the tab line uses short titles, and every tab is on it
     let tabs = render(&mut app, 100, 24).lines().nth(1).unwrap().to_string();
     assert!(tabs.contains("Stat"), "the last tab is reachable: {tabs}");
-    let serving_x = tabs.find("2:Serve").unwrap();
+    let serving_x = tabs.find("3:Serve").unwrap();
     assert!(app.on_mouse(click(serving_x as u16 + 2, 1), 100));
     assert_eq!(app.pane_id(), "serving");
     app.on_mouse(
@@ -266,6 +274,7 @@ async fn an_unreachable_clusters_numbers_turn_stale_with_their_age() {
         *m = kept;
     }
     let now = t0 + 61.0;
+    fleet.evaluate_problems(now);
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
     let screen = render(&mut app, 120, 40);
@@ -300,4 +309,42 @@ async fn an_unreachable_clusters_numbers_turn_stale_with_their_age() {
     let r = app.fleet.reading(t0 + 90.0);
     let t = app.fleet.clusters[1].llmd.totals(&r);
     assert_eq!((t.freshness, t.kv_avg), (Freshness::Expired, None));
+}
+
+/// At 100 clusters the healthy ones are one line under the troubled ones; `v` (or Enter on
+/// that line) shows every row, `s` sorts by name.
+#[test]
+fn a_hundred_clusters_collapse_to_the_troubled_ones() {
+    let names: Vec<(String, String)> =
+        (0..100).map(|i| (format!("edge-{i:03}"), format!("https://10.0.{}.{}:6443", i / 250, i % 250))).collect();
+    let mut fleet = Fleet::new(&names);
+    for c in fleet.clusters.iter_mut() {
+        c.conn = Conn::Live;
+        c.version = Some("v1.33.1".into());
+    }
+    let since = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_790_000_000);
+    fleet.clusters[42].conn = Conn::Unreachable { error: "connection refused".into(), since };
+    fleet.clusters[7].conn = Conn::Slow("API answers in 4.1s (slow_after 2s)".into());
+    fleet.evaluate_problems(1_790_000_030.0);
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(1_790_000_031.0);
+    let screen = render(&mut app, 120, 40);
+    insta::assert_snapshot!("overview_100_collapsed_120x40", screen);
+    let row = |s: &str, name: &str| s.lines().position(|l| l.contains(name));
+    assert!(row(&screen, "edge-042") < row(&screen, "edge-007"), "critical before warning: {screen}");
+    assert!(screen.contains("98 clusters healthy"), "{screen}");
+    assert!(!screen.contains("edge-000"), "healthy ones are collapsed: {screen}");
+    assert!(screen.contains("Clusters (100)"), "{screen}");
+    // Enter on the healthy line shows them all
+    app.on_key(key(KeyCode::Char('G')));
+    app.on_key(key(KeyCode::Enter));
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("edge-000") && !screen.contains("clusters healthy"), "{screen}");
+    // v folds them again; s sorts by name, troubled ones in their place
+    app.on_key(key(KeyCode::Char('v')));
+    assert!(render(&mut app, 120, 40).contains("98 clusters healthy"));
+    app.on_key(key(KeyCode::Char('v')));
+    app.on_key(key(KeyCode::Char('s')));
+    let screen = render(&mut app, 120, 40);
+    assert!(screen.contains("· name") && row(&screen, "edge-000") < row(&screen, "edge-007"), "{screen}");
 }

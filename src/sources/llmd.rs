@@ -154,6 +154,12 @@ pub fn decode_server(o: &DynamicObject, pool: Option<&PoolInfo>) -> ServerInfo {
         node: d["spec"]["nodeName"].as_str().unwrap_or("").to_string(),
         metrics_port,
         gpus,
+        waiting: statuses
+            .into_iter()
+            .flatten()
+            .find_map(|s| s["state"]["waiting"]["reason"].as_str())
+            .filter(|r| *r != "ContainerCreating" && *r != "PodInitializing")
+            .map(str::to_string),
     }
 }
 

@@ -235,6 +235,8 @@ pub struct ServerInfo {
     /// Where the engine's /metrics is: 8200 behind the decode routing sidecar, else the API port.
     pub metrics_port: u16,
     pub gpus: u32,
+    /// Why a container waits (`CrashLoopBackOff`, `ImagePullBackOff`), when one does.
+    pub waiting: Option<String>,
 }
 
 impl ServerInfo {

@@ -7,6 +7,7 @@ pub mod llmd;
 pub mod model;
 pub mod nightly;
 pub mod posture;
+pub mod problems;
 pub mod rates;
 pub mod reports;
 pub mod rules;
@@ -222,6 +223,8 @@ pub struct Fleet {
     pub samples_kept: usize,
     /// A cluster whose API server takes longer than this (smoothed) is `slow`.
     pub slow_after_ms: u64,
+    /// Every problem of the fleet, held over time (`evaluate_problems`).
+    pub problems: problems::Tracker,
 }
 
 impl Fleet {
@@ -251,7 +254,15 @@ impl Fleet {
             metrics: rates::MetricsPolicy::default(),
             samples_kept: llmd::SAMPLES_KEPT,
             slow_after_ms: 2000,
+            problems: problems::Tracker::new(),
         }
+    }
+
+    /// Derives the conditions that hold at `now` and folds them into the problem list; true
+    /// when the list changed. Called on a timer (each second in the TUI), not per update.
+    pub fn evaluate_problems(&mut self, now: f64) -> bool {
+        let conditions = problems::conditions(self, now);
+        self.problems.update(now, conditions)
     }
 
     /// Applies one update; true when anything visible changed.

@@ -215,6 +215,17 @@ impl App {
                 self.flash = Some(m);
                 true
             }
+            Outcome::Goto { pane, context, find } => {
+                // the row must be visible: a focus on another cluster is lifted
+                if self.focus.is_some_and(|f| self.fleet.clusters[f].context != context) {
+                    self.focus = None;
+                }
+                self.show(pane);
+                if !self.panes[self.tab].reveal(&context, &find) {
+                    self.flash = Some(format!("{find}: look for it in {}", self.panes[self.tab].title()));
+                }
+                true
+            }
         }
     }
 

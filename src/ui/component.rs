@@ -229,6 +229,8 @@ pub enum Outcome {
     Apply(Box<dyn FnOnce(&mut Fleet) -> String>),
     /// Tell the user something until the next key.
     Flash(String),
+    /// Go to a pane and select the row of `find` there (a problem's source).
+    Goto { pane: &'static str, context: String, find: String },
 }
 
 pub trait Component {
@@ -282,6 +284,11 @@ pub trait Pane: Component {
     /// only say "not configured").
     fn has_data(&self, _fleet: &Fleet) -> bool {
         true
+    }
+    /// Selects the row of `find` (`namespace/name`) on the cluster named `context` (empty:
+    /// any), for a jump from a problem; false when this pane cannot.
+    fn reveal(&mut self, _context: &str, _find: &str) -> bool {
+        false
     }
 }
 

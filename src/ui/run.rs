@@ -8,6 +8,9 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::app::{App, FRAME_INTERVAL};
+
+/// How often the problems are derived again.
+pub const TRIAGE_INTERVAL: Duration = Duration::from_secs(1);
 use super::terminal::TerminalGuard;
 use crate::store::Update;
 
@@ -23,6 +26,9 @@ pub async fn run(
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME_INTERVAL;
     let mut rotation = rotate.map(|d| tokio::time::interval_at(tokio::time::Instant::now() + d, d));
+    // problems are derived on a timer, not per update: a `for:` is measured in seconds
+    let mut triage = tokio::time::interval(TRIAGE_INTERVAL);
+    triage.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let signals = crate::app::wait_for_signal();
     tokio::pin!(signals);
     let started = Instant::now();
@@ -71,6 +77,10 @@ pub async fn run(
                 }
                 None => std::future::pending::<()>().await,
             },
+            _ = triage.tick() => {
+                let now = app.now();
+                dirty |= app.fleet.evaluate_problems(now);
+            }
             _ = async { match rotation.as_mut() { Some(r) => { r.tick().await; } None => std::future::pending().await } } => {
                 app.rotate();
                 dirty = true;

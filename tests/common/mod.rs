@@ -231,6 +231,10 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
         }
     }
     let now = t0 + 5.0 * (steps - 1) as f64 + 1.0;
+    // the problems as the TUI's triage ticker finds them, each rule's for: already served
+    fleet.problems.hold_scale = 1e-9;
+    fleet.evaluate_problems(now - 1.0);
+    fleet.evaluate_problems(now);
     (sim, fleet, now)
 }
 

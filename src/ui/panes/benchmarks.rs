@@ -30,6 +30,8 @@ pub struct Benchmarks {
     pub report_sort: ReportSort,
     /// A report marked to compare (its uid).
     pub mark: Option<String>,
+    /// The platform column to select at the next drawing (a jump from a problem).
+    reveal_col: Option<String>,
 }
 
 /// Width of one platform column: seven marks, the pass rate, the trend.
@@ -137,6 +139,24 @@ impl Pane for Benchmarks {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         fleet.nightly.matrix.is_some() || !fleet.reports.reports.is_empty()
     }
+    /// `find` is a matrix cell: `guide variant` TAB platform.
+    fn reveal(&mut self, _context: &str, find: &str) -> bool {
+        let (row, col) = find.split_once('\t').unwrap_or((find, ""));
+        self.reports = false;
+        self.list.reveal("", row);
+        self.reveal_col = (!col.is_empty()).then(|| col.to_string());
+        true
+    }
+}
+
+impl Benchmarks {
+    fn apply_reveal(&mut self, cx: &Ctx) {
+        if let Some(col) = self.reveal_col.take() {
+            if let Some(i) = columns(cx).iter().position(|c| *c == col) {
+                self.col = i;
+            }
+        }
+    }
 }
 
 impl Component for Benchmarks {
@@ -235,6 +255,7 @@ impl Component for Benchmarks {
             self.report_list.sync(&list.iter().map(|r| r.uid.clone()).collect::<Vec<_>>());
             return list.get(self.report_list.selected()?).map(|r| r.uid.clone());
         }
+        self.apply_reveal(cx);
         self.list.sync(&row_keys(&rows(cx)));
         self.selected_cell(cx).map(|c| c.workflow_file.clone())
     }
@@ -256,6 +277,7 @@ impl Component for Benchmarks {
 }
 
 fn draw_matrix(pane: &mut Benchmarks, f: &mut Frame, area: Rect, cx: &Ctx) {
+    pane.apply_reveal(cx);
     let t = cx.theme;
     let n = &cx.fleet.nightly;
     let [source_area, table_area, summary_area, detail_area] =

@@ -49,6 +49,10 @@ impl Pane for Builds {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         super::any_kagenti(fleet)
     }
+    fn reveal(&mut self, context: &str, find: &str) -> bool {
+        self.list.reveal(&format!("{context}/"), find);
+        true
+    }
 }
 
 impl Component for Builds {

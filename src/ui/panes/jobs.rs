@@ -80,6 +80,10 @@ impl Pane for Jobs {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         fleet.clusters.iter().any(|c| !c.jobs.jobs.is_empty())
     }
+    fn reveal(&mut self, context: &str, find: &str) -> bool {
+        self.list.reveal(&format!("{context}/"), find);
+        true
+    }
 }
 
 impl Component for Jobs {

@@ -54,6 +54,10 @@ impl Pane for KvCache {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         super::any_llmd(fleet)
     }
+    fn reveal(&mut self, context: &str, find: &str) -> bool {
+        self.list.reveal(&format!("{context}/"), find);
+        true
+    }
 }
 
 impl Component for KvCache {

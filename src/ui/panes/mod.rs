@@ -9,6 +9,7 @@ pub mod epp;
 pub mod jobs;
 pub mod kv;
 pub mod overview;
+pub mod problems;
 pub mod security;
 pub mod serving;
 pub mod status;
@@ -26,6 +27,7 @@ use super::widgets::table::ListState;
 pub fn all() -> Vec<Box<dyn Pane>> {
     vec![
         Box::new(overview::Overview::default()),
+        Box::new(problems::Problems::default()),
         Box::new(serving::Serving::default()),
         Box::new(kv::KvCache::default()),
         Box::new(throughput::Throughput::default()),

@@ -17,6 +17,68 @@ use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
 #[derive(Default)]
 pub struct Overview {
     list: ListState,
+    /// 0: worst first (the default), 1: by name.
+    sort: usize,
+    /// At `COLLAPSE_AT` clusters or more, the healthy ones are one line unless expanded.
+    expanded: bool,
+}
+
+const SORTS: [&str; 2] = ["worst first", "name"];
+/// From this many clusters, healthy ones collapse into one line.
+pub const COLLAPSE_AT: usize = 100;
+/// The key of the collapsed line (no context can start with a control character).
+const HEALTHY_KEY: &str = "\u{1}healthy";
+
+/// A line of the cluster list: a cluster, or the collapsed healthy ones.
+#[derive(Clone, Copy, PartialEq)]
+enum Row {
+    Cluster(usize),
+    Healthy(usize),
+}
+
+/// How bad a cluster is, for sorting worst first: firing problems by severity, then its state.
+fn badness(c: &ClusterState, counts: (usize, usize, usize)) -> (usize, usize, usize, u8) {
+    let state = match c.conn {
+        Conn::Unreachable { .. } | Conn::AuthFailed(_) | Conn::ConfigError(_) => 3,
+        Conn::Degraded(_) | Conn::Slow(_) => 2,
+        Conn::Connecting => 1,
+        Conn::Live => 0,
+    };
+    (counts.0, counts.1, counts.2, state)
+}
+
+/// Healthy: live and nothing firing or pending on it.
+fn healthy(c: &ClusterState, counts: (usize, usize, usize), pending: bool) -> bool {
+    matches!(c.conn, Conn::Live) && counts == (0, 0, 0) && !pending
+}
+
+fn rows(cx: &Ctx, sort: usize, expanded: bool) -> (Vec<Row>, Vec<(usize, usize, usize)>) {
+    let n = cx.fleet.clusters.len();
+    let counts = cx.fleet.problems.counts_by_cluster(n);
+    let mut list = visible_rows(cx);
+    if sort == 0 {
+        // stable: equal clusters keep the config's order
+        list.sort_by_key(|i| std::cmp::Reverse(badness(cx.cluster(*i), counts[*i])));
+    } else {
+        list.sort_by(|a, b| cx.display_name(&cx.cluster(*a).context).cmp(cx.display_name(&cx.cluster(*b).context)));
+    }
+    let collapse = !expanded && n >= COLLAPSE_AT && cx.focus.is_none() && cx.filter.is_empty();
+    if !collapse {
+        return (list.into_iter().map(Row::Cluster).collect(), counts);
+    }
+    let mut pending = vec![false; n];
+    for p in cx.fleet.problems.all() {
+        if let Some(c) = p.cluster.filter(|_| p.pending()) {
+            pending[c] = true;
+        }
+    }
+    let (ok, bad): (Vec<usize>, Vec<usize>) =
+        list.into_iter().partition(|i| healthy(cx.cluster(*i), counts[*i], pending[*i]));
+    let mut out: Vec<Row> = bad.into_iter().map(Row::Cluster).collect();
+    if !ok.is_empty() {
+        out.push(Row::Healthy(ok.len()));
+    }
+    (out, counts)
 }
 
 pub fn visible_rows(cx: &Ctx) -> Vec<usize> {
@@ -29,8 +91,28 @@ pub fn visible_rows(cx: &Ctx) -> Vec<usize> {
         .collect()
 }
 
-fn keys(cx: &Ctx, rows: &[usize]) -> Vec<String> {
-    rows.iter().map(|i| cx.cluster(*i).context.clone()).collect()
+fn keys(cx: &Ctx, rows: &[Row]) -> Vec<String> {
+    rows.iter()
+        .map(|r| match r {
+            Row::Cluster(i) => cx.cluster(*i).context.clone(),
+            Row::Healthy(_) => HEALTHY_KEY.to_string(),
+        })
+        .collect()
+}
+
+/// `2✖ 3!` (firing critical, warning, info); `none` when nothing fires.
+fn problems_text(counts: (usize, usize, usize)) -> String {
+    use crate::store::problems::Severity as S;
+    let parts: Vec<String> = [(counts.0, S::Critical), (counts.1, S::Warning), (counts.2, S::Info)]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, s)| format!("{n}{}", s.mark()))
+        .collect();
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(" ")
+    }
 }
 
 fn gpus(c: &ClusterState) -> String {
@@ -87,12 +169,17 @@ impl Pane for Overview {
     fn aliases(&self) -> &'static [&'static str] {
         &["clusters", "ctx"]
     }
+    fn reveal(&mut self, context: &str, find: &str) -> bool {
+        self.list.reveal(&context.to_string(), find);
+        true
+    }
 }
 
 impl Component for Overview {
     fn legend(&self) -> Vec<(&'static str, &'static str)> {
         vec![
             ("● ▲ ✖ ○", "live · degraded or slow (DETAIL says which) · down · connecting"),
+            ("PROBLEMS 2✖ 3! 1i", "firing problems: critical, warning, info (the Problems tab lists them)"),
             ("P 2/2 D 5/5", "prefill / decode model servers Ready of all"),
             ("KV", "mean KV-cache use of the model servers"),
             ("TOK/S P/D", "prefill / decode tokens per second over the rate window"),
@@ -101,11 +188,15 @@ impl Component for Overview {
     }
 
     fn hints(&self) -> Vec<Hint> {
-        vec![Hint::action(Action::Select, "focus the selected cluster (c cycles, Esc shows all)")]
+        vec![
+            Hint::action(Action::Select, "focus the selected cluster (c cycles, Esc shows all)"),
+            Hint::action(Action::Sort, "sort: worst first, name"),
+            Hint::action(Action::Layout, "healthy clusters: one line / every row (100+ clusters)"),
+        ]
     }
 
     fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
-        let rows = visible_rows(cx);
+        let (rows, _) = rows(cx, self.sort, self.expanded);
         let keys = keys(cx, &rows);
         if let Some(o) = super::motion(&mut self.list, action, &keys) {
             return o;
@@ -114,18 +205,33 @@ impl Component for Overview {
             Some(Action::Select) => {
                 self.list.sync(&keys);
                 match self.list.selected().and_then(|i| rows.get(i)) {
-                    Some(i) => Outcome::Focus(*i),
+                    Some(Row::Cluster(i)) => Outcome::Focus(*i),
+                    Some(Row::Healthy(_)) => {
+                        self.expanded = true;
+                        Outcome::Redraw
+                    }
                     None => Outcome::Handled,
                 }
+            }
+            Some(Action::Sort) => {
+                self.sort = (self.sort + 1) % SORTS.len();
+                Outcome::Redraw
+            }
+            Some(Action::Layout) => {
+                self.expanded = !self.expanded;
+                Outcome::Redraw
             }
             _ => Outcome::Ignored,
         }
     }
 
     fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
-        let rows = visible_rows(cx);
+        let (rows, _) = rows(cx, self.sort, self.expanded);
         self.list.sync(&keys(cx, &rows));
-        rows.get(self.list.selected()?).map(|i| cx.cluster(*i).context.clone())
+        match rows.get(self.list.selected()?) {
+            Some(Row::Cluster(i)) => Some(cx.cluster(*i).context.clone()),
+            _ => None,
+        }
     }
 
     fn click(&mut self, row: u16) -> bool {
@@ -134,7 +240,9 @@ impl Component for Overview {
 
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
         let t = cx.theme;
-        let rows_idx = visible_rows(cx);
+        let (rows, counts) = rows(cx, self.sort, self.expanded);
+        let rows_idx: Vec<usize> =
+            rows.iter().filter_map(|r| if let Row::Cluster(i) = r { Some(*i) } else { None }).collect();
         let focused = cx.focus.and_then(|i| cx.fleet.clusters.get(i));
         let (table_area, detail_area) = if focused.is_some() {
             let [a, b] = Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(area);
@@ -147,6 +255,7 @@ impl Component for Overview {
         let cols = vec![
             Col::name("CONTEXT").min(14),
             Col::whole("STATE"),
+            Col::whole("PROBLEMS"),
             Col::whole("LATENCY").optional(3),
             Col::whole("VERSION").optional(4),
             Col::whole("NODES"),
@@ -157,15 +266,50 @@ impl Component for Overview {
             Col::whole("TOK/S P/D").optional(5),
             Col::text("DETAIL").min(18).optional(1),
         ];
+        let shown: usize = rows.iter().map(|r| if let Row::Healthy(n) = r { *n } else { 1 }).sum();
         let title = if cx.filter.is_empty() {
-            format!(" Clusters ({}) ", rows_idx.len())
+            format!(" Clusters ({shown}) · {} ", SORTS[self.sort])
         } else {
-            format!(" Clusters ({} of {}, filter: {}) ", rows_idx.len(), cx.fleet.clusters.len(), cx.filter.text)
+            format!(
+                " Clusters ({shown} of {}, filter: {}) · {} ",
+                cx.fleet.clusters.len(),
+                cx.filter.text,
+                SORTS[self.sort]
+            )
         };
+        // each cluster's worst firing problem leads its DETAIL
+        let mut worst: Vec<Option<&crate::store::problems::Problem>> = vec![None; cx.fleet.clusters.len()];
+        for p in cx.fleet.problems.firing() {
+            if let Some(w) = p.cluster.and_then(|c| worst.get_mut(c)) {
+                if w.is_none_or(|w| (p.severity, p.since) < (w.severity, w.since)) {
+                    *w = Some(p);
+                }
+            }
+        }
         let mut table = DataTable::new(title, cols);
         table.empty = "no cluster matches the filter".into();
-        for i in &rows_idx {
+        for row in &rows {
+            let i = match row {
+                Row::Cluster(i) => i,
+                Row::Healthy(n) => {
+                    let mut line = vec![cell(String::new(), t.text); 12];
+                    line[0] = cell(format!("{n} clusters healthy"), t.ok);
+                    line[1] = cell("● live".to_string(), t.ok);
+                    line[2] = cell("none".to_string(), t.muted);
+                    line[11] = cell("Enter or v: show each".to_string(), t.muted);
+                    table.rows.push(line);
+                    continue;
+                }
+            };
             let c = cx.cluster(*i);
+            let pc = counts[*i];
+            let pstyle = if pc.0 > 0 {
+                t.crit
+            } else if pc.1 > 0 {
+                t.warn
+            } else {
+                t.muted
+            };
             let st = state::style(&c.conn, t);
             let l = c.llmd.totals(&reading);
             let llmd_known = c.llmd.installed == Some(true);
@@ -178,6 +322,7 @@ impl Component for Overview {
             table.rows.push(vec![
                 cell_ref(cx.display_name(&c.context), t.text),
                 cell(format!("{} {}", state::symbol(&c.conn), c.conn.label()), st),
+                cell(if matches!(c.conn, Conn::Connecting) { DASH.into() } else { problems_text(pc) }, pstyle),
                 cell(c.latency_text().filter(|_| c.conn.reachable()).unwrap_or_else(|| DASH.into()), t.text),
                 cell_ref(c.version.as_deref().unwrap_or(DASH), t.text),
                 cell(c.nodes.as_ref().map(|n| format!("{}/{}", n.ready, n.total)).unwrap_or_else(|| DASH.into()), num),
@@ -198,10 +343,17 @@ impl Component for Overview {
                     },
                     num,
                 ),
-                cell(detail(c, now), if c.conn.reachable() { t.muted } else { st }),
+                match worst[*i].filter(|w| c.conn.reachable() && w.object.kind != "Cluster") {
+                    Some(w) => {
+                        let rest = detail(c, now);
+                        let sep = if rest.is_empty() { "" } else { " · " };
+                        cell(format!("{} {}: {}{sep}{rest}", w.severity.mark(), w.object.path(), w.reason), pstyle)
+                    }
+                    None => cell(detail(c, now), if c.conn.reachable() { t.muted } else { st }),
+                },
             ]);
         }
-        self.list.sync(&keys(cx, &rows_idx));
+        self.list.sync(&keys(cx, &rows));
         table.draw(f, table_area, &mut self.list, t);
         // the causes of trouble in full, whatever the width of the DETAIL column
         let problems: Vec<String> = rows_idx

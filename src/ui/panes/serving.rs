@@ -55,6 +55,10 @@ impl Pane for Serving {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         super::any_llmd(fleet)
     }
+    fn reveal(&mut self, context: &str, find: &str) -> bool {
+        self.list.reveal(&format!("{context}/"), find);
+        true
+    }
 }
 
 impl Component for Serving {

@@ -22,6 +22,9 @@ pub struct Tools {
     list: ListState,
     /// Index into SORTS.
     pub sort: usize,
+    /// A server a problem jumped to (`context/namespace/name`): first in the servers box,
+    /// marked, until the next key.
+    marked: Option<String>,
 }
 
 /// Every server of the visible clusters, then the config's external ones.
@@ -109,6 +112,11 @@ impl Pane for Tools {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         !fleet.external_tools.is_empty() || fleet.clusters.iter().any(|c| !c.kagenti.tool_servers().is_empty())
     }
+    fn reveal(&mut self, context: &str, find: &str) -> bool {
+        self.list.reveal(&format!("{context}/"), find);
+        self.marked = Some(format!("{context}/{find}"));
+        true
+    }
 }
 
 impl Component for Tools {
@@ -128,6 +136,7 @@ impl Component for Tools {
     }
 
     fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        self.marked = None;
         let list = rows(cx, self.sort);
         let keys = keys(cx, &list);
         if let Some(o) = super::motion(&mut self.list, action, &keys) {
@@ -258,8 +267,13 @@ fn draw(pane: &mut Tools, f: &mut Frame, area: Rect, cx: &Ctx) {
     pane.list.sync(&keys(cx, &rows));
     table.draw(f, table_area, &mut pane.list, t);
 
-    // every server, including those with nothing to list, and why
-    let lines: Vec<Line> = servers
+    // every server, including those with nothing to list, and why; a server jumped to first
+    let id = |c: Option<usize>, s: &ToolServer| format!("{}/{}/{}", cluster_name(cx, c), s.namespace, s.name);
+    let mut boxed = servers.clone();
+    if let Some(m) = &pane.marked {
+        boxed.sort_by_key(|(c, s)| id(*c, s) != *m);
+    }
+    let lines: Vec<Line> = boxed
         .iter()
         .take(server_lines as usize)
         .map(|(c, s)| {
@@ -282,8 +296,12 @@ fn draw(pane: &mut Tools, f: &mut Frame, area: Rect, cx: &Ctx) {
                 .as_ref()
                 .map(|r| format!(" · registration {} {}", r.state, r.prefix.as_deref().unwrap_or("")))
                 .unwrap_or_default();
+            let marked = pane.marked.as_deref() == Some(id(*c, s).as_str());
             Line::from(vec![
-                Span::styled(format!("{}/{}/{} ", cluster_name(cx, *c), s.namespace, s.name), t.text),
+                Span::styled(
+                    format!("{}{} ", if marked { "▶ " } else { "" }, id(*c, s)),
+                    if marked { t.selection } else { t.text },
+                ),
                 Span::styled(st.text(), status_style(t, &st)),
                 Span::styled(format!(" · {listing}{reg}"), t.muted),
             ])

@@ -34,6 +34,33 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if s.connecting > 0 {
         spans.push(Span::styled(format!(" · {} connecting", s.connecting), t.muted));
     }
+    // a focus changes every pane: it comes before the totals a narrow screen cuts
+    if let Some(focus) = app.focus.and_then(|i| app.fleet.clusters.get(i)) {
+        spans.push(Span::styled(" │ ", t.muted));
+        spans.push(Span::styled(format!("focus: {}", app.display_name(&focus.context)), t.accent));
+    }
+    spans.push(Span::styled(" │ ", t.muted));
+    // problems next: on a narrow screen they matter more than node counts
+    let (mut crit, mut warn) = (0, 0);
+    for p in app.fleet.problems.firing() {
+        match p.severity {
+            crate::store::problems::Severity::Critical => crit += 1,
+            crate::store::problems::Severity::Warning => warn += 1,
+            crate::store::problems::Severity::Info => {}
+        }
+    }
+    if s.connecting == s.clusters {
+        spans.push(Span::styled("problems —", t.muted));
+    } else if crit + warn == 0 {
+        spans.push(Span::styled("no problems", t.ok));
+    } else {
+        if crit > 0 {
+            spans.push(Span::styled(format!("{crit}✖ critical"), t.crit));
+        }
+        if warn > 0 {
+            spans.push(Span::styled(format!("{}{warn}! warning", if crit > 0 { " " } else { "" }), t.warn));
+        }
+    }
     spans.push(Span::styled(" │ ", t.muted));
     if s.counted == 0 {
         // nothing answers: no totals at all rather than zeros that look like an empty fleet
@@ -47,9 +74,26 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
             spans.push(Span::styled(format!(" {}", s.scope()), if s.stale > 0 { t.warn } else { t.muted }));
         }
     }
-    if let Some(focus) = app.focus.and_then(|i| app.fleet.clusters.get(i)) {
-        spans.push(Span::styled(" │ ", t.muted));
-        spans.push(Span::styled(format!("focus: {}", app.display_name(&focus.context)), t.accent));
+    if let Some(w) = app.fleet.problems.worst().filter(|w| w.severity != crate::store::problems::Severity::Info) {
+        // the worst problem takes the rest of the line: the object whole, the reason cut at its
+        // end; left out when even the object would not fit (the Problems tab has it)
+        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+        let at =
+            w.cluster.and_then(|c| app.fleet.clusters.get(c)).map(|c| app.display_name(&c.context)).unwrap_or("fleet");
+        let head = format!(" │ worst: {at} {}", w.object.path());
+        let room = (area.width as usize).saturating_sub(used + head.chars().count() + 2);
+        if room >= 12 {
+            spans.push(Span::styled(" │ worst: ", t.muted));
+            let reason: String = if w.reason.chars().count() > room {
+                w.reason.chars().take(room - 1).chain(std::iter::once('…')).collect()
+            } else {
+                w.reason.clone()
+            };
+            spans.push(Span::styled(
+                format!("{at} {}: {reason}", w.object.path()),
+                if w.severity == crate::store::problems::Severity::Critical { t.crit } else { t.warn },
+            ));
+        }
     }
     f.render_widget(Paragraph::new(Line::from(spans)), Rect { height: 1, ..area });
     if area.height > 1 {
@@ -59,16 +103,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
 
 /// The tab line as pieces: which tab each piece is (None for separators), and its text.
 /// Drawing and mouse clicks both use it, so a click lands on what is drawn. Every tab is on
-/// the line: full titles when they fit, else short ones (the current tab keeps its title),
+/// the line: full titles when they fit, else short ones (the current tab keeps its title if
+/// that still fits),
 /// else a window around the current tab with `…` at the cut ends.
 pub fn tab_pieces(app: &App, width: usize) -> Vec<(Option<usize>, String)> {
-    let build = |short: bool| -> Vec<(usize, String, Group)> {
+    let build = |short: bool, keep_current: bool| -> Vec<(usize, String, Group)> {
         app.panes
             .iter()
             .enumerate()
             .map(|(i, p)| {
                 let key = digit(i).map(|d| format!("{d}:")).unwrap_or_default();
-                let title = if short && i != app.tab { p.short_title() } else { p.title() };
+                let title = if short && (i != app.tab || !keep_current) { p.short_title() } else { p.title() };
                 let text = if short { format!("{key}{title} ") } else { format!(" {key}{title}  ") };
                 (i, text, p.group())
             })
@@ -77,11 +122,22 @@ pub fn tab_pieces(app: &App, width: usize) -> Vec<(Option<usize>, String)> {
     let len = |items: &[(usize, String, Group)]| -> usize {
         items.iter().map(|(_, s, _)| s.chars().count()).sum::<usize>() + 4
     };
-    let full = build(false);
-    let items = if len(&full) <= width { full } else { build(true) };
+    let full = build(false, true);
+    let items = if len(&full) <= width {
+        full
+    } else {
+        // every tab on the line matters more than the current one's full title
+        let short = build(true, true);
+        if len(&short) <= width {
+            short
+        } else {
+            build(true, false)
+        }
+    };
     let cur = app.tab;
     let (mut lo, mut hi) = (0, items.len());
-    while len(&items[lo..hi]) + 2 > width && hi - lo > 1 {
+    // the `…` marks (2 columns) only count once something is cut
+    while len(&items[lo..hi]) + if lo > 0 || hi < items.len() { 2 } else { 0 } > width && hi - lo > 1 {
         if cur - lo > hi - 1 - cur {
             lo += 1;
         } else {

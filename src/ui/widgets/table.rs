@@ -69,6 +69,9 @@ impl Col {
 pub struct ListState {
     pub index: usize,
     key: Option<String>,
+    /// A row to select at the next sync: its key starts with the first and holds the second
+    /// (a jump from a problem to its source).
+    reveal: Option<(String, String)>,
     pub offset: usize,
     /// Rows visible at the last draw (paging moves by half of it).
     pub page: usize,
@@ -85,6 +88,11 @@ impl ListState {
     /// Finds the selected row again by its key after the rows changed.
     pub fn sync(&mut self, keys: &[String]) {
         self.rows = keys.len();
+        if let Some((prefix, part)) = self.reveal.take() {
+            if let Some(k) = keys.iter().find(|k| k.starts_with(&prefix) && k.contains(&part)) {
+                self.key = Some(k.clone());
+            }
+        }
         if let Some(k) = &self.key {
             if let Some(i) = keys.iter().position(|x| x == k) {
                 self.index = i;
@@ -92,6 +100,11 @@ impl ListState {
         }
         self.index = self.index.min(keys.len().saturating_sub(1));
         self.key = keys.get(self.index).cloned();
+    }
+    /// Selects, at the next draw, the row whose key starts with `prefix` (a cluster's context
+    /// and `/`) and holds `part` (`namespace/name`).
+    pub fn reveal(&mut self, prefix: &str, part: &str) {
+        self.reveal = Some((prefix.to_string(), part.to_string()));
     }
     pub fn selected(&self) -> Option<usize> {
         (self.rows > 0).then_some(self.index)

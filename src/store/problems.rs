@@ -1,0 +1,630 @@
+//! Triage: every problem of the fleet, derived from what kst already knows, as pure functions
+//! (`conditions`), then held over time by a [`Tracker`] the way Prometheus holds alerts: a
+//! condition must hold for its rule's `for:` before it fires, `since` is when it started and
+//! survives refreshes, and a problem that clears stays listed (resolved) for ten minutes with
+//! its duration, so a flap is visible.
+//!
+//! The thresholds are the rule table's (`store/rules.rs`), the same the panes colour with.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::kagenti::Health;
+use super::llmd::{Freshness, ScrapeError};
+use super::model::Conn;
+use super::rules::{self, Level, Rule};
+use super::Fleet;
+
+/// How long a resolved problem stays listed.
+pub const RESOLVED_KEPT_S: f64 = 600.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+    /// The mark drawn beside it (readable without colour).
+    pub fn mark(self) -> &'static str {
+        match self {
+            Severity::Critical => "✖",
+            Severity::Warning => "!",
+            Severity::Info => "i",
+        }
+    }
+    fn of(l: Level) -> Option<Severity> {
+        match l {
+            Level::Ok => None,
+            Level::Warn => Some(Severity::Warning),
+            Level::Crit => Some(Severity::Critical),
+        }
+    }
+}
+
+/// What a problem is about: `Pod llm-d/ms-pd-decode-0`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Object {
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Object {
+    fn new(kind: &'static str, namespace: &str, name: &str) -> Object {
+        Object { kind, namespace: namespace.to_string(), name: name.to_string() }
+    }
+    /// `namespace/name`, or the name alone for cluster-scoped things.
+    pub fn path(&self) -> String {
+        if self.namespace.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.namespace, self.name)
+        }
+    }
+}
+
+/// Where Enter on a problem leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "to", rename_all = "lowercase")]
+pub enum Jump {
+    /// A pane, with the row of this object selected (`find` is its `namespace/name`).
+    Pane { pane: &'static str, find: String },
+    /// The pod itself (containers, events).
+    Pod { namespace: String, name: String },
+}
+
+/// A condition that holds now, before the tracker has held it for its `for:`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// The rule or check: `kv-decode`, `cluster-unreachable`, `agent-failing`.
+    pub kind: &'static str,
+    pub severity: Severity,
+    /// None: about the fleet, not one cluster (the nightly matrix).
+    pub cluster: Option<usize>,
+    pub object: Object,
+    /// The measured value against the threshold: `KV 96% > 95% on decode`.
+    pub reason: String,
+    /// Seconds it must hold before it is a problem (the rule's `for:`).
+    pub hold_s: f64,
+    pub jump: Jump,
+}
+
+impl Condition {
+    fn key(&self) -> Key {
+        (self.kind, self.cluster, self.object.clone())
+    }
+}
+
+type Key = (&'static str, Option<usize>, Object);
+
+/// A problem as shown and reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    pub kind: &'static str,
+    pub severity: Severity,
+    #[serde(skip)]
+    pub cluster: Option<usize>,
+    pub object: Object,
+    pub reason: String,
+    /// Unix seconds the condition started (kept across refreshes).
+    pub since: f64,
+    /// Unix seconds it fired (held for its `for:`); None: pending.
+    pub fired_at: Option<f64>,
+    /// Unix seconds it cleared; None: still there.
+    pub resolved_at: Option<f64>,
+    pub hold_s: f64,
+    pub jump: Jump,
+}
+
+impl Problem {
+    pub fn firing(&self) -> bool {
+        self.fired_at.is_some() && self.resolved_at.is_none()
+    }
+    pub fn pending(&self) -> bool {
+        self.fired_at.is_none() && self.resolved_at.is_none()
+    }
+    pub fn resolved(&self) -> bool {
+        self.resolved_at.is_some()
+    }
+    /// How long it has lasted (to now, or to when it cleared).
+    pub fn lasted(&self, now: f64) -> f64 {
+        (self.resolved_at.unwrap_or(now) - self.since).max(0.0)
+    }
+}
+
+/// Problems over time: pending ones waiting out their `for:`, firing ones, and those resolved
+/// in the last ten minutes.
+#[derive(Debug, Clone, Default)]
+pub struct Tracker {
+    open: BTreeMap<Key, Problem>,
+    resolved: Vec<Problem>,
+    /// Multiplies every `for:` (1 = upstream's rules). The demo shortens them so its scenario
+    /// shows problems within a minute; tests do too.
+    pub hold_scale: f64,
+    /// Bumped whenever the list changes (so a pane redraws only then).
+    pub generation: u64,
+}
+
+impl Tracker {
+    pub fn new() -> Tracker {
+        Tracker { hold_scale: 1.0, ..Default::default() }
+    }
+
+    /// Takes the conditions that hold at `now`; true when the list changed.
+    pub fn update(&mut self, now: f64, conditions: Vec<Condition>) -> bool {
+        let scale = if self.hold_scale > 0.0 { self.hold_scale } else { 1.0 };
+        let mut changed = false;
+        let mut seen: Vec<Key> = Vec::with_capacity(conditions.len());
+        for c in conditions {
+            let key = c.key();
+            seen.push(key.clone());
+            let p = self.open.entry(key).or_insert_with(|| {
+                changed = true;
+                Problem {
+                    kind: c.kind,
+                    severity: c.severity,
+                    cluster: c.cluster,
+                    object: c.object.clone(),
+                    reason: c.reason.clone(),
+                    since: now,
+                    fired_at: None,
+                    resolved_at: None,
+                    hold_s: c.hold_s,
+                    jump: c.jump.clone(),
+                }
+            });
+            if p.severity != c.severity || p.reason != c.reason {
+                changed = true;
+                p.severity = c.severity;
+                p.reason = c.reason;
+            }
+            if p.fired_at.is_none() && now - p.since >= c.hold_s * scale {
+                p.fired_at = Some(now);
+                changed = true;
+            }
+        }
+        seen.sort();
+        let gone: Vec<Key> = self.open.keys().filter(|k| seen.binary_search(k).is_err()).cloned().collect();
+        for k in gone {
+            if let Some(mut p) = self.open.remove(&k) {
+                changed = true;
+                // a pending condition that cleared before its `for:` never was a problem
+                if p.fired_at.is_some() {
+                    p.resolved_at = Some(now);
+                    self.resolved.push(p);
+                }
+            }
+        }
+        let before = self.resolved.len();
+        self.resolved.retain(|p| now - p.resolved_at.unwrap_or(now) < RESOLVED_KEPT_S);
+        changed |= self.resolved.len() != before;
+        if changed {
+            self.generation += 1;
+        }
+        changed
+    }
+
+    /// Firing, then pending, then resolved; each worst first, then oldest first.
+    pub fn all(&self) -> Vec<&Problem> {
+        let mut v: Vec<&Problem> = self.open.values().chain(self.resolved.iter()).collect();
+        let rank = |p: &Problem| {
+            if p.firing() {
+                0
+            } else if p.pending() {
+                1
+            } else {
+                2
+            }
+        };
+        v.sort_by(|a, b| {
+            rank(a)
+                .cmp(&rank(b))
+                .then(a.severity.cmp(&b.severity))
+                .then(a.since.total_cmp(&b.since))
+                .then(a.cluster.cmp(&b.cluster))
+                .then(a.object.cmp(&b.object))
+        });
+        v
+    }
+
+    /// Firing problems only.
+    pub fn firing(&self) -> impl Iterator<Item = &Problem> {
+        self.open.values().filter(|p| p.firing())
+    }
+
+    /// Firing problems of one cluster by severity: (critical, warning, info).
+    pub fn counts(&self, cluster: usize) -> (usize, usize, usize) {
+        let mut n = (0, 0, 0);
+        for p in self.firing().filter(|p| p.cluster == Some(cluster)) {
+            match p.severity {
+                Severity::Critical => n.0 += 1,
+                Severity::Warning => n.1 += 1,
+                Severity::Info => n.2 += 1,
+            }
+        }
+        n
+    }
+
+    /// Firing problems per cluster (critical, warning, info), for `n` clusters in one pass.
+    pub fn counts_by_cluster(&self, n: usize) -> Vec<(usize, usize, usize)> {
+        let mut out = vec![(0, 0, 0); n];
+        for p in self.firing() {
+            if let Some(c) = p.cluster.and_then(|c| out.get_mut(c)) {
+                match p.severity {
+                    Severity::Critical => c.0 += 1,
+                    Severity::Warning => c.1 += 1,
+                    Severity::Info => c.2 += 1,
+                }
+            }
+        }
+        out
+    }
+
+    /// The worst firing problem of the fleet (the header names it).
+    pub fn worst(&self) -> Option<&Problem> {
+        self.firing().min_by(|a, b| a.severity.cmp(&b.severity).then(a.since.total_cmp(&b.since)))
+    }
+}
+
+/// A rule over a value: (rule id, severity, reason, its for:) when it is over the threshold.
+fn rule_condition(rule: &Rule, value: Option<f64>, suffix: &str) -> Option<(&'static str, Severity, String, f64)> {
+    let v = value.filter(|v| v.is_finite())?;
+    let sev = Severity::of(rule.level(v))?;
+    Some((rule.id, sev, rule.reason(v, suffix), rule.for_s))
+}
+
+/// Every condition that holds in the fleet at `now`. Unknown values (`—`) never hold: a rule
+/// does not fire on a number kst does not have.
+pub fn conditions(fleet: &Fleet, now: f64) -> Vec<Condition> {
+    let reading = fleet.reading(now);
+    let mut out = Vec::new();
+    for (i, c) in fleet.clusters.iter().enumerate() {
+        let cluster = Some(i);
+        let this = Object::new("Cluster", "", &c.context);
+        let to_overview = Jump::Pane { pane: "overview", find: c.context.clone() };
+        let mut push = |kind, severity, object: Object, reason: String, hold_s: f64, jump: Jump| {
+            out.push(Condition { kind, severity, cluster, object, reason, hold_s, jump })
+        };
+        match &c.conn {
+            Conn::Unreachable { error, .. } => {
+                push(
+                    "cluster-unreachable",
+                    Severity::Critical,
+                    this,
+                    format!("unreachable: {error}"),
+                    0.0,
+                    to_overview,
+                );
+                continue;
+            }
+            Conn::AuthFailed(e) => {
+                push("cluster-auth", Severity::Critical, this, format!("auth failed: {e}"), 0.0, to_overview);
+                continue;
+            }
+            Conn::ConfigError(e) => {
+                push("cluster-config", Severity::Critical, this, format!("config error: {e}"), 0.0, to_overview);
+                continue;
+            }
+            Conn::Connecting => continue,
+            Conn::Degraded(why) => {
+                push("cluster-degraded", Severity::Warning, this, why.clone(), 0.0, to_overview);
+            }
+            Conn::Slow(why) => {
+                push("cluster-slow", Severity::Warning, this, why.clone(), 0.0, to_overview);
+            }
+            Conn::Live => {}
+        }
+
+        // LLM-d: model-server pods, then their metrics, then each pool's
+        let l = &c.llmd;
+        for s in &l.servers {
+            let pod = Object::new("Pod", &s.namespace, &s.name);
+            let to_pod = Jump::Pod { namespace: s.namespace.clone(), name: s.name.clone() };
+            match &s.waiting {
+                Some(w) if w.ends_with("BackOff") || w.starts_with("Err") => push(
+                    "pod-crashloop",
+                    Severity::Critical,
+                    pod.clone(),
+                    format!("{w}, {} restarts", s.restarts),
+                    0.0,
+                    to_pod.clone(),
+                ),
+                _ if !s.ready && s.phase != "Succeeded" => push(
+                    "pod-not-ready",
+                    Severity::Warning,
+                    pod.clone(),
+                    format!("not ready ({}), {} restarts", s.phase, s.restarts),
+                    60.0,
+                    to_pod.clone(),
+                ),
+                _ => {}
+            }
+            let v = l.view(s, &reading);
+            if !v.fresh() {
+                continue;
+            }
+            let role = if s.role.serves_decode() { " on decode" } else { " on prefill" };
+            let to_kv = Jump::Pane { pane: "kv", find: format!("{}/{}", s.namespace, s.name) };
+            for (rule, value, suffix) in [
+                (rules::kv_rule(s.role.serves_decode()), v.kv, role),
+                (rules::waiting_rule(s.role == super::llmd::Role::Prefill), v.waiting, role),
+                (&rules::PREEMPTIONS, v.preemption_rate, ""),
+                (&rules::PREFIX_HIT, v.prefix_hit_rate.filter(|_| v.request_rate.is_some_and(|r| r > 0.1)), ""),
+            ] {
+                if let Some((kind, sev, reason, hold)) = rule_condition(rule, value, suffix) {
+                    push(kind, sev, pod.clone(), reason, hold, to_kv.clone());
+                }
+            }
+        }
+        for p in &l.pools {
+            let pool = Object::new("InferencePool", &p.namespace, &p.name);
+            let to_serving = Jump::Pane { pane: "serving", find: format!("{}/{}", p.namespace, p.name) };
+            let v = l.pool_view(p, &reading);
+            if v.decode_total > 0 && v.decode_ready == 0 {
+                push(
+                    "pool-no-ready-endpoints",
+                    Severity::Critical,
+                    pool.clone(),
+                    format!("0 of {} decode pods ready", v.decode_total),
+                    120.0,
+                    to_serving.clone(),
+                );
+            }
+            for (pod, share) in &v.routed_to_unready {
+                push(
+                    "epp-routes-to-unready",
+                    Severity::Warning,
+                    pool.clone(),
+                    format!("EPP routes {:.0}% of requests to {pod}, which is not Ready", share * 100.0),
+                    0.0,
+                    Jump::Pane { pane: "epp", find: format!("{}/{}", p.namespace, p.name) },
+                );
+            }
+            if let Some(e) = l.epp.get(&p.key()).and_then(|m| m.error.as_ref()) {
+                if let ScrapeError::AuthRequired(code) = e.v {
+                    push(
+                        "epp-metrics-auth",
+                        Severity::Info,
+                        pool.clone(),
+                        format!("EPP /metrics answers {code}: needs auth, routing numbers unknown"),
+                        0.0,
+                        Jump::Pane { pane: "epp", find: format!("{}/{}", p.namespace, p.name) },
+                    );
+                }
+            }
+            if v.freshness != Freshness::Fresh {
+                continue;
+            }
+            let ttft_p99 = v.ttft.as_ref().and_then(|h| h.quantile(0.99));
+            for (rule, value) in [
+                (&rules::ERROR_RATE, v.error_rate),
+                (&rules::TTFT_P99, ttft_p99),
+                (&rules::PD_RATIO, v.pd_running_ratio),
+            ] {
+                if let Some((kind, sev, reason, hold)) = rule_condition(rule, value, "") {
+                    push(kind, sev, pool.clone(), reason, hold, to_serving.clone());
+                }
+            }
+        }
+
+        // Kagenti: agents, tool servers, builds, posture
+        let k = &c.kagenti;
+        for a in &k.agents {
+            let obj = Object::new(if a.wtype == "tool" { "Tool" } else { "Agent" }, &a.namespace, &a.name);
+            let to_agents = Jump::Pane { pane: "agents", find: format!("{}/{}", a.namespace, a.name) };
+            match super::kagenti::health(a) {
+                Health::Failing(why) => {
+                    push("agent-failing", Severity::Critical, obj, format!("failing: {why}"), 0.0, to_agents)
+                }
+                Health::Degraded(why) => {
+                    push("agent-degraded", Severity::Warning, obj, format!("degraded: {why}"), 120.0, to_agents)
+                }
+                Health::ScaledToZero => push(
+                    "agent-scaled-to-zero",
+                    Severity::Warning,
+                    obj,
+                    "scaled to 0 replicas, not by kst (no previous-replicas note)".into(),
+                    0.0,
+                    to_agents,
+                ),
+                _ => {}
+            }
+        }
+        for t in k.tools.iter().flatten() {
+            let status = t.status();
+            let why = match &status {
+                super::tools::ServerStatus::Error(e) => format!("unreachable: {e}"),
+                super::tools::ServerStatus::NotReady(r) => format!("not ready: {r}"),
+                _ => continue,
+            };
+            push(
+                "tool-server-unreachable",
+                Severity::Warning,
+                Object::new("MCPServer", &t.namespace, &t.name),
+                why,
+                60.0,
+                Jump::Pane { pane: "tools", find: format!("{}/{}", t.namespace, t.name) },
+            );
+        }
+        for b in &k.builds {
+            if let Some(run) = b.runs.iter().find(|r| r.outcome.is_some()).filter(|r| r.outcome == Some(false)) {
+                let why = run.message.as_deref().or(run.reason.as_deref()).unwrap_or("failed");
+                push(
+                    "build-failed",
+                    Severity::Warning,
+                    Object::new("Build", &b.namespace, &b.name),
+                    format!("last run {} failed: {why}", run.name),
+                    0.0,
+                    Jump::Pane { pane: "builds", find: format!("{}/{}", b.namespace, b.name) },
+                );
+            }
+        }
+        for f in k.findings().iter().filter(|f| f.severity == super::posture::Severity::Critical) {
+            let (ns, name) = f.subject.split_once('/').unwrap_or(("", &f.subject));
+            push(
+                "security-critical",
+                Severity::Critical,
+                Object::new("Agent", ns, name),
+                format!("{}: {}", f.rule, f.detail),
+                0.0,
+                Jump::Pane { pane: "security", find: f.subject.clone() },
+            );
+        }
+        for d in k.drift().unwrap_or_default().iter().filter(|d| d.change != "binding removed") {
+            push(
+                "security-drift",
+                Severity::Warning,
+                Object::new("Posture", "", &d.key),
+                format!("{} since the baseline", d.change),
+                0.0,
+                Jump::Pane { pane: "security", find: d.key.clone() },
+            );
+        }
+
+        // ML jobs
+        for j in &c.jobs.jobs {
+            if j.status == "Failed" {
+                push(
+                    "job-failed",
+                    Severity::Warning,
+                    Object::new(j.kind, &j.namespace, &j.name),
+                    format!("failed{}", j.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()),
+                    0.0,
+                    Jump::Pane { pane: "jobs", find: format!("{}/{}", j.namespace, j.name) },
+                );
+            }
+        }
+    }
+
+    // the nightly matrix: a cell that passed and now fails
+    if let Some(m) = &fleet.nightly.matrix {
+        for cell in &m.cells {
+            let finished: Vec<bool> = cell.runs.iter().filter_map(|r| r.passed()).collect();
+            if finished.first() == Some(&false) && finished.get(1) == Some(&true) {
+                let name = cell.workflow_file.trim_end_matches(".yaml").to_string();
+                let at = format!("{} {}\t{}", cell.name.guide, cell.name.variant(), cell.name.platform());
+                out.push(Condition {
+                    kind: "nightly-newly-red",
+                    severity: Severity::Warning,
+                    cluster: None,
+                    object: Object::new("Nightly", "", &name),
+                    reason: format!(
+                        "newest run failed{}, the one before passed",
+                        cell.runs
+                            .iter()
+                            .find(|r| r.passed() == Some(false))
+                            .and_then(|r| r.failed_step.as_deref())
+                            .map(|s| format!(" at {s}"))
+                            .unwrap_or_default()
+                    ),
+                    hold_s: 0.0,
+                    jump: Jump::Pane { pane: "benchmarks", find: at },
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cond(kind: &'static str, sev: Severity, name: &str, hold: f64) -> Condition {
+        Condition {
+            kind,
+            severity: sev,
+            cluster: Some(0),
+            object: Object::new("Pod", "llm-d", name),
+            reason: format!("{kind} on {name}"),
+            hold_s: hold,
+            jump: Jump::Pod { namespace: "llm-d".into(), name: name.into() },
+        }
+    }
+
+    #[test]
+    fn a_condition_fires_only_after_holding_for_its_for() {
+        let mut t = Tracker::new();
+        let c = cond("kv-decode", Severity::Critical, "d0", 300.0);
+        assert!(t.update(1000.0, vec![c.clone()]), "pending is a change");
+        assert!(t.all()[0].pending());
+        t.update(1299.0, vec![c.clone()]);
+        assert!(t.all()[0].pending(), "299 s of a 300 s for: is still pending");
+        t.update(1300.0, vec![c.clone()]);
+        let p = t.all()[0].clone();
+        assert!(p.firing());
+        assert_eq!(p.since, 1000.0, "since is when it started, kept across refreshes");
+        assert_eq!(p.fired_at, Some(1300.0));
+        t.update(1400.0, vec![c.clone()]);
+        assert_eq!(t.all()[0].since, 1000.0);
+    }
+
+    #[test]
+    fn a_pending_condition_that_clears_never_was_a_problem() {
+        let mut t = Tracker::new();
+        let c = cond("kv-decode", Severity::Critical, "d0", 300.0);
+        t.update(0.0, vec![c.clone()]);
+        t.update(200.0, vec![]);
+        assert!(t.all().is_empty());
+        // and when it comes back, its clock starts again
+        t.update(250.0, vec![c.clone()]);
+        t.update(500.0, vec![c.clone()]);
+        assert!(t.all()[0].pending(), "250 s since it came back");
+    }
+
+    #[test]
+    fn a_resolved_problem_stays_ten_minutes_with_its_duration() {
+        let mut t = Tracker::new();
+        let c = cond("pod-crashloop", Severity::Critical, "d0", 0.0);
+        t.update(100.0, vec![c.clone()]);
+        assert!(t.all()[0].firing(), "no for: fires at once");
+        t.update(160.0, vec![]);
+        let p = t.all()[0].clone();
+        assert!(p.resolved());
+        assert_eq!(p.lasted(1000.0), 60.0, "its duration, not the time since");
+        // it flaps back: a new problem beside the resolved one
+        t.update(170.0, vec![c.clone()]);
+        assert_eq!(t.all().len(), 2);
+        assert!(t.all()[0].firing() && t.all()[1].resolved());
+        t.update(160.0 + RESOLVED_KEPT_S + 1.0, vec![c]);
+        assert_eq!(t.all().len(), 1, "gone from the list after ten minutes");
+    }
+
+    #[test]
+    fn severity_changes_in_place_and_order_is_worst_then_oldest() {
+        let mut t = Tracker::new();
+        let warn = cond("kv-decode", Severity::Warning, "d0", 0.0);
+        let other = cond("pod-not-ready", Severity::Warning, "d1", 0.0);
+        t.update(0.0, vec![warn.clone()]);
+        t.update(10.0, vec![warn.clone(), other.clone()]);
+        let crit = Condition { severity: Severity::Critical, reason: "KV 96% > 95% on decode".into(), ..warn };
+        t.update(20.0, vec![crit, other]);
+        let all = t.all();
+        assert_eq!((all[0].severity, all[0].since), (Severity::Critical, 0.0), "escalated, same since");
+        assert_eq!(all[0].reason, "KV 96% > 95% on decode");
+        assert_eq!(all[1].object.name, "d1");
+        assert_eq!(t.counts(0), (1, 1, 0));
+        assert_eq!(t.worst().unwrap().object.name, "d0");
+    }
+
+    #[test]
+    fn hold_scale_shortens_every_for() {
+        let mut t = Tracker::new();
+        t.hold_scale = 0.01;
+        let c = cond("kv-decode", Severity::Critical, "d0", 300.0);
+        t.update(0.0, vec![c.clone()]);
+        t.update(3.0, vec![c]);
+        assert!(t.all()[0].firing());
+    }
+}

@@ -1,0 +1,234 @@
+//! Problems: every problem of the visible clusters, worst first, then oldest; pending ones
+//! (waiting out their rule's `for:`) below, then those resolved in the last ten minutes,
+//! dimmed, with how long they lasted. Enter goes to the source: the pod, or the pane and row.
+
+use crossterm::event::KeyEvent;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::store::problems::{Jump, Problem, Severity};
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
+use crate::ui::widgets::fmt;
+use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
+
+#[derive(Default)]
+pub struct Problems {
+    list: ListState,
+}
+
+/// The problems shown: of the visible clusters (fleet-wide ones always), through the filter.
+pub fn rows<'a>(cx: &Ctx<'a>) -> Vec<&'a Problem> {
+    cx.fleet
+        .problems
+        .all()
+        .into_iter()
+        .filter(|p| p.cluster.is_none_or(|c| cx.focus.is_none_or(|f| f == c)))
+        .filter(|p| {
+            cx.keep(|| format!("{} {} {} {} {}", context(cx, p), p.severity.name(), p.kind, p.object.path(), p.reason))
+        })
+        .collect()
+}
+
+fn context<'a>(cx: &Ctx<'a>, p: &Problem) -> &'a str {
+    p.cluster.map(|c| cx.cluster(c).context.as_str()).unwrap_or("")
+}
+
+fn keys(cx: &Ctx, rows: &[&Problem]) -> Vec<String> {
+    rows.iter()
+        .map(|p| {
+            let state = if p.resolved() { format!("resolved@{}", p.resolved_at.unwrap_or(0.0)) } else { "open".into() };
+            format!("{}/{}/{}/{}/{state}", context(cx, p), p.kind, p.object.kind, p.object.path())
+        })
+        .collect()
+}
+
+fn severity_style(cx: &Ctx, s: Severity) -> ratatui::style::Style {
+    match s {
+        Severity::Critical => cx.theme.crit,
+        Severity::Warning => cx.theme.warn,
+        Severity::Info => cx.theme.muted,
+    }
+}
+
+/// Where Enter on a problem leads.
+fn jump(cx: &Ctx, p: &Problem) -> Outcome {
+    match (&p.jump, p.cluster) {
+        (Jump::Pod { namespace, name }, Some(cluster)) => Outcome::Open(
+            crate::sources::views::ViewSpec::Pod { cluster, namespace: namespace.clone(), name: name.clone() },
+            format!("{} pod", cx.qualified(cluster, name)),
+        ),
+        (Jump::Pane { pane, find }, _) => {
+            Outcome::Goto { pane, context: context(cx, p).to_string(), find: find.clone() }
+        }
+        (Jump::Pod { .. }, None) => Outcome::Handled,
+    }
+}
+
+impl Pane for Problems {
+    fn id(&self) -> &'static str {
+        "problems"
+    }
+    fn title(&self) -> &'static str {
+        "Problems"
+    }
+    fn short_title(&self) -> &'static str {
+        "Prob"
+    }
+    fn group(&self) -> Group {
+        Group::Fleet
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["triage", "alerts"]
+    }
+    fn reveal(&mut self, context: &str, find: &str) -> bool {
+        self.list.reveal(context, find);
+        true
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        !fleet.problems.all().is_empty()
+    }
+}
+
+impl Component for Problems {
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("✖ ! i", "critical · warning · info"),
+            ("pending 40s/5m", "the condition holds; it fires after its rule's for: (as Prometheus does)"),
+            ("resolved", "cleared; listed for 10 minutes with how long it lasted (dimmed)"),
+            ("SINCE", "when the condition started, kept across refreshes"),
+        ]
+    }
+
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Select, "go to its source: the pod, or its pane and row")]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let list = rows(cx);
+        let keys = keys(cx, &list);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        match action {
+            Some(Action::Select) => {
+                self.list.sync(&keys);
+                match self.list.selected().and_then(|i| list.get(i)) {
+                    Some(p) => jump(cx, p),
+                    None => Outcome::Handled,
+                }
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let list = rows(cx);
+        self.list.sync(&keys(cx, &list));
+        list.get(self.list.selected()?).map(|p| format!("{} {}: {}", p.object.kind, p.object.path(), p.reason))
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let now = cx.now();
+        let list = rows(cx);
+        let [summary_area, table_area, detail_area] =
+            Layout::vertical([Constraint::Length(2), Constraint::Min(4), Constraint::Length(2)]).areas(area);
+
+        // counts by severity, then by kind (firing only)
+        let firing: Vec<&&Problem> = list.iter().filter(|p| p.firing()).collect();
+        let count = |s: Severity| firing.iter().filter(|p| p.severity == s).count();
+        let pending = list.iter().filter(|p| p.pending()).count();
+        let resolved = list.iter().filter(|p| p.resolved()).count();
+        let mut head = Vec::new();
+        for s in [Severity::Critical, Severity::Warning, Severity::Info] {
+            let n = count(s);
+            head.push(Span::styled(
+                format!("{} {n} {}  ", s.mark(), s.name()),
+                if n > 0 { severity_style(cx, s) } else { t.muted },
+            ));
+        }
+        head.push(Span::styled(format!("· {pending} pending · {resolved} resolved in the last 10m"), t.muted));
+        let mut kinds: Vec<(&str, usize)> = Vec::new();
+        for p in &firing {
+            match kinds.iter_mut().find(|(k, _)| *k == p.kind) {
+                Some(k) => k.1 += 1,
+                None => kinds.push((p.kind, 1)),
+            }
+        }
+        let by_kind = if kinds.is_empty() {
+            "nothing firing".to_string()
+        } else {
+            kinds.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(" · ")
+        };
+        f.render_widget(
+            Paragraph::new(vec![Line::from(head), Line::from(Span::styled(by_kind, t.muted))]),
+            summary_area,
+        );
+
+        let cols = vec![
+            Col::whole("SEV"),
+            Col::name("CLUSTER").min(8).hidden_if(cx.focus.is_some()).optional(2),
+            Col::text("KIND").min(4).optional(3),
+            Col::name("OBJECT").min(16),
+            Col::text("PROBLEM").min(20),
+            Col::whole("STATE"),
+            Col::whole("SINCE").optional(1),
+        ];
+        let mut table = DataTable::new(
+            format!(" Problems ({} firing) · worst first, then oldest · Enter: its source ", firing.len()),
+            cols,
+        );
+        table.empty = "no problems on the visible clusters".into();
+        for p in &list {
+            let sev = if p.resolved() { t.muted } else { severity_style(cx, p.severity) };
+            let (state, since) = if let Some(end) = p.resolved_at {
+                (
+                    format!("resolved, lasted {}", fmt::duration(p.lasted(now) as i64)),
+                    format!("{} ago", fmt::duration((now - end).max(0.0) as i64)),
+                )
+            } else if p.fired_at.is_some() {
+                ("firing".into(), fmt::duration((now - p.since).max(0.0) as i64))
+            } else {
+                (
+                    format!(
+                        "pending {}/{}",
+                        fmt::duration((now - p.since).max(0.0) as i64),
+                        fmt::duration((p.hold_s * cx.fleet.problems.hold_scale.max(f64::MIN_POSITIVE)) as i64)
+                    ),
+                    fmt::duration((now - p.since).max(0.0) as i64),
+                )
+            };
+            table.rows.push(vec![
+                cell(format!("{} {}", p.severity.mark(), &p.severity.name()[..4]), sev),
+                cell_ref(
+                    p.cluster.map(|c| cx.display_name(&cx.cluster(c).context)).unwrap_or("fleet"),
+                    if p.resolved() { t.muted } else { t.text },
+                ),
+                cell_ref(p.object.kind, t.muted),
+                cell(p.object.path(), if p.resolved() { t.muted } else { t.text }),
+                cell_ref(&p.reason, if p.firing() { sev } else { t.muted }),
+                cell(state, if p.firing() { sev } else { t.muted }),
+                cell(since, if p.resolved() { t.muted } else { t.text }),
+            ]);
+        }
+        self.list.sync(&keys(cx, &list));
+        table.draw(f, table_area, &mut self.list, t);
+        // the selected problem whole, whatever the columns' widths
+        if let Some(p) = self.list.selected().and_then(|i| list.get(i)) {
+            let at = p.cluster.map(|c| cx.display_name(&cx.cluster(c).context)).unwrap_or("fleet");
+            let line = Line::from(vec![
+                Span::styled(format!("{} {} ", p.severity.mark(), p.kind), severity_style(cx, p.severity)),
+                Span::styled(format!("{at} {} {}: ", p.object.kind, p.object.path()), t.text),
+                Span::styled(p.reason.clone(), t.muted),
+            ]);
+            f.render_widget(Paragraph::new(line).wrap(ratatui::widgets::Wrap { trim: true }), detail_area);
+        }
+    }
+}
