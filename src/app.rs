@@ -22,6 +22,9 @@ pub mod exit {
     pub const BAD_CONFIG: u8 = 6;
     pub const NO_TERMINAL: u8 = 7;
     pub const SOME_SLOW: u8 = 8;
+    /// `kst snapshot --fail-on LEVEL`: a problem of that severity or worse is firing. Comes
+    /// before 3, 5 and 8 (an unreachable or slow cluster is itself such a problem).
+    pub const PROBLEMS: u8 = 9;
 }
 
 fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
@@ -293,10 +296,22 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
     } else if let Err(why) = &settings.nightly {
         fleet.nightly.disabled = Some(why.clone());
     }
-    let snap = crate::snapshot::Snapshot::of(&fleet);
+    // the problems as the TUI would find them at this moment; rules with a for: stay pending
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    fleet.evaluate_problems(now);
+    let snap = crate::snapshot::Snapshot::at(&fleet, now);
     match args.output {
         OutputFormat::Json => println!("{}", crate::snapshot::json(&snap)),
         OutputFormat::Table => print!("{}", crate::snapshot::table(&snap)),
+    }
+    if let Some(level) = args.fail_on {
+        let over: Vec<&crate::snapshot::ProblemSnapshot> =
+            snap.problems.iter().filter(|p| p.state == "firing" && p.severity <= level.threshold()).collect();
+        if !over.is_empty() {
+            say(format_args!("kst: {} problem(s) at {} or worse", over.len(), level.threshold().name()));
+            return ExitCode::from(exit::PROBLEMS);
+        }
     }
     let down: Vec<&str> = snap.clusters.iter().filter(|c| !c.reachable).map(|c| c.context.as_str()).collect();
     let slow: Vec<&crate::snapshot::ClusterSnapshot> = snap.clusters.iter().filter(|c| c.state == "slow").collect();

@@ -254,6 +254,28 @@ pub struct SnapshotArgs {
     /// How long metrics are sampled before rates and percentiles are taken (their window).
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     pub sample: Duration,
+    /// Exit 9 when a problem of this severity or worse is firing (for cron and CI alerting).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Critical,
+    Warning,
+    Info,
+}
+
+impl FailOn {
+    /// The least severe severity that fails.
+    pub fn threshold(self) -> crate::store::problems::Severity {
+        use crate::store::problems::Severity as S;
+        match self {
+            FailOn::Critical => S::Critical,
+            FailOn::Warning => S::Warning,
+            FailOn::Info => S::Info,
+        }
+    }
 }
 
 /// `5s`, `250ms`, `2m`, `1h`, or a bare number of seconds.

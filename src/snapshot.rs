@@ -26,6 +26,30 @@ pub struct Snapshot {
     /// The llm-d nightly E2E matrix; null when it is not read (see `nightly_problem`).
     pub nightly: Option<NightlySnapshot>,
     pub nightly_problem: Option<String>,
+    /// Every problem found, worst first (the TUI's Problems tab). A snapshot sees one moment:
+    /// rules with a `for:` (`for_s` > 0) are `pending`, since it cannot wait them out; the
+    /// others are `firing`. `kst snapshot --fail-on` counts firing problems only.
+    pub problems: Vec<ProblemSnapshot>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProblemSnapshot {
+    pub severity: crate::store::problems::Severity,
+    /// The rule or check (`kv-decode`, `pod-crashloop`, `cluster-unreachable`).
+    pub kind: &'static str,
+    /// The context, or null for fleet-wide problems (the nightly matrix).
+    pub cluster: Option<String>,
+    pub object: crate::store::problems::Object,
+    /// One line with the measured value and the threshold.
+    pub reason: String,
+    /// `firing`, or `pending` while its rule's `for:` is not yet served.
+    pub state: &'static str,
+    /// When kst first saw the condition (in a snapshot: when it was taken).
+    pub since: String,
+    /// The rule's `for:` in seconds.
+    pub for_s: f64,
+    /// Where the TUI's Enter on it leads.
+    pub jump: crate::store::problems::Jump,
 }
 
 #[derive(Debug, Serialize)]
@@ -649,6 +673,23 @@ impl Snapshot {
                 unparsed: m.unparsed.clone(),
             }),
             nightly_problem: fleet.nightly.disabled.clone().or_else(|| fleet.nightly.stale.clone()),
+            problems: fleet
+                .problems
+                .all()
+                .into_iter()
+                .filter(|p| !p.resolved())
+                .map(|p| ProblemSnapshot {
+                    severity: p.severity,
+                    kind: p.kind,
+                    cluster: p.cluster.and_then(|c| fleet.clusters.get(c)).map(|c| c.context.clone()),
+                    object: p.object.clone(),
+                    reason: p.reason.clone(),
+                    state: if p.firing() { "firing" } else { "pending" },
+                    since: timestamp(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs_f64(p.since.max(0.0))),
+                    for_s: p.hold_s,
+                    jump: p.jump.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -760,10 +801,27 @@ pub fn table(s: &Snapshot) -> String {
 }
 
 fn table_text(s: &Snapshot) -> String {
-    let mut out = format!(
+    // the problems first: what an on-call reads before anything else
+    let firing = s.problems.iter().filter(|p| p.state == "firing").count();
+    let mut out = format!("PROBLEMS: {firing} firing, {} pending\n", s.problems.len() - firing);
+    for p in &s.problems {
+        out.push_str(&format!(
+            "{} {:<8} {:<8} {:<24} {} {}: {}{}\n",
+            p.severity.mark(),
+            p.severity.name(),
+            p.state,
+            p.cluster.as_deref().unwrap_or("fleet"),
+            p.object.kind,
+            p.object.path(),
+            p.reason,
+            if p.state == "pending" { format!(" (fires after {}s)", p.for_s) } else { String::new() }
+        ));
+    }
+    out.push('\n');
+    out.push_str(&format!(
         "{:<24} {:<12} {:>8} {:<10} {:>7} {:>9} {:>5} {:>7} {:>5} {:>8}  {}\n",
         "CONTEXT", "STATE", "LATENCY", "VERSION", "NODES", "GPUS", "POOLS", "SERVERS", "KV", "AGENTS", "ERROR"
-    );
+    ));
     let dash = || "—".to_string();
     for c in &s.clusters {
         let l = &c.llmd;

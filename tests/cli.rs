@@ -50,6 +50,57 @@ async fn snapshot_json_against_the_sim_and_its_exit_codes() {
     assert!(east["error"].is_null());
     assert!(east["server_version"].as_str().unwrap().starts_with("v1."));
 
+    // problems[]: the crash-looping decode pod of gpu-eu-west fires at once (no for:), with
+    // where the TUI would lead; a rule with a for: can only be pending in one look
+    let problems = v["problems"].as_array().unwrap();
+    let crash = problems.iter().find(|p| p["kind"] == "pod-crashloop").expect("the crash loop is a problem");
+    assert_eq!(
+        (&crash["severity"], &crash["state"], &crash["cluster"]),
+        (&"critical".into(), &"firing".into(), &"gpu-eu-west".into())
+    );
+    assert_eq!(crash["object"]["kind"], "Pod");
+    assert_eq!(crash["jump"]["to"], "pod");
+    assert!(crash["reason"].as_str().unwrap().contains("CrashLoopBackOff"), "{crash}");
+    for p in problems {
+        for key in ["severity", "kind", "cluster", "object", "reason", "state", "since", "for_s", "jump"] {
+            assert!(p.get(key).is_some(), "documented field {key} missing: {p}");
+        }
+        if p["for_s"].as_f64().unwrap() > 0.0 {
+            assert_eq!(p["state"], "pending", "{p}");
+        }
+    }
+
+    // --fail-on: 9 when a problem that severe fires; gpu-us-east alone has only an info one
+    let fail_on = |ctx: &str, level: &str| {
+        let mut c = kst();
+        c.args(["snapshot", "-o", "table", "--timeout", "30s", "--context", ctx, "--fail-on", level, "--kubeconfig"])
+            .arg(&kc)
+            .arg("--log-file")
+            .arg(&log);
+        c
+    };
+    let out = run(fail_on("*", "critical")).await;
+    assert_eq!(out.status.code(), Some(9), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.starts_with("PROBLEMS: "), "the problems come first: {table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("✖ critical firing") && l.contains("gpu-eu-west") && l.contains("CrashLoopBackOff")),
+        "{table}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at critical or worse"));
+    let out = run(fail_on("gpu-us-east", "warning")).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(fail_on("gpu-us-east", "info")).await;
+    assert_eq!(out.status.code(), Some(9), "the 401 EPP is an info problem: {}", String::from_utf8_lossy(&out.stdout));
+
     // one cluster down: exit 3, the others still reported, the down one named on stderr
     sim.cluster("gpu-eu-west").unwrap().faults.set_unreachable(true);
     let mut c = kst();
