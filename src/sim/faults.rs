@@ -18,6 +18,26 @@ pub struct Faults {
     garbage_metrics: AtomicBool,
     steady: AtomicBool,
     watch_epoch: watch::Sender<u64>,
+    incidents: Mutex<BTreeSet<Incident>>,
+}
+
+/// Trouble in the served load, as the triage rules see it in real fleets (each crosses the
+/// critical threshold of its rule in `store/rules.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Incident {
+    /// Every decode engine's KV cache at 96%.
+    KvSurge,
+    /// Every engine's time to first token at 35 s.
+    TtftSpike,
+    /// The endpoint pickers count 8% of requests as errors.
+    ErrorBurst,
+    /// The llm-d-managed autoscalers sit at their maximum, unable to add replicas.
+    WvaAtMax,
+}
+
+impl Incident {
+    pub const ALL: [Incident; 4] = [Incident::KvSurge, Incident::TtftSpike, Incident::ErrorBurst, Incident::WvaAtMax];
 }
 
 /// The switchable state, as the admin endpoint reads and writes it. Absent fields are left as they are.
@@ -49,6 +69,10 @@ pub struct FaultPatch {
     /// One-shot: add custom resources with missing and odd fields.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub malformed_objects: Option<bool>,
+    /// The incidents in progress (replaces the set): `kv_surge`, `ttft_spike`,
+    /// `error_burst`, `wva_at_max`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incidents: Option<Vec<Incident>>,
 }
 
 impl Faults {
@@ -77,6 +101,9 @@ impl Faults {
         if p.drop_watches == Some(true) {
             self.drop_watches();
         }
+        if let Some(v) = &p.incidents {
+            *self.incidents.lock().expect("faults lock") = v.iter().copied().collect();
+        }
     }
 
     pub fn drop_watches(&self) {
@@ -97,7 +124,20 @@ impl Faults {
             steady: Some(self.steady()),
             drop_watches: None,
             malformed_objects: None,
+            incidents: Some(self.incidents.lock().expect("faults lock").iter().copied().collect()),
         }
+    }
+
+    pub fn set_incident(&self, i: Incident, on: bool) {
+        let mut s = self.incidents.lock().expect("faults lock");
+        if on {
+            s.insert(i);
+        } else {
+            s.remove(&i);
+        }
+    }
+    pub fn incident(&self, i: Incident) -> bool {
+        self.incidents.lock().expect("faults lock").contains(&i)
     }
 
     pub fn set_unreachable(&self, v: bool) {

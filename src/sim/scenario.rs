@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::endpoints::epp::EppState;
 use super::endpoints::vllm::{EngineState, Generation, Role};
+use super::faults::Incident;
 use super::resources::{self as r, ResDef};
 use super::rng::Rng;
 use super::store::ObjectStore;
@@ -716,6 +717,19 @@ fn gpu_decode(w: &mut Workloads<'_>) {
         vec![routing_sidecar()],
         60 * 86400,
     );
+    // the WVA scales the decode servers: an HPA it manages (the VariantAutoscaling CRD is gone)
+    w.put(
+        &r::HPAS,
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+               "metadata": {"name": "llama-70b-decode", "namespace": "llm-d", "creationTimestamp": ago(60 * 86400),
+                            "annotations": {"llm-d.ai/managed": "true", "llm-d.ai/model-id": model, "llm-d.ai/variant-cost": "40.0"}},
+               "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llama-70b-decode"},
+                        "minReplicas": 2, "maxReplicas": 3,
+                        "metrics": [{"type": "External", "external": {
+                            "metric": {"name": "wva_desired_replicas", "selector": {"matchLabels": {"variant_name": "llama-70b-decode"}}},
+                            "target": {"type": "AverageValue", "averageValue": "1"}}}]},
+               "status": hpa_status(false)}),
+    );
     crash_first_pod(w.cluster, w.store, "llm-d", "llama-70b-decode");
     refresh_status(w.cluster, w.store, &r::DEPLOYMENTS, "llm-d", "llama-70b-decode");
     let mut prefill = base.to_vec();
@@ -764,6 +778,25 @@ fn gpu_decode(w: &mut Workloads<'_>) {
                                                  "state": {"running": {"startedAt": ago(870)}}}]}}),
     );
     ml_jobs(w);
+}
+
+/// The WVA-managed HPA's status: at its max of 3 either way; when the load wants more, the
+/// controller says so (`ScalingLimited` / `TooManyReplicas`), as the HPA controller does.
+fn hpa_status(wants_more: bool) -> Value {
+    let limited = if wants_more {
+        json!({"type": "ScalingLimited", "status": "True", "reason": "TooManyReplicas",
+               "message": "the desired replica count is more than the maximum replica count", "lastTransitionTime": ago(0)})
+    } else {
+        json!({"type": "ScalingLimited", "status": "False", "reason": "DesiredWithinRange",
+               "message": "the desired count is within the acceptable range", "lastTransitionTime": ago(3600)})
+    };
+    json!({"currentReplicas": 3, "desiredReplicas": 3,
+           "conditions": [
+               {"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale",
+                "message": "recommended size matches current size", "lastTransitionTime": ago(3600)},
+               {"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound",
+                "message": "the HPA was able to successfully calculate a replica count from external metric wva_desired_replicas", "lastTransitionTime": ago(3600)},
+               limited]})
 }
 
 fn gpu_template(name: &str, image: &str, gpus: i64) -> Value {
@@ -1715,9 +1748,19 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
         }
         let load = d.load();
         let Dynamics { engines, epps, rng, .. } = &mut *d;
+        let kv_surge = cluster.faults.incident(Incident::KvSurge);
+        let ttft_spike = cluster.faults.incident(Incident::TtftSpike);
         for e in engines.values_mut().filter(|_| !steady) {
             e.state.advance(counted, load, rng);
+            if kv_surge && e.state.role != Role::Prefill {
+                e.state.kv = 0.96;
+            }
+            if ttft_spike {
+                e.state.pace.ttft.value = 35.0;
+                e.state.pace.e2e.value += 35.0;
+            }
         }
+        let error_burst = cluster.faults.incident(Incident::ErrorBurst);
         for (pool, epp) in epps.iter_mut().filter(|_| !steady) {
             let members: Vec<(String, f64, bool)> = engines
                 .iter()
@@ -1726,6 +1769,9 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
                 .collect();
             epp.integrate(counted);
             epp.set_pace(&members);
+            if error_burst {
+                epp.pace.errors = epp.pace.requests * 0.08;
+            }
             let states: Vec<&EngineEntry> = engines.values().filter(|e| &e.pool == pool).collect();
             let n = states.len().max(1) as f64;
             epp.avg_kv = states.iter().map(|e| e.state.kv).sum::<f64>() / n;
@@ -1777,6 +1823,22 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
             });
             let container = p.value()["spec"]["containers"][0]["name"].as_str().unwrap_or("main").to_string();
             backoff_event(cluster, &mut store, &ns, &p.name, &p.node_name, &container, restarts);
+        }
+    }
+    // The WVA at its max while the load wants more (an incident), or within range again.
+    let wants_more = cluster.faults.incident(Incident::WvaAtMax);
+    let hpas = idx(cluster, &r::HPAS);
+    for h in store.list(hpas, None) {
+        let v = h.value();
+        if v["metadata"]["annotations"]["llm-d.ai/managed"] != "true" {
+            continue;
+        }
+        let limited = v["status"]["conditions"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["type"] == "ScalingLimited"))
+            .is_some_and(|c| c["status"] == "True");
+        if limited != wants_more {
+            let _ = store.modify(hpas, &h.namespace, &h.name, |o| o["status"] = hpa_status(wants_more));
         }
     }
     // Churn: restarts of random filler pods, so watchers see a steady stream of changes.

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use super::cluster::WorkerOptions;
 use super::paced::{self, WatchCtx};
-use crate::store::llmd::{EngineKind, Key, ObjectiveInfo, PoolInfo, Role, ScrapeError, ServerInfo};
+use crate::store::llmd::{Autoscaler, EngineKind, Key, ObjectiveInfo, PoolInfo, Role, ScrapeError, ServerInfo};
 use crate::store::Update;
 
 /// What the LLM-d collector reads: a forbidden one leaves the LLM-d panes' rows incomplete.
@@ -197,6 +197,85 @@ fn spawn_pod_watcher(
     })
 }
 
+/// A condition of an HPA or ScaledObject: (status, "Reason: message").
+fn condition(o: &DynamicObject, kind: &str) -> Option<(String, String)> {
+    let c = o.data["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == kind)?;
+    let reason = c["reason"].as_str().unwrap_or("");
+    let why = match c["message"].as_str().filter(|m| !m.is_empty()) {
+        Some(m) => format!("{reason}: {m}"),
+        None => reason.to_string(),
+    };
+    Some((c["status"].as_str().unwrap_or("").to_string(), why))
+}
+
+fn int(v: &Value) -> Option<i64> {
+    v.as_i64()
+}
+
+/// The autoscalers llm-d manages (annotated `llm-d.ai/managed: "true"`); a ScaledObject's
+/// replica counts come from the HPA KEDA made for it (`status.hpaName`, else `keda-hpa-NAME`).
+pub fn decode_autoscalers(
+    hpas: &BTreeMap<Key, DynamicObject>,
+    scaled: &BTreeMap<Key, DynamicObject>,
+) -> Vec<Autoscaler> {
+    let managed = |o: &DynamicObject| {
+        o.metadata.annotations.as_ref().and_then(|a| a.get("llm-d.ai/managed")).is_some_and(|v| v == "true")
+    };
+    let annotation = |o: &DynamicObject, k: &str| o.metadata.annotations.as_ref().and_then(|a| a.get(k)).cloned();
+    let target = |o: &DynamicObject| {
+        let r = &o.data["spec"]["scaleTargetRef"];
+        format!("{}/{}", r["kind"].as_str().unwrap_or("Deployment"), r["name"].as_str().unwrap_or("?"))
+    };
+    let from_hpa = |h: &DynamicObject| {
+        let blocked = ["AbleToScale", "ScalingActive"]
+            .iter()
+            .filter_map(|k| condition(h, k))
+            .find(|(st, _)| st == "False")
+            .map(|(_, why)| why);
+        let limited = condition(h, "ScalingLimited").filter(|(st, _)| st == "True").map(|(_, why)| why);
+        (int(&h.data["status"]["currentReplicas"]), int(&h.data["status"]["desiredReplicas"]), limited, blocked)
+    };
+    let mut out = Vec::new();
+    for ((ns, name), h) in hpas.iter().filter(|(_, h)| managed(h)) {
+        let (current, desired, limited, blocked) = from_hpa(h);
+        out.push(Autoscaler {
+            kind: "HorizontalPodAutoscaler",
+            namespace: ns.clone(),
+            name: name.clone(),
+            target: target(h),
+            model_id: annotation(h, "llm-d.ai/model-id"),
+            pool: annotation(h, "llm-d.ai/epp-inference-pool"),
+            min: int(&h.data["spec"]["minReplicas"]).or(Some(1)),
+            max: int(&h.data["spec"]["maxReplicas"]),
+            current,
+            desired,
+            limited,
+            blocked,
+        });
+    }
+    for ((ns, name), so) in scaled.iter().filter(|(_, o)| managed(o)) {
+        let hpa_name = so.data["status"]["hpaName"].as_str().map(str::to_string).unwrap_or(format!("keda-hpa-{name}"));
+        let (current, desired, limited, hpa_blocked) =
+            hpas.get(&(ns.clone(), hpa_name)).map(from_hpa).unwrap_or((None, None, None, None));
+        let not_ready = condition(so, "Ready").filter(|(st, _)| st == "False").map(|(_, why)| why);
+        out.push(Autoscaler {
+            kind: "ScaledObject",
+            namespace: ns.clone(),
+            name: name.clone(),
+            target: target(so),
+            model_id: annotation(so, "llm-d.ai/model-id"),
+            pool: annotation(so, "llm-d.ai/epp-inference-pool"),
+            min: int(&so.data["spec"]["minReplicaCount"]).or(Some(0)),
+            max: int(&so.data["spec"]["maxReplicaCount"]).or(Some(100)),
+            current,
+            desired,
+            limited,
+            blocked: not_ready.or(hpa_blocked),
+        });
+    }
+    out
+}
+
 fn now_s() -> f64 {
     SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
@@ -227,6 +306,22 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             .map(move |e| (tag.clone(), e))
             .boxed()
     }));
+    // the autoscalers llm-d manages: every HPA (a KEDA ScaledObject's replicas are on the HPA
+    // KEDA made, which carries no annotation) and every ScaledObject
+    let scaler_apis: [(&'static str, ApiResource); 2] = [
+        ("hpa", objective_api("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers")),
+        ("keda", objective_api("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects")),
+    ];
+    let mut scaler_streams = futures::stream::select_all(scaler_apis.iter().map(|(tag, ar)| {
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);
+        let tag = *tag;
+        paced::watch(api, watcher::Config::default(), &ar.group, &ar.plural, &ar.plural, &ctx)
+            .map(move |e| (tag, e))
+            .boxed()
+    }));
+    let mut scalers: BTreeMap<&'static str, BTreeMap<Key, DynamicObject>> = BTreeMap::new();
+    let mut pending_scalers: BTreeMap<&'static str, BTreeMap<Key, DynamicObject>> = BTreeMap::new();
+    let mut sent_scalers: Option<Vec<Autoscaler>> = None;
     let mut objectives: BTreeMap<String, BTreeMap<Key, ObjectiveInfo>> = BTreeMap::new();
     let mut pending_objectives: BTreeMap<String, BTreeMap<Key, ObjectiveInfo>> = BTreeMap::new();
     // per API version: None unknown yet, Some(false) not served
@@ -295,6 +390,28 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                     // an API this cluster does not serve: nothing to show, nothing to say
                     Err(e) if is_not_found(&e) => {}
                     Err(e) => tracing::debug!(cluster = index, api = %tag, error = %e, "objective watch error"),
+                }
+            }
+            Some((tag, ev)) = scaler_streams.next() => {
+                let changed = match ev {
+                    Ok(Event::Init) => { pending_scalers.insert(tag, BTreeMap::new()); false }
+                    Ok(Event::InitApply(o)) => { pending_scalers.entry(tag).or_default().insert(key_of(&o), o); false }
+                    Ok(Event::InitDone) => { scalers.insert(tag, pending_scalers.remove(tag).unwrap_or_default()); true }
+                    Ok(Event::Apply(o)) => { scalers.entry(tag).or_default().insert(key_of(&o), o); true }
+                    Ok(Event::Delete(o)) => { scalers.entry(tag).or_default().remove(&key_of(&o)); true }
+                    // KEDA not installed: nothing to read
+                    Err(e) if is_not_found(&e) => false,
+                    Err(e) => { tracing::debug!(cluster = index, api = tag, error = %e, "autoscaler watch error"); false }
+                };
+                if changed {
+                    let empty = BTreeMap::new();
+                    let list = decode_autoscalers(scalers.get("hpa").unwrap_or(&empty), scalers.get("keda").unwrap_or(&empty));
+                    if sent_scalers.as_ref() != Some(&list) {
+                        sent_scalers = Some(list.clone());
+                        if tx.send(Update::Autoscalers { cluster: index, list }).await.is_err() {
+                            return;
+                        }
+                    }
                 }
             }
             Some((src, ev)) = pod_rx.recv() => {
@@ -480,6 +597,61 @@ mod tests {
 
     fn obj(v: Value) -> DynamicObject {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn wva_autoscalers_from_annotated_hpas_and_scaled_objects() {
+        let hpa = |name: &str, managed: bool, status: Value| {
+            let mut meta = json!({"name": name, "namespace": "llm-d"});
+            if managed {
+                meta["annotations"] =
+                    json!({"llm-d.ai/managed": "true", "llm-d.ai/model-id": "meta-llama/Llama-3.3-70B-Instruct"});
+            }
+            obj(json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta,
+                       "spec": {"scaleTargetRef": {"kind": "Deployment", "name": name}, "maxReplicas": 4},
+                       "status": status}))
+        };
+        let mut hpas = BTreeMap::new();
+        let at_max = json!({"currentReplicas": 4, "desiredReplicas": 4, "conditions": [
+            {"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale"},
+            {"type": "ScalingLimited", "status": "True", "reason": "TooManyReplicas", "message": "the desired replica count is more than the maximum replica count"}]});
+        hpas.insert(("llm-d".into(), "decode".into()), hpa("decode", true, at_max));
+        hpas.insert(("llm-d".into(), "web".into()), hpa("web", false, json!({"currentReplicas": 2})));
+        let failing = json!({"conditions": [{"type": "ScalingActive", "status": "False", "reason": "FailedGetExternalMetric", "message": "no metric wva_desired_replicas"}]});
+        hpas.insert(("llm-d".into(), "keda-hpa-prefill".into()), hpa("keda-hpa-prefill", false, failing));
+        let mut scaled = BTreeMap::new();
+        scaled.insert(
+            ("llm-d".into(), "prefill".into()),
+            obj(json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+                       "metadata": {"name": "prefill", "namespace": "llm-d", "annotations": {"llm-d.ai/managed": "true", "llm-d.ai/epp-inference-pool": "p"}},
+                       "spec": {"scaleTargetRef": {"name": "prefill"}, "minReplicaCount": 1, "maxReplicaCount": 8}})),
+        );
+        let list = decode_autoscalers(&hpas, &scaled);
+        assert_eq!(list.len(), 2, "the unannotated HPAs are not the WVA's: {list:?}");
+        let d = &list[0];
+        assert_eq!(
+            (d.kind, d.target.as_str(), d.current, d.max),
+            ("HorizontalPodAutoscaler", "Deployment/decode", Some(4), Some(4))
+        );
+        assert!(d.at_max() && d.wants_more() && d.blocked.is_none());
+        let pool = PoolInfo {
+            namespace: "llm-d".into(),
+            name: "llama-70b".into(),
+            api_version: "inference.networking.k8s.io/v1".into(),
+            selector: [("llm-d.ai/model".to_string(), "llama-3-3-70b-instruct".to_string())].into(),
+            target_port: None,
+            epp_service: None,
+            problem: None,
+        };
+        assert!(d.serves(&pool), "its model id matches the pool's model label");
+        let k = &list[1];
+        assert_eq!((k.kind, k.current, k.max), ("ScaledObject", None, Some(8)));
+        assert_eq!(
+            k.blocked.as_deref(),
+            Some("FailedGetExternalMetric: no metric wva_desired_replicas"),
+            "from KEDA's HPA"
+        );
+        assert!(!k.serves(&pool), "its pool annotation names another pool");
     }
 
     #[test]

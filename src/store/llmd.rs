@@ -444,12 +444,61 @@ pub fn server_view_with(m: &Scraped<EngineSample>, r: &Reading, detail: Detail) 
     }
 }
 
+/// An autoscaler llm-d manages (the workload variant autoscaler, WVA): an HPA or a KEDA
+/// ScaledObject annotated `llm-d.ai/managed: "true"` (the VariantAutoscaling CRD is gone
+/// upstream). Its replica counts and conditions are what the autoscaling controller wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Autoscaler {
+    /// `HorizontalPodAutoscaler` or `ScaledObject`.
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+    /// What it scales: `Deployment/llama-70b-decode`.
+    pub target: String,
+    /// `llm-d.ai/model-id`.
+    pub model_id: Option<String>,
+    /// `llm-d.ai/epp-inference-pool`, when set.
+    pub pool: Option<String>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    /// None while the controller has not reported (or, for KEDA, its HPA is not visible).
+    pub current: Option<i64>,
+    pub desired: Option<i64>,
+    /// `ScalingLimited` true: its reason (`TooManyReplicas`: it wants more than its max).
+    pub limited: Option<String>,
+    /// Why it cannot scale: `AbleToScale` or `ScalingActive` false (KEDA: `Ready` false).
+    pub blocked: Option<String>,
+}
+
+impl Autoscaler {
+    pub fn at_max(&self) -> bool {
+        matches!((self.current, self.max), (Some(c), Some(m)) if c >= m)
+    }
+    /// The controller computed more replicas than the max allows.
+    pub fn wants_more(&self) -> bool {
+        self.limited.as_deref().is_some_and(|r| r.starts_with("TooManyReplicas"))
+    }
+    /// Whether it scales servers of this pool: by its pool annotation, else by its model id
+    /// against the pool's `llm-d.ai/model` selector (`meta-llama/Llama-3.3-70B-Instruct` is
+    /// `llama-3-3-70b-instruct` there).
+    pub fn serves(&self, p: &PoolInfo) -> bool {
+        if let Some(pool) = &self.pool {
+            return *pool == p.name && self.namespace == p.namespace;
+        }
+        let Some(id) = &self.model_id else { return false };
+        let label = id.rsplit('/').next().unwrap_or(id).to_lowercase().replace(['.', '_'], "-");
+        self.namespace == p.namespace && p.selector.get("llm-d.ai/model").is_some_and(|m| *m == label)
+    }
+}
+
 /// Everything kst knows about LLM-d on one cluster.
 #[derive(Debug, Clone, Default)]
 pub struct LlmdCluster {
     /// None until discovery answered; false: no InferencePool API on this cluster.
     pub installed: Option<bool>,
     pub pools: Vec<PoolInfo>,
+    /// The llm-d-managed autoscalers (WVA).
+    pub autoscalers: Vec<Autoscaler>,
     pub objectives: Vec<ObjectiveInfo>,
     pub servers: Vec<ServerInfo>,
     pub metrics: BTreeMap<Key, Scraped<EngineSample>>,

@@ -55,6 +55,11 @@ pub enum Update {
         objectives: Vec<llmd::ObjectiveInfo>,
         servers: Vec<llmd::ServerInfo>,
     },
+    /// The llm-d-managed autoscalers as the watchers see them now.
+    Autoscalers {
+        cluster: usize,
+        list: Vec<llmd::Autoscaler>,
+    },
     /// One model server's scrape.
     EngineScrape {
         cluster: usize,
@@ -185,6 +190,7 @@ impl Update {
             | Update::Forbidden { cluster, .. }
             | Update::Malformed { cluster, .. }
             | Update::LlmdObjects { cluster, .. }
+            | Update::Autoscalers { cluster, .. }
             | Update::EngineScrape { cluster, .. }
             | Update::EppScrape { cluster, .. }
             | Update::ScrapeRound { cluster, .. }
@@ -337,6 +343,11 @@ impl Fleet {
             Update::Malformed { resource, count, .. } => {
                 let old = c.malformed.insert(resource, count);
                 old != Some(count)
+            }
+            Update::Autoscalers { list, .. } => {
+                let changed = c.llmd.autoscalers != list;
+                c.llmd.autoscalers = list;
+                changed
             }
             Update::LlmdObjects { installed, pools, objectives, servers, .. } => {
                 let l = &mut c.llmd;

@@ -418,6 +418,50 @@ pub fn conditions(fleet: &Fleet, now: f64) -> Vec<Condition> {
             }
         }
 
+        // the WVA: autoscalers that cannot scale, or sit at their max while the load wants more
+        for a in &l.autoscalers {
+            let obj = Object::new(a.kind, &a.namespace, &a.name);
+            let pool = l.pools.iter().find(|p| a.serves(p));
+            let to = Jump::Pane {
+                pane: "serving",
+                find: pool.map(|p| format!("{}/{}", p.namespace, p.name)).unwrap_or_default(),
+            };
+            if let Some(why) = &a.blocked {
+                push(
+                    "autoscaler-blocked",
+                    Severity::Warning,
+                    obj.clone(),
+                    format!("cannot scale {}: {why}", a.target),
+                    300.0,
+                    to.clone(),
+                );
+                continue;
+            }
+            if !a.at_max() {
+                continue;
+            }
+            // saturated: the controller wants more than its max, or the pool's KV is in the warn band
+            let kv = pool
+                .map(|p| l.pool_view(p, &reading))
+                .filter(|v| v.freshness == Freshness::Fresh)
+                .and_then(|v| v.kv_avg);
+            let hot = kv.filter(|k| rules::KV.level(*k) != Level::Ok);
+            if a.wants_more() || hot.is_some() {
+                let why = match hot {
+                    Some(k) => format!("KV {:.0}% on its pool", k * 100.0),
+                    None => "it computes more replicas than its max (TooManyReplicas)".into(),
+                };
+                push(
+                    "autoscaler-at-max",
+                    Severity::Warning,
+                    obj,
+                    format!("{} at its max of {} replicas while saturated: {why}", a.target, a.max.unwrap_or(0)),
+                    300.0,
+                    to,
+                );
+            }
+        }
+
         // Kagenti: agents, tool servers, builds, posture
         let k = &c.kagenti;
         for a in &k.agents {
@@ -616,6 +660,49 @@ mod tests {
         assert_eq!(all[1].object.name, "d1");
         assert_eq!(t.counts(0), (1, 1, 0));
         assert_eq!(t.worst().unwrap().object.name, "d0");
+    }
+
+    #[test]
+    fn an_autoscaler_at_max_is_a_problem_only_while_saturated() {
+        use crate::store::llmd::{Autoscaler, PoolInfo};
+        let mut fleet = Fleet::new(&[("c".into(), "s".into())]);
+        fleet.clusters[0].conn = Conn::Live;
+        let pool = PoolInfo {
+            namespace: "llm-d".into(),
+            name: "p".into(),
+            api_version: "inference.networking.k8s.io/v1".into(),
+            selector: Default::default(),
+            target_port: None,
+            epp_service: None,
+            problem: None,
+        };
+        let a = Autoscaler {
+            kind: "HorizontalPodAutoscaler",
+            namespace: "llm-d".into(),
+            name: "decode".into(),
+            target: "Deployment/decode".into(),
+            model_id: None,
+            pool: Some("p".into()),
+            min: Some(1),
+            max: Some(3),
+            current: Some(3),
+            desired: Some(3),
+            limited: None,
+            blocked: None,
+        };
+        fleet.clusters[0].llmd.pools = vec![pool];
+        fleet.clusters[0].llmd.autoscalers = vec![a.clone()];
+        let kinds = |f: &Fleet| conditions(f, 0.0).iter().map(|c| c.kind).collect::<Vec<_>>();
+        assert!(kinds(&fleet).is_empty(), "at max within range is no problem");
+        fleet.clusters[0].llmd.autoscalers[0].limited = Some("TooManyReplicas: wants 5".into());
+        let c = conditions(&fleet, 0.0);
+        assert_eq!((c[0].kind, c[0].severity, c[0].hold_s), ("autoscaler-at-max", Severity::Warning, 300.0));
+        assert!(c[0].reason.contains("max of 3"), "{}", c[0].reason);
+        assert_eq!(c[0].jump, Jump::Pane { pane: "serving", find: "llm-d/p".into() });
+        fleet.clusters[0].llmd.autoscalers[0].current = Some(2);
+        assert!(kinds(&fleet).is_empty(), "below its max it can still scale");
+        fleet.clusters[0].llmd.autoscalers[0].blocked = Some("ScalingActive: FailedGetExternalMetric".into());
+        assert_eq!(kinds(&fleet), vec!["autoscaler-blocked"]);
     }
 
     #[test]

@@ -26,6 +26,29 @@ pub fn pool_keys(cx: &Ctx, pools: &[(usize, &PoolInfo)]) -> Vec<String> {
     pools.iter().map(|(i, p)| format!("{}/{}/{}", cx.cluster(*i).context, p.namespace, p.name)).collect()
 }
 
+/// The pool's llm-d-managed autoscalers: `3/3 ▲` (now / max; at max wanting more).
+fn scale_cell(cx: &Ctx, cluster: usize, p: &PoolInfo) -> ratatui::text::Line<'static> {
+    let t = cx.theme;
+    let mut text = Vec::new();
+    let mut style = t.text;
+    for a in cx.cluster(cluster).llmd.autoscalers.iter().filter(|a| a.serves(p)) {
+        let mut s = format!(
+            "{}/{}",
+            a.current.map(|c| c.to_string()).unwrap_or_else(|| DASH.into()),
+            a.max.map(|c| c.to_string()).unwrap_or_else(|| DASH.into())
+        );
+        if a.blocked.is_some() {
+            s.push_str(" ✖");
+            style = t.crit;
+        } else if a.at_max() && a.wants_more() {
+            s.push_str(" ▲");
+            style = t.warn;
+        }
+        text.push(s);
+    }
+    cell(text.join(" "), style)
+}
+
 /// Enter on a pool: its pods (the pool's own selector).
 pub fn pool_pods(cx: &Ctx, cluster: usize, p: &PoolInfo) -> Outcome {
     let sel = p.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
@@ -70,6 +93,10 @@ impl Component for Serving {
             ("TTFT ITL p50 p99", "time to first token, inter-token latency percentiles over the window"),
             ("QUEUE", "requests waiting on the pool's servers"),
             ("P/D", "share of requests the EPP sent through a prefill server"),
+            (
+                "SCALE 3/3 ▲ ✖",
+                "WVA-managed autoscaler: replicas now / max; ▲ at max and wants more; ✖ cannot scale (empty: none)",
+            ),
             ("! !!", "over the llm-d warning / critical threshold"),
             ("(36s ago)", "the last numbers of servers that stopped answering"),
             ("EPP … ▲", "the endpoint picker's metrics are missing (why below)"),
@@ -129,6 +156,7 @@ impl Component for Serving {
             Col::whole("ITL p99"),
             Col::whole("QUEUE"),
             Col::whole("P/D").optional(5),
+            Col::whole("SCALE").optional(6),
         ];
         let title = format!(" Inference pools ({}) · rates over {} ", pools.len(), cx.fleet.metrics.window_text());
         let mut table = DataTable::new(title, cols);
@@ -168,6 +196,7 @@ impl Component for Serving {
                 cell(opt(q(&v.itl, 0.99), fmt::secs), num),
                 cell(opt(v.queue, fmt::num), num),
                 cell(opt(v.pd_share, fmt::pct), num),
+                scale_cell(cx, *i, p),
             ]);
         }
         self.list.sync(&pool_keys(cx, &pools));
