@@ -194,7 +194,9 @@ fn sim_options(clusters: usize, seed: u64, pods: usize) -> SimOptions {
 }
 
 async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> ExitCode {
-    let fleet = match SimFleet::start(sim_options(args.clusters, args.seed, args.pods_per_cluster)).await {
+    // the demo plays the incident timeline, so its Problems tab has something to show
+    let opts = SimOptions { incident_timeline: true, ..sim_options(args.clusters, args.seed, args.pods_per_cluster) };
+    let fleet = match SimFleet::start(opts).await {
         Ok(f) => f,
         Err(e) => return fail(exit::ERROR, format!("cannot start the simulated fleet: {e}")),
     };
@@ -336,6 +338,7 @@ async fn run_sim(args: SimArgs) -> ExitCode {
         plain_http: args.plain_http,
         port_base: args.port_base,
         churn_per_sec: args.churn,
+        incident_timeline: args.incidents,
         ..sim_options(args.clusters, args.seed, args.pods_per_cluster)
     };
     let started = std::time::Instant::now();

@@ -231,6 +231,10 @@ pub struct SimArgs {
     /// Also write a read-only `<name>-viewer` context per cluster.
     #[arg(long)]
     pub viewer_contexts: bool,
+    /// Play the incident timeline: every 10 minutes a KV surge and a TTFT spike on the first
+    /// cluster, the WVA at its max and an error burst on the second (as `kst demo` does).
+    #[arg(long)]
+    pub incidents: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

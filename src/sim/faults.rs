@@ -40,6 +40,23 @@ impl Incident {
     pub const ALL: [Incident; 4] = [Incident::KvSurge, Incident::TtftSpike, Incident::ErrorBurst, Incident::WvaAtMax];
 }
 
+/// The demo's incidents, repeating every [`TIMELINE_PERIOD_S`]: (cluster index, from, to in
+/// seconds since the simulator started, incident). Each lasts longer than its rule's `for:`
+/// under the demo's `for:` scale (0.1: 5 minutes are 30 s), so each fires, then resolves.
+pub const TIMELINE: &[(usize, f64, f64, Incident)] = &[
+    (0, 60.0, 240.0, Incident::KvSurge),
+    (0, 120.0, 210.0, Incident::TtftSpike),
+    (1, 200.0, 500.0, Incident::WvaAtMax),
+    (1, 300.0, 390.0, Incident::ErrorBurst),
+];
+pub const TIMELINE_PERIOD_S: f64 = 600.0;
+
+/// The incidents the timeline has on cluster `index` at `elapsed` seconds.
+pub fn timeline_at(index: usize, elapsed: f64) -> BTreeSet<Incident> {
+    let t = elapsed % TIMELINE_PERIOD_S;
+    TIMELINE.iter().filter(|(c, from, to, _)| *c == index && (*from..*to).contains(&t)).map(|x| x.3).collect()
+}
+
 /// The switchable state, as the admin endpoint reads and writes it. Absent fields are left as they are.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FaultPatch {
@@ -189,5 +206,21 @@ impl Faults {
     }
     pub fn steady(&self) -> bool {
         self.steady.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod timeline_tests {
+    use super::*;
+
+    #[test]
+    fn the_timeline_repeats_and_each_incident_is_on_its_cluster() {
+        let at = |c, t| timeline_at(c, t).into_iter().collect::<Vec<_>>();
+        assert_eq!(at(0, 30.0), vec![]);
+        assert_eq!(at(0, 100.0), vec![Incident::KvSurge]);
+        assert_eq!(at(0, 150.0), vec![Incident::KvSurge, Incident::TtftSpike]);
+        assert_eq!(at(0, 700.0), at(0, 100.0), "every ten minutes again");
+        assert_eq!(at(1, 350.0), vec![Incident::ErrorBurst, Incident::WvaAtMax]);
+        assert_eq!(at(2, 350.0), vec![], "the agents cluster serves no models");
     }
 }

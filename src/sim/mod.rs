@@ -62,6 +62,8 @@ pub struct SimOptions {
     pub history: usize,
     pub bookmark_interval: Duration,
     pub log_interval: Duration,
+    /// Run the incidents of [`faults::TIMELINE`] (the demo does; tests switch them).
+    pub incident_timeline: bool,
 }
 
 impl Default for SimOptions {
@@ -78,6 +80,7 @@ impl Default for SimOptions {
             history: 5000,
             bookmark_interval: Duration::from_secs(30),
             log_interval: Duration::from_millis(500),
+            incident_timeline: false,
         }
     }
 }
@@ -294,14 +297,28 @@ impl SimFleet {
             )));
             let ticker = c.clone();
             let mut stop = shutdown.subscribe();
-            let (tick, churn) = (opts.tick, opts.churn_per_sec);
+            let (tick, churn, timeline) = (opts.tick, opts.churn_per_sec, opts.incident_timeline);
             tasks.push(tokio::spawn(async move {
                 let mut every = tokio::time::interval(tick);
                 every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                let started = std::time::Instant::now();
+                let mut on = std::collections::BTreeSet::new();
                 loop {
                     tokio::select! {
                         _ = stop.changed() => return,
-                        _ = every.tick() => scenario::tick(&ticker, tick.as_secs_f64(), churn),
+                        _ = every.tick() => {
+                            if timeline {
+                                // switched only when the timeline changes, so the admin endpoint's switches hold between
+                                let now = faults::timeline_at(ticker.index, started.elapsed().as_secs_f64());
+                                for i in faults::Incident::ALL {
+                                    if now.contains(&i) != on.contains(&i) {
+                                        ticker.faults.set_incident(i, now.contains(&i));
+                                    }
+                                }
+                                on = now;
+                            }
+                            scenario::tick(&ticker, tick.as_secs_f64(), churn)
+                        }
                     }
                 }
             }));
