@@ -159,6 +159,11 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     app.aliases = settings.aliases.clone();
     app.refresh = settings.refresh;
     app.mouse = settings.mouse;
+    if let Some(w) = app.wall.as_mut() {
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+        *w = crate::ui::kiosk::Wall::new(settings.rotate, settings.kiosk_lock, now);
+    }
     app.keymap = match crate::ui::keymap::Keymap::with_overrides(&settings.keys) {
         Ok(k) => k,
         Err(e) => return fail(exit::BAD_CONFIG, format!("bad config: {e}")),

@@ -105,6 +105,7 @@ impl OneOrMany {
 #[serde(deny_unknown_fields)]
 pub struct KioskFile {
     pub rotate: Option<String>,
+    pub lock: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -155,6 +156,8 @@ pub struct Settings {
     pub theme: String,
     pub readonly: bool,
     pub kiosk: bool,
+    /// Kiosk: `q` never quits (`--kiosk-lock`, or `[kiosk] lock = true`).
+    pub kiosk_lock: bool,
     pub rotate: Duration,
     pub log_file: PathBuf,
     pub aliases: BTreeMap<String, String>,
@@ -216,6 +219,7 @@ impl Settings {
             theme: args.theme.clone().or(file.theme).unwrap_or_else(|| "dark".into()),
             readonly: args.readonly || args.kiosk || file.readonly.unwrap_or(false),
             kiosk: args.kiosk,
+            kiosk_lock: args.kiosk_lock || (args.kiosk && file.kiosk.lock.unwrap_or(false)),
             rotate: rotate.max(Duration::from_secs(2)),
             log_file: args.log_file.clone().or(file.log_file).unwrap_or_else(|| state_dir().join("kst.log")),
             aliases,

@@ -151,3 +151,43 @@ async fn problems_pane() {
     }
     assert!(places.len() >= 3, "problems lead to several places: {places:?}");
 }
+
+/// The wall screen: big figures, the problems, the rotating pane, a countdown; no hints, no
+/// highlighted row; `q` asks first, and `--kiosk-lock` refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiosk_wall() {
+    let (_sim, fleet, now) = common::deterministic_fleet().await;
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Kiosk);
+    app.clock = Some(now);
+    app.wall = Some(kst::ui::kiosk::Wall::new(std::time::Duration::from_secs(20), false, now - 6.0));
+    app.rotate();
+    app.wall.as_mut().unwrap().next_at = now + 14.0;
+    assert_eq!(app.pane_id(), "serving");
+    for (w, h) in [(200u16, 60u16), (120, 40)] {
+        let s = render(&mut app, w, h);
+        insta::assert_snapshot!(format!("kiosk_wall_{w}x{h}"), s);
+        assert!(s.contains("CRITICAL") && s.contains("TOKENS/S") && s.contains("AGENTS HEALTHY"), "{s}");
+        assert!(s.contains("next in 14s") && s.contains("Serving "), "the rotation indicator: {s}");
+        assert!(s.contains("CrashLoopBackOff"), "the problems are listed: {s}");
+        assert!(!s.contains("? help") && !s.contains("q quit") && !s.contains("/ filter"), "no key hints: {s}");
+    }
+    // the big digits: 8 cells a character at 200 columns (the critical count's glyph rows)
+    let s = render(&mut app, 200, 60);
+    assert!(s.lines().skip(2).take(6).any(|l| l.contains('█')), "big digits: {s}");
+
+    // q asks; another key stays; q twice quits
+    app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
+    assert!(!app.quit && render(&mut app, 120, 40).contains("Quit the wall screen?"));
+    app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+    assert!(!app.quit && !render(&mut app, 120, 40).contains("Quit the wall screen?"));
+    app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
+    app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
+    assert!(app.quit);
+    // locked: q never quits
+    app.quit = false;
+    app.wall.as_mut().unwrap().lock = true;
+    for _ in 0..3 {
+        app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
+    }
+    assert!(!app.quit && render(&mut app, 120, 40).contains("kiosk locked"));
+}

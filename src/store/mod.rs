@@ -500,6 +500,62 @@ impl Fleet {
     }
 }
 
+/// The fleet's figures a wall screen shows in big digits. None: not known (no cluster that
+/// answers has the number), drawn as `—`, never as 0.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Headline {
+    pub clusters: usize,
+    pub live: usize,
+    pub critical: usize,
+    pub warning: usize,
+    /// Prefill plus decode tokens per second, over the fresh clusters.
+    pub tokens_per_s: Option<f64>,
+    /// Mean KV use of the fresh clusters' model servers.
+    pub kv_avg: Option<f64>,
+    /// Healthy agents of all agents, where Kagenti is installed.
+    pub agents: Option<(usize, usize)>,
+}
+
+impl Fleet {
+    pub fn headline(&self, now: f64) -> Headline {
+        let r = self.reading(now);
+        let s = self.summary();
+        let mut h = Headline { clusters: s.clusters, live: s.live, ..Default::default() };
+        for p in self.problems.firing() {
+            match p.severity {
+                problems::Severity::Critical => h.critical += 1,
+                problems::Severity::Warning => h.warning += 1,
+                problems::Severity::Info => {}
+            }
+        }
+        let (mut kv_sum, mut kv_n) = (0.0, 0usize);
+        for c in self.clusters.iter().filter(|c| c.conn.reachable()) {
+            if c.kagenti.installed() == Some(true) {
+                let a = h.agents.get_or_insert((0, 0));
+                for agent in c.kagenti.agents.iter().filter(|a| a.wtype == "agent") {
+                    a.1 += 1;
+                    if kagenti::health(agent) == kagenti::Health::Healthy {
+                        a.0 += 1;
+                    }
+                }
+            }
+            let t = c.llmd.totals(&r);
+            if t.freshness != llmd::Freshness::Fresh {
+                continue;
+            }
+            for v in [t.prefill_tps, t.decode_tps].into_iter().flatten() {
+                *h.tokens_per_s.get_or_insert(0.0) += v;
+            }
+            if let Some(k) = t.kv_avg {
+                kv_sum += k;
+                kv_n += 1;
+            }
+        }
+        h.kv_avg = (kv_n > 0).then(|| kv_sum / kv_n as f64);
+        h
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FleetSummary {
     pub clusters: usize,

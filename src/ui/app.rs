@@ -64,10 +64,16 @@ pub struct App {
     pub mouse: bool,
     /// Where drill-down feeds are opened and closed.
     pub feeds: Feeds,
+    /// The wall screen's state, in kiosk mode.
+    pub wall: Option<super::kiosk::Wall>,
 }
 
 impl App {
-    pub fn new(fleet: Fleet, theme: Theme, mode: Mode) -> App {
+    pub fn new(fleet: Fleet, mut theme: Theme, mode: Mode) -> App {
+        // a wall screen highlights no row: nobody is there to move a selection
+        if mode == Mode::Kiosk {
+            theme.selection = theme.text;
+        }
         App {
             fleet,
             theme,
@@ -91,6 +97,7 @@ impl App {
             keymap: Keymap::default(),
             mouse: false,
             feeds: Feeds::default(),
+            wall: (mode == Mode::Kiosk).then(|| super::kiosk::Wall::new(Duration::from_secs(20), false, 0.0)),
         }
     }
 
@@ -239,8 +246,18 @@ impl App {
             // a dialog takes every key but Ctrl-C
             return self.writes.on_key(k);
         }
-        let had_flash = self.flash.take().is_some();
         let action = self.keymap.action_for(&k);
+        // a wall screen asks before `q` quits (or refuses, locked); Ctrl-C always quits
+        if let Some(wall) = self.wall.as_mut().filter(|_| !ctrl_c) {
+            match wall.on_key(action == Some(Action::Quit), &mut self.flash) {
+                Some(quit) => {
+                    self.quit = quit;
+                    return true;
+                }
+                None => {}
+            }
+        }
+        let had_flash = self.flash.take().is_some();
         if self.show_help && !ctrl_c {
             self.show_help = false;
             return true;
@@ -353,6 +370,10 @@ impl App {
         if let Some(step) = (1..=n).find(|s| self.panes[(self.tab + s) % n].has_data(&self.fleet)) {
             self.set_tab(self.tab + step);
         }
+        let now = self.now();
+        if let Some(w) = self.wall.as_mut() {
+            w.next_at = now + w.every.as_secs_f64();
+        }
     }
 
     pub fn draw(&mut self, f: &mut Frame) {
@@ -364,6 +385,9 @@ impl App {
             );
             f.render_widget(Paragraph::new(Span::styled(msg, self.theme.warn)).wrap(Wrap { trim: true }), area);
             return;
+        }
+        if self.wall.is_some() {
+            return super::kiosk::draw(f, self);
         }
         let [head, body, foot] =
             Layout::vertical([Constraint::Length(2), Constraint::Min(1), Constraint::Length(2)]).areas(area);

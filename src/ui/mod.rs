@@ -7,6 +7,7 @@ pub mod component;
 pub mod dialog;
 pub mod help;
 pub mod keymap;
+pub mod kiosk;
 mod mouse;
 pub mod panes;
 pub mod rules;

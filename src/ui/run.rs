@@ -80,6 +80,8 @@ pub async fn run(
             _ = triage.tick() => {
                 let now = app.now();
                 dirty |= app.fleet.evaluate_problems(now);
+                // the wall screen's rotation countdown moves every second
+                dirty |= app.wall.is_some();
             }
             _ = async { match rotation.as_mut() { Some(r) => { r.tick().await; } None => std::future::pending().await } } => {
                 app.rotate();

@@ -87,8 +87,9 @@ impl Pane for Problems {
         self.list.reveal(context, find);
         true
     }
-    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
-        !fleet.problems.all().is_empty()
+    /// Never rotated to: the wall screen lists the problems above the rotating pane.
+    fn has_data(&self, _fleet: &crate::store::Fleet) -> bool {
+        false
     }
 }
 
