@@ -43,6 +43,9 @@ pub struct ConfigFile {
     pub reports_dir: Option<PathBuf>,
     #[serde(default)]
     pub metrics: MetricsFile,
+    /// Service-level objectives per pool or model.
+    #[serde(default)]
+    pub slo: Vec<SloFile>,
 }
 
 /// `[metrics]`: how metric samples are read.
@@ -99,6 +102,18 @@ impl OneOrMany {
             OneOrMany::Many(v) => v.clone(),
         }
     }
+}
+
+/// `[[slo]]`: `pool = "llm-d/pd-disaggregation"` or `model = "Llama-3.1-8B-Instruct"` (or
+/// both), and any of `ttft_p99 = "2s"`, `itl_p99 = "100ms"`, `error_rate = 0.01`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloFile {
+    pub pool: Option<String>,
+    pub model: Option<String>,
+    pub ttft_p99: Option<String>,
+    pub itl_p99: Option<String>,
+    pub error_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -171,6 +186,8 @@ pub struct Settings {
     pub baseline_file: Option<String>,
     /// MCP servers outside the clusters.
     pub mcp_endpoints: Vec<crate::sources::fabric::ExternalEndpoint>,
+    /// The config's service-level objectives.
+    pub slos: Vec<crate::store::slo::Slo>,
     /// The nightly matrix source, or why it is off.
     pub nightly: Result<crate::sources::nightly::NightlyConfig, String>,
     pub reports_dir: Option<PathBuf>,
@@ -240,6 +257,32 @@ impl Settings {
             nightly: nightly_config(&file.nightly, std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()))
                 .map_err(|e| e.to_string()),
             reports_dir: file.reports_dir.clone(),
+            slos: file
+                .slo
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let at = |what: &str, v: &Option<String>| {
+                        v.as_deref()
+                            .map(|d| parse_duration(d).map(|d| d.as_secs_f64()))
+                            .transpose()
+                            .map_err(|err| format!("{}: slo[{i}].{what}: {err}", path.display()))
+                    };
+                    if e.pool.is_none() && e.model.is_none() {
+                        return Err(format!("{}: slo[{i}] names no pool and no model", path.display()));
+                    }
+                    if e.error_rate.is_some_and(|r| !(0.0..1.0).contains(&r)) {
+                        return Err(format!("{}: slo[{i}].error_rate must be between 0 and 1", path.display()));
+                    }
+                    Ok(crate::store::slo::Slo {
+                        pool: e.pool.clone(),
+                        model: e.model.clone(),
+                        ttft_p99_s: at("ttft_p99", &e.ttft_p99)?,
+                        itl_p99_s: at("itl_p99", &e.itl_p99)?,
+                        error_rate: e.error_rate,
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?,
             rate_window: match &file.metrics.rate_window {
                 Some(w) => {
                     Some(parse_duration(w).map_err(|e| format!("{}: metrics.rate_window: {e}", path.display()))?)

@@ -191,3 +191,41 @@ async fn kiosk_wall() {
     }
     assert!(!app.quit && render(&mut app, 120, 40).contains("kiosk locked"));
 }
+
+/// `[[slo]]` targets: Serving shows each pool's worst objective and the request path box every
+/// objective with its share over the window; a breached one is a problem of its pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slo_attainment_in_serving_and_as_problems() {
+    use kst::store::slo::Slo;
+    let (_sim, mut fleet, now) = common::deterministic_fleet().await;
+    fleet.slos = vec![
+        // the 8B pools answer in ~340 ms at p50: a 250 ms TTFT target is breached
+        Slo {
+            model: Some("Llama-3.1-8B-Instruct".into()),
+            ttft_p99_s: Some(0.25),
+            error_rate: Some(0.01),
+            ..Default::default()
+        },
+        // the 70B pool is within 2 s
+        Slo { pool: Some("llm-d/llama-70b".into()), ttft_p99_s: Some(2.0), itl_p99_s: Some(0.1), ..Default::default() },
+    ];
+    fleet.evaluate_problems(now + 1.0);
+    let breaches: Vec<String> = fleet
+        .problems
+        .all()
+        .iter()
+        .filter(|p| p.kind == "slo-breach")
+        .map(|p| format!("{} {}", p.object.name, p.reason))
+        .collect();
+    assert!(!breaches.is_empty() && breaches.iter().all(|b| !b.starts_with("llama-70b")), "{breaches:?}");
+    assert!(breaches.iter().any(|b| b.contains("SLO TTFT ≤ 250ms") && b.contains("< 99.0% (over 1m)")), "{breaches:?}");
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+    app.show("serving");
+    let s = render(&mut app, 200, 60);
+    insta::assert_snapshot!("serving_slo_200x60", s);
+    let row = |name: &str| s.lines().find(|l| l.contains(name)).unwrap().to_string();
+    assert!(row("gpu-us-east/pd-disaggregation").contains("✖"), "{s}");
+    assert!(row("gpu-eu-west/llama-70b").contains("✓"), "{s}");
+    assert!(s.contains("SLO over 1m: TTFT ≤ 250ms"), "the path box names each objective and the window: {s}");
+}

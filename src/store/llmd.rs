@@ -98,6 +98,12 @@ impl Histogram {
         }
     }
 
+    /// The share of observations at or under `x` (see store/rates.rs).
+    pub fn fraction_le(&self, x: f64) -> Option<f64> {
+        let buckets: Vec<(f64, f64)> = self.bounds.iter().copied().zip(self.cumulative.iter().copied()).collect();
+        rates::histogram_fraction_le(x, &buckets)
+    }
+
     /// Prometheus' `histogram_quantile` (see store/rates.rs).
     pub fn quantile(&self, q: f64) -> Option<f64> {
         let buckets: Vec<(f64, f64)> = self.bounds.iter().copied().zip(self.cumulative.iter().copied()).collect();
@@ -444,6 +450,12 @@ pub fn server_view_with(m: &Scraped<EngineSample>, r: &Reading, detail: Detail) 
     }
 }
 
+/// A model name as llm-d's `llm-d.ai/model` label spells it: `meta-llama/Llama-3.3-70B-Instruct`
+/// is `llama-3-3-70b-instruct`, so names from labels, objectives and metrics compare equal.
+pub fn model_label(name: &str) -> String {
+    name.rsplit('/').next().unwrap_or(name).to_lowercase().replace(['.', '_'], "-")
+}
+
 /// An autoscaler llm-d manages (the workload variant autoscaler, WVA): an HPA or a KEDA
 /// ScaledObject annotated `llm-d.ai/managed: "true"` (the VariantAutoscaling CRD is gone
 /// upstream). Its replica counts and conditions are what the autoscaling controller wrote.
@@ -486,8 +498,7 @@ impl Autoscaler {
             return *pool == p.name && self.namespace == p.namespace;
         }
         let Some(id) = &self.model_id else { return false };
-        let label = id.rsplit('/').next().unwrap_or(id).to_lowercase().replace(['.', '_'], "-");
-        self.namespace == p.namespace && p.selector.get("llm-d.ai/model").is_some_and(|m| *m == label)
+        self.namespace == p.namespace && p.selector.get("llm-d.ai/model").is_some_and(|m| *m == model_label(id))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod problems;
 pub mod rates;
 pub mod reports;
 pub mod rules;
+pub mod slo;
 pub mod tools;
 pub mod topology;
 pub mod views;
@@ -231,6 +232,8 @@ pub struct Fleet {
     pub slow_after_ms: u64,
     /// Every problem of the fleet, held over time (`evaluate_problems`).
     pub problems: problems::Tracker,
+    /// The config's `[[slo]]` entries.
+    pub slos: Vec<slo::Slo>,
 }
 
 impl Fleet {
@@ -261,6 +264,7 @@ impl Fleet {
             samples_kept: llmd::SAMPLES_KEPT,
             slow_after_ms: 2000,
             problems: problems::Tracker::new(),
+            slos: Vec::new(),
         }
     }
 

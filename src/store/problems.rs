@@ -406,6 +406,22 @@ pub fn conditions(fleet: &Fleet, now: f64) -> Vec<Condition> {
             if v.freshness != Freshness::Fresh {
                 continue;
             }
+            for a in super::slo::for_pool(&fleet.slos, p, &v).into_iter().filter(|a| a.met() == Some(false)) {
+                push(
+                    "slo-breach",
+                    Severity::Warning,
+                    pool.clone(),
+                    format!(
+                        "SLO {}: {:.1}% of requests < {:.1}% (over {})",
+                        a.objective,
+                        a.achieved.unwrap_or(0.0) * 100.0,
+                        a.goal * 100.0,
+                        fleet.metrics.window_text()
+                    ),
+                    300.0,
+                    to_serving.clone(),
+                );
+            }
             let ttft_p99 = v.ttft.as_ref().and_then(|h| h.quantile(0.99));
             for (rule, value) in [
                 (&rules::ERROR_RATE, v.error_rate),

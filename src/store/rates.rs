@@ -204,9 +204,59 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
     Some(lower + (upper - lower) * ((rank - below) / in_bucket))
 }
 
+/// The share of observations at or under `x`: the inverse of [`histogram_quantile`], with
+/// the same linear interpolation inside a bucket (exact when `x` is a bucket bound, as the
+/// vLLM dashboards' SLO tiles require; `histogram_fraction` in Prometheus 3 does the same).
+/// None without observations.
+pub fn histogram_fraction_le(x: f64, buckets: &[(f64, f64)]) -> Option<f64> {
+    let mut b: Vec<(f64, f64)> = buckets.iter().copied().filter(|(le, c)| !le.is_nan() && c.is_finite()).collect();
+    b.sort_by(|p, q| p.0.total_cmp(&q.0));
+    if b.len() < 2 || !b.last()?.0.is_infinite() || x.is_nan() {
+        return None;
+    }
+    for i in 1..b.len() {
+        if b[i].1 < b[i - 1].1 {
+            b[i].1 = b[i - 1].1;
+        }
+    }
+    let total = b.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    let mut below_bound = 0.0;
+    let mut below = 0.0;
+    for (le, c) in &b {
+        if x >= *le {
+            below_bound = *le;
+            below = *c;
+            continue;
+        }
+        if le.is_infinite() {
+            // past the last finite bound: nothing is known beyond it
+            return Some(below / total);
+        }
+        // the first bucket starts at 0, as histogram_quantile assumes
+        let lower = below_bound;
+        let share = if *le > lower { (x - lower).max(0.0) / (le - lower) } else { 0.0 };
+        return Some((below + (c - below) * share) / total);
+    }
+    Some(below / total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fraction_under_a_target_inverts_the_quantile() {
+        let b = [(0.1, 50.0), (0.5, 90.0), (1.0, 99.0), (f64::INFINITY, 100.0)];
+        assert_eq!(histogram_fraction_le(0.5, &b), Some(0.9), "exact at a bucket bound");
+        assert_eq!(histogram_fraction_le(0.05, &b), Some(0.25), "interpolated from 0 in the first bucket");
+        let q = histogram_quantile(0.95, &b).unwrap();
+        assert!((histogram_fraction_le(q, &b).unwrap() - 0.95).abs() < 1e-9, "the inverse of histogram_quantile");
+        assert_eq!(histogram_fraction_le(5.0, &b), Some(0.99), "beyond the last finite bound nothing more is counted");
+        assert_eq!(histogram_fraction_le(1.0, &[(1.0, 0.0), (f64::INFINITY, 0.0)]), None, "no observations");
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9 * b.abs().max(1.0)

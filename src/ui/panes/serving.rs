@@ -26,6 +26,28 @@ pub fn pool_keys(cx: &Ctx, pools: &[(usize, &PoolInfo)]) -> Vec<String> {
     pools.iter().map(|(i, p)| format!("{}/{}/{}", cx.cluster(*i).context, p.namespace, p.name)).collect()
 }
 
+/// The worst objective of the pool's SLOs: `97.2% ✖` (share of requests that met it), empty
+/// when no `[[slo]]` selects the pool.
+fn slo_cell(cx: &Ctx, p: &PoolInfo, v: &PoolView) -> ratatui::text::Line<'static> {
+    let t = cx.theme;
+    let all = crate::store::slo::for_pool(&cx.fleet.slos, p, v);
+    let worst = all
+        .iter()
+        .filter(|a| a.achieved.is_some())
+        .min_by(|a, b| (a.achieved.unwrap_or(1.0) - a.goal).total_cmp(&(b.achieved.unwrap_or(1.0) - b.goal)));
+    match (worst, all.is_empty()) {
+        (_, true) => cell(String::new(), t.text),
+        (None, false) => cell(DASH.to_string(), t.muted),
+        (Some(a), false) => {
+            let ok = a.met() == Some(true);
+            cell(
+                format!("{:.1}% {}", a.achieved.unwrap_or(0.0) * 100.0, if ok { "✓" } else { "✖" }),
+                if ok { t.ok } else { t.crit },
+            )
+        }
+    }
+}
+
 /// The pool's llm-d-managed autoscalers: `3/3 ▲` (now / max; at max wanting more).
 fn scale_cell(cx: &Ctx, cluster: usize, p: &PoolInfo) -> ratatui::text::Line<'static> {
     let t = cx.theme;
@@ -157,6 +179,7 @@ impl Component for Serving {
             Col::whole("QUEUE"),
             Col::whole("P/D").optional(5),
             Col::whole("SCALE").optional(6),
+            Col::whole("SLO").optional(7),
         ];
         let title = format!(" Inference pools ({}) · rates over {} ", pools.len(), cx.fleet.metrics.window_text());
         let mut table = DataTable::new(title, cols);
@@ -197,6 +220,7 @@ impl Component for Serving {
                 cell(opt(v.queue, fmt::num), num),
                 cell(opt(v.pd_share, fmt::pct), num),
                 scale_cell(cx, *i, p),
+                slo_cell(cx, p, v),
             ]);
         }
         self.list.sync(&pool_keys(cx, &pools));
@@ -263,6 +287,21 @@ fn draw_path(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInfo, 
         notes.push(Span::styled(format!("! {} (llm-d warning). ", rules::PD_RATIO.reason(r, "")), t.warn));
     }
     lines.push(Line::from(notes));
+    // SLOs of this pool, each objective with its share over the window
+    let slo = crate::store::slo::for_pool(&cx.fleet.slos, p, v);
+    if !slo.is_empty() {
+        let mut spans = vec![Span::styled(format!("SLO over {}: ", cx.fleet.metrics.window_text()), t.muted)];
+        for a in &slo {
+            let (mark, style) = match a.met() {
+                Some(true) => ("✓", t.ok),
+                Some(false) => ("✖", t.crit),
+                None => ("—", t.muted),
+            };
+            let got = a.achieved.map(|x| format!("{:.1}%", x * 100.0)).unwrap_or_else(|| DASH.into());
+            spans.push(Span::styled(format!("{} {got} of {:.1}% {mark}   ", a.objective, a.goal * 100.0), style));
+        }
+        lines.push(Line::from(spans));
+    }
     let objectives: Vec<String> = cx.cluster(cluster).llmd.objectives_of(p).map(|o| o.label()).collect();
     if !objectives.is_empty() {
         lines
