@@ -366,6 +366,23 @@ mod tests {
     }
 
     #[test]
+    fn slos_and_the_kiosk_lock_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        let with = |text: &str| {
+            std::fs::write(&p, text).unwrap();
+            Settings::resolve(&CommonArgs { config: Some(p.clone()), kiosk: true, ..Default::default() })
+        };
+        let s = with("[kiosk]\nlock = true\n[[slo]]\nmodel = 'm'\nttft_p99 = '250ms'\nerror_rate = 0.01\n").unwrap();
+        assert!(s.kiosk_lock);
+        assert_eq!(s.slos[0].ttft_p99_s, Some(0.25));
+        assert_eq!(s.slos[0].error_rate, Some(0.01));
+        assert!(with("[[slo]]\nttft_p99 = '1s'\n").unwrap_err().contains("slo[0] names no pool and no model"));
+        assert!(with("[[slo]]\npool = 'p'\nitl_p99 = 'fast'\n").unwrap_err().contains("slo[0].itl_p99"));
+        assert!(with("[[slo]]\npool = 'p'\nerror_rate = 5.0\n").unwrap_err().contains("between 0 and 1"));
+    }
+
+    #[test]
     fn command_line_beats_file_and_kiosk_implies_readonly() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
