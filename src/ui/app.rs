@@ -247,15 +247,8 @@ impl App {
             return self.writes.on_key(k);
         }
         let action = self.keymap.action_for(&k);
-        // a wall screen asks before `q` quits (or refuses, locked); Ctrl-C always quits
-        if let Some(wall) = self.wall.as_mut().filter(|_| !ctrl_c) {
-            match wall.on_key(action == Some(Action::Quit), &mut self.flash) {
-                Some(quit) => {
-                    self.quit = quit;
-                    return true;
-                }
-                None => {}
-            }
+        if !ctrl_c && self.wall_key(action == Some(Action::Quit)) {
+            return true;
         }
         let had_flash = self.flash.take().is_some();
         if self.show_help && !ctrl_c {
@@ -361,18 +354,6 @@ impl App {
         match self.views.iter_mut().position(|v| v.feeds().contains(&view)) {
             Some(i) => self.views[i].on_feed(view, data) && top == Some(i),
             None => false,
-        }
-    }
-
-    /// Kiosk rotation: the next pane that has something to show.
-    pub fn rotate(&mut self) {
-        let n = self.panes.len();
-        if let Some(step) = (1..=n).find(|s| self.panes[(self.tab + s) % n].has_data(&self.fleet)) {
-            self.set_tab(self.tab + step);
-        }
-        let now = self.now();
-        if let Some(w) = self.wall.as_mut() {
-            w.next_at = now + w.every.as_secs_f64();
         }
     }
 

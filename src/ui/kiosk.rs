@@ -54,6 +54,33 @@ impl Wall {
     }
 }
 
+impl App {
+    /// Kiosk rotation: the next pane that has something to show.
+    pub fn rotate(&mut self) {
+        let n = self.panes.len();
+        if let Some(step) = (1..=n).find(|s| self.panes[(self.tab + s) % n].has_data(&self.fleet)) {
+            self.set_tab(self.tab + step);
+        }
+        let now = self.now();
+        if let Some(w) = self.wall.as_mut() {
+            w.next_at = now + w.every.as_secs_f64();
+        }
+    }
+
+    /// A key on the wall screen, which asks before `q` quits (or refuses, locked); true when
+    /// the wall took it.
+    pub(super) fn wall_key(&mut self, quit_key: bool) -> bool {
+        let Some(wall) = self.wall.as_mut() else { return false };
+        match wall.on_key(quit_key, &mut self.flash) {
+            Some(quit) => {
+                self.quit = quit;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// One big figure: its label, its value (`—` when unknown) and its style.
 struct Tile {
     label: &'static str,

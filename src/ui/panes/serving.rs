@@ -178,8 +178,11 @@ impl Component for Serving {
             Col::whole("ITL p99"),
             Col::whole("QUEUE"),
             Col::whole("P/D").optional(5),
-            Col::whole("SCALE").optional(6),
-            Col::whole("SLO").optional(7),
+            // only where there is something to say: an llm-d-managed autoscaler, an [[slo]]
+            Col::whole("SCALE")
+                .optional(6)
+                .hidden_if(pools.iter().all(|(i, _)| cx.cluster(*i).llmd.autoscalers.is_empty())),
+            Col::whole("SLO").optional(7).hidden_if(cx.fleet.slos.is_empty()),
         ];
         let title = format!(" Inference pools ({}) · rates over {} ", pools.len(), cx.fleet.metrics.window_text());
         let mut table = DataTable::new(title, cols);
