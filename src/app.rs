@@ -346,6 +346,7 @@ async fn run_sim(args: SimArgs) -> ExitCode {
         port_base: args.port_base,
         churn_per_sec: args.churn,
         incident_timeline: args.incidents,
+        kubestellar: args.kubestellar,
         ..sim_options(args.clusters, args.seed, args.pods_per_cluster)
     };
     let started = std::time::Instant::now();

@@ -235,6 +235,10 @@ pub struct SimArgs {
     /// cluster, the WVA at its max and an error burst on the second (as `kst demo` does).
     #[arg(long)]
     pub incidents: bool,
+    /// Add KubeStellar: a KubeFlex hosting context (kind-kubeflex), an ITS (its1) and a WDS
+    /// (wds1) whose BindingPolicies place the other clusters' workloads, with drift to find.
+    #[arg(long)]
+    pub kubestellar: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -15,6 +15,7 @@ pub const EXAMPLE_REPORTS: &[(&str, &str)] = &[
 pub mod faults;
 pub mod github;
 pub mod http;
+pub mod kubestellar;
 pub mod logs;
 pub mod patch;
 pub mod protobuf;
@@ -64,6 +65,9 @@ pub struct SimOptions {
     pub log_interval: Duration,
     /// Run the incidents of [`faults::TIMELINE`] (the demo does; tests switch them).
     pub incident_timeline: bool,
+    /// Add KubeStellar's control planes: a KubeFlex hosting cluster, an ITS and a WDS whose
+    /// policies place the other clusters' workloads (see `sim/kubestellar.rs`).
+    pub kubestellar: bool,
 }
 
 impl Default for SimOptions {
@@ -81,6 +85,7 @@ impl Default for SimOptions {
             bookmark_interval: Duration::from_secs(30),
             log_interval: Duration::from_millis(500),
             incident_timeline: false,
+            kubestellar: false,
         }
     }
 }
@@ -113,8 +118,10 @@ pub struct SimCluster {
 
 impl SimCluster {
     fn new(index: usize, opts: &SimOptions) -> SimCluster {
-        let name = Shape::context_name(index);
-        let shape = Shape::for_index(index);
+        SimCluster::with_shape(index, Shape::context_name(index), Shape::for_index(index), opts)
+    }
+
+    fn with_shape(index: usize, name: String, shape: Shape, opts: &SimOptions) -> SimCluster {
         let registry = Registry::new(&shape.extra_resources());
         let seed = opts.seed.wrapping_mul(1_000_003).wrapping_add(index as u64);
         let secret = Rng::new(seed ^ 0x5eed).next_u64();
@@ -263,7 +270,18 @@ pub struct SimFleet {
 impl SimFleet {
     pub async fn start(opts: SimOptions) -> std::io::Result<SimFleet> {
         let ca = if opts.plain_http { None } else { Some(tls::make_ca().map_err(std::io::Error::other)?) };
-        let clusters: Vec<Arc<SimCluster>> = (0..opts.clusters).map(|i| Arc::new(SimCluster::new(i, &opts))).collect();
+        let mut clusters: Vec<Arc<SimCluster>> =
+            (0..opts.clusters).map(|i| Arc::new(SimCluster::new(i, &opts))).collect();
+        if opts.kubestellar {
+            let n = opts.clusters;
+            for (i, (name, shape)) in
+                [(kubestellar::HOSTING, Shape::Hosting), (kubestellar::ITS, Shape::Its), (kubestellar::WDS, Shape::Wds)]
+                    .into_iter()
+                    .enumerate()
+            {
+                clusters.push(Arc::new(SimCluster::with_shape(n + i, name.to_string(), shape, &opts)));
+            }
+        }
         // Building the objects is CPU work; spread it over the cores.
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(clusters.len().max(1));
         std::thread::scope(|s| {
@@ -284,6 +302,24 @@ impl SimFleet {
         });
         let (shutdown, _) = watch::channel(false);
         let mut tasks = Vec::new();
+        if opts.kubestellar {
+            kubestellar::seed(&clusters);
+            kubestellar::reconcile(&clusters);
+            // KubeStellar's controllers, once a tick: Bindings, ManifestWorks, WorkStatuses
+            let all = clusters.clone();
+            let mut stop = shutdown.subscribe();
+            let tick = opts.tick;
+            tasks.push(tokio::spawn(async move {
+                let mut every = tokio::time::interval(tick);
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                loop {
+                    tokio::select! {
+                        _ = stop.changed() => return,
+                        _ = every.tick() => kubestellar::reconcile(&all),
+                    }
+                }
+            }));
+        }
         let acceptor = ca.as_ref().map(|c| tokio_rustls::TlsAcceptor::from(c.server_config.clone()));
         for c in &clusters {
             let port = opts.port_base.map_or(0, |b| b + c.index as u16);

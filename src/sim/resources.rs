@@ -199,6 +199,61 @@ pub const TRAIN_JOBS: ResDef =
 pub const RAY_JOBS: ResDef = crd(r("ray.io", "v1", "RayJob", "rayjobs", "rayjob", true, &[], &["status"]));
 pub const NOTEBOOKS: ResDef = crd(r("kubeflow.org", "v1", "Notebook", "notebooks", "notebook", true, &[], &["status"]));
 
+// KubeStellar's control planes: KubeFlex on the hosting cluster, the OCM hub objects and the
+// status add-on's WorkStatus in an ITS, the placement API in a WDS.
+pub const CONTROL_PLANES: ResDef = crd(r(
+    "tenancy.kflex.kubestellar.org",
+    "v1alpha1",
+    "ControlPlane",
+    "controlplanes",
+    "controlplane",
+    false,
+    &["cp", "cps"],
+    &["status"],
+));
+pub const MANAGED_CLUSTERS: ResDef = crd(r(
+    "cluster.open-cluster-management.io",
+    "v1",
+    "ManagedCluster",
+    "managedclusters",
+    "managedcluster",
+    false,
+    &["mcl", "mcls"],
+    &["status"],
+));
+pub const MANIFEST_WORKS: ResDef = crd(r(
+    "work.open-cluster-management.io",
+    "v1",
+    "ManifestWork",
+    "manifestworks",
+    "manifestwork",
+    true,
+    &["mw"],
+    &["status"],
+));
+pub const WORK_STATUSES: ResDef = crd(r(
+    "control.kubestellar.io",
+    "v1alpha1",
+    "WorkStatus",
+    "workstatuses",
+    "workstatus",
+    true,
+    &["ws", "wss"],
+    &["status"],
+));
+pub const BINDING_POLICIES: ResDef = crd(r(
+    "control.kubestellar.io",
+    "v1alpha1",
+    "BindingPolicy",
+    "bindingpolicies",
+    "bindingpolicy",
+    false,
+    &["bp"],
+    &["status"],
+));
+pub const BINDINGS: ResDef =
+    crd(r("control.kubestellar.io", "v1alpha1", "Binding", "bindings", "binding", false, &["bdg"], &["status"]));
+
 /// Kinds every simulated cluster serves.
 pub const CORE: &[ResDef] = &[
     NAMESPACES,

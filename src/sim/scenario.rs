@@ -23,6 +23,12 @@ pub enum Shape {
     GpuDecode,
     /// Kagenti agents, tools and builds; no GPUs.
     Agents,
+    /// KubeStellar's KubeFlex hosting cluster (ControlPlanes); `kst sim --kubestellar`.
+    Hosting,
+    /// A KubeStellar ITS (the OCM hub: ManagedClusters, ManifestWorks, WorkStatuses).
+    Its,
+    /// A KubeStellar WDS (BindingPolicies, Bindings and the workload objects they place).
+    Wds,
 }
 
 const REGIONS: &[&str] = &[
@@ -80,7 +86,15 @@ impl Shape {
             Shape::Agents => {
                 vec![r::AGENT_RUNTIMES, r::AGENT_CARDS, r::MCP_SERVER_REGISTRATIONS, r::BUILDS, r::BUILD_RUNS]
             }
+            Shape::Hosting => vec![r::CONTROL_PLANES],
+            Shape::Its => vec![r::MANAGED_CLUSTERS, r::MANIFEST_WORKS, r::WORK_STATUSES],
+            Shape::Wds => vec![r::BINDING_POLICIES, r::BINDINGS],
         }
+    }
+
+    /// A KubeStellar control plane rather than a workload execution cluster.
+    pub fn control_plane(self) -> bool {
+        matches!(self, Shape::Hosting | Shape::Its | Shape::Wds)
     }
 
     fn generation(self) -> Generation {
@@ -171,7 +185,7 @@ pub fn rfc3339(ts: jiff::Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn ago(secs: i64) -> String {
+pub(super) fn ago(secs: i64) -> String {
     // Formatting a timestamp costs more than building the rest of a pod; a fleet of 200k
     // pods shares a handful of distinct times, so they are formatted once.
     thread_local! {
@@ -210,7 +224,7 @@ fn labels_of(pairs: &[(&str, &str)]) -> Value {
     Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), json!(v))).collect())
 }
 
-fn idx(cluster: &SimCluster, def: &ResDef) -> usize {
+pub(super) fn idx(cluster: &SimCluster, def: &ResDef) -> usize {
     cluster.registry.index_of(def).expect("resource registered for this cluster shape")
 }
 
@@ -231,6 +245,12 @@ struct NodeSlot {
 pub fn populate(p: Populate<'_>) {
     let Populate { cluster, store, pods_per_cluster, agents_per_cluster } = p;
     let shape = cluster.shape;
+    if shape.control_plane() {
+        for crd in cluster.registry.crd_objects() {
+            store.put(idx(cluster, &r::CRDS), crd);
+        }
+        return super::kubestellar::populate(cluster, store);
+    }
     let ci = cluster.index;
     for crd in cluster.registry.crd_objects() {
         store.put(idx(cluster, &r::CRDS), crd);
@@ -239,6 +259,7 @@ pub fn populate(p: Populate<'_>) {
     match shape {
         Shape::GpuPrefill => namespaces.extend(["llm-d", "rossoctl-system", "team-a", "workloads"]),
         Shape::GpuDecode => namespaces.extend(["llm-d", "ml-jobs", "workloads"]),
+        Shape::Hosting | Shape::Its | Shape::Wds => {}
         Shape::Agents => namespaces.extend([
             "kagenti-system",
             "team1",
@@ -272,7 +293,7 @@ pub fn populate(p: Populate<'_>) {
     let (gpu_nodes, gpus_per_node, product, cpu_nodes) = match shape {
         Shape::GpuPrefill => (4, 8, "NVIDIA-H100-80GB-HBM3", 2),
         Shape::GpuDecode => (3, 8, "NVIDIA-A100-SXM4-80GB", 1),
-        Shape::Agents => (0, 0, "", 3),
+        Shape::Agents | Shape::Hosting | Shape::Its | Shape::Wds => (0, 0, "", 3),
     };
     let cpu_nodes = cpu_nodes.max(pods_per_cluster / 100);
     let mut slots = Vec::new();
@@ -337,6 +358,7 @@ pub fn populate(p: Populate<'_>) {
         Shape::GpuPrefill => gpu_prefill(&mut w),
         Shape::GpuDecode => gpu_decode(&mut w),
         Shape::Agents => agents(&mut w, agents_per_cluster),
+        Shape::Hosting | Shape::Its | Shape::Wds => {}
     }
 
     // Filler workloads up to the requested pod count.

@@ -6,6 +6,7 @@ pub mod kagenti;
 pub mod llmd;
 pub mod model;
 pub mod nightly;
+pub mod placement;
 pub mod posture;
 pub mod problems;
 pub mod rates;

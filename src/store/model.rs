@@ -105,6 +105,8 @@ pub struct ClusterState {
     pub llmd: super::llmd::LlmdCluster,
     pub kagenti: super::kagenti::KagentiCluster,
     pub jobs: super::jobs::JobsCluster,
+    /// What this context holds of KubeStellar (a WDS, an ITS, a KubeFlex hosting cluster).
+    pub placement: super::placement::PlacementCluster,
 }
 
 impl ClusterState {
@@ -123,6 +125,7 @@ impl ClusterState {
             llmd: Default::default(),
             kagenti: Default::default(),
             jobs: Default::default(),
+            placement: Default::default(),
         }
     }
 

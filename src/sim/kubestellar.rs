@@ -1,0 +1,585 @@
+//! KubeStellar in the simulator (`kst sim --kubestellar`): the standard topology of one KubeFlex
+//! hosting cluster (`kind-kubeflex`, ControlPlanes `its1` and `wds1`), an ITS holding a
+//! ManagedCluster per WEC (the simulated serving and agent clusters, plus `cluster4`, joined and
+//! then lost), and a WDS whose BindingPolicies place the LLM-d and Kagenti workloads.
+//!
+//! A small controller does what KubeStellar's binding and transport controllers and the status
+//! add-on do, from the objects themselves: each policy's Binding (destinations by the policy's
+//! clusterSelectors against the ManagedClusters' labels, objects by its downsync clauses), a
+//! ManifestWork per object and destination in the WEC's mailbox namespace, and a WorkStatus
+//! carrying the WEC object's real status. Like upstream, it never prunes a ManifestWork whose
+//! destination went away (kubestellar#3569, #2586), so a selector change leaves a stale one.
+//!
+//! Drift on purpose, each once: a bound object whose ManifestWork is missing, a stale
+//! ManifestWork, `Applied=False` (the work agent forbidden), a destination that is Unavailable,
+//! a policy that matches no cluster, a singleton policy with three WECs, a Binding with errors
+//! (its ManifestWorks withheld everywhere), and a missing StatusCollector.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::resources::{self as r, ResDef};
+use super::scenario::{ago, idx, Shape};
+use super::select::{LabelSelector, Req};
+use super::store::ObjectStore;
+use super::SimCluster;
+
+pub const HOSTING: &str = "kind-kubeflex";
+pub const ITS: &str = "its1";
+pub const WDS: &str = "wds1";
+/// A WEC that joined the hub and then went away: no context, `ManagedClusterConditionAvailable` False.
+pub const LOST_WEC: &str = "cluster4";
+
+/// (policy, WEC, object name) whose ManifestWork the transport "lost".
+const MISSING: (&str, &str, &str) = ("llmd-prefill-policy", "gpu-us-east", "ms-baseline-llm-d-modelservice");
+/// (policy, object name) whose ManifestWork the work agent may not apply.
+const APPLY_FAILS: (&str, &str) = ("kagenti-agents-policy", "weather-service");
+/// The policy whose Binding carries a transport error.
+const BINDING_ERROR: &str = "observability-policy";
+
+fn put(cluster: &SimCluster, store: &mut ObjectStore, def: &ResDef, v: Value) {
+    store.put(idx(cluster, def), v);
+}
+
+fn namespace(cluster: &SimCluster, store: &mut ObjectStore, name: &str) {
+    put(
+        cluster,
+        store,
+        &r::NAMESPACES,
+        json!({"apiVersion": "v1", "kind": "Namespace",
+               "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}, "creationTimestamp": ago(30 * 86400)},
+               "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}),
+    );
+}
+
+/// What each control plane holds before the controller runs.
+pub fn populate(cluster: &SimCluster, store: &mut ObjectStore) {
+    for ns in ["default", "kube-system", "kube-public"] {
+        namespace(cluster, store, ns);
+    }
+    match cluster.shape {
+        Shape::Hosting => {
+            for ns in ["kubeflex-system", "its1-system", "wds1-system"] {
+                namespace(cluster, store, ns);
+            }
+            for (name, cptype, kind, hooks) in [
+                (ITS, "its", "vcluster", json!({"its-hub-init": true, "install-status-addon": true})),
+                (WDS, "wds", "k8s", json!({"kubestellar-controller": true, "transport-controller": true})),
+            ] {
+                put(
+                    cluster,
+                    store,
+                    &r::CONTROL_PLANES,
+                    json!({"apiVersion": "tenancy.kflex.kubestellar.org/v1alpha1", "kind": "ControlPlane",
+                           "metadata": {"name": name, "labels": {"kflex.kubestellar.io/cptype": cptype}, "creationTimestamp": ago(30 * 86400)},
+                           "spec": {"type": kind, "backend": "shared", "tokenExpirationSeconds": 31536000},
+                           "status": {"observedGeneration": 1, "postCreateHookCompleted": true, "postCreateHooks": hooks,
+                                      "secretRef": {"namespace": format!("{name}-system"), "name": if kind == "vcluster" { "vc-vcluster" } else { "admin-kubeconfig" },
+                                                    "key": if kind == "vcluster" { "config" } else { "kubeconfig" }},
+                                      "conditions": [{"type": "Ready", "status": "True", "reason": "Available", "lastTransitionTime": ago(30 * 86400), "lastUpdateTime": ago(60)},
+                                                     {"type": "Synced", "status": "True", "reason": "ReconcileSuccess", "lastTransitionTime": ago(30 * 86400), "lastUpdateTime": ago(60)}]}}),
+                );
+            }
+        }
+        Shape::Its => {
+            for ns in ["customization-properties", "open-cluster-management", "open-cluster-management-hub"] {
+                namespace(cluster, store, ns);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The ManagedCluster labels of a WEC: the demo's `location-group` and `name`, a region, and the
+/// GPU capability the policies select on.
+fn wec_labels(name: &str, shape: Option<Shape>) -> Value {
+    let region = name.split_once('-').map(|x| x.1).unwrap_or("us-west");
+    let mut l = json!({"cluster.open-cluster-management.io/clusterset": "default",
+                       "feature.open-cluster-management.io/addon-addon-status": "available",
+                       "name": name, "region": region});
+    match shape {
+        Some(Shape::GpuPrefill) => {
+            l["location-group"] = json!("edge");
+            l["capability"] = json!("gpu-h100");
+        }
+        Some(Shape::GpuDecode) | None => {
+            l["location-group"] = json!("edge");
+            l["capability"] = json!("gpu-a100");
+        }
+        _ => l["location-group"] = json!("agents"),
+    }
+    l
+}
+
+fn managed_cluster(name: &str, labels: Value, available: bool) -> Value {
+    let cond = |t: &str, ok: bool, reason: &str, msg: &str| {
+        json!({"type": t, "status": if ok { "True" } else { "False" }, "reason": reason, "message": msg,
+               "lastTransitionTime": ago(if ok { 20 * 86400 } else { 3 * 3600 })})
+    };
+    let mut conditions = vec![
+        cond("HubAcceptedManagedCluster", true, "HubClusterAdminAccepted", "Accepted by hub cluster admin"),
+        cond("ManagedClusterJoined", true, "ManagedClusterJoined", "Managed cluster joined"),
+    ];
+    let mut spec = json!({"hubAcceptsClient": true, "leaseDurationSeconds": 60});
+    if available {
+        conditions.push(cond(
+            "ManagedClusterConditionAvailable",
+            true,
+            "ManagedClusterAvailable",
+            "Managed cluster is available",
+        ));
+        conditions.push(cond(
+            "ManagedClusterConditionClockSynced",
+            true,
+            "ManagedClusterClockSynced",
+            "The clock of the managed cluster is synced with the hub.",
+        ));
+    } else {
+        conditions.push(cond(
+            "ManagedClusterConditionAvailable",
+            false,
+            "ManagedClusterLeaseUpdateStopped",
+            "Registration agent stopped updating its lease.",
+        ));
+        spec["taints"] = json!([{"key": "cluster.open-cluster-management.io/unavailable", "effect": "NoSelect", "timeAdded": ago(3 * 3600)}]);
+    }
+    json!({"apiVersion": "cluster.open-cluster-management.io/v1", "kind": "ManagedCluster",
+           "metadata": {"name": name, "labels": labels, "creationTimestamp": ago(20 * 86400)},
+           "spec": spec,
+           "status": {"conditions": conditions, "version": {"kubernetes": "v1.31.2"},
+                      "capacity": {"cpu": "96", "memory": "1056911520Ki"}, "allocatable": {"cpu": "95500m", "memory": "1056911520Ki"}}})
+}
+
+fn policy(name: &str, clusters: Value, downsync: Value) -> Value {
+    json!({"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "BindingPolicy",
+           "metadata": {"name": name, "creationTimestamp": ago(10 * 86400), "generation": 1,
+                        "finalizers": ["bindingpolicy.kubestellar.io/kscontroller"]},
+           "spec": {"clusterSelectors": clusters, "downsync": downsync}})
+}
+
+/// The ManagedClusters, the WDS's workload objects (copied from the WECs, as a user would have
+/// applied them to the WDS) and the policies; one stale ManifestWork left from an earlier
+/// placement. Runs once, after every cluster is populated.
+pub fn seed(clusters: &[Arc<SimCluster>]) {
+    let (Some(its), Some(wds)) =
+        (clusters.iter().find(|c| c.shape == Shape::Its), clusters.iter().find(|c| c.shape == Shape::Wds))
+    else {
+        return;
+    };
+    let wecs: Vec<&Arc<SimCluster>> = clusters.iter().filter(|c| !c.shape.control_plane()).collect();
+    {
+        let mut store = its.store.write().expect("store lock");
+        for w in &wecs {
+            namespace(its, &mut store, &w.name);
+            put(
+                its,
+                &mut store,
+                &r::MANAGED_CLUSTERS,
+                managed_cluster(&w.name, wec_labels(&w.name, Some(w.shape)), true),
+            );
+        }
+        namespace(its, &mut store, LOST_WEC);
+        put(its, &mut store, &r::MANAGED_CLUSTERS, managed_cluster(LOST_WEC, wec_labels(LOST_WEC, None), false));
+    }
+    // the workload objects, as applied to the WDS: specs and labels, no status
+    let mut objects: BTreeMap<(String, String), Value> = BTreeMap::new();
+    for w in &wecs {
+        let store = w.store.read().expect("store lock");
+        for ns in ["llm-d", "team1", "kube-system"] {
+            for d in store.list(idx(w, &r::DEPLOYMENTS), Some(ns)) {
+                let v = d.value();
+                objects.entry((d.namespace.clone(), d.name.clone())).or_insert_with(|| {
+                    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                           "metadata": {"name": d.name, "namespace": d.namespace, "labels": v["metadata"]["labels"],
+                                        "creationTimestamp": ago(10 * 86400), "generation": 1},
+                           "spec": v["spec"]})
+                });
+            }
+        }
+    }
+    let mut store = wds.store.write().expect("store lock");
+    for ns in ["llm-d", "team1", "monitoring"] {
+        namespace(wds, &mut store, ns);
+    }
+    for (_, v) in objects {
+        put(wds, &mut store, &r::DEPLOYMENTS, v);
+    }
+    put(
+        wds,
+        &mut store,
+        &r::DEPLOYMENTS,
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+               "metadata": {"name": "dcgm-exporter", "namespace": "monitoring", "labels": {"app.kubernetes.io/name": "dcgm-exporter"},
+                            "creationTimestamp": ago(10 * 86400), "generation": 1},
+               "spec": {"replicas": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "dcgm-exporter"}},
+                        "template": {"metadata": {"labels": {"app.kubernetes.io/name": "dcgm-exporter"}},
+                                     "spec": {"containers": [{"name": "exporter", "image": "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04"}]}}}}),
+    );
+    let policies = [
+        // the seed's example: prefill where the H100s are, in us-east
+        policy(
+            "llmd-prefill-policy",
+            json!([{"matchLabels": {"capability": "gpu-h100", "region": "us-east"}}]),
+            json!([{"apiGroup": "apps", "resources": ["deployments"], "namespaces": ["llm-d"],
+                    "objectSelectors": [{"matchLabels": {"llm-d.ai/model": "llama-3-1-8b-instruct"}}]}]),
+        ),
+        // decode on the A100 clusters: cluster4 is one of them, and it is gone
+        policy(
+            "llmd-decode-policy",
+            json!([{"matchExpressions": [{"key": "capability", "operator": "In", "values": ["gpu-a100"]}]}]),
+            json!([{"apiGroup": "apps", "resources": ["deployments"], "namespaces": ["llm-d"],
+                    "objectSelectors": [{"matchLabels": {"llm-d.ai/model": "llama-3-3-70b-instruct"}}]}]),
+        ),
+        // the agents, with a status collector nobody created
+        policy(
+            "kagenti-agents-policy",
+            json!([{"matchLabels": {"location-group": "agents"}}]),
+            json!([{"namespaces": ["team1"], "objectNames": ["weather-service", "currency-converter"],
+                    "statusCollectors": ["agent-replicas"]}]),
+        ),
+        // B200s nobody has yet: matches no cluster, and upstream says nothing
+        policy(
+            "gpu-b200-policy",
+            json!([{"matchLabels": {"capability": "gpu-b200"}}]),
+            json!([{"namespaces": ["llm-d"], "objectSelectors": [{"matchLabels": {"llm-d.ai/role": "decode"}}]}]),
+        ),
+        // DNS on every edge cluster, asking for a singleton status return: three WECs, an error
+        policy(
+            "edge-singleton-policy",
+            json!([{"matchLabels": {"location-group": "edge"}}]),
+            json!([{"namespaces": ["kube-system"], "objectNames": ["coredns"], "wantSingletonReportedState": true}]),
+        ),
+        // the DCGM exporter everywhere with GPUs: a customization error withholds it
+        policy(
+            BINDING_ERROR,
+            json!([{"matchExpressions": [{"key": "capability", "operator": "Exists"}]}]),
+            json!([{"namespaces": ["monitoring"], "objectNames": ["dcgm-exporter"]}]),
+        ),
+    ];
+    for p in policies {
+        put(wds, &mut store, &r::BINDING_POLICIES, p);
+    }
+    drop(store);
+    // a ManifestWork left from when llama-70b was placed on gpu-us-east too (never pruned)
+    let mut store = its.store.write().expect("store lock");
+    put(
+        its,
+        &mut store,
+        &r::MANIFEST_WORKS,
+        manifest_work(
+            "gpu-us-east",
+            "llmd-decode-policy",
+            "0b6e0c2a-5c1f-4e0e-9a3b-6d1e2f3a4b5c",
+            &stale_object(),
+            Some((true, None)),
+            9 * 3600,
+        ),
+    );
+}
+
+fn stale_object() -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "llama-70b-decode", "namespace": "llm-d", "uid": "stale"}})
+}
+
+/// A ManifestWork as KubeStellar's transport names and labels it; `applied`: None while the
+/// work agent has not reported (an unreachable WEC), else whether it applied and why not.
+fn manifest_work(
+    wec: &str,
+    binding: &str,
+    binding_uid: &str,
+    obj: &Value,
+    applied: Option<(bool, Option<String>)>,
+    age: i64,
+) -> Value {
+    let meta = &obj["metadata"];
+    let (ns, name, uid) = (
+        meta["namespace"].as_str().unwrap_or(""),
+        meta["name"].as_str().unwrap_or(""),
+        meta["uid"].as_str().unwrap_or(""),
+    );
+    let mut status = json!({});
+    if let Some((ok, why)) = applied {
+        let (reason, msg) = if ok {
+            ("AppliedManifestWorkComplete".to_string(), "Apply manifest work complete".to_string())
+        } else {
+            ("AppliedManifestWorkFailed".to_string(), why.clone().unwrap_or_default())
+        };
+        status = json!({"conditions": [
+            {"type": "Applied", "status": if ok { "True" } else { "False" }, "reason": reason, "message": msg, "lastTransitionTime": ago(age)},
+            {"type": "Available", "status": if ok { "True" } else { "Unknown" }, "reason": if ok { "ResourcesAvailable" } else { "ResourcesNotAvailable" },
+             "message": if ok { "All resources are available" } else { "resource not applied" }, "lastTransitionTime": ago(age)}],
+            "resourceStatus": {"manifests": [{"resourceMeta": {"ordinal": 0, "group": "apps", "version": "v1", "kind": "Deployment",
+                                                                "resource": "deployments", "namespace": ns, "name": name},
+                                              "conditions": [{"type": "Applied", "status": if ok { "True" } else { "False" },
+                                                              "reason": if ok { "AppliedManifestComplete" } else { "AppliedManifestFailed" },
+                                                              "message": if ok { "Apply manifest complete".to_string() } else { why.unwrap_or_default() }}]}]}});
+    }
+    let mut manifest = obj.clone();
+    if let Some(m) = manifest["metadata"].as_object_mut() {
+        m.remove("uid");
+        m.remove("resourceVersion");
+        m.remove("creationTimestamp");
+    }
+    json!({"apiVersion": "work.open-cluster-management.io/v1", "kind": "ManifestWork",
+           "metadata": {"name": format!("{binding_uid}-{WDS}-{uid}"), "namespace": wec, "creationTimestamp": ago(age),
+                        "labels": {"transport.kubestellar.io/originOwnerReferenceBindingKey": binding, "transport.kubestellar.io/originWdsName": WDS},
+                        "annotations": {"transport.kubestellar.io/originOwnerReferenceBindingGeneration": "1"}},
+           "spec": {"workload": {"manifests": [manifest]}},
+           "status": status})
+}
+
+/// A LabelSelector object (`matchLabels`, `matchExpressions`) as the simulator's selector.
+fn selector(v: &Value) -> LabelSelector {
+    let mut reqs = Vec::new();
+    if let Some(m) = v["matchLabels"].as_object() {
+        for (k, val) in m {
+            reqs.push(Req::Eq(k.clone(), val.as_str().unwrap_or("").to_string()));
+        }
+    }
+    for e in v["matchExpressions"].as_array().into_iter().flatten() {
+        let key = e["key"].as_str().unwrap_or("").to_string();
+        let values: Vec<String> =
+            e["values"].as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect();
+        reqs.push(match e["operator"].as_str().unwrap_or("") {
+            "In" => Req::In(key, values),
+            "NotIn" => Req::NotIn(key, values),
+            "Exists" => Req::Exists(key),
+            _ => Req::NotExists(key),
+        });
+    }
+    LabelSelector(reqs)
+}
+
+fn labels(v: &Value) -> BTreeMap<String, String> {
+    v["metadata"]["labels"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
+        .unwrap_or_default()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect()
+}
+
+/// A downsync clause's object test against a Deployment of the WDS.
+fn clause_selects(c: &Value, obj: &Value) -> bool {
+    let any_or = |list: Vec<String>, have: &str| list.is_empty() || list.iter().any(|x| x == "*" || x == have);
+    let group_ok = c["apiGroup"].as_str().is_none_or(|g| g == "apps");
+    let meta = &obj["metadata"];
+    let objsel = c["objectSelectors"].as_array();
+    group_ok
+        && any_or(strings(&c["resources"]), "deployments")
+        && any_or(strings(&c["namespaces"]), meta["namespace"].as_str().unwrap_or(""))
+        && any_or(strings(&c["objectNames"]), meta["name"].as_str().unwrap_or(""))
+        && objsel.is_none_or(|s| s.is_empty() || s.iter().any(|s| selector(s).matches(&labels(obj))))
+}
+
+/// One pass of the binding and transport controllers and the status add-on.
+pub fn reconcile(clusters: &[Arc<SimCluster>]) {
+    let (Some(its), Some(wds)) =
+        (clusters.iter().find(|c| c.shape == Shape::Its), clusters.iter().find(|c| c.shape == Shape::Wds))
+    else {
+        return;
+    };
+    let (policies, objects) = {
+        let s = wds.store.read().expect("store lock");
+        (
+            s.list(idx(wds, &r::BINDING_POLICIES), None).iter().map(|p| p.value()).collect::<Vec<_>>(),
+            s.list(idx(wds, &r::DEPLOYMENTS), None).iter().map(|d| d.value()).collect::<Vec<_>>(),
+        )
+    };
+    let managed: Vec<Value> = its
+        .store
+        .read()
+        .expect("store lock")
+        .list(idx(its, &r::MANAGED_CLUSTERS), None)
+        .iter()
+        .map(|m| m.value())
+        .collect();
+    let mut works: Vec<Value> = Vec::new();
+    for p in &policies {
+        let name = p["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
+        let dests: Vec<String> = managed
+            .iter()
+            .filter(|m| {
+                p["spec"]["clusterSelectors"]
+                    .as_array()
+                    .is_some_and(|sels| sels.iter().any(|s| selector(s).matches(&labels(m))))
+            })
+            .filter_map(|m| m["metadata"]["name"].as_str().map(str::to_string))
+            .collect();
+        let selected: Vec<&Value> = objects.iter().filter(|o| clauses.iter().any(|c| clause_selects(c, o))).collect();
+        let mut errors: Vec<String> = Vec::new();
+        if clauses.iter().any(|c| c["wantSingletonReportedState"] == true) && dests.len() != 1 && !selected.is_empty() {
+            errors.push(format!(
+                "Singleton reported status return is requested but some objects have the wrong number of associated WECs, for example: [{}/{} has {} WECs]",
+                selected[0]["metadata"]["namespace"].as_str().unwrap_or(""),
+                selected[0]["metadata"]["name"].as_str().unwrap_or(""),
+                dests.len()
+            ));
+        }
+        let binding_errors: Vec<String> = if name == BINDING_ERROR {
+            vec![format!(
+                "failed to expand templates of apps/v1 Deployment monitoring/dcgm-exporter for cluster {}: map has no entry for key \"gpuVendor\"",
+                dests.first().map(String::as_str).unwrap_or(LOST_WEC)
+            )]
+        } else {
+            Vec::new()
+        };
+        let collectors: Vec<String> = clauses.iter().flat_map(|c| strings(&c["statusCollectors"])).collect();
+        let conditions = if collectors.is_empty() {
+            json!([])
+        } else {
+            json!([{"type": "StatusCollectorsAvailable", "status": "False", "reason": "ReconcileError",
+                    "message": format!("Missing StatusCollector(s) [{}]", collectors.join(" ")),
+                    // a fixed time, so a pass that changes nothing writes nothing
+                    "lastTransitionTime": p["metadata"]["creationTimestamp"]}])
+        };
+        let binding_status = json!({"observedGeneration": 1, "errors": binding_errors, "conditions": conditions});
+        let mut all_errors = errors.clone();
+        all_errors.extend(binding_errors.iter().cloned());
+        let policy_status = json!({"observedGeneration": 1, "errors": all_errors, "conditions": conditions});
+        let workload: Vec<Value> = selected
+            .iter()
+            .map(|o| {
+                json!({"group": "apps", "version": "v1", "resource": "deployments",
+                            "namespace": o["metadata"]["namespace"], "name": o["metadata"]["name"],
+                            "resourceVersion": o["metadata"]["resourceVersion"]})
+            })
+            .collect();
+        let binding_uid;
+        {
+            let mut s = wds.store.write().expect("store lock");
+            let bi = idx(wds, &r::BINDINGS);
+            let spec = json!({"destinations": dests.iter().map(|d| json!({"clusterId": d})).collect::<Vec<_>>(),
+                              "workload": {"namespaceScope": workload}});
+            match s.get(bi, "", &name) {
+                Some(b) => {
+                    let v = b.value();
+                    if v["spec"] != spec || v["status"] != binding_status {
+                        let _ = s.modify(bi, "", &name, |o| {
+                            o["spec"] = spec.clone();
+                            o["status"] = binding_status.clone();
+                        });
+                    }
+                }
+                None => {
+                    s.put(
+                        bi,
+                        json!({"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "Binding",
+                               "metadata": {"name": name, "creationTimestamp": p["metadata"]["creationTimestamp"],
+                                            "finalizers": ["transport.kubestellar.io/object-cleanup"],
+                                            "ownerReferences": [{"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "BindingPolicy",
+                                                                 "name": name, "uid": p["metadata"]["uid"], "controller": true, "blockOwnerDeletion": false}]},
+                               "spec": spec, "status": binding_status}),
+                    );
+                }
+            }
+            binding_uid = s
+                .get(bi, "", &name)
+                .map(|b| b.value()["metadata"]["uid"].as_str().unwrap_or("").to_string())
+                .unwrap_or_default();
+            if p["status"] != policy_status {
+                let pi = idx(wds, &r::BINDING_POLICIES);
+                let _ = s.modify(pi, "", &name, |o| o["status"] = policy_status.clone());
+            }
+        }
+        // a Binding with errors has its wrapped objects withheld everywhere
+        if !binding_errors.is_empty() {
+            continue;
+        }
+        for d in &dests {
+            for o in &selected {
+                let oname = o["metadata"]["name"].as_str().unwrap_or("");
+                if (name.as_str(), d.as_str(), oname) == MISSING {
+                    continue;
+                }
+                let applied = if d == LOST_WEC {
+                    None
+                } else if (name.as_str(), oname) == APPLY_FAILS {
+                    Some((false, Some(format!(
+                        "Failed to apply manifest: deployments.apps \"{oname}\" is forbidden: User \"system:serviceaccount:open-cluster-management-agent:klusterlet-work-sa\" cannot patch resource \"deployments\" in API group \"apps\" in the namespace \"team1\""
+                    ))))
+                } else {
+                    Some((true, None))
+                };
+                works.push(manifest_work(d, &name, &binding_uid, o, applied, 3600));
+            }
+        }
+    }
+    // the transport writes what is missing or changed; it never deletes (see the module's note)
+    let mut statuses: Vec<(String, Value)> = Vec::new();
+    {
+        let mut s = its.store.write().expect("store lock");
+        let mi = idx(its, &r::MANIFEST_WORKS);
+        for w in works {
+            let (ns, name) = (
+                w["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
+                w["metadata"]["name"].as_str().unwrap_or("").to_string(),
+            );
+            match s.get(mi, &ns, &name) {
+                Some(have)
+                    if have.value()["spec"] == w["spec"]
+                        && have.value()["status"]["conditions"].as_array().map(|c| c.len())
+                            == w["status"]["conditions"].as_array().map(|c| c.len()) => {}
+                Some(_) => {
+                    let _ = s.modify(mi, &ns, &name, |o| {
+                        o["spec"] = w["spec"].clone();
+                        o["status"] = w["status"].clone();
+                    });
+                }
+                None => {
+                    s.put(mi, w.clone());
+                }
+            }
+            let uid = s
+                .get(mi, &ns, &name)
+                .map(|m| m.value()["metadata"]["uid"].as_str().unwrap_or("").to_string())
+                .unwrap_or_default();
+            statuses.push((uid, w));
+        }
+    }
+    // the status add-on: each WEC object's status, copied verbatim, where the WEC answers
+    let mut reports: Vec<Value> = Vec::new();
+    for (mw_uid, w) in statuses {
+        let wec_name = w["metadata"]["namespace"].as_str().unwrap_or("");
+        let Some(wec) = clusters.iter().find(|c| c.name == wec_name && !c.shape.control_plane()) else { continue };
+        if wec.faults.unreachable() {
+            continue;
+        }
+        let m = &w["spec"]["workload"]["manifests"][0]["metadata"];
+        let (ns, name) = (m["namespace"].as_str().unwrap_or(""), m["name"].as_str().unwrap_or(""));
+        let Some(obj) =
+            wec.store.read().expect("store lock").get(idx(wec, &r::DEPLOYMENTS), ns, name).map(|d| d.value())
+        else {
+            continue;
+        };
+        reports.push(json!({"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "WorkStatus",
+               "metadata": {"name": format!("{mw_uid}-appsv1-deployment-{ns}-{name}"), "namespace": wec_name,
+                            "labels": w["metadata"]["labels"],
+                            "ownerReferences": [{"apiVersion": "work.open-cluster-management.io/v1", "kind": "ManifestWork",
+                                                 "name": w["metadata"]["name"], "uid": mw_uid, "controller": true}]},
+               "spec": {"sourceRef": {"group": "apps", "version": "v1", "resource": "deployments", "kind": "Deployment", "namespace": ns, "name": name}},
+               "status": obj["status"]}));
+    }
+    let mut s = its.store.write().expect("store lock");
+    let wi = idx(its, &r::WORK_STATUSES);
+    for ws in reports {
+        let (ns, name) = (
+            ws["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
+            ws["metadata"]["name"].as_str().unwrap_or("").to_string(),
+        );
+        match s.get(wi, &ns, &name) {
+            Some(have) if have.value()["status"] == ws["status"] => {}
+            Some(_) => {
+                let _ = s.modify(wi, &ns, &name, |o| o["status"] = ws["status"].clone());
+            }
+            None => {
+                s.put(wi, ws);
+            }
+        }
+    }
+}

@@ -1,0 +1,600 @@
+//! KubeStellar placement: what each context holds of it (a WDS's BindingPolicies and Bindings,
+//! an ITS's ManagedClusters, ManifestWorks and WorkStatuses, a hosting cluster's
+//! ControlPlanes), and the pure functions that join them: per policy, the clusters it selects,
+//! the objects it binds, each object's state on each cluster, and the drift upstream does not
+//! report (a bound object with no ManifestWork, a ManifestWork no Binding wants, a failed apply,
+//! an Unavailable destination, a policy matching nothing, errors, a singleton over several
+//! clusters, a missing StatusCollector). `explain_cluster` says why a cluster is selected or not,
+//! term by term.
+//!
+//! Joins (see the KubeStellar reference): Binding = BindingPolicy by name; a destination's
+//! `clusterId` = ManagedCluster name = the ITS mailbox namespace; ManifestWorks and WorkStatuses
+//! carry `transport.kubestellar.io/originOwnerReferenceBindingKey` (the Binding) and
+//! `…/originWdsName` (the WDS, named as its context).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// One requirement of a label selector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Requirement {
+    pub key: String,
+    /// `In`, `NotIn`, `Exists`, `DoesNotExist` (matchLabels entries are `In` with one value).
+    pub operator: String,
+    pub values: Vec<String>,
+}
+
+impl Requirement {
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        let have = labels.get(&self.key);
+        match self.operator.as_str() {
+            "In" => have.is_some_and(|v| self.values.contains(v)),
+            "NotIn" => have.is_none_or(|v| !self.values.contains(v)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            // an operator the API server would have refused: matches nothing
+            _ => false,
+        }
+    }
+    /// `capability=gpu-h100`, `capability in (a,b)`, `!gone`.
+    pub fn text(&self) -> String {
+        match (self.operator.as_str(), self.values.as_slice()) {
+            ("In", [one]) => format!("{}={one}", self.key),
+            ("In", vs) => format!("{} in ({})", self.key, vs.join(",")),
+            ("NotIn", vs) => format!("{} notin ({})", self.key, vs.join(",")),
+            ("Exists", _) => self.key.clone(),
+            ("DoesNotExist", _) => format!("!{}", self.key),
+            (op, vs) => format!("{} {op} ({})", self.key, vs.join(",")),
+        }
+    }
+}
+
+/// A metav1.LabelSelector: every requirement must hold; an empty one matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Selector(pub Vec<Requirement>);
+
+impl Selector {
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.0.iter().all(|r| r.matches(labels))
+    }
+    pub fn text(&self) -> String {
+        if self.0.is_empty() {
+            "{} (everything)".into()
+        } else {
+            self.0.iter().map(Requirement::text).collect::<Vec<_>>().join(",")
+        }
+    }
+}
+
+/// A downsync clause's object test and modulation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Clause {
+    /// None: any group; `""` is the core group.
+    pub api_group: Option<String>,
+    pub resources: Vec<String>,
+    pub namespaces: Vec<String>,
+    pub object_names: Vec<String>,
+    pub object_selectors: Vec<Selector>,
+    pub singleton: bool,
+    pub status_collectors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Policy {
+    pub name: String,
+    pub cluster_selectors: Vec<Selector>,
+    pub clauses: Vec<Clause>,
+    /// `status.errors` (the policy's own and its Binding's).
+    pub errors: Vec<String>,
+    /// `StatusCollectorsAvailable=False`: its message.
+    pub collectors_missing: Option<String>,
+}
+
+/// An object a Binding names: `apps/deployments llm-d/name`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ObjRef {
+    pub group: String,
+    pub resource: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjRef {
+    pub fn text(&self) -> String {
+        let kind =
+            if self.group.is_empty() { self.resource.clone() } else { format!("{}.{}", self.resource, self.group) };
+        if self.namespace.is_empty() {
+            format!("{kind} {}", self.name)
+        } else {
+            format!("{kind} {}/{}", self.namespace, self.name)
+        }
+    }
+    /// `llm-d/name` (the key other panes use for the same object).
+    pub fn path(&self) -> String {
+        if self.namespace.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.namespace, self.name)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Binding {
+    pub name: String,
+    pub destinations: Vec<String>,
+    pub objects: Vec<ObjRef>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ManagedCluster {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// `ManagedClusterConditionAvailable`: None when absent or Unknown (OCM then taints it unreachable).
+    pub available: Option<bool>,
+    /// The condition's reason and message when not available.
+    pub why: Option<String>,
+}
+
+/// A ManifestWork in an ITS mailbox namespace.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Work {
+    /// The mailbox namespace: the WEC.
+    pub wec: String,
+    pub name: String,
+    pub binding: String,
+    pub wds: String,
+    pub objects: Vec<ObjRef>,
+    /// `Applied`: None until the work agent reports; false with its message.
+    pub applied: Option<bool>,
+    pub message: Option<String>,
+    pub available: Option<bool>,
+    pub created: Option<String>,
+}
+
+/// A WorkStatus: the WEC object's status, as the status add-on copied it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Report {
+    pub wec: String,
+    pub binding: String,
+    pub wds: String,
+    pub object: ObjRef,
+    /// `2/2 ready`, or the status's conditions in a word.
+    pub summary: String,
+    /// Whether the reported status says the object is healthy (Deployment: ready = desired).
+    pub healthy: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ControlPlane {
+    pub name: String,
+    /// `its`, `wds` (the `kflex.kubestellar.io/cptype` label), or empty.
+    pub cptype: String,
+    /// `k8s`, `vcluster`, `host`, …
+    pub kind: String,
+    pub ready: Option<bool>,
+    pub why: Option<String>,
+}
+
+/// What one context holds of KubeStellar. None per part: that API is not served there.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlacementCluster {
+    pub policies: Option<Vec<Policy>>,
+    pub bindings: Option<Vec<Binding>>,
+    pub managed: Option<Vec<ManagedCluster>>,
+    pub works: Option<Vec<Work>>,
+    pub reports: Option<Vec<Report>>,
+    pub control_planes: Option<Vec<ControlPlane>>,
+}
+
+impl PlacementCluster {
+    pub fn is_wds(&self) -> bool {
+        self.policies.is_some()
+    }
+    pub fn is_its(&self) -> bool {
+        self.managed.is_some()
+    }
+    pub fn any(&self) -> bool {
+        self.policies.is_some() || self.managed.is_some() || self.control_planes.is_some()
+    }
+}
+
+/// An object on a cluster, as far as placement knows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Cell {
+    /// Bound, but no ManifestWork in the cluster's mailbox.
+    NotDelivered,
+    /// A ManifestWork exists; the work agent has not reported.
+    Delivered,
+    /// The work agent could not apply it.
+    ApplyFailed { message: String },
+    /// Applied; no status reported back (yet).
+    Applied,
+    /// Applied and reported: `2/2 ready`.
+    Reported { summary: String, healthy: Option<bool> },
+}
+
+impl Cell {
+    /// A short word for a narrow cell, readable without colour.
+    pub fn short(&self) -> String {
+        match self {
+            Cell::NotDelivered => "✖ no work".into(),
+            Cell::Delivered => "… delivered".into(),
+            Cell::ApplyFailed { .. } => "✖ apply failed".into(),
+            Cell::Applied => "○ applied".into(),
+            Cell::Reported { summary, healthy: Some(false) } => format!("▲ {summary}"),
+            Cell::Reported { summary, .. } => format!("● {summary}"),
+        }
+    }
+    pub fn bad(&self) -> bool {
+        matches!(self, Cell::NotDelivered | Cell::ApplyFailed { .. })
+    }
+}
+
+/// Something wrong with a placement that upstream does not (or only faintly) report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Drift {
+    /// Bound to the cluster, but no ManifestWork carries it there.
+    NotDelivered {
+        cluster: String,
+        object: String,
+    },
+    /// A ManifestWork the Binding no longer wants (never pruned: kubestellar#3569, #2586).
+    Stale {
+        cluster: String,
+        object: String,
+        work: String,
+    },
+    ApplyFailed {
+        cluster: String,
+        object: String,
+        message: String,
+    },
+    /// A destination whose ManagedCluster is not Available: upstream selects it anyway.
+    DestinationUnavailable {
+        cluster: String,
+        why: String,
+    },
+    /// A destination that is no ManagedCluster at all.
+    UnknownDestination {
+        cluster: String,
+    },
+    MatchesNoCluster,
+    MatchesNoObject,
+    /// `status.errors`; with Binding errors the transport withholds the workload everywhere.
+    Errors {
+        message: String,
+        withheld: bool,
+    },
+    SingletonOverMany {
+        clusters: usize,
+    },
+    CollectorMissing {
+        message: String,
+    },
+}
+
+impl Drift {
+    pub fn text(&self) -> String {
+        match self {
+            Drift::NotDelivered { cluster, object } => {
+                format!("{object} bound to {cluster} but no ManifestWork carries it")
+            }
+            Drift::Stale { cluster, object, .. } => {
+                format!("stale ManifestWork on {cluster} for {object}: no longer bound, never pruned")
+            }
+            Drift::ApplyFailed { cluster, object, message } => format!("{object} not applied on {cluster}: {message}"),
+            Drift::DestinationUnavailable { cluster, why } => {
+                format!("destination {cluster} is not Available ({why}); KubeStellar selects it anyway")
+            }
+            Drift::UnknownDestination { cluster } => format!("destination {cluster} is no ManagedCluster of the ITS"),
+            Drift::MatchesNoCluster => "matches no cluster (upstream reports nothing)".into(),
+            Drift::MatchesNoObject => "matches no object (upstream reports nothing)".into(),
+            Drift::Errors { message, withheld: true } => {
+                format!("{message} — the Binding has errors, so its workload is withheld from every cluster")
+            }
+            Drift::Errors { message, .. } => message.clone(),
+            Drift::SingletonOverMany { clusters } => {
+                format!("singleton status requested but {clusters} clusters are selected: no status comes back")
+            }
+            Drift::CollectorMissing { message } => message.clone(),
+        }
+    }
+    /// Whether this takes the workload away from clusters (a critical problem) or only warns.
+    pub fn severe(&self) -> bool {
+        matches!(self, Drift::Errors { withheld: true, .. } | Drift::NotDelivered { .. } | Drift::ApplyFailed { .. })
+    }
+}
+
+/// A policy joined with its Binding and the ITS's works and reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyView {
+    /// The WDS context.
+    pub wds: String,
+    pub policy: Policy,
+    /// The Binding's destinations (what the controller selected).
+    pub clusters: Vec<String>,
+    pub objects: Vec<ObjRef>,
+    /// `cells[o][c]`: object `o` on cluster `c`.
+    pub cells: Vec<Vec<Cell>>,
+    pub drift: Vec<Drift>,
+    /// Whether an ITS was found for this WDS (otherwise cells say only "bound").
+    pub its_known: bool,
+}
+
+/// Every policy of every WDS in the fleet, joined with the ITS that carries its works (the one
+/// whose ManifestWorks name this WDS, else the only ITS).
+pub fn views(contexts: &[(&str, &PlacementCluster)]) -> Vec<PolicyView> {
+    let itses: Vec<&PlacementCluster> = contexts.iter().filter(|(_, p)| p.is_its()).map(|(_, p)| *p).collect();
+    let mut out = Vec::new();
+    for (wds, p) in contexts.iter().filter(|(_, p)| p.is_wds()) {
+        let its = itses
+            .iter()
+            .find(|i| i.works.iter().flatten().any(|w| w.wds == *wds))
+            .or(if itses.len() == 1 { itses.first() } else { None })
+            .copied();
+        let bindings = p.bindings.as_deref().unwrap_or_default();
+        for policy in p.policies.iter().flatten() {
+            let b = bindings.iter().find(|b| b.name == policy.name);
+            out.push(view(wds, policy, b, its));
+        }
+    }
+    out
+}
+
+fn view(wds: &str, policy: &Policy, b: Option<&Binding>, its: Option<&PlacementCluster>) -> PolicyView {
+    let clusters = b.map(|b| b.destinations.clone()).unwrap_or_default();
+    let objects = b.map(|b| b.objects.clone()).unwrap_or_default();
+    let works: Vec<&Work> = its
+        .and_then(|i| i.works.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|w| w.binding == policy.name && w.wds == wds)
+        .collect();
+    let reports: Vec<&Report> = its
+        .and_then(|i| i.reports.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|r| r.binding == policy.name && r.wds == wds)
+        .collect();
+    let mut drift = Vec::new();
+    let binding_errors = b.is_some_and(|b| !b.errors.is_empty());
+    let cells: Vec<Vec<Cell>> = objects
+        .iter()
+        .map(|o| {
+            clusters
+                .iter()
+                .map(|c| {
+                    let work = works.iter().find(|w| w.wec == *c && w.objects.contains(o));
+                    let report = reports.iter().find(|r| r.wec == *c && r.object == *o);
+                    match (work, report) {
+                        (None, _) => Cell::NotDelivered,
+                        (Some(w), _) if w.applied == Some(false) => {
+                            Cell::ApplyFailed { message: w.message.clone().unwrap_or_default() }
+                        }
+                        (Some(_), Some(r)) => Cell::Reported { summary: r.summary.clone(), healthy: r.healthy },
+                        (Some(w), None) if w.applied == Some(true) => Cell::Applied,
+                        (Some(_), None) => Cell::Delivered,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    if its.is_some() && !binding_errors {
+        for (o, row) in objects.iter().zip(&cells) {
+            for (c, cell) in clusters.iter().zip(row) {
+                match cell {
+                    Cell::NotDelivered => drift.push(Drift::NotDelivered { cluster: c.clone(), object: o.text() }),
+                    Cell::ApplyFailed { message } => drift.push(Drift::ApplyFailed {
+                        cluster: c.clone(),
+                        object: o.text(),
+                        message: message.clone(),
+                    }),
+                    _ => {}
+                }
+            }
+        }
+    }
+    for w in &works {
+        let wanted = clusters.contains(&w.wec) && w.objects.iter().all(|o| objects.contains(o));
+        if !wanted {
+            let object = w.objects.first().map(ObjRef::text).unwrap_or_else(|| w.name.clone());
+            drift.push(Drift::Stale { cluster: w.wec.clone(), object, work: w.name.clone() });
+        }
+    }
+    if let Some(managed) = its.and_then(|i| i.managed.as_ref()) {
+        for c in &clusters {
+            match managed.iter().find(|m| m.name == *c) {
+                None => drift.push(Drift::UnknownDestination { cluster: c.clone() }),
+                Some(m) if m.available != Some(true) => drift.push(Drift::DestinationUnavailable {
+                    cluster: c.clone(),
+                    why: m.why.clone().unwrap_or_else(|| "Available condition unknown".into()),
+                }),
+                _ => {}
+            }
+        }
+    }
+    if b.is_some() && clusters.is_empty() {
+        drift.push(Drift::MatchesNoCluster);
+    }
+    if b.is_some() && objects.is_empty() {
+        drift.push(Drift::MatchesNoObject);
+    }
+    for e in &policy.errors {
+        drift.push(Drift::Errors { message: e.clone(), withheld: b.is_some_and(|b| b.errors.contains(e)) });
+    }
+    if policy.clauses.iter().any(|c| c.singleton) && clusters.len() > 1 {
+        drift.push(Drift::SingletonOverMany { clusters: clusters.len() });
+    }
+    if let Some(m) = &policy.collectors_missing {
+        drift.push(Drift::CollectorMissing { message: m.clone() });
+    }
+    PolicyView {
+        wds: wds.to_string(),
+        policy: policy.clone(),
+        clusters,
+        objects,
+        cells,
+        drift,
+        its_known: its.is_some(),
+    }
+}
+
+/// Why a cluster is or is not selected: each selector (ORed) with each term (ANDed) and whether
+/// it holds for the cluster's labels. True overall when any selector holds entirely.
+pub fn explain_cluster(policy: &Policy, labels: &BTreeMap<String, String>) -> (bool, Vec<Vec<(String, bool)>>) {
+    let terms: Vec<Vec<(String, bool)>> = policy
+        .cluster_selectors
+        .iter()
+        .map(|s| {
+            if s.0.is_empty() {
+                vec![("{} (every cluster)".to_string(), true)]
+            } else {
+                s.0.iter().map(|r| (r.text(), r.matches(labels))).collect()
+            }
+        })
+        .collect();
+    let selected = terms.iter().any(|t| t.iter().all(|(_, ok)| *ok));
+    (selected, terms)
+}
+
+/// One line of a policy's selectors: `capability=gpu-h100,region=us-east | name in (a,b)`.
+pub fn selectors_text(p: &Policy) -> String {
+    if p.cluster_selectors.is_empty() {
+        return "no cluster selectors (selects nothing)".into();
+    }
+    p.cluster_selectors.iter().map(Selector::text).collect::<Vec<_>>().join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(key: &str, op: &str, values: &[&str]) -> Requirement {
+        Requirement { key: key.into(), operator: op.into(), values: values.iter().map(|v| v.to_string()).collect() }
+    }
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn selectors_follow_kubernetes_semantics() {
+        let l = labels(&[("capability", "gpu-h100"), ("region", "us-east")]);
+        assert!(req("capability", "In", &["gpu-h100", "gpu-a100"]).matches(&l));
+        assert!(!req("capability", "In", &["gpu-a100"]).matches(&l));
+        assert!(req("capability", "NotIn", &["gpu-a100"]).matches(&l));
+        assert!(req("zone", "NotIn", &["a"]).matches(&l), "NotIn holds when the label is absent");
+        assert!(req("region", "Exists", &[]).matches(&l) && !req("zone", "Exists", &[]).matches(&l));
+        assert!(req("zone", "DoesNotExist", &[]).matches(&l) && !req("region", "DoesNotExist", &[]).matches(&l));
+        assert!(!req("region", "Gt", &["1"]).matches(&l), "an unknown operator matches nothing");
+        assert!(Selector::default().matches(&l), "an empty selector matches everything");
+        let both = Selector(vec![req("capability", "In", &["gpu-h100"]), req("region", "In", &["eu-west"])]);
+        assert!(!both.matches(&l), "terms are ANDed");
+        assert_eq!(both.text(), "capability=gpu-h100,region=eu-west");
+    }
+
+    #[test]
+    fn explain_names_the_failing_term_and_ors_the_selectors() {
+        let p = Policy {
+            name: "p".into(),
+            cluster_selectors: vec![
+                Selector(vec![req("capability", "In", &["gpu-h100"]), req("region", "In", &["us-east"])]),
+                Selector(vec![req("name", "In", &["cluster3"])]),
+            ],
+            ..Default::default()
+        };
+        let (ok, terms) = explain_cluster(&p, &labels(&[("capability", "gpu-h100"), ("region", "eu-west")]));
+        assert!(!ok);
+        assert_eq!(terms[0], vec![("capability=gpu-h100".to_string(), true), ("region=us-east".to_string(), false)]);
+        let (ok, _) = explain_cluster(&p, &labels(&[("name", "cluster3")]));
+        assert!(ok, "the second selector alone selects it");
+        let none = Policy::default();
+        assert!(!explain_cluster(&none, &labels(&[])).0, "no selectors: no cluster");
+    }
+
+    fn obj(name: &str) -> ObjRef {
+        ObjRef { group: "apps".into(), resource: "deployments".into(), namespace: "llm-d".into(), name: name.into() }
+    }
+
+    #[test]
+    fn cells_and_drift_from_the_binding_works_and_reports() {
+        let policy = Policy {
+            name: "p".into(),
+            clauses: vec![Clause { singleton: true, ..Default::default() }],
+            ..Default::default()
+        };
+        let wds = PlacementCluster {
+            policies: Some(vec![policy.clone()]),
+            bindings: Some(vec![Binding {
+                name: "p".into(),
+                destinations: vec!["a".into(), "b".into(), "gone".into()],
+                objects: vec![obj("x"), obj("y")],
+                errors: vec![],
+            }]),
+            ..Default::default()
+        };
+        let work = |wec: &str, o: &str, applied: Option<bool>| Work {
+            wec: wec.into(),
+            name: format!("w-{wec}-{o}"),
+            binding: "p".into(),
+            wds: "wds1".into(),
+            objects: vec![obj(o)],
+            applied,
+            message: applied.filter(|a| !a).map(|_| "forbidden".into()),
+            ..Default::default()
+        };
+        let mc =
+            |name: &str, available: Option<bool>| ManagedCluster { name: name.into(), available, ..Default::default() };
+        let its = PlacementCluster {
+            managed: Some(vec![mc("a", Some(true)), mc("b", Some(false)), mc("c", Some(true))]),
+            works: Some(vec![
+                work("a", "x", Some(true)),
+                work("a", "y", Some(false)),
+                work("b", "x", None),
+                work("c", "x", Some(true)),
+            ]),
+            reports: Some(vec![Report {
+                wec: "a".into(),
+                binding: "p".into(),
+                wds: "wds1".into(),
+                object: obj("x"),
+                summary: "2/2 ready".into(),
+                healthy: Some(true),
+            }]),
+            ..Default::default()
+        };
+        let v = &views(&[("wds1", &wds), ("its1", &its)])[0];
+        assert_eq!(v.cells[0][0], Cell::Reported { summary: "2/2 ready".into(), healthy: Some(true) });
+        assert_eq!(v.cells[1][0], Cell::ApplyFailed { message: "forbidden".into() });
+        assert_eq!(v.cells[0][1], Cell::Delivered, "b never reported");
+        assert_eq!(v.cells[1][1], Cell::NotDelivered);
+        let kinds: Vec<String> =
+            v.drift.iter().map(|d| serde_json::to_value(d).unwrap()["kind"].as_str().unwrap().to_string()).collect();
+        for k in [
+            "not-delivered",
+            "apply-failed",
+            "stale",
+            "destination-unavailable",
+            "unknown-destination",
+            "singleton-over-many",
+        ] {
+            assert!(kinds.contains(&k.to_string()), "{k} in {kinds:?}");
+        }
+        assert!(
+            v.drift.iter().any(|d| matches!(d, Drift::Stale { cluster, .. } if cluster == "c")),
+            "c is no destination"
+        );
+        // a policy whose Binding has no destinations and no objects says so
+        let empty = PlacementCluster {
+            policies: Some(vec![Policy { name: "q".into(), ..Default::default() }]),
+            bindings: Some(vec![Binding { name: "q".into(), ..Default::default() }]),
+            ..Default::default()
+        };
+        let v = &views(&[("wds1", &empty), ("its1", &its)])[0];
+        assert!(v.drift.contains(&Drift::MatchesNoCluster) && v.drift.contains(&Drift::MatchesNoObject));
+    }
+}
