@@ -142,6 +142,7 @@ pub async fn run(
     let posture = super::kagenti::baseline_path(&opts.state_dir, opts.baseline_file.as_deref(), &target.context);
     let kagenti = super::kagenti::run(ctx.clone(), history, posture, client.clone(), tx.clone(), opts.clone());
     let jobs = super::jobs::run(ctx.clone(), client.clone(), tx.clone(), opts.clone());
+    let placement = super::placement::run(ctx.clone(), client.clone(), tx.clone(), opts.clone());
     tokio::select! {
         _ = stop.changed() => {}
         _ = health => {}
@@ -149,6 +150,7 @@ pub async fn run(
         _ = llmd => {}
         _ = kagenti => {}
         _ = jobs => {}
+        _ = placement => {}
     }
 }
 

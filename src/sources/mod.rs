@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod nightly;
 pub mod nodes;
 pub mod paced;
+pub mod placement;
 pub mod reports;
 pub mod views;
 pub mod watchset;

@@ -176,6 +176,11 @@ pub enum Update {
         cluster: usize,
         jobs: jobs::JobsCluster,
     },
+    /// What the context holds of KubeStellar, as its watches see it now.
+    Placement {
+        cluster: usize,
+        placement: placement::PlacementCluster,
+    },
     /// Every scrape of a round is in: time to draw, and to extend the throughput history.
     ScrapeRound {
         cluster: usize,
@@ -193,6 +198,7 @@ impl Update {
             | Update::Malformed { cluster, .. }
             | Update::LlmdObjects { cluster, .. }
             | Update::Autoscalers { cluster, .. }
+            | Update::Placement { cluster, .. }
             | Update::EngineScrape { cluster, .. }
             | Update::EppScrape { cluster, .. }
             | Update::ScrapeRound { cluster, .. }
@@ -393,6 +399,11 @@ impl Fleet {
             Update::Jobs { jobs, .. } => {
                 let changed = c.jobs != jobs;
                 c.jobs = jobs;
+                changed
+            }
+            Update::Placement { placement, .. } => {
+                let changed = c.placement != placement;
+                c.placement = placement;
                 changed
             }
             Update::Tools { servers, .. } => {

@@ -427,7 +427,9 @@ fn view(wds: &str, policy: &Policy, b: Option<&Binding>, its: Option<&PlacementC
     for e in &policy.errors {
         drift.push(Drift::Errors { message: e.clone(), withheld: b.is_some_and(|b| b.errors.contains(e)) });
     }
-    if policy.clauses.iter().any(|c| c.singleton) && clusters.len() > 1 {
+    // said once: upstream's own error for it, when the controller wrote one
+    let said = policy.errors.iter().any(|e| e.starts_with("Singleton reported status"));
+    if policy.clauses.iter().any(|c| c.singleton) && clusters.len() > 1 && !said {
         drift.push(Drift::SingletonOverMany { clusters: clusters.len() });
     }
     if let Some(m) = &policy.collectors_missing {

@@ -166,8 +166,14 @@ impl Tracker {
         let scale = if self.hold_scale > 0.0 { self.hold_scale } else { 1.0 };
         let mut changed = false;
         let mut seen: Vec<Key> = Vec::with_capacity(conditions.len());
+        let mut taken: std::collections::BTreeSet<Key> = std::collections::BTreeSet::new();
         for c in conditions {
             let key = c.key();
+            // one problem per key: a second condition of the same rule on the same object
+            // (two of a policy's objects, say) adds nothing the first does not say
+            if !taken.insert(key.clone()) {
+                continue;
+            }
             seen.push(key.clone());
             let p = self.open.entry(key).or_insert_with(|| {
                 changed = true;
@@ -564,6 +570,52 @@ pub fn conditions(fleet: &Fleet, now: f64) -> Vec<Condition> {
                     Jump::Pane { pane: "jobs", find: format!("{}/{}", j.namespace, j.name) },
                 );
             }
+        }
+    }
+
+    // placement: drift of every BindingPolicy, a problem of its WDS
+    let contexts: Vec<(&str, &super::placement::PlacementCluster)> =
+        fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
+    for v in super::placement::views(&contexts) {
+        let Some(wds) = fleet.clusters.iter().position(|c| c.context == v.wds) else { continue };
+        if !fleet.clusters[wds].conn.reachable() {
+            continue;
+        }
+        for d in &v.drift {
+            use super::placement::Drift as D;
+            let (kind, severity, hold_s) = match d {
+                D::Errors { withheld: true, .. } => ("placement-withheld", Severity::Critical, 0.0),
+                // the transport may be a moment behind the Binding
+                D::NotDelivered { .. } => ("placement-not-delivered", Severity::Warning, 60.0),
+                D::ApplyFailed { .. } => ("placement-apply-failed", Severity::Warning, 0.0),
+                D::Stale { .. } => ("placement-stale-work", Severity::Warning, 60.0),
+                D::DestinationUnavailable { .. } | D::UnknownDestination { .. } => {
+                    ("placement-destination-unavailable", Severity::Warning, 0.0)
+                }
+                D::Errors { .. } | D::SingletonOverMany { .. } => ("placement-error", Severity::Warning, 0.0),
+                D::MatchesNoCluster | D::MatchesNoObject => ("placement-matches-nothing", Severity::Info, 0.0),
+                D::CollectorMissing { .. } => ("placement-collector-missing", Severity::Info, 0.0),
+            };
+            out.push(Condition {
+                kind,
+                severity,
+                cluster: Some(wds),
+                object: Object::new(
+                    "BindingPolicy",
+                    "",
+                    &match d {
+                        D::NotDelivered { cluster, .. }
+                        | D::Stale { cluster, .. }
+                        | D::ApplyFailed { cluster, .. }
+                        | D::DestinationUnavailable { cluster, .. }
+                        | D::UnknownDestination { cluster } => format!("{} → {cluster}", v.policy.name),
+                        _ => v.policy.name.clone(),
+                    },
+                ),
+                reason: d.text(),
+                hold_s,
+                jump: Jump::Pane { pane: "placement", find: v.policy.name.clone() },
+            });
         }
     }
 

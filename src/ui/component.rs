@@ -263,6 +263,7 @@ pub enum Group {
     Fleet,
     LlmD,
     Kagenti,
+    KubeStellar,
 }
 
 /// A pane: a tab of its own.

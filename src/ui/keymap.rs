@@ -32,6 +32,8 @@ pub enum Action {
     Right,
     /// Benchmark reports: mark a run to compare.
     Mark,
+    /// Placement: why each cluster is or is not selected.
+    Explain,
     HalfPageDown,
     HalfPageUp,
     PageDown,
@@ -81,6 +83,7 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("left", Action::Left, "Benchmarks: previous platform column"),
     ("right", Action::Right, "Benchmarks: next platform column"),
     ("mark", Action::Mark, "Benchmark reports: mark a run; Enter on another compares the two"),
+    ("explain", Action::Explain, "Placement: why each cluster is or is not selected, term by term"),
     ("accept_baseline", Action::AcceptBaseline, "Security: accept the current posture as the baseline (not in kiosk)"),
     ("copy", Action::Copy, "copy the selected name or URL (OSC 52, works over SSH)"),
     ("back", Action::Back, "back: close the view; on a pane, clear focus and filter"),
@@ -207,6 +210,7 @@ impl Default for Keymap {
             (k(c('l')), Action::Right),
             (k(KeyCode::Right), Action::Right),
             (k(c('m')), Action::Mark),
+            (k(c('e')), Action::Explain),
             (k(c('C')), Action::Copy),
         ] {
             keys.push((key, a));

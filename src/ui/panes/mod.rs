@@ -9,6 +9,7 @@ pub mod epp;
 pub mod jobs;
 pub mod kv;
 pub mod overview;
+pub mod placement;
 pub mod problems;
 pub mod security;
 pub mod serving;
@@ -41,6 +42,7 @@ pub fn all() -> Vec<Box<dyn Pane>> {
         Box::new(topology::Topology::default()),
         Box::new(security::Security::default()),
         Box::new(status::Status),
+        Box::new(placement::Placement::default()),
     ]
 }
 

@@ -1,0 +1,291 @@
+//! KubeStellar on one context: a WatchSet over the placement API (BindingPolicies, Bindings: a
+//! WDS), the OCM hub objects and the status add-on's WorkStatuses (an ITS), and KubeFlex
+//! ControlPlanes (the hosting cluster). What the context does not serve is absent, and says
+//! nothing; what is served is decoded leniently into `store::placement` values.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use kube::api::{ApiResource, DynamicObject};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::cluster::WorkerOptions;
+use super::paced::WatchCtx;
+use super::watchset::WatchSet;
+use crate::store::placement::{
+    Binding, Clause, ControlPlane, ManagedCluster, ObjRef, PlacementCluster, Policy, Report, Requirement, Selector,
+    Work,
+};
+use crate::store::Update;
+
+/// (tag, group, version, kind, plural)
+const KINDS: &[(&str, &str, &str, &str, &str)] = &[
+    ("policies", "control.kubestellar.io", "v1alpha1", "BindingPolicy", "bindingpolicies"),
+    ("bindings", "control.kubestellar.io", "v1alpha1", "Binding", "bindings"),
+    ("managed", "cluster.open-cluster-management.io", "v1", "ManagedCluster", "managedclusters"),
+    ("works", "work.open-cluster-management.io", "v1", "ManifestWork", "manifestworks"),
+    ("reports", "control.kubestellar.io", "v1alpha1", "WorkStatus", "workstatuses"),
+    ("cps", "tenancy.kflex.kubestellar.org", "v1alpha1", "ControlPlane", "controlplanes"),
+];
+
+const BINDING_KEY: &str = "transport.kubestellar.io/originOwnerReferenceBindingKey";
+const WDS_KEY: &str = "transport.kubestellar.io/originWdsName";
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect()
+}
+
+/// A metav1.LabelSelector: matchLabels become `In` with one value.
+pub fn selector(v: &Value) -> Selector {
+    let mut reqs: Vec<Requirement> = v["matchLabels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, val)| Requirement {
+            key: k.clone(),
+            operator: "In".into(),
+            values: vec![val.as_str().unwrap_or_default().to_string()],
+        })
+        .collect();
+    for e in v["matchExpressions"].as_array().into_iter().flatten() {
+        reqs.push(Requirement {
+            key: e["key"].as_str().unwrap_or_default().to_string(),
+            operator: e["operator"].as_str().unwrap_or_default().to_string(),
+            values: strings(&e["values"]),
+        });
+    }
+    Selector(reqs)
+}
+
+fn condition<'a>(o: &'a Value, kind: &str) -> Option<&'a Value> {
+    o["status"]["conditions"].as_array()?.iter().find(|c| c["type"] == kind)
+}
+
+fn truth(c: Option<&Value>) -> Option<bool> {
+    match c?["status"].as_str()? {
+        "True" => Some(true),
+        "False" => Some(false),
+        _ => None,
+    }
+}
+
+fn why(c: Option<&Value>) -> Option<String> {
+    let c = c?;
+    let reason = c["reason"].as_str().unwrap_or_default();
+    Some(match c["message"].as_str().filter(|m| !m.is_empty()) {
+        Some(m) => format!("{reason}: {m}"),
+        None => reason.to_string(),
+    })
+}
+
+pub fn decode_policy(o: &DynamicObject) -> Policy {
+    let spec = &o.data["spec"];
+    let status = &o.data["status"];
+    let collectors = condition(&o.data, "StatusCollectorsAvailable");
+    Policy {
+        name: o.metadata.name.clone().unwrap_or_default(),
+        cluster_selectors: spec["clusterSelectors"].as_array().into_iter().flatten().map(selector).collect(),
+        clauses: spec["downsync"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| Clause {
+                api_group: c["apiGroup"].as_str().map(str::to_string),
+                resources: strings(&c["resources"]),
+                namespaces: strings(&c["namespaces"]),
+                object_names: strings(&c["objectNames"]),
+                object_selectors: c["objectSelectors"].as_array().into_iter().flatten().map(selector).collect(),
+                singleton: c["wantSingletonReportedState"] == true,
+                status_collectors: strings(&c["statusCollectors"]),
+            })
+            .collect(),
+        errors: strings(&status["errors"]),
+        collectors_missing: (truth(collectors) == Some(false)).then(|| why(collectors).unwrap_or_default()),
+    }
+}
+
+fn obj_ref(v: &Value) -> ObjRef {
+    ObjRef {
+        group: v["group"].as_str().unwrap_or_default().to_string(),
+        resource: v["resource"].as_str().unwrap_or_default().to_string(),
+        namespace: v["namespace"].as_str().unwrap_or_default().to_string(),
+        name: v["name"].as_str().unwrap_or_default().to_string(),
+    }
+}
+
+pub fn decode_binding(o: &DynamicObject) -> Binding {
+    let spec = &o.data["spec"];
+    let w = &spec["workload"];
+    Binding {
+        name: o.metadata.name.clone().unwrap_or_default(),
+        destinations: spec["destinations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["clusterId"].as_str().map(str::to_string))
+            .collect(),
+        objects: w["clusterScope"]
+            .as_array()
+            .into_iter()
+            .chain(w["namespaceScope"].as_array())
+            .flatten()
+            .map(obj_ref)
+            .collect(),
+        errors: strings(&o.data["status"]["errors"]),
+    }
+}
+
+fn labels(o: &DynamicObject) -> BTreeMap<String, String> {
+    o.metadata.labels.clone().unwrap_or_default()
+}
+
+pub fn decode_managed(o: &DynamicObject) -> ManagedCluster {
+    let c = condition(&o.data, "ManagedClusterConditionAvailable");
+    let available = truth(c);
+    ManagedCluster {
+        name: o.metadata.name.clone().unwrap_or_default(),
+        labels: labels(o),
+        available,
+        why: if available == Some(true) { None } else { why(c).or_else(|| Some("no Available condition".into())) },
+    }
+}
+
+/// The plural of a manifest's kind, for the few kinds placement carries (the Binding names
+/// objects by resource, a manifest by kind).
+fn plural(kind: &str) -> String {
+    let k = kind.to_lowercase();
+    match k.as_str() {
+        "ingress" => "ingresses".into(),
+        "networkpolicy" => "networkpolicies".into(),
+        k if k.ends_with('s') => format!("{k}es"),
+        k => format!("{k}s"),
+    }
+}
+
+pub fn decode_work(o: &DynamicObject) -> Work {
+    let l = labels(o);
+    let applied = condition(&o.data, "Applied");
+    let objects = o.data["spec"]["workload"]["manifests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            let api = m["apiVersion"].as_str().unwrap_or_default();
+            let group = api.split_once('/').map(|(g, _)| g).unwrap_or_default();
+            ObjRef {
+                group: group.to_string(),
+                resource: plural(m["kind"].as_str().unwrap_or_default()),
+                namespace: m["metadata"]["namespace"].as_str().unwrap_or_default().to_string(),
+                name: m["metadata"]["name"].as_str().unwrap_or_default().to_string(),
+            }
+        })
+        .collect();
+    Work {
+        wec: o.metadata.namespace.clone().unwrap_or_default(),
+        name: o.metadata.name.clone().unwrap_or_default(),
+        binding: l.get(BINDING_KEY).cloned().unwrap_or_default(),
+        wds: l.get(WDS_KEY).cloned().unwrap_or_default(),
+        objects,
+        applied: truth(applied),
+        message: applied.and_then(|c| c["message"].as_str()).map(str::to_string),
+        available: truth(condition(&o.data, "Available")),
+        created: o.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
+    }
+}
+
+/// A WEC object's status in a word: Deployments and their kin by replicas, else their
+/// `Ready`/`Available` condition.
+fn summary(status: &Value) -> (String, Option<bool>) {
+    if let Some(want) = status["replicas"].as_i64() {
+        let ready = status["readyReplicas"].as_i64().unwrap_or(0);
+        return (format!("{ready}/{want} ready"), Some(ready >= want));
+    }
+    for kind in ["Available", "Ready"] {
+        if let Some(ok) = truth(condition(&serde_json::json!({"status": status}), kind)) {
+            return (format!("{kind}={}", if ok { "True" } else { "False" }), Some(ok));
+        }
+    }
+    if status.as_object().is_some_and(|m| !m.is_empty()) {
+        ("status reported".into(), None)
+    } else {
+        ("no status".into(), None)
+    }
+}
+
+pub fn decode_report(o: &DynamicObject) -> Report {
+    let l = labels(o);
+    let src = &o.data["spec"]["sourceRef"];
+    let (summary, healthy) = summary(&o.data["status"]);
+    Report {
+        wec: o.metadata.namespace.clone().unwrap_or_default(),
+        binding: l.get(BINDING_KEY).cloned().unwrap_or_default(),
+        wds: l.get(WDS_KEY).cloned().unwrap_or_default(),
+        object: obj_ref(src),
+        summary,
+        healthy,
+    }
+}
+
+pub fn decode_control_plane(o: &DynamicObject) -> ControlPlane {
+    let ready = condition(&o.data, "Ready");
+    ControlPlane {
+        name: o.metadata.name.clone().unwrap_or_default(),
+        cptype: labels(o).get("kflex.kubestellar.io/cptype").cloned().unwrap_or_default(),
+        kind: o.data["spec"]["type"].as_str().unwrap_or_default().to_string(),
+        ready: truth(ready),
+        why: if truth(ready) == Some(true) { None } else { why(ready) },
+    }
+}
+
+fn part<T>(w: &WatchSet<&'static str>, tag: &'static str, f: impl Fn(&DynamicObject) -> T) -> Option<Vec<T>> {
+    (w.served(&tag) == Some(true)).then(|| w.objects(&tag).map(f).collect())
+}
+
+pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions) {
+    let index = ctx.cluster;
+    let mut w: WatchSet<&'static str> = WatchSet::new();
+    for (tag, group, version, kind, plural) in KINDS {
+        let ar = ApiResource {
+            group: group.to_string(),
+            version: version.to_string(),
+            api_version: format!("{group}/{version}"),
+            kind: kind.to_string(),
+            plural: plural.to_string(),
+        };
+        w.add(&ctx, &client, tag, &ar, None);
+    }
+    let mut last: Option<PlacementCluster> = None;
+    let mut dirty = false;
+    let flush = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(flush);
+    loop {
+        tokio::select! {
+            ev = w.next() => {
+                let Some((_, changed)) = ev else { return };
+                if changed {
+                    dirty = true;
+                    let soon = tokio::time::Instant::now() + opts.coalesce;
+                    if flush.deadline() > soon { flush.as_mut().reset(soon); }
+                }
+            }
+            _ = &mut flush => {
+                flush.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(3600));
+                if !dirty { continue }
+                dirty = false;
+                let next = PlacementCluster {
+                    policies: part(&w, "policies", decode_policy),
+                    bindings: part(&w, "bindings", decode_binding),
+                    managed: part(&w, "managed", decode_managed),
+                    works: part(&w, "works", decode_work),
+                    reports: part(&w, "reports", decode_report),
+                    control_planes: part(&w, "cps", decode_control_plane),
+                };
+                if last.as_ref() != Some(&next) {
+                    last = Some(next.clone());
+                    if tx.send(Update::Placement { cluster: index, placement: next }).await.is_err() { return }
+                }
+            }
+        }
+    }
+}

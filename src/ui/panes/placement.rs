@@ -1,0 +1,273 @@
+//! Placement (KubeStellar): per BindingPolicy of every WDS among the contexts, its cluster
+//! selectors, the clusters its Binding selected, the objects it binds, and a matrix objects x
+//! clusters saying what reached each cluster (bound, delivered, applied, the status reported
+//! back), then the drift upstream does not report. `e` explains, term by term, why each
+//! ManagedCluster of the ITS is or is not selected.
+
+use crossterm::event::KeyEvent;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::store::placement::{self, Cell, PolicyView};
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+
+#[derive(Default)]
+pub struct Placement {
+    list: ListState,
+    /// The explanation of the selected policy instead of its matrix.
+    explain: bool,
+}
+
+/// Every policy of the fleet's WDSes, through the filter.
+pub fn rows(cx: &Ctx) -> Vec<PolicyView> {
+    let contexts: Vec<(&str, &placement::PlacementCluster)> =
+        cx.fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
+    placement::views(&contexts)
+        .into_iter()
+        .filter(|v| {
+            cx.keep(|| {
+                format!("{} {} {} {}", v.wds, v.policy.name, v.clusters.join(" "), placement::selectors_text(&v.policy))
+            })
+        })
+        .collect()
+}
+
+fn keys(rows: &[PolicyView]) -> Vec<String> {
+    rows.iter().map(|v| format!("{}/{}", v.wds, v.policy.name)).collect()
+}
+
+/// `✓ placed`, `✖ 2 drift`, `! 1 drift`: the worst of the policy's drift.
+fn state(cx: &Ctx, v: &PolicyView) -> (String, ratatui::style::Style) {
+    let t = cx.theme;
+    if v.drift.is_empty() {
+        ("✓ placed".into(), t.ok)
+    } else if v.drift.iter().any(|d| d.severe()) {
+        (format!("✖ {} drift", v.drift.len()), t.crit)
+    } else {
+        (format!("! {} drift", v.drift.len()), t.warn)
+    }
+}
+
+impl Pane for Placement {
+    fn id(&self) -> &'static str {
+        "placement"
+    }
+    fn title(&self) -> &'static str {
+        "Placement"
+    }
+    fn short_title(&self) -> &'static str {
+        "Place"
+    }
+    fn group(&self) -> Group {
+        Group::KubeStellar
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["bindingpolicies", "bp", "kubestellar"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        fleet.clusters.iter().any(|c| c.placement.is_wds())
+    }
+    fn reveal(&mut self, context: &str, find: &str) -> bool {
+        self.list.reveal(&format!("{context}/"), find);
+        true
+    }
+}
+
+impl Component for Placement {
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("● 2/2 ready", "applied, and the cluster's status came back (WorkStatus)"),
+            ("▲ 1/2 ready", "applied, and the reported status is not healthy"),
+            ("○ applied", "applied; no status reported back"),
+            ("… delivered", "a ManifestWork is there; the work agent has not reported"),
+            ("✖ no work", "bound to the cluster, but no ManifestWork carries it"),
+            ("✖ apply failed", "the work agent could not apply it (why below)"),
+            ("✓ placed / ! ✖ N drift", "nothing wrong / drift that warns / drift that takes workloads away"),
+        ]
+    }
+
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Explain, "why each cluster is or is not selected")]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let list = rows(cx);
+        let keys = keys(&list);
+        if let Some(o) = super::motion(&mut self.list, action, &keys) {
+            return o;
+        }
+        match action {
+            Some(Action::Explain) | Some(Action::Select) => {
+                self.explain = !self.explain;
+                Outcome::Redraw
+            }
+            Some(Action::Back) if self.explain => {
+                self.explain = false;
+                Outcome::Redraw
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let list = rows(cx);
+        self.list.sync(&keys(&list));
+        list.get(self.list.selected()?).map(|v| v.policy.name.clone())
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let list = rows(cx);
+        if !cx.fleet.clusters.iter().any(|c| c.placement.is_wds()) {
+            let msg = "No KubeStellar WDS among the contexts: none serves control.kubestellar.io/v1alpha1 BindingPolicies. \
+                       Add the WDS and ITS contexts (kflex ctx wds1, its1) to the kubeconfig; `kst sim --kubestellar` simulates them.";
+            f.render_widget(Paragraph::new(Span::styled(msg, t.muted)).wrap(Wrap { trim: true }), area);
+            return;
+        }
+        let wanted = (list.len() as u16 + 3).min(area.height / 3).max(5);
+        let [table_area, detail_area] = Layout::vertical([Constraint::Length(wanted), Constraint::Min(6)]).areas(area);
+        let several_wds = list.iter().map(|v| &v.wds).collect::<std::collections::BTreeSet<_>>().len() > 1;
+        let cols = vec![
+            Col::name("POLICY").min(12),
+            Col::name("WDS").hidden_if(!several_wds),
+            Col::whole("STATE"),
+            Col::text("CLUSTERS").min(12),
+            Col::whole("OBJECTS"),
+            Col::text("SELECTORS").min(12).optional(1),
+        ];
+        let mut table = DataTable::new(format!(" BindingPolicies ({}) · e: explain ", list.len()), cols);
+        table.empty = "no BindingPolicy matches the filter".into();
+        for v in &list {
+            let (st, style) = state(cx, v);
+            table.rows.push(vec![
+                cell(v.policy.name.clone(), t.text),
+                cell(v.wds.clone(), t.muted),
+                cell(st, style),
+                cell(if v.clusters.is_empty() { "none".to_string() } else { v.clusters.join(", ") }, t.text),
+                cell(v.objects.len().to_string(), t.text),
+                cell(placement::selectors_text(&v.policy), t.muted),
+            ]);
+        }
+        self.list.sync(&keys(&list));
+        table.draw(f, table_area, &mut self.list, t);
+        let Some(v) = self.list.selected().and_then(|i| list.get(i)) else { return };
+        if self.explain {
+            draw_explain(f, detail_area, cx, v);
+        } else {
+            draw_matrix(f, detail_area, cx, v);
+        }
+    }
+}
+
+fn cell_style(cx: &Ctx, c: &Cell) -> ratatui::style::Style {
+    let t = cx.theme;
+    match c {
+        Cell::NotDelivered | Cell::ApplyFailed { .. } => t.crit,
+        Cell::Reported { healthy: Some(false), .. } => t.warn,
+        Cell::Reported { .. } => t.ok,
+        Cell::Applied => t.text,
+        Cell::Delivered => t.muted,
+    }
+}
+
+/// Objects x clusters, then the drift, one line each.
+fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView) {
+    let t = cx.theme;
+    // the matrix as tall as its rows, the drift below it takes the rest
+    let matrix_h = (v.objects.len() as u16 + 3).max(4).min(area.height.saturating_sub(3));
+    let [matrix_area, drift_area] = Layout::vertical([Constraint::Length(matrix_h), Constraint::Min(3)]).areas(area);
+    let mut cols = vec![Col::name("OBJECT").min(16)];
+    cols.extend(v.clusters.iter().map(|c| Col::name(c).min(8)));
+    let title = if v.its_known {
+        format!(" {} · objects x clusters ", v.policy.name)
+    } else {
+        format!(" {} · no ITS among the contexts: bound only, delivery unknown ", v.policy.name)
+    };
+    let mut table = DataTable::new(title, cols);
+    table.empty = if v.clusters.is_empty() { "selects no cluster".into() } else { "binds no object".into() };
+    for (o, row) in v.objects.iter().zip(&v.cells) {
+        let mut line = vec![cell(o.text(), t.text)];
+        for c in row {
+            line.push(cell(if v.its_known { c.short() } else { "bound".into() }, cell_style(cx, c)));
+        }
+        table.rows.push(line);
+    }
+    let mut state = ListState::default();
+    table.draw(f, matrix_area, &mut state, t);
+    let lines: Vec<Line> = if v.drift.is_empty() {
+        vec![Line::from(Span::styled("no drift: every bound object was delivered and applied", t.ok))]
+    } else {
+        v.drift
+            .iter()
+            .map(|d| {
+                let style = if d.severe() { t.crit } else { t.warn };
+                Line::from(vec![
+                    Span::styled(if d.severe() { "✖ " } else { "! " }, style),
+                    Span::styled(d.text(), t.text),
+                ])
+            })
+            .collect()
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::default().borders(Borders::ALL).title(" drift ").border_style(t.muted)),
+        drift_area,
+    );
+}
+
+/// Each ManagedCluster of the ITS against the policy's selectors, term by term.
+fn draw_explain(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView) {
+    let t = cx.theme;
+    let managed: Vec<&placement::ManagedCluster> =
+        cx.fleet.clusters.iter().filter_map(|c| c.placement.managed.as_ref()).flatten().collect();
+    let mut lines = vec![Line::from(Span::styled(
+        format!(
+            "clusterSelectors (any one selects; every term of it must hold): {}",
+            placement::selectors_text(&v.policy)
+        ),
+        t.muted,
+    ))];
+    if managed.is_empty() {
+        lines.push(Line::from(Span::styled("no ITS among the contexts: no ManagedCluster to explain", t.warn)));
+    }
+    for m in managed {
+        let (selected, terms) = placement::explain_cluster(&v.policy, &m.labels);
+        let mut spans = vec![
+            Span::styled(if selected { "✓ " } else { "✗ " }, if selected { t.ok } else { t.muted }),
+            Span::styled(format!("{:<20} ", m.name), t.text),
+        ];
+        for (i, sel) in terms.iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::styled(" | ", t.muted));
+            }
+            for (term, ok) in sel {
+                spans.push(Span::styled(
+                    format!("{term} {} ", if *ok { "✓" } else { "✗" }),
+                    if *ok { t.ok } else { t.crit },
+                ));
+            }
+        }
+        if m.available != Some(true) {
+            spans.push(Span::styled(" · not Available (selected anyway)", t.warn));
+        }
+        lines.push(Line::from(spans));
+    }
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" why {} selects what it does · e: back to the matrix ", v.policy.name))
+                .border_style(t.muted),
+        ),
+        area,
+    );
+}
