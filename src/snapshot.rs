@@ -30,6 +30,37 @@ pub struct Snapshot {
     /// rules with a `for:` (`for_s` > 0) are `pending`, since it cannot wait them out; the
     /// others are `firing`. `kst snapshot --fail-on` counts firing problems only.
     pub problems: Vec<ProblemSnapshot>,
+    /// KubeStellar placement, when some context is a WDS, an ITS or a KubeFlex hosting
+    /// cluster; null otherwise.
+    pub placement: Option<PlacementSnapshot>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlacementSnapshot {
+    /// KubeFlex ControlPlanes, by the hosting context.
+    pub control_planes: Vec<ControlPlaneSnapshot>,
+    /// The ITSes' ManagedClusters: labels and availability.
+    pub managed_clusters: Vec<ManagedClusterSnapshot>,
+    /// Per BindingPolicy: its WDS, selectors, the clusters and objects of its Binding, per
+    /// object and cluster a cell (`state`: not-delivered, delivered, apply-failed, applied,
+    /// reported with `summary`), and its drift (`kind` and fields).
+    pub policies: Vec<crate::store::placement::PolicyView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ControlPlaneSnapshot {
+    pub context: String,
+    #[serde(flatten)]
+    pub control_plane: crate::store::placement::ControlPlane,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ManagedClusterSnapshot {
+    pub its: String,
+    #[serde(flatten)]
+    pub cluster: crate::store::placement::ManagedCluster,
+    /// The kst context of this WEC, when the kubeconfig has one of that name.
+    pub context: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -690,8 +721,42 @@ impl Snapshot {
                     jump: p.jump.clone(),
                 })
                 .collect(),
+            placement: placement_snapshot(fleet),
         }
     }
+}
+
+fn placement_snapshot(fleet: &Fleet) -> Option<PlacementSnapshot> {
+    if !fleet.clusters.iter().any(|c| c.placement.any()) {
+        return None;
+    }
+    let contexts: Vec<(&str, &crate::store::placement::PlacementCluster)> =
+        fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
+    Some(PlacementSnapshot {
+        control_planes: fleet
+            .clusters
+            .iter()
+            .flat_map(|c| {
+                c.placement
+                    .control_planes
+                    .iter()
+                    .flatten()
+                    .map(|cp| ControlPlaneSnapshot { context: c.context.clone(), control_plane: cp.clone() })
+            })
+            .collect(),
+        managed_clusters: fleet
+            .clusters
+            .iter()
+            .flat_map(|c| {
+                c.placement.managed.iter().flatten().map(|m| ManagedClusterSnapshot {
+                    its: c.context.clone(),
+                    cluster: m.clone(),
+                    context: fleet.clusters.iter().find(|x| x.context == m.name).map(|x| x.context.clone()),
+                })
+            })
+            .collect(),
+        policies: crate::store::placement::views(&contexts),
+    })
 }
 
 /// A cluster has settled when kst knows what it can: synced (nodes, and LLM-d with scrape
@@ -702,6 +767,7 @@ fn settled(c: &ClusterState, sample: f64) -> bool {
         Conn::Live | Conn::Degraded(_) | Conn::Slow(_) => {
             (c.nodes.is_some() || c.forbidden.contains("nodes"))
                 && c.jobs.listed()
+                && c.placement.listed
                 && match c.llmd.installed {
                     None => false,
                     Some(false) => true,

@@ -274,6 +274,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 if !dirty { continue }
                 dirty = false;
                 let next = PlacementCluster {
+                    listed: w.all_listed(),
                     policies: part(&w, "policies", decode_policy),
                     bindings: part(&w, "bindings", decode_binding),
                     managed: part(&w, "managed", decode_managed),

@@ -181,6 +181,8 @@ pub struct ControlPlane {
 /// What one context holds of KubeStellar. None per part: that API is not served there.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlacementCluster {
+    /// Every watch has answered once (served or not): what is None is not served.
+    pub listed: bool,
     pub policies: Option<Vec<Policy>>,
     pub bindings: Option<Vec<Binding>>,
     pub managed: Option<Vec<ManagedCluster>>,

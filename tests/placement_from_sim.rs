@@ -1,0 +1,255 @@
+//! KubeStellar placement end to end: the simulator's WDS, ITS and KubeFlex hosting cluster, read
+//! by the real kubectl and by kst's collectors; every drift kind found with its cluster and
+//! object; a selector change made with `kubectl label` moves the Binding and leaves a stale
+//! ManifestWork that kst shows until it is deleted; explain for a selected and a non-selected
+//! cluster; the Placement tab at the three sizes; the problems and the snapshot's `placement`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use kst::sim::{SimFleet, SimOptions};
+use kst::store::placement::{self, Cell, Drift, PolicyView};
+use kst::store::Fleet;
+
+fn kubectl(test: &str) -> Option<PathBuf> {
+    let bin = common::peers::debian_binary("kubernetes-client", "kubectl");
+    if bin.is_none() {
+        common::peers::missing(test, "kubectl", "apt-get install kubernetes-client");
+    }
+    bin
+}
+
+async fn run(bin: &PathBuf, config: &PathBuf, context: &str, args: &[&str]) -> String {
+    let mut c = Command::new(bin);
+    c.arg("--kubeconfig").arg(config).arg("--context").arg(context).arg("--request-timeout=30s").args(args);
+    c.env_remove("KUBECONFIG").env("HOME", config.parent().unwrap());
+    let out = tokio::task::spawn_blocking(move || c.output()).await.unwrap().expect("kubectl runs");
+    assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn views(f: &Fleet) -> Vec<PolicyView> {
+    let contexts: Vec<(&str, &placement::PlacementCluster)> =
+        f.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
+    placement::views(&contexts)
+}
+
+fn policy<'a>(v: &'a [PolicyView], name: &str) -> Option<&'a PolicyView> {
+    v.iter().find(|p| p.policy.name == name)
+}
+
+async fn pump(
+    fleet: &mut Fleet,
+    updates: &mut tokio::sync::mpsc::Receiver<kst::store::Update>,
+    what: &str,
+    done: impl Fn(&[PolicyView]) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while !done(&views(fleet)) {
+        match tokio::time::timeout_at(deadline, updates.recv()).await {
+            Ok(Some(u)) => {
+                fleet.apply(u);
+            }
+            _ => panic!(
+                "timed out waiting for {what}: {:#?}",
+                views(fleet).iter().map(|v| (&v.policy.name, &v.clusters, &v.drift)).collect::<Vec<_>>()
+            ),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placement_drift_explain_and_a_selector_change() {
+    let sim = SimFleet::start(SimOptions { clusters: 3, kubestellar: true, ..SimOptions::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, sim.kubeconfig(false)).unwrap();
+
+    // the real kubectl sees the placement API, the hub and KubeFlex
+    let bin = kubectl("placement_drift_explain_and_a_selector_change");
+    if let Some(bin) = &bin {
+        let bp = run(bin, &config, "wds1", &["get", "bp", "-o", "name"]).await;
+        assert_eq!(bp.lines().count(), 6, "{bp}");
+        let b: serde_json::Value = serde_json::from_str(
+            &run(bin, &config, "wds1", &["get", "bindings.control.kubestellar.io", "llmd-decode-policy", "-o", "json"])
+                .await,
+        )
+        .unwrap();
+        let dests: Vec<&str> =
+            b["spec"]["destinations"].as_array().unwrap().iter().map(|d| d["clusterId"].as_str().unwrap()).collect();
+        assert_eq!(dests, vec!["cluster4", "gpu-eu-west"], "the A100 clusters");
+        let mcl =
+            run(bin, &config, "its1", &["get", "managedclusters", "-l", "location-group=edge", "-o", "name"]).await;
+        assert_eq!(mcl.lines().count(), 3, "{mcl}");
+        let mw = run(
+            bin,
+            &config,
+            "its1",
+            &["get", "manifestworks", "-A", "-l", "transport.kubestellar.io/originWdsName=wds1", "-o", "name"],
+        )
+        .await;
+        assert!(mw.lines().count() >= 10, "{mw}");
+        let cps =
+            run(bin, &config, "kind-kubeflex", &["get", "cp", "-l", "kflex.kubestellar.io/cptype=wds", "-o", "name"])
+                .await;
+        assert_eq!(cps.trim(), "controlplane.tenancy.kflex.kubestellar.org/wds1");
+    }
+
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
+    common::pump_until(&mut fleet, &mut col.updates, "every cluster's nodes", |f| {
+        f.clusters.iter().all(|c| c.nodes.is_some() && c.conn == kst::store::Conn::Live)
+    })
+    .await;
+    pump(&mut fleet, &mut col.updates, "every policy with its drift", |v| {
+        v.len() == 6
+            && policy(v, "kagenti-agents-policy").is_some_and(|p| p.drift.len() >= 2)
+            && policy(v, "llmd-prefill-policy")
+                .is_some_and(|p| p.cells.iter().flatten().any(|c| matches!(c, Cell::Reported { .. })))
+    })
+    .await;
+    let v = views(&fleet);
+    let has = |name: &str, f: &dyn Fn(&Drift) -> bool| policy(&v, name).unwrap().drift.iter().any(f);
+    assert!(has(
+        "llmd-prefill-policy",
+        &|d| matches!(d, Drift::NotDelivered { cluster, object } if cluster == "gpu-us-east" && object.ends_with("llm-d/ms-baseline-llm-d-modelservice"))
+    ));
+    assert!(has(
+        "llmd-decode-policy",
+        &|d| matches!(d, Drift::Stale { cluster, object, .. } if cluster == "gpu-us-east" && object.ends_with("llama-70b-decode"))
+    ));
+    assert!(has(
+        "llmd-decode-policy",
+        &|d| matches!(d, Drift::DestinationUnavailable { cluster, why } if cluster == "cluster4" && why.contains("LeaseUpdateStopped"))
+    ));
+    assert!(has(
+        "kagenti-agents-policy",
+        &|d| matches!(d, Drift::ApplyFailed { cluster, object, message } if cluster == "agents-us-central" && object.ends_with("weather-service") && message.contains("forbidden"))
+    ));
+    assert!(has(
+        "kagenti-agents-policy",
+        &|d| matches!(d, Drift::CollectorMissing { message } if message.contains("agent-replicas"))
+    ));
+    assert!(has("gpu-b200-policy", &|d| *d == Drift::MatchesNoCluster));
+    assert!(has(
+        "edge-singleton-policy",
+        &|d| matches!(d, Drift::Errors { message, withheld: false } if message.contains("wrong number of associated WECs"))
+    ));
+    assert!(has("observability-policy", &|d| matches!(d, Drift::Errors { withheld: true, .. })));
+    // what arrived and is healthy: the WEC's own status, through the ITS
+    let prefill = policy(&v, "llmd-prefill-policy").unwrap();
+    let i = prefill.objects.iter().position(|o| o.name == "ms-pd-llm-d-modelservice-prefill").unwrap();
+    assert_eq!(prefill.cells[i][0], Cell::Reported { summary: "2/2 ready".into(), healthy: Some(true) });
+
+    // explain: a selected and a non-selected cluster, term by term
+    let managed = fleet.clusters.iter().find_map(|c| c.placement.managed.clone()).unwrap();
+    let labels = |n: &str| managed.iter().find(|m| m.name == n).unwrap().labels.clone();
+    let (yes, terms) = placement::explain_cluster(&prefill.policy, &labels("gpu-us-east"));
+    assert!(yes && terms[0].iter().all(|(_, ok)| *ok));
+    let (no, terms) = placement::explain_cluster(&prefill.policy, &labels("gpu-eu-west"));
+    assert!(!no);
+    assert_eq!(terms[0], vec![("capability=gpu-h100".to_string(), false), ("region=us-east".to_string(), false)]);
+
+    // the snapshot's placement: control planes, ManagedClusters with their kst context, policies
+    let snap = serde_json::to_value(kst::snapshot::Snapshot::at(&fleet, common::now_s())).unwrap();
+    let p = &snap["placement"];
+    assert_eq!(p["control_planes"].as_array().unwrap().len(), 2, "{p}");
+    assert_eq!(p["control_planes"][0]["context"], "kind-kubeflex");
+    let lost = p["managed_clusters"].as_array().unwrap().iter().find(|m| m["name"] == "cluster4").unwrap();
+    assert_eq!((&lost["available"], &lost["context"]), (&serde_json::json!(false), &serde_json::Value::Null));
+    let decode =
+        p["policies"].as_array().unwrap().iter().find(|x| x["policy"]["name"] == "llmd-decode-policy").unwrap();
+    assert_eq!(decode["wds"], "wds1");
+    assert!(
+        decode["drift"].as_array().unwrap().iter().any(|d| d["kind"] == "stale" && d["cluster"] == "gpu-us-east"),
+        "{decode}"
+    );
+
+    // the problems of the WDS, one per drift
+    fleet.problems.hold_scale = 1e-9;
+    fleet.evaluate_problems(common::now_s() - 1.0);
+    fleet.evaluate_problems(common::now_s());
+    let kinds: Vec<&str> =
+        fleet.problems.firing().filter(|p| p.kind.starts_with("placement-")).map(|p| p.kind).collect();
+    for k in [
+        "placement-withheld",
+        "placement-not-delivered",
+        "placement-apply-failed",
+        "placement-stale-work",
+        "placement-destination-unavailable",
+        "placement-matches-nothing",
+    ] {
+        assert!(kinds.contains(&k), "{k} in {kinds:?}");
+    }
+
+    // the Placement tab at the three sizes (ages and latencies pinned)
+    let mut fleet = {
+        // the live load moves the other problems: the drawing leaves them out
+        fleet.problems = kst::store::problems::Tracker::new();
+        for c in fleet.clusters.iter_mut() {
+            c.latency_ms = Some(5);
+            c.latency = kst::store::model::Ring::new(8);
+        }
+        let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
+        app.clock = Some(1_790_000_000.0);
+        app.show("placement");
+        for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
+            let s = common::render(&mut app, w, h);
+            insta::assert_snapshot!(format!("placement_{w}x{h}"), s);
+            assert!(s.contains("edge-singleton-policy") && s.contains("BindingPolicies (6)"), "{s}");
+        }
+        let s = common::render(&mut app, 200, 60);
+        assert!(s.contains("● 2/2 ready") || s.contains("… delivered"), "{s}");
+        app.on_key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('e'),
+            crossterm::event::KeyModifiers::NONE,
+        ));
+        let s = common::render(&mut app, 200, 60);
+        assert!(s.contains("✓ cluster4") && s.contains("not Available (selected anyway)"), "explain: {s}");
+        std::mem::replace(&mut app.fleet, Fleet::new(&[]))
+    };
+
+    // a selector change: gpu-eu-west becomes an H100 us-east cluster; the decode policy's
+    // Binding drops it, its ManifestWorks there stay (never pruned), kst calls them stale
+    if let Some(bin) = &bin {
+        run(
+            bin,
+            &config,
+            "its1",
+            &["label", "managedcluster", "gpu-eu-west", "capability=gpu-h100", "region=us-east", "--overwrite"],
+        )
+        .await;
+        pump(&mut fleet, &mut col.updates, "the stale works on gpu-eu-west", |v| {
+            policy(v, "llmd-decode-policy").is_some_and(|p| {
+                !p.clusters.contains(&"gpu-eu-west".to_string())
+                    && p.drift.iter().any(|d| matches!(d, Drift::Stale { cluster, .. } if cluster == "gpu-eu-west"))
+            }) && policy(v, "llmd-prefill-policy").is_some_and(|p| p.clusters.contains(&"gpu-eu-west".to_string()))
+        })
+        .await;
+        run(
+            bin,
+            &config,
+            "its1",
+            &[
+                "delete",
+                "manifestworks",
+                "-n",
+                "gpu-eu-west",
+                "-l",
+                "transport.kubestellar.io/originOwnerReferenceBindingKey=llmd-decode-policy",
+            ],
+        )
+        .await;
+        pump(&mut fleet, &mut col.updates, "the stale works gone", |v| {
+            policy(v, "llmd-decode-policy").is_some_and(|p| {
+                !p.drift.iter().any(|d| matches!(d, Drift::Stale { cluster, .. } if cluster == "gpu-eu-west"))
+            })
+        })
+        .await;
+    }
+    col.stop();
+}
