@@ -201,7 +201,11 @@ fn sim_options(clusters: usize, seed: u64, pods: usize) -> SimOptions {
 
 async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> ExitCode {
     // the demo plays the incident timeline, so its Problems tab has something to show
-    let opts = SimOptions { incident_timeline: true, ..sim_options(args.clusters, args.seed, args.pods_per_cluster) };
+    let opts = SimOptions {
+        incident_timeline: true,
+        kubestellar: !args.no_kubestellar,
+        ..sim_options(args.clusters, args.seed, args.pods_per_cluster)
+    };
     let fleet = match SimFleet::start(opts).await {
         Ok(f) => f,
         Err(e) => return fail(exit::ERROR, format!("cannot start the simulated fleet: {e}")),

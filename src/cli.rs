@@ -197,6 +197,9 @@ pub struct DemoArgs {
     /// Pods per simulated cluster.
     #[arg(long, default_value_t = 60)]
     pub pods_per_cluster: usize,
+    /// Leave out KubeStellar's control planes (kind-kubeflex, its1, wds1).
+    #[arg(long)]
+    pub no_kubestellar: bool,
 }
 
 #[derive(Debug, Clone, Args)]

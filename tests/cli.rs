@@ -239,9 +239,8 @@ async fn demo_in_a_real_terminal_draws_answers_keys_and_restores_the_terminal() 
         marker = marker.display()
     );
     let Some(t) = Tmux::start(&cmd, 100, 30) else { return };
-    let screen = t
-        .wait_for("three live clusters", |s| s.contains("3 clusters: 3 live") && s.contains("agents-us-central"))
-        .await;
+    let screen =
+        t.wait_for("six live clusters", |s| s.contains("6 clusters: 6 live") && s.contains("agents-us-central")).await;
     assert!(screen.contains("gpu-us-east") && screen.contains("GPUS"), "{screen}");
     assert!(!screen.contains("BEFORE-KST"), "the TUI uses the alternate screen");
 
@@ -254,9 +253,9 @@ async fn demo_in_a_real_terminal_draws_answers_keys_and_restores_the_terminal() 
     t.wait_for("the Serving tab", |s| s.contains("Inference pools (3)") && s.contains("gpu-us-east/pd-disaggregation"))
         .await;
     t.keys(&["1"]);
-    t.wait_for("the Overview", |s| s.contains("Clusters (3)")).await;
+    t.wait_for("the Overview", |s| s.contains("Clusters (6)")).await;
     t.keys(&["/", "e", "u", "Enter"]);
-    t.wait_for("the filter", |s| s.contains("1 of 3")).await;
+    t.wait_for("the filter", |s| s.contains("1 of 6")).await;
 
     t.keys(&["q"]);
     let after = t.wait_for("kst to exit", |_| marker.exists()).await;
@@ -280,7 +279,7 @@ async fn sigterm_restores_the_terminal_too() {
         marker = marker.display()
     );
     let Some(t) = Tmux::start(&cmd, 90, 26) else { return };
-    t.wait_for("the TUI", |s| s.contains("3 clusters:")).await;
+    t.wait_for("the TUI", |s| s.contains("6 clusters:")).await;
     let pid = std::fs::read_to_string(&pidfile).unwrap();
     Command::new("kill").args(["-TERM", pid.trim()]).status().unwrap();
     let restored = t.wait_for("the shell's screen back", |s| s.contains("AFTER-KST")).await;
@@ -305,7 +304,7 @@ async fn the_demo_folder_goes_when_the_terminal_closes() {
         pid = pidfile.display(),
     );
     let Some(t) = Tmux::start(&cmd, 90, 26) else { return };
-    t.wait_for("the TUI", |s| s.contains("3 clusters:")).await;
+    t.wait_for("the TUI", |s| s.contains("6 clusters:")).await;
     let pid = std::fs::read_to_string(&pidfile).unwrap();
     let mine = dir.path().join(format!("kst-demo-{}", pid.trim()));
     assert!(mine.exists(), "the demo keeps its files in {}", mine.display());

@@ -210,6 +210,18 @@ async fn placement_drift_explain_and_a_selector_change() {
         ));
         let s = common::render(&mut app, 200, 60);
         assert!(s.contains("✓ cluster4") && s.contains("not Available (selected anyway)"), "explain: {s}");
+        // a pool's request path names the policy that placed its servers
+        app.show("serving");
+        let s = common::render(&mut app, 200, 60);
+        assert!(s.contains("placed by: via llmd-prefill-policy (wds1)"), "{s}");
+        // the control planes are rows of the Overview that say what they are
+        app.show("overview");
+        let s = common::render(&mut app, 200, 60);
+        assert!(
+            s.contains("KubeStellar ITS: 4 ManagedClusters, 1 not Available")
+                && s.contains("KubeFlex: its1 ready, wds1 ready"),
+            "{s}"
+        );
         std::mem::replace(&mut app.fleet, Fleet::new(&[]))
     };
 

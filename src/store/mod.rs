@@ -546,7 +546,7 @@ impl Fleet {
         }
         let (mut kv_sum, mut kv_n) = (0.0, 0usize);
         for c in self.clusters.iter().filter(|c| c.conn.reachable()) {
-            if c.kagenti.installed() == Some(true) {
+            if c.kagenti.installed() == Some(true) && !c.placement.is_wds() {
                 let a = h.agents.get_or_insert((0, 0));
                 for agent in c.kagenti.agents.iter().filter(|a| a.wtype == "agent") {
                     a.1 += 1;

@@ -484,9 +484,10 @@ pub fn conditions(fleet: &Fleet, now: f64) -> Vec<Condition> {
             }
         }
 
-        // Kagenti: agents, tool servers, builds, posture
+        // Kagenti: agents, tool servers, builds, posture. A WDS holds workload objects as
+        // placement sources: nothing runs them there, so their replicas say nothing.
         let k = &c.kagenti;
-        for a in &k.agents {
+        for a in k.agents.iter().filter(|_| !c.placement.is_wds()) {
             let obj = Object::new(if a.wtype == "tool" { "Tool" } else { "Agent" }, &a.namespace, &a.name);
             let to_agents = Jump::Pane { pane: "agents", find: format!("{}/{}", a.namespace, a.name) };
             match super::kagenti::health(a) {

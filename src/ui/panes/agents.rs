@@ -83,6 +83,8 @@ pub fn agents<'a>(cx: &Ctx<'a>, sort: AgentSort) -> Vec<(usize, &'a AgentInfo)> 
     let mut v: Vec<(usize, &AgentInfo)> = cx
         .cluster_indices()
         .into_iter()
+        // a WDS's objects are placement sources, not running agents (Placement shows them)
+        .filter(|i| !fleet.clusters[*i].placement.is_wds())
         .flat_map(|i| fleet.clusters[i].kagenti.agents.iter().map(move |a| (i, a)))
         .filter(|(_, a)| a.wtype == "agent")
         .filter(|(i, a)| {

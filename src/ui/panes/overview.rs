@@ -139,6 +139,26 @@ fn detail(c: &ClusterState, now: f64) -> String {
         }
         other => {
             let mut parts: Vec<String> = other.detail().map(str::to_string).into_iter().collect();
+            // a KubeStellar control plane says what it is, and how its charges are
+            let p = &c.placement;
+            if let Some(pol) = &p.policies {
+                parts.push(format!("KubeStellar WDS: {} BindingPolicies", pol.len()));
+            }
+            if let Some(m) = &p.managed {
+                let down = m.iter().filter(|m| m.available != Some(true)).count();
+                let mut s = format!("KubeStellar ITS: {} ManagedClusters", m.len());
+                if down > 0 {
+                    s.push_str(&format!(", {down} not Available"));
+                }
+                parts.push(s);
+            }
+            if let Some(cps) = &p.control_planes {
+                let list: Vec<String> = cps
+                    .iter()
+                    .map(|cp| format!("{} {}", cp.name, if cp.ready == Some(true) { "ready" } else { "NOT READY" }))
+                    .collect();
+                parts.push(format!("KubeFlex: {}", list.join(", ")));
+            }
             if let Some(n) = &c.nodes {
                 if !n.gpu_products.is_empty() {
                     parts.push(n.gpu_products.iter().cloned().collect::<Vec<_>>().join(", "));

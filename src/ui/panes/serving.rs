@@ -305,6 +305,34 @@ fn draw_path(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInfo, 
         }
         lines.push(Line::from(spans));
     }
+    // which BindingPolicy put this pool's servers here: a bound Deployment whose pods they are
+    let here = &cx.cluster(cluster).context;
+    let servers: Vec<&str> = cx
+        .cluster(cluster)
+        .llmd
+        .servers
+        .iter()
+        .filter(|s| s.pool.as_deref() == Some(p.name.as_str()) && s.namespace == p.namespace)
+        .map(|s| s.name.as_str())
+        .collect();
+    let contexts: Vec<(&str, &crate::store::placement::PlacementCluster)> =
+        cx.fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
+    let placed_by: Vec<String> = crate::store::placement::views(&contexts)
+        .into_iter()
+        .filter(|v| v.clusters.contains(here))
+        .filter(|v| {
+            v.objects
+                .iter()
+                .any(|o| o.namespace == p.namespace && servers.iter().any(|s| s.starts_with(&format!("{}-", o.name))))
+        })
+        .map(|v| format!("{} ({})", v.policy.name, v.wds))
+        .collect();
+    if !placed_by.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled("placed by: ", t.muted),
+            Span::styled(format!("via {}", placed_by.join(", ")), t.accent),
+        ]));
+    }
     let objectives: Vec<String> = cx.cluster(cluster).llmd.objectives_of(p).map(|o| o.label()).collect();
     if !objectives.is_empty() {
         lines
