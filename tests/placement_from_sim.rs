@@ -103,6 +103,9 @@ async fn placement_drift_explain_and_a_selector_change() {
     let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
     common::pump_until(&mut fleet, &mut col.updates, "every cluster's nodes", |f| {
         f.clusters.iter().all(|c| c.nodes.is_some() && c.conn == kst::store::Conn::Live)
+            && f.clusters.iter().filter(|c| c.context.starts_with("gpu-")).all(|c| {
+                c.llmd.servers.len() >= 4 && c.llmd.servers.iter().all(|s| s.pool.is_some() && s.phase != "Pending")
+            })
     })
     .await;
     pump(&mut fleet, &mut col.updates, "every policy with its drift", |v| {
