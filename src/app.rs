@@ -351,6 +351,8 @@ async fn run_sim(args: SimArgs) -> ExitCode {
         churn_per_sec: args.churn,
         incident_timeline: args.incidents,
         kubestellar: args.kubestellar,
+        bulk_policies: args.policies,
+        bulk_objects: args.objects,
         ..sim_options(args.clusters, args.seed, args.pods_per_cluster)
     };
     let started = std::time::Instant::now();

@@ -242,6 +242,12 @@ pub struct SimArgs {
     /// (wds1) whose BindingPolicies place the other clusters' workloads, with drift to find.
     #[arg(long)]
     pub kubestellar: bool,
+    /// With --kubestellar: this many more BindingPolicies (for scale benchmarks).
+    #[arg(long, default_value_t = 0)]
+    pub policies: usize,
+    /// With --kubestellar: this many more WDS objects, spread over those policies.
+    #[arg(long, default_value_t = 0)]
+    pub objects: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

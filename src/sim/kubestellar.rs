@@ -279,6 +279,44 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
     );
 }
 
+/// `n` more policies and `m` more WDS objects, for scale: policy i binds the objects labelled
+/// `bulk-group=i` (object j is in group j mod n) to every edge cluster.
+pub fn bulk(clusters: &[Arc<SimCluster>], n: usize, m: usize) {
+    let Some(wds) = clusters.iter().find(|c| c.shape == Shape::Wds) else { return };
+    if n == 0 {
+        return;
+    }
+    let mut store = wds.store.write().expect("store lock");
+    namespace(wds, &mut store, "bulk");
+    for i in 0..n {
+        put(
+            wds,
+            &mut store,
+            &r::BINDING_POLICIES,
+            policy(
+                &format!("bulk-policy-{i:03}"),
+                json!([{"matchLabels": {"location-group": "edge"}}]),
+                json!([{"namespaces": ["bulk"], "objectSelectors": [{"matchLabels": {"bulk-group": i.to_string()}}]}]),
+            ),
+        );
+    }
+    for j in 0..m {
+        let name = format!("bulk-app-{j:04}");
+        let group = (j % n).to_string();
+        put(
+            wds,
+            &mut store,
+            &r::DEPLOYMENTS,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": name, "namespace": "bulk", "labels": {"app": name, "bulk-group": group},
+                                "creationTimestamp": ago(86400), "generation": 1},
+                   "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                            "template": {"metadata": {"labels": {"app": name}},
+                                         "spec": {"containers": [{"name": "app", "image": "ghcr.io/example/service:1.4.2"}]}}}}),
+        );
+    }
+}
+
 fn stale_object() -> Value {
     json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "llama-70b-decode", "namespace": "llm-d", "uid": "stale"}})
 }

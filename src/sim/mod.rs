@@ -68,6 +68,10 @@ pub struct SimOptions {
     /// Add KubeStellar's control planes: a KubeFlex hosting cluster, an ITS and a WDS whose
     /// policies place the other clusters' workloads (see `sim/kubestellar.rs`).
     pub kubestellar: bool,
+    /// Extra BindingPolicies and WDS objects, for scale (policy i binds the objects labelled
+    /// `bulk-group=i` to every edge cluster).
+    pub bulk_policies: usize,
+    pub bulk_objects: usize,
 }
 
 impl Default for SimOptions {
@@ -86,6 +90,8 @@ impl Default for SimOptions {
             log_interval: Duration::from_millis(500),
             incident_timeline: false,
             kubestellar: false,
+            bulk_policies: 0,
+            bulk_objects: 0,
         }
     }
 }
@@ -304,6 +310,7 @@ impl SimFleet {
         let mut tasks = Vec::new();
         if opts.kubestellar {
             kubestellar::seed(&clusters);
+            kubestellar::bulk(&clusters, opts.bulk_policies, opts.bulk_objects);
             kubestellar::reconcile(&clusters);
             // KubeStellar's controllers, once a tick: Bindings, ManifestWorks, WorkStatuses
             let all = clusters.clone();
