@@ -238,6 +238,43 @@ pub fn decode_control_plane(o: &DynamicObject) -> ControlPlane {
     }
 }
 
+/// A ManifestWork keeps, of each manifest, what identifies it; of its status, the conditions.
+fn slim_work(o: &mut DynamicObject) {
+    if let Some(ms) = o.data["spec"]["workload"]["manifests"].as_array_mut() {
+        for m in ms.iter_mut() {
+            let keep = serde_json::json!({
+                "apiVersion": m["apiVersion"], "kind": m["kind"],
+                "metadata": {"name": m["metadata"]["name"], "namespace": m["metadata"]["namespace"]}
+            });
+            *m = keep;
+        }
+    }
+    if let Some(st) = o.data["status"].as_object_mut() {
+        st.remove("resourceStatus");
+    }
+    o.metadata.managed_fields = None;
+    o.metadata.annotations = None;
+}
+
+/// A WorkStatus keeps the summary's inputs: replica counts and conditions.
+fn slim_report(o: &mut DynamicObject) {
+    let mut keep = serde_json::Map::new();
+    if let Some(st) = o.data["status"].as_object() {
+        for k in ["replicas", "readyReplicas", "conditions"] {
+            if let Some(v) = st.get(k) {
+                keep.insert(k.to_string(), v.clone());
+            }
+        }
+        // a status without those still says the WEC reported
+        if keep.is_empty() && !st.is_empty() {
+            keep.insert("reported".into(), Value::Bool(true));
+        }
+    }
+    o.data["status"] = Value::Object(keep);
+    o.metadata.managed_fields = None;
+    o.metadata.owner_references = None;
+}
+
 fn part<T>(w: &WatchSet<&'static str>, tag: &'static str, f: impl Fn(&DynamicObject) -> T) -> Option<Vec<T>> {
     (w.served(&tag) == Some(true)).then(|| w.objects(&tag).map(f).collect())
 }
@@ -255,6 +292,8 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
         };
         w.add(&ctx, &client, tag, &ar, None);
     }
+    w.slim("works", slim_work);
+    w.slim("reports", slim_report);
     let mut last: Option<PlacementCluster> = None;
     let mut dirty = false;
     let flush = tokio::time::sleep(Duration::from_secs(3600));

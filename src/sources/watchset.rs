@@ -26,6 +26,8 @@ pub struct Watched {
 pub struct WatchSet<T: Ord + Clone + Send + 'static> {
     streams: SelectAll<BoxStream<'static, (T, Result<Event<DynamicObject>, watcher::Error>)>>,
     pub by_tag: BTreeMap<T, Watched>,
+    /// Per tag, what to strip from an object before it is kept (fields nothing reads).
+    slim: BTreeMap<T, fn(&mut DynamicObject)>,
 }
 
 fn key(o: &DynamicObject) -> Key {
@@ -34,7 +36,7 @@ fn key(o: &DynamicObject) -> Key {
 
 impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
     pub fn new() -> Self {
-        WatchSet { streams: SelectAll::new(), by_tag: BTreeMap::new() }
+        WatchSet { streams: SelectAll::new(), by_tag: BTreeMap::new(), slim: BTreeMap::new() }
     }
 
     /// Watches `ar` (paced: see sources/paced.rs) under `tag`; a forbidden list is reported as
@@ -64,9 +66,17 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
         self.by_tag.insert(tag, Watched::default());
     }
 
+    /// Objects of `tag` are passed through `f` before they are kept: memory follows what is read.
+    pub fn slim(&mut self, tag: T, f: fn(&mut DynamicObject)) {
+        self.slim.insert(tag, f);
+    }
+
     /// The next event, folded in; true when the visible set changed.
     pub async fn next(&mut self) -> Option<(T, bool)> {
-        let (tag, ev) = self.streams.next().await?;
+        let (tag, mut ev) = self.streams.next().await?;
+        if let (Some(f), Ok(Event::InitApply(o) | Event::Apply(o))) = (self.slim.get(&tag), ev.as_mut()) {
+            f(o);
+        }
         let w = self.by_tag.entry(tag.clone()).or_default();
         let changed = match ev {
             Ok(Event::Init) => {
