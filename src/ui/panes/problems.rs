@@ -175,7 +175,7 @@ impl Component for Problems {
 
         let cols = vec![
             Col::whole("SEV"),
-            Col::name("CLUSTER").min(8).hidden_if(cx.focus.is_some()).optional(2),
+            Col::name("CLUSTER").min(8).hidden_if(cx.focus.is_some()),
             Col::text("KIND").min(4).optional(3),
             Col::name("OBJECT").min(16),
             Col::text("PROBLEM").min(20),
