@@ -2,7 +2,6 @@
 //! Notebooks; a kind whose CRD is absent is reported as absent, not as an error.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use kube::api::{ApiResource, DynamicObject};
 use serde_json::Value;
@@ -228,37 +227,21 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     for label in POD_LABELS {
         w.add(&ctx, &client, label, &pods, Some(label));
     }
-    let mut last: Option<JobsCluster> = None;
-    let mut dirty = false;
-    let flush = tokio::time::sleep(Duration::from_secs(3600));
-    tokio::pin!(flush);
-    loop {
-        tokio::select! {
-            ev = w.next() => {
-                let Some((_, changed)) = ev else { return };
-                if changed {
-                    dirty = true;
-                    let soon = tokio::time::Instant::now() + opts.coalesce;
-                    if flush.deadline() > soon { flush.as_mut().reset(soon); }
-                }
+    w.run_coalesced(
+        opts.coalesce,
+        &tx,
+        |w| {
+            let kinds: BTreeMap<&'static str, Option<bool>> = KINDS.iter().map(|(k, ..)| (*k, w.served(k))).collect();
+            let mut jobs: Vec<JobInfo> =
+                KINDS.iter().flat_map(|(k, ..)| w.objects(k).map(move |o| decode(k, o))).collect();
+            for j in jobs.iter_mut() {
+                j.pods = job_pods(j, w);
             }
-            _ = &mut flush => {
-                flush.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(3600));
-                if !dirty { continue }
-                dirty = false;
-                let kinds: BTreeMap<&'static str, Option<bool>> = KINDS.iter().map(|(k, ..)| (*k, w.served(k))).collect();
-                let mut jobs: Vec<JobInfo> = KINDS.iter().flat_map(|(k, ..)| w.objects(k).map(move |o| decode(k, o))).collect();
-                for j in jobs.iter_mut() {
-                    j.pods = job_pods(j, &w);
-                }
-                jobs.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
-                let forbidden: Vec<&'static str> = KINDS.iter().map(|(k, ..)| *k).filter(|k| w.forbidden(k)).collect();
-                let next = JobsCluster { kinds, forbidden, jobs };
-                if last.as_ref() != Some(&next) {
-                    last = Some(next.clone());
-                    if tx.send(Update::Jobs { cluster: index, jobs: next }).await.is_err() { return }
-                }
-            }
-        }
-    }
+            jobs.sort_by(|a, b| (&a.namespace, &a.name, a.kind).cmp(&(&b.namespace, &b.name, b.kind)));
+            let forbidden: Vec<&'static str> = KINDS.iter().map(|(k, ..)| *k).filter(|k| w.forbidden(k)).collect();
+            JobsCluster { kinds, forbidden, jobs }
+        },
+        |jobs| Update::Jobs { cluster: index, jobs },
+    )
+    .await;
 }

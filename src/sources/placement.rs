@@ -4,7 +4,6 @@
 //! nothing; what is served is decoded leniently into `store::placement` values.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use kube::api::{ApiResource, DynamicObject};
 use serde_json::Value;
@@ -294,38 +293,19 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     }
     w.slim("works", slim_work);
     w.slim("reports", slim_report);
-    let mut last: Option<PlacementCluster> = None;
-    let mut dirty = false;
-    let flush = tokio::time::sleep(Duration::from_secs(3600));
-    tokio::pin!(flush);
-    loop {
-        tokio::select! {
-            ev = w.next() => {
-                let Some((_, changed)) = ev else { return };
-                if changed {
-                    dirty = true;
-                    let soon = tokio::time::Instant::now() + opts.coalesce;
-                    if flush.deadline() > soon { flush.as_mut().reset(soon); }
-                }
-            }
-            _ = &mut flush => {
-                flush.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(3600));
-                if !dirty { continue }
-                dirty = false;
-                let next = PlacementCluster {
-                    listed: w.all_listed(),
-                    policies: part(&w, "policies", decode_policy),
-                    bindings: part(&w, "bindings", decode_binding),
-                    managed: part(&w, "managed", decode_managed),
-                    works: part(&w, "works", decode_work),
-                    reports: part(&w, "reports", decode_report),
-                    control_planes: part(&w, "cps", decode_control_plane),
-                };
-                if last.as_ref() != Some(&next) {
-                    last = Some(next.clone());
-                    if tx.send(Update::Placement { cluster: index, placement: next }).await.is_err() { return }
-                }
-            }
-        }
-    }
+    w.run_coalesced(
+        opts.coalesce,
+        &tx,
+        |w| PlacementCluster {
+            listed: w.all_listed(),
+            policies: part(w, "policies", decode_policy),
+            bindings: part(w, "bindings", decode_binding),
+            managed: part(w, "managed", decode_managed),
+            works: part(w, "works", decode_work),
+            reports: part(w, "reports", decode_report),
+            control_planes: part(w, "cps", decode_control_plane),
+        },
+        |placement| Update::Placement { cluster: index, placement },
+    )
+    .await;
 }

@@ -140,6 +140,47 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
     }
 }
 
+impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
+    /// Runs until the watches or the receiver end: folds events in and, `coalesce` after a
+    /// change (a burst is one update), builds the value from what is watched and sends it as
+    /// an update when it differs from the last one sent.
+    pub async fn run_coalesced<V: PartialEq + Clone>(
+        &mut self,
+        coalesce: std::time::Duration,
+        tx: &tokio::sync::mpsc::Sender<crate::store::Update>,
+        build: impl Fn(&WatchSet<T>) -> V,
+        wrap: impl Fn(V) -> crate::store::Update,
+    ) {
+        let mut last: Option<V> = None;
+        let mut dirty = false;
+        let far = std::time::Duration::from_secs(3600);
+        let flush = tokio::time::sleep(far);
+        tokio::pin!(flush);
+        loop {
+            tokio::select! {
+                ev = self.next() => {
+                    let Some((_, changed)) = ev else { return };
+                    if changed {
+                        dirty = true;
+                        let soon = tokio::time::Instant::now() + coalesce;
+                        if flush.deadline() > soon { flush.as_mut().reset(soon); }
+                    }
+                }
+                _ = &mut flush => {
+                    flush.as_mut().reset(tokio::time::Instant::now() + far);
+                    if !dirty { continue }
+                    dirty = false;
+                    let next = build(self);
+                    if last.as_ref() != Some(&next) {
+                        last = Some(next.clone());
+                        if tx.send(wrap(next)).await.is_err() { return }
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> Default for WatchSet<T> {
     fn default() -> Self {
         Self::new()
