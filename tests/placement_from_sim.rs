@@ -213,6 +213,18 @@ async fn placement_drift_explain_and_a_selector_change() {
         ));
         let s = common::render(&mut app, 200, 60);
         assert!(s.contains("✓ cluster4") && s.contains("not Available (selected anyway)"), "explain: {s}");
+        // Enter opens the marked cluster's objects: cluster4 is no context of kst's
+        let key = |app: &mut kst::ui::App, c: crossterm::event::KeyCode| {
+            app.on_key(crossterm::event::KeyEvent::new(c, crossterm::event::KeyModifiers::NONE));
+        };
+        key(&mut app, crossterm::event::KeyCode::Char('e'));
+        key(&mut app, crossterm::event::KeyCode::Char('g'));
+        assert!(common::render(&mut app, 200, 60).contains("▶cluster4"));
+        key(&mut app, crossterm::event::KeyCode::Enter);
+        assert!(common::render(&mut app, 200, 60).contains("cluster4 is not one of kst's contexts"));
+        key(&mut app, crossterm::event::KeyCode::Char('l'));
+        let s = common::render(&mut app, 200, 60);
+        assert!(s.contains("▶gpu-eu-west"), "{s}");
         // a pool's request path names the policy that placed its servers
         app.show("serving");
         let s = common::render(&mut app, 200, 60);

@@ -20,6 +20,8 @@ pub struct Placement {
     list: ListState,
     /// The explanation of the selected policy instead of its matrix.
     explain: bool,
+    /// The matrix column (cluster) that Enter opens (`h`/`l` move it).
+    col: usize,
 }
 
 /// Every policy of the fleet's WDSes, through the filter.
@@ -87,11 +89,15 @@ impl Component for Placement {
             ("✖ no work", "bound to the cluster, but no ManifestWork carries it"),
             ("✖ apply failed", "the work agent could not apply it (why below)"),
             ("✓ placed / ! ✖ N drift", "nothing wrong / drift that warns / drift that takes workloads away"),
+            ("▶cluster", "the cluster Enter opens (h/l move it)"),
         ]
     }
 
     fn hints(&self) -> Vec<Hint> {
-        vec![Hint::action(Action::Explain, "why each cluster is or is not selected")]
+        vec![
+            Hint::action(Action::Explain, "why each cluster is or is not selected"),
+            Hint::action(Action::Select, "the policy's deployments on the marked cluster (h/l move the mark)"),
+        ]
     }
 
     fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
@@ -100,11 +106,25 @@ impl Component for Placement {
         if let Some(o) = super::motion(&mut self.list, action, &keys) {
             return o;
         }
+        self.list.sync(&keys);
+        let selected = self.list.selected().and_then(|i| list.get(i));
         match action {
-            Some(Action::Explain) | Some(Action::Select) => {
+            Some(Action::Explain) => {
                 self.explain = !self.explain;
                 Outcome::Redraw
             }
+            Some(Action::Left) => {
+                self.col = self.col.saturating_sub(1);
+                Outcome::Redraw
+            }
+            Some(Action::Right) => {
+                self.col = (self.col + 1).min(selected.map(|v| v.clusters.len().saturating_sub(1)).unwrap_or(0));
+                Outcome::Redraw
+            }
+            Some(Action::Select) => match selected {
+                Some(v) => open_on_cluster(cx, v, self.col),
+                None => Outcome::Handled,
+            },
             Some(Action::Back) if self.explain => {
                 self.explain = false;
                 Outcome::Redraw
@@ -162,9 +182,35 @@ impl Component for Placement {
         if self.explain {
             draw_explain(f, detail_area, cx, v);
         } else {
-            draw_matrix(f, detail_area, cx, v);
+            draw_matrix(f, detail_area, cx, v, self.col);
         }
     }
+}
+
+/// Enter: the policy's deployments on the marked cluster, when that cluster is one of kst's
+/// contexts (a WEC kst reads directly); Enter on one there opens its pods.
+fn open_on_cluster(cx: &Ctx, v: &PolicyView, col: usize) -> Outcome {
+    let Some(wec) = v.clusters.get(col.min(v.clusters.len().saturating_sub(1))) else {
+        return Outcome::Flash(format!("{} selects no cluster", v.policy.name));
+    };
+    let Some(ci) = cx.fleet.clusters.iter().position(|c| c.context == *wec) else {
+        return Outcome::Flash(format!(
+            "{wec} is not one of kst's contexts: its objects can only be read through the ITS"
+        ));
+    };
+    if !cx.feeds.available() {
+        return Outcome::Flash("drill-down is not available here".into());
+    }
+    let namespaces: std::collections::BTreeSet<&str> = v.objects.iter().map(|o| o.namespace.as_str()).collect();
+    let ns = if namespaces.len() == 1 { namespaces.iter().next().copied().unwrap_or("") } else { "" };
+    let crumb = if ns.is_empty() {
+        format!("deployments on {wec} (placed by {})", v.policy.name)
+    } else {
+        format!("deployments in {ns} on {wec} (placed by {})", v.policy.name)
+    };
+    let view =
+        crate::ui::views::ObjectsView::open(cx.feeds, crate::store::views::ObjectKind::Deployments, &[ci], ns, crumb);
+    Outcome::Push(Box::new(view))
 }
 
 fn cell_style(cx: &Ctx, c: &Cell) -> ratatui::style::Style {
@@ -179,13 +225,19 @@ fn cell_style(cx: &Ctx, c: &Cell) -> ratatui::style::Style {
 }
 
 /// Objects x clusters, then the drift, one line each.
-fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView) {
+fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, col: usize) {
     let t = cx.theme;
     // the matrix as tall as its rows, the drift below it takes the rest
     let matrix_h = (v.objects.len() as u16 + 3).max(4).min(area.height.saturating_sub(3));
     let [matrix_area, drift_area] = Layout::vertical([Constraint::Length(matrix_h), Constraint::Min(3)]).areas(area);
     let mut cols = vec![Col::name("OBJECT").min(16)];
-    cols.extend(v.clusters.iter().map(|c| Col::name(c).min(8)));
+    let marked = col.min(v.clusters.len().saturating_sub(1));
+    cols.extend(
+        v.clusters
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Col::name(&if i == marked { format!("▶{c}") } else { c.clone() }).min(8)),
+    );
     let title = if v.its_known {
         format!(" {} · objects x clusters ", v.policy.name)
     } else {
