@@ -26,8 +26,8 @@ done
 
 # Panes rendered as PNG, per terminal size.
 declare -A PNG_PANES=(
-  [120x40]="overview serving kv-cache throughput epp benchmarks agents topology security"
-  [200x60]="overview serving"
+  [120x40]="overview problems serving kv-cache throughput epp benchmarks agents topology security placement"
+  [200x60]="overview problems serving"
 )
 # Text captures are written at these sizes only.
 TEXT_SIZES=" 120x40 80x24 "
@@ -106,23 +106,25 @@ for size in 120x40 80x24 200x60; do
   tmux new-session -d -s "$SESSION" -x "$w" -y "$h" "env -u KUBECONFIG HOME=$H $BIN demo --log-file $H/kst.log"
   sleep 8   # the demo's first scrape rounds, so rates exist
   shot "overview-$size" 1
-  shot "serving-$size" 2
-  if [[ $size == 200x60 ]]; then   # the wall screen size: pictures of the first two panes only
+  shot "problems-$size" 2
+  shot "serving-$size" 3
+  if [[ $size == 200x60 ]]; then   # the wall screen size: pictures of the first panes only
     tmux kill-session -t "$SESSION"
     continue
   fi
-  shot "kv-cache-$size" 3
-  shot "throughput-$size" 4
-  shot "epp-$size" 5
-  shot "benchmarks-$size" 6
-  shot "ml-jobs-$size" 7
-  shot "agents-$size" 8
-  shot "builds-$size" 9
-  shot "mcp-tools-$size" 0
+  shot "kv-cache-$size" 4
+  shot "throughput-$size" 5
+  shot "epp-$size" 6
+  shot "benchmarks-$size" 7
+  shot "ml-jobs-$size" 8
+  shot "agents-$size" 9
+  shot "builds-$size" 0
+  tmux send-keys -t "$SESSION" ':' ; shot "mcp-tools-$size" tools Enter
   tmux send-keys -t "$SESSION" ':' ; shot "discovery-$size" discovery Enter
   tmux send-keys -t "$SESSION" ':' ; shot "topology-$size" topology Enter
   tmux send-keys -t "$SESSION" ':' ; shot "security-$size" security Enter
   tmux send-keys -t "$SESSION" ':' ; shot "status-$size" status Enter
+  tmux send-keys -t "$SESSION" ':' ; shot "placement-$size" placement Enter
   tmux send-keys -t "$SESSION" ':' ; tmux send-keys -t "$SESSION" serving Enter; sleep 1
   shot "pool-pods-$size" Enter
   tmux kill-session -t "$SESSION"
