@@ -26,7 +26,7 @@ done
 
 # Panes rendered as PNG, per terminal size.
 declare -A PNG_PANES=(
-  [120x40]="overview problems serving kv-cache throughput epp benchmarks agents topology security placement"
+  [120x40]="overview problems models serving kv-cache throughput epp benchmarks agents topology security placement"
   [200x60]="overview problems serving"
 )
 # Text captures are written at these sizes only.
@@ -107,18 +107,19 @@ for size in 120x40 80x24 200x60; do
   sleep 8   # the demo's first scrape rounds, so rates exist
   shot "overview-$size" 1
   shot "problems-$size" 2
-  shot "serving-$size" 3
+  shot "models-$size" 3
+  shot "serving-$size" 4
   if [[ $size == 200x60 ]]; then   # the wall screen size: pictures of the first panes only
     tmux kill-session -t "$SESSION"
     continue
   fi
-  shot "kv-cache-$size" 4
-  shot "throughput-$size" 5
-  shot "epp-$size" 6
-  shot "benchmarks-$size" 7
-  shot "ml-jobs-$size" 8
-  shot "agents-$size" 9
-  shot "builds-$size" 0
+  shot "kv-cache-$size" 5
+  shot "throughput-$size" 6
+  shot "epp-$size" 7
+  shot "benchmarks-$size" 8
+  shot "ml-jobs-$size" 9
+  shot "agents-$size" 0
+  tmux send-keys -t "$SESSION" ':' ; shot "builds-$size" builds Enter
   tmux send-keys -t "$SESSION" ':' ; shot "mcp-tools-$size" tools Enter
   tmux send-keys -t "$SESSION" ':' ; shot "discovery-$size" discovery Enter
   tmux send-keys -t "$SESSION" ':' ; shot "topology-$size" topology Enter

@@ -33,6 +33,11 @@ pub struct Snapshot {
     /// KubeStellar placement, when some context is a WDS, an ITS or a KubeFlex hosting
     /// cluster; null otherwise.
     pub placement: Option<PlacementSnapshot>,
+    /// Every served model once (names compared in llm-d's label spelling): `model`, a line per
+    /// cluster (`context`, `pools`, servers ready/total, `request_rate`, tokens/s, `ttft_p99_s`,
+    /// `itl_p99_s`, `kv_avg`, `kv_max`, `queue`, `waiting_max`, `error_rate`, `gpus`,
+    /// `gpu_products`, `headroom` {`factor`, `reason`}), `totals` and `weakest`.
+    pub models: Vec<crate::store::models::ModelView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -722,6 +727,7 @@ impl Snapshot {
                 })
                 .collect(),
             placement: placement_snapshot(fleet),
+            models: crate::store::models::views(fleet, &reading),
         }
     }
 }

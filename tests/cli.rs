@@ -249,7 +249,7 @@ async fn demo_in_a_real_terminal_draws_answers_keys_and_restores_the_terminal() 
     t.keys(&["Escape"]);
     // an Esc followed at once by a key reads as Alt+key in any terminal: wait for it to land
     t.wait_for("the help closed", |s| !s.contains("focus one cluster / all")).await;
-    t.keys(&["3"]);
+    t.keys(&["4"]);
     t.wait_for("the Serving tab", |s| s.contains("Inference pools (3)") && s.contains("gpu-us-east/pd-disaggregation"))
         .await;
     t.keys(&["1"]);

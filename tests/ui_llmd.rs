@@ -161,13 +161,15 @@ async fn kiosk_wall() {
     app.clock = Some(now);
     app.wall = Some(kst::ui::kiosk::Wall::new(std::time::Duration::from_secs(20), false, now - 6.0));
     app.rotate();
+    assert_eq!(app.pane_id(), "models");
+    app.rotate();
     app.wall.as_mut().unwrap().next_at = now + 14.0;
     assert_eq!(app.pane_id(), "serving");
     for (w, h) in [(200u16, 60u16), (120, 40)] {
         let s = render(&mut app, w, h);
         insta::assert_snapshot!(format!("kiosk_wall_{w}x{h}"), s);
         assert!(s.contains("CRITICAL") && s.contains("TOKENS/S") && s.contains("AGENTS HEALTHY"), "{s}");
-        assert!(s.contains("next in 14s") && s.contains("Serving "), "the rotation indicator: {s}");
+        assert!(s.contains("· next in 14s") && s.contains("Serving "), "the rotation indicator: {s}");
         assert!(s.contains("CrashLoopBackOff"), "the problems are listed: {s}");
         assert!(!s.contains("? help") && !s.contains("q quit") && !s.contains("/ filter"), "no key hints: {s}");
     }
@@ -228,4 +230,42 @@ async fn slo_attainment_in_serving_and_as_problems() {
     assert!(row("gpu-us-east/pd-disaggregation").contains("✖"), "{s}");
     assert!(row("gpu-eu-west/llama-70b").contains("✓"), "{s}");
     assert!(s.contains("SLO over 1m: TTFT ≤ 250ms"), "the path box names each objective and the window: {s}");
+}
+
+/// Models: each model once, a line per cluster adding up its pools there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_pane() {
+    let (_sim, fleet, now) = common::deterministic_fleet().await;
+    let reading = fleet.reading(now);
+    let models = kst::store::models::views(&fleet, &reading);
+    let names: Vec<&str> = models.iter().map(|m| m.model.as_str()).collect();
+    let small = models
+        .iter()
+        .find(|m| kst::store::llmd::model_label(&m.model) == "llama-3-1-8b-instruct")
+        .unwrap_or_else(|| panic!("the 8B model in {names:?}"));
+    let east = &small.lines[0];
+    assert_eq!(east.context, "gpu-us-east");
+    assert_eq!(east.pools.len(), 2, "both 8B pools of gpu-us-east");
+    // the line's numbers are the sums of its pools'
+    let l = &fleet.clusters[0].llmd;
+    let sum = |f: &dyn Fn(&kst::store::llmd::PoolView) -> Option<f64>| -> f64 {
+        l.pools.iter().filter_map(|p| f(&l.pool_view(p, &reading))).sum()
+    };
+    assert!((east.request_rate.unwrap() - sum(&|v| v.request_rate)).abs() < 1e-9);
+    assert!((east.decode_tokens_per_s.unwrap() - sum(&|v| v.decode_tps)).abs() < 1e-9);
+    let decode: usize = l.pools.iter().map(|p| l.pool_view(p, &reading).decode_total).sum();
+    assert_eq!(east.decode_total, decode);
+    assert_eq!(east.gpus, l.servers.iter().map(|s| s.gpus).sum::<u32>());
+    assert!(east.headroom.is_some(), "KV is known: a headroom");
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+    app.on_key(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::NONE));
+    assert_eq!(app.pane_id(), "models");
+    common::snapshots!(&mut app, "models");
+    let s = render(&mut app, 200, 60);
+    assert!(s.contains("llama-3-3-70b-instruct") && s.contains("└ gpu-eu-west"), "{s}");
+    // Enter on a cluster line: its pools in Serving
+    app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(app.pane_id(), "serving");
 }

@@ -61,7 +61,7 @@ async fn overview_snapshots_and_keys() {
     insta::assert_snapshot!("overview_focused_100x30", screen);
 
     // tabs: digits and Tab; a pane without its source says why instead of inventing data
-    app.on_key(key(KeyCode::Char('7')));
+    app.on_key(key(KeyCode::Char('8')));
     assert!(render(&mut app, 100, 30).contains("the nightly matrix is not being read"));
     app.on_key(key(KeyCode::BackTab));
     assert_eq!(app.pane_id(), "epp");
@@ -99,7 +99,7 @@ fn kiosk_rotates_over_panes_with_content_and_takes_no_typing() {
     }
     assert_eq!(
         seen,
-        vec!["serving", "kv", "throughput", "epp", "overview", "serving"],
+        vec!["models", "serving", "kv", "throughput", "epp", "overview"],
         "a wall screen shows the panes that have something, and skips the rest"
     );
     app.on_key(key(KeyCode::Char('/')));
@@ -223,7 +223,7 @@ fn mouse_only_when_enabled_and_rebound_keys() {
     assert!(tabs.contains("Stat") && tabs.contains("Place"), "every tab on the line: {tabs}");
     let tabs = render(&mut app, 100, 24).lines().nth(1).unwrap().to_string();
     assert!(tabs.trim_end().ends_with('…'), "the cut end is marked: {tabs}");
-    let serving_x = tabs.find("3:Serve").unwrap();
+    let serving_x = tabs.find("4:Serve").unwrap();
     assert!(app.on_mouse(click(serving_x as u16 + 2, 1), 100));
     assert_eq!(app.pane_id(), "serving");
     app.on_mouse(

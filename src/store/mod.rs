@@ -5,6 +5,7 @@ pub mod jobs;
 pub mod kagenti;
 pub mod llmd;
 pub mod model;
+pub mod models;
 pub mod nightly;
 pub mod placement;
 pub mod posture;

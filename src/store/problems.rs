@@ -574,6 +574,27 @@ pub fn conditions(fleet: &Fleet, now: f64) -> Vec<Condition> {
         }
     }
 
+    // a model without ready decode on a cluster is a problem of the model (the pool's own
+    // problem says which pool); prefill too for its P/D pools
+    for m in super::models::views(fleet, &reading) {
+        for l in &m.lines {
+            let short = [("decode", l.decode_ready, l.decode_total), ("prefill", l.prefill_ready, l.prefill_total)]
+                .into_iter()
+                .find(|(_, ready, total)| *total > 0 && *ready == 0);
+            if let Some((role, _, total)) = short {
+                out.push(Condition {
+                    kind: "model-no-ready-servers",
+                    severity: Severity::Critical,
+                    cluster: l.cluster,
+                    object: Object::new("Model", "", &m.model),
+                    reason: format!("0 of {total} {role} servers ready: {} not served here", m.model),
+                    hold_s: 120.0,
+                    jump: Jump::Pane { pane: "models", find: format!("{}\t{}", m.model, l.context) },
+                });
+            }
+        }
+    }
+
     // placement: drift of every BindingPolicy, a problem of its WDS
     let contexts: Vec<(&str, &super::placement::PlacementCluster)> =
         fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();

@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod epp;
 pub mod jobs;
 pub mod kv;
+pub mod models;
 pub mod overview;
 pub mod placement;
 pub mod problems;
@@ -29,6 +30,7 @@ pub fn all() -> Vec<Box<dyn Pane>> {
     vec![
         Box::new(overview::Overview::default()),
         Box::new(problems::Problems::default()),
+        Box::new(models::Models::default()),
         Box::new(serving::Serving::default()),
         Box::new(kv::KvCache::default()),
         Box::new(throughput::Throughput::default()),

@@ -64,6 +64,14 @@ pub fn secs(v: f64) -> String {
 }
 
 /// A `p50/p99` pair.
+/// `21k/3.3k`: two counts or rates, `—` for an unknown one, `—` alone when both are.
+pub fn pair_num(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (None, None) => DASH.to_string(),
+        _ => format!("{}/{}", opt(a, num), opt(b, num)),
+    }
+}
+
 pub fn pair(a: Option<f64>, b: Option<f64>) -> String {
     match (a, b) {
         (None, None) => DASH.to_string(),

@@ -1,0 +1,309 @@
+//! Models across the fleet: every served model once (names compared in llm-d's label spelling,
+//! so `meta-llama/Llama-3.1-8B-Instruct` on one cluster and `llama-3-1-8b-instruct` on another
+//! are one model), with a line per cluster serving it that adds up its pools there, the fleet's
+//! totals, its weakest cluster, and the headroom of each line: how much more load its current
+//! replicas take before an llm-d rule fires, with the reasoning.
+//!
+//! Sums of rates are sums of Prometheus rates; a p99 over several pools is read off their
+//! merged histograms, as `histogram_quantile(sum by (le) (rate(...)))` is; an error rate is the
+//! errors over the requests of the pools that report both.
+
+use super::llmd::{model_label, Histogram, PoolView};
+use super::rates::Reading;
+use super::rules;
+use super::Fleet;
+
+/// A model on one cluster (or, as a model's totals, on every cluster).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ModelLine {
+    /// Index into the fleet; None for the totals.
+    #[serde(skip)]
+    pub cluster: Option<usize>,
+    pub context: String,
+    /// `namespace/name` of each pool serving it there.
+    pub pools: Vec<String>,
+    pub prefill_ready: usize,
+    pub prefill_total: usize,
+    pub decode_ready: usize,
+    pub decode_total: usize,
+    pub request_rate: Option<f64>,
+    pub prefill_tokens_per_s: Option<f64>,
+    pub decode_tokens_per_s: Option<f64>,
+    pub ttft_p99_s: Option<f64>,
+    pub itl_p99_s: Option<f64>,
+    pub kv_avg: Option<f64>,
+    pub kv_max: Option<f64>,
+    /// Requests waiting, summed over the servers.
+    pub queue: Option<f64>,
+    /// The most requests waiting on one server.
+    pub waiting_max: Option<f64>,
+    pub error_rate: Option<f64>,
+    /// GPUs its model servers request.
+    pub gpus: u32,
+    pub gpu_products: Vec<String>,
+    pub headroom: Option<Headroom>,
+    #[serde(skip)]
+    ttft: Option<Histogram>,
+    #[serde(skip)]
+    itl: Option<Histogram>,
+    #[serde(skip)]
+    kv_n: usize,
+    #[serde(skip)]
+    errors: Option<(f64, f64)>,
+}
+
+/// How much more load (a factor of today's) before the first rule fires, and which rule.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Headroom {
+    pub factor: f64,
+    /// `KV max 76% of the 90% warn band`.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ModelView {
+    /// The name as served (the longest spelling seen, usually `org/Model-Name`).
+    pub model: String,
+    pub lines: Vec<ModelLine>,
+    pub totals: ModelLine,
+    /// The context of the line with the fewest ready decode servers (then the fullest KV).
+    pub weakest: Option<String>,
+}
+
+fn add(a: &mut Option<f64>, b: Option<f64>) {
+    if let Some(b) = b {
+        *a = Some(a.unwrap_or(0.0) + b);
+    }
+}
+
+fn max(a: &mut Option<f64>, b: Option<f64>) {
+    if let Some(b) = b {
+        *a = Some(a.map_or(b, |x| x.max(b)));
+    }
+}
+
+fn merge(a: &mut Option<Histogram>, b: &Option<Histogram>) {
+    if let Some(b) = b {
+        match a {
+            Some(h) => h.add(b),
+            None => *a = Some(b.clone()),
+        }
+    }
+}
+
+/// The load factor the line can take before a rule fires: each gauge is assumed to grow in
+/// proportion to the load (KV and waiting requests do, until the engine preempts).
+pub fn headroom(kv_max: Option<f64>, waiting_max: Option<f64>) -> Option<Headroom> {
+    let mut best: Option<Headroom> = None;
+    let mut consider = |factor: f64, reason: String| {
+        if factor.is_finite() && best.as_ref().is_none_or(|b| factor < b.factor) {
+            best = Some(Headroom { factor, reason });
+        }
+    };
+    if let Some(kv) = kv_max.filter(|k| *k > 0.0) {
+        consider(
+            rules::KV.warn / kv,
+            format!("KV max {:.0}% of the {:.0}% warn band", kv * 100.0, rules::KV.warn * 100.0),
+        );
+    }
+    if let Some(w) = waiting_max.filter(|w| *w > 0.0) {
+        consider(
+            rules::WAITING.warn / w,
+            format!("{w:.0} waiting on one server of the {:.0} allowed", rules::WAITING.warn),
+        );
+    }
+    best
+}
+
+impl ModelLine {
+    fn absorb(&mut self, v: &PoolView) {
+        self.prefill_ready += v.prefill_ready;
+        self.prefill_total += v.prefill_total;
+        self.decode_ready += v.decode_ready;
+        self.decode_total += v.decode_total;
+        add(&mut self.request_rate, v.request_rate);
+        add(&mut self.prefill_tokens_per_s, v.prefill_tps);
+        add(&mut self.decode_tokens_per_s, v.decode_tps);
+        add(&mut self.queue, v.queue);
+        merge(&mut self.ttft, &v.ttft);
+        merge(&mut self.itl, &v.itl);
+        if let (Some(e), Some(r)) = (v.error_rate, v.request_rate) {
+            let (errs, reqs) = self.errors.unwrap_or((0.0, 0.0));
+            self.errors = Some((errs + e * r, reqs + r));
+        }
+    }
+    fn merge_line(&mut self, o: &ModelLine) {
+        self.prefill_ready += o.prefill_ready;
+        self.prefill_total += o.prefill_total;
+        self.decode_ready += o.decode_ready;
+        self.decode_total += o.decode_total;
+        add(&mut self.request_rate, o.request_rate);
+        add(&mut self.prefill_tokens_per_s, o.prefill_tokens_per_s);
+        add(&mut self.decode_tokens_per_s, o.decode_tokens_per_s);
+        add(&mut self.queue, o.queue);
+        max(&mut self.waiting_max, o.waiting_max);
+        max(&mut self.kv_max, o.kv_max);
+        if let Some(kv) = o.kv_avg {
+            let n = self.kv_n + o.kv_n;
+            self.kv_avg = Some((self.kv_avg.unwrap_or(0.0) * self.kv_n as f64 + kv * o.kv_n as f64) / n.max(1) as f64);
+            self.kv_n = n;
+        }
+        merge(&mut self.ttft, &o.ttft);
+        merge(&mut self.itl, &o.itl);
+        if let Some((e, r)) = o.errors {
+            let (errs, reqs) = self.errors.unwrap_or((0.0, 0.0));
+            self.errors = Some((errs + e, reqs + r));
+        }
+        self.gpus += o.gpus;
+        self.pools.extend(o.pools.iter().cloned());
+        for g in &o.gpu_products {
+            if !self.gpu_products.contains(g) {
+                self.gpu_products.push(g.clone());
+            }
+        }
+    }
+    fn finish(&mut self) {
+        self.ttft_p99_s = self.ttft.as_ref().and_then(|h| h.quantile(0.99));
+        self.itl_p99_s = self.itl.as_ref().and_then(|h| h.quantile(0.99));
+        self.error_rate = self.errors.and_then(|(e, r)| (r > 0.0).then(|| e / r));
+        self.headroom = headroom(self.kv_max, self.waiting_max);
+    }
+}
+
+/// Every model of the fleet's reachable clusters, by name.
+pub fn views(fleet: &Fleet, reading: &Reading) -> Vec<ModelView> {
+    // (label) -> (served name, lines)
+    let mut by: std::collections::BTreeMap<String, (String, Vec<ModelLine>)> = Default::default();
+    for (ci, c) in fleet.clusters.iter().enumerate() {
+        let l = &c.llmd;
+        for p in &l.pools {
+            let v = l.pool_view(p, reading);
+            let servers: Vec<&super::llmd::ServerInfo> = l
+                .servers
+                .iter()
+                .filter(|s| s.pool.as_deref() == Some(p.name.as_str()) && s.namespace == p.namespace)
+                .collect();
+            let Some(name) = v.model.clone().or_else(|| servers.iter().find_map(|s| s.model.clone())) else { continue };
+            let entry = by.entry(model_label(&name)).or_insert_with(|| (name.clone(), Vec::new()));
+            if name.len() > entry.0.len() {
+                entry.0 = name.clone();
+            }
+            let line = match entry.1.iter_mut().find(|x| x.cluster == Some(ci)) {
+                Some(x) => x,
+                None => {
+                    entry.1.push(ModelLine {
+                        cluster: Some(ci),
+                        context: c.context.clone(),
+                        gpu_products: c
+                            .nodes
+                            .as_ref()
+                            .map(|n| n.gpu_products.iter().cloned().collect())
+                            .unwrap_or_default(),
+                        ..Default::default()
+                    });
+                    entry.1.last_mut().expect("just pushed")
+                }
+            };
+            line.pools.push(format!("{}/{}", p.namespace, p.name));
+            line.absorb(&v);
+            for s in servers {
+                line.gpus += s.gpus;
+                let sv = l.view(s, reading);
+                if !sv.fresh() {
+                    continue;
+                }
+                if let Some(kv) = sv.kv {
+                    line.kv_avg = Some((line.kv_avg.unwrap_or(0.0) * line.kv_n as f64 + kv) / (line.kv_n + 1) as f64);
+                    line.kv_n += 1;
+                    max(&mut line.kv_max, Some(kv));
+                }
+                max(&mut line.waiting_max, sv.waiting);
+            }
+        }
+    }
+    by.into_values()
+        .map(|(model, mut lines)| {
+            let mut totals = ModelLine { context: "fleet".into(), ..Default::default() };
+            for l in lines.iter_mut() {
+                l.finish();
+                totals.merge_line(l);
+            }
+            totals.finish();
+            let weakest = lines
+                .iter()
+                .min_by(|a, b| {
+                    let ratio = |x: &ModelLine| x.decode_ready as f64 / x.decode_total.max(1) as f64;
+                    ratio(a).total_cmp(&ratio(b)).then(b.kv_max.unwrap_or(0.0).total_cmp(&a.kv_max.unwrap_or(0.0)))
+                })
+                .filter(|_| lines.len() > 1)
+                .map(|l| l.context.clone());
+            ModelView { model, lines, totals, weakest }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_names_compare_in_the_label_spelling() {
+        assert_eq!(model_label("meta-llama/Llama-3.1-8B-Instruct"), "llama-3-1-8b-instruct");
+        assert_eq!(model_label("llama-3-1-8b-instruct"), "llama-3-1-8b-instruct");
+        assert_eq!(model_label("Qwen/Qwen2.5_7B"), "qwen2-5-7b");
+    }
+
+    #[test]
+    fn headroom_is_the_first_rule_to_fire_under_proportional_load() {
+        // KV 60% of 90%: x1.5; 20 waiting of 50: x2.5; the KV band comes first
+        let h = headroom(Some(0.60), Some(20.0)).unwrap();
+        assert!((h.factor - 1.5).abs() < 1e-9);
+        assert_eq!(h.reason, "KV max 60% of the 90% warn band");
+        let h = headroom(Some(0.30), Some(40.0)).unwrap();
+        assert!((h.factor - 1.25).abs() < 1e-9, "50/40 before 0.9/0.3");
+        assert!(h.reason.starts_with("40 waiting"));
+        // already over: a factor under 1 says by how much the load must fall
+        assert!((headroom(Some(0.95), None).unwrap().factor - 0.9 / 0.95).abs() < 1e-9);
+        assert_eq!(headroom(None, None), None, "nothing known, no advice");
+        assert_eq!(headroom(Some(0.0), Some(0.0)), None, "idle servers: no ratio to project");
+    }
+
+    #[test]
+    fn a_line_adds_its_pools_and_merges_their_histograms() {
+        let h = |c: &[f64]| Histogram {
+            bounds: vec![0.1, 1.0, f64::INFINITY],
+            cumulative: c.to_vec(),
+            sum: 0.0,
+            count: c[2],
+        };
+        let a = PoolView {
+            decode_ready: 2,
+            decode_total: 3,
+            request_rate: Some(10.0),
+            error_rate: Some(0.01),
+            ttft: Some(h(&[90.0, 100.0, 100.0])),
+            ..Default::default()
+        };
+        let b = PoolView {
+            decode_ready: 1,
+            decode_total: 1,
+            request_rate: Some(30.0),
+            error_rate: Some(0.05),
+            ttft: Some(h(&[0.0, 100.0, 100.0])),
+            ..Default::default()
+        };
+        let mut l = ModelLine::default();
+        l.absorb(&a);
+        l.absorb(&b);
+        l.finish();
+        assert_eq!((l.decode_ready, l.decode_total), (3, 4));
+        assert_eq!(l.request_rate, Some(40.0));
+        assert!(
+            (l.error_rate.unwrap() - (0.1 + 1.5) / 40.0).abs() < 1e-12,
+            "errors over requests, not a mean of rates"
+        );
+        // merged: 90 of 200 under 0.1 s, 200 under 1 s: the p99 is in the (0.1, 1] bucket
+        let p99 = l.ttft_p99_s.unwrap();
+        assert!((p99 - (0.1 + 0.9 * (198.0 - 90.0) / 110.0)).abs() < 1e-9, "{p99}");
+    }
+}

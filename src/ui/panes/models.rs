@@ -1,0 +1,248 @@
+//! Models: each served model once, with its fleet totals and a line per cluster serving it
+//! (its pools there added up), the weakest cluster marked, and the headroom of each line: the
+//! load factor its replicas take before an llm-d rule fires. Enter on a cluster line goes to its
+//! pools in Serving.
+
+use crossterm::event::KeyEvent;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::store::models::{ModelLine, ModelView};
+use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
+use crate::ui::keymap::Action;
+use crate::ui::widgets::fmt;
+use crate::ui::widgets::state::DASH;
+use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+
+#[derive(Default)]
+pub struct Models {
+    list: ListState,
+}
+
+/// A row: a model's totals, or one of its cluster lines.
+enum Row<'a> {
+    Model(&'a ModelView),
+    Line(&'a ModelView, &'a ModelLine),
+}
+
+pub fn views(cx: &Ctx) -> Vec<ModelView> {
+    crate::store::models::views(cx.fleet, &cx.reading())
+        .into_iter()
+        .filter(|m| {
+            cx.keep(|| {
+                format!("{} {}", m.model, m.lines.iter().map(|l| l.context.as_str()).collect::<Vec<_>>().join(" "))
+            })
+        })
+        .map(|mut m| {
+            // a focus shows that cluster's lines only
+            if let Some(f) = cx.focus {
+                m.lines.retain(|l| l.cluster == Some(f));
+            }
+            m
+        })
+        .filter(|m| !m.lines.is_empty())
+        .collect()
+}
+
+fn rows(views: &[ModelView]) -> Vec<Row<'_>> {
+    let mut out = Vec::new();
+    for m in views {
+        out.push(Row::Model(m));
+        out.extend(m.lines.iter().map(|l| Row::Line(m, l)));
+    }
+    out
+}
+
+fn keys(rows: &[Row]) -> Vec<String> {
+    rows.iter()
+        .map(|r| match r {
+            Row::Model(m) => m.model.clone(),
+            Row::Line(m, l) => format!("{}\t{}", m.model, l.context),
+        })
+        .collect()
+}
+
+impl Pane for Models {
+    fn id(&self) -> &'static str {
+        "models"
+    }
+    fn title(&self) -> &'static str {
+        "Models"
+    }
+    fn short_title(&self) -> &'static str {
+        "Models"
+    }
+    fn group(&self) -> Group {
+        Group::Fleet
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["model"]
+    }
+    fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
+        super::any_llmd(fleet)
+    }
+    /// `find` is `model TAB context`: that line.
+    fn reveal(&mut self, _context: &str, find: &str) -> bool {
+        self.list.reveal("", find);
+        true
+    }
+}
+
+impl Component for Models {
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("└ cluster", "the model on one cluster: its pools there added up"),
+            ("◂ weakest", "the cluster with the fewest ready decode servers (then the fullest KV)"),
+            (
+                "HEADROOM ×1.4",
+                "the load its replicas take before an llm-d rule fires (KV to 90%, 50 waiting), if load grows evenly",
+            ),
+            ("KV 76/88%", "mean / fullest server's KV cache"),
+        ]
+    }
+
+    fn hints(&self) -> Vec<Hint> {
+        vec![Hint::action(Action::Select, "a cluster line: its pools in Serving")]
+    }
+
+    fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        let v = views(cx);
+        let r = rows(&v);
+        let k = keys(&r);
+        if let Some(o) = super::motion(&mut self.list, action, &k) {
+            return o;
+        }
+        match action {
+            Some(Action::Select) => {
+                self.list.sync(&k);
+                match self.list.selected().and_then(|i| r.get(i)) {
+                    Some(Row::Line(_, l)) => Outcome::Goto {
+                        pane: "serving",
+                        context: l.context.clone(),
+                        find: l.pools.first().cloned().unwrap_or_default(),
+                    },
+                    Some(Row::Model(_)) => Outcome::Flash("Enter on a cluster line (└) goes to its pools".into()),
+                    None => Outcome::Handled,
+                }
+            }
+            _ => Outcome::Ignored,
+        }
+    }
+
+    fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
+        let v = views(cx);
+        let r = rows(&v);
+        self.list.sync(&keys(&r));
+        r.get(self.list.selected()?).map(|r| match r {
+            Row::Model(m) | Row::Line(m, _) => m.model.clone(),
+        })
+    }
+
+    fn click(&mut self, row: u16) -> bool {
+        self.list.click(row)
+    }
+
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let v = views(cx);
+        let r = rows(&v);
+        let [table_area, note_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(2)]).areas(area);
+        let cols = vec![
+            Col::name("MODEL / CLUSTER").min(16),
+            Col::whole("POOLS").optional(4),
+            Col::whole("PREFILL"),
+            Col::whole("DECODE"),
+            Col::whole("REQ/S"),
+            Col::whole("TOK/S P/D").optional(3),
+            Col::whole("TTFT p99"),
+            Col::whole("ITL p99").optional(2),
+            Col::whole("KV avg/max"),
+            Col::whole("QUEUE").optional(5),
+            Col::whole("ERR"),
+            Col::whole("GPUS").optional(1),
+            Col::text("HEADROOM").min(6),
+        ];
+        let mut table = DataTable::new(
+            format!(
+                " Models ({}) · rates over {} · Enter on a cluster line: its pools ",
+                v.len(),
+                cx.fleet.metrics.window_text()
+            ),
+            cols,
+        );
+        table.empty = "no model is served on the visible clusters (no InferencePool with model servers)".into();
+        let pair = |a: usize, b: usize| if b == 0 { DASH.to_string() } else { format!("{a}/{b}") };
+        for row in &r {
+            let (m, l, head) = match row {
+                Row::Model(m) => (*m, &m.totals, true),
+                Row::Line(m, l) => (*m, *l, false),
+            };
+            let name = if head {
+                m.model.clone()
+            } else {
+                let weak = m.weakest.as_deref() == Some(l.context.as_str());
+                format!("  └ {}{}", cx.display_name(&l.context), if weak { " ◂ weakest" } else { "" })
+            };
+            let decode_style = if l.decode_total > 0 && l.decode_ready == 0 {
+                t.crit
+            } else if l.decode_ready < l.decode_total {
+                t.warn
+            } else {
+                t.text
+            };
+            let kv = match (l.kv_avg, l.kv_max) {
+                (Some(a), Some(x)) => format!("{:.0}/{:.0}%", a * 100.0, x * 100.0),
+                _ => DASH.into(),
+            };
+            let head_text = l
+                .headroom
+                .as_ref()
+                .map(|h| if head { format!("×{:.1}", h.factor) } else { format!("×{:.1} ({})", h.factor, h.reason) })
+                .unwrap_or_else(|| DASH.into());
+            let head_style = match &l.headroom {
+                Some(h) if h.factor < 1.0 => t.crit,
+                Some(h) if h.factor < 1.2 => t.warn,
+                Some(_) => t.ok,
+                None => t.muted,
+            };
+            let base = if head { t.accent } else { t.text };
+            table.rows.push(vec![
+                cell(name, base),
+                cell(l.pools.len().to_string(), t.text),
+                cell(pair(l.prefill_ready, l.prefill_total), t.text),
+                cell(pair(l.decode_ready, l.decode_total), decode_style),
+                cell(fmt::opt(l.request_rate, fmt::num), t.text),
+                cell(fmt::pair_num(l.prefill_tokens_per_s, l.decode_tokens_per_s), t.text),
+                cell(fmt::opt(l.ttft_p99_s, fmt::secs), t.text),
+                cell(fmt::opt(l.itl_p99_s, fmt::secs), t.text),
+                cell(kv, crate::ui::rules::kv_style(t, &crate::store::llmd::Role::Decode, l.kv_max)),
+                cell(fmt::opt(l.queue, fmt::num), t.text),
+                cell(fmt::opt(l.error_rate, fmt::pct), t.text),
+                cell(if l.gpus == 0 { DASH.to_string() } else { l.gpus.to_string() }, t.text),
+                cell(head_text, head_style),
+            ]);
+        }
+        self.list.sync(&keys(&r));
+        table.draw(f, table_area, &mut self.list, t);
+        // the selected line whole: its pools and GPU products
+        if let Some(row) = self.list.selected().and_then(|i| r.get(i)) {
+            let (m, l) = match row {
+                Row::Model(m) => (*m, &m.totals),
+                Row::Line(m, l) => (*m, *l),
+            };
+            let mut spans = vec![
+                Span::styled(format!("{} on {}: ", m.model, l.context), t.accent),
+                Span::styled(format!("pools {}", l.pools.join(", ")), t.text),
+            ];
+            if !l.gpu_products.is_empty() {
+                spans.push(Span::styled(format!(" · {} GPUs ({})", l.gpus, l.gpu_products.join(", ")), t.muted));
+            }
+            if let Some(h) = &l.headroom {
+                spans.push(Span::styled(format!(" · headroom ×{:.2}: {}", h.factor, h.reason), t.muted));
+            }
+            f.render_widget(Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }), note_area);
+        }
+    }
+}
