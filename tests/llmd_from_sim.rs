@@ -45,7 +45,10 @@ async fn llmd_pools_servers_and_metrics_from_the_sim() {
     assert!(east.servers.iter().filter(|s| s.role == Role::Prefill).all(|s| s.metrics_port == 8000));
     assert!(east.servers.iter().all(|s| s.pool.is_some()));
     common::pump_until(&mut fleet, &mut col.updates, "objectives of both API generations", |f| {
-        !cluster(f, "gpu-us-east").llmd.objectives.is_empty() && !cluster(f, "gpu-eu-west").llmd.objectives.is_empty()
+        !cluster(f, "gpu-us-east").llmd.objectives.is_empty()
+            && !cluster(f, "gpu-eu-west").llmd.objectives.is_empty()
+            // the legacy pool's watch may answer after the objectives'
+            && !cluster(f, "gpu-eu-west").llmd.pools.is_empty()
     })
     .await;
     let east_objectives: Vec<String> = {
