@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use super::{pod_matches, FeedView, PodSort};
+use super::{pod_matches, search_line_key, FeedView, PodSort};
 use crate::sources::views::ViewSpec;
 use crate::store::views::PodRow;
 use crate::ui::component::{Component, Ctx, FeedData, Hint, Outcome, View};
@@ -111,17 +111,8 @@ impl Component for FleetPods {
 
     fn on_key(&mut self, k: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
         if self.searching {
-            match k.code {
-                KeyCode::Enter => self.searching = false,
-                KeyCode::Esc => {
-                    self.searching = false;
-                    self.search.clear();
-                }
-                KeyCode::Backspace => {
-                    self.search.pop();
-                }
-                KeyCode::Char(c) => self.search.push(c),
-                _ => return Outcome::Handled,
+            if !search_line_key(&mut self.searching, &mut self.search, &k) {
+                return Outcome::Handled;
             }
             self.list.reset();
             return Outcome::Redraw;

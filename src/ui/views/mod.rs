@@ -326,17 +326,8 @@ impl Component for FeedView {
 
     fn on_key(&mut self, k: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
         if self.searching {
-            match k.code {
-                KeyCode::Enter => self.searching = false,
-                KeyCode::Esc => {
-                    self.searching = false;
-                    self.search.clear();
-                }
-                KeyCode::Backspace => {
-                    self.search.pop();
-                }
-                KeyCode::Char(c) => self.search.push(c),
-                _ => return Outcome::Handled,
+            if !search_line_key(&mut self.searching, &mut self.search, &k) {
+                return Outcome::Handled;
             }
             self.selected = 0;
             return Outcome::Redraw;
@@ -518,4 +509,22 @@ impl Component for TextView {
         self.page = area.height.saturating_sub(2) as usize;
         draw::text_view(f, area, cx, &self.text, self.scroll)
     }
+}
+
+/// A key while a view's search line is open: Enter keeps the text, Esc clears it, Backspace and
+/// characters edit it. False for a key the line does not take (nothing changed).
+pub(crate) fn search_line_key(searching: &mut bool, search: &mut String, k: &KeyEvent) -> bool {
+    match k.code {
+        KeyCode::Enter => *searching = false,
+        KeyCode::Esc => {
+            *searching = false;
+            search.clear();
+        }
+        KeyCode::Backspace => {
+            search.pop();
+        }
+        KeyCode::Char(c) => search.push(c),
+        _ => return false,
+    }
+    true
 }

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use super::FeedView;
+use super::{search_line_key, FeedView};
 use crate::sources::views::ViewSpec;
 use crate::store::views::{ObjectKind, ObjectRow};
 use crate::ui::component::{Component, Ctx, FeedData, Hint, Outcome, View};
@@ -122,17 +122,8 @@ impl Component for ObjectsView {
 
     fn on_key(&mut self, k: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
         if self.searching {
-            match k.code {
-                KeyCode::Enter => self.searching = false,
-                KeyCode::Esc => {
-                    self.searching = false;
-                    self.search.clear();
-                }
-                KeyCode::Backspace => {
-                    self.search.pop();
-                }
-                KeyCode::Char(c) => self.search.push(c),
-                _ => return Outcome::Handled,
+            if !search_line_key(&mut self.searching, &mut self.search, &k) {
+                return Outcome::Handled;
             }
             self.list.reset();
             return Outcome::Redraw;
