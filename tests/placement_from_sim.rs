@@ -103,6 +103,10 @@ async fn placement_drift_explain_and_a_selector_change() {
     let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
     common::pump_until(&mut fleet, &mut col.updates, "every cluster's nodes", |f| {
         f.clusters.iter().all(|c| c.nodes.is_some() && c.conn == kst::store::Conn::Live)
+            // the agents cluster's own (the WDS holds a weather-service too, as a placement source)
+            && f.clusters.iter().filter(|c| c.context == "agents-us-central").all(|c| {
+                c.kagenti.agents.iter().any(|a| a.name == "weather-service" && a.wtype == "agent")
+            })
             && f.clusters.iter().filter(|c| c.context.starts_with("gpu-")).all(|c| {
                 c.llmd.servers.len() >= 4 && c.llmd.servers.iter().all(|s| s.pool.is_some() && s.phase != "Pending")
             })
@@ -229,6 +233,16 @@ async fn placement_drift_explain_and_a_selector_change() {
         app.show("serving");
         let s = common::render(&mut app, 200, 60);
         assert!(s.contains("placed by: via llmd-prefill-policy (wds1)"), "{s}");
+        // and an agent's details name its policy
+        app.show("agents");
+        key(&mut app, crossterm::event::KeyCode::Char('/'));
+        for ch in "weather-service".chars() {
+            key(&mut app, crossterm::event::KeyCode::Char(ch));
+        }
+        key(&mut app, crossterm::event::KeyCode::Enter);
+        let s = common::render(&mut app, 200, 60);
+        assert!(s.contains("placed via kagenti-agents-policy (wds1)"), "{s}");
+        key(&mut app, crossterm::event::KeyCode::Esc);
         // the control planes are rows of the Overview that say what they are
         app.show("overview");
         let s = common::render(&mut app, 200, 60);

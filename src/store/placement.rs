@@ -466,6 +466,19 @@ pub fn explain_cluster(policy: &Policy, labels: &BTreeMap<String, String>) -> (b
     (selected, terms)
 }
 
+/// The policies (`name (wds)`) that placed on `context` an object `bound` accepts.
+pub fn placed_by(
+    contexts: &[(&str, &PlacementCluster)],
+    context: &str,
+    bound: impl Fn(&ObjRef) -> bool,
+) -> Vec<String> {
+    views(contexts)
+        .into_iter()
+        .filter(|v| v.clusters.iter().any(|c| c == context) && v.objects.iter().any(&bound))
+        .map(|v| format!("{} ({})", v.policy.name, v.wds))
+        .collect()
+}
+
 /// One line of a policy's selectors: `capability=gpu-h100,region=us-east | name in (a,b)`.
 pub fn selectors_text(p: &Policy) -> String {
     if p.cluster_selectors.is_empty() {

@@ -47,6 +47,10 @@ impl<'a> Ctx<'a> {
     pub fn cluster_indices(&self) -> Vec<usize> {
         (0..self.fleet.clusters.len()).filter(|i| self.focus.is_none_or(|f| f == *i)).collect()
     }
+    /// Every context with what it holds of KubeStellar, for the placement joins.
+    pub fn placement_contexts(&self) -> Vec<(&'a str, &'a crate::store::placement::PlacementCluster)> {
+        self.fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect()
+    }
     pub fn cluster(&self, i: usize) -> &'a ClusterState {
         &self.fleet.clusters[i]
     }

@@ -263,11 +263,24 @@ impl Component for Agents {
                 ]),
                 Line::from(Span::styled(
                     format!(
-                        "runtime Ready {} · card Synced {} · model {}{}",
+                        "runtime Ready {} · card Synced {} · model {}{}{}",
                         cond(&a.runtime_ready),
                         cond(&a.card_synced),
                         a.model.as_deref().unwrap_or(DASH),
-                        a.hpa.as_ref().map(|h| format!(" · HPA {h} targets it")).unwrap_or_default()
+                        a.hpa.as_ref().map(|h| format!(" · HPA {h} targets it")).unwrap_or_default(),
+                        {
+                            // the BindingPolicy that placed it here, when a WDS is among the contexts
+                            let by = crate::store::placement::placed_by(
+                                &cx.placement_contexts(),
+                                &cx.cluster(*i).context,
+                                |o| o.namespace == a.namespace && o.name == a.name,
+                            );
+                            if by.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" · placed via {}", by.join(", "))
+                            }
+                        }
                     ),
                     t.muted,
                 )),

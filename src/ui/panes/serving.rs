@@ -315,18 +315,9 @@ fn draw_path(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInfo, 
         .filter(|s| s.pool.as_deref() == Some(p.name.as_str()) && s.namespace == p.namespace)
         .map(|s| s.name.as_str())
         .collect();
-    let contexts: Vec<(&str, &crate::store::placement::PlacementCluster)> =
-        cx.fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
-    let placed_by: Vec<String> = crate::store::placement::views(&contexts)
-        .into_iter()
-        .filter(|v| v.clusters.contains(here))
-        .filter(|v| {
-            v.objects
-                .iter()
-                .any(|o| o.namespace == p.namespace && servers.iter().any(|s| s.starts_with(&format!("{}-", o.name))))
-        })
-        .map(|v| format!("{} ({})", v.policy.name, v.wds))
-        .collect();
+    let placed_by = crate::store::placement::placed_by(&cx.placement_contexts(), here, |o| {
+        o.namespace == p.namespace && servers.iter().any(|s| s.starts_with(&format!("{}-", o.name)))
+    });
     if !placed_by.is_empty() {
         lines.push(Line::from(vec![
             Span::styled("placed by: ", t.muted),
