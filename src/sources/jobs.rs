@@ -212,14 +212,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     let index = ctx.cluster;
     let mut w: WatchSet<&'static str> = WatchSet::new();
     for (kind, group, version, plural) in KINDS {
-        let ar = ApiResource {
-            group: group.to_string(),
-            version: version.to_string(),
-            api_version: format!("{group}/{version}"),
-            kind: kind.to_string(),
-            plural: plural.to_string(),
-        };
-        w.add(&ctx, &client, kind, &ar, None);
+        w.add(&ctx, &client, kind, &super::api(group, version, kind, plural), None);
     }
     // the jobs' pods, by the labels their controllers put on them: what really runs (and
     // holds GPUs), beside what the specs ask for

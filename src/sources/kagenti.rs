@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kube::api::{ApiResource, DynamicObject};
+use kube::api::DynamicObject;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -61,15 +61,7 @@ enum Tag {
     ClusterRoleBindings,
 }
 
-fn ar(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
-    ApiResource {
-        group: group.into(),
-        version: version.into(),
-        api_version: if group.is_empty() { version.into() } else { format!("{group}/{version}") },
-        kind: kind.into(),
-        plural: plural.into(),
-    }
-}
+use super::api as ar;
 
 const BRANDS: [Brand; 2] = [Brand::Kagenti, Brand::Rossoctl];
 

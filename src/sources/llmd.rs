@@ -27,23 +27,7 @@ pub const READS: &[&str] = &["inferencepools", "inferenceobjectives", "inference
 pub const SCRAPE_CONCURRENCY: usize = 8;
 
 fn pool_api(group: &str, version: &str) -> ApiResource {
-    ApiResource {
-        group: group.into(),
-        version: version.into(),
-        api_version: format!("{group}/{version}"),
-        kind: "InferencePool".into(),
-        plural: "inferencepools".into(),
-    }
-}
-
-fn objective_api(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
-    ApiResource {
-        group: group.into(),
-        version: version.into(),
-        api_version: format!("{group}/{version}"),
-        kind: kind.into(),
-        plural: plural.into(),
-    }
+    super::api(group, version, "InferencePool", "inferencepools")
 }
 
 /// InferenceObjective (`llm-d.ai/v1alpha2`) or the legacy InferenceModel.
@@ -296,8 +280,8 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             .boxed()
     }));
     let objective_apis = [
-        objective_api("llm-d.ai", "v1alpha2", "InferenceObjective", "inferenceobjectives"),
-        objective_api("inference.networking.x-k8s.io", "v1alpha2", "InferenceModel", "inferencemodels"),
+        super::api("llm-d.ai", "v1alpha2", "InferenceObjective", "inferenceobjectives"),
+        super::api("inference.networking.x-k8s.io", "v1alpha2", "InferenceModel", "inferencemodels"),
     ];
     let mut objective_streams = futures::stream::select_all(objective_apis.iter().map(|ar| {
         let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);
@@ -309,8 +293,8 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     // the autoscalers llm-d manages: every HPA (a KEDA ScaledObject's replicas are on the HPA
     // KEDA made, which carries no annotation) and every ScaledObject
     let scaler_apis: [(&'static str, ApiResource); 2] = [
-        ("hpa", objective_api("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers")),
-        ("keda", objective_api("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects")),
+        ("hpa", super::api("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers")),
+        ("keda", super::api("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects")),
     ];
     let mut scaler_streams = futures::stream::select_all(scaler_apis.iter().map(|(tag, ar)| {
         let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);

@@ -123,3 +123,14 @@ impl Drop for AbortOnDrop {
         self.0.abort();
     }
 }
+
+/// The API resource of a kind: `group/version` (or `version` for the core group), kind and plural.
+pub fn api(group: &str, version: &str, kind: &str, plural: &str) -> kube::api::ApiResource {
+    kube::api::ApiResource {
+        group: group.into(),
+        version: version.into(),
+        api_version: if group.is_empty() { version.into() } else { format!("{group}/{version}") },
+        kind: kind.into(),
+        plural: plural.into(),
+    }
+}

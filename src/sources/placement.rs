@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kube::api::{ApiResource, DynamicObject};
+use kube::api::DynamicObject;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -282,14 +282,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     let index = ctx.cluster;
     let mut w: WatchSet<&'static str> = WatchSet::new();
     for (tag, group, version, kind, plural) in KINDS {
-        let ar = ApiResource {
-            group: group.to_string(),
-            version: version.to_string(),
-            api_version: format!("{group}/{version}"),
-            kind: kind.to_string(),
-            plural: plural.to_string(),
-        };
-        w.add(&ctx, &client, tag, &ar, None);
+        w.add(&ctx, &client, tag, &super::api(group, version, kind, plural), None);
     }
     w.slim("works", slim_work);
     w.slim("reports", slim_report);
