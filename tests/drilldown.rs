@@ -31,7 +31,7 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.feeds = kst::ui::views::Feeds::new(Some(kst::sources::views::start(targets.clone(), col.sender())));
     drive(&mut app, &mut col.updates, "the pools", |a| {
-        a.fleet.clusters[0].llmd.pools.len() == 2 && a.fleet.clusters[0].llmd.servers.len() == 7
+        a.fleet.clusters[0].llmd.pools.len() == 3 && a.fleet.clusters[0].llmd.servers.len() == 10
     })
     .await;
     let east = sim.cluster("gpu-us-east").unwrap().clone();

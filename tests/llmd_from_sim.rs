@@ -28,16 +28,16 @@ async fn llmd_pools_servers_and_metrics_from_the_sim() {
     // servers labelled with a role can be seen before the pool watchers have claimed them: wait
     // until every one has its pool, then check what the collector made of them
     common::pump_until(&mut fleet, &mut col.updates, "pools and servers on both GPU clusters", |f| {
-        cluster(f, "gpu-us-east").llmd.servers.len() == 7
+        cluster(f, "gpu-us-east").llmd.servers.len() == 10
             && cluster(f, "gpu-eu-west").llmd.servers.len() == 4
             && cluster(f, "gpu-us-east").llmd.servers.iter().all(|s| s.pool.is_some())
     })
     .await;
     let east = cluster(&fleet, "gpu-us-east").llmd.clone();
     assert_eq!(east.installed, Some(true));
-    assert_eq!(east.pools.len(), 2);
+    assert_eq!(east.pools.len(), 3, "two 8B pools and the exported 70B pool");
     let count = |role: Role| east.servers.iter().filter(|s| s.role == role).count();
-    assert_eq!((count(Role::Prefill), count(Role::Decode), count(Role::Unlabelled)), (2, 2, 3));
+    assert_eq!((count(Role::Prefill), count(Role::Decode), count(Role::Unlabelled)), (3, 4, 3));
     assert!(
         east.servers.iter().filter(|s| s.role == Role::Decode).all(|s| s.metrics_port == 8200),
         "vLLM behind the sidecar"
@@ -70,7 +70,7 @@ async fn llmd_pools_servers_and_metrics_from_the_sim() {
     .await;
     let kv = cluster(&fleet, "gpu-us-east").llmd.totals(&fleet.reading(common::now_s())).kv_avg.unwrap();
     assert!((0.0..=1.0).contains(&kv));
-    let decode = east.servers.iter().find(|s| s.role == Role::Decode).unwrap().key();
+    let decode = east.servers.iter().find(|s| s.role == Role::Decode && s.unschedulable.is_none()).unwrap().key();
     let gen =
         |f: &Fleet| cluster(f, "gpu-us-east").llmd.metrics[&decode].latest().unwrap().v.generation_tokens.unwrap();
     let before = gen(&fleet);
@@ -185,5 +185,102 @@ async fn an_epp_routing_to_an_unready_pod_is_flagged() {
         json["clusters"][1]["llmd"]["pools"].as_array().unwrap().iter().find(|p| p["name"] == "llama-70b").unwrap();
     assert_eq!(pool["routed_to_unready"][0]["pod"], pod.as_str());
     assert_eq!(pool["epp_ready_endpoints_mismatch"]["pods_ready"], ready);
+    col.stop();
+}
+
+/// One model on two clusters: the 70B model is served by the A100 cluster's legacy pool and by
+/// the H100 cluster's exported pool, which the A100 cluster imports. The model is one row with a
+/// line per cluster equal to the sums of its pools there; the H100 decode server the scheduler
+/// cannot place is a problem of the model; the import names its exporter and turns broken when
+/// the exporter's cluster stops answering, and serving again when it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_model_on_two_clusters_with_an_import() {
+    use kst::store::models::{self, ImportState};
+    let sim = common::sim_with(SimOptions { tick: Duration::from_millis(200), ..SimOptions::default() }).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut opts = common::fast_worker();
+    opts.refresh = Duration::from_millis(500);
+    opts.scrape_timeout = Duration::from_secs(2);
+    let mut col = Collectors::start(&targets, opts);
+    let seventy = |f: &Fleet| {
+        models::views(f, &f.reading(common::now_s()))
+            .into_iter()
+            .find(|m| kst::store::llmd::model_label(&m.model) == "llama-3-3-70b-instruct")
+    };
+    common::pump_until(&mut fleet, &mut col.updates, "the 70B model on both clusters with rates", |f| {
+        seventy(f).is_some_and(|m| {
+            m.lines.len() == 2
+                && m.lines.iter().all(|l| l.request_rate.is_some() && l.kv_avg.is_some())
+                && m.lines.iter().any(|l| !l.imports.is_empty())
+        })
+    })
+    .await;
+    let reading = fleet.reading(common::now_s());
+    let m = seventy(&fleet).unwrap();
+    for line in &m.lines {
+        let c = cluster(&fleet, &line.context);
+        let pools: Vec<_> = c
+            .llmd
+            .pools
+            .iter()
+            .filter(|p| c.llmd.pool_model_label(p).as_deref() == Some("llama-3-3-70b-instruct"))
+            .collect();
+        assert_eq!(line.pools.len(), pools.len(), "{}", line.context);
+        let views: Vec<_> = pools.iter().map(|p| c.llmd.pool_view(p, &reading)).collect();
+        let sum = |f: &dyn Fn(&kst::store::llmd::PoolView) -> Option<f64>| -> f64 { views.iter().filter_map(f).sum() };
+        assert!((line.request_rate.unwrap() - sum(&|v| v.request_rate)).abs() < 1e-9, "{}", line.context);
+        assert!((line.decode_tokens_per_s.unwrap() - sum(&|v| v.decode_tps)).abs() < 1e-9);
+        assert_eq!(line.decode_total, views.iter().map(|v| v.decode_total).sum::<usize>());
+        assert_eq!(line.decode_ready, views.iter().map(|v| v.decode_ready).sum::<usize>());
+    }
+    let totals = &m.totals;
+    assert_eq!(totals.decode_total, m.lines.iter().map(|l| l.decode_total).sum::<usize>());
+    assert!((totals.request_rate.unwrap() - m.lines.iter().filter_map(|l| l.request_rate).sum::<f64>()).abs() < 1e-9);
+
+    // the decode shortage: one of two H100 decode servers cannot be placed (8 GPUs, no node has them)
+    let east = m.lines.iter().find(|l| l.context == "gpu-us-east").unwrap();
+    assert_eq!((east.decode_ready, east.decode_total, east.unschedulable), (1, 2, 1));
+    assert!(east.unschedulable_reason.as_deref().unwrap().contains("Insufficient nvidia.com/gpu"));
+    assert_eq!(east.gpus, 4 + 8, "the unplaced pod holds no GPUs");
+    assert_eq!(east.exported, vec!["llm-d/llama-70b-h100".to_string()]);
+    assert_eq!(m.weakest.as_deref(), Some("gpu-us-east"));
+    fleet.problems.hold_scale = 1e-9;
+    fleet.evaluate_problems(common::now_s() - 1.0);
+    fleet.evaluate_problems(common::now_s());
+    let short = fleet
+        .problems
+        .firing()
+        .find(|p| p.kind == "model-servers-unschedulable")
+        .map(|p| (p.cluster, p.reason.clone()));
+    let (at, why) = short.expect("the decode shortage is a problem of the model");
+    assert_eq!(at, Some(0));
+    assert!(why.contains("decode 1/2 ready") && why.contains("Insufficient nvidia.com/gpu"), "{why}");
+
+    // the import on gpu-eu-west: from gpu-us-east, serving
+    let west = m.lines.iter().find(|l| l.context == "gpu-eu-west").unwrap();
+    assert_eq!(west.imports.len(), 1);
+    assert_eq!(west.imports[0].exporters, vec!["gpu-us-east".to_string()]);
+    assert_eq!(west.imports[0].state, ImportState::Serving);
+
+    // the exporter stops answering: the import cannot serve, and says why
+    sim.cluster("gpu-us-east").unwrap().faults.set_unreachable(true);
+    common::pump_until(&mut fleet, &mut col.updates, "the import broken with its exporter down", |f| {
+        models::imports(f, &f.reading(common::now_s()))
+            .iter()
+            .any(|i| matches!(&i.state, ImportState::Broken(why) if why.contains("gpu-us-east is unreachable")))
+    })
+    .await;
+    fleet.evaluate_problems(common::now_s());
+    fleet.evaluate_problems(common::now_s() + 1.0);
+    assert!(
+        fleet.problems.firing().any(|p| p.kind == "pool-import-broken" && p.cluster == Some(1)),
+        "a problem of the importing cluster"
+    );
+    sim.cluster("gpu-us-east").unwrap().faults.set_unreachable(false);
+    common::pump_until(&mut fleet, &mut col.updates, "the import serving again", |f| {
+        models::imports(f, &f.reading(common::now_s())).iter().all(|i| i.state == ImportState::Serving)
+    })
+    .await;
     col.stop();
 }

@@ -248,14 +248,24 @@ async fn models_pane() {
     assert_eq!(east.pools.len(), 2, "both 8B pools of gpu-us-east");
     // the line's numbers are the sums of its pools'
     let l = &fleet.clusters[0].llmd;
+    let small_pools: Vec<_> =
+        l.pools.iter().filter(|p| l.pool_model_label(p).as_deref() == Some("llama-3-1-8b-instruct")).collect();
+    assert_eq!(small_pools.len(), 2);
     let sum = |f: &dyn Fn(&kst::store::llmd::PoolView) -> Option<f64>| -> f64 {
-        l.pools.iter().filter_map(|p| f(&l.pool_view(p, &reading))).sum()
+        small_pools.iter().filter_map(|p| f(&l.pool_view(p, &reading))).sum()
     };
     assert!((east.request_rate.unwrap() - sum(&|v| v.request_rate)).abs() < 1e-9);
     assert!((east.decode_tokens_per_s.unwrap() - sum(&|v| v.decode_tps)).abs() < 1e-9);
-    let decode: usize = l.pools.iter().map(|p| l.pool_view(p, &reading).decode_total).sum();
+    let decode: usize = small_pools.iter().map(|p| l.pool_view(p, &reading).decode_total).sum();
     assert_eq!(east.decode_total, decode);
-    assert_eq!(east.gpus, l.servers.iter().map(|s| s.gpus).sum::<u32>());
+    assert_eq!(
+        east.gpus,
+        l.servers
+            .iter()
+            .filter(|s| small_pools.iter().any(|p| s.pool.as_deref() == Some(p.name.as_str())))
+            .map(|s| s.gpus)
+            .sum::<u32>()
+    );
     assert!(east.headroom.is_some(), "KV is known: a headroom");
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
@@ -264,8 +274,12 @@ async fn models_pane() {
     common::snapshots!(&mut app, "models");
     let s = render(&mut app, 200, 60);
     assert!(s.contains("llama-3-3-70b-instruct") && s.contains("└ gpu-eu-west"), "{s}");
-    // Enter on a cluster line: its pools in Serving
+    assert!(s.contains("⇡ exported") && s.contains("⇣ gpu-us-east ✔"), "the export and the import: {s}");
+    assert!(s.contains("1/2 ⧖"), "the H100 decode server the scheduler cannot place: {s}");
+    // Enter on a cluster line: its pools in Serving, filtered to the model
     app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
     app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     assert_eq!(app.pane_id(), "serving");
+    let s = render(&mut app, 200, 60);
+    assert!(s.contains("Inference pools (2)") && s.contains("pd-disaggregation") && !s.contains("llama-70b"), "{s}");
 }

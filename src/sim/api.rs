@@ -411,6 +411,8 @@ fn delete(cluster: &SimCluster, p: &ResPath) -> Reply {
             let bytes = o.bytes.clone();
             // a deleted pod of a workload is replaced, as its ReplicaSet or StatefulSet would
             if p.def.kind == "Pod" {
+                cluster.release(&o.node_name, super::scenario::pod_gpus(&o.value()["spec"]));
+                cluster.dynamics.lock().expect("dynamics").engines.remove(&name);
                 if let Some(owner) = o.labels.get("app.kubernetes.io/name").cloned() {
                     for def in [super::resources::DEPLOYMENTS, super::resources::STATEFULSETS] {
                         let exists =

@@ -188,22 +188,43 @@ impl SimCluster {
         rng.suffix(5)
     }
 
-    /// Puts a pod on a node with room for its GPUs (any node when it needs none).
-    pub fn place(&self, gpus: i64) -> (String, String) {
+    /// Puts a pod on a node with room for its GPUs (any node when it needs none); None when
+    /// no node has the GPUs free, as the scheduler leaves such a pod Pending.
+    pub fn place(&self, gpus: i64) -> Option<(String, String)> {
         let mut nodes = self.nodes.lock().expect("nodes");
         let n = self.counter.fetch_add(1, Ordering::Relaxed) as usize;
         if nodes.is_empty() {
-            return ("unscheduled".into(), "0.0.0.0".into());
+            return Some(("unscheduled".into(), "0.0.0.0".into()));
         }
         if gpus > 0 {
-            if let Some(slot) = nodes.iter_mut().find(|s| s.1 >= gpus) {
-                slot.1 -= gpus;
-                return (slot.0.clone(), slot.2.clone());
+            let slot = nodes.iter_mut().find(|s| s.1 >= gpus)?;
+            slot.1 -= gpus;
+            return Some((slot.0.clone(), slot.2.clone()));
+        }
+        let cpu: Vec<usize> = (0..nodes.len()).filter(|i| nodes[*i].1 == 0).collect();
+        let pick = if cpu.is_empty() { n % nodes.len() } else { cpu[n % cpu.len()] };
+        Some((nodes[pick].0.clone(), nodes[pick].2.clone()))
+    }
+
+    /// A deleted pod's GPUs are free again on its node.
+    pub fn release(&self, node: &str, gpus: i64) {
+        if gpus > 0 {
+            if let Some(slot) = self.nodes.lock().expect("nodes").iter_mut().find(|s| s.0 == node) {
+                slot.1 += gpus;
             }
         }
-        let cpu: Vec<usize> = (0..nodes.len()).filter(|i| gpus > 0 || nodes[*i].1 == 0).collect();
-        let pick = if cpu.is_empty() { n % nodes.len() } else { cpu[n % cpu.len()] };
-        (nodes[pick].0.clone(), nodes[pick].2.clone())
+    }
+
+    /// The scheduler's message for a pod that asks for more GPUs than any node has free.
+    pub fn unschedulable_message(&self, gpus: i64) -> String {
+        let nodes = self.nodes.lock().expect("nodes");
+        let short = nodes.iter().filter(|s| s.1 < gpus).count();
+        format!(
+            "0/{} nodes are available: {short} Insufficient nvidia.com/gpu. preemption: 0/{} nodes are available: {} No preemption victims found for incoming pod.",
+            nodes.len(),
+            nodes.len(),
+            nodes.len()
+        )
     }
 
     pub fn next_pod_ip(&self) -> String {

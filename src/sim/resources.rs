@@ -134,6 +134,17 @@ pub const INFERENCE_POOLS: ResDef = crd(r(
     &["infpool"],
     &["status"],
 ));
+/// Status-only, written by the multi-cluster controller for a pool another cluster exports.
+pub const INFERENCE_POOL_IMPORTS: ResDef = crd(r(
+    "inference.networking.x-k8s.io",
+    "v1alpha1",
+    "InferencePoolImport",
+    "inferencepoolimports",
+    "inferencepoolimport",
+    true,
+    &["infpimp"],
+    &["status"],
+));
 pub const INFERENCE_POOLS_LEGACY: ResDef = crd(r(
     "inference.networking.x-k8s.io",
     "v1alpha2",

@@ -77,6 +77,7 @@ impl Shape {
             }
             Shape::GpuDecode => vec![
                 r::INFERENCE_POOLS_LEGACY,
+                r::INFERENCE_POOL_IMPORTS,
                 r::INFERENCE_MODELS_LEGACY,
                 r::PYTORCH_JOBS,
                 r::TRAIN_JOBS,
@@ -311,14 +312,20 @@ pub fn populate(p: Populate<'_>) {
             json!({"cpu": "96", "memory": "1056911520Ki", "pods": "110", "ephemeral-storage": "3750000000Ki"});
         let mut allocatable = capacity.clone();
         allocatable["cpu"] = json!("95500m");
+        // one GPU on the last node is unhealthy: the device plugin withholds it
+        let gpus_allocatable = if !gpu {
+            0
+        } else if i == gpu_nodes - 1 {
+            gpus_per_node - 1
+        } else {
+            gpus_per_node
+        };
         if gpu {
             labels["nvidia.com/gpu.product"] = json!(product);
             labels["nvidia.com/gpu.count"] = json!(gpus_per_node.to_string());
             labels["nvidia.com/gpu.present"] = json!("true");
             capacity["nvidia.com/gpu"] = json!(gpus_per_node.to_string());
-            // one GPU on the last node is unhealthy: the device plugin withholds it
-            let alloc = if i == gpu_nodes - 1 { gpus_per_node - 1 } else { gpus_per_node };
-            allocatable["nvidia.com/gpu"] = json!(alloc.to_string());
+            allocatable["nvidia.com/gpu"] = json!(gpus_allocatable.to_string());
         }
         store.put(
             idx(cluster, &r::NODES),
@@ -339,7 +346,7 @@ pub fn populate(p: Populate<'_>) {
                 }
             }),
         );
-        slots.push(NodeSlot { name, gpus_free: if gpu { gpus_per_node } else { 0 }, ip });
+        slots.push(NodeSlot { name, gpus_free: gpus_allocatable, ip });
     }
     cluster.nodes.lock().expect("nodes").extend(slots.iter().map(|s| (s.name.clone(), s.gpus_free, s.ip.clone())));
 
@@ -669,6 +676,7 @@ fn gpu_prefill(w: &mut Workloads<'_>) {
         vec![],
         20 * 86400,
     );
+    llama_70b_h100(w);
     for (name, prio, pool) in
         [("chat-interactive", 10, "pd-disaggregation"), ("batch-sheddable", -1, "optimized-baseline")]
     {
@@ -693,6 +701,74 @@ fn gpu_prefill(w: &mut Workloads<'_>) {
     );
     agent(w, brand, "team-a", "triage-agent", "langgraph", &["a2a"], 1, Provider::OpenAi, CardShape::V1, 0);
     agent(w, brand, "team-a", "capacity-planner", "crewai", &["a2a", "mcp"], 1, Provider::Ollama, CardShape::Legacy, 0);
+}
+
+/// The 70B model the A100 cluster serves, here too on H100s, in a pool exported to the
+/// ClusterSet (the A100 cluster imports it); its decode servers want 8 GPUs each and the
+/// second finds no node with 8 free: a decode shortage the scheduler reports.
+fn llama_70b_h100(w: &mut Workloads<'_>) {
+    let model = "meta-llama/Llama-3.3-70B-Instruct";
+    let mlabel = "llama-3-3-70b-instruct";
+    let pool = "llama-70b-h100";
+    let mut p = pool_v1(pool, pool);
+    p["metadata"]["annotations"] = json!({EXPORT_ANNOTATION: "ClusterSet"});
+    p["status"]["parents"][0]["conditions"]
+        .as_array_mut()
+        .expect("conditions")
+        .push(json!({"type": "Exported", "status": "True", "reason": "Exported"}));
+    w.put(&r::INFERENCE_POOLS, p);
+    w.cluster.dynamics.lock().expect("dynamics").pools.push((
+        pool.into(),
+        vec![("llm-d.ai/guide".into(), pool.into())],
+        model.into(),
+    ));
+    epp(w, pool, model, false);
+    let base = [("llm-d.ai/guide", pool), ("llm-d.ai/model", mlabel), ("llm-d.ai/inference-serving", "true")];
+    let mut prefill = base.to_vec();
+    prefill.push(("llm-d.ai/role", "prefill"));
+    w.workload(
+        &r::DEPLOYMENTS,
+        "llm-d",
+        "llama-70b-h100-prefill",
+        1,
+        &prefill,
+        &[],
+        vec![vllm(model, 8000, 4)],
+        vec![],
+        5 * 86400,
+    );
+    let mut decode = base.to_vec();
+    decode.push(("llm-d.ai/role", "decode"));
+    w.workload(
+        &r::DEPLOYMENTS,
+        "llm-d",
+        "llama-70b-h100-decode",
+        2,
+        &decode,
+        &[],
+        vec![vllm(model, 8200, 8)],
+        vec![routing_sidecar()],
+        5 * 86400,
+    );
+}
+
+/// The annotation that exports a pool to the ClusterSet (GAIE multi-cluster).
+pub const EXPORT_ANNOTATION: &str = "inference.networking.x-k8s.io/export";
+
+/// The A100 cluster imports the H100 cluster's exported 70B pool: the controller's import,
+/// status only, naming the exporting cluster.
+fn import_70b(w: &mut Workloads<'_>, exporter: &str) {
+    w.put(
+        &r::INFERENCE_POOL_IMPORTS,
+        json!({"apiVersion": "inference.networking.x-k8s.io/v1alpha1", "kind": "InferencePoolImport",
+               "metadata": {"name": "llama-70b-h100", "namespace": "llm-d", "creationTimestamp": ago(5 * 86400)},
+               "status": {"controllers": [{
+                   "name": "istio.io/gateway-controller",
+                   "exportingClusters": [{"name": exporter}],
+                   "parents": [{"parentRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "inference-gateway", "namespace": "llm-d"},
+                                "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted", "lastTransitionTime": ago(5 * 86400)}]}],
+                   "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted", "lastTransitionTime": ago(5 * 86400)}]}]}}),
+    );
 }
 
 fn gpu_decode(w: &mut Workloads<'_>) {
@@ -800,6 +876,9 @@ fn gpu_decode(w: &mut Workloads<'_>) {
                                                  "state": {"running": {"startedAt": ago(870)}}}]}}),
     );
     ml_jobs(w);
+    if let Some(exporter) = w.cluster.index.checked_sub(1) {
+        import_70b(w, &Shape::context_name(exporter));
+    }
 }
 
 /// The WVA-managed HPA's status: at its max of 3 either way; when the load wants more, the
@@ -1517,6 +1596,20 @@ fn backoff_event(
     );
 }
 
+fn failed_scheduling_event(cluster: &SimCluster, store: &mut ObjectStore, ns: &str, pod: &str, message: &str) {
+    store.put(
+        idx(cluster, &r::EVENTS),
+        json!({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": format!("{pod}.{:x}", fnv(pod) & 0xffff_fff0), "namespace": ns, "creationTimestamp": ago(600)},
+            "involvedObject": {"kind": "Pod", "namespace": ns, "name": pod, "apiVersion": "v1"},
+            "reason": "FailedScheduling", "type": "Warning", "count": 1, "message": message,
+            "source": {"component": "default-scheduler"}, "reportingComponent": "default-scheduler",
+            "firstTimestamp": ago(600), "lastTimestamp": ago(60)
+        }),
+    );
+}
+
 fn set_pod_ready(o: &mut Value, ready: bool) {
     if let Some(conds) = o["status"]["conditions"].as_array_mut() {
         for c in conds.iter_mut().filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady") {
@@ -1574,6 +1667,7 @@ fn reconcile_inner(cluster: &SimCluster, store: &mut ObjectStore, def: &ResDef, 
     // scale down: the newest go first (StatefulSets: the highest ordinal)
     while mine.len() > want {
         let victim = mine.pop().expect("non-empty");
+        cluster.release(&victim.node_name, pod_gpus(&victim.value()["spec"]));
         let _ = store.delete(pods_idx, ns, &victim.name);
         cluster.dynamics.lock().expect("dynamics").engines.remove(&victim.name);
     }
@@ -1591,6 +1685,11 @@ fn reconcile_inner(cluster: &SimCluster, store: &mut ObjectStore, def: &ResDef, 
         let pod = new_pod(cluster, &w, &pod_name, ns, is_sts, &owner_name, &owner_uid, &hash, instant);
         // from the value in hand: parsing the stored bytes back costs a tenth of startup
         register_engine(cluster, &pod);
+        if let Some(msg) =
+            pod["status"]["conditions"][0]["message"].as_str().filter(|_| pod["spec"]["nodeName"].is_null())
+        {
+            failed_scheduling_event(cluster, store, ns, &pod_name, msg);
+        }
         let stored = store.create(pods_idx, pod).expect("fresh pod name");
         mine.push(stored);
     }
@@ -1657,15 +1756,23 @@ fn new_pod(
         labels["pod-template-hash"] = json!(hash);
     }
     let mut spec = template["spec"].clone();
-    let gpus: i64 = spec["containers"]
-        .as_array()
-        .map(|cs| {
-            cs.iter().filter_map(|c| c["resources"]["requests"]["nvidia.com/gpu"].as_str()?.parse::<i64>().ok()).sum()
-        })
-        .unwrap_or(0);
-    let (node, host_ip) = cluster.place(gpus);
-    spec["nodeName"] = json!(node);
     spec["schedulerName"] = json!("default-scheduler");
+    let gpus = pod_gpus(&spec);
+    let created =
+        w["metadata"]["creationTimestamp"].as_str().map(str::to_string).filter(|_| instant).unwrap_or_else(|| ago(0));
+    let meta = json!({"name": pod_name, "namespace": ns, "labels": labels, "creationTimestamp": created,
+                      "ownerReferences": [{"apiVersion": "apps/v1", "kind": if is_sts { "StatefulSet" } else { "ReplicaSet" },
+                                           "name": owner, "uid": owner_uid, "controller": true, "blockOwnerDeletion": true}]});
+    let Some((node, host_ip)) = cluster.place(gpus) else {
+        // no node has the GPUs: Pending, unscheduled, as the scheduler leaves it
+        return json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec,
+            "status": {"phase": "Pending", "qosClass": "Burstable",
+                       "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                       "message": cluster.unschedulable_message(gpus), "lastTransitionTime": created}]}
+        });
+    };
+    spec["nodeName"] = json!(node);
     let pod_ip = cluster.next_pod_ip();
     let containers: Vec<Value> = spec["containers"]
         .as_array()
@@ -1697,8 +1804,6 @@ fn new_pod(
         })
         .collect();
     let flag = if instant { "True" } else { "False" };
-    let created =
-        w["metadata"]["creationTimestamp"].as_str().map(str::to_string).filter(|_| instant).unwrap_or_else(|| ago(0));
     let mut status = json!({
         "phase": if instant { "Running" } else { "Pending" },
         "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Initialized", "status": "True"},
@@ -1709,18 +1814,56 @@ fn new_pod(
     if !init_statuses.is_empty() {
         status["initContainerStatuses"] = json!(init_statuses);
     }
-    json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": pod_name, "namespace": ns, "labels": labels, "creationTimestamp": created,
-                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": if is_sts { "StatefulSet" } else { "ReplicaSet" },
-                                          "name": owner, "uid": owner_uid, "controller": true, "blockOwnerDeletion": true}]},
-        "spec": spec,
-        "status": status
-    })
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status})
+}
+
+/// The GPUs a pod spec asks for.
+pub(super) fn pod_gpus(spec: &Value) -> i64 {
+    spec["containers"]
+        .as_array()
+        .map(|cs| {
+            cs.iter().filter_map(|c| c["resources"]["requests"]["nvidia.com/gpu"].as_str()?.parse::<i64>().ok()).sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Pending pods the scheduler could not place get a node when GPUs came free.
+fn schedule_waiting(cluster: &SimCluster, store: &mut ObjectStore, waiting: Vec<Arc<super::store::Stored>>) {
+    let pods = idx(cluster, &r::PODS);
+    for p in waiting {
+        let v = p.value();
+        let Some((node, host_ip)) = cluster.place(pod_gpus(&v["spec"])) else { continue };
+        let pod_ip = cluster.next_pod_ip();
+        let mut placed = None;
+        let _ = store.modify(pods, &p.namespace, &p.name, |o| {
+            o["spec"]["nodeName"] = json!(node);
+            let containers: Vec<Value> = o["spec"]["containers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|c| {
+                    json!({"name": c["name"], "image": c["image"], "restartCount": 0, "ready": false, "started": false,
+                                "state": {"waiting": {"reason": "ContainerCreating"}}})
+                })
+                .collect();
+            o["status"] = json!({"phase": "Pending", "hostIP": host_ip, "podIP": pod_ip, "podIPs": [{"ip": pod_ip}],
+                "startTime": ago(0), "containerStatuses": containers, "qosClass": "Burstable",
+                "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Initialized", "status": "True"},
+                               {"type": "ContainersReady", "status": "False"}, {"type": "Ready", "status": "False"}]});
+            placed = Some(o.clone());
+        });
+        if let Some(pod) = placed {
+            register_engine(cluster, &pod);
+        }
+    }
 }
 
 /// A pod that serves a model gets an engine whose metrics the proxy serves.
 fn register_engine(cluster: &SimCluster, pod: &Value) {
+    if pod["spec"]["nodeName"].as_str().is_none_or(str::is_empty) {
+        return;
+    }
     let labels = &pod["metadata"]["labels"];
     let mut d = cluster.dynamics.lock().expect("dynamics");
     let pool =
@@ -1809,7 +1952,8 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
     let mut store = cluster.store.write().expect("store lock");
     let pods = idx(cluster, &r::PODS);
     // Pending pods start.
-    let pending: Vec<_> = store.list(pods, None).into_iter().filter(|p| p.phase == "Pending").collect();
+    let (pending, unscheduled): (Vec<_>, Vec<_>) =
+        store.list(pods, None).into_iter().filter(|p| p.phase == "Pending").partition(|p| !p.node_name.is_empty());
     let mut touched: Vec<(String, String)> = Vec::new();
     for p in pending {
         let _ = store.modify(pods, &p.namespace, &p.name, |o| {
@@ -1827,6 +1971,8 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
             touched.push((p.namespace.clone(), w.clone()));
         }
     }
+    // GPUs freed since: the scheduler places what waited (it starts on the next tick).
+    schedule_waiting(cluster, &mut store, unscheduled);
     // The crash loop goes round: another restart, another BackOff event.
     for (ns, workload) in crashing {
         let first =

@@ -17,11 +17,14 @@ use tokio::task::JoinHandle;
 
 use super::cluster::WorkerOptions;
 use super::paced::{self, WatchCtx};
-use crate::store::llmd::{Autoscaler, EngineKind, Key, ObjectiveInfo, PoolInfo, Role, ScrapeError, ServerInfo};
+use crate::store::llmd::{
+    Autoscaler, EngineKind, Key, ObjectiveInfo, PoolImport, PoolInfo, Role, ScrapeError, ServerInfo,
+};
 use crate::store::Update;
 
 /// What the LLM-d collector reads: a forbidden one leaves the LLM-d panes' rows incomplete.
-pub const READS: &[&str] = &["inferencepools", "inferenceobjectives", "inferencemodels", "pods"];
+pub const READS: &[&str] =
+    &["inferencepools", "inferenceobjectives", "inferencemodels", "inferencepoolimports", "pods"];
 
 /// Scrapes in flight per cluster.
 pub const SCRAPE_CONCURRENCY: usize = 8;
@@ -41,6 +44,38 @@ pub fn decode_objective(o: &DynamicObject, api_version: &str) -> ObjectiveInfo {
         priority: spec["priority"].as_i64(),
         criticality: spec["criticality"].as_str().map(str::to_string),
         model: spec["modelName"].as_str().map(str::to_string),
+    }
+}
+
+/// An InferencePoolImport: its exporting clusters and the first condition that is not True.
+pub fn decode_import(o: &DynamicObject) -> PoolImport {
+    let controllers = o.data["status"]["controllers"].as_array().cloned().unwrap_or_default();
+    let mut exporters: Vec<String> = controllers
+        .iter()
+        .flat_map(|c| c["exportingClusters"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e["name"].as_str().map(str::to_string))
+        .collect();
+    exporters.sort();
+    exporters.dedup();
+    let conditions = controllers.iter().flat_map(|c| {
+        let own = c["conditions"].as_array().cloned().unwrap_or_default();
+        let parents = c["parents"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|p| p["conditions"].as_array().cloned().unwrap_or_default());
+        own.into_iter().chain(parents).collect::<Vec<_>>()
+    });
+    let failing = conditions.into_iter().find(|c| c["status"] != "True").map(|c| {
+        let msg = c["message"].as_str().or(c["reason"].as_str()).unwrap_or("");
+        format!("{}={}: {msg}", c["type"].as_str().unwrap_or("?"), c["status"].as_str().unwrap_or("?"))
+    });
+    PoolImport {
+        namespace: o.metadata.namespace.clone().unwrap_or_default(),
+        name: o.metadata.name.clone().unwrap_or_default(),
+        exporters,
+        failing,
     }
 }
 
@@ -75,6 +110,12 @@ pub fn decode_pool(o: &DynamicObject, api_version: &str) -> PoolInfo {
         target_port: port.and_then(|p| u16::try_from(p).ok()),
         epp_service: epp.map(str::to_string),
         problem,
+        exported: o
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("inference.networking.x-k8s.io/export"))
+            .is_some_and(|v| v == "ClusterSet"),
     }
 }
 
@@ -144,6 +185,10 @@ pub fn decode_server(o: &DynamicObject, pool: Option<&PoolInfo>) -> ServerInfo {
             .find_map(|s| s["state"]["waiting"]["reason"].as_str())
             .filter(|r| *r != "ContainerCreating" && *r != "PodInitializing")
             .map(str::to_string),
+        unschedulable: d["status"]["conditions"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["type"] == "PodScheduled" && c["status"] == "False"))
+            .map(|c| c["message"].as_str().or(c["reason"].as_str()).unwrap_or("not scheduled").to_string()),
     }
 }
 
@@ -303,6 +348,19 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             .map(move |e| (tag, e))
             .boxed()
     }));
+    let import_api =
+        super::api("inference.networking.x-k8s.io", "v1alpha1", "InferencePoolImport", "inferencepoolimports");
+    let mut import_stream = paced::watch(
+        Api::<DynamicObject>::all_with(client.clone(), &import_api),
+        watcher::Config::default(),
+        &import_api.group,
+        &import_api.plural,
+        &import_api.plural,
+        &ctx,
+    )
+    .boxed();
+    let mut imports: BTreeMap<Key, PoolImport> = BTreeMap::new();
+    let mut pending_imports: BTreeMap<Key, PoolImport> = BTreeMap::new();
     let mut scalers: BTreeMap<&'static str, BTreeMap<Key, DynamicObject>> = BTreeMap::new();
     let mut pending_scalers: BTreeMap<&'static str, BTreeMap<Key, DynamicObject>> = BTreeMap::new();
     let mut sent_scalers: Option<Vec<Autoscaler>> = None;
@@ -374,6 +432,21 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                     // an API this cluster does not serve: nothing to show, nothing to say
                     Err(e) if is_not_found(&e) => {}
                     Err(e) => tracing::debug!(cluster = index, api = %tag, error = %e, "objective watch error"),
+                }
+            }
+            Some(ev) = import_stream.next() => {
+                let changed = match ev {
+                    Ok(Event::Init) => { pending_imports.clear(); false }
+                    Ok(Event::InitApply(o)) => { pending_imports.insert(key_of(&o), decode_import(&o)); false }
+                    Ok(Event::InitDone) => { imports = std::mem::take(&mut pending_imports); true }
+                    Ok(Event::Apply(o)) => { imports.insert(key_of(&o), decode_import(&o)); true }
+                    Ok(Event::Delete(o)) => { imports.remove(&key_of(&o)); true }
+                    // no multi-cluster inference here: nothing to read
+                    Err(e) if is_not_found(&e) => false,
+                    Err(e) => { tracing::debug!(cluster = index, error = %e, "pool import watch error"); false }
+                };
+                if changed && tx.send(Update::PoolImports { cluster: index, list: imports.values().cloned().collect() }).await.is_err() {
+                    return;
                 }
             }
             Some((tag, ev)) = scaler_streams.next() => {
@@ -626,6 +699,7 @@ mod tests {
             target_port: None,
             epp_service: None,
             problem: None,
+            exported: false,
         };
         assert!(d.serves(&pool), "its model id matches the pool's model label");
         let k = &list[1];

@@ -189,6 +189,20 @@ pub struct PoolInfo {
     pub epp_service: Option<String>,
     /// What did not decode, for a malformed pool.
     pub problem: Option<String>,
+    /// Annotated `inference.networking.x-k8s.io/export: ClusterSet`: other clusters may import it.
+    pub exported: bool,
+}
+
+/// An InferencePoolImport: a pool another cluster exports, as this cluster's multi-cluster
+/// controller imported it (status only; GAIE `apix/v1alpha1`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PoolImport {
+    pub namespace: String,
+    pub name: String,
+    /// The exporting clusters' names (ClusterSet names: kst matches them to contexts by name).
+    pub exporters: Vec<String>,
+    /// A condition of a controller or parent that is not True: `Accepted=False: message`.
+    pub failing: Option<String>,
 }
 
 impl PoolInfo {
@@ -243,6 +257,8 @@ pub struct ServerInfo {
     pub gpus: u32,
     /// Why a container waits (`CrashLoopBackOff`, `ImagePullBackOff`), when one does.
     pub waiting: Option<String>,
+    /// The scheduler's message for a pod it could not place (`0/6 nodes are available: …`).
+    pub unschedulable: Option<String>,
 }
 
 impl ServerInfo {
@@ -510,6 +526,8 @@ pub struct LlmdCluster {
     pub pools: Vec<PoolInfo>,
     /// The llm-d-managed autoscalers (WVA).
     pub autoscalers: Vec<Autoscaler>,
+    /// Pools other clusters export that this one imports.
+    pub imports: Vec<PoolImport>,
     pub objectives: Vec<ObjectiveInfo>,
     pub servers: Vec<ServerInfo>,
     pub metrics: BTreeMap<Key, Scraped<EngineSample>>,
@@ -607,6 +625,17 @@ impl LlmdCluster {
         self.objectives
             .iter()
             .filter(move |o| o.namespace == pool.namespace && o.pool.as_deref() == Some(pool.name.as_str()))
+    }
+
+    /// The model a pool serves, in llm-d's label spelling: its servers' `llm-d.ai/model`, else
+    /// an objective's or legacy InferenceModel's model name.
+    pub fn pool_model_label(&self, pool: &PoolInfo) -> Option<String> {
+        self.members(pool).find_map(|s| s.model.as_deref().map(model_label)).or_else(|| {
+            self.objectives
+                .iter()
+                .find(|o| o.namespace == pool.namespace && o.pool.as_deref() == Some(pool.name.as_str()))
+                .and_then(|o| o.model.as_deref().map(model_label))
+        })
     }
 
     pub fn members<'a>(&'a self, pool: &'a PoolInfo) -> impl Iterator<Item = &'a ServerInfo> + 'a {

@@ -63,6 +63,11 @@ pub enum Update {
         cluster: usize,
         list: Vec<llmd::Autoscaler>,
     },
+    /// The InferencePoolImports as the watcher sees them now.
+    PoolImports {
+        cluster: usize,
+        list: Vec<llmd::PoolImport>,
+    },
     /// One model server's scrape.
     EngineScrape {
         cluster: usize,
@@ -199,6 +204,7 @@ impl Update {
             | Update::Malformed { cluster, .. }
             | Update::LlmdObjects { cluster, .. }
             | Update::Autoscalers { cluster, .. }
+            | Update::PoolImports { cluster, .. }
             | Update::Placement { cluster, .. }
             | Update::EngineScrape { cluster, .. }
             | Update::EppScrape { cluster, .. }
@@ -359,6 +365,11 @@ impl Fleet {
             Update::Autoscalers { list, .. } => {
                 let changed = c.llmd.autoscalers != list;
                 c.llmd.autoscalers = list;
+                changed
+            }
+            Update::PoolImports { list, .. } => {
+                let changed = c.llmd.imports != list;
+                c.llmd.imports = list;
                 changed
             }
             Update::LlmdObjects { installed, pools, objectives, servers, .. } => {

@@ -38,10 +38,17 @@ pub struct ModelLine {
     /// The most requests waiting on one server.
     pub waiting_max: Option<f64>,
     pub error_rate: Option<f64>,
-    /// GPUs its model servers request.
+    /// GPUs its scheduled model servers request (what they hold).
     pub gpus: u32,
     pub gpu_products: Vec<String>,
     pub headroom: Option<Headroom>,
+    /// Its pools here that are exported to the ClusterSet (`namespace/name`).
+    pub exported: Vec<String>,
+    /// Pools of the model this cluster imports from others.
+    pub imports: Vec<ImportView>,
+    /// Model servers the scheduler could not place, and its message for the first.
+    pub unschedulable: usize,
+    pub unschedulable_reason: Option<String>,
     #[serde(skip)]
     ttft: Option<Histogram>,
     #[serde(skip)]
@@ -50,6 +57,89 @@ pub struct ModelLine {
     kv_n: usize,
     #[serde(skip)]
     errors: Option<(f64, f64)>,
+}
+
+/// An imported pool and whether what it points at can serve: the exporting clusters as kst
+/// sees them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ImportView {
+    #[serde(skip)]
+    pub cluster: usize,
+    /// The importing cluster.
+    pub context: String,
+    /// `namespace/name`: the same on the exporting clusters.
+    pub pool: String,
+    pub exporters: Vec<String>,
+    /// The model the exporters' pool serves, when kst sees one of them.
+    pub model: Option<String>,
+    pub state: ImportState,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "state", content = "reason", rename_all = "snake_case")]
+pub enum ImportState {
+    /// An exporter kst sees has the pool, exported, with ready decode servers.
+    Serving,
+    /// No exporter can serve: why, per exporter.
+    Broken(String),
+    /// No exporter is one of kst's contexts: nothing to check it against.
+    Unknown(String),
+}
+
+/// Every InferencePoolImport of the fleet, checked against the exporting clusters kst sees.
+pub fn imports(fleet: &Fleet, reading: &Reading) -> Vec<ImportView> {
+    let mut out = Vec::new();
+    for (ci, c) in fleet.clusters.iter().enumerate() {
+        for imp in &c.llmd.imports {
+            let mut model = None;
+            let mut why: Vec<String> = Vec::new();
+            let mut seen = 0;
+            let mut serving = false;
+            for e in &imp.exporters {
+                let Some(x) = fleet.clusters.iter().find(|x| &x.context == e) else { continue };
+                seen += 1;
+                let pool = x.llmd.pools.iter().find(|p| p.namespace == imp.namespace && p.name == imp.name);
+                if let Some(p) = pool {
+                    let v = x.llmd.pool_view(p, reading);
+                    model = model.or(v.model.clone());
+                    if !x.conn.reachable() {
+                        why.push(format!("exporter {e} is {}", x.conn.label()));
+                    } else if !p.exported {
+                        why.push(format!("{e} no longer exports {}/{}", p.namespace, p.name));
+                    } else if v.decode_ready == 0 {
+                        why.push(format!("no ready decode server on {e} ({}/{})", v.decode_ready, v.decode_total));
+                    } else {
+                        serving = true;
+                    }
+                } else if !x.conn.reachable() {
+                    why.push(format!("exporter {e} is {}", x.conn.label()));
+                } else {
+                    why.push(format!("{e} has no pool {}/{}", imp.namespace, imp.name));
+                }
+            }
+            let state = if let Some(f) = &imp.failing {
+                ImportState::Broken(format!("import {f}"))
+            } else if serving {
+                ImportState::Serving
+            } else if seen == 0 {
+                ImportState::Unknown(format!(
+                    "exporter {} is not one of kst's contexts",
+                    if imp.exporters.is_empty() { "(none named)".to_string() } else { imp.exporters.join(", ") }
+                ))
+            } else {
+                ImportState::Broken(why.join("; "))
+            };
+            out.push(ImportView {
+                cluster: ci,
+                context: c.context.clone(),
+                pool: format!("{}/{}", imp.namespace, imp.name),
+                exporters: imp.exporters.clone(),
+                model,
+                state,
+            });
+        }
+    }
+    out
 }
 
 /// How much more load (a factor of today's) before the first rule fires, and which rule.
@@ -155,7 +245,13 @@ impl ModelLine {
             self.errors = Some((errs + e, reqs + r));
         }
         self.gpus += o.gpus;
+        self.unschedulable += o.unschedulable;
+        if self.unschedulable_reason.is_none() {
+            self.unschedulable_reason = o.unschedulable_reason.clone();
+        }
         self.pools.extend(o.pools.iter().cloned());
+        self.exported.extend(o.exported.iter().cloned());
+        self.imports.extend(o.imports.iter().cloned());
         for g in &o.gpu_products {
             if !self.gpu_products.contains(g) {
                 self.gpu_products.push(g.clone());
@@ -168,6 +264,20 @@ impl ModelLine {
         self.error_rate = self.errors.and_then(|(e, r)| (r > 0.0).then(|| e / r));
         self.headroom = headroom(self.kv_max, self.waiting_max);
     }
+}
+
+/// The model's line for cluster `ci`, made when it has none yet.
+fn line_of<'a>(lines: &'a mut Vec<ModelLine>, ci: usize, c: &super::ClusterState) -> &'a mut ModelLine {
+    if let Some(i) = lines.iter().position(|x| x.cluster == Some(ci)) {
+        return &mut lines[i];
+    }
+    lines.push(ModelLine {
+        cluster: Some(ci),
+        context: c.context.clone(),
+        gpu_products: c.nodes.as_ref().map(|n| n.gpu_products.iter().cloned().collect()).unwrap_or_default(),
+        ..Default::default()
+    });
+    lines.last_mut().expect("just pushed")
 }
 
 /// Every model of the fleet's reachable clusters, by name.
@@ -188,26 +298,21 @@ pub fn views(fleet: &Fleet, reading: &Reading) -> Vec<ModelView> {
             if name.len() > entry.0.len() {
                 entry.0 = name.clone();
             }
-            let line = match entry.1.iter_mut().find(|x| x.cluster == Some(ci)) {
-                Some(x) => x,
-                None => {
-                    entry.1.push(ModelLine {
-                        cluster: Some(ci),
-                        context: c.context.clone(),
-                        gpu_products: c
-                            .nodes
-                            .as_ref()
-                            .map(|n| n.gpu_products.iter().cloned().collect())
-                            .unwrap_or_default(),
-                        ..Default::default()
-                    });
-                    entry.1.last_mut().expect("just pushed")
-                }
-            };
+            let line = line_of(&mut entry.1, ci, c);
             line.pools.push(format!("{}/{}", p.namespace, p.name));
+            if p.exported {
+                line.exported.push(format!("{}/{}", p.namespace, p.name));
+            }
             line.absorb(&v);
             for s in servers {
-                line.gpus += s.gpus;
+                // a pod the scheduler has not placed holds no GPUs
+                if !s.node.is_empty() {
+                    line.gpus += s.gpus;
+                }
+                if let Some(why) = &s.unschedulable {
+                    line.unschedulable += 1;
+                    line.unschedulable_reason.get_or_insert_with(|| why.clone());
+                }
                 let sv = l.view(s, reading);
                 if !sv.fresh() {
                     continue;
@@ -221,8 +326,16 @@ pub fn views(fleet: &Fleet, reading: &Reading) -> Vec<ModelView> {
             }
         }
     }
+    // an import is a line of its model on the importing cluster, served or not there
+    for imp in imports(fleet, reading) {
+        let Some(name) = imp.model.clone() else { continue };
+        let entry = by.entry(model_label(&name)).or_insert_with(|| (name.clone(), Vec::new()));
+        let c = &fleet.clusters[imp.cluster];
+        line_of(&mut entry.1, imp.cluster, c).imports.push(imp);
+    }
     by.into_values()
         .map(|(model, mut lines)| {
+            lines.sort_by_key(|l| l.cluster);
             let mut totals = ModelLine { context: "fleet".into(), ..Default::default() };
             for l in lines.iter_mut() {
                 l.finish();
@@ -231,6 +344,7 @@ pub fn views(fleet: &Fleet, reading: &Reading) -> Vec<ModelView> {
             totals.finish();
             let weakest = lines
                 .iter()
+                .filter(|l| l.decode_total + l.prefill_total > 0)
                 .min_by(|a, b| {
                     let ratio = |x: &ModelLine| x.decode_ready as f64 / x.decode_total.max(1) as f64;
                     ratio(a).total_cmp(&ratio(b)).then(b.kv_max.unwrap_or(0.0).total_cmp(&a.kv_max.unwrap_or(0.0)))

@@ -591,7 +591,44 @@ pub fn conditions(fleet: &Fleet, now: f64) -> Vec<Condition> {
                     hold_s: 120.0,
                     jump: Jump::Pane { pane: "models", find: format!("{}\t{}", m.model, l.context) },
                 });
+            } else if l.unschedulable > 0 {
+                // servers the scheduler cannot place: capacity the model was meant to have
+                out.push(Condition {
+                    kind: "model-servers-unschedulable",
+                    severity: Severity::Warning,
+                    cluster: l.cluster,
+                    object: Object::new("Model", "", &m.model),
+                    reason: format!(
+                        "{} of its servers cannot be scheduled (decode {}/{} ready, prefill {}/{}): {}",
+                        l.unschedulable,
+                        l.decode_ready,
+                        l.decode_total,
+                        l.prefill_ready,
+                        l.prefill_total,
+                        l.unschedulable_reason.as_deref().unwrap_or("no node fits")
+                    ),
+                    hold_s: 120.0,
+                    jump: Jump::Pane { pane: "models", find: format!("{}\t{}", m.model, l.context) },
+                });
             }
+        }
+    }
+    // an imported pool whose exporters cannot serve it: requests routed there fail
+    for imp in super::models::imports(fleet, &reading) {
+        if let super::models::ImportState::Broken(why) = &imp.state {
+            let (ns, name) = imp.pool.split_once('/').unwrap_or(("", &imp.pool));
+            out.push(Condition {
+                kind: "pool-import-broken",
+                severity: Severity::Warning,
+                cluster: Some(imp.cluster),
+                object: Object::new("InferencePoolImport", ns, name),
+                reason: format!("imported from {}: {why}", imp.exporters.join(", ")),
+                hold_s: 30.0,
+                jump: match &imp.model {
+                    Some(m) => Jump::Pane { pane: "models", find: format!("{m}\t{}", imp.context) },
+                    None => Jump::Pane { pane: "serving", find: imp.pool.clone() },
+                },
+            });
         }
     }
 
@@ -765,6 +802,7 @@ mod tests {
             target_port: None,
             epp_service: None,
             problem: None,
+            exported: false,
         };
         let a = Autoscaler {
             kind: "HorizontalPodAutoscaler",

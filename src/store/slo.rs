@@ -100,6 +100,7 @@ mod tests {
             target_port: None,
             epp_service: None,
             problem: None,
+            exported: false,
         }
     }
 

@@ -222,7 +222,10 @@ impl App {
                 self.flash = Some(m);
                 true
             }
-            Outcome::Goto { pane, context, find } => {
+            Outcome::Goto { pane, context, find, filter } => {
+                if let Some(text) = filter {
+                    self.filter.set(text);
+                }
                 // the row must be visible: a focus on another cluster is lifted
                 if self.focus.is_some_and(|f| self.fleet.clusters[f].context != context) {
                     self.focus = None;

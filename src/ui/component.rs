@@ -79,7 +79,13 @@ impl<'a> Ctx<'a> {
         self.cluster_indices()
             .into_iter()
             .flat_map(|i| fleet.clusters[i].llmd.pools.iter().map(move |p| (i, p)))
-            .filter(|(i, p)| self.keep(|| format!("{} {} {}", fleet.clusters[*i].context, p.namespace, p.name)))
+            .filter(|(i, p)| {
+                self.keep(|| {
+                    let l = &fleet.clusters[*i].llmd;
+                    let model = l.pool_model_label(p).unwrap_or_default();
+                    format!("{} {} {} {model}", fleet.clusters[*i].context, p.namespace, p.name)
+                })
+            })
             .collect()
     }
     /// Model servers on visible clusters that pass the filter.
@@ -233,8 +239,9 @@ pub enum Outcome {
     Apply(Box<dyn FnOnce(&mut Fleet) -> String>),
     /// Tell the user something until the next key.
     Flash(String),
-    /// Go to a pane and select the row of `find` there (a problem's source).
-    Goto { pane: &'static str, context: String, find: String },
+    /// Go to a pane and select the row of `find` there (a problem's source), with the global
+    /// filter set to `filter` when one is given.
+    Goto { pane: &'static str, context: String, find: String, filter: Option<String> },
 }
 
 pub trait Component {

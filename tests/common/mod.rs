@@ -86,7 +86,7 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
     let mut col = kst::sources::Collectors::start(&targets, fast_worker());
     pump_until(&mut fleet, &mut col.updates, "a converged fleet", |f| {
         f.clusters.iter().all(|c| c.conn == Conn::Live && c.nodes.is_some() && c.llmd.installed.is_some())
-            && f.clusters[0].llmd.servers.len() == 7
+            && f.clusters[0].llmd.servers.len() == 10
             && f.clusters[1].llmd.servers.len() == 4
             && !f.clusters[0].llmd.objectives.is_empty()
             && !f.clusters[1].llmd.objectives.is_empty()
@@ -99,7 +99,8 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
                     .filter(|a| a.wtype == "agent" && a.protocols.iter().any(|p| p == "a2a"))
                     .all(|a| c.kagenti.cards.contains_key(&a.key()))
             })
-            && f.clusters.iter().flat_map(|c| &c.llmd.servers).all(|s| s.phase != "Pending" && s.pool.is_some())
+            && f.clusters.iter().flat_map(|c| &c.llmd.servers).all(|s| (s.phase != "Pending" || s.unschedulable.is_some()) && s.pool.is_some())
+            && !f.clusters[1].llmd.imports.is_empty()
             && f.clusters.iter().all(|c| c.jobs.listed())
             // the fabric: every tool server asked, RBAC read, a baseline taken
             && f.clusters.iter().filter(|c| c.kagenti.installed() == Some(true)).all(|c| {

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::store::models::{ModelLine, ModelView};
+use crate::store::models::{ImportState, ModelLine, ModelView};
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt;
@@ -53,6 +53,32 @@ fn rows(views: &[ModelView]) -> Vec<Row<'_>> {
         out.extend(m.lines.iter().map(|l| Row::Line(m, l)));
     }
     out
+}
+
+/// Exports and imports of a line in a few characters; Some(ok) colours it.
+fn across(l: &ModelLine) -> (String, Option<bool>) {
+    let mut parts = Vec::new();
+    let mut ok = None;
+    if !l.exported.is_empty() {
+        parts.push("⇡ exported".to_string());
+    }
+    for imp in &l.imports {
+        let (mark, good) = match imp.state {
+            ImportState::Serving => ("✔", Some(true)),
+            ImportState::Broken(_) => ("✖", Some(false)),
+            ImportState::Unknown(_) => ("?", None),
+        };
+        parts.push(format!("⇣ {} {mark}", imp.exporters.join(",")));
+        ok = match (ok, good) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (_, g) => g.or(ok),
+        };
+    }
+    if parts.is_empty() {
+        (String::new(), None)
+    } else {
+        (parts.join(" "), ok)
+    }
 }
 
 fn keys(rows: &[Row]) -> Vec<String> {
@@ -100,11 +126,14 @@ impl Component for Models {
                 "the load its replicas take before an llm-d rule fires (KV to 90%, 50 waiting), if load grows evenly",
             ),
             ("KV 76/88%", "mean / fullest server's KV cache"),
+            ("DECODE 1/2 ⧖", "ready / all; ⧖ a server the scheduler cannot place (why below)"),
+            ("POOLS ⇡ exported", "a pool here exported to the ClusterSet (other clusters may import it)"),
+            ("⇣ gpu-a ✔ / ✖ / ?", "a pool imported from gpu-a: its exporter serves / cannot serve / kst cannot see it"),
         ]
     }
 
     fn hints(&self) -> Vec<Hint> {
-        vec![Hint::action(Action::Select, "a cluster line: its pools in Serving")]
+        vec![Hint::action(Action::Select, "a cluster line: its pools in Serving, filtered to the model")]
     }
 
     fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
@@ -118,11 +147,28 @@ impl Component for Models {
             Some(Action::Select) => {
                 self.list.sync(&k);
                 match self.list.selected().and_then(|i| r.get(i)) {
-                    Some(Row::Line(_, l)) => Outcome::Goto {
-                        pane: "serving",
-                        context: l.context.clone(),
-                        find: l.pools.first().cloned().unwrap_or_default(),
-                    },
+                    Some(Row::Line(m, l)) => {
+                        let filter = Some(crate::store::llmd::model_label(&m.model));
+                        match (l.pools.first(), l.imports.first()) {
+                            (Some(pool), _) => Outcome::Goto {
+                                pane: "serving",
+                                context: l.context.clone(),
+                                find: pool.clone(),
+                                filter,
+                            },
+                            // served here only through an import: the exporter's pool
+                            (None, Some(imp)) => match imp.exporters.first() {
+                                Some(e) => Outcome::Goto {
+                                    pane: "serving",
+                                    context: e.clone(),
+                                    find: imp.pool.clone(),
+                                    filter,
+                                },
+                                None => Outcome::Flash(format!("{} names no exporting cluster", imp.pool)),
+                            },
+                            (None, None) => Outcome::Handled,
+                        }
+                    }
                     Some(Row::Model(_)) => Outcome::Flash("Enter on a cluster line (└) goes to its pools".into()),
                     None => Outcome::Handled,
                 }
@@ -163,6 +209,7 @@ impl Component for Models {
             Col::whole("ERR"),
             Col::whole("GPUS").optional(1),
             Col::text("HEADROOM").min(6),
+            Col::text("ACROSS").optional(6),
         ];
         let mut table = DataTable::new(
             format!(
@@ -207,12 +254,21 @@ impl Component for Models {
                 Some(_) => t.ok,
                 None => t.muted,
             };
+            let (across, across_style) = across(l);
+            let across_style = match across_style {
+                Some(true) => t.ok,
+                Some(false) => t.crit,
+                None => t.muted,
+            };
             let base = if head { t.accent } else { t.text };
             table.rows.push(vec![
                 cell(name, base),
                 cell(l.pools.len().to_string(), t.text),
                 cell(pair(l.prefill_ready, l.prefill_total), t.text),
-                cell(pair(l.decode_ready, l.decode_total), decode_style),
+                cell(
+                    format!("{}{}", pair(l.decode_ready, l.decode_total), if l.unschedulable > 0 { " ⧖" } else { "" }),
+                    decode_style,
+                ),
                 cell(fmt::opt(l.request_rate, fmt::num), t.text),
                 cell(fmt::pair_num(l.prefill_tokens_per_s, l.decode_tokens_per_s), t.text),
                 cell(fmt::opt(l.ttft_p99_s, fmt::secs), t.text),
@@ -222,6 +278,7 @@ impl Component for Models {
                 cell(fmt::opt(l.error_rate, fmt::pct), t.text),
                 cell(if l.gpus == 0 { DASH.to_string() } else { l.gpus.to_string() }, t.text),
                 cell(head_text, head_style),
+                cell(across, across_style),
             ]);
         }
         self.list.sync(&keys(&r));
@@ -241,6 +298,31 @@ impl Component for Models {
             }
             if let Some(h) = &l.headroom {
                 spans.push(Span::styled(format!(" · headroom ×{:.2}: {}", h.factor, h.reason), t.muted));
+            }
+            if l.unschedulable > 0 {
+                spans.push(Span::styled(
+                    format!(
+                        " · {} unschedulable: {}",
+                        l.unschedulable,
+                        l.unschedulable_reason.as_deref().unwrap_or("no node fits")
+                    ),
+                    t.warn,
+                ));
+            }
+            if !l.exported.is_empty() {
+                spans.push(Span::styled(format!(" · exported: {}", l.exported.join(", ")), t.muted));
+            }
+            for imp in &l.imports {
+                let (text, style) = match &imp.state {
+                    ImportState::Serving => ("serving".to_string(), t.ok),
+                    ImportState::Broken(why) => (format!("cannot serve: {why}"), t.crit),
+                    ImportState::Unknown(why) => (format!("unchecked: {why}"), t.muted),
+                };
+                spans.push(Span::styled(
+                    format!(" · imports {} from {}: ", imp.pool, imp.exporters.join(", ")),
+                    t.muted,
+                ));
+                spans.push(Span::styled(text, style));
             }
             f.render_widget(Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }), note_area);
         }

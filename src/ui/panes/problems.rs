@@ -61,7 +61,7 @@ fn jump(cx: &Ctx, p: &Problem) -> Outcome {
             format!("{} pod", cx.qualified(cluster, name)),
         ),
         (Jump::Pane { pane, find }, _) => {
-            Outcome::Goto { pane, context: context(cx, p).to_string(), find: find.clone() }
+            Outcome::Goto { pane, context: context(cx, p).to_string(), find: find.clone(), filter: None }
         }
         (Jump::Pod { .. }, None) => Outcome::Handled,
     }
