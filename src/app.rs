@@ -156,6 +156,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     fleet.slow_after_ms = settings.slow_after.as_millis() as u64;
     fleet.problems.hold_scale = settings.hold_scale;
     fleet.slos = settings.slos.clone();
+    fleet.gpu_prices = settings.gpu_prices.clone();
     let mut app = App::new(fleet, theme, mode);
     app.aliases = settings.aliases.clone();
     app.refresh = settings.refresh;
@@ -309,6 +310,7 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
         fleet.nightly.disabled = Some(why.clone());
     }
     fleet.slos = settings.slos.clone();
+    fleet.gpu_prices = settings.gpu_prices.clone();
     // the problems as the TUI would find them at this moment; rules with a for: stay pending
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);

@@ -46,6 +46,18 @@ pub struct ConfigFile {
     /// Service-level objectives per pool or model.
     #[serde(default)]
     pub slo: Vec<SloFile>,
+    #[serde(default)]
+    pub cost: CostFile,
+}
+
+/// `[cost]`: prices for clusters without OpenCost.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostFile {
+    /// Dollars per GPU-hour by GPU product (`nvidia.com/gpu.product`), e.g.
+    /// `gpu_hour = { "NVIDIA-H100-80GB-HBM3" = 4.5 }`: costs from these are estimates.
+    #[serde(default)]
+    pub gpu_hour: BTreeMap<String, f64>,
 }
 
 /// `[metrics]`: how metric samples are read.
@@ -188,6 +200,8 @@ pub struct Settings {
     pub mcp_endpoints: Vec<crate::sources::fabric::ExternalEndpoint>,
     /// The config's service-level objectives.
     pub slos: Vec<crate::store::slo::Slo>,
+    /// `[cost] gpu_hour`: dollars per GPU-hour by product.
+    pub gpu_prices: BTreeMap<String, f64>,
     /// The nightly matrix source, or why it is off.
     pub nightly: Result<crate::sources::nightly::NightlyConfig, String>,
     pub reports_dir: Option<PathBuf>,
@@ -257,6 +271,12 @@ impl Settings {
             nightly: nightly_config(&file.nightly, std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()))
                 .map_err(|e| e.to_string()),
             reports_dir: file.reports_dir.clone(),
+            gpu_prices: {
+                if let Some((k, v)) = file.cost.gpu_hour.iter().find(|(_, v)| !v.is_finite() || **v < 0.0) {
+                    return Err(format!("{}: cost.gpu_hour.{k} = {v}: a price must be 0 or more", path.display()));
+                }
+                file.cost.gpu_hour.clone()
+            },
             slos: file
                 .slo
                 .iter()

@@ -250,7 +250,7 @@ async fn demo_in_a_real_terminal_draws_answers_keys_and_restores_the_terminal() 
     // an Esc followed at once by a key reads as Alt+key in any terminal: wait for it to land
     t.wait_for("the help closed", |s| !s.contains("focus one cluster / all")).await;
     t.keys(&["4"]);
-    t.wait_for("the Serving tab", |s| s.contains("Inference pools (3)") && s.contains("gpu-us-east/pd-disaggregation"))
+    t.wait_for("the Serving tab", |s| s.contains("Inference pools (4)") && s.contains("gpu-us-east/pd-disaggregation"))
         .await;
     t.keys(&["1"]);
     t.wait_for("the Overview", |s| s.contains("Clusters (6)")).await;

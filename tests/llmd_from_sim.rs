@@ -211,7 +211,9 @@ async fn one_model_on_two_clusters_with_an_import() {
     common::pump_until(&mut fleet, &mut col.updates, "the 70B model on both clusters with rates", |f| {
         seventy(f).is_some_and(|m| {
             m.lines.len() == 2
-                && m.lines.iter().all(|l| l.request_rate.is_some() && l.kv_avg.is_some())
+                && m.lines
+                    .iter()
+                    .all(|l| l.request_rate.is_some() && l.kv_avg.is_some() && l.decode_tokens_per_s.is_some())
                 && m.lines.iter().any(|l| !l.imports.is_empty())
         })
     })
@@ -243,7 +245,7 @@ async fn one_model_on_two_clusters_with_an_import() {
     assert_eq!((east.decode_ready, east.decode_total, east.unschedulable), (1, 2, 1));
     assert!(east.unschedulable_reason.as_deref().unwrap().contains("Insufficient nvidia.com/gpu"));
     assert_eq!(east.gpus, 4 + 8, "the unplaced pod holds no GPUs");
-    assert_eq!(east.exported, vec!["llm-d/llama-70b-h100".to_string()]);
+    assert_eq!(east.exported, vec!["llm-d/pd-llama-70b".to_string()]);
     assert_eq!(m.weakest.as_deref(), Some("gpu-us-east"));
     fleet.problems.hold_scale = 1e-9;
     fleet.evaluate_problems(common::now_s() - 1.0);

@@ -108,7 +108,7 @@ async fn placement_drift_explain_and_a_selector_change() {
                 c.kagenti.agents.iter().any(|a| a.name == "weather-service" && a.wtype == "agent")
             })
             && f.clusters.iter().filter(|c| c.context.starts_with("gpu-")).all(|c| {
-                c.llmd.servers.len() >= 4 && c.llmd.servers.iter().all(|s| s.pool.is_some() && s.phase != "Pending")
+                c.llmd.servers.len() >= 4 && c.llmd.servers.iter().all(|s| s.pool.is_some() && (s.phase != "Pending" || s.unschedulable.is_some()))
             })
     })
     .await;

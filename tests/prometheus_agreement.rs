@@ -189,7 +189,7 @@ async fn kst_reads_the_numbers_a_real_prometheus_reads() {
             && llmd_clusters.iter().all(|i| {
                 let l = &f.clusters[*i].llmd;
                 !l.pools.is_empty()
-                    && l.servers.iter().all(|s| s.phase == "Running" && s.pool.is_some())
+                    && l.servers.iter().all(|s| (s.phase == "Running" || s.unschedulable.is_some()) && s.pool.is_some())
                     && l.pools.iter().all(|p| p.epp_service.is_some())
             })
     })

@@ -24,9 +24,9 @@ async fn busy_pool_rates_never_read_zero_or_jump_when_scraped_every_200ms() {
     common::pump_until(&mut fleet, &mut col.updates, "gpu-us-east's pools and their pods", |f| {
         let l = &f.clusters[0].llmd;
         f.clusters[0].conn == Conn::Live
-            && l.pools.len() == 2
+            && l.pools.len() == 3
             && !l.servers.is_empty()
-            && l.servers.iter().all(|s| s.phase == "Running")
+            && l.servers.iter().all(|s| s.phase == "Running" || s.unschedulable.is_some())
     })
     .await;
     // after a full window of samples, 20 s of readings, one per scrape round

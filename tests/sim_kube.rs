@@ -39,7 +39,7 @@ async fn list_select_paginate_and_get() {
     let c = client(&sim, "gpu-us-east").await;
     let pods: Api<Pod> = Api::namespaced(c.clone(), "llm-d");
     let decode = pods.list(&ListParams::default().labels("llm-d.ai/role=decode")).await.unwrap();
-    assert_eq!(decode.items.len(), 2);
+    assert_eq!(decode.items.len(), 4, "two 8B and two 70B decode pods");
     assert!(decode
         .items
         .iter()

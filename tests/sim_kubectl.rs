@@ -96,14 +96,14 @@ async fn kubectl_reads_lists_and_discovers() {
 
     // selectors, as kubectl sends them
     let decode = k.ok("gpu-us-east", &["get", "pods", "-n", "llm-d", "-l", "llm-d.ai/role=decode", "-o", "name"]).await;
-    assert_eq!(decode.lines().count(), 2, "{decode}");
+    assert_eq!(decode.lines().count(), 4, "two 8B and two 70B decode pods: {decode}");
     let not_decode = k
         .ok(
             "gpu-us-east",
             &["get", "pods", "-n", "llm-d", "-l", "llm-d.ai/role notin (decode),llm-d.ai/role", "-o", "name"],
         )
         .await;
-    assert_eq!(not_decode.lines().count(), 2, "the two prefill pods: {not_decode}");
+    assert_eq!(not_decode.lines().count(), 3, "the three prefill pods: {not_decode}");
     let crash = k
         .ok("gpu-eu-west", &["get", "pods", "-n", "llm-d", "--field-selector", "status.phase=Running", "-o", "wide"])
         .await;

@@ -72,7 +72,7 @@ async fn snapshot_json_carries_llmd() {
     let v = serde_json::to_value(&snap).unwrap();
     let east = &v["clusters"][0]["llmd"];
     assert_eq!(east["installed"], true);
-    assert_eq!(east["pools"].as_array().unwrap().len(), 2);
+    assert_eq!(east["pools"].as_array().unwrap().len(), 3);
     let pd = east["pools"].as_array().unwrap().iter().find(|p| p["name"] == "pd-disaggregation").unwrap();
     assert_eq!((pd["prefill_total"].as_u64(), pd["decode_total"].as_u64()), (Some(2), Some(2)));
     assert!(pd["decode_tokens_per_s"].as_f64().unwrap() > 0.0);
@@ -282,4 +282,80 @@ async fn models_pane() {
     assert_eq!(app.pane_id(), "serving");
     let s = render(&mut app, 200, 60);
     assert!(s.contains("Inference pools (2)") && s.contains("pd-disaggregation") && !s.contains("llama-70b"), "{s}");
+}
+
+/// GPUs and cost: every GPU of the exporters with its holder, the XID of the withheld GPU, the
+/// idle GPUs an eval job holds, MIG instances; cost from OpenCost on the H100 cluster and from
+/// configured prices (an estimate) on the A100 cluster, per million tokens as computed by hand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gpus_and_cost() {
+    use kst::store::gpus::{model_costs, CostSource};
+    let (_sim, mut fleet, now) = common::deterministic_fleet().await;
+    let east = &fleet.clusters[0].gpus;
+    assert_eq!(east.gpus().count(), 32, "4 nodes x 8 H100s");
+    assert!(!east.gpus().any(|g| g.has_xid()));
+    let held_70b = east.gpus().filter(|g| g.model.as_deref() == Some("llama-3-3-70b-instruct")).count();
+    assert_eq!(held_70b, 4 + 8, "the 70B prefill (4) and the one placed decode server (8)");
+    let west = &fleet.clusters[1].gpus;
+    assert!(
+        west.gpus().any(|g| g.mig.as_deref() == Some("3g.40gb #1")),
+        "MIG instances on the A100 cluster's last node"
+    );
+    let eval: Vec<_> =
+        west.gpus().filter(|g| g.pod.as_ref().is_some_and(|p| p.1.starts_with("eval-harness"))).collect();
+    assert_eq!(eval.len(), 2);
+    assert!(eval.iter().all(|g| !g.busy() && g.team.as_deref() == Some("research")));
+    assert!(
+        fleet.problems.firing().any(|p| p.kind == "gpu-idle-held" && p.object.name.starts_with("eval-harness")),
+        "the idle held GPUs are a problem"
+    );
+    let xid: Vec<String> = west.gpus().filter(|g| g.has_xid()).map(|g| g.id()).collect();
+    assert_eq!(xid, vec!["gpu-eu-west-gpu-2/7".to_string()], "the GPU the device plugin withholds");
+    assert!(fleet.problems.firing().any(|p| p.kind == "gpu-xid" && p.cluster == Some(1)));
+
+    // cost: OpenCost on gpu-us-east, the configured A100 price on gpu-eu-west, nothing else
+    fleet.gpu_prices = [("NVIDIA-A100-SXM4-80GB".to_string(), 1.8)].into();
+    let r = fleet.reading(now);
+    let costs = model_costs(&fleet, &r, &fleet.gpu_prices);
+    let of = |model: &str, ctx: &str| {
+        costs.iter().find(|c| kst::store::llmd::model_label(&c.model) == model && c.context == ctx).unwrap().clone()
+    };
+    let measured = of("llama-3-3-70b-instruct", "gpu-us-east");
+    assert_eq!(measured.source, Some(CostSource::Opencost { window: "1h".into() }));
+    let report = fleet.clusters[0].gpus.cost.as_ref().unwrap().result.clone().unwrap();
+    let row = report.by_model.iter().find(|r| r.value() == "llama-3-3-70b-instruct").unwrap();
+    assert!((row.gpu_cost - 12.0 * kst::sim::endpoints::opencost::GPU_HOUR).abs() < 1e-9, "12 GPUs for the hour");
+    assert!((measured.per_hour.unwrap() - row.total_cost).abs() < 1e-9, "a 1h window: $/h is its total");
+    let tokens = measured.tokens_per_s.unwrap();
+    assert!((measured.per_million_tokens.unwrap() - row.total_cost / (tokens * 3600.0) * 1e6).abs() < 1e-9);
+    let estimate = of("llama-3-3-70b-instruct", "gpu-eu-west");
+    assert_eq!(estimate.gpus, 16, "3 decode x 4 and a prefill x 4, the crash-looping pod still holds its GPUs");
+    assert!((estimate.per_hour.unwrap() - 16.0 * 1.8).abs() < 1e-9);
+    assert!(matches!(estimate.source, Some(CostSource::Estimate { .. })));
+    let per_1k = estimate.gpu_hours_per_1k_requests.unwrap();
+    let line_rps = kst::store::models::views(&fleet, &r)
+        .into_iter()
+        .flat_map(|m| m.lines)
+        .find(|l| l.context == "gpu-eu-west")
+        .and_then(|l| l.request_rate)
+        .unwrap();
+    assert!((per_1k - 16.0 / (line_rps * 3600.0) * 1000.0).abs() < 1e-9);
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+    app.show("gpus");
+    assert_eq!(app.pane_id(), "gpus");
+    common::snapshots!(&mut app, "gpus");
+    let s = render(&mut app, 200, 60);
+    assert!(s.contains("opencost 1h") && s.contains("estimate: $1.8/GPU-h"), "both cost sources, labelled: {s}");
+    // least busy first: the idle held GPUs on top, with how long kst has seen them idle
+    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE));
+    let s = render(&mut app, 200, 60);
+    let first = s.lines().nth(4).unwrap_or("");
+    assert!(first.contains("eval-harness-nightly") && first.contains("idle 150m"), "{s}");
+    // no price for an H100 without OpenCost: unknown, with the reason, never 0
+    app.fleet.clusters[0].gpus.cost = None;
+    let costs = model_costs(&app.fleet, &r, &app.fleet.gpu_prices);
+    let none = costs.iter().find(|c| c.context == "gpu-us-east").unwrap();
+    assert_eq!((none.per_hour, none.per_million_tokens), (None, None));
+    assert!(none.missing.as_deref().unwrap().contains("NVIDIA-H100-80GB-HBM3"), "{:?}", none.missing);
 }

@@ -73,6 +73,7 @@ pub const STATEFULSETS: ResDef =
 pub const REPLICASETS: ResDef =
     r("apps", "v1", "ReplicaSet", "replicasets", "replicaset", true, &["rs"], &["scale", "status"]);
 pub const JOBS: ResDef = r("batch", "v1", "Job", "jobs", "job", true, &[], &["status"]);
+pub const DAEMONSETS: ResDef = r("apps", "v1", "DaemonSet", "daemonsets", "daemonset", true, &["ds"], &["status"]);
 pub const HPAS: ResDef = r(
     "autoscaling",
     "v2",
@@ -278,6 +279,7 @@ pub const CORE: &[ResDef] = &[
     DEPLOYMENTS,
     STATEFULSETS,
     REPLICASETS,
+    DAEMONSETS,
     JOBS,
     HPAS,
     ENDPOINT_SLICES,

@@ -258,8 +258,10 @@ pub fn populate(p: Populate<'_>) {
     }
     let mut namespaces = vec!["default", "kube-system", "kube-public"];
     match shape {
-        Shape::GpuPrefill => namespaces.extend(["llm-d", "rossoctl-system", "team-a", "workloads"]),
-        Shape::GpuDecode => namespaces.extend(["llm-d", "ml-jobs", "workloads"]),
+        Shape::GpuPrefill => {
+            namespaces.extend(["llm-d", "rossoctl-system", "team-a", "gpu-operator", "opencost", "workloads"])
+        }
+        Shape::GpuDecode => namespaces.extend(["llm-d", "ml-jobs", "gpu-operator", "workloads"]),
         Shape::Hosting | Shape::Its | Shape::Wds => {}
         Shape::Agents => namespaces.extend([
             "kagenti-system",
@@ -321,6 +323,11 @@ pub fn populate(p: Populate<'_>) {
             gpus_per_node
         };
         if gpu {
+            // the A100 cluster's last GPU node splits its free GPUs into MIG instances
+            if shape == Shape::GpuDecode && i == gpu_nodes - 1 {
+                labels["nvidia.com/mig.config"] = json!("all-3g.40gb");
+                labels["nvidia.com/mig.strategy"] = json!("mixed");
+            }
             labels["nvidia.com/gpu.product"] = json!(product);
             labels["nvidia.com/gpu.count"] = json!(gpus_per_node.to_string());
             labels["nvidia.com/gpu.present"] = json!("true");
@@ -361,8 +368,14 @@ pub fn populate(p: Populate<'_>) {
         40 * 86400,
     );
 
+    if gpu_nodes > 0 {
+        dcgm_exporter(&mut w, &slots[..gpu_nodes]);
+    }
     match shape {
-        Shape::GpuPrefill => gpu_prefill(&mut w),
+        Shape::GpuPrefill => {
+            gpu_prefill(&mut w);
+            opencost(&mut w);
+        }
         Shape::GpuDecode => gpu_decode(&mut w),
         Shape::Agents => agents(&mut w, agents_per_cluster),
         Shape::Hosting | Shape::Its | Shape::Wds => {}
@@ -387,6 +400,69 @@ pub fn populate(p: Populate<'_>) {
         );
         n += 1;
     }
+}
+
+/// The GPU Operator's dcgm-exporter: a DaemonSet with a pod on every GPU node, `:9400/metrics`.
+fn dcgm_exporter(w: &mut Workloads<'_>, gpu_nodes: &[NodeSlot]) {
+    let ns = "gpu-operator";
+    let labels = json!({"app": "nvidia-dcgm-exporter", "app.kubernetes.io/name": "nvidia-dcgm-exporter", "app.kubernetes.io/part-of": "gpu-operator"});
+    let c = json!({"name": "nvidia-dcgm-exporter", "image": "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04",
+                   "ports": [{"containerPort": 9400, "name": "metrics", "protocol": "TCP"}],
+                   "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}});
+    let n = gpu_nodes.len();
+    w.put(
+        &r::DAEMONSETS,
+        json!({"apiVersion": "apps/v1", "kind": "DaemonSet",
+               "metadata": {"name": "nvidia-dcgm-exporter", "namespace": ns, "labels": labels, "generation": 1, "creationTimestamp": ago(30 * 86400)},
+               "spec": {"selector": {"matchLabels": {"app": "nvidia-dcgm-exporter"}},
+                        "template": {"metadata": {"labels": labels}, "spec": {"nodeSelector": {"nvidia.com/gpu.present": "true"}, "containers": [c]}}},
+               "status": {"currentNumberScheduled": n, "desiredNumberScheduled": n, "numberReady": n, "numberAvailable": n,
+                          "updatedNumberScheduled": n, "numberMisscheduled": 0, "observedGeneration": 1}}),
+    );
+    for slot in gpu_nodes {
+        let name = format!("nvidia-dcgm-exporter-{}", &template_hash(&slot.name)[..5]);
+        let ip = w.cluster.next_pod_ip();
+        w.put(
+            &r::PODS,
+            json!({"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"name": name, "namespace": ns, "labels": labels, "creationTimestamp": ago(30 * 86400),
+                                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "nvidia-dcgm-exporter",
+                                                     "uid": "ds-nvidia-dcgm-exporter", "controller": true}]},
+                   "spec": {"nodeName": slot.name, "containers": [c]},
+                   "status": {"phase": "Running", "hostIP": slot.ip, "podIP": ip, "podIPs": [{"ip": ip}], "startTime": ago(30 * 86400),
+                              "conditions": [{"type": "Ready", "status": "True"}],
+                              "containerStatuses": [{"name": "nvidia-dcgm-exporter", "ready": true, "restartCount": 0, "started": true,
+                                                     "image": c["image"], "state": {"running": {"startedAt": ago(30 * 86400)}}}]}}),
+        );
+    }
+    w.service(
+        ns,
+        "nvidia-dcgm-exporter",
+        "nvidia-dcgm-exporter",
+        &[("gpu-metrics", 9400, 9400)],
+        &[("app", "nvidia-dcgm-exporter")],
+    );
+}
+
+/// OpenCost on the H100 cluster only (the A100 cluster has none: kst estimates its cost from
+/// configured prices), with `CLUSTER_ID` set to the cluster's name as the ManagedCluster is.
+fn opencost(w: &mut Workloads<'_>) {
+    let mut c = container(
+        "opencost",
+        "ghcr.io/opencost/opencost:1.117.3",
+        9003,
+        0,
+        &[env("CLUSTER_ID", &w.cluster.name.clone())],
+    );
+    c["ports"] = json!([{"containerPort": 9003, "name": "http", "protocol": "TCP"}]);
+    w.deployment("opencost", "opencost", 1, &[("app", "opencost")], &[], c, 20 * 86400);
+    w.service(
+        "opencost",
+        "opencost",
+        "opencost",
+        &[("http", 9003, 9003), ("opencost-ui", 9090, 9090)],
+        &[("app", "opencost")],
+    );
 }
 
 fn container(name: &str, image: &str, port: u16, gpus: i64, env: &[Value]) -> Value {
@@ -709,7 +785,7 @@ fn gpu_prefill(w: &mut Workloads<'_>) {
 fn llama_70b_h100(w: &mut Workloads<'_>) {
     let model = "meta-llama/Llama-3.3-70B-Instruct";
     let mlabel = "llama-3-3-70b-instruct";
-    let pool = "llama-70b-h100";
+    let pool = "pd-llama-70b";
     let mut p = pool_v1(pool, pool);
     p["metadata"]["annotations"] = json!({EXPORT_ANNOTATION: "ClusterSet"});
     p["status"]["parents"][0]["conditions"]
@@ -729,7 +805,7 @@ fn llama_70b_h100(w: &mut Workloads<'_>) {
     w.workload(
         &r::DEPLOYMENTS,
         "llm-d",
-        "llama-70b-h100-prefill",
+        "pd-llama-70b-prefill",
         1,
         &prefill,
         &[],
@@ -742,7 +818,7 @@ fn llama_70b_h100(w: &mut Workloads<'_>) {
     w.workload(
         &r::DEPLOYMENTS,
         "llm-d",
-        "llama-70b-h100-decode",
+        "pd-llama-70b-decode",
         2,
         &decode,
         &[],
@@ -761,7 +837,7 @@ fn import_70b(w: &mut Workloads<'_>, exporter: &str) {
     w.put(
         &r::INFERENCE_POOL_IMPORTS,
         json!({"apiVersion": "inference.networking.x-k8s.io/v1alpha1", "kind": "InferencePoolImport",
-               "metadata": {"name": "llama-70b-h100", "namespace": "llm-d", "creationTimestamp": ago(5 * 86400)},
+               "metadata": {"name": "pd-llama-70b", "namespace": "llm-d", "creationTimestamp": ago(5 * 86400)},
                "status": {"controllers": [{
                    "name": "istio.io/gateway-controller",
                    "exportingClusters": [{"name": exporter}],
@@ -859,15 +935,17 @@ fn gpu_decode(w: &mut Workloads<'_>) {
                    "status": status}),
         );
     }
-    // the running Job's pod, as the Job controller makes it: GPUs that are really held
+    // the running Job's pod, as the Job controller makes it: GPUs that are really held (and
+    // idle: the harness waits on a dataset download)
+    let (eval_node, _) = w.cluster.place(2).unwrap_or_else(|| (format!("{}-gpu-0", w.cluster.name), String::new()));
     w.put(
         &r::PODS,
         json!({"apiVersion": "v1", "kind": "Pod",
                "metadata": {"name": "eval-harness-nightly-7xk2p", "namespace": "ml-jobs", "creationTimestamp": ago(900),
-                            "labels": {"batch.kubernetes.io/job-name": "eval-harness-nightly", "job-name": "eval-harness-nightly"},
+                            "labels": {"batch.kubernetes.io/job-name": "eval-harness-nightly", "job-name": "eval-harness-nightly", "team": "research"},
                             "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": "eval-harness-nightly",
                                                  "uid": "job-eval-harness-nightly", "controller": true}]},
-               "spec": {"restartPolicy": "Never", "nodeName": format!("{}-gpu-0", w.cluster.name),
+               "spec": {"restartPolicy": "Never", "nodeName": eval_node,
                         "containers": [container("trainer", "ghcr.io/example/trainer:2.3", 8080, 2, &[])]},
                "status": {"phase": "Running", "startTime": ago(880),
                           "conditions": [{"type": "Ready", "status": "True"}],
@@ -1758,6 +1836,10 @@ fn new_pod(
     let mut spec = template["spec"].clone();
     spec["schedulerName"] = json!("default-scheduler");
     let gpus = pod_gpus(&spec);
+    // GPU pods carry the team that pays for them (OpenCost's `team` label)
+    if gpus > 0 && labels.get("team").is_none() {
+        labels["team"] = json!(team_of(ns));
+    }
     let created =
         w["metadata"]["creationTimestamp"].as_str().map(str::to_string).filter(|_| instant).unwrap_or_else(|| ago(0));
     let meta = json!({"name": pod_name, "namespace": ns, "labels": labels, "creationTimestamp": created,
@@ -1815,6 +1897,14 @@ fn new_pod(
         status["initContainerStatuses"] = json!(init_statuses);
     }
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status})
+}
+
+/// The team label of the GPU pods of a namespace.
+fn team_of(ns: &str) -> &'static str {
+    match ns {
+        "ml-jobs" => "research",
+        _ => "inference",
+    }
 }
 
 /// The GPUs a pod spec asks for.

@@ -143,6 +143,7 @@ pub async fn run(
     let kagenti = super::kagenti::run(ctx.clone(), history, posture, client.clone(), tx.clone(), opts.clone());
     let jobs = super::jobs::run(ctx.clone(), client.clone(), tx.clone(), opts.clone());
     let placement = super::placement::run(ctx.clone(), client.clone(), tx.clone(), opts.clone());
+    let gpus = super::gpus::run(ctx.clone(), client.clone(), tx.clone(), opts.clone());
     tokio::select! {
         _ = stop.changed() => {}
         _ = health => {}
@@ -151,6 +152,7 @@ pub async fn run(
         _ = kagenti => {}
         _ = jobs => {}
         _ = placement => {}
+        _ = gpus => {}
     }
 }
 

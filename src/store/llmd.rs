@@ -700,7 +700,8 @@ impl LlmdCluster {
             .iter()
             .find_map(|(s, _)| s.model.clone())
             .or_else(|| members.iter().find_map(|(s, _)| self.metrics.get(&s.key())?.latest()?.v.model_name.clone()));
-        p.stale_pods = members.iter().filter(|(_, v)| !v.fresh()).count();
+        // a pod the scheduler has not placed never had metrics: it is short, not stale
+        p.stale_pods = members.iter().filter(|(s, v)| !v.fresh() && s.unschedulable.is_none()).count();
         let (live, freshness) = usable(&members);
         p.freshness = freshness;
         p.observed_at = live.iter().filter_map(|(_, v)| v.observed_at).reduce(f64::min);

@@ -1,6 +1,7 @@
 //! The fleet state: one owner (the UI loop, or `kst snapshot`), fed by the collectors'
 //! `Update` messages. Panes and the snapshot JSON read the same `Fleet`.
 
+pub mod gpus;
 pub mod jobs;
 pub mod kagenti;
 pub mod llmd;
@@ -62,6 +63,24 @@ pub enum Update {
     Autoscalers {
         cluster: usize,
         list: Vec<llmd::Autoscaler>,
+    },
+    /// How many dcgm-exporter pods run on the cluster (0: none).
+    GpuExporters {
+        cluster: usize,
+        count: usize,
+    },
+    /// One node's dcgm-exporter page, decoded.
+    GpuScrape {
+        cluster: usize,
+        node: String,
+        at: f64,
+        result: Result<Vec<gpus::GpuSample>, String>,
+    },
+    /// The cluster's OpenCost allocations, or why there are none.
+    Cost {
+        cluster: usize,
+        at: f64,
+        result: Result<gpus::CostReport, String>,
     },
     /// The InferencePoolImports as the watcher sees them now.
     PoolImports {
@@ -205,6 +224,9 @@ impl Update {
             | Update::LlmdObjects { cluster, .. }
             | Update::Autoscalers { cluster, .. }
             | Update::PoolImports { cluster, .. }
+            | Update::GpuExporters { cluster, .. }
+            | Update::GpuScrape { cluster, .. }
+            | Update::Cost { cluster, .. }
             | Update::Placement { cluster, .. }
             | Update::EngineScrape { cluster, .. }
             | Update::EppScrape { cluster, .. }
@@ -248,6 +270,8 @@ pub struct Fleet {
     pub problems: problems::Tracker,
     /// The config's `[[slo]]` entries.
     pub slos: Vec<slo::Slo>,
+    /// `[cost] gpu_hour`: dollars per GPU-hour by GPU product.
+    pub gpu_prices: std::collections::BTreeMap<String, f64>,
 }
 
 impl Fleet {
@@ -279,6 +303,7 @@ impl Fleet {
             slow_after_ms: 2000,
             problems: problems::Tracker::new(),
             slos: Vec::new(),
+            gpu_prices: Default::default(),
         }
     }
 
@@ -365,6 +390,20 @@ impl Fleet {
             Update::Autoscalers { list, .. } => {
                 let changed = c.llmd.autoscalers != list;
                 c.llmd.autoscalers = list;
+                changed
+            }
+            Update::GpuExporters { count, .. } => {
+                let changed = c.gpus.exporters != Some(count);
+                c.gpus.exporters = Some(count);
+                changed
+            }
+            Update::GpuScrape { node, at, result, .. } => {
+                c.gpus.record(node, at, result);
+                true
+            }
+            Update::Cost { at, result, .. } => {
+                let changed = c.gpus.cost.as_ref().map(|k| &k.result) != Some(&result);
+                c.gpus.cost = Some(gpus::NodeCost { at, result });
                 changed
             }
             Update::PoolImports { list, .. } => {

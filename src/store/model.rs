@@ -107,6 +107,8 @@ pub struct ClusterState {
     pub jobs: super::jobs::JobsCluster,
     /// What this context holds of KubeStellar (a WDS, an ITS, a KubeFlex hosting cluster).
     pub placement: super::placement::PlacementCluster,
+    /// GPUs as their dcgm-exporters report them, and OpenCost's allocations.
+    pub gpus: super::gpus::GpuCluster,
 }
 
 impl ClusterState {
@@ -126,6 +128,7 @@ impl ClusterState {
             kagenti: Default::default(),
             jobs: Default::default(),
             placement: Default::default(),
+            gpus: Default::default(),
         }
     }
 

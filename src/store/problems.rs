@@ -613,6 +613,68 @@ pub fn conditions(fleet: &Fleet, now: f64) -> Vec<Condition> {
             }
         }
     }
+    // GPUs: an XID, a framebuffer near full, and pods holding GPUs they do not use
+    for (ci, c) in fleet.clusters.iter().enumerate().filter(|(_, c)| c.conn.reachable()) {
+        let mut idle: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut held: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for g in c.gpus.gpus() {
+            let find = format!("{}/{}", c.context, g.id());
+            let object = Object::new("GPU", "", &g.id());
+            if g.has_xid() {
+                out.push(Condition {
+                    kind: "gpu-xid",
+                    severity: Severity::Critical,
+                    cluster: Some(ci),
+                    object: object.clone(),
+                    reason: format!(
+                        "XID {:.0} on GPU {} of {} ({})",
+                        g.xid.unwrap_or(0.0),
+                        g.gpu,
+                        g.node,
+                        g.model_name
+                    ),
+                    hold_s: 0.0,
+                    jump: Jump::Pane { pane: "gpus", find: find.clone() },
+                });
+            }
+            if let Some(m) = g.fb_used().filter(|m| rules::GPU_MEMORY.level(*m) != rules::Level::Ok) {
+                out.push(Condition {
+                    kind: "gpu-memory",
+                    severity: Severity::Warning,
+                    cluster: Some(ci),
+                    object,
+                    reason: format!("GPU memory {:.0}% used (over {:.0}%)", m * 100.0, rules::GPU_MEMORY.warn * 100.0),
+                    hold_s: rules::GPU_MEMORY.for_s,
+                    jump: Jump::Pane { pane: "gpus", find },
+                });
+            }
+            if let Some(pod) = &g.pod {
+                *held.entry(pod.clone()).or_default() += 1;
+                if g.util.is_some() && !g.busy() {
+                    *idle.entry(pod.clone()).or_default() += 1;
+                }
+            }
+        }
+        for (pod, n) in idle {
+            if held.get(&pod) != Some(&n) {
+                continue;
+            }
+            out.push(Condition {
+                kind: "gpu-idle-held",
+                severity: Severity::Warning,
+                cluster: Some(ci),
+                object: Object::new("Pod", &pod.0, &pod.1),
+                reason: format!(
+                    "holds {n} GPU{} under {:.0}% busy",
+                    if n == 1 { "" } else { "s" },
+                    rules::GPU_BUSY * 100.0
+                ),
+                hold_s: rules::GPU_IDLE_HELD.for_s,
+                jump: Jump::Pod { namespace: pod.0.clone(), name: pod.1.clone() },
+            });
+        }
+    }
+
     // an imported pool whose exporters cannot serve it: requests routed there fail
     for imp in super::models::imports(fleet, &reading) {
         if let super::models::ImportState::Broken(why) = &imp.state {

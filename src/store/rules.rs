@@ -210,3 +210,28 @@ mod tests {
         assert_eq!(PREFIX_HIT.reason(0.25, ""), "prefix hit rate 25% < 30%");
     }
 }
+
+// GPUs (kst's own thresholds; DCGM reports the values, nothing upstream sets alert levels).
+
+/// A GPU at or above this utilisation (0..1) is busy; below it, a held GPU is idle.
+pub const GPU_BUSY: f64 = 0.10;
+/// A held GPU idle (under `GPU_BUSY`) this long is paid for and unused.
+pub const GPU_IDLE_HELD: Rule = Rule {
+    id: "gpu-idle-held",
+    what: "GPU utilisation",
+    bad: Bad::Below,
+    warn: GPU_BUSY,
+    crit: None,
+    for_s: 7200.0,
+    unit: Unit::Ratio,
+};
+/// Framebuffer used: the next allocation may fail (vLLM takes 90% up front, so 95% is beyond it).
+pub const GPU_MEMORY: Rule = Rule {
+    id: "gpu-memory",
+    what: "GPU memory",
+    bad: Bad::Above,
+    warn: 0.95,
+    crit: None,
+    for_s: 300.0,
+    unit: Unit::Ratio,
+};

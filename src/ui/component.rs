@@ -275,6 +275,8 @@ pub enum Group {
     LlmD,
     Kagenti,
     KubeStellar,
+    /// What the fleet's hardware does and costs.
+    Capacity,
 }
 
 /// A pane: a tab of its own.

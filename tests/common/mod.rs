@@ -102,6 +102,10 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
             && f.clusters.iter().flat_map(|c| &c.llmd.servers).all(|s| (s.phase != "Pending" || s.unschedulable.is_some()) && s.pool.is_some())
             && !f.clusters[1].llmd.imports.is_empty()
             && f.clusters.iter().all(|c| c.jobs.listed())
+            // GPUs: every GPU node's exporter page, and OpenCost (or its absence) asked
+            && f.clusters[0].gpus.nodes.len() == 4
+            && f.clusters[1].gpus.nodes.len() == 3
+            && f.clusters[..2].iter().all(|c| c.gpus.cost.is_some() && c.gpus.gpus().all(|g| g.pod.is_none() || g.team.is_some()))
             // the fabric: every tool server asked, RBAC read, a baseline taken
             && f.clusters.iter().filter(|c| c.kagenti.installed() == Some(true)).all(|c| {
                 c.kagenti.rbac.is_some()
@@ -232,6 +236,28 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
         }
     }
     let now = t0 + 5.0 * (steps - 1) as f64 + 1.0;
+    // GPU pages follow the live engines: pin them (busy by device index, idle held GPUs idle
+    // for 2.5 hours before the drawing's clock)
+    for c in fleet.clusters.iter_mut() {
+        let mut idle = std::collections::BTreeMap::new();
+        for n in c.gpus.nodes.values_mut() {
+            n.at = Some(now - 2.0);
+            for g in n.gpus.iter_mut() {
+                let k: f64 = g.gpu.parse().unwrap_or(0.0);
+                let busy = g.pod.is_some() && g.util.is_some_and(|u| u > 0.0);
+                g.util = Some(if busy { 0.55 + 0.05 * k } else { 0.0 });
+                g.power_w = Some(70.0 + 330.0 * g.util.unwrap());
+                g.temp_c = Some((34.0 + 44.0 * g.util.unwrap()).round());
+                if g.pod.is_some() && !busy {
+                    idle.insert(g.id(), now - 9000.0);
+                }
+            }
+        }
+        c.gpus.idle_since = idle;
+        if let Some(k) = c.gpus.cost.as_mut() {
+            k.at = now - 30.0;
+        }
+    }
     // the problems as the TUI's triage ticker finds them, each rule's for: already served
     fleet.problems.hold_scale = 1e-9;
     fleet.evaluate_problems(now - 1.0);

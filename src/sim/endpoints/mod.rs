@@ -2,8 +2,10 @@
 //! server forwards to a pod: model-server and EPP metrics, A2A agent cards.
 
 pub mod authbridge;
+pub mod dcgm;
 pub mod epp;
 pub mod mcp;
+pub mod opencost;
 pub mod vllm;
 
 use std::sync::Arc;
@@ -187,6 +189,14 @@ async fn serve_pod(cluster: &Arc<SimCluster>, req: &Request, pod: &Value, port: 
     let labels = &pod["metadata"]["labels"];
     let garbage = cluster.faults.garbage_metrics();
     match path {
+        "/metrics" if labels["app"] == "nvidia-dcgm-exporter" && port == 9400 => {
+            let node = pod["spec"]["nodeName"].as_str().unwrap_or("");
+            Reply::text(StatusCode::OK, "text/plain; version=0.0.4", dcgm::render(cluster, node))
+        }
+        "/allocation/compute" | "/allocation" if labels["app"] == "opencost" && port == 9003 => {
+            let (status, body) = opencost::render(cluster, &req.query);
+            Reply::json(StatusCode::from_u16(status).unwrap_or(StatusCode::OK), &body)
+        }
         "/metrics" => {
             if labels["app.kubernetes.io/component"] == "epp" && port == 9090 {
                 let pool = labels["inferencepool"].as_str().unwrap_or("").to_string();

@@ -6,6 +6,7 @@ pub mod benchmarks;
 pub mod builds;
 pub mod discovery;
 pub mod epp;
+pub mod gpus;
 pub mod jobs;
 pub mod kv;
 pub mod models;
@@ -45,6 +46,7 @@ pub fn all() -> Vec<Box<dyn Pane>> {
         Box::new(security::Security::default()),
         Box::new(status::Status),
         Box::new(placement::Placement::default()),
+        Box::new(gpus::Gpus::default()),
     ]
 }
 

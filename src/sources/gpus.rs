@@ -1,0 +1,383 @@
+//! GPUs and cost of one cluster: every dcgm-exporter pod (found by a watch of its labels) is
+//! scraped through the API server's pod proxy each refresh, and its page decoded per GPU; the
+//! holders' pods are read once for their model and team labels; an OpenCost Service (found by
+//! a watch of Services named `opencost`) is asked for its allocations every minute.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::watcher::{self, Event};
+use prom_text_format_parser::{parse_scrape, ValueType};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::cluster::WorkerOptions;
+use super::paced::{self, WatchCtx};
+use crate::store::gpus::{CostReport, CostRow, GpuSample};
+use crate::store::llmd::Key;
+use crate::store::Update;
+
+/// The labels that find dcgm-exporter pods: the GPU Operator's, then the standalone chart's.
+pub const EXPORTER_SELECTORS: &[&str] = &["app=nvidia-dcgm-exporter", "app.kubernetes.io/name=dcgm-exporter"];
+/// The dcgm-exporter's port.
+pub const EXPORTER_PORT: u16 = 9400;
+/// The label naming a GPU pod's team (OpenCost's `team` alias reads the same label).
+pub const TEAM_LABEL: &str = "team";
+/// OpenCost's window kst asks for, and how often.
+pub const COST_WINDOW: &str = "1h";
+const COST_EVERY: Duration = Duration::from_secs(60);
+const PAGE_MAX_BYTES: usize = 4 << 20;
+
+fn label<'a>(s: &'a prom_text_format_parser::Sample, keys: &[&str]) -> Option<&'a str> {
+    keys.iter().find_map(|k| s.labels.iter().find(|l| l.key == *k && !l.value.is_empty()).map(|l| l.value.as_str()))
+}
+
+/// A dcgm-exporter page -> one sample per GPU (or MIG instance). `node` names the GPUs when the
+/// page has no `Hostname`. The Kubernetes mapping is read under its three spellings: `pod` and
+/// `namespace`, the older `pod_name` / `pod_namespace`, and `exported_*` behind Prometheus.
+pub fn decode_dcgm(text: &str, node: &str) -> Result<Vec<GpuSample>, String> {
+    let (metrics, err) = parse_scrape(text);
+    if metrics.is_empty() {
+        let why = err.map(|e| format!("{e:?}")).unwrap_or_else(|| "no metrics in the response".into());
+        return Err(format!("not Prometheus text: {}", why.chars().take(160).collect::<String>()));
+    }
+    let mut gpus: BTreeMap<(String, Option<String>), GpuSample> = BTreeMap::new();
+    let mut seen_dcgm = false;
+    for m in &metrics {
+        if !m.name.starts_with("DCGM_") {
+            continue;
+        }
+        seen_dcgm = true;
+        for s in m.samples.iter().filter(|s| s.value.value_type == ValueType::Sample) {
+            let Some(gpu) = label(s, &["gpu"]) else { continue };
+            let mig = label(s, &["GPU_I_PROFILE"]).map(|p| format!("{p} #{}", label(s, &["GPU_I_ID"]).unwrap_or("?")));
+            let g = gpus.entry((gpu.to_string(), mig.clone())).or_insert_with(|| GpuSample {
+                node: label(s, &["Hostname"]).unwrap_or(node).to_string(),
+                gpu: gpu.to_string(),
+                uuid: label(s, &["UUID"]).unwrap_or("").to_string(),
+                model_name: label(s, &["modelName"]).unwrap_or("").to_string(),
+                mig,
+                ..Default::default()
+            });
+            if g.pod.is_none() {
+                let pod = label(s, &["pod", "pod_name", "exported_pod"]);
+                let ns = label(s, &["namespace", "pod_namespace", "exported_namespace"]);
+                if let (Some(pod), Some(ns)) = (pod, ns) {
+                    g.pod = Some((ns.to_string(), pod.to_string()));
+                }
+            }
+            let Some(v) = s.value.value.parse::<f64>().ok().filter(|v| v.is_finite()) else { continue };
+            match m.name.as_str() {
+                "DCGM_FI_DEV_GPU_UTIL" => g.util = Some(v / 100.0),
+                // the MIG-safe engine activity, a ratio: used where GPU_UTIL is absent
+                "DCGM_FI_PROF_GR_ENGINE_ACTIVE" => {
+                    if g.mig.is_some() || g.util.is_none() {
+                        g.util = Some(v);
+                    }
+                }
+                "DCGM_FI_DEV_FB_USED" => g.fb_used_mib = Some(v),
+                "DCGM_FI_DEV_FB_FREE" => g.fb_free_mib = Some(v),
+                "DCGM_FI_DEV_POWER_USAGE" => g.power_w = Some(v),
+                "DCGM_FI_DEV_GPU_TEMP" => g.temp_c = Some(v),
+                "DCGM_FI_DEV_XID_ERRORS" => g.xid = Some(v),
+                _ => {}
+            }
+        }
+    }
+    // GPU_UTIL wins over the engine activity for a whole GPU, whichever came first
+    for m in metrics.iter().filter(|m| m.name == "DCGM_FI_DEV_GPU_UTIL") {
+        for s in &m.samples {
+            let (Some(gpu), None) = (label(s, &["gpu"]), label(s, &["GPU_I_PROFILE"])) else { continue };
+            if let (Some(g), Ok(v)) = (gpus.get_mut(&(gpu.to_string(), None)), s.value.value.parse::<f64>()) {
+                if v.is_finite() {
+                    g.util = Some(v / 100.0);
+                }
+            }
+        }
+    }
+    if !seen_dcgm {
+        return Err("no DCGM_ series on the page: is this a dcgm-exporter?".into());
+    }
+    Ok(gpus.into_values().collect())
+}
+
+/// One OpenCost `/allocation/compute` answer -> its rows (one step, accumulated). An answer
+/// whose `code` is not 200 is an error with OpenCost's message.
+pub fn decode_allocation(body: &[u8]) -> Result<Vec<CostRow>, String> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| format!("not OpenCost JSON: {e}"))?;
+    let code = v["code"].as_i64().unwrap_or(0);
+    if code != 200 {
+        let msg = v["message"].as_str().unwrap_or("no message");
+        return Err(format!("OpenCost answered {code}: {msg}"));
+    }
+    let steps = v["data"].as_array().ok_or("OpenCost JSON without data[]")?;
+    let mut rows: BTreeMap<String, CostRow> = BTreeMap::new();
+    for step in steps {
+        let Some(map) = step.as_object() else { continue };
+        for (key, a) in map {
+            let f = |k: &str| a[k].as_f64().unwrap_or(0.0);
+            let r = rows.entry(key.clone()).or_insert_with(|| CostRow { key: key.clone(), ..Default::default() });
+            r.minutes += f("minutes");
+            r.gpu_hours += f("gpuHours");
+            r.gpu_cost += f("gpuCost") + f("gpuCostAdjustment");
+            r.total_cost += f("totalCost");
+        }
+    }
+    Ok(rows.into_values().collect())
+}
+
+fn now_s() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+/// A running exporter pod: where to scrape and which node it speaks for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Exporter {
+    namespace: String,
+    name: String,
+    node: String,
+    port: u16,
+}
+
+fn exporter(o: &DynamicObject) -> Option<Exporter> {
+    let d = &o.data;
+    if d["status"]["phase"] != "Running" {
+        return None;
+    }
+    let port = d["spec"]["containers"]
+        .as_array()?
+        .iter()
+        .flat_map(|c| c["ports"].as_array().cloned().unwrap_or_default())
+        .filter_map(|p| p["containerPort"].as_u64())
+        .find(|p| *p == EXPORTER_PORT as u64)
+        .unwrap_or(EXPORTER_PORT as u64) as u16;
+    Some(Exporter {
+        namespace: o.metadata.namespace.clone()?,
+        name: o.metadata.name.clone()?,
+        node: d["spec"]["nodeName"].as_str()?.to_string(),
+        port,
+    })
+}
+
+pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions) {
+    let index = ctx.cluster;
+    let pods = super::api("", "v1", "Pod", "pods");
+    let mut exporter_streams = futures::stream::select_all(EXPORTER_SELECTORS.iter().map(|sel| {
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &pods);
+        let sel = sel.to_string();
+        paced::watch(api, watcher::Config::default().labels(&sel), "", "pods", "pods", &ctx)
+            .map(move |e| (sel.clone(), e))
+            .boxed()
+    }));
+    let services = super::api("", "v1", "Service", "services");
+    let mut opencost_stream = paced::watch(
+        Api::<DynamicObject>::all_with(client.clone(), &services),
+        watcher::Config::default().fields("metadata.name=opencost"),
+        "",
+        "services",
+        "services",
+        &ctx,
+    )
+    .boxed();
+    let mut exporters: BTreeMap<String, BTreeMap<Key, Exporter>> = BTreeMap::new();
+    let mut pending: BTreeMap<String, BTreeMap<Key, Exporter>> = BTreeMap::new();
+    let mut listed: BTreeSet<String> = BTreeSet::new();
+    let mut opencost: Option<(String, String)> = None;
+    let mut opencost_listed = false;
+    let mut labels: BTreeMap<Key, (Option<String>, Option<String>)> = BTreeMap::new();
+    let mut scrape = tokio::time::interval(opts.refresh);
+    scrape.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut cost = tokio::time::interval(COST_EVERY);
+    cost.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let key_of = |o: &DynamicObject| {
+        (o.metadata.namespace.clone().unwrap_or_default(), o.metadata.name.clone().unwrap_or_default())
+    };
+    loop {
+        tokio::select! {
+            Some((sel, ev)) = exporter_streams.next() => {
+                let changed = match ev {
+                    Ok(Event::Init) => { pending.insert(sel.clone(), BTreeMap::new()); false }
+                    Ok(Event::InitApply(o)) => { if let Some(e) = exporter(&o) { pending.entry(sel.clone()).or_default().insert(key_of(&o), e); } false }
+                    Ok(Event::InitDone) => { exporters.insert(sel.clone(), pending.remove(&sel).unwrap_or_default()); listed.insert(sel); true }
+                    Ok(Event::Apply(o)) => {
+                        let m = exporters.entry(sel).or_default();
+                        match exporter(&o) { Some(e) => { m.insert(key_of(&o), e); } None => { m.remove(&key_of(&o)); } }
+                        true
+                    }
+                    Ok(Event::Delete(o)) => { exporters.entry(sel).or_default().remove(&key_of(&o)); true }
+                    Err(e) => { tracing::debug!(cluster = index, error = %e, "dcgm exporter watch error"); false }
+                };
+                if changed && listed.len() == EXPORTER_SELECTORS.len() {
+                    let n = exporters.values().map(|m| m.len()).sum();
+                    if tx.send(Update::GpuExporters { cluster: index, count: n }).await.is_err() { return; }
+                    scrape.reset_immediately();
+                }
+            }
+            Some(ev) = opencost_stream.next() => {
+                match ev {
+                    Ok(Event::InitApply(o)) | Ok(Event::Apply(o)) => { opencost = Some(key_of(&o)); }
+                    Ok(Event::Delete(_)) => { opencost = None; }
+                    Ok(Event::Init) => { opencost = None; }
+                    Ok(Event::InitDone) => { opencost_listed = true; cost.reset_immediately(); }
+                    Err(e) => tracing::debug!(cluster = index, error = %e, "opencost watch error"),
+                }
+            }
+            _ = scrape.tick() => {
+                let all: Vec<Exporter> = exporters.values().flat_map(|m| m.values().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+                let results = futures::stream::iter(all.into_iter().map(|e| {
+                    let client = client.clone();
+                    let timeout = opts.scrape_timeout;
+                    async move {
+                        let path = format!("/api/v1/namespaces/{}/pods/{}:{}/proxy/metrics", e.namespace, e.name, e.port);
+                        let r = super::get::get_capped(&client, &path, PAGE_MAX_BYTES, timeout).await;
+                        let r = r.map_err(|e| e.to_string()).and_then(|b| decode_dcgm(&String::from_utf8_lossy(&b), &e.node));
+                        (e.node, r)
+                    }
+                })).buffer_unordered(8).collect::<Vec<_>>().await;
+                for (node, mut result) in results {
+                    // the holders' model and team: read once per pod
+                    if let Ok(gpus) = &mut result {
+                        for g in gpus.iter_mut() {
+                            let Some(pod) = g.pod.clone() else { continue };
+                            if !labels.contains_key(&pod) {
+                                let l = holder_labels(&client, &pod, opts.scrape_timeout).await;
+                                labels.insert(pod.clone(), l);
+                            }
+                            let (model, team) = labels[&pod].clone();
+                            g.model = model;
+                            g.team = team;
+                        }
+                    }
+                    if tx.send(Update::GpuScrape { cluster: index, node, at: now_s(), result }).await.is_err() { return; }
+                }
+                // forget pods no exporter names any more
+                if labels.len() > 4096 { labels.clear(); }
+            }
+            _ = cost.tick() => {
+                if !opencost_listed { continue; }
+                let result = match &opencost {
+                    None => Err("no OpenCost Service on this cluster".to_string()),
+                    Some((ns, name)) => allocations(&client, ns, name, opts.scrape_timeout * 3).await,
+                };
+                if tx.send(Update::Cost { cluster: index, at: now_s(), result }).await.is_err() { return; }
+            }
+        }
+    }
+}
+
+/// A GPU pod's `llm-d.ai/model` and team labels; unknown when the pod cannot be read.
+async fn holder_labels(client: &kube::Client, pod: &Key, timeout: Duration) -> (Option<String>, Option<String>) {
+    let path = format!("/api/v1/namespaces/{}/pods/{}", pod.0, pod.1);
+    match super::get::get_capped(client, &path, 1 << 20, timeout).await {
+        Ok(b) => {
+            let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
+            let l = &v["metadata"]["labels"];
+            (l["llm-d.ai/model"].as_str().map(str::to_string), l[TEAM_LABEL].as_str().map(str::to_string))
+        }
+        Err(_) => (None, None),
+    }
+}
+
+/// OpenCost's allocations over `COST_WINDOW`, by namespace, model label, team and cluster.
+async fn allocations(client: &kube::Client, ns: &str, name: &str, timeout: Duration) -> Result<CostReport, String> {
+    let mut report = CostReport { service: format!("{ns}/{name}"), window: COST_WINDOW.into(), ..Default::default() };
+    for aggregate in ["namespace", "label:llm-d.ai/model", "label:team", "cluster"] {
+        let path = format!(
+            "/api/v1/namespaces/{ns}/services/{name}:9003/proxy/allocation/compute?window={COST_WINDOW}&aggregate={aggregate}&accumulate=true"
+        );
+        let body = super::get::get_capped(client, &path, PAGE_MAX_BYTES, timeout)
+            .await
+            .map_err(|e| format!("OpenCost {e}"))?;
+        let rows = decode_allocation(&body)?;
+        match aggregate {
+            "namespace" => report.by_namespace = rows,
+            "cluster" => report.by_cluster = rows,
+            "label:team" => report.by_team = rows,
+            _ => report.by_model = rows,
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r#"# HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).
+# TYPE DCGM_FI_DEV_GPU_UTIL gauge
+DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-a",pci_bus_id="00000000:18:00.0",device="nvidia0",modelName="NVIDIA H100 80GB HBM3",Hostname="n1",container="vllm",namespace="llm-d",pod="decode-0"} 87
+DCGM_FI_DEV_GPU_UTIL{gpu="1",UUID="GPU-b",pci_bus_id="00000000:28:00.0",device="nvidia1",modelName="NVIDIA H100 80GB HBM3",Hostname="n1"} 0
+# TYPE DCGM_FI_DEV_FB_USED gauge
+DCGM_FI_DEV_FB_USED{gpu="0",UUID="GPU-a",modelName="NVIDIA H100 80GB HBM3",Hostname="n1",container="vllm",namespace="llm-d",pod="decode-0"} 73403
+DCGM_FI_DEV_FB_USED{gpu="1",UUID="GPU-b",modelName="NVIDIA H100 80GB HBM3",Hostname="n1"} 0
+# TYPE DCGM_FI_DEV_FB_FREE gauge
+DCGM_FI_DEV_FB_FREE{gpu="0",UUID="GPU-a",modelName="NVIDIA H100 80GB HBM3",Hostname="n1",container="vllm",namespace="llm-d",pod="decode-0"} 8156
+DCGM_FI_DEV_FB_FREE{gpu="1",UUID="GPU-b",modelName="NVIDIA H100 80GB HBM3",Hostname="n1"} 81559
+# TYPE DCGM_FI_DEV_XID_ERRORS gauge
+DCGM_FI_DEV_XID_ERRORS{gpu="1",UUID="GPU-b",modelName="NVIDIA H100 80GB HBM3",Hostname="n1"} 79
+# TYPE DCGM_FI_PROF_GR_ENGINE_ACTIVE gauge
+DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu="0",UUID="GPU-a",modelName="NVIDIA H100 80GB HBM3",Hostname="n1",container="vllm",namespace="llm-d",pod="decode-0"} 0.5
+"#;
+
+    #[test]
+    fn a_dcgm_page_with_kubernetes_labels() {
+        let g = decode_dcgm(PAGE, "fallback").unwrap();
+        assert_eq!(g.len(), 2);
+        assert_eq!(g[0].node, "n1", "Hostname names the node");
+        assert_eq!(g[0].util, Some(0.87), "GPU_UTIL in %, not the engine ratio, for a whole GPU");
+        assert_eq!(g[0].pod, Some(("llm-d".to_string(), "decode-0".to_string())));
+        assert!((g[0].fb_used().unwrap() - 73403.0 / 81559.0).abs() < 1e-12);
+        assert_eq!((g[1].pod.clone(), g[1].xid), (None, Some(79.0)), "a free GPU with an XID");
+        assert!(g[1].has_xid() && !g[0].has_xid());
+    }
+
+    #[test]
+    fn older_and_prometheus_relabelled_pod_labels_and_no_hostname() {
+        let old = "DCGM_FI_DEV_GPU_UTIL{gpu=\"3\",UUID=\"GPU-c\",pod_name=\"train-0\",pod_namespace=\"ml\"} 12\n";
+        let g = decode_dcgm(old, "node-7").unwrap();
+        assert_eq!((g[0].node.as_str(), g[0].pod.clone()), ("node-7", Some(("ml".into(), "train-0".into()))));
+        let relabelled =
+            "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",exported_pod=\"p\",exported_namespace=\"ns\",namespace=\"\",pod=\"\"} 5\n";
+        let g = decode_dcgm(relabelled, "n").unwrap();
+        assert_eq!(g[0].pod, Some(("ns".into(), "p".into())), "empty pod labels do not hide exported_*");
+    }
+
+    #[test]
+    fn mig_instances_use_the_engine_activity_ratio() {
+        let page = "DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu=\"6\",UUID=\"GPU-d\",GPU_I_PROFILE=\"3g.40gb\",GPU_I_ID=\"1\",Hostname=\"m\"} 0.25\n\
+                    DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu=\"6\",UUID=\"GPU-d\",GPU_I_PROFILE=\"3g.40gb\",GPU_I_ID=\"2\",Hostname=\"m\"} 0\n\
+                    DCGM_FI_DEV_FB_USED{gpu=\"6\",UUID=\"GPU-d\",GPU_I_PROFILE=\"3g.40gb\",GPU_I_ID=\"1\",Hostname=\"m\"} 100\n";
+        let g = decode_dcgm(page, "m").unwrap();
+        assert_eq!(g.len(), 2, "two instances of one GPU");
+        assert_eq!(g[0].mig.as_deref(), Some("3g.40gb #1"));
+        assert_eq!(g[0].util, Some(0.25));
+        assert_eq!(g[0].id(), "m/6 3g.40gb #1");
+        assert_eq!(g[1].fb_used(), None, "free memory unknown: no share, not 0");
+    }
+
+    #[test]
+    fn not_a_dcgm_page() {
+        assert!(decode_dcgm("vllm:num_requests_running 3\n", "n").unwrap_err().contains("no DCGM_"));
+        assert!(decode_dcgm("<html>502</html>", "n").is_err());
+    }
+
+    #[test]
+    fn opencost_allocations_multi_step_idle_and_errors() {
+        let body = br#"{"code":200,"data":[
+            {"llm-d.ai/model=llama":{"name":"llm-d.ai/model=llama","minutes":60,"gpuHours":12,"gpuCost":35.4,"gpuCostAdjustment":0.6,"totalCost":38.5},
+             "__idle__":{"name":"__idle__","minutes":60,"gpuHours":3,"gpuCost":8.85,"totalCost":9.1}},
+            {"llm-d.ai/model=llama":{"minutes":60,"gpuHours":12,"gpuCost":36,"totalCost":38.5}}]}"#;
+        let rows = decode_allocation(body).unwrap();
+        let llama = rows.iter().find(|r| r.key == "llm-d.ai/model=llama").unwrap();
+        assert_eq!(llama.value(), "llama");
+        assert_eq!((llama.minutes, llama.gpu_hours, llama.total_cost), (120.0, 24.0, 77.0), "steps add up");
+        assert!((llama.gpu_cost - 72.0).abs() < 1e-9, "with the adjustment");
+        assert!((llama.per_hour().unwrap() - 38.5).abs() < 1e-9);
+        assert!(rows.iter().any(|r| r.key == "__idle__"));
+        let err = decode_allocation(br#"{"code":400,"message":"Error parsing window (7x)"}"#).unwrap_err();
+        assert_eq!(err, "OpenCost answered 400: Error parsing window (7x)");
+        assert!(decode_allocation(b"<html>").unwrap_err().starts_with("not OpenCost JSON"));
+    }
+}
