@@ -38,6 +38,12 @@ pub struct Snapshot {
     /// `itl_p99_s`, `kv_avg`, `kv_max`, `queue`, `waiting_max`, `error_rate`, `gpus`,
     /// `gpu_products`, `headroom` {`factor`, `reason`}), `totals` and `weakest`.
     pub models: Vec<crate::store::models::ModelView>,
+    /// Per cluster with a dcgm-exporter: every GPU as last scraped, a summary, failing nodes.
+    pub gpus: Vec<GpuSnapshot>,
+    /// Cost per model and cluster: OpenCost (its window) or an estimate from `[cost]` prices.
+    pub cost: Vec<crate::store::gpus::ModelCost>,
+    /// GPUs held and busy per cluster and namespace, model, team.
+    pub gpu_allocation: Vec<crate::store::gpus::Allocation>,
 }
 
 #[derive(Debug, Serialize)]
@@ -727,9 +733,44 @@ impl Snapshot {
                 })
                 .collect(),
             placement: placement_snapshot(fleet),
-            models: crate::store::models::views(fleet, &reading),
+            models: crate::store::models::views(fleet, &reading)
+                .into_iter()
+                .map(|mut m| {
+                    for l in m.lines.iter_mut() {
+                        l.room = crate::store::models::room(fleet, l);
+                    }
+                    m
+                })
+                .collect(),
+            gpus: fleet
+                .clusters
+                .iter()
+                .filter(|c| c.gpus.exporters.is_some_and(|n| n > 0))
+                .map(|c| GpuSnapshot {
+                    cluster: c.context.clone(),
+                    summary: crate::store::gpus::summary(&c.gpus, now),
+                    gpus: c.gpus.gpus().cloned().collect(),
+                    failing: c.gpus.failing().into_iter().map(|(node, error)| NodeError { node, error }).collect(),
+                })
+                .collect(),
+            cost: crate::store::gpus::model_costs(fleet, &reading, &fleet.gpu_prices),
+            gpu_allocation: crate::store::gpus::allocation(fleet),
         }
     }
+}
+
+#[derive(Debug, Serialize)]
+pub struct GpuSnapshot {
+    pub cluster: String,
+    pub summary: crate::store::gpus::GpuSummary,
+    pub gpus: Vec<crate::store::gpus::GpuSample>,
+    pub failing: Vec<NodeError>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NodeError {
+    pub node: String,
+    pub error: String,
 }
 
 fn placement_snapshot(fleet: &Fleet) -> Option<PlacementSnapshot> {

@@ -259,6 +259,17 @@ async fn one_model_on_two_clusters_with_an_import() {
     assert_eq!(at, Some(0));
     assert!(why.contains("decode 1/2 ready") && why.contains("Insufficient nvidia.com/gpu"), "{why}");
 
+    // room: gpu-us-east's free H100s are spread so that no node has the 8 a decode server asks
+    common::pump_until(&mut fleet, &mut col.updates, "the H100 cluster's GPU pages", |f| {
+        cluster(f, "gpu-us-east").gpus.nodes.len() == 4 && cluster(f, "gpu-us-east").nodes.is_some()
+    })
+    .await;
+    let room = models::room(&fleet, east);
+    let here = room.iter().find(|r| r.context == "gpu-us-east").expect("free H100s on gpu-us-east");
+    assert!(here.same_product && here.free_on_one_node < 8 && here.free >= 8, "{here:?}");
+    assert!(here.why.contains("asks for 8 on one node: it does not fit"), "{}", here.why);
+    assert!(here.why.contains("no BindingPolicy placed this model here"), "no KubeStellar here: {}", here.why);
+
     // the import on gpu-eu-west: from gpu-us-east, serving
     let west = m.lines.iter().find(|l| l.context == "gpu-eu-west").unwrap();
     assert_eq!(west.imports.len(), 1);
@@ -282,6 +293,40 @@ async fn one_model_on_two_clusters_with_an_import() {
     sim.cluster("gpu-us-east").unwrap().faults.set_unreachable(false);
     common::pump_until(&mut fleet, &mut col.updates, "the import serving again", |f| {
         models::imports(f, &f.reading(common::now_s())).iter().all(|i| i.state == ImportState::Serving)
+    })
+    .await;
+    col.stop();
+}
+
+/// GPU utilisation follows the load: the decode servers' GPUs read busy, free GPUs idle, and a
+/// KV surge on the 8B decode servers shows on their GPUs within a few scrapes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gpu_utilisation_follows_the_load() {
+    use kst::sim::faults::Incident;
+    let sim = common::sim_with(SimOptions { tick: Duration::from_millis(200), ..SimOptions::default() }).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut opts = common::fast_worker();
+    opts.refresh = Duration::from_millis(300);
+    let mut col = Collectors::start(&targets[..1], opts);
+    let decode_util = |f: &Fleet| -> Option<f64> {
+        let g: Vec<f64> = cluster(f, "gpu-us-east")
+            .gpus
+            .gpus()
+            .filter(|g| g.pod.as_ref().is_some_and(|p| p.1.starts_with("ms-pd-llm-d-modelservice-decode")))
+            .filter_map(|g| g.util)
+            .collect();
+        (g.len() == 4).then(|| g.iter().sum::<f64>() / 4.0)
+    };
+    common::pump_until(&mut fleet, &mut col.updates, "the 8B decode servers' four GPUs", |f| decode_util(f).is_some())
+        .await;
+    let before = decode_util(&fleet).unwrap();
+    let east = cluster(&fleet, "gpu-us-east");
+    assert!(before >= 0.3, "busy decode servers read busy: {before}");
+    assert!(east.gpus.gpus().filter(|g| g.pod.is_none()).all(|g| g.util == Some(0.0)), "free GPUs idle");
+    sim.cluster("gpu-us-east").unwrap().faults.set_incident(Incident::KvSurge, true);
+    common::pump_until(&mut fleet, &mut col.updates, "the KV surge on the decode GPUs", |f| {
+        decode_util(f).is_some_and(|u| u >= before + 0.05)
     })
     .await;
     col.stop();

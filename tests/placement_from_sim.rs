@@ -72,7 +72,7 @@ async fn placement_drift_explain_and_a_selector_change() {
     let bin = kubectl("placement_drift_explain_and_a_selector_change");
     if let Some(bin) = &bin {
         let bp = run(bin, &config, "wds1", &["get", "bp", "-o", "name"]).await;
-        assert_eq!(bp.lines().count(), 6, "{bp}");
+        assert_eq!(bp.lines().count(), 7, "{bp}");
         let b: serde_json::Value = serde_json::from_str(
             &run(bin, &config, "wds1", &["get", "bindings.control.kubestellar.io", "llmd-decode-policy", "-o", "json"])
                 .await,
@@ -107,13 +107,14 @@ async fn placement_drift_explain_and_a_selector_change() {
             && f.clusters.iter().filter(|c| c.context == "agents-us-central").all(|c| {
                 c.kagenti.agents.iter().any(|a| a.name == "weather-service" && a.wtype == "agent")
             })
+            && f.clusters.iter().filter(|c| c.context.starts_with("gpu-")).all(|c| c.gpus.nodes.len() >= 3)
             && f.clusters.iter().filter(|c| c.context.starts_with("gpu-")).all(|c| {
                 c.llmd.servers.len() >= 4 && c.llmd.servers.iter().all(|s| s.pool.is_some() && (s.phase != "Pending" || s.unschedulable.is_some()))
             })
     })
     .await;
     pump(&mut fleet, &mut col.updates, "every policy with its drift", |v| {
-        v.len() == 6
+        v.len() == 7
             && policy(v, "kagenti-agents-policy").is_some_and(|p| p.drift.len() >= 2)
             && policy(v, "llmd-prefill-policy")
                 .is_some_and(|p| p.cells.iter().flatten().any(|c| matches!(c, Cell::Reported { .. })))
@@ -207,7 +208,7 @@ async fn placement_drift_explain_and_a_selector_change() {
         for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
             let s = common::render(&mut app, w, h);
             insta::assert_snapshot!(format!("placement_{w}x{h}"), s);
-            assert!(s.contains("edge-singleton-policy") && s.contains("BindingPolicies (6)"), "{s}");
+            assert!(s.contains("edge-singleton-policy") && s.contains("BindingPolicies (7)"), "{s}");
         }
         let s = common::render(&mut app, 200, 60);
         assert!(s.contains("● 2/2 ready") || s.contains("… delivered"), "{s}");
@@ -229,6 +230,15 @@ async fn placement_drift_explain_and_a_selector_change() {
         key(&mut app, crossterm::event::KeyCode::Char('l'));
         let s = common::render(&mut app, 200, 60);
         assert!(s.contains("▶gpu-eu-west"), "{s}");
+        // the 70B line short of decode on gpu-us-east: room there, by the policy that placed it
+        {
+            let m = kst::store::models::views(&app.fleet, &app.fleet.reading(common::now_s()));
+            let line = m.iter().flat_map(|m| m.lines.iter()).find(|l| l.unschedulable > 0).expect("the short line");
+            let room = kst::store::models::room(&app.fleet, line);
+            let here = room.iter().find(|r| r.context == "gpu-us-east").expect("room on gpu-us-east");
+            assert_eq!(here.policy.as_deref(), Some("llmd-70b-h100-policy (wds1)"));
+            assert_eq!(here.selected, Some(true), "{here:?}");
+        }
         // a pool's request path names the policy that placed its servers
         app.show("serving");
         let s = common::render(&mut app, 200, 60);

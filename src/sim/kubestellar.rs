@@ -230,7 +230,15 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
             "llmd-decode-policy",
             json!([{"matchExpressions": [{"key": "capability", "operator": "In", "values": ["gpu-a100"]}]}]),
             json!([{"apiGroup": "apps", "resources": ["deployments"], "namespaces": ["llm-d"],
-                    "objectSelectors": [{"matchLabels": {"llm-d.ai/model": "llama-3-3-70b-instruct"}}]}]),
+                    "objectSelectors": [{"matchLabels": {"llm-d.ai/model": "llama-3-3-70b-instruct"},
+                                         "matchExpressions": [{"key": "llm-d.ai/guide", "operator": "DoesNotExist"}]}]}]),
+        ),
+        // the 70B P/D pool on the H100s (its decode servers are short of GPUs there)
+        policy(
+            "llmd-70b-h100-policy",
+            json!([{"matchLabels": {"capability": "gpu-h100"}}]),
+            json!([{"apiGroup": "apps", "resources": ["deployments"], "namespaces": ["llm-d"],
+                    "objectSelectors": [{"matchLabels": {"llm-d.ai/guide": "pd-llama-70b"}}]}]),
         ),
         // the agents, with a status collector nobody created
         policy(

@@ -256,7 +256,10 @@ async fn nodes_loop(index: usize, client: kube::Client, tx: mpsc::Sender<Update>
                 if dirty {
                     dirty = false;
                     let malformed = nodes.values().filter(|n| n.malformed).count();
-                    let summary = nodes::summarize(nodes.values());
+                    let mut summary = nodes::summarize(nodes.values());
+                    // per node, for what a GPU pod could still get there
+                    summary.gpus_allocatable_by_node =
+                        nodes.iter().filter(|(_, n)| n.gpus_total > 0).map(|(k, n)| (k.clone(), n.gpus_allocatable)).collect();
                     if !send(&tx, Update::Nodes { cluster: index, nodes: summary }).await { return }
                     send(&tx, Update::Malformed { cluster: index, resource: "nodes".into(), count: malformed }).await;
                 }

@@ -57,6 +57,8 @@ pub struct NodeSummary {
     pub gpus_total: u64,
     /// GPU product names (`nvidia.com/gpu.product`), for the Overview.
     pub gpu_products: BTreeSet<String>,
+    /// Allocatable GPUs of each GPU node.
+    pub gpus_allocatable_by_node: BTreeMap<String, u64>,
 }
 
 /// A fixed-size history for sparklines: memory stays flat however long kst runs.

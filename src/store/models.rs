@@ -46,6 +46,9 @@ pub struct ModelLine {
     pub exported: Vec<String>,
     /// Pools of the model this cluster imports from others.
     pub imports: Vec<ImportView>,
+    /// Where more could run (filled by `kst snapshot`; the pane asks `room` for its selection).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub room: Vec<Room>,
     /// Model servers the scheduler could not place, and its message for the first.
     pub unschedulable: usize,
     pub unschedulable_reason: Option<String>,
@@ -57,6 +60,141 @@ pub struct ModelLine {
     kv_n: usize,
     #[serde(skip)]
     errors: Option<(f64, f64)>,
+}
+
+/// Where more of a model could run: a cluster's free GPUs and whether the model's policy
+/// selects that cluster (read-only advice, the reasoning in `why`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Room {
+    pub context: String,
+    /// GPUs no pod holds (whole GPUs without an XID; MIG instances are not counted).
+    pub free: usize,
+    /// The most free on one node: a server asking for more cannot be placed there.
+    pub free_on_one_node: usize,
+    pub product: String,
+    /// The product the model's servers run on here.
+    pub same_product: bool,
+    /// `llmd-70b-h100-policy (wds1)`: the policy that placed the line's pools, if any.
+    pub policy: Option<String>,
+    /// Whether that policy's cluster selectors select the cluster (None: no policy, or the
+    /// cluster is no ManagedCluster).
+    pub selected: Option<bool>,
+    pub why: String,
+}
+
+/// The free whole GPUs of a cluster by product: (product, free, most free on one node).
+pub fn free_gpus(c: &super::ClusterState) -> Vec<(String, usize, usize)> {
+    let mut by: std::collections::BTreeMap<String, std::collections::BTreeMap<String, usize>> = Default::default();
+    for g in c.gpus.gpus().filter(|g| g.pod.is_none() && g.mig.is_none() && !g.has_xid()) {
+        let product = g.model_name.replace(' ', "-");
+        *by.entry(product).or_default().entry(g.node.clone()).or_default() += 1;
+    }
+    // a GPU the device plugin withholds is reported but cannot be had: cap each node at its
+    // allocatable count less the GPUs pods hold there
+    let cap = |node: &str, free: usize| -> usize {
+        let Some(alloc) = c.nodes.as_ref().and_then(|n| n.gpus_allocatable_by_node.get(node)) else { return free };
+        let held = c.gpus.gpus().filter(|g| g.node == node && g.pod.is_some()).count();
+        free.min((*alloc as usize).saturating_sub(held))
+    };
+    by.into_iter()
+        .map(|(p, nodes)| {
+            let nodes: Vec<usize> = nodes.iter().map(|(n, f)| cap(n, *f)).collect();
+            (p, nodes.iter().sum(), nodes.iter().copied().max().unwrap_or(0))
+        })
+        .filter(|(_, free, _)| *free > 0)
+        .collect()
+}
+
+/// Whether two GPU product spellings (`NVIDIA-H100-80GB-HBM3`, `NVIDIA H100 80GB HBM3`) agree.
+fn same_product(a: &str, b: &str) -> bool {
+    let n = |s: &str| s.to_ascii_lowercase().replace([' ', '_'], "-");
+    n(a) == n(b)
+}
+
+/// Room for a model line short of capacity (servers the scheduler cannot place, no ready decode,
+/// or headroom under x1.2): this cluster's and every other GPU cluster's free GPUs, each with
+/// what the line's BindingPolicy says of it. Empty for a line with room enough.
+pub fn room(fleet: &Fleet, line: &ModelLine) -> Vec<Room> {
+    let Some(ci) = line.cluster else { return Vec::new() };
+    let short = line.unschedulable > 0
+        || (line.decode_total > 0 && line.decode_ready == 0)
+        || line.headroom.as_ref().is_some_and(|h| h.factor < 1.2);
+    if !short {
+        return Vec::new();
+    }
+    let here = &fleet.clusters[ci];
+    let contexts: Vec<(&str, &super::placement::PlacementCluster)> =
+        fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
+    let servers: Vec<&str> = here
+        .llmd
+        .servers
+        .iter()
+        .filter(|s| s.pool.as_ref().is_some_and(|p| line.pools.contains(&format!("{}/{p}", s.namespace))))
+        .map(|s| s.name.as_str())
+        .collect();
+    let views = super::placement::views(&contexts);
+    let policy = views.iter().find(|v| {
+        v.clusters.iter().any(|c| c == &here.context)
+            && v.objects.iter().any(|o| servers.iter().any(|s| s.starts_with(&format!("{}-", o.name))))
+    });
+    // what a server the scheduler could not place asks for on one node
+    let asks = here
+        .llmd
+        .servers
+        .iter()
+        .filter(|s| s.unschedulable.is_some() && servers.contains(&s.name.as_str()))
+        .map(|s| s.gpus as usize)
+        .max();
+    let managed: Vec<&super::placement::ManagedCluster> =
+        fleet.clusters.iter().filter_map(|c| c.placement.managed.as_ref()).flatten().collect();
+    let mut out = Vec::new();
+    for (xi, x) in fleet.clusters.iter().enumerate() {
+        if !x.conn.reachable() {
+            continue;
+        }
+        for (product, free, on_one) in free_gpus(x) {
+            let same = line.gpu_products.iter().any(|p| same_product(p, &product));
+            let (selected, mut why) = match (policy, managed.iter().find(|m| m.name == x.context)) {
+                (Some(v), Some(m)) => {
+                    let (ok, terms) = super::placement::explain_cluster(&v.policy, &m.labels);
+                    let failing: Vec<String> =
+                        terms.iter().flatten().filter(|(_, ok)| !ok).map(|(t, _)| t.clone()).collect();
+                    if ok {
+                        (Some(true), format!("{} selects it", v.policy.name))
+                    } else {
+                        (Some(false), format!("{} does not select it (fails {})", v.policy.name, failing.join(", ")))
+                    }
+                }
+                (Some(v), None) => (None, format!("not a ManagedCluster of {}'s ITS", v.wds)),
+                (None, _) => (None, "no BindingPolicy placed this model here".to_string()),
+            };
+            if !same {
+                why = format!("{why}; {product} is not the {} it runs on", line.gpu_products.join("/"));
+            }
+            if let Some(n) = asks.filter(|n| *n > 0) {
+                let fits = if on_one >= n { "fits" } else { "does not fit" };
+                why = format!("{why}; a waiting server asks for {n} on one node: it {fits}");
+            }
+            if xi == ci {
+                why = format!("here; {why}");
+            }
+            out.push(Room {
+                context: x.context.clone(),
+                free,
+                free_on_one_node: on_one,
+                product,
+                same_product: same,
+                policy: policy.map(|v| format!("{} ({})", v.policy.name, v.wds)),
+                selected,
+                why,
+            });
+        }
+    }
+    // the same product, selected, roomiest first
+    out.sort_by(|a, b| {
+        (b.same_product, b.selected == Some(true), b.free).cmp(&(a.same_product, a.selected == Some(true), a.free))
+    });
+    out
 }
 
 /// An imported pool and whether what it points at can serve: the exporting clusters as kst

@@ -129,6 +129,10 @@ impl Component for Models {
             ("DECODE 1/2 ⧖", "ready / all; ⧖ a server the scheduler cannot place (why below)"),
             ("POOLS ⇡ exported", "a pool here exported to the ClusterSet (other clusters may import it)"),
             ("⇣ gpu-a ✔ / ✖ / ?", "a pool imported from gpu-a: its exporter serves / cannot serve / kst cannot see it"),
+            (
+                "room: (below)",
+                "for a line short of capacity: free GPUs here and elsewhere, and whether its BindingPolicy selects each cluster",
+            ),
         ]
     }
 
@@ -194,7 +198,7 @@ impl Component for Models {
         let t = cx.theme;
         let v = views(cx);
         let r = rows(&v);
-        let [table_area, note_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(2)]).areas(area);
+        let [table_area, note_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(3)]).areas(area);
         let cols = vec![
             Col::name("MODEL / CLUSTER").min(16),
             Col::whole("POOLS").optional(4),
@@ -311,6 +315,17 @@ impl Component for Models {
             }
             if !l.exported.is_empty() {
                 spans.push(Span::styled(format!(" · exported: {}", l.exported.join(", ")), t.muted));
+            }
+            if let Row::Line(..) = row {
+                for room in crate::store::models::room(cx.fleet, l).iter().take(3) {
+                    spans.push(Span::styled(
+                        format!(
+                            " · room: {} {} free {} (at most {} on one node): {}",
+                            room.context, room.free, room.product, room.free_on_one_node, room.why
+                        ),
+                        if room.same_product && room.selected != Some(false) { t.ok } else { t.muted },
+                    ));
+                }
             }
             for imp in &l.imports {
                 let (text, style) = match &imp.state {

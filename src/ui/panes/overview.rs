@@ -115,6 +115,15 @@ fn problems_text(counts: (usize, usize, usize)) -> String {
     }
 }
 
+/// Mean utilisation of the GPUs its dcgm-exporters report, and how many are busy: `62% 37/61`.
+fn gpu_util(c: &ClusterState, now: f64) -> String {
+    let s = crate::store::gpus::summary(&c.gpus, now);
+    match s.util_avg {
+        Some(u) => format!("{:.0}% {}/{}", u * 100.0, s.busy, s.gpus),
+        None => DASH.into(),
+    }
+}
+
 fn gpus(c: &ClusterState) -> String {
     c.nodes.as_ref().map(|n| format!("{}/{}", n.gpus_allocatable, n.gpus_total)).unwrap_or_else(|| DASH.into())
 }
@@ -201,6 +210,8 @@ impl Component for Overview {
             ("● ▲ ✖ ○", "live · degraded or slow (DETAIL says which) · down · connecting"),
             ("PROBLEMS 2✖ 3! 1i", "firing problems: critical, warning, info (the Problems tab lists them)"),
             ("P 2/2 D 5/5", "prefill / decode model servers Ready of all"),
+            ("GPUS 31/32", "GPUs allocatable / on the nodes"),
+            ("GPU UTIL 62% 37/61", "mean utilisation of the GPUs the dcgm-exporters report; busy (≥10%) / all"),
             ("KV", "mean KV-cache use of the model servers"),
             ("TOK/S P/D", "prefill / decode tokens per second over the rate window"),
             ("dimmed numbers", "a cluster that stopped answering: its last numbers (DETAIL says how old)"),
@@ -280,6 +291,7 @@ impl Component for Overview {
             Col::whole("VERSION").optional(4),
             Col::whole("NODES"),
             Col::whole("GPUS"),
+            Col::whole("GPU UTIL").optional(4),
             Col::whole("POOLS").optional(2),
             Col::whole("SERVERS"),
             Col::whole("KV"),
@@ -347,6 +359,7 @@ impl Component for Overview {
                 cell_ref(c.version.as_deref().unwrap_or(DASH), t.text),
                 cell(c.nodes.as_ref().map(|n| format!("{}/{}", n.ready, n.total)).unwrap_or_else(|| DASH.into()), num),
                 cell(gpus(c), num),
+                cell(gpu_util(c, cx.now()), num),
                 cell(or_dash(l.pools.to_string()), num),
                 cell(
                     or_dash(format!(
