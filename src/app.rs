@@ -123,6 +123,22 @@ fn worker_options(settings: &Settings) -> WorkerOptions {
     }
 }
 
+/// The query layer's settings with the set of clusters it covers (shared with the direct
+/// scrapers, which leave those clusters' model servers to it).
+type PromSource = Option<(crate::sources::prom::PromConfig, crate::sources::prom::Covered)>;
+
+/// `--metrics` and `[[metrics.prometheus]]`: who reads the model servers.
+fn engine_source(settings: &Settings) -> (crate::sources::cluster::EngineSource, PromSource) {
+    use crate::cli::MetricsMode;
+    use crate::sources::cluster::EngineSource;
+    let covered = crate::sources::prom::Covered::default();
+    match (&settings.prometheus, settings.metrics_mode) {
+        (Some(cfg), MetricsMode::Prometheus) => (EngineSource::Query, Some((cfg.clone(), covered))),
+        (Some(cfg), MetricsMode::Auto) => (EngineSource::Auto(covered.clone()), Some((cfg.clone(), covered))),
+        _ => (EngineSource::Direct, None),
+    }
+}
+
 async fn run_tui_on_kubeconfig(common: &CommonArgs, settings: &Settings) -> ExitCode {
     let targets = match targets_from_kubeconfig(common, settings) {
         Ok(t) => t,
@@ -171,11 +187,16 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
         Err(e) => return fail(exit::BAD_CONFIG, format!("bad config: {e}")),
     };
     tracing::info!(clusters = targets.len(), "starting the TUI");
-    let base = worker_options(settings);
+    let (engines, prom) = engine_source(settings);
+    let base = WorkerOptions { engines, ..worker_options(settings) };
     let mut collectors = Collectors::start_with(&targets, |t| WorkerOptions {
         refresh: settings.refresh_overrides.get(&t.context).copied().unwrap_or(base.refresh),
         ..base.clone()
     });
+    if let Some((cfg, covered)) = prom {
+        tracing::info!(url = %cfg.url, "model-server metrics from the query layer");
+        collectors.start_prom(cfg, targets.iter().map(|t| t.context.clone()).collect(), covered, settings.refresh);
+    }
     collectors.start_external(settings.mcp_endpoints.clone(), settings.refresh * 12);
     collectors.start_nightly(settings.nightly.clone());
     collectors.start_reports(settings.reports_dir.clone());
@@ -287,12 +308,22 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
         Err(code) => return code,
     };
     // a snapshot wants two scrape rounds quickly, whatever the TUI's refresh
-    let opts =
-        WorkerOptions { refresh: settings.refresh.min(std::time::Duration::from_secs(1)), ..worker_options(settings) };
+    let (engines, prom) = engine_source(settings);
+    let opts = WorkerOptions {
+        refresh: settings.refresh.min(std::time::Duration::from_secs(1)),
+        engines,
+        ..worker_options(settings)
+    };
     let started = std::time::Instant::now();
-    let mut fleet =
-        crate::snapshot::collect(&targets, opts.clone(), settings.mcp_endpoints.clone(), args.timeout, args.sample)
-            .await;
+    let mut fleet = crate::snapshot::collect_with(
+        &targets,
+        opts.clone(),
+        settings.mcp_endpoints.clone(),
+        args.timeout,
+        args.sample,
+        prom,
+    )
+    .await;
     // slow is judged on the latencies collected, with the threshold in force
     fleet.slow_after_ms = settings.slow_after.as_millis() as u64;
     for c in fleet.clusters.iter_mut().filter(|c| c.conn.reachable()) {

@@ -47,6 +47,20 @@ pub struct FleetArgs {
     /// Metric polling interval, e.g. 5s.
     #[arg(long, value_parser = parse_refresh, value_name = "DURATION")]
     pub refresh: Option<Duration>,
+    /// Where model-server metrics come from: each pod's /metrics (direct), the configured
+    /// [[metrics.prometheus]] query layer (prometheus), or the query layer for the clusters it
+    /// covers and direct for the rest (auto, the default).
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub metrics: Option<MetricsMode>,
+}
+
+/// `--metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum MetricsMode {
+    #[default]
+    Auto,
+    Direct,
+    Prometheus,
 }
 
 /// How the screen behaves (the TUI and `kst demo`).
@@ -83,6 +97,7 @@ pub struct CommonArgs {
     pub rotate: Option<Duration>,
     pub theme: Option<String>,
     pub refresh: Option<Duration>,
+    pub metrics: Option<MetricsMode>,
 }
 
 impl CommonArgs {
@@ -98,6 +113,7 @@ impl CommonArgs {
             rotate: screen.rotate,
             theme: screen.theme.clone(),
             refresh: fleet.refresh,
+            metrics: fleet.metrics,
         }
     }
 }
@@ -116,6 +132,7 @@ impl Cli {
                     kubeconfig: None,
                     context: d.context.clone(),
                     refresh: d.refresh.or(self.fleet.refresh),
+                    metrics: self.fleet.metrics,
                 };
                 CommonArgs::from(&merge_files(&d.files), &fleet, &d.screen)
             }
@@ -128,6 +145,7 @@ impl Cli {
                         a.fleet.context.clone()
                     },
                     refresh: a.fleet.refresh.or(self.fleet.refresh),
+                    metrics: a.fleet.metrics.or(self.fleet.metrics),
                 };
                 CommonArgs::from(&merge_files(&a.files), &fleet, &ScreenArgs::default())
             }

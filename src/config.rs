@@ -69,6 +69,37 @@ pub struct MetricsFile {
     /// Values older than this many refresh intervals are not shown (default 5); younger
     /// ones that stopped updating are drawn dimmed with their age.
     pub hide_after: Option<f64>,
+    /// A Prometheus-compatible query layer holding the model servers' series.
+    #[serde(default)]
+    pub prometheus: Vec<PromFile>,
+}
+
+/// `[[metrics.prometheus]]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromFile {
+    /// Up to `/api/v1`: `http://thanos-query:9090`, `https://mimir.example/prometheus`.
+    pub url: String,
+    /// A file holding a bearer token (read at start; never logged).
+    pub bearer_token_file: Option<PathBuf>,
+    /// An environment variable holding a bearer token.
+    pub bearer_token_env: Option<String>,
+    pub basic_auth_user: Option<String>,
+    /// An environment variable holding the basic-auth password.
+    pub basic_auth_password_env: Option<String>,
+    /// Extra headers, e.g. `{ "X-Scope-OrgID" = "tenant-1" }`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Extra query parameters, e.g. `{ dedup = "true", partial_response = "true" }`.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// The label naming each series' cluster (default `cluster`).
+    pub cluster_label: Option<String>,
+    /// Label values that differ from the context names: `{ "prod-east" = "kind-east" }`.
+    #[serde(default)]
+    pub clusters: BTreeMap<String, String>,
+    /// How long one query may take (default 10s).
+    pub timeout: Option<String>,
 }
 
 /// `[nightly]`: the llm-d nightly E2E matrix from GitHub.
@@ -202,6 +233,10 @@ pub struct Settings {
     pub slos: Vec<crate::store::slo::Slo>,
     /// `[cost] gpu_hour`: dollars per GPU-hour by product.
     pub gpu_prices: BTreeMap<String, f64>,
+    /// `--metrics`.
+    pub metrics_mode: crate::cli::MetricsMode,
+    /// `[[metrics.prometheus]]`, resolved (tokens read).
+    pub prometheus: Option<crate::sources::prom::PromConfig>,
     /// The nightly matrix source, or why it is off.
     pub nightly: Result<crate::sources::nightly::NightlyConfig, String>,
     pub reports_dir: Option<PathBuf>,
@@ -271,6 +306,8 @@ impl Settings {
             nightly: nightly_config(&file.nightly, std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty()))
                 .map_err(|e| e.to_string()),
             reports_dir: file.reports_dir.clone(),
+            metrics_mode: args.metrics.unwrap_or_default(),
+            prometheus: prom_config(&file.metrics.prometheus, &path, args.metrics.unwrap_or_default())?,
             gpu_prices: {
                 if let Some((k, v)) = file.cost.gpu_hour.iter().find(|(_, v)| !v.is_finite() || **v < 0.0) {
                     return Err(format!("{}: cost.gpu_hour.{k} = {v}: a price must be 0 or more", path.display()));
@@ -421,4 +458,64 @@ mod tests {
         assert_eq!(s.refresh_overrides.get("slow-one"), Some(&Duration::from_secs(30)));
         assert_eq!(s.aliases.get("slow-one").map(String::as_str), Some("slow"));
     }
+}
+
+/// `[[metrics.prometheus]]` -> the source's settings; a missing token file or variable, a URL
+/// that is no URL, or `--metrics prometheus` without an entry is a configuration error.
+fn prom_config(
+    entries: &[PromFile],
+    path: &Path,
+    mode: crate::cli::MetricsMode,
+) -> Result<Option<crate::sources::prom::PromConfig>, String> {
+    let at = |what: &str| format!("{}: metrics.prometheus.{what}", path.display());
+    let Some(e) = entries.first() else {
+        if mode == crate::cli::MetricsMode::Prometheus {
+            return Err(format!(
+                "--metrics prometheus needs a query layer: add [[metrics.prometheus]] url = \"http://…\" to {}",
+                path.display()
+            ));
+        }
+        return Ok(None);
+    };
+    if entries.len() > 1 {
+        return Err(format!("{}: one [[metrics.prometheus]] is supported", path.display()));
+    }
+    if mode == crate::cli::MetricsMode::Direct {
+        return Ok(None);
+    }
+    if !(e.url.starts_with("http://") || e.url.starts_with("https://")) {
+        return Err(format!("{}: {:?} is not an http(s) URL", at("url"), e.url));
+    }
+    let env = |name: &str, what: &str| {
+        std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("{}: ${name} is not set", at(what)))
+    };
+    let bearer_token = match (&e.bearer_token_file, &e.bearer_token_env) {
+        (Some(f), _) => Some(
+            std::fs::read_to_string(f)
+                .map_err(|err| format!("{}: {}: {err}", at("bearer_token_file"), f.display()))?
+                .trim()
+                .to_string(),
+        ),
+        (None, Some(v)) => Some(env(v, "bearer_token_env")?),
+        (None, None) => None,
+    };
+    let basic_auth = match (&e.basic_auth_user, &e.basic_auth_password_env) {
+        (Some(u), Some(p)) => Some((u.clone(), env(p, "basic_auth_password_env")?)),
+        (Some(_), None) => return Err(format!("{} needs basic_auth_password_env", at("basic_auth_user"))),
+        _ => None,
+    };
+    let timeout = match &e.timeout {
+        Some(t) => parse_duration(t).map_err(|err| format!("{}: {err}", at("timeout")))?,
+        None => Duration::from_secs(10),
+    };
+    Ok(Some(crate::sources::prom::PromConfig {
+        url: e.url.clone(),
+        bearer_token,
+        basic_auth,
+        headers: e.headers.clone(),
+        params: e.params.clone(),
+        cluster_label: e.cluster_label.clone().unwrap_or_else(|| "cluster".into()),
+        clusters: e.clusters.clone(),
+        timeout,
+    }))
 }

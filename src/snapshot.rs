@@ -38,6 +38,9 @@ pub struct Snapshot {
     /// `itl_p99_s`, `kv_avg`, `kv_max`, `queue`, `waiting_max`, `error_rate`, `gpus`,
     /// `gpu_products`, `headroom` {`factor`, `reason`}), `totals` and `weakest`.
     pub models: Vec<crate::store::models::ModelView>,
+    /// The Prometheus-compatible query layer, when model-server metrics come from one: its URL,
+    /// when it last answered, `warnings` (a partial answer) and `error`.
+    pub metrics_source: Option<crate::store::PromState>,
     /// Per cluster with a dcgm-exporter: every GPU as last scraped, a summary, failing nodes.
     pub gpus: Vec<GpuSnapshot>,
     /// Cost per model and cluster: OpenCost (its window) or an estimate from `[cost]` prices.
@@ -742,6 +745,7 @@ impl Snapshot {
                     m
                 })
                 .collect(),
+            metrics_source: fleet.prom.clone(),
             gpus: fleet
                 .clusters
                 .iter()
@@ -847,11 +851,27 @@ pub async fn collect(
     timeout: Duration,
     sample: Duration,
 ) -> Fleet {
+    collect_with(targets, opts, external, timeout, sample, None).await
+}
+
+/// `collect`, with model-server metrics from a query layer when one is given.
+pub async fn collect_with(
+    targets: &[Target],
+    opts: WorkerOptions,
+    external: Vec<crate::sources::fabric::ExternalEndpoint>,
+    timeout: Duration,
+    sample: Duration,
+    prom: Option<(crate::sources::prom::PromConfig, crate::sources::prom::Covered)>,
+) -> Fleet {
     let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     // rates over the sampled window (never under 4 scrape intervals)
     fleet.set_metrics(opts.refresh.as_secs_f64(), Some(sample.as_secs_f64()), None);
     let sample = fleet.metrics.window - opts.refresh.as_secs_f64() * 0.5;
+    let refresh = opts.refresh;
     let mut collectors = Collectors::start(targets, opts);
+    if let Some((cfg, covered)) = prom {
+        collectors.start_prom(cfg, targets.iter().map(|t| t.context.clone()).collect(), covered, refresh);
+    }
     let wait_external = !external.is_empty();
     collectors.start_external(external, Duration::from_secs(3600));
     let deadline = tokio::time::sleep(timeout);

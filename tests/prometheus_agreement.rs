@@ -120,7 +120,7 @@ fn prometheus_config(sim: &kst::sim::SimFleet, fleet: &Fleet, dir: &std::path::P
         for s in &c.llmd.servers {
             targets.push(serde_json::json!({"targets": [host], "labels": {
                 "__metrics_path__": format!("/api/v1/namespaces/{}/pods/{}:{}/proxy/metrics", s.namespace, s.name, s.metrics_port),
-                "pod": s.name, "cluster": c.context}}));
+                "pod": s.name, "namespace": s.namespace, "cluster": c.context}}));
         }
         for p in &c.llmd.pools {
             let Some(svc) = &p.epp_service else { continue };
@@ -397,4 +397,188 @@ async fn epp_agreement(
         );
         agree.rate("EPP routing/s per pod", &ep, Some(rate), prom.scalar(&q, at).await);
     }
+}
+
+/// Prometheus mode: kst asks the query layer instead of the pods. The same real Prometheus
+/// scrapes the simulator with a `cluster` label per target; kst, its direct scrapers told to
+/// leave the model servers alone, reads every server's samples from one fleet query per refresh,
+/// and its KV equals Prometheus' instant value, its rates and p99s agree with Prometheus' own
+/// `rate()` and `histogram_quantile()` (the tolerances of the direct-mode test above). A wrong
+/// cluster label, a wrong URL and a Prometheus that is gone are each said plainly, and the last
+/// numbers then age instead of looking fresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
+    use kst::sources::cluster::EngineSource;
+    use kst::sources::prom::PromConfig;
+    let test = "kst_in_prometheus_mode_reads_what_prometheus_holds";
+    let Some(prometheus) = common::peers::debian_binary("prometheus", "prometheus") else {
+        common::peers::missing(test, "prometheus", "apt-get install prometheus");
+        return;
+    };
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    fleet.set_metrics(1.0, Some(WINDOW), None);
+    let opts = WorkerOptions { refresh: Duration::from_secs(1), engines: EngineSource::Query, ..common::fast_worker() };
+    let mut col = Collectors::start(&targets, opts);
+    let llmd_clusters = [0usize, 1];
+    common::pump_until(&mut fleet, &mut col.updates, "LLM-d discovered", |f| {
+        llmd_clusters.iter().all(|i| {
+            let l = &f.clusters[*i].llmd;
+            !l.pools.is_empty() && !l.servers.is_empty() && l.servers.iter().all(|s| s.pool.is_some())
+        })
+    })
+    .await;
+    assert!(
+        fleet.clusters.iter().all(|c| c.llmd.metrics.is_empty()),
+        "in prometheus mode the direct scrapers leave the model servers alone"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("prometheus.yml");
+    std::fs::write(&cfg, prometheus_config(&sim, &fleet, dir.path())).unwrap();
+    let port = common::free_port();
+    let mut peer = common::Peer(
+        std::process::Command::new(&prometheus)
+            .arg(format!("--config.file={}", cfg.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("prometheus.log")).unwrap())
+            .spawn()
+            .expect("prometheus starts"),
+    );
+    let prom = Prom { base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !prom.http.get(format!("{}/-/ready", prom.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+        assert!(std::time::Instant::now() < deadline, "Prometheus did not get ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let cfg = |label: &str| PromConfig {
+        url: prom.base.clone(),
+        cluster_label: label.into(),
+        timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
+    col.start_prom(cfg("cluster"), contexts.clone(), Default::default(), Duration::from_secs(1));
+
+    // a window of samples on both sides: every running server fresh with rates, from Prometheus
+    let full = format!("min(count_over_time(up[{}s]))", WINDOW + 2.0);
+    let started = common::now_s();
+    pump_while(&mut fleet, &mut col.updates, "kst's rates from Prometheus' samples", |f| {
+        let r = f.reading(common::now_s());
+        // (the wedged pod of gpu-eu-west never answers Prometheus either)
+        let ready = llmd_clusters.iter().all(|i| {
+            let l = &f.clusters[*i].llmd;
+            let scraped: Vec<&ServerInfo> = l.servers.iter().filter(|s| l.metrics.contains_key(&s.key())).collect();
+            scraped.len() >= 2
+                && scraped.iter().all(|s| {
+                    let v = l.view(s, &r);
+                    v.freshness == Freshness::Fresh && v.request_rate.is_some()
+                })
+        });
+        !(ready && common::now_s() - started > WINDOW + 3.0)
+    })
+    .await;
+    // and Prometheus holds a whole window of every target (its first scrapes are spread out)
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !prom.scalar(&full, common::now_s()).await.is_some_and(|n| n >= WINDOW + 1.0) {
+        assert!(std::time::Instant::now() < deadline, "Prometheus never filled a window");
+        let until = common::now_s() + 0.5;
+        pump_while(&mut fleet, &mut col.updates, "half a second", |_| common::now_s() < until).await;
+    }
+    let until = common::now_s() + 2.0;
+    pump_while(&mut fleet, &mut col.updates, "kst past that moment", |_| common::now_s() < until).await;
+    let state = fleet.prom.clone().expect("the source reported");
+    assert_eq!(state.error, None);
+    assert_eq!(state.covered, vec![0, 1], "both GPU clusters come from the query layer");
+
+    let mut agree = Agreement::default();
+    for ci in llmd_clusters {
+        let c = &fleet.clusters[ci];
+        let r = fleet.reading(common::now_s());
+        for s in c.llmd.servers.iter().filter(|s| c.llmd.view(s, &r).freshness == Freshness::Fresh) {
+            let latest = c.llmd.metrics[&s.key()].latest().unwrap();
+            let at = latest.at;
+            let sel = format!("{{cluster=\"{}\",pod=\"{}\"}}", c.context, s.name);
+            let v = c.llmd.view(s, &r);
+            // the gauge is the very sample Prometheus holds at that time
+            let kv = prom.scalar(&format!("vllm:kv_cache_usage_perc{sel} or vllm:gpu_cache_usage_perc{sel}"), at).await;
+            assert_eq!(latest.v.kv_usage, kv, "KV of {}", s.name);
+            let w = format!("[{}s]", WINDOW as u64);
+            agree.rate(
+                "generation tokens/s",
+                &s.name,
+                v.generation_tps,
+                prom.scalar(&format!("sum(rate(vllm:generation_tokens_total{sel}{w}))"), at).await,
+            );
+            agree.rate(
+                "requests/s",
+                &s.name,
+                v.request_rate,
+                prom.scalar(&format!("sum(rate(vllm:request_success_total{sel}{w}))"), at).await,
+            );
+            agree.quantile(
+                "TTFT p99",
+                &s.name,
+                &ttft_bounds(),
+                v.ttft.as_ref().and_then(|h| h.quantile(0.99)),
+                prom.scalar(
+                    &format!(
+                        "histogram_quantile(0.99, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{sel}{w})))"
+                    ),
+                    at,
+                )
+                .await,
+            );
+        }
+    }
+    for (what, (worst, n)) in &agree.0 {
+        eprintln!("prometheus mode: {what}: {n} servers, max difference {:.2}%", worst * 100.0);
+    }
+    assert!(agree.0.get("requests/s").is_some_and(|(_, n)| *n >= 6), "most servers compared");
+
+    // a cluster label that is not there: a configuration error with the fix in it
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let wrong = tokio::spawn(kst::sources::prom::run(
+        cfg("region"),
+        contexts.clone(),
+        Default::default(),
+        tx,
+        Duration::from_secs(1),
+    ));
+    let said = loop {
+        match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("an answer").unwrap() {
+            kst::store::Update::Prom { state } => break state,
+            _ => continue,
+        }
+    };
+    wrong.abort();
+    let e = said.error.expect("an error");
+    assert!(e.contains("carry no `region` label") && e.contains("cluster_label"), "{e}");
+    // a wrong URL: the server's own answer
+    let mut bad = cfg("cluster");
+    bad.url = format!("{}/nope", prom.base);
+    let http = reqwest::Client::new();
+    let e = kst::sources::prom::query(&http, &bad, "up").await.unwrap_err();
+    assert!(e.0.starts_with("HTTP 404"), "{}", e.0);
+
+    // Prometheus goes away: the source says so, and the numbers age rather than look fresh
+    let _ = peer.0.kill();
+    let _ = peer.0.wait();
+    pump_while(&mut fleet, &mut col.updates, "the source down", |f| {
+        !f.prom.as_ref().and_then(|p| p.error.as_deref()).is_some_and(|e| e.contains("cannot connect"))
+    })
+    .await;
+    pump_while(&mut fleet, &mut col.updates, "the last numbers aging", |f| {
+        let r = f.reading(common::now_s());
+        let l = &f.clusters[0].llmd;
+        !l.servers
+            .iter()
+            .filter(|s| l.metrics.contains_key(&s.key()))
+            .all(|s| l.view(s, &r).freshness != Freshness::Fresh)
+    })
+    .await;
+    col.stop();
 }

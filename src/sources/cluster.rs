@@ -30,6 +30,29 @@ pub struct WorkerOptions {
     pub state_dir: std::path::PathBuf,
     /// The posture baseline's file (`{context}` is replaced), instead of one in `state_dir`.
     pub baseline_file: Option<String>,
+    /// Where model-server metrics come from.
+    pub engines: EngineSource,
+}
+
+/// Where model-server metrics come from: each pod's `/metrics` (direct), the query layer for
+/// every cluster, or the query layer for the clusters its answers cover and direct for the rest.
+#[derive(Debug, Clone, Default)]
+pub enum EngineSource {
+    #[default]
+    Direct,
+    Query,
+    Auto(super::prom::Covered),
+}
+
+impl EngineSource {
+    /// Whether this cluster's scraper reads its model servers itself.
+    pub fn direct(&self, cluster: usize) -> bool {
+        match self {
+            EngineSource::Direct => true,
+            EngineSource::Query => false,
+            EngineSource::Auto(c) => !c.read().map(|c| c.contains(&cluster)).unwrap_or(false),
+        }
+    }
 }
 
 impl Default for WorkerOptions {
@@ -42,6 +65,7 @@ impl Default for WorkerOptions {
             scrape_timeout: Duration::from_secs(3),
             state_dir: crate::config::state_dir(),
             baseline_file: None,
+            engines: EngineSource::Direct,
         }
     }
 }

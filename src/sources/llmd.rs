@@ -612,7 +612,8 @@ async fn scrape_loop(
             continue;
         }
         let mut jobs = Vec::new();
-        for s in servers.into_iter().filter(|s| s.phase == "Running") {
+        let direct = opts.engines.direct(index);
+        for s in servers.into_iter().filter(|s| s.phase == "Running" && direct) {
             let (client, tx, gate) = (client.clone(), tx.clone(), gate.clone());
             let timeout = opts.scrape_timeout;
             jobs.push(tokio::spawn(async move {

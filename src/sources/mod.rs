@@ -14,6 +14,7 @@ pub mod nightly;
 pub mod nodes;
 pub mod paced;
 pub mod placement;
+pub mod prom;
 pub mod reports;
 pub mod views;
 pub mod watchset;
@@ -58,6 +59,17 @@ impl Collectors {
         if !endpoints.is_empty() {
             self.tasks.push(tokio::spawn(fabric::run_external(endpoints, self.tx.clone(), every)));
         }
+    }
+
+    /// Reads model-server metrics from a Prometheus-compatible query layer every `refresh`.
+    pub fn start_prom(
+        &mut self,
+        cfg: prom::PromConfig,
+        contexts: Vec<String>,
+        covered: prom::Covered,
+        refresh: std::time::Duration,
+    ) {
+        self.tasks.push(tokio::spawn(prom::run(cfg, contexts, covered, self.tx.clone(), refresh)));
     }
 
     /// Reads the benchmark reports directory now and again every minute (files come and go;

@@ -64,6 +64,10 @@ pub enum Update {
         cluster: usize,
         list: Vec<llmd::Autoscaler>,
     },
+    /// The Prometheus-compatible query layer's state after a query.
+    Prom {
+        state: PromState,
+    },
     /// How many dcgm-exporter pods run on the cluster (0: none).
     GpuExporters {
         cluster: usize,
@@ -213,6 +217,49 @@ pub enum Update {
     },
 }
 
+/// What the query layer last said: when, how long it took, which clusters its answer covered,
+/// its warnings (a partial answer) or why it did not answer.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct PromState {
+    pub url: String,
+    /// Unix seconds of the last answer; None: never answered.
+    pub at: Option<f64>,
+    pub took_ms: Option<u64>,
+    pub series: usize,
+    /// Contexts (by index) whose model servers it reported.
+    #[serde(skip)]
+    pub covered: Vec<usize>,
+    pub warnings: Vec<String>,
+    pub error: Option<String>,
+    /// Cluster label values that name no kst context.
+    pub unknown_clusters: Vec<String>,
+}
+
+impl PromState {
+    pub fn failed(url: &str, error: String) -> PromState {
+        PromState { url: url.to_string(), error: Some(error), ..Default::default() }
+    }
+    /// One line for the screen: `prometheus http://… · 12 ms · partial: 1 warning`.
+    pub fn line(&self) -> String {
+        let mut s = format!("metrics via {}", self.url);
+        if let Some(ms) = self.took_ms {
+            s.push_str(&format!(" · {ms} ms"));
+        }
+        if !self.warnings.is_empty() {
+            s.push_str(&format!(
+                " · partial: {} warning{} ({})",
+                self.warnings.len(),
+                if self.warnings.len() == 1 { "" } else { "s" },
+                self.warnings[0]
+            ));
+        }
+        if let Some(e) = &self.error {
+            s.push_str(&format!(" · {e}"));
+        }
+        s
+    }
+}
+
 impl Update {
     pub fn cluster(&self) -> usize {
         match self {
@@ -248,7 +295,9 @@ impl Update {
             | Update::Baseline { cluster, .. }
             | Update::Jobs { cluster, .. } => *cluster,
             // not about one cluster; the index is never used to address one
-            Update::ExternalTools { .. } | Update::Nightly { .. } | Update::Reports { .. } => usize::MAX,
+            Update::ExternalTools { .. } | Update::Nightly { .. } | Update::Reports { .. } | Update::Prom { .. } => {
+                usize::MAX
+            }
         }
     }
 }
@@ -256,6 +305,8 @@ impl Update {
 #[derive(Debug, Clone, Default)]
 pub struct Fleet {
     pub clusters: Vec<ClusterState>,
+    /// The Prometheus-compatible query layer, when model-server metrics come from one.
+    pub prom: Option<PromState>,
     /// MCP servers from the config, outside any cluster.
     pub external_tools: Vec<tools::ToolServer>,
     pub nightly: nightly::NightlyState,
@@ -289,6 +340,7 @@ impl Fleet {
     pub fn new(targets: &[(String, String)]) -> Self {
         Fleet {
             clusters: targets.iter().map(|(ctx, server)| ClusterState::new(ctx, server)).collect(),
+            prom: None,
             external_tools: Vec::new(),
             nightly: nightly::NightlyState {
                 disabled: Some("the nightly matrix is not being read (see [nightly] in the config)".into()),
@@ -325,6 +377,12 @@ impl Fleet {
         if let Update::Nightly { state } = u {
             let changed = self.nightly != state;
             self.nightly = state;
+            return changed;
+        }
+        if let Update::Prom { state } = u {
+            let changed = self.prom.as_ref().map(|p| (&p.error, &p.warnings, &p.covered))
+                != Some((&state.error, &state.warnings, &state.covered));
+            self.prom = Some(state);
             return changed;
         }
         if let Update::Reports { reports } = u {
@@ -490,7 +548,7 @@ impl Fleet {
                 }
                 changed
             }
-            Update::ExternalTools { .. } | Update::Nightly { .. } | Update::Reports { .. } => {
+            Update::ExternalTools { .. } | Update::Nightly { .. } | Update::Reports { .. } | Update::Prom { .. } => {
                 unreachable!("handled before the cluster lookup")
             }
             Update::Platform { status, .. } => {
@@ -508,6 +566,10 @@ impl Fleet {
             | Update::ViewText { .. }
             | Update::ViewError { .. } => false,
             Update::EngineScrape { server, at, result, .. } => {
+                // a pod the query layer knows before kst's watch does (or no longer a server)
+                if !c.llmd.servers.iter().any(|s| s.namespace == server.0 && s.name == server.1) {
+                    return false;
+                }
                 c.llmd.metrics.entry(server).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
                 // drawn when the round closes
                 false

@@ -31,6 +31,7 @@ pub fn fast_worker() -> WorkerOptions {
             std::env::temp_dir().join(format!("kst-test-state-{}-{n}", std::process::id()))
         },
         baseline_file: None,
+        engines: Default::default(),
     }
 }
 

@@ -299,8 +299,10 @@ impl Component for Overview {
             Col::text("DETAIL").min(18).optional(1),
         ];
         let shown: usize = rows.iter().map(|r| if let Row::Healthy(n) = r { *n } else { 1 }).sum();
+        // where the model servers' numbers come from, when not from the pods themselves
+        let source = cx.fleet.prom.as_ref().map(|p| format!("· {} ", p.line())).unwrap_or_default();
         let title = if cx.filter.is_empty() {
-            format!(" Clusters ({shown}) · {} ", SORTS[self.sort])
+            format!(" Clusters ({shown}) · {} {source}", SORTS[self.sort])
         } else {
             format!(
                 " Clusters ({shown} of {}, filter: {}) · {} ",

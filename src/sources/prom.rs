@@ -1,0 +1,424 @@
+//! Model-server metrics from a Prometheus-compatible query layer (Prometheus, Thanos Querier,
+//! Mimir/Cortex, VictoriaMetrics) instead of a scrape of every pod: one instant query per
+//! refresh for the whole fleet returns the latest sample of every series kst reads, with its
+//! timestamp; the series are grouped by (cluster label, namespace, pod), written back as the
+//! pod's exposition text and decoded by the same decoder a direct scrape uses, so the store, the
+//! rates and the panes do not know which source fed them.
+//!
+//! The HTTP envelope is decoded here (about as much serde as a crate would take) because the
+//! one maintained client crate drops `warnings`: a Thanos partial answer must read as partial.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::store::llmd::{EngineKind, Key};
+use crate::store::{PromState, Update};
+
+/// Where and how to ask; `[[metrics.prometheus]]` in the config.
+#[derive(Clone, Default)]
+pub struct PromConfig {
+    /// Base URL up to `/api/v1` (`http://thanos:9090`, `https://mimir/prometheus`).
+    pub url: String,
+    pub bearer_token: Option<String>,
+    pub basic_auth: Option<(String, String)>,
+    /// Extra headers (`X-Scope-OrgID`).
+    pub headers: BTreeMap<String, String>,
+    /// Extra query parameters (`dedup`, `partial_response`).
+    pub params: BTreeMap<String, String>,
+    /// The label naming the cluster a series came from.
+    pub cluster_label: String,
+    /// Label values that differ from kst's context names.
+    pub clusters: BTreeMap<String, String>,
+    pub timeout: Duration,
+}
+
+/// Without the credentials: settings may be logged.
+impl std::fmt::Debug for PromConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PromConfig")
+            .field("url", &self.url)
+            .field("bearer_token", &self.bearer_token.as_ref().map(|_| "<redacted>"))
+            .field("basic_auth", &self.basic_auth.as_ref().map(|(u, _)| (u, "<redacted>")))
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("params", &self.params)
+            .field("cluster_label", &self.cluster_label)
+            .field("clusters", &self.clusters)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// The clusters whose model servers the query layer covers: their direct scraper leaves the
+/// engines alone (it still reads the endpoint pickers).
+pub type Covered = Arc<RwLock<BTreeSet<usize>>>;
+
+/// The vLLM families kst reads (the decoder's names, old and new), with their histogram parts.
+pub const VLLM_FAMILIES: &[&str] = &[
+    "kv_cache_usage_perc",
+    "gpu_cache_usage_perc",
+    "num_requests_running",
+    "num_requests_waiting",
+    "prompt_tokens_total",
+    "generation_tokens_total",
+    "request_success_total",
+    "num_preemptions_total",
+    "prefix_cache_queries_total",
+    "prefix_cache_hits_total",
+    "gpu_prefix_cache_queries_total",
+    "gpu_prefix_cache_hits_total",
+    "time_to_first_token_seconds_bucket",
+    "time_to_first_token_seconds_sum",
+    "time_to_first_token_seconds_count",
+    "inter_token_latency_seconds_bucket",
+    "inter_token_latency_seconds_sum",
+    "inter_token_latency_seconds_count",
+    "time_per_output_token_seconds_bucket",
+    "time_per_output_token_seconds_sum",
+    "time_per_output_token_seconds_count",
+];
+
+/// The one query per refresh: every series of those families, fleet-wide.
+pub fn engines_query() -> String {
+    format!("{{__name__=~\"vllm:({})\"}}", VLLM_FAMILIES.join("|"))
+}
+
+#[derive(Debug, Deserialize)]
+struct Envelope {
+    status: String,
+    #[serde(default)]
+    data: Option<Data>,
+    #[serde(rename = "errorType")]
+    error_type: Option<String>,
+    error: Option<String>,
+    #[serde(default)]
+    warnings: Vec<String>,
+    #[serde(default)]
+    infos: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Data {
+    #[serde(rename = "resultType")]
+    result_type: String,
+    result: serde_json::Value,
+}
+
+#[derive(Debug, Deserialize)]
+struct VectorItem {
+    metric: BTreeMap<String, String>,
+    /// Absent for a native-histogram sample (`histogram` instead): skipped.
+    value: Option<(f64, String)>,
+}
+
+/// One series' latest sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub labels: BTreeMap<String, String>,
+    pub at: f64,
+    pub value: f64,
+}
+
+/// An instant vector and what the server said beside it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Answer {
+    pub samples: Vec<Sample>,
+    /// Non-fatal problems: a Thanos store that did not answer, a Mimir limit.
+    pub warnings: Vec<String>,
+    pub infos: Vec<String>,
+}
+
+/// A query that did not answer: `errorType: error` or how the transport failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryError(pub String);
+
+/// The HTTP answer (status, body) -> samples, or the server's own error.
+pub fn decode_answer(status: u16, body: &[u8]) -> Result<Answer, QueryError> {
+    let env: Envelope = serde_json::from_slice(body).map_err(|e| {
+        let text: String = String::from_utf8_lossy(body).chars().take(120).collect();
+        QueryError(if (200..300).contains(&status) {
+            format!("not a Prometheus API answer ({e}): {text}")
+        } else {
+            format!("HTTP {status}: {}", text.trim())
+        })
+    })?;
+    if env.status != "success" {
+        return Err(QueryError(format!(
+            "{}: {}",
+            env.error_type.as_deref().unwrap_or("error"),
+            env.error.as_deref().unwrap_or("no message")
+        )));
+    }
+    let data = env.data.ok_or_else(|| QueryError("success without data".into()))?;
+    if data.result_type != "vector" {
+        return Err(QueryError(format!("expected a vector, got a {}", data.result_type)));
+    }
+    let items: Vec<VectorItem> =
+        serde_json::from_value(data.result).map_err(|e| QueryError(format!("odd vector: {e}")))?;
+    let samples = items
+        .into_iter()
+        .filter_map(|i| {
+            let (at, v) = i.value?;
+            // "NaN", "+Inf": unknown, not a number to add
+            let value = v.parse::<f64>().ok().filter(|v| v.is_finite())?;
+            Some(Sample { labels: i.metric, at, value })
+        })
+        .collect();
+    Ok(Answer { samples, warnings: env.warnings, infos: env.infos })
+}
+
+/// A pod's series written back as exposition text, with TYPE lines so histograms group.
+pub fn exposition(series: &[&Sample]) -> String {
+    let mut by_family: BTreeMap<&str, Vec<&Sample>> = BTreeMap::new();
+    for s in series {
+        let Some(name) = s.labels.get("__name__") else { continue };
+        by_family.entry(name.as_str()).or_default().push(s);
+    }
+    let mut out = String::new();
+    let mut typed: BTreeSet<String> = BTreeSet::new();
+    for (name, samples) in by_family {
+        let (base, kind) = if let Some(b) = name.strip_suffix("_bucket") {
+            (b.to_string(), "histogram")
+        } else if let Some(b) = name.strip_suffix("_sum").or_else(|| name.strip_suffix("_count")) {
+            if VLLM_FAMILIES.iter().any(|f| f.strip_suffix("_bucket").is_some_and(|h| format!("vllm:{h}") == b)) {
+                (b.to_string(), "histogram")
+            } else {
+                (name.to_string(), "counter")
+            }
+        } else if name.ends_with("_total") {
+            (name.to_string(), "counter")
+        } else {
+            (name.to_string(), "gauge")
+        };
+        if typed.insert(base.clone()) {
+            out.push_str(&format!("# TYPE {base} {kind}\n"));
+        }
+        for s in samples {
+            let labels: Vec<String> = s
+                .labels
+                .iter()
+                .filter(|(k, _)| k.as_str() != "__name__")
+                .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+                .collect();
+            out.push_str(&format!("{name}{{{}}} {}\n", labels.join(","), s.value));
+        }
+    }
+    out
+}
+
+/// Groups an answer by (context index, namespace, pod). Series whose cluster label is absent or
+/// names no kst context are counted, not placed.
+pub fn group<'a>(
+    answer: &'a Answer,
+    label: &str,
+    context_of: impl Fn(&str) -> Option<usize>,
+) -> (BTreeMap<(usize, Key), Vec<&'a Sample>>, usize, BTreeSet<String>) {
+    let mut out: BTreeMap<(usize, Key), Vec<&Sample>> = BTreeMap::new();
+    let mut unlabelled = 0;
+    let mut unknown = BTreeSet::new();
+    for s in &answer.samples {
+        let Some(c) = s.labels.get(label).filter(|c| !c.is_empty()) else {
+            unlabelled += 1;
+            continue;
+        };
+        let Some(i) = context_of(c) else {
+            unknown.insert(c.clone());
+            continue;
+        };
+        let ns = s.labels.get("namespace").or_else(|| s.labels.get("exported_namespace"));
+        let pod = s.labels.get("pod").or_else(|| s.labels.get("kubernetes_pod_name"));
+        if let (Some(ns), Some(pod)) = (ns, pod) {
+            out.entry((i, (ns.clone(), pod.clone()))).or_default().push(s);
+        }
+    }
+    (out, unlabelled, unknown)
+}
+
+/// Asks the query layer once.
+pub async fn query(http: &reqwest::Client, cfg: &PromConfig, promql: &str) -> Result<Answer, QueryError> {
+    let mut form: Vec<(String, String)> = vec![("query".into(), promql.into())];
+    form.extend(cfg.params.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let url = format!("{}/api/v1/query", cfg.url.trim_end_matches('/'));
+    let mut req = http.post(&url).form(&form).timeout(cfg.timeout);
+    for (k, v) in &cfg.headers {
+        req = req.header(k, v);
+    }
+    if let Some(t) = &cfg.bearer_token {
+        req = req.bearer_auth(t);
+    } else if let Some((u, p)) = &cfg.basic_auth {
+        req = req.basic_auth(u, Some(p));
+    }
+    let resp = req.send().await.map_err(|e| {
+        QueryError(if e.is_timeout() {
+            format!("no answer within {}s", cfg.timeout.as_secs())
+        } else if e.is_connect() {
+            format!("cannot connect to {url}")
+        } else {
+            format!("{e}")
+        })
+    })?;
+    let status = resp.status().as_u16();
+    let body = resp.bytes().await.map_err(|e| QueryError(e.to_string()))?;
+    decode_answer(status, &body)
+}
+
+fn now_s() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+}
+
+/// Every refresh: the fleet's engine series in one query, sent as the same scrape updates a
+/// direct scrape sends (each pod once per new sample time), plus the state of the source.
+pub async fn run(
+    cfg: PromConfig,
+    contexts: Vec<String>,
+    covered: Covered,
+    tx: mpsc::Sender<Update>,
+    refresh: Duration,
+) {
+    let http = match reqwest::Client::builder().gzip(true).build() {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = tx.send(Update::Prom { state: PromState::failed(&cfg.url, e.to_string()) }).await;
+            return;
+        }
+    };
+    let context_of = |v: &str| {
+        let name = cfg.clusters.get(v).map(String::as_str).unwrap_or(v);
+        contexts.iter().position(|c| c == name)
+    };
+    let q = engines_query();
+    let mut last_at: BTreeMap<(usize, Key), f64> = BTreeMap::new();
+    let mut every = tokio::time::interval(refresh);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let started = std::time::Instant::now();
+        let state = match query(&http, &cfg, &q).await {
+            Err(QueryError(e)) => PromState::failed(&cfg.url, e),
+            Ok(answer) => {
+                let (pods, unlabelled, unknown) = group(&answer, &cfg.cluster_label, context_of);
+                let clusters: BTreeSet<usize> = pods.keys().map(|(c, _)| *c).collect();
+                *covered.write().expect("covered") = clusters.clone();
+                for ((ci, pod), series) in pods {
+                    let at = series.iter().map(|s| s.at).fold(0.0, f64::max);
+                    let key = (ci, pod.clone());
+                    if last_at.get(&key).is_some_and(|t| *t >= at) {
+                        continue; // no newer sample since the last refresh
+                    }
+                    last_at.insert(key, at);
+                    let result = crate::sources::metrics::decode_engine(&exposition(&series), EngineKind::Vllm)
+                        .map_err(crate::store::llmd::ScrapeError::Parse);
+                    if tx.send(Update::EngineScrape { cluster: ci, server: pod, at, result }).await.is_err() {
+                        return;
+                    }
+                }
+                for ci in &clusters {
+                    if tx.send(Update::ScrapeRound { cluster: *ci, at: now_s() }).await.is_err() {
+                        return;
+                    }
+                }
+                let missing_label = unlabelled > 0 && clusters.is_empty() && unknown.is_empty();
+                PromState {
+                    url: cfg.url.clone(),
+                    at: Some(now_s()),
+                    took_ms: Some(started.elapsed().as_millis() as u64),
+                    series: answer.samples.len(),
+                    covered: clusters.into_iter().collect(),
+                    warnings: answer.warnings,
+                    error: missing_label.then(|| {
+                        format!(
+                            "{unlabelled} series carry no `{}` label: set cluster_label in [[metrics.prometheus]] \
+                             (clusterID, prometheus, ...) or add the label as an external label",
+                            cfg.cluster_label
+                        )
+                    }),
+                    unknown_clusters: unknown.into_iter().collect(),
+                }
+            }
+        };
+        if state.error.is_some() && state.at.is_none() {
+            covered.write().expect("covered").clear();
+        }
+        if tx.send(Update::Prom { state }).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vector_with_warnings_nan_and_a_native_histogram() {
+        let body = br#"{"status":"success","data":{"resultType":"vector","result":[
+            {"metric":{"__name__":"vllm:kv_cache_usage_perc","cluster":"c1","namespace":"llm-d","pod":"p0"},"value":[1790000000.5,"0.42"]},
+            {"metric":{"__name__":"vllm:kv_cache_usage_perc","cluster":"c1","namespace":"llm-d","pod":"p1"},"value":[1790000000.5,"NaN"]},
+            {"metric":{"__name__":"vllm:x","cluster":"c1"},"histogram":[1790000000.5,{"count":"2"}]}]},
+            "warnings":["store 10.0.0.7:10901 unavailable: partial response"]}"#;
+        let a = decode_answer(200, body).unwrap();
+        assert_eq!(a.samples.len(), 1, "NaN and the native histogram are skipped, not zeros");
+        assert_eq!((a.samples[0].at, a.samples[0].value), (1790000000.5, 0.42));
+        assert_eq!(a.warnings, vec!["store 10.0.0.7:10901 unavailable: partial response".to_string()]);
+    }
+
+    #[test]
+    fn server_errors_keep_their_type_and_message() {
+        let e = decode_answer(
+            422,
+            br#"{"status":"error","errorType":"execution","error":"query processing would load too many samples"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.0, "execution: query processing would load too many samples");
+        let e = decode_answer(502, b"<html>Bad Gateway</html>").unwrap_err();
+        assert_eq!(e.0, "HTTP 502: <html>Bad Gateway</html>");
+        let e = decode_answer(200, br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#).unwrap_err();
+        assert!(e.0.contains("expected a vector"));
+    }
+
+    #[test]
+    fn series_group_by_cluster_and_pod_and_decode_as_a_scrape() {
+        let s = |name: &str, labels: &[(&str, &str)], v: f64| Sample {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .chain([("__name__".to_string(), name.to_string())])
+                .collect(),
+            at: 100.0,
+            value: v,
+        };
+        let pod = [("cluster", "east"), ("namespace", "llm-d"), ("pod", "p0"), ("model_name", "m")];
+        let mut a = Answer::default();
+        a.samples.push(s("vllm:kv_cache_usage_perc", &pod, 0.5));
+        a.samples.push(s("vllm:generation_tokens_total", &pod, 1000.0));
+        for (le, c) in [("0.1", 3.0), ("1.0", 9.0), ("+Inf", 10.0)] {
+            let mut l = pod.to_vec();
+            l.push(("le", le));
+            a.samples.push(s("vllm:time_to_first_token_seconds_bucket", &l, c));
+        }
+        a.samples.push(s("vllm:time_to_first_token_seconds_count", &pod, 10.0));
+        a.samples.push(s("vllm:time_to_first_token_seconds_sum", &pod, 4.0));
+        a.samples.push(s("vllm:kv_cache_usage_perc", &[("namespace", "x"), ("pod", "y")], 0.9));
+        a.samples.push(s("vllm:kv_cache_usage_perc", &[("cluster", "west"), ("namespace", "x"), ("pod", "y")], 0.9));
+        let contexts = ["kind-east".to_string()];
+        let map: BTreeMap<String, String> = [("east".to_string(), "kind-east".to_string())].into();
+        let (pods, unlabelled, unknown) =
+            group(&a, "cluster", |v| contexts.iter().position(|c| c == map.get(v).map(String::as_str).unwrap_or(v)));
+        assert_eq!((unlabelled, unknown.into_iter().collect::<Vec<_>>()), (1, vec!["west".to_string()]));
+        let series = &pods[&(0, ("llm-d".to_string(), "p0".to_string()))];
+        let e = crate::sources::metrics::decode_engine(&exposition(series), EngineKind::Vllm).unwrap();
+        assert_eq!((e.kv_usage, e.generation_tokens), (Some(0.5), Some(1000.0)));
+        let h = e.ttft.unwrap();
+        assert_eq!((h.count, h.cumulative.clone()), (10.0, vec![3.0, 9.0, 10.0]));
+        assert_eq!(e.model_name, None, "model_name is read off running requests, absent here");
+    }
+
+    #[test]
+    fn the_query_names_every_family_the_decoder_reads() {
+        let q = engines_query();
+        assert!(q.starts_with("{__name__=~\"vllm:(") && q.contains("|time_per_output_token_seconds_bucket|"));
+    }
+}
