@@ -582,3 +582,99 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     .await;
     col.stop();
 }
+
+/// A second backend: VictoriaMetrics answers the same API with its own engine, so kst's client
+/// is not tied to one server's quirks. Known samples are pushed (text format, a `cluster` label
+/// added on import) and read back through kst's fleet query: the gauges, counters and histogram
+/// buckets kst decodes are the ones pushed (MetricsQL's `rate` differs on purpose, so no rates).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn victoria_metrics_answers_the_fleet_query_too() {
+    use kst::sources::prom::{engines_query, exposition, group, query, PromConfig};
+    let test = "victoria_metrics_answers_the_fleet_query_too";
+    let Some(vm) = common::peers::debian_binary("victoria-metrics", "victoria-metrics") else {
+        common::peers::missing(test, "victoria-metrics", "apt-get install victoria-metrics");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let _vm = common::Peer(
+        std::process::Command::new(&vm)
+            .arg(format!("-storageDataPath={}", dir.path().join("data").display()))
+            .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+            .arg("-search.latencyOffset=0s")
+            .arg("-search.disableCache")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("vm.log")).unwrap())
+            .spawn()
+            .expect("victoria-metrics starts"),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+        assert!(std::time::Instant::now() < deadline, "victoria-metrics did not get ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let now_ms = (common::now_s() * 1000.0) as i64 - 2000;
+    let page = |pod: &str, kv: f64, gen: f64| {
+        format!(
+            "vllm:kv_cache_usage_perc{{namespace=\"llm-d\",pod=\"{pod}\",model_name=\"m\"}} {kv} {now_ms}\n\
+             vllm:num_requests_running{{namespace=\"llm-d\",pod=\"{pod}\",model_name=\"m\"}} 3 {now_ms}\n\
+             vllm:generation_tokens_total{{namespace=\"llm-d\",pod=\"{pod}\",model_name=\"m\"}} {gen} {now_ms}\n\
+             vllm:time_to_first_token_seconds_bucket{{namespace=\"llm-d\",pod=\"{pod}\",le=\"0.1\"}} 4 {now_ms}\n\
+             vllm:time_to_first_token_seconds_bucket{{namespace=\"llm-d\",pod=\"{pod}\",le=\"+Inf\"}} 10 {now_ms}\n\
+             vllm:time_to_first_token_seconds_count{{namespace=\"llm-d\",pod=\"{pod}\"}} 10 {now_ms}\n\
+             vllm:time_to_first_token_seconds_sum{{namespace=\"llm-d\",pod=\"{pod}\"}} 2.5 {now_ms}\n\
+             process_cpu_seconds_total{{namespace=\"llm-d\",pod=\"{pod}\"}} 9 {now_ms}\n"
+        )
+    };
+    for (cluster, pod, kv, gen) in
+        [("east", "p0", 0.42, 1000.0), ("east", "p1", 0.87, 2500.0), ("west", "q0", 0.5, 10.0)]
+    {
+        let r = http
+            .post(format!("{base}/api/v1/import/prometheus?extra_label=cluster={cluster}"))
+            .body(page(pod, kv, gen))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "import: {}", r.status());
+    }
+    let _ = http.get(format!("{base}/internal/force_flush")).send().await;
+    let cfg = PromConfig {
+        url: base.clone(),
+        cluster_label: "cluster".into(),
+        timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let contexts = ["kind-east".to_string(), "west".to_string()];
+    let map: BTreeMap<String, String> = [("east".to_string(), "kind-east".to_string())].into();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let answer = loop {
+        let a = query(&http, &cfg, &engines_query()).await.expect("VictoriaMetrics answers the fleet query");
+        if a.samples.len() >= 21 {
+            break a;
+        }
+        assert!(std::time::Instant::now() < deadline, "the pushed samples never showed: {}", a.samples.len());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(answer.samples.len(), 21, "3 pods x 7 series, not the process series");
+    let (pods, unlabelled, unknown) =
+        group(&answer, "cluster", |v| contexts.iter().position(|c| c == map.get(v).map(String::as_str).unwrap_or(v)));
+    assert_eq!((pods.len(), unlabelled, unknown.len()), (3, 0, 0));
+    let decode = |ci: usize, pod: &str| {
+        kst::sources::metrics::decode_engine(
+            &exposition(&pods[&(ci, ("llm-d".to_string(), pod.to_string()))]),
+            kst::store::llmd::EngineKind::Vllm,
+        )
+        .unwrap()
+    };
+    let p1 = decode(0, "p1");
+    assert_eq!((p1.kv_usage, p1.running, p1.generation_tokens), (Some(0.87), Some(3.0), Some(2500.0)));
+    assert_eq!(p1.ttft.unwrap().cumulative, vec![4.0, 10.0]);
+    assert_eq!(p1.model_name.as_deref(), Some("m"));
+    assert_eq!(decode(1, "q0").kv_usage, Some(0.5), "a context named as its label value");
+    // the points carry the evaluation time; the scrape time is asked for
+    let times = query(&http, &cfg, &kst::sources::prom::times_query("cluster")).await.unwrap();
+    assert_eq!(times.samples.len(), 3);
+    assert!(times.samples.iter().all(|s| (s.value - now_ms as f64 / 1000.0).abs() < 0.01), "{times:?}");
+}

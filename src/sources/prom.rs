@@ -170,6 +170,15 @@ pub fn decode_answer(status: u16, body: &[u8]) -> Result<Answer, QueryError> {
     Ok(Answer { samples, warnings: env.warnings, infos: env.infos })
 }
 
+/// When each pod's series were last scraped. An instant query's points carry the evaluation
+/// time, not the sample's (a target that stopped answering would look fresh for the lookback),
+/// so the scrape time is asked for: `timestamp()` of a gauge every engine exports.
+pub fn times_query(label: &str) -> String {
+    format!(
+        "max by ({label}, namespace, pod) (timestamp(vllm:num_requests_running) or timestamp(vllm:kv_cache_usage_perc) or timestamp(vllm:gpu_cache_usage_perc))"
+    )
+}
+
 /// A pod's series written back as exposition text, with TYPE lines so histograms group.
 pub fn exposition(series: &[&Sample]) -> String {
     let mut by_family: BTreeMap<&str, Vec<&Sample>> = BTreeMap::new();
@@ -237,9 +246,23 @@ pub fn group<'a>(
     (out, unlabelled, unknown)
 }
 
-/// Asks the query layer once.
+/// Asks the query layer once, now.
 pub async fn query(http: &reqwest::Client, cfg: &PromConfig, promql: &str) -> Result<Answer, QueryError> {
+    query_at(http, cfg, promql, None).await
+}
+
+/// Asks the query layer once, evaluated at `at` (Unix seconds) when given: two queries whose
+/// answers must describe the same moment.
+pub async fn query_at(
+    http: &reqwest::Client,
+    cfg: &PromConfig,
+    promql: &str,
+    at: Option<f64>,
+) -> Result<Answer, QueryError> {
     let mut form: Vec<(String, String)> = vec![("query".into(), promql.into())];
+    if let Some(t) = at {
+        form.push(("time".into(), format!("{t:.3}")));
+    }
     form.extend(cfg.params.iter().map(|(k, v)| (k.clone(), v.clone())));
     let url = format!("{}/api/v1/query", cfg.url.trim_end_matches('/'));
     let mut req = http.post(&url).form(&form).timeout(cfg.timeout);
@@ -290,21 +313,37 @@ pub async fn run(
         contexts.iter().position(|c| c == name)
     };
     let q = engines_query();
+    let tq = times_query(&cfg.cluster_label);
     let mut last_at: BTreeMap<(usize, Key), f64> = BTreeMap::new();
     let mut every = tokio::time::interval(refresh);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
         let started = std::time::Instant::now();
-        let state = match query(&http, &cfg, &q).await {
+        // both at one evaluation time, so a scrape landing between them cannot split a pod
+        let at = Some(now_s());
+        let answers = match query_at(&http, &cfg, &q, at).await {
+            Ok(a) => query_at(&http, &cfg, &tq, at).await.map(|t| (a, t)),
+            Err(e) => Err(e),
+        };
+        let state = match answers {
             Err(QueryError(e)) => PromState::failed(&cfg.url, e),
-            Ok(answer) => {
+            Ok((answer, times)) => {
                 let (pods, unlabelled, unknown) = group(&answer, &cfg.cluster_label, context_of);
+                let scraped_at: BTreeMap<(usize, Key), f64> = times
+                    .samples
+                    .iter()
+                    .filter_map(|s| {
+                        let ci = context_of(s.labels.get(&cfg.cluster_label)?)?;
+                        Some(((ci, (s.labels.get("namespace")?.clone(), s.labels.get("pod")?.clone())), s.value))
+                    })
+                    .collect();
                 let clusters: BTreeSet<usize> = pods.keys().map(|(c, _)| *c).collect();
                 *covered.write().expect("covered") = clusters.clone();
                 for ((ci, pod), series) in pods {
-                    let at = series.iter().map(|s| s.at).fold(0.0, f64::max);
                     let key = (ci, pod.clone());
+                    // a pod without a scrape time is not sent: its age would be a guess
+                    let Some(at) = scraped_at.get(&key).copied() else { continue };
                     if last_at.get(&key).is_some_and(|t| *t >= at) {
                         continue; // no newer sample since the last refresh
                     }
@@ -326,8 +365,8 @@ pub async fn run(
                     at: Some(now_s()),
                     took_ms: Some(started.elapsed().as_millis() as u64),
                     series: answer.samples.len(),
+                    warnings: answer.warnings.into_iter().chain(times.warnings).collect(),
                     covered: clusters.into_iter().collect(),
-                    warnings: answer.warnings,
                     error: missing_label.then(|| {
                         format!(
                             "{unlabelled} series carry no `{}` label: set cluster_label in [[metrics.prometheus]] \
