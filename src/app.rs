@@ -132,7 +132,11 @@ fn engine_source(settings: &Settings) -> (crate::sources::cluster::EngineSource,
     use crate::cli::MetricsMode;
     use crate::sources::cluster::EngineSource;
     let covered = crate::sources::prom::Covered::default();
-    match (&settings.prometheus, settings.metrics_mode) {
+    let prometheus = settings.prometheus.clone().map(|mut p| {
+        p.rate_window = settings.rate_window.unwrap_or(std::time::Duration::from_secs(60));
+        p
+    });
+    match (&prometheus, settings.metrics_mode) {
         (Some(cfg), MetricsMode::Prometheus) => (EngineSource::Query, Some((cfg.clone(), covered))),
         (Some(cfg), MetricsMode::Auto) => (EngineSource::Auto(covered.clone()), Some((cfg.clone(), covered))),
         _ => (EngineSource::Direct, None),
@@ -383,7 +387,8 @@ async fn run_sim(args: SimArgs) -> ExitCode {
         port_base: args.port_base,
         churn_per_sec: args.churn,
         incident_timeline: args.incidents,
-        kubestellar: args.kubestellar,
+        kubestellar: args.kubestellar || args.managed_clusters > 0,
+        managed_clusters: args.managed_clusters,
         bulk_policies: args.policies,
         bulk_objects: args.objects,
         ..sim_options(args.clusters, args.seed, args.pods_per_cluster)

@@ -266,6 +266,10 @@ pub struct SimArgs {
     /// With --kubestellar: this many more WDS objects, spread over those policies.
     #[arg(long, default_value_t = 0)]
     pub objects: usize,
+    /// This many more ManagedClusters on the ITS (`edge-0000`...) with no API server behind them,
+    /// as a hub of a large fleet holds (implies --kubestellar).
+    #[arg(long, default_value_t = 0)]
+    pub managed_clusters: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -517,5 +517,20 @@ fn prom_config(
         cluster_label: e.cluster_label.clone().unwrap_or_else(|| "cluster".into()),
         clusters: e.clusters.clone(),
         timeout,
+        rate_window: Duration::from_secs(60),
     }))
+}
+
+/// A duration as the config writes it: `300ms`, `10s`, `2m`, `1h`.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 || ms % 1000 != 0 {
+        format!("{ms}ms")
+    } else if ms % 3_600_000 == 0 {
+        format!("{}h", ms / 3_600_000)
+    } else if ms % 60_000 == 0 {
+        format!("{}m", ms / 60_000)
+    } else {
+        format!("{}s", ms / 1000)
+    }
 }

@@ -41,6 +41,9 @@ pub struct Snapshot {
     /// The Prometheus-compatible query layer, when model-server metrics come from one: its URL,
     /// when it last answered, `warnings` (a partial answer) and `error`.
     pub metrics_source: Option<crate::store::PromState>,
+    /// ManagedClusters of the fleet's hubs that are not contexts: the hub's word on each and the
+    /// query layer's roll-up (`metrics`: servers, KV, tokens/s, the newest sample's time).
+    pub hub_clusters: Vec<crate::store::hub::HubCluster>,
     /// Per cluster with a dcgm-exporter: every GPU as last scraped, a summary, failing nodes.
     pub gpus: Vec<GpuSnapshot>,
     /// Cost per model and cluster: OpenCost (its window) or an estimate from `[cost]` prices.
@@ -746,6 +749,7 @@ impl Snapshot {
                 })
                 .collect(),
             metrics_source: fleet.prom.clone(),
+            hub_clusters: crate::store::hub::clusters(fleet),
             gpus: fleet
                 .clusters
                 .iter()
@@ -869,6 +873,7 @@ pub async fn collect_with(
     let sample = fleet.metrics.window - opts.refresh.as_secs_f64() * 0.5;
     let refresh = opts.refresh;
     let mut collectors = Collectors::start(targets, opts);
+    let wait_prom = prom.is_some();
     if let Some((cfg, covered)) = prom {
         collectors.start_prom(cfg, targets.iter().map(|t| t.context.clone()).collect(), covered, refresh);
     }
@@ -876,7 +881,10 @@ pub async fn collect_with(
     collectors.start_external(external, Duration::from_secs(3600));
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
-    while !(fleet.clusters.iter().all(|c| settled(c, sample)) && (!wait_external || !fleet.external_tools.is_empty())) {
+    while !(fleet.clusters.iter().all(|c| settled(c, sample))
+        && (!wait_external || !fleet.external_tools.is_empty())
+        && (!wait_prom || fleet.prom.is_some()))
+    {
         tokio::select! {
             _ = &mut deadline => break,
             u = collectors.updates.recv() => match u {

@@ -253,7 +253,7 @@ async fn demo_in_a_real_terminal_draws_answers_keys_and_restores_the_terminal() 
     t.wait_for("the Serving tab", |s| s.contains("Inference pools (4)") && s.contains("gpu-us-east/pd-disaggregation"))
         .await;
     t.keys(&["1"]);
-    t.wait_for("the Overview", |s| s.contains("Clusters (6)")).await;
+    t.wait_for("the Overview", |s| s.contains("Clusters (7)")).await;
     t.keys(&["/", "e", "u", "Enter"]);
     t.wait_for("the filter", |s| s.contains("1 of 6")).await;
 

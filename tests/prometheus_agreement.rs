@@ -674,7 +674,119 @@ async fn victoria_metrics_answers_the_fleet_query_too() {
     assert_eq!(p1.model_name.as_deref(), Some("m"));
     assert_eq!(decode(1, "q0").kv_usage, Some(0.5), "a context named as its label value");
     // the points carry the evaluation time; the scrape time is asked for
-    let times = query(&http, &cfg, &kst::sources::prom::times_query("cluster")).await.unwrap();
+    let times =
+        query(&http, &cfg, &kst::sources::prom::times_query("cluster", &["east".into(), "west".into()])).await.unwrap();
     assert_eq!(times.samples.len(), 3);
     assert!(times.samples.iter().all(|s| (s.value - now_ms as f64 / 1000.0).abs() < 0.01), "{times:?}");
+}
+
+/// A hub's clusters: the simulated ITS holds 100 ManagedClusters no context reaches; the query
+/// layer (VictoriaMetrics) holds model-server series for five of them. Every one is an Overview
+/// row through the hub, the five carry their roll-ups (engines, KV, tokens/s) equal to what was
+/// pushed, the one the hub says is unavailable is a problem of the hub, and the healthy rows
+/// fold into one line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_clusters_with_roll_ups_from_the_query_layer() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use kst::sources::prom::PromConfig;
+    let test = "hub_clusters_with_roll_ups_from_the_query_layer";
+    let Some(vm) = common::peers::debian_binary("victoria-metrics", "victoria-metrics") else {
+        common::peers::missing(test, "victoria-metrics", "apt-get install victoria-metrics");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let _vm = common::Peer(
+        std::process::Command::new(&vm)
+            .arg(format!("-storageDataPath={}", dir.path().join("data").display()))
+            .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+            .arg("-search.latencyOffset=0s")
+            .arg("-search.disableCache")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("vm.log")).unwrap())
+            .spawn()
+            .expect("victoria-metrics starts"),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+        assert!(std::time::Instant::now() < deadline, "victoria-metrics did not get ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // edge-0000..0004: two servers each, KV 0.25 and 0.75, generation counters 60 s apart
+    let now = common::now_s().floor() as i64;
+    let mut body = String::new();
+    for c in 0..5 {
+        for (pod, kv) in [("v0", 0.25), ("v1", 0.75)] {
+            let l = format!("cluster=\"edge-{c:04}\",namespace=\"llm-d\",pod=\"{pod}\"");
+            for (i, t) in [now - 60, now - 30, now - 1].iter().enumerate() {
+                body.push_str(&format!("vllm:kv_cache_usage_perc{{{l}}} {kv} {}\n", t * 1000));
+                body.push_str(&format!("vllm:num_requests_running{{{l}}} 2 {}\n", t * 1000));
+                body.push_str(&format!("vllm:generation_tokens_total{{{l}}} {} {}\n", [0, 3000, 5900][i], t * 1000));
+            }
+        }
+    }
+    let r = http.post(format!("{base}/api/v1/import/prometheus")).body(body).send().await.unwrap();
+    assert!(r.status().is_success());
+    let _ = http.get(format!("{base}/internal/force_flush")).send().await;
+
+    let sim =
+        common::sim_with(kst::sim::SimOptions { kubestellar: true, managed_clusters: 100, ..Default::default() }).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = Collectors::start(&targets, common::fast_worker());
+    let cfg = PromConfig {
+        url: base.clone(),
+        cluster_label: "cluster".into(),
+        timeout: Duration::from_secs(5),
+        rate_window: Duration::from_secs(120),
+        ..Default::default()
+    };
+    col.start_prom(
+        cfg,
+        targets.iter().map(|t| t.context.clone()).collect(),
+        Default::default(),
+        Duration::from_millis(500),
+    );
+    common::pump_until(&mut fleet, &mut col.updates, "the hub's clusters with their roll-ups", |f| {
+        let hubs = kst::store::hub::clusters(f);
+        hubs.len() == 101 && hubs.iter().filter(|h| h.metrics.is_some()).count() == 5
+    })
+    .await;
+    let hubs = kst::store::hub::clusters(&fleet);
+    assert!(hubs.iter().all(|h| h.hub == "its1"));
+    let e = hubs.iter().find(|h| h.name == "edge-0003").unwrap().metrics.clone().unwrap();
+    assert_eq!((e.servers, e.kv_avg, e.kv_max), (Some(2.0), Some(0.5), Some(0.75)));
+    // two servers, each 5,900 tokens over 59 s: ~200 tokens/s (MetricsQL's rate: no extrapolation)
+    let g = e.generation_tokens_per_s.unwrap();
+    assert!((g - 200.0).abs() < 10.0, "{g}");
+    assert!((e.scraped_at.unwrap() - (now - 1) as f64).abs() < 0.01, "the samples' own time");
+    let unavailable: Vec<&str> = hubs.iter().filter(|h| h.available == Some(false)).map(|h| h.name.as_str()).collect();
+    assert_eq!(unavailable, vec!["cluster4", "edge-0096"]);
+    fleet.problems.hold_scale = 1e-9;
+    fleet.evaluate_problems(common::now_s() - 1.0);
+    fleet.evaluate_problems(common::now_s());
+    let its = fleet.clusters.iter().position(|c| c.context == "its1").unwrap();
+    assert!(
+        fleet
+            .problems
+            .firing()
+            .any(|p| p.kind == "managed-cluster-unavailable" && p.object.name == "edge-0096" && p.cluster == Some(its)),
+        "an unavailable hub cluster is a problem of its hub"
+    );
+    col.stop();
+
+    // the Overview: the unavailable rows shown, the healthy ones (contexts and hub) folded
+    let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
+    app.clock = Some(common::now_s());
+    let s = common::render(&mut app, 200, 60);
+    assert!(s.contains("101 via hub"), "{s}");
+    assert!(s.contains("edge-0096") && s.contains("✖ unavailable"), "{s}");
+    assert!(s.contains("clusters healthy"), "{s}");
+    assert!(!s.contains("edge-0003 "), "a healthy hub cluster is folded: {s}");
+    app.on_key(KeyEvent::new(KeyCode::Char('v'), KeyModifiers::NONE));
+    let s = common::render(&mut app, 200, 120);
+    let row = s.lines().find(|l| l.contains("edge-0003")).unwrap_or_else(|| panic!("{s}"));
+    assert!(row.contains("◌ via hub") && row.contains("2 engines") && row.contains("50%"), "{row}");
 }

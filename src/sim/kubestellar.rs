@@ -287,6 +287,27 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
     );
 }
 
+/// The name of the i-th hub-only ManagedCluster.
+pub fn hub_only_name(i: usize) -> String {
+    format!("edge-{i:04}")
+}
+
+/// `n` ManagedClusters on the ITS that no context reaches (a large fleet's hub), Available except
+/// every 97th (its lease expired).
+pub fn hub_only(clusters: &[Arc<SimCluster>], n: usize) {
+    let Some(its) = clusters.iter().find(|c| c.shape == Shape::Its) else { return };
+    let mut store = its.store.write().expect("store lock");
+    for i in 0..n {
+        let name = hub_only_name(i);
+        // their own capability and group, so the demo's policies (and their drift) stay as they are
+        let mut labels = wec_labels(&name, Some(Shape::GpuDecode));
+        labels["region"] = json!(["us-east", "us-west", "eu-west", "ap-south"][i % 4]);
+        labels["location-group"] = json!("fleet");
+        labels["capability"] = json!("gpu-l40s");
+        put(its, &mut store, &r::MANAGED_CLUSTERS, managed_cluster(&name, labels, i % 97 != 96));
+    }
+}
+
 /// `n` more policies and `m` more WDS objects, for scale: policy i binds the objects labelled
 /// `bulk-group=i` (object j is in group j mod n) to every edge cluster.
 pub fn bulk(clusters: &[Arc<SimCluster>], n: usize, m: usize) {

@@ -72,6 +72,8 @@ pub struct SimOptions {
     /// `bulk-group=i` to every edge cluster).
     pub bulk_policies: usize,
     pub bulk_objects: usize,
+    /// ManagedClusters on the ITS without an API server behind them (a large fleet's hub).
+    pub managed_clusters: usize,
 }
 
 impl Default for SimOptions {
@@ -91,6 +93,7 @@ impl Default for SimOptions {
             incident_timeline: false,
             kubestellar: false,
             bulk_policies: 0,
+            managed_clusters: 0,
             bulk_objects: 0,
         }
     }
@@ -332,6 +335,7 @@ impl SimFleet {
         if opts.kubestellar {
             kubestellar::seed(&clusters);
             kubestellar::bulk(&clusters, opts.bulk_policies, opts.bulk_objects);
+            kubestellar::hub_only(&clusters, opts.managed_clusters);
             kubestellar::reconcile(&clusters);
             // KubeStellar's controllers, once a tick: Bindings, ManifestWorks, WorkStatuses
             let all = clusters.clone();

@@ -34,6 +34,8 @@ pub struct PromConfig {
     /// Label values that differ from kst's context names.
     pub clusters: BTreeMap<String, String>,
     pub timeout: Duration,
+    /// The window of the roll-ups' `rate()` (kst's own rate window).
+    pub rate_window: Duration,
 }
 
 /// Without the credentials: settings may be logged.
@@ -81,9 +83,30 @@ pub const VLLM_FAMILIES: &[&str] = &[
     "time_per_output_token_seconds_count",
 ];
 
-/// The one query per refresh: every series of those families, fleet-wide.
+/// The per-pod query: every series of those families, fleet-wide.
 pub fn engines_query() -> String {
     format!("{{__name__=~\"vllm:({})\"}}", VLLM_FAMILIES.join("|"))
+}
+
+/// The per-pod query for the clusters kst has contexts for (their label values): the pods of
+/// a thousand clusters seen only through a hub are read as roll-ups instead.
+pub fn engines_query_for(label: &str, values: &[String]) -> String {
+    format!("{{__name__=~\"vllm:({})\",{}}}", VLLM_FAMILIES.join("|"), context_matcher(label, values))
+}
+
+/// The roll-ups per cluster label value, one query per signal: (signal, PromQL).
+pub fn rollup_queries(label: &str, window: Duration) -> Vec<(&'static str, String)> {
+    let w = format!("{}s", if window.is_zero() { 60 } else { window.as_secs().max(1) });
+    let kv = "(vllm:kv_cache_usage_perc or vllm:gpu_cache_usage_perc)";
+    vec![
+        ("servers", format!("count by ({label}) (vllm:num_requests_running)")),
+        ("kv_avg", format!("avg by ({label}) ({kv})")),
+        ("kv_max", format!("max by ({label}) ({kv})")),
+        ("waiting", format!("sum by ({label}) (vllm:num_requests_waiting)")),
+        ("prompt", format!("sum by ({label}) (rate(vllm:prompt_tokens_total[{w}]))")),
+        ("generation", format!("sum by ({label}) (rate(vllm:generation_tokens_total[{w}]))")),
+        ("scraped_at", format!("max by ({label}) (timestamp(vllm:num_requests_running))")),
+    ]
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +152,8 @@ pub struct Answer {
     /// Non-fatal problems: a Thanos store that did not answer, a Mimir limit.
     pub warnings: Vec<String>,
     pub infos: Vec<String>,
+    /// The response body's size (after gzip decoding).
+    pub bytes: usize,
 }
 
 /// A query that did not answer: `errorType: error` or how the transport failed.
@@ -167,16 +192,23 @@ pub fn decode_answer(status: u16, body: &[u8]) -> Result<Answer, QueryError> {
             Some(Sample { labels: i.metric, at, value })
         })
         .collect();
-    Ok(Answer { samples, warnings: env.warnings, infos: env.infos })
+    Ok(Answer { samples, warnings: env.warnings, infos: env.infos, bytes: body.len() })
 }
 
 /// When each pod's series were last scraped. An instant query's points carry the evaluation
 /// time, not the sample's (a target that stopped answering would look fresh for the lookback),
 /// so the scrape time is asked for: `timestamp()` of a gauge every engine exports.
-pub fn times_query(label: &str) -> String {
+pub fn times_query(label: &str, values: &[String]) -> String {
+    let m = context_matcher(label, values);
     format!(
-        "max by ({label}, namespace, pod) (timestamp(vllm:num_requests_running) or timestamp(vllm:kv_cache_usage_perc) or timestamp(vllm:gpu_cache_usage_perc))"
+        "max by ({label}, namespace, pod) (timestamp(vllm:num_requests_running{{{m}}}) or timestamp(vllm:kv_cache_usage_perc{{{m}}}) or timestamp(vllm:gpu_cache_usage_perc{{{m}}}))"
     )
+}
+
+/// `C=~"a|b"`: the clusters kst has contexts for (label values, escaped for RE2 in a string).
+fn context_matcher(label: &str, values: &[String]) -> String {
+    let alternatives: Vec<String> = values.iter().map(|v| regex::escape(v).replace('\\', "\\\\")).collect();
+    format!("{label}=~\"{}\"", alternatives.join("|"))
 }
 
 /// A pod's series written back as exposition text, with TYPE lines so histograms group.
@@ -276,7 +308,7 @@ pub async fn query_at(
     }
     let resp = req.send().await.map_err(|e| {
         QueryError(if e.is_timeout() {
-            format!("no answer within {}s", cfg.timeout.as_secs())
+            format!("no answer within {}", crate::config::format_duration(cfg.timeout))
         } else if e.is_connect() {
             format!("cannot connect to {url}")
         } else {
@@ -312,8 +344,14 @@ pub async fn run(
         let name = cfg.clusters.get(v).map(String::as_str).unwrap_or(v);
         contexts.iter().position(|c| c == name)
     };
-    let q = engines_query();
-    let tq = times_query(&cfg.cluster_label);
+    // the label values of kst's contexts (the map read backwards)
+    let values: Vec<String> = contexts
+        .iter()
+        .map(|c| cfg.clusters.iter().find(|(_, v)| *v == c).map(|(k, _)| k.clone()).unwrap_or_else(|| c.clone()))
+        .collect();
+    let q = engines_query_for(&cfg.cluster_label, &values);
+    let tq = times_query(&cfg.cluster_label, &values);
+    let rollups = rollup_queries(&cfg.cluster_label, cfg.rate_window);
     let mut last_at: BTreeMap<(usize, Key), f64> = BTreeMap::new();
     let mut every = tokio::time::interval(refresh);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -329,7 +367,7 @@ pub async fn run(
         let state = match answers {
             Err(QueryError(e)) => PromState::failed(&cfg.url, e),
             Ok((answer, times)) => {
-                let (pods, unlabelled, unknown) = group(&answer, &cfg.cluster_label, context_of);
+                let (pods, _, unknown) = group(&answer, &cfg.cluster_label, context_of);
                 let scraped_at: BTreeMap<(usize, Key), f64> = times
                     .samples
                     .iter()
@@ -359,27 +397,71 @@ pub async fn run(
                         return;
                     }
                 }
-                let missing_label = unlabelled > 0 && clusters.is_empty() && unknown.is_empty();
                 PromState {
+                    bytes: answer.bytes + times.bytes,
                     url: cfg.url.clone(),
                     at: Some(now_s()),
                     took_ms: Some(started.elapsed().as_millis() as u64),
                     series: answer.samples.len(),
                     warnings: answer.warnings.into_iter().chain(times.warnings).collect(),
                     covered: clusters.into_iter().collect(),
-                    error: missing_label.then(|| {
-                        format!(
-                            "{unlabelled} series carry no `{}` label: set cluster_label in [[metrics.prometheus]] \
-                             (clusterID, prometheus, ...) or add the label as an external label",
-                            cfg.cluster_label
-                        )
-                    }),
+                    error: None,
                     unknown_clusters: unknown.into_iter().collect(),
                 }
             }
         };
         if state.error.is_some() && state.at.is_none() {
             covered.write().expect("covered").clear();
+        }
+        let mut state = state;
+        // the roll-ups by cluster (every cluster the query layer holds, context or not)
+        if state.at.is_some() {
+            let mut rows: BTreeMap<String, crate::store::hub::ClusterAgg> = BTreeMap::new();
+            let mut unlabelled_engines = 0usize;
+            for (signal, promql) in &rollups {
+                match query_at(&http, &cfg, promql, None).await {
+                    Ok(a) => {
+                        state.bytes += a.bytes;
+                        state.warnings.extend(a.warnings.iter().cloned());
+                        for s in &a.samples {
+                            // `count by (C)` over series without C: one row with no label
+                            let Some(v) = s.labels.get(&cfg.cluster_label).filter(|v| !v.is_empty()) else {
+                                if *signal == "servers" {
+                                    unlabelled_engines += s.value as usize;
+                                }
+                                continue;
+                            };
+                            let name = cfg.clusters.get(v).cloned().unwrap_or_else(|| v.clone());
+                            let r = rows.entry(name).or_default();
+                            let slot = match *signal {
+                                "servers" => &mut r.servers,
+                                "kv_avg" => &mut r.kv_avg,
+                                "kv_max" => &mut r.kv_max,
+                                "waiting" => &mut r.waiting,
+                                "prompt" => &mut r.prompt_tokens_per_s,
+                                "generation" => &mut r.generation_tokens_per_s,
+                                _ => &mut r.scraped_at,
+                            };
+                            *slot = Some(s.value);
+                        }
+                    }
+                    Err(QueryError(e)) => {
+                        state.error = Some(format!("roll-up {signal}: {e}"));
+                        break;
+                    }
+                }
+            }
+            if unlabelled_engines > 0 && rows.is_empty() && state.error.is_none() {
+                state.error = Some(format!(
+                    "{unlabelled_engines} model servers' series carry no `{}` label: set cluster_label in \
+                     [[metrics.prometheus]] (clusterID, prometheus, ...) or add the label as an external label",
+                    cfg.cluster_label
+                ));
+            }
+            state.took_ms = Some(started.elapsed().as_millis() as u64);
+            if tx.send(Update::PromClusters { rows }).await.is_err() {
+                return;
+            }
         }
         if tx.send(Update::Prom { state }).await.is_err() {
             return;
@@ -452,7 +534,43 @@ mod tests {
         assert_eq!((e.kv_usage, e.generation_tokens), (Some(0.5), Some(1000.0)));
         let h = e.ttft.unwrap();
         assert_eq!((h.count, h.cumulative.clone()), (10.0, vec![3.0, 9.0, 10.0]));
-        assert_eq!(e.model_name, None, "model_name is read off running requests, absent here");
+        assert_eq!(e.model_name.as_deref(), Some("m"), "the label survives the round trip");
+    }
+
+    #[test]
+    fn the_per_pod_query_is_for_kst_s_contexts_only_and_rollups_are_per_cluster() {
+        let q = engines_query_for("cluster", &["gpu-us-east".to_string(), "a.b".to_string()]);
+        assert!(q.ends_with(r#",cluster=~"gpu\\-us\\-east|a\\.b"}"#), "{q}");
+        let r = rollup_queries("clusterID", Duration::ZERO);
+        assert!(r.iter().all(|(_, q)| q.contains("by (clusterID)")));
+        assert!(r.iter().any(|(s, q)| *s == "generation" && q.contains("[60s]")), "no window: a minute");
+    }
+
+    #[tokio::test]
+    async fn a_slow_query_layer_is_named_as_slow_and_a_partial_answer_as_partial() {
+        // accepts, never answers
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        let _hold = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((c, _)) = l.accept().await {
+                held.push(c);
+            }
+        });
+        let cfg = PromConfig { url: url.clone(), timeout: Duration::from_millis(300), ..Default::default() };
+        let e = query(&reqwest::Client::new(), &cfg, "up").await.unwrap_err();
+        assert_eq!(e.0, "no answer within 300ms");
+        let state = crate::store::PromState {
+            url,
+            took_ms: Some(40),
+            warnings: vec!["store 10.0.0.7:10901 unavailable".into()],
+            ..Default::default()
+        };
+        assert!(
+            state.line().ends_with("· 40 ms · partial: 1 warning (store 10.0.0.7:10901 unavailable)"),
+            "{}",
+            state.line()
+        );
     }
 
     #[test]

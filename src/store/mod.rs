@@ -2,6 +2,7 @@
 //! `Update` messages. Panes and the snapshot JSON read the same `Fleet`.
 
 pub mod gpus;
+pub mod hub;
 pub mod jobs;
 pub mod kagenti;
 pub mod llmd;
@@ -67,6 +68,10 @@ pub enum Update {
     /// The Prometheus-compatible query layer's state after a query.
     Prom {
         state: PromState,
+    },
+    /// The query layer's roll-ups by cluster label value.
+    PromClusters {
+        rows: std::collections::BTreeMap<String, hub::ClusterAgg>,
     },
     /// How many dcgm-exporter pods run on the cluster (0: none).
     GpuExporters {
@@ -225,6 +230,8 @@ pub struct PromState {
     /// Unix seconds of the last answer; None: never answered.
     pub at: Option<f64>,
     pub took_ms: Option<u64>,
+    /// Bytes received in the last refresh's answers (after gzip decoding).
+    pub bytes: usize,
     pub series: usize,
     /// Contexts (by index) whose model servers it reported.
     #[serde(skip)]
@@ -295,9 +302,11 @@ impl Update {
             | Update::Baseline { cluster, .. }
             | Update::Jobs { cluster, .. } => *cluster,
             // not about one cluster; the index is never used to address one
-            Update::ExternalTools { .. } | Update::Nightly { .. } | Update::Reports { .. } | Update::Prom { .. } => {
-                usize::MAX
-            }
+            Update::ExternalTools { .. }
+            | Update::Nightly { .. }
+            | Update::Reports { .. }
+            | Update::Prom { .. }
+            | Update::PromClusters { .. } => usize::MAX,
         }
     }
 }
@@ -307,6 +316,8 @@ pub struct Fleet {
     pub clusters: Vec<ClusterState>,
     /// The Prometheus-compatible query layer, when model-server metrics come from one.
     pub prom: Option<PromState>,
+    /// The query layer's roll-up per cluster label value (for clusters seen only through a hub).
+    pub prom_clusters: std::collections::BTreeMap<String, hub::ClusterAgg>,
     /// MCP servers from the config, outside any cluster.
     pub external_tools: Vec<tools::ToolServer>,
     pub nightly: nightly::NightlyState,
@@ -341,6 +352,7 @@ impl Fleet {
         Fleet {
             clusters: targets.iter().map(|(ctx, server)| ClusterState::new(ctx, server)).collect(),
             prom: None,
+            prom_clusters: Default::default(),
             external_tools: Vec::new(),
             nightly: nightly::NightlyState {
                 disabled: Some("the nightly matrix is not being read (see [nightly] in the config)".into()),
@@ -383,6 +395,11 @@ impl Fleet {
             let changed = self.prom.as_ref().map(|p| (&p.error, &p.warnings, &p.covered))
                 != Some((&state.error, &state.warnings, &state.covered));
             self.prom = Some(state);
+            return changed;
+        }
+        if let Update::PromClusters { rows } = u {
+            let changed = self.prom_clusters != rows;
+            self.prom_clusters = rows;
             return changed;
         }
         if let Update::Reports { reports } = u {
@@ -548,7 +565,11 @@ impl Fleet {
                 }
                 changed
             }
-            Update::ExternalTools { .. } | Update::Nightly { .. } | Update::Reports { .. } | Update::Prom { .. } => {
+            Update::ExternalTools { .. }
+            | Update::Nightly { .. }
+            | Update::Reports { .. }
+            | Update::Prom { .. }
+            | Update::PromClusters { .. } => {
                 unreachable!("handled before the cluster lookup")
             }
             Update::Platform { status, .. } => {

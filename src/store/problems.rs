@@ -675,6 +675,19 @@ pub fn conditions(fleet: &Fleet, now: f64) -> Vec<Condition> {
         }
     }
 
+    // a cluster known only through a hub, which says it is not available
+    for h in super::hub::clusters(fleet).into_iter().filter(|h| h.available == Some(false)) {
+        out.push(Condition {
+            kind: "managed-cluster-unavailable",
+            severity: Severity::Warning,
+            cluster: Some(h.hub_index),
+            object: Object::new("ManagedCluster", "", &h.name),
+            reason: format!("not Available on the hub: {}", h.why.as_deref().unwrap_or("no reason given")),
+            hold_s: 60.0,
+            jump: Jump::Pane { pane: "overview", find: format!("\u{2}{}", h.name) },
+        });
+    }
+
     // an imported pool whose exporters cannot serve it: requests routed there fail
     for imp in super::models::imports(fleet, &reading) {
         if let super::models::ImportState::Broken(why) = &imp.state {

@@ -33,6 +33,8 @@ const HEALTHY_KEY: &str = "\u{1}healthy";
 #[derive(Clone, Copy, PartialEq)]
 enum Row {
     Cluster(usize),
+    /// A cluster seen only through a hub (index into `hub::clusters`).
+    Hub(usize),
     Healthy(usize),
 }
 
@@ -52,7 +54,40 @@ fn healthy(c: &ClusterState, counts: (usize, usize, usize), pending: bool) -> bo
     matches!(c.conn, Conn::Live) && counts == (0, 0, 0) && !pending
 }
 
+/// Clusters seen only through a hub, when no single context is focused, that pass the filter.
+fn hub_rows(cx: &Ctx) -> Vec<crate::store::hub::HubCluster> {
+    if cx.focus.is_some() {
+        return Vec::new();
+    }
+    crate::store::hub::clusters(cx.fleet).into_iter().filter(|h| cx.matches_filter(&h.name)).collect()
+}
+
+/// How long a hub cluster's roll-up may be before it is not healthy: when values hide (or 30 s).
+fn stale_after(cx: &Ctx) -> f64 {
+    cx.fleet.metrics.hide_after.max(30.0)
+}
+
 fn rows(cx: &Ctx, sort: usize, expanded: bool) -> (Vec<Row>, Vec<(usize, usize, usize)>) {
+    let (list, counts) = context_rows(cx, sort, expanded);
+    let hubs = hub_rows(cx);
+    if hubs.is_empty() {
+        return (list, counts);
+    }
+    let now = cx.now();
+    let collapse = !expanded && cx.fleet.clusters.len() + hubs.len() >= COLLAPSE_AT && cx.filter.is_empty();
+    let (ok, bad): (Vec<usize>, Vec<usize>) =
+        (0..hubs.len()).partition(|i| collapse && hubs[*i].healthy(now, stale_after(cx)));
+    // contexts' trouble first, then the hub clusters' trouble, then everything healthy
+    let mut out: Vec<Row> = list.iter().copied().filter(|r| !matches!(r, Row::Healthy(_))).collect();
+    out.extend(bad.into_iter().map(Row::Hub));
+    let folded = list.iter().find_map(|r| if let Row::Healthy(n) = r { Some(*n) } else { None }).unwrap_or(0);
+    if folded + ok.len() > 0 && collapse {
+        out.push(Row::Healthy(folded + ok.len()));
+    }
+    (out, counts)
+}
+
+fn context_rows(cx: &Ctx, sort: usize, expanded: bool) -> (Vec<Row>, Vec<(usize, usize, usize)>) {
     let n = cx.fleet.clusters.len();
     let counts = cx.fleet.problems.counts_by_cluster(n);
     let mut list = visible_rows(cx);
@@ -62,7 +97,8 @@ fn rows(cx: &Ctx, sort: usize, expanded: bool) -> (Vec<Row>, Vec<(usize, usize, 
     } else {
         list.sort_by(|a, b| cx.display_name(&cx.cluster(*a).context).cmp(cx.display_name(&cx.cluster(*b).context)));
     }
-    let collapse = !expanded && n >= COLLAPSE_AT && cx.focus.is_none() && cx.filter.is_empty();
+    let total = n + if cx.focus.is_none() { crate::store::hub::clusters(cx.fleet).len() } else { 0 };
+    let collapse = !expanded && total >= COLLAPSE_AT && cx.focus.is_none() && cx.filter.is_empty();
     if !collapse {
         return (list.into_iter().map(Row::Cluster).collect(), counts);
     }
@@ -92,9 +128,11 @@ pub fn visible_rows(cx: &Ctx) -> Vec<usize> {
 }
 
 fn keys(cx: &Ctx, rows: &[Row]) -> Vec<String> {
+    let hubs = if rows.iter().any(|r| matches!(r, Row::Hub(_))) { hub_rows(cx) } else { Vec::new() };
     rows.iter()
         .map(|r| match r {
             Row::Cluster(i) => cx.cluster(*i).context.clone(),
+            Row::Hub(i) => format!("\u{2}{}", hubs[*i].name),
             Row::Healthy(_) => HEALTHY_KEY.to_string(),
         })
         .collect()
@@ -199,7 +237,9 @@ impl Pane for Overview {
         &["clusters", "ctx"]
     }
     fn reveal(&mut self, context: &str, find: &str) -> bool {
-        self.list.reveal(&context.to_string(), find);
+        // a hub cluster's row is keyed by its own name, not its hub's
+        let prefix = if find.starts_with('\u{2}') { "" } else { context };
+        self.list.reveal(prefix, find);
         true
     }
 }
@@ -237,6 +277,13 @@ impl Component for Overview {
                 self.list.sync(&keys);
                 match self.list.selected().and_then(|i| rows.get(i)) {
                     Some(Row::Cluster(i)) => Outcome::Focus(*i),
+                    Some(Row::Hub(i)) => {
+                        let h = &hub_rows(cx)[*i];
+                        Outcome::Flash(format!(
+                            "{} is known through the hub {} only: no context to dial, so no pods, logs or YAML",
+                            h.name, h.hub
+                        ))
+                    }
                     Some(Row::Healthy(_)) => {
                         self.expanded = true;
                         Outcome::Redraw
@@ -261,6 +308,7 @@ impl Component for Overview {
         self.list.sync(&keys(cx, &rows));
         match rows.get(self.list.selected()?) {
             Some(Row::Cluster(i)) => Some(cx.cluster(*i).context.clone()),
+            Some(Row::Hub(i)) => Some(hub_rows(cx)[*i].name.clone()),
             _ => None,
         }
     }
@@ -274,6 +322,7 @@ impl Component for Overview {
         let (rows, counts) = rows(cx, self.sort, self.expanded);
         let rows_idx: Vec<usize> =
             rows.iter().filter_map(|r| if let Row::Cluster(i) = r { Some(*i) } else { None }).collect();
+        let hubs = hub_rows(cx);
         let focused = cx.focus.and_then(|i| cx.fleet.clusters.get(i));
         let (table_area, detail_area) = if focused.is_some() {
             let [a, b] = Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(area);
@@ -299,10 +348,11 @@ impl Component for Overview {
             Col::text("DETAIL").min(18).optional(1),
         ];
         let shown: usize = rows.iter().map(|r| if let Row::Healthy(n) = r { *n } else { 1 }).sum();
+        let via_hub = if hubs.is_empty() { String::new() } else { format!("· {} via hub ", hubs.len()) };
         // where the model servers' numbers come from, when not from the pods themselves
         let source = cx.fleet.prom.as_ref().map(|p| format!("· {} ", p.line())).unwrap_or_default();
         let title = if cx.filter.is_empty() {
-            format!(" Clusters ({shown}) · {} {source}", SORTS[self.sort])
+            format!(" Clusters ({shown}) · {} {via_hub}{source}", SORTS[self.sort])
         } else {
             format!(
                 " Clusters ({shown} of {}, filter: {}) · {} ",
@@ -326,12 +376,16 @@ impl Component for Overview {
             let i = match row {
                 Row::Cluster(i) => i,
                 Row::Healthy(n) => {
-                    let mut line = vec![cell(String::new(), t.text); 12];
+                    let mut line = vec![cell(String::new(), t.text); 13];
                     line[0] = cell(format!("{n} clusters healthy"), t.ok);
                     line[1] = cell("● live".to_string(), t.ok);
                     line[2] = cell("none".to_string(), t.muted);
-                    line[11] = cell("Enter or v: show each".to_string(), t.muted);
+                    line[12] = cell("Enter or v: show each".to_string(), t.muted);
                     table.rows.push(line);
+                    continue;
+                }
+                Row::Hub(h) => {
+                    table.rows.push(hub_line(cx, &hubs[*h], now));
                     continue;
                 }
             };
@@ -410,6 +464,52 @@ impl Component for Overview {
             draw_detail(f, area, cx, c);
         }
     }
+}
+
+/// A cluster seen only through a hub: its hub's word on it, and the query layer's roll-up.
+fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, now: f64) -> Vec<Line<'static>> {
+    let t = cx.theme;
+    let (state, style) = match h.available {
+        Some(true) => ("◌ via hub".to_string(), t.ok),
+        Some(false) => ("✖ unavailable".to_string(), t.crit),
+        None => ("? unknown".to_string(), t.warn),
+    };
+    let m = h.metrics.as_ref();
+    let age = m.and_then(|m| m.scraped_at).map(|at| now - at);
+    let stale = age.is_some_and(|a| a > stale_after(cx));
+    let num = if stale { t.muted } else { t.text };
+    let detail = match (h.available, m, age) {
+        (Some(false), _, _) => format!("{}: {}", h.hub, h.why.clone().unwrap_or_else(|| "not Available".into())),
+        (_, None, _) if cx.fleet.prom.is_none() => {
+            format!("via hub {} · no query layer configured for its numbers", h.hub)
+        }
+        (_, None, _) => format!("via hub {} · no series in the query layer", h.hub),
+        (_, Some(_), Some(a)) if stale => format!("via hub {} · numbers {} old", h.hub, fmt::duration(a as i64)),
+        _ => format!("via hub {} · numbers from the query layer", h.hub),
+    };
+    vec![
+        cell(h.name.clone(), t.text),
+        cell(state, style),
+        cell(DASH, t.muted),
+        cell(DASH, t.muted),
+        cell(DASH, t.muted),
+        cell(DASH, t.muted),
+        cell(DASH, t.muted),
+        cell(DASH, t.muted),
+        cell(DASH, t.muted),
+        cell(m.and_then(|m| m.servers).map(|n| format!("{n:.0} engines")).unwrap_or_else(|| DASH.into()), num),
+        cell(m.and_then(|m| m.kv_avg).map(fmt::pct).unwrap_or_else(|| DASH.into()), num),
+        cell(
+            match m.map(|m| (m.prompt_tokens_per_s, m.generation_tokens_per_s)) {
+                Some((a, b)) if a.is_some() || b.is_some() => {
+                    format!("{}/{}", fmt::opt(a, fmt::num), fmt::opt(b, fmt::num))
+                }
+                _ => DASH.to_string(),
+            },
+            num,
+        ),
+        cell(detail, if h.available == Some(false) { t.crit } else { t.muted }),
+    ]
 }
 
 fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {

@@ -1,0 +1,93 @@
+//! Clusters known only through a hub: every ManagedCluster of an ITS / OCM hub that is not one of
+//! kst's contexts is a row from the start, with its health from the hub's conditions and its
+//! model servers' load from the query layer's per-cluster roll-ups, without a connection to its
+//! API server. What cannot be known that way (pods, logs, YAML, agents) is said, not left empty.
+
+use std::collections::BTreeMap;
+
+use super::Fleet;
+
+/// One cluster's roll-up from the query layer (aggregated by the cluster label).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ClusterAgg {
+    /// Model servers reporting (series of `vllm:num_requests_running`).
+    pub servers: Option<f64>,
+    pub kv_avg: Option<f64>,
+    pub kv_max: Option<f64>,
+    pub waiting: Option<f64>,
+    pub prompt_tokens_per_s: Option<f64>,
+    pub generation_tokens_per_s: Option<f64>,
+    /// The newest sample's scrape time (Unix seconds).
+    pub scraped_at: Option<f64>,
+}
+
+/// A ManagedCluster seen only through a hub.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HubCluster {
+    pub name: String,
+    /// The hub context it was read from.
+    pub hub: String,
+    /// The hub's index in the fleet (its problems are the hub's).
+    #[serde(skip)]
+    pub hub_index: usize,
+    pub labels: BTreeMap<String, String>,
+    /// `ManagedClusterConditionAvailable`; None: unknown.
+    pub available: Option<bool>,
+    pub why: Option<String>,
+    pub metrics: Option<ClusterAgg>,
+}
+
+impl HubCluster {
+    /// Available, and its numbers (if any) are fresh.
+    pub fn healthy(&self, now: f64, stale_after: f64) -> bool {
+        self.available == Some(true)
+            && self.metrics.as_ref().is_none_or(|m| m.scraped_at.is_some_and(|t| now - t <= stale_after))
+    }
+}
+
+/// Every ManagedCluster of the fleet's hubs that no context is named after, in name order.
+pub fn clusters(fleet: &Fleet) -> Vec<HubCluster> {
+    let mut out: BTreeMap<String, HubCluster> = BTreeMap::new();
+    for (hi, h) in fleet.clusters.iter().enumerate() {
+        for m in h.placement.managed.iter().flatten() {
+            if fleet.clusters.iter().any(|c| c.context == m.name) {
+                continue;
+            }
+            out.entry(m.name.clone()).or_insert_with(|| HubCluster {
+                name: m.name.clone(),
+                hub: h.context.clone(),
+                hub_index: hi,
+                labels: m.labels.clone(),
+                available: m.available,
+                why: m.why.clone(),
+                metrics: fleet.prom_clusters.get(&m.name).cloned(),
+            });
+        }
+    }
+    out.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hub_cluster_is_healthy_when_available_and_its_numbers_are_fresh() {
+        let mut c = HubCluster {
+            name: "edge-0001".into(),
+            hub: "its1".into(),
+            hub_index: 0,
+            labels: Default::default(),
+            available: Some(true),
+            why: None,
+            metrics: None,
+        };
+        assert!(c.healthy(100.0, 30.0), "no metrics in the query layer is not unhealthy");
+        c.metrics = Some(ClusterAgg { scraped_at: Some(60.0), ..Default::default() });
+        assert!(!c.healthy(100.0, 30.0), "40 s old numbers");
+        c.metrics = Some(ClusterAgg { scraped_at: Some(90.0), ..Default::default() });
+        assert!(c.healthy(100.0, 30.0));
+        c.available = Some(false);
+        assert!(!c.healthy(100.0, 30.0));
+    }
+}
