@@ -106,6 +106,7 @@ async fn placement_drift_explain_and_a_selector_change() {
             // the agents cluster's own (the WDS holds a weather-service too, as a placement source)
             && f.clusters.iter().filter(|c| c.context == "agents-us-central").all(|c| {
                 c.kagenti.agents.iter().any(|a| a.name == "weather-service" && a.wtype == "agent")
+                    && c.kagenti.tools.as_ref().is_some_and(|t| t.iter().any(|s| s.name == "weather-tool" && s.listing.is_some()))
             })
             && f.clusters.iter().filter(|c| c.context.starts_with("gpu-")).all(|c| c.gpus.nodes.len() >= 3)
             && f.clusters.iter().filter(|c| c.context.starts_with("gpu-")).all(|c| {
@@ -151,7 +152,12 @@ async fn placement_drift_explain_and_a_selector_change() {
     // what arrived and is healthy: the WEC's own status, through the ITS
     let prefill = policy(&v, "llmd-prefill-policy").unwrap();
     let i = prefill.objects.iter().position(|o| o.name == "ms-pd-llm-d-modelservice-prefill").unwrap();
-    assert_eq!(prefill.cells[i][0], Cell::Reported { summary: "2/2 ready".into(), healthy: Some(true) });
+    let Cell::Reported { summary, healthy, at } = &prefill.cells[i][0] else {
+        panic!("reported: {:?}", prefill.cells[i][0])
+    };
+    assert_eq!((summary.as_str(), *healthy), ("2/2 ready", Some(true)));
+    let age = common::now_s() - at.expect("the status add-on's write time, from managedFields");
+    assert!((0.0..120.0).contains(&age), "written moments ago: {age}");
 
     // explain: a selected and a non-selected cluster, term by term
     let managed = fleet.clusters.iter().find_map(|c| c.placement.managed.clone()).unwrap();
@@ -161,6 +167,18 @@ async fn placement_drift_explain_and_a_selector_change() {
     let (no, terms) = placement::explain_cluster(&prefill.policy, &labels("gpu-eu-west"));
     assert!(!no);
     assert_eq!(terms[0], vec![("capability=gpu-h100".to_string(), false), ("region=us-east".to_string(), false)]);
+    // the object side: the WDS's objects, each downsync test; the H100 70B decode server is not
+    // bound by the decode policy because of one test, its guide label
+    let wds_objects = fleet.clusters.iter().find(|c| c.context == "wds1").unwrap().placement.objects.clone();
+    let wds_objects = wds_objects.expect("the WDS's workload objects are read");
+    let decode = policy(&v, "llmd-decode-policy").unwrap();
+    let o = wds_objects.iter().find(|o| o.name == "llama-70b-decode").expect("in the WDS");
+    assert!(placement::explain_object(&decode.policy, o).0, "the A100 70B decode server is bound");
+    let o = wds_objects.iter().find(|o| o.name == "pd-llama-70b-decode").expect("in the WDS");
+    let (bound, tests) = placement::explain_object(&decode.policy, o);
+    assert!(!bound);
+    let failing: Vec<&str> = tests[0].iter().filter(|(_, ok)| !ok).map(|(t, _)| t.as_str()).collect();
+    assert_eq!(failing, vec!["labels llm-d.ai/model=llama-3-3-70b-instruct,!llm-d.ai/guide"]);
 
     // the snapshot's placement: control planes, ManagedClusters with their kst context, policies
     let snap = serde_json::to_value(kst::snapshot::Snapshot::at(&fleet, common::now_s())).unwrap();
@@ -218,6 +236,7 @@ async fn placement_drift_explain_and_a_selector_change() {
         ));
         let s = common::render(&mut app, 200, 60);
         assert!(s.contains("✓ cluster4") && s.contains("not Available (selected anyway)"), "explain: {s}");
+        assert!(s.contains("downsync (an object is bound when every test of one clause holds)"), "explain: {s}");
         // Enter opens the marked cluster's objects: cluster4 is no context of kst's
         let key = |app: &mut kst::ui::App, c: crossterm::event::KeyCode| {
             app.on_key(crossterm::event::KeyEvent::new(c, crossterm::event::KeyModifiers::NONE));
@@ -252,6 +271,16 @@ async fn placement_drift_explain_and_a_selector_change() {
         key(&mut app, crossterm::event::KeyCode::Enter);
         let s = common::render(&mut app, 200, 60);
         assert!(s.contains("placed via kagenti-agents-policy (wds1)"), "{s}");
+        key(&mut app, crossterm::event::KeyCode::Esc);
+        // and an MCP tool's, through its server's workload
+        app.show("tools");
+        key(&mut app, crossterm::event::KeyCode::Char('/'));
+        for ch in "weather-tool ".chars() {
+            key(&mut app, crossterm::event::KeyCode::Char(ch));
+        }
+        key(&mut app, crossterm::event::KeyCode::Enter);
+        let s = common::render(&mut app, 200, 60);
+        assert!(s.contains("placed via kagenti-agents-policy (wds1)"), "a tool of weather-tool: {s}");
         key(&mut app, crossterm::event::KeyCode::Esc);
         // the control planes are rows of the Overview that say what they are
         app.show("overview");

@@ -184,18 +184,20 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
         put(its, &mut store, &r::MANAGED_CLUSTERS, managed_cluster(LOST_WEC, wec_labels(LOST_WEC, None), false));
     }
     // the workload objects, as applied to the WDS: specs and labels, no status
-    let mut objects: BTreeMap<(String, String), Value> = BTreeMap::new();
+    let mut objects: BTreeMap<(&str, String, String), Value> = BTreeMap::new();
     for w in &wecs {
         let store = w.store.read().expect("store lock");
         for ns in ["llm-d", "team1", "kube-system"] {
-            for d in store.list(idx(w, &r::DEPLOYMENTS), Some(ns)) {
-                let v = d.value();
-                objects.entry((d.namespace.clone(), d.name.clone())).or_insert_with(|| {
-                    json!({"apiVersion": "apps/v1", "kind": "Deployment",
-                           "metadata": {"name": d.name, "namespace": d.namespace, "labels": v["metadata"]["labels"],
-                                        "creationTimestamp": ago(10 * 86400), "generation": 1},
-                           "spec": v["spec"]})
-                });
+            for (def, kind) in [(r::DEPLOYMENTS, "Deployment"), (r::STATEFULSETS, "StatefulSet")] {
+                for d in store.list(idx(w, &def), Some(ns)) {
+                    let v = d.value();
+                    objects.entry((kind, d.namespace.clone(), d.name.clone())).or_insert_with(|| {
+                        json!({"apiVersion": "apps/v1", "kind": kind,
+                               "metadata": {"name": d.name, "namespace": d.namespace, "labels": v["metadata"]["labels"],
+                                            "creationTimestamp": ago(10 * 86400), "generation": 1},
+                               "spec": v["spec"]})
+                    });
+                }
             }
         }
     }
@@ -203,8 +205,8 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
     for ns in ["llm-d", "team1", "monitoring"] {
         namespace(wds, &mut store, ns);
     }
-    for (_, v) in objects {
-        put(wds, &mut store, &r::DEPLOYMENTS, v);
+    for ((kind, _, _), v) in objects {
+        put(wds, &mut store, if kind == "StatefulSet" { &r::STATEFULSETS } else { &r::DEPLOYMENTS }, v);
     }
     put(
         wds,
@@ -244,7 +246,7 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
         policy(
             "kagenti-agents-policy",
             json!([{"matchLabels": {"location-group": "agents"}}]),
-            json!([{"namespaces": ["team1"], "objectNames": ["weather-service", "currency-converter"],
+            json!([{"namespaces": ["team1"], "objectNames": ["weather-service", "currency-converter", "weather-tool"],
                     "statusCollectors": ["agent-replicas"]}]),
         ),
         // B200s nobody has yet: matches no cluster, and upstream says nothing
@@ -285,6 +287,12 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
             9 * 3600,
         ),
     );
+}
+
+/// The managedFields entry of a status write by the status add-on, now.
+fn status_write() -> Value {
+    json!([{"manager": "ocm-status-addon", "operation": "Update", "apiVersion": "control.kubestellar.io/v1alpha1",
+            "time": ago(0), "fieldsType": "FieldsV1", "subresource": "status", "fieldsV1": {"f:status": {".": {}}}}])
 }
 
 /// The name of the i-th hub-only ManagedCluster.
@@ -377,8 +385,8 @@ fn manifest_work(
             {"type": "Applied", "status": if ok { "True" } else { "False" }, "reason": reason, "message": msg, "lastTransitionTime": ago(age)},
             {"type": "Available", "status": if ok { "True" } else { "Unknown" }, "reason": if ok { "ResourcesAvailable" } else { "ResourcesNotAvailable" },
              "message": if ok { "All resources are available" } else { "resource not applied" }, "lastTransitionTime": ago(age)}],
-            "resourceStatus": {"manifests": [{"resourceMeta": {"ordinal": 0, "group": "apps", "version": "v1", "kind": "Deployment",
-                                                                "resource": "deployments", "namespace": ns, "name": name},
+            "resourceStatus": {"manifests": [{"resourceMeta": {"ordinal": 0, "group": "apps", "version": "v1", "kind": obj["kind"],
+                                                                "resource": resource_of(obj), "namespace": ns, "name": name},
                                               "conditions": [{"type": "Applied", "status": if ok { "True" } else { "False" },
                                                               "reason": if ok { "AppliedManifestComplete" } else { "AppliedManifestFailed" },
                                                               "message": if ok { "Apply manifest complete".to_string() } else { why.unwrap_or_default() }}]}]}});
@@ -430,14 +438,23 @@ fn strings(v: &Value) -> Vec<String> {
     v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect()
 }
 
-/// A downsync clause's object test against a Deployment of the WDS.
+/// The plural of a WDS object's kind (the kinds the simulator's WDS holds).
+fn resource_of(obj: &Value) -> &'static str {
+    if obj["kind"] == "StatefulSet" {
+        "statefulsets"
+    } else {
+        "deployments"
+    }
+}
+
+/// A downsync clause's object test against a Deployment or StatefulSet of the WDS.
 fn clause_selects(c: &Value, obj: &Value) -> bool {
     let any_or = |list: Vec<String>, have: &str| list.is_empty() || list.iter().any(|x| x == "*" || x == have);
     let group_ok = c["apiGroup"].as_str().is_none_or(|g| g == "apps");
     let meta = &obj["metadata"];
     let objsel = c["objectSelectors"].as_array();
     group_ok
-        && any_or(strings(&c["resources"]), "deployments")
+        && any_or(strings(&c["resources"]), resource_of(obj))
         && any_or(strings(&c["namespaces"]), meta["namespace"].as_str().unwrap_or(""))
         && any_or(strings(&c["objectNames"]), meta["name"].as_str().unwrap_or(""))
         && objsel.is_none_or(|s| s.is_empty() || s.iter().any(|s| selector(s).matches(&labels(obj))))
@@ -454,7 +471,10 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         let s = wds.store.read().expect("store lock");
         (
             s.list(idx(wds, &r::BINDING_POLICIES), None).iter().map(|p| p.value()).collect::<Vec<_>>(),
-            s.list(idx(wds, &r::DEPLOYMENTS), None).iter().map(|d| d.value()).collect::<Vec<_>>(),
+            [r::DEPLOYMENTS, r::STATEFULSETS]
+                .iter()
+                .flat_map(|def| s.list(idx(wds, def), None).iter().map(|d| d.value()).collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
         )
     };
     let managed: Vec<Value> = its
@@ -512,7 +532,7 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         let workload: Vec<Value> = selected
             .iter()
             .map(|o| {
-                json!({"group": "apps", "version": "v1", "resource": "deployments",
+                json!({"group": "apps", "version": "v1", "resource": resource_of(o),
                             "namespace": o["metadata"]["namespace"], "name": o["metadata"]["name"],
                             "resourceVersion": o["metadata"]["resourceVersion"]})
             })
@@ -617,20 +637,28 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         if wec.faults.unreachable() {
             continue;
         }
-        let m = &w["spec"]["workload"]["manifests"][0]["metadata"];
+        let manifest = &w["spec"]["workload"]["manifests"][0];
+        let m = &manifest["metadata"];
         let (ns, name) = (m["namespace"].as_str().unwrap_or(""), m["name"].as_str().unwrap_or(""));
-        let Some(obj) =
-            wec.store.read().expect("store lock").get(idx(wec, &r::DEPLOYMENTS), ns, name).map(|d| d.value())
-        else {
+        let (def, kind, resource) = if manifest["kind"] == "StatefulSet" {
+            (r::STATEFULSETS, "StatefulSet", "statefulsets")
+        } else {
+            (r::DEPLOYMENTS, "Deployment", "deployments")
+        };
+        let Some(obj) = wec.store.read().expect("store lock").get(idx(wec, &def), ns, name).map(|d| d.value()) else {
             continue;
         };
         reports.push(json!({"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "WorkStatus",
-               "metadata": {"name": format!("{mw_uid}-appsv1-deployment-{ns}-{name}"), "namespace": wec_name,
+               "metadata": {"name": format!("{mw_uid}-appsv1-{}-{ns}-{name}", kind.to_lowercase()), "namespace": wec_name,
                             "labels": w["metadata"]["labels"],
                             "ownerReferences": [{"apiVersion": "work.open-cluster-management.io/v1", "kind": "ManifestWork",
                                                  "name": w["metadata"]["name"], "uid": mw_uid, "controller": true}]},
-               "spec": {"sourceRef": {"group": "apps", "version": "v1", "resource": "deployments", "kind": "Deployment", "namespace": ns, "name": name}},
+               "spec": {"sourceRef": {"group": "apps", "version": "v1", "resource": resource, "kind": kind, "namespace": ns, "name": name}},
                "status": obj["status"]}));
+        // the status add-on's write, as the API server records it
+        if let Some(last) = reports.last_mut() {
+            last["metadata"]["managedFields"] = status_write();
+        }
     }
     let mut s = its.store.write().expect("store lock");
     let wi = idx(its, &r::WORK_STATUSES);
@@ -642,7 +670,10 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         match s.get(wi, &ns, &name) {
             Some(have) if have.value()["status"] == ws["status"] => {}
             Some(_) => {
-                let _ = s.modify(wi, &ns, &name, |o| o["status"] = ws["status"].clone());
+                let _ = s.modify(wi, &ns, &name, |o| {
+                    o["status"] = ws["status"].clone();
+                    o["metadata"]["managedFields"] = status_write();
+                });
             }
             None => {
                 s.put(wi, ws);

@@ -4,6 +4,7 @@
 //! nothing; what is served is decoded leniently into `store::placement` values.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use kube::api::DynamicObject;
 use serde_json::Value;
@@ -14,7 +15,7 @@ use super::paced::WatchCtx;
 use super::watchset::WatchSet;
 use crate::store::placement::{
     Binding, Clause, ControlPlane, ManagedCluster, ObjRef, PlacementCluster, Policy, Report, Requirement, Selector,
-    Work,
+    WdsObject, Work,
 };
 use crate::store::Update;
 
@@ -223,7 +224,27 @@ pub fn decode_report(o: &DynamicObject) -> Report {
         object: obj_ref(src),
         summary,
         healthy,
+        updated_at: o.data[STATUS_TIME].as_f64(),
     }
+}
+
+/// Where `slim_report` keeps the status's write time once `managedFields` are dropped.
+const STATUS_TIME: &str = "kstStatusWrittenAt";
+
+/// The newest `managedFields` time of an entry that wrote the status (the status subresource, or
+/// fields under `f:status`).
+fn status_written_at(o: &DynamicObject) -> Option<f64> {
+    o.metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter(|m| {
+            m.subresource.as_deref() == Some("status")
+                || m.fields_v1.as_ref().is_some_and(|f| f.0.get("f:status").is_some())
+        })
+        .filter_map(|m| m.time.as_ref())
+        .map(|t| t.0.as_second() as f64)
+        .reduce(f64::max)
 }
 
 pub fn decode_control_plane(o: &DynamicObject) -> ControlPlane {
@@ -255,8 +276,10 @@ fn slim_work(o: &mut DynamicObject) {
     o.metadata.annotations = None;
 }
 
-/// A WorkStatus keeps the summary's inputs: replica counts and conditions.
+/// A WorkStatus keeps the summary's inputs: replica counts and conditions, and when its status
+/// was written.
 fn slim_report(o: &mut DynamicObject) {
+    let written = status_written_at(o);
     let mut keep = serde_json::Map::new();
     if let Some(st) = o.data["status"].as_object() {
         for k in ["replicas", "readyReplicas", "conditions"] {
@@ -270,6 +293,9 @@ fn slim_report(o: &mut DynamicObject) {
         }
     }
     o.data["status"] = Value::Object(keep);
+    if let Some(t) = written {
+        o.data[STATUS_TIME] = serde_json::json!(t);
+    }
     o.metadata.managed_fields = None;
     o.metadata.owner_references = None;
 }
@@ -278,11 +304,51 @@ fn part<T>(w: &WatchSet<&'static str>, tag: &'static str, f: impl Fn(&DynamicObj
     (w.served(&tag) == Some(true)).then(|| w.objects(&tag).map(f).collect())
 }
 
+/// The workload kinds whose WDS objects the downsync explain reads: (tag, group, version, kind, plural).
+const WDS_KINDS: &[(&str, &str, &str, &str, &str)] = &[
+    ("wds-deployments", "apps", "v1", "Deployment", "deployments"),
+    ("wds-statefulsets", "apps", "v1", "StatefulSet", "statefulsets"),
+    ("wds-services", "", "v1", "Service", "services"),
+];
+
+/// A WDS object keeps what the downsync tests read: its name, namespace and labels.
+fn slim_object(o: &mut DynamicObject) {
+    o.data = Value::Null;
+    o.metadata.managed_fields = None;
+    o.metadata.annotations = None;
+    o.metadata.owner_references = None;
+}
+
+fn decode_wds_object(o: &DynamicObject, group: &str, resource: &str) -> WdsObject {
+    WdsObject {
+        group: group.to_string(),
+        resource: resource.to_string(),
+        namespace: o.metadata.namespace.clone().unwrap_or_default(),
+        name: o.metadata.name.clone().unwrap_or_default(),
+        labels: o.metadata.labels.clone().unwrap_or_default(),
+    }
+}
+
+/// Whether this context serves BindingPolicies (one discovery GET): only a WDS's workload
+/// objects are watched, not every cluster's.
+async fn serves_placement(client: &kube::Client) -> bool {
+    super::get::get_capped(client, "/apis/control.kubestellar.io/v1alpha1", 1 << 20, Duration::from_secs(10))
+        .await
+        .is_ok_and(|b| String::from_utf8_lossy(&b).contains("\"bindingpolicies\""))
+}
+
 pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions) {
     let index = ctx.cluster;
     let mut w: WatchSet<&'static str> = WatchSet::new();
     for (tag, group, version, kind, plural) in KINDS {
         w.add(&ctx, &client, tag, &super::api(group, version, kind, plural), None);
+    }
+    let wds = serves_placement(&client).await;
+    if wds {
+        for (tag, group, version, kind, plural) in WDS_KINDS {
+            w.add(&ctx, &client, tag, &super::api(group, version, kind, plural), None);
+            w.slim(tag, slim_object);
+        }
     }
     w.slim("works", slim_work);
     w.slim("reports", slim_report);
@@ -297,6 +363,14 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             works: part(w, "works", decode_work),
             reports: part(w, "reports", decode_report),
             control_planes: part(w, "cps", decode_control_plane),
+            objects: wds.then(|| {
+                WDS_KINDS
+                    .iter()
+                    .flat_map(|(tag, group, _, _, plural)| {
+                        w.objects(tag).map(move |o| decode_wds_object(o, group, plural)).collect::<Vec<_>>()
+                    })
+                    .collect()
+            }),
         },
         |placement| Update::Placement { cluster: index, placement },
     )

@@ -165,6 +165,8 @@ pub struct Report {
     pub summary: String,
     /// Whether the reported status says the object is healthy (Deployment: ready = desired).
     pub healthy: Option<bool>,
+    /// When the status was last written (its `managedFields` time for the status), Unix seconds.
+    pub updated_at: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -178,6 +180,59 @@ pub struct ControlPlane {
     pub why: Option<String>,
 }
 
+/// A workload object of a WDS, as the downsync tests see it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WdsObject {
+    pub group: String,
+    pub resource: String,
+    pub namespace: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Why an object is or is not bound by a policy: per clause, each test and whether it holds.
+/// Bound when every test of any one clause holds (KubeStellar's DownsyncPolicyClause).
+pub fn explain_object(policy: &Policy, o: &WdsObject) -> (bool, Vec<Vec<(String, bool)>>) {
+    let any = |list: &[String], v: &str| list.is_empty() || list.iter().any(|x| x == "*" || x == v);
+    let clauses: Vec<Vec<(String, bool)>> = policy
+        .clauses
+        .iter()
+        .map(|c| {
+            let mut tests = Vec::new();
+            tests.push(match &c.api_group {
+                None => ("any group".to_string(), true),
+                Some(g) => (format!("group {}", if g.is_empty() { "core" } else { g }), *g == o.group),
+            });
+            tests.push((
+                if c.resources.is_empty() {
+                    "any resource".into()
+                } else {
+                    format!("resources {}", c.resources.join(","))
+                },
+                any(&c.resources, &o.resource),
+            ));
+            tests.push((
+                if c.namespaces.is_empty() {
+                    "any namespace".into()
+                } else {
+                    format!("namespaces {}", c.namespaces.join(","))
+                },
+                any(&c.namespaces, &o.namespace),
+            ));
+            if !c.object_names.is_empty() {
+                tests.push((format!("names {}", c.object_names.join(",")), any(&c.object_names, &o.name)));
+            }
+            if !c.object_selectors.is_empty() {
+                let text = c.object_selectors.iter().map(Selector::text).collect::<Vec<_>>().join(" | ");
+                tests.push((format!("labels {text}"), c.object_selectors.iter().any(|s| s.matches(&o.labels))));
+            }
+            tests
+        })
+        .collect();
+    let bound = clauses.iter().any(|t| t.iter().all(|(_, ok)| *ok));
+    (bound, clauses)
+}
+
 /// What one context holds of KubeStellar. None per part: that API is not served there.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlacementCluster {
@@ -189,6 +244,8 @@ pub struct PlacementCluster {
     pub works: Option<Vec<Work>>,
     pub reports: Option<Vec<Report>>,
     pub control_planes: Option<Vec<ControlPlane>>,
+    /// A WDS's workload objects of the kinds kst knows (deployments, statefulsets, services).
+    pub objects: Option<Vec<WdsObject>>,
 }
 
 impl PlacementCluster {
@@ -215,8 +272,8 @@ pub enum Cell {
     ApplyFailed { message: String },
     /// Applied; no status reported back (yet).
     Applied,
-    /// Applied and reported: `2/2 ready`.
-    Reported { summary: String, healthy: Option<bool> },
+    /// Applied and reported: `2/2 ready`, with when the status add-on last wrote it.
+    Reported { summary: String, healthy: Option<bool>, at: Option<f64> },
 }
 
 impl Cell {
@@ -227,7 +284,7 @@ impl Cell {
             Cell::Delivered => "… delivered".into(),
             Cell::ApplyFailed { .. } => "✖ apply failed".into(),
             Cell::Applied => "○ applied".into(),
-            Cell::Reported { summary, healthy: Some(false) } => format!("▲ {summary}"),
+            Cell::Reported { summary, healthy: Some(false), .. } => format!("▲ {summary}"),
             Cell::Reported { summary, .. } => format!("● {summary}"),
         }
     }
@@ -378,7 +435,9 @@ fn view(wds: &str, policy: &Policy, b: Option<&Binding>, its: Option<&PlacementC
                         (Some(w), _) if w.applied == Some(false) => {
                             Cell::ApplyFailed { message: w.message.clone().unwrap_or_default() }
                         }
-                        (Some(_), Some(r)) => Cell::Reported { summary: r.summary.clone(), healthy: r.healthy },
+                        (Some(_), Some(r)) => {
+                            Cell::Reported { summary: r.summary.clone(), healthy: r.healthy, at: r.updated_at }
+                        }
                         (Some(w), None) if w.applied == Some(true) => Cell::Applied,
                         (Some(_), None) => Cell::Delivered,
                     }
@@ -491,6 +550,46 @@ pub fn selectors_text(p: &Policy) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn an_object_is_bound_when_every_test_of_one_clause_holds() {
+        let policy = Policy {
+            name: "p".into(),
+            clauses: vec![
+                Clause {
+                    api_group: Some("apps".into()),
+                    resources: vec!["deployments".into()],
+                    namespaces: vec!["llm-d".into()],
+                    object_selectors: vec![Selector(vec![
+                        req("llm-d.ai/model", "In", &["m70"]),
+                        req("llm-d.ai/guide", "DoesNotExist", &[]),
+                    ])],
+                    ..Default::default()
+                },
+                Clause { namespaces: vec!["team1".into()], object_names: vec!["agent".into()], ..Default::default() },
+            ],
+            ..Default::default()
+        };
+        let o = |ns: &str, name: &str, l: &[(&str, &str)]| WdsObject {
+            group: "apps".into(),
+            resource: "deployments".into(),
+            namespace: ns.into(),
+            name: name.into(),
+            labels: labels(l),
+        };
+        let (bound, why) = explain_object(&policy, &o("llm-d", "decode", &[("llm-d.ai/model", "m70")]));
+        assert!(bound);
+        assert!(why[0].iter().all(|(_, ok)| *ok));
+        // the guide label makes the selector fail, and only that test
+        let (bound, why) =
+            explain_object(&policy, &o("llm-d", "pd-decode", &[("llm-d.ai/model", "m70"), ("llm-d.ai/guide", "pd")]));
+        assert!(!bound);
+        let failing: Vec<&str> = why[0].iter().filter(|(_, ok)| !ok).map(|(t, _)| t.as_str()).collect();
+        assert_eq!(failing, vec!["labels llm-d.ai/model=m70,!llm-d.ai/guide"]);
+        // the second clause: any group and resource, by name
+        assert!(explain_object(&policy, &o("team1", "agent", &[])).0);
+        assert!(!explain_object(&policy, &o("team1", "other", &[])).0);
+    }
+
     fn req(key: &str, op: &str, values: &[&str]) -> Requirement {
         Requirement { key: key.into(), operator: op.into(), values: values.iter().map(|v| v.to_string()).collect() }
     }
@@ -581,11 +680,12 @@ mod tests {
                 object: obj("x"),
                 summary: "2/2 ready".into(),
                 healthy: Some(true),
+                updated_at: None,
             }]),
             ..Default::default()
         };
         let v = &views(&[("wds1", &wds), ("its1", &its)])[0];
-        assert_eq!(v.cells[0][0], Cell::Reported { summary: "2/2 ready".into(), healthy: Some(true) });
+        assert_eq!(v.cells[0][0], Cell::Reported { summary: "2/2 ready".into(), healthy: Some(true), at: None });
         assert_eq!(v.cells[1][0], Cell::ApplyFailed { message: "forbidden".into() });
         assert_eq!(v.cells[0][1], Cell::Delivered, "b never reported");
         assert_eq!(v.cells[1][1], Cell::NotDelivered);

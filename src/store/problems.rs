@@ -751,6 +751,37 @@ pub fn conditions(fleet: &Fleet, now: f64) -> Vec<Condition> {
                 jump: Jump::Pane { pane: "placement", find: v.policy.name.clone() },
             });
         }
+        // a status the WEC can no longer refresh: old, and its cluster not Available
+        let unavailable = |c: &str| {
+            fleet
+                .clusters
+                .iter()
+                .filter_map(|x| x.placement.managed.as_ref())
+                .flatten()
+                .any(|m| m.name == c && m.available != Some(true))
+        };
+        for (oi, row) in v.cells.iter().enumerate() {
+            for (ci, cell) in row.iter().enumerate() {
+                let super::placement::Cell::Reported { at: Some(at), .. } = cell else { continue };
+                let (Some(cluster), Some(object)) = (v.clusters.get(ci), v.objects.get(oi)) else { continue };
+                let age = now - at;
+                if age > rules::PLACEMENT_STATUS_STALE_S && unavailable(cluster) {
+                    out.push(Condition {
+                        kind: "placement-status-stale",
+                        severity: Severity::Warning,
+                        cluster: Some(wds),
+                        object: Object::new("BindingPolicy", "", &format!("{} → {cluster}", v.policy.name)),
+                        reason: format!(
+                            "status of {} on {cluster} last written {} and {cluster} is not Available: it may no longer be true",
+                            object.text(),
+                            super::llmd::age_text(age)
+                        ),
+                        hold_s: 0.0,
+                        jump: Jump::Pane { pane: "placement", find: v.policy.name.clone() },
+                    });
+                }
+            }
+        }
     }
 
     // the nightly matrix: a cell that passed and now fails
@@ -797,6 +828,67 @@ mod tests {
             hold_s: hold,
             jump: Jump::Pod { namespace: "llm-d".into(), name: name.into() },
         }
+    }
+
+    #[test]
+    fn an_old_status_from_a_cluster_the_hub_calls_unavailable_may_no_longer_be_true() {
+        use super::super::placement::*;
+        let obj = ObjRef {
+            group: "apps".into(),
+            resource: "deployments".into(),
+            namespace: "llm-d".into(),
+            name: "x".into(),
+        };
+        let mut fleet = super::super::Fleet::new(&[("wds1".into(), "s".into()), ("its1".into(), "s".into())]);
+        for c in fleet.clusters.iter_mut() {
+            c.conn = Conn::Live;
+        }
+        fleet.clusters[0].placement = PlacementCluster {
+            policies: Some(vec![Policy { name: "p".into(), ..Default::default() }]),
+            bindings: Some(vec![Binding {
+                name: "p".into(),
+                destinations: vec!["a".into(), "b".into()],
+                objects: vec![obj.clone()],
+                errors: vec![],
+            }]),
+            ..Default::default()
+        };
+        let work = |wec: &str| Work {
+            wec: wec.into(),
+            name: format!("w-{wec}"),
+            binding: "p".into(),
+            wds: "wds1".into(),
+            objects: vec![obj.clone()],
+            applied: Some(true),
+            ..Default::default()
+        };
+        let report = |wec: &str, at: f64| Report {
+            wec: wec.into(),
+            binding: "p".into(),
+            wds: "wds1".into(),
+            object: obj.clone(),
+            summary: "2/2 ready".into(),
+            healthy: Some(true),
+            updated_at: Some(at),
+        };
+        let mc = |name: &str, ok: bool| ManagedCluster { name: name.into(), available: Some(ok), ..Default::default() };
+        fleet.clusters[1].placement = PlacementCluster {
+            managed: Some(vec![mc("a", true), mc("b", false)]),
+            works: Some(vec![work("a"), work("b")]),
+            // both written an hour ago: only the unavailable cluster's is in doubt
+            reports: Some(vec![report("a", 10_000.0 - 3600.0), report("b", 10_000.0 - 3600.0)]),
+            ..Default::default()
+        };
+        let stale: Vec<Condition> =
+            conditions(&fleet, 10_000.0).into_iter().filter(|c| c.kind == "placement-status-stale").collect();
+        assert_eq!(stale.len(), 1, "{stale:?}");
+        assert_eq!(stale[0].object.name, "p → b");
+        assert!(stale[0].reason.contains("last written 60m ago and b is not Available"), "{}", stale[0].reason);
+        // written a minute ago: not in doubt yet
+        if let Some(r) = fleet.clusters[1].placement.reports.as_mut() {
+            r[1].updated_at = Some(10_000.0 - 60.0);
+        }
+        assert!(!conditions(&fleet, 10_000.0).iter().any(|c| c.kind == "placement-status-stale"));
     }
 
     #[test]

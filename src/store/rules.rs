@@ -235,3 +235,8 @@ pub const GPU_MEMORY: Rule = Rule {
     for_s: 300.0,
     unit: Unit::Ratio,
 };
+
+/// A placement status (WorkStatus) older than this, from a cluster the hub says is not Available,
+/// may no longer be true (a healthy object's status is rewritten only when it changes, so age
+/// alone says nothing).
+pub const PLACEMENT_STATUS_STALE_S: f64 = 600.0;

@@ -313,11 +313,66 @@ fn draw_explain(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView) {
         }
         lines.push(Line::from(spans));
     }
+    // the object side: each WDS object in the clauses' namespaces, bound or why not
+    let objects = cx.fleet.clusters.iter().find(|c| c.context == v.wds).and_then(|c| c.placement.objects.as_ref());
+    lines.push(Line::from(Span::styled("downsync (an object is bound when every test of one clause holds):", t.muted)));
+    match objects {
+        None => lines.push(Line::from(Span::styled(
+            format!("{}'s workload objects are not read (kst reads deployments, statefulsets, services)", v.wds),
+            t.muted,
+        ))),
+        Some(objects) => {
+            let namespaces: Vec<&str> =
+                v.policy.clauses.iter().flat_map(|c| c.namespaces.iter().map(String::as_str)).collect();
+            let any_ns = v.policy.clauses.iter().any(|c| c.namespaces.is_empty());
+            let mut shown: Vec<(bool, &placement::WdsObject, Vec<Vec<(String, bool)>>)> = objects
+                .iter()
+                .filter(|o| any_ns || namespaces.contains(&o.namespace.as_str()))
+                .map(|o| {
+                    let (bound, tests) = placement::explain_object(&v.policy, o);
+                    (bound, o, tests)
+                })
+                .collect();
+            // bound first, then the near misses (fewest failing tests)
+            shown.sort_by_key(|(bound, o, tests)| {
+                let misses = tests.iter().map(|t| t.iter().filter(|(_, ok)| !ok).count()).min().unwrap_or(0);
+                (!bound, misses, o.namespace.clone(), o.name.clone())
+            });
+            let total = shown.len();
+            for (bound, o, tests) in shown.into_iter().take(24) {
+                let mut spans = vec![
+                    Span::styled(if bound { "✓ " } else { "✗ " }, if bound { t.ok } else { t.muted }),
+                    Span::styled(format!("{}/{} {}/{} ", o.group, o.resource, o.namespace, o.name), t.text),
+                ];
+                for (i, clause) in tests.iter().enumerate() {
+                    if i > 0 {
+                        spans.push(Span::styled(" | ", t.muted));
+                    }
+                    for (test, ok) in clause {
+                        spans.push(Span::styled(
+                            format!("{test} {} ", if *ok { "✓" } else { "✗" }),
+                            if *ok { t.ok } else { t.crit },
+                        ));
+                    }
+                }
+                lines.push(Line::from(spans));
+            }
+            if total > 24 {
+                lines.push(Line::from(Span::styled(format!("… and {} more objects", total - 24), t.muted)));
+            }
+            if total == 0 {
+                lines.push(Line::from(Span::styled("no workload object in the clauses' namespaces", t.warn)));
+            }
+        }
+    }
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" why {} selects what it does · e: back to the matrix ", v.policy.name))
+                .title(format!(
+                    " why {} selects the clusters and objects it does · e: back to the matrix ",
+                    v.policy.name
+                ))
                 .border_style(t.muted),
         ),
         area,

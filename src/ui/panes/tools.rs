@@ -329,6 +329,15 @@ fn draw(pane: &mut Tools, f: &mut Frame, area: Rect, cx: &Ctx) {
         if let Some(cred) = r.server.registration.as_ref().and_then(|x| x.credential.as_ref()) {
             l.push(Span::styled(format!(" · credential Secret {cred} (value never read)"), t.muted));
         }
+        // the BindingPolicy that placed the tool server's workload there, when a WDS is known
+        if let Some(ci) = r.cluster {
+            let by = crate::store::placement::placed_by(&cx.placement_contexts(), &cx.cluster(ci).context, |o| {
+                o.namespace == r.server.namespace && o.name == r.server.name
+            });
+            if !by.is_empty() {
+                l.push(Span::styled(format!(" · placed via {}", by.join(", ")), t.muted));
+            }
+        }
         f.render_widget(Paragraph::new(Line::from(l)).wrap(Wrap { trim: true }), detail_area);
     } else if servers.is_empty() {
         f.render_widget(
