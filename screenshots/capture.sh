@@ -26,7 +26,7 @@ done
 
 # Panes rendered as PNG, per terminal size.
 declare -A PNG_PANES=(
-  [120x40]="overview problems models serving kv-cache throughput epp benchmarks agents topology security placement"
+  [120x40]="overview problems models serving kv-cache throughput epp benchmarks agents topology security placement gpus"
   [200x60]="overview problems serving"
 )
 # Text captures are written at these sizes only.
@@ -126,6 +126,7 @@ for size in 120x40 80x24 200x60; do
   tmux send-keys -t "$SESSION" ':' ; shot "security-$size" security Enter
   tmux send-keys -t "$SESSION" ':' ; shot "status-$size" status Enter
   tmux send-keys -t "$SESSION" ':' ; shot "placement-$size" placement Enter
+  tmux send-keys -t "$SESSION" ':' ; shot "gpus-$size" gpus Enter
   tmux send-keys -t "$SESSION" ':' ; tmux send-keys -t "$SESSION" serving Enter; sleep 1
   shot "pool-pods-$size" Enter
   tmux kill-session -t "$SESSION"

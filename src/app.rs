@@ -258,6 +258,9 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
     let mut settings = settings.clone();
     // the scenario's surges last minutes: rules hold for a tenth of their for: to show them
     settings.hold_scale = 0.1;
+    // the A100 cluster has no OpenCost: a configured price shows the estimate path (the user's
+    // own [cost] prices win)
+    settings.gpu_prices.entry("NVIDIA-A100-SXM4-80GB".into()).or_insert(1.8);
     settings.nightly = Ok(crate::sources::nightly::NightlyConfig {
         repo: crate::sim::github::REPO.into(),
         api: github.base_url(),

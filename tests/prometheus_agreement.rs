@@ -583,22 +583,13 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     col.stop();
 }
 
-/// A second backend: VictoriaMetrics answers the same API with its own engine, so kst's client
-/// is not tied to one server's quirks. Known samples are pushed (text format, a `cluster` label
-/// added on import) and read back through kst's fleet query: the gauges, counters and histogram
-/// buckets kst decodes are the ones pushed (MetricsQL's `rate` differs on purpose, so no rates).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn victoria_metrics_answers_the_fleet_query_too() {
-    use kst::sources::prom::{engines_query, exposition, group, query, PromConfig};
-    let test = "victoria_metrics_answers_the_fleet_query_too";
-    let Some(vm) = common::peers::debian_binary("victoria-metrics", "victoria-metrics") else {
-        common::peers::missing(test, "victoria-metrics", "apt-get install victoria-metrics");
-        return;
-    };
+/// A private VictoriaMetrics on a free loopback port, ready; its process, its data directory and
+/// its base URL.
+async fn start_victoria_metrics(bin: &std::path::Path) -> (common::Peer, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let port = common::free_port();
-    let _vm = common::Peer(
-        std::process::Command::new(&vm)
+    let peer = common::Peer(
+        std::process::Command::new(bin)
             .arg(format!("-storageDataPath={}", dir.path().join("data").display()))
             .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
             .arg("-search.latencyOffset=0s")
@@ -615,6 +606,23 @@ async fn victoria_metrics_answers_the_fleet_query_too() {
         assert!(std::time::Instant::now() < deadline, "victoria-metrics did not get ready");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    (peer, dir, base)
+}
+
+/// A second backend: VictoriaMetrics answers the same API with its own engine, so kst's client
+/// is not tied to one server's quirks. Known samples are pushed (text format, a `cluster` label
+/// added on import) and read back through kst's fleet query: the gauges, counters and histogram
+/// buckets kst decodes are the ones pushed (MetricsQL's `rate` differs on purpose, so no rates).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn victoria_metrics_answers_the_fleet_query_too() {
+    use kst::sources::prom::{engines_query, exposition, group, query, PromConfig};
+    let test = "victoria_metrics_answers_the_fleet_query_too";
+    let Some(vm) = common::peers::debian_binary("victoria-metrics", "victoria-metrics") else {
+        common::peers::missing(test, "victoria-metrics", "apt-get install victoria-metrics");
+        return;
+    };
+    let (_vm, _dir, base) = start_victoria_metrics(&vm).await;
+    let http = reqwest::Client::new();
     let now_ms = (common::now_s() * 1000.0) as i64 - 2000;
     let page = |pod: &str, kv: f64, gen: f64| {
         format!(
@@ -694,26 +702,8 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
         common::peers::missing(test, "victoria-metrics", "apt-get install victoria-metrics");
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let port = common::free_port();
-    let _vm = common::Peer(
-        std::process::Command::new(&vm)
-            .arg(format!("-storageDataPath={}", dir.path().join("data").display()))
-            .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
-            .arg("-search.latencyOffset=0s")
-            .arg("-search.disableCache")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("vm.log")).unwrap())
-            .spawn()
-            .expect("victoria-metrics starts"),
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let (_vm, _dir, base) = start_victoria_metrics(&vm).await;
     let http = reqwest::Client::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !http.get(format!("{base}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
-        assert!(std::time::Instant::now() < deadline, "victoria-metrics did not get ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     // edge-0000..0004: two servers each, KV 0.25 and 0.75, generation counters 60 s apart
     let now = common::now_s().floor() as i64;
     let mut body = String::new();

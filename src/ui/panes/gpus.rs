@@ -108,7 +108,7 @@ impl Component for Gpus {
             ("idle 150m", "held by a pod but under 10% busy, for as long as kst has seen it so"),
             ("MEM 90%", "framebuffer used of the GPU's (vLLM takes 90% up front)"),
             ("XID 79", "the last XID error the driver reported for the GPU"),
-            ("3g.40gb #1", "a MIG instance of the GPU"),
+            ("GPU 6.1", "MIG instance 1 of GPU 6 (its profile, e.g. 3g.40gb, under the tables)"),
             ("$/H opencost 1h", "OpenCost's allocation cost over the last hour (all the pods' resources)"),
             ("$/H estimate", "configured price per GPU-hour x GPUs held now: GPUs only"),
             ("$/MTOK", "dollars per million tokens, prompt and generated, at the current token rate"),
@@ -220,7 +220,8 @@ impl Component for Gpus {
                 cell(format!("{context}/{}", g.node.strip_prefix(&format!("{context}-")).unwrap_or(&g.node)), t.text),
                 cell(
                     match &g.mig {
-                        Some(m) => format!("{} {m}", g.gpu),
+                        // `6.1`: instance 1 of GPU 6 (its profile is in the line under the tables)
+                        Some(m) => format!("{}.{}", g.gpu, m.rsplit('#').next().unwrap_or("?")),
                         None => g.gpu.clone(),
                     },
                     t.text,
@@ -250,7 +251,7 @@ impl Component for Gpus {
                 Col::whole("$/H"),
                 Col::whole("$/MTOK"),
                 Col::whole("GPU-H/1K REQ").optional(2),
-                Col::text("SOURCE").min(8),
+                Col::text("SOURCE").min(11),
             ],
         );
         cost_table.empty = "no model is served on the visible clusters".into();
@@ -280,6 +281,9 @@ impl Component for Gpus {
         if let Some((i, g)) = self.list.selected().and_then(|s| r.get(s)) {
             spans.push(Span::styled(format!("{} on {}: ", g.model_name, cx.fleet.clusters[*i].context), t.accent));
             spans.push(Span::styled(format!("{} ", g.uuid), t.muted));
+            if let Some(m) = &g.mig {
+                spans.push(Span::styled(format!("· MIG {m} "), t.text));
+            }
             if let (Some(u), Some(tot)) = (g.fb_used_mib, g.fb_total_mib()) {
                 spans.push(Span::styled(format!("· memory {:.1} of {:.1} GiB ", u / 1024.0, tot / 1024.0), t.text));
             }
