@@ -64,8 +64,13 @@ where
     let svc = hyper::service::service_fn(move |req| {
         let cluster = cluster.clone();
         async move {
+            // a request that arrives on a kept-alive connection after the fault is switched on,
+            // before this connection's task has seen it: the connection drops, no answer
+            if cluster.faults.unreachable() {
+                return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "unreachable"));
+            }
             let req = read_request(req).await;
-            Ok::<_, Infallible>(to_response(api::handle(cluster, req).await))
+            Ok::<_, std::io::Error>(to_response(api::handle(cluster, req).await))
         }
     });
     let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), svc);
