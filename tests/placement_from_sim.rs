@@ -109,6 +109,9 @@ async fn placement_drift_explain_and_a_selector_change() {
                     && c.kagenti.tools.as_ref().is_some_and(|t| t.iter().any(|s| s.name == "weather-tool" && s.listing.is_some()))
             })
             && f.clusters.iter().filter(|c| c.context.starts_with("gpu-")).all(|c| c.gpus.nodes.len() >= 3)
+            // the hosting cluster's ControlPlanes and the WDS's objects, each from its own watch
+            && f.clusters.iter().any(|c| c.placement.control_planes.as_ref().is_some_and(|p| p.len() == 2))
+            && f.clusters.iter().any(|c| c.placement.objects.as_ref().is_some_and(|o| !o.is_empty()))
             && f.clusters.iter().filter(|c| c.context.starts_with("gpu-")).all(|c| {
                 c.llmd.servers.len() >= 4 && c.llmd.servers.iter().all(|s| s.pool.is_some() && (s.phase != "Pending" || s.unschedulable.is_some()))
             })
