@@ -195,29 +195,8 @@ async fn kst_reads_the_numbers_a_real_prometheus_reads() {
     })
     .await;
 
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("prometheus.yml");
-    std::fs::write(&cfg, prometheus_config(&sim, &fleet, dir.path())).unwrap();
-    let port = common::free_port();
-    let _prom = common::Peer(
-        std::process::Command::new(&prometheus)
-            .arg(format!("--config.file={}", cfg.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("prometheus.log")).unwrap())
-            .spawn()
-            .expect("prometheus starts"),
-    );
-    let prom = Prom { base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
-    let ready = || async {
-        prom.http.get(format!("{}/-/ready", prom.base)).send().await.is_ok_and(|r| r.status().is_success())
-    };
+    let (_prom, _dir, prom) = start_prometheus(&prometheus, &sim, &fleet).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !ready().await {
-        assert!(std::time::Instant::now() < deadline, "Prometheus did not get ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     // both sides fill a whole window: Prometheus has every target's samples over more than
     // the window, then kst has samples past that moment
     let full = format!("min(count_over_time(up[{}s]))", WINDOW + 2.0);
@@ -434,26 +413,7 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
         "in prometheus mode the direct scrapers leave the model servers alone"
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("prometheus.yml");
-    std::fs::write(&cfg, prometheus_config(&sim, &fleet, dir.path())).unwrap();
-    let port = common::free_port();
-    let mut peer = common::Peer(
-        std::process::Command::new(&prometheus)
-            .arg(format!("--config.file={}", cfg.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("prometheus.log")).unwrap())
-            .spawn()
-            .expect("prometheus starts"),
-    );
-    let prom = Prom { base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while !prom.http.get(format!("{}/-/ready", prom.base)).send().await.is_ok_and(|r| r.status().is_success()) {
-        assert!(std::time::Instant::now() < deadline, "Prometheus did not get ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (mut peer, _dir, prom) = start_prometheus(&prometheus, &sim, &fleet).await;
     let cfg = |label: &str| PromConfig {
         url: prom.base.clone(),
         cluster_label: label.into(),
@@ -581,6 +541,36 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     })
     .await;
     col.stop();
+}
+
+/// A private Prometheus on a free loopback port scraping the simulator's model servers and
+/// endpoint pickers that `fleet` knows, ready; its process, its directory and a client.
+async fn start_prometheus(
+    bin: &std::path::Path,
+    sim: &kst::sim::SimFleet,
+    fleet: &Fleet,
+) -> (common::Peer, tempfile::TempDir, Prom) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("prometheus.yml");
+    std::fs::write(&cfg, prometheus_config(sim, fleet, dir.path())).unwrap();
+    let port = common::free_port();
+    let peer = common::Peer(
+        std::process::Command::new(bin)
+            .arg(format!("--config.file={}", cfg.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("prometheus.log")).unwrap())
+            .spawn()
+            .expect("prometheus starts"),
+    );
+    let prom = Prom { base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !prom.http.get(format!("{}/-/ready", prom.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+        assert!(std::time::Instant::now() < deadline, "Prometheus did not get ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (peer, dir, prom)
 }
 
 /// A private VictoriaMetrics on a free loopback port, ready; its process, its data directory and
