@@ -119,6 +119,8 @@ fn worker_options(settings: &Settings) -> WorkerOptions {
     WorkerOptions {
         refresh: settings.refresh,
         baseline_file: settings.baseline_file.clone(),
+        team_label: settings.team_label.clone(),
+        opencost: settings.opencost.clone(),
         ..WorkerOptions::default()
     }
 }

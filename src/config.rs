@@ -58,6 +58,12 @@ pub struct CostFile {
     /// `gpu_hour = { "NVIDIA-H100-80GB-HBM3" = 4.5 }`: costs from these are estimates.
     #[serde(default)]
     pub gpu_hour: BTreeMap<String, f64>,
+    /// The pod label naming a GPU pod's team (default `team`).
+    pub team_label: Option<String>,
+    /// OpenCost per context when it is not the Service named `opencost`:
+    /// `opencost = { "gpu-eu-west" = "kubecost/opencost:9003" }`.
+    #[serde(default)]
+    pub opencost: BTreeMap<String, String>,
 }
 
 /// `[metrics]`: how metric samples are read.
@@ -233,6 +239,10 @@ pub struct Settings {
     pub slos: Vec<crate::store::slo::Slo>,
     /// `[cost] gpu_hour`: dollars per GPU-hour by product.
     pub gpu_prices: BTreeMap<String, f64>,
+    /// `[cost] team_label`.
+    pub team_label: String,
+    /// `[cost] opencost`, parsed.
+    pub opencost: BTreeMap<String, crate::sources::gpus::ServiceRef>,
     /// `--metrics`.
     pub metrics_mode: crate::cli::MetricsMode,
     /// `[[metrics.prometheus]]`, resolved (tokens read).
@@ -314,6 +324,19 @@ impl Settings {
                 }
                 file.cost.gpu_hour.clone()
             },
+            team_label: match file.cost.team_label.as_deref().map(str::trim) {
+                None => crate::sources::gpus::TEAM_LABEL.to_string(),
+                Some("") => return Err(format!("{}: cost.team_label is empty: name a pod label", path.display())),
+                Some(l) => l.to_string(),
+            },
+            opencost: file
+                .cost
+                .opencost
+                .iter()
+                .map(|(k, v)| {
+                    v.parse().map(|r| (k.clone(), r)).map_err(|e| format!("{}: cost.opencost.{k}: {e}", path.display()))
+                })
+                .collect::<Result<_, _>>()?,
             slos: file
                 .slo
                 .iter()

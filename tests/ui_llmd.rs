@@ -340,6 +340,41 @@ async fn gpus_and_cost() {
         .and_then(|l| l.request_rate)
         .unwrap();
     assert!((per_1k - 16.0 / (line_rps * 3600.0) * 1000.0).abs() < 1e-9);
+    // per pool: a model with two pools on a cluster has a row for each, adding up to its line
+    let lines_with_pools: Vec<_> = costs
+        .iter()
+        .filter(|c| c.pool.is_none())
+        .filter(|l| costs.iter().any(|p| p.pool.is_some() && p.model == l.model && p.context == l.context))
+        .collect();
+    assert!(!lines_with_pools.is_empty(), "the sim serves a model from two pools on one cluster");
+    for l in lines_with_pools {
+        let pools: Vec<_> =
+            costs.iter().filter(|p| p.pool.is_some() && p.model == l.model && p.context == l.context).collect();
+        assert!(pools.len() >= 2);
+        assert_eq!(pools.iter().map(|p| p.gpus).sum::<u32>(), l.gpus, "{}: the pools' GPUs are the line's", l.model);
+        assert_eq!(pools.iter().map(|p| p.source.clone()).collect::<Vec<_>>(), vec![l.source.clone(); pools.len()]);
+        let sum: f64 = pools.iter().map(|p| p.per_hour.unwrap()).sum();
+        assert!((sum - l.per_hour.unwrap()).abs() < 1e-6, "{}: pools ${sum}/h, line ${:?}/h", l.model, l.per_hour);
+        for p in pools {
+            let t = p.tokens_per_s.unwrap();
+            assert!((p.per_million_tokens.unwrap() - p.per_hour.unwrap() / (t * 3600.0) * 1e6).abs() < 1e-9);
+        }
+    }
+    // allocation against use: the research team's two idle GPUs on gpu-eu-west, priced at $1.8
+    let by_team = kst::store::gpus::allocation_by(&fleet, "team", &fleet.gpu_prices);
+    let research = by_team.iter().find(|a| a.key == "research").unwrap();
+    assert_eq!((research.context.as_str(), research.held, research.busy, research.pending), ("gpu-eu-west", 2, 0, 0));
+    assert!((research.idle_gpu_hours - 5.0).abs() < 1e-9, "2 GPUs x 2.5 h: {}", research.idle_gpu_hours);
+    assert_eq!(research.per_hour, Some(2.0 * 1.8));
+    // the 70B decode server the scheduler cannot place asks for 8 GPUs: requested, not held
+    let by_model = kst::store::gpus::allocation_by(&fleet, "model", &fleet.gpu_prices);
+    let big = by_model.iter().find(|a| a.context == "gpu-us-east" && a.key == "llama-3-3-70b-instruct").unwrap();
+    assert_eq!((big.held, big.pending, big.requested), (12, 8, 20));
+    assert_eq!(big.source, Some(CostSource::Opencost { window: "1h".into() }));
+    let by_cluster = kst::store::gpus::allocation_by(&fleet, "cluster", &fleet.gpu_prices);
+    let east = by_cluster.iter().find(|a| a.context == "gpu-us-east").unwrap();
+    let whole: f64 = report.by_cluster.iter().map(|r| r.total_cost).sum();
+    assert!((east.per_hour.unwrap() - whole).abs() < 1e-9, "the cluster costs all its rows, idle included");
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
     app.show("gpus");
@@ -352,6 +387,13 @@ async fn gpus_and_cost() {
     let s = render(&mut app, 200, 60);
     let first = s.lines().nth(4).unwrap_or("");
     assert!(first.contains("eval-harness-nightly") && first.contains("idle 150m"), "{s}");
+    // v: the lower table by team, then namespace, then cluster
+    app.on_key(KeyEvent::new(KeyCode::Char('v'), KeyModifiers::NONE));
+    common::snapshots!(&mut app, "gpus_by_team");
+    let s = render(&mut app, 200, 60);
+    let row = s.lines().find(|l| l.contains("research @ gpu-eu-west")).unwrap_or_else(|| panic!("{s}"));
+    assert!(row.contains("5.00") && row.contains("$3.60") && row.contains("estimate"), "{row}");
+    assert!(s.lines().any(|l| l.contains("(+8)")), "the unplaced server's 8 GPUs are asked for: {s}");
     // no price for an H100 without OpenCost: unknown, with the reason, never 0
     app.fleet.clusters[0].gpus.cost = None;
     let costs = model_costs(&app.fleet, &r, &app.fleet.gpu_prices);

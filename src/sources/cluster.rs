@@ -32,6 +32,10 @@ pub struct WorkerOptions {
     pub baseline_file: Option<String>,
     /// Where model-server metrics come from.
     pub engines: EngineSource,
+    /// The pod label naming a GPU pod's team (`[cost] team_label`).
+    pub team_label: String,
+    /// OpenCost Services named per context (`[cost] opencost`), instead of looking for one.
+    pub opencost: std::collections::BTreeMap<String, super::gpus::ServiceRef>,
 }
 
 /// Where model-server metrics come from: each pod's `/metrics` (direct), the query layer for
@@ -66,6 +70,8 @@ impl Default for WorkerOptions {
             state_dir: crate::config::state_dir(),
             baseline_file: None,
             engines: EngineSource::Direct,
+            team_label: super::gpus::TEAM_LABEL.to_string(),
+            opencost: Default::default(),
         }
     }
 }
@@ -167,7 +173,7 @@ pub async fn run(
     let kagenti = super::kagenti::run(ctx.clone(), history, posture, client.clone(), tx.clone(), opts.clone());
     let jobs = super::jobs::run(ctx.clone(), client.clone(), tx.clone(), opts.clone());
     let placement = super::placement::run(ctx.clone(), client.clone(), tx.clone(), opts.clone());
-    let gpus = super::gpus::run(ctx.clone(), client.clone(), tx.clone(), opts.clone());
+    let gpus = super::gpus::run(ctx.clone(), client.clone(), tx.clone(), opts.clone(), target.context.clone());
     tokio::select! {
         _ = stop.changed() => {}
         _ = health => {}

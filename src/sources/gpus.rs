@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::cluster::WorkerOptions;
 use super::paced::{self, WatchCtx};
-use crate::store::gpus::{CostReport, CostRow, GpuSample};
+use crate::store::gpus::{CostReport, CostRow, GpuSample, PendingGpuPod};
 use crate::store::llmd::Key;
 use crate::store::Update;
 
@@ -23,7 +23,7 @@ use crate::store::Update;
 pub const EXPORTER_SELECTORS: &[&str] = &["app=nvidia-dcgm-exporter", "app.kubernetes.io/name=dcgm-exporter"];
 /// The dcgm-exporter's port.
 pub const EXPORTER_PORT: u16 = 9400;
-/// The label naming a GPU pod's team (OpenCost's `team` alias reads the same label).
+/// The label naming a GPU pod's team unless `[cost] team_label` says otherwise.
 pub const TEAM_LABEL: &str = "team";
 /// OpenCost's window kst asks for, and how often.
 pub const COST_WINDOW: &str = "1h";
@@ -128,6 +128,50 @@ pub fn decode_allocation(body: &[u8]) -> Result<Vec<CostRow>, String> {
     Ok(rows.into_values().collect())
 }
 
+/// GPUs a pod asks for: each app container's limit (or request) of every GPU resource, or the
+/// largest init container's if that is more (init containers run one at a time, before).
+pub fn pod_gpus(spec: &Value) -> u32 {
+    let of = |c: &Value| -> u32 {
+        super::nodes::GPU_RESOURCES
+            .iter()
+            .filter_map(|r| {
+                let q = c["resources"]["limits"].get(*r).or_else(|| c["resources"]["requests"].get(*r))?;
+                q.as_str().and_then(|s| s.parse::<u32>().ok()).or_else(|| q.as_u64().map(|n| n as u32))
+            })
+            .sum()
+    };
+    let list = |k: &str| spec[k].as_array().map(|a| a.iter().map(of).collect::<Vec<_>>()).unwrap_or_default();
+    let app: u32 = list("containers").iter().sum();
+    let init = list("initContainers").into_iter().max().unwrap_or(0);
+    app.max(init)
+}
+
+/// A Pending pod that asks for GPUs, slim; None for one that asks for none.
+pub fn pending_gpu_pod(o: &DynamicObject, team_label: &str) -> Option<PendingGpuPod> {
+    let d = &o.data;
+    if d["status"]["phase"] != "Pending" {
+        return None;
+    }
+    let gpus = pod_gpus(&d["spec"]);
+    if gpus == 0 {
+        return None;
+    }
+    let labels = o.metadata.labels.as_ref();
+    let reason = d["status"]["conditions"].as_array().and_then(|cs| {
+        cs.iter()
+            .find(|c| c["type"] == "PodScheduled" && c["status"] == "False")
+            .and_then(|c| c["message"].as_str().or(c["reason"].as_str()))
+            .map(str::to_string)
+    });
+    Some(PendingGpuPod {
+        pod: (o.metadata.namespace.clone()?, o.metadata.name.clone()?),
+        gpus,
+        model: labels.and_then(|l| l.get("llm-d.ai/model").cloned()),
+        team: labels.and_then(|l| l.get(team_label).cloned()),
+        reason,
+    })
+}
+
 fn now_s() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
@@ -161,8 +205,42 @@ fn exporter(o: &DynamicObject) -> Option<Exporter> {
     })
 }
 
-pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions) {
+/// An OpenCost Service: `namespace/name[:port]` (port 9003 unless given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRef {
+    pub namespace: String,
+    pub name: String,
+    pub port: u16,
+}
+
+impl std::str::FromStr for ServiceRef {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad =
+            || format!("{s:?}: expected namespace/service or namespace/service:port (e.g. opencost/opencost:9003)");
+        let (ns, rest) = s.split_once('/').ok_or_else(bad)?;
+        let (name, port) = match rest.split_once(':') {
+            Some((n, p)) => (n, p.parse::<u16>().map_err(|_| bad())?),
+            None => (rest, OPENCOST_PORT),
+        };
+        let dns = |x: &str| {
+            !x.is_empty()
+                && x.len() <= 63
+                && x.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        };
+        if !dns(ns) || !dns(name) {
+            return Err(bad());
+        }
+        Ok(ServiceRef { namespace: ns.into(), name: name.into(), port })
+    }
+}
+
+/// OpenCost's API port.
+pub const OPENCOST_PORT: u16 = 9003;
+
+pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions, context: String) {
     let index = ctx.cluster;
+    let configured = opts.opencost.get(&context).cloned();
     let pods = super::api("", "v1", "Pod", "pods");
     let mut exporter_streams = futures::stream::select_all(EXPORTER_SELECTORS.iter().map(|sel| {
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &pods);
@@ -181,11 +259,25 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
         &ctx,
     )
     .boxed();
+    // pods waiting for the scheduler: few, and the only pods whose GPU asks no exporter reports
+    let mut pending_stream = paced::watch(
+        Api::<DynamicObject>::all_with(client.clone(), &pods),
+        watcher::Config::default().fields("status.phase=Pending"),
+        "",
+        "pods",
+        "pods",
+        &ctx,
+    )
+    .boxed();
+    let mut pending_pods: BTreeMap<Key, PendingGpuPod> = BTreeMap::new();
+    let mut pending_listed = false;
+    let team_label = opts.team_label.clone();
     let mut exporters: BTreeMap<String, BTreeMap<Key, Exporter>> = BTreeMap::new();
     let mut pending: BTreeMap<String, BTreeMap<Key, Exporter>> = BTreeMap::new();
     let mut listed: BTreeSet<String> = BTreeSet::new();
-    let mut opencost: Option<(String, String)> = None;
-    let mut opencost_listed = false;
+    // a Service named in the config wins over the one the watch finds
+    let mut opencost: Option<ServiceRef> = configured.clone();
+    let mut opencost_listed = configured.is_some();
     let mut labels: BTreeMap<Key, (Option<String>, Option<String>)> = BTreeMap::new();
     let mut scrape = tokio::time::interval(opts.refresh);
     scrape.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -215,9 +307,33 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                     scrape.reset_immediately();
                 }
             }
+            Some(ev) = pending_stream.next() => {
+                let changed = match ev {
+                    Ok(Event::Init) => { pending_pods.clear(); pending_listed = false; false }
+                    Ok(Event::InitApply(o)) => {
+                        if let Some(p) = pending_gpu_pod(&o, &team_label) { pending_pods.insert(p.pod.clone(), p); }
+                        false
+                    }
+                    Ok(Event::InitDone) => { pending_listed = true; true }
+                    Ok(Event::Apply(o)) => match pending_gpu_pod(&o, &team_label) {
+                        Some(p) => pending_pods.insert(p.pod.clone(), p.clone()).as_ref() != Some(&p),
+                        None => pending_pods.remove(&key_of(&o)).is_some(),
+                    },
+                    Ok(Event::Delete(o)) => pending_pods.remove(&key_of(&o)).is_some(),
+                    Err(e) => { tracing::debug!(cluster = index, error = %e, "pending pods watch error"); false }
+                };
+                if changed && pending_listed {
+                    let pods = pending_pods.values().cloned().collect();
+                    if tx.send(Update::GpuPending { cluster: index, pods }).await.is_err() { return; }
+                }
+            }
             Some(ev) = opencost_stream.next() => {
+                if configured.is_some() { continue; }
                 match ev {
-                    Ok(Event::InitApply(o)) | Ok(Event::Apply(o)) => { opencost = Some(key_of(&o)); }
+                    Ok(Event::InitApply(o)) | Ok(Event::Apply(o)) => {
+                        let (namespace, name) = key_of(&o);
+                        opencost = Some(ServiceRef { namespace, name, port: OPENCOST_PORT });
+                    }
                     Ok(Event::Delete(_)) => { opencost = None; }
                     Ok(Event::Init) => { opencost = None; }
                     Ok(Event::InitDone) => { opencost_listed = true; cost.reset_immediately(); }
@@ -242,7 +358,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                         for g in gpus.iter_mut() {
                             let Some(pod) = g.pod.clone() else { continue };
                             if !labels.contains_key(&pod) {
-                                let l = holder_labels(&client, &pod, opts.scrape_timeout).await;
+                                let l = holder_labels(&client, &pod, &team_label, opts.scrape_timeout).await;
                                 labels.insert(pod.clone(), l);
                             }
                             let (model, team) = labels[&pod].clone();
@@ -259,7 +375,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 if !opencost_listed { continue; }
                 let result = match &opencost {
                     None => Err("no OpenCost Service on this cluster".to_string()),
-                    Some((ns, name)) => allocations(&client, ns, name, opts.scrape_timeout * 3).await,
+                    Some(svc) => allocations(&client, svc, &team_label, opts.scrape_timeout * 3).await,
                 };
                 if tx.send(Update::Cost { cluster: index, at: now_s(), result }).await.is_err() { return; }
             }
@@ -268,24 +384,36 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
 }
 
 /// A GPU pod's `llm-d.ai/model` and team labels; unknown when the pod cannot be read.
-async fn holder_labels(client: &kube::Client, pod: &Key, timeout: Duration) -> (Option<String>, Option<String>) {
+async fn holder_labels(
+    client: &kube::Client,
+    pod: &Key,
+    team_label: &str,
+    timeout: Duration,
+) -> (Option<String>, Option<String>) {
     let path = format!("/api/v1/namespaces/{}/pods/{}", pod.0, pod.1);
     match super::get::get_capped(client, &path, 1 << 20, timeout).await {
         Ok(b) => {
             let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
             let l = &v["metadata"]["labels"];
-            (l["llm-d.ai/model"].as_str().map(str::to_string), l[TEAM_LABEL].as_str().map(str::to_string))
+            (l["llm-d.ai/model"].as_str().map(str::to_string), l[team_label].as_str().map(str::to_string))
         }
         Err(_) => (None, None),
     }
 }
 
-/// OpenCost's allocations over `COST_WINDOW`, by namespace, model label, team and cluster.
-async fn allocations(client: &kube::Client, ns: &str, name: &str, timeout: Duration) -> Result<CostReport, String> {
+/// OpenCost's allocations over `COST_WINDOW`, by namespace, model label, team, cluster and pod.
+async fn allocations(
+    client: &kube::Client,
+    svc: &ServiceRef,
+    team_label: &str,
+    timeout: Duration,
+) -> Result<CostReport, String> {
+    let ServiceRef { namespace: ns, name, port } = svc;
     let mut report = CostReport { service: format!("{ns}/{name}"), window: COST_WINDOW.into(), ..Default::default() };
-    for aggregate in ["namespace", "label:llm-d.ai/model", "label:team", "cluster"] {
+    let team = format!("label:{team_label}");
+    for aggregate in ["namespace", "label:llm-d.ai/model", team.as_str(), "cluster", "namespace,pod"] {
         let path = format!(
-            "/api/v1/namespaces/{ns}/services/{name}:9003/proxy/allocation/compute?window={COST_WINDOW}&aggregate={aggregate}&accumulate=true"
+            "/api/v1/namespaces/{ns}/services/{name}:{port}/proxy/allocation/compute?window={COST_WINDOW}&aggregate={aggregate}&accumulate=true"
         );
         let body = super::get::get_capped(client, &path, PAGE_MAX_BYTES, timeout)
             .await
@@ -294,8 +422,9 @@ async fn allocations(client: &kube::Client, ns: &str, name: &str, timeout: Durat
         match aggregate {
             "namespace" => report.by_namespace = rows,
             "cluster" => report.by_cluster = rows,
-            "label:team" => report.by_team = rows,
-            _ => report.by_model = rows,
+            "namespace,pod" => report.by_pod = rows,
+            "label:llm-d.ai/model" => report.by_model = rows,
+            _ => report.by_team = rows,
         }
     }
     Ok(report)
@@ -379,5 +508,40 @@ DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu="0",UUID="GPU-a",modelName="NVIDIA H100 80GB H
         let err = decode_allocation(br#"{"code":400,"message":"Error parsing window (7x)"}"#).unwrap_err();
         assert_eq!(err, "OpenCost answered 400: Error parsing window (7x)");
         assert!(decode_allocation(b"<html>").unwrap_err().starts_with("not OpenCost JSON"));
+    }
+
+    #[test]
+    fn pending_pods_ask_for_their_containers_gpus() {
+        let pod = |spec: serde_json::Value, phase: &str| -> DynamicObject {
+            serde_json::from_value(serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "d", "namespace": "llm-d", "labels": {"llm-d.ai/model": "m", "org": "infra"}},
+                "spec": spec,
+                "status": {"phase": phase, "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                    "message": "0/4 nodes are available: 4 Insufficient nvidia.com/gpu."}]}}))
+            .unwrap()
+        };
+        let spec = serde_json::json!({"containers": [
+            {"name": "a", "resources": {"limits": {"nvidia.com/gpu": "4"}}},
+            {"name": "b", "resources": {"requests": {"nvidia.com/gpu.shared": "2"}}}],
+            "initContainers": [{"name": "i", "resources": {"limits": {"nvidia.com/gpu": "1"}}}]});
+        let p = pending_gpu_pod(&pod(spec.clone(), "Pending"), "org").unwrap();
+        assert_eq!((p.gpus, p.model.as_deref(), p.team.as_deref()), (6, Some("m"), Some("infra")));
+        assert!(p.reason.unwrap().contains("Insufficient nvidia.com/gpu"));
+        assert_eq!(pending_gpu_pod(&pod(spec, "Running"), "org"), None, "a running pod's GPUs are the exporters'");
+        let big_init = serde_json::json!({"containers": [{"name": "a", "resources": {"limits": {"nvidia.com/gpu": "1"}}}],
+            "initContainers": [{"name": "i", "resources": {"limits": {"nvidia.com/gpu": "8"}}}]});
+        assert_eq!(pod_gpus(&big_init), 8, "an init container asking for more sets the pod's ask");
+        assert_eq!(pending_gpu_pod(&pod(serde_json::json!({"containers": [{"name": "c"}]}), "Pending"), "org"), None);
+        assert_eq!(pod_gpus(&serde_json::json!("junk")), 0);
+    }
+
+    #[test]
+    fn an_opencost_service_named_in_the_config() {
+        let r: ServiceRef = "kubecost/opencost-api:9090".parse().unwrap();
+        assert_eq!((r.namespace.as_str(), r.name.as_str(), r.port), ("kubecost", "opencost-api", 9090));
+        assert_eq!("opencost/opencost".parse::<ServiceRef>().unwrap().port, OPENCOST_PORT);
+        for bad in ["opencost", "a/b:x", "A/b", "/b", "a/", "http://x:9003"] {
+            assert!(bad.parse::<ServiceRef>().unwrap_err().contains("namespace/service"), "{bad}");
+        }
     }
 }

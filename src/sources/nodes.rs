@@ -19,7 +19,7 @@ pub struct NodeInfo {
 
 /// GPU resources a node advertises; `nvidia.com/gpu.shared` is what time-slicing with
 /// `renameByDefault` advertises (k9s counts it too).
-const GPU_RESOURCES: &[&str] =
+pub const GPU_RESOURCES: &[&str] =
     &["nvidia.com/gpu", "nvidia.com/gpu.shared", "amd.com/gpu", "gpu.intel.com/i915", "habana.ai/gaudi"];
 
 /// A whole-number quantity ("8", "8000m" is not a GPU count but parse it anyway).

@@ -63,6 +63,10 @@ impl GpuSample {
     pub fn has_xid(&self) -> bool {
         self.xid.is_some_and(|x| x > 0.0)
     }
+    /// Held by a pod, its utilisation known and under the busy threshold.
+    pub fn idle_held(&self) -> bool {
+        self.pod.is_some() && self.util.is_some() && !self.busy()
+    }
 }
 
 /// One node's exporter page: the GPUs of the last good scrape and when, and the last error
@@ -107,6 +111,8 @@ pub struct CostReport {
     pub by_model: Vec<CostRow>,
     pub by_team: Vec<CostRow>,
     pub by_cluster: Vec<CostRow>,
+    /// By `namespace/pod`: what a pool costs is its servers' rows added up.
+    pub by_pod: Vec<CostRow>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -118,7 +124,31 @@ pub struct GpuCluster {
     pub idle_since: BTreeMap<String, f64>,
     /// OpenCost: None before it was looked for; the Service's absence is `Err`.
     pub cost: Option<NodeCost>,
+    /// Pods waiting for the scheduler that ask for GPUs; None until the watch listed them.
+    pub pending: Option<Vec<PendingGpuPod>>,
+    /// GPU-hours kst has seen held GPUs idle, by holder, since `watching_since`.
+    pub idle_hours: BTreeMap<Holder, f64>,
+    /// The first exporter page kst read on this cluster: idle hours count from here.
+    pub watching_since: Option<f64>,
 }
+
+/// Who holds GPUs, as allocation is grouped: (namespace, model label, team label).
+pub type Holder = (String, Option<String>, Option<String>);
+
+/// A pod the scheduler has not placed yet that asks for GPUs.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct PendingGpuPod {
+    pub pod: Key,
+    pub gpus: u32,
+    pub model: Option<String>,
+    pub team: Option<String>,
+    /// The scheduler's message (`PodScheduled=False`), if it gave one.
+    pub reason: Option<String>,
+}
+
+/// Two scrapes further apart than this say nothing about the time between them: idle hours
+/// are counted only between scrapes this close (kst was not watching in a longer gap).
+pub const IDLE_GAP_MAX_S: f64 = 180.0;
 
 /// OpenCost's answer with the time it came.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,15 +163,23 @@ impl GpuCluster {
         self.nodes.values().flat_map(|n| n.gpus.iter())
     }
 
-    /// Records a node's scrape, and when each held GPU went idle.
+    /// Records a node's scrape, when each held GPU went idle, and the idle GPU-hours between
+    /// this scrape and the last (a GPU idle at both ends, held by the same pod).
     pub fn record(&mut self, node: String, at: f64, result: Result<Vec<GpuSample>, String>) {
         let n = self.nodes.entry(node).or_default();
         match result {
             Ok(gpus) => {
+                self.watching_since.get_or_insert(at);
+                let gap = n.at.map(|t| at - t).filter(|g| *g > 0.0 && *g <= IDLE_GAP_MAX_S);
                 for g in &gpus {
                     let id = g.id();
-                    if g.pod.is_some() && g.util.is_some() && !g.busy() {
-                        self.idle_since.entry(id).or_insert(at);
+                    if g.idle_held() {
+                        self.idle_since.entry(id.clone()).or_insert(at);
+                        let was_idle = n.gpus.iter().any(|o| o.id() == id && o.pod == g.pod && o.idle_held());
+                        if let (Some(gap), true, Some(pod)) = (gap, was_idle, &g.pod) {
+                            *self.idle_hours.entry((pod.0.clone(), g.model.clone(), g.team.clone())).or_default() +=
+                                gap / 3600.0;
+                        }
                     } else {
                         self.idle_since.remove(&id);
                     }
@@ -167,8 +205,12 @@ pub struct GpuSummary {
     pub idle_held: usize,
     pub util_avg: Option<f64>,
     pub xid: usize,
-    /// GPU-hours kst has seen held GPUs idle.
+    /// GPU-hours of the idle held GPUs' current idle spells (as long as kst has seen each).
     pub idle_held_hours: f64,
+    /// GPU-hours kst has seen held GPUs idle since it began watching (every spell).
+    pub idle_gpu_hours: f64,
+    /// GPUs asked for by pods the scheduler has not placed.
+    pub pending: u32,
 }
 
 pub fn summary(c: &GpuCluster, now: f64) -> GpuSummary {
@@ -179,7 +221,7 @@ pub fn summary(c: &GpuCluster, now: f64) -> GpuSummary {
         s.held += g.pod.is_some() as usize;
         s.busy += g.busy() as usize;
         s.xid += g.has_xid() as usize;
-        if g.pod.is_some() && g.util.is_some() && !g.busy() {
+        if g.idle_held() {
             s.idle_held += 1;
             if let Some(since) = c.idle_since.get(&g.id()) {
                 s.idle_held_hours += (now - since).max(0.0) / 3600.0;
@@ -188,6 +230,8 @@ pub fn summary(c: &GpuCluster, now: f64) -> GpuSummary {
         util.extend(g.util);
     }
     s.util_avg = (!util.is_empty()).then(|| util.iter().sum::<f64>() / util.len() as f64);
+    s.idle_gpu_hours = c.idle_hours.values().fold(0.0, |a, h| a + h);
+    s.pending = c.pending.iter().flatten().map(|p| p.gpus).sum();
     s
 }
 
@@ -201,13 +245,16 @@ pub enum CostSource {
     Estimate { gpu_hour: f64, product: String },
 }
 
-/// The cost of one model on one cluster, and what it buys.
+/// The cost of one model on one cluster (or of one of its pools there), and what it buys.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ModelCost {
     pub model: String,
     pub context: String,
     #[serde(skip)]
     pub cluster: usize,
+    /// `namespace/name` for a pool's row; None for the model's line on the cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
     pub gpus: u32,
     /// Dollars an hour; None with `missing` saying why.
     pub per_hour: Option<f64>,
@@ -235,7 +282,55 @@ pub fn price_of<'a>(prices: &'a BTreeMap<String, f64>, product: &str) -> Option<
     prices.iter().find(|(k, _)| norm(k) == norm(product)).map(|(k, v)| (k.as_str(), *v))
 }
 
-/// Cost per model and cluster: OpenCost where the cluster has it, configured prices otherwise.
+type Priced = (Option<f64>, Option<CostSource>, Option<String>);
+
+/// A cost from OpenCost's rows where there are any, else the configured price of `product`
+/// times `gpus`, else why there is none.
+fn priced(
+    c: &super::ClusterState,
+    measured: Option<(&CostReport, Vec<&CostRow>)>,
+    what: &str,
+    gpus: u32,
+    product: &str,
+    prices: &BTreeMap<String, f64>,
+) -> Priced {
+    if let Some((r, rows)) = measured.filter(|(_, rows)| !rows.is_empty()) {
+        let minutes = rows.iter().map(|x| x.minutes).fold(0.0, f64::max);
+        let total: f64 = rows.iter().map(|x| x.total_cost).sum();
+        return (
+            (minutes > 0.0).then(|| total / (minutes / 60.0)),
+            Some(CostSource::Opencost { window: r.window.clone() }),
+            None,
+        );
+    }
+    match price_of(prices, product) {
+        Some((name, p)) if gpus > 0 => {
+            (Some(p * gpus as f64), Some(CostSource::Estimate { gpu_hour: p, product: name.to_string() }), None)
+        }
+        _ if gpus == 0 => (None, None, Some("no GPUs held".to_string())),
+        _ => (
+            None,
+            None,
+            Some(match (&c.gpus.cost, product.is_empty()) {
+                (_, true) => "GPU product unknown".to_string(),
+                (Some(NodeCost { result: Ok(_), .. }), _) => {
+                    format!("OpenCost has no {what} row; no price for {product}")
+                }
+                _ => format!("no OpenCost, no [cost] gpu_hour for {product}"),
+            }),
+        ),
+    }
+}
+
+fn tokens(prefill: Option<f64>, decode: Option<f64>) -> Option<f64> {
+    match (prefill, decode) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+    }
+}
+
+/// Cost per model and cluster, and per pool where a model has several there: OpenCost where
+/// the cluster has it, configured prices otherwise.
 pub fn model_costs(fleet: &Fleet, reading: &super::rates::Reading, prices: &BTreeMap<String, f64>) -> Vec<ModelCost> {
     let mut out = Vec::new();
     for m in super::models::views(fleet, reading) {
@@ -247,89 +342,215 @@ pub fn model_costs(fleet: &Fleet, reading: &super::rates::Reading, prices: &BTre
             }
             let c = &fleet.clusters[ci];
             let opencost = c.gpus.cost.as_ref().and_then(|k| k.result.as_ref().ok());
-            let measured = opencost
-                .and_then(|r| r.by_model.iter().find(|row| model_label(row.value()) == label).map(|row| (r, row)));
-            let (per_hour, source, missing) = if let Some((r, row)) = measured {
-                (row.per_hour(), Some(CostSource::Opencost { window: r.window.clone() }), None)
-            } else {
-                let product = l.gpu_products.first().cloned().unwrap_or_default();
-                match price_of(prices, &product) {
-                    Some((name, p)) if l.gpus > 0 => (
-                        Some(p * l.gpus as f64),
-                        Some(CostSource::Estimate { gpu_hour: p, product: name.to_string() }),
-                        None,
-                    ),
-                    _ if l.gpus == 0 => (None, None, Some("no GPUs held".to_string())),
-                    _ => (
-                        None,
-                        None,
-                        Some(match (&c.gpus.cost, product.is_empty()) {
-                            (_, true) => "GPU product unknown".to_string(),
-                            (Some(NodeCost { result: Ok(_), .. }), _) => {
-                                format!("OpenCost has no {label} row; no price for {product}")
-                            }
-                            _ => format!("no OpenCost, no [cost] gpu_hour for {product}"),
-                        }),
-                    ),
-                }
-            };
-            let tokens = match (l.prefill_tokens_per_s, l.decode_tokens_per_s) {
-                (None, None) => None,
-                (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
-            };
+            let product = l.gpu_products.first().cloned().unwrap_or_default();
+            let measured = opencost.map(|r| {
+                (r, r.by_model.iter().filter(|row| model_label(row.value()) == label).take(1).collect::<Vec<_>>())
+            });
+            let (per_hour, source, missing) = priced(c, measured, &label, l.gpus, &product, prices);
+            let tokens_per_s = tokens(l.prefill_tokens_per_s, l.decode_tokens_per_s);
             out.push(ModelCost {
                 model: m.model.clone(),
                 context: l.context.clone(),
                 cluster: ci,
+                pool: None,
                 gpus: l.gpus,
                 per_hour,
                 source,
                 missing,
-                tokens_per_s: tokens,
-                per_million_tokens: per_hour.zip(tokens).and_then(|(h, t)| per_million_tokens(h, t)),
+                tokens_per_s,
+                per_million_tokens: per_hour.zip(tokens_per_s).and_then(|(h, t)| per_million_tokens(h, t)),
                 gpu_hours_per_1k_requests: l.request_rate.and_then(|r| gpu_hours_per_1k(l.gpus, r)),
+            });
+            if l.pools.len() < 2 {
+                continue;
+            }
+            // each pool: its servers' OpenCost pod rows, or the price of its GPUs
+            for key in &l.pools {
+                let Some(p) = c.llmd.pools.iter().find(|p| format!("{}/{}", p.namespace, p.name) == *key) else {
+                    continue;
+                };
+                let v = c.llmd.pool_view(p, reading);
+                let members: Vec<&super::llmd::ServerInfo> = c.llmd.members(p).collect();
+                let gpus: u32 = members.iter().filter(|s| !s.node.is_empty()).map(|s| s.gpus).sum();
+                let measured = opencost.map(|r| {
+                    let rows = r
+                        .by_pod
+                        .iter()
+                        .filter(|row| members.iter().any(|s| row.key == format!("{}/{}", s.namespace, s.name)))
+                        .collect::<Vec<_>>();
+                    (r, rows)
+                });
+                let (per_hour, source, missing) = priced(c, measured, "pod", gpus, &product, prices);
+                let tokens_per_s = tokens(v.prefill_tps, v.decode_tps);
+                out.push(ModelCost {
+                    model: m.model.clone(),
+                    context: l.context.clone(),
+                    cluster: ci,
+                    pool: Some(key.clone()),
+                    gpus,
+                    per_hour,
+                    source,
+                    missing,
+                    tokens_per_s,
+                    per_million_tokens: per_hour.zip(tokens_per_s).and_then(|(h, t)| per_million_tokens(h, t)),
+                    gpu_hours_per_1k_requests: v.request_rate.and_then(|r| gpu_hours_per_1k(gpus, r)),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// GPUs asked for, held and busy per (cluster, cluster | namespace | model | team): allocation
+/// against use, with the idle GPU-hours kst has seen and what the group costs an hour.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Allocation {
+    pub context: String,
+    #[serde(skip)]
+    pub cluster: usize,
+    /// `cluster`, `namespace`, `model` or `team`.
+    pub by: &'static str,
+    /// `(none)` for GPUs whose holder has no such label.
+    pub key: String,
+    /// Held plus asked for by pods waiting for the scheduler.
+    pub requested: u32,
+    pub held: usize,
+    pub pending: u32,
+    pub busy: usize,
+    pub util_avg: Option<f64>,
+    /// Held-but-idle GPU-hours kst has seen since `watching_since` (Unix seconds).
+    pub idle_gpu_hours: f64,
+    pub watching_since: Option<f64>,
+    /// Dollars an hour; None with `missing` saying why.
+    pub per_hour: Option<f64>,
+    pub source: Option<CostSource>,
+    pub missing: Option<String>,
+}
+
+/// The ways allocation is grouped, in the order the GPU pane cycles through them.
+pub const GROUPINGS: &[&str] = &["team", "namespace", "model", "cluster"];
+
+const NONE: &str = "(none)";
+
+fn key_for(by: &str, ns: &str, model: &Option<String>, team: &Option<String>, context: &str) -> String {
+    match by {
+        "cluster" => context.to_string(),
+        "namespace" => ns.to_string(),
+        "model" => model.clone().unwrap_or_else(|| NONE.into()),
+        _ => team.clone().unwrap_or_else(|| NONE.into()),
+    }
+}
+
+/// The OpenCost rows that answer for one group: its own row (label rows compared by value;
+/// the cluster is every row, idle included: what the cluster costs).
+fn opencost_rows<'a>(r: &'a CostReport, by: &str, key: &str) -> Vec<&'a CostRow> {
+    match by {
+        "cluster" => r.by_cluster.iter().collect(),
+        "namespace" => r.by_namespace.iter().filter(|x| x.key == key).collect(),
+        "model" | "team" if key == NONE => {
+            let rows = if by == "model" { &r.by_model } else { &r.by_team };
+            rows.iter().filter(|x| x.key == "__unallocated__").collect()
+        }
+        "model" => r.by_model.iter().filter(|x| model_label(x.value()) == model_label(key)).collect(),
+        _ => r.by_team.iter().filter(|x| x.key.contains('=') && x.value() == key).collect(),
+    }
+}
+
+/// Allocation against use for every cluster, grouped `by` (one of `GROUPINGS`).
+pub fn allocation_by(fleet: &Fleet, by: &'static str, prices: &BTreeMap<String, f64>) -> Vec<Allocation> {
+    let mut out = Vec::new();
+    for (ci, c) in fleet.clusters.iter().enumerate() {
+        if !c.gpus.exporters.is_some_and(|n| n > 0) && c.gpus.pending.iter().flatten().next().is_none() {
+            continue;
+        }
+        // key -> (held GPUs, pending GPUs)
+        let mut groups: BTreeMap<String, (Vec<&GpuSample>, u32)> = BTreeMap::new();
+        for g in c.gpus.gpus() {
+            let Some(pod) = &g.pod else { continue };
+            groups.entry(key_for(by, &pod.0, &g.model, &g.team, &c.context)).or_default().0.push(g);
+        }
+        for p in c.gpus.pending.iter().flatten() {
+            groups.entry(key_for(by, &p.pod.0, &p.model, &p.team, &c.context)).or_default().1 += p.gpus;
+        }
+        if by == "cluster" {
+            groups.entry(c.context.clone()).or_default();
+        }
+        let opencost = c.gpus.cost.as_ref().and_then(|k| k.result.as_ref().ok());
+        for (key, (held, pending)) in groups {
+            let util: Vec<f64> = held.iter().filter_map(|g| g.util).collect();
+            let idle_gpu_hours = c
+                .gpus
+                .idle_hours
+                .iter()
+                .filter(|((ns, model, team), _)| key_for(by, ns, model, team, &c.context) == key)
+                .fold(0.0, |a, (_, h)| a + h);
+            let rows = opencost.map(|r| opencost_rows(r, by, &key)).unwrap_or_default();
+            let (per_hour, source, missing) = if let (Some(r), false) = (opencost, rows.is_empty()) {
+                let minutes = rows.iter().map(|x| x.minutes).fold(0.0, f64::max);
+                let total: f64 = rows.iter().map(|x| x.total_cost).sum();
+                (
+                    (minutes > 0.0).then(|| total / (minutes / 60.0)),
+                    Some(CostSource::Opencost { window: r.window.clone() }),
+                    None,
+                )
+            } else if held.is_empty() {
+                (None, None, Some("no GPUs held".to_string()))
+            } else {
+                let mut sum = 0.0;
+                let mut unpriced: Vec<String> = Vec::new();
+                let mut priced: Vec<(String, f64)> = Vec::new();
+                for g in &held {
+                    match price_of(prices, &g.model_name) {
+                        Some((name, p)) => {
+                            sum += p;
+                            if !priced.iter().any(|x| x.0 == name) {
+                                priced.push((name.to_string(), p));
+                            }
+                        }
+                        None if !unpriced.contains(&g.model_name) => unpriced.push(g.model_name.clone()),
+                        None => {}
+                    }
+                }
+                match (unpriced.first(), priced.first()) {
+                    (None, Some((product, p))) => {
+                        (Some(sum), Some(CostSource::Estimate { gpu_hour: *p, product: product.clone() }), None)
+                    }
+                    (Some(product), _) => (
+                        None,
+                        None,
+                        Some(if opencost.is_some() {
+                            format!("OpenCost has no row for it; no price for {product}")
+                        } else {
+                            format!("no OpenCost, no [cost] gpu_hour for {product}")
+                        }),
+                    ),
+                    (None, None) => (None, None, Some("GPU product unknown".to_string())),
+                }
+            };
+            out.push(Allocation {
+                context: c.context.clone(),
+                cluster: ci,
+                by,
+                key,
+                requested: held.len() as u32 + pending,
+                held: held.len(),
+                pending,
+                busy: held.iter().filter(|g| g.busy()).count(),
+                util_avg: (!util.is_empty()).then(|| util.iter().sum::<f64>() / util.len() as f64),
+                idle_gpu_hours,
+                watching_since: c.gpus.watching_since,
+                per_hour,
+                source,
+                missing,
             });
         }
     }
     out
 }
 
-/// GPUs held and busy per (cluster, namespace | model | team): allocation against use.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct Allocation {
-    pub context: String,
-    /// `namespace`, `model` or `team`.
-    pub by: &'static str,
-    pub key: String,
-    pub held: usize,
-    pub busy: usize,
-    pub util_avg: Option<f64>,
-}
-
+/// Every grouping of `GROUPINGS`, for the snapshot.
 pub fn allocation(fleet: &Fleet) -> Vec<Allocation> {
-    let mut out: BTreeMap<(String, &'static str, String), (usize, usize, Vec<f64>)> = BTreeMap::new();
-    for c in &fleet.clusters {
-        for g in c.gpus.gpus().filter(|g| g.pod.is_some()) {
-            let ns = g.pod.as_ref().map(|p| p.0.clone()).unwrap_or_default();
-            let keys = [("namespace", Some(ns)), ("model", g.model.clone()), ("team", g.team.clone())];
-            for (by, key) in keys {
-                let e = out.entry((c.context.clone(), by, key.unwrap_or_else(|| "(none)".into()))).or_default();
-                e.0 += 1;
-                e.1 += g.busy() as usize;
-                e.2.extend(g.util);
-            }
-        }
-    }
-    out.into_iter()
-        .map(|((context, by, key), (held, busy, u))| Allocation {
-            context,
-            by,
-            key,
-            held,
-            busy,
-            util_avg: (!u.is_empty()).then(|| u.iter().sum::<f64>() / u.len() as f64),
-        })
-        .collect()
+    GROUPINGS.iter().flat_map(|by| allocation_by(fleet, by, &fleet.gpu_prices)).collect()
 }
 
 #[cfg(test)]
@@ -379,5 +600,36 @@ mod tests {
         c.record("n".into(), 4000.0, Err("timeout".into()));
         assert_eq!(c.gpus().count(), 1);
         assert_eq!(c.failing(), vec![("n".to_string(), "timeout".to_string())]);
+    }
+
+    #[test]
+    fn idle_gpu_hours_add_up_between_close_scrapes_of_the_same_holder() {
+        let g = |util: f64, pod: &str| GpuSample {
+            node: "n".into(),
+            gpu: "0".into(),
+            util: Some(util),
+            pod: Some(("ml".to_string(), pod.to_string())),
+            team: Some("research".into()),
+            ..Default::default()
+        };
+        let mut c = GpuCluster::default();
+        let holder = ("ml".to_string(), None, Some("research".to_string()));
+        c.record("n".into(), 0.0, Ok(vec![g(0.0, "a")]));
+        assert_eq!(c.watching_since, Some(0.0));
+        for i in 1..=60 {
+            c.record("n".into(), i as f64 * 60.0, Ok(vec![g(0.0, "a")]));
+        }
+        assert!((c.idle_hours[&holder] - 1.0).abs() < 1e-9, "60 one-minute gaps idle: {:?}", c.idle_hours);
+        // busy at one end: that gap is not idle
+        c.record("n".into(), 3660.0, Ok(vec![g(0.9, "a")]));
+        c.record("n".into(), 3720.0, Ok(vec![g(0.0, "a")]));
+        assert!((c.idle_hours[&holder] - 1.0).abs() < 1e-9);
+        // a gap longer than kst could vouch for counts nothing
+        c.record("n".into(), 3720.0 + IDLE_GAP_MAX_S + 1.0, Ok(vec![g(0.0, "a")]));
+        assert!((c.idle_hours[&holder] - 1.0).abs() < 1e-9);
+        // another pod on the same GPU starts its own count
+        c.record("n".into(), 4000.0, Ok(vec![g(0.0, "b")]));
+        assert!((c.idle_hours[&holder] - 1.0).abs() < 1e-9);
+        assert!((summary(&c, 4000.0).idle_gpu_hours - 1.0).abs() < 1e-9);
     }
 }

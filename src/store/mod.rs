@@ -85,6 +85,11 @@ pub enum Update {
         at: f64,
         result: Result<Vec<gpus::GpuSample>, String>,
     },
+    /// The pods waiting for the scheduler that ask for GPUs, as the watch sees them now.
+    GpuPending {
+        cluster: usize,
+        pods: Vec<gpus::PendingGpuPod>,
+    },
     /// The cluster's OpenCost allocations, or why there are none.
     Cost {
         cluster: usize,
@@ -280,6 +285,7 @@ impl Update {
             | Update::PoolImports { cluster, .. }
             | Update::GpuExporters { cluster, .. }
             | Update::GpuScrape { cluster, .. }
+            | Update::GpuPending { cluster, .. }
             | Update::Cost { cluster, .. }
             | Update::Placement { cluster, .. }
             | Update::EngineScrape { cluster, .. }
@@ -475,6 +481,11 @@ impl Fleet {
             Update::GpuScrape { node, at, result, .. } => {
                 c.gpus.record(node, at, result);
                 true
+            }
+            Update::GpuPending { pods, .. } => {
+                let changed = c.gpus.pending.as_ref() != Some(&pods);
+                c.gpus.pending = Some(pods);
+                changed
             }
             Update::Cost { at, result, .. } => {
                 let changed = c.gpus.cost.as_ref().map(|k| &k.result) != Some(&result);

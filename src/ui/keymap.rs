@@ -79,7 +79,7 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("command", Action::Command, "command: :agents :kv :ctx [NAME] :pods [NS] :q (Tab completes)"),
     ("sort", Action::Sort, "sort: Agents (health, restarts, name), ML jobs (status, GPUs, age), MCP tools, reports"),
     ("toggle", Action::Toggle, "Agents: turn the agent off / on (asks first)"),
-    ("layout", Action::Layout, "Topology: graph / list of the edges; Benchmarks: matrix / reports"),
+    ("layout", Action::Layout, "Topology: graph / list of the edges; Benchmarks: matrix / reports; GPUs: cost by model / team / namespace / cluster"),
     ("left", Action::Left, "Benchmarks: previous platform column"),
     ("right", Action::Right, "Benchmarks: next platform column"),
     ("mark", Action::Mark, "Benchmark reports: mark a run; Enter on another compares the two"),

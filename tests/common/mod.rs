@@ -31,7 +31,7 @@ pub fn fast_worker() -> WorkerOptions {
             std::env::temp_dir().join(format!("kst-test-state-{}-{n}", std::process::id()))
         },
         baseline_file: None,
-        engines: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -107,6 +107,7 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
             && f.clusters[0].gpus.nodes.len() == 4
             && f.clusters[1].gpus.nodes.len() == 3
             && f.clusters[..2].iter().all(|c| c.gpus.cost.is_some() && c.gpus.gpus().all(|g| g.pod.is_none() || g.team.is_some()))
+            && f.clusters.iter().all(|c| c.gpus.pending.is_some())
             // the fabric: every tool server asked, RBAC read, a baseline taken
             && f.clusters.iter().filter(|c| c.kagenti.installed() == Some(true)).all(|c| {
                 c.kagenti.rbac.is_some()
@@ -254,6 +255,18 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
                 }
             }
         }
+        // and that is what kst has counted: 2.5 GPU-hours per idle held GPU since it began watching
+        c.gpus.idle_hours.clear();
+        let holders: Vec<_> = c
+            .gpus
+            .gpus()
+            .filter(|g| idle.contains_key(&g.id()))
+            .map(|g| (g.pod.clone().unwrap().0, g.model.clone(), g.team.clone()))
+            .collect();
+        for h in holders {
+            *c.gpus.idle_hours.entry(h).or_default() += 2.5;
+        }
+        c.gpus.watching_since = c.gpus.watching_since.map(|_| now - 9000.0);
         c.gpus.idle_since = idle;
         if let Some(k) = c.gpus.cost.as_mut() {
             k.at = now - 30.0;

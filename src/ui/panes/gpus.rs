@@ -11,7 +11,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::sources::views::ViewSpec;
-use crate::store::gpus::{self, CostSource, GpuSample, ModelCost};
+use crate::store::gpus::{self, Allocation, CostSource, GpuSample, ModelCost};
 use crate::store::rules;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
@@ -28,11 +28,17 @@ enum Sort {
     Util,
 }
 
+/// What the lower table shows: cost per model (and pool), or allocation against use and cost
+/// per team, namespace or cluster.
+const LOWER: &[&str] = &["model", "team", "namespace", "cluster"];
+
 #[derive(Default)]
 pub struct Gpus {
     list: ListState,
     costs: ListState,
     sort: Sort,
+    /// Index in `LOWER`.
+    lower: usize,
 }
 
 fn rows<'a>(cx: &Ctx<'a>, sort: Sort) -> Vec<(usize, &'a GpuSample)> {
@@ -66,12 +72,124 @@ fn key(cx: &Ctx, (i, g): &(usize, &GpuSample)) -> String {
     format!("{}/{}", cx.fleet.clusters[*i].context, g.id())
 }
 
+fn allocation(cx: &Ctx, by: &'static str) -> Vec<Allocation> {
+    let focus = cx.cluster_indices();
+    gpus::allocation_by(cx.fleet, by, &cx.fleet.gpu_prices)
+        .into_iter()
+        .filter(|a| focus.contains(&a.cluster))
+        .filter(|a| cx.keep(|| format!("{} {}", a.key, a.context)))
+        .collect()
+}
+
+/// Where a cost came from, in words, styled by how much to trust it.
+fn source_cell(
+    t: &crate::theme::Theme,
+    source: &Option<CostSource>,
+    missing: &Option<String>,
+) -> (String, ratatui::style::Style) {
+    match (source, missing) {
+        (Some(CostSource::Opencost { window }), _) => (format!("opencost {window}"), t.ok),
+        (Some(CostSource::Estimate { gpu_hour, product }), _) => {
+            (format!("estimate: ${gpu_hour}/GPU-h {product}"), t.warn)
+        }
+        (None, Some(why)) => (format!("{DASH} {why}"), t.muted),
+        (None, None) => (DASH.into(), t.muted),
+    }
+}
+
+impl Gpus {
+    fn draw_model_costs(&mut self, f: &mut Frame, area: Rect, cx: &Ctx, c: &[ModelCost]) {
+        let t = cx.theme;
+        let mut cost_table = DataTable::new(
+            " Cost per model and cluster (v: by team, namespace, cluster) ".to_string(),
+            vec![
+                Col::name("MODEL @ CLUSTER").min(16),
+                Col::whole("GPUS"),
+                Col::whole("$/H"),
+                Col::whole("$/MTOK"),
+                Col::whole("GPU-H/1K REQ").optional(2),
+                Col::text("SOURCE").min(11),
+            ],
+        );
+        cost_table.empty = "no model is served on the visible clusters".into();
+        for m in c {
+            let (source, style) = source_cell(t, &m.source, &m.missing);
+            let name = match &m.pool {
+                Some(p) => format!("  └ {}", p.rsplit('/').next().unwrap_or(p)),
+                None => format!("{} @ {}", fmt::short_model(&m.model), cx.display_name(&m.context)),
+            };
+            cost_table.rows.push(vec![
+                cell(name, t.text),
+                cell(m.gpus.to_string(), t.text),
+                cell(fmt::opt(m.per_hour, |h| format!("${h:.2}")), t.text),
+                cell(fmt::opt(m.per_million_tokens, |p| format!("${p:.2}")), t.text),
+                cell(fmt::opt(m.gpu_hours_per_1k_requests, |h| format!("{h:.2}")), t.text),
+                cell(source, style),
+            ]);
+        }
+        self.costs.sync(
+            &c.iter()
+                .map(|m| format!("{} {} {}", m.model, m.context, m.pool.clone().unwrap_or_default()))
+                .collect::<Vec<_>>(),
+        );
+        cost_table.draw(f, area, &mut self.costs, t);
+    }
+
+    fn draw_allocation(&mut self, f: &mut Frame, area: Rect, cx: &Ctx, by: &'static str) {
+        let t = cx.theme;
+        let rows = allocation(cx, by);
+        let since = rows.iter().filter_map(|a| a.watching_since).fold(f64::INFINITY, f64::min);
+        let since = if since.is_finite() {
+            format!(" · idle since kst began watching, {} ago", fmt::duration((cx.now() - since) as i64))
+        } else {
+            String::new()
+        };
+        let mut table = DataTable::new(
+            format!(" GPUs and cost per {by}{since} (v: next) "),
+            vec![
+                Col::name(if by == "cluster" { "CLUSTER" } else { "KEY @ CLUSTER" }).min(14),
+                Col::whole("REQ"),
+                Col::whole("HELD"),
+                Col::whole("BUSY"),
+                Col::whole("UTIL").optional(3),
+                Col::whole("IDLE GPU-H").optional(2),
+                Col::whole("$/H"),
+                Col::text("SOURCE").min(11),
+            ],
+        );
+        table.empty = format!("no GPU held or asked for on the visible clusters (by {by})");
+        for a in &rows {
+            let (source, style) = source_cell(t, &a.source, &a.missing);
+            let name = if by == "cluster" {
+                cx.display_name(&a.context).to_string()
+            } else {
+                format!("{} @ {}", a.key, cx.display_name(&a.context))
+            };
+            table.rows.push(vec![
+                cell(name, t.text),
+                cell(
+                    if a.pending > 0 { format!("{} (+{})", a.requested, a.pending) } else { a.requested.to_string() },
+                    if a.pending > 0 { t.warn } else { t.text },
+                ),
+                cell(a.held.to_string(), t.text),
+                cell(a.busy.to_string(), t.text),
+                cell(fmt::opt(a.util_avg, |u| format!("{:.0}%", u * 100.0)), t.text),
+                cell(format!("{:.2}", a.idle_gpu_hours), if a.idle_gpu_hours > 0.0 { t.warn } else { t.text }),
+                cell(fmt::opt(a.per_hour, |h| format!("${h:.2}")), t.text),
+                cell(source, style),
+            ]);
+        }
+        self.costs.sync(&rows.iter().map(|a| format!("{} {}", a.key, a.context)).collect::<Vec<_>>());
+        table.draw(f, area, &mut self.costs, t);
+    }
+}
+
 fn costs(cx: &Ctx) -> Vec<ModelCost> {
     let focus = cx.cluster_indices();
     gpus::model_costs(cx.fleet, &cx.reading(), &cx.fleet.gpu_prices)
         .into_iter()
         .filter(|c| focus.contains(&c.cluster))
-        .filter(|c| cx.keep(|| format!("{} {}", c.model, c.context)))
+        .filter(|c| cx.keep(|| format!("{} {} {}", c.model, c.context, c.pool.clone().unwrap_or_default())))
         .collect()
 }
 
@@ -112,6 +230,9 @@ impl Component for Gpus {
             ("$/H opencost 1h", "OpenCost's allocation cost over the last hour (all the pods' resources)"),
             ("$/H estimate", "configured price per GPU-hour x GPUs held now: GPUs only"),
             ("$/MTOK", "dollars per million tokens, prompt and generated, at the current token rate"),
+            ("└ pool", "a pool's share of its model on that cluster (its servers' OpenCost rows, or its GPUs' price)"),
+            ("REQ 5 (+1)", "GPUs held plus GPUs asked for by pods the scheduler has not placed (+1)"),
+            ("IDLE GPU-H", "GPU-hours held but under 10% busy, as kst has seen them since it started watching"),
         ]
     }
 
@@ -119,6 +240,7 @@ impl Component for Gpus {
         vec![
             Hint::action(Action::Select, "the pod holding the GPU"),
             Hint::action(Action::Sort, "sort: by node / least busy first"),
+            Hint::action(Action::Layout, "cost by model / team / namespace / cluster"),
         ]
     }
 
@@ -131,6 +253,10 @@ impl Component for Gpus {
         match action {
             Some(Action::Sort) => {
                 self.sort = if self.sort == Sort::Node { Sort::Util } else { Sort::Node };
+                Outcome::Redraw
+            }
+            Some(Action::Layout) => {
+                self.lower = (self.lower + 1) % LOWER.len();
                 Outcome::Redraw
             }
             Some(Action::Select) => {
@@ -166,7 +292,8 @@ impl Component for Gpus {
         let now = cx.now();
         let r = rows(cx, self.sort);
         let c = costs(cx);
-        let cost_height = (c.len() as u16 + 3).min(area.height / 3).max(4);
+        let lower_rows = if LOWER[self.lower] == "model" { c.len() } else { allocation(cx, LOWER[self.lower]).len() };
+        let cost_height = (lower_rows as u16 + 3).min(area.height / 3).max(4);
         let [gpu_area, cost_area, note_area] =
             Layout::vertical([Constraint::Min(5), Constraint::Length(cost_height), Constraint::Length(2)]).areas(area);
 
@@ -243,38 +370,11 @@ impl Component for Gpus {
         self.list.sync(&r.iter().map(|x| key(cx, x)).collect::<Vec<_>>());
         table.draw(f, gpu_area, &mut self.list, t);
 
-        let mut cost_table = DataTable::new(
-            " Cost per model and cluster ".to_string(),
-            vec![
-                Col::name("MODEL @ CLUSTER").min(16),
-                Col::whole("GPUS"),
-                Col::whole("$/H"),
-                Col::whole("$/MTOK"),
-                Col::whole("GPU-H/1K REQ").optional(2),
-                Col::text("SOURCE").min(11),
-            ],
-        );
-        cost_table.empty = "no model is served on the visible clusters".into();
-        for m in &c {
-            let (source, style) = match (&m.source, &m.missing) {
-                (Some(CostSource::Opencost { window }), _) => (format!("opencost {window}"), t.ok),
-                (Some(CostSource::Estimate { gpu_hour, product }), _) => {
-                    (format!("estimate: ${gpu_hour}/GPU-h {product}"), t.warn)
-                }
-                (None, Some(why)) => (format!("{DASH} {why}"), t.muted),
-                (None, None) => (DASH.into(), t.muted),
-            };
-            cost_table.rows.push(vec![
-                cell(format!("{} @ {}", fmt::short_model(&m.model), cx.display_name(&m.context)), t.text),
-                cell(m.gpus.to_string(), t.text),
-                cell(fmt::opt(m.per_hour, |h| format!("${h:.2}")), t.text),
-                cell(fmt::opt(m.per_million_tokens, |p| format!("${p:.2}")), t.text),
-                cell(fmt::opt(m.gpu_hours_per_1k_requests, |h| format!("{h:.2}")), t.text),
-                cell(source, style),
-            ]);
+        if LOWER[self.lower] == "model" {
+            self.draw_model_costs(f, cost_area, cx, &c);
+        } else {
+            self.draw_allocation(f, cost_area, cx, LOWER[self.lower]);
         }
-        self.costs.sync(&c.iter().map(|m| format!("{} {}", m.model, m.context)).collect::<Vec<_>>());
-        cost_table.draw(f, cost_area, &mut self.costs, t);
 
         // the selected GPU whole, then what cannot be read
         let mut spans = Vec::new();
