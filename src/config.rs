@@ -460,6 +460,14 @@ mod tests {
         assert!(with("[[slo]]\nttft_p99 = '1s'\n").unwrap_err().contains("slo[0] names no pool and no model"));
         assert!(with("[[slo]]\npool = 'p'\nitl_p99 = 'fast'\n").unwrap_err().contains("slo[0].itl_p99"));
         assert!(with("[[slo]]\npool = 'p'\nerror_rate = 5.0\n").unwrap_err().contains("between 0 and 1"));
+        // [cost]: the team label and OpenCost per context, checked when read
+        let s = with("[cost]\nteam_label = 'org'\nopencost = { gpu-eu-west = 'kubecost/opencost:9090' }\n").unwrap();
+        assert_eq!(s.team_label, "org");
+        assert_eq!(s.opencost["gpu-eu-west"].port, 9090);
+        assert_eq!(with("").unwrap().team_label, "team");
+        let e = with("[cost]\nopencost = { gpu-eu-west = 'https://opencost.corp' }\n").unwrap_err();
+        assert!(e.contains("cost.opencost.gpu-eu-west") && e.contains("namespace/service"), "{e}");
+        assert!(with("[cost]\nteam_label = ' '\n").unwrap_err().contains("team_label is empty"));
     }
 
     #[test]

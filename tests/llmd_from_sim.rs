@@ -331,3 +331,51 @@ async fn gpu_utilisation_follows_the_load() {
     .await;
     col.stop();
 }
+
+/// Allocation against use, live: the Pending 70B decode server's 8 GPUs are asked for on
+/// gpu-us-east, the research team's idle eval GPUs on gpu-eu-west add idle GPU-hours scrape by
+/// scrape, and an OpenCost Service named in the config is asked instead of looked for (on a
+/// cluster without it, the error names the configured Service, not "no OpenCost").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allocation_against_use_from_the_live_collectors() {
+    let sim = common::sim(2).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut opts = common::fast_worker();
+    opts.opencost = [("gpu-eu-west".to_string(), "opencost/opencost:9003".parse().unwrap())].into();
+    let mut col = Collectors::start(&targets, opts);
+    let research = |f: &Fleet| {
+        cluster(f, "gpu-eu-west")
+            .gpus
+            .idle_hours
+            .iter()
+            .filter(|(h, _)| h.2.as_deref() == Some("research"))
+            .map(|(_, v)| *v)
+            .sum::<f64>()
+    };
+    common::pump_until(&mut fleet, &mut col.updates, "pending asks, idle hours and both clusters' cost", |f| {
+        cluster(f, "gpu-us-east").gpus.pending.is_some()
+            && research(f) > 0.0
+            && f.clusters.iter().all(|c| c.gpus.cost.is_some())
+    })
+    .await;
+    let east = cluster(&fleet, "gpu-us-east");
+    let pending = east.gpus.pending.clone().unwrap();
+    assert_eq!(pending.iter().map(|p| p.gpus).sum::<u32>(), 8, "{pending:?}");
+    assert!(pending[0].pod.1.starts_with("pd-llama-70b-decode"), "{pending:?}");
+    assert!(pending[0].reason.as_deref().unwrap_or("").contains("nvidia.com/gpu"), "{pending:?}");
+    assert!(east.gpus.cost.as_ref().unwrap().result.is_ok(), "found by its Service name");
+    let west = cluster(&fleet, "gpu-eu-west");
+    let err = west.gpus.cost.as_ref().unwrap().result.clone().unwrap_err();
+    assert!(!err.contains("no OpenCost Service"), "the configured Service was asked: {err}");
+    // idle hours grow with every scrape, never faster than the clock
+    let (h0, t0) = (research(&fleet), std::time::Instant::now());
+    common::pump_until(&mut fleet, &mut col.updates, "more idle hours", |f| research(f) > h0).await;
+    let grown_s = (research(&fleet) - h0) * 3600.0;
+    assert!(grown_s <= 2.0 * (t0.elapsed().as_secs_f64() + 1.0), "2 GPUs: {grown_s}s in {:?}", t0.elapsed());
+    let a = kst::store::gpus::allocation_by(&fleet, "team", &fleet.gpu_prices);
+    let r = a.iter().find(|a| a.key == "research").unwrap();
+    assert_eq!((r.held, r.busy), (2, 0));
+    assert!(r.idle_gpu_hours > 0.0);
+    col.stop();
+}
