@@ -194,7 +194,8 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     };
     tracing::info!(clusters = targets.len(), "starting the TUI");
     let (engines, prom) = engine_source(settings);
-    let base = WorkerOptions { engines, ..worker_options(settings) };
+    let query = prom.as_ref().map(|(cfg, _)| cfg.clone());
+    let base = WorkerOptions { engines, query, ..worker_options(settings) };
     let mut collectors = Collectors::start_with(&targets, |t| WorkerOptions {
         refresh: settings.refresh_overrides.get(&t.context).copied().unwrap_or(base.refresh),
         ..base.clone()
@@ -321,6 +322,7 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
     let opts = WorkerOptions {
         refresh: settings.refresh.min(std::time::Duration::from_secs(1)),
         engines,
+        query: prom.as_ref().map(|(cfg, _)| cfg.clone()),
         ..worker_options(settings)
     };
     let started = std::time::Instant::now();

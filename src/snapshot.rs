@@ -759,6 +759,8 @@ impl Snapshot {
                     summary: crate::store::gpus::summary(&c.gpus, now),
                     gpus: c.gpus.gpus().cloned().collect(),
                     failing: c.gpus.failing().into_iter().map(|(node, error)| NodeError { node, error }).collect(),
+                    via: c.gpus.via.clone(),
+                    pending: c.gpus.pending.clone().unwrap_or_default(),
                 })
                 .collect(),
             cost: crate::store::gpus::model_costs(fleet, &reading, &fleet.gpu_prices),
@@ -773,6 +775,10 @@ pub struct GpuSnapshot {
     pub summary: crate::store::gpus::GpuSummary,
     pub gpus: Vec<crate::store::gpus::GpuSample>,
     pub failing: Vec<NodeError>,
+    /// `GPUs via URL` when the query layer answered for this cluster, or why it did not.
+    pub via: Option<String>,
+    /// Pods waiting for the scheduler that ask for GPUs.
+    pub pending: Vec<crate::store::gpus::PendingGpuPod>,
 }
 
 #[derive(Debug, Serialize)]

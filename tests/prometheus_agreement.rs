@@ -550,9 +550,17 @@ async fn start_prometheus(
     sim: &kst::sim::SimFleet,
     fleet: &Fleet,
 ) -> (common::Peer, tempfile::TempDir, Prom) {
+    start_prometheus_with(bin, |dir| prometheus_config(sim, fleet, dir)).await
+}
+
+/// A private Prometheus whose config `config` writes (given its directory for CA and tokens).
+async fn start_prometheus_with(
+    bin: &std::path::Path,
+    config: impl FnOnce(&std::path::Path) -> String,
+) -> (common::Peer, tempfile::TempDir, Prom) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("prometheus.yml");
-    std::fs::write(&cfg, prometheus_config(sim, fleet, dir.path())).unwrap();
+    std::fs::write(&cfg, config(dir.path())).unwrap();
     let port = common::free_port();
     let peer = common::Peer(
         std::process::Command::new(bin)
@@ -571,6 +579,106 @@ async fn start_prometheus(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     (peer, dir, prom)
+}
+
+/// GPUs through the query layer: a real Prometheus scrapes the simulator's dcgm-exporters (with
+/// a `cluster` label), and kst in prometheus mode, its exporter scrapes left alone, shows each
+/// GPU's utilisation, memory and XID as Prometheus holds them at the sample's time, with the
+/// holders' model and team read from their pods; a cluster the query layer has no DCGM series
+/// for says so instead of showing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gpus_from_the_query_layer_are_the_ones_prometheus_holds() {
+    use k8s_openapi::api::core::v1::Pod;
+    use kst::sources::cluster::EngineSource;
+    use kst::sources::prom::PromConfig;
+    let test = "gpus_from_the_query_layer_are_the_ones_prometheus_holds";
+    let Some(prometheus) = common::peers::debian_binary("prometheus", "prometheus") else {
+        common::peers::missing(test, "prometheus", "apt-get install prometheus");
+        return;
+    };
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    // every exporter pod of the two GPU clusters, as a scrape target through the pod proxy
+    let mut exporters: Vec<(usize, String, String)> = Vec::new();
+    for (i, t) in targets.iter().enumerate().take(2) {
+        let client = kst::sources::connect::client_for(t).await.unwrap();
+        let pods: kube::Api<Pod> = kube::Api::all(client);
+        let list = pods.list(&kube::api::ListParams::default().labels("app=nvidia-dcgm-exporter")).await.unwrap();
+        for p in list.items {
+            exporters.push((i, p.metadata.namespace.unwrap(), p.metadata.name.unwrap()));
+        }
+    }
+    assert_eq!(exporters.len(), 4 + 3, "one exporter per GPU node");
+    let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
+    let (_peer, _dir, prom) = start_prometheus_with(&prometheus, |dir| {
+        std::fs::write(dir.join("ca.pem"), sim.ca_pem.as_ref().unwrap()).unwrap();
+        let mut jobs = Vec::new();
+        for (i, ctx) in contexts.iter().enumerate().take(2) {
+            let sc = sim.cluster(ctx).unwrap();
+            let token = dir.join(format!("token-{i}"));
+            std::fs::write(&token, sc.admin_token()).unwrap();
+            let host = sc.server_url().trim_start_matches("https://").to_string();
+            let targets: Vec<serde_json::Value> = exporters
+                .iter()
+                .filter(|e| e.0 == i)
+                .map(|(_, ns, pod)| {
+                    serde_json::json!({"targets": [host], "labels": {
+                    "__metrics_path__": format!("/api/v1/namespaces/{ns}/pods/{pod}:9400/proxy/metrics"),
+                    "cluster": ctx}})
+                })
+                .collect();
+            jobs.push(serde_json::json!({"job_name": format!("dcgm-{ctx}"), "scheme": "https",
+                "tls_config": {"ca_file": dir.join("ca.pem")},
+                "authorization": {"credentials_file": token}, "static_configs": targets}));
+        }
+        serde_json::json!({"global": {"scrape_interval": "1s", "scrape_timeout": "900ms"}, "scrape_configs": jobs})
+            .to_string()
+    })
+    .await;
+    let cfg = PromConfig {
+        url: prom.base.clone(),
+        cluster_label: "cluster".into(),
+        timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let opts = WorkerOptions {
+        refresh: Duration::from_secs(1),
+        engines: EngineSource::Query,
+        query: Some(cfg.clone()),
+        ..common::fast_worker()
+    };
+    let mut col = Collectors::start(&targets, opts);
+    common::pump_until(&mut fleet, &mut col.updates, "every GPU node through Prometheus", |f| {
+        f.clusters[0].gpus.nodes.len() == 4
+            && f.clusters[1].gpus.nodes.len() == 3
+            && f.clusters[..2].iter().all(|c| c.gpus.gpus().all(|g| g.pod.is_none() || g.team.is_some()))
+            && f.clusters[2].gpus.via.is_some()
+    })
+    .await;
+    col.stop();
+    let mut compared = 0;
+    for c in &fleet.clusters[..2] {
+        assert_eq!(c.gpus.via.as_deref(), Some(format!("GPUs via {}", prom.base).as_str()));
+        for (node, n) in &c.gpus.nodes {
+            let at = n.at.unwrap();
+            for g in n.gpus.iter().filter(|g| g.mig.is_none()) {
+                let sel = format!("{{cluster=\"{}\",Hostname=\"{node}\",gpu=\"{}\"}}", c.context, g.gpu);
+                let util = prom.scalar(&format!("DCGM_FI_DEV_GPU_UTIL{sel} / 100"), at).await;
+                assert_eq!(g.util, util, "{} {}: utilisation", c.context, g.id());
+                let fb = prom.scalar(&format!("DCGM_FI_DEV_FB_USED{sel}"), at).await;
+                assert_eq!(g.fb_used_mib, fb, "{} {}: memory", c.context, g.id());
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 50, "{compared} GPUs compared");
+    let west = &fleet.clusters[1].gpus;
+    assert!(west.gpus().any(|g| g.has_xid()), "the withheld A100's XID 79 through Prometheus");
+    assert!(west.gpus().any(|g| g.mig.is_some()), "MIG instances through Prometheus");
+    assert!(west.gpus().any(|g| g.team.as_deref() == Some("research")), "holders' labels from their pods");
+    let none = fleet.clusters[2].gpus.via.clone().unwrap();
+    assert!(none.contains("holds no DCGM series with cluster=\"agents-us-central\""), "{none}");
 }
 
 /// A private VictoriaMetrics on a free loopback port, ready; its process, its data directory and

@@ -34,6 +34,9 @@ pub struct WorkerOptions {
     pub engines: EngineSource,
     /// The pod label naming a GPU pod's team (`[cost] team_label`).
     pub team_label: String,
+    /// The query layer, when configured: the GPUs' DCGM series are asked of it first (all
+    /// of them with `engines: Query`; with `Auto` the exporters are read where it has none).
+    pub query: Option<super::prom::PromConfig>,
     /// OpenCost Services named per context (`[cost] opencost`), instead of looking for one.
     pub opencost: std::collections::BTreeMap<String, super::gpus::ServiceRef>,
 }
@@ -72,6 +75,7 @@ impl Default for WorkerOptions {
             engines: EngineSource::Direct,
             team_label: super::gpus::TEAM_LABEL.to_string(),
             opencost: Default::default(),
+            query: None,
         }
     }
 }

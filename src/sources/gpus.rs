@@ -172,6 +172,91 @@ pub fn pending_gpu_pod(o: &DynamicObject, team_label: &str) -> Option<PendingGpu
     })
 }
 
+/// The DCGM families kst reads, after `DCGM_FI_`.
+pub const DCGM_FAMILIES: &[&str] = &[
+    "DEV_GPU_UTIL",
+    "PROF_GR_ENGINE_ACTIVE",
+    "DEV_FB_USED",
+    "DEV_FB_FREE",
+    "DEV_POWER_USAGE",
+    "DEV_GPU_TEMP",
+    "DEV_XID_ERRORS",
+];
+
+/// The labels that can name an exporter's node behind a query layer, in the order trusted: the
+/// exporter's own `Hostname`, then what service discovery relabelling usually adds.
+const NODE_LABELS: &[&str] = &["Hostname", "node", "kubernetes_node", "instance"];
+
+fn promql_string(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// One cluster's DCGM series from the query layer.
+pub fn dcgm_query(label: &str, value: &str) -> String {
+    format!("{{__name__=~\"DCGM_FI_({})\",{label}=\"{}\"}}", DCGM_FAMILIES.join("|"), promql_string(value))
+}
+
+/// When each node's exporter was last scraped (an instant query's points carry the evaluation
+/// time, so a dead exporter would look fresh for the lookback without this).
+pub fn dcgm_times_query(label: &str, value: &str) -> String {
+    // one family per `timestamp()`: it drops the metric name, and two families' series would
+    // then share a label set
+    let m = format!("{label}=\"{}\"", promql_string(value));
+    format!(
+        "max by ({}) (timestamp(DCGM_FI_DEV_FB_USED{{{m}}}) or timestamp(DCGM_FI_DEV_GPU_UTIL{{{m}}}) or timestamp(DCGM_FI_PROF_GR_ENGINE_ACTIVE{{{m}}}))",
+        NODE_LABELS.join(", "),
+    )
+}
+
+fn node_of(labels: &BTreeMap<String, String>) -> Option<String> {
+    NODE_LABELS.iter().find_map(|k| labels.get(*k).filter(|v| !v.is_empty()).cloned())
+}
+
+/// The query layer's DCGM answer -> per node: the scrape time and the node's GPUs, decoded by
+/// the same decoder as an exporter's page (the series written back as exposition text). A node
+/// without a scrape time is left out: its age would be a guess.
+pub fn dcgm_from_answer(
+    series: &super::prom::Answer,
+    times: &super::prom::Answer,
+) -> Vec<(String, f64, Result<Vec<GpuSample>, String>)> {
+    let mut by_node: BTreeMap<String, Vec<&super::prom::Sample>> = BTreeMap::new();
+    for s in &series.samples {
+        if let Some(n) = node_of(&s.labels) {
+            by_node.entry(n).or_default().push(s);
+        }
+    }
+    let at: BTreeMap<String, f64> = times.samples.iter().filter_map(|s| Some((node_of(&s.labels)?, s.value))).collect();
+    by_node
+        .into_iter()
+        .filter_map(|(node, samples)| {
+            let t = *at.get(&node)?;
+            Some((node.clone(), t, decode_dcgm(&super::prom::exposition(&samples), &node)))
+        })
+        .collect()
+}
+
+/// The label value the query layer knows this context by (`[[metrics.prometheus]] clusters`
+/// maps values to contexts; read backwards).
+fn label_value(cfg: &super::prom::PromConfig, context: &str) -> String {
+    cfg.clusters.iter().find(|(_, c)| *c == context).map(|(v, _)| v.clone()).unwrap_or_else(|| context.to_string())
+}
+
+/// Asks the query layer for one cluster's GPUs: per node (scrape time, GPUs).
+async fn query_gpus(
+    http: &reqwest::Client,
+    cfg: &super::prom::PromConfig,
+    value: &str,
+) -> Result<Vec<(String, f64, Result<Vec<GpuSample>, String>)>, String> {
+    let at = Some(now_s());
+    let series = super::prom::query_at(http, cfg, &dcgm_query(&cfg.cluster_label, value), at).await.map_err(|e| e.0)?;
+    if series.samples.is_empty() {
+        return Ok(Vec::new());
+    }
+    let times =
+        super::prom::query_at(http, cfg, &dcgm_times_query(&cfg.cluster_label, value), at).await.map_err(|e| e.0)?;
+    Ok(dcgm_from_answer(&series, &times))
+}
+
 fn now_s() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
@@ -241,6 +326,11 @@ pub const OPENCOST_PORT: u16 = 9003;
 pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions, context: String) {
     let index = ctx.cluster;
     let configured = opts.opencost.get(&context).cloned();
+    // GPUs from the query layer where one is configured and not turned off (`--metrics direct`)
+    let query = opts.query.clone().filter(|_| !matches!(opts.engines, super::cluster::EngineSource::Direct));
+    let strict = matches!(opts.engines, super::cluster::EngineSource::Query);
+    let http = reqwest::Client::builder().gzip(true).build().ok();
+    let mut sent_at: BTreeMap<String, f64> = BTreeMap::new();
     let pods = super::api("", "v1", "Pod", "pods");
     let mut exporter_streams = futures::stream::select_all(EXPORTER_SELECTORS.iter().map(|sel| {
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &pods);
@@ -278,7 +368,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     // a Service named in the config wins over the one the watch finds
     let mut opencost: Option<ServiceRef> = configured.clone();
     let mut opencost_listed = configured.is_some();
-    let mut labels: BTreeMap<Key, (Option<String>, Option<String>)> = BTreeMap::new();
+    let mut labels: HolderLabels = BTreeMap::new();
     let mut scrape = tokio::time::interval(opts.refresh);
     scrape.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut cost = tokio::time::interval(COST_EVERY);
@@ -341,6 +431,29 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 }
             }
             _ = scrape.tick() => {
+                if let (Some(cfg), Some(http)) = (&query, &http) {
+                    let value = label_value(cfg, &context);
+                    let (via, answered) = match query_gpus(http, cfg, &value).await {
+                        Ok(nodes) if !nodes.is_empty() => {
+                            for (node, at, mut result) in nodes {
+                                if sent_at.get(&node).is_some_and(|t| *t >= at) {
+                                    continue; // no newer sample since the last refresh
+                                }
+                                sent_at.insert(node.clone(), at);
+                                if let Ok(gpus) = &mut result {
+                                    label_holders(&client, &mut labels, gpus, &team_label, opts.scrape_timeout).await;
+                                }
+                                if tx.send(Update::GpuScrape { cluster: index, node, at, result }).await.is_err() { return; }
+                            }
+                            (format!("GPUs via {}", cfg.url), true)
+                        }
+                        Ok(_) => (format!("the query layer holds no DCGM series with {}=\"{value}\"", cfg.cluster_label), false),
+                        Err(e) => (format!("GPUs from {}: {e}", cfg.url), false),
+                    };
+                    let via = if answered || strict { via } else { format!("{via}; read from the exporters") };
+                    if tx.send(Update::GpuVia { cluster: index, via }).await.is_err() { return; }
+                    if answered || strict { continue; }
+                }
                 let all: Vec<Exporter> = exporters.values().flat_map(|m| m.values().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
                 let results = futures::stream::iter(all.into_iter().map(|e| {
                     let client = client.clone();
@@ -355,16 +468,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 for (node, mut result) in results {
                     // the holders' model and team: read once per pod
                     if let Ok(gpus) = &mut result {
-                        for g in gpus.iter_mut() {
-                            let Some(pod) = g.pod.clone() else { continue };
-                            if !labels.contains_key(&pod) {
-                                let l = holder_labels(&client, &pod, &team_label, opts.scrape_timeout).await;
-                                labels.insert(pod.clone(), l);
-                            }
-                            let (model, team) = labels[&pod].clone();
-                            g.model = model;
-                            g.team = team;
-                        }
+                        label_holders(&client, &mut labels, gpus, &team_label, opts.scrape_timeout).await;
                     }
                     if tx.send(Update::GpuScrape { cluster: index, node, at: now_s(), result }).await.is_err() { return; }
                 }
@@ -380,6 +484,28 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 if tx.send(Update::Cost { cluster: index, at: now_s(), result }).await.is_err() { return; }
             }
         }
+    }
+}
+
+type HolderLabels = BTreeMap<Key, (Option<String>, Option<String>)>;
+
+/// Each held GPU's model and team, from its pod's labels (read once per pod).
+async fn label_holders(
+    client: &kube::Client,
+    labels: &mut HolderLabels,
+    gpus: &mut [GpuSample],
+    team_label: &str,
+    timeout: Duration,
+) {
+    for g in gpus.iter_mut() {
+        let Some(pod) = g.pod.clone() else { continue };
+        if !labels.contains_key(&pod) {
+            let l = holder_labels(client, &pod, team_label, timeout).await;
+            labels.insert(pod.clone(), l);
+        }
+        let (model, team) = labels[&pod].clone();
+        g.model = model;
+        g.team = team;
     }
 }
 
@@ -543,5 +669,45 @@ DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu="0",UUID="GPU-a",modelName="NVIDIA H100 80GB H
         for bad in ["opencost", "a/b:x", "A/b", "/b", "a/", "http://x:9003"] {
             assert!(bad.parse::<ServiceRef>().unwrap_err().contains("namespace/service"), "{bad}");
         }
+    }
+
+    #[test]
+    fn dcgm_series_from_a_query_layer_group_by_node_and_keep_their_scrape_time() {
+        use crate::sources::prom::{Answer, Sample};
+        let sample = |labels: &[(&str, &str)], value: f64| Sample {
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            at: 1000.0,
+            value,
+        };
+        let series = Answer {
+            samples: vec![
+                sample(
+                    &[
+                        ("__name__", "DCGM_FI_DEV_GPU_UTIL"),
+                        ("gpu", "0"),
+                        ("Hostname", "n1"),
+                        ("exported_pod", "p"),
+                        ("exported_namespace", "ns"),
+                    ],
+                    40.0,
+                ),
+                sample(&[("__name__", "DCGM_FI_DEV_FB_USED"), ("gpu", "0"), ("Hostname", "n1")], 100.0),
+                // no Hostname: the node service discovery added
+                sample(&[("__name__", "DCGM_FI_DEV_GPU_UTIL"), ("gpu", "1"), ("node", "n2")], 0.0),
+                // a node whose scrape time the query layer did not give: left out
+                sample(&[("__name__", "DCGM_FI_DEV_GPU_UTIL"), ("gpu", "0"), ("Hostname", "n3")], 5.0),
+            ],
+            ..Default::default()
+        };
+        let times = Answer {
+            samples: vec![sample(&[("Hostname", "n1")], 990.5), sample(&[("node", "n2")], 991.0)],
+            ..Default::default()
+        };
+        let nodes = dcgm_from_answer(&series, &times);
+        assert_eq!(nodes.iter().map(|n| (n.0.as_str(), n.1)).collect::<Vec<_>>(), vec![("n1", 990.5), ("n2", 991.0)]);
+        let n1 = nodes[0].2.as_ref().unwrap();
+        assert_eq!((n1[0].util, n1[0].fb_used_mib), (Some(0.4), Some(100.0)));
+        assert_eq!(n1[0].pod, Some(("ns".into(), "p".into())), "Prometheus' exported_* labels");
+        assert_eq!(dcgm_query("cluster", "a\"b"), "{__name__=~\"DCGM_FI_(DEV_GPU_UTIL|PROF_GR_ENGINE_ACTIVE|DEV_FB_USED|DEV_FB_FREE|DEV_POWER_USAGE|DEV_GPU_TEMP|DEV_XID_ERRORS)\",cluster=\"a\\\"b\"}");
     }
 }

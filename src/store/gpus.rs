@@ -130,6 +130,9 @@ pub struct GpuCluster {
     pub idle_hours: BTreeMap<Holder, f64>,
     /// The first exporter page kst read on this cluster: idle hours count from here.
     pub watching_since: Option<f64>,
+    /// Where the GPU readings come from when a query layer is configured (`GPUs via URL`), or
+    /// why it gave none.
+    pub via: Option<String>,
 }
 
 /// Who holds GPUs, as allocation is grouped: (namespace, model label, team label).

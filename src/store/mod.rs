@@ -85,6 +85,11 @@ pub enum Update {
         at: f64,
         result: Result<Vec<gpus::GpuSample>, String>,
     },
+    /// Where the cluster's GPU readings come from, when not only its exporters.
+    GpuVia {
+        cluster: usize,
+        via: String,
+    },
     /// The pods waiting for the scheduler that ask for GPUs, as the watch sees them now.
     GpuPending {
         cluster: usize,
@@ -286,6 +291,7 @@ impl Update {
             | Update::GpuExporters { cluster, .. }
             | Update::GpuScrape { cluster, .. }
             | Update::GpuPending { cluster, .. }
+            | Update::GpuVia { cluster, .. }
             | Update::Cost { cluster, .. }
             | Update::Placement { cluster, .. }
             | Update::EngineScrape { cluster, .. }
@@ -481,6 +487,11 @@ impl Fleet {
             Update::GpuScrape { node, at, result, .. } => {
                 c.gpus.record(node, at, result);
                 true
+            }
+            Update::GpuVia { via, .. } => {
+                let changed = c.gpus.via.as_ref() != Some(&via);
+                c.gpus.via = Some(via);
+                changed
             }
             Update::GpuPending { pods, .. } => {
                 let changed = c.gpus.pending.as_ref() != Some(&pods);

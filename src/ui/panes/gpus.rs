@@ -393,6 +393,9 @@ impl Component for Gpus {
         }
         for i in cx.cluster_indices() {
             let c = &cx.fleet.clusters[i];
+            if let Some(via) = &c.gpus.via {
+                spans.push(Span::styled(format!("· {}: {via} ", c.context), t.muted));
+            }
             for (node, why) in c.gpus.failing() {
                 spans.push(Span::styled(format!("· {}/{node}: {why} ", c.context,), t.warn));
             }
