@@ -814,6 +814,11 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
                 body.push_str(&format!("vllm:generation_tokens_total{{{l}}} {} {}\n", [0, 3000, 5900][i], t * 1000));
             }
         }
+        // four GPUs a cluster: 80%, 40%, 5% and 0% busy
+        for (gpu, util) in [80, 40, 5, 0].iter().enumerate() {
+            let l = format!("cluster=\"edge-{c:04}\",Hostname=\"n0\",gpu=\"{gpu}\"");
+            body.push_str(&format!("DCGM_FI_DEV_GPU_UTIL{{{l}}} {util} {}\n", (now - 1) * 1000));
+        }
     }
     let r = http.post(format!("{base}/api/v1/import/prometheus")).body(body).send().await.unwrap();
     assert!(r.status().is_success());
@@ -850,6 +855,9 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
     let g = e.generation_tokens_per_s.unwrap();
     assert!((g - 200.0).abs() < 10.0, "{g}");
     assert!((e.scraped_at.unwrap() - (now - 1) as f64).abs() < 0.01, "the samples' own time");
+    // GPUs: 4 reported, 2 at or over the busy threshold, mean 31.25%
+    assert_eq!((e.gpus, e.gpus_busy), (Some(4.0), Some(2.0)));
+    assert!((e.gpu_util.unwrap() - 0.3125).abs() < 1e-9, "{:?}", e.gpu_util);
     let unavailable: Vec<&str> = hubs.iter().filter(|h| h.available == Some(false)).map(|h| h.name.as_str()).collect();
     assert_eq!(unavailable, vec!["cluster4", "edge-0096"]);
     fleet.problems.hold_scale = 1e-9;
@@ -876,5 +884,8 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
     app.on_key(KeyEvent::new(KeyCode::Char('v'), KeyModifiers::NONE));
     let s = common::render(&mut app, 200, 120);
     let row = s.lines().find(|l| l.contains("edge-0003")).unwrap_or_else(|| panic!("{s}"));
-    assert!(row.contains("◌ via hub") && row.contains("2 engines") && row.contains("50%"), "{row}");
+    assert!(
+        row.contains("◌ via hub") && row.contains("2 engines") && row.contains("50%") && row.contains("31% 2/4"),
+        "{row}"
+    );
 }

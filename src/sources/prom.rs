@@ -106,6 +106,12 @@ pub fn rollup_queries(label: &str, window: Duration) -> Vec<(&'static str, Strin
         ("prompt", format!("sum by ({label}) (rate(vllm:prompt_tokens_total[{w}]))")),
         ("generation", format!("sum by ({label}) (rate(vllm:generation_tokens_total[{w}]))")),
         ("scraped_at", format!("max by ({label}) (timestamp(vllm:num_requests_running))")),
+        ("gpus", format!("count by ({label}) (DCGM_FI_DEV_GPU_UTIL)")),
+        (
+            "gpus_busy",
+            format!("count by ({label}) (DCGM_FI_DEV_GPU_UTIL >= {:.3})", crate::store::rules::GPU_BUSY * 100.0),
+        ),
+        ("gpu_util", format!("avg by ({label}) (DCGM_FI_DEV_GPU_UTIL) / 100")),
     ]
 }
 
@@ -440,6 +446,9 @@ pub async fn run(
                                 "waiting" => &mut r.waiting,
                                 "prompt" => &mut r.prompt_tokens_per_s,
                                 "generation" => &mut r.generation_tokens_per_s,
+                                "gpus" => &mut r.gpus,
+                                "gpus_busy" => &mut r.gpus_busy,
+                                "gpu_util" => &mut r.gpu_util,
                                 _ => &mut r.scraped_at,
                             };
                             *slot = Some(s.value);

@@ -19,6 +19,11 @@ pub struct ClusterAgg {
     pub generation_tokens_per_s: Option<f64>,
     /// The newest sample's scrape time (Unix seconds).
     pub scraped_at: Option<f64>,
+    /// GPUs the dcgm-exporters report (series of `DCGM_FI_DEV_GPU_UTIL`), how many are busy
+    /// (≥ 10%), and their mean utilisation 0..1.
+    pub gpus: Option<f64>,
+    pub gpus_busy: Option<f64>,
+    pub gpu_util: Option<f64>,
 }
 
 /// A ManagedCluster seen only through a hub.

@@ -495,7 +495,13 @@ fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, now: f64) -> Vec<Line<'
         cell(DASH, t.muted),
         cell(DASH, t.muted),
         cell(DASH, t.muted),
-        cell(DASH, t.muted),
+        cell(
+            match m.map(|m| (m.gpu_util, m.gpus_busy, m.gpus)) {
+                Some((Some(u), busy, Some(n))) => format!("{:.0}% {:.0}/{n:.0}", u * 100.0, busy.unwrap_or(0.0)),
+                _ => DASH.to_string(),
+            },
+            num,
+        ),
         cell(DASH, t.muted),
         cell(m.and_then(|m| m.servers).map(|n| format!("{n:.0} engines")).unwrap_or_else(|| DASH.into()), num),
         cell(m.and_then(|m| m.kv_avg).map(fmt::pct).unwrap_or_else(|| DASH.into()), num),
