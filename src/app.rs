@@ -85,6 +85,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Err(e) => return fail(exit::BAD_CONFIG, format!("bad config: {e}")),
     };
     init_logging(&settings);
+    // which resources are GPUs holds for the whole run: every decoder reads the one list
+    crate::sources::gpu_resources::set(settings.gpu_resources.clone());
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(exit::ERROR, format!("cannot start the async runtime: {e}")),

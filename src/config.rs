@@ -48,6 +48,17 @@ pub struct ConfigFile {
     pub slo: Vec<SloFile>,
     #[serde(default)]
     pub cost: CostFile,
+    #[serde(default)]
+    pub gpus: GpusFile,
+}
+
+/// `[gpus]`: which extended resources are GPUs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpusFile {
+    /// Resource names counted as GPUs on nodes and in pods' requests (default: NVIDIA whole and
+    /// time-sliced, AMD, Intel, Gaudi).
+    pub resources: Option<Vec<String>>,
 }
 
 /// `[cost]`: prices for clusters without OpenCost.
@@ -241,6 +252,8 @@ pub struct Settings {
     pub gpu_prices: BTreeMap<String, f64>,
     /// `[cost] team_label`.
     pub team_label: String,
+    /// `[gpus] resources`.
+    pub gpu_resources: Vec<String>,
     /// `[cost] opencost`, parsed.
     pub opencost: BTreeMap<String, crate::sources::gpus::ServiceRef>,
     /// `--metrics`.
@@ -323,6 +336,16 @@ impl Settings {
                     return Err(format!("{}: cost.gpu_hour.{k} = {v}: a price must be 0 or more", path.display()));
                 }
                 file.cost.gpu_hour.clone()
+            },
+            gpu_resources: match &file.gpus.resources {
+                None => crate::sources::gpu_resources::DEFAULT.iter().map(|s| s.to_string()).collect(),
+                Some(list) if list.is_empty() || list.iter().any(|r| !r.contains('/')) => {
+                    return Err(format!(
+                        "{}: gpus.resources = {list:?}: name extended resources such as nvidia.com/gpu",
+                        path.display()
+                    ))
+                }
+                Some(list) => list.clone(),
             },
             team_label: match file.cost.team_label.as_deref().map(str::trim) {
                 None => crate::sources::gpus::TEAM_LABEL.to_string(),
@@ -468,6 +491,9 @@ mod tests {
         let e = with("[cost]\nopencost = { gpu-eu-west = 'https://opencost.corp' }\n").unwrap_err();
         assert!(e.contains("cost.opencost.gpu-eu-west") && e.contains("namespace/service"), "{e}");
         assert!(with("[cost]\nteam_label = ' '\n").unwrap_err().contains("team_label is empty"));
+        let s = with("[gpus]\nresources = ['nvidia.com/gpu', 'example.com/npu']\n").unwrap();
+        assert_eq!(s.gpu_resources, vec!["nvidia.com/gpu".to_string(), "example.com/npu".to_string()]);
+        assert!(with("[gpus]\nresources = ['gpu']\n").unwrap_err().contains("gpus.resources"));
     }
 
     #[test]

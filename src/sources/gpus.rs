@@ -128,31 +128,13 @@ pub fn decode_allocation(body: &[u8]) -> Result<Vec<CostRow>, String> {
     Ok(rows.into_values().collect())
 }
 
-/// GPUs a pod asks for: each app container's limit (or request) of every GPU resource, or the
-/// largest init container's if that is more (init containers run one at a time, before).
-pub fn pod_gpus(spec: &Value) -> u32 {
-    let of = |c: &Value| -> u32 {
-        super::nodes::GPU_RESOURCES
-            .iter()
-            .filter_map(|r| {
-                let q = c["resources"]["limits"].get(*r).or_else(|| c["resources"]["requests"].get(*r))?;
-                q.as_str().and_then(|s| s.parse::<u32>().ok()).or_else(|| q.as_u64().map(|n| n as u32))
-            })
-            .sum()
-    };
-    let list = |k: &str| spec[k].as_array().map(|a| a.iter().map(of).collect::<Vec<_>>()).unwrap_or_default();
-    let app: u32 = list("containers").iter().sum();
-    let init = list("initContainers").into_iter().max().unwrap_or(0);
-    app.max(init)
-}
-
 /// A Pending pod that asks for GPUs, slim; None for one that asks for none.
 pub fn pending_gpu_pod(o: &DynamicObject, team_label: &str) -> Option<PendingGpuPod> {
     let d = &o.data;
     if d["status"]["phase"] != "Pending" {
         return None;
     }
-    let gpus = pod_gpus(&d["spec"]);
+    let gpus = super::gpu_resources::of_pod(&d["spec"]);
     if gpus == 0 {
         return None;
     }
@@ -656,9 +638,13 @@ DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu="0",UUID="GPU-a",modelName="NVIDIA H100 80GB H
         assert_eq!(pending_gpu_pod(&pod(spec, "Running"), "org"), None, "a running pod's GPUs are the exporters'");
         let big_init = serde_json::json!({"containers": [{"name": "a", "resources": {"limits": {"nvidia.com/gpu": "1"}}}],
             "initContainers": [{"name": "i", "resources": {"limits": {"nvidia.com/gpu": "8"}}}]});
-        assert_eq!(pod_gpus(&big_init), 8, "an init container asking for more sets the pod's ask");
+        assert_eq!(
+            super::super::gpu_resources::of_pod(&big_init),
+            8,
+            "an init container asking for more sets the pod's ask"
+        );
         assert_eq!(pending_gpu_pod(&pod(serde_json::json!({"containers": [{"name": "c"}]}), "Pending"), "org"), None);
-        assert_eq!(pod_gpus(&serde_json::json!("junk")), 0);
+        assert_eq!(super::super::gpu_resources::of_pod(&serde_json::json!("junk")), 0);
     }
 
     #[test]

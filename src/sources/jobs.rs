@@ -56,33 +56,14 @@ pub const KINDS: &[(&str, &str, &str, &str)] = &[
     ("Notebook", "kubeflow.org", "v1", "notebooks"),
 ];
 
-fn quantity(v: &Value) -> i64 {
-    match v {
-        Value::Number(n) => n.as_i64().unwrap_or(0),
-        Value::String(s) => s.parse().unwrap_or(0),
-        _ => 0,
-    }
-}
-
-/// GPUs a `resources` block asks for (limits, else requests; NVIDIA, AMD and Intel names).
+/// GPUs a `resources` block asks for.
 fn gpus_of(resources: &Value) -> i64 {
-    ["nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/i915"]
-        .iter()
-        .map(|k| {
-            let lim = quantity(&resources["limits"][*k]);
-            if lim > 0 {
-                lim
-            } else {
-                quantity(&resources["requests"][*k])
-            }
-        })
-        .sum()
+    super::gpu_resources::of_resources(resources) as i64
 }
 
 /// GPUs one pod template asks for, over its containers.
 fn pod_gpus(template: &Value) -> i64 {
-    let spec = if template["spec"].is_object() { &template["spec"] } else { template };
-    spec["containers"].as_array().into_iter().flatten().map(|c| gpus_of(&c["resources"])).sum()
+    super::gpu_resources::of_pod(template) as i64
 }
 
 fn cond<'a>(st: &'a Value, t: &str) -> Option<&'a Value> {

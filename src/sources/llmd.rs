@@ -155,15 +155,7 @@ pub fn decode_server(o: &DynamicObject, pool: Option<&PoolInfo>) -> ServerInfo {
             .unwrap_or(8000),
     };
     let statuses = d["status"]["containerStatuses"].as_array();
-    let gpus: u32 = containers
-        .iter()
-        .filter_map(|c| {
-            c["resources"]["requests"]["nvidia.com/gpu"]
-                .as_str()
-                .or(c["resources"]["limits"]["nvidia.com/gpu"].as_str())
-        })
-        .filter_map(|g| g.parse::<u32>().ok())
-        .sum();
+    let gpus = super::gpu_resources::of_pod(&d["spec"]);
     ServerInfo {
         namespace: o.metadata.namespace.clone().unwrap_or_default(),
         name: o.metadata.name.clone().unwrap_or_default(),

@@ -4,6 +4,7 @@ pub mod cluster;
 pub mod connect;
 pub mod fabric;
 pub mod get;
+pub mod gpu_resources;
 pub mod gpus;
 pub mod jobs;
 pub mod kagenti;

@@ -17,46 +17,14 @@ pub struct NodeInfo {
     pub malformed: bool,
 }
 
-/// GPU resources a node advertises; `nvidia.com/gpu.shared` is what time-slicing with
-/// `renameByDefault` advertises (k9s counts it too).
-pub const GPU_RESOURCES: &[&str] =
-    &["nvidia.com/gpu", "nvidia.com/gpu.shared", "amd.com/gpu", "gpu.intel.com/i915", "habana.ai/gaudi"];
-
-/// A whole-number quantity ("8", "8000m" is not a GPU count but parse it anyway).
-fn quantity(v: &Value) -> Option<u64> {
-    let s = v.as_str()?;
-    if let Some(milli) = s.strip_suffix('m') {
-        return milli.parse::<u64>().ok().map(|m| m / 1000);
-    }
-    s.parse::<u64>().ok()
-}
-
-fn gpus(map: &Value) -> (u64, bool) {
-    let mut total = 0;
-    let mut bad = false;
-    if let Some(m) = map.as_object() {
-        for r in GPU_RESOURCES {
-            if let Some(v) = m.get(*r) {
-                match quantity(v) {
-                    Some(n) => total += n,
-                    None => bad = true,
-                }
-            }
-        }
-    } else if !map.is_null() {
-        bad = true;
-    }
-    (total, bad)
-}
-
 pub fn decode(data: &Value, labels: &BTreeMap<String, String>) -> NodeInfo {
     let status = &data["status"];
     let (ready, bad_conditions) = match status["conditions"].as_array() {
         Some(cs) => (cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"), false),
         None => (false, !status["conditions"].is_null()),
     };
-    let (gpus_total, bad_cap) = gpus(&status["capacity"]);
-    let (gpus_allocatable, bad_alloc) = gpus(&status["allocatable"]);
+    let (gpus_total, bad_cap) = super::gpu_resources::in_map(&status["capacity"]);
+    let (gpus_allocatable, bad_alloc) = super::gpu_resources::in_map(&status["allocatable"]);
     NodeInfo {
         ready,
         gpus_allocatable,

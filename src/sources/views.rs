@@ -81,12 +81,7 @@ pub fn pod_row(o: &DynamicObject) -> PodRow {
     let total = d["spec"]["containers"].as_array().map_or(0, Vec::len);
     let ready = statuses.iter().filter(|s| s["ready"] == true).count();
     let waiting = statuses.iter().find_map(|s| s["state"]["waiting"]["reason"].as_str());
-    let gpus: u32 = d["spec"]["containers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["resources"]["requests"]["nvidia.com/gpu"].as_str()?.parse::<u32>().ok())
-        .sum();
+    let gpus = super::gpu_resources::of_pod(&d["spec"]);
     PodRow {
         namespace: o.metadata.namespace.clone().unwrap_or_default(),
         name: o.metadata.name.clone().unwrap_or_default(),
