@@ -44,6 +44,8 @@ pub struct Snapshot {
     /// ManagedClusters of the fleet's hubs that are not contexts: the hub's word on each and the
     /// query layer's roll-up (`metrics`: servers, KV, tokens/s, the newest sample's time).
     pub hub_clusters: Vec<crate::store::hub::HubCluster>,
+    /// Every hub's ManagedClusterSets with their members counted.
+    pub cluster_sets: Vec<crate::store::hub::SetView>,
     /// Per cluster with a dcgm-exporter: every GPU as last scraped, a summary, failing nodes.
     pub gpus: Vec<GpuSnapshot>,
     /// Cost per model and cluster: OpenCost (its window) or an estimate from `[cost]` prices.
@@ -750,6 +752,7 @@ impl Snapshot {
                 .collect(),
             metrics_source: fleet.prom.clone(),
             hub_clusters: crate::store::hub::clusters(fleet),
+            cluster_sets: crate::store::hub::sets(fleet),
             gpus: fleet
                 .clusters
                 .iter()

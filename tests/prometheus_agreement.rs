@@ -844,7 +844,9 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
     );
     common::pump_until(&mut fleet, &mut col.updates, "the hub's clusters with their roll-ups", |f| {
         let hubs = kst::store::hub::clusters(f);
-        hubs.len() == 101 && hubs.iter().filter(|h| h.metrics.is_some()).count() == 5
+        hubs.len() == 101
+            && hubs.iter().filter(|h| h.metrics.is_some()).count() == 5
+            && kst::store::hub::sets(f).len() == 3
     })
     .await;
     let hubs = kst::store::hub::clusters(&fleet);
@@ -858,6 +860,17 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
     // GPUs: 4 reported, 2 at or over the busy threshold, mean 31.25%
     assert_eq!((e.gpus, e.gpus_busy), (Some(4.0), Some(2.0)));
     assert!((e.gpu_util.unwrap() - 0.3125).abs() < 1e-9, "{:?}", e.gpu_util);
+    // ManagedClusterSets: OCM's default and global, and the exclusive set of the edge clusters
+    assert_eq!(
+        hubs.iter().find(|h| h.name == "edge-0003").unwrap().sets,
+        vec!["fleet".to_string(), "global".to_string()]
+    );
+    let sets = kst::store::hub::sets(&fleet);
+    let set = |n: &str| sets.iter().find(|s| s.name == n).unwrap_or_else(|| panic!("{n}: {sets:?}")).clone();
+    assert_eq!((set("fleet").clusters, set("fleet").unavailable, set("fleet").contexts), (100, 1, 0));
+    assert_eq!((set("default").clusters, set("default").unavailable, set("default").contexts), (4, 1, 3));
+    assert_eq!(set("global").clusters, 104, "an empty label selector: every cluster");
+    assert_eq!(set("fleet").rule, "cluster.open-cluster-management.io/clusterset=fleet");
     let unavailable: Vec<&str> = hubs.iter().filter(|h| h.available == Some(false)).map(|h| h.name.as_str()).collect();
     assert_eq!(unavailable, vec!["cluster4", "edge-0096"]);
     fleet.problems.hold_scale = 1e-9;
@@ -885,7 +898,11 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
     let s = common::render(&mut app, 200, 120);
     let row = s.lines().find(|l| l.contains("edge-0003")).unwrap_or_else(|| panic!("{s}"));
     assert!(
-        row.contains("◌ via hub") && row.contains("2 engines") && row.contains("50%") && row.contains("31% 2/4"),
+        row.contains("◌ via hub")
+            && row.contains("2 engines")
+            && row.contains("50%")
+            && row.contains("31% 2/4")
+            && row.contains("set fleet"),
         "{row}"
     );
 }

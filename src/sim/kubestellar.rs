@@ -113,6 +113,19 @@ fn wec_labels(name: &str, shape: Option<Shape>) -> Value {
     l
 }
 
+/// A ManagedClusterSet (`v1beta2`): the exclusive clusterset label, or a label selector.
+fn cluster_set(name: &str, selector: Option<Value>) -> Value {
+    let cluster_selector = match selector {
+        None => json!({"selectorType": "ExclusiveClusterSetLabel"}),
+        Some(s) => json!({"selectorType": "LabelSelector", "labelSelector": s}),
+    };
+    json!({"apiVersion": "cluster.open-cluster-management.io/v1beta2", "kind": "ManagedClusterSet",
+           "metadata": {"name": name, "creationTimestamp": ago(30 * 86400)},
+           "spec": {"clusterSelector": cluster_selector},
+           "status": {"conditions": [{"type": "ClusterSetEmpty", "status": "False", "reason": "ClustersSelected",
+                                      "message": "clusters are selected", "lastTransitionTime": ago(30 * 86400)}]}})
+}
+
 fn managed_cluster(name: &str, labels: Value, available: bool) -> Value {
     let cond = |t: &str, ok: bool, reason: &str, msg: &str| {
         json!({"type": t, "status": if ok { "True" } else { "False" }, "reason": reason, "message": msg,
@@ -182,6 +195,10 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
         }
         namespace(its, &mut store, LOST_WEC);
         put(its, &mut store, &r::MANAGED_CLUSTERS, managed_cluster(LOST_WEC, wec_labels(LOST_WEC, None), false));
+        // what OCM's registration controller creates: `default` (the exclusive label) and
+        // `global` (an empty label selector: every cluster)
+        put(its, &mut store, &r::MANAGED_CLUSTER_SETS, cluster_set("default", None));
+        put(its, &mut store, &r::MANAGED_CLUSTER_SETS, cluster_set("global", Some(json!({}))));
     }
     // the workload objects, as applied to the WDS: specs and labels, no status
     let mut objects: BTreeMap<(&str, String, String), Value> = BTreeMap::new();
@@ -305,6 +322,9 @@ pub fn hub_only_name(i: usize) -> String {
 pub fn hub_only(clusters: &[Arc<SimCluster>], n: usize) {
     let Some(its) = clusters.iter().find(|c| c.shape == Shape::Its) else { return };
     let mut store = its.store.write().expect("store lock");
+    if n > 0 {
+        put(its, &mut store, &r::MANAGED_CLUSTER_SETS, cluster_set("fleet", None));
+    }
     for i in 0..n {
         let name = hub_only_name(i);
         // their own capability and group, so the demo's policies (and their drift) stay as they are
@@ -312,6 +332,7 @@ pub fn hub_only(clusters: &[Arc<SimCluster>], n: usize) {
         labels["region"] = json!(["us-east", "us-west", "eu-west", "ap-south"][i % 4]);
         labels["location-group"] = json!("fleet");
         labels["capability"] = json!("gpu-l40s");
+        labels["cluster.open-cluster-management.io/clusterset"] = json!("fleet");
         put(its, &mut store, &r::MANAGED_CLUSTERS, managed_cluster(&name, labels, i % 97 != 96));
     }
 }

@@ -233,6 +233,16 @@ pub const MANAGED_CLUSTERS: ResDef = crd(r(
     &["mcl", "mcls"],
     &["status"],
 ));
+pub const MANAGED_CLUSTER_SETS: ResDef = crd(r(
+    "cluster.open-cluster-management.io",
+    "v1beta2",
+    "ManagedClusterSet",
+    "managedclustersets",
+    "managedclusterset",
+    false,
+    &["mclset", "mclsets"],
+    &["status"],
+));
 pub const MANIFEST_WORKS: ResDef = crd(r(
     "work.open-cluster-management.io",
     "v1",

@@ -88,7 +88,7 @@ impl Shape {
                 vec![r::AGENT_RUNTIMES, r::AGENT_CARDS, r::MCP_SERVER_REGISTRATIONS, r::BUILDS, r::BUILD_RUNS]
             }
             Shape::Hosting => vec![r::CONTROL_PLANES],
-            Shape::Its => vec![r::MANAGED_CLUSTERS, r::MANIFEST_WORKS, r::WORK_STATUSES],
+            Shape::Its => vec![r::MANAGED_CLUSTERS, r::MANAGED_CLUSTER_SETS, r::MANIFEST_WORKS, r::WORK_STATUSES],
             Shape::Wds => vec![r::BINDING_POLICIES, r::BINDINGS],
         }
     }

@@ -73,7 +73,8 @@ where
             Ok::<_, std::io::Error>(to_response(api::handle(cluster, req).await))
         }
     });
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), svc);
+    let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    let conn = builder.serve_connection(TokioIo::new(io), svc);
     tokio::select! {
         _ = conn => {}
         _ = async { while down.changed().await.is_ok() { if *down.borrow() { return } } } => {}

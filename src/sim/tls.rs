@@ -37,7 +37,8 @@ pub fn make_ca() -> Result<SimCa, String> {
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
         )
         .map_err(|e| e.to_string())?;
-    // HTTP/1.1 only: kubectl and kube-rs both fall back to it; watches stream as chunked bodies.
-    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // as a real API server: HTTP/2 offered first (client-go and kst multiplex every watch over
+    // one connection), HTTP/1.1 for clients that do not speak it
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(SimCa { ca_pem: ca_cert.pem(), server_config: Arc::new(cfg) })
 }

@@ -14,8 +14,8 @@ use super::cluster::WorkerOptions;
 use super::paced::WatchCtx;
 use super::watchset::WatchSet;
 use crate::store::placement::{
-    Binding, Clause, ControlPlane, ManagedCluster, ObjRef, PlacementCluster, Policy, Report, Requirement, Selector,
-    WdsObject, Work,
+    Binding, Clause, ClusterSet, ControlPlane, ManagedCluster, ObjRef, PlacementCluster, Policy, Report, Requirement,
+    Selector, WdsObject, Work,
 };
 use crate::store::Update;
 
@@ -27,6 +27,7 @@ const KINDS: &[(&str, &str, &str, &str, &str)] = &[
     ("works", "work.open-cluster-management.io", "v1", "ManifestWork", "manifestworks"),
     ("reports", "control.kubestellar.io", "v1alpha1", "WorkStatus", "workstatuses"),
     ("cps", "tenancy.kflex.kubestellar.org", "v1alpha1", "ControlPlane", "controlplanes"),
+    ("sets", "cluster.open-cluster-management.io", "v1beta2", "ManagedClusterSet", "managedclustersets"),
 ];
 
 const BINDING_KEY: &str = "transport.kubestellar.io/originOwnerReferenceBindingKey";
@@ -247,6 +248,15 @@ fn status_written_at(o: &DynamicObject) -> Option<f64> {
         .reduce(f64::max)
 }
 
+pub fn decode_set(o: &DynamicObject) -> ClusterSet {
+    let sel = &o.data["spec"]["clusterSelector"];
+    ClusterSet {
+        name: o.metadata.name.clone().unwrap_or_default(),
+        // the default selector type is the exclusive label
+        selector: (sel["selectorType"] == "LabelSelector").then(|| selector(&sel["labelSelector"])),
+    }
+}
+
 pub fn decode_control_plane(o: &DynamicObject) -> ControlPlane {
     let ready = condition(&o.data, "Ready");
     ControlPlane {
@@ -363,6 +373,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             works: part(w, "works", decode_work),
             reports: part(w, "reports", decode_report),
             control_planes: part(w, "cps", decode_control_plane),
+            sets: part(w, "sets", decode_set),
             objects: wds.then(|| {
                 WDS_KINDS
                     .iter()

@@ -40,6 +40,8 @@ pub struct HubCluster {
     pub available: Option<bool>,
     pub why: Option<String>,
     pub metrics: Option<ClusterAgg>,
+    /// The hub's ManagedClusterSets it belongs to.
+    pub sets: Vec<String>,
 }
 
 impl HubCluster {
@@ -66,10 +68,46 @@ pub fn clusters(fleet: &Fleet) -> Vec<HubCluster> {
                 available: m.available,
                 why: m.why.clone(),
                 metrics: fleet.prom_clusters.get(&m.name).cloned(),
+                sets: h.placement.sets.iter().flatten().filter(|s| s.contains(m)).map(|s| s.name.clone()).collect(),
             });
         }
     }
     out.into_values().collect()
+}
+
+/// One ManagedClusterSet of a hub, with its members counted.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SetView {
+    pub name: String,
+    pub hub: String,
+    /// How membership is decided.
+    pub rule: String,
+    pub clusters: usize,
+    /// Members the hub says are not Available.
+    pub unavailable: usize,
+    /// Members kst also has a context for.
+    pub contexts: usize,
+}
+
+/// Every hub's ManagedClusterSets, by hub then name.
+pub fn sets(fleet: &Fleet) -> Vec<SetView> {
+    let mut out = Vec::new();
+    for h in &fleet.clusters {
+        let managed = h.placement.managed.as_deref().unwrap_or_default();
+        for s in h.placement.sets.iter().flatten() {
+            let members: Vec<&crate::store::placement::ManagedCluster> =
+                managed.iter().filter(|m| s.contains(m)).collect();
+            out.push(SetView {
+                name: s.name.clone(),
+                hub: h.context.clone(),
+                rule: s.rule(),
+                clusters: members.len(),
+                unavailable: members.iter().filter(|m| m.available == Some(false)).count(),
+                contexts: members.iter().filter(|m| fleet.clusters.iter().any(|c| c.context == m.name)).count(),
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -86,6 +124,7 @@ mod tests {
             available: Some(true),
             why: None,
             metrics: None,
+            sets: vec![],
         };
         assert!(c.healthy(100.0, 30.0), "no metrics in the query layer is not unhealthy");
         c.metrics = Some(ClusterAgg { scraped_at: Some(60.0), ..Default::default() });
@@ -94,5 +133,33 @@ mod tests {
         assert!(c.healthy(100.0, 30.0));
         c.available = Some(false);
         assert!(!c.healthy(100.0, 30.0));
+    }
+
+    #[test]
+    fn cluster_set_membership_by_exclusive_label_or_selector() {
+        use crate::store::placement::{ClusterSet, ManagedCluster, Requirement, Selector, CLUSTERSET_LABEL};
+        let m = |name: &str, set: &str, region: &str| ManagedCluster {
+            name: name.into(),
+            labels: [(CLUSTERSET_LABEL.to_string(), set.to_string()), ("region".to_string(), region.to_string())]
+                .into(),
+            available: Some(true),
+            why: None,
+        };
+        let edge = ClusterSet { name: "edge".into(), selector: None };
+        let global = ClusterSet { name: "global".into(), selector: Some(Selector::default()) };
+        let east = ClusterSet {
+            name: "east".into(),
+            selector: Some(Selector(vec![Requirement {
+                key: "region".into(),
+                operator: "In".into(),
+                values: vec!["us-east".into()],
+            }])),
+        };
+        let a = m("a", "edge", "us-east");
+        let b = m("b", "default", "eu-west");
+        assert!(edge.contains(&a) && !edge.contains(&b), "the exclusive label names the set");
+        assert!(global.contains(&a) && global.contains(&b), "an empty selector: every cluster");
+        assert!(east.contains(&a) && !east.contains(&b));
+        assert_eq!(east.rule(), "labelSelector region=us-east");
     }
 }

@@ -246,6 +246,36 @@ pub struct PlacementCluster {
     pub control_planes: Option<Vec<ControlPlane>>,
     /// A WDS's workload objects of the kinds kst knows (deployments, statefulsets, services).
     pub objects: Option<Vec<WdsObject>>,
+    /// An OCM hub's ManagedClusterSets.
+    pub sets: Option<Vec<ClusterSet>>,
+}
+
+/// The label that puts a ManagedCluster in an `ExclusiveClusterSetLabel` set.
+pub const CLUSTERSET_LABEL: &str = "cluster.open-cluster-management.io/clusterset";
+
+/// A ManagedClusterSet: which ManagedClusters belong to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterSet {
+    pub name: String,
+    /// None: `ExclusiveClusterSetLabel` (members carry the clusterset label with the set's
+    /// name); Some: `LabelSelector` (members match it; `global` selects everything).
+    pub selector: Option<Selector>,
+}
+
+impl ClusterSet {
+    pub fn contains(&self, m: &ManagedCluster) -> bool {
+        match &self.selector {
+            None => m.labels.get(CLUSTERSET_LABEL) == Some(&self.name),
+            Some(s) => s.matches(&m.labels),
+        }
+    }
+    /// How membership is decided, in the API's words.
+    pub fn rule(&self) -> String {
+        match &self.selector {
+            None => format!("{CLUSTERSET_LABEL}={}", self.name),
+            Some(s) => format!("labelSelector {}", s.text()),
+        }
+    }
 }
 
 impl PlacementCluster {

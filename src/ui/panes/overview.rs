@@ -59,7 +59,11 @@ fn hub_rows(cx: &Ctx) -> Vec<crate::store::hub::HubCluster> {
     if cx.focus.is_some() {
         return Vec::new();
     }
-    crate::store::hub::clusters(cx.fleet).into_iter().filter(|h| cx.matches_filter(&h.name)).collect()
+    // a set's name finds its members
+    crate::store::hub::clusters(cx.fleet)
+        .into_iter()
+        .filter(|h| cx.matches_filter(&format!("{} {}", h.name, h.sets.join(" "))))
+        .collect()
 }
 
 /// How long a hub cluster's roll-up may be before it is not healthy: when values hide (or 30 s).
@@ -487,6 +491,10 @@ fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, now: f64) -> Vec<Line<'
         (_, Some(_), Some(a)) if stale => format!("via hub {} · numbers {} old", h.hub, fmt::duration(a as i64)),
         _ => format!("via hub {} · numbers from the query layer", h.hub),
     };
+    let detail = match h.sets.iter().find(|s| *s != "global") {
+        Some(set) => format!("{detail} · set {set}"),
+        None => detail,
+    };
     vec![
         cell(h.name.clone(), t.text),
         cell(state, style),
@@ -543,6 +551,18 @@ fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
     }
     for (res, n) in c.malformed.iter().filter(|(_, n)| **n > 0) {
         lines.push(field("malformed", format!("{n} {res} could not be decoded and are left out")));
+    }
+    // a hub: its ManagedClusterSets, each with its members counted
+    let sets: Vec<String> = crate::store::hub::sets(cx.fleet)
+        .into_iter()
+        .filter(|s| s.hub == c.context)
+        .map(|s| {
+            let down = if s.unavailable > 0 { format!(", {} unavailable", s.unavailable) } else { String::new() };
+            format!("{} {} ({}{down})", s.name, s.clusters, s.rule)
+        })
+        .collect();
+    if !sets.is_empty() {
+        lines.push(field("cluster sets", sets.join(" · ")));
     }
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(
