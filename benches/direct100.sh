@@ -17,7 +17,8 @@ S=kstd100$$
 RUNS=${RUNS:-3}
 CLUSTERS=${CLUSTERS:-100}
 PODS=${PODS:-2000}
-trap 'kill $(jobs -p) 2>/dev/null || true; tmux kill-session -t $S 2>/dev/null || true; rm -rf "$W"' EXIT
+KST_ENV=${KST_ENV:-}
+trap 'kill $(jobs -p) 2>/dev/null || true; for r in $(seq "$RUNS"); do tmux kill-session -t "$S-$r" 2>/dev/null || true; done; rm -rf "$W"' EXIT
 HZ=$(getconf CLK_TCK)
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
@@ -30,7 +31,7 @@ grep -q "ready in" "$W/sim.out" || { echo "the simulator did not start" >&2; cat
 firsts=(); cpus=(); rsss=()
 for run in $(seq "$RUNS"); do
   log=$W/tui-$run.log
-  tmux new-session -d -s "$S" -x 200 -y 60 "env -u KUBECONFIG $BIN --kubeconfig $W/kc --log-file $log; sleep 600"
+  tmux new-session -d -s "$S-$run" -x 200 -y 60 "env -u KUBECONFIG $KST_ENV $BIN --kubeconfig $W/kc --log-file $log; sleep 600"
   pid=""
   for _ in $(seq 100); do pid=$(pgrep -f "^$BIN --kubeconfig $W/kc --log-file $log" | head -1) && [ -n "$pid" ] && break; sleep 0.1; done
   for _ in $(seq 1200); do grep -q "first complete frame" "$log" 2>/dev/null && break; sleep 0.1; done
@@ -43,7 +44,7 @@ for run in $(seq "$RUNS"); do
   rss=$(rss_mb "$pid")
   echo "run $run: first complete frame ${first} ms, CPU ${cpu}% of a core, RSS ${rss} MB" >&2
   firsts+=("$first"); cpus+=("$cpu"); rsss+=("$rss")
-  tmux kill-session -t "$S"
+  tmux kill-session -t "$S-$run"
 done
 
 {
