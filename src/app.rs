@@ -156,6 +156,7 @@ async fn run_tui_on_kubeconfig(common: &CommonArgs, settings: &Settings) -> Exit
 }
 
 async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
+    crate::memory::trim_every(std::time::Duration::from_secs(30));
     let theme = match Theme::load(
         &settings.theme,
         config::config_dir().as_deref(),
@@ -205,6 +206,10 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     if let Some((cfg, covered)) = prom {
         tracing::info!(url = %cfg.url, "model-server metrics from the query layer");
         collectors.start_prom(cfg, targets.iter().map(|t| t.context.clone()).collect(), covered, settings.refresh);
+    }
+    if let (Some(proxy), Some(t)) = (settings.cluster_proxy.clone(), targets.first()) {
+        app.dialer =
+            Some(connect::Dialer { proxy, hub_kubeconfig: t.kubeconfig.clone(), tx: collectors.dialer(base.clone()) });
     }
     collectors.start_external(settings.mcp_endpoints.clone(), settings.refresh * 12);
     collectors.start_nightly(settings.nightly.clone());
@@ -266,6 +271,14 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
     // the A100 cluster has no OpenCost: a configured price shows the estimate path (the user's
     // own [cost] prices win)
     settings.gpu_prices.entry("NVIDIA-A100-SXM4-80GB".into()).or_insert(1.8);
+    // the ITS's cluster-proxy dials a cluster the hub knows and the kubeconfig does not
+    if let (None, Some(url)) = (&settings.cluster_proxy, fleet.cluster_proxy_url()) {
+        settings.cluster_proxy = Some(connect::ClusterProxy::Ocm {
+            url,
+            hub: crate::sim::kubestellar::ITS.to_string(),
+            ca_pem: fleet.ca_pem.clone(),
+        });
+    }
     settings.nightly = Ok(crate::sources::nightly::NightlyConfig {
         repo: crate::sim::github::REPO.into(),
         api: github.base_url(),

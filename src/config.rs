@@ -50,6 +50,26 @@ pub struct ConfigFile {
     pub cost: CostFile,
     #[serde(default)]
     pub gpus: GpusFile,
+    #[serde(default)]
+    pub fleet: FleetFile,
+}
+
+/// `[fleet]`: how clusters known only through a hub are reached.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetFile {
+    /// `{ kind = "ocm", url = "https://cluster-proxy-addon-user...:9092", hub = "<context>",
+    /// ca_file = "..." }` or `{ kind = "karmada", hub = "<karmada-apiserver context>" }`.
+    pub cluster_proxy: Option<ClusterProxyFile>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterProxyFile {
+    pub kind: String,
+    pub hub: String,
+    pub url: Option<String>,
+    pub ca_file: Option<PathBuf>,
 }
 
 /// `[gpus]`: which extended resources are GPUs.
@@ -254,6 +274,8 @@ pub struct Settings {
     pub team_label: String,
     /// `[gpus] resources`.
     pub gpu_resources: Vec<String>,
+    /// `[fleet] cluster_proxy`, read (the CA file too).
+    pub cluster_proxy: Option<crate::sources::connect::ClusterProxy>,
     /// `[cost] opencost`, parsed.
     pub opencost: BTreeMap<String, crate::sources::gpus::ServiceRef>,
     /// `--metrics`.
@@ -337,6 +359,7 @@ impl Settings {
                 }
                 file.cost.gpu_hour.clone()
             },
+            cluster_proxy: cluster_proxy(file.fleet.cluster_proxy.as_ref(), &path)?,
             gpu_resources: match &file.gpus.resources {
                 None => crate::sources::gpu_resources::DEFAULT.iter().map(|s| s.to_string()).collect(),
                 Some(list) if list.is_empty() || list.iter().any(|r| !r.contains('/')) => {
@@ -435,6 +458,32 @@ pub fn nightly_config(
     })
 }
 
+fn cluster_proxy(
+    f: Option<&ClusterProxyFile>,
+    path: &std::path::Path,
+) -> Result<Option<crate::sources::connect::ClusterProxy>, String> {
+    use crate::sources::connect::ClusterProxy;
+    let Some(f) = f else { return Ok(None) };
+    let at = |what: &str| format!("{}: fleet.cluster_proxy: {what}", path.display());
+    if f.hub.trim().is_empty() {
+        return Err(at("hub names the hub's context"));
+    }
+    match f.kind.as_str() {
+        "ocm" => {
+            let url = f.url.clone().filter(|u| u.starts_with("https://") || u.starts_with("http://")).ok_or_else(|| {
+                at("kind = \"ocm\" needs url, the cluster-proxy user server (https://cluster-proxy-addon-user.<ns>.svc:9092)")
+            })?;
+            let ca_pem = match &f.ca_file {
+                Some(p) => Some(std::fs::read_to_string(p).map_err(|e| at(&format!("ca_file {}: {e}", p.display())))?),
+                None => None,
+            };
+            Ok(Some(ClusterProxy::Ocm { url, hub: f.hub.clone(), ca_pem }))
+        }
+        "karmada" => Ok(Some(ClusterProxy::Karmada { hub: f.hub.clone() })),
+        other => Err(at(&format!("kind = {other:?}: \"ocm\" (cluster-proxy) or \"karmada\""))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,6 +543,17 @@ mod tests {
         let s = with("[gpus]\nresources = ['nvidia.com/gpu', 'example.com/npu']\n").unwrap();
         assert_eq!(s.gpu_resources, vec!["nvidia.com/gpu".to_string(), "example.com/npu".to_string()]);
         assert!(with("[gpus]\nresources = ['gpu']\n").unwrap_err().contains("gpus.resources"));
+        // [fleet] cluster_proxy: each kind with what it needs
+        let s = with("[fleet]\ncluster_proxy = { kind = 'karmada', hub = 'karmada-apiserver' }\n").unwrap();
+        assert_eq!(s.cluster_proxy.unwrap().hub(), "karmada-apiserver");
+        let e = with("[fleet]\ncluster_proxy = { kind = 'ocm', hub = 'its1' }\n").unwrap_err();
+        assert!(e.contains("needs url"), "{e}");
+        let e = with(
+            "[fleet]\ncluster_proxy = { kind = 'ocm', hub = 'its1', url = 'https://p:9092', ca_file = '/nope' }\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("ca_file /nope"), "{e}");
+        assert!(with("[fleet]\ncluster_proxy = { kind = 'rancher', hub = 'x' }\n").unwrap_err().contains("\"ocm\""));
     }
 
     #[test]

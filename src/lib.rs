@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod files;
 pub mod logging;
+pub mod memory;
 pub mod sim;
 pub mod snapshot;
 pub mod sources;

@@ -336,3 +336,72 @@ async fn placement_drift_explain_and_a_selector_change() {
     }
     col.stop();
 }
+
+/// A cluster the hub knows and the kubeconfig does not is dialed on Enter through the hub's
+/// OCM cluster-proxy (the simulator's ITS serves one: `/<cluster>/<kubernetes path>` with the
+/// hub's token): it becomes a cluster of the fleet with its own collector, its nodes and pools
+/// read through the proxy, and drill-downs go there too; a ManagedCluster whose proxy agent is
+/// not connected says so instead of looking empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_cluster_is_dialed_through_the_cluster_proxy_on_enter() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use kst::sources::connect::{ClusterProxy, Dialer};
+    use kst::store::Conn;
+    let sim = common::sim_with(SimOptions { kubestellar: true, ..Default::default() }).await;
+    // the kubeconfig without gpu-eu-west: only the hub knows it
+    let targets: Vec<_> = common::targets(&sim).into_iter().filter(|t| t.context != "gpu-eu-west").collect();
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
+    common::pump_until(&mut fleet, &mut col.updates, "gpu-eu-west and cluster4 as hub rows", |f| {
+        let hubs = kst::store::hub::clusters(f);
+        hubs.iter().any(|h| h.name == "gpu-eu-west" && h.available == Some(true))
+            && hubs.iter().any(|h| h.name == "cluster4")
+    })
+    .await;
+    let proxy_url = sim.cluster_proxy_url().expect("the ITS serves a cluster-proxy");
+    let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
+    app.dialer = Some(Dialer {
+        proxy: ClusterProxy::Ocm { url: proxy_url.clone(), hub: "its1".into(), ca_pem: sim.ca_pem.clone() },
+        hub_kubeconfig: targets[0].kubeconfig.clone(),
+        tx: col.dialer(common::fast_worker()),
+    });
+    let key = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
+    let enter_on = |app: &mut kst::ui::App, name: &str| {
+        app.show("overview");
+        app.on_key(key(KeyCode::Esc)); // no focus, no filter: every hub row
+        app.on_key(key(KeyCode::Char('/')));
+        for ch in name.chars() {
+            app.on_key(key(KeyCode::Char(ch)));
+        }
+        app.on_key(key(KeyCode::Enter));
+        app.on_key(key(KeyCode::Enter));
+    };
+    enter_on(&mut app, "gpu-eu-west");
+    let i = app.fleet.clusters.iter().position(|c| c.context == "gpu-eu-west").expect("dialed into the fleet");
+    assert_eq!(app.focus, Some(i), "and focused");
+    assert_eq!(app.fleet.clusters[i].via.as_deref(), Some("cluster-proxy of its1"));
+    assert_eq!(app.fleet.clusters[i].server, format!("{proxy_url}/gpu-eu-west"));
+    common::pump_until(&mut app.fleet, &mut col.updates, "gpu-eu-west live through the proxy", |f| {
+        let c = &f.clusters[i];
+        c.conn == Conn::Live && c.nodes.is_some() && !c.llmd.pools.is_empty() && !c.llmd.servers.is_empty()
+    })
+    .await;
+    let through_proxy = &app.fleet.clusters[i];
+    let direct = sim.cluster("gpu-eu-west").unwrap();
+    assert_eq!(through_proxy.nodes.as_ref().unwrap().total, direct.node_count(), "the managed cluster's own nodes");
+    assert!(!kst::store::hub::clusters(&app.fleet).iter().any(|h| h.name == "gpu-eu-west"), "no longer a hub row");
+    let screen = common::render(&mut app, 200, 60);
+    let row = screen.lines().find(|l| l.contains("│gpu-eu-west")).unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains("● live") && row.contains("via cluster-proxy of its1"), "{row}");
+    // a ManagedCluster whose proxy agent never connected: the proxy's words, not an empty cluster
+    enter_on(&mut app, "cluster4");
+    let j = app.fleet.clusters.iter().position(|c| c.context == "cluster4").expect("dialed");
+    common::pump_until(&mut app.fleet, &mut col.updates, "cluster4 refused by the proxy", |f| {
+        !matches!(f.clusters[j].conn, Conn::Connecting)
+    })
+    .await;
+    let c = &app.fleet.clusters[j];
+    assert!(!c.conn.reachable(), "{:?}", c.conn);
+    assert!(c.conn.detail().unwrap_or("").contains("no proxy agent"), "{:?}", c.conn);
+    col.stop();
+}

@@ -812,6 +812,14 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
                 body.push_str(&format!("vllm:kv_cache_usage_perc{{{l}}} {kv} {}\n", t * 1000));
                 body.push_str(&format!("vllm:num_requests_running{{{l}}} 2 {}\n", t * 1000));
                 body.push_str(&format!("vllm:generation_tokens_total{{{l}}} {} {}\n", [0, 3000, 5900][i], t * 1000));
+                // TTFT buckets: 100 under 0.1 s, 80 more under 0.5 s, 18 under 1 s over the minute
+                for (le, n) in [("0.1", 100), ("0.5", 180), ("1", 198), ("+Inf", 198)] {
+                    body.push_str(&format!(
+                        "vllm:time_to_first_token_seconds_bucket{{{l},le=\"{le}\"}} {} {}\n",
+                        n * i / 2,
+                        t * 1000
+                    ));
+                }
             }
         }
         // four GPUs a cluster: 80%, 40%, 5% and 0% busy
@@ -857,6 +865,9 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
     let g = e.generation_tokens_per_s.unwrap();
     assert!((g - 200.0).abs() < 10.0, "{g}");
     assert!((e.scraped_at.unwrap() - (now - 1) as f64).abs() < 0.01, "the samples' own time");
+    // TTFT p99 from both servers' merged buckets: rank 196.02 of 198, in (0.5, 1]: 0.5 + 0.5 x 16.02/18
+    let ttft = e.ttft_p99_s.unwrap();
+    assert!((ttft - 0.945).abs() < 0.01, "{ttft}");
     // GPUs: 4 reported, 2 at or over the busy threshold, mean 31.25%
     assert_eq!((e.gpus, e.gpus_busy), (Some(4.0), Some(2.0)));
     assert!((e.gpu_util.unwrap() - 0.3125).abs() < 1e-9, "{:?}", e.gpu_util);
@@ -902,7 +913,8 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
             && row.contains("2 engines")
             && row.contains("50%")
             && row.contains("31% 2/4")
-            && row.contains("set fleet"),
+            && row.contains("set fleet")
+            && row.contains("TTFT p99 9"),
         "{row}"
     );
 }

@@ -166,6 +166,12 @@ impl SimCluster {
         format!("{}://{}", self.scheme, self.address())
     }
 
+    /// How many Nodes the cluster holds now.
+    pub fn node_count(&self) -> usize {
+        let store = self.store.read().expect("store lock");
+        self.registry.index_of(&resources::NODES).map_or(0, |i| store.list(i, None).len())
+    }
+
     pub fn admin_token(&self) -> &str {
         &self.users[0].token
     }
@@ -293,6 +299,8 @@ pub struct SimFleet {
     pub clusters: Vec<Arc<SimCluster>>,
     pub ca_pem: Option<String>,
     pub admin_addr: Option<SocketAddr>,
+    /// The ITS's OCM cluster-proxy user server (with KubeStellar): `https://addr/<cluster>/...`.
+    pub cluster_proxy: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -391,7 +399,20 @@ impl SimFleet {
                 }
             }));
         }
-        Ok(SimFleet { clusters, ca_pem: ca.map(|c| c.ca_pem), admin_addr: None, shutdown, tasks })
+        // the ITS's cluster-proxy: the managed clusters' API servers by name, with a hub token
+        let mut cluster_proxy = None;
+        if let Some(its) = clusters.iter().find(|c| c.shape == Shape::Its) {
+            let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+            cluster_proxy = Some(listener.local_addr()?);
+            tasks.push(tokio::spawn(server::serve_cluster_proxy(
+                its.clone(),
+                clusters.clone(),
+                listener,
+                acceptor.clone(),
+                shutdown.subscribe(),
+            )));
+        }
+        Ok(SimFleet { clusters, ca_pem: ca.map(|c| c.ca_pem), admin_addr: None, cluster_proxy, shutdown, tasks })
     }
 
     /// Starts the admin endpoint (faults, stats) on a loopback port.
@@ -401,6 +422,12 @@ impl SimFleet {
         self.admin_addr = Some(addr);
         self.tasks.push(tokio::spawn(admin::serve(self.clusters.clone(), listener, self.shutdown.subscribe())));
         Ok(addr)
+    }
+
+    /// The cluster-proxy's base URL, when the fleet has an ITS.
+    pub fn cluster_proxy_url(&self) -> Option<String> {
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        self.cluster_proxy.map(|a| format!("{scheme}://{a}"))
     }
 
     pub fn cluster(&self, name: &str) -> Option<&Arc<SimCluster>> {

@@ -133,3 +133,88 @@ pub async fn serve_cluster(
         }
     }
 }
+
+/// OCM cluster-proxy's user server (the "service proxy" of cluster-proxy v0.9): a request for
+/// `/<cluster>/<kubernetes path>` with a hub token is sent to that managed cluster's API server
+/// as the hub user's counterpart there (admin for the hub's admin, viewer for its viewer), as
+/// the proxy impersonates a service account on the managed cluster. Unknown clusters are 404,
+/// other tokens 401, an unreachable cluster 502.
+pub async fn serve_cluster_proxy(
+    hub: Arc<SimCluster>,
+    clusters: Vec<Arc<SimCluster>>,
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let clusters = Arc::new(clusters);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let (hub, clusters, tls) = (hub.clone(), clusters.clone(), tls.clone());
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| {
+                        let (hub, clusters) = (hub.clone(), clusters.clone());
+                        async move { Ok::<_, std::io::Error>(to_response(proxy(hub, &clusters, read_request(req).await).await)) }
+                    });
+                    let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+                    match tls {
+                        Some(acceptor) => {
+                            if let Ok(s) = acceptor.accept(stream).await {
+                                let _ = builder.serve_connection(TokioIo::new(s), svc).await;
+                            }
+                        }
+                        None => {
+                            let _ = builder.serve_connection(TokioIo::new(stream), svc).await;
+                        }
+                    }
+                });
+            }
+        }
+    }
+}
+
+async fn proxy(hub: Arc<SimCluster>, clusters: &[Arc<SimCluster>], mut req: Request) -> Reply {
+    let text = |status: hyper::StatusCode, msg: String| Reply::text(status, "text/plain; charset=utf-8", msg);
+    let path = req.path.trim_start_matches('/').to_string();
+    let (name, rest) = path.split_once('/').unwrap_or((path.as_str(), ""));
+    let token = req
+        .headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .to_string();
+    let as_token = if token == hub.admin_token() {
+        |c: &SimCluster| c.admin_token().to_string()
+    } else if token == hub.viewer_token() {
+        |c: &SimCluster| c.viewer_token().to_string()
+    } else {
+        return text(hyper::StatusCode::UNAUTHORIZED, "Unauthorized".into());
+    };
+    let Some(target) = clusters.iter().find(|c| c.name == name && !c.shape.control_plane()) else {
+        // a ManagedCluster with no API server behind it here: its proxy agent never connected
+        let managed = {
+            let store = hub.store.read().expect("store lock");
+            hub.registry
+                .index_of(&super::resources::MANAGED_CLUSTERS)
+                .is_some_and(|i| store.list(i, None).iter().any(|m| m.name == name))
+        };
+        return if managed {
+            text(hyper::StatusCode::BAD_GATEWAY, format!("failed to dial cluster {name}: no proxy agent connected"))
+        } else {
+            text(hyper::StatusCode::NOT_FOUND, format!("cluster {name:?} is not a managed cluster of this hub"))
+        };
+    };
+    if target.faults.unreachable() {
+        return text(hyper::StatusCode::BAD_GATEWAY, format!("failed to dial cluster {name}: connection refused"));
+    }
+    req.path = format!("/{rest}");
+    let bearer = format!("Bearer {}", as_token(target));
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&bearer) {
+        req.headers.insert(hyper::header::AUTHORIZATION, v);
+    }
+    super::api::handle(target.clone(), req).await
+}

@@ -148,6 +148,110 @@ fn check_ca_data(t: &Target) -> Result<(), String> {
     Ok(())
 }
 
+/// How kst reaches a cluster it knows only through a hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterProxy {
+    /// OCM cluster-proxy's user server: `<url>/<cluster>/<kubernetes path>`, the hub's token.
+    Ocm { url: String, hub: String, ca_pem: Option<String> },
+    /// Karmada's aggregated API: `<hub server>/apis/cluster.karmada.io/v1alpha1/clusters/<cluster>/proxy`.
+    Karmada { hub: String },
+}
+
+impl ClusterProxy {
+    pub fn hub(&self) -> &str {
+        match self {
+            ClusterProxy::Ocm { hub, .. } | ClusterProxy::Karmada { hub } => hub,
+        }
+    }
+}
+
+/// A target for `cluster` through `proxy`: a kubeconfig context of that name whose server is the
+/// proxy's URL for it, with the hub context's user (its token, certificate or exec plugin) and
+/// the proxy's CA (OCM) or the hub's (Karmada). None when the hub is not a context.
+pub fn proxied_target(hub_kc: &Kubeconfig, proxy: &ClusterProxy, cluster: &str) -> Option<Target> {
+    use base64::Engine;
+    let hub_ctx = hub_kc.contexts.iter().find(|c| c.name == proxy.hub())?.context.clone()?;
+    let hub_cluster = hub_kc.clusters.iter().find(|c| c.name == hub_ctx.cluster)?.cluster.clone()?;
+    let user = hub_kc.auth_infos.iter().find(|a| Some(&a.name) == hub_ctx.user.as_ref())?.clone();
+    let mut cl = hub_cluster.clone();
+    match proxy {
+        ClusterProxy::Ocm { url, ca_pem, .. } => {
+            cl.server = Some(format!("{}/{cluster}", url.trim_end_matches('/')));
+            if let Some(pem) = ca_pem {
+                cl.certificate_authority = None;
+                cl.certificate_authority_data = Some(base64::engine::general_purpose::STANDARD.encode(pem));
+            }
+            // the hub's server name is not the proxy's
+            cl.tls_server_name = None;
+        }
+        ClusterProxy::Karmada { .. } => {
+            let base = hub_cluster.server.clone().unwrap_or_default();
+            cl.server = Some(format!(
+                "{}/apis/cluster.karmada.io/v1alpha1/clusters/{cluster}/proxy",
+                base.trim_end_matches('/')
+            ));
+        }
+    }
+    let server = cl.server.clone().unwrap_or_default();
+    let entry = format!("kst-proxy-{cluster}");
+    let kc = Kubeconfig {
+        clusters: vec![kube::config::NamedCluster {
+            name: entry.clone(),
+            cluster: Some(cl),
+            other: Default::default(),
+        }],
+        auth_infos: vec![user.clone()],
+        contexts: vec![kube::config::NamedContext {
+            name: cluster.to_string(),
+            context: Some(kube::config::Context {
+                cluster: entry,
+                user: Some(user.name.clone()),
+                ..Default::default()
+            }),
+            other: Default::default(),
+        }],
+        current_context: Some(cluster.to_string()),
+        ..Default::default()
+    };
+    Some(Target { context: cluster.to_string(), server, kubeconfig: Arc::new(kc) })
+}
+
+/// Dials clusters known only through a hub, on demand (Enter on their row): each becomes a
+/// cluster of the fleet with its own collector, reached through the hub's proxy.
+pub struct Dialer {
+    pub proxy: ClusterProxy,
+    /// The kubeconfig holding the hub's context (its user is the proxy's credential).
+    pub hub_kubeconfig: Arc<Kubeconfig>,
+    pub tx: tokio::sync::mpsc::UnboundedSender<(usize, Target)>,
+}
+
+impl Dialer {
+    /// How the dialed cluster is reached, in words.
+    pub fn via(&self) -> String {
+        match &self.proxy {
+            ClusterProxy::Ocm { hub, .. } => format!("cluster-proxy of {hub}"),
+            ClusterProxy::Karmada { hub } => format!("Karmada's proxy on {hub}"),
+        }
+    }
+
+    /// Adds `name` to the fleet and starts its collector: its index and target.
+    pub fn dial(&self, fleet: &mut crate::store::Fleet, name: &str) -> Result<(usize, Target), String> {
+        if let Some(i) = fleet.clusters.iter().position(|c| c.context == name) {
+            return Ok((i, fleet_target(self, name)?));
+        }
+        let target = fleet_target(self, name)?;
+        let index = fleet.add_cluster(name, &target.server, self.via());
+        self.tx.send((index, target.clone())).map_err(|_| "the collectors have stopped".to_string())?;
+        Ok((index, target))
+    }
+}
+
+fn fleet_target(d: &Dialer, name: &str) -> Result<Target, String> {
+    proxied_target(&d.hub_kubeconfig, &d.proxy, name).ok_or_else(|| {
+        format!("the hub context {} is not in the kubeconfig (or has no cluster or user)", d.proxy.hub())
+    })
+}
+
 /// A client for one context. Errors here are the kubeconfig's (missing user, bad CA...).
 pub async fn client_for(t: &Target) -> Result<kube::Client, String> {
     check_ca_data(t)?;
@@ -188,6 +292,9 @@ fn client_over_h2(cfg: kube::Config) -> Result<kube::Client, kube::Error> {
         .http2_keep_alive_interval(Some(Duration::from_secs(30)))
         .http2_keep_alive_timeout(Duration::from_secs(15))
         .http2_keep_alive_while_idle(true)
+        // flow-control windows sized to the link (BDP probes) instead of 2 MB per stream: the
+        // first lists of 50 watches at once do not sit in buffers kst has not read yet
+        .http2_adaptive_window(true)
         .timer(hyper_util::rt::TokioTimer::new())
         .pool_timer(hyper_util::rt::TokioTimer::new())
         .build(connector);

@@ -311,7 +311,8 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     // GPUs from the query layer where one is configured and not turned off (`--metrics direct`)
     let query = opts.query.clone().filter(|_| !matches!(opts.engines, super::cluster::EngineSource::Direct));
     let strict = matches!(opts.engines, super::cluster::EngineSource::Query);
-    let http = reqwest::Client::builder().gzip(true).build().ok();
+    // built only when asked for: each client holds its own copy of the root certificates
+    let http = query.as_ref().and_then(|_| reqwest::Client::builder().gzip(true).build().ok());
     let mut sent_at: BTreeMap<String, f64> = BTreeMap::new();
     let pods = super::api("", "v1", "Pod", "pods");
     let mut exporter_streams = futures::stream::select_all(EXPORTER_SELECTORS.iter().map(|sel| {

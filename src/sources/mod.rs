@@ -55,6 +55,20 @@ impl Collectors {
         Collectors { updates, tx, stop, tasks }
     }
 
+    /// A channel for clusters dialed after start: each (index, target) gets its own collector,
+    /// stopped with the others.
+    pub fn dialer(&mut self, opts: WorkerOptions) -> mpsc::UnboundedSender<(usize, Target)> {
+        let (dial, mut rx) = mpsc::unbounded_channel::<(usize, Target)>();
+        let (tx, stop) = (self.tx.clone(), self.stop.subscribe());
+        self.tasks.push(tokio::spawn(async move {
+            let mut running = Vec::new();
+            while let Some((i, t)) = rx.recv().await {
+                running.push(AbortOnDrop(tokio::spawn(cluster::run(i, t, tx.clone(), opts.clone(), stop.clone()))));
+            }
+        }));
+        dial
+    }
+
     /// Lists the MCP servers of the config (outside the clusters) on an interval.
     pub fn start_external(&mut self, endpoints: Vec<fabric::ExternalEndpoint>, every: std::time::Duration) {
         if !endpoints.is_empty() {

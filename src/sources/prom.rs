@@ -112,6 +112,12 @@ pub fn rollup_queries(label: &str, window: Duration) -> Vec<(&'static str, Strin
             format!("count by ({label}) (DCGM_FI_DEV_GPU_UTIL >= {:.3})", crate::store::rules::GPU_BUSY * 100.0),
         ),
         ("gpu_util", format!("avg by ({label}) (DCGM_FI_DEV_GPU_UTIL) / 100")),
+        (
+            "ttft_p99",
+            format!(
+                "histogram_quantile(0.99, sum by ({label}, le) (rate(vllm:time_to_first_token_seconds_bucket[{w}])))"
+            ),
+        ),
     ]
 }
 
@@ -449,6 +455,7 @@ pub async fn run(
                                 "gpus" => &mut r.gpus,
                                 "gpus_busy" => &mut r.gpus_busy,
                                 "gpu_util" => &mut r.gpu_util,
+                                "ttft_p99" => &mut r.ttft_p99_s,
                                 _ => &mut r.scraped_at,
                             };
                             *slot = Some(s.value);

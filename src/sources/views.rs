@@ -63,8 +63,18 @@ impl ViewSpec {
 
 #[derive(Debug)]
 pub enum FeedRequest {
-    Open { id: u64, spec: ViewSpec },
-    Close { id: u64 },
+    Open {
+        id: u64,
+        spec: ViewSpec,
+    },
+    Close {
+        id: u64,
+    },
+    /// A cluster dialed after start (through a hub's proxy), at its index in the fleet.
+    AddTarget {
+        index: usize,
+        target: Target,
+    },
 }
 
 /// Log lines are sent in batches at most this often.
@@ -507,7 +517,7 @@ async fn yaml_feed(id: u64, cluster: usize, client: kube::Client, path: String, 
 }
 
 /// The feed manager: one task per open view, aborted when the view closes.
-pub fn start(targets: Vec<Target>, tx: mpsc::Sender<Update>) -> mpsc::UnboundedSender<FeedRequest> {
+pub fn start(mut targets: Vec<Target>, tx: mpsc::Sender<Update>) -> mpsc::UnboundedSender<FeedRequest> {
     let (req_tx, mut rx) = mpsc::unbounded_channel::<FeedRequest>();
     tokio::spawn(async move {
         let mut clients: BTreeMap<usize, kube::Client> = BTreeMap::new();
@@ -517,6 +527,11 @@ pub fn start(targets: Vec<Target>, tx: mpsc::Sender<Update>) -> mpsc::UnboundedS
                 FeedRequest::Close { id } => {
                     if let Some(h) = running.remove(&id) {
                         h.abort();
+                    }
+                }
+                FeedRequest::AddTarget { index, target } => {
+                    if index == targets.len() {
+                        targets.push(target);
                     }
                 }
                 FeedRequest::Open { id, spec } => {

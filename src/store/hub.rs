@@ -24,6 +24,8 @@ pub struct ClusterAgg {
     pub gpus: Option<f64>,
     pub gpus_busy: Option<f64>,
     pub gpu_util: Option<f64>,
+    /// TTFT p99 over the rate window, from the merged buckets of every server (seconds).
+    pub ttft_p99_s: Option<f64>,
 }
 
 /// A ManagedCluster seen only through a hub.

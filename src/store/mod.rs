@@ -383,6 +383,14 @@ impl Fleet {
         }
     }
 
+    /// A cluster dialed after start (a hub cluster reached through its proxy): its index.
+    pub fn add_cluster(&mut self, context: &str, server: &str, via: String) -> usize {
+        let mut c = ClusterState::new(context, server);
+        c.via = Some(via);
+        self.clusters.push(c);
+        self.clusters.len() - 1
+    }
+
     /// Derives the conditions that hold at `now` and folds them into the problem list; true
     /// when the list changed. Called on a timer (each second in the TUI), not per update.
     pub fn evaluate_problems(&mut self, now: f64) -> bool {

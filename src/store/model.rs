@@ -96,6 +96,8 @@ impl<T: Clone> Ring<T> {
 pub struct ClusterState {
     pub context: String,
     pub server: String,
+    /// Dialed after start through a hub's proxy (`cluster-proxy of its1`): not a kubeconfig context.
+    pub via: Option<String>,
     pub conn: Conn,
     pub version: Option<String>,
     pub latency_ms: Option<u64>,
@@ -118,6 +120,7 @@ impl ClusterState {
         ClusterState {
             context: context.to_string(),
             server: server.to_string(),
+            via: None,
             conn: Conn::Connecting,
             version: None,
             latency_ms: None,

@@ -64,6 +64,8 @@ pub struct App {
     pub mouse: bool,
     /// Where drill-down feeds are opened and closed.
     pub feeds: Feeds,
+    /// Dials clusters known only through a hub, when `[fleet] cluster_proxy` says how.
+    pub dialer: Option<crate::sources::connect::Dialer>,
     /// The wall screen's state, in kiosk mode.
     pub wall: Option<super::kiosk::Wall>,
 }
@@ -97,6 +99,7 @@ impl App {
             keymap: Keymap::default(),
             mouse: false,
             feeds: Feeds::default(),
+            dialer: None,
             wall: (mode == Mode::Kiosk).then(|| super::kiosk::Wall::new(Duration::from_secs(20), false, 0.0)),
         }
     }
@@ -203,6 +206,23 @@ impl App {
             }
             Outcome::Focus(i) => {
                 self.focus = Some(i);
+                true
+            }
+            Outcome::Dial { name, hub } => {
+                self.flash = Some(match &self.dialer {
+                    None => format!(
+                        "{name} is known through the hub {hub} only: no context to dial, so no pods, logs or \
+                         YAML ([fleet] cluster_proxy dials it through the hub)"
+                    ),
+                    Some(d) => match d.dial(&mut self.fleet, &name) {
+                        Ok((i, target)) => {
+                            self.feeds.add_target(i, target);
+                            self.focus = Some(i);
+                            format!("{name}: dialed through the {}", d.via())
+                        }
+                        Err(e) => format!("{name}: cannot dial it: {e}"),
+                    },
+                });
                 true
             }
             Outcome::Write(w) => {

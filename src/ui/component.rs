@@ -232,6 +232,8 @@ pub enum Outcome {
     Close,
     /// Show one cluster.
     Focus(usize),
+    /// Dial a cluster known only through a hub (through its proxy, when configured).
+    Dial { name: String, hub: String },
     /// A write, to be checked and confirmed.
     Write(Write),
     /// A change to kst's own state (a local file, the fleet's derived views); the closure

@@ -190,6 +190,10 @@ fn detail(c: &ClusterState, now: f64) -> String {
         }
         other => {
             let mut parts: Vec<String> = other.detail().map(str::to_string).into_iter().collect();
+            // dialed through a hub's proxy, not a kubeconfig context
+            if let Some(via) = &c.via {
+                parts.push(format!("via {via}"));
+            }
             // a KubeStellar control plane says what it is, and how its charges are
             let p = &c.placement;
             if let Some(pol) = &p.policies {
@@ -283,10 +287,7 @@ impl Component for Overview {
                     Some(Row::Cluster(i)) => Outcome::Focus(*i),
                     Some(Row::Hub(i)) => {
                         let h = &hub_rows(cx)[*i];
-                        Outcome::Flash(format!(
-                            "{} is known through the hub {} only: no context to dial, so no pods, logs or YAML",
-                            h.name, h.hub
-                        ))
+                        Outcome::Dial { name: h.name.clone(), hub: h.hub.clone() }
                     }
                     Some(Row::Healthy(_)) => {
                         self.expanded = true;
@@ -490,6 +491,10 @@ fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, now: f64) -> Vec<Line<'
         (_, None, _) => format!("via hub {} · no series in the query layer", h.hub),
         (_, Some(_), Some(a)) if stale => format!("via hub {} · numbers {} old", h.hub, fmt::duration(a as i64)),
         _ => format!("via hub {} · numbers from the query layer", h.hub),
+    };
+    let detail = match m.and_then(|m| m.ttft_p99_s) {
+        Some(t) if !stale && h.available != Some(false) => format!("{detail} · TTFT p99 {}", fmt::secs(t)),
+        _ => detail,
     };
     let detail = match h.sets.iter().find(|s| *s != "global") {
         Some(set) => format!("{detail} · set {set}"),

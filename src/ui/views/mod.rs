@@ -34,6 +34,12 @@ impl Feeds {
     pub fn available(&self) -> bool {
         self.tx.is_some()
     }
+    /// A cluster dialed after start: drill-downs into it go through its target.
+    pub fn add_target(&self, index: usize, target: crate::sources::Target) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(FeedRequest::AddTarget { index, target });
+        }
+    }
     /// Starts a feed; its updates carry the id returned.
     pub fn open(&self, spec: &ViewSpec) -> u64 {
         let id = self.next.get();
