@@ -199,10 +199,25 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     let (engines, prom) = engine_source(settings);
     let query = prom.as_ref().map(|(cfg, _)| cfg.clone());
     let base = WorkerOptions { engines, query, ..worker_options(settings) };
-    let mut collectors = Collectors::start_with(&targets, |t| WorkerOptions {
+    // `[fleet] dial`: every context now, or each when first focused, or none
+    let dial_now: &[Target] = if settings.dial == config::Dial::Always { &targets } else { &[] };
+    let mut collectors = Collectors::start_with(dial_now, |t| WorkerOptions {
         refresh: settings.refresh_overrides.get(&t.context).copied().unwrap_or(base.refresh),
         ..base.clone()
     });
+    if settings.dial != config::Dial::Always {
+        let why = match settings.dial {
+            config::Dial::Focus => "dial = \"focus\": focus it (Enter) to dial it",
+            _ => "dial = \"never\": only what a hub and the query layer say of it",
+        };
+        for (i, t) in targets.iter().enumerate() {
+            app.fleet.clusters[i].undialed = Some(why.to_string());
+            if settings.dial == config::Dial::Focus {
+                app.undialed.insert(i, t.clone());
+            }
+        }
+        app.context_dialer = Some(collectors.dialer(base.clone()));
+    }
     if let Some((cfg, covered)) = prom {
         tracing::info!(url = %cfg.url, "model-server metrics from the query layer");
         collectors.start_prom(cfg, targets.iter().map(|t| t.context.clone()).collect(), covered, settings.refresh);

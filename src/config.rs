@@ -61,6 +61,18 @@ pub struct FleetFile {
     /// `{ kind = "ocm", url = "https://cluster-proxy-addon-user...:9092", hub = "<context>",
     /// ca_file = "..." }` or `{ kind = "karmada", hub = "<karmada-apiserver context>" }`.
     pub cluster_proxy: Option<ClusterProxyFile>,
+    /// When kubeconfig contexts are dialed: `always` (at start, the default), `focus` (when
+    /// focused or drilled into), `never` (only what a hub and a query layer say of them).
+    pub dial: Option<String>,
+}
+
+/// `[fleet] dial`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Dial {
+    #[default]
+    Always,
+    Focus,
+    Never,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -274,6 +286,8 @@ pub struct Settings {
     pub team_label: String,
     /// `[gpus] resources`.
     pub gpu_resources: Vec<String>,
+    /// `[fleet] dial`.
+    pub dial: Dial,
     /// `[fleet] cluster_proxy`, read (the CA file too).
     pub cluster_proxy: Option<crate::sources::connect::ClusterProxy>,
     /// `[cost] opencost`, parsed.
@@ -360,6 +374,17 @@ impl Settings {
                 file.cost.gpu_hour.clone()
             },
             cluster_proxy: cluster_proxy(file.fleet.cluster_proxy.as_ref(), &path)?,
+            dial: match file.fleet.dial.as_deref() {
+                None | Some("always") => Dial::Always,
+                Some("focus") => Dial::Focus,
+                Some("never") => Dial::Never,
+                Some(other) => {
+                    return Err(format!(
+                        "{}: fleet.dial = {other:?}: \"always\", \"focus\" or \"never\"",
+                        path.display()
+                    ))
+                }
+            },
             gpu_resources: match &file.gpus.resources {
                 None => crate::sources::gpu_resources::DEFAULT.iter().map(|s| s.to_string()).collect(),
                 Some(list) if list.is_empty() || list.iter().any(|r| !r.contains('/')) => {
@@ -554,6 +579,9 @@ mod tests {
         .unwrap_err();
         assert!(e.contains("ca_file /nope"), "{e}");
         assert!(with("[fleet]\ncluster_proxy = { kind = 'rancher', hub = 'x' }\n").unwrap_err().contains("\"ocm\""));
+        assert_eq!(with("[fleet]\ndial = 'focus'\n").unwrap().dial, Dial::Focus);
+        assert_eq!(with("").unwrap().dial, Dial::Always);
+        assert!(with("[fleet]\ndial = 'later'\n").unwrap_err().contains("\"focus\""));
     }
 
     #[test]

@@ -745,6 +745,22 @@ async fn victoria_metrics_answers_the_fleet_query_too() {
             .unwrap();
         assert!(r.status().is_success(), "import: {}", r.status());
     }
+    // an SGLang server on east: its own names, read by the same query
+    let sglang = format!(
+        "sglang:token_usage{{namespace=\"llm-d\",pod=\"s0\",model_name=\"qwen\"}} 0.61 {now_ms}\n\
+         sglang:num_running_reqs{{namespace=\"llm-d\",pod=\"s0\",model_name=\"qwen\"}} 5 {now_ms}\n\
+         sglang:generation_tokens_total{{namespace=\"llm-d\",pod=\"s0\"}} 777 {now_ms}\n\
+         sglang:time_to_first_token_seconds_bucket{{namespace=\"llm-d\",pod=\"s0\",le=\"0.5\"}} 6 {now_ms}\n\
+         sglang:time_to_first_token_seconds_bucket{{namespace=\"llm-d\",pod=\"s0\",le=\"+Inf\"}} 8 {now_ms}\n\
+         sglang:time_to_first_token_seconds_count{{namespace=\"llm-d\",pod=\"s0\"}} 8 {now_ms}\n"
+    );
+    let r = http
+        .post(format!("{base}/api/v1/import/prometheus?extra_label=cluster=east"))
+        .body(sglang)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
     let _ = http.get(format!("{base}/internal/force_flush")).send().await;
     let cfg = PromConfig {
         url: base.clone(),
@@ -757,23 +773,23 @@ async fn victoria_metrics_answers_the_fleet_query_too() {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let answer = loop {
         let a = query(&http, &cfg, &engines_query()).await.expect("VictoriaMetrics answers the fleet query");
-        if a.samples.len() >= 21 {
+        if a.samples.len() >= 27 {
             break a;
         }
         assert!(std::time::Instant::now() < deadline, "the pushed samples never showed: {}", a.samples.len());
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(answer.samples.len(), 21, "3 pods x 7 series, not the process series");
+    assert_eq!(answer.samples.len(), 27, "3 vLLM pods x 7 series and 6 SGLang series, not the process series");
     let (pods, unlabelled, unknown) =
         group(&answer, "cluster", |v| contexts.iter().position(|c| c == map.get(v).map(String::as_str).unwrap_or(v)));
-    assert_eq!((pods.len(), unlabelled, unknown.len()), (3, 0, 0));
+    assert_eq!((pods.len(), unlabelled, unknown.len()), (4, 0, 0));
     let decode = |ci: usize, pod: &str| {
-        kst::sources::metrics::decode_engine(
-            &exposition(&pods[&(ci, ("llm-d".to_string(), pod.to_string()))]),
-            kst::store::llmd::EngineKind::Vllm,
-        )
-        .unwrap()
+        let series = &pods[&(ci, ("llm-d".to_string(), pod.to_string()))];
+        kst::sources::metrics::decode_engine(&exposition(series), kst::sources::prom::engine_kind(series)).unwrap()
     };
+    let s0 = decode(0, "s0");
+    assert_eq!((s0.kv_usage, s0.running, s0.generation_tokens), (Some(0.61), Some(5.0), Some(777.0)), "SGLang's names");
+    assert_eq!(s0.ttft.unwrap().cumulative, vec![6.0, 8.0]);
     let p1 = decode(0, "p1");
     assert_eq!((p1.kv_usage, p1.running, p1.generation_tokens), (Some(0.87), Some(3.0), Some(2500.0)));
     assert_eq!(p1.ttft.unwrap().cumulative, vec![4.0, 10.0]);
@@ -782,7 +798,7 @@ async fn victoria_metrics_answers_the_fleet_query_too() {
     // the points carry the evaluation time; the scrape time is asked for
     let times =
         query(&http, &cfg, &kst::sources::prom::times_query("cluster", &["east".into(), "west".into()])).await.unwrap();
-    assert_eq!(times.samples.len(), 3);
+    assert_eq!(times.samples.len(), 4, "the SGLang pod's scrape time too");
     assert!(times.samples.iter().all(|s| (s.value - now_ms as f64 / 1000.0).abs() < 0.01), "{times:?}");
 }
 

@@ -351,3 +351,47 @@ fn a_hundred_clusters_collapse_to_the_troubled_ones() {
     let screen = render(&mut app, 120, 40);
     assert!(screen.contains("· name") && row(&screen, "edge-000") < row(&screen, "edge-007"), "{screen}");
 }
+
+/// `[fleet] dial = "focus"`: no context is dialed at start (each row says so, and the simulated
+/// API servers see no request); focusing one starts its collector, and only that cluster is
+/// asked anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dial_focus_dials_a_context_only_when_it_is_focused() {
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = kst::sources::Collectors::start(&[], common::fast_worker());
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    for (i, t) in targets.iter().enumerate() {
+        app.fleet.clusters[i].undialed = Some("dial = \"focus\": focus it (Enter) to dial it".into());
+        app.undialed.insert(i, t.clone());
+    }
+    app.context_dialer = Some(col.dialer(common::fast_worker()));
+    let s = render(&mut app, 200, 60);
+    assert_eq!(s.matches("○ not dialed").count(), 3, "{s}");
+    assert!(s.contains("focus it (Enter) to dial it"), "{s}");
+    let key = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
+    app.on_key(key(KeyCode::Char('/')));
+    for ch in "gpu-eu-west".chars() {
+        app.on_key(key(KeyCode::Char(ch)));
+    }
+    app.on_key(key(KeyCode::Enter));
+    app.on_key(key(KeyCode::Enter));
+    let i = targets.iter().position(|t| t.context == "gpu-eu-west").unwrap();
+    assert_eq!(app.focus, Some(i));
+    assert_eq!(app.fleet.clusters[i].undialed, None);
+    common::pump_until(&mut app.fleet, &mut col.updates, "gpu-eu-west dialed and live", |f| {
+        f.clusters[i].conn == Conn::Live && f.clusters[i].nodes.is_some()
+    })
+    .await;
+    let asked = |name: &str| {
+        let c = sim.cluster(name).unwrap();
+        c.requests("list", "nodes") + c.requests("watch", "nodes") + c.requests("list", "pods")
+    };
+    assert!(asked("gpu-eu-west") > 0);
+    for other in targets.iter().filter(|t| t.context != "gpu-eu-west") {
+        assert_eq!(asked(&other.context), 0, "{} was never focused, so never asked", other.context);
+        assert!(app.fleet.clusters.iter().any(|c| c.context == other.context && c.undialed.is_some()));
+    }
+    col.stop();
+}

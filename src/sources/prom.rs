@@ -83,29 +83,87 @@ pub const VLLM_FAMILIES: &[&str] = &[
     "time_per_output_token_seconds_count",
 ];
 
+/// SGLang's families kst reads (`sglang:` prefix), with their histogram parts.
+pub const SGLANG_FAMILIES: &[&str] = &[
+    "token_usage",
+    "num_running_reqs",
+    "num_queue_reqs",
+    "prompt_tokens_total",
+    "generation_tokens_total",
+    "num_requests_total",
+    "time_to_first_token_seconds_(bucket|sum|count)",
+    "inter_token_latency_seconds_(bucket|sum|count)",
+    "time_per_output_token_seconds_(bucket|sum|count)",
+];
+
+/// TensorRT-LLM's families kst reads (`trtllm_` prefix).
+pub const TRTLLM_FAMILIES: &[&str] = &[
+    "kv_cache_utilization",
+    "num_requests_running",
+    "num_requests_waiting",
+    "prompt_tokens_total",
+    "generation_tokens_total",
+    "request_success_total",
+    "time_to_first_token_seconds_(bucket|sum|count)",
+    "time_per_output_token_seconds_(bucket|sum|count)",
+];
+
+/// The name matcher for every engine family kst decodes: vLLM, SGLang and TensorRT-LLM.
+fn engine_names() -> String {
+    format!(
+        "__name__=~\"vllm:({})|sglang:({})|trtllm_({})\"",
+        VLLM_FAMILIES.join("|"),
+        SGLANG_FAMILIES.join("|"),
+        TRTLLM_FAMILIES.join("|")
+    )
+}
+
 /// The per-pod query: every series of those families, fleet-wide.
 pub fn engines_query() -> String {
-    format!("{{__name__=~\"vllm:({})\"}}", VLLM_FAMILIES.join("|"))
+    format!("{{{}}}", engine_names())
 }
 
 /// The per-pod query for the clusters kst has contexts for (their label values): the pods of
 /// a thousand clusters seen only through a hub are read as roll-ups instead.
 pub fn engines_query_for(label: &str, values: &[String]) -> String {
-    format!("{{__name__=~\"vllm:({})\",{}}}", VLLM_FAMILIES.join("|"), context_matcher(label, values))
+    format!("{{{},{}}}", engine_names(), context_matcher(label, values))
+}
+
+/// Which engine a pod's series come from, by their names (vLLM unless another's are there).
+pub fn engine_kind(series: &[&Sample]) -> EngineKind {
+    let name = |s: &&Sample| s.labels.get("__name__").cloned().unwrap_or_default();
+    if series.iter().any(|s| name(s).starts_with("sglang:")) {
+        EngineKind::Sglang
+    } else if series.iter().any(|s| name(s).starts_with("trtllm_")) {
+        EngineKind::TrtLlm
+    } else {
+        EngineKind::Vllm
+    }
 }
 
 /// The roll-ups per cluster label value, one query per signal: (signal, PromQL).
 pub fn rollup_queries(label: &str, window: Duration) -> Vec<(&'static str, String)> {
     let w = format!("{}s", if window.is_zero() { 60 } else { window.as_secs().max(1) });
-    let kv = "(vllm:kv_cache_usage_perc or vllm:gpu_cache_usage_perc)";
+    // each engine's name for the signal, joined with `or` (a pod exports one engine's names)
+    let kv =
+        "(vllm:kv_cache_usage_perc or vllm:gpu_cache_usage_perc or sglang:token_usage or trtllm_kv_cache_utilization)";
+    let running = "(vllm:num_requests_running or sglang:num_running_reqs or trtllm_num_requests_running)";
+    let waiting = "(vllm:num_requests_waiting or sglang:num_queue_reqs or trtllm_num_requests_waiting)";
+    let rate =
+        |n: &str| format!("sum by ({label}) (rate(vllm:{n}[{w}]) or rate(sglang:{n}[{w}]) or rate(trtllm_{n}[{w}]))");
     vec![
-        ("servers", format!("count by ({label}) (vllm:num_requests_running)")),
+        ("servers", format!("count by ({label}) {running}")),
         ("kv_avg", format!("avg by ({label}) ({kv})")),
         ("kv_max", format!("max by ({label}) ({kv})")),
-        ("waiting", format!("sum by ({label}) (vllm:num_requests_waiting)")),
-        ("prompt", format!("sum by ({label}) (rate(vllm:prompt_tokens_total[{w}]))")),
-        ("generation", format!("sum by ({label}) (rate(vllm:generation_tokens_total[{w}]))")),
-        ("scraped_at", format!("max by ({label}) (timestamp(vllm:num_requests_running))")),
+        ("waiting", format!("sum by ({label}) {waiting}")),
+        ("prompt", rate("prompt_tokens_total")),
+        ("generation", rate("generation_tokens_total")),
+        (
+            "scraped_at",
+            format!(
+                "max by ({label}) (timestamp(vllm:num_requests_running) or timestamp(sglang:num_running_reqs) or timestamp(trtllm_num_requests_running))"
+            ),
+        ),
         ("gpus", format!("count by ({label}) (DCGM_FI_DEV_GPU_UTIL)")),
         (
             "gpus_busy",
@@ -213,7 +271,7 @@ pub fn decode_answer(status: u16, body: &[u8]) -> Result<Answer, QueryError> {
 pub fn times_query(label: &str, values: &[String]) -> String {
     let m = context_matcher(label, values);
     format!(
-        "max by ({label}, namespace, pod) (timestamp(vllm:num_requests_running{{{m}}}) or timestamp(vllm:kv_cache_usage_perc{{{m}}}) or timestamp(vllm:gpu_cache_usage_perc{{{m}}}))"
+        "max by ({label}, namespace, pod) (timestamp(vllm:num_requests_running{{{m}}}) or timestamp(vllm:kv_cache_usage_perc{{{m}}}) or timestamp(vllm:gpu_cache_usage_perc{{{m}}}) or timestamp(sglang:num_running_reqs{{{m}}}) or timestamp(trtllm_num_requests_running{{{m}}}))"
     )
 }
 
@@ -232,11 +290,14 @@ pub fn exposition(series: &[&Sample]) -> String {
     }
     let mut out = String::new();
     let mut typed: BTreeSet<String> = BTreeSet::new();
+    // a `_sum` or `_count` is a histogram's when its `_bucket` series are there too
+    let histograms: BTreeSet<String> =
+        by_family.keys().filter_map(|n| n.strip_suffix("_bucket")).map(str::to_string).collect();
     for (name, samples) in by_family {
         let (base, kind) = if let Some(b) = name.strip_suffix("_bucket") {
             (b.to_string(), "histogram")
         } else if let Some(b) = name.strip_suffix("_sum").or_else(|| name.strip_suffix("_count")) {
-            if VLLM_FAMILIES.iter().any(|f| f.strip_suffix("_bucket").is_some_and(|h| format!("vllm:{h}") == b)) {
+            if histograms.contains(b) {
                 (b.to_string(), "histogram")
             } else {
                 (name.to_string(), "counter")
@@ -398,7 +459,7 @@ pub async fn run(
                         continue; // no newer sample since the last refresh
                     }
                     last_at.insert(key, at);
-                    let result = crate::sources::metrics::decode_engine(&exposition(&series), EngineKind::Vllm)
+                    let result = crate::sources::metrics::decode_engine(&exposition(&series), engine_kind(&series))
                         .map_err(crate::store::llmd::ScrapeError::Parse);
                     if tx.send(Update::EngineScrape { cluster: ci, server: pod, at, result }).await.is_err() {
                         return;

@@ -98,6 +98,8 @@ pub struct ClusterState {
     pub server: String,
     /// Dialed after start through a hub's proxy (`cluster-proxy of its1`): not a kubeconfig context.
     pub via: Option<String>,
+    /// Not dialed (yet), and why: `dial = "focus"` or `"never"` in `[fleet]`.
+    pub undialed: Option<String>,
     pub conn: Conn,
     pub version: Option<String>,
     pub latency_ms: Option<u64>,
@@ -121,6 +123,7 @@ impl ClusterState {
             context: context.to_string(),
             server: server.to_string(),
             via: None,
+            undialed: None,
             conn: Conn::Connecting,
             version: None,
             latency_ms: None,

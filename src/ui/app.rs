@@ -66,6 +66,10 @@ pub struct App {
     pub feeds: Feeds,
     /// Dials clusters known only through a hub, when `[fleet] cluster_proxy` says how.
     pub dialer: Option<crate::sources::connect::Dialer>,
+    /// Contexts not dialed at start (`[fleet] dial = "focus"`), dialed when first focused.
+    pub undialed: BTreeMap<usize, crate::sources::Target>,
+    /// Where a context's collector is started when it is dialed.
+    pub context_dialer: Option<tokio::sync::mpsc::UnboundedSender<(usize, crate::sources::Target)>>,
     /// The wall screen's state, in kiosk mode.
     pub wall: Option<super::kiosk::Wall>,
 }
@@ -100,6 +104,8 @@ impl App {
             mouse: false,
             feeds: Feeds::default(),
             dialer: None,
+            undialed: BTreeMap::new(),
+            context_dialer: None,
             wall: (mode == Mode::Kiosk).then(|| super::kiosk::Wall::new(Duration::from_secs(20), false, 0.0)),
         }
     }
@@ -187,6 +193,19 @@ impl App {
         }
     }
 
+    /// A context not dialed at start gets its collector when first focused (`dial = "focus"`);
+    /// with `dial = "never"` it stays as it is, and says so.
+    pub fn dial_context(&mut self, i: usize) {
+        let Some(why) = self.fleet.clusters.get(i).and_then(|c| c.undialed.clone()) else { return };
+        match (self.undialed.remove(&i), &self.context_dialer) {
+            (Some(t), Some(tx)) if tx.send((i, t.clone())).is_ok() => {
+                self.fleet.clusters[i].undialed = None;
+                self.flash = Some(format!("{}: dialing", self.fleet.clusters[i].context));
+            }
+            _ => self.flash = Some(format!("{}: not dialed ({why})", self.fleet.clusters[i].context)),
+        }
+    }
+
     /// What a component's key did, applied.
     fn apply(&mut self, o: Outcome, had_flash: bool) -> bool {
         match o {
@@ -206,6 +225,7 @@ impl App {
             }
             Outcome::Focus(i) => {
                 self.focus = Some(i);
+                self.dial_context(i);
                 true
             }
             Outcome::Dial { name, hub } => {
@@ -324,6 +344,9 @@ impl App {
                     Some(i) if i + 1 < n => Some(i + 1),
                     _ => None,
                 };
+                if let Some(i) = self.focus {
+                    self.dial_context(i);
+                }
             }
             Action::Back if !self.views.is_empty() => self.close_view(),
             Action::Back => {

@@ -188,8 +188,9 @@ impl super::App {
             Some(Ok(Command::Tab(i))) => self.set_tab(i),
             Some(Ok(Command::Context(c))) => {
                 self.focus = c.and_then(|c| self.fleet.clusters.iter().position(|x| x.context == c));
-                if self.focus.is_none() {
-                    self.set_tab(0);
+                match self.focus {
+                    Some(i) => self.dial_context(i),
+                    None => self.set_tab(0),
                 }
             }
             Some(Ok(Command::Objects { kind, namespace })) => {

@@ -188,6 +188,7 @@ fn detail(c: &ClusterState, now: f64) -> String {
             }
             s
         }
+        _ if c.undialed.is_some() => c.undialed.clone().unwrap_or_default(),
         other => {
             let mut parts: Vec<String> = other.detail().map(str::to_string).into_iter().collect();
             // dialed through a hub's proxy, not a kubeconfig context
@@ -255,7 +256,7 @@ impl Pane for Overview {
 impl Component for Overview {
     fn legend(&self) -> Vec<(&'static str, &'static str)> {
         vec![
-            ("● ▲ ✖ ○", "live · degraded or slow (DETAIL says which) · down · connecting"),
+            ("● ▲ ✖ ○", "live · degraded or slow (DETAIL says which) · down · connecting or not dialed ([fleet] dial)"),
             ("PROBLEMS 2✖ 3! 1i", "firing problems: critical, warning, info (the Problems tab lists them)"),
             ("P 2/2 D 5/5", "prefill / decode model servers Ready of all"),
             ("GPUS 31/32", "GPUs allocatable / on the nodes"),
@@ -414,7 +415,10 @@ impl Component for Overview {
                 if stale { num } else { crate::ui::rules::kv_style(t, &crate::store::llmd::Role::Decode, l.kv_avg) };
             table.rows.push(vec![
                 cell_ref(cx.display_name(&c.context), t.text),
-                cell(format!("{} {}", state::symbol(&c.conn), c.conn.label()), st),
+                match &c.undialed {
+                    Some(_) => cell("○ not dialed".to_string(), t.muted),
+                    None => cell(format!("{} {}", state::symbol(&c.conn), c.conn.label()), st),
+                },
                 cell(if matches!(c.conn, Conn::Connecting) { DASH.into() } else { problems_text(pc) }, pstyle),
                 cell(c.latency_text().filter(|_| c.conn.reachable()).unwrap_or_else(|| DASH.into()), t.text),
                 cell_ref(c.version.as_deref().unwrap_or(DASH), t.text),
