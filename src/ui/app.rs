@@ -246,12 +246,17 @@ impl App {
                 true
             }
             Outcome::Write(w) => {
-                let context = match &w {
-                    super::component::Write::Toggle { target, .. } => {
-                        self.fleet.clusters[target.cluster].context.clone()
-                    }
+                let cluster = match &w {
+                    super::component::Write::Toggle { target, .. } => &self.fleet.clusters[target.cluster],
                 };
-                self.flash = self.writes.request(w, self.mode, context);
+                let context = cluster.context.clone();
+                // a cluster dialed through a hub's proxy is read-only: kst holds no write path there
+                self.flash = match &cluster.via {
+                    Some(via) => {
+                        Some(format!("{context} is reached through the {via}: read-only, nothing was changed"))
+                    }
+                    None => self.writes.request(w, self.mode, context),
+                };
                 true
             }
             Outcome::Apply(f) => {

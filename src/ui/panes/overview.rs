@@ -396,6 +396,25 @@ impl Component for Overview {
                 }
             };
             let c = cx.cluster(*i);
+            // not dialed ([fleet] dial): what the query layer's roll-ups say of it, if anything
+            if let Some(why) = &c.undialed {
+                let h = crate::store::hub::HubCluster {
+                    name: cx.display_name(&c.context).to_string(),
+                    hub: String::new(),
+                    hub_index: 0,
+                    labels: Default::default(),
+                    available: Some(true),
+                    why: None,
+                    metrics: cx.fleet.prom_clusters.get(&c.context).cloned(),
+                    sets: Vec::new(),
+                };
+                let mut line = hub_line(cx, &h, now);
+                line[1] = cell("○ not dialed".to_string(), t.muted);
+                let numbers = if h.metrics.is_some() { " · numbers from the query layer" } else { "" };
+                line[12] = cell(format!("{why}{numbers}"), t.muted);
+                table.rows.push(line);
+                continue;
+            }
             let pc = counts[*i];
             let pstyle = if pc.0 > 0 {
                 t.crit
