@@ -126,7 +126,8 @@ fn prometheus_config(sim: &kst::sim::SimFleet, fleet: &Fleet, dir: &std::path::P
             let Some(svc) = &p.epp_service else { continue };
             targets.push(serde_json::json!({"targets": [host], "labels": {
                 "__metrics_path__": format!("/api/v1/namespaces/{}/services/{svc}:9090/proxy/metrics", p.namespace),
-                "pool": p.name, "cluster": c.context}}));
+                // what a ServiceMonitor adds: the picker is found by its Service
+                "pool": p.name, "cluster": c.context, "namespace": p.namespace, "service": svc}}));
         }
         if targets.is_empty() {
             continue;
@@ -494,10 +495,18 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
             );
         }
     }
+    // the endpoint pickers too: from the query layer only (the direct scrapers leave them alone)
+    for ci in llmd_clusters {
+        let r = fleet.reading(common::now_s());
+        for pool in fleet.clusters[ci].llmd.pools.iter().filter(|p| p.epp_service.is_some()) {
+            epp_agreement(&prom, &mut agree, &fleet, ci, pool, &r).await;
+        }
+    }
     for (what, (worst, n)) in &agree.0 {
         eprintln!("prometheus mode: {what}: {n} servers, max difference {:.2}%", worst * 100.0);
     }
     assert!(agree.0.get("requests/s").is_some_and(|(_, n)| *n >= 6), "most servers compared");
+    assert!(agree.0.get("EPP requests/s").is_some_and(|(_, n)| *n >= 2), "the pickers through the query layer");
 
     // a cluster label that is not there: a configuration error with the fix in it
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);

@@ -57,7 +57,15 @@ impl EngineSource {
         match self {
             EngineSource::Direct => true,
             EngineSource::Query => false,
-            EngineSource::Auto(c) => !c.read().map(|c| c.contains(&cluster)).unwrap_or(false),
+            EngineSource::Auto(c) => !c.engines.read().map(|c| c.contains(&cluster)).unwrap_or(false),
+        }
+    }
+    /// Whether this cluster's scraper reads its endpoint pickers itself.
+    pub fn epp_direct(&self, cluster: usize) -> bool {
+        match self {
+            EngineSource::Direct => true,
+            EngineSource::Query => false,
+            EngineSource::Auto(c) => !c.epp.read().map(|c| c.contains(&cluster)).unwrap_or(false),
         }
     }
 }

@@ -618,7 +618,8 @@ async fn scrape_loop(
                 let _ = tx.send(Update::EngineScrape { cluster: index, server: s.key(), at: now_s(), result }).await;
             }));
         }
-        for p in pools.into_iter().filter(|p| p.epp_service.is_some()) {
+        let epp_direct = opts.engines.epp_direct(index);
+        for p in pools.into_iter().filter(|p| p.epp_service.is_some() && epp_direct) {
             let (client, tx, gate) = (client.clone(), tx.clone(), gate.clone());
             let timeout = opts.scrape_timeout;
             jobs.push(tokio::spawn(async move {

@@ -54,9 +54,61 @@ impl std::fmt::Debug for PromConfig {
     }
 }
 
-/// The clusters whose model servers the query layer covers: their direct scraper leaves the
-/// engines alone (it still reads the endpoint pickers).
-pub type Covered = Arc<RwLock<BTreeSet<usize>>>;
+/// The clusters whose model servers, and whose endpoint pickers, the query layer covers: their
+/// direct scraper leaves those to it.
+#[derive(Debug, Default)]
+pub struct Coverage {
+    pub engines: RwLock<BTreeSet<usize>>,
+    pub epp: RwLock<BTreeSet<usize>>,
+}
+
+pub type Covered = Arc<Coverage>;
+
+/// The endpoint picker's families kst decodes (llm-d's and the Gateway API extension's names).
+pub const EPP_FAMILIES: &[&str] = &[
+    "llm_d_epp_scheduler_attempts_total",
+    "inference_extension_scheduler_attempts_total",
+    "llm_d_epp_disagg_decision_total",
+    "llm_d_epp_pd_decision_total",
+    "llm_d_inference_scheduler_pd_decision_total",
+    "llm_d_epp_request_total",
+    "inference_objective_request_total",
+    "inference_model_request_total",
+    "llm_d_epp_request_error_total",
+    "inference_objective_request_error_total",
+    "inference_model_request_error_total",
+    "llm_d_epp_average_kv_cache_utilization",
+    "inference_pool_average_kv_cache_utilization",
+    "llm_d_epp_average_queue_size",
+    "inference_pool_average_queue_size",
+    "llm_d_epp_ready_endpoints",
+    "inference_pool_ready_pods",
+    "llm_d_epp_scheduler_e2e_duration_seconds_(bucket|sum|count)",
+    "inference_extension_scheduler_e2e_duration_seconds_(bucket|sum|count)",
+    "llm_d_epp_flow_control_pool_saturation",
+    "inference_extension_flow_control_pool_saturation",
+    "llm_d_epp_flow_control_requests_total",
+    "inference_extension_flow_control_requests_total",
+];
+
+/// The endpoint pickers' series for kst's contexts; each picker is found by the `service` label
+/// a ServiceMonitor gives its series (the pool's EPP Service).
+pub fn epp_query_for(label: &str, values: &[String]) -> String {
+    format!("{{__name__=~\"{}\",{}}}", EPP_FAMILIES.join("|"), context_matcher(label, values))
+}
+
+/// When each picker was last scraped.
+pub fn epp_times_query(label: &str, values: &[String]) -> String {
+    let m = context_matcher(label, values);
+    let one = |n: &str| format!("timestamp({n}{{{m}}})");
+    format!(
+        "max by ({label}, namespace, service) ({} or {} or {} or {})",
+        one("inference_pool_ready_pods"),
+        one("llm_d_epp_ready_endpoints"),
+        one("inference_pool_average_kv_cache_utilization"),
+        one("llm_d_epp_average_kv_cache_utilization")
+    )
+}
 
 /// The vLLM families kst reads (the decoder's names, old and new), with their histogram parts.
 pub const VLLM_FAMILIES: &[&str] = &[
@@ -351,6 +403,31 @@ pub fn group<'a>(
     (out, unlabelled, unknown)
 }
 
+type EppSeries<'a> = BTreeMap<(usize, String, String), (f64, Vec<&'a Sample>)>;
+
+/// The pickers' series by (context, namespace, service), each with its scrape time; series
+/// without a `service` label, or a picker without a scrape time, are left out.
+pub fn group_epp<'a>(
+    series: &'a Answer,
+    times: &Answer,
+    label: &str,
+    context_of: impl Fn(&str) -> Option<usize>,
+) -> EppSeries<'a> {
+    let key = |l: &BTreeMap<String, String>| -> Option<(usize, String, String)> {
+        let ci = context_of(l.get(label)?)?;
+        Some((ci, l.get("namespace")?.clone(), l.get("service")?.clone()))
+    };
+    let at: BTreeMap<(usize, String, String), f64> =
+        times.samples.iter().filter_map(|s| Some((key(&s.labels)?, s.value))).collect();
+    let mut out: EppSeries = BTreeMap::new();
+    for s in &series.samples {
+        let Some(k) = key(&s.labels) else { continue };
+        let Some(t) = at.get(&k) else { continue };
+        out.entry(k).or_insert_with(|| (*t, Vec::new())).1.push(s);
+    }
+    out
+}
+
 /// Asks the query layer once, now.
 pub async fn query(http: &reqwest::Client, cfg: &PromConfig, promql: &str) -> Result<Answer, QueryError> {
     query_at(http, cfg, promql, None).await
@@ -426,6 +503,9 @@ pub async fn run(
     let tq = times_query(&cfg.cluster_label, &values);
     let rollups = rollup_queries(&cfg.cluster_label, cfg.rate_window);
     let mut last_at: BTreeMap<(usize, Key), f64> = BTreeMap::new();
+    let eq = epp_query_for(&cfg.cluster_label, &values);
+    let etq = epp_times_query(&cfg.cluster_label, &values);
+    let mut last_epp_at: BTreeMap<(usize, String, String), f64> = BTreeMap::new();
     let mut every = tokio::time::interval(refresh);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -450,7 +530,7 @@ pub async fn run(
                     })
                     .collect();
                 let clusters: BTreeSet<usize> = pods.keys().map(|(c, _)| *c).collect();
-                *covered.write().expect("covered") = clusters.clone();
+                *covered.engines.write().expect("covered") = clusters.clone();
                 for ((ci, pod), series) in pods {
                     let key = (ci, pod.clone());
                     // a pod without a scrape time is not sent: its age would be a guess
@@ -465,18 +545,42 @@ pub async fn run(
                         return;
                     }
                 }
-                for ci in &clusters {
+                // the endpoint pickers, at the same evaluation time
+                let mut epp_bytes = 0;
+                let mut epp_warnings = Vec::new();
+                let mut epp_clusters: BTreeSet<usize> = BTreeSet::new();
+                if let (Ok(ea), Ok(et)) = (query_at(&http, &cfg, &eq, at).await, query_at(&http, &cfg, &etq, at).await)
+                {
+                    epp_bytes = ea.bytes + et.bytes;
+                    epp_warnings.extend(ea.warnings.iter().chain(&et.warnings).cloned());
+                    for ((ci, ns, svc), (t, series)) in group_epp(&ea, &et, &cfg.cluster_label, context_of) {
+                        epp_clusters.insert(ci);
+                        let key = (ci, ns.clone(), svc.clone());
+                        if last_epp_at.get(&key).is_some_and(|x| *x >= t) {
+                            continue;
+                        }
+                        last_epp_at.insert(key, t);
+                        let result = crate::sources::metrics::decode_epp(&exposition(&series))
+                            .map_err(crate::store::llmd::ScrapeError::Parse);
+                        let u = Update::EppQueried { cluster: ci, namespace: ns, service: svc, at: t, result };
+                        if tx.send(u).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                *covered.epp.write().expect("covered") = epp_clusters.clone();
+                for ci in clusters.union(&epp_clusters) {
                     if tx.send(Update::ScrapeRound { cluster: *ci, at: now_s() }).await.is_err() {
                         return;
                     }
                 }
                 PromState {
-                    bytes: answer.bytes + times.bytes,
+                    bytes: answer.bytes + times.bytes + epp_bytes,
                     url: cfg.url.clone(),
                     at: Some(now_s()),
                     took_ms: Some(started.elapsed().as_millis() as u64),
                     series: answer.samples.len(),
-                    warnings: answer.warnings.into_iter().chain(times.warnings).collect(),
+                    warnings: answer.warnings.into_iter().chain(times.warnings).chain(epp_warnings).collect(),
                     covered: clusters.into_iter().collect(),
                     error: None,
                     unknown_clusters: unknown.into_iter().collect(),
@@ -484,7 +588,8 @@ pub async fn run(
             }
         };
         if state.error.is_some() && state.at.is_none() {
-            covered.write().expect("covered").clear();
+            covered.engines.write().expect("covered").clear();
+            covered.epp.write().expect("covered").clear();
         }
         let mut state = state;
         // the roll-ups by cluster (every cluster the query layer holds, context or not)

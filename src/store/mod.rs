@@ -120,6 +120,15 @@ pub enum Update {
         at: f64,
         result: Result<llmd::EppSample, llmd::ScrapeError>,
     },
+    /// One endpoint picker's series from the query layer, known by its Service (the store finds
+    /// the pool whose EPP that Service is).
+    EppQueried {
+        cluster: usize,
+        namespace: String,
+        service: String,
+        at: f64,
+        result: Result<llmd::EppSample, llmd::ScrapeError>,
+    },
     /// Kagenti/Rossoctl agents, tools and builds as the watchers see them now.
     Kagenti {
         cluster: usize,
@@ -292,6 +301,7 @@ impl Update {
             | Update::GpuScrape { cluster, .. }
             | Update::GpuPending { cluster, .. }
             | Update::GpuVia { cluster, .. }
+            | Update::EppQueried { cluster, .. }
             | Update::Cost { cluster, .. }
             | Update::Placement { cluster, .. }
             | Update::EngineScrape { cluster, .. }
@@ -627,6 +637,17 @@ impl Fleet {
             }
             Update::EppScrape { pool, at, result, .. } => {
                 c.llmd.epp.entry(pool).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
+                false
+            }
+            Update::EppQueried { namespace, service, at, result, .. } => {
+                let pool = c
+                    .llmd
+                    .pools
+                    .iter()
+                    .find(|p| p.namespace == namespace && p.epp_service.as_deref() == Some(&service));
+                if let Some(pool) = pool.map(|p| p.key()) {
+                    c.llmd.epp.entry(pool).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
+                }
                 false
             }
             Update::ScrapeRound { at, .. } => {
