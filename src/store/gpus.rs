@@ -287,6 +287,14 @@ pub fn price_of<'a>(prices: &'a BTreeMap<String, f64>, product: &str) -> Option<
 
 type Priced = (Option<f64>, Option<CostSource>, Option<String>);
 
+/// Dollars an hour from OpenCost's rows for one thing (a model, a pool's pods, a team): their
+/// total over the window they cover.
+fn measured_cost(r: &CostReport, rows: &[&CostRow]) -> Priced {
+    let minutes = rows.iter().map(|x| x.minutes).fold(0.0, f64::max);
+    let total: f64 = rows.iter().map(|x| x.total_cost).sum();
+    ((minutes > 0.0).then(|| total / (minutes / 60.0)), Some(CostSource::Opencost { window: r.window.clone() }), None)
+}
+
 /// A cost from OpenCost's rows where there are any, else the configured price of `product`
 /// times `gpus`, else why there is none.
 fn priced(
@@ -298,13 +306,7 @@ fn priced(
     prices: &BTreeMap<String, f64>,
 ) -> Priced {
     if let Some((r, rows)) = measured.filter(|(_, rows)| !rows.is_empty()) {
-        let minutes = rows.iter().map(|x| x.minutes).fold(0.0, f64::max);
-        let total: f64 = rows.iter().map(|x| x.total_cost).sum();
-        return (
-            (minutes > 0.0).then(|| total / (minutes / 60.0)),
-            Some(CostSource::Opencost { window: r.window.clone() }),
-            None,
-        );
+        return measured_cost(r, &rows);
     }
     match price_of(prices, product) {
         Some((name, p)) if gpus > 0 => {
@@ -489,13 +491,7 @@ pub fn allocation_by(fleet: &Fleet, by: &'static str, prices: &BTreeMap<String, 
                 .fold(0.0, |a, (_, h)| a + h);
             let rows = opencost.map(|r| opencost_rows(r, by, &key)).unwrap_or_default();
             let (per_hour, source, missing) = if let (Some(r), false) = (opencost, rows.is_empty()) {
-                let minutes = rows.iter().map(|x| x.minutes).fold(0.0, f64::max);
-                let total: f64 = rows.iter().map(|x| x.total_cost).sum();
-                (
-                    (minutes > 0.0).then(|| total / (minutes / 60.0)),
-                    Some(CostSource::Opencost { window: r.window.clone() }),
-                    None,
-                )
+                measured_cost(r, &rows)
             } else if held.is_empty() {
                 (None, None, Some("no GPUs held".to_string()))
             } else {

@@ -135,9 +135,8 @@ impl Gpus {
         cost_table.draw(f, area, &mut self.costs, t);
     }
 
-    fn draw_allocation(&mut self, f: &mut Frame, area: Rect, cx: &Ctx, by: &'static str) {
+    fn draw_allocation(&mut self, f: &mut Frame, area: Rect, cx: &Ctx, by: &'static str, rows: &[Allocation]) {
         let t = cx.theme;
-        let rows = allocation(cx, by);
         let since = rows.iter().filter_map(|a| a.watching_since).fold(f64::INFINITY, f64::min);
         let since = if since.is_finite() {
             format!(" · idle since kst began watching, {} ago", fmt::duration((cx.now() - since) as i64))
@@ -158,7 +157,7 @@ impl Gpus {
             ],
         );
         table.empty = format!("no GPU held or asked for on the visible clusters (by {by})");
-        for a in &rows {
+        for a in rows {
             let (source, style) = source_cell(t, &a.source, &a.missing);
             let name = if by == "cluster" {
                 cx.display_name(&a.context).to_string()
@@ -292,7 +291,9 @@ impl Component for Gpus {
         let now = cx.now();
         let r = rows(cx, self.sort);
         let c = costs(cx);
-        let lower_rows = if LOWER[self.lower] == "model" { c.len() } else { allocation(cx, LOWER[self.lower]).len() };
+        let by = LOWER[self.lower];
+        let alloc = if by == "model" { Vec::new() } else { allocation(cx, by) };
+        let lower_rows = if by == "model" { c.len() } else { alloc.len() };
         let cost_height = (lower_rows as u16 + 3).min(area.height / 3).max(4);
         let [gpu_area, cost_area, note_area] =
             Layout::vertical([Constraint::Min(5), Constraint::Length(cost_height), Constraint::Length(2)]).areas(area);
@@ -373,7 +374,7 @@ impl Component for Gpus {
         if LOWER[self.lower] == "model" {
             self.draw_model_costs(f, cost_area, cx, &c);
         } else {
-            self.draw_allocation(f, cost_area, cx, LOWER[self.lower]);
+            self.draw_allocation(f, cost_area, cx, by, &alloc);
         }
 
         // the selected GPU whole, then what cannot be read
