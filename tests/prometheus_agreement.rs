@@ -661,6 +661,7 @@ async fn gpus_from_the_query_layer_are_the_ones_prometheus_holds() {
     common::pump_until(&mut fleet, &mut col.updates, "every GPU node through Prometheus", |f| {
         f.clusters[0].gpus.nodes.len() == 4
             && f.clusters[1].gpus.nodes.len() == 3
+            && f.clusters[..2].iter().all(|c| c.gpus.via.as_deref().is_some_and(|v| v.starts_with("GPUs via")))
             && f.clusters[..2].iter().all(|c| c.gpus.gpus().all(|g| g.pod.is_none() || g.team.is_some()))
             && f.clusters[2].gpus.via.is_some()
     })

@@ -416,25 +416,26 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             _ = scrape.tick() => {
                 if let (Some(cfg), Some(http)) = (&query, &http) {
                     let value = label_value(cfg, &context);
-                    let (via, answered) = match query_gpus(http, cfg, &value).await {
-                        Ok(nodes) if !nodes.is_empty() => {
-                            for (node, at, mut result) in nodes {
-                                if sent_at.get(&node).is_some_and(|t| *t >= at) {
-                                    continue; // no newer sample since the last refresh
-                                }
-                                sent_at.insert(node.clone(), at);
-                                if let Ok(gpus) = &mut result {
-                                    label_holders(&client, &mut labels, gpus, &team_label, opts.scrape_timeout).await;
-                                }
-                                if tx.send(Update::GpuScrape { cluster: index, node, at, result }).await.is_err() { return; }
-                            }
-                            (format!("GPUs via {}", cfg.url), true)
-                        }
+                    // where the GPUs come from is said first, so a reader never sees the
+                    // query layer's GPUs under the previous refresh's "holds no series"
+                    let nodes = query_gpus(http, cfg, &value).await;
+                    let (via, answered) = match &nodes {
+                        Ok(n) if !n.is_empty() => (format!("GPUs via {}", cfg.url), true),
                         Ok(_) => (format!("the query layer holds no DCGM series with {}=\"{value}\"", cfg.cluster_label), false),
                         Err(e) => (format!("GPUs from {}: {e}", cfg.url), false),
                     };
                     let via = if answered || strict { via } else { format!("{via}; read from the exporters") };
                     if tx.send(Update::GpuVia { cluster: index, via }).await.is_err() { return; }
+                    for (node, at, mut result) in nodes.unwrap_or_default() {
+                        if sent_at.get(&node).is_some_and(|t| *t >= at) {
+                            continue; // no newer sample since the last refresh
+                        }
+                        sent_at.insert(node.clone(), at);
+                        if let Ok(gpus) = &mut result {
+                            label_holders(&client, &mut labels, gpus, &team_label, opts.scrape_timeout).await;
+                        }
+                        if tx.send(Update::GpuScrape { cluster: index, node, at, result }).await.is_err() { return; }
+                    }
                     if answered || strict { continue; }
                 }
                 let all: Vec<Exporter> = exporters.values().flat_map(|m| m.values().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
