@@ -229,13 +229,15 @@ async fn query_gpus(
     cfg: &super::prom::PromConfig,
     value: &str,
 ) -> Result<Vec<(String, f64, Result<Vec<GpuSample>, String>)>, String> {
-    let at = Some(now_s());
-    let series = super::prom::query_at(http, cfg, &dcgm_query(&cfg.cluster_label, value), at).await.map_err(|e| e.0)?;
-    if series.samples.is_empty() {
-        return Ok(Vec::new());
-    }
-    let times =
-        super::prom::query_at(http, cfg, &dcgm_times_query(&cfg.cluster_label, value), at).await.map_err(|e| e.0)?;
+    let (series, times) = super::prom::query_with_times(
+        http,
+        cfg,
+        &dcgm_query(&cfg.cluster_label, value),
+        &dcgm_times_query(&cfg.cluster_label, value),
+        None,
+    )
+    .await
+    .map_err(|e| e.0)?;
     Ok(dcgm_from_answer(&series, &times))
 }
 

@@ -428,6 +428,38 @@ pub fn group_epp<'a>(
     out
 }
 
+/// The label that marks the scrape-time series in a combined answer.
+const TIMES_LABEL: &str = "kst_scraped_at";
+
+/// Asks for series and their scrape times in ONE query (`series or label_replace(times, …)`):
+/// two queries, even at one evaluation time, can straddle a scrape that commits in between with
+/// a timestamp before that time, and values would be stamped with the next scrape's time. One
+/// query reads one consistent view. Returns (series, times).
+pub async fn query_with_times(
+    http: &reqwest::Client,
+    cfg: &PromConfig,
+    series: &str,
+    times: &str,
+    at: Option<f64>,
+) -> Result<(Answer, Answer), QueryError> {
+    let q = format!("{series} or label_replace({times}, \"{TIMES_LABEL}\", \"1\", \"\", \"\")");
+    let all = query_at(http, cfg, &q, at).await?;
+    Ok(split_times(all))
+}
+
+/// A combined answer split into the series and the scrape times (the marker label removed).
+pub fn split_times(all: Answer) -> (Answer, Answer) {
+    let (mut times, series): (Vec<Sample>, Vec<Sample>) =
+        all.samples.into_iter().partition(|s| s.labels.contains_key(TIMES_LABEL));
+    for t in &mut times {
+        t.labels.remove(TIMES_LABEL);
+    }
+    (
+        Answer { samples: series, warnings: all.warnings, infos: all.infos, bytes: all.bytes },
+        Answer { samples: times, ..Default::default() },
+    )
+}
+
 /// Asks the query layer once, now.
 pub async fn query(http: &reqwest::Client, cfg: &PromConfig, promql: &str) -> Result<Answer, QueryError> {
     query_at(http, cfg, promql, None).await
@@ -511,12 +543,9 @@ pub async fn run(
     loop {
         every.tick().await;
         let started = std::time::Instant::now();
-        // both at one evaluation time, so a scrape landing between them cannot split a pod
+        // series and scrape times in one query: one consistent view of the ingested scrapes
         let at = Some(now_s());
-        let answers = match query_at(&http, &cfg, &q, at).await {
-            Ok(a) => query_at(&http, &cfg, &tq, at).await.map(|t| (a, t)),
-            Err(e) => Err(e),
-        };
+        let answers = query_with_times(&http, &cfg, &q, &tq, at).await;
         let state = match answers {
             Err(QueryError(e)) => PromState::failed(&cfg.url, e),
             Ok((answer, times)) => {
@@ -549,8 +578,7 @@ pub async fn run(
                 let mut epp_bytes = 0;
                 let mut epp_warnings = Vec::new();
                 let mut epp_clusters: BTreeSet<usize> = BTreeSet::new();
-                if let (Ok(ea), Ok(et)) = (query_at(&http, &cfg, &eq, at).await, query_at(&http, &cfg, &etq, at).await)
-                {
+                if let Ok((ea, et)) = query_with_times(&http, &cfg, &eq, &etq, at).await {
                     epp_bytes = ea.bytes + et.bytes;
                     epp_warnings.extend(ea.warnings.iter().chain(&et.warnings).cloned());
                     for ((ci, ns, svc), (t, series)) in group_epp(&ea, &et, &cfg.cluster_label, context_of) {
@@ -717,6 +745,29 @@ mod tests {
         let h = e.ttft.unwrap();
         assert_eq!((h.count, h.cumulative.clone()), (10.0, vec![3.0, 9.0, 10.0]));
         assert_eq!(e.model_name.as_deref(), Some("m"), "the label survives the round trip");
+    }
+
+    #[test]
+    fn series_and_their_scrape_times_come_back_from_one_query_and_split() {
+        let sample = |labels: &[(&str, &str)], value: f64| Sample {
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            at: 1000.0,
+            value,
+        };
+        let all = Answer {
+            samples: vec![
+                sample(&[("__name__", "vllm:num_requests_running"), ("pod", "p")], 3.0),
+                sample(&[("pod", "p"), (TIMES_LABEL, "1")], 990.5),
+            ],
+            warnings: vec!["w".into()],
+            ..Default::default()
+        };
+        let (series, times) = split_times(all);
+        assert_eq!(series.samples.len(), 1);
+        assert_eq!(series.warnings, vec!["w".to_string()], "the warnings stay with the answer");
+        assert_eq!(times.samples[0].labels.get("pod").map(String::as_str), Some("p"));
+        assert!(!times.samples[0].labels.contains_key(TIMES_LABEL), "the marker is removed");
+        assert_eq!(times.samples[0].value, 990.5);
     }
 
     #[test]
