@@ -395,3 +395,32 @@ async fn dial_focus_dials_a_context_only_when_it_is_focused() {
     }
     col.stop();
 }
+
+/// `[fleet] dial = "never"`: a context that is never dialed still shows what the query layer's
+/// roll-ups say of it, and says it was not dialed; without a roll-up its numbers are `—`, not 0.
+#[test]
+fn a_context_not_dialed_shows_the_query_layer_s_roll_up() {
+    let mut fleet = Fleet::new(&[("edge-a".into(), "https://a".into()), ("edge-b".into(), "https://b".into())]);
+    for c in fleet.clusters.iter_mut() {
+        c.undialed = Some("dial = \"never\": only what a hub and the query layer say of it".into());
+    }
+    let now = 1_000_000.0;
+    fleet.prom_clusters.insert(
+        "edge-a".into(),
+        kst::store::hub::ClusterAgg {
+            servers: Some(3.0),
+            kv_avg: Some(0.42),
+            generation_tokens_per_s: Some(1200.0),
+            scraped_at: Some(now - 2.0),
+            ..Default::default()
+        },
+    );
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+    let s = render(&mut app, 200, 40);
+    let a = s.lines().find(|l| l.contains("│edge-a")).unwrap_or_else(|| panic!("{s}"));
+    assert!(a.contains("○ not dialed") && a.contains("3 engines") && a.contains("42%"), "{a}");
+    assert!(a.contains("numbers from the query layer"), "{a}");
+    let b = s.lines().find(|l| l.contains("│edge-b")).unwrap_or_else(|| panic!("{s}"));
+    assert!(b.contains("○ not dialed") && !b.contains("engines") && b.contains('—'), "{b}");
+}
