@@ -664,11 +664,7 @@ DCGM_FI_PROF_GR_ENGINE_ACTIVE{gpu="0",UUID="GPU-a",modelName="NVIDIA H100 80GB H
     #[test]
     fn dcgm_series_from_a_query_layer_group_by_node_and_keep_their_scrape_time() {
         use crate::sources::prom::{Answer, Sample};
-        let sample = |labels: &[(&str, &str)], value: f64| Sample {
-            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            at: 1000.0,
-            value,
-        };
+        let sample = |labels: &[(&str, &str)], value: f64| Sample::with(labels, 1000.0, value);
         let series = Answer {
             samples: vec![
                 sample(

@@ -267,6 +267,13 @@ pub struct Sample {
     pub value: f64,
 }
 
+impl Sample {
+    /// A sample with these labels (tests and hand-made answers).
+    pub fn with(labels: &[(&str, &str)], at: f64, value: f64) -> Sample {
+        Sample { labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), at, value }
+    }
+}
+
 /// An instant vector and what the server said beside it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Answer {
@@ -749,11 +756,7 @@ mod tests {
 
     #[test]
     fn series_and_their_scrape_times_come_back_from_one_query_and_split() {
-        let sample = |labels: &[(&str, &str)], value: f64| Sample {
-            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            at: 1000.0,
-            value,
-        };
+        let sample = |labels: &[(&str, &str)], value: f64| Sample::with(labels, 1000.0, value);
         let all = Answer {
             samples: vec![
                 sample(&[("__name__", "vllm:num_requests_running"), ("pod", "p")], 3.0),
