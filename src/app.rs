@@ -127,23 +127,29 @@ fn worker_options(settings: &Settings) -> WorkerOptions {
     }
 }
 
-/// The query layer's settings with the set of clusters it covers (shared with the direct
-/// scrapers, which leave those clusters' model servers to it).
-type PromSource = Option<(crate::sources::prom::PromConfig, crate::sources::prom::Covered)>;
+/// The query layers' settings with the clusters each serves (shared with the direct scrapers,
+/// which leave those clusters' model servers to them).
+type PromSource = Option<(Vec<crate::sources::prom::PromConfig>, crate::sources::prom::Covered)>;
 
 /// `--metrics` and `[[metrics.prometheus]]`: who reads the model servers.
 fn engine_source(settings: &Settings) -> (crate::sources::cluster::EngineSource, PromSource) {
     use crate::cli::MetricsMode;
     use crate::sources::cluster::EngineSource;
     let covered = crate::sources::prom::Covered::default();
-    let prometheus = settings.prometheus.clone().map(|mut p| {
-        p.rate_window = settings.rate_window.unwrap_or(std::time::Duration::from_secs(60));
-        p
-    });
-    match (&prometheus, settings.metrics_mode) {
-        (Some(cfg), MetricsMode::Prometheus) => (EngineSource::Query, Some((cfg.clone(), covered))),
-        (Some(cfg), MetricsMode::Auto) => (EngineSource::Auto(covered.clone()), Some((cfg.clone(), covered))),
-        _ => (EngineSource::Direct, None),
+    let prometheus: Vec<_> = settings
+        .prometheus
+        .iter()
+        .cloned()
+        .map(|mut p| {
+            p.rate_window = settings.rate_window.unwrap_or(std::time::Duration::from_secs(60));
+            p
+        })
+        .collect();
+    match settings.metrics_mode {
+        _ if prometheus.is_empty() => (EngineSource::Direct, None),
+        MetricsMode::Prometheus => (EngineSource::Query, Some((prometheus, covered))),
+        MetricsMode::Auto => (EngineSource::Auto(covered.clone()), Some((prometheus, covered))),
+        MetricsMode::Direct => (EngineSource::Direct, None),
     }
 }
 
@@ -197,7 +203,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     };
     tracing::info!(clusters = targets.len(), "starting the TUI");
     let (engines, prom) = engine_source(settings);
-    let query = prom.as_ref().map(|(cfg, _)| cfg.clone());
+    let query = prom.as_ref().map(|(cfgs, _)| cfgs.clone()).unwrap_or_default();
     let base = WorkerOptions { engines, query, ..worker_options(settings) };
     // `[fleet] dial`: every context now, or each when first focused, or none
     let dial_now: &[Target] = if settings.dial == config::Dial::Always { &targets } else { &[] };
@@ -218,9 +224,10 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
         }
         app.context_dialer = Some(collectors.dialer(base.clone()));
     }
-    if let Some((cfg, covered)) = prom {
-        tracing::info!(url = %cfg.url, "model-server metrics from the query layer");
-        collectors.start_prom(cfg, targets.iter().map(|t| t.context.clone()).collect(), covered, settings.refresh);
+    if let Some((cfgs, covered)) = prom {
+        let urls: Vec<&str> = cfgs.iter().map(|c| c.url.as_str()).collect();
+        tracing::info!(urls = ?urls, "model-server metrics from the query layers");
+        collectors.start_prom(cfgs, targets.iter().map(|t| t.context.clone()).collect(), covered, settings.refresh);
     }
     if let (Some(proxy), Some(t)) = (settings.cluster_proxy.clone(), targets.first()) {
         app.dialer =
@@ -352,7 +359,7 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
     let opts = WorkerOptions {
         refresh: settings.refresh.min(std::time::Duration::from_secs(1)),
         engines,
-        query: prom.as_ref().map(|(cfg, _)| cfg.clone()),
+        query: prom.as_ref().map(|(cfgs, _)| cfgs.clone()).unwrap_or_default(),
         ..worker_options(settings)
     };
     let started = std::time::Instant::now();

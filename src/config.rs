@@ -294,8 +294,9 @@ pub struct Settings {
     pub opencost: BTreeMap<String, crate::sources::gpus::ServiceRef>,
     /// `--metrics`.
     pub metrics_mode: crate::cli::MetricsMode,
-    /// `[[metrics.prometheus]]`, resolved (tokens read).
-    pub prometheus: Option<crate::sources::prom::PromConfig>,
+    /// `[[metrics.prometheus]]`, resolved (tokens read), in the file's order: a cluster two of
+    /// them hold is read from the first.
+    pub prometheus: Vec<crate::sources::prom::PromConfig>,
     /// The nightly matrix source, or why it is off.
     pub nightly: Result<crate::sources::nightly::NightlyConfig, String>,
     pub reports_dir: Option<PathBuf>,
@@ -543,6 +544,36 @@ mod tests {
     }
 
     #[test]
+    fn several_query_layers_keep_their_order_and_each_error_names_its_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        let with = |text: &str, metrics: Option<crate::cli::MetricsMode>| {
+            std::fs::write(&p, text).unwrap();
+            Settings::resolve(&CommonArgs { config: Some(p.clone()), metrics, ..Default::default() })
+        };
+        let two = "[[metrics.prometheus]]\nurl = 'http://thanos-eu:9090'\ncluster_label = 'clusterID'\n\
+                   [[metrics.prometheus]]\nurl = 'https://mimir.example/prometheus'\nheaders = { X-Scope-OrgID = 'us' }\n";
+        let s = with(two, None).unwrap();
+        let got: Vec<(&str, &str)> = s.prometheus.iter().map(|c| (c.url.as_str(), c.cluster_label.as_str())).collect();
+        assert_eq!(got, vec![("http://thanos-eu:9090", "clusterID"), ("https://mimir.example/prometheus", "cluster")]);
+        assert_eq!(s.prometheus[1].headers.get("X-Scope-OrgID").map(String::as_str), Some("us"));
+        assert!(with(two, Some(crate::cli::MetricsMode::Direct)).unwrap().prometheus.is_empty(), "--metrics direct");
+        let bad = "[[metrics.prometheus]]\nurl = 'http://a:9090'\n[[metrics.prometheus]]\nurl = 'a:9090'\n";
+        let e = with(bad, None).unwrap_err();
+        assert!(e.ends_with("metrics.prometheus[1].url: \"a:9090\" is not an http(s) URL"), "{e}");
+        let twice = "[[metrics.prometheus]]\nurl = 'http://a:9090'\n[[metrics.prometheus]]\nurl = 'http://a:9090'\n";
+        let e = with(twice, None).unwrap_err();
+        assert!(
+            e.ends_with(
+                "metrics.prometheus[1].url: the same query layer as metrics.prometheus[0] (same url and headers)"
+            ),
+            "{e}"
+        );
+        let one = "[[metrics.prometheus]]\nurl = 'a'\n";
+        assert!(with(one, None).unwrap_err().ends_with("metrics.prometheus.url: \"a\" is not an http(s) URL"));
+    }
+
+    #[test]
     fn slos_and_the_kiosk_lock_from_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
@@ -605,29 +636,44 @@ mod tests {
     }
 }
 
-/// `[[metrics.prometheus]]` -> the source's settings; a missing token file or variable, a URL
-/// that is no URL, or `--metrics prometheus` without an entry is a configuration error.
+/// `[[metrics.prometheus]]` -> the sources' settings; a missing token file or variable, a URL
+/// that is no URL, the same URL twice, or `--metrics prometheus` without an entry is a
+/// configuration error.
 fn prom_config(
     entries: &[PromFile],
     path: &Path,
     mode: crate::cli::MetricsMode,
-) -> Result<Option<crate::sources::prom::PromConfig>, String> {
-    let at = |what: &str| format!("{}: metrics.prometheus.{what}", path.display());
-    let Some(e) = entries.first() else {
-        if mode == crate::cli::MetricsMode::Prometheus {
-            return Err(format!(
-                "--metrics prometheus needs a query layer: add [[metrics.prometheus]] url = \"http://…\" to {}",
-                path.display()
-            ));
-        }
-        return Ok(None);
-    };
-    if entries.len() > 1 {
-        return Err(format!("{}: one [[metrics.prometheus]] is supported", path.display()));
+) -> Result<Vec<crate::sources::prom::PromConfig>, String> {
+    if entries.is_empty() && mode == crate::cli::MetricsMode::Prometheus {
+        return Err(format!(
+            "--metrics prometheus needs a query layer: add [[metrics.prometheus]] url = \"http://…\" to {}",
+            path.display()
+        ));
     }
     if mode == crate::cli::MetricsMode::Direct {
-        return Ok(None);
+        return Ok(Vec::new());
     }
+    let mut out: Vec<crate::sources::prom::PromConfig> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        // `metrics.prometheus.url` for one entry; `metrics.prometheus[1].url` among several
+        let at = |what: &str| {
+            let n = if entries.len() > 1 { format!("[{i}]") } else { String::new() };
+            format!("{}: metrics.prometheus{n}.{what}", path.display())
+        };
+        let c = prom_entry(e, &at)?;
+        if let Some(j) = out.iter().position(|o| o.url == c.url && o.headers == c.headers) {
+            return Err(format!(
+                "{}: the same query layer as metrics.prometheus[{j}] (same url and headers)",
+                at("url")
+            ));
+        }
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// One `[[metrics.prometheus]]` entry; `at` names a field of it in messages.
+fn prom_entry(e: &PromFile, at: &dyn Fn(&str) -> String) -> Result<crate::sources::prom::PromConfig, String> {
     if !(e.url.starts_with("http://") || e.url.starts_with("https://")) {
         return Err(format!("{}: {:?} is not an http(s) URL", at("url"), e.url));
     }
@@ -653,7 +699,7 @@ fn prom_config(
         Some(t) => parse_duration(t).map_err(|err| format!("{}: {err}", at("timeout")))?,
         None => Duration::from_secs(10),
     };
-    Ok(Some(crate::sources::prom::PromConfig {
+    Ok(crate::sources::prom::PromConfig {
         url: e.url.clone(),
         bearer_token,
         basic_auth,
@@ -663,7 +709,7 @@ fn prom_config(
         clusters: e.clusters.clone(),
         timeout,
         rate_window: Duration::from_secs(60),
-    }))
+    })
 }
 
 /// A duration as the config writes it: `300ms`, `10s`, `2m`, `1h`.

@@ -39,8 +39,11 @@ pub struct Snapshot {
     /// `gpu_products`, `headroom` {`factor`, `reason`}), `totals` and `weakest`.
     pub models: Vec<crate::store::models::ModelView>,
     /// The Prometheus-compatible query layer, when model-server metrics come from one: its URL,
-    /// when it last answered, `warnings` (a partial answer) and `error`.
+    /// when it last answered, `warnings` (a partial answer) and `error`. With several
+    /// `[[metrics.prometheus]]`, the first listed; `metrics_sources` has each.
     pub metrics_source: Option<crate::store::PromState>,
+    /// Every query layer that answered or failed, in the config's order.
+    pub metrics_sources: Vec<crate::store::PromState>,
     /// ManagedClusters of the fleet's hubs that are not contexts: the hub's word on each and the
     /// query layer's roll-up (`metrics`: servers, KV, tokens/s, the newest sample's time).
     pub hub_clusters: Vec<crate::store::hub::HubCluster>,
@@ -750,7 +753,8 @@ impl Snapshot {
                     m
                 })
                 .collect(),
-            metrics_source: fleet.prom.clone(),
+            metrics_source: fleet.prom.values().next().cloned(),
+            metrics_sources: fleet.prom.values().cloned().collect(),
             hub_clusters: crate::store::hub::clusters(fleet),
             cluster_sets: crate::store::hub::sets(fleet),
             gpus: fleet
@@ -874,7 +878,7 @@ pub async fn collect_with(
     external: Vec<crate::sources::fabric::ExternalEndpoint>,
     timeout: Duration,
     sample: Duration,
-    prom: Option<(crate::sources::prom::PromConfig, crate::sources::prom::Covered)>,
+    prom: Option<(Vec<crate::sources::prom::PromConfig>, crate::sources::prom::Covered)>,
 ) -> Fleet {
     let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     // rates over the sampled window (never under 4 scrape intervals)
@@ -882,9 +886,9 @@ pub async fn collect_with(
     let sample = fleet.metrics.window - opts.refresh.as_secs_f64() * 0.5;
     let refresh = opts.refresh;
     let mut collectors = Collectors::start(targets, opts);
-    let wait_prom = prom.is_some();
-    if let Some((cfg, covered)) = prom {
-        collectors.start_prom(cfg, targets.iter().map(|t| t.context.clone()).collect(), covered, refresh);
+    let wait_prom = prom.as_ref().map_or(0, |(cfgs, _)| cfgs.len());
+    if let Some((cfgs, covered)) = prom {
+        collectors.start_prom(cfgs, targets.iter().map(|t| t.context.clone()).collect(), covered, refresh);
     }
     let wait_external = !external.is_empty();
     collectors.start_external(external, Duration::from_secs(3600));
@@ -892,7 +896,7 @@ pub async fn collect_with(
     tokio::pin!(deadline);
     while !(fleet.clusters.iter().all(|c| settled(c, sample))
         && (!wait_external || !fleet.external_tools.is_empty())
-        && (!wait_prom || fleet.prom.is_some()))
+        && fleet.prom.len() >= wait_prom)
     {
         tokio::select! {
             _ = &mut deadline => break,

@@ -109,9 +109,15 @@ fn itl_bounds() -> Vec<f64> {
 }
 
 fn prometheus_config(sim: &kst::sim::SimFleet, fleet: &Fleet, dir: &std::path::Path) -> String {
+    let all: Vec<usize> = (0..fleet.clusters.len()).collect();
+    prometheus_config_for(sim, fleet, dir, &all)
+}
+
+/// The scrape config of a Prometheus that holds only these clusters' series.
+fn prometheus_config_for(sim: &kst::sim::SimFleet, fleet: &Fleet, dir: &std::path::Path, only: &[usize]) -> String {
     std::fs::write(dir.join("ca.pem"), sim.ca_pem.as_ref().expect("the sim serves TLS")).unwrap();
     let mut jobs = Vec::new();
-    for (i, c) in fleet.clusters.iter().enumerate() {
+    for (i, c) in fleet.clusters.iter().enumerate().filter(|(i, _)| only.contains(i)) {
         let sc = sim.cluster(&c.context).unwrap();
         let token = dir.join(format!("token-{i}"));
         std::fs::write(&token, sc.admin_token()).unwrap();
@@ -422,7 +428,7 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
         ..Default::default()
     };
     let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
-    col.start_prom(cfg("cluster"), contexts.clone(), Default::default(), Duration::from_secs(1));
+    col.start_prom(vec![cfg("cluster")], contexts.clone(), Default::default(), Duration::from_secs(1));
 
     // a window of samples on both sides: every running server fresh with rates, from Prometheus
     let full = format!("min(count_over_time(up[{}s]))", WINDOW + 2.0);
@@ -451,7 +457,7 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     }
     let until = common::now_s() + 2.0;
     pump_while(&mut fleet, &mut col.updates, "kst past that moment", |_| common::now_s() < until).await;
-    let state = fleet.prom.clone().expect("the source reported");
+    let state = fleet.prom.get(&0).cloned().expect("the source reported");
     assert_eq!(state.error, None);
     assert_eq!(state.covered, vec![0, 1], "both GPU clusters come from the query layer");
 
@@ -511,6 +517,7 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     // a cluster label that is not there: a configuration error with the fix in it
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let wrong = tokio::spawn(kst::sources::prom::run(
+        0,
         cfg("region"),
         contexts.clone(),
         Default::default(),
@@ -519,7 +526,7 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     ));
     let said = loop {
         match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("an answer").unwrap() {
-            kst::store::Update::Prom { state } => break state,
+            kst::store::Update::Prom { state, .. } => break state,
             _ => continue,
         }
     };
@@ -537,7 +544,7 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     let _ = peer.0.kill();
     let _ = peer.0.wait();
     pump_while(&mut fleet, &mut col.updates, "the source down", |f| {
-        !f.prom.as_ref().and_then(|p| p.error.as_deref()).is_some_and(|e| e.contains("cannot connect"))
+        !f.prom.get(&0).and_then(|p| p.error.as_deref()).is_some_and(|e| e.contains("cannot connect"))
     })
     .await;
     pump_while(&mut fleet, &mut col.updates, "the last numbers aging", |f| {
@@ -549,6 +556,105 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
             .all(|s| l.view(s, &r).freshness != Freshness::Fresh)
     })
     .await;
+    col.stop();
+}
+
+/// Two query layers, as a fleet split across regions has: Prometheus A holds gpu-eu-west only,
+/// B holds gpu-us-east and gpu-eu-west, and the config lists A first. Each cluster is read from
+/// the first layer holding it (A for gpu-eu-west, B for gpu-us-east), every KV the one its layer
+/// holds at the sample's time; when A goes away, A is named as failing and B takes gpu-eu-west
+/// over, so its servers stay fresh instead of ageing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_query_layers_split_the_fleet_and_the_second_takes_over_when_the_first_goes() {
+    use kst::sources::cluster::EngineSource;
+    use kst::sources::prom::PromConfig;
+    let test = "two_query_layers_split_the_fleet_and_the_second_takes_over_when_the_first_goes";
+    let Some(prometheus) = common::peers::debian_binary("prometheus", "prometheus") else {
+        common::peers::missing(test, "prometheus", "apt-get install prometheus");
+        return;
+    };
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    fleet.set_metrics(1.0, Some(WINDOW), None);
+    let opts = WorkerOptions { refresh: Duration::from_secs(1), engines: EngineSource::Query, ..common::fast_worker() };
+    let mut col = Collectors::start(&targets, opts);
+    let (east, west) = (0usize, 1usize);
+    common::pump_until(&mut fleet, &mut col.updates, "LLM-d discovered", |f| {
+        [east, west].iter().all(|i| {
+            let l = &f.clusters[*i].llmd;
+            !l.pools.is_empty() && !l.servers.is_empty()
+        })
+    })
+    .await;
+    let (mut peer_a, _dir_a, a) =
+        start_prometheus_with(&prometheus, |dir| prometheus_config_for(&sim, &fleet, dir, &[west])).await;
+    let (_peer_b, _dir_b, b) =
+        start_prometheus_with(&prometheus, |dir| prometheus_config_for(&sim, &fleet, dir, &[east, west])).await;
+    let cfg = |p: &Prom| PromConfig {
+        url: p.base.clone(),
+        cluster_label: "cluster".into(),
+        timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
+    col.start_prom(vec![cfg(&a), cfg(&b)], contexts, Default::default(), Duration::from_secs(1));
+    let served = |f: &Fleet, source: usize| f.prom.get(&source).map(|p| p.covered.clone()).unwrap_or_default();
+    pump_while(&mut fleet, &mut col.updates, "each layer serving its clusters, every server fresh", |f| {
+        !(served(f, 0) == vec![west]
+            && served(f, 1) == vec![east]
+            && [east, west].iter().all(|ci| fresh_servers(f, *ci).len() >= 2))
+    })
+    .await;
+    // each fresh server's KV is the sample its own layer holds at that time
+    let kv_from = |f: &Fleet, ci: usize| -> Vec<(String, f64, Option<f64>)> {
+        let c = &f.clusters[ci];
+        fresh_servers(f, ci)
+            .into_iter()
+            .map(|s| {
+                let latest = c.llmd.metrics[&s.key()].latest().unwrap();
+                (s.name.clone(), latest.at, latest.v.kv_usage)
+            })
+            .collect()
+    };
+    let kv_query = |ctx: &str, pod: &str| {
+        let sel = format!("{{cluster=\"{ctx}\",pod=\"{pod}\"}}");
+        format!("vllm:kv_cache_usage_perc{sel} or vllm:gpu_cache_usage_perc{sel}")
+    };
+    let mut compared = 0;
+    for (ci, layer) in [(east, &b), (west, &a)] {
+        for (pod, at, kv) in kv_from(&fleet, ci) {
+            let held = layer.scalar(&kv_query(&fleet.clusters[ci].context, &pod), at).await;
+            assert_eq!(kv, held, "{pod}: KV as {} holds it", layer.base);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 4, "{compared} servers compared");
+    assert!(
+        fleet.prom_clusters.get("gpu-eu-west").is_some_and(|r| r.servers.is_some())
+            && fleet.prom_clusters.get("gpu-us-east").is_some_and(|r| r.servers.is_some()),
+        "roll-ups from both layers"
+    );
+    let line = kst::store::sources_line(&fleet.prom).unwrap();
+    assert_eq!(line, "metrics via 2 query layers", "both answering: nothing to name");
+
+    // A goes away: it is named, and B takes gpu-eu-west over without a stale gap
+    let _ = peer_a.0.kill();
+    let _ = peer_a.0.wait();
+    let gone = common::now_s();
+    pump_while(&mut fleet, &mut col.updates, "B serving both clusters and west fresh from B", |f| {
+        let west_fresh_since = fresh_servers(f, west)
+            .iter()
+            .all(|s| f.clusters[west].llmd.metrics[&s.key()].latest().is_some_and(|l| l.at > gone));
+        !(served(f, 1) == vec![east, west] && fresh_servers(f, west).len() >= 2 && west_fresh_since)
+    })
+    .await;
+    let line = kst::store::sources_line(&fleet.prom).unwrap();
+    assert!(line.starts_with(&format!("metrics via 2 query layers · {} · cannot connect", a.base)), "{line}");
+    for (pod, at, kv) in kv_from(&fleet, west) {
+        let held = b.scalar(&kv_query("gpu-eu-west", &pod), at).await;
+        assert_eq!(kv, held, "{pod}: KV as B holds it, after A went away");
+    }
     col.stop();
 }
 
@@ -654,7 +760,7 @@ async fn gpus_from_the_query_layer_are_the_ones_prometheus_holds() {
     let opts = WorkerOptions {
         refresh: Duration::from_secs(1),
         engines: EngineSource::Query,
-        query: Some(cfg.clone()),
+        query: vec![cfg.clone()],
         ..common::fast_worker()
     };
     let mut col = Collectors::start(&targets, opts);
@@ -871,7 +977,7 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
         ..Default::default()
     };
     col.start_prom(
-        cfg,
+        vec![cfg],
         targets.iter().map(|t| t.context.clone()).collect(),
         Default::default(),
         Duration::from_millis(500),

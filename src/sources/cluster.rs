@@ -34,9 +34,10 @@ pub struct WorkerOptions {
     pub engines: EngineSource,
     /// The pod label naming a GPU pod's team (`[cost] team_label`).
     pub team_label: String,
-    /// The query layer, when configured: the GPUs' DCGM series are asked of it first (all
-    /// of them with `engines: Query`; with `Auto` the exporters are read where it has none).
-    pub query: Option<super::prom::PromConfig>,
+    /// The query layers, when configured: the GPUs' DCGM series are asked of them first, in
+    /// order (all of them with `engines: Query`; with `Auto` the exporters are read where none
+    /// has any).
+    pub query: Vec<super::prom::PromConfig>,
     /// OpenCost Services named per context (`[cost] opencost`), instead of looking for one.
     pub opencost: std::collections::BTreeMap<String, super::gpus::ServiceRef>,
 }
@@ -57,7 +58,7 @@ impl EngineSource {
         match self {
             EngineSource::Direct => true,
             EngineSource::Query => false,
-            EngineSource::Auto(c) => !c.engines.read().map(|c| c.contains(&cluster)).unwrap_or(false),
+            EngineSource::Auto(c) => !c.serves(super::prom::Served::Engines, cluster),
         }
     }
     /// Whether this cluster's scraper reads its endpoint pickers itself.
@@ -65,7 +66,7 @@ impl EngineSource {
         match self {
             EngineSource::Direct => true,
             EngineSource::Query => false,
-            EngineSource::Auto(c) => !c.epp.read().map(|c| c.contains(&cluster)).unwrap_or(false),
+            EngineSource::Auto(c) => !c.serves(super::prom::Served::Epp, cluster),
         }
     }
 }
@@ -83,7 +84,7 @@ impl Default for WorkerOptions {
             engines: EngineSource::Direct,
             team_label: super::gpus::TEAM_LABEL.to_string(),
             opencost: Default::default(),
-            query: None,
+            query: Vec::new(),
         }
     }
 }

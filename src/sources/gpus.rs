@@ -241,6 +241,26 @@ async fn query_gpus(
     Ok(dcgm_from_answer(&series, &times))
 }
 
+/// Asks each query layer in turn for one cluster's GPUs: the first that holds any, and where
+/// they came from (or why none gave any, each layer named when there are several).
+async fn first_holding(
+    http: &reqwest::Client,
+    layers: &[super::prom::PromConfig],
+    context: &str,
+) -> (Vec<(String, f64, Result<Vec<GpuSample>, String>)>, String) {
+    let mut why = Vec::new();
+    for cfg in layers {
+        let value = label_value(cfg, context);
+        let name = if layers.len() == 1 { "the query layer".to_string() } else { cfg.url.clone() };
+        match query_gpus(http, cfg, &value).await {
+            Ok(n) if !n.is_empty() => return (n, format!("GPUs via {}", cfg.url)),
+            Ok(_) => why.push(format!("{name} holds no DCGM series with {}=\"{value}\"", cfg.cluster_label)),
+            Err(e) => why.push(format!("GPUs from {}: {e}", cfg.url)),
+        }
+    }
+    (Vec::new(), why.join("; "))
+}
+
 fn now_s() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
@@ -311,10 +331,11 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     let index = ctx.cluster;
     let configured = opts.opencost.get(&context).cloned();
     // GPUs from the query layer where one is configured and not turned off (`--metrics direct`)
-    let query = opts.query.clone().filter(|_| !matches!(opts.engines, super::cluster::EngineSource::Direct));
+    let direct = matches!(opts.engines, super::cluster::EngineSource::Direct);
+    let query: Vec<super::prom::PromConfig> = if direct { Vec::new() } else { opts.query.clone() };
     let strict = matches!(opts.engines, super::cluster::EngineSource::Query);
     // built only when asked for: each client holds its own copy of the root certificates
-    let http = query.as_ref().and_then(|_| reqwest::Client::builder().gzip(true).build().ok());
+    let http = (!query.is_empty()).then(|| reqwest::Client::builder().gzip(true).build().ok()).flatten();
     let mut sent_at: BTreeMap<String, f64> = BTreeMap::new();
     let pods = super::api("", "v1", "Pod", "pods");
     let mut exporter_streams = futures::stream::select_all(EXPORTER_SELECTORS.iter().map(|sel| {
@@ -416,19 +437,15 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 }
             }
             _ = scrape.tick() => {
-                if let (Some(cfg), Some(http)) = (&query, &http) {
-                    let value = label_value(cfg, &context);
+                if let Some(http) = &http {
+                    // the first query layer (in the config's order) holding this cluster's series
+                    let (nodes, via) = first_holding(http, &query, &context).await;
+                    let answered = !nodes.is_empty();
                     // where the GPUs come from is said first, so a reader never sees the
                     // query layer's GPUs under the previous refresh's "holds no series"
-                    let nodes = query_gpus(http, cfg, &value).await;
-                    let (via, answered) = match &nodes {
-                        Ok(n) if !n.is_empty() => (format!("GPUs via {}", cfg.url), true),
-                        Ok(_) => (format!("the query layer holds no DCGM series with {}=\"{value}\"", cfg.cluster_label), false),
-                        Err(e) => (format!("GPUs from {}: {e}", cfg.url), false),
-                    };
                     let via = if answered || strict { via } else { format!("{via}; read from the exporters") };
                     if tx.send(Update::GpuVia { cluster: index, via }).await.is_err() { return; }
-                    for (node, at, mut result) in nodes.unwrap_or_default() {
+                    for (node, at, mut result) in nodes {
                         if sent_at.get(&node).is_some_and(|t| *t >= at) {
                             continue; // no newer sample since the last refresh
                         }

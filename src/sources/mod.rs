@@ -76,15 +76,19 @@ impl Collectors {
         }
     }
 
-    /// Reads model-server metrics from a Prometheus-compatible query layer every `refresh`.
+    /// Reads model-server metrics from the Prometheus-compatible query layers every `refresh`
+    /// (one task each; `covered` says which clusters each serves, the first listed winning).
     pub fn start_prom(
         &mut self,
-        cfg: prom::PromConfig,
+        cfgs: Vec<prom::PromConfig>,
         contexts: Vec<String>,
         covered: prom::Covered,
         refresh: std::time::Duration,
     ) {
-        self.tasks.push(tokio::spawn(prom::run(cfg, contexts, covered, self.tx.clone(), refresh)));
+        for (source, cfg) in cfgs.into_iter().enumerate() {
+            let run = prom::run(source, cfg, contexts.clone(), covered.clone(), self.tx.clone(), refresh);
+            self.tasks.push(tokio::spawn(run));
+        }
     }
 
     /// Reads the benchmark reports directory now and again every minute (files come and go;

@@ -54,12 +54,68 @@ impl std::fmt::Debug for PromConfig {
     }
 }
 
-/// The clusters whose model servers, and whose endpoint pickers, the query layer covers: their
-/// direct scraper leaves those to it.
+/// The clusters whose model servers, and whose endpoint pickers, each query layer serves (one
+/// set per `[[metrics.prometheus]]`, in the config's order): a cluster two of them hold is read
+/// from the first that answers for it, and the direct scrapers leave every served one alone.
 #[derive(Debug, Default)]
 pub struct Coverage {
-    pub engines: RwLock<BTreeSet<usize>>,
-    pub epp: RwLock<BTreeSet<usize>>,
+    engines: RwLock<Vec<BTreeSet<usize>>>,
+    epp: RwLock<Vec<BTreeSet<usize>>>,
+    /// Sources that have answered or failed once: a later source waits for the earlier ones'
+    /// first round, so it does not take a cluster for one refresh that an earlier one holds.
+    settled: RwLock<BTreeSet<usize>>,
+    changed: tokio::sync::Notify,
+}
+
+/// Which of a source's sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    Engines,
+    Epp,
+}
+
+impl Coverage {
+    fn sets(&self, what: Served) -> &RwLock<Vec<BTreeSet<usize>>> {
+        match what {
+            Served::Engines => &self.engines,
+            Served::Epp => &self.epp,
+        }
+    }
+    /// Whether any query layer serves this cluster's model servers (or pickers).
+    pub fn serves(&self, what: Served, cluster: usize) -> bool {
+        self.sets(what).read().map(|v| v.iter().any(|s| s.contains(&cluster))).unwrap_or(false)
+    }
+    /// Whether a query layer listed before `source` serves this cluster.
+    pub fn served_before(&self, what: Served, source: usize, cluster: usize) -> bool {
+        self.sets(what).read().map(|v| v.iter().take(source).any(|s| s.contains(&cluster))).unwrap_or(false)
+    }
+    /// What `source` serves now.
+    pub fn set(&self, what: Served, source: usize, clusters: BTreeSet<usize>) {
+        if let Ok(mut v) = self.sets(what).write() {
+            if v.len() <= source {
+                v.resize(source + 1, BTreeSet::new());
+            }
+            v[source] = clusters;
+        }
+    }
+    fn settle(&self, source: usize) {
+        if self.settled.write().map(|mut s| s.insert(source)).unwrap_or(false) {
+            self.changed.notify_waiters();
+        }
+    }
+    /// Until every source before `source` has had its first round (or `max` has passed).
+    async fn wait_for_earlier(&self, source: usize, max: Duration) {
+        let all = async {
+            loop {
+                let changed = self.changed.notified();
+                if self.settled.read().map(|s| (0..source).all(|j| s.contains(&j))).unwrap_or(true) {
+                    return;
+                }
+                changed.await;
+            }
+        };
+        let _ = tokio::time::timeout(max, all).await;
+    }
 }
 
 pub type Covered = Arc<Coverage>;
@@ -515,7 +571,9 @@ fn now_s() -> f64 {
 
 /// Every refresh: the fleet's engine series in one query, sent as the same scrape updates a
 /// direct scrape sends (each pod once per new sample time), plus the state of the source.
+/// `source` is the entry's place in the config: clusters an earlier entry serves are left to it.
 pub async fn run(
+    source: usize,
     cfg: PromConfig,
     contexts: Vec<String>,
     covered: Covered,
@@ -525,7 +583,8 @@ pub async fn run(
     let http = match reqwest::Client::builder().gzip(true).build() {
         Ok(h) => h,
         Err(e) => {
-            let _ = tx.send(Update::Prom { state: PromState::failed(&cfg.url, e.to_string()) }).await;
+            covered.settle(source);
+            let _ = tx.send(Update::Prom { source, state: PromState::failed(&cfg.url, e.to_string()) }).await;
             return;
         }
     };
@@ -547,8 +606,13 @@ pub async fn run(
     let mut last_epp_at: BTreeMap<(usize, String, String), f64> = BTreeMap::new();
     let mut every = tokio::time::interval(refresh);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut first = true;
     loop {
         every.tick().await;
+        if std::mem::take(&mut first) {
+            // the sources listed before this one answer first for the clusters they hold
+            covered.wait_for_earlier(source, cfg.timeout * 2).await;
+        }
         let started = std::time::Instant::now();
         // series and scrape times in one query: one consistent view of the ingested scrapes
         let at = Some(now_s());
@@ -556,7 +620,9 @@ pub async fn run(
         let state = match answers {
             Err(QueryError(e)) => PromState::failed(&cfg.url, e),
             Ok((answer, times)) => {
-                let (pods, _, unknown) = group(&answer, &cfg.cluster_label, context_of);
+                let (mut pods, _, unknown) = group(&answer, &cfg.cluster_label, context_of);
+                // a cluster an earlier query layer serves is read from that one only
+                pods.retain(|(ci, _), _| !covered.served_before(Served::Engines, source, *ci));
                 let scraped_at: BTreeMap<(usize, Key), f64> = times
                     .samples
                     .iter()
@@ -566,7 +632,7 @@ pub async fn run(
                     })
                     .collect();
                 let clusters: BTreeSet<usize> = pods.keys().map(|(c, _)| *c).collect();
-                *covered.engines.write().expect("covered") = clusters.clone();
+                covered.set(Served::Engines, source, clusters.clone());
                 for ((ci, pod), series) in pods {
                     let key = (ci, pod.clone());
                     // a pod without a scrape time is not sent: its age would be a guess
@@ -589,6 +655,9 @@ pub async fn run(
                     epp_bytes = ea.bytes + et.bytes;
                     epp_warnings.extend(ea.warnings.iter().chain(&et.warnings).cloned());
                     for ((ci, ns, svc), (t, series)) in group_epp(&ea, &et, &cfg.cluster_label, context_of) {
+                        if covered.served_before(Served::Epp, source, ci) {
+                            continue;
+                        }
                         epp_clusters.insert(ci);
                         let key = (ci, ns.clone(), svc.clone());
                         if last_epp_at.get(&key).is_some_and(|x| *x >= t) {
@@ -603,7 +672,7 @@ pub async fn run(
                         }
                     }
                 }
-                *covered.epp.write().expect("covered") = epp_clusters.clone();
+                covered.set(Served::Epp, source, epp_clusters.clone());
                 for ci in clusters.union(&epp_clusters) {
                     if tx.send(Update::ScrapeRound { cluster: *ci, at: now_s() }).await.is_err() {
                         return;
@@ -623,9 +692,10 @@ pub async fn run(
             }
         };
         if state.error.is_some() && state.at.is_none() {
-            covered.engines.write().expect("covered").clear();
-            covered.epp.write().expect("covered").clear();
+            covered.set(Served::Engines, source, BTreeSet::new());
+            covered.set(Served::Epp, source, BTreeSet::new());
         }
+        covered.settle(source);
         let mut state = state;
         // the roll-ups by cluster (every cluster the query layer holds, context or not)
         if state.at.is_some() {
@@ -676,11 +746,11 @@ pub async fn run(
                 ));
             }
             state.took_ms = Some(started.elapsed().as_millis() as u64);
-            if tx.send(Update::PromClusters { rows }).await.is_err() {
+            if tx.send(Update::PromClusters { source, rows }).await.is_err() {
                 return;
             }
         }
-        if tx.send(Update::Prom { state }).await.is_err() {
+        if tx.send(Update::Prom { source, state }).await.is_err() {
             return;
         }
     }
@@ -807,6 +877,31 @@ mod tests {
             "{}",
             state.line()
         );
+    }
+
+    #[tokio::test]
+    async fn a_cluster_two_query_layers_hold_is_served_by_the_first_and_a_later_one_waits_for_it() {
+        let c = Coverage::default();
+        c.set(Served::Engines, 1, [0, 2].into());
+        assert!(c.serves(Served::Engines, 2) && !c.serves(Served::Epp, 2), "the sets are apart");
+        assert!(!c.served_before(Served::Engines, 1, 2), "its own set is not an earlier one's");
+        c.set(Served::Engines, 0, [2].into());
+        assert!(c.served_before(Served::Engines, 1, 2) && !c.served_before(Served::Engines, 1, 0));
+        assert!(!c.served_before(Served::Engines, 0, 2), "the first listed answers to no one");
+        // the first source failing: its set empties and the cluster is the second's to take
+        c.set(Served::Engines, 0, BTreeSet::new());
+        assert!(!c.served_before(Served::Engines, 1, 2));
+        // the second source's first round waits for the first's, and no longer
+        let c = Arc::new(Coverage::default());
+        let waiting = tokio::spawn({
+            let c = c.clone();
+            async move { c.wait_for_earlier(1, Duration::from_secs(60)).await }
+        });
+        c.wait_for_earlier(0, Duration::from_secs(60)).await; // the first waits for nobody
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "the first has not had its round");
+        c.settle(0);
+        tokio::time::timeout(Duration::from_secs(30), waiting).await.expect("released").unwrap();
     }
 
     #[test]

@@ -65,12 +65,15 @@ pub enum Update {
         cluster: usize,
         list: Vec<llmd::Autoscaler>,
     },
-    /// The Prometheus-compatible query layer's state after a query.
+    /// A Prometheus-compatible query layer's state after a query (`source`: its place among
+    /// the config's `[[metrics.prometheus]]`).
     Prom {
+        source: usize,
         state: PromState,
     },
-    /// The query layer's roll-ups by cluster label value.
+    /// A query layer's roll-ups by cluster label value.
     PromClusters {
+        source: usize,
         rows: std::collections::BTreeMap<String, hub::ClusterAgg>,
     },
     /// How many dcgm-exporter pods run on the cluster (0: none).
@@ -261,6 +264,27 @@ pub struct PromState {
     pub unknown_clusters: Vec<String>,
 }
 
+/// Where model-server numbers come from, for a title: one query layer's line, or for several
+/// how many and the ones not answering fully (None: no query layer).
+pub fn sources_line(states: &std::collections::BTreeMap<usize, PromState>) -> Option<String> {
+    match states.len() {
+        0 => None,
+        1 => states.values().next().map(PromState::line),
+        n => {
+            let troubled: Vec<String> = states
+                .values()
+                .filter(|p| p.error.is_some() || !p.warnings.is_empty())
+                .map(|p| p.line().replacen("metrics via ", "", 1))
+                .collect();
+            let mut s = format!("metrics via {n} query layers");
+            if !troubled.is_empty() {
+                s.push_str(&format!(" · {}", troubled.join(" · ")));
+            }
+            Some(s)
+        }
+    }
+}
+
 impl PromState {
     pub fn failed(url: &str, error: String) -> PromState {
         PromState { url: url.to_string(), error: Some(error), ..Default::default() }
@@ -336,10 +360,12 @@ impl Update {
 #[derive(Debug, Clone, Default)]
 pub struct Fleet {
     pub clusters: Vec<ClusterState>,
-    /// The Prometheus-compatible query layer, when model-server metrics come from one.
-    pub prom: Option<PromState>,
-    /// The query layer's roll-up per cluster label value (for clusters seen only through a hub).
+    /// The Prometheus-compatible query layers that have reported, by their place in the config.
+    pub prom: std::collections::BTreeMap<usize, PromState>,
+    /// The roll-up per cluster (by context or hub name), from the first query layer holding it.
     pub prom_clusters: std::collections::BTreeMap<String, hub::ClusterAgg>,
+    /// Each query layer's own roll-ups, which `prom_clusters` merges.
+    prom_clusters_by: std::collections::BTreeMap<usize, std::collections::BTreeMap<String, hub::ClusterAgg>>,
     /// MCP servers from the config, outside any cluster.
     pub external_tools: Vec<tools::ToolServer>,
     pub nightly: nightly::NightlyState,
@@ -373,8 +399,9 @@ impl Fleet {
     pub fn new(targets: &[(String, String)]) -> Self {
         Fleet {
             clusters: targets.iter().map(|(ctx, server)| ClusterState::new(ctx, server)).collect(),
-            prom: None,
+            prom: Default::default(),
             prom_clusters: Default::default(),
+            prom_clusters_by: Default::default(),
             external_tools: Vec::new(),
             nightly: nightly::NightlyState {
                 disabled: Some("the nightly matrix is not being read (see [nightly] in the config)".into()),
@@ -421,15 +448,23 @@ impl Fleet {
             self.nightly = state;
             return changed;
         }
-        if let Update::Prom { state } = u {
-            let changed = self.prom.as_ref().map(|p| (&p.error, &p.warnings, &p.covered))
+        if let Update::Prom { source, state } = u {
+            let changed = self.prom.get(&source).map(|p| (&p.error, &p.warnings, &p.covered))
                 != Some((&state.error, &state.warnings, &state.covered));
-            self.prom = Some(state);
+            self.prom.insert(source, state);
             return changed;
         }
-        if let Update::PromClusters { rows } = u {
-            let changed = self.prom_clusters != rows;
-            self.prom_clusters = rows;
+        if let Update::PromClusters { source, rows } = u {
+            self.prom_clusters_by.insert(source, rows);
+            // a cluster two query layers hold: the first listed's numbers
+            let mut merged = std::collections::BTreeMap::new();
+            for rows in self.prom_clusters_by.values() {
+                for (name, row) in rows {
+                    merged.entry(name.clone()).or_insert_with(|| row.clone());
+                }
+            }
+            let changed = self.prom_clusters != merged;
+            self.prom_clusters = merged;
             return changed;
         }
         if let Update::Reports { reports } = u {
@@ -791,6 +826,37 @@ mod tests {
 
     fn fleet() -> Fleet {
         Fleet::new(&[("a".into(), "https://a".into()), ("b".into(), "https://b".into())])
+    }
+
+    #[test]
+    fn two_query_layers_each_report_and_a_cluster_both_hold_takes_the_first_s_roll_up() {
+        let mut f = fleet();
+        let row = |kv: f64| hub::ClusterAgg { kv_avg: Some(kv), ..Default::default() };
+        let rows = |list: &[(&str, f64)]| list.iter().map(|(n, kv)| (n.to_string(), row(*kv))).collect();
+        // the second listed answers first; then the first arrives and wins the cluster both hold
+        assert!(f.apply(Update::PromClusters { source: 1, rows: rows(&[("eu", 0.2), ("us", 0.9)]) }));
+        assert_eq!(f.prom_clusters["us"].kv_avg, Some(0.9));
+        assert!(f.apply(Update::PromClusters { source: 0, rows: rows(&[("us", 0.4)]) }));
+        assert_eq!((f.prom_clusters["us"].kv_avg, f.prom_clusters["eu"].kv_avg), (Some(0.4), Some(0.2)));
+        // the first stops holding it: the second's numbers again, nothing lost
+        assert!(f.apply(Update::PromClusters { source: 0, rows: rows(&[]) }));
+        assert_eq!(f.prom_clusters["us"].kv_avg, Some(0.9));
+        assert!(!f.apply(Update::PromClusters { source: 0, rows: rows(&[]) }), "a repeat is no change");
+
+        let ok = PromState { url: "http://thanos".into(), took_ms: Some(12), ..Default::default() };
+        f.apply(Update::Prom { source: 0, state: ok.clone() });
+        assert_eq!(sources_line(&f.prom).as_deref(), Some("metrics via http://thanos · 12 ms"), "one: its own line");
+        f.apply(Update::Prom {
+            source: 1,
+            state: PromState::failed("http://mimir", "cannot connect to http://mimir".into()),
+        });
+        assert_eq!(
+            sources_line(&f.prom).as_deref(),
+            Some("metrics via 2 query layers · http://mimir · cannot connect to http://mimir"),
+            "several: how many, and the one failing named"
+        );
+        f.apply(Update::Prom { source: 1, state: PromState { url: "http://mimir".into(), ..ok } });
+        assert_eq!(sources_line(&f.prom).as_deref(), Some("metrics via 2 query layers"));
     }
 
     #[test]

@@ -356,7 +356,7 @@ impl Component for Overview {
         let shown: usize = rows.iter().map(|r| if let Row::Healthy(n) = r { *n } else { 1 }).sum();
         let via_hub = if hubs.is_empty() { String::new() } else { format!("· {} via hub ", hubs.len()) };
         // where the model servers' numbers come from, when not from the pods themselves
-        let source = cx.fleet.prom.as_ref().map(|p| format!("· {} ", p.line())).unwrap_or_default();
+        let source = crate::store::sources_line(&cx.fleet.prom).map(|l| format!("· {l} ")).unwrap_or_default();
         let title = if cx.filter.is_empty() {
             format!(" Clusters ({shown}) · {} {via_hub}{source}", SORTS[self.sort])
         } else {
@@ -508,7 +508,7 @@ fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, now: f64) -> Vec<Line<'
     let num = if stale { t.muted } else { t.text };
     let detail = match (h.available, m, age) {
         (Some(false), _, _) => format!("{}: {}", h.hub, h.why.clone().unwrap_or_else(|| "not Available".into())),
-        (_, None, _) if cx.fleet.prom.is_none() => {
+        (_, None, _) if cx.fleet.prom.is_empty() => {
             format!("via hub {} · no query layer configured for its numbers", h.hub)
         }
         (_, None, _) => format!("via hub {} · no series in the query layer", h.hub),
