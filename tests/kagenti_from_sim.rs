@@ -260,3 +260,114 @@ async fn the_card_of_a_real_a2a_server_through_the_service_proxy() {
     let none = kst::sources::kagenti::fetch_card(&client, "team1", "nope", 8080, Duration::from_secs(5)).await;
     assert!(matches!(none, CardState::Error(ref e) if e.contains("404")), "{none:?}");
 }
+
+/// Writes on a cluster known only through the hub and dialed through its OCM cluster-proxy:
+/// the RBAC check asks the managed cluster (as the identity the proxy gives the hub's user
+/// there), the confirmation says which way the write goes, the agent is scaled on the managed
+/// cluster itself, and the audit line names the hub's user and the proxy. The hub's viewer,
+/// through the same proxy, is denied by the managed cluster's RBAC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_on_a_cluster_dialed_through_the_hub_s_proxy_is_toggled_with_the_check_done_there() {
+    use kst::sources::connect::{ClusterProxy, Dialer};
+    let sim = common::sim_with(kst::sim::SimOptions { kubestellar: true, ..Default::default() }).await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let hub_kc =
+        std::sync::Arc::new(kube::config::Kubeconfig::from_yaml(&sim.kubeconfig(true)).expect("kubeconfig parses"));
+    // the kubeconfig without the agents cluster: only the hub knows it
+    let targets: Vec<_> = common::targets(&sim).into_iter().filter(|t| t.context != "agents-us-central").collect();
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = Collectors::start(&targets, common::fast_worker());
+    common::pump_until(&mut fleet, &mut col.updates, "agents-us-central as a hub row", |f| {
+        kst::store::hub::clusters(f).iter().any(|h| h.name == "agents-us-central" && h.available == Some(true))
+    })
+    .await;
+    let proxy = |hub: &str| ClusterProxy::Ocm {
+        url: sim.cluster_proxy_url().expect("the ITS serves a cluster-proxy"),
+        hub: hub.into(),
+        ca_pem: sim.ca_pem.clone(),
+    };
+    let dial = |app: &mut App| {
+        app.show("overview");
+        app.on_key(key(KeyCode::Esc));
+        app.on_key(key(KeyCode::Char('/')));
+        for ch in "agents-us-central".chars() {
+            app.on_key(key(KeyCode::Char(ch)));
+        }
+        app.on_key(key(KeyCode::Enter));
+        app.on_key(key(KeyCode::Enter));
+        app.fleet.clusters.iter().position(|c| c.context == "agents-us-central").expect("dialed into the fleet")
+    };
+    let weather = |app: &App, i: usize| {
+        app.fleet.clusters[i].kagenti.agents.iter().find(|a| a.name == "weather-service").cloned()
+    };
+    let viewer_fleet = fleet.clone();
+
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.dialer =
+        Some(Dialer { proxy: proxy("its1"), hub_kubeconfig: hub_kc.clone(), tx: col.dialer(common::fast_worker()) });
+    app.writes.actions = Some(kst::actions::start(targets.clone(), col.sender(), audit.clone()));
+    let i = dial(&mut app);
+    drive(&mut app, &mut col.updates, "weather-service listed through the proxy", |a| {
+        weather(a, i).is_some_and(|w| w.ready == 2)
+    })
+    .await;
+    select_agent(&mut app, "weather-service");
+    app.on_key(key(KeyCode::Char('t')));
+    let d = app.writes.dialog.clone().expect("a confirmation dialog");
+    assert_eq!((d.target.from, d.target.to, d.via.as_deref()), (2, 0, Some("cluster-proxy of its1")));
+    drive(&mut app, &mut col.updates, "the permission check through the proxy", |a| {
+        a.writes.dialog.as_ref().is_some_and(|d| d.state != DialogState::Checking)
+    })
+    .await;
+    assert_eq!(app.writes.dialog.as_ref().unwrap().state, DialogState::Allowed);
+    let screen = common::render(&mut app, 120, 40);
+    assert!(screen.contains("Through the cluster-proxy of its1"), "{screen}");
+    app.on_key(key(KeyCode::Char('y')));
+    drive(&mut app, &mut col.updates, "the agent off, seen through the proxy's watch", |a| {
+        weather(a, i).is_some_and(|w| w.desired == 0 && w.previous_replicas == Some(2))
+    })
+    .await;
+    // on the managed cluster itself, asked directly
+    let direct = common::targets(&sim).into_iter().find(|t| t.context == "agents-us-central").unwrap();
+    let client = kst::sources::connect::client_for(&direct).await.unwrap();
+    let deploys: kube::Api<k8s_openapi::api::apps::v1::Deployment> = kube::Api::all(client);
+    let list = deploys.list(&Default::default()).await.unwrap();
+    let d = list.items.iter().find(|d| d.metadata.name.as_deref() == Some("weather-service")).unwrap();
+    assert_eq!(serde_json::to_value(d).unwrap()["spec"]["replicas"], 0, "scaled on the managed cluster");
+
+    // the hub's viewer through the same proxy: the managed cluster's RBAC says no
+    let mut col2 = Collectors::start(&[], common::fast_worker());
+    let viewer_tx = col2.dialer(common::fast_worker());
+    let mut viewer = App::new(viewer_fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    viewer.dialer = Some(Dialer { proxy: proxy("its1-viewer"), hub_kubeconfig: hub_kc.clone(), tx: viewer_tx });
+    viewer.writes.actions = Some(kst::actions::start(targets.clone(), col2.sender(), audit.clone()));
+    let j = dial(&mut viewer);
+    drive(&mut viewer, &mut col2.updates, "weather-service seen by the viewer", |a| weather(a, j).is_some()).await;
+    select_agent(&mut viewer, "weather-service");
+    viewer.on_key(key(KeyCode::Char('t')));
+    drive(&mut viewer, &mut col2.updates, "a denial from the managed cluster", |a| {
+        matches!(a.writes.dialog.as_ref().map(|d| &d.state), Some(DialogState::Denied(_)))
+    })
+    .await;
+
+    common::eventually("the audit lines", || {
+        std::fs::read_to_string(&audit).map(|t| t.lines().count() >= 2).unwrap_or(false)
+    })
+    .await;
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0]["result"], "ok");
+    assert_eq!(lines[0]["context"], "agents-us-central");
+    assert_eq!(lines[0]["user"], "its1-admin", "the credential used: the hub's user");
+    assert_eq!(lines[0]["via"], "cluster-proxy of its1");
+    assert!(lines[1]["result"].as_str().unwrap().starts_with("denied"), "{lines:?}");
+    assert_eq!(lines[1]["user"], "its1-viewer");
+    let its = sim.cluster("its1").unwrap();
+    let agents = sim.cluster("agents-us-central").unwrap();
+    for secret in [its.admin_token(), its.viewer_token(), agents.admin_token(), agents.viewer_token()] {
+        assert!(!text.contains(secret), "no token in the audit file");
+    }
+    col.stop();
+    col2.stop();
+}

@@ -1,5 +1,5 @@
-//! The audit file: one JSON line per write attempt (time, context, user, object, from -> to,
-//! result). Never a token: the user is the kubeconfig's user entry name.
+//! The audit file: one JSON line per write attempt (time, context, user, via, object, from ->
+//! to, result). Never a token: the user is the kubeconfig's user entry name.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,7 +10,11 @@ use serde::Serialize;
 pub struct AuditLine<'a> {
     pub time: String,
     pub context: &'a str,
+    /// The kubeconfig user entry whose credential was used (the hub's, through a hub's proxy).
     pub user: Option<&'a str>,
+    /// How the cluster was reached when not directly: `cluster-proxy of its1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<&'a str>,
     pub action: &'a str,
     pub kind: &'a str,
     pub namespace: &'a str,

@@ -30,6 +30,9 @@ pub enum ActionRequest {
     Apply { id: u64, target: ToggleTarget },
     /// Not done (read-only, kiosk, cancelled): only the audit line.
     Refused { target: ToggleTarget, why: String },
+    /// A cluster dialed after start (through a hub's proxy): where its writes go, and how it is
+    /// reached, for the audit line.
+    Reach { cluster: usize, target: Target, via: String },
 }
 
 fn user_of(t: &Target) -> Option<String> {
@@ -117,7 +120,8 @@ async fn apply(client: &kube::Client, t: &ToggleTarget) -> Result<(), String> {
     Ok(())
 }
 
-/// Starts the actions task for these clusters (same order as the fleet).
+/// Starts the actions task for these clusters (same order as the fleet; clusters dialed later
+/// are added with `ActionRequest::Reach`).
 pub fn start(
     targets: Vec<Target>,
     updates: mpsc::Sender<Update>,
@@ -126,19 +130,39 @@ pub fn start(
     let (tx, mut rx) = mpsc::unbounded_channel::<ActionRequest>();
     tokio::spawn(async move {
         let mut clients: BTreeMap<usize, kube::Client> = BTreeMap::new();
+        let mut targets: BTreeMap<usize, (Target, Option<String>)> =
+            targets.into_iter().enumerate().map(|(i, t)| (i, (t, None))).collect();
         while let Some(req) = rx.recv().await {
             let t = match &req {
                 ActionRequest::Check { target, .. }
                 | ActionRequest::Apply { target, .. }
                 | ActionRequest::Refused { target, .. } => target.clone(),
+                ActionRequest::Reach { cluster, target, via } => {
+                    targets.insert(*cluster, (target.clone(), Some(via.clone())));
+                    clients.remove(cluster);
+                    continue;
+                }
             };
-            let Some(target) = targets.get(t.cluster) else { continue };
+            let Some((target, via)) = targets.get(&t.cluster) else {
+                // the App sends only clusters it knows; say so rather than leave a dialog waiting
+                let msg = "kst holds no connection to this cluster".to_string();
+                let u = match req {
+                    ActionRequest::Check { id, .. } => {
+                        Update::ToggleChecked { cluster: t.cluster, id, allowed: false, reason: msg }
+                    }
+                    ActionRequest::Apply { id, .. } => Update::ToggleDone { cluster: t.cluster, id, result: Err(msg) },
+                    _ => continue,
+                };
+                let _ = updates.send(u).await;
+                continue;
+            };
             let user = user_of(target);
             let log = |result: &str| {
                 let line = AuditLine {
                     time: audit::now(),
                     context: &target.context,
                     user: user.as_deref(),
+                    via: via.as_deref(),
                     action: if t.to == 0 { "agent-off" } else { "agent-on" },
                     kind: t.kind.name(),
                     namespace: &t.namespace,
@@ -172,6 +196,7 @@ pub fn start(
                                     updates.send(Update::ToggleDone { cluster: t.cluster, id, result: Err(msg) }).await;
                             }
                             ActionRequest::Refused { why, .. } => log(&format!("refused: {why}")),
+                            ActionRequest::Reach { .. } => {}
                         }
                         continue;
                     }
@@ -204,6 +229,7 @@ pub fn start(
                         .await;
                 }
                 ActionRequest::Refused { why, .. } => log(&format!("refused: {why}")),
+                ActionRequest::Reach { .. } => {}
             }
         }
     });

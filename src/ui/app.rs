@@ -236,6 +236,7 @@ impl App {
                     ),
                     Some(d) => match d.dial(&mut self.fleet, &name) {
                         Ok((i, target)) => {
+                            self.writes.reach(i, target.clone(), d.via());
                             self.feeds.add_target(i, target);
                             self.focus = Some(i);
                             format!("{name}: dialed through the {}", d.via())
@@ -249,14 +250,9 @@ impl App {
                 let cluster = match &w {
                     super::component::Write::Toggle { target, .. } => &self.fleet.clusters[target.cluster],
                 };
-                let context = cluster.context.clone();
-                // a cluster dialed through a hub's proxy is read-only: kst holds no write path there
-                self.flash = match &cluster.via {
-                    Some(via) => {
-                        Some(format!("{context} is reached through the {via}: read-only, nothing was changed"))
-                    }
-                    None => self.writes.request(w, self.mode, context),
-                };
+                let (context, via) = (cluster.context.clone(), cluster.via.clone());
+                // through a hub's proxy too: its RBAC check asks the managed cluster, as the proxy's identity
+                self.flash = self.writes.request(w, self.mode, context, via);
                 true
             }
             Outcome::Apply(f) => {

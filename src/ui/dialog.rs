@@ -28,6 +28,9 @@ pub struct Dialog {
     pub id: u64,
     pub target: ToggleTarget,
     pub context: String,
+    /// How the cluster is reached when not directly (`cluster-proxy of its1`): the write goes
+    /// that way, as the identity the proxy gives the hub's user there.
+    pub via: Option<String>,
     pub hpa: Option<String>,
     pub state: DialogState,
 }
@@ -43,7 +46,7 @@ pub struct Writes {
 
 impl Writes {
     /// A component asks for a write. Returns what to tell the user when it does not go ahead.
-    pub fn request(&mut self, w: Write, mode: Mode, context: String) -> Option<String> {
+    pub fn request(&mut self, w: Write, mode: Mode, context: String, via: Option<String>) -> Option<String> {
         let Write::Toggle { target, hpa } = w;
         if mode != Mode::Normal {
             let why = if mode == Mode::Kiosk { "kiosk mode" } else { "read-only mode" };
@@ -60,8 +63,15 @@ impl Writes {
         self.next += 1;
         let id = self.next;
         let _ = tx.send(ActionRequest::Check { id, target: target.clone() });
-        self.dialog = Some(Dialog { id, target, context, hpa, state: DialogState::Checking });
+        self.dialog = Some(Dialog { id, target, context, via, hpa, state: DialogState::Checking });
         None
+    }
+
+    /// A cluster dialed after start: its writes go to `target`, reached `via` the hub's proxy.
+    pub fn reach(&self, cluster: usize, target: crate::sources::connect::Target, via: String) {
+        if let Some(tx) = &self.actions {
+            let _ = tx.send(ActionRequest::Reach { cluster, target, via });
+        }
     }
 
     /// A key while the dialog is open: `y` applies (once allowed), `n`/Esc/`q` cancel.
@@ -138,6 +148,12 @@ pub fn draw(f: &mut Frame, area: Rect, t: &Theme, d: &Dialog) {
     if d.target.to == 0 {
         lines.push(Line::from(Span::styled(
             format!("The current count ({}) is kept in the annotation kst.dev/previous-replicas.", d.target.from),
+            t.muted,
+        )));
+    }
+    if let Some(via) = &d.via {
+        lines.push(Line::from(Span::styled(
+            format!("Through the {via}: checked and done as the identity it gives you there."),
             t.muted,
         )));
     }
