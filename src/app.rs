@@ -153,6 +153,48 @@ fn engine_source(settings: &Settings) -> (crate::sources::cluster::EngineSource,
     }
 }
 
+/// Starts the collectors `[fleet] dial` asks for at start: every context (`always`), or only
+/// the `[fleet] hub` contexts (`focus`, `never`: the others are marked not dialed, and with
+/// `focus` the App is given the way to dial each when it is focused). A hub that is not a
+/// context is a configuration error.
+pub fn start_collectors(
+    targets: &[Target],
+    settings: &Settings,
+    app: &mut App,
+    base: &WorkerOptions,
+) -> Result<Collectors, String> {
+    if let Some(h) = settings.hubs.iter().find(|h| !targets.iter().any(|t| &t.context == *h)) {
+        let names: Vec<&str> = targets.iter().map(|t| t.context.as_str()).collect();
+        return Err(format!("[fleet] hub = {h:?} is not a context kst watches (contexts: {})", names.join(", ")));
+    }
+    let per_context = |t: &Target| WorkerOptions {
+        refresh: settings.refresh_overrides.get(&t.context).copied().unwrap_or(base.refresh),
+        ..base.clone()
+    };
+    if settings.dial == config::Dial::Always {
+        return Ok(Collectors::start_with(targets, per_context));
+    }
+    let mut collectors = Collectors::start_with(&[], per_context);
+    let why = match settings.dial {
+        config::Dial::Focus => "dial = \"focus\": focus it (Enter) to dial it",
+        _ => "dial = \"never\": only what a hub and the query layer say of it",
+    };
+    let dialer = collectors.dialer(base.clone());
+    for (i, t) in targets.iter().enumerate() {
+        if settings.hubs.contains(&t.context) {
+            // the fleet's inventory: dialed now, whatever `dial` says
+            let _ = dialer.send((i, t.clone()));
+            continue;
+        }
+        app.fleet.clusters[i].undialed = Some(why.to_string());
+        if settings.dial == config::Dial::Focus {
+            app.undialed.insert(i, t.clone());
+        }
+    }
+    app.context_dialer = Some(dialer);
+    Ok(collectors)
+}
+
 async fn run_tui_on_kubeconfig(common: &CommonArgs, settings: &Settings) -> ExitCode {
     let targets = match targets_from_kubeconfig(common, settings) {
         Ok(t) => t,
@@ -205,25 +247,10 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     let (engines, prom) = engine_source(settings);
     let query = prom.as_ref().map(|(cfgs, _)| cfgs.clone()).unwrap_or_default();
     let base = WorkerOptions { engines, query, ..worker_options(settings) };
-    // `[fleet] dial`: every context now, or each when first focused, or none
-    let dial_now: &[Target] = if settings.dial == config::Dial::Always { &targets } else { &[] };
-    let mut collectors = Collectors::start_with(dial_now, |t| WorkerOptions {
-        refresh: settings.refresh_overrides.get(&t.context).copied().unwrap_or(base.refresh),
-        ..base.clone()
-    });
-    if settings.dial != config::Dial::Always {
-        let why = match settings.dial {
-            config::Dial::Focus => "dial = \"focus\": focus it (Enter) to dial it",
-            _ => "dial = \"never\": only what a hub and the query layer say of it",
-        };
-        for (i, t) in targets.iter().enumerate() {
-            app.fleet.clusters[i].undialed = Some(why.to_string());
-            if settings.dial == config::Dial::Focus {
-                app.undialed.insert(i, t.clone());
-            }
-        }
-        app.context_dialer = Some(collectors.dialer(base.clone()));
-    }
+    let mut collectors = match start_collectors(&targets, settings, &mut app, &base) {
+        Ok(c) => c,
+        Err(e) => return fail(exit::BAD_CONFIG, e),
+    };
     if let Some((cfgs, covered)) = prom {
         let urls: Vec<&str> = cfgs.iter().map(|c| c.url.as_str()).collect();
         tracing::info!(urls = ?urls, "model-server metrics from the query layers");

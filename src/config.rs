@@ -54,7 +54,8 @@ pub struct ConfigFile {
     pub fleet: FleetFile,
 }
 
-/// `[fleet]`: how clusters known only through a hub are reached.
+/// `[fleet]`: which contexts are dialed when, the hubs, and how clusters known only through a
+/// hub are reached.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FleetFile {
@@ -64,6 +65,9 @@ pub struct FleetFile {
     /// When kubeconfig contexts are dialed: `always` (at start, the default), `focus` (when
     /// focused or drilled into), `never` (only what a hub and a query layer say of them).
     pub dial: Option<String>,
+    /// The hub context(s) (an OCM hub, a KubeStellar ITS): dialed at start whatever `dial`
+    /// says, since their ManagedClusters are the fleet's inventory. `"its1"` or a list.
+    pub hub: Option<OneOrMany>,
 }
 
 /// `[fleet] dial`.
@@ -288,6 +292,8 @@ pub struct Settings {
     pub gpu_resources: Vec<String>,
     /// `[fleet] dial`.
     pub dial: Dial,
+    /// `[fleet] hub`: contexts dialed at start whatever `dial` says.
+    pub hubs: Vec<String>,
     /// `[fleet] cluster_proxy`, read (the CA file too).
     pub cluster_proxy: Option<crate::sources::connect::ClusterProxy>,
     /// `[cost] opencost`, parsed.
@@ -375,6 +381,7 @@ impl Settings {
                 file.cost.gpu_hour.clone()
             },
             cluster_proxy: cluster_proxy(file.fleet.cluster_proxy.as_ref(), &path)?,
+            hubs: file.fleet.hub.as_ref().map(OneOrMany::list).unwrap_or_default(),
             dial: match file.fleet.dial.as_deref() {
                 None | Some("always") => Dial::Always,
                 Some("focus") => Dial::Focus,

@@ -424,3 +424,46 @@ fn a_context_not_dialed_shows_the_query_layer_s_roll_up() {
     let b = s.lines().find(|l| l.contains("│edge-b")).unwrap_or_else(|| panic!("{s}"));
     assert!(b.contains("○ not dialed") && !b.contains("engines") && b.contains('—'), "{b}");
 }
+
+/// `[fleet] hub` with `dial = "focus"`: the hub context is dialed at start (its ManagedClusters
+/// are the fleet's inventory, so hub rows appear at once) while every other context waits to be
+/// focused; a hub that is not a context is a configuration error naming the contexts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_is_dialed_at_start_when_the_other_contexts_wait_for_focus() {
+    let sim = common::sim_with(kst::sim::SimOptions { kubestellar: true, ..Default::default() }).await;
+    let targets = common::targets(&sim);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    let settings = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        kst::config::Settings::resolve(&kst::cli::CommonArgs { config: Some(path.clone()), ..Default::default() })
+            .unwrap()
+    };
+    let fleet = || Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut app = App::new(fleet(), Theme::builtin("mono").unwrap(), Mode::Normal);
+    let s = settings("[fleet]\ndial = 'focus'\nhub = 'its1'\n");
+    let mut col = kst::app::start_collectors(&targets, &s, &mut app, &common::fast_worker()).unwrap();
+    common::pump_until(&mut app.fleet, &mut col.updates, "the hub's ManagedClusters", |f| {
+        kst::store::hub::clusters(f).iter().any(|h| h.name == kst::sim::kubestellar::LOST_WEC)
+    })
+    .await;
+    let its = targets.iter().position(|t| t.context == "its1").unwrap();
+    assert_eq!(app.fleet.clusters[its].undialed, None, "the hub is dialed");
+    let waiting: Vec<&str> =
+        app.fleet.clusters.iter().filter(|c| c.undialed.is_some()).map(|c| c.context.as_str()).collect();
+    assert_eq!(waiting.len(), targets.len() - 1, "every other context waits: {waiting:?}");
+    assert!(app.undialed.contains_key(&targets.iter().position(|t| t.context == "gpu-eu-west").unwrap()));
+    let c = sim.cluster("gpu-eu-west").unwrap();
+    assert_eq!(c.requests("list", "nodes") + c.requests("watch", "nodes"), 0, "not focused, not asked");
+    col.stop();
+
+    let mut app = App::new(fleet(), Theme::builtin("mono").unwrap(), Mode::Normal);
+    let e =
+        kst::app::start_collectors(&targets, &settings("[fleet]\nhub = ['its9']\n"), &mut app, &common::fast_worker())
+            .err()
+            .expect("an unknown hub is an error");
+    assert!(
+        e.starts_with("[fleet] hub = \"its9\" is not a context kst watches (contexts: ") && e.contains("its1"),
+        "{e}"
+    );
+}
