@@ -132,7 +132,8 @@ fn worker_options(settings: &Settings) -> WorkerOptions {
 type PromSource = Option<(Vec<crate::sources::prom::PromConfig>, crate::sources::prom::Covered)>;
 
 /// `--metrics` and `[[metrics.prometheus]]`: who reads the model servers.
-fn engine_source(settings: &Settings) -> (crate::sources::cluster::EngineSource, PromSource) {
+/// `targets`' kubeconfig serves the layers reached through a context.
+fn engine_source(settings: &Settings, targets: &[Target]) -> (crate::sources::cluster::EngineSource, PromSource) {
     use crate::cli::MetricsMode;
     use crate::sources::cluster::EngineSource;
     let covered = crate::sources::prom::Covered::default();
@@ -142,6 +143,9 @@ fn engine_source(settings: &Settings) -> (crate::sources::cluster::EngineSource,
         .cloned()
         .map(|mut p| {
             p.rate_window = settings.rate_window.unwrap_or(std::time::Duration::from_secs(60));
+            if let Some(t) = p.through.as_mut() {
+                t.kubeconfig = targets.first().map(|x| x.kubeconfig.clone());
+            }
             p
         })
         .collect();
@@ -244,7 +248,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
         Err(e) => return fail(exit::BAD_CONFIG, format!("bad config: {e}")),
     };
     tracing::info!(clusters = targets.len(), "starting the TUI");
-    let (engines, prom) = engine_source(settings);
+    let (engines, prom) = engine_source(settings, &targets);
     let query = prom.as_ref().map(|(cfgs, _)| cfgs.clone()).unwrap_or_default();
     let base = WorkerOptions { engines, query, ..worker_options(settings) };
     let mut collectors = match start_collectors(&targets, settings, &mut app, &base) {
@@ -382,7 +386,7 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
         Err(code) => return code,
     };
     // a snapshot wants two scrape rounds quickly, whatever the TUI's refresh
-    let (engines, prom) = engine_source(settings);
+    let (engines, prom) = engine_source(settings, &targets);
     let opts = WorkerOptions {
         refresh: settings.refresh.min(std::time::Duration::from_secs(1)),
         engines,

@@ -132,7 +132,15 @@ pub struct MetricsFile {
 #[serde(deny_unknown_fields)]
 pub struct PromFile {
     /// Up to `/api/v1`: `http://thanos-query:9090`, `https://mimir.example/prometheus`.
+    /// Or, instead, `context` and `service`.
+    #[serde(default)]
     pub url: String,
+    /// Reach the query layer through this kubeconfig context's API server (its service proxy,
+    /// with the context's credentials), at `service`.
+    pub context: Option<String>,
+    /// `namespace/[scheme:]name:port`: `monitoring/prometheus-k8s:9090`,
+    /// `openshift-monitoring/https:thanos-querier:9091`.
+    pub service: Option<String>,
     /// A file holding a bearer token (read at start; never logged).
     pub bearer_token_file: Option<PathBuf>,
     /// An environment variable holding a bearer token.
@@ -576,6 +584,21 @@ mod tests {
             ),
             "{e}"
         );
+        let proxied =
+            "[[metrics.prometheus]]\ncontext = 'ocp'\nservice = 'openshift-monitoring/https:thanos-querier:9091'\n";
+        let s = with(proxied, None).unwrap();
+        let t = s.prometheus[0].through.as_ref().expect("through the context");
+        assert_eq!(t.base_path(), "/api/v1/namespaces/openshift-monitoring/services/https:thanos-querier:9091/proxy");
+        assert_eq!(
+            s.prometheus[0].url, "ocp: service openshift-monitoring/https:thanos-querier:9091",
+            "how it is named"
+        );
+        let e = with("[[metrics.prometheus]]\ncontext = 'ocp'\n", None).unwrap_err();
+        assert!(e.ends_with("metrics.prometheus.context needs service = \"namespace/name:port\""), "{e}");
+        let e = with("[[metrics.prometheus]]\ncontext = 'ocp'\nservice = 'thanos:9091'\n", None).unwrap_err();
+        assert!(e.contains("metrics.prometheus.service: \"thanos:9091\": expected namespace/name:port"), "{e}");
+        let both = "[[metrics.prometheus]]\nurl = 'http://a'\ncontext = 'ocp'\nservice = 'm/p:9090'\n";
+        assert!(with(both, None).unwrap_err().ends_with("either url, or context and service (not both)"));
         let one = "[[metrics.prometheus]]\nurl = 'a'\n";
         assert!(with(one, None).unwrap_err().ends_with("metrics.prometheus.url: \"a\" is not an http(s) URL"));
     }
@@ -681,8 +704,27 @@ fn prom_config(
 
 /// One `[[metrics.prometheus]]` entry; `at` names a field of it in messages.
 fn prom_entry(e: &PromFile, at: &dyn Fn(&str) -> String) -> Result<crate::sources::prom::PromConfig, String> {
-    if !(e.url.starts_with("http://") || e.url.starts_with("https://")) {
+    let through = match (&e.context, &e.service) {
+        (Some(_), _) | (_, Some(_)) if !e.url.is_empty() => {
+            return Err(format!("{}: either url, or context and service (not both)", at("url")))
+        }
+        (Some(c), Some(s)) => {
+            Some(crate::sources::prom::Through::parse(c, s).map_err(|e| format!("{}: {e}", at("service")))?)
+        }
+        (Some(_), None) => return Err(format!("{} needs service = \"namespace/name:port\"", at("context"))),
+        (None, Some(_)) => return Err(format!("{} needs context = \"<kubeconfig context>\"", at("service"))),
+        (None, None) => None,
+    };
+    if through.is_none() && !(e.url.starts_with("http://") || e.url.starts_with("https://")) {
         return Err(format!("{}: {:?} is not an http(s) URL", at("url"), e.url));
+    }
+    if through.is_some()
+        && (e.bearer_token_file.is_some() || e.bearer_token_env.is_some() || e.basic_auth_user.is_some())
+    {
+        return Err(format!(
+            "{}: through a context the context's credentials are used; drop the token and basic auth",
+            at("context")
+        ));
     }
     let env = |name: &str, what: &str| {
         std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("{}: ${name} is not set", at(what)))
@@ -707,7 +749,8 @@ fn prom_entry(e: &PromFile, at: &dyn Fn(&str) -> String) -> Result<crate::source
         None => Duration::from_secs(10),
     };
     Ok(crate::sources::prom::PromConfig {
-        url: e.url.clone(),
+        url: through.as_ref().map(crate::sources::prom::Through::display).unwrap_or_else(|| e.url.clone()),
+        through,
         bearer_token,
         basic_auth,
         headers: e.headers.clone(),

@@ -536,7 +536,7 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     // a wrong URL: the server's own answer
     let mut bad = cfg("cluster");
     bad.url = format!("{}/nope", prom.base);
-    let http = reqwest::Client::new();
+    let http = kst::sources::prom::Asker::Http(reqwest::Client::new());
     let e = kst::sources::prom::query(&http, &bad, "up").await.unwrap_err();
     assert!(e.0.starts_with("HTTP 404"), "{}", e.0);
 
@@ -656,6 +656,102 @@ async fn two_query_layers_split_the_fleet_and_the_second_takes_over_when_the_fir
         assert_eq!(kv, held, "{pod}: KV as B holds it, after A went away");
     }
     col.stop();
+}
+
+/// A query layer inside a cluster, reached through that context's API server service proxy
+/// with the context's credentials (no URL, no token of its own): a real Prometheus stands behind
+/// the Service `monitoring/prometheus-k8s` of agents-us-central, and kst reads the GPU clusters'
+/// model servers through it with the KV Prometheus holds; every query is a proxy request on that
+/// API server; a Service that is not there is the API server's own 404, said as such.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_layer_reached_through_a_context_s_service_proxy() {
+    use kst::sources::cluster::EngineSource;
+    use kst::sources::prom::{PromConfig, Through};
+    let test = "a_query_layer_reached_through_a_context_s_service_proxy";
+    let Some(prometheus) = common::peers::debian_binary("prometheus", "prometheus") else {
+        common::peers::missing(test, "prometheus", "apt-get install prometheus");
+        return;
+    };
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    fleet.set_metrics(1.0, Some(WINDOW), None);
+    let opts = WorkerOptions { refresh: Duration::from_secs(1), engines: EngineSource::Query, ..common::fast_worker() };
+    let mut col = Collectors::start(&targets, opts);
+    common::pump_until(&mut fleet, &mut col.updates, "LLM-d discovered", |f| {
+        [0, 1].iter().all(|i| !f.clusters[*i].llmd.servers.is_empty())
+    })
+    .await;
+    let (_peer, _dir, prom) = start_prometheus(&prometheus, &sim, &fleet).await;
+    let home = sim.cluster("agents-us-central").unwrap();
+    {
+        use kst::sim::resources as r;
+        let mut store = home.store.write().unwrap();
+        store.put(
+            r_index(&home, &r::NAMESPACES),
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "monitoring"}}),
+        );
+        store.put(
+            r_index(&home, &r::SERVICES),
+            serde_json::json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "prometheus-k8s", "namespace": "monitoring",
+                         "annotations": {kst::sim::endpoints::FORWARD_TO: prom.base.clone()}},
+            "spec": {"ports": [{"name": "web", "port": 9090, "targetPort": 9090}], "selector": {"app": "prometheus"}}}),
+        );
+    }
+    let through = |service: &str| {
+        let mut t = Through::parse("agents-us-central", service).unwrap();
+        t.kubeconfig = Some(targets[0].kubeconfig.clone());
+        PromConfig {
+            url: t.display(),
+            through: Some(t),
+            cluster_label: "cluster".into(),
+            timeout: Duration::from_secs(5),
+            ..Default::default()
+        }
+    };
+    let proxied_before = home.requests("proxy", "services");
+    let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
+    col.start_prom(
+        vec![through("monitoring/prometheus-k8s:9090")],
+        contexts.clone(),
+        Default::default(),
+        Duration::from_secs(1),
+    );
+    pump_while(&mut fleet, &mut col.updates, "the GPU clusters' servers fresh through the proxy", |f| {
+        !(f.prom.get(&0).is_some_and(|p| p.covered == vec![0, 1] && p.error.is_none())
+            && [0, 1].iter().all(|ci| fresh_servers(f, *ci).len() >= 2))
+    })
+    .await;
+    let state = &fleet.prom[&0];
+    assert_eq!(state.url, "agents-us-central: service monitoring/prometheus-k8s:9090");
+    let mut compared = 0;
+    for ci in [0, 1] {
+        let c = &fleet.clusters[ci];
+        for s in fresh_servers(&fleet, ci) {
+            let latest = c.llmd.metrics[&s.key()].latest().unwrap();
+            let sel = format!("{{cluster=\"{}\",pod=\"{}\"}}", c.context, s.name);
+            let kv = prom
+                .scalar(&format!("vllm:kv_cache_usage_perc{sel} or vllm:gpu_cache_usage_perc{sel}"), latest.at)
+                .await;
+            assert_eq!(latest.v.kv_usage, kv, "KV of {}", s.name);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 4, "{compared} servers compared");
+    assert!(home.requests("proxy", "services") > proxied_before + 2, "the queries went through the API server");
+
+    // a Service that is not there: the API server's 404, not a broken answer of the layer
+    let asker = kst::sources::prom::Asker::for_config(&through("monitoring/nope:9090")).await.unwrap();
+    let e = kst::sources::prom::query(&asker, &through("monitoring/nope:9090"), "up").await.unwrap_err();
+    assert!(e.0.starts_with("HTTP 404 from the API server: ") && e.0.contains("nope"), "{}", e.0);
+    col.stop();
+}
+
+fn r_index(c: &kst::sim::SimCluster, r: &kst::sim::resources::ResDef) -> usize {
+    c.registry.index_of(r).unwrap()
 }
 
 /// A private Prometheus on a free loopback port scraping the simulator's model servers and
@@ -837,6 +933,7 @@ async fn victoria_metrics_answers_the_fleet_query_too() {
     };
     let (_vm, _dir, base) = start_victoria_metrics(&vm).await;
     let http = reqwest::Client::new();
+    let asker = kst::sources::prom::Asker::Http(http.clone());
     let now_ms = (common::now_s() * 1000.0) as i64 - 2000;
     let page = |pod: &str, kv: f64, gen: f64| {
         format!(
@@ -888,7 +985,7 @@ async fn victoria_metrics_answers_the_fleet_query_too() {
     let map: BTreeMap<String, String> = [("east".to_string(), "kind-east".to_string())].into();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let answer = loop {
-        let a = query(&http, &cfg, &engines_query()).await.expect("VictoriaMetrics answers the fleet query");
+        let a = query(&asker, &cfg, &engines_query()).await.expect("VictoriaMetrics answers the fleet query");
         if a.samples.len() >= 27 {
             break a;
         }
@@ -912,8 +1009,9 @@ async fn victoria_metrics_answers_the_fleet_query_too() {
     assert_eq!(p1.model_name.as_deref(), Some("m"));
     assert_eq!(decode(1, "q0").kv_usage, Some(0.5), "a context named as its label value");
     // the points carry the evaluation time; the scrape time is asked for
-    let times =
-        query(&http, &cfg, &kst::sources::prom::times_query("cluster", &["east".into(), "west".into()])).await.unwrap();
+    let times = query(&asker, &cfg, &kst::sources::prom::times_query("cluster", &["east".into(), "west".into()]))
+        .await
+        .unwrap();
     assert_eq!(times.samples.len(), 4, "the SGLang pod's scrape time too");
     assert!(times.samples.iter().all(|s| (s.value - now_ms as f64 / 1000.0).abs() < 0.01), "{times:?}");
 }

@@ -225,12 +225,12 @@ fn label_value(cfg: &super::prom::PromConfig, context: &str) -> String {
 
 /// Asks the query layer for one cluster's GPUs: per node (scrape time, GPUs).
 async fn query_gpus(
-    http: &reqwest::Client,
+    asker: &super::prom::Asker,
     cfg: &super::prom::PromConfig,
     value: &str,
 ) -> Result<Vec<(String, f64, Result<Vec<GpuSample>, String>)>, String> {
     let (series, times) = super::prom::query_with_times(
-        http,
+        asker,
         cfg,
         &dcgm_query(&cfg.cluster_label, value),
         &dcgm_times_query(&cfg.cluster_label, value),
@@ -244,15 +244,14 @@ async fn query_gpus(
 /// Asks each query layer in turn for one cluster's GPUs: the first that holds any, and where
 /// they came from (or why none gave any, each layer named when there are several).
 async fn first_holding(
-    http: &reqwest::Client,
-    layers: &[super::prom::PromConfig],
+    layers: &[(super::prom::PromConfig, super::prom::Asker)],
     context: &str,
 ) -> (Vec<(String, f64, Result<Vec<GpuSample>, String>)>, String) {
     let mut why = Vec::new();
-    for cfg in layers {
+    for (cfg, asker) in layers {
         let value = label_value(cfg, context);
         let name = if layers.len() == 1 { "the query layer".to_string() } else { cfg.url.clone() };
-        match query_gpus(http, cfg, &value).await {
+        match query_gpus(asker, cfg, &value).await {
             Ok(n) if !n.is_empty() => return (n, format!("GPUs via {}", cfg.url)),
             Ok(_) => why.push(format!("{name} holds no DCGM series with {}=\"{value}\"", cfg.cluster_label)),
             Err(e) => why.push(format!("GPUs from {}: {e}", cfg.url)),
@@ -332,10 +331,17 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     let configured = opts.opencost.get(&context).cloned();
     // GPUs from the query layer where one is configured and not turned off (`--metrics direct`)
     let direct = matches!(opts.engines, super::cluster::EngineSource::Direct);
-    let query: Vec<super::prom::PromConfig> = if direct { Vec::new() } else { opts.query.clone() };
     let strict = matches!(opts.engines, super::cluster::EngineSource::Query);
-    // built only when asked for: each client holds its own copy of the root certificates
-    let http = (!query.is_empty()).then(|| reqwest::Client::builder().gzip(true).build().ok()).flatten();
+    // built only when asked for: each HTTP client holds its own copy of the root certificates
+    let mut layers: Vec<(super::prom::PromConfig, super::prom::Asker)> = Vec::new();
+    for cfg in opts.query.iter().filter(|_| !direct) {
+        match super::prom::Asker::for_config(cfg).await {
+            Ok(a) => layers.push((cfg.clone(), a)),
+            Err(e) => {
+                tracing::warn!(cluster = index, layer = %cfg.url, error = %e, "cannot ask this query layer for GPUs")
+            }
+        }
+    }
     let mut sent_at: BTreeMap<String, f64> = BTreeMap::new();
     let pods = super::api("", "v1", "Pod", "pods");
     let mut exporter_streams = futures::stream::select_all(EXPORTER_SELECTORS.iter().map(|sel| {
@@ -437,9 +443,9 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 }
             }
             _ = scrape.tick() => {
-                if let Some(http) = &http {
+                if !layers.is_empty() {
                     // the first query layer (in the config's order) holding this cluster's series
-                    let (nodes, via) = first_holding(http, &query, &context).await;
+                    let (nodes, via) = first_holding(&layers, &context).await;
                     let answered = !nodes.is_empty();
                     // where the GPUs come from is said first, so a reader never sees the
                     // query layer's GPUs under the previous refresh's "holds no series"

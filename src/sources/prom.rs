@@ -36,6 +36,81 @@ pub struct PromConfig {
     pub timeout: Duration,
     /// The window of the roll-ups' `rate()` (kst's own rate window).
     pub rate_window: Duration,
+    /// Reached through a kubeconfig context's API server (its service proxy, with that
+    /// context's credentials) instead of at `url`.
+    pub through: Option<Through>,
+}
+
+/// A query layer inside a cluster, reached through its API server's service proxy:
+/// `/api/v1/namespaces/<namespace>/services/<service>/proxy/api/v1/query`.
+#[derive(Clone)]
+pub struct Through {
+    pub context: String,
+    pub namespace: String,
+    /// `[scheme:]name:port`, as the proxy path writes it (`https:thanos-querier:9091`).
+    pub service: String,
+    /// The kubeconfig holding `context` (set once it is loaded).
+    pub kubeconfig: Option<Arc<kube::config::Kubeconfig>>,
+}
+
+impl Through {
+    /// `namespace/[scheme:]name:port` from the config.
+    pub fn parse(context: &str, service: &str) -> Result<Through, String> {
+        let bad = || {
+            format!(
+                "{service:?}: expected namespace/name:port or namespace/scheme:name:port \
+                 (e.g. openshift-monitoring/https:thanos-querier:9091)"
+            )
+        };
+        let (ns, svc) = service.split_once('/').ok_or_else(bad)?;
+        let parts: Vec<&str> = svc.split(':').collect();
+        let ok_port = |p: &str| {
+            p.parse::<u16>().is_ok() || (!p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        };
+        let valid = match parts.as_slice() {
+            [name, port] => !name.is_empty() && ok_port(port),
+            [scheme, name, port] => matches!(*scheme, "http" | "https") && !name.is_empty() && ok_port(port),
+            _ => false,
+        };
+        if ns.is_empty() || !valid {
+            return Err(bad());
+        }
+        Ok(Through { context: context.into(), namespace: ns.into(), service: svc.into(), kubeconfig: None })
+    }
+    /// The proxy path up to where the query layer's own paths begin.
+    pub fn base_path(&self) -> String {
+        format!("/api/v1/namespaces/{}/services/{}/proxy", self.namespace, self.service)
+    }
+    /// How it is named on screen: `its1: service monitoring/prometheus:9090`.
+    pub fn display(&self) -> String {
+        format!("{}: service {}/{}", self.context, self.namespace, self.service)
+    }
+}
+
+/// How queries travel: over HTTP to the URL, or through a context's API server.
+#[derive(Clone)]
+pub enum Asker {
+    Http(reqwest::Client),
+    Kube { client: kube::Client, base: String },
+}
+
+impl Asker {
+    /// The asker `cfg` needs: an HTTP client with gzip, or a client of the context it goes through.
+    pub async fn for_config(cfg: &PromConfig) -> Result<Asker, String> {
+        match &cfg.through {
+            None => reqwest::Client::builder().gzip(true).build().map(Asker::Http).map_err(|e| e.to_string()),
+            Some(t) => {
+                let kc = t.kubeconfig.clone().ok_or_else(|| "no kubeconfig loaded".to_string())?;
+                let target = super::connect::select_targets((*kc).clone(), std::slice::from_ref(&t.context))
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .find(|x| x.context == t.context)
+                    .ok_or_else(|| format!("no context {:?} in the kubeconfig", t.context))?;
+                let client = super::connect::client_for(&target).await?;
+                Ok(Asker::Kube { client, base: t.base_path() })
+            }
+        }
+    }
 }
 
 /// Without the credentials: settings may be logged.
@@ -50,6 +125,7 @@ impl std::fmt::Debug for PromConfig {
             .field("cluster_label", &self.cluster_label)
             .field("clusters", &self.clusters)
             .field("timeout", &self.timeout)
+            .field("through", &self.through.as_ref().map(Through::display))
             .finish()
     }
 }
@@ -499,14 +575,14 @@ const TIMES_LABEL: &str = "kst_scraped_at";
 /// a timestamp before that time, and values would be stamped with the next scrape's time. One
 /// query reads one consistent view. Returns (series, times).
 pub async fn query_with_times(
-    http: &reqwest::Client,
+    asker: &Asker,
     cfg: &PromConfig,
     series: &str,
     times: &str,
     at: Option<f64>,
 ) -> Result<(Answer, Answer), QueryError> {
     let q = format!("{series} or label_replace({times}, \"{TIMES_LABEL}\", \"1\", \"\", \"\")");
-    let all = query_at(http, cfg, &q, at).await?;
+    let all = query_at(asker, cfg, &q, at).await?;
     Ok(split_times(all))
 }
 
@@ -524,25 +600,27 @@ pub fn split_times(all: Answer) -> (Answer, Answer) {
 }
 
 /// Asks the query layer once, now.
-pub async fn query(http: &reqwest::Client, cfg: &PromConfig, promql: &str) -> Result<Answer, QueryError> {
-    query_at(http, cfg, promql, None).await
+pub async fn query(asker: &Asker, cfg: &PromConfig, promql: &str) -> Result<Answer, QueryError> {
+    query_at(asker, cfg, promql, None).await
 }
 
 /// Asks the query layer once, evaluated at `at` (Unix seconds) when given: two queries whose
 /// answers must describe the same moment.
-pub async fn query_at(
-    http: &reqwest::Client,
-    cfg: &PromConfig,
-    promql: &str,
-    at: Option<f64>,
-) -> Result<Answer, QueryError> {
+pub async fn query_at(asker: &Asker, cfg: &PromConfig, promql: &str, at: Option<f64>) -> Result<Answer, QueryError> {
     let mut form: Vec<(String, String)> = vec![("query".into(), promql.into())];
     if let Some(t) = at {
         form.push(("time".into(), format!("{t:.3}")));
     }
     form.extend(cfg.params.iter().map(|(k, v)| (k.clone(), v.clone())));
+    match asker {
+        Asker::Http(http) => query_http(http, cfg, &form).await,
+        Asker::Kube { client, base } => query_through(client, base, cfg, &form).await,
+    }
+}
+
+async fn query_http(http: &reqwest::Client, cfg: &PromConfig, form: &[(String, String)]) -> Result<Answer, QueryError> {
     let url = format!("{}/api/v1/query", cfg.url.trim_end_matches('/'));
-    let mut req = http.post(&url).form(&form).timeout(cfg.timeout);
+    let mut req = http.post(&url).form(form).timeout(cfg.timeout);
     for (k, v) in &cfg.headers {
         req = req.header(k, v);
     }
@@ -565,6 +643,42 @@ pub async fn query_at(
     decode_answer(status, &body)
 }
 
+/// The same query through an API server's service proxy, with the context's credentials (the
+/// extra headers are passed on; the config's own token or basic auth would replace the
+/// context's, so they are not sent this way).
+async fn query_through(
+    client: &kube::Client,
+    base: &str,
+    cfg: &PromConfig,
+    form: &[(String, String)],
+) -> Result<Answer, QueryError> {
+    use http_body_util::BodyExt;
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    let mut req = http::Request::post(format!("{base}/api/v1/query"))
+        .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    for (k, v) in &cfg.headers {
+        req = req.header(k, v);
+    }
+    let req = req.body(kube::client::Body::from(body.into_bytes())).map_err(|e| QueryError(e.to_string()))?;
+    let ask = async {
+        let resp = client.send(req).await.map_err(|e| QueryError(super::cluster::plain(&e.to_string())))?;
+        let status = resp.status().as_u16();
+        let bytes = resp.into_body().collect().await.map_err(|e| QueryError(e.to_string()))?.to_bytes();
+        // the API server's own refusal (forbidden, no endpoints) is a Status, not the layer's answer
+        let refusal = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .filter(|v| v["kind"] == "Status" && v["apiVersion"] == "v1")
+            .and_then(|v| v["message"].as_str().map(str::to_string));
+        match refusal {
+            Some(m) => Err(QueryError(format!("HTTP {status} from the API server: {m}"))),
+            None => decode_answer(status, &bytes),
+        }
+    };
+    tokio::time::timeout(cfg.timeout, ask)
+        .await
+        .map_err(|_| QueryError(format!("no answer within {}", crate::config::format_duration(cfg.timeout))))?
+}
+
 fn now_s() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
@@ -580,11 +694,11 @@ pub async fn run(
     tx: mpsc::Sender<Update>,
     refresh: Duration,
 ) {
-    let http = match reqwest::Client::builder().gzip(true).build() {
+    let http = match Asker::for_config(&cfg).await {
         Ok(h) => h,
         Err(e) => {
             covered.settle(source);
-            let _ = tx.send(Update::Prom { source, state: PromState::failed(&cfg.url, e.to_string()) }).await;
+            let _ = tx.send(Update::Prom { source, state: PromState::failed(&cfg.url, e) }).await;
             return;
         }
     };
@@ -864,7 +978,7 @@ mod tests {
             }
         });
         let cfg = PromConfig { url: url.clone(), timeout: Duration::from_millis(300), ..Default::default() };
-        let e = query(&reqwest::Client::new(), &cfg, "up").await.unwrap_err();
+        let e = query(&Asker::Http(reqwest::Client::new()), &cfg, "up").await.unwrap_err();
         assert_eq!(e.0, "no answer within 300ms");
         let state = crate::store::PromState {
             url,
