@@ -258,7 +258,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     if let Some((cfgs, covered)) = prom {
         let urls: Vec<&str> = cfgs.iter().map(|c| c.url.as_str()).collect();
         tracing::info!(urls = ?urls, "model-server metrics from the query layers");
-        collectors.start_prom(cfgs, targets.iter().map(|t| t.context.clone()).collect(), covered, settings.refresh);
+        collectors.start_prom(cfgs, covered, settings.refresh);
     }
     if let (Some(proxy), Some(t)) = (settings.cluster_proxy.clone(), targets.first()) {
         app.dialer =

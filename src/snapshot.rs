@@ -888,7 +888,7 @@ pub async fn collect_with(
     let mut collectors = Collectors::start(targets, opts);
     let wait_prom = prom.as_ref().map_or(0, |(cfgs, _)| cfgs.len());
     if let Some((cfgs, covered)) = prom {
-        collectors.start_prom(cfgs, targets.iter().map(|t| t.context.clone()).collect(), covered, refresh);
+        collectors.start_prom(cfgs, covered, refresh);
     }
     let wait_external = !external.is_empty();
     collectors.start_external(external, Duration::from_secs(3600));

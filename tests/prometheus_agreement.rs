@@ -428,7 +428,7 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
         ..Default::default()
     };
     let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
-    col.start_prom(vec![cfg("cluster")], contexts.clone(), Default::default(), Duration::from_secs(1));
+    col.start_prom(vec![cfg("cluster")], Default::default(), Duration::from_secs(1));
 
     // a window of samples on both sides: every running server fresh with rates, from Prometheus
     let full = format!("min(count_over_time(up[{}s]))", WINDOW + 2.0);
@@ -519,7 +519,7 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     let wrong = tokio::spawn(kst::sources::prom::run(
         0,
         cfg("region"),
-        contexts.clone(),
+        std::sync::Arc::new(kst::sources::prom::Scope::of(&contexts)),
         Default::default(),
         tx,
         Duration::from_secs(1),
@@ -597,8 +597,7 @@ async fn two_query_layers_split_the_fleet_and_the_second_takes_over_when_the_fir
         timeout: Duration::from_secs(5),
         ..Default::default()
     };
-    let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
-    col.start_prom(vec![cfg(&a), cfg(&b)], contexts, Default::default(), Duration::from_secs(1));
+    col.start_prom(vec![cfg(&a), cfg(&b)], Default::default(), Duration::from_secs(1));
     let served = |f: &Fleet, source: usize| f.prom.get(&source).map(|p| p.covered.clone()).unwrap_or_default();
     pump_while(&mut fleet, &mut col.updates, "each layer serving its clusters, every server fresh", |f| {
         !(served(f, 0) == vec![west]
@@ -713,13 +712,7 @@ async fn a_query_layer_reached_through_a_context_s_service_proxy() {
         }
     };
     let proxied_before = home.requests("proxy", "services");
-    let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
-    col.start_prom(
-        vec![through("monitoring/prometheus-k8s:9090")],
-        contexts.clone(),
-        Default::default(),
-        Duration::from_secs(1),
-    );
+    col.start_prom(vec![through("monitoring/prometheus-k8s:9090")], Default::default(), Duration::from_secs(1));
     pump_while(&mut fleet, &mut col.updates, "the GPU clusters' servers fresh through the proxy", |f| {
         !(f.prom.get(&0).is_some_and(|p| p.covered == vec![0, 1] && p.error.is_none())
             && [0, 1].iter().all(|ci| fresh_servers(f, *ci).len() >= 2))
@@ -747,6 +740,84 @@ async fn a_query_layer_reached_through_a_context_s_service_proxy() {
     let asker = kst::sources::prom::Asker::for_config(&through("monitoring/nope:9090")).await.unwrap();
     let e = kst::sources::prom::query(&asker, &through("monitoring/nope:9090"), "up").await.unwrap_err();
     assert!(e.0.starts_with("HTTP 404 from the API server: ") && e.0.contains("nope"), "{}", e.0);
+    col.stop();
+}
+
+/// Per-pod series only for dialed clusters: a cluster known only through the hub is a roll-up
+/// row (the per-pod query does not name it, though the query layer holds its pods); dialed
+/// through the hub's cluster-proxy it joins the per-pod query at the next refresh, and its
+/// model servers are then read from the query layer (prometheus mode: never scraped through
+/// the proxy), each KV the one Prometheus holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_cluster_dialed_later_gets_its_pods_from_the_query_layer() {
+    use kst::sources::cluster::EngineSource;
+    use kst::sources::connect::{ClusterProxy, Dialer};
+    use kst::sources::prom::PromConfig;
+    let test = "a_hub_cluster_dialed_later_gets_its_pods_from_the_query_layer";
+    let Some(prometheus) = common::peers::debian_binary("prometheus", "prometheus") else {
+        common::peers::missing(test, "prometheus", "apt-get install prometheus");
+        return;
+    };
+    let sim = common::sim_with(kst::sim::SimOptions { kubestellar: true, ..Default::default() }).await;
+    // what Prometheus scrapes: gpu-eu-west's servers (found by a look with every context)
+    let all = common::targets(&sim);
+    let mut look = Fleet::new(&all.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let west_all = all.iter().position(|t| t.context == "gpu-eu-west").unwrap();
+    let mut col = Collectors::start(&all, common::fast_worker());
+    common::pump_until(&mut look, &mut col.updates, "gpu-eu-west's servers", |f| {
+        f.clusters[west_all].llmd.servers.len() >= 2
+    })
+    .await;
+    col.stop();
+    let (_peer, _dir, prom) =
+        start_prometheus_with(&prometheus, |dir| prometheus_config_for(&sim, &look, dir, &[west_all])).await;
+
+    // kst without a context for gpu-eu-west: the hub knows it
+    let targets: Vec<_> = all.iter().filter(|t| t.context != "gpu-eu-west").cloned().collect();
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    fleet.set_metrics(1.0, Some(WINDOW), None);
+    let opts = WorkerOptions { refresh: Duration::from_secs(1), engines: EngineSource::Query, ..common::fast_worker() };
+    let mut col = Collectors::start(&targets, opts.clone());
+    let cfg = PromConfig {
+        url: prom.base.clone(),
+        cluster_label: "cluster".into(),
+        timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    col.start_prom(vec![cfg], Default::default(), Duration::from_secs(1));
+    pump_while(&mut fleet, &mut col.updates, "gpu-eu-west as a hub row with the layer's roll-up", |f| {
+        let row = kst::store::hub::clusters(f).into_iter().find(|h| h.name == "gpu-eu-west");
+        !row.is_some_and(|h| h.metrics.is_some_and(|m| m.servers.is_some_and(|n| n >= 2.0)))
+    })
+    .await;
+    let state = &fleet.prom[&0];
+    assert_eq!((state.series, state.covered.len()), (0, 0), "no per-pod series asked for a cluster not dialed");
+
+    let dialer = Dialer {
+        proxy: ClusterProxy::Ocm {
+            url: sim.cluster_proxy_url().unwrap(),
+            hub: "its1".into(),
+            ca_pem: sim.ca_pem.clone(),
+        },
+        hub_kubeconfig: targets[0].kubeconfig.clone(),
+        tx: col.dialer(opts),
+    };
+    let (i, _) = dialer.dial(&mut fleet, "gpu-eu-west").unwrap();
+    pump_while(&mut fleet, &mut col.updates, "gpu-eu-west's servers fresh from the query layer", |f| {
+        !(f.prom.get(&0).is_some_and(|p| p.covered == vec![i]) && fresh_servers(f, i).len() >= 2)
+    })
+    .await;
+    let c = &fleet.clusters[i];
+    let mut compared = 0;
+    for s in fresh_servers(&fleet, i) {
+        let latest = c.llmd.metrics[&s.key()].latest().unwrap();
+        let sel = format!("{{cluster=\"gpu-eu-west\",pod=\"{}\"}}", s.name);
+        let kv =
+            prom.scalar(&format!("vllm:kv_cache_usage_perc{sel} or vllm:gpu_cache_usage_perc{sel}"), latest.at).await;
+        assert_eq!(latest.v.kv_usage, kv, "KV of {}", s.name);
+        compared += 1;
+    }
+    assert!(compared >= 2, "{compared} servers compared");
     col.stop();
 }
 
@@ -1074,12 +1145,7 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
         rate_window: Duration::from_secs(120),
         ..Default::default()
     };
-    col.start_prom(
-        vec![cfg],
-        targets.iter().map(|t| t.context.clone()).collect(),
-        Default::default(),
-        Duration::from_millis(500),
-    );
+    col.start_prom(vec![cfg], Default::default(), Duration::from_millis(500));
     common::pump_until(&mut fleet, &mut col.updates, "the hub's clusters with their roll-ups", |f| {
         let hubs = kst::store::hub::clusters(f);
         hubs.len() == 101

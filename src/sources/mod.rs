@@ -33,6 +33,8 @@ pub const UPDATE_CHANNEL: usize = 1024;
 
 pub struct Collectors {
     pub updates: mpsc::Receiver<Update>,
+    /// Every cluster with a running collector: the query layers read their pods.
+    scope: std::sync::Arc<prom::Scope>,
     tx: mpsc::Sender<Update>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -47,22 +49,25 @@ impl Collectors {
     pub fn start_with(targets: &[Target], opts: impl Fn(&Target) -> WorkerOptions) -> Collectors {
         let (tx, updates) = mpsc::channel(UPDATE_CHANNEL);
         let (stop, _) = watch::channel(false);
+        let scope =
+            std::sync::Arc::new(prom::Scope::of(&targets.iter().map(|t| t.context.clone()).collect::<Vec<_>>()));
         let tasks = targets
             .iter()
             .enumerate()
             .map(|(i, t)| tokio::spawn(cluster::run(i, t.clone(), tx.clone(), opts(t), stop.subscribe())))
             .collect();
-        Collectors { updates, tx, stop, tasks }
+        Collectors { updates, scope, tx, stop, tasks }
     }
 
     /// A channel for clusters dialed after start: each (index, target) gets its own collector,
     /// stopped with the others.
     pub fn dialer(&mut self, opts: WorkerOptions) -> mpsc::UnboundedSender<(usize, Target)> {
         let (dial, mut rx) = mpsc::unbounded_channel::<(usize, Target)>();
-        let (tx, stop) = (self.tx.clone(), self.stop.subscribe());
+        let (tx, stop, scope) = (self.tx.clone(), self.stop.subscribe(), self.scope.clone());
         self.tasks.push(tokio::spawn(async move {
             let mut running = Vec::new();
             while let Some((i, t)) = rx.recv().await {
+                scope.add(i, &t.context);
                 running.push(AbortOnDrop(tokio::spawn(cluster::run(i, t, tx.clone(), opts.clone(), stop.clone()))));
             }
         }));
@@ -77,16 +82,12 @@ impl Collectors {
     }
 
     /// Reads model-server metrics from the Prometheus-compatible query layers every `refresh`
-    /// (one task each; `covered` says which clusters each serves, the first listed winning).
-    pub fn start_prom(
-        &mut self,
-        cfgs: Vec<prom::PromConfig>,
-        contexts: Vec<String>,
-        covered: prom::Covered,
-        refresh: std::time::Duration,
-    ) {
+    /// (one task each; `covered` says which clusters each serves, the first listed winning):
+    /// per pod for the clusters with a running collector, now or dialed later; per cluster for
+    /// every cluster the layer holds.
+    pub fn start_prom(&mut self, cfgs: Vec<prom::PromConfig>, covered: prom::Covered, refresh: std::time::Duration) {
         for (source, cfg) in cfgs.into_iter().enumerate() {
-            let run = prom::run(source, cfg, contexts.clone(), covered.clone(), self.tx.clone(), refresh);
+            let run = prom::run(source, cfg, self.scope.clone(), covered.clone(), self.tx.clone(), refresh);
             self.tasks.push(tokio::spawn(run));
         }
     }

@@ -143,6 +143,70 @@ pub struct Coverage {
     changed: tokio::sync::Notify,
 }
 
+/// The clusters whose own series (per pod, per picker) the query layers are asked for, by fleet
+/// index: every cluster with a running collector (a context dialed at start or when focused, a
+/// hub cluster dialed through its proxy). The rest are read as per-cluster roll-ups only, so a
+/// thousand contexts not dialed cost one roll-up query per signal, not a thousand clusters' pods.
+#[derive(Debug, Default)]
+pub struct Scope {
+    /// (generation, index -> context name); the generation moves on every change.
+    clusters: RwLock<(u64, BTreeMap<usize, String>)>,
+}
+
+impl Scope {
+    /// These contexts, at fleet indices 0..n.
+    pub fn of(contexts: &[String]) -> Scope {
+        let s = Scope::default();
+        for (i, c) in contexts.iter().enumerate() {
+            s.add(i, c);
+        }
+        s
+    }
+    pub fn add(&self, index: usize, context: &str) {
+        if let Ok(mut g) = self.clusters.write() {
+            if g.1.insert(index, context.to_string()).as_deref() != Some(context) {
+                g.0 += 1;
+            }
+        }
+    }
+    /// The clusters, when they changed since generation `seen`.
+    fn changed_since(&self, seen: Option<u64>) -> Option<(u64, BTreeMap<usize, String>)> {
+        let g = self.clusters.read().ok()?;
+        (Some(g.0) != seen).then(|| (g.0, g.1.clone()))
+    }
+}
+
+/// The queries for the clusters in scope, and their label values back to fleet indices.
+struct Scoped {
+    by_value: BTreeMap<String, usize>,
+    engines: String,
+    engine_times: String,
+    epp: String,
+    epp_times: String,
+}
+
+impl Scoped {
+    fn new(cfg: &PromConfig, clusters: &BTreeMap<usize, String>) -> Scoped {
+        // each context's label value: the config's map read backwards, else its name
+        let by_value: BTreeMap<String, usize> = clusters
+            .iter()
+            .map(|(i, c)| {
+                let v = cfg.clusters.iter().find(|(_, n)| *n == c).map(|(k, _)| k.clone()).unwrap_or_else(|| c.clone());
+                (v, *i)
+            })
+            .collect();
+        let values: Vec<String> = by_value.keys().cloned().collect();
+        let label = &cfg.cluster_label;
+        Scoped {
+            engines: engines_query_for(label, &values),
+            engine_times: times_query(label, &values),
+            epp: epp_query_for(label, &values),
+            epp_times: epp_times_query(label, &values),
+            by_value,
+        }
+    }
+}
+
 /// Which of a source's sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Served {
@@ -307,7 +371,7 @@ pub fn engines_query() -> String {
     format!("{{{}}}", engine_names())
 }
 
-/// The per-pod query for the clusters kst has contexts for (their label values): the pods of
+/// The per-pod query for the clusters kst has dialed (their label values): the pods of
 /// a thousand clusters seen only through a hub are read as roll-ups instead.
 pub fn engines_query_for(label: &str, values: &[String]) -> String {
     format!("{{{},{}}}", engine_names(), context_matcher(label, values))
@@ -466,7 +530,7 @@ pub fn times_query(label: &str, values: &[String]) -> String {
     )
 }
 
-/// `C=~"a|b"`: the clusters kst has contexts for (label values, escaped for RE2 in a string).
+/// `C=~"a|b"`: the clusters kst has dialed (label values, escaped for RE2 in a string).
 fn context_matcher(label: &str, values: &[String]) -> String {
     let alternatives: Vec<String> = values.iter().map(|v| regex::escape(v).replace('\\', "\\\\")).collect();
     format!("{label}=~\"{}\"", alternatives.join("|"))
@@ -689,7 +753,7 @@ fn now_s() -> f64 {
 pub async fn run(
     source: usize,
     cfg: PromConfig,
-    contexts: Vec<String>,
+    scope: Arc<Scope>,
     covered: Covered,
     tx: mpsc::Sender<Update>,
     refresh: Duration,
@@ -702,22 +766,11 @@ pub async fn run(
             return;
         }
     };
-    let context_of = |v: &str| {
-        let name = cfg.clusters.get(v).map(String::as_str).unwrap_or(v);
-        contexts.iter().position(|c| c == name)
-    };
-    // the label values of kst's contexts (the map read backwards)
-    let values: Vec<String> = contexts
-        .iter()
-        .map(|c| cfg.clusters.iter().find(|(_, v)| *v == c).map(|(k, _)| k.clone()).unwrap_or_else(|| c.clone()))
-        .collect();
-    let q = engines_query_for(&cfg.cluster_label, &values);
-    let tq = times_query(&cfg.cluster_label, &values);
     let rollups = rollup_queries(&cfg.cluster_label, cfg.rate_window);
     let mut last_at: BTreeMap<(usize, Key), f64> = BTreeMap::new();
-    let eq = epp_query_for(&cfg.cluster_label, &values);
-    let etq = epp_times_query(&cfg.cluster_label, &values);
     let mut last_epp_at: BTreeMap<(usize, String, String), f64> = BTreeMap::new();
+    let mut scoped = Scoped::new(&cfg, &BTreeMap::new());
+    let mut generation = None;
     let mut every = tokio::time::interval(refresh);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut first = true;
@@ -727,10 +780,21 @@ pub async fn run(
             // the sources listed before this one answer first for the clusters they hold
             covered.wait_for_earlier(source, cfg.timeout * 2).await;
         }
+        // clusters dialed since the last refresh join the per-pod queries
+        if let Some((g, clusters)) = scope.changed_since(generation) {
+            scoped = Scoped::new(&cfg, &clusters);
+            generation = Some(g);
+        }
+        let context_of = |v: &str| scoped.by_value.get(v).copied();
+        // with nothing dialed there is no per-pod question (`C=~""` would match unlabelled series)
+        let per_pod = !scoped.by_value.is_empty();
         let started = std::time::Instant::now();
         // series and scrape times in one query: one consistent view of the ingested scrapes
         let at = Some(now_s());
-        let answers = query_with_times(&http, &cfg, &q, &tq, at).await;
+        let answers = match per_pod {
+            true => query_with_times(&http, &cfg, &scoped.engines, &scoped.engine_times, at).await,
+            false => Ok(Default::default()),
+        };
         let state = match answers {
             Err(QueryError(e)) => PromState::failed(&cfg.url, e),
             Ok((answer, times)) => {
@@ -765,7 +829,11 @@ pub async fn run(
                 let mut epp_bytes = 0;
                 let mut epp_warnings = Vec::new();
                 let mut epp_clusters: BTreeSet<usize> = BTreeSet::new();
-                if let Ok((ea, et)) = query_with_times(&http, &cfg, &eq, &etq, at).await {
+                let pickers = match per_pod {
+                    true => query_with_times(&http, &cfg, &scoped.epp, &scoped.epp_times, at).await,
+                    false => Ok(Default::default()),
+                };
+                if let Ok((ea, et)) = pickers {
                     epp_bytes = ea.bytes + et.bytes;
                     epp_warnings.extend(ea.warnings.iter().chain(&et.warnings).cloned());
                     for ((ci, ns, svc), (t, series)) in group_epp(&ea, &et, &cfg.cluster_label, context_of) {
