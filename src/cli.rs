@@ -258,7 +258,8 @@ pub struct SimArgs {
     pub incidents: bool,
     /// Add KubeStellar: a KubeFlex hosting context (kind-kubeflex), an ITS (its1) and a WDS
     /// (wds1) whose BindingPolicies place the other clusters' workloads, with drift to find.
-    #[arg(long)]
+    /// `--hub` is the same (the ITS is an OCM hub).
+    #[arg(long, alias = "hub")]
     pub kubestellar: bool,
     /// With --kubestellar: this many more BindingPolicies (for scale benchmarks).
     #[arg(long, default_value_t = 0)]

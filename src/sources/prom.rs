@@ -758,14 +758,7 @@ pub async fn run(
     tx: mpsc::Sender<Update>,
     refresh: Duration,
 ) {
-    let http = match Asker::for_config(&cfg).await {
-        Ok(h) => h,
-        Err(e) => {
-            covered.settle(source);
-            let _ = tx.send(Update::Prom { source, state: PromState::failed(&cfg.url, e) }).await;
-            return;
-        }
-    };
+    let mut asker: Option<Asker> = None;
     let rollups = rollup_queries(&cfg.cluster_label, cfg.rate_window);
     let mut last_at: BTreeMap<(usize, Key), f64> = BTreeMap::new();
     let mut last_epp_at: BTreeMap<(usize, String, String), f64> = BTreeMap::new();
@@ -780,6 +773,22 @@ pub async fn run(
             // the sources listed before this one answer first for the clusters they hold
             covered.wait_for_earlier(source, cfg.timeout * 2).await;
         }
+        if asker.is_none() {
+            match Asker::for_config(&cfg).await {
+                Ok(a) => asker = Some(a),
+                Err(e) => {
+                    // a context whose credentials fail now (an exec plugin, say) is tried again
+                    covered.set(Served::Engines, source, BTreeSet::new());
+                    covered.set(Served::Epp, source, BTreeSet::new());
+                    covered.settle(source);
+                    if tx.send(Update::Prom { source, state: PromState::failed(&cfg.url, e) }).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        }
+        let Some(http) = asker.as_ref() else { continue };
         // clusters dialed since the last refresh join the per-pod queries
         if let Some((g, clusters)) = scope.changed_since(generation) {
             scoped = Scoped::new(&cfg, &clusters);
@@ -792,7 +801,7 @@ pub async fn run(
         // series and scrape times in one query: one consistent view of the ingested scrapes
         let at = Some(now_s());
         let answers = match per_pod {
-            true => query_with_times(&http, &cfg, &scoped.engines, &scoped.engine_times, at).await,
+            true => query_with_times(http, &cfg, &scoped.engines, &scoped.engine_times, at).await,
             false => Ok(Default::default()),
         };
         let state = match answers {
@@ -830,7 +839,7 @@ pub async fn run(
                 let mut epp_warnings = Vec::new();
                 let mut epp_clusters: BTreeSet<usize> = BTreeSet::new();
                 let pickers = match per_pod {
-                    true => query_with_times(&http, &cfg, &scoped.epp, &scoped.epp_times, at).await,
+                    true => query_with_times(http, &cfg, &scoped.epp, &scoped.epp_times, at).await,
                     false => Ok(Default::default()),
                 };
                 if let Ok((ea, et)) = pickers {
@@ -884,7 +893,7 @@ pub async fn run(
             let mut rows: BTreeMap<String, crate::store::hub::ClusterAgg> = BTreeMap::new();
             let mut unlabelled_engines = 0usize;
             for (signal, promql) in &rollups {
-                match query_at(&http, &cfg, promql, None).await {
+                match query_at(http, &cfg, promql, None).await {
                     Ok(a) => {
                         state.bytes += a.bytes;
                         state.warnings.extend(a.warnings.iter().cloned());
@@ -1084,6 +1093,26 @@ mod tests {
         assert!(!waiting.is_finished(), "the first has not had its round");
         c.settle(0);
         tokio::time::timeout(Duration::from_secs(30), waiting).await.expect("released").unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_layer_it_cannot_reach_yet_is_reported_and_tried_again_each_refresh() {
+        // through a context whose client cannot be made (here: no kubeconfig): not given up
+        let cfg = PromConfig {
+            url: "ctx: service m/p:9090".into(),
+            through: Some(Through::parse("ctx", "m/p:9090").unwrap()),
+            ..Default::default()
+        };
+        let (tx, mut rx) = mpsc::channel(8);
+        let covered = Covered::default();
+        let task = tokio::spawn(run(0, cfg, Default::default(), covered.clone(), tx, Duration::from_millis(20)));
+        for _ in 0..2 {
+            let u = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("a report").unwrap();
+            let Update::Prom { state, .. } = u else { panic!("{u:?}") };
+            assert_eq!(state.error.as_deref(), Some("no kubeconfig loaded"));
+        }
+        assert!(!task.is_finished(), "still trying");
+        task.abort();
     }
 
     #[test]
