@@ -380,3 +380,43 @@ async fn deployments_and_namespaces() {
     }
     col.stop();
 }
+
+/// The write confirmation is as tall as its text: with a long cluster name, the hub-proxy line
+/// and the HPA warning, the change and the keys are all on screen at every size.
+#[test]
+fn the_write_confirmation_keeps_its_keys_on_screen_with_every_line() {
+    use kst::actions::toggle::ToggleTarget;
+    use kst::store::kagenti::WorkloadKind;
+    use kst::ui::dialog::{Dialog, DialogState};
+    let context = "agents-us-central-production-blue";
+    let mut app =
+        App::new(Fleet::new(&[(context.into(), "https://a".into())]), Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.writes.dialog = Some(Dialog {
+        id: 1,
+        target: ToggleTarget {
+            cluster: 0,
+            namespace: "team1".into(),
+            name: "weather-service-with-a-long-name".into(),
+            kind: WorkloadKind::Deployment,
+            from: 2,
+            to: 0,
+        },
+        context: context.into(),
+        via: Some("cluster-proxy of its1".into()),
+        hpa: Some("weather-service-with-a-long-name".into()),
+        state: DialogState::Allowed,
+    });
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
+        let s = render(&mut app, w, h);
+        for needle in [
+            "Turn this agent off?",
+            "replicas 2 -> 0",
+            "Through the cluster-proxy of its1",
+            "may scale it back",
+            "y confirm",
+        ] {
+            assert!(s.contains(needle), "{w}x{h}: {needle:?} missing\n{s}");
+        }
+        insta::assert_snapshot!(format!("write_confirmation_via_proxy_{w}x{h}"), s);
+    }
+}

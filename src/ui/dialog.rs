@@ -127,8 +127,6 @@ impl Writes {
 /// The confirmation: cluster, namespace, workload and the exact change, with the HPA warning.
 pub fn draw(f: &mut Frame, area: Rect, t: &Theme, d: &Dialog) {
     let width = 72.min(area.width.saturating_sub(4));
-    let height = 12.min(area.height);
-    let r = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     let what = format!(
         "{} {}/{} on {}: replicas {} -> {}",
         d.target.kind.name(),
@@ -175,11 +173,12 @@ pub fn draw(f: &mut Frame, area: Rect, t: &Theme, d: &Dialog) {
         DialogState::Denied(why) => Line::from(Span::styled(format!("not allowed: {why}  (Esc)"), t.crit)),
         DialogState::Applying => Line::from(Span::styled("applying…", t.muted)),
     });
+    let text = Paragraph::new(lines)
+        .wrap(Wrap { trim: true })
+        .block(Block::default().borders(Borders::ALL).title(" confirm a write ").border_style(t.warn));
+    // as tall as the wrapped text (a long name or the proxy line must not push the keys out)
+    let height = (text.line_count(width.saturating_sub(2)) as u16).min(area.height);
+    let r = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     f.render_widget(Clear, r);
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: true })
-            .block(Block::default().borders(Borders::ALL).title(" confirm a write ").border_style(t.warn)),
-        r,
-    );
+    f.render_widget(text, r);
 }
