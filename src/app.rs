@@ -268,7 +268,10 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     collectors.start_nightly(settings.nightly.clone());
     collectors.start_reports(settings.reports_dir.clone());
     app.writes.actions = Some(crate::actions::start(targets.clone(), collectors.sender(), settings.audit_file.clone()));
-    app.feeds = crate::ui::views::Feeds::new(Some(crate::sources::views::start(targets.clone(), collectors.sender())));
+    let layers = base.query.clone();
+    let feeds =
+        crate::sources::views::start_with_layers(targets.clone(), layers, settings.refresh, collectors.sender());
+    app.feeds = crate::ui::views::Feeds::new(Some(feeds));
     let updates = std::mem::replace(&mut collectors.updates, tokio::sync::mpsc::channel(1).1);
     let guard = match ui::terminal::TerminalGuard::enter(settings.mouse) {
         Ok(g) => g,

@@ -628,6 +628,49 @@ async fn two_query_layers_split_the_fleet_and_the_second_takes_over_when_the_fir
     let line = kst::store::sources_line(&fleet.prom).unwrap();
     assert_eq!(line, "metrics via 2 query layers", "both answering: nothing to name");
 
+    // `:promql` in the TUI: a typo is refused before anything is sent; an expression is asked
+    // of both layers in the config's order, each answer the one that layer gives
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let (vtx, mut vrx) = tokio::sync::mpsc::channel(64);
+    let mut app = kst::ui::App::new(fleet.clone(), kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
+    let feeds =
+        kst::sources::views::start_with_layers(targets.clone(), vec![cfg(&a), cfg(&b)], Duration::from_secs(1), vtx);
+    app.feeds = kst::ui::views::Feeds::new(Some(feeds));
+    let command = |app: &mut kst::ui::App, line: &str| {
+        app.on_key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE));
+        for c in line.chars() {
+            app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    };
+    command(&mut app, "promql sum(rate(vllm:generation_tokens_total[1m])");
+    assert!(app.flash.as_deref().is_some_and(|f| f.starts_with("PromQL: ")), "{:?}", app.flash);
+    assert!(app.views.is_empty(), "nothing opened, nothing sent");
+    command(&mut app, "promql count by (cluster) (vllm:num_requests_running)");
+    assert_eq!(app.views.len(), 1, "{:?}", app.flash);
+    let via = |p: &Prom| format!("via {} · evaluated", p.base);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let screen = loop {
+        let s = common::render(&mut app, 200, 60);
+        if s.contains(&via(&a)) && s.contains(&via(&b)) {
+            break s;
+        }
+        match tokio::time::timeout_at(deadline, vrx.recv()).await {
+            Ok(Some(u)) => {
+                app.on_update(u);
+            }
+            _ => panic!("no answer from both layers in the view:\n{s}"),
+        }
+    };
+    let count_q = |c: &str| format!("count(vllm:num_requests_running{{cluster=\"{c}\"}})");
+    let row = |n: f64, c: &str| format!("{n:<5}  {{cluster=\"{c}\"}}");
+    let a_west = a.scalar(&count_q("gpu-eu-west"), common::now_s()).await.expect("a count");
+    let b_east = b.scalar(&count_q("gpu-us-east"), common::now_s()).await.expect("a count");
+    let a_block = screen.split(&via(&a)).nth(1).unwrap().split(&via(&b)).next().unwrap();
+    assert!(a_block.contains(&row(a_west, "gpu-eu-west")) && !a_block.contains("gpu-us-east"), "{screen}");
+    let b_block = screen.split(&via(&b)).nth(1).unwrap();
+    assert!(b_block.contains(&row(b_east, "gpu-us-east")) && b_block.contains("gpu-eu-west"), "{screen}");
+
     // A goes away: it is named, and B takes gpu-eu-west over without a stale gap
     let _ = peer_a.0.kill();
     let _ = peer_a.0.wait();

@@ -503,6 +503,14 @@ pub fn decode_answer(status: u16, body: &[u8]) -> Result<Answer, QueryError> {
         )));
     }
     let data = env.data.ok_or_else(|| QueryError("success without data".into()))?;
+    if data.result_type == "scalar" {
+        // `[time, "value"]`: one sample without labels (`:promql 1 + 1`, `scalar(...)`)
+        let (at, v): (f64, String) =
+            serde_json::from_value(data.result).map_err(|e| QueryError(format!("odd scalar: {e}")))?;
+        let samples = v.parse::<f64>().ok().map(|value| Sample { labels: BTreeMap::new(), at, value });
+        let samples = samples.into_iter().collect();
+        return Ok(Answer { samples, warnings: env.warnings, infos: env.infos, bytes: body.len() });
+    }
     if data.result_type != "vector" {
         return Err(QueryError(format!("expected a vector, got a {}", data.result_type)));
     }
@@ -518,6 +526,65 @@ pub fn decode_answer(status: u16, body: &[u8]) -> Result<Answer, QueryError> {
         })
         .collect();
     Ok(Answer { samples, warnings: env.warnings, infos: env.infos, bytes: body.len() })
+}
+
+/// A typed expression, checked before anything is sent: a syntax error says where it is; a
+/// range vector (`x[5m]`) or a string is no instant query's table.
+pub fn check_promql(expr: &str) -> Result<(), String> {
+    use promql_parser::parser::value::ValueType;
+    match promql_parser::parser::parse(expr)?.value_type() {
+        ValueType::Vector | ValueType::Scalar => Ok(()),
+        ValueType::Matrix => {
+            Err("a range vector has no single value now: wrap it in rate(), avg_over_time() or the like".into())
+        }
+        ValueType::String => Err("a string is not a series".into()),
+    }
+}
+
+/// At most this many series of one layer are written out (a table of thousands helps nobody).
+pub const SHOWN_SERIES: usize = 500;
+
+/// Instant-query answers as text, one block per layer: where and when, then each series with
+/// its value first (long label sets do not push it off screen), the largest first.
+pub fn answer_text(expr: &str, results: &[(String, Result<Answer, QueryError>)], evaluated: &str) -> String {
+    let mut out = format!("{expr}\n");
+    for (url, r) in results {
+        out.push('\n');
+        match r {
+            Err(QueryError(e)) => out.push_str(&format!("via {url} · {e}\n")),
+            Ok(a) => {
+                let n = a.samples.len();
+                out.push_str(&format!("via {url} · evaluated {evaluated} · {n} series"));
+                for w in &a.warnings {
+                    out.push_str(&format!(" · partial: {w}"));
+                }
+                out.push('\n');
+                let mut rows: Vec<&Sample> = a.samples.iter().collect();
+                rows.sort_by(|x, y| y.value.total_cmp(&x.value).then_with(|| x.labels.cmp(&y.labels)));
+                let values: Vec<String> = rows.iter().take(SHOWN_SERIES).map(|s| s.value.to_string()).collect();
+                let w = values.iter().map(String::len).max().unwrap_or(0).max("VALUE".len());
+                out.push_str(&format!("{:<w$}  SERIES\n", "VALUE"));
+                for (s, v) in rows.iter().zip(&values) {
+                    out.push_str(&format!("{v:<w$}  {}\n", series_name(&s.labels)));
+                }
+                if n > SHOWN_SERIES {
+                    out.push_str(&format!("… {} more (narrow the query)\n", n - SHOWN_SERIES));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `name{a="1", b="2"}` as Prometheus writes a series (`{}` for a scalar).
+fn series_name(labels: &BTreeMap<String, String>) -> String {
+    let name = labels.get("__name__").map(String::as_str).unwrap_or("");
+    let rest: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| k.as_str() != "__name__")
+        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!("{name}{{{}}}", rest.join(", "))
 }
 
 /// When each pod's series were last scraped. An instant query's points carry the evaluation
@@ -1113,6 +1180,64 @@ mod tests {
         }
         assert!(!task.is_finished(), "still trying");
         task.abort();
+    }
+
+    #[test]
+    fn every_query_kst_sends_is_promql_a_parser_accepts() {
+        let values = ["gpu-us-east".to_string(), "a.b".to_string()];
+        let mut all = vec![
+            engines_query(),
+            engines_query_for("cluster", &values),
+            times_query("cluster", &values),
+            epp_query_for("clusterID", &values),
+            epp_times_query("clusterID", &values),
+            crate::sources::gpus::dcgm_query("cluster", "gpu-us-east"),
+            crate::sources::gpus::dcgm_times_query("cluster", "gpu-us-east"),
+        ];
+        all.extend(rollup_queries("cluster", Duration::from_secs(60)).into_iter().map(|(_, q)| q));
+        // the combined form query_with_times sends
+        all.push(format!("{} or label_replace({}, \"{TIMES_LABEL}\", \"1\", \"\", \"\")", all[1], all[2]));
+        for q in &all {
+            assert_eq!(check_promql(q), Ok(()), "{q}");
+        }
+    }
+
+    #[test]
+    fn a_typed_expression_is_checked_before_it_is_sent() {
+        assert_eq!(check_promql("sum by (cluster) (rate(vllm:generation_tokens_total[1m]))"), Ok(()));
+        assert_eq!(check_promql("1 + 1"), Ok(()), "a scalar");
+        assert!(check_promql("vllm:kv_cache_usage_perc[5m]").unwrap_err().contains("range vector"));
+        assert!(check_promql("sum(rate(x[1m])").is_err(), "an unclosed parenthesis");
+        assert!(check_promql("\"text\"").unwrap_err().contains("string"));
+    }
+
+    #[test]
+    fn an_answer_as_text_puts_values_first_largest_first_and_says_what_failed() {
+        let a = Answer {
+            samples: vec![
+                Sample::with(&[("__name__", "up"), ("job", "a")], 1.0, 0.0),
+                Sample::with(&[("__name__", "up"), ("job", "b\"q")], 1.0, 1.0),
+            ],
+            warnings: vec!["store x down".into()],
+            ..Default::default()
+        };
+        let scalar = decode_answer(200, br#"{"status":"success","data":{"resultType":"scalar","result":[1.5,"2"]}}"#);
+        let t = answer_text(
+            "up",
+            &[
+                ("http://p".into(), Ok(a)),
+                ("http://s".into(), scalar),
+                ("http://down".into(), Err(QueryError("cannot connect to http://down".into()))),
+            ],
+            "12:00:00",
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[2], "via http://p · evaluated 12:00:00 · 2 series · partial: store x down");
+        assert_eq!(lines[3], "VALUE  SERIES");
+        assert_eq!(lines[4], r#"1      up{job="b\"q"}"#, "the largest first, quotes escaped");
+        assert_eq!(lines[5], r#"0      up{job="a"}"#, "a 0 that was measured is a 0");
+        assert_eq!(lines[9], "2      {}", "a scalar has no labels");
+        assert_eq!(lines[11], "via http://down · cannot connect to http://down");
     }
 
     #[test]

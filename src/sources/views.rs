@@ -47,6 +47,10 @@ pub enum ViewSpec {
         kind: ObjectKind,
         namespace: String,
     },
+    /// `:promql EXPR`: an instant query to every configured query layer, again each refresh.
+    Query {
+        expr: String,
+    },
 }
 
 impl ViewSpec {
@@ -57,6 +61,8 @@ impl ViewSpec {
             | ViewSpec::Logs { cluster, .. }
             | ViewSpec::Yaml { cluster, .. }
             | ViewSpec::Objects { cluster, .. } => *cluster,
+            // about no one cluster: the query layers' answer for the fleet
+            ViewSpec::Query { .. } => usize::MAX,
         }
     }
 }
@@ -516,8 +522,57 @@ async fn yaml_feed(id: u64, cluster: usize, client: kube::Client, path: String, 
     let _ = tx.send(update).await;
 }
 
+/// `:promql`: asks each query layer (in the config's order) every `every` while the view is open.
+async fn query_feed(
+    id: u64,
+    layers: Vec<super::prom::PromConfig>,
+    expr: String,
+    every: Duration,
+    tx: mpsc::Sender<Update>,
+) {
+    use super::prom::{Asker, QueryError};
+    let cluster = usize::MAX;
+    if layers.is_empty() {
+        let error = "no query layer: add a [[metrics.prometheus]] entry to the config (see the README)".to_string();
+        let _ = tx.send(Update::ViewError { cluster, view: id, error }).await;
+        return;
+    }
+    let mut askers = Vec::new();
+    for cfg in &layers {
+        askers.push(Asker::for_config(cfg).await);
+    }
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let mut results = Vec::new();
+        for (cfg, asker) in layers.iter().zip(&askers) {
+            let r = match asker {
+                Ok(a) => super::prom::query(a, cfg, &expr).await,
+                Err(e) => Err(QueryError(e.clone())),
+            };
+            results.push((cfg.url.clone(), r));
+        }
+        let evaluated = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
+        let text = super::prom::answer_text(&expr, &results, &evaluated);
+        if tx.send(Update::ViewText { cluster, view: id, text }).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// The feed manager: one task per open view, aborted when the view closes.
-pub fn start(mut targets: Vec<Target>, tx: mpsc::Sender<Update>) -> mpsc::UnboundedSender<FeedRequest> {
+pub fn start(targets: Vec<Target>, tx: mpsc::Sender<Update>) -> mpsc::UnboundedSender<FeedRequest> {
+    start_with_layers(targets, Vec::new(), Duration::from_secs(5), tx)
+}
+
+/// `start`, with the query layers `:promql` asks (every `every` while its view is open).
+pub fn start_with_layers(
+    mut targets: Vec<Target>,
+    layers: Vec<super::prom::PromConfig>,
+    every: Duration,
+    tx: mpsc::Sender<Update>,
+) -> mpsc::UnboundedSender<FeedRequest> {
     let (req_tx, mut rx) = mpsc::unbounded_channel::<FeedRequest>();
     tokio::spawn(async move {
         let mut clients: BTreeMap<usize, kube::Client> = BTreeMap::new();
@@ -533,6 +588,10 @@ pub fn start(mut targets: Vec<Target>, tx: mpsc::Sender<Update>) -> mpsc::Unboun
                     if index == targets.len() {
                         targets.push(target);
                     }
+                }
+                FeedRequest::Open { id, spec: ViewSpec::Query { expr } } => {
+                    let h = tokio::spawn(query_feed(id, layers.clone(), expr, every, tx.clone()));
+                    running.insert(id, h);
                 }
                 FeedRequest::Open { id, spec } => {
                     let cluster = spec.cluster();
@@ -565,6 +624,7 @@ pub fn start(mut targets: Vec<Target>, tx: mpsc::Sender<Update>) -> mpsc::Unboun
                         ViewSpec::Objects { kind, namespace, .. } => {
                             tokio::spawn(objects_feed(id, cluster, client, kind, namespace, tx))
                         }
+                        ViewSpec::Query { .. } => continue,
                     };
                     running.insert(id, h);
                 }

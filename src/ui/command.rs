@@ -2,7 +2,8 @@
 //! `:agents`, `:kv`, `:serving`, ... a pane (its id or another word it answers to); `:ctx
 //! NAME` focuses a cluster (`:ctx` alone: every cluster, on the Overview to pick one); `:pods
 //! [NS [SELECTOR]]` lists pods (no namespace: every namespace) on the focused cluster or on
-//! every cluster; `:q` quits.
+//! every cluster; `:promql EXPR` asks the query layers (the expression checked here first);
+//! `:q` quits.
 
 use crossterm::event::KeyEvent;
 
@@ -23,6 +24,8 @@ pub enum Command {
         kind: crate::store::views::ObjectKind,
         namespace: String,
     },
+    /// `:promql EXPR`: an instant query to the query layers, checked first.
+    Promql(String),
 }
 
 /// The words each pane answers to: its id, then its aliases.
@@ -40,6 +43,17 @@ pub fn parse(line: &str, contexts: &[String], panes: &PaneWords) -> Result<Comma
     let Some(cmd) = words.next() else { return Err("empty command".into()) };
     let rest: Vec<&str> = words.collect();
     match cmd {
+        "promql" | "query" => {
+            // the expression is the rest of the line as typed (spaces and all)
+            let expr = line.trim_start()[cmd.len()..].trim();
+            if expr.is_empty() {
+                return Err(
+                    ":promql needs an expression, e.g. :promql sum by (cluster) (vllm:num_requests_waiting)".into()
+                );
+            }
+            crate::sources::prom::check_promql(expr).map_err(|e| format!("PromQL: {e}"))?;
+            Ok(Command::Promql(expr.to_string()))
+        }
         "q" | "quit" | "q!" => Ok(Command::Quit),
         "help" | "?" => Ok(Command::Help),
         "ctx" | "context" | "contexts" => match rest.first() {
@@ -63,7 +77,9 @@ pub fn parse(line: &str, contexts: &[String], panes: &PaneWords) -> Result<Comma
             Ok(Command::Objects { kind: crate::store::views::ObjectKind::Namespaces, namespace: String::new() })
         }
         other => words_of(panes).find(|(_, w)| *w == other).map(|(i, _)| Command::Tab(i)).ok_or_else(|| {
-            format!("unknown command {other:?} (try :agents, :kv, :ctx NAME, :pods NS, :deploy NS, :ns, :q)")
+            format!(
+                "unknown command {other:?} (try :agents, :kv, :ctx NAME, :pods NS, :deploy NS, :ns, :promql EXPR, :q)"
+            )
         }),
     }
 }
@@ -74,7 +90,7 @@ pub fn complete(line: &str, contexts: &[String], panes: &PaneWords) -> Vec<Strin
     let last = words.pop().unwrap_or("");
     if words.is_empty() {
         let mut all: Vec<&str> = words_of(panes).map(|(_, w)| w).collect();
-        all.extend(["ctx", "pods", "deploy", "ns", "help", "quit"]);
+        all.extend(["ctx", "pods", "deploy", "ns", "promql", "help", "quit"]);
         return all.into_iter().filter(|w| w.starts_with(last)).map(str::to_string).collect();
     }
     if matches!(words[0], "ctx" | "context") && words.len() == 1 {
@@ -216,6 +232,11 @@ impl super::App {
                 let v = super::views::ObjectsView::open(&self.feeds, kind, &clusters, &namespace, crumb);
                 self.views.push(Box::new(v));
             }
+            Some(Ok(Command::Promql(expr))) => {
+                self.set_tab(self.tab);
+                let crumb = format!("promql {expr}");
+                self.open_view(crate::sources::views::ViewSpec::Query { expr }, crumb);
+            }
             Some(Ok(Command::Pods { namespace, selector })) => {
                 self.set_tab(self.tab);
                 let ns = if namespace.is_empty() { "all namespaces".to_string() } else { namespace.clone() };
@@ -248,6 +269,16 @@ mod tests {
     }
 
     const PANES: &[(&str, &[&str])] = &[("overview", &["clusters"]), ("kv", &["kvcache"]), ("agents", &[])];
+
+    #[test]
+    fn promql_takes_the_rest_of_the_line_checked() {
+        let q = "sum by (cluster) (rate(vllm:generation_tokens_total[1m]))";
+        assert_eq!(parse(&format!("  promql   {q}  "), &ctx(), PANES), Ok(Command::Promql(q.into())));
+        assert_eq!(parse("query up", &ctx(), PANES), Ok(Command::Promql("up".into())));
+        assert!(parse("promql", &ctx(), PANES).unwrap_err().contains("needs an expression"));
+        assert!(parse("promql up[5m]", &ctx(), PANES).unwrap_err().starts_with("PromQL: a range vector"));
+        assert!(parse("promql sum(up", &ctx(), PANES).unwrap_err().starts_with("PromQL: "));
+    }
 
     #[test]
     fn commands_parse() {

@@ -210,7 +210,8 @@ pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
             }
             f.render_widget(p, main);
         }
-        ViewSpec::Yaml { .. } => {
+        ViewSpec::Yaml { .. } | ViewSpec::Query { .. } => {
+            let yaml = matches!(v.spec, ViewSpec::Yaml { .. });
             let Some(text) = &v.text else {
                 f.render_widget(Paragraph::new(Span::styled("loading…", t.muted)).block(block(cx, title)), main);
                 return;
@@ -218,6 +219,9 @@ pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
             let lines: Vec<Line> = text
                 .lines()
                 .map(|l| {
+                    if !yaml {
+                        return highlighted(l, &v.search, t.text, t.selection);
+                    }
                     // keys in the accent colour, values plain: enough colour to read structure
                     match l.find(": ").or_else(|| l.strip_suffix(':').map(|s| s.len())) {
                         Some(i) if !l.trim_start().starts_with('-') || l.contains(": ") => {

@@ -162,6 +162,7 @@ impl FeedView {
             ViewSpec::Logs { .. } => "logs",
             ViewSpec::Yaml { .. } => "yaml",
             ViewSpec::Objects { .. } => "objects",
+            ViewSpec::Query { .. } => "promql",
         }
     }
 
@@ -185,7 +186,7 @@ impl FeedView {
             }
             ViewSpec::Pod { cluster, namespace, name } => Some((*cluster, namespace.clone(), name.clone())),
             ViewSpec::Logs { cluster, namespace, pod, .. } => Some((*cluster, namespace.clone(), pod.clone())),
-            ViewSpec::Yaml { .. } | ViewSpec::Objects { .. } => None,
+            ViewSpec::Yaml { .. } | ViewSpec::Objects { .. } | ViewSpec::Query { .. } => None,
         }
     }
 
@@ -321,7 +322,9 @@ impl Component for FeedView {
                 Hint::key("/", "highlight a text"),
                 Hint::key("g G", "oldest line / follow the newest"),
             ],
-            ViewSpec::Yaml { .. } => vec![Hint::key("/", "highlight a text"), Hint::key("w", "wrap long lines")],
+            ViewSpec::Yaml { .. } | ViewSpec::Query { .. } => {
+                vec![Hint::key("/", "highlight a text"), Hint::key("w", "wrap long lines")]
+            }
             ViewSpec::Objects { .. } => Vec::new(),
         }
     }
@@ -364,7 +367,7 @@ impl Component for FeedView {
                 }
                 return Outcome::Handled;
             }
-            (Some('w'), ViewSpec::Logs { .. } | ViewSpec::Yaml { .. }) => {
+            (Some('w'), ViewSpec::Logs { .. } | ViewSpec::Yaml { .. } | ViewSpec::Query { .. }) => {
                 self.wrap = !self.wrap;
                 return Outcome::Redraw;
             }
