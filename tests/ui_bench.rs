@@ -68,6 +68,12 @@ async fn benchmarks_and_jobs_panes() {
     app.show("jobs");
     insta::assert_snapshot!("jobs_120x40", render(&mut app, 120, 40));
     insta::assert_snapshot!("jobs_80x24", render(&mut app, 80, 24));
+    insta::assert_snapshot!("jobs_200x60", render(&mut app, 200, 60));
+    let s = render(&mut app, 80, 24);
+    assert!(
+        s.contains(" gpu-eu-west ") && s.contains(" Succeeded "),
+        "the cluster and status whole at 80 columns: {s}"
+    );
     let s = render(&mut app, 120, 40);
     assert!(s.contains("not installed: Notebook, PyTorchJob, RayJob, TrainJob"), "{s}");
     // s: by status, then by GPUs (most first)

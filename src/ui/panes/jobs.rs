@@ -89,7 +89,7 @@ impl Pane for Jobs {
 impl Component for Jobs {
     fn legend(&self) -> Vec<(&'static str, &'static str)> {
         vec![
-            ("GPUS used/spec", "GPUs requested by the job's running pods / GPUs its spec asks for"),
+            ("GPUS a/b", "a: GPUs requested by the job's running pods; b: GPUs its spec asks for"),
             ("▲", "the job says it runs but none of its pods is running"),
             ("—", "kst cannot see the pods (not listed, or forbidden)"),
         ]
@@ -164,7 +164,8 @@ fn draw(pane: &mut Jobs, f: &mut Frame, area: Rect, cx: &Ctx) {
         Col::name("NAMESPACE").min(8).optional(1),
         Col::whole("KIND"),
         Col::text("STATUS").min(8),
-        Col::whole("GPUS used/spec"),
+        // short: a wide header would take the width the cluster and status names need
+        Col::whole("GPUS"),
         Col::whole("AGE"),
         Col::whole("DURATION"),
     ];
