@@ -1,7 +1,8 @@
 //! The one table every list is drawn with. Column widths come from the content: each column
 //! declares how it may be cut (a name keeps its unique tail, text is cut at its end, a number
-//! never) and which columns may be left out on a narrow terminal; spare width goes to the
-//! columns whose values would be cut, in the order they are declared. Selection is kept by
+//! never) and which columns may be left out on a narrow terminal; spare width goes first to the
+//! name columns (up to the width most of their values need), then evenly to the columns whose
+//! values would still be cut. Selection is kept by
 //! identity (a row's key), not by index, so it stays on the same object when rows reorder.
 
 use ratatui::layout::{Constraint, Rect};
@@ -259,17 +260,43 @@ pub fn layout(cols: &[Col], rows: &[Vec<Line>], sort: Option<(usize, bool)>, ava
         let n = shown.iter().filter(|s| **s).count();
         shown.iter().zip(w).filter(|(s, _)| **s).map(|(_, w)| w).sum::<usize>() + n.saturating_sub(1)
     };
-    // minimums first, then each column in order up to what it needs to show its values whole
+    // the width that shows 9 in 10 of a name column's values whole: one outlier (a 70-character
+    // workflow name) must not take the room every other column needs
+    let typical: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if c.fit != Fit::Name || rows.is_empty() {
+                return pref[i];
+            }
+            let mut ws: Vec<usize> = rows.iter().map(|r| r.get(i).map(width).unwrap_or(0)).collect();
+            ws.sort_unstable();
+            let at = (ws.len() * 9).div_ceil(10).saturating_sub(1);
+            ws[at].max(min[i])
+        })
+        .collect();
+    // minimums first; then names up to their typical width, in order (a name tells rows apart);
+    // then what is left shared evenly among the columns that would still cut a value, so no
+    // column is starved while another takes all the room
     let grow = |shown: &[bool]| -> Vec<usize> {
         let mut w: Vec<usize> = min.clone();
         let mut left = avail.saturating_sub(need(shown, &w));
-        for i in 0..cols.len() {
-            if !shown[i] || left == 0 {
-                continue;
-            }
-            let more = (pref[i] - w[i]).min(left);
+        for i in (0..cols.len()).filter(|i| shown[*i] && cols[*i].fit == Fit::Name) {
+            let more = typical[i].saturating_sub(w[i]).min(left);
             w[i] += more;
             left -= more;
+        }
+        loop {
+            let wanting: Vec<usize> = (0..cols.len()).filter(|i| shown[*i] && w[*i] < pref[*i]).collect();
+            if wanting.is_empty() || left == 0 {
+                break;
+            }
+            let share = (left / wanting.len()).max(1);
+            for i in wanting {
+                let more = (pref[i] - w[i]).min(share).min(left);
+                w[i] += more;
+                left -= more;
+            }
         }
         w
     };
@@ -423,6 +450,21 @@ mod tests {
         let w = layout(&cols, &r, None, 40);
         assert_eq!(w.iter().flatten().sum::<usize>() + 2, 40);
         assert_eq!(w[0], Some(14), "the name is whole before the model gets more");
+    }
+
+    #[test]
+    fn one_long_name_does_not_starve_the_text_beside_it() {
+        let cols = vec![Col::name("OBJECT").min(16), Col::text("PROBLEM").min(20)];
+        let mut list: Vec<[String; 2]> = (0..9)
+            .map(|i| [format!("team1/agent-{i}"), format!("rbac.cluster-admin: bound to cluster-admin ({i})")])
+            .collect();
+        list.push(["nightly-e2e-precise-prefix-cache-routing-ibm-acc-gpu-vllm-x-and-more".into(), "red".into()]);
+        let r: Vec<Vec<Line>> = list.iter().map(|x| x.iter().map(|c| Line::from(c.clone())).collect()).collect();
+        let w = layout(&cols, &r, None, 80);
+        let (object, problem) = (w[0].unwrap(), w[1].unwrap());
+        assert!(object >= "team1/agent-0".len(), "9 of 10 names whole: {w:?}");
+        assert!(problem >= 40, "the problems are not cut to their minimum for one outlier: {w:?}");
+        assert_eq!(object + problem + 1, 80, "all the room is used");
     }
 
     #[test]
