@@ -42,8 +42,9 @@ pub struct Snapshot {
     /// when it last answered, `warnings` (a partial answer) and `error`. With several
     /// `[[metrics.prometheus]]`, the first listed; `metrics_sources` has each.
     pub metrics_source: Option<crate::store::PromState>,
-    /// Every query layer that answered or failed, in the config's order.
-    pub metrics_sources: Vec<crate::store::PromState>,
+    /// Every query layer that answered or failed, in the config's order, with the clusters
+    /// whose model servers it serves (`clusters`: the first layer holding a cluster serves it).
+    pub metrics_sources: Vec<MetricsSource>,
     /// ManagedClusters of the fleet's hubs that are not contexts: the hub's word on each and the
     /// query layer's roll-up (`metrics`: servers, KV, tokens/s, the newest sample's time).
     pub hub_clusters: Vec<crate::store::hub::HubCluster>,
@@ -754,7 +755,19 @@ impl Snapshot {
                 })
                 .collect(),
             metrics_source: fleet.prom.values().next().cloned(),
-            metrics_sources: fleet.prom.values().cloned().collect(),
+            metrics_sources: fleet
+                .prom
+                .values()
+                .map(|p| MetricsSource {
+                    state: p.clone(),
+                    clusters: p
+                        .covered
+                        .iter()
+                        .filter_map(|i| fleet.clusters.get(*i))
+                        .map(|c| c.context.clone())
+                        .collect(),
+                })
+                .collect(),
             hub_clusters: crate::store::hub::clusters(fleet),
             cluster_sets: crate::store::hub::sets(fleet),
             gpus: fleet
@@ -923,6 +936,14 @@ fn hidden(c: char) -> bool {
 
 /// The snapshot as JSON with every hidden character escaped (`\u202e`): the same value for a
 /// parser, nothing that reorders a terminal or an editor for a person reading it.
+/// A query layer's state and the contexts it serves.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MetricsSource {
+    #[serde(flatten)]
+    pub state: crate::store::PromState,
+    pub clusters: Vec<String>,
+}
+
 pub fn json(s: &Snapshot) -> String {
     let text = serde_json::to_string_pretty(s).unwrap_or_default();
     let mut out = String::with_capacity(text.len());

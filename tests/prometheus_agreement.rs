@@ -627,6 +627,21 @@ async fn two_query_layers_split_the_fleet_and_the_second_takes_over_when_the_fir
     );
     let line = kst::store::sources_line(&fleet.prom).unwrap();
     assert_eq!(line, "metrics via 2 query layers", "both answering: nothing to name");
+    // the snapshot says which layer serves which cluster
+    let snap = serde_json::to_value(kst::snapshot::Snapshot::of(&fleet)).unwrap();
+    let layers: Vec<(String, serde_json::Value)> = snap["metrics_sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["url"].as_str().unwrap().to_string(), l["clusters"].clone()))
+        .collect();
+    assert_eq!(
+        layers,
+        vec![
+            (a.base.clone(), serde_json::json!(["gpu-eu-west"])),
+            (b.base.clone(), serde_json::json!(["gpu-us-east"]))
+        ]
+    );
 
     // `:promql` in the TUI: a typo is refused before anything is sent; an expression is asked
     // of both layers in the config's order, each answer the one that layer gives
