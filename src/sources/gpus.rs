@@ -332,16 +332,10 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     // GPUs from the query layer where one is configured and not turned off (`--metrics direct`)
     let direct = matches!(opts.engines, super::cluster::EngineSource::Direct);
     let strict = matches!(opts.engines, super::cluster::EngineSource::Query);
-    // built only when asked for: each HTTP client holds its own copy of the root certificates
-    let mut layers: Vec<(super::prom::PromConfig, super::prom::Asker)> = Vec::new();
-    for cfg in opts.query.iter().filter(|_| !direct) {
-        match super::prom::Asker::for_config(cfg).await {
-            Ok(a) => layers.push((cfg.clone(), a)),
-            Err(e) => {
-                tracing::warn!(cluster = index, layer = %cfg.url, error = %e, "cannot ask this query layer for GPUs")
-            }
-        }
-    }
+    // the query layers, each client made at the first scrape that needs it (and again after it
+    // could not be made: a context's credentials failing now), as the engines' task does
+    let wanted: Vec<super::prom::PromConfig> = if direct { Vec::new() } else { opts.query.clone() };
+    let mut askers: Vec<Option<super::prom::Asker>> = vec![None; wanted.len()];
     let mut sent_at: BTreeMap<String, f64> = BTreeMap::new();
     let pods = super::api("", "v1", "Pod", "pods");
     let mut exporter_streams = futures::stream::select_all(EXPORTER_SELECTORS.iter().map(|sel| {
@@ -443,9 +437,24 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 }
             }
             _ = scrape.tick() => {
-                if !layers.is_empty() {
+                if !wanted.is_empty() {
+                    let mut layers: Vec<(super::prom::PromConfig, super::prom::Asker)> = Vec::new();
+                    let mut unmade = Vec::new();
+                    for (cfg, asker) in wanted.iter().zip(askers.iter_mut()) {
+                        if asker.is_none() {
+                            match super::prom::Asker::for_config(cfg).await {
+                                Ok(a) => *asker = Some(a),
+                                Err(e) => unmade.push(format!("GPUs from {}: {e}", cfg.url)),
+                            }
+                        }
+                        if let Some(a) = asker {
+                            layers.push((cfg.clone(), a.clone()));
+                        }
+                    }
                     // the first query layer (in the config's order) holding this cluster's series
                     let (nodes, via) = first_holding(&layers, &context).await;
+                    // a layer whose client could not be made is named too
+                    let via = unmade.into_iter().chain((!via.is_empty()).then_some(via)).collect::<Vec<_>>().join("; ");
                     let answered = !nodes.is_empty();
                     // where the GPUs come from is said first, so a reader never sees the
                     // query layer's GPUs under the previous refresh's "holds no series"
