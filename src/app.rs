@@ -199,6 +199,20 @@ pub fn start_collectors(
     Ok(collectors)
 }
 
+/// The problems kept by the last run (their ages, standing, resolved history); a file that
+/// cannot be read is left out with a log line.
+pub fn load_problems(fleet: &mut Fleet, path: &std::path::Path) {
+    let contexts: Vec<String> = fleet.clusters.iter().map(|c| c.context.clone()).collect();
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    // the first sight of a cluster settles within the metrics window (lists, scrapes, rates)
+    fleet.problems.settle_s = (fleet.metrics.window * 0.5).max(10.0);
+    match crate::store::problems::load(&mut fleet.problems, path, &contexts, crate::store::rules::by_id, now) {
+        Ok(n) => tracing::info!(path = %path.display(), problems = n, "problems kept by the last run"),
+        Err(e) => tracing::warn!("the kept problems are ignored: {e}"),
+    }
+}
+
 async fn run_tui_on_kubeconfig(common: &CommonArgs, settings: &Settings) -> ExitCode {
     let targets = match targets_from_kubeconfig(common, settings) {
         Ok(t) => t,
@@ -234,7 +248,9 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     fleet.problems.hold_scale = settings.hold_scale;
     fleet.slos = settings.slos.clone();
     fleet.gpu_prices = settings.gpu_prices.clone();
+    load_problems(&mut fleet, &settings.problems_file);
     let mut app = App::new(fleet, theme, mode);
+    app.problems_file = Some(settings.problems_file.clone());
     app.aliases = settings.aliases.clone();
     app.refresh = settings.refresh;
     app.mouse = settings.mouse;
@@ -324,6 +340,8 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
     let mut settings = settings.clone();
     // the scenario's surges last minutes: rules hold for a tenth of their for: to show them
     settings.hold_scale = 0.1;
+    // the demo's problems start afresh each time: its fleet is new each time
+    settings.problems_file = demo_cache.join("problems.json");
     // the A100 cluster has no OpenCost: a configured price shows the estimate path (the user's
     // own [cost] prices win)
     settings.gpu_prices.entry("NVIDIA-A100-SXM4-80GB".into()).or_insert(1.8);
@@ -424,10 +442,17 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
     }
     fleet.slos = settings.slos.clone();
     fleet.gpu_prices = settings.gpu_prices.clone();
-    // the problems as the TUI would find them at this moment; rules with a for: stay pending
+    // the problems as the TUI would find them at this moment: ages from the clusters' records
+    // and from the problems the last run kept (a snapshot taken by cron every minute sees a
+    // new problem as new, and a finding it saw before as standing)
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    fleet.problems.hold_scale = settings.hold_scale;
+    load_problems(&mut fleet, &settings.problems_file);
     fleet.evaluate_problems(now);
+    if let Err(e) = crate::store::problems::save(&fleet.problems, &settings.problems_file, now) {
+        tracing::warn!(path = %settings.problems_file.display(), "cannot keep the problems: {e}");
+    }
     let snap = crate::snapshot::Snapshot::at(&fleet, now);
     match args.output {
         OutputFormat::Json => println!("{}", crate::snapshot::json(&snap)),
@@ -435,7 +460,7 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
     }
     if let Some(level) = args.fail_on {
         let over: Vec<&crate::snapshot::ProblemSnapshot> =
-            snap.problems.iter().filter(|p| p.state == "firing" && p.severity <= level.threshold()).collect();
+            snap.problems.iter().filter(|p| p.counts() && p.severity <= level.threshold()).collect();
         if !over.is_empty() {
             say(format_args!("kst: {} problem(s) at {} or worse", over.len(), level.threshold().name()));
             return ExitCode::from(exit::PROBLEMS);

@@ -249,6 +249,10 @@ pub fn config_dir() -> Option<PathBuf> {
 
 /// Where logs and the audit file go: the state dir where the platform has one, else the cache dir.
 pub fn state_dir() -> PathBuf {
+    // KST_STATE_DIR: a place of its own (tests, a second instance)
+    if let Some(d) = std::env::var_os("KST_STATE_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
     project_dirs()
         .map(|d| d.state_dir().unwrap_or_else(|| d.cache_dir()).to_path_buf())
         .unwrap_or_else(std::env::temp_dir)
@@ -321,6 +325,8 @@ pub struct Settings {
     pub slow_after: Duration,
     /// Multiplies every triage rule's `for:` (1: upstream's; the demo shortens them).
     pub hold_scale: f64,
+    /// Where the problems' ages, standing and resolved history are kept across restarts.
+    pub problems_file: PathBuf,
 }
 
 impl Settings {
@@ -458,6 +464,7 @@ impl Settings {
             },
             slow_after: dur(&file.slow_after, Duration::from_secs(2), "slow_after")?,
             hold_scale: 1.0,
+            problems_file: state_dir().join("problems.json"),
             hide_after: match file.metrics.hide_after {
                 Some(h) if !(h.is_finite() && h >= 1.0) => {
                     return Err(format!("{}: metrics.hide_after: at least 1 (refresh intervals)", path.display()))

@@ -26,9 +26,12 @@ pub struct Snapshot {
     /// The llm-d nightly E2E matrix; null when it is not read (see `nightly_problem`).
     pub nightly: Option<NightlySnapshot>,
     pub nightly_problem: Option<String>,
-    /// Every problem found, worst first (the TUI's Problems tab). A snapshot sees one moment:
-    /// rules with a `for:` (`for_s` > 0) are `pending`, since it cannot wait them out; the
-    /// others are `firing`. `kst snapshot --fail-on` counts firing problems only.
+    /// Every open problem in the TUI's order: incidents (firing, worst then newest), pending,
+    /// unknown, standing. `since` is the cluster's own record of when it started where there is
+    /// one (a condition's transition, a container's termination, the query layer's history), so
+    /// a rule whose `for:` that record covers is `firing` at once; `since_lower_bound` says when
+    /// it is only kst's first sight. `kst snapshot --fail-on` counts firing incidents only:
+    /// not `standing` findings, not problems `under` another (a cluster down), not `unknown`.
     pub problems: Vec<ProblemSnapshot>,
     /// KubeStellar placement, when some context is a WDS, an ITS or a KubeFlex hosting
     /// cluster; null otherwise.
@@ -96,14 +99,33 @@ pub struct ProblemSnapshot {
     pub object: crate::store::problems::Object,
     /// One line with the measured value and the threshold.
     pub reason: String,
-    /// `firing`, or `pending` while its rule's `for:` is not yet served.
+    /// The alertname to search for (upstream's where kst follows an upstream rule).
+    pub alertname: &'static str,
+    /// `firing`, `pending` while its rule's `for:` is not yet served, or `unknown` when kst
+    /// cannot see it now (then `unknown_why`).
     pub state: &'static str,
-    /// When kst first saw the condition (in a snapshot: when it was taken).
+    /// When it started (RFC 3339).
     pub since: String,
+    /// `since` is only when kst first saw it: it started then or earlier.
+    pub since_lower_bound: bool,
+    /// When it fired (RFC 3339), for a firing one.
+    pub fired_at: Option<String>,
+    pub unknown_why: Option<String>,
+    /// A finding there before kst first watched its cluster, or unchanged for a day.
+    pub standing: bool,
+    /// The kind of the problem that carries this one (its cluster down, its critical twin).
+    pub under: Option<&'static str>,
     /// The rule's `for:` in seconds.
     pub for_s: f64,
     /// Where the TUI's Enter on it leads.
     pub jump: crate::store::problems::Jump,
+}
+
+impl ProblemSnapshot {
+    /// A firing incident: what `--fail-on` counts (not standing, not carried by another).
+    pub fn counts(&self) -> bool {
+        self.state == "firing" && !self.standing && self.under.is_none()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -738,8 +760,14 @@ impl Snapshot {
                     cluster: p.cluster.and_then(|c| fleet.clusters.get(c)).map(|c| c.context.clone()),
                     object: p.object.clone(),
                     reason: p.reason.clone(),
-                    state: if p.firing() { "firing" } else { "pending" },
-                    since: timestamp(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs_f64(p.since.max(0.0))),
+                    alertname: p.rule.alert,
+                    state: p.state(),
+                    since: unix_text(p.since),
+                    since_lower_bound: p.since_lower_bound,
+                    fired_at: p.fired_at.map(unix_text),
+                    unknown_why: p.unknown.as_ref().map(|u| u.why.clone()),
+                    standing: p.standing,
+                    under: p.under.as_ref().map(|u| u.0),
                     for_s: p.hold_s,
                     jump: p.jump.clone(),
                 })
@@ -975,16 +1003,29 @@ pub fn table(s: &Snapshot) -> String {
     visible(&table_text(s))
 }
 
+/// Unix seconds as RFC 3339.
+fn unix_text(t: f64) -> String {
+    timestamp(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs_f64(t.max(0.0)))
+}
+
 fn table_text(s: &Snapshot) -> String {
     // the problems first: what an on-call reads before anything else
-    let firing = s.problems.iter().filter(|p| p.state == "firing").count();
-    let mut out = format!("PROBLEMS: {firing} firing, {} pending\n", s.problems.len() - firing);
+    let incident = |p: &&ProblemSnapshot| p.state == "firing" && !p.standing && p.under.is_none();
+    let firing = s.problems.iter().filter(incident).count();
+    let count = |st: &str| s.problems.iter().filter(|p| p.state == st && !p.standing).count();
+    let standing = s.problems.iter().filter(|p| p.standing).count();
+    let mut out = format!(
+        "PROBLEMS: {firing} firing, {} unknown, {} pending, {standing} standing\n",
+        count("unknown"),
+        count("pending")
+    );
     for p in &s.problems {
+        let state = if p.standing && p.state == "firing" { "standing" } else { p.state };
         out.push_str(&format!(
             "{} {:<8} {:<8} {:<24} {} {}: {}{}\n",
             p.severity.mark(),
             p.severity.name(),
-            p.state,
+            state,
             p.cluster.as_deref().unwrap_or("fleet"),
             p.object.kind,
             p.object.path(),

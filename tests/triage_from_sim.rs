@@ -96,7 +96,7 @@ async fn every_problem_kind_fires_leads_to_its_source_and_resolves() {
     let incidents: &[(&str, usize, Severity)] = &[
         ("kv-decode", east, Severity::Critical),
         ("ttft-p99", east, Severity::Critical),
-        ("error-rate", east, Severity::Critical),
+        ("error-ratio", east, Severity::Critical),
         ("autoscaler-at-max", west, Severity::Warning),
     ];
     triage_until(&mut fleet, &mut col.updates, "the incidents' problems", |f| {
@@ -109,13 +109,27 @@ async fn every_problem_kind_fires_leads_to_its_source_and_resolves() {
     let wva = fleet.problems.firing().find(|p| p.kind == "autoscaler-at-max").unwrap().clone();
     assert!(wva.reason.contains("Deployment/llama-70b-decode at its max of 3"), "{}", wva.reason);
 
-    // a cluster goes down: critical at once, its own problems no longer claimed
+    // the crash loop's age is the pod's own record (not Ready for an hour), not the test's
+    let crash = fleet.problems.firing().find(|p| p.kind == "pod-crashloop").unwrap().clone();
+    assert!(!crash.since_lower_bound && common::now_s() - crash.since > 3000.0, "{crash:?}");
+
+    // a cluster goes down: critical at once; its own problems are not resolved but unknown,
+    // carried by the outage (counted once), with their age kept
+    let failing_since = fleet.problems.firing().find(|p| p.kind == "agent-failing").unwrap().since;
     cluster("agents-us-central").faults.set_unreachable(true);
     triage_until(&mut fleet, &mut col.updates, "agents-us-central unreachable", |f| {
         firing(f, "cluster-unreachable", agents, Severity::Critical)
-            && !firing(f, "agent-failing", agents, Severity::Critical)
+            && f.problems.all().iter().any(|p| p.kind == "agent-failing" && p.is_unknown())
     })
     .await;
+    let all = fleet.problems.all();
+    let failing = all.iter().find(|p| p.kind == "agent-failing").unwrap();
+    assert!(!failing.resolved() && !failing.firing(), "blind is not resolved: {failing:?}");
+    assert_eq!(failing.under.as_ref().map(|u| u.0), Some("cluster-unreachable"));
+    assert!(failing.unknown.as_ref().unwrap().why.contains("unreachable"), "{failing:?}");
+    assert!(!all.iter().any(|p| p.cluster == Some(agents) && p.resolved()), "nothing of it resolved while blind");
+    let (crit, _, _) = fleet.problems.counts(agents);
+    assert_eq!(crit, 1, "the outage counted once, not with the criticals beneath it");
 
     // Enter on every firing problem leads to its source
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
@@ -156,17 +170,26 @@ async fn every_problem_kind_fires_leads_to_its_source_and_resolves() {
         let resolved = |k: &str| all.iter().any(|p| p.kind == k && p.resolved());
         resolved("cluster-unreachable")
             && resolved("kv-decode")
+            && firing(f, "agent-failing", agents, Severity::Critical)
             && !firing(f, "cluster-unreachable", agents, Severity::Critical)
             && !firing(f, "kv-decode", east, Severity::Critical)
     })
     .await;
+    // back: the agent still fails, and its problem is the one it was, with the age it had
+    let failing = fleet.problems.all().into_iter().find(|p| p.kind == "agent-failing").unwrap().clone();
+    assert!(failing.firing() && failing.since == failing_since, "{failing:?}");
     col.stop();
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.show("problems");
+    // the resolved ones sit at the end of a long list: `/resolved` brings them up
+    for c in "/resolved".chars() {
+        app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     let screen = common::render(&mut app, 200, 60);
     let line = screen
         .lines()
-        .find(|l| l.contains("unreachable:") && l.contains("resolved, lasted"))
+        .find(|l| l.contains("unreachable:") && l.contains("resolved") && l.contains("lasted"))
         .unwrap_or_else(|| panic!("{screen}"));
     assert!(line.contains("agents-us-central"), "{line}");
 }

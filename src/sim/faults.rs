@@ -22,7 +22,7 @@ pub struct Faults {
 }
 
 /// Trouble in the served load, as the triage rules see it in real fleets (each crosses the
-/// critical threshold of its rule in `store/rules.rs`).
+/// critical threshold of its rule in `store/rules/table.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Incident {
@@ -30,7 +30,7 @@ pub enum Incident {
     KvSurge,
     /// Every engine's time to first token at 35 s.
     TtftSpike,
-    /// The endpoint pickers count 8% of requests as errors.
+    /// The endpoint pickers count 25% of requests as errors (over llm-d's EPPCriticalErrorRatio, 20%).
     ErrorBurst,
     /// The llm-d-managed autoscalers sit at their maximum, unable to add replicas.
     WvaAtMax,

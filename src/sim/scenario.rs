@@ -1640,7 +1640,8 @@ fn crash_first_pod(cluster: &SimCluster, store: &mut ObjectStore, ns: &str, work
                     s["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error", "startedAt": ago(400), "finishedAt": ago(380)}});
                 }
             }
-            set_pod_ready(o, false);
+            // not Ready since its first back-off, an hour ago (its BackOff event's firstTimestamp)
+            set_pod_ready_since(o, false, 3600);
         });
         // a pod in a crash loop already has its BackOff event
         let container = p.value()["spec"]["containers"][0]["name"].as_str().unwrap_or("main").to_string();
@@ -1688,10 +1689,21 @@ fn failed_scheduling_event(cluster: &SimCluster, store: &mut ObjectStore, ns: &s
     );
 }
 
+/// Ready and ContainersReady as the kubelet sets them: `lastTransitionTime` moves only when
+/// the status flips (docs/upstream/kubernetes-condition-times.md).
 fn set_pod_ready(o: &mut Value, ready: bool) {
+    set_pod_ready_since(o, ready, 0);
+}
+
+/// The same, as if the flip happened `ago_s` seconds ago (the seeded scenario's history).
+fn set_pod_ready_since(o: &mut Value, ready: bool, ago_s: i64) {
+    let status = if ready { "True" } else { "False" };
     if let Some(conds) = o["status"]["conditions"].as_array_mut() {
         for c in conds.iter_mut().filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady") {
-            c["status"] = json!(if ready { "True" } else { "False" });
+            if c["status"] != status {
+                c["lastTransitionTime"] = json!(ago(ago_s));
+            }
+            c["status"] = json!(status);
         }
     }
 }
@@ -1888,8 +1900,10 @@ fn new_pod(
     let flag = if instant { "True" } else { "False" };
     let mut status = json!({
         "phase": if instant { "Running" } else { "Pending" },
-        "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Initialized", "status": "True"},
-                       {"type": "ContainersReady", "status": flag}, {"type": "Ready", "status": flag}],
+        "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": created},
+                       {"type": "Initialized", "status": "True", "lastTransitionTime": created},
+                       {"type": "ContainersReady", "status": flag, "lastTransitionTime": created},
+                       {"type": "Ready", "status": flag, "lastTransitionTime": created}],
         "hostIP": host_ip, "podIP": pod_ip, "podIPs": [{"ip": pod_ip}], "startTime": created,
         "containerStatuses": containers, "qosClass": "Burstable"
     });
@@ -1939,8 +1953,10 @@ fn schedule_waiting(cluster: &SimCluster, store: &mut ObjectStore, waiting: Vec<
                 .collect();
             o["status"] = json!({"phase": "Pending", "hostIP": host_ip, "podIP": pod_ip, "podIPs": [{"ip": pod_ip}],
                 "startTime": ago(0), "containerStatuses": containers, "qosClass": "Burstable",
-                "conditions": [{"type": "PodScheduled", "status": "True"}, {"type": "Initialized", "status": "True"},
-                               {"type": "ContainersReady", "status": "False"}, {"type": "Ready", "status": "False"}]});
+                "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": ago(0)},
+                               {"type": "Initialized", "status": "True", "lastTransitionTime": ago(0)},
+                               {"type": "ContainersReady", "status": "False", "lastTransitionTime": ago(0)},
+                               {"type": "Ready", "status": "False", "lastTransitionTime": ago(0)}]});
             placed = Some(o.clone());
         });
         if let Some(pod) = placed {
@@ -2025,7 +2041,7 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
             epp.integrate(counted);
             epp.set_pace(&members);
             if error_burst {
-                epp.pace.errors = epp.pace.requests * 0.08;
+                epp.pace.errors = epp.pace.requests * 0.25;
             }
             let states: Vec<&EngineEntry> = engines.values().filter(|e| &e.pool == pool).collect();
             let n = states.len().max(1) as f64;

@@ -181,6 +181,7 @@ pub fn decode_server(o: &DynamicObject, pool: Option<&PoolInfo>) -> ServerInfo {
             .as_array()
             .and_then(|cs| cs.iter().find(|c| c["type"] == "PodScheduled" && c["status"] == "False"))
             .map(|c| c["message"].as_str().or(c["reason"].as_str()).unwrap_or("not scheduled").to_string()),
+        ready_since: super::records::condition(&d["status"], "Ready").and_then(|(_, t)| t),
     }
 }
 
@@ -229,6 +230,11 @@ fn condition(o: &DynamicObject, kind: &str) -> Option<(String, String)> {
     Some((c["status"].as_str().unwrap_or("").to_string(), why))
 }
 
+/// When a condition of `o` last changed.
+fn since(o: &DynamicObject, kind: &str) -> Option<f64> {
+    super::records::condition(&o.data["status"], kind).and_then(|(_, t)| t)
+}
+
 fn int(v: &Value) -> Option<i64> {
     v.as_i64()
 }
@@ -250,15 +256,22 @@ pub fn decode_autoscalers(
     let from_hpa = |h: &DynamicObject| {
         let blocked = ["AbleToScale", "ScalingActive"]
             .iter()
-            .filter_map(|k| condition(h, k))
-            .find(|(st, _)| st == "False")
-            .map(|(_, why)| why);
-        let limited = condition(h, "ScalingLimited").filter(|(st, _)| st == "True").map(|(_, why)| why);
+            .filter_map(|k| condition(h, k).map(|c| (c, since(h, k))))
+            .find(|((st, _), _)| st == "False")
+            .map(|((_, why), at)| (why, at));
+        let limited = condition(h, "ScalingLimited")
+            .filter(|(st, _)| st == "True")
+            .map(|(_, why)| (why, since(h, "ScalingLimited")));
         (int(&h.data["status"]["currentReplicas"]), int(&h.data["status"]["desiredReplicas"]), limited, blocked)
+    };
+    let split = |x: Option<(String, Option<f64>)>| match x {
+        Some((why, at)) => (Some(why), at),
+        None => (None, None),
     };
     let mut out = Vec::new();
     for ((ns, name), h) in hpas.iter().filter(|(_, h)| managed(h)) {
         let (current, desired, limited, blocked) = from_hpa(h);
+        let ((limited, limited_since), (blocked, blocked_since)) = (split(limited), split(blocked));
         out.push(Autoscaler {
             kind: "HorizontalPodAutoscaler",
             namespace: ns.clone(),
@@ -272,13 +285,17 @@ pub fn decode_autoscalers(
             desired,
             limited,
             blocked,
+            limited_since,
+            blocked_since,
         });
     }
     for ((ns, name), so) in scaled.iter().filter(|(_, o)| managed(o)) {
         let hpa_name = so.data["status"]["hpaName"].as_str().map(str::to_string).unwrap_or(format!("keda-hpa-{name}"));
         let (current, desired, limited, hpa_blocked) =
             hpas.get(&(ns.clone(), hpa_name)).map(from_hpa).unwrap_or((None, None, None, None));
-        let not_ready = condition(so, "Ready").filter(|(st, _)| st == "False").map(|(_, why)| why);
+        let not_ready =
+            condition(so, "Ready").filter(|(st, _)| st == "False").map(|(_, why)| (why, since(so, "Ready")));
+        let ((limited, limited_since), (blocked, blocked_since)) = (split(limited), split(not_ready.or(hpa_blocked)));
         out.push(Autoscaler {
             kind: "ScaledObject",
             namespace: ns.clone(),
@@ -291,7 +308,9 @@ pub fn decode_autoscalers(
             current,
             desired,
             limited,
-            blocked: not_ready.or(hpa_blocked),
+            blocked,
+            limited_since,
+            blocked_since,
         });
     }
     out

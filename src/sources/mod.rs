@@ -16,6 +16,7 @@ pub mod nodes;
 pub mod paced;
 pub mod placement;
 pub mod prom;
+pub mod records;
 pub mod reports;
 pub mod views;
 pub mod watchset;

@@ -149,6 +149,7 @@ pub fn decode_managed(o: &DynamicObject) -> ManagedCluster {
         labels: labels(o),
         available,
         why: if available == Some(true) { None } else { why(c).or_else(|| Some("no Available condition".into())) },
+        since: c.and_then(|c| super::records::time(&c["lastTransitionTime"])),
     }
 }
 

@@ -404,6 +404,7 @@ pub fn rollup_queries(label: &str, window: Duration) -> Vec<(&'static str, Strin
         ("kv_avg", format!("avg by ({label}) ({kv})")),
         ("kv_max", format!("max by ({label}) ({kv})")),
         ("waiting", format!("sum by ({label}) {waiting}")),
+        ("waiting_max", format!("max by ({label}) {waiting}")),
         ("prompt", rate("prompt_tokens_total")),
         ("generation", rate("generation_tokens_total")),
         (
@@ -418,6 +419,13 @@ pub fn rollup_queries(label: &str, window: Duration) -> Vec<(&'static str, Strin
             format!("count by ({label}) (DCGM_FI_DEV_GPU_UTIL >= {:.3})", crate::store::rules::GPU_BUSY * 100.0),
         ),
         ("gpu_util", format!("avg by ({label}) (DCGM_FI_DEV_GPU_UTIL) / 100")),
+        ("gpus_xid", format!("count by ({label}) (DCGM_FI_DEV_XID_ERRORS > 0)")),
+        (
+            "error_ratio",
+            format!(
+                "sum by ({label}) (rate(llm_d_epp_request_error_total[{w}])) / sum by ({label}) (rate(llm_d_epp_request_total[{w}]))"
+            ),
+        ),
         (
             "ttft_p99",
             format!(
@@ -979,13 +987,20 @@ pub async fn run(
                                 "kv_avg" => &mut r.kv_avg,
                                 "kv_max" => &mut r.kv_max,
                                 "waiting" => &mut r.waiting,
+                                "waiting_max" => &mut r.waiting_max,
                                 "prompt" => &mut r.prompt_tokens_per_s,
                                 "generation" => &mut r.generation_tokens_per_s,
                                 "gpus" => &mut r.gpus,
                                 "gpus_busy" => &mut r.gpus_busy,
                                 "gpu_util" => &mut r.gpu_util,
                                 "ttft_p99" => &mut r.ttft_p99_s,
-                                _ => &mut r.scraped_at,
+                                "gpus_xid" => &mut r.gpus_xid,
+                                "error_ratio" => &mut r.error_ratio,
+                                "scraped_at" => &mut r.scraped_at,
+                                other => {
+                                    tracing::warn!(signal = other, "a roll-up with no place in ClusterAgg");
+                                    continue;
+                                }
                             };
                             *slot = Some(s.value);
                         }

@@ -15,6 +15,8 @@ pub struct ClusterAgg {
     pub kv_avg: Option<f64>,
     pub kv_max: Option<f64>,
     pub waiting: Option<f64>,
+    /// Requests waiting on the cluster's busiest server.
+    pub waiting_max: Option<f64>,
     pub prompt_tokens_per_s: Option<f64>,
     pub generation_tokens_per_s: Option<f64>,
     /// The newest sample's scrape time (Unix seconds).
@@ -26,6 +28,10 @@ pub struct ClusterAgg {
     pub gpu_util: Option<f64>,
     /// TTFT p99 over the rate window, from the merged buckets of every server (seconds).
     pub ttft_p99_s: Option<f64>,
+    /// GPUs whose last XID is not 0.
+    pub gpus_xid: Option<f64>,
+    /// The endpoint pickers' error ratio over the rate window (errors / requests).
+    pub error_ratio: Option<f64>,
 }
 
 /// A ManagedCluster seen only through a hub.
@@ -41,6 +47,8 @@ pub struct HubCluster {
     /// `ManagedClusterConditionAvailable`; None: unknown.
     pub available: Option<bool>,
     pub why: Option<String>,
+    /// When that condition last changed (Unix seconds).
+    pub since: Option<f64>,
     pub metrics: Option<ClusterAgg>,
     /// The hub's ManagedClusterSets it belongs to.
     pub sets: Vec<String>,
@@ -69,6 +77,7 @@ pub fn clusters(fleet: &Fleet) -> Vec<HubCluster> {
                 labels: m.labels.clone(),
                 available: m.available,
                 why: m.why.clone(),
+                since: m.since,
                 metrics: fleet.prom_clusters.get(&m.name).cloned(),
                 sets: h.placement.sets.iter().flatten().filter(|s| s.contains(m)).map(|s| s.name.clone()).collect(),
             });
@@ -125,6 +134,7 @@ mod tests {
             labels: Default::default(),
             available: Some(true),
             why: None,
+            since: None,
             metrics: None,
             sets: vec![],
         };
@@ -146,6 +156,7 @@ mod tests {
                 .into(),
             available: Some(true),
             why: None,
+            since: None,
         };
         let edge = ClusterSet { name: "edge".into(), selector: None };
         let global = ClusterSet { name: "global".into(), selector: Some(Selector::default()) };

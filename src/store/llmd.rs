@@ -259,6 +259,8 @@ pub struct ServerInfo {
     pub waiting: Option<String>,
     /// The scheduler's message for a pod it could not place (`0/6 nodes are available: …`).
     pub unschedulable: Option<String>,
+    /// When its Ready condition last changed (Unix seconds): since when it is (not) ready.
+    pub ready_since: Option<f64>,
 }
 
 impl ServerInfo {
@@ -496,6 +498,9 @@ pub struct Autoscaler {
     pub limited: Option<String>,
     /// Why it cannot scale: `AbleToScale` or `ScalingActive` false (KEDA: `Ready` false).
     pub blocked: Option<String>,
+    /// When those conditions last changed (Unix seconds).
+    pub limited_since: Option<f64>,
+    pub blocked_since: Option<f64>,
 }
 
 impl Autoscaler {

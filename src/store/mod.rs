@@ -1,6 +1,7 @@
 //! The fleet state: one owner (the UI loop, or `kst snapshot`), fed by the collectors'
 //! `Update` messages. Panes and the snapshot JSON read the same `Fleet`.
 
+pub mod alerts;
 pub mod gpus;
 pub mod hub;
 pub mod jobs;
@@ -382,6 +383,8 @@ pub struct Fleet {
     pub slos: Vec<slo::Slo>,
     /// `[cost] gpu_hour`: dollars per GPU-hour by GPU product.
     pub gpu_prices: std::collections::BTreeMap<String, f64>,
+    /// The configured Alertmanagers as last read (`[[alertmanager]]`).
+    pub alertmanagers: Vec<alerts::AlertmanagerState>,
 }
 
 impl Fleet {
@@ -417,6 +420,7 @@ impl Fleet {
             problems: problems::Tracker::new(),
             slos: Vec::new(),
             gpu_prices: Default::default(),
+            alertmanagers: Vec::new(),
         }
     }
 
@@ -431,8 +435,8 @@ impl Fleet {
     /// Derives the conditions that hold at `now` and folds them into the problem list; true
     /// when the list changed. Called on a timer (each second in the TUI), not per update.
     pub fn evaluate_problems(&mut self, now: f64) -> bool {
-        let conditions = problems::conditions(self, now);
-        self.problems.update(now, conditions)
+        let evaluation = rules::evaluate(self, now);
+        self.problems.update(now, evaluation)
     }
 
     /// Applies one update; true when anything visible changed.
@@ -757,13 +761,8 @@ impl Fleet {
         let r = self.reading(now);
         let s = self.summary();
         let mut h = Headline { clusters: s.clusters, live: s.live, ..Default::default() };
-        for p in self.problems.firing() {
-            match p.severity {
-                problems::Severity::Critical => h.critical += 1,
-                problems::Severity::Warning => h.warning += 1,
-                problems::Severity::Info => {}
-            }
-        }
+        let n = self.problems.totals();
+        (h.critical, h.warning) = (n.critical, n.warning);
         let (mut kv_sum, mut kv_n) = (0.0, 0usize);
         for c in self.clusters.iter().filter(|c| c.conn.reachable()) {
             if c.kagenti.installed() == Some(true) && !c.placement.is_wds() {

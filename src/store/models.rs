@@ -330,14 +330,14 @@ pub fn headroom(kv_max: Option<f64>, waiting_max: Option<f64>) -> Option<Headroo
     };
     if let Some(kv) = kv_max.filter(|k| *k > 0.0) {
         consider(
-            rules::KV.warn / kv,
-            format!("KV max {:.0}% of the {:.0}% warn band", kv * 100.0, rules::KV.warn * 100.0),
+            rules::levels::KV.warn() / kv,
+            format!("KV max {:.0}% of the {:.0}% warn band", kv * 100.0, rules::levels::KV.warn() * 100.0),
         );
     }
     if let Some(w) = waiting_max.filter(|w| *w > 0.0) {
         consider(
-            rules::WAITING.warn / w,
-            format!("{w:.0} waiting on one server of the {:.0} allowed", rules::WAITING.warn),
+            rules::levels::WAITING.warn() / w,
+            format!("{w:.0} waiting on one server of the {:.0} allowed", rules::levels::WAITING.warn()),
         );
     }
     best

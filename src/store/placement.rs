@@ -136,6 +136,8 @@ pub struct ManagedCluster {
     pub available: Option<bool>,
     /// The condition's reason and message when not available.
     pub why: Option<String>,
+    /// When the Available condition last changed (Unix seconds).
+    pub since: Option<f64>,
 }
 
 /// A ManifestWork in an ITS mailbox namespace.

@@ -62,6 +62,10 @@ pub struct App {
     pub keymap: Keymap,
     /// Mouse events are taken only when the config asks (text selection keeps working otherwise).
     pub mouse: bool,
+    /// Where the problems are kept across restarts (None: not kept), and the generation and
+    /// time of the last write.
+    pub problems_file: Option<std::path::PathBuf>,
+    pub kept_problems: Option<(u64, f64)>,
     /// Where drill-down feeds are opened and closed.
     pub feeds: Feeds,
     /// Dials clusters known only through a hub, when `[fleet] cluster_proxy` says how.
@@ -102,6 +106,8 @@ impl App {
             pending_copy: None,
             keymap: Keymap::default(),
             mouse: false,
+            problems_file: None,
+            kept_problems: None,
             feeds: Feeds::default(),
             dialer: None,
             undialed: BTreeMap::new(),
@@ -114,6 +120,16 @@ impl App {
         self.clock.unwrap_or_else(|| {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
         })
+    }
+
+    /// Writes the problems to their file (whole or not at all); a failure is logged, never fatal.
+    pub fn keep_problems(&mut self) {
+        let Some(path) = &self.problems_file else { return };
+        let now = self.now();
+        if let Err(e) = crate::store::problems::save(&self.fleet.problems, path, now) {
+            tracing::warn!(path = %path.display(), "cannot keep the problems: {e}");
+        }
+        self.kept_problems = Some((self.fleet.problems.generation, now));
     }
 
     pub fn display_name<'a>(&'a self, context: &'a str) -> &'a str {

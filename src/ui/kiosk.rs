@@ -164,12 +164,15 @@ fn draw_tiles(f: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-/// The firing problems, worst first, one line each (the pending ones are counted).
+/// The firing incidents, worst then newest first, one line each, then what kst cannot see;
+/// pending, unknown and standing ones are counted in the title.
 fn draw_problems(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let all = app.fleet.problems.all();
-    let firing: Vec<_> = all.iter().filter(|p| p.firing()).collect();
-    let pending = all.iter().filter(|p| p.pending()).count();
+    let firing: Vec<_> = all.iter().filter(|p| p.incident()).collect();
+    let pending = all.iter().filter(|p| p.pending() && !p.standing).count();
+    let unknown = all.iter().filter(|p| p.is_unknown() && p.under.is_none()).count();
+    let standing = app.fleet.problems.standing().count();
     let now = app.now();
     let rows = area.height.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
@@ -195,7 +198,8 @@ fn draw_problems(f: &mut Frame, area: Rect, app: &App) {
     if firing.is_empty() {
         lines.push(Line::from(Span::styled("no problems firing", t.ok)));
     }
-    let title = format!(" Problems: {} firing · {pending} pending ", firing.len());
+    let title =
+        format!(" Problems: {} firing · {unknown} unknown · {pending} pending · {standing} standing ", firing.len());
     f.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title).border_style(t.muted)),
         area,
@@ -223,7 +227,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     let Some(wall) = app.wall.clone() else { return };
     let area = f.area();
     let tiles_h = tiles_height(area);
-    let firing = app.fleet.problems.firing().count() as u16;
+    let firing = app.fleet.problems.incidents().count() as u16;
     // the problems take what they need, at most a third of what is left under the tiles
     let problems_h = (firing.max(1) + 2).min((area.height.saturating_sub(tiles_h + 2)) / 3).max(3);
     let [head, tiles_area, problems_area, rot, body] = Layout::vertical([

@@ -4,7 +4,8 @@
 use ratatui::style::Style;
 
 use crate::store::llmd::Role;
-use crate::store::rules::{self, Level, Rule};
+use crate::store::rules::levels::{self, Threshold};
+use crate::store::rules::Level;
 use crate::theme::Theme;
 
 pub fn style(t: &Theme, l: Level) -> Style {
@@ -23,19 +24,19 @@ pub fn mark(l: Level) -> &'static str {
     }
 }
 
-pub fn level(rule: &Rule, v: Option<f64>) -> Level {
+pub fn level(rule: &Threshold, v: Option<f64>) -> Level {
     v.map(|v| rule.level(v)).unwrap_or(Level::Ok)
 }
 
 /// A value drawn with its rule: the text with the mark, and the style.
-pub fn judged(t: &Theme, rule: &Rule, v: Option<f64>, text: String) -> (String, Style) {
+pub fn judged(t: &Theme, rule: &Threshold, v: Option<f64>, text: String) -> (String, Style) {
     let l = level(rule, v);
     (format!("{text}{}", mark(l)), style(t, l))
 }
 
 pub fn kv_style(t: &Theme, role: &Role, kv: Option<f64>) -> Style {
     match kv {
-        Some(v) => match rules::kv_rule(role.serves_decode()).level(v) {
+        Some(v) => match levels::kv(role.serves_decode()).level(v) {
             Level::Ok => t.ok,
             l => style(t, l),
         },

@@ -18,6 +18,18 @@ use crate::store::Update;
 /// FRAME_INTERVAL. An idle fleet draws nothing.
 pub async fn run(
     mut app: App,
+    guard: TerminalGuard,
+    updates: mpsc::Receiver<Update>,
+    rotate: Option<Duration>,
+) -> std::io::Result<Option<i32>> {
+    let r = run_loop(&mut app, guard, updates, rotate).await;
+    // every exit path keeps the problems' ages for the next run
+    app.keep_problems();
+    r
+}
+
+async fn run_loop(
+    app: &mut App,
     mut guard: TerminalGuard,
     mut updates: mpsc::Receiver<Update>,
     rotate: Option<Duration>,
@@ -80,6 +92,10 @@ pub async fn run(
             _ = triage.tick() => {
                 let now = app.now();
                 dirty |= app.fleet.evaluate_problems(now);
+                // kept at most every 10 s, and only when the list changed
+                if app.kept_problems.is_none_or(|(g, at)| g != app.fleet.problems.generation && now - at >= 10.0) {
+                    app.keep_problems();
+                }
                 // the wall screen's rotation countdown moves every second
                 dirty |= app.wall.is_some();
             }

@@ -238,6 +238,21 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
         }
     }
     let now = t0 + 5.0 * (steps - 1) as f64 + 1.0;
+    // the clusters' own records (conditions' transitions) are relative to the wall clock at
+    // sim start: moved to the drawing's clock, so ages read as the scenario made them
+    let shift = now - now_s();
+    for c in fleet.clusters.iter_mut() {
+        for s in c.llmd.servers.iter_mut() {
+            s.ready_since = s.ready_since.map(|t| (t + shift).round());
+        }
+        for a in c.llmd.autoscalers.iter_mut() {
+            a.limited_since = a.limited_since.map(|t| (t + shift).round());
+            a.blocked_since = a.blocked_since.map(|t| (t + shift).round());
+        }
+        for m in c.placement.managed.iter_mut().flatten() {
+            m.since = m.since.map(|t| (t + shift).round());
+        }
+    }
     // GPU pages follow the live engines: pin them (busy by device index, idle held GPUs idle
     // for 2.5 hours before the drawing's clock)
     for c in fleet.clusters.iter_mut() {

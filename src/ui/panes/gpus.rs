@@ -333,7 +333,7 @@ impl Component for Gpus {
                 (None, _) => t.muted,
             };
             let mem = g.fb_used().map(|m| format!("{:.0}%", m * 100.0)).unwrap_or_else(|| DASH.into());
-            let mem_style = if g.fb_used().is_some_and(|m| rules::GPU_MEMORY.level(m) != rules::Level::Ok) {
+            let mem_style = if g.fb_used().is_some_and(|m| rules::levels::GPU_MEMORY.level(m) != rules::Level::Ok) {
                 t.warn
             } else {
                 t.text

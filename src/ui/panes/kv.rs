@@ -11,7 +11,6 @@ use ratatui::Frame;
 
 use crate::sources::views::ViewSpec;
 use crate::store::llmd::{mean_opt, Detail, Freshness, Role, ServerInfo};
-use crate::store::rules;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::rules::{kv_style, level, mark};
@@ -174,7 +173,7 @@ impl Component for KvCache {
             let style = if old { t.muted } else { kv_style(t, &s.role, v.kv.filter(|_| v.fresh())) };
             let num = if old { t.muted } else { t.text };
             let age = v.observed_at.map(|at| crate::store::llmd::age_text(reading.now - at)).unwrap_or_default();
-            let lv = mark(level(rules::kv_rule(s.role.serves_decode()), v.kv.filter(|_| v.fresh())));
+            let lv = mark(level(crate::store::rules::levels::kv(s.role.serves_decode()), v.kv.filter(|_| v.fresh())));
             let gauge = match (v.kv, v.freshness, &v.stale) {
                 (Some(kv), Freshness::Fresh, _) => format!("{} {:>4}{lv:<2}", fmt::bar(kv, gauge_w), fmt::pct(kv)),
                 (Some(kv), Freshness::Stale, _) => format!("{} {age}", fmt::pct(kv)),

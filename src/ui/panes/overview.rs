@@ -54,6 +54,38 @@ fn healthy(c: &ClusterState, counts: (usize, usize, usize), pending: bool) -> bo
     matches!(c.conn, Conn::Live) && counts == (0, 0, 0) && !pending
 }
 
+/// A hub cluster's open problems (from its roll-ups and the hub): counts of the firing ones
+/// and the worst one's reason.
+#[derive(Default)]
+struct HubJudged {
+    counts: (usize, usize, usize),
+    pending: bool,
+    worst: Option<String>,
+}
+
+/// The open problems of clusters seen only through a hub, by name.
+fn hub_problems<'a>(cx: &Ctx<'a>) -> std::collections::HashMap<&'a str, HubJudged> {
+    use crate::store::problems::Severity as S;
+    let mut out: std::collections::HashMap<&str, HubJudged> = Default::default();
+    for p in cx.fleet.problems.all() {
+        if p.object.kind != "ManagedCluster" || p.resolved() || p.is_unknown() {
+            continue;
+        }
+        let j = out.entry(p.object.name.as_str()).or_default();
+        if p.firing() {
+            match p.severity {
+                S::Critical => j.counts.0 += 1,
+                S::Warning => j.counts.1 += 1,
+                S::Info => j.counts.2 += 1,
+            }
+            j.worst.get_or_insert_with(|| p.reason.clone());
+        } else {
+            j.pending = true;
+        }
+    }
+    out
+}
+
 /// Clusters seen only through a hub, when no single context is focused, that pass the filter.
 fn hub_rows(cx: &Ctx) -> Vec<crate::store::hub::HubCluster> {
     if cx.focus.is_some() {
@@ -79,8 +111,17 @@ fn rows(cx: &Ctx, sort: usize, expanded: bool) -> (Vec<Row>, Vec<(usize, usize, 
     }
     let now = cx.now();
     let collapse = !expanded && cx.fleet.clusters.len() + hubs.len() >= COLLAPSE_AT && cx.filter.is_empty();
-    let (ok, bad): (Vec<usize>, Vec<usize>) =
-        (0..hubs.len()).partition(|i| collapse && hubs[*i].healthy(now, stale_after(cx)));
+    let judged = hub_problems(cx);
+    let open = |h: &crate::store::hub::HubCluster| judged.get(h.name.as_str());
+    let (ok, mut bad): (Vec<usize>, Vec<usize>) =
+        (0..hubs.len()).partition(|i| collapse && hubs[*i].healthy(now, stale_after(cx)) && open(&hubs[*i]).is_none());
+    // the hub clusters' outliers worst first (their problems' counts), then by name
+    if sort == 0 {
+        bad.sort_by_key(|i| {
+            let j = open(&hubs[*i]).map(|j| j.counts).unwrap_or_default();
+            (std::cmp::Reverse(j), hubs[*i].available == Some(true))
+        });
+    }
     // contexts' trouble first, then the hub clusters' trouble, then everything healthy
     let mut out: Vec<Row> = list.iter().copied().filter(|r| !matches!(r, Row::Healthy(_))).collect();
     out.extend(bad.into_iter().map(Row::Hub));
@@ -329,6 +370,7 @@ impl Component for Overview {
         let rows_idx: Vec<usize> =
             rows.iter().filter_map(|r| if let Row::Cluster(i) = r { Some(*i) } else { None }).collect();
         let hubs = hub_rows(cx);
+        let judged = hub_problems(cx);
         let focused = cx.focus.and_then(|i| cx.fleet.clusters.get(i));
         let (table_area, detail_area) = if focused.is_some() {
             let [a, b] = Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(area);
@@ -369,9 +411,10 @@ impl Component for Overview {
         };
         // each cluster's worst firing problem leads its DETAIL
         let mut worst: Vec<Option<&crate::store::problems::Problem>> = vec![None; cx.fleet.clusters.len()];
-        for p in cx.fleet.problems.firing() {
+        for p in cx.fleet.problems.incidents() {
             if let Some(w) = p.cluster.and_then(|c| worst.get_mut(c)) {
-                if w.is_none_or(|w| (p.severity, p.since) < (w.severity, w.since)) {
+                // the worst, the newest of its severity: a fresh outage before a standing one
+                if w.is_none_or(|w| (p.severity, -p.since) < (w.severity, -w.since)) {
                     *w = Some(p);
                 }
             }
@@ -391,7 +434,7 @@ impl Component for Overview {
                     continue;
                 }
                 Row::Hub(h) => {
-                    table.rows.push(hub_line(cx, &hubs[*h], now));
+                    table.rows.push(hub_line(cx, &hubs[*h], judged.get(hubs[*h].name.as_str()), now));
                     continue;
                 }
             };
@@ -405,10 +448,11 @@ impl Component for Overview {
                     labels: Default::default(),
                     available: Some(true),
                     why: None,
+                    since: None,
                     metrics: cx.fleet.prom_clusters.get(&c.context).cloned(),
                     sets: Vec::new(),
                 };
-                let mut line = hub_line(cx, &h, now);
+                let mut line = hub_line(cx, &h, None, now);
                 line[1] = cell("○ not dialed".to_string(), t.muted);
                 let numbers = if h.metrics.is_some() { " · numbers from the query layer" } else { "" };
                 line[12] = cell(format!("{why}{numbers}"), t.muted);
@@ -495,7 +539,7 @@ impl Component for Overview {
 }
 
 /// A cluster seen only through a hub: its hub's word on it, and the query layer's roll-up.
-fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, now: f64) -> Vec<Line<'static>> {
+fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, j: Option<&HubJudged>, now: f64) -> Vec<Line<'static>> {
     let t = cx.theme;
     let (state, style) = match h.available {
         Some(true) => ("◌ via hub".to_string(), t.ok),
@@ -523,10 +567,23 @@ fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, now: f64) -> Vec<Line<'
         Some(set) => format!("{detail} · set {set}"),
         None => detail,
     };
+    // its worst firing problem leads, as a dialed cluster's does
+    let (detail, detail_style) = match j.and_then(|j| j.worst.clone()) {
+        Some(w) => (format!("{w} · {detail}"), if j.is_some_and(|j| j.counts.0 > 0) { t.crit } else { t.warn }),
+        None => (detail, if h.available == Some(false) { t.crit } else { t.muted }),
+    };
+    let counts = j.map(|j| j.counts).unwrap_or_default();
+    let problems_style = if counts.0 > 0 {
+        t.crit
+    } else if counts.1 > 0 {
+        t.warn
+    } else {
+        t.muted
+    };
     vec![
         cell(h.name.clone(), t.text),
         cell(state, style),
-        cell(DASH, t.muted),
+        cell(problems_text(counts), problems_style),
         cell(DASH, t.muted),
         cell(DASH, t.muted),
         cell(DASH, t.muted),
@@ -550,7 +607,7 @@ fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, now: f64) -> Vec<Line<'
             },
             num,
         ),
-        cell(detail, if h.available == Some(false) { t.crit } else { t.muted }),
+        cell(detail, detail_style),
     ]
 }
 

@@ -1,6 +1,8 @@
-//! Problems: every problem of the visible clusters, worst first, then oldest; pending ones
-//! (waiting out their rule's `for:`) below, then those resolved in the last ten minutes,
-//! dimmed, with how long they lasted. Enter goes to the source: the pod, or the pane and row.
+//! Problems: incidents first (firing, worst then newest), then pending ones waiting out their
+//! rule's `for:`, then those kst cannot see now (unknown, with why and since when), then
+//! standing findings, then those resolved in the last ten minutes with how long they lasted. A
+//! problem carried by another (its cluster down, its critical twin) sits right under it.
+//! Enter goes to the source: the pod, or the pane and row.
 
 use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -27,7 +29,18 @@ pub fn rows<'a>(cx: &Ctx<'a>) -> Vec<&'a Problem> {
         .into_iter()
         .filter(|p| p.cluster.is_none_or(|c| cx.focus.is_none_or(|f| f == c)))
         .filter(|p| {
-            cx.keep(|| format!("{} {} {} {} {}", context(cx, p), p.severity.name(), p.kind, p.object.path(), p.reason))
+            cx.keep(|| {
+                format!(
+                    "{} {} {} {} {} {} {}",
+                    context(cx, p),
+                    p.severity.name(),
+                    p.kind,
+                    p.rule.alert,
+                    p.object.path(),
+                    p.reason,
+                    p.state()
+                )
+            })
         })
         .collect()
 }
@@ -67,6 +80,38 @@ fn jump(cx: &Ctx, p: &Problem) -> Outcome {
     }
 }
 
+/// How long ago `t` was, `≥` when kst only knows a lower bound.
+fn age(now: f64, t: f64, lower_bound: bool) -> String {
+    format!("{}{}", if lower_bound { "≥" } else { "" }, fmt::duration((now - t).max(0.0) as i64))
+}
+
+/// A problem's state in words (wide screens) or as a symbol with its time (narrow ones).
+fn state_text(cx: &Ctx, p: &Problem, now: f64, short: bool) -> String {
+    let hold = fmt::duration(cx.fleet.problems.hold_of(p) as i64);
+    if let Some(end) = p.resolved_at {
+        let lasted = fmt::duration(p.lasted(now) as i64);
+        return if short {
+            format!("✓ {lasted}")
+        } else {
+            format!("resolved {} ago, lasted {lasted}", fmt::duration((now - end).max(0.0) as i64))
+        };
+    }
+    if let Some(u) = &p.unknown {
+        let since = fmt::duration((now - u.since).max(0.0) as i64);
+        return if short { format!("? {since}") } else { format!("unknown {since}: {}", u.why) };
+    }
+    if p.fired_at.is_none() {
+        let held = fmt::duration((now - p.since).max(0.0) as i64);
+        return if short { format!("◌ {held}/{hold}") } else { format!("pending {held}/{hold}") };
+    }
+    match (p.standing, short) {
+        (true, true) => "≡".into(),
+        (true, false) => "standing".into(),
+        (false, true) => "●".into(),
+        (false, false) => "firing".into(),
+    }
+}
+
 impl Pane for Problems {
     fn id(&self) -> &'static str {
         "problems"
@@ -97,9 +142,16 @@ impl Component for Problems {
     fn legend(&self) -> Vec<(&'static str, &'static str)> {
         vec![
             ("✖ ! i", "critical · warning · info"),
-            ("pending 40s/5m", "the condition holds; it fires after its rule's for: (as Prometheus does)"),
-            ("resolved", "cleared; listed for 10 minutes with how long it lasted (dimmed)"),
-            ("SINCE", "when the condition started, kept across refreshes"),
+            ("● firing", "held for its rule's for: · an incident, counted in the header"),
+            ("◌ pending 40s/5m", "the condition holds; it fires after its rule's for: (as Prometheus does)"),
+            (
+                "? unknown 3m",
+                "kst cannot see it now (cluster down, forbidden, metrics old): not resolved; why and since when",
+            ),
+            ("≡ standing", "a finding there before kst first watched its cluster, or unchanged a day: not counted"),
+            ("✓ resolved 5s", "seen cleared; listed 10 minutes with how long it lasted (dimmed)"),
+            ("└", "carried by the problem above (its cluster down, its critical twin): counted there"),
+            ("AGE", "since it started by the cluster's own record; ≥ when kst only saw it first"),
         ]
     }
 
@@ -142,10 +194,12 @@ impl Component for Problems {
         let [summary_area, table_area, detail_area] =
             Layout::vertical([Constraint::Length(2), Constraint::Min(4), Constraint::Length(2)]).areas(area);
 
-        // counts by severity, then by kind (firing only)
-        let firing: Vec<&&Problem> = list.iter().filter(|p| p.firing()).collect();
-        let count = |s: Severity| firing.iter().filter(|p| p.severity == s).count();
-        let pending = list.iter().filter(|p| p.pending()).count();
+        // counts: incidents by severity, then what is not counted there
+        let incidents: Vec<&&Problem> = list.iter().filter(|p| p.incident()).collect();
+        let count = |s: Severity| incidents.iter().filter(|p| p.severity == s).count();
+        let pending = list.iter().filter(|p| p.pending() && !p.standing).count();
+        let unknown = list.iter().filter(|p| p.is_unknown()).count();
+        let standing = list.iter().filter(|p| p.firing() && p.standing).count();
         let resolved = list.iter().filter(|p| p.resolved()).count();
         let mut head = Vec::new();
         for s in [Severity::Critical, Severity::Warning, Severity::Info] {
@@ -155,16 +209,19 @@ impl Component for Problems {
                 if n > 0 { severity_style(cx, s) } else { t.muted },
             ));
         }
-        head.push(Span::styled(format!("· {pending} pending · {resolved} resolved in the last 10m"), t.muted));
+        head.push(Span::styled(
+            format!("· {unknown} unknown · {pending} pending · {standing} standing · {resolved} resolved in 10m"),
+            t.muted,
+        ));
         let mut kinds: Vec<(&str, usize)> = Vec::new();
-        for p in &firing {
+        for p in &incidents {
             match kinds.iter_mut().find(|(k, _)| *k == p.kind) {
                 Some(k) => k.1 += 1,
                 None => kinds.push((p.kind, 1)),
             }
         }
         let by_kind = if kinds.is_empty() {
-            "nothing firing".to_string()
+            "no incident firing".to_string()
         } else {
             kinds.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(" · ")
         };
@@ -173,50 +230,52 @@ impl Component for Problems {
             summary_area,
         );
 
+        // narrow screens: the PROBLEM text gets the width, the state is a symbol
+        let short = table_area.width < 150;
         let cols = vec![
             Col::whole("SEV"),
             Col::name("CLUSTER").min(8).hidden_if(cx.focus.is_some()),
             Col::text("KIND").min(4).optional(3),
-            Col::name("OBJECT").min(16),
-            Col::text("PROBLEM").min(20),
-            Col::whole("STATE"),
-            Col::whole("SINCE").optional(1),
+            Col::name("OBJECT").min(12),
+            // what is wrong gets the width before the names are whole (they are cut in the middle)
+            Col::text("PROBLEM").min((table_area.width as f32 * 0.45) as u16),
+            if short { Col::whole("STATE") } else { Col::text("STATE").min(10).optional(2) },
+            Col::whole("AGE"),
         ];
         let mut table = DataTable::new(
-            format!(" Problems ({} firing) · worst first, then oldest · Enter: its source ", firing.len()),
+            format!(
+                " Problems ({} firing) · incidents first: worst, then newest · Enter: its source ",
+                incidents.len()
+            ),
             cols,
         );
         table.empty = "no problems on the visible clusters".into();
         for p in &list {
-            let sev = if p.resolved() { t.muted } else { severity_style(cx, p.severity) };
-            let (state, since) = if let Some(end) = p.resolved_at {
-                (
-                    format!("resolved, lasted {}", fmt::duration(p.lasted(now) as i64)),
-                    format!("{} ago", fmt::duration((now - end).max(0.0) as i64)),
-                )
-            } else if p.fired_at.is_some() {
-                ("firing".into(), fmt::duration((now - p.since).max(0.0) as i64))
-            } else {
-                (
-                    format!(
-                        "pending {}/{}",
-                        fmt::duration((now - p.since).max(0.0) as i64),
-                        fmt::duration((p.hold_s * cx.fleet.problems.hold_scale.max(f64::MIN_POSITIVE)) as i64)
-                    ),
-                    fmt::duration((now - p.since).max(0.0) as i64),
-                )
+            let dim = p.resolved() || p.is_unknown() || p.standing;
+            let sev = if dim { t.muted } else { severity_style(cx, p.severity) };
+            let since = match (p.resolved_at, &p.unknown) {
+                (Some(end), _) => format!("{} ago", fmt::duration((now - end).max(0.0) as i64)),
+                _ => age(now, p.since, p.since_lower_bound),
             };
+            let object = if p.under.is_some() { format!("└ {}", p.object.path()) } else { p.object.path() };
             table.rows.push(vec![
-                cell(format!("{} {}", p.severity.mark(), &p.severity.name()[..4]), sev),
+                cell(
+                    if short {
+                        p.severity.mark().to_string()
+                    } else {
+                        format!("{} {}", p.severity.mark(), &p.severity.name()[..4])
+                    },
+                    sev,
+                ),
                 cell_ref(
                     p.cluster.map(|c| cx.display_name(&cx.cluster(c).context)).unwrap_or("fleet"),
-                    if p.resolved() { t.muted } else { t.text },
+                    if dim { t.muted } else { t.text },
                 ),
                 cell_ref(p.object.kind, t.muted),
-                cell(p.object.path(), if p.resolved() { t.muted } else { t.text }),
-                cell_ref(&p.reason, if p.firing() { sev } else { t.muted }),
-                cell(state, if p.firing() { sev } else { t.muted }),
-                cell(since, if p.resolved() { t.muted } else { t.text }),
+                cell(object, if dim { t.muted } else { t.text }),
+                cell_ref(&p.reason, if p.firing() && !p.standing { sev } else { t.muted }),
+                cell(state_text(cx, p, now, short), if p.firing() && !p.standing { sev } else { t.muted }),
+                cell(since, if dim { t.muted } else { t.text }),
             ]);
         }
         self.list.sync(&keys(cx, &list));
@@ -225,9 +284,16 @@ impl Component for Problems {
         if let Some(p) = self.list.selected().and_then(|i| list.get(i)) {
             let at = p.cluster.map(|c| cx.display_name(&cx.cluster(c).context)).unwrap_or("fleet");
             let line = Line::from(vec![
-                Span::styled(format!("{} {} ", p.severity.mark(), p.kind), severity_style(cx, p.severity)),
+                Span::styled(
+                    format!("{} {} ({}) ", p.severity.mark(), p.kind, p.rule.alert),
+                    severity_style(cx, p.severity),
+                ),
                 Span::styled(format!("{at} {} {}: ", p.object.kind, p.object.path()), t.text),
                 Span::styled(p.reason.clone(), t.muted),
+                Span::styled(
+                    format!(" · {} · since {}", state_text(cx, p, now, false), age(now, p.since, p.since_lower_bound)),
+                    t.muted,
+                ),
             ]);
             f.render_widget(Paragraph::new(line).wrap(ratatui::widgets::Wrap { trim: true }), detail_area);
         }

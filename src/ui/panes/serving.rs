@@ -198,9 +198,9 @@ impl Component for Serving {
             let num = if old { t.muted } else { t.text };
             let pods = |r: usize, n: usize| if n == 0 { DASH.to_string() } else { format!("{r}/{n}") };
             let pods_style = |r: usize, n: usize| if r < n { t.warn } else { num };
-            let (err, err_style) = judged(t, &rules::ERROR_RATE, v.error_rate, opt(v.error_rate, fmt::pct));
+            let (err, err_style) = judged(t, &rules::levels::ERROR_RATIO, v.error_rate, opt(v.error_rate, fmt::pct));
             let ttft99 = q(&v.ttft, 0.99);
-            let (ttft, ttft_style) = judged(t, &rules::TTFT_P99, ttft99, opt(ttft99, fmt::secs));
+            let (ttft, ttft_style) = judged(t, &rules::levels::TTFT_P99, ttft99, opt(ttft99, fmt::secs));
             let decode = format!(
                 "{}{}",
                 pods(v.decode_ready, v.decode_total),
@@ -286,8 +286,8 @@ fn draw_path(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInfo, 
     if v.stale_pods > 0 {
         notes.push(Span::styled(format!("{} pod(s) with stale metrics (KV cache says why). ", v.stale_pods), t.warn));
     }
-    if let Some(r) = v.pd_running_ratio.filter(|r| rules::PD_RATIO.level(*r) != rules::Level::Ok) {
-        notes.push(Span::styled(format!("! {} (llm-d warning). ", rules::PD_RATIO.reason(r, "")), t.warn));
+    if let Some(r) = v.pd_running_ratio.filter(|r| rules::levels::PD_RATIO.level(*r) != rules::Level::Ok) {
+        notes.push(Span::styled(format!("! {} (llm-d warning). ", rules::levels::PD_RATIO.reason(r, "")), t.warn));
     }
     lines.push(Line::from(notes));
     // SLOs of this pool, each objective with its share over the window

@@ -168,7 +168,7 @@ impl Component for Throughput {
             let v = cx.cluster(*i).llmd.pool_view(p, &reading);
             let q = |h: &Option<crate::store::llmd::Histogram>, x: f64| h.as_ref().and_then(|h| h.quantile(x));
             let (ratio, ratio_style) =
-                judged(t, &rules::PD_RATIO, v.pd_running_ratio, opt(v.pd_running_ratio, |r| format!("{r:.1}")));
+                judged(t, &rules::levels::PD_RATIO, v.pd_running_ratio, opt(v.pd_running_ratio, |r| format!("{r:.1}")));
             table.rows.push(vec![
                 cell(cx.qualified(*i, &p.name), t.text),
                 cell(opt(v.prefill_tps, fmt::num), t.text),

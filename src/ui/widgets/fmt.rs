@@ -13,13 +13,15 @@ pub fn age(since: Option<&str>, until: f64) -> String {
 
 /// Seconds as kubectl writes ages: `45s`, `3m12s`, `2h5m`, `4d`.
 pub fn duration(secs: i64) -> String {
-    match secs {
+    // as kubectl's HumanDuration writes it: a zero second part is left out (`5m`, `3h`, `2d`)
+    let two = |a: i64, u: &str, b: i64, v: &str| if b == 0 { format!("{a}{u}") } else { format!("{a}{u}{b}{v}") };
+    match secs.max(0) {
         s if s < 120 => format!("{s}s"),
-        s if s < 600 => format!("{}m{}s", s / 60, s % 60),
+        s if s < 600 => two(s / 60, "m", s % 60, "s"),
         s if s < 3 * 3600 => format!("{}m", s / 60),
-        s if s < 8 * 3600 => format!("{}h{}m", s / 3600, (s % 3600) / 60),
+        s if s < 8 * 3600 => two(s / 3600, "h", (s % 3600) / 60, "m"),
         s if s < 2 * 86400 => format!("{}h", s / 3600),
-        s if s < 8 * 86400 => format!("{}d{}h", s / 86400, (s % 86400) / 3600),
+        s if s < 8 * 86400 => two(s / 86400, "d", (s % 86400) / 3600, "h"),
         s => format!("{}d", s / 86400),
     }
 }

@@ -40,32 +40,37 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         spans.push(Span::styled(format!("focus: {}", app.display_name(&focus.context)), t.accent));
     }
     spans.push(Span::styled(" │ ", t.muted));
-    // problems next: on a narrow screen they matter more than node counts
-    let (mut crit, mut warn) = (0, 0);
-    for p in app.fleet.problems.firing() {
-        match p.severity {
-            crate::store::problems::Severity::Critical => crit += 1,
-            crate::store::problems::Severity::Warning => warn += 1,
-            crate::store::problems::Severity::Info => {}
-        }
+    // problems next: on a narrow screen they matter more than node counts. Incidents only:
+    // standing findings and problems carried by another (a cluster down) are not counted
+    // here; problems kst cannot see now are counted apart.
+    let n = app.fleet.problems.totals();
+    let unknown = app.fleet.problems.unknown().filter(|p| p.under.is_none()).count();
+    if n.critical > 0 {
+        spans.push(Span::styled(format!("{}✖ critical", n.critical), t.crit));
     }
-    if s.connecting == s.clusters {
-        spans.push(Span::styled("problems —", t.muted));
-    } else if crit + warn == 0 {
-        spans.push(Span::styled("no problems", t.ok));
-    } else {
-        if crit > 0 {
-            spans.push(Span::styled(format!("{crit}✖ critical"), t.crit));
-        }
-        if warn > 0 {
-            spans.push(Span::styled(format!("{}{warn}! warning", if crit > 0 { " " } else { "" }), t.warn));
+    if n.warning > 0 {
+        spans.push(Span::styled(format!("{}{}! warning", if n.critical > 0 { " " } else { "" }, n.warning), t.warn));
+    }
+    if unknown > 0 {
+        let gap = if n.critical + n.warning > 0 { " " } else { "" };
+        spans.push(Span::styled(format!("{gap}{unknown}? unknown"), t.muted));
+    }
+    if n.critical + n.warning + unknown == 0 {
+        if s.connecting > 0 {
+            // nothing can be said of a fleet kst has not heard from yet
+            spans.push(Span::styled(format!("connecting {}/{}", s.clusters - s.connecting, s.clusters), t.muted));
+        } else {
+            spans.push(Span::styled("no problems", t.ok));
         }
     }
     spans.push(Span::styled(" │ ", t.muted));
     if s.counted == 0 {
         // nothing answers: no totals at all rather than zeros that look like an empty fleet
-        let why = if s.connecting == s.clusters { "waiting for the first answers" } else { "no cluster answers" };
-        spans.push(Span::styled(why, if s.connecting == s.clusters { t.muted } else { t.crit }));
+        // clusters that answer but have not listed their nodes yet are not silent
+        let answering = s.live + s.degraded;
+        let why =
+            if s.connecting > 0 || answering > 0 { "waiting for the first answers" } else { "no cluster answers" };
+        spans.push(Span::styled(why, if why == "no cluster answers" { t.crit } else { t.muted }));
     } else {
         spans.push(Span::styled(format!("nodes {}/{}", s.nodes_ready, s.nodes), t.text));
         spans.push(Span::styled(" │ ", t.muted));

@@ -1,0 +1,86 @@
+//! ML jobs, and what kst reads outside the clusters: the nightly matrix and Alertmanagers.
+
+use super::agents::at;
+use super::table as t;
+use crate::store::problems::{Condition, Evaluation, Jump, Object, Severity, Sight};
+use crate::store::{ClusterState, Fleet};
+
+pub fn jobs(ev: &mut Evaluation, i: usize, c: &ClusterState) {
+    if c.jobs.kinds.is_empty() || c.jobs.kinds.values().all(Option::is_none) {
+        ev.blind(Some(i), Sight::Jobs, None, "jobs not listed yet");
+        return;
+    }
+    for j in c.jobs.jobs.iter().filter(|j| j.status == "Failed") {
+        ev.push(
+            Condition::new(
+                &t::JOB_FAILED,
+                Some(i),
+                Object::new(j.kind, &j.namespace, &j.name),
+                format!("failed{}", j.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()),
+                Jump::Pane { pane: "jobs", find: format!("{}/{}", j.namespace, j.name) },
+            )
+            .since(at(j.finished.as_deref())),
+        );
+    }
+}
+
+/// The nightly matrix: a cell that passed and now fails.
+pub fn nightly(ev: &mut Evaluation, fleet: &Fleet) {
+    let Some(m) = &fleet.nightly.matrix else {
+        if fleet.nightly.disabled.is_none() {
+            ev.blind(None, Sight::Github, None, "the nightly matrix is not read yet");
+        }
+        return;
+    };
+    if let Some(why) = &fleet.nightly.stale {
+        ev.blind(None, Sight::Github, None, format!("the nightly matrix is stale: {why}"));
+    }
+    for cell in &m.cells {
+        let finished: Vec<bool> = cell.runs.iter().filter_map(|r| r.passed()).collect();
+        if finished.first() != Some(&false) || finished.get(1) != Some(&true) {
+            continue;
+        }
+        let failed = cell.runs.iter().find(|r| r.passed() == Some(false));
+        let name = cell.workflow_file.trim_end_matches(".yaml").to_string();
+        let find = format!("{} {}\t{}", cell.name.guide, cell.name.variant(), cell.name.platform());
+        ev.push(
+            Condition::new(
+                &t::NIGHTLY_NEWLY_RED,
+                None,
+                Object::new("Nightly", "", &name),
+                format!(
+                    "newest run failed{}, the one before passed",
+                    failed.and_then(|r| r.failed_step.as_deref()).map(|s| format!(" at {s}")).unwrap_or_default()
+                ),
+                Jump::Pane { pane: "benchmarks", find },
+            )
+            .since(failed.and_then(|r| at(Some(r.created_at.as_str())))),
+        );
+    }
+}
+
+/// The active alerts of the configured Alertmanagers: the organisation's own rules.
+pub fn alertmanager(ev: &mut Evaluation, fleet: &Fleet) {
+    for (i, am) in fleet.alertmanagers.iter().enumerate() {
+        let Some(alerts) = am.alerts.as_ref().filter(|_| am.error.is_none()) else {
+            let why = am.error.clone().unwrap_or_else(|| "not read yet".into());
+            ev.blind(None, Sight::Alertmanager, Some(Object::new("Alertmanager", "", &am.url)), why.clone());
+            ev.blind(None, Sight::Alertmanager, None, format!("Alertmanager {}: {why}", am.url));
+            continue;
+        };
+        let _ = i;
+        for a in alerts {
+            let cluster = a.cluster_label().and_then(|l| fleet.clusters.iter().position(|c| c.context == l));
+            let mut c = Condition::new(
+                &t::ALERTMANAGER,
+                cluster,
+                Object::new("Alert", a.namespace(), &a.object_name()),
+                a.summary(),
+                Jump::Pane { pane: "problems", find: a.fingerprint.clone() },
+            )
+            .since(Some(a.starts_at));
+            c.severity = a.severity().unwrap_or(Severity::Warning);
+            ev.push(c);
+        }
+    }
+}
