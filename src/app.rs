@@ -84,6 +84,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(exit::BAD_CONFIG, format!("bad config: {e}")),
     };
+    if let Some(Command::Rules) = &cli.command {
+        let window = crate::store::rates::MetricsPolicy::new(
+            settings.refresh.as_secs_f64(),
+            settings.rate_window.map(|d| d.as_secs_f64()),
+            None,
+        )
+        .window;
+        print!("{}", crate::store::rules::prometheus_rule_file(window, 1.0));
+        return ExitCode::from(exit::OK);
+    }
     init_logging(&settings);
     // which resources are GPUs holds for the whole run: every decoder reads the one list
     crate::sources::gpu_resources::set(settings.gpu_resources.clone());
@@ -102,9 +112,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Sim(args)) => rt.block_on(run_sim(args)),
         Some(Command::Demo(args)) => rt.block_on(run_demo(args, &common, &settings)),
         Some(Command::Snapshot(args)) => rt.block_on(run_snapshot(args, &common, &settings)),
-        Some(Command::Config { .. }) | Some(Command::Completions { .. }) | Some(Command::Man) => {
-            ExitCode::from(exit::OK)
-        }
+        Some(Command::Config { .. })
+        | Some(Command::Completions { .. })
+        | Some(Command::Man)
+        | Some(Command::Rules) => ExitCode::from(exit::OK),
         None => rt.block_on(run_tui_on_kubeconfig(&common, &settings)),
     };
     // Watch streams may still be parked; do not wait for them on the way out.

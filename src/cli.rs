@@ -186,6 +186,10 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `kst man > ~/.local/share/man/man1/kst.1`.
     Man,
+    /// Print kst's rules over metrics as a Prometheus rule file (the same thresholds, `for:` and
+    /// alertnames the Problems tab uses, rates over `[metrics] rate_window`), to load into the
+    /// organisation's own Prometheus or to compare with it.
+    Rules,
 }
 
 #[derive(Debug, Subcommand)]

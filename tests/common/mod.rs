@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod peers;
+pub mod prom;
 
 use std::time::Duration;
 

@@ -130,7 +130,7 @@ pub const PREFIX_HIT: Kind = Kind {
     cmp: cmp("prefix hit rate", Bad::Below, 0.30, Unit::Ratio),
     origin: LLMD_PR553,
     promql: Some(
-        "sum by (cluster, namespace, pod) (rate(vllm:prefix_cache_hits_total[$w])) / sum by (cluster, namespace, pod) (rate(vllm:prefix_cache_queries_total[$w])) < 0.3",
+        "(sum by (cluster, namespace, pod) (rate(vllm:prefix_cache_hits_total[$w])) / sum by (cluster, namespace, pod) (rate(vllm:prefix_cache_queries_total[$w])) < 0.3) and sum by (cluster, namespace, pod) (rate(vllm:request_success_total[$w])) > 0.1",
     ),
     ..kind("prefix-hit", "LLMDLowPrefixCacheHitRate", WARN, 900.0, D::Serving, S::Metrics)
 };
