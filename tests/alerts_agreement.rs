@@ -247,3 +247,100 @@ async fn kst_fires_what_prometheus_fires_from_the_same_rule_table() {
     }
     col.stop();
 }
+
+/// An incident older than kst: a KV surge Prometheus has held for a while when kst starts in
+/// prometheus mode. kst asks the query layer for the rule's history, so the critical fires in
+/// its first evaluation with the surge's real start (within two scrape intervals of when
+/// Prometheus first held it), not as a fresh `pending` dated by kst's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_older_than_kst_fires_at_once_with_its_start_from_the_query_layer() {
+    use kst::sources::cluster::EngineSource;
+    use kst::sources::prom::PromConfig;
+    let test = "an_incident_older_than_kst_fires_at_once_with_its_start_from_the_query_layer";
+    let Some(prometheus) = common::peers::debian_binary("prometheus", "prometheus") else {
+        common::peers::missing(test, "prometheus", "apt-get install prometheus");
+        return;
+    };
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let contexts: Vec<(String, String)> = targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect();
+    // the servers, for Prometheus' scrape config
+    let mut seen = Fleet::new(&contexts);
+    let mut col = Collectors::start(&targets, common::fast_worker());
+    common::pump_until(&mut seen, &mut col.updates, "LLM-d discovered", |f| {
+        let l = &f.clusters[0].llmd;
+        !l.servers.is_empty() && l.servers.iter().all(|s| s.pool.is_some())
+    })
+    .await;
+    col.stop();
+    let (_peer, _dir, prom) = start_prometheus_with(&prometheus, |dir| config(&sim, &seen, dir)).await;
+
+    // the surge begins, and Prometheus holds it for 20 s before kst starts
+    sim.cluster("gpu-us-east").unwrap().faults.set_incident(Incident::KvSurge, true);
+    let held = "count_over_time((max by (cluster, namespace, pod) (vllm:kv_cache_usage_perc{cluster=\"gpu-us-east\",role!=\"prefill\"}) > 0.95)[30s:1s])";
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let mut surge_start = BTreeMap::new();
+    loop {
+        let series = prom.vector(held).await;
+        if !series.is_empty()
+            && series.iter().all(|s| s["value"][1].as_str().and_then(|v| v.parse::<f64>().ok()) >= Some(20.0))
+        {
+            // when Prometheus first held it, per pod
+            for s in prom.vector("min_over_time(timestamp(max by (cluster, namespace, pod) (vllm:kv_cache_usage_perc{cluster=\"gpu-us-east\",role!=\"prefill\"}) > 0.95)[60s:1s])").await {
+                let pod = s["metric"]["pod"].as_str().unwrap_or("").to_string();
+                surge_start.insert(pod, s["value"][1].as_str().unwrap().parse::<f64>().unwrap());
+            }
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "Prometheus never held the surge: {series:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // kst starts now, in prometheus mode, its rule's for: 10 s (300 s x 1/30)
+    let mut fleet = Fleet::new(&contexts);
+    fleet.set_metrics(1.0, Some(WINDOW), None);
+    fleet.problems.hold_scale = 1.0 / 30.0;
+    let opts = WorkerOptions { refresh: Duration::from_secs(1), engines: EngineSource::Query, ..common::fast_worker() };
+    let mut col = Collectors::start(&targets, opts);
+    let cfg = PromConfig {
+        url: prom.base.clone(),
+        cluster_label: "cluster".into(),
+        timeout: Duration::from_secs(5),
+        rate_window: Duration::from_secs(WINDOW as u64),
+        ..Default::default()
+    };
+    col.start_prom(vec![cfg], Default::default(), Duration::from_secs(1));
+    let started = common::now_s();
+    // the first evaluation that judges the decode servers' KV: every one already firing
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let first = loop {
+        while let Ok(Some(u)) = tokio::time::timeout(Duration::from_millis(100), col.updates.recv()).await {
+            fleet.apply(u);
+        }
+        fleet.evaluate_problems(common::now_s());
+        let kv: Vec<kst::store::problems::Problem> =
+            fleet.problems.all().into_iter().filter(|p| p.kind == "kv-decode").cloned().collect();
+        if kv.len() >= surge_start.len() && !kv.is_empty() {
+            break kv;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "kst never judged the surge: {kv:?}");
+    };
+    for p in &first {
+        assert!(p.firing(), "fires at once, its for: served by the history: {p:?}");
+        assert!(!p.since_lower_bound, "{p:?}");
+        let want = surge_start[&p.object.name];
+        assert!(
+            (p.since - want).abs() <= 3.0,
+            "{}: since {:.1}, Prometheus held it from {want:.1}",
+            p.object.name,
+            p.since
+        );
+        assert!(started - p.since >= 15.0, "older than kst: {p:?}");
+    }
+    eprintln!(
+        "kv-decode from the history: {} servers, since within {:.2} s of Prometheus' first holding",
+        first.len(),
+        first.iter().map(|p| (p.since - surge_start[&p.object.name]).abs()).fold(0.0, f64::max)
+    );
+    col.stop();
+}

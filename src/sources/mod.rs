@@ -6,6 +6,7 @@ pub mod fabric;
 pub mod get;
 pub mod gpu_resources;
 pub mod gpus;
+pub mod history;
 pub mod jobs;
 pub mod kagenti;
 pub mod llmd;

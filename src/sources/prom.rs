@@ -463,6 +463,13 @@ struct VectorItem {
     value: Option<(f64, String)>,
 }
 
+#[derive(Debug, Deserialize)]
+struct MatrixItem {
+    metric: BTreeMap<String, String>,
+    #[serde(default)]
+    values: Vec<(f64, String)>,
+}
+
 /// One series' latest sample.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -495,6 +502,15 @@ pub struct QueryError(pub String);
 
 /// The HTTP answer (status, body) -> samples, or the server's own error.
 pub fn decode_answer(status: u16, body: &[u8]) -> Result<Answer, QueryError> {
+    decode(status, body, false)
+}
+
+/// A range query's answer: a matrix, every point of every series as a sample.
+pub fn decode_range_answer(status: u16, body: &[u8]) -> Result<Answer, QueryError> {
+    decode(status, body, true)
+}
+
+fn decode(status: u16, body: &[u8], range: bool) -> Result<Answer, QueryError> {
     let env: Envelope = serde_json::from_slice(body).map_err(|e| {
         let text: String = String::from_utf8_lossy(body).chars().take(120).collect();
         QueryError(if (200..300).contains(&status) {
@@ -517,6 +533,22 @@ pub fn decode_answer(status: u16, body: &[u8]) -> Result<Answer, QueryError> {
             serde_json::from_value(data.result).map_err(|e| QueryError(format!("odd scalar: {e}")))?;
         let samples = v.parse::<f64>().ok().map(|value| Sample { labels: BTreeMap::new(), at, value });
         let samples = samples.into_iter().collect();
+        return Ok(Answer { samples, warnings: env.warnings, infos: env.infos, bytes: body.len() });
+    }
+    if data.result_type == "matrix" && range {
+        // a range query's answer: every point of every series, as samples
+        let items: Vec<MatrixItem> =
+            serde_json::from_value(data.result).map_err(|e| QueryError(format!("odd matrix: {e}")))?;
+        let samples = items
+            .into_iter()
+            .flat_map(|i| {
+                let labels = i.metric;
+                i.values.into_iter().filter_map(move |(at, v)| {
+                    let value = v.parse::<f64>().ok().filter(|v| v.is_finite())?;
+                    Some(Sample { labels: labels.clone(), at, value })
+                })
+            })
+            .collect();
         return Ok(Answer { samples, warnings: env.warnings, infos: env.infos, bytes: body.len() });
     }
     if data.result_type != "vector" {
@@ -751,14 +783,43 @@ pub async fn query_at(asker: &Asker, cfg: &PromConfig, promql: &str, at: Option<
         form.push(("time".into(), format!("{t:.3}")));
     }
     form.extend(cfg.params.iter().map(|(k, v)| (k.clone(), v.clone())));
+    ask(asker, cfg, "query", &form).await
+}
+
+/// A range query (`/api/v1/query_range`) from `start` to `end` every `step` seconds; the
+/// answer's samples are every point of every series.
+pub async fn query_range(
+    asker: &Asker,
+    cfg: &PromConfig,
+    promql: &str,
+    start: f64,
+    end: f64,
+    step: f64,
+) -> Result<Answer, QueryError> {
+    let mut form: Vec<(String, String)> = vec![
+        ("query".into(), promql.into()),
+        ("start".into(), format!("{start:.3}")),
+        ("end".into(), format!("{end:.3}")),
+        ("step".into(), format!("{:.3}", step.max(0.001))),
+    ];
+    form.extend(cfg.params.iter().map(|(k, v)| (k.clone(), v.clone())));
+    ask(asker, cfg, "query_range", &form).await
+}
+
+async fn ask(asker: &Asker, cfg: &PromConfig, endpoint: &str, form: &[(String, String)]) -> Result<Answer, QueryError> {
     match asker {
-        Asker::Http(http) => query_http(http, cfg, &form).await,
-        Asker::Kube { client, base } => query_through(client, base, cfg, &form).await,
+        Asker::Http(http) => query_http(http, cfg, endpoint, form).await,
+        Asker::Kube { client, base } => query_through(client, base, cfg, endpoint, form).await,
     }
 }
 
-async fn query_http(http: &reqwest::Client, cfg: &PromConfig, form: &[(String, String)]) -> Result<Answer, QueryError> {
-    let url = format!("{}/api/v1/query", cfg.url.trim_end_matches('/'));
+async fn query_http(
+    http: &reqwest::Client,
+    cfg: &PromConfig,
+    endpoint: &str,
+    form: &[(String, String)],
+) -> Result<Answer, QueryError> {
+    let url = format!("{}/api/v1/{endpoint}", cfg.url.trim_end_matches('/'));
     let mut req = http.post(&url).form(form).timeout(cfg.timeout);
     for (k, v) in &cfg.headers {
         req = req.header(k, v);
@@ -779,7 +840,7 @@ async fn query_http(http: &reqwest::Client, cfg: &PromConfig, form: &[(String, S
     })?;
     let status = resp.status().as_u16();
     let body = resp.bytes().await.map_err(|e| QueryError(e.to_string()))?;
-    decode_answer(status, &body)
+    decode(status, &body, endpoint == "query_range")
 }
 
 /// The same query through an API server's service proxy, with the context's credentials (the
@@ -789,11 +850,12 @@ async fn query_through(
     client: &kube::Client,
     base: &str,
     cfg: &PromConfig,
+    endpoint: &str,
     form: &[(String, String)],
 ) -> Result<Answer, QueryError> {
     use http_body_util::BodyExt;
     let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-    let mut req = http::Request::post(format!("{base}/api/v1/query"))
+    let mut req = http::Request::post(format!("{base}/api/v1/{endpoint}"))
         .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     for (k, v) in &cfg.headers {
         req = req.header(k, v);
@@ -810,7 +872,7 @@ async fn query_through(
             .and_then(|v| v["message"].as_str().map(str::to_string));
         match refusal {
             Some(m) => Err(QueryError(format!("HTTP {status} from the API server: {m}"))),
-            None => decode_answer(status, &bytes),
+            None => decode(status, &bytes, endpoint == "query_range"),
         }
     };
     tokio::time::timeout(cfg.timeout, ask)
@@ -842,6 +904,8 @@ pub async fn run(
     let mut every = tokio::time::interval(refresh);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut first = true;
+    // the rules' history is asked once the layer answers, and again after it failed
+    let mut history_sent = false;
     loop {
         every.tick().await;
         if std::mem::take(&mut first) {
@@ -1023,6 +1087,24 @@ pub async fn run(
                 return;
             }
         }
+        if state.error.is_some() {
+            history_sent = false;
+        } else if !history_sent && per_pod {
+            let context_of = |v: &str| {
+                scoped.by_value.get(v).copied().filter(|ci| !covered.served_before(Served::Engines, source, *ci))
+            };
+            let step = refresh.as_secs_f64().max(1.0);
+            match crate::sources::history::rule_history(http, &cfg, &context_of, now_s(), step).await {
+                Ok(rows) => {
+                    history_sent = true;
+                    tracing::info!(source, rows = rows.len(), "the rules' history from the query layer");
+                    if tx.send(Update::RuleHistory { source, rows }).await.is_err() {
+                        return;
+                    }
+                }
+                Err(QueryError(e)) => tracing::warn!(source, "the rules' history could not be read: {e}"),
+            }
+        }
         if tx.send(Update::Prom { source, state }).await.is_err() {
             return;
         }
@@ -1058,6 +1140,11 @@ mod tests {
         assert_eq!(e.0, "HTTP 502: <html>Bad Gateway</html>");
         let e = decode_answer(200, br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#).unwrap_err();
         assert!(e.0.contains("expected a vector"));
+        let range = br#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{"pod":"p0"},"values":[[10,"1"],[11,"NaN"],[12,"0.5"]]}]}}"#;
+        let a = decode_range_answer(200, range).unwrap();
+        let points: Vec<(f64, f64)> = a.samples.iter().map(|s| (s.at, s.value)).collect();
+        assert_eq!(points, vec![(10.0, 1.0), (12.0, 0.5)], "a range answer: every point, NaN left out");
     }
 
     #[test]

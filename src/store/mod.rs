@@ -72,6 +72,11 @@ pub enum Update {
         source: usize,
         state: PromState,
     },
+    /// How long each metric rule's condition has held, by a query layer's history.
+    RuleHistory {
+        source: usize,
+        rows: Vec<rules::HistoryRow>,
+    },
     /// A query layer's roll-ups by cluster label value.
     PromClusters {
         source: usize,
@@ -353,6 +358,7 @@ impl Update {
             | Update::Nightly { .. }
             | Update::Reports { .. }
             | Update::Prom { .. }
+            | Update::RuleHistory { .. }
             | Update::PromClusters { .. } => usize::MAX,
         }
     }
@@ -385,6 +391,9 @@ pub struct Fleet {
     pub gpu_prices: std::collections::BTreeMap<String, f64>,
     /// The configured Alertmanagers as last read (`[[alertmanager]]`).
     pub alertmanagers: Vec<alerts::AlertmanagerState>,
+    /// How long metric rules' conditions had held when a query layer was asked; an entry goes
+    /// once its condition is seen gone (it dates only the run it describes).
+    pub rule_history: rules::History,
 }
 
 impl Fleet {
@@ -421,6 +430,7 @@ impl Fleet {
             slos: Vec::new(),
             gpu_prices: Default::default(),
             alertmanagers: Vec::new(),
+            rule_history: Default::default(),
         }
     }
 
@@ -436,6 +446,32 @@ impl Fleet {
     /// when the list changed. Called on a timer (each second in the TUI), not per update.
     pub fn evaluate_problems(&mut self, now: f64) -> bool {
         let evaluation = rules::evaluate(self, now);
+        if !self.rule_history.is_empty() {
+            // a history dates only the run it saw: once its condition is seen gone, it is dropped
+            let held: std::collections::HashSet<(&str, usize, &str, &str)> = evaluation
+                .conditions
+                .iter()
+                .filter_map(|c| Some((c.kind.id, c.cluster?, c.object.namespace.as_str(), c.object.name.as_str())))
+                .collect();
+            let blind: std::collections::HashSet<(usize, &str, &str)> = evaluation
+                .blind
+                .iter()
+                .filter_map(|b| {
+                    Some((b.cluster?, b.object.as_ref()?.namespace.as_str(), b.object.as_ref()?.name.as_str()))
+                })
+                .collect();
+            let whole_blind: std::collections::HashSet<usize> = evaluation
+                .blind
+                .iter()
+                .filter(|b| b.object.is_none() && b.sight == problems::Sight::Metrics)
+                .filter_map(|b| b.cluster)
+                .collect();
+            self.rule_history.retain(|k, _| {
+                held.contains(&(k.0, k.1, k.2.as_str(), k.3.as_str()))
+                    || whole_blind.contains(&k.1)
+                    || blind.contains(&(k.1, k.2.as_str(), k.3.as_str()))
+            });
+        }
         self.problems.update(now, evaluation)
     }
 
@@ -470,6 +506,13 @@ impl Fleet {
             let changed = self.prom_clusters != merged;
             self.prom_clusters = merged;
             return changed;
+        }
+        if let Update::RuleHistory { rows, .. } = u {
+            for r in rows {
+                self.rule_history.insert((r.kind, r.cluster, r.namespace.clone(), r.name.clone()), r);
+            }
+            // no redraw of its own: the next evaluation dates the problems
+            return false;
         }
         if let Update::Reports { reports } = u {
             let changed = self.reports != reports;
@@ -648,6 +691,7 @@ impl Fleet {
             | Update::Nightly { .. }
             | Update::Reports { .. }
             | Update::Prom { .. }
+            | Update::RuleHistory { .. }
             | Update::PromClusters { .. } => {
                 unreachable!("handled before the cluster lookup")
             }

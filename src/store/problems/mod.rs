@@ -258,16 +258,36 @@ pub struct Condition {
     /// `lastTransitionTime`, a container's termination, the query layer's history); None when
     /// no record says, and kst's first sight is then a lower bound.
     pub started: Option<f64>,
+    /// The record says only that it started at `started` or earlier (a query layer's history
+    /// that reaches back to the start of what was asked).
+    pub started_lower_bound: bool,
     pub jump: Jump,
 }
 
 impl Condition {
     pub fn new(kind: &'static Kind, cluster: Option<usize>, object: Object, reason: String, jump: Jump) -> Condition {
-        Condition { kind, severity: kind.severity, cluster, object, reason, started: None, jump }
+        Condition {
+            kind,
+            severity: kind.severity,
+            cluster,
+            object,
+            reason,
+            started: None,
+            started_lower_bound: false,
+            jump,
+        }
     }
     /// The start by the cluster's own record, when it has one.
     pub fn since(mut self, started: Option<f64>) -> Condition {
         self.started = started.filter(|t| t.is_finite() && *t > 0.0);
+        self
+    }
+    /// A start the record gives only as a bound: it began then or earlier.
+    pub fn since_at_least(mut self, started: Option<(f64, bool)>) -> Condition {
+        if let Some((t, lower)) = started.filter(|(t, _)| t.is_finite() && *t > 0.0) {
+            self.started = Some(t);
+            self.started_lower_bound = lower;
+        }
         self
     }
 }

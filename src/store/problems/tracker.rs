@@ -249,11 +249,12 @@ impl Tracker {
                     }
                     // a record older than what kst saw is the true start
                     if let Some(t) = record.filter(|t| *t < p.since || p.since_lower_bound && *t <= p.since) {
-                        if t != p.since || p.since_lower_bound {
+                        let lower = c.started_lower_bound;
+                        if t != p.since || p.since_lower_bound != lower {
                             changed = true;
                         }
                         p.since = t;
-                        p.since_lower_bound = false;
+                        p.since_lower_bound = lower;
                     }
                 }
                 None => {
@@ -263,7 +264,7 @@ impl Tracker {
                         && self.last.is_some()
                         && !self.blind_before.contains(&(c.cluster, c.kind.sight, c.object.clone()));
                     let (since, lower) = match record {
-                        Some(t) => (t, false),
+                        Some(t) => (t, c.started_lower_bound),
                         None => (now, !watched_before),
                     };
                     let context = c.cluster.and_then(|i| self.contexts.get(i)).map(String::as_str).unwrap_or("");

@@ -19,6 +19,25 @@ pub use table::{by_id, ALL, GPU_BUSY, PLACEMENT_STATUS_STALE_S};
 use crate::store::problems::{Condition, Evaluation, Kind};
 use crate::store::Fleet;
 
+/// How long a metric rule's condition has held by a query layer's history: kst asks at start
+/// (and after the layer comes back) so an incident older than kst fires with its real start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub kind: &'static str,
+    pub cluster: usize,
+    pub namespace: String,
+    pub name: String,
+    /// Unix seconds its current run began.
+    pub start: f64,
+    /// The run reaches back to the start of what was asked: it began then or earlier.
+    pub lower_bound: bool,
+    /// When the history was read.
+    pub at: f64,
+}
+
+/// The history rows by (kind, cluster, namespace, name).
+pub type History = std::collections::HashMap<(&'static str, usize, String, String), HistoryRow>;
+
 /// A rule over a value: the condition's kind and reason when the value crosses it. Unknown
 /// values (`—`) never hold: a rule does not fire on a number kst does not have.
 fn over(kind: &'static Kind, value: Option<f64>, suffix: &str) -> Option<String> {

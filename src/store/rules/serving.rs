@@ -69,7 +69,8 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, i: usize, c: &ClusterState, rea
         ];
         for (kind, value, suffix) in checks {
             if let Some(reason) = over(kind, value, suffix) {
-                ev.push(Condition::new(kind, cluster, pod.clone(), reason, to_kv.clone()));
+                let c = Condition::new(kind, cluster, pod.clone(), reason, to_kv.clone());
+                ev.push(c.since_at_least(history(fleet, kind.id, i, &s.namespace, &s.name)));
             }
         }
     }
@@ -142,11 +143,20 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, i: usize, c: &ClusterState, rea
             (&t::PD_RATIO, v.pd_running_ratio),
         ] {
             if let Some(reason) = over(kind, value, "") {
-                ev.push(Condition::new(kind, cluster, pool.clone(), reason, to_serving.clone()));
+                let c = Condition::new(kind, cluster, pool.clone(), reason, to_serving.clone());
+                ev.push(c.since_at_least(history(fleet, kind.id, i, &p.namespace, &p.name)));
             }
         }
     }
     autoscalers(ev, i, c, reading);
+}
+
+/// When a query layer's history says this rule's condition began on this object.
+fn history(fleet: &Fleet, kind: &'static str, cluster: usize, ns: &str, name: &str) -> Option<(f64, bool)> {
+    if fleet.rule_history.is_empty() {
+        return None;
+    }
+    fleet.rule_history.get(&(kind, cluster, ns.to_string(), name.to_string())).map(|h| (h.start, h.lower_bound))
 }
 
 /// The WVA: autoscalers that cannot scale, or sit at their max while the load wants more.
