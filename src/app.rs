@@ -413,6 +413,17 @@ pub fn remove_stale_demo_dirs(tmp: &std::path::Path) {
 }
 
 async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settings) -> ExitCode {
+    // rates need the whole sample window: one longer than the timeout could never be taken
+    if args.sample > args.timeout {
+        return fail(
+            exit::USAGE,
+            format!(
+                "--sample {} is longer than --timeout {}: the snapshot would end before its rates were sampled",
+                config::format_duration(args.sample),
+                config::format_duration(args.timeout)
+            ),
+        );
+    }
     let targets = match targets_from_kubeconfig(common, settings) {
         Ok(t) => t,
         Err(code) => return code,

@@ -464,6 +464,9 @@ pub struct LlmdSnapshot {
     pub installed: Option<bool>,
     /// 0..1, the mean over the model servers.
     pub kv_avg: Option<f64>,
+    /// 0..1, the fullest KV cache of the servers that decode, and of the prefill servers.
+    pub kv_decode_max: Option<f64>,
+    pub kv_prefill_max: Option<f64>,
     pub prefill_tokens_per_s: Option<f64>,
     pub decode_tokens_per_s: Option<f64>,
     /// fresh | stale (last known values of servers that stopped answering) | expired (none)
@@ -589,6 +592,8 @@ impl LlmdSnapshot {
         LlmdSnapshot {
             installed: l.installed,
             kv_avg: round3(totals.kv_avg),
+            kv_decode_max: round3(totals.kv_decode_max),
+            kv_prefill_max: round3(totals.kv_prefill_max),
             prefill_tokens_per_s: round3(totals.prefill_tps),
             decode_tokens_per_s: round3(totals.decode_tps),
             freshness: freshness_label(totals.freshness),

@@ -392,4 +392,19 @@ async fn completions_man_page_and_per_command_help() {
     let out = run(c).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 200ms"));
+    // a sample window longer than the timeout could never be taken: said before anything starts
+    let mut c = kst();
+    c.args(["snapshot", "--sample", "30s", "--timeout", "10s"]);
+    let out = run(c).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("longer than --timeout"));
+    // the rule file: every rule over metrics, in Prometheus' own format
+    let mut c = kst();
+    c.arg("rules");
+    let out = run(c).await;
+    let rules = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && rules.starts_with("groups:") && rules.contains("alert: EPPCriticalErrorRatio"),
+        "{rules}"
+    );
 }

@@ -1131,7 +1131,10 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
     fleet.evaluate_problems(common::now_s() - 1.0);
     fleet.evaluate_problems(common::now_s());
     let hot = fleet.problems.firing().find(|p| p.kind == "hub-kv").cloned().expect("the outlier's KV is a problem");
-    assert_eq!((hot.object.name.as_str(), hot.cluster, hot.reason.as_str()), ("edge-0004", Some(its), "KV max 98% > 90%"));
+    assert_eq!(
+        (hot.object.name.as_str(), hot.cluster, hot.reason.as_str()),
+        ("edge-0004", Some(its), "KV max 98% > 90%")
+    );
     assert!(!fleet.problems.firing().any(|p| p.kind == "hub-kv" && p.object.name != "edge-0004"), "only the outlier");
     col.stop();
 

@@ -410,7 +410,8 @@ fn a_context_not_dialed_shows_the_query_layer_s_roll_up() {
         "edge-a".into(),
         kst::store::hub::ClusterAgg {
             servers: Some(3.0),
-            kv_avg: Some(0.42),
+            kv_avg: Some(0.30),
+            kv_max: Some(0.42),
             generation_tokens_per_s: Some(1200.0),
             scraped_at: Some(now - 2.0),
             ..Default::default()

@@ -600,6 +600,10 @@ fn sum_opt(it: impl Iterator<Item = Option<f64>>) -> Option<f64> {
     })
 }
 
+pub fn max_opt(it: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    it.flatten().filter(|v| v.is_finite()).reduce(f64::max)
+}
+
 pub fn mean_opt(it: impl Iterator<Item = Option<f64>>) -> Option<f64> {
     let v: Vec<f64> = it.flatten().collect();
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
@@ -793,6 +797,8 @@ impl LlmdCluster {
             decode_ready: views.iter().filter(|(s, _)| s.role != Role::Prefill && s.ready).count(),
             decode_total: views.iter().filter(|(s, _)| s.role != Role::Prefill).count(),
             kv_avg: mean_opt(live.iter().map(|(_, v)| v.kv)),
+            kv_decode_max: max_opt(live.iter().filter(|(s, _)| s.role.serves_decode()).map(|(_, v)| v.kv)),
+            kv_prefill_max: max_opt(live.iter().filter(|(s, _)| s.role == Role::Prefill).map(|(_, v)| v.kv)),
             prefill_tps: sum_opt(
                 live.iter()
                     .filter(|(s, _)| s.role.serves_prefill() || s.role == Role::Unlabelled)
@@ -813,6 +819,11 @@ pub struct LlmdTotals {
     pub decode_ready: usize,
     pub decode_total: usize,
     pub kv_avg: Option<f64>,
+    /// The fullest KV cache of the servers that decode: where requests back up first (an
+    /// average with prefill servers hides a decode pool at 96%).
+    pub kv_decode_max: Option<f64>,
+    /// The fullest KV cache of the prefill servers (they drop theirs after handing off).
+    pub kv_prefill_max: Option<f64>,
     pub prefill_tps: Option<f64>,
     pub decode_tps: Option<f64>,
     pub freshness: Freshness,

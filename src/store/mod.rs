@@ -794,8 +794,8 @@ pub struct Headline {
     pub warning: usize,
     /// Prefill plus decode tokens per second, over the fresh clusters.
     pub tokens_per_s: Option<f64>,
-    /// Mean KV use of the fresh clusters' model servers.
-    pub kv_avg: Option<f64>,
+    /// The fullest decode KV cache of the fresh clusters' model servers.
+    pub kv_max: Option<f64>,
     /// Healthy agents of all agents, where Kagenti is installed.
     pub agents: Option<(usize, usize)>,
 }
@@ -807,7 +807,6 @@ impl Fleet {
         let mut h = Headline { clusters: s.clusters, live: s.live, ..Default::default() };
         let n = self.problems.totals();
         (h.critical, h.warning) = (n.critical, n.warning);
-        let (mut kv_sum, mut kv_n) = (0.0, 0usize);
         for c in self.clusters.iter().filter(|c| c.conn.reachable()) {
             if c.kagenti.installed() == Some(true) && !c.placement.is_wds() {
                 let a = h.agents.get_or_insert((0, 0));
@@ -825,12 +824,10 @@ impl Fleet {
             for v in [t.prefill_tps, t.decode_tps].into_iter().flatten() {
                 *h.tokens_per_s.get_or_insert(0.0) += v;
             }
-            if let Some(k) = t.kv_avg {
-                kv_sum += k;
-                kv_n += 1;
+            if let Some(k) = t.kv_decode_max {
+                h.kv_max = Some(h.kv_max.map_or(k, |m: f64| m.max(k)));
             }
         }
-        h.kv_avg = (kv_n > 0).then(|| kv_sum / kv_n as f64);
         h
     }
 }

@@ -339,3 +339,53 @@ mod tests {
         assert_eq!(window_text(90.0), "90s");
     }
 }
+
+/// Several series sampled at their own times, summed on one grid (every `step` seconds up to
+/// `now`): at each grid time a series counts with its latest point at or before it, if that
+/// point is at most `max_age` old. A fleet total read this way does not flap as clusters'
+/// rounds land at different moments (bucketing by time would sum only the clusters that
+/// happened to answer in the newest bucket); a series with nothing recent leaves the total.
+pub fn sum_as_of<'a>(
+    series: impl Iterator<Item = &'a [(f64, (f64, f64))]>,
+    now: f64,
+    step: f64,
+    span: f64,
+    max_age: f64,
+) -> Vec<(f64, (f64, f64))> {
+    let step = step.max(0.05);
+    let n = (span / step).floor().max(0.0) as usize;
+    let grid: Vec<f64> = (0..=n).rev().map(|k| now - k as f64 * step).collect();
+    let mut out: Vec<(f64, (f64, f64), bool)> = grid.iter().map(|t| (*t, (0.0, 0.0), false)).collect();
+    for points in series {
+        let mut j = 0;
+        for slot in out.iter_mut() {
+            while j + 1 < points.len() && points[j + 1].0 <= slot.0 {
+                j += 1;
+            }
+            let Some(p) = points.get(j).filter(|p| p.0 <= slot.0 && slot.0 - p.0 <= max_age) else { continue };
+            slot.1 .0 += p.1 .0;
+            slot.1 .1 += p.1 .1;
+            slot.2 = true;
+        }
+    }
+    out.into_iter().filter(|s| s.2).map(|s| (s.0, s.1)).collect()
+}
+
+#[cfg(test)]
+mod as_of_tests {
+    use super::*;
+
+    #[test]
+    fn a_fleet_total_takes_each_series_latest_point_and_never_flaps() {
+        // two clusters' rounds 2.5 s apart: every grid point is the sum of both
+        let a: Vec<(f64, (f64, f64))> = (0..10).map(|k| (k as f64 * 5.0, (100.0, 10.0))).collect();
+        let b: Vec<(f64, (f64, f64))> = (0..10).map(|k| (k as f64 * 5.0 + 2.5, (20.0, 2.0))).collect();
+        let s = sum_as_of([a.as_slice(), b.as_slice()].into_iter(), 47.6, 5.0, 40.0, 13.0);
+        assert!(s.iter().skip(1).all(|(_, v)| *v == (120.0, 12.0)), "{s:?}");
+        assert_eq!(s.last().unwrap().0, 47.6, "the newest point is now");
+        // a cluster that stopped answering leaves the total once its last point is too old
+        let s = sum_as_of([a.as_slice(), b[..5].as_ref()].into_iter(), 47.6, 5.0, 40.0, 13.0);
+        assert_eq!(s.last().unwrap().1, (100.0, 10.0));
+        assert!(sum_as_of(std::iter::empty(), 10.0, 5.0, 40.0, 13.0).is_empty(), "nothing known: no points");
+    }
+}

@@ -102,9 +102,9 @@ fn tiles(app: &App) -> Vec<Tile> {
         Tile { label: "WARNING", value: h.warning.to_string(), style: count_style(h.warning, t.warn) },
         Tile { label: "TOKENS/S", value: h.tokens_per_s.map(fmt::num).unwrap_or_else(|| DASH.into()), style: t.text },
         Tile {
-            label: "KV AVG",
-            value: h.kv_avg.map(fmt::pct).unwrap_or_else(|| DASH.into()),
-            style: crate::ui::rules::kv_style(t, &crate::store::llmd::Role::Decode, h.kv_avg),
+            label: "KV MAX DECODE",
+            value: h.kv_max.map(fmt::pct).unwrap_or_else(|| DASH.into()),
+            style: crate::ui::rules::kv_style(t, &crate::store::llmd::Role::Decode, h.kv_max),
         },
         Tile {
             label: "AGENTS HEALTHY",

@@ -302,7 +302,7 @@ impl Component for Overview {
             ("P 2/2 D 5/5", "prefill / decode model servers Ready of all"),
             ("GPUS 31/32", "GPUs allocatable / on the nodes"),
             ("GPU UTIL 62% 37/61", "mean utilisation of the GPUs the dcgm-exporters report; busy (≥10%) / all"),
-            ("KV", "mean KV-cache use of the model servers"),
+            ("KV", "the fullest KV cache of the servers that decode (P: of the prefill servers, when both run)"),
             ("TOK/S P/D", "prefill / decode tokens per second over the rate window"),
             ("dimmed numbers", "a cluster that stopped answering: its last numbers (DETAIL says how old)"),
         ]
@@ -474,8 +474,18 @@ impl Component for Overview {
             // a cluster that stopped answering keeps its last numbers, dimmed (DETAIL says how old)
             let stale = c.stale_since().is_some();
             let num = if stale { t.muted } else { t.text };
-            let kv_style =
-                if stale { num } else { crate::ui::rules::kv_style(t, &crate::store::llmd::Role::Decode, l.kv_avg) };
+            // the fullest decode cache (where requests back up first); prefill's apart when both run
+            let kv_style = if stale {
+                num
+            } else {
+                crate::ui::rules::kv_style(t, &crate::store::llmd::Role::Decode, l.kv_decode_max)
+            };
+            let kv_text = match (l.kv_decode_max, l.kv_prefill_max) {
+                (Some(d), Some(p)) => format!("{} P{}", fmt::pct(d), fmt::pct(p)),
+                (Some(d), None) => fmt::pct(d),
+                (None, Some(p)) => format!("P{}", fmt::pct(p)),
+                (None, None) => DASH.into(),
+            };
             table.rows.push(vec![
                 cell_ref(cx.display_name(&c.context), t.text),
                 match &c.undialed {
@@ -496,7 +506,7 @@ impl Component for Overview {
                     )),
                     num,
                 ),
-                cell(l.kv_avg.map(fmt::pct).unwrap_or_else(|| DASH.into()), kv_style),
+                cell(kv_text, kv_style),
                 cell(
                     match (l.prefill_tps, l.decode_tps) {
                         (None, None) => DASH.to_string(),
@@ -597,7 +607,7 @@ fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, j: Option<&HubJudged>, 
         ),
         cell(DASH, t.muted),
         cell(m.and_then(|m| m.servers).map(|n| format!("{n:.0} engines")).unwrap_or_else(|| DASH.into()), num),
-        cell(m.and_then(|m| m.kv_avg).map(fmt::pct).unwrap_or_else(|| DASH.into()), num),
+        cell(m.and_then(|m| m.kv_max).map(fmt::pct).unwrap_or_else(|| DASH.into()), num),
         cell(
             match m.map(|m| (m.prompt_tokens_per_s, m.generation_tokens_per_s)) {
                 Some((a, b)) if a.is_some() || b.is_some() => {

@@ -20,22 +20,24 @@ pub struct Throughput {
     list: ListState,
 }
 
-/// Fleet series: per round time, summed over the visible pools.
+/// Fleet series over the visible pools: each pool's latest round at each grid time, summed
+/// (store/rates.rs `sum_as_of`), so the total never flaps between clusters' rounds.
 fn series(cx: &Ctx) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
-    let mut by_t: std::collections::BTreeMap<i64, (f64, f64)> = Default::default();
-    for (i, p) in cx.pools() {
-        if let Some(ring) = cx.cluster(i).llmd.throughput.get(&p.key()) {
-            for pt in ring.iter() {
-                // rounds of different clusters land in the same few seconds
-                let e = by_t.entry((pt.at / 5.0).round() as i64).or_default();
-                e.0 += pt.v.0;
-                e.1 += pt.v.1;
-            }
-        }
-    }
+    let rings: Vec<Vec<(f64, (f64, f64))>> = cx
+        .pools()
+        .into_iter()
+        .filter_map(|(i, p)| cx.cluster(i).llmd.throughput.get(&p.key()))
+        .map(|ring| ring.iter().map(|pt| (pt.at, pt.v)).collect())
+        .collect();
     let now = cx.now();
-    let pre = by_t.iter().map(|(k, v)| (*k as f64 * 5.0 - now, v.0)).collect();
-    let dec = by_t.iter().map(|(k, v)| (*k as f64 * 5.0 - now, v.1)).collect();
+    let policy = cx.fleet.metrics;
+    // a grid a few points per stale interval; the span the rings cover, at most 10 minutes
+    let step = (policy.stale_after / 3.0).max(1.0);
+    let oldest = rings.iter().filter_map(|r| r.first().map(|p| p.0)).reduce(f64::min).unwrap_or(now);
+    let span = (now - oldest).clamp(0.0, 600.0);
+    let total = crate::store::rates::sum_as_of(rings.iter().map(Vec::as_slice), now, step, span, policy.stale_after);
+    let pre = total.iter().map(|(t, v)| (t - now, v.0)).collect();
+    let dec = total.iter().map(|(t, v)| (t - now, v.1)).collect();
     (pre, dec)
 }
 
