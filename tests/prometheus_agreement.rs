@@ -1152,13 +1152,14 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
     assert!(at("│edge-0004") < at("clusters healthy"), "{s}");
     let row = lines[at("│edge-0004")];
     assert!(row.contains("1!") && row.contains("KV max 98% > 90%"), "{row}");
+    // expanded: a healthy hub cluster's row, its KV the fullest server's (0.75; the mean is 0.5)
     app.on_key(KeyEvent::new(KeyCode::Char('v'), KeyModifiers::NONE));
     let s = common::render(&mut app, 200, 120);
     let row = s.lines().find(|l| l.contains("edge-0003")).unwrap_or_else(|| panic!("{s}"));
     assert!(
         row.contains("◌ via hub")
             && row.contains("2 engines")
-            && row.contains("50%")
+            && row.contains("75%")
             && row.contains("31% 2/4")
             && row.contains("set fleet")
             && row.contains("TTFT p99 9"),
