@@ -295,6 +295,8 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     collectors.start_nightly(settings.nightly.clone());
     collectors.start_reports(settings.reports_dir.clone());
     app.writes.actions = Some(crate::actions::start(targets.clone(), collectors.sender(), settings.audit_file.clone()));
+    app.writes.silencers =
+        collectors.start_alertmanagers(settings.alertmanagers.clone(), settings.refresh, settings.audit_file.clone());
     let layers = base.query.clone();
     let feeds =
         crate::sources::views::start_with_layers(targets.clone(), layers, settings.refresh, collectors.sender());
@@ -464,6 +466,12 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
     }
     fleet.slos = settings.slos.clone();
     fleet.gpu_prices = settings.gpu_prices.clone();
+    // the Alertmanagers once each, within what is left of the timeout
+    let left = args.timeout.saturating_sub(started.elapsed()).max(std::time::Duration::from_secs(2));
+    let reads = settings.alertmanagers.iter().cloned().map(crate::sources::alertmanager::read_once);
+    if let Ok(states) = tokio::time::timeout(left, futures::future::join_all(reads)).await {
+        fleet.alertmanagers = states;
+    }
     // the problems as the TUI would find them at this moment: ages from the clusters' records
     // and from the problems the last run kept (a snapshot taken by cron every minute sees a
     // new problem as new, and a finding it saw before as standing)

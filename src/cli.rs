@@ -322,7 +322,7 @@ impl FailOn {
     }
 }
 
-/// `5s`, `250ms`, `2m`, `1h`, or a bare number of seconds.
+/// `5s`, `250ms`, `2m`, `1h`, `2d`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len()));
@@ -332,7 +332,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "ms" => n / 1000.0,
         "m" => n * 60.0,
         "h" => n * 3600.0,
-        _ => return Err(format!("unknown unit in {s:?} (use ms, s, m or h)")),
+        "d" => n * 86400.0,
+        _ => return Err(format!("unknown unit in {s:?} (use ms, s, m, h or d)")),
     };
     if !(0.0..=86400.0 * 365.0).contains(&secs) {
         return Err(format!("duration out of range: {s:?}"));

@@ -52,6 +52,9 @@ pub struct ConfigFile {
     pub gpus: GpusFile,
     #[serde(default)]
     pub fleet: FleetFile,
+    /// `[[alertmanager]]`: Alertmanagers whose alerts and silences kst shows with its problems.
+    #[serde(default)]
+    pub alertmanager: Vec<AlertmanagerFile>,
 }
 
 /// `[fleet]`: which contexts are dialed when, the hubs, and how clusters known only through a
@@ -160,6 +163,22 @@ pub struct PromFile {
     #[serde(default)]
     pub clusters: BTreeMap<String, String>,
     /// How long one query may take (default 10s).
+    pub timeout: Option<String>,
+}
+
+/// `[[alertmanager]]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertmanagerFile {
+    /// Up to `/api/v2`: `http://alertmanager.monitoring:9093`.
+    pub url: String,
+    pub bearer_token_file: Option<PathBuf>,
+    pub bearer_token_env: Option<String>,
+    pub basic_auth_user: Option<String>,
+    pub basic_auth_password_env: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// How long one request may take (default 10s).
     pub timeout: Option<String>,
 }
 
@@ -327,6 +346,8 @@ pub struct Settings {
     pub hold_scale: f64,
     /// Where the problems' ages, standing and resolved history are kept across restarts.
     pub problems_file: PathBuf,
+    /// `[[alertmanager]]`, resolved.
+    pub alertmanagers: Vec<crate::sources::alertmanager::AlertmanagerConfig>,
 }
 
 impl Settings {
@@ -465,6 +486,7 @@ impl Settings {
             slow_after: dur(&file.slow_after, Duration::from_secs(2), "slow_after")?,
             hold_scale: 1.0,
             problems_file: state_dir().join("problems.json"),
+            alertmanagers: alertmanager_config(&file.alertmanager, &path)?,
             hide_after: match file.metrics.hide_after {
                 Some(h) if !(h.is_finite() && h >= 1.0) => {
                     return Err(format!("{}: metrics.hide_after: at least 1 (refresh intervals)", path.display()))
@@ -733,24 +755,8 @@ fn prom_entry(e: &PromFile, at: &dyn Fn(&str) -> String) -> Result<crate::source
             at("context")
         ));
     }
-    let env = |name: &str, what: &str| {
-        std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("{}: ${name} is not set", at(what)))
-    };
-    let bearer_token = match (&e.bearer_token_file, &e.bearer_token_env) {
-        (Some(f), _) => Some(
-            std::fs::read_to_string(f)
-                .map_err(|err| format!("{}: {}: {err}", at("bearer_token_file"), f.display()))?
-                .trim()
-                .to_string(),
-        ),
-        (None, Some(v)) => Some(env(v, "bearer_token_env")?),
-        (None, None) => None,
-    };
-    let basic_auth = match (&e.basic_auth_user, &e.basic_auth_password_env) {
-        (Some(u), Some(p)) => Some((u.clone(), env(p, "basic_auth_password_env")?)),
-        (Some(_), None) => return Err(format!("{} needs basic_auth_password_env", at("basic_auth_user"))),
-        _ => None,
-    };
+    let (bearer_token, basic_auth) =
+        http_auth(&e.bearer_token_file, &e.bearer_token_env, &e.basic_auth_user, &e.basic_auth_password_env, at)?;
     let timeout = match &e.timeout {
         Some(t) => parse_duration(t).map_err(|err| format!("{}: {err}", at("timeout")))?,
         None => Duration::from_secs(10),
@@ -767,6 +773,69 @@ fn prom_entry(e: &PromFile, at: &dyn Fn(&str) -> String) -> Result<crate::source
         timeout,
         rate_window: Duration::from_secs(60),
     })
+}
+
+/// A bearer token (from a file or an environment variable) or basic auth (a user and a password
+/// from the environment), read at start; never logged.
+type Auth = (Option<String>, Option<(String, String)>);
+
+fn http_auth(
+    token_file: &Option<PathBuf>,
+    token_env: &Option<String>,
+    user: &Option<String>,
+    password_env: &Option<String>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Auth, String> {
+    let env = |name: &str, what: &str| {
+        std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("{}: ${name} is not set", at(what)))
+    };
+    let bearer_token = match (token_file, token_env) {
+        (Some(f), _) => Some(
+            std::fs::read_to_string(f)
+                .map_err(|err| format!("{}: {}: {err}", at("bearer_token_file"), f.display()))?
+                .trim()
+                .to_string(),
+        ),
+        (None, Some(v)) => Some(env(v, "bearer_token_env")?),
+        (None, None) => None,
+    };
+    let basic_auth = match (user, password_env) {
+        (Some(u), Some(p)) => Some((u.clone(), env(p, "basic_auth_password_env")?)),
+        (Some(_), None) => return Err(format!("{} needs basic_auth_password_env", at("basic_auth_user"))),
+        _ => None,
+    };
+    Ok((bearer_token, basic_auth))
+}
+
+/// `[[alertmanager]]` -> the sources' settings.
+fn alertmanager_config(
+    entries: &[AlertmanagerFile],
+    path: &Path,
+) -> Result<Vec<crate::sources::alertmanager::AlertmanagerConfig>, String> {
+    let mut out = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let at = |what: &str| {
+            let n = if entries.len() > 1 { format!("[{i}]") } else { String::new() };
+            format!("{}: alertmanager{n}.{what}", path.display())
+        };
+        if !(e.url.starts_with("http://") || e.url.starts_with("https://")) {
+            return Err(format!("{}: {:?} is not an http(s) URL", at("url"), e.url));
+        }
+        let (bearer_token, basic_auth) =
+            http_auth(&e.bearer_token_file, &e.bearer_token_env, &e.basic_auth_user, &e.basic_auth_password_env, &at)?;
+        let timeout = match &e.timeout {
+            Some(t) => parse_duration(t).map_err(|err| format!("{}: {err}", at("timeout")))?,
+            None => Duration::from_secs(10),
+        };
+        out.push(crate::sources::alertmanager::AlertmanagerConfig {
+            url: e.url.trim_end_matches('/').to_string(),
+            bearer_token,
+            basic_auth,
+            headers: e.headers.clone(),
+            timeout,
+        });
+    }
+    Ok(out)
 }
 
 /// A duration as the config writes it: `300ms`, `10s`, `2m`, `1h`.

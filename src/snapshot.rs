@@ -115,6 +115,8 @@ pub struct ProblemSnapshot {
     pub standing: bool,
     /// The kind of the problem that carries this one (its cluster down, its critical twin).
     pub under: Option<&'static str>,
+    /// An Alertmanager silence (or inhibition) covers it: who, until when, why.
+    pub silenced: Option<String>,
     /// The rule's `for:` in seconds.
     pub for_s: f64,
     /// Where the TUI's Enter on it leads.
@@ -124,7 +126,7 @@ pub struct ProblemSnapshot {
 impl ProblemSnapshot {
     /// A firing incident: what `--fail-on` counts (not standing, not carried by another).
     pub fn counts(&self) -> bool {
-        self.state == "firing" && !self.standing && self.under.is_none()
+        self.state == "firing" && !self.standing && self.under.is_none() && self.silenced.is_none()
     }
 }
 
@@ -773,6 +775,7 @@ impl Snapshot {
                     unknown_why: p.unknown.as_ref().map(|u| u.why.clone()),
                     standing: p.standing,
                     under: p.under.as_ref().map(|u| u.0),
+                    silenced: p.silenced.clone(),
                     for_s: p.hold_s,
                     jump: p.jump.clone(),
                 })
@@ -1015,7 +1018,7 @@ fn unix_text(t: f64) -> String {
 
 fn table_text(s: &Snapshot) -> String {
     // the problems first: what an on-call reads before anything else
-    let incident = |p: &&ProblemSnapshot| p.state == "firing" && !p.standing && p.under.is_none();
+    let incident = |p: &&ProblemSnapshot| p.counts();
     let firing = s.problems.iter().filter(incident).count();
     let count = |st: &str| s.problems.iter().filter(|p| p.state == st && !p.standing).count();
     let standing = s.problems.iter().filter(|p| p.standing).count();

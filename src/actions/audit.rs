@@ -34,7 +34,8 @@ pub fn now() -> String {
     jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-pub fn append(path: &Path, line: &AuditLine) -> std::io::Result<()> {
+/// Appends one line: a toggle's `AuditLine`, or another write's own JSON (a silence).
+pub fn append(path: &Path, line: &impl Serialize) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }

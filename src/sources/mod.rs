@@ -1,5 +1,6 @@
 //! Collectors: one supervised task per cluster, feeding the fleet store by message.
 
+pub mod alertmanager;
 pub mod cluster;
 pub mod connect;
 pub mod fabric;
@@ -92,6 +93,24 @@ impl Collectors {
             let run = prom::run(source, cfg, self.scope.clone(), covered.clone(), self.tx.clone(), refresh);
             self.tasks.push(tokio::spawn(run));
         }
+    }
+
+    /// Reads each configured Alertmanager every `refresh`; the senders take the silences the
+    /// user confirms (one per Alertmanager, in the config's order), each audited to `audit`.
+    pub fn start_alertmanagers(
+        &mut self,
+        cfgs: Vec<alertmanager::AlertmanagerConfig>,
+        refresh: std::time::Duration,
+        audit: std::path::PathBuf,
+    ) -> Vec<mpsc::UnboundedSender<alertmanager::SilenceRequest>> {
+        let mut senders = Vec::new();
+        for (index, cfg) in cfgs.into_iter().enumerate() {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let run = alertmanager::run(index, cfg, refresh, self.tx.clone(), rx, audit.clone());
+            self.tasks.push(tokio::spawn(run));
+            senders.push(tx);
+        }
+        senders
     }
 
     /// Reads the benchmark reports directory now and again every minute (files come and go;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::problems::{Problem, Severity};
+use super::problems::{Kind, Object, Severity};
 
 /// One `[[alertmanager]]` as last read.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -118,27 +118,36 @@ impl Silence {
 }
 
 /// The labels an alert for this problem would carry: kst's rule's alertname, its severity, the
-/// cluster and the object (what a silence for it matches).
-pub fn labels_of(p: &Problem, context: Option<&str>) -> BTreeMap<String, String> {
+/// cluster and the object, as `kst rules` labels them (what a silence for it matches).
+pub fn labels_of(kind: &Kind, severity: Severity, context: Option<&str>, object: &Object) -> BTreeMap<String, String> {
     let mut l = BTreeMap::new();
-    l.insert("alertname".to_string(), p.rule.alert.to_string());
-    l.insert("severity".to_string(), p.severity.name().to_string());
-    l.insert("kst_kind".to_string(), p.kind.to_string());
+    l.insert("alertname".to_string(), kind.alert.to_string());
+    l.insert("severity".to_string(), severity.name().to_string());
+    l.insert("kst_kind".to_string(), kind.id.to_string());
     if let Some(c) = context {
         l.insert("cluster".to_string(), c.to_string());
     }
-    if !p.object.namespace.is_empty() {
-        l.insert("namespace".to_string(), p.object.namespace.clone());
+    if !object.namespace.is_empty() {
+        l.insert("namespace".to_string(), object.namespace.clone());
     }
-    let key = match p.object.kind {
+    let key = match object.kind {
         "Pod" => "pod",
         "InferencePool" => "pool",
         "ManagedCluster" => "managed_cluster",
         "GPU" => "gpu",
         _ => "object",
     };
-    l.insert(key.to_string(), p.object.name.clone());
+    l.insert(key.to_string(), object.name.clone());
     l
+}
+
+/// How a silence reads beside what it silences: `silenced by alice until 05:00 UTC: known`.
+pub fn silence_text(s: &Silence) -> String {
+    let until = jiff::Timestamp::from_millisecond((s.ends_at * 1000.0) as i64)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    let comment = if s.comment.is_empty() { String::new() } else { format!(": {}", s.comment) };
+    format!("silenced by {} until {until}{comment}", if s.created_by.is_empty() { "?" } else { &s.created_by })
 }
 
 /// The active silence of any Alertmanager that matches these labels.

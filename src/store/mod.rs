@@ -72,6 +72,16 @@ pub enum Update {
         source: usize,
         state: PromState,
     },
+    /// A configured Alertmanager's alerts and silences as last read.
+    Alertmanager {
+        index: usize,
+        state: alerts::AlertmanagerState,
+    },
+    /// The answer to a silence kst asked for: its id, or why not (the UI's own request).
+    SilenceDone {
+        id: u64,
+        result: Result<String, String>,
+    },
     /// How long each metric rule's condition has held, by a query layer's history.
     RuleHistory {
         source: usize,
@@ -359,6 +369,8 @@ impl Update {
             | Update::Reports { .. }
             | Update::Prom { .. }
             | Update::RuleHistory { .. }
+            | Update::Alertmanager { .. }
+            | Update::SilenceDone { .. }
             | Update::PromClusters { .. } => usize::MAX,
         }
     }
@@ -445,7 +457,16 @@ impl Fleet {
     /// Derives the conditions that hold at `now` and folds them into the problem list; true
     /// when the list changed. Called on a timer (each second in the TUI), not per update.
     pub fn evaluate_problems(&mut self, now: f64) -> bool {
-        let evaluation = rules::evaluate(self, now);
+        let mut evaluation = rules::evaluate(self, now);
+        // kst's own problems an Alertmanager silence covers (matched on the labels `kst rules`
+        // gives them)
+        if self.alertmanagers.iter().any(|a| a.silences.as_ref().is_some_and(|s| !s.is_empty())) {
+            for c in evaluation.conditions.iter_mut().filter(|c| c.silenced.is_none()) {
+                let context = c.cluster.and_then(|i| self.clusters.get(i)).map(|x| x.context.as_str());
+                let labels = alerts::labels_of(c.kind, c.severity, context, &c.object);
+                c.silenced = alerts::silence_for(&self.alertmanagers, &labels).map(alerts::silence_text);
+            }
+        }
         if !self.rule_history.is_empty() {
             // a history dates only the run it saw: once its condition is seen gone, it is dropped
             let held: std::collections::HashSet<(&str, usize, &str, &str)> = evaluation
@@ -506,6 +527,17 @@ impl Fleet {
             let changed = self.prom_clusters != merged;
             self.prom_clusters = merged;
             return changed;
+        }
+        if let Update::Alertmanager { index, state } = u {
+            if self.alertmanagers.len() <= index {
+                self.alertmanagers.resize(index + 1, Default::default());
+            }
+            let changed = self.alertmanagers[index] != state;
+            self.alertmanagers[index] = state;
+            return changed;
+        }
+        if let Update::SilenceDone { .. } = u {
+            return false;
         }
         if let Update::RuleHistory { rows, .. } = u {
             for r in rows {
@@ -692,6 +724,8 @@ impl Fleet {
             | Update::Reports { .. }
             | Update::Prom { .. }
             | Update::RuleHistory { .. }
+            | Update::Alertmanager { .. }
+            | Update::SilenceDone { .. }
             | Update::PromClusters { .. } => {
                 unreachable!("handled before the cluster lookup")
             }

@@ -263,10 +263,13 @@ impl App {
                 true
             }
             Outcome::Write(w) => {
-                let cluster = match &w {
-                    super::component::Write::Toggle { target, .. } => &self.fleet.clusters[target.cluster],
+                let (context, via) = match &w {
+                    super::component::Write::Toggle { target, .. } => {
+                        let c = &self.fleet.clusters[target.cluster];
+                        (c.context.clone(), c.via.clone())
+                    }
+                    super::component::Write::Silence(_) => (String::new(), None),
                 };
-                let (context, via) = (cluster.context.clone(), cluster.via.clone());
                 // through a hub's proxy too: its RBAC check asks the managed cluster, as the proxy's identity
                 self.flash = self.writes.request(w, self.mode, context, via);
                 true
@@ -302,9 +305,10 @@ impl App {
             return false;
         }
         let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
-        if self.writes.dialog.is_some() && !ctrl_c {
+        if self.writes.open() && !ctrl_c {
             // a dialog takes every key but Ctrl-C
-            return self.writes.on_key(k);
+            let now = self.now();
+            return self.writes.on_key(k, now);
         }
         let action = self.keymap.action_for(&k);
         if !ctrl_c && self.wall_key(action == Some(Action::Quit)) {
@@ -450,8 +454,6 @@ impl App {
                 self.views.last().map(|v| v.crumb()).unwrap_or_else(|| self.panes[self.tab].title().to_string());
             help::draw(f, body, &self.theme, &self.keymap, &title, &hints, &legend);
         }
-        if let Some(d) = &self.writes.dialog {
-            super::dialog::draw(f, body, &self.theme, d);
-        }
+        self.writes.draw(f, body, &self.theme);
     }
 }

@@ -213,7 +213,12 @@ impl Hint {
 /// A write a component asks for; the App checks the mode, asks the API server and confirms.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
-    Toggle { target: crate::actions::ToggleTarget, hpa: Option<String> },
+    Toggle {
+        target: crate::actions::ToggleTarget,
+        hpa: Option<String>,
+    },
+    /// A silence in an Alertmanager for a problem (duration and comment asked in the dialog).
+    Silence(crate::ui::silence::SilenceAsk),
 }
 
 /// What a key did.

@@ -10,8 +10,10 @@ use ratatui::Frame;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::component::Write;
+use super::silence::{SilenceAsk, SilenceDialog, Step};
 use super::Mode;
 use crate::actions::{ActionRequest, ToggleTarget};
+use crate::sources::alertmanager::SilenceRequest;
 use crate::store::Update;
 use crate::theme::Theme;
 
@@ -41,13 +43,87 @@ pub struct Writes {
     /// None: this App cannot write (tests of drawing, snapshot).
     pub actions: Option<UnboundedSender<ActionRequest>>,
     pub dialog: Option<Dialog>,
+    /// Each configured Alertmanager's task, which creates (and audits) silences.
+    pub silencers: Vec<UnboundedSender<SilenceRequest>>,
+    pub silence: Option<SilenceDialog>,
     next: u64,
 }
 
+/// Who a silence is created by: the local user, as Alertmanager's `createdBy` shows it.
+fn created_by() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "someone".into());
+    format!("{user} (kst)")
+}
+
 impl Writes {
+    /// A dialog is open: it takes every key but Ctrl-C.
+    pub fn open(&self) -> bool {
+        self.dialog.is_some() || self.silence.is_some()
+    }
+
+    /// A silence asked for: refused (and audited) in read-only and kiosk mode, else its dialog.
+    fn request_silence(&mut self, ask: SilenceAsk, mode: Mode) -> Option<String> {
+        let Some(tx) = self.silencers.get(ask.am) else {
+            return Some("no [[alertmanager]] in the config: nowhere to create a silence".into());
+        };
+        if mode != Mode::Normal {
+            let why = if mode == Mode::Kiosk { "kiosk mode" } else { "read-only mode" };
+            let _ = tx.send(SilenceRequest {
+                id: 0,
+                matchers: ask.matchers.clone(),
+                starts_at: 0.0,
+                ends_at: 0.0,
+                created_by: created_by(),
+                comment: String::new(),
+                refused: Some(why.into()),
+            });
+            return Some(format!("{why}: kst refuses writes; no silence created"));
+        }
+        self.next += 1;
+        self.silence = Some(SilenceDialog::new(self.next, ask));
+        None
+    }
+
+    /// A key while the silence dialog is open.
+    fn silence_key(&mut self, k: KeyEvent, now: f64) -> bool {
+        let Some(d) = self.silence.as_mut() else { return false };
+        match d.on_key(k, now) {
+            Step::Stay => {}
+            Step::Cancelled => self.silence = None,
+            Step::Send { ends_at, comment } => {
+                let r = SilenceRequest {
+                    id: d.id,
+                    matchers: d.ask.matchers.clone(),
+                    starts_at: now,
+                    ends_at,
+                    created_by: created_by(),
+                    comment,
+                    refused: None,
+                };
+                if self.silencers.get(d.ask.am).is_none_or(|tx| tx.send(r).is_err()) {
+                    self.silence = None;
+                }
+            }
+        }
+        true
+    }
+
+    /// Draws the open dialog, if any.
+    pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme) {
+        if let Some(d) = &self.dialog {
+            draw(f, area, t, d);
+        }
+        if let Some(d) = &self.silence {
+            super::silence::draw(f, area, t, d);
+        }
+    }
+
     /// A component asks for a write. Returns what to tell the user when it does not go ahead.
     pub fn request(&mut self, w: Write, mode: Mode, context: String, via: Option<String>) -> Option<String> {
-        let Write::Toggle { target, hpa } = w;
+        let (target, hpa) = match w {
+            Write::Toggle { target, hpa } => (target, hpa),
+            Write::Silence(ask) => return self.request_silence(ask, mode),
+        };
         if mode != Mode::Normal {
             let why = if mode == Mode::Kiosk { "kiosk mode" } else { "read-only mode" };
             let msg = format!(
@@ -74,8 +150,11 @@ impl Writes {
         }
     }
 
-    /// A key while the dialog is open: `y` applies (once allowed), `n`/Esc/`q` cancel.
-    pub fn on_key(&mut self, k: KeyEvent) -> bool {
+    /// A key while a dialog is open: `y` applies (once allowed), `n`/Esc/`q` cancel.
+    pub fn on_key(&mut self, k: KeyEvent, now: f64) -> bool {
+        if self.silence.is_some() {
+            return self.silence_key(k, now);
+        }
         let Some(d) = self.dialog.as_mut() else { return false };
         match (k.code, &d.state) {
             (KeyCode::Char('y'), DialogState::Allowed) => {
@@ -107,6 +186,14 @@ impl Writes {
                 let Some(d) = self.dialog.as_mut().filter(|d| d.id == *id) else { return Some((false, None)) };
                 d.state = if *allowed { DialogState::Allowed } else { DialogState::Denied(reason.clone()) };
                 Some((true, None))
+            }
+            Update::SilenceDone { id, result } => {
+                let Some(d) = self.silence.take_if(|d| d.id == *id) else { return Some((false, None)) };
+                let msg = match result {
+                    Ok(sid) => format!("silenced in {} (silence {sid}); the Problems tab shows it", d.ask.url),
+                    Err(e) => format!("no silence created in {}: {e}", d.ask.url),
+                };
+                Some((true, Some(msg)))
             }
             Update::ToggleDone { id, result, .. } => {
                 let Some(d) = self.dialog.take_if(|d| d.id == *id) else { return Some((false, None)) };

@@ -34,6 +34,8 @@ pub enum Action {
     Mark,
     /// Placement: why each cluster is or is not selected.
     Explain,
+    /// Problems: silence the selected problem in Alertmanager.
+    Silence,
     HalfPageDown,
     HalfPageUp,
     PageDown,
@@ -84,6 +86,7 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("right", Action::Right, "Benchmarks: next platform column"),
     ("mark", Action::Mark, "Benchmark reports: mark a run; Enter on another compares the two"),
     ("explain", Action::Explain, "Placement: why each cluster is or is not selected, term by term"),
+    ("silence", Action::Silence, "Problems: silence the problem in Alertmanager (asks how long and why, then confirms)"),
     ("accept_baseline", Action::AcceptBaseline, "Security: accept the current posture as the baseline (not in kiosk)"),
     ("copy", Action::Copy, "copy the selected name or URL (OSC 52, works over SSH)"),
     ("back", Action::Back, "back: close the view; on a pane, clear focus and filter"),
@@ -211,6 +214,7 @@ impl Default for Keymap {
             (k(KeyCode::Right), Action::Right),
             (k(c('m')), Action::Mark),
             (k(c('e')), Action::Explain),
+            (k(c('a')), Action::Silence),
             (k(c('C')), Action::Copy),
         ] {
             keys.push((key, a));

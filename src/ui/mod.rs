@@ -12,6 +12,7 @@ mod mouse;
 pub mod panes;
 pub mod rules;
 pub mod run;
+pub mod silence;
 pub mod tabs;
 pub mod terminal;
 pub mod views;

@@ -261,6 +261,8 @@ pub struct Condition {
     /// The record says only that it started at `started` or earlier (a query layer's history
     /// that reaches back to the start of what was asked).
     pub started_lower_bound: bool,
+    /// An active Alertmanager silence (or inhibition) covers it: who, until when, why.
+    pub silenced: Option<String>,
     pub jump: Jump,
 }
 
@@ -274,6 +276,7 @@ impl Condition {
             reason,
             started: None,
             started_lower_bound: false,
+            silenced: None,
             jump,
         }
     }

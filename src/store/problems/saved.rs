@@ -160,6 +160,7 @@ pub fn load(
             unknown: None,
             standing: s.standing,
             under: None,
+            silenced: None,
         };
         match p.resolved_at {
             Some(at) if now - at < super::RESOLVED_KEPT_S => t.resolved.push(p),

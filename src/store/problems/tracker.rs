@@ -52,6 +52,8 @@ pub struct Problem {
     /// Listed under this problem (its cluster down, its hub cluster unavailable, its critical
     /// twin on the same object), and counted there.
     pub under: Option<(&'static str, Option<usize>, Object)>,
+    /// An Alertmanager silence covers it: who silenced it, until when, why. Listed, not counted.
+    pub silenced: Option<String>,
 }
 
 impl Problem {
@@ -67,9 +69,10 @@ impl Problem {
     pub fn is_unknown(&self) -> bool {
         self.unknown.is_some() && self.resolved_at.is_none()
     }
-    /// Firing, not standing, not carried by another: what the header and `--fail-on` count.
+    /// Firing, not standing, not silenced, not carried by another: what the header and
+    /// `--fail-on` count.
     pub fn incident(&self) -> bool {
-        self.firing() && !self.standing && self.under.is_none()
+        self.firing() && !self.standing && self.under.is_none() && self.silenced.is_none()
     }
     /// How long it has lasted (to now, or to when it cleared).
     pub fn lasted(&self, now: f64) -> f64 {
@@ -240,8 +243,14 @@ impl Tracker {
             let record = c.started.map(|t| t.min(now));
             match self.open.get_mut(&key) {
                 Some(p) => {
-                    if p.reason != c.reason || p.unknown.is_some() || p.jump != c.jump || p.severity != c.severity {
+                    if p.reason != c.reason
+                        || p.unknown.is_some()
+                        || p.jump != c.jump
+                        || p.severity != c.severity
+                        || p.silenced != c.silenced
+                    {
                         changed = true;
+                        p.silenced = c.silenced;
                         p.severity = c.severity;
                         p.reason = c.reason;
                         p.unknown = None;
@@ -293,6 +302,7 @@ impl Tracker {
                             unknown: None,
                             standing: c.kind.nature == Nature::Finding && predates,
                             under: None,
+                            silenced: c.silenced,
                         },
                     );
                 }
@@ -408,7 +418,7 @@ impl Tracker {
         let rank = |p: &Problem| {
             if p.resolved() {
                 4
-            } else if p.standing {
+            } else if p.standing || p.silenced.is_some() {
                 3
             } else if p.unknown.is_some() {
                 2

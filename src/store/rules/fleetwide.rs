@@ -61,14 +61,16 @@ pub fn nightly(ev: &mut Evaluation, fleet: &Fleet) {
 
 /// The active alerts of the configured Alertmanagers: the organisation's own rules.
 pub fn alertmanager(ev: &mut Evaluation, fleet: &Fleet) {
-    for (i, am) in fleet.alertmanagers.iter().enumerate() {
+    for am in &fleet.alertmanagers {
         let Some(alerts) = am.alerts.as_ref().filter(|_| am.error.is_none()) else {
             let why = am.error.clone().unwrap_or_else(|| "not read yet".into());
-            ev.blind(None, Sight::Alertmanager, Some(Object::new("Alertmanager", "", &am.url)), why.clone());
-            ev.blind(None, Sight::Alertmanager, None, format!("Alertmanager {}: {why}", am.url));
+            // its alerts are about clusters (their cluster label) or the fleet: none is seen now
+            let why = format!("Alertmanager {}: {why}", am.url);
+            for cluster in std::iter::once(None).chain((0..fleet.clusters.len()).map(Some)) {
+                ev.blind(cluster, Sight::Alertmanager, None, why.clone());
+            }
             continue;
         };
-        let _ = i;
         for a in alerts {
             let cluster = a.cluster_label().and_then(|l| fleet.clusters.iter().position(|c| c.context == l));
             let mut c = Condition::new(
@@ -80,6 +82,19 @@ pub fn alertmanager(ev: &mut Evaluation, fleet: &Fleet) {
             )
             .since(Some(a.starts_at));
             c.severity = a.severity().unwrap_or(Severity::Warning);
+            // Alertmanager's own suppression: the silence that covers it, or the inhibition
+            c.silenced = match (a.silenced_by.first(), a.inhibited_by.is_empty()) {
+                (Some(id), _) => Some(
+                    am.silences
+                        .iter()
+                        .flatten()
+                        .find(|s| &s.id == id)
+                        .map(crate::store::alerts::silence_text)
+                        .unwrap_or_else(|| format!("silenced ({id})")),
+                ),
+                (None, false) => Some("inhibited by another alert in Alertmanager".into()),
+                (None, true) => None,
+            };
             ev.push(c);
         }
     }

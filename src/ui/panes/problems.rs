@@ -80,6 +80,52 @@ fn jump(cx: &Ctx, p: &Problem) -> Outcome {
     }
 }
 
+/// A silence for this problem: an Alertmanager alert by its own labels (in the Alertmanager it
+/// came from), a kst problem by the labels `kst rules` gives it (in the first configured).
+fn silence(cx: &Ctx, p: &Problem) -> Outcome {
+    use crate::store::alerts::Matcher;
+    let ams = &cx.fleet.alertmanagers;
+    let Some(first) = ams.first() else {
+        return Outcome::Flash("no [[alertmanager]] in the config: nowhere to create a silence".into());
+    };
+    if p.resolved() {
+        return Outcome::Flash("it is resolved: nothing to silence".into());
+    }
+    let from_am = match &p.jump {
+        Jump::Pane { pane: "problems", find } if p.kind == "alertmanager" => {
+            ams.iter().enumerate().find_map(|(i, a)| {
+                a.alerts.iter().flatten().find(|x| &x.fingerprint == find).map(|x| (i, x.labels.clone()))
+            })
+        }
+        _ => None,
+    };
+    let (am, labels) = match from_am {
+        Some(found) => found,
+        None => (
+            0,
+            crate::store::alerts::labels_of(
+                p.rule,
+                p.severity,
+                Some(context(cx, p)).filter(|c| !c.is_empty()),
+                &p.object,
+            ),
+        ),
+    };
+    // the identifying labels: not the severity or kst's own kind, which are not the alert's identity
+    let matchers = labels
+        .into_iter()
+        .filter(|(k, _)| k != "severity" && k != "kst_kind")
+        .map(|(name, value)| Matcher { name, value, is_regex: false, is_equal: true })
+        .collect();
+    let at = p.cluster.map(|c| cx.display_name(&cx.cluster(c).context)).unwrap_or("fleet");
+    Outcome::Write(crate::ui::component::Write::Silence(crate::ui::silence::SilenceAsk {
+        am,
+        url: ams.get(am).map(|a| a.url.clone()).unwrap_or_else(|| first.url.clone()),
+        what: format!("{} ({}) on {at} {} {}: {}", p.kind, p.rule.alert, p.object.kind, p.object.path(), p.reason),
+        matchers,
+    }))
+}
+
 /// How long ago `t` was, `≥` when kst only knows a lower bound.
 fn age(now: f64, t: f64, lower_bound: bool) -> String {
     format!("{}{}", if lower_bound { "≥" } else { "" }, fmt::duration((now - t).max(0.0) as i64))
@@ -99,6 +145,9 @@ fn state_text(cx: &Ctx, p: &Problem, now: f64, short: bool) -> String {
     if let Some(u) = &p.unknown {
         let since = fmt::duration((now - u.since).max(0.0) as i64);
         return if short { format!("? {since}") } else { format!("unknown {since}: {}", u.why) };
+    }
+    if let Some(why) = &p.silenced {
+        return if short { "⊘".into() } else { why.clone() };
     }
     if p.fired_at.is_none() {
         let held = fmt::duration((now - p.since).max(0.0) as i64);
@@ -150,13 +199,17 @@ impl Component for Problems {
             ),
             ("≡ standing", "a finding there before kst first watched its cluster, or unchanged a day: not counted"),
             ("✓ resolved 5s", "seen cleared; listed 10 minutes with how long it lasted (dimmed)"),
+            ("⊘ silenced", "an Alertmanager silence (or inhibition) covers it: who, until when, why; not counted"),
             ("└", "carried by the problem above (its cluster down, its critical twin): counted there"),
             ("AGE", "since it started by the cluster's own record; ≥ when kst only saw it first"),
         ]
     }
 
     fn hints(&self) -> Vec<Hint> {
-        vec![Hint::action(Action::Select, "go to its source: the pod, or its pane and row")]
+        vec![
+            Hint::action(Action::Select, "go to its source: the pod, or its pane and row"),
+            Hint::action(Action::Silence, "silence it in Alertmanager (how long, why, then y)"),
+        ]
     }
 
     fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
@@ -170,6 +223,13 @@ impl Component for Problems {
                 self.list.sync(&keys);
                 match self.list.selected().and_then(|i| list.get(i)) {
                     Some(p) => jump(cx, p),
+                    None => Outcome::Handled,
+                }
+            }
+            Some(Action::Silence) => {
+                self.list.sync(&keys);
+                match self.list.selected().and_then(|i| list.get(i)) {
+                    Some(p) => silence(cx, p),
                     None => Outcome::Handled,
                 }
             }
@@ -201,6 +261,7 @@ impl Component for Problems {
         let unknown = list.iter().filter(|p| p.is_unknown()).count();
         let standing = list.iter().filter(|p| p.firing() && p.standing).count();
         let resolved = list.iter().filter(|p| p.resolved()).count();
+        let silenced = list.iter().filter(|p| p.firing() && p.silenced.is_some()).count();
         let mut head = Vec::new();
         for s in [Severity::Critical, Severity::Warning, Severity::Info] {
             let n = count(s);
@@ -210,7 +271,10 @@ impl Component for Problems {
             ));
         }
         head.push(Span::styled(
-            format!("· {unknown} unknown · {pending} pending · {standing} standing · {resolved} resolved in 10m"),
+            format!(
+                "· {unknown} unknown · {pending} pending · {standing} standing{} · {resolved} resolved in 10m",
+                if silenced > 0 { format!(" · {silenced} silenced") } else { String::new() }
+            ),
             t.muted,
         ));
         let mut kinds: Vec<(&str, usize)> = Vec::new();
@@ -251,7 +315,7 @@ impl Component for Problems {
         );
         table.empty = "no problems on the visible clusters".into();
         for p in &list {
-            let dim = p.resolved() || p.is_unknown() || p.standing;
+            let dim = p.resolved() || p.is_unknown() || p.standing || p.silenced.is_some();
             let sev = if dim { t.muted } else { severity_style(cx, p.severity) };
             let since = match (p.resolved_at, &p.unknown) {
                 (Some(end), _) => format!("{} ago", fmt::duration((now - end).max(0.0) as i64)),
