@@ -55,6 +55,20 @@ fn main() {
         });
     });
 
+    // the problems tick (every second in the TUI) at a hub of 1,000 ManagedClusters, each with a
+    // query-layer roll-up (1 in 50 over a KV threshold, 1 in 100 unavailable), plus 100 contexts
+    let hub_fleet = hub_fleet(1000);
+    let now = 1_790_000_000.0;
+    let mut f = hub_fleet.clone();
+    f.evaluate_problems(now - 1.0);
+    let mut k = 0.0;
+    time("evaluate_problems (1,000 hub clusters)", 21, 20, || {
+        k += 1.0;
+        f.evaluate_problems(now + k);
+    });
+    let firing = f.problems.firing().count();
+    println!("  ({firing} problems firing at the end)");
+
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let t = Instant::now();
@@ -131,4 +145,49 @@ fn main() {
             println!("{:<44} median {:>10.2?}", format!("MCP list tools via proxy ({what})"), median(samples));
         }
     });
+}
+
+/// One hub context with `n` ManagedClusters and their roll-ups, and 100 live contexts.
+fn hub_fleet(n: usize) -> Fleet {
+    use kst::store::hub::ClusterAgg;
+    use kst::store::placement::ManagedCluster;
+    let mut targets: Vec<(String, String)> = vec![("its1".into(), "s".into())];
+    targets.extend((0..100).map(|i| (format!("c{i}"), "s".into())));
+    let mut fleet = Fleet::new(&targets);
+    fleet.problems.hold_scale = 1e-9;
+    for c in fleet.clusters.iter_mut() {
+        c.conn = kst::store::Conn::Live;
+        c.llmd.installed = Some(false);
+    }
+    let hub = &mut fleet.clusters[0];
+    hub.placement.listed = true;
+    hub.placement.sets = Some(Vec::new());
+    hub.placement.managed = Some(
+        (0..n)
+            .map(|i| ManagedCluster {
+                name: format!("edge-{i:04}"),
+                available: Some(i % 100 != 7),
+                why: (i % 100 == 7).then(|| "ManagedClusterLeaseUpdateStopped".into()),
+                since: Some(1_789_990_000.0),
+                ..Default::default()
+            })
+            .collect(),
+    );
+    for i in 0..n {
+        let kv = if i % 50 == 3 { 0.985 } else { 0.5 };
+        fleet.prom_clusters.insert(
+            format!("edge-{i:04}"),
+            ClusterAgg {
+                servers: Some(2.0),
+                kv_avg: Some(kv - 0.1),
+                kv_max: Some(kv),
+                waiting_max: Some(3.0),
+                ttft_p99_s: Some(0.9),
+                error_ratio: Some(0.001),
+                scraped_at: Some(1_790_001_000.0),
+                ..Default::default()
+            },
+        );
+    }
+    fleet
 }

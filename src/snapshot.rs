@@ -483,6 +483,8 @@ pub struct LlmdSnapshot {
 pub struct PoolSnapshot {
     pub namespace: String,
     pub name: String,
+    /// The endpoint picker's Service (its `/metrics` on port 9090, through the service proxy).
+    pub epp_service: Option<String>,
     pub api_version: String,
     pub model: Option<String>,
     pub problem: Option<String>,
@@ -545,6 +547,8 @@ pub struct ObjectiveSnapshot {
 pub struct ServerSnapshot {
     pub namespace: String,
     pub name: String,
+    /// Where its engine serves `/metrics` (through the pod proxy): 8200 behind the P/D sidecar.
+    pub metrics_port: u16,
     pub pool: Option<String>,
     /// prefill, decode, prefill-decode, encode..., or decode* (unlabelled, serves as decode)
     pub role: String,
@@ -608,6 +612,7 @@ impl LlmdSnapshot {
                     PoolSnapshot {
                         namespace: p.namespace.clone(),
                         name: p.name.clone(),
+                        epp_service: p.epp_service.clone(),
                         api_version: p.api_version.clone(),
                         model: v.model.clone(),
                         problem: p.problem.clone(),
@@ -661,6 +666,7 @@ impl LlmdSnapshot {
                     ServerSnapshot {
                         namespace: s.namespace.clone(),
                         name: s.name.clone(),
+                        metrics_port: s.metrics_port,
                         pool: s.pool.clone(),
                         role: s.role.label().to_string(),
                         engine: s.engine.label(),
