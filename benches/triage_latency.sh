@@ -57,7 +57,7 @@ for i in $(seq "$ROUNDS"); do
   fault agents-us-central '{"unreachable":true}'
   outage+=("$(wait_for "the outage" "agents-us-central +Cluster +agents-us-central +unreachable:.* firing ")")
   fault agents-us-central '{"unreachable":false}'
-  wait_for "the outage to resolve" "agents-us-central +Cluster .*unreachable:.*resolved .* lasted" > /dev/null
+  wait_for "the outage to resolve" "agents-us-central +Cluster .*unreachable:.*resolved, lasted" > /dev/null
   # it must no longer fire before the next round starts
   while screen | grep -qE "agents-us-central +Cluster .*unreachable:.* firing "; do sleep 0.1; done
 

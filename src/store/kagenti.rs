@@ -394,43 +394,49 @@ impl KagentiCluster {
     }
 }
 
+/// A healthy agent for tests: `n/a`, 2 of 2 ready, its own ServiceAccount.
+#[cfg(test)]
+pub fn test_agent() -> AgentInfo {
+    AgentInfo {
+        namespace: "n".into(),
+        name: "a".into(),
+        kind: WorkloadKind::Deployment,
+        brand: Brand::Kagenti,
+        wtype: "agent".into(),
+        framework: None,
+        protocols: vec![],
+        desired: 2,
+        ready: 2,
+        previous_replicas: None,
+        service_account: "a".into(),
+        provider: None,
+        model: None,
+        mcp_url: None,
+        created: None,
+        restarts: Some(0),
+        runtime_ready: Some(Cond { ok: true, reason: "Configured".into() }),
+        card_synced: Some(Cond { ok: true, reason: "SyncSucceeded".into() }),
+        hpa: None,
+        indexed_card: None,
+        valid_signature: None,
+        identity_bound: None,
+        card_port: None,
+        selector: String::new(),
+        env_urls: vec![],
+        inject_disabled: false,
+        transport: None,
+        mtls_mode: None,
+        authbridge_pods: vec![],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     fn agent() -> AgentInfo {
-        AgentInfo {
-            namespace: "n".into(),
-            name: "a".into(),
-            kind: WorkloadKind::Deployment,
-            brand: Brand::Kagenti,
-            wtype: "agent".into(),
-            framework: None,
-            protocols: vec![],
-            desired: 2,
-            ready: 2,
-            previous_replicas: None,
-            service_account: "a".into(),
-            provider: None,
-            model: None,
-            mcp_url: None,
-            created: None,
-            restarts: Some(0),
-            runtime_ready: Some(Cond { ok: true, reason: "Configured".into() }),
-            card_synced: Some(Cond { ok: true, reason: "SyncSucceeded".into() }),
-            hpa: None,
-            indexed_card: None,
-            valid_signature: None,
-            identity_bound: None,
-            card_port: None,
-            selector: String::new(),
-            env_urls: vec![],
-            inject_disabled: false,
-            transport: None,
-            mtls_mode: None,
-            authbridge_pods: vec![],
-        }
+        test_agent()
     }
 
     #[test]

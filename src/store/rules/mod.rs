@@ -99,4 +99,6 @@ pub fn prometheus_rule_file(window_s: f64, hold_scale: f64) -> String {
 }
 
 #[cfg(test)]
+mod every_kind;
+#[cfg(test)]
 mod tests;

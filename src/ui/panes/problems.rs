@@ -132,22 +132,29 @@ fn age(now: f64, t: f64, lower_bound: bool) -> String {
 }
 
 /// A problem's state in words (wide screens) or as a symbol with its time (narrow ones).
+/// What is wrong, then (for an unknown one) why kst cannot see it, or who silenced it.
+fn problem_text(p: &Problem) -> String {
+    match (&p.unknown, &p.silenced) {
+        (Some(u), _) if !p.resolved() => format!("{} · unseen: {}", p.reason, u.why),
+        (_, Some(s)) => format!("{} · {s}", p.reason),
+        _ => p.reason.clone(),
+    }
+}
+
+/// Compact, never cut (the AGE column says when it ended; the PROBLEM text why it is unknown
+/// or who silenced it).
 fn state_text(cx: &Ctx, p: &Problem, now: f64, short: bool) -> String {
     let hold = fmt::duration(cx.fleet.problems.hold_of(p) as i64);
-    if let Some(end) = p.resolved_at {
+    if p.resolved_at.is_some() {
         let lasted = fmt::duration(p.lasted(now) as i64);
-        return if short {
-            format!("✓ {lasted}")
-        } else {
-            format!("resolved {} ago, lasted {lasted}", fmt::duration((now - end).max(0.0) as i64))
-        };
+        return if short { format!("✓ {lasted}") } else { format!("resolved, lasted {lasted}") };
     }
     if let Some(u) = &p.unknown {
         let since = fmt::duration((now - u.since).max(0.0) as i64);
-        return if short { format!("? {since}") } else { format!("unknown {since}: {}", u.why) };
+        return if short { format!("? {since}") } else { format!("unknown {since}") };
     }
-    if let Some(why) = &p.silenced {
-        return if short { "⊘".into() } else { why.clone() };
+    if p.silenced.is_some() {
+        return if short { "⊘".into() } else { "silenced".into() };
     }
     if p.fired_at.is_none() {
         let held = fmt::duration((now - p.since).max(0.0) as i64);
@@ -208,7 +215,7 @@ impl Component for Problems {
     fn hints(&self) -> Vec<Hint> {
         vec![
             Hint::action(Action::Select, "go to its source: the pod, or its pane and row"),
-            Hint::action(Action::Silence, "silence it in Alertmanager (how long, why, then y)"),
+            Hint::action(Action::Silence, "silence"),
         ]
     }
 
@@ -303,7 +310,7 @@ impl Component for Problems {
             Col::name("OBJECT").min(12),
             // what is wrong gets the width before the names are whole (they are cut in the middle)
             Col::text("PROBLEM").min((table_area.width as f32 * 0.45) as u16),
-            if short { Col::whole("STATE") } else { Col::text("STATE").min(10).optional(2) },
+            Col::whole("STATE"),
             Col::whole("AGE"),
         ];
         let mut table = DataTable::new(
@@ -337,7 +344,7 @@ impl Component for Problems {
                 ),
                 cell_ref(p.object.kind, t.muted),
                 cell(object, if dim { t.muted } else { t.text }),
-                cell_ref(&p.reason, if p.firing() && !p.standing { sev } else { t.muted }),
+                cell(problem_text(p), if p.incident() { sev } else { t.muted }),
                 cell(state_text(cx, p, now, short), if p.firing() && !p.standing { sev } else { t.muted }),
                 cell(since, if dim { t.muted } else { t.text }),
             ]);
@@ -353,7 +360,7 @@ impl Component for Problems {
                     severity_style(cx, p.severity),
                 ),
                 Span::styled(format!("{at} {} {}: ", p.object.kind, p.object.path()), t.text),
-                Span::styled(p.reason.clone(), t.muted),
+                Span::styled(problem_text(p), t.muted),
                 Span::styled(
                     format!(" · {} · since {}", state_text(cx, p, now, false), age(now, p.since, p.since_lower_bound)),
                     t.muted,
