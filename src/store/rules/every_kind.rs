@@ -433,7 +433,15 @@ fn every_kind_of_the_table_fires() {
     );
     let mut fired: BTreeSet<&str> = conditions(&f, NOW).iter().map(|c| c.kind.id).collect();
     // a layer that answers, and holds nothing for a context with model servers
-    f.prom.insert(0, PromState { url: "http://thanos".into(), took_ms: Some(5), ..Default::default() });
+    f.prom.insert(
+        0,
+        PromState {
+            url: "http://thanos".into(),
+            took_ms: Some(5),
+            unknown_clusters: vec!["edge-2".into(), "prod-eats".into()],
+            ..Default::default()
+        },
+    );
     fired.extend(conditions(&f, NOW).iter().map(|c| c.kind.id));
     let all: BTreeSet<&str> = ALL.iter().map(|k| k.id).collect();
     let missing: Vec<&&str> = all.difference(&fired).collect();
@@ -443,4 +451,5 @@ fn every_kind_of_the_table_fires() {
         m
     });
     assert_eq!(by.get("placement-destination-unavailable"), Some(&3), "gone, unk and e3: one each, not per policy");
+    assert_eq!(by.get("query-layer-unknown-cluster"), Some(&1), "a hub cluster's label is known; prod-eats is not");
 }

@@ -8,11 +8,8 @@ use crate::store::problems::{Condition, Evaluation, Jump, Object, Sight};
 use crate::store::Fleet;
 
 pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
-    // the hubs that have not listed their ManagedClusters yet
+    // a hub that has not listed its ManagedClusters yet: their problems are not seen
     for (i, c) in fleet.clusters.iter().enumerate() {
-        if c.conn.reachable() && c.placement.listed && c.placement.managed.is_none() {
-            continue;
-        }
         if c.conn.reachable() && !c.placement.listed {
             ev.blind(Some(i), Sight::Hub, None, "ManagedClusters not listed yet");
         }
@@ -44,7 +41,23 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
         rollup(ev, Some(i), object, fleet.prom_clusters.get(&c.context), to, now, stale_after);
     }
     // the query layers themselves
-    for (i, p) in &fleet.prom {
+    let hub_names: std::collections::HashSet<&str> =
+        fleet.clusters.iter().flat_map(|c| c.placement.managed.iter().flatten()).map(|m| m.name.as_str()).collect();
+    for p in fleet.prom.values() {
+        for v in p.unknown_clusters.iter().filter(|v| !hub_names.contains(v.as_str())) {
+            ev.push(Condition::new(
+                &t::QUERY_LAYER_UNKNOWN_CLUSTER,
+                None,
+                Object::new("QueryLayer", "", &format!("{} cluster={v}", p.url)),
+                format!(
+                    "{} holds series with cluster=\"{v}\", which is no context and no hub's ManagedCluster: a typo, or a name to map with clusters = {{ \"{v}\" = \"<context>\" }}",
+                    p.url
+                ),
+                Jump::Pane { pane: "overview", find: String::new() },
+            ));
+        }
+    }
+    for p in fleet.prom.values() {
         let problem =
             p.error.clone().or_else(|| (!p.warnings.is_empty()).then(|| format!("partial: {}", p.warnings.join("; "))));
         if let Some(why) = problem {
@@ -55,8 +68,6 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
                 why,
                 Jump::Pane { pane: "overview", find: String::new() },
             ));
-            ev.blind(None, Sight::QueryLayer, Some(Object::new("QueryLayer", "", &p.url)), "it fails");
-            let _ = i;
         }
     }
     // a dialed context no query layer holds series for (checked once every layer answered)

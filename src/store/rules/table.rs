@@ -406,6 +406,11 @@ pub const QUERY_LAYER_NO_SERIES: Kind = Kind {
     nature: Nature::Finding,
     ..kind("query-layer-no-series", "KstQueryLayerNoSeries", WARN, 120.0, D::Hub, S::QueryLayer)
 };
+pub const QUERY_LAYER_UNKNOWN_CLUSTER: Kind = Kind {
+    when: "a query layer holds series whose `cluster` label value is neither a context nor a hub's ManagedCluster (a typo, or a name that needs `clusters = {…}`)",
+    nature: Nature::Finding,
+    ..kind("query-layer-unknown-cluster", "KstQueryLayerUnknownCluster", INFO, 120.0, D::Hub, S::Conn)
+};
 
 // outside the clusters
 pub const NIGHTLY_NEWLY_RED: Kind = Kind {
@@ -479,6 +484,7 @@ pub const ALL: &[&Kind] = &[
     &HUB_GPU_XID,
     &QUERY_LAYER_FAILING,
     &QUERY_LAYER_NO_SERIES,
+    &QUERY_LAYER_UNKNOWN_CLUSTER,
     &NIGHTLY_NEWLY_RED,
     &ALERTMANAGER,
 ];
