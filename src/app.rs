@@ -94,24 +94,31 @@ pub fn run(cli: Cli) -> ExitCode {
         print!("{}", crate::store::rules::prometheus_rule_file(window, 1.0));
         return ExitCode::from(exit::OK);
     }
-    init_logging(&settings);
-    // which resources are GPUs holds for the whole run: every decoder reads the one list
-    crate::sources::gpu_resources::set(settings.gpu_resources.clone());
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(exit::ERROR, format!("cannot start the async runtime: {e}")),
     };
-    // a hangup or termination during start-up must not kill kst before it can clean up:
-    // once registered, tokio's handlers replace the default action for the whole process
-    rt.block_on(async {
-        use tokio::signal::unix::{signal, SignalKind};
-        let _ = signal(SignalKind::hangup());
-        let _ = signal(SignalKind::terminate());
-    });
+    // a hangup or termination during start-up must not kill kst before it can clean up: the
+    // handlers replace the default action for the whole process, and the streams kept here
+    // hold a signal that comes before anything waits for it (a snapshot stopped while it starts)
+    let mut signals = rt.block_on(async { Signals::new() });
+    init_logging(&settings);
+    // which resources are GPUs holds for the whole run: every decoder reads the one list
+    crate::sources::gpu_resources::set(settings.gpu_resources.clone());
     let code = match cli.command {
         Some(Command::Sim(args)) => rt.block_on(run_sim(args)),
         Some(Command::Demo(args)) => rt.block_on(run_demo(args, &common, &settings)),
-        Some(Command::Snapshot(args)) => rt.block_on(run_snapshot(args, &common, &settings)),
+        // a cron or systemd stop ends a snapshot at once: its exit code says so, and nothing
+        // half-collected is printed
+        Some(Command::Snapshot(args)) => rt.block_on(async {
+            tokio::select! {
+                code = run_snapshot(args, &common, &settings) => code,
+                signo = signals.next() => {
+                    say(format_args!("kst: snapshot stopped by a signal; nothing printed"));
+                    signal_exit(signo)
+                }
+            }
+        }),
         Some(Command::Config { .. })
         | Some(Command::Completions { .. })
         | Some(Command::Man)
@@ -561,6 +568,40 @@ async fn run_sim(args: SimArgs) -> ExitCode {
 }
 
 /// Ctrl-C (SIGINT), SIGTERM or SIGHUP: which one came, as its number.
+/// SIGINT, SIGTERM and SIGHUP as streams, registered once at start.
+pub struct Signals {
+    term: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    pub fn new() -> Signals {
+        use tokio::signal::unix::{signal, SignalKind};
+        Signals {
+            term: signal(SignalKind::terminate()).ok(),
+            hup: signal(SignalKind::hangup()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
+        }
+    }
+    /// The next of them: its number.
+    pub async fn next(&mut self) -> i32 {
+        async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = one(&mut self.int) => 2,
+            _ = one(&mut self.term) => 15,
+            _ = one(&mut self.hup) => 1,
+        }
+    }
+}
+
 pub async fn wait_for_signal() -> i32 {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).ok();

@@ -408,3 +408,60 @@ async fn completions_man_page_and_per_command_help() {
         "{rules}"
     );
 }
+
+/// `kst snapshot` obeys the signals a cron or systemd stop sends: SIGTERM, SIGINT and SIGHUP end
+/// it at once (128 + the signal's number), with nothing on stdout, while it still waits for a
+/// cluster that never answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_stops_at_a_signal_with_nothing_printed() {
+    // an API server that accepts and never answers
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        for c in listener.incoming().flatten() {
+            conns.push(c);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kc");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: hang\n  cluster:\n    server: http://127.0.0.1:{port}\n\
+             contexts:\n- name: hang\n  context:\n    cluster: hang\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n\
+             current-context: hang\n"
+        ),
+    )
+    .unwrap();
+    for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130), (libc::SIGHUP, 129)] {
+        let mut c = kst();
+        c.args(["snapshot", "-o", "json", "--timeout", "60s", "--kubeconfig"])
+            .arg(&kc)
+            .arg("--log-file")
+            .arg(dir.path().join("log"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = c.spawn().unwrap();
+        // it catches the signal once its handler is installed (the kernel's SigCgt mask says so)
+        let caught = |pid: u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .ok()
+                .and_then(|s| s.lines().find(|l| l.starts_with("SigCgt:")).map(|l| l[7..].trim().to_string()))
+                .and_then(|hex| u64::from_str_radix(&hex, 16).ok())
+                .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
+        };
+        let started = Instant::now();
+        while !caught(child.id()) {
+            assert!(started.elapsed() < Duration::from_secs(30), "kst never installed its handlers");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let sent = Instant::now();
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
+        let took = sent.elapsed();
+        assert_eq!(out.status.code(), Some(code), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout.is_empty(), "no half snapshot: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(took < Duration::from_secs(5), "stopped in {took:?}");
+    }
+}
