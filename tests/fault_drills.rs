@@ -353,3 +353,59 @@ async fn garbage_metrics() {
     assert!(took <= REFRESH * 2, "{took:?}");
     d.collectors.stop();
 }
+
+/// A query layer that accepts and never answers does not hold up the GPU readings kst takes from
+/// the exporters directly: they keep their own pace while each question to the layer waits out
+/// its timeout (before, each direct reading waited for the layer's answer first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_query_layer_does_not_hold_up_the_gpus() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        for c in listener.incoming().flatten() {
+            conns.push(c);
+        }
+    });
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let layer = kst::sources::prom::PromConfig {
+        url: format!("http://127.0.0.1:{port}"),
+        cluster_label: "cluster".into(),
+        timeout: Duration::from_secs(3),
+        ..Default::default()
+    };
+    let opts = kst::sources::WorkerOptions {
+        refresh: Duration::from_millis(500),
+        engines: kst::sources::cluster::EngineSource::Auto(Default::default()),
+        query: vec![layer],
+        ..common::fast_worker()
+    };
+    let mut col = Collectors::start(&targets, opts);
+    let east = 0;
+    assert_eq!(targets[east].context, "gpu-us-east");
+    let (mut direct, mut asked) = (0usize, 0usize);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    // the exporters' readings go on at their pace while the layer keeps everyone waiting
+    while direct < 8 {
+        match tokio::time::timeout_at(deadline, col.updates.recv()).await {
+            Ok(Some(u)) => {
+                match &u {
+                    kst::store::Update::GpuScrape { cluster, node, .. } if *cluster == east && node.ends_with("-0") => {
+                        direct += 1
+                    }
+                    kst::store::Update::GpuVia { cluster, .. } if *cluster == east => asked += 1,
+                    _ => {}
+                }
+                fleet.apply(u);
+            }
+            _ => panic!("timed out: {direct} direct readings of gpu-us-east, {asked} answers from the layer"),
+        }
+    }
+    assert!(direct >= asked + 3, "the direct readings kept their own pace: {direct} readings, {asked} layer answers");
+    let via = fleet.clusters[east].gpus.via.clone().unwrap_or_default();
+    assert!(via.contains("no answer within 3s") && via.contains("read from the exporters"), "{via}");
+    assert!(fleet.clusters[east].gpus.gpus().any(|g| g.util.is_some()), "GPU utilisation known");
+    col.stop();
+}

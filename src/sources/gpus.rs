@@ -241,6 +241,49 @@ async fn query_gpus(
     Ok(dcgm_from_answer(&series, &times))
 }
 
+/// One round of the query layers' answer for a cluster's GPUs.
+struct LayerGpus {
+    nodes: Vec<(String, f64, Result<Vec<GpuSample>, String>)>,
+    via: String,
+}
+
+/// Asks the query layers for one cluster's GPUs every `refresh` (each client made when first
+/// needed, and again after it could not be made: a context's credentials failing now, as the
+/// engines' task does) and sends each round's answer.
+async fn ask_layers(
+    wanted: Vec<super::prom::PromConfig>,
+    context: String,
+    refresh: Duration,
+    tx: mpsc::Sender<LayerGpus>,
+) {
+    let mut askers: Vec<Option<super::prom::Asker>> = vec![None; wanted.len()];
+    let mut every = tokio::time::interval(refresh);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let mut layers: Vec<(super::prom::PromConfig, super::prom::Asker)> = Vec::new();
+        let mut unmade = Vec::new();
+        for (cfg, asker) in wanted.iter().zip(askers.iter_mut()) {
+            if asker.is_none() {
+                match super::prom::Asker::for_config(cfg).await {
+                    Ok(a) => *asker = Some(a),
+                    Err(e) => unmade.push(format!("GPUs from {}: {e}", cfg.url)),
+                }
+            }
+            if let Some(a) = asker {
+                layers.push((cfg.clone(), a.clone()));
+            }
+        }
+        // the first query layer (in the config's order) holding this cluster's series
+        let (nodes, via) = first_holding(&layers, &context).await;
+        // a layer whose client could not be made is named too
+        let via = unmade.into_iter().chain((!via.is_empty()).then_some(via)).collect::<Vec<_>>().join("; ");
+        if tx.send(LayerGpus { nodes, via }).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Asks each query layer in turn for one cluster's GPUs: the first that holds any, and where
 /// they came from (or why none gave any, each layer named when there are several).
 async fn first_holding(
@@ -335,7 +378,13 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     // the query layers, each client made at the first scrape that needs it (and again after it
     // could not be made: a context's credentials failing now), as the engines' task does
     let wanted: Vec<super::prom::PromConfig> = if direct { Vec::new() } else { opts.query.clone() };
-    let mut askers: Vec<Option<super::prom::Asker>> = vec![None; wanted.len()];
+    // the query layers are asked by a task of their own: one that hangs never holds up the
+    // watches or a direct reading; its answers come back here
+    let (layer_tx, mut layer_rx) = mpsc::channel::<LayerGpus>(1);
+    let _asking = (!wanted.is_empty())
+        .then(|| super::AbortOnDrop(tokio::spawn(ask_layers(wanted.clone(), context.clone(), opts.refresh, layer_tx))));
+    // until when the layer's last answer stands for this cluster's GPUs (direct reading pauses)
+    let mut layer_fresh_until: Option<tokio::time::Instant> = None;
     let mut sent_at: BTreeMap<String, f64> = BTreeMap::new();
     let pods = super::api("", "v1", "Pod", "pods");
     let mut exporter_streams = futures::stream::select_all(EXPORTER_SELECTORS.iter().map(|sel| {
@@ -436,41 +485,30 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                     Err(e) => tracing::debug!(cluster = index, error = %e, "opencost watch error"),
                 }
             }
+            Some(answer) = layer_rx.recv() => {
+                let LayerGpus { nodes, via } = answer;
+                let answered = !nodes.is_empty();
+                // where the GPUs come from is said first, so a reader never sees the query
+                // layer's GPUs under the previous refresh's "holds no series"
+                let via = if answered || strict { via } else { format!("{via}; read from the exporters") };
+                if tx.send(Update::GpuVia { cluster: index, via }).await.is_err() { return; }
+                layer_fresh_until = answered.then(|| tokio::time::Instant::now() + opts.refresh * 2);
+                for (node, at, mut result) in nodes {
+                    if sent_at.get(&node).is_some_and(|t| *t >= at) {
+                        continue; // no newer sample since the last refresh
+                    }
+                    sent_at.insert(node.clone(), at);
+                    if let Ok(gpus) = &mut result {
+                        label_holders(&client, &mut labels, gpus, &team_label, opts.scrape_timeout).await;
+                    }
+                    if tx.send(Update::GpuScrape { cluster: index, node, at, result }).await.is_err() { return; }
+                }
+            }
             _ = scrape.tick() => {
-                if !wanted.is_empty() {
-                    let mut layers: Vec<(super::prom::PromConfig, super::prom::Asker)> = Vec::new();
-                    let mut unmade = Vec::new();
-                    for (cfg, asker) in wanted.iter().zip(askers.iter_mut()) {
-                        if asker.is_none() {
-                            match super::prom::Asker::for_config(cfg).await {
-                                Ok(a) => *asker = Some(a),
-                                Err(e) => unmade.push(format!("GPUs from {}: {e}", cfg.url)),
-                            }
-                        }
-                        if let Some(a) = asker {
-                            layers.push((cfg.clone(), a.clone()));
-                        }
-                    }
-                    // the first query layer (in the config's order) holding this cluster's series
-                    let (nodes, via) = first_holding(&layers, &context).await;
-                    // a layer whose client could not be made is named too
-                    let via = unmade.into_iter().chain((!via.is_empty()).then_some(via)).collect::<Vec<_>>().join("; ");
-                    let answered = !nodes.is_empty();
-                    // where the GPUs come from is said first, so a reader never sees the
-                    // query layer's GPUs under the previous refresh's "holds no series"
-                    let via = if answered || strict { via } else { format!("{via}; read from the exporters") };
-                    if tx.send(Update::GpuVia { cluster: index, via }).await.is_err() { return; }
-                    for (node, at, mut result) in nodes {
-                        if sent_at.get(&node).is_some_and(|t| *t >= at) {
-                            continue; // no newer sample since the last refresh
-                        }
-                        sent_at.insert(node.clone(), at);
-                        if let Ok(gpus) = &mut result {
-                            label_holders(&client, &mut labels, gpus, &team_label, opts.scrape_timeout).await;
-                        }
-                        if tx.send(Update::GpuScrape { cluster: index, node, at, result }).await.is_err() { return; }
-                    }
-                    if answered || strict { continue; }
+                // the exporters are read directly unless the query layer answered for them lately
+                // (in prometheus mode, never)
+                if strict || layer_fresh_until.is_some_and(|t| tokio::time::Instant::now() < t) {
+                    continue;
                 }
                 let all: Vec<Exporter> = exporters.values().flat_map(|m| m.values().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
                 let results = futures::stream::iter(all.into_iter().map(|e| {
