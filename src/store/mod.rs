@@ -650,6 +650,12 @@ impl Fleet {
                     return false;
                 }
                 l.objectives = objectives;
+                // what a query layer said of these pods before they were listed
+                for (key, (at, result)) in std::mem::take(&mut l.early) {
+                    if servers.iter().any(|s| s.key() == key) {
+                        l.metrics.entry(key).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
+                    }
+                }
                 // forget metrics of pods and pools that are gone: memory follows the fleet
                 l.metrics.retain(|k, _| servers.iter().any(|s| s.key() == *k));
                 l.prune_cache();
@@ -744,8 +750,11 @@ impl Fleet {
             | Update::ViewText { .. }
             | Update::ViewError { .. } => false,
             Update::EngineScrape { server, at, result, .. } => {
-                // a pod the query layer knows before kst's watch does (or no longer a server)
+                // a pod the query layer knows before kst's watch does: kept until it is listed
                 if !c.llmd.servers.iter().any(|s| s.namespace == server.0 && s.name == server.1) {
+                    if c.llmd.installed.is_none() {
+                        c.llmd.early.insert(server, (at, result));
+                    }
                     return false;
                 }
                 c.llmd.metrics.entry(server).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
@@ -960,6 +969,49 @@ mod tests {
         });
         let s = f.summary();
         assert_eq!((s.nodes, s.counted, s.stale, s.scope().as_str()), (3, 1, 1, "of 1 cluster; 1 stale"));
+    }
+
+    #[test]
+    fn a_query_layer_s_sample_that_comes_before_the_pod_list_is_kept_for_it() {
+        let mut f = fleet();
+        let key = ("llm-d".to_string(), "d0".to_string());
+        let sample = llmd::EngineSample { kv_usage: Some(0.97), ..Default::default() };
+        f.apply(Update::EngineScrape { cluster: 0, server: key.clone(), at: 100.0, result: Ok(sample) });
+        f.apply(Update::EngineScrape {
+            cluster: 0,
+            server: ("llm-d".into(), "not-a-server".into()),
+            at: 100.0,
+            result: Ok(Default::default()),
+        });
+        assert!(f.clusters[0].llmd.metrics.is_empty(), "not listed yet");
+        let server = llmd::ServerInfo {
+            namespace: "llm-d".into(),
+            name: "d0".into(),
+            pool: None,
+            role: llmd::Role::Decode,
+            model: None,
+            engine: llmd::EngineKind::Vllm,
+            ready: true,
+            phase: "Running".into(),
+            restarts: 0,
+            node: "n".into(),
+            metrics_port: 8000,
+            gpus: 1,
+            waiting: None,
+            unschedulable: None,
+            ready_since: None,
+        };
+        f.apply(Update::LlmdObjects {
+            cluster: 0,
+            installed: true,
+            pools: vec![],
+            objectives: vec![],
+            servers: vec![server],
+        });
+        let l = &f.clusters[0].llmd;
+        assert_eq!(l.metrics[&key].latest().map(|s| (s.at, s.v.kv_usage)), Some((100.0, Some(0.97))));
+        assert_eq!(l.metrics.len(), 1, "the sample of a pod that is no model server is dropped");
+        assert!(l.early.is_empty());
     }
 
     #[test]
