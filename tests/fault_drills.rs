@@ -409,3 +409,80 @@ async fn a_hanging_query_layer_does_not_hold_up_the_gpus() {
     assert!(fleet.clusters[east].gpus.gpus().any(|g| g.util.is_some()), "GPU utilisation known");
     col.stop();
 }
+
+/// Nothing is believed before the API server said it: against an API server that refuses every
+/// credential (an expired token), kst's watches retry for a while, and llm-d stays neither
+/// installed nor absent (kube-runtime's watcher emits its Init before it asks anything; that
+/// was taken as "served"), while the health probe is not woken by those retries (it probed in
+/// bursts of 22 a second).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_that_refuses_every_credential_is_not_believed_to_serve_anything() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let probes = std::sync::Arc::new(AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (r, p) = (requests.clone(), probes.clone());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut c in listener.incoming().flatten() {
+            let (r, p) = (r.clone(), p.clone());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16384];
+                while let Ok(n) = c.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    r.fetch_add(1, Ordering::Relaxed);
+                    if buf[..n].starts_with(b"GET /version") {
+                        p.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let body = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#;
+                    let resp = format!(
+                        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if c.write_all(resp.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let kc = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: expired\n  cluster:\n    server: http://127.0.0.1:{port}\n\
+         contexts:\n- name: expired\n  context:\n    cluster: expired\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n\
+         current-context: expired\n"
+    );
+    let targets =
+        kst::sources::connect::select_targets(kube::config::Kubeconfig::from_yaml(&kc).unwrap(), &[]).unwrap();
+    let mut fleet = Fleet::new(&[("expired".into(), format!("http://127.0.0.1:{port}"))]);
+    let opts = kst::sources::WorkerOptions { refresh: REFRESH, backoff_max: REFRESH, ..common::fast_worker() };
+    let mut col = Collectors::start(&targets, opts);
+    // the watches retry many times (every request answered 401)
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while requests.load(Ordering::Relaxed) < 60 {
+        match tokio::time::timeout_at(deadline, col.updates.recv()).await {
+            Ok(Some(u)) => {
+                fleet.apply(u);
+            }
+            _ => panic!("only {} requests", requests.load(Ordering::Relaxed)),
+        }
+    }
+    let started = Instant::now();
+    let probes_before = probes.load(Ordering::Relaxed);
+    // a few refresh intervals more of retries
+    let until = tokio::time::Instant::now() + REFRESH * 3;
+    while let Ok(Some(u)) = tokio::time::timeout_at(until, col.updates.recv()).await {
+        fleet.apply(u);
+    }
+    let c = &fleet.clusters[0];
+    assert!(matches!(c.conn, Conn::AuthFailed(_)), "{:?}", c.conn);
+    assert_eq!(c.llmd.installed, None, "no answer said llm-d is served, or not");
+    assert!(c.llmd.pools.is_empty());
+    // the probe keeps its pace: about one a refresh, not a burst per watch retry
+    let probed = probes.load(Ordering::Relaxed) - probes_before;
+    let intervals = (started.elapsed().as_secs_f64() / REFRESH.as_secs_f64()).ceil() as usize;
+    assert!(probed <= intervals + 2, "{probed} probes in {intervals} refresh intervals");
+    col.stop();
+}

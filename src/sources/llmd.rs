@@ -410,8 +410,9 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             Some((av, ev)) = pool_streams.next() => {
                 match ev {
                     Ok(ev) => {
-                        // a list that works: served (a change of state only when it was not)
-                        if served.insert(av.clone(), Some(true)) != Some(Some(true)) {
+                        // an answer of the API server: served (a change of state only when it was
+                        // not). kube-runtime's Init comes before any request is made: no answer.
+                        if !matches!(ev, Event::Init) && served.insert(av.clone(), Some(true)) != Some(Some(true)) {
                             pools_changed = true;
                         }
                         match ev {
@@ -499,7 +500,14 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                     dirty = false;
                     let all_pools: Vec<PoolInfo> = pools.values().flat_map(|m| m.values().cloned()).collect();
                     let servers = merge_servers(&pods, &all_pools);
-                    let installed = served.values().any(|v| *v == Some(true));
+                    // served by some version, by none (every one answered 404), or not known yet
+                    let installed = if served.values().any(|v| *v == Some(true)) {
+                        Some(true)
+                    } else if served.values().all(|v| *v == Some(false)) {
+                        Some(false)
+                    } else {
+                        None
+                    };
                     // the scraper starts a round when the targets really changed, not on every flush
                     let next = (servers.clone(), all_pools.clone());
                     servers_tx.send_if_modified(|cur| {

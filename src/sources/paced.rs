@@ -183,7 +183,9 @@ pub fn watch(
         let item = st.inner.next().await?;
         match &item {
             Ok(ev) => {
-                if st.failing {
+                // kube-runtime's Init comes before the list is even asked for: no answer, so
+                // nothing to wake the health probe for (an expired token made it probe in bursts)
+                if st.failing && !matches!(ev, Event::Init) {
                     st.failing = false;
                     st.ok_since = Some(Instant::now());
                     st.ctx.wake.notify_one();

@@ -56,7 +56,8 @@ pub enum Update {
     /// LLM-d objects as the watchers see them now (pools and model servers).
     LlmdObjects {
         cluster: usize,
-        installed: bool,
+        /// None: the API server has not answered for the pool APIs yet.
+        installed: Option<bool>,
         pools: Vec<llmd::PoolInfo>,
         objectives: Vec<llmd::ObjectiveInfo>,
         servers: Vec<llmd::ServerInfo>,
@@ -642,18 +643,17 @@ impl Fleet {
             }
             Update::LlmdObjects { installed, pools, objectives, servers, .. } => {
                 let l = &mut c.llmd;
-                if l.installed == Some(installed)
-                    && l.pools == pools
-                    && l.servers == servers
-                    && l.objectives == objectives
-                {
+                if l.installed == installed && l.pools == pools && l.servers == servers && l.objectives == objectives {
                     return false;
                 }
                 l.objectives = objectives;
-                // what a query layer said of these pods before they were listed
+                // what a query layer said of these pods before they were listed (the rest waits
+                // while the lists are not complete, and goes once they are)
                 for (key, (at, result)) in std::mem::take(&mut l.early) {
                     if servers.iter().any(|s| s.key() == key) {
                         l.metrics.entry(key).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
+                    } else if installed.is_none() {
+                        l.early.insert(key, (at, result));
                     }
                 }
                 // forget metrics of pods and pools that are gone: memory follows the fleet
@@ -661,7 +661,7 @@ impl Fleet {
                 l.prune_cache();
                 l.epp.retain(|k, _| pools.iter().any(|p| p.key() == *k));
                 l.throughput.retain(|k, _| pools.iter().any(|p| p.key() == *k));
-                l.installed = Some(installed);
+                l.installed = installed;
                 l.pools = pools;
                 l.servers = servers;
                 true
