@@ -486,3 +486,52 @@ async fn a_cluster_that_refuses_every_credential_is_not_believed_to_serve_anythi
     assert!(probed <= intervals + 2, "{probed} probes in {intervals} refresh intervals");
     col.stop();
 }
+
+/// A permission taken away while kst runs, with the watches left open (RBAC is checked when a
+/// watch starts, so an open one runs on): the scrapes through the pod proxy are refused, and
+/// that alone marks the access forbidden within two refresh intervals, with the real reason on
+/// each server (forbidden, not "auth required"); the refused proxy is then asked once per
+/// backoff step, not once per pod per refresh; given back, the cluster is live again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permission_taken_away_while_running_is_noticed_through_the_scrapes() {
+    let mut d = Drill::start(REFRESH).await;
+    let cluster = "gpu-us-east";
+    let sim = d.sim.cluster(cluster).unwrap().clone();
+    sim.faults.set_forbidden("pods", true);
+    let taken = Instant::now();
+    d.until("pods/proxy forbidden on gpu-us-east", |f| {
+        f.clusters.iter().any(|c| c.context == cluster && c.forbidden.contains("pods/proxy"))
+    })
+    .await;
+    let took = taken.elapsed();
+    eprintln!("{cluster}: forbidden noticed {} ms after it was taken away", took.as_millis());
+    assert!(took <= REFRESH * 2 + Duration::from_secs(1), "noticed after {took:?}");
+    let c = d.cluster(cluster).clone();
+    assert!(matches!(&c.conn, Conn::Degraded(why) if why.contains("pods/proxy")), "{:?}", c.conn);
+    let r = d.fleet.reading(common::now_s());
+    let reasons: Vec<String> = c.llmd.servers.iter().filter_map(|s| c.llmd.view(s, &r).stale).collect();
+    assert!(!reasons.is_empty() && reasons.iter().all(|w| !w.contains("auth required")), "{reasons:?}");
+    // the budget: the refused proxy is asked once per backoff step
+    let before = sim.requests("proxy", "pods");
+    let window = Instant::now();
+    while window.elapsed() < Duration::from_secs(20) {
+        let _ = tokio::time::timeout(Duration::from_millis(500), d.collectors.updates.recv())
+            .await
+            .map(|u| u.map(|u| d.fleet.apply(u)));
+    }
+    let asked = sim.requests("proxy", "pods") - before;
+    let servers = c.llmd.servers.len();
+    eprintln!("{cluster}: {asked} pod-proxy requests in 20 s while forbidden ({servers} servers, refresh {REFRESH:?})");
+    assert!(asked <= 8, "{asked} proxy requests in 20 s; every pod each refresh would be {}", servers * 10);
+    // given back: an access review says so at the next probe, and the next scrape proves it
+    sim.faults.set_forbidden("pods", false);
+    let given = Instant::now();
+    d.until("pods/proxy allowed again", |f| {
+        f.clusters.iter().any(|c| c.context == cluster && !c.forbidden.contains("pods/proxy"))
+    })
+    .await;
+    let took = given.elapsed();
+    eprintln!("{cluster}: allowed again {} ms after it was given back", took.as_millis());
+    assert!(took <= REFRESH * 2 + Duration::from_secs(1), "allowed again after {took:?}");
+    d.collectors.stop();
+}

@@ -226,7 +226,7 @@ async fn health_loop(index: usize, client: kube::Client, tx: mpsc::Sender<Update
                 if !send(&tx, Update::Health { cluster: index, version: info.git_version, latency_ms }).await {
                     return;
                 }
-                super::paced::recheck_forbidden(&client, &ctx.forbidden).await;
+                super::paced::recheck_forbidden(&client, &ctx.forbidden, &ctx.proxy).await;
                 opts.refresh
             }
             Ok(Err(e)) => {

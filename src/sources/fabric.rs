@@ -11,7 +11,6 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::cluster::WorkerOptions;
-use super::get::get_capped;
 use super::mcp;
 use crate::store::tools::{Location, ServerListing, ToolServer};
 use crate::store::topology::AuthStats;
@@ -78,12 +77,13 @@ struct Known {
 }
 
 pub async fn run(
-    index: usize,
+    ctx: super::paced::WatchCtx,
     client: kube::Client,
     mut targets: watch::Receiver<Targets>,
     tx: mpsc::Sender<Update>,
     opts: WorkerOptions,
 ) {
+    let index = ctx.cluster;
     let tools_every = opts.refresh * 12;
     let timeout = opts.scrape_timeout.max(Duration::from_secs(5));
     let mut known: BTreeMap<(String, String), Known> = BTreeMap::new();
@@ -115,7 +115,7 @@ pub async fn run(
                     continue;
                 }
                 stats_sent = true;
-                let stats = authbridge_round(&client, &ab, timeout).await;
+                let stats = authbridge_round(&ctx, &client, &ab, timeout).await;
                 if tx.send(Update::AuthBridge { cluster: index, stats }).await.is_err() { return }
                 continue;
             }
@@ -183,6 +183,7 @@ pub async fn run(
 
 /// One round of `/stats` over every AuthBridge sidecar, summed per agent.
 async fn authbridge_round(
+    ctx: &super::paced::WatchCtx,
     client: &kube::Client,
     targets: &BTreeMap<(String, String), Vec<String>>,
     timeout: Duration,
@@ -194,9 +195,11 @@ async fn authbridge_round(
             let client = client.clone();
             async move {
                 let path = format!("/api/v1/namespaces/{}/pods/{pod}:9093/proxy/stats", key.0);
-                let r = match get_capped(&client, &path, STATS_MAX_BYTES, timeout).await {
-                    Ok(body) => serde_json::from_slice::<AuthStats>(&body).map_err(|e| format!("bad stats: {e}")),
-                    Err(e) => Err(e.to_string()),
+                // the pod proxy refused (and waiting out its backoff) is said, not asked
+                let r = match super::get::get_gated(ctx, &client, &path, STATS_MAX_BYTES, timeout).await {
+                    None => Err("forbidden: pods/proxy (asked again later)".to_string()),
+                    Some(Ok(body)) => serde_json::from_slice::<AuthStats>(&body).map_err(|e| format!("bad stats: {e}")),
+                    Some(Err(e)) => Err(e.to_string()),
                 };
                 (key, r)
             }

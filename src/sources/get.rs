@@ -13,6 +13,9 @@ pub enum GetError {
     Timeout(u64),
     /// A non-2xx status, with the API server's (or the endpoint's) message.
     Status(u16, String),
+    /// The API server itself refused this user (a 403 `Status` with reason `Forbidden`), as
+    /// opposed to the endpoint behind a proxy answering 403 of its own.
+    Forbidden(String),
     /// The body passed the cap (bytes).
     TooLarge(usize),
     Transport(String),
@@ -23,6 +26,7 @@ impl std::fmt::Display for GetError {
         match self {
             GetError::Timeout(s) => write!(f, "no answer within {s}s"),
             GetError::Status(c, m) => write!(f, "HTTP {c}: {m}"),
+            GetError::Forbidden(m) => write!(f, "forbidden: {m}"),
             GetError::TooLarge(cap) => write!(f, "larger than {} KiB", cap / 1024),
             GetError::Transport(m) => f.write_str(m),
         }
@@ -48,13 +52,114 @@ pub async fn get_capped(client: &kube::Client, path: &str, cap: usize, timeout: 
             }
         }
         if !status.is_success() {
-            let msg = serde_json::from_slice::<Value>(&out)
-                .ok()
+            let v = serde_json::from_slice::<Value>(&out).ok();
+            let msg = v
+                .as_ref()
                 .and_then(|v| v["message"].as_str().map(str::to_string))
                 .unwrap_or_else(|| String::from_utf8_lossy(&out).chars().take(200).collect());
-            return Err(GetError::Status(status.as_u16(), msg.chars().take(200).collect()));
+            let msg: String = msg.chars().take(200).collect();
+            let refused = status.as_u16() == 403
+                && v.as_ref().is_some_and(|v| v["kind"] == "Status" && v["reason"] == "Forbidden");
+            return Err(if refused { GetError::Forbidden(msg) } else { GetError::Status(status.as_u16(), msg) });
         }
         Ok(out)
     };
     tokio::time::timeout(timeout, fut).await.map_err(|_| GetError::Timeout(timeout.as_secs().max(1)))?
+}
+
+/// The API server's proxies a cluster's readers share (`pods/proxy` for model servers,
+/// exporters and AuthBridge stats; `services/proxy` for endpoint pickers): a refusal (403
+/// `Forbidden` from the API server) by any reader marks it forbidden at once, and then nothing
+/// is sent through it until a backoff step (from the refresh to a minute) has passed, as a
+/// forbidden watch waits. An answer that is not a refusal opens it again.
+pub struct ProxyGate {
+    refresh: Duration,
+    state: std::sync::Mutex<
+        std::collections::BTreeMap<&'static str, (super::paced::Backoff, Option<tokio::time::Instant>)>,
+    >,
+}
+
+impl ProxyGate {
+    pub fn new(refresh: Duration) -> ProxyGate {
+        ProxyGate { refresh, state: Default::default() }
+    }
+    /// `pods/proxy` or `services/proxy` for a proxy path.
+    pub fn kind_of(path: &str) -> Option<&'static str> {
+        if !path.contains("/proxy") {
+            None
+        } else if path.contains("/pods/") {
+            Some("pods/proxy")
+        } else if path.contains("/services/") {
+            Some("services/proxy")
+        } else {
+            None
+        }
+    }
+    /// May a request go through this proxy now?
+    pub fn open(&self, kind: &'static str) -> bool {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.get(kind).and_then(|(_, until)| *until).is_none_or(|t| tokio::time::Instant::now() >= t)
+    }
+    /// The proxies refused now.
+    pub fn refused(&self) -> Vec<&'static str> {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.iter().filter(|(_, (_, until))| until.is_some()).map(|(k, _)| *k).collect()
+    }
+    /// An access review says it is allowed again: the next request goes through (and its
+    /// answer says whether it really is).
+    pub fn reopen(&self, kind: &'static str) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, until)) = st.get_mut(kind) {
+            if until.is_some() {
+                *until = Some(tokio::time::Instant::now());
+            }
+        }
+    }
+    /// An answer through it: refused or not. Some(forbidden) when that changes what is known.
+    pub fn answered(&self, kind: &'static str, refused: bool) -> Option<bool> {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let seed = kind.len() as u64 * 7919;
+        let refresh = self.refresh.max(Duration::from_millis(500));
+        let (backoff, until) = st
+            .entry(kind)
+            .or_insert_with(|| (super::paced::Backoff::new(refresh, Duration::from_secs(60), seed), None));
+        let was = until.is_some();
+        if refused {
+            *until = Some(tokio::time::Instant::now() + backoff.step());
+        } else if was {
+            *until = None;
+            backoff.reset();
+        }
+        (was != refused).then_some(refused)
+    }
+}
+
+/// A GET through the cluster's proxies, gated: None when the proxy is forbidden and its
+/// backoff has not passed (nothing is sent); a refusal or an answer is recorded on the gate
+/// and its change reported as `Update::Forbidden`.
+pub async fn get_gated(
+    ctx: &super::paced::WatchCtx,
+    client: &kube::Client,
+    path: &str,
+    cap: usize,
+    timeout: Duration,
+) -> Option<Result<Vec<u8>, GetError>> {
+    let kind = ProxyGate::kind_of(path);
+    if kind.is_some_and(|k| !ctx.proxy.open(k)) {
+        return None;
+    }
+    let r = get_capped(client, path, cap, timeout).await;
+    if let Some(k) = kind {
+        // a timeout or a dead endpoint says nothing of the permission
+        let decided = match &r {
+            Err(GetError::Forbidden(_)) => Some(true),
+            Ok(_) | Err(GetError::Status(..)) | Err(GetError::TooLarge(_)) => Some(false),
+            Err(_) => None,
+        };
+        if let Some(forbidden) = decided.and_then(|refused| ctx.proxy.answered(k, refused)) {
+            let u = crate::store::Update::Forbidden { cluster: ctx.cluster, resource: k.to_string(), forbidden };
+            let _ = ctx.tx.send(u).await;
+        }
+    }
+    Some(r)
 }

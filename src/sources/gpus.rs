@@ -512,15 +512,16 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 }
                 let all: Vec<Exporter> = exporters.values().flat_map(|m| m.values().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
                 let results = futures::stream::iter(all.into_iter().map(|e| {
-                    let client = client.clone();
+                    let (client, ctx) = (client.clone(), ctx.clone());
                     let timeout = opts.scrape_timeout;
                     async move {
                         let path = format!("/api/v1/namespaces/{}/pods/{}:{}/proxy/metrics", e.namespace, e.name, e.port);
-                        let r = super::get::get_capped(&client, &path, PAGE_MAX_BYTES, timeout).await;
+                        // a pod proxy the API server refuses waits out its backoff: nothing sent
+                        let r = super::get::get_gated(&ctx, &client, &path, PAGE_MAX_BYTES, timeout).await?;
                         let r = r.map_err(|e| e.to_string()).and_then(|b| decode_dcgm(&String::from_utf8_lossy(&b), &e.node));
-                        (e.node, r)
+                        Some((e.node, r))
                     }
-                })).buffer_unordered(8).collect::<Vec<_>>().await;
+                })).buffer_unordered(8).filter_map(futures::future::ready).collect::<Vec<_>>().await;
                 for (node, mut result) in results {
                     // the holders' model and team: read once per pod
                     if let Ok(gpus) = &mut result {

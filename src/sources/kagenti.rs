@@ -674,7 +674,7 @@ pub async fn run(
     }
 
     let (targets_tx, targets_rx) = tokio::sync::watch::channel(super::fabric::Targets::default());
-    let fabric = tokio::spawn(super::fabric::run(index, client.clone(), targets_rx, tx.clone(), opts.clone()));
+    let fabric = tokio::spawn(super::fabric::run(ctx.clone(), client.clone(), targets_rx, tx.clone(), opts.clone()));
     // the fabric poller stops with the watcher (disconnect, shutdown)
     let _fabric = super::AbortOnDrop(fabric);
     let mut baseline = Baseline::load(&posture_path);

@@ -395,7 +395,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     let mut pending_pods: BTreeMap<Source, BTreeMap<Key, DynamicObject>> = BTreeMap::new();
 
     let (servers_tx, servers_rx) = tokio::sync::watch::channel::<(Vec<ServerInfo>, Vec<PoolInfo>)>((vec![], vec![]));
-    let scraper = tokio::spawn(scrape_loop(index, client.clone(), tx.clone(), opts.clone(), servers_rx));
+    let scraper = tokio::spawn(scrape_loop(ctx.clone(), client.clone(), tx.clone(), opts.clone(), servers_rx));
     let _scraper = super::AbortOnDrop(scraper);
 
     let mut dirty = false;
@@ -596,27 +596,36 @@ fn merge_servers(pods: &BTreeMap<Source, BTreeMap<Key, DynamicObject>>, pools: &
 /// A model server's or EPP's /metrics is a few tens of KB; anything past this is not metrics.
 pub const METRICS_MAX_BYTES: usize = 8 << 20;
 
-async fn get_text(client: &kube::Client, path: &str, timeout: Duration, epp: bool) -> Result<String, ScrapeError> {
-    use super::get::{get_capped, GetError};
-    match get_capped(client, path, METRICS_MAX_BYTES, timeout).await {
+/// One /metrics page through the gated proxy; None when the proxy is refused and waiting.
+async fn get_text(
+    ctx: &WatchCtx,
+    client: &kube::Client,
+    path: &str,
+    timeout: Duration,
+    epp: bool,
+) -> Option<Result<String, ScrapeError>> {
+    use super::get::{get_gated, GetError};
+    Some(match get_gated(ctx, client, path, METRICS_MAX_BYTES, timeout).await? {
         Ok(body) => Ok(String::from_utf8_lossy(&body).into_owned()),
         Err(GetError::Timeout(s)) => Err(ScrapeError::Timeout(s)),
+        Err(GetError::Forbidden(m)) => Err(ScrapeError::Forbidden(m)),
         // the router protects /metrics by default: that is a state, not a failure
         Err(GetError::Status(c @ (401 | 403), _)) if epp => Err(ScrapeError::AuthRequired(c)),
         Err(GetError::Status(502 | 503, m)) => Err(ScrapeError::Transport(m)),
         Err(GetError::Status(c, m)) => Err(ScrapeError::Http(c, m)),
         Err(e @ GetError::TooLarge(_)) => Err(ScrapeError::Parse(format!("metrics {e}"))),
         Err(GetError::Transport(m)) => Err(ScrapeError::Transport(m)),
-    }
+    })
 }
 
 async fn scrape_loop(
-    index: usize,
+    ctx: WatchCtx,
     client: kube::Client,
     tx: mpsc::Sender<Update>,
     opts: WorkerOptions,
     mut targets: tokio::sync::watch::Receiver<(Vec<ServerInfo>, Vec<PoolInfo>)>,
 ) {
+    let index = ctx.cluster;
     let gate = Arc::new(Semaphore::new(SCRAPE_CONCURRENCY));
     let mut every = tokio::time::interval(opts.refresh);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -633,29 +642,29 @@ async fn scrape_loop(
         let mut jobs = Vec::new();
         let direct = opts.engines.direct(index);
         for s in servers.into_iter().filter(|s| s.phase == "Running" && direct) {
-            let (client, tx, gate) = (client.clone(), tx.clone(), gate.clone());
+            let (client, tx, gate, ctx) = (client.clone(), tx.clone(), gate.clone(), ctx.clone());
             let timeout = opts.scrape_timeout;
             jobs.push(tokio::spawn(async move {
                 let _permit = gate.acquire_owned().await;
                 let path =
                     format!("/api/v1/namespaces/{}/pods/{}:{}/proxy/metrics", s.namespace, s.name, s.metrics_port);
-                let result = get_text(&client, &path, timeout, false)
-                    .await
+                // a proxy the API server refuses is not asked again until its backoff passes
+                let Some(result) = get_text(&ctx, &client, &path, timeout, false).await else { return };
+                let result = result
                     .and_then(|t| crate::sources::metrics::decode_engine(&t, s.engine).map_err(ScrapeError::Parse));
                 let _ = tx.send(Update::EngineScrape { cluster: index, server: s.key(), at: now_s(), result }).await;
             }));
         }
         let epp_direct = opts.engines.epp_direct(index);
         for p in pools.into_iter().filter(|p| p.epp_service.is_some() && epp_direct) {
-            let (client, tx, gate) = (client.clone(), tx.clone(), gate.clone());
+            let (client, tx, gate, ctx) = (client.clone(), tx.clone(), gate.clone(), ctx.clone());
             let timeout = opts.scrape_timeout;
             jobs.push(tokio::spawn(async move {
                 let _permit = gate.acquire_owned().await;
                 let svc = p.epp_service.clone().unwrap_or_default();
                 let path = format!("/api/v1/namespaces/{}/services/{svc}:9090/proxy/metrics", p.namespace);
-                let result = get_text(&client, &path, timeout, true)
-                    .await
-                    .and_then(|t| crate::sources::metrics::decode_epp(&t).map_err(ScrapeError::Parse));
+                let Some(result) = get_text(&ctx, &client, &path, timeout, true).await else { return };
+                let result = result.and_then(|t| crate::sources::metrics::decode_epp(&t).map_err(ScrapeError::Parse));
                 let _ = tx.send(Update::EppScrape { cluster: index, pool: p.key(), at: now_s(), result }).await;
             }));
         }

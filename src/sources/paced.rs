@@ -39,6 +39,8 @@ pub struct WatchCtx {
     pub wake: Arc<Notify>,
     /// Forbidden resources the health probe checks with an access review each round.
     pub forbidden: Arc<Forbidden>,
+    /// The API server's proxies every reader of this cluster shares, gated when refused.
+    pub proxy: Arc<super::get::ProxyGate>,
 }
 
 impl WatchCtx {
@@ -51,6 +53,7 @@ impl WatchCtx {
             absent_recheck: (refresh * 60).clamp(Duration::from_secs(20), Duration::from_secs(300)),
             wake: Arc::new(Notify::new()),
             forbidden: Arc::new(Forbidden::default()),
+            proxy: Arc::new(super::get::ProxyGate::new(refresh)),
         }
     }
 }
@@ -247,23 +250,39 @@ pub fn watch(
 
 /// Asks the API server whether this user may list each forbidden resource now (a
 /// SelfSubjectAccessReview each: far cheaper than a list); those allowed are re-listed at once.
-pub async fn recheck_forbidden(client: &kube::Client, forbidden: &Forbidden) {
+pub async fn recheck_forbidden(client: &kube::Client, forbidden: &Forbidden, proxy: &super::get::ProxyGate) {
     for (group, plural, notify) in forbidden.list() {
-        let body = serde_json::json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": {"verb": "list", "group": group, "resource": plural}}});
-        let req = http::Request::post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&body).unwrap_or_default());
-        let Ok(req) = req else { continue };
-        let allowed = match tokio::time::timeout(Duration::from_secs(5), client.request_text(req)).await {
-            Ok(Ok(text)) => serde_json::from_str::<serde_json::Value>(&text)
-                .map(|v| v["status"]["allowed"] == true)
-                .unwrap_or(false),
-            _ => false,
-        };
-        if allowed {
+        if may(client, "list", &group, &plural, None).await {
             notify.notify_waiters();
         }
+    }
+    // a refused proxy too (get on the `proxy` subresource): allowed again, it opens at once
+    // instead of at the end of its backoff
+    for kind in proxy.refused() {
+        let (plural, sub) = kind.split_once('/').unwrap_or((kind, ""));
+        if may(client, "get", "", plural, Some(sub)).await {
+            proxy.reopen(kind);
+        }
+    }
+}
+
+/// A SelfSubjectAccessReview: may this user do `verb` on the resource (and subresource)?
+async fn may(client: &kube::Client, verb: &str, group: &str, plural: &str, sub: Option<&str>) -> bool {
+    let mut attrs = serde_json::json!({"verb": verb, "group": group, "resource": plural});
+    if let Some(s) = sub {
+        attrs["subresource"] = s.into();
+    }
+    let body = serde_json::json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+        "spec": {"resourceAttributes": attrs}});
+    let req = http::Request::post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews")
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).unwrap_or_default());
+    let Ok(req) = req else { return false };
+    match tokio::time::timeout(Duration::from_secs(5), client.request_text(req)).await {
+        Ok(Ok(text)) => {
+            serde_json::from_str::<serde_json::Value>(&text).map(|v| v["status"]["allowed"] == true).unwrap_or(false)
+        }
+        _ => false,
     }
 }
 

@@ -152,6 +152,8 @@ pub enum ScrapeError {
     Http(u16, String),
     Parse(String),
     Transport(String),
+    /// The API server refused this user the proxy (RBAC): not the endpoint's doing.
+    Forbidden(String),
 }
 
 impl ScrapeError {
@@ -164,6 +166,7 @@ impl ScrapeError {
             ScrapeError::Http(c, m) => format!("HTTP {c}: {m}"),
             ScrapeError::Parse(m) => m.clone(),
             ScrapeError::Transport(m) => m.clone(),
+            ScrapeError::Forbidden(m) => format!("forbidden: {m}"),
         }
     }
     pub fn short(&self) -> &'static str {
@@ -173,6 +176,7 @@ impl ScrapeError {
             ScrapeError::Http(..) => "http error",
             ScrapeError::Parse(_) => "bad metrics",
             ScrapeError::Transport(_) => "unreachable",
+            ScrapeError::Forbidden(_) => "forbidden",
         }
     }
 }

@@ -78,8 +78,11 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) -> bool {
 fn sights_of(resource: &str) -> Vec<Sight> {
     let r = resource.to_ascii_lowercase();
     let r = r.split('.').next().unwrap_or(&r).to_string();
+    // (`pods/proxy` keeps its subresource: it says which reads are lost)
     match r.as_str() {
         "pods" => vec![Sight::Workloads, Sight::Agents, Sight::Gpus],
+        // the metrics kst reads through the API server's proxy
+        "pods/proxy" | "services/proxy" => vec![Sight::Metrics],
         "inferencepools"
         | "inferencepoolimports"
         | "inferenceobjectives"
