@@ -357,15 +357,20 @@ impl Settings {
             None => (default_config_path(), false),
         };
         let file = load_file(&path, explicit)?;
+        // a duration in the file is checked as the flag's would be: zero is an error naming the
+        // key, never a silent clamp
         let dur = |s: &Option<String>, default: Duration, key: &str| -> Result<Duration, String> {
             match s {
-                Some(s) => parse_duration(s).map_err(|e| format!("{}: {key}: {e}", path.display())),
+                Some(s) => positive(s).map_err(|e| format!("{}: {key}: {e}", path.display())),
                 None => Ok(default),
             }
         };
         let refresh = match args.refresh {
             Some(r) => r,
-            None => dur(&file.refresh, Duration::from_secs(5), "refresh")?,
+            None => match &file.refresh {
+                Some(r) => crate::cli::parse_refresh(r).map_err(|e| format!("{}: refresh: {e}", path.display()))?,
+                None => Duration::from_secs(5),
+            },
         };
         let rotate = match args.rotate {
             Some(r) => r,
@@ -376,8 +381,9 @@ impl Settings {
         let mut refresh_overrides = BTreeMap::new();
         for (ctx, o) in &file.context {
             if let Some(r) = &o.refresh {
-                let d = parse_duration(r).map_err(|e| format!("{}: context.{ctx}.refresh: {e}", path.display()))?;
-                refresh_overrides.insert(ctx.clone(), d.max(Duration::from_millis(200)));
+                let d = crate::cli::parse_refresh(r)
+                    .map_err(|e| format!("{}: context.{ctx}.refresh: {e}", path.display()))?;
+                refresh_overrides.insert(ctx.clone(), d);
             }
         }
         Ok(Settings {
@@ -478,9 +484,7 @@ impl Settings {
                 })
                 .collect::<Result<Vec<_>, String>>()?,
             rate_window: match &file.metrics.rate_window {
-                Some(w) => {
-                    Some(parse_duration(w).map_err(|e| format!("{}: metrics.rate_window: {e}", path.display()))?)
-                }
+                Some(w) => Some(positive(w).map_err(|e| format!("{}: metrics.rate_window: {e}", path.display()))?),
                 None => None,
             },
             slow_after: dur(&file.slow_after, Duration::from_secs(2), "slow_after")?,
@@ -585,6 +589,29 @@ mod tests {
         assert_eq!(nightly_config(&own, env).unwrap().token.as_deref(), Some("ghe_own"));
         // no token, not asked: off, with the reason
         assert!(nightly_config(&NightlyFile::default(), None).unwrap_err().contains("GITHUB_TOKEN"));
+    }
+
+    #[test]
+    fn durations_in_the_file_are_checked_as_the_flags_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        let with = |text: &str| {
+            std::fs::write(&p, text).unwrap();
+            Settings::resolve(&CommonArgs { config: Some(p.clone()), ..Default::default() })
+        };
+        let e = with("refresh = '0s'\n").unwrap_err();
+        assert!(e.ends_with("refresh: \"0s\" is too short: the refresh must be at least 200ms"), "{e}");
+        let e = with("[context.prod]\nrefresh = '100ms'\n").unwrap_err();
+        assert!(e.contains("context.prod.refresh") && e.contains("at least 200ms"), "{e}");
+        let e = with("slow_after = '0s'\n").unwrap_err();
+        assert!(e.ends_with("slow_after: \"0s\": must be longer than 0s"), "{e}");
+        let e = with("[[metrics.prometheus]]\nurl = 'http://a'\ntimeout = '0s'\n").unwrap_err();
+        assert!(e.ends_with("metrics.prometheus.timeout: \"0s\": must be longer than 0s"), "{e}");
+        let e = with("[[alertmanager]]\nurl = 'http://am'\ntimeout = '0ms'\n").unwrap_err();
+        assert!(e.ends_with("alertmanager.timeout: \"0ms\": must be longer than 0s"), "{e}");
+        let e = with("[[alertmanager]]\nurl = 'am:9093'\n").unwrap_err();
+        assert!(e.ends_with("alertmanager.url: \"am:9093\" is not an http(s) URL"), "{e}");
+        assert_eq!(with("refresh = '2s'\n").unwrap().refresh, Duration::from_secs(2));
     }
 
     #[test]
@@ -758,7 +785,7 @@ fn prom_entry(e: &PromFile, at: &dyn Fn(&str) -> String) -> Result<crate::source
     let (bearer_token, basic_auth) =
         http_auth(&e.bearer_token_file, &e.bearer_token_env, &e.basic_auth_user, &e.basic_auth_password_env, at)?;
     let timeout = match &e.timeout {
-        Some(t) => parse_duration(t).map_err(|err| format!("{}: {err}", at("timeout")))?,
+        Some(t) => positive(t).map_err(|err| format!("{}: {err}", at("timeout")))?,
         None => Duration::from_secs(10),
     };
     Ok(crate::sources::prom::PromConfig {
@@ -824,7 +851,7 @@ fn alertmanager_config(
         let (bearer_token, basic_auth) =
             http_auth(&e.bearer_token_file, &e.bearer_token_env, &e.basic_auth_user, &e.basic_auth_password_env, &at)?;
         let timeout = match &e.timeout {
-            Some(t) => parse_duration(t).map_err(|err| format!("{}: {err}", at("timeout")))?,
+            Some(t) => positive(t).map_err(|err| format!("{}: {err}", at("timeout")))?,
             None => Duration::from_secs(10),
         };
         out.push(crate::sources::alertmanager::AlertmanagerConfig {
@@ -836,6 +863,15 @@ fn alertmanager_config(
         });
     }
     Ok(out)
+}
+
+/// A duration that must be longer than zero (a timeout of 0s would fail every request).
+pub fn positive(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("{s:?}: must be longer than 0s"));
+    }
+    Ok(d)
 }
 
 /// A duration as the config writes it: `300ms`, `10s`, `2m`, `1h`.

@@ -1003,7 +1003,7 @@ mod tests {
         };
         f.apply(Update::LlmdObjects {
             cluster: 0,
-            installed: true,
+            installed: Some(true),
             pools: vec![],
             objectives: vec![],
             servers: vec![server],
