@@ -223,7 +223,7 @@ pub const MODEL_NO_READY_SERVERS: Kind = Kind {
 };
 pub const MODEL_SERVERS_UNSCHEDULABLE: Kind = Kind {
     when: "a model's servers the scheduler cannot place (its message, e.g. `Insufficient nvidia.com/gpu`)",
-    origin: "pod `PodScheduled` condition; since: its transition",
+    origin: "pod `PodScheduled` condition",
     ..kind("model-servers-unschedulable", "KstModelServersUnschedulable", WARN, 120.0, D::Serving, S::Workloads)
 };
 pub const POOL_IMPORT_BROKEN: Kind = Kind {
@@ -273,7 +273,7 @@ pub const SECURITY_DRIFT: Kind = Kind {
 // ML jobs
 pub const JOB_FAILED: Kind = Kind {
     when: "an ML job (Job, PyTorchJob, TrainJob, RayJob, …) failed",
-    origin: "the job's conditions; since: its transition",
+    origin: "the job's conditions; since: its finish time",
     ..kind("job-failed", "KstJobFailed", WARN, 0.0, D::Jobs, S::Jobs)
 };
 
@@ -312,7 +312,7 @@ pub const PLACEMENT_NOT_DELIVERED: Kind = Kind {
 };
 pub const PLACEMENT_APPLY_FAILED: Kind = Kind {
     when: "a ManifestWork not applied on its cluster (its `Applied` condition)",
-    origin: "OCM ManifestWork conditions; since: their transition",
+    origin: "OCM ManifestWork conditions",
     ..kind("placement-apply-failed", "KstPlacementApplyFailed", WARN, 0.0, D::Placement, S::Placement)
 };
 pub const PLACEMENT_STALE_WORK: Kind = Kind {
