@@ -485,19 +485,58 @@ async fn logs_feed(
     }
 }
 
-/// Secrets never show their values, whatever the view.
+/// Secrets never show their values, wherever they sit: the object itself, the items of a List
+/// (a `SecretList`'s items carry no kind), a ManifestWork's or any object's embedded manifests,
+/// and the `last-applied-configuration` annotation a `kubectl apply` leaves on a Secret (its
+/// values in plain JSON). `managedFields` are dropped everywhere (noise, and they can name keys).
 pub fn redact(v: &mut Value) {
-    if v["kind"] == "Secret" {
-        for k in ["data", "stringData"] {
-            if let Some(m) = v.get_mut(k).and_then(Value::as_object_mut) {
-                for val in m.values_mut() {
-                    *val = Value::String("<redacted>".into());
+    redact_tree(v, false);
+}
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+fn redact_tree(v: &mut Value, secret: bool) {
+    match v {
+        Value::Object(m) => {
+            let secret = secret || m.get("kind").and_then(Value::as_str) == Some("Secret");
+            let list_of_secrets = m.get("kind").and_then(Value::as_str) == Some("SecretList");
+            if secret {
+                for k in ["data", "stringData"] {
+                    if let Some(d) = m.get_mut(k).and_then(Value::as_object_mut) {
+                        for val in d.values_mut() {
+                            *val = Value::String("<redacted>".into());
+                        }
+                    }
+                }
+                if let Some(a) =
+                    m.get_mut("metadata").and_then(|x| x.get_mut("annotations")).and_then(Value::as_object_mut)
+                {
+                    if let Some(x) = a.get_mut(LAST_APPLIED) {
+                        *x = Value::String("<redacted>".into());
+                    }
+                }
+            }
+            if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("managedFields");
+            }
+            for (k, child) in m.iter_mut() {
+                // a Secret's own fields are done above; a SecretList's items are Secrets
+                let items_are_secrets = list_of_secrets && k == "items";
+                if let Value::Array(a) = child {
+                    for x in a.iter_mut() {
+                        redact_tree(x, items_are_secrets);
+                    }
+                } else {
+                    redact_tree(child, false);
                 }
             }
         }
-    }
-    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        m.remove("managedFields");
+        Value::Array(a) => {
+            for x in a.iter_mut() {
+                redact_tree(x, secret);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -652,5 +691,40 @@ mod tests {
         let mut pod = json!({"kind": "Pod", "metadata": {"name": "p"}, "data": {"x": "kept"}});
         redact(&mut pod);
         assert_eq!(pod["data"]["x"], "kept", "only Secrets are redacted");
+    }
+
+    #[test]
+    fn secrets_are_redacted_wherever_they_sit() {
+        // a SecretList: its items carry no kind
+        let mut list = json!({"kind": "SecretList", "apiVersion": "v1",
+            "items": [{"metadata": {"name": "a"}, "data": {"k": "c2VjcmV0"}}]});
+        redact(&mut list);
+        assert_eq!(list["items"][0]["data"]["k"], "<redacted>");
+        // a v1 List of mixed objects
+        let mut mixed = json!({"kind": "List", "items": [
+            {"kind": "Secret", "data": {"k": "c2VjcmV0"}}, {"kind": "ConfigMap", "data": {"k": "plain"}}]});
+        redact(&mut mixed);
+        assert_eq!(
+            (mixed["items"][0]["data"]["k"].as_str(), mixed["items"][1]["data"]["k"].as_str()),
+            (Some("<redacted>"), Some("plain"))
+        );
+        // a ManifestWork carrying a Secret to a cluster
+        let mut work = json!({"kind": "ManifestWork", "metadata": {"name": "w", "managedFields": [{}]},
+            "spec": {"workload": {"manifests": [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
+                "stringData": {"password": "hunter2"}}]}}});
+        redact(&mut work);
+        assert_eq!(work["spec"]["workload"]["manifests"][0]["stringData"]["password"], "<redacted>");
+        assert!(work["metadata"].get("managedFields").is_none());
+        // the annotation kubectl apply leaves on a Secret holds its values in plain JSON
+        let mut applied = json!({"kind": "Secret", "metadata": {"name": "s", "annotations": {
+            "kubectl.kubernetes.io/last-applied-configuration": "{\"data\":{\"k\":\"c2VjcmV0\"}}", "team": "a"}},
+            "data": {"k": "c2VjcmV0"}});
+        redact(&mut applied);
+        let a = &applied["metadata"]["annotations"];
+        assert_eq!(
+            (a["kubectl.kubernetes.io/last-applied-configuration"].as_str(), a["team"].as_str()),
+            (Some("<redacted>"), Some("a"))
+        );
+        assert!(!serde_json::to_string(&applied).unwrap().contains("c2VjcmV0"));
     }
 }
