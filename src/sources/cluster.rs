@@ -134,11 +134,12 @@ pub fn plain(text: &str) -> String {
 
 pub fn classify(e: &kube::Error) -> Problem {
     match e {
-        kube::Error::Api(s) if s.code == 401 => Problem::Auth(
-            format!("401 Unauthorized: the credentials were rejected (expired token?) {}", s.message)
-                .trim()
-                .to_string(),
-        ),
+        // the API server's message is usually just "Unauthorized": said once, not twice
+        kube::Error::Api(s) if s.code == 401 => Problem::Auth({
+            let extra = s.message.trim();
+            let extra = if extra.is_empty() || extra.eq_ignore_ascii_case("unauthorized") { "" } else { extra };
+            format!("401 Unauthorized: the credentials were rejected (expired token?) {extra}").trim().to_string()
+        }),
         kube::Error::Api(s) if s.code == 403 => Problem::Forbidden(s.message.clone()),
         kube::Error::Api(s) => Problem::Unreachable(format!("{} {}", s.code, s.message)),
         kube::Error::Auth(a) => Problem::Auth(root_cause(a)),

@@ -579,8 +579,15 @@ impl Fleet {
                 let was = (c.version.clone(), c.latency_text(), c.conn.clone());
                 c.latency.push(latency_ms);
                 c.version = Some(version);
+                let conn = c.answering_state(slow_after);
+                // between slow and not slow the median of older probes would contradict the
+                // state (`slow … <10ms`, then `live … 4000ms`): it restarts from this probe
+                if matches!(conn, Conn::Slow(_)) != matches!(c.conn, Conn::Slow(_)) {
+                    c.latency = Ring::new(60);
+                    c.latency.push(latency_ms);
+                }
                 c.latency_ms = Some(c.smoothed_latency().unwrap_or(latency_ms));
-                c.conn = c.answering_state(slow_after);
+                c.conn = conn;
                 was != (c.version.clone(), c.latency_text(), c.conn.clone())
             }
             Update::Nodes { nodes, .. } => {
@@ -807,7 +814,8 @@ impl Fleet {
         for c in &self.clusters {
             match c.conn {
                 Conn::Live => s.live += 1,
-                Conn::Degraded(_) | Conn::Slow(_) => s.degraded += 1,
+                Conn::Degraded(_) => s.degraded += 1,
+                Conn::Slow(_) => s.slow += 1,
                 Conn::Connecting => s.connecting += 1,
                 _ => s.down += 1,
             }
@@ -880,6 +888,8 @@ pub struct FleetSummary {
     pub clusters: usize,
     pub live: usize,
     pub degraded: usize,
+    /// Answering, but slower than `slow_after`.
+    pub slow: usize,
     pub connecting: usize,
     pub down: usize,
     pub nodes: usize,
@@ -1012,6 +1022,27 @@ mod tests {
         assert_eq!(l.metrics[&key].latest().map(|s| (s.at, s.v.kv_usage)), Some((100.0, Some(0.97))));
         assert_eq!(l.metrics.len(), 1, "the sample of a pod that is no model server is dropped");
         assert!(l.early.is_empty());
+    }
+
+    #[test]
+    fn the_latency_shown_agrees_with_slow_and_live() {
+        let mut f = fleet();
+        for _ in 0..4 {
+            f.apply(Update::Health { cluster: 0, version: "v1".into(), latency_ms: 5 });
+        }
+        f.apply(Update::Health { cluster: 0, version: "v1".into(), latency_ms: 4100 });
+        f.apply(Update::Health { cluster: 0, version: "v1".into(), latency_ms: 4100 });
+        let c = &f.clusters[0];
+        assert!(matches!(c.conn, Conn::Slow(_)));
+        assert_eq!(
+            c.latency_text().as_deref(),
+            Some("4100ms"),
+            "slow says a slow latency, not the fast median before it"
+        );
+        f.apply(Update::Health { cluster: 0, version: "v1".into(), latency_ms: 6 });
+        let c = &f.clusters[0];
+        assert_eq!((c.conn.clone(), c.latency_text().as_deref()), (Conn::Live, Some("<10ms")), "and live a fast one");
+        assert_eq!((f.summary().slow, f.summary().degraded), (0, 0));
     }
 
     #[test]

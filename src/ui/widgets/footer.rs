@@ -37,7 +37,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     } else {
         // Too many to list: counts, then the clusters that need attention.
         let s = app.fleet.summary();
-        let head = format!("{} live · {} degraded · {} down  ", s.live, s.degraded, s.down + s.connecting);
+        let slow = if s.slow > 0 { format!(" · {} slow", s.slow) } else { String::new() };
+        let head = format!("{} live · {} degraded{slow} · {} down  ", s.live, s.degraded, s.down + s.connecting);
         used += head.chars().count();
         spans.push(Span::styled(head, t.text));
         for (c, (chip, st)) in app.fleet.clusters.iter().zip(chips) {

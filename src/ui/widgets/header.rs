@@ -28,6 +28,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if s.degraded > 0 {
         spans.push(Span::styled(format!(" · {} degraded", s.degraded), t.warn));
     }
+    if s.slow > 0 {
+        spans.push(Span::styled(format!(" · {} slow", s.slow), t.warn));
+    }
     if s.down > 0 {
         spans.push(Span::styled(format!(" · {} down", s.down), t.crit));
     }
@@ -67,7 +70,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     if s.counted == 0 {
         // nothing answers: no totals at all rather than zeros that look like an empty fleet
         // clusters that answer but have not listed their nodes yet are not silent
-        let answering = s.live + s.degraded;
+        let answering = s.live + s.degraded + s.slow;
         let why =
             if s.connecting > 0 || answering > 0 { "waiting for the first answers" } else { "no cluster answers" };
         spans.push(Span::styled(why, if why == "no cluster answers" { t.crit } else { t.muted }));
