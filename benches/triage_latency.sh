@@ -55,11 +55,12 @@ outage=()
 surge=()
 for i in $(seq "$ROUNDS"); do
   fault agents-us-central '{"unreachable":true}'
-  outage+=("$(wait_for "the outage" "agents-us-central +Cluster +agents-us-central +unreachable:.* firing ")")
+  # (the KIND column is left out when the PROBLEM texts need the room)
+  outage+=("$(wait_for "the outage" "agents-us-central +(Cluster +)?agents-us-central +unreachable:.* firing ")")
   fault agents-us-central '{"unreachable":false}'
-  wait_for "the outage to resolve" "agents-us-central +Cluster .*unreachable:.*resolved, lasted" > /dev/null
+  wait_for "the outage to resolve" "agents-us-central +(Cluster +)?agents-us-central +unreachable:.*resolved, lasted" > /dev/null
   # it must no longer fire before the next round starts
-  while screen | grep -qE "agents-us-central +Cluster .*unreachable:.* firing "; do sleep 0.1; done
+  while screen | grep -qE "agents-us-central +(Cluster +)?agents-us-central +unreachable:.* firing "; do sleep 0.1; done
 
   fault gpu-us-east '{"incidents":["kv_surge"]}'
   surge+=("$(wait_for "the KV surge" "KV 96% > 95% on decode")")
