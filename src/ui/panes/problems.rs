@@ -309,7 +309,7 @@ impl Component for Problems {
             Col::text("KIND").min(4).optional(3),
             Col::name("OBJECT").min(12),
             // what is wrong gets the width before the names are whole (they are cut in the middle)
-            Col::text("PROBLEM").min((table_area.width as f32 * 0.45) as u16),
+            Col::text("PROBLEM").min((table_area.width as f32 * if short { 0.45 } else { 0.35 }) as u16),
             Col::whole("STATE"),
             Col::whole("AGE"),
         ];
