@@ -555,6 +555,10 @@ async fn run_sim(args: SimArgs) -> ExitCode {
     };
     println!("admin\thttp://{admin}");
     println!("github\t{}", github.base_url());
+    // with a hub: where OCM's cluster-proxy answers, for [fleet] cluster_proxy
+    if let Some(url) = fleet.cluster_proxy_url() {
+        println!("cluster-proxy\t{url}");
+    }
     println!("kubeconfig\t{}", args.kubeconfig_out.display());
     println!("ready in {} ms", started.elapsed().as_millis());
     let signo = wait_for_signal().await;

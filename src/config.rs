@@ -164,6 +164,10 @@ pub struct PromFile {
     pub clusters: BTreeMap<String, String>,
     /// How long one query may take (default 10s).
     pub timeout: Option<String>,
+    /// A PEM file of CA certificates its certificate is checked against (beside the system's).
+    pub ca_file: Option<PathBuf>,
+    /// Take any certificate (a lab; never the default).
+    pub insecure_skip_verify: Option<bool>,
 }
 
 /// `[[alertmanager]]`.
@@ -180,6 +184,10 @@ pub struct AlertmanagerFile {
     pub headers: BTreeMap<String, String>,
     /// How long one request may take (default 10s).
     pub timeout: Option<String>,
+    /// A PEM file of CA certificates its certificate is checked against (beside the system's).
+    pub ca_file: Option<PathBuf>,
+    /// Take any certificate (a lab; never the default).
+    pub insecure_skip_verify: Option<bool>,
 }
 
 /// `[nightly]`: the llm-d nightly E2E matrix from GitHub.
@@ -612,6 +620,17 @@ mod tests {
         let e = with("[[alertmanager]]\nurl = 'am:9093'\n").unwrap_err();
         assert!(e.ends_with("alertmanager.url: \"am:9093\" is not an http(s) URL"), "{e}");
         assert_eq!(with("refresh = '2s'\n").unwrap().refresh, Duration::from_secs(2));
+        // a query layer's CA: read at start, its absence or emptiness said with the key
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+        let s =
+            with(&format!("[[metrics.prometheus]]\nurl = 'https://thanos'\nca_file = '{}'\n", ca.display())).unwrap();
+        assert!(s.prometheus[0].tls.ca_pem.is_some() && !s.prometheus[0].tls.insecure);
+        let e = with("[[metrics.prometheus]]\nurl = 'https://thanos'\nca_file = '/nonexistent/ca.pem'\n").unwrap_err();
+        assert!(e.contains("metrics.prometheus.ca_file: /nonexistent/ca.pem"), "{e}");
+        std::fs::write(&ca, "not a certificate").unwrap();
+        let e = with(&format!("[[alertmanager]]\nurl = 'https://am'\nca_file = '{}'\n", ca.display())).unwrap_err();
+        assert!(e.ends_with("no PEM certificate in it"), "{e}");
     }
 
     #[test]
@@ -789,6 +808,7 @@ fn prom_entry(e: &PromFile, at: &dyn Fn(&str) -> String) -> Result<crate::source
         None => Duration::from_secs(10),
     };
     Ok(crate::sources::prom::PromConfig {
+        tls: tls(&e.ca_file, e.insecure_skip_verify, at)?,
         url: through.as_ref().map(crate::sources::prom::Through::display).unwrap_or_else(|| e.url.clone()),
         through,
         bearer_token,
@@ -805,6 +825,25 @@ fn prom_entry(e: &PromFile, at: &dyn Fn(&str) -> String) -> Result<crate::source
 /// A bearer token (from a file or an environment variable) or basic auth (a user and a password
 /// from the environment), read at start; never logged.
 type Auth = (Option<String>, Option<(String, String)>);
+
+/// `ca_file` read at start (a missing or unreadable file is an error naming the key).
+fn tls(
+    ca_file: &Option<PathBuf>,
+    insecure: Option<bool>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<crate::sources::get::Tls, String> {
+    let ca_pem = match ca_file {
+        Some(f) => {
+            let pem = std::fs::read(f).map_err(|e| format!("{}: {}: {e}", at("ca_file"), f.display()))?;
+            if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+                return Err(format!("{}: {}: no PEM certificate in it", at("ca_file"), f.display()));
+            }
+            Some(pem)
+        }
+        None => None,
+    };
+    Ok(crate::sources::get::Tls { ca_pem, insecure: insecure.unwrap_or(false) })
+}
 
 fn http_auth(
     token_file: &Option<PathBuf>,
@@ -855,6 +894,7 @@ fn alertmanager_config(
             None => Duration::from_secs(10),
         };
         out.push(crate::sources::alertmanager::AlertmanagerConfig {
+            tls: tls(&e.ca_file, e.insecure_skip_verify, &at)?,
             url: e.url.trim_end_matches('/').to_string(),
             bearer_token,
             basic_auth,

@@ -22,6 +22,7 @@ pub struct AlertmanagerConfig {
     pub basic_auth: Option<(String, String)>,
     pub headers: BTreeMap<String, String>,
     pub timeout: Duration,
+    pub tls: super::get::Tls,
 }
 
 impl std::fmt::Debug for AlertmanagerConfig {
@@ -245,7 +246,7 @@ impl Client {
 
 /// One read of an Alertmanager (`kst snapshot`): its alerts and silences, or why not.
 pub async fn read_once(cfg: AlertmanagerConfig) -> AlertmanagerState {
-    match reqwest::Client::builder().build() {
+    match cfg.tls.client() {
         Ok(http) => Client { http, cfg }.read().await,
         Err(e) => AlertmanagerState { url: cfg.url.clone(), error: Some(e.to_string()), ..Default::default() },
     }
@@ -261,7 +262,7 @@ pub async fn run(
     mut requests: mpsc::UnboundedReceiver<SilenceRequest>,
     audit_path: PathBuf,
 ) {
-    let http = match reqwest::Client::builder().build() {
+    let http = match cfg.tls.client() {
         Ok(h) => h,
         Err(e) => {
             let state = AlertmanagerState { url: cfg.url.clone(), error: Some(e.to_string()), ..Default::default() };

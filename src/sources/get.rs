@@ -163,3 +163,36 @@ pub async fn get_gated(
     }
     Some(r)
 }
+
+/// How kst checks the certificate of a server outside the clusters (a query layer, an
+/// Alertmanager): the system's roots, plus a CA the config names, or (asked for explicitly)
+/// not at all.
+#[derive(Clone, Default, PartialEq)]
+pub struct Tls {
+    /// PEM of extra CA certificates (`ca_file`), read at start.
+    pub ca_pem: Option<Vec<u8>>,
+    /// `insecure_skip_verify = true`: any certificate is taken (a lab, never by default).
+    pub insecure: bool,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls").field("ca", &self.ca_pem.is_some()).field("insecure", &self.insecure).finish()
+    }
+}
+
+impl Tls {
+    /// A reqwest client that checks certificates as these settings say (gzip on).
+    pub fn client(&self) -> Result<reqwest::Client, String> {
+        let mut b = reqwest::Client::builder().gzip(true);
+        if let Some(pem) = &self.ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("ca_file: {e}"))? {
+                b = b.add_root_certificate(cert);
+            }
+        }
+        if self.insecure {
+            b = b.danger_accept_invalid_certs(true);
+        }
+        b.build().map_err(|e| e.to_string())
+    }
+}

@@ -23,6 +23,8 @@ use crate::store::{PromState, Update};
 pub struct PromConfig {
     /// Base URL up to `/api/v1` (`http://thanos:9090`, `https://mimir/prometheus`).
     pub url: String,
+    /// How its certificate is checked (`ca_file`, `insecure_skip_verify`).
+    pub tls: super::get::Tls,
     pub bearer_token: Option<String>,
     pub basic_auth: Option<(String, String)>,
     /// Extra headers (`X-Scope-OrgID`).
@@ -98,7 +100,7 @@ impl Asker {
     /// The asker `cfg` needs: an HTTP client with gzip, or a client of the context it goes through.
     pub async fn for_config(cfg: &PromConfig) -> Result<Asker, String> {
         match &cfg.through {
-            None => reqwest::Client::builder().gzip(true).build().map(Asker::Http).map_err(|e| e.to_string()),
+            None => cfg.tls.client().map(Asker::Http),
             Some(t) => {
                 let kc = t.kubeconfig.clone().ok_or_else(|| "no kubeconfig loaded".to_string())?;
                 let target = super::connect::select_targets((*kc).clone(), std::slice::from_ref(&t.context))
@@ -126,6 +128,7 @@ impl std::fmt::Debug for PromConfig {
             .field("clusters", &self.clusters)
             .field("timeout", &self.timeout)
             .field("through", &self.through.as_ref().map(Through::display))
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -833,7 +836,8 @@ async fn query_http(
         QueryError(if e.is_timeout() {
             format!("no answer within {}", crate::config::format_duration(cfg.timeout))
         } else if e.is_connect() {
-            format!("cannot connect to {url}")
+            // the innermost cause says why: refused, or a certificate not trusted (ca_file)
+            format!("cannot connect to {url}: {}", innermost(&e))
         } else {
             format!("{e}")
         })
@@ -878,6 +882,15 @@ async fn query_through(
     tokio::time::timeout(cfg.timeout, ask)
         .await
         .map_err(|_| QueryError(format!("no answer within {}", crate::config::format_duration(cfg.timeout))))?
+}
+
+/// The innermost cause of an error chain (`invalid peer certificate: UnknownIssuer`).
+pub fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
 }
 
 fn now_s() -> f64 {

@@ -94,7 +94,8 @@ fn hub_rows(cx: &Ctx) -> Vec<crate::store::hub::HubCluster> {
     // a set's name finds its members
     crate::store::hub::clusters(cx.fleet)
         .into_iter()
-        .filter(|h| cx.matches_filter(&format!("{} {}", h.name, h.sets.join(" "))))
+        // the name alone (so `^edge-0001$` finds it), or with its sets
+        .filter(|h| cx.matches_filter(&h.name) || cx.matches_filter(&format!("{} {}", h.name, h.sets.join(" "))))
         .collect()
 }
 
@@ -402,12 +403,10 @@ impl Component for Overview {
         let title = if cx.filter.is_empty() {
             format!(" Clusters ({shown}) · {} {via_hub}{source}", SORTS[self.sort])
         } else {
-            format!(
-                " Clusters ({shown} of {}, filter: {}) · {} ",
-                cx.fleet.clusters.len(),
-                cx.filter.text,
-                SORTS[self.sort]
-            )
+            // of every row there is: the contexts and the clusters known through a hub
+            let all = cx.fleet.clusters.len()
+                + if cx.focus.is_none() { crate::store::hub::clusters(cx.fleet).len() } else { 0 };
+            format!(" Clusters ({shown} of {all}, filter: {}) · {} ", cx.filter.text, SORTS[self.sort])
         };
         // each cluster's worst firing problem leads its DETAIL
         let mut worst: Vec<Option<&crate::store::problems::Problem>> = vec![None; cx.fleet.clusters.len()];

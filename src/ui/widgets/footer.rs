@@ -38,7 +38,16 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         // Too many to list: counts, then the clusters that need attention.
         let s = app.fleet.summary();
         let slow = if s.slow > 0 { format!(" · {} slow", s.slow) } else { String::new() };
-        let head = format!("{} live · {} degraded{slow} · {} down  ", s.live, s.degraded, s.down + s.connecting);
+        // the clusters a hub says are not available are down too, though kst dials none of them
+        let hub_down = app
+            .fleet
+            .clusters
+            .iter()
+            .flat_map(|c| c.placement.managed.iter().flatten())
+            .filter(|m| m.available == Some(false) && !app.fleet.clusters.iter().any(|c| c.context == m.name))
+            .count();
+        let hub = if hub_down > 0 { format!(" · {hub_down} unavailable via hub") } else { String::new() };
+        let head = format!("{} live · {} degraded{slow} · {} down{hub}  ", s.live, s.degraded, s.down + s.connecting);
         used += head.chars().count();
         spans.push(Span::styled(head, t.text));
         for (c, (chip, st)) in app.fleet.clusters.iter().zip(chips) {
