@@ -127,7 +127,6 @@ async fn both_until(
 ) -> (BTreeMap<AlertKey, f64>, BTreeMap<AlertKey, f64>) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(150);
     let mut next_ask = tokio::time::Instant::now();
-    let mut p = BTreeMap::new();
     loop {
         let tick = tokio::time::sleep(Duration::from_millis(250));
         tokio::pin!(tick);
@@ -139,7 +138,7 @@ async fn both_until(
         }
         fleet.evaluate_problems(common::now_s());
         if tokio::time::Instant::now() >= next_ask {
-            p = prom_firing(prom).await;
+            let p = prom_firing(prom).await;
             next_ask = tokio::time::Instant::now() + Duration::from_secs(1);
             let k = kst_firing(fleet);
             if done(&k, &p) {

@@ -289,7 +289,7 @@ async fn demo_in_a_real_terminal_draws_answers_keys_and_restores_the_terminal() 
     t.keys(&["1"]);
     t.wait_for("the Overview", |s| s.contains("Clusters (7)")).await;
     t.keys(&["/", "e", "u", "Enter"]);
-    t.wait_for("the filter", |s| s.contains("1 of 6")).await;
+    t.wait_for("the filter", |s| s.contains("1 of 7")).await; // of every row: 6 contexts and the hub's cluster
 
     t.keys(&["q"]);
     let after = t.wait_for("kst to exit", |_| marker.exists()).await;
@@ -298,6 +298,34 @@ async fn demo_in_a_real_terminal_draws_answers_keys_and_restores_the_terminal() 
     assert!(restored.contains("BEFORE-KST"), "the normal screen is back as it was: {restored}");
     assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "0");
     assert!(!Path::new(&dir.path().join(".kube")).exists(), "the demo writes no kubeconfig");
+}
+
+/// Ctrl-Z in an interactive shell: the shell's screen back with the job stopped, and `fg`
+/// brings the TUI back, drawn whole and answering keys (Ctrl-Z used to be swallowed, so the
+/// `fg` typed next went into the TUI).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_z_suspends_and_fg_restores_the_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(t) =
+        Tmux::start(&format!("env -u KUBECONFIG HOME={} PS1='SHELL$ ' bash --norc -i", dir.path().display()), 100, 30)
+    else {
+        return;
+    };
+    t.wait_for("the shell", |s| s.contains("SHELL$")).await;
+    t.keys(&[&format!("{} demo --log-file {}/log", env!("CARGO_BIN_EXE_kst"), dir.path().display()), "Enter"]);
+    t.wait_for("the TUI", |s| s.contains("6 clusters: 6 live")).await;
+    t.keys(&["C-z"]);
+    let stopped = t.wait_for("the job stopped", |s| s.contains("Stopped")).await;
+    assert!(!stopped.contains("6 clusters:"), "the shell's screen, not the TUI: {stopped}");
+    t.keys(&["fg", "Enter"]);
+    t.wait_for("the TUI again", |s| s.contains("6 clusters:") && s.contains("agents-us-central")).await;
+    t.keys(&["4"]);
+    t.wait_for("keys answered after fg", |s| s.contains("Inference pools (4)")).await;
+    t.keys(&["q"]);
+    t.wait_for("the shell after quitting", |s| {
+        s.lines().last().is_some_and(|_| s.contains("SHELL$") && !s.contains("Inference pools"))
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -83,7 +83,11 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
         app.views[0].as_feed_mut().unwrap().visible_pods().iter().all(|p| p.role.as_deref() == Some("prefill")),
         "inverse, case-insensitive"
     );
-    app.views[0].as_feed_mut().unwrap().search.clear();
+    // Esc clears the filter first (k9s does), and only then closes the list
+    app.on_key(key(KeyCode::Esc));
+    assert_eq!(app.views.len(), 1, "Esc on a filtered list keeps the list");
+    assert!(app.views[0].as_feed().unwrap().search.is_empty());
+    assert_eq!(app.views[0].as_feed_mut().unwrap().visible_pods().len(), 4);
     app.on_key(key(KeyCode::Char('s')));
     app.on_key(key(KeyCode::Char('s')));
     assert_eq!(app.views[0].as_feed_mut().unwrap().sort, kst::ui::views::PodSort::Restarts);
@@ -313,7 +317,8 @@ fn view_snapshots() {
     }
     app.on_key(key(KeyCode::Enter));
     insta::assert_snapshot!("logs_view_100x24", render(&mut app, 100, 24));
-    app.on_key(key(KeyCode::Esc));
+    app.on_key(key(KeyCode::Esc)); // the search
+    app.on_key(key(KeyCode::Esc)); // the logs
     app.on_key(key(KeyCode::Char('y')));
     let id = app.views.last().unwrap().as_feed().unwrap().id;
     app.on_update(Update::ViewText { cluster: 0, view: id, text: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ms-pd-prefill-cqjs6-bsnlp\n  namespace: llm-d\nspec:\n  nodeName: gpu-us-east-gpu-1\n".into() });

@@ -161,13 +161,24 @@ async fn toggle_off_and_on_with_checks_confirmation_and_audit() {
     assert!(app.writes.dialog.is_none());
 
     // read-only and kiosk refuse before asking anybody, and say so
+    app.focus = Some(0);
+    select_agent(&mut app, "weather-service");
+    let screen = common::render(&mut app, 120, 40);
+    assert!(screen.contains("turn the agent off"), "offered when writes are allowed: {screen}");
     for mode in [Mode::ReadOnly, Mode::Kiosk] {
         app.mode = mode;
         app.focus = Some(0);
         select_agent(&mut app, "weather-service");
+        // the footer does not offer what would be refused
+        app.flash = None;
+        let screen = common::render(&mut app, 120, 40);
+        assert!(!screen.contains("turn the agent off"), "{screen}");
         app.on_key(key(KeyCode::Char('t')));
         assert!(app.writes.dialog.is_none());
-        assert!(app.flash.as_deref().unwrap().contains("refuses writes"));
+        let flash = app.flash.clone().unwrap();
+        assert!(flash.contains("refuses writes"), "{flash}");
+        // a count, in words that agree with it ("left at 1 replicas" before)
+        assert!(!flash.contains(" 1 replicas"), "{flash}");
     }
 
     // every attempt is in the audit file, without any token

@@ -244,6 +244,9 @@ async fn pods_across_every_cluster() {
         other => panic!("{other:?}"),
     }
     key(&mut app, KeyCode::Esc);
+    // back on the filtered list: Esc clears its filter first, then closes it
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.views.len(), 1, "the filter went, the list stays");
     key(&mut app, KeyCode::Esc);
     assert!(app.views.is_empty());
     common::eventually("every watch the views opened to close", || opened(&sim) <= baseline).await;

@@ -185,6 +185,11 @@ async fn kiosk_wall() {
     app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
     app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
     assert!(app.quit);
+    // as the question says, y quits too (it used to stay)
+    app.quit = false;
+    app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
+    app.on_key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE));
+    assert!(app.quit, "y answers the quit question");
     // locked: q never quits
     app.quit = false;
     app.wall.as_mut().unwrap().lock = true;

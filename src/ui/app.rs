@@ -59,6 +59,8 @@ pub struct App {
     pub(super) history: Vec<String>,
     /// Text to put on the clipboard with OSC 52 at the next frame (works over SSH).
     pub pending_copy: Option<String>,
+    /// Ctrl-Z was pressed: the loop gives the terminal back and stops the process.
+    pub suspend: bool,
     pub keymap: Keymap,
     /// Mouse events are taken only when the config asks (text selection keeps working otherwise).
     pub mouse: bool,
@@ -104,6 +106,7 @@ impl App {
             prompt: None,
             history: Vec::new(),
             pending_copy: None,
+            suspend: false,
             keymap: Keymap::default(),
             mouse: false,
             problems_file: None,
@@ -305,13 +308,22 @@ impl App {
             return false;
         }
         let ctrl_c = k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+        if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL) {
+            // as in any shell job; a wall screen is not one
+            match self.mode {
+                Mode::Kiosk => self.flash = Some("a wall screen is not suspended (Ctrl-Z)".into()),
+                _ => self.suspend = true,
+            }
+            return true;
+        }
         if self.writes.open() && !ctrl_c {
             // a dialog takes every key but Ctrl-C
             let now = self.now();
             return self.writes.on_key(k, now);
         }
         let action = self.keymap.action_for(&k);
-        if !ctrl_c && self.wall_key(action == Some(Action::Quit)) {
+        let yes = matches!(k.code, KeyCode::Char('y' | 'Y'));
+        if !ctrl_c && self.wall_key(action == Some(Action::Quit), yes) {
             return true;
         }
         let had_flash = self.flash.take().is_some();
@@ -346,7 +358,16 @@ impl App {
                 return true;
             }
         }
-        let Some(action) = action else { return had_flash };
+        let Some(action) = action else {
+            // a letter that means nothing here says where the keys are, instead of nothing
+            if let KeyCode::Char(c) = k.code {
+                if !k.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+                    self.flash = Some(format!("{c}: not a key here · ? for keys"));
+                    return true;
+                }
+            }
+            return had_flash;
+        };
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.show_help = true,
@@ -370,10 +391,9 @@ impl App {
                 }
             }
             Action::Back if !self.views.is_empty() => self.close_view(),
-            Action::Back => {
-                self.focus = None;
-                self.filter.clear();
-            }
+            // Esc undoes one thing at a time: the filter first, then the focus
+            Action::Back if !self.filter.is_empty() => self.filter.clear(),
+            Action::Back => self.focus = None,
             Action::Copy => {
                 let (cx, comp) = self.parts();
                 match comp.copy_text(&cx) {

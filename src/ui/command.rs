@@ -89,9 +89,24 @@ pub fn complete(line: &str, contexts: &[String], panes: &PaneWords) -> Vec<Strin
     let mut words: Vec<&str> = line.split(' ').collect();
     let last = words.pop().unwrap_or("");
     if words.is_empty() {
-        let mut all: Vec<&str> = words_of(panes).map(|(_, w)| w).collect();
+        // kubectl's and k9s' short names first: `:po` Tab is pods, not pools
+        let alias = match last {
+            "po" | "pod" => Some("pods"),
+            "dp" | "deployment" | "deployments" => Some("deploy"),
+            "ns" | "namespace" | "namespaces" => Some("ns"),
+            "ctx" | "context" | "contexts" => Some("ctx"),
+            _ => None,
+        };
+        let mut all: Vec<&str> = alias.into_iter().collect();
         all.extend(["ctx", "pods", "deploy", "ns", "promql", "help", "quit"]);
-        return all.into_iter().filter(|w| w.starts_with(last)).map(str::to_string).collect();
+        all.extend(words_of(panes).map(|(_, w)| w));
+        let mut seen = std::collections::HashSet::new();
+        return all
+            .into_iter()
+            .filter(|w| alias == Some(*w) || w.starts_with(last))
+            .filter(|w| seen.insert(*w))
+            .map(str::to_string)
+            .collect();
     }
     if matches!(words[0], "ctx" | "context") && words.len() == 1 {
         return contexts.iter().filter(|c| c.starts_with(last)).map(|c| format!("ctx {c}")).collect();
@@ -308,6 +323,11 @@ mod tests {
     #[test]
     fn completion_and_history() {
         assert_eq!(complete("ag", &ctx(), PANES), vec!["agents".to_string()]);
+        // k9s' `:po` is pods, though the pools pane also starts with "po"
+        const WITH_POOLS: &[(&str, &[&str])] = &[("pools", &[]), ("deploys", &[])];
+        assert_eq!(complete("po", &ctx(), WITH_POOLS).first().map(String::as_str), Some("pods"));
+        assert_eq!(complete("dp", &ctx(), WITH_POOLS).first().map(String::as_str), Some("deploy"));
+        assert!(complete("poo", &ctx(), WITH_POOLS).contains(&"pools".to_string()));
         assert_eq!(complete("ctx gpu-e", &ctx(), PANES), vec!["ctx gpu-eu-west".to_string()]);
         let mut p = Prompt::default();
         for l in ["kv", "agents"] {

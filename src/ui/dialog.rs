@@ -127,8 +127,11 @@ impl Writes {
         if mode != Mode::Normal {
             let why = if mode == Mode::Kiosk { "kiosk mode" } else { "read-only mode" };
             let msg = format!(
-                "{why}: kst refuses writes; {}/{} left at {} replicas",
-                target.namespace, target.name, target.from
+                "{why}: kst refuses writes; {}/{} left at {} replica{}",
+                target.namespace,
+                target.name,
+                target.from,
+                if target.from == 1 { "" } else { "s" }
             );
             if let Some(tx) = &self.actions {
                 let _ = tx.send(ActionRequest::Refused { target, why: why.into() });

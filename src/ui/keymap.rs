@@ -89,7 +89,7 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("silence", Action::Silence, "Problems: silence the problem in Alertmanager (asks how long and why, then confirms)"),
     ("accept_baseline", Action::AcceptBaseline, "Security: accept the current posture as the baseline (not in kiosk)"),
     ("copy", Action::Copy, "copy the selected name or URL (OSC 52, works over SSH)"),
-    ("back", Action::Back, "back: close the view; on a pane, clear focus and filter"),
+    ("back", Action::Back, "back, one step: a filter, then the view (or the focus)"),
     ("help", Action::Help, "this help"),
     ("quit", Action::Quit, "quit"),
 ];

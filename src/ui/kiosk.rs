@@ -35,11 +35,12 @@ impl Wall {
     }
 
     /// A key on the wall screen: Some(true) quits, Some(false) is taken here, None goes on.
-    pub fn on_key(&mut self, quit_key: bool, flash: &mut Option<String>) -> Option<bool> {
+    /// `yes_key` is `y` (or `q` again) while the quit question is shown.
+    pub fn on_key(&mut self, quit_key: bool, yes_key: bool, flash: &mut Option<String>) -> Option<bool> {
         if self.confirming {
             self.confirming = false;
             *flash = None;
-            return Some(quit_key);
+            return Some(quit_key || yes_key);
         }
         if !quit_key {
             return None;
@@ -69,9 +70,9 @@ impl App {
 
     /// A key on the wall screen, which asks before `q` quits (or refuses, locked); true when
     /// the wall took it.
-    pub(super) fn wall_key(&mut self, quit_key: bool) -> bool {
+    pub(super) fn wall_key(&mut self, quit_key: bool, yes_key: bool) -> bool {
         let Some(wall) = self.wall.as_mut() else { return false };
-        match wall.on_key(quit_key, &mut self.flash) {
+        match wall.on_key(quit_key, yes_key, &mut self.flash) {
             Some(quit) => {
                 self.quit = quit;
                 true

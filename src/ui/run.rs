@@ -71,7 +71,13 @@ async fn run_loop(
             signo = &mut signals => return Ok(Some(signo)),
             _ = frame_due, if dirty => {}
             ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) => dirty |= app.on_key(k),
+                Some(Ok(Event::Key(k))) => {
+                    dirty |= app.on_key(k);
+                    if std::mem::take(&mut app.suspend) {
+                        guard.suspend()?;
+                        dirty = true;
+                    }
+                }
                 Some(Ok(Event::Mouse(m))) => {
                     let width = guard.terminal.size().map(|s| s.width).unwrap_or(80);
                     dirty |= app.on_mouse(m, width);

@@ -21,6 +21,8 @@ pub struct TerminalGuard {
     pub terminal: std::mem::ManuallyDrop<Term>,
     /// The last frame written: a redraw that would produce the same cells writes nothing.
     last: Option<ratatui::buffer::Buffer>,
+    /// Mouse capture asked for (`--mouse`), turned on again after a suspend.
+    mouse: bool,
 }
 
 pub fn restore() {
@@ -46,7 +48,26 @@ impl TerminalGuard {
             execute!(out, crossterm::event::EnableMouseCapture)?;
         }
         let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-        Ok(TerminalGuard { terminal: std::mem::ManuallyDrop::new(terminal), last: None })
+        Ok(TerminalGuard { terminal: std::mem::ManuallyDrop::new(terminal), last: None, mouse })
+    }
+
+    /// Ctrl-Z: the shell's screen back, the process stopped as any job would be (SIGTSTP),
+    /// and on `fg` the TUI again, redrawn whole (the shell wrote over what the terminal showed).
+    pub fn suspend(&mut self) -> io::Result<()> {
+        restore();
+        // SAFETY: raise only sends a signal to this process; SIGTSTP's default action stops
+        // every thread until SIGCONT, then raise returns.
+        unsafe {
+            libc::raise(libc::SIGTSTP);
+        }
+        terminal::enable_raw_mode()?;
+        execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
+        if self.mouse {
+            execute!(io::stdout(), crossterm::event::EnableMouseCapture)?;
+        }
+        self.terminal.clear()?;
+        self.last = None;
+        Ok(())
     }
 
     /// One frame, between synchronized-update markers, and only if some cell differs from

@@ -300,10 +300,18 @@ impl Component for Gpus {
 
         let held = r.iter().filter(|(_, g)| g.pod.is_some()).count();
         let busy = r.iter().filter(|(_, g)| g.busy()).count();
+        // a MIG slice is a row but not a GPU: the count agrees with the header's GPUs
+        let whole = r.iter().filter(|(_, g)| g.mig.is_none()).count();
+        let split: std::collections::BTreeSet<(usize, &str, &str)> =
+            r.iter().filter(|(_, g)| g.mig.is_some()).map(|(c, g)| (*c, g.node.as_str(), g.gpu.as_str())).collect();
+        let slices = r.len() - whole;
+        let count = match slices {
+            0 => format!("{whole}"),
+            _ => format!("{} · {slices} MIG slices of {}", whole + split.len(), split.len()),
+        };
         let mut table = DataTable::new(
             format!(
-                " GPUs ({}) · {held} held, {busy} busy · {} ",
-                r.len(),
+                " GPUs ({count}) · {held} held, {busy} busy · {} ",
                 if self.sort == Sort::Util { "least busy first" } else { "by node" }
             ),
             vec![

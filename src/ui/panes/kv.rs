@@ -192,7 +192,7 @@ impl Component for KvCache {
                     if v.freshness == Freshness::Expired {
                         "—".to_string()
                     } else {
-                        format!("{}/{}", opt(v.running, fmt::num), opt(v.waiting, fmt::num))
+                        format!("{}/{}", opt(v.running, fmt::count), opt(v.waiting, fmt::count))
                     },
                     num,
                 ),

@@ -250,7 +250,15 @@ impl Component for Models {
             let head_text = l
                 .headroom
                 .as_ref()
-                .map(|h| if head { format!("×{:.1}", h.factor) } else { format!("×{:.1} ({})", h.factor, h.reason) })
+                .map(|h| {
+                    // two digits below ×2, where ×0.95 and ×1.0 mean different things
+                    let f = if h.factor < 2.0 { format!("×{:.2}", h.factor) } else { format!("×{:.1}", h.factor) };
+                    if head {
+                        f
+                    } else {
+                        format!("{f} ({})", h.reason)
+                    }
+                })
                 .unwrap_or_else(|| DASH.into());
             let head_style = match &l.headroom {
                 Some(h) if h.factor < 1.0 => t.crit,

@@ -159,6 +159,11 @@ impl Component for ObjectsView {
                 Outcome::Redraw
             }
             _ => match action {
+                // Esc clears a filter first, then closes (as k9s does)
+                Some(Action::Back) if !self.search.is_empty() => {
+                    self.search.clear();
+                    Outcome::Redraw
+                }
                 Some(Action::Back) => Outcome::Close,
                 Some(a) if a.is_motion() => {
                     let keys = Self::keys(&self.rows());

@@ -46,6 +46,15 @@ pub fn num(v: f64) -> String {
     }
 }
 
+/// A count (requests running, waiting): whole numbers, `4` not `4.0`, `1.2k` past a thousand.
+pub fn count(v: f64) -> String {
+    if v.abs() < 1e3 {
+        format!("{:.0}", v.round())
+    } else {
+        num(v)
+    }
+}
+
 pub fn pct(v: f64) -> String {
     if v > 0.0 && v < 0.01 {
         format!("{:.1}%", v * 100.0)
@@ -139,6 +148,10 @@ mod tests {
 
     #[test]
     fn formats() {
+        assert_eq!(
+            (count(4.0), count(17.0), count(0.0), count(1234.0)),
+            ("4".into(), "17".into(), "0".into(), "1.2k".into())
+        );
         assert_eq!(num(1234.0), "1.2k");
         assert_eq!(num(45678.0), "46k");
         assert_eq!(num(3.14), "3.1");

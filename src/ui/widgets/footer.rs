@@ -135,8 +135,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
 /// that work everywhere.
 pub fn active_hints(app: &mut App) -> Vec<(String, String)> {
     let hints = app.parts().1.hints();
+    // read-only and kiosk refuse writes, so their keys are not offered
+    let writes_refused = app.mode != crate::ui::Mode::Normal;
     let mut out: Vec<(String, String)> = hints
         .iter()
+        .filter(|h| !(writes_refused && matches!(h.action, Some(Action::Toggle | Action::Silence))))
         .map(|h| {
             let what = h.what.split([':', '(', ';']).next().unwrap_or(h.what).trim().to_string();
             (h.label(&app.keymap), what)
