@@ -101,7 +101,7 @@ pub fn run(cli: Cli) -> ExitCode {
     // a hangup or termination during start-up must not kill kst before it can clean up: the
     // handlers replace the default action for the whole process, and the streams kept here
     // hold a signal that comes before anything waits for it (a snapshot stopped while it starts)
-    let mut signals = rt.block_on(async { Signals::new() });
+    let mut signals = rt.block_on(async { Signals::register() });
     init_logging(&settings);
     // which resources are GPUs holds for the whole run: every decoder reads the one list
     crate::sources::gpu_resources::set(settings.gpu_resources.clone());
@@ -580,7 +580,8 @@ pub struct Signals {
 }
 
 impl Signals {
-    pub fn new() -> Signals {
+    /// Registers the handlers now, so a signal that comes before the first wait is kept.
+    pub fn register() -> Signals {
         use tokio::signal::unix::{signal, SignalKind};
         Signals {
             term: signal(SignalKind::terminate()).ok(),

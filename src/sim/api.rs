@@ -172,7 +172,7 @@ async fn resource(
         } else {
             error(
                 StatusCode::METHOD_NOT_ALLOWED,
-                format!("the server does not allow this method on the requested resource"),
+                "the server does not allow this method on the requested resource",
             )
         };
     }

@@ -154,7 +154,7 @@ mod tests {
         );
         assert_eq!(num(1234.0), "1.2k");
         assert_eq!(num(45678.0), "46k");
-        assert_eq!(num(3.14), "3.1");
+        assert_eq!(num(3.17), "3.2");
         assert_eq!(secs(0.0123), "12ms");
         assert_eq!(secs(2.5), "2.5s");
         assert_eq!(pct(0.004), "0.4%");
