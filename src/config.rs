@@ -566,181 +566,6 @@ fn cluster_proxy(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_example_config_parses_and_unknown_keys_are_errors() {
-        let example: ConfigFile =
-            toml::from_str(include_str!("../config.example.toml")).expect("config.example.toml parses");
-        assert_eq!(example.refresh.as_deref(), Some("5s"));
-        assert!(toml::from_str::<ConfigFile>("refersh = '5s'").is_err(), "typos are reported, not ignored");
-        let with_mcp: ConfigFile = toml::from_str(
-            "baseline_file = '/tmp/p-{context}.json'\n[[mcp_endpoint]]\nname = 'docs'\nurl = 'http://127.0.0.1:9/mcp'\n",
-        )
-        .unwrap();
-        assert_eq!(with_mcp.mcp_endpoint[0].name, "docs");
-    }
-
-    #[test]
-    fn the_github_token_goes_where_it_belongs() {
-        let env = Some("ghp_env".to_string());
-        // github.com: GITHUB_TOKEN is used, and turns the matrix on
-        let c = nightly_config(&NightlyFile::default(), env.clone()).unwrap();
-        assert_eq!(c.token.as_deref(), Some("ghp_env"));
-        // an Enterprise API never gets github.com's token; its own token wins
-        let ghe =
-            NightlyFile { api: Some("https://ghe.corp/api/v3".into()), enabled: Some(true), ..Default::default() };
-        assert_eq!(nightly_config(&ghe, env.clone()).unwrap().token, None);
-        let own = NightlyFile { token: Some("ghe_own".into()), ..ghe };
-        assert_eq!(nightly_config(&own, env).unwrap().token.as_deref(), Some("ghe_own"));
-        // no token, not asked: off, with the reason
-        assert!(nightly_config(&NightlyFile::default(), None).unwrap_err().contains("GITHUB_TOKEN"));
-    }
-
-    #[test]
-    fn durations_in_the_file_are_checked_as_the_flags_are() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("c.toml");
-        let with = |text: &str| {
-            std::fs::write(&p, text).unwrap();
-            Settings::resolve(&CommonArgs { config: Some(p.clone()), ..Default::default() })
-        };
-        let e = with("refresh = '0s'\n").unwrap_err();
-        assert!(e.ends_with("refresh: \"0s\" is too short: the refresh must be at least 200ms"), "{e}");
-        let e = with("[context.prod]\nrefresh = '100ms'\n").unwrap_err();
-        assert!(e.contains("context.prod.refresh") && e.contains("at least 200ms"), "{e}");
-        let e = with("slow_after = '0s'\n").unwrap_err();
-        assert!(e.ends_with("slow_after: \"0s\": must be longer than 0s"), "{e}");
-        let e = with("[[metrics.prometheus]]\nurl = 'http://a'\ntimeout = '0s'\n").unwrap_err();
-        assert!(e.ends_with("metrics.prometheus.timeout: \"0s\": must be longer than 0s"), "{e}");
-        let e = with("[[alertmanager]]\nurl = 'http://am'\ntimeout = '0ms'\n").unwrap_err();
-        assert!(e.ends_with("alertmanager.timeout: \"0ms\": must be longer than 0s"), "{e}");
-        let e = with("[[alertmanager]]\nurl = 'am:9093'\n").unwrap_err();
-        assert!(e.ends_with("alertmanager.url: \"am:9093\" is not an http(s) URL"), "{e}");
-        assert_eq!(with("refresh = '2s'\n").unwrap().refresh, Duration::from_secs(2));
-        // a query layer's CA: read at start, its absence or emptiness said with the key
-        let ca = dir.path().join("ca.pem");
-        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
-        let s =
-            with(&format!("[[metrics.prometheus]]\nurl = 'https://thanos'\nca_file = '{}'\n", ca.display())).unwrap();
-        assert!(s.prometheus[0].tls.ca_pem.is_some() && !s.prometheus[0].tls.insecure);
-        let e = with("[[metrics.prometheus]]\nurl = 'https://thanos'\nca_file = '/nonexistent/ca.pem'\n").unwrap_err();
-        assert!(e.contains("metrics.prometheus.ca_file: /nonexistent/ca.pem"), "{e}");
-        std::fs::write(&ca, "not a certificate").unwrap();
-        let e = with(&format!("[[alertmanager]]\nurl = 'https://am'\nca_file = '{}'\n", ca.display())).unwrap_err();
-        assert!(e.ends_with("no PEM certificate in it"), "{e}");
-    }
-
-    #[test]
-    fn several_query_layers_keep_their_order_and_each_error_names_its_entry() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("c.toml");
-        let with = |text: &str, metrics: Option<crate::cli::MetricsMode>| {
-            std::fs::write(&p, text).unwrap();
-            Settings::resolve(&CommonArgs { config: Some(p.clone()), metrics, ..Default::default() })
-        };
-        let two = "[[metrics.prometheus]]\nurl = 'http://thanos-eu:9090'\ncluster_label = 'clusterID'\n\
-                   [[metrics.prometheus]]\nurl = 'https://mimir.example/prometheus'\nheaders = { X-Scope-OrgID = 'us' }\n";
-        let s = with(two, None).unwrap();
-        let got: Vec<(&str, &str)> = s.prometheus.iter().map(|c| (c.url.as_str(), c.cluster_label.as_str())).collect();
-        assert_eq!(got, vec![("http://thanos-eu:9090", "clusterID"), ("https://mimir.example/prometheus", "cluster")]);
-        assert_eq!(s.prometheus[1].headers.get("X-Scope-OrgID").map(String::as_str), Some("us"));
-        assert!(with(two, Some(crate::cli::MetricsMode::Direct)).unwrap().prometheus.is_empty(), "--metrics direct");
-        let bad = "[[metrics.prometheus]]\nurl = 'http://a:9090'\n[[metrics.prometheus]]\nurl = 'a:9090'\n";
-        let e = with(bad, None).unwrap_err();
-        assert!(e.ends_with("metrics.prometheus[1].url: \"a:9090\" is not an http(s) URL"), "{e}");
-        let twice = "[[metrics.prometheus]]\nurl = 'http://a:9090'\n[[metrics.prometheus]]\nurl = 'http://a:9090'\n";
-        let e = with(twice, None).unwrap_err();
-        assert!(
-            e.ends_with(
-                "metrics.prometheus[1].url: the same query layer as metrics.prometheus[0] (same url and headers)"
-            ),
-            "{e}"
-        );
-        let proxied =
-            "[[metrics.prometheus]]\ncontext = 'ocp'\nservice = 'openshift-monitoring/https:thanos-querier:9091'\n";
-        let s = with(proxied, None).unwrap();
-        let t = s.prometheus[0].through.as_ref().expect("through the context");
-        assert_eq!(t.base_path(), "/api/v1/namespaces/openshift-monitoring/services/https:thanos-querier:9091/proxy");
-        assert_eq!(
-            s.prometheus[0].url, "ocp: service openshift-monitoring/https:thanos-querier:9091",
-            "how it is named"
-        );
-        let e = with("[[metrics.prometheus]]\ncontext = 'ocp'\n", None).unwrap_err();
-        assert!(e.ends_with("metrics.prometheus.context needs service = \"namespace/name:port\""), "{e}");
-        let e = with("[[metrics.prometheus]]\ncontext = 'ocp'\nservice = 'thanos:9091'\n", None).unwrap_err();
-        assert!(e.contains("metrics.prometheus.service: \"thanos:9091\": expected namespace/name:port"), "{e}");
-        let both = "[[metrics.prometheus]]\nurl = 'http://a'\ncontext = 'ocp'\nservice = 'm/p:9090'\n";
-        assert!(with(both, None).unwrap_err().ends_with("either url, or context and service (not both)"));
-        let one = "[[metrics.prometheus]]\nurl = 'a'\n";
-        assert!(with(one, None).unwrap_err().ends_with("metrics.prometheus.url: \"a\" is not an http(s) URL"));
-    }
-
-    #[test]
-    fn slos_and_the_kiosk_lock_from_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("c.toml");
-        let with = |text: &str| {
-            std::fs::write(&p, text).unwrap();
-            Settings::resolve(&CommonArgs { config: Some(p.clone()), kiosk: true, ..Default::default() })
-        };
-        let s = with("[kiosk]\nlock = true\n[[slo]]\nmodel = 'm'\nttft_p99 = '250ms'\nerror_rate = 0.01\n").unwrap();
-        assert!(s.kiosk_lock);
-        assert_eq!(s.slos[0].ttft_p99_s, Some(0.25));
-        assert_eq!(s.slos[0].error_rate, Some(0.01));
-        assert!(with("[[slo]]\nttft_p99 = '1s'\n").unwrap_err().contains("slo[0] names no pool and no model"));
-        assert!(with("[[slo]]\npool = 'p'\nitl_p99 = 'fast'\n").unwrap_err().contains("slo[0].itl_p99"));
-        assert!(with("[[slo]]\npool = 'p'\nerror_rate = 5.0\n").unwrap_err().contains("between 0 and 1"));
-        // [cost]: the team label and OpenCost per context, checked when read
-        let s = with("[cost]\nteam_label = 'org'\nopencost = { gpu-eu-west = 'kubecost/opencost:9090' }\n").unwrap();
-        assert_eq!(s.team_label, "org");
-        assert_eq!(s.opencost["gpu-eu-west"].port, 9090);
-        assert_eq!(with("").unwrap().team_label, "team");
-        let e = with("[cost]\nopencost = { gpu-eu-west = 'https://opencost.corp' }\n").unwrap_err();
-        assert!(e.contains("cost.opencost.gpu-eu-west") && e.contains("namespace/service"), "{e}");
-        assert!(with("[cost]\nteam_label = ' '\n").unwrap_err().contains("team_label is empty"));
-        let s = with("[gpus]\nresources = ['nvidia.com/gpu', 'example.com/npu']\n").unwrap();
-        assert_eq!(s.gpu_resources, vec!["nvidia.com/gpu".to_string(), "example.com/npu".to_string()]);
-        assert!(with("[gpus]\nresources = ['gpu']\n").unwrap_err().contains("gpus.resources"));
-        // [fleet] cluster_proxy: each kind with what it needs
-        let s = with("[fleet]\ncluster_proxy = { kind = 'karmada', hub = 'karmada-apiserver' }\n").unwrap();
-        assert_eq!(s.cluster_proxy.unwrap().hub(), "karmada-apiserver");
-        let e = with("[fleet]\ncluster_proxy = { kind = 'ocm', hub = 'its1' }\n").unwrap_err();
-        assert!(e.contains("needs url"), "{e}");
-        let e = with(
-            "[fleet]\ncluster_proxy = { kind = 'ocm', hub = 'its1', url = 'https://p:9092', ca_file = '/nope' }\n",
-        )
-        .unwrap_err();
-        assert!(e.contains("ca_file /nope"), "{e}");
-        assert!(with("[fleet]\ncluster_proxy = { kind = 'rancher', hub = 'x' }\n").unwrap_err().contains("\"ocm\""));
-        assert_eq!(with("[fleet]\ndial = 'focus'\n").unwrap().dial, Dial::Focus);
-        assert_eq!(with("").unwrap().dial, Dial::Always);
-        assert!(with("[fleet]\ndial = 'later'\n").unwrap_err().contains("\"focus\""));
-    }
-
-    #[test]
-    fn command_line_beats_file_and_kiosk_implies_readonly() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("c.toml");
-        std::fs::write(
-            &p,
-            "refresh = '9s'\ntheme = 'light'\ncontexts = ['gpu-*']\n[kiosk]\nrotate = '30s'\n[context.slow-one]\nrefresh = '30s'\nalias = 'slow'\n",
-        )
-        .unwrap();
-        let args = CommonArgs { config: Some(p), kiosk: true, theme: Some("mono".into()), ..Default::default() };
-        let s = Settings::resolve(&args).unwrap();
-        assert_eq!(s.refresh, Duration::from_secs(9));
-        assert_eq!(s.theme, "mono");
-        assert_eq!(s.contexts, vec!["gpu-*".to_string()]);
-        assert_eq!(s.rotate, Duration::from_secs(30));
-        assert!(s.readonly && s.kiosk);
-        assert_eq!(s.refresh_overrides.get("slow-one"), Some(&Duration::from_secs(30)));
-        assert_eq!(s.aliases.get("slow-one").map(String::as_str), Some("slow"));
-    }
-}
-
 /// `[[metrics.prometheus]]` -> the sources' settings; a missing token file or variable, a URL
 /// that is no URL, the same URL twice, or `--metrics prometheus` without an entry is a
 /// configuration error.
@@ -925,5 +750,180 @@ pub fn format_duration(d: Duration) -> String {
         format!("{}m", ms / 60_000)
     } else {
         format!("{}s", ms / 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses_and_unknown_keys_are_errors() {
+        let example: ConfigFile =
+            toml::from_str(include_str!("../config.example.toml")).expect("config.example.toml parses");
+        assert_eq!(example.refresh.as_deref(), Some("5s"));
+        assert!(toml::from_str::<ConfigFile>("refersh = '5s'").is_err(), "typos are reported, not ignored");
+        let with_mcp: ConfigFile = toml::from_str(
+            "baseline_file = '/tmp/p-{context}.json'\n[[mcp_endpoint]]\nname = 'docs'\nurl = 'http://127.0.0.1:9/mcp'\n",
+        )
+        .unwrap();
+        assert_eq!(with_mcp.mcp_endpoint[0].name, "docs");
+    }
+
+    #[test]
+    fn the_github_token_goes_where_it_belongs() {
+        let env = Some("ghp_env".to_string());
+        // github.com: GITHUB_TOKEN is used, and turns the matrix on
+        let c = nightly_config(&NightlyFile::default(), env.clone()).unwrap();
+        assert_eq!(c.token.as_deref(), Some("ghp_env"));
+        // an Enterprise API never gets github.com's token; its own token wins
+        let ghe =
+            NightlyFile { api: Some("https://ghe.corp/api/v3".into()), enabled: Some(true), ..Default::default() };
+        assert_eq!(nightly_config(&ghe, env.clone()).unwrap().token, None);
+        let own = NightlyFile { token: Some("ghe_own".into()), ..ghe };
+        assert_eq!(nightly_config(&own, env).unwrap().token.as_deref(), Some("ghe_own"));
+        // no token, not asked: off, with the reason
+        assert!(nightly_config(&NightlyFile::default(), None).unwrap_err().contains("GITHUB_TOKEN"));
+    }
+
+    #[test]
+    fn durations_in_the_file_are_checked_as_the_flags_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        let with = |text: &str| {
+            std::fs::write(&p, text).unwrap();
+            Settings::resolve(&CommonArgs { config: Some(p.clone()), ..Default::default() })
+        };
+        let e = with("refresh = '0s'\n").unwrap_err();
+        assert!(e.ends_with("refresh: \"0s\" is too short: the refresh must be at least 200ms"), "{e}");
+        let e = with("[context.prod]\nrefresh = '100ms'\n").unwrap_err();
+        assert!(e.contains("context.prod.refresh") && e.contains("at least 200ms"), "{e}");
+        let e = with("slow_after = '0s'\n").unwrap_err();
+        assert!(e.ends_with("slow_after: \"0s\": must be longer than 0s"), "{e}");
+        let e = with("[[metrics.prometheus]]\nurl = 'http://a'\ntimeout = '0s'\n").unwrap_err();
+        assert!(e.ends_with("metrics.prometheus.timeout: \"0s\": must be longer than 0s"), "{e}");
+        let e = with("[[alertmanager]]\nurl = 'http://am'\ntimeout = '0ms'\n").unwrap_err();
+        assert!(e.ends_with("alertmanager.timeout: \"0ms\": must be longer than 0s"), "{e}");
+        let e = with("[[alertmanager]]\nurl = 'am:9093'\n").unwrap_err();
+        assert!(e.ends_with("alertmanager.url: \"am:9093\" is not an http(s) URL"), "{e}");
+        assert_eq!(with("refresh = '2s'\n").unwrap().refresh, Duration::from_secs(2));
+        // a query layer's CA: read at start, its absence or emptiness said with the key
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+        let s =
+            with(&format!("[[metrics.prometheus]]\nurl = 'https://thanos'\nca_file = '{}'\n", ca.display())).unwrap();
+        assert!(s.prometheus[0].tls.ca_pem.is_some() && !s.prometheus[0].tls.insecure);
+        let e = with("[[metrics.prometheus]]\nurl = 'https://thanos'\nca_file = '/nonexistent/ca.pem'\n").unwrap_err();
+        assert!(e.contains("metrics.prometheus.ca_file: /nonexistent/ca.pem"), "{e}");
+        std::fs::write(&ca, "not a certificate").unwrap();
+        let e = with(&format!("[[alertmanager]]\nurl = 'https://am'\nca_file = '{}'\n", ca.display())).unwrap_err();
+        assert!(e.ends_with("no PEM certificate in it"), "{e}");
+    }
+
+    #[test]
+    fn several_query_layers_keep_their_order_and_each_error_names_its_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        let with = |text: &str, metrics: Option<crate::cli::MetricsMode>| {
+            std::fs::write(&p, text).unwrap();
+            Settings::resolve(&CommonArgs { config: Some(p.clone()), metrics, ..Default::default() })
+        };
+        let two = "[[metrics.prometheus]]\nurl = 'http://thanos-eu:9090'\ncluster_label = 'clusterID'\n\
+                   [[metrics.prometheus]]\nurl = 'https://mimir.example/prometheus'\nheaders = { X-Scope-OrgID = 'us' }\n";
+        let s = with(two, None).unwrap();
+        let got: Vec<(&str, &str)> = s.prometheus.iter().map(|c| (c.url.as_str(), c.cluster_label.as_str())).collect();
+        assert_eq!(got, vec![("http://thanos-eu:9090", "clusterID"), ("https://mimir.example/prometheus", "cluster")]);
+        assert_eq!(s.prometheus[1].headers.get("X-Scope-OrgID").map(String::as_str), Some("us"));
+        assert!(with(two, Some(crate::cli::MetricsMode::Direct)).unwrap().prometheus.is_empty(), "--metrics direct");
+        let bad = "[[metrics.prometheus]]\nurl = 'http://a:9090'\n[[metrics.prometheus]]\nurl = 'a:9090'\n";
+        let e = with(bad, None).unwrap_err();
+        assert!(e.ends_with("metrics.prometheus[1].url: \"a:9090\" is not an http(s) URL"), "{e}");
+        let twice = "[[metrics.prometheus]]\nurl = 'http://a:9090'\n[[metrics.prometheus]]\nurl = 'http://a:9090'\n";
+        let e = with(twice, None).unwrap_err();
+        assert!(
+            e.ends_with(
+                "metrics.prometheus[1].url: the same query layer as metrics.prometheus[0] (same url and headers)"
+            ),
+            "{e}"
+        );
+        let proxied =
+            "[[metrics.prometheus]]\ncontext = 'ocp'\nservice = 'openshift-monitoring/https:thanos-querier:9091'\n";
+        let s = with(proxied, None).unwrap();
+        let t = s.prometheus[0].through.as_ref().expect("through the context");
+        assert_eq!(t.base_path(), "/api/v1/namespaces/openshift-monitoring/services/https:thanos-querier:9091/proxy");
+        assert_eq!(
+            s.prometheus[0].url, "ocp: service openshift-monitoring/https:thanos-querier:9091",
+            "how it is named"
+        );
+        let e = with("[[metrics.prometheus]]\ncontext = 'ocp'\n", None).unwrap_err();
+        assert!(e.ends_with("metrics.prometheus.context needs service = \"namespace/name:port\""), "{e}");
+        let e = with("[[metrics.prometheus]]\ncontext = 'ocp'\nservice = 'thanos:9091'\n", None).unwrap_err();
+        assert!(e.contains("metrics.prometheus.service: \"thanos:9091\": expected namespace/name:port"), "{e}");
+        let both = "[[metrics.prometheus]]\nurl = 'http://a'\ncontext = 'ocp'\nservice = 'm/p:9090'\n";
+        assert!(with(both, None).unwrap_err().ends_with("either url, or context and service (not both)"));
+        let one = "[[metrics.prometheus]]\nurl = 'a'\n";
+        assert!(with(one, None).unwrap_err().ends_with("metrics.prometheus.url: \"a\" is not an http(s) URL"));
+    }
+
+    #[test]
+    fn slos_and_the_kiosk_lock_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        let with = |text: &str| {
+            std::fs::write(&p, text).unwrap();
+            Settings::resolve(&CommonArgs { config: Some(p.clone()), kiosk: true, ..Default::default() })
+        };
+        let s = with("[kiosk]\nlock = true\n[[slo]]\nmodel = 'm'\nttft_p99 = '250ms'\nerror_rate = 0.01\n").unwrap();
+        assert!(s.kiosk_lock);
+        assert_eq!(s.slos[0].ttft_p99_s, Some(0.25));
+        assert_eq!(s.slos[0].error_rate, Some(0.01));
+        assert!(with("[[slo]]\nttft_p99 = '1s'\n").unwrap_err().contains("slo[0] names no pool and no model"));
+        assert!(with("[[slo]]\npool = 'p'\nitl_p99 = 'fast'\n").unwrap_err().contains("slo[0].itl_p99"));
+        assert!(with("[[slo]]\npool = 'p'\nerror_rate = 5.0\n").unwrap_err().contains("between 0 and 1"));
+        // [cost]: the team label and OpenCost per context, checked when read
+        let s = with("[cost]\nteam_label = 'org'\nopencost = { gpu-eu-west = 'kubecost/opencost:9090' }\n").unwrap();
+        assert_eq!(s.team_label, "org");
+        assert_eq!(s.opencost["gpu-eu-west"].port, 9090);
+        assert_eq!(with("").unwrap().team_label, "team");
+        let e = with("[cost]\nopencost = { gpu-eu-west = 'https://opencost.corp' }\n").unwrap_err();
+        assert!(e.contains("cost.opencost.gpu-eu-west") && e.contains("namespace/service"), "{e}");
+        assert!(with("[cost]\nteam_label = ' '\n").unwrap_err().contains("team_label is empty"));
+        let s = with("[gpus]\nresources = ['nvidia.com/gpu', 'example.com/npu']\n").unwrap();
+        assert_eq!(s.gpu_resources, vec!["nvidia.com/gpu".to_string(), "example.com/npu".to_string()]);
+        assert!(with("[gpus]\nresources = ['gpu']\n").unwrap_err().contains("gpus.resources"));
+        // [fleet] cluster_proxy: each kind with what it needs
+        let s = with("[fleet]\ncluster_proxy = { kind = 'karmada', hub = 'karmada-apiserver' }\n").unwrap();
+        assert_eq!(s.cluster_proxy.unwrap().hub(), "karmada-apiserver");
+        let e = with("[fleet]\ncluster_proxy = { kind = 'ocm', hub = 'its1' }\n").unwrap_err();
+        assert!(e.contains("needs url"), "{e}");
+        let e = with(
+            "[fleet]\ncluster_proxy = { kind = 'ocm', hub = 'its1', url = 'https://p:9092', ca_file = '/nope' }\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("ca_file /nope"), "{e}");
+        assert!(with("[fleet]\ncluster_proxy = { kind = 'rancher', hub = 'x' }\n").unwrap_err().contains("\"ocm\""));
+        assert_eq!(with("[fleet]\ndial = 'focus'\n").unwrap().dial, Dial::Focus);
+        assert_eq!(with("").unwrap().dial, Dial::Always);
+        assert!(with("[fleet]\ndial = 'later'\n").unwrap_err().contains("\"focus\""));
+    }
+
+    #[test]
+    fn command_line_beats_file_and_kiosk_implies_readonly() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "refresh = '9s'\ntheme = 'light'\ncontexts = ['gpu-*']\n[kiosk]\nrotate = '30s'\n[context.slow-one]\nrefresh = '30s'\nalias = 'slow'\n",
+        )
+        .unwrap();
+        let args = CommonArgs { config: Some(p), kiosk: true, theme: Some("mono".into()), ..Default::default() };
+        let s = Settings::resolve(&args).unwrap();
+        assert_eq!(s.refresh, Duration::from_secs(9));
+        assert_eq!(s.theme, "mono");
+        assert_eq!(s.contexts, vec!["gpu-*".to_string()]);
+        assert_eq!(s.rotate, Duration::from_secs(30));
+        assert!(s.readonly && s.kiosk);
+        assert_eq!(s.refresh_overrides.get("slow-one"), Some(&Duration::from_secs(30)));
+        assert_eq!(s.aliases.get("slow-one").map(String::as_str), Some("slow"));
     }
 }

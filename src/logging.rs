@@ -99,9 +99,9 @@ mod tests {
     fn repeated_lines_are_counted_not_written() {
         let mut c = Collapser::new(Vec::new());
         for i in 0..50 {
-            write!(c, "2026-11-30T00:00:{i:02}Z ERROR kube: failed with status 503\n").unwrap();
+            writeln!(c, "2026-11-30T00:00:{i:02}Z ERROR kube: failed with status 503").unwrap();
         }
-        write!(c, "2026-11-30T00:01:00Z INFO back\n").unwrap();
+        writeln!(c, "2026-11-30T00:01:00Z INFO back").unwrap();
         let out = String::from_utf8(c.inner).unwrap();
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 3, "{out}");

@@ -949,10 +949,12 @@ pub async fn collect_with(
     collectors.start_external(external, Duration::from_secs(3600));
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
-    while !(fleet.clusters.iter().all(|c| settled(c, sample))
-        && (!wait_external || !fleet.external_tools.is_empty())
-        && fleet.prom.len() >= wait_prom)
-    {
+    let ready = |fleet: &Fleet| {
+        fleet.clusters.iter().all(|c| settled(c, sample))
+            && (!wait_external || !fleet.external_tools.is_empty())
+            && fleet.prom.len() >= wait_prom
+    };
+    while !ready(&fleet) {
         tokio::select! {
             _ = &mut deadline => break,
             u = collectors.updates.recv() => match u {

@@ -195,8 +195,8 @@ async fn toggle_off_and_on_with_checks_confirmation_and_audit() {
     assert_eq!(lines[0]["user"], "agents-us-central-admin");
     assert_eq!(results[1], "ok");
     assert!(results[2].starts_with("denied"), "{results:?}");
-    assert!(results.iter().any(|r| *r == "refused: read-only mode"));
-    assert!(results.iter().any(|r| *r == "refused: kiosk mode"));
+    assert!(results.contains(&"refused: read-only mode"));
+    assert!(results.contains(&"refused: kiosk mode"));
     let c = sim.cluster("agents-us-central").unwrap();
     assert!(!text.contains(c.admin_token()) && !text.contains(c.viewer_token()));
     col.stop();

@@ -164,7 +164,7 @@ async fn an_epp_routing_to_an_unready_pod_is_flagged() {
     let mut col = Collectors::start(&targets, common::fast_worker());
     let flagged = |f: &Fleet| {
         let l = &cluster(f, "gpu-eu-west").llmd;
-        let Some(pool) = l.pools.iter().find(|p| p.name == "llama-70b") else { return None };
+        let pool = l.pools.iter().find(|p| p.name == "llama-70b")?;
         let v = l.pool_view(pool, &f.reading(common::now_s()));
         (!v.routed_to_unready.is_empty() && v.epp_ready_mismatch.is_some()).then_some(v)
     };

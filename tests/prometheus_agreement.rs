@@ -668,12 +668,12 @@ async fn a_query_layer_reached_through_a_context_s_service_proxy() {
         use kst::sim::resources as r;
         let mut store = home.store.write().unwrap();
         store.put(
-            r_index(&home, &r::NAMESPACES),
+            r_index(home, &r::NAMESPACES),
             serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": "monitoring"}}),
         );
         store.put(
-            r_index(&home, &r::SERVICES),
+            r_index(home, &r::SERVICES),
             serde_json::json!({
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "prometheus-k8s", "namespace": "monitoring",

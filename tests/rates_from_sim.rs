@@ -31,7 +31,9 @@ async fn busy_pool_rates_never_read_zero_or_jump_when_scraped_every_200ms() {
     .await;
     // after a full window of samples, 20 s of readings, one per scrape round
     let mut first_round = None;
-    let mut readings: Vec<(f64, Vec<(String, Option<f64>, Option<f64>)>)> = Vec::new();
+    // (time, per pool: name, kst's value, Prometheus')
+    type Reading = (f64, Vec<(String, Option<f64>, Option<f64>)>);
+    let mut readings: Vec<Reading> = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
         let u = tokio::time::timeout_at(deadline, col.updates.recv()).await.expect("updates keep coming").unwrap();

@@ -170,10 +170,7 @@ async fn resource(
         return if req.method == Method::POST && p.def.plural == "selfsubjectaccessreviews" {
             access_review(cluster, user, req)
         } else {
-            error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "the server does not allow this method on the requested resource",
-            )
+            error(StatusCode::METHOD_NOT_ALLOWED, "the server does not allow this method on the requested resource")
         };
     }
     match (p.sub.as_deref(), &req.method) {

@@ -39,6 +39,7 @@ impl ResDef {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one row of the resource table, read as the table reads
 const fn r(
     group: &'static str,
     version: &'static str,

@@ -114,6 +114,9 @@ pub struct EngineEntry {
     pub pool: String,
 }
 
+/// (pool name, the labels its selector matches, the model it serves)
+pub type PoolSelector = (String, Vec<(String, String)>, String);
+
 /// Everything that changes with time but is not a Kubernetes object.
 #[derive(Debug)]
 pub struct Dynamics {
@@ -126,7 +129,7 @@ pub struct Dynamics {
     /// A2A cards served by agent pods, by workload name.
     pub cards: BTreeMap<String, Value>,
     /// Pool name -> selector, to tell which pool a new pod serves.
-    pub pools: Vec<(String, Vec<(String, String)>, String)>,
+    pub pools: Vec<PoolSelector>,
     pub generation: Generation,
     /// The decode pod whose metrics endpoint hangs: the first decode pod of this name prefix.
     pub hang_prefix: Option<String>,

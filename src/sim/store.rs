@@ -206,14 +206,16 @@ impl ObjectStore {
         }
         let namespace = meta.get("namespace").and_then(Value::as_str).unwrap_or_default().to_string();
         meta.insert("resourceVersion".into(), json!(self.rv.to_string()));
-        if existing.is_none() || !meta.contains_key("uid") {
-            if !meta.contains_key("uid") {
-                let uid = self.next_uid();
-                meta.insert("uid".into(), json!(uid));
-            }
+        // an update that leaves out uid or creationTimestamp keeps the object's (both are
+        // immutable in Kubernetes; a replace without them is not a new object)
+        let before: Option<Value> = existing.and_then(|e| serde_json::from_slice::<Value>(&e.bytes).ok());
+        let kept = |field: &str| before.as_ref().and_then(|b| b["metadata"].get(field).cloned());
+        if !meta.contains_key("uid") {
+            let uid = kept("uid").unwrap_or_else(|| json!(self.next_uid()));
+            meta.insert("uid".into(), uid);
         }
         if !meta.contains_key("creationTimestamp") {
-            meta.insert("creationTimestamp".into(), json!(START_TIME));
+            meta.insert("creationTimestamp".into(), kept("creationTimestamp").unwrap_or(json!(START_TIME)));
         }
         let labels: BTreeMap<String, String> = meta
             .get("labels")

@@ -30,6 +30,9 @@ const STATS_MAX_BYTES: usize = 1 << 20;
 const PARALLEL: usize = 4;
 
 /// What decides whether a server must be asked again now.
+/// (tool server namespace and name, its URL, what it listed or why not)
+type Listed = ((String, String), String, Result<ServerListing, String>);
+
 fn signature(t: &ToolServer) -> String {
     format!(
         "{:?}|{:?}|{:?}|{:?}",
@@ -132,7 +135,7 @@ pub async fn run(
             .cloned()
             .collect();
         if !due.is_empty() {
-            let results: Vec<((String, String), String, Result<ServerListing, String>)> = futures::stream::iter(due)
+            let results: Vec<Listed> = futures::stream::iter(due)
                 .map(|t| {
                     let client = client.clone();
                     async move {

@@ -72,11 +72,7 @@ pub fn decode_dcgm(text: &str, node: &str) -> Result<Vec<GpuSample>, String> {
             match m.name.as_str() {
                 "DCGM_FI_DEV_GPU_UTIL" => g.util = Some(v / 100.0),
                 // the MIG-safe engine activity, a ratio: used where GPU_UTIL is absent
-                "DCGM_FI_PROF_GR_ENGINE_ACTIVE" => {
-                    if g.mig.is_some() || g.util.is_none() {
-                        g.util = Some(v);
-                    }
-                }
+                "DCGM_FI_PROF_GR_ENGINE_ACTIVE" if g.mig.is_some() || g.util.is_none() => g.util = Some(v),
                 "DCGM_FI_DEV_FB_USED" => g.fb_used_mib = Some(v),
                 "DCGM_FI_DEV_FB_FREE" => g.fb_free_mib = Some(v),
                 "DCGM_FI_DEV_POWER_USAGE" => g.power_w = Some(v),

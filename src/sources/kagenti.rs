@@ -409,7 +409,7 @@ impl BuildHistory {
     pub fn load(path: &PathBuf) -> BuildHistory {
         std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
     }
-    pub fn save(&self, path: &PathBuf) {
+    pub fn save(&self, path: &std::path::Path) {
         if let Err(e) = crate::files::write_atomic(path, &serde_json::to_vec(self).unwrap_or_default()) {
             tracing::warn!(path = %path.display(), "cannot save the build history: {e}");
         }

@@ -544,9 +544,10 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 keep
             });
             for (src, (ns, sel)) in wanted {
-                if !watchers.contains_key(&src) {
-                    let h = spawn_pod_watcher(&ctx, client.clone(), Some(ns), sel.clone(), src.clone(), pod_tx.clone());
-                    watchers.insert(src, (sel, h));
+                if let std::collections::btree_map::Entry::Vacant(e) = watchers.entry(src) {
+                    let h =
+                        spawn_pod_watcher(&ctx, client.clone(), Some(ns), sel.clone(), e.key().clone(), pod_tx.clone());
+                    e.insert((sel, h));
                 }
             }
         }
@@ -565,7 +566,10 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
 
 /// What the scraper reads and where: the running servers' metrics endpoints and the pools'
 /// endpoint pickers.
-fn scrape_set(t: &(Vec<ServerInfo>, Vec<PoolInfo>)) -> (Vec<(Key, u16, bool)>, Vec<(Key, Option<String>)>) {
+/// (server, metrics port, running) and (pool, its EPP Service)
+type ScrapeSet = (Vec<(Key, u16, bool)>, Vec<(Key, Option<String>)>);
+
+fn scrape_set(t: &(Vec<ServerInfo>, Vec<PoolInfo>)) -> ScrapeSet {
     (
         t.0.iter().map(|s| (s.key(), s.metrics_port, s.phase == "Running")).collect(),
         t.1.iter().map(|p| (p.key(), p.epp_service.clone())).collect(),

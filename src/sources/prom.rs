@@ -688,13 +688,13 @@ pub fn exposition(series: &[&Sample]) -> String {
     out
 }
 
+/// Samples by (context index, pod), how many could not be placed, and the cluster label
+/// values that name no context.
+pub type Grouped<'a> = (BTreeMap<(usize, Key), Vec<&'a Sample>>, usize, BTreeSet<String>);
+
 /// Groups an answer by (context index, namespace, pod). Series whose cluster label is absent or
 /// names no kst context are counted, not placed.
-pub fn group<'a>(
-    answer: &'a Answer,
-    label: &str,
-    context_of: impl Fn(&str) -> Option<usize>,
-) -> (BTreeMap<(usize, Key), Vec<&'a Sample>>, usize, BTreeSet<String>) {
+pub fn group<'a>(answer: &'a Answer, label: &str, context_of: impl Fn(&str) -> Option<usize>) -> Grouped<'a> {
     let mut out: BTreeMap<(usize, Key), Vec<&Sample>> = BTreeMap::new();
     let mut unlabelled = 0;
     let mut unknown = BTreeSet::new();

@@ -402,6 +402,7 @@ async fn pod_feed(id: u64, cluster: usize, client: kube::Client, ns: String, nam
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the view's spec spelled out; each is one kubectl logs flag
 async fn logs_feed(
     id: u64,
     cluster: usize,

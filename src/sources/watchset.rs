@@ -23,8 +23,11 @@ pub struct Watched {
     pub forbidden: bool,
 }
 
+/// A watch event and the tag of the watch it came from.
+type Tagged<T> = (T, Result<Event<DynamicObject>, watcher::Error>);
+
 pub struct WatchSet<T: Ord + Clone + Send + 'static> {
-    streams: SelectAll<BoxStream<'static, (T, Result<Event<DynamicObject>, watcher::Error>)>>,
+    streams: SelectAll<BoxStream<'static, Tagged<T>>>,
     pub by_tag: BTreeMap<T, Watched>,
     /// Per tag, what to strip from an object before it is kept (fields nothing reads).
     slim: BTreeMap<T, fn(&mut DynamicObject)>,

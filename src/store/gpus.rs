@@ -465,7 +465,7 @@ fn opencost_rows<'a>(r: &'a CostReport, by: &str, key: &str) -> Vec<&'a CostRow>
 pub fn allocation_by(fleet: &Fleet, by: &'static str, prices: &BTreeMap<String, f64>) -> Vec<Allocation> {
     let mut out = Vec::new();
     for (ci, c) in fleet.clusters.iter().enumerate() {
-        if !c.gpus.exporters.is_some_and(|n| n > 0) && c.gpus.pending.iter().flatten().next().is_none() {
+        if c.gpus.exporters.is_none_or(|n| n == 0) && c.gpus.pending.iter().flatten().next().is_none() {
             continue;
         }
         // key -> (held GPUs, pending GPUs)

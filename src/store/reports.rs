@@ -104,7 +104,10 @@ impl ReportSort {
 }
 
 /// One line of the compare view: metric, A, B, B relative to A.
-pub fn compare(a: &Report, b: &Report) -> Vec<(&'static str, Option<f64>, Option<f64>, Option<f64>)> {
+pub type CompareRow = (&'static str, Option<f64>, Option<f64>, Option<f64>);
+
+/// The compare view's lines.
+pub fn compare(a: &Report, b: &Report) -> Vec<CompareRow> {
     let rows = [
         ("output tokens/s", a.output_tokens_per_s, b.output_tokens_per_s),
         ("requests/s", a.requests_per_s, b.requests_per_s),

@@ -159,7 +159,9 @@ pub struct ToolRow<'a> {
 /// behind different prefixes: an agent given both directly cannot tell them apart. The same
 /// server deployed on two clusters is not a conflict.
 pub fn rows<'a>(servers: &[(Option<usize>, &'a ToolServer)]) -> Vec<ToolRow<'a>> {
-    let mut by_name: BTreeMap<(Option<usize>, &str), Vec<(Option<usize>, String)>> = BTreeMap::new();
+    // (cluster, tool name) -> where else it is served: (cluster, server)
+    type Servings<'s> = BTreeMap<(Option<usize>, &'s str), Vec<(Option<usize>, String)>>;
+    let mut by_name: Servings = BTreeMap::new();
     for (cluster, s) in servers {
         for t in s.tools() {
             by_name

@@ -153,7 +153,9 @@ fn service_target_port(svc: &Value, port: Option<&str>) -> Option<u16> {
     let ports = svc["spec"]["ports"].as_array()?;
     let chosen = match port {
         None => ports.first()?,
-        Some(p) => ports.iter().find(|x| x["name"].as_str() == Some(p) || x["port"].to_string() == p)?,
+        Some(p) => ports
+            .iter()
+            .find(|x| x["name"].as_str() == Some(p) || x["port"].as_u64().is_some_and(|n| n.to_string() == p))?,
     };
     chosen["targetPort"].as_u64().or_else(|| chosen["port"].as_u64()).map(|p| p as u16)
 }

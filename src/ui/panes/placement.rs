@@ -325,7 +325,9 @@ fn draw_explain(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView) {
             let namespaces: Vec<&str> =
                 v.policy.clauses.iter().flat_map(|c| c.namespaces.iter().map(String::as_str)).collect();
             let any_ns = v.policy.clauses.iter().any(|c| c.namespaces.is_empty());
-            let mut shown: Vec<(bool, &placement::WdsObject, Vec<Vec<(String, bool)>>)> = objects
+            // (selected, the object, per destination its per-cell marks)
+            type Shown<'o> = (bool, &'o placement::WdsObject, Vec<Vec<(String, bool)>>);
+            let mut shown: Vec<Shown> = objects
                 .iter()
                 .filter(|o| any_ns || namespaces.contains(&o.namespace.as_str()))
                 .map(|o| {

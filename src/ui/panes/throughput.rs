@@ -22,8 +22,13 @@ pub struct Throughput {
 
 /// Fleet series over the visible pools: each pool's latest round at each grid time, summed
 /// (store/rates.rs `sum_as_of`), so the total never flaps between clusters' rounds.
-fn series(cx: &Ctx) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
-    let rings: Vec<Vec<(f64, (f64, f64))>> = cx
+/// (time, tokens/s) points of one chart line.
+type Line = Vec<(f64, f64)>;
+
+fn series(cx: &Ctx) -> (Line, Line) {
+    // per pool: (time, (prefill, decode tokens/s))
+    type Ring = Vec<(f64, (f64, f64))>;
+    let rings: Vec<Ring> = cx
         .pools()
         .into_iter()
         .filter_map(|(i, p)| cx.cluster(i).llmd.throughput.get(&p.key()))

@@ -13,10 +13,12 @@ use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
 use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
 
+/// (feed, cluster, its pods once listed, or why not)
+type Part = (u64, usize, Option<Vec<PodRow>>, Option<String>);
+
 pub struct FleetPods {
     crumb: String,
-    /// (feed, cluster, its pods once listed, or why not)
-    parts: Vec<(u64, usize, Option<Vec<PodRow>>, Option<String>)>,
+    parts: Vec<Part>,
     list: ListState,
     search: String,
     searching: bool,
