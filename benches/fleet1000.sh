@@ -131,4 +131,5 @@ run() { # servers per cluster, run number -> "first_frame rss_mb cpu_pct bytes"
       "$(cut -d' ' -f3 "$W/runs" | median)" "$(cut -d' ' -f4 "$W/runs" | median)" "$gz"
     kill "$VMPID"; wait "$VMPID" 2> /dev/null || true
   done
+  echo "$(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD)"
 } | tee "$OUT"
