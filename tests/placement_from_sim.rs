@@ -1,7 +1,9 @@
 //! KubeStellar placement end to end: the simulator's WDS, ITS and KubeFlex hosting cluster, read
 //! by the real kubectl and by kst's collectors; every drift kind found with its cluster and
-//! object; a selector change made with `kubectl label` moves the Binding and leaves a stale
-//! ManifestWork that kst shows until it is deleted; explain for a selected and a non-selected
+//! object; a selector change made with `kubectl label` moves the Binding and the transport
+//! prunes the works it no longer wants, as upstream does, unless its kubestellar#3569 bug is
+//! switched on: then kst shows the stale works, gone once pruning resumes; a deleted policy's
+//! orphaned work; explain for a selected and a non-selected
 //! cluster; the Placement tab at the three sizes; the problems and the snapshot's `placement`.
 
 mod common;
@@ -118,7 +120,7 @@ async fn placement_drift_explain_and_a_selector_change() {
     })
     .await;
     pump(&mut fleet, &mut col.updates, "every policy with its drift", |v| {
-        v.len() == 7
+        v.len() == 8
             && policy(v, "kagenti-agents-policy").is_some_and(|p| p.drift.len() >= 2)
             && policy(v, "llmd-prefill-policy")
                 .is_some_and(|p| p.cells.iter().flatten().any(|c| matches!(c, Cell::Reported { .. })))
@@ -130,10 +132,13 @@ async fn placement_drift_explain_and_a_selector_change() {
         "llmd-prefill-policy",
         &|d| matches!(d, Drift::NotDelivered { cluster, object } if cluster == "gpu-us-east" && object.ends_with("llm-d/ms-baseline-llm-d-modelservice"))
     ));
-    assert!(has(
-        "llmd-decode-policy",
-        &|d| matches!(d, Drift::Stale { cluster, object, .. } if cluster == "gpu-us-east" && object.ends_with("llama-70b-decode"))
-    ));
+    // the work of a deleted policy: upstream never removes it, so kst lists it under that name
+    let orphan = policy(&v, kst::sim::kubestellar::ORPHAN_BINDING).expect("a row for the deleted policy");
+    assert!(orphan.gone && orphan.clusters.is_empty());
+    assert!(
+        matches!(&orphan.drift[..], [Drift::Orphaned { cluster, object, .. }] if cluster == "gpu-us-east" && object.ends_with("llama-70b-decode"))
+    );
+    assert!(!v.iter().flat_map(|p| &p.drift).any(|d| matches!(d, Drift::Stale { .. })), "the transport pruned");
     assert!(has(
         "llmd-decode-policy",
         &|d| matches!(d, Drift::DestinationUnavailable { cluster, why } if cluster == "cluster4" && why.contains("LeaseUpdateStopped"))
@@ -193,9 +198,16 @@ async fn placement_drift_explain_and_a_selector_change() {
     let decode =
         p["policies"].as_array().unwrap().iter().find(|x| x["policy"]["name"] == "llmd-decode-policy").unwrap();
     assert_eq!(decode["wds"], "wds1");
+    let gone = p["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["policy"]["name"] == kst::sim::kubestellar::ORPHAN_BINDING)
+        .unwrap();
+    assert_eq!(gone["gone"], true);
     assert!(
-        decode["drift"].as_array().unwrap().iter().any(|d| d["kind"] == "stale" && d["cluster"] == "gpu-us-east"),
-        "{decode}"
+        gone["drift"].as_array().unwrap().iter().any(|d| d["kind"] == "orphaned" && d["cluster"] == "gpu-us-east"),
+        "{gone}"
     );
 
     // the problems of the WDS, one per drift
@@ -208,7 +220,7 @@ async fn placement_drift_explain_and_a_selector_change() {
         "placement-withheld",
         "placement-not-delivered",
         "placement-apply-failed",
-        "placement-stale-work",
+        "placement-orphan-work",
         "placement-destination-unavailable",
         "placement-matches-nothing",
     ] {
@@ -229,7 +241,7 @@ async fn placement_drift_explain_and_a_selector_change() {
         for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
             let s = common::render(&mut app, w, h);
             insta::assert_snapshot!(format!("placement_{w}x{h}"), s);
-            assert!(s.contains("edge-singleton-policy") && s.contains("BindingPolicies (7)"), "{s}");
+            assert!(s.contains("edge-singleton-policy") && s.contains("BindingPolicies (8)"), "{s}");
         }
         let s = common::render(&mut app, 200, 60);
         assert!(s.contains("● 2/2 ready") || s.contains("… delivered"), "{s}");
@@ -297,8 +309,11 @@ async fn placement_drift_explain_and_a_selector_change() {
     };
 
     // a selector change: gpu-eu-west becomes an H100 us-east cluster; the decode policy's
-    // Binding drops it, its ManifestWorks there stay (never pruned), kst calls them stale
+    // Binding drops it. With the transport's kubestellar#3569 bug switched on, its works there
+    // stay and kst says why; once the transport prunes again (upstream's design), they go.
     if let Some(bin) = &bin {
+        let wds = sim.cluster("wds1").unwrap();
+        wds.faults.set_prune_bug(true);
         run(
             bin,
             &config,
@@ -313,7 +328,57 @@ async fn placement_drift_explain_and_a_selector_change() {
             }) && policy(v, "llmd-prefill-policy").is_some_and(|p| p.clusters.contains(&"gpu-eu-west".to_string()))
         })
         .await;
-        run(
+        let v = views(&fleet);
+        let stale = policy(&v, "llmd-decode-policy")
+            .unwrap()
+            .drift
+            .iter()
+            .find(|d| matches!(d, Drift::Stale { .. }))
+            .unwrap()
+            .text();
+        assert!(stale.contains("transport controller is failing or hit kubestellar#3569"), "{stale}");
+        let decode_works_on_west = |bin: &PathBuf, config: &PathBuf| {
+            let (bin, config) = (bin.clone(), config.clone());
+            async move {
+                run(
+                    &bin,
+                    &config,
+                    "its1",
+                    &[
+                        "get",
+                        "manifestworks",
+                        "-n",
+                        "gpu-eu-west",
+                        "-l",
+                        "transport.kubestellar.io/originOwnerReferenceBindingKey=llmd-decode-policy",
+                        "-o",
+                        "name",
+                    ],
+                )
+                .await
+                .lines()
+                .count()
+            }
+        };
+        assert!(decode_works_on_west(bin, &config).await > 0, "kubectl sees the works left behind");
+        // the transport prunes again: the works go, and so does kst's drift
+        wds.faults.set_prune_bug(false);
+        pump(&mut fleet, &mut col.updates, "the stale works pruned", |v| {
+            policy(v, "llmd-decode-policy").is_some_and(|p| {
+                !p.drift.iter().any(|d| matches!(d, Drift::Stale { cluster, .. } if cluster == "gpu-eu-west"))
+            })
+        })
+        .await;
+        assert_eq!(decode_works_on_west(bin, &config).await, 0, "kubectl sees them gone");
+        // a work someone deletes is written again by the transport
+        let prefill_on_west = |v: &[PolicyView]| {
+            policy(v, "llmd-prefill-policy").is_some_and(|p| {
+                let c = p.clusters.iter().position(|c| c == "gpu-eu-west");
+                c.is_some_and(|c| p.cells.iter().all(|row| !matches!(row[c], Cell::NotDelivered)))
+            })
+        };
+        pump(&mut fleet, &mut col.updates, "the prefill works on gpu-eu-west", prefill_on_west).await;
+        let deleted = run(
             bin,
             &config,
             "its1",
@@ -323,16 +388,36 @@ async fn placement_drift_explain_and_a_selector_change() {
                 "-n",
                 "gpu-eu-west",
                 "-l",
-                "transport.kubestellar.io/originOwnerReferenceBindingKey=llmd-decode-policy",
+                "transport.kubestellar.io/originOwnerReferenceBindingKey=llmd-prefill-policy",
             ],
         )
         .await;
-        pump(&mut fleet, &mut col.updates, "the stale works gone", |v| {
-            policy(v, "llmd-decode-policy").is_some_and(|p| {
-                !p.drift.iter().any(|d| matches!(d, Drift::Stale { cluster, .. } if cluster == "gpu-eu-west"))
-            })
-        })
-        .await;
+        assert!(deleted.contains("deleted"), "{deleted}");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let again = run(
+                bin,
+                &config,
+                "its1",
+                &[
+                    "get",
+                    "manifestworks",
+                    "-n",
+                    "gpu-eu-west",
+                    "-l",
+                    "transport.kubestellar.io/originOwnerReferenceBindingKey=llmd-prefill-policy",
+                    "-o",
+                    "name",
+                ],
+            )
+            .await;
+            if again.lines().count() > 0 {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "the transport did not write the deleted works again");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        pump(&mut fleet, &mut col.updates, "kst sees them delivered again", prefill_on_west).await;
     }
     col.stop();
 }
@@ -368,7 +453,8 @@ async fn a_hub_cluster_is_dialed_through_the_cluster_proxy_on_enter() {
     let key = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
     let enter_on = |app: &mut kst::ui::App, name: &str| {
         app.show("overview");
-        app.on_key(key(KeyCode::Esc)); // no focus, no filter: every hub row
+        app.on_key(key(KeyCode::Esc)); // the filter,
+        app.on_key(key(KeyCode::Esc)); // then the focus: every hub row
         app.on_key(key(KeyCode::Char('/')));
         for ch in name.chars() {
             app.on_key(key(KeyCode::Char(ch)));

@@ -17,6 +17,7 @@ pub struct Faults {
     gone_storm: AtomicBool,
     garbage_metrics: AtomicBool,
     steady: AtomicBool,
+    prune_bug: AtomicBool,
     watch_epoch: watch::Sender<u64>,
     incidents: Mutex<BTreeSet<Incident>>,
 }
@@ -79,6 +80,10 @@ pub struct FaultPatch {
     /// pace (for comparing readings of the same state, e.g. with a real Prometheus).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub steady: Option<bool>,
+    /// On a WDS: its transport controller creates and updates ManifestWorks but deletes none
+    /// it no longer wants, as in kubestellar#3569 (works left on de-selected WECs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune_bug: Option<bool>,
     /// One-shot: end every open watch, as an API server restart or a load balancer does;
     /// clients resume from their last resource version.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -115,6 +120,9 @@ impl Faults {
         if let Some(v) = p.steady {
             self.set_steady(v);
         }
+        if let Some(v) = p.prune_bug {
+            self.set_prune_bug(v);
+        }
         if p.drop_watches == Some(true) {
             self.drop_watches();
         }
@@ -139,6 +147,7 @@ impl Faults {
             gone_storm: Some(self.gone_storm()),
             garbage_metrics: Some(self.garbage_metrics()),
             steady: Some(self.steady()),
+            prune_bug: Some(self.prune_bug()),
             drop_watches: None,
             malformed_objects: None,
             incidents: Some(self.incidents.lock().expect("faults lock").iter().copied().collect()),
@@ -188,6 +197,12 @@ impl Faults {
     }
     pub fn is_forbidden(&self, plural: &str) -> bool {
         self.forbidden.lock().expect("faults lock").contains(plural)
+    }
+    pub fn set_prune_bug(&self, v: bool) {
+        self.prune_bug.store(v, Ordering::Relaxed)
+    }
+    pub fn prune_bug(&self) -> bool {
+        self.prune_bug.load(Ordering::Relaxed)
     }
     pub fn set_gone_storm(&self, v: bool) {
         self.gone_storm.store(v, Ordering::Relaxed)

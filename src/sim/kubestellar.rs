@@ -7,15 +7,19 @@
 //! add-on do, from the objects themselves: each policy's Binding (destinations by the policy's
 //! clusterSelectors against the ManagedClusters' labels, objects by its downsync clauses), a
 //! ManifestWork per object and destination in the WEC's mailbox namespace, and a WorkStatus
-//! carrying the WEC object's real status. Like upstream, it never prunes a ManifestWork whose
-//! destination went away (kubestellar#3569, #2586), so a selector change leaves a stale one.
+//! carrying the WEC object's real status. As upstream's transport controller does
+//! (docs/upstream/kubestellar-semantics.md §1), each pass deletes every ManifestWork labelled
+//! with one of its Bindings that the Binding no longer wants (a de-selected WEC, an object gone,
+//! a Binding with errors: all of them), with the WorkStatuses they own, and writes again one
+//! that was deleted. The `prune_bug` fault on the WDS stops the deleting (kubestellar#3569).
 //!
-//! Drift on purpose, each once: a bound object whose ManifestWork is missing, a stale
-//! ManifestWork, `Applied=False` (the work agent forbidden), a destination that is Unavailable,
+//! Drift on purpose, each once: a bound object whose ManifestWork is missing, an orphaned
+//! ManifestWork (its Binding deleted while the work sat on a cluster the Binding no longer
+//! listed, which upstream never cleans up), `Applied=False` (the work agent forbidden), a destination that is Unavailable,
 //! a policy that matches no cluster, a singleton policy with three WECs, a Binding with errors
 //! (its ManifestWorks withheld everywhere), and a missing StatusCollector.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -38,6 +42,8 @@ const MISSING: (&str, &str, &str) = ("llmd-prefill-policy", "gpu-us-east", "ms-b
 const APPLY_FAILS: (&str, &str) = ("kagenti-agents-policy", "weather-service");
 /// The policy whose Binding carries a transport error.
 const BINDING_ERROR: &str = "observability-policy";
+/// The deleted policy whose ManifestWork was left behind.
+pub const ORPHAN_BINDING: &str = "llama-70b-east-policy";
 
 fn put(cluster: &SimCluster, store: &mut ObjectStore, def: &ResDef, v: Value) {
     store.put(idx(cluster, def), v);
@@ -173,8 +179,8 @@ fn policy(name: &str, clusters: Value, downsync: Value) -> Value {
 }
 
 /// The ManagedClusters, the WDS's workload objects (copied from the WECs, as a user would have
-/// applied them to the WDS) and the policies; one stale ManifestWork left from an earlier
-/// placement. Runs once, after every cluster is populated.
+/// applied them to the WDS) and the policies; one orphaned ManifestWork left from a policy
+/// deleted since. Runs once, after every cluster is populated.
 pub fn seed(clusters: &[Arc<SimCluster>]) {
     let (Some(its), Some(wds)) =
         (clusters.iter().find(|c| c.shape == Shape::Its), clusters.iter().find(|c| c.shape == Shape::Wds))
@@ -289,7 +295,8 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
         put(wds, &mut store, &r::BINDING_POLICIES, p);
     }
     drop(store);
-    // a ManifestWork left from when llama-70b was placed on gpu-us-east too (never pruned)
+    // a ManifestWork of a policy deleted since (llama-70b on gpu-us-east): its Binding's
+    // finalizer cleaned only its last destinations, so this one stays, nobody's to prune
     let mut store = its.store.write().expect("store lock");
     put(
         its,
@@ -297,7 +304,7 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
         &r::MANIFEST_WORKS,
         manifest_work(
             "gpu-us-east",
-            "llmd-decode-policy",
+            ORPHAN_BINDING,
             "0b6e0c2a-5c1f-4e0e-9a3b-6d1e2f3a4b5c",
             &stale_object(),
             Some((true, None)),
@@ -507,8 +514,11 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         .map(|m| m.value())
         .collect();
     let mut works: Vec<Value> = Vec::new();
+    // per Binding, the ManifestWorks it wants (docs/upstream/kubestellar-semantics.md §1)
+    let mut desired: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
     for p in &policies {
         let name = p["metadata"]["name"].as_str().unwrap_or("").to_string();
+        desired.entry(name.clone()).or_default();
         let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
         let dests: Vec<String> = managed
             .iter()
@@ -614,15 +624,52 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
                 } else {
                     Some((true, None))
                 };
-                works.push(manifest_work(d, &name, &binding_uid, o, applied, 3600));
+                let w = manifest_work(d, &name, &binding_uid, o, applied, 3600);
+                let key = (d.clone(), w["metadata"]["name"].as_str().unwrap_or("").to_string());
+                desired.entry(name.clone()).or_default().insert(key);
+                works.push(w);
             }
         }
     }
-    // the transport writes what is missing or changed; it never deletes (see the module's note)
+    // the transport writes what is missing or changed (a deleted one is written again), then
+    // deletes every work labelled with a Binding of this WDS that the Binding does not want
+    // (all of them when the Binding has errors); works of a Binding that is gone are nobody's
+    // to delete (upstream cleans up only a deleted Binding's last destinations)
     let mut statuses: Vec<(String, Value)> = Vec::new();
     {
         let mut s = its.store.write().expect("store lock");
         let mi = idx(its, &r::MANIFEST_WORKS);
+        if !wds.faults.prune_bug() {
+            let wi = idx(its, &r::WORK_STATUSES);
+            let unwanted: Vec<(String, String, String)> = s
+                .list(mi, None)
+                .iter()
+                .filter_map(|w| {
+                    let v = w.value();
+                    let l = &v["metadata"]["labels"];
+                    if l["transport.kubestellar.io/originWdsName"] != WDS {
+                        return None;
+                    }
+                    let want = desired.get(l["transport.kubestellar.io/originOwnerReferenceBindingKey"].as_str()?)?;
+                    let key = (w.namespace.clone(), w.name.clone());
+                    (!want.contains(&key))
+                        .then(|| (key.0, key.1, v["metadata"]["uid"].as_str().unwrap_or("").to_string()))
+                })
+                .collect();
+            for (ns, name, uid) in unwanted {
+                let _ = s.delete(mi, &ns, &name);
+                // its WorkStatuses go with it: they are owned by the ManifestWork
+                let owned: Vec<String> = s
+                    .list(wi, Some(&ns))
+                    .iter()
+                    .filter(|ws| ws.value()["metadata"]["ownerReferences"][0]["uid"] == uid.as_str())
+                    .map(|ws| ws.name.clone())
+                    .collect();
+                for n in owned {
+                    let _ = s.delete(wi, &ns, &n);
+                }
+            }
+        }
         for w in works {
             let (ns, name) = (
                 w["metadata"]["namespace"].as_str().unwrap_or("").to_string(),

@@ -334,11 +334,21 @@ pub enum Drift {
         cluster: String,
         object: String,
     },
-    /// A ManifestWork the Binding no longer wants (never pruned: kubestellar#3569, #2586).
+    /// A ManifestWork the Binding no longer wants, still there: upstream's transport deletes
+    /// such works on every sync, so one that stays means the transport is failing or hit
+    /// kubestellar#3569 (docs/upstream/kubestellar-semantics.md §1).
     Stale {
         cluster: String,
         object: String,
         work: String,
+    },
+    /// A ManifestWork whose Binding is gone: upstream deleted the Binding's works only on its
+    /// last destinations, so nothing will ever delete this one (semantics §1, gap 2).
+    Orphaned {
+        cluster: String,
+        object: String,
+        work: String,
+        binding: String,
     },
     ApplyFailed {
         cluster: String,
@@ -375,9 +385,12 @@ impl Drift {
             Drift::NotDelivered { cluster, object } => {
                 format!("{object} bound to {cluster} but no ManifestWork carries it")
             }
-            Drift::Stale { cluster, object, .. } => {
-                format!("stale ManifestWork on {cluster} for {object}: no longer bound, never pruned")
-            }
+            Drift::Stale { cluster, object, .. } => format!(
+                "{object} no longer bound to {cluster}, yet its ManifestWork was not pruned: the WDS's transport controller is failing or hit kubestellar#3569"
+            ),
+            Drift::Orphaned { cluster, object, work, binding } => format!(
+                "orphaned ManifestWork on {cluster} carries {object} for Binding {binding}, which is gone; nothing deletes it (kubectl delete manifestwork -n {cluster} {work})"
+            ),
             Drift::ApplyFailed { cluster, object, message } => format!("{object} not applied on {cluster}: {message}"),
             Drift::DestinationUnavailable { cluster, why } => {
                 format!("destination {cluster} is not Available ({why}); KubeStellar selects it anyway")
@@ -415,6 +428,8 @@ pub struct PolicyView {
     pub drift: Vec<Drift>,
     /// Whether an ITS was found for this WDS (otherwise cells say only "bound").
     pub its_known: bool,
+    /// No such policy: the row of a deleted one whose ManifestWorks remain (orphans).
+    pub gone: bool,
 }
 
 /// Every policy of every WDS in the fleet, joined with the ITS that carries its works (the one
@@ -433,8 +448,37 @@ pub fn views(contexts: &[(&str, &PlacementCluster)]) -> Vec<PolicyView> {
             let b = bindings.iter().find(|b| b.name == policy.name);
             out.push(view(wds, policy, b, its));
         }
+        if let (Some(policies), Some(its)) = (p.policies.as_ref(), its) {
+            out.extend(orphans(wds, policies, its));
+        }
     }
     out
+}
+
+/// The ManifestWorks of this WDS whose Binding names no policy, one row per gone Binding.
+fn orphans(wds: &str, policies: &[Policy], its: &PlacementCluster) -> Vec<PolicyView> {
+    let mut by_binding: BTreeMap<&str, Vec<Drift>> = BTreeMap::new();
+    for w in its.works.iter().flatten().filter(|w| w.wds == wds && !policies.iter().any(|p| p.name == w.binding)) {
+        by_binding.entry(&w.binding).or_default().push(Drift::Orphaned {
+            cluster: w.wec.clone(),
+            object: w.objects.first().map(ObjRef::text).unwrap_or_else(|| w.name.clone()),
+            work: w.name.clone(),
+            binding: w.binding.clone(),
+        });
+    }
+    by_binding
+        .into_iter()
+        .map(|(binding, drift)| PolicyView {
+            wds: wds.to_string(),
+            policy: Policy { name: binding.to_string(), ..Default::default() },
+            clusters: Vec::new(),
+            objects: Vec::new(),
+            cells: Vec::new(),
+            drift,
+            its_known: true,
+            gone: true,
+        })
+        .collect()
 }
 
 fn view(wds: &str, policy: &Policy, b: Option<&Binding>, its: Option<&PlacementCluster>) -> PolicyView {
@@ -536,6 +580,7 @@ fn view(wds: &str, policy: &Policy, b: Option<&Binding>, its: Option<&PlacementC
         cells,
         drift,
         its_known: its.is_some(),
+        gone: false,
     }
 }
 
@@ -737,6 +782,21 @@ mod tests {
             v.drift.iter().any(|d| matches!(d, Drift::Stale { cluster, .. } if cluster == "c")),
             "c is no destination"
         );
+        // a work whose Binding names no policy of the WDS: a row of its own, orphaned
+        let mut its = its.clone();
+        its.works.as_mut().unwrap().push(Work { binding: "deleted".into(), ..work("c", "z", Some(true)) });
+        let all = views(&[("wds1", &wds), ("its1", &its)]);
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert!(all[1].gone && all[1].policy.name == "deleted");
+        assert!(
+            matches!(&all[1].drift[..], [Drift::Orphaned { cluster, binding, .. }] if cluster == "c" && binding == "deleted")
+        );
+        assert!(
+            all[1].drift[0].text().contains("kubectl delete manifestwork -n c w-c-z"),
+            "{}",
+            all[1].drift[0].text()
+        );
+        assert!(!all[0].drift.iter().any(|d| matches!(d, Drift::Orphaned { .. })), "not the live policy's");
         // a policy whose Binding has no destinations and no objects says so
         let empty = PlacementCluster {
             policies: Some(vec![Policy { name: "q".into(), ..Default::default() }]),

@@ -328,6 +328,8 @@ fn placement(f: &mut Fleet, wds: usize, its: usize) {
         work("e3", "ok", o("a"), true),
         work("e1", "errs", o("x"), true),
         work("e1", "coll", o("y"), true),
+        // the work of a policy deleted since
+        work("e3", "deleted", o("old"), true),
     ];
     f.clusters[its].placement = PlacementCluster {
         listed: true,

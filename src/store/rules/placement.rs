@@ -15,6 +15,7 @@ fn kind_of(d: &Drift) -> &'static Kind {
         Drift::NotDelivered { .. } => &t::PLACEMENT_NOT_DELIVERED,
         Drift::ApplyFailed { .. } => &t::PLACEMENT_APPLY_FAILED,
         Drift::Stale { .. } => &t::PLACEMENT_STALE_WORK,
+        Drift::Orphaned { .. } => &t::PLACEMENT_ORPHAN_WORK,
         Drift::DestinationUnavailable { .. } | Drift::UnknownDestination { .. } => {
             &t::PLACEMENT_DESTINATION_UNAVAILABLE
         }
@@ -67,6 +68,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
             let name = match d {
                 Drift::NotDelivered { cluster, .. }
                 | Drift::Stale { cluster, .. }
+                | Drift::Orphaned { cluster, .. }
                 | Drift::ApplyFailed { cluster, .. } => {
                     format!("{} → {cluster}", v.policy.name)
                 }

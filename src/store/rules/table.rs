@@ -316,9 +316,15 @@ pub const PLACEMENT_APPLY_FAILED: Kind = Kind {
     ..kind("placement-apply-failed", "KstPlacementApplyFailed", WARN, 0.0, D::Placement, S::Placement)
 };
 pub const PLACEMENT_STALE_WORK: Kind = Kind {
-    when: "a ManifestWork the Binding no longer wants",
+    when:
+        "a ManifestWork the Binding no longer wants, not pruned (the transport controller failing, or kubestellar#3569)",
     nature: Nature::Finding,
     ..kind("placement-stale-work", "KstPlacementStaleWork", WARN, 60.0, D::Placement, S::Placement)
+};
+pub const PLACEMENT_ORPHAN_WORK: Kind = Kind {
+    when: "a ManifestWork whose Binding is gone (deleted while the work sat outside its last destinations): nothing deletes it",
+    nature: Nature::Finding,
+    ..kind("placement-orphan-work", "KstPlacementOrphanWork", WARN, 60.0, D::Placement, S::Placement)
 };
 pub const PLACEMENT_DESTINATION_UNAVAILABLE: Kind = Kind {
     when: "placements bind to a cluster the hub says is not Available, or that is no ManagedCluster (one problem per cluster, naming the placements)",
@@ -469,6 +475,7 @@ pub const ALL: &[&Kind] = &[
     &PLACEMENT_NOT_DELIVERED,
     &PLACEMENT_APPLY_FAILED,
     &PLACEMENT_STALE_WORK,
+    &PLACEMENT_ORPHAN_WORK,
     &PLACEMENT_DESTINATION_UNAVAILABLE,
     &PLACEMENT_ERROR,
     &PLACEMENT_MATCHES_NOTHING,

@@ -45,7 +45,10 @@ fn keys(rows: &[PolicyView]) -> Vec<String> {
 /// `✓ placed`, `✖ 2 drift`, `! 1 drift`: the worst of the policy's drift.
 fn state(cx: &Ctx, v: &PolicyView) -> (String, ratatui::style::Style) {
     let t = cx.theme;
-    if v.drift.is_empty() {
+    if v.gone {
+        // a deleted policy whose ManifestWorks remain
+        (format!("! {} orphaned", v.drift.len()), t.warn)
+    } else if v.drift.is_empty() {
         ("✓ placed".into(), t.ok)
     } else if v.drift.iter().any(|d| d.severe()) {
         (format!("✖ {} drift", v.drift.len()), t.crit)
@@ -89,6 +92,7 @@ impl Component for Placement {
             ("✖ no work", "bound to the cluster, but no ManifestWork carries it"),
             ("✖ apply failed", "the work agent could not apply it (why below)"),
             ("✓ placed / ! ✖ N drift", "nothing wrong / drift that warns / drift that takes workloads away"),
+            ("! N orphaned", "a deleted policy whose ManifestWorks remain: nothing upstream deletes them"),
             ("▶cluster", "the cluster Enter opens (h/l move it)"),
         ]
     }
@@ -173,7 +177,10 @@ impl Component for Placement {
                 cell(st, style),
                 cell(if v.clusters.is_empty() { "none".to_string() } else { v.clusters.join(", ") }, t.text),
                 cell(v.objects.len().to_string(), t.text),
-                cell(placement::selectors_text(&v.policy), t.muted),
+                cell(
+                    if v.gone { "— (policy deleted)".to_string() } else { placement::selectors_text(&v.policy) },
+                    t.muted,
+                ),
             ]);
         }
         self.list.sync(&keys(&list));
@@ -238,13 +245,21 @@ fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, col: usize) 
             .enumerate()
             .map(|(i, c)| Col::name(&if i == marked { format!("▶{c}") } else { c.clone() }).min(8)),
     );
-    let title = if v.its_known {
+    let title = if v.gone {
+        format!(" {} · deleted; its ManifestWorks remain (below) ", v.policy.name)
+    } else if v.its_known {
         format!(" {} · objects x clusters ", v.policy.name)
     } else {
         format!(" {} · no ITS among the contexts: bound only, delivery unknown ", v.policy.name)
     };
     let mut table = DataTable::new(title, cols);
-    table.empty = if v.clusters.is_empty() { "selects no cluster".into() } else { "binds no object".into() };
+    table.empty = if v.gone {
+        "no such policy any more".into()
+    } else if v.clusters.is_empty() {
+        "selects no cluster".into()
+    } else {
+        "binds no object".into()
+    };
     for (o, row) in v.objects.iter().zip(&v.cells) {
         let mut line = vec![cell(o.text(), t.text)];
         for c in row {
