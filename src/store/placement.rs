@@ -432,33 +432,63 @@ pub struct PolicyView {
     pub gone: bool,
 }
 
+/// The WDS name each WDS context goes by in the ITS: ManifestWorks carry the WDS ControlPlane's
+/// name (`originWdsName`, the transport's `--wds-name`), which is the context's name as kflex
+/// writes it, but not after `kubectl config rename-context`. A context whose name no work and
+/// no WDS ControlPlane carries takes the one WDS name that no context has, when there is
+/// exactly one of each (semantics §2).
+pub fn wds_names<'a>(contexts: &[(&'a str, &PlacementCluster)]) -> BTreeMap<&'a str, String> {
+    let known: std::collections::BTreeSet<&str> = contexts
+        .iter()
+        .flat_map(|(_, p)| {
+            let works = p.works.iter().flatten().map(|w| w.wds.as_str());
+            let planes = p.control_planes.iter().flatten().filter(|c| c.cptype == "wds").map(|c| c.name.as_str());
+            works.chain(planes)
+        })
+        .collect();
+    let wds: Vec<&str> = contexts.iter().filter(|(_, p)| p.is_wds()).map(|(c, _)| *c).collect();
+    let unmatched_ctx: Vec<&str> = wds.iter().copied().filter(|c| !known.contains(c)).collect();
+    let unmatched_name: Vec<&str> = known.iter().copied().filter(|n| !wds.contains(n)).collect();
+    wds.iter()
+        .map(|c| {
+            let name = match (&unmatched_ctx[..], &unmatched_name[..]) {
+                ([only], [name]) if only == c => name.to_string(),
+                _ => c.to_string(),
+            };
+            (*c, name)
+        })
+        .collect()
+}
+
 /// Every policy of every WDS in the fleet, joined with the ITS that carries its works (the one
 /// whose ManifestWorks name this WDS, else the only ITS).
 pub fn views(contexts: &[(&str, &PlacementCluster)]) -> Vec<PolicyView> {
     let itses: Vec<&PlacementCluster> = contexts.iter().filter(|(_, p)| p.is_its()).map(|(_, p)| *p).collect();
+    let names = wds_names(contexts);
     let mut out = Vec::new();
     for (wds, p) in contexts.iter().filter(|(_, p)| p.is_wds()) {
+        let name = names.get(wds).map(String::as_str).unwrap_or(wds);
         let its = itses
             .iter()
-            .find(|i| i.works.iter().flatten().any(|w| w.wds == *wds))
+            .find(|i| i.works.iter().flatten().any(|w| w.wds == name))
             .or(if itses.len() == 1 { itses.first() } else { None })
             .copied();
         let bindings = p.bindings.as_deref().unwrap_or_default();
         for policy in p.policies.iter().flatten() {
             let b = bindings.iter().find(|b| b.name == policy.name);
-            out.push(view(wds, policy, b, its));
+            out.push(view(wds, name, policy, b, its));
         }
         if let (Some(policies), Some(its)) = (p.policies.as_ref(), its) {
-            out.extend(orphans(wds, policies, its));
+            out.extend(orphans(wds, name, policies, its));
         }
     }
     out
 }
 
 /// The ManifestWorks of this WDS whose Binding names no policy, one row per gone Binding.
-fn orphans(wds: &str, policies: &[Policy], its: &PlacementCluster) -> Vec<PolicyView> {
+fn orphans(wds: &str, name: &str, policies: &[Policy], its: &PlacementCluster) -> Vec<PolicyView> {
     let mut by_binding: BTreeMap<&str, Vec<Drift>> = BTreeMap::new();
-    for w in its.works.iter().flatten().filter(|w| w.wds == wds && !policies.iter().any(|p| p.name == w.binding)) {
+    for w in its.works.iter().flatten().filter(|w| w.wds == name && !policies.iter().any(|p| p.name == w.binding)) {
         by_binding.entry(&w.binding).or_default().push(Drift::Orphaned {
             cluster: w.wec.clone(),
             object: w.objects.first().map(ObjRef::text).unwrap_or_else(|| w.name.clone()),
@@ -481,20 +511,21 @@ fn orphans(wds: &str, policies: &[Policy], its: &PlacementCluster) -> Vec<Policy
         .collect()
 }
 
-fn view(wds: &str, policy: &Policy, b: Option<&Binding>, its: Option<&PlacementCluster>) -> PolicyView {
+/// `wds`: the context; `name`: the WDS name its works carry.
+fn view(wds: &str, name: &str, policy: &Policy, b: Option<&Binding>, its: Option<&PlacementCluster>) -> PolicyView {
     let clusters = b.map(|b| b.destinations.clone()).unwrap_or_default();
     let objects = b.map(|b| b.objects.clone()).unwrap_or_default();
     let works: Vec<&Work> = its
         .and_then(|i| i.works.as_ref())
         .into_iter()
         .flatten()
-        .filter(|w| w.binding == policy.name && w.wds == wds)
+        .filter(|w| w.binding == policy.name && w.wds == name)
         .collect();
     let reports: Vec<&Report> = its
         .and_then(|i| i.reports.as_ref())
         .into_iter()
         .flatten()
-        .filter(|r| r.binding == policy.name && r.wds == wds)
+        .filter(|r| r.binding == policy.name && r.wds == name)
         .collect();
     let mut drift = Vec::new();
     let binding_errors = b.is_some_and(|b| !b.errors.is_empty());
@@ -797,6 +828,15 @@ mod tests {
             all[1].drift[0].text()
         );
         assert!(!all[0].drift.iter().any(|d| matches!(d, Drift::Orphaned { .. })), "not the live policy's");
+        // `kubectl config rename-context wds1 wds1-admin@kubeflex`: the works still say wds1,
+        // and the one WDS context no work names is taken to be it (every cell was "no work")
+        let renamed = views(&[("wds1-admin@kubeflex", &wds), ("its1", &its)]);
+        assert_eq!(renamed[0].wds, "wds1-admin@kubeflex");
+        assert_eq!(renamed[0].cells, v.cells, "the same join as under its own name");
+        assert_eq!(wds_names(&[("wds1-admin@kubeflex", &wds), ("its1", &its)])["wds1-admin@kubeflex"], "wds1");
+        // two unmatched WDS contexts: no guess
+        let names = wds_names(&[("a", &wds), ("b", &wds), ("its1", &its)]);
+        assert_eq!((names["a"].as_str(), names["b"].as_str()), ("a", "b"));
         // a policy whose Binding has no destinations and no objects says so
         let empty = PlacementCluster {
             policies: Some(vec![Policy { name: "q".into(), ..Default::default() }]),
