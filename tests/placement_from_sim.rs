@@ -491,3 +491,110 @@ async fn a_hub_cluster_is_dialed_through_the_cluster_proxy_on_enter() {
     assert!(c.conn.detail().unwrap_or("").contains("no proxy agent"), "{:?}", c.conn);
     col.stop();
 }
+
+/// Selectors as KubeStellar's binding controller reads them (docs/upstream/kubestellar-semantics.md
+/// §3), tried with the real kubectl against the simulated WDS: `namespaceSelectors` select by the
+/// labels of the object's Namespace (the simulator used to bind every namespace, kst explained
+/// "any namespace ✓"); a clusterSelector operator outside the CRD's pattern is refused at
+/// admission; one that passes the pattern but cannot be converted (`In` without values) leaves
+/// the Binding's destinations as they were, which kst names as drift beside its all-✗ explain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
+    let Some(bin) = kubectl("namespace_selectors_and_invalid_selectors_as_upstream_treats_them") else { return };
+    let sim = SimFleet::start(SimOptions { clusters: 3, kubestellar: true, ..SimOptions::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, sim.kubeconfig(false)).unwrap();
+    let kubectl_status = |args: &[&str]| {
+        let out = Command::new(&bin)
+            .arg("--kubeconfig")
+            .arg(&config)
+            .args(["--context", "wds1", "--request-timeout=30s"])
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .env("HOME", dir.path())
+            .output()
+            .expect("kubectl runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let policy_file = |name: &str, cluster_selector: serde_json::Value, downsync: serde_json::Value| {
+        let path = dir.path().join(format!("{name}.json"));
+        let p = serde_json::json!({"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "BindingPolicy",
+            "metadata": {"name": name}, "spec": {"clusterSelectors": [cluster_selector], "downsync": downsync}});
+        std::fs::write(&path, p.to_string()).unwrap();
+        path
+    };
+
+    // (`--validate=false`: the simulator serves no OpenAPI document for kubectl's client-side
+    // schema check; the CRD's pattern is enforced by the server's admission, as the test wants)
+    // the Namespace's labels decide: only monitoring is labelled team=obs
+    let (ok, out) = kubectl_status(&["label", "namespace", "monitoring", "team=obs"]);
+    assert!(ok, "{out}");
+    let f = policy_file(
+        "obs-by-namespace",
+        serde_json::json!({"matchExpressions": [{"key": "capability", "operator": "Exists"}]}),
+        serde_json::json!([{"namespaceSelectors": [{"matchLabels": {"team": "obs"}}]}]),
+    );
+    let (ok, out) = kubectl_status(&["create", "--validate=false", "-f", f.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    // an operator outside the CRD's pattern never reaches the controller
+    let f = policy_file(
+        "gt-operator",
+        serde_json::json!({"matchExpressions": [{"key": "gpus", "operator": "Gt", "values": ["4"]}]}),
+        serde_json::json!([{"namespaces": ["llm-d"]}]),
+    );
+    let (ok, out) = kubectl_status(&["create", "--validate=false", "-f", f.to_str().unwrap()]);
+    assert!(!ok && out.contains("should match '^(In|NotIn|Exists|DoesNotExist)$'"), "{out}");
+    // In without values passes the pattern; the controller cannot convert it
+    let f = policy_file(
+        "in-without-values",
+        serde_json::json!({"matchExpressions": [{"key": "capability", "operator": "In", "values": []}]}),
+        serde_json::json!([{"namespaces": ["llm-d"]}]),
+    );
+    let (ok, out) = kubectl_status(&["create", "--validate=false", "-f", f.to_str().unwrap()]);
+    assert!(ok, "{out}");
+
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
+    pump(&mut fleet, &mut col.updates, "the new policies' Bindings", |v| {
+        policy(v, "obs-by-namespace").is_some_and(|p| !p.objects.is_empty())
+            && policy(v, "in-without-values").is_some_and(|p| !p.drift.is_empty())
+    })
+    .await;
+    let v = views(&fleet);
+    let obs = policy(&v, "obs-by-namespace").unwrap();
+    assert!(obs.objects.iter().all(|o| o.namespace == "monitoring"), "only monitoring's: {:?}", obs.objects);
+    // kubectl agrees: the Binding lists monitoring's objects alone
+    let (ok, out) = kubectl_status(&["get", "bindings.control.kubestellar.io", "obs-by-namespace", "-o", "json"]);
+    assert!(ok, "{out}");
+    let b: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let namespaces: Vec<&str> = b["spec"]["workload"]["namespaceScope"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["namespace"].as_str().unwrap())
+        .collect();
+    assert!(!namespaces.is_empty() && namespaces.iter().all(|n| *n == "monitoring"), "{namespaces:?}");
+    // kst's explain reads the Namespace's labels, term by term
+    let objects = fleet.clusters.iter().find(|c| c.context == "wds1").unwrap().placement.objects.clone().unwrap();
+    let in_llmd = objects.iter().find(|o| o.namespace == "llm-d").unwrap();
+    let (bound, terms) = placement::explain_object(&obs.policy, in_llmd);
+    assert!(!bound);
+    assert!(terms[0].contains(&("namespace labels team=obs".to_string(), false)), "{terms:?}");
+    let in_monitoring = objects.iter().find(|o| o.namespace == "monitoring").unwrap();
+    assert!(placement::explain_object(&obs.policy, in_monitoring).0);
+    // the unconvertible selector: no destinations, named as drift
+    let frozen = policy(&v, "in-without-values").unwrap();
+    assert!(frozen.clusters.is_empty(), "a new policy keeps its empty destinations: {:?}", frozen.clusters);
+    let d = frozen.drift.iter().find(|d| matches!(d, Drift::InvalidSelector { .. })).expect("named");
+    assert!(
+        d.text().contains("clusterSelectors[0] cannot be evaluated (capability: values set can't be empty for In)"),
+        "{}",
+        d.text()
+    );
+    col.stop();
+}

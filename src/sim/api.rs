@@ -303,6 +303,15 @@ fn body_json(req: &Request) -> Result<Value, Reply> {
     serde_json::from_slice(&req.body).map_err(|e| error(StatusCode::BAD_REQUEST, format!("the body is not JSON: {e}")))
 }
 
+/// What a CRD's schema refuses at admission (only what the simulator models: a
+/// BindingPolicy's clusterSelectors operators).
+fn admit(p: &ResPath, obj: &Value) -> Result<(), StoreError> {
+    if p.def.kind == "BindingPolicy" {
+        super::kubestellar::admit_binding_policy(obj).map_err(StoreError::Invalid)?;
+    }
+    Ok(())
+}
+
 fn create(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
     let mut obj = match body_json(req) {
         Ok(v) => v,
@@ -323,6 +332,9 @@ fn create(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
         }
     }
     let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+    if let Err(e) = admit(p, &obj) {
+        return store_error(e, p, &name);
+    }
     let mut store = cluster.store.write().expect("store lock");
     match store.create(p.res, obj) {
         Ok(o) => Reply::raw_json(StatusCode::CREATED, o.bytes.clone()),
@@ -343,6 +355,9 @@ fn update(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
         obj["metadata"]["namespace"] = json!(ns);
     }
     let expect = obj["metadata"]["resourceVersion"].as_str().and_then(|v| v.parse().ok());
+    if let Err(e) = admit(p, &obj) {
+        return store_error(e, p, &name);
+    }
     let mut store = cluster.store.write().expect("store lock");
     match store.update(p.res, obj, expect) {
         Ok(o) => {
@@ -388,6 +403,9 @@ fn patch_object(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
     v["metadata"]["name"] = json!(name);
     if !ns.is_empty() {
         v["metadata"]["namespace"] = json!(ns);
+    }
+    if let Err(e) = admit(p, &v) {
+        return store_error(e, p, &name);
     }
     match store.update(p.res, v, None) {
         Ok(o) => {

@@ -434,7 +434,10 @@ fn manifest_work(
 }
 
 /// A LabelSelector object (`matchLabels`, `matchExpressions`) as the simulator's selector.
-fn selector(v: &Value) -> LabelSelector {
+/// As `metav1.LabelSelectorAsSelector` converts it, with `labels.NewRequirement`'s refusals:
+/// an unknown operator, `In`/`NotIn` without values, `Exists`/`DoesNotExist` with values
+/// (docs/upstream/kubestellar-semantics.md §3).
+fn selector(v: &Value) -> Result<LabelSelector, String> {
     let mut reqs = Vec::new();
     if let Some(m) = v["matchLabels"].as_object() {
         for (k, val) in m {
@@ -445,14 +448,41 @@ fn selector(v: &Value) -> LabelSelector {
         let key = e["key"].as_str().unwrap_or("").to_string();
         let values: Vec<String> =
             e["values"].as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect();
-        reqs.push(match e["operator"].as_str().unwrap_or("") {
-            "In" => Req::In(key, values),
-            "NotIn" => Req::NotIn(key, values),
-            "Exists" => Req::Exists(key),
-            _ => Req::NotExists(key),
+        let op = e["operator"].as_str().unwrap_or("");
+        reqs.push(match (op, values.is_empty()) {
+            ("In" | "NotIn", true) => return Err(format!("{key}: values set can't be empty for {op}")),
+            ("Exists" | "DoesNotExist", false) => return Err(format!("{key}: values set must be empty for {op}")),
+            ("In", _) => Req::In(key, values),
+            ("NotIn", _) => Req::NotIn(key, values),
+            ("Exists", _) => Req::Exists(key),
+            ("DoesNotExist", _) => Req::NotExists(key),
+            _ => return Err(format!("{op:?} is not a valid label selector operator")),
         });
     }
-    LabelSelector(reqs)
+    Ok(LabelSelector(reqs))
+}
+
+/// `labelsMatchAny`: a selector that cannot be converted is skipped.
+fn matches_any(selectors: &[Value], labels: &BTreeMap<String, String>) -> bool {
+    selectors.iter().any(|s| selector(s).is_ok_and(|s| s.matches(labels)))
+}
+
+/// The CRD's admission check of a BindingPolicy: clusterSelectors' operators are
+/// pattern-checked by the API server (`^(In|NotIn|Exists|DoesNotExist)$`), unlike the downsync
+/// clauses' selectors. The error is the API server's field path and message.
+pub fn admit_binding_policy(obj: &Value) -> Result<(), String> {
+    for (i, s) in obj["spec"]["clusterSelectors"].as_array().into_iter().flatten().enumerate() {
+        for (j, e) in s["matchExpressions"].as_array().into_iter().flatten().enumerate() {
+            let op = e["operator"].as_str().unwrap_or("");
+            if !matches!(op, "In" | "NotIn" | "Exists" | "DoesNotExist") {
+                let path = format!("spec.clusterSelectors[{i}].matchExpressions[{j}].operator");
+                return Err(format!(
+                    "{path}: Invalid value: \"{op}\": {path} in body should match '^(In|NotIn|Exists|DoesNotExist)$'"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn labels(v: &Value) -> BTreeMap<String, String> {
@@ -476,16 +506,24 @@ fn resource_of(obj: &Value) -> &'static str {
 }
 
 /// A downsync clause's object test against a Deployment or StatefulSet of the WDS.
-fn clause_selects(c: &Value, obj: &Value) -> bool {
+/// `testObject` of KubeStellar's binding controller (semantics §3): every non-empty criterion
+/// holds; `namespaceSelectors` against the labels of the object's Namespace in the WDS (none:
+/// no match), skipped when any of them is `{}`.
+fn clause_selects(c: &Value, obj: &Value, namespaces: &BTreeMap<String, BTreeMap<String, String>>) -> bool {
     let any_or = |list: Vec<String>, have: &str| list.is_empty() || list.iter().any(|x| x == "*" || x == have);
     let group_ok = c["apiGroup"].as_str().is_none_or(|g| g == "apps");
     let meta = &obj["metadata"];
-    let objsel = c["objectSelectors"].as_array();
+    let ns = meta["namespace"].as_str().unwrap_or("");
+    let objsel = c["objectSelectors"].as_array().filter(|s| !s.is_empty());
+    let nssel = c["namespaceSelectors"]
+        .as_array()
+        .filter(|s| !s.is_empty() && !s.iter().any(|x| selector(x).is_ok_and(|x| x.0.is_empty())));
     group_ok
         && any_or(strings(&c["resources"]), resource_of(obj))
-        && any_or(strings(&c["namespaces"]), meta["namespace"].as_str().unwrap_or(""))
+        && any_or(strings(&c["namespaces"]), ns)
         && any_or(strings(&c["objectNames"]), meta["name"].as_str().unwrap_or(""))
-        && objsel.is_none_or(|s| s.is_empty() || s.iter().any(|s| selector(s).matches(&labels(obj))))
+        && objsel.is_none_or(|s| matches_any(s, &labels(obj)))
+        && nssel.is_none_or(|s| namespaces.get(ns).is_some_and(|l| matches_any(s, l)))
 }
 
 /// One pass of the binding and transport controllers and the status add-on.
@@ -495,14 +533,17 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
     else {
         return;
     };
-    let (policies, objects) = {
+    let (policies, objects, namespaces) = {
         let s = wds.store.read().expect("store lock");
+        let namespaces: BTreeMap<String, BTreeMap<String, String>> =
+            s.list(idx(wds, &r::NAMESPACES), None).iter().map(|n| (n.name.clone(), n.labels.clone())).collect();
         (
             s.list(idx(wds, &r::BINDING_POLICIES), None).iter().map(|p| p.value()).collect::<Vec<_>>(),
             [r::DEPLOYMENTS, r::STATEFULSETS]
                 .iter()
                 .flat_map(|def| s.list(idx(wds, def), None).iter().map(|d| d.value()).collect::<Vec<_>>())
                 .collect::<Vec<_>>(),
+            namespaces,
         )
     };
     let managed: Vec<Value> = its
@@ -520,16 +561,33 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         let name = p["metadata"]["name"].as_str().unwrap_or("").to_string();
         desired.entry(name.clone()).or_default();
         let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
-        let dests: Vec<String> = managed
-            .iter()
-            .filter(|m| {
-                p["spec"]["clusterSelectors"]
-                    .as_array()
-                    .is_some_and(|sels| sels.iter().any(|s| selector(s).matches(&labels(m))))
-            })
-            .filter_map(|m| m["metadata"]["name"].as_str().map(str::to_string))
-            .collect();
-        let selected: Vec<&Value> = objects.iter().filter(|o| clauses.iter().any(|c| clause_selects(c, o))).collect();
+        // a clusterSelector that cannot be converted stops the evaluation: the destinations
+        // stay what the Binding had (nothing for a new one), and nothing says why
+        let cluster_selectors: Result<Vec<LabelSelector>, String> =
+            p["spec"]["clusterSelectors"].as_array().into_iter().flatten().map(selector).collect();
+        let dests: Vec<String> = match cluster_selectors {
+            Ok(sels) => managed
+                .iter()
+                .filter(|m| sels.iter().any(|s| s.matches(&labels(m))))
+                .filter_map(|m| m["metadata"]["name"].as_str().map(str::to_string))
+                .collect(),
+            Err(_) => wds
+                .store
+                .read()
+                .expect("store lock")
+                .get(idx(wds, &r::BINDINGS), "", &name)
+                .map(|b| {
+                    b.value()["spec"]["destinations"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|d| d["clusterId"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let selected: Vec<&Value> =
+            objects.iter().filter(|o| clauses.iter().any(|c| clause_selects(c, o, &namespaces))).collect();
         let mut errors: Vec<String> = Vec::new();
         if clauses.iter().any(|c| c["wantSingletonReportedState"] == true) && dests.len() != 1 && !selected.is_empty() {
             errors.push(format!(

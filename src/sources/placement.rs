@@ -97,6 +97,7 @@ pub fn decode_policy(o: &DynamicObject) -> Policy {
                 namespaces: strings(&c["namespaces"]),
                 object_names: strings(&c["objectNames"]),
                 object_selectors: c["objectSelectors"].as_array().into_iter().flatten().map(selector).collect(),
+                namespace_selectors: c["namespaceSelectors"].as_array().into_iter().flatten().map(selector).collect(),
                 singleton: c["wantSingletonReportedState"] == true,
                 status_collectors: strings(&c["statusCollectors"]),
             })
@@ -330,11 +331,16 @@ fn slim_object(o: &mut DynamicObject) {
     o.metadata.owner_references = None;
 }
 
-fn decode_wds_object(o: &DynamicObject, group: &str, resource: &str) -> WdsObject {
+/// The WDS's Namespaces, for the downsync clauses' `namespaceSelectors`: name -> labels.
+type NamespaceLabels = BTreeMap<String, BTreeMap<String, String>>;
+
+fn decode_wds_object(o: &DynamicObject, group: &str, resource: &str, namespaces: &NamespaceLabels) -> WdsObject {
+    let namespace = o.metadata.namespace.clone().unwrap_or_default();
     WdsObject {
         group: group.to_string(),
         resource: resource.to_string(),
-        namespace: o.metadata.namespace.clone().unwrap_or_default(),
+        namespace_labels: namespaces.get(&namespace).cloned(),
+        namespace,
         name: o.metadata.name.clone().unwrap_or_default(),
         labels: o.metadata.labels.clone().unwrap_or_default(),
     }
@@ -360,6 +366,8 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             w.add(&ctx, &client, tag, &super::api(group, version, kind, plural), None);
             w.slim(tag, slim_object);
         }
+        w.add(&ctx, &client, "wds-namespaces", &super::api("", "v1", "Namespace", "namespaces"), None);
+        w.slim("wds-namespaces", slim_object);
     }
     w.slim("works", slim_work);
     w.slim("reports", slim_report);
@@ -376,10 +384,17 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             control_planes: part(w, "cps", decode_control_plane),
             sets: part(w, "sets", decode_set),
             objects: wds.then(|| {
+                let namespaces: NamespaceLabels = w
+                    .objects(&"wds-namespaces")
+                    .map(|n| {
+                        (n.metadata.name.clone().unwrap_or_default(), n.metadata.labels.clone().unwrap_or_default())
+                    })
+                    .collect();
                 WDS_KINDS
                     .iter()
                     .flat_map(|(tag, group, _, _, plural)| {
-                        w.objects(tag).map(move |o| decode_wds_object(o, group, plural)).collect::<Vec<_>>()
+                        let namespaces = &namespaces;
+                        w.objects(tag).map(move |o| decode_wds_object(o, group, plural, namespaces)).collect::<Vec<_>>()
                     })
                     .collect()
             }),

@@ -37,6 +37,18 @@ impl Requirement {
             _ => false,
         }
     }
+    /// Why Kubernetes' `labels.NewRequirement` refuses it (so KubeStellar cannot use the
+    /// selector), or None (docs/upstream/kubestellar-semantics.md §3).
+    pub fn problem(&self) -> Option<String> {
+        match (self.operator.as_str(), self.values.is_empty()) {
+            ("In" | "NotIn", true) => Some(format!("{}: values set can't be empty for {}", self.key, self.operator)),
+            ("Exists" | "DoesNotExist", false) => {
+                Some(format!("{}: values set must be empty for {}", self.key, self.operator))
+            }
+            ("In" | "NotIn" | "Exists" | "DoesNotExist", _) => None,
+            (op, _) => Some(format!("{}: {op:?} is not a valid label selector operator", self.key)),
+        }
+    }
     /// `capability=gpu-h100`, `capability in (a,b)`, `!gone`.
     pub fn text(&self) -> String {
         match (self.operator.as_str(), self.values.as_slice()) {
@@ -55,8 +67,13 @@ impl Requirement {
 pub struct Selector(pub Vec<Requirement>);
 
 impl Selector {
+    /// A selector KubeStellar cannot convert matches nothing (it is skipped, or, among
+    /// clusterSelectors, stops the evaluation).
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.0.iter().all(|r| r.matches(labels))
+        self.problem().is_none() && self.0.iter().all(|r| r.matches(labels))
+    }
+    pub fn problem(&self) -> Option<String> {
+        self.0.iter().find_map(Requirement::problem)
     }
     pub fn text(&self) -> String {
         if self.0.is_empty() {
@@ -76,6 +93,9 @@ pub struct Clause {
     pub namespaces: Vec<String>,
     pub object_names: Vec<String>,
     pub object_selectors: Vec<Selector>,
+    /// Tested against the labels of the object's Namespace in the WDS; any `{}` among them
+    /// matches every object (cluster-scoped ones too).
+    pub namespace_selectors: Vec<Selector>,
     pub singleton: bool,
     pub status_collectors: Vec<String>,
 }
@@ -190,6 +210,8 @@ pub struct WdsObject {
     pub namespace: String,
     pub name: String,
     pub labels: BTreeMap<String, String>,
+    /// The labels of its Namespace in the WDS; None when that Namespace is not there (or not read).
+    pub namespace_labels: Option<BTreeMap<String, String>>,
 }
 
 /// Why an object is or is not bound by a policy: per clause, each test and whether it holds.
@@ -227,6 +249,13 @@ pub fn explain_object(policy: &Policy, o: &WdsObject) -> (bool, Vec<Vec<(String,
             if !c.object_selectors.is_empty() {
                 let text = c.object_selectors.iter().map(Selector::text).collect::<Vec<_>>().join(" | ");
                 tests.push((format!("labels {text}"), c.object_selectors.iter().any(|s| s.matches(&o.labels))));
+            }
+            if !c.namespace_selectors.is_empty() && !c.namespace_selectors.iter().any(|s| s.0.is_empty()) {
+                let text = c.namespace_selectors.iter().map(Selector::text).collect::<Vec<_>>().join(" | ");
+                tests.push(match &o.namespace_labels {
+                    Some(l) => (format!("namespace labels {text}"), c.namespace_selectors.iter().any(|s| s.matches(l))),
+                    None => (format!("namespace labels {text} (no Namespace {:?} in the WDS)", o.namespace), false),
+                });
             }
             tests
         })
@@ -377,6 +406,14 @@ pub enum Drift {
     CollectorMissing {
         message: String,
     },
+    /// A selector Kubernetes cannot convert (`In` without values, an unknown operator):
+    /// among clusterSelectors the binding controller stops and the destinations stay as they
+    /// were; among object or namespace selectors that selector is skipped. Upstream says
+    /// nothing either way (semantics §3).
+    InvalidSelector {
+        field: String,
+        why: String,
+    },
 }
 
 impl Drift {
@@ -406,6 +443,12 @@ impl Drift {
                 format!("singleton status requested but {clusters} clusters are selected: no status comes back")
             }
             Drift::CollectorMissing { message } => message.clone(),
+            Drift::InvalidSelector { field, why } if field.starts_with("clusterSelectors") => format!(
+                "{field} cannot be evaluated ({why}): the binding controller gives up on this policy and its destinations stay as they were; KubeStellar reports nothing"
+            ),
+            Drift::InvalidSelector { field, why } => {
+                format!("{field} cannot be evaluated ({why}): KubeStellar skips it, so it matches no object")
+            }
         }
     }
     /// Whether this takes the workload away from clusters (a critical problem) or only warns.
@@ -511,6 +554,28 @@ fn orphans(wds: &str, name: &str, policies: &[Policy], its: &PlacementCluster) -
         .collect()
 }
 
+/// The policy's selectors Kubernetes would refuse to convert, by where they are.
+fn invalid_selectors(policy: &Policy) -> Vec<Drift> {
+    let mut out = Vec::new();
+    let mut check = |field: String, s: &Selector| {
+        if let Some(why) = s.problem() {
+            out.push(Drift::InvalidSelector { field, why });
+        }
+    };
+    for (i, s) in policy.cluster_selectors.iter().enumerate() {
+        check(format!("clusterSelectors[{i}]"), s);
+    }
+    for (i, c) in policy.clauses.iter().enumerate() {
+        for (j, s) in c.object_selectors.iter().enumerate() {
+            check(format!("downsync[{i}].objectSelectors[{j}]"), s);
+        }
+        for (j, s) in c.namespace_selectors.iter().enumerate() {
+            check(format!("downsync[{i}].namespaceSelectors[{j}]"), s);
+        }
+    }
+    out
+}
+
 /// `wds`: the context; `name`: the WDS name its works carry.
 fn view(wds: &str, name: &str, policy: &Policy, b: Option<&Binding>, its: Option<&PlacementCluster>) -> PolicyView {
     let clusters = b.map(|b| b.destinations.clone()).unwrap_or_default();
@@ -527,7 +592,7 @@ fn view(wds: &str, name: &str, policy: &Policy, b: Option<&Binding>, its: Option
         .flatten()
         .filter(|r| r.binding == policy.name && r.wds == name)
         .collect();
-    let mut drift = Vec::new();
+    let mut drift = invalid_selectors(policy);
     let binding_errors = b.is_some_and(|b| !b.errors.is_empty());
     let cells: Vec<Vec<Cell>> = objects
         .iter()
@@ -683,6 +748,7 @@ mod tests {
             namespace: ns.into(),
             name: name.into(),
             labels: labels(l),
+            namespace_labels: None,
         };
         let (bound, why) = explain_object(&policy, &o("llm-d", "decode", &[("llm-d.ai/model", "m70")]));
         assert!(bound);
@@ -696,6 +762,52 @@ mod tests {
         // the second clause: any group and resource, by name
         assert!(explain_object(&policy, &o("team1", "agent", &[])).0);
         assert!(!explain_object(&policy, &o("team1", "other", &[])).0);
+        // namespaceSelectors: the Namespace's labels; a {} among them selects every namespace
+        let by_ns = |sels: Vec<Selector>| Policy {
+            clauses: vec![Clause { namespace_selectors: sels, ..Default::default() }],
+            ..Default::default()
+        };
+        let team = Selector(vec![req("team", "In", &["obs"])]);
+        let labelled = WdsObject { namespace_labels: Some(labels(&[("team", "obs")])), ..o("monitoring", "x", &[]) };
+        let other = WdsObject { namespace_labels: Some(labels(&[])), ..o("llm-d", "y", &[]) };
+        assert!(explain_object(&by_ns(vec![team.clone()]), &labelled).0);
+        let (bound, why) = explain_object(&by_ns(vec![team.clone()]), &other);
+        assert!(!bound && why[0].contains(&("namespace labels team=obs".to_string(), false)), "{why:?}");
+        assert!(explain_object(&by_ns(vec![team.clone(), Selector::default()]), &other).0, "{{}} matches all");
+        let (bound, why) = explain_object(&by_ns(vec![team]), &o("gone", "z", &[]));
+        assert!(!bound && why[0].iter().any(|(t, _)| t.contains("no Namespace \"gone\"")), "{why:?}");
+    }
+
+    #[test]
+    fn selectors_kubernetes_cannot_convert_match_nothing_and_are_drift() {
+        assert_eq!(req("a", "In", &[]).problem().as_deref(), Some("a: values set can't be empty for In"));
+        assert!(req("a", "Exists", &["x"]).problem().is_some());
+        assert!(req("a", "Gt", &["4"]).problem().unwrap().contains("\"Gt\" is not a valid"));
+        assert_eq!(req("a", "DoesNotExist", &[]).problem(), None);
+        // NotIn without values would match everything if evaluated; upstream cannot convert it
+        assert!(!Selector(vec![req("a", "NotIn", &[])]).matches(&labels(&[])));
+        let p = Policy {
+            name: "p".into(),
+            cluster_selectors: vec![Selector(vec![req("capability", "In", &[])])],
+            clauses: vec![Clause {
+                object_selectors: vec![Selector(vec![req("x", "Equals", &["y"])])],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let kinds: Vec<(String, bool)> = invalid_selectors(&p)
+            .iter()
+            .map(|d| match d {
+                Drift::InvalidSelector { field, .. } => {
+                    (field.clone(), d.text().contains("destinations stay as they were"))
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![("clusterSelectors[0]".to_string(), true), ("downsync[0].objectSelectors[0]".to_string(), false)]
+        );
     }
 
     fn req(key: &str, op: &str, values: &[&str]) -> Requirement {
