@@ -35,7 +35,7 @@ for run in $(seq "$RUNS"); do
   pid=""
   for _ in $(seq 100); do pid=$(pgrep -f "^$BIN --kubeconfig $W/kc --log-file $log" | head -1) && [ -n "$pid" ] && break; sleep 0.1; done
   for _ in $(seq 1200); do grep -q "first complete frame" "$log" 2>/dev/null && break; sleep 0.1; done
-  first=$(grep -o 'ms=[0-9]*' "$log" | head -1 | cut -d= -f2)
+  first=$(grep 'first complete frame' "$log" | grep -o 'ms=[0-9]*' | head -1 | cut -d= -f2)
   sleep 30 # every watch listed, the first scrape rounds done
   t0=$(cpu_ticks "$pid")
   sleep 60

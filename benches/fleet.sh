@@ -42,7 +42,7 @@ run_tui() { # name, extra args
   local pid=""
   for _ in $(seq 100); do pid=$(pgrep -f "^$BIN --kubeconfig $W/kc --log-file $W/tui-$name.log" | head -1) && [ -n "$pid" ] && break; sleep 0.1; done
   for _ in $(seq 300); do grep -q "first complete frame" "$W/tui-$name.log" 2>/dev/null && break; sleep 0.1; done
-  local first; first=$(grep -o 'ms=[0-9]*' "$W/tui-$name.log" | head -1)
+  local first; first=$(grep 'first complete frame' "$W/tui-$name.log" | grep -o 'ms=[0-9]*' | head -1)
   sleep 10   # let the first scrape rounds settle
   local b0; b0=$(stat -c %s "$W/bytes-$name" 2>/dev/null || echo 0)
   local t0; t0=$(cpu_ticks "$pid")
