@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use crate::cli::{Cli, Command, CommonArgs, ConfigCommand, DemoArgs, OutputFormat, SimArgs, SnapshotArgs};
 use crate::config::{self, Settings};
 use crate::sim::{SimFleet, SimOptions};
+use crate::sources::prom::Pace;
 use crate::sources::{connect, Collectors, Target, WorkerOptions};
 use crate::store::Fleet;
 use crate::theme::Theme;
@@ -292,7 +293,9 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     if let Some((cfgs, covered)) = prom {
         let urls: Vec<&str> = cfgs.iter().map(|c| c.url.as_str()).collect();
         tracing::info!(urls = ?urls, "model-server metrics from the query layers");
-        collectors.start_prom(cfgs, covered, settings.refresh);
+        // the rate window asked back at once: rates on the first frames, not a window later
+        let window = std::time::Duration::from_secs_f64(app.fleet.metrics.window);
+        collectors.start_prom(cfgs, covered, Pace { refresh: settings.refresh, window });
     }
     if let (Some(proxy), Some(t)) = (settings.cluster_proxy.clone(), targets.first()) {
         app.dialer =

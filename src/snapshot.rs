@@ -943,7 +943,9 @@ pub async fn collect_with(
     let mut collectors = Collectors::start(targets, opts);
     let wait_prom = prom.as_ref().map_or(0, |(cfgs, _)| cfgs.len());
     if let Some((cfgs, covered)) = prom {
-        collectors.start_prom(cfgs, covered, refresh);
+        // the window asked back from the layer: rates without sampling for it first
+        let window = Duration::from_secs_f64(fleet.metrics.window);
+        collectors.start_prom(cfgs, covered, crate::sources::prom::Pace { refresh, window });
     }
     let wait_external = !external.is_empty();
     collectors.start_external(external, Duration::from_secs(3600));

@@ -308,7 +308,11 @@ async fn an_incident_older_than_kst_fires_at_once_with_its_start_from_the_query_
         rate_window: Duration::from_secs(WINDOW as u64),
         ..Default::default()
     };
-    col.start_prom(vec![cfg], Default::default(), Duration::from_secs(1));
+    col.start_prom(
+        vec![cfg],
+        Default::default(),
+        kst::sources::prom::Pace { refresh: Duration::from_secs(1), window: Duration::ZERO },
+    );
     let started = common::now_s();
     // the first evaluation that judges the decode servers' KV: every one already firing
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);

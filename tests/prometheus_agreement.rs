@@ -394,7 +394,11 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
         ..Default::default()
     };
     let contexts: Vec<String> = targets.iter().map(|t| t.context.clone()).collect();
-    col.start_prom(vec![cfg("cluster")], Default::default(), Duration::from_secs(1));
+    col.start_prom(
+        vec![cfg("cluster")],
+        Default::default(),
+        kst::sources::prom::Pace { refresh: Duration::from_secs(1), window: Duration::ZERO },
+    );
 
     // a window of samples on both sides: every running server fresh with rates, from Prometheus
     let full = format!("min(count_over_time(up[{}s]))", WINDOW + 2.0);
@@ -480,6 +484,41 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     assert!(agree.0.get("requests/s").is_some_and(|(_, n)| *n >= 6), "most servers compared");
     assert!(agree.0.get("EPP requests/s").is_some_and(|(_, n)| *n >= 2), "the pickers through the query layer");
 
+    // `kst snapshot` in prometheus mode asks the layer back for the window: its rates exist
+    // before it could have sampled one itself, and they are the rates Prometheus computes
+    let opts = WorkerOptions {
+        refresh: Duration::from_secs(1),
+        engines: kst::sources::cluster::EngineSource::Query,
+        query: vec![cfg("cluster")],
+        ..common::fast_worker()
+    };
+    let asked = std::time::Instant::now();
+    let asked_at = common::now_s();
+    let prom_source = Some((vec![cfg("cluster")], Default::default()));
+    let window = Duration::from_secs_f64(WINDOW);
+    let snap = kst::snapshot::collect_with(&targets, opts, vec![], Duration::from_secs(60), window, prom_source).await;
+    let took = asked.elapsed();
+    let r = snap.reading(common::now_s());
+    let mut from_history = Agreement::default();
+    for ci in llmd_clusters {
+        let c = &snap.clusters[ci];
+        for s in c.llmd.servers.iter().filter(|s| c.llmd.view(s, &r).freshness == Freshness::Fresh) {
+            let held = &c.llmd.metrics[&s.key()];
+            let at = held.latest().unwrap().at;
+            // samples from before the snapshot began: the layer's history, not kst's sampling
+            let oldest = held.samples.iter().next().unwrap().at;
+            assert!(at - oldest >= WINDOW - 1.0 && oldest < asked_at - WINDOW + 2.0, "{}: {oldest}..{at}", s.name);
+            let sel = format!("{{cluster=\"{}\",pod=\"{}\"}}", c.context, s.name);
+            let w = format!("[{}s]", WINDOW as u64);
+            let promql = format!("sum(rate(vllm:generation_tokens_total{sel}{w}))");
+            let v = c.llmd.view(s, &r);
+            from_history.rate("generation tokens/s", &s.name, v.generation_tps, prom.scalar(&promql, at).await);
+        }
+    }
+    let compared = from_history.0.get("generation tokens/s").map_or(0, |(_, n)| *n);
+    eprintln!("snapshot from the layer's window: {compared} servers in {} ms", took.as_millis());
+    assert!(compared >= 6, "the snapshot's servers have rates");
+
     // a cluster label that is not there: a configuration error with the fix in it
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let wrong = tokio::spawn(kst::sources::prom::run(
@@ -488,7 +527,7 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
         std::sync::Arc::new(kst::sources::prom::Scope::of(&contexts)),
         Default::default(),
         tx,
-        Duration::from_secs(1),
+        kst::sources::prom::Pace { refresh: Duration::from_secs(1), window: Duration::ZERO },
     ));
     let said = loop {
         match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("an answer").unwrap() {
@@ -552,7 +591,11 @@ async fn two_query_layers_split_the_fleet_and_the_second_takes_over_when_the_fir
         timeout: Duration::from_secs(5),
         ..Default::default()
     };
-    col.start_prom(vec![cfg(&a), cfg(&b)], Default::default(), Duration::from_secs(1));
+    col.start_prom(
+        vec![cfg(&a), cfg(&b)],
+        Default::default(),
+        kst::sources::prom::Pace { refresh: Duration::from_secs(1), window: Duration::ZERO },
+    );
     let served = |f: &Fleet, source: usize| f.prom.get(&source).map(|p| p.covered.clone()).unwrap_or_default();
     pump_while(&mut fleet, &mut col.updates, "each layer serving its clusters, every server fresh", |f| {
         !(served(f, 0) == vec![west]
@@ -693,7 +736,11 @@ async fn a_query_layer_reached_through_a_context_s_service_proxy() {
         }
     };
     let proxied_before = home.requests("proxy", "services");
-    col.start_prom(vec![through("monitoring/prometheus-k8s:9090")], Default::default(), Duration::from_secs(1));
+    col.start_prom(
+        vec![through("monitoring/prometheus-k8s:9090")],
+        Default::default(),
+        kst::sources::prom::Pace { refresh: Duration::from_secs(1), window: Duration::ZERO },
+    );
     pump_while(&mut fleet, &mut col.updates, "the GPU clusters' servers fresh through the proxy", |f| {
         !(f.prom.get(&0).is_some_and(|p| p.covered == vec![0, 1] && p.error.is_none())
             && [0, 1].iter().all(|ci| fresh_servers(f, *ci).len() >= 2))
@@ -753,7 +800,11 @@ async fn a_hub_cluster_dialed_later_gets_its_pods_from_the_query_layer() {
         timeout: Duration::from_secs(5),
         ..Default::default()
     };
-    col.start_prom(vec![cfg], Default::default(), Duration::from_secs(1));
+    col.start_prom(
+        vec![cfg],
+        Default::default(),
+        kst::sources::prom::Pace { refresh: Duration::from_secs(1), window: Duration::ZERO },
+    );
     pump_while(&mut fleet, &mut col.updates, "gpu-eu-west as a hub row with the layer's roll-up", |f| {
         let row = kst::store::hub::clusters(f).into_iter().find(|h| h.name == "gpu-eu-west");
         !row.is_some_and(|h| h.metrics.is_some_and(|m| m.servers.is_some_and(|n| n >= 2.0)))
@@ -1079,7 +1130,11 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
         rate_window: Duration::from_secs(120),
         ..Default::default()
     };
-    col.start_prom(vec![cfg], Default::default(), Duration::from_millis(500));
+    col.start_prom(
+        vec![cfg],
+        Default::default(),
+        kst::sources::prom::Pace { refresh: Duration::from_millis(500), window: Duration::ZERO },
+    );
     common::pump_until(&mut fleet, &mut col.updates, "the hub's clusters with their roll-ups", |f| {
         let hubs = kst::store::hub::clusters(f);
         hubs.len() == 101

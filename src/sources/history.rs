@@ -6,10 +6,15 @@
 //! A series' start is the first point of its last unbroken run of points up to now; a run that
 //! reaches back to the start of the range says only that it began then or earlier (a lower
 //! bound).
+//!
+//! The model servers' own series are asked back too ([`engine_rounds`]): an instant query of a
+//! range selector (`{...}[60s]`) answers every raw sample of the window with its scrape time,
+//! the very samples `rate()` reads, so rates and percentiles exist in the first round (and a
+//! `kst snapshot` answers without sampling for a window first).
 
 use std::collections::BTreeMap;
 
-use super::prom::{query_range, Asker, PromConfig, QueryError};
+use super::prom::{query_range, Answer, Asker, PromConfig, QueryError, Sample};
 use crate::store::problems::{Domain, Sight};
 use crate::store::rules::HistoryRow;
 
@@ -70,6 +75,74 @@ pub async fn rule_history(
     Ok(out)
 }
 
+/// A pod of a context: (context index, (namespace, pod)).
+pub type PodKey = (usize, crate::store::llmd::Key);
+
+/// A pod's scrape as the query layer holds it: the pod, scrape time, the scrape's series.
+pub type HeldScrape<'a> = (PodKey, f64, Vec<&'a Sample>);
+
+/// The raw samples of a window (an instant query of a range selector) as the rounds kst would
+/// have read had it been running: per `refresh`-long slot, each pod's latest scrape in it,
+/// oldest slot first, each with the slot's newest scrape time. Scrapes at or after a pod's
+/// `before` (the scrape the current round reads) are left to that round.
+pub fn engine_rounds<'a>(
+    window: &'a Answer,
+    label: &str,
+    context_of: impl Fn(&str) -> Option<usize>,
+    refresh: f64,
+    before: &BTreeMap<(usize, crate::store::llmd::Key), f64>,
+) -> Vec<(f64, Vec<HeldScrape<'a>>)> {
+    let (pods, _, _) = super::prom::group(window, label, context_of);
+    let refresh = refresh.max(0.001);
+    // slot -> pod -> (scrape time in ms, its samples)
+    let mut slots: BTreeMap<i64, BTreeMap<PodKey, (i64, Vec<&Sample>)>> = BTreeMap::new();
+    for (key, samples) in pods {
+        let Some(until) = before.get(&key) else { continue };
+        let mut by_time: BTreeMap<i64, Vec<&Sample>> = BTreeMap::new();
+        for s in samples.into_iter().filter(|s| s.at < *until) {
+            by_time.entry((s.at * 1000.0).round() as i64).or_default().push(s);
+        }
+        for (ms, series) in by_time {
+            let slot = (ms as f64 / 1000.0 / refresh).floor() as i64;
+            let held = slots.entry(slot).or_default().entry(key.clone()).or_insert((ms, Vec::new()));
+            if ms >= held.0 {
+                *held = (ms, series);
+            }
+        }
+    }
+    slots
+        .into_values()
+        .map(|pods| {
+            let newest = pods.values().map(|(ms, _)| *ms).max().unwrap_or(0) as f64 / 1000.0;
+            (newest, pods.into_iter().map(|(k, (ms, series))| (k, ms as f64 / 1000.0, series)).collect())
+        })
+        .collect()
+}
+
+/// The engines' samples of the last `window` seconds (and a little more) before `at`, or None when the fleet is
+/// too large to ask back at once (`series` in the current answer, over `MAX_HISTORY_SERIES`).
+pub async fn engine_window(
+    asker: &Asker,
+    cfg: &PromConfig,
+    selector: &str,
+    window: f64,
+    at: f64,
+    series: usize,
+) -> Option<Result<Answer, QueryError>> {
+    if series > MAX_HISTORY_SERIES || window < 1.0 {
+        return None;
+    }
+    // 30 s more than the window: a scrape at or before its start, so the history spans it
+    // whole at the usual 15-30 s scrape intervals (older samples fall outside every rate)
+    let promql = format!("{selector}[{}s]", (window + 30.0).ceil() as u64);
+    Some(super::prom::query_window(asker, cfg, &promql, at).await)
+}
+
+/// Above this many series the window is not asked back (at a 15 s scrape interval and a 60 s
+/// window, 30,000 series are ~150,000 samples, ~15 MB of JSON once); rates then wait for a
+/// window of kst's own reads, as in direct mode.
+pub const MAX_HISTORY_SERIES: usize = 30_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +159,46 @@ mod tests {
         // a point missing at the very end (the step before now) still counts as holding
         assert_eq!(run_start(&t(&[40.0, 50.0]), 0.0, 61.0, 10.0), Some((40.0, false)));
         assert_eq!(run_start(&[], 0.0, 60.0, 10.0), None);
+    }
+
+    #[test]
+    fn a_window_of_raw_samples_becomes_the_rounds_kst_would_have_read() {
+        let s = |pod: &str, name: &str, at: f64, v: f64| {
+            Sample::with(&[("__name__", name), ("cluster", "c1"), ("namespace", "llm-d"), ("pod", pod)], at, v)
+        };
+        let window = Answer {
+            samples: vec![
+                // p0 scraped twice within one 5 s slot: the later scrape stands for the slot
+                s("p0", "vllm:num_requests_running", 100.5, 1.0),
+                s("p0", "vllm:num_requests_running", 103.0, 2.0),
+                s("p0", "vllm:num_requests_running", 106.0, 3.0),
+                s("p0", "vllm:generation_tokens_total", 106.0, 60.0),
+                // the scrape the current round reads is left to it
+                s("p0", "vllm:num_requests_running", 111.0, 4.0),
+                s("p1", "vllm:num_requests_running", 101.0, 7.0),
+                // a cluster kst does not hold, and a pod not in the current round
+                Sample::with(&[("cluster", "other"), ("namespace", "x"), ("pod", "p9")], 101.0, 1.0),
+                s("gone", "vllm:num_requests_running", 101.0, 1.0),
+            ],
+            ..Default::default()
+        };
+        let key = |pod: &str| (0usize, ("llm-d".to_string(), pod.to_string()));
+        let before: BTreeMap<_, f64> = [(key("p0"), 111.0), (key("p1"), 111.0)].into_iter().collect();
+        let context_of = |v: &str| (v == "c1").then_some(0);
+        let rounds = engine_rounds(&window, "cluster", context_of, 5.0, &before);
+        type Round = (f64, Vec<(String, f64, usize)>);
+        let seen: Vec<Round> = rounds
+            .iter()
+            .map(|(at, pods)| {
+                (*at, pods.iter().map(|((_, (_, p)), t, series)| (p.clone(), *t, series.len())).collect())
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (103.0, vec![("p0".into(), 103.0, 1), ("p1".into(), 101.0, 1)]),
+                (106.0, vec![("p0".into(), 106.0, 2)]),
+            ]
+        );
     }
 }

@@ -88,9 +88,10 @@ impl Collectors {
     /// (one task each; `covered` says which clusters each serves, the first listed winning):
     /// per pod for the clusters with a running collector, now or dialed later; per cluster for
     /// every cluster the layer holds.
-    pub fn start_prom(&mut self, cfgs: Vec<prom::PromConfig>, covered: prom::Covered, refresh: std::time::Duration) {
+    /// `pace.window` of the engines' samples is asked back at the first read, so rates exist at once.
+    pub fn start_prom(&mut self, cfgs: Vec<prom::PromConfig>, covered: prom::Covered, pace: prom::Pace) {
         for (source, cfg) in cfgs.into_iter().enumerate() {
-            let run = prom::run(source, cfg, self.scope.clone(), covered.clone(), self.tx.clone(), refresh);
+            let run = prom::run(source, cfg, self.scope.clone(), covered.clone(), self.tx.clone(), pace);
             self.tasks.push(tokio::spawn(run));
         }
     }

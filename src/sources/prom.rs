@@ -786,7 +786,15 @@ pub async fn query_at(asker: &Asker, cfg: &PromConfig, promql: &str, at: Option<
         form.push(("time".into(), format!("{t:.3}")));
     }
     form.extend(cfg.params.iter().map(|(k, v)| (k.clone(), v.clone())));
-    ask(asker, cfg, "query", &form).await
+    ask(asker, cfg, Endpoint::Query, &form).await
+}
+
+/// An instant query of a range selector (`x[60s]`) evaluated at `at`: the answer is a matrix,
+/// every raw sample of the window with its own timestamp.
+pub async fn query_window(asker: &Asker, cfg: &PromConfig, promql: &str, at: f64) -> Result<Answer, QueryError> {
+    let mut form: Vec<(String, String)> = vec![("query".into(), promql.into()), ("time".into(), format!("{at:.3}"))];
+    form.extend(cfg.params.iter().map(|(k, v)| (k.clone(), v.clone())));
+    ask(asker, cfg, Endpoint::QueryWindow, &form).await
 }
 
 /// A range query (`/api/v1/query_range`) from `start` to `end` every `step` seconds; the
@@ -806,10 +814,15 @@ pub async fn query_range(
         ("step".into(), format!("{:.3}", step.max(0.001))),
     ];
     form.extend(cfg.params.iter().map(|(k, v)| (k.clone(), v.clone())));
-    ask(asker, cfg, "query_range", &form).await
+    ask(asker, cfg, Endpoint::QueryRange, &form).await
 }
 
-async fn ask(asker: &Asker, cfg: &PromConfig, endpoint: &str, form: &[(String, String)]) -> Result<Answer, QueryError> {
+async fn ask(
+    asker: &Asker,
+    cfg: &PromConfig,
+    endpoint: Endpoint,
+    form: &[(String, String)],
+) -> Result<Answer, QueryError> {
     match asker {
         Asker::Http(http) => query_http(http, cfg, endpoint, form).await,
         Asker::Kube { client, base } => query_through(client, base, cfg, endpoint, form).await,
@@ -819,10 +832,11 @@ async fn ask(asker: &Asker, cfg: &PromConfig, endpoint: &str, form: &[(String, S
 async fn query_http(
     http: &reqwest::Client,
     cfg: &PromConfig,
-    endpoint: &str,
+    endpoint: Endpoint,
     form: &[(String, String)],
 ) -> Result<Answer, QueryError> {
-    let url = format!("{}/api/v1/{endpoint}", cfg.url.trim_end_matches('/'));
+    let (path, matrix) = endpoint.path_and_matrix();
+    let url = format!("{}/api/v1/{path}", cfg.url.trim_end_matches('/'));
     let mut req = http.post(&url).form(form).timeout(cfg.timeout);
     for (k, v) in &cfg.headers {
         req = req.header(k, v);
@@ -844,7 +858,29 @@ async fn query_http(
     })?;
     let status = resp.status().as_u16();
     let body = resp.bytes().await.map_err(|e| QueryError(e.to_string()))?;
-    decode(status, &body, endpoint == "query_range")
+    decode(status, &body, matrix)
+}
+
+/// Which of the query API's calls, and so which answer is expected.
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    /// An instant query: a vector or a scalar.
+    Query,
+    /// An instant query of a range selector (`x[60s]`): a matrix of raw samples.
+    QueryWindow,
+    /// `query_range`: a matrix of evaluated points.
+    QueryRange,
+}
+
+impl Endpoint {
+    /// The API path, and whether a matrix is the expected answer.
+    fn path_and_matrix(self) -> (&'static str, bool) {
+        match self {
+            Endpoint::Query => ("query", false),
+            Endpoint::QueryWindow => ("query", true),
+            Endpoint::QueryRange => ("query_range", true),
+        }
+    }
 }
 
 /// The same query through an API server's service proxy, with the context's credentials (the
@@ -854,12 +890,13 @@ async fn query_through(
     client: &kube::Client,
     base: &str,
     cfg: &PromConfig,
-    endpoint: &str,
+    endpoint: Endpoint,
     form: &[(String, String)],
 ) -> Result<Answer, QueryError> {
     use http_body_util::BodyExt;
     let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-    let mut req = http::Request::post(format!("{base}/api/v1/{endpoint}"))
+    let (path, matrix) = endpoint.path_and_matrix();
+    let mut req = http::Request::post(format!("{base}/api/v1/{path}"))
         .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     for (k, v) in &cfg.headers {
         req = req.header(k, v);
@@ -876,7 +913,7 @@ async fn query_through(
             .and_then(|v| v["message"].as_str().map(str::to_string));
         match refusal {
             Some(m) => Err(QueryError(format!("HTTP {status} from the API server: {m}"))),
-            None => decode(status, &bytes, endpoint == "query_range"),
+            None => decode(status, &bytes, matrix),
         }
     };
     tokio::time::timeout(cfg.timeout, ask)
@@ -897,6 +934,61 @@ fn now_s() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
+/// How often a query layer is read, and the window of samples asked back at the first read
+/// (zero: none).
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    pub refresh: Duration,
+    pub window: Duration,
+}
+
+/// The engines' scrapes of the last `window` the layer holds, sent as the rounds kst would
+/// have read (each pod's scrapes before its time in `before`); the newest time sent per pod.
+async fn send_window(
+    http: &Asker,
+    cfg: &PromConfig,
+    scoped: &Scoped,
+    Pace { refresh, window }: Pace,
+    series: usize,
+    before: &BTreeMap<(usize, Key), f64>,
+    tx: &mpsc::Sender<Update>,
+) -> BTreeMap<(usize, Key), f64> {
+    use super::history::{engine_rounds, engine_window};
+    let mut sent = BTreeMap::new();
+    let held = match engine_window(http, cfg, &scoped.engines, window.as_secs_f64(), now_s(), series).await {
+        None => {
+            tracing::info!(series, "too many series to ask their window back: rates wait for a window of reads");
+            return sent;
+        }
+        Some(Err(QueryError(e))) => {
+            tracing::warn!("the engines' window could not be read: {e}");
+            return sent;
+        }
+        Some(Ok(held)) => held,
+    };
+    let context_of = |v: &str| scoped.by_value.get(v).copied();
+    let rounds = engine_rounds(&held, &cfg.cluster_label, context_of, refresh.as_secs_f64(), before);
+    tracing::info!(rounds = rounds.len(), samples = held.samples.len(), "the engines' window from the query layer");
+    for (round_at, scrapes) in rounds {
+        let mut clusters = BTreeSet::new();
+        for ((ci, pod), at, series) in scrapes {
+            let result = crate::sources::metrics::decode_engine(&exposition(&series), engine_kind(&series))
+                .map_err(crate::store::llmd::ScrapeError::Parse);
+            clusters.insert(ci);
+            sent.insert((ci, pod.clone()), at);
+            if tx.send(Update::EngineScrape { cluster: ci, server: pod, at, result }).await.is_err() {
+                return sent;
+            }
+        }
+        for ci in clusters {
+            if tx.send(Update::ScrapeRound { cluster: ci, at: round_at }).await.is_err() {
+                return sent;
+            }
+        }
+    }
+    sent
+}
+
 /// Every refresh: the fleet's engine series in one query, sent as the same scrape updates a
 /// direct scrape sends (each pod once per new sample time), plus the state of the source.
 /// `source` is the entry's place in the config: clusters an earlier entry serves are left to it.
@@ -906,8 +998,9 @@ pub async fn run(
     scope: Arc<Scope>,
     covered: Covered,
     tx: mpsc::Sender<Update>,
-    refresh: Duration,
+    pace: Pace,
 ) {
+    let Pace { refresh, window } = pace;
     let mut asker: Option<Asker> = None;
     let rollups = rollup_queries(&cfg.cluster_label, cfg.rate_window);
     let mut last_at: BTreeMap<(usize, Key), f64> = BTreeMap::new();
@@ -919,6 +1012,8 @@ pub async fn run(
     let mut first = true;
     // the rules' history is asked once the layer answers, and again after it failed
     let mut history_sent = false;
+    // the engines' window is asked back once, in the first round that reads them
+    let mut window_asked = window.is_zero();
     loop {
         every.tick().await;
         if std::mem::take(&mut first) {
@@ -972,6 +1067,18 @@ pub async fn run(
                     .collect();
                 let clusters: BTreeSet<usize> = pods.keys().map(|(c, _)| *c).collect();
                 covered.set(Served::Engines, source, clusters.clone());
+                if !pods.is_empty() && !std::mem::replace(&mut window_asked, true) {
+                    let before = scraped_at.iter().filter(|(k, _)| pods.contains_key(*k)).map(|(k, t)| (k.clone(), *t));
+                    let series = pods.values().map(Vec::len).sum();
+                    let pace = Pace { refresh, window };
+                    let sent = send_window(http, &cfg, &scoped, pace, series, &before.collect(), &tx).await;
+                    for (key, t) in sent {
+                        last_at.insert(key, t);
+                    }
+                    if tx.is_closed() {
+                        return;
+                    }
+                }
                 for ((ci, pod), series) in pods {
                     let key = (ci, pod.clone());
                     // a pod without a scrape time is not sent: its age would be a guess
@@ -1287,7 +1394,14 @@ mod tests {
         };
         let (tx, mut rx) = mpsc::channel(8);
         let covered = Covered::default();
-        let task = tokio::spawn(run(0, cfg, Default::default(), covered.clone(), tx, Duration::from_millis(20)));
+        let task = tokio::spawn(run(
+            0,
+            cfg,
+            Default::default(),
+            covered.clone(),
+            tx,
+            Pace { refresh: Duration::from_millis(20), window: Duration::ZERO },
+        ));
         for _ in 0..2 {
             let u = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("a report").unwrap();
             let Update::Prom { state, .. } = u else { panic!("{u:?}") };

@@ -785,8 +785,9 @@ impl Fleet {
             }
             Update::ScrapeRound { at, .. } => {
                 let l = &mut c.llmd;
-                l.last_round = Some(at);
-                l.first_round.get_or_insert(at);
+                // rounds asked back from a query layer's history may arrive after a current one
+                l.last_round = Some(l.last_round.map_or(at, |t| t.max(at)));
+                l.first_round = Some(l.first_round.map_or(at, |t| t.min(at)));
                 l.rounds += 1;
                 let reading = policy.at(at);
                 let points: Vec<(llmd::Key, (f64, f64))> = l
@@ -800,7 +801,11 @@ impl Fleet {
                     })
                     .collect();
                 for (k, v) in points {
-                    l.throughput.entry(k).or_insert_with(|| Ring::new(llmd::SAMPLES_KEPT)).push(llmd::Timed { at, v });
+                    let series = l.throughput.entry(k).or_insert_with(|| Ring::new(llmd::SAMPLES_KEPT));
+                    // a series in time order: a point older than the newest is not inserted
+                    if series.last().is_none_or(|p| p.at < at) {
+                        series.push(llmd::Timed { at, v });
+                    }
                 }
                 true
             }
