@@ -315,6 +315,38 @@ async fn an_unreachable_clusters_numbers_turn_stale_with_their_age() {
     assert_eq!((t.freshness, t.kv_avg), (Freshness::Expired, None));
 }
 
+/// A cluster that still answers but whose model-server numbers stopped (its query layer down,
+/// its scrapes failing): KV and TOK/S are its last numbers, and DETAIL says how old they are,
+/// instead of a fresh-looking figure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_cluster_whose_metrics_stopped_says_how_old_they_are() {
+    use kst::store::llmd::{Freshness, Scraped};
+    let (_sim, mut fleet) = converged_fleet().await;
+    let t0 = 1_790_000_000.0;
+    fleet.set_metrics(5.0, None, Some(12.0));
+    let c = &mut fleet.clusters[0];
+    assert_eq!(c.conn, Conn::Live);
+    for m in c.llmd.metrics.values_mut() {
+        let mut kept: Scraped<_> = Scraped::keeping(60);
+        for s in m.samples.iter().filter(|s| s.at <= t0 + 25.0) {
+            kept.record(s.at, Ok(s.v.clone()));
+        }
+        *m = kept;
+    }
+    let now = t0 + 45.0;
+    let r = fleet.reading(now);
+    assert_eq!(fleet.clusters[0].llmd.totals(&r).freshness, Freshness::Stale);
+    fleet.evaluate_problems(now);
+    let name = fleet.clusters[0].context.clone();
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+    let screen = render(&mut app, 200, 60);
+    let row = screen.lines().find(|l| l.contains(&format!("│{name}"))).unwrap_or_else(|| panic!("{screen}"));
+    assert!(row.contains("● live") && row.contains("numbers 20s old · "), "{row}");
+    // the other GPU cluster's numbers are current: no such note
+    assert_eq!(screen.matches(" old · ").count(), 1, "{screen}");
+}
+
 /// At 100 clusters the healthy ones are one line under the troubled ones; `v` (or Enter on
 /// that line) shows every row, `s` sorts by name.
 #[test]

@@ -305,7 +305,7 @@ impl Component for Overview {
             ("GPU UTIL 62% 37/61", "mean utilisation of the GPUs the dcgm-exporters report; busy (≥10%) / all"),
             ("KV", "the fullest KV cache of the servers that decode (P: of the prefill servers, when both run)"),
             ("TOK/S P/D", "prefill / decode tokens per second over the rate window"),
-            ("dimmed numbers", "a cluster that stopped answering: its last numbers (DETAIL says how old)"),
+            ("dimmed numbers", "a cluster that stopped answering, or whose model-server numbers stopped: the last ones (DETAIL says how old)"),
         ]
     }
 
@@ -473,9 +473,15 @@ impl Component for Overview {
             // a cluster that stopped answering keeps its last numbers, dimmed (DETAIL says how old)
             let stale = c.stale_since().is_some();
             let num = if stale { t.muted } else { t.text };
+            // a cluster that answers whose model-server numbers stopped (a query layer down, the
+            // scrapes failing): those numbers dimmed, their age in DETAIL
+            let metrics_old = (!stale && l.freshness == crate::store::llmd::Freshness::Stale)
+                .then(|| l.observed_at.map(|a| format!("numbers {} old", fmt::duration((now - a) as i64))))
+                .flatten();
+            let metrics_style = if metrics_old.is_some() { t.muted } else { num };
             // the fullest decode cache (where requests back up first); prefill's apart when both run
-            let kv_style = if stale {
-                num
+            let kv_style = if stale || metrics_old.is_some() {
+                t.muted
             } else {
                 crate::ui::rules::kv_style(t, &crate::store::llmd::Role::Decode, l.kv_decode_max)
             };
@@ -511,15 +517,27 @@ impl Component for Overview {
                         (None, None) => DASH.to_string(),
                         (a, b) => format!("{}/{}", fmt::opt(a, fmt::num), fmt::opt(b, fmt::num)),
                     },
-                    num,
+                    metrics_style,
                 ),
-                match worst[*i].filter(|w| c.conn.reachable() && w.object.kind != "Cluster") {
-                    Some(w) => {
-                        let rest = detail(c, now);
-                        let sep = if rest.is_empty() { "" } else { " · " };
-                        cell(format!("{} {}: {}{sep}{rest}", w.severity.mark(), w.object.path(), w.reason), pstyle)
+                {
+                    // old numbers are said first: the verdict beside them may rest on them
+                    let old = metrics_old.map(|o| format!("{o} · ")).unwrap_or_default();
+                    let rest = detail(c, now);
+                    match worst[*i].filter(|w| c.conn.reachable() && w.object.kind != "Cluster") {
+                        Some(w) => {
+                            let sep = if rest.is_empty() { "" } else { " · " };
+                            let text =
+                                format!("{old}{} {}: {}{sep}{rest}", w.severity.mark(), w.object.path(), w.reason);
+                            cell(text, pstyle)
+                        }
+                        None => {
+                            let text = format!("{old}{rest}");
+                            cell(
+                                text.trim_end_matches(" · ").to_string(),
+                                if c.conn.reachable() { t.muted } else { st },
+                            )
+                        }
                     }
-                    None => cell(detail(c, now), if c.conn.reachable() { t.muted } else { st }),
                 },
             ]);
         }
