@@ -62,7 +62,7 @@ HANG_FROM=$((MINUTES / 3 + 1)); HANG_TO=$((MINUTES / 3 + 5))
 tmux new-session -d -s kstsoak -x 160 -y 50 \
   "env -u KUBECONFIG $BIN --kubeconfig $W/kc --config $W/kst.toml --log-file $W/kst.log --refresh $REFRESH; sleep 3600"
 PID=""
-for _ in $(seq 100); do PID=$(pgrep -f "^$BIN --kubeconfig $W/kc --log-file $W/kst.log" | head -1) && [ -n "$PID" ] && break; sleep 0.1; done
+for _ in $(seq 100); do PID=$(pgrep -f "^$BIN --kubeconfig $W/kc --config $W/kst.toml --log-file $W/kst.log" | head -1) && [ -n "$PID" ] && break; sleep 0.1; done
 [ -n "$PID" ] || { echo "kst did not start"; exit 1; }
 
 fault() { # cluster, JSON patch
