@@ -187,6 +187,7 @@ pub fn decode_work(o: &DynamicObject) -> Work {
     Work {
         wec: o.metadata.namespace.clone().unwrap_or_default(),
         name: o.metadata.name.clone().unwrap_or_default(),
+        uid: o.metadata.uid.clone().unwrap_or_default(),
         binding: l.get(BINDING_KEY).cloned().unwrap_or_default(),
         wds: l.get(WDS_KEY).cloned().unwrap_or_default(),
         objects,
@@ -228,6 +229,13 @@ pub fn decode_report(o: &DynamicObject) -> Report {
         summary,
         healthy,
         updated_at: o.data[STATUS_TIME].as_f64(),
+        owner: o
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|r| r.controller == Some(true) && r.kind == "ManifestWork")
+            .map(|r| r.uid.clone()),
     }
 }
 
@@ -309,7 +317,10 @@ fn slim_report(o: &mut DynamicObject) {
         o.data[STATUS_TIME] = serde_json::json!(t);
     }
     o.metadata.managed_fields = None;
-    o.metadata.owner_references = None;
+    // the controlling ManifestWork only: it says which work's status this is
+    if let Some(refs) = o.metadata.owner_references.as_mut() {
+        refs.retain(|r| r.controller == Some(true) && r.kind == "ManifestWork");
+    }
 }
 
 fn part<T>(w: &WatchSet<&'static str>, tag: &'static str, f: impl Fn(&DynamicObject) -> T) -> Option<Vec<T>> {

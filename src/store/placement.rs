@@ -166,6 +166,8 @@ pub struct Work {
     /// The mailbox namespace: the WEC.
     pub wec: String,
     pub name: String,
+    /// Its uid: the WorkStatuses it owns name it in their controller reference.
+    pub uid: String,
     pub binding: String,
     pub wds: String,
     pub objects: Vec<ObjRef>,
@@ -189,6 +191,20 @@ pub struct Report {
     pub healthy: Option<bool>,
     /// When the status was last written (its `managedFields` time for the status), Unix seconds.
     pub updated_at: Option<f64>,
+    /// The uid of the ManifestWork that owns it (its controller reference), when it names one.
+    pub owner: Option<String>,
+}
+
+impl Report {
+    /// Whether this report belongs to `work`: its controller reference names the work's uid (a
+    /// WorkStatus left from a deleted, re-created ManifestWork names the old one and is not the
+    /// live report; semantics §5). Without either uid, the labels' join is all there is.
+    pub fn owned_by(&self, work: &Work) -> bool {
+        match (&self.owner, work.uid.is_empty()) {
+            (Some(owner), false) => *owner == work.uid,
+            _ => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -601,7 +617,9 @@ fn view(wds: &str, name: &str, policy: &Policy, b: Option<&Binding>, its: Option
                 .iter()
                 .map(|c| {
                     let work = works.iter().find(|w| w.wec == *c && w.objects.contains(o));
-                    let report = reports.iter().find(|r| r.wec == *c && r.object == *o);
+                    // the report the live work owns; one left from a deleted work is not its status
+                    let report =
+                        reports.iter().find(|r| r.wec == *c && r.object == *o && work.is_some_and(|w| r.owned_by(w)));
                     match (work, report) {
                         (None, _) => Cell::NotDelivered,
                         (Some(w), _) if w.applied == Some(false) => {
@@ -901,11 +919,28 @@ mod tests {
                 summary: "2/2 ready".into(),
                 healthy: Some(true),
                 updated_at: None,
+                owner: None,
             }]),
             ..Default::default()
         };
         let v = &views(&[("wds1", &wds), ("its1", &its)])[0];
         assert_eq!(v.cells[0][0], Cell::Reported { summary: "2/2 ready".into(), healthy: Some(true), at: None });
+        // a WorkStatus left from an earlier ManifestWork (its owner's uid is not the live work's)
+        // is not that work's status, even listed first
+        let mut owned = its.clone();
+        owned.works.as_mut().unwrap()[0].uid = "uid-live".into();
+        let live = owned.reports.as_ref().unwrap()[0].clone();
+        let left =
+            Report { summary: "0/2 ready".into(), healthy: Some(false), owner: Some("uid-old".into()), ..live.clone() };
+        owned.reports = Some(vec![left.clone(), Report { owner: Some("uid-live".into()), ..live }]);
+        let live_first = &views(&[("wds1", &wds), ("its1", &owned)])[0];
+        assert_eq!(
+            live_first.cells[0][0],
+            Cell::Reported { summary: "2/2 ready".into(), healthy: Some(true), at: None }
+        );
+        owned.reports = Some(vec![left]);
+        let left_only = &views(&[("wds1", &wds), ("its1", &owned)])[0];
+        assert_eq!(left_only.cells[0][0], Cell::Applied, "only a left-over status: applied, nothing reported");
         assert_eq!(v.cells[1][0], Cell::ApplyFailed { message: "forbidden".into() });
         assert_eq!(v.cells[0][1], Cell::Delivered, "b never reported");
         assert_eq!(v.cells[1][1], Cell::NotDelivered);

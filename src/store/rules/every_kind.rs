@@ -343,6 +343,7 @@ fn placement(f: &mut Fleet, wds: usize, its: usize) {
             summary: "1/1 ready".into(),
             healthy: Some(true),
             updated_at: Some(NOW - 3600.0),
+            owner: None,
         }]),
         sets: Some(vec![]),
         ..Default::default()

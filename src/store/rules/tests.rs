@@ -38,6 +38,7 @@ fn an_old_status_from_a_cluster_the_hub_calls_unavailable_may_no_longer_be_true(
         summary: "2/2 ready".into(),
         healthy: Some(true),
         updated_at: Some(at),
+        owner: None,
     };
     let mc = |name: &str, ok: bool| ManagedCluster { name: name.into(), available: Some(ok), ..Default::default() };
     fleet.clusters[1].placement = PlacementCluster {
