@@ -55,7 +55,7 @@ fn init_logging(settings: &Settings) {
     }
     let file = crate::logging::writer(path);
     let filter = tracing_subscriber::EnvFilter::try_from_env("KST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn,hyper=warn,rustls=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn,hyper=warn,rustls=warn,rmcp=warn"));
     let _ = tracing_subscriber::fmt().with_writer(Mutex::new(file)).with_ansi(false).with_env_filter(filter).try_init();
 }
 
