@@ -169,6 +169,8 @@ async fn resource(
     if p.def.create_only {
         return if req.method == Method::POST && p.def.plural == "selfsubjectaccessreviews" {
             access_review(cluster, user, req)
+        } else if req.method == Method::POST && p.def.plural == "selfsubjectrulesreviews" {
+            rules_review(cluster, user, req)
         } else {
             error(StatusCode::METHOD_NOT_ALLOWED, "the server does not allow this method on the requested resource")
         };
@@ -541,6 +543,53 @@ fn access_review(cluster: &SimCluster, user: &User, req: &Request) -> Reply {
     } else {
         json!({"allowed": false, "denied": false, "reason": ""})
     };
+    Reply::json(StatusCode::CREATED, &out)
+}
+
+/// A SelfSubjectRulesReview: the user's rules as RBAC would list them for the namespace
+/// (docs/upstream/kubernetes-access-reviews.md). A forbidden fault is the cluster's RBAC too:
+/// a wildcard rule is spelled out without the resources it takes away (RBAC cannot say "all
+/// but"). RBAC evaluates rules completely, so `incomplete` is false.
+fn rules_review(cluster: &SimCluster, user: &User, req: &Request) -> Reply {
+    let body = match body_json(req) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let taken = cluster.faults.forbidden_now();
+    // every resource and subresource the cluster serves, for a wildcard spelled out
+    let every: Vec<String> = cluster
+        .registry
+        .defs
+        .iter()
+        .filter(|d| !taken.contains(d.plural))
+        .flat_map(|d| {
+            std::iter::once(d.plural.to_string()).chain(d.subresources.iter().map(|s| format!("{}/{s}", d.plural)))
+        })
+        .collect();
+    let rules: Vec<serde_json::Value> = user
+        .rules
+        .iter()
+        .map(|r| {
+            let plural = |x: &str| x.split('/').next().unwrap_or_default().to_string();
+            let resources: Vec<String> = match (r.resources.contains(&"*"), taken.is_empty()) {
+                (true, true) => vec!["*".into()],
+                (true, false) => every.clone(),
+                (false, _) => {
+                    r.resources.iter().filter(|x| !taken.contains(&plural(x))).map(|x| x.to_string()).collect()
+                }
+            };
+            json!({"verbs": r.verbs, "apiGroups": r.groups, "resources": resources})
+        })
+        .collect();
+    let mut out = body.clone();
+    out["apiVersion"] = json!("authorization.k8s.io/v1");
+    out["kind"] = json!("SelfSubjectRulesReview");
+    out["metadata"] = json!({"creationTimestamp": null});
+    out["status"] = json!({
+        "resourceRules": rules,
+        "nonResourceRules": [{"verbs": ["get"], "nonResourceURLs": ["/version", "/healthz", "/api", "/apis"]}],
+        "incomplete": false,
+    });
     Reply::json(StatusCode::CREATED, &out)
 }
 

@@ -35,7 +35,8 @@ impl User {
                 Rule {
                     verbs: vec!["create"],
                     groups: vec!["authorization.k8s.io"],
-                    resources: vec!["selfsubjectaccessreviews"],
+                    // as Kubernetes' system:basic-user grants every authenticated user
+                    resources: vec!["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
                 },
             ],
         }

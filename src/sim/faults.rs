@@ -195,6 +195,10 @@ impl Faults {
             f.remove(plural);
         }
     }
+    /// The resources a forbidden fault takes away now.
+    pub fn forbidden_now(&self) -> BTreeSet<String> {
+        self.forbidden.lock().expect("faults lock").clone()
+    }
     pub fn is_forbidden(&self, plural: &str) -> bool {
         self.forbidden.lock().expect("faults lock").contains(plural)
     }

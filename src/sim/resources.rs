@@ -115,6 +115,20 @@ pub const SSAR: ResDef = ResDef {
         &[],
     )
 };
+/// `kubectl auth can-i --list` and kst's per-refresh look at what it may still watch.
+pub const SSRR: ResDef = ResDef {
+    create_only: true,
+    ..r(
+        "authorization.k8s.io",
+        "v1",
+        "SelfSubjectRulesReview",
+        "selfsubjectrulesreviews",
+        "selfsubjectrulesreview",
+        false,
+        &[],
+        &[],
+    )
+};
 pub const CRDS: ResDef = r(
     "apiextensions.k8s.io",
     "v1",
@@ -299,6 +313,7 @@ pub const CORE: &[ResDef] = &[
     CLUSTER_ROLES,
     CLUSTER_ROLE_BINDINGS,
     SSAR,
+    SSRR,
     CRDS,
 ];
 

@@ -228,6 +228,7 @@ async fn health_loop(index: usize, client: kube::Client, tx: mpsc::Sender<Update
                     return;
                 }
                 super::paced::recheck_forbidden(&client, &ctx.forbidden, &ctx.proxy).await;
+                super::paced::recheck_watched(&client, &ctx).await;
                 opts.refresh
             }
             Ok(Err(e)) => {

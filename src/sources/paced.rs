@@ -10,7 +10,11 @@
 //! - other errors back off exponentially, and the backoff is reset only after the watch has
 //!   delivered events for a while;
 //! - a watch that works again after failing wakes the health probe, so the cluster's state
-//!   follows the first successful request.
+//!   follows the first successful request;
+//! - Kubernetes authorizes a watch once, when it starts: a permission taken away later goes
+//!   unseen until the watch ends (minutes). So each refresh the health probe asks what the user
+//!   may still list (one SelfSubjectRulesReview), confirms a loss with an access review, and
+//!   restarts those watches, which then meet the 403 (docs/upstream/kubernetes-access-reviews.md).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -39,6 +43,8 @@ pub struct WatchCtx {
     pub wake: Arc<Notify>,
     /// Forbidden resources the health probe checks with an access review each round.
     pub forbidden: Arc<Forbidden>,
+    /// Resources watched now: the health probe restarts those the user may no longer list.
+    pub watched: Arc<Watched>,
     /// The API server's proxies every reader of this cluster shares, gated when refused.
     pub proxy: Arc<super::get::ProxyGate>,
 }
@@ -53,6 +59,7 @@ impl WatchCtx {
             absent_recheck: (refresh * 60).clamp(Duration::from_secs(20), Duration::from_secs(300)),
             wake: Arc::new(Notify::new()),
             forbidden: Arc::new(Forbidden::default()),
+            watched: Arc::new(Watched::default()),
             proxy: Arc::new(super::get::ProxyGate::new(refresh)),
         }
     }
@@ -79,6 +86,50 @@ impl Forbidden {
             .iter()
             .map(|((g, p), n)| (g.clone(), p.clone(), n.clone()))
             .collect()
+    }
+}
+
+/// A watched resource: (group, plural, namespace; None for every namespace).
+type WatchedKey = (String, String, Option<String>);
+
+/// The resources watched now, each with the Notify that restarts its watches and how many
+/// watches share it.
+#[derive(Default)]
+pub struct Watched(Mutex<BTreeMap<WatchedKey, (Arc<Notify>, usize)>>);
+
+impl Watched {
+    fn register(self: &Arc<Self>, key: WatchedKey) -> Registration {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let e = m.entry(key.clone()).or_insert_with(|| (Arc::new(Notify::new()), 0));
+        e.1 += 1;
+        Registration { restart: e.0.clone(), watched: self.clone(), key }
+    }
+    fn release(&self, key: &WatchedKey) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = m.get_mut(key) {
+            e.1 = e.1.saturating_sub(1);
+            if e.1 == 0 {
+                m.remove(key);
+            }
+        }
+    }
+    /// Every resource watched now, with its restart.
+    pub fn list(&self) -> Vec<(WatchedKey, Arc<Notify>)> {
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.iter().map(|(k, (n, _))| (k.clone(), n.clone())).collect()
+    }
+}
+
+/// A watch's place in `Watched`, given back when the watch is dropped.
+struct Registration {
+    restart: Arc<Notify>,
+    watched: Arc<Watched>,
+    key: WatchedKey,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.watched.release(&self.key);
     }
 }
 
@@ -138,6 +189,8 @@ struct State {
     /// Since when it has delivered events without failing.
     ok_since: Option<Instant>,
     forbidden: bool,
+    /// Notified when an access review says this watch may no longer be made.
+    registration: Registration,
 }
 
 /// A paced watch of `api` (group and plural name the resource; `report` is what the cluster's
@@ -152,7 +205,10 @@ pub fn watch(
     ctx: &WatchCtx,
 ) -> BoxStream<'static, Result<Event<DynamicObject>, watcher::Error>> {
     let seed = plural.bytes().fold(ctx.cluster as u64 * 7919 + 1, |a, b| a.wrapping_mul(31).wrapping_add(b as u64));
+    let registration =
+        ctx.watched.register((group.to_string(), plural.to_string(), api.namespace().map(str::to_string)));
     let st = State {
+        registration,
         inner: watcher::watcher(api.clone(), cfg.clone()).boxed(),
         api,
         cfg,
@@ -183,7 +239,21 @@ pub fn watch(
         if std::mem::take(&mut st.relist) {
             st.inner = watcher::watcher(st.api.clone(), st.cfg.clone()).boxed();
         }
-        let item = st.inner.next().await?;
+        let item = loop {
+            let restart = st.registration.restart.clone();
+            let next = tokio::select! {
+                item = st.inner.next() => Some(item),
+                _ = restart.notified() => None,
+            };
+            match next {
+                Some(item) => break item?,
+                // access taken away while the watch was open: a fresh list meets the 403
+                None => {
+                    tracing::info!(cluster = st.ctx.cluster, resource = %st.plural, "no longer allowed to watch: listing again");
+                    st.inner = watcher::watcher(st.api.clone(), st.cfg.clone()).boxed();
+                }
+            }
+        };
         match &item {
             Ok(ev) => {
                 // kube-runtime's Init comes before the list is even asked for: no answer, so
@@ -266,11 +336,100 @@ pub async fn recheck_forbidden(client: &kube::Client, forbidden: &Forbidden, pro
     }
 }
 
+/// Asks what the user may still list and watch (one SelfSubjectRulesReview per namespace
+/// watched, `default` for cluster-wide watches) and restarts the watches of each resource the
+/// rules no longer allow and an access review confirms (the rules review is meant for display;
+/// the access review is the authority). An incomplete rules review (a webhook authorizer) says
+/// nothing either way.
+pub async fn recheck_watched(client: &kube::Client, ctx: &WatchCtx) {
+    let forbidden: std::collections::BTreeSet<(String, String)> =
+        ctx.forbidden.list().into_iter().map(|(g, p, _)| (g, p)).collect();
+    let watched: Vec<(WatchedKey, Arc<Notify>)> =
+        ctx.watched.list().into_iter().filter(|((g, p, _), _)| !forbidden.contains(&(g.clone(), p.clone()))).collect();
+    let reviewed_in = |ns: &Option<String>| ns.clone().unwrap_or_else(|| "default".into());
+    let namespaces: std::collections::BTreeSet<String> =
+        watched.iter().map(|((_, _, ns), _)| reviewed_in(ns)).collect();
+    for ns in namespaces {
+        let Some(rules) = rules_review(client, &ns).await else { continue };
+        for ((group, plural, wns), restart) in watched.iter().filter(|((_, _, n), _)| reviewed_in(n) == ns) {
+            if rules.allow("list", group, plural) && rules.allow("watch", group, plural) {
+                continue;
+            }
+            if !may_in(client, "watch", group, plural, None, wns.as_deref()).await {
+                restart.notify_waiters();
+            }
+        }
+    }
+}
+
+/// The resource rules of a complete SelfSubjectRulesReview.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ResourceRules(Vec<ResourceRule>);
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResourceRule {
+    #[serde(default)]
+    verbs: Vec<String>,
+    #[serde(default)]
+    api_groups: Vec<String>,
+    #[serde(default)]
+    resources: Vec<String>,
+    #[serde(default)]
+    resource_names: Vec<String>,
+}
+
+impl ResourceRules {
+    /// Whether a rule allows `verb` on every object of the resource (RBAC's rules are additive;
+    /// a rule limited to some names allows no list).
+    pub fn allow(&self, verb: &str, group: &str, plural: &str) -> bool {
+        let has = |list: &[String], x: &str| list.iter().any(|v| v == "*" || v == x);
+        self.0.iter().any(|r| {
+            r.resource_names.is_empty() && has(&r.verbs, verb) && has(&r.api_groups, group) && has(&r.resources, plural)
+        })
+    }
+
+    /// The rules of a review's answer; None when it is incomplete or not one.
+    pub fn of_answer(v: &serde_json::Value) -> Option<ResourceRules> {
+        let st = &v["status"];
+        if st["incomplete"] != false {
+            return None;
+        }
+        serde_json::from_value(st["resourceRules"].clone()).ok().map(ResourceRules)
+    }
+}
+
+async fn rules_review(client: &kube::Client, namespace: &str) -> Option<ResourceRules> {
+    let body = serde_json::json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview",
+        "spec": {"namespace": namespace}});
+    let req = http::Request::post("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).unwrap_or_default())
+        .ok()?;
+    let text = tokio::time::timeout(Duration::from_secs(5), client.request_text(req)).await.ok()?.ok()?;
+    ResourceRules::of_answer(&serde_json::from_str(&text).ok()?)
+}
+
 /// A SelfSubjectAccessReview: may this user do `verb` on the resource (and subresource)?
 async fn may(client: &kube::Client, verb: &str, group: &str, plural: &str, sub: Option<&str>) -> bool {
+    may_in(client, verb, group, plural, sub, None).await
+}
+
+/// `may`, in one namespace (None: every namespace).
+async fn may_in(
+    client: &kube::Client,
+    verb: &str,
+    group: &str,
+    plural: &str,
+    sub: Option<&str>,
+    namespace: Option<&str>,
+) -> bool {
     let mut attrs = serde_json::json!({"verb": verb, "group": group, "resource": plural});
     if let Some(s) = sub {
         attrs["subresource"] = s.into();
+    }
+    if let Some(ns) = namespace {
+        attrs["namespace"] = ns.into();
     }
     let body = serde_json::json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
         "spec": {"resourceAttributes": attrs}});
@@ -289,6 +448,24 @@ async fn may(client: &kube::Client, verb: &str, group: &str, plural: &str, sub: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rules_review_allows_what_a_rule_names_and_nothing_when_incomplete() {
+        let answer = |incomplete: bool| {
+            serde_json::json!({"status": {"incomplete": incomplete, "resourceRules": [
+                {"verbs": ["get", "list", "watch"], "apiGroups": ["", "apps"], "resources": ["pods", "deployments"]},
+                {"verbs": ["*"], "apiGroups": ["inference.networking.k8s.io"], "resources": ["*"]},
+                {"verbs": ["list", "watch"], "apiGroups": [""], "resources": ["secrets"], "resourceNames": ["one"]},
+            ]}})
+        };
+        let rules = ResourceRules::of_answer(&answer(false)).expect("complete");
+        assert!(rules.allow("watch", "", "pods") && rules.allow("list", "apps", "deployments"));
+        assert!(rules.allow("watch", "inference.networking.k8s.io", "inferencepools"), "wildcards");
+        assert!(!rules.allow("watch", "", "nodes"), "not named: not allowed");
+        assert!(!rules.allow("list", "", "secrets"), "a rule for some names lists nothing");
+        assert!(!rules.allow("delete", "", "pods"));
+        assert!(ResourceRules::of_answer(&answer(true)).is_none(), "incomplete: says nothing");
+    }
 
     #[test]
     fn backoff_grows_to_its_cap_with_jitter() {
