@@ -106,6 +106,7 @@ pub fn run(cli: Cli) -> ExitCode {
     init_logging(&settings);
     // which resources are GPUs holds for the whole run: every decoder reads the one list
     crate::sources::gpu_resources::set(settings.gpu_resources.clone());
+    let demo = matches!(cli.command, Some(Command::Demo(_)));
     let code = match cli.command {
         Some(Command::Sim(args)) => rt.block_on(run_sim(args)),
         Some(Command::Demo(args)) => rt.block_on(run_demo(args, &common, &settings)),
@@ -128,6 +129,11 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     // Watch streams may still be parked; do not wait for them on the way out.
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    // a task still running when the demo ended (the nightly cache's writer creates its folders)
+    // can bring the demo's folder back after its guard removed it: with the runtime down, once more
+    if demo {
+        drop(DemoDir(demo_dir_path()));
+    }
     code
 }
 
@@ -358,7 +364,7 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
     // the demo's own folder goes when the demo does, on every exit path (the guard's drop);
     // folders of demos that were killed outright go at the next start
     remove_stale_demo_dirs(&std::env::temp_dir());
-    let demo_dir = DemoDir(std::env::temp_dir().join(format!("kst-demo-{}", std::process::id())));
+    let demo_dir = DemoDir(demo_dir_path());
     let demo_cache = demo_dir.0.clone();
     let mut settings = settings.clone();
     // the scenario's surges last minutes: rules hold for a tenth of their for: to show them
@@ -398,6 +404,11 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
     fleet.shutdown();
     drop(demo_dir);
     code
+}
+
+/// The demo's own folder: its caches and problems file, named by its pid.
+fn demo_dir_path() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("kst-demo-{}", std::process::id()))
 }
 
 /// A folder removed when dropped.

@@ -556,6 +556,18 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
     );
     let (ok, out) = kubectl_status(&["create", "--validate=false", "-f", f.to_str().unwrap()]);
     assert!(ok, "{out}");
+    // singleton status asked of one object by two policies of one WEC each: upstream counts the
+    // object's WECs across both (semantics §4), two, and each policy says so
+    for (name, cluster) in [("prefill-status-east", "gpu-us-east"), ("prefill-status-west", "gpu-eu-west")] {
+        let f = policy_file(
+            name,
+            serde_json::json!({"matchLabels": {"name": cluster}}),
+            serde_json::json!([{"namespaces": ["llm-d"], "objectNames": ["ms-pd-llm-d-modelservice-prefill"],
+                                "wantSingletonReportedState": true}]),
+        );
+        let (ok, out) = kubectl_status(&["create", "--validate=false", "-f", f.to_str().unwrap()]);
+        assert!(ok, "{out}");
+    }
 
     let targets = common::targets(&sim);
     let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
@@ -563,6 +575,9 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
     pump(&mut fleet, &mut col.updates, "the new policies' Bindings", |v| {
         policy(v, "obs-by-namespace").is_some_and(|p| !p.objects.is_empty())
             && policy(v, "in-without-values").is_some_and(|p| !p.drift.is_empty())
+            && ["prefill-status-east", "prefill-status-west"]
+                .iter()
+                .all(|n| policy(v, n).is_some_and(|p| !p.drift.is_empty()))
     })
     .await;
     let v = views(&fleet);
@@ -596,5 +611,40 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
         "{}",
         d.text()
     );
+    // the collective singleton count: one WEC per policy, two for the object
+    for name in ["prefill-status-east", "prefill-status-west"] {
+        let p = policy(&v, name).unwrap();
+        assert_eq!(p.clusters.len(), 1, "{name}: {:?}", p.clusters);
+        let (ok, out) = kubectl_status(&["get", "bindingpolicies.control.kubestellar.io", name, "-o", "json"]);
+        assert!(ok, "{out}");
+        let bp: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(
+            bp["status"]["errors"][0]
+                .as_str()
+                .is_some_and(|e| e.ends_with("for example: [llm-d/ms-pd-llm-d-modelservice-prefill has 2 WECs]")),
+            "{name}: {}",
+            bp["status"]
+        );
+        assert!(
+            p.drift.iter().any(|d| d.text().contains("ms-pd-llm-d-modelservice-prefill has 2 WECs")),
+            "{name}: {:?}",
+            p.drift
+        );
+    }
+    // a policy that stops asking contributes nothing, though it still places the object: the
+    // other is left with its single WEC, and neither has the error
+    let (ok, out) = kubectl_status(&[
+        "patch",
+        "bindingpolicies.control.kubestellar.io",
+        "prefill-status-west",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"downsync":[{"namespaces":["llm-d"],"objectNames":["ms-pd-llm-d-modelservice-prefill"]}]}}"#,
+    ]);
+    assert!(ok, "{out}");
+    pump(&mut fleet, &mut col.updates, "the singleton error gone", |v| {
+        ["prefill-status-east", "prefill-status-west"].iter().all(|n| policy(v, n).is_some_and(|p| p.drift.is_empty()))
+    })
+    .await;
     col.stop();
 }

@@ -526,6 +526,35 @@ fn clause_selects(c: &Value, obj: &Value, namespaces: &BTreeMap<String, BTreeMap
         && nssel.is_none_or(|s| namespaces.get(ns).is_some_and(|l| matches_any(s, l)))
 }
 
+/// Where a policy sends its objects: the ManagedClusters its clusterSelectors match; a selector
+/// that cannot be converted stops the evaluation, so the destinations stay what the Binding had
+/// (nothing for a new one), and nothing says why.
+fn destinations(p: &Value, managed: &[Value], wds: &SimCluster) -> Vec<String> {
+    let cluster_selectors: Result<Vec<LabelSelector>, String> =
+        p["spec"]["clusterSelectors"].as_array().into_iter().flatten().map(selector).collect();
+    match cluster_selectors {
+        Ok(sels) => managed
+            .iter()
+            .filter(|m| sels.iter().any(|s| s.matches(&labels(m))))
+            .filter_map(|m| m["metadata"]["name"].as_str().map(str::to_string))
+            .collect(),
+        Err(_) => wds
+            .store
+            .read()
+            .expect("store lock")
+            .get(idx(wds, &r::BINDINGS), "", p["metadata"]["name"].as_str().unwrap_or(""))
+            .map(|b| {
+                b.value()["spec"]["destinations"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| d["clusterId"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
 /// One pass of the binding and transport controllers and the status add-on.
 pub fn reconcile(clusters: &[Arc<SimCluster>]) {
     let (Some(its), Some(wds)) =
@@ -557,44 +586,52 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
     let mut works: Vec<Value> = Vec::new();
     // per Binding, the ManifestWorks it wants (docs/upstream/kubestellar-semantics.md §1)
     let mut desired: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
-    for p in &policies {
+    // each policy's destinations and objects, first: singleton status is counted per object
+    // across every policy that asks it (semantics §4)
+    let resolved: Vec<(Vec<String>, Vec<&Value>)> = policies
+        .iter()
+        .map(|p| {
+            let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
+            let selected =
+                objects.iter().filter(|o| clauses.iter().any(|c| clause_selects(c, o, &namespaces))).collect();
+            (destinations(p, &managed, wds), selected)
+        })
+        .collect();
+    let object_key = |o: &Value| {
+        format!(
+            "{}/{}",
+            o["metadata"]["namespace"].as_str().unwrap_or(""),
+            o["metadata"]["name"].as_str().unwrap_or("")
+        )
+    };
+    let mut singleton_wecs: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for (p, (dests, _)) in policies.iter().zip(&resolved) {
+        let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
+        for o in &objects {
+            if clauses.iter().any(|c| c["wantSingletonReportedState"] == true && clause_selects(c, o, &namespaces)) {
+                singleton_wecs.entry(object_key(o)).or_default().extend(dests.iter().map(String::as_str));
+            }
+        }
+    }
+    for (p, (dests, selected)) in policies.iter().zip(&resolved) {
         let name = p["metadata"]["name"].as_str().unwrap_or("").to_string();
         desired.entry(name.clone()).or_default();
         let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
-        // a clusterSelector that cannot be converted stops the evaluation: the destinations
-        // stay what the Binding had (nothing for a new one), and nothing says why
-        let cluster_selectors: Result<Vec<LabelSelector>, String> =
-            p["spec"]["clusterSelectors"].as_array().into_iter().flatten().map(selector).collect();
-        let dests: Vec<String> = match cluster_selectors {
-            Ok(sels) => managed
-                .iter()
-                .filter(|m| sels.iter().any(|s| s.matches(&labels(m))))
-                .filter_map(|m| m["metadata"]["name"].as_str().map(str::to_string))
-                .collect(),
-            Err(_) => wds
-                .store
-                .read()
-                .expect("store lock")
-                .get(idx(wds, &r::BINDINGS), "", &name)
-                .map(|b| {
-                    b.value()["spec"]["destinations"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|d| d["clusterId"].as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        };
-        let selected: Vec<&Value> =
-            objects.iter().filter(|o| clauses.iter().any(|c| clause_selects(c, o, &namespaces))).collect();
+        // upstream lists at most four of the Binding's objects whose collective count is not 1
+        let wrong: Vec<String> = selected
+            .iter()
+            .filter_map(|o| {
+                let key = object_key(o);
+                let n = singleton_wecs.get(&key)?.len();
+                (n != 1).then(|| format!("{key} has {n} WECs"))
+            })
+            .take(4)
+            .collect();
         let mut errors: Vec<String> = Vec::new();
-        if clauses.iter().any(|c| c["wantSingletonReportedState"] == true) && dests.len() != 1 && !selected.is_empty() {
+        if !wrong.is_empty() {
             errors.push(format!(
-                "Singleton reported status return is requested but some objects have the wrong number of associated WECs, for example: [{}/{} has {} WECs]",
-                selected[0]["metadata"]["namespace"].as_str().unwrap_or(""),
-                selected[0]["metadata"]["name"].as_str().unwrap_or(""),
-                dests.len()
+                "Singleton reported status return is requested but some objects have the wrong number of associated WECs, for example: [{}]",
+                wrong.join(" ")
             ));
         }
         let binding_errors: Vec<String> = if name == BINDING_ERROR {
@@ -667,8 +704,8 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         if !binding_errors.is_empty() {
             continue;
         }
-        for d in &dests {
-            for o in &selected {
+        for d in dests {
+            for o in selected {
                 let oname = o["metadata"]["name"].as_str().unwrap_or("");
                 if (name.as_str(), d.as_str(), oname) == MISSING {
                     continue;

@@ -12,7 +12,7 @@
 //! carry `transport.kubestellar.io/originOwnerReferenceBindingKey` (the Binding) and
 //! `…/originWdsName` (the WDS, named as its context).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -416,8 +416,14 @@ pub enum Drift {
         message: String,
         withheld: bool,
     },
-    SingletonOverMany {
+    /// Singleton status asked for an object that the policies asking it send to a number of
+    /// clusters other than one (the count is across every policy of the WDS, semantics §4):
+    /// no status comes back, and a status that came back is wiped to `{}`.
+    SingletonCount {
+        object: String,
         clusters: usize,
+        /// Other objects of the policy in the same state.
+        more: usize,
     },
     CollectorMissing {
         message: String,
@@ -455,8 +461,16 @@ impl Drift {
                 format!("{message} — the Binding has errors, so its workload is withheld from every cluster")
             }
             Drift::Errors { message, .. } => message.clone(),
-            Drift::SingletonOverMany { clusters } => {
-                format!("singleton status requested but {clusters} clusters are selected: no status comes back")
+            Drift::SingletonCount { object, clusters, more } => {
+                let others = match more {
+                    0 => String::new(),
+                    n => format!(" (and {n} more object{})", if *n == 1 { "" } else { "s" }),
+                };
+                let count = match clusters {
+                    0 => "no cluster is selected".to_string(),
+                    n => format!("{n} clusters are selected, counted across every policy asking it"),
+                };
+                format!("singleton status requested for {object}{others} but {count}: no status comes back")
             }
             Drift::CollectorMissing { message } => message.clone(),
             Drift::InvalidSelector { field, why } if field.starts_with("clusterSelectors") => format!(
@@ -533,12 +547,62 @@ pub fn views(contexts: &[(&str, &PlacementCluster)]) -> Vec<PolicyView> {
             .or(if itses.len() == 1 { itses.first() } else { None })
             .copied();
         let bindings = p.bindings.as_deref().unwrap_or_default();
+        let singletons = singleton_wecs(p);
         for policy in p.policies.iter().flatten() {
             let b = bindings.iter().find(|b| b.name == policy.name);
-            out.push(view(wds, name, policy, b, its));
+            let mut v = view(wds, name, policy, b, its);
+            // said once: upstream's own error for it, when the controller wrote one
+            let said = policy.errors.iter().any(|e| e.starts_with("Singleton reported status"));
+            if let (Some(b), false) = (b, said) {
+                let wrong: Vec<(&ObjRef, usize)> = b
+                    .objects
+                    .iter()
+                    .filter(|o| asks_singleton(policy, o, p.objects.as_deref()))
+                    .map(|o| (o, singletons.get(o).map_or(0, BTreeSet::len)))
+                    .filter(|(_, n)| *n != 1)
+                    .collect();
+                if let Some((o, n)) = wrong.first() {
+                    v.drift.push(Drift::SingletonCount { object: o.text(), clusters: *n, more: wrong.len() - 1 });
+                }
+            }
+            out.push(v);
         }
         if let (Some(policies), Some(its)) = (p.policies.as_ref(), its) {
             out.extend(orphans(wds, name, policies, its));
+        }
+    }
+    out
+}
+
+/// Whether `policy` asks singleton status for the object: a clause with the flag selects it
+/// (judged on the WDS object when kst holds it; otherwise any such clause counts).
+fn asks_singleton(policy: &Policy, o: &ObjRef, objects: Option<&[WdsObject]>) -> bool {
+    if !policy.clauses.iter().any(|c| c.singleton) {
+        return false;
+    }
+    let held = objects
+        .into_iter()
+        .flatten()
+        .find(|w| w.group == o.group && w.resource == o.resource && w.namespace == o.namespace && w.name == o.name);
+    match held {
+        None => true,
+        Some(w) => {
+            let (_, clauses) = explain_object(policy, w);
+            policy.clauses.iter().zip(&clauses).any(|(c, tests)| c.singleton && tests.iter().all(|(_, ok)| *ok))
+        }
+    }
+}
+
+/// Per object of a WDS, the clusters its singleton status is counted over: the union of the
+/// destinations of every policy asking singleton status for it (upstream's `NumWECs`,
+/// `bindingpolicy-resolver.go` L362-387; semantics §4).
+fn singleton_wecs(p: &PlacementCluster) -> BTreeMap<ObjRef, BTreeSet<String>> {
+    let mut out: BTreeMap<ObjRef, BTreeSet<String>> = BTreeMap::new();
+    let bindings = p.bindings.as_deref().unwrap_or_default();
+    for policy in p.policies.iter().flatten() {
+        let Some(b) = bindings.iter().find(|b| b.name == policy.name) else { continue };
+        for o in b.objects.iter().filter(|o| asks_singleton(policy, o, p.objects.as_deref())) {
+            out.entry(o.clone()).or_default().extend(b.destinations.iter().cloned());
         }
     }
     out
@@ -677,11 +741,6 @@ fn view(wds: &str, name: &str, policy: &Policy, b: Option<&Binding>, its: Option
     }
     for e in &policy.errors {
         drift.push(Drift::Errors { message: e.clone(), withheld: b.is_some_and(|b| b.errors.contains(e)) });
-    }
-    // said once: upstream's own error for it, when the controller wrote one
-    let said = policy.errors.iter().any(|e| e.starts_with("Singleton reported status"));
-    if policy.clauses.iter().any(|c| c.singleton) && clusters.len() > 1 && !said {
-        drift.push(Drift::SingletonOverMany { clusters: clusters.len() });
     }
     if let Some(m) = &policy.collectors_missing {
         drift.push(Drift::CollectorMissing { message: m.clone() });
@@ -874,6 +933,60 @@ mod tests {
         ObjRef { group: "apps".into(), resource: "deployments".into(), namespace: "llm-d".into(), name: name.into() }
     }
 
+    /// Upstream counts an object's singleton WECs across every policy asking it (semantics §4):
+    /// two policies sending the same object to one cluster each make two; a policy selecting it
+    /// without the flag adds nothing; none selected is zero. Each count other than one is drift.
+    #[test]
+    fn singleton_status_is_counted_per_object_across_policies() {
+        let singleton = |name: &str| Policy {
+            name: name.into(),
+            clauses: vec![Clause { singleton: true, ..Default::default() }],
+            ..Default::default()
+        };
+        let plain = Policy { name: "plain".into(), clauses: vec![Clause::default()], ..Default::default() };
+        let binding = |name: &str, to: &[&str], objects: &[&str]| Binding {
+            name: name.into(),
+            destinations: to.iter().map(|s| s.to_string()).collect(),
+            objects: objects.iter().map(|o| obj(o)).collect(),
+            errors: vec![],
+        };
+        let wds = |policies: Vec<Policy>, bindings: Vec<Binding>| PlacementCluster {
+            policies: Some(policies),
+            bindings: Some(bindings),
+            ..Default::default()
+        };
+        let counts = |p: &PlacementCluster| -> Vec<(String, Option<(String, usize)>)> {
+            views(&[("wds1", p)])
+                .into_iter()
+                .map(|v| {
+                    let d = v.drift.iter().find_map(|d| match d {
+                        Drift::SingletonCount { object, clusters, .. } => Some((object.clone(), *clusters)),
+                        _ => None,
+                    });
+                    (v.policy.name, d)
+                })
+                .collect()
+        };
+        // one policy, one cluster: status comes back; a plain policy elsewhere does not count
+        let one = wds(
+            vec![singleton("a"), plain.clone()],
+            vec![binding("a", &["east"], &["x"]), binding("plain", &["west"], &["x"])],
+        );
+        assert_eq!(counts(&one), vec![("a".into(), None), ("plain".into(), None)]);
+        // two singleton policies, one cluster each: two WECs for x, drift on both
+        let two = wds(
+            vec![singleton("a"), singleton("b")],
+            vec![binding("a", &["east"], &["x"]), binding("b", &["west"], &["x", "y"])],
+        );
+        let x = Some((obj("x").text(), 2));
+        assert_eq!(counts(&two), vec![("a".into(), x.clone()), ("b".into(), x)]);
+        // selected nowhere: zero
+        let none = wds(vec![singleton("a")], vec![binding("a", &[], &["x"])]);
+        assert_eq!(counts(&none)[0].1, Some((obj("x").text(), 0)));
+        let text = views(&[("wds1", &none)])[0].drift.iter().map(Drift::text).collect::<Vec<_>>().join("\n");
+        assert!(text.contains("but no cluster is selected: no status comes back"), "{text}");
+    }
+
     #[test]
     fn cells_and_drift_from_the_binding_works_and_reports() {
         let policy = Policy {
@@ -952,7 +1065,7 @@ mod tests {
             "stale",
             "destination-unavailable",
             "unknown-destination",
-            "singleton-over-many",
+            "singleton-count",
         ] {
             assert!(kinds.contains(&k.to_string()), "{k} in {kinds:?}");
         }

@@ -19,7 +19,7 @@ fn kind_of(d: &Drift) -> &'static Kind {
         Drift::DestinationUnavailable { .. } | Drift::UnknownDestination { .. } => {
             &t::PLACEMENT_DESTINATION_UNAVAILABLE
         }
-        Drift::Errors { .. } | Drift::SingletonOverMany { .. } | Drift::InvalidSelector { .. } => &t::PLACEMENT_ERROR,
+        Drift::Errors { .. } | Drift::SingletonCount { .. } | Drift::InvalidSelector { .. } => &t::PLACEMENT_ERROR,
         Drift::MatchesNoCluster | Drift::MatchesNoObject => &t::PLACEMENT_MATCHES_NOTHING,
         Drift::CollectorMissing { .. } => &t::PLACEMENT_COLLECTOR_MISSING,
     }
