@@ -621,12 +621,12 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
         assert!(
             bp["status"]["errors"][0]
                 .as_str()
-                .is_some_and(|e| e.ends_with("for example: [llm-d/ms-pd-llm-d-modelservice-prefill has 2 WECs]")),
+                .is_some_and(|e| e.ends_with(r#"for example: [{"ObjectID":{"GVK":{"Group":"apps","Version":"v1","Kind":"Deployment"},"Resource":"deployments","ObjectName":{"Namespace":"llm-d","Name":"ms-pd-llm-d-modelservice-prefill"}},"NumWECs":2}]"#)),
             "{name}: {}",
             bp["status"]
         );
         assert!(
-            p.drift.iter().any(|d| d.text().contains("ms-pd-llm-d-modelservice-prefill has 2 WECs")),
+            p.drift.iter().any(|d| d.text().contains("llm-d/ms-pd-llm-d-modelservice-prefill has 2 WECs")),
             "{name}: {:?}",
             p.drift
         );

@@ -555,6 +555,79 @@ fn destinations(p: &Value, managed: &[Value], wds: &SimCluster) -> Vec<String> {
     }
 }
 
+/// Deletes a ManifestWork and the WorkStatuses it owns (they go by garbage collection).
+fn delete_work(s: &mut crate::sim::store::ObjectStore, mi: usize, wi: usize, ns: &str, name: &str, uid: &str) {
+    let _ = s.delete(mi, ns, name);
+    let owned: Vec<String> = s
+        .list(wi, Some(ns))
+        .iter()
+        .filter(|ws| ws.value()["metadata"]["ownerReferences"][0]["uid"] == uid)
+        .map(|ws| ws.name.clone())
+        .collect();
+    for n in owned {
+        let _ = s.delete(wi, ns, &n);
+    }
+}
+
+/// Kubernetes' garbage collector deletes a Binding whose BindingPolicy is gone (its controller
+/// ownerReference names the policy's uid, so a policy deleted and created again under the same
+/// name counts as gone: `binding.go` L141-146); the transport's finalizer first deletes the
+/// works in the Binding's destinations, and only there (semantics §1, gap 2: a work left in a
+/// namespace the Binding no longer lists stays, an orphan).
+fn collect_bindings_of_gone_policies(wds: &SimCluster, its: &SimCluster, policies: &[Value]) {
+    let gone: Vec<(String, Vec<String>)> = {
+        let s = wds.store.read().expect("store lock");
+        s.list(idx(wds, &r::BINDINGS), None)
+            .iter()
+            .map(|b| b.value())
+            .filter(|b| {
+                let owner = &b["metadata"]["ownerReferences"][0]["uid"];
+                !policies
+                    .iter()
+                    .any(|p| p["metadata"]["name"] == b["metadata"]["name"] && p["metadata"]["uid"] == *owner)
+            })
+            .map(|b| {
+                let dests = b["spec"]["destinations"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| d["clusterId"].as_str().map(str::to_string))
+                    .collect();
+                (b["metadata"]["name"].as_str().unwrap_or("").to_string(), dests)
+            })
+            .collect()
+    };
+    if gone.is_empty() {
+        return;
+    }
+    {
+        let mut s = its.store.write().expect("store lock");
+        let (mi, wi) = (idx(its, &r::MANIFEST_WORKS), idx(its, &r::WORK_STATUSES));
+        for (binding, dests) in &gone {
+            for d in dests {
+                let doomed: Vec<(String, String)> = s
+                    .list(mi, Some(d))
+                    .iter()
+                    .map(|w| (w.name.clone(), w.value()))
+                    .filter(|(_, v)| {
+                        let l = &v["metadata"]["labels"];
+                        l["transport.kubestellar.io/originWdsName"] == WDS
+                            && l["transport.kubestellar.io/originOwnerReferenceBindingKey"] == binding.as_str()
+                    })
+                    .map(|(n, v)| (n, v["metadata"]["uid"].as_str().unwrap_or("").to_string()))
+                    .collect();
+                for (name, uid) in doomed {
+                    delete_work(&mut s, mi, wi, d, &name, &uid);
+                }
+            }
+        }
+    }
+    let mut s = wds.store.write().expect("store lock");
+    for (binding, _) in gone {
+        let _ = s.delete(idx(wds, &r::BINDINGS), "", &binding);
+    }
+}
+
 /// One pass of the binding and transport controllers and the status add-on.
 pub fn reconcile(clusters: &[Arc<SimCluster>]) {
     let (Some(its), Some(wds)) =
@@ -575,6 +648,7 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
             namespaces,
         )
     };
+    collect_bindings_of_gone_policies(wds, its, &policies);
     let managed: Vec<Value> = its
         .store
         .read()
@@ -617,13 +691,23 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         let name = p["metadata"]["name"].as_str().unwrap_or("").to_string();
         desired.entry(name.clone()).or_default();
         let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
-        // upstream lists at most four of the Binding's objects whose collective count is not 1
+        // upstream lists at most four of the Binding's objects whose collective count is not
+        // 1, whether or not this policy asks, as the JSON of its `objectWithNumWECs`
+        // (`binding.go` L90-108)
+        // (written by hand: Go keeps the structs' field order, serde_json's map sorts keys)
         let wrong: Vec<String> = selected
             .iter()
             .filter_map(|o| {
-                let key = object_key(o);
-                let n = singleton_wecs.get(&key)?.len();
-                (n != 1).then(|| format!("{key} has {n} WECs"))
+                let n = singleton_wecs.get(&object_key(o))?.len();
+                (n != 1).then(|| {
+                    format!(
+                        r#"{{"ObjectID":{{"GVK":{{"Group":"apps","Version":"v1","Kind":{}}},"Resource":"{}","ObjectName":{{"Namespace":{},"Name":{}}}}},"NumWECs":{n}}}"#,
+                        o["kind"],
+                        resource_of(o),
+                        o["metadata"]["namespace"],
+                        o["metadata"]["name"]
+                    )
+                })
             })
             .take(4)
             .collect();
@@ -631,7 +715,7 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         if !wrong.is_empty() {
             errors.push(format!(
                 "Singleton reported status return is requested but some objects have the wrong number of associated WECs, for example: [{}]",
-                wrong.join(" ")
+                wrong.join(",")
             ));
         }
         let binding_errors: Vec<String> = if name == BINDING_ERROR {
@@ -752,17 +836,7 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
                 })
                 .collect();
             for (ns, name, uid) in unwanted {
-                let _ = s.delete(mi, &ns, &name);
-                // its WorkStatuses go with it: they are owned by the ManifestWork
-                let owned: Vec<String> = s
-                    .list(wi, Some(&ns))
-                    .iter()
-                    .filter(|ws| ws.value()["metadata"]["ownerReferences"][0]["uid"] == uid.as_str())
-                    .map(|ws| ws.name.clone())
-                    .collect();
-                for n in owned {
-                    let _ = s.delete(wi, &ns, &n);
-                }
+                delete_work(&mut s, mi, wi, &ns, &name, &uid);
             }
         }
         for w in works {

@@ -458,9 +458,9 @@ impl Drift {
             Drift::MatchesNoCluster => "matches no cluster (upstream reports nothing)".into(),
             Drift::MatchesNoObject => "matches no object (upstream reports nothing)".into(),
             Drift::Errors { message, withheld: true } => {
-                format!("{message} — the Binding has errors, so its workload is withheld from every cluster")
+                format!("{} — the Binding has errors, so its workload is withheld from every cluster", readable(message))
             }
-            Drift::Errors { message, .. } => message.clone(),
+            Drift::Errors { message, .. } => readable(message),
             Drift::SingletonCount { object, clusters, more } => {
                 let others = match more {
                     0 => String::new(),
@@ -554,11 +554,12 @@ pub fn views(contexts: &[(&str, &PlacementCluster)]) -> Vec<PolicyView> {
             // said once: upstream's own error for it, when the controller wrote one
             let said = policy.errors.iter().any(|e| e.starts_with("Singleton reported status"));
             if let (Some(b), false) = (b, said) {
+                // every Binding listing the object says it, whether or not its own policy asks
+                // (`binding.go` L90-108 reads the object's collective request)
                 let wrong: Vec<(&ObjRef, usize)> = b
                     .objects
                     .iter()
-                    .filter(|o| asks_singleton(policy, o, p.objects.as_deref()))
-                    .map(|o| (o, singletons.get(o).map_or(0, BTreeSet::len)))
+                    .filter_map(|o| Some((o, singletons.get(o)?.len())))
                     .filter(|(_, n)| *n != 1)
                     .collect();
                 if let Some((o, n)) = wrong.first() {
@@ -572,6 +573,32 @@ pub fn views(contexts: &[(&str, &PlacementCluster)]) -> Vec<PolicyView> {
         }
     }
     out
+}
+
+/// An upstream error as an on-call reads it: the singleton error's examples are the JSON of Go
+/// structs (`[{"ObjectID":{…,"Resource":"deployments","ObjectName":{…}},"NumWECs":2}]`,
+/// `binding.go` L90-108), said here as `deployments llm-d/x has 2 WECs`; anything else verbatim.
+fn readable(message: &str) -> String {
+    const EXAMPLES: &str = "for example: ";
+    let Some(at) = message.find(EXAMPLES).filter(|_| message.starts_with("Singleton reported status")) else {
+        return message.to_string();
+    };
+    let (head, json) = message.split_at(at + EXAMPLES.len());
+    let Ok(examples) = serde_json::from_str::<Vec<serde_json::Value>>(json) else { return message.to_string() };
+    let said: Vec<String> = examples
+        .iter()
+        .map(|e| {
+            let (id, name) = (&e["ObjectID"], &e["ObjectID"]["ObjectName"]);
+            let ns = name["Namespace"].as_str().filter(|n| !n.is_empty()).map(|n| format!("{n}/")).unwrap_or_default();
+            format!(
+                "{} {ns}{} has {} WECs",
+                id["Resource"].as_str().unwrap_or("?"),
+                name["Name"].as_str().unwrap_or("?"),
+                e["NumWECs"].as_u64().map_or("?".into(), |n| n.to_string())
+            )
+        })
+        .collect();
+    format!("{head}{}", said.join(", "))
 }
 
 /// Whether `policy` asks singleton status for the object: a clause with the flag selects it
@@ -973,6 +1000,13 @@ mod tests {
             vec![binding("a", &["east"], &["x"]), binding("plain", &["west"], &["x"])],
         );
         assert_eq!(counts(&one), vec![("a".into(), None), ("plain".into(), None)]);
+        // a plain policy binding an object that another sends to two clusters says it too
+        let shared = wds(
+            vec![singleton("a"), plain.clone()],
+            vec![binding("a", &["east", "west"], &["x"]), binding("plain", &["west"], &["x"])],
+        );
+        let x2 = Some((obj("x").text(), 2));
+        assert_eq!(counts(&shared), vec![("a".into(), x2.clone()), ("plain".into(), x2)]);
         // two singleton policies, one cluster each: two WECs for x, drift on both
         let two = wds(
             vec![singleton("a"), singleton("b")],
@@ -985,6 +1019,19 @@ mod tests {
         assert_eq!(counts(&none)[0].1, Some((obj("x").text(), 0)));
         let text = views(&[("wds1", &none)])[0].drift.iter().map(Drift::text).collect::<Vec<_>>().join("\n");
         assert!(text.contains("but no cluster is selected: no status comes back"), "{text}");
+    }
+
+    #[test]
+    fn upstreams_singleton_error_is_said_in_words() {
+        let m = r#"Singleton reported status return is requested but some objects have the wrong number of associated WECs, for example: [{"ObjectID":{"GVK":{"Group":"apps","Version":"v1","Kind":"Deployment"},"Resource":"deployments","ObjectName":{"Namespace":"llm-d","Name":"x"}},"NumWECs":2},{"ObjectID":{"GVK":{"Group":"","Version":"v1","Kind":"Namespace"},"Resource":"namespaces","ObjectName":{"Namespace":"","Name":"team1"}},"NumWECs":0}]"#;
+        let d = Drift::Errors { message: m.into(), withheld: false };
+        assert_eq!(
+            d.text(),
+            "Singleton reported status return is requested but some objects have the wrong number of associated WECs, for example: deployments llm-d/x has 2 WECs, namespaces team1 has 0 WECs"
+        );
+        // anything it cannot read stays as upstream wrote it
+        let odd = Drift::Errors { message: "Singleton reported status for example: [nope".into(), withheld: false };
+        assert_eq!(odd.text(), "Singleton reported status for example: [nope");
     }
 
     #[test]
