@@ -536,7 +536,7 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
     let f = policy_file(
         "obs-by-namespace",
         serde_json::json!({"matchExpressions": [{"key": "capability", "operator": "Exists"}]}),
-        serde_json::json!([{"namespaceSelectors": [{"matchLabels": {"team": "obs"}}]}]),
+        serde_json::json!([{"namespaceSelectors": [{"matchLabels": {"team": "obs"}}], "createOnly": true}]),
     );
     let (ok, out) = kubectl_status(&["create", "--validate=false", "-f", f.to_str().unwrap()]);
     assert!(ok, "{out}");
@@ -583,6 +583,9 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
     let v = views(&fleet);
     let obs = policy(&v, "obs-by-namespace").unwrap();
     assert!(obs.objects.iter().all(|o| o.namespace == "monitoring"), "only monitoring's: {:?}", obs.objects);
+    // bound createOnly, as the Binding says, and marked so
+    assert!(obs.objects.iter().all(|o| obs.create_only.contains(o)), "{:?}", obs.create_only);
+    assert!(policy(&v, "llmd-prefill-policy").is_some_and(|p| p.create_only.is_empty()));
     // kubectl agrees: the Binding lists monitoring's objects alone
     let (ok, out) = kubectl_status(&["get", "bindings.control.kubestellar.io", "obs-by-namespace", "-o", "json"]);
     assert!(ok, "{out}");

@@ -278,11 +278,13 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
             json!([{"matchLabels": {"capability": "gpu-b200"}}]),
             json!([{"namespaces": ["llm-d"], "objectSelectors": [{"matchLabels": {"llm-d.ai/role": "decode"}}]}]),
         ),
-        // DNS on every edge cluster, asking for a singleton status return: three WECs, an error
+        // DNS on every edge cluster, asking for a singleton status return: three WECs, an error;
+        // created once, then each cluster's own (createOnly)
         policy(
             "edge-singleton-policy",
             json!([{"matchLabels": {"location-group": "edge"}}]),
-            json!([{"namespaces": ["kube-system"], "objectNames": ["coredns"], "wantSingletonReportedState": true}]),
+            json!([{"namespaces": ["kube-system"], "objectNames": ["coredns"], "wantSingletonReportedState": true,
+                    "createOnly": true}]),
         ),
         // the DCGM exporter everywhere with GPUs: a customization error withholds it
         policy(
@@ -407,7 +409,8 @@ fn manifest_work(
         let (reason, msg) = if ok {
             ("AppliedManifestWorkComplete".to_string(), "Apply manifest work complete".to_string())
         } else {
-            ("AppliedManifestWorkFailed".to_string(), why.clone().unwrap_or_default())
+            // the work says only this; why is the manifest's condition (OCM's work agent)
+            ("AppliedManifestWorkFailed".to_string(), "Failed to apply manifest work".to_string())
         };
         status = json!({"conditions": [
             {"type": "Applied", "status": if ok { "True" } else { "False" }, "reason": reason, "message": msg, "lastTransitionTime": ago(age)},
@@ -739,12 +742,19 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         let mut all_errors = errors.clone();
         all_errors.extend(binding_errors.iter().cloned());
         let policy_status = json!({"observedGeneration": 1, "errors": all_errors, "conditions": conditions});
+        // the matching clauses' createOnly bits ORed (`types.go` DownsyncPolicySpec)
+        let create_only =
+            |o: &Value| clauses.iter().any(|c| c["createOnly"] == true && clause_selects(c, o, &namespaces));
         let workload: Vec<Value> = selected
             .iter()
             .map(|o| {
-                json!({"group": "apps", "version": "v1", "resource": resource_of(o),
+                let mut entry = json!({"group": "apps", "version": "v1", "resource": resource_of(o),
                             "namespace": o["metadata"]["namespace"], "name": o["metadata"]["name"],
-                            "resourceVersion": o["metadata"]["resourceVersion"]})
+                            "resourceVersion": o["metadata"]["resourceVersion"]});
+                if create_only(o) {
+                    entry["createOnly"] = json!(true);
+                }
+                entry
             })
             .collect();
         let binding_uid;
@@ -803,7 +813,15 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
                 } else {
                     Some((true, None))
                 };
-                let w = manifest_work(d, &name, &binding_uid, o, applied, 3600);
+                let mut w = manifest_work(d, &name, &binding_uid, o, applied, 3600);
+                // the work agent then creates the object where absent and never updates it
+                // (KS `ocm-transport-controller/pkg/ocm.go` WrapObjects)
+                if create_only(o) {
+                    w["spec"]["manifestConfigs"] = json!([{
+                        "resourceIdentifier": {"group": "apps", "resource": resource_of(o),
+                                               "namespace": o["metadata"]["namespace"], "name": o["metadata"]["name"]},
+                        "updateStrategy": {"type": "CreateOnly"}}]);
+                }
                 let key = (d.clone(), w["metadata"]["name"].as_str().unwrap_or("").to_string());
                 desired.entry(name.clone()).or_default().insert(key);
                 works.push(w);

@@ -134,6 +134,14 @@ pub fn decode_binding(o: &DynamicObject) -> Binding {
             .flatten()
             .map(obj_ref)
             .collect(),
+        create_only: w["clusterScope"]
+            .as_array()
+            .into_iter()
+            .chain(w["namespaceScope"].as_array())
+            .flatten()
+            .filter(|o| o["createOnly"] == true)
+            .map(obj_ref)
+            .collect(),
         errors: strings(&o.data["status"]["errors"]),
     }
 }
@@ -154,36 +162,61 @@ pub fn decode_managed(o: &DynamicObject) -> ManagedCluster {
     }
 }
 
-/// The plural of a manifest's kind, for the few kinds placement carries (the Binding names
-/// objects by resource, a manifest by kind).
-fn plural(kind: &str) -> String {
+/// A manifest's resource when the work agent has not yet said it (its `resourceMeta`):
+/// apimachinery's guess (`meta.UnsafeGuessKindToResource`: lower case; `endpoints` stays; `-s`
+/// takes `es`; `-y` takes `ies`), except that a vowel before the `y` takes `s` as English does
+/// (`Gateway` is `gateways`, which the upstream guess gets wrong).
+fn guessed_resource(kind: &str) -> String {
     let k = kind.to_lowercase();
-    match k.as_str() {
-        "ingress" => "ingresses".into(),
-        "networkpolicy" => "networkpolicies".into(),
-        k if k.ends_with('s') => format!("{k}es"),
-        k => format!("{k}s"),
+    if k.ends_with("endpoints") {
+        k
+    } else if k.ends_with('s') {
+        format!("{k}es")
+    } else if k.ends_with('y') && !["ay", "ey", "oy", "uy"].iter().any(|e| k.ends_with(e)) {
+        format!("{}ies", &k[..k.len() - 1])
+    } else {
+        format!("{k}s")
     }
 }
 
 pub fn decode_work(o: &DynamicObject) -> Work {
     let l = labels(o);
     let applied = condition(&o.data, "Applied");
-    let objects = o.data["spec"]["workload"]["manifests"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|m| {
+    // the work agent's status names each manifest's resource (by ordinal) and why it failed;
+    // the work's own Applied message is only "Failed to apply manifest work" (OCM
+    // `pkg/work/spoke/controllers/manifestcontroller`; docs/upstream/kubestellar-semantics.md §7)
+    let said: Vec<&Value> = o.data["status"]["resourceStatus"]["manifests"].as_array().into_iter().flatten().collect();
+    let said_of = |i: usize| said.iter().find(|m| m["resourceMeta"]["ordinal"].as_u64() == Some(i as u64));
+    let manifests: Vec<&Value> = o.data["spec"]["workload"]["manifests"].as_array().into_iter().flatten().collect();
+    let objects = manifests
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
             let api = m["apiVersion"].as_str().unwrap_or_default();
             let group = api.split_once('/').map(|(g, _)| g).unwrap_or_default();
+            let resource = said_of(i)
+                .and_then(|s| s["resourceMeta"]["resource"].as_str())
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .unwrap_or_else(|| guessed_resource(m["kind"].as_str().unwrap_or_default()));
             ObjRef {
                 group: group.to_string(),
-                resource: plural(m["kind"].as_str().unwrap_or_default()),
+                resource,
                 namespace: m["metadata"]["namespace"].as_str().unwrap_or_default().to_string(),
                 name: m["metadata"]["name"].as_str().unwrap_or_default().to_string(),
             }
         })
         .collect();
+    let failed_manifests: Vec<&str> = said
+        .iter()
+        .filter_map(|m| m["conditions"].as_array()?.iter().find(|c| c["type"] == "Applied" && c["status"] == "False"))
+        .filter_map(|c| c["message"].as_str())
+        .collect();
+    let message = if failed_manifests.is_empty() {
+        applied.and_then(|c| c["message"].as_str()).map(str::to_string)
+    } else {
+        Some(failed_manifests.join("; "))
+    };
     Work {
         wec: o.metadata.namespace.clone().unwrap_or_default(),
         name: o.metadata.name.clone().unwrap_or_default(),
@@ -192,7 +225,7 @@ pub fn decode_work(o: &DynamicObject) -> Work {
         wds: l.get(WDS_KEY).cloned().unwrap_or_default(),
         objects,
         applied: truth(applied),
-        message: applied.and_then(|c| c["message"].as_str()).map(str::to_string),
+        message,
         available: truth(condition(&o.data, "Available")),
         created: o.metadata.creation_timestamp.as_ref().map(|t| t.0.to_string()),
     }
@@ -278,7 +311,8 @@ pub fn decode_control_plane(o: &DynamicObject) -> ControlPlane {
     }
 }
 
-/// A ManifestWork keeps, of each manifest, what identifies it; of its status, the conditions.
+/// A ManifestWork keeps, of each manifest, what identifies it; of its status, the conditions
+/// and, per manifest the agent reported, its resource and a failed apply's condition.
 fn slim_work(o: &mut DynamicObject) {
     if let Some(ms) = o.data["spec"]["workload"]["manifests"].as_array_mut() {
         for m in ms.iter_mut() {
@@ -289,8 +323,20 @@ fn slim_work(o: &mut DynamicObject) {
             *m = keep;
         }
     }
-    if let Some(st) = o.data["status"].as_object_mut() {
-        st.remove("resourceStatus");
+    if let Some(ms) = o.data["status"]["resourceStatus"]["manifests"].as_array_mut() {
+        for m in ms.iter_mut() {
+            let failed: Vec<Value> = m["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["type"] == "Applied" && c["status"] == "False")
+                .cloned()
+                .collect();
+            *m = serde_json::json!({
+                "resourceMeta": {"ordinal": m["resourceMeta"]["ordinal"], "resource": m["resourceMeta"]["resource"]},
+                "conditions": failed
+            });
+        }
     }
     o.metadata.managed_fields = None;
     o.metadata.annotations = None;
@@ -413,4 +459,62 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
         |placement| Update::Placement { cluster: index, placement },
     )
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn work(status: Value) -> DynamicObject {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "work.open-cluster-management.io/v1", "kind": "ManifestWork",
+            "metadata": {"name": "w", "namespace": "edge-1", "labels": {BINDING_KEY: "p", WDS_KEY: "wds1"}},
+            "spec": {"workload": {"manifests": [
+                {"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry", "metadata": {"name": "a", "namespace": "n"}},
+                {"apiVersion": "security.openshift.io/v1", "kind": "SecurityContextConstraints", "metadata": {"name": "b"}}]}},
+            "status": status
+        }))
+        .unwrap()
+    }
+
+    /// The resource is the one the work agent names (`SecurityContextConstraints` is
+    /// `securitycontextconstraints`, which no guess from the kind gives); before it has, the
+    /// guess (`serviceentries`, where the old rule made `serviceentrys`). Why a work failed is its manifest's condition, not the
+    /// work's generic "Failed to apply manifest work".
+    #[test]
+    fn resources_and_apply_failures_as_the_work_agent_reports_them() {
+        let before = decode_work(&work(serde_json::json!({})));
+        let res: Vec<&str> = before.objects.iter().map(|o| o.resource.as_str()).collect();
+        assert_eq!(res, ["serviceentries", "securitycontextconstraintses"]);
+        // as kst keeps it: slimmed on arrival
+        let mut kept = work(serde_json::json!({
+            "conditions": [{"type": "Applied", "status": "False", "reason": "AppliedManifestWorkFailed",
+                            "message": "Failed to apply manifest work"}],
+            "resourceStatus": {"manifests": [
+                {"resourceMeta": {"ordinal": 0, "resource": "serviceentries"},
+                 "conditions": [{"type": "Applied", "status": "True", "message": "Apply manifest complete"}]},
+                {"resourceMeta": {"ordinal": 1, "resource": "securitycontextconstraints"},
+                 "conditions": [{"type": "Applied", "status": "False", "reason": "AppliedManifestFailed",
+                                 "message": "Failed to apply manifest: securitycontextconstraints \"b\" is forbidden"}]}]}
+        }));
+        slim_work(&mut kept);
+        let after = decode_work(&kept);
+        let res: Vec<&str> = after.objects.iter().map(|o| o.resource.as_str()).collect();
+        assert_eq!(res, ["serviceentries", "securitycontextconstraints"]);
+        assert_eq!(after.applied, Some(false));
+        assert_eq!(
+            after.message.as_deref(),
+            Some("Failed to apply manifest: securitycontextconstraints \"b\" is forbidden")
+        );
+        for (kind, plural) in [
+            ("NetworkPolicy", "networkpolicies"),
+            ("Ingress", "ingresses"),
+            ("Gateway", "gateways"),
+            ("Deployment", "deployments"),
+            ("InferencePool", "inferencepools"),
+            ("Endpoints", "endpoints"),
+        ] {
+            assert_eq!(guessed_resource(kind), plural);
+        }
+    }
 }

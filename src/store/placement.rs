@@ -145,6 +145,9 @@ pub struct Binding {
     pub name: String,
     pub destinations: Vec<String>,
     pub objects: Vec<ObjRef>,
+    /// Objects bound `createOnly` (the matching clauses' bits ORed): created on a WEC where
+    /// absent, never updated there, so a change in the WDS does not reach an existing copy.
+    pub create_only: BTreeSet<ObjRef>,
     pub errors: Vec<String>,
 }
 
@@ -496,6 +499,8 @@ pub struct PolicyView {
     /// The Binding's destinations (what the controller selected).
     pub clusters: Vec<String>,
     pub objects: Vec<ObjRef>,
+    /// Those of `objects` bound `createOnly`.
+    pub create_only: BTreeSet<ObjRef>,
     /// `cells[o][c]`: object `o` on cluster `c`.
     pub cells: Vec<Vec<Cell>>,
     pub drift: Vec<Drift>,
@@ -653,6 +658,7 @@ fn orphans(wds: &str, name: &str, policies: &[Policy], its: &PlacementCluster) -
             policy: Policy { name: binding.to_string(), ..Default::default() },
             clusters: Vec::new(),
             objects: Vec::new(),
+            create_only: BTreeSet::new(),
             cells: Vec::new(),
             drift,
             its_known: true,
@@ -777,6 +783,7 @@ fn view(wds: &str, name: &str, policy: &Policy, b: Option<&Binding>, its: Option
         policy: policy.clone(),
         clusters,
         objects,
+        create_only: b.map(|b| b.create_only.clone()).unwrap_or_default(),
         cells,
         drift,
         its_known: its.is_some(),
@@ -975,6 +982,7 @@ mod tests {
             name: name.into(),
             destinations: to.iter().map(|s| s.to_string()).collect(),
             objects: objects.iter().map(|o| obj(o)).collect(),
+            create_only: Default::default(),
             errors: vec![],
         };
         let wds = |policies: Vec<Policy>, bindings: Vec<Binding>| PlacementCluster {
@@ -1047,6 +1055,7 @@ mod tests {
                 name: "p".into(),
                 destinations: vec!["a".into(), "b".into(), "gone".into()],
                 objects: vec![obj("x"), obj("y")],
+                create_only: Default::default(),
                 errors: vec![],
             }]),
             ..Default::default()

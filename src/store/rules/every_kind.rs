@@ -284,6 +284,7 @@ fn placement(f: &mut Fleet, wds: usize, its: usize) {
         name: name.into(),
         destinations: to.iter().map(|s| s.to_string()).collect(),
         objects,
+        create_only: Default::default(),
         errors,
     };
     let policy = |name: &str| Policy { name: name.into(), ..Default::default() };

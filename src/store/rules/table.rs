@@ -331,7 +331,7 @@ pub const PLACEMENT_DESTINATION_UNAVAILABLE: Kind = Kind {
     ..kind("placement-destination-unavailable", "KstPlacementDestinationUnavailable", WARN, 0.0, D::Placement, S::Placement)
 };
 pub const PLACEMENT_ERROR: Kind = Kind {
-    when: "a BindingPolicy's own errors, a singleton policy over several clusters, or a selector Kubernetes cannot convert (upstream reports nothing)",
+    when: "a BindingPolicy's own errors, a singleton status counted over other than one cluster, or a selector Kubernetes cannot convert (upstream reports nothing)",
     nature: Nature::Finding,
     ..kind("placement-error", "KstPlacementError", WARN, 0.0, D::Placement, S::Placement)
 };

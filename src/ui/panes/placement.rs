@@ -269,7 +269,7 @@ fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, col: usize) 
     }
     let mut state = ListState::default();
     table.draw(f, matrix_area, &mut state, t);
-    let lines: Vec<Line> = if v.drift.is_empty() {
+    let mut lines: Vec<Line> = if v.drift.is_empty() {
         vec![Line::from(Span::styled("no drift: every bound object was delivered and applied", t.ok))]
     } else {
         v.drift
@@ -283,6 +283,22 @@ fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, col: usize) 
             })
             .collect()
     };
+    // not drift, but why a change made in the WDS never shows on a WEC
+    if !v.create_only.is_empty() {
+        let names: Vec<String> = v
+            .objects
+            .iter()
+            .filter(|o| v.create_only.contains(*o))
+            .map(|o| format!("{}/{}", o.namespace, o.name))
+            .collect();
+        lines.push(Line::from(Span::styled(
+            format!(
+                "· createOnly: {} created where absent, never updated from the WDS",
+                if names.len() > 3 { format!("{} objects", names.len()) } else { names.join(", ") }
+            ),
+            t.muted,
+        )));
+    }
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
