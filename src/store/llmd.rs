@@ -668,11 +668,13 @@ impl LlmdCluster {
     pub fn view_with(&self, s: &ServerInfo, r: &Reading, detail: Detail) -> ServerView {
         let key = s.key();
         let Some(m) = self.metrics.get(&key) else {
-            return ServerView {
-                freshness: Freshness::Expired,
-                stale: Some("not scraped yet".into()),
-                ..Default::default()
+            // only a running pod is scraped: one that is not says so, not "yet" forever
+            let why = if s.phase.is_empty() || s.phase == "Running" {
+                "not scraped yet".to_string()
+            } else {
+                format!("not scraped: the pod is {}", s.phase)
             };
+            return ServerView { freshness: Freshness::Expired, stale: Some(why), ..Default::default() };
         };
         let (freshness, _) = m.freshness(r);
         let stamp = m.latest().map(|l| ViewStamp { latest: l.at, window: r.window, detail });
@@ -875,6 +877,35 @@ mod tests {
         s.record(20.0, Ok(with(&[1.0, 2.0, 2.0])));
         let w = s.histogram(|x| x.ttft.as_ref(), &reading(20.0)).unwrap();
         assert!((w.cumulative[2] - 22.0 / 20.0).abs() < 1e-9, "{w:?}");
+    }
+
+    /// Only running pods are scraped: a Pending one said "not scraped yet" for as long as it
+    /// stayed Pending (seen on the simulator's pd-llama-70b decode pod).
+    #[test]
+    fn a_pod_that_is_not_running_says_why_it_has_no_numbers() {
+        let server = |phase: &str| ServerInfo {
+            namespace: "llm-d".into(),
+            name: "d0".into(),
+            pool: None,
+            role: Role::Decode,
+            model: None,
+            engine: EngineKind::Vllm,
+            ready: false,
+            phase: phase.into(),
+            restarts: 0,
+            node: "n".into(),
+            metrics_port: 8000,
+            gpus: 1,
+            waiting: None,
+            unschedulable: None,
+            ready_since: None,
+        };
+        let l = LlmdCluster::default();
+        assert_eq!(
+            l.view(&server("Pending"), &reading(10.0)).stale.as_deref(),
+            Some("not scraped: the pod is Pending")
+        );
+        assert_eq!(l.view(&server("Running"), &reading(10.0)).stale.as_deref(), Some("not scraped yet"));
     }
 
     #[test]
