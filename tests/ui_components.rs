@@ -17,6 +17,17 @@ fn key(app: &mut App, c: KeyCode) {
 fn ctrl(app: &mut App, c: char) {
     app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
 }
+/// Every page of the open help at `w`x`h`, paged with PgDn (which never closes it).
+fn help_pages(app: &mut App, w: u16, h: u16) -> String {
+    let mut all = render(app, w, h);
+    for _ in 0..12 {
+        key(app, KeyCode::PageDown);
+        all.push_str(&render(app, w, h));
+    }
+    assert!(app.show_help, "paging keeps the help open");
+    all
+}
+
 fn typed(app: &mut App, s: &str) {
     for c in s.chars() {
         key(app, KeyCode::Char(c));
@@ -40,8 +51,13 @@ async fn help_in_every_pane_and_view() {
         let title = app.panes[app.tab].title();
         key(&mut app, KeyCode::Char('?'));
         assert!(app.show_help, "{id}");
-        let s = render(&mut app, 80, 24);
+        let s = help_pages(&mut app, 80, 24);
         assert!(s.contains("everywhere:") && s.contains("this help / quit"), "{id}: {s}");
+        // every key of the view is reachable, its words whole (wrapped under the text column)
+        for h in app.panes[app.tab].hints() {
+            let first = h.what.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+            assert!(s.contains(&first), "{id}: {first:?} reachable: {s}");
+        }
         if !app.panes[app.tab].hints().is_empty() {
             assert!(s.contains(&format!("{title}:")), "{id}: the pane's own keys under its name: {s}");
         }

@@ -249,9 +249,20 @@ fn mouse_only_when_enabled_and_rebound_keys() {
         help.contains("←                     previous platform"),
         "h went to help: the left key is the arrow alone: {help}"
     );
-    // every row of the help fits a 80x24 terminal
+    // at 80x24 the help does not fit: it says where it is, scrolls, and reaches its last line
     let small = render(&mut app, 80, 24);
-    assert!(small.contains("this help / quit") && small.contains("copy the selected name"), "{small}");
+    assert!(small.contains("keys 1-18 of") && small.contains("scroll · any other key closes"), "{small}");
+    assert!(!small.contains("the newest 3 runs against the rest"), "the legend's last line is below: {small}");
+    app.on_key(key(KeyCode::Char('G')));
+    let end = render(&mut app, 80, 24);
+    assert!(app.show_help && end.contains("the newest 3 runs against the rest"), "G: the last line: {end}");
+    app.on_key(key(KeyCode::Char('g')));
+    assert!(render(&mut app, 80, 24).contains("keys 1-18 of"), "g: back to the top");
+    // wide enough, it all shows at once in two columns
+    let wide = render(&mut app, 200, 60);
+    assert!(wide.contains("keys — any key closes") && wide.contains("this help / quit"), "{wide}");
+    app.on_key(key(KeyCode::Char('x')));
+    assert!(!app.show_help, "any other key closes it");
 }
 
 /// A cluster that stops answering keeps its last numbers, marked with their age, and leaves

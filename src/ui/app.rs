@@ -45,6 +45,10 @@ pub struct App {
     pub filter: Filter,
     pub filter_editing: bool,
     pub show_help: bool,
+    /// The help's first line shown, and (from its last drawing) a page's lines and the most
+    /// it can scroll.
+    pub help_scroll: usize,
+    help_page: (usize, usize),
     pub quit: bool,
     pub aliases: BTreeMap<String, String>,
     /// Metric polling interval.
@@ -97,6 +101,8 @@ impl App {
             filter: Filter::default(),
             filter_editing: false,
             show_help: false,
+            help_scroll: 0,
+            help_page: (1, 0),
             quit: false,
             aliases: BTreeMap::new(),
             refresh: Duration::from_secs(5),
@@ -328,7 +334,28 @@ impl App {
         }
         let had_flash = self.flash.take().is_some();
         if self.show_help && !ctrl_c {
-            self.show_help = false;
+            // the help scrolls with the list keys; any other key closes it
+            let (page, max) = self.help_page;
+            let to = match (k.code, k.modifiers.contains(KeyModifiers::CONTROL)) {
+                (KeyCode::Char('j') | KeyCode::Down, false) => Some(self.help_scroll + 1),
+                (KeyCode::Char('k') | KeyCode::Up, false) => Some(self.help_scroll.saturating_sub(1)),
+                (KeyCode::PageDown | KeyCode::Char(' '), false) | (KeyCode::Char('d' | 'f'), true) => {
+                    Some(self.help_scroll + page)
+                }
+                (KeyCode::PageUp, false) | (KeyCode::Char('u' | 'b'), true) => {
+                    Some(self.help_scroll.saturating_sub(page))
+                }
+                (KeyCode::Char('g') | KeyCode::Home, false) => Some(0),
+                (KeyCode::Char('G') | KeyCode::End, _) => Some(max),
+                _ => None,
+            };
+            match to {
+                Some(to) => self.help_scroll = to.min(max),
+                None => {
+                    self.show_help = false;
+                    self.help_scroll = 0;
+                }
+            }
             return true;
         }
         if self.prompt.is_some() {
@@ -472,7 +499,8 @@ impl App {
             };
             let title =
                 self.views.last().map(|v| v.crumb()).unwrap_or_else(|| self.panes[self.tab].title().to_string());
-            help::draw(f, body, &self.theme, &self.keymap, &title, &hints, &legend);
+            let help = help::Help { title: &title, hints: &hints, legend: &legend };
+            self.help_page = help::draw(f, body, &self.theme, &self.keymap, &help, self.help_scroll);
         }
         self.writes.draw(f, body, &self.theme);
     }

@@ -1,5 +1,7 @@
 //! `?`: the keys of the view in front (from its component's hints) and the keys that work
-//! everywhere (from the keymap in force, so rebinding shows), in two columns when wide.
+//! everywhere (from the keymap in force, so rebinding shows), then what the view's symbols mean.
+//! Descriptions wrap under their text column, never cut; what does not fit scrolls (j/k, PgUp/
+//! PgDn, g/G), and two columns are used when the screen is wide enough to show it all at once.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -10,51 +12,96 @@ use super::component::Hint;
 use super::keymap::Keymap;
 use crate::theme::Theme;
 
-/// The help's lines: a heading and rows for the view, then for everywhere.
-pub fn lines(
-    theme: &Theme,
-    keymap: &Keymap,
-    title: &str,
-    hints: &[Hint],
-    legend: &[(&'static str, &'static str)],
-) -> Vec<Line<'static>> {
-    let row = |keys: String, what: String| {
-        Line::from(vec![Span::styled(format!("{keys:<22}"), theme.accent), Span::styled(what, theme.text)])
-    };
-    let mut out = Vec::new();
-    if !hints.is_empty() {
-        out.push(Line::from(Span::styled(format!("{title}:"), theme.header)));
-        out.extend(hints.iter().map(|h| row(h.label(keymap), h.what.to_string())));
+/// The width of the key column; a longer key goes on a line of its own.
+const KEYS: usize = 22;
+
+/// What the help shows, before it is laid out to a width.
+pub struct Help<'a> {
+    pub title: &'a str,
+    pub hints: &'a [Hint],
+    pub legend: &'a [(&'static str, &'static str)],
+}
+
+/// Words of `text` in lines of at most `width` characters (a longer word is cut into pieces).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(8);
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        while word.len() > width {
+            if !line.is_empty() {
+                out.push(std::mem::take(&mut line));
+            }
+            out.push(word.drain(..width).collect());
+        }
+        let word: String = word.into_iter().collect();
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
     }
-    out.push(Line::from(Span::styled("everywhere:", theme.header)));
-    out.extend(keymap.global_help_rows().into_iter().map(|(k, w)| row(k, w.to_string())));
-    if !legend.is_empty() {
-        out.push(Line::from(Span::styled("what the symbols mean:", theme.header)));
-        out.extend(legend.iter().map(|(sym, what)| {
-            Line::from(vec![Span::styled(format!("{sym:<22}"), theme.text), Span::styled(*what, theme.muted)])
-        }));
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
     }
     out
 }
 
-pub fn draw(
-    f: &mut Frame,
-    area: Rect,
-    theme: &Theme,
-    keymap: &Keymap,
-    title: &str,
-    hints: &[Hint],
-    legend: &[(&'static str, &'static str)],
-) {
-    let mut all = lines(theme, keymap, title, hints, legend);
-    let room = area.height.saturating_sub(2) as usize;
-    // two columns when one does not fit and the screen is wide enough; else the legend
-    // shortens first (the keys matter more)
-    if all.len() > room && area.width < 150 {
-        all.truncate(room);
+/// The help's lines at `width` columns: a heading and rows for the view, then for everywhere,
+/// then the legend.
+pub fn lines(theme: &Theme, keymap: &Keymap, help: &Help, width: usize) -> Vec<Line<'static>> {
+    let text_width = width.saturating_sub(KEYS).max(12);
+    let row = |keys: String, what: &str, key_style, text_style| -> Vec<Line<'static>> {
+        let mut out = Vec::new();
+        let mut text = wrap(what, text_width).into_iter();
+        // a key as wide as its column would run into the text: it takes a line of its own
+        let first = if keys.chars().count() >= KEYS {
+            out.push(Line::from(Span::styled(keys, key_style)));
+            text.next().map(|t| Line::from(vec![Span::raw(" ".repeat(KEYS)), Span::styled(t, text_style)]))
+        } else {
+            Some(Line::from(vec![
+                Span::styled(format!("{keys:<KEYS$}"), key_style),
+                Span::styled(text.next().unwrap_or_default(), text_style),
+            ]))
+        };
+        out.extend(first);
+        out.extend(text.map(|t| Line::from(vec![Span::raw(" ".repeat(KEYS)), Span::styled(t, text_style)])));
+        out
+    };
+    let mut out = Vec::new();
+    if !help.hints.is_empty() {
+        out.push(Line::from(Span::styled(format!("{}:", help.title), theme.header)));
+        for h in help.hints {
+            out.extend(row(h.label(keymap), h.what, theme.accent, theme.text));
+        }
     }
-    let two = all.len() > room && area.width >= 150;
-    let width = if two { 150.min(area.width) } else { 96.min(area.width.saturating_sub(2)) };
+    out.push(Line::from(Span::styled("everywhere:", theme.header)));
+    for (k, w) in keymap.global_help_rows() {
+        out.extend(row(k, w, theme.accent, theme.text));
+    }
+    if !help.legend.is_empty() {
+        out.push(Line::from(Span::styled("what the symbols mean:", theme.header)));
+        for (sym, what) in help.legend {
+            out.extend(row(sym.to_string(), what, theme.text, theme.muted));
+        }
+    }
+    out
+}
+
+/// Draws the help over `area`, its first line `scroll` (clamped); returns how many lines a
+/// page holds (what PgDn moves) and the largest useful scroll.
+pub fn draw(f: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap, help: &Help, scroll: usize) -> (usize, usize) {
+    let room = area.height.saturating_sub(2) as usize;
+    // two columns of 74 when that shows everything at once; else one, scrolled
+    let two_width = 150.min(area.width);
+    let two_lines = lines(theme, keymap, help, (two_width as usize / 2).saturating_sub(2));
+    let two = area.width >= 150 && two_lines.len() > room && two_lines.len().div_ceil(2) <= room;
+    let width = if two { two_width } else { 100.min(area.width) };
+    let all = if two { two_lines } else { lines(theme, keymap, help, width.saturating_sub(2) as usize) };
     let rows = if two { all.len().div_ceil(2) } else { all.len() };
     let height = (rows as u16 + 2).min(area.height);
     let r = Rect {
@@ -63,8 +110,20 @@ pub fn draw(
         width,
         height,
     };
+    let max_scroll = rows.saturating_sub(room);
+    let scroll = scroll.min(max_scroll);
+    let title = if max_scroll == 0 {
+        " keys — any key closes ".to_string()
+    } else {
+        format!(
+            " keys {}-{} of {} — j/k PgUp/PgDn g/G scroll · any other key closes ",
+            scroll + 1,
+            (scroll + room).min(rows),
+            rows
+        )
+    };
     f.render_widget(Clear, r);
-    let block = Block::default().borders(Borders::ALL).title(" keys — any key closes ").border_style(theme.muted);
+    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.muted);
     let inner = block.inner(r);
     f.render_widget(block, r);
     if two {
@@ -73,6 +132,19 @@ pub fn draw(
         f.render_widget(Paragraph::new(a.to_vec()), Rect { width: half, ..inner });
         f.render_widget(Paragraph::new(b.to_vec()), Rect { x: inner.x + half, width: inner.width - half, ..inner });
     } else {
-        f.render_widget(Paragraph::new(all), inner);
+        f.render_widget(Paragraph::new(all[scroll..].to_vec()), inner);
+    }
+    (room.max(1), max_scroll)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn words_wrap_at_the_width_and_long_words_are_cut() {
+        assert_eq!(wrap("clear focus and filter", 12), ["clear focus", "and filter"]);
+        assert_eq!(wrap("abcdefghijklmnop x", 8), ["abcdefgh", "ijklmnop", "x"]);
+        assert_eq!(wrap("", 10), [""]);
     }
 }
