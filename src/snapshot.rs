@@ -16,6 +16,9 @@ pub const SCHEMA: &str = "kst.snapshot/v1";
 pub struct Snapshot {
     pub schema: &'static str,
     pub taken_at: String,
+    /// `taken_at` as Unix seconds, for the table's ages.
+    #[serde(skip)]
+    pub taken_at_s: f64,
     /// Every rate (`*_per_s`, `request_rate`, `error_rate`) and percentile (`*_p50_s`,
     /// `*_p99_s`) is taken over this many seconds, or over the history there is when it is
     /// shorter, as Prometheus' `rate()` and `histogram_quantile()` would.
@@ -730,6 +733,7 @@ impl Snapshot {
         Snapshot {
             schema: SCHEMA,
             taken_at: timestamp(SystemTime::now()),
+            taken_at_s: now,
             rate_window_s: fleet.metrics.window,
             clusters: fleet.clusters.iter().map(|c| ClusterSnapshot::from_state(c, &reading)).collect(),
             external_tools: {
@@ -1089,7 +1093,50 @@ fn table_text(s: &Snapshot) -> String {
             c.error.clone().unwrap_or_default()
         ));
     }
+    hub_table(s, &mut out);
     out
+}
+
+/// The ManagedClusters seen only through a hub: the hub's word on each, and the query layer's
+/// roll-up with the age of its newest sample (a number with no sample says `—`).
+fn hub_table(s: &Snapshot, out: &mut String) {
+    if s.hub_clusters.is_empty() {
+        return;
+    }
+    let dash = || "—".to_string();
+    out.push('\n');
+    out.push_str(&format!(
+        "{:<24} {:<12} {:<16} {:>7} {:>6} {:>7} {:>9} {:>8} {:>8}  {}\n",
+        "CLUSTER (VIA HUB)", "STATE", "HUB", "SERVERS", "KV MAX", "WAITING", "GPUS BUSY", "TTFT P99", "SAMPLED", "WHY"
+    ));
+    for h in &s.hub_clusters {
+        let state = match h.available {
+            Some(true) => "available",
+            Some(false) => "unavailable",
+            None => "unknown",
+        };
+        let m = h.metrics.as_ref();
+        let num = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map(f).unwrap_or_else(dash);
+        let gpus = match m.map(|m| (m.gpus_busy, m.gpus)) {
+            Some((Some(b), Some(g))) => format!("{b:.0}/{g:.0}"),
+            _ => dash(),
+        };
+        let sampled =
+            m.and_then(|m| m.scraped_at).map(|t| crate::store::llmd::age_text(s.taken_at_s - t)).unwrap_or_else(dash);
+        out.push_str(&format!(
+            "{:<24} {:<12} {:<16} {:>7} {:>6} {:>7} {:>9} {:>8} {:>8}  {}\n",
+            h.name,
+            state,
+            h.hub,
+            num(m.and_then(|m| m.servers), &|v| format!("{v:.0}")),
+            num(m.and_then(|m| m.kv_max), &|v| format!("{:.0}%", v * 100.0)),
+            num(m.and_then(|m| m.waiting), &|v| format!("{v:.0}")),
+            gpus,
+            num(m.and_then(|m| m.ttft_p99_s), &|v| format!("{v:.2}s")),
+            sampled,
+            h.why.clone().unwrap_or_default()
+        ));
+    }
 }
 
 #[cfg(test)]

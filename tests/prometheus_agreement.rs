@@ -1192,6 +1192,18 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
     );
     assert!(!fleet.problems.firing().any(|p| p.kind == "hub-kv" && p.object.name != "edge-0004"), "only the outlier");
     col.stop();
+    // `-o table` lists them too (it used to leave every hub cluster out)
+    let table = kst::snapshot::table(&kst::snapshot::Snapshot::of(&fleet));
+    let line = |name: &str| {
+        table.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}: {table}"))
+    };
+    assert!(table.contains("CLUSTER (VIA HUB)"), "{table}");
+    let healthy = line("edge-0003");
+    assert!(healthy.contains("available") && healthy.contains("75%") && healthy.contains("2/4"), "{healthy}");
+    assert!(healthy.contains("s ago"), "the sample's age: {healthy}");
+    let gone = line("edge-0096");
+    assert!(gone.contains("unavailable") && gone.contains("its1"), "{gone}");
+    assert_eq!(table.lines().filter(|l| l.starts_with("edge-")).count(), 100, "every hub cluster: {table}");
 
     // the Overview: the unavailable rows shown, the healthy ones (contexts and hub) folded
     let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
