@@ -479,9 +479,15 @@ async fn a_hub_cluster_is_dialed_through_the_cluster_proxy_on_enter() {
     let screen = common::render(&mut app, 200, 60);
     let row = screen.lines().find(|l| l.contains("│gpu-eu-west")).unwrap_or_else(|| panic!("{screen}"));
     assert!(row.contains("● live") && row.contains("via cluster-proxy of its1"), "{row}");
-    // a ManagedCluster whose proxy agent never connected: the proxy's words, not an empty cluster
-    enter_on(&mut app, "cluster4");
+    // a ManagedCluster whose proxy agent never connected: the proxy's words, not an empty
+    // cluster; dialed with `:ctx NAME` this time, as a k9s user would (it was refused: no context)
+    app.show("placement");
+    for k in [KeyCode::Char(':')].into_iter().chain("ctx cluster4".chars().map(KeyCode::Char)) {
+        app.on_key(key(k));
+    }
+    app.on_key(key(KeyCode::Enter));
     let j = app.fleet.clusters.iter().position(|c| c.context == "cluster4").expect("dialed");
+    assert_eq!(app.focus, Some(j), "and focused");
     common::pump_until(&mut app.fleet, &mut col.updates, "cluster4 refused by the proxy", |f| {
         !matches!(f.clusters[j].conn, Conn::Connecting)
     })

@@ -232,7 +232,7 @@ impl App {
     }
 
     /// What a component's key did, applied.
-    fn apply(&mut self, o: Outcome, had_flash: bool) -> bool {
+    pub(super) fn apply(&mut self, o: Outcome, had_flash: bool) -> bool {
         match o {
             Outcome::Ignored | Outcome::Handled => had_flash,
             Outcome::Redraw => true,

@@ -193,13 +193,31 @@ impl Prompt {
 
 /// Running what was typed at the prompt: the App's routing for commands.
 impl super::App {
+    /// (name, hub) of every ManagedCluster of the fleet's hubs that no context is named after.
+    fn hub_only_clusters(&self) -> Vec<(String, String)> {
+        let mut seen: std::collections::HashSet<&str> =
+            self.fleet.clusters.iter().map(|c| c.context.as_str()).collect();
+        let mut out: Vec<(String, String)> = Vec::new();
+        for h in &self.fleet.clusters {
+            for m in h.placement.managed.iter().flatten() {
+                if seen.insert(m.name.as_str()) {
+                    out.push((m.name.clone(), h.context.clone()));
+                }
+            }
+        }
+        out
+    }
+
     fn pane_words(&self) -> Vec<(&'static str, &'static [&'static str])> {
         self.panes.iter().map(|p| (p.id(), p.aliases())).collect()
     }
 
     pub(super) fn prompt_key(&mut self, k: KeyEvent) -> bool {
         use super::command::{Command, Typed};
-        let contexts: Vec<String> = self.fleet.clusters.iter().map(|c| c.context.clone()).collect();
+        // contexts, then the clusters known only through a hub (`:ctx` dials those as Enter does)
+        let mut contexts: Vec<String> = self.fleet.clusters.iter().map(|c| c.context.clone()).collect();
+        let hub_only: Vec<(String, String)> = self.hub_only_clusters();
+        contexts.extend(hub_only.iter().map(|(name, _)| name.clone()));
         let words = self.pane_words();
         let Some(p) = self.prompt.as_mut() else { return false };
         let parsed = match p.on_key(k, &contexts, &words) {
@@ -217,6 +235,11 @@ impl super::App {
             Some(Ok(Command::Quit)) => self.quit = true,
             Some(Ok(Command::Help)) => self.show_help = true,
             Some(Ok(Command::Tab(i))) => self.set_tab(i),
+            Some(Ok(Command::Context(Some(name)))) if !self.fleet.clusters.iter().any(|x| x.context == name) => {
+                let hub = hub_only.into_iter().find(|(n, _)| *n == name).map(|(_, h)| h).unwrap_or_default();
+                self.set_tab(0);
+                self.apply(super::component::Outcome::Dial { name, hub }, false);
+            }
             Some(Ok(Command::Context(c))) => {
                 self.focus = c.and_then(|c| self.fleet.clusters.iter().position(|x| x.context == c));
                 match self.focus {
