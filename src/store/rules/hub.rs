@@ -15,7 +15,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
         }
     }
     let stale_after = fleet.metrics.hide_after;
-    for h in crate::store::hub::clusters(fleet) {
+    for h in fleet.hub_clusters().iter() {
         let cluster = Some(h.hub_index);
         let object = Object::new("ManagedCluster", "", &h.name);
         let to = Jump::Pane { pane: "overview", find: format!("\u{2}{}", h.name) };

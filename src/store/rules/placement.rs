@@ -33,14 +33,15 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
             ev.blind(Some(i), Sight::Placement, None, "placement objects not listed yet");
         }
     }
-    let unavailable = |name: &str| {
-        fleet
-            .clusters
-            .iter()
-            .filter_map(|x| x.placement.managed.as_ref())
-            .flatten()
-            .any(|m| m.name == name && m.available != Some(true))
-    };
+    let not_available: std::collections::HashSet<&str> = fleet
+        .clusters
+        .iter()
+        .filter_map(|x| x.placement.managed.as_ref())
+        .flatten()
+        .filter(|m| m.available != Some(true))
+        .map(|m| m.name.as_str())
+        .collect();
+    let unavailable = |name: &str| not_available.contains(name);
     // (wds, destination) -> (why, the policies binding to it)
     let mut destinations: BTreeMap<(usize, String), (String, Vec<String>)> = BTreeMap::new();
     for v in views(&contexts) {

@@ -86,17 +86,45 @@ fn hub_problems<'a>(cx: &Ctx<'a>) -> std::collections::HashMap<&'a str, HubJudge
     out
 }
 
-/// Clusters seen only through a hub, when no single context is focused, that pass the filter.
-fn hub_rows(cx: &Ctx) -> Vec<crate::store::hub::HubCluster> {
-    if cx.focus.is_some() {
-        return Vec::new();
+/// Clusters seen only through a hub, when no single context is focused, that pass the filter:
+/// positions in the fleet's one built list (`Fleet::hub_clusters`), so a frame clones none.
+struct HubRows {
+    all: std::sync::Arc<Vec<crate::store::hub::HubCluster>>,
+    shown: Vec<usize>,
+}
+
+impl HubRows {
+    fn len(&self) -> usize {
+        self.shown.len()
     }
-    // a set's name finds its members
-    crate::store::hub::clusters(cx.fleet)
-        .into_iter()
-        // the name alone (so `^edge-0001$` finds it), or with its sets
-        .filter(|h| cx.matches_filter(&h.name) || cx.matches_filter(&format!("{} {}", h.name, h.sets.join(" "))))
-        .collect()
+    fn is_empty(&self) -> bool {
+        self.shown.is_empty()
+    }
+}
+
+impl std::ops::Index<usize> for HubRows {
+    type Output = crate::store::hub::HubCluster;
+    fn index(&self, i: usize) -> &Self::Output {
+        &self.all[self.shown[i]]
+    }
+}
+
+fn hub_rows(cx: &Ctx) -> HubRows {
+    let all = cx.fleet.hub_clusters();
+    let shown = if cx.focus.is_some() {
+        Vec::new()
+    } else if cx.filter.is_empty() {
+        (0..all.len()).collect()
+    } else {
+        // the name alone (so `^edge-0001$` finds it), or with its sets (a set's name finds its members)
+        (0..all.len())
+            .filter(|i| {
+                let h = &all[*i];
+                cx.matches_filter(&h.name) || cx.matches_filter(&format!("{} {}", h.name, h.sets.join(" ")))
+            })
+            .collect()
+    };
+    HubRows { all, shown }
 }
 
 /// How long a hub cluster's roll-up may be before it is not healthy: when values hide (or 30 s).
@@ -143,7 +171,7 @@ fn context_rows(cx: &Ctx, sort: usize, expanded: bool) -> (Vec<Row>, Vec<(usize,
     } else {
         list.sort_by(|a, b| cx.display_name(&cx.cluster(*a).context).cmp(cx.display_name(&cx.cluster(*b).context)));
     }
-    let total = n + if cx.focus.is_none() { crate::store::hub::clusters(cx.fleet).len() } else { 0 };
+    let total = n + if cx.focus.is_none() { cx.fleet.hub_clusters().len() } else { 0 };
     let collapse = !expanded && total >= COLLAPSE_AT && cx.focus.is_none() && cx.filter.is_empty();
     if !collapse {
         return (list.into_iter().map(Row::Cluster).collect(), counts);
@@ -174,7 +202,7 @@ pub fn visible_rows(cx: &Ctx) -> Vec<usize> {
 }
 
 fn keys(cx: &Ctx, rows: &[Row]) -> Vec<String> {
-    let hubs = if rows.iter().any(|r| matches!(r, Row::Hub(_))) { hub_rows(cx) } else { Vec::new() };
+    let hubs = hub_rows(cx);
     rows.iter()
         .map(|r| match r {
             Row::Cluster(i) => cx.cluster(*i).context.clone(),
@@ -404,8 +432,7 @@ impl Component for Overview {
             format!(" Clusters ({shown}) · {} {via_hub}{source}", SORTS[self.sort])
         } else {
             // of every row there is: the contexts and the clusters known through a hub
-            let all = cx.fleet.clusters.len()
-                + if cx.focus.is_none() { crate::store::hub::clusters(cx.fleet).len() } else { 0 };
+            let all = cx.fleet.clusters.len() + if cx.focus.is_none() { cx.fleet.hub_clusters().len() } else { 0 };
             format!(" Clusters ({shown} of {all}, filter: {}) · {} ", cx.filter.text, SORTS[self.sort])
         };
         // each cluster's worst firing problem leads its DETAIL
