@@ -377,6 +377,9 @@ impl Update {
     }
 }
 
+/// The clusters seen only through a hub, shared between the frame and the rules.
+pub type HubClusters = std::sync::Arc<Vec<hub::HubCluster>>;
+
 #[derive(Debug, Clone, Default)]
 pub struct Fleet {
     pub clusters: Vec<ClusterState>,
@@ -411,7 +414,7 @@ pub struct Fleet {
     /// ManagedClusters or sets, the query layers' roll-ups, the contexts.
     hub_version: u64,
     /// `hub::clusters` as last built, with the stamp of what it was built from.
-    hub_cache: std::cell::RefCell<Option<(Vec<usize>, std::sync::Arc<Vec<hub::HubCluster>>)>>,
+    hub_cache: std::cell::RefCell<Option<(Vec<usize>, HubClusters)>>,
 }
 
 impl Fleet {
@@ -458,7 +461,7 @@ impl Fleet {
     /// they are made of: a frame and a rule evaluation each read them several times, and at
     /// 10,000 ManagedClusters each build cost 40 % of kst's CPU (#28). The stamp is the
     /// version `apply` keeps, with the sizes of its inputs (a test that sets fields directly).
-    pub fn hub_clusters(&self) -> std::sync::Arc<Vec<hub::HubCluster>> {
+    pub fn hub_clusters(&self) -> HubClusters {
         let mut stamp = vec![self.hub_version as usize, self.clusters.len(), self.prom_clusters.len()];
         stamp.extend(self.clusters.iter().map(|c| c.placement.managed.as_ref().map_or(usize::MAX, Vec::len)));
         if let Some((have, built)) = self.hub_cache.borrow().as_ref() {
