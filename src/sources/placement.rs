@@ -121,6 +121,7 @@ pub fn decode_binding(o: &DynamicObject) -> Binding {
     let w = &spec["workload"];
     Binding {
         name: o.metadata.name.clone().unwrap_or_default(),
+        uid: o.metadata.uid.clone().unwrap_or_default(),
         destinations: spec["destinations"]
             .as_array()
             .into_iter()

@@ -143,6 +143,9 @@ impl ObjRef {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Binding {
     pub name: String,
+    /// Its uid: the transport names each ManifestWork `<Binding uid>-<WDS>-<object uid>`, so a
+    /// work named after another uid is left from an earlier Binding (semantics §6).
+    pub uid: String,
     pub destinations: Vec<String>,
     pub objects: Vec<ObjRef>,
     /// Objects bound `createOnly` (the matching clauses' bits ORed): created on a WEC where
@@ -389,6 +392,9 @@ pub enum Drift {
         cluster: String,
         object: String,
         work: String,
+        /// Named after an earlier Binding's uid (the policy was deleted and created again):
+        /// the transport prunes it on the next sync, as it prunes any work it does not want.
+        earlier: bool,
     },
     /// A ManifestWork whose Binding is gone: upstream deleted the Binding's works only on its
     /// last destinations, so nothing will ever delete this one (semantics §1, gap 2).
@@ -447,6 +453,9 @@ impl Drift {
             Drift::NotDelivered { cluster, object } => {
                 format!("{object} bound to {cluster} but no ManifestWork carries it")
             }
+            Drift::Stale { cluster, object, work, earlier: true } => format!(
+                "ManifestWork {work} on {cluster} ({object}) is from an earlier Binding of this policy (its name carries another Binding uid), yet it was not pruned: the WDS's transport controller is failing"
+            ),
             Drift::Stale { cluster, object, .. } => format!(
                 "{object} no longer bound to {cluster}, yet its ManifestWork was not pruned: the WDS's transport controller is failing or hit kubestellar#3569"
             ),
@@ -725,9 +734,16 @@ fn view(wds: &str, name: &str, policy: &Policy, b: Option<&Binding>, its: Option
     let key = (name, policy.name.as_str());
     let works: &[&Work] = its.and_then(|i| i.works.get(&key)).map(Vec::as_slice).unwrap_or_default();
     let reports: &[&Report] = its.and_then(|i| i.reports.get(&key)).map(Vec::as_slice).unwrap_or_default();
+    // a work named after another Binding uid is left from an earlier Binding: never a cell's
+    // work (with more than one object per work the name is `<binding>-<wds>-<n>`: no uid)
+    let uid_prefix = b.map(|b| format!("{}-{name}-", b.uid)).filter(|_| b.is_some_and(|b| !b.uid.is_empty()));
+    let sharded_prefix = format!("{}-{name}-", policy.name);
+    let current = |w: &Work| {
+        uid_prefix.as_ref().is_none_or(|p| w.name.starts_with(p.as_str()) || w.name.starts_with(&sharded_prefix))
+    };
     // by cluster, then by object: a cell is a lookup, not a search
     let mut works_on: HashMap<&str, Vec<&Work>> = HashMap::new();
-    for w in works {
+    for w in works.iter().filter(|w| current(w)) {
         works_on.entry(w.wec.as_str()).or_default().push(w);
     }
     let mut reports_of: HashMap<(&str, &ObjRef), Vec<&Report>> = HashMap::new();
@@ -780,10 +796,11 @@ fn view(wds: &str, name: &str, policy: &Policy, b: Option<&Binding>, its: Option
     let destinations: HashSet<&str> = clusters.iter().map(String::as_str).collect();
     let bound: HashSet<&ObjRef> = objects.iter().collect();
     for w in works {
+        let earlier = !current(w);
         let wanted = destinations.contains(w.wec.as_str()) && w.objects.iter().all(|o| bound.contains(o));
-        if !wanted {
+        if earlier || !wanted {
             let object = w.objects.first().map(ObjRef::text).unwrap_or_else(|| w.name.clone());
-            drift.push(Drift::Stale { cluster: w.wec.clone(), object, work: w.name.clone() });
+            drift.push(Drift::Stale { cluster: w.wec.clone(), object, work: w.name.clone(), earlier });
         }
     }
     if let Some(managed) = its.and_then(|i| i.managed.as_ref()) {
@@ -1014,6 +1031,7 @@ mod tests {
             name: name.into(),
             destinations: to.iter().map(|s| s.to_string()).collect(),
             objects: objects.iter().map(|o| obj(o)).collect(),
+            uid: Default::default(),
             create_only: Default::default(),
             errors: vec![],
         };
@@ -1074,6 +1092,56 @@ mod tests {
         assert_eq!(odd.text(), "Singleton reported status for example: [nope");
     }
 
+    /// The transport names a work `<Binding uid>-<WDS>-<object uid>` (semantics §6): one named
+    /// after another uid is left from an earlier Binding (the policy deleted and created
+    /// again). It never stands in for the live Binding's work, and it is named as drift.
+    #[test]
+    fn a_work_from_an_earlier_binding_is_drift_and_no_cell() {
+        let policy = Policy { name: "p".into(), clauses: vec![Clause::default()], ..Default::default() };
+        let wds = PlacementCluster {
+            policies: Some(vec![policy]),
+            bindings: Some(vec![Binding {
+                name: "p".into(),
+                uid: "u2".into(),
+                destinations: vec!["a".into()],
+                objects: vec![obj("x")],
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        let work = |name: &str| Work {
+            wec: "a".into(),
+            name: name.into(),
+            binding: "p".into(),
+            wds: "wds1".into(),
+            objects: vec![obj("x")],
+            applied: Some(true),
+            ..Default::default()
+        };
+        let its = |works: Vec<Work>| PlacementCluster {
+            managed: Some(vec![ManagedCluster { name: "a".into(), available: Some(true), ..Default::default() }]),
+            works: Some(works),
+            ..Default::default()
+        };
+        // only the earlier Binding's work: the object is not delivered, and the old work is drift
+        let only_old = its(vec![work("u1-wds1-o")]);
+        let v = &views(&[("wds1", &wds), ("its1", &only_old)])[0];
+        assert_eq!(v.cells[0][0], Cell::NotDelivered);
+        let earlier: Vec<&Drift> = v.drift.iter().filter(|d| matches!(d, Drift::Stale { earlier: true, .. })).collect();
+        assert_eq!(earlier.len(), 1, "{:?}", v.drift);
+        assert!(earlier[0].text().contains("from an earlier Binding"), "{}", earlier[0].text());
+        // both: the live one is the cell's
+        let both = its(vec![work("u1-wds1-o"), work("u2-wds1-o")]);
+        let v = &views(&[("wds1", &wds), ("its1", &both)])[0];
+        assert_eq!(v.cells[0][0], Cell::Applied);
+        assert_eq!(v.drift.iter().filter(|d| matches!(d, Drift::Stale { .. })).count(), 1);
+        // works named by shard (more than one object per work) carry no uid: nothing to judge
+        let sharded = its(vec![work("p-wds1-0")]);
+        let v = &views(&[("wds1", &wds), ("its1", &sharded)])[0];
+        assert_eq!(v.cells[0][0], Cell::Applied);
+        assert!(v.drift.is_empty(), "{:?}", v.drift);
+    }
+
     #[test]
     fn cells_and_drift_from_the_binding_works_and_reports() {
         let policy = Policy {
@@ -1087,6 +1155,7 @@ mod tests {
                 name: "p".into(),
                 destinations: vec!["a".into(), "b".into(), "gone".into()],
                 objects: vec![obj("x"), obj("y")],
+                uid: Default::default(),
                 create_only: Default::default(),
                 errors: vec![],
             }]),

@@ -284,6 +284,7 @@ fn placement(f: &mut Fleet, wds: usize, its: usize) {
         name: name.into(),
         destinations: to.iter().map(|s| s.to_string()).collect(),
         objects,
+        uid: Default::default(),
         create_only: Default::default(),
         errors,
     };

@@ -17,6 +17,7 @@ fn an_old_status_from_a_cluster_the_hub_calls_unavailable_may_no_longer_be_true(
             name: "p".into(),
             destinations: vec!["a".into(), "b".into()],
             objects: vec![obj.clone()],
+            uid: Default::default(),
             create_only: Default::default(),
             errors: vec![],
         }]),
