@@ -655,5 +655,61 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
         ["prefill-status-east", "prefill-status-west"].iter().all(|n| policy(v, n).is_some_and(|p| p.drift.is_empty()))
     })
     .await;
+
+    // a policy deleted: its Binding is garbage-collected and the transport's finalizer deletes
+    // its works first, so nothing is left behind as an orphan (it used to linger, `orphaned`)
+    let (ok, out) = kubectl_status(&["delete", "bindingpolicies.control.kubestellar.io", "prefill-status-west"]);
+    assert!(ok, "{out}");
+    pump(&mut fleet, &mut col.updates, "the deleted policy's Binding and works gone", |v| {
+        policy(v, "prefill-status-west").is_none()
+    })
+    .await;
+    let (ok, out) = kubectl_status(&["get", "bindings.control.kubestellar.io", "prefill-status-west"]);
+    assert!(!ok && out.contains("NotFound"), "{out}");
+
+    // the transport controller stops: a selector change reaches the Binding (its generation
+    // moves) but not the clusters, and kst says which controller is behind
+    let generation = |kind: &str, name: &str| {
+        let (ok, out) = kubectl_status(&["get", kind, name, "-o", "json"]);
+        assert!(ok, "{out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        (v["metadata"]["generation"].as_i64(), v["status"]["observedGeneration"].as_i64())
+    };
+    let (g, o) = generation("bindings.control.kubestellar.io", "prefill-status-east");
+    assert!(g.is_some() && g == o, "at rest the transport has handled the Binding: {g:?} {o:?}");
+    let wds = sim.cluster("wds1").unwrap();
+    wds.faults.apply(&kst::sim::faults::FaultPatch { transport_down: Some(true), ..Default::default() });
+    let (ok, out) = kubectl_status(&[
+        "patch",
+        "bindingpolicies.control.kubestellar.io",
+        "prefill-status-east",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"clusterSelectors":[{"matchLabels":{"name":"gpu-eu-west"}}]}}"#,
+    ]);
+    assert!(ok, "{out}");
+    pump(&mut fleet, &mut col.updates, "the transport's lag named", |v| {
+        policy(v, "prefill-status-east").is_some_and(|p| {
+            p.drift.iter().any(|d| matches!(d, Drift::GenerationLag { controller: "transport controller", .. }))
+        })
+    })
+    .await;
+    let (g, o) = generation("bindings.control.kubestellar.io", "prefill-status-east");
+    assert!(g > o, "kubectl agrees: generation {g:?}, observed {o:?}");
+    let (pg, po) = generation("bindingpolicies.control.kubestellar.io", "prefill-status-east");
+    assert_eq!(pg, po, "the binding controller kept up");
+    let east = policy(&views(&fleet), "prefill-status-east").cloned().unwrap();
+    assert_eq!(east.clusters, ["gpu-eu-west"], "the Binding moved");
+    assert!(
+        east.drift.iter().any(|d| d.text().contains("is the WDS's transport controller running?")),
+        "{:?}",
+        east.drift
+    );
+    // it runs again: the works follow and the lag goes
+    wds.faults.apply(&kst::sim::faults::FaultPatch { transport_down: Some(false), ..Default::default() });
+    pump(&mut fleet, &mut col.updates, "the lag gone", |v| {
+        policy(v, "prefill-status-east").is_some_and(|p| p.drift.is_empty())
+    })
+    .await;
     col.stop();
 }

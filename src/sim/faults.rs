@@ -18,6 +18,7 @@ pub struct Faults {
     garbage_metrics: AtomicBool,
     steady: AtomicBool,
     prune_bug: AtomicBool,
+    transport_down: AtomicBool,
     watch_epoch: watch::Sender<u64>,
     incidents: Mutex<BTreeSet<Incident>>,
 }
@@ -84,6 +85,11 @@ pub struct FaultPatch {
     /// it no longer wants, as in kubestellar#3569 (works left on de-selected WECs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prune_bug: Option<bool>,
+    /// On a WDS: its transport controller is not running: no ManifestWork is written, updated
+    /// or deleted, and no Binding's `status.observedGeneration` moves (the binding controller
+    /// still updates the Bindings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport_down: Option<bool>,
     /// One-shot: end every open watch, as an API server restart or a load balancer does;
     /// clients resume from their last resource version.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,6 +129,9 @@ impl Faults {
         if let Some(v) = p.prune_bug {
             self.set_prune_bug(v);
         }
+        if let Some(v) = p.transport_down {
+            self.transport_down.store(v, Ordering::Relaxed);
+        }
         if p.drop_watches == Some(true) {
             self.drop_watches();
         }
@@ -148,6 +157,7 @@ impl Faults {
             garbage_metrics: Some(self.garbage_metrics()),
             steady: Some(self.steady()),
             prune_bug: Some(self.prune_bug()),
+            transport_down: Some(self.transport_down()),
             drop_watches: None,
             malformed_objects: None,
             incidents: Some(self.incidents.lock().expect("faults lock").iter().copied().collect()),
@@ -207,6 +217,9 @@ impl Faults {
     }
     pub fn prune_bug(&self) -> bool {
         self.prune_bug.load(Ordering::Relaxed)
+    }
+    pub fn transport_down(&self) -> bool {
+        self.transport_down.load(Ordering::Relaxed)
     }
     pub fn set_gone_storm(&self, v: bool) {
         self.gone_storm.store(v, Ordering::Relaxed)

@@ -738,10 +738,12 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
                     // a fixed time, so a pass that changes nothing writes nothing
                     "lastTransitionTime": p["metadata"]["creationTimestamp"]}])
         };
-        let binding_status = json!({"observedGeneration": 1, "errors": binding_errors, "conditions": conditions});
         let mut all_errors = errors.clone();
         all_errors.extend(binding_errors.iter().cloned());
-        let policy_status = json!({"observedGeneration": 1, "errors": all_errors, "conditions": conditions});
+        // the binding controller has seen the policy as it is now (`binding.go` L111)
+        let policy_status = json!({"observedGeneration": p["metadata"]["generation"].as_i64().unwrap_or(1),
+                                   "errors": all_errors, "conditions": conditions});
+        let transport_down = wds.faults.transport_down();
         // the matching clauses' createOnly bits ORed (`types.go` DownsyncPolicySpec)
         let create_only =
             |o: &Value| clauses.iter().any(|c| c["createOnly"] == true && clause_selects(c, o, &namespaces));
@@ -763,16 +765,14 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
             let bi = idx(wds, &r::BINDINGS);
             let spec = json!({"destinations": dests.iter().map(|d| json!({"clusterId": d})).collect::<Vec<_>>(),
                               "workload": {"namespaceScope": workload}});
+            // the binding controller writes the spec (a change bumps the Binding's generation);
+            // the transport, when it runs, the status's observedGeneration and errors
+            // (`generic_transport_controller.go` L697-700); the status controller the conditions
             match s.get(bi, "", &name) {
-                Some(b) => {
-                    let v = b.value();
-                    if v["spec"] != spec || v["status"] != binding_status {
-                        let _ = s.modify(bi, "", &name, |o| {
-                            o["spec"] = spec.clone();
-                            o["status"] = binding_status.clone();
-                        });
-                    }
+                Some(b) if b.value()["spec"] != spec => {
+                    let _ = s.modify(bi, "", &name, |o| o["spec"] = spec.clone());
                 }
+                Some(_) => {}
                 None => {
                     s.put(
                         bi,
@@ -781,8 +781,20 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
                                             "finalizers": ["transport.kubestellar.io/object-cleanup"],
                                             "ownerReferences": [{"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "BindingPolicy",
                                                                  "name": name, "uid": p["metadata"]["uid"], "controller": true, "blockOwnerDeletion": false}]},
-                               "spec": spec, "status": binding_status}),
+                               "spec": spec}),
                     );
+                }
+            }
+            if let Some(b) = s.get(bi, "", &name) {
+                let v = b.value();
+                let mut status = json!({"observedGeneration": v["metadata"]["generation"], "errors": binding_errors,
+                                        "conditions": conditions});
+                if transport_down {
+                    status["observedGeneration"] = v["status"]["observedGeneration"].clone();
+                    status["errors"] = v["status"]["errors"].clone();
+                }
+                if v["status"] != status {
+                    let _ = s.modify(bi, "", &name, |o| o["status"] = status);
                 }
             }
             binding_uid = s
@@ -833,7 +845,10 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
     // (all of them when the Binding has errors); works of a Binding that is gone are nobody's
     // to delete (upstream cleans up only a deleted Binding's last destinations)
     let mut statuses: Vec<(String, Value)> = Vec::new();
-    {
+    if wds.faults.transport_down() {
+        // no transport: nothing is written, updated or deleted in the ITS
+        works.clear();
+    } else {
         let mut s = its.store.write().expect("store lock");
         let mi = idx(its, &r::MANIFEST_WORKS);
         if !wds.faults.prune_bug() {

@@ -83,6 +83,15 @@ pub enum StoreError {
     Invalid(String),
 }
 
+/// Whether a write changes anything but `metadata` and `status`: what bumps
+/// `metadata.generation` (apiextensions' `customResourceStrategy.PrepareForUpdate`; status goes
+/// through its own subresource).
+fn spec_changed(before: &Value, after: &Value) -> bool {
+    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else { return before != after };
+    let counted = |k: &String| k != "metadata" && k != "status";
+    b.keys().chain(a.keys()).filter(|k| counted(k)).any(|k| b.get(k) != a.get(k))
+}
+
 /// Objects of one cluster. Owned by a lock in `SimCluster`; every write goes through here
 /// so resource versions and the watch history stay consistent.
 pub struct ObjectStore {
@@ -217,6 +226,17 @@ impl ObjectStore {
         if !meta.contains_key("creationTimestamp") {
             meta.insert("creationTimestamp".into(), kept("creationTimestamp").unwrap_or(json!(START_TIME)));
         }
+        // metadata.generation as the API server keeps it (docs/upstream/kubernetes-generation.md):
+        // 1 at create, one more for each write that changes anything but metadata and status
+        let generation = match &before {
+            None => meta.get("generation").and_then(Value::as_i64).unwrap_or(1),
+            Some(b) => {
+                let had = b["metadata"]["generation"].as_i64().unwrap_or(1);
+                had + i64::from(spec_changed(b, &obj))
+            }
+        };
+        let meta = obj.get_mut("metadata").and_then(Value::as_object_mut).expect("checked above");
+        meta.insert("generation".into(), json!(generation));
         let labels: BTreeMap<String, String> = meta
             .get("labels")
             .and_then(Value::as_object)

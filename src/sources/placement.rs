@@ -14,8 +14,8 @@ use super::cluster::WorkerOptions;
 use super::paced::WatchCtx;
 use super::watchset::WatchSet;
 use crate::store::placement::{
-    Binding, Clause, ClusterSet, ControlPlane, ManagedCluster, ObjRef, PlacementCluster, Policy, Report, Requirement,
-    Selector, WdsObject, Work,
+    Binding, Clause, ClusterSet, ControlPlane, Generations, ManagedCluster, ObjRef, PlacementCluster, Policy, Report,
+    Requirement, Selector, WdsObject, Work,
 };
 use crate::store::Update;
 
@@ -104,7 +104,12 @@ pub fn decode_policy(o: &DynamicObject) -> Policy {
             .collect(),
         errors: strings(&status["errors"]),
         collectors_missing: (truth(collectors) == Some(false)).then(|| why(collectors).unwrap_or_default()),
+        generations: generations(o),
     }
+}
+
+fn generations(o: &DynamicObject) -> Generations {
+    Generations { generation: o.metadata.generation, observed: o.data["status"]["observedGeneration"].as_i64() }
 }
 
 fn obj_ref(v: &Value) -> ObjRef {
@@ -144,6 +149,7 @@ pub fn decode_binding(o: &DynamicObject) -> Binding {
             .map(obj_ref)
             .collect(),
         errors: strings(&o.data["status"]["errors"]),
+        generations: generations(o),
     }
 }
 

@@ -109,6 +109,24 @@ pub struct Policy {
     pub errors: Vec<String>,
     /// `StatusCollectorsAvailable=False`: its message.
     pub collectors_missing: Option<String>,
+    /// Its generation and the one the binding controller last handled.
+    pub generations: Generations,
+}
+
+/// `metadata.generation` and `status.observedGeneration`: a controller that has not handled
+/// the latest spec leaves the second behind (docs/upstream/kubernetes-generation.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Generations {
+    pub generation: Option<i64>,
+    pub observed: Option<i64>,
+}
+
+impl Generations {
+    /// The generation not yet handled, with the one that was (None: none ever).
+    pub fn behind(&self) -> Option<(i64, Option<i64>)> {
+        let generation = self.generation?;
+        (self.observed.is_none_or(|o| o < generation)).then_some((generation, self.observed))
+    }
 }
 
 /// An object a Binding names: `apps/deployments llm-d/name`.
@@ -152,6 +170,8 @@ pub struct Binding {
     /// absent, never updated there, so a change in the WDS does not reach an existing copy.
     pub create_only: BTreeSet<ObjRef>,
     pub errors: Vec<String>,
+    /// Its generation and the one the transport controller last handled.
+    pub generations: Generations,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -437,6 +457,14 @@ pub enum Drift {
     CollectorMissing {
         message: String,
     },
+    /// A controller that has not handled the latest spec: the binding controller for a
+    /// BindingPolicy, the transport controller for a Binding (their `observedGeneration`).
+    GenerationLag {
+        object: &'static str,
+        controller: &'static str,
+        generation: i64,
+        observed: Option<i64>,
+    },
     /// A selector Kubernetes cannot convert (`In` without values, an unknown operator):
     /// among clusterSelectors the binding controller stops and the destinations stay as they
     /// were; among object or namespace selectors that selector is skipped. Upstream says
@@ -485,6 +513,10 @@ impl Drift {
                 format!("singleton status requested for {object}{others} but {count}: no status comes back")
             }
             Drift::CollectorMissing { message } => message.clone(),
+            Drift::GenerationLag { object, controller, generation, observed } => format!(
+                "the {object} is at generation {generation} and the {controller} has handled {}: changes to this placement are not reaching the clusters (is the WDS's {controller} running?)",
+                observed.map_or("none yet".to_string(), |o| o.to_string())
+            ),
             Drift::InvalidSelector { field, why } if field.starts_with("clusterSelectors") => format!(
                 "{field} cannot be evaluated ({why}): the binding controller gives up on this policy and its destinations stay as they were; KubeStellar reports nothing"
             ),
@@ -827,6 +859,15 @@ fn view(wds: &str, name: &str, policy: &Policy, b: Option<&Binding>, its: Option
     if let Some(m) = &policy.collectors_missing {
         drift.push(Drift::CollectorMissing { message: m.clone() });
     }
+    let lag = [
+        ("BindingPolicy", "binding controller", Some(policy.generations)),
+        ("Binding", "transport controller", b.map(|b| b.generations)),
+    ];
+    for (object, controller, g) in lag {
+        if let Some((generation, observed)) = g.and_then(|g| g.behind()) {
+            drift.push(Drift::GenerationLag { object, controller, generation, observed });
+        }
+    }
     PolicyView {
         wds: wds.to_string(),
         policy: policy.clone(),
@@ -1032,6 +1073,7 @@ mod tests {
             destinations: to.iter().map(|s| s.to_string()).collect(),
             objects: objects.iter().map(|o| obj(o)).collect(),
             uid: Default::default(),
+            generations: Default::default(),
             create_only: Default::default(),
             errors: vec![],
         };
@@ -1156,6 +1198,7 @@ mod tests {
                 destinations: vec!["a".into(), "b".into(), "gone".into()],
                 objects: vec![obj("x"), obj("y")],
                 uid: Default::default(),
+                generations: Default::default(),
                 create_only: Default::default(),
                 errors: vec![],
             }]),

@@ -13,7 +13,7 @@ use crate::store::kagenti::{BuildInfo, BuildRunInfo, Cond};
 use crate::store::llmd::{
     Autoscaler, EngineKind, EngineSample, EppSample, Histogram, PoolImport, PoolInfo, Role, ScrapeError, ServerInfo,
 };
-use crate::store::placement::{Binding, ManagedCluster, ObjRef, PlacementCluster, Policy, Report, Work};
+use crate::store::placement::{Binding, Generations, ManagedCluster, ObjRef, PlacementCluster, Policy, Report, Work};
 use crate::store::{Conn, Fleet, PromState, Update};
 
 const NOW: f64 = 10_000.0;
@@ -285,6 +285,7 @@ fn placement(f: &mut Fleet, wds: usize, its: usize) {
         destinations: to.iter().map(|s| s.to_string()).collect(),
         objects,
         uid: Default::default(),
+        generations: Default::default(),
         create_only: Default::default(),
         errors,
     };
@@ -297,6 +298,7 @@ fn placement(f: &mut Fleet, wds: usize, its: usize) {
             policy("nothing"),
             Policy { errors: vec!["selector operator Gt is not supported".into()], ..policy("errs") },
             Policy { collectors_missing: Some("StatusCollector x not found".into()), ..policy("coll") },
+            policy("lagging"),
         ]),
         bindings: Some(vec![
             bind("withheld", &["e1"], vec![o("w")], vec!["bad".into()]),
@@ -304,6 +306,11 @@ fn placement(f: &mut Fleet, wds: usize, its: usize) {
             bind("nothing", &[], vec![o("n")], vec![]),
             bind("errs", &["e1"], vec![o("x")], vec![]),
             bind("coll", &["e1"], vec![o("y")], vec![]),
+            // the transport has not handled the Binding's latest spec
+            Binding {
+                generations: Generations { generation: Some(4), observed: Some(3) },
+                ..bind("lagging", &[], vec![o("z")], vec![])
+            },
         ]),
         ..Default::default()
     };

@@ -22,6 +22,7 @@ fn kind_of(d: &Drift) -> &'static Kind {
         Drift::Errors { .. } | Drift::SingletonCount { .. } | Drift::InvalidSelector { .. } => &t::PLACEMENT_ERROR,
         Drift::MatchesNoCluster | Drift::MatchesNoObject => &t::PLACEMENT_MATCHES_NOTHING,
         Drift::CollectorMissing { .. } => &t::PLACEMENT_COLLECTOR_MISSING,
+        Drift::GenerationLag { .. } => &t::PLACEMENT_GENERATION_LAG,
     }
 }
 

@@ -321,6 +321,10 @@ pub const PLACEMENT_STALE_WORK: Kind = Kind {
     nature: Nature::Finding,
     ..kind("placement-stale-work", "KstPlacementStaleWork", WARN, 60.0, D::Placement, S::Placement)
 };
+pub const PLACEMENT_GENERATION_LAG: Kind = Kind {
+    when: "a BindingPolicy or Binding whose controller (binding, transport) has not handled its latest generation: changes are not reaching the clusters",
+    ..kind("placement-generation-lag", "KstPlacementGenerationLag", WARN, 120.0, D::Placement, S::Placement)
+};
 pub const PLACEMENT_ORPHAN_WORK: Kind = Kind {
     when: "a ManifestWork whose Binding is gone (deleted while the work sat outside its last destinations): nothing deletes it",
     nature: Nature::Finding,
@@ -475,6 +479,7 @@ pub const ALL: &[&Kind] = &[
     &PLACEMENT_NOT_DELIVERED,
     &PLACEMENT_APPLY_FAILED,
     &PLACEMENT_STALE_WORK,
+    &PLACEMENT_GENERATION_LAG,
     &PLACEMENT_ORPHAN_WORK,
     &PLACEMENT_DESTINATION_UNAVAILABLE,
     &PLACEMENT_ERROR,

@@ -18,6 +18,7 @@ fn an_old_status_from_a_cluster_the_hub_calls_unavailable_may_no_longer_be_true(
             destinations: vec!["a".into(), "b".into()],
             objects: vec![obj.clone()],
             uid: Default::default(),
+            generations: Default::default(),
             create_only: Default::default(),
             errors: vec![],
         }]),
