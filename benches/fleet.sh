@@ -8,7 +8,10 @@ cargo build --release --quiet
 BIN=$PWD/target/release/kst
 OUT=benches/results.txt
 W=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; tmux kill-session -t kstbench 2>/dev/null || true; rm -rf "$W"' EXIT
+# a session of its own keeps the tmux server up between the measured sessions: the server
+# exits with its last session, and a new-session racing that exit fails ("server exited unexpectedly")
+tmux new-session -d -s kstbench-keep "sleep 86400"
+trap 'kill $(jobs -p) 2>/dev/null || true; tmux kill-session -t kstbench 2>/dev/null || true; tmux kill-session -t kstbench-keep 2>/dev/null || true; rm -rf "$W"' EXIT
 HZ=$(getconf CLK_TCK)
 
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }

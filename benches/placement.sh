@@ -13,7 +13,10 @@ BIN=$PWD/target/release/kst
 OUT=benches/placement-results.txt
 W=$(mktemp -d)
 S=kstplace$$
-trap 'kill $(jobs -p) 2>/dev/null || true; tmux kill-session -t $S 2>/dev/null || true; rm -rf "$W"' EXIT
+# a session of its own keeps the tmux server up between the measured sessions: the server
+# exits with its last session, and a new-session racing that exit fails ("server exited unexpectedly")
+tmux new-session -d -s "$S-keep" "sleep 86400"
+trap 'kill $(jobs -p) 2>/dev/null || true; tmux kill-session -t $S 2>/dev/null || true; tmux kill-session -t $S-keep 2>/dev/null || true; rm -rf "$W"' EXIT
 
 screen() { tmux capture-pane -p -t "$S"; }
 wait_for() { # description, pattern; prints seconds waited
