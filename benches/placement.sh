@@ -43,8 +43,11 @@ run() { # label, extra sim flags, contexts expected
   wait_for "$label: the fleet" "$n clusters: $n live" > /dev/null
   local listed="—"
   if [ "$label" = kubestellar ]; then
+    # as many as the WDS holds (the scenario's own and the --policies added), as kubectl counts them
+    local policies
+    policies=$(kubectl --kubeconfig "$W/kc-$label" --context wds1 get bindingpolicies.control.kubestellar.io --no-headers | wc -l)
     tmux send-keys -t "$S" ":placement" Enter
-    wait_for "$label: every policy" "BindingPolicies \(56\)" > /dev/null
+    wait_for "$label: every policy" "BindingPolicies \($policies\)" > /dev/null
     listed=$(echo "$(date +%s.%N) - $started" | bc)
   fi
   sleep 20
@@ -64,7 +67,7 @@ run() { # label, extra sim flags, contexts expected
 }
 
 {
-  echo "kst TUI (release, refresh 5s), 160x50; the simulator on the same 2-core machine"
+  echo "kst TUI (release, refresh 5s), 160x50; the simulator on the same 2-core machine; commit $(git rev-parse --short HEAD)"
   run base "" 3
   run kubestellar "--kubestellar --policies 50 --objects 500" 6
 } | tee "$OUT"
