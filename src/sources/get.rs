@@ -95,10 +95,21 @@ impl ProxyGate {
             None
         }
     }
-    /// May a request go through this proxy now?
+    /// May a request go through this proxy now? A refused proxy whose backoff has passed lets
+    /// one request through (the probe) and holds the others until its answer comes, or for a
+    /// refresh if none does: a round of scrapes in flight at once would otherwise all be sent
+    /// (9 in 20 s on a loaded machine, where one per backoff step is the budget).
     pub fn open(&self, kind: &'static str) -> bool {
-        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.get(kind).and_then(|(_, until)| *until).is_none_or(|t| tokio::time::Instant::now() >= t)
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let now = tokio::time::Instant::now();
+        match st.get_mut(kind) {
+            Some((_, Some(until))) if now < *until => false,
+            Some((_, Some(until))) => {
+                *until = now + self.refresh.max(Duration::from_secs(1));
+                true
+            }
+            _ => true,
+        }
     }
     /// The proxies refused now.
     pub fn refused(&self) -> Vec<&'static str> {
