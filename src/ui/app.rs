@@ -335,22 +335,8 @@ impl App {
         let had_flash = self.flash.take().is_some();
         if self.show_help && !ctrl_c {
             // the help scrolls with the list keys; any other key closes it
-            let (page, max) = self.help_page;
-            let to = match (k.code, k.modifiers.contains(KeyModifiers::CONTROL)) {
-                (KeyCode::Char('j') | KeyCode::Down, false) => Some(self.help_scroll + 1),
-                (KeyCode::Char('k') | KeyCode::Up, false) => Some(self.help_scroll.saturating_sub(1)),
-                (KeyCode::PageDown | KeyCode::Char(' '), false) | (KeyCode::Char('d' | 'f'), true) => {
-                    Some(self.help_scroll + page)
-                }
-                (KeyCode::PageUp, false) | (KeyCode::Char('u' | 'b'), true) => {
-                    Some(self.help_scroll.saturating_sub(page))
-                }
-                (KeyCode::Char('g') | KeyCode::Home, false) => Some(0),
-                (KeyCode::Char('G') | KeyCode::End, _) => Some(max),
-                _ => None,
-            };
-            match to {
-                Some(to) => self.help_scroll = to.min(max),
+            match help::scrolled(&k, self.help_scroll, self.help_page) {
+                Some(to) => self.help_scroll = to,
                 None => {
                     self.show_help = false;
                     self.help_scroll = 0;

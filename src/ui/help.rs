@@ -3,6 +3,7 @@
 //! Descriptions wrap under their text column, never cut; what does not fit scrolls (j/k, PgUp/
 //! PgDn, g/G), and two columns are used when the screen is wide enough to show it all at once.
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
@@ -90,6 +91,21 @@ pub fn lines(theme: &Theme, keymap: &Keymap, help: &Help, width: usize) -> Vec<L
         }
     }
     out
+}
+
+/// Where a key moves the help's first line (`scroll`), given a page's lines and the most it
+/// can scroll (from its last drawing); None: the key closes it.
+pub fn scrolled(k: &KeyEvent, scroll: usize, (page, max): (usize, usize)) -> Option<usize> {
+    let to = match (k.code, k.modifiers.contains(KeyModifiers::CONTROL)) {
+        (KeyCode::Char('j') | KeyCode::Down, false) => scroll + 1,
+        (KeyCode::Char('k') | KeyCode::Up, false) => scroll.saturating_sub(1),
+        (KeyCode::PageDown | KeyCode::Char(' '), false) | (KeyCode::Char('d' | 'f'), true) => scroll + page,
+        (KeyCode::PageUp, false) | (KeyCode::Char('u' | 'b'), true) => scroll.saturating_sub(page),
+        (KeyCode::Char('g') | KeyCode::Home, false) => 0,
+        (KeyCode::Char('G') | KeyCode::End, _) => max,
+        _ => return None,
+    };
+    Some(to.min(max))
 }
 
 /// Draws the help over `area`, its first line `scroll` (clamped); returns how many lines a
