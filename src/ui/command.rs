@@ -193,21 +193,6 @@ impl Prompt {
 
 /// Running what was typed at the prompt: the App's routing for commands.
 impl super::App {
-    /// (name, hub) of every ManagedCluster of the fleet's hubs that no context is named after.
-    fn hub_only_clusters(&self) -> Vec<(String, String)> {
-        let mut seen: std::collections::HashSet<&str> =
-            self.fleet.clusters.iter().map(|c| c.context.as_str()).collect();
-        let mut out: Vec<(String, String)> = Vec::new();
-        for h in &self.fleet.clusters {
-            for m in h.placement.managed.iter().flatten() {
-                if seen.insert(m.name.as_str()) {
-                    out.push((m.name.clone(), h.context.clone()));
-                }
-            }
-        }
-        out
-    }
-
     fn pane_words(&self) -> Vec<(&'static str, &'static [&'static str])> {
         self.panes.iter().map(|p| (p.id(), p.aliases())).collect()
     }
@@ -216,7 +201,8 @@ impl super::App {
         use super::command::{Command, Typed};
         // contexts, then the clusters known only through a hub (`:ctx` dials those as Enter does)
         let mut contexts: Vec<String> = self.fleet.clusters.iter().map(|c| c.context.clone()).collect();
-        let hub_only: Vec<(String, String)> = self.hub_only_clusters();
+        let hub_only: Vec<(String, String)> =
+            self.fleet.hub_clusters().iter().map(|h| (h.name.clone(), h.hub.clone())).collect();
         contexts.extend(hub_only.iter().map(|(name, _)| name.clone()));
         let words = self.pane_words();
         let Some(p) = self.prompt.as_mut() else { return false };
