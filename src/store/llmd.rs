@@ -268,6 +268,28 @@ pub struct ServerInfo {
 }
 
 impl ServerInfo {
+    /// A one-GPU vLLM decode server `llm-d/name` in `phase`, on node `n`, port 8000 (tests).
+    #[cfg(test)]
+    pub fn decode_for_test(name: &str, phase: &str) -> ServerInfo {
+        ServerInfo {
+            namespace: "llm-d".into(),
+            name: name.into(),
+            pool: None,
+            role: Role::Decode,
+            model: None,
+            engine: EngineKind::Vllm,
+            ready: phase == "Running",
+            phase: phase.into(),
+            restarts: 0,
+            node: "n".into(),
+            metrics_port: 8000,
+            gpus: 1,
+            waiting: None,
+            unschedulable: None,
+            ready_since: None,
+        }
+    }
+
     pub fn key(&self) -> Key {
         (self.namespace.clone(), self.name.clone())
     }
@@ -883,23 +905,7 @@ mod tests {
     /// stayed Pending (seen on the simulator's pd-llama-70b decode pod).
     #[test]
     fn a_pod_that_is_not_running_says_why_it_has_no_numbers() {
-        let server = |phase: &str| ServerInfo {
-            namespace: "llm-d".into(),
-            name: "d0".into(),
-            pool: None,
-            role: Role::Decode,
-            model: None,
-            engine: EngineKind::Vllm,
-            ready: false,
-            phase: phase.into(),
-            restarts: 0,
-            node: "n".into(),
-            metrics_port: 8000,
-            gpus: 1,
-            waiting: None,
-            unschedulable: None,
-            ready_since: None,
-        };
+        let server = |phase: &str| ServerInfo::decode_for_test("d0", phase);
         let l = LlmdCluster::default();
         assert_eq!(
             l.view(&server("Pending"), &reading(10.0)).stale.as_deref(),

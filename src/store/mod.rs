@@ -1029,23 +1029,7 @@ mod tests {
             result: Ok(Default::default()),
         });
         assert!(f.clusters[0].llmd.metrics.is_empty(), "not listed yet");
-        let server = llmd::ServerInfo {
-            namespace: "llm-d".into(),
-            name: "d0".into(),
-            pool: None,
-            role: llmd::Role::Decode,
-            model: None,
-            engine: llmd::EngineKind::Vllm,
-            ready: true,
-            phase: "Running".into(),
-            restarts: 0,
-            node: "n".into(),
-            metrics_port: 8000,
-            gpus: 1,
-            waiting: None,
-            unschedulable: None,
-            ready_since: None,
-        };
+        let server = llmd::ServerInfo::decode_for_test("d0", "Running");
         f.apply(Update::LlmdObjects {
             cluster: 0,
             installed: Some(true),
