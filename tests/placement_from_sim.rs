@@ -641,7 +641,9 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
         );
     }
     // a policy that stops asking contributes nothing, though it still places the object: the
-    // other is left with its single WEC, and neither has the error
+    // other is left with its single WEC, and neither has the error. Its status still does not
+    // come back: the seed's llmd-70b-h100-policy delivers the same object to gpu-us-east, so two
+    // WorkStatuses name it there and upstream returns none (semantics §4)
     let (ok, out) = kubectl_status(&[
         "patch",
         "bindingpolicies.control.kubestellar.io",
@@ -652,7 +654,10 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
     ]);
     assert!(ok, "{out}");
     pump(&mut fleet, &mut col.updates, "the singleton error gone", |v| {
-        ["prefill-status-east", "prefill-status-west"].iter().all(|n| policy(v, n).is_some_and(|p| p.drift.is_empty()))
+        policy(v, "prefill-status-west").is_some_and(|p| p.drift.is_empty())
+            && policy(v, "prefill-status-east").is_some_and(|p| {
+                matches!(p.drift.as_slice(), [Drift::SingletonNotReturned { reports: 2, cluster, .. }] if cluster == "gpu-us-east")
+            })
     })
     .await;
 
@@ -711,5 +716,153 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
         policy(v, "prefill-status-east").is_some_and(|p| p.drift.is_empty())
     })
     .await;
+    col.stop();
+}
+
+/// Singleton status as KubeStellar's status controller returns it (semantics §4): an object
+/// asking it with exactly one WEC gets that WEC's status and the `singletonstatus` label, which
+/// the real kubectl shows on the WDS; while the status controller returns nothing kst names
+/// the object and what its WEC reports; a second policy delivering the same object to the same
+/// WEC makes two WorkStatuses there, and upstream then wipes the status to `{}`, which kst
+/// explains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not() {
+    let Some(bin) = kubectl("singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not") else { return };
+    let sim = SimFleet::start(SimOptions { clusters: 3, kubestellar: true, ..SimOptions::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, sim.kubeconfig(false)).unwrap();
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
+    let wds_objects =
+        |f: &Fleet| f.clusters.iter().find(|c| c.context == "wds1").and_then(|c| c.placement.objects.clone());
+    pump(&mut fleet, &mut col.updates, "the seed's policies and the WDS's objects", |v| {
+        policy(v, "llmd-prefill-policy").is_some_and(|p| !p.cells.is_empty())
+    })
+    .await;
+    while wds_objects(&fleet).is_none() {
+        let u = tokio::time::timeout(Duration::from_secs(90), col.updates.recv()).await.unwrap().unwrap();
+        fleet.apply(u);
+    }
+    // an object running on gpu-us-east that no seed policy sends there
+    let wec = "gpu-us-east";
+    let on_wec: Vec<(String, String)> = {
+        let c = sim.cluster(wec).unwrap();
+        let deployments = c.registry.index_of(&kst::sim::resources::DEPLOYMENTS).unwrap();
+        let store = c.store.read().unwrap();
+        store.list(deployments, None).iter().map(|d| (d.namespace.clone(), d.name.clone())).collect()
+    };
+    let v = views(&fleet);
+    let sent_there = |ns: &str, name: &str| {
+        v.iter().any(|p| {
+            p.clusters.iter().any(|c| c == wec) && p.objects.iter().any(|o| o.namespace == ns && o.name == name)
+        })
+    };
+    let in_wds = wds_objects(&fleet).unwrap();
+    let (ns, name) = on_wec
+        .iter()
+        .find(|(ns, name)| {
+            !sent_there(ns, name)
+                && in_wds.iter().any(|o| o.resource == "deployments" && &o.namespace == ns && &o.name == name)
+        })
+        .cloned()
+        .expect("an object of the WDS on gpu-us-east that no policy sends there");
+    let kubectl_json = |args: &[&str]| {
+        let out = Command::new(&bin)
+            .arg("--kubeconfig")
+            .arg(&config)
+            .args(["--context", "wds1", "--request-timeout=30s"])
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .env("HOME", dir.path())
+            .output()
+            .expect("kubectl runs");
+        assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or(serde_json::Value::Null)
+    };
+    let create = |policy: &str, singleton: bool| {
+        let path = dir.path().join(format!("{policy}.json"));
+        let p = serde_json::json!({"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "BindingPolicy",
+            "metadata": {"name": policy}, "spec": {"clusterSelectors": [{"matchLabels": {"name": wec}}],
+            "downsync": [{"namespaces": [ns.clone()], "objectNames": [name.clone()], "wantSingletonReportedState": singleton}]}});
+        std::fs::write(&path, p.to_string()).unwrap();
+        kubectl_json(&["create", "--validate=false", "-f", path.to_str().unwrap(), "-o", "json"]);
+    };
+    let not_returned = |v: &[PolicyView], which: &str| {
+        policy(v, which).and_then(|p| {
+            p.drift.iter().find_map(|d| match d {
+                Drift::SingletonNotReturned { returned, reports, reported, .. } => {
+                    Some((returned.clone(), *reports, reported.clone(), d.text()))
+                }
+                _ => None,
+            })
+        })
+    };
+
+    // the status controller returns nothing: the WEC reports, the WDS object stays without
+    let wds = sim.cluster("wds1").unwrap();
+    wds.faults.set_status_return_down(true);
+    create("status-back", true);
+    pump(&mut fleet, &mut col.updates, "the status not returned, named", |v| {
+        not_returned(v, "status-back").is_some_and(|(returned, reports, _, _)| returned.is_none() && reports == 1)
+    })
+    .await;
+    let (_, _, reported, text) = not_returned(&views(&fleet), "status-back").unwrap();
+    assert!(reported.ends_with("ready"), "{reported}");
+    assert!(
+        text.contains(&format!("deployments.apps {ns}/{name}")) && text.contains(&format!("{wec} reports {reported}")),
+        "{text}"
+    );
+    let o = kubectl_json(&["get", "deployment", "-n", &ns, &name, "-o", "json"]);
+    assert!(o["metadata"]["labels"]["managed-by.kubestellar.io/singletonstatus"].is_null(), "{}", o["metadata"]);
+    // a problem of the WDS, its age from the WorkStatus's write (the cluster's record)
+    let now = common::now_s();
+    let raised = kst::store::rules::conditions(&fleet, now);
+    let c = raised.iter().find(|c| c.kind.id == "placement-singleton-not-returned").expect("raised");
+    assert!(c.started.is_some_and(|t| t <= now && t > now - 120.0), "{:?}", c.started);
+
+    // it runs again: the WDS object carries the WEC's status and the label; kst is satisfied
+    wds.faults.set_status_return_down(false);
+    pump(&mut fleet, &mut col.updates, "the status returned", |v| not_returned(v, "status-back").is_none()).await;
+    let o = kubectl_json(&["get", "deployment", "-n", &ns, &name, "-o", "json"]);
+    assert_eq!(o["metadata"]["labels"]["managed-by.kubestellar.io/singletonstatus"], "true", "{}", o["metadata"]);
+    let on_wec = sim.cluster(wec).unwrap();
+    let wec_status = {
+        let deployments = on_wec.registry.index_of(&kst::sim::resources::DEPLOYMENTS).unwrap();
+        on_wec.store.read().unwrap().get(deployments, &ns, &name).unwrap().value()["status"].clone()
+    };
+    assert_eq!(o["status"], wec_status, "the WEC's status, verbatim");
+    let held = wds_objects(&fleet).unwrap().into_iter().find(|o| o.namespace == ns && o.name == name).unwrap();
+    assert_eq!(held.returned.as_deref(), Some(reported.as_str()));
+    // the transport never sends a returned status back down
+    let its = sim.cluster("its1").unwrap();
+    let works = its.registry.index_of(&kst::sim::resources::MANIFEST_WORKS).unwrap();
+    let carried = its.store.read().unwrap().list(works, Some(wec)).iter().any(|w| {
+        let m = &w.value()["spec"]["workload"]["manifests"][0];
+        m["metadata"]["name"] == name.as_str() && !m["status"].is_null()
+    });
+    assert!(!carried, "a ManifestWork carries a status");
+
+    // a second policy delivers the same object to the same WEC: two WorkStatuses there, so
+    // upstream returns none and wipes the status to {}
+    create("status-twice", false);
+    pump(&mut fleet, &mut col.updates, "two WorkStatuses named", |v| {
+        not_returned(v, "status-back").is_some_and(|(_, reports, _, _)| reports == 2)
+    })
+    .await;
+    let (_, _, _, text) = not_returned(&views(&fleet), "status-back").unwrap();
+    assert!(text.contains(&format!("2 WorkStatuses in {wec} name it")), "{text}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let o = kubectl_json(&["get", "deployment", "-n", &ns, &name, "-o", "json"]);
+        if o["metadata"]["labels"]["managed-by.kubestellar.io/singletonstatus"].is_null()
+            && o["status"] == serde_json::json!({})
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "status not wiped: {}", o);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     col.stop();
 }

@@ -19,6 +19,7 @@ pub struct Faults {
     steady: AtomicBool,
     prune_bug: AtomicBool,
     transport_down: AtomicBool,
+    status_return_down: AtomicBool,
     watch_epoch: watch::Sender<u64>,
     incidents: Mutex<BTreeSet<Incident>>,
 }
@@ -90,6 +91,11 @@ pub struct FaultPatch {
     /// still updates the Bindings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transport_down: Option<bool>,
+    /// On a WDS: its status controller returns no status: WorkStatuses still arrive in the
+    /// ITS, but no WDS object gets its singleton status (as when the controller cannot
+    /// update the objects' status, or is not running).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_return_down: Option<bool>,
     /// One-shot: end every open watch, as an API server restart or a load balancer does;
     /// clients resume from their last resource version.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,6 +138,9 @@ impl Faults {
         if let Some(v) = p.transport_down {
             self.transport_down.store(v, Ordering::Relaxed);
         }
+        if let Some(v) = p.status_return_down {
+            self.status_return_down.store(v, Ordering::Relaxed);
+        }
         if p.drop_watches == Some(true) {
             self.drop_watches();
         }
@@ -158,6 +167,7 @@ impl Faults {
             steady: Some(self.steady()),
             prune_bug: Some(self.prune_bug()),
             transport_down: Some(self.transport_down()),
+            status_return_down: Some(self.status_return_down()),
             drop_watches: None,
             malformed_objects: None,
             incidents: Some(self.incidents.lock().expect("faults lock").iter().copied().collect()),
@@ -220,6 +230,12 @@ impl Faults {
     }
     pub fn transport_down(&self) -> bool {
         self.transport_down.load(Ordering::Relaxed)
+    }
+    pub fn status_return_down(&self) -> bool {
+        self.status_return_down.load(Ordering::Relaxed)
+    }
+    pub fn set_status_return_down(&self, v: bool) {
+        self.status_return_down.store(v, Ordering::Relaxed)
     }
     pub fn set_gone_storm(&self, v: bool) {
         self.gone_storm.store(v, Ordering::Relaxed)

@@ -422,11 +422,24 @@ fn manifest_work(
                                                               "reason": if ok { "AppliedManifestComplete" } else { "AppliedManifestFailed" },
                                                               "message": if ok { "Apply manifest complete".to_string() } else { why.unwrap_or_default() }}]}]}});
     }
+    // what the transport strips before wrapping (`TransformObject`, generic_transport_controller.go
+    // L1280-1296): a status returned into the WDS object is never sent back down
     let mut manifest = obj.clone();
     if let Some(m) = manifest["metadata"].as_object_mut() {
-        m.remove("uid");
-        m.remove("resourceVersion");
-        m.remove("creationTimestamp");
+        for field in [
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "generation",
+            "managedFields",
+            "finalizers",
+            "ownerReferences",
+        ] {
+            m.remove(field);
+        }
+    }
+    if let Some(m) = manifest.as_object_mut() {
+        m.remove("status");
     }
     json!({"apiVersion": "work.open-cluster-management.io/v1", "kind": "ManifestWork",
            "metadata": {"name": format!("{binding_uid}-{WDS}-{uid}"), "namespace": wec, "creationTimestamp": ago(age),
@@ -930,24 +943,98 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
             last["metadata"]["managedFields"] = status_write();
         }
     }
-    let mut s = its.store.write().expect("store lock");
-    let wi = idx(its, &r::WORK_STATUSES);
-    for ws in reports {
-        let (ns, name) = (
-            ws["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
-            ws["metadata"]["name"].as_str().unwrap_or("").to_string(),
-        );
-        match s.get(wi, &ns, &name) {
-            Some(have) if have.value()["status"] == ws["status"] => {}
-            Some(_) => {
-                let _ = s.modify(wi, &ns, &name, |o| {
-                    o["status"] = ws["status"].clone();
-                    o["metadata"]["managedFields"] = status_write();
-                });
-            }
-            None => {
-                s.put(wi, ws);
+    {
+        let mut s = its.store.write().expect("store lock");
+        let wi = idx(its, &r::WORK_STATUSES);
+        for ws in reports {
+            let (ns, name) = (
+                ws["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
+                ws["metadata"]["name"].as_str().unwrap_or("").to_string(),
+            );
+            match s.get(wi, &ns, &name) {
+                Some(have) if have.value()["status"] == ws["status"] => {}
+                Some(_) => {
+                    let _ = s.modify(wi, &ns, &name, |o| {
+                        o["status"] = ws["status"].clone();
+                        o["metadata"]["managedFields"] = status_write();
+                    });
+                }
+                None => {
+                    s.put(wi, ws);
+                }
             }
         }
+    }
+    if !wds.faults.status_return_down() {
+        let single: BTreeMap<String, String> = singleton_wecs
+            .iter()
+            .filter(|(_, w)| w.len() == 1)
+            .filter_map(|(o, w)| Some((o.clone(), w.iter().next()?.to_string())))
+            .collect();
+        return_singleton_status(wds, its, &objects, &single);
+    }
+}
+
+/// The status controller's singleton status return (KS `pkg/status/singletonstatus.go`
+/// L64-152, `workstatus.go` L91-189; semantics §4): an object asking it with exactly one WEC
+/// gets the `.status` of the one WorkStatus of this WDS in that WEC naming it (by
+/// `spec.sourceRef`), and the `singletonstatus` label; with none or several WorkStatuses there,
+/// or when it no longer asks, a labelled object has its status wiped to `{}` and the label
+/// removed. A WorkStatus without a status leaves the object as it is.
+fn return_singleton_status(wds: &SimCluster, its: &SimCluster, objects: &[Value], single: &BTreeMap<String, String>) {
+    const LABEL: &str = "managed-by.kubestellar.io/singletonstatus";
+    let reports: Vec<Value> = its
+        .store
+        .read()
+        .expect("store lock")
+        .list(idx(its, &r::WORK_STATUSES), None)
+        .iter()
+        .map(|w| w.value())
+        .filter(|w| w["metadata"]["labels"]["transport.kubestellar.io/originWdsName"] == WDS)
+        .collect();
+    let mut s = wds.store.write().expect("store lock");
+    for o in objects {
+        let (ns, name) =
+            (o["metadata"]["namespace"].as_str().unwrap_or(""), o["metadata"]["name"].as_str().unwrap_or(""));
+        let def = if o["kind"] == "StatefulSet" { r::STATEFULSETS } else { r::DEPLOYMENTS };
+        let status: Option<Value> = match single.get(&format!("{ns}/{name}")) {
+            Some(wec) => {
+                let here: Vec<&Value> = reports
+                    .iter()
+                    .filter(|w| {
+                        let src = &w["spec"]["sourceRef"];
+                        w["metadata"]["namespace"] == wec.as_str()
+                            && src["namespace"] == ns
+                            && src["name"] == name
+                            && src["resource"] == resource_of(o)
+                    })
+                    .collect();
+                match here.as_slice() {
+                    [one] if one["status"].is_null() => continue,
+                    [one] => Some(one["status"].clone()),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        let labelled = !o["metadata"]["labels"][LABEL].is_null();
+        if status.is_none() && !labelled {
+            continue;
+        }
+        let want_status = status.clone().unwrap_or_else(|| json!({}));
+        if o["status"] == want_status && labelled == status.is_some() {
+            continue;
+        }
+        let _ = s.modify(idx(wds, &def), ns, name, |v| {
+            v["status"] = want_status.clone();
+            match status.is_some() {
+                true => v["metadata"]["labels"][LABEL] = json!("true"),
+                false => {
+                    if let Some(l) = v["metadata"]["labels"].as_object_mut() {
+                        l.remove(LABEL);
+                    }
+                }
+            }
+        });
     }
 }

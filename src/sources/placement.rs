@@ -353,19 +353,7 @@ fn slim_work(o: &mut DynamicObject) {
 /// was written.
 fn slim_report(o: &mut DynamicObject) {
     let written = status_written_at(o);
-    let mut keep = serde_json::Map::new();
-    if let Some(st) = o.data["status"].as_object() {
-        for k in ["replicas", "readyReplicas", "conditions"] {
-            if let Some(v) = st.get(k) {
-                keep.insert(k.to_string(), v.clone());
-            }
-        }
-        // a status without those still says the WEC reported
-        if keep.is_empty() && !st.is_empty() {
-            keep.insert("reported".into(), Value::Bool(true));
-        }
-    }
-    o.data["status"] = Value::Object(keep);
+    o.data["status"] = slim_status(&o.data["status"]);
     if let Some(t) = written {
         o.data[STATUS_TIME] = serde_json::json!(t);
     }
@@ -374,6 +362,23 @@ fn slim_report(o: &mut DynamicObject) {
     if let Some(refs) = o.metadata.owner_references.as_mut() {
         refs.retain(|r| r.controller == Some(true) && r.kind == "ManifestWork");
     }
+}
+
+/// What `summary` reads of a status: replica counts and conditions (a status without those
+/// still says something was reported).
+fn slim_status(status: &Value) -> Value {
+    let mut keep = serde_json::Map::new();
+    if let Some(st) = status.as_object() {
+        for k in ["replicas", "readyReplicas", "conditions"] {
+            if let Some(v) = st.get(k) {
+                keep.insert(k.to_string(), v.clone());
+            }
+        }
+        if keep.is_empty() && !st.is_empty() {
+            keep.insert("reported".into(), Value::Bool(true));
+        }
+    }
+    Value::Object(keep)
 }
 
 fn part<T>(w: &WatchSet<&'static str>, tag: &'static str, f: impl Fn(&DynamicObject) -> T) -> Option<Vec<T>> {
@@ -387,9 +392,19 @@ const WDS_KINDS: &[(&str, &str, &str, &str, &str)] = &[
     ("wds-services", "", "v1", "Service", "services"),
 ];
 
-/// A WDS object keeps what the downsync tests read: its name, namespace and labels.
+/// The label KubeStellar's status controller puts on a WDS object whose `.status` it wrote
+/// from its one WEC (`pkg/util/labels.go` L31-32; semantics §4).
+const SINGLETON_STATUS: &str = "managed-by.kubestellar.io/singletonstatus";
+
+/// A WDS object keeps what the downsync tests read: its name, namespace and labels; and, when
+/// KubeStellar returned its singleton status, that status's summary inputs.
 fn slim_object(o: &mut DynamicObject) {
+    let returned = o.metadata.labels.as_ref().is_some_and(|l| l.contains_key(SINGLETON_STATUS));
+    let status = returned.then(|| slim_status(&o.data["status"]));
     o.data = Value::Null;
+    if let Some(st) = status {
+        o.data = serde_json::json!({ "status": st });
+    }
     o.metadata.managed_fields = None;
     o.metadata.annotations = None;
     o.metadata.owner_references = None;
@@ -407,6 +422,14 @@ fn decode_wds_object(o: &DynamicObject, group: &str, resource: &str, namespaces:
         namespace,
         name: o.metadata.name.clone().unwrap_or_default(),
         labels: o.metadata.labels.clone().unwrap_or_default(),
+        // the label without a status is a status wiped to `{}` (semantics §4): none returned
+        returned: o
+            .metadata
+            .labels
+            .as_ref()
+            .filter(|l| l.contains_key(SINGLETON_STATUS))
+            .map(|_| summary(&o.data["status"]).0)
+            .filter(|s| s != "no status"),
     }
 }
 

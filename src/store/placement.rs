@@ -254,6 +254,9 @@ pub struct WdsObject {
     pub labels: BTreeMap<String, String>,
     /// The labels of its Namespace in the WDS; None when that Namespace is not there (or not read).
     pub namespace_labels: Option<BTreeMap<String, String>>,
+    /// The singleton status KubeStellar returned into it, summarised as a WEC's report is
+    /// (`2/2 ready`); None when none was returned (semantics §4).
+    pub returned: Option<String>,
 }
 
 /// Why an object is or is not bound by a policy: per clause, each test and whether it holds.
@@ -454,6 +457,20 @@ pub enum Drift {
         /// Other objects of the policy in the same state.
         more: usize,
     },
+    /// Singleton status asked of an object that goes to exactly one WEC, whose status the WEC
+    /// reports, but the WDS object does not carry it: the status controller is not returning
+    /// it (`returned` None), has fallen behind (another summary), or finds more than one
+    /// WorkStatus for the object in that WEC (`reports` > 1: two policies deliver it there)
+    /// and so returns none (semantics §4).
+    SingletonNotReturned {
+        object: String,
+        cluster: String,
+        reported: String,
+        returned: Option<String>,
+        reports: usize,
+        /// When the WEC's status was last written (its WorkStatus): the WDS has lagged since.
+        since: Option<f64>,
+    },
     CollectorMissing {
         message: String,
     },
@@ -512,6 +529,15 @@ impl Drift {
                 };
                 format!("singleton status requested for {object}{others} but {count}: no status comes back")
             }
+            Drift::SingletonNotReturned { object, cluster, reports, .. } if *reports > 1 => format!(
+                "singleton status of {object} is not returned: {reports} WorkStatuses in {cluster} name it (more than one policy delivers it there), so KubeStellar returns none and wipes it to {{}}"
+            ),
+            Drift::SingletonNotReturned { object, cluster, reported, returned: None, .. } => format!(
+                "singleton status of {object} is not returned: {cluster} reports {reported}, the WDS object has no status from it (is the WDS's status controller running?)"
+            ),
+            Drift::SingletonNotReturned { object, cluster, reported, returned: Some(said), .. } => format!(
+                "singleton status of {object} is behind: the WDS object says {said}, {cluster} reports {reported} (is the WDS's status controller running?)"
+            ),
             Drift::CollectorMissing { message } => message.clone(),
             Drift::GenerationLag { object, controller, generation, observed } => format!(
                 "the {object} is at generation {generation} and the {controller} has handled {}: changes to this placement are not reaching the clusters (is the WDS's {controller} running?)",
@@ -592,6 +618,8 @@ pub fn views(contexts: &[(&str, &PlacementCluster)]) -> Vec<PolicyView> {
         let its = itses.iter().find(|i| i.wdses.contains(name)).or(if itses.len() == 1 { itses.first() } else { None });
         let bindings: HashMap<&str, &Binding> = p.bindings.iter().flatten().map(|b| (b.name.as_str(), b)).collect();
         let singletons = singleton_wecs(p);
+        // each object's returned status is checked once, under the first policy asking it
+        let mut returns_checked: HashSet<&ObjRef> = HashSet::new();
         for policy in p.policies.iter().flatten() {
             let b = bindings.get(policy.name.as_str()).copied();
             let mut v = view(wds, name, policy, b, its);
@@ -609,6 +637,9 @@ pub fn views(contexts: &[(&str, &PlacementCluster)]) -> Vec<PolicyView> {
                 if let Some((o, n)) = wrong.first() {
                     v.drift.push(Drift::SingletonCount { object: o.text(), clusters: *n, more: wrong.len() - 1 });
                 }
+            }
+            if let (Some(b), Some(its)) = (b, its) {
+                v.drift.extend(singleton_not_returned(name, policy, b, p, &singletons, its, &mut returns_checked));
             }
             out.push(v);
         }
@@ -662,6 +693,65 @@ fn asks_singleton(policy: &Policy, o: &ObjRef, objects: Option<&[WdsObject]>) ->
             policy.clauses.iter().zip(&clauses).any(|(c, tests)| c.singleton && tests.iter().all(|(_, ok)| *ok))
         }
     }
+}
+
+/// The objects of `b` whose singleton status should be in the WDS object and is not: the one
+/// WEC reports a status, and the WDS object does not carry it (semantics §4: the status
+/// controller copies the one WorkStatus's `.status` verbatim, and returns none when the WEC
+/// holds more than one WorkStatus for the object). Unknown (nothing said) while the WDS's
+/// objects are not read or the WEC has not reported.
+fn singleton_not_returned<'a>(
+    wds_name: &str,
+    policy: &Policy,
+    b: &'a Binding,
+    p: &PlacementCluster,
+    singletons: &BTreeMap<ObjRef, BTreeSet<String>>,
+    its: &ItsIndex,
+    checked: &mut HashSet<&'a ObjRef>,
+) -> Vec<Drift> {
+    let Some(objects) = p.objects.as_deref() else { return Vec::new() };
+    let mut out = Vec::new();
+    for o in &b.objects {
+        let Some(wecs) = singletons.get(o).filter(|w| w.len() == 1) else { continue };
+        if checked.contains(o) || !asks_singleton(policy, o, Some(objects)) {
+            continue;
+        }
+        checked.insert(o);
+        let Some(wec) = wecs.iter().next() else { continue };
+        let Some(held) = objects
+            .iter()
+            .find(|w| w.group == o.group && w.resource == o.resource && w.namespace == o.namespace && w.name == o.name)
+        else {
+            continue;
+        };
+        // every WorkStatus of this WDS in the WEC naming the object, whichever Binding's
+        let reports: Vec<&Report> = its
+            .cluster
+            .reports
+            .iter()
+            .flatten()
+            .filter(|r| r.wds == wds_name && r.wec == *wec && r.object == *o)
+            .collect();
+        let drift = |reported: &str, since: Option<f64>| Drift::SingletonNotReturned {
+            object: o.text(),
+            cluster: wec.clone(),
+            reported: reported.to_string(),
+            returned: held.returned.clone(),
+            reports: reports.len(),
+            since,
+        };
+        match reports.as_slice() {
+            [] => {}
+            [one] if one.summary == "no status" => {}
+            [one] if held.returned.as_deref() == Some(one.summary.as_str()) => {}
+            [one] => out.push(drift(&one.summary, one.updated_at)),
+            many => {
+                let latest = many.iter().filter_map(|r| r.updated_at).reduce(f64::max);
+                out.push(drift("", latest));
+            }
+        }
+    }
+    out
 }
 
 /// Per object of a WDS, the clusters its singleton status is counted over: the union of the
@@ -950,6 +1040,7 @@ mod tests {
             name: name.into(),
             labels: labels(l),
             namespace_labels: None,
+            returned: None,
         };
         let (bound, why) = explain_object(&policy, &o("llm-d", "decode", &[("llm-d.ai/model", "m70")]));
         assert!(bound);

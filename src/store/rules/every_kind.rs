@@ -13,7 +13,9 @@ use crate::store::kagenti::{BuildInfo, BuildRunInfo, Cond};
 use crate::store::llmd::{
     Autoscaler, EngineKind, EngineSample, EppSample, Histogram, PoolImport, PoolInfo, Role, ScrapeError, ServerInfo,
 };
-use crate::store::placement::{Binding, Generations, ManagedCluster, ObjRef, PlacementCluster, Policy, Report, Work};
+use crate::store::placement::{
+    Binding, Clause, Generations, ManagedCluster, ObjRef, PlacementCluster, Policy, Report, WdsObject, Work,
+};
 use crate::store::{Conn, Fleet, PromState, Update};
 
 const NOW: f64 = 10_000.0;
@@ -299,6 +301,8 @@ fn placement(f: &mut Fleet, wds: usize, its: usize) {
             Policy { errors: vec!["selector operator Gt is not supported".into()], ..policy("errs") },
             Policy { collectors_missing: Some("StatusCollector x not found".into()), ..policy("coll") },
             policy("lagging"),
+            // singleton status asked, one WEC, reported there and not returned to the WDS object
+            Policy { clauses: vec![Clause { singleton: true, ..Default::default() }], ..policy("single") },
         ]),
         bindings: Some(vec![
             bind("withheld", &["e1"], vec![o("w")], vec!["bad".into()]),
@@ -311,7 +315,15 @@ fn placement(f: &mut Fleet, wds: usize, its: usize) {
                 generations: Generations { generation: Some(4), observed: Some(3) },
                 ..bind("lagging", &[], vec![o("z")], vec![])
             },
+            bind("single", &["e1"], vec![o("s")], vec![]),
         ]),
+        objects: Some(vec![WdsObject {
+            group: "apps".into(),
+            resource: "deployments".into(),
+            namespace: "llm-d".into(),
+            name: "s".into(),
+            ..Default::default()
+        }]),
         ..Default::default()
     };
     let work = |wec: &str, binding: &str, obj: ObjRef, applied: bool| Work {
@@ -337,6 +349,7 @@ fn placement(f: &mut Fleet, wds: usize, its: usize) {
         work("e3", "ok", o("a"), true),
         work("e1", "errs", o("x"), true),
         work("e1", "coll", o("y"), true),
+        work("e1", "single", o("s"), true),
         // the work of a policy deleted since
         work("e3", "deleted", o("old"), true),
     ];
@@ -344,16 +357,28 @@ fn placement(f: &mut Fleet, wds: usize, its: usize) {
         listed: true,
         managed: Some(vec![mc("e1", true), mc("gone", false), mc("e3", false), mc("edge-2", true)]),
         works: Some(works),
-        reports: Some(vec![Report {
-            wec: "e3".into(),
-            binding: "ok".into(),
-            wds: wds_name,
-            object: o("a"),
-            summary: "1/1 ready".into(),
-            healthy: Some(true),
-            updated_at: Some(NOW - 3600.0),
-            owner: None,
-        }]),
+        reports: Some(vec![
+            Report {
+                wec: "e3".into(),
+                binding: "ok".into(),
+                wds: wds_name.clone(),
+                object: o("a"),
+                summary: "1/1 ready".into(),
+                healthy: Some(true),
+                updated_at: Some(NOW - 3600.0),
+                owner: None,
+            },
+            Report {
+                wec: "e1".into(),
+                binding: "single".into(),
+                wds: wds_name,
+                object: o("s"),
+                summary: "2/2 ready".into(),
+                healthy: Some(true),
+                updated_at: Some(NOW - 300.0),
+                owner: None,
+            },
+        ]),
         sets: Some(vec![]),
         ..Default::default()
     };

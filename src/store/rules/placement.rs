@@ -22,6 +22,7 @@ fn kind_of(d: &Drift) -> &'static Kind {
         Drift::Errors { .. } | Drift::SingletonCount { .. } | Drift::InvalidSelector { .. } => &t::PLACEMENT_ERROR,
         Drift::MatchesNoCluster | Drift::MatchesNoObject => &t::PLACEMENT_MATCHES_NOTHING,
         Drift::CollectorMissing { .. } => &t::PLACEMENT_COLLECTOR_MISSING,
+        Drift::SingletonNotReturned { .. } => &t::PLACEMENT_SINGLETON_NOT_RETURNED,
         Drift::GenerationLag { .. } => &t::PLACEMENT_GENERATION_LAG,
     }
 }
@@ -76,13 +77,15 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
                 }
                 _ => v.policy.name.clone(),
             };
-            ev.push(Condition::new(
-                kind_of(d),
-                Some(wds),
-                Object::new("BindingPolicy", "", &name),
-                d.text(),
-                to.clone(),
-            ));
+            // the WEC's status has waited in its WorkStatus since it was written
+            let since = match d {
+                Drift::SingletonNotReturned { since, .. } => *since,
+                _ => None,
+            };
+            ev.push(
+                Condition::new(kind_of(d), Some(wds), Object::new("BindingPolicy", "", &name), d.text(), to.clone())
+                    .since(since),
+            );
         }
         // a status the WEC can no longer refresh: old, and its cluster not Available
         for (oi, row) in v.cells.iter().enumerate() {

@@ -344,6 +344,11 @@ pub const PLACEMENT_MATCHES_NOTHING: Kind = Kind {
     nature: Nature::Finding,
     ..kind("placement-matches-nothing", "KstPlacementMatchesNothing", INFO, 0.0, D::Placement, S::Placement)
 };
+pub const PLACEMENT_SINGLETON_NOT_RETURNED: Kind = Kind {
+    when: "singleton status asked of an object with one WEC, whose WorkStatus has a status the WDS object does not carry (the status controller not returning it, or two WorkStatuses for it in that WEC)",
+    origin: "KubeStellar WorkStatus and the WDS object; since: the WorkStatus's last write",
+    ..kind("placement-singleton-not-returned", "KstPlacementSingletonNotReturned", WARN, 60.0, D::Placement, S::Placement)
+};
 pub const PLACEMENT_COLLECTOR_MISSING: Kind = Kind {
     when: "a status collector a policy names does not exist",
     nature: Nature::Finding,
@@ -484,6 +489,7 @@ pub const ALL: &[&Kind] = &[
     &PLACEMENT_DESTINATION_UNAVAILABLE,
     &PLACEMENT_ERROR,
     &PLACEMENT_MATCHES_NOTHING,
+    &PLACEMENT_SINGLETON_NOT_RETURNED,
     &PLACEMENT_COLLECTOR_MISSING,
     &PLACEMENT_STATUS_STALE,
     &MANAGED_CLUSTER_UNAVAILABLE,
