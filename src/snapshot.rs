@@ -68,6 +68,8 @@ pub struct Snapshot {
 pub struct PlacementSnapshot {
     /// KubeFlex ControlPlanes, by the hosting context.
     pub control_planes: Vec<ControlPlaneSnapshot>,
+    /// KubeStellar's controllers of each WDS, on the hosting clusters.
+    pub controllers: Vec<ControllerSnapshot>,
     /// The ITSes' ManagedClusters: labels and availability.
     pub managed_clusters: Vec<ManagedClusterSnapshot>,
     /// Per BindingPolicy: its WDS, selectors, the clusters and objects of its Binding, per
@@ -81,6 +83,15 @@ pub struct ControlPlaneSnapshot {
     pub context: String,
     #[serde(flatten)]
     pub control_plane: crate::store::placement::ControlPlane,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ControllerSnapshot {
+    /// The hosting cluster that runs it.
+    pub context: String,
+    pub healthy: bool,
+    #[serde(flatten)]
+    pub controller: crate::store::placement::Controller,
 }
 
 #[derive(Debug, Serialize)]
@@ -869,6 +880,17 @@ fn placement_snapshot(fleet: &Fleet) -> Option<PlacementSnapshot> {
                     .iter()
                     .flatten()
                     .map(|cp| ControlPlaneSnapshot { context: c.context.clone(), control_plane: cp.clone() })
+            })
+            .collect(),
+        controllers: fleet
+            .clusters
+            .iter()
+            .flat_map(|c| {
+                c.placement.controllers.iter().flatten().map(|x| ControllerSnapshot {
+                    context: c.context.clone(),
+                    healthy: x.healthy(),
+                    controller: x.clone(),
+                })
             })
             .collect(),
         managed_clusters: fleet

@@ -710,12 +710,42 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
         "{:?}",
         east.drift
     );
+    // the controller itself, on the KubeFlex hosting cluster: said first on every policy of the
+    // WDS, and one problem of the hosting cluster, aged from its Deployment's Available transition
+    pump(&mut fleet, &mut col.updates, "the transport controller down", |v| {
+        v.iter()
+            .filter(|p| p.wds == "wds1" && !p.gone)
+            .all(|p| matches!(p.drift.first(), Some(Drift::ControllerDown { .. })))
+    })
+    .await;
+    let text = policy(&views(&fleet), "prefill-status-east").unwrap().drift[0].text();
+    assert!(
+        text.contains("transport-controller (wds1-system on kind-kubeflex) is 0/1 ready, CrashLoopBackOff, 1 restart"),
+        "{text}"
+    );
+    let d = run(
+        &bin,
+        &config,
+        "kind-kubeflex",
+        &["get", "deployment", "-n", "wds1-system", "transport-controller", "-o", "json"],
+    )
+    .await;
+    let d: serde_json::Value = serde_json::from_str(&d).unwrap();
+    assert_eq!(d["status"]["readyReplicas"], 0, "kubectl agrees: {}", d["status"]);
+    let now = common::now_s();
+    let raised = kst::store::rules::conditions(&fleet, now);
+    let down: Vec<_> = raised.iter().filter(|c| c.kind.id == "placement-controller-down").collect();
+    assert_eq!(down.len(), 1, "one problem, not one per policy: {down:?}");
+    assert_eq!(fleet.clusters[down[0].cluster.unwrap()].context, "kind-kubeflex");
+    assert!(down[0].started.is_some_and(|t| t <= now && t > now - 120.0), "{:?}", down[0].started);
     // it runs again: the works follow and the lag goes
     wds.faults.apply(&kst::sim::faults::FaultPatch { transport_down: Some(false), ..Default::default() });
     pump(&mut fleet, &mut col.updates, "the lag gone", |v| {
         policy(v, "prefill-status-east").is_some_and(|p| p.drift.is_empty())
     })
     .await;
+    let raised = kst::store::rules::conditions(&fleet, common::now_s());
+    assert!(!raised.iter().any(|c| c.kind.id == "placement-controller-down"));
     col.stop();
 }
 

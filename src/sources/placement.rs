@@ -14,8 +14,8 @@ use super::cluster::WorkerOptions;
 use super::paced::WatchCtx;
 use super::watchset::WatchSet;
 use crate::store::placement::{
-    Binding, Clause, ClusterSet, ControlPlane, Generations, ManagedCluster, ObjRef, PlacementCluster, Policy, Report,
-    Requirement, Selector, WdsObject, Work,
+    Binding, Clause, ClusterSet, ControlPlane, Controller, Generations, ManagedCluster, ObjRef, PlacementCluster,
+    Policy, Report, Requirement, Selector, WdsObject, Work,
 };
 use crate::store::Update;
 
@@ -441,6 +441,76 @@ async fn serves_placement(client: &kube::Client) -> bool {
         .is_ok_and(|b| String::from_utf8_lossy(&b).contains("\"bindingpolicies\""))
 }
 
+/// Whether this context is a KubeFlex hosting cluster (it serves ControlPlanes): only there are
+/// KubeStellar's controllers watched.
+async fn serves_control_planes(client: &kube::Client) -> bool {
+    super::get::get_capped(client, "/apis/tenancy.kflex.kubestellar.org/v1alpha1", 1 << 20, Duration::from_secs(10))
+        .await
+        .is_ok_and(|b| String::from_utf8_lossy(&b).contains("\"controlplanes\""))
+}
+
+/// KubeStellar's controllers on a hosting cluster, by the labels its chart gives their
+/// Deployments and pods (core-chart `postcreatehooks/kubestellar-controller.yaml`,
+/// `transport-controller.yaml`): (deployment tag, pod tag, name, label selector).
+const CONTROLLERS: &[(&str, &str, &str, &str)] = &[
+    ("kcm", "kcm-pods", "kubestellar-controller-manager", "control-plane=controller-manager"),
+    ("transport", "transport-pods", "transport-controller", "name=transport-controller"),
+];
+
+/// Each controller Deployment in a `<cp>-system` namespace, with its pods' restarts and waits.
+fn decode_controllers(w: &WatchSet<&'static str>) -> Option<Vec<Controller>> {
+    let mut out = Vec::new();
+    for (tag, pods_tag, name, _) in CONTROLLERS {
+        if w.served(tag) != Some(true) {
+            return None;
+        }
+        for d in w.objects(tag).filter(|d| d.metadata.name.as_deref() == Some(name)) {
+            let namespace = d.metadata.namespace.clone().unwrap_or_default();
+            if !namespace.ends_with("-system") {
+                continue;
+            }
+            let st = &d.data["status"];
+            let available = condition(&d.data, "Available");
+            let mut c = Controller {
+                name: name.to_string(),
+                desired: d.data["spec"]["replicas"].as_i64().unwrap_or(1),
+                ready: st["readyReplicas"].as_i64().unwrap_or(0),
+                since: available.and_then(|c| super::records::time(&c["lastTransitionTime"])),
+                namespace,
+                ..Default::default()
+            };
+            for p in w.objects(pods_tag).filter(|p| p.metadata.namespace.as_deref() == Some(c.namespace.as_str())) {
+                for cs in p.data["status"]["containerStatuses"].as_array().into_iter().flatten() {
+                    c.restarts += cs["restartCount"].as_i64().unwrap_or(0);
+                    if let Some(why) = cs["state"]["waiting"]["reason"].as_str() {
+                        c.waiting.get_or_insert_with(|| why.to_string());
+                    }
+                }
+            }
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+/// A controller's Deployment keeps its replicas and `Available` condition; a pod, its
+/// containers' restarts and waits.
+fn slim_controller(o: &mut DynamicObject) {
+    let keep = serde_json::json!({
+        "spec": {"replicas": o.data["spec"]["replicas"]},
+        "status": {
+            "readyReplicas": o.data["status"]["readyReplicas"],
+            "conditions": o.data["status"]["conditions"],
+            "containerStatuses": o.data["status"]["containerStatuses"].as_array().map(|cs| cs.iter().map(|c| serde_json::json!({
+                "restartCount": c["restartCount"], "state": {"waiting": {"reason": c["state"]["waiting"]["reason"]}}
+            })).collect::<Vec<_>>()),
+        }
+    });
+    o.data = keep;
+    o.metadata.managed_fields = None;
+    o.metadata.annotations = None;
+}
+
 pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions) {
     let index = ctx.cluster;
     let mut w: WatchSet<&'static str> = WatchSet::new();
@@ -456,6 +526,15 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
         w.add(&ctx, &client, "wds-namespaces", &super::api("", "v1", "Namespace", "namespaces"), None);
         w.slim("wds-namespaces", slim_object);
     }
+    let hosting = serves_control_planes(&client).await;
+    if hosting {
+        for (tag, pods_tag, _, selector) in CONTROLLERS {
+            w.add(&ctx, &client, tag, &super::api("apps", "v1", "Deployment", "deployments"), Some(selector));
+            w.slim(tag, slim_controller);
+            w.add(&ctx, &client, pods_tag, &super::api("", "v1", "Pod", "pods"), Some(selector));
+            w.slim(pods_tag, slim_controller);
+        }
+    }
     w.slim("works", slim_work);
     w.slim("reports", slim_report);
     w.run_coalesced(
@@ -470,6 +549,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             reports: part(w, "reports", decode_report),
             control_planes: part(w, "cps", decode_control_plane),
             sets: part(w, "sets", decode_set),
+            controllers: if hosting { decode_controllers(w) } else { None },
             objects: wds.then(|| {
                 let namespaces: NamespaceLabels = w
                     .objects(&"wds-namespaces")

@@ -324,6 +324,59 @@ pub struct PlacementCluster {
     pub objects: Option<Vec<WdsObject>>,
     /// An OCM hub's ManagedClusterSets.
     pub sets: Option<Vec<ClusterSet>>,
+    /// On a KubeFlex hosting cluster: the KubeStellar controllers of its WDSes.
+    pub controllers: Option<Vec<Controller>>,
+}
+
+/// A KubeStellar controller of a WDS, as its Deployment and pods on the KubeFlex hosting
+/// cluster say: `kubestellar-controller-manager` (binding and status controllers) and
+/// `transport-controller`, in the control plane's namespace `<wds>-system` (core-chart's
+/// PostCreateHooks; KubeFlex `GenerateNamespaceFromControlPlaneName`; semantics §8).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Controller {
+    pub namespace: String,
+    pub name: String,
+    pub desired: i64,
+    pub ready: i64,
+    /// Container restarts summed over its pods.
+    pub restarts: i64,
+    /// Why a container of its pods waits (`CrashLoopBackOff`, `ImagePullBackOff`).
+    pub waiting: Option<String>,
+    /// When its `Available` condition last changed (Unix seconds): since when it is down.
+    pub since: Option<f64>,
+}
+
+impl Controller {
+    /// The WDS it serves: its namespace without `-system`.
+    pub fn wds(&self) -> Option<&str> {
+        self.namespace.strip_suffix("-system")
+    }
+    pub fn healthy(&self) -> bool {
+        self.desired > 0 && self.ready >= self.desired
+    }
+    /// `0/1 ready, CrashLoopBackOff, 4 restarts`.
+    pub fn state(&self) -> String {
+        let mut s = if self.desired == 0 {
+            "scaled to 0".to_string()
+        } else {
+            format!("{}/{} ready", self.ready, self.desired)
+        };
+        if let Some(w) = &self.waiting {
+            s.push_str(&format!(", {w}"));
+        }
+        if self.restarts > 0 {
+            s.push_str(&format!(", {} restart{}", self.restarts, if self.restarts == 1 { "" } else { "s" }));
+        }
+        s
+    }
+    /// What stops while it is down.
+    pub fn stops(&self) -> &'static str {
+        if self.name == "transport-controller" {
+            "no ManifestWork is written, updated or pruned"
+        } else {
+            "Bindings, policy errors and returned status are not updated"
+        }
+    }
 }
 
 /// The label that puts a ManagedCluster in an `ExclusiveClusterSetLabel` set.
@@ -482,6 +535,11 @@ pub enum Drift {
         generation: i64,
         observed: Option<i64>,
     },
+    /// A KubeStellar controller of this WDS that is not ready (`context`: the hosting cluster).
+    ControllerDown {
+        context: String,
+        controller: Controller,
+    },
     /// A selector Kubernetes cannot convert (`In` without values, an unknown operator):
     /// among clusterSelectors the binding controller stops and the destinations stay as they
     /// were; among object or namespace selectors that selector is skipped. Upstream says
@@ -542,6 +600,13 @@ impl Drift {
             Drift::GenerationLag { object, controller, generation, observed } => format!(
                 "the {object} is at generation {generation} and the {controller} has handled {}: changes to this placement are not reaching the clusters (is the WDS's {controller} running?)",
                 observed.map_or("none yet".to_string(), |o| o.to_string())
+            ),
+            Drift::ControllerDown { context, controller: c } => format!(
+                "the WDS's {} ({} on {context}) is {}: {} for this placement",
+                c.name,
+                c.namespace,
+                c.state(),
+                c.stops()
             ),
             Drift::InvalidSelector { field, why } if field.starts_with("clusterSelectors") => format!(
                 "{field} cannot be evaluated ({why}): the binding controller gives up on this policy and its destinations stay as they were; KubeStellar reports nothing"
@@ -618,11 +683,19 @@ pub fn views(contexts: &[(&str, &PlacementCluster)]) -> Vec<PolicyView> {
         let its = itses.iter().find(|i| i.wdses.contains(name)).or(if itses.len() == 1 { itses.first() } else { None });
         let bindings: HashMap<&str, &Binding> = p.bindings.iter().flatten().map(|b| (b.name.as_str(), b)).collect();
         let singletons = singleton_wecs(p);
+        // its controllers on the hosting cluster, those not ready said first on every policy
+        let down: Vec<Drift> = contexts
+            .iter()
+            .flat_map(|(ctx, c)| c.controllers.iter().flatten().map(move |x| (*ctx, x)))
+            .filter(|(_, x)| x.wds() == Some(name) && !x.healthy())
+            .map(|(ctx, x)| Drift::ControllerDown { context: ctx.to_string(), controller: x.clone() })
+            .collect();
         // each object's returned status is checked once, under the first policy asking it
         let mut returns_checked: HashSet<&ObjRef> = HashSet::new();
         for policy in p.policies.iter().flatten() {
             let b = bindings.get(policy.name.as_str()).copied();
             let mut v = view(wds, name, policy, b, its);
+            v.drift.splice(0..0, down.iter().cloned());
             // said once: upstream's own error for it, when the controller wrote one
             let said = policy.errors.iter().any(|e| e.starts_with("Singleton reported status"));
             if let (Some(b), false) = (b, said) {

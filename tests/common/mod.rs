@@ -124,6 +124,10 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
     drop(col);
     for (i, c) in fleet.clusters.iter_mut().enumerate() {
         c.latency_ms = Some(3 + i as u64);
+        // the probes' history too: how many probes ran while the fleet converged, and how long
+        // each took, depend on the machine's load (a loaded run drew another sparkline)
+        c.latency = kst::store::Ring::new(60);
+        c.latency.push(3 + i as u64);
         c.server = format!("https://127.0.0.1:{}", 6443 + i);
         c.llmd.metrics.clear();
         c.llmd.epp.clear();

@@ -14,7 +14,7 @@ use crate::store::llmd::{
     Autoscaler, EngineKind, EngineSample, EppSample, Histogram, PoolImport, PoolInfo, Role, ScrapeError, ServerInfo,
 };
 use crate::store::placement::{
-    Binding, Clause, Generations, ManagedCluster, ObjRef, PlacementCluster, Policy, Report, WdsObject, Work,
+    Binding, Clause, Controller, Generations, ManagedCluster, ObjRef, PlacementCluster, Policy, Report, WdsObject, Work,
 };
 use crate::store::{Conn, Fleet, PromState, Update};
 
@@ -380,6 +380,16 @@ fn placement(f: &mut Fleet, wds: usize, its: usize) {
             },
         ]),
         sets: Some(vec![]),
+        // the WDS's transport controller in a crash loop on the hosting cluster
+        controllers: Some(vec![Controller {
+            namespace: format!("{}-system", f.clusters[wds].context),
+            name: "transport-controller".into(),
+            desired: 1,
+            ready: 0,
+            restarts: 4,
+            waiting: Some("CrashLoopBackOff".into()),
+            since: Some(NOW - 600.0),
+        }]),
         ..Default::default()
     };
     // a hub cluster's roll-up over every threshold

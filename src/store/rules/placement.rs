@@ -23,6 +23,7 @@ fn kind_of(d: &Drift) -> &'static Kind {
         Drift::MatchesNoCluster | Drift::MatchesNoObject => &t::PLACEMENT_MATCHES_NOTHING,
         Drift::CollectorMissing { .. } => &t::PLACEMENT_COLLECTOR_MISSING,
         Drift::SingletonNotReturned { .. } => &t::PLACEMENT_SINGLETON_NOT_RETURNED,
+        Drift::ControllerDown { .. } => &t::PLACEMENT_CONTROLLER_DOWN,
         Drift::GenerationLag { .. } => &t::PLACEMENT_GENERATION_LAG,
     }
 }
@@ -59,6 +60,8 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
                     e.1.push(v.policy.name.clone());
                     continue;
                 }
+                // one problem per controller, on its hosting cluster (below), not one per policy
+                Drift::ControllerDown { .. } => continue,
                 Drift::UnknownDestination { cluster } => {
                     let e = destinations
                         .entry((wds, cluster.clone()))
@@ -110,6 +113,22 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
                     );
                 }
             }
+        }
+    }
+    // a KubeStellar controller not ready, on the hosting cluster that runs it
+    for (i, c) in fleet.clusters.iter().enumerate().filter(|(_, c)| c.conn.reachable()) {
+        for x in c.placement.controllers.iter().flatten().filter(|x| !x.healthy()) {
+            let wds = x.wds().unwrap_or("?");
+            ev.push(
+                Condition::new(
+                    &t::PLACEMENT_CONTROLLER_DOWN,
+                    Some(i),
+                    Object::new("Deployment", &x.namespace, &x.name),
+                    format!("{} of WDS {wds} is {}: {} for any placement of {wds}", x.name, x.state(), x.stops()),
+                    Jump::Pane { pane: "placement", find: String::new() },
+                )
+                .since(x.since),
+            );
         }
     }
     for ((wds, cluster), (why, policies)) in destinations {

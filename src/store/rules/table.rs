@@ -344,6 +344,11 @@ pub const PLACEMENT_MATCHES_NOTHING: Kind = Kind {
     nature: Nature::Finding,
     ..kind("placement-matches-nothing", "KstPlacementMatchesNothing", INFO, 0.0, D::Placement, S::Placement)
 };
+pub const PLACEMENT_CONTROLLER_DOWN: Kind = Kind {
+    when: "a KubeStellar controller of a WDS (kubestellar-controller-manager, transport-controller) not ready on its KubeFlex hosting cluster: placement changes stop",
+    origin: "the Deployment and its pods; since: its Available condition's transition",
+    ..kind("placement-controller-down", "KstPlacementControllerDown", CRIT, 60.0, D::Placement, S::Placement)
+};
 pub const PLACEMENT_SINGLETON_NOT_RETURNED: Kind = Kind {
     when: "singleton status asked of an object with one WEC, whose WorkStatus has a status the WDS object does not carry (the status controller not returning it, or two WorkStatuses for it in that WEC)",
     origin: "KubeStellar WorkStatus and the WDS object; since: the WorkStatus's last write",
@@ -489,6 +494,7 @@ pub const ALL: &[&Kind] = &[
     &PLACEMENT_DESTINATION_UNAVAILABLE,
     &PLACEMENT_ERROR,
     &PLACEMENT_MATCHES_NOTHING,
+    &PLACEMENT_CONTROLLER_DOWN,
     &PLACEMENT_SINGLETON_NOT_RETURNED,
     &PLACEMENT_COLLECTOR_MISSING,
     &PLACEMENT_STATUS_STALE,
