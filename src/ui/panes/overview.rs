@@ -285,6 +285,18 @@ fn detail(c: &ClusterState, now: f64) -> String {
                     .collect();
                 parts.push(format!("KubeFlex: {}", list.join(", ")));
             }
+            if let Some(xs) = &p.controllers {
+                let down: Vec<String> = xs
+                    .iter()
+                    .filter(|x| !x.healthy())
+                    .map(|x| format!("{} of {} {}", x.name, x.wds().unwrap_or("?"), x.state()))
+                    .collect();
+                if down.is_empty() {
+                    parts.push(format!("KubeStellar controllers: {} ready", xs.len()));
+                } else {
+                    parts.push(format!("NOT READY: {}", down.join(", ")));
+                }
+            }
             if let Some(n) = &c.nodes {
                 if !n.gpu_products.is_empty() {
                     parts.push(n.gpu_products.iter().cloned().collect::<Vec<_>>().join(", "));
