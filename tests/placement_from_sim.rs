@@ -896,3 +896,87 @@ async fn singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not() {
     }
     col.stop();
 }
+
+/// What-if (`w` on a policy): the prefill policy's selectors edited to every H100 and A100
+/// cluster; the pane names what would be added (gpu-eu-west, Available, with its free GPUs
+/// against what the policy's servers request; cluster4, not Available), writes nothing, and
+/// prints the kubectl command; run with the real kubectl, the simulator's binding controller
+/// (its own selector code) then selects exactly the clusters the what-if said.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_if_says_what_the_binding_controller_then_does() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let Some(bin) = kubectl("what_if_says_what_the_binding_controller_then_does") else { return };
+    let sim = SimFleet::start(SimOptions { clusters: 3, kubestellar: true, ..SimOptions::default() }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, sim.kubeconfig(false)).unwrap();
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
+    const POLICY: &str = "llmd-prefill-policy";
+    pump(&mut fleet, &mut col.updates, "the prefill policy placed", |v| {
+        policy(v, POLICY).is_some_and(|p| !p.cells.is_empty())
+    })
+    .await;
+    while !fleet.clusters.iter().any(|c| c.context == "gpu-eu-west" && !c.gpus.nodes.is_empty())
+        || !fleet.clusters.iter().any(|c| c.placement.objects.is_some())
+    {
+        let u = tokio::time::timeout(Duration::from_secs(90), col.updates.recv()).await.unwrap().unwrap();
+        fleet.apply(u);
+    }
+    let before = policy(&views(&fleet), POLICY).unwrap().clusters.clone();
+    assert_eq!(before, ["gpu-us-east"]);
+
+    let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
+    app.show("placement");
+    let key = |app: &mut kst::ui::App, c: KeyCode| {
+        app.on_key(KeyEvent::new(c, KeyModifiers::NONE));
+    };
+    let typed = |app: &mut kst::ui::App, text: &str| text.chars().for_each(|c| key(app, KeyCode::Char(c)));
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "prefill");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('w'));
+    let s = common::render(&mut app, 120, 40);
+    assert!(s.contains("cluster selectors › capability=gpu-h100,region=us-east"), "{s}");
+    app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    const EDIT: &str = "capability in (gpu-h100,gpu-a100)";
+    typed(&mut app, EDIT);
+    key(&mut app, KeyCode::Enter);
+    for (w, h) in [(80u16, 24u16), (120, 40)] {
+        let s = common::render(&mut app, w, h);
+        assert!(s.contains("+ gpu-eu-west") && s.contains("+ cluster4"), "{w}x{h}: {s}");
+    }
+    let s = common::render(&mut app, 200, 60);
+    assert!(s.contains("would be       cluster4, gpu-eu-west, gpu-us-east"), "{s}");
+    assert!(s.contains("NOT Available"), "cluster4 is not Available: {s}");
+    assert!(s.contains("GPUs requested,") && s.contains("free there: "), "gpu-eu-west's room: {s}");
+    assert!(
+        s.contains("kubectl --context wds1 patch bindingpolicies.control.kubestellar.io llmd-prefill-policy"),
+        "{s}"
+    );
+    // nothing was written: the Binding still has its one destination
+    let b = run(&bin, &config, "wds1", &["get", "bindings.control.kubestellar.io", POLICY, "-o", "json"]).await;
+    let b: serde_json::Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(b["spec"]["destinations"].as_array().map(Vec::len), Some(1), "{}", b["spec"]);
+
+    // made with kubectl, as printed: the binding controller selects what the what-if said
+    let selectors = kst::store::whatif::parse_selectors(EDIT).unwrap();
+    let said = kst::store::whatif::cluster_selectors(&app.fleet, "wds1", POLICY, &selectors).unwrap().after;
+    let command = kst::store::whatif::kubectl_patch("wds1", POLICY, &selectors);
+    let patch = command.split_once(" -p '").unwrap().1.trim_end_matches('\'');
+    run(
+        &bin,
+        &config,
+        "wds1",
+        &["patch", "bindingpolicies.control.kubestellar.io", POLICY, "--type=merge", "-p", patch],
+    )
+    .await;
+    let mut fleet = std::mem::replace(&mut app.fleet, Fleet::new(&[]));
+    pump(&mut fleet, &mut col.updates, "the Binding moved", |v| {
+        policy(v, POLICY).is_some_and(|p| p.clusters.len() != 1)
+    })
+    .await;
+    assert_eq!(policy(&views(&fleet), POLICY).unwrap().clusters, said);
+    col.stop();
+}

@@ -401,13 +401,41 @@ const SINGLETON_STATUS: &str = "managed-by.kubestellar.io/singletonstatus";
 fn slim_object(o: &mut DynamicObject) {
     let returned = o.metadata.labels.as_ref().is_some_and(|l| l.contains_key(SINGLETON_STATUS));
     let status = returned.then(|| slim_status(&o.data["status"]));
+    let gpus = requested_gpus(&o.data["spec"]);
     o.data = Value::Null;
     if let Some(st) = status {
         o.data = serde_json::json!({ "status": st });
     }
+    if let Some(n) = gpus {
+        o.data[GPUS_KEPT] = serde_json::json!(n);
+    }
     o.metadata.managed_fields = None;
     o.metadata.annotations = None;
     o.metadata.owner_references = None;
+}
+
+/// Where `slim_object` keeps a workload's requested GPUs once its spec is dropped.
+const GPUS_KEPT: &str = "kstGpus";
+
+/// GPUs a Deployment's or StatefulSet's pods request in all (replicas x the containers'
+/// `nvidia.com/gpu` or `amd.com/gpu` limits, else requests); None when it requests none.
+fn requested_gpus(spec: &Value) -> Option<i64> {
+    let quantity = |v: &Value| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse::<i64>().ok()));
+    let per_pod: i64 = spec["template"]["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            ["nvidia.com/gpu", "amd.com/gpu"]
+                .iter()
+                .filter_map(|k| {
+                    quantity(&c["resources"]["limits"][k]).or_else(|| quantity(&c["resources"]["requests"][k]))
+                })
+                .sum::<i64>()
+        })
+        .sum();
+    let replicas = spec["replicas"].as_i64().unwrap_or(1);
+    (per_pod > 0).then_some(per_pod * replicas)
 }
 
 /// The WDS's Namespaces, for the downsync clauses' `namespaceSelectors`: name -> labels.
@@ -422,6 +450,7 @@ fn decode_wds_object(o: &DynamicObject, group: &str, resource: &str, namespaces:
         namespace,
         name: o.metadata.name.clone().unwrap_or_default(),
         labels: o.metadata.labels.clone().unwrap_or_default(),
+        gpus: o.data[GPUS_KEPT].as_i64(),
         // the label without a status is a status wiped to `{}` (semantics §4): none returned
         returned: o
             .metadata

@@ -20,6 +20,7 @@ pub mod slo;
 pub mod tools;
 pub mod topology;
 pub mod views;
+pub mod whatif;
 
 use std::time::SystemTime;
 

@@ -254,6 +254,8 @@ pub struct WdsObject {
     pub labels: BTreeMap<String, String>,
     /// The labels of its Namespace in the WDS; None when that Namespace is not there (or not read).
     pub namespace_labels: Option<BTreeMap<String, String>>,
+    /// GPUs its pods request in all (replicas x per pod), when it requests any.
+    pub gpus: Option<i64>,
     /// The singleton status KubeStellar returned into it, summarised as a WEC's report is
     /// (`2/2 ready`); None when none was returned (semantics §4).
     pub returned: Option<String>,
@@ -830,7 +832,7 @@ fn singleton_not_returned<'a>(
 /// Per object of a WDS, the clusters its singleton status is counted over: the union of the
 /// destinations of every policy asking singleton status for it (upstream's `NumWECs`,
 /// `bindingpolicy-resolver.go` L362-387; semantics §4).
-fn singleton_wecs(p: &PlacementCluster) -> BTreeMap<ObjRef, BTreeSet<String>> {
+pub(crate) fn singleton_wecs(p: &PlacementCluster) -> BTreeMap<ObjRef, BTreeSet<String>> {
     let mut out: BTreeMap<ObjRef, BTreeSet<String>> = BTreeMap::new();
     let bindings: HashMap<&str, &Binding> = p.bindings.iter().flatten().map(|b| (b.name.as_str(), b)).collect();
     for policy in p.policies.iter().flatten().filter(|p| p.clauses.iter().any(|c| c.singleton)) {
@@ -1113,6 +1115,7 @@ mod tests {
             name: name.into(),
             labels: labels(l),
             namespace_labels: None,
+            gpus: None,
             returned: None,
         };
         let (bound, why) = explain_object(&policy, &o("llm-d", "decode", &[("llm-d.ai/model", "m70")]));

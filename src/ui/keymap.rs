@@ -36,6 +36,8 @@ pub enum Action {
     Explain,
     /// Problems: silence the selected problem in Alertmanager.
     Silence,
+    /// Placement: what if the policy's cluster selectors were others.
+    WhatIf,
     HalfPageDown,
     HalfPageUp,
     PageDown,
@@ -86,6 +88,7 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("right", Action::Right, "Benchmarks: next platform column"),
     ("mark", Action::Mark, "Benchmark reports: mark a run; Enter on another compares the two"),
     ("explain", Action::Explain, "Placement: why each cluster is or is not selected, term by term"),
+    ("what_if", Action::WhatIf, "Placement: what if the policy selected other clusters (edit its selectors; nothing is written)"),
     ("silence", Action::Silence, "Problems: silence the problem in Alertmanager (asks how long and why, then confirms)"),
     ("accept_baseline", Action::AcceptBaseline, "Security: accept the current posture as the baseline (not in kiosk)"),
     ("copy", Action::Copy, "copy the selected name or URL (OSC 52, works over SSH)"),
@@ -215,6 +218,7 @@ impl Default for Keymap {
             (k(c('m')), Action::Mark),
             (k(c('e')), Action::Explain),
             (k(c('a')), Action::Silence),
+            (k(c('w')), Action::WhatIf),
             (k(c('C')), Action::Copy),
         ] {
             keys.push((key, a));

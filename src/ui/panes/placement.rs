@@ -101,6 +101,7 @@ impl Component for Placement {
         vec![
             Hint::action(Action::Explain, "why each cluster is or is not selected"),
             Hint::action(Action::Select, "the policy's deployments on the marked cluster (h/l move the mark)"),
+            Hint::action(Action::WhatIf, "what if it selected other clusters (nothing is written)"),
         ]
     }
 
@@ -127,6 +128,17 @@ impl Component for Placement {
             }
             Some(Action::Select) => match selected {
                 Some(v) => open_on_cluster(cx, v, self.col),
+                None => Outcome::Handled,
+            },
+            // a wall screen takes no typed input
+            Some(Action::WhatIf) if cx.mode == crate::ui::Mode::Kiosk => Outcome::Handled,
+            Some(Action::WhatIf) => match selected {
+                Some(v) if !v.gone => Outcome::Push(Box::new(crate::ui::views::WhatIfView::new(
+                    &v.wds,
+                    &v.policy.name,
+                    &v.policy.cluster_selectors,
+                ))),
+                Some(v) => Outcome::Flash(format!("{} is deleted: nothing to edit", v.policy.name)),
                 None => Outcome::Handled,
             },
             Some(Action::Back) if self.explain => {

@@ -5,9 +5,11 @@
 mod draw;
 mod fleet_pods;
 mod objects;
+mod whatif;
 
 pub use fleet_pods::FleetPods;
 pub use objects::ObjectsView;
+pub use whatif::WhatIfView;
 
 use std::cell::Cell;
 

@@ -116,9 +116,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         // the active component's own keys first, then the ones that work everywhere
         let hints = active_hints(app);
         let mut used: usize = v.iter().map(|s| s.content.chars().count()).sum();
+        // `? help` always has its place: a long hint is left out (the help lists it), not the
+        // way to every key
+        let piece = |keys: &str, what: &str| format!("{keys} {what}  ").chars().count();
+        let mut reserved: usize = hints.iter().filter(|(_, w)| w == "help").map(|(k, w)| piece(k, w)).sum();
         for (keys, what) in hints {
-            let piece = format!("{keys} {what}  ");
-            let n = piece.chars().count();
+            let n = piece(&keys, &what);
+            let help = what == "help";
+            if help {
+                reserved -= n;
+            } else if used + n + reserved > width {
+                continue;
+            }
             if used + n > width {
                 break;
             }

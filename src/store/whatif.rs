@@ -1,0 +1,325 @@
+//! What-if on a placement (#27): a BindingPolicy's cluster selectors edited and evaluated as
+//! KubeStellar's binding controller would evaluate them, against the ITS's ManagedClusters,
+//! without writing anything. It says which clusters would be added and removed (and whether
+//! those added are Available), which objects asking singleton status would gain or lose their
+//! one WEC (the count is across every policy of the WDS, semantics §4), and, for objects that
+//! request GPUs, whether an added cluster has that many free (the Models pane's free-GPU count).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::placement::{singleton_wecs, wds_names, ObjRef, PlacementCluster, Requirement, Selector};
+use super::Fleet;
+
+/// kubectl's label selector syntax, one selector; `|` between selectors ORs them as
+/// `clusterSelectors` does. `{}` (or `*`) is the empty selector: every cluster. Empty text: no
+/// selectors, which selects no cluster.
+pub fn parse_selectors(text: &str) -> Result<Vec<Selector>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split('|').map(parse_selector).collect()
+}
+
+fn parse_selector(text: &str) -> Result<Selector, String> {
+    let text = text.trim();
+    if text == "{}" || text == "*" {
+        return Ok(Selector::default());
+    }
+    // split on commas outside parentheses
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, ch) in text.char_indices() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts.into_iter().map(parse_requirement).collect::<Result<Vec<_>, _>>().map(Selector)
+}
+
+fn parse_requirement(text: &str) -> Result<Requirement, String> {
+    let t = text.trim();
+    let req = |key: &str, operator: &str, values: Vec<String>| {
+        let key = key.trim();
+        let bad = key.is_empty() || key.contains(|c: char| c.is_whitespace() || "=!(),".contains(c));
+        if bad {
+            return Err(format!("{t:?}: {key:?} is not a label key"));
+        }
+        Ok(Requirement { key: key.to_string(), operator: operator.to_string(), values })
+    };
+    let set = |rest: &str| -> Result<Vec<String>, String> {
+        let inner = rest.trim().strip_prefix('(').and_then(|r| r.strip_suffix(')'));
+        let inner = inner.ok_or_else(|| format!("{t:?}: a set is written (a,b)"))?;
+        Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+    };
+    if t.is_empty() {
+        return Err("an empty requirement (two commas in a row?)".into());
+    }
+    if let Some(key) = t.strip_prefix('!') {
+        return req(key, "DoesNotExist", Vec::new());
+    }
+    if let Some((key, value)) = t.split_once("!=") {
+        return req(key, "NotIn", vec![value.trim().to_string()]);
+    }
+    if let Some((key, value)) = t.split_once("==").or_else(|| t.split_once('=')) {
+        return req(key, "In", vec![value.trim().to_string()]);
+    }
+    let words: Vec<&str> = t.splitn(2, char::is_whitespace).collect();
+    match words.as_slice() {
+        [key] => req(key, "Exists", Vec::new()),
+        [key, rest] => {
+            let rest = rest.trim_start();
+            if let Some(r) = rest.strip_prefix("notin") {
+                req(key, "NotIn", set(r)?)
+            } else if let Some(r) = rest.strip_prefix("in") {
+                req(key, "In", set(r)?)
+            } else {
+                Err(format!("{t:?}: expected key=value, key!=value, key in (a,b), key notin (a,b), key or !key"))
+            }
+        }
+        _ => Err(format!("{t:?}: cannot read")),
+    }
+}
+
+/// A cluster the edit would add.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Added {
+    pub cluster: String,
+    /// The hub's `ManagedClusterConditionAvailable` (KubeStellar selects it either way).
+    pub available: Option<bool>,
+    /// GPUs the policy's objects would request there, and how many are free (None: kst does
+    /// not read that cluster's GPUs).
+    pub gpus: Option<(i64, Option<usize>)>,
+}
+
+/// An object asking singleton status whose WEC count the edit moves to or from one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SingletonChange {
+    pub object: ObjRef,
+    pub before: usize,
+    pub after: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhatIf {
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+    pub added: Vec<Added>,
+    pub removed: Vec<String>,
+    /// The objects the Binding holds (the edit is of cluster selectors: these stay).
+    pub objects: usize,
+    pub singleton: Vec<SingletonChange>,
+    /// A selector the binding controller cannot convert: it would give up and keep the
+    /// destinations as they are (semantics §3).
+    pub refused: Option<String>,
+}
+
+/// The edit of `policy`'s cluster selectors on the WDS context `wds`, evaluated. None when the
+/// policy, its Binding or an ITS for the WDS is not known.
+pub fn cluster_selectors(fleet: &Fleet, wds: &str, policy: &str, selectors: &[Selector]) -> Option<WhatIf> {
+    let contexts: Vec<(&str, &PlacementCluster)> =
+        fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
+    let p = contexts.iter().find(|(c, _)| *c == wds).map(|(_, p)| *p)?;
+    let name = wds_names(&contexts).get(wds).cloned().unwrap_or_else(|| wds.to_string());
+    let itses: Vec<&PlacementCluster> = contexts.iter().filter(|(_, p)| p.is_its()).map(|(_, p)| *p).collect();
+    let its = itses.iter().find(|i| i.works.iter().flatten().any(|w| w.wds == name)).or(if itses.len() == 1 {
+        itses.first()
+    } else {
+        None
+    })?;
+    let binding = p.bindings.iter().flatten().find(|b| b.name == policy)?;
+    let managed = its.managed.as_deref().unwrap_or_default();
+    let before: Vec<String> = binding.destinations.clone();
+    let refused = selectors.iter().find_map(Selector::problem);
+    let after: Vec<String> = if refused.is_some() {
+        before.clone()
+    } else {
+        let mut a: Vec<String> =
+            managed.iter().filter(|m| selectors.iter().any(|s| s.matches(&m.labels))).map(|m| m.name.clone()).collect();
+        a.sort();
+        a
+    };
+    let was: BTreeSet<&String> = before.iter().collect();
+    let will: BTreeSet<&String> = after.iter().collect();
+    let need: i64 = binding
+        .objects
+        .iter()
+        .filter_map(|o| {
+            p.objects.iter().flatten().find(|w| {
+                w.group == o.group && w.resource == o.resource && w.namespace == o.namespace && w.name == o.name
+            })
+        })
+        .filter_map(|w| w.gpus)
+        .sum();
+    let added = will
+        .difference(&was)
+        .map(|c| Added {
+            cluster: c.to_string(),
+            available: managed.iter().find(|m| &&m.name == c).and_then(|m| m.available),
+            gpus: (need > 0).then(|| {
+                let free = fleet
+                    .clusters
+                    .iter()
+                    .find(|x| &&x.context == c && !x.gpus.nodes.is_empty())
+                    .map(|x| super::models::free_gpus(x).iter().map(|(_, free, _)| free).sum());
+                (need, free)
+            }),
+        })
+        .collect();
+    let removed = was.difference(&will).map(|c| c.to_string()).collect();
+    // the singleton counts with this Binding's destinations as they would be
+    let counts = |p: &PlacementCluster| -> BTreeMap<ObjRef, usize> {
+        singleton_wecs(p).into_iter().map(|(o, w)| (o, w.len())).collect()
+    };
+    let now = counts(p);
+    let mut edited = p.clone();
+    for b in edited.bindings.iter_mut().flatten().filter(|b| b.name == policy) {
+        b.destinations = after.clone();
+    }
+    let then = counts(&edited);
+    let singleton = binding
+        .objects
+        .iter()
+        .filter_map(|o| {
+            let (b, a) = (now.get(o).copied()?, then.get(o).copied()?);
+            ((b == 1) != (a == 1)).then(|| SingletonChange { object: o.clone(), before: b, after: a })
+        })
+        .collect();
+    Some(WhatIf { before, after, added, removed, objects: binding.objects.len(), singleton, refused })
+}
+
+/// The kubectl command that would make the edit (kst writes nothing here).
+pub fn kubectl_patch(wds: &str, policy: &str, selectors: &[Selector]) -> String {
+    let json: Vec<serde_json::Value> = selectors
+        .iter()
+        .map(|s| {
+            let exprs: Vec<serde_json::Value> =
+                s.0.iter()
+                    .map(|r| {
+                        let mut e = serde_json::json!({"key": r.key, "operator": r.operator});
+                        if !r.values.is_empty() {
+                            e["values"] = serde_json::json!(r.values);
+                        }
+                        e
+                    })
+                    .collect();
+            if exprs.is_empty() {
+                serde_json::json!({})
+            } else {
+                serde_json::json!({ "matchExpressions": exprs })
+            }
+        })
+        .collect();
+    let patch = serde_json::json!({"spec": {"clusterSelectors": json}});
+    format!("kubectl --context {wds} patch bindingpolicies.control.kubestellar.io {policy} --type=merge -p '{patch}'")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::placement::{Binding, Clause, ManagedCluster, Policy, WdsObject};
+
+    #[test]
+    fn selectors_read_as_kubectl_writes_them() {
+        let s = parse_selectors("capability in (gpu-h100, gpu-a100),region!=eu, !gone,tier | name=edge-1").unwrap();
+        assert_eq!(s.len(), 2);
+        let ops: Vec<(&str, &str, usize)> =
+            s[0].0.iter().map(|r| (r.key.as_str(), r.operator.as_str(), r.values.len())).collect();
+        assert_eq!(
+            ops,
+            [("capability", "In", 2), ("region", "NotIn", 1), ("gone", "DoesNotExist", 0), ("tier", "Exists", 0)]
+        );
+        assert_eq!(s[1].text(), "name=edge-1");
+        // what text() writes reads back the same
+        assert_eq!(parse_selectors(&s[0].text()).unwrap()[0], s[0]);
+        assert_eq!(parse_selectors("{}").unwrap(), vec![Selector::default()]);
+        assert!(parse_selectors("").unwrap().is_empty());
+        for bad in ["a in b", "a b c", "=x", "a,,b"] {
+            assert!(parse_selectors(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn fleet() -> Fleet {
+        let mut f = Fleet::new(&[("wds1".into(), "https://w".into()), ("its1".into(), "https://i".into())]);
+        let o = |n: &str| ObjRef {
+            group: "apps".into(),
+            resource: "deployments".into(),
+            namespace: "llm-d".into(),
+            name: n.into(),
+        };
+        let mc = |name: &str, gpu: &str, ok: bool| ManagedCluster {
+            name: name.into(),
+            labels: [("name".to_string(), name.to_string()), ("gpu".to_string(), gpu.to_string())].into(),
+            available: Some(ok),
+            ..Default::default()
+        };
+        f.clusters[0].placement = PlacementCluster {
+            policies: Some(vec![
+                Policy { name: "p".into(), ..Default::default() },
+                Policy {
+                    name: "status".into(),
+                    clauses: vec![Clause { singleton: true, ..Default::default() }],
+                    ..Default::default()
+                },
+            ]),
+            bindings: Some(vec![
+                Binding {
+                    name: "p".into(),
+                    destinations: vec!["a".into()],
+                    objects: vec![o("m")],
+                    ..Default::default()
+                },
+                Binding {
+                    name: "status".into(),
+                    destinations: vec!["a".into()],
+                    objects: vec![o("m")],
+                    ..Default::default()
+                },
+            ]),
+            objects: Some(vec![WdsObject {
+                group: "apps".into(),
+                resource: "deployments".into(),
+                namespace: "llm-d".into(),
+                name: "m".into(),
+                gpus: Some(4),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        };
+        f.clusters[1].placement = PlacementCluster {
+            managed: Some(vec![mc("a", "h100", true), mc("b", "h100", false), mc("c", "a100", true)]),
+            ..Default::default()
+        };
+        f
+    }
+
+    /// Moving the singleton-asking policy from `a` to every H100 cluster: `b` is added (not
+    /// Available, GPUs unknown: kst does not read it), the object's singleton count goes from
+    /// one to two; an unconvertible selector keeps the destinations.
+    #[test]
+    fn an_edit_says_what_it_adds_removes_and_breaks() {
+        let f = fleet();
+        let w = cluster_selectors(&f, "wds1", "status", &parse_selectors("gpu=h100").unwrap()).unwrap();
+        assert_eq!(w.after, ["a", "b"]);
+        assert!(w.removed.is_empty());
+        assert_eq!(w.added, [Added { cluster: "b".into(), available: Some(false), gpus: Some((4, None)) }]);
+        assert_eq!(w.singleton.len(), 1);
+        assert_eq!((w.singleton[0].before, w.singleton[0].after), (1, 2));
+        let w = cluster_selectors(&f, "wds1", "status", &parse_selectors("name=c").unwrap()).unwrap();
+        assert_eq!((w.after.as_slice(), w.removed.as_slice()), (&["c".to_string()][..], &["a".to_string()][..]));
+        assert!(w.singleton.is_empty(), "still one WEC: {:?}", w.singleton);
+        let refused = vec![Selector(vec![Requirement { key: "gpu".into(), operator: "In".into(), values: vec![] }])];
+        let w = cluster_selectors(&f, "wds1", "status", &refused).unwrap();
+        assert!(w.refused.is_some() && w.after == w.before);
+        assert!(kubectl_patch("wds1", "status", &parse_selectors("gpu in (h100,a100)").unwrap()).contains(
+            r#"{"spec":{"clusterSelectors":[{"matchExpressions":[{"key":"gpu","operator":"In","values":["h100","a100"]}]}]}}"#
+        ));
+    }
+}
