@@ -570,10 +570,12 @@ pub struct LlmdCluster {
     pub first_round: Option<f64>,
     /// Scrape rounds completed: rates need two.
     pub rounds: u64,
-    /// A query layer's newest sample of a pod kst's watch has not listed yet (the layer may
-    /// answer first at start): kept until the pod is listed (then recorded) or the list says
-    /// it is no model server (then dropped), so the first frame need not wait a scrape interval.
-    pub early: BTreeMap<Key, (f64, Result<EngineSample, ScrapeError>)>,
+    /// A query layer's samples of a pod kst's watch has not listed yet (the layer may answer
+    /// first at start, its history too: every sample of the window asked back, in time order,
+    /// at most `SAMPLES_KEPT`): kept until the pod is listed (then recorded) or the list says
+    /// it is no model server (then dropped), so the first frame need not wait a scrape
+    /// interval and its rates read the layer's whole window.
+    pub early: BTreeMap<Key, Vec<(f64, Result<EngineSample, ScrapeError>)>>,
     /// Rates and histograms of each server as last computed, with the sample and window they
     /// were computed for: they change only when a scrape lands, not each frame.
     view_cache: std::cell::RefCell<BTreeMap<Key, (ViewStamp, ServerView)>>,

@@ -686,11 +686,14 @@ impl Fleet {
                 l.objectives = objectives;
                 // what a query layer said of these pods before they were listed (the rest waits
                 // while the lists are not complete, and goes once they are)
-                for (key, (at, result)) in std::mem::take(&mut l.early) {
+                for (key, samples) in std::mem::take(&mut l.early) {
                     if servers.iter().any(|s| s.key() == key) {
-                        l.metrics.entry(key).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
+                        let held = l.metrics.entry(key).or_insert_with(|| llmd::Scraped::keeping(keep));
+                        for (at, result) in samples {
+                            held.record(at, result);
+                        }
                     } else if installed.is_none() {
-                        l.early.insert(key, (at, result));
+                        l.early.insert(key, samples);
                     }
                 }
                 // forget metrics of pods and pools that are gone: memory follows the fleet
@@ -791,7 +794,13 @@ impl Fleet {
                 // a pod the query layer knows before kst's watch does: kept until it is listed
                 if !c.llmd.servers.iter().any(|s| s.namespace == server.0 && s.name == server.1) {
                     if c.llmd.installed.is_none() {
-                        c.llmd.early.insert(server, (at, result));
+                        let held = c.llmd.early.entry(server).or_default();
+                        // in time order: a current sample may come before the history asked back
+                        let i = held.partition_point(|(t, _)| *t <= at);
+                        held.insert(i, (at, result));
+                        if held.len() > llmd::SAMPLES_KEPT {
+                            held.remove(0);
+                        }
                     }
                     return false;
                 }
@@ -1022,7 +1031,10 @@ mod tests {
         let mut f = fleet();
         let key = ("llm-d".to_string(), "d0".to_string());
         let sample = llmd::EngineSample { kv_usage: Some(0.97), ..Default::default() };
-        f.apply(Update::EngineScrape { cluster: 0, server: key.clone(), at: 100.0, result: Ok(sample) });
+        // the layer's history of it (and a current sample that came first): all of it is kept
+        for at in [100.0, 40.0, 70.0] {
+            f.apply(Update::EngineScrape { cluster: 0, server: key.clone(), at, result: Ok(sample.clone()) });
+        }
         f.apply(Update::EngineScrape {
             cluster: 0,
             server: ("llm-d".into(), "not-a-server".into()),
@@ -1040,6 +1052,8 @@ mod tests {
         });
         let l = &f.clusters[0].llmd;
         assert_eq!(l.metrics[&key].latest().map(|s| (s.at, s.v.kv_usage)), Some((100.0, Some(0.97))));
+        let times: Vec<f64> = l.metrics[&key].samples.iter().map(|s| s.at).collect();
+        assert_eq!(times, [40.0, 70.0, 100.0], "the whole history, in time order");
         assert_eq!(l.metrics.len(), 1, "the sample of a pod that is no model server is dropped");
         assert!(l.early.is_empty());
     }
