@@ -314,6 +314,9 @@ impl<T: Clone> Default for Scraped<T> {
     }
 }
 
+/// A query layer's sample of a pod not listed yet: when, and what it said.
+pub type EarlySample = (f64, Result<EngineSample, ScrapeError>);
+
 /// How current a reading is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Freshness {
@@ -575,7 +578,7 @@ pub struct LlmdCluster {
     /// at most `SAMPLES_KEPT`): kept until the pod is listed (then recorded) or the list says
     /// it is no model server (then dropped), so the first frame need not wait a scrape
     /// interval and its rates read the layer's whole window.
-    pub early: BTreeMap<Key, Vec<(f64, Result<EngineSample, ScrapeError>)>>,
+    pub early: BTreeMap<Key, Vec<EarlySample>>,
     /// Rates and histograms of each server as last computed, with the sample and window they
     /// were computed for: they change only when a scrape lands, not each frame.
     view_cache: std::cell::RefCell<BTreeMap<Key, (ViewStamp, ServerView)>>,
