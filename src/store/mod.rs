@@ -799,7 +799,7 @@ impl Fleet {
                         let i = held.partition_point(|(t, _)| *t <= at);
                         held.insert(i, (at, result));
                         if held.len() > llmd::SAMPLES_KEPT {
-                            held.remove(0);
+                            held.drain(..1);
                         }
                     }
                     return false;
