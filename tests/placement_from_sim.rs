@@ -894,6 +894,24 @@ async fn singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not() {
         assert!(std::time::Instant::now() < deadline, "status not wiped: {}", o);
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // by object (`v`): the object with both policies on gpu-us-east, the overlap flagged
+    let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
+    app.show("placement");
+    let key = |app: &mut kst::ui::App, c: crossterm::event::KeyCode| {
+        app.on_key(crossterm::event::KeyEvent::new(c, crossterm::event::KeyModifiers::NONE));
+    };
+    key(&mut app, crossterm::event::KeyCode::Char('v'));
+    key(&mut app, crossterm::event::KeyCode::Char('/'));
+    name.chars().for_each(|c| key(&mut app, crossterm::event::KeyCode::Char(c)));
+    key(&mut app, crossterm::event::KeyCode::Enter);
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
+        let s = common::render(&mut app, w, h);
+        assert!(s.contains("Objects placed (1; 1 sent to a cluster by several policies)"), "{w}x{h}: {s}");
+        assert!(s.contains("! 1 overlap"), "{w}x{h}: {s}");
+        assert!(s.contains("by status-back") && s.contains("by status-twice"), "{w}x{h}: {s}");
+        assert!(s.contains("2 policies send it here"), "{w}x{h}: {s}");
+        assert!(s.contains("v by policy") && !s.contains("w what if"), "the keys of this layout: {s}");
+    }
     col.stop();
 }
 

@@ -438,7 +438,9 @@ pub fn hub_only(clusters: &[Arc<SimCluster>], n: usize) {
 }
 
 /// `n` more policies and `m` more WDS objects, for scale: policy i binds the objects labelled
-/// `bulk-group=i` (object j is in group j mod n) to every edge cluster.
+/// `bulk-group=i` (object j is in group j mod n) to every edge cluster, and one more,
+/// `bulk-policy-all`, binds every one of them to every edge cluster (one policy of `m`
+/// objects: the largest matrix).
 pub fn bulk(clusters: &[Arc<SimCluster>], n: usize, m: usize) {
     let Some(wds) = clusters.iter().find(|c| c.shape == Shape::Wds) else { return };
     if n == 0 {
@@ -458,6 +460,16 @@ pub fn bulk(clusters: &[Arc<SimCluster>], n: usize, m: usize) {
             ),
         );
     }
+    put(
+        wds,
+        &mut store,
+        &r::BINDING_POLICIES,
+        policy(
+            "bulk-policy-all",
+            json!([{"matchLabels": {"location-group": "edge"}}]),
+            json!([{"namespaces": ["bulk"], "objectSelectors": [{"matchExpressions": [{"key": "bulk-group", "operator": "Exists"}]}]}]),
+        ),
+    );
     for j in 0..m {
         let name = format!("bulk-app-{j:04}");
         let group = (j % n).to_string();

@@ -10,6 +10,7 @@ pub mod llmd;
 pub mod model;
 pub mod models;
 pub mod nightly;
+pub mod placed;
 pub mod placement;
 pub mod posture;
 pub mod problems;

@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
+use crate::store::placed::{self, PlacedObject};
 use crate::store::placement::{self, Cell, PolicyView};
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
@@ -22,6 +23,9 @@ pub struct Placement {
     explain: bool,
     /// The matrix column (cluster) that Enter opens (`h`/`l` move it).
     col: usize,
+    /// One row per object instead of per policy (`v`).
+    by_object: bool,
+    objects: ListState,
 }
 
 /// Every policy of the fleet's WDSes, through the filter.
@@ -36,6 +40,26 @@ pub fn rows(cx: &Ctx) -> Vec<PolicyView> {
             })
         })
         .collect()
+}
+
+/// Every bound object of the fleet's WDSes, through the filter (its name, its policies, its
+/// clusters).
+fn object_rows(cx: &Ctx) -> Vec<PlacedObject> {
+    let contexts: Vec<(&str, &placement::PlacementCluster)> =
+        cx.fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
+    placed::by_object(&placement::views(&contexts))
+        .into_iter()
+        .filter(|o| {
+            cx.keep(|| {
+                let clusters: Vec<&str> = o.clusters.iter().map(|c| c.cluster.as_str()).collect();
+                format!("{} {} {} {}", o.wds, o.object.text(), o.policies.join(" "), clusters.join(" "))
+            })
+        })
+        .collect()
+}
+
+fn object_keys(rows: &[PlacedObject]) -> Vec<String> {
+    rows.iter().map(|o| format!("{}/{}", o.wds, o.object.text())).collect()
 }
 
 fn keys(rows: &[PolicyView]) -> Vec<String> {
@@ -94,18 +118,38 @@ impl Component for Placement {
             ("✓ placed / ! ✖ N drift", "nothing wrong / drift that warns / drift that takes workloads away"),
             ("! N orphaned", "a deleted policy whose ManifestWorks remain: nothing upstream deletes them"),
             ("▶cluster", "the cluster Enter opens (h/l move it)"),
+            (
+                "! N overlaps",
+                "by object: clusters it is sent to by several policies (a ManifestWork and a WorkStatus each)",
+            ),
+            ("✖ N not arrived", "by object: clusters where a policy's work is missing or failed"),
         ]
     }
 
     fn hints(&self) -> Vec<Hint> {
+        if self.by_object {
+            return vec![Hint::action(Action::Layout, "by policy: the policies, their matrix and drift")];
+        }
         vec![
             Hint::action(Action::Explain, "why each cluster is or is not selected"),
             Hint::action(Action::Select, "the policy's deployments on the marked cluster (h/l move the mark)"),
             Hint::action(Action::WhatIf, "what if it selected other clusters (nothing is written)"),
+            Hint::action(
+                Action::Layout,
+                "by object / by policy: every policy and cluster of one object, overlaps flagged",
+            ),
         ]
     }
 
     fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        if action == Some(Action::Layout) {
+            self.by_object = !self.by_object;
+            return Outcome::Redraw;
+        }
+        if self.by_object {
+            let list = object_rows(cx);
+            return super::motion(&mut self.objects, action, &object_keys(&list)).unwrap_or(Outcome::Ignored);
+        }
         let list = rows(cx);
         let keys = keys(&list);
         if let Some(o) = super::motion(&mut self.list, action, &keys) {
@@ -168,6 +212,9 @@ impl Component for Placement {
             f.render_widget(Paragraph::new(Span::styled(msg, t.muted)).wrap(Wrap { trim: true }), area);
             return;
         }
+        if self.by_object {
+            return draw_objects(f, area, cx, &mut self.objects);
+        }
         let wanted = (list.len() as u16 + 3).min(area.height / 3).max(5);
         let [table_area, detail_area] = Layout::vertical([Constraint::Length(wanted), Constraint::Min(6)]).areas(area);
         let several_wds = list.iter().map(|v| &v.wds).collect::<std::collections::BTreeSet<_>>().len() > 1;
@@ -204,6 +251,86 @@ impl Component for Placement {
             draw_matrix(f, detail_area, cx, v, self.col);
         }
     }
+}
+
+/// One row per bound object (`v`): its policies, its clusters, overlaps (one object sent to
+/// one cluster by several policies) and clusters where it did not arrive; below, the
+/// selected object cluster by cluster, with what each policy's work brought.
+fn draw_objects(f: &mut Frame, area: Rect, cx: &Ctx, list: &mut ListState) {
+    let t = cx.theme;
+    let objects = object_rows(cx);
+    let wanted = (objects.len() as u16 + 3).min(area.height / 2).max(5);
+    let [table_area, detail_area] = Layout::vertical([Constraint::Length(wanted), Constraint::Min(6)]).areas(area);
+    let several_wds = objects.iter().map(|o| &o.wds).collect::<std::collections::BTreeSet<_>>().len() > 1;
+    let cols = vec![
+        Col::name("OBJECT").min(16),
+        Col::name("WDS").hidden_if(!several_wds),
+        Col::whole("STATE"),
+        Col::text("POLICIES").min(12),
+        Col::text("CLUSTERS").min(12).optional(1),
+    ];
+    let overlapping = objects.iter().filter(|o| o.overlaps() > 0).count();
+    let mut table = DataTable::new(
+        format!(
+            " Objects placed ({}; {overlapping} sent to a cluster by several policies) · v: by policy ",
+            objects.len()
+        ),
+        cols,
+    );
+    table.empty = "no bound object matches the filter".into();
+    for o in &objects {
+        let (st, style) = match (o.bad(), o.overlaps()) {
+            (0, 0) => ("✓ placed".to_string(), t.ok),
+            (0, n) => (format!("! {n} overlap{}", if n == 1 { "" } else { "s" }), t.warn),
+            (n, _) => (format!("✖ {n} not arrived"), t.crit),
+        };
+        let clusters: Vec<&str> = o.clusters.iter().map(|c| c.cluster.as_str()).collect();
+        table.rows.push(vec![
+            cell(o.object.text(), t.text),
+            cell(o.wds.clone(), t.muted),
+            cell(st, style),
+            cell(o.policies.join(", "), t.text),
+            cell(clusters.join(", "), t.muted),
+        ]);
+    }
+    list.sync(&object_keys(&objects));
+    table.draw(f, table_area, list, t);
+    let Some(o) = list.selected().and_then(|i| objects.get(i)) else { return };
+    let mut lines: Vec<Line> = Vec::new();
+    for on in &o.clusters {
+        let mut spans = vec![Span::styled(format!("{:<16} ", on.cluster), t.text)];
+        for (i, (policy, c)) in on.by.iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::styled(" · ", t.muted));
+            }
+            spans.push(Span::styled(c.short(), cell_style(cx, c)));
+            spans.push(Span::styled(format!(" by {policy}"), t.muted));
+        }
+        lines.push(Line::from(spans));
+        if on.overlap() {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "  ! {} policies send it here: {} ManifestWorks apply it in turn and {} WorkStatuses report it, so a singleton status is not returned",
+                    on.by.len(),
+                    on.by.len(),
+                    on.by.len()
+                ),
+                t.warn,
+            )));
+        }
+    }
+    if o.clusters.is_empty() {
+        lines.push(Line::from(Span::styled("bound, but no policy that binds it selects a cluster", t.muted)));
+    }
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {} · by cluster ", o.object.text()))
+                .border_style(t.muted),
+        ),
+        detail_area,
+    );
 }
 
 /// Enter: the policy's deployments on the marked cluster, when that cluster is one of kst's
