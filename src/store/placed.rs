@@ -45,7 +45,9 @@ impl PlacedObject {
 
 /// Every object the policies bind, by WDS and object, its clusters in name order.
 pub fn by_object(views: &[PolicyView]) -> Vec<PlacedObject> {
-    let mut out: BTreeMap<(&str, &ObjRef), (Vec<String>, BTreeMap<&str, Vec<(String, Cell)>>)> = BTreeMap::new();
+    // (WDS, object) -> (its policies, cluster -> each policy's cell there)
+    type Clusters<'a> = BTreeMap<&'a str, Vec<(String, Cell)>>;
+    let mut out: BTreeMap<(&str, &ObjRef), (Vec<String>, Clusters)> = BTreeMap::new();
     for v in views.iter().filter(|v| !v.gone) {
         for (oi, o) in v.objects.iter().enumerate() {
             let (policies, clusters) = out.entry((v.wds.as_str(), o)).or_default();
