@@ -998,3 +998,61 @@ async fn what_if_says_what_the_binding_controller_then_does() {
     assert_eq!(policy(&views(&fleet), POLICY).unwrap().clusters, said);
     col.stop();
 }
+
+/// A policy of more objects than the screen holds: its matrix pages (PgDn/PgUp, the title says
+/// so) while j/k still move between policies; the explanation scrolls the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_matrix_and_explanation_page() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let sim = SimFleet::start(SimOptions {
+        clusters: 3,
+        kubestellar: true,
+        bulk_policies: 1,
+        bulk_objects: 40,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
+    pump(&mut fleet, &mut col.updates, "the 40 objects bound", |v| {
+        policy(v, "bulk-policy-all").is_some_and(|p| p.objects.len() == 40 && p.its_known)
+    })
+    .await;
+    // the explanation goes through the WDS's objects: listed too
+    while !fleet.clusters.iter().any(|c| c.placement.objects.as_ref().is_some_and(|o| o.len() >= 40)) {
+        let u = tokio::time::timeout(Duration::from_secs(90), col.updates.recv()).await.unwrap().unwrap();
+        fleet.apply(u);
+    }
+    col.stop();
+    let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
+    app.show("placement");
+    let key = |app: &mut kst::ui::App, c: KeyCode| {
+        app.on_key(KeyEvent::new(c, KeyModifiers::NONE));
+    };
+    key(&mut app, KeyCode::Char('/'));
+    "bulk-policy-all".chars().for_each(|c| key(&mut app, KeyCode::Char(c)));
+    key(&mut app, KeyCode::Enter);
+    let s = common::render(&mut app, 80, 24);
+    assert!(s.contains("objects x clusters · PgDn/PgUp") && s.contains("of 40"), "{s}");
+    assert!(s.contains("bulk-app-0000") && !s.contains("bulk-app-0039"), "{s}");
+    let mut pages = 0;
+    while !common::render(&mut app, 80, 24).contains("bulk-app-0039") {
+        key(&mut app, KeyCode::PageDown);
+        pages += 1;
+        assert!(pages < 40, "the last row never came into view");
+    }
+    assert!(pages > 1, "paged {pages} times");
+    key(&mut app, KeyCode::PageUp);
+    assert!(!common::render(&mut app, 80, 24).contains("bulk-app-0039"));
+    // the explanation scrolls
+    key(&mut app, KeyCode::Char('e'));
+    let first = common::render(&mut app, 80, 24);
+    assert!(first.contains("PgDn/PgUp"), "{first}");
+    key(&mut app, KeyCode::PageDown);
+    let scrolled = common::render(&mut app, 80, 24);
+    assert_ne!(first, scrolled, "PgDn moves the explanation");
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(common::render(&mut app, 80, 24), first, "PgUp back to its top");
+}

@@ -26,6 +26,16 @@ pub struct Placement {
     /// One row per object instead of per policy (`v`).
     by_object: bool,
     objects: ListState,
+    /// The selected policy's matrix rows (PgDn/PgUp, Ctrl-d/u move through them) and the
+    /// explanation's first line; both start over when another policy is selected.
+    matrix: ListState,
+    explain_scroll: u16,
+    detail_of: Option<String>,
+}
+
+/// The keys that page through the selected policy's matrix or explanation.
+fn pages(a: Option<Action>) -> bool {
+    matches!(a, Some(Action::PageDown | Action::PageUp | Action::HalfPageDown | Action::HalfPageUp))
 }
 
 /// Every policy of the fleet's WDSes, through the filter.
@@ -134,6 +144,7 @@ impl Component for Placement {
             Hint::action(Action::Explain, "why each cluster is or is not selected"),
             Hint::action(Action::Select, "the policy's deployments on the marked cluster (h/l move the mark)"),
             Hint::action(Action::WhatIf, "what if it selected other clusters (nothing is written)"),
+            Hint::action(Action::PageDown, "page through the matrix / explanation (PgUp, Ctrl-d, Ctrl-u too)"),
             Hint::action(
                 Action::Layout,
                 "by object / by policy: every policy and cluster of one object, overlaps flagged",
@@ -152,6 +163,21 @@ impl Component for Placement {
         }
         let list = rows(cx);
         let keys = keys(&list);
+        if pages(action) {
+            self.list.sync(&keys);
+            let Some(v) = self.list.selected().and_then(|i| list.get(i)) else { return Outcome::Handled };
+            if self.explain {
+                let step: u16 = if matches!(action, Some(Action::PageDown | Action::PageUp)) { 20 } else { 10 };
+                self.explain_scroll = match action {
+                    Some(Action::PageDown | Action::HalfPageDown) => self.explain_scroll.saturating_add(step),
+                    _ => self.explain_scroll.saturating_sub(step),
+                };
+            } else if let Some(a) = action {
+                let rows: Vec<String> = v.objects.iter().map(|o| o.text()).collect();
+                self.matrix.on_action(a, &rows);
+            }
+            return Outcome::Redraw;
+        }
         if let Some(o) = super::motion(&mut self.list, action, &keys) {
             return o;
         }
@@ -245,10 +271,16 @@ impl Component for Placement {
         self.list.sync(&keys(&list));
         table.draw(f, table_area, &mut self.list, t);
         let Some(v) = self.list.selected().and_then(|i| list.get(i)) else { return };
+        let key = format!("{}/{}", v.wds, v.policy.name);
+        if self.detail_of.as_ref() != Some(&key) {
+            self.detail_of = Some(key);
+            self.matrix.reset();
+            self.explain_scroll = 0;
+        }
         if self.explain {
-            draw_explain(f, detail_area, cx, v);
+            draw_explain(f, detail_area, cx, v, &mut self.explain_scroll);
         } else {
-            draw_matrix(f, detail_area, cx, v, self.col);
+            draw_matrix(f, detail_area, cx, v, self.col, &mut self.matrix);
         }
     }
 }
@@ -371,7 +403,7 @@ fn cell_style(cx: &Ctx, c: &Cell) -> ratatui::style::Style {
 }
 
 /// Objects x clusters, then the drift, one line each.
-fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, col: usize) {
+fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, col: usize, state: &mut ListState) {
     let t = cx.theme;
     // the matrix as tall as its rows, the drift below it takes the rest
     let matrix_h = (v.objects.len() as u16 + 3).max(4).min(area.height.saturating_sub(3));
@@ -384,12 +416,14 @@ fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, col: usize) 
             .enumerate()
             .map(|(i, c)| Col::name(&if i == marked { format!("▶{c}") } else { c.clone() }).min(8)),
     );
+    // more rows than fit: say how to reach them
+    let pages = if v.objects.len() + 3 > matrix_h as usize { "· PgDn/PgUp " } else { "" };
     let title = if v.gone {
         format!(" {} · deleted; its ManifestWorks remain (below) ", v.policy.name)
     } else if v.its_known {
-        format!(" {} · objects x clusters ", v.policy.name)
+        format!(" {} · objects x clusters {pages}", v.policy.name)
     } else {
-        format!(" {} · no ITS among the contexts: bound only, delivery unknown ", v.policy.name)
+        format!(" {} · no ITS among the contexts: bound only, delivery unknown {pages}", v.policy.name)
     };
     let mut table = DataTable::new(title, cols);
     table.empty = if v.gone {
@@ -406,8 +440,8 @@ fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, col: usize) 
         }
         table.rows.push(line);
     }
-    let mut state = ListState::default();
-    table.draw(f, matrix_area, &mut state, t);
+    state.sync(&v.objects.iter().map(|o| o.text()).collect::<Vec<_>>());
+    table.draw(f, matrix_area, state, t);
     let mut lines: Vec<Line> = if v.drift.is_empty() {
         vec![Line::from(Span::styled("no drift: every bound object was delivered and applied", t.ok))]
     } else {
@@ -447,7 +481,7 @@ fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, col: usize) 
 }
 
 /// Each ManagedCluster of the ITS against the policy's selectors, term by term.
-fn draw_explain(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView) {
+fn draw_explain(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, scroll: &mut u16) {
     let t = cx.theme;
     let managed: Vec<&placement::ManagedCluster> =
         cx.fleet.clusters.iter().filter_map(|c| c.placement.managed.as_ref()).flatten().collect();
@@ -511,7 +545,7 @@ fn draw_explain(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView) {
                 (!bound, misses, o.namespace.clone(), o.name.clone())
             });
             let total = shown.len();
-            for (bound, o, tests) in shown.into_iter().take(24) {
+            for (bound, o, tests) in shown.into_iter().take(EXPLAINED_OBJECTS) {
                 let mut spans = vec![
                     Span::styled(if bound { "✓ " } else { "✗ " }, if bound { t.ok } else { t.muted }),
                     Span::styled(format!("{}/{} {}/{} ", o.group, o.resource, o.namespace, o.name), t.text),
@@ -529,24 +563,31 @@ fn draw_explain(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView) {
                 }
                 lines.push(Line::from(spans));
             }
-            if total > 24 {
-                lines.push(Line::from(Span::styled(format!("… and {} more objects", total - 24), t.muted)));
+            if total > EXPLAINED_OBJECTS {
+                lines.push(Line::from(Span::styled(
+                    format!("… and {} more objects (the filter finds one)", total - EXPLAINED_OBJECTS),
+                    t.muted,
+                )));
             }
             if total == 0 {
                 lines.push(Line::from(Span::styled("no workload object in the clauses' namespaces", t.warn)));
             }
         }
     }
+    // scrolled no further than its last line at the top (wrapping only adds lines below)
+    *scroll = (*scroll).min(lines.len().saturating_sub(1) as u16);
+    let more = if lines.len() + 2 > area.height as usize { "· PgDn/PgUp " } else { "" };
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+        Paragraph::new(lines).wrap(Wrap { trim: true }).scroll((*scroll, 0)).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(
-                    " why {} selects the clusters and objects it does · e: back to the matrix ",
-                    v.policy.name
-                ))
+                .title(format!(" why {} selects what it does {more}· e: back to the matrix ", v.policy.name))
                 .border_style(t.muted),
         ),
         area,
     );
 }
+
+/// Objects the explanation goes through one by one (bound first, then the near misses);
+/// the rest are counted.
+const EXPLAINED_OBJECTS: usize = 200;
