@@ -715,6 +715,54 @@ fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
     if !sets.is_empty() {
         lines.push(field("cluster sets", sets.join(" · ")));
     }
+    // what is wrong here, in the order the Problems tab gives (incidents first, worst, newest)
+    let index = cx.fleet.clusters.iter().position(|x| x.context == c.context);
+    let open: Vec<&crate::store::problems::Problem> = cx
+        .fleet
+        .problems
+        .all()
+        .into_iter()
+        .filter(|p| p.cluster.is_some() && p.cluster == index && !p.resolved())
+        .collect();
+    if !open.is_empty() {
+        let now = cx.now();
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(
+            format!("problems ({}) · tab 2 lists them, Enter there goes to each", open.len()),
+            t.muted,
+        )));
+        let room = (text_area.height as usize).saturating_sub(lines.len() + 2).max(1);
+        for p in open.iter().take(room) {
+            let style = match p.severity {
+                crate::store::problems::Severity::Critical => t.crit,
+                crate::store::problems::Severity::Warning => t.warn,
+                crate::store::problems::Severity::Info => t.muted,
+            };
+            let state = if p.unknown.is_some() {
+                "unknown"
+            } else if p.fired_at.is_none() {
+                "pending"
+            } else if p.standing {
+                "standing"
+            } else {
+                "firing"
+            };
+            let age = format!(
+                "{}{}",
+                if p.since_lower_bound { "≥" } else { "" },
+                fmt::duration((now - p.since).max(0.0) as i64)
+            );
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} ", p.severity.mark()), style),
+                Span::styled(format!("{state:<8} {age:>6}  "), t.muted),
+                Span::styled(format!("{} {} ", p.object.kind, p.object.path()), t.text),
+                Span::styled(p.reason.clone(), t.text),
+            ]));
+        }
+        if open.len() > room {
+            lines.push(Line::from(Span::styled(format!("… and {} more", open.len() - room), t.muted)));
+        }
+    }
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(
             Block::default()
