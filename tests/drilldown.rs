@@ -146,11 +146,26 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
         })
     })
     .await;
-    // search highlights, pause holds the view
+    // pause holds the view
     app.on_key(key(KeyCode::Char(' ')));
     assert!(render(&mut app, 120, 30).contains("paused"));
     assert!(matches!(app.views.last().unwrap().as_feed().unwrap().spec, ViewSpec::Logs { .. }));
-    app.on_key(key(KeyCode::Esc));
+    // `/` keeps only the lines holding the text (k9s's log filter): one line's own counter
+    let line = app.views.last().unwrap().as_feed().unwrap().log.iter().nth(1).cloned().unwrap();
+    let counter = &line[line.find("current #").unwrap()..];
+    let counter = counter.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    app.on_key(key(KeyCode::Char('/')));
+    for c in counter.chars() {
+        app.on_key(key(KeyCode::Char(c)));
+    }
+    app.on_key(key(KeyCode::Enter));
+    let s = render(&mut app, 120, 30);
+    let shown = s.lines().filter(|l| l.contains("current #")).count();
+    assert!(s.contains(&format!("match /{counter}")) && shown >= 1, "{s}");
+    assert!(s.lines().filter(|l| l.contains("current #")).all(|l| l.contains(&counter)), "{counter}: {s}");
+    app.on_key(key(KeyCode::Esc)); // the filter first,
+    assert!(!render(&mut app, 120, 30).contains("match /"));
+    app.on_key(key(KeyCode::Esc)); // then the view
 
     // YAML of the pod
     app.on_key(key(KeyCode::Char('y')));

@@ -179,15 +179,15 @@ pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
         ViewSpec::Logs { container, previous, .. } => {
             let height = main.height.saturating_sub(2) as usize;
             let shown = v.paused_at.unwrap_or(v.log.len()).min(v.log.len());
-            let end = shown.saturating_sub(v.scroll);
+            // `/` keeps the lines that hold the text, as k9s's log filter does
+            let kept: Vec<&String> =
+                v.log.iter().take(shown).filter(|l| v.search.is_empty() || l.contains(v.search.as_str())).collect();
+            let end = kept.len().saturating_sub(v.scroll);
             let start = end.saturating_sub(height);
-            let lines: Vec<Line> = v
-                .log
-                .iter()
-                .skip(start)
-                .take(end - start)
-                .map(|l| highlighted(l, &v.search, t.text, t.selection))
-                .collect();
+            let lines: Vec<Line> =
+                kept[start..end].iter().map(|l| highlighted(l, &v.search, t.text, t.selection)).collect();
+            let matching =
+                if v.search.is_empty() { String::new() } else { format!(" · {} match /{}", kept.len(), v.search) };
             let state = if v.paused_at.is_some() {
                 "paused"
             } else if v.scroll > 0 {
@@ -198,7 +198,7 @@ pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
             let dropped =
                 if v.log.dropped > 0 { format!(" · {} older lines dropped", v.log.dropped) } else { String::new() };
             let title = format!(
-                "{}[{}{}] {} lines · {state}{dropped} ",
+                "{}[{}{}] {} lines{matching} · {state}{dropped} ",
                 title,
                 container.as_deref().unwrap_or("default container"),
                 if *previous { ", previous" } else { "" },

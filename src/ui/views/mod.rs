@@ -321,7 +321,7 @@ impl Component for FeedView {
                 Hint::key("T", "timestamps on / off"),
                 Hint::key("space", "pause / follow"),
                 Hint::key("w", "wrap long lines"),
-                Hint::key("/", "highlight a text"),
+                Hint::key("/", "only the lines holding a text (highlighted; Esc clears)"),
                 Hint::key("g G", "oldest line / follow the newest"),
             ],
             ViewSpec::Yaml { .. } | ViewSpec::Query { .. } => {
