@@ -408,7 +408,9 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
         // (the wedged pod of gpu-eu-west never answers Prometheus either)
         let ready = llmd_clusters.iter().all(|i| {
             let l = &f.clusters[*i].llmd;
-            let scraped: Vec<&ServerInfo> = l.servers.iter().filter(|s| l.metrics.contains_key(&s.key())).collect();
+            // (a pod whose target is down has only the layer's word on it, no samples)
+            let scraped: Vec<&ServerInfo> =
+                l.servers.iter().filter(|s| l.metrics.get(&s.key()).is_some_and(|m| m.latest().is_some())).collect();
             scraped.len() >= 2
                 && scraped.iter().all(|s| {
                     let v = l.view(s, &r);
@@ -430,6 +432,39 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     let state = fleet.prom.get(&0).cloned().expect("the source reported");
     assert_eq!(state.error, None);
     assert_eq!(state.covered, vec![0, 1], "both GPU clusters come from the query layer");
+    // the wedged pod of gpu-eu-west: Prometheus' scrapes of it time out (`up` 0), and kst says
+    // so, as direct mode says its own scrapes time out, instead of waiting for it
+    let r = fleet.reading(common::now_s());
+    let wedged: Vec<String> = llmd_clusters
+        .iter()
+        .flat_map(|i| {
+            let l = &fleet.clusters[*i].llmd;
+            l.servers
+                .iter()
+                .filter_map(|s| l.view(s, &r).stale)
+                .filter(|w| w.contains("target down"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // (the crash-looping pod's refused scrapes count too, each with how long it took)
+    assert!(!wedged.is_empty(), "the wedged pod is named");
+    assert!(
+        wedged.iter().all(|w| w.contains("the query layer cannot scrape it (up 0; its last scrape took")),
+        "{wedged:?}"
+    );
+    assert!(wedged.iter().any(|w| !w.contains("took 0.0s")), "the wedged one ran into the scrape timeout: {wedged:?}");
+    // and no pod Prometheus scrapes without samples is left waiting without a word
+    for i in &llmd_clusters {
+        let l = &fleet.clusters[*i].llmd;
+        for s in l
+            .servers
+            .iter()
+            .filter(|s| s.phase == "Running" && l.metrics.get(&s.key()).is_none_or(|m| m.latest().is_none()))
+        {
+            let v = l.view(s, &r);
+            assert!(v.stale.as_deref().is_some_and(|w| w.contains("target down")), "{}: {:?}", s.name, v.stale);
+        }
+    }
 
     let mut agree = Agreement::default();
     for ci in llmd_clusters {

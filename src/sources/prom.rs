@@ -184,6 +184,8 @@ struct Scoped {
     by_value: BTreeMap<String, usize>,
     engines: String,
     engine_times: String,
+    /// The pods whose targets the layer cannot scrape (`up` 0).
+    down: String,
     epp: String,
     epp_times: String,
 }
@@ -203,6 +205,7 @@ impl Scoped {
         Scoped {
             engines: engines_query_for(label, &values),
             engine_times: times_query(label, &values),
+            down: targets_down_query(label, &values),
             epp: epp_query_for(label, &values),
             epp_times: epp_times_query(label, &values),
             by_value,
@@ -637,6 +640,15 @@ pub fn times_query(label: &str, values: &[String]) -> String {
     let m = context_matcher(label, values);
     format!(
         "max by ({label}, namespace, pod) (timestamp(vllm:num_requests_running{{{m}}}) or timestamp(vllm:kv_cache_usage_perc{{{m}}}) or timestamp(vllm:gpu_cache_usage_perc{{{m}}}) or timestamp(sglang:num_running_reqs{{{m}}}) or timestamp(trtllm_num_requests_running{{{m}}}))"
+    )
+}
+
+/// The pods of kst's contexts with a target the layer cannot scrape now (`up` is 0), with how
+/// long that scrape took (a scrape that ran into its timeout says so).
+pub fn targets_down_query(label: &str, values: &[String]) -> String {
+    let m = context_matcher(label, values);
+    format!(
+        "max by ({label}, namespace, pod) (scrape_duration_seconds{{{m}, pod!=\"\"}} and on ({label}, namespace, pod, instance, job) (up{{{m}, pod!=\"\"}} == 0))"
     )
 }
 
@@ -1093,6 +1105,36 @@ pub async fn run(
                         return;
                     }
                 }
+                // a pod with no current series whose target the layer cannot scrape says so,
+                // instead of waiting as if it had not been scraped yet
+                if per_pod {
+                    if let Ok(down) = query_at(http, &cfg, &scoped.down, at).await {
+                        for s in &down.samples {
+                            let (Some(ci), Some(ns), Some(pod)) = (
+                                s.labels.get(&cfg.cluster_label).and_then(|v| context_of(v)),
+                                s.labels.get("namespace"),
+                                s.labels.get("pod"),
+                            ) else {
+                                continue;
+                            };
+                            let key = (ns.clone(), pod.clone());
+                            if scraped_at.contains_key(&(ci, key.clone()))
+                                || covered.served_before(Served::Engines, source, ci)
+                            {
+                                continue;
+                            }
+                            let why = format!(
+                                "the query layer cannot scrape it (up 0; its last scrape took {:.1}s)",
+                                s.value
+                            );
+                            let result = Err(crate::store::llmd::ScrapeError::TargetDown(why));
+                            let u = Update::EngineScrape { cluster: ci, server: key, at: s.at, result };
+                            if tx.send(u).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
                 // the endpoint pickers, at the same evaluation time
                 let mut epp_bytes = 0;
                 let mut epp_warnings = Vec::new();
@@ -1420,6 +1462,7 @@ mod tests {
             times_query("cluster", &values),
             epp_query_for("clusterID", &values),
             epp_times_query("clusterID", &values),
+            targets_down_query("cluster", &values),
             crate::sources::gpus::dcgm_query("cluster", "gpu-us-east"),
             crate::sources::gpus::dcgm_times_query("cluster", "gpu-us-east"),
         ];

@@ -154,6 +154,8 @@ pub enum ScrapeError {
     Transport(String),
     /// The API server refused this user the proxy (RBAC): not the endpoint's doing.
     Forbidden(String),
+    /// A query layer's `up` is 0 for it: the layer's own scrapes fail (what it says).
+    TargetDown(String),
 }
 
 impl ScrapeError {
@@ -167,6 +169,7 @@ impl ScrapeError {
             ScrapeError::Parse(m) => m.clone(),
             ScrapeError::Transport(m) => m.clone(),
             ScrapeError::Forbidden(m) => format!("forbidden: {m}"),
+            ScrapeError::TargetDown(m) => format!("target down: {m}"),
         }
     }
     pub fn short(&self) -> &'static str {
@@ -177,6 +180,7 @@ impl ScrapeError {
             ScrapeError::Parse(_) => "bad metrics",
             ScrapeError::Transport(_) => "unreachable",
             ScrapeError::Forbidden(_) => "forbidden",
+            ScrapeError::TargetDown(_) => "target down",
         }
     }
 }
