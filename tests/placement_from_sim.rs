@@ -771,7 +771,8 @@ async fn singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not() {
         policy(v, "llmd-prefill-policy").is_some_and(|p| !p.cells.is_empty())
     })
     .await;
-    while wds_objects(&fleet).is_none() {
+    // every watch of the WDS listed (its objects whole, not the first kinds to answer)
+    while !fleet.clusters.iter().any(|c| c.context == "wds1" && c.placement.listed && c.placement.objects.is_some()) {
         let u = tokio::time::timeout(Duration::from_secs(90), col.updates.recv()).await.unwrap().unwrap();
         fleet.apply(u);
     }
@@ -877,8 +878,9 @@ async fn singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not() {
     // a second policy delivers the same object to the same WEC: two WorkStatuses there, so
     // upstream returns none and wipes the status to {}
     create("status-twice", false);
-    pump(&mut fleet, &mut col.updates, "two WorkStatuses named", |v| {
+    pump(&mut fleet, &mut col.updates, "two WorkStatuses named, and both Bindings read", |v| {
         not_returned(v, "status-back").is_some_and(|(_, reports, _, _)| reports == 2)
+            && policy(v, "status-twice").is_some_and(|p| !p.clusters.is_empty() && !p.objects.is_empty())
     })
     .await;
     let (_, _, _, text) = not_returned(&views(&fleet), "status-back").unwrap();
@@ -937,7 +939,9 @@ async fn what_if_says_what_the_binding_controller_then_does() {
     })
     .await;
     while !fleet.clusters.iter().any(|c| c.context == "gpu-eu-west" && !c.gpus.nodes.is_empty())
-        || !fleet.clusters.iter().any(|c| c.placement.objects.is_some())
+        || !fleet.clusters.iter().any(|c| c.placement.listed && c.placement.objects.is_some())
+        // the hub's ManagedClusters whole: the three WECs and cluster4
+        || !fleet.clusters.iter().any(|c| c.placement.listed && c.placement.managed.as_ref().is_some_and(|m| m.len() >= 4))
     {
         let u = tokio::time::timeout(Duration::from_secs(90), col.updates.recv()).await.unwrap().unwrap();
         fleet.apply(u);

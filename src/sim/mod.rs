@@ -66,7 +66,7 @@ pub struct SimOptions {
     /// Run the incidents of [`faults::TIMELINE`] (the demo does; tests switch them).
     pub incident_timeline: bool,
     /// Add KubeStellar's control planes: a KubeFlex hosting cluster, an ITS and a WDS whose
-    /// policies place the other clusters' workloads (see `sim/kubestellar.rs`).
+    /// policies place the other clusters' workloads (see `sim/kubestellar/`).
     pub kubestellar: bool,
     /// Extra BindingPolicies and WDS objects, for scale (policy i binds the objects labelled
     /// `bulk-group=i` to every edge cluster).
