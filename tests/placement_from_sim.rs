@@ -43,6 +43,23 @@ fn policy<'a>(v: &'a [PolicyView], name: &str) -> Option<&'a PolicyView> {
     v.iter().find(|p| p.policy.name == name)
 }
 
+/// The simulator with KubeStellar's control planes, and its kubeconfig in a folder of its own
+/// for kubectl.
+async fn kubestellar_sim(opts: SimOptions) -> (SimFleet, tempfile::TempDir, PathBuf) {
+    let sim = SimFleet::start(SimOptions { clusters: 3, kubestellar: true, ..opts }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, sim.kubeconfig(false)).unwrap();
+    (sim, dir, config)
+}
+
+/// kst's collectors on every context of the simulator, into a fresh fleet.
+fn collecting(sim: &SimFleet) -> (Fleet, kst::sources::Collectors) {
+    let targets = common::targets(sim);
+    let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    (fleet, kst::sources::Collectors::start(&targets, common::fast_worker()))
+}
+
 async fn pump(
     fleet: &mut Fleet,
     updates: &mut tokio::sync::mpsc::Receiver<kst::store::Update>,
@@ -65,10 +82,7 @@ async fn pump(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn placement_drift_explain_and_a_selector_change() {
-    let sim = SimFleet::start(SimOptions { clusters: 3, kubestellar: true, ..SimOptions::default() }).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config");
-    std::fs::write(&config, sim.kubeconfig(false)).unwrap();
+    let (sim, _dir, config) = kubestellar_sim(SimOptions::default()).await;
 
     // the real kubectl sees the placement API, the hub and KubeFlex
     let bin = kubectl("placement_drift_explain_and_a_selector_change");
@@ -100,9 +114,7 @@ async fn placement_drift_explain_and_a_selector_change() {
         assert_eq!(cps.trim(), "controlplane.tenancy.kflex.kubestellar.org/wds1");
     }
 
-    let targets = common::targets(&sim);
-    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
-    let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
+    let (mut fleet, mut col) = collecting(&sim);
     common::pump_until(&mut fleet, &mut col.updates, "every cluster's nodes", |f| {
         f.clusters.iter().all(|c| c.nodes.is_some() && c.conn == kst::store::Conn::Live)
             // the agents cluster's own (the WDS holds a weather-service too, as a placement source)
@@ -507,10 +519,7 @@ async fn a_hub_cluster_is_dialed_through_the_cluster_proxy_on_enter() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
     let Some(bin) = kubectl("namespace_selectors_and_invalid_selectors_as_upstream_treats_them") else { return };
-    let sim = SimFleet::start(SimOptions { clusters: 3, kubestellar: true, ..SimOptions::default() }).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config");
-    std::fs::write(&config, sim.kubeconfig(false)).unwrap();
+    let (sim, dir, config) = kubestellar_sim(SimOptions::default()).await;
     let kubectl_status = |args: &[&str]| {
         let out = Command::new(&bin)
             .arg("--kubeconfig")
@@ -575,9 +584,7 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
         assert!(ok, "{out}");
     }
 
-    let targets = common::targets(&sim);
-    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
-    let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
+    let (mut fleet, mut col) = collecting(&sim);
     pump(&mut fleet, &mut col.updates, "the new policies' Bindings", |v| {
         policy(v, "obs-by-namespace").is_some_and(|p| !p.objects.is_empty())
             && policy(v, "in-without-values").is_some_and(|p| !p.drift.is_empty())
@@ -758,13 +765,8 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not() {
     let Some(bin) = kubectl("singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not") else { return };
-    let sim = SimFleet::start(SimOptions { clusters: 3, kubestellar: true, ..SimOptions::default() }).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config");
-    std::fs::write(&config, sim.kubeconfig(false)).unwrap();
-    let targets = common::targets(&sim);
-    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
-    let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
+    let (sim, dir, config) = kubestellar_sim(SimOptions::default()).await;
+    let (mut fleet, mut col) = collecting(&sim);
     let wds_objects =
         |f: &Fleet| f.clusters.iter().find(|c| c.context == "wds1").and_then(|c| c.placement.objects.clone());
     pump(&mut fleet, &mut col.updates, "the seed's policies and the WDS's objects", |v| {
@@ -926,13 +928,8 @@ async fn singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not() {
 async fn what_if_says_what_the_binding_controller_then_does() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let Some(bin) = kubectl("what_if_says_what_the_binding_controller_then_does") else { return };
-    let sim = SimFleet::start(SimOptions { clusters: 3, kubestellar: true, ..SimOptions::default() }).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config");
-    std::fs::write(&config, sim.kubeconfig(false)).unwrap();
-    let targets = common::targets(&sim);
-    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
-    let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
+    let (sim, _dir, config) = kubestellar_sim(SimOptions::default()).await;
+    let (mut fleet, mut col) = collecting(&sim);
     const POLICY: &str = "llmd-prefill-policy";
     pump(&mut fleet, &mut col.updates, "the prefill policy placed", |v| {
         policy(v, POLICY).is_some_and(|p| !p.cells.is_empty())
@@ -1008,18 +1005,9 @@ async fn what_if_says_what_the_binding_controller_then_does() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_matrix_and_explanation_page() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    let sim = SimFleet::start(SimOptions {
-        clusters: 3,
-        kubestellar: true,
-        bulk_policies: 1,
-        bulk_objects: 40,
-        ..SimOptions::default()
-    })
-    .await
-    .unwrap();
-    let targets = common::targets(&sim);
-    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
-    let mut col = kst::sources::Collectors::start(&targets, common::fast_worker());
+    let (sim, _dir, _) =
+        kubestellar_sim(SimOptions { bulk_policies: 1, bulk_objects: 40, ..SimOptions::default() }).await;
+    let (mut fleet, mut col) = collecting(&sim);
     pump(&mut fleet, &mut col.updates, "the 40 objects bound", |v| {
         policy(v, "bulk-policy-all").is_some_and(|p| p.objects.len() == 40 && p.its_known)
     })
