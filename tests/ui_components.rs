@@ -81,13 +81,18 @@ async fn help_in_every_pane_and_view() {
         labels: Default::default(),
     };
     app.on_update(kst::store::Update::ViewPods { cluster: 0, view: id, pods: vec![pod] });
-    for (expect, next) in [("Enter d", 'd'), ("YAML", 'l'), ("next container", 'y')] {
+    for (expect, next) in [("Enter d", 'd'), ("YAML", 'l'), ("only the lines holding a text", 'y')] {
         key(&mut app, KeyCode::Char('?'));
         let s = render(&mut app, 80, 24);
         assert!(s.contains(expect) && s.contains("everywhere:"), "{expect}: {s}");
         key(&mut app, KeyCode::Esc);
+        if next == 'y' {
+            // the YAML is the pod's: back from its logs first
+            key(&mut app, KeyCode::Esc);
+        }
         key(&mut app, KeyCode::Char(next));
     }
+    assert_eq!(app.views.last().map(|v| v.crumb()).as_deref().map(|c| c.ends_with("yaml")), Some(true));
     key(&mut app, KeyCode::Char('?'));
     assert!(render(&mut app, 80, 24).contains("highlight a text"), "YAML's keys");
     key(&mut app, KeyCode::Esc);
