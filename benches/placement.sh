@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Placement at scale: kst's TUI against 3 simulated WECs, then against the same plus
 # KubeStellar's control planes (1 KubeFlex hosting cluster, 1 ITS, 1 WDS) with 50 more
-# BindingPolicies binding 500 more objects to the 3 edge clusters (~1,500 ManifestWorks).
+# BindingPolicies binding 500 more objects to the 3 edge clusters (~3,000 ManifestWorks with
+# the policy that binds all of them), then with 200 policies and 2,000 objects (#27's scale:
+# ~12,000 ManifestWorks, one policy of 2,000 objects).
 # Per run: kst's RSS and CPU after it settles, the watches it holds open (the simulator's
 # count), and for the KubeStellar run how long until the Placement tab lists every policy.
 # Writes benches/placement-results.txt.
@@ -24,7 +26,7 @@ wait_for() { # description, pattern; prints seconds waited
   t0=$(date +%s.%N)
   while ! screen | grep -qE "$2"; do
     now=$(date +%s.%N)
-    if (($(echo "$now - $t0 > 180" | bc))); then echo "timed out waiting for $1" >&2; screen >&2; exit 1; fi
+    if (($(echo "$now - $t0 > 600" | bc))); then echo "timed out waiting for $1" >&2; screen >&2; exit 1; fi
     sleep 0.1
   done
   echo "$(date +%s.%N) - $t0" | bc
@@ -42,7 +44,7 @@ run() { # label, extra sim flags, contexts expected
   tmux new-session -d -s "$S" -x 160 -y 50 "env -u KUBECONFIG $BIN --kubeconfig $W/kc-$label --log-file $W/kst-$label.log; sleep 3600"
   wait_for "$label: the fleet" "$n clusters: $n live" > /dev/null
   local listed="—"
-  if [ "$label" = kubestellar ]; then
+  if [ "$label" != base ]; then
     # as many as the WDS holds (the scenario's own and the --policies added), as kubectl counts them
     local policies
     policies=$(kubectl --kubeconfig "$W/kc-$label" --context wds1 get bindingpolicies.control.kubestellar.io --no-headers | wc -l)
@@ -71,4 +73,5 @@ run() { # label, extra sim flags, contexts expected
   echo "kst TUI (release, refresh 5s), 160x50; the simulator on the same 2-core machine; commit $(git rev-parse --short HEAD)"
   run base "" 3
   run kubestellar "--kubestellar --policies 50 --objects 500" 6
+  run scale "--kubestellar --policies 200 --objects 2000" 6
 } | tee "$OUT"
