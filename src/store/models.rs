@@ -123,8 +123,6 @@ pub fn room(fleet: &Fleet, line: &ModelLine) -> Vec<Room> {
         return Vec::new();
     }
     let here = &fleet.clusters[ci];
-    let contexts: Vec<(&str, &super::placement::PlacementCluster)> =
-        fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
     let servers: Vec<&str> = here
         .llmd
         .servers
@@ -132,7 +130,7 @@ pub fn room(fleet: &Fleet, line: &ModelLine) -> Vec<Room> {
         .filter(|s| s.pool.as_ref().is_some_and(|p| line.pools.contains(&format!("{}/{p}", s.namespace))))
         .map(|s| s.name.as_str())
         .collect();
-    let views = super::placement::views(&contexts);
+    let views = fleet.placement_views();
     let policy = views.iter().find(|v| {
         v.clusters.iter().any(|c| c == &here.context)
             && v.objects.iter().any(|o| servers.iter().any(|s| s.starts_with(&format!("{}-", o.name))))

@@ -404,13 +404,9 @@ fn view(wds: &str, name: &str, policy: &Policy, b: Option<&Binding>, its: Option
 }
 
 /// The policies (`name (wds)`) that placed on `context` an object `bound` accepts.
-pub fn placed_by(
-    contexts: &[(&str, &PlacementCluster)],
-    context: &str,
-    bound: impl Fn(&ObjRef) -> bool,
-) -> Vec<String> {
-    views(contexts)
-        .into_iter()
+pub fn placed_by(views: &[PolicyView], context: &str, bound: impl Fn(&ObjRef) -> bool) -> Vec<String> {
+    views
+        .iter()
         .filter(|v| v.clusters.iter().any(|c| c == context) && v.objects.iter().any(&bound))
         .map(|v| format!("{} ({})", v.policy.name, v.wds))
         .collect()

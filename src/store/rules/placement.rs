@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::table as t;
-use crate::store::placement::{views, Cell, Drift, PlacementCluster};
+use crate::store::placement::{Cell, Drift};
 use crate::store::problems::{Condition, Evaluation, Jump, Kind, Object, Sight};
 use crate::store::Fleet;
 
@@ -29,8 +29,6 @@ fn kind_of(d: &Drift) -> &'static Kind {
 }
 
 pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
-    let contexts: Vec<(&str, &PlacementCluster)> =
-        fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
     for (i, c) in fleet.clusters.iter().enumerate() {
         if c.conn.reachable() && c.placement.is_wds() && !c.placement.listed {
             ev.blind(Some(i), Sight::Placement, None, "placement objects not listed yet");
@@ -47,7 +45,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
     let unavailable = |name: &str| not_available.contains(name);
     // (wds, destination) -> (why, the policies binding to it)
     let mut destinations: BTreeMap<(usize, String), (String, Vec<String>)> = BTreeMap::new();
-    for v in views(&contexts) {
+    for v in fleet.placement_views().iter() {
         let Some(wds) = fleet.clusters.iter().position(|c| c.context == v.wds) else { continue };
         if !fleet.clusters[wds].conn.reachable() {
             continue;

@@ -60,6 +60,7 @@ fn an_old_status_from_a_cluster_the_hub_calls_unavailable_may_no_longer_be_true(
     if let Some(r) = fleet.clusters[1].placement.reports.as_mut() {
         r[1].updated_at = Some(10_000.0 - 60.0);
     }
+    fleet.placement_changed();
     assert!(!conditions(&fleet, 10_000.0).iter().any(|c| c.kind.id == "placement-status-stale"));
 }
 

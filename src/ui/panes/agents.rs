@@ -271,7 +271,7 @@ impl Component for Agents {
                         {
                             // the BindingPolicy that placed it here, when a WDS is among the contexts
                             let by = crate::store::placement::placed_by(
-                                &cx.placement_contexts(),
+                                &cx.fleet.placement_views(),
                                 &cx.cluster(*i).context,
                                 |o| o.namespace == a.namespace && o.name == a.name,
                             );

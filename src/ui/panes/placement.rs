@@ -40,24 +40,22 @@ fn pages(a: Option<Action>) -> bool {
 
 /// Every policy of the fleet's WDSes, through the filter.
 pub fn rows(cx: &Ctx) -> Vec<PolicyView> {
-    let contexts: Vec<(&str, &placement::PlacementCluster)> =
-        cx.fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
-    placement::views(&contexts)
-        .into_iter()
+    cx.fleet
+        .placement_views()
+        .iter()
         .filter(|v| {
             cx.keep(|| {
                 format!("{} {} {} {}", v.wds, v.policy.name, v.clusters.join(" "), placement::selectors_text(&v.policy))
             })
         })
+        .cloned()
         .collect()
 }
 
 /// Every bound object of the fleet's WDSes, through the filter (its name, its policies, its
 /// clusters).
 fn object_rows(cx: &Ctx) -> Vec<PlacedObject> {
-    let contexts: Vec<(&str, &placement::PlacementCluster)> =
-        cx.fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
-    placed::by_object(&placement::views(&contexts))
+    placed::by_object(&cx.fleet.placement_views())
         .into_iter()
         .filter(|o| {
             cx.keep(|| {

@@ -315,7 +315,7 @@ fn draw_path(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInfo, 
         .filter(|s| s.pool.as_deref() == Some(p.name.as_str()) && s.namespace == p.namespace)
         .map(|s| s.name.as_str())
         .collect();
-    let placed_by = crate::store::placement::placed_by(&cx.placement_contexts(), here, |o| {
+    let placed_by = crate::store::placement::placed_by(&cx.fleet.placement_views(), here, |o| {
         o.namespace == p.namespace && servers.iter().any(|s| s.starts_with(&format!("{}-", o.name)))
     });
     if !placed_by.is_empty() {

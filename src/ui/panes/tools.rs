@@ -331,7 +331,7 @@ fn draw(pane: &mut Tools, f: &mut Frame, area: Rect, cx: &Ctx) {
         }
         // the BindingPolicy that placed the tool server's workload there, when a WDS is known
         if let Some(ci) = r.cluster {
-            let by = crate::store::placement::placed_by(&cx.placement_contexts(), &cx.cluster(ci).context, |o| {
+            let by = crate::store::placement::placed_by(&cx.fleet.placement_views(), &cx.cluster(ci).context, |o| {
                 o.namespace == r.server.namespace && o.name == r.server.name
             });
             if !by.is_empty() {
