@@ -1048,3 +1048,242 @@ async fn a_long_matrix_and_explanation_page() {
     key(&mut app, KeyCode::PageUp);
     assert_eq!(common::render(&mut app, 80, 24), first, "PgUp back to its top");
 }
+
+/// The App with its writes going to the simulator (audited in `audit`), on the Placement tab.
+fn writing_app(
+    sim: &SimFleet,
+    fleet: Fleet,
+    col: &kst::sources::Collectors,
+    audit: &std::path::Path,
+    mode: kst::ui::Mode,
+) -> kst::ui::App {
+    let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), mode);
+    app.writes.actions = Some(kst::actions::start(common::targets(sim), col.sender(), audit.to_path_buf()));
+    app.show("placement");
+    app
+}
+
+fn press(app: &mut kst::ui::App, keys: &str) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\u{1b}' => KeyCode::Esc,
+            c => KeyCode::Char(c),
+        };
+        app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+}
+
+/// Updates into the App (the writes' answers too) and the move's one-second tick, until `done`.
+async fn drive(
+    app: &mut kst::ui::App,
+    updates: &mut tokio::sync::mpsc::Receiver<kst::store::Update>,
+    what: &str,
+    mut done: impl FnMut(&mut kst::ui::App) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    while !done(app) {
+        tokio::select! {
+            u = updates.recv() => { if let Some(u) = u { app.on_update(u); } }
+            _ = tick.tick() => { let now = app.now(); app.writes.tick(&app.fleet, now); }
+            _ = tokio::time::sleep_until(deadline) => panic!("timed out waiting for {what}: {}", common::render(app, 160, 50)),
+        }
+    }
+}
+
+fn audit_steps(audit: &std::path::Path, policy: &str) -> Vec<(String, String)> {
+    std::fs::read_to_string(audit)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["action"] == "placement-move" && v["policy"] == policy)
+        .map(|v| (v["step"].as_str().unwrap().to_string(), v["result"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// The guarded move (#27 point 5) end to end: a policy's workload moved from gpu-us-east to
+/// gpu-eu-west through the keys a user presses (M, Enter on the target, y), make before break:
+/// the simulator's work agent creates the Deployment on the target, and only once its
+/// WorkStatus says healthy are the selectors narrowed; then the transport prunes the source's
+/// work and the work agent deletes what it applied there. The real kubectl sees each end. A
+/// move to a cluster without the namespace is undone after its timeout (the original selectors
+/// written back, the source untouched); read-only mode refuses it; every step is audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guarded_move_makes_before_it_breaks_and_is_undone_when_the_target_fails() {
+    let Some(bin) = kubectl("a_guarded_move_makes_before_it_breaks_and_is_undone_when_the_target_fails") else {
+        return;
+    };
+    let (sim, dir, config) = kubestellar_sim(SimOptions::default()).await;
+    let manifest = dir.path().join("move.yaml");
+    let mut yaml = String::new();
+    for app in ["hello", "stuck"] {
+        yaml.push_str(&format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {app}, namespace: llm-d, labels: {{app.kubernetes.io/name: {app}}}}}\n\
+             spec:\n  replicas: 1\n  selector: {{matchLabels: {{app.kubernetes.io/name: {app}}}}}\n  template:\n    metadata: {{labels: {{app.kubernetes.io/name: {app}}}}}\n    spec: {{containers: [{{name: app, image: nginx}}]}}\n---\n\
+             apiVersion: control.kubestellar.io/v1alpha1\nkind: BindingPolicy\nmetadata: {{name: {app}-policy}}\n\
+             spec:\n  clusterSelectors: [{{matchLabels: {{name: gpu-us-east}}}}]\n  downsync: [{{namespaces: [llm-d], objectNames: [{app}]}}]\n---\n"
+        ));
+    }
+    std::fs::write(&manifest, yaml).unwrap();
+    run(&bin, &config, "wds1", &["create", "--validate=false", "-f", manifest.to_str().unwrap()]).await;
+    let audit = dir.path().join("audit.jsonl");
+
+    let (fleet, mut col) = collecting(&sim);
+    let mut app = writing_app(&sim, fleet, &col, &audit, kst::ui::Mode::Normal);
+    let healthy_on = |app: &kst::ui::App, policy: &str, cluster: &str| {
+        let v = app.fleet.placement_views();
+        let p = v.iter().find(|p| p.policy.name == policy);
+        p.is_some_and(|p| {
+            p.clusters.iter().position(|c| c == cluster).is_some_and(|i| {
+                p.cells.iter().all(|row| matches!(row.get(i), Some(Cell::Reported { healthy: Some(true), .. })))
+            })
+        })
+    };
+    drive(&mut app, &mut col.updates, "hello on gpu-us-east, healthy", |a| {
+        healthy_on(a, "hello-policy", "gpu-us-east")
+            && a.fleet.clusters.iter().any(|c| c.placement.managed.as_ref().is_some_and(|m| m.len() >= 4))
+    })
+    .await;
+    // the work agent applied it there: the WEC has the Deployment, owned by the AppliedManifestWork
+    let owner = run(
+        &bin,
+        &config,
+        "gpu-us-east",
+        &["-n", "llm-d", "get", "deploy", "hello", "-o", "jsonpath={.metadata.ownerReferences[0].kind}"],
+    )
+    .await;
+    assert_eq!(owner, "AppliedManifestWork");
+
+    // read-only: refused and audited, nothing written
+    {
+        let fleet2 = app.fleet.clone();
+        let mut ro = writing_app(&sim, fleet2, &col, &audit, kst::ui::Mode::ReadOnly);
+        press(&mut ro, "/hello-policy\n");
+        press(&mut ro, "M");
+        let s = common::render(&mut ro, 120, 40);
+        assert!(s.contains("move hello-policy (wds1) from gpu-us-east"), "{s}");
+        press(&mut ro, "j\n");
+        let s = common::render(&mut ro, 120, 40);
+        assert!(s.contains("read-only mode: kst refuses writes; hello-policy stays on gpu-us-east"), "{s}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while audit_steps(&audit, "hello-policy").is_empty() {
+            assert!(std::time::Instant::now() < deadline, "the refusal is audited");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(
+            audit_steps(&audit, "hello-policy"),
+            [("refused".to_string(), "refused: read-only mode".to_string())]
+        );
+    }
+
+    // the move, by keys: the policy, M, the target, Enter, then y once the API server said yes
+    press(&mut app, "/hello-policy\n");
+    press(&mut app, "M");
+    let s = common::render(&mut app, 120, 40);
+    assert!(s.contains("gpu-eu-west") && s.contains("cluster4"), "the candidates: {s}");
+    assert!(s.contains("not Available"), "cluster4 is refused at once: {s}");
+    // the candidates: those it can move to first, by name (agents-us-central, gpu-eu-west)
+    press(&mut app, "j");
+    let s = common::render(&mut app, 160, 50);
+    assert!(
+        s.contains("✓ target Available") && s.contains("✓ nothing else moves") && s.contains("after: gpu-eu-west"),
+        "{s}"
+    );
+    press(&mut app, "\n");
+    drive(&mut app, &mut col.updates, "the permission check", |a| {
+        matches!(a.writes.moving.as_ref().map(|d| &d.state), Some(kst::ui::moving::MoveState::Allowed))
+    })
+    .await;
+    let s = common::render(&mut app, 120, 40);
+    assert!(s.contains("Move hello-policy (1 objects) from gpu-us-east to gpu-eu-west?"), "{s}");
+    assert!(s.contains("name=gpu-us-east,name notin (gpu-us-east) | name=gpu-eu-west"), "the selectors after: {s}");
+    press(&mut app, "y");
+    // make before break: while the target is not healthy yet, the source keeps its work
+    let mut saw_both = false;
+    drive(&mut app, &mut col.updates, "the move to finish", |a| {
+        let v = a.fleet.placement_views();
+        if v.iter().any(|p| p.policy.name == "hello-policy" && p.clusters.len() == 2) {
+            saw_both = true;
+        }
+        a.writes.moving.as_ref().is_some_and(|d| d.finished())
+    })
+    .await;
+    assert!(saw_both, "both clusters were selected at one point");
+    let s = common::render(&mut app, 120, 40);
+    assert!(s.contains("hello-policy moved from gpu-us-east to gpu-eu-west"), "{s}");
+    press(&mut app, "\u{1b}");
+    assert!(app.writes.moving.is_none());
+    // the move view stays, and says there is nothing left to move from there
+    let s = common::render(&mut app, 120, 40);
+    assert!(s.contains("hello-policy places nothing on gpu-us-east now"), "{s}");
+    press(&mut app, "\u{1b}");
+    // the real kubectl: the policy's selectors, the Binding, and the workload on the target only
+    let sel =
+        run(&bin, &config, "wds1", &["get", "bp", "hello-policy", "-o", "jsonpath={.spec.clusterSelectors}"]).await;
+    let sel: serde_json::Value = serde_json::from_str(&sel).unwrap();
+    assert_eq!(
+        sel,
+        serde_json::json!([{"matchLabels": {"name": "gpu-us-east"}, "matchExpressions": [{"key": "name", "operator": "NotIn", "values": ["gpu-us-east"]}]},
+                           {"matchLabels": {"name": "gpu-eu-west"}}])
+    );
+    let dest = run(
+        &bin,
+        &config,
+        "wds1",
+        &["get", "bindings.control.kubestellar.io", "hello-policy", "-o", "jsonpath={.spec.destinations[*].clusterId}"],
+    )
+    .await;
+    assert_eq!(dest, "gpu-eu-west");
+    let ready = run(
+        &bin,
+        &config,
+        "gpu-eu-west",
+        &["-n", "llm-d", "get", "deploy", "hello", "-o", "jsonpath={.status.readyReplicas}"],
+    )
+    .await;
+    assert_eq!(ready, "1");
+    let gone =
+        run(&bin, &config, "gpu-us-east", &["-n", "llm-d", "get", "deploy", "--ignore-not-found", "-o", "name"]).await;
+    assert!(!gone.contains("deployment.apps/hello\n"), "released on the source: {gone}");
+    let steps: Vec<String> = audit_steps(&audit, "hello-policy").into_iter().map(|(s, r)| format!("{s} {r}")).collect();
+    assert_eq!(steps, ["refused refused: read-only mode", "widen ok", "narrow ok"]);
+
+    // a target that cannot take it (agents-us-central has no llm-d namespace): undone after the
+    // timeout, the original selectors back, the source untouched
+    drive(&mut app, &mut col.updates, "stuck on gpu-us-east, healthy", |a| {
+        healthy_on(a, "stuck-policy", "gpu-us-east")
+    })
+    .await;
+    press(&mut app, "\u{1b}/stuck-policy\n");
+    press(&mut app, "M\n");
+    drive(&mut app, &mut col.updates, "the permission check", |a| {
+        matches!(a.writes.moving.as_ref().map(|d| &d.state), Some(kst::ui::moving::MoveState::Allowed))
+    })
+    .await;
+    app.writes.moving.as_mut().unwrap().target_timeout = 8.0;
+    press(&mut app, "y");
+    drive(&mut app, &mut col.updates, "the move to be undone", |a| {
+        a.writes.moving.as_ref().is_some_and(|d| d.finished())
+    })
+    .await;
+    let s = common::render(&mut app, 160, 50);
+    assert!(s.contains("stuck-policy left on gpu-us-east") && s.contains("apply failed"), "{s}");
+    let sel =
+        run(&bin, &config, "wds1", &["get", "bp", "stuck-policy", "-o", "jsonpath={.spec.clusterSelectors}"]).await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&sel).unwrap(),
+        serde_json::json!([{"matchLabels": {"name": "gpu-us-east"}}])
+    );
+    let still = run(
+        &bin,
+        &config,
+        "gpu-us-east",
+        &["-n", "llm-d", "get", "deploy", "stuck", "-o", "jsonpath={.status.readyReplicas}"],
+    )
+    .await;
+    assert_eq!(still, "1", "the source kept its workload all along");
+    let steps: Vec<String> = audit_steps(&audit, "stuck-policy").into_iter().map(|(s, r)| format!("{s} {r}")).collect();
+    assert_eq!(steps, ["widen ok", "restore ok"]);
+}

@@ -1,9 +1,176 @@
-//! Writes: the agent on/off toggle. The UI asks, this task checks with the API server
-//! (SelfSubjectAccessReview) before offering the change, applies it only after the user
-//! confirmed, and writes every attempt to the audit file. Results come back as `Update`s;
-//! the new replica count itself arrives through the watch, not by guessing.
+//! Writes: the agent on/off toggle and a guarded move's selector writes. The UI asks, this task
+//! checks with the API server (SelfSubjectAccessReview) before offering the change, applies it
+//! only after the user confirmed, and writes every attempt to the audit file. Results come back
+//! as `Update`s; what changed arrives through the watches, not by guessing.
 
 pub mod audit;
+pub mod placement;
 pub mod toggle;
 
-pub use toggle::{start, ActionRequest, ToggleTarget};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use tokio::sync::mpsc;
+
+use self::audit::AuditLine;
+use crate::sources::connect::{client_for, Target};
+use crate::store::Update;
+pub use placement::MoveRequest;
+pub use toggle::ToggleTarget;
+
+#[derive(Debug, Clone)]
+pub enum ActionRequest {
+    /// May this user do it? Answered with `Update::ToggleChecked`.
+    Check { id: u64, target: ToggleTarget },
+    /// Confirmed by the user: do it. Answered with `Update::ToggleDone`.
+    Apply { id: u64, target: ToggleTarget },
+    /// Not done (read-only, kiosk, cancelled): only the audit line.
+    Refused { target: ToggleTarget, why: String },
+    /// A guarded move's check, write or refusal (on the WDS).
+    Move(MoveRequest),
+    /// A cluster dialed after start (through a hub's proxy): where its writes go, and how it is
+    /// reached, for the audit line.
+    Reach { cluster: usize, target: Target, via: String },
+}
+
+impl ActionRequest {
+    fn cluster(&self) -> usize {
+        match self {
+            ActionRequest::Check { target, .. }
+            | ActionRequest::Apply { target, .. }
+            | ActionRequest::Refused { target, .. } => target.cluster,
+            ActionRequest::Move(m) => m.cluster(),
+            ActionRequest::Reach { cluster, .. } => *cluster,
+        }
+    }
+
+    /// The answer when the request cannot even be sent (no connection, no client); None when
+    /// nobody waits for one.
+    fn failed(&self, msg: String) -> Option<Update> {
+        let cluster = self.cluster();
+        match self {
+            ActionRequest::Check { id, .. } => {
+                Some(Update::ToggleChecked { cluster, id: *id, allowed: false, reason: msg })
+            }
+            ActionRequest::Apply { id, .. } => Some(Update::ToggleDone { cluster, id: *id, result: Err(msg) }),
+            ActionRequest::Move(m) => m.failed(msg),
+            _ => None,
+        }
+    }
+}
+
+/// Who did what where, for the audit lines.
+pub(crate) struct Writer<'a> {
+    pub target: &'a Target,
+    pub user: Option<String>,
+    pub via: Option<&'a str>,
+    pub audit: &'a std::path::Path,
+}
+
+impl Writer<'_> {
+    pub fn append(&self, line: &impl serde::Serialize) {
+        if let Err(e) = audit::append(self.audit, line) {
+            tracing::error!(error = %e, path = %self.audit.display(), "cannot write the audit file");
+        }
+    }
+
+    fn toggle(&self, t: &ToggleTarget, result: &str) {
+        self.append(&AuditLine {
+            time: audit::now(),
+            context: &self.target.context,
+            user: self.user.as_deref(),
+            via: self.via,
+            action: if t.to == 0 { "agent-off" } else { "agent-on" },
+            kind: t.kind.name(),
+            namespace: &t.namespace,
+            name: &t.name,
+            from: t.from,
+            to: t.to,
+            result,
+        });
+    }
+}
+
+/// Starts the actions task for these clusters (same order as the fleet; clusters dialed later
+/// are added with `ActionRequest::Reach`).
+pub fn start(
+    targets: Vec<Target>,
+    updates: mpsc::Sender<Update>,
+    audit_path: PathBuf,
+) -> mpsc::UnboundedSender<ActionRequest> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<ActionRequest>();
+    tokio::spawn(async move {
+        let mut clients: BTreeMap<usize, kube::Client> = BTreeMap::new();
+        let mut targets: BTreeMap<usize, (Target, Option<String>)> =
+            targets.into_iter().enumerate().map(|(i, t)| (i, (t, None))).collect();
+        while let Some(req) = rx.recv().await {
+            if let ActionRequest::Reach { cluster, target, via } = &req {
+                targets.insert(*cluster, (target.clone(), Some(via.clone())));
+                clients.remove(cluster);
+                continue;
+            }
+            let cluster = req.cluster();
+            let Some((target, via)) = targets.get(&cluster) else {
+                // the App sends only clusters it knows; say so rather than leave a dialog waiting
+                if let Some(u) = req.failed("kst holds no connection to this cluster".into()) {
+                    let _ = updates.send(u).await;
+                }
+                continue;
+            };
+            let w = Writer { target, user: toggle::user_of(target), via: via.as_deref(), audit: &audit_path };
+            let client = match clients.get(&cluster) {
+                Some(c) => c.clone(),
+                None => match client_for(target).await {
+                    Ok(c) => {
+                        clients.insert(cluster, c.clone());
+                        c
+                    }
+                    Err(e) => {
+                        let msg = format!("no client: {e}");
+                        match &req {
+                            ActionRequest::Apply { target: t, .. } => w.toggle(t, &format!("failed: {msg}")),
+                            ActionRequest::Refused { target: t, why } => w.toggle(t, &format!("refused: {why}")),
+                            ActionRequest::Move(m) => m.audit_unsent(&w, &msg),
+                            _ => {}
+                        }
+                        if let Some(u) = req.failed(msg) {
+                            let _ = updates.send(u).await;
+                        }
+                        continue;
+                    }
+                },
+            };
+            let answer = match req {
+                ActionRequest::Check { id, target: t } => {
+                    let (allowed, reason) = match toggle::may_scale(&client, &t).await {
+                        Ok(x) => x,
+                        Err(e) => (false, format!("could not ask the API server: {e}")),
+                    };
+                    if !allowed {
+                        w.toggle(&t, &format!("denied: {reason}"));
+                    }
+                    Some(Update::ToggleChecked { cluster, id, allowed, reason })
+                }
+                ActionRequest::Apply { id, target: t } => {
+                    let result = toggle::apply(&client, &t).await;
+                    match &result {
+                        Ok(()) => w.toggle(&t, "ok"),
+                        Err(e) => w.toggle(&t, &format!("failed: {e}")),
+                    }
+                    tracing::info!(context = %target.context, ns = %t.namespace, name = %t.name, from = t.from, to = t.to, ok = result.is_ok(), "agent toggle");
+                    Some(Update::ToggleDone { cluster, id, result: result.map(|_| format!("{} -> {}", t.from, t.to)) })
+                }
+                ActionRequest::Refused { target: t, why } => {
+                    w.toggle(&t, &format!("refused: {why}"));
+                    None
+                }
+                ActionRequest::Move(m) => placement::handle(&client, &w, m).await,
+                ActionRequest::Reach { .. } => None,
+            };
+            if let Some(u) = answer {
+                let _ = updates.send(u).await;
+            }
+        }
+    });
+    tx
+}

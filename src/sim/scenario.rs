@@ -1794,6 +1794,21 @@ fn reconcile_inner(cluster: &SimCluster, store: &mut ObjectStore, def: &ResDef, 
     refresh_status(cluster, store, def, ns, name);
 }
 
+/// A Deployment or StatefulSet deleted with what it owns (its pods go first, their GPUs back
+/// to the nodes; then its ReplicaSet), as the garbage collector does.
+pub fn remove_workload(cluster: &SimCluster, store: &mut ObjectStore, def: &ResDef, ns: &str, name: &str) {
+    let res = idx(cluster, def);
+    if store.modify(res, ns, name, |o| o["spec"]["replicas"] = json!(0)).is_err() {
+        return;
+    }
+    reconcile_inner(cluster, store, def, ns, name, true);
+    if def.kind == "Deployment" {
+        let rs = format!("{name}-{}", template_hash(&format!("{ns}/{name}")));
+        let _ = store.delete(idx(cluster, &r::REPLICASETS), ns, &rs);
+    }
+    let _ = store.delete(res, ns, name);
+}
+
 fn refresh_status(cluster: &SimCluster, store: &mut ObjectStore, def: &ResDef, ns: &str, name: &str) {
     let res = idx(cluster, def);
     let pods_idx = idx(cluster, &r::PODS);

@@ -15,7 +15,7 @@ use super::paced::WatchCtx;
 use super::watchset::WatchSet;
 use crate::store::placement::{
     Binding, Clause, ClusterSet, ControlPlane, Controller, Generations, ManagedCluster, ObjRef, PlacementCluster,
-    Policy, Report, Requirement, Selector, WdsObject, Work,
+    Policy, Report, Selector, WdsObject, Work,
 };
 use crate::store::Update;
 
@@ -37,26 +37,9 @@ fn strings(v: &Value) -> Vec<String> {
     v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect()
 }
 
-/// A metav1.LabelSelector: matchLabels become `In` with one value.
+/// A metav1.LabelSelector (the store reads it: a write is planned from the same JSON).
 pub fn selector(v: &Value) -> Selector {
-    let mut reqs: Vec<Requirement> = v["matchLabels"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, val)| Requirement {
-            key: k.clone(),
-            operator: "In".into(),
-            values: vec![val.as_str().unwrap_or_default().to_string()],
-        })
-        .collect();
-    for e in v["matchExpressions"].as_array().into_iter().flatten() {
-        reqs.push(Requirement {
-            key: e["key"].as_str().unwrap_or_default().to_string(),
-            operator: e["operator"].as_str().unwrap_or_default().to_string(),
-            values: strings(&e["values"]),
-        });
-    }
-    Selector(reqs)
+    Selector::from_json(v)
 }
 
 fn condition<'a>(o: &'a Value, kind: &str) -> Option<&'a Value> {
@@ -105,6 +88,7 @@ pub fn decode_policy(o: &DynamicObject) -> Policy {
         errors: strings(&status["errors"]),
         collectors_missing: (truth(collectors) == Some(false)).then(|| why(collectors).unwrap_or_default()),
         generations: generations(o),
+        cluster_selectors_json: spec["clusterSelectors"].clone(),
     }
 }
 

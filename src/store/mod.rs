@@ -9,6 +9,7 @@ pub mod kagenti;
 pub mod llmd;
 pub mod model;
 pub mod models;
+pub mod moving;
 pub mod nightly;
 pub mod placed;
 pub mod placement;
@@ -181,6 +182,19 @@ pub enum Update {
         cluster: usize,
         id: u64,
         result: Result<String, String>,
+    },
+    /// May this user patch the BindingPolicy a move edits (actions -> UI); `cluster` is the WDS.
+    MoveChecked {
+        cluster: usize,
+        id: u64,
+        allowed: bool,
+        reason: String,
+    },
+    /// A move's write of the policy's selectors was applied, or refused (actions -> UI).
+    MovePatched {
+        cluster: usize,
+        id: u64,
+        result: Result<(), String>,
     },
     /// Drill-down feeds (sources/views.rs -> the open view).
     ViewPods {
@@ -355,6 +369,8 @@ impl Update {
             | Update::Platform { cluster, .. }
             | Update::ToggleChecked { cluster, .. }
             | Update::ToggleDone { cluster, .. }
+            | Update::MoveChecked { cluster, .. }
+            | Update::MovePatched { cluster, .. }
             | Update::ViewPods { cluster, .. }
             | Update::ViewObjects { cluster, .. }
             | Update::ViewPod { cluster, .. }
@@ -830,6 +846,8 @@ impl Fleet {
             // answers to the UI's own requests: the App handles them, the fleet has no part
             Update::ToggleChecked { .. }
             | Update::ToggleDone { .. }
+            | Update::MoveChecked { .. }
+            | Update::MovePatched { .. }
             | Update::ViewPods { .. }
             | Update::ViewObjects { .. }
             | Update::ViewPod { .. }

@@ -123,7 +123,9 @@ pub struct WhatIf {
 
 /// The edit of `policy`'s cluster selectors on the WDS context `wds`, evaluated. None when the
 /// policy, its Binding or an ITS for the WDS is not known.
-pub fn cluster_selectors(fleet: &Fleet, wds: &str, policy: &str, selectors: &[Selector]) -> Option<WhatIf> {
+/// The WDS context `wds` (its placement, and the name its works carry) and the ITS that carries
+/// its works (the one whose ManifestWorks name it, else the only ITS), as `views` joins them.
+pub fn wds_and_its<'a>(fleet: &'a Fleet, wds: &str) -> Option<(&'a PlacementCluster, String, &'a PlacementCluster)> {
     let contexts: Vec<(&str, &PlacementCluster)> =
         fleet.clusters.iter().map(|c| (c.context.as_str(), &c.placement)).collect();
     let p = contexts.iter().find(|(c, _)| *c == wds).map(|(_, p)| *p)?;
@@ -134,6 +136,11 @@ pub fn cluster_selectors(fleet: &Fleet, wds: &str, policy: &str, selectors: &[Se
     } else {
         None
     })?;
+    Some((p, name, its))
+}
+
+pub fn cluster_selectors(fleet: &Fleet, wds: &str, policy: &str, selectors: &[Selector]) -> Option<WhatIf> {
+    let (p, _, its) = wds_and_its(fleet, wds)?;
     let binding = p.bindings.iter().flatten().find(|b| b.name == policy)?;
     let managed = its.managed.as_deref().unwrap_or_default();
     let before: Vec<String> = binding.destinations.clone();

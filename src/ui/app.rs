@@ -277,7 +277,7 @@ impl App {
                         let c = &self.fleet.clusters[target.cluster];
                         (c.context.clone(), c.via.clone())
                     }
-                    super::component::Write::Silence(_) => (String::new(), None),
+                    super::component::Write::Silence(_) | super::component::Write::Move { .. } => (String::new(), None),
                 };
                 // through a hub's proxy too: its RBAC check asks the managed cluster, as the proxy's identity
                 self.flash = self.writes.request(w, self.mode, context, via);
@@ -325,7 +325,11 @@ impl App {
         if self.writes.open() && !ctrl_c {
             // a dialog takes every key but Ctrl-C
             let now = self.now();
-            return self.writes.on_key(k, now);
+            let mine = self.writes.on_key(k, now);
+            if let Some(said) = self.writes.said.take() {
+                self.flash = Some(said);
+            }
+            return mine;
         }
         let action = self.keymap.action_for(&k);
         let yes = matches!(k.code, KeyCode::Char('y' | 'Y'));
@@ -434,7 +438,7 @@ impl App {
 
     /// Applies a collector update; true when the screen must be redrawn.
     pub fn on_update(&mut self, u: Update) -> bool {
-        if let Some((redraw, msg)) = self.writes.on_update(&u) {
+        if let Some((redraw, msg)) = self.writes.on_update(&u, self.now()) {
             if msg.is_some() {
                 self.flash = msg;
             }
@@ -488,6 +492,6 @@ impl App {
             let help = help::Help { title: &title, hints: &hints, legend: &legend };
             self.help_page = help::draw(f, body, &self.theme, &self.keymap, &help, self.help_scroll);
         }
-        self.writes.draw(f, body, &self.theme);
+        self.writes.draw(f, body, &self.theme, &self.fleet, self.now());
     }
 }

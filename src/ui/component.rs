@@ -219,6 +219,11 @@ pub enum Write {
     },
     /// A silence in an Alertmanager for a problem (duration and comment asked in the dialog).
     Silence(crate::ui::silence::SilenceAsk),
+    /// A guarded move of a policy's workloads; `cluster` is the WDS's index in the fleet.
+    Move {
+        cluster: usize,
+        plan: Box<crate::store::moving::MovePlan>,
+    },
 }
 
 /// What a key did.

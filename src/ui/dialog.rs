@@ -10,11 +10,13 @@ use ratatui::Frame;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::component::Write;
+use super::moving::MoveDialog;
 use super::silence::{SilenceAsk, SilenceDialog, Step};
 use super::Mode;
 use crate::actions::{ActionRequest, ToggleTarget};
 use crate::sources::alertmanager::SilenceRequest;
-use crate::store::Update;
+use crate::store::moving::MovePlan;
+use crate::store::{Fleet, Update};
 use crate::theme::Theme;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +48,10 @@ pub struct Writes {
     /// Each configured Alertmanager's task, which creates (and audits) silences.
     pub silencers: Vec<UnboundedSender<SilenceRequest>>,
     pub silence: Option<SilenceDialog>,
+    /// A guarded move: its confirmation, then the move as it goes.
+    pub moving: Option<MoveDialog>,
+    /// What to tell the user once a key closed a dialog (the App flashes it).
+    pub said: Option<String>,
     next: u64,
 }
 
@@ -58,7 +64,7 @@ fn created_by() -> String {
 impl Writes {
     /// A dialog is open: it takes every key but Ctrl-C.
     pub fn open(&self) -> bool {
-        self.dialog.is_some() || self.silence.is_some()
+        self.dialog.is_some() || self.silence.is_some() || self.moving.is_some()
     }
 
     /// A silence asked for: refused (and audited) in read-only and kiosk mode, else its dialog.
@@ -109,7 +115,10 @@ impl Writes {
     }
 
     /// Draws the open dialog, if any.
-    pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme) {
+    pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme, fleet: &Fleet, now: f64) {
+        if let Some(d) = &self.moving {
+            super::moving::draw(f, area, t, d, fleet, now);
+        }
         if let Some(d) = &self.dialog {
             draw(f, area, t, d);
         }
@@ -123,6 +132,7 @@ impl Writes {
         let (target, hpa) = match w {
             Write::Toggle { target, hpa } => (target, hpa),
             Write::Silence(ask) => return self.request_silence(ask, mode),
+            Write::Move { cluster, plan } => return self.request_move(cluster, *plan, mode),
         };
         if mode != Mode::Normal {
             let why = if mode == Mode::Kiosk { "kiosk mode" } else { "read-only mode" };
@@ -153,10 +163,39 @@ impl Writes {
         }
     }
 
+    /// A move asked for: refused (and audited) in read-only and kiosk mode, else checked.
+    fn request_move(&mut self, cluster: usize, plan: MovePlan, mode: Mode) -> Option<String> {
+        let Some(tx) = &self.actions else { return Some("writes are not available here".into()) };
+        if mode != Mode::Normal {
+            let why = if mode == Mode::Kiosk { "kiosk mode" } else { "read-only mode" };
+            let _ = tx.send(MoveDialog::refused(cluster, &plan, why));
+            return Some(format!("{why}: kst refuses writes; {} stays on {}", plan.policy, plan.from));
+        }
+        self.next += 1;
+        let d = MoveDialog::new(self.next, cluster, plan);
+        let _ = tx.send(d.check());
+        self.moving = Some(d);
+        None
+    }
+
+    /// Every second: a running move reads the fleet. True when its dialog must be redrawn.
+    pub fn tick(&mut self, fleet: &Fleet, now: f64) -> bool {
+        let tx = self.actions.as_ref();
+        self.moving.as_mut().is_some_and(|d| d.tick(fleet, now, tx))
+    }
+
     /// A key while a dialog is open: `y` applies (once allowed), `n`/Esc/`q` cancel.
     pub fn on_key(&mut self, k: KeyEvent, now: f64) -> bool {
         if self.silence.is_some() {
             return self.silence_key(k, now);
+        }
+        if let Some(d) = self.moving.as_mut() {
+            let (mine, close) = d.on_key(k, now, self.actions.as_ref());
+            if let Some(said) = close {
+                self.moving = None;
+                self.said = said;
+            }
+            return mine;
         }
         let Some(d) = self.dialog.as_mut() else { return false };
         match (k.code, &d.state) {
@@ -183,8 +222,19 @@ impl Writes {
     }
 
     /// The answers of the actions task. Some((redraw, message)) when the update was theirs.
-    pub fn on_update(&mut self, u: &Update) -> Option<(bool, Option<String>)> {
+    pub fn on_update(&mut self, u: &Update, now: f64) -> Option<(bool, Option<String>)> {
         match u {
+            Update::MoveChecked { id, allowed, reason, .. } => {
+                let Some(d) = self.moving.as_mut().filter(|d| d.id == *id) else { return Some((false, None)) };
+                d.checked(*allowed, reason);
+                Some((true, None))
+            }
+            Update::MovePatched { id, result, .. } => {
+                let tx = self.actions.as_ref();
+                let Some(d) = self.moving.as_mut().filter(|d| d.id == *id) else { return Some((false, None)) };
+                d.patched(result.clone(), now, tx);
+                Some((true, None))
+            }
             Update::ToggleChecked { id, allowed, reason, .. } => {
                 let Some(d) = self.dialog.as_mut().filter(|d| d.id == *id) else { return Some((false, None)) };
                 d.state = if *allowed { DialogState::Allowed } else { DialogState::Denied(reason.clone()) };

@@ -38,6 +38,8 @@ pub enum Action {
     Silence,
     /// Placement: what if the policy's cluster selectors were others.
     WhatIf,
+    /// Placement: move the policy's workloads from the marked cluster to another, guarded.
+    Move,
     HalfPageDown,
     HalfPageUp,
     PageDown,
@@ -89,6 +91,7 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("mark", Action::Mark, "Benchmark reports: mark a run; Enter on another compares the two"),
     ("explain", Action::Explain, "Placement: why each cluster is or is not selected, term by term"),
     ("what_if", Action::WhatIf, "Placement: what if the policy selected other clusters (edit its selectors; nothing is written)"),
+    ("move", Action::Move, "Placement: move the policy's workloads from the marked cluster to another (preflight, RBAC check, confirm; make before break)"),
     ("silence", Action::Silence, "Problems: silence the problem in Alertmanager (asks how long and why, then confirms)"),
     ("accept_baseline", Action::AcceptBaseline, "Security: accept the current posture as the baseline (not in kiosk)"),
     ("copy", Action::Copy, "copy the selected name or URL (OSC 52, works over SSH)"),
@@ -219,6 +222,7 @@ impl Default for Keymap {
             (k(c('e')), Action::Explain),
             (k(c('a')), Action::Silence),
             (k(c('w')), Action::WhatIf),
+            (k(c('M')), Action::Move),
             (k(c('C')), Action::Copy),
         ] {
             keys.push((key, a));

@@ -9,6 +9,7 @@ pub mod help;
 pub mod keymap;
 pub mod kiosk;
 mod mouse;
+pub mod moving;
 pub mod panes;
 pub mod rules;
 pub mod run;

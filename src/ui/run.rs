@@ -98,6 +98,8 @@ async fn run_loop(
             _ = triage.tick() => {
                 let now = app.now();
                 dirty |= app.fleet.evaluate_problems(now);
+                // a guarded move's waits read the fleet
+                dirty |= app.writes.tick(&app.fleet, now);
                 // kept at most every 10 s, and only when the list changed
                 if app.kept_problems.is_none_or(|(g, at)| g != app.fleet.problems.generation && now - at >= 10.0) {
                     app.keep_problems();

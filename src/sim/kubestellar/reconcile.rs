@@ -130,6 +130,76 @@ fn destinations(p: &Value, managed: &[Value], wds: &SimCluster) -> Vec<String> {
     }
 }
 
+/// The hub hash in the names of the work agent's AppliedManifestWorks (`<hub hash>-<work>`).
+const HUB_HASH: &str = "3c6f1b1d5ed1c3e9";
+
+/// The namespace of a namespaced manifest that the WEC `wec` does not have (None: it has it, or
+/// the WEC is not simulated or does not answer, so nothing is known).
+fn missing_namespace(clusters: &[Arc<SimCluster>], wec: &str, ns: &str) -> Option<String> {
+    let c = clusters.iter().find(|c| c.name == wec && !c.shape.control_plane())?;
+    if ns.is_empty() || c.faults.unreachable() {
+        return None;
+    }
+    let s = c.store.read().expect("store lock");
+    s.get(idx(c, &r::NAMESPACES), "", ns).is_none().then(|| ns.to_string())
+}
+
+/// OCM's work agent on each WEC (semantics §9): an applied ManifestWork's workload is created
+/// on the WEC where absent, owned by the work's AppliedManifestWork; when the ManifestWork is
+/// deleted, what it owns there is deleted with it (the AppliedManifestWork's finalizer). An
+/// object the WEC already had is left as it is (upstream adopts it; not modelled).
+fn work_agent(clusters: &[Arc<SimCluster>], written: &[(String, Value)], released: &[Value]) {
+    let on = |w: &Value| -> Option<(Arc<SimCluster>, Value, String)> {
+        let wec = w["metadata"]["namespace"].as_str()?;
+        let c = clusters.iter().find(|c| c.name == wec && !c.shape.control_plane() && !c.faults.unreachable())?;
+        let applied = format!("{HUB_HASH}-{}", w["metadata"]["name"].as_str()?);
+        Some((c.clone(), w["spec"]["workload"]["manifests"][0].clone(), applied))
+    };
+    for (_, w) in written {
+        let applied = w["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Applied" && c["status"] == "True");
+        let Some((wec, m, owner)) = on(w).filter(|_| applied) else { continue };
+        let def = if m["kind"] == "StatefulSet" { r::STATEFULSETS } else { r::DEPLOYMENTS };
+        let (ns, name) =
+            (m["metadata"]["namespace"].as_str().unwrap_or(""), m["metadata"]["name"].as_str().unwrap_or(""));
+        let mut s = wec.store.write().expect("store lock");
+        if s.get(idx(&wec, &def), ns, name).is_some() {
+            continue;
+        }
+        let mut obj = json!({"apiVersion": m["apiVersion"], "kind": m["kind"],
+            "metadata": {"name": name, "namespace": ns, "labels": m["metadata"]["labels"], "generation": 1,
+                         "creationTimestamp": ago(0),
+                         "ownerReferences": [{"apiVersion": "work.open-cluster-management.io/v1", "kind": "AppliedManifestWork",
+                                              "name": owner, "uid": w["metadata"]["uid"]}]},
+            "spec": m["spec"]});
+        if obj["metadata"]["labels"].is_null() {
+            obj["metadata"]["labels"] = json!({});
+        }
+        s.put(idx(&wec, &def), obj);
+        crate::sim::scenario::reconcile(&wec, &mut s, &def, ns, name);
+    }
+    for w in released {
+        let Some((wec, m, owner)) = on(w) else { continue };
+        let def = if m["kind"] == "StatefulSet" { r::STATEFULSETS } else { r::DEPLOYMENTS };
+        let (ns, name) =
+            (m["metadata"]["namespace"].as_str().unwrap_or(""), m["metadata"]["name"].as_str().unwrap_or(""));
+        let mut s = wec.store.write().expect("store lock");
+        let owned = s.get(idx(&wec, &def), ns, name).is_some_and(|o| {
+            o.value()["metadata"]["ownerReferences"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|r| r["name"] == owner.as_str())
+        });
+        if owned {
+            crate::sim::scenario::remove_workload(&wec, &mut s, &def, ns, name);
+        }
+    }
+}
+
 /// Deletes a ManifestWork and the WorkStatuses it owns (they go by garbage collection).
 fn delete_work(s: &mut crate::sim::store::ObjectStore, mi: usize, wi: usize, ns: &str, name: &str, uid: &str) {
     let _ = s.delete(mi, ns, name);
@@ -391,8 +461,12 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
                 if (name.as_str(), d.as_str(), oname) == MISSING {
                     continue;
                 }
+                let ons = o["metadata"]["namespace"].as_str().unwrap_or("");
                 let applied = if d == LOST_WEC {
                     None
+                } else if let Some(missing) = missing_namespace(clusters, d, ons) {
+                    // the work agent's apply of a namespaced object into a namespace the WEC lacks
+                    Some((false, Some(format!("Failed to apply manifest: namespaces \"{missing}\" not found"))))
                 } else if (name.as_str(), oname) == APPLY_FAILS {
                     Some((false, Some(format!(
                         "Failed to apply manifest: deployments.apps \"{oname}\" is forbidden: User \"system:serviceaccount:open-cluster-management-agent:klusterlet-work-sa\" cannot patch resource \"deployments\" in API group \"apps\" in the namespace \"team1\""
@@ -420,6 +494,8 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
     // (all of them when the Binding has errors); works of a Binding that is gone are nobody's
     // to delete (upstream cleans up only a deleted Binding's last destinations)
     let mut statuses: Vec<(String, Value)> = Vec::new();
+    // works deleted in this pass: the work agent deletes what it applied for them
+    let mut released: Vec<Value> = Vec::new();
     if wds.faults.transport_down() {
         // no transport: nothing is written, updated or deleted in the ITS
         works.clear();
@@ -444,6 +520,9 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
                 })
                 .collect();
             for (ns, name, uid) in unwanted {
+                if let Some(w) = s.get(mi, &ns, &name) {
+                    released.push(w.value());
+                }
                 delete_work(&mut s, mi, wi, &ns, &name, &uid);
             }
         }
@@ -474,6 +553,7 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
             statuses.push((uid, w));
         }
     }
+    work_agent(clusters, &statuses, &released);
     // the status add-on: each WEC object's status, copied verbatim, where the WEC answers
     let mut reports: Vec<Value> = Vec::new();
     for (mw_uid, w) in statuses {

@@ -73,6 +73,30 @@ impl Requirement {
 pub struct Selector(pub Vec<Requirement>);
 
 impl Selector {
+    /// A metav1.LabelSelector's JSON: matchLabels become `In` with one value.
+    pub fn from_json(v: &serde_json::Value) -> Selector {
+        let strings = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect()
+        };
+        let mut reqs: Vec<Requirement> = v["matchLabels"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, val)| Requirement {
+                key: k.clone(),
+                operator: "In".into(),
+                values: vec![val.as_str().unwrap_or_default().to_string()],
+            })
+            .collect();
+        for e in v["matchExpressions"].as_array().into_iter().flatten() {
+            reqs.push(Requirement {
+                key: e["key"].as_str().unwrap_or_default().to_string(),
+                operator: e["operator"].as_str().unwrap_or_default().to_string(),
+                values: strings(&e["values"]),
+            });
+        }
+        Selector(reqs)
+    }
     /// A selector KubeStellar cannot convert matches nothing (it is skipped, or, among
     /// clusterSelectors, stops the evaluation).
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
@@ -117,6 +141,10 @@ pub struct Policy {
     pub collectors_missing: Option<String>,
     /// Its generation and the one the binding controller last handled.
     pub generations: Generations,
+    /// `spec.clusterSelectors` as the API server holds it: a write that changes them first
+    /// tests that they are still these (store/moving.rs).
+    #[serde(skip)]
+    pub cluster_selectors_json: serde_json::Value,
 }
 
 /// `metadata.generation` and `status.observedGeneration`: a controller that has not handled

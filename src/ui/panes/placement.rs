@@ -142,6 +142,7 @@ impl Component for Placement {
             Hint::action(Action::Explain, "why each cluster is or is not selected"),
             Hint::action(Action::Select, "the policy's deployments on the marked cluster (h/l move the mark)"),
             Hint::action(Action::WhatIf, "what if it selected other clusters (nothing is written)"),
+            Hint::action(Action::Move, "move its workloads from the marked cluster to another (guarded)"),
             Hint::action(Action::PageDown, "page through the matrix / explanation (PgUp, Ctrl-d, Ctrl-u too)"),
             Hint::action(
                 Action::Layout,
@@ -207,6 +208,17 @@ impl Component for Placement {
                     &v.policy.cluster_selectors,
                 ))),
                 Some(v) => Outcome::Flash(format!("{} is deleted: nothing to edit", v.policy.name)),
+                None => Outcome::Handled,
+            },
+            Some(Action::Move) if cx.mode == crate::ui::Mode::Kiosk => Outcome::Handled,
+            Some(Action::Move) => match selected {
+                Some(v) if v.gone => Outcome::Flash(format!("{} is deleted: nothing to move", v.policy.name)),
+                Some(v) => match v.clusters.get(self.col.min(v.clusters.len().saturating_sub(1))) {
+                    Some(from) => {
+                        Outcome::Push(Box::new(crate::ui::views::MoveView::new(&v.wds, &v.policy.name, from)))
+                    }
+                    None => Outcome::Flash(format!("{} places nothing: nothing to move", v.policy.name)),
+                },
                 None => Outcome::Handled,
             },
             Some(Action::Back) if self.explain => {

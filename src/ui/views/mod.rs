@@ -4,10 +4,12 @@
 
 mod draw;
 mod fleet_pods;
+mod moving;
 mod objects;
 mod whatif;
 
 pub use fleet_pods::FleetPods;
+pub use moving::MoveView;
 pub use objects::ObjectsView;
 pub use whatif::WhatIfView;
 
