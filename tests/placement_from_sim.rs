@@ -1186,6 +1186,9 @@ async fn a_guarded_move_makes_before_it_breaks_and_is_undone_when_the_target_fai
     assert!(s.contains("not Available"), "cluster4 is refused at once: {s}");
     // the candidates: those it can move to first, by name (agents-us-central, gpu-eu-west)
     press(&mut app, "j");
+    // at 80x24 too: every check named, the selectors before and after whole
+    let small = common::render(&mut app, 80, 24);
+    assert!(small.contains("✓ singleton status stays on one WEC") && small.contains("| name=gpu-eu-west"), "{small}");
     let s = common::render(&mut app, 160, 50);
     assert!(
         s.contains("✓ target Available") && s.contains("✓ nothing else moves") && s.contains("after: gpu-eu-west"),
@@ -1197,7 +1200,12 @@ async fn a_guarded_move_makes_before_it_breaks_and_is_undone_when_the_target_fai
     })
     .await;
     let s = common::render(&mut app, 120, 40);
-    assert!(s.contains("Move hello-policy (1 objects) from gpu-us-east to gpu-eu-west?"), "{s}");
+    assert!(s.contains("Move hello-policy (1 object) from gpu-us-east to gpu-eu-west?"), "{s}");
+    let small = common::render(&mut app, 80, 24);
+    assert!(
+        small.contains("gpu-eu-west?") && small.contains("7 of 7 checks passed") && small.contains("y move"),
+        "{small}"
+    );
     assert!(s.contains("name=gpu-us-east,name notin (gpu-us-east) | name=gpu-eu-west"), "the selectors after: {s}");
     press(&mut app, "y");
     // make before break: while the target is not healthy yet, the source keeps its work
@@ -1286,4 +1294,84 @@ async fn a_guarded_move_makes_before_it_breaks_and_is_undone_when_the_target_fai
     assert_eq!(still, "1", "the source kept its workload all along");
     let steps: Vec<String> = audit_steps(&audit, "stuck-policy").into_iter().map(|(s, r)| format!("{s} {r}")).collect();
     assert_eq!(steps, ["widen ok", "restore ok"]);
+}
+
+/// What-if on a ManagedCluster (#27 point 4): `w` on gpu-eu-west in the Overview, its labels
+/// edited to the H100 ones of us-east; kst says which policies would start and stop selecting
+/// it; then the same labels set with the real kubectl, and the simulator's binding controller
+/// moves the Bindings exactly so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clusters_labels_edited_say_which_policies_would_select_it() {
+    let Some(bin) = kubectl("a_clusters_labels_edited_say_which_policies_would_select_it") else { return };
+    let (sim, _dir, config) = kubestellar_sim(SimOptions::default()).await;
+    let (fleet, mut col) = collecting(&sim);
+    let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
+    drive(&mut app, &mut col.updates, "every policy bound", |a| {
+        let v = a.fleet.placement_views();
+        v.len() >= 7
+            && v.iter()
+                .any(|p| p.policy.name == "llmd-decode-policy" && p.clusters.contains(&"gpu-eu-west".to_string()))
+            // the ITS's ManagedClusters, from their own watch
+            && a.fleet.clusters.iter().any(|c| c.placement.managed.as_ref().is_some_and(|m| m.iter().any(|m| m.name == "gpu-eu-west")))
+    })
+    .await;
+    app.show("overview");
+    press(&mut app, "/gpu-eu-west\nw");
+    let s = common::render(&mut app, 200, 60);
+    assert!(s.contains("labels of gpu-eu-west › ") && s.contains("capability=gpu-a100"), "{s}");
+    let edited = "capability=gpu-h100,location-group=edge,name=gpu-eu-west,region=us-east";
+    app.on_key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('u'),
+        crossterm::event::KeyModifiers::CONTROL,
+    ));
+    press(&mut app, &format!("{edited}\n"));
+    let s = common::render(&mut app, 200, 60);
+    let mut gained: Vec<&str> = ["llmd-prefill-policy", "llmd-70b-h100-policy"]
+        .into_iter()
+        .filter(|p| s.contains(&format!("+ {p} ")))
+        .collect();
+    gained.sort();
+    assert_eq!(gained, ["llmd-70b-h100-policy", "llmd-prefill-policy"], "{s}");
+    assert!(s.contains("− llmd-decode-policy"), "{s}");
+    assert!(
+        !s.contains("+ edge-singleton-policy") && !s.contains("− edge-singleton-policy"),
+        "location-group stays: {s}"
+    );
+    assert!(
+        s.contains("kubectl --context its1 label managedcluster gpu-eu-west capability=gpu-h100 region=us-east"),
+        "{s}"
+    );
+    // the simulator's controller, told the same with kubectl
+    run(
+        &bin,
+        &config,
+        "its1",
+        &["label", "managedcluster", "gpu-eu-west", "capability=gpu-h100", "region=us-east", "--overwrite"],
+    )
+    .await;
+    let dests = |policy: &'static str| {
+        let (bin, config) = (bin.clone(), config.clone());
+        async move {
+            run(
+                &bin,
+                &config,
+                "wds1",
+                &["get", "bindings.control.kubestellar.io", policy, "-o", "jsonpath={.spec.destinations[*].clusterId}"],
+            )
+            .await
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (prefill, h100, decode) = (
+            dests("llmd-prefill-policy").await,
+            dests("llmd-70b-h100-policy").await,
+            dests("llmd-decode-policy").await,
+        );
+        if prefill.contains("gpu-eu-west") && h100.contains("gpu-eu-west") && !decode.contains("gpu-eu-west") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the controller moved otherwise: {prefill} / {h100} / {decode}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -202,6 +202,110 @@ pub fn cluster_selectors(fleet: &Fleet, wds: &str, policy: &str, selectors: &[Se
     Some(WhatIf { before, after, added, removed, objects: binding.objects.len(), singleton, refused })
 }
 
+/// A ManagedCluster's labels as `kubectl label` reads them: `k=v` pairs separated by commas.
+pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').ok_or_else(|| format!("{part:?}: a label is written key=value"))?;
+        let (k, v) = (k.trim(), v.trim());
+        if k.is_empty() || k.contains(|c: char| c.is_whitespace() || "=!(),".contains(c)) {
+            return Err(format!("{part:?}: {k:?} is not a label key"));
+        }
+        if v.contains(|c: char| c.is_whitespace() || "=!(),".contains(c)) {
+            return Err(format!("{part:?}: {v:?} is not a label value"));
+        }
+        out.insert(k.to_string(), v.to_string());
+    }
+    Ok(out)
+}
+
+/// A policy whose selection of the edited cluster would change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyChange {
+    pub wds: String,
+    pub policy: String,
+    /// The objects it binds: they would arrive on (or leave) the cluster.
+    pub objects: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelsWhatIf {
+    pub cluster: String,
+    pub available: Option<bool>,
+    /// Policies that would start selecting it, and stop.
+    pub gained: Vec<PolicyChange>,
+    pub lost: Vec<PolicyChange>,
+    /// Objects whose singleton status count the edit moves to or from one WEC.
+    pub singleton: Vec<SingletonChange>,
+}
+
+/// A ManagedCluster's labels edited and evaluated against every BindingPolicy of every WDS
+/// whose ITS knows it, as the binding controller would (a policy whose selectors it cannot
+/// convert keeps its destinations, semantics §3). None when no ITS kst reads knows `cluster`.
+pub fn cluster_labels(fleet: &Fleet, cluster: &str, labels: &BTreeMap<String, String>) -> Option<LabelsWhatIf> {
+    let views = fleet.placement_views();
+    let mut known = None;
+    let (mut gained, mut lost, mut singleton) = (Vec::new(), Vec::new(), Vec::new());
+    let wdses: BTreeSet<&str> = views.iter().map(|v| v.wds.as_str()).collect();
+    for wds in wdses {
+        let Some((p, _, its)) = wds_and_its(fleet, wds) else { continue };
+        let Some(m) = its.managed.iter().flatten().find(|m| m.name == cluster) else { continue };
+        known = Some(m.available);
+        let mut edited = p.clone();
+        let mut changed = false;
+        for v in views.iter().filter(|v| v.wds == wds && !v.gone) {
+            let selectors = &v.policy.cluster_selectors;
+            let now = v.clusters.iter().any(|c| c == cluster);
+            let then = if selectors.iter().any(|s| s.problem().is_some()) {
+                now
+            } else {
+                selectors.iter().any(|s| s.matches(labels))
+            };
+            if now == then {
+                continue;
+            }
+            changed = true;
+            let change = PolicyChange { wds: wds.to_string(), policy: v.policy.name.clone(), objects: v.objects.len() };
+            for b in edited.bindings.iter_mut().flatten().filter(|b| b.name == v.policy.name) {
+                if then {
+                    b.destinations.push(cluster.to_string());
+                } else {
+                    b.destinations.retain(|c| c != cluster);
+                }
+            }
+            if then {
+                gained.push(change);
+            } else {
+                lost.push(change);
+            }
+        }
+        if changed {
+            let before: BTreeMap<ObjRef, usize> = singleton_wecs(p).into_iter().map(|(o, w)| (o, w.len())).collect();
+            for (o, w) in singleton_wecs(&edited) {
+                let b = before.get(&o).copied().unwrap_or(0);
+                if (b == 1) != (w.len() == 1) {
+                    singleton.push(SingletonChange { object: o, before: b, after: w.len() });
+                }
+            }
+        }
+    }
+    Some(LabelsWhatIf { cluster: cluster.to_string(), available: known?, gained, lost, singleton })
+}
+
+/// The kubectl command that would set these labels (kst writes nothing here): removed keys
+/// with `key-`, the others with `--overwrite`.
+pub fn kubectl_label(
+    its: &str,
+    cluster: &str,
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> String {
+    let mut args: Vec<String> =
+        after.iter().filter(|(k, v)| before.get(*k) != Some(*v)).map(|(k, v)| format!("{k}={v}")).collect();
+    args.extend(before.keys().filter(|k| !after.contains_key(*k)).map(|k| format!("{k}-")));
+    format!("kubectl --context {its} label managedcluster {cluster} {} --overwrite", args.join(" "))
+}
+
 /// The kubectl command that would make the edit (kst writes nothing here).
 pub fn kubectl_patch(wds: &str, policy: &str, selectors: &[Selector]) -> String {
     let json: Vec<serde_json::Value> = selectors
@@ -305,6 +409,35 @@ mod tests {
             ..Default::default()
         };
         f
+    }
+
+    /// A cluster's labels edited: the policies that would start and stop selecting it, and the
+    /// singleton status that the change would break.
+    #[test]
+    fn a_clusters_labels_edited_say_which_policies_it_gains_and_loses() {
+        let mut f = fleet();
+        for p in f.clusters[0].placement.policies.as_mut().unwrap() {
+            p.cluster_selectors = parse_selectors(if p.name == "p" { "gpu=h100" } else { "name=a" }).unwrap();
+        }
+        f.placement_changed();
+        // c (a100, not selected by either) relabelled h100: gains p
+        let w = cluster_labels(&f, "c", &parse_labels("name=c, gpu=h100").unwrap()).unwrap();
+        assert_eq!(w.gained.iter().map(|c| c.policy.as_str()).collect::<Vec<_>>(), ["p"]);
+        assert!(w.lost.is_empty() && w.singleton.is_empty());
+        // a relabelled: loses both, and the singleton object loses its one WEC
+        let w = cluster_labels(&f, "a", &parse_labels("name=z,gpu=a100").unwrap()).unwrap();
+        let mut lost: Vec<&str> = w.lost.iter().map(|c| c.policy.as_str()).collect();
+        lost.sort();
+        assert_eq!(lost, ["p", "status"]);
+        assert_eq!((w.singleton.len(), w.singleton[0].before, w.singleton[0].after), (1, 1, 0));
+        assert!(cluster_labels(&f, "nowhere", &BTreeMap::new()).is_none());
+        assert!(parse_labels("a b=c").is_err() && parse_labels("novalue").is_err());
+        let before = parse_labels("name=a,gpu=h100,old=x").unwrap();
+        let after = parse_labels("name=a,gpu=a100,new=y").unwrap();
+        assert_eq!(
+            kubectl_label("its1", "a", &before, &after),
+            "kubectl --context its1 label managedcluster a gpu=a100 new=y old- --overwrite"
+        );
     }
 
     /// Moving the singleton-asking policy from `a` to every H100 cluster: `b` is added (not

@@ -90,7 +90,7 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("right", Action::Right, "Benchmarks: next platform column"),
     ("mark", Action::Mark, "Benchmark reports: mark a run; Enter on another compares the two"),
     ("explain", Action::Explain, "Placement: why each cluster is or is not selected, term by term"),
-    ("what_if", Action::WhatIf, "Placement: what if the policy selected other clusters (edit its selectors; nothing is written)"),
+    ("what_if", Action::WhatIf, "Placement: what if the policy selected other clusters; Overview: what if the ManagedCluster had other labels (nothing is written)"),
     ("move", Action::Move, "Placement: move the policy's workloads from the marked cluster to another (preflight, RBAC check, confirm; make before break)"),
     ("silence", Action::Silence, "Problems: silence the problem in Alertmanager (asks how long and why, then confirms)"),
     ("accept_baseline", Action::AcceptBaseline, "Security: accept the current posture as the baseline (not in kiosk)"),

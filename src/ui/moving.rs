@@ -161,7 +161,14 @@ pub fn draw(f: &mut Frame, area: Rect, t: &Theme, d: &MoveDialog, fleet: &Fleet,
         Line::from(vec![Span::styled(format!("{label:<17}"), t.muted), Span::styled(text, style)])
     };
     let mut lines = vec![Line::from(Span::styled(
-        format!("Move {} ({} objects) from {} to {}?", p.policy, p.objects, p.from, p.to),
+        format!(
+            "Move {} ({} object{}) from {} to {}?",
+            p.policy,
+            p.objects,
+            if p.objects == 1 { "" } else { "s" },
+            p.from,
+            p.to
+        ),
         t.header,
     ))];
     lines.push(row("on the WDS", p.wds.clone(), t.text));

@@ -354,6 +354,7 @@ impl Component for Overview {
             Hint::action(Action::Select, "focus the selected cluster (c cycles, Esc shows all)"),
             Hint::action(Action::Sort, "sort: worst first, name"),
             Hint::action(Action::Layout, "healthy clusters: one line / every row (100+ clusters)"),
+            Hint::action(Action::WhatIf, "what-if on its hub labels"),
         ]
     }
 
@@ -377,6 +378,23 @@ impl Component for Overview {
                         Outcome::Redraw
                     }
                     None => Outcome::Handled,
+                }
+            }
+            Some(Action::WhatIf) if cx.mode == crate::ui::Mode::Kiosk => Outcome::Handled,
+            Some(Action::WhatIf) => {
+                let Some(name) = self.copy_text(cx) else { return Outcome::Handled };
+                // the ITS context that knows it as a ManagedCluster, and its labels there
+                let its = cx.fleet.clusters.iter().find_map(|c| {
+                    let m = c.placement.managed.as_ref()?.iter().find(|m| m.name == name)?;
+                    Some((c.context.clone(), m.labels.clone()))
+                });
+                match its {
+                    Some((its, labels)) => {
+                        Outcome::Push(Box::new(crate::ui::views::LabelsWhatIfView::new(&its, &name, &labels)))
+                    }
+                    None => Outcome::Flash(format!(
+                        "{name} is not a ManagedCluster of any hub kst reads: no labels to edit"
+                    )),
                 }
             }
             Some(Action::Sort) => {

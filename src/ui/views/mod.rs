@@ -11,7 +11,7 @@ mod whatif;
 pub use fleet_pods::FleetPods;
 pub use moving::MoveView;
 pub use objects::ObjectsView;
-pub use whatif::WhatIfView;
+pub use whatif::{LabelsWhatIfView, WhatIfView};
 
 use std::cell::Cell;
 

@@ -171,7 +171,12 @@ impl Component for MoveView {
         for n in &p.notes {
             lines.push(Line::from(Span::styled(format!("note: {n}"), t.warn)));
         }
-        let title = format!(" preflight: {} objects from {} to {to} ", p.objects, p.from);
+        let title = format!(
+            " preflight: {} object{} from {} to {to} ",
+            p.objects,
+            if p.objects == 1 { "" } else { "s" },
+            p.from
+        );
         f.render_widget(
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })

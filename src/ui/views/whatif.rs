@@ -4,6 +4,8 @@
 //! and which singleton statuses would break or come back. Nothing is written: it ends with the
 //! kubectl command that would make the change (`C` copies it).
 
+use std::collections::BTreeMap;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -215,4 +217,168 @@ fn result_lines(lines: &mut Vec<Line<'static>>, w: &WhatIf, wds: &str, policy: &
     lines.push(row("objects", format!("{}, unchanged (only the cluster selectors are edited)", w.objects), t.muted));
     lines.push(Line::default());
     lines.push(row("to make it", whatif::kubectl_patch(wds, policy, selectors), t.text));
+}
+
+/// What-if on a ManagedCluster (`w` on a cluster in the Overview): its labels as text, edited and
+/// evaluated against every BindingPolicy of the WDSes whose ITS knows it (`store::whatif`):
+/// which policies would start or stop selecting it, so which objects would arrive or leave, and
+/// which singleton statuses would break. Nothing is written: `C` copies the `kubectl label`.
+pub struct LabelsWhatIfView {
+    its: String,
+    cluster: String,
+    labels: BTreeMap<String, String>,
+    input: String,
+    evaluated: Option<Result<BTreeMap<String, String>, String>>,
+    editing: bool,
+}
+
+impl LabelsWhatIfView {
+    /// On `cluster`, a ManagedCluster of the ITS context `its`, with its labels now.
+    pub fn new(its: &str, cluster: &str, labels: &BTreeMap<String, String>) -> LabelsWhatIfView {
+        let input = labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+        LabelsWhatIfView {
+            its: its.into(),
+            cluster: cluster.into(),
+            labels: labels.clone(),
+            input,
+            evaluated: None,
+            editing: true,
+        }
+    }
+    fn edited(&self) -> Option<&BTreeMap<String, String>> {
+        self.evaluated.as_ref()?.as_ref().ok()
+    }
+}
+
+impl View for LabelsWhatIfView {
+    fn crumb(&self) -> String {
+        format!("what if {} had other labels", self.cluster)
+    }
+}
+
+impl Component for LabelsWhatIfView {
+    fn hints(&self) -> Vec<Hint> {
+        if self.editing {
+            vec![
+                Hint::key("Enter", "evaluate (nothing is written)"),
+                Hint::key("Ctrl-U", "clear"),
+                Hint::key("Esc", "stop editing / back"),
+            ]
+        } else {
+            vec![
+                Hint::key("w Enter", "edit the labels again"),
+                Hint::action(Action::Copy, "copy the kubectl label command that would make it"),
+                Hint::action(Action::Back, "back"),
+            ]
+        }
+    }
+    fn legend(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("+ policy", "would start selecting the cluster: its objects arrive there"),
+            ("− policy", "would stop selecting it: its ManifestWorks there are pruned, the objects leave"),
+            ("k=v,k2=v2", "the cluster's labels, as kubectl label writes them"),
+        ]
+    }
+    fn typing(&self) -> bool {
+        self.editing
+    }
+    fn on_key(&mut self, key: KeyEvent, action: Option<Action>, _cx: &Ctx) -> Outcome {
+        if !self.editing {
+            return match (key.code, action) {
+                (KeyCode::Char('w') | KeyCode::Enter, _) => {
+                    self.editing = true;
+                    Outcome::Redraw
+                }
+                (_, Some(Action::Back)) => Outcome::Close,
+                _ => Outcome::Ignored,
+            };
+        }
+        match key.code {
+            KeyCode::Enter => {
+                self.evaluated = Some(whatif::parse_labels(&self.input));
+                self.editing = self.evaluated.as_ref().is_some_and(|r| r.is_err());
+            }
+            KeyCode::Esc if self.edited().is_some() => self.editing = false,
+            KeyCode::Esc => return Outcome::Close,
+            KeyCode::Backspace => {
+                self.input.pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => self.input.clear(),
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => self.input.push(c),
+            _ => return Outcome::Handled,
+        }
+        Outcome::Redraw
+    }
+    fn copy_text(&mut self, _cx: &Ctx) -> Option<String> {
+        self.edited().map(|l| whatif::kubectl_label(&self.its, &self.cluster, &self.labels, l))
+    }
+    fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
+        let t = cx.theme;
+        let mut lines = vec![
+            Line::from(vec![
+                Span::styled(format!("labels of {} › ", self.cluster), t.muted),
+                Span::styled(self.input.clone(), t.text),
+                Span::styled(if self.editing { "▏" } else { "" }, t.accent),
+            ]),
+            Line::from(Span::styled("k=v pairs separated by commas; a label left out is removed", t.muted)),
+            Line::default(),
+        ];
+        match &self.evaluated {
+            None => lines.push(Line::from(Span::styled(
+                "Enter evaluates the labels against every BindingPolicy of the WDSes this hub serves; nothing is written.",
+                t.muted,
+            ))),
+            Some(Err(e)) => lines.push(Line::from(Span::styled(format!("cannot read the labels: {e}"), t.crit))),
+            Some(Ok(labels)) => match whatif::cluster_labels(cx.fleet, &self.cluster, labels) {
+                None => lines.push(Line::from(Span::styled(
+                    format!("no ITS kst reads knows {}: nothing to compare", self.cluster),
+                    t.warn,
+                ))),
+                Some(w) => {
+                    let row = |label: String, text: String, style: Style| {
+                        Line::from(vec![Span::styled(format!("{label:<28}"), t.muted), Span::styled(text, style)])
+                    };
+                    if w.gained.is_empty() && w.lost.is_empty() {
+                        lines.push(row(String::new(), "no policy would select it differently".into(), t.muted));
+                    }
+                    for g in &w.gained {
+                        let note = if w.available == Some(true) { "" } else { " (not Available: nothing arrives until it is)" };
+                        lines.push(row(
+                            format!("+ {}", g.policy),
+                            format!("{} objects would be sent to {} ({}){note}", g.objects, w.cluster, g.wds),
+                            if note.is_empty() { t.ok } else { t.warn },
+                        ));
+                    }
+                    for l in &w.lost {
+                        lines.push(row(
+                            format!("− {}", l.policy),
+                            format!("{} objects would leave {}: their ManifestWorks pruned ({})", l.objects, w.cluster, l.wds),
+                            t.warn,
+                        ));
+                    }
+                    for s in &w.singleton {
+                        let text = if s.after == 1 {
+                            format!("{}: singleton status would come back (one WEC, was {})", s.object.text(), s.before)
+                        } else {
+                            format!("{}: singleton status would stop coming back ({} WECs)", s.object.text(), s.after)
+                        };
+                        lines.push(row("singleton".into(), text, if s.after == 1 { t.ok } else { t.crit }));
+                    }
+                    lines.push(Line::default());
+                    lines.push(row(
+                        "to make it".into(),
+                        whatif::kubectl_label(&self.its, &self.cluster, &self.labels, labels),
+                        t.text,
+                    ));
+                }
+            },
+        }
+        let title = format!(" what if {} ({}) had other labels · nothing is written ", self.cluster, self.its);
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(Block::default().borders(Borders::ALL).title(title).border_style(t.muted)),
+            area,
+        );
+    }
 }
