@@ -1375,3 +1375,72 @@ async fn a_clusters_labels_edited_say_which_policies_would_select_it() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// CombinedStatus (#27 point 3) as KubeStellar's status controller writes it (the upstream
+/// notes' rules): one per (object, policy), named `<object uid>.<policy uid>`, the five labels,
+/// one table per StatusCollector; a WEC with no WorkStatus (cluster4, gone) is an evaluation
+/// error, left out of the aggregates. The real kubectl reads it; kst shows the same numbers on
+/// the Placement tab, and the decode policy's collectors count as available.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn combined_status_reads_as_the_status_controller_writes_it() {
+    let Some(bin) = kubectl("combined_status_reads_as_the_status_controller_writes_it") else { return };
+    let (sim, _dir, config) = kubestellar_sim(SimOptions::default()).await;
+    let (fleet, mut col) = collecting(&sim);
+    let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
+    drive(&mut app, &mut col.updates, "the decode server's CombinedStatus", |a| {
+        a.fleet.clusters.iter().any(|c| {
+            c.placement.combined.as_ref().is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c.object.name == "llama-70b-decode"
+                        && c.results.len() == 2
+                        && c.results[1].rows.first().is_some_and(|r| r.get(1).is_some_and(|v| v != "0"))
+                })
+            })
+        })
+    })
+    .await;
+    let uid = |ctx: &'static str, what: &'static [&'static str]| {
+        let (bin, config) = (bin.clone(), config.clone());
+        async move { run(&bin, &config, ctx, what).await }
+    };
+    let obj =
+        uid("wds1", &["-n", "llm-d", "get", "deploy", "llama-70b-decode", "-o", "jsonpath={.metadata.uid}"]).await;
+    let pol = uid("wds1", &["get", "bp", "llmd-decode-policy", "-o", "jsonpath={.metadata.uid}"]).await;
+    let cs: serde_json::Value = serde_json::from_str(
+        &run(&bin, &config, "wds1", &["-n", "llm-d", "get", "cs", &format!("{obj}.{pol}"), "-o", "json"]).await,
+    )
+    .unwrap();
+    let labels = &cs["metadata"]["labels"];
+    assert_eq!(
+        (
+            labels["status.kubestellar.io/binding-policy"].as_str(),
+            labels["status.kubestellar.io/resource"].as_str(),
+            labels["status.kubestellar.io/name"].as_str()
+        ),
+        (Some("llmd-decode-policy"), Some("deployments"), Some("llama-70b-decode"))
+    );
+    let ready = uid(
+        "gpu-eu-west",
+        &["-n", "llm-d", "get", "deploy", "llama-70b-decode", "-o", "jsonpath={.status.readyReplicas}"],
+    )
+    .await;
+    // sorted by collector name: ready-per-wec, then ready-replicas
+    let sum = &cs["results"][1];
+    assert_eq!(sum["name"], "ready-replicas");
+    assert_eq!(
+        sum["rows"][0]["columns"],
+        serde_json::json!([{"type": "Number", "float": "1"}, {"type": "Number", "float": ready}])
+    );
+    assert_eq!(sum["rowErrors"][0]["wec"]["clusterId"], "cluster4");
+    assert_eq!(sum["rowErrors"][0]["error"], "failed to evaluate expression: no such key: readyReplicas");
+    // kst: the same table, and the collectors available (no CollectorMissing drift for this policy)
+    let v = app.fleet.placement_views();
+    let decode = v.iter().find(|p| p.policy.name == "llmd-decode-policy").unwrap();
+    assert!(!decode.drift.iter().any(|d| matches!(d, Drift::CollectorMissing { .. })), "{:?}", decode.drift);
+    app.show("placement");
+    press(&mut app, "/llmd-decode-policy\n");
+    let s = common::render(&mut app, 200, 60);
+    assert!(s.contains(&format!("◆ llm-d/llama-70b-decode · ready-replicas: wecs 1 · readySum {ready}")), "{s}");
+    assert!(s.contains(&format!("ready-per-wec: [wec cluster4, ready failed to evaluate expression: no such key: readyReplicas] [wec gpu-eu-west, ready {ready}]")), "{s}");
+    assert!(s.contains("! cluster4 readySum: failed to evaluate expression: no such key: readyReplicas"), "{s}");
+}

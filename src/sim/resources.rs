@@ -288,6 +288,26 @@ pub const BINDING_POLICIES: ResDef = crd(r(
     &["bp"],
     &["status"],
 ));
+pub const STATUS_COLLECTORS: ResDef = crd(r(
+    "control.kubestellar.io",
+    "v1alpha1",
+    "StatusCollector",
+    "statuscollectors",
+    "statuscollector",
+    false,
+    &["sc"],
+    &["status"],
+));
+pub const COMBINED_STATUSES: ResDef = crd(r(
+    "control.kubestellar.io",
+    "v1alpha1",
+    "CombinedStatus",
+    "combinedstatuses",
+    "combinedstatus",
+    true,
+    &["cs"],
+    &[],
+));
 pub const BINDINGS: ResDef =
     crd(r("control.kubestellar.io", "v1alpha1", "Binding", "bindings", "binding", false, &["bdg"], &["status"]));
 

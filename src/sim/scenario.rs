@@ -89,7 +89,7 @@ impl Shape {
             }
             Shape::Hosting => vec![r::CONTROL_PLANES],
             Shape::Its => vec![r::MANAGED_CLUSTERS, r::MANAGED_CLUSTER_SETS, r::MANIFEST_WORKS, r::WORK_STATUSES],
-            Shape::Wds => vec![r::BINDING_POLICIES, r::BINDINGS],
+            Shape::Wds => vec![r::BINDING_POLICIES, r::BINDINGS, r::STATUS_COLLECTORS, r::COMBINED_STATUSES],
         }
     }
 

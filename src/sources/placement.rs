@@ -14,8 +14,8 @@ use super::cluster::WorkerOptions;
 use super::paced::WatchCtx;
 use super::watchset::WatchSet;
 use crate::store::placement::{
-    Binding, Clause, ClusterSet, ControlPlane, Controller, Generations, ManagedCluster, ObjRef, PlacementCluster,
-    Policy, Report, Selector, WdsObject, Work,
+    Binding, Clause, ClusterSet, Collector, Combination, Combined, ControlPlane, Controller, Generations,
+    ManagedCluster, ObjRef, PlacementCluster, Policy, Report, Selector, WdsObject, Work,
 };
 use crate::store::Update;
 
@@ -282,6 +282,66 @@ fn status_written_at(o: &DynamicObject) -> Option<f64> {
         .reduce(f64::max)
 }
 
+/// A CombinedStatus cell as text: a number's value is the string under `float`.
+fn cell_text(v: &Value) -> String {
+    match v["type"].as_str().unwrap_or("") {
+        "Number" => v["float"].as_str().map(str::to_string).unwrap_or_else(|| v["float"].to_string()),
+        "String" => v["string"].as_str().unwrap_or_default().to_string(),
+        "Bool" => v["bool"].to_string(),
+        "Null" => "null".into(),
+        _ => v["object"].to_string(),
+    }
+}
+
+pub fn decode_combined(o: &DynamicObject) -> Combined {
+    let l = o.metadata.labels.clone().unwrap_or_default();
+    let label = |k: &str| l.get(&format!("status.kubestellar.io/{k}")).cloned().unwrap_or_default();
+    Combined {
+        policy: label("binding-policy"),
+        object: ObjRef {
+            group: label("api-group"),
+            resource: label("resource"),
+            namespace: label("namespace"),
+            name: label("name"),
+        },
+        results: o.data["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| Combination {
+                collector: r["name"].as_str().unwrap_or_default().to_string(),
+                columns: strings(&r["columnNames"]),
+                rows: r["rows"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|row| row["columns"].as_array().into_iter().flatten().map(cell_text).collect())
+                    .collect(),
+                errors: r["rowErrors"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|e| {
+                        let column = e["columnName"].as_str().filter(|c| !c.is_empty()).unwrap_or("filter");
+                        format!(
+                            "{} {column}: {}",
+                            e["wec"]["clusterId"].as_str().unwrap_or("?"),
+                            e["error"].as_str().unwrap_or("")
+                        )
+                    })
+                    .chain(r["aggregationErrors"].as_array().into_iter().flatten().map(|e| {
+                        format!("{}: {}", e["columnName"].as_str().unwrap_or(""), e["error"].as_str().unwrap_or(""))
+                    }))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+pub fn decode_collector(o: &DynamicObject) -> Collector {
+    Collector { name: o.metadata.name.clone().unwrap_or_default(), errors: strings(&o.data["status"]["errors"]) }
+}
+
 pub fn decode_set(o: &DynamicObject) -> ClusterSet {
     let sel = &o.data["spec"]["clusterSelector"];
     ClusterSet {
@@ -536,6 +596,11 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             w.add(&ctx, &client, tag, &super::api(group, version, kind, plural), None);
             w.slim(tag, slim_object);
         }
+        for (tag, kind, plural) in
+            [("collectors", "StatusCollector", "statuscollectors"), ("combined", "CombinedStatus", "combinedstatuses")]
+        {
+            w.add(&ctx, &client, tag, &super::api("control.kubestellar.io", "v1alpha1", kind, plural), None);
+        }
         w.add(&ctx, &client, "wds-namespaces", &super::api("", "v1", "Namespace", "namespaces"), None);
         w.slim("wds-namespaces", slim_object);
     }
@@ -563,6 +628,8 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             control_planes: part(w, "cps", decode_control_plane),
             sets: part(w, "sets", decode_set),
             controllers: if hosting { decode_controllers(w) } else { None },
+            collectors: if wds { part(w, "collectors", decode_collector) } else { None },
+            combined: if wds { part(w, "combined", decode_combined) } else { None },
             objects: wds.then(|| {
                 let namespaces: NamespaceLabels = w
                     .objects(&"wds-namespaces")

@@ -30,6 +30,7 @@ use super::select::{LabelSelector, Req};
 use super::store::ObjectStore;
 use super::SimCluster;
 
+mod combined;
 mod hosting;
 mod reconcile;
 
@@ -269,7 +270,8 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
             json!([{"matchExpressions": [{"key": "capability", "operator": "In", "values": ["gpu-a100"]}]}]),
             json!([{"apiGroup": "apps", "resources": ["deployments"], "namespaces": ["llm-d"],
                     "objectSelectors": [{"matchLabels": {"llm-d.ai/model": "llama-3-3-70b-instruct"},
-                                         "matchExpressions": [{"key": "llm-d.ai/guide", "operator": "DoesNotExist"}]}]}]),
+                                         "matchExpressions": [{"key": "llm-d.ai/guide", "operator": "DoesNotExist"}]}],
+                    "statusCollectors": ["ready-per-wec", "ready-replicas"]}]),
         ),
         // the 70B P/D pool on the H100s (its decode servers are short of GPUs there)
         policy(
@@ -308,6 +310,21 @@ pub fn seed(clusters: &[Arc<SimCluster>]) {
     ];
     for p in policies {
         put(wds, &mut store, &r::BINDING_POLICIES, p);
+    }
+    // two StatusCollectors (upstream's own examples): the decode servers' ready replicas counted
+    // and summed over their WECs, and listed per WEC (combined.rs)
+    for sc in [
+        json!({"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "StatusCollector",
+               "metadata": {"name": "ready-replicas", "creationTimestamp": ago(10 * 86400), "generation": 1},
+               "spec": {"combinedFields": [{"name": "wecs", "type": "COUNT"},
+                                           {"name": "readySum", "type": "SUM", "subject": "returned.status.readyReplicas"}],
+                        "limit": 10}}),
+        json!({"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "StatusCollector",
+               "metadata": {"name": "ready-per-wec", "creationTimestamp": ago(10 * 86400), "generation": 1},
+               "spec": {"select": [{"name": "wec", "def": "inventory.name"}, {"name": "ready", "def": "returned.status.readyReplicas"}],
+                        "limit": 20}}),
+    ] {
+        put(wds, &mut store, &r::STATUS_COLLECTORS, sc);
     }
     drop(store);
     // a ManifestWork of a policy deleted since (llama-70b on gpu-us-east): its Binding's

@@ -84,7 +84,7 @@ pub(super) fn resource_of(obj: &Value) -> &'static str {
 /// `testObject` of KubeStellar's binding controller (semantics §3): every non-empty criterion
 /// holds; `namespaceSelectors` against the labels of the object's Namespace in the WDS (none:
 /// no match), skipped when any of them is `{}`.
-fn clause_selects(c: &Value, obj: &Value, namespaces: &BTreeMap<String, BTreeMap<String, String>>) -> bool {
+pub(super) fn clause_selects(c: &Value, obj: &Value, namespaces: &BTreeMap<String, BTreeMap<String, String>>) -> bool {
     let any_or = |list: Vec<String>, have: &str| list.is_empty() || list.iter().any(|x| x == "*" || x == have);
     let group_ok = c["apiGroup"].as_str().is_none_or(|g| g == "apps");
     let meta = &obj["metadata"];
@@ -294,6 +294,12 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         )
     };
     collect_bindings_of_gone_policies(wds, its, &policies);
+    // the status controller's StatusCollectors: an invalid one counts as missing
+    let valid: BTreeMap<String, Value> = super::combined::collectors(wds)
+        .into_iter()
+        .filter(|(_, (_, why))| why.is_none())
+        .map(|(n, (v, _))| (n, v))
+        .collect();
     if let Some(hosting) = clusters.iter().find(|c| c.shape == Shape::Hosting) {
         reflect_transport(hosting, wds.faults.transport_down());
     }
@@ -374,13 +380,22 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         } else {
             Vec::new()
         };
-        let collectors: Vec<String> = clauses.iter().flat_map(|c| strings(&c["statusCollectors"])).collect();
-        let conditions = if collectors.is_empty() {
-            json!([])
+        // the collectors named by clauses that match an object, missing or invalid ones
+        // (`pkg/status/binding.go` L49-99): every Binding gets the condition
+        let named: BTreeSet<String> = clauses
+            .iter()
+            .filter(|c| selected.iter().any(|o| clause_selects(c, o, &namespaces)))
+            .flat_map(|c| strings(&c["statusCollectors"]))
+            .collect();
+        let missing: Vec<&String> = named.iter().filter(|n| !valid.contains_key(*n)).collect();
+        // a fixed time, so a pass that changes nothing writes nothing
+        let conditions = if missing.is_empty() {
+            json!([{"type": "StatusCollectorsAvailable", "status": "True", "reason": "ReconcileSuccess",
+                    "message": "All StatusCollector(s) are available",
+                    "lastTransitionTime": p["metadata"]["creationTimestamp"]}])
         } else {
             json!([{"type": "StatusCollectorsAvailable", "status": "False", "reason": "ReconcileError",
-                    "message": format!("Missing StatusCollector(s) [{}]", collectors.join(" ")),
-                    // a fixed time, so a pass that changes nothing writes nothing
+                    "message": format!("Missing StatusCollector(s) [{}]", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
                     "lastTransitionTime": p["metadata"]["creationTimestamp"]}])
         };
         let mut all_errors = errors.clone();
@@ -608,6 +623,7 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
         }
     }
     if !wds.faults.status_return_down() {
+        super::combined::write(wds, its, &policies, &resolved, &namespaces, &valid);
         let single: BTreeMap<String, String> = singleton_wecs
             .iter()
             .filter(|(_, w)| w.len() == 1)

@@ -345,6 +345,48 @@ pub fn explain_object(policy: &Policy, o: &WdsObject) -> (bool, Vec<Vec<(String,
     (bound, clauses)
 }
 
+/// A CombinedStatus (in the WDS): one object's status across the WECs of one policy, per
+/// StatusCollector the policy names (docs/upstream/kubestellar-combinedstatus-notes.md §2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Combined {
+    /// The BindingPolicy (label `status.kubestellar.io/binding-policy`).
+    pub policy: String,
+    pub object: ObjRef,
+    pub results: Vec<Combination>,
+}
+
+/// One StatusCollector's table: its columns, its rows (each cell as text), and the errors the
+/// status controller recorded (`rowErrors`, `aggregationErrors`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Combination {
+    pub collector: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub errors: Vec<String>,
+}
+
+impl Combination {
+    /// `wecs 1 · readySum 2`, one row; `[wec a, ready 2] [wec b, ready 1]`, several.
+    pub fn text(&self) -> String {
+        let row = |r: &Vec<String>| -> String {
+            self.columns.iter().zip(r).map(|(c, v)| format!("{c} {v}")).collect::<Vec<_>>().join(", ")
+        };
+        match self.rows.as_slice() {
+            [] => "no rows".into(),
+            [one] => row(one).replace(", ", " · "),
+            rows => rows.iter().map(|r| format!("[{}]", row(r))).collect::<Vec<_>>().join(" "),
+        }
+    }
+}
+
+/// A StatusCollector (in the WDS) and the errors the status controller found in its spec: an
+/// invalid one is treated as missing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Collector {
+    pub name: String,
+    pub errors: Vec<String>,
+}
+
 /// What one context holds of KubeStellar. None per part: that API is not served there.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlacementCluster {
@@ -362,6 +404,9 @@ pub struct PlacementCluster {
     pub sets: Option<Vec<ClusterSet>>,
     /// On a KubeFlex hosting cluster: the KubeStellar controllers of its WDSes.
     pub controllers: Option<Vec<Controller>>,
+    /// A WDS's StatusCollectors and CombinedStatuses.
+    pub collectors: Option<Vec<Collector>>,
+    pub combined: Option<Vec<Combined>>,
 }
 
 /// A KubeStellar controller of a WDS, as its Deployment and pods on the KubeFlex hosting

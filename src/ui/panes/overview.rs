@@ -354,7 +354,6 @@ impl Component for Overview {
             Hint::action(Action::Select, "focus the selected cluster (c cycles, Esc shows all)"),
             Hint::action(Action::Sort, "sort: worst first, name"),
             Hint::action(Action::Layout, "healthy clusters: one line / every row (100+ clusters)"),
-            Hint::action(Action::WhatIf, "what-if on its hub labels"),
         ]
     }
 

@@ -125,6 +125,10 @@ impl Component for Placement {
             ("✖ apply failed", "the work agent could not apply it (why below)"),
             ("✓ placed / ! ✖ N drift", "nothing wrong / drift that warns / drift that takes workloads away"),
             ("! N orphaned", "a deleted policy whose ManifestWorks remain: nothing upstream deletes them"),
+            (
+                "◆ object · collector:",
+                "its CombinedStatus: the StatusCollector's columns over the WECs (! an error it recorded)",
+            ),
             ("▶cluster", "the cluster Enter opens (h/l move it)"),
             (
                 "! N overlaps",
@@ -482,12 +486,52 @@ fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, col: usize, 
             t.muted,
         )));
     }
+    let combined = combined_lines(cx, v);
+    let title = if combined.is_empty() { " drift " } else { " drift · combined status (StatusCollectors) " };
+    lines.extend(combined);
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
-            .block(Block::default().borders(Borders::ALL).title(" drift ").border_style(t.muted)),
+            .block(Block::default().borders(Borders::ALL).title(title).border_style(t.muted)),
         drift_area,
     );
+}
+
+/// The policy's CombinedStatuses, as KubeStellar's status controller wrote them in the WDS: per
+/// object, each StatusCollector's table and the errors it recorded; and a collector the policy
+/// names whose spec the controller refused.
+fn combined_lines(cx: &Ctx, v: &PolicyView) -> Vec<Line<'static>> {
+    let t = cx.theme;
+    let Some(wds) = cx.fleet.clusters.iter().find(|c| c.context == v.wds) else { return Vec::new() };
+    let p = &wds.placement;
+    let mut lines = Vec::new();
+    let named: std::collections::BTreeSet<&String> =
+        v.policy.clauses.iter().flat_map(|c| &c.status_collectors).collect();
+    for c in p.collectors.iter().flatten().filter(|c| named.contains(&c.name) && !c.errors.is_empty()) {
+        lines.push(Line::from(vec![
+            Span::styled("! ", t.warn),
+            Span::styled(
+                format!("StatusCollector {} is invalid, so not used: {}", c.name, c.errors.join("; ")),
+                t.text,
+            ),
+        ]));
+    }
+    for cs in p.combined.iter().flatten().filter(|cs| cs.policy == v.policy.name) {
+        let object = format!("{}/{}", cs.object.namespace, cs.object.name);
+        if cs.results.is_empty() {
+            lines.push(Line::from(Span::styled(format!("◆ {object}: no collector it names exists"), t.muted)));
+        }
+        for r in &cs.results {
+            lines.push(Line::from(vec![
+                Span::styled(format!("◆ {object} · {}: ", r.collector), t.muted),
+                Span::styled(r.text(), t.text),
+            ]));
+            for e in &r.errors {
+                lines.push(Line::from(vec![Span::styled("  ! ", t.warn), Span::styled(e.clone(), t.muted)]));
+            }
+        }
+    }
+    lines
 }
 
 /// Each ManagedCluster of the ITS against the policy's selectors, term by term.
