@@ -48,6 +48,7 @@ pub struct MovePlan {
     pub moved: Value,
     /// The selectors as kubectl's syntax writes them, for the confirmation.
     pub original_text: String,
+    pub overlap_text: String,
     pub moved_text: String,
     /// The objects the policy binds (they move).
     pub objects: usize,
@@ -184,6 +185,7 @@ pub fn plan(fleet: &Fleet, wds: &str, policy: &str, from: &str, to: &str) -> Res
             from: from.into(),
             to: to.into(),
             original_text: selectors_text(&original),
+            overlap_text: String::new(),
             moved_text: String::new(),
             original: original.clone(),
             overlap: Value::Null,
@@ -268,6 +270,7 @@ pub fn plan(fleet: &Fleet, wds: &str, policy: &str, from: &str, to: &str) -> Res
         from: from.into(),
         to: to.into(),
         original_text: selectors_text(&original),
+        overlap_text: selectors_text(&overlap),
         moved_text: selectors_text(&moved),
         original,
         overlap,

@@ -182,24 +182,30 @@ pub fn cluster_selectors(fleet: &Fleet, wds: &str, policy: &str, selectors: &[Se
         .collect();
     let removed = was.difference(&will).map(|c| c.to_string()).collect();
     // the singleton counts with this Binding's destinations as they would be
-    let counts = |p: &PlacementCluster| -> BTreeMap<ObjRef, usize> {
-        singleton_wecs(p).into_iter().map(|(o, w)| (o, w.len())).collect()
-    };
-    let now = counts(p);
     let mut edited = p.clone();
     for b in edited.bindings.iter_mut().flatten().filter(|b| b.name == policy) {
         b.destinations = after.clone();
     }
-    let then = counts(&edited);
-    let singleton = binding
-        .objects
-        .iter()
+    let singleton = singleton_changes(p, &edited).into_iter().filter(|s| binding.objects.contains(&s.object)).collect();
+    Some(WhatIf { before, after, added, removed, objects: binding.objects.len(), singleton, refused })
+}
+
+/// The objects whose singleton status an edit of a WDS's Bindings would break or bring back:
+/// counted over one WEC before and not after, or the other way (0 when no policy asking it
+/// places it anywhere).
+fn singleton_changes(before: &PlacementCluster, after: &PlacementCluster) -> Vec<SingletonChange> {
+    let counts = |p: &PlacementCluster| -> BTreeMap<ObjRef, usize> {
+        singleton_wecs(p).into_iter().map(|(o, w)| (o, w.len())).collect()
+    };
+    let (was, will) = (counts(before), counts(after));
+    let objects: BTreeSet<&ObjRef> = was.keys().chain(will.keys()).collect();
+    objects
+        .into_iter()
         .filter_map(|o| {
-            let (b, a) = (now.get(o).copied()?, then.get(o).copied()?);
+            let (b, a) = (was.get(o).copied().unwrap_or(0), will.get(o).copied().unwrap_or(0));
             ((b == 1) != (a == 1)).then(|| SingletonChange { object: o.clone(), before: b, after: a })
         })
-        .collect();
-    Some(WhatIf { before, after, added, removed, objects: binding.objects.len(), singleton, refused })
+        .collect()
 }
 
 /// A ManagedCluster's labels as `kubectl label` reads them: `k=v` pairs separated by commas.
@@ -280,13 +286,7 @@ pub fn cluster_labels(fleet: &Fleet, cluster: &str, labels: &BTreeMap<String, St
             }
         }
         if changed {
-            let before: BTreeMap<ObjRef, usize> = singleton_wecs(p).into_iter().map(|(o, w)| (o, w.len())).collect();
-            for (o, w) in singleton_wecs(&edited) {
-                let b = before.get(&o).copied().unwrap_or(0);
-                if (b == 1) != (w.len() == 1) {
-                    singleton.push(SingletonChange { object: o, before: b, after: w.len() });
-                }
-            }
+            singleton.extend(singleton_changes(p, &edited));
         }
     }
     Some(LabelsWhatIf { cluster: cluster.to_string(), available: known?, gained, lost, singleton })

@@ -173,11 +173,7 @@ pub fn draw(f: &mut Frame, area: Rect, t: &Theme, d: &MoveDialog, fleet: &Fleet,
     ))];
     lines.push(row("on the WDS", p.wds.clone(), t.text));
     lines.push(row("selectors now", p.original_text.clone(), t.text));
-    lines.push(row(
-        "while both run",
-        format!("{} | {}", p.original_text, p.moved_text.rsplit(" | ").next().unwrap_or("")),
-        t.text,
-    ));
+    lines.push(row("while both run", p.overlap_text.clone(), t.text));
     lines.push(row("after the move", p.moved_text.clone(), t.text));
     let passed = p.checks.iter().filter(|c| c.ok == Some(true)).count();
     lines.push(row("preflight", format!("{passed} of {} checks passed", p.checks.len()), t.ok));

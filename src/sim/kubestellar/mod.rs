@@ -385,6 +385,12 @@ pub fn bulk(clusters: &[Arc<SimCluster>], n: usize, m: usize) {
     if n == 0 {
         return;
     }
+    // the namespace on every WEC too, as an operator creates it (else every work fails to apply:
+    // semantics §9)
+    for wec in clusters.iter().filter(|c| !c.shape.control_plane()) {
+        let mut store = wec.store.write().expect("store lock");
+        namespace(wec, &mut store, "bulk");
+    }
     let mut store = wds.store.write().expect("store lock");
     namespace(wds, &mut store, "bulk");
     for i in 0..n {
@@ -419,7 +425,8 @@ pub fn bulk(clusters: &[Arc<SimCluster>], n: usize, m: usize) {
             json!({"apiVersion": "apps/v1", "kind": "Deployment",
                    "metadata": {"name": name, "namespace": "bulk", "labels": {"app": name, "bulk-group": group},
                                 "creationTimestamp": ago(86400), "generation": 1},
-                   "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                   // scaled to zero: the WECs hold 2,000 objects each, not 2,000 pods
+                   "spec": {"replicas": 0, "selector": {"matchLabels": {"app": name}},
                             "template": {"metadata": {"labels": {"app": name}},
                                          "spec": {"containers": [{"name": "app", "image": "ghcr.io/example/service:1.4.2"}]}}}}),
         );
