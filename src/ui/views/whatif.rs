@@ -18,23 +18,85 @@ use crate::store::whatif::{self, WhatIf};
 use crate::ui::component::{Component, Ctx, Hint, Outcome, View};
 use crate::ui::keymap::Action;
 
+/// The editing both what-ifs share: text typed in place, `Enter` reads it (`parse`) and stops
+/// editing once it reads, `Esc` stops editing (or leaves when nothing was read yet), `w` or
+/// `Enter` edits again.
+struct Edited<T> {
+    input: String,
+    /// What was last read (Enter), or why the text could not be read.
+    evaluated: Option<Result<T, String>>,
+    editing: bool,
+}
+
+impl<T> Edited<T> {
+    fn new(input: String) -> Edited<T> {
+        Edited { input, evaluated: None, editing: true }
+    }
+    fn value(&self) -> Option<&T> {
+        self.evaluated.as_ref()?.as_ref().ok()
+    }
+    fn hints(&self, again: &'static str, copy: &'static str, back: &'static str) -> Vec<Hint> {
+        if self.editing {
+            vec![
+                Hint::key("Enter", "evaluate (nothing is written)"),
+                Hint::key("Ctrl-U", "clear"),
+                Hint::key("Esc", "stop editing / back"),
+            ]
+        } else {
+            vec![Hint::key("w Enter", again), Hint::action(Action::Copy, copy), Hint::action(Action::Back, back)]
+        }
+    }
+    fn on_key(&mut self, key: KeyEvent, action: Option<Action>, parse: impl Fn(&str) -> Result<T, String>) -> Outcome {
+        if !self.editing {
+            return match (key.code, action) {
+                (KeyCode::Char('w') | KeyCode::Enter, _) => {
+                    self.editing = true;
+                    Outcome::Redraw
+                }
+                (_, Some(Action::Back)) => Outcome::Close,
+                _ => Outcome::Ignored,
+            };
+        }
+        match key.code {
+            KeyCode::Enter => {
+                self.evaluated = Some(parse(&self.input));
+                self.editing = self.evaluated.as_ref().is_some_and(|r| r.is_err());
+            }
+            KeyCode::Esc if self.value().is_some() => self.editing = false,
+            KeyCode::Esc => return Outcome::Close,
+            KeyCode::Backspace => {
+                self.input.pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => self.input.clear(),
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => self.input.push(c),
+            _ => return Outcome::Handled,
+        }
+        Outcome::Redraw
+    }
+    /// `label › text▏`
+    fn line(&self, label: String, t: &crate::theme::Theme) -> Line<'static> {
+        Line::from(vec![
+            Span::styled(label, t.muted),
+            Span::styled(self.input.clone(), t.text),
+            Span::styled(if self.editing { "▏" } else { "" }, t.accent),
+        ])
+    }
+}
+
 pub struct WhatIfView {
     wds: String,
     policy: String,
-    input: String,
-    /// The selectors last evaluated (Enter), or why the text could not be read.
-    evaluated: Option<Result<Vec<Selector>, String>>,
-    editing: bool,
+    edit: Edited<Vec<Selector>>,
 }
 
 impl WhatIfView {
     /// Opened on `policy` of the WDS context `wds`, its selectors as they are now.
     pub fn new(wds: &str, policy: &str, selectors: &[Selector]) -> WhatIfView {
         let input = selectors.iter().map(selector_text).collect::<Vec<_>>().join(" | ");
-        WhatIfView { wds: wds.into(), policy: policy.into(), input, evaluated: None, editing: true }
+        WhatIfView { wds: wds.into(), policy: policy.into(), edit: Edited::new(input) }
     }
     fn selectors(&self) -> Option<&[Selector]> {
-        self.evaluated.as_ref()?.as_ref().ok().map(Vec::as_slice)
+        self.edit.value().map(Vec::as_slice)
     }
 }
 
@@ -55,19 +117,11 @@ impl View for WhatIfView {
 
 impl Component for WhatIfView {
     fn hints(&self) -> Vec<Hint> {
-        if self.editing {
-            vec![
-                Hint::key("Enter", "evaluate (nothing is written)"),
-                Hint::key("Ctrl-U", "clear"),
-                Hint::key("Esc", "stop editing / back"),
-            ]
-        } else {
-            vec![
-                Hint::key("w Enter", "edit the selectors again"),
-                Hint::action(Action::Copy, "copy the kubectl command that would make it"),
-                Hint::action(Action::Back, "back to the policies"),
-            ]
-        }
+        self.edit.hints(
+            "edit the selectors again",
+            "copy the kubectl command that would make it",
+            "back to the policies",
+        )
     }
     fn legend(&self) -> Vec<(&'static str, &'static str)> {
         vec![
@@ -79,34 +133,10 @@ impl Component for WhatIfView {
         ]
     }
     fn typing(&self) -> bool {
-        self.editing
+        self.edit.editing
     }
     fn on_key(&mut self, key: KeyEvent, action: Option<Action>, _cx: &Ctx) -> Outcome {
-        if !self.editing {
-            return match (key.code, action) {
-                (KeyCode::Char('w') | KeyCode::Enter, _) => {
-                    self.editing = true;
-                    Outcome::Redraw
-                }
-                (_, Some(Action::Back)) => Outcome::Close,
-                _ => Outcome::Ignored,
-            };
-        }
-        match key.code {
-            KeyCode::Enter => {
-                self.evaluated = Some(whatif::parse_selectors(&self.input));
-                self.editing = self.evaluated.as_ref().is_some_and(|r| r.is_err());
-            }
-            KeyCode::Esc if self.selectors().is_some() => self.editing = false,
-            KeyCode::Esc => return Outcome::Close,
-            KeyCode::Backspace => {
-                self.input.pop();
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => self.input.clear(),
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => self.input.push(c),
-            _ => return Outcome::Handled,
-        }
-        Outcome::Redraw
+        self.edit.on_key(key, action, whatif::parse_selectors)
     }
     fn copy_text(&mut self, _cx: &Ctx) -> Option<String> {
         self.selectors().map(|s| whatif::kubectl_patch(&self.wds, &self.policy, s))
@@ -114,18 +144,14 @@ impl Component for WhatIfView {
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
         let t = cx.theme;
         let mut lines = vec![
-            Line::from(vec![
-                Span::styled("cluster selectors › ", t.muted),
-                Span::styled(self.input.clone(), t.text),
-                Span::styled(if self.editing { "▏" } else { "" }, t.accent),
-            ]),
+            self.edit.line("cluster selectors › ".into(), t),
             Line::from(Span::styled(
                 "k=v, k!=v, k in (a,b), k notin (a,b), k, !k (ANDed) · | between selectors (ORed) · {} every cluster",
                 t.muted,
             )),
             Line::default(),
         ];
-        match &self.evaluated {
+        match &self.edit.evaluated {
             None => lines.push(Line::from(Span::styled(
                 "Enter evaluates the selectors against the hub's ManagedClusters; nothing is written.",
                 t.muted,
@@ -227,26 +253,14 @@ pub struct LabelsWhatIfView {
     its: String,
     cluster: String,
     labels: BTreeMap<String, String>,
-    input: String,
-    evaluated: Option<Result<BTreeMap<String, String>, String>>,
-    editing: bool,
+    edit: Edited<BTreeMap<String, String>>,
 }
 
 impl LabelsWhatIfView {
     /// On `cluster`, a ManagedCluster of the ITS context `its`, with its labels now.
     pub fn new(its: &str, cluster: &str, labels: &BTreeMap<String, String>) -> LabelsWhatIfView {
         let input = labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
-        LabelsWhatIfView {
-            its: its.into(),
-            cluster: cluster.into(),
-            labels: labels.clone(),
-            input,
-            evaluated: None,
-            editing: true,
-        }
-    }
-    fn edited(&self) -> Option<&BTreeMap<String, String>> {
-        self.evaluated.as_ref()?.as_ref().ok()
+        LabelsWhatIfView { its: its.into(), cluster: cluster.into(), labels: labels.clone(), edit: Edited::new(input) }
     }
 }
 
@@ -258,19 +272,7 @@ impl View for LabelsWhatIfView {
 
 impl Component for LabelsWhatIfView {
     fn hints(&self) -> Vec<Hint> {
-        if self.editing {
-            vec![
-                Hint::key("Enter", "evaluate (nothing is written)"),
-                Hint::key("Ctrl-U", "clear"),
-                Hint::key("Esc", "stop editing / back"),
-            ]
-        } else {
-            vec![
-                Hint::key("w Enter", "edit the labels again"),
-                Hint::action(Action::Copy, "copy the kubectl label command that would make it"),
-                Hint::action(Action::Back, "back"),
-            ]
-        }
+        self.edit.hints("edit the labels again", "copy the kubectl label command that would make it", "back")
     }
     fn legend(&self) -> Vec<(&'static str, &'static str)> {
         vec![
@@ -280,50 +282,22 @@ impl Component for LabelsWhatIfView {
         ]
     }
     fn typing(&self) -> bool {
-        self.editing
+        self.edit.editing
     }
     fn on_key(&mut self, key: KeyEvent, action: Option<Action>, _cx: &Ctx) -> Outcome {
-        if !self.editing {
-            return match (key.code, action) {
-                (KeyCode::Char('w') | KeyCode::Enter, _) => {
-                    self.editing = true;
-                    Outcome::Redraw
-                }
-                (_, Some(Action::Back)) => Outcome::Close,
-                _ => Outcome::Ignored,
-            };
-        }
-        match key.code {
-            KeyCode::Enter => {
-                self.evaluated = Some(whatif::parse_labels(&self.input));
-                self.editing = self.evaluated.as_ref().is_some_and(|r| r.is_err());
-            }
-            KeyCode::Esc if self.edited().is_some() => self.editing = false,
-            KeyCode::Esc => return Outcome::Close,
-            KeyCode::Backspace => {
-                self.input.pop();
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => self.input.clear(),
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => self.input.push(c),
-            _ => return Outcome::Handled,
-        }
-        Outcome::Redraw
+        self.edit.on_key(key, action, whatif::parse_labels)
     }
     fn copy_text(&mut self, _cx: &Ctx) -> Option<String> {
-        self.edited().map(|l| whatif::kubectl_label(&self.its, &self.cluster, &self.labels, l))
+        self.edit.value().map(|l| whatif::kubectl_label(&self.its, &self.cluster, &self.labels, l))
     }
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
         let t = cx.theme;
         let mut lines = vec![
-            Line::from(vec![
-                Span::styled(format!("labels of {} › ", self.cluster), t.muted),
-                Span::styled(self.input.clone(), t.text),
-                Span::styled(if self.editing { "▏" } else { "" }, t.accent),
-            ]),
+            self.edit.line(format!("labels of {} › ", self.cluster), t),
             Line::from(Span::styled("k=v pairs separated by commas; a label left out is removed", t.muted)),
             Line::default(),
         ];
-        match &self.evaluated {
+        match &self.edit.evaluated {
             None => lines.push(Line::from(Span::styled(
                 "Enter evaluates the labels against every BindingPolicy of the WDSes this hub serves; nothing is written.",
                 t.muted,
