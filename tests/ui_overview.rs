@@ -512,3 +512,131 @@ async fn the_hub_is_dialed_at_start_when_the_other_contexts_wait_for_focus() {
         "{e}"
     );
 }
+
+/// A hub with 10,000 ManagedClusters (two exclusive sets, four regions, three not Available,
+/// KV roll-ups from the query layer): worst first puts the unavailable ones above the healthy
+/// hub context; `s` sorts by a column and `S` reverses it, clusters without the number last
+/// either way; `b` groups by ManagedClusterSet then by label, one line per group with its
+/// counts, Enter opens one; the filter's anchors work on names and its count is of rows.
+#[test]
+fn ten_thousand_hub_clusters_sort_group_and_filter() {
+    use kst::store::placement::{ClusterSet, ManagedCluster, Selector, CLUSTERSET_LABEL};
+    let now = 1_790_000_000.0;
+    let mut fleet = Fleet::new(&[("its1".into(), "https://its1:6443".into())]);
+    fleet.clusters[0].conn = Conn::Live;
+    fleet.clusters[0].version = Some("v1.33.1".into());
+    let regions = ["us-east", "us-west", "eu-west", "ap-south"];
+    let down = [17, 4242, 9001];
+    let managed: Vec<ManagedCluster> = (0..10_000)
+        .map(|i| ManagedCluster {
+            name: format!("edge-{i:05}"),
+            labels: [
+                (CLUSTERSET_LABEL.to_string(), if i % 10 == 0 { "core" } else { "edge" }.to_string()),
+                ("region".to_string(), regions[i % 4].to_string()),
+            ]
+            .into(),
+            available: Some(!down.contains(&i)),
+            why: down.contains(&i).then(|| "ManagedClusterLeaseUpdateStopped: lease not updated".to_string()),
+            since: Some(now - 600.0),
+        })
+        .collect();
+    for m in &managed {
+        let i: usize = m.name[5..].parse().unwrap();
+        let kv = if i == 3333 { 0.99 } else { (i % 80) as f64 / 100.0 };
+        fleet.prom_clusters.insert(
+            m.name.clone(),
+            kst::store::hub::ClusterAgg {
+                servers: Some(8.0),
+                kv_max: Some(kv),
+                scraped_at: Some(now - 2.0),
+                ..Default::default()
+            },
+        );
+    }
+    fleet.clusters[0].placement.managed = Some(managed);
+    fleet.clusters[0].placement.sets = Some(vec![
+        ClusterSet { name: "edge".into(), selector: None },
+        ClusterSet { name: "core".into(), selector: None },
+        ClusterSet { name: "global".into(), selector: Some(Selector::default()) },
+    ]);
+    fleet.placement_changed();
+    fleet.evaluate_problems(now);
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now + 1.0);
+    // a table row that starts with the name
+    let row = |s: &str, name: &str| {
+        s.lines()
+            .position(|l| l.contains(&format!("│{name}")) || l.contains(&format!("│{name} ")))
+            .unwrap_or(usize::MAX)
+    };
+    // the first row under the column headers
+    let first_row = |s: &str| s.lines().nth(4).unwrap_or_default().to_string();
+
+    let s = render(&mut app, 200, 60);
+    insta::assert_snapshot!("overview_10000_hub_200x60", s);
+    assert!(s.contains("Clusters (10001) · worst first"), "{s}");
+    for d in ["edge-00017", "edge-04242", "edge-09001"] {
+        let healthy = s.lines().position(|l| l.contains("clusters healthy")).unwrap_or(0);
+        assert!(row(&s, d) < healthy, "an unavailable hub cluster above the healthy ones: {s}");
+    }
+    // the hub context counts its three unavailable clusters' warnings, so it leads
+    assert!(row(&s, "its1") < row(&s, "edge-00017"), "worst first across contexts and hub clusters: {s}");
+    insta::assert_snapshot!("overview_10000_hub_80x24", render(&mut app, 80, 24));
+
+    // every row, sorted by KV: the fullest first, then reversed; clusters without one last
+    app.on_key(key(KeyCode::Char('v')));
+    for _ in 0..3 {
+        app.on_key(key(KeyCode::Char('s')));
+    }
+    app.on_key(key(KeyCode::Char('g')));
+    let s = render(&mut app, 200, 60);
+    assert!(s.contains("by KV, highest first"), "{s}");
+    assert!(first_row(&s).contains("edge-03333"), "KV 99% first: {s}");
+    app.on_key(key(KeyCode::Char('S')));
+    app.on_key(key(KeyCode::Char('g')));
+    let s = render(&mut app, 200, 60);
+    assert!(s.contains("by KV, lowest first") && first_row(&s).contains("edge-00000"), "{s}");
+    app.on_key(key(KeyCode::Char('G')));
+    let s = render(&mut app, 200, 60);
+    let last = s.lines().rev().find(|l| l.starts_with('│') && l.contains("edge-") || l.contains("│its1")).unwrap();
+    assert!(last.contains("its1"), "no KV sorts last even reversed: {s}");
+
+    // grouped by ManagedClusterSet: one line a set, counted; Enter opens one
+    app.on_key(key(KeyCode::Char('g')));
+    // KV, decode TOK/S, SERVERS, back to worst first
+    for _ in 0..3 {
+        app.on_key(key(KeyCode::Char('s')));
+    }
+    app.on_key(key(KeyCode::Char('b')));
+    let s = render(&mut app, 200, 60);
+    insta::assert_snapshot!("overview_10000_grouped_200x60", s);
+    assert!(s.contains("worst first · grouped by ManagedClusterSet"), "{s}");
+    let edge = s.lines().find(|l| l.contains("▸ edge (9000)")).unwrap_or_else(|| panic!("{s}"));
+    assert!(edge.contains("✖ 3 down") && edge.contains("99%"), "the group's counts and worst KV: {edge}");
+    assert!(s.contains("▸ core (1000)") && s.contains("▸ (no set) (1)"), "{s}");
+    assert!(row(&s, "▸ edge") < row(&s, "▸ core"), "the group with clusters down first: {s}");
+    insta::assert_snapshot!("overview_10000_grouped_80x24", render(&mut app, 80, 24));
+    app.on_key(key(KeyCode::Char('g')));
+    app.on_key(key(KeyCode::Enter));
+    let s = render(&mut app, 200, 60);
+    assert!(s.contains("▾ edge (9000)") && row(&s, "edge-00017") < row(&s, "▸ core"), "opened under its line: {s}");
+
+    // by label: the regions
+    app.on_key(key(KeyCode::Char('b')));
+    let s = render(&mut app, 200, 60);
+    assert!(s.contains("grouped by label region") && s.contains("▸ us-east (2500)"), "{s}");
+
+    // a filter anchored on a name finds the one cluster, and the title counts rows of all
+    app.on_key(key(KeyCode::Char('b')));
+    assert!(!render(&mut app, 200, 60).contains("grouped"), "b comes back to no grouping");
+    app.on_key(key(KeyCode::Char('/')));
+    for ch in "^edge-04242$".chars() {
+        app.on_key(key(KeyCode::Char(ch)));
+    }
+    app.on_key(key(KeyCode::Enter));
+    let s = render(&mut app, 200, 60);
+    assert!(s.contains("Clusters (1 of 10001, filter: ^edge-04242$)"), "{s}");
+    assert!(first_row(&s).contains("edge-04242") && first_row(&s).contains("unavailable"), "{s}");
+    app.on_key(key(KeyCode::Esc));
+    assert!(render(&mut app, 200, 60).contains("Clusters (10001)"), "Esc clears the filter first");
+}

@@ -21,6 +21,10 @@ pub enum Action {
     Back,
     Toggle,
     Sort,
+    /// Reverse the sort in force.
+    SortReverse,
+    /// Overview: group the clusters (by ManagedClusterSet, a label, none).
+    GroupBy,
     Command,
     Copy,
     /// Topology: graph or list of edges.
@@ -84,6 +88,8 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("filter", Action::Filter, "filter rows: regex, ! inverts (Enter keeps, Esc clears)"),
     ("command", Action::Command, "command: :agents :kv :ctx [NAME] :pods [NS] :q (Tab completes)"),
     ("sort", Action::Sort, "sort: Agents (health, restarts, name), ML jobs (status, GPUs, age), MCP tools, reports"),
+    ("sort_reverse", Action::SortReverse, "Overview: reverse the sort"),
+    ("group_by", Action::GroupBy, "Overview: group clusters by ManagedClusterSet, by a label, or not (Enter opens a group)"),
     ("toggle", Action::Toggle, "Agents: turn the agent off / on (asks first)"),
     ("layout", Action::Layout, "Topology: graph / list of the edges; Benchmarks: matrix / reports; GPUs: cost by model / team / namespace / cluster"),
     ("left", Action::Left, "Benchmarks: previous platform column"),
@@ -211,6 +217,8 @@ impl Default for Keymap {
             (k(KeyCode::Esc), Action::Back),
             (k(c('t')), Action::Toggle),
             (k(c('s')), Action::Sort),
+            (k(c('S')), Action::SortReverse),
+            (k(c('b')), Action::GroupBy),
             (k(c(':')), Action::Command),
             (k(c('v')), Action::Layout),
             (k(c('B')), Action::AcceptBaseline),

@@ -39,13 +39,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
         let s = app.fleet.summary();
         let slow = if s.slow > 0 { format!(" · {} slow", s.slow) } else { String::new() };
         // the clusters a hub says are not available are down too, though kst dials none of them
-        let hub_down = app
-            .fleet
-            .clusters
-            .iter()
-            .flat_map(|c| c.placement.managed.iter().flatten())
-            .filter(|m| m.available == Some(false) && !app.fleet.clusters.iter().any(|c| c.context == m.name))
-            .count();
+        let hub_down = app.fleet.hub_clusters().iter().filter(|h| h.available == Some(false)).count();
         let hub = if hub_down > 0 { format!(" · {hub_down} unavailable via hub") } else { String::new() };
         let head = format!("{} live · {} degraded{slow} · {} down{hub}  ", s.live, s.degraded, s.down + s.connecting);
         used += head.chars().count();

@@ -19,9 +19,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         crate::ui::Mode::ReadOnly => spans.push(Span::styled("[READ-ONLY] ", t.warn)),
         crate::ui::Mode::Normal => {}
     }
+    // the clusters known only through a hub are counted apart: kst dials none of them
+    let hubs = app.fleet.hub_clusters();
+    let via_hub = if hubs.is_empty() { String::new() } else { format!(" + {} via hub", hubs.len()) };
     spans.extend([
         Span::styled("│ ", t.muted),
-        Span::styled(format!("{} clusters", s.clusters), t.text),
+        Span::styled(format!("{} cluster{}{via_hub}", s.clusters, if s.clusters == 1 { "" } else { "s" }), t.text),
         Span::raw(": "),
         Span::styled(format!("{} live", s.live), t.ok),
     ]);
@@ -36,6 +39,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     }
     if s.connecting > 0 {
         spans.push(Span::styled(format!(" · {} connecting", s.connecting), t.muted));
+    }
+    let hub_down = hubs.iter().filter(|h| h.available == Some(false)).count();
+    if hub_down > 0 {
+        spans.push(Span::styled(format!(" · {hub_down} unavailable via hub"), t.crit));
     }
     // a focus changes every pane: it comes before the totals a narrow screen cuts
     if let Some(focus) = app.focus.and_then(|i| app.fleet.clusters.get(i)) {

@@ -14,202 +14,26 @@ use crate::ui::widgets::fmt;
 use crate::ui::widgets::state::{self, DASH};
 use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
 
+mod order;
+
+pub use order::COLLAPSE_AT;
+use order::{GroupBy, GroupLine, HubJudged, Listing, Row, Sort};
+
 #[derive(Default)]
 pub struct Overview {
     list: ListState,
-    /// 0: worst first (the default), 1: by name.
-    sort: usize,
+    sort: Sort,
     /// At `COLLAPSE_AT` clusters or more, the healthy ones are one line unless expanded.
     expanded: bool,
+    group: GroupBy,
+    /// The groups opened with Enter, by name.
+    opened: std::collections::BTreeSet<String>,
 }
 
-const SORTS: [&str; 2] = ["worst first", "name"];
-/// From this many clusters, healthy ones collapse into one line.
-pub const COLLAPSE_AT: usize = 100;
-/// The key of the collapsed line (no context can start with a control character).
-const HEALTHY_KEY: &str = "\u{1}healthy";
-
-/// A line of the cluster list: a cluster, or the collapsed healthy ones.
-#[derive(Clone, Copy, PartialEq)]
-enum Row {
-    Cluster(usize),
-    /// A cluster seen only through a hub (index into `hub::clusters`).
-    Hub(usize),
-    Healthy(usize),
-}
-
-/// How bad a cluster is, for sorting worst first: firing problems by severity, then its state.
-fn badness(c: &ClusterState, counts: (usize, usize, usize)) -> (usize, usize, usize, u8) {
-    let state = match c.conn {
-        Conn::Unreachable { .. } | Conn::AuthFailed(_) | Conn::ConfigError(_) => 3,
-        Conn::Degraded(_) | Conn::Slow(_) => 2,
-        Conn::Connecting => 1,
-        Conn::Live => 0,
-    };
-    (counts.0, counts.1, counts.2, state)
-}
-
-/// Healthy: live and nothing firing or pending on it.
-fn healthy(c: &ClusterState, counts: (usize, usize, usize), pending: bool) -> bool {
-    matches!(c.conn, Conn::Live) && counts == (0, 0, 0) && !pending
-}
-
-/// A hub cluster's open problems (from its roll-ups and the hub): counts of the firing ones
-/// and the worst one's reason.
-#[derive(Default)]
-struct HubJudged {
-    counts: (usize, usize, usize),
-    pending: bool,
-    worst: Option<String>,
-}
-
-/// The open problems of clusters seen only through a hub, by name.
-fn hub_problems<'a>(cx: &Ctx<'a>) -> std::collections::HashMap<&'a str, HubJudged> {
-    use crate::store::problems::Severity as S;
-    let mut out: std::collections::HashMap<&str, HubJudged> = Default::default();
-    for p in cx.fleet.problems.all() {
-        if p.object.kind != "ManagedCluster" || p.resolved() || p.is_unknown() {
-            continue;
-        }
-        let j = out.entry(p.object.name.as_str()).or_default();
-        if p.firing() {
-            match p.severity {
-                S::Critical => j.counts.0 += 1,
-                S::Warning => j.counts.1 += 1,
-                S::Info => j.counts.2 += 1,
-            }
-            j.worst.get_or_insert_with(|| p.reason.clone());
-        } else {
-            j.pending = true;
-        }
+impl Overview {
+    fn listing<'a>(&self, cx: &Ctx<'a>) -> Listing<'a> {
+        order::listing(cx, self.sort, self.expanded, &self.group, &self.opened)
     }
-    out
-}
-
-/// Clusters seen only through a hub, when no single context is focused, that pass the filter:
-/// positions in the fleet's one built list (`Fleet::hub_clusters`), so a frame clones none.
-struct HubRows {
-    all: std::sync::Arc<Vec<crate::store::hub::HubCluster>>,
-    shown: Vec<usize>,
-}
-
-impl HubRows {
-    fn len(&self) -> usize {
-        self.shown.len()
-    }
-    fn is_empty(&self) -> bool {
-        self.shown.is_empty()
-    }
-}
-
-impl std::ops::Index<usize> for HubRows {
-    type Output = crate::store::hub::HubCluster;
-    fn index(&self, i: usize) -> &Self::Output {
-        &self.all[self.shown[i]]
-    }
-}
-
-fn hub_rows(cx: &Ctx) -> HubRows {
-    let all = cx.fleet.hub_clusters();
-    let shown = if cx.focus.is_some() {
-        Vec::new()
-    } else if cx.filter.is_empty() {
-        (0..all.len()).collect()
-    } else {
-        // the name alone (so `^edge-0001$` finds it), or with its sets (a set's name finds its members)
-        (0..all.len())
-            .filter(|i| {
-                let h = &all[*i];
-                cx.matches_filter(&h.name) || cx.matches_filter(&format!("{} {}", h.name, h.sets.join(" ")))
-            })
-            .collect()
-    };
-    HubRows { all, shown }
-}
-
-/// How long a hub cluster's roll-up may be before it is not healthy: when values hide (or 30 s).
-fn stale_after(cx: &Ctx) -> f64 {
-    cx.fleet.metrics.hide_after.max(30.0)
-}
-
-fn rows(cx: &Ctx, sort: usize, expanded: bool) -> (Vec<Row>, Vec<(usize, usize, usize)>) {
-    let (list, counts) = context_rows(cx, sort, expanded);
-    let hubs = hub_rows(cx);
-    if hubs.is_empty() {
-        return (list, counts);
-    }
-    let now = cx.now();
-    let collapse = !expanded && cx.fleet.clusters.len() + hubs.len() >= COLLAPSE_AT && cx.filter.is_empty();
-    let judged = hub_problems(cx);
-    let open = |h: &crate::store::hub::HubCluster| judged.get(h.name.as_str());
-    let (ok, mut bad): (Vec<usize>, Vec<usize>) =
-        (0..hubs.len()).partition(|i| collapse && hubs[*i].healthy(now, stale_after(cx)) && open(&hubs[*i]).is_none());
-    // the hub clusters' outliers worst first (their problems' counts), then by name
-    if sort == 0 {
-        bad.sort_by_key(|i| {
-            let j = open(&hubs[*i]).map(|j| j.counts).unwrap_or_default();
-            (std::cmp::Reverse(j), hubs[*i].available == Some(true))
-        });
-    }
-    // contexts' trouble first, then the hub clusters' trouble, then everything healthy
-    let mut out: Vec<Row> = list.iter().copied().filter(|r| !matches!(r, Row::Healthy(_))).collect();
-    out.extend(bad.into_iter().map(Row::Hub));
-    let folded = list.iter().find_map(|r| if let Row::Healthy(n) = r { Some(*n) } else { None }).unwrap_or(0);
-    if folded + ok.len() > 0 && collapse {
-        out.push(Row::Healthy(folded + ok.len()));
-    }
-    (out, counts)
-}
-
-fn context_rows(cx: &Ctx, sort: usize, expanded: bool) -> (Vec<Row>, Vec<(usize, usize, usize)>) {
-    let n = cx.fleet.clusters.len();
-    let counts = cx.fleet.problems.counts_by_cluster(n);
-    let mut list = visible_rows(cx);
-    if sort == 0 {
-        // stable: equal clusters keep the config's order
-        list.sort_by_key(|i| std::cmp::Reverse(badness(cx.cluster(*i), counts[*i])));
-    } else {
-        list.sort_by(|a, b| cx.display_name(&cx.cluster(*a).context).cmp(cx.display_name(&cx.cluster(*b).context)));
-    }
-    let total = n + if cx.focus.is_none() { cx.fleet.hub_clusters().len() } else { 0 };
-    let collapse = !expanded && total >= COLLAPSE_AT && cx.focus.is_none() && cx.filter.is_empty();
-    if !collapse {
-        return (list.into_iter().map(Row::Cluster).collect(), counts);
-    }
-    let mut pending = vec![false; n];
-    for p in cx.fleet.problems.all() {
-        if let Some(c) = p.cluster.filter(|_| p.pending()) {
-            pending[c] = true;
-        }
-    }
-    let (ok, bad): (Vec<usize>, Vec<usize>) =
-        list.into_iter().partition(|i| healthy(cx.cluster(*i), counts[*i], pending[*i]));
-    let mut out: Vec<Row> = bad.into_iter().map(Row::Cluster).collect();
-    if !ok.is_empty() {
-        out.push(Row::Healthy(ok.len()));
-    }
-    (out, counts)
-}
-
-pub fn visible_rows(cx: &Ctx) -> Vec<usize> {
-    cx.fleet
-        .clusters
-        .iter()
-        .enumerate()
-        .filter(|(i, c)| cx.focus.is_none_or(|f| f == *i) && cx.matches_filter(&c.context))
-        .map(|(i, _)| i)
-        .collect()
-}
-
-fn keys(cx: &Ctx, rows: &[Row]) -> Vec<String> {
-    let hubs = hub_rows(cx);
-    rows.iter()
-        .map(|r| match r {
-            Row::Cluster(i) => cx.cluster(*i).context.clone(),
-            Row::Hub(i) => format!("\u{2}{}", hubs[*i].name),
-            Row::Healthy(_) => HEALTHY_KEY.to_string(),
-        })
-        .collect()
 }
 
 /// `2✖ 3!` (firing critical, warning, info); `none` when nothing fires.
@@ -352,14 +176,16 @@ impl Component for Overview {
     fn hints(&self) -> Vec<Hint> {
         vec![
             Hint::action(Action::Select, "focus the selected cluster (c cycles, Esc shows all)"),
-            Hint::action(Action::Sort, "sort: worst first, name"),
+            Hint::action(Action::Sort, "sort: worst first, name, GPU UTIL, KV, decode TOK/S, SERVERS"),
+            // S and b are in the help (from the key table), not the footer: they would push the
+            // keys that work everywhere off it at 120 columns
             Hint::action(Action::Layout, "healthy clusters: one line / every row (100+ clusters)"),
         ]
     }
 
     fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
-        let (rows, _) = rows(cx, self.sort, self.expanded);
-        let keys = keys(cx, &rows);
+        let listing = self.listing(cx);
+        let (rows, keys) = (&listing.rows, listing.keys(cx));
         if let Some(o) = super::motion(&mut self.list, action, &keys) {
             return o;
         }
@@ -369,11 +195,18 @@ impl Component for Overview {
                 match self.list.selected().and_then(|i| rows.get(i)) {
                     Some(Row::Cluster(i)) => Outcome::Focus(*i),
                     Some(Row::Hub(i)) => {
-                        let h = &hub_rows(cx)[*i];
+                        let h = &listing.hubs[*i];
                         Outcome::Dial { name: h.name.clone(), hub: h.hub.clone() }
                     }
                     Some(Row::Healthy(_)) => {
                         self.expanded = true;
+                        Outcome::Redraw
+                    }
+                    Some(Row::Group(g)) => {
+                        let name = &listing.groups[*g].name;
+                        if !self.opened.remove(name) {
+                            self.opened.insert(name.clone());
+                        }
                         Outcome::Redraw
                     }
                     None => Outcome::Handled,
@@ -397,7 +230,21 @@ impl Component for Overview {
                 }
             }
             Some(Action::Sort) => {
-                self.sort = (self.sort + 1) % SORTS.len();
+                self.sort.next_key();
+                Outcome::Redraw
+            }
+            Some(Action::SortReverse) => {
+                self.sort.reversed = !self.sort.reversed;
+                Outcome::Redraw
+            }
+            Some(Action::GroupBy) => {
+                let ways = order::groupings(cx);
+                if ways.len() == 1 {
+                    return Outcome::Flash("nothing to group by: no hub's ManagedClusterSets or labels".into());
+                }
+                let i = ways.iter().position(|g| *g == self.group).map_or(0, |i| (i + 1) % ways.len());
+                self.group = ways[i].clone();
+                self.opened.clear();
                 Outcome::Redraw
             }
             Some(Action::Layout) => {
@@ -409,11 +256,12 @@ impl Component for Overview {
     }
 
     fn copy_text(&mut self, cx: &Ctx) -> Option<String> {
-        let (rows, _) = rows(cx, self.sort, self.expanded);
-        self.list.sync(&keys(cx, &rows));
-        match rows.get(self.list.selected()?) {
+        let listing = self.listing(cx);
+        self.list.sync(&listing.keys(cx));
+        match listing.rows.get(self.list.selected()?) {
             Some(Row::Cluster(i)) => Some(cx.cluster(*i).context.clone()),
-            Some(Row::Hub(i)) => Some(hub_rows(cx)[*i].name.clone()),
+            Some(Row::Hub(i)) => Some(listing.hubs[*i].name.clone()),
+            Some(Row::Group(g)) => Some(listing.groups[*g].name.clone()),
             _ => None,
         }
     }
@@ -424,11 +272,10 @@ impl Component for Overview {
 
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
         let t = cx.theme;
-        let (rows, counts) = rows(cx, self.sort, self.expanded);
+        let listing = self.listing(cx);
+        let Listing { rows, counts, hubs, judged, groups, clusters: shown } = &listing;
         let rows_idx: Vec<usize> =
             rows.iter().filter_map(|r| if let Row::Cluster(i) = r { Some(*i) } else { None }).collect();
-        let hubs = hub_rows(cx);
-        let judged = hub_problems(cx);
         let focused = cx.focus.and_then(|i| cx.fleet.clusters.get(i));
         let (table_area, detail_area) = if focused.is_some() {
             let [a, b] = Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(area);
@@ -453,30 +300,25 @@ impl Component for Overview {
             Col::whole("TOK/S P/D").optional(5),
             Col::text("DETAIL").min(18).optional(1),
         ];
-        let shown: usize = rows.iter().map(|r| if let Row::Healthy(n) = r { *n } else { 1 }).sum();
+        let order = match self.group.label() {
+            Some(g) => format!("{} · {g}", self.sort.label()),
+            None => self.sort.label(),
+        };
         let via_hub = if hubs.is_empty() { String::new() } else { format!("· {} via hub ", hubs.len()) };
         // where the model servers' numbers come from, when not from the pods themselves
         let source = crate::store::sources_line(&cx.fleet.prom).map(|l| format!("· {l} ")).unwrap_or_default();
         let title = if cx.filter.is_empty() {
-            format!(" Clusters ({shown}) · {} {via_hub}{source}", SORTS[self.sort])
+            format!(" Clusters ({shown}) · {order} {via_hub}{source}")
         } else {
             // of every row there is: the contexts and the clusters known through a hub
             let all = cx.fleet.clusters.len() + if cx.focus.is_none() { cx.fleet.hub_clusters().len() } else { 0 };
-            format!(" Clusters ({shown} of {all}, filter: {}) · {} ", cx.filter.text, SORTS[self.sort])
+            format!(" Clusters ({shown} of {all}, filter: {}) · {order} ", cx.filter.text)
         };
         // each cluster's worst firing problem leads its DETAIL
-        let mut worst: Vec<Option<&crate::store::problems::Problem>> = vec![None; cx.fleet.clusters.len()];
-        for p in cx.fleet.problems.incidents() {
-            if let Some(w) = p.cluster.and_then(|c| worst.get_mut(c)) {
-                // the worst, the newest of its severity: a fresh outage before a standing one
-                if w.is_none_or(|w| (p.severity, -p.since) < (w.severity, -w.since)) {
-                    *w = Some(p);
-                }
-            }
-        }
+        let worst = order::worst_by_cluster(cx);
         let mut table = DataTable::new(title, cols);
         table.empty = "no cluster matches the filter".into();
-        for row in &rows {
+        for row in rows.iter() {
             let i = match row {
                 Row::Cluster(i) => i,
                 Row::Healthy(n) => {
@@ -490,6 +332,10 @@ impl Component for Overview {
                 }
                 Row::Hub(h) => {
                     table.rows.push(hub_line(cx, &hubs[*h], judged.get(hubs[*h].name.as_str()), now));
+                    continue;
+                }
+                Row::Group(g) => {
+                    table.rows.push(group_line(cx, &groups[*g]));
                     continue;
                 }
             };
@@ -597,7 +443,7 @@ impl Component for Overview {
                 },
             ]);
         }
-        self.list.sync(&keys(cx, &rows));
+        self.list.sync(&listing.keys(cx));
         table.draw(f, table_area, &mut self.list, t);
         // the causes of trouble in full, whatever the width of the DETAIL column
         let problems: Vec<String> = rows_idx
@@ -621,6 +467,48 @@ impl Component for Overview {
     }
 }
 
+/// A group's line: its members counted by state, their problems summed, its worst values.
+fn group_line(cx: &Ctx, g: &GroupLine) -> Vec<Line<'static>> {
+    let t = cx.theme;
+    let (state, style) = if g.down > 0 {
+        (format!("✖ {} down", g.down), t.crit)
+    } else if g.unknown > 0 {
+        (format!("? {} unknown", g.unknown), t.warn)
+    } else {
+        ("● all up".to_string(), t.ok)
+    };
+    let problems_style = if g.counts.0 > 0 {
+        t.crit
+    } else if g.counts.1 > 0 {
+        t.warn
+    } else {
+        t.muted
+    };
+    let mut detail = format!("{} cluster{}", g.members, if g.members == 1 { "" } else { "s" });
+    let states: Vec<String> = [(g.down, "down"), (g.unknown, "unknown")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    if !states.is_empty() {
+        detail.push_str(&format!(" ({})", states.join(", ")));
+    }
+    if let Some(w) = &g.worst {
+        detail.push_str(&format!(" · worst: {w}"));
+    }
+    detail.push_str(if g.open { " · Enter folds it" } else { " · Enter opens it" });
+    let mut line = vec![cell(DASH, t.muted); 13];
+    line[0] = cell(format!("{} {} ({})", if g.open { "▾" } else { "▸" }, g.name, g.members), t.accent);
+    line[1] = cell(state, style);
+    line[2] = cell(problems_text(g.counts), problems_style);
+    line[7] = cell(g.gpu_util_max.map(|u| format!("max {:.0}%", u * 100.0)).unwrap_or_else(|| DASH.into()), t.text);
+    line[9] = cell(g.servers.map(|n| format!("{n:.0} engines")).unwrap_or_else(|| DASH.into()), t.text);
+    line[10] = cell(g.kv_max.map(fmt::pct).unwrap_or_else(|| DASH.into()), t.text);
+    line[11] = cell(g.tokens.map(|n| format!("—/{}", fmt::num(n))).unwrap_or_else(|| DASH.into()), t.text);
+    line[12] = cell(detail, if g.worst.is_some() { problems_style } else { t.muted });
+    line
+}
+
 /// A cluster seen only through a hub: its hub's word on it, and the query layer's roll-up.
 fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, j: Option<&HubJudged>, now: f64) -> Vec<Line<'static>> {
     let t = cx.theme;
@@ -631,7 +519,7 @@ fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, j: Option<&HubJudged>, 
     };
     let m = h.metrics.as_ref();
     let age = m.and_then(|m| m.scraped_at).map(|at| now - at);
-    let stale = age.is_some_and(|a| a > stale_after(cx));
+    let stale = age.is_some_and(|a| a > order::stale_after(cx));
     let num = if stale { t.muted } else { t.text };
     let detail = match (h.available, m, age) {
         (Some(false), _, _) => format!("{}: {}", h.hub, h.why.clone().unwrap_or_else(|| "not Available".into())),
