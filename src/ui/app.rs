@@ -23,6 +23,8 @@ pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 /// At most this many frames a second, however fast updates arrive.
 pub const FRAME_INTERVAL: Duration = Duration::from_millis(50);
+/// The shortest time between two frames that only new data asked for (no key, no resize).
+pub const DATA_FRAME_INTERVAL: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

@@ -462,6 +462,11 @@ impl Tracker {
         out
     }
 
+    /// Every open problem, in no order (for counting: `all` sorts).
+    pub fn open_unordered(&self) -> impl Iterator<Item = &Problem> {
+        self.open.values()
+    }
+
     /// Firing problems (incidents, standing and carried ones alike).
     pub fn firing(&self) -> impl Iterator<Item = &Problem> {
         self.open.values().filter(|p| p.firing())

@@ -177,27 +177,41 @@ fn badness(c: &ClusterState, counts: (usize, usize, usize)) -> (usize, usize, us
     (counts.0, counts.1, counts.2, state)
 }
 
-/// The open problems of clusters seen only through a hub, by name.
-fn hub_problems<'a>(cx: &Ctx<'a>) -> HashMap<&'a str, HubJudged> {
+/// The open problems of clusters seen only through a hub, by name, and which contexts have a
+/// pending problem: one pass over the open problems (the Overview is drawn on every change).
+fn open_problems<'a>(cx: &Ctx<'a>) -> (HashMap<&'a str, HubJudged>, Vec<bool>) {
     use crate::store::problems::Severity as S;
-    let mut out: HashMap<&str, HubJudged> = Default::default();
-    for p in cx.fleet.problems.all() {
+    let mut hubs: HashMap<&str, HubJudged> = Default::default();
+    let mut pending = vec![false; cx.fleet.clusters.len()];
+    // the worst firing one's reason per hub cluster: the worst severity, then the newest
+    let mut worst: HashMap<&str, (S, f64)> = Default::default();
+    for p in cx.fleet.problems.open_unordered() {
+        if p.pending() {
+            if let Some(c) = p.cluster.and_then(|c| pending.get_mut(c)) {
+                *c = true;
+            }
+        }
         if p.object.kind != "ManagedCluster" || p.resolved() || p.is_unknown() {
             continue;
         }
-        let j = out.entry(p.object.name.as_str()).or_default();
+        let name = p.object.name.as_str();
+        let j = hubs.entry(name).or_default();
         if p.firing() {
             match p.severity {
                 S::Critical => j.counts.0 += 1,
                 S::Warning => j.counts.1 += 1,
                 S::Info => j.counts.2 += 1,
             }
-            j.worst.get_or_insert_with(|| p.reason.clone());
+            let rank = (p.severity, -p.since);
+            if worst.get(name).is_none_or(|w| rank.0 < w.0 || (rank.0 == w.0 && rank.1 < w.1)) {
+                worst.insert(name, rank);
+                j.worst = Some(p.reason.clone());
+            }
         } else {
             j.pending = true;
         }
     }
-    out
+    (hubs, pending)
 }
 
 fn hub_rows(cx: &Ctx) -> HubRows {
@@ -275,7 +289,9 @@ fn compare(sort: Sort, a: &Facts, b: &Facts) -> Ordering {
     }
 }
 
-/// A context's facts; `worst` its worst incident, `grouping` whether its sets and labels are needed.
+/// A context's facts; `worst` its worst incident, `grouping` whether its sets and labels are
+/// needed, `numbers` whether its numbers are (a numeric sort, or groups' worst values): the
+/// Overview is drawn on every change, and worst first needs none of them.
 fn context_facts<'a>(
     cx: &Ctx<'a>,
     i: usize,
@@ -283,6 +299,7 @@ fn context_facts<'a>(
     pending: bool,
     worst: Option<&crate::store::problems::Problem>,
     grouping: bool,
+    numbers: bool,
 ) -> Facts<'a> {
     let c = cx.cluster(i);
     let now = cx.now();
@@ -309,6 +326,9 @@ fn context_facts<'a>(
         labels,
         worst,
     };
+    if !numbers {
+        return f;
+    }
     if c.undialed.is_some() {
         if let Some(m) = cx.fleet.prom_clusters.get(&c.context) {
             (f.gpu_util, f.kv, f.tokens, f.servers) = (m.gpu_util, m.kv_max, m.generation_tokens_per_s, m.servers);
@@ -430,18 +450,13 @@ pub(super) fn listing<'a>(
     let n = cx.fleet.clusters.len();
     let counts = cx.fleet.problems.counts_by_cluster(n);
     let hubs = hub_rows(cx);
-    let judged = hub_problems(cx);
-    let mut pending = vec![false; n];
-    for p in cx.fleet.problems.all() {
-        if let Some(c) = p.cluster.filter(|_| p.pending()) {
-            pending[c] = true;
-        }
-    }
+    let (judged, pending) = open_problems(cx);
     let worst = worst_by_cluster(cx);
     let grouping = *by != GroupBy::None;
+    let numbers = grouping || !matches!(sort.key, SortKey::Worst | SortKey::Name);
     let mut facts: Vec<(Row, Facts)> = visible_rows(cx)
         .into_iter()
-        .map(|i| (Row::Cluster(i), context_facts(cx, i, counts[i], pending[i], worst[i], grouping)))
+        .map(|i| (Row::Cluster(i), context_facts(cx, i, counts[i], pending[i], worst[i], grouping, numbers)))
         .collect();
     // the facts borrow from this handle, so `hubs` itself can go into the listing
     let all = hubs.all.clone();
