@@ -605,6 +605,27 @@ pub fn baseline_path(dir: &std::path::Path, template: Option<&str>, context: &st
     }
 }
 
+/// The watches only a cluster with agents needs: autoscalers and the four RBAC kinds.
+fn add_agent_watches(w: &mut WatchSet<Tag>, ctx: &super::paced::WatchCtx, client: &kube::Client) {
+    w.add(
+        ctx,
+        client,
+        Tag::Hpas,
+        &ar("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+        None,
+    );
+    let rbac_group = "rbac.authorization.k8s.io";
+    // the four RBAC kinds are one thing to the user: "RBAC forbidden for you"
+    for (tag, kind, plural) in [
+        (Tag::Roles, "Role", "roles"),
+        (Tag::ClusterRoles, "ClusterRole", "clusterroles"),
+        (Tag::RoleBindings, "RoleBinding", "rolebindings"),
+        (Tag::ClusterRoleBindings, "ClusterRoleBinding", "clusterrolebindings"),
+    ] {
+        w.add_as(ctx, client, tag, &ar(rbac_group, "v1", kind, plural), None, RBAC_RESOURCE);
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
     ctx: super::paced::WatchCtx,
@@ -644,13 +665,6 @@ pub async fn run(
         );
         w.add(&ctx, &client, Tag::Cards(brand), &ar(brand.group(), "v1alpha1", "AgentCard", "agentcards"), None);
     }
-    w.add(
-        &ctx,
-        &client,
-        Tag::Hpas,
-        &ar("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
-        None,
-    );
     w.add(&ctx, &client, Tag::Builds, &ar("shipwright.io", "v1beta1", "Build", "builds"), None);
     w.add(&ctx, &client, Tag::BuildRuns, &ar("shipwright.io", "v1beta1", "BuildRun", "buildruns"), None);
     for version in ["v1", "v1alpha1"] {
@@ -662,17 +676,10 @@ pub async fn run(
             None,
         );
     }
-    let rbac_group = "rbac.authorization.k8s.io";
-    // the four RBAC kinds are one thing to the user: "RBAC forbidden for you"
-    for (tag, kind, plural) in [
-        (Tag::Roles, "Role", "roles"),
-        (Tag::ClusterRoles, "ClusterRole", "clusterroles"),
-        (Tag::RoleBindings, "RoleBinding", "rolebindings"),
-        (Tag::ClusterRoleBindings, "ClusterRoleBinding", "clusterrolebindings"),
-    ] {
-        w.add_as(&ctx, &client, tag, &ar(rbac_group, "v1", kind, plural), None, RBAC_RESOURCE);
-    }
-
+    // RBAC and autoscalers are read for the agents' sake only (their posture, their toggle):
+    // watched from the first sight of an installation, not on every cluster of the fleet (a
+    // real cluster's ClusterRoles alone are hundreds of kilobytes decoded)
+    let mut agent_watches = false;
     let (targets_tx, targets_rx) = tokio::sync::watch::channel(super::fabric::Targets::default());
     let fabric = tokio::spawn(super::fabric::run(ctx.clone(), client.clone(), targets_rx, tx.clone(), opts.clone()));
     // the fabric poller stops with the watcher (disconnect, shutdown)
@@ -720,13 +727,20 @@ pub async fn run(
                 if !dirty { continue }
                 dirty = false;
                 let agents = decode_agents(&w);
-                let had_brands = !brands.is_empty();
-                brands = BRANDS
+                let found: Vec<Brand> = BRANDS
                     .into_iter()
                     .filter(|b| {
                         agents.iter().any(|a| a.brand == *b) || w.served(&Tag::Runtimes(*b)) == Some(true)
                     })
                     .collect();
+                // agents first seen: nothing is said of them before their autoscalers are read
+                // (a toggle must know an HPA will scale the agent back); their listing flushes again
+                if !found.is_empty() && !std::mem::replace(&mut agent_watches, true) {
+                    add_agent_watches(&mut w, &ctx, &client);
+                    continue;
+                }
+                let had_brands = !brands.is_empty();
+                brands = found;
                 let mut history_changed = false;
                 let builds = decode_builds(&w, &mut history, &mut history_changed);
                 if history_changed {
@@ -783,6 +797,7 @@ pub async fn run(
                     // first sight of an installation: status now, not in half a minute
                     platform_tick.reset_immediately();
                 }
+
             }
         }
     }
