@@ -361,6 +361,8 @@ async fn deployments_and_namespaces() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     assert!(screen.contains("UP-TO-DATE") && !screen.contains("CLUSTER"), "one cluster: no CLUSTER column: {screen}");
+    // the command's view hangs from no tab: its breadcrumbs do not start at the tab typed on
+    assert!(screen.contains("┌ deployments in llm-d on gpu-us-east ("), "breadcrumbs of a command: {screen}");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.views.len(), 2);
     match &app.views[1].as_feed().unwrap().spec {

@@ -42,6 +42,9 @@ pub struct App {
     pub tab: usize,
     /// Drill-down views over the pane, innermost last.
     pub views: Vec<Box<dyn View>>,
+    /// A command (`:pods`, `:deploy`, `:promql`) opened the views: their breadcrumbs do not
+    /// start at the tab it was typed on (the views do not belong to it).
+    pub views_by_command: bool,
     /// Show one cluster only (index into the fleet).
     pub focus: Option<usize>,
     pub filter: Filter,
@@ -99,6 +102,7 @@ impl App {
             panes: panes::all(),
             tab: 0,
             views: Vec::new(),
+            views_by_command: false,
             focus: None,
             filter: Filter::default(),
             filter_editing: false,
@@ -181,7 +185,10 @@ impl App {
 
     /// The shared state components read, and the active component (top view, else the pane).
     pub fn parts(&mut self) -> (Ctx<'_>, &mut dyn Component) {
-        let mut crumbs = vec![self.panes[self.tab].title().to_string()];
+        let mut crumbs: Vec<String> = Vec::new();
+        if !(self.views_by_command && !self.views.is_empty()) {
+            crumbs.push(self.panes[self.tab].title().to_string());
+        }
         crumbs.extend(self.views.iter().map(|v| v.crumb()));
         let now = self.now();
         let comp: &mut dyn Component = match self.views.last_mut() {
@@ -210,6 +217,8 @@ impl App {
             return;
         }
         let v = FeedView::open(&self.feeds, spec, crumb);
+        // a pane's first view belongs to the pane (a command says otherwise after this)
+        self.views_by_command &= !self.views.is_empty();
         self.views.push(Box::new(v));
     }
 
@@ -217,6 +226,9 @@ impl App {
     pub fn close_view(&mut self) {
         for id in self.views.pop().map(|v| v.feeds()).unwrap_or_default() {
             self.feeds.close(id);
+        }
+        if self.views.is_empty() {
+            self.views_by_command = false;
         }
     }
 
@@ -243,6 +255,7 @@ impl App {
                 true
             }
             Outcome::Push(v) => {
+                self.views_by_command &= !self.views.is_empty();
                 self.views.push(v);
                 true
             }

@@ -255,11 +255,13 @@ impl super::App {
                 };
                 let v = super::views::ObjectsView::open(&self.feeds, kind, &clusters, &namespace, crumb);
                 self.views.push(Box::new(v));
+                self.views_by_command = true;
             }
             Some(Ok(Command::Promql(expr))) => {
                 self.set_tab(self.tab);
                 let crumb = format!("promql {expr}");
                 self.open_view(crate::sources::views::ViewSpec::Query { expr }, crumb);
+                self.views_by_command = !self.views.is_empty();
             }
             Some(Ok(Command::Pods { namespace, selector })) => {
                 self.set_tab(self.tab);
@@ -268,6 +270,7 @@ impl super::App {
                     Some(cluster) => {
                         let crumb = format!("{} pods in {ns}", self.fleet.clusters[cluster].context);
                         self.open_view(crate::sources::views::ViewSpec::Pods { cluster, namespace, selector }, crumb);
+                        self.views_by_command = !self.views.is_empty();
                     }
                     // every cluster: one list, one watch each
                     None if self.feeds.available() => {
@@ -275,6 +278,7 @@ impl super::App {
                         let crumb = format!("pods in {ns} on every cluster");
                         let v = super::views::FleetPods::open(&self.feeds, &all, &namespace, &selector, crumb);
                         self.views.push(Box::new(v));
+                        self.views_by_command = true;
                     }
                     None => self.flash = Some("drill-down is not available here".into()),
                 }
