@@ -186,7 +186,7 @@ impl App {
     /// The shared state components read, and the active component (top view, else the pane).
     pub fn parts(&mut self) -> (Ctx<'_>, &mut dyn Component) {
         let mut crumbs: Vec<String> = Vec::new();
-        if !(self.views_by_command && !self.views.is_empty()) {
+        if !self.views_by_command || self.views.is_empty() {
             crumbs.push(self.panes[self.tab].title().to_string());
         }
         crumbs.extend(self.views.iter().map(|v| v.crumb()));
