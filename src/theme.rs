@@ -67,7 +67,8 @@ pub fn parse_color(s: &str) -> Result<Color, String> {
         "lightmagenta" => Color::LightMagenta,
         "lightcyan" => Color::LightCyan,
         "white" => Color::White,
-        hex if hex.starts_with('#') && hex.len() == 7 => {
+        // ASCII first: `#aébbb` is seven bytes too, and slicing it by bytes would split the é
+        hex if hex.starts_with('#') && hex.len() == 7 && hex.is_ascii() => {
             let p = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| format!("bad colour {s:?}"));
             Color::Rgb(p(1)?, p(3)?, p(5)?)
         }
@@ -128,6 +129,15 @@ impl Theme {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn odd_colours_are_refused_with_a_message_never_a_panic() {
+        assert_eq!(parse_color("#AABBCC"), Ok(Color::Rgb(0xaa, 0xbb, 0xcc)));
+        for odd in ["#aébbb", "#ééé", "#zzzzzz", "#12345", "#1234567", "é", "", "#"] {
+            let e = parse_color(odd).expect_err(odd);
+            assert!(e.contains("colour"), "{odd}: {e}");
+        }
+    }
 
     #[test]
     fn builtins_parse_and_mono_has_no_colour() {
