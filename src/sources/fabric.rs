@@ -125,6 +125,8 @@ pub async fn run(
         }
         // tools: ask the servers that are due (new, changed, or stale)
         let current = targets.borrow().tools.clone();
+        // a server gone is forgotten: a kiosk running for weeks does not keep every one it saw
+        known.retain(|(ns, name), _| current.iter().any(|t| t.namespace == *ns && t.name == *name));
         let due: Vec<ToolServer> = current
             .iter()
             .filter(|t| askable(t))
