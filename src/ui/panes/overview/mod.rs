@@ -484,18 +484,11 @@ fn group_line(cx: &Ctx, g: &GroupLine) -> Vec<Line<'static>> {
     } else {
         t.muted
     };
-    let mut detail = format!("{} cluster{}", g.members, if g.members == 1 { "" } else { "s" });
-    let states: Vec<String> = [(g.down, "down"), (g.unknown, "unknown")]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}"))
-        .collect();
-    if !states.is_empty() {
-        detail.push_str(&format!(" ({})", states.join(", ")));
-    }
-    if let Some(w) = &g.worst {
-        detail.push_str(&format!(" · worst: {w}"));
-    }
+    // the worst problem leads (the name column counts the members, STATE says how many are down)
+    let mut detail = match &g.worst {
+        Some(w) => format!("worst: {w}"),
+        None => "no firing problem".to_string(),
+    };
     detail.push_str(if g.open { " · Enter folds it" } else { " · Enter opens it" });
     let mut line = vec![cell(DASH, t.muted); 13];
     line[0] = cell(format!("{} {} ({})", if g.open { "▾" } else { "▸" }, g.name, g.members), t.accent);

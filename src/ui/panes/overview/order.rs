@@ -313,7 +313,11 @@ fn context_facts<'a>(
     });
     let (sets, labels) = managed.map(|(s, l)| (s, Some(l))).unwrap_or_default();
     let name = cx.display_name(&c.context);
-    let worst = worst.map(|p| format!("{name}: {}", p.reason));
+    // the object named as the row's DETAIL names it (a hub's problem is about its ManagedCluster)
+    let worst = worst.map(|p| match p.object.kind {
+        "Cluster" => format!("{name}: {}", p.reason),
+        _ => format!("{name} {}: {}", p.object.path(), p.reason),
+    });
     let mut f = Facts {
         name,
         bad,
