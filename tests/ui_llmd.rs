@@ -176,6 +176,16 @@ async fn kiosk_wall() {
     // the big digits: 8 cells a character at 200 columns (the critical count's glyph rows)
     let s = render(&mut app, 200, 60);
     assert!(s.lines().skip(2).take(6).any(|l| l.contains('█')), "big digits: {s}");
+    // the worst incident in glyphs four rows high leads the problems, across the room
+    let under = s.lines().skip_while(|l| !l.contains("┌ Problems")).nth(1).unwrap_or_default();
+    assert!(under.chars().filter(|c| "▖▗▘▙▚▛▜▝▞▟▀▄▌▐█".contains(*c)).count() > 40, "the headline: {s}");
+    // a line too long for the box is cut with an ellipsis, never silently
+    let s = render(&mut app, 120, 40);
+    assert!(s.lines().any(|l| l.ends_with("…│")), "cut with …: {s}");
+    assert!(
+        !s.lines().skip_while(|l| !l.contains("┌ Problems")).nth(1).unwrap_or_default().contains('▟'),
+        "no headline at 120 columns: {s}"
+    );
 
     // q asks; another key stays; q twice quits
     app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));

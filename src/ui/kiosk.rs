@@ -119,6 +119,11 @@ fn tiles(app: &App) -> Vec<Tile> {
     ]
 }
 
+/// The rows of the worst incident's glyphs above the problem lines (the 8x8 font in quadrants).
+const HEADLINE_ROWS: u16 = 4;
+/// Below this width the glyphs hold fewer than 40 characters: too few to say what is wrong.
+const HEADLINE_MIN_WIDTH: u16 = 158;
+
 /// The rows the tiles take: a border, the label, the digits.
 fn tiles_height(area: Rect) -> u16 {
     if area.height >= 40 {
@@ -132,23 +137,31 @@ fn draw_tiles(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let tiles = tiles(app);
     let cells = Layout::horizontal(vec![Constraint::Ratio(1, tiles.len() as u32); tiles.len()]).split(area);
+    // one glyph size for every figure: the biggest that fits the widest (a tile drawn smaller
+    // than its neighbours reads as less important from across the room)
+    let inner_of = |cell: &Rect| Block::default().borders(Borders::ALL).inner(*cell);
+    let fits = |per_char: u16| {
+        tiles.iter().zip(cells.iter()).filter(|(tile, _)| tile.value.is_ascii()).all(|(tile, cell)| {
+            let inner = inner_of(cell);
+            inner.height >= 4 && inner.width >= per_char * tile.value.chars().count() as u16
+        })
+    };
+    let size = if fits(8) {
+        Some(PixelSize::HalfHeight)
+    } else if fits(4) {
+        Some(PixelSize::Quadrant)
+    } else {
+        None
+    };
     for (tile, cell) in tiles.iter().zip(cells.iter()) {
         let block = Block::default().borders(Borders::ALL).border_style(t.muted).title(format!(" {} ", tile.label));
         let inner = block.inner(*cell);
         f.render_widget(block, *cell);
-        // the biggest glyphs that fit: 8x4 cells a character, else 4x4, else plain text
         let chars = tile.value.chars().count() as u16;
-        let size = if inner.height >= 4 && inner.width >= 8 * chars {
-            Some(PixelSize::HalfHeight)
-        } else if inner.height >= 4 && inner.width >= 4 * chars {
-            Some(PixelSize::Quadrant)
-        } else {
-            None
-        };
         // font8x8 draws ASCII; `—` (unknown) is drawn as text so it reads as unknown
         match size.filter(|_| tile.value.is_ascii()) {
             Some(size) => {
-                let w = chars * if size == PixelSize::HalfHeight { 8 } else { 4 };
+                let w = (chars * if size == PixelSize::HalfHeight { 8 } else { 4 }).min(inner.width);
                 let r = Rect { x: inner.x + (inner.width - w) / 2, width: w, height: 4, ..inner };
                 let big = BigText::builder()
                     .pixel_size(size)
@@ -165,8 +178,57 @@ fn draw_tiles(f: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-/// The firing incidents, worst then newest first, one line each, then what kst cannot see;
-/// pending, unknown and standing ones are counted in the title.
+/// The worst incident in words a wall screen can draw big (the 8x8 font is ASCII): its
+/// severity, cluster and reason, cut at `max` characters with `...`.
+fn headline(app: &App, max: usize) -> Option<(String, Style)> {
+    let p = app.fleet.problems.worst()?;
+    let t = &app.theme;
+    let (word, style) = match p.severity {
+        Severity::Critical => ("CRIT", t.crit),
+        Severity::Warning => ("WARN", t.warn),
+        Severity::Info => ("INFO", t.muted),
+    };
+    let at = p.cluster.and_then(|c| app.fleet.clusters.get(c)).map(|c| app.display_name(&c.context)).unwrap_or("fleet");
+    let text = format!("{word} {at} {}", p.reason);
+    let ascii: String = text
+        .chars()
+        .map(|c| match c {
+            '—' | '–' => '-',
+            '×' => 'x',
+            c if c.is_ascii() => c,
+            _ => '?',
+        })
+        .collect();
+    let cut = if ascii.chars().count() > max {
+        format!("{}...", ascii.chars().take(max.saturating_sub(3)).collect::<String>().trim_end())
+    } else {
+        ascii
+    };
+    Some((cut, style))
+}
+
+/// A line cut to `width` columns with `…` when longer (a wall screen never cuts a word silently).
+fn fit(line: Line<'static>, width: usize) -> Line<'static> {
+    if line.width() <= width {
+        return line;
+    }
+    let mut left = width.saturating_sub(1);
+    let mut spans = Vec::new();
+    for span in line.spans {
+        if left == 0 {
+            break;
+        }
+        let text: String = span.content.chars().take(left).collect();
+        left -= text.chars().count();
+        spans.push(Span::styled(text, span.style));
+    }
+    spans.push(Span::raw("…"));
+    Line::from(spans)
+}
+
+/// The firing incidents, worst then newest first, one line each (cut with `…`, the age kept),
+/// then what kst cannot see; pending, unknown and standing ones are counted in the title. A
+/// box tall enough leads with the worst incident in glyphs four rows high, readable across a room.
 fn draw_problems(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let all = app.fleet.problems.all();
@@ -175,7 +237,22 @@ fn draw_problems(f: &mut Frame, area: Rect, app: &App) {
     let unknown = all.iter().filter(|p| p.is_unknown() && p.under.is_none()).count();
     let standing = app.fleet.problems.standing().count();
     let now = app.now();
-    let rows = area.height.saturating_sub(2) as usize;
+    let title =
+        format!(" Problems: {} firing · {unknown} unknown · {pending} pending · {standing} standing ", firing.len());
+    let block = Block::default().borders(Borders::ALL).title(title).border_style(t.muted);
+    let mut inner = block.inner(area);
+    f.render_widget(block, area);
+    if inner.height >= HEADLINE_ROWS + 2 && inner.width >= HEADLINE_MIN_WIDTH && !firing.is_empty() {
+        if let Some((text, style)) = headline(app, (inner.width / 4) as usize) {
+            let w = (text.chars().count() as u16 * 4).min(inner.width);
+            let big =
+                BigText::builder().pixel_size(PixelSize::Quadrant).style(style).lines(vec![Line::from(text)]).build();
+            f.render_widget(big, Rect { width: w, height: HEADLINE_ROWS, ..inner });
+            inner = Rect { y: inner.y + HEADLINE_ROWS, height: inner.height - HEADLINE_ROWS, ..inner };
+        }
+    }
+    let rows = inner.height as usize;
+    let width = inner.width as usize;
     let mut lines: Vec<Line> = Vec::new();
     for p in firing.iter().take(if firing.len() > rows { rows.saturating_sub(1) } else { rows }) {
         let style = match p.severity {
@@ -185,13 +262,17 @@ fn draw_problems(f: &mut Frame, area: Rect, app: &App) {
         };
         let at =
             p.cluster.and_then(|c| app.fleet.clusters.get(c)).map(|c| app.display_name(&c.context)).unwrap_or("fleet");
-        lines.push(Line::from(vec![
-            Span::styled(format!("{} {:<8} ", p.severity.mark(), p.severity.name()), style),
-            Span::styled(format!("{at}  "), t.text),
-            Span::styled(format!("{} {}  ", p.object.kind, p.object.path()), t.text),
-            Span::styled(p.reason.clone(), style),
-            Span::styled(format!("  for {}", fmt::duration((now - p.since).max(0.0) as i64)), t.muted),
-        ]));
+        // the age before the text: a cut line keeps it
+        lines.push(fit(
+            Line::from(vec![
+                Span::styled(format!("{} {:<8} ", p.severity.mark(), p.severity.name()), style),
+                Span::styled(format!("{:>5}  ", fmt::duration((now - p.since).max(0.0) as i64)), t.muted),
+                Span::styled(format!("{at}  "), t.text),
+                Span::styled(format!("{} {}  ", p.object.kind, p.object.path()), t.text),
+                Span::styled(p.reason.clone(), style),
+            ]),
+            width,
+        ));
     }
     if firing.len() > lines.len() {
         lines.push(Line::from(Span::styled(format!("… and {} more", firing.len() - lines.len()), t.muted)));
@@ -199,12 +280,7 @@ fn draw_problems(f: &mut Frame, area: Rect, app: &App) {
     if firing.is_empty() {
         lines.push(Line::from(Span::styled("no problems firing", t.ok)));
     }
-    let title =
-        format!(" Problems: {} firing · {unknown} unknown · {pending} pending · {standing} standing ", firing.len());
-    f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title).border_style(t.muted)),
-        area,
-    );
+    f.render_widget(Paragraph::new(lines), inner);
 }
 
 /// `Serving · 2/6 · next in 14s`: which pane of those the wall rotates through, and when the next comes.
@@ -230,7 +306,11 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     let tiles_h = tiles_height(area);
     let firing = app.fleet.problems.incidents().count() as u16;
     // the problems take what they need, at most a third of what is left under the tiles
-    let problems_h = (firing.max(1) + 2).min((area.height.saturating_sub(tiles_h + 2)) / 3).max(3);
+    let mut problems_h = (firing.max(1) + 2).min((area.height.saturating_sub(tiles_h + 2)) / 3).max(3);
+    // a wall screen (40 rows or more) leads the problems with the worst one in big glyphs
+    if area.height >= 40 && area.width >= HEADLINE_MIN_WIDTH + 2 && firing > 0 {
+        problems_h += HEADLINE_ROWS;
+    }
     let [head, tiles_area, problems_area, rot, body] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(tiles_h),
