@@ -42,7 +42,7 @@ run() { # label, extra sim flags, contexts expected
   local started
   started=$(date +%s.%N)
   tmux new-session -d -s "$S" -x 160 -y 50 "env -u KUBECONFIG $BIN --kubeconfig $W/kc-$label --log-file $W/kst-$label.log; sleep 3600"
-  wait_for "$label: the fleet" "$n clusters: $n live" > /dev/null
+  wait_for "$label: the fleet" "$n clusters( \+ [0-9]+ via hub)?: $n live" > /dev/null
   local listed="—"
   if [ "$label" != base ]; then
     # as many as the WDS holds (the scenario's own and the --policies added), as kubectl counts them
