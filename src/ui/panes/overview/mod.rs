@@ -51,6 +51,17 @@ fn problems_text(counts: (usize, usize, usize)) -> String {
     }
 }
 
+/// The PROBLEMS cell's style: critical when any critical fires, warning when any warning does.
+fn problems_style(t: &crate::theme::Theme, counts: (usize, usize, usize)) -> ratatui::style::Style {
+    if counts.0 > 0 {
+        t.crit
+    } else if counts.1 > 0 {
+        t.warn
+    } else {
+        t.muted
+    }
+}
+
 /// Mean utilisation of the GPUs its dcgm-exporters report, and how many are busy: `62% 37/61`.
 fn gpu_util(c: &ClusterState, now: f64) -> String {
     let s = crate::store::gpus::summary(&c.gpus, now);
@@ -361,13 +372,7 @@ impl Component for Overview {
                 continue;
             }
             let pc = counts[*i];
-            let pstyle = if pc.0 > 0 {
-                t.crit
-            } else if pc.1 > 0 {
-                t.warn
-            } else {
-                t.muted
-            };
+            let pstyle = problems_style(t, pc);
             let st = state::style(&c.conn, t);
             let l = c.llmd.totals(&reading);
             let llmd_known = c.llmd.installed == Some(true);
@@ -477,13 +482,7 @@ fn group_line(cx: &Ctx, g: &GroupLine) -> Vec<Line<'static>> {
     } else {
         ("● all up".to_string(), t.ok)
     };
-    let problems_style = if g.counts.0 > 0 {
-        t.crit
-    } else if g.counts.1 > 0 {
-        t.warn
-    } else {
-        t.muted
-    };
+    let problems_style = problems_style(t, g.counts);
     // the worst problem leads (the name column counts the members, STATE says how many are down)
     let mut detail = match &g.worst {
         Some(w) => format!("worst: {w}"),
@@ -537,13 +536,7 @@ fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, j: Option<&HubJudged>, 
         None => (detail, if h.available == Some(false) { t.crit } else { t.muted }),
     };
     let counts = j.map(|j| j.counts).unwrap_or_default();
-    let problems_style = if counts.0 > 0 {
-        t.crit
-    } else if counts.1 > 0 {
-        t.warn
-    } else {
-        t.muted
-    };
+    let problems_style = problems_style(t, counts);
     vec![
         cell(h.name.clone(), t.text),
         cell(state, style),
