@@ -259,6 +259,9 @@ fn fixed_app() -> App {
             gpus: 2,
             role: Some("decode".into()),
             labels: Default::default(),
+            // near its memory limit: %MEM/L turns warning
+            usage: Some(kst::store::views::PodUsage { cpu: 3.2104, memory: 58.0 * 1024.0 * 1024.0 * 1024.0 }),
+            memory_limit: Some(64.0 * 1024.0 * 1024.0 * 1024.0),
         },
         PodRow {
             namespace: "llm-d".into(),
@@ -271,6 +274,9 @@ fn fixed_app() -> App {
             gpus: 1,
             role: Some("prefill".into()),
             labels: Default::default(),
+            // crash-looping: metrics-server has no sample of it
+            usage: None,
+            memory_limit: Some(64.0 * 1024.0 * 1024.0 * 1024.0),
         },
     ];
     app.open_view(

@@ -260,3 +260,72 @@ async fn kubectl_watch_receives_an_event() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The pod list's CPU and MEM, read from metrics.k8s.io as metrics-server serves it, agree
+/// figure for figure with the real `kubectl top pod`; a cluster without metrics-server is
+/// "Metrics API not available" to kubectl and `—` (None) to kst.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_top_and_the_pod_list_agree_on_cpu_and_memory() {
+    use kst::sources::views::{FeedRequest, ViewSpec};
+    use kst::store::Update;
+    use kst::ui::widgets::fmt::{mebibytes, millicores};
+    use std::collections::BTreeMap;
+
+    let sim = common::sim(3).await;
+    let Some(k) = Kube::new(module_path!(), &sim, true) else {
+        return;
+    };
+    let (ok, _, err) = k.run("gpu-eu-west", &["top", "pod", "-n", "llm-d"]).await;
+    assert!(!ok && err.contains("Metrics API not available"), "a cluster without metrics-server: {err}");
+
+    let targets = common::targets(&sim);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let feeds = kst::sources::views::start(targets, tx);
+    let window = || jiff::Timestamp::now().as_second().div_euclid(15);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut id = 0;
+    loop {
+        assert!(Instant::now() < deadline, "no attempt fell within one metrics window");
+        // a fresh list asks metrics.k8s.io as it opens
+        id += 1;
+        let spec = |cluster| ViewSpec::Pods { cluster, namespace: "llm-d".into(), selector: String::new() };
+        feeds.send(FeedRequest::Open { id, spec: spec(0) }).unwrap();
+        feeds.send(FeedRequest::Open { id: id + 1000, spec: spec(1) }).unwrap();
+        let (mut east, mut west) = (None, None);
+        while east.is_none() || west.is_none() {
+            let u = tokio::time::timeout_at(deadline.into(), rx.recv()).await.expect("pod lists arrive").unwrap();
+            if let Update::ViewPods { view, pods, .. } = u {
+                if view == id && pods.iter().any(|p| p.usage.is_some()) {
+                    east = Some((window(), pods));
+                } else if view == id + 1000 && !pods.is_empty() {
+                    west = Some(pods);
+                }
+            }
+        }
+        feeds.send(FeedRequest::Close { id }).unwrap();
+        feeds.send(FeedRequest::Close { id: id + 1000 }).unwrap();
+        let west = west.unwrap();
+        assert!(west.iter().all(|p| p.usage.is_none()), "no metrics-server: no figures");
+        let (read_at, east) = east.unwrap();
+        let top = k.ok("gpu-us-east", &["top", "pod", "-n", "llm-d", "--no-headers"]).await;
+        if window() != read_at {
+            continue; // a new sample between the two reads: again
+        }
+        let kubectl: BTreeMap<&str, (&str, &str)> = top
+            .lines()
+            .filter_map(|l| {
+                let mut w = l.split_whitespace();
+                Some((w.next()?, (w.next()?, w.next()?)))
+            })
+            .collect();
+        let running: Vec<_> = east.iter().filter(|p| p.status == "Running").collect();
+        assert!(running.len() >= 4, "the llm-d pods of gpu-us-east: {}", running.len());
+        assert_eq!(kubectl.len(), running.len(), "kubectl top lists the running pods: {top}");
+        for p in running {
+            let u = p.usage.unwrap_or_else(|| panic!("{} has no usage", p.name));
+            let want = kubectl.get(p.name.as_str()).unwrap_or_else(|| panic!("{} not in kubectl top: {top}", p.name));
+            assert_eq!((millicores(u.cpu).as_str(), mebibytes(u.memory).as_str()), *want, "{}", p.name);
+        }
+        break;
+    }
+}

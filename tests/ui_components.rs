@@ -79,6 +79,8 @@ async fn help_in_every_pane_and_view() {
         gpus: 1,
         role: None,
         labels: Default::default(),
+        usage: None,
+        memory_limit: None,
     };
     app.on_update(kst::store::Update::ViewPods { cluster: 0, view: id, pods: vec![pod] });
     for (expect, next) in [("Enter d", 'd'), ("YAML", 'l'), ("only the lines holding a text", 'y')] {
@@ -297,6 +299,8 @@ async fn a_text_view_scrolls_to_its_end_and_no_further() {
         gpus: 1,
         role: None,
         labels: Default::default(),
+        usage: None,
+        memory_limit: None,
     };
     app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod] });
     key(&mut app, KeyCode::Char('y'));

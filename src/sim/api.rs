@@ -166,6 +166,9 @@ async fn resource(
     if cluster.faults.is_forbidden(p.def.plural) || !user.allows(verb, p.def.group, p.def.plural, p.sub.as_deref()) {
         return forbidden(user, verb, &p);
     }
+    if p.def.computed {
+        return super::metrics_server::serve(cluster, req, &p);
+    }
     if p.def.create_only {
         return if req.method == Method::POST && p.def.plural == "selfsubjectaccessreviews" {
             access_review(cluster, user, req)
@@ -223,7 +226,7 @@ fn store_error(e: StoreError, p: &ResPath, name: &str) -> Reply {
     }
 }
 
-fn selectors(req: &Request) -> Result<(LabelSelector, FieldSelector), Reply> {
+pub(super) fn selectors(req: &Request) -> Result<(LabelSelector, FieldSelector), Reply> {
     let l = LabelSelector::parse(req.param("labelSelector").unwrap_or(""))
         .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
     let f = FieldSelector::parse(req.param("fieldSelector").unwrap_or(""))

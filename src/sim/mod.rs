@@ -17,6 +17,7 @@ pub mod github;
 pub mod http;
 pub mod kubestellar;
 pub mod logs;
+pub mod metrics_server;
 pub mod patch;
 pub mod protobuf;
 pub mod resources;

@@ -21,6 +21,9 @@ pub struct ResDef {
     pub crd: bool,
     /// Only `create` is served (review kinds such as SelfSubjectAccessReview).
     pub create_only: bool,
+    /// Computed from other objects at each request, never stored: `get` and `list` only
+    /// (metrics-server's PodMetrics and NodeMetrics).
+    pub computed: bool,
 }
 
 impl ResDef {
@@ -40,7 +43,7 @@ impl ResDef {
 }
 
 #[allow(clippy::too_many_arguments)] // one row of the resource table, read as the table reads
-const fn r(
+pub(super) const fn r(
     group: &'static str,
     version: &'static str,
     kind: &'static str,
@@ -50,7 +53,19 @@ const fn r(
     short: &'static [&'static str],
     subresources: &'static [&'static str],
 ) -> ResDef {
-    ResDef { group, version, kind, plural, singular, namespaced, short, subresources, crd: false, create_only: false }
+    ResDef {
+        group,
+        version,
+        kind,
+        plural,
+        singular,
+        namespaced,
+        short,
+        subresources,
+        crd: false,
+        create_only: false,
+        computed: false,
+    }
 }
 
 const fn crd(mut d: ResDef) -> ResDef {
@@ -416,6 +431,8 @@ impl Registry {
         for d in self.defs.iter().filter(|d| d.group == group && d.version == version) {
             let verbs: Vec<&str> = if d.create_only {
                 vec!["create"]
+            } else if d.computed {
+                vec!["get", "list"]
             } else {
                 vec!["create", "delete", "get", "list", "patch", "update", "watch"]
             };

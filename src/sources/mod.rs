@@ -18,6 +18,7 @@ pub mod nodes;
 pub mod paced;
 pub mod placement;
 pub mod prom;
+pub mod quantity;
 pub mod records;
 pub mod reports;
 pub mod views;

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::connect::{client_for, Target};
-use crate::store::views::{ContainerRow, EventRow, ObjectKind, ObjectRow, PodDetail, PodRow};
+use crate::store::views::{ContainerRow, EventRow, ObjectKind, ObjectRow, PodDetail, PodRow, PodUsage};
 use crate::store::Update;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +98,17 @@ pub fn pod_row(o: &DynamicObject) -> PodRow {
     let ready = statuses.iter().filter(|s| s["ready"] == true).count();
     let waiting = statuses.iter().find_map(|s| s["state"]["waiting"]["reason"].as_str());
     let gpus = super::gpu_resources::of_pod(&d["spec"]);
+    let limits: Vec<Option<f64>> = d["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| c["resources"]["limits"]["memory"].as_str().and_then(super::quantity::parse))
+        .collect();
+    let memory_limit = if !limits.is_empty() && limits.iter().all(Option::is_some) {
+        Some(limits.iter().flatten().sum())
+    } else {
+        None
+    };
     PodRow {
         namespace: o.metadata.namespace.clone().unwrap_or_default(),
         name: o.metadata.name.clone().unwrap_or_default(),
@@ -111,6 +122,8 @@ pub fn pod_row(o: &DynamicObject) -> PodRow {
         gpus,
         role: o.metadata.labels.as_ref().and_then(|l| l.get("llm-d.ai/role").cloned()),
         labels: o.metadata.labels.clone().unwrap_or_default(),
+        usage: None,
+        memory_limit,
     }
 }
 
@@ -204,6 +217,51 @@ fn event_row(o: &DynamicObject) -> EventRow {
     }
 }
 
+/// How often an open pod list asks metrics.k8s.io: metrics-server's default resolution.
+const USAGE_EVERY: Duration = Duration::from_secs(15);
+/// A sample older than this is not shown (metrics-server's own are at most a couple of
+/// resolutions old).
+const USAGE_STALE_S: i64 = 180;
+
+fn pod_metrics_ar() -> ApiResource {
+    ApiResource {
+        group: "metrics.k8s.io".into(),
+        version: "v1beta1".into(),
+        api_version: "metrics.k8s.io/v1beta1".into(),
+        kind: "PodMetrics".into(),
+        plural: "pods".into(),
+    }
+}
+
+/// The usage of the pods metrics-server measured, by `namespace/name`; None when
+/// metrics.k8s.io does not answer (not served, forbidden, down): the list then shows `—`,
+/// never the last figures as if fresh.
+async fn pod_usage(api: &Api<DynamicObject>, selector: &str) -> Option<BTreeMap<String, PodUsage>> {
+    let list = api.list(&kube::api::ListParams::default().labels(selector)).await.ok()?;
+    let now = jiff::Timestamp::now().as_second();
+    let mut out = BTreeMap::new();
+    for m in list.items {
+        let at = m.data["timestamp"].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        if at.is_none_or(|t| now - t.as_second() > USAGE_STALE_S) {
+            continue;
+        }
+        let mut usage = PodUsage { cpu: 0.0, memory: 0.0 };
+        let mut whole = true;
+        for c in m.data["containers"].as_array().into_iter().flatten() {
+            let q = |k: &str| c["usage"][k].as_str().and_then(super::quantity::parse);
+            match (q("cpu"), q("memory")) {
+                (Some(cpu), Some(mem)) => (usage.cpu, usage.memory) = (usage.cpu + cpu, usage.memory + mem),
+                _ => whole = false,
+            }
+        }
+        if whole {
+            let key = format!("{}/{}", m.metadata.namespace.unwrap_or_default(), m.metadata.name.unwrap_or_default());
+            out.insert(key, usage);
+        }
+    }
+    Some(out)
+}
+
 async fn pods_feed(
     id: u64,
     cluster: usize,
@@ -213,48 +271,71 @@ async fn pods_feed(
     tx: mpsc::Sender<Update>,
 ) {
     // no namespace: every namespace (`:pods`)
-    let api: Api<DynamicObject> =
-        if ns.is_empty() { Api::all_with(client, &pod_ar()) } else { Api::namespaced_with(client, &ns, &pod_ar()) };
+    let (api, metrics): (Api<DynamicObject>, Api<DynamicObject>) = if ns.is_empty() {
+        (Api::all_with(client.clone(), &pod_ar()), Api::all_with(client, &pod_metrics_ar()))
+    } else {
+        (Api::namespaced_with(client.clone(), &ns, &pod_ar()), Api::namespaced_with(client, &ns, &pod_metrics_ar()))
+    };
     let mut s = watcher::watcher(api, watcher::Config::default().labels(&selector)).default_backoff().boxed();
     let mut pods: BTreeMap<String, PodRow> = BTreeMap::new();
     let mut pending: Option<BTreeMap<String, PodRow>> = None;
-    while let Some(ev) = s.next().await {
-        let changed = match ev {
-            Ok(Event::Init) => {
-                pending = Some(BTreeMap::new());
-                false
-            }
-            Ok(Event::InitApply(o)) => {
-                let r = pod_row(&o);
-                pending.get_or_insert_with(BTreeMap::new).insert(format!("{}/{}", r.namespace, r.name), r);
-                false
-            }
-            Ok(Event::InitDone) => {
-                pods = pending.take().unwrap_or_default();
-                true
-            }
-            Ok(Event::Apply(o)) => {
-                let r = pod_row(&o);
-                pods.insert(format!("{}/{}", r.namespace, r.name), r);
-                true
-            }
-            Ok(Event::Delete(o)) => {
-                let key = format!(
-                    "{}/{}",
-                    o.metadata.namespace.as_deref().unwrap_or(""),
-                    o.metadata.name.as_deref().unwrap_or("")
-                );
-                pods.remove(&key);
-                true
-            }
-            Err(e) => {
-                let _ = tx.send(Update::ViewError { cluster, view: id, error: e.to_string() }).await;
-                false
+    let mut usage: Option<BTreeMap<String, PodUsage>> = None;
+    let mut listed = false;
+    let mut poll = tokio::time::interval(USAGE_EVERY);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let changed = tokio::select! {
+            ev = s.next() => match ev {
+                None => return,
+                Some(Ok(Event::Init)) => {
+                    pending = Some(BTreeMap::new());
+                    false
+                }
+                Some(Ok(Event::InitApply(o))) => {
+                    let r = pod_row(&o);
+                    pending.get_or_insert_with(BTreeMap::new).insert(format!("{}/{}", r.namespace, r.name), r);
+                    false
+                }
+                Some(Ok(Event::InitDone)) => {
+                    pods = pending.take().unwrap_or_default();
+                    listed = true;
+                    true
+                }
+                Some(Ok(Event::Apply(o))) => {
+                    let r = pod_row(&o);
+                    pods.insert(format!("{}/{}", r.namespace, r.name), r);
+                    true
+                }
+                Some(Ok(Event::Delete(o))) => {
+                    let key = format!(
+                        "{}/{}",
+                        o.metadata.namespace.as_deref().unwrap_or(""),
+                        o.metadata.name.as_deref().unwrap_or("")
+                    );
+                    pods.remove(&key);
+                    true
+                }
+                Some(Err(e)) => {
+                    let _ = tx.send(Update::ViewError { cluster, view: id, error: e.to_string() }).await;
+                    false
+                }
+            },
+            _ = poll.tick() => {
+                let now = pod_usage(&metrics, &selector).await;
+                let changed = now != usage;
+                usage = now;
+                // the first answer can come before the pods are listed: nothing to draw yet
+                changed && listed
             }
         };
-        if changed
-            && tx.send(Update::ViewPods { cluster, view: id, pods: pods.values().cloned().collect() }).await.is_err()
-        {
+        if !changed {
+            continue;
+        }
+        let rows = pods
+            .iter()
+            .map(|(key, r)| PodRow { usage: usage.as_ref().and_then(|u| u.get(key).copied()), ..r.clone() })
+            .collect();
+        if tx.send(Update::ViewPods { cluster, view: id, pods: rows }).await.is_err() {
             return;
         }
     }

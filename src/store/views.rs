@@ -14,6 +14,18 @@ pub struct PodRow {
     pub gpus: u32,
     pub role: Option<String>,
     pub labels: BTreeMap<String, String>,
+    /// What metrics.k8s.io (metrics-server) measured in its last window; None where it is not
+    /// served, the pod has no sample (not Running) or the sample is stale.
+    pub usage: Option<PodUsage>,
+    /// The sum of the containers' memory limits, when every container has one.
+    pub memory_limit: Option<f64>,
+}
+
+/// A pod's usage as metrics-server reports it: CPU in cores, memory (working set) in bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PodUsage {
+    pub cpu: f64,
+    pub memory: f64,
 }
 
 /// Kinds `:deploy` and `:ns` list.

@@ -84,7 +84,21 @@ impl Shape {
         }
     }
 
+    /// Whether the cluster runs metrics-server (`metrics.k8s.io`): all but the decode clusters,
+    /// so kst's pod lists meet both a cluster with CPU/MEM and one without.
+    pub fn runs_metrics_server(self) -> bool {
+        self != Shape::GpuDecode
+    }
+
     pub fn extra_resources(self) -> Vec<ResDef> {
+        let mut extra = self.kinds();
+        if self.runs_metrics_server() {
+            extra.extend([crate::sim::metrics_server::POD_METRICS, crate::sim::metrics_server::NODE_METRICS]);
+        }
+        extra
+    }
+
+    fn kinds(self) -> Vec<ResDef> {
         match self {
             Shape::GpuPrefill => {
                 vec![r::INFERENCE_POOLS, r::INFERENCE_OBJECTIVES, r::AGENT_RUNTIMES_ROSSOCTL, r::AGENT_CARDS_ROSSOCTL]
@@ -221,7 +235,7 @@ pub(super) fn ago(secs: i64) -> String {
     })
 }
 
-fn fnv(s: &str) -> u64 {
+pub(crate) fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
 }
 

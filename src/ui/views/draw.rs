@@ -44,6 +44,52 @@ fn highlighted(line: &str, search: &str, base: Style, hit: Style) -> Line<'stati
     Line::from(spans)
 }
 
+/// The columns every pod list shares after its identifying ones, as k9s orders them.
+pub fn pod_state_cols() -> Vec<Col> {
+    vec![
+        Col::whole("READY"),
+        Col::text("STATUS").min(10),
+        Col::whole("RESTARTS"),
+        Col::whole("CPU"),
+        Col::whole("MEM"),
+        Col::whole("%MEM/L").optional(2),
+        Col::whole("AGE"),
+    ]
+}
+
+/// A pod's cells under `pod_state_cols`: usage as `kubectl top` prints it, `—` where
+/// metrics.k8s.io gave none; the share of the memory limit turns warning from 80 %, critical
+/// from 95 % (the OOM killer's mark is the limit).
+pub fn pod_state_cells(p: &crate::store::views::PodRow, now: i64, t: &crate::theme::Theme) -> Vec<Line<'static>> {
+    use crate::ui::widgets::fmt;
+    let status_style = match p.status.as_str() {
+        "Running" | "Succeeded" => t.ok,
+        "Pending" | "ContainerCreating" => t.warn,
+        _ => t.crit,
+    };
+    let age = p
+        .created
+        .as_deref()
+        .and_then(|c| c.parse::<jiff::Timestamp>().ok())
+        .map(|c| fmt::duration((now - c.as_second()).max(0)))
+        .unwrap_or_else(|| DASH.into());
+    let of_limit = p.usage.zip(p.memory_limit).filter(|(_, l)| *l > 0.0).map(|(u, l)| u.memory / l);
+    let limit_style = match of_limit {
+        Some(r) if r >= 0.95 => t.crit,
+        Some(r) if r >= 0.8 => t.warn,
+        _ => t.text,
+    };
+    vec![
+        cell(p.ready.clone(), t.text),
+        cell(p.status.clone(), status_style),
+        cell(p.restarts.to_string(), t.text),
+        cell(fmt::opt(p.usage, |u| fmt::millicores(u.cpu)), t.text),
+        cell(fmt::opt(p.usage, |u| fmt::mebibytes(u.memory)), t.text),
+        cell(fmt::opt(of_limit, fmt::pct), limit_style),
+        cell(age, t.text),
+    ]
+}
+
 pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
     let t = cx.theme;
     let title = format!(" {} ", cx.crumbs);
@@ -68,16 +114,13 @@ pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
             let pods = v.visible_pods();
             let total = v.pods.as_ref().map_or(0, Vec::len);
             let now = cx.now() as i64;
-            let cols = vec![
-                Col::name("NAME").min(20),
-                Col::whole("READY"),
-                Col::text("STATUS").min(10),
-                Col::whole("RESTARTS"),
-                Col::whole("AGE"),
+            let mut cols = vec![Col::name("NAME").min(20)];
+            cols.extend(pod_state_cols());
+            cols.extend([
                 Col::name("NODE").min(10).optional(2),
                 Col::whole("GPU").optional(3),
                 Col::whole("ROLE").optional(1),
-            ];
+            ]);
             let mut table = DataTable::new(
                 if v.search.is_empty() {
                     format!("{}({}) ", title, pods.len())
@@ -86,34 +129,17 @@ pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
                 },
                 cols,
             );
-            table.sort = match v.sort {
-                super::PodSort::Name => Some((0, false)),
-                super::PodSort::Status => Some((2, false)),
-                super::PodSort::Restarts => Some((3, true)),
-            };
+            table.sort = Some(v.sort.column(1));
             table.empty = "no pods match".into();
             for p in &pods {
-                let status_style = match p.status.as_str() {
-                    "Running" | "Succeeded" => t.ok,
-                    "Pending" | "ContainerCreating" => t.warn,
-                    _ => t.crit,
-                };
-                let age = p
-                    .created
-                    .as_deref()
-                    .and_then(|c| c.parse::<jiff::Timestamp>().ok())
-                    .map(|c| crate::ui::widgets::fmt::duration((now - c.as_second()).max(0)))
-                    .unwrap_or_else(|| DASH.into());
-                table.rows.push(vec![
-                    cell_ref(&p.name, t.text),
-                    cell_ref(&p.ready, t.text),
-                    cell_ref(&p.status, status_style),
-                    cell(p.restarts.to_string(), t.text),
-                    cell(age, t.text),
+                let mut row = vec![cell_ref(&p.name, t.text)];
+                row.extend(pod_state_cells(p, now, t));
+                row.extend([
                     cell_ref(&p.node, t.text),
                     cell(if p.gpus > 0 { p.gpus.to_string() } else { DASH.into() }, t.text),
                     cell_ref(p.role.as_deref().unwrap_or(DASH), t.text),
                 ]);
+                table.rows.push(row);
             }
             let mut list = ListState::at(v.selected, v.offset.get());
             table.draw(f, main, &mut list, t);

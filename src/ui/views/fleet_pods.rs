@@ -10,7 +10,6 @@ use crate::sources::views::ViewSpec;
 use crate::store::views::PodRow;
 use crate::ui::component::{Component, Ctx, FeedData, Hint, Outcome, View};
 use crate::ui::keymap::Action;
-use crate::ui::widgets::state::DASH;
 use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
 
 /// (feed, cluster, its pods once listed, or why not)
@@ -57,7 +56,7 @@ impl FleetPods {
         match self.sort {
             PodSort::Name => v.sort_by(|a, b| (a.0, &a.1.namespace, &a.1.name).cmp(&(b.0, &b.1.namespace, &b.1.name))),
             PodSort::Status => v.sort_by(|a, b| (&a.1.status, a.0, &a.1.name).cmp(&(&b.1.status, b.0, &b.1.name))),
-            PodSort::Restarts => v.sort_by(|a, b| b.1.restarts.cmp(&a.1.restarts).then(a.1.name.cmp(&b.1.name))),
+            sort => v.sort_by(|a, b| sort.compare(a.1, b.1).then(a.1.name.cmp(&b.1.name))),
         }
         v
     }
@@ -147,11 +146,7 @@ impl Component for FleetPods {
                 Outcome::Redraw
             }
             (_, Some('s')) => {
-                self.sort = match self.sort {
-                    PodSort::Name => PodSort::Status,
-                    PodSort::Status => PodSort::Restarts,
-                    PodSort::Restarts => PodSort::Name,
-                };
+                self.sort = self.sort.next();
                 Outcome::Redraw
             }
             _ => match action {
@@ -197,46 +192,22 @@ impl Component for FleetPods {
             title.push_str(&format!(" · filter: {}{}", self.search, if self.searching { "▏" } else { "" }));
         }
         title.push(' ');
-        let cols = vec![
-            Col::name("CLUSTER").min(8),
-            Col::name("NAMESPACE").min(8),
-            Col::name("NAME").min(20),
-            Col::whole("READY"),
-            Col::text("STATUS").min(10),
-            Col::whole("RESTARTS"),
-            Col::whole("AGE"),
-            Col::name("NODE").min(10).optional(1),
-        ];
+        let mut cols = vec![Col::name("CLUSTER").min(8), Col::name("NAMESPACE").min(8), Col::name("NAME").min(20)];
+        cols.extend(super::draw::pod_state_cols());
+        cols.push(Col::name("NODE").min(10).optional(1));
         let mut table = DataTable::new(title, cols);
-        table.sort = match self.sort {
-            PodSort::Name => Some((2, false)),
-            PodSort::Status => Some((4, false)),
-            PodSort::Restarts => Some((5, true)),
-        };
+        table.sort = Some(self.sort.column(3));
         table.empty = if failed.is_empty() { "no pods".into() } else { failed.join(" · ") };
         let now = cx.now() as i64;
         for (c, p) in &rows {
-            let status_style = match p.status.as_str() {
-                "Running" | "Succeeded" => t.ok,
-                "Pending" | "ContainerCreating" => t.warn,
-                _ => t.crit,
-            };
-            let age = p
-                .created
-                .as_deref()
-                .and_then(|c| c.parse::<jiff::Timestamp>().ok())
-                .map(|c| crate::ui::widgets::fmt::duration((now - c.as_second()).max(0)))
-                .unwrap_or_else(|| DASH.into());
-            table.rows.push(vec![
+            let mut row = vec![
                 cell(cx.display_name(&cx.cluster(*c).context), t.text),
                 cell(p.namespace.clone(), t.text),
                 cell(p.name.clone(), t.text),
-                cell(p.ready.clone(), t.text),
-                cell(p.status.clone(), status_style),
-                cell(p.restarts.to_string(), t.text),
-                cell(age, t.text),
-                cell(p.node.clone(), t.text),
-            ]);
+            ];
+            row.extend(super::draw::pod_state_cells(p, now, t));
+            row.push(cell(p.node.clone(), t.text));
+            table.rows.push(row);
         }
         self.list.sync(&keys);
         table.draw(f, area, &mut self.list, t);

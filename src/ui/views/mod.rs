@@ -97,6 +97,52 @@ pub enum PodSort {
     Name,
     Status,
     Restarts,
+    /// Highest CPU first (pods without a figure last).
+    Cpu,
+    /// Highest memory first.
+    Memory,
+}
+
+impl PodSort {
+    /// The order `s` moves to.
+    pub fn next(self) -> PodSort {
+        match self {
+            PodSort::Name => PodSort::Status,
+            PodSort::Status => PodSort::Restarts,
+            PodSort::Restarts => PodSort::Cpu,
+            PodSort::Cpu => PodSort::Memory,
+            PodSort::Memory => PodSort::Name,
+        }
+    }
+
+    /// Two pods in this order (the name breaks ties where the caller wants).
+    pub fn compare(self, a: &PodRow, b: &PodRow) -> std::cmp::Ordering {
+        let usage = |p: &PodRow, f: fn(&crate::store::views::PodUsage) -> f64| p.usage.as_ref().map(f);
+        let high_first = |x: Option<f64>, y: Option<f64>| match (x, y) {
+            (Some(x), Some(y)) => y.total_cmp(&x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        match self {
+            PodSort::Name => a.name.cmp(&b.name),
+            PodSort::Status => a.status.cmp(&b.status),
+            PodSort::Restarts => b.restarts.cmp(&a.restarts),
+            PodSort::Cpu => high_first(usage(a, |u| u.cpu), usage(b, |u| u.cpu)),
+            PodSort::Memory => high_first(usage(a, |u| u.memory), usage(b, |u| u.memory)),
+        }
+    }
+
+    /// The table column marked, `first` being READY's index, and whether it runs downward.
+    pub fn column(self, first: usize) -> (usize, bool) {
+        match self {
+            PodSort::Name => (first - 1, false),
+            PodSort::Status => (first + 1, false),
+            PodSort::Restarts => (first + 2, true),
+            PodSort::Cpu => (first + 3, true),
+            PodSort::Memory => (first + 4, true),
+        }
+    }
 }
 
 /// Does a pod row pass the list's `/` filter: `-l key=value[,..]` on labels, else a
@@ -173,11 +219,7 @@ impl FeedView {
     /// The pod rows as shown: filtered and sorted.
     pub fn visible_pods(&self) -> Vec<&PodRow> {
         let mut v: Vec<&PodRow> = self.pods.iter().flatten().filter(|p| pod_matches(p, &self.search)).collect();
-        match self.sort {
-            PodSort::Name => v.sort_by(|a, b| a.name.cmp(&b.name)),
-            PodSort::Status => v.sort_by(|a, b| a.status.cmp(&b.status).then(a.name.cmp(&b.name))),
-            PodSort::Restarts => v.sort_by(|a, b| b.restarts.cmp(&a.restarts).then(a.name.cmp(&b.name))),
-        }
+        v.sort_by(|a, b| self.sort.compare(a, b).then(a.name.cmp(&b.name)));
         v
     }
 
@@ -314,7 +356,7 @@ impl Component for FeedView {
                 Hint::key("l", "the pod's logs"),
                 Hint::key("y", "the pod's YAML (Secrets' values are never shown)"),
                 Hint::key("/", "filter: regex, ! inverts, -l key=value on labels"),
-                Hint::key("s", "sort: name, status, restarts"),
+                Hint::key("s", "sort: name, status, restarts, CPU, memory"),
             ],
             ViewSpec::Pod { .. } => vec![Hint::key("l", "logs"), Hint::key("y", "YAML")],
             ViewSpec::Logs { .. } => vec![
@@ -385,11 +427,7 @@ impl Component for FeedView {
                 return Outcome::Redraw;
             }
             (Some('s'), ViewSpec::Pods { .. }) => {
-                self.sort = match self.sort {
-                    PodSort::Name => PodSort::Status,
-                    PodSort::Status => PodSort::Restarts,
-                    PodSort::Restarts => PodSort::Name,
-                };
+                self.sort = self.sort.next();
                 self.selected = 0;
                 return Outcome::Redraw;
             }

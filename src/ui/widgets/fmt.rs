@@ -142,6 +142,16 @@ pub fn bar(v: f64, width: usize) -> String {
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
 }
 
+/// Cores as `kubectl top` writes them: whole millicores, rounded up (`Quantity.MilliValue`).
+pub fn millicores(cores: f64) -> String {
+    format!("{}m", (cores * 1000.0 - 1e-6).ceil().max(0.0) as u64)
+}
+
+/// Bytes as `kubectl top` writes memory: whole mebibytes, rounded down.
+pub fn mebibytes(bytes: f64) -> String {
+    format!("{}Mi", (bytes / (1024.0 * 1024.0)).floor().max(0.0) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
