@@ -329,3 +329,52 @@ async fn kubectl_top_and_the_pod_list_agree_on_cpu_and_memory() {
         break;
     }
 }
+
+/// `kubectl exec` against the simulator over the WebSocket protocol kubectl 1.32 speaks: a
+/// command's output and exit code, a script's non-zero exit as kubectl reports it, and piped
+/// input read until it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_exec_runs_commands_and_reports_exit_codes() {
+    let sim = common::sim(3).await;
+    let Some(k) = Kube::new(module_path!(), &sim, false) else {
+        return;
+    };
+    let pods = k.ok("gpu-us-east", &["get", "pods", "-n", "llm-d", "-o", "name"]).await;
+    let pod = pods
+        .lines()
+        .filter_map(|l| l.strip_prefix("pod/"))
+        .find(|p| p.contains("decode"))
+        .expect("a decode pod")
+        .to_string();
+    let ctx = "gpu-us-east";
+
+    let out = k.ok(ctx, &["exec", "-n", "llm-d", &pod, "-c", "vllm", "--", "hostname"]).await;
+    assert_eq!(out.trim(), pod, "hostname is the pod's name");
+
+    let (ok, out, err) =
+        k.run(ctx, &["exec", "-n", "llm-d", &pod, "-c", "vllm", "--", "sh", "-c", "echo hi; exit 3"]).await;
+    assert!(!ok && out.trim() == "hi", "{out} {err}");
+    assert!(err.contains("command terminated with exit code 3"), "kubectl reads the exit status: {err}");
+    let mut cmd = k.cmd(ctx, &["exec", "-n", "llm-d", &pod, "-c", "vllm", "--", "sh", "-c", "exit 3"]);
+    let status = tokio::task::spawn_blocking(move || cmd.status()).await.unwrap().unwrap();
+    assert_eq!(status.code(), Some(3), "kubectl exits with the command's code");
+
+    // piped input: no terminal, the shell reads lines until stdin ends
+    let mut cmd = k.cmd(ctx, &["exec", "-i", "-n", "llm-d", &pod, "-c", "vllm", "--", "sh"]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"echo piped\nkst-sim-container\n").unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text, "piped\nvllm\n");
+
+    // a container the pod does not have: the API server's refusal, as kubectl prints it
+    let (ok, _, err) = k.run(ctx, &["exec", "-n", "llm-d", &pod, "-c", "nope", "--", "true"]).await;
+    assert!(!ok && err.contains("container nope is not valid"), "{err}");
+}

@@ -13,8 +13,13 @@ pub struct Request {
     pub method: Method,
     pub path: String,
     pub query: HashMap<String, String>,
+    /// The query as sent: a key may repeat (`command=sh&command=-c`).
+    pub raw_query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The connection after a `101 Switching Protocols`, for the handler that answers one
+    /// (exec); taken once.
+    pub upgrade: std::sync::Mutex<Option<hyper::upgrade::OnUpgrade>>,
 }
 
 impl Request {
@@ -26,6 +31,18 @@ impl Request {
     }
     pub fn header(&self, k: &str) -> &str {
         self.headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+    /// Every value of a repeated query key, in order.
+    pub fn query_all(&self, k: &str) -> Vec<String> {
+        self.raw_query
+            .split('&')
+            .filter_map(|p| p.split_once('='))
+            .filter(|(key, _)| percent_decode(key) == k)
+            .map(|(_, v)| percent_decode(v))
+            .collect()
+    }
+    pub fn take_upgrade(&self) -> Option<hyper::upgrade::OnUpgrade> {
+        self.upgrade.lock().ok()?.take()
     }
     pub fn wants_table(&self) -> bool {
         self.header("accept").contains("as=Table")
@@ -80,6 +97,8 @@ pub enum Reply {
     },
     /// A reply with extra response headers (an MCP session id).
     Headed(Box<Reply>, Vec<(&'static str, String)>),
+    /// `101 Switching Protocols` with these headers; the handler serves the upgraded connection.
+    Switching(Vec<(&'static str, String)>),
 }
 
 impl Reply {
@@ -103,6 +122,7 @@ impl Reply {
         match self {
             Reply::Bytes { status, .. } | Reply::Stream { status, .. } => *status,
             Reply::Headed(r, _) => r.status(),
+            Reply::Switching(_) => StatusCode::SWITCHING_PROTOCOLS,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod endpoints;
+pub mod exec;
 /// Example llm-d-benchmark reports (v0.2 YAML, v0.2.1 JSON) for the demo.
 pub const EXAMPLE_REPORTS: &[(&str, &str)] = &[
     ("pd-disaggregation-h100-v0_2.yaml", include_str!("data/reports/pd-disaggregation-h100-v0_2.yaml")),

@@ -29,12 +29,19 @@ pub fn to_response(reply: Reply) -> hyper::Response<Body> {
         }
         return resp;
     }
+    if let Reply::Switching(headers) = reply {
+        let mut resp = hyper::Response::builder().status(http::StatusCode::SWITCHING_PROTOCOLS);
+        for (k, v) in headers {
+            resp = resp.header(k, v);
+        }
+        return resp.body(Full::new(Bytes::new()).boxed_unsync()).expect("valid response");
+    }
     let (status, ct, body) = match reply {
         Reply::Bytes { status, content_type, body } => (status, content_type, Full::new(body).boxed_unsync()),
         Reply::Stream { status, content_type, body } => {
             (status, content_type, StreamBody::new(body.map(|r| r.map(Frame::data))).boxed_unsync())
         }
-        Reply::Headed(..) => unreachable!("unwrapped above"),
+        Reply::Headed(..) | Reply::Switching(_) => unreachable!("answered above"),
     };
     hyper::Response::builder()
         .status(status)
@@ -44,15 +51,19 @@ pub fn to_response(reply: Reply) -> hyper::Response<Body> {
         .expect("valid response")
 }
 
-pub async fn read_request(req: hyper::Request<Incoming>) -> Request {
+pub async fn read_request(mut req: hyper::Request<Incoming>) -> Request {
+    // only a request asking to switch protocols keeps its connection's upgrade
+    let upgrade = req.headers().contains_key(http::header::UPGRADE).then(|| hyper::upgrade::on(&mut req));
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     Request {
         method: parts.method,
         path: super::http::percent_decode(parts.uri.path()),
         query: parse_query(parts.uri.query().unwrap_or("")),
+        raw_query: parts.uri.query().unwrap_or("").to_string(),
         headers: parts.headers,
         body,
+        upgrade: std::sync::Mutex::new(upgrade),
     }
 }
 
@@ -74,7 +85,8 @@ where
         }
     });
     let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-    let conn = builder.serve_connection(TokioIo::new(io), svc);
+    // with upgrades: `kubectl exec` switches the connection to a WebSocket
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), svc);
     tokio::select! {
         _ = conn => {}
         _ = async { while down.changed().await.is_ok() { if *down.borrow() { return } } } => {}

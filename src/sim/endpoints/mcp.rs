@@ -333,7 +333,9 @@ mod tests {
             method: Method::POST,
             path: "/mcp".into(),
             query: Default::default(),
+            raw_query: String::new(),
             headers,
+            upgrade: Default::default(),
             body: serde_json::to_vec(&body).unwrap().into(),
         }
     }
@@ -350,7 +352,7 @@ mod tests {
                 serde_json::from_str(&json).unwrap_or(Value::Null)
             }
             Reply::Headed(r, _) => body_of(r),
-            Reply::Stream { .. } => Value::Null,
+            Reply::Stream { .. } | Reply::Switching(_) => Value::Null,
         }
     }
 
