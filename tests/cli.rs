@@ -493,3 +493,76 @@ async fn a_snapshot_stops_at_a_signal_with_nothing_printed() {
         assert!(took < Duration::from_secs(5), "stopped in {took:?}");
     }
 }
+
+/// `s` on a pod: the API server is asked first, a dialog names the pod and container, `y` hands
+/// the terminal to the real `kubectl exec -it` (the simulator's pods/exec over WebSocket), what
+/// is typed goes to the container's shell, and when it ends kst is back, drawn whole, answering
+/// keys, with the session in the audit file and its kubeconfig gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shell_from_a_pod_list_is_kubectl_exec_and_kst_comes_back() {
+    let Some(kubectl) = common::peers::debian_binary("kubernetes-client", "kubectl") else {
+        common::peers::missing("the shell test", "kubectl", "apt-get install kubernetes-client");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let cmd = format!(
+        "env -u KUBECONFIG HOME={home} XDG_CONFIG_HOME={home}/cfg XDG_DATA_HOME={home}/data TMPDIR={tmp} KST_KUBECTL={kubectl} {bin} demo --log-file {home}/log; sleep 600",
+        home = dir.path().display(),
+        tmp = tmp.display(),
+        kubectl = kubectl.display(),
+        bin = env!("CARGO_BIN_EXE_kst"),
+    );
+    let Some(t) = Tmux::start(&cmd, 150, 40) else { return };
+    t.wait_for("the fleet", |s| s.contains("6 live") && s.contains("agents-us-central")).await;
+    t.keys(&[":pods", "Enter"]);
+    t.wait_for("every pod", |s| s.contains("pods in all namespaces")).await;
+    t.keys(&["/", "decode-z5pbtvpl7b-5f7jd", "Enter"]);
+    t.wait_for("the one pod", |s| s.contains("(1) · filter")).await;
+    t.keys(&["s"]);
+    let dialog = t.wait_for("the permission checked", |s| s.contains("y/Enter open")).await;
+    assert!(dialog.contains("container ▸vllm") && dialog.contains("on gpu-us-east"), "{dialog}");
+    t.keys(&["y"]);
+    let pod = "ms-pd-llm-d-modelservice-decode-z5pbtvpl7b-5f7jd";
+    t.wait_for("the container's shell", |s| s.contains(&format!("root@{pod}:/#"))).await;
+    t.keys(&["hostname", "Enter"]);
+    t.wait_for("the command's output", |s| s.lines().any(|l| l.trim() == pod)).await;
+    let kubeconfigs = || {
+        std::fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("kst-shell-"))
+            .count()
+    };
+    assert_eq!(kubeconfigs(), 1, "kubectl's kubeconfig, in a folder of its own while the shell runs");
+    t.keys(&["exit 3", "Enter"]);
+    t.wait_for("kst says how kubectl ended", |s| s.contains("press Enter to return to kst")).await;
+    t.keys(&["Enter"]);
+    let back = t.wait_for("the TUI again", |s| s.contains("ended with exit code 3")).await;
+    assert!(back.contains("CPU") && back.contains(pod), "drawn whole: {back}");
+    t.keys(&["Escape"]);
+    t.wait_for("keys answered after the shell", |s| s.contains("pods in all namespaces") && !s.contains("filter:"))
+        .await;
+    let audit = walk(&dir.path().join("data")).into_iter().find(|p| p.ends_with("audit.jsonl")).expect("an audit file");
+    let line = std::fs::read_to_string(audit).unwrap();
+    assert!(
+        line.contains("\"action\":\"shell\"") && line.contains(pod) && line.contains("ended with exit code 3"),
+        "{line}"
+    );
+    assert_eq!(kubeconfigs(), 0, "the kubeconfig is removed when the session ends");
+    assert!(!line.contains("sim-gpu-us-east-admin"), "no token in the audit file");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

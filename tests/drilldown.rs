@@ -88,8 +88,8 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     assert_eq!(app.views.len(), 1, "Esc on a filtered list keeps the list");
     assert!(app.views[0].as_feed().unwrap().search.is_empty());
     assert_eq!(app.views[0].as_feed_mut().unwrap().visible_pods().len(), 4);
-    app.on_key(key(KeyCode::Char('s')));
-    app.on_key(key(KeyCode::Char('s')));
+    app.on_key(key(KeyCode::Char('S')));
+    app.on_key(key(KeyCode::Char('S')));
     assert_eq!(app.views[0].as_feed_mut().unwrap().sort, kst::ui::views::PodSort::Restarts);
     app.views[0].as_feed_mut().unwrap().sort = kst::ui::views::PodSort::Name;
 
@@ -262,6 +262,7 @@ fn fixed_app() -> App {
             // near its memory limit: %MEM/L turns warning
             usage: Some(kst::store::views::PodUsage { cpu: 3.2104, memory: 58.0 * 1024.0 * 1024.0 * 1024.0 }),
             memory_limit: Some(64.0 * 1024.0 * 1024.0 * 1024.0),
+            containers: vec!["vllm".into()],
         },
         PodRow {
             namespace: "llm-d".into(),
@@ -277,6 +278,7 @@ fn fixed_app() -> App {
             // crash-looping: metrics-server has no sample of it
             usage: None,
             memory_limit: Some(64.0 * 1024.0 * 1024.0 * 1024.0),
+            containers: vec!["vllm".into()],
         },
     ];
     app.open_view(

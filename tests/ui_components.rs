@@ -81,6 +81,7 @@ async fn help_in_every_pane_and_view() {
         labels: Default::default(),
         usage: None,
         memory_limit: None,
+        containers: vec!["vllm".into()],
     };
     app.on_update(kst::store::Update::ViewPods { cluster: 0, view: id, pods: vec![pod] });
     for (expect, next) in [("Enter d", 'd'), ("YAML", 'l'), ("only the lines holding a text", 'y')] {
@@ -301,6 +302,7 @@ async fn a_text_view_scrolls_to_its_end_and_no_further() {
         labels: Default::default(),
         usage: None,
         memory_limit: None,
+        containers: vec!["vllm".into()],
     };
     app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod] });
     key(&mut app, KeyCode::Char('y'));
@@ -448,5 +450,94 @@ fn the_write_confirmation_keeps_its_keys_on_screen_with_every_line() {
             assert!(s.contains(needle), "{w}x{h}: {needle:?} missing\n{s}");
         }
         insta::assert_snapshot!(format!("write_confirmation_via_proxy_{w}x{h}"), s);
+    }
+}
+
+/// `s` on a pod is guarded as a write: refused and audited in read-only mode (nothing asked of
+/// the API server), else the dialog waits for the API server's answer, names the pod and the
+/// container (←/→ picks another), says why when RBAC refuses, and `y` hands the session over
+/// only once allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shell_is_checked_confirmed_and_refused_in_read_only_mode() {
+    use kst::actions::{ActionRequest, ShellRequest};
+    let pod = kst::store::views::PodRow {
+        namespace: "llm-d".into(),
+        name: "ms-pd-decode-0".into(),
+        ready: "1/1".into(),
+        status: "Running".into(),
+        restarts: 0,
+        created: None,
+        node: "n".into(),
+        gpus: 1,
+        role: None,
+        labels: Default::default(),
+        usage: None,
+        memory_limit: None,
+        containers: vec!["vllm".into(), "sidecar".into()],
+    };
+    for mode in [Mode::ReadOnly, Mode::Normal] {
+        let (_sim, fleet, now) = common::deterministic_fleet().await;
+        let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), mode);
+        app.clock = Some(now);
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        app.feeds = kst::ui::views::Feeds::new(Some(tx));
+        let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel();
+        app.writes.actions = Some(atx);
+        app.show("serving");
+        key(&mut app, KeyCode::Enter);
+        let list = app.views[0].feeds()[0];
+        app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod.clone()] });
+        key(&mut app, KeyCode::Char('s'));
+        let asked = arx.try_recv().expect("the actions task is told");
+        if mode == Mode::ReadOnly {
+            let s = render(&mut app, 100, 30);
+            assert!(s.contains("read-only mode: kst opens no shell"), "{s}");
+            let ActionRequest::Shell(ShellRequest::Done { result, .. }) = asked else { panic!("{asked:?}") };
+            assert_eq!(result, "refused: read-only mode", "audited, and nothing asked of the API server");
+            assert!(app.writes.shell.is_none());
+            continue;
+        }
+        let ActionRequest::Shell(ShellRequest::Check { id, target }) = asked else { panic!("{asked:?}") };
+        assert_eq!((target.pod.as_str(), target.container.as_str()), ("ms-pd-decode-0", "vllm"));
+        let s = render(&mut app, 100, 30);
+        assert!(s.contains("checking your permissions") && s.contains("container ▸vllm"), "{s}");
+        key(&mut app, KeyCode::Char('y'));
+        assert!(app.writes.shell_run.is_none(), "no session before the API server answers");
+        key(&mut app, KeyCode::Right);
+        assert!(render(&mut app, 100, 30).contains("▸sidecar"), "another container, marked without colour");
+        // refused by RBAC: said, and nothing runs
+        let denied = kst::store::Update::ShellChecked {
+            cluster: 0,
+            id,
+            allowed: false,
+            reason: "create pods/exec: RBAC does not allow it".into(),
+            kubeconfig: None,
+        };
+        app.on_update(denied);
+        assert!(render(&mut app, 100, 30).contains("not allowed: create pods/exec"));
+        key(&mut app, KeyCode::Char('y'));
+        assert!(app.writes.shell_run.is_none());
+        key(&mut app, KeyCode::Esc);
+        // asked again and allowed: `y` hands over the chosen container
+        key(&mut app, KeyCode::Char('s'));
+        let Ok(ActionRequest::Shell(ShellRequest::Check { id, .. })) = arx.try_recv() else { panic!("asked again") };
+        key(&mut app, KeyCode::Left);
+        let allowed = kst::store::Update::ShellChecked {
+            cluster: 0,
+            id,
+            allowed: true,
+            reason: String::new(),
+            kubeconfig: Some("/tmp/kubeconfig".into()),
+        };
+        app.on_update(allowed);
+        assert!(render(&mut app, 100, 30).contains("y/Enter open"));
+        key(&mut app, KeyCode::Char('y'));
+        let run = app.writes.shell_run.clone().expect("a session to run");
+        assert_eq!(run.target.container, "sidecar", "← from the first wraps to the last");
+        let args = run.args().join(" ");
+        assert!(
+            args.contains("--kubeconfig /tmp/kubeconfig")
+                && args.contains("exec -it -n llm-d ms-pd-decode-0 -c sidecar")
+        );
     }
 }

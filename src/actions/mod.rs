@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod placement;
+pub mod shell;
 pub mod toggle;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use self::audit::AuditLine;
 use crate::sources::connect::{client_for, Target};
 use crate::store::Update;
 pub use placement::MoveRequest;
+pub use shell::{ShellRequest, ShellTarget};
 pub use toggle::ToggleTarget;
 
 #[derive(Debug, Clone)]
@@ -28,6 +30,8 @@ pub enum ActionRequest {
     Refused { target: ToggleTarget, why: String },
     /// A guarded move's check, write or refusal (on the WDS).
     Move(MoveRequest),
+    /// A shell in a container: its check, and its end (audited).
+    Shell(ShellRequest),
     /// A cluster dialed after start (through a hub's proxy): where its writes go, and how it is
     /// reached, for the audit line.
     Reach { cluster: usize, target: Target, via: String },
@@ -40,6 +44,7 @@ impl ActionRequest {
             | ActionRequest::Apply { target, .. }
             | ActionRequest::Refused { target, .. } => target.cluster,
             ActionRequest::Move(m) => m.cluster(),
+            ActionRequest::Shell(s) => s.cluster(),
             ActionRequest::Reach { cluster, .. } => *cluster,
         }
     }
@@ -54,6 +59,7 @@ impl ActionRequest {
             }
             ActionRequest::Apply { id, .. } => Some(Update::ToggleDone { cluster, id: *id, result: Err(msg) }),
             ActionRequest::Move(m) => m.failed(msg),
+            ActionRequest::Shell(s) => s.failed(msg),
             _ => None,
         }
     }
@@ -101,6 +107,7 @@ pub fn start(
     let (tx, mut rx) = mpsc::unbounded_channel::<ActionRequest>();
     tokio::spawn(async move {
         let mut clients: BTreeMap<usize, kube::Client> = BTreeMap::new();
+        let mut shells = shell::Sessions::default();
         let mut targets: BTreeMap<usize, (Target, Option<String>)> =
             targets.into_iter().enumerate().map(|(i, t)| (i, (t, None))).collect();
         while let Some(req) = rx.recv().await {
@@ -131,6 +138,7 @@ pub fn start(
                             ActionRequest::Apply { target: t, .. } => w.toggle(t, &format!("failed: {msg}")),
                             ActionRequest::Refused { target: t, why } => w.toggle(t, &format!("refused: {why}")),
                             ActionRequest::Move(m) => m.audit_unsent(&w, &msg),
+                            ActionRequest::Shell(s) => shell::audit_unsent(&w, s, &msg),
                             _ => {}
                         }
                         if let Some(u) = req.failed(msg) {
@@ -165,6 +173,7 @@ pub fn start(
                     None
                 }
                 ActionRequest::Move(m) => placement::handle(&client, &w, m).await,
+                ActionRequest::Shell(s) => shells.handle(&client, &w, s).await,
                 ActionRequest::Reach { .. } => None,
             };
             if let Some(u) = answer {

@@ -109,6 +109,18 @@ pub fn pod_row(o: &DynamicObject) -> PodRow {
     } else {
         None
     };
+    let mut containers: Vec<String> = d["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str())
+        .map(str::to_string)
+        .collect();
+    let default = o.metadata.annotations.as_ref().and_then(|a| a.get("kubectl.kubernetes.io/default-container"));
+    if let Some(at) = default.and_then(|d| containers.iter().position(|c| c == d)) {
+        let d = containers.remove(at);
+        containers.insert(0, d);
+    }
     PodRow {
         namespace: o.metadata.namespace.clone().unwrap_or_default(),
         name: o.metadata.name.clone().unwrap_or_default(),
@@ -124,6 +136,7 @@ pub fn pod_row(o: &DynamicObject) -> PodRow {
         labels: o.metadata.labels.clone().unwrap_or_default(),
         usage: None,
         memory_limit,
+        containers,
     }
 }
 

@@ -483,6 +483,7 @@ impl Fleet {
             }
             // answers to the UI's own requests: the App handles them, the fleet has no part
             Update::ToggleChecked { .. }
+            | Update::ShellChecked { .. }
             | Update::ToggleDone { .. }
             | Update::MoveChecked { .. }
             | Update::MovePatched { .. }

@@ -151,6 +151,15 @@ pub enum Update {
         allowed: bool,
         reason: String,
     },
+    /// May this user open a shell in the pod (actions -> UI); when allowed, the kubeconfig
+    /// kubectl is to use (removed when the session ends).
+    ShellChecked {
+        cluster: usize,
+        id: u64,
+        allowed: bool,
+        reason: String,
+        kubeconfig: Option<std::path::PathBuf>,
+    },
     /// A toggle was applied, or failed (actions -> UI).
     ToggleDone {
         cluster: usize,
@@ -342,6 +351,7 @@ impl Update {
             | Update::KagentiCard { cluster, .. }
             | Update::Platform { cluster, .. }
             | Update::ToggleChecked { cluster, .. }
+            | Update::ShellChecked { cluster, .. }
             | Update::ToggleDone { cluster, .. }
             | Update::MoveChecked { cluster, .. }
             | Update::MovePatched { cluster, .. }

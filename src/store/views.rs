@@ -19,6 +19,9 @@ pub struct PodRow {
     pub usage: Option<PodUsage>,
     /// The sum of the containers' memory limits, when every container has one.
     pub memory_limit: Option<f64>,
+    /// The containers a shell can be opened in, kubectl's default first (the one the
+    /// `kubectl.kubernetes.io/default-container` annotation names, else the first).
+    pub containers: Vec<String>,
 }
 
 /// A pod's usage as metrics-server reports it: CPU in cores, memory (working set) in bytes.

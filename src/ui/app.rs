@@ -292,6 +292,10 @@ impl App {
                         let c = &self.fleet.clusters[target.cluster];
                         (c.context.clone(), c.via.clone())
                     }
+                    super::component::Write::Shell(target) => {
+                        let c = &self.fleet.clusters[target.cluster];
+                        (c.context.clone(), c.via.clone())
+                    }
                     super::component::Write::Silence(_) | super::component::Write::Move { .. } => (String::new(), None),
                 };
                 // through a hub's proxy too: its RBAC check asks the managed cluster, as the proxy's identity

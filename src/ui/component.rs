@@ -219,6 +219,8 @@ pub enum Write {
     },
     /// A silence in an Alertmanager for a problem (duration and comment asked in the dialog).
     Silence(crate::ui::silence::SilenceAsk),
+    /// A shell in a container (checked, confirmed, audited as a write is).
+    Shell(crate::actions::ShellTarget),
     /// A guarded move of a policy's workloads; `cluster` is the WDS's index in the fleet.
     Move {
         cluster: usize,

@@ -11,9 +11,10 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::component::Write;
 use super::moving::MoveDialog;
+use super::shell::{ShellDialog, ShellRun};
 use super::silence::{SilenceAsk, SilenceDialog, Step};
 use super::Mode;
-use crate::actions::{ActionRequest, ToggleTarget};
+use crate::actions::{ActionRequest, ShellRequest, ShellTarget, ToggleTarget};
 use crate::sources::alertmanager::SilenceRequest;
 use crate::store::moving::MovePlan;
 use crate::store::{Fleet, Update};
@@ -50,6 +51,10 @@ pub struct Writes {
     pub silence: Option<SilenceDialog>,
     /// A guarded move: its confirmation, then the move as it goes.
     pub moving: Option<MoveDialog>,
+    /// A shell asked for: its container, the permission check, the `y`.
+    pub shell: Option<ShellDialog>,
+    /// A shell confirmed: the UI's loop runs it (the terminal is kubectl's until it ends).
+    pub shell_run: Option<ShellRun>,
     /// What to tell the user once a key closed a dialog (the App flashes it).
     pub said: Option<String>,
     next: u64,
@@ -64,7 +69,61 @@ fn created_by() -> String {
 impl Writes {
     /// A dialog is open: it takes every key but Ctrl-C.
     pub fn open(&self) -> bool {
-        self.dialog.is_some() || self.silence.is_some() || self.moving.is_some()
+        self.dialog.is_some() || self.silence.is_some() || self.moving.is_some() || self.shell.is_some()
+    }
+
+    /// A shell asked for: refused (and audited) in read-only and kiosk mode, else checked.
+    fn request_shell(
+        &mut self,
+        target: ShellTarget,
+        mode: Mode,
+        context: String,
+        via: Option<String>,
+    ) -> Option<String> {
+        let Some(tx) = &self.actions else { return Some("a shell is not available here".into()) };
+        if mode != Mode::Normal {
+            let why = if mode == Mode::Kiosk { "kiosk mode" } else { "read-only mode" };
+            let what = format!("no shell in {}/{}", target.namespace, target.pod);
+            let _ =
+                tx.send(ActionRequest::Shell(ShellRequest::Done { id: 0, target, result: format!("refused: {why}") }));
+            return Some(format!("{why}: kst opens no shell; {what}"));
+        }
+        self.next += 1;
+        let id = self.next;
+        let _ = tx.send(ActionRequest::Shell(ShellRequest::Check { id, target: target.clone() }));
+        self.shell = Some(ShellDialog { id, target, context, via, state: DialogState::Checking, kubeconfig: None });
+        None
+    }
+
+    /// A key while the shell dialog is open.
+    fn shell_key(&mut self, k: KeyEvent) -> bool {
+        let Some(d) = self.shell.as_mut() else { return false };
+        match d.on_key(k) {
+            super::shell::Step::Stay => {}
+            super::shell::Step::Cancelled => {
+                if let (Some(d), Some(tx)) = (self.shell.take(), &self.actions) {
+                    // allowed and not taken: audited as cancelled, its kubeconfig removed
+                    if d.state == DialogState::Allowed {
+                        let r =
+                            ShellRequest::Done { id: d.id, target: d.target, result: "cancelled by the user".into() };
+                        let _ = tx.send(ActionRequest::Shell(r));
+                    }
+                }
+            }
+            super::shell::Step::Run(run) => {
+                self.shell = None;
+                self.shell_run = Some(run);
+            }
+        }
+        true
+    }
+
+    /// A shell session ended: audited, its kubeconfig removed.
+    pub fn shell_ended(&self, run: &ShellRun, result: String) {
+        if let Some(tx) = &self.actions {
+            let r = ShellRequest::Done { id: run.id, target: run.target.clone(), result };
+            let _ = tx.send(ActionRequest::Shell(r));
+        }
     }
 
     /// A silence asked for: refused (and audited) in read-only and kiosk mode, else its dialog.
@@ -125,6 +184,9 @@ impl Writes {
         if let Some(d) = &self.silence {
             super::silence::draw(f, area, t, d);
         }
+        if let Some(d) = &self.shell {
+            super::shell::draw(f, area, t, d);
+        }
     }
 
     /// A component asks for a write. Returns what to tell the user when it does not go ahead.
@@ -133,6 +195,7 @@ impl Writes {
             Write::Toggle { target, hpa } => (target, hpa),
             Write::Silence(ask) => return self.request_silence(ask, mode),
             Write::Move { cluster, plan } => return self.request_move(cluster, *plan, mode),
+            Write::Shell(target) => return self.request_shell(target, mode, context, via),
         };
         if mode != Mode::Normal {
             let why = if mode == Mode::Kiosk { "kiosk mode" } else { "read-only mode" };
@@ -189,6 +252,9 @@ impl Writes {
         if self.silence.is_some() {
             return self.silence_key(k, now);
         }
+        if self.shell.is_some() {
+            return self.shell_key(k);
+        }
         if let Some(d) = self.moving.as_mut() {
             let (mine, close) = d.on_key(k, now, self.actions.as_ref());
             if let Some(said) = close {
@@ -233,6 +299,12 @@ impl Writes {
                 let tx = self.actions.as_ref();
                 let Some(d) = self.moving.as_mut().filter(|d| d.id == *id) else { return Some((false, None)) };
                 d.patched(result.clone(), now, tx);
+                Some((true, None))
+            }
+            Update::ShellChecked { id, allowed, reason, kubeconfig, .. } => {
+                let Some(d) = self.shell.as_mut().filter(|d| d.id == *id) else { return Some((false, None)) };
+                d.state = if *allowed { DialogState::Allowed } else { DialogState::Denied(reason.clone()) };
+                d.kubeconfig = kubeconfig.clone();
                 Some((true, None))
             }
             Update::ToggleChecked { id, allowed, reason, .. } => {

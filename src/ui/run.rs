@@ -87,6 +87,16 @@ async fn run_loop(
                         dirty = true;
                         urgent = true;
                     }
+                    if let Some(run) = app.writes.shell_run.take() {
+                        // the keyboard is kubectl's while it runs: this reader stops first and
+                        // a new one starts (on its first poll) after
+                        events = EventStream::new();
+                        let result = run_shell(app, &mut guard, &run, &mut updates).await?;
+                        app.flash = Some(run.ended(&result));
+                        app.writes.shell_ended(&run, result);
+                        dirty = true;
+                        urgent = true;
+                    }
                 }
                 Some(Ok(Event::Mouse(m))) => {
                     let width = guard.terminal.size().map(|s| s.width).unwrap_or(80);
@@ -129,4 +139,49 @@ async fn run_loop(
             }
         }
     }
+}
+
+/// A shell session: the terminal lent to `kubectl exec -it` until it ends (updates keep being
+/// applied meanwhile, nothing is drawn), then taken back. Returns what happened, for the user
+/// and the audit file.
+async fn run_shell(
+    app: &mut App,
+    guard: &mut TerminalGuard,
+    run: &super::shell::ShellRun,
+    updates: &mut mpsc::Receiver<Update>,
+) -> std::io::Result<String> {
+    guard.lend();
+    let kubectl = std::env::var_os("KST_KUBECTL").unwrap_or_else(|| "kubectl".into());
+    println!(
+        "kst: kubectl exec into {} of {}/{} on {} (exit the shell to return)",
+        run.target.container, run.target.namespace, run.target.pod, run.context
+    );
+    let status = tokio::process::Command::new(&kubectl).args(run.args()).kill_on_drop(true).status();
+    tokio::pin!(status);
+    let mut open = true;
+    let status = loop {
+        tokio::select! {
+            s = &mut status => break s,
+            u = updates.recv(), if open => match u {
+                Some(u) => { app.on_update(u); }
+                None => open = false,
+            },
+        }
+    };
+    let result = match status {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            format!("failed: no kubectl on the PATH ({}); the shell runs kubectl exec", kubectl.to_string_lossy())
+        }
+        Err(e) => format!("failed: kubectl did not start: {e}"),
+        Ok(s) if s.success() => "closed (exit 0)".to_string(),
+        Ok(s) => {
+            let code = s.code().map_or_else(|| "a signal".to_string(), |c| c.to_string());
+            // what kubectl said (a refusal, a lost connection) stays readable until a key
+            println!("\nkst: kubectl ended with exit code {code}; press Enter to return to kst");
+            let _ = tokio::task::spawn_blocking(|| std::io::stdin().read_line(&mut String::new())).await;
+            format!("ended with exit code {code}")
+        }
+    };
+    guard.resume()?;
+    Ok(result)
 }

@@ -60,12 +60,28 @@ impl TerminalGuard {
         unsafe {
             libc::raise(libc::SIGTSTP);
         }
+        self.resume()
+    }
+
+    /// The terminal lent to another program (a shell's kubectl): the shell's screen, cooked
+    /// mode, the cursor shown. `resume` takes it back.
+    pub fn lend(&mut self) {
+        restore();
+    }
+
+    /// The TUI again after a suspend or a lent terminal, redrawn whole (whatever ran wrote over
+    /// what the terminal showed).
+    pub fn resume(&mut self) -> io::Result<()> {
         terminal::enable_raw_mode()?;
         execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
         if self.mouse {
             execute!(io::stdout(), crossterm::event::EnableMouseCapture)?;
         }
-        self.terminal.clear()?;
+        // cleared by hand: ratatui's `clear` asks the terminal where its cursor is, and that
+        // answer can be lost to a keyboard reader just stopped (the shell's kubectl case)
+        execute!(io::stdout(), crossterm::terminal::Clear(crossterm::terminal::ClearType::All))?;
+        self.terminal.current_buffer_mut().reset();
+        self.terminal.swap_buffers();
         self.last = None;
         Ok(())
     }

@@ -102,7 +102,8 @@ impl Component for FleetPods {
             Hint::key("l", "the pod's logs"),
             Hint::key("y", "the pod's YAML"),
             Hint::key("/", "filter: regex, ! inverts, -l key=value on labels"),
-            Hint::key("s", "sort: cluster and name, status, restarts"),
+            Hint::key("s", "shell: kubectl exec into the pod, permission checked first, audited"),
+            Hint::key("S", "sort: cluster and name, status, restarts, CPU, memory"),
         ]
     }
 
@@ -146,6 +147,27 @@ impl Component for FleetPods {
                 Outcome::Redraw
             }
             (_, Some('s')) => {
+                let (keys, rows): (Vec<String>, Vec<(usize, PodRow)>) = {
+                    let rows = self.rows();
+                    (Self::keys(&rows), rows.iter().map(|(c, p)| (*c, (*p).clone())).collect())
+                };
+                self.list.sync(&keys);
+                let picked = self.list.selected().and_then(|i| rows.into_iter().nth(i));
+                match picked {
+                    Some((cluster, p)) if !p.containers.is_empty() => {
+                        Outcome::Write(crate::ui::component::Write::Shell(crate::actions::ShellTarget {
+                            cluster,
+                            namespace: p.namespace.clone(),
+                            pod: p.name.clone(),
+                            container: p.containers[0].clone(),
+                            containers: p.containers,
+                        }))
+                    }
+                    Some(_) => Outcome::Flash("no container to open a shell in".into()),
+                    None => Outcome::Handled,
+                }
+            }
+            (_, Some('S')) => {
                 self.sort = self.sort.next();
                 Outcome::Redraw
             }

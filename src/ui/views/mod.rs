@@ -236,6 +236,23 @@ impl FeedView {
         }
     }
 
+    /// The pod and containers a shell can be opened in from here: the selected pod of a list
+    /// (kubectl's default container first), the pod shown, or the container whose logs these are.
+    fn shell_target(&self) -> Option<crate::actions::ShellTarget> {
+        let (cluster, namespace, pod) = self.pod()?;
+        let mut containers = match (&self.spec, &self.detail) {
+            (ViewSpec::Pods { .. }, _) => self.visible_pods().get(self.selected)?.containers.clone(),
+            (_, Some(d)) => d.containers.iter().filter(|c| !c.init).map(|c| c.name.clone()).collect(),
+            (_, None) => self.containers.clone(),
+        };
+        if let ViewSpec::Logs { container: Some(c), .. } = &self.spec {
+            containers.retain(|x| x != c);
+            containers.insert(0, c.clone());
+        }
+        let container = containers.first()?.clone();
+        Some(crate::actions::ShellTarget { cluster, namespace, pod, containers, container })
+    }
+
     /// A child view (pod, logs, YAML) with its feed; the logs know the pod's containers.
     fn child(&self, cx: &Ctx, spec: ViewSpec, crumb: &str) -> Outcome {
         let mut v = FeedView::open(cx.feeds, spec, crumb.to_string());
@@ -356,9 +373,16 @@ impl Component for FeedView {
                 Hint::key("l", "the pod's logs"),
                 Hint::key("y", "the pod's YAML (Secrets' values are never shown)"),
                 Hint::key("/", "filter: regex, ! inverts, -l key=value on labels"),
-                Hint::key("s", "sort: name, status, restarts, CPU, memory"),
+                Hint::key("s", "shell: kubectl exec into the pod, permission checked first, audited"),
+                Hint::key("S", "sort: name, status, restarts, CPU, memory"),
             ],
-            ViewSpec::Pod { .. } => vec![Hint::key("l", "logs"), Hint::key("y", "YAML")],
+            ViewSpec::Pod { .. } => {
+                vec![
+                    Hint::key("l", "logs"),
+                    Hint::key("y", "YAML"),
+                    Hint::key("s", "shell: kubectl exec into the pod"),
+                ]
+            }
             ViewSpec::Logs { .. } => vec![
                 Hint::key("c", "next container"),
                 Hint::key("p", "the previous container's logs"),
@@ -367,6 +391,7 @@ impl Component for FeedView {
                 Hint::key("w", "wrap long lines"),
                 Hint::key("/", "only the lines holding a text (highlighted; Esc clears)"),
                 Hint::key("g G", "oldest line / follow the newest"),
+                Hint::key("s", "shell: kubectl exec into this container"),
             ],
             ViewSpec::Yaml { .. } | ViewSpec::Query { .. } => {
                 vec![Hint::key("/", "highlight a text"), Hint::key("w", "wrap long lines")]
@@ -426,7 +451,13 @@ impl Component for FeedView {
                 self.selected = 0;
                 return Outcome::Redraw;
             }
-            (Some('s'), ViewSpec::Pods { .. }) => {
+            (Some('s'), ViewSpec::Pods { .. } | ViewSpec::Pod { .. } | ViewSpec::Logs { .. }) => {
+                return match self.shell_target() {
+                    Some(t) => Outcome::Write(crate::ui::component::Write::Shell(t)),
+                    None => Outcome::Flash("no container to open a shell in".into()),
+                };
+            }
+            (Some('S'), ViewSpec::Pods { .. }) => {
                 self.sort = self.sort.next();
                 self.selected = 0;
                 return Outcome::Redraw;
