@@ -377,11 +377,7 @@ impl Component for FeedView {
                 Hint::key("S", "sort: name, status, restarts, CPU, memory"),
             ],
             ViewSpec::Pod { .. } => {
-                vec![
-                    Hint::key("l", "logs"),
-                    Hint::key("y", "YAML"),
-                    Hint::key("s", "shell: kubectl exec into the pod"),
-                ]
+                vec![Hint::key("l", "logs"), Hint::key("y", "YAML"), Hint::key("s", "shell: kubectl exec into the pod")]
             }
             ViewSpec::Logs { .. } => vec![
                 Hint::key("c", "next container"),
