@@ -311,3 +311,31 @@ async fn http_post(addr: std::net::SocketAddr, path: &str, body: &str) -> String
     s.read_to_string(&mut out).await.unwrap();
     out
 }
+
+/// kube-rs' port-forward (the plain WebSocket protocol the kubelet serves) reaches what the
+/// pod serves on that port: a vLLM pod's metrics over a forwarded HTTP/1.1 request; a port the
+/// pod does not declare is refused, as the pod proxy refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn port_forward_reaches_what_the_pod_serves() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = common::sim(3).await;
+    let targets = common::targets(&sim);
+    let t = targets.iter().find(|t| t.context == "gpu-us-east").unwrap();
+    // an upgrade needs HTTP/1.1: kube's own client, as kst's port-forward uses
+    let opts = kube::config::KubeConfigOptions { context: Some(t.context.clone()), ..Default::default() };
+    let cfg = kube::Config::from_custom_kubeconfig((*t.kubeconfig).clone(), &opts).await.unwrap();
+    let client = Client::try_from(cfg).unwrap();
+    let pods: Api<Pod> = Api::namespaced(client, "llm-d");
+    let list = pods.list(&ListParams::default().labels("llm-d.ai/role=decode")).await.unwrap();
+    let name = list.items[0].metadata.name.clone().unwrap();
+
+    let mut pf = pods.portforward(&name, &[8200]).await.expect("the upgrade");
+    let mut stream = pf.take_stream(8200).expect("a stream for the port");
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut body = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut body)).await.expect("an answer").unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.starts_with("HTTP/1.1 200") && text.contains("vllm:num_requests_running"), "{text}");
+    drop(stream);
+    let _ = pf.join().await;
+}

@@ -191,6 +191,9 @@ async fn resource(
         (Some("scale"), _) if p.def.subresources.contains(&"scale") => scale(cluster, req, &p),
         // GET: a WebSocket; POST: kubectl's SPDY retry, judged alike, then refused
         (Some("exec"), &Method::GET | &Method::POST) if p.def.plural == "pods" => super::exec::serve(cluster, req, &p),
+        (Some("portforward"), &Method::GET | &Method::POST) if p.def.plural == "pods" => {
+            super::portforward::serve(cluster, req, &p)
+        }
         (Some("log"), &Method::GET) if p.def.plural == "pods" => super::logs::serve(cluster, req, &p).await,
         (Some("proxy"), _) if p.def.subresources.contains(&"proxy") => super::endpoints::proxy(cluster, req, &p).await,
         _ => error(StatusCode::METHOD_NOT_ALLOWED, "the server does not allow this method on the requested resource"),

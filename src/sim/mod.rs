@@ -20,6 +20,7 @@ pub mod kubestellar;
 pub mod logs;
 pub mod metrics_server;
 pub mod patch;
+pub mod portforward;
 pub mod protobuf;
 pub mod resources;
 pub mod rng;

@@ -75,7 +75,8 @@ const fn crd(mut d: ResDef) -> ResDef {
 
 pub const NAMESPACES: ResDef = r("", "v1", "Namespace", "namespaces", "namespace", false, &["ns"], &[]);
 pub const NODES: ResDef = r("", "v1", "Node", "nodes", "node", false, &["no"], &["status"]);
-pub const PODS: ResDef = r("", "v1", "Pod", "pods", "pod", true, &["po"], &["exec", "log", "proxy", "status"]);
+pub const PODS: ResDef =
+    r("", "v1", "Pod", "pods", "pod", true, &["po"], &["exec", "log", "portforward", "proxy", "status"]);
 pub const SERVICES: ResDef = r("", "v1", "Service", "services", "service", true, &["svc"], &["proxy"]);
 pub const EVENTS: ResDef = r("", "v1", "Event", "events", "event", true, &["ev"], &[]);
 pub const SERVICE_ACCOUNTS: ResDef =
@@ -454,6 +455,7 @@ impl Registry {
                     }
                     "log" => ("Pod", vec!["get"], json!({})),
                     "exec" => ("PodExecOptions", vec!["create", "get"], json!({})),
+                    "portforward" => ("PodPortForwardOptions", vec!["create", "get"], json!({})),
                     "proxy" => ("PodProxyOptions", vec!["create", "delete", "get", "patch", "update"], json!({})),
                     _ => (d.kind, vec!["get", "patch", "update"], json!({})),
                 };

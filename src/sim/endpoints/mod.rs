@@ -172,7 +172,7 @@ fn refused(pod: &Value, port: u16) -> Reply {
     )
 }
 
-async fn serve_pod(cluster: &Arc<SimCluster>, req: &Request, pod: &Value, port: u16, path: &str) -> Reply {
+pub(super) async fn serve_pod(cluster: &Arc<SimCluster>, req: &Request, pod: &Value, port: u16, path: &str) -> Reply {
     let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
     let declared = pod["spec"]["containers"]
         .as_array()
