@@ -263,6 +263,7 @@ fn fixed_app() -> App {
             usage: Some(kst::store::views::PodUsage { cpu: 3.2104, memory: 58.0 * 1024.0 * 1024.0 * 1024.0 }),
             memory_limit: Some(64.0 * 1024.0 * 1024.0 * 1024.0),
             containers: vec!["vllm".into()],
+            ports: vec![8000],
         },
         PodRow {
             namespace: "llm-d".into(),
@@ -279,6 +280,7 @@ fn fixed_app() -> App {
             usage: None,
             memory_limit: Some(64.0 * 1024.0 * 1024.0 * 1024.0),
             containers: vec!["vllm".into()],
+            ports: vec![8000],
         },
     ];
     app.open_view(

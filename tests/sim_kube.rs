@@ -339,3 +339,78 @@ async fn port_forward_reaches_what_the_pod_serves() {
     drop(stream);
     let _ = pf.join().await;
 }
+
+/// kst's port-forward (`F`), through its actions task: the API server is asked first (a
+/// viewer may not forward: `create pods/portforward`), then 127.0.0.1 listens on the pod's
+/// port number (or another when taken) and each connection reaches what the pod serves; a
+/// stop closes the port; the audit file has the start and the stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kst_forwards_a_local_port_to_a_pod_after_asking() {
+    use kst::actions::{ActionRequest, ForwardRequest, ForwardTarget};
+    use kst::store::views::ForwardState;
+    use kst::store::Update;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = common::sim(3).await;
+    let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig(true)).unwrap();
+    let targets =
+        kst::sources::connect::select_targets(kc, &["gpu-us-east".into(), "gpu-us-east-viewer".into()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let actions = kst::actions::start(targets.clone(), tx, audit.clone());
+    let pods: Api<Pod> = Api::namespaced(client(&sim, "gpu-us-east").await, "llm-d");
+    let list = pods.list(&ListParams::default().labels("llm-d.ai/role=decode")).await.unwrap();
+    let pod = list.items[0].metadata.name.clone().unwrap();
+    let target = |cluster| ForwardTarget {
+        cluster,
+        namespace: "llm-d".into(),
+        pod: pod.clone(),
+        ports: vec![8200, 8000],
+        port: 8200,
+    };
+    async fn next(rx: &mut tokio::sync::mpsc::Receiver<Update>) -> Update {
+        tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("an answer").expect("the task runs")
+    }
+    let viewer = targets.iter().position(|t| t.context.ends_with("-viewer")).unwrap();
+    let admin = 1 - viewer;
+    actions.send(ActionRequest::Forward(ForwardRequest::Check { id: 1, target: target(viewer) })).unwrap();
+    let Update::ForwardChecked { allowed, reason, .. } = next(&mut rx).await else { panic!("the check's answer") };
+    assert!(!allowed && reason.contains("create pods/portforward"), "a viewer: {reason}");
+    actions.send(ActionRequest::Forward(ForwardRequest::Check { id: 2, target: target(admin) })).unwrap();
+    let Update::ForwardChecked { allowed: true, .. } = next(&mut rx).await else { panic!("the admin may") };
+
+    // the pod's port number is taken here: another is picked
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 8200)).ok();
+    actions.send(ActionRequest::Forward(ForwardRequest::Start { id: 2, target: target(admin) })).unwrap();
+    let Update::Forwarding { state: ForwardState::Listening { local, .. }, .. } = next(&mut rx).await else {
+        panic!("listening")
+    };
+    assert!(local.ip().is_loopback());
+    if taken.is_some() {
+        assert_ne!(local.port(), 8200, "a taken port is not reused");
+    }
+    for _ in 0..2 {
+        let mut conn = tokio::net::TcpStream::connect(local).await.unwrap();
+        conn.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
+        let mut body = String::new();
+        tokio::time::timeout(Duration::from_secs(30), conn.read_to_string(&mut body)).await.unwrap().unwrap();
+        assert!(body.contains("vllm:num_requests_running"), "{body}");
+    }
+    let counted = loop {
+        match next(&mut rx).await {
+            Update::Forwarding { state: ForwardState::Listening { connections: 2, error, .. }, .. } => break error,
+            _ => continue,
+        }
+    };
+    assert_eq!(counted, None, "a stream that ended cleanly is no error");
+    actions.send(ActionRequest::Forward(ForwardRequest::Stop { id: 2 })).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(local).await.is_ok() {
+        assert!(Instant::now() < deadline, "the port closes when the forward stops");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let lines = std::fs::read_to_string(&audit).unwrap();
+    for want in ["denied: create pods/portforward", "\"result\":\"started\"", "\"result\":\"stopped\""] {
+        assert!(lines.contains(want), "{want}: {lines}");
+    }
+}

@@ -82,6 +82,7 @@ async fn help_in_every_pane_and_view() {
         usage: None,
         memory_limit: None,
         containers: vec!["vllm".into()],
+        ports: vec![8000],
     };
     app.on_update(kst::store::Update::ViewPods { cluster: 0, view: id, pods: vec![pod] });
     for (expect, next) in [("Enter d", 'd'), ("YAML", 'l'), ("only the lines holding a text", 'y')] {
@@ -303,6 +304,7 @@ async fn a_text_view_scrolls_to_its_end_and_no_further() {
         usage: None,
         memory_limit: None,
         containers: vec!["vllm".into()],
+        ports: vec![8000],
     };
     app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod] });
     key(&mut app, KeyCode::Char('y'));
@@ -474,6 +476,7 @@ async fn a_shell_is_checked_confirmed_and_refused_in_read_only_mode() {
         usage: None,
         memory_limit: None,
         containers: vec!["vllm".into(), "sidecar".into()],
+        ports: vec![8000],
     };
     for mode in [Mode::ReadOnly, Mode::Normal] {
         let (_sim, fleet, now) = common::deterministic_fleet().await;
@@ -494,7 +497,7 @@ async fn a_shell_is_checked_confirmed_and_refused_in_read_only_mode() {
             assert!(s.contains("read-only mode: kst opens no shell"), "{s}");
             let ActionRequest::Shell(ShellRequest::Done { result, .. }) = asked else { panic!("{asked:?}") };
             assert_eq!(result, "refused: read-only mode", "audited, and nothing asked of the API server");
-            assert!(app.writes.shell.is_none());
+            assert!(app.writes.session.is_none());
             continue;
         }
         let ActionRequest::Shell(ShellRequest::Check { id, target }) = asked else { panic!("{asked:?}") };
@@ -539,5 +542,74 @@ async fn a_shell_is_checked_confirmed_and_refused_in_read_only_mode() {
             args.contains("--kubeconfig /tmp/kubeconfig")
                 && args.contains("exec -it -n llm-d ms-pd-decode-0 -c sidecar")
         );
+    }
+}
+
+/// `F` on a pod: refused and audited in kiosk mode; else checked, the port chosen (←/→), `y`
+/// starts it, the footer says where it listens, `:pf` lists it and `x` stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_forward_is_checked_listed_and_stopped() {
+    use kst::actions::{ActionRequest, ForwardRequest};
+    use kst::store::views::ForwardState;
+    let pod = kst::store::views::PodRow {
+        namespace: "llm-d".into(),
+        name: "ms-pd-decode-0".into(),
+        ready: "1/1".into(),
+        status: "Running".into(),
+        restarts: 0,
+        created: None,
+        node: "n".into(),
+        gpus: 1,
+        role: None,
+        labels: Default::default(),
+        usage: None,
+        memory_limit: None,
+        containers: vec!["vllm".into()],
+        ports: vec![8200, 8000],
+    };
+    for mode in [Mode::Kiosk, Mode::Normal] {
+        let (_sim, fleet, now) = common::deterministic_fleet().await;
+        let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), mode);
+        app.clock = Some(now);
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        app.feeds = kst::ui::views::Feeds::new(Some(tx));
+        let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel();
+        app.writes.actions = Some(atx);
+        app.show("serving");
+        key(&mut app, KeyCode::Enter);
+        let list = app.views[0].feeds()[0];
+        app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod.clone()] });
+        key(&mut app, KeyCode::Char('F'));
+        let asked = arx.try_recv().expect("the actions task is told");
+        if mode == Mode::Kiosk {
+            let ActionRequest::Forward(ForwardRequest::Refused { why, .. }) = asked else { panic!("{asked:?}") };
+            assert_eq!(why, "kiosk mode");
+            assert!(render(&mut app, 120, 30).contains("kiosk mode: kst forwards no port"));
+            continue;
+        }
+        let ActionRequest::Forward(ForwardRequest::Check { id, .. }) = asked else { panic!("{asked:?}") };
+        app.on_update(kst::store::Update::ForwardChecked { cluster: 0, id, allowed: true, reason: String::new() });
+        let s = render(&mut app, 120, 30);
+        assert!(s.contains("port ▸8200") && s.contains("y/Enter forward"), "{s}");
+        key(&mut app, KeyCode::Right);
+        key(&mut app, KeyCode::Char('y'));
+        let Ok(ActionRequest::Forward(ForwardRequest::Start { target, .. })) = arx.try_recv() else {
+            panic!("started")
+        };
+        assert_eq!(target.port, 8000, "the port chosen");
+        let local: std::net::SocketAddr = "127.0.0.1:8000".parse().unwrap();
+        let state = ForwardState::Listening { local, connections: 0, error: None };
+        app.on_update(kst::store::Update::Forwarding { cluster: 0, id, state });
+        assert!(render(&mut app, 120, 30).contains("forwarding 127.0.0.1:8000 -> llm-d/ms-pd-decode-0:8000"));
+        typed(&mut app, ":pf");
+        key(&mut app, KeyCode::Enter);
+        let s = render(&mut app, 120, 30);
+        assert!(s.contains("port-forwards (1)") && s.contains("listening") && s.contains("ms-pd-decode-0"), "{s}");
+        key(&mut app, KeyCode::Char('x'));
+        let Ok(ActionRequest::Forward(ForwardRequest::Stop { id: stopped })) = arx.try_recv() else {
+            panic!("stopped")
+        };
+        assert_eq!(stopped, id);
+        assert!(render(&mut app, 120, 30).contains("no port-forwards"));
     }
 }

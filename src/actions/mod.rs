@@ -4,6 +4,7 @@
 //! as `Update`s; what changed arrives through the watches, not by guessing.
 
 pub mod audit;
+pub mod forward;
 pub mod placement;
 pub mod shell;
 pub mod toggle;
@@ -16,6 +17,7 @@ use tokio::sync::mpsc;
 use self::audit::AuditLine;
 use crate::sources::connect::{client_for, Target};
 use crate::store::Update;
+pub use forward::{ForwardRequest, ForwardState, ForwardTarget};
 pub use placement::MoveRequest;
 pub use shell::{ShellRequest, ShellTarget};
 pub use toggle::ToggleTarget;
@@ -32,9 +34,23 @@ pub enum ActionRequest {
     Move(MoveRequest),
     /// A shell in a container: its check, and its end (audited).
     Shell(ShellRequest),
+    /// A port-forward: its check, start, stop or refusal.
+    Forward(ForwardRequest),
     /// A cluster dialed after start (through a hub's proxy): where its writes go, and how it is
     /// reached, for the audit line.
     Reach { cluster: usize, target: Target, via: String },
+}
+
+impl From<ShellRequest> for ActionRequest {
+    fn from(r: ShellRequest) -> Self {
+        ActionRequest::Shell(r)
+    }
+}
+
+impl From<ForwardRequest> for ActionRequest {
+    fn from(r: ForwardRequest) -> Self {
+        ActionRequest::Forward(r)
+    }
 }
 
 impl ActionRequest {
@@ -45,6 +61,8 @@ impl ActionRequest {
             | ActionRequest::Refused { target, .. } => target.cluster,
             ActionRequest::Move(m) => m.cluster(),
             ActionRequest::Shell(s) => s.cluster(),
+            // a stop is handled before any cluster is looked up
+            ActionRequest::Forward(f) => f.cluster().unwrap_or_default(),
             ActionRequest::Reach { cluster, .. } => *cluster,
         }
     }
@@ -60,6 +78,7 @@ impl ActionRequest {
             ActionRequest::Apply { id, .. } => Some(Update::ToggleDone { cluster, id: *id, result: Err(msg) }),
             ActionRequest::Move(m) => m.failed(msg),
             ActionRequest::Shell(s) => s.failed(msg),
+            ActionRequest::Forward(f) => f.failed(msg),
             _ => None,
         }
     }
@@ -108,12 +127,24 @@ pub fn start(
     tokio::spawn(async move {
         let mut clients: BTreeMap<usize, kube::Client> = BTreeMap::new();
         let mut shells = shell::Sessions::default();
+        let mut forwards = forward::Forwards::default();
         let mut targets: BTreeMap<usize, (Target, Option<String>)> =
             targets.into_iter().enumerate().map(|(i, t)| (i, (t, None))).collect();
         while let Some(req) = rx.recv().await {
             if let ActionRequest::Reach { cluster, target, via } = &req {
                 targets.insert(*cluster, (target.clone(), Some(via.clone())));
                 clients.remove(cluster);
+                continue;
+            }
+            if let ActionRequest::Forward(ForwardRequest::Stop { id }) = &req {
+                let on = forwards.cluster_of(*id).and_then(|c| targets.get(&c));
+                let w = on.map(|(target, via)| Writer {
+                    target,
+                    user: toggle::user_of(target),
+                    via: via.as_deref(),
+                    audit: &audit_path,
+                });
+                forwards.stop(w.as_ref(), *id);
                 continue;
             }
             let cluster = req.cluster();
@@ -139,6 +170,7 @@ pub fn start(
                             ActionRequest::Refused { target: t, why } => w.toggle(t, &format!("refused: {why}")),
                             ActionRequest::Move(m) => m.audit_unsent(&w, &msg),
                             ActionRequest::Shell(s) => shell::audit_unsent(&w, s, &msg),
+                            ActionRequest::Forward(f) => forward::audit_unsent(&w, f, &msg),
                             _ => {}
                         }
                         if let Some(u) = req.failed(msg) {
@@ -174,6 +206,7 @@ pub fn start(
                 }
                 ActionRequest::Move(m) => placement::handle(&client, &w, m).await,
                 ActionRequest::Shell(s) => shells.handle(&client, &w, s).await,
+                ActionRequest::Forward(f) => forwards.handle(&client, &w, f, &updates).await,
                 ActionRequest::Reach { .. } => None,
             };
             if let Some(u) = answer {

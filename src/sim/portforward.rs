@@ -169,5 +169,9 @@ where
             },
         }
     }
+    // a normal close, then the client's answer to it: dropping the connection at once would
+    // read as an error on the client's side
     let _ = tx.send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() }))).await;
+    let drain = async { while let Some(Ok(_)) = rx.next().await {} };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), drain).await;
 }

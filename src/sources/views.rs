@@ -121,6 +121,17 @@ pub fn pod_row(o: &DynamicObject) -> PodRow {
         let d = containers.remove(at);
         containers.insert(0, d);
     }
+    let sidecars =
+        d["spec"]["initContainers"].as_array().into_iter().flatten().filter(|c| c["restartPolicy"] == "Always");
+    let mut ports: Vec<u16> = d["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(sidecars)
+        .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+        .filter_map(|p| p["containerPort"].as_u64().and_then(|n| u16::try_from(n).ok()))
+        .collect();
+    ports.dedup();
     PodRow {
         namespace: o.metadata.namespace.clone().unwrap_or_default(),
         name: o.metadata.name.clone().unwrap_or_default(),
@@ -137,6 +148,7 @@ pub fn pod_row(o: &DynamicObject) -> PodRow {
         usage: None,
         memory_limit,
         containers,
+        ports,
     }
 }
 

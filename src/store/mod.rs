@@ -484,6 +484,8 @@ impl Fleet {
             // answers to the UI's own requests: the App handles them, the fleet has no part
             Update::ToggleChecked { .. }
             | Update::ShellChecked { .. }
+            | Update::ForwardChecked { .. }
+            | Update::Forwarding { .. }
             | Update::ToggleDone { .. }
             | Update::MoveChecked { .. }
             | Update::MovePatched { .. }

@@ -160,6 +160,19 @@ pub enum Update {
         reason: String,
         kubeconfig: Option<std::path::PathBuf>,
     },
+    /// May this user forward to the pod (actions -> UI).
+    ForwardChecked {
+        cluster: usize,
+        id: u64,
+        allowed: bool,
+        reason: String,
+    },
+    /// A port-forward's state: listening (with its connections) or failed (actions -> UI).
+    Forwarding {
+        cluster: usize,
+        id: u64,
+        state: views::ForwardState,
+    },
     /// A toggle was applied, or failed (actions -> UI).
     ToggleDone {
         cluster: usize,
@@ -352,6 +365,8 @@ impl Update {
             | Update::Platform { cluster, .. }
             | Update::ToggleChecked { cluster, .. }
             | Update::ShellChecked { cluster, .. }
+            | Update::ForwardChecked { cluster, .. }
+            | Update::Forwarding { cluster, .. }
             | Update::ToggleDone { cluster, .. }
             | Update::MoveChecked { cluster, .. }
             | Update::MovePatched { cluster, .. }

@@ -22,6 +22,8 @@ pub struct PodRow {
     /// The containers a shell can be opened in, kubectl's default first (the one the
     /// `kubectl.kubernetes.io/default-container` annotation names, else the first).
     pub containers: Vec<String>,
+    /// The ports its containers (and sidecars) declare, for a port-forward.
+    pub ports: Vec<u16>,
 }
 
 /// A pod's usage as metrics-server reports it: CPU in cores, memory (working set) in bytes.
@@ -29,6 +31,18 @@ pub struct PodRow {
 pub struct PodUsage {
     pub cpu: f64,
     pub memory: f64,
+}
+
+/// What a port-forward is doing (the actions task runs it; `:pf` lists it).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ForwardState {
+    /// Listening; connections accepted so far, and the last stream's error if any.
+    Listening {
+        local: std::net::SocketAddr,
+        connections: u64,
+        error: Option<String>,
+    },
+    Failed(String),
 }
 
 /// Kinds `:deploy` and `:ns` list.

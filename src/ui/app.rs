@@ -206,6 +206,7 @@ impl App {
             feeds: &self.feeds,
             now,
             crumbs: crumbs.join(" › "),
+            forwards: &self.writes.forwards,
         };
         (cx, comp)
     }
@@ -292,8 +293,9 @@ impl App {
                         let c = &self.fleet.clusters[target.cluster];
                         (c.context.clone(), c.via.clone())
                     }
-                    super::component::Write::Shell(target) => {
-                        let c = &self.fleet.clusters[target.cluster];
+                    super::component::Write::Shell(crate::actions::ShellTarget { cluster, .. })
+                    | super::component::Write::Forward(crate::actions::ForwardTarget { cluster, .. }) => {
+                        let c = &self.fleet.clusters[*cluster];
                         (c.context.clone(), c.via.clone())
                     }
                     super::component::Write::Silence(_) | super::component::Write::Move { .. } => (String::new(), None),
@@ -308,6 +310,10 @@ impl App {
             }
             Outcome::Flash(m) => {
                 self.flash = Some(m);
+                true
+            }
+            Outcome::StopForward(id) => {
+                self.flash = self.writes.stop_forward(id);
                 true
             }
             Outcome::Goto { pane, context, find, filter } => {

@@ -3,7 +3,7 @@
 //! NAME` focuses a cluster (`:ctx` alone: every cluster, on the Overview to pick one); `:pods
 //! [NS [SELECTOR]]` lists pods (no namespace: every namespace) on the focused cluster or on
 //! every cluster; `:promql EXPR` asks the query layers (the expression checked here first);
-//! `:q` quits.
+//! `:pf` lists the port-forwards; `:q` quits.
 
 use crossterm::event::KeyEvent;
 
@@ -26,6 +26,8 @@ pub enum Command {
     },
     /// `:promql EXPR`: an instant query to the query layers, checked first.
     Promql(String),
+    /// `:pf`: the port-forwards running.
+    PortForwards,
 }
 
 /// The words each pane answers to: its id, then its aliases.
@@ -55,6 +57,7 @@ pub fn parse(line: &str, contexts: &[String], panes: &PaneWords) -> Result<Comma
             Ok(Command::Promql(expr.to_string()))
         }
         "q" | "quit" | "q!" => Ok(Command::Quit),
+        "pf" | "portforward" | "portforwards" | "port-forwards" => Ok(Command::PortForwards),
         "help" | "?" => Ok(Command::Help),
         "ctx" | "context" | "contexts" => match rest.first() {
             None => Ok(Command::Context(None)),
@@ -98,7 +101,7 @@ pub fn complete(line: &str, contexts: &[String], panes: &PaneWords) -> Vec<Strin
             _ => None,
         };
         let mut all: Vec<&str> = alias.into_iter().collect();
-        all.extend(["ctx", "pods", "deploy", "ns", "promql", "help", "quit"]);
+        all.extend(["ctx", "pods", "deploy", "ns", "pf", "promql", "help", "quit"]);
         all.extend(words_of(panes).map(|(_, w)| w));
         let mut seen = std::collections::HashSet::new();
         return all
@@ -255,6 +258,11 @@ impl super::App {
                 };
                 let v = super::views::ObjectsView::open(&self.feeds, kind, &clusters, &namespace, crumb);
                 self.views.push(Box::new(v));
+                self.views_by_command = true;
+            }
+            Some(Ok(Command::PortForwards)) => {
+                self.set_tab(self.tab);
+                self.views.push(Box::new(super::views::PortForwards::default()));
                 self.views_by_command = true;
             }
             Some(Ok(Command::Promql(expr))) => {

@@ -31,6 +31,8 @@ pub struct Ctx<'a> {
     pub feeds: &'a super::views::Feeds,
     /// Unix seconds: a fixed clock in tests, the wall clock otherwise.
     pub now: f64,
+    /// The port-forwards running (`:pf`).
+    pub forwards: &'a [super::dialog::Forward],
     /// Where the user is: `Serving › gpu-us-east/pd pods › pod`.
     pub crumbs: String,
 }
@@ -221,6 +223,8 @@ pub enum Write {
     Silence(crate::ui::silence::SilenceAsk),
     /// A shell in a container (checked, confirmed, audited as a write is).
     Shell(crate::actions::ShellTarget),
+    /// A port-forward to a pod (checked, confirmed, audited as a write is).
+    Forward(crate::actions::ForwardTarget),
     /// A guarded move of a policy's workloads; `cluster` is the WDS's index in the fleet.
     Move {
         cluster: usize,
@@ -253,6 +257,8 @@ pub enum Outcome {
     Apply(Box<dyn FnOnce(&mut Fleet) -> String>),
     /// Tell the user something until the next key.
     Flash(String),
+    /// Close a port-forward (`:pf`).
+    StopForward(u64),
     /// Go to a pane and select the row of `find` there (a problem's source), with the global
     /// filter set to `filter` when one is given.
     Goto { pane: &'static str, context: String, find: String, filter: Option<String> },

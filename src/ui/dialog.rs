@@ -11,12 +11,13 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::component::Write;
 use super::moving::MoveDialog;
-use super::shell::{ShellDialog, ShellRun};
+use super::session::{Ask, SessionDialog, ShellRun};
 use super::silence::{SilenceAsk, SilenceDialog, Step};
 use super::Mode;
-use crate::actions::{ActionRequest, ShellRequest, ShellTarget, ToggleTarget};
+use crate::actions::{ActionRequest, ForwardRequest, ForwardTarget, ShellRequest, ToggleTarget};
 use crate::sources::alertmanager::SilenceRequest;
 use crate::store::moving::MovePlan;
+use crate::store::views::ForwardState;
 use crate::store::{Fleet, Update};
 use crate::theme::Theme;
 
@@ -51,13 +52,25 @@ pub struct Writes {
     pub silence: Option<SilenceDialog>,
     /// A guarded move: its confirmation, then the move as it goes.
     pub moving: Option<MoveDialog>,
-    /// A shell asked for: its container, the permission check, the `y`.
-    pub shell: Option<ShellDialog>,
+    /// A shell or a port-forward asked for: its container or port, the permission check, the `y`.
+    pub session: Option<SessionDialog>,
     /// A shell confirmed: the UI's loop runs it (the terminal is kubectl's until it ends).
     pub shell_run: Option<ShellRun>,
+    /// The port-forwards started, in the order they were (`:pf` lists them).
+    pub forwards: Vec<Forward>,
     /// What to tell the user once a key closed a dialog (the App flashes it).
     pub said: Option<String>,
     next: u64,
+}
+
+/// A port-forward the user started: what it forwards, and what the actions task last said of it
+/// (None: starting).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forward {
+    pub id: u64,
+    pub target: ForwardTarget,
+    pub context: String,
+    pub state: Option<ForwardState>,
 }
 
 /// Who a silence is created by: the local user, as Alertmanager's `createdBy` shows it.
@@ -69,53 +82,81 @@ fn created_by() -> String {
 impl Writes {
     /// A dialog is open: it takes every key but Ctrl-C.
     pub fn open(&self) -> bool {
-        self.dialog.is_some() || self.silence.is_some() || self.moving.is_some() || self.shell.is_some()
+        self.dialog.is_some() || self.silence.is_some() || self.moving.is_some() || self.session.is_some()
     }
 
-    /// A shell asked for: refused (and audited) in read-only and kiosk mode, else checked.
-    fn request_shell(
-        &mut self,
-        target: ShellTarget,
-        mode: Mode,
-        context: String,
-        via: Option<String>,
-    ) -> Option<String> {
-        let Some(tx) = &self.actions else { return Some("a shell is not available here".into()) };
+    /// A shell or a forward asked for: refused (and audited) in read-only and kiosk mode, else
+    /// checked.
+    fn request_session(&mut self, ask: Ask, mode: Mode, context: String, via: Option<String>) -> Option<String> {
+        let Some(tx) = &self.actions else { return Some("sessions on pods are not available here".into()) };
+        let (ns, pod) = ask.pod();
         if mode != Mode::Normal {
             let why = if mode == Mode::Kiosk { "kiosk mode" } else { "read-only mode" };
-            let what = format!("no shell in {}/{}", target.namespace, target.pod);
-            let _ =
-                tx.send(ActionRequest::Shell(ShellRequest::Done { id: 0, target, result: format!("refused: {why}") }));
-            return Some(format!("{why}: kst opens no shell; {what}"));
+            let msg = match &ask {
+                Ask::Shell(_) => format!("{why}: kst opens no shell; no shell in {ns}/{pod}"),
+                Ask::Forward(_) => format!("{why}: kst forwards no port; nothing forwarded to {ns}/{pod}"),
+            };
+            let refused = format!("refused: {why}");
+            let r = match ask {
+                Ask::Shell(target) => ActionRequest::Shell(ShellRequest::Done { id: 0, target, result: refused }),
+                Ask::Forward(target) => ActionRequest::Forward(ForwardRequest::Refused { target, why: why.into() }),
+            };
+            let _ = tx.send(r);
+            return Some(msg);
         }
         self.next += 1;
         let id = self.next;
-        let _ = tx.send(ActionRequest::Shell(ShellRequest::Check { id, target: target.clone() }));
-        self.shell = Some(ShellDialog { id, target, context, via, state: DialogState::Checking, kubeconfig: None });
+        let r = match &ask {
+            Ask::Shell(target) => ActionRequest::Shell(ShellRequest::Check { id, target: target.clone() }),
+            Ask::Forward(target) => ActionRequest::Forward(ForwardRequest::Check { id, target: target.clone() }),
+        };
+        let _ = tx.send(r);
+        self.session = Some(SessionDialog { id, ask, context, via, state: DialogState::Checking, kubeconfig: None });
         None
     }
 
-    /// A key while the shell dialog is open.
-    fn shell_key(&mut self, k: KeyEvent) -> bool {
-        let Some(d) = self.shell.as_mut() else { return false };
+    /// A key while the session dialog is open.
+    fn session_key(&mut self, k: KeyEvent) -> bool {
+        let Some(d) = self.session.as_mut() else { return false };
         match d.on_key(k) {
-            super::shell::Step::Stay => {}
-            super::shell::Step::Cancelled => {
-                if let (Some(d), Some(tx)) = (self.shell.take(), &self.actions) {
-                    // allowed and not taken: audited as cancelled, its kubeconfig removed
+            super::session::Step::Stay => {}
+            super::session::Step::Cancelled => {
+                if let (Some(d), Some(tx)) = (self.session.take(), &self.actions) {
+                    // allowed and not taken: audited as cancelled (a shell's kubeconfig removed)
                     if d.state == DialogState::Allowed {
-                        let r =
-                            ShellRequest::Done { id: d.id, target: d.target, result: "cancelled by the user".into() };
-                        let _ = tx.send(ActionRequest::Shell(r));
+                        let why = "cancelled by the user".to_string();
+                        let r = match d.ask {
+                            Ask::Shell(target) => ShellRequest::Done { id: d.id, target, result: why }.into(),
+                            Ask::Forward(target) => ForwardRequest::Refused { target, why }.into(),
+                        };
+                        let _ = tx.send(r);
                     }
                 }
             }
-            super::shell::Step::Run(run) => {
-                self.shell = None;
+            super::session::Step::Run(run) => {
+                self.session = None;
                 self.shell_run = Some(run);
+            }
+            super::session::Step::Forward(target) => {
+                let Some(d) = self.session.take() else { return true };
+                if let Some(tx) = &self.actions {
+                    let _ = tx.send(ActionRequest::Forward(ForwardRequest::Start { id: d.id, target: target.clone() }));
+                }
+                self.forwards.push(Forward { id: d.id, target, context: d.context, state: None });
+                self.said = Some("starting the port-forward; :pf lists it".into());
             }
         }
         true
+    }
+
+    /// The user closed a forward (`:pf`): it stops, and is audited.
+    pub fn stop_forward(&mut self, id: u64) -> Option<String> {
+        let at = self.forwards.iter().position(|f| f.id == id)?;
+        let f = self.forwards.remove(at);
+        if let Some(tx) = &self.actions {
+            let _ = tx.send(ActionRequest::Forward(ForwardRequest::Stop { id }));
+        }
+        Some(format!("port-forward to {}/{}:{} closed", f.target.namespace, f.target.pod, f.target.port))
     }
 
     /// A shell session ended: audited, its kubeconfig removed.
@@ -184,8 +225,8 @@ impl Writes {
         if let Some(d) = &self.silence {
             super::silence::draw(f, area, t, d);
         }
-        if let Some(d) = &self.shell {
-            super::shell::draw(f, area, t, d);
+        if let Some(d) = &self.session {
+            super::session::draw(f, area, t, d);
         }
     }
 
@@ -195,7 +236,8 @@ impl Writes {
             Write::Toggle { target, hpa } => (target, hpa),
             Write::Silence(ask) => return self.request_silence(ask, mode),
             Write::Move { cluster, plan } => return self.request_move(cluster, *plan, mode),
-            Write::Shell(target) => return self.request_shell(target, mode, context, via),
+            Write::Shell(target) => return self.request_session(Ask::Shell(target), mode, context, via),
+            Write::Forward(target) => return self.request_session(Ask::Forward(target), mode, context, via),
         };
         if mode != Mode::Normal {
             let why = if mode == Mode::Kiosk { "kiosk mode" } else { "read-only mode" };
@@ -252,8 +294,8 @@ impl Writes {
         if self.silence.is_some() {
             return self.silence_key(k, now);
         }
-        if self.shell.is_some() {
-            return self.shell_key(k);
+        if self.session.is_some() {
+            return self.session_key(k);
         }
         if let Some(d) = self.moving.as_mut() {
             let (mine, close) = d.on_key(k, now, self.actions.as_ref());
@@ -302,10 +344,29 @@ impl Writes {
                 Some((true, None))
             }
             Update::ShellChecked { id, allowed, reason, kubeconfig, .. } => {
-                let Some(d) = self.shell.as_mut().filter(|d| d.id == *id) else { return Some((false, None)) };
+                let Some(d) = self.session.as_mut().filter(|d| d.id == *id) else { return Some((false, None)) };
                 d.state = if *allowed { DialogState::Allowed } else { DialogState::Denied(reason.clone()) };
                 d.kubeconfig = kubeconfig.clone();
                 Some((true, None))
+            }
+            Update::ForwardChecked { id, allowed, reason, .. } => {
+                let Some(d) = self.session.as_mut().filter(|d| d.id == *id) else { return Some((false, None)) };
+                d.state = if *allowed { DialogState::Allowed } else { DialogState::Denied(reason.clone()) };
+                Some((true, None))
+            }
+            Update::Forwarding { id, state, .. } => {
+                let Some(f) = self.forwards.iter_mut().find(|f| f.id == *id) else { return Some((false, None)) };
+                // the first word of a forward: where it listens, or why it could not
+                let said = match (&f.state, state) {
+                    (None, ForwardState::Listening { local, .. }) => Some(format!(
+                        "forwarding {local} -> {}/{}:{} on {} (:pf lists and closes)",
+                        f.target.namespace, f.target.pod, f.target.port, f.context
+                    )),
+                    (_, ForwardState::Failed(e)) => Some(format!("port-forward to {}: {e}", f.target.pod)),
+                    _ => None,
+                };
+                f.state = Some(state.clone());
+                Some((true, said))
             }
             Update::ToggleChecked { id, allowed, reason, .. } => {
                 let Some(d) = self.dialog.as_mut().filter(|d| d.id == *id) else { return Some((false, None)) };

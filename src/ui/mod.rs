@@ -13,7 +13,7 @@ pub mod moving;
 pub mod panes;
 pub mod rules;
 pub mod run;
-pub mod shell;
+pub mod session;
 pub mod silence;
 pub mod tabs;
 pub mod terminal;

@@ -147,7 +147,7 @@ async fn run_loop(
 async fn run_shell(
     app: &mut App,
     guard: &mut TerminalGuard,
-    run: &super::shell::ShellRun,
+    run: &super::session::ShellRun,
     updates: &mut mpsc::Receiver<Update>,
 ) -> std::io::Result<String> {
     guard.lend();

@@ -65,6 +65,16 @@ impl FleetPods {
         rows.iter().map(|(c, p)| format!("{c}/{}/{}", p.namespace, p.name)).collect()
     }
 
+    /// The selected pod's row, with its cluster.
+    fn selected_row(&mut self) -> Option<(usize, PodRow)> {
+        let (keys, rows): (Vec<String>, Vec<(usize, PodRow)>) = {
+            let rows = self.rows();
+            (Self::keys(&rows), rows.iter().map(|(c, p)| (*c, (*p).clone())).collect())
+        };
+        self.list.sync(&keys);
+        self.list.selected().and_then(|i| rows.into_iter().nth(i))
+    }
+
     fn selected(&mut self) -> Option<(usize, String, String)> {
         let rows = self.rows();
         let keys = Self::keys(&rows);
@@ -103,6 +113,7 @@ impl Component for FleetPods {
             Hint::key("y", "the pod's YAML"),
             Hint::key("/", "filter: regex, ! inverts, -l key=value on labels"),
             Hint::key("s", "shell: kubectl exec into the pod, permission checked first, audited"),
+            Hint::key("F", "forward: a local port to one of the pod's (listed in :pf)"),
             Hint::key("S", "sort: cluster and name, status, restarts, CPU, memory"),
         ]
     }
@@ -125,8 +136,13 @@ impl Component for FleetPods {
         };
         let open = |spec: ViewSpec, crumb: &str| Outcome::Push(Box::new(FeedView::open(cx.feeds, spec, crumb.into())));
         match (k.code, c) {
-            (KeyCode::Enter, _) | (_, Some('d')) => match self.selected() {
-                Some((cluster, namespace, name)) => open(ViewSpec::Pod { cluster, namespace, name }, "pod"),
+            (KeyCode::Enter, _) | (_, Some('d')) => match self.selected_row() {
+                Some((cluster, p)) => {
+                    let spec = ViewSpec::Pod { cluster, namespace: p.namespace.clone(), name: p.name.clone() };
+                    let mut v = FeedView::open(cx.feeds, spec, "pod".into());
+                    (v.containers, v.ports) = (p.containers, p.ports);
+                    Outcome::Push(Box::new(v))
+                }
                 None => Outcome::Handled,
             },
             (_, Some('l')) => match self.selected() {
@@ -146,27 +162,32 @@ impl Component for FleetPods {
                 self.searching = true;
                 Outcome::Redraw
             }
-            (_, Some('s')) => {
-                let (keys, rows): (Vec<String>, Vec<(usize, PodRow)>) = {
-                    let rows = self.rows();
-                    (Self::keys(&rows), rows.iter().map(|(c, p)| (*c, (*p).clone())).collect())
-                };
-                self.list.sync(&keys);
-                let picked = self.list.selected().and_then(|i| rows.into_iter().nth(i));
-                match picked {
-                    Some((cluster, p)) if !p.containers.is_empty() => {
-                        Outcome::Write(crate::ui::component::Write::Shell(crate::actions::ShellTarget {
-                            cluster,
-                            namespace: p.namespace.clone(),
-                            pod: p.name.clone(),
-                            container: p.containers[0].clone(),
-                            containers: p.containers,
-                        }))
-                    }
-                    Some(_) => Outcome::Flash("no container to open a shell in".into()),
-                    None => Outcome::Handled,
+            (_, Some('F')) => match self.selected_row() {
+                Some((cluster, p)) if !p.ports.is_empty() => {
+                    Outcome::Write(crate::ui::component::Write::Forward(crate::actions::ForwardTarget {
+                        cluster,
+                        namespace: p.namespace,
+                        pod: p.name,
+                        port: p.ports[0],
+                        ports: p.ports,
+                    }))
                 }
-            }
+                Some(_) => Outcome::Flash("the pod declares no port to forward".into()),
+                None => Outcome::Handled,
+            },
+            (_, Some('s')) => match self.selected_row() {
+                Some((cluster, p)) if !p.containers.is_empty() => {
+                    Outcome::Write(crate::ui::component::Write::Shell(crate::actions::ShellTarget {
+                        cluster,
+                        namespace: p.namespace.clone(),
+                        pod: p.name.clone(),
+                        container: p.containers[0].clone(),
+                        containers: p.containers,
+                    }))
+                }
+                Some(_) => Outcome::Flash("no container to open a shell in".into()),
+                None => Outcome::Handled,
+            },
             (_, Some('S')) => {
                 self.sort = self.sort.next();
                 Outcome::Redraw

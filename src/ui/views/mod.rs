@@ -4,11 +4,13 @@
 
 mod draw;
 mod fleet_pods;
+mod forwards;
 mod moving;
 mod objects;
 mod whatif;
 
 pub use fleet_pods::FleetPods;
+pub use forwards::PortForwards;
 pub use moving::MoveView;
 pub use objects::ObjectsView;
 pub use whatif::{LabelsWhatIfView, WhatIfView};
@@ -85,7 +87,9 @@ pub struct FeedView {
     pub searching: bool,
     /// Containers of the pod, for the log container picker.
     pub containers: Vec<String>,
-    /// Pod lists: sorted by this column (s cycles).
+    /// The ports the pod declares (from its list row), for a port-forward from its view.
+    pub ports: Vec<u16>,
+    /// Pod lists: sorted by this column (S cycles).
     pub sort: PodSort,
     /// Where the pod table was drawn (mouse clicks).
     pub first_row: Cell<u16>,
@@ -193,6 +197,7 @@ impl FeedView {
             search: String::new(),
             searching: false,
             containers: Vec::new(),
+            ports: Vec::new(),
             sort: PodSort::Name,
             first_row: Cell::new(0),
             offset: Cell::new(0),
@@ -253,12 +258,30 @@ impl FeedView {
         Some(crate::actions::ShellTarget { cluster, namespace, pod, containers, container })
     }
 
+    /// The pod and ports a port-forward can reach from here: the selected pod of a list, or the
+    /// pod shown (its ports as its list row had them).
+    fn forward_target(&self) -> Option<crate::actions::ForwardTarget> {
+        let (cluster, namespace, pod) = self.pod()?;
+        let ports = match &self.spec {
+            ViewSpec::Pods { .. } => self.visible_pods().get(self.selected)?.ports.clone(),
+            _ => self.ports.clone(),
+        };
+        let port = *ports.first()?;
+        Some(crate::actions::ForwardTarget { cluster, namespace, pod, ports, port })
+    }
+
     /// A child view (pod, logs, YAML) with its feed; the logs know the pod's containers.
     fn child(&self, cx: &Ctx, spec: ViewSpec, crumb: &str) -> Outcome {
         let mut v = FeedView::open(cx.feeds, spec, crumb.to_string());
         v.containers = match &self.detail {
             Some(d) => d.containers.iter().filter(|c| !c.init).map(|c| c.name.clone()).collect(),
             None => self.containers.clone(),
+        };
+        v.ports = match &self.spec {
+            ViewSpec::Pods { .. } => {
+                self.visible_pods().get(self.selected).map(|p| p.ports.clone()).unwrap_or_default()
+            }
+            _ => self.ports.clone(),
         };
         Outcome::Push(Box::new(v))
     }
@@ -374,10 +397,16 @@ impl Component for FeedView {
                 Hint::key("y", "the pod's YAML (Secrets' values are never shown)"),
                 Hint::key("/", "filter: regex, ! inverts, -l key=value on labels"),
                 Hint::key("s", "shell: kubectl exec into the pod, permission checked first, audited"),
+                Hint::key("F", "forward: a local port to one of the pod's (listed in :pf)"),
                 Hint::key("S", "sort: name, status, restarts, CPU, memory"),
             ],
             ViewSpec::Pod { .. } => {
-                vec![Hint::key("l", "logs"), Hint::key("y", "YAML"), Hint::key("s", "shell: kubectl exec into the pod")]
+                vec![
+                    Hint::key("l", "logs"),
+                    Hint::key("y", "YAML"),
+                    Hint::key("s", "shell: kubectl exec into the pod"),
+                    Hint::key("F", "forward: a local port to one of the pod's (listed in :pf)"),
+                ]
             }
             ViewSpec::Logs { .. } => vec![
                 Hint::key("c", "next container"),
@@ -451,6 +480,12 @@ impl Component for FeedView {
                 return match self.shell_target() {
                     Some(t) => Outcome::Write(crate::ui::component::Write::Shell(t)),
                     None => Outcome::Flash("no container to open a shell in".into()),
+                };
+            }
+            (Some('F'), ViewSpec::Pods { .. } | ViewSpec::Pod { .. }) => {
+                return match self.forward_target() {
+                    Some(t) => Outcome::Write(crate::ui::component::Write::Forward(t)),
+                    None => Outcome::Flash("the pod declares no port to forward".into()),
                 };
             }
             (Some('S'), ViewSpec::Pods { .. }) => {
