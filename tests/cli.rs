@@ -273,8 +273,11 @@ async fn demo_in_a_real_terminal_draws_answers_keys_and_restores_the_terminal() 
         marker = marker.display()
     );
     let Some(t) = Tmux::start(&cmd, 100, 30) else { return };
-    let screen =
-        t.wait_for("six live clusters", |s| s.contains("6 clusters: 6 live") && s.contains("agents-us-central")).await;
+    let screen = t
+        .wait_for("six live clusters", |s| {
+            s.contains("6 clusters") && s.contains("6 live") && s.contains("agents-us-central")
+        })
+        .await;
     assert!(screen.contains("gpu-us-east") && screen.contains("GPUS"), "{screen}");
     assert!(!screen.contains("BEFORE-KST"), "the TUI uses the alternate screen");
 
@@ -313,12 +316,13 @@ async fn ctrl_z_suspends_and_fg_restores_the_screen() {
     };
     t.wait_for("the shell", |s| s.contains("SHELL$")).await;
     t.keys(&[&format!("{} demo --log-file {}/log", env!("CARGO_BIN_EXE_kst"), dir.path().display()), "Enter"]);
-    t.wait_for("the TUI", |s| s.contains("6 clusters: 6 live")).await;
+    t.wait_for("the TUI", |s| s.contains("6 clusters") && s.contains("6 live")).await;
     t.keys(&["C-z"]);
     let stopped = t.wait_for("the job stopped", |s| s.contains("Stopped")).await;
-    assert!(!stopped.contains("6 clusters:"), "the shell's screen, not the TUI: {stopped}");
+    assert!(!stopped.contains("6 clusters"), "the shell's screen, not the TUI: {stopped}");
     t.keys(&["fg", "Enter"]);
-    t.wait_for("the TUI again", |s| s.contains("6 clusters:") && s.contains("agents-us-central")).await;
+    // `6 clusters: …` or, once the hub is read, `6 clusters + 1 via hub: …`
+    t.wait_for("the TUI again", |s| s.contains("6 clusters") && s.contains("agents-us-central")).await;
     t.keys(&["4"]);
     t.wait_for("keys answered after fg", |s| s.contains("Inference pools (4)")).await;
     t.keys(&["q"]);
@@ -341,7 +345,7 @@ async fn sigterm_restores_the_terminal_too() {
         marker = marker.display()
     );
     let Some(t) = Tmux::start(&cmd, 90, 26) else { return };
-    t.wait_for("the TUI", |s| s.contains("6 clusters:")).await;
+    t.wait_for("the TUI", |s| s.contains("6 clusters")).await;
     let pid = std::fs::read_to_string(&pidfile).unwrap();
     Command::new("kill").args(["-TERM", pid.trim()]).status().unwrap();
     let restored = t.wait_for("the shell's screen back", |s| s.contains("AFTER-KST")).await;
@@ -366,7 +370,7 @@ async fn the_demo_folder_goes_when_the_terminal_closes() {
         pid = pidfile.display(),
     );
     let Some(t) = Tmux::start(&cmd, 90, 26) else { return };
-    t.wait_for("the TUI", |s| s.contains("6 clusters:")).await;
+    t.wait_for("the TUI", |s| s.contains("6 clusters")).await;
     let pid = std::fs::read_to_string(&pidfile).unwrap();
     let mine = dir.path().join(format!("kst-demo-{}", pid.trim()));
     assert!(mine.exists(), "the demo keeps its files in {}", mine.display());
