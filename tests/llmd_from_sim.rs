@@ -379,3 +379,65 @@ async fn allocation_against_use_from_the_live_collectors() {
     assert!(r.idle_gpu_hours > 0.0);
     col.stop();
 }
+
+/// The simulated serving stack agrees with itself over a minute of every incident (and none):
+/// a pool's requests are its decisions (decode-only + prefill-decode), its decode pods'
+/// attempts add up to its requests, its prefill pods' to the prefill-decode decisions, each
+/// pod serves what the endpoint picker counts for it, and a full KV cache comes with the queue
+/// it implies. A demo that contradicts itself teaches users to distrust the real numbers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulated_serving_stack_agrees_with_itself() {
+    use kst::sim::endpoints::vllm::Role;
+    use kst::sim::faults::Incident;
+    let sim = common::sim(3).await;
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0);
+    let mut disaggregated = 0;
+    let incidents: Vec<Option<Incident>> = std::iter::once(None).chain(Incident::ALL.into_iter().map(Some)).collect();
+    for incident in incidents {
+        for name in ["gpu-us-east", "gpu-eu-west"] {
+            let cluster = sim.cluster(name).unwrap().clone();
+            if let Some(i) = incident {
+                cluster.faults.set_incident(i, true);
+            }
+            for second in 0..60 {
+                kst::sim::scenario::tick(&cluster, 1.0, 0.0);
+                let d = cluster.dynamics.lock().unwrap();
+                for (pool, epp) in &d.epps {
+                    let p = &epp.pace;
+                    let at = format!("{name} {pool} at {second} s under {incident:?}");
+                    assert!(close(p.decode_only + p.prefill_decode, p.requests), "decisions = requests: {at}");
+                    let members: Vec<_> = d.engines.iter().filter(|(_, e)| &e.pool == pool).collect();
+                    let (mut entering, mut prefilled) = (0.0, 0.0);
+                    for (pod, e) in &members {
+                        let sent = p.attempts.get(*pod).copied().unwrap_or(0.0);
+                        assert!(close(sent, e.state.rps), "{pod} serves what the EPP sends it: {at}");
+                        let served: f64 = e.state.pace.success.iter().sum();
+                        assert!(close(served, e.state.rps), "{pod} finishes what it gets: {at}");
+                        match e.state.role {
+                            Role::Prefill => prefilled += sent,
+                            _ => entering += sent,
+                        }
+                    }
+                    assert!(close(entering, p.requests), "every request enters through a decode pod: {at}");
+                    assert!(close(prefilled, p.prefill_decode), "prefill pods get the P/D decisions: {at}");
+                    if prefilled > 0.0 {
+                        disaggregated += 1;
+                    }
+                }
+                if incident == Some(Incident::KvSurge) {
+                    for (pod, e) in d.engines.iter().filter(|(_, e)| e.state.role != Role::Prefill) {
+                        let s = &e.state;
+                        assert!(
+                            s.kv >= 0.95 && s.waiting >= 3.0 && s.running >= 1.0,
+                            "{pod}: a full cache queues: {s:?}"
+                        );
+                    }
+                }
+            }
+            if let Some(i) = incident {
+                cluster.faults.set_incident(i, false);
+            }
+        }
+    }
+    assert!(disaggregated > 0, "a disaggregated pool was among them");
+}

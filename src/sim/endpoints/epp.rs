@@ -4,6 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+/// The share of a disaggregated pool's requests the router sends through a prefill pod first
+/// (the rest are decided decode-only).
+pub const PREFILL_DECODE_SHARE: f64 = 0.3;
+
 #[derive(Debug, Clone, Default)]
 pub struct EppState {
     pub pool: String,
@@ -62,8 +66,8 @@ impl EppState {
             requests: reqs,
             errors: reqs * 0.004,
             attempts: members.iter().map(|(n, r, _)| (n.clone(), *r)).collect(),
-            decode_only: if has_prefill { reqs * 0.7 } else { reqs },
-            prefill_decode: if has_prefill { reqs * 0.3 } else { 0.0 },
+            decode_only: if has_prefill { reqs * (1.0 - PREFILL_DECODE_SHARE) } else { reqs },
+            prefill_decode: if has_prefill { reqs * PREFILL_DECODE_SHARE } else { 0.0 },
             scheduler_count: reqs,
             scheduler_sum: reqs * 0.0008,
         };

@@ -109,6 +109,9 @@ pub struct EngineState {
     /// Requests per second routed to it until the next tick (the EPP counts these).
     pub rps: f64,
     pub pace: Pace,
+    /// The load and jitter of the last step, so the router can re-shape the pace when it sends
+    /// a prefill pod the share of requests it decided on (`route`).
+    shaped: (f64, f64),
 }
 
 impl EngineState {
@@ -134,6 +137,7 @@ impl EngineState {
             hangs: false,
             rps: 0.0,
             pace: Pace::default(),
+            shaped: (0.0, 1.0),
         }
     }
 
@@ -158,13 +162,6 @@ impl EngineState {
     pub fn advance(&mut self, dt: f64, load: f64, rng: &mut Rng) {
         self.integrate(dt);
         let jitter = 0.9 + 0.2 * rng.unit();
-        let rps = (self.capacity_rps * load * jitter).max(0.0);
-        self.rps = rps;
-        let (prompt_per_req, gen_per_req) = match self.role {
-            Role::Prefill => (1800.0, 1.0),
-            Role::Decode => (40.0, 220.0),
-            Role::Aggregated => (900.0, 180.0),
-        };
         // KV rises under load; past 0.97 the engine preempts and usage falls back.
         let target = (0.15 + 0.85 * load * jitter).min(0.99);
         self.kv += (target - self.kv) * 0.3;
@@ -173,6 +170,40 @@ impl EngineState {
             preemptions = (1.0 + (rng.unit() * 3.0).floor()) / dt.max(1e-3);
             self.kv -= 0.12;
         }
+        self.shaped = (load, jitter);
+        self.shape((self.capacity_rps * load * jitter).max(0.0), preemptions);
+    }
+
+    /// The router sends this pod `rps` until the next tick (a prefill pod gets the share of
+    /// requests decided prefill-decode): its counts follow what it is sent.
+    pub fn route(&mut self, rps: f64) {
+        let preemptions = self.pace.preemptions;
+        self.shape(rps.max(0.0), preemptions);
+    }
+
+    /// A KV cache full (the surge incident): the scheduler admits no more, so the queue builds
+    /// and the time to first token grows with it, as a real engine's would.
+    pub fn surge(&mut self) {
+        self.kv = 0.96;
+        let queued = (self.capacity_rps * 1.5).round().max(3.0);
+        if queued > self.waiting {
+            let more = queued - self.waiting;
+            self.waiting = queued;
+            self.pace.ttft.value += more * 0.01;
+            self.pace.e2e.value += more * 0.01;
+        }
+        self.running = self.running.max((self.capacity_rps * 0.8).round().max(1.0));
+    }
+
+    /// The pace, running and waiting at `rps` under the step's load.
+    fn shape(&mut self, rps: f64, preemptions: f64) {
+        let (load, jitter) = self.shaped;
+        self.rps = rps;
+        let (prompt_per_req, gen_per_req) = match self.role {
+            Role::Prefill => (1800.0, 1.0),
+            Role::Decode => (40.0, 220.0),
+            Role::Aggregated => (900.0, 180.0),
+        };
         self.running = (rps * 0.8).round();
         self.waiting = if load > 0.85 { ((load - 0.85) * 200.0 * jitter).round() } else { 0.0 };
         let q = rps * 0.9 * 512.0;

@@ -1,7 +1,10 @@
 //! The seeded dynamics: load waves, engines counting tokens, pods starting, a crash loop,
 //! churn at the configured rate.
 
+use std::collections::BTreeSet;
+
 use super::*;
+use crate::sim::endpoints::epp::PREFILL_DECODE_SHARE;
 
 /// One step of the world: load moves, engines count tokens, pods start, a pod crash-loops,
 /// random pods restart at the churn rate.
@@ -24,8 +27,30 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
         let ttft_spike = cluster.faults.incident(Incident::TtftSpike);
         for e in engines.values_mut().filter(|_| !steady) {
             e.state.advance(counted, load, rng);
+        }
+        // Disaggregated pools: every request enters through a decode pod, and the router sends
+        // the share it decides prefill-decode to the prefill pods (in proportion to what each
+        // can take), so a prefill pod serves what the endpoint picker counts for it.
+        let pools: BTreeSet<String> = engines.values().map(|e| e.pool.clone()).collect();
+        for pool in pools.iter().filter(|_| !steady) {
+            let of_pool = |e: &&mut EngineEntry| &e.pool == pool;
+            let entering: f64 = engines
+                .values_mut()
+                .filter(of_pool)
+                .filter(|e| e.state.role != Role::Prefill)
+                .map(|e| e.state.rps)
+                .sum();
+            let mut prefill: Vec<&mut EngineEntry> =
+                engines.values_mut().filter(of_pool).filter(|e| e.state.role == Role::Prefill).collect();
+            let weight: f64 = prefill.iter().map(|e| e.state.rps).sum();
+            for e in prefill.iter_mut() {
+                let share = if weight > 0.0 { e.state.rps / weight } else { 0.0 };
+                e.state.route(entering * PREFILL_DECODE_SHARE * share);
+            }
+        }
+        for e in engines.values_mut().filter(|_| !steady) {
             if kv_surge && e.state.role != Role::Prefill {
-                e.state.kv = 0.96;
+                e.state.surge();
             }
             if ttft_spike {
                 e.state.pace.ttft.value = 35.0;
