@@ -50,8 +50,9 @@ pub fn pod_state_cols() -> Vec<Col> {
         Col::whole("READY"),
         Col::text("STATUS").min(10),
         Col::whole("RESTARTS"),
-        Col::whole("CPU"),
-        Col::whole("MEM"),
+        // usage gives way before a name is cut (a name tells the rows apart)
+        Col::whole("CPU").optional(1),
+        Col::whole("MEM").optional(1),
         Col::whole("%MEM/L").optional(2),
         Col::whole("AGE"),
     ]

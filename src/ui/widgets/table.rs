@@ -322,6 +322,17 @@ pub fn layout(cols: &[Col], rows: &[Vec<Line>], sort: Option<(usize, bool)>, ava
             None => break,
         }
     }
+    // still too wide with every optional column out: the widest name or text gives way (to a
+    // cut the cell shows with `…`), rather than the terminal clipping columns with no mark
+    let mut over = need(&shown, &w).saturating_sub(avail);
+    while over > 0 {
+        let widest =
+            (0..cols.len()).filter(|i| shown[*i] && cols[*i].fit != Fit::Whole && w[*i] > 4).max_by_key(|i| w[*i]);
+        let Some(i) = widest else { break };
+        let cut = over.min(w[i] - 4);
+        w[i] -= cut;
+        over -= cut;
+    }
     let mut left = avail.saturating_sub(need(&shown, &w));
     // optional columns left out come back if there is room for them whole
     for i in 0..cols.len() {
@@ -465,6 +476,37 @@ mod tests {
         assert!(object >= "team1/agent-0".len(), "9 of 10 names whole: {w:?}");
         assert!(problem >= 40, "the problems are not cut to their minimum for one outlier: {w:?}");
         assert_eq!(object + problem + 1, 80, "all the room is used");
+    }
+
+    #[test]
+    fn too_wide_even_at_the_minimums_the_widest_name_gives_way_not_the_terminal() {
+        // the pods of every cluster at 80 columns, with no optional column left to drop
+        let cols = vec![
+            Col::name("CLUSTER").min(8),
+            Col::name("NAMESPACE").min(8),
+            Col::name("NAME").min(20),
+            Col::whole("READY"),
+            Col::text("STATUS").min(10),
+            Col::whole("RESTARTS"),
+            Col::whole("CPU"),
+            Col::whole("MEM"),
+            Col::whole("AGE"),
+        ];
+        let r = rows(&[&[
+            "gpu-us-east",
+            "llm-d",
+            "ms-baseline-llm-d-modelservice-nczphjq7dc-hbbgx",
+            "1/1",
+            "CrashLoopBackOff",
+            "0",
+            "3854m",
+            "40363Mi",
+            "20d",
+        ]]);
+        let w = layout(&cols, &r, None, 78);
+        let used: usize = w.iter().flatten().sum::<usize>() + w.iter().flatten().count() - 1;
+        assert!(used <= 78, "the widths fit the room: {w:?}");
+        assert!(w[3..].iter().zip(["1/1", "", "0", "3854m", "40363Mi", "20d"]).all(|(w, v)| w.unwrap() >= v.len()));
     }
 
     #[test]
