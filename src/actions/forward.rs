@@ -145,7 +145,11 @@ async fn run(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((mut conn, _)) = accepted else { continue };
+                let Ok((mut conn, _)) = accepted else {
+                    // out of descriptors, say: try again a little later rather than spin
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    continue;
+                };
                 connections += 1;
                 let (pods, pod, port, done) = (pods.clone(), t.pod.clone(), t.port, done_tx.clone());
                 tokio::spawn(async move {
