@@ -28,6 +28,26 @@ fn help_pages(app: &mut App, w: u16, h: u16) -> String {
     all
 }
 
+/// A running pod's list row, as the feed would send it.
+fn pod_row(name: &str, containers: &[&str], ports: &[u16]) -> kst::store::views::PodRow {
+    kst::store::views::PodRow {
+        namespace: "llm-d".into(),
+        name: name.into(),
+        ready: "1/1".into(),
+        status: "Running".into(),
+        restarts: 0,
+        created: None,
+        node: "n".into(),
+        gpus: 1,
+        role: None,
+        labels: Default::default(),
+        usage: None,
+        memory_limit: None,
+        containers: containers.iter().map(|c| c.to_string()).collect(),
+        ports: ports.to_vec(),
+    }
+}
+
 fn typed(app: &mut App, s: &str) {
     for c in s.chars() {
         key(app, KeyCode::Char(c));
@@ -68,22 +88,7 @@ async fn help_in_every_pane_and_view() {
     app.show("serving");
     key(&mut app, KeyCode::Enter);
     let id = app.views[0].feeds()[0];
-    let pod = kst::store::views::PodRow {
-        namespace: "llm-d".into(),
-        name: "ms-baseline-0".into(),
-        ready: "1/1".into(),
-        status: "Running".into(),
-        restarts: 0,
-        created: None,
-        node: "n".into(),
-        gpus: 1,
-        role: None,
-        labels: Default::default(),
-        usage: None,
-        memory_limit: None,
-        containers: vec!["vllm".into()],
-        ports: vec![8000],
-    };
+    let pod = pod_row("ms-baseline-0", &["vllm"], &[8000]);
     app.on_update(kst::store::Update::ViewPods { cluster: 0, view: id, pods: vec![pod] });
     for (expect, next) in [("Enter d", 'd'), ("YAML", 'l'), ("only the lines holding a text", 'y')] {
         key(&mut app, KeyCode::Char('?'));
@@ -290,22 +295,7 @@ async fn a_text_view_scrolls_to_its_end_and_no_further() {
     app.show("serving");
     key(&mut app, KeyCode::Enter);
     let list = app.views[0].feeds()[0];
-    let pod = kst::store::views::PodRow {
-        namespace: "llm-d".into(),
-        name: "ms-baseline-0".into(),
-        ready: "1/1".into(),
-        status: "Running".into(),
-        restarts: 0,
-        created: None,
-        node: "n".into(),
-        gpus: 1,
-        role: None,
-        labels: Default::default(),
-        usage: None,
-        memory_limit: None,
-        containers: vec!["vllm".into()],
-        ports: vec![8000],
-    };
+    let pod = pod_row("ms-baseline-0", &["vllm"], &[8000]);
     app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod] });
     key(&mut app, KeyCode::Char('y'));
     let yaml = *app.views.last().unwrap().feeds().last().unwrap();
@@ -462,22 +452,7 @@ fn the_write_confirmation_keeps_its_keys_on_screen_with_every_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shell_is_checked_confirmed_and_refused_in_read_only_mode() {
     use kst::actions::{ActionRequest, ShellRequest};
-    let pod = kst::store::views::PodRow {
-        namespace: "llm-d".into(),
-        name: "ms-pd-decode-0".into(),
-        ready: "1/1".into(),
-        status: "Running".into(),
-        restarts: 0,
-        created: None,
-        node: "n".into(),
-        gpus: 1,
-        role: None,
-        labels: Default::default(),
-        usage: None,
-        memory_limit: None,
-        containers: vec!["vllm".into(), "sidecar".into()],
-        ports: vec![8000],
-    };
+    let pod = pod_row("ms-pd-decode-0", &["vllm", "sidecar"], &[8000]);
     for mode in [Mode::ReadOnly, Mode::Normal] {
         let (_sim, fleet, now) = common::deterministic_fleet().await;
         let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), mode);
@@ -551,22 +526,7 @@ async fn a_shell_is_checked_confirmed_and_refused_in_read_only_mode() {
 async fn a_port_forward_is_checked_listed_and_stopped() {
     use kst::actions::{ActionRequest, ForwardRequest};
     use kst::store::views::ForwardState;
-    let pod = kst::store::views::PodRow {
-        namespace: "llm-d".into(),
-        name: "ms-pd-decode-0".into(),
-        ready: "1/1".into(),
-        status: "Running".into(),
-        restarts: 0,
-        created: None,
-        node: "n".into(),
-        gpus: 1,
-        role: None,
-        labels: Default::default(),
-        usage: None,
-        memory_limit: None,
-        containers: vec!["vllm".into()],
-        ports: vec![8200, 8000],
-    };
+    let pod = pod_row("ms-pd-decode-0", &["vllm"], &[8200, 8000]);
     for mode in [Mode::Kiosk, Mode::Normal] {
         let (_sim, fleet, now) = common::deterministic_fleet().await;
         let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), mode);

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use serde::Serialize;
-use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::{audit, toggle, Writer};
@@ -95,22 +94,6 @@ fn audit_line(w: &Writer, t: &ForwardTarget, local: Option<SocketAddr>, result: 
         local: local.map(|l| l.to_string()),
         result,
     });
-}
-
-/// `create` on `pods/portforward` (SPDY, and WebSocket from 1.35), `get` (WebSocket up to 1.34)
-/// and `get` on the pod. Source: docs/upstream/kubernetes-exec-portforward.md §4.
-async fn may_forward(client: &kube::Client, t: &ForwardTarget) -> Result<(bool, String), String> {
-    let mut refused = Vec::new();
-    for (verb, sub) in [("create", "portforward"), ("get", "portforward"), ("get", "")] {
-        let attributes = json!({"namespace": t.namespace, "verb": verb, "resource": "pods",
-                                "subresource": sub, "name": t.pod});
-        let (ok, reason) = toggle::review(client, attributes).await?;
-        if !ok {
-            let what = if sub.is_empty() { format!("{verb} pods") } else { format!("{verb} pods/{sub}") };
-            refused.push(format!("{what}: {reason}"));
-        }
-    }
-    Ok((refused.is_empty(), refused.join("; ")))
 }
 
 /// kube's own HTTP/1.1 client for `target` (an upgrade cannot ride an HTTP/2 stream).
@@ -216,10 +199,11 @@ impl Forwards {
     ) -> Option<Update> {
         match req {
             ForwardRequest::Check { id, target } => {
-                let (allowed, reason) = match may_forward(client, &target).await {
-                    Ok(x) => x,
-                    Err(e) => (false, format!("could not ask the API server: {e}")),
-                };
+                let (allowed, reason) =
+                    match toggle::may_stream(client, &target.namespace, &target.pod, "portforward").await {
+                        Ok(x) => x,
+                        Err(e) => (false, format!("could not ask the API server: {e}")),
+                    };
                 if !allowed {
                     audit_line(w, &target, None, &format!("denied: {reason}"));
                 }

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
-use serde_json::json;
 
 use super::{audit, toggle, Writer};
 use crate::sources::connect::Target;
@@ -86,23 +85,6 @@ fn audit_line(w: &Writer, t: &ShellTarget, result: &str) {
     });
 }
 
-/// What exec needs: `create` on `pods/exec` (the SPDY path, and the WebSocket path from
-/// Kubernetes 1.35) and `get` (the WebSocket path up to 1.34), plus `get` on the pod, which
-/// kubectl reads first. Sources: docs/upstream/kubernetes-exec-portforward.md §4.
-async fn may_exec(client: &kube::Client, t: &ShellTarget) -> Result<(bool, String), String> {
-    let mut refused = Vec::new();
-    for (verb, sub) in [("create", "exec"), ("get", "exec"), ("get", "")] {
-        let attributes = json!({"namespace": t.namespace, "verb": verb, "resource": "pods",
-                                "subresource": sub, "name": t.pod});
-        let (ok, reason) = toggle::review(client, attributes).await?;
-        if !ok {
-            let what = if sub.is_empty() { format!("{verb} pods") } else { format!("{verb} pods/{sub}") };
-            refused.push(format!("{what}: {reason}"));
-        }
-    }
-    Ok((refused.is_empty(), refused.join("; ")))
-}
-
 /// A kubeconfig with only `target`'s context, its cluster (at the server kst reaches) and its
 /// user, in a folder only this user can read.
 fn kubeconfig_for(target: &Target) -> Result<(tempfile::TempDir, PathBuf), String> {
@@ -145,7 +127,7 @@ impl Sessions {
     pub(super) async fn handle(&mut self, client: &kube::Client, w: &Writer<'_>, req: ShellRequest) -> Option<Update> {
         match req {
             ShellRequest::Check { id, target } => {
-                let (allowed, reason) = match may_exec(client, &target).await {
+                let (allowed, reason) = match toggle::may_stream(client, &target.namespace, &target.pod, "exec").await {
                     Ok(x) => x,
                     Err(e) => (false, format!("could not ask the API server: {e}")),
                 };

@@ -61,6 +61,29 @@ pub(super) async fn review(client: &kube::Client, attributes: Value) -> Result<(
     Ok((v["status"]["allowed"] == true, reason.to_string()))
 }
 
+/// May this user open a stream on a pod (`exec`, `portforward`)? `create` on the subresource
+/// (the SPDY path, and the WebSocket path from Kubernetes 1.35), `get` on it (the WebSocket path
+/// up to 1.34) and `get` on the pod, which kubectl reads first. Sources:
+/// docs/upstream/kubernetes-exec-portforward.md §4. (allowed, every refusal with its reason)
+pub(super) async fn may_stream(
+    client: &kube::Client,
+    namespace: &str,
+    pod: &str,
+    subresource: &str,
+) -> Result<(bool, String), String> {
+    let mut refused = Vec::new();
+    for (verb, sub) in [("create", subresource), ("get", subresource), ("get", "")] {
+        let attributes = json!({"namespace": namespace, "verb": verb, "resource": "pods",
+                                "subresource": sub, "name": pod});
+        let (ok, reason) = review(client, attributes).await?;
+        if !ok {
+            let what = if sub.is_empty() { format!("{verb} pods") } else { format!("{verb} pods/{sub}") };
+            refused.push(format!("{what}: {reason}"));
+        }
+    }
+    Ok((refused.is_empty(), refused.join("; ")))
+}
+
 pub(super) async fn may_scale(client: &kube::Client, t: &ToggleTarget) -> Result<(bool, String), String> {
     let mut reasons = Vec::new();
     let mut allowed = true;

@@ -6,16 +6,15 @@
 
 use futures::{SinkExt, StreamExt};
 use http::StatusCode;
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use super::api::ResPath;
-use super::http::{error, not_found, Reply, Request};
-use super::resources::PODS;
+use super::http::{error, Reply, Request};
+use super::websocket;
 use super::SimCluster;
 
 /// The only subprotocol kubectl 1.32 offers, and the only one the API server's stream
@@ -77,14 +76,9 @@ fn options(req: &Request, pod: &Value) -> Result<Options, Reply> {
 /// `…/pods/NAME/exec`: with a WebSocket upgrade offering v5, 101 and then the session.
 pub fn serve(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
     let name = p.name.as_deref().unwrap_or("");
-    let ns = p.ns.as_deref().unwrap_or("");
-    let pod = {
-        let store = cluster.store.read().expect("store lock");
-        let Some(at) = cluster.registry.index_of(&PODS) else { return not_found("pods", "", name) };
-        match store.get(at, ns, name) {
-            Some(o) => o.value(),
-            None => return not_found("pods", "", name),
-        }
+    let pod = match websocket::pod_of(cluster, p) {
+        Ok(pod) => pod,
+        Err(r) => return r,
     };
     // the request is judged as an API server judges it before any protocol is spoken, so
     // kubectl's SPDY retry after a refused WebSocket meets the same answer
@@ -98,26 +92,11 @@ pub fn serve(cluster: &SimCluster, req: &Request, p: &ResPath) -> Reply {
     if pod["status"]["phase"] != "Running" {
         return error(StatusCode::BAD_REQUEST, format!("container not found (\"{}\")", opts.container));
     }
-    let offered = req.header("sec-websocket-protocol").split(',').any(|p| p.trim() == PROTOCOL);
-    if !req.header("upgrade").eq_ignore_ascii_case("websocket") || !offered {
+    if !websocket::offers(req, PROTOCOL) {
         return error(StatusCode::BAD_REQUEST, format!("the simulator serves exec over WebSocket ({PROTOCOL}) only"));
     }
-    let key = req.header("sec-websocket-key").to_string();
-    let Some(upgrade) = req.take_upgrade() else {
-        return error(StatusCode::BAD_REQUEST, "Upgrade request required");
-    };
     let shell = ToyShell::new(&pod, &opts.container);
-    tokio::spawn(async move {
-        let Ok(upgraded) = upgrade.await else { return };
-        let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-        session(ws, opts, shell).await;
-    });
-    Reply::Switching(vec![
-        ("upgrade", "websocket".into()),
-        ("connection", "Upgrade".into()),
-        ("sec-websocket-accept", tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes())),
-        ("sec-websocket-protocol", PROTOCOL.into()),
-    ])
+    websocket::switch(req, PROTOCOL, move |ws| session(ws, opts, shell))
 }
 
 /// How the command runs: a shell reading its input, or one command line.

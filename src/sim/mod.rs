@@ -30,6 +30,7 @@ pub mod server;
 pub mod store;
 pub mod table;
 pub mod tls;
+pub mod websocket;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

@@ -14,13 +14,13 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use super::api::ResPath;
-use super::http::{error, not_found, Reply, Request};
-use super::resources::PODS;
+use super::http::{error, Reply, Request};
+use super::websocket;
 use super::SimCluster;
 
 const PROTOCOL: &str = "v4.channel.k8s.io";
@@ -44,20 +44,14 @@ fn ports(req: &Request) -> Result<Vec<u16>, Reply> {
 
 pub fn serve(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Reply {
     let name = p.name.as_deref().unwrap_or("");
-    let ns = p.ns.as_deref().unwrap_or("");
-    let pod = {
-        let store = cluster.store.read().expect("store lock");
-        let Some(at) = cluster.registry.index_of(&PODS) else { return not_found("pods", "", name) };
-        match store.get(at, ns, name) {
-            Some(o) => o.value(),
-            None => return not_found("pods", "", name),
-        }
+    let pod = match websocket::pod_of(cluster, p) {
+        Ok(pod) => pod,
+        Err(r) => return r,
     };
     if pod["status"]["phase"] != "Running" {
         return error(StatusCode::BAD_REQUEST, format!("pod {name} is not running"));
     }
-    let offered: Vec<&str> = req.header("sec-websocket-protocol").split(',').map(str::trim).collect();
-    if !req.header("upgrade").eq_ignore_ascii_case("websocket") || !offered.contains(&PROTOCOL) {
+    if !websocket::offers(req, PROTOCOL) {
         return error(
             StatusCode::BAD_REQUEST,
             format!(
@@ -69,22 +63,8 @@ pub fn serve(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Reply {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let key = req.header("sec-websocket-key").to_string();
-    let Some(upgrade) = req.take_upgrade() else {
-        return error(StatusCode::BAD_REQUEST, "Upgrade request required");
-    };
     let cluster = cluster.clone();
-    tokio::spawn(async move {
-        let Ok(upgraded) = upgrade.await else { return };
-        let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-        session(ws, cluster, pod, ports).await;
-    });
-    Reply::Switching(vec![
-        ("upgrade", "websocket".into()),
-        ("connection", "Upgrade".into()),
-        ("sec-websocket-accept", tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes())),
-        ("sec-websocket-protocol", PROTOCOL.into()),
-    ])
+    websocket::switch(req, PROTOCOL, move |ws| session(ws, cluster, pod, ports))
 }
 
 /// What the pod serves on `port`, on one end of a pipe: HTTP/1.1, as its proxy path serves it.

@@ -47,8 +47,8 @@ impl Component for PortForwards {
     fn hints(&self) -> Vec<Hint> {
         vec![
             Hint::key("x", "close: stop the selected forward (audited)"),
+            // a forward starts from a pod (F there): the empty list says so
             Hint::key("C", "copy: its local URL"),
-            Hint::key("F", "start: from a pod list or a pod"),
         ]
     }
 
