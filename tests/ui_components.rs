@@ -48,6 +48,26 @@ fn pod_row(name: &str, containers: &[&str], ports: &[u16]) -> kst::store::views:
     }
 }
 
+/// The Serving tab's first pool opened as a pod list holding `pod`, in `mode`, with the actions
+/// task replaced by a channel the test reads (the simulator is kept alive by the caller).
+async fn pod_list_with_actions(
+    mode: Mode,
+    pod: &kst::store::views::PodRow,
+) -> (kst::sim::SimFleet, App, tokio::sync::mpsc::UnboundedReceiver<kst::actions::ActionRequest>) {
+    let (sim, fleet, now) = common::deterministic_fleet().await;
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), mode);
+    app.clock = Some(now);
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    app.feeds = kst::ui::views::Feeds::new(Some(tx));
+    let (atx, arx) = tokio::sync::mpsc::unbounded_channel();
+    app.writes.actions = Some(atx);
+    app.show("serving");
+    key(&mut app, KeyCode::Enter);
+    let list = app.views[0].feeds()[0];
+    app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod.clone()] });
+    (sim, app, arx)
+}
+
 fn typed(app: &mut App, s: &str) {
     for c in s.chars() {
         key(app, KeyCode::Char(c));
@@ -454,17 +474,7 @@ async fn a_shell_is_checked_confirmed_and_refused_in_read_only_mode() {
     use kst::actions::{ActionRequest, ShellRequest};
     let pod = pod_row("ms-pd-decode-0", &["vllm", "sidecar"], &[8000]);
     for mode in [Mode::ReadOnly, Mode::Normal] {
-        let (_sim, fleet, now) = common::deterministic_fleet().await;
-        let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), mode);
-        app.clock = Some(now);
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        app.feeds = kst::ui::views::Feeds::new(Some(tx));
-        let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel();
-        app.writes.actions = Some(atx);
-        app.show("serving");
-        key(&mut app, KeyCode::Enter);
-        let list = app.views[0].feeds()[0];
-        app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod.clone()] });
+        let (_sim, mut app, mut arx) = pod_list_with_actions(mode, &pod).await;
         key(&mut app, KeyCode::Char('s'));
         let asked = arx.try_recv().expect("the actions task is told");
         if mode == Mode::ReadOnly {
@@ -528,17 +538,7 @@ async fn a_port_forward_is_checked_listed_and_stopped() {
     use kst::store::views::ForwardState;
     let pod = pod_row("ms-pd-decode-0", &["vllm"], &[8200, 8000]);
     for mode in [Mode::Kiosk, Mode::Normal] {
-        let (_sim, fleet, now) = common::deterministic_fleet().await;
-        let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), mode);
-        app.clock = Some(now);
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        app.feeds = kst::ui::views::Feeds::new(Some(tx));
-        let (atx, mut arx) = tokio::sync::mpsc::unbounded_channel();
-        app.writes.actions = Some(atx);
-        app.show("serving");
-        key(&mut app, KeyCode::Enter);
-        let list = app.views[0].feeds()[0];
-        app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod.clone()] });
+        let (_sim, mut app, mut arx) = pod_list_with_actions(mode, &pod).await;
         key(&mut app, KeyCode::Char('F'));
         let asked = arx.try_recv().expect("the actions task is told");
         if mode == Mode::Kiosk {

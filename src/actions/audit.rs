@@ -24,6 +24,18 @@ pub struct AuditLine<'a> {
     pub result: &'a str,
 }
 
+/// The fields every audit line of a session or move starts with: when, where, as whom, how
+/// reached, and what was done (flattened into each line's own struct).
+#[derive(Debug, Serialize)]
+pub struct Who<'a> {
+    pub time: String,
+    pub context: &'a str,
+    pub user: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<&'a str>,
+    pub action: &'static str,
+}
+
 pub fn default_path() -> PathBuf {
     crate::config::project_dirs()
         .map(|d| d.data_dir().join("audit.jsonl"))

@@ -67,12 +67,8 @@ impl ForwardRequest {
 
 #[derive(Serialize)]
 struct ForwardAudit<'a> {
-    time: String,
-    context: &'a str,
-    user: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    via: Option<&'a str>,
-    action: &'static str,
+    #[serde(flatten)]
+    who: audit::Who<'a>,
     namespace: &'a str,
     pod: &'a str,
     port: u16,
@@ -83,11 +79,7 @@ struct ForwardAudit<'a> {
 
 fn audit_line(w: &Writer, t: &ForwardTarget, local: Option<SocketAddr>, result: &str) {
     w.append(&ForwardAudit {
-        time: audit::now(),
-        context: &w.target.context,
-        user: w.user.as_deref(),
-        via: w.via,
-        action: "port-forward",
+        who: w.who("port-forward"),
         namespace: &t.namespace,
         pod: &t.pod,
         port: t.port,

@@ -99,6 +99,17 @@ impl Writer<'_> {
         }
     }
 
+    /// The head of an audit line for `action` by this writer, now.
+    pub fn who(&self, action: &'static str) -> audit::Who<'_> {
+        audit::Who {
+            time: audit::now(),
+            context: &self.target.context,
+            user: self.user.as_deref(),
+            via: self.via,
+            action,
+        }
+    }
+
     fn toggle(&self, t: &ToggleTarget, result: &str) {
         self.append(&AuditLine {
             time: audit::now(),

@@ -28,12 +28,8 @@ pub enum MoveRequest {
 
 #[derive(Serialize)]
 struct MoveAudit<'a> {
-    time: String,
-    context: &'a str,
-    user: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    via: Option<&'a str>,
-    action: &'static str,
+    #[serde(flatten)]
+    who: audit::Who<'a>,
     /// `check`, `widen`, `narrow`, `restore` or `refused`.
     step: &'a str,
     policy: &'a str,
@@ -72,19 +68,7 @@ impl MoveRequest {
             MoveRequest::Write { policy, from, to, write, .. } => (write.step, policy, from, to, Some(&write.set)),
             MoveRequest::Refused { policy, from, to, .. } => ("refused", policy, from, to, None),
         };
-        w.append(&MoveAudit {
-            time: audit::now(),
-            context: &w.target.context,
-            user: w.user.as_deref(),
-            via: w.via,
-            action: "placement-move",
-            step,
-            policy,
-            from,
-            to,
-            selectors,
-            result,
-        });
+        w.append(&MoveAudit { who: w.who("placement-move"), step, policy, from, to, selectors, result });
     }
 
     /// Audited when no client could be had for the WDS.

@@ -59,12 +59,8 @@ impl ShellRequest {
 
 #[derive(Serialize)]
 struct ShellAudit<'a> {
-    time: String,
-    context: &'a str,
-    user: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    via: Option<&'a str>,
-    action: &'static str,
+    #[serde(flatten)]
+    who: audit::Who<'a>,
     namespace: &'a str,
     pod: &'a str,
     container: &'a str,
@@ -73,11 +69,7 @@ struct ShellAudit<'a> {
 
 fn audit_line(w: &Writer, t: &ShellTarget, result: &str) {
     w.append(&ShellAudit {
-        time: audit::now(),
-        context: &w.target.context,
-        user: w.user.as_deref(),
-        via: w.via,
-        action: "shell",
+        who: w.who("shell"),
         namespace: &t.namespace,
         pod: &t.pod,
         container: &t.container,
