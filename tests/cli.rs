@@ -548,12 +548,21 @@ async fn a_shell_from_a_pod_list_is_kubectl_exec_and_kst_comes_back() {
     t.keys(&["Escape"]);
     t.wait_for("keys answered after the shell", |s| s.contains("pods in all namespaces") && !s.contains("filter:"))
         .await;
-    let audit = walk(&dir.path().join("data")).into_iter().find(|p| p.ends_with("audit.jsonl")).expect("an audit file");
-    let line = std::fs::read_to_string(audit).unwrap();
-    assert!(
-        line.contains("\"action\":\"shell\"") && line.contains(pod) && line.contains("ended with exit code 3"),
-        "{line}"
-    );
+    // the actions task writes the audit line and removes the kubeconfig after the session ends:
+    // waited for, with a deadline
+    let audited = || {
+        walk(&dir.path().join("data"))
+            .into_iter()
+            .find(|p| p.ends_with("audit.jsonl"))
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .filter(|l| l.contains("ended with exit code 3"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while (audited().is_none() || kubeconfigs() > 0) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let line = audited().expect("the session's audit line");
+    assert!(line.contains("\"action\":\"shell\"") && line.contains(pod), "{line}");
     assert_eq!(kubeconfigs(), 0, "the kubeconfig is removed when the session ends");
     assert!(!line.contains("sim-gpu-us-east-admin"), "no token in the audit file");
 }
