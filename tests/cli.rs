@@ -543,8 +543,14 @@ async fn a_shell_from_a_pod_list_is_kubectl_exec_and_kst_comes_back() {
     t.keys(&["exit 3", "Enter"]);
     t.wait_for("kst says how kubectl ended", |s| s.contains("press Enter to return to kst")).await;
     t.keys(&["Enter"]);
-    let back = t.wait_for("the TUI again", |s| s.contains("ended with exit code 3")).await;
-    assert!(back.contains("CPU") && back.contains(pod), "drawn whole: {back}");
+    // kst's own prompt above also says "ended with exit code 3": the TUI is back only once the
+    // prompt is gone and the pod list is drawn again
+    let back = t
+        .wait_for("the TUI again", |s| {
+            s.contains("ended with exit code 3") && !s.contains("press Enter to return") && s.contains("CPU")
+        })
+        .await;
+    assert!(back.contains(pod), "drawn whole: {back}");
     t.keys(&["Escape"]);
     t.wait_for("keys answered after the shell", |s| s.contains("pods in all namespaces") && !s.contains("filter:"))
         .await;
