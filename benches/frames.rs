@@ -18,7 +18,7 @@ fn percentile(v: &mut [Duration], q: f64) -> Duration {
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let three = rt.block_on(async {
-        let sim = kst::sim::SimFleet::start(kst::sim::SimOptions { clusters: 3, ..Default::default() }).await.unwrap();
+        let sim = kst_sim::SimFleet::start(kst_sim::SimOptions { clusters: 3, ..Default::default() }).await.unwrap();
         let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig(false)).unwrap();
         let targets = connect::select_targets(kc, &[]).unwrap();
         let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());

@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use kst::sim::endpoints::vllm::{EngineState, Generation, Role};
-use kst::sim::rng::Rng;
 use kst::sources::metrics::decode_engine;
 use kst::store::llmd::EngineKind;
 use kst::store::{Fleet, NodeSummary, Update};
+use kst_sim::endpoints::vllm::{EngineState, Generation, Role};
+use kst_sim::rng::Rng;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -72,16 +72,13 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let t = Instant::now();
-        let sim = kst::sim::SimFleet::start(kst::sim::SimOptions {
-            clusters: 3,
-            pods_per_cluster: 2000,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        let sim =
+            kst_sim::SimFleet::start(kst_sim::SimOptions { clusters: 3, pods_per_cluster: 2000, ..Default::default() })
+                .await
+                .unwrap();
         println!("sim start, 3 clusters x 2000 pods: {:?}", t.elapsed());
         let c = sim.clusters[0].clone();
-        let pods = c.registry.index_of(&kst::sim::resources::PODS).unwrap();
+        let pods = c.registry.index_of(&kst_sim::resources::PODS).unwrap();
         time("sim store: list 2000 pods (Arc clones)", 21, 50, || {
             std::hint::black_box(c.store.read().unwrap().list(pods, None).len());
         });

@@ -31,7 +31,7 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let started = Instant::now();
     let fleet = rt.block_on(async {
-        let sim = kst::sim::SimFleet::start(kst::sim::SimOptions {
+        let sim = kst_sim::SimFleet::start(kst_sim::SimOptions {
             clusters: 3,
             kubestellar: true,
             bulk_policies: POLICIES,

@@ -5,12 +5,12 @@ use std::sync::Mutex;
 
 use crate::cli::{Cli, Command, CommonArgs, ConfigCommand, DemoArgs, OutputFormat, SimArgs, SnapshotArgs};
 use crate::config::{self, Settings};
-use crate::sim::{SimFleet, SimOptions};
 use crate::sources::prom::Pace;
 use crate::sources::{connect, Collectors, Target, WorkerOptions};
 use crate::store::Fleet;
 use crate::theme::Theme;
 use crate::ui::{self, App, Mode};
+use kst_sim::{SimFleet, SimOptions};
 
 /// Exit codes, documented in the README.
 pub mod exit {
@@ -357,7 +357,7 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
         Err(e) => return fail(exit::USAGE, e),
     };
     // the nightly matrix from the simulator's fake GitHub, cached in a place removed afterwards
-    let github = match crate::sim::github::FakeGithub::start(args.seed).await {
+    let github = match kst_sim::github::FakeGithub::start(args.seed).await {
         Ok(g) => g,
         Err(e) => return fail(exit::ERROR, format!("cannot start the simulated GitHub API: {e}")),
     };
@@ -378,12 +378,12 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
     if let (None, Some(url)) = (&settings.cluster_proxy, fleet.cluster_proxy_url()) {
         settings.cluster_proxy = Some(connect::ClusterProxy::Ocm {
             url,
-            hub: crate::sim::kubestellar::ITS.to_string(),
+            hub: kst_sim::kubestellar::ITS.to_string(),
             ca_pem: fleet.ca_pem.clone(),
         });
     }
     settings.nightly = Ok(crate::sources::nightly::NightlyConfig {
-        repo: crate::sim::github::REPO.into(),
+        repo: kst_sim::github::REPO.into(),
         api: github.base_url(),
         token: None,
         runs: 7,
@@ -395,7 +395,7 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
     // example llm-d-benchmark reports, written where the demo cleans up
     let reports = demo_cache.join("reports");
     if std::fs::create_dir_all(&reports).is_ok() {
-        for (name, text) in crate::sim::EXAMPLE_REPORTS {
+        for (name, text) in kst_sim::EXAMPLE_REPORTS {
             let _ = std::fs::write(reports.join(name), text);
         }
         settings.reports_dir = Some(reports);
@@ -563,7 +563,7 @@ async fn run_sim(args: SimArgs) -> ExitCode {
         println!("{}\t{}\t{:?}", c.name, c.server_url(), c.shape);
     }
     // the fake GitHub API of the nightly matrix: `[nightly] api = "<this>"`, `enabled = true`
-    let github = match crate::sim::github::FakeGithub::start(args.seed).await {
+    let github = match kst_sim::github::FakeGithub::start(args.seed).await {
         Ok(g) => g,
         Err(e) => return fail(exit::ERROR, format!("sim: cannot start the fake GitHub API: {e}")),
     };

@@ -1,7 +1,8 @@
 //! kst: a terminal fleet monitor for LLM-d and Kagenti across many Kubernetes clusters.
 //!
 //! Data flows one way: `sources` (one collector per cluster) -> `store` (the fleet state)
-//! -> `ui` (panes). `sim` is the fleet simulator the demo, the tests and the benchmarks use.
+//! -> `ui` (panes). The fleet simulator the demo, the tests and the benchmarks use is the
+//! `kst-sim` crate beside this one.
 
 pub mod actions;
 pub mod app;
@@ -10,7 +11,6 @@ pub mod config;
 pub mod files;
 pub mod logging;
 pub mod memory;
-pub mod sim;
 pub mod snapshot;
 pub mod sources;
 pub mod store;
@@ -39,7 +39,7 @@ mod docs_tests {
             .filter(|p| !p.starts_with("target/"))
             .filter(|p| {
                 checked += 1;
-                !["", "src/", "src/sim/", "src/ui/", "src/store/", "src/sources/"]
+                !["", "src/", "kst-sim/src/", "src/ui/", "src/store/", "src/sources/"]
                     .iter()
                     .any(|base| root.join(base).join(p).exists())
             })

@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use common::prom::{start_prometheus_with, Prom};
-use kst::sim::faults::Incident;
 use kst::sources::{Collectors, WorkerOptions};
 use kst::store::Fleet;
+use kst_sim::faults::Incident;
 
 /// Both sides' rate window: 15 scrape intervals of 1 s.
 const WINDOW: f64 = 15.0;
@@ -34,7 +34,7 @@ fn judged_alerts() -> BTreeSet<&'static str> {
 
 /// The scrape config (every model server with its pod, namespace, cluster, pool and role labels,
 /// as the README's recipe relabels them; every endpoint picker with its pool) and kst's rules.
-fn config(sim: &kst::sim::SimFleet, fleet: &Fleet, dir: &std::path::Path) -> String {
+fn config(sim: &kst_sim::SimFleet, fleet: &Fleet, dir: &std::path::Path) -> String {
     std::fs::write(dir.join("ca.pem"), sim.ca_pem.as_ref().expect("the sim serves TLS")).unwrap();
     std::fs::write(dir.join("rules.yml"), kst::store::rules::prometheus_rule_file(WINDOW, SCALE)).unwrap();
     let mut jobs = Vec::new();

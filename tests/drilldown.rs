@@ -200,7 +200,7 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     app.show("kv");
     let west_crash = {
         let c = sim.cluster("gpu-eu-west").unwrap();
-        let pods = c.registry.index_of(&kst::sim::resources::PODS).unwrap();
+        let pods = c.registry.index_of(&kst_sim::resources::PODS).unwrap();
         c.store
             .read()
             .unwrap()
@@ -367,7 +367,7 @@ async fn a_secret_yaml_never_shows_its_value() {
     // the value as the simulator stored it
     let stored = {
         let c = sim.cluster("agents-us-central").unwrap();
-        let i = c.registry.index_of(&kst::sim::resources::SECRETS).unwrap();
+        let i = c.registry.index_of(&kst_sim::resources::SECRETS).unwrap();
         let store = c.store.read().unwrap();
         let secret = store.list(i, None).into_iter().find(|o| o.name == "openai-secret").expect("a secret").value();
         (

@@ -15,7 +15,7 @@ fn central(f: &Fleet) -> (usize, &kst::store::ClusterState) {
     f.clusters.iter().enumerate().find(|(_, c)| c.context == "agents-us-central").unwrap()
 }
 
-async fn start() -> (kst::sim::SimFleet, Fleet, Collectors) {
+async fn start() -> (kst_sim::SimFleet, Fleet, Collectors) {
     let sim = common::sim(3).await;
     let targets = common::targets(&sim);
     let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
@@ -165,7 +165,7 @@ async fn posture_findings_rule_by_rule_and_drift_after_a_binding_widens() {
     // the cluster widens weather-service's role and binds a new ClusterRole to it
     let c = sim.cluster("agents-us-central").unwrap();
     {
-        use kst::sim::resources as r;
+        use kst_sim::resources as r;
         let mut store = c.store.write().unwrap();
         let roles = c.registry.index_of(&r::ROLES).unwrap();
         store

@@ -8,9 +8,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use kst::sim::SimFleet;
 use kst::sources::Collectors;
 use kst::store::{ClusterState, Conn, Fleet};
+use kst_sim::SimFleet;
 use serde_json::Value;
 
 /// Slow enough that a storm stands out, quick enough for a drill.
@@ -91,7 +91,7 @@ impl Drill {
         let mut want = Vec::new();
         for other in &others {
             let c = self.sim.cluster(other).unwrap();
-            let nodes = c.registry.index_of(&kst::sim::resources::NODES).unwrap();
+            let nodes = c.registry.index_of(&kst_sim::resources::NODES).unwrap();
             c.store.write().unwrap().put(
                 nodes,
                 serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
@@ -217,7 +217,7 @@ async fn forbidden(cluster: &str, plural: &str, check: impl Fn(&ClusterState, &V
     check(&c, &snap);
 
     // the budget: while it stays forbidden, a handful of LISTs, not one a second per watch
-    let asked = |sim: &kst::sim::SimCluster| sim.requests("list", plural) + sim.requests("watch", plural);
+    let asked = |sim: &kst_sim::SimCluster| sim.requests("list", plural) + sim.requests("watch", plural);
     let before = asked(&sim);
     let window = Instant::now();
     d.others_keep_updating(cluster).await;

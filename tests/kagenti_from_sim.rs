@@ -220,12 +220,12 @@ async fn the_card_of_a_real_a2a_server_through_the_service_proxy() {
     let sim = common::sim(3).await;
     let c = sim.cluster("agents-us-central").unwrap();
     {
-        use kst::sim::resources as r;
+        use kst_sim::resources as r;
         let mut store = c.store.write().unwrap();
         store.put(c.registry.index_of(&r::SERVICES).unwrap(), serde_json::json!({
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "currency-agent", "namespace": "team1", "labels": {"kagenti.io/type": "agent"},
-                         "annotations": {kst::sim::endpoints::FORWARD_TO: format!("http://127.0.0.1:{port}")}},
+                         "annotations": {kst_sim::endpoints::FORWARD_TO: format!("http://127.0.0.1:{port}")}},
             "spec": {"ports": [{"name": "http", "port": 8080, "targetPort": 8000}], "selector": {"app.kubernetes.io/name": "currency-agent"}}}));
         store.put(c.registry.index_of(&r::DEPLOYMENTS).unwrap(), serde_json::json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
@@ -280,7 +280,7 @@ async fn the_card_of_a_real_a2a_server_through_the_service_proxy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_on_a_cluster_dialed_through_the_hub_s_proxy_is_toggled_with_the_check_done_there() {
     use kst::sources::connect::{ClusterProxy, Dialer};
-    let sim = common::sim_with(kst::sim::SimOptions { kubestellar: true, ..Default::default() }).await;
+    let sim = common::sim_with(kst_sim::SimOptions { kubestellar: true, ..Default::default() }).await;
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let hub_kc =

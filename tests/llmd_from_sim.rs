@@ -6,10 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use kst::sim::SimOptions;
 use kst::sources::Collectors;
 use kst::store::llmd::{Role, ScrapeError};
 use kst::store::Fleet;
+use kst_sim::SimOptions;
 
 fn cluster<'a>(f: &'a Fleet, name: &str) -> &'a kst::store::ClusterState {
     f.clusters.iter().find(|c| c.context == name).unwrap()
@@ -302,7 +302,7 @@ async fn one_model_on_two_clusters_with_an_import() {
 /// KV surge on the 8B decode servers shows on their GPUs within a few scrapes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gpu_utilisation_follows_the_load() {
-    use kst::sim::faults::Incident;
+    use kst_sim::faults::Incident;
     let sim = common::sim_with(SimOptions { tick: Duration::from_millis(200), ..SimOptions::default() }).await;
     let targets = common::targets(&sim);
     let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
@@ -387,8 +387,8 @@ async fn allocation_against_use_from_the_live_collectors() {
 /// it implies. A demo that contradicts itself teaches users to distrust the real numbers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_simulated_serving_stack_agrees_with_itself() {
-    use kst::sim::endpoints::vllm::Role;
-    use kst::sim::faults::Incident;
+    use kst_sim::endpoints::vllm::Role;
+    use kst_sim::faults::Incident;
     let sim = common::sim(3).await;
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0);
     let mut disaggregated = 0;
@@ -400,7 +400,7 @@ async fn the_simulated_serving_stack_agrees_with_itself() {
                 cluster.faults.set_incident(i, true);
             }
             for second in 0..60 {
-                kst::sim::scenario::tick(&cluster, 1.0, 0.0);
+                kst_sim::scenario::tick(&cluster, 1.0, 0.0);
                 let d = cluster.dynamics.lock().unwrap();
                 for (pool, epp) in &d.epps {
                     let p = &epp.pace;

@@ -49,12 +49,12 @@ async fn the_same_client_lists_a_real_server_through_the_api_servers_service_pro
     let sim = common::sim(3).await;
     let c = sim.cluster("agents-us-central").unwrap();
     {
-        use kst::sim::resources as r;
+        use kst_sim::resources as r;
         let mut store = c.store.write().unwrap();
         store.put(c.registry.index_of(&r::SERVICES).unwrap(), serde_json::json!({
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "peer-tool-mcp", "namespace": "team1", "labels": {"kagenti.io/type": "tool"},
-                         "annotations": {kst::sim::endpoints::FORWARD_TO: format!("http://127.0.0.1:{port}")}},
+                         "annotations": {kst_sim::endpoints::FORWARD_TO: format!("http://127.0.0.1:{port}")}},
             "spec": {"ports": [{"name": "http", "port": 8000, "targetPort": 8000}], "selector": {"app.kubernetes.io/name": "peer-tool"}}}));
     }
     let t = common::targets(&sim).into_iter().find(|t| t.context == "agents-us-central").unwrap();

@@ -5,9 +5,9 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use kst::sim::github::FakeGithub;
 use kst::sources::nightly::{refresh, Github, NightlyConfig};
 use kst::store::nightly::{FailureClass, Trend};
+use kst_sim::github::FakeGithub;
 
 fn config(api: &str, dir: &std::path::Path) -> NightlyConfig {
     NightlyConfig {

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use kst::sim::{SimFleet, SimOptions};
 use kst::store::placement::{self, Cell, Drift, PolicyView};
 use kst::store::Fleet;
+use kst_sim::{SimFleet, SimOptions};
 
 fn kubectl(test: &str) -> Option<PathBuf> {
     let bin = common::peers::debian_binary("kubernetes-client", "kubectl");
@@ -145,7 +145,7 @@ async fn placement_drift_explain_and_a_selector_change() {
         &|d| matches!(d, Drift::NotDelivered { cluster, object } if cluster == "gpu-us-east" && object.ends_with("llm-d/ms-baseline-llm-d-modelservice"))
     ));
     // the work of a deleted policy: upstream never removes it, so kst lists it under that name
-    let orphan = policy(&v, kst::sim::kubestellar::ORPHAN_BINDING).expect("a row for the deleted policy");
+    let orphan = policy(&v, kst_sim::kubestellar::ORPHAN_BINDING).expect("a row for the deleted policy");
     assert!(orphan.gone && orphan.clusters.is_empty());
     assert!(
         matches!(&orphan.drift[..], [Drift::Orphaned { cluster, object, .. }] if cluster == "gpu-us-east" && object.ends_with("llama-70b-decode"))
@@ -214,7 +214,7 @@ async fn placement_drift_explain_and_a_selector_change() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|x| x["policy"]["name"] == kst::sim::kubestellar::ORPHAN_BINDING)
+        .find(|x| x["policy"]["name"] == kst_sim::kubestellar::ORPHAN_BINDING)
         .unwrap();
     assert_eq!(gone["gone"], true);
     assert!(
@@ -690,7 +690,7 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
     let (g, o) = generation("bindings.control.kubestellar.io", "prefill-status-east");
     assert!(g.is_some() && g == o, "at rest the transport has handled the Binding: {g:?} {o:?}");
     let wds = sim.cluster("wds1").unwrap();
-    wds.faults.apply(&kst::sim::faults::FaultPatch { transport_down: Some(true), ..Default::default() });
+    wds.faults.apply(&kst_sim::faults::FaultPatch { transport_down: Some(true), ..Default::default() });
     let (ok, out) = kubectl_status(&[
         "patch",
         "bindingpolicies.control.kubestellar.io",
@@ -746,7 +746,7 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
     assert_eq!(fleet.clusters[down[0].cluster.unwrap()].context, "kind-kubeflex");
     assert!(down[0].started.is_some_and(|t| t <= now && t > now - 120.0), "{:?}", down[0].started);
     // it runs again: the works follow and the lag goes
-    wds.faults.apply(&kst::sim::faults::FaultPatch { transport_down: Some(false), ..Default::default() });
+    wds.faults.apply(&kst_sim::faults::FaultPatch { transport_down: Some(false), ..Default::default() });
     pump(&mut fleet, &mut col.updates, "the lag gone", |v| {
         policy(v, "prefill-status-east").is_some_and(|p| p.drift.is_empty())
     })
@@ -782,7 +782,7 @@ async fn singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not() {
     let wec = "gpu-us-east";
     let on_wec: Vec<(String, String)> = {
         let c = sim.cluster(wec).unwrap();
-        let deployments = c.registry.index_of(&kst::sim::resources::DEPLOYMENTS).unwrap();
+        let deployments = c.registry.index_of(&kst_sim::resources::DEPLOYMENTS).unwrap();
         let store = c.store.read().unwrap();
         store.list(deployments, None).iter().map(|d| (d.namespace.clone(), d.name.clone())).collect()
     };
@@ -862,7 +862,7 @@ async fn singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not() {
     assert_eq!(o["metadata"]["labels"]["managed-by.kubestellar.io/singletonstatus"], "true", "{}", o["metadata"]);
     let on_wec = sim.cluster(wec).unwrap();
     let wec_status = {
-        let deployments = on_wec.registry.index_of(&kst::sim::resources::DEPLOYMENTS).unwrap();
+        let deployments = on_wec.registry.index_of(&kst_sim::resources::DEPLOYMENTS).unwrap();
         on_wec.store.read().unwrap().get(deployments, &ns, &name).unwrap().value()["status"].clone()
     };
     assert_eq!(o["status"], wec_status, "the WEC's status, verbatim");
@@ -870,7 +870,7 @@ async fn singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not() {
     assert_eq!(held.returned.as_deref(), Some(reported.as_str()));
     // the transport never sends a returned status back down
     let its = sim.cluster("its1").unwrap();
-    let works = its.registry.index_of(&kst::sim::resources::MANIFEST_WORKS).unwrap();
+    let works = its.registry.index_of(&kst_sim::resources::MANIFEST_WORKS).unwrap();
     let carried = its.store.read().unwrap().list(works, Some(wec)).iter().any(|w| {
         let m = &w.value()["spec"]["workload"]["manifests"][0];
         m["metadata"]["name"] == name.as_str() && !m["status"].is_null()

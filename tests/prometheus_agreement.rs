@@ -45,19 +45,19 @@ impl Agreement {
 }
 
 fn ttft_bounds() -> Vec<f64> {
-    kst::sim::endpoints::vllm::TTFT_BUCKETS.to_vec()
+    kst_sim::endpoints::vllm::TTFT_BUCKETS.to_vec()
 }
 fn itl_bounds() -> Vec<f64> {
-    kst::sim::endpoints::vllm::ITL_BUCKETS.to_vec()
+    kst_sim::endpoints::vllm::ITL_BUCKETS.to_vec()
 }
 
-fn prometheus_config(sim: &kst::sim::SimFleet, fleet: &Fleet, dir: &std::path::Path) -> String {
+fn prometheus_config(sim: &kst_sim::SimFleet, fleet: &Fleet, dir: &std::path::Path) -> String {
     let all: Vec<usize> = (0..fleet.clusters.len()).collect();
     prometheus_config_for(sim, fleet, dir, &all)
 }
 
 /// The scrape config of a Prometheus that holds only these clusters' series.
-fn prometheus_config_for(sim: &kst::sim::SimFleet, fleet: &Fleet, dir: &std::path::Path, only: &[usize]) -> String {
+fn prometheus_config_for(sim: &kst_sim::SimFleet, fleet: &Fleet, dir: &std::path::Path, only: &[usize]) -> String {
     std::fs::write(dir.join("ca.pem"), sim.ca_pem.as_ref().expect("the sim serves TLS")).unwrap();
     let mut jobs = Vec::new();
     for (i, c) in fleet.clusters.iter().enumerate().filter(|(i, _)| only.contains(i)) {
@@ -760,7 +760,7 @@ async fn a_query_layer_reached_through_a_context_s_service_proxy() {
     let (_peer, _dir, prom) = start_prometheus(&prometheus, &sim, &fleet).await;
     let home = sim.cluster("agents-us-central").unwrap();
     {
-        use kst::sim::resources as r;
+        use kst_sim::resources as r;
         let mut store = home.store.write().unwrap();
         store.put(
             r_index(home, &r::NAMESPACES),
@@ -772,7 +772,7 @@ async fn a_query_layer_reached_through_a_context_s_service_proxy() {
             serde_json::json!({
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": "prometheus-k8s", "namespace": "monitoring",
-                         "annotations": {kst::sim::endpoints::FORWARD_TO: prom.base.clone()}},
+                         "annotations": {kst_sim::endpoints::FORWARD_TO: prom.base.clone()}},
             "spec": {"ports": [{"name": "web", "port": 9090, "targetPort": 9090}], "selector": {"app": "prometheus"}}}),
         );
     }
@@ -826,7 +826,7 @@ async fn a_hub_cluster_dialed_later_gets_its_pods_from_the_query_layer() {
         common::peers::missing(test, "prometheus", "apt-get install prometheus");
         return;
     };
-    let sim = common::sim_with(kst::sim::SimOptions { kubestellar: true, ..Default::default() }).await;
+    let sim = common::sim_with(kst_sim::SimOptions { kubestellar: true, ..Default::default() }).await;
     // what Prometheus scrapes: gpu-eu-west's servers (found by a look with every context)
     let all = common::targets(&sim);
     let mut look = Fleet::new(&all.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
@@ -884,7 +884,7 @@ async fn a_hub_cluster_dialed_later_gets_its_pods_from_the_query_layer() {
     col.stop();
 }
 
-fn r_index(c: &kst::sim::SimCluster, r: &kst::sim::resources::ResDef) -> usize {
+fn r_index(c: &kst_sim::SimCluster, r: &kst_sim::resources::ResDef) -> usize {
     c.registry.index_of(r).unwrap()
 }
 
@@ -892,7 +892,7 @@ fn r_index(c: &kst::sim::SimCluster, r: &kst::sim::resources::ResDef) -> usize {
 /// endpoint pickers that `fleet` knows, ready; its process, its directory and a client.
 async fn start_prometheus(
     bin: &std::path::Path,
-    sim: &kst::sim::SimFleet,
+    sim: &kst_sim::SimFleet,
     fleet: &Fleet,
 ) -> (common::Peer, tempfile::TempDir, Prom) {
     start_prometheus_with(bin, |dir| prometheus_config(sim, fleet, dir)).await
@@ -1171,7 +1171,7 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
     let _ = http.get(format!("{base}/internal/force_flush")).send().await;
 
     let sim =
-        common::sim_with(kst::sim::SimOptions { kubestellar: true, managed_clusters: 100, ..Default::default() }).await;
+        common::sim_with(kst_sim::SimOptions { kubestellar: true, managed_clusters: 100, ..Default::default() }).await;
     let targets = common::targets(&sim);
     let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut col = Collectors::start(&targets, common::fast_worker());

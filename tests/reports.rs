@@ -9,7 +9,7 @@ use kst::store::reports::{compare, ReportSort};
 fn reads_both_versions_and_names_every_bad_file() {
     let dir = tempfile::tempdir().unwrap();
     let root = env!("CARGO_MANIFEST_DIR");
-    for src in [format!("{root}/src/sim/data/reports"), format!("{root}/tests/data/reports")] {
+    for src in [format!("{root}/kst-sim/src/data/reports"), format!("{root}/tests/data/reports")] {
         for e in std::fs::read_dir(src).unwrap() {
             let p = e.unwrap().path();
             std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();

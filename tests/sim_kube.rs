@@ -14,13 +14,13 @@ use kube::runtime::watcher::{self, Event};
 use kube::Client;
 use serde_json::json;
 
-async fn client(sim: &kst::sim::SimFleet, context: &str) -> Client {
+async fn client(sim: &kst_sim::SimFleet, context: &str) -> Client {
     let targets = common::targets(sim);
     let t = targets.iter().find(|t| t.context == context).expect("context");
     kst::sources::connect::client_for(t).await.expect("client")
 }
 
-async fn viewer_client(sim: &kst::sim::SimFleet, context: &str) -> Client {
+async fn viewer_client(sim: &kst_sim::SimFleet, context: &str) -> Client {
     let kc = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig(true)).unwrap();
     let targets = kst::sources::connect::select_targets(kc, &[format!("{context}-viewer")]).unwrap();
     kst::sources::connect::client_for(&targets[0]).await.unwrap()
@@ -113,7 +113,7 @@ async fn watcher_recovers_through_410_gone() {
     cluster.faults.drop_watches();
     // A pod added meanwhile must show up after the relist.
     {
-        let pods = cluster.registry.index_of(&kst::sim::resources::PODS).unwrap();
+        let pods = cluster.registry.index_of(&kst_sim::resources::PODS).unwrap();
         cluster.store.write().unwrap().put(pods, json!({"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": "born-during-the-gap", "namespace": "llm-d"}, "spec": {"containers": []}, "status": {"phase": "Pending"}}));
     }
@@ -164,7 +164,7 @@ async fn scale_subresource_and_access_reviews() {
         .unwrap();
     common::eventually("two pods again", || {
         let cl = sim.cluster("agents-us-central").unwrap();
-        let p = cl.registry.index_of(&kst::sim::resources::PODS).unwrap();
+        let p = cl.registry.index_of(&kst_sim::resources::PODS).unwrap();
         cl.store
             .read()
             .unwrap()

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kst::sim::SimFleet;
+use kst_sim::SimFleet;
 
 struct Kube {
     _dir: tempfile::TempDir,
@@ -219,7 +219,7 @@ async fn kubectl_watch_receives_an_event() {
     });
     // wait for the initial listing, then change the fleet
     let c = sim.cluster("gpu-us-east").unwrap();
-    let pods = c.registry.index_of(&kst::sim::resources::PODS).unwrap();
+    let pods = c.registry.index_of(&kst_sim::resources::PODS).unwrap();
     let initial: Vec<String> =
         c.store.read().unwrap().list(pods, Some("llm-d")).iter().map(|p| format!("pod/{}", p.name)).collect();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -231,7 +231,7 @@ async fn kubectl_watch_receives_an_event() {
             .expect("kubectl is still watching");
         seen.push(line);
     }
-    let deploys = c.registry.index_of(&kst::sim::resources::DEPLOYMENTS).unwrap();
+    let deploys = c.registry.index_of(&kst_sim::resources::DEPLOYMENTS).unwrap();
     {
         let mut store = c.store.write().unwrap();
         store
@@ -239,10 +239,10 @@ async fn kubectl_watch_receives_an_event() {
                 o["spec"]["replicas"] = serde_json::json!(3)
             })
             .unwrap();
-        kst::sim::scenario::reconcile(
+        kst_sim::scenario::reconcile(
             c,
             &mut store,
-            &kst::sim::resources::DEPLOYMENTS,
+            &kst_sim::resources::DEPLOYMENTS,
             "llm-d",
             "ms-pd-llm-d-modelservice-prefill",
         );

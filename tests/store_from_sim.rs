@@ -56,7 +56,7 @@ async fn fleet_converges_then_survives_an_unreachable_cluster() {
     // ...while another keeps updating: a node added on gpu-us-east arrives.
     {
         let east = sim.cluster("gpu-us-east").unwrap();
-        let nodes = east.registry.index_of(&kst::sim::resources::NODES).unwrap();
+        let nodes = east.registry.index_of(&kst_sim::resources::NODES).unwrap();
         east.store.write().unwrap().put(
             nodes,
             serde_json::json!({"apiVersion": "v1", "kind": "Node",

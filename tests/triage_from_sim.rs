@@ -10,11 +10,11 @@ mod common;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use kst::sim::faults::Incident;
 use kst::store::problems::{Jump, Severity};
 use kst::store::Fleet;
 use kst::theme::Theme;
 use kst::ui::{App, Mode};
+use kst_sim::faults::Incident;
 
 /// Applies updates and evaluates the problems once a 100 ms until `done` holds.
 async fn triage_until(

@@ -53,7 +53,7 @@ fn pod_row(name: &str, containers: &[&str], ports: &[u16]) -> kst::store::views:
 async fn pod_list_with_actions(
     mode: Mode,
     pod: &kst::store::views::PodRow,
-) -> (kst::sim::SimFleet, App, tokio::sync::mpsc::UnboundedReceiver<kst::actions::ActionRequest>) {
+) -> (kst_sim::SimFleet, App, tokio::sync::mpsc::UnboundedReceiver<kst::actions::ActionRequest>) {
     let (sim, fleet, now) = common::deterministic_fleet().await;
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), mode);
     app.clock = Some(now);
@@ -233,7 +233,7 @@ async fn pods_across_every_cluster() {
         a.fleet.clusters.iter().all(|c| c.conn == kst::store::Conn::Live)
     })
     .await;
-    let opened = |sim: &kst::sim::SimFleet| sim.clusters.iter().map(|c| c.open_watches()).sum::<usize>();
+    let opened = |sim: &kst_sim::SimFleet| sim.clusters.iter().map(|c| c.open_watches()).sum::<usize>();
     // the collectors' own watches settle first (the same count for a second)
     let baseline = {
         let mut last = opened(&sim);
@@ -266,7 +266,7 @@ async fn pods_across_every_cluster() {
         .clusters
         .iter()
         .map(|c| {
-            let pods = c.registry.index_of(&kst::sim::resources::PODS).unwrap();
+            let pods = c.registry.index_of(&kst_sim::resources::PODS).unwrap();
             c.store.read().unwrap().list(pods, None).len()
         })
         .sum();
@@ -349,7 +349,7 @@ async fn deployments_and_namespaces() {
     let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.feeds = kst::ui::views::Feeds::new(Some(kst::sources::views::start(targets.clone(), col.sender())));
-    let count = |def: &kst::sim::resources::ResDef, cluster: &str, ns: Option<&str>| {
+    let count = |def: &kst_sim::resources::ResDef, cluster: &str, ns: Option<&str>| {
         let c = sim.cluster(cluster).unwrap();
         let i = c.registry.index_of(def).unwrap();
         c.store.read().unwrap().list(i, ns).len()
@@ -366,7 +366,7 @@ async fn deployments_and_namespaces() {
     typed(&mut app, ":deploy llm-d");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.views.len(), 1);
-    let want = count(&kst::sim::resources::DEPLOYMENTS, "gpu-us-east", Some("llm-d"));
+    let want = count(&kst_sim::resources::DEPLOYMENTS, "gpu-us-east", Some("llm-d"));
     assert!(want > 0);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     let screen = loop {
@@ -400,7 +400,7 @@ async fn deployments_and_namespaces() {
     key(&mut app, KeyCode::Enter);
     let want: usize = ["gpu-us-east", "gpu-eu-west", "agents-us-central"]
         .iter()
-        .map(|c| count(&kst::sim::resources::NAMESPACES, c, None))
+        .map(|c| count(&kst_sim::resources::NAMESPACES, c, None))
         .sum();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     let screen = loop {

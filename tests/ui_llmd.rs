@@ -339,7 +339,7 @@ async fn gpus_and_cost() {
     assert_eq!(measured.source, Some(CostSource::Opencost { window: "1h".into() }));
     let report = fleet.clusters[0].gpus.cost.as_ref().unwrap().result.clone().unwrap();
     let row = report.by_model.iter().find(|r| r.value() == "llama-3-3-70b-instruct").unwrap();
-    assert!((row.gpu_cost - 12.0 * kst::sim::endpoints::opencost::GPU_HOUR).abs() < 1e-9, "12 GPUs for the hour");
+    assert!((row.gpu_cost - 12.0 * kst_sim::endpoints::opencost::GPU_HOUR).abs() < 1e-9, "12 GPUs for the hour");
     assert!((measured.per_hour.unwrap() - row.total_cost).abs() < 1e-9, "a 1h window: $/h is its total");
     let tokens = measured.tokens_per_s.unwrap();
     assert!((measured.per_million_tokens.unwrap() - row.total_cost / (tokens * 3600.0) * 1e6).abs() < 1e-9);

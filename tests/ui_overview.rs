@@ -10,7 +10,7 @@ use kst::store::{Conn, Fleet, Update};
 use kst::theme::Theme;
 use kst::ui::{App, Mode};
 
-async fn converged_fleet() -> (kst::sim::SimFleet, Fleet) {
+async fn converged_fleet() -> (kst_sim::SimFleet, Fleet) {
     let (sim, fleet, _) = common::deterministic_fleet().await;
     (sim, fleet)
 }
@@ -475,7 +475,7 @@ fn a_context_not_dialed_shows_the_query_layer_s_roll_up() {
 /// focused; a hub that is not a context is a configuration error naming the contexts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hub_is_dialed_at_start_when_the_other_contexts_wait_for_focus() {
-    let sim = common::sim_with(kst::sim::SimOptions { kubestellar: true, ..Default::default() }).await;
+    let sim = common::sim_with(kst_sim::SimOptions { kubestellar: true, ..Default::default() }).await;
     let targets = common::targets(&sim);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.toml");
@@ -489,7 +489,7 @@ async fn the_hub_is_dialed_at_start_when_the_other_contexts_wait_for_focus() {
     let s = settings("[fleet]\ndial = 'focus'\nhub = 'its1'\n");
     let mut col = kst::app::start_collectors(&targets, &s, &mut app, &common::fast_worker()).unwrap();
     common::pump_until(&mut app.fleet, &mut col.updates, "the hub's ManagedClusters", |f| {
-        kst::store::hub::clusters(f).iter().any(|h| h.name == kst::sim::kubestellar::LOST_WEC)
+        kst::store::hub::clusters(f).iter().any(|h| h.name == kst_sim::kubestellar::LOST_WEC)
     })
     .await;
     let its = targets.iter().position(|t| t.context == "its1").unwrap();

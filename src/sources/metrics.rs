@@ -389,8 +389,8 @@ llm_d_epp_disagg_decision_total{decision_type=\"decode-only\"} 70\nllm_d_epp_dis
 
     #[test]
     fn the_simulators_texts_decode() {
-        let mut rng = crate::sim::rng::Rng::new(3);
-        use crate::sim::endpoints::vllm::{EngineState, Generation, Role};
+        let mut rng = kst_sim::rng::Rng::new(3);
+        use kst_sim::endpoints::vllm::{EngineState, Generation, Role};
         let mut e = EngineState::new("m", Role::Decode, Generation::Legacy, 5.0, 1.0);
         e.advance(5.0, 0.8, &mut rng);
         e.advance(5.0, 0.8, &mut rng);

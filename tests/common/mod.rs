@@ -6,8 +6,8 @@ pub mod prom;
 
 use std::time::Duration;
 
-use kst::sim::{SimFleet, SimOptions};
 use kst::sources::{connect, Target, WorkerOptions};
+use kst_sim::{SimFleet, SimOptions};
 
 pub async fn sim(clusters: usize) -> SimFleet {
     SimFleet::start(SimOptions { clusters, ..SimOptions::default() }).await.expect("sim starts")
@@ -77,10 +77,10 @@ pub fn now_s() -> f64 {
 /// deterministic metrics: each model server's numbers come from the simulator's own engine
 /// model advanced with a fixed seed, so drawings can be compared byte for byte.
 pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
-    use kst::sim::endpoints::epp::EppState;
-    use kst::sim::endpoints::vllm::{EngineState, Generation, Role as SimRole};
     use kst::store::llmd::{Role, ScrapeError};
     use kst::store::{Conn, Fleet, Update};
+    use kst_sim::endpoints::epp::EppState;
+    use kst_sim::endpoints::vllm::{EngineState, Generation, Role as SimRole};
 
     let sim = sim(3).await;
     let targets = targets(&sim);
@@ -199,7 +199,7 @@ pub async fn deterministic_fleet() -> (SimFleet, kst::store::Fleet, f64) {
             .iter()
             .map(|p| EppState { pool: p.name.clone(), model: "m".into(), created: t0, ..Default::default() })
             .collect();
-        let mut rng = kst::sim::rng::Rng::new(7 + ci as u64);
+        let mut rng = kst_sim::rng::Rng::new(7 + ci as u64);
         for k in 0..steps {
             let at = t0 + 5.0 * k as f64;
             let load = 0.5 + 0.4 * ((k as f64) / steps as f64);
@@ -384,10 +384,10 @@ pub async fn python_peer(
 
 /// The nightly matrix from the simulator's fake GitHub, dated relative to `now`, read once.
 pub async fn deterministic_nightly(now: f64) -> kst::store::nightly::NightlyState {
-    let fake = kst::sim::github::FakeGithub::start_at(42, now as i64).await.unwrap();
+    let fake = kst_sim::github::FakeGithub::start_at(42, now as i64).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cfg = kst::sources::nightly::NightlyConfig {
-        repo: kst::sim::github::REPO.into(),
+        repo: kst_sim::github::REPO.into(),
         api: fake.base_url(),
         token: None,
         runs: 7,
@@ -409,7 +409,7 @@ pub async fn deterministic_nightly(now: f64) -> kst::store::nightly::NightlyStat
 /// The example reports of the demo, plus a broken file, read as the reports pane does.
 pub fn example_reports() -> kst::store::reports::Reports {
     let dir = tempfile::tempdir().unwrap();
-    for (name, text) in kst::sim::EXAMPLE_REPORTS {
+    for (name, text) in kst_sim::EXAMPLE_REPORTS {
         std::fs::write(dir.path().join(name), text).unwrap();
     }
     std::fs::write(dir.path().join("broken.yaml"), "version: '0.2'\nrun: {uid: [unclosed\n").unwrap();

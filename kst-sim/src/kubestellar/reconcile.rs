@@ -179,7 +179,7 @@ fn work_agent(clusters: &[Arc<SimCluster>], written: &[(String, Value)], release
             obj["metadata"]["labels"] = json!({});
         }
         s.put(idx(&wec, &def), obj);
-        crate::sim::scenario::reconcile(&wec, &mut s, &def, ns, name);
+        crate::scenario::reconcile(&wec, &mut s, &def, ns, name);
     }
     for w in released {
         let Some((wec, m, owner)) = on(w) else { continue };
@@ -195,13 +195,13 @@ fn work_agent(clusters: &[Arc<SimCluster>], written: &[(String, Value)], release
                 .any(|r| r["name"] == owner.as_str())
         });
         if owned {
-            crate::sim::scenario::remove_workload(&wec, &mut s, &def, ns, name);
+            crate::scenario::remove_workload(&wec, &mut s, &def, ns, name);
         }
     }
 }
 
 /// Deletes a ManifestWork and the WorkStatuses it owns (they go by garbage collection).
-fn delete_work(s: &mut crate::sim::store::ObjectStore, mi: usize, wi: usize, ns: &str, name: &str, uid: &str) {
+fn delete_work(s: &mut crate::store::ObjectStore, mi: usize, wi: usize, ns: &str, name: &str, uid: &str) {
     let _ = s.delete(mi, ns, name);
     let owned: Vec<String> = s
         .list(wi, Some(ns))

@@ -4,7 +4,7 @@
 use super::*;
 
 /// The GPU Operator's dcgm-exporter: a DaemonSet with a pod on every GPU node, `:9400/metrics`.
-pub(in crate::sim) fn dcgm_exporter(w: &mut Workloads<'_>, gpu_nodes: &[NodeSlot]) {
+pub(crate) fn dcgm_exporter(w: &mut Workloads<'_>, gpu_nodes: &[NodeSlot]) {
     let ns = "gpu-operator";
     let labels = json!({"app": "nvidia-dcgm-exporter", "app.kubernetes.io/name": "nvidia-dcgm-exporter", "app.kubernetes.io/part-of": "gpu-operator"});
     let c = json!({"name": "nvidia-dcgm-exporter", "image": "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04",
@@ -47,7 +47,7 @@ pub(in crate::sim) fn dcgm_exporter(w: &mut Workloads<'_>, gpu_nodes: &[NodeSlot
 
 /// OpenCost on the H100 cluster only (the A100 cluster has none: kst estimates its cost from
 /// configured prices), with `CLUSTER_ID` set to the cluster's name as the ManagedCluster is.
-pub(in crate::sim) fn opencost(w: &mut Workloads<'_>) {
+pub(crate) fn opencost(w: &mut Workloads<'_>) {
     let mut c = container(
         "opencost",
         "ghcr.io/opencost/opencost:1.117.3",
@@ -66,7 +66,7 @@ pub(in crate::sim) fn opencost(w: &mut Workloads<'_>) {
     );
 }
 
-pub(in crate::sim) fn container(name: &str, image: &str, port: u16, gpus: i64, env: &[Value]) -> Value {
+pub(crate) fn container(name: &str, image: &str, port: u16, gpus: i64, env: &[Value]) -> Value {
     let mut resources = json!({"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}});
     if gpus > 0 {
         resources = json!({"requests": {"cpu": "8", "memory": "64Gi", "nvidia.com/gpu": gpus.to_string()},
@@ -76,22 +76,22 @@ pub(in crate::sim) fn container(name: &str, image: &str, port: u16, gpus: i64, e
            "resources": resources, "env": env, "imagePullPolicy": "IfNotPresent"})
 }
 
-pub(in crate::sim) fn env(name: &str, value: &str) -> Value {
+pub(crate) fn env(name: &str, value: &str) -> Value {
     json!({"name": name, "value": value})
 }
 
-pub(in crate::sim) fn env_secret(name: &str, secret: &str, key: &str) -> Value {
+pub(crate) fn env_secret(name: &str, secret: &str, key: &str) -> Value {
     json!({"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}})
 }
 
-pub(in crate::sim) struct Workloads<'a> {
-    pub(in crate::sim) cluster: &'a SimCluster,
-    pub(in crate::sim) store: &'a mut ObjectStore,
+pub(crate) struct Workloads<'a> {
+    pub(crate) cluster: &'a SimCluster,
+    pub(crate) store: &'a mut ObjectStore,
 }
 
 impl Workloads<'_> {
     #[allow(clippy::too_many_arguments)]
-    pub(in crate::sim) fn deployment(
+    pub(crate) fn deployment(
         &mut self,
         ns: &str,
         name: &str,
@@ -105,7 +105,7 @@ impl Workloads<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(in crate::sim) fn workload(
+    pub(crate) fn workload(
         &mut self,
         def: &ResDef,
         ns: &str,
@@ -136,7 +136,7 @@ impl Workloads<'_> {
         reconcile_inner(self.cluster, self.store, def, ns, name, true);
     }
 
-    pub(in crate::sim) fn add_env(&mut self, def: &ResDef, ns: &str, name: &str, e: Value) {
+    pub(crate) fn add_env(&mut self, def: &ResDef, ns: &str, name: &str, e: Value) {
         let _ = self.store.modify(idx(self.cluster, def), ns, name, |o| {
             if let Some(env) = o["spec"]["template"]["spec"]["containers"][0]["env"].as_array_mut() {
                 env.push(e);
@@ -144,7 +144,7 @@ impl Workloads<'_> {
         });
     }
 
-    pub(in crate::sim) fn with_sa(&mut self, def: &ResDef, ns: &str, name: &str, sa: &str) {
+    pub(crate) fn with_sa(&mut self, def: &ResDef, ns: &str, name: &str, sa: &str) {
         let _ = self.store.modify(idx(self.cluster, def), ns, name, |o| {
             o["spec"]["template"]["spec"]["serviceAccountName"] = json!(sa);
         });
@@ -161,7 +161,7 @@ impl Workloads<'_> {
         }
     }
 
-    pub(in crate::sim) fn service(
+    pub(crate) fn service(
         &mut self,
         ns: &str,
         name: &str,
@@ -206,11 +206,11 @@ impl Workloads<'_> {
         );
     }
 
-    pub(in crate::sim) fn put(&mut self, def: &ResDef, o: Value) {
+    pub(crate) fn put(&mut self, def: &ResDef, o: Value) {
         self.store.put(idx(self.cluster, def), o);
     }
 
-    pub(in crate::sim) fn service_account(&mut self, ns: &str, name: &str) {
+    pub(crate) fn service_account(&mut self, ns: &str, name: &str) {
         self.put(
             &r::SERVICE_ACCOUNTS,
             json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}}),

@@ -3,23 +3,23 @@
 use super::*;
 
 #[derive(Clone, Copy)]
-pub(in crate::sim) struct Brand {
-    pub(in crate::sim) label: &'static str,
-    pub(in crate::sim) protocol: &'static str,
-    pub(in crate::sim) runtimes: ResDef,
-    pub(in crate::sim) cards: ResDef,
-    pub(in crate::sim) system_ns: &'static str,
+pub(crate) struct Brand {
+    pub(crate) label: &'static str,
+    pub(crate) protocol: &'static str,
+    pub(crate) runtimes: ResDef,
+    pub(crate) cards: ResDef,
+    pub(crate) system_ns: &'static str,
 }
 
 impl Brand {
-    pub(in crate::sim) const KAGENTI: Brand = Brand {
+    pub(crate) const KAGENTI: Brand = Brand {
         label: "kagenti.io",
         protocol: "protocol.kagenti.io",
         runtimes: r::AGENT_RUNTIMES,
         cards: r::AGENT_CARDS,
         system_ns: "kagenti-system",
     };
-    pub(in crate::sim) const ROSSOCTL: Brand = Brand {
+    pub(crate) const ROSSOCTL: Brand = Brand {
         label: "rossoctl.io",
         protocol: "protocol.rossoctl.io",
         runtimes: r::AGENT_RUNTIMES_ROSSOCTL,
@@ -29,7 +29,7 @@ impl Brand {
 }
 
 #[derive(Clone, Copy)]
-pub(in crate::sim) enum Provider {
+pub(crate) enum Provider {
     OpenAi,
     Ollama,
     Anthropic,
@@ -37,7 +37,7 @@ pub(in crate::sim) enum Provider {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-pub(in crate::sim) enum CardShape {
+pub(crate) enum CardShape {
     /// A2A 1.0: `supportedInterfaces`.
     V1,
     /// Older cards: a top-level `url`.
@@ -46,14 +46,14 @@ pub(in crate::sim) enum CardShape {
 
 /// How an agent misbehaves, if at all.
 #[derive(Clone, Copy, PartialEq)]
-pub(in crate::sim) enum Condition {
+pub(crate) enum Condition {
     Healthy,
     Paused,
     Failing,
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(in crate::sim) fn agent(
+pub(crate) fn agent(
     w: &mut Workloads<'_>,
     brand: Brand,
     ns: &str,
@@ -83,7 +83,7 @@ pub(in crate::sim) fn agent(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(in crate::sim) fn agent_full(
+pub(crate) fn agent_full(
     w: &mut Workloads<'_>,
     brand: Brand,
     ns: &str,
@@ -238,7 +238,7 @@ pub(in crate::sim) fn agent_full(
     );
 }
 
-pub(in crate::sim) fn mtls_mode(agent: &str) -> &'static str {
+pub(crate) fn mtls_mode(agent: &str) -> &'static str {
     match agent {
         a if a.contains("capacity") => "disabled",
         "weather-service" | "currency-converter" | "triage-agent" => "strict",
@@ -246,13 +246,13 @@ pub(in crate::sim) fn mtls_mode(agent: &str) -> &'static str {
     }
 }
 
-pub(in crate::sim) fn tool(w: &mut Workloads<'_>, ns: &str, name: &str, state: &str, credential: bool) {
+pub(crate) fn tool(w: &mut Workloads<'_>, ns: &str, name: &str, state: &str, credential: bool) {
     tool_on_port(w, ns, name, state, credential, 8000, "streamable_http")
 }
 
 /// A tool whose container listens on `port` (its Service always targets 8000: a tool on another
 /// port is the "server down" case, connection refused through the proxy).
-pub(in crate::sim) fn tool_on_port(
+pub(crate) fn tool_on_port(
     w: &mut Workloads<'_>,
     ns: &str,
     name: &str,
@@ -310,7 +310,7 @@ pub(in crate::sim) fn tool_on_port(
     );
 }
 
-pub(in crate::sim) fn build(w: &mut Workloads<'_>, ns: &str, name: &str, outcomes: &[Option<&str>]) {
+pub(crate) fn build(w: &mut Workloads<'_>, ns: &str, name: &str, outcomes: &[Option<&str>]) {
     w.put(
         &r::BUILDS,
         json!({"apiVersion": "shipwright.io/v1beta1", "kind": "Build",
@@ -348,7 +348,7 @@ pub(in crate::sim) fn build(w: &mut Workloads<'_>, ns: &str, name: &str, outcome
     }
 }
 
-pub(in crate::sim) fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
+pub(crate) fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
     let b = Brand::KAGENTI;
     // Platform components, as Kagenti's platform-status check looks for them.
     w.deployment(
@@ -497,7 +497,7 @@ pub(in crate::sim) fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
     );
     // what AuthBridge sees: calls approved and denied, in and out
     {
-        use crate::sim::endpoints::authbridge::Call;
+        use crate::endpoints::authbridge::Call;
         let call = |agent: &str, outbound: bool, peer: &str, approved: bool, rate: f64| Call {
             namespace: "team1".into(),
             agent: agent.into(),

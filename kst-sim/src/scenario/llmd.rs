@@ -3,7 +3,7 @@
 
 use super::*;
 
-pub(in crate::sim) fn pool_v1(name: &str, guide: &str) -> Value {
+pub(crate) fn pool_v1(name: &str, guide: &str) -> Value {
     json!({
         "apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",
         "metadata": {"name": name, "namespace": "llm-d", "creationTimestamp": ago(12 * 86400)},
@@ -16,7 +16,7 @@ pub(in crate::sim) fn pool_v1(name: &str, guide: &str) -> Value {
     })
 }
 
-pub(in crate::sim) fn epp(w: &mut Workloads<'_>, pool: &str, model: &str, auth_required: bool) {
+pub(crate) fn epp(w: &mut Workloads<'_>, pool: &str, model: &str, auth_required: bool) {
     let name = format!("{pool}-epp");
     let mut args = vec![json!("--pool-name"), json!(pool), json!("--config-file"), json!("/config/epp.yaml")];
     if !auth_required {
@@ -58,7 +58,7 @@ pub(in crate::sim) fn epp(w: &mut Workloads<'_>, pool: &str, model: &str, auth_r
     );
 }
 
-pub(in crate::sim) fn vllm(model: &str, port: u16, gpus: i64) -> Value {
+pub(crate) fn vllm(model: &str, port: u16, gpus: i64) -> Value {
     let mut c =
         container("vllm", "ghcr.io/llm-d/llm-d-cuda:v0.4.0", port, gpus, &[env("VLLM_NIXL_SIDE_CHANNEL_PORT", "5600")]);
     c["args"] = json!([
@@ -71,14 +71,14 @@ pub(in crate::sim) fn vllm(model: &str, port: u16, gpus: i64) -> Value {
     c
 }
 
-pub(in crate::sim) fn routing_sidecar() -> Value {
+pub(crate) fn routing_sidecar() -> Value {
     json!({"name": "routing-proxy", "image": "ghcr.io/llm-d/llm-d-router-disagg-sidecar:v0.10.0", "restartPolicy": "Always",
            "args": ["--port=8000", "--vllm-port=8200", "--kv-connector=nixlv2", "--secure-serving=false"],
            "ports": [{"containerPort": 8000, "name": "sidecar", "protocol": "TCP"}],
            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}})
 }
 
-pub(in crate::sim) fn gpu_prefill(w: &mut Workloads<'_>) {
+pub(crate) fn gpu_prefill(w: &mut Workloads<'_>) {
     let model = "meta-llama/Llama-3.1-8B-Instruct";
     let mlabel = "llama-3-1-8b-instruct";
     w.put(&r::INFERENCE_POOLS, pool_v1("pd-disaggregation", "pd-disaggregation"));
@@ -168,7 +168,7 @@ pub(in crate::sim) fn gpu_prefill(w: &mut Workloads<'_>) {
 /// The 70B model the A100 cluster serves, here too on H100s, in a pool exported to the
 /// ClusterSet (the A100 cluster imports it); its decode servers want 8 GPUs each and the
 /// second finds no node with 8 free: a decode shortage the scheduler reports.
-pub(in crate::sim) fn llama_70b_h100(w: &mut Workloads<'_>) {
+pub(crate) fn llama_70b_h100(w: &mut Workloads<'_>) {
     let model = "meta-llama/Llama-3.3-70B-Instruct";
     let mlabel = "llama-3-3-70b-instruct";
     let pool = "pd-llama-70b";
@@ -219,7 +219,7 @@ pub const EXPORT_ANNOTATION: &str = "inference.networking.x-k8s.io/export";
 
 /// The A100 cluster imports the H100 cluster's exported 70B pool: the controller's import,
 /// status only, naming the exporting cluster.
-pub(in crate::sim) fn import_70b(w: &mut Workloads<'_>, exporter: &str) {
+pub(crate) fn import_70b(w: &mut Workloads<'_>, exporter: &str) {
     w.put(
         &r::INFERENCE_POOL_IMPORTS,
         json!({"apiVersion": "inference.networking.x-k8s.io/v1alpha1", "kind": "InferencePoolImport",
@@ -233,7 +233,7 @@ pub(in crate::sim) fn import_70b(w: &mut Workloads<'_>, exporter: &str) {
     );
 }
 
-pub(in crate::sim) fn gpu_decode(w: &mut Workloads<'_>) {
+pub(crate) fn gpu_decode(w: &mut Workloads<'_>) {
     let model = "meta-llama/Llama-3.3-70B-Instruct";
     let mlabel = "llama-3-3-70b-instruct";
     w.put(
@@ -347,7 +347,7 @@ pub(in crate::sim) fn gpu_decode(w: &mut Workloads<'_>) {
 
 /// The WVA-managed HPA's status: at its max of 3 either way; when the load wants more, the
 /// controller says so (`ScalingLimited` / `TooManyReplicas`), as the HPA controller does.
-pub(in crate::sim) fn hpa_status(wants_more: bool) -> Value {
+pub(crate) fn hpa_status(wants_more: bool) -> Value {
     let limited = if wants_more {
         json!({"type": "ScalingLimited", "status": "True", "reason": "TooManyReplicas",
                "message": "the desired replica count is more than the maximum replica count", "lastTransitionTime": ago(0)})
@@ -364,12 +364,12 @@ pub(in crate::sim) fn hpa_status(wants_more: bool) -> Value {
                limited]})
 }
 
-pub(in crate::sim) fn gpu_template(name: &str, image: &str, gpus: i64) -> Value {
+pub(crate) fn gpu_template(name: &str, image: &str, gpus: i64) -> Value {
     json!({"spec": {"containers": [container(name, image, 8080, gpus, &[])]}})
 }
 
 /// Kubeflow and Ray jobs and a notebook, each with the status fields its operator writes.
-pub(in crate::sim) fn ml_jobs(w: &mut Workloads<'_>) {
+pub(crate) fn ml_jobs(w: &mut Workloads<'_>) {
     let meta = |name: &str, age: i64| json!({"name": name, "namespace": "ml-jobs", "creationTimestamp": ago(age)});
     let cond = |t: &str, ok: bool, reason: &str, msg: &str| json!({"type": t, "status": if ok { "True" } else { "False" }, "reason": reason, "message": msg, "lastTransitionTime": ago(600)});
     w.put(

@@ -3,7 +3,7 @@
 
 use super::*;
 
-pub(in crate::sim) fn crash_first_pod(cluster: &SimCluster, store: &mut ObjectStore, ns: &str, workload: &str) {
+pub(crate) fn crash_first_pod(cluster: &SimCluster, store: &mut ObjectStore, ns: &str, workload: &str) {
     let pods = idx(cluster, &r::PODS);
     let first = store
         .list(pods, Some(ns))
@@ -32,7 +32,7 @@ pub(in crate::sim) fn crash_first_pod(cluster: &SimCluster, store: &mut ObjectSt
 }
 
 /// The kubelet's BackOff event for a crash-looping container (count = restarts).
-pub(in crate::sim) fn backoff_event(
+pub(crate) fn backoff_event(
     cluster: &SimCluster,
     store: &mut ObjectStore,
     ns: &str,
@@ -57,7 +57,7 @@ pub(in crate::sim) fn backoff_event(
     );
 }
 
-pub(in crate::sim) fn failed_scheduling_event(
+pub(crate) fn failed_scheduling_event(
     cluster: &SimCluster,
     store: &mut ObjectStore,
     ns: &str,
@@ -79,12 +79,12 @@ pub(in crate::sim) fn failed_scheduling_event(
 
 /// Ready and ContainersReady as the kubelet sets them: `lastTransitionTime` moves only when
 /// the status flips (docs/upstream/kubernetes-condition-times.md).
-pub(in crate::sim) fn set_pod_ready(o: &mut Value, ready: bool) {
+pub(crate) fn set_pod_ready(o: &mut Value, ready: bool) {
     set_pod_ready_since(o, ready, 0);
 }
 
 /// The same, as if the flip happened `ago_s` seconds ago (the seeded scenario's history).
-pub(in crate::sim) fn set_pod_ready_since(o: &mut Value, ready: bool, ago_s: i64) {
+pub(crate) fn set_pod_ready_since(o: &mut Value, ready: bool, ago_s: i64) {
     let status = if ready { "True" } else { "False" };
     if let Some(conds) = o["status"]["conditions"].as_array_mut() {
         for c in conds.iter_mut().filter(|c| c["type"] == "Ready" || c["type"] == "ContainersReady") {
@@ -104,7 +104,7 @@ pub fn reconcile(cluster: &SimCluster, store: &mut ObjectStore, def: &ResDef, ns
     }
 }
 
-pub(in crate::sim) fn reconcile_inner(
+pub(crate) fn reconcile_inner(
     cluster: &SimCluster,
     store: &mut ObjectStore,
     def: &ResDef,
@@ -201,13 +201,7 @@ pub fn remove_workload(cluster: &SimCluster, store: &mut ObjectStore, def: &ResD
     let _ = store.delete(res, ns, name);
 }
 
-pub(in crate::sim) fn refresh_status(
-    cluster: &SimCluster,
-    store: &mut ObjectStore,
-    def: &ResDef,
-    ns: &str,
-    name: &str,
-) {
+pub(crate) fn refresh_status(cluster: &SimCluster, store: &mut ObjectStore, def: &ResDef, ns: &str, name: &str) {
     let res = idx(cluster, def);
     let pods_idx = idx(cluster, &r::PODS);
     // pods are named after their workload (`<deploy>-<hash>-xxxxx`, `<sts>-N`)
@@ -242,7 +236,7 @@ pub(in crate::sim) fn refresh_status(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(in crate::sim) fn new_pod(
+pub(crate) fn new_pod(
     cluster: &SimCluster,
     w: &Value,
     pod_name: &str,
@@ -330,7 +324,7 @@ pub(in crate::sim) fn new_pod(
 }
 
 /// The team label of the GPU pods of a namespace.
-pub(in crate::sim) fn team_of(ns: &str) -> &'static str {
+pub(crate) fn team_of(ns: &str) -> &'static str {
     match ns {
         "ml-jobs" => "research",
         _ => "inference",
@@ -338,7 +332,7 @@ pub(in crate::sim) fn team_of(ns: &str) -> &'static str {
 }
 
 /// The GPUs a pod spec asks for.
-pub(in crate::sim) fn pod_gpus(spec: &Value) -> i64 {
+pub(crate) fn pod_gpus(spec: &Value) -> i64 {
     spec["containers"]
         .as_array()
         .map(|cs| {
@@ -348,11 +342,7 @@ pub(in crate::sim) fn pod_gpus(spec: &Value) -> i64 {
 }
 
 /// Pending pods the scheduler could not place get a node when GPUs came free.
-pub(in crate::sim) fn schedule_waiting(
-    cluster: &SimCluster,
-    store: &mut ObjectStore,
-    waiting: Vec<Arc<crate::sim::store::Stored>>,
-) {
+pub(crate) fn schedule_waiting(cluster: &SimCluster, store: &mut ObjectStore, waiting: Vec<Arc<crate::store::Stored>>) {
     let pods = idx(cluster, &r::PODS);
     for p in waiting {
         let v = p.value();
@@ -386,7 +376,7 @@ pub(in crate::sim) fn schedule_waiting(
 }
 
 /// A pod that serves a model gets an engine whose metrics the proxy serves.
-pub(in crate::sim) fn register_engine(cluster: &SimCluster, pod: &Value) {
+pub(crate) fn register_engine(cluster: &SimCluster, pod: &Value) {
     if pod["spec"]["nodeName"].as_str().is_none_or(str::is_empty) {
         return;
     }

@@ -11,7 +11,7 @@ use base64::Engine;
 use http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::sim::http::{Reply, Request};
+use crate::http::{Reply, Request};
 
 pub const VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
 

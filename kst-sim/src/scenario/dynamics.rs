@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
-use crate::sim::endpoints::epp::PREFILL_DECODE_SHARE;
+use crate::endpoints::epp::PREFILL_DECODE_SHARE;
 
 /// One step of the world: load moves, engines count tokens, pods start, a pod crash-loops,
 /// random pods restart at the churn rate.

@@ -93,7 +93,7 @@ impl Shape {
     pub fn extra_resources(self) -> Vec<ResDef> {
         let mut extra = self.kinds();
         if self.runs_metrics_server() {
-            extra.extend([crate::sim::metrics_server::POD_METRICS, crate::sim::metrics_server::NODE_METRICS]);
+            extra.extend([crate::metrics_server::POD_METRICS, crate::metrics_server::NODE_METRICS]);
         }
         extra
     }
