@@ -62,7 +62,7 @@ fn init_logging(settings: &Settings) {
 pub fn run(cli: Cli) -> ExitCode {
     let _ = color_eyre::install();
     if let Some(Command::Config { what: ConfigCommand::Path }) = &cli.command {
-        println!("{}", config::default_config_path().display());
+        println!("{}", crate::files::default_config_path().display());
         return ExitCode::from(exit::OK);
     }
     match &cli.command {
@@ -158,9 +158,9 @@ type PromSource = Option<(Vec<crate::sources::prom::PromConfig>, crate::sources:
 
 /// `--metrics` and `[[metrics.prometheus]]`: who reads the model servers.
 /// `targets`' kubeconfig serves the layers reached through a context.
-fn engine_source(settings: &Settings, targets: &[Target]) -> (crate::sources::cluster::EngineSource, PromSource) {
+fn engine_source(settings: &Settings, targets: &[Target]) -> (crate::sources::EngineSource, PromSource) {
     use crate::cli::MetricsMode;
-    use crate::sources::cluster::EngineSource;
+    use crate::sources::EngineSource;
     let covered = crate::sources::prom::Covered::default();
     let prometheus: Vec<_> = settings
         .prometheus
@@ -250,7 +250,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     crate::memory::trim_every(std::time::Duration::from_secs(30));
     let theme = match Theme::load(
         &settings.theme,
-        config::config_dir().as_deref(),
+        crate::files::config_dir().as_deref(),
         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
     ) {
         Ok(t) => t,
@@ -442,8 +442,8 @@ async fn run_snapshot(args: SnapshotArgs, common: &CommonArgs, settings: &Settin
             exit::USAGE,
             format!(
                 "--sample {} is longer than --timeout {}: the snapshot would end before its rates were sampled",
-                config::format_duration(args.sample),
-                config::format_duration(args.timeout)
+                crate::durations::format_duration(args.sample),
+                crate::durations::format_duration(args.timeout)
             ),
         );
     }

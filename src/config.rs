@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::cli::{parse_duration, CommonArgs};
+use crate::cli::CommonArgs;
+use crate::durations::parse_duration;
+use crate::files::{cache_dir, default_config_path, state_dir};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -262,34 +264,6 @@ pub struct ContextOverride {
     pub refresh: Option<String>,
 }
 
-pub fn project_dirs() -> Option<directories::ProjectDirs> {
-    directories::ProjectDirs::from("dev", "kst", "kst")
-}
-
-pub fn default_config_path() -> PathBuf {
-    project_dirs().map(|d| d.config_dir().join("config.toml")).unwrap_or_else(|| PathBuf::from("kst.toml"))
-}
-
-pub fn config_dir() -> Option<PathBuf> {
-    project_dirs().map(|d| d.config_dir().to_path_buf())
-}
-
-/// Where logs and the audit file go: the state dir where the platform has one, else the cache dir.
-pub fn state_dir() -> PathBuf {
-    // KST_STATE_DIR: a place of its own (tests, a second instance)
-    if let Some(d) = std::env::var_os("KST_STATE_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(d);
-    }
-    project_dirs()
-        .map(|d| d.state_dir().unwrap_or_else(|| d.cache_dir()).to_path_buf())
-        .unwrap_or_else(std::env::temp_dir)
-}
-
-/// Where kst caches what it fetched (GitHub answers, the last nightly matrix).
-pub fn cache_dir() -> PathBuf {
-    project_dirs().map(|d| d.cache_dir().to_path_buf()).unwrap_or_else(|| std::env::temp_dir().join("kst-cache"))
-}
-
 pub fn load_file(path: &Path, explicit: bool) -> Result<ConfigFile, String> {
     match std::fs::read_to_string(path) {
         Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
@@ -336,7 +310,7 @@ pub struct Settings {
     /// `[fleet] cluster_proxy`, read (the CA file too).
     pub cluster_proxy: Option<crate::sources::connect::ClusterProxy>,
     /// `[cost] opencost`, parsed.
-    pub opencost: BTreeMap<String, crate::sources::gpus::ServiceRef>,
+    pub opencost: BTreeMap<String, crate::sources::options::ServiceRef>,
     /// `--metrics`.
     pub metrics_mode: crate::cli::MetricsMode,
     /// `[[metrics.prometheus]]`, resolved (tokens read), in the file's order: a cluster two of
@@ -453,7 +427,7 @@ impl Settings {
                 Some(list) => list.clone(),
             },
             team_label: match file.cost.team_label.as_deref().map(str::trim) {
-                None => crate::sources::gpus::TEAM_LABEL.to_string(),
+                None => crate::sources::options::TEAM_LABEL.to_string(),
                 Some("") => return Err(format!("{}: cost.team_label is empty: name a pod label", path.display())),
                 Some(l) => l.to_string(),
             },
@@ -737,20 +711,6 @@ pub fn positive(s: &str) -> Result<Duration, String> {
         return Err(format!("{s:?}: must be longer than 0s"));
     }
     Ok(d)
-}
-
-/// A duration as the config writes it: `300ms`, `10s`, `2m`, `1h`.
-pub fn format_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 || ms % 1000 != 0 {
-        format!("{ms}ms")
-    } else if ms % 3_600_000 == 0 {
-        format!("{}h", ms / 3_600_000)
-    } else if ms % 60_000 == 0 {
-        format!("{}m", ms / 60_000)
-    } else {
-        format!("{}s", ms / 1000)
-    }
 }
 
 #[cfg(test)]

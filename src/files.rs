@@ -1,6 +1,7 @@
-//! kst's own files (build history, posture baselines, the GitHub cache, the last matrix).
+//! kst's own files (build history, posture baselines, the GitHub cache, the last matrix) and
+//! the folders they live in.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `bytes` whole or not at all: a temporary file beside `path` (named for this process
@@ -21,6 +22,35 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// A context name as a file-name part: letters, digits, `-` and `_`; anything else becomes `_`.
 pub fn safe_name(context: &str) -> String {
     context.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+/// kst's folders as the platform names them (`dev.kst.kst`).
+pub fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("dev", "kst", "kst")
+}
+
+pub fn default_config_path() -> PathBuf {
+    project_dirs().map(|d| d.config_dir().join("config.toml")).unwrap_or_else(|| PathBuf::from("kst.toml"))
+}
+
+pub fn config_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().to_path_buf())
+}
+
+/// Where logs and the audit file go: the state dir where the platform has one, else the cache dir.
+pub fn state_dir() -> PathBuf {
+    // KST_STATE_DIR: a place of its own (tests, a second instance)
+    if let Some(d) = std::env::var_os("KST_STATE_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    project_dirs()
+        .map(|d| d.state_dir().unwrap_or_else(|| d.cache_dir()).to_path_buf())
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// Where kst caches what it fetched (GitHub answers, the last nightly matrix).
+pub fn cache_dir() -> PathBuf {
+    project_dirs().map(|d| d.cache_dir().to_path_buf()).unwrap_or_else(|| std::env::temp_dir().join("kst-cache"))
 }
 
 #[cfg(test)]

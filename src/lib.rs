@@ -8,6 +8,7 @@ pub mod actions;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod durations;
 pub mod files;
 pub mod logging;
 pub mod memory;

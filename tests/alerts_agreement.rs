@@ -253,8 +253,8 @@ async fn kst_fires_what_prometheus_fires_from_the_same_rule_table() {
 /// Prometheus first held it), not as a fresh `pending` dated by kst's start.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incident_older_than_kst_fires_at_once_with_its_start_from_the_query_layer() {
-    use kst::sources::cluster::EngineSource;
     use kst::sources::prom::PromConfig;
+    use kst::sources::EngineSource;
     let test = "an_incident_older_than_kst_fires_at_once_with_its_start_from_the_query_layer";
     let Some(prometheus) = common::peers::debian_binary("prometheus", "prometheus") else {
         common::peers::missing(test, "prometheus", "apt-get install prometheus");

@@ -392,7 +392,7 @@ async fn a_hanging_query_layer_does_not_hold_up_the_gpus() {
     };
     let opts = kst::sources::WorkerOptions {
         refresh: Duration::from_millis(500),
-        engines: kst::sources::cluster::EngineSource::Auto(Default::default()),
+        engines: kst::sources::EngineSource::Auto(Default::default()),
         query: vec![layer],
         ..common::fast_worker()
     };

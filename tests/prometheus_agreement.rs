@@ -97,7 +97,7 @@ fn prometheus_config_for(sim: &kst_sim::SimFleet, fleet: &Fleet, dir: &std::path
 /// kst in prometheus mode on `targets` (its scrapers leave model servers to the query layer),
 /// with the clusters `llmd` have discovered their pools and servers.
 async fn query_mode(targets: &[kst::sources::Target], llmd: &[usize]) -> (Fleet, Collectors) {
-    use kst::sources::cluster::EngineSource;
+    use kst::sources::EngineSource;
     let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     fleet.set_metrics(1.0, Some(WINDOW), None);
     let opts = WorkerOptions { refresh: Duration::from_secs(1), engines: EngineSource::Query, ..common::fast_worker() };
@@ -523,7 +523,7 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     // before it could have sampled one itself, and they are the rates Prometheus computes
     let opts = WorkerOptions {
         refresh: Duration::from_secs(1),
-        engines: kst::sources::cluster::EngineSource::Query,
+        engines: kst::sources::EngineSource::Query,
         query: vec![cfg("cluster")],
         ..common::fast_worker()
     };
@@ -818,9 +818,9 @@ async fn a_query_layer_reached_through_a_context_s_service_proxy() {
 /// the proxy), each KV the one Prometheus holds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_cluster_dialed_later_gets_its_pods_from_the_query_layer() {
-    use kst::sources::cluster::EngineSource;
     use kst::sources::connect::{ClusterProxy, Dialer};
     use kst::sources::prom::PromConfig;
+    use kst::sources::EngineSource;
     let test = "a_hub_cluster_dialed_later_gets_its_pods_from_the_query_layer";
     let Some(prometheus) = common::peers::debian_binary("prometheus", "prometheus") else {
         common::peers::missing(test, "prometheus", "apt-get install prometheus");
@@ -906,8 +906,8 @@ async fn start_prometheus(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gpus_from_the_query_layer_are_the_ones_prometheus_holds() {
     use k8s_openapi::api::core::v1::Pod;
-    use kst::sources::cluster::EngineSource;
     use kst::sources::prom::PromConfig;
+    use kst::sources::EngineSource;
     let test = "gpus_from_the_query_layer_are_the_ones_prometheus_holds";
     let Some(prometheus) = common::peers::debian_binary("prometheus", "prometheus") else {
         common::peers::missing(test, "prometheus", "apt-get install prometheus");

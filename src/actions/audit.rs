@@ -37,9 +37,9 @@ pub struct Who<'a> {
 }
 
 pub fn default_path() -> PathBuf {
-    crate::config::project_dirs()
+    crate::files::project_dirs()
         .map(|d| d.data_dir().join("audit.jsonl"))
-        .unwrap_or_else(|| crate::config::state_dir().join("audit.jsonl"))
+        .unwrap_or_else(|| crate::files::state_dir().join("audit.jsonl"))
 }
 
 pub fn now() -> String {

@@ -203,7 +203,7 @@ impl Client {
 
     fn transport(&self, e: reqwest::Error) -> String {
         if e.is_timeout() {
-            format!("no answer within {}", crate::config::format_duration(self.cfg.timeout))
+            format!("no answer within {}", crate::durations::format_duration(self.cfg.timeout))
         } else if e.is_connect() {
             format!("cannot connect to {}", self.cfg.url)
         } else {

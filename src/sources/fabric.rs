@@ -10,8 +10,8 @@ use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::cluster::WorkerOptions;
 use super::mcp;
+use super::options::WorkerOptions;
 use crate::store::tools::{Location, ServerListing, ToolServer};
 use crate::store::topology::AuthStats;
 use crate::store::Update;
@@ -201,7 +201,7 @@ async fn authbridge_round(
             async move {
                 let path = format!("/api/v1/namespaces/{}/pods/{pod}:9093/proxy/stats", key.0);
                 // the pod proxy refused (and waiting out its backoff) is said, not asked
-                let r = match super::get::get_gated(ctx, &client, &path, STATS_MAX_BYTES, timeout).await {
+                let r = match super::paced::get_gated(ctx, &client, &path, STATS_MAX_BYTES, timeout).await {
                     None => Err("forbidden: pods/proxy (asked again later)".to_string()),
                     Some(Ok(body)) => serde_json::from_slice::<AuthStats>(&body).map_err(|e| format!("bad stats: {e}")),
                     Some(Err(e)) => Err(e.to_string()),

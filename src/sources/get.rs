@@ -75,7 +75,7 @@ pub async fn get_capped(client: &kube::Client, path: &str, cap: usize, timeout: 
 pub struct ProxyGate {
     refresh: Duration,
     state: std::sync::Mutex<
-        std::collections::BTreeMap<&'static str, (super::paced::Backoff, Option<tokio::time::Instant>)>,
+        std::collections::BTreeMap<&'static str, (super::backoff::Backoff, Option<tokio::time::Instant>)>,
     >,
 }
 
@@ -133,7 +133,7 @@ impl ProxyGate {
         let refresh = self.refresh.max(Duration::from_millis(500));
         let (backoff, until) = st
             .entry(kind)
-            .or_insert_with(|| (super::paced::Backoff::new(refresh, Duration::from_secs(60), seed), None));
+            .or_insert_with(|| (super::backoff::Backoff::new(refresh, Duration::from_secs(60), seed), None));
         let was = until.is_some();
         if refused {
             *until = Some(tokio::time::Instant::now() + backoff.step());
@@ -143,36 +143,6 @@ impl ProxyGate {
         }
         (was != refused).then_some(refused)
     }
-}
-
-/// A GET through the cluster's proxies, gated: None when the proxy is forbidden and its
-/// backoff has not passed (nothing is sent); a refusal or an answer is recorded on the gate
-/// and its change reported as `Update::Forbidden`.
-pub async fn get_gated(
-    ctx: &super::paced::WatchCtx,
-    client: &kube::Client,
-    path: &str,
-    cap: usize,
-    timeout: Duration,
-) -> Option<Result<Vec<u8>, GetError>> {
-    let kind = ProxyGate::kind_of(path);
-    if kind.is_some_and(|k| !ctx.proxy.open(k)) {
-        return None;
-    }
-    let r = get_capped(client, path, cap, timeout).await;
-    if let Some(k) = kind {
-        // a timeout or a dead endpoint says nothing of the permission
-        let decided = match &r {
-            Err(GetError::Forbidden(_)) => Some(true),
-            Ok(_) | Err(GetError::Status(..)) | Err(GetError::TooLarge(_)) => Some(false),
-            Err(_) => None,
-        };
-        if let Some(forbidden) = decided.and_then(|refused| ctx.proxy.answered(k, refused)) {
-            let u = crate::store::Update::Forbidden { cluster: ctx.cluster, resource: k.to_string(), forbidden };
-            let _ = ctx.tx.send(u).await;
-        }
-    }
-    Some(r)
 }
 
 /// How kst checks the certificate of a server outside the clusters (a query layer, an

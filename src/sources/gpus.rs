@@ -13,7 +13,7 @@ use prom_text_format_parser::{parse_scrape, ValueType};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::cluster::WorkerOptions;
+use super::options::{ServiceRef, WorkerOptions, OPENCOST_PORT};
 use super::paced::{self, WatchCtx};
 use crate::store::gpus::{CostReport, CostRow, GpuSample, PendingGpuPod};
 use crate::store::llmd::Key;
@@ -23,8 +23,6 @@ use crate::store::Update;
 pub const EXPORTER_SELECTORS: &[&str] = &["app=nvidia-dcgm-exporter", "app.kubernetes.io/name=dcgm-exporter"];
 /// The dcgm-exporter's port.
 pub const EXPORTER_PORT: u16 = 9400;
-/// The label naming a GPU pod's team unless `[cost] team_label` says otherwise.
-pub const TEAM_LABEL: &str = "team";
 /// OpenCost's window kst asks for, and how often.
 pub const COST_WINDOW: &str = "1h";
 const COST_EVERY: Duration = Duration::from_secs(60);
@@ -332,45 +330,12 @@ fn exporter(o: &DynamicObject) -> Option<Exporter> {
     })
 }
 
-/// An OpenCost Service: `namespace/name[:port]` (port 9003 unless given).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceRef {
-    pub namespace: String,
-    pub name: String,
-    pub port: u16,
-}
-
-impl std::str::FromStr for ServiceRef {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad =
-            || format!("{s:?}: expected namespace/service or namespace/service:port (e.g. opencost/opencost:9003)");
-        let (ns, rest) = s.split_once('/').ok_or_else(bad)?;
-        let (name, port) = match rest.split_once(':') {
-            Some((n, p)) => (n, p.parse::<u16>().map_err(|_| bad())?),
-            None => (rest, OPENCOST_PORT),
-        };
-        let dns = |x: &str| {
-            !x.is_empty()
-                && x.len() <= 63
-                && x.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        };
-        if !dns(ns) || !dns(name) {
-            return Err(bad());
-        }
-        Ok(ServiceRef { namespace: ns.into(), name: name.into(), port })
-    }
-}
-
-/// OpenCost's API port.
-pub const OPENCOST_PORT: u16 = 9003;
-
 pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions, context: String) {
     let index = ctx.cluster;
     let configured = opts.opencost.get(&context).cloned();
     // GPUs from the query layer where one is configured and not turned off (`--metrics direct`)
-    let direct = matches!(opts.engines, super::cluster::EngineSource::Direct);
-    let strict = matches!(opts.engines, super::cluster::EngineSource::Query);
+    let direct = matches!(opts.engines, super::options::EngineSource::Direct);
+    let strict = matches!(opts.engines, super::options::EngineSource::Query);
     // the query layers, each client made at the first scrape that needs it (and again after it
     // could not be made: a context's credentials failing now), as the engines' task does
     let wanted: Vec<super::prom::PromConfig> = if direct { Vec::new() } else { opts.query.clone() };
@@ -513,7 +478,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                     async move {
                         let path = format!("/api/v1/namespaces/{}/pods/{}:{}/proxy/metrics", e.namespace, e.name, e.port);
                         // a pod proxy the API server refuses waits out its backoff: nothing sent
-                        let r = super::get::get_gated(&ctx, &client, &path, PAGE_MAX_BYTES, timeout).await?;
+                        let r = super::paced::get_gated(&ctx, &client, &path, PAGE_MAX_BYTES, timeout).await?;
                         let r = r.map_err(|e| e.to_string()).and_then(|b| decode_dcgm(&String::from_utf8_lossy(&b), &e.node));
                         Some((e.node, r))
                     }

@@ -7,7 +7,7 @@ use kube::api::{ApiResource, DynamicObject};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::cluster::WorkerOptions;
+use super::options::WorkerOptions;
 use super::paced::WatchCtx;
 use super::watchset::WatchSet;
 use crate::store::jobs::{JobInfo, JobPods, JobsCluster};

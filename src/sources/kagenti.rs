@@ -11,8 +11,8 @@ use kube::api::DynamicObject;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::cluster::WorkerOptions;
 use super::get::{get_capped, GetError};
+use super::options::WorkerOptions;
 use super::watchset::WatchSet;
 use crate::store::kagenti::{
     parse_card, provider_from_env, AgentInfo, Brand, BuildInfo, BuildRunInfo, CardState, ComponentState, Cond,

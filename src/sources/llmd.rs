@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::cluster::WorkerOptions;
+use super::options::WorkerOptions;
 use super::paced::{self, WatchCtx};
 use crate::store::llmd::{
     Autoscaler, EngineKind, Key, ObjectiveInfo, PoolImport, PoolInfo, Role, ScrapeError, ServerInfo,
@@ -608,7 +608,8 @@ async fn get_text(
     timeout: Duration,
     epp: bool,
 ) -> Option<Result<String, ScrapeError>> {
-    use super::get::{get_gated, GetError};
+    use super::get::GetError;
+    use super::paced::get_gated;
     Some(match get_gated(ctx, client, path, METRICS_MAX_BYTES, timeout).await? {
         Ok(body) => Ok(String::from_utf8_lossy(&body).into_owned()),
         Err(GetError::Timeout(s)) => Err(ScrapeError::Timeout(s)),

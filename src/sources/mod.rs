@@ -1,13 +1,13 @@
 //! Collectors: one supervised task per cluster, feeding the fleet store by message.
 
 pub mod alertmanager;
+pub mod backoff;
 pub mod cluster;
 pub mod connect;
 pub mod fabric;
 pub mod get;
 pub mod gpu_resources;
 pub mod gpus;
-pub mod history;
 pub mod jobs;
 pub mod kagenti;
 pub mod llmd;
@@ -15,6 +15,7 @@ pub mod mcp;
 pub mod metrics;
 pub mod nightly;
 pub mod nodes;
+pub mod options;
 pub mod paced;
 pub mod placement;
 pub mod prom;
@@ -27,8 +28,8 @@ pub mod watchset;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-pub use cluster::WorkerOptions;
 pub use connect::Target;
+pub use options::{EngineSource, WorkerOptions};
 
 use crate::store::Update;
 

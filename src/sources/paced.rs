@@ -26,6 +26,8 @@ use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher::{self, Event};
 use tokio::sync::{mpsc, Notify};
 
+use super::backoff::Backoff;
+
 use crate::store::Update;
 
 /// What the watches of one cluster share: where to report, how fast to retry, whom to wake.
@@ -130,32 +132,6 @@ struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.watched.release(&self.key);
-    }
-}
-
-/// Exponential backoff with jitter, capped.
-pub struct Backoff {
-    first: Duration,
-    next: Duration,
-    max: Duration,
-    seed: u64,
-}
-
-impl Backoff {
-    pub fn new(first: Duration, max: Duration, seed: u64) -> Self {
-        Backoff { first, next: first, max, seed: seed | 1 }
-    }
-    pub fn reset(&mut self) {
-        self.next = self.first;
-    }
-    pub fn step(&mut self) -> Duration {
-        self.seed ^= self.seed << 13;
-        self.seed ^= self.seed >> 7;
-        self.seed ^= self.seed << 17;
-        let jitter = 0.8 + (self.seed % 400) as f64 / 1000.0;
-        let d = self.next.mul_f64(jitter).min(self.max);
-        self.next = (self.next * 2).min(self.max);
-        d
     }
 }
 
@@ -445,6 +421,36 @@ async fn may_in(
     }
 }
 
+/// A GET through the cluster's proxies, gated: None when the proxy is forbidden and its
+/// backoff has not passed (nothing is sent); a refusal or an answer is recorded on the gate
+/// and its change reported as `Update::Forbidden`.
+pub async fn get_gated(
+    ctx: &WatchCtx,
+    client: &kube::Client,
+    path: &str,
+    cap: usize,
+    timeout: Duration,
+) -> Option<Result<Vec<u8>, super::get::GetError>> {
+    let kind = super::get::ProxyGate::kind_of(path);
+    if kind.is_some_and(|k| !ctx.proxy.open(k)) {
+        return None;
+    }
+    let r = super::get::get_capped(client, path, cap, timeout).await;
+    if let Some(k) = kind {
+        // a timeout or a dead endpoint says nothing of the permission
+        let decided = match &r {
+            Err(super::get::GetError::Forbidden(_)) => Some(true),
+            Ok(_) | Err(super::get::GetError::Status(..)) | Err(super::get::GetError::TooLarge(_)) => Some(false),
+            Err(_) => None,
+        };
+        if let Some(forbidden) = decided.and_then(|refused| ctx.proxy.answered(k, refused)) {
+            let u = Update::Forbidden { cluster: ctx.cluster, resource: k.to_string(), forbidden };
+            let _ = ctx.tx.send(u).await;
+        }
+    }
+    Some(r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,16 +471,5 @@ mod tests {
         assert!(!rules.allow("list", "", "secrets"), "a rule for some names lists nothing");
         assert!(!rules.allow("delete", "", "pods"));
         assert!(ResourceRules::of_answer(&answer(true)).is_none(), "incomplete: says nothing");
-    }
-
-    #[test]
-    fn backoff_grows_to_its_cap_with_jitter() {
-        let mut b = Backoff::new(Duration::from_millis(500), Duration::from_secs(4), 3);
-        let steps: Vec<Duration> = (0..8).map(|_| b.step()).collect();
-        assert!(steps[0] < Duration::from_secs(1));
-        assert!(steps.iter().all(|d| *d <= Duration::from_secs(4)));
-        assert!(steps[7] >= Duration::from_millis(3200), "reaches the cap: {steps:?}");
-        b.reset();
-        assert!(b.step() < Duration::from_secs(1));
     }
 }

@@ -122,7 +122,7 @@ impl SilenceDialog {
 
     /// The end time, or what is wrong with what was typed.
     fn check(&self, now: f64) -> Result<f64, String> {
-        let d = crate::cli::parse_duration(self.duration.trim()).map_err(|e| format!("for: {e}"))?.as_secs_f64();
+        let d = crate::durations::parse_duration(self.duration.trim()).map_err(|e| format!("for: {e}"))?.as_secs_f64();
         if d <= 0.0 {
             return Err("for: a silence lasts longer than 0s".into());
         }

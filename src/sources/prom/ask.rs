@@ -110,7 +110,7 @@ pub(in crate::sources) async fn query_http(
     }
     let resp = req.send().await.map_err(|e| {
         QueryError(if e.is_timeout() {
-            format!("no answer within {}", crate::config::format_duration(cfg.timeout))
+            format!("no answer within {}", crate::durations::format_duration(cfg.timeout))
         } else if e.is_connect() {
             // the innermost cause says why: refused, or a certificate not trusted (ca_file)
             format!("cannot connect to {url}: {}", innermost(&e))
@@ -180,7 +180,7 @@ pub(in crate::sources) async fn query_through(
     };
     tokio::time::timeout(cfg.timeout, ask)
         .await
-        .map_err(|_| QueryError(format!("no answer within {}", crate::config::format_duration(cfg.timeout))))?
+        .map_err(|_| QueryError(format!("no answer within {}", crate::durations::format_duration(cfg.timeout))))?
 }
 
 /// The innermost cause of an error chain (`invalid peer certificate: UnknownIssuer`).

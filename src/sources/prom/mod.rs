@@ -20,6 +20,7 @@ use crate::store::{PromState, Update};
 
 mod answer;
 mod ask;
+pub mod history;
 mod queries;
 
 pub use answer::*;
@@ -285,7 +286,7 @@ async fn send_window(
     before: &BTreeMap<(usize, Key), f64>,
     tx: &mpsc::Sender<Update>,
 ) -> BTreeMap<(usize, Key), f64> {
-    use super::history::{engine_rounds, engine_window};
+    use history::{engine_rounds, engine_window};
     let mut sent = BTreeMap::new();
     let held = match engine_window(http, cfg, &scoped.engines, window.as_secs_f64(), now_s(), series).await {
         None => {
@@ -576,7 +577,7 @@ pub async fn run(
                 scoped.by_value.get(v).copied().filter(|ci| !covered.served_before(Served::Engines, source, *ci))
             };
             let step = refresh.as_secs_f64().max(1.0);
-            match crate::sources::history::rule_history(http, &cfg, &context_of, now_s(), step).await {
+            match history::rule_history(http, &cfg, &context_of, now_s(), step).await {
                 Ok(rows) => {
                     history_sent = true;
                     tracing::info!(source, rows = rows.len(), "the rules' history from the query layer");

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use super::prom::{query_range, Answer, Asker, PromConfig, QueryError, Sample};
+use super::{query_range, Answer, Asker, PromConfig, QueryError, Sample};
 use crate::store::problems::{Domain, Sight};
 use crate::store::rules::HistoryRow;
 
@@ -92,7 +92,7 @@ pub fn engine_rounds<'a>(
     refresh: f64,
     before: &BTreeMap<(usize, crate::store::llmd::Key), f64>,
 ) -> Vec<(f64, Vec<HeldScrape<'a>>)> {
-    let (pods, _, _) = super::prom::group(window, label, context_of);
+    let (pods, _, _) = super::group(window, label, context_of);
     let refresh = refresh.max(0.001);
     // slot -> pod -> (scrape time in ms, its samples)
     let mut slots: BTreeMap<i64, BTreeMap<PodKey, (i64, Vec<&Sample>)>> = BTreeMap::new();
@@ -135,7 +135,7 @@ pub async fn engine_window(
     // 30 s more than the window: a scrape at or before its start, so the history spans it
     // whole at the usual 15-30 s scrape intervals (older samples fall outside every rate)
     let promql = format!("{selector}[{}s]", (window + 30.0).ceil() as u64);
-    Some(super::prom::query_window(asker, cfg, &promql, at).await)
+    Some(super::query_window(asker, cfg, &promql, at).await)
 }
 
 /// Above this many series the window is not asked back (at a 15 s scrape interval and a 60 s
