@@ -282,7 +282,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     if let Some(w) = app.wall.as_mut() {
         let now =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
-        *w = crate::ui::kiosk::Wall::new(settings.rotate, settings.kiosk_lock, now);
+        *w = crate::ui::app::kiosk::Wall::new(settings.rotate, settings.kiosk_lock, now);
     }
     app.keymap = match crate::ui::keymap::Keymap::with_overrides(&settings.keys) {
         Ok(k) => k,
@@ -316,7 +316,7 @@ async fn run_tui(targets: Vec<Target>, settings: &Settings) -> ExitCode {
     let layers = base.query.clone();
     let feeds =
         crate::sources::views::start_with_layers(targets.clone(), layers, settings.refresh, collectors.sender());
-    app.feeds = crate::ui::views::Feeds::new(Some(feeds));
+    app.feeds = crate::ui::feeds::Feeds::new(Some(feeds));
     let updates = std::mem::replace(&mut collectors.updates, tokio::sync::mpsc::channel(1).1);
     let guard = match ui::terminal::TerminalGuard::enter(settings.mouse) {
         Ok(g) => g,

@@ -16,10 +16,27 @@ use kst::sources::views::ViewSpec;
 use kst::sources::Collectors;
 use kst::store::{Fleet, Update};
 use kst::theme::Theme;
+use kst::ui::component::View;
+use kst::ui::views::FeedView;
 use kst::ui::{App, Mode};
 
 fn key(c: KeyCode) -> KeyEvent {
     KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+/// The pod/log/YAML view an open view is, if it is one.
+trait AsFeed {
+    fn as_feed(&self) -> Option<&FeedView>;
+    fn as_feed_mut(&mut self) -> Option<&mut FeedView>;
+}
+
+impl AsFeed for Box<dyn View> {
+    fn as_feed(&self) -> Option<&FeedView> {
+        FeedView::of(self.as_ref())
+    }
+    fn as_feed_mut(&mut self) -> Option<&mut FeedView> {
+        FeedView::of_mut(self.as_mut())
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,7 +46,7 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     let mut col = Collectors::start(&targets, common::fast_worker());
     let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
-    app.feeds = kst::ui::views::Feeds::new(Some(kst::sources::views::start(targets.clone(), col.sender())));
+    app.feeds = kst::ui::feeds::Feeds::new(Some(kst::sources::views::start(targets.clone(), col.sender())));
     drive(&mut app, &mut col.updates, "the pools", |a| {
         a.fleet.clusters[0].llmd.pools.len() == 3 && a.fleet.clusters[0].llmd.servers.len() == 10
     })
@@ -60,7 +77,7 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     }
     app.on_key(key(KeyCode::Enter));
     drive(&mut app, &mut col.updates, "the pool's pods", |a| {
-        a.views.last().and_then(|v| v.as_feed()?.pods.as_ref()).is_some_and(|p| p.len() == 4)
+        a.views.last().and_then(|v| FeedView::of(v.as_ref())?.pods.as_ref()).is_some_and(|p| p.len() == 4)
     })
     .await;
     let screen = render(&mut app, 120, 30);
@@ -75,23 +92,31 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
         app.on_key(key(KeyCode::Enter));
     };
     typed(&mut app, "/-l llm-d.ai/role=decode");
-    assert_eq!(app.views[0].as_feed_mut().unwrap().visible_pods().len(), 2);
-    assert!(app.views[0].as_feed_mut().unwrap().visible_pods().iter().all(|p| p.role.as_deref() == Some("decode")));
-    app.views[0].as_feed_mut().unwrap().search.clear();
+    assert_eq!(FeedView::of_mut(app.views[0].as_mut()).unwrap().visible_pods().len(), 2);
+    assert!(FeedView::of_mut(app.views[0].as_mut())
+        .unwrap()
+        .visible_pods()
+        .iter()
+        .all(|p| p.role.as_deref() == Some("decode")));
+    FeedView::of_mut(app.views[0].as_mut()).unwrap().search.clear();
     typed(&mut app, "/!DECODE");
     assert!(
-        app.views[0].as_feed_mut().unwrap().visible_pods().iter().all(|p| p.role.as_deref() == Some("prefill")),
+        FeedView::of_mut(app.views[0].as_mut())
+            .unwrap()
+            .visible_pods()
+            .iter()
+            .all(|p| p.role.as_deref() == Some("prefill")),
         "inverse, case-insensitive"
     );
     // Esc clears the filter first (k9s does), and only then closes the list
     app.on_key(key(KeyCode::Esc));
     assert_eq!(app.views.len(), 1, "Esc on a filtered list keeps the list");
-    assert!(app.views[0].as_feed().unwrap().search.is_empty());
-    assert_eq!(app.views[0].as_feed_mut().unwrap().visible_pods().len(), 4);
+    assert!(FeedView::of(app.views[0].as_ref()).unwrap().search.is_empty());
+    assert_eq!(FeedView::of_mut(app.views[0].as_mut()).unwrap().visible_pods().len(), 4);
     app.on_key(key(KeyCode::Char('S')));
     app.on_key(key(KeyCode::Char('S')));
-    assert_eq!(app.views[0].as_feed_mut().unwrap().sort, kst::ui::views::PodSort::Restarts);
-    app.views[0].as_feed_mut().unwrap().sort = kst::ui::views::PodSort::Name;
+    assert_eq!(FeedView::of_mut(app.views[0].as_mut()).unwrap().sort, kst::ui::views::PodSort::Restarts);
+    FeedView::of_mut(app.views[0].as_mut()).unwrap().sort = kst::ui::views::PodSort::Name;
 
     // the decode pod: detail
     let decode = app.views[0]
@@ -101,7 +126,7 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
         .iter()
         .position(|p| p.role.as_deref() == Some("decode"))
         .unwrap();
-    app.views[0].as_feed_mut().unwrap().selected = decode;
+    FeedView::of_mut(app.views[0].as_mut()).unwrap().selected = decode;
     app.on_key(key(KeyCode::Enter));
     drive(&mut app, &mut col.updates, "the pod's detail", |a| {
         a.views.last().and_then(|v| v.as_feed()?.detail.as_ref()).is_some()
@@ -245,7 +270,7 @@ fn fixed_app() -> App {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(1_790_000_000.0);
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    app.feeds = kst::ui::views::Feeds::new(Some(tx));
+    app.feeds = kst::ui::feeds::Feeds::new(Some(tx));
     app.show("serving");
     let pods = vec![
         PodRow {
@@ -287,7 +312,7 @@ fn fixed_app() -> App {
         ViewSpec::Pods { cluster: 0, namespace: "llm-d".into(), selector: "llm-d.ai/guide=pd".into() },
         "gpu-us-east/pd pods".into(),
     );
-    let id = app.views[0].as_feed_mut().unwrap().id;
+    let id = FeedView::of_mut(app.views[0].as_mut()).unwrap().id;
     app.on_update(Update::ViewPods { cluster: 0, view: id, pods });
     app
 }

@@ -688,7 +688,7 @@ async fn two_query_layers_split_the_fleet_and_the_second_takes_over_when_the_fir
     let mut app = kst::ui::App::new(fleet.clone(), kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
     let feeds =
         kst::sources::views::start_with_layers(targets.clone(), vec![cfg(&a), cfg(&b)], Duration::from_secs(1), vtx);
-    app.feeds = kst::ui::views::Feeds::new(Some(feeds));
+    app.feeds = kst::ui::feeds::Feeds::new(Some(feeds));
     let command = |app: &mut kst::ui::App, line: &str| {
         app.on_key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE));
         for c in line.chars() {

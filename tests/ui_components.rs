@@ -58,7 +58,7 @@ async fn pod_list_with_actions(
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), mode);
     app.clock = Some(now);
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    app.feeds = kst::ui::views::Feeds::new(Some(tx));
+    app.feeds = kst::ui::feeds::Feeds::new(Some(tx));
     let (atx, arx) = tokio::sync::mpsc::unbounded_channel();
     app.writes.actions = Some(atx);
     app.show("serving");
@@ -84,7 +84,7 @@ async fn help_in_every_pane_and_view() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    app.feeds = kst::ui::views::Feeds::new(Some(tx));
+    app.feeds = kst::ui::feeds::Feeds::new(Some(tx));
     let ids: Vec<&str> = app.panes.iter().map(|p| p.id()).collect();
     for id in ids {
         app.show(id);
@@ -168,7 +168,7 @@ async fn selection_follows_its_row_through_updates_and_back_from_a_view() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    app.feeds = kst::ui::views::Feeds::new(Some(tx));
+    app.feeds = kst::ui::feeds::Feeds::new(Some(tx));
     app.show("agents");
     // sorted by restarts, on weather-service
     for _ in 0..2 {
@@ -228,7 +228,7 @@ async fn pods_across_every_cluster() {
     let mut col = Collectors::start(&targets, common::fast_worker());
     let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
-    app.feeds = kst::ui::views::Feeds::new(Some(kst::sources::views::start(targets.clone(), col.sender())));
+    app.feeds = kst::ui::feeds::Feeds::new(Some(kst::sources::views::start(targets.clone(), col.sender())));
     common::drive(&mut app, &mut col.updates, "every cluster live", |a| {
         a.fleet.clusters.iter().all(|c| c.conn == kst::store::Conn::Live)
     })
@@ -287,7 +287,7 @@ async fn pods_across_every_cluster() {
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.views.len(), 2);
-    match &app.views[1].as_feed().unwrap().spec {
+    match &kst::ui::views::FeedView::of(app.views[1].as_ref()).unwrap().spec {
         kst::sources::views::ViewSpec::Pod { cluster, namespace, .. } => {
             assert_eq!((*cluster, namespace.as_str()), (2, "team1"))
         }
@@ -311,7 +311,7 @@ async fn a_text_view_scrolls_to_its_end_and_no_further() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    app.feeds = kst::ui::views::Feeds::new(Some(tx));
+    app.feeds = kst::ui::feeds::Feeds::new(Some(tx));
     app.show("serving");
     key(&mut app, KeyCode::Enter);
     let list = app.views[0].feeds()[0];
@@ -348,7 +348,7 @@ async fn deployments_and_namespaces() {
     let mut col = Collectors::start(&targets, common::fast_worker());
     let fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
-    app.feeds = kst::ui::views::Feeds::new(Some(kst::sources::views::start(targets.clone(), col.sender())));
+    app.feeds = kst::ui::feeds::Feeds::new(Some(kst::sources::views::start(targets.clone(), col.sender())));
     let count = |def: &kst_sim::resources::ResDef, cluster: &str, ns: Option<&str>| {
         let c = sim.cluster(cluster).unwrap();
         let i = c.registry.index_of(def).unwrap();
@@ -383,7 +383,7 @@ async fn deployments_and_namespaces() {
     assert!(screen.contains("┌ deployments in llm-d on gpu-us-east ("), "breadcrumbs of a command: {screen}");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.views.len(), 2);
-    match &app.views[1].as_feed().unwrap().spec {
+    match &kst::ui::views::FeedView::of(app.views[1].as_ref()).unwrap().spec {
         ViewSpec::Pods { cluster, namespace, selector } => {
             assert_eq!((*cluster, namespace.as_str()), (0, "llm-d"));
             assert!(selector.contains('='), "the deployment's selector: {selector}");
@@ -416,7 +416,7 @@ async fn deployments_and_namespaces() {
     typed(&mut app, "/team1");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
-    match &app.views[1].as_feed().unwrap().spec {
+    match &kst::ui::views::FeedView::of(app.views[1].as_ref()).unwrap().spec {
         ViewSpec::Pods { namespace, selector, .. } => {
             assert_eq!((namespace.as_str(), selector.as_str()), ("team1", ""))
         }

@@ -159,7 +159,7 @@ async fn kiosk_wall() {
     let (_sim, fleet, now) = common::deterministic_fleet().await;
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Kiosk);
     app.clock = Some(now);
-    app.wall = Some(kst::ui::kiosk::Wall::new(std::time::Duration::from_secs(20), false, now - 6.0));
+    app.wall = Some(kst::ui::app::kiosk::Wall::new(std::time::Duration::from_secs(20), false, now - 6.0));
     app.rotate();
     assert_eq!(app.pane_id(), "models");
     app.rotate();

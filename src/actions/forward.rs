@@ -245,3 +245,12 @@ pub(super) fn audit_unsent(w: &Writer, req: &ForwardRequest, msg: &str) {
         ForwardRequest::Stop { .. } => {}
     }
 }
+/// A port-forward the user started: what it forwards, and what the actions task last said of it
+/// (None: starting).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forward {
+    pub id: u64,
+    pub target: ForwardTarget,
+    pub context: String,
+    pub state: Option<crate::store::views::ForwardState>,
+}

@@ -11,12 +11,15 @@ use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
+pub mod header;
+pub mod kiosk;
 mod outcome;
 
 use super::component::{Component, Ctx, FeedData, Filter, Outcome, Pane, View};
 use super::dialog::Writes;
+use super::feeds::Feeds;
 use super::keymap::{Action, Keymap};
-use super::views::{FeedView, Feeds};
+use super::views::FeedView;
 use super::{help, panes, widgets};
 use crate::store::{Fleet, Update};
 use crate::theme::Theme;
@@ -88,7 +91,7 @@ pub struct App {
     /// Where a context's collector is started when it is dialed.
     pub context_dialer: Option<tokio::sync::mpsc::UnboundedSender<(usize, crate::sources::Target)>>,
     /// The wall screen's state, in kiosk mode.
-    pub wall: Option<super::kiosk::Wall>,
+    pub wall: Option<kiosk::Wall>,
 }
 
 impl App {
@@ -129,7 +132,7 @@ impl App {
             dialer: None,
             undialed: BTreeMap::new(),
             context_dialer: None,
-            wall: (mode == Mode::Kiosk).then(|| super::kiosk::Wall::new(Duration::from_secs(20), false, 0.0)),
+            wall: (mode == Mode::Kiosk).then(|| kiosk::Wall::new(Duration::from_secs(20), false, 0.0)),
         }
     }
 
@@ -412,11 +415,11 @@ impl App {
             return;
         }
         if self.wall.is_some() {
-            return super::kiosk::draw(f, self);
+            return kiosk::draw(f, self);
         }
         let [head, body, foot] =
             Layout::vertical([Constraint::Length(2), Constraint::Min(1), Constraint::Length(2)]).areas(area);
-        widgets::header::draw(f, head, self);
+        header::draw(f, head, self);
         {
             let (cx, comp) = self.parts();
             comp.draw(f, body, &cx);

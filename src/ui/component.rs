@@ -28,11 +28,11 @@ pub struct Ctx<'a> {
     pub aliases: &'a BTreeMap<String, String>,
     pub keymap: &'a Keymap,
     /// Where a view opens and closes its feeds.
-    pub feeds: &'a super::views::Feeds,
+    pub feeds: &'a super::feeds::Feeds,
     /// Unix seconds: a fixed clock in tests, the wall clock otherwise.
     pub now: f64,
     /// The port-forwards running (`:pf`).
-    pub forwards: &'a [super::dialog::Forward],
+    pub forwards: &'a [crate::actions::forward::Forward],
     /// Where the user is: `Serving › gpu-us-east/pd pods › pod`.
     pub crumbs: String,
 }
@@ -264,7 +264,9 @@ pub enum Outcome {
     Goto { pane: &'static str, context: String, find: String, filter: Option<String> },
 }
 
-pub trait Component {
+/// `Any` so a caller that knows the kind can look inside one (`FeedView::of`), without this
+/// trait naming the components built on it.
+pub trait Component: std::any::Any {
     /// The keys this component answers to, in the order the help lists them.
     fn hints(&self) -> Vec<Hint>;
     /// What the symbols and abbreviations it draws mean (the help lists them).
@@ -337,13 +339,6 @@ pub trait View: Component {
     /// Data from one of its feeds.
     fn on_feed(&mut self, _feed: u64, _data: FeedData) -> bool {
         false
-    }
-    /// The pod/log/YAML view it is, if it is one (tests look inside).
-    fn as_feed(&self) -> Option<&super::views::FeedView> {
-        None
-    }
-    fn as_feed_mut(&mut self) -> Option<&mut super::views::FeedView> {
-        None
     }
 }
 

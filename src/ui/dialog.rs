@@ -9,17 +9,20 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 use tokio::sync::mpsc::UnboundedSender;
 
+pub mod session;
+
 use super::component::Write;
 use super::moving::MoveDialog;
-use super::session::{Ask, SessionDialog, ShellRun};
 use super::silence::{SilenceAsk, SilenceDialog, Step};
 use super::Mode;
-use crate::actions::{ActionRequest, ForwardRequest, ForwardTarget, ShellRequest, ToggleTarget};
+use crate::actions::forward::Forward;
+use crate::actions::{ActionRequest, ForwardRequest, ShellRequest, ToggleTarget};
 use crate::sources::alertmanager::SilenceRequest;
 use crate::store::moving::MovePlan;
 use crate::store::views::ForwardState;
 use crate::store::{Fleet, Update};
 use crate::theme::Theme;
+use session::{Ask, SessionDialog, ShellRun};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum DialogState {
@@ -61,16 +64,6 @@ pub struct Writes {
     /// What to tell the user once a key closed a dialog (the App flashes it).
     pub said: Option<String>,
     next: u64,
-}
-
-/// A port-forward the user started: what it forwards, and what the actions task last said of it
-/// (None: starting).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Forward {
-    pub id: u64,
-    pub target: ForwardTarget,
-    pub context: String,
-    pub state: Option<ForwardState>,
 }
 
 /// Who a silence is created by: the local user, as Alertmanager's `createdBy` shows it.
@@ -119,8 +112,8 @@ impl Writes {
     fn session_key(&mut self, k: KeyEvent) -> bool {
         let Some(d) = self.session.as_mut() else { return false };
         match d.on_key(k) {
-            super::session::Step::Stay => {}
-            super::session::Step::Cancelled => {
+            session::Step::Stay => {}
+            session::Step::Cancelled => {
                 if let (Some(d), Some(tx)) = (self.session.take(), &self.actions) {
                     // allowed and not taken: audited as cancelled (a shell's kubeconfig removed)
                     if d.state == DialogState::Allowed {
@@ -133,11 +126,11 @@ impl Writes {
                     }
                 }
             }
-            super::session::Step::Run(run) => {
+            session::Step::Run(run) => {
                 self.session = None;
                 self.shell_run = Some(run);
             }
-            super::session::Step::Forward(target) => {
+            session::Step::Forward(target) => {
                 let Some(d) = self.session.take() else { return true };
                 if let Some(tx) = &self.actions {
                     let _ = tx.send(ActionRequest::Forward(ForwardRequest::Start { id: d.id, target: target.clone() }));
@@ -226,7 +219,7 @@ impl Writes {
             super::silence::draw(f, area, t, d);
         }
         if let Some(d) = &self.session {
-            super::session::draw(f, area, t, d);
+            session::draw(f, area, t, d);
         }
     }
 

@@ -3,8 +3,6 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::widgets;
-
 impl super::App {
     /// Mouse (only when enabled): wheel moves the selection, a click picks a tab or a row.
     pub fn on_mouse(&mut self, m: crossterm::event::MouseEvent, width: u16) -> bool {
@@ -17,7 +15,7 @@ impl super::App {
             MouseEventKind::ScrollDown => self.on_key(as_key(KeyCode::Down)),
             MouseEventKind::ScrollUp => self.on_key(as_key(KeyCode::Up)),
             MouseEventKind::Down(MouseButton::Left) if m.row == 1 => {
-                match widgets::header::tab_at(self, width as usize, m.column as usize) {
+                match super::app::header::tab_at(self, width as usize, m.column as usize) {
                     Some(t) => {
                         self.set_tab(t);
                         true

@@ -147,7 +147,7 @@ async fn run_loop(
 async fn run_shell(
     app: &mut App,
     guard: &mut TerminalGuard,
-    run: &super::session::ShellRun,
+    run: &super::dialog::session::ShellRun,
     updates: &mut mpsc::Receiver<Update>,
 ) -> std::io::Result<String> {
     guard.lend();

@@ -26,7 +26,13 @@ pub struct FleetPods {
 
 impl FleetPods {
     /// Opens one pod feed per cluster.
-    pub fn open(feeds: &super::Feeds, clusters: &[usize], namespace: &str, selector: &str, crumb: String) -> Self {
+    pub fn open(
+        feeds: &crate::ui::feeds::Feeds,
+        clusters: &[usize],
+        namespace: &str,
+        selector: &str,
+        crumb: String,
+    ) -> Self {
         let parts = clusters
             .iter()
             .map(|c| {

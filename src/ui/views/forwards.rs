@@ -6,9 +6,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+use crate::actions::forward::Forward;
 use crate::store::views::ForwardState;
 use crate::ui::component::{Component, Ctx, Hint, Outcome, View};
-use crate::ui::dialog::Forward;
 use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
 use crate::ui::widgets::table::{cell, Col, DataTable, ListState};

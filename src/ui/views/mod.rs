@@ -23,44 +23,8 @@ use ratatui::Frame;
 
 use super::component::{Component, Ctx, FeedData, Hint, Outcome, View};
 use super::keymap::Action;
-use crate::sources::views::{FeedRequest, ViewSpec};
+use crate::sources::views::ViewSpec;
 use crate::store::views::{LogBuffer, PodDetail, PodRow};
-
-/// Where feeds are opened and closed (the feed manager task); ids are handed out here.
-#[derive(Debug, Default)]
-pub struct Feeds {
-    tx: Option<tokio::sync::mpsc::UnboundedSender<FeedRequest>>,
-    next: Cell<u64>,
-}
-
-impl Feeds {
-    pub fn new(tx: Option<tokio::sync::mpsc::UnboundedSender<FeedRequest>>) -> Feeds {
-        Feeds { tx, next: Cell::new(1) }
-    }
-    pub fn available(&self) -> bool {
-        self.tx.is_some()
-    }
-    /// A cluster dialed after start: drill-downs into it go through its target.
-    pub fn add_target(&self, index: usize, target: crate::sources::Target) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(FeedRequest::AddTarget { index, target });
-        }
-    }
-    /// Starts a feed; its updates carry the id returned.
-    pub fn open(&self, spec: &ViewSpec) -> u64 {
-        let id = self.next.get();
-        self.next.set(id + 1);
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(FeedRequest::Open { id, spec: spec.clone() });
-        }
-        id
-    }
-    pub fn close(&self, id: u64) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(FeedRequest::Close { id });
-        }
-    }
-}
 
 /// A view filled by a feed: a pod list, a pod, its logs, or YAML.
 #[derive(Debug, Clone)]
@@ -205,7 +169,14 @@ impl FeedView {
     }
 
     /// Opens a view and its feed.
-    pub fn open(feeds: &Feeds, spec: ViewSpec, crumb: String) -> FeedView {
+    /// The pod/log/YAML view a component is, if it is one (tests look inside).
+    pub fn of(c: &dyn Component) -> Option<&FeedView> {
+        (c as &dyn std::any::Any).downcast_ref()
+    }
+    pub fn of_mut(c: &mut dyn Component) -> Option<&mut FeedView> {
+        (c as &mut dyn std::any::Any).downcast_mut()
+    }
+    pub fn open(feeds: &crate::ui::feeds::Feeds, spec: ViewSpec, crumb: String) -> FeedView {
         let id = feeds.open(&spec);
         FeedView::new(id, spec, crumb)
     }
@@ -359,12 +330,6 @@ impl FeedView {
 impl View for FeedView {
     fn crumb(&self) -> String {
         self.crumb.clone()
-    }
-    fn as_feed(&self) -> Option<&FeedView> {
-        Some(self)
-    }
-    fn as_feed_mut(&mut self) -> Option<&mut FeedView> {
-        Some(self)
     }
     fn feeds(&self) -> Vec<u64> {
         vec![self.id]

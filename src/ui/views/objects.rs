@@ -47,7 +47,13 @@ fn rows<'p>(parts: &'p [Part], search: &str) -> Vec<(usize, &'p ObjectRow)> {
 
 impl ObjectsView {
     /// Opens one watch per cluster.
-    pub fn open(feeds: &super::Feeds, kind: ObjectKind, clusters: &[usize], namespace: &str, crumb: String) -> Self {
+    pub fn open(
+        feeds: &crate::ui::feeds::Feeds,
+        kind: ObjectKind,
+        clusters: &[usize],
+        namespace: &str,
+        crumb: String,
+    ) -> Self {
         let parts = clusters
             .iter()
             .map(|c| {

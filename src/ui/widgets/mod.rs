@@ -2,6 +2,5 @@
 
 pub mod fmt;
 pub mod footer;
-pub mod header;
 pub mod state;
 pub mod table;

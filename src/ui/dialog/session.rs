@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::dialog::DialogState;
+use super::DialogState;
 use crate::actions::{ForwardTarget, ShellTarget};
 use crate::theme::Theme;
 

@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::ui::app::App;
+use super::App;
 use crate::ui::component::Group;
 use crate::ui::tabs::digit;
 

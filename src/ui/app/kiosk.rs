@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 use tui_big_text::{BigText, PixelSize};
 
-use super::app::App;
+use super::App;
 use crate::store::problems::Severity;
 use crate::ui::widgets::fmt;
 use crate::ui::widgets::state::DASH;
@@ -319,7 +319,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Constraint::Min(1),
     ])
     .areas(area);
-    super::widgets::header::draw(f, head, app);
+    super::header::draw(f, head, app);
     draw_tiles(f, tiles_area, app);
     draw_problems(f, problems_area, app);
     f.render_widget(Paragraph::new(rotation_line(app, &wall)), rot);
