@@ -379,7 +379,7 @@ impl Settings {
             log_file: args.log_file.clone().or(file.log_file).unwrap_or_else(|| state_dir().join("kst.log")),
             aliases,
             refresh_overrides,
-            audit_file: file.audit_file.clone().unwrap_or_else(crate::actions::audit::default_path),
+            audit_file: file.audit_file.clone().unwrap_or_else(crate::audit::default_path),
             mouse: file.mouse.unwrap_or(false),
             keys: file.keys.iter().map(|(k, v)| (k.clone(), v.list())).collect(),
             baseline_file: file.baseline_file.clone(),

@@ -6,12 +6,14 @@
 
 pub mod actions;
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod durations;
 pub mod files;
 pub mod logging;
 pub mod memory;
+pub mod signals;
 pub mod snapshot;
 pub mod sources;
 pub mod store;

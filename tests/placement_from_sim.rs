@@ -245,7 +245,7 @@ async fn placement_drift_explain_and_a_selector_change() {
         fleet.problems = kst::store::problems::Tracker::new();
         for c in fleet.clusters.iter_mut() {
             c.latency_ms = Some(5);
-            c.latency = kst::store::model::Ring::new(8);
+            c.latency = kst::store::ring::Ring::new(8);
         }
         let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
         app.clock = Some(1_790_000_000.0);

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use super::faults::FaultPatch;
 use super::http::{error, Reply, Request};
-use super::server::{read_request, to_response};
+use super::http::{read_request, to_response};
 use super::SimCluster;
 
 fn describe(c: &SimCluster) -> Value {

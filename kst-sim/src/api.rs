@@ -15,22 +15,11 @@ use super::auth::User;
 use super::http::{error, not_found, status_value, Reply, Request};
 use super::patch;
 use super::resources::ResDef;
-use super::select::{FieldSelector, LabelSelector};
+use super::resources::ResPath;
+use super::select::{selectors, FieldSelector, LabelSelector};
 use super::store::{Change, EventType, StoreError, Stored};
 use super::table;
 use super::SimCluster;
-
-/// Where a resource path points.
-#[derive(Debug, Clone)]
-pub struct ResPath {
-    pub res: usize,
-    pub def: ResDef,
-    pub ns: Option<String>,
-    pub name: Option<String>,
-    pub sub: Option<String>,
-    /// What follows `proxy/` in a proxy path, with its leading slash.
-    pub rest: String,
-}
 
 pub async fn handle(cluster: Arc<SimCluster>, req: Request) -> Reply {
     let latency = cluster.faults.latency_ms();
@@ -229,14 +218,6 @@ fn store_error(e: StoreError, p: &ResPath, name: &str) -> Reply {
             &status_value(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", &format!("{} \"{name}\" is invalid: {m}", p.def.kind), None),
         ),
     }
-}
-
-pub(super) fn selectors(req: &Request) -> Result<(LabelSelector, FieldSelector), Reply> {
-    let l = LabelSelector::parse(req.param("labelSelector").unwrap_or(""))
-        .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
-    let f = FieldSelector::parse(req.param("fieldSelector").unwrap_or(""))
-        .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
-    Ok((l, f))
 }
 
 fn encode_continue(rv: u64, ns: &str, name: &str) -> String {

@@ -12,8 +12,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use super::api::ResPath;
 use super::http::{error, Reply, Request};
+use super::resources::ResPath;
 use super::websocket;
 use super::SimCluster;
 

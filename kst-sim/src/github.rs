@@ -392,7 +392,7 @@ impl FakeGithub {
             }
         }
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
-        let etag = format!("W/\"{:016x}\"", fnv(&bytes));
+        let etag = format!("W/\"{:016x}\"", crate::util::fnv_bytes(&bytes));
         if req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
             self.not_modified.fetch_add(1, Ordering::Relaxed);
             let mut r = reply(304, &Value::Null, vec![("etag", etag)], self.remaining.load(Ordering::Relaxed));
@@ -403,8 +403,4 @@ impl FakeGithub {
         extra.push(("etag", etag));
         reply(200, &body, extra, left)
     }
-}
-
-fn fnv(b: &[u8]) -> u64 {
-    b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, c| (h ^ *c as u64).wrapping_mul(0x0100_0000_01b3))
 }

@@ -30,6 +30,7 @@ pub mod server;
 pub mod store;
 pub mod table;
 pub mod tls;
+pub mod util;
 pub mod websocket;
 
 use std::net::SocketAddr;
@@ -332,12 +333,17 @@ impl SimFleet {
                 s.spawn(move || {
                     for c in chunk {
                         let mut store = c.store.write().expect("store lock");
-                        scenario::populate(scenario::Populate {
-                            cluster: c,
-                            store: &mut store,
-                            pods_per_cluster: opts.pods_per_cluster,
-                            agents_per_cluster: opts.agents_per_cluster,
-                        });
+                        if c.shape.control_plane() {
+                            scenario::put_crds(c, &mut store);
+                            kubestellar::populate(c, &mut store);
+                        } else {
+                            scenario::populate(scenario::Populate {
+                                cluster: c,
+                                store: &mut store,
+                                pods_per_cluster: opts.pods_per_cluster,
+                                agents_per_cluster: opts.agents_per_cluster,
+                            });
+                        }
                     }
                 });
             }

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use http::StatusCode;
 use tokio::sync::mpsc;
 
-use super::api::ResPath;
 use super::http::{error, not_found, Reply, Request};
+use super::resources::ResPath;
 use super::SimCluster;
 
 const MESSAGES: &[&str] = &[

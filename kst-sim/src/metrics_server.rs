@@ -7,10 +7,11 @@
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use super::api::{selectors, ResPath};
 use super::http::{error, not_found, Reply, Request};
+use super::resources::ResPath;
 use super::resources::{r, ResDef, NODES, PODS};
-use super::scenario::{fnv, rfc3339};
+use super::select::selectors;
+use super::util::{fnv, rfc3339};
 use super::SimCluster;
 
 pub const POD_METRICS: ResDef =

@@ -18,8 +18,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use super::api::ResPath;
 use super::http::{error, Reply, Request};
+use super::resources::ResPath;
 use super::websocket;
 use super::SimCluster;
 
@@ -74,13 +74,13 @@ fn pod_server(cluster: Arc<SimCluster>, pod: Value, port: u16) -> tokio::io::Dup
         let svc = hyper::service::service_fn(move |req| {
             let (cluster, pod) = (cluster.clone(), pod.clone());
             async move {
-                let req = super::server::read_request(req).await;
+                let req = super::http::read_request(req).await;
                 let path = match req.raw_query.is_empty() {
                     true => req.path.clone(),
                     false => format!("{}?{}", req.path, req.raw_query),
                 };
                 let reply = super::endpoints::serve_pod(&cluster, &req, &pod, port, &path).await;
-                Ok::<_, std::convert::Infallible>(super::server::to_response(reply))
+                Ok::<_, std::convert::Infallible>(super::http::to_response(reply))
             }
         });
         let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(server), svc).await;

@@ -508,3 +508,15 @@ impl Registry {
         out
     }
 }
+
+/// Where a resource path points.
+#[derive(Debug, Clone)]
+pub struct ResPath {
+    pub res: usize,
+    pub def: ResDef,
+    pub ns: Option<String>,
+    pub name: Option<String>,
+    pub sub: Option<String>,
+    /// What follows `proxy/` in a proxy path, with its leading slash.
+    pub rest: String,
+}

@@ -2,6 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use http::StatusCode;
+
+use super::http::{error, Reply, Request};
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Req {
     Eq(String, String),
@@ -134,6 +138,15 @@ impl FieldSelector {
             (actual == *v) == *eq
         })
     }
+}
+
+/// A request's `labelSelector` and `fieldSelector`, or the 400 the API server answers.
+pub fn selectors(req: &Request) -> Result<(LabelSelector, FieldSelector), Reply> {
+    let l = LabelSelector::parse(req.param("labelSelector").unwrap_or(""))
+        .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    let f = FieldSelector::parse(req.param("fieldSelector").unwrap_or(""))
+        .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    Ok((l, f))
 }
 
 #[cfg(test)]

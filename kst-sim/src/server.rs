@@ -2,70 +2,15 @@
 //! "unreachable" fault: the listener closes and open connections drop, so clients see
 //! connection refused until the fault is lifted.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use futures::StreamExt;
-use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Full, StreamBody};
-use hyper::body::{Frame, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::http::{parse_query, Reply, Request};
+use super::http::{read_request, to_response, Reply, Request};
 use super::{api, SimCluster};
-
-pub type Body = UnsyncBoxBody<Bytes, Infallible>;
-
-pub fn to_response(reply: Reply) -> hyper::Response<Body> {
-    if let Reply::Headed(inner, headers) = reply {
-        let mut resp = to_response(*inner);
-        for (k, v) in headers {
-            if let Ok(v) = http::HeaderValue::from_str(&v) {
-                resp.headers_mut().insert(k, v);
-            }
-        }
-        return resp;
-    }
-    if let Reply::Switching(headers) = reply {
-        let mut resp = hyper::Response::builder().status(http::StatusCode::SWITCHING_PROTOCOLS);
-        for (k, v) in headers {
-            resp = resp.header(k, v);
-        }
-        return resp.body(Full::new(Bytes::new()).boxed_unsync()).expect("valid response");
-    }
-    let (status, ct, body) = match reply {
-        Reply::Bytes { status, content_type, body } => (status, content_type, Full::new(body).boxed_unsync()),
-        Reply::Stream { status, content_type, body } => {
-            (status, content_type, StreamBody::new(body.map(|r| r.map(Frame::data))).boxed_unsync())
-        }
-        Reply::Headed(..) | Reply::Switching(_) => unreachable!("answered above"),
-    };
-    hyper::Response::builder()
-        .status(status)
-        .header("content-type", ct)
-        .header("cache-control", "no-cache, private")
-        .body(body)
-        .expect("valid response")
-}
-
-pub async fn read_request(mut req: hyper::Request<Incoming>) -> Request {
-    // only a request asking to switch protocols keeps its connection's upgrade
-    let upgrade = req.headers().contains_key(http::header::UPGRADE).then(|| hyper::upgrade::on(&mut req));
-    let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    Request {
-        method: parts.method,
-        path: super::http::percent_decode(parts.uri.path()),
-        query: parse_query(parts.uri.query().unwrap_or("")),
-        raw_query: parts.uri.query().unwrap_or("").to_string(),
-        headers: parts.headers,
-        body,
-        upgrade: std::sync::Mutex::new(upgrade),
-    }
-}
 
 async fn serve_conn<S>(cluster: Arc<SimCluster>, io: S)
 where

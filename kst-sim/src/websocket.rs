@@ -10,8 +10,8 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
-use super::api::ResPath;
 use super::http::{error, not_found, Reply, Request};
+use super::resources::ResPath;
 use super::resources::PODS;
 use super::SimCluster;
 

@@ -13,7 +13,8 @@ use std::net::SocketAddr;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::{audit, toggle, Writer};
+use super::{toggle, Writer};
+use crate::audit;
 use crate::sources::connect::Target;
 pub use crate::store::views::ForwardState;
 use crate::store::Update;

@@ -3,7 +3,6 @@
 //! only after the user confirmed, and writes every attempt to the audit file. Results come back
 //! as `Update`s; what changed arrives through the watches, not by guessing.
 
-pub mod audit;
 pub mod forward;
 pub mod placement;
 pub mod shell;
@@ -14,7 +13,7 @@ use std::path::PathBuf;
 
 use tokio::sync::mpsc;
 
-use self::audit::AuditLine;
+use crate::audit::{self, AuditLine};
 use crate::sources::connect::{client_for, Target};
 use crate::store::Update;
 pub use forward::{ForwardRequest, ForwardState, ForwardTarget};

@@ -6,9 +6,9 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::audit;
 use super::toggle::{request, review};
 use super::Writer;
+use crate::audit;
 use crate::store::moving::SelectorWrite;
 use crate::store::Update;
 

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{audit, toggle, Writer};
+use super::{toggle, Writer};
+use crate::audit;
 use crate::sources::connect::Target;
 use crate::store::Update;
 

@@ -299,7 +299,7 @@ pub async fn run(
 /// The audit line of a silence: who, where, which matchers, until when, and what came of it.
 fn audit(path: &std::path::Path, url: &str, r: &SilenceRequest, result: &Result<String, String>) {
     let line = serde_json::json!({
-        "time": crate::actions::audit::now(),
+        "time": crate::audit::now(),
         "action": "silence",
         "alertmanager": url,
         "user": r.created_by,
@@ -309,7 +309,7 @@ fn audit(path: &std::path::Path, url: &str, r: &SilenceRequest, result: &Result<
         "comment": r.comment,
         "result": match result { Ok(id) => format!("created {id}"), Err(e) => format!("failed: {e}") },
     });
-    if let Err(e) = crate::actions::audit::append(path, &line) {
+    if let Err(e) = crate::audit::append(path, &line) {
         tracing::error!(error = %e, path = %path.display(), "cannot write the audit file");
     }
 }

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::model::Ring;
 use super::rates::{self, Reading};
+use super::ring::Ring;
 
 /// Samples kept per series unless the window needs more: 5 minutes at the default 5 s refresh.
 pub const SAMPLES_KEPT: usize = 60;

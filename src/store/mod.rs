@@ -6,6 +6,7 @@ pub mod gpus;
 pub mod hub;
 pub mod jobs;
 pub mod kagenti;
+pub mod kagenti_cluster;
 pub mod llmd;
 pub mod model;
 pub mod models;
@@ -17,6 +18,7 @@ pub mod posture;
 pub mod problems;
 pub mod rates;
 pub mod reports;
+pub mod ring;
 pub mod rules;
 pub mod slo;
 pub mod tools;
@@ -27,6 +29,7 @@ pub mod whatif;
 use std::time::SystemTime;
 
 pub use model::*;
+pub use ring::Ring;
 pub use summary::*;
 pub use update::*;
 

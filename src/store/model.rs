@@ -1,6 +1,8 @@
 //! Domain types kst shows. Decoded once in `sources`; an unknown value is `None`, never 0.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::ring::Ring;
 use std::time::SystemTime;
 
 /// The connection state of one cluster, as the footer chips and Overview show it.
@@ -61,37 +63,6 @@ pub struct NodeSummary {
     pub gpus_allocatable_by_node: BTreeMap<String, u64>,
 }
 
-/// A fixed-size history for sparklines: memory stays flat however long kst runs.
-#[derive(Debug, Clone)]
-pub struct Ring<T> {
-    cap: usize,
-    items: VecDeque<T>,
-}
-
-impl<T: Clone> Ring<T> {
-    pub fn new(cap: usize) -> Self {
-        Ring { cap, items: VecDeque::with_capacity(cap) }
-    }
-    pub fn push(&mut self, v: T) {
-        if self.items.len() == self.cap {
-            self.items.pop_front();
-        }
-        self.items.push_back(v);
-    }
-    pub fn iter(&self) -> std::collections::vec_deque::Iter<'_, T> {
-        self.items.iter()
-    }
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-    pub fn last(&self) -> Option<&T> {
-        self.items.back()
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct ClusterState {
     pub context: String,
@@ -109,7 +80,7 @@ pub struct ClusterState {
     pub forbidden: BTreeSet<String>,
     pub malformed: BTreeMap<String, usize>,
     pub llmd: super::llmd::LlmdCluster,
-    pub kagenti: super::kagenti::KagentiCluster,
+    pub kagenti: super::kagenti_cluster::KagentiCluster,
     pub jobs: super::jobs::JobsCluster,
     /// What this context holds of KubeStellar (a WDS, an ITS, a KubeFlex hosting cluster).
     pub placement: super::placement::PlacementCluster,

@@ -46,7 +46,7 @@ async fn run_loop(
     // problems are derived on a timer, not per update: a `for:` is measured in seconds
     let mut triage = tokio::time::interval(TRIAGE_INTERVAL);
     triage.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let signals = crate::app::wait_for_signal();
+    let signals = crate::signals::wait_for_signal();
     tokio::pin!(signals);
     let started = Instant::now();
     let mut complete_logged = false;

@@ -14,9 +14,9 @@ use std::time::Duration;
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use super::api::ResPath;
 use super::http::{error, Reply, Request};
 use super::resources;
+use super::resources::ResPath;
 use super::SimCluster;
 
 const GARBAGE: &str =

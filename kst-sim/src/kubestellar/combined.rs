@@ -283,7 +283,7 @@ pub fn write(
         for o in selected {
             let named: BTreeSet<String> = clauses
                 .iter()
-                .filter(|c| super::reconcile::clause_selects(c, o, namespaces))
+                .filter(|c| super::clauses::clause_selects(c, o, namespaces))
                 .flat_map(|c| c["statusCollectors"].as_array().cloned().unwrap_or_default())
                 .filter_map(|n| n.as_str().map(str::to_string))
                 .collect();

@@ -30,13 +30,15 @@ use super::select::{LabelSelector, Req};
 use super::store::ObjectStore;
 use super::SimCluster;
 
+mod clauses;
 mod combined;
 mod hosting;
 mod reconcile;
 
+pub use clauses::admit_binding_policy;
+use clauses::resource_of;
 use hosting::{controller, reflect_transport, CONTROLLERS};
-use reconcile::resource_of;
-pub use reconcile::{admit_binding_policy, reconcile};
+pub use reconcile::reconcile;
 
 pub const HOSTING: &str = "kind-kubeflex";
 pub const ITS: &str = "its1";

@@ -16,6 +16,7 @@ use super::resources::{self as r, ResDef};
 use super::rng::Rng;
 use super::store::ObjectStore;
 use super::SimCluster;
+use crate::util::{fnv, rfc3339};
 
 mod agents;
 mod dynamics;
@@ -213,10 +214,6 @@ impl Dynamics {
     }
 }
 
-pub fn rfc3339(ts: jiff::Timestamp) -> String {
-    ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 pub(super) fn ago(secs: i64) -> String {
     // Formatting a timestamp costs more than building the rest of a pod; a fleet of 200k
     // pods shares a handful of distinct times, so they are formatted once.
@@ -233,10 +230,6 @@ pub(super) fn ago(secs: i64) -> String {
             .or_insert_with(|| rfc3339(jiff::Timestamp::from_second(now - secs).unwrap_or(jiff::Timestamp::UNIX_EPOCH)))
             .clone()
     })
-}
-
-pub(crate) fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
 }
 
 /// A stable template hash, as Deployments name their ReplicaSets.
@@ -273,20 +266,20 @@ struct NodeSlot {
     ip: String,
 }
 
-/// Fills one cluster with the objects of its shape.
-pub fn populate(p: Populate<'_>) {
-    let Populate { cluster, store, pods_per_cluster, agents_per_cluster } = p;
-    let shape = cluster.shape;
-    if shape.control_plane() {
-        for crd in cluster.registry.crd_objects() {
-            store.put(idx(cluster, &r::CRDS), crd);
-        }
-        return super::kubestellar::populate(cluster, store);
-    }
-    let ci = cluster.index;
+/// The CustomResourceDefinitions a cluster serves, as objects (kubectl and kst discover them).
+pub fn put_crds(cluster: &SimCluster, store: &mut ObjectStore) {
     for crd in cluster.registry.crd_objects() {
         store.put(idx(cluster, &r::CRDS), crd);
     }
+}
+
+/// Fills one workload cluster with the objects of its shape (a KubeStellar control plane is
+/// filled by `kubestellar::populate`).
+pub fn populate(p: Populate<'_>) {
+    let Populate { cluster, store, pods_per_cluster, agents_per_cluster } = p;
+    let shape = cluster.shape;
+    let ci = cluster.index;
+    put_crds(cluster, store);
     let mut namespaces = vec!["default", "kube-system", "kube-public"];
     match shape {
         Shape::GpuPrefill => {
