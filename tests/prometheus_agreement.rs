@@ -583,7 +583,7 @@ async fn kst_in_prometheus_mode_reads_what_prometheus_holds() {
     ));
     let said = loop {
         match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("an answer").unwrap() {
-            kst::store::Update::Prom { state, .. } => break state,
+            kst::store::Update::Fleet(kst::store::FleetUpdate::Prom { state, .. }) => break state,
             _ => continue,
         }
     };

@@ -7,7 +7,7 @@ mod common;
 use common::render;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use kst::store::Update;
+use kst::store::{FleetUpdate, Update};
 use kst::theme::Theme;
 use kst::ui::{App, Mode};
 
@@ -18,8 +18,8 @@ fn key(app: &mut App, c: KeyCode) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn benchmarks_and_jobs_panes() {
     let (_sim, mut fleet, now) = common::deterministic_fleet().await;
-    fleet.apply(Update::Nightly { state: common::deterministic_nightly(now).await });
-    fleet.apply(Update::Reports { reports: common::example_reports() });
+    fleet.apply(Update::Fleet(FleetUpdate::Nightly { state: common::deterministic_nightly(now).await }));
+    fleet.apply(Update::Fleet(FleetUpdate::Reports { reports: common::example_reports() }));
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
 

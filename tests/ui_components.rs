@@ -79,8 +79,10 @@ fn typed(app: &mut App, s: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn help_in_every_pane_and_view() {
     let (_sim, mut fleet, now) = common::deterministic_fleet().await;
-    fleet.apply(kst::store::Update::Nightly { state: common::deterministic_nightly(now).await });
-    fleet.apply(kst::store::Update::Reports { reports: common::example_reports() });
+    fleet.apply(kst::store::Update::Fleet(kst::store::FleetUpdate::Nightly {
+        state: common::deterministic_nightly(now).await,
+    }));
+    fleet.apply(kst::store::Update::Fleet(kst::store::FleetUpdate::Reports { reports: common::example_reports() }));
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use crate::store::alerts::{Alert, AlertmanagerState, Matcher, Silence};
-use crate::store::Update;
+use crate::store::{FleetUpdate, Update};
 
 /// One `[[alertmanager]]`, resolved (tokens read).
 #[derive(Clone, Default)]
@@ -266,7 +266,7 @@ pub async fn run(
         Ok(h) => h,
         Err(e) => {
             let state = AlertmanagerState { url: cfg.url.clone(), error: Some(e.to_string()), ..Default::default() };
-            let _ = tx.send(Update::Alertmanager { index, state }).await;
+            let _ = tx.send(FleetUpdate::Alertmanager { index, state }.into()).await;
             return;
         }
     };
@@ -284,13 +284,13 @@ pub async fn run(
                 }
                 let result = client.create(&r).await;
                 audit(&audit_path, &client.cfg.url, &r, &result);
-                if tx.send(Update::SilenceDone { id: r.id, result }).await.is_err() {
+                if tx.send(FleetUpdate::SilenceDone { id: r.id, result }.into()).await.is_err() {
                     return;
                 }
             }
         }
         let state = client.read().await;
-        if tx.send(Update::Alertmanager { index, state }).await.is_err() {
+        if tx.send(FleetUpdate::Alertmanager { index, state }.into()).await.is_err() {
             return;
         }
     }

@@ -14,7 +14,7 @@ use super::mcp;
 use super::options::WorkerOptions;
 use crate::store::tools::{Location, ServerListing, ToolServer};
 use crate::store::topology::AuthStats;
-use crate::store::Update;
+use crate::store::{FleetUpdate, Update};
 
 /// What the watcher knows the fabric consists of right now.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -271,7 +271,7 @@ pub async fn run_external(endpoints: Vec<ExternalEndpoint>, tx: mpsc::Sender<Upd
                 error,
             });
         }
-        if tx.send(Update::ExternalTools { servers }).await.is_err() {
+        if tx.send(FleetUpdate::ExternalTools { servers }.into()).await.is_err() {
             return;
         }
     }

@@ -134,7 +134,7 @@ impl Collectors {
                 })
                 .await
                 .unwrap_or_default();
-                if tx.send(crate::store::Update::Reports { reports }).await.is_err() {
+                if tx.send(crate::store::Update::Fleet(crate::store::FleetUpdate::Reports { reports })).await.is_err() {
                     return;
                 }
             }
@@ -147,7 +147,7 @@ impl Collectors {
             Ok(cfg) => self.tasks.push(tokio::spawn(nightly::run(cfg, self.tx.clone()))),
             Err(why) => {
                 let state = crate::store::nightly::NightlyState { disabled: Some(why), ..Default::default() };
-                let _ = self.tx.try_send(crate::store::Update::Nightly { state });
+                let _ = self.tx.try_send(crate::store::Update::Fleet(crate::store::FleetUpdate::Nightly { state }));
             }
         }
     }

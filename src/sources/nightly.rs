@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::store::nightly::{FailureClass, Matrix, NightlyCell, NightlyName, NightlyRun, NightlyState};
-use crate::store::Update;
+use crate::store::{FleetUpdate, Update};
 
 #[derive(Debug, Clone)]
 pub struct NightlyConfig {
@@ -337,7 +337,7 @@ pub async fn run(cfg: NightlyConfig, tx: mpsc::Sender<Update>) {
         Ok(g) => g,
         Err(e) => {
             let state = NightlyState { disabled: Some(format!("no HTTP client: {e}")), ..Default::default() };
-            let _ = tx.send(Update::Nightly { state }).await;
+            let _ = tx.send(FleetUpdate::Nightly { state }.into()).await;
             return;
         }
     };
@@ -349,7 +349,7 @@ pub async fn run(cfg: NightlyConfig, tx: mpsc::Sender<Update>) {
             source: format!("GitHub API {}", cfg.repo),
             ..Default::default()
         };
-        if tx.send(Update::Nightly { state }).await.is_err() {
+        if tx.send(FleetUpdate::Nightly { state }.into()).await.is_err() {
             return;
         }
     }
@@ -358,7 +358,7 @@ pub async fn run(cfg: NightlyConfig, tx: mpsc::Sender<Update>) {
     loop {
         tick.tick().await;
         let state = refresh(&mut gh, &cfg).await;
-        if tx.send(Update::Nightly { state }).await.is_err() {
+        if tx.send(FleetUpdate::Nightly { state }.into()).await.is_err() {
             return;
         }
     }

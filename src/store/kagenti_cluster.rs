@@ -34,6 +34,40 @@ struct Derived {
 }
 
 impl KagentiCluster {
+    /// The watchers' agents, builds and namings; true when they changed (findings, drift and
+    /// edges derived again, cards of agents that are gone dropped).
+    pub fn set_objects(
+        &mut self,
+        brands: Vec<super::kagenti::Brand>,
+        agents: Vec<super::kagenti::AgentInfo>,
+        builds: Vec<super::kagenti::BuildInfo>,
+        cluster: usize,
+    ) -> bool {
+        if self.brands.as_ref() == Some(&brands) && self.agents == agents && self.builds == builds {
+            return false;
+        }
+        self.cards.retain(|key, _| agents.iter().any(|a| a.key() == *key));
+        self.brands = Some(brands);
+        self.agents = agents;
+        self.builds = builds;
+        self.rederive(cluster);
+        true
+    }
+
+    /// Sets one input of the derived findings, drift and edges; derives again when it changed.
+    pub fn set_then_rederive<T: PartialEq>(
+        &mut self,
+        cluster: usize,
+        field: impl FnOnce(&mut Self) -> &mut T,
+        v: T,
+    ) -> bool {
+        let changed = super::set_if_changed(field(self), v);
+        if changed {
+            self.rederive(cluster);
+        }
+        changed
+    }
+
     pub fn tool_servers(&self) -> &[super::tools::ToolServer] {
         self.tools.as_deref().unwrap_or(&[])
     }

@@ -231,257 +231,121 @@ impl Fleet {
 
     /// Applies one update; true when anything visible changed.
     pub fn apply(&mut self, u: Update) -> bool {
-        let now = SystemTime::now();
-        if let Update::ExternalTools { servers } = u {
-            let changed = self.external_tools != servers;
-            self.external_tools = servers;
-            return changed;
+        match u {
+            Update::Fleet(f) => self.apply_fleet(f),
+            u => self.apply_cluster(u),
         }
-        if let Update::Nightly { state } = u {
-            let changed = self.nightly != state;
-            self.nightly = state;
-            return changed;
-        }
-        if let Update::Prom { source, state } = u {
-            let changed = self.prom.get(&source).map(|p| (&p.error, &p.warnings, &p.covered))
-                != Some((&state.error, &state.warnings, &state.covered));
-            self.prom.insert(source, state);
-            return changed;
-        }
-        if let Update::PromClusters { source, rows } = u {
-            self.prom_clusters_by.insert(source, rows);
-            // a cluster two query layers hold: the first listed's numbers
-            let mut merged = std::collections::BTreeMap::new();
-            for rows in self.prom_clusters_by.values() {
-                for (name, row) in rows {
-                    merged.entry(name.clone()).or_insert_with(|| row.clone());
+    }
+
+    fn apply_fleet(&mut self, u: FleetUpdate) -> bool {
+        match u {
+            FleetUpdate::ExternalTools { servers } => set_if_changed(&mut self.external_tools, servers),
+            FleetUpdate::Nightly { state } => set_if_changed(&mut self.nightly, state),
+            FleetUpdate::Reports { reports } => set_if_changed(&mut self.reports, reports),
+            FleetUpdate::Prom { source, state } => {
+                let changed = self.prom.get(&source).map(|p| (&p.error, &p.warnings, &p.covered))
+                    != Some((&state.error, &state.warnings, &state.covered));
+                self.prom.insert(source, state);
+                changed
+            }
+            FleetUpdate::PromClusters { source, rows } => {
+                self.prom_clusters_by.insert(source, rows);
+                // a cluster two query layers hold: the first listed's numbers
+                let mut merged = std::collections::BTreeMap::new();
+                for rows in self.prom_clusters_by.values() {
+                    for (name, row) in rows {
+                        merged.entry(name.clone()).or_insert_with(|| row.clone());
+                    }
                 }
+                let changed = set_if_changed(&mut self.prom_clusters, merged);
+                self.hub_version += changed as u64;
+                changed
             }
-            let changed = self.prom_clusters != merged;
-            self.prom_clusters = merged;
-            self.hub_version += changed as u64;
-            return changed;
-        }
-        if let Update::Alertmanager { index, state } = u {
-            if self.alertmanagers.len() <= index {
-                self.alertmanagers.resize(index + 1, Default::default());
+            FleetUpdate::Alertmanager { index, state } => {
+                if self.alertmanagers.len() <= index {
+                    self.alertmanagers.resize(index + 1, Default::default());
+                }
+                set_if_changed(&mut self.alertmanagers[index], state)
             }
-            let changed = self.alertmanagers[index] != state;
-            self.alertmanagers[index] = state;
-            return changed;
-        }
-        if let Update::SilenceDone { .. } = u {
-            return false;
-        }
-        if let Update::RuleHistory { rows, .. } = u {
-            for r in rows {
-                self.rule_history.insert((r.kind, r.cluster, r.namespace.clone(), r.name.clone()), r);
+            // the UI's own request: the dialog takes the answer
+            FleetUpdate::SilenceDone { .. } => false,
+            FleetUpdate::RuleHistory { rows, .. } => {
+                for r in rows {
+                    self.rule_history.insert((r.kind, r.cluster, r.namespace.clone(), r.name.clone()), r);
+                }
+                // no redraw of its own: the next evaluation dates the problems
+                false
             }
-            // no redraw of its own: the next evaluation dates the problems
-            return false;
         }
-        if let Update::Reports { reports } = u {
-            let changed = self.reports != reports;
-            self.reports = reports;
-            return changed;
-        }
-        let index = u.cluster();
+    }
+
+    fn apply_cluster(&mut self, u: Update) -> bool {
+        let now = SystemTime::now();
         let (keep, policy, slow_after) = (self.samples_kept, self.metrics, self.slow_after_ms);
-        let Some(c) = self.clusters.get_mut(u.cluster()) else {
+        let Some(index) = u.cluster() else { return false };
+        let Some(c) = self.clusters.get_mut(index) else {
             return false;
         };
         match u {
-            Update::Conn { conn, .. } => {
-                if c.conn.same_kind(&conn) && c.conn.detail() == conn.detail() {
-                    return false;
-                }
-                // keep the first moment it went down, not the latest retry
-                let conn = match (&c.conn, conn) {
-                    (Conn::Unreachable { since, .. }, Conn::Unreachable { error, .. }) => {
-                        Conn::Unreachable { error, since: *since }
-                    }
-                    (_, other) => other,
-                };
-                c.conn = conn;
-                true
-            }
-            Update::Health { version, latency_ms, .. } => {
-                c.last_ok = Some(now);
-                // Only what is drawn counts as a change: a latency that wobbles by a
-                // millisecond must not redraw an idle screen.
-                let was = (c.version.clone(), c.latency_text(), c.conn.clone());
-                c.latency.push(latency_ms);
-                c.version = Some(version);
-                let conn = c.answering_state(slow_after);
-                // between slow and not slow the median of older probes would contradict the
-                // state (`slow … <10ms`, then `live … 4000ms`): it restarts from this probe
-                if matches!(conn, Conn::Slow(_)) != matches!(c.conn, Conn::Slow(_)) {
-                    c.latency = Ring::new(60);
-                    c.latency.push(latency_ms);
-                }
-                c.latency_ms = Some(c.smoothed_latency().unwrap_or(latency_ms));
-                c.conn = conn;
-                was != (c.version.clone(), c.latency_text(), c.conn.clone())
-            }
+            Update::Conn { conn, .. } => c.set_conn(conn),
+            Update::Health { version, latency_ms, .. } => c.record_health(now, version, latency_ms, slow_after),
             Update::Nodes { nodes, .. } => {
                 c.last_ok = Some(now);
-                if c.nodes.as_ref() == Some(&nodes) {
-                    return false;
-                }
-                c.nodes = Some(nodes);
+                set_if_changed(&mut c.nodes, Some(nodes))
+            }
+            Update::Forbidden { resource, forbidden, .. } => c.set_forbidden(resource, forbidden, slow_after),
+            Update::Malformed { resource, count, .. } => c.malformed.insert(resource, count) != Some(count),
+            Update::Autoscalers { list, .. } => set_if_changed(&mut c.llmd.autoscalers, list),
+            Update::PoolImports { list, .. } => set_if_changed(&mut c.llmd.imports, list),
+            Update::LlmdObjects { installed, pools, objectives, servers, .. } => {
+                c.llmd.set_objects(llmd::Objects { installed, pools, objectives, servers }, keep)
+            }
+            Update::EngineScrape { server, at, result, .. } => {
+                c.llmd.record_engine(server, at, result, keep);
+                // drawn when the round closes
+                false
+            }
+            Update::EppScrape { pool, at, result, .. } => {
+                c.llmd.epp.entry(pool).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
+                false
+            }
+            Update::EppQueried { namespace, service, at, result, .. } => {
+                c.llmd.record_epp_queried(&namespace, &service, at, result, keep);
+                false
+            }
+            Update::ScrapeRound { at, .. } => {
+                c.llmd.close_round(at, &policy.at(at));
                 true
             }
-            Update::Forbidden { resource, forbidden, .. } => {
-                // a count from a read that is forbidden now is not known any more (rows are
-                // kept and marked; a total would look current)
-                if forbidden && resource == "nodes" {
-                    c.nodes = None;
-                }
-                let changed = if forbidden { c.forbidden.insert(resource) } else { c.forbidden.remove(&resource) };
-                if c.conn.reachable() {
-                    c.conn = c.answering_state(slow_after);
-                }
-                changed
-            }
-            Update::Malformed { resource, count, .. } => {
-                let old = c.malformed.insert(resource, count);
-                old != Some(count)
-            }
-            Update::Autoscalers { list, .. } => {
-                let changed = c.llmd.autoscalers != list;
-                c.llmd.autoscalers = list;
-                changed
-            }
-            Update::GpuExporters { count, .. } => {
-                let changed = c.gpus.exporters != Some(count);
-                c.gpus.exporters = Some(count);
-                changed
-            }
+            Update::GpuExporters { count, .. } => set_if_changed(&mut c.gpus.exporters, Some(count)),
             Update::GpuScrape { node, at, result, .. } => {
                 c.gpus.record(node, at, result);
                 true
             }
-            Update::GpuVia { via, .. } => {
-                let changed = c.gpus.via.as_ref() != Some(&via);
-                c.gpus.via = Some(via);
-                changed
-            }
-            Update::GpuPending { pods, .. } => {
-                let changed = c.gpus.pending.as_ref() != Some(&pods);
-                c.gpus.pending = Some(pods);
-                changed
-            }
+            Update::GpuVia { via, .. } => set_if_changed(&mut c.gpus.via, Some(via)),
+            Update::GpuPending { pods, .. } => set_if_changed(&mut c.gpus.pending, Some(pods)),
             Update::Cost { at, result, .. } => {
                 let changed = c.gpus.cost.as_ref().map(|k| &k.result) != Some(&result);
                 c.gpus.cost = Some(gpus::NodeCost { at, result });
                 changed
             }
-            Update::PoolImports { list, .. } => {
-                let changed = c.llmd.imports != list;
-                c.llmd.imports = list;
-                changed
-            }
-            Update::LlmdObjects { installed, pools, objectives, servers, .. } => {
-                let l = &mut c.llmd;
-                if l.installed == installed && l.pools == pools && l.servers == servers && l.objectives == objectives {
-                    return false;
-                }
-                l.objectives = objectives;
-                // what a query layer said of these pods before they were listed (the rest waits
-                // while the lists are not complete, and goes once they are)
-                for (key, samples) in std::mem::take(&mut l.early) {
-                    if servers.iter().any(|s| s.key() == key) {
-                        let held = l.metrics.entry(key).or_insert_with(|| llmd::Scraped::keeping(keep));
-                        for (at, result) in samples {
-                            held.record(at, result);
-                        }
-                    } else if installed.is_none() {
-                        l.early.insert(key, samples);
-                    }
-                }
-                // forget metrics of pods and pools that are gone: memory follows the fleet
-                l.metrics.retain(|k, _| servers.iter().any(|s| s.key() == *k));
-                l.prune_cache();
-                l.epp.retain(|k, _| pools.iter().any(|p| p.key() == *k));
-                l.throughput.retain(|k, _| pools.iter().any(|p| p.key() == *k));
-                l.installed = installed;
-                l.pools = pools;
-                l.servers = servers;
-                true
-            }
-            Update::Kagenti { brands, agents, builds, .. } => {
-                let k = &mut c.kagenti;
-                if k.brands.as_ref() == Some(&brands) && k.agents == agents && k.builds == builds {
-                    return false;
-                }
-                k.cards.retain(|key, _| agents.iter().any(|a| a.key() == *key));
-                k.brands = Some(brands);
-                k.agents = agents;
-                k.builds = builds;
-                k.rederive(index);
-                true
-            }
+            Update::Kagenti { brands, agents, builds, .. } => c.kagenti.set_objects(brands, agents, builds, index),
             Update::KagentiCard { agent, state, .. } => {
                 let old = c.kagenti.cards.insert(agent, state.clone());
                 old != Some(state)
             }
-            Update::Jobs { jobs, .. } => {
-                let changed = c.jobs != jobs;
-                c.jobs = jobs;
-                changed
-            }
-            Update::Placement { placement, .. } => {
-                let changed = c.placement != placement;
-                c.placement = placement;
-                self.hub_version += changed as u64;
-                changed
-            }
-            Update::Tools { servers, .. } => {
-                let changed = c.kagenti.tools.as_ref() != Some(&servers);
-                c.kagenti.tools = Some(servers);
-                if changed {
-                    c.kagenti.rederive(index);
-                }
-                changed
-            }
-            Update::AuthBridge { stats, .. } => {
-                let changed = c.kagenti.authbridge != stats;
-                c.kagenti.authbridge = stats;
-                if changed {
-                    c.kagenti.rederive(index);
-                }
-                changed
-            }
-            Update::Rbac { rbac, .. } => {
-                let changed = c.kagenti.rbac.as_ref() != Some(&rbac);
-                c.kagenti.rbac = Some(rbac);
-                if changed {
-                    c.kagenti.rederive(index);
-                }
-                changed
-            }
+            Update::Platform { status, .. } => set_if_changed(&mut c.kagenti.platform, Some(status)),
+            Update::Tools { servers, .. } => c.kagenti.set_then_rederive(index, |k| &mut k.tools, Some(servers)),
+            Update::AuthBridge { stats, .. } => c.kagenti.set_then_rederive(index, |k| &mut k.authbridge, stats),
+            Update::Rbac { rbac, .. } => c.kagenti.set_then_rederive(index, |k| &mut k.rbac, Some(rbac)),
             Update::Baseline { baseline, path, .. } => {
-                let changed = c.kagenti.baseline != baseline;
-                c.kagenti.baseline = baseline;
                 c.kagenti.baseline_path = Some(path);
-                if changed {
-                    c.kagenti.rederive(index);
-                }
-                changed
+                c.kagenti.set_then_rederive(index, |k| &mut k.baseline, baseline)
             }
-            Update::ExternalTools { .. }
-            | Update::Nightly { .. }
-            | Update::Reports { .. }
-            | Update::Prom { .. }
-            | Update::RuleHistory { .. }
-            | Update::Alertmanager { .. }
-            | Update::SilenceDone { .. }
-            | Update::PromClusters { .. } => {
-                unreachable!("handled before the cluster lookup")
-            }
-            Update::Platform { status, .. } => {
-                let changed = c.kagenti.platform.as_ref() != Some(&status);
-                c.kagenti.platform = Some(status);
+            Update::Jobs { jobs, .. } => set_if_changed(&mut c.jobs, jobs),
+            Update::Placement { placement, .. } => {
+                let changed = set_if_changed(&mut c.placement, placement);
+                self.hub_version += changed as u64;
                 changed
             }
             // answers to the UI's own requests: the App handles them, the fleet has no part
@@ -497,66 +361,8 @@ impl Fleet {
             | Update::ViewPod { .. }
             | Update::ViewLog { .. }
             | Update::ViewText { .. }
-            | Update::ViewError { .. } => false,
-            Update::EngineScrape { server, at, result, .. } => {
-                // a pod the query layer knows before kst's watch does: kept until it is listed
-                if !c.llmd.servers.iter().any(|s| s.namespace == server.0 && s.name == server.1) {
-                    if c.llmd.installed.is_none() {
-                        let held = c.llmd.early.entry(server).or_default();
-                        // in time order: a current sample may come before the history asked back
-                        let i = held.partition_point(|(t, _)| *t <= at);
-                        held.insert(i, (at, result));
-                        if held.len() > llmd::SAMPLES_KEPT {
-                            held.drain(..1);
-                        }
-                    }
-                    return false;
-                }
-                c.llmd.metrics.entry(server).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
-                // drawn when the round closes
-                false
-            }
-            Update::EppScrape { pool, at, result, .. } => {
-                c.llmd.epp.entry(pool).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
-                false
-            }
-            Update::EppQueried { namespace, service, at, result, .. } => {
-                let pool = c
-                    .llmd
-                    .pools
-                    .iter()
-                    .find(|p| p.namespace == namespace && p.epp_service.as_deref() == Some(&service));
-                if let Some(pool) = pool.map(|p| p.key()) {
-                    c.llmd.epp.entry(pool).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
-                }
-                false
-            }
-            Update::ScrapeRound { at, .. } => {
-                let l = &mut c.llmd;
-                // rounds asked back from a query layer's history may arrive after a current one
-                l.last_round = Some(l.last_round.map_or(at, |t| t.max(at)));
-                l.first_round = Some(l.first_round.map_or(at, |t| t.min(at)));
-                l.rounds += 1;
-                let reading = policy.at(at);
-                let points: Vec<(llmd::Key, (f64, f64))> = l
-                    .pools
-                    .iter()
-                    .filter_map(|p| {
-                        let v = l.pool_view(p, &reading);
-                        // no point where nothing is known: a gap, not a zero
-                        (v.prefill_tps.is_some() || v.decode_tps.is_some())
-                            .then(|| (p.key(), (v.prefill_tps.unwrap_or(0.0), v.decode_tps.unwrap_or(0.0))))
-                    })
-                    .collect();
-                for (k, v) in points {
-                    let series = l.throughput.entry(k).or_insert_with(|| Ring::new(llmd::SAMPLES_KEPT));
-                    // a series in time order: a point older than the newest is not inserted
-                    if series.last().is_none_or(|p| p.at < at) {
-                        series.push(llmd::Timed { at, v });
-                    }
-                }
-                true
-            }
+            | Update::ViewError { .. }
+            | Update::Fleet(_) => false,
         }
     }
 
@@ -588,6 +394,15 @@ impl Fleet {
     }
 }
 
+/// Puts `v` in `slot`; true when that changed it (what the store reports as a redraw).
+pub fn set_if_changed<T: PartialEq>(slot: &mut T, v: T) -> bool {
+    if *slot == v {
+        return false;
+    }
+    *slot = v;
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -602,28 +417,33 @@ mod tests {
         let row = |kv: f64| hub::ClusterAgg { kv_avg: Some(kv), ..Default::default() };
         let rows = |list: &[(&str, f64)]| list.iter().map(|(n, kv)| (n.to_string(), row(*kv))).collect();
         // the second listed answers first; then the first arrives and wins the cluster both hold
-        assert!(f.apply(Update::PromClusters { source: 1, rows: rows(&[("eu", 0.2), ("us", 0.9)]) }));
+        assert!(
+            f.apply(Update::Fleet(FleetUpdate::PromClusters { source: 1, rows: rows(&[("eu", 0.2), ("us", 0.9)]) }))
+        );
         assert_eq!(f.prom_clusters["us"].kv_avg, Some(0.9));
-        assert!(f.apply(Update::PromClusters { source: 0, rows: rows(&[("us", 0.4)]) }));
+        assert!(f.apply(Update::Fleet(FleetUpdate::PromClusters { source: 0, rows: rows(&[("us", 0.4)]) })));
         assert_eq!((f.prom_clusters["us"].kv_avg, f.prom_clusters["eu"].kv_avg), (Some(0.4), Some(0.2)));
         // the first stops holding it: the second's numbers again, nothing lost
-        assert!(f.apply(Update::PromClusters { source: 0, rows: rows(&[]) }));
+        assert!(f.apply(Update::Fleet(FleetUpdate::PromClusters { source: 0, rows: rows(&[]) })));
         assert_eq!(f.prom_clusters["us"].kv_avg, Some(0.9));
-        assert!(!f.apply(Update::PromClusters { source: 0, rows: rows(&[]) }), "a repeat is no change");
+        assert!(
+            !f.apply(Update::Fleet(FleetUpdate::PromClusters { source: 0, rows: rows(&[]) })),
+            "a repeat is no change"
+        );
 
         let ok = PromState { url: "http://thanos".into(), took_ms: Some(12), ..Default::default() };
-        f.apply(Update::Prom { source: 0, state: ok.clone() });
+        f.apply(Update::Fleet(FleetUpdate::Prom { source: 0, state: ok.clone() }));
         assert_eq!(sources_line(&f.prom).as_deref(), Some("metrics via http://thanos · 12 ms"), "one: its own line");
-        f.apply(Update::Prom {
+        f.apply(Update::Fleet(FleetUpdate::Prom {
             source: 1,
             state: PromState::failed("http://mimir", "cannot connect to http://mimir".into()),
-        });
+        }));
         assert_eq!(
             sources_line(&f.prom).as_deref(),
             Some("metrics via 2 query layers · http://mimir · cannot connect to http://mimir"),
             "several: how many, and the one failing named"
         );
-        f.apply(Update::Prom { source: 1, state: PromState { url: "http://mimir".into(), ..ok } });
+        f.apply(Update::Fleet(FleetUpdate::Prom { source: 1, state: PromState { url: "http://mimir".into(), ..ok } }));
         assert_eq!(sources_line(&f.prom).as_deref(), Some("metrics via 2 query layers"));
     }
 

@@ -89,6 +89,55 @@ pub struct ClusterState {
 }
 
 impl ClusterState {
+    /// A new connection state; true when it reads differently. An unreachable cluster keeps
+    /// the first moment it went down, not the latest retry.
+    pub fn set_conn(&mut self, conn: Conn) -> bool {
+        if self.conn.same_kind(&conn) && self.conn.detail() == conn.detail() {
+            return false;
+        }
+        self.conn = match (&self.conn, conn) {
+            (Conn::Unreachable { since, .. }, Conn::Unreachable { error, .. }) => {
+                Conn::Unreachable { error, since: *since }
+            }
+            (_, other) => other,
+        };
+        true
+    }
+
+    /// A health probe answered; true when what is drawn of it changed.
+    pub fn record_health(&mut self, now: SystemTime, version: String, latency_ms: u64, slow_after_ms: u64) -> bool {
+        self.last_ok = Some(now);
+        // Only what is drawn counts as a change: a latency that wobbles by a millisecond must
+        // not redraw an idle screen.
+        let was = (self.version.clone(), self.latency_text(), self.conn.clone());
+        self.latency.push(latency_ms);
+        self.version = Some(version);
+        let conn = self.answering_state(slow_after_ms);
+        // between slow and not slow the median of older probes would contradict the state
+        // (`slow … <10ms`, then `live … 4000ms`): it restarts from this probe
+        if matches!(conn, Conn::Slow(_)) != matches!(self.conn, Conn::Slow(_)) {
+            self.latency = Ring::new(60);
+            self.latency.push(latency_ms);
+        }
+        self.latency_ms = Some(self.smoothed_latency().unwrap_or(latency_ms));
+        self.conn = conn;
+        was != (self.version.clone(), self.latency_text(), self.conn.clone())
+    }
+
+    /// A resource became forbidden (or allowed again); true when the set changed.
+    pub fn set_forbidden(&mut self, resource: String, forbidden: bool, slow_after_ms: u64) -> bool {
+        // a count from a read that is forbidden now is not known any more (rows are kept and
+        // marked; a total would look current)
+        if forbidden && resource == "nodes" {
+            self.nodes = None;
+        }
+        let changed = if forbidden { self.forbidden.insert(resource) } else { self.forbidden.remove(&resource) };
+        if self.conn.reachable() {
+            self.conn = self.answering_state(slow_after_ms);
+        }
+        changed
+    }
+
     pub fn new(context: &str, server: &str) -> Self {
         ClusterState {
             context: context.to_string(),

@@ -44,32 +44,6 @@ pub enum Update {
         cluster: usize,
         list: Vec<llmd::Autoscaler>,
     },
-    /// A Prometheus-compatible query layer's state after a query (`source`: its place among
-    /// the config's `[[metrics.prometheus]]`).
-    Prom {
-        source: usize,
-        state: PromState,
-    },
-    /// A configured Alertmanager's alerts and silences as last read.
-    Alertmanager {
-        index: usize,
-        state: alerts::AlertmanagerState,
-    },
-    /// The answer to a silence kst asked for: its id, or why not (the UI's own request).
-    SilenceDone {
-        id: u64,
-        result: Result<String, String>,
-    },
-    /// How long each metric rule's condition has held, by a query layer's history.
-    RuleHistory {
-        source: usize,
-        rows: Vec<rules::HistoryRow>,
-    },
-    /// A query layer's roll-ups by cluster label value.
-    PromClusters {
-        source: usize,
-        rows: std::collections::BTreeMap<String, hub::ClusterAgg>,
-    },
     /// How many dcgm-exporter pods run on the cluster (0: none).
     GpuExporters {
         cluster: usize,
@@ -228,18 +202,6 @@ pub enum Update {
         cluster: usize,
         servers: Vec<tools::ToolServer>,
     },
-    /// MCP servers outside the clusters (config), not tied to a cluster.
-    ExternalTools {
-        servers: Vec<tools::ToolServer>,
-    },
-    /// The nightly E2E matrix (not tied to a cluster).
-    Nightly {
-        state: nightly::NightlyState,
-    },
-    /// The benchmark reports read from the configured directory.
-    Reports {
-        reports: reports::Reports,
-    },
     /// AuthBridge `/stats` of each agent with the sidecar.
     AuthBridge {
         cluster: usize,
@@ -271,6 +233,37 @@ pub enum Update {
         cluster: usize,
         at: f64,
     },
+    /// Not about one cluster: the query layers, Alertmanagers, the nightly matrix, reports,
+    /// MCP servers outside the clusters.
+    Fleet(FleetUpdate),
+}
+
+/// What a fleet-wide source tells the store (none of it is about one cluster).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FleetUpdate {
+    /// A Prometheus-compatible query layer's state after a query (`source`: its place among
+    /// the config's `[[metrics.prometheus]]`).
+    Prom { source: usize, state: PromState },
+    /// A configured Alertmanager's alerts and silences as last read.
+    Alertmanager { index: usize, state: alerts::AlertmanagerState },
+    /// The answer to a silence kst asked for: its id, or why not (the UI's own request).
+    SilenceDone { id: u64, result: Result<String, String> },
+    /// How long each metric rule's condition has held, by a query layer's history.
+    RuleHistory { source: usize, rows: Vec<rules::HistoryRow> },
+    /// A query layer's roll-ups by cluster label value.
+    PromClusters { source: usize, rows: std::collections::BTreeMap<String, hub::ClusterAgg> },
+    /// MCP servers outside the clusters (config), not tied to a cluster.
+    ExternalTools { servers: Vec<tools::ToolServer> },
+    /// The nightly E2E matrix (not tied to a cluster).
+    Nightly { state: nightly::NightlyState },
+    /// The benchmark reports read from the configured directory.
+    Reports { reports: reports::Reports },
+}
+
+impl From<FleetUpdate> for Update {
+    fn from(u: FleetUpdate) -> Update {
+        Update::Fleet(u)
+    }
 }
 
 /// What the query layer last said: when, how long it took, which clusters its answer covered,
@@ -340,8 +333,9 @@ impl PromState {
 }
 
 impl Update {
-    pub fn cluster(&self) -> usize {
-        match self {
+    /// The cluster it is about; None for a fleet-wide update.
+    pub fn cluster(&self) -> Option<usize> {
+        Some(match self {
             Update::Conn { cluster, .. }
             | Update::Health { cluster, .. }
             | Update::Nodes { cluster, .. }
@@ -381,15 +375,7 @@ impl Update {
             | Update::Rbac { cluster, .. }
             | Update::Baseline { cluster, .. }
             | Update::Jobs { cluster, .. } => *cluster,
-            // not about one cluster; the index is never used to address one
-            Update::ExternalTools { .. }
-            | Update::Nightly { .. }
-            | Update::Reports { .. }
-            | Update::Prom { .. }
-            | Update::RuleHistory { .. }
-            | Update::Alertmanager { .. }
-            | Update::SilenceDone { .. }
-            | Update::PromClusters { .. } => usize::MAX,
-        }
+            Update::Fleet(_) => return None,
+        })
     }
 }

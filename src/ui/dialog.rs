@@ -20,7 +20,7 @@ use crate::actions::{ActionRequest, ForwardRequest, ShellRequest, ToggleTarget};
 use crate::sources::alertmanager::SilenceRequest;
 use crate::store::moving::MovePlan;
 use crate::store::views::ForwardState;
-use crate::store::{Fleet, Update};
+use crate::store::{Fleet, FleetUpdate, Update};
 use crate::theme::Theme;
 use session::{Ask, SessionDialog, ShellRun};
 
@@ -366,7 +366,7 @@ impl Writes {
                 d.state = if *allowed { DialogState::Allowed } else { DialogState::Denied(reason.clone()) };
                 Some((true, None))
             }
-            Update::SilenceDone { id, result } => {
+            Update::Fleet(FleetUpdate::SilenceDone { id, result }) => {
                 let Some(d) = self.silence.take_if(|d| d.id == *id) else { return Some((false, None)) };
                 let msg = match result {
                     Ok(sid) => format!("silenced in {} (silence {sid}); the Problems tab shows it", d.ask.url),

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use crate::store::llmd::{EngineKind, Key};
-use crate::store::{PromState, Update};
+use crate::store::{FleetUpdate, PromState, Update};
 
 mod answer;
 mod ask;
@@ -253,6 +253,12 @@ impl Coverage {
             v[source] = clusters;
         }
     }
+    /// `source` serves nothing (it cannot be asked): the sources after it take its clusters.
+    fn serves_nothing(&self, source: usize) {
+        self.set(Served::Engines, source, BTreeSet::new());
+        self.set(Served::Epp, source, BTreeSet::new());
+        self.settle(source);
+    }
     fn settle(&self, source: usize) {
         if self.settled.write().map(|mut s| s.insert(source)).unwrap_or(false) {
             self.changed.notify_waiters();
@@ -358,10 +364,9 @@ pub async fn run(
                 Ok(a) => asker = Some(a),
                 Err(e) => {
                     // a context whose credentials fail now (an exec plugin, say) is tried again
-                    covered.set(Served::Engines, source, BTreeSet::new());
-                    covered.set(Served::Epp, source, BTreeSet::new());
-                    covered.settle(source);
-                    if tx.send(Update::Prom { source, state: PromState::failed(&cfg.url, e) }).await.is_err() {
+                    covered.serves_nothing(source);
+                    let state = PromState::failed(&cfg.url, e);
+                    if tx.send(FleetUpdate::Prom { source, state }.into()).await.is_err() {
                         return;
                     }
                     continue;
@@ -566,7 +571,7 @@ pub async fn run(
                 ));
             }
             state.took_ms = Some(started.elapsed().as_millis() as u64);
-            if tx.send(Update::PromClusters { source, rows }).await.is_err() {
+            if tx.send(FleetUpdate::PromClusters { source, rows }.into()).await.is_err() {
                 return;
             }
         }
@@ -581,14 +586,14 @@ pub async fn run(
                 Ok(rows) => {
                     history_sent = true;
                     tracing::info!(source, rows = rows.len(), "the rules' history from the query layer");
-                    if tx.send(Update::RuleHistory { source, rows }).await.is_err() {
+                    if tx.send(FleetUpdate::RuleHistory { source, rows }.into()).await.is_err() {
                         return;
                     }
                 }
                 Err(QueryError(e)) => tracing::warn!(source, "the rules' history could not be read: {e}"),
             }
         }
-        if tx.send(Update::Prom { source, state }).await.is_err() {
+        if tx.send(FleetUpdate::Prom { source, state }.into()).await.is_err() {
             return;
         }
     }
@@ -767,7 +772,7 @@ mod tests {
         ));
         for _ in 0..2 {
             let u = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.expect("a report").unwrap();
-            let Update::Prom { state, .. } = u else { panic!("{u:?}") };
+            let Update::Fleet(FleetUpdate::Prom { state, .. }) = u else { panic!("{u:?}") };
             assert_eq!(state.error.as_deref(), Some("no kubeconfig loaded"));
         }
         assert!(!task.is_finished(), "still trying");
