@@ -2,16 +2,16 @@
 //! each reporting through the bounded update channel. A slow or dead cluster only ever
 //! delays its own task; it reconnects by itself with capped, jittered backoff.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
-use kube::runtime::watcher::{self, Event};
+use kube::runtime::watcher;
 use tokio::sync::{mpsc, watch};
 
 use super::backoff::Backoff;
 use super::connect::{client_for, Target};
+use super::fold::Folded;
 use super::nodes::{self, NodeInfo};
 use super::options::WorkerOptions;
 use super::paced::WatchCtx;
@@ -198,9 +198,7 @@ fn node_resource() -> ApiResource {
 async fn nodes_loop(index: usize, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions, ctx: WatchCtx) {
     let api: Api<DynamicObject> = Api::all_with(client, &node_resource());
     let mut stream = super::paced::watch(api, watcher::Config::default(), "", "nodes", "nodes", &ctx);
-    let mut nodes: BTreeMap<String, NodeInfo> = BTreeMap::new();
-    let mut pending: Option<BTreeMap<String, NodeInfo>> = None;
-    let mut synced = false;
+    let mut nodes: Folded<NodeInfo> = Folded::default();
     let mut dirty = false;
     let flush = tokio::time::sleep(Duration::from_secs(3600));
     tokio::pin!(flush);
@@ -210,17 +208,8 @@ async fn nodes_loop(index: usize, client: kube::Client, tx: mpsc::Sender<Update>
                 let Some(ev) = ev else { return };
                 match ev {
                     Ok(ev) => {
-                        let decode = |o: &DynamicObject| {
-                            (o.metadata.name.clone().unwrap_or_default(), nodes::decode(&o.data, &o.metadata.labels.clone().unwrap_or_default()))
-                        };
-                        match ev {
-                            Event::Init => pending = Some(BTreeMap::new()),
-                            Event::InitApply(o) => { let (k, v) = decode(&o); pending.get_or_insert_with(BTreeMap::new).insert(k, v); }
-                            Event::InitDone => { nodes = pending.take().unwrap_or_default(); synced = true; dirty = true; }
-                            Event::Apply(o) => { let (k, v) = decode(&o); nodes.insert(k, v); dirty = true; }
-                            Event::Delete(o) => { nodes.remove(&o.metadata.name.clone().unwrap_or_default()); dirty = true; }
-                        }
-                        if dirty && synced {
+                        dirty |= nodes.fold(ev, |o| Some(nodes::decode(&o.data, &o.metadata.labels.clone().unwrap_or_default())));
+                        if dirty && nodes.listed() {
                             // gather the rest of a burst into one update
                             let soon = tokio::time::Instant::now() + opts.coalesce;
                             if flush.deadline() > soon { flush.as_mut().reset(soon); }
@@ -243,7 +232,7 @@ async fn nodes_loop(index: usize, client: kube::Client, tx: mpsc::Sender<Update>
                     let mut summary = nodes::summarize(nodes.values());
                     // per node, for what a GPU pod could still get there
                     summary.gpus_allocatable_by_node =
-                        nodes.iter().filter(|(_, n)| n.gpus_total > 0).map(|(k, n)| (k.clone(), n.gpus_allocatable)).collect();
+                        nodes.items().iter().filter(|(_, n)| n.gpus_total > 0).map(|((_, name), n)| (name.clone(), n.gpus_allocatable)).collect();
                     if !send(&tx, Update::Nodes { cluster: index, nodes: summary }).await { return }
                     send(&tx, Update::Malformed { cluster: index, resource: "nodes".into(), count: malformed }).await;
                 }

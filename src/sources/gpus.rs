@@ -13,6 +13,7 @@ use prom_text_format_parser::{parse_scrape, ValueType};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::fold::{key_of, Folded};
 use super::options::{ServiceRef, WorkerOptions, OPENCOST_PORT};
 use super::paced::{self, WatchCtx};
 use crate::store::gpus::{CostReport, CostRow, GpuSample, PendingGpuPod};
@@ -375,39 +376,24 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
         &ctx,
     )
     .boxed();
-    let mut pending_pods: BTreeMap<Key, PendingGpuPod> = BTreeMap::new();
-    let mut pending_listed = false;
+    let mut pending_pods: Folded<PendingGpuPod> = Folded::default();
     let team_label = opts.team_label.clone();
-    let mut exporters: BTreeMap<String, BTreeMap<Key, Exporter>> = BTreeMap::new();
-    let mut pending: BTreeMap<String, BTreeMap<Key, Exporter>> = BTreeMap::new();
-    let mut listed: BTreeSet<String> = BTreeSet::new();
+    let mut exporters: BTreeMap<String, Folded<Exporter>> = BTreeMap::new();
     // a Service named in the config wins over the one the watch finds
-    let mut opencost: Option<ServiceRef> = configured.clone();
-    let mut opencost_listed = configured.is_some();
+    let mut opencost_found: Folded<ServiceRef> = Folded::default();
     let mut labels: HolderLabels = BTreeMap::new();
     let mut scrape = tokio::time::interval(opts.refresh);
     scrape.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut cost = tokio::time::interval(COST_EVERY);
     cost.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let key_of = |o: &DynamicObject| {
-        (o.metadata.namespace.clone().unwrap_or_default(), o.metadata.name.clone().unwrap_or_default())
-    };
     loop {
         tokio::select! {
             Some((sel, ev)) = exporter_streams.next() => {
                 let changed = match ev {
-                    Ok(Event::Init) => { pending.insert(sel.clone(), BTreeMap::new()); false }
-                    Ok(Event::InitApply(o)) => { if let Some(e) = exporter(&o) { pending.entry(sel.clone()).or_default().insert(key_of(&o), e); } false }
-                    Ok(Event::InitDone) => { exporters.insert(sel.clone(), pending.remove(&sel).unwrap_or_default()); listed.insert(sel); true }
-                    Ok(Event::Apply(o)) => {
-                        let m = exporters.entry(sel).or_default();
-                        match exporter(&o) { Some(e) => { m.insert(key_of(&o), e); } None => { m.remove(&key_of(&o)); } }
-                        true
-                    }
-                    Ok(Event::Delete(o)) => { exporters.entry(sel).or_default().remove(&key_of(&o)); true }
+                    Ok(ev) => exporters.entry(sel).or_default().fold(ev, |o| exporter(&o)),
                     Err(e) => { tracing::debug!(cluster = index, error = %e, "dcgm exporter watch error"); false }
                 };
-                if changed && listed.len() == EXPORTER_SELECTORS.len() {
+                if changed && exporters.values().filter(|f| f.listed()).count() == EXPORTER_SELECTORS.len() {
                     let n = exporters.values().map(|m| m.len()).sum();
                     if tx.send(Update::GpuExporters { cluster: index, count: n }).await.is_err() { return; }
                     scrape.reset_immediately();
@@ -415,20 +401,10 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             }
             Some(ev) = pending_stream.next() => {
                 let changed = match ev {
-                    Ok(Event::Init) => { pending_pods.clear(); pending_listed = false; false }
-                    Ok(Event::InitApply(o)) => {
-                        if let Some(p) = pending_gpu_pod(&o, &team_label) { pending_pods.insert(p.pod.clone(), p); }
-                        false
-                    }
-                    Ok(Event::InitDone) => { pending_listed = true; true }
-                    Ok(Event::Apply(o)) => match pending_gpu_pod(&o, &team_label) {
-                        Some(p) => pending_pods.insert(p.pod.clone(), p.clone()).as_ref() != Some(&p),
-                        None => pending_pods.remove(&key_of(&o)).is_some(),
-                    },
-                    Ok(Event::Delete(o)) => pending_pods.remove(&key_of(&o)).is_some(),
+                    Ok(ev) => pending_pods.fold(ev, |o| pending_gpu_pod(&o, &team_label)),
                     Err(e) => { tracing::debug!(cluster = index, error = %e, "pending pods watch error"); false }
                 };
-                if changed && pending_listed {
+                if changed && pending_pods.listed() {
                     let pods = pending_pods.values().cloned().collect();
                     if tx.send(Update::GpuPending { cluster: index, pods }).await.is_err() { return; }
                 }
@@ -436,13 +412,14 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             Some(ev) = opencost_stream.next() => {
                 if configured.is_some() { continue; }
                 match ev {
-                    Ok(Event::InitApply(o)) | Ok(Event::Apply(o)) => {
-                        let (namespace, name) = key_of(&o);
-                        opencost = Some(ServiceRef { namespace, name, port: OPENCOST_PORT });
+                    Ok(ev) => {
+                        let done = matches!(ev, Event::InitDone);
+                        opencost_found.fold(ev, |o| {
+                            let (namespace, name) = key_of(&o);
+                            Some(ServiceRef { namespace, name, port: OPENCOST_PORT })
+                        });
+                        if done { cost.reset_immediately(); }
                     }
-                    Ok(Event::Delete(_)) => { opencost = None; }
-                    Ok(Event::Init) => { opencost = None; }
-                    Ok(Event::InitDone) => { opencost_listed = true; cost.reset_immediately(); }
                     Err(e) => tracing::debug!(cluster = index, error = %e, "opencost watch error"),
                 }
             }
@@ -494,7 +471,8 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 if labels.len() > 4096 { labels.clear(); }
             }
             _ = cost.tick() => {
-                if !opencost_listed { continue; }
+                if configured.is_none() && !opencost_found.listed() { continue; }
+                let opencost = configured.clone().or_else(|| opencost_found.values().next().cloned());
                 let result = match &opencost {
                     None => Err("no OpenCost Service on this cluster".to_string()),
                     Some(svc) => allocations(&client, svc, &team_label, opts.scrape_timeout * 3).await,

@@ -15,6 +15,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
+use super::fold::Folded;
 use super::options::WorkerOptions;
 use super::paced::{self, WatchCtx};
 use crate::store::llmd::{
@@ -370,17 +371,13 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
         &ctx,
     )
     .boxed();
-    let mut imports: BTreeMap<Key, PoolImport> = BTreeMap::new();
-    let mut pending_imports: BTreeMap<Key, PoolImport> = BTreeMap::new();
-    let mut scalers: BTreeMap<&'static str, BTreeMap<Key, DynamicObject>> = BTreeMap::new();
-    let mut pending_scalers: BTreeMap<&'static str, BTreeMap<Key, DynamicObject>> = BTreeMap::new();
+    let mut imports: Folded<PoolImport> = Folded::default();
+    let mut scalers: BTreeMap<&'static str, Folded<DynamicObject>> = BTreeMap::new();
     let mut sent_scalers: Option<Vec<Autoscaler>> = None;
-    let mut objectives: BTreeMap<String, BTreeMap<Key, ObjectiveInfo>> = BTreeMap::new();
-    let mut pending_objectives: BTreeMap<String, BTreeMap<Key, ObjectiveInfo>> = BTreeMap::new();
+    let mut objectives: BTreeMap<String, Folded<ObjectiveInfo>> = BTreeMap::new();
     // per API version: None unknown yet, Some(false) not served
     let mut served: BTreeMap<String, Option<bool>> = apis.iter().map(|(g, v)| (format!("{g}/{v}"), None)).collect();
-    let mut pools: BTreeMap<String, BTreeMap<Key, PoolInfo>> = BTreeMap::new();
-    let mut pending_pools: BTreeMap<String, BTreeMap<Key, PoolInfo>> = BTreeMap::new();
+    let mut pools: BTreeMap<String, Folded<PoolInfo>> = BTreeMap::new();
 
     let (pod_tx, mut pod_rx) = mpsc::channel(256);
     let mut watchers: BTreeMap<Source, (String, JoinHandle<()>)> = BTreeMap::new();
@@ -391,8 +388,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             spawn_pod_watcher(&ctx, client.clone(), None, "llm-d.ai/role".into(), Source::Role, pod_tx.clone()),
         ),
     );
-    let mut pods: BTreeMap<Source, BTreeMap<Key, DynamicObject>> = BTreeMap::new();
-    let mut pending_pods: BTreeMap<Source, BTreeMap<Key, DynamicObject>> = BTreeMap::new();
+    let mut pods: BTreeMap<Source, Folded<DynamicObject>> = BTreeMap::new();
 
     let (servers_tx, servers_rx) = tokio::sync::watch::channel::<(Vec<ServerInfo>, Vec<PoolInfo>)>((vec![], vec![]));
     let scraper = tokio::spawn(scrape_loop(ctx.clone(), client.clone(), tx.clone(), opts.clone(), servers_rx));
@@ -401,9 +397,6 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     let mut dirty = false;
     let flush = tokio::time::sleep(Duration::from_secs(3600));
     tokio::pin!(flush);
-    let key_of = |o: &DynamicObject| {
-        (o.metadata.namespace.clone().unwrap_or_default(), o.metadata.name.clone().unwrap_or_default())
-    };
     loop {
         let mut pools_changed = false;
         tokio::select! {
@@ -415,13 +408,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                         if !matches!(ev, Event::Init) && served.insert(av.clone(), Some(true)) != Some(Some(true)) {
                             pools_changed = true;
                         }
-                        match ev {
-                            Event::Init => { pending_pools.insert(av.clone(), BTreeMap::new()); }
-                            Event::InitApply(o) => { pending_pools.entry(av.clone()).or_default().insert(key_of(&o), decode_pool(&o, &av)); }
-                            Event::InitDone => { pools.insert(av.clone(), pending_pools.remove(&av).unwrap_or_default()); pools_changed = true; }
-                            Event::Apply(o) => { pools.entry(av.clone()).or_default().insert(key_of(&o), decode_pool(&o, &av)); pools_changed = true; }
-                            Event::Delete(o) => { pools.entry(av.clone()).or_default().remove(&key_of(&o)); pools_changed = true; }
-                        }
+                        pools_changed |= pools.entry(av.clone()).or_default().fold(ev, |o| Some(decode_pool(&o, &av)));
                     }
                     Err(e) if is_not_found(&e) => {
                         if served.get(&av) != Some(&Some(false)) {
@@ -436,11 +423,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             Some((tag, ev)) = objective_streams.next() => {
                 let av = tag.rsplit_once('/').map(|(a, _)| a.to_string()).unwrap_or_default();
                 match ev {
-                    Ok(Event::Init) => { pending_objectives.insert(tag.clone(), BTreeMap::new()); }
-                    Ok(Event::InitApply(o)) => { pending_objectives.entry(tag.clone()).or_default().insert(key_of(&o), decode_objective(&o, &av)); }
-                    Ok(Event::InitDone) => { objectives.insert(tag.clone(), pending_objectives.remove(&tag).unwrap_or_default()); dirty = true; }
-                    Ok(Event::Apply(o)) => { objectives.entry(tag.clone()).or_default().insert(key_of(&o), decode_objective(&o, &av)); dirty = true; }
-                    Ok(Event::Delete(o)) => { objectives.entry(tag.clone()).or_default().remove(&key_of(&o)); dirty = true; }
+                    Ok(ev) => dirty |= objectives.entry(tag.clone()).or_default().fold(ev, |o| Some(decode_objective(&o, &av))),
                     // an API this cluster does not serve: nothing to show, nothing to say
                     Err(e) if is_not_found(&e) => {}
                     Err(e) => tracing::debug!(cluster = index, api = %tag, error = %e, "objective watch error"),
@@ -448,11 +431,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             }
             Some(ev) = import_stream.next() => {
                 let changed = match ev {
-                    Ok(Event::Init) => { pending_imports.clear(); false }
-                    Ok(Event::InitApply(o)) => { pending_imports.insert(key_of(&o), decode_import(&o)); false }
-                    Ok(Event::InitDone) => { imports = std::mem::take(&mut pending_imports); true }
-                    Ok(Event::Apply(o)) => { imports.insert(key_of(&o), decode_import(&o)); true }
-                    Ok(Event::Delete(o)) => { imports.remove(&key_of(&o)); true }
+                    Ok(ev) => imports.fold(ev, |o| Some(decode_import(&o))),
                     // no multi-cluster inference here: nothing to read
                     Err(e) if is_not_found(&e) => false,
                     Err(e) => { tracing::debug!(cluster = index, error = %e, "pool import watch error"); false }
@@ -463,18 +442,15 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             }
             Some((tag, ev)) = scaler_streams.next() => {
                 let changed = match ev {
-                    Ok(Event::Init) => { pending_scalers.insert(tag, BTreeMap::new()); false }
-                    Ok(Event::InitApply(o)) => { pending_scalers.entry(tag).or_default().insert(key_of(&o), o); false }
-                    Ok(Event::InitDone) => { scalers.insert(tag, pending_scalers.remove(tag).unwrap_or_default()); true }
-                    Ok(Event::Apply(o)) => { scalers.entry(tag).or_default().insert(key_of(&o), o); true }
-                    Ok(Event::Delete(o)) => { scalers.entry(tag).or_default().remove(&key_of(&o)); true }
+                    Ok(ev) => scalers.entry(tag).or_default().fold(ev, Some),
                     // KEDA not installed: nothing to read
                     Err(e) if is_not_found(&e) => false,
                     Err(e) => { tracing::debug!(cluster = index, api = tag, error = %e, "autoscaler watch error"); false }
                 };
                 if changed {
                     let empty = BTreeMap::new();
-                    let list = decode_autoscalers(scalers.get("hpa").unwrap_or(&empty), scalers.get("keda").unwrap_or(&empty));
+                    let of = |tag| scalers.get(tag).map_or(&empty, Folded::items);
+                    let list = decode_autoscalers(of("hpa"), of("keda"));
                     if sent_scalers.as_ref() != Some(&list) {
                         sent_scalers = Some(list.clone());
                         if tx.send(Update::Autoscalers { cluster: index, list }).await.is_err() {
@@ -486,11 +462,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             Some((src, ev)) = pod_rx.recv() => {
                 if !watchers.contains_key(&src) { continue }
                 match ev {
-                    Ok(Event::Init) => { pending_pods.insert(src.clone(), BTreeMap::new()); }
-                    Ok(Event::InitApply(o)) => { pending_pods.entry(src.clone()).or_default().insert(key_of(&o), o); }
-                    Ok(Event::InitDone) => { let p = pending_pods.remove(&src).unwrap_or_default(); pods.insert(src, p); dirty = true; }
-                    Ok(Event::Apply(o)) => { pods.entry(src).or_default().insert(key_of(&o), o); dirty = true; }
-                    Ok(Event::Delete(o)) => { pods.entry(src).or_default().remove(&key_of(&o)); dirty = true; }
+                    Ok(ev) => dirty |= pods.entry(src).or_default().fold(ev, Some),
                     Err(e) => tracing::debug!(cluster = index, error = %e, "pod watch error"),
                 }
             }
@@ -577,14 +549,14 @@ fn scrape_set(t: &(Vec<ServerInfo>, Vec<PoolInfo>)) -> ScrapeSet {
 }
 
 /// Pods from all watchers -> model servers; a pool member is attributed to its pool.
-fn merge_servers(pods: &BTreeMap<Source, BTreeMap<Key, DynamicObject>>, pools: &[PoolInfo]) -> Vec<ServerInfo> {
+fn merge_servers(pods: &BTreeMap<Source, Folded<DynamicObject>>, pools: &[PoolInfo]) -> Vec<ServerInfo> {
     let mut out: BTreeMap<Key, ServerInfo> = BTreeMap::new();
     for (src, objs) in pods {
         let pool = match src {
             Source::Pool(k) => pools.iter().find(|p| p.key() == *k),
             Source::Role => None,
         };
-        for (k, o) in objs {
+        for (k, o) in objs.items() {
             let s = decode_server(o, pool);
             match out.get(k) {
                 Some(existing) if existing.pool.is_some() => {}

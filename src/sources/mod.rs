@@ -5,6 +5,7 @@ pub mod backoff;
 pub mod cluster;
 pub mod connect;
 pub mod fabric;
+pub mod fold;
 pub mod get;
 pub mod gpu_resources;
 pub mod gpus;

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::connect::{client_for, Target};
+use super::fold::Folded;
 use crate::store::views::{ContainerRow, EventRow, ObjectKind, ObjectRow, PodDetail, PodRow, PodUsage};
 use crate::store::Update;
 
@@ -302,44 +303,15 @@ async fn pods_feed(
         (Api::namespaced_with(client.clone(), &ns, &pod_ar()), Api::namespaced_with(client, &ns, &pod_metrics_ar()))
     };
     let mut s = watcher::watcher(api, watcher::Config::default().labels(&selector)).default_backoff().boxed();
-    let mut pods: BTreeMap<String, PodRow> = BTreeMap::new();
-    let mut pending: Option<BTreeMap<String, PodRow>> = None;
+    let mut pods: Folded<PodRow> = Folded::default();
     let mut usage: Option<BTreeMap<String, PodUsage>> = None;
-    let mut listed = false;
     let mut poll = tokio::time::interval(USAGE_EVERY);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let changed = tokio::select! {
             ev = s.next() => match ev {
                 None => return,
-                Some(Ok(Event::Init)) => {
-                    pending = Some(BTreeMap::new());
-                    false
-                }
-                Some(Ok(Event::InitApply(o))) => {
-                    let r = pod_row(&o);
-                    pending.get_or_insert_with(BTreeMap::new).insert(format!("{}/{}", r.namespace, r.name), r);
-                    false
-                }
-                Some(Ok(Event::InitDone)) => {
-                    pods = pending.take().unwrap_or_default();
-                    listed = true;
-                    true
-                }
-                Some(Ok(Event::Apply(o))) => {
-                    let r = pod_row(&o);
-                    pods.insert(format!("{}/{}", r.namespace, r.name), r);
-                    true
-                }
-                Some(Ok(Event::Delete(o))) => {
-                    let key = format!(
-                        "{}/{}",
-                        o.metadata.namespace.as_deref().unwrap_or(""),
-                        o.metadata.name.as_deref().unwrap_or("")
-                    );
-                    pods.remove(&key);
-                    true
-                }
+                Some(Ok(ev)) => pods.fold(ev, |o| Some(pod_row(&o))),
                 Some(Err(e)) => {
                     let _ = tx.send(Update::ViewError { cluster, view: id, error: e.to_string() }).await;
                     false
@@ -350,15 +322,19 @@ async fn pods_feed(
                 let changed = now != usage;
                 usage = now;
                 // the first answer can come before the pods are listed: nothing to draw yet
-                changed && listed
+                changed && pods.listed()
             }
         };
         if !changed {
             continue;
         }
         let rows = pods
+            .items()
             .iter()
-            .map(|(key, r)| PodRow { usage: usage.as_ref().and_then(|u| u.get(key).copied()), ..r.clone() })
+            .map(|((ns, name), r)| {
+                let usage = usage.as_ref().and_then(|u| u.get(&format!("{ns}/{name}")).copied());
+                PodRow { usage, ..r.clone() }
+            })
             .collect();
         if tx.send(Update::ViewPods { cluster, view: id, pods: rows }).await.is_err() {
             return;
@@ -429,33 +405,10 @@ async fn objects_feed(
         Api::namespaced_with(client, &ns, &ar)
     };
     let mut s = watcher::watcher(api, watcher::Config::default()).default_backoff().boxed();
-    let mut rows: BTreeMap<String, ObjectRow> = BTreeMap::new();
-    let mut pending: Option<BTreeMap<String, ObjectRow>> = None;
-    let key = |r: &ObjectRow| format!("{}/{}", r.namespace, r.name);
+    let mut rows: Folded<ObjectRow> = Folded::default();
     while let Some(ev) = s.next().await {
         let changed = match ev {
-            Ok(Event::Init) => {
-                pending = Some(BTreeMap::new());
-                false
-            }
-            Ok(Event::InitApply(o)) => {
-                let r = object_row(kind, &o);
-                pending.get_or_insert_with(BTreeMap::new).insert(key(&r), r);
-                false
-            }
-            Ok(Event::InitDone) => {
-                rows = pending.take().unwrap_or_default();
-                true
-            }
-            Ok(Event::Apply(o)) => {
-                let r = object_row(kind, &o);
-                rows.insert(key(&r), r);
-                true
-            }
-            Ok(Event::Delete(o)) => {
-                rows.remove(&key(&object_row(kind, &o)));
-                true
-            }
+            Ok(ev) => rows.fold(ev, |o| Some(object_row(kind, &o))),
             Err(e) => {
                 let _ = tx.send(Update::ViewError { cluster, view: id, error: e.to_string() }).await;
                 false
@@ -480,7 +433,7 @@ async fn pod_feed(id: u64, cluster: usize, client: kube::Client, ns: String, nam
         .default_backoff()
         .boxed();
     let mut detail: Option<PodDetail> = None;
-    let mut evs: BTreeMap<String, EventRow> = BTreeMap::new();
+    let mut evs: Folded<EventRow> = Folded::default();
     loop {
         let changed = tokio::select! {
             ev = ps.next() => match ev {
@@ -491,9 +444,8 @@ async fn pod_feed(id: u64, cluster: usize, client: kube::Client, ns: String, nam
                 None => return,
             },
             ev = es.next() => match ev {
-                Some(Ok(Event::Apply(o) | Event::InitApply(o))) => { evs.insert(o.metadata.name.clone().unwrap_or_default(), event_row(&o)); true }
-                Some(Ok(Event::Delete(o))) => { evs.remove(o.metadata.name.as_deref().unwrap_or("")); true }
-                Some(_) => false,
+                Some(Ok(ev)) => evs.fold(ev, |o| Some(event_row(&o))),
+                Some(Err(_)) => false,
                 None => return,
             },
         };

@@ -8,15 +8,13 @@ use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher::{self, Event};
 
+use super::fold::Folded;
 use super::paced::WatchCtx;
-
-pub type Key = (String, String);
 
 /// What one tag's watch has found: None until listed; `absent` when the API is not served.
 #[derive(Debug, Default)]
 pub struct Watched {
-    pub objects: BTreeMap<Key, DynamicObject>,
-    pending: Option<BTreeMap<Key, DynamicObject>>,
+    folded: Folded<DynamicObject>,
     pub listed: bool,
     pub absent: bool,
     /// The user may not list it (403): known, and empty.
@@ -31,10 +29,6 @@ pub struct WatchSet<T: Ord + Clone + Send + 'static> {
     pub by_tag: BTreeMap<T, Watched>,
     /// Per tag, what to strip from an object before it is kept (fields nothing reads).
     slim: BTreeMap<T, fn(&mut DynamicObject)>,
-}
-
-fn key(o: &DynamicObject) -> Key {
-    (o.metadata.namespace.clone().unwrap_or_default(), o.metadata.name.clone().unwrap_or_default())
 }
 
 impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
@@ -76,34 +70,24 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
 
     /// The next event, folded in; true when the visible set changed.
     pub async fn next(&mut self) -> Option<(T, bool)> {
-        let (tag, mut ev) = self.streams.next().await?;
-        if let (Some(f), Ok(Event::InitApply(o) | Event::Apply(o))) = (self.slim.get(&tag), ev.as_mut()) {
-            f(o);
-        }
+        let (tag, ev) = self.streams.next().await?;
+        let slim = self.slim.get(&tag).copied();
         let w = self.by_tag.entry(tag.clone()).or_default();
         let changed = match ev {
-            Ok(Event::Init) => {
-                w.pending = Some(BTreeMap::new());
-                false
-            }
-            Ok(Event::InitApply(o)) => {
-                w.pending.get_or_insert_with(BTreeMap::new).insert(key(&o), o);
-                false
-            }
-            Ok(Event::InitDone) => {
-                w.objects = w.pending.take().unwrap_or_default();
-                w.listed = true;
-                w.absent = false;
-                w.forbidden = false;
-                true
-            }
-            Ok(Event::Apply(o)) => {
-                w.objects.insert(key(&o), o);
-                true
-            }
-            Ok(Event::Delete(o)) => {
-                w.objects.remove(&key(&o));
-                true
+            Ok(ev) => {
+                let done = matches!(ev, Event::InitDone);
+                let changed = w.folded.fold(ev, |mut o| {
+                    if let Some(f) = slim {
+                        f(&mut o);
+                    }
+                    Some(o)
+                });
+                if done {
+                    w.listed = true;
+                    w.absent = false;
+                    w.forbidden = false;
+                }
+                changed
             }
             Err(watcher::Error::InitialListFailed(kube::Error::Api(s))) if s.code == 404 => {
                 let was = w.absent;
@@ -127,7 +111,7 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
     }
 
     pub fn objects(&self, tag: &T) -> impl Iterator<Item = &DynamicObject> {
-        self.by_tag.get(tag).into_iter().flat_map(|w| w.objects.values())
+        self.by_tag.get(tag).into_iter().flat_map(|w| w.folded.values())
     }
 
     pub fn served(&self, tag: &T) -> Option<bool> {
