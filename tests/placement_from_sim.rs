@@ -980,7 +980,7 @@ async fn what_if_says_what_the_binding_controller_then_does() {
     assert_eq!(b["spec"]["destinations"].as_array().map(Vec::len), Some(1), "{}", b["spec"]);
 
     // made with kubectl, as printed: the binding controller selects what the what-if said
-    let selectors = kst::store::whatif::parse_selectors(EDIT).unwrap();
+    let selectors = kst::store::selector::parse_selectors(EDIT).unwrap();
     let said = kst::store::whatif::cluster_selectors(&app.fleet, "wds1", POLICY, &selectors).unwrap().after;
     let command = kst::store::whatif::kubectl_patch("wds1", POLICY, &selectors);
     let patch = command.split_once(" -p '").unwrap().1.trim_end_matches('\'');

@@ -342,26 +342,6 @@ async fn pods_feed(
     }
 }
 
-/// A selector string (`a=b,c in (d,e),!f`) from a LabelSelector object.
-fn selector_string(sel: &Value) -> Option<String> {
-    let mut parts: Vec<String> = sel["matchLabels"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect())
-        .unwrap_or_default();
-    for e in sel["matchExpressions"].as_array().into_iter().flatten() {
-        let key = e["key"].as_str().unwrap_or("");
-        let values: Vec<&str> = e["values"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-        parts.push(match e["operator"].as_str().unwrap_or("") {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "Exists" => key.to_string(),
-            "DoesNotExist" => format!("!{key}"),
-            _ => continue,
-        });
-    }
-    (!parts.is_empty()).then(|| parts.join(","))
-}
-
 pub fn object_row(kind: ObjectKind, o: &DynamicObject) -> ObjectRow {
     let v = serde_json::to_value(o).unwrap_or(Value::Null);
     let int = |p: &str| v.pointer(p).and_then(Value::as_i64);
@@ -377,7 +357,9 @@ pub fn object_row(kind: ObjectKind, o: &DynamicObject) -> ObjectRow {
             row.ready = format!("{}/{desired}", int("/status/readyReplicas").unwrap_or(0));
             row.up_to_date = Some(int("/status/updatedReplicas").unwrap_or(0));
             row.available = Some(int("/status/availableReplicas").unwrap_or(0));
-            row.selector = selector_string(&v["spec"]["selector"]);
+            // an empty selector (or none) shows nothing
+            let selector = crate::store::selector::Selector::from_json(&v["spec"]["selector"]);
+            row.selector = (!selector.0.is_empty()).then(|| selector.text());
         }
         ObjectKind::Namespaces => {
             row.status = v.pointer("/status/phase").and_then(Value::as_str).unwrap_or("").to_string();

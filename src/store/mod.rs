@@ -20,6 +20,7 @@ pub mod rates;
 pub mod reports;
 pub mod ring;
 pub mod rules;
+pub mod selector;
 pub mod slo;
 pub mod tools;
 pub mod topology;

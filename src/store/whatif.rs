@@ -7,86 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::placement::{singleton_wecs, wds_names, ObjRef, PlacementCluster, Requirement, Selector};
+use super::placement::{singleton_wecs, wds_names, ObjRef, PlacementCluster};
+use super::selector::Selector;
 use super::Fleet;
-
-/// kubectl's label selector syntax, one selector; `|` between selectors ORs them as
-/// `clusterSelectors` does. `{}` (or `*`) is the empty selector: every cluster. Empty text: no
-/// selectors, which selects no cluster.
-pub fn parse_selectors(text: &str) -> Result<Vec<Selector>, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(Vec::new());
-    }
-    text.split('|').map(parse_selector).collect()
-}
-
-fn parse_selector(text: &str) -> Result<Selector, String> {
-    let text = text.trim();
-    if text == "{}" || text == "*" {
-        return Ok(Selector::default());
-    }
-    // split on commas outside parentheses
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0i32, 0usize);
-    for (i, ch) in text.char_indices() {
-        match ch {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&text[start..]);
-    parts.into_iter().map(parse_requirement).collect::<Result<Vec<_>, _>>().map(Selector)
-}
-
-fn parse_requirement(text: &str) -> Result<Requirement, String> {
-    let t = text.trim();
-    let req = |key: &str, operator: &str, values: Vec<String>| {
-        let key = key.trim();
-        let bad = key.is_empty() || key.contains(|c: char| c.is_whitespace() || "=!(),".contains(c));
-        if bad {
-            return Err(format!("{t:?}: {key:?} is not a label key"));
-        }
-        Ok(Requirement { key: key.to_string(), operator: operator.to_string(), values })
-    };
-    let set = |rest: &str| -> Result<Vec<String>, String> {
-        let inner = rest.trim().strip_prefix('(').and_then(|r| r.strip_suffix(')'));
-        let inner = inner.ok_or_else(|| format!("{t:?}: a set is written (a,b)"))?;
-        Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
-    };
-    if t.is_empty() {
-        return Err("an empty requirement (two commas in a row?)".into());
-    }
-    if let Some(key) = t.strip_prefix('!') {
-        return req(key, "DoesNotExist", Vec::new());
-    }
-    if let Some((key, value)) = t.split_once("!=") {
-        return req(key, "NotIn", vec![value.trim().to_string()]);
-    }
-    if let Some((key, value)) = t.split_once("==").or_else(|| t.split_once('=')) {
-        return req(key, "In", vec![value.trim().to_string()]);
-    }
-    let words: Vec<&str> = t.splitn(2, char::is_whitespace).collect();
-    match words.as_slice() {
-        [key] => req(key, "Exists", Vec::new()),
-        [key, rest] => {
-            let rest = rest.trim_start();
-            if let Some(r) = rest.strip_prefix("notin") {
-                req(key, "NotIn", set(r)?)
-            } else if let Some(r) = rest.strip_prefix("in") {
-                req(key, "In", set(r)?)
-            } else {
-                Err(format!("{t:?}: expected key=value, key!=value, key in (a,b), key notin (a,b), key or !key"))
-            }
-        }
-        _ => Err(format!("{t:?}: cannot read")),
-    }
-}
 
 /// A cluster the edit would add.
 #[derive(Debug, Clone, PartialEq)]
@@ -336,6 +259,7 @@ pub fn kubectl_patch(wds: &str, policy: &str, selectors: &[Selector]) -> String 
 mod tests {
     use super::*;
     use crate::store::placement::{Binding, Clause, ManagedCluster, Policy, WdsObject};
+    use crate::store::selector::{parse_selectors, Requirement};
 
     #[test]
     fn selectors_read_as_kubectl_writes_them() {

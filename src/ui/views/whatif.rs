@@ -13,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::store::placement::Selector;
+use crate::store::selector::Selector;
 use crate::store::whatif::{self, WhatIf};
 use crate::ui::component::{Component, Ctx, Hint, Outcome, View};
 use crate::ui::keymap::Action;
@@ -136,7 +136,7 @@ impl Component for WhatIfView {
         self.edit.editing
     }
     fn on_key(&mut self, key: KeyEvent, action: Option<Action>, _cx: &Ctx) -> Outcome {
-        self.edit.on_key(key, action, whatif::parse_selectors)
+        self.edit.on_key(key, action, crate::store::selector::parse_selectors)
     }
     fn copy_text(&mut self, _cx: &Ctx) -> Option<String> {
         self.selectors().map(|s| whatif::kubectl_patch(&self.wds, &self.policy, s))
