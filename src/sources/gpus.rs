@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use super::fold::{key_of, Folded};
 use super::options::{ServiceRef, WorkerOptions, OPENCOST_PORT};
 use super::paced::{self, WatchCtx};
+use super::prom::string_literal;
 use crate::store::gpus::{CostReport, CostRow, GpuSample, PendingGpuPod};
 use crate::store::llmd::Key;
 use crate::store::Update;
@@ -164,13 +165,9 @@ pub const DCGM_FAMILIES: &[&str] = &[
 /// exporter's own `Hostname`, then what service discovery relabelling usually adds.
 const NODE_LABELS: &[&str] = &["Hostname", "node", "kubernetes_node", "instance"];
 
-fn promql_string(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
 /// One cluster's DCGM series from the query layer.
 pub fn dcgm_query(label: &str, value: &str) -> String {
-    format!("{{__name__=~\"DCGM_FI_({})\",{label}=\"{}\"}}", DCGM_FAMILIES.join("|"), promql_string(value))
+    format!("{{__name__=~\"DCGM_FI_({})\",{label}={}}}", DCGM_FAMILIES.join("|"), string_literal(value))
 }
 
 /// When each node's exporter was last scraped (an instant query's points carry the evaluation
@@ -178,7 +175,7 @@ pub fn dcgm_query(label: &str, value: &str) -> String {
 pub fn dcgm_times_query(label: &str, value: &str) -> String {
     // one family per `timestamp()`: it drops the metric name, and two families' series would
     // then share a label set
-    let m = format!("{label}=\"{}\"", promql_string(value));
+    let m = format!("{label}={}", string_literal(value));
     format!(
         "max by ({}) (timestamp(DCGM_FI_DEV_FB_USED{{{m}}}) or timestamp(DCGM_FI_DEV_GPU_UTIL{{{m}}}) or timestamp(DCGM_FI_PROF_GR_ENGINE_ACTIVE{{{m}}}))",
         NODE_LABELS.join(", "),

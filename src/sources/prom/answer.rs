@@ -191,7 +191,7 @@ pub(in crate::sources) fn series_name(labels: &BTreeMap<String, String>) -> Stri
     let rest: Vec<String> = labels
         .iter()
         .filter(|(k, _)| k.as_str() != "__name__")
-        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        .map(|(k, v)| format!("{k}={}", super::queries::string_literal(v)))
         .collect();
     format!("{name}{{{}}}", rest.join(", "))
 }
@@ -230,7 +230,7 @@ pub fn exposition(series: &[&Sample]) -> String {
                 .labels
                 .iter()
                 .filter(|(k, _)| k.as_str() != "__name__")
-                .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+                .map(|(k, v)| format!("{k}={}", super::queries::string_literal(v)))
                 .collect();
             out.push_str(&format!("{name}{{{}}} {}\n", labels.join(","), s.value));
         }

@@ -604,6 +604,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn odd_label_values_make_queries_prometheus_reads_back_as_they_are() {
+        use promql_parser::parser::{parse, Expr};
+        for odd in [r#"a"b"#, r"back\slash", "new\nline", "edge-0001.(x)*"] {
+            let q = format!("up{{cluster={}}}", string_literal(odd));
+            let Ok(Expr::VectorSelector(v)) = parse(&q) else { panic!("{q}: not read back") };
+            let m = v.matchers.matchers.iter().find(|m| m.name == "cluster").expect("the matcher");
+            assert_eq!(m.value, odd, "{q}");
+            // the regex alternative of dialed clusters matches that value and nothing longer
+            let re = context_matcher("cluster", &[odd.to_string()]);
+            let Ok(Expr::VectorSelector(v)) = parse(&format!("up{{{re}}}")) else { panic!("{re}: not read back") };
+            let m = v.matchers.matchers.iter().find(|m| m.name == "cluster").expect("the matcher");
+            let anchored = regex::Regex::new(&format!("^(?:{})$", m.value)).expect("RE2 syntax");
+            assert!(anchored.is_match(odd) && !anchored.is_match(&format!("{odd}x")), "{re}");
+        }
+    }
+
+    #[test]
     fn a_vector_with_warnings_nan_and_a_native_histogram() {
         let body = br#"{"status":"success","data":{"resultType":"vector","result":[
             {"metric":{"__name__":"vllm:kv_cache_usage_perc","cluster":"c1","namespace":"llm-d","pod":"p0"},"value":[1790000000.5,"0.42"]},

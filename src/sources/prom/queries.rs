@@ -197,8 +197,15 @@ pub fn targets_down_query(label: &str, values: &[String]) -> String {
     )
 }
 
-/// `C=~"a|b"`: the clusters kst has dialed (label values, escaped for RE2 in a string).
+/// `C=~"a|b"`: the clusters kst has dialed (label values, escaped for RE2, in a string).
 pub(in crate::sources) fn context_matcher(label: &str, values: &[String]) -> String {
-    let alternatives: Vec<String> = values.iter().map(|v| regex::escape(v).replace('\\', "\\\\")).collect();
-    format!("{label}=~\"{}\"", alternatives.join("|"))
+    let alternatives: Vec<String> = values.iter().map(|v| regex::escape(v)).collect();
+    format!("{label}=~{}", string_literal(&alternatives.join("|")))
+}
+
+/// A PromQL double-quoted string holding `v` exactly (backslash, quote and newline escaped as
+/// Prometheus' lexer reads them): every label value kst puts in a query or shows as a series
+/// goes through here.
+pub fn string_literal(v: &str) -> String {
+    format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
 }
