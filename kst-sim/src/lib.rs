@@ -468,7 +468,7 @@ impl SimFleet {
         let first = self.clusters.first().map(|c| c.name.clone()).unwrap_or_default();
         let doc = json!({"apiVersion": "v1", "kind": "Config", "preferences": {}, "current-context": first,
                          "clusters": clusters, "users": users, "contexts": contexts});
-        serde_yaml::to_string(&doc).unwrap_or_default()
+        yaml_serde::to_string(&doc).unwrap_or_default()
     }
 
     pub fn shutdown(&self) {

@@ -97,7 +97,7 @@ fn kubeconfig_for(target: &Target) -> Result<(tempfile::TempDir, PathBuf), Strin
             cluster.server = Some(target.server.clone());
         }
     }
-    let text = serde_yaml::to_string(&one).map_err(|e| e.to_string())?;
+    let text = yaml_serde::to_string(&one).map_err(|e| e.to_string())?;
     let dir = tempfile::Builder::new().prefix("kst-shell-").tempdir().map_err(|e| e.to_string())?;
     let path = dir.path().join("kubeconfig");
     let mut opts = std::fs::OpenOptions::new();

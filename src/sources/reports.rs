@@ -119,7 +119,7 @@ pub fn parse_file(name: &str, bytes: &[u8]) -> Result<Report, String> {
     let v: Value = if json {
         serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?
     } else {
-        serde_yaml::from_slice(bytes).map_err(|e| format!("not YAML: {e}"))?
+        yaml_serde::from_slice(bytes).map_err(|e| format!("not YAML: {e}"))?
     };
     from_value(name, &v)
 }

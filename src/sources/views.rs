@@ -593,7 +593,7 @@ async fn yaml_feed(id: u64, cluster: usize, client: kube::Client, path: String, 
         Ok(text) => match serde_json::from_str::<Value>(&text) {
             Ok(mut v) => {
                 redact(&mut v);
-                Update::ViewText { cluster, view: id, text: serde_yaml::to_string(&v).unwrap_or_default() }
+                Update::ViewText { cluster, view: id, text: yaml_serde::to_string(&v).unwrap_or_default() }
             }
             Err(e) => Update::ViewError { cluster, view: id, error: e.to_string() },
         },
