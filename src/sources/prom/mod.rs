@@ -331,6 +331,16 @@ async fn send_window(
 /// Every refresh: the fleet's engine series in one query, sent as the same scrape updates a
 /// direct scrape sends (each pod once per new sample time), plus the state of the source.
 /// `source` is the entry's place in the config: clusters an earlier entry serves are left to it.
+/// Scrape times older than this are forgotten: a pod gone ten minutes is not coming back under
+/// its name, and a kiosk running for weeks must not grow with pod churn.
+const FORGET_AFTER_S: f64 = 600.0;
+
+/// Drops the last scrape times (per pod, per endpoint picker) older than `FORGET_AFTER_S`.
+fn forget_gone<A: Ord, B: Ord>(now: f64, pods: &mut BTreeMap<A, f64>, pickers: &mut BTreeMap<B, f64>) {
+    pods.retain(|_, t| *t > now - FORGET_AFTER_S);
+    pickers.retain(|_, t| *t > now - FORGET_AFTER_S);
+}
+
 pub async fn run(
     source: usize,
     cfg: PromConfig,
@@ -380,6 +390,7 @@ pub async fn run(
             generation = Some(g);
         }
         let context_of = |v: &str| scoped.by_value.get(v).copied();
+        forget_gone(now_s(), &mut last_at, &mut last_epp_at);
         // with nothing dialed there is no per-pod question (`C=~""` would match unlabelled series)
         let per_pod = !scoped.by_value.is_empty();
         let started = std::time::Instant::now();
@@ -602,6 +613,21 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrape_times_of_pods_gone_ten_minutes_are_forgotten() {
+        let mut pods: BTreeMap<(usize, Key), f64> = BTreeMap::new();
+        let mut pickers: BTreeMap<(usize, String, String), f64> = BTreeMap::new();
+        for i in 0..1000 {
+            // pod churn: a new name every 15 s
+            pods.insert((0, ("ns".into(), format!("pod-{i}"))), 1000.0 + 15.0 * i as f64);
+            pickers.insert((0, "ns".into(), format!("epp-{i}")), 1000.0 + 15.0 * i as f64);
+            forget_gone(1000.0 + 15.0 * i as f64, &mut pods, &mut pickers);
+        }
+        assert_eq!(pods.len(), 40, "ten minutes of names, not the thousand seen");
+        assert_eq!(pickers.len(), 40);
+        assert!(pods.contains_key(&(0, ("ns".into(), "pod-999".into()))), "the current one stays");
+    }
 
     #[test]
     fn odd_label_values_make_queries_prometheus_reads_back_as_they_are() {
