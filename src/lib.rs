@@ -5,9 +5,9 @@
 //! `kst-sim` crate beside this one.
 
 pub mod actions;
-pub mod app;
 pub mod audit;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod durations;
 pub mod files;

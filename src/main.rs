@@ -2,5 +2,5 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = kst::cli::Cli::parse();
-    kst::app::run(cli)
+    kst::commands::run(cli)
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use kst::sources::Collectors;
-use kst::store::posture::Severity;
+use kst::store::posture::FindingSeverity;
 use kst::store::tools::{rows, ServerStatus};
 use kst::store::topology::NodeKind;
 use kst::store::Fleet;
@@ -155,7 +155,7 @@ async fn posture_findings_rule_by_rule_and_drift_after_a_binding_widens() {
     assert!(has("mtls.permissive", "team2/research-agent"));
     assert!(!findings.iter().any(|f| f.rule.starts_with("mtls") && f.subject == "team1/weather-service"), "strict");
     assert!(has("tool.credential", "team1/github-tool"));
-    assert_eq!(findings.iter().find(|f| f.rule == "rbac.cluster-admin").unwrap().severity, Severity::Critical);
+    assert_eq!(findings.iter().find(|f| f.rule == "rbac.cluster-admin").unwrap().severity, FindingSeverity::Critical);
     let east = &fleet.clusters.iter().find(|c| c.context == "gpu-us-east").unwrap().kagenti;
     assert!(east.findings().iter().any(|f| f.rule == "mtls.disabled" && f.subject == "team-a/capacity-planner"));
     assert_eq!(k.drift().unwrap(), vec![], "nothing changed since the baseline was taken");

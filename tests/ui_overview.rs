@@ -487,7 +487,7 @@ async fn the_hub_is_dialed_at_start_when_the_other_contexts_wait_for_focus() {
     let fleet = || Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
     let mut app = App::new(fleet(), Theme::builtin("mono").unwrap(), Mode::Normal);
     let s = settings("[fleet]\ndial = 'focus'\nhub = 'its1'\n");
-    let mut col = kst::app::start_collectors(&targets, &s, &mut app, &common::fast_worker()).unwrap();
+    let mut col = kst::commands::start_collectors(&targets, &s, &mut app, &common::fast_worker()).unwrap();
     common::pump_until(&mut app.fleet, &mut col.updates, "the hub's ManagedClusters", |f| {
         kst::store::hub::clusters(f).iter().any(|h| h.name == kst_sim::kubestellar::LOST_WEC)
     })
@@ -503,10 +503,14 @@ async fn the_hub_is_dialed_at_start_when_the_other_contexts_wait_for_focus() {
     col.stop();
 
     let mut app = App::new(fleet(), Theme::builtin("mono").unwrap(), Mode::Normal);
-    let e =
-        kst::app::start_collectors(&targets, &settings("[fleet]\nhub = ['its9']\n"), &mut app, &common::fast_worker())
-            .err()
-            .expect("an unknown hub is an error");
+    let e = kst::commands::start_collectors(
+        &targets,
+        &settings("[fleet]\nhub = ['its9']\n"),
+        &mut app,
+        &common::fast_worker(),
+    )
+    .err()
+    .expect("an unknown hub is an error");
     assert!(
         e.starts_with("[fleet] hub = \"its9\" is not a context kst watches (contexts: ") && e.contains("its1"),
         "{e}"

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use kube::runtime::watcher::Event;
 use kube::ResourceExt;
 
-/// (namespace, name); the namespace is empty for cluster-scoped objects.
-pub type Key = (String, String);
+/// (namespace, name) as the store keys objects; the namespace is empty for cluster-scoped ones.
+pub use crate::store::llmd::Key;
 
 pub fn key_of<O: kube::Resource>(o: &O) -> Key {
     (o.namespace().unwrap_or_default(), o.name_any())

@@ -2,13 +2,13 @@
 //! `Update` messages. Panes and the snapshot JSON read the same `Fleet`.
 
 pub mod alerts;
+pub mod cluster_state;
 pub mod gpus;
 pub mod hub;
 pub mod jobs;
 pub mod kagenti;
 pub mod kagenti_cluster;
 pub mod llmd;
-pub mod model;
 pub mod models;
 pub mod moving;
 pub mod nightly;
@@ -29,7 +29,7 @@ pub mod whatif;
 
 use std::time::SystemTime;
 
-pub use model::*;
+pub use cluster_state::*;
 pub use ring::Ring;
 pub use summary::*;
 pub use update::*;

@@ -115,9 +115,11 @@ impl Rbac {
     }
 }
 
+/// How bad a posture finding is, on the scanners' scale (critical to info): apart from a
+/// problem's `problems::Severity`, which says who must act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub enum FindingSeverity {
     Critical,
     High,
     Medium,
@@ -125,21 +127,29 @@ pub enum Severity {
     Info,
 }
 
-impl Severity {
+impl FindingSeverity {
+    /// Worst first.
+    pub const ALL: [FindingSeverity; 5] = [
+        FindingSeverity::Critical,
+        FindingSeverity::High,
+        FindingSeverity::Medium,
+        FindingSeverity::Low,
+        FindingSeverity::Info,
+    ];
     pub fn name(self) -> &'static str {
         match self {
-            Severity::Critical => "critical",
-            Severity::High => "high",
-            Severity::Medium => "medium",
-            Severity::Low => "low",
-            Severity::Info => "info",
+            FindingSeverity::Critical => "critical",
+            FindingSeverity::High => "high",
+            FindingSeverity::Medium => "medium",
+            FindingSeverity::Low => "low",
+            FindingSeverity::Info => "info",
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub severity: Severity,
+    pub severity: FindingSeverity,
     /// The rule's id, e.g. `rbac.secrets`.
     pub rule: &'static str,
     /// `namespace/workload` the finding is about.
@@ -148,24 +158,32 @@ pub struct Finding {
 }
 
 /// The rules kst checks, for the help line and the docs.
-pub const RULES: &[(&str, Severity, &str)] = &[
-    ("rbac.cluster-admin", Severity::Critical, "bound to cluster-admin or to */*/* (every verb on every resource)"),
-    ("rbac.secrets", Severity::High, "may read Secrets (get/list/watch)"),
-    ("rbac.wildcard", Severity::High, "a rule with * in its verbs or resources"),
-    ("rbac.legacy-binding", Severity::Medium, "a binding left by the legacy Component operator"),
-    ("rbac.cluster-binding", Severity::Medium, "a ClusterRoleBinding grants cluster-wide to the workload's account"),
-    ("sa.default", Severity::Medium, "runs as the namespace's default ServiceAccount"),
-    ("sa.shared", Severity::Low, "shares its ServiceAccount with other workloads"),
-    ("identity.unbound", Severity::Medium, "no SPIFFE identity bound to the AgentCard"),
-    ("identity.signature", Severity::Low, "the AgentCard's signature is not verified"),
-    ("authbridge.opted-out", Severity::Medium, "AuthBridge injection disabled (kagenti.io/inject=disabled)"),
-    ("mtls.disabled", Severity::High, "mTLS disabled"),
-    ("mtls.permissive", Severity::Medium, "mTLS permissive (plain text accepted)"),
-    ("tool.credential", Severity::Info, "the tool's registration references a credential Secret"),
+pub const RULES: &[(&str, FindingSeverity, &str)] = &[
+    (
+        "rbac.cluster-admin",
+        FindingSeverity::Critical,
+        "bound to cluster-admin or to */*/* (every verb on every resource)",
+    ),
+    ("rbac.secrets", FindingSeverity::High, "may read Secrets (get/list/watch)"),
+    ("rbac.wildcard", FindingSeverity::High, "a rule with * in its verbs or resources"),
+    ("rbac.legacy-binding", FindingSeverity::Medium, "a binding left by the legacy Component operator"),
+    (
+        "rbac.cluster-binding",
+        FindingSeverity::Medium,
+        "a ClusterRoleBinding grants cluster-wide to the workload's account",
+    ),
+    ("sa.default", FindingSeverity::Medium, "runs as the namespace's default ServiceAccount"),
+    ("sa.shared", FindingSeverity::Low, "shares its ServiceAccount with other workloads"),
+    ("identity.unbound", FindingSeverity::Medium, "no SPIFFE identity bound to the AgentCard"),
+    ("identity.signature", FindingSeverity::Low, "the AgentCard's signature is not verified"),
+    ("authbridge.opted-out", FindingSeverity::Medium, "AuthBridge injection disabled (kagenti.io/inject=disabled)"),
+    ("mtls.disabled", FindingSeverity::High, "mTLS disabled"),
+    ("mtls.permissive", FindingSeverity::Medium, "mTLS permissive (plain text accepted)"),
+    ("tool.credential", FindingSeverity::Info, "the tool's registration references a credential Secret"),
 ];
 
 fn finding(rule: &'static str, subject: &str, detail: String) -> Finding {
-    let severity = RULES.iter().find(|r| r.0 == rule).map(|r| r.1).unwrap_or(Severity::Info);
+    let severity = RULES.iter().find(|r| r.0 == rule).map(|r| r.1).unwrap_or(FindingSeverity::Info);
     Finding { severity, rule, subject: subject.to_string(), detail }
 }
 

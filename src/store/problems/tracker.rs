@@ -13,7 +13,7 @@ pub const RESOLVED_KEPT_S: f64 = 600.0;
 /// A finding open this long, unchanged, is standing (no longer an incident).
 pub const STANDING_AFTER_S: f64 = 86_400.0;
 
-pub(super) type Key = (&'static str, Option<usize>, Object);
+pub(super) type TrackKey = (&'static str, Option<usize>, Object);
 
 /// Why and since when kst cannot see a problem that was open.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +78,7 @@ impl Problem {
     pub fn lasted(&self, now: f64) -> f64 {
         (self.resolved_at.unwrap_or(now) - self.since).max(0.0)
     }
-    pub(super) fn key(&self) -> Key {
+    pub(super) fn key(&self) -> TrackKey {
         (self.kind, self.cluster, self.object.clone())
     }
     /// The state as one word: firing, pending, unknown, resolved.
@@ -117,7 +117,7 @@ impl Counts {
 /// those resolved in the last ten minutes.
 #[derive(Debug, Clone, Default)]
 pub struct Tracker {
-    pub(super) open: BTreeMap<Key, Problem>,
+    pub(super) open: BTreeMap<TrackKey, Problem>,
     pub(super) resolved: Vec<Problem>,
     /// Multiplies every `for:` (1 = upstream's rules). The demo shortens them so its scenario
     /// shows problems within a minute; tests do too.
@@ -232,9 +232,9 @@ impl Tracker {
         }
         self.contexts = contexts;
 
-        let mut taken: BTreeSet<Key> = BTreeSet::new();
+        let mut taken: BTreeSet<TrackKey> = BTreeSet::new();
         for c in conditions {
-            let key: Key = (c.kind.id, c.cluster, c.object.clone());
+            let key: TrackKey = (c.kind.id, c.cluster, c.object.clone());
             // one problem per key: a second condition of the same rule on the same object
             // (two of a policy's objects, say) adds nothing the first does not say
             if !taken.insert(key.clone()) {
@@ -322,7 +322,7 @@ impl Tracker {
         }
 
         // open problems without a condition now: unknown if kst cannot look, else cleared
-        let missing: Vec<Key> = self.open.keys().filter(|k| !taken.contains(*k)).cloned().collect();
+        let missing: Vec<TrackKey> = self.open.keys().filter(|k| !taken.contains(*k)).cloned().collect();
         for k in missing {
             let blind = self.open.get(&k).and_then(|p| blindness.of(p.cluster, p.rule.sight, &p.object));
             match blind {
@@ -366,9 +366,9 @@ impl Tracker {
     /// Puts each problem under the one that explains it; true when anything moved.
     fn group(&mut self) -> bool {
         // a cluster kst cannot reach: the critical problem saying so
-        let mut down: HashMap<usize, Key> = HashMap::new();
+        let mut down: HashMap<usize, TrackKey> = HashMap::new();
         // a hub cluster the hub calls unavailable, by name
-        let mut unavailable: HashMap<&str, Key> = HashMap::new();
+        let mut unavailable: HashMap<&str, TrackKey> = HashMap::new();
         for (k, p) in &self.open {
             if p.rule.sight == Sight::Conn && p.severity == Severity::Critical && p.unknown.is_none() {
                 if let Some(c) = p.cluster {
@@ -379,7 +379,7 @@ impl Tracker {
                 unavailable.insert(p.object.name.as_str(), k.clone());
             }
         }
-        let mut parents: Vec<(Key, Option<Key>)> = Vec::with_capacity(self.open.len());
+        let mut parents: Vec<(TrackKey, Option<TrackKey>)> = Vec::with_capacity(self.open.len());
         for (k, p) in &self.open {
             let twin = p
                 .rule
@@ -439,7 +439,7 @@ impl Tracker {
                 .then(a.object.cmp(&b.object))
         };
         let mut top: Vec<&Problem> = Vec::new();
-        let mut children: BTreeMap<&Key, Vec<&Problem>> = BTreeMap::new();
+        let mut children: BTreeMap<&TrackKey, Vec<&Problem>> = BTreeMap::new();
         for p in self.open.values() {
             match p.under.as_ref().filter(|k| self.open.contains_key(*k)) {
                 Some(k) => children.entry(k).or_default().push(p),

@@ -69,7 +69,7 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
             .since(finished),
         );
     }
-    for f in k.findings().iter().filter(|f| f.severity == crate::store::posture::Severity::Critical) {
+    for f in k.findings().iter().filter(|f| f.severity == crate::store::posture::FindingSeverity::Critical) {
         let (ns, name) = f.subject.split_once('/').unwrap_or(("", &f.subject));
         ev.push(Condition::new(
             &t::SECURITY_CRITICAL,

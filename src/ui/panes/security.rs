@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::store::posture::{Drift, Finding, Severity};
+use crate::store::posture::{Drift, Finding, FindingSeverity};
 use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
@@ -38,11 +38,11 @@ pub fn findings<'a>(cx: &Ctx<'a>) -> Vec<(usize, &'a Finding)> {
     v
 }
 
-pub fn severity_style(t: &Theme, s: Severity) -> Style {
+pub fn severity_style(t: &Theme, s: FindingSeverity) -> Style {
     match s {
-        Severity::Critical | Severity::High => t.crit,
-        Severity::Medium => t.warn,
-        Severity::Low | Severity::Info => t.muted,
+        FindingSeverity::Critical | FindingSeverity::High => t.crit,
+        FindingSeverity::Medium => t.warn,
+        FindingSeverity::Low | FindingSeverity::Info => t.muted,
     }
 }
 
@@ -168,8 +168,9 @@ fn draw(pane: &mut Security, f: &mut Frame, area: Rect, cx: &Ctx) {
     // findings keep the room
     const SUMMARY_LINES: usize = 5;
     let rest: Vec<usize> = if clusters.len() > SUMMARY_LINES {
-        let serious =
-            |i: &usize| cx.cluster(*i).kagenti.findings().iter().filter(|f| f.severity <= Severity::High).count();
+        let serious = |i: &usize| {
+            cx.cluster(*i).kagenti.findings().iter().filter(|f| f.severity <= FindingSeverity::High).count()
+        };
         clusters.sort_by_key(|i| (std::cmp::Reverse(serious(i)), *i));
         clusters.split_off(SUMMARY_LINES - 1)
     } else {
@@ -186,17 +187,17 @@ fn draw(pane: &mut Security, f: &mut Frame, area: Rect, cx: &Ctx) {
     .areas(area);
 
     // one line per cluster: counts by severity, the baseline's age, the drift count
+    let count = |i: usize, s| cx.cluster(i).kagenti.findings().iter().filter(|f| f.severity == s).count();
     let mut summary = Vec::new();
     for i in &clusters {
         let k = &cx.cluster(*i).kagenti;
-        let all = k.findings();
         let mut spans = vec![Span::styled(format!("{}: ", cx.display_name(&cx.cluster(*i).context)), t.accent)];
         let narrow = area.width < 110;
-        for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
-            let n = all.iter().filter(|f| f.severity == s).count();
+        for s in FindingSeverity::ALL {
+            let n = count(*i, s);
             let name = match s {
-                Severity::Critical if narrow => "crit",
-                Severity::Medium if narrow => "med",
+                FindingSeverity::Critical if narrow => "crit",
+                FindingSeverity::Medium if narrow => "med",
                 _ => s.name(),
             };
             spans.push(Span::styled(format!("{n} {name} "), if n > 0 { severity_style(t, s) } else { t.muted }));
@@ -223,9 +224,8 @@ fn draw(pane: &mut Security, f: &mut Frame, area: Rect, cx: &Ctx) {
     }
     if !rest.is_empty() {
         let mut spans = vec![Span::styled(format!("{} more clusters: ", rest.len()), t.accent)];
-        for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
-            let n: usize =
-                rest.iter().map(|i| cx.cluster(*i).kagenti.findings().iter().filter(|f| f.severity == s).count()).sum();
+        for s in FindingSeverity::ALL {
+            let n: usize = rest.iter().map(|i| count(*i, s)).sum();
             spans.push(Span::styled(format!("{n} {} ", s.name()), if n > 0 { severity_style(t, s) } else { t.muted }));
         }
         summary.push(Line::from(spans));

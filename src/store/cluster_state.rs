@@ -1,4 +1,6 @@
-//! Domain types kst shows. Decoded once in `sources`; an unknown value is `None`, never 0.
+//! One cluster as the store holds it: its connection state (`Conn`), what it answered (version,
+//! latency, nodes, refusals) and each domain's state. Decoded once in `sources`; an unknown value
+//! is `None`, never 0.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,4 +1,5 @@
-//! Command dispatch and process-level concerns: settings, logging, exit codes, signals.
+//! Command dispatch and process-level concerns: each command (the TUI, demo, sim, snapshot,
+//! config), settings, logging, exit codes.
 
 use std::process::ExitCode;
 use std::sync::Mutex;
