@@ -67,11 +67,11 @@ fn main() {
     let only = std::env::var("KST_BENCH_PANE").ok();
     let frames = if only.is_some() { 5000 } else { 200 };
     let ids: Vec<&'static str> =
-        app.panes.iter().map(|p| p.id()).filter(|id| only.as_deref().is_none_or(|o| o == *id)).collect();
+        app.panes.iter().map(|p| p.id().name()).filter(|id| only.as_deref().is_none_or(|o| o == *id)).collect();
     println!("one frame at 200x60, 100 clusters (copies of 3 simulated ones), 200 frames per pane:");
     let mut worst = Duration::ZERO;
     for id in ids {
-        app.show(id);
+        app.show(id.parse().expect("a pane"));
         // the first frame warms the caches a real session would have warm too
         term.draw(|f| app.draw(f)).unwrap();
         let mut samples: Vec<Duration> = (0..frames)

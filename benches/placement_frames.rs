@@ -81,7 +81,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     let mut app = App::new(fleet, Theme::builtin("dark").unwrap(), Mode::Normal);
-    app.show("placement");
+    app.show(kst::store::pane::PaneId::Placement);
     let backend = ratatui::backend::TestBackend::new(200, 60);
     let mut term = ratatui::Terminal::new(backend).unwrap();
     term.draw(|f| app.draw(f)).unwrap();

@@ -12,6 +12,7 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kst::sources::alertmanager::{AlertmanagerConfig, SilenceRequest};
 use kst::store::llmd::{EngineKind, Role, ServerInfo};
+use kst::store::pane::PaneId;
 use kst::store::{Conn, Fleet, Update};
 use kst::theme::Theme;
 use kst::ui::{App, Mode};
@@ -137,7 +138,7 @@ async fn alerts_read_and_a_silence_made_from_a_problem() {
     assert!(p.reason.starts_with("n7 has been unready") && p.object.name == "KubeNodeNotReady node=n7", "{p:?}");
 
     // `a` on kst's own crash loop: how long, why, the matchers named, `y`
-    app.show("problems");
+    app.show(PaneId::Problems);
     let rows = app.with_ctx(|cx| kst::ui::panes::problems::rows(cx).iter().map(|p| p.kind).collect::<Vec<_>>());
     let at = rows.iter().position(|k| *k == "pod-crashloop").expect("the crash loop is listed");
     app.on_key(key(KeyCode::Char('g')));
@@ -187,7 +188,7 @@ async fn alerts_read_and_a_silence_made_from_a_problem() {
     ro.fleet.alertmanagers = app.fleet.alertmanagers.clone();
     ro.writes.silencers = vec![silencer];
     ro.fleet.evaluate_problems(common::now_s());
-    ro.show("problems");
+    ro.show(PaneId::Problems);
     ro.on_key(key(KeyCode::Char('a')));
     assert!(ro.writes.silence.is_none());
     assert!(ro.flash.as_deref().is_some_and(|f| f.starts_with("read-only mode")), "{:?}", ro.flash);

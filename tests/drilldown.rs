@@ -14,6 +14,7 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kst::sources::views::ViewSpec;
 use kst::sources::Collectors;
+use kst::store::pane::PaneId;
 use kst::store::{Fleet, Update};
 use kst::theme::Theme;
 use kst::ui::component::View;
@@ -70,7 +71,7 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
         last
     };
 
-    app.show("serving");
+    app.show(PaneId::Serving);
     // the pools are listed per cluster in their order: move to pd-disaggregation by name
     while app.selected_text().as_deref() != Some("pd-disaggregation") {
         app.on_key(key(KeyCode::Char('j')));
@@ -206,11 +207,11 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     app.on_key(key(KeyCode::Esc));
     app.on_key(key(KeyCode::Esc));
     assert!(app.views.is_empty());
-    assert_eq!(app.pane_id(), "serving");
+    assert_eq!(app.pane_id(), PaneId::Serving);
     common::eventually("the views' watches to close", || east.open_watches() == baseline).await;
 
     // a build's pods: Shipwright's label, in the build's namespace
-    app.show("builds");
+    app.show(PaneId::Builds);
     drive(&mut app, &mut col.updates, "the builds", |a| a.fleet.clusters.iter().any(|c| !c.kagenti.builds.is_empty()))
         .await;
     app.on_key(key(KeyCode::Char('g')));
@@ -222,7 +223,7 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     app.close_view();
 
     // the crash-looping pod shows why, with its BackOff event
-    app.show("kv");
+    app.show(PaneId::Kv);
     let west_crash = {
         let c = sim.cluster("gpu-eu-west").unwrap();
         let pods = c.registry.index_of(&kst_sim::resources::PODS).unwrap();
@@ -271,7 +272,7 @@ fn fixed_app() -> App {
     app.clock = Some(1_790_000_000.0);
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     app.feeds = kst::ui::feeds::Feeds::new(Some(tx));
-    app.show("serving");
+    app.show(PaneId::Serving);
     let pods = vec![
         PodRow {
             namespace: "llm-d".into(),

@@ -243,7 +243,7 @@ async fn forbidden_pods() {
         let mut fleet = Fleet::new(&[(c.context.clone(), c.server.clone())]);
         fleet.clusters[0] = c.clone();
         let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
-        app.show("serving");
+        app.show(kst::store::pane::PaneId::Serving);
         let screen = common::render(&mut app, 200, 60);
         assert!(screen.contains("gpu-us-east: cannot read pods (forbidden), rows incomplete"), "{screen}");
     })

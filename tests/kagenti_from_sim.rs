@@ -12,6 +12,7 @@ use std::time::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kst::sources::Collectors;
 use kst::store::kagenti::{health, CardState, ComponentState, Health};
+use kst::store::pane::PaneId;
 use kst::store::Fleet;
 use kst::theme::Theme;
 use kst::ui::dialog::DialogState;
@@ -78,7 +79,7 @@ fn key(c: KeyCode) -> KeyEvent {
 }
 
 fn select_agent(app: &mut App, name: &str) {
-    app.show("agents");
+    app.show(PaneId::Agents);
     app.on_key(key(KeyCode::Char('g')));
     let mut seen = 0;
     while app.selected_text().as_deref() != Some(name) {
@@ -299,7 +300,7 @@ async fn an_agent_on_a_cluster_dialed_through_the_hub_s_proxy_is_toggled_with_th
         ca_pem: sim.ca_pem.clone(),
     };
     let dial = |app: &mut App| {
-        app.show("overview");
+        app.show(PaneId::Overview);
         app.on_key(key(KeyCode::Esc));
         app.on_key(key(KeyCode::Char('/')));
         for ch in "agents-us-central".chars() {

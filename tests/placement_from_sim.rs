@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use kst::store::pane::PaneId;
 use kst::store::placement::{self, Cell, Drift, PolicyView};
 use kst::store::Fleet;
 use kst_sim::{SimFleet, SimOptions};
@@ -249,7 +250,7 @@ async fn placement_drift_explain_and_a_selector_change() {
         }
         let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
         app.clock = Some(1_790_000_000.0);
-        app.show("placement");
+        app.show(PaneId::Placement);
         for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
             let s = common::render(&mut app, w, h);
             insta::assert_snapshot!(format!("placement_{w}x{h}"), s);
@@ -286,11 +287,11 @@ async fn placement_drift_explain_and_a_selector_change() {
             assert_eq!(here.selected, Some(true), "{here:?}");
         }
         // a pool's request path names the policy that placed its servers
-        app.show("serving");
+        app.show(PaneId::Serving);
         let s = common::render(&mut app, 200, 60);
         assert!(s.contains("placed by: via llmd-prefill-policy (wds1)"), "{s}");
         // and an agent's details name its policy
-        app.show("agents");
+        app.show(PaneId::Agents);
         key(&mut app, crossterm::event::KeyCode::Char('/'));
         for ch in "weather-service".chars() {
             key(&mut app, crossterm::event::KeyCode::Char(ch));
@@ -300,7 +301,7 @@ async fn placement_drift_explain_and_a_selector_change() {
         assert!(s.contains("placed via kagenti-agents-policy (wds1)"), "{s}");
         key(&mut app, crossterm::event::KeyCode::Esc);
         // and an MCP tool's, through its server's workload
-        app.show("tools");
+        app.show(PaneId::Tools);
         key(&mut app, crossterm::event::KeyCode::Char('/'));
         for ch in "weather-tool ".chars() {
             key(&mut app, crossterm::event::KeyCode::Char(ch));
@@ -310,7 +311,7 @@ async fn placement_drift_explain_and_a_selector_change() {
         assert!(s.contains("placed via kagenti-agents-policy (wds1)"), "a tool of weather-tool: {s}");
         key(&mut app, crossterm::event::KeyCode::Esc);
         // the control planes are rows of the Overview that say what they are
-        app.show("overview");
+        app.show(PaneId::Overview);
         let s = common::render(&mut app, 200, 60);
         assert!(
             s.contains("KubeStellar ITS: 4 ManagedClusters, 1 not Available")
@@ -464,7 +465,7 @@ async fn a_hub_cluster_is_dialed_through_the_cluster_proxy_on_enter() {
     });
     let key = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
     let enter_on = |app: &mut kst::ui::App, name: &str| {
-        app.show("overview");
+        app.show(PaneId::Overview);
         app.on_key(key(KeyCode::Esc)); // the filter,
         app.on_key(key(KeyCode::Esc)); // then the focus: every hub row
         app.on_key(key(KeyCode::Char('/')));
@@ -493,7 +494,7 @@ async fn a_hub_cluster_is_dialed_through_the_cluster_proxy_on_enter() {
     assert!(row.contains("● live") && row.contains("via cluster-proxy of its1"), "{row}");
     // a ManagedCluster whose proxy agent never connected: the proxy's words, not an empty
     // cluster; dialed with `:ctx NAME` this time, as a k9s user would (it was refused: no context)
-    app.show("placement");
+    app.show(PaneId::Placement);
     for k in [KeyCode::Char(':')].into_iter().chain("ctx cluster4".chars().map(KeyCode::Char)) {
         app.on_key(key(k));
     }
@@ -900,7 +901,7 @@ async fn singleton_status_is_returned_to_the_wds_and_missed_when_it_is_not() {
     }
     // by object (`v`): the object with both policies on gpu-us-east, the overlap flagged
     let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
-    app.show("placement");
+    app.show(PaneId::Placement);
     let key = |app: &mut kst::ui::App, c: crossterm::event::KeyCode| {
         app.on_key(crossterm::event::KeyEvent::new(c, crossterm::event::KeyModifiers::NONE));
     };
@@ -947,7 +948,7 @@ async fn what_if_says_what_the_binding_controller_then_does() {
     assert_eq!(before, ["gpu-us-east"]);
 
     let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
-    app.show("placement");
+    app.show(PaneId::Placement);
     let key = |app: &mut kst::ui::App, c: KeyCode| {
         app.on_key(KeyEvent::new(c, KeyModifiers::NONE));
     };
@@ -1019,7 +1020,7 @@ async fn a_long_matrix_and_explanation_page() {
     }
     col.stop();
     let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
-    app.show("placement");
+    app.show(PaneId::Placement);
     let key = |app: &mut kst::ui::App, c: KeyCode| {
         app.on_key(KeyEvent::new(c, KeyModifiers::NONE));
     };
@@ -1059,7 +1060,7 @@ fn writing_app(
 ) -> kst::ui::App {
     let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), mode);
     app.writes.actions = Some(kst::actions::start(common::targets(sim), col.sender(), audit.to_path_buf()));
-    app.show("placement");
+    app.show(PaneId::Placement);
     app
 }
 
@@ -1315,7 +1316,7 @@ async fn a_clusters_labels_edited_say_which_policies_would_select_it() {
             && a.fleet.clusters.iter().any(|c| c.placement.managed.as_ref().is_some_and(|m| m.iter().any(|m| m.name == "gpu-eu-west")))
     })
     .await;
-    app.show("overview");
+    app.show(PaneId::Overview);
     press(&mut app, "/gpu-eu-west\nw");
     let s = common::render(&mut app, 200, 60);
     assert!(s.contains("labels of gpu-eu-west › ") && s.contains("capability=gpu-a100"), "{s}");
@@ -1437,7 +1438,7 @@ async fn combined_status_reads_as_the_status_controller_writes_it() {
     let v = app.fleet.placement_views();
     let decode = v.iter().find(|p| p.policy.name == "llmd-decode-policy").unwrap();
     assert!(!decode.drift.iter().any(|d| matches!(d, Drift::CollectorMissing { .. })), "{:?}", decode.drift);
-    app.show("placement");
+    app.show(PaneId::Placement);
     press(&mut app, "/llmd-decode-policy\n");
     let s = common::render(&mut app, 200, 60);
     assert!(s.contains(&format!("◆ llm-d/llama-70b-decode · ready-replicas: wecs 1 · readySum {ready}")), "{s}");

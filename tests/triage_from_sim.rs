@@ -10,6 +10,7 @@ mod common;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kst::store::pane::PaneId;
 use kst::store::problems::{Jump, Severity};
 use kst::store::Fleet;
 use kst::theme::Theme;
@@ -135,7 +136,7 @@ async fn every_problem_kind_fires_leads_to_its_source_and_resolves() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     let n = app.with_ctx(|cx| kst::ui::panes::problems::rows(cx).iter().filter(|p| p.firing()).count());
     for i in 0..n {
-        app.show("problems");
+        app.show(PaneId::Problems);
         app.on_key(KeyEvent::new(KeyCode::Char('g'), KeyModifiers::NONE));
         for _ in 0..i {
             app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
@@ -150,7 +151,7 @@ async fn every_problem_kind_fires_leads_to_its_source_and_resolves() {
             Jump::Pod { name, .. } => assert!(screen.contains(&name), "the pod {name}: {screen}"),
             Jump::Pane { pane, find } => {
                 assert_eq!(app.pane_id(), pane, "{object}");
-                if pane != "tools" && !find.is_empty() {
+                if pane != PaneId::Tools && !find.is_empty() {
                     let sel = app.selected_text().unwrap_or_default();
                     assert!(
                         !sel.is_empty() && (object.contains(&sel) || sel.contains(&object) || find.contains(&sel)),
@@ -180,7 +181,7 @@ async fn every_problem_kind_fires_leads_to_its_source_and_resolves() {
     assert!(failing.firing() && failing.since == failing_since, "{failing:?}");
     col.stop();
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
-    app.show("problems");
+    app.show(PaneId::Problems);
     // the resolved ones sit at the end of a long list: `/resolved` brings them up
     for c in "/resolved".chars() {
         app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));

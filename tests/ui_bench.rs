@@ -7,6 +7,7 @@ mod common;
 use common::render;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kst::store::pane::PaneId;
 use kst::store::{FleetUpdate, Update};
 use kst::theme::Theme;
 use kst::ui::{App, Mode};
@@ -23,7 +24,7 @@ async fn benchmarks_and_jobs_panes() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
 
-    app.show("benchmarks");
+    app.show(PaneId::Benchmarks);
     insta::assert_snapshot!("benchmarks_120x40", render(&mut app, 120, 40));
     insta::assert_snapshot!("benchmarks_80x24", render(&mut app, 80, 24));
     let s = render(&mut app, 120, 40);
@@ -65,7 +66,7 @@ async fn benchmarks_and_jobs_panes() {
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Char('v'));
 
-    app.show("jobs");
+    app.show(PaneId::Jobs);
     insta::assert_snapshot!("jobs_120x40", render(&mut app, 120, 40));
     insta::assert_snapshot!("jobs_80x24", render(&mut app, 80, 24));
     insta::assert_snapshot!("jobs_200x60", render(&mut app, 200, 60));

@@ -7,6 +7,7 @@ mod common;
 use common::render;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kst::store::pane::PaneId;
 use kst::store::Fleet;
 use kst::theme::Theme;
 use kst::ui::{App, Mode};
@@ -61,7 +62,7 @@ async fn pod_list_with_actions(
     app.feeds = kst::ui::feeds::Feeds::new(Some(tx));
     let (atx, arx) = tokio::sync::mpsc::unbounded_channel();
     app.writes.actions = Some(atx);
-    app.show("serving");
+    app.show(PaneId::Serving);
     key(&mut app, KeyCode::Enter);
     let list = app.views[0].feeds()[0];
     app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod.clone()] });
@@ -87,7 +88,7 @@ async fn help_in_every_pane_and_view() {
     app.clock = Some(now);
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     app.feeds = kst::ui::feeds::Feeds::new(Some(tx));
-    let ids: Vec<&str> = app.panes.iter().map(|p| p.id()).collect();
+    let ids: Vec<PaneId> = app.panes.iter().map(|p| p.id()).collect();
     for id in ids {
         app.show(id);
         let title = app.panes[app.tab].title();
@@ -107,7 +108,7 @@ async fn help_in_every_pane_and_view() {
         assert!(!app.show_help);
     }
     // the views: a pod list, a pod, its logs, its YAML; a schema
-    app.show("serving");
+    app.show(PaneId::Serving);
     key(&mut app, KeyCode::Enter);
     let id = app.views[0].feeds()[0];
     let pod = pod_row("ms-baseline-0", &["vllm"], &[8000]);
@@ -130,7 +131,7 @@ async fn help_in_every_pane_and_view() {
     while !app.views.is_empty() {
         key(&mut app, KeyCode::Esc);
     }
-    app.show("tools");
+    app.show(PaneId::Tools);
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.views.len(), 1);
     key(&mut app, KeyCode::Char('?'));
@@ -171,7 +172,7 @@ async fn selection_follows_its_row_through_updates_and_back_from_a_view() {
     app.clock = Some(now);
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     app.feeds = kst::ui::feeds::Feeds::new(Some(tx));
-    app.show("agents");
+    app.show(PaneId::Agents);
     // sorted by restarts, on weather-service
     for _ in 0..2 {
         key(&mut app, KeyCode::Char('s'));
@@ -195,8 +196,8 @@ async fn selection_follows_its_row_through_updates_and_back_from_a_view() {
     assert!(app.views.is_empty());
     assert_eq!(app.selected_text().as_deref(), Some("weather-service"), "back where it was");
     // and across tabs
-    app.show("serving");
-    app.show("agents");
+    app.show(PaneId::Serving);
+    app.show(PaneId::Agents);
     assert_eq!(app.selected_text().as_deref(), Some("weather-service"));
 }
 
@@ -314,7 +315,7 @@ async fn a_text_view_scrolls_to_its_end_and_no_further() {
     app.clock = Some(now);
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     app.feeds = kst::ui::feeds::Feeds::new(Some(tx));
-    app.show("serving");
+    app.show(PaneId::Serving);
     key(&mut app, KeyCode::Enter);
     let list = app.views[0].feeds()[0];
     let pod = pod_row("ms-baseline-0", &["vllm"], &[8000]);

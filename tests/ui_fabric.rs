@@ -6,6 +6,7 @@ mod common;
 use common::render;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kst::store::pane::PaneId;
 use kst::theme::Theme;
 use kst::ui::{App, Mode};
 
@@ -19,12 +20,12 @@ async fn fabric_panes() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
     for name in ["tools", "topology", "security"] {
-        app.show(name);
+        app.show(name.parse().expect("a pane"));
         common::snapshots!(&mut app, name);
     }
 
     // tools: conflicts flagged, the down server says why, Enter shows the schema
-    app.show("tools");
+    app.show(PaneId::Tools);
     let s = render(&mut app, 120, 40);
     assert!(s.contains("github_search ⚠") && s.contains("weather_search ⚠"), "{s}");
     assert!(s.contains("connection refused"), "the server that is down says why: {s}");
@@ -44,7 +45,7 @@ async fn fabric_panes() {
     key(&mut app, KeyCode::Esc);
 
     // topology: the graph at 120 columns, the list at 80 or after v
-    app.show("topology");
+    app.show(PaneId::Topology);
     let wide = render(&mut app, 120, 40);
     assert!(wide.contains("nodes") && !wide.contains("(list)"), "{wide}");
     assert!(render(&mut app, 80, 24).contains("(list)"));
@@ -53,7 +54,7 @@ async fn fabric_panes() {
     assert!(s.contains("(list)") && s.contains("denied 24") && s.contains("observed 240 calls"), "{s}");
 
     // security: B writes the baseline, refused in kiosk mode
-    app.show("security");
+    app.show(PaneId::Security);
     let path = app.fleet.clusters[2].kagenti.baseline_path.clone().unwrap();
     let before = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
     std::thread::sleep(std::time::Duration::from_millis(20));

@@ -6,6 +6,7 @@ mod common;
 use common::render;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kst::store::pane::PaneId;
 use kst::theme::Theme;
 use kst::ui::{App, Mode};
 
@@ -15,17 +16,17 @@ async fn llmd_panes() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
     for name in ["serving", "kv", "throughput", "epp"] {
-        app.show(name);
+        app.show(name.parse().expect("a pane"));
         common::snapshots!(&mut app, name);
     }
 
     // what a user must be able to read off these panes
-    app.show("serving");
+    app.show(PaneId::Serving);
     let s = render(&mut app, 120, 40);
     assert!(s.contains("gpu-us-east/pd-disaggregation") && s.contains("gpu-eu-west/llama-70b"), "{s}");
     assert!(s.contains("needs auth"), "the 401 EPP is named: {s}");
     assert!(s.contains("agents-us-central: no InferencePool API"));
-    app.show("kv");
+    app.show(PaneId::Kv);
     let s = render(&mut app, 120, 40);
     assert!(s.contains("— timeout"), "the wedged pod says why it has no gauge: {s}");
     assert!(s.contains("— unreachable"), "the crash-looping pod too: {s}");
@@ -36,12 +37,12 @@ async fn llmd_panes() {
     }
     let s = render(&mut app, 120, 40);
     assert!(s.contains("connection refused"), "{s}");
-    app.show("epp");
+    app.show(PaneId::Epp);
     let s = render(&mut app, 120, 40);
     assert!(s.contains("prefill-decode 30%") && s.contains("decode-only 70%"), "{s}");
 
     // filter and focus narrow every LLM-d pane
-    app.show("serving");
+    app.show(PaneId::Serving);
     for c in ['/', 'w', 'e', 's', 't'] {
         app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
     }
@@ -52,16 +53,16 @@ async fn llmd_panes() {
 
     // the Kagenti panes
     for name in ["agents", "discovery", "builds", "status"] {
-        app.show(name);
+        app.show(name.parse().expect("a pane"));
         common::snapshots!(&mut app, name);
     }
-    app.show("agents");
+    app.show(PaneId::Agents);
     let s = render(&mut app, 120, 40);
     assert!(s.contains("paused") && s.contains("failing") && s.contains("Kagenti not installed"), "{s}");
 
     // the overview gains the LLM-d columns
     app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-    app.show("overview");
+    app.show(PaneId::Overview);
     insta::assert_snapshot!("overview_with_llmd_120x40", render(&mut app, 120, 40));
 }
 
@@ -105,7 +106,7 @@ async fn problems_pane() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
     app.on_key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE));
-    assert_eq!(app.pane_id(), "problems");
+    assert_eq!(app.pane_id(), PaneId::Problems);
     common::snapshots!(&mut app, "problems");
     let s = render(&mut app, 200, 60);
     assert!(s.contains("✖ crit") && s.contains("! warn") && s.contains("i info"), "{s}");
@@ -116,7 +117,7 @@ async fn problems_pane() {
     assert!(n >= 5, "{n} problems");
     let mut places = std::collections::BTreeSet::new();
     for i in 0..n {
-        app.show("problems");
+        app.show(PaneId::Problems);
         app.on_key(KeyEvent::new(KeyCode::Char('g'), KeyModifiers::NONE));
         for _ in 0..i {
             app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
@@ -132,9 +133,9 @@ async fn problems_pane() {
                 assert!(screen.contains(&name), "the pod view of {name}: {screen}");
                 places.insert("pod".to_string());
             }
-            kst::store::problems::Jump::Pane { pane: "tools", find } => {
+            kst::store::problems::Jump::Pane { pane: PaneId::Tools, find } => {
                 // a server with no tools to list is marked first in the servers box
-                assert_eq!(app.pane_id(), "tools");
+                assert_eq!(app.pane_id(), PaneId::Tools);
                 assert!(screen.lines().any(|l| l.contains("▶ ") && l.contains(&find)), "{find} marked: {screen}");
                 places.insert("tools".to_string());
             }
@@ -161,10 +162,10 @@ async fn kiosk_wall() {
     app.clock = Some(now);
     app.wall = Some(kst::ui::app::kiosk::Wall::new(std::time::Duration::from_secs(20), false, now - 6.0));
     app.rotate();
-    assert_eq!(app.pane_id(), "models");
+    assert_eq!(app.pane_id(), PaneId::Models);
     app.rotate();
     app.wall.as_mut().unwrap().next_at = now + 14.0;
-    assert_eq!(app.pane_id(), "serving");
+    assert_eq!(app.pane_id(), PaneId::Serving);
     for (w, h) in [(200u16, 60u16), (120, 40)] {
         let s = render(&mut app, w, h);
         insta::assert_snapshot!(format!("kiosk_wall_{w}x{h}"), s);
@@ -238,7 +239,7 @@ async fn slo_attainment_in_serving_and_as_problems() {
     assert!(breaches.iter().any(|b| b.contains("SLO TTFT ≤ 250ms") && b.contains("< 99.0% (over 1m)")), "{breaches:?}");
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
-    app.show("serving");
+    app.show(PaneId::Serving);
     let s = render(&mut app, 200, 60);
     insta::assert_snapshot!("serving_slo_200x60", s);
     let row = |name: &str| s.lines().find(|l| l.contains(name)).unwrap().to_string();
@@ -285,7 +286,7 @@ async fn models_pane() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
     app.on_key(KeyEvent::new(KeyCode::Char('3'), KeyModifiers::NONE));
-    assert_eq!(app.pane_id(), "models");
+    assert_eq!(app.pane_id(), PaneId::Models);
     common::snapshots!(&mut app, "models");
     let s = render(&mut app, 200, 60);
     assert!(s.contains("llama-3-3-70b-instruct") && s.contains("└ gpu-eu-west"), "{s}");
@@ -294,7 +295,7 @@ async fn models_pane() {
     // Enter on a cluster line: its pools in Serving, filtered to the model
     app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
     app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    assert_eq!(app.pane_id(), "serving");
+    assert_eq!(app.pane_id(), PaneId::Serving);
     let s = render(&mut app, 200, 60);
     assert!(s.contains("Inference pools (2)") && s.contains("pd-disaggregation") && !s.contains("llama-70b"), "{s}");
 }
@@ -392,8 +393,8 @@ async fn gpus_and_cost() {
     assert!((east.per_hour.unwrap() - whole).abs() < 1e-9, "the cluster costs all its rows, idle included");
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
-    app.show("gpus");
-    assert_eq!(app.pane_id(), "gpus");
+    app.show(PaneId::Gpus);
+    assert_eq!(app.pane_id(), PaneId::Gpus);
     common::snapshots!(&mut app, "gpus");
     let s = render(&mut app, 200, 60);
     assert!(s.contains("opencost 1h") && s.contains("estimate: $1.8/GPU-h"), "both cost sources, labelled: {s}");

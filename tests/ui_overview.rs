@@ -6,6 +6,7 @@ mod common;
 use common::render;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kst::store::pane::PaneId;
 use kst::store::{Conn, Fleet, Update};
 use kst::theme::Theme;
 use kst::ui::{App, Mode};
@@ -65,7 +66,7 @@ async fn overview_snapshots_and_keys() {
     app.on_key(key(KeyCode::Char('8')));
     assert!(render(&mut app, 100, 30).contains("the nightly matrix is not being read"));
     app.on_key(key(KeyCode::BackTab));
-    assert_eq!(app.pane_id(), "epp");
+    assert_eq!(app.pane_id(), PaneId::Epp);
 
     // an unreachable cluster is drawn as such, with its cause
     app.on_key(key(KeyCode::Esc));
@@ -99,7 +100,7 @@ fn kiosk_rotates_over_panes_with_content_and_takes_no_typing() {
         seen.push(app.pane_id());
     }
     assert_eq!(
-        seen,
+        seen.iter().map(|p| p.name()).collect::<Vec<_>>(),
         vec!["models", "serving", "kv", "throughput", "epp", "overview"],
         "a wall screen shows the panes that have something, and skips the rest"
     );
@@ -135,7 +136,7 @@ async fn command_mode_regex_filters_and_copy() {
     app.on_key(key(KeyCode::Tab));
     assert_eq!(app.prompt.as_ref().unwrap().line, "agents");
     app.on_key(key(KeyCode::Enter));
-    assert_eq!(app.pane_id(), "agents");
+    assert_eq!(app.pane_id(), PaneId::Agents);
     typed(&mut app, ":ctx gpu-eu");
     app.on_key(key(KeyCode::Enter));
     assert_eq!(app.focus, Some(1));
@@ -226,7 +227,7 @@ fn mouse_only_when_enabled_and_rebound_keys() {
     assert!(tabs.trim_end().ends_with('…'), "the cut end is marked: {tabs}");
     let serving_x = tabs.find("4:Serve").unwrap();
     assert!(app.on_mouse(click(serving_x as u16 + 2, 1), 100));
-    assert_eq!(app.pane_id(), "serving");
+    assert_eq!(app.pane_id(), PaneId::Serving);
     app.on_mouse(
         MouseEvent { kind: MouseEventKind::ScrollDown, column: 0, row: 10, modifiers: KeyModifiers::NONE },
         100,
@@ -242,7 +243,7 @@ fn mouse_only_when_enabled_and_rebound_keys() {
     let help = render(&mut app, 100, 30);
     assert!(help.contains("h / q Ctrl-c          this help / quit"), "help shows the keys in force: {help}");
     app.on_key(key(KeyCode::Esc));
-    app.show("benchmarks");
+    app.show(PaneId::Benchmarks);
     app.on_key(key(KeyCode::Char('h')));
     let help = render(&mut app, 100, 30);
     assert!(
@@ -304,10 +305,10 @@ async fn an_unreachable_clusters_numbers_turn_stale_with_their_age() {
     assert_eq!(t.freshness, Freshness::Stale);
     assert!(t.kv_avg.is_some() && t.observed_at.is_some_and(|at| at <= t0 + 25.0));
     // the pool row carries its age; the KV pane its per-pod age
-    app.show("serving");
+    app.show(PaneId::Serving);
     let serving = render(&mut app, 120, 40);
     assert!(serving.contains("gpu-eu-west/llama-70b (36s ago)"), "{serving}");
-    app.show("kv");
+    app.show(PaneId::Kv);
     assert!(render(&mut app, 120, 40).contains("36s ago"));
     // the snapshot JSON: each stale value has its observed_at
     let v = serde_json::to_value(kst::snapshot::Snapshot::at(&app.fleet, now)).unwrap();

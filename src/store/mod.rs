@@ -12,6 +12,7 @@ pub mod llmd;
 pub mod models;
 pub mod moving;
 pub mod nightly;
+pub mod pane;
 pub mod placed;
 pub mod placement;
 pub mod posture;

@@ -21,6 +21,7 @@ use super::feeds::Feeds;
 use super::keymap::{Action, Keymap};
 use super::views::FeedView;
 use super::{help, panes, widgets};
+use crate::store::pane::PaneId;
 use crate::store::{Fleet, Update};
 use crate::theme::Theme;
 
@@ -169,16 +170,16 @@ impl App {
     }
 
     /// The pane with this id (`serving`), for tests and commands.
-    pub fn pane_index(&self, id: &str) -> Option<usize> {
+    pub fn pane_index(&self, id: PaneId) -> Option<usize> {
         self.panes.iter().position(|p| p.id() == id)
     }
     /// Shows the pane with this id (closing any drill-down).
-    pub fn show(&mut self, id: &str) {
+    pub fn show(&mut self, id: PaneId) {
         if let Some(i) = self.pane_index(id) {
             self.set_tab(i);
         }
     }
-    pub fn pane_id(&self) -> &'static str {
+    pub fn pane_id(&self) -> PaneId {
         self.panes[self.tab].id()
     }
     pub(super) fn set_tab(&mut self, i: usize) {

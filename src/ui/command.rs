@@ -197,7 +197,7 @@ impl Prompt {
 /// Running what was typed at the prompt: the App's routing for commands.
 impl super::App {
     fn pane_words(&self) -> Vec<(&'static str, &'static [&'static str])> {
-        self.panes.iter().map(|p| (p.id(), p.aliases())).collect()
+        self.panes.iter().map(|p| (p.id().name(), p.aliases())).collect()
     }
 
     pub(super) fn prompt_key(&mut self, k: KeyEvent) -> bool {

@@ -14,6 +14,7 @@ use ratatui::Frame;
 use super::keymap::{Action, Keymap};
 use super::Mode;
 use crate::sources::views::ViewSpec;
+use crate::store::pane::PaneId;
 use crate::store::{ClusterState, Fleet};
 use crate::theme::Theme;
 
@@ -261,7 +262,7 @@ pub enum Outcome {
     StopForward(u64),
     /// Go to a pane and select the row of `find` there (a problem's source), with the global
     /// filter set to `filter` when one is given.
-    Goto { pane: &'static str, context: String, find: String, filter: Option<String> },
+    Goto { pane: PaneId, context: String, find: String, filter: Option<String> },
 }
 
 /// `Any` so a caller that knows the kind can look inside one (`FeedView::of`), without this
@@ -304,7 +305,7 @@ pub enum Group {
 /// A pane: a tab of its own.
 pub trait Pane: Component {
     /// The name `:` commands and tests use ("serving").
-    fn id(&self) -> &'static str;
+    fn id(&self) -> PaneId;
     /// The tab's title ("Serving").
     fn title(&self) -> &'static str;
     /// The title when the tab line is short of room ("Tput").

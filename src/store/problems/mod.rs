@@ -238,7 +238,7 @@ impl Object {
 #[serde(tag = "to", rename_all = "lowercase")]
 pub enum Jump {
     /// A pane, with the row of this object selected (`find` is its `namespace/name`).
-    Pane { pane: &'static str, find: String },
+    Pane { pane: crate::store::pane::PaneId, find: String },
     /// The pod itself (containers, events).
     Pod { namespace: String, name: String },
 }

@@ -74,7 +74,7 @@ pub fn save_state(t: &Tracker, now: f64) -> Saved {
             .filter(|p| p.cluster.is_none() || context(p.cluster).is_some())
             .map(|p| {
                 let (pane, find) = match &p.jump {
-                    Jump::Pane { pane, find } => (Some(pane.to_string()), find.clone()),
+                    Jump::Pane { pane, find } => (Some(pane.name().to_string()), find.clone()),
                     Jump::Pod { namespace, name } => (None, format!("{namespace}/{name}")),
                 };
                 SavedProblem {
@@ -138,7 +138,12 @@ pub fn load(
             continue;
         }
         let jump = match s.pane {
-            Some(p) => Jump::Pane { pane: intern(&p), find: s.find },
+            // a pane this kst does not have (a file from another version): the problem is not
+            // restored, as one of a context no longer in the kubeconfig
+            Some(p) => match p.parse() {
+                Ok(pane) => Jump::Pane { pane, find: s.find },
+                Err(_) => continue,
+            },
             None => {
                 let (ns, name) = s.find.split_once('/').unwrap_or(("", &s.find));
                 Jump::Pod { namespace: ns.to_string(), name: name.to_string() }

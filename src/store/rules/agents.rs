@@ -2,6 +2,7 @@
 
 use super::table as t;
 use crate::store::kagenti::{health, Health};
+use crate::store::pane::PaneId;
 use crate::store::problems::{Condition, Evaluation, Jump, Object, Sight};
 use crate::store::ClusterState;
 
@@ -20,7 +21,7 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
     }
     for a in &k.agents {
         let obj = Object::new(if a.wtype == "tool" { "Tool" } else { "Agent" }, &a.namespace, &a.name);
-        let to = Jump::Pane { pane: "agents", find: format!("{}/{}", a.namespace, a.name) };
+        let to = Jump::Pane { pane: PaneId::Agents, find: format!("{}/{}", a.namespace, a.name) };
         match health(a) {
             Health::Failing(why) => {
                 ev.push(Condition::new(&t::AGENT_FAILING, cluster, obj, format!("failing: {why}"), to))
@@ -49,7 +50,7 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
             cluster,
             Object::new("MCPServer", &s.namespace, &s.name),
             why,
-            Jump::Pane { pane: "tools", find: format!("{}/{}", s.namespace, s.name) },
+            Jump::Pane { pane: PaneId::Tools, find: format!("{}/{}", s.namespace, s.name) },
         ));
     }
     for b in &k.builds {
@@ -64,7 +65,7 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
                 cluster,
                 Object::new("Build", &b.namespace, &b.name),
                 format!("last run {} failed: {why}", run.name),
-                Jump::Pane { pane: "builds", find: format!("{}/{}", b.namespace, b.name) },
+                Jump::Pane { pane: PaneId::Builds, find: format!("{}/{}", b.namespace, b.name) },
             )
             .since(finished),
         );
@@ -76,7 +77,7 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
             cluster,
             Object::new("Agent", ns, name),
             format!("{}: {}", f.rule, f.detail),
-            Jump::Pane { pane: "security", find: f.subject.clone() },
+            Jump::Pane { pane: PaneId::Security, find: f.subject.clone() },
         ));
     }
     for d in k.drift().unwrap_or_default().iter().filter(|d| d.change != "binding removed") {
@@ -85,7 +86,7 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
             cluster,
             Object::new("Posture", "", &d.key),
             format!("{} since the baseline", d.change),
-            Jump::Pane { pane: "security", find: d.key.clone() },
+            Jump::Pane { pane: PaneId::Security, find: d.key.clone() },
         ));
     }
 }

@@ -21,7 +21,7 @@ const THROUGH_THE_API: [Sight; 8] = [
 pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) -> bool {
     let cluster = Some(i);
     let this = || Object::new("Cluster", "", &c.context);
-    let to_overview = || Jump::Pane { pane: "overview", find: c.context.clone() };
+    let to_overview = || Jump::Pane { pane: crate::store::pane::PaneId::Overview, find: c.context.clone() };
     let blind_all = |ev: &mut Evaluation, why: &str, conn_too: bool| {
         if conn_too {
             ev.blind(cluster, Sight::Conn, None, why);

@@ -2,6 +2,7 @@
 
 use super::agents::at;
 use super::table as t;
+use crate::store::pane::PaneId;
 use crate::store::problems::{Condition, Evaluation, Jump, Object, Severity, Sight};
 use crate::store::{ClusterState, Fleet};
 
@@ -17,7 +18,7 @@ pub fn jobs(ev: &mut Evaluation, i: usize, c: &ClusterState) {
                 Some(i),
                 Object::new(j.kind, &j.namespace, &j.name),
                 format!("failed{}", j.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()),
-                Jump::Pane { pane: "jobs", find: format!("{}/{}", j.namespace, j.name) },
+                Jump::Pane { pane: PaneId::Jobs, find: format!("{}/{}", j.namespace, j.name) },
             )
             .since(at(j.finished.as_deref())),
         );
@@ -52,7 +53,7 @@ pub fn nightly(ev: &mut Evaluation, fleet: &Fleet) {
                     "newest run failed{}, the one before passed",
                     failed.and_then(|r| r.failed_step.as_deref()).map(|s| format!(" at {s}")).unwrap_or_default()
                 ),
-                Jump::Pane { pane: "benchmarks", find },
+                Jump::Pane { pane: PaneId::Benchmarks, find },
             )
             .since(failed.and_then(|r| at(Some(r.created_at.as_str())))),
         );
@@ -78,7 +79,7 @@ pub fn alertmanager(ev: &mut Evaluation, fleet: &Fleet) {
                 cluster,
                 Object::new("Alert", a.namespace(), &a.object_name()),
                 a.summary(),
-                Jump::Pane { pane: "problems", find: a.fingerprint.clone() },
+                Jump::Pane { pane: PaneId::Problems, find: a.fingerprint.clone() },
             )
             .since(Some(a.starts_at));
             c.severity = a.severity().unwrap_or(Severity::Warning);

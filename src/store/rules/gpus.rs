@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{over, table as t};
+use crate::store::pane::PaneId;
 use crate::store::problems::{Condition, Evaluation, Jump, Object, Sight};
 use crate::store::ClusterState;
 
@@ -31,11 +32,11 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
                 cluster,
                 object.clone(),
                 format!("XID {:.0} on GPU {} of {} ({})", g.xid.unwrap_or(0.0), g.gpu, g.node, g.model_name),
-                Jump::Pane { pane: "gpus", find: find.clone() },
+                Jump::Pane { pane: PaneId::Gpus, find: find.clone() },
             ));
         }
         if let Some(reason) = over(&t::GPU_MEMORY, g.fb_used(), "") {
-            ev.push(Condition::new(&t::GPU_MEMORY, cluster, object, reason, Jump::Pane { pane: "gpus", find }));
+            ev.push(Condition::new(&t::GPU_MEMORY, cluster, object, reason, Jump::Pane { pane: PaneId::Gpus, find }));
         }
         if let Some(pod) = &g.pod {
             *held.entry(pod.clone()).or_default() += 1;

@@ -104,7 +104,7 @@ fn an_autoscaler_at_max_is_a_problem_only_while_saturated() {
     let c = conditions(&fleet, 0.0);
     assert_eq!((c[0].kind.id, c[0].severity, c[0].kind.for_s), ("autoscaler-at-max", Severity::Warning, 300.0));
     assert!(c[0].reason.contains("max of 3"), "{}", c[0].reason);
-    assert_eq!(c[0].jump, Jump::Pane { pane: "serving", find: "llm-d/p".into() });
+    assert_eq!(c[0].jump, Jump::Pane { pane: crate::store::pane::PaneId::Serving, find: "llm-d/p".into() });
     fleet.clusters[0].llmd.autoscalers[0].current = Some(2);
     assert!(kinds(&fleet).is_empty(), "below its max it can still scale");
     fleet.clusters[0].llmd.autoscalers[0].blocked = Some("ScalingActive: FailedGetExternalMetric".into());

@@ -10,6 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::kagenti::{health, AgentInfo, Health};
+use crate::store::pane::PaneId;
 use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane, Write};
 use crate::ui::keymap::Action;
@@ -134,8 +135,8 @@ impl Agents {
 }
 
 impl Pane for Agents {
-    fn id(&self) -> &'static str {
-        "agents"
+    fn id(&self) -> PaneId {
+        PaneId::Agents
     }
     fn title(&self) -> &'static str {
         "Agents"

@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::store::nightly::{Matrix, NightlyCell, NightlyRun, Trend};
+use crate::store::pane::PaneId;
 use crate::store::reports::{compare, Report, ReportSort};
 use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane, View};
@@ -121,8 +122,8 @@ fn cell_line(t: &Theme, c: Option<&NightlyCell>) -> Line<'static> {
 }
 
 impl Pane for Benchmarks {
-    fn id(&self) -> &'static str {
-        "benchmarks"
+    fn id(&self) -> PaneId {
+        PaneId::Benchmarks
     }
     fn title(&self) -> &'static str {
         "Benchmarks"

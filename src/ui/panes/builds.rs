@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use crate::store::kagenti::BuildInfo;
+use crate::store::pane::PaneId;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt;
@@ -34,8 +35,8 @@ fn keys(cx: &Ctx, rows: &[(usize, &BuildInfo)]) -> Vec<String> {
 }
 
 impl Pane for Builds {
-    fn id(&self) -> &'static str {
-        "builds"
+    fn id(&self) -> PaneId {
+        PaneId::Builds
     }
     fn title(&self) -> &'static str {
         "Builds"

@@ -8,6 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::kagenti::{AgentInfo, Card, CardState};
+use crate::store::pane::PaneId;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
@@ -51,8 +52,8 @@ fn keys(list: &[Entry]) -> Vec<String> {
 }
 
 impl Pane for Discovery {
-    fn id(&self) -> &'static str {
-        "discovery"
+    fn id(&self) -> PaneId {
+        PaneId::Discovery
     }
     fn title(&self) -> &'static str {
         "Discovery"

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::llmd::{age_text, Freshness, PoolInfo};
+use crate::store::pane::PaneId;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt::{self, opt};
@@ -109,8 +110,8 @@ fn pool_lines(cx: &Ctx, cluster: usize, p: &PoolInfo, width: usize) -> Vec<Line<
 }
 
 impl Pane for Epp {
-    fn id(&self) -> &'static str {
-        "epp"
+    fn id(&self) -> PaneId {
+        PaneId::Epp
     }
     fn title(&self) -> &'static str {
         "EPP"

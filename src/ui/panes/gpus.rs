@@ -12,6 +12,7 @@ use ratatui::Frame;
 
 use crate::sources::views::ViewSpec;
 use crate::store::gpus::{self, Allocation, CostSource, GpuSample, ModelCost};
+use crate::store::pane::PaneId;
 use crate::store::rules;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
@@ -193,8 +194,8 @@ fn costs(cx: &Ctx) -> Vec<ModelCost> {
 }
 
 impl Pane for Gpus {
-    fn id(&self) -> &'static str {
-        "gpus"
+    fn id(&self) -> PaneId {
+        PaneId::Gpus
     }
     fn title(&self) -> &'static str {
         "GPUs and cost"

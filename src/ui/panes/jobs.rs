@@ -10,6 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::jobs::JobInfo;
+use crate::store::pane::PaneId;
 use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
@@ -62,8 +63,8 @@ fn keys(cx: &Ctx, rows: &[(usize, &JobInfo)]) -> Vec<String> {
 }
 
 impl Pane for Jobs {
-    fn id(&self) -> &'static str {
-        "jobs"
+    fn id(&self) -> PaneId {
+        PaneId::Jobs
     }
     fn title(&self) -> &'static str {
         "ML jobs"

@@ -11,6 +11,7 @@ use ratatui::Frame;
 
 use crate::sources::views::ViewSpec;
 use crate::store::llmd::{mean_opt, Detail, Freshness, Role, ServerInfo};
+use crate::store::pane::PaneId;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::rules::{kv_style, level, mark};
@@ -35,8 +36,8 @@ fn keys(cx: &Ctx, servers: &[(usize, &ServerInfo)]) -> Vec<String> {
 }
 
 impl Pane for KvCache {
-    fn id(&self) -> &'static str {
-        "kv"
+    fn id(&self) -> PaneId {
+        PaneId::Kv
     }
     fn title(&self) -> &'static str {
         "KV cache"

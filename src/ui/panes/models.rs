@@ -10,6 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::models::{ImportState, ModelLine, ModelView};
+use crate::store::pane::PaneId;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt;
@@ -91,8 +92,8 @@ fn keys(rows: &[Row]) -> Vec<String> {
 }
 
 impl Pane for Models {
-    fn id(&self) -> &'static str {
-        "models"
+    fn id(&self) -> PaneId {
+        PaneId::Models
     }
     fn title(&self) -> &'static str {
         "Models"
@@ -155,7 +156,7 @@ impl Component for Models {
                         let filter = Some(crate::store::llmd::model_label(&m.model));
                         match (l.pools.first(), l.imports.first()) {
                             (Some(pool), _) => Outcome::Goto {
-                                pane: "serving",
+                                pane: PaneId::Serving,
                                 context: l.context.clone(),
                                 find: pool.clone(),
                                 filter,
@@ -163,7 +164,7 @@ impl Component for Models {
                             // served here only through an import: the exporter's pool
                             (None, Some(imp)) => match imp.exporters.first() {
                                 Some(e) => Outcome::Goto {
-                                    pane: "serving",
+                                    pane: PaneId::Serving,
                                     context: e.clone(),
                                     find: imp.pool.clone(),
                                     filter,

@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
+use crate::store::pane::PaneId;
 use crate::store::placed::{self, PlacedObject};
 use crate::store::placement::{self, Cell, PolicyView};
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
@@ -90,8 +91,8 @@ fn state(cx: &Ctx, v: &PolicyView) -> (String, ratatui::style::Style) {
 }
 
 impl Pane for Placement {
-    fn id(&self) -> &'static str {
-        "placement"
+    fn id(&self) -> PaneId {
+        PaneId::Placement
     }
     fn title(&self) -> &'static str {
         "Placement"

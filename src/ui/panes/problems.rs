@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use crate::store::pane::PaneId;
 use crate::store::problems::{Jump, Problem, Severity};
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
@@ -74,7 +75,7 @@ fn jump(cx: &Ctx, p: &Problem) -> Outcome {
             format!("{} pod", cx.qualified(cluster, name)),
         ),
         (Jump::Pane { pane, find }, _) => {
-            Outcome::Goto { pane, context: context(cx, p).to_string(), find: find.clone(), filter: None }
+            Outcome::Goto { pane: *pane, context: context(cx, p).to_string(), find: find.clone(), filter: None }
         }
         (Jump::Pod { .. }, None) => Outcome::Handled,
     }
@@ -92,7 +93,7 @@ fn silence(cx: &Ctx, p: &Problem) -> Outcome {
         return Outcome::Flash("it is resolved: nothing to silence".into());
     }
     let from_am = match &p.jump {
-        Jump::Pane { pane: "problems", find } if p.kind == "alertmanager" => {
+        Jump::Pane { pane: PaneId::Problems, find } if p.kind == "alertmanager" => {
             ams.iter().enumerate().find_map(|(i, a)| {
                 a.alerts.iter().flatten().find(|x| &x.fingerprint == find).map(|x| (i, x.labels.clone()))
             })
@@ -169,8 +170,8 @@ fn state_text(cx: &Ctx, p: &Problem, now: f64, short: bool) -> String {
 }
 
 impl Pane for Problems {
-    fn id(&self) -> &'static str {
-        "problems"
+    fn id(&self) -> PaneId {
+        PaneId::Problems
     }
     fn title(&self) -> &'static str {
         "Problems"

@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
+use crate::store::pane::PaneId;
 use crate::store::posture::{Drift, Finding, FindingSeverity};
 use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
@@ -87,8 +88,8 @@ fn accept_baseline(clusters: Vec<usize>) -> Outcome {
 }
 
 impl Pane for Security {
-    fn id(&self) -> &'static str {
-        "security"
+    fn id(&self) -> PaneId {
+        PaneId::Security
     }
     fn title(&self) -> &'static str {
         "Security"

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::llmd::{Freshness, Histogram, PoolInfo, PoolView};
+use crate::store::pane::PaneId;
 use crate::store::rules;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
@@ -82,8 +83,8 @@ fn q(h: &Option<Histogram>, x: f64) -> Option<f64> {
 }
 
 impl Pane for Serving {
-    fn id(&self) -> &'static str {
-        "serving"
+    fn id(&self) -> PaneId {
+        PaneId::Serving
     }
     fn title(&self) -> &'static str {
         "Serving"

@@ -9,14 +9,15 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::kagenti::ComponentState;
+use crate::store::pane::PaneId;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 
 pub struct Status;
 
 impl Pane for Status {
-    fn id(&self) -> &'static str {
-        "status"
+    fn id(&self) -> PaneId {
+        PaneId::Status
     }
     fn title(&self) -> &'static str {
         "Status"

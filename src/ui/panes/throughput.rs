@@ -8,6 +8,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType};
 use ratatui::Frame;
 
+use crate::store::pane::PaneId;
 use crate::store::rules;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
@@ -90,8 +91,8 @@ fn draw_chart(f: &mut Frame, chart_area: Rect, cx: &Ctx) {
 }
 
 impl Pane for Throughput {
-    fn id(&self) -> &'static str {
-        "throughput"
+    fn id(&self) -> PaneId {
+        PaneId::Throughput
     }
     fn title(&self) -> &'static str {
         "Throughput"

@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
+use crate::store::pane::PaneId;
 use crate::store::tools::{rows as tool_rows, ServerStatus, ToolRow, ToolServer};
 use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
@@ -94,8 +95,8 @@ fn keys(cx: &Ctx, rows: &[ToolRow]) -> Vec<String> {
 }
 
 impl Pane for Tools {
-    fn id(&self) -> &'static str {
-        "tools"
+    fn id(&self) -> PaneId {
+        PaneId::Tools
     }
     fn title(&self) -> &'static str {
         "MCP tools"

@@ -13,6 +13,7 @@ use ratatui::widgets::canvas::{Canvas, Line as CLine};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
+use crate::store::pane::PaneId;
 use crate::store::topology::{Edge, Node, NodeKind};
 use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
@@ -127,8 +128,8 @@ impl Topology {
 }
 
 impl Pane for Topology {
-    fn id(&self) -> &'static str {
-        "topology"
+    fn id(&self) -> PaneId {
+        PaneId::Topology
     }
     fn title(&self) -> &'static str {
         "Topology"

@@ -63,7 +63,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &mut App) {
     }
     let hints = if let Some(p) = &app.prompt {
         let contexts: Vec<String> = app.fleet.clusters.iter().map(|c| c.context.clone()).collect();
-        let words: Vec<(&str, &[&str])> = app.panes.iter().map(|p| (p.id(), p.aliases())).collect();
+        let words: Vec<(&str, &[&str])> = app.panes.iter().map(|p| (p.id().name(), p.aliases())).collect();
         let hint = match &p.error {
             Some(e) => Span::styled(format!("  {e}"), t.crit),
             None => Span::styled(

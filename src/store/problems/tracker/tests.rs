@@ -225,7 +225,7 @@ fn a_cluster_down_carries_its_problems_and_a_critical_its_warning() {
         Some(0),
         Object::new("Cluster", "", "c"),
         "unreachable".into(),
-        Jump::Pane { pane: "overview", find: "c".into() },
+        Jump::Pane { pane: crate::store::pane::PaneId::Overview, find: "c".into() },
     );
     t.update(10.0, eval(vec![cond(&CRASH, "d0"), cond(&NOT_READY, "d1")]));
     let mut e = eval(vec![down.clone()]);

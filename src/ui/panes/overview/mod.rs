@@ -16,6 +16,7 @@ use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
 
 mod order;
 
+use crate::store::pane::PaneId;
 pub use order::COLLAPSE_AT;
 use order::{GroupBy, GroupLine, HubJudged, Listing, Row, Sort};
 
@@ -147,8 +148,8 @@ fn detail(c: &ClusterState, now: f64) -> String {
 }
 
 impl Pane for Overview {
-    fn id(&self) -> &'static str {
-        "overview"
+    fn id(&self) -> PaneId {
+        PaneId::Overview
     }
     fn title(&self) -> &'static str {
         "Overview"
