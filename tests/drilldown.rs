@@ -322,7 +322,7 @@ fn fixed_app() -> App {
 fn view_snapshots() {
     use kst::store::views::{ContainerRow, EventRow, PodDetail};
     let mut app = fixed_app();
-    insta::assert_snapshot!("pods_view_100x24", render(&mut app, 100, 24));
+    insta::assert_snapshot!("pods_view_100x24", common::pane_shot(&render(&mut app, 100, 24)));
     app.open_view(
         ViewSpec::Pod { cluster: 0, namespace: "llm-d".into(), name: "ms-pd-prefill-cqjs6-bsnlp".into() },
         "pod".into(),
@@ -357,7 +357,7 @@ fn view_snapshots() {
         }],
     };
     app.on_update(Update::ViewPod { cluster: 0, view: id, detail: Box::new(detail) });
-    insta::assert_snapshot!("pod_view_100x24", render(&mut app, 100, 24));
+    insta::assert_snapshot!("pod_view_100x24", common::pane_shot(&render(&mut app, 100, 24)));
     app.on_key(key(KeyCode::Char('l')));
     let id = app.views.last().unwrap().as_feed().unwrap().id;
     let lines: Vec<String> =
@@ -367,13 +367,13 @@ fn view_snapshots() {
         app.on_key(key(KeyCode::Char(c)));
     }
     app.on_key(key(KeyCode::Enter));
-    insta::assert_snapshot!("logs_view_100x24", render(&mut app, 100, 24));
+    insta::assert_snapshot!("logs_view_100x24", common::pane_shot(&render(&mut app, 100, 24)));
     app.on_key(key(KeyCode::Esc)); // the search
     app.on_key(key(KeyCode::Esc)); // the logs
     app.on_key(key(KeyCode::Char('y')));
     let id = app.views.last().unwrap().as_feed().unwrap().id;
     app.on_update(Update::ViewText { cluster: 0, view: id, text: "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ms-pd-prefill-cqjs6-bsnlp\n  namespace: llm-d\nspec:\n  nodeName: gpu-us-east-gpu-1\n".into() });
-    insta::assert_snapshot!("yaml_view_100x24", render(&mut app, 100, 24));
+    insta::assert_snapshot!("yaml_view_100x24", common::pane_shot(&render(&mut app, 100, 24)));
     assert_eq!(app.views.len(), 3);
     app.on_key(key(KeyCode::Esc));
     app.on_key(key(KeyCode::Esc));

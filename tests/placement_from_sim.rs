@@ -253,7 +253,7 @@ async fn placement_drift_explain_and_a_selector_change() {
         app.show(PaneId::Placement);
         for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
             let s = common::render(&mut app, w, h);
-            insta::assert_snapshot!(format!("placement_{w}x{h}"), s);
+            insta::assert_snapshot!(format!("placement_{w}x{h}"), common::pane_shot(&s));
             assert!(s.contains("edge-singleton-policy") && s.contains("BindingPolicies (8)"), "{s}");
         }
         let s = common::render(&mut app, 200, 60);

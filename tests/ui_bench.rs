@@ -25,8 +25,8 @@ async fn benchmarks_and_jobs_panes() {
     app.clock = Some(now);
 
     app.show(PaneId::Benchmarks);
-    insta::assert_snapshot!("benchmarks_120x40", render(&mut app, 120, 40));
-    insta::assert_snapshot!("benchmarks_80x24", render(&mut app, 80, 24));
+    insta::assert_snapshot!("benchmarks_120x40", common::pane_shot(&render(&mut app, 120, 40)));
+    insta::assert_snapshot!("benchmarks_80x24", common::pane_shot(&render(&mut app, 80, 24)));
     let s = render(&mut app, 120, 40);
     assert!(s.contains("pd-disaggregation gpu·vllm·nixl") && s.contains("OpenShift") && s.contains("CoreWeave"), "{s}");
     assert!(s.contains("longest failing streak: optimized-baseline rocm·vllm AMD"), "{s}");
@@ -41,7 +41,7 @@ async fn benchmarks_and_jobs_panes() {
     assert_eq!(app.views.last().map(|v| v.crumb()).as_deref(), Some("optimized-baseline on AMD runs"));
     let s = render(&mut app, 120, 40);
     assert!(s.contains("optimized-baseline on AMD") && s.contains("GPU unavailable (Check GPU availability)"), "{s}");
-    insta::assert_snapshot!("benchmark_runs_120x40", s);
+    insta::assert_snapshot!("benchmark_runs_120x40", common::pane_shot(&s));
     key(&mut app, KeyCode::Char('j'));
     key(&mut app, KeyCode::Char('C'));
     assert!(app.pending_copy.as_deref().unwrap().starts_with("https://github.com/llm-d/llm-d/actions/runs/"));
@@ -51,7 +51,7 @@ async fn benchmarks_and_jobs_panes() {
     // the reports: sortable, a bad file named, two compared
     key(&mut app, KeyCode::Char('v'));
     let s = render(&mut app, 120, 40);
-    insta::assert_snapshot!("reports_120x40", s.clone());
+    insta::assert_snapshot!("reports_120x40", common::pane_shot(&s.clone()));
     assert!(s.contains("✖ broken.yaml: not YAML"), "{s}");
     key(&mut app, KeyCode::Char('s'));
     assert!(render(&mut app, 120, 40).contains("sorted by output tok/s"));
@@ -67,9 +67,9 @@ async fn benchmarks_and_jobs_panes() {
     key(&mut app, KeyCode::Char('v'));
 
     app.show(PaneId::Jobs);
-    insta::assert_snapshot!("jobs_120x40", render(&mut app, 120, 40));
-    insta::assert_snapshot!("jobs_80x24", render(&mut app, 80, 24));
-    insta::assert_snapshot!("jobs_200x60", render(&mut app, 200, 60));
+    insta::assert_snapshot!("jobs_120x40", common::pane_shot(&render(&mut app, 120, 40)));
+    insta::assert_snapshot!("jobs_80x24", common::pane_shot(&render(&mut app, 80, 24)));
+    insta::assert_snapshot!("jobs_200x60", common::pane_shot(&render(&mut app, 200, 60)));
     let s = render(&mut app, 80, 24);
     assert!(
         s.contains(" gpu-eu-west ") && s.contains(" Succeeded "),

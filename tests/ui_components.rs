@@ -75,6 +75,22 @@ fn typed(app: &mut App, s: &str) {
     }
 }
 
+/// The tab bar at the three sizes every pane is reviewed at, with the serving pane in front: the
+/// one snapshot that adding or renaming a pane rewrites (pane snapshots leave the bar out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tab_bar() {
+    let (_sim, fleet, now) = common::deterministic_fleet().await;
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now);
+    app.show(PaneId::Serving);
+    for (w, h) in [(80u16, 24u16), (120, 40), (200, 60)] {
+        let screen = common::render(&mut app, w, h);
+        let bar = screen.lines().nth(1).expect("a second row").to_string();
+        assert!(bar.trim_start().starts_with("1:"), "the tab bar is the second row: {screen}");
+        insta::assert_snapshot!(format!("tab_bar_{w}x{h}"), bar);
+    }
+}
+
 /// `?` works in every pane and every drill-down view, lists that view's own keys with a
 /// heading naming it, then the keys that work everywhere, and fits 80x24.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -464,7 +480,7 @@ fn the_write_confirmation_keeps_its_keys_on_screen_with_every_line() {
         ] {
             assert!(s.contains(needle), "{w}x{h}: {needle:?} missing\n{s}");
         }
-        insta::assert_snapshot!(format!("write_confirmation_via_proxy_{w}x{h}"), s);
+        insta::assert_snapshot!(format!("write_confirmation_via_proxy_{w}x{h}"), common::pane_shot(&s));
     }
 }
 

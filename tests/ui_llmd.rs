@@ -63,7 +63,7 @@ async fn llmd_panes() {
     // the overview gains the LLM-d columns
     app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     app.show(PaneId::Overview);
-    insta::assert_snapshot!("overview_with_llmd_120x40", render(&mut app, 120, 40));
+    insta::assert_snapshot!("overview_with_llmd_120x40", common::pane_shot(&render(&mut app, 120, 40)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,7 +168,7 @@ async fn kiosk_wall() {
     assert_eq!(app.pane_id(), PaneId::Serving);
     for (w, h) in [(200u16, 60u16), (120, 40)] {
         let s = render(&mut app, w, h);
-        insta::assert_snapshot!(format!("kiosk_wall_{w}x{h}"), s);
+        insta::assert_snapshot!(format!("kiosk_wall_{w}x{h}"), common::pane_shot(&s));
         assert!(s.contains("CRITICAL") && s.contains("TOKENS/S") && s.contains("AGENTS HEALTHY"), "{s}");
         assert!(s.contains("· next in 14s") && s.contains("Serving "), "the rotation indicator: {s}");
         assert!(s.contains("CrashLoopBackOff"), "the problems are listed: {s}");
@@ -241,7 +241,7 @@ async fn slo_attainment_in_serving_and_as_problems() {
     app.clock = Some(now);
     app.show(PaneId::Serving);
     let s = render(&mut app, 200, 60);
-    insta::assert_snapshot!("serving_slo_200x60", s);
+    insta::assert_snapshot!("serving_slo_200x60", common::pane_shot(&s));
     let row = |name: &str| s.lines().find(|l| l.contains(name)).unwrap().to_string();
     assert!(row("gpu-us-east/pd-disaggregation").contains("✖"), "{s}");
     assert!(row("gpu-eu-west/llama-70b").contains("✓"), "{s}");

@@ -25,9 +25,9 @@ async fn overview_snapshots_and_keys() {
     let (_sim, fleet) = converged_fleet().await;
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(1_790_000_061.0);
-    insta::assert_snapshot!("overview_120x40", render(&mut app, 120, 40));
-    insta::assert_snapshot!("overview_80x24", render(&mut app, 80, 24));
-    insta::assert_snapshot!("too_small_60x20", render(&mut app, 60, 20));
+    insta::assert_snapshot!("overview_120x40", common::pane_shot(&render(&mut app, 120, 40)));
+    insta::assert_snapshot!("overview_80x24", common::pane_shot(&render(&mut app, 80, 24)));
+    insta::assert_snapshot!("too_small_60x20", common::pane_shot(&render(&mut app, 60, 20)));
 
     // filter narrows the rows
     for k in [
@@ -60,7 +60,7 @@ async fn overview_snapshots_and_keys() {
     assert_eq!(app.focus, Some(1));
     let screen = render(&mut app, 100, 30);
     assert!(screen.contains("focus: gpu-eu-west") && screen.contains("NVIDIA-A100-SXM4-80GB"));
-    insta::assert_snapshot!("overview_focused_100x30", screen);
+    insta::assert_snapshot!("overview_focused_100x30", common::pane_shot(&screen));
 
     // tabs: digits and Tab; a pane without its source says why instead of inventing data
     app.on_key(key(KeyCode::Char('8')));
@@ -294,7 +294,7 @@ async fn an_unreachable_clusters_numbers_turn_stale_with_their_age() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(now);
     let screen = render(&mut app, 120, 40);
-    insta::assert_snapshot!("overview_one_stale_120x40", screen);
+    insta::assert_snapshot!("overview_one_stale_120x40", common::pane_shot(&screen));
     assert!(screen.contains("GPUs 31/32 allocatable of 2 clusters; 1 stale"), "{screen}");
     assert!(screen.contains("connection refused · since") && screen.contains("numbers from 36s ago"), "{screen}");
 
@@ -377,7 +377,7 @@ fn a_hundred_clusters_collapse_to_the_troubled_ones() {
     let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
     app.clock = Some(1_790_000_031.0);
     let screen = render(&mut app, 120, 40);
-    insta::assert_snapshot!("overview_100_collapsed_120x40", screen);
+    insta::assert_snapshot!("overview_100_collapsed_120x40", common::pane_shot(&screen));
     let row = |s: &str, name: &str| s.lines().position(|l| l.contains(name));
     assert!(row(&screen, "edge-042") < row(&screen, "edge-007"), "critical before warning: {screen}");
     assert!(screen.contains("98 clusters healthy"), "{screen}");
@@ -578,7 +578,7 @@ fn ten_thousand_hub_clusters_sort_group_and_filter() {
     let first_row = |s: &str| s.lines().nth(4).unwrap_or_default().to_string();
 
     let s = render(&mut app, 200, 60);
-    insta::assert_snapshot!("overview_10000_hub_200x60", s);
+    insta::assert_snapshot!("overview_10000_hub_200x60", common::pane_shot(&s));
     assert!(s.contains("Clusters (10001) · worst first"), "{s}");
     for d in ["edge-00017", "edge-04242", "edge-09001"] {
         let healthy = s.lines().position(|l| l.contains("clusters healthy")).unwrap_or(0);
@@ -586,7 +586,7 @@ fn ten_thousand_hub_clusters_sort_group_and_filter() {
     }
     // the hub context counts its three unavailable clusters' warnings, so it leads
     assert!(row(&s, "its1") < row(&s, "edge-00017"), "worst first across contexts and hub clusters: {s}");
-    insta::assert_snapshot!("overview_10000_hub_80x24", render(&mut app, 80, 24));
+    insta::assert_snapshot!("overview_10000_hub_80x24", common::pane_shot(&render(&mut app, 80, 24)));
 
     // every row, sorted by KV: the fullest first, then reversed; clusters without one last
     app.on_key(key(KeyCode::Char('v')));
@@ -614,13 +614,13 @@ fn ten_thousand_hub_clusters_sort_group_and_filter() {
     }
     app.on_key(key(KeyCode::Char('b')));
     let s = render(&mut app, 200, 60);
-    insta::assert_snapshot!("overview_10000_grouped_200x60", s);
+    insta::assert_snapshot!("overview_10000_grouped_200x60", common::pane_shot(&s));
     assert!(s.contains("worst first · grouped by ManagedClusterSet"), "{s}");
     let edge = s.lines().find(|l| l.contains("▸ edge (9000)")).unwrap_or_else(|| panic!("{s}"));
     assert!(edge.contains("✖ 3 down") && edge.contains("99%"), "the group's counts and worst KV: {edge}");
     assert!(s.contains("▸ core (1000)") && s.contains("▸ (no set) (1)"), "{s}");
     assert!(row(&s, "▸ edge") < row(&s, "▸ core"), "the group with clusters down first: {s}");
-    insta::assert_snapshot!("overview_10000_grouped_80x24", render(&mut app, 80, 24));
+    insta::assert_snapshot!("overview_10000_grouped_80x24", common::pane_shot(&render(&mut app, 80, 24)));
     app.on_key(key(KeyCode::Char('g')));
     app.on_key(key(KeyCode::Enter));
     let s = render(&mut app, 200, 60);

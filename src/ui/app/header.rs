@@ -134,8 +134,10 @@ pub fn tab_pieces(app: &App, width: usize) -> Vec<(Option<usize>, String)> {
             })
             .collect()
     };
+    // the titles, and a `│ ` between groups
     let len = |items: &[(usize, String, Group)]| -> usize {
-        items.iter().map(|(_, s, _)| s.chars().count()).sum::<usize>() + 4
+        let separators = items.windows(2).filter(|w| w[0].2 != w[1].2).count();
+        items.iter().map(|(_, s, _)| s.chars().count()).sum::<usize>() + 2 * separators
     };
     let full = build(false, true);
     let items = if len(&full) <= width {
