@@ -314,7 +314,7 @@ fn fixed_app() -> App {
         "gpu-us-east/pd pods".into(),
     );
     let id = FeedView::of_mut(app.views[0].as_mut()).unwrap().id;
-    app.on_update(Update::ViewPods { cluster: 0, view: id, pods });
+    app.on_update(Update::ViewPods { cluster: 0, view: id, pods, no_usage: None });
     app
 }
 

@@ -238,7 +238,7 @@ const LONG_FUNCTIONS: &[(&str, &str, usize)] = &[
     ("src/sources/llmd.rs", "run", 209),
     ("kst-sim/src/scenario/agents.rs", "agents", 238),
     ("src/ui/panes/overview/mod.rs", "draw", 189),
-    ("src/ui/views/draw.rs", "feed_view", 187),
+    ("src/ui/views/draw.rs", "feed_view", 180),
     ("src/ui/panes/security.rs", "draw", 182),
     ("src/sources/kagenti.rs", "run", 175),
     ("kst-sim/src/scenario/dynamics.rs", "tick", 175),

@@ -294,10 +294,14 @@ async fn kubectl_top_and_the_pod_list_agree_on_cpu_and_memory() {
         let (mut east, mut west) = (None, None);
         while east.is_none() || west.is_none() {
             let u = tokio::time::timeout_at(deadline.into(), rx.recv()).await.expect("pod lists arrive").unwrap();
-            if let Update::ViewPods { view, pods, .. } = u {
+            if let Update::ViewPods { view, pods, no_usage, .. } = u {
                 if view == id && pods.iter().any(|p| p.usage.is_some()) {
+                    assert_eq!(no_usage, None, "metrics-server answers on gpu-us-east");
                     east = Some((window(), pods));
-                } else if view == id + 1000 && !pods.is_empty() {
+                } else if view == id + 1000 && !pods.is_empty() && no_usage.is_some() {
+                    // the list says why its CPU and MEM are `—`
+                    let why = no_usage.unwrap();
+                    assert!(why.contains("no metrics-server") && why.contains("not served"), "{why}");
                     west = Some(pods);
                 }
             }

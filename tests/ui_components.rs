@@ -65,7 +65,7 @@ async fn pod_list_with_actions(
     app.show(PaneId::Serving);
     key(&mut app, KeyCode::Enter);
     let list = app.views[0].feeds()[0];
-    app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod.clone()] });
+    app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod.clone()], no_usage: None });
     (sim, app, arx)
 }
 
@@ -128,7 +128,7 @@ async fn help_in_every_pane_and_view() {
     key(&mut app, KeyCode::Enter);
     let id = app.views[0].feeds()[0];
     let pod = pod_row("ms-baseline-0", &["vllm"], &[8000]);
-    app.on_update(kst::store::Update::ViewPods { cluster: 0, view: id, pods: vec![pod] });
+    app.on_update(kst::store::Update::ViewPods { cluster: 0, view: id, pods: vec![pod], no_usage: None });
     for (expect, next) in [("Enter d", 'd'), ("YAML", 'l'), ("only the lines holding a text", 'y')] {
         key(&mut app, KeyCode::Char('?'));
         let s = render(&mut app, 80, 24);
@@ -335,7 +335,7 @@ async fn a_text_view_scrolls_to_its_end_and_no_further() {
     key(&mut app, KeyCode::Enter);
     let list = app.views[0].feeds()[0];
     let pod = pod_row("ms-baseline-0", &["vllm"], &[8000]);
-    app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod] });
+    app.on_update(kst::store::Update::ViewPods { cluster: 0, view: list, pods: vec![pod], no_usage: None });
     key(&mut app, KeyCode::Char('y'));
     let yaml = *app.views.last().unwrap().feeds().last().unwrap();
     let text: String = (0..100).map(|i| format!("line-{i:03}: value\n")).collect();

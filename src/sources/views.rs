@@ -262,8 +262,12 @@ fn pod_metrics_ar() -> ApiResource {
 /// The usage of the pods metrics-server measured, by `namespace/name`; None when
 /// metrics.k8s.io does not answer (not served, forbidden, down): the list then shows `—`,
 /// never the last figures as if fresh.
-async fn pod_usage(api: &Api<DynamicObject>, selector: &str) -> Option<BTreeMap<String, PodUsage>> {
-    let list = api.list(&kube::api::ListParams::default().labels(selector)).await.ok()?;
+async fn pod_usage(api: &Api<DynamicObject>, selector: &str) -> Result<BTreeMap<String, PodUsage>, String> {
+    let list = api.list(&kube::api::ListParams::default().labels(selector)).await.map_err(|e| match e {
+        kube::Error::Api(s) if s.code == 404 => "no metrics-server here (metrics.k8s.io not served)".to_string(),
+        kube::Error::Api(s) if s.code == 403 => "metrics.k8s.io is forbidden for you".to_string(),
+        e => format!("metrics.k8s.io: {}", super::cluster::plain(&e.to_string())),
+    })?;
     let now = jiff::Timestamp::now().as_second();
     let mut out = BTreeMap::new();
     for m in list.items {
@@ -285,7 +289,7 @@ async fn pod_usage(api: &Api<DynamicObject>, selector: &str) -> Option<BTreeMap<
             out.insert(key, usage);
         }
     }
-    Some(out)
+    Ok(out)
 }
 
 async fn pods_feed(
@@ -304,7 +308,8 @@ async fn pods_feed(
     };
     let mut s = watcher::watcher(api, watcher::Config::default().labels(&selector)).default_backoff().boxed();
     let mut pods: Folded<PodRow> = Folded::default();
-    let mut usage: Option<BTreeMap<String, PodUsage>> = None;
+    // None until metrics.k8s.io first answered
+    let mut usage: Option<Result<BTreeMap<String, PodUsage>, String>> = None;
     let mut poll = tokio::time::interval(USAGE_EVERY);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -318,7 +323,7 @@ async fn pods_feed(
                 }
             },
             _ = poll.tick() => {
-                let now = pod_usage(&metrics, &selector).await;
+                let now = Some(pod_usage(&metrics, &selector).await);
                 let changed = now != usage;
                 usage = now;
                 // the first answer can come before the pods are listed: nothing to draw yet
@@ -332,11 +337,12 @@ async fn pods_feed(
             .items()
             .iter()
             .map(|((ns, name), r)| {
-                let usage = usage.as_ref().and_then(|u| u.get(&format!("{ns}/{name}")).copied());
+                let usage = usage.as_ref().and_then(|u| u.as_ref().ok()?.get(&format!("{ns}/{name}")).copied());
                 PodRow { usage, ..r.clone() }
             })
             .collect();
-        if tx.send(Update::ViewPods { cluster, view: id, pods: rows }).await.is_err() {
+        let no_usage = usage.as_ref().and_then(|u| u.as_ref().err().cloned());
+        if tx.send(Update::ViewPods { cluster, view: id, pods: rows, no_usage }).await.is_err() {
             return;
         }
     }

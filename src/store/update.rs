@@ -171,6 +171,9 @@ pub enum Update {
         cluster: usize,
         view: u64,
         pods: Vec<views::PodRow>,
+        /// Why no pod has CPU and memory figures (metrics.k8s.io not served, forbidden, failing);
+        /// None when it answered (a pod without a figure then has no recent sample).
+        no_usage: Option<String>,
     },
     ViewPod {
         cluster: usize,

@@ -389,7 +389,7 @@ impl App {
             return redraw;
         }
         let (view, data) = match u {
-            Update::ViewPods { view, pods, .. } => (view, FeedData::Pods(pods)),
+            Update::ViewPods { view, pods, no_usage, .. } => (view, FeedData::Pods(pods, no_usage)),
             Update::ViewObjects { view, rows, .. } => (view, FeedData::Objects(rows)),
             Update::ViewPod { view, detail, .. } => (view, FeedData::Pod(detail)),
             Update::ViewLog { view, lines, .. } => (view, FeedData::Log(lines)),

@@ -345,7 +345,8 @@ pub trait View: Component {
 
 /// What a feed brings to its view.
 pub enum FeedData {
-    Pods(Vec<crate::store::views::PodRow>),
+    /// A pod list, and why its CPU and memory are `—` when metrics.k8s.io does not answer.
+    Pods(Vec<crate::store::views::PodRow>, Option<String>),
     Objects(Vec<crate::store::views::ObjectRow>),
     Pod(Box<crate::store::views::PodDetail>),
     Log(Vec<String>),

@@ -91,6 +91,16 @@ pub fn pod_state_cells(p: &crate::store::views::PodRow, now: i64, t: &crate::the
     ]
 }
 
+/// `pods (12)`, `pods (3 of 12, filter: x)`, and why CPU and MEM are `—` where they are.
+fn pods_title(title: &str, shown: usize, total: usize, v: &FeedView) -> String {
+    let why = v.no_usage.as_ref().map(|w| format!("· CPU/MEM —: {w} ")).unwrap_or_default();
+    if v.search.is_empty() {
+        format!("{title}({shown}) {why}")
+    } else {
+        format!("{title}({shown} of {total}, filter: {}) {why}", v.search)
+    }
+}
+
 pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
     let t = cx.theme;
     let title = format!(" {} ", cx.crumbs);
@@ -122,14 +132,7 @@ pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
                 Col::whole("GPU").optional(3),
                 Col::whole("ROLE").optional(1),
             ]);
-            let mut table = DataTable::new(
-                if v.search.is_empty() {
-                    format!("{}({}) ", title, pods.len())
-                } else {
-                    format!("{}({} of {total}, filter: {}) ", title, pods.len(), v.search)
-                },
-                cols,
-            );
+            let mut table = DataTable::new(pods_title(&title, pods.len(), total, v), cols);
             table.sort = Some(v.sort.column(1));
             table.empty = "no pods match".into();
             for p in &pods {

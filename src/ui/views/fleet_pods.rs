@@ -13,7 +13,14 @@ use crate::ui::keymap::Action;
 use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
 
 /// (feed, cluster, its pods once listed, or why not)
-type Part = (u64, usize, Option<Vec<PodRow>>, Option<String>);
+/// One cluster's feed: its pods once listed, why the list failed, why CPU and memory are `—`.
+struct Part {
+    feed: u64,
+    cluster: usize,
+    pods: Option<Vec<PodRow>>,
+    error: Option<String>,
+    no_usage: Option<String>,
+}
 
 pub struct FleetPods {
     crumb: String,
@@ -38,7 +45,7 @@ impl FleetPods {
             .map(|c| {
                 let spec =
                     ViewSpec::Pods { cluster: *c, namespace: namespace.to_string(), selector: selector.to_string() };
-                (feeds.open(&spec), *c, None, None)
+                Part { feed: feeds.open(&spec), cluster: *c, pods: None, error: None, no_usage: None }
             })
             .collect();
         FleetPods {
@@ -56,7 +63,7 @@ impl FleetPods {
         let mut v: Vec<(usize, &PodRow)> = self
             .parts
             .iter()
-            .flat_map(|(_, c, pods, _)| pods.iter().flatten().map(move |p| (*c, p)))
+            .flat_map(|part| part.pods.iter().flatten().map(move |p| (part.cluster, p)))
             .filter(|(_, p)| pod_matches(p, &self.search))
             .collect();
         match self.sort {
@@ -95,16 +102,17 @@ impl View for FleetPods {
         self.crumb.clone()
     }
     fn feeds(&self) -> Vec<u64> {
-        self.parts.iter().map(|p| p.0).collect()
+        self.parts.iter().map(|p| p.feed).collect()
     }
     fn on_feed(&mut self, feed: u64, data: FeedData) -> bool {
-        let Some(part) = self.parts.iter_mut().find(|p| p.0 == feed) else { return false };
+        let Some(part) = self.parts.iter_mut().find(|p| p.feed == feed) else { return false };
         match data {
-            FeedData::Pods(p) => {
-                part.2 = Some(p);
-                part.3 = None;
+            FeedData::Pods(p, no_usage) => {
+                part.pods = Some(p);
+                part.error = None;
+                part.no_usage = no_usage;
             }
-            FeedData::Error(e) => part.3 = Some(e),
+            FeedData::Error(e) => part.error = Some(e),
             _ => return false,
         }
         true
@@ -227,11 +235,11 @@ impl Component for FleetPods {
         let t = cx.theme;
         let rows = self.rows();
         let keys = Self::keys(&rows);
-        let waiting = self.parts.iter().filter(|p| p.2.is_none() && p.3.is_none()).count();
+        let waiting = self.parts.iter().filter(|p| p.pods.is_none() && p.error.is_none()).count();
         let failed: Vec<String> = self
             .parts
             .iter()
-            .filter_map(|p| Some(format!("{}: {}", cx.display_name(&cx.cluster(p.1).context), p.3.as_ref()?)))
+            .filter_map(|p| Some(format!("{}: {}", cx.display_name(&cx.cluster(p.cluster).context), p.error.as_ref()?)))
             .collect();
         let mut title = format!(" {} ({})", cx.crumbs, rows.len());
         if waiting > 0 {
@@ -239,6 +247,16 @@ impl Component for FleetPods {
         }
         if !self.search.is_empty() || self.searching {
             title.push_str(&format!(" · filter: {}{}", self.search, if self.searching { "▏" } else { "" }));
+        }
+        // a `—` under CPU and MEM says why where metrics.k8s.io does not answer
+        let blind: Vec<String> = self
+            .parts
+            .iter()
+            .filter(|p| p.no_usage.is_some())
+            .map(|p| cx.display_name(&cx.cluster(p.cluster).context).to_string())
+            .collect();
+        if !blind.is_empty() {
+            title.push_str(&format!(" · CPU/MEM —: no metrics.k8s.io on {}", blind.join(", ")));
         }
         title.push(' ');
         let mut cols = vec![Col::name("CLUSTER").min(8), Col::name("NAMESPACE").min(8), Col::name("NAME").min(20)];

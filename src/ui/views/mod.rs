@@ -34,6 +34,8 @@ pub struct FeedView {
     /// Where this view was opened from, for the breadcrumb.
     pub crumb: String,
     pub pods: Option<Vec<PodRow>>,
+    /// Why CPU and memory are `—` (metrics.k8s.io does not answer), said in the title.
+    pub no_usage: Option<String>,
     pub detail: Option<PodDetail>,
     pub log: LogBuffer,
     pub text: Option<String>,
@@ -148,6 +150,7 @@ impl FeedView {
             spec,
             crumb,
             pods: None,
+            no_usage: None,
             detail: None,
             log: LogBuffer::default(),
             text: None,
@@ -336,7 +339,10 @@ impl View for FeedView {
     }
     fn on_feed(&mut self, _feed: u64, data: FeedData) -> bool {
         match data {
-            FeedData::Pods(p) => self.pods = Some(p),
+            FeedData::Pods(p, no_usage) => {
+                self.pods = Some(p);
+                self.no_usage = no_usage;
+            }
             FeedData::Pod(d) => self.detail = Some(*d),
             FeedData::Log(lines) => {
                 for l in lines {
