@@ -151,6 +151,7 @@ async fn every_problem_kind_fires_leads_to_its_source_and_resolves() {
             Jump::Pod { name, .. } => assert!(screen.contains(&name), "the pod {name}: {screen}"),
             Jump::Pane { pane, find } => {
                 assert_eq!(app.pane_id(), pane, "{object}");
+                let find = find.to_string();
                 if pane != PaneId::Tools && !find.is_empty() {
                     let sel = app.selected_text().unwrap_or_default();
                     assert!(

@@ -136,7 +136,10 @@ async fn problems_pane() {
             kst::store::problems::Jump::Pane { pane: PaneId::Tools, find } => {
                 // a server with no tools to list is marked first in the servers box
                 assert_eq!(app.pane_id(), PaneId::Tools);
-                assert!(screen.lines().any(|l| l.contains("▶ ") && l.contains(&find)), "{find} marked: {screen}");
+                assert!(
+                    screen.lines().any(|l| l.contains("▶ ") && l.contains(&find.to_string())),
+                    "{find} marked: {screen}"
+                );
                 places.insert("tools".to_string());
             }
             kst::store::problems::Jump::Pane { pane, .. } => {

@@ -262,7 +262,7 @@ pub enum Outcome {
     StopForward(u64),
     /// Go to a pane and select the row of `find` there (a problem's source), with the global
     /// filter set to `filter` when one is given.
-    Goto { pane: PaneId, context: String, find: String, filter: Option<String> },
+    Goto { pane: PaneId, context: String, find: crate::store::problems::Find, filter: Option<String> },
 }
 
 /// `Any` so a caller that knows the kind can look inside one (`FeedView::of`), without this
@@ -324,7 +324,7 @@ pub trait Pane: Component {
     }
     /// Selects the row of `find` (`namespace/name`) on the cluster named `context` (empty:
     /// any), for a jump from a problem; false when this pane cannot.
-    fn reveal(&mut self, _context: &str, _find: &str) -> bool {
+    fn reveal(&mut self, _context: &str, _find: &crate::store::problems::Find) -> bool {
         false
     }
 }

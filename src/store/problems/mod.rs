@@ -233,12 +233,59 @@ impl Object {
     }
 }
 
+/// Which row of a pane a jump selects. In the snapshot a name is a plain string, the others
+/// objects (`{"hub_cluster": …}`, `{"row": …, "column": …}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Find {
+    /// The row of this object: `namespace/name`, a context, a policy, an alert's fingerprint
+    /// (empty: no row in particular).
+    Name(String),
+    /// A cluster known only through a hub (the Overview's hub rows: a context may share its name).
+    HubCluster { hub_cluster: String },
+    /// A cell: its row and its column (Models: a model on a cluster; Benchmarks: a guide's
+    /// variant on a platform).
+    Cell { row: String, column: String },
+}
+
+impl Find {
+    /// The object's name, when the jump is to a named row.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Find::Name(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+impl From<String> for Find {
+    fn from(s: String) -> Find {
+        Find::Name(s)
+    }
+}
+
+impl From<&str> for Find {
+    fn from(s: &str) -> Find {
+        Find::Name(s.to_string())
+    }
+}
+
+impl std::fmt::Display for Find {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Find::Name(n) => f.write_str(n),
+            Find::HubCluster { hub_cluster } => write!(f, "{hub_cluster} (via its hub)"),
+            Find::Cell { row, column } => write!(f, "{row} on {column}"),
+        }
+    }
+}
+
 /// Where Enter on a problem leads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "to", rename_all = "lowercase")]
 pub enum Jump {
-    /// A pane, with the row of this object selected (`find` is its `namespace/name`).
-    Pane { pane: crate::store::pane::PaneId, find: String },
+    /// A pane, with the row of this object selected.
+    Pane { pane: crate::store::pane::PaneId, find: Find },
     /// The pod itself (containers, events).
     Pod { namespace: String, name: String },
 }
@@ -321,5 +368,26 @@ impl Evaluation {
     }
     pub fn blind(&mut self, cluster: Option<usize>, sight: Sight, object: Option<Object>, why: impl Into<String>) {
         self.blind.push(Blind { cluster, sight, object, why: why.into() });
+    }
+}
+
+#[cfg(test)]
+mod find_tests {
+    use super::*;
+    use crate::store::pane::PaneId;
+
+    #[test]
+    fn a_jump_says_its_row_plainly_in_the_snapshot_and_reads_back() {
+        let json = |find: Find| serde_json::to_value(Jump::Pane { pane: PaneId::Models, find }).unwrap();
+        assert_eq!(json("llm-d/p".into()), serde_json::json!({"to": "pane", "pane": "models", "find": "llm-d/p"}));
+        let cell = Find::Cell { row: "llama".into(), column: "gpu-us-east".into() };
+        assert_eq!(json(cell.clone())["find"], serde_json::json!({"row": "llama", "column": "gpu-us-east"}));
+        let hub = Find::HubCluster { hub_cluster: "edge-0001".into() };
+        assert_eq!(json(hub.clone())["find"], serde_json::json!({"hub_cluster": "edge-0001"}));
+        // the saved problems read each shape back, a plain string (older files) as a name
+        for f in [cell, hub, Find::Name("x".into())] {
+            assert_eq!(serde_json::from_value::<Find>(serde_json::to_value(&f).unwrap()).unwrap(), f);
+        }
+        assert_eq!(serde_json::from_str::<Find>("\"a/b\"").unwrap(), Find::Name("a/b".into()));
     }
 }

@@ -40,7 +40,8 @@ pub struct SavedProblem {
     pub resolved_at: Option<f64>,
     pub standing: bool,
     pub pane: Option<String>,
-    pub find: String,
+    /// The row (a pane's jump), or the pod's `namespace/name` (a pod's).
+    pub find: super::Find,
 }
 
 /// Names read back from a file as the `&'static str` the types hold: each distinct name is
@@ -75,7 +76,7 @@ pub fn save_state(t: &Tracker, now: f64) -> Saved {
             .map(|p| {
                 let (pane, find) = match &p.jump {
                     Jump::Pane { pane, find } => (Some(pane.name().to_string()), find.clone()),
-                    Jump::Pod { namespace, name } => (None, format!("{namespace}/{name}")),
+                    Jump::Pod { namespace, name } => (None, format!("{namespace}/{name}").into()),
                 };
                 SavedProblem {
                     kind: p.kind.to_string(),
@@ -145,7 +146,8 @@ pub fn load(
                 Err(_) => continue,
             },
             None => {
-                let (ns, name) = s.find.split_once('/').unwrap_or(("", &s.find));
+                let Some(find) = s.find.name() else { continue };
+                let (ns, name) = find.split_once('/').unwrap_or(("", find));
                 Jump::Pod { namespace: ns.to_string(), name: name.to_string() }
             }
         };

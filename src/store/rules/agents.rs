@@ -3,7 +3,7 @@
 use super::table as t;
 use crate::store::kagenti::{health, Health};
 use crate::store::pane::PaneId;
-use crate::store::problems::{Condition, Evaluation, Jump, Object, Sight};
+use crate::store::problems::{Condition, Evaluation, Find, Jump, Object, Sight};
 use crate::store::ClusterState;
 
 /// An RFC 3339 time kept as text in the store, as Unix seconds.
@@ -21,7 +21,7 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
     }
     for a in &k.agents {
         let obj = Object::new(if a.wtype == "tool" { "Tool" } else { "Agent" }, &a.namespace, &a.name);
-        let to = Jump::Pane { pane: PaneId::Agents, find: format!("{}/{}", a.namespace, a.name) };
+        let to = Jump::Pane { pane: PaneId::Agents, find: Find::from(format!("{}/{}", a.namespace, a.name)) };
         match health(a) {
             Health::Failing(why) => {
                 ev.push(Condition::new(&t::AGENT_FAILING, cluster, obj, format!("failing: {why}"), to))
@@ -50,7 +50,7 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
             cluster,
             Object::new("MCPServer", &s.namespace, &s.name),
             why,
-            Jump::Pane { pane: PaneId::Tools, find: format!("{}/{}", s.namespace, s.name) },
+            Jump::Pane { pane: PaneId::Tools, find: Find::from(format!("{}/{}", s.namespace, s.name)) },
         ));
     }
     for b in &k.builds {
@@ -65,7 +65,7 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
                 cluster,
                 Object::new("Build", &b.namespace, &b.name),
                 format!("last run {} failed: {why}", run.name),
-                Jump::Pane { pane: PaneId::Builds, find: format!("{}/{}", b.namespace, b.name) },
+                Jump::Pane { pane: PaneId::Builds, find: Find::from(format!("{}/{}", b.namespace, b.name)) },
             )
             .since(finished),
         );
@@ -77,7 +77,7 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
             cluster,
             Object::new("Agent", ns, name),
             format!("{}: {}", f.rule, f.detail),
-            Jump::Pane { pane: PaneId::Security, find: f.subject.clone() },
+            Jump::Pane { pane: PaneId::Security, find: Find::from(f.subject.clone()) },
         ));
     }
     for d in k.drift().unwrap_or_default().iter().filter(|d| d.change != "binding removed") {
@@ -86,7 +86,7 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
             cluster,
             Object::new("Posture", "", &d.key),
             format!("{} since the baseline", d.change),
-            Jump::Pane { pane: PaneId::Security, find: d.key.clone() },
+            Jump::Pane { pane: PaneId::Security, find: Find::from(d.key.clone()) },
         ));
     }
 }

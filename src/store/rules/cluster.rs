@@ -1,7 +1,7 @@
 //! Clusters: kst's own connection to each API server, and what that leaves kst unable to see.
 
 use super::table as t;
-use crate::store::problems::{Condition, Evaluation, Jump, Object, Sight};
+use crate::store::problems::{Condition, Evaluation, Find, Jump, Object, Sight};
 use crate::store::{ClusterState, Conn};
 
 /// Every sight that depends on the cluster's API server answering.
@@ -21,7 +21,7 @@ const THROUGH_THE_API: [Sight; 8] = [
 pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) -> bool {
     let cluster = Some(i);
     let this = || Object::new("Cluster", "", &c.context);
-    let to_overview = || Jump::Pane { pane: crate::store::pane::PaneId::Overview, find: c.context.clone() };
+    let to_overview = || Jump::Pane { pane: crate::store::pane::PaneId::Overview, find: Find::from(c.context.clone()) };
     let blind_all = |ev: &mut Evaluation, why: &str, conn_too: bool| {
         if conn_too {
             ev.blind(cluster, Sight::Conn, None, why);

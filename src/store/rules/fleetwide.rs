@@ -3,7 +3,7 @@
 use super::agents::at;
 use super::table as t;
 use crate::store::pane::PaneId;
-use crate::store::problems::{Condition, Evaluation, Jump, Object, Severity, Sight};
+use crate::store::problems::{Condition, Evaluation, Find, Jump, Object, Severity, Sight};
 use crate::store::{ClusterState, Fleet};
 
 pub fn jobs(ev: &mut Evaluation, i: usize, c: &ClusterState) {
@@ -18,7 +18,7 @@ pub fn jobs(ev: &mut Evaluation, i: usize, c: &ClusterState) {
                 Some(i),
                 Object::new(j.kind, &j.namespace, &j.name),
                 format!("failed{}", j.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()),
-                Jump::Pane { pane: PaneId::Jobs, find: format!("{}/{}", j.namespace, j.name) },
+                Jump::Pane { pane: PaneId::Jobs, find: Find::from(format!("{}/{}", j.namespace, j.name)) },
             )
             .since(at(j.finished.as_deref())),
         );
@@ -43,7 +43,10 @@ pub fn nightly(ev: &mut Evaluation, fleet: &Fleet) {
         }
         let failed = cell.runs.iter().find(|r| r.passed() == Some(false));
         let name = cell.workflow_file.trim_end_matches(".yaml").to_string();
-        let find = format!("{} {}\t{}", cell.name.guide, cell.name.variant(), cell.name.platform());
+        let find = Find::Cell {
+            row: format!("{} {}", cell.name.guide, cell.name.variant()),
+            column: cell.name.platform().to_string(),
+        };
         ev.push(
             Condition::new(
                 &t::NIGHTLY_NEWLY_RED,
@@ -79,7 +82,7 @@ pub fn alertmanager(ev: &mut Evaluation, fleet: &Fleet) {
                 cluster,
                 Object::new("Alert", a.namespace(), &a.object_name()),
                 a.summary(),
-                Jump::Pane { pane: PaneId::Problems, find: a.fingerprint.clone() },
+                Jump::Pane { pane: PaneId::Problems, find: Find::from(a.fingerprint.clone()) },
             )
             .since(Some(a.starts_at));
             c.severity = a.severity().unwrap_or(Severity::Warning);

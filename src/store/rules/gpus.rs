@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{over, table as t};
 use crate::store::pane::PaneId;
-use crate::store::problems::{Condition, Evaluation, Jump, Object, Sight};
+use crate::store::problems::{Condition, Evaluation, Find, Jump, Object, Sight};
 use crate::store::ClusterState;
 
 pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
@@ -32,11 +32,17 @@ pub fn judge(ev: &mut Evaluation, i: usize, c: &ClusterState) {
                 cluster,
                 object.clone(),
                 format!("XID {:.0} on GPU {} of {} ({})", g.xid.unwrap_or(0.0), g.gpu, g.node, g.model_name),
-                Jump::Pane { pane: PaneId::Gpus, find: find.clone() },
+                Jump::Pane { pane: PaneId::Gpus, find: Find::from(find.clone()) },
             ));
         }
         if let Some(reason) = over(&t::GPU_MEMORY, g.fb_used(), "") {
-            ev.push(Condition::new(&t::GPU_MEMORY, cluster, object, reason, Jump::Pane { pane: PaneId::Gpus, find }));
+            ev.push(Condition::new(
+                &t::GPU_MEMORY,
+                cluster,
+                object,
+                reason,
+                Jump::Pane { pane: PaneId::Gpus, find: Find::from(find) },
+            ));
         }
         if let Some(pod) = &g.pod {
             *held.entry(pod.clone()).or_default() += 1;

@@ -5,7 +5,7 @@
 use super::{over, table as t};
 use crate::store::hub::ClusterAgg;
 use crate::store::pane::PaneId;
-use crate::store::problems::{Condition, Evaluation, Jump, Object, Sight};
+use crate::store::problems::{Condition, Evaluation, Find, Jump, Object, Sight};
 use crate::store::Fleet;
 
 pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
@@ -19,7 +19,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
     for h in fleet.hub_clusters().iter() {
         let cluster = Some(h.hub_index);
         let object = Object::new("ManagedCluster", "", &h.name);
-        let to = Jump::Pane { pane: PaneId::Overview, find: format!("\u{2}{}", h.name) };
+        let to = Jump::Pane { pane: PaneId::Overview, find: Find::HubCluster { hub_cluster: h.name.clone() } };
         if h.available == Some(false) {
             ev.push(
                 Condition::new(
@@ -38,7 +38,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
     // contexts not dialed ([fleet] dial): judged on their roll-ups the same way
     for (i, c) in fleet.clusters.iter().enumerate().filter(|(_, c)| c.undialed.is_some()) {
         let object = Object::new("Cluster", "", &c.context);
-        let to = Jump::Pane { pane: PaneId::Overview, find: c.context.clone() };
+        let to = Jump::Pane { pane: PaneId::Overview, find: Find::from(c.context.clone()) };
         rollup(ev, Some(i), object, fleet.prom_clusters.get(&c.context), to, now, stale_after);
     }
     // the query layers themselves
@@ -54,7 +54,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
                     "{} holds series with cluster=\"{v}\", which is no context and no hub's ManagedCluster: a typo, or a name to map with clusters = {{ \"{v}\" = \"<context>\" }}",
                     p.url
                 ),
-                Jump::Pane { pane: PaneId::Overview, find: String::new() },
+                Jump::Pane { pane: PaneId::Overview, find: Find::from(String::new()) },
             ));
         }
     }
@@ -67,7 +67,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
                 None,
                 Object::new("QueryLayer", "", &p.url),
                 why,
-                Jump::Pane { pane: PaneId::Overview, find: String::new() },
+                Jump::Pane { pane: PaneId::Overview, find: Find::from(String::new()) },
             ));
         }
     }
@@ -87,7 +87,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
                     c.llmd.servers.len(),
                     c.context
                 ),
-                Jump::Pane { pane: PaneId::Overview, find: c.context.clone() },
+                Jump::Pane { pane: PaneId::Overview, find: Find::from(c.context.clone()) },
             ));
         }
     } else if !fleet.prom.is_empty() {

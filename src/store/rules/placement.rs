@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::table as t;
 use crate::store::pane::PaneId;
 use crate::store::placement::{Cell, Drift};
-use crate::store::problems::{Condition, Evaluation, Jump, Kind, Object, Sight};
+use crate::store::problems::{Condition, Evaluation, Find, Jump, Kind, Object, Sight};
 use crate::store::Fleet;
 
 fn kind_of(d: &Drift) -> &'static Kind {
@@ -51,7 +51,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
         if !fleet.clusters[wds].conn.reachable() {
             continue;
         }
-        let to = Jump::Pane { pane: PaneId::Placement, find: v.policy.name.clone() };
+        let to = Jump::Pane { pane: PaneId::Placement, find: Find::from(v.policy.name.clone()) };
         for d in &v.drift {
             match d {
                 Drift::DestinationUnavailable { cluster, why } => {
@@ -124,7 +124,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
                     Some(i),
                     Object::new("Deployment", &x.namespace, &x.name),
                     format!("{} of WDS {wds} is {}: {} for any placement of {wds}", x.name, x.state(), x.stops()),
-                    Jump::Pane { pane: PaneId::Placement, find: String::new() },
+                    Jump::Pane { pane: PaneId::Placement, find: Find::from(String::new()) },
                 )
                 .since(x.since),
             );
@@ -142,7 +142,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
                 "{n} placement{} bind to {cluster}, which is not available ({why}); KubeStellar selects it anyway: {names}",
                 if n == 1 { "" } else { "s" }
             ),
-            Jump::Pane { pane: PaneId::Placement, find: policies[0].clone() },
+            Jump::Pane { pane: PaneId::Placement, find: Find::from(policies[0].clone()) },
         ));
     }
 }

@@ -4,7 +4,7 @@
 use super::{over, table as t};
 use crate::store::llmd::{Freshness, Role, ScrapeError};
 use crate::store::pane::PaneId;
-use crate::store::problems::{Condition, Evaluation, Jump, Level, Object, Sight};
+use crate::store::problems::{Condition, Evaluation, Find, Jump, Level, Object, Sight};
 use crate::store::rates::Reading;
 use crate::store::{ClusterState, Fleet};
 
@@ -57,7 +57,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, i: usize, c: &ClusterState, rea
             continue;
         }
         let role = if s.role.serves_decode() { " on decode" } else { " on prefill" };
-        let to_kv = Jump::Pane { pane: PaneId::Kv, find: format!("{}/{}", s.namespace, s.name) };
+        let to_kv = Jump::Pane { pane: PaneId::Kv, find: Find::from(format!("{}/{}", s.namespace, s.name)) };
         let prefill = s.role == Role::Prefill;
         let prefix_hit = v.prefix_hit_rate.filter(|_| v.request_rate.is_some_and(|r| r > 0.1));
         let checks = [
@@ -78,8 +78,8 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, i: usize, c: &ClusterState, rea
     for p in &l.pools {
         let pool = Object::new("InferencePool", &p.namespace, &p.name);
         let find = format!("{}/{}", p.namespace, p.name);
-        let to_serving = Jump::Pane { pane: PaneId::Serving, find: find.clone() };
-        let to_epp = Jump::Pane { pane: PaneId::Epp, find: find.clone() };
+        let to_serving = Jump::Pane { pane: PaneId::Serving, find: Find::from(find.clone()) };
+        let to_epp = Jump::Pane { pane: PaneId::Epp, find: Find::from(find.clone()) };
         let v = l.pool_view(p, reading);
         let epp = l.epp.get(&p.key());
         // the picker's own count when its metrics are fresh; the pods' readiness otherwise
@@ -168,7 +168,7 @@ fn autoscalers(ev: &mut Evaluation, i: usize, c: &ClusterState, reading: &Readin
         let pool = l.pools.iter().find(|p| a.serves(p));
         let to = Jump::Pane {
             pane: PaneId::Serving,
-            find: pool.map(|p| format!("{}/{}", p.namespace, p.name)).unwrap_or_default(),
+            find: Find::from(pool.map(|p| format!("{}/{}", p.namespace, p.name)).unwrap_or_default()),
         };
         if let Some(why) = &a.blocked {
             ev.push(
@@ -211,7 +211,10 @@ pub fn models(ev: &mut Evaluation, fleet: &Fleet, reading: &Reading) {
             if l.cluster.is_some_and(|c| fleet.clusters.get(c).is_some_and(|c| c.placement.is_wds())) {
                 continue;
             }
-            let to = Jump::Pane { pane: PaneId::Models, find: format!("{}\t{}", m.model, l.context) };
+            let to = Jump::Pane {
+                pane: PaneId::Models,
+                find: Find::Cell { row: m.model.clone(), column: l.context.clone() },
+            };
             let short = [("decode", l.decode_ready, l.decode_total), ("prefill", l.prefill_ready, l.prefill_total)]
                 .into_iter()
                 .find(|(_, ready, total)| *total > 0 && *ready == 0);
@@ -253,8 +256,11 @@ pub fn models(ev: &mut Evaluation, fleet: &Fleet, reading: &Reading) {
                 Object::new("InferencePoolImport", ns, name),
                 format!("imported from {}: {why}", imp.exporters.join(", ")),
                 match &imp.model {
-                    Some(m) => Jump::Pane { pane: PaneId::Models, find: format!("{m}\t{}", imp.context) },
-                    None => Jump::Pane { pane: PaneId::Serving, find: imp.pool.clone() },
+                    Some(m) => Jump::Pane {
+                        pane: PaneId::Models,
+                        find: Find::Cell { row: m.clone(), column: imp.context.clone() },
+                    },
+                    None => Jump::Pane { pane: PaneId::Serving, find: Find::from(imp.pool.clone()) },
                 },
             ));
         }

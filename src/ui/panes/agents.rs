@@ -147,7 +147,8 @@ impl Pane for Agents {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         super::any_kagenti(fleet)
     }
-    fn reveal(&mut self, context: &str, find: &str) -> bool {
+    fn reveal(&mut self, context: &str, find: &crate::store::problems::Find) -> bool {
+        let Some(find) = find.name() else { return false };
         self.list.reveal(&format!("{context}/"), find);
         true
     }

@@ -140,9 +140,14 @@ impl Pane for Benchmarks {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         fleet.nightly.matrix.is_some() || !fleet.reports.reports.is_empty()
     }
-    /// `find` is a matrix cell: `guide variant` TAB platform.
-    fn reveal(&mut self, _context: &str, find: &str) -> bool {
-        let (row, col) = find.split_once('\t').unwrap_or((find, ""));
+    /// A matrix cell (`guide variant` on a platform), or a row by its name.
+    fn reveal(&mut self, _context: &str, find: &crate::store::problems::Find) -> bool {
+        use crate::store::problems::Find;
+        let (row, col) = match find {
+            Find::Cell { row, column } => (row.as_str(), column.as_str()),
+            Find::Name(row) => (row.as_str(), ""),
+            Find::HubCluster { .. } => return false,
+        };
         self.reports = false;
         self.list.reveal("", row);
         self.reveal_col = (!col.is_empty()).then(|| col.to_string());

@@ -213,7 +213,8 @@ impl Pane for Gpus {
         fleet.clusters.iter().any(|c| c.gpus.exporters.is_some_and(|n| n > 0))
     }
     /// `find` is `context/node/gpu`.
-    fn reveal(&mut self, _context: &str, find: &str) -> bool {
+    fn reveal(&mut self, _context: &str, find: &crate::store::problems::Find) -> bool {
+        let Some(find) = find.name() else { return false };
         self.list.reveal("", find);
         true
     }

@@ -81,7 +81,8 @@ impl Pane for Jobs {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         fleet.clusters.iter().any(|c| !c.jobs.jobs.is_empty())
     }
-    fn reveal(&mut self, context: &str, find: &str) -> bool {
+    fn reveal(&mut self, context: &str, find: &crate::store::problems::Find) -> bool {
+        let Some(find) = find.name() else { return false };
         self.list.reveal(&format!("{context}/"), find);
         true
     }

@@ -54,7 +54,8 @@ impl Pane for KvCache {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         super::any_llmd(fleet)
     }
-    fn reveal(&mut self, context: &str, find: &str) -> bool {
+    fn reveal(&mut self, context: &str, find: &crate::store::problems::Find) -> bool {
+        let Some(find) = find.name() else { return false };
         self.list.reveal(&format!("{context}/"), find);
         true
     }

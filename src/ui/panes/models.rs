@@ -86,7 +86,7 @@ fn keys(rows: &[Row]) -> Vec<String> {
     rows.iter()
         .map(|r| match r {
             Row::Model(m) => m.model.clone(),
-            Row::Line(m, l) => format!("{}\t{}", m.model, l.context),
+            Row::Line(m, l) => line_key(&m.model, &l.context),
         })
         .collect()
 }
@@ -110,9 +110,10 @@ impl Pane for Models {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         super::any_llmd(fleet)
     }
-    /// `find` is `model TAB context`: that line.
-    fn reveal(&mut self, _context: &str, find: &str) -> bool {
-        self.list.reveal("", find);
+    /// A model on a cluster: that line.
+    fn reveal(&mut self, _context: &str, find: &crate::store::problems::Find) -> bool {
+        let crate::store::problems::Find::Cell { row: model, column: context } = find else { return false };
+        self.list.reveal("", &line_key(model, context));
         true
     }
 }
@@ -158,7 +159,7 @@ impl Component for Models {
                             (Some(pool), _) => Outcome::Goto {
                                 pane: PaneId::Serving,
                                 context: l.context.clone(),
-                                find: pool.clone(),
+                                find: pool.clone().into(),
                                 filter,
                             },
                             // served here only through an import: the exporter's pool
@@ -166,7 +167,7 @@ impl Component for Models {
                                 Some(e) => Outcome::Goto {
                                     pane: PaneId::Serving,
                                     context: e.clone(),
-                                    find: imp.pool.clone(),
+                                    find: imp.pool.clone().into(),
                                     filter,
                                 },
                                 None => Outcome::Flash(format!("{} names no exporting cluster", imp.pool)),
@@ -351,4 +352,9 @@ impl Component for Models {
             f.render_widget(Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }), note_area);
         }
     }
+}
+
+/// A model's line on one cluster, as its row is keyed.
+fn line_key(model: &str, context: &str) -> String {
+    format!("{model}\t{context}")
 }

@@ -109,7 +109,8 @@ impl Pane for Placement {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         fleet.clusters.iter().any(|c| c.placement.is_wds())
     }
-    fn reveal(&mut self, context: &str, find: &str) -> bool {
+    fn reveal(&mut self, context: &str, find: &crate::store::problems::Find) -> bool {
+        let Some(find) = find.name() else { return false };
         self.list.reveal(&format!("{context}/"), find);
         true
     }

@@ -95,7 +95,7 @@ fn silence(cx: &Ctx, p: &Problem) -> Outcome {
     let from_am = match &p.jump {
         Jump::Pane { pane: PaneId::Problems, find } if p.kind == "alertmanager" => {
             ams.iter().enumerate().find_map(|(i, a)| {
-                a.alerts.iter().flatten().find(|x| &x.fingerprint == find).map(|x| (i, x.labels.clone()))
+                a.alerts.iter().flatten().find(|x| find.name() == Some(&x.fingerprint)).map(|x| (i, x.labels.clone()))
             })
         }
         _ => None,
@@ -185,7 +185,8 @@ impl Pane for Problems {
     fn aliases(&self) -> &'static [&'static str] {
         &["triage", "alerts"]
     }
-    fn reveal(&mut self, context: &str, find: &str) -> bool {
+    fn reveal(&mut self, context: &str, find: &crate::store::problems::Find) -> bool {
+        let Some(find) = find.name() else { return false };
         self.list.reveal(context, find);
         true
     }

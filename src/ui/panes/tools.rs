@@ -113,7 +113,8 @@ impl Pane for Tools {
     fn has_data(&self, fleet: &crate::store::Fleet) -> bool {
         !fleet.external_tools.is_empty() || fleet.clusters.iter().any(|c| !c.kagenti.tool_servers().is_empty())
     }
-    fn reveal(&mut self, context: &str, find: &str) -> bool {
+    fn reveal(&mut self, context: &str, find: &crate::store::problems::Find) -> bool {
+        let Some(find) = find.name() else { return false };
         self.list.reveal(&format!("{context}/"), find);
         self.marked = Some(format!("{context}/{find}"));
         true

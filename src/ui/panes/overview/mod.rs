@@ -163,10 +163,14 @@ impl Pane for Overview {
     fn aliases(&self) -> &'static [&'static str] {
         &["clusters", "ctx"]
     }
-    fn reveal(&mut self, context: &str, find: &str) -> bool {
-        // a hub cluster's row is keyed by its own name, not its hub's
-        let prefix = if find.starts_with('\u{2}') { "" } else { context };
-        self.list.reveal(prefix, find);
+    fn reveal(&mut self, context: &str, find: &crate::store::problems::Find) -> bool {
+        use crate::store::problems::Find;
+        match find {
+            // a hub cluster's row is keyed by its own name, not its hub's
+            Find::HubCluster { hub_cluster } => self.list.reveal("", &order::hub_row_key(hub_cluster)),
+            Find::Name(name) => self.list.reveal(context, name),
+            Find::Cell { .. } => return false,
+        }
         true
     }
 }

@@ -158,7 +158,7 @@ impl Listing<'_> {
             .iter()
             .map(|r| match r {
                 Row::Cluster(i) => cx.cluster(*i).context.clone(),
-                Row::Hub(i) => format!("\u{2}{}", self.hubs[*i].name),
+                Row::Hub(i) => hub_row_key(&self.hubs[*i].name),
                 Row::Healthy(_) => "\u{1}healthy".to_string(),
                 Row::Group(g) => format!("\u{3}{}", self.groups[*g].name),
             })
@@ -570,6 +570,12 @@ fn grouped(facts: &[(Row, Facts)], sort: Sort, by: &GroupBy, open: &BTreeSet<Str
         groups.push(g);
     }
     (rows, groups)
+}
+
+/// A hub cluster's row key: its name behind a mark no context name holds, so a hub cluster and
+/// a context of the same name are two rows.
+pub fn hub_row_key(name: &str) -> String {
+    format!("\u{2}{name}")
 }
 
 #[cfg(test)]
