@@ -6,16 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+/// An agent's toggle: who, then the workload and its replicas before and after.
 #[derive(Debug, Serialize)]
 pub struct AuditLine<'a> {
-    pub time: String,
-    pub context: &'a str,
-    /// The kubeconfig user entry whose credential was used (the hub's, through a hub's proxy).
-    pub user: Option<&'a str>,
-    /// How the cluster was reached when not directly: `cluster-proxy of its1`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub via: Option<&'a str>,
-    pub action: &'a str,
+    #[serde(flatten)]
+    pub who: Who<'a>,
     pub kind: &'a str,
     pub namespace: &'a str,
     pub name: &'a str,
@@ -30,7 +25,9 @@ pub struct AuditLine<'a> {
 pub struct Who<'a> {
     pub time: String,
     pub context: &'a str,
+    /// The kubeconfig user entry whose credential was used (the hub's, through a hub's proxy).
     pub user: Option<&'a str>,
+    /// How the cluster was reached when not directly: `cluster-proxy of its1`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<&'a str>,
     pub action: &'static str,

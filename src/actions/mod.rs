@@ -111,11 +111,7 @@ impl Writer<'_> {
 
     fn toggle(&self, t: &ToggleTarget, result: &str) {
         self.append(&AuditLine {
-            time: audit::now(),
-            context: &self.target.context,
-            user: self.user.as_deref(),
-            via: self.via,
-            action: if t.to == 0 { "agent-off" } else { "agent-on" },
+            who: self.who(if t.to == 0 { "agent-off" } else { "agent-on" }),
             kind: t.kind.name(),
             namespace: &t.namespace,
             name: &t.name,

@@ -86,10 +86,6 @@ impl<V> Folded<V> {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
-    /// Forgets everything (an API that went away).
-    pub fn clear(&mut self) {
-        *self = Folded::default();
-    }
 }
 
 #[cfg(test)]
