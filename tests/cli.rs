@@ -242,7 +242,10 @@ impl Tmux {
         Command::new("tmux").args(["send-keys", "-t", &self.session]).args(keys).status().unwrap();
     }
     async fn wait_for(&self, what: &str, f: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(90);
+        // a deadline, not a sleep: under CI's load (two of these tests at once, each a debug
+        // build of the demo's seven clusters, on two cores) listing every cluster's pods once
+        // took longer than 90 s
+        let deadline = Instant::now() + Duration::from_secs(240);
         loop {
             let s = self.screen();
             if f(&s) {
