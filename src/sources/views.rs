@@ -259,11 +259,19 @@ fn pod_metrics_ar() -> ApiResource {
     }
 }
 
+/// How long one metrics.k8s.io list may take.
+const USAGE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The usage of the pods metrics-server measured, by `namespace/name`; None when
 /// metrics.k8s.io does not answer (not served, forbidden, down): the list then shows `—`,
 /// never the last figures as if fresh.
 async fn pod_usage(api: &Api<DynamicObject>, selector: &str) -> Result<BTreeMap<String, PodUsage>, String> {
-    let list = api.list(&kube::api::ListParams::default().labels(selector)).await.map_err(|e| match e {
+    // bounded: the pod list's loop waits for this answer, and a metrics list that hangs must not
+    // hold the watch's events (and the list itself) behind it
+    let params = kube::api::ListParams::default().labels(selector);
+    let asked = tokio::time::timeout(USAGE_TIMEOUT, api.list(&params));
+    let list = asked.await.map_err(|_| format!("metrics.k8s.io: no answer within {}s", USAGE_TIMEOUT.as_secs()))?;
+    let list = list.map_err(|e| match e {
         kube::Error::Api(s) if s.code == 404 => "no metrics-server here (metrics.k8s.io not served)".to_string(),
         kube::Error::Api(s) if s.code == 403 => "metrics.k8s.io is forbidden for you".to_string(),
         e => format!("metrics.k8s.io: {}", super::cluster::plain(&e.to_string())),
