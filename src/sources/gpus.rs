@@ -327,6 +327,26 @@ fn exporter(o: &DynamicObject) -> Option<Exporter> {
         port,
     })
 }
+/// Every exporter's page read through its pod's proxy, eight at a time: by node, its GPUs or why
+/// not. A pod proxy the API server refuses waits out its backoff and is left out.
+async fn scrape_exporters(
+    client: &kube::Client,
+    ctx: &WatchCtx,
+    exporters: &BTreeMap<String, Folded<Exporter>>,
+    timeout: std::time::Duration,
+) -> Vec<(String, Result<Vec<GpuSample>, String>)> {
+    let all: BTreeSet<Exporter> = exporters.values().flat_map(|m| m.values().cloned()).collect();
+    futures::stream::iter(all.into_iter().map(|e| async move {
+        let path = format!("/api/v1/namespaces/{}/pods/{}:{}/proxy/metrics", e.namespace, e.name, e.port);
+        let r = super::paced::get_gated(ctx, client, &path, PAGE_MAX_BYTES, timeout).await?;
+        let r = r.map_err(|e| e.to_string()).and_then(|b| decode_dcgm(&String::from_utf8_lossy(&b), &e.node));
+        Some((e.node, r))
+    }))
+    .buffer_unordered(8)
+    .filter_map(futures::future::ready)
+    .collect()
+    .await
+}
 
 pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions, context: String) {
     let index = ctx.cluster;
@@ -445,18 +465,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 if strict || layer_fresh_until.is_some_and(|t| tokio::time::Instant::now() < t) {
                     continue;
                 }
-                let all: Vec<Exporter> = exporters.values().flat_map(|m| m.values().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
-                let results = futures::stream::iter(all.into_iter().map(|e| {
-                    let (client, ctx) = (client.clone(), ctx.clone());
-                    let timeout = opts.scrape_timeout;
-                    async move {
-                        let path = format!("/api/v1/namespaces/{}/pods/{}:{}/proxy/metrics", e.namespace, e.name, e.port);
-                        // a pod proxy the API server refuses waits out its backoff: nothing sent
-                        let r = super::paced::get_gated(&ctx, &client, &path, PAGE_MAX_BYTES, timeout).await?;
-                        let r = r.map_err(|e| e.to_string()).and_then(|b| decode_dcgm(&String::from_utf8_lossy(&b), &e.node));
-                        Some((e.node, r))
-                    }
-                })).buffer_unordered(8).filter_map(futures::future::ready).collect::<Vec<_>>().await;
+                let results = scrape_exporters(&client, &ctx, &exporters, opts.scrape_timeout).await;
                 for (node, mut result) in results {
                     // the holders' model and team: read once per pod
                     if let Ok(gpus) = &mut result {

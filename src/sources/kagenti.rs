@@ -626,6 +626,46 @@ fn add_agent_watches(w: &mut WatchSet<Tag>, ctx: &super::paced::WatchCtx, client
     }
 }
 
+/// The watches every cluster gets: each brand's agent and tool workloads, pods, Services,
+/// AgentRuntimes and AgentCards; Shipwright builds; MCP server registrations (both versions).
+fn base_watches(ctx: &super::paced::WatchCtx, client: &kube::Client) -> WatchSet<Tag> {
+    let mut w: WatchSet<Tag> = WatchSet::new();
+    for brand in BRANDS {
+        let p = brand.label_prefix();
+        let sel = format!("{p}/type in (agent,tool)");
+        w.add(
+            ctx,
+            client,
+            Tag::Workloads(brand, WorkloadKind::Deployment),
+            &ar("apps", "v1", "Deployment", "deployments"),
+            Some(&sel),
+        );
+        w.add(
+            ctx,
+            client,
+            Tag::Workloads(brand, WorkloadKind::StatefulSet),
+            &ar("apps", "v1", "StatefulSet", "statefulsets"),
+            Some(&sel),
+        );
+        w.add(ctx, client, Tag::Pods(brand), &ar("", "v1", "Pod", "pods"), Some(&sel));
+        w.add(ctx, client, Tag::Services(brand), &ar("", "v1", "Service", "services"), Some(&sel));
+        w.add(ctx, client, Tag::Runtimes(brand), &ar(brand.group(), "v1alpha1", "AgentRuntime", "agentruntimes"), None);
+        w.add(ctx, client, Tag::Cards(brand), &ar(brand.group(), "v1alpha1", "AgentCard", "agentcards"), None);
+    }
+    w.add(ctx, client, Tag::Builds, &ar("shipwright.io", "v1beta1", "Build", "builds"), None);
+    w.add(ctx, client, Tag::BuildRuns, &ar("shipwright.io", "v1beta1", "BuildRun", "buildruns"), None);
+    for version in ["v1", "v1alpha1"] {
+        w.add(
+            ctx,
+            client,
+            Tag::Registrations(version),
+            &ar("mcp.kuadrant.io", version, "MCPServerRegistration", "mcpserverregistrations"),
+            None,
+        );
+    }
+    w
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
     ctx: super::paced::WatchCtx,
@@ -636,46 +676,7 @@ pub async fn run(
     opts: WorkerOptions,
 ) {
     let index = ctx.cluster;
-    let mut w: WatchSet<Tag> = WatchSet::new();
-    for brand in BRANDS {
-        let p = brand.label_prefix();
-        let sel = format!("{p}/type in (agent,tool)");
-        w.add(
-            &ctx,
-            &client,
-            Tag::Workloads(brand, WorkloadKind::Deployment),
-            &ar("apps", "v1", "Deployment", "deployments"),
-            Some(&sel),
-        );
-        w.add(
-            &ctx,
-            &client,
-            Tag::Workloads(brand, WorkloadKind::StatefulSet),
-            &ar("apps", "v1", "StatefulSet", "statefulsets"),
-            Some(&sel),
-        );
-        w.add(&ctx, &client, Tag::Pods(brand), &ar("", "v1", "Pod", "pods"), Some(&sel));
-        w.add(&ctx, &client, Tag::Services(brand), &ar("", "v1", "Service", "services"), Some(&sel));
-        w.add(
-            &ctx,
-            &client,
-            Tag::Runtimes(brand),
-            &ar(brand.group(), "v1alpha1", "AgentRuntime", "agentruntimes"),
-            None,
-        );
-        w.add(&ctx, &client, Tag::Cards(brand), &ar(brand.group(), "v1alpha1", "AgentCard", "agentcards"), None);
-    }
-    w.add(&ctx, &client, Tag::Builds, &ar("shipwright.io", "v1beta1", "Build", "builds"), None);
-    w.add(&ctx, &client, Tag::BuildRuns, &ar("shipwright.io", "v1beta1", "BuildRun", "buildruns"), None);
-    for version in ["v1", "v1alpha1"] {
-        w.add(
-            &ctx,
-            &client,
-            Tag::Registrations(version),
-            &ar("mcp.kuadrant.io", version, "MCPServerRegistration", "mcpserverregistrations"),
-            None,
-        );
-    }
+    let mut w = base_watches(&ctx, &client);
     // RBAC and autoscalers are read for the agents' sake only (their posture, their toggle):
     // watched from the first sight of an installation, not on every cluster of the fleet (a
     // real cluster's ClusterRoles alone are hundreds of kilobytes decoded)

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use futures::stream::BoxStream;
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher::{self, Event};
@@ -325,41 +326,138 @@ fn is_not_found(e: &watcher::Error) -> bool {
     matches!(e, watcher::Error::InitialListFailed(kube::Error::Api(s)) if s.code == 404)
 }
 
+type WatchEvent = Result<Event<DynamicObject>, watcher::Error>;
+
+/// One watch per API, every one tagged so the loop knows whose event it reads.
+fn watch_every<T: Clone + Send + 'static>(
+    ctx: &WatchCtx,
+    client: &kube::Client,
+    apis: impl IntoIterator<Item = (T, ApiResource)>,
+) -> futures::stream::SelectAll<BoxStream<'static, (T, WatchEvent)>> {
+    futures::stream::select_all(apis.into_iter().map(|(tag, ar)| {
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+        paced::watch(api, watcher::Config::default(), &ar.group, &ar.plural, &ar.plural, ctx)
+            .map(move |e| (tag.clone(), e))
+            .boxed()
+    }))
+}
+
+type PodWatchers = BTreeMap<Source, (String, JoinHandle<()>)>;
+
+/// One pod watcher per decodable pool, on its selector; those whose pool went away or changed
+/// its selector stop (the role watcher stays).
+fn follow_pools(
+    ctx: &WatchCtx,
+    client: &kube::Client,
+    pools: &BTreeMap<String, Folded<PoolInfo>>,
+    watchers: &mut PodWatchers,
+    pods: &mut BTreeMap<Source, Folded<DynamicObject>>,
+    pod_tx: &mpsc::Sender<(Source, Result<Event<DynamicObject>, String>)>,
+) {
+    let wanted: BTreeMap<Source, (String, String)> = pools
+        .values()
+        .flat_map(|m| m.values())
+        .filter(|p| p.problem.is_none())
+        .map(|p| {
+            let sel = p.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+            (Source::Pool(p.key()), (p.namespace.clone(), sel))
+        })
+        .collect();
+    watchers.retain(|src, (sel, h)| {
+        let keep = *src == Source::Role || wanted.get(src).is_some_and(|(_, s)| s == sel);
+        if !keep {
+            h.abort();
+            pods.remove(src);
+        }
+        keep
+    });
+    for (src, (ns, sel)) in wanted {
+        if let std::collections::btree_map::Entry::Vacant(e) = watchers.entry(src) {
+            let h = spawn_pod_watcher(ctx, client.clone(), Some(ns), sel.clone(), e.key().clone(), pod_tx.clone());
+            e.insert((sel, h));
+        }
+    }
+}
+
+/// Whether the cluster serves InferencePools: by some version, by none (every one answered
+/// 404), or not known yet.
+fn installed(served: &BTreeMap<String, Option<bool>>) -> Option<bool> {
+    if served.values().any(|v| *v == Some(true)) {
+        Some(true)
+    } else if served.values().all(|v| *v == Some(false)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Tells the scraper its targets when what is scraped, and where, changed: a restart count or a
+/// readiness is no reason to start a round.
+fn rescrape_if_moved(servers_tx: &ScrapeTargets, next: (Vec<ServerInfo>, Vec<PoolInfo>)) {
+    servers_tx.send_if_modified(|cur| {
+        let changed = scrape_set(cur) != scrape_set(&next);
+        *cur = next;
+        changed
+    });
+}
+
+type ScrapeTargets = tokio::sync::watch::Sender<(Vec<ServerInfo>, Vec<PoolInfo>)>;
+
+/// One event of an InferencePool watch (`av`: its API version) folded in; true when the pools,
+/// or whether that version is served, changed.
+fn fold_pools(
+    index: usize,
+    pools: &mut BTreeMap<String, Folded<PoolInfo>>,
+    served: &mut BTreeMap<String, Option<bool>>,
+    av: String,
+    ev: Result<Event<DynamicObject>, watcher::Error>,
+) -> bool {
+    match ev {
+        Ok(ev) => {
+            // an answer of the API server: served (a change of state only when it was not).
+            // kube-runtime's Init comes before any request is made: no answer.
+            let answered = !matches!(ev, Event::Init) && served.insert(av.clone(), Some(true)) != Some(Some(true));
+            pools.entry(av.clone()).or_default().fold(ev, |o| Some(decode_pool(&o, &av))) | answered
+        }
+        Err(e) if is_not_found(&e) => {
+            let changed = served.get(&av) != Some(&Some(false));
+            if changed {
+                served.insert(av.clone(), Some(false));
+                pools.remove(&av);
+            }
+            changed
+        }
+        Err(e) => {
+            tracing::debug!(cluster = index, api = %av, error = %e, "pool watch error");
+            false
+        }
+    }
+}
+
 /// Discovery and scraping for one cluster; runs until the cluster's collector stops.
 pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, opts: WorkerOptions) {
     let index = ctx.cluster;
     let apis = [("inference.networking.k8s.io", "v1"), ("inference.networking.x-k8s.io", "v1alpha2")];
-    let mut pool_streams = futures::stream::select_all(apis.iter().map(|(g, v)| {
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &pool_api(g, v));
-        let av = format!("{g}/{v}");
-        paced::watch(api, watcher::Config::default(), g, "inferencepools", "inferencepools", &ctx)
-            .map(move |e| (av.clone(), e))
-            .boxed()
-    }));
+    let mut pool_streams = watch_every(&ctx, &client, apis.iter().map(|(g, v)| (format!("{g}/{v}"), pool_api(g, v))));
     let objective_apis = [
         super::api("llm-d.ai", "v1alpha2", "InferenceObjective", "inferenceobjectives"),
         super::api("inference.networking.x-k8s.io", "v1alpha2", "InferenceModel", "inferencemodels"),
     ];
-    let mut objective_streams = futures::stream::select_all(objective_apis.iter().map(|ar| {
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);
-        let tag = format!("{}/{}", ar.api_version, ar.plural);
-        paced::watch(api, watcher::Config::default(), &ar.group, &ar.plural, &ar.plural, &ctx)
-            .map(move |e| (tag.clone(), e))
-            .boxed()
-    }));
+    let mut objective_streams = watch_every(
+        &ctx,
+        &client,
+        objective_apis.into_iter().map(|ar| (format!("{}/{}", ar.api_version, ar.plural), ar)),
+    );
     // the autoscalers llm-d manages: every HPA (a KEDA ScaledObject's replicas are on the HPA
     // KEDA made, which carries no annotation) and every ScaledObject
-    let scaler_apis: [(&'static str, ApiResource); 2] = [
-        ("hpa", super::api("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers")),
-        ("keda", super::api("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects")),
-    ];
-    let mut scaler_streams = futures::stream::select_all(scaler_apis.iter().map(|(tag, ar)| {
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);
-        let tag = *tag;
-        paced::watch(api, watcher::Config::default(), &ar.group, &ar.plural, &ar.plural, &ctx)
-            .map(move |e| (tag, e))
-            .boxed()
-    }));
+    let mut scaler_streams = watch_every(
+        &ctx,
+        &client,
+        [
+            ("hpa", super::api("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers")),
+            ("keda", super::api("keda.sh", "v1alpha1", "ScaledObject", "scaledobjects")),
+        ],
+    );
     let import_api =
         super::api("inference.networking.x-k8s.io", "v1alpha1", "InferencePoolImport", "inferencepoolimports");
     let mut import_stream = paced::watch(
@@ -380,7 +478,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     let mut pools: BTreeMap<String, Folded<PoolInfo>> = BTreeMap::new();
 
     let (pod_tx, mut pod_rx) = mpsc::channel(256);
-    let mut watchers: BTreeMap<Source, (String, JoinHandle<()>)> = BTreeMap::new();
+    let mut watchers: PodWatchers = BTreeMap::new();
     watchers.insert(
         Source::Role,
         (
@@ -401,24 +499,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
         let mut pools_changed = false;
         tokio::select! {
             Some((av, ev)) = pool_streams.next() => {
-                match ev {
-                    Ok(ev) => {
-                        // an answer of the API server: served (a change of state only when it was
-                        // not). kube-runtime's Init comes before any request is made: no answer.
-                        if !matches!(ev, Event::Init) && served.insert(av.clone(), Some(true)) != Some(Some(true)) {
-                            pools_changed = true;
-                        }
-                        pools_changed |= pools.entry(av.clone()).or_default().fold(ev, |o| Some(decode_pool(&o, &av)));
-                    }
-                    Err(e) if is_not_found(&e) => {
-                        if served.get(&av) != Some(&Some(false)) {
-                            served.insert(av.clone(), Some(false));
-                            pools.remove(&av);
-                            pools_changed = true;
-                        }
-                    }
-                    Err(e) => tracing::debug!(cluster = index, api = %av, error = %e, "pool watch error"),
-                }
+                pools_changed = fold_pools(index, &mut pools, &mut served, av, ev);
             }
             Some((tag, ev)) = objective_streams.next() => {
                 let av = tag.rsplit_once('/').map(|(a, _)| a.to_string()).unwrap_or_default();
@@ -472,22 +553,8 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                     dirty = false;
                     let all_pools: Vec<PoolInfo> = pools.values().flat_map(|m| m.values().cloned()).collect();
                     let servers = merge_servers(&pods, &all_pools);
-                    // served by some version, by none (every one answered 404), or not known yet
-                    let installed = if served.values().any(|v| *v == Some(true)) {
-                        Some(true)
-                    } else if served.values().all(|v| *v == Some(false)) {
-                        Some(false)
-                    } else {
-                        None
-                    };
-                    // the scraper starts a round when the targets really changed, not on every flush
-                    let next = (servers.clone(), all_pools.clone());
-                    servers_tx.send_if_modified(|cur| {
-                        // what is scraped, and where: a restart count or readiness is no reason
-                        let changed = scrape_set(cur) != scrape_set(&next);
-                        *cur = next;
-                        changed
-                    });
+                    let installed = installed(&served);
+                    rescrape_if_moved(&servers_tx, (servers.clone(), all_pools.clone()));
                     let all_objectives: Vec<ObjectiveInfo> = objectives.values().flat_map(|m| m.values().cloned()).collect();
                     if tx.send(Update::LlmdObjects { cluster: index, installed, pools: all_pools, objectives: all_objectives, servers }).await.is_err() {
                         return;
@@ -497,31 +564,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
         }
         if pools_changed {
             dirty = true;
-            // one pod watcher per decodable pool; stop those whose pool went away or changed
-            let wanted: BTreeMap<Source, (String, String)> = pools
-                .values()
-                .flat_map(|m| m.values())
-                .filter(|p| p.problem.is_none())
-                .map(|p| {
-                    let sel = p.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
-                    (Source::Pool(p.key()), (p.namespace.clone(), sel))
-                })
-                .collect();
-            watchers.retain(|src, (sel, h)| {
-                let keep = *src == Source::Role || wanted.get(src).is_some_and(|(_, s)| s == sel);
-                if !keep {
-                    h.abort();
-                    pods.remove(src);
-                }
-                keep
-            });
-            for (src, (ns, sel)) in wanted {
-                if let std::collections::btree_map::Entry::Vacant(e) = watchers.entry(src) {
-                    let h =
-                        spawn_pod_watcher(&ctx, client.clone(), Some(ns), sel.clone(), e.key().clone(), pod_tx.clone());
-                    e.insert((sel, h));
-                }
-            }
+            follow_pools(&ctx, &client, &pools, &mut watchers, &mut pods, &pod_tx);
         }
         if dirty {
             let soon = tokio::time::Instant::now() + opts.coalesce;

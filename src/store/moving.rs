@@ -214,45 +214,7 @@ pub fn plan(fleet: &Fleet, wds: &str, policy: &str, from: &str, to: &str) -> Res
     let after = whatif::cluster_selectors(fleet, wds, policy, &parsed(&moved));
     let want: BTreeSet<&str> = v.clusters.iter().map(String::as_str).filter(|c| *c != from).chain([to]).collect();
     if let Some(w) = &after {
-        let got: BTreeSet<&str> = w.after.iter().map(String::as_str).collect();
-        let extra: Vec<&str> = got.difference(&want).copied().collect();
-        let lost: Vec<&str> = want.difference(&got).copied().collect();
-        checks.push(Check {
-            what: "nothing else moves",
-            ok: Some(extra.is_empty() && lost.is_empty()),
-            detail: if extra.is_empty() && lost.is_empty() {
-                format!("after: {}", w.after.join(", "))
-            } else {
-                format!("the edit would also add [{}] and drop [{}]", extra.join(", "), lost.join(", "))
-            },
-        });
-        let gpus = w.added.iter().find(|a| a.cluster == to).and_then(|a| a.gpus);
-        checks.push(match gpus {
-            None => Check { what: "GPUs fit", ok: Some(true), detail: "its objects request no GPUs".into() },
-            Some((need, Some(free))) => Check {
-                what: "GPUs fit",
-                ok: Some(free as i64 >= need),
-                detail: format!("{need} requested, {free} free on {to}"),
-            },
-            Some((need, None)) => Check {
-                what: "GPUs fit",
-                ok: None,
-                detail: format!("{need} requested; kst does not read {to}'s GPUs (no context for it)"),
-            },
-        });
-        checks.push(Check {
-            what: "singleton status stays on one WEC",
-            ok: Some(w.singleton.is_empty()),
-            detail: if w.singleton.is_empty() {
-                "no singleton count changes".into()
-            } else {
-                w.singleton
-                    .iter()
-                    .map(|s| format!("{}: {} -> {} WECs", s.object.text(), s.before, s.after))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            },
-        });
+        checks.extend(after_move(w, &want, to));
     }
     let mut notes = Vec::new();
     if let Some(w) = whatif::cluster_selectors(fleet, wds, policy, &parsed(&overlap)) {
@@ -279,6 +241,52 @@ pub fn plan(fleet: &Fleet, wds: &str, policy: &str, from: &str, to: &str) -> Res
         checks,
         notes,
     })
+}
+
+/// What the moved selectors would select, checked: exactly the source swapped for the target,
+/// the target's free GPUs for what the objects ask, and no singleton status left without its one WEC.
+fn after_move(w: &whatif::WhatIf, want: &BTreeSet<&str>, to: &str) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let got: BTreeSet<&str> = w.after.iter().map(String::as_str).collect();
+    let extra: Vec<&str> = got.difference(want).copied().collect();
+    let lost: Vec<&str> = want.difference(&got).copied().collect();
+    checks.push(Check {
+        what: "nothing else moves",
+        ok: Some(extra.is_empty() && lost.is_empty()),
+        detail: if extra.is_empty() && lost.is_empty() {
+            format!("after: {}", w.after.join(", "))
+        } else {
+            format!("the edit would also add [{}] and drop [{}]", extra.join(", "), lost.join(", "))
+        },
+    });
+    let gpus = w.added.iter().find(|a| a.cluster == to).and_then(|a| a.gpus);
+    checks.push(match gpus {
+        None => Check { what: "GPUs fit", ok: Some(true), detail: "its objects request no GPUs".into() },
+        Some((need, Some(free))) => Check {
+            what: "GPUs fit",
+            ok: Some(free as i64 >= need),
+            detail: format!("{need} requested, {free} free on {to}"),
+        },
+        Some((need, None)) => Check {
+            what: "GPUs fit",
+            ok: None,
+            detail: format!("{need} requested; kst does not read {to}'s GPUs (no context for it)"),
+        },
+    });
+    checks.push(Check {
+        what: "singleton status stays on one WEC",
+        ok: Some(w.singleton.is_empty()),
+        detail: if w.singleton.is_empty() {
+            "no singleton count changes".into()
+        } else {
+            w.singleton
+                .iter()
+                .map(|s| format!("{}: {} -> {} WECs", s.object.text(), s.before, s.after))
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    });
+    checks
 }
 
 /// A write of the policy's selectors: applied only while they still are `expect`.

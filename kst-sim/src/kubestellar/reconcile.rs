@@ -182,247 +182,84 @@ fn collect_bindings_of_gone_policies(wds: &SimCluster, its: &SimCluster, policie
     }
 }
 
-/// One pass of the binding and transport controllers and the status add-on.
-pub fn reconcile(clusters: &[Arc<SimCluster>]) {
-    let (Some(its), Some(wds)) =
-        (clusters.iter().find(|c| c.shape == Shape::Its), clusters.iter().find(|c| c.shape == Shape::Wds))
-    else {
-        return;
-    };
-    let (policies, objects, namespaces) = {
-        let s = wds.store.read().expect("store lock");
-        let namespaces: BTreeMap<String, BTreeMap<String, String>> =
-            s.list(idx(wds, &r::NAMESPACES), None).iter().map(|n| (n.name.clone(), n.labels.clone())).collect();
-        (
-            s.list(idx(wds, &r::BINDING_POLICIES), None).iter().map(|p| p.value()).collect::<Vec<_>>(),
-            [r::DEPLOYMENTS, r::STATEFULSETS]
-                .iter()
-                .flat_map(|def| s.list(idx(wds, def), None).iter().map(|d| d.value()).collect::<Vec<_>>())
-                .collect::<Vec<_>>(),
-            namespaces,
-        )
-    };
-    collect_bindings_of_gone_policies(wds, its, &policies);
-    // the status controller's StatusCollectors: an invalid one counts as missing
-    let valid: BTreeMap<String, Value> = super::combined::collectors(wds)
-        .into_iter()
-        .filter(|(_, (_, why))| why.is_none())
-        .map(|(n, (v, _))| (n, v))
-        .collect();
-    if let Some(hosting) = clusters.iter().find(|c| c.shape == Shape::Hosting) {
-        reflect_transport(hosting, wds.faults.transport_down());
-    }
-    let managed: Vec<Value> = its
-        .store
-        .read()
-        .expect("store lock")
-        .list(idx(its, &r::MANAGED_CLUSTERS), None)
-        .iter()
-        .map(|m| m.value())
-        .collect();
-    let mut works: Vec<Value> = Vec::new();
-    // per Binding, the ManifestWorks it wants (docs/upstream/kubestellar-semantics.md §1)
-    let mut desired: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
-    // each policy's destinations and objects, first: singleton status is counted per object
-    // across every policy that asks it (semantics §4)
-    let resolved: Vec<(Vec<String>, Vec<&Value>)> = policies
-        .iter()
-        .map(|p| {
-            let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
-            let selected =
-                objects.iter().filter(|o| clauses.iter().any(|c| clause_selects(c, o, &namespaces))).collect();
-            (destinations(p, &managed, wds), selected)
-        })
-        .collect();
-    let object_key = |o: &Value| {
-        format!(
-            "{}/{}",
-            o["metadata"]["namespace"].as_str().unwrap_or(""),
-            o["metadata"]["name"].as_str().unwrap_or("")
-        )
-    };
-    let mut singleton_wecs: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
-    for (p, (dests, _)) in policies.iter().zip(&resolved) {
-        let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
-        for o in &objects {
-            if clauses.iter().any(|c| c["wantSingletonReportedState"] == true && clause_selects(c, o, &namespaces)) {
-                singleton_wecs.entry(object_key(o)).or_default().extend(dests.iter().map(String::as_str));
-            }
+/// The binding controller's Binding for a policy (its spec: destinations and objects) and the
+/// status the transport and the status controller write on it, and the policy's own status; the
+/// Binding's uid (what its ManifestWorks are labelled with).
+#[allow(clippy::too_many_arguments)]
+fn write_binding(
+    wds: &SimCluster,
+    p: &Value,
+    name: &str,
+    dests: &[String],
+    workload: Vec<Value>,
+    conditions: &Value,
+    binding_errors: &[String],
+    policy_status: &Value,
+) -> String {
+    let mut s = wds.store.write().expect("store lock");
+    let bi = idx(wds, &r::BINDINGS);
+    let spec = json!({"destinations": dests.iter().map(|d| json!({"clusterId": d})).collect::<Vec<_>>(),
+                      "workload": {"namespaceScope": workload}});
+    // the binding controller writes the spec (a change bumps the Binding's generation);
+    // the transport, when it runs, the status's observedGeneration and errors
+    // (`generic_transport_controller.go` L697-700); the status controller the conditions
+    match s.get(bi, "", name) {
+        Some(b) if b.value()["spec"] != spec => {
+            let _ = s.modify(bi, "", name, |o| o["spec"] = spec.clone());
+        }
+        Some(_) => {}
+        None => {
+            s.put(
+                bi,
+                json!({"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "Binding",
+                       "metadata": {"name": name, "creationTimestamp": p["metadata"]["creationTimestamp"],
+                                    "finalizers": ["transport.kubestellar.io/object-cleanup"],
+                                    "ownerReferences": [{"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "BindingPolicy",
+                                                         "name": name, "uid": p["metadata"]["uid"], "controller": true, "blockOwnerDeletion": false}]},
+                       "spec": spec}),
+            );
         }
     }
-    for (p, (dests, selected)) in policies.iter().zip(&resolved) {
-        let name = p["metadata"]["name"].as_str().unwrap_or("").to_string();
-        desired.entry(name.clone()).or_default();
-        let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
-        // upstream lists at most four of the Binding's objects whose collective count is not
-        // 1, whether or not this policy asks, as the JSON of its `objectWithNumWECs`
-        // (`binding.go` L90-108)
-        // (written by hand: Go keeps the structs' field order, serde_json's map sorts keys)
-        let wrong: Vec<String> = selected
-            .iter()
-            .filter_map(|o| {
-                let n = singleton_wecs.get(&object_key(o))?.len();
-                (n != 1).then(|| {
-                    format!(
-                        r#"{{"ObjectID":{{"GVK":{{"Group":"apps","Version":"v1","Kind":{}}},"Resource":"{}","ObjectName":{{"Namespace":{},"Name":{}}}}},"NumWECs":{n}}}"#,
-                        o["kind"],
-                        resource_of(o),
-                        o["metadata"]["namespace"],
-                        o["metadata"]["name"]
-                    )
-                })
-            })
-            .take(4)
-            .collect();
-        let mut errors: Vec<String> = Vec::new();
-        if !wrong.is_empty() {
-            errors.push(format!(
-                "Singleton reported status return is requested but some objects have the wrong number of associated WECs, for example: [{}]",
-                wrong.join(",")
-            ));
+    if let Some(b) = s.get(bi, "", name) {
+        let v = b.value();
+        let mut status = json!({"observedGeneration": v["metadata"]["generation"], "errors": binding_errors,
+                                "conditions": conditions});
+        if wds.faults.transport_down() {
+            status["observedGeneration"] = v["status"]["observedGeneration"].clone();
+            status["errors"] = v["status"]["errors"].clone();
         }
-        let binding_errors: Vec<String> = if name == BINDING_ERROR {
-            vec![format!(
-                "failed to expand templates of apps/v1 Deployment monitoring/dcgm-exporter for cluster {}: map has no entry for key \"gpuVendor\"",
-                dests.first().map(String::as_str).unwrap_or(LOST_WEC)
-            )]
-        } else {
-            Vec::new()
-        };
-        // the collectors named by clauses that match an object, missing or invalid ones
-        // (`pkg/status/binding.go` L49-99): every Binding gets the condition
-        let named: BTreeSet<String> = clauses
-            .iter()
-            .filter(|c| selected.iter().any(|o| clause_selects(c, o, &namespaces)))
-            .flat_map(|c| strings(&c["statusCollectors"]))
-            .collect();
-        let missing: Vec<&String> = named.iter().filter(|n| !valid.contains_key(*n)).collect();
-        // a fixed time, so a pass that changes nothing writes nothing
-        let conditions = if missing.is_empty() {
-            json!([{"type": "StatusCollectorsAvailable", "status": "True", "reason": "ReconcileSuccess",
-                    "message": "All StatusCollector(s) are available",
-                    "lastTransitionTime": p["metadata"]["creationTimestamp"]}])
-        } else {
-            json!([{"type": "StatusCollectorsAvailable", "status": "False", "reason": "ReconcileError",
-                    "message": format!("Missing StatusCollector(s) [{}]", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
-                    "lastTransitionTime": p["metadata"]["creationTimestamp"]}])
-        };
-        let mut all_errors = errors.clone();
-        all_errors.extend(binding_errors.iter().cloned());
-        // the binding controller has seen the policy as it is now (`binding.go` L111)
-        let policy_status = json!({"observedGeneration": p["metadata"]["generation"].as_i64().unwrap_or(1),
-                                   "errors": all_errors, "conditions": conditions});
-        let transport_down = wds.faults.transport_down();
-        // the matching clauses' createOnly bits ORed (`types.go` DownsyncPolicySpec)
-        let create_only =
-            |o: &Value| clauses.iter().any(|c| c["createOnly"] == true && clause_selects(c, o, &namespaces));
-        let workload: Vec<Value> = selected
-            .iter()
-            .map(|o| {
-                let mut entry = json!({"group": "apps", "version": "v1", "resource": resource_of(o),
-                            "namespace": o["metadata"]["namespace"], "name": o["metadata"]["name"],
-                            "resourceVersion": o["metadata"]["resourceVersion"]});
-                if create_only(o) {
-                    entry["createOnly"] = json!(true);
-                }
-                entry
-            })
-            .collect();
-        let binding_uid;
-        {
-            let mut s = wds.store.write().expect("store lock");
-            let bi = idx(wds, &r::BINDINGS);
-            let spec = json!({"destinations": dests.iter().map(|d| json!({"clusterId": d})).collect::<Vec<_>>(),
-                              "workload": {"namespaceScope": workload}});
-            // the binding controller writes the spec (a change bumps the Binding's generation);
-            // the transport, when it runs, the status's observedGeneration and errors
-            // (`generic_transport_controller.go` L697-700); the status controller the conditions
-            match s.get(bi, "", &name) {
-                Some(b) if b.value()["spec"] != spec => {
-                    let _ = s.modify(bi, "", &name, |o| o["spec"] = spec.clone());
-                }
-                Some(_) => {}
-                None => {
-                    s.put(
-                        bi,
-                        json!({"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "Binding",
-                               "metadata": {"name": name, "creationTimestamp": p["metadata"]["creationTimestamp"],
-                                            "finalizers": ["transport.kubestellar.io/object-cleanup"],
-                                            "ownerReferences": [{"apiVersion": "control.kubestellar.io/v1alpha1", "kind": "BindingPolicy",
-                                                                 "name": name, "uid": p["metadata"]["uid"], "controller": true, "blockOwnerDeletion": false}]},
-                               "spec": spec}),
-                    );
-                }
-            }
-            if let Some(b) = s.get(bi, "", &name) {
-                let v = b.value();
-                let mut status = json!({"observedGeneration": v["metadata"]["generation"], "errors": binding_errors,
-                                        "conditions": conditions});
-                if transport_down {
-                    status["observedGeneration"] = v["status"]["observedGeneration"].clone();
-                    status["errors"] = v["status"]["errors"].clone();
-                }
-                if v["status"] != status {
-                    let _ = s.modify(bi, "", &name, |o| o["status"] = status);
-                }
-            }
-            binding_uid = s
-                .get(bi, "", &name)
-                .map(|b| b.value()["metadata"]["uid"].as_str().unwrap_or("").to_string())
-                .unwrap_or_default();
-            if p["status"] != policy_status {
-                let pi = idx(wds, &r::BINDING_POLICIES);
-                let _ = s.modify(pi, "", &name, |o| o["status"] = policy_status.clone());
-            }
-        }
-        // a Binding with errors has its wrapped objects withheld everywhere
-        if !binding_errors.is_empty() {
-            continue;
-        }
-        for d in dests {
-            for o in selected {
-                let oname = o["metadata"]["name"].as_str().unwrap_or("");
-                if (name.as_str(), d.as_str(), oname) == MISSING {
-                    continue;
-                }
-                let ons = o["metadata"]["namespace"].as_str().unwrap_or("");
-                let applied = if d == LOST_WEC {
-                    None
-                } else if let Some(missing) = missing_namespace(clusters, d, ons) {
-                    // the work agent's apply of a namespaced object into a namespace the WEC lacks
-                    Some((false, Some(format!("Failed to apply manifest: namespaces \"{missing}\" not found"))))
-                } else if (name.as_str(), oname) == APPLY_FAILS {
-                    Some((false, Some(format!(
-                        "Failed to apply manifest: deployments.apps \"{oname}\" is forbidden: User \"system:serviceaccount:open-cluster-management-agent:klusterlet-work-sa\" cannot patch resource \"deployments\" in API group \"apps\" in the namespace \"team1\""
-                    ))))
-                } else {
-                    Some((true, None))
-                };
-                let mut w = manifest_work(d, &name, &binding_uid, o, applied, 3600);
-                // the work agent then creates the object where absent and never updates it
-                // (KS `ocm-transport-controller/pkg/ocm.go` WrapObjects)
-                if create_only(o) {
-                    w["spec"]["manifestConfigs"] = json!([{
-                        "resourceIdentifier": {"group": "apps", "resource": resource_of(o),
-                                               "namespace": o["metadata"]["namespace"], "name": o["metadata"]["name"]},
-                        "updateStrategy": {"type": "CreateOnly"}}]);
-                }
-                let key = (d.clone(), w["metadata"]["name"].as_str().unwrap_or("").to_string());
-                desired.entry(name.clone()).or_default().insert(key);
-                works.push(w);
-            }
+        if v["status"] != status {
+            let _ = s.modify(bi, "", name, |o| o["status"] = status);
         }
     }
-    // the transport writes what is missing or changed (a deleted one is written again), then
-    // deletes every work labelled with a Binding of this WDS that the Binding does not want
-    // (all of them when the Binding has errors); works of a Binding that is gone are nobody's
-    // to delete (upstream cleans up only a deleted Binding's last destinations)
+    let binding_uid = s
+        .get(bi, "", name)
+        .map(|b| b.value()["metadata"]["uid"].as_str().unwrap_or("").to_string())
+        .unwrap_or_default();
+    if p["status"] != *policy_status {
+        let pi = idx(wds, &r::BINDING_POLICIES);
+        let _ = s.modify(pi, "", name, |o| o["status"] = policy_status.clone());
+    }
+    binding_uid
+}
+
+/// the transport writes what is missing or changed (a deleted one is written again), then
+/// deletes every work labelled with a Binding of this WDS that the Binding does not want
+/// (all of them when the Binding has errors); works of a Binding that is gone are nobody's
+/// to delete (upstream cleans up only a deleted Binding's last destinations)
+/// Returns the works written, with their uids, and the works deleted.
+fn transport(
+    wds: &SimCluster,
+    its: &SimCluster,
+    works: Vec<Value>,
+    desired: &BTreeMap<String, BTreeSet<(String, String)>>,
+) -> (Vec<(String, Value)>, Vec<Value>) {
     let mut statuses: Vec<(String, Value)> = Vec::new();
     // works deleted in this pass: the work agent deletes what it applied for them
     let mut released: Vec<Value> = Vec::new();
     if wds.faults.transport_down() {
         // no transport: nothing is written, updated or deleted in the ITS
-        works.clear();
+        return (statuses, released);
     } else {
         let mut s = its.store.write().expect("store lock");
         let mi = idx(its, &r::MANIFEST_WORKS);
@@ -477,8 +314,12 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
             statuses.push((uid, w));
         }
     }
-    work_agent(clusters, &statuses, &released);
-    // the status add-on: each WEC object's status, copied verbatim, where the WEC answers
+    (statuses, released)
+}
+
+/// The status add-on: each WEC object's status, copied verbatim into a WorkStatus in the ITS,
+/// where the WEC answers.
+fn status_addon(clusters: &[Arc<SimCluster>], its: &SimCluster, statuses: Vec<(String, Value)>) {
     let mut reports: Vec<Value> = Vec::new();
     for (mw_uid, w) in statuses {
         let wec_name = w["metadata"]["namespace"].as_str().unwrap_or("");
@@ -531,6 +372,220 @@ pub fn reconcile(clusters: &[Arc<SimCluster>]) {
             }
         }
     }
+}
+
+/// An object's `namespace/name`.
+fn object_key(o: &Value) -> String {
+    format!("{}/{}", o["metadata"]["namespace"].as_str().unwrap_or(""), o["metadata"]["name"].as_str().unwrap_or(""))
+}
+
+/// Per object (`namespace/name`), the WECs of every policy that asks its singleton status: the
+/// count is collective across policies (semantics §4).
+fn singleton_wecs<'a>(
+    policies: &[Value],
+    resolved: &'a [(Vec<String>, Vec<&Value>)],
+    objects: &[Value],
+    namespaces: &BTreeMap<String, BTreeMap<String, String>>,
+) -> BTreeMap<String, BTreeSet<&'a str>> {
+    let mut singleton_wecs: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for (p, (dests, _)) in policies.iter().zip(resolved) {
+        let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
+        for o in objects {
+            if clauses.iter().any(|c| c["wantSingletonReportedState"] == true && clause_selects(c, o, namespaces)) {
+                singleton_wecs.entry(object_key(o)).or_default().extend(dests.iter().map(String::as_str));
+            }
+        }
+    }
+    singleton_wecs
+}
+
+/// upstream lists at most four of the Binding's objects whose collective count is not
+/// 1, whether or not this policy asks, as the JSON of its `objectWithNumWECs`
+/// (`binding.go` L90-108)
+/// (written by hand: Go keeps the structs' field order, serde_json's map sorts keys)
+fn singleton_errors(selected: &[&Value], singleton_wecs: &BTreeMap<String, BTreeSet<&str>>) -> Vec<String> {
+    let wrong: Vec<String> = selected
+        .iter()
+        .filter_map(|o| {
+            let n = singleton_wecs.get(&object_key(o))?.len();
+            (n != 1).then(|| {
+                format!(
+                    r#"{{"ObjectID":{{"GVK":{{"Group":"apps","Version":"v1","Kind":{}}},"Resource":"{}","ObjectName":{{"Namespace":{},"Name":{}}}}},"NumWECs":{n}}}"#,
+                    o["kind"],
+                    resource_of(o),
+                    o["metadata"]["namespace"],
+                    o["metadata"]["name"]
+                )
+            })
+        })
+        .take(4)
+        .collect();
+    let mut errors: Vec<String> = Vec::new();
+    if !wrong.is_empty() {
+        errors.push(format!(
+            "Singleton reported status return is requested but some objects have the wrong number of associated WECs, for example: [{}]",
+            wrong.join(",")
+        ));
+    }
+    errors
+}
+
+/// the collectors named by clauses that match an object, missing or invalid ones
+/// (`pkg/status/binding.go` L49-99): every Binding gets the condition
+fn collectors_condition(
+    p: &Value,
+    clauses: &[Value],
+    selected: &[&Value],
+    namespaces: &BTreeMap<String, BTreeMap<String, String>>,
+    valid: &BTreeMap<String, Value>,
+) -> Value {
+    let named: BTreeSet<String> = clauses
+        .iter()
+        .filter(|c| selected.iter().any(|o| clause_selects(c, o, namespaces)))
+        .flat_map(|c| strings(&c["statusCollectors"]))
+        .collect();
+    let missing: Vec<&String> = named.iter().filter(|n| !valid.contains_key(*n)).collect();
+    // a fixed time, so a pass that changes nothing writes nothing
+    if missing.is_empty() {
+        json!([{"type": "StatusCollectorsAvailable", "status": "True", "reason": "ReconcileSuccess",
+                "message": "All StatusCollector(s) are available",
+                "lastTransitionTime": p["metadata"]["creationTimestamp"]}])
+    } else {
+        json!([{"type": "StatusCollectorsAvailable", "status": "False", "reason": "ReconcileError",
+                "message": format!("Missing StatusCollector(s) [{}]", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
+                "lastTransitionTime": p["metadata"]["creationTimestamp"]}])
+    }
+}
+
+/// One pass of the binding and transport controllers and the status add-on.
+pub fn reconcile(clusters: &[Arc<SimCluster>]) {
+    let (Some(its), Some(wds)) =
+        (clusters.iter().find(|c| c.shape == Shape::Its), clusters.iter().find(|c| c.shape == Shape::Wds))
+    else {
+        return;
+    };
+    let (policies, objects, namespaces) = {
+        let s = wds.store.read().expect("store lock");
+        let namespaces: BTreeMap<String, BTreeMap<String, String>> =
+            s.list(idx(wds, &r::NAMESPACES), None).iter().map(|n| (n.name.clone(), n.labels.clone())).collect();
+        (
+            s.list(idx(wds, &r::BINDING_POLICIES), None).iter().map(|p| p.value()).collect::<Vec<_>>(),
+            [r::DEPLOYMENTS, r::STATEFULSETS]
+                .iter()
+                .flat_map(|def| s.list(idx(wds, def), None).iter().map(|d| d.value()).collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
+            namespaces,
+        )
+    };
+    collect_bindings_of_gone_policies(wds, its, &policies);
+    // the status controller's StatusCollectors: an invalid one counts as missing
+    let valid: BTreeMap<String, Value> = super::combined::collectors(wds)
+        .into_iter()
+        .filter(|(_, (_, why))| why.is_none())
+        .map(|(n, (v, _))| (n, v))
+        .collect();
+    if let Some(hosting) = clusters.iter().find(|c| c.shape == Shape::Hosting) {
+        reflect_transport(hosting, wds.faults.transport_down());
+    }
+    let managed: Vec<Value> = its
+        .store
+        .read()
+        .expect("store lock")
+        .list(idx(its, &r::MANAGED_CLUSTERS), None)
+        .iter()
+        .map(|m| m.value())
+        .collect();
+    let mut works: Vec<Value> = Vec::new();
+    // per Binding, the ManifestWorks it wants (docs/upstream/kubestellar-semantics.md §1)
+    let mut desired: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
+    // each policy's destinations and objects, first: singleton status is counted per object
+    // across every policy that asks it (semantics §4)
+    let resolved: Vec<(Vec<String>, Vec<&Value>)> = policies
+        .iter()
+        .map(|p| {
+            let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
+            let selected =
+                objects.iter().filter(|o| clauses.iter().any(|c| clause_selects(c, o, &namespaces))).collect();
+            (destinations(p, &managed, wds), selected)
+        })
+        .collect();
+    let singleton_wecs = singleton_wecs(&policies, &resolved, &objects, &namespaces);
+    for (p, (dests, selected)) in policies.iter().zip(&resolved) {
+        let name = p["metadata"]["name"].as_str().unwrap_or("").to_string();
+        desired.entry(name.clone()).or_default();
+        let clauses: Vec<Value> = p["spec"]["downsync"].as_array().cloned().unwrap_or_default();
+        let errors = singleton_errors(selected, &singleton_wecs);
+        let binding_errors: Vec<String> = if name == BINDING_ERROR {
+            vec![format!(
+                "failed to expand templates of apps/v1 Deployment monitoring/dcgm-exporter for cluster {}: map has no entry for key \"gpuVendor\"",
+                dests.first().map(String::as_str).unwrap_or(LOST_WEC)
+            )]
+        } else {
+            Vec::new()
+        };
+        let conditions = collectors_condition(p, &clauses, selected, &namespaces, &valid);
+        let mut all_errors = errors.clone();
+        all_errors.extend(binding_errors.iter().cloned());
+        // the binding controller has seen the policy as it is now (`binding.go` L111)
+        let policy_status = json!({"observedGeneration": p["metadata"]["generation"].as_i64().unwrap_or(1),
+                                   "errors": all_errors, "conditions": conditions});
+        // the matching clauses' createOnly bits ORed (`types.go` DownsyncPolicySpec)
+        let create_only =
+            |o: &Value| clauses.iter().any(|c| c["createOnly"] == true && clause_selects(c, o, &namespaces));
+        let workload: Vec<Value> = selected
+            .iter()
+            .map(|o| {
+                let mut entry = json!({"group": "apps", "version": "v1", "resource": resource_of(o),
+                            "namespace": o["metadata"]["namespace"], "name": o["metadata"]["name"],
+                            "resourceVersion": o["metadata"]["resourceVersion"]});
+                if create_only(o) {
+                    entry["createOnly"] = json!(true);
+                }
+                entry
+            })
+            .collect();
+        let binding_uid = write_binding(wds, p, &name, dests, workload, &conditions, &binding_errors, &policy_status);
+        // a Binding with errors has its wrapped objects withheld everywhere
+        if !binding_errors.is_empty() {
+            continue;
+        }
+        for d in dests {
+            for o in selected {
+                let oname = o["metadata"]["name"].as_str().unwrap_or("");
+                if (name.as_str(), d.as_str(), oname) == MISSING {
+                    continue;
+                }
+                let ons = o["metadata"]["namespace"].as_str().unwrap_or("");
+                let applied = if d == LOST_WEC {
+                    None
+                } else if let Some(missing) = missing_namespace(clusters, d, ons) {
+                    // the work agent's apply of a namespaced object into a namespace the WEC lacks
+                    Some((false, Some(format!("Failed to apply manifest: namespaces \"{missing}\" not found"))))
+                } else if (name.as_str(), oname) == APPLY_FAILS {
+                    Some((false, Some(format!(
+                        "Failed to apply manifest: deployments.apps \"{oname}\" is forbidden: User \"system:serviceaccount:open-cluster-management-agent:klusterlet-work-sa\" cannot patch resource \"deployments\" in API group \"apps\" in the namespace \"team1\""
+                    ))))
+                } else {
+                    Some((true, None))
+                };
+                let mut w = manifest_work(d, &name, &binding_uid, o, applied, 3600);
+                // the work agent then creates the object where absent and never updates it
+                // (KS `ocm-transport-controller/pkg/ocm.go` WrapObjects)
+                if create_only(o) {
+                    w["spec"]["manifestConfigs"] = json!([{
+                        "resourceIdentifier": {"group": "apps", "resource": resource_of(o),
+                                               "namespace": o["metadata"]["namespace"], "name": o["metadata"]["name"]},
+                        "updateStrategy": {"type": "CreateOnly"}}]);
+                }
+                let key = (d.clone(), w["metadata"]["name"].as_str().unwrap_or("").to_string());
+                desired.entry(name.clone()).or_default().insert(key);
+                works.push(w);
+            }
+        }
+    }
+    let (statuses, released) = transport(wds, its, works, &desired);
+    work_agent(clusters, &statuses, &released);
+    status_addon(clusters, its, statuses);
     if !wds.faults.status_return_down() {
         super::combined::write(wds, its, &policies, &resolved, &namespaces, &valid);
         let single: BTreeMap<String, String> = singleton_wecs

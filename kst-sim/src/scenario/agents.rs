@@ -81,6 +81,67 @@ pub(crate) fn agent(
         true,
     );
 }
+/// The model provider's settings in the agent's environment, and its key as a Secret the agent
+/// reads (what a YAML view must never show).
+fn provider_credentials(w: &mut Workloads<'_>, provider: Provider, ns: &str, envs: &mut Vec<Value>) {
+    // the provider's key, as a Secret the agent reads: what a YAML view must never show
+    let secret = match provider {
+        Provider::OpenAi => Some(("openai-secret", "apikey")),
+        Provider::Anthropic => Some(("litellm-secret", "auth-token")),
+        Provider::Gemini => Some(("gemini-secret", "apikey")),
+        Provider::Ollama => None,
+    };
+    if let Some((secret, key)) = secret {
+        use base64::Engine;
+        let value = format!("sk-sim-{:016x}", fnv(&format!("{ns}/{secret}")));
+        w.put(
+            &r::SECRETS,
+            json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+               "metadata": {"name": secret, "namespace": ns},
+               "data": {key: base64::engine::general_purpose::STANDARD.encode(value)}}),
+        );
+    }
+    match provider {
+        Provider::OpenAi => {
+            envs.push(env("LLM_API_BASE", "https://api.openai.com/v1"));
+            envs.push(env("LLM_MODEL", "gpt-4o-mini-2024-07-18"));
+            envs.push(env_secret("OPENAI_API_KEY", "openai-secret", "apikey"));
+        }
+        Provider::Ollama => {
+            envs.push(env("LLM_API_BASE", "http://host.docker.internal:11434/v1"));
+            envs.push(env("LLM_MODEL", "llama3.2:3b-instruct-fp16"));
+            envs.push(env("LLM_API_KEY", "dummy"));
+        }
+        Provider::Anthropic => {
+            envs.push(env("ANTHROPIC_BASE_URL", "http://litellm-model-proxy.team1:4000"));
+            envs.push(env("ANTHROPIC_MODEL", "claude-sonnet-4"));
+            envs.push(env_secret("ANTHROPIC_AUTH_TOKEN", "litellm-secret", "auth-token"));
+        }
+        Provider::Gemini => {
+            envs.push(env_secret("GOOGLE_API_KEY", "gemini-secret", "apikey"));
+        }
+    }
+}
+
+/// The agent's A2A card in the shape its SDK generation serves.
+fn agent_card(shape: CardShape, ns: &str, name: &str, framework: &str) -> Value {
+    let url = format!("http://{name}.{ns}.svc.cluster.local:8080/");
+    let skills = json!([{"id": format!("{name}-main"), "name": name.replace('-', " "), "description": format!("Main skill of {name}"),
+                     "tags": [framework, "demo"], "examples": ["What can you do?"]}]);
+    match shape {
+        CardShape::V1 => {
+            json!({"name": name, "description": format!("{name} ({framework})"), "version": "1.0.0",
+        "supportedInterfaces": [{"url": url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}],
+        "capabilities": {"streaming": true, "pushNotifications": false}, "defaultInputModes": ["text"], "defaultOutputModes": ["text"],
+        "skills": skills})
+        }
+        CardShape::Legacy => {
+            json!({"name": name, "description": format!("{name} ({framework})"), "version": "0.2.1", "url": url,
+        "protocolVersion": "0.3.0", "capabilities": {"streaming": false}, "defaultInputModes": ["text"], "defaultOutputModes": ["text"],
+        "skills": skills})
+        }
+    }
+}
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn agent_full(
@@ -122,43 +183,7 @@ pub(crate) fn agent_full(
         ),
         env("MCP_URL", "http://weather-tool-mcp.team1.svc.cluster.local:8000/mcp"),
     ];
-    // the provider's key, as a Secret the agent reads: what a YAML view must never show
-    let secret = match provider {
-        Provider::OpenAi => Some(("openai-secret", "apikey")),
-        Provider::Anthropic => Some(("litellm-secret", "auth-token")),
-        Provider::Gemini => Some(("gemini-secret", "apikey")),
-        Provider::Ollama => None,
-    };
-    if let Some((secret, key)) = secret {
-        use base64::Engine;
-        let value = format!("sk-sim-{:016x}", fnv(&format!("{ns}/{secret}")));
-        w.put(
-            &r::SECRETS,
-            json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                   "metadata": {"name": secret, "namespace": ns},
-                   "data": {key: base64::engine::general_purpose::STANDARD.encode(value)}}),
-        );
-    }
-    match provider {
-        Provider::OpenAi => {
-            envs.push(env("LLM_API_BASE", "https://api.openai.com/v1"));
-            envs.push(env("LLM_MODEL", "gpt-4o-mini-2024-07-18"));
-            envs.push(env_secret("OPENAI_API_KEY", "openai-secret", "apikey"));
-        }
-        Provider::Ollama => {
-            envs.push(env("LLM_API_BASE", "http://host.docker.internal:11434/v1"));
-            envs.push(env("LLM_MODEL", "llama3.2:3b-instruct-fp16"));
-            envs.push(env("LLM_API_KEY", "dummy"));
-        }
-        Provider::Anthropic => {
-            envs.push(env("ANTHROPIC_BASE_URL", "http://litellm-model-proxy.team1:4000"));
-            envs.push(env("ANTHROPIC_MODEL", "claude-sonnet-4"));
-            envs.push(env_secret("ANTHROPIC_AUTH_TOKEN", "litellm-secret", "auth-token"));
-        }
-        Provider::Gemini => {
-            envs.push(env_secret("GOOGLE_API_KEY", "gemini-secret", "apikey"));
-        }
-    }
+    provider_credentials(w, provider, ns, &mut envs);
     let annotations: Vec<(&str, &str)> = match condition {
         Condition::Paused => {
             vec![("kst.dev/previous-replicas", "2"), ("kagenti.io/description", "paused by the on-call")]
@@ -191,22 +216,7 @@ pub(crate) fn agent_full(
         refresh_status(w.cluster, w.store, &r::DEPLOYMENTS, ns, name);
     }
 
-    let url = format!("http://{name}.{ns}.svc.cluster.local:8080/");
-    let skills = json!([{"id": format!("{name}-main"), "name": name.replace('-', " "), "description": format!("Main skill of {name}"),
-                         "tags": [framework, "demo"], "examples": ["What can you do?"]}]);
-    let card = match shape {
-        CardShape::V1 => {
-            json!({"name": name, "description": format!("{name} ({framework})"), "version": "1.0.0",
-            "supportedInterfaces": [{"url": url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}],
-            "capabilities": {"streaming": true, "pushNotifications": false}, "defaultInputModes": ["text"], "defaultOutputModes": ["text"],
-            "skills": skills})
-        }
-        CardShape::Legacy => {
-            json!({"name": name, "description": format!("{name} ({framework})"), "version": "0.2.1", "url": url,
-            "protocolVersion": "0.3.0", "capabilities": {"streaming": false}, "defaultInputModes": ["text"], "defaultOutputModes": ["text"],
-            "skills": skills})
-        }
-    };
+    let card = agent_card(shape, ns, name, framework);
     w.cluster.dynamics.lock().expect("dynamics").cards.insert(name.to_string(), card.clone());
     let ready = condition == Condition::Healthy;
     let ready_cond = |t: &str, ok: bool, reason: &str| json!({"type": t, "status": if ok { "True" } else { "False" }, "reason": reason});
@@ -348,9 +358,8 @@ pub(crate) fn build(w: &mut Workloads<'_>, ns: &str, name: &str, outcomes: &[Opt
     }
 }
 
-pub(crate) fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
-    let b = Brand::KAGENTI;
-    // Platform components, as Kagenti's platform-status check looks for them.
+/// Platform components, as Kagenti's platform-status check looks for them.
+fn platform(w: &mut Workloads<'_>) {
     w.deployment(
         "kagenti-system",
         "kagenti-controller-manager",
@@ -417,7 +426,98 @@ pub(crate) fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         container("broker", "ghcr.io/kuadrant/mcp-gateway:v0.4.0", 8080, 0, &[]),
         40 * 86400,
     );
+}
 
+/// What AuthBridge sees: calls approved and denied, in and out.
+fn bridge_calls(w: &mut Workloads<'_>) {
+    use crate::endpoints::authbridge::Call;
+    let call = |agent: &str, outbound: bool, peer: &str, approved: bool, rate: f64| Call {
+        namespace: "team1".into(),
+        agent: agent.into(),
+        outbound,
+        peer: peer.into(),
+        approved,
+        rate,
+    };
+    let mut d = w.cluster.dynamics.lock().expect("dynamics");
+    d.bridge_calls = vec![
+        call("weather-service", true, "weather-tool-mcp.team1.svc.cluster.local:8000", true, 2.0),
+        call("weather-service", true, "currency-converter.team1.svc.cluster.local:8080", true, 0.5),
+        call("currency-converter", false, "spiffe://cluster.local/ns/team1/sa/weather-service", true, 0.5),
+        call("currency-converter", true, "api.exchangerate.host", true, 0.4),
+        call("currency-converter", true, "github-tool-mcp.team1.svc.cluster.local:8000", false, 0.2),
+        // claude-agent has no AuthBridge of its own: only the callee sees it (default account)
+        call("weather-service", false, "spiffe://cluster.local/ns/team1/sa/default", true, 0.3),
+    ];
+}
+
+/// RBAC: a broad Role (every verb on pods and services), narrow roles, one with secrets
+/// access, and a legacy ClusterRoleBinding left behind; and an HPA on an agent (written between
+/// them, as the fleet always was: the objects' resource versions stay what they were).
+fn rbac(w: &mut Workloads<'_>) {
+    // a broad Role: every verb on pods and services
+    w.put(
+        &r::ROLES,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "currency-converter", "namespace": "team1"},
+        "rules": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["*"]}]}),
+    );
+    w.put(
+        &r::ROLE_BINDINGS,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "currency-converter", "namespace": "team1"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "currency-converter"},
+        "subjects": [{"kind": "ServiceAccount", "name": "currency-converter", "namespace": "team1"}]}),
+    );
+    // An HPA on an agent: a toggle must warn that the autoscaler will fight it.
+    w.put(
+        &r::HPAS,
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+               "metadata": {"name": "weather-service", "namespace": "team1"},
+               "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "weather-service"},
+                        "minReplicas": 1, "maxReplicas": 4,
+                        "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
+               "status": {"currentReplicas": 2, "desiredReplicas": 2}}),
+    );
+    // narrow roles, one with secrets access, and a legacy ClusterRoleBinding left behind
+    w.put(
+        &r::ROLES,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "weather-service", "namespace": "team1"},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]}),
+    );
+    w.put(
+        &r::ROLE_BINDINGS,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "weather-service", "namespace": "team1"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "weather-service"},
+        "subjects": [{"kind": "ServiceAccount", "name": "weather-service", "namespace": "team1"}]}),
+    );
+    w.put(
+        &r::ROLES,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "research-agent", "namespace": "team2"},
+        "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]}]}),
+    );
+    w.put(
+        &r::ROLE_BINDINGS,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "research-agent", "namespace": "team2"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "research-agent"},
+        "subjects": [{"kind": "ServiceAccount", "name": "research-agent", "namespace": "team2"}]}),
+    );
+    w.put(&r::CLUSTER_ROLES, json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "kagenti-component-github-tool", "labels": {"app.kubernetes.io/part-of": "kagenti-operator"}},
+        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}));
+    w.put(&r::CLUSTER_ROLE_BINDINGS, json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": "kagenti-component-github-tool", "labels": {"app.kubernetes.io/part-of": "kagenti-operator"}},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kagenti-component-github-tool"},
+        "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "team1"}]}));
+}
+
+pub(crate) fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
+    let b = Brand::KAGENTI;
+    platform(w);
     agent(w, b, "team1", "weather-service", "langgraph", &["a2a"], 2, Provider::OpenAi, CardShape::V1, 14);
     agent(w, b, "team1", "currency-converter", "langgraph", &["a2a"], 1, Provider::Gemini, CardShape::Legacy, 21);
     agent_full(
@@ -495,88 +595,8 @@ pub(crate) fn agents(w: &mut Workloads<'_>, agents_per_cluster: usize) {
         "weather-service",
         env("CURRENCY_AGENT_URL", "http://currency-converter.team1.svc.cluster.local:8080"),
     );
-    // what AuthBridge sees: calls approved and denied, in and out
-    {
-        use crate::endpoints::authbridge::Call;
-        let call = |agent: &str, outbound: bool, peer: &str, approved: bool, rate: f64| Call {
-            namespace: "team1".into(),
-            agent: agent.into(),
-            outbound,
-            peer: peer.into(),
-            approved,
-            rate,
-        };
-        let mut d = w.cluster.dynamics.lock().expect("dynamics");
-        d.bridge_calls = vec![
-            call("weather-service", true, "weather-tool-mcp.team1.svc.cluster.local:8000", true, 2.0),
-            call("weather-service", true, "currency-converter.team1.svc.cluster.local:8080", true, 0.5),
-            call("currency-converter", false, "spiffe://cluster.local/ns/team1/sa/weather-service", true, 0.5),
-            call("currency-converter", true, "api.exchangerate.host", true, 0.4),
-            call("currency-converter", true, "github-tool-mcp.team1.svc.cluster.local:8000", false, 0.2),
-            // claude-agent has no AuthBridge of its own: only the callee sees it (default account)
-            call("weather-service", false, "spiffe://cluster.local/ns/team1/sa/default", true, 0.3),
-        ];
-    }
-    // a broad Role: every verb on pods and services
-    w.put(
-        &r::ROLES,
-        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": "currency-converter", "namespace": "team1"},
-        "rules": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["*"]}]}),
-    );
-    w.put(
-        &r::ROLE_BINDINGS,
-        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": "currency-converter", "namespace": "team1"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "currency-converter"},
-        "subjects": [{"kind": "ServiceAccount", "name": "currency-converter", "namespace": "team1"}]}),
-    );
-
-    // An HPA on an agent: a toggle must warn that the autoscaler will fight it.
-    w.put(
-        &r::HPAS,
-        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-               "metadata": {"name": "weather-service", "namespace": "team1"},
-               "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "weather-service"},
-                        "minReplicas": 1, "maxReplicas": 4,
-                        "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
-               "status": {"currentReplicas": 2, "desiredReplicas": 2}}),
-    );
-    // RBAC: narrow roles, one with secrets access, and a legacy ClusterRoleBinding left behind.
-    w.put(
-        &r::ROLES,
-        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": "weather-service", "namespace": "team1"},
-        "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]}),
-    );
-    w.put(
-        &r::ROLE_BINDINGS,
-        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": "weather-service", "namespace": "team1"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "weather-service"},
-        "subjects": [{"kind": "ServiceAccount", "name": "weather-service", "namespace": "team1"}]}),
-    );
-    w.put(
-        &r::ROLES,
-        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": "research-agent", "namespace": "team2"},
-        "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]}]}),
-    );
-    w.put(
-        &r::ROLE_BINDINGS,
-        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": "research-agent", "namespace": "team2"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "research-agent"},
-        "subjects": [{"kind": "ServiceAccount", "name": "research-agent", "namespace": "team2"}]}),
-    );
-    w.put(&r::CLUSTER_ROLES, json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-        "metadata": {"name": "kagenti-component-github-tool", "labels": {"app.kubernetes.io/part-of": "kagenti-operator"}},
-        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}));
-    w.put(&r::CLUSTER_ROLE_BINDINGS, json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-        "metadata": {"name": "kagenti-component-github-tool", "labels": {"app.kubernetes.io/part-of": "kagenti-operator"}},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kagenti-component-github-tool"},
-        "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "team1"}]}));
-
+    bridge_calls(w);
+    rbac(w);
     build(w, "team1", "weather-service", &[Some("ok"), Some("ok"), Some("ok")]);
     build(
         w,

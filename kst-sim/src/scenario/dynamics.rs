@@ -21,59 +21,8 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
             d.last_tick = Some(now);
             d.t += dt;
         }
-        let load = d.load();
-        let Dynamics { engines, epps, rng, .. } = &mut *d;
-        let kv_surge = cluster.faults.incident(Incident::KvSurge);
-        let ttft_spike = cluster.faults.incident(Incident::TtftSpike);
-        for e in engines.values_mut().filter(|_| !steady) {
-            e.state.advance(counted, load, rng);
-        }
-        // Disaggregated pools: every request enters through a decode pod, and the router sends
-        // the share it decides prefill-decode to the prefill pods (in proportion to what each
-        // can take), so a prefill pod serves what the endpoint picker counts for it.
-        let pools: BTreeSet<String> = engines.values().map(|e| e.pool.clone()).collect();
-        for pool in pools.iter().filter(|_| !steady) {
-            let of_pool = |e: &&mut EngineEntry| &e.pool == pool;
-            let entering: f64 = engines
-                .values_mut()
-                .filter(of_pool)
-                .filter(|e| e.state.role != Role::Prefill)
-                .map(|e| e.state.rps)
-                .sum();
-            let mut prefill: Vec<&mut EngineEntry> =
-                engines.values_mut().filter(of_pool).filter(|e| e.state.role == Role::Prefill).collect();
-            let weight: f64 = prefill.iter().map(|e| e.state.rps).sum();
-            for e in prefill.iter_mut() {
-                let share = if weight > 0.0 { e.state.rps / weight } else { 0.0 };
-                e.state.route(entering * PREFILL_DECODE_SHARE * share);
-            }
-        }
-        for e in engines.values_mut().filter(|_| !steady) {
-            if kv_surge && e.state.role != Role::Prefill {
-                e.state.surge();
-            }
-            if ttft_spike {
-                e.state.pace.ttft.value = 35.0;
-                e.state.pace.e2e.value += 35.0;
-            }
-        }
-        let error_burst = cluster.faults.incident(Incident::ErrorBurst);
-        for (pool, epp) in epps.iter_mut().filter(|_| !steady) {
-            let members: Vec<(String, f64, bool)> = engines
-                .iter()
-                .filter(|(_, e)| &e.pool == pool)
-                .map(|(name, e)| (name.clone(), e.state.rps, e.state.role == Role::Prefill))
-                .collect();
-            epp.integrate(counted);
-            epp.set_pace(&members);
-            if error_burst {
-                epp.pace.errors = epp.pace.requests * 0.25;
-            }
-            let states: Vec<&EngineEntry> = engines.values().filter(|e| &e.pool == pool).collect();
-            let n = states.len().max(1) as f64;
-            epp.avg_kv = states.iter().map(|e| e.state.kv).sum::<f64>() / n;
-            epp.avg_queue = states.iter().map(|e| e.state.waiting).sum::<f64>() / n;
-            epp.ready_endpoints = states.len();
+        if !steady {
+            advance_serving(&mut d, cluster, counted);
         }
         d.churn_debt += churn_per_sec * dt;
         let churn = d.churn_debt.floor() as usize;
@@ -181,5 +130,61 @@ pub fn tick(cluster: &Arc<SimCluster>, dt: f64, churn_per_sec: f64) {
                 refresh_status(cluster, &mut store, &def, &ns, &name);
             }
         }
+    }
+}
+
+/// One tick of the serving side, `counted` seconds of it: each engine's pace and state, the
+/// prefill pods' share of what enters their pool, the incidents' marks (a KV surge, a TTFT
+/// spike, an error burst), and each endpoint picker's view of its pool.
+fn advance_serving(d: &mut Dynamics, cluster: &SimCluster, counted: f64) {
+    let load = d.load();
+    let Dynamics { engines, epps, rng, .. } = d;
+    let kv_surge = cluster.faults.incident(Incident::KvSurge);
+    let ttft_spike = cluster.faults.incident(Incident::TtftSpike);
+    for e in engines.values_mut() {
+        e.state.advance(counted, load, rng);
+    }
+    // Disaggregated pools: every request enters through a decode pod, and the router sends
+    // the share it decides prefill-decode to the prefill pods (in proportion to what each
+    // can take), so a prefill pod serves what the endpoint picker counts for it.
+    let pools: BTreeSet<String> = engines.values().map(|e| e.pool.clone()).collect();
+    for pool in &pools {
+        let of_pool = |e: &&mut EngineEntry| &e.pool == pool;
+        let entering: f64 =
+            engines.values_mut().filter(of_pool).filter(|e| e.state.role != Role::Prefill).map(|e| e.state.rps).sum();
+        let mut prefill: Vec<&mut EngineEntry> =
+            engines.values_mut().filter(of_pool).filter(|e| e.state.role == Role::Prefill).collect();
+        let weight: f64 = prefill.iter().map(|e| e.state.rps).sum();
+        for e in prefill.iter_mut() {
+            let share = if weight > 0.0 { e.state.rps / weight } else { 0.0 };
+            e.state.route(entering * PREFILL_DECODE_SHARE * share);
+        }
+    }
+    for e in engines.values_mut() {
+        if kv_surge && e.state.role != Role::Prefill {
+            e.state.surge();
+        }
+        if ttft_spike {
+            e.state.pace.ttft.value = 35.0;
+            e.state.pace.e2e.value += 35.0;
+        }
+    }
+    let error_burst = cluster.faults.incident(Incident::ErrorBurst);
+    for (pool, epp) in epps.iter_mut() {
+        let members: Vec<(String, f64, bool)> = engines
+            .iter()
+            .filter(|(_, e)| &e.pool == pool)
+            .map(|(name, e)| (name.clone(), e.state.rps, e.state.role == Role::Prefill))
+            .collect();
+        epp.integrate(counted);
+        epp.set_pace(&members);
+        if error_burst {
+            epp.pace.errors = epp.pace.requests * 0.25;
+        }
+        let states: Vec<&EngineEntry> = engines.values().filter(|e| &e.pool == pool).collect();
+        let n = states.len().max(1) as f64;
+        epp.avg_kv = states.iter().map(|e| e.state.kv).sum::<f64>() / n;
+        epp.avg_queue = states.iter().map(|e| e.state.waiting).sum::<f64>() / n;
+        epp.ready_endpoints = states.len();
     }
 }

@@ -341,6 +341,206 @@ fn forget_gone<A: Ord, B: Ord>(now: f64, pods: &mut BTreeMap<A, f64>, pickers: &
     pickers.retain(|_, t| *t > now - FORGET_AFTER_S);
 }
 
+/// Pods with no current series whose target the layer cannot scrape (`up == 0`), each told as
+/// a scrape that failed for that reason; pods with a sample, or a cluster an earlier layer
+/// serves, are left alone. False when the store has gone.
+#[allow(clippy::too_many_arguments)]
+async fn send_targets_down(
+    http: &Asker,
+    cfg: &PromConfig,
+    scoped: &Scoped,
+    covered: &Covered,
+    source: usize,
+    scraped_at: &BTreeMap<(usize, Key), f64>,
+    at: Option<f64>,
+    tx: &mpsc::Sender<Update>,
+) -> bool {
+    let Ok(down) = query_at(http, cfg, &scoped.down, at).await else { return true };
+    for s in &down.samples {
+        let (Some(ci), Some(ns), Some(pod)) = (
+            s.labels.get(&cfg.cluster_label).and_then(|v| scoped.by_value.get(v).copied()),
+            s.labels.get("namespace"),
+            s.labels.get("pod"),
+        ) else {
+            continue;
+        };
+        let key = (ns.clone(), pod.clone());
+        if scraped_at.contains_key(&(ci, key.clone())) || covered.served_before(Served::Engines, source, ci) {
+            continue;
+        }
+        let why = format!("the query layer cannot scrape it (up 0; its last scrape took {:.1}s)", s.value);
+        let result = Err(crate::store::llmd::ScrapeError::TargetDown(why));
+        if tx.send(Update::EngineScrape { cluster: ci, server: key, at: s.at, result }).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+/// What one refresh read of the endpoint pickers.
+#[derive(Default)]
+struct Pickers {
+    bytes: usize,
+    warnings: Vec<String>,
+    /// the clusters whose pickers this layer answers for
+    clusters: BTreeSet<usize>,
+}
+
+/// The endpoint pickers' series and scrape times, each picker sent once per new sample time.
+/// None when the store has gone.
+#[allow(clippy::too_many_arguments)]
+async fn read_pickers(
+    http: &Asker,
+    cfg: &PromConfig,
+    scoped: &Scoped,
+    covered: &Covered,
+    source: usize,
+    last_epp_at: &mut BTreeMap<(usize, String, String), f64>,
+    at: Option<f64>,
+    tx: &mpsc::Sender<Update>,
+) -> Option<Pickers> {
+    let mut out = Pickers::default();
+    let Ok((ea, et)) = query_with_times(http, cfg, &scoped.epp, &scoped.epp_times, at).await else {
+        return Some(out);
+    };
+    out.bytes = ea.bytes + et.bytes;
+    out.warnings.extend(ea.warnings.iter().chain(&et.warnings).cloned());
+    let context_of = |v: &str| scoped.by_value.get(v).copied();
+    for ((ci, ns, svc), (t, series)) in group_epp(&ea, &et, &cfg.cluster_label, context_of) {
+        if covered.served_before(Served::Epp, source, ci) {
+            continue;
+        }
+        out.clusters.insert(ci);
+        let key = (ci, ns.clone(), svc.clone());
+        if last_epp_at.get(&key).is_some_and(|x| *x >= t) {
+            continue;
+        }
+        last_epp_at.insert(key, t);
+        let result =
+            crate::sources::metrics::decode_epp(&exposition(&series)).map_err(crate::store::llmd::ScrapeError::Parse);
+        if tx.send(Update::EppQueried { cluster: ci, namespace: ns, service: svc, at: t, result }).await.is_err() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// The roll-ups by cluster: every cluster the query layer holds, context or not. Bytes and
+/// warnings are added to `state`; the first roll-up that fails is its error.
+async fn read_rollups(
+    http: &Asker,
+    cfg: &PromConfig,
+    rollups: &[(&'static str, String)],
+    state: &mut PromState,
+) -> BTreeMap<String, crate::store::hub::ClusterAgg> {
+    let mut rows: BTreeMap<String, crate::store::hub::ClusterAgg> = BTreeMap::new();
+    let mut unlabelled_engines = 0usize;
+    for (signal, promql) in rollups {
+        match query_at(http, cfg, promql, None).await {
+            Ok(a) => {
+                state.bytes += a.bytes;
+                state.warnings.extend(a.warnings.iter().cloned());
+                for s in &a.samples {
+                    // `count by (C)` over series without C: one row with no label
+                    let Some(v) = s.labels.get(&cfg.cluster_label).filter(|v| !v.is_empty()) else {
+                        if *signal == "servers" {
+                            unlabelled_engines += s.value as usize;
+                        }
+                        continue;
+                    };
+                    let name = cfg.clusters.get(v).cloned().unwrap_or_else(|| v.clone());
+                    let r = rows.entry(name).or_default();
+                    let slot = match *signal {
+                        "servers" => &mut r.servers,
+                        "kv_avg" => &mut r.kv_avg,
+                        "kv_max" => &mut r.kv_max,
+                        "waiting" => &mut r.waiting,
+                        "waiting_max" => &mut r.waiting_max,
+                        "prompt" => &mut r.prompt_tokens_per_s,
+                        "generation" => &mut r.generation_tokens_per_s,
+                        "gpus" => &mut r.gpus,
+                        "gpus_busy" => &mut r.gpus_busy,
+                        "gpu_util" => &mut r.gpu_util,
+                        "ttft_p99" => &mut r.ttft_p99_s,
+                        "gpus_xid" => &mut r.gpus_xid,
+                        "error_ratio" => &mut r.error_ratio,
+                        "scraped_at" => &mut r.scraped_at,
+                        other => {
+                            tracing::warn!(signal = other, "a roll-up with no place in ClusterAgg");
+                            continue;
+                        }
+                    };
+                    *slot = Some(s.value);
+                }
+            }
+            Err(QueryError(e)) => {
+                state.error = Some(format!("roll-up {signal}: {e}"));
+                break;
+            }
+        }
+    }
+    if unlabelled_engines > 0 && rows.is_empty() && state.error.is_none() {
+        state.error = Some(format!(
+            "{unlabelled_engines} model servers' series carry no `{}` label: set cluster_label in \
+             [[metrics.prometheus]] (clusterID, prometheus, ...) or add the label as an external label",
+            cfg.cluster_label
+        ));
+    }
+    rows
+}
+
+/// The rules' history from the query layer (for the clusters no earlier layer serves), sent to
+/// the store: Some(true) when it was read and sent, Some(false) when it could not be read (asked
+/// again next refresh), None when the store has gone.
+async fn send_history(
+    http: &Asker,
+    cfg: &PromConfig,
+    scoped: &Scoped,
+    covered: &Covered,
+    source: usize,
+    refresh: Duration,
+    tx: &mpsc::Sender<Update>,
+) -> Option<bool> {
+    let context_of =
+        |v: &str| scoped.by_value.get(v).copied().filter(|ci| !covered.served_before(Served::Engines, source, *ci));
+    let step = refresh.as_secs_f64().max(1.0);
+    match history::rule_history(http, cfg, &context_of, now_s(), step).await {
+        Ok(rows) => {
+            tracing::info!(source, rows = rows.len(), "the rules' history from the query layer");
+            tx.send(FleetUpdate::RuleHistory { source, rows }.into()).await.ok().map(|_| true)
+        }
+        Err(QueryError(e)) => {
+            tracing::warn!(source, "the rules' history could not be read: {e}");
+            Some(false)
+        }
+    }
+}
+
+/// Each pod's engine series, decoded as a direct scrape's page would be, sent once per new
+/// scrape time. A pod without a scrape time is not sent: its age would be a guess. False when
+/// the store has gone.
+async fn send_engines(
+    pods: BTreeMap<(usize, Key), Vec<&Sample>>,
+    scraped_at: &BTreeMap<(usize, Key), f64>,
+    last_at: &mut BTreeMap<(usize, Key), f64>,
+    tx: &mpsc::Sender<Update>,
+) -> bool {
+    for ((ci, pod), series) in pods {
+        let key = (ci, pod.clone());
+        let Some(at) = scraped_at.get(&key).copied() else { continue };
+        if last_at.get(&key).is_some_and(|t| *t >= at) {
+            continue; // no newer sample since the last refresh
+        }
+        last_at.insert(key, at);
+        let result = crate::sources::metrics::decode_engine(&exposition(&series), engine_kind(&series))
+            .map_err(crate::store::llmd::ScrapeError::Parse);
+        if tx.send(Update::EngineScrape { cluster: ci, server: pod, at, result }).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
 pub async fn run(
     source: usize,
     cfg: PromConfig,
@@ -358,17 +558,15 @@ pub async fn run(
     let mut generation = None;
     let mut every = tokio::time::interval(refresh);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut first = true;
+    // the sources listed before this one answer first for the clusters they hold (the first
+    // tick comes at once, however long this waits)
+    covered.wait_for_earlier(source, cfg.timeout * 2).await;
     // the rules' history is asked once the layer answers, and again after it failed
     let mut history_sent = false;
     // the engines' window is asked back once, in the first round that reads them
     let mut window_asked = window.is_zero();
     loop {
         every.tick().await;
-        if std::mem::take(&mut first) {
-            // the sources listed before this one answer first for the clusters they hold
-            covered.wait_for_earlier(source, cfg.timeout * 2).await;
-        }
         if asker.is_none() {
             match Asker::for_config(&cfg).await {
                 Ok(a) => asker = Some(a),
@@ -428,79 +626,24 @@ pub async fn run(
                         return;
                     }
                 }
-                for ((ci, pod), series) in pods {
-                    let key = (ci, pod.clone());
-                    // a pod without a scrape time is not sent: its age would be a guess
-                    let Some(at) = scraped_at.get(&key).copied() else { continue };
-                    if last_at.get(&key).is_some_and(|t| *t >= at) {
-                        continue; // no newer sample since the last refresh
-                    }
-                    last_at.insert(key, at);
-                    let result = crate::sources::metrics::decode_engine(&exposition(&series), engine_kind(&series))
-                        .map_err(crate::store::llmd::ScrapeError::Parse);
-                    if tx.send(Update::EngineScrape { cluster: ci, server: pod, at, result }).await.is_err() {
-                        return;
-                    }
+                if !send_engines(pods, &scraped_at, &mut last_at, &tx).await {
+                    return;
                 }
                 // a pod with no current series whose target the layer cannot scrape says so,
                 // instead of waiting as if it had not been scraped yet
-                if per_pod {
-                    if let Ok(down) = query_at(http, &cfg, &scoped.down, at).await {
-                        for s in &down.samples {
-                            let (Some(ci), Some(ns), Some(pod)) = (
-                                s.labels.get(&cfg.cluster_label).and_then(|v| context_of(v)),
-                                s.labels.get("namespace"),
-                                s.labels.get("pod"),
-                            ) else {
-                                continue;
-                            };
-                            let key = (ns.clone(), pod.clone());
-                            if scraped_at.contains_key(&(ci, key.clone()))
-                                || covered.served_before(Served::Engines, source, ci)
-                            {
-                                continue;
-                            }
-                            let why = format!(
-                                "the query layer cannot scrape it (up 0; its last scrape took {:.1}s)",
-                                s.value
-                            );
-                            let result = Err(crate::store::llmd::ScrapeError::TargetDown(why));
-                            let u = Update::EngineScrape { cluster: ci, server: key, at: s.at, result };
-                            if tx.send(u).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
+                if per_pod && !send_targets_down(http, &cfg, &scoped, &covered, source, &scraped_at, at, &tx).await {
+                    return;
                 }
                 // the endpoint pickers, at the same evaluation time
-                let mut epp_bytes = 0;
-                let mut epp_warnings = Vec::new();
-                let mut epp_clusters: BTreeSet<usize> = BTreeSet::new();
-                let pickers = match per_pod {
-                    true => query_with_times(http, &cfg, &scoped.epp, &scoped.epp_times, at).await,
-                    false => Ok(Default::default()),
-                };
-                if let Ok((ea, et)) = pickers {
-                    epp_bytes = ea.bytes + et.bytes;
-                    epp_warnings.extend(ea.warnings.iter().chain(&et.warnings).cloned());
-                    for ((ci, ns, svc), (t, series)) in group_epp(&ea, &et, &cfg.cluster_label, context_of) {
-                        if covered.served_before(Served::Epp, source, ci) {
-                            continue;
-                        }
-                        epp_clusters.insert(ci);
-                        let key = (ci, ns.clone(), svc.clone());
-                        if last_epp_at.get(&key).is_some_and(|x| *x >= t) {
-                            continue;
-                        }
-                        last_epp_at.insert(key, t);
-                        let result = crate::sources::metrics::decode_epp(&exposition(&series))
-                            .map_err(crate::store::llmd::ScrapeError::Parse);
-                        let u = Update::EppQueried { cluster: ci, namespace: ns, service: svc, at: t, result };
-                        if tx.send(u).await.is_err() {
-                            return;
-                        }
+                let mut pickers = Pickers::default();
+                if per_pod {
+                    let read = read_pickers(http, &cfg, &scoped, &covered, source, &mut last_epp_at, at, &tx);
+                    match read.await {
+                        Some(p) => pickers = p,
+                        None => return,
                     }
                 }
+                let Pickers { bytes: epp_bytes, warnings: epp_warnings, clusters: epp_clusters } = pickers;
                 covered.set(Served::Epp, source, epp_clusters.clone());
                 for ci in clusters.union(&epp_clusters) {
                     if tx.send(Update::ScrapeRound { cluster: *ci, at: now_s() }).await.is_err() {
@@ -528,59 +671,7 @@ pub async fn run(
         let mut state = state;
         // the roll-ups by cluster (every cluster the query layer holds, context or not)
         if state.at.is_some() {
-            let mut rows: BTreeMap<String, crate::store::hub::ClusterAgg> = BTreeMap::new();
-            let mut unlabelled_engines = 0usize;
-            for (signal, promql) in &rollups {
-                match query_at(http, &cfg, promql, None).await {
-                    Ok(a) => {
-                        state.bytes += a.bytes;
-                        state.warnings.extend(a.warnings.iter().cloned());
-                        for s in &a.samples {
-                            // `count by (C)` over series without C: one row with no label
-                            let Some(v) = s.labels.get(&cfg.cluster_label).filter(|v| !v.is_empty()) else {
-                                if *signal == "servers" {
-                                    unlabelled_engines += s.value as usize;
-                                }
-                                continue;
-                            };
-                            let name = cfg.clusters.get(v).cloned().unwrap_or_else(|| v.clone());
-                            let r = rows.entry(name).or_default();
-                            let slot = match *signal {
-                                "servers" => &mut r.servers,
-                                "kv_avg" => &mut r.kv_avg,
-                                "kv_max" => &mut r.kv_max,
-                                "waiting" => &mut r.waiting,
-                                "waiting_max" => &mut r.waiting_max,
-                                "prompt" => &mut r.prompt_tokens_per_s,
-                                "generation" => &mut r.generation_tokens_per_s,
-                                "gpus" => &mut r.gpus,
-                                "gpus_busy" => &mut r.gpus_busy,
-                                "gpu_util" => &mut r.gpu_util,
-                                "ttft_p99" => &mut r.ttft_p99_s,
-                                "gpus_xid" => &mut r.gpus_xid,
-                                "error_ratio" => &mut r.error_ratio,
-                                "scraped_at" => &mut r.scraped_at,
-                                other => {
-                                    tracing::warn!(signal = other, "a roll-up with no place in ClusterAgg");
-                                    continue;
-                                }
-                            };
-                            *slot = Some(s.value);
-                        }
-                    }
-                    Err(QueryError(e)) => {
-                        state.error = Some(format!("roll-up {signal}: {e}"));
-                        break;
-                    }
-                }
-            }
-            if unlabelled_engines > 0 && rows.is_empty() && state.error.is_none() {
-                state.error = Some(format!(
-                    "{unlabelled_engines} model servers' series carry no `{}` label: set cluster_label in \
-                     [[metrics.prometheus]] (clusterID, prometheus, ...) or add the label as an external label",
-                    cfg.cluster_label
-                ));
-            }
+            let rows = read_rollups(http, &cfg, &rollups, &mut state).await;
             state.took_ms = Some(started.elapsed().as_millis() as u64);
             if tx.send(FleetUpdate::PromClusters { source, rows }.into()).await.is_err() {
                 return;
@@ -589,19 +680,9 @@ pub async fn run(
         if state.error.is_some() {
             history_sent = false;
         } else if !history_sent && per_pod {
-            let context_of = |v: &str| {
-                scoped.by_value.get(v).copied().filter(|ci| !covered.served_before(Served::Engines, source, *ci))
-            };
-            let step = refresh.as_secs_f64().max(1.0);
-            match history::rule_history(http, &cfg, &context_of, now_s(), step).await {
-                Ok(rows) => {
-                    history_sent = true;
-                    tracing::info!(source, rows = rows.len(), "the rules' history from the query layer");
-                    if tx.send(FleetUpdate::RuleHistory { source, rows }.into()).await.is_err() {
-                        return;
-                    }
-                }
-                Err(QueryError(e)) => tracing::warn!(source, "the rules' history could not be read: {e}"),
+            match send_history(http, &cfg, &scoped, &covered, source, refresh, &tx).await {
+                Some(sent) => history_sent = sent,
+                None => return,
             }
         }
         if tx.send(FleetUpdate::Prom { source, state }.into()).await.is_err() {

@@ -209,28 +209,7 @@ impl Tracker {
         let blindness = Blindness::new(&blind);
         let mut changed = false;
 
-        // what kst sees now, and since when without a break
-        let mut sights: Vec<(Option<usize>, Sight)> = FLEET_SIGHTS.iter().map(|s| (None, *s)).collect();
-        for i in 0..contexts.len() {
-            sights.extend(CLUSTER_SIGHTS.iter().map(|s| (Some(i), *s)));
-        }
-        // indices are positions in the fleet: a context list that changed shape starts over
-        if self.contexts.len() > contexts.len() || self.contexts.iter().zip(&contexts).any(|(a, b)| a != b) {
-            self.seen.clear();
-        }
-        let seen_before = self.seen.clone();
-        for (c, s) in &sights {
-            if blindness.whole.contains_key(&(*c, *s)) {
-                self.seen.remove(&(*c, *s));
-            } else {
-                self.seen.entry((*c, *s)).or_insert(now);
-                if *s != Sight::Conn {
-                    let name = c.and_then(|i| contexts.get(i)).map(String::as_str).unwrap_or("");
-                    self.first_watched.entry(name.to_string()).or_insert(now);
-                }
-            }
-        }
-        self.contexts = contexts;
+        let seen_before = self.look(now, contexts, &blindness);
 
         let mut taken: BTreeSet<TrackKey> = BTreeSet::new();
         for c in conditions {
@@ -321,7 +300,55 @@ impl Tracker {
             }
         }
 
-        // open problems without a condition now: unknown if kst cannot look, else cleared
+        changed |= self.close_missing(now, &taken, &blindness);
+        let before = self.resolved.len();
+        self.resolved.retain(|p| now - p.resolved_at.unwrap_or(now) < RESOLVED_KEPT_S);
+        changed |= self.resolved.len() != before;
+
+        changed |= self.group();
+        self.blind_before = blind.into_iter().filter_map(|b| b.object.map(|o| (b.cluster, b.sight, o))).collect();
+        self.last = Some(now);
+        if changed {
+            self.generation += 1;
+        }
+        changed
+    }
+
+    /// Notes what kst sees now and since when without a break; what it saw before this look.
+    fn look(
+        &mut self,
+        now: f64,
+        contexts: Vec<String>,
+        blindness: &Blindness<'_>,
+    ) -> HashMap<(Option<usize>, Sight), f64> {
+        let mut sights: Vec<(Option<usize>, Sight)> = FLEET_SIGHTS.iter().map(|s| (None, *s)).collect();
+        for i in 0..contexts.len() {
+            sights.extend(CLUSTER_SIGHTS.iter().map(|s| (Some(i), *s)));
+        }
+        // indices are positions in the fleet: a context list that changed shape starts over
+        if self.contexts.len() > contexts.len() || self.contexts.iter().zip(&contexts).any(|(a, b)| a != b) {
+            self.seen.clear();
+        }
+        let seen_before = self.seen.clone();
+        for (c, s) in &sights {
+            if blindness.whole.contains_key(&(*c, *s)) {
+                self.seen.remove(&(*c, *s));
+            } else {
+                self.seen.entry((*c, *s)).or_insert(now);
+                if *s != Sight::Conn {
+                    let name = c.and_then(|i| contexts.get(i)).map(String::as_str).unwrap_or("");
+                    self.first_watched.entry(name.to_string()).or_insert(now);
+                }
+            }
+        }
+        self.contexts = contexts;
+        seen_before
+    }
+
+    /// Open problems without a condition now: unknown if kst cannot look, else cleared (and kept
+    /// among the resolved if they had fired). True when any changed.
+    fn close_missing(&mut self, now: f64, taken: &BTreeSet<TrackKey>, blindness: &Blindness<'_>) -> bool {
+        let mut changed = false;
         let missing: Vec<TrackKey> = self.open.keys().filter(|k| !taken.contains(*k)).cloned().collect();
         for k in missing {
             let blind = self.open.get(&k).and_then(|p| blindness.of(p.cluster, p.rule.sight, &p.object));
@@ -349,16 +376,6 @@ impl Tracker {
                     }
                 }
             }
-        }
-        let before = self.resolved.len();
-        self.resolved.retain(|p| now - p.resolved_at.unwrap_or(now) < RESOLVED_KEPT_S);
-        changed |= self.resolved.len() != before;
-
-        changed |= self.group();
-        self.blind_before = blind.into_iter().filter_map(|b| b.object.map(|o| (b.cluster, b.sight, o))).collect();
-        self.last = Some(now);
-        if changed {
-            self.generation += 1;
         }
         changed
     }

@@ -299,57 +299,7 @@ impl Component for Models {
         table.draw(f, table_area, &mut self.list, t);
         // the selected line whole: its pools and GPU products
         if let Some(row) = self.list.selected().and_then(|i| r.get(i)) {
-            let (m, l) = match row {
-                Row::Model(m) => (*m, &m.totals),
-                Row::Line(m, l) => (*m, *l),
-            };
-            let mut spans = vec![
-                Span::styled(format!("{} on {}: ", m.model, l.context), t.accent),
-                Span::styled(format!("pools {}", l.pools.join(", ")), t.text),
-            ];
-            if !l.gpu_products.is_empty() {
-                spans.push(Span::styled(format!(" · {} GPUs ({})", l.gpus, l.gpu_products.join(", ")), t.muted));
-            }
-            if let Some(h) = &l.headroom {
-                spans.push(Span::styled(format!(" · headroom ×{:.2}: {}", h.factor, h.reason), t.muted));
-            }
-            if l.unschedulable > 0 {
-                spans.push(Span::styled(
-                    format!(
-                        " · {} unschedulable: {}",
-                        l.unschedulable,
-                        l.unschedulable_reason.as_deref().unwrap_or("no node fits")
-                    ),
-                    t.warn,
-                ));
-            }
-            if !l.exported.is_empty() {
-                spans.push(Span::styled(format!(" · exported: {}", l.exported.join(", ")), t.muted));
-            }
-            if let Row::Line(..) = row {
-                for room in crate::store::models::room(cx.fleet, l).iter().take(3) {
-                    spans.push(Span::styled(
-                        format!(
-                            " · room: {} {} free {} (at most {} on one node): {}",
-                            room.context, room.free, room.product, room.free_on_one_node, room.why
-                        ),
-                        if room.same_product && room.selected != Some(false) { t.ok } else { t.muted },
-                    ));
-                }
-            }
-            for imp in &l.imports {
-                let (text, style) = match &imp.state {
-                    ImportState::Serving => ("serving".to_string(), t.ok),
-                    ImportState::Broken(why) => (format!("cannot serve: {why}"), t.crit),
-                    ImportState::Unknown(why) => (format!("unchecked: {why}"), t.muted),
-                };
-                spans.push(Span::styled(
-                    format!(" · imports {} from {}: ", imp.pool, imp.exporters.join(", ")),
-                    t.muted,
-                ));
-                spans.push(Span::styled(text, style));
-            }
-            f.render_widget(Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }), note_area);
+            f.render_widget(Paragraph::new(selected_note(row, cx)).wrap(Wrap { trim: true }), note_area);
         }
     }
 }
@@ -357,4 +307,58 @@ impl Component for Models {
 /// A model's line on one cluster, as its row is keyed.
 fn line_key(model: &str, context: &str) -> String {
     format!("{model}\t{context}")
+}
+
+/// The selected line whole: its pools, GPU products, headroom, what cannot be scheduled, where
+/// it is exported and imported, and (on a cluster's line) where there is room for more.
+fn selected_note(row: &Row<'_>, cx: &Ctx) -> Line<'static> {
+    let t = cx.theme;
+    let (m, l) = match row {
+        Row::Model(m) => (*m, &m.totals),
+        Row::Line(m, l) => (*m, *l),
+    };
+    let mut spans = vec![
+        Span::styled(format!("{} on {}: ", m.model, l.context), t.accent),
+        Span::styled(format!("pools {}", l.pools.join(", ")), t.text),
+    ];
+    if !l.gpu_products.is_empty() {
+        spans.push(Span::styled(format!(" · {} GPUs ({})", l.gpus, l.gpu_products.join(", ")), t.muted));
+    }
+    if let Some(h) = &l.headroom {
+        spans.push(Span::styled(format!(" · headroom ×{:.2}: {}", h.factor, h.reason), t.muted));
+    }
+    if l.unschedulable > 0 {
+        spans.push(Span::styled(
+            format!(
+                " · {} unschedulable: {}",
+                l.unschedulable,
+                l.unschedulable_reason.as_deref().unwrap_or("no node fits")
+            ),
+            t.warn,
+        ));
+    }
+    if !l.exported.is_empty() {
+        spans.push(Span::styled(format!(" · exported: {}", l.exported.join(", ")), t.muted));
+    }
+    if let Row::Line(..) = row {
+        for room in crate::store::models::room(cx.fleet, l).iter().take(3) {
+            spans.push(Span::styled(
+                format!(
+                    " · room: {} {} free {} (at most {} on one node): {}",
+                    room.context, room.free, room.product, room.free_on_one_node, room.why
+                ),
+                if room.same_product && room.selected != Some(false) { t.ok } else { t.muted },
+            ));
+        }
+    }
+    for imp in &l.imports {
+        let (text, style) = match &imp.state {
+            ImportState::Serving => ("serving".to_string(), t.ok),
+            ImportState::Broken(why) => (format!("cannot serve: {why}"), t.crit),
+            ImportState::Unknown(why) => (format!("unchecked: {why}"), t.muted),
+        };
+        spans.push(Span::styled(format!(" · imports {} from {}: ", imp.pool, imp.exporters.join(", ")), t.muted));
+        spans.push(Span::styled(text, style));
+    }
+    Line::from(spans)
 }

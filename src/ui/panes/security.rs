@@ -160,41 +160,15 @@ impl Component for Security {
     }
 }
 
-fn draw(pane: &mut Security, f: &mut Frame, area: Rect, cx: &Ctx) {
+/// One line per cluster: counts by severity, the baseline's age, the drift count; the `rest`
+/// (clusters beyond the first few) as one line of totals.
+fn summary_lines(cx: &Ctx, clusters: &[usize], rest: &[usize], narrow: bool) -> Vec<Line<'static>> {
     let t = cx.theme;
-    let rows = findings(cx);
-    let drift = drift_of(cx);
-    let mut clusters: Vec<usize> =
-        cx.cluster_indices().into_iter().filter(|i| cx.cluster(*i).kagenti.installed() == Some(true)).collect();
-    // many clusters: the worst few get a line each, the rest one line of totals, so the
-    // findings keep the room
-    const SUMMARY_LINES: usize = 5;
-    let rest: Vec<usize> = if clusters.len() > SUMMARY_LINES {
-        let serious = |i: &usize| {
-            cx.cluster(*i).kagenti.findings().iter().filter(|f| f.severity <= FindingSeverity::High).count()
-        };
-        clusters.sort_by_key(|i| (std::cmp::Reverse(serious(i)), *i));
-        clusters.split_off(SUMMARY_LINES - 1)
-    } else {
-        Vec::new()
-    };
-    let drift_h = (drift.len().min(5) as u16).max(1) + 2;
-    let [summary_area, table_area, drift_area, detail_area, absent_area] = Layout::vertical([
-        Constraint::Length((clusters.len() + usize::from(!rest.is_empty())).max(1) as u16),
-        Constraint::Min(4),
-        Constraint::Length(drift_h),
-        Constraint::Length(3),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-
-    // one line per cluster: counts by severity, the baseline's age, the drift count
     let count = |i: usize, s| cx.cluster(i).kagenti.findings().iter().filter(|f| f.severity == s).count();
     let mut summary = Vec::new();
-    for i in &clusters {
+    for i in clusters {
         let k = &cx.cluster(*i).kagenti;
         let mut spans = vec![Span::styled(format!("{}: ", cx.display_name(&cx.cluster(*i).context)), t.accent)];
-        let narrow = area.width < 110;
         for s in FindingSeverity::ALL {
             let n = count(*i, s);
             let name = match s {
@@ -235,6 +209,38 @@ fn draw(pane: &mut Security, f: &mut Frame, area: Rect, cx: &Ctx) {
     if clusters.is_empty() {
         summary.push(Line::from(Span::styled("no cluster with Kagenti in view", t.muted)));
     }
+    summary
+}
+
+fn draw(pane: &mut Security, f: &mut Frame, area: Rect, cx: &Ctx) {
+    let t = cx.theme;
+    let rows = findings(cx);
+    let drift = drift_of(cx);
+    let mut clusters: Vec<usize> =
+        cx.cluster_indices().into_iter().filter(|i| cx.cluster(*i).kagenti.installed() == Some(true)).collect();
+    // many clusters: the worst few get a line each, the rest one line of totals, so the
+    // findings keep the room
+    const SUMMARY_LINES: usize = 5;
+    let rest: Vec<usize> = if clusters.len() > SUMMARY_LINES {
+        let serious = |i: &usize| {
+            cx.cluster(*i).kagenti.findings().iter().filter(|f| f.severity <= FindingSeverity::High).count()
+        };
+        clusters.sort_by_key(|i| (std::cmp::Reverse(serious(i)), *i));
+        clusters.split_off(SUMMARY_LINES - 1)
+    } else {
+        Vec::new()
+    };
+    let drift_h = (drift.len().min(5) as u16).max(1) + 2;
+    let [summary_area, table_area, drift_area, detail_area, absent_area] = Layout::vertical([
+        Constraint::Length((clusters.len() + usize::from(!rest.is_empty())).max(1) as u16),
+        Constraint::Min(4),
+        Constraint::Length(drift_h),
+        Constraint::Length(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    let summary = summary_lines(cx, &clusters, &rest, area.width < 110);
     f.render_widget(Paragraph::new(summary), summary_area);
 
     let cols = vec![

@@ -186,21 +186,9 @@ fn short_status(s: &ServerStatus) -> &'static str {
     }
 }
 
-fn draw(pane: &mut Tools, f: &mut Frame, area: Rect, cx: &Ctx) {
+/// Tools and servers counted, per cluster, and the names two servers share.
+fn summary(cx: &Ctx, servers: &[(Option<usize>, &ToolServer)], rows: &[ToolRow]) -> Line<'static> {
     let t = cx.theme;
-    let servers = servers(cx);
-    let rows = rows(cx, pane.sort);
-    let server_lines = servers.len().min(6) as u16;
-    let [summary_area, table_area, servers_area, detail_area, absent_area] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(4),
-        Constraint::Length(server_lines + 2),
-        Constraint::Length(2),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-
-    // counts per cluster, and conflicts
     let mut spans = vec![Span::styled(
         format!(
             "{} tools on {} servers · ",
@@ -227,7 +215,24 @@ fn draw(pane: &mut Tools, f: &mut Frame, area: Rect, cx: &Ctx) {
     if conflicts > 0 {
         spans.push(Span::styled(format!("⚠ {conflicts} tools share a name with another server"), t.warn));
     }
-    f.render_widget(Paragraph::new(Line::from(spans)), summary_area);
+    Line::from(spans)
+}
+
+fn draw(pane: &mut Tools, f: &mut Frame, area: Rect, cx: &Ctx) {
+    let t = cx.theme;
+    let servers = servers(cx);
+    let rows = rows(cx, pane.sort);
+    let server_lines = servers.len().min(6) as u16;
+    let [summary_area, table_area, servers_area, detail_area, absent_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(4),
+        Constraint::Length(server_lines + 2),
+        Constraint::Length(2),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    f.render_widget(Paragraph::new(summary(cx, &servers, &rows)), summary_area);
 
     let cols = vec![
         Col::name("TOOL").min(16),

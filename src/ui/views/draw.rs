@@ -117,167 +117,173 @@ pub fn feed_view(f: &mut Frame, area: Rect, cx: &Ctx, v: &FeedView) {
     }
     f.render_widget(Paragraph::new(Line::from(foot_spans)), foot);
     match &v.spec {
-        ViewSpec::Pods { .. } => {
-            if v.pods.is_none() {
-                f.render_widget(Paragraph::new(Span::styled("listing pods…", t.muted)).block(block(cx, title)), main);
-                return;
-            }
-            let pods = v.visible_pods();
-            let total = v.pods.as_ref().map_or(0, Vec::len);
-            let now = cx.now() as i64;
-            let mut cols = vec![Col::name("NAME").min(20)];
-            cols.extend(pod_state_cols());
-            cols.extend([
-                Col::name("NODE").min(10).optional(2),
-                Col::whole("GPU").optional(3),
-                Col::whole("ROLE").optional(1),
-            ]);
-            let mut table = DataTable::new(pods_title(&title, pods.len(), total, v), cols);
-            table.sort = Some(v.sort.column(1));
-            table.empty = "no pods match".into();
-            for p in &pods {
-                let mut row = vec![cell_ref(&p.name, t.text)];
-                row.extend(pod_state_cells(p, now, t));
-                row.extend([
-                    cell_ref(&p.node, t.text),
-                    cell(if p.gpus > 0 { p.gpus.to_string() } else { DASH.into() }, t.text),
-                    cell_ref(p.role.as_deref().unwrap_or(DASH), t.text),
-                ]);
-                table.rows.push(row);
-            }
-            let mut list = ListState::at(v.selected, v.offset.get());
-            table.draw(f, main, &mut list, t);
-            v.offset.set(list.offset);
-            v.first_row.set(list.first_row);
-        }
-        ViewSpec::Pod { .. } => {
-            let Some(d) = &v.detail else {
-                f.render_widget(Paragraph::new(Span::styled("loading…", t.muted)).block(block(cx, title)), main);
-                return;
-            };
-            let field = |k: &str, val: String| {
-                Line::from(vec![Span::styled(format!("{k:<12}"), t.muted), Span::styled(val, t.text)])
-            };
-            let mut lines = vec![
-                field("pod", format!("{}/{}", d.namespace, d.name)),
-                field("phase", d.phase.clone()),
-                field("node", format!("{} · IP {}", d.node, d.ip)),
-                field("owner", d.owner.clone().unwrap_or_else(|| DASH.into())),
-                field(
-                    "conditions",
-                    d.conditions
-                        .iter()
-                        .map(|(c, ok)| format!("{c}={}", if *ok { "True" } else { "False" }))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ),
-                field("labels", d.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")),
-                Line::from(""),
-                Line::from(Span::styled("CONTAINERS", t.header)),
-            ];
-            for c in &d.containers {
-                let st = if c.state == "running" { t.ok } else { t.crit };
-                lines.push(Line::from(vec![
-                    Span::styled(format!("{}{} ", c.name, if c.init { " (init)" } else { "" }), t.accent),
-                    Span::styled(c.state.clone(), st),
-                    Span::styled(format!("  ready {}  restarts {}", c.ready, c.restarts), t.text),
-                    Span::styled(
-                        c.last_termination.as_ref().map(|l| format!("  last: {l}")).unwrap_or_default(),
-                        t.warn,
-                    ),
-                ]));
-                lines.push(Line::from(Span::styled(format!("  {}", c.image), t.muted)));
-                lines
-                    .push(Line::from(Span::styled(format!("  requests {}  limits {}", c.requests, c.limits), t.muted)));
-            }
-            lines.push(Line::from(""));
-            lines.push(Line::from(Span::styled(format!("EVENTS ({})", d.events.len()), t.header)));
-            for e in &d.events {
-                let st = if e.kind == "Warning" { t.warn } else { t.text };
-                lines.push(Line::from(vec![
-                    Span::styled(format!("{} {} ×{} ", e.kind, e.reason, e.count), st),
-                    Span::styled(format!("{}  {}", e.message, e.last), t.muted),
-                ]));
-            }
-            v.lines.set(lines.len());
-            let scroll = v.scroll.min(v.max_scroll()) as u16;
-            f.render_widget(
-                Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(block(cx, title)),
-                main,
-            );
-        }
-        ViewSpec::Logs { container, previous, .. } => {
-            let height = main.height.saturating_sub(2) as usize;
-            let shown = v.paused_at.unwrap_or(v.log.len()).min(v.log.len());
-            // `/` keeps the lines that hold the text, as k9s's log filter does
-            let kept: Vec<&String> =
-                v.log.iter().take(shown).filter(|l| v.search.is_empty() || l.contains(v.search.as_str())).collect();
-            let end = kept.len().saturating_sub(v.scroll);
-            let start = end.saturating_sub(height);
-            let lines: Vec<Line> =
-                kept[start..end].iter().map(|l| highlighted(l, &v.search, t.text, t.selection)).collect();
-            let matching =
-                if v.search.is_empty() { String::new() } else { format!(" · {} match /{}", kept.len(), v.search) };
-            let state = if v.paused_at.is_some() {
-                "paused"
-            } else if v.scroll > 0 {
-                "scrolled"
-            } else {
-                "following"
-            };
-            let dropped =
-                if v.log.dropped > 0 { format!(" · {} older lines dropped", v.log.dropped) } else { String::new() };
-            let title = format!(
-                "{}[{}{}] {} lines{matching} · {state}{dropped} ",
-                title,
-                container.as_deref().unwrap_or("default container"),
-                if *previous { ", previous" } else { "" },
-                v.log.len()
-            );
-            let mut p = Paragraph::new(lines).block(block(cx, title));
-            if v.wrap {
-                p = p.wrap(Wrap { trim: false });
-            }
-            f.render_widget(p, main);
-        }
-        ViewSpec::Yaml { .. } | ViewSpec::Query { .. } => {
-            let yaml = matches!(v.spec, ViewSpec::Yaml { .. });
-            let Some(text) = &v.text else {
-                f.render_widget(Paragraph::new(Span::styled("loading…", t.muted)).block(block(cx, title)), main);
-                return;
-            };
-            let lines: Vec<Line> = text
-                .lines()
-                .map(|l| {
-                    if !yaml {
-                        return highlighted(l, &v.search, t.text, t.selection);
-                    }
-                    // keys in the accent colour, values plain: enough colour to read structure
-                    match l.find(": ").or_else(|| l.strip_suffix(':').map(|s| s.len())) {
-                        Some(i) if !l.trim_start().starts_with('-') || l.contains(": ") => {
-                            let (k, rest) = l.split_at(i);
-                            if v.search.is_empty() {
-                                Line::from(vec![
-                                    Span::styled(k.to_string(), t.accent),
-                                    Span::styled(rest.to_string(), t.text),
-                                ])
-                            } else {
-                                highlighted(l, &v.search, t.text, t.selection)
-                            }
-                        }
-                        _ => highlighted(l, &v.search, t.text, t.selection),
-                    }
-                })
-                .collect();
-            v.lines.set(lines.len());
-            let scroll = v.scroll.min(v.max_scroll()) as u16;
-            let mut p = Paragraph::new(lines).scroll((scroll, 0)).block(block(cx, title));
-            if v.wrap {
-                p = p.wrap(Wrap { trim: false });
-            }
-            f.render_widget(p, main);
-        }
+        ViewSpec::Pods { .. } => pods_body(f, main, cx, v, title),
+        ViewSpec::Pod { .. } => pod_body(f, main, cx, v, title),
+        ViewSpec::Logs { container, previous, .. } => logs_body(f, main, cx, v, title, container, *previous),
+        ViewSpec::Yaml { .. } | ViewSpec::Query { .. } => text_body(f, main, cx, v, title),
         // drawn by their own view (ObjectsView)
         ViewSpec::Objects { .. } => {}
     }
+}
+
+/// A pod list: one line per pod, sorted as chosen.
+fn pods_body(f: &mut Frame, main: Rect, cx: &Ctx, v: &FeedView, title: String) {
+    let t = cx.theme;
+    if v.pods.is_none() {
+        f.render_widget(Paragraph::new(Span::styled("listing pods…", t.muted)).block(block(cx, title)), main);
+        return;
+    }
+    let pods = v.visible_pods();
+    let total = v.pods.as_ref().map_or(0, Vec::len);
+    let now = cx.now() as i64;
+    let mut cols = vec![Col::name("NAME").min(20)];
+    cols.extend(pod_state_cols());
+    cols.extend([Col::name("NODE").min(10).optional(2), Col::whole("GPU").optional(3), Col::whole("ROLE").optional(1)]);
+    let mut table = DataTable::new(pods_title(&title, pods.len(), total, v), cols);
+    table.sort = Some(v.sort.column(1));
+    table.empty = "no pods match".into();
+    for p in &pods {
+        let mut row = vec![cell_ref(&p.name, t.text)];
+        row.extend(pod_state_cells(p, now, t));
+        row.extend([
+            cell_ref(&p.node, t.text),
+            cell(if p.gpus > 0 { p.gpus.to_string() } else { DASH.into() }, t.text),
+            cell_ref(p.role.as_deref().unwrap_or(DASH), t.text),
+        ]);
+        table.rows.push(row);
+    }
+    let mut list = ListState::at(v.selected, v.offset.get());
+    table.draw(f, main, &mut list, t);
+    v.offset.set(list.offset);
+    v.first_row.set(list.first_row);
+}
+
+/// One pod: its fields, containers and events, scrolled.
+fn pod_body(f: &mut Frame, main: Rect, cx: &Ctx, v: &FeedView, title: String) {
+    let t = cx.theme;
+    let Some(d) = &v.detail else {
+        f.render_widget(Paragraph::new(Span::styled("loading…", t.muted)).block(block(cx, title)), main);
+        return;
+    };
+    let field =
+        |k: &str, val: String| Line::from(vec![Span::styled(format!("{k:<12}"), t.muted), Span::styled(val, t.text)]);
+    let mut lines = vec![
+        field("pod", format!("{}/{}", d.namespace, d.name)),
+        field("phase", d.phase.clone()),
+        field("node", format!("{} · IP {}", d.node, d.ip)),
+        field("owner", d.owner.clone().unwrap_or_else(|| DASH.into())),
+        field(
+            "conditions",
+            d.conditions
+                .iter()
+                .map(|(c, ok)| format!("{c}={}", if *ok { "True" } else { "False" }))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        field("labels", d.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")),
+        Line::from(""),
+        Line::from(Span::styled("CONTAINERS", t.header)),
+    ];
+    for c in &d.containers {
+        let st = if c.state == "running" { t.ok } else { t.crit };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{}{} ", c.name, if c.init { " (init)" } else { "" }), t.accent),
+            Span::styled(c.state.clone(), st),
+            Span::styled(format!("  ready {}  restarts {}", c.ready, c.restarts), t.text),
+            Span::styled(c.last_termination.as_ref().map(|l| format!("  last: {l}")).unwrap_or_default(), t.warn),
+        ]));
+        lines.push(Line::from(Span::styled(format!("  {}", c.image), t.muted)));
+        lines.push(Line::from(Span::styled(format!("  requests {}  limits {}", c.requests, c.limits), t.muted)));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(format!("EVENTS ({})", d.events.len()), t.header)));
+    for e in &d.events {
+        let st = if e.kind == "Warning" { t.warn } else { t.text };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} {} ×{} ", e.kind, e.reason, e.count), st),
+            Span::styled(format!("{}  {}", e.message, e.last), t.muted),
+        ]));
+    }
+    v.lines.set(lines.len());
+    let scroll = v.scroll.min(v.max_scroll()) as u16;
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(block(cx, title)), main);
+}
+
+/// A container's log, following its end unless paused or scrolled; `/` keeps the lines that match.
+fn logs_body(
+    f: &mut Frame,
+    main: Rect,
+    cx: &Ctx,
+    v: &FeedView,
+    title: String,
+    container: &Option<String>,
+    previous: bool,
+) {
+    let t = cx.theme;
+    let height = main.height.saturating_sub(2) as usize;
+    let shown = v.paused_at.unwrap_or(v.log.len()).min(v.log.len());
+    // `/` keeps the lines that hold the text, as k9s's log filter does
+    let kept: Vec<&String> =
+        v.log.iter().take(shown).filter(|l| v.search.is_empty() || l.contains(v.search.as_str())).collect();
+    let end = kept.len().saturating_sub(v.scroll);
+    let start = end.saturating_sub(height);
+    let lines: Vec<Line> = kept[start..end].iter().map(|l| highlighted(l, &v.search, t.text, t.selection)).collect();
+    let matching = if v.search.is_empty() { String::new() } else { format!(" · {} match /{}", kept.len(), v.search) };
+    let state = if v.paused_at.is_some() {
+        "paused"
+    } else if v.scroll > 0 {
+        "scrolled"
+    } else {
+        "following"
+    };
+    let dropped = if v.log.dropped > 0 { format!(" · {} older lines dropped", v.log.dropped) } else { String::new() };
+    let title = format!(
+        "{}[{}{}] {} lines{matching} · {state}{dropped} ",
+        title,
+        container.as_deref().unwrap_or("default container"),
+        if previous { ", previous" } else { "" },
+        v.log.len()
+    );
+    let mut p = Paragraph::new(lines).block(block(cx, title));
+    if v.wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    f.render_widget(p, main);
+}
+
+/// An object's YAML (keys in the accent colour) or a query's answer, scrolled.
+fn text_body(f: &mut Frame, main: Rect, cx: &Ctx, v: &FeedView, title: String) {
+    let t = cx.theme;
+    let yaml = matches!(v.spec, ViewSpec::Yaml { .. });
+    let Some(text) = &v.text else {
+        f.render_widget(Paragraph::new(Span::styled("loading…", t.muted)).block(block(cx, title)), main);
+        return;
+    };
+    let lines: Vec<Line> = text
+        .lines()
+        .map(|l| {
+            if !yaml {
+                return highlighted(l, &v.search, t.text, t.selection);
+            }
+            // keys in the accent colour, values plain: enough colour to read structure
+            match l.find(": ").or_else(|| l.strip_suffix(':').map(|s| s.len())) {
+                Some(i) if !l.trim_start().starts_with('-') || l.contains(": ") => {
+                    let (k, rest) = l.split_at(i);
+                    if v.search.is_empty() {
+                        Line::from(vec![Span::styled(k.to_string(), t.accent), Span::styled(rest.to_string(), t.text)])
+                    } else {
+                        highlighted(l, &v.search, t.text, t.selection)
+                    }
+                }
+                _ => highlighted(l, &v.search, t.text, t.selection),
+            }
+        })
+        .collect();
+    v.lines.set(lines.len());
+    let scroll = v.scroll.min(v.max_scroll()) as u16;
+    let mut p = Paragraph::new(lines).scroll((scroll, 0)).block(block(cx, title));
+    if v.wrap {
+        p = p.wrap(Wrap { trim: false });
+    }
+    f.render_widget(p, main);
 }

@@ -355,103 +355,7 @@ impl Component for Overview {
                     continue;
                 }
             };
-            let c = cx.cluster(*i);
-            // not dialed ([fleet] dial): what the query layer's roll-ups say of it, if anything
-            if let Some(why) = &c.undialed {
-                let h = crate::store::hub::HubCluster {
-                    name: cx.display_name(&c.context).to_string(),
-                    hub: String::new(),
-                    hub_index: 0,
-                    labels: Default::default(),
-                    available: Some(true),
-                    why: None,
-                    since: None,
-                    metrics: cx.fleet.prom_clusters.get(&c.context).cloned(),
-                    sets: Vec::new(),
-                };
-                let mut line = hub_line(cx, &h, None, now);
-                line[1] = cell("○ not dialed".to_string(), t.muted);
-                let numbers = if h.metrics.is_some() { " · numbers from the query layer" } else { "" };
-                line[12] = cell(format!("{why}{numbers}"), t.muted);
-                table.rows.push(line);
-                continue;
-            }
-            let pc = counts[*i];
-            let pstyle = problems_style(t, pc);
-            let st = state::style(&c.conn, t);
-            let l = c.llmd.totals(&reading);
-            let llmd_known = c.llmd.installed == Some(true);
-            let or_dash = |s: String| if llmd_known { s } else { DASH.to_string() };
-            // a cluster that stopped answering keeps its last numbers, dimmed (DETAIL says how old)
-            let stale = c.stale_since().is_some();
-            let num = if stale { t.muted } else { t.text };
-            // a cluster that answers whose model-server numbers stopped (a query layer down, the
-            // scrapes failing): those numbers dimmed, their age in DETAIL
-            let metrics_old = (!stale && l.freshness == crate::store::llmd::Freshness::Stale)
-                .then(|| l.observed_at.map(|a| format!("numbers {} old", fmt::duration((now - a) as i64))))
-                .flatten();
-            let metrics_style = if metrics_old.is_some() { t.muted } else { num };
-            // the fullest decode cache (where requests back up first); prefill's apart when both run
-            let kv_style = if stale || metrics_old.is_some() {
-                t.muted
-            } else {
-                crate::ui::rules::kv_style(t, &crate::store::llmd::Role::Decode, l.kv_decode_max)
-            };
-            let kv_text = match (l.kv_decode_max, l.kv_prefill_max) {
-                (Some(d), Some(p)) => format!("{} P{}", fmt::pct(d), fmt::pct(p)),
-                (Some(d), None) => fmt::pct(d),
-                (None, Some(p)) => format!("P{}", fmt::pct(p)),
-                (None, None) => DASH.into(),
-            };
-            table.rows.push(vec![
-                cell_ref(cx.display_name(&c.context), t.text),
-                match &c.undialed {
-                    Some(_) => cell("○ not dialed".to_string(), t.muted),
-                    None => cell(format!("{} {}", state::symbol(&c.conn), c.conn.label()), st),
-                },
-                cell(if matches!(c.conn, Conn::Connecting) { DASH.into() } else { problems_text(pc) }, pstyle),
-                cell(c.latency_text().filter(|_| c.conn.reachable()).unwrap_or_else(|| DASH.into()), t.text),
-                cell_ref(c.version.as_deref().unwrap_or(DASH), t.text),
-                cell(c.nodes.as_ref().map(|n| format!("{}/{}", n.ready, n.total)).unwrap_or_else(|| DASH.into()), num),
-                cell(gpus(c), num),
-                cell(gpu_util(c, cx.now()), num),
-                cell(or_dash(l.pools.to_string()), num),
-                cell(
-                    or_dash(format!(
-                        "P {}/{} D {}/{}",
-                        l.prefill_ready, l.prefill_total, l.decode_ready, l.decode_total
-                    )),
-                    num,
-                ),
-                cell(kv_text, kv_style),
-                cell(
-                    match (l.prefill_tps, l.decode_tps) {
-                        (None, None) => DASH.to_string(),
-                        (a, b) => format!("{}/{}", fmt::opt(a, fmt::num), fmt::opt(b, fmt::num)),
-                    },
-                    metrics_style,
-                ),
-                {
-                    // old numbers are said first: the verdict beside them may rest on them
-                    let old = metrics_old.map(|o| format!("{o} · ")).unwrap_or_default();
-                    let rest = detail(c, now);
-                    match worst[*i].filter(|w| c.conn.reachable() && w.object.kind != "Cluster") {
-                        Some(w) => {
-                            let sep = if rest.is_empty() { "" } else { " · " };
-                            let text =
-                                format!("{old}{} {}: {}{sep}{rest}", w.severity.mark(), w.object.path(), w.reason);
-                            cell(text, pstyle)
-                        }
-                        None => {
-                            let text = format!("{old}{rest}");
-                            cell(
-                                text.trim_end_matches(" · ").to_string(),
-                                if c.conn.reachable() { t.muted } else { st },
-                            )
-                        }
-                    }
-                },
-            ]);
+            table.rows.push(cluster_line(cx, cx.cluster(*i), counts[*i], worst[*i], now, &reading));
         }
         self.list.sync(&listing.keys(cx));
         table.draw(f, table_area, &mut self.list, t);
@@ -475,6 +379,106 @@ impl Component for Overview {
             draw_detail(f, area, cx, c);
         }
     }
+}
+
+/// A cluster kst dials (or is told not to): its state, problems, versions, capacity and serving
+/// numbers (dimmed when old), and DETAIL led by its worst firing problem.
+fn cluster_line<'a>(
+    cx: &Ctx<'a>,
+    c: &'a ClusterState,
+    pc: (usize, usize, usize),
+    worst: Option<&crate::store::problems::Problem>,
+    now: f64,
+    reading: &crate::store::rates::Reading,
+) -> Vec<Line<'a>> {
+    let t = cx.theme;
+    // not dialed ([fleet] dial): what the query layer's roll-ups say of it, if anything
+    if let Some(why) = &c.undialed {
+        let h = crate::store::hub::HubCluster {
+            name: cx.display_name(&c.context).to_string(),
+            hub: String::new(),
+            hub_index: 0,
+            labels: Default::default(),
+            available: Some(true),
+            why: None,
+            since: None,
+            metrics: cx.fleet.prom_clusters.get(&c.context).cloned(),
+            sets: Vec::new(),
+        };
+        let mut line = hub_line(cx, &h, None, now);
+        line[1] = cell("○ not dialed".to_string(), t.muted);
+        let numbers = if h.metrics.is_some() { " · numbers from the query layer" } else { "" };
+        line[12] = cell(format!("{why}{numbers}"), t.muted);
+        return line;
+    }
+    let pstyle = problems_style(t, pc);
+    let st = state::style(&c.conn, t);
+    let l = c.llmd.totals(reading);
+    let llmd_known = c.llmd.installed == Some(true);
+    let or_dash = |s: String| if llmd_known { s } else { DASH.to_string() };
+    // a cluster that stopped answering keeps its last numbers, dimmed (DETAIL says how old)
+    let stale = c.stale_since().is_some();
+    let num = if stale { t.muted } else { t.text };
+    // a cluster that answers whose model-server numbers stopped (a query layer down, the
+    // scrapes failing): those numbers dimmed, their age in DETAIL
+    let metrics_old = (!stale && l.freshness == crate::store::llmd::Freshness::Stale)
+        .then(|| l.observed_at.map(|a| format!("numbers {} old", fmt::duration((now - a) as i64))))
+        .flatten();
+    let metrics_style = if metrics_old.is_some() { t.muted } else { num };
+    // the fullest decode cache (where requests back up first); prefill's apart when both run
+    let kv_style = if stale || metrics_old.is_some() {
+        t.muted
+    } else {
+        crate::ui::rules::kv_style(t, &crate::store::llmd::Role::Decode, l.kv_decode_max)
+    };
+    let kv_text = match (l.kv_decode_max, l.kv_prefill_max) {
+        (Some(d), Some(p)) => format!("{} P{}", fmt::pct(d), fmt::pct(p)),
+        (Some(d), None) => fmt::pct(d),
+        (None, Some(p)) => format!("P{}", fmt::pct(p)),
+        (None, None) => DASH.into(),
+    };
+    vec![
+        cell_ref(cx.display_name(&c.context), t.text),
+        match &c.undialed {
+            Some(_) => cell("○ not dialed".to_string(), t.muted),
+            None => cell(format!("{} {}", state::symbol(&c.conn), c.conn.label()), st),
+        },
+        cell(if matches!(c.conn, Conn::Connecting) { DASH.into() } else { problems_text(pc) }, pstyle),
+        cell(c.latency_text().filter(|_| c.conn.reachable()).unwrap_or_else(|| DASH.into()), t.text),
+        cell_ref(c.version.as_deref().unwrap_or(DASH), t.text),
+        cell(c.nodes.as_ref().map(|n| format!("{}/{}", n.ready, n.total)).unwrap_or_else(|| DASH.into()), num),
+        cell(gpus(c), num),
+        cell(gpu_util(c, cx.now()), num),
+        cell(or_dash(l.pools.to_string()), num),
+        cell(
+            or_dash(format!("P {}/{} D {}/{}", l.prefill_ready, l.prefill_total, l.decode_ready, l.decode_total)),
+            num,
+        ),
+        cell(kv_text, kv_style),
+        cell(
+            match (l.prefill_tps, l.decode_tps) {
+                (None, None) => DASH.to_string(),
+                (a, b) => format!("{}/{}", fmt::opt(a, fmt::num), fmt::opt(b, fmt::num)),
+            },
+            metrics_style,
+        ),
+        {
+            // old numbers are said first: the verdict beside them may rest on them
+            let old = metrics_old.map(|o| format!("{o} · ")).unwrap_or_default();
+            let rest = detail(c, now);
+            match worst.filter(|w| c.conn.reachable() && w.object.kind != "Cluster") {
+                Some(w) => {
+                    let sep = if rest.is_empty() { "" } else { " · " };
+                    let text = format!("{old}{} {}: {}{sep}{rest}", w.severity.mark(), w.object.path(), w.reason);
+                    cell(text, pstyle)
+                }
+                None => {
+                    let text = format!("{old}{rest}");
+                    cell(text.trim_end_matches(" · ").to_string(), if c.conn.reachable() { t.muted } else { st })
+                }
+            }
+        },
+    ]
 }
 
 /// A group's line: its members counted by state, their problems summed, its worst values.
