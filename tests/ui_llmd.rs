@@ -37,6 +37,18 @@ async fn llmd_panes() {
     }
     let s = render(&mut app, 120, 40);
     assert!(s.contains("connection refused"), "{s}");
+    // the rows under the table chart the selected server, this one: never a neighbour's curve
+    let charted = s.lines().find(|l| l.contains("┌ KV cache")).unwrap_or_default().to_string();
+    assert!(charted.contains("0 samples") && s.contains("no samples yet"), "the pod never answered: {s}");
+    // the Serving pane lists the selected pool's servers in the rows its pools leave
+    app.show(PaneId::Serving);
+    let s = render(&mut app, 120, 40);
+    assert!(s.contains("Model servers of gpu-us-east/optimized-baseline (3)"), "{s}");
+    app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+    let s = render(&mut app, 120, 40);
+    assert!(s.contains("Model servers of gpu-us-east/pd-disaggregation (4)"), "the list follows the selection: {s}");
+    assert!(s.contains("ms-pd-llm-d-modelservice-prefill") && s.contains("prefill"), "{s}");
+    app.on_key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE));
     app.show(PaneId::Epp);
     let s = render(&mut app, 120, 40);
     assert!(s.contains("prefill-decode 30%") && s.contains("decode-only 70%"), "{s}");

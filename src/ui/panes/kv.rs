@@ -1,7 +1,8 @@
 //! KV cache: a gauge per model-server pod, grouped by cluster and pool, with fleet, pool and
 //! role averages; bands from the llm-d alert rules (warn above 90%, crit above 95% on
 //! decode, `!`/`!!` beside the value so they read without colour); prefix-cache hit rate,
-//! preemptions, running/waiting requests and a sparkline of recent KV use.
+//! preemptions, running/waiting requests and a sparkline of recent KV use; rows the table does
+//! not need (a big screen) chart the selected server's KV cache and waiting requests.
 
 use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -17,6 +18,7 @@ use crate::ui::keymap::Action;
 use crate::ui::rules::{kv_style, level, mark};
 use crate::ui::widgets::fmt::{self, opt};
 use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
+use crate::ui::widgets::trend::Trend;
 
 #[derive(Default)]
 pub struct KvCache {
@@ -25,10 +27,65 @@ pub struct KvCache {
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-fn sparkline(cx: &Ctx, cluster: usize, s: &ServerInfo, width: usize) -> String {
+/// The last `width` KV samples of a server, one cell each.
+pub(super) fn sparkline(cx: &Ctx, cluster: usize, s: &ServerInfo, width: usize) -> String {
     let Some(m) = cx.cluster(cluster).llmd.metrics.get(&s.key()) else { return String::new() };
     let vals: Vec<f64> = m.samples.iter().filter_map(|x| x.v.kv_usage).collect();
     vals.iter().rev().take(width).rev().map(|v| SPARK[((v.clamp(0.0, 1.0) * 7.0).round() as usize).min(7)]).collect()
+}
+
+/// The rows the charts of the selected server want before they are drawn at all.
+pub(super) const TREND_MIN: u16 = 8;
+
+/// A server's KV cache and waiting requests over the samples kept, side by side, as tall as
+/// the rows left: what a sparkline of twelve cells only hints at. `named`: the titles say whose
+/// (where the server is not the selected row).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn draw_trends(
+    f: &mut Frame,
+    area: Rect,
+    cx: &Ctx,
+    cluster: usize,
+    s: &ServerInfo,
+    fresh: Freshness,
+    age: Option<f64>,
+    named: bool,
+) {
+    let t = cx.theme;
+    let of = if named { format!(" of {}", s.name) } else { String::new() };
+    let (kv_what, waiting_what) = (format!("KV cache{of}"), format!("waiting requests{of}"));
+    let samples: Vec<_> = cx
+        .cluster(cluster)
+        .llmd
+        .metrics
+        .get(&s.key())
+        .map(|m| m.samples.iter().map(|x| (x.at, x.v.kv_usage, x.v.waiting)).collect())
+        .unwrap_or_default();
+    // an old newest sample is said, so a flat line is not read as a steady cache
+    let note =
+        (fresh != Freshness::Fresh).then(|| age.map(|a| format!("numbers {} old", fmt::duration(a as i64)))).flatten();
+    let now_kv = samples.last().and_then(|x| x.1);
+    let kv = Trend {
+        what: &kv_what,
+        points: samples.iter().map(|x| (x.0, x.1)).collect(),
+        max: Some(1.0),
+        text: fmt::pct,
+        style: if note.is_some() { t.muted } else { kv_style(t, &s.role, now_kv) },
+        muted: t.muted,
+        note: note.clone(),
+    };
+    let waiting = Trend {
+        what: &waiting_what,
+        points: samples.iter().map(|x| (x.0, x.2)).collect(),
+        max: None,
+        text: fmt::count,
+        style: if note.is_some() { t.muted } else { t.accent },
+        muted: t.muted,
+        note,
+    };
+    let [left, right] = Layout::horizontal([Constraint::Ratio(3, 5), Constraint::Ratio(2, 5)]).areas(area);
+    kv.draw(f, left);
+    waiting.draw(f, right);
 }
 
 fn keys(cx: &Ctx, servers: &[(usize, &ServerInfo)]) -> Vec<String> {
@@ -114,8 +171,20 @@ impl Component for KvCache {
         let servers = cx.servers();
         let views: Vec<_> =
             servers.iter().map(|(i, s)| cx.cluster(*i).llmd.view_with(s, &reading, Detail::Counters)).collect();
-        let [summary_area, table_area, detail_area] =
+        let [summary_area, list_area, detail_area] =
             Layout::vertical([Constraint::Length(3), Constraint::Min(3), Constraint::Length(2)]).areas(area);
+        // rows the table does not need (a big screen, a short list) show the selected server's
+        // history: its borders and header take 3, the charts want TREND_MIN
+        let need = servers.len() as u16 + 3;
+        let (table_area, trend_area) = if list_area.height >= need.max(8) + TREND_MIN {
+            // the table as tall as its rows, the charts every row left (none blank)
+            let trend_h = list_area.height - need.max(8);
+            let a = Rect { height: list_area.height - trend_h, ..list_area };
+            let b = Rect { y: list_area.y + a.height, height: trend_h, ..list_area };
+            (a, Some(b))
+        } else {
+            (list_area, None)
+        };
 
         let fresh = |pred: &dyn Fn(&ServerInfo) -> bool| {
             mean_opt(servers.iter().zip(&views).filter(|((_, s), v)| v.fresh() && pred(s)).map(|(_, v)| v.kv))
@@ -205,6 +274,9 @@ impl Component for KvCache {
         table.draw(f, table_area, &mut self.list, t);
         // the selected pod in full: where it runs and, if its numbers are missing, why
         if let Some(((i, s), v)) = self.list.selected().and_then(|k| servers.get(k).zip(views.get(k))) {
+            if let Some(area) = trend_area {
+                draw_trends(f, area, cx, *i, s, v.freshness, v.observed_at.map(|at| reading.now - at), false);
+            }
             let c = cx.cluster(*i);
             let mut spans = vec![
                 Span::styled(format!("{} ", s.name), t.accent),

@@ -1,5 +1,6 @@
 //! Serving: per cluster and pool, prefill and decode pods, request and error rates, TTFT
-//! and ITL percentiles, queue, the P/D split; and the selected pool's request path.
+//! and ITL percentiles, queue, the P/D split; the selected pool's request path, and (where the
+//! pools leave rows) its model servers one by one.
 
 use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -166,6 +167,14 @@ impl Component for Serving {
         let reading = cx.reading();
         let [table_area, path_area, absent_area] =
             Layout::vertical([Constraint::Min(4), Constraint::Length(6), Constraint::Length(1)]).areas(area);
+        // rows the pools do not need (a big screen, few pools) list the selected pool's servers
+        let need = (pools.len() as u16 + 3).max(6);
+        let (table_area, members_area) = if table_area.height >= need + MEMBERS_MIN {
+            let a = Rect { height: need, ..table_area };
+            (a, Some(Rect { y: a.y + need, height: table_area.height - need, ..table_area }))
+        } else {
+            (table_area, None)
+        };
         let views: Vec<PoolView> = pools.iter().map(|(i, p)| cx.cluster(*i).llmd.pool_view(p, &reading)).collect();
         let cols = vec![
             Col::name("POOL").min(16),
@@ -231,7 +240,12 @@ impl Component for Serving {
         self.list.sync(&pool_keys(cx, &pools));
         table.draw(f, table_area, &mut self.list, t);
         match self.list.selected().and_then(|k| pools.get(k).zip(views.get(k))) {
-            Some(((i, p), v)) => draw_path(f, path_area, cx, *i, p, v),
+            Some(((i, p), v)) => {
+                draw_path(f, path_area, cx, *i, p, v);
+                if let Some(area) = members_area {
+                    draw_members(f, area, cx, *i, p);
+                }
+            }
             None => f.render_widget(
                 Block::default().borders(Borders::ALL).title(" request path ").border_style(t.muted),
                 path_area,
@@ -243,6 +257,73 @@ impl Component for Serving {
         }
         f.render_widget(Paragraph::new(foot), absent_area);
     }
+}
+
+/// The rows the selected pool's servers want before they are listed at all.
+const MEMBERS_MIN: u16 = 6;
+
+/// The selected pool's model servers, one line each: which of them is the hot one, the slow
+/// one, the one not ready, and its recent KV cache; rows left over chart the fullest one.
+fn draw_members(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInfo) {
+    let t = cx.theme;
+    let reading = cx.reading();
+    let llmd = &cx.cluster(cluster).llmd;
+    let members: Vec<_> = llmd.members(p).collect();
+    let cols = vec![
+        Col::name("POD").min(16),
+        Col::whole("ROLE"),
+        Col::whole("READY"),
+        Col::whole("REQ/S"),
+        Col::whole("TTFT p99"),
+        Col::whole("KV"),
+        Col::whole("RUN/WAIT req"),
+        Col::text("KV HISTORY").min(6).optional(1),
+    ];
+    // a wall screen takes no keys: none is offered there
+    let enter = if cx.mode == crate::ui::Mode::Kiosk { "" } else { " · Enter: the pool's pods" };
+    let title = format!(" Model servers of {} ({}){enter} ", cx.qualified(cluster, &p.name), members.len());
+    // the rows the list does not need chart the pool's fullest KV cache (where it backs up first)
+    let need = (members.len() as u16 + 3).max(MEMBERS_MIN);
+    let (area, trend) = if area.height >= need + super::kv::TREND_MIN {
+        let a = Rect { height: need, ..area };
+        (a, Some(Rect { y: a.y + need, height: area.height - need, ..area }))
+    } else {
+        (area, None)
+    };
+    let views: Vec<_> = members.iter().map(|s| llmd.view(s, &reading)).collect();
+    let fullest = members
+        .iter()
+        .zip(&views)
+        .filter(|(_, v)| v.fresh())
+        .max_by(|a, b| a.1.kv.unwrap_or(0.0).total_cmp(&b.1.kv.unwrap_or(0.0)));
+    if let (Some(area), Some((s, v))) = (trend, fullest) {
+        let age = v.observed_at.map(|at| reading.now - at);
+        super::kv::draw_trends(f, area, cx, cluster, s, v.freshness, age, true);
+    }
+    let mut table = DataTable::new(title, cols);
+    table.empty = "no model server of this pool has been seen".into();
+    // as many samples as the history column could hold: about a third of the width
+    let history = (area.width as usize / 3).max(6);
+    for (s, v) in members.iter().zip(views) {
+        let num = if v.fresh() { t.text } else { t.muted };
+        let kv = match (v.kv, &v.stale) {
+            (Some(kv), _) if v.freshness != Freshness::Expired => fmt::pct(kv),
+            (_, Some(why)) => format!("— {}", fmt::short_reason(why)),
+            _ => DASH.to_string(),
+        };
+        let kv_style = if v.fresh() { crate::ui::rules::kv_style(t, &s.role, v.kv) } else { t.muted };
+        table.rows.push(vec![
+            cell(s.name.clone(), t.text),
+            cell(s.role.label(), t.text),
+            cell(if s.ready { "yes" } else { "no" }, if s.ready { t.text } else { t.warn }),
+            cell(opt(v.request_rate, fmt::num), num),
+            cell(opt(q(&v.ttft, 0.99), fmt::secs), num),
+            cell(kv, kv_style),
+            cell(format!("{}/{}", opt(v.running, fmt::count), opt(v.waiting, fmt::count)), num),
+            cell(super::kv::sparkline(cx, cluster, s, history), t.accent),
+        ]);
+    }
+    table.draw_unselected(f, area, t);
 }
 
 /// gateway -> EPP -> prefill -> decode, with the live rates on the arrows.

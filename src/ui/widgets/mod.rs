@@ -4,3 +4,4 @@ pub mod fmt;
 pub mod footer;
 pub mod state;
 pub mod table;
+pub mod trend;

@@ -163,6 +163,9 @@ pub struct DataTable<'a> {
     pub row_styles: Vec<Style>,
     /// Said in the table's body when it has no rows.
     pub empty: String,
+    /// Whether the selected row is highlighted (a table beside the pane's own list, which only
+    /// shows, has none).
+    highlight: bool,
 }
 
 pub fn cell(text: impl Into<String>, style: Style) -> Line<'static> {
@@ -354,7 +357,14 @@ impl<'a> DataTable<'a> {
             sort: None,
             row_styles: Vec::new(),
             empty: String::new(),
+            highlight: true,
         }
+    }
+
+    /// Draws the table with no row highlighted: one that only shows, beside the pane's list.
+    pub fn draw_unselected(mut self, f: &mut Frame, area: Rect, theme: &crate::theme::Theme) {
+        self.highlight = false;
+        self.draw(f, area, &mut ListState::default(), theme)
     }
 
     /// Draws the table in a bordered block, the selected row highlighted and kept in view,
@@ -423,7 +433,7 @@ impl<'a> DataTable<'a> {
             visible.iter().map(|i| Constraint::Length(widths[*i].unwrap_or(0) as u16)).collect();
         let table = Table::new(body, constraints).header(header).row_highlight_style(theme.selection).block(block);
         let mut ts = TableState::default();
-        if n > 0 {
+        if n > 0 && self.highlight {
             ts.select(Some(state.index - state.offset));
         }
         f.render_stateful_widget(table, area, &mut ts);
