@@ -293,9 +293,20 @@ impl Component for Overview {
         let rows_idx: Vec<usize> =
             rows.iter().filter_map(|r| if let Row::Cluster(i) = r { Some(*i) } else { None }).collect();
         let focused = cx.focus.and_then(|i| cx.fleet.clusters.get(i));
+        self.list.sync(&listing.keys(cx));
+        // the rows a short list leaves (a big screen, a handful of clusters) show the selected
+        // context's detail, as focusing it would, with the list still above
+        let selected = match self.list.selected().and_then(|i| rows.get(i)) {
+            Some(Row::Cluster(i)) => cx.fleet.clusters.get(*i),
+            _ => None,
+        };
+        let need = (rows.len() as u16 + 5).max(8);
         let (table_area, detail_area) = if focused.is_some() {
             let [a, b] = Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(area);
             (a, Some(b))
+        } else if selected.is_some() && area.height >= need + DETAIL_MIN {
+            let a = Rect { height: need, ..area };
+            (a, Some(Rect { y: a.y + need, height: area.height - need, ..area }))
         } else {
             (area, None)
         };
@@ -357,7 +368,6 @@ impl Component for Overview {
             };
             table.rows.push(cluster_line(cx, cx.cluster(*i), counts[*i], worst[*i], now, &reading));
         }
-        self.list.sync(&listing.keys(cx));
         table.draw(f, table_area, &mut self.list, t);
         // the causes of trouble in full, whatever the width of the DETAIL column
         let problems: Vec<String> = rows_idx
@@ -375,7 +385,7 @@ impl Component for Overview {
             };
             f.render_widget(Paragraph::new(Span::styled(problems.join(" · "), t.crit)), r);
         }
-        if let (Some(c), Some(area)) = (focused, detail_area) {
+        if let (Some(c), Some(area)) = (focused.or(selected), detail_area) {
             draw_detail(f, area, cx, c);
         }
     }
@@ -577,9 +587,14 @@ fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, j: Option<&HubJudged>, 
     ]
 }
 
+/// The rows the selected cluster's detail wants before it is drawn under an unfocused list.
+const DETAIL_MIN: u16 = 12;
+
 fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
     let t = cx.theme;
-    let [text_area, spark_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(3)]).areas(area);
+    // a short area keeps its rows for what is wrong: the latency chart goes first
+    let spark_h = if area.height >= 16 { 3 } else { 0 };
+    let [text_area, spark_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(spark_h)]).areas(area);
     let field =
         |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<14}"), t.muted), Span::styled(v, t.text)]);
     let mut lines = vec![
@@ -631,8 +646,12 @@ fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
             format!("problems ({}) · tab 2 lists them, Enter there goes to each", open.len()),
             t.muted,
         )));
-        let room = (text_area.height as usize).saturating_sub(lines.len() + 2).max(1);
-        for p in open.iter().take(room) {
+        // as many as fit once wrapped, a row kept for the count of the rest
+        let inner_w = text_area.width.saturating_sub(2);
+        let rows_of = |l: &Line<'static>| Paragraph::new(l.clone()).wrap(Wrap { trim: true }).line_count(inner_w);
+        let mut left = (text_area.height as usize).saturating_sub(2 + lines.iter().map(rows_of).sum::<usize>());
+        let mut shown = 0;
+        for p in open.iter() {
             let style = match p.severity {
                 crate::store::problems::Severity::Critical => t.crit,
                 crate::store::problems::Severity::Warning => t.warn,
@@ -652,15 +671,22 @@ fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
                 if p.since_lower_bound { "≥" } else { "" },
                 fmt::duration((now - p.since).max(0.0) as i64)
             );
-            lines.push(Line::from(vec![
+            let line = Line::from(vec![
                 Span::styled(format!("{} ", p.severity.mark()), style),
                 Span::styled(format!("{state:<8} {age:>6}  "), t.muted),
                 Span::styled(format!("{} {} ", p.object.kind, p.object.path()), t.text),
                 Span::styled(p.reason.clone(), t.text),
-            ]));
+            ]);
+            let need = rows_of(&line) + usize::from(shown + 1 < open.len());
+            if need > left && shown > 0 {
+                break;
+            }
+            left = left.saturating_sub(rows_of(&line));
+            lines.push(line);
+            shown += 1;
         }
-        if open.len() > room {
-            lines.push(Line::from(Span::styled(format!("… and {} more", open.len() - room), t.muted)));
+        if open.len() > shown {
+            lines.push(Line::from(Span::styled(format!("… and {} more", open.len() - shown), t.muted)));
         }
     }
     f.render_widget(
@@ -672,6 +698,9 @@ fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
         ),
         text_area,
     );
+    if spark_h == 0 {
+        return;
+    }
     let data: Vec<u64> = c.latency.iter().copied().collect();
     f.render_widget(
         Sparkline::default()
