@@ -300,7 +300,10 @@ impl Component for Overview {
             Some(Row::Cluster(i)) => cx.fleet.clusters.get(*i),
             _ => None,
         };
-        let need = (rows.len() as u16 + 5).max(8);
+        // the table's borders and header, and (a context down) two rows for the causes under it
+        let troubled =
+            rows_idx.iter().any(|i| !cx.cluster(*i).conn.reachable() && cx.cluster(*i).conn.detail().is_some());
+        let need = (rows.len() as u16 + 3 + if troubled { 2 } else { 0 }).max(6);
         let (table_area, detail_area) = if focused.is_some() {
             let [a, b] = Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(area);
             (a, Some(b))
@@ -588,7 +591,7 @@ fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, j: Option<&HubJudged>, 
 }
 
 /// The rows the selected cluster's detail wants before it is drawn under an unfocused list.
-const DETAIL_MIN: u16 = 12;
+const DETAIL_MIN: u16 = 7;
 
 fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
     let t = cx.theme;
@@ -597,21 +600,25 @@ fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
     let [text_area, spark_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(spark_h)]).areas(area);
     let field =
         |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<14}"), t.muted), Span::styled(v, t.text)]);
-    let mut lines = vec![
-        field("server", c.server.clone()),
-        field("state", format!("{} {}", c.conn.label(), c.conn.detail().unwrap_or(""))),
-        field(
-            "gpu models",
-            c.nodes
-                .as_ref()
-                .map(|n| n.gpu_products.iter().cloned().collect::<Vec<_>>().join(", "))
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| DASH.into()),
-        ),
-    ];
+    // what is wrong first (the state, how old the numbers are, the problems), then the facts
+    let mut lines = vec![field("state", format!("{} {}", c.conn.label(), c.conn.detail().unwrap_or("")))];
     if let Some(n) = stale_note(c, cx.now()) {
         lines.push(field("numbers", n));
     }
+    let inner_w = text_area.width.saturating_sub(2);
+    let rows_of = |l: &Line<'static>| Paragraph::new(l.clone()).wrap(Wrap { trim: true }).line_count(inner_w);
+    let room = (text_area.height as usize).saturating_sub(2 + lines.iter().map(rows_of).sum::<usize>());
+    lines.extend(problem_lines(cx, c, room, &rows_of));
+    lines.push(Line::default());
+    lines.push(field("server", c.server.clone()));
+    lines.push(field(
+        "gpu models",
+        c.nodes
+            .as_ref()
+            .map(|n| n.gpu_products.iter().cloned().collect::<Vec<_>>().join(", "))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| DASH.into()),
+    ));
     if !c.forbidden.is_empty() {
         lines.push(field("forbidden", c.forbidden.iter().cloned().collect::<Vec<_>>().join(", ")));
     }
@@ -629,65 +636,6 @@ fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
         .collect();
     if !sets.is_empty() {
         lines.push(field("cluster sets", sets.join(" · ")));
-    }
-    // what is wrong here, in the order the Problems tab gives (incidents first, worst, newest)
-    let index = cx.fleet.clusters.iter().position(|x| x.context == c.context);
-    let open: Vec<&crate::store::problems::Problem> = cx
-        .fleet
-        .problems
-        .all()
-        .into_iter()
-        .filter(|p| p.cluster.is_some() && p.cluster == index && !p.resolved())
-        .collect();
-    if !open.is_empty() {
-        let now = cx.now();
-        lines.push(Line::default());
-        lines.push(Line::from(Span::styled(
-            format!("problems ({}) · tab 2 lists them, Enter there goes to each", open.len()),
-            t.muted,
-        )));
-        // as many as fit once wrapped, a row kept for the count of the rest
-        let inner_w = text_area.width.saturating_sub(2);
-        let rows_of = |l: &Line<'static>| Paragraph::new(l.clone()).wrap(Wrap { trim: true }).line_count(inner_w);
-        let mut left = (text_area.height as usize).saturating_sub(2 + lines.iter().map(rows_of).sum::<usize>());
-        let mut shown = 0;
-        for p in open.iter() {
-            let style = match p.severity {
-                crate::store::problems::Severity::Critical => t.crit,
-                crate::store::problems::Severity::Warning => t.warn,
-                crate::store::problems::Severity::Info => t.muted,
-            };
-            let state = if p.unknown.is_some() {
-                "unknown"
-            } else if p.fired_at.is_none() {
-                "pending"
-            } else if p.standing {
-                "standing"
-            } else {
-                "firing"
-            };
-            let age = format!(
-                "{}{}",
-                if p.since_lower_bound { "≥" } else { "" },
-                fmt::duration((now - p.since).max(0.0) as i64)
-            );
-            let line = Line::from(vec![
-                Span::styled(format!("{} ", p.severity.mark()), style),
-                Span::styled(format!("{state:<8} {age:>6}  "), t.muted),
-                Span::styled(format!("{} {} ", p.object.kind, p.object.path()), t.text),
-                Span::styled(p.reason.clone(), t.text),
-            ]);
-            let need = rows_of(&line) + usize::from(shown + 1 < open.len());
-            if need > left && shown > 0 {
-                break;
-            }
-            left = left.saturating_sub(rows_of(&line));
-            lines.push(line);
-            shown += 1;
-        }
-        if open.len() > shown {
-            lines.push(Line::from(Span::styled(format!("… and {} more", open.len() - shown), t.muted)));
-        }
     }
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(
@@ -709,4 +657,69 @@ fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
             .block(Block::default().borders(Borders::ALL).title(" API latency, last probes ").border_style(t.muted)),
         spark_area,
     );
+}
+
+/// What is wrong on a cluster, in the order the Problems tab gives (incidents first, worst,
+/// newest): a heading, then as many problems as fit `room` rows once wrapped (`rows_of`), a row
+/// kept for the count of the rest. Nothing when nothing is open.
+fn problem_lines(
+    cx: &Ctx,
+    c: &ClusterState,
+    room: usize,
+    rows_of: &dyn Fn(&Line<'static>) -> usize,
+) -> Vec<Line<'static>> {
+    let t = cx.theme;
+    let index = cx.fleet.clusters.iter().position(|x| x.context == c.context);
+    let open: Vec<&crate::store::problems::Problem> = cx
+        .fleet
+        .problems
+        .all()
+        .into_iter()
+        .filter(|p| p.cluster.is_some() && p.cluster == index && !p.resolved())
+        .collect();
+    if open.is_empty() {
+        return Vec::new();
+    }
+    let now = cx.now();
+    let mut lines = vec![Line::from(Span::styled(
+        format!("problems ({}) · tab 2 lists them, Enter there goes to each", open.len()),
+        t.muted,
+    ))];
+    let mut left = room.saturating_sub(1);
+    let mut shown = 0;
+    for p in open.iter() {
+        let style = match p.severity {
+            crate::store::problems::Severity::Critical => t.crit,
+            crate::store::problems::Severity::Warning => t.warn,
+            crate::store::problems::Severity::Info => t.muted,
+        };
+        let state = if p.unknown.is_some() {
+            "unknown"
+        } else if p.fired_at.is_none() {
+            "pending"
+        } else if p.standing {
+            "standing"
+        } else {
+            "firing"
+        };
+        let age =
+            format!("{}{}", if p.since_lower_bound { "≥" } else { "" }, fmt::duration((now - p.since).max(0.0) as i64));
+        let line = Line::from(vec![
+            Span::styled(format!("{} ", p.severity.mark()), style),
+            Span::styled(format!("{state:<8} {age:>6}  "), t.muted),
+            Span::styled(format!("{} {} ", p.object.kind, p.object.path()), t.text),
+            Span::styled(p.reason.clone(), t.text),
+        ]);
+        let need = rows_of(&line) + usize::from(shown + 1 < open.len());
+        if need > left && shown > 0 {
+            break;
+        }
+        left = left.saturating_sub(rows_of(&line));
+        lines.push(line);
+        shown += 1;
+    }
+    if open.len() > shown {
+        lines.push(Line::from(Span::styled(format!("… and {} more", open.len() - shown), t.muted)));
+    }
+    lines
 }
