@@ -26,6 +26,17 @@ pub fn duration(secs: i64) -> String {
     }
 }
 
+/// An age to the minute (`<1m`, `4m`, then as `duration`): for a screen that must not redraw
+/// every second for a clock alone (the Overview's detail, the first screen over a slow link).
+/// A lower bound is marked `≥` and rounded down (`≥0m`: seen for under a minute, maybe older).
+pub fn age_to_the_minute(secs: i64, lower_bound: bool) -> String {
+    match (secs.max(0), lower_bound) {
+        (s, false) if s < 60 => "<1m".to_string(),
+        (s, lower) if s < 600 => format!("{}{}m", if lower { "≥" } else { "" }, s / 60),
+        (s, lower) => format!("{}{}", if lower { "≥" } else { "" }, duration(s)),
+    }
+}
+
 pub fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map(f).unwrap_or_else(|| DASH.to_string())
 }
@@ -155,6 +166,13 @@ pub fn mebibytes(bytes: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_to_the_minute_change_once_a_minute_at_most() {
+        let ages = [0, 59, 60, 119, 599, 600, 7200];
+        assert_eq!(ages.map(|s| age_to_the_minute(s, false)), ["<1m", "<1m", "1m", "1m", "9m", "10m", "120m"]);
+        assert_eq!(ages.map(|s| age_to_the_minute(s, true)), ["≥0m", "≥0m", "≥1m", "≥1m", "≥9m", "≥10m", "≥120m"]);
+    }
 
     #[test]
     fn formats() {

@@ -595,8 +595,9 @@ const DETAIL_MIN: u16 = 7;
 
 fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
     let t = cx.theme;
-    // a short area keeps its rows for what is wrong: the latency chart goes first
-    let spark_h = if area.height >= 16 { 3 } else { 0 };
+    // a short area keeps its rows for what is wrong: the latency chart goes first; it is drawn
+    // for a focused cluster only (under the list it would redraw the first screen every probe)
+    let spark_h = if area.height >= 16 && cx.focus.is_some() { 3 } else { 0 };
     let [text_area, spark_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(spark_h)]).areas(area);
     let field =
         |k: &str, v: String| Line::from(vec![Span::styled(format!("{k:<14}"), t.muted), Span::styled(v, t.text)]);
@@ -702,8 +703,8 @@ fn problem_lines(
         } else {
             "firing"
         };
-        let age =
-            format!("{}{}", if p.since_lower_bound { "≥" } else { "" }, fmt::duration((now - p.since).max(0.0) as i64));
+        // to the minute: the first screen is not redrawn every second for the ages alone
+        let age = fmt::age_to_the_minute((now - p.since).max(0.0) as i64, p.since_lower_bound);
         let line = Line::from(vec![
             Span::styled(format!("{} ", p.severity.mark()), style),
             Span::styled(format!("{state:<8} {age:>6}  "), t.muted),
