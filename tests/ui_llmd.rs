@@ -71,6 +71,14 @@ async fn llmd_panes() {
     app.show(PaneId::Agents);
     let s = render(&mut app, 120, 40);
     assert!(s.contains("paused") && s.contains("failing") && s.contains("Kagenti not installed"), "{s}");
+    // the rows under the list hold the selected agent in full: what it may do, whom it calls
+    while app.selected_text().as_deref() != Some("weather-service") {
+        app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+    }
+    let s = render(&mut app, 120, 40);
+    assert!(s.contains("┌ agents-us-central/team1/weather-service"), "{s}");
+    assert!(s.contains("RoleBinding weather-service -> Role weather-service: get,list on configmaps"), "{s}");
+    assert!(s.contains("currency-converter") && s.contains("called by"), "{s}");
 
     // the overview gains the LLM-d columns
     app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));

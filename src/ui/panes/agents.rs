@@ -6,10 +6,10 @@ use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::store::kagenti::{health, AgentInfo, Health};
+use crate::store::kagenti::{health, AgentInfo, CardState, Health};
 use crate::store::pane::PaneId;
 use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane, Write};
@@ -208,8 +208,16 @@ impl Component for Agents {
     fn draw(&mut self, f: &mut Frame, area: Rect, cx: &Ctx) {
         let t = cx.theme;
         let rows = agents(cx, self.sort);
-        let [table_area, detail_area, absent_area] =
+        let [list_area, detail_area, absent_area] =
             Layout::vertical([Constraint::Min(4), Constraint::Length(3), Constraint::Length(1)]).areas(area);
+        // the rows a short list leaves (a big screen) hold the selected agent in full
+        let need = (rows.len() as u16 + 3).max(6);
+        let (table_area, full_area) = if list_area.height >= need + FULL_MIN {
+            let a = Rect { height: need, ..list_area };
+            (a, Some(Rect { y: a.y + need, height: list_area.height - need, ..list_area }))
+        } else {
+            (list_area, None)
+        };
         let now = cx.now();
         let cols = vec![
             Col::name("AGENT").min(20),
@@ -288,7 +296,144 @@ impl Component for Agents {
                 )),
             ];
             f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail_area);
+            if let Some(area) = full_area {
+                let block = Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.muted)
+                    .title(format!(" {} ", cx.qualified(*i, &format!("{}/{}", a.namespace, a.name))));
+                f.render_widget(Paragraph::new(in_full(cx, *i, a)).wrap(Wrap { trim: true }).block(block), area);
+            }
         }
         f.render_widget(Paragraph::new(super::kagenti_absent_line(cx)), absent_area);
     }
+}
+
+/// The rows the selected agent in full wants before it is drawn under the list.
+const FULL_MIN: u16 = 8;
+
+/// The selected agent in full, as `kubectl describe` and the card would tell it: its card's
+/// skills, who it calls and who calls it, its identity and transport, its security findings and
+/// its builds; each line says `—` where kst has not read it.
+fn in_full(cx: &Ctx, i: usize, a: &AgentInfo) -> Vec<Line<'static>> {
+    let t = cx.theme;
+    let k = &cx.cluster(i).kagenti;
+    let field =
+        |name: &str, v: String| Line::from(vec![Span::styled(format!("{name:<10}"), t.muted), Span::styled(v, t.text)]);
+    let mut out = Vec::new();
+    let card = match k.cards.get(&a.key()) {
+        Some(CardState::Indexed(c)) | Some(CardState::Fetched(c)) => {
+            let skills: Vec<String> = c.skills.iter().map(|s| s.name.clone()).collect();
+            format!(
+                "{} {} · protocol {} · skills: {}",
+                c.name,
+                c.version.as_deref().unwrap_or(DASH),
+                c.protocol_version.as_deref().unwrap_or(DASH),
+                if skills.is_empty() { DASH.to_string() } else { skills.join(", ") }
+            )
+        }
+        Some(CardState::Error(e)) => format!("not read: {e}"),
+        None => DASH.to_string(),
+    };
+    out.push(field("card", card));
+    if let Some(CardState::Indexed(c) | CardState::Fetched(c)) = k.cards.get(&a.key()) {
+        let yes = |b: Option<bool>| b.map(|b| if b { "yes" } else { "no" }).unwrap_or(DASH);
+        out.push(field(
+            "serves",
+            format!(
+                "{} · {} · streaming {} · push {}",
+                c.url.as_deref().unwrap_or(DASH),
+                c.binding.as_deref().unwrap_or(DASH),
+                yes(c.streaming),
+                yes(c.push)
+            ),
+        ));
+    }
+    // the A2A and MCP calls the topology knows of, both ways
+    let me = |n: &crate::store::topology::Node| n.cluster == i && n.namespace == a.namespace && n.name == a.name;
+    let calls: Vec<String> =
+        k.edges().iter().filter(|e| me(&e.from)).map(|e| format!("{} ({})", e.to.label(), e.evidence())).collect();
+    let called: Vec<String> =
+        k.edges().iter().filter(|e| me(&e.to)).map(|e| format!("{} ({})", e.from.label(), e.evidence())).collect();
+    // an empty list read is said as such; `—` is kept for what kst has not read
+    let list = |v: Vec<String>, none: &str| if v.is_empty() { none.to_string() } else { v.join(" · ") };
+    out.push(field("calls", list(calls, "none seen (env or AuthBridge stats)")));
+    out.push(field("called by", list(called, "none seen")));
+    let yes_no = |b: Option<bool>, yes: &str, no: &str| match b {
+        Some(true) => yes.to_string(),
+        Some(false) => no.to_string(),
+        None => DASH.to_string(),
+    };
+    out.push(field(
+        "identity",
+        format!(
+            "sa {} · SPIFFE identity {} · card signature {} · AuthBridge {} · mTLS {} · transport {}",
+            a.service_account,
+            yes_no(a.identity_bound, "bound", "not bound"),
+            yes_no(a.valid_signature, "verified", "not verified"),
+            if a.inject_disabled {
+                "opted out".to_string()
+            } else if a.authbridge_pods.is_empty() {
+                DASH.to_string()
+            } else {
+                format!("in {} pod(s)", a.authbridge_pods.len())
+            },
+            a.mtls_mode.as_deref().unwrap_or(DASH),
+            a.transport.as_deref().unwrap_or(DASH)
+        ),
+    ));
+    // what its ServiceAccount may do, binding by binding (RBAC read, else `—`)
+    let grants: Vec<String> = k
+        .rbac
+        .as_ref()
+        .map(|r| {
+            r.grants(&a.namespace, &a.service_account)
+                .iter()
+                .map(|g| {
+                    let rules: Vec<String> =
+                        g.rules.iter().map(|r| format!("{} on {}", r.verbs.join(","), r.resources.join(","))).collect();
+                    format!(
+                        "{} {} -> {} {}: {}",
+                        g.binding.kind,
+                        g.binding.name,
+                        g.binding.role_kind,
+                        g.binding.role_name,
+                        rules.join("; ")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let rbac_read = k.rbac.is_some();
+    out.push(field(
+        "grants",
+        if rbac_read {
+            list(grants, "none: no binding names its ServiceAccount")
+        } else {
+            format!("{DASH} (RBAC not read)")
+        },
+    ));
+    let subject = format!("{}/{}", a.namespace, a.name);
+    let findings: Vec<String> = k
+        .findings()
+        .iter()
+        .filter(|f| f.subject == subject)
+        .map(|f| format!("{} {}: {}", f.severity.name(), f.rule, f.detail))
+        .collect();
+    out.push(field("findings", list(findings, "none")));
+    let builds: Vec<String> = k
+        .builds
+        .iter()
+        .filter(|b| b.namespace == a.namespace && b.name == a.name)
+        .flat_map(|b| b.runs.iter().take(3))
+        .map(|r| {
+            let outcome = match r.outcome {
+                Some(true) => "ok".to_string(),
+                Some(false) => format!("failed: {}", r.reason.as_deref().unwrap_or("")),
+                None => "running".to_string(),
+            };
+            format!("{} {outcome}", r.name)
+        })
+        .collect();
+    out.push(field("builds", list(builds, "none: no Shipwright Build of this name")));
+    out
 }
