@@ -314,6 +314,21 @@ async fn models_pane() {
     let s = render(&mut app, 200, 60);
     assert!(s.contains("llama-3-3-70b-instruct") && s.contains("└ gpu-eu-west"), "{s}");
     assert!(s.contains("⇡ exported") && s.contains("⇣ gpu-us-east ✔"), "the export and the import: {s}");
+    // the rows under the models list the selected line's servers: the model's on every cluster,
+    // then only the cluster's on a cluster's line
+    assert!(s.contains("Model servers of llama-3-1-8b-instruct on 1 cluster(s) (7)"), "{s}");
+    let mut moved = 0;
+    while !render(&mut app, 200, 60).contains("Model servers of llama-3-3-70b-instruct on gpu-eu-west") {
+        app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+        moved += 1;
+        assert!(moved < 10, "the list ended before the 70B line of gpu-eu-west");
+    }
+    let s = render(&mut app, 200, 60);
+    assert!(s.contains("llama-70b-prefill-") && !s.contains("pd-llama-70b-prefill-"), "gpu-eu-west's only: {s}");
+    for _ in 0..moved {
+        app.on_key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE));
+    }
+    let s = render(&mut app, 200, 60);
     assert!(s.contains("1/2 ⧖"), "the H100 decode server the scheduler cannot place: {s}");
     // Enter on a cluster line: its pools in Serving, filtered to the model
     app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));

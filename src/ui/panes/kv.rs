@@ -232,7 +232,7 @@ impl Component for KvCache {
             Col::whole("PREFIX").optional(3),
             Col::whole("PREEMPT/S").optional(4),
             Col::whole("RUN/WAIT req"),
-            Col::text("KV HISTORY").min(6).optional(5),
+            Col::series("KV HISTORY").optional(5),
         ];
         let title = format!(" Model servers ({}) · rates over {} ", servers.len(), cx.fleet.metrics.window_text());
         let mut table = DataTable::new(title, cols);

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
+use crate::store::llmd::ServerInfo;
 use crate::store::models::{ImportState, ModelLine, ModelView};
 use crate::store::pane::PaneId;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
@@ -200,7 +201,15 @@ impl Component for Models {
         let t = cx.theme;
         let v = views(cx);
         let r = rows(&v);
-        let [table_area, note_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(3)]).areas(area);
+        let [list_area, note_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(3)]).areas(area);
+        // the rows a short list leaves (a big screen) list the selected model's servers
+        let need = (r.len() as u16 + 3).max(6);
+        let (table_area, servers_area) = if list_area.height >= need + SERVERS_MIN {
+            let a = Rect { height: need, ..list_area };
+            (a, Some(Rect { y: a.y + need, height: list_area.height - need, ..list_area }))
+        } else {
+            (list_area, None)
+        };
         let cols = vec![
             Col::name("MODEL / CLUSTER").min(16),
             Col::whole("POOLS").optional(4),
@@ -299,6 +308,9 @@ impl Component for Models {
         table.draw(f, table_area, &mut self.list, t);
         // the selected line whole: its pools and GPU products
         if let Some(row) = self.list.selected().and_then(|i| r.get(i)) {
+            if let Some(area) = servers_area {
+                draw_model_servers(f, area, cx, row);
+            }
             f.render_widget(Paragraph::new(selected_note(row, cx)).wrap(Wrap { trim: true }), note_area);
         }
     }
@@ -307,6 +319,36 @@ impl Component for Models {
 /// A model's line on one cluster, as its row is keyed.
 fn line_key(model: &str, context: &str) -> String {
     format!("{model}\t{context}")
+}
+
+/// The rows the selected model's servers want before they are listed under the models.
+const SERVERS_MIN: u16 = 6;
+
+/// The model servers behind the selected line: every cluster's on a model's line, that cluster's
+/// on a cluster's line (the pools' members, as the Serving pane lists them for one pool).
+fn draw_model_servers(f: &mut Frame, area: Rect, cx: &Ctx, row: &Row<'_>) {
+    let (m, lines): (&ModelView, Vec<&ModelLine>) = match row {
+        Row::Model(m) => (*m, m.lines.iter().collect()),
+        Row::Line(m, l) => (*m, vec![*l]),
+    };
+    let servers: Vec<(usize, &ServerInfo)> = lines
+        .iter()
+        .filter_map(|l| Some((l.cluster?, *l)))
+        .flat_map(|(i, l)| {
+            cx.cluster(i)
+                .llmd
+                .servers
+                .iter()
+                .filter(move |s| s.pool.as_ref().is_some_and(|p| l.pools.contains(&format!("{}/{p}", s.namespace))))
+                .map(move |s| (i, s))
+        })
+        .collect();
+    let on = match row {
+        Row::Model(_) => format!("{} cluster(s)", lines.len()),
+        Row::Line(_, l) => cx.display_name(&l.context).to_string(),
+    };
+    let title = format!(" Model servers of {} on {on} ({}) ", m.model, servers.len());
+    super::serving::draw_servers(f, area, cx, title, &servers, true);
 }
 
 /// The selected line whole: its pools, GPU products, headroom, what cannot be scheduled, where

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::store::llmd::{Freshness, Histogram, PoolInfo, PoolView};
+use crate::store::llmd::{Freshness, Histogram, PoolInfo, PoolView, ServerInfo};
 use crate::store::pane::PaneId;
 use crate::store::rules;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
@@ -262,14 +262,30 @@ impl Component for Serving {
 /// The rows the selected pool's servers want before they are listed at all.
 const MEMBERS_MIN: u16 = 6;
 
-/// The selected pool's model servers, one line each: which of them is the hot one, the slow
-/// one, the one not ready, and its recent KV cache; rows left over chart the fullest one.
+/// The selected pool's model servers (`draw_servers`).
 fn draw_members(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInfo) {
+    let members: Vec<(usize, &ServerInfo)> = cx.cluster(cluster).llmd.members(p).map(|s| (cluster, s)).collect();
+    // a wall screen takes no keys: none is offered there
+    let enter = if cx.mode == crate::ui::Mode::Kiosk { "" } else { " · Enter: the pool's pods" };
+    let title = format!(" Model servers of {} ({}){enter} ", cx.qualified(cluster, &p.name), members.len());
+    draw_servers(f, area, cx, title, &members, false);
+}
+
+/// Model servers one line each (the cluster first when `with_cluster`): which of them is the hot
+/// one, the slow one, the one not ready, and its recent KV cache; rows left over chart the
+/// fullest one's KV cache and waiting requests.
+pub(super) fn draw_servers(
+    f: &mut Frame,
+    area: Rect,
+    cx: &Ctx,
+    title: String,
+    servers: &[(usize, &ServerInfo)],
+    with_cluster: bool,
+) {
     let t = cx.theme;
     let reading = cx.reading();
-    let llmd = &cx.cluster(cluster).llmd;
-    let members: Vec<_> = llmd.members(p).collect();
     let cols = vec![
+        Col::name("CLUSTER").min(8).hidden_if(!with_cluster),
         Col::name("POD").min(16),
         Col::whole("ROLE"),
         Col::whole("READY"),
@@ -277,34 +293,31 @@ fn draw_members(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInf
         Col::whole("TTFT p99"),
         Col::whole("KV"),
         Col::whole("RUN/WAIT req"),
-        Col::text("KV HISTORY").min(6).optional(1),
+        Col::series("KV HISTORY").optional(1),
     ];
-    // a wall screen takes no keys: none is offered there
-    let enter = if cx.mode == crate::ui::Mode::Kiosk { "" } else { " · Enter: the pool's pods" };
-    let title = format!(" Model servers of {} ({}){enter} ", cx.qualified(cluster, &p.name), members.len());
-    // the rows the list does not need chart the pool's fullest KV cache (where it backs up first)
-    let need = (members.len() as u16 + 3).max(MEMBERS_MIN);
+    // the rows the list does not need chart the fullest KV cache (where requests back up first)
+    let need = (servers.len() as u16 + 3).max(MEMBERS_MIN);
     let (area, trend) = if area.height >= need + super::kv::TREND_MIN {
         let a = Rect { height: need, ..area };
         (a, Some(Rect { y: a.y + need, height: area.height - need, ..area }))
     } else {
         (area, None)
     };
-    let views: Vec<_> = members.iter().map(|s| llmd.view(s, &reading)).collect();
-    let fullest = members
+    let views: Vec<_> = servers.iter().map(|(i, s)| cx.cluster(*i).llmd.view(s, &reading)).collect();
+    let fullest = servers
         .iter()
         .zip(&views)
         .filter(|(_, v)| v.fresh())
         .max_by(|a, b| a.1.kv.unwrap_or(0.0).total_cmp(&b.1.kv.unwrap_or(0.0)));
-    if let (Some(area), Some((s, v))) = (trend, fullest) {
+    if let (Some(area), Some(((i, s), v))) = (trend, fullest) {
         let age = v.observed_at.map(|at| reading.now - at);
-        super::kv::draw_trends(f, area, cx, cluster, s, v.freshness, age, true);
+        super::kv::draw_trends(f, area, cx, *i, s, v.freshness, age, true);
     }
     let mut table = DataTable::new(title, cols);
-    table.empty = "no model server of this pool has been seen".into();
+    table.empty = "no model server of this has been seen".into();
     // as many samples as the history column could hold: about a third of the width
     let history = (area.width as usize / 3).max(6);
-    for (s, v) in members.iter().zip(views) {
+    for ((i, s), v) in servers.iter().zip(views) {
         let num = if v.fresh() { t.text } else { t.muted };
         let kv = match (v.kv, &v.stale) {
             (Some(kv), _) if v.freshness != Freshness::Expired => fmt::pct(kv),
@@ -313,6 +326,7 @@ fn draw_members(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInf
         };
         let kv_style = if v.fresh() { crate::ui::rules::kv_style(t, &s.role, v.kv) } else { t.muted };
         table.rows.push(vec![
+            cell(cx.display_name(&cx.cluster(*i).context).to_string(), t.text),
             cell(s.name.clone(), t.text),
             cell(s.role.label(), t.text),
             cell(if s.ready { "yes" } else { "no" }, if s.ready { t.text } else { t.warn }),
@@ -320,7 +334,7 @@ fn draw_members(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInf
             cell(opt(q(&v.ttft, 0.99), fmt::secs), num),
             cell(kv, kv_style),
             cell(format!("{}/{}", opt(v.running, fmt::count), opt(v.waiting, fmt::count)), num),
-            cell(super::kv::sparkline(cx, cluster, s, history), t.accent),
+            cell(super::kv::sparkline(cx, *i, s, history), t.accent),
         ]);
     }
     table.draw_unselected(f, area, t);

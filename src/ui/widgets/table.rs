@@ -21,6 +21,8 @@ pub enum Fit {
     Text,
     /// Never cut (numbers, states): the column is as wide as its widest value.
     Whole,
+    /// A series drawn oldest to newest (a sparkline): cut at its start, so the newest stays.
+    Series,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +44,9 @@ impl Col {
     }
     pub fn text(title: &str) -> Col {
         Col { title: title.into(), fit: Fit::Text, min: 8, drop: 0, right: false, hidden: false }
+    }
+    pub fn series(title: &str) -> Col {
+        Col { title: title.into(), fit: Fit::Series, min: 6, drop: 0, right: false, hidden: false }
     }
     pub fn whole(title: &str) -> Col {
         Col { title: title.into(), fit: Fit::Whole, min: 1, drop: 0, right: false, hidden: false }
@@ -235,6 +240,11 @@ fn fit_cell<'a>(l: &Line<'a>, fit: Fit, w: usize) -> Line<'a> {
     }
     match fit {
         Fit::Name if l.spans.len() == 1 => Line::from(Span::styled(middle(&l.spans[0].content, w), l.spans[0].style)),
+        Fit::Series if l.spans.len() == 1 => {
+            let c = &l.spans[0].content;
+            let skip = c.chars().count().saturating_sub(w);
+            Line::from(Span::styled(c.chars().skip(skip).collect::<String>(), l.spans[0].style))
+        }
         _ => end_cut(l, w),
     }
 }
@@ -450,6 +460,13 @@ mod tests {
 
     fn rows(v: &[&[&str]]) -> Vec<Vec<Line<'static>>> {
         v.iter().map(|r| r.iter().map(|c| Line::from(c.to_string())).collect()).collect()
+    }
+
+    #[test]
+    fn a_series_keeps_its_newest_end() {
+        let l = Line::from("▁▂▃▄▅▆▇█");
+        assert_eq!(fit_cell(&l, Fit::Series, 3).to_string(), "▆▇█");
+        assert_eq!(fit_cell(&l, Fit::Text, 3).to_string(), "▁▂…");
     }
 
     #[test]
