@@ -15,7 +15,7 @@ use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane, Write};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, split_below, Col, DataTable, ListState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AgentSort {
@@ -212,12 +212,7 @@ impl Component for Agents {
             Layout::vertical([Constraint::Min(4), Constraint::Length(3), Constraint::Length(1)]).areas(area);
         // the rows a short list leaves (a big screen) hold the selected agent in full
         let need = (rows.len() as u16 + 3).max(6);
-        let (table_area, full_area) = if list_area.height >= need + FULL_MIN {
-            let a = Rect { height: need, ..list_area };
-            (a, Some(Rect { y: a.y + need, height: list_area.height - need, ..list_area }))
-        } else {
-            (list_area, None)
-        };
+        let (table_area, full_area) = split_below(list_area, need, FULL_MIN);
         let now = cx.now();
         let cols = vec![
             Col::name("AGENT").min(20),

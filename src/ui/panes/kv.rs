@@ -17,7 +17,7 @@ use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::rules::{kv_style, level, mark};
 use crate::ui::widgets::fmt::{self, opt};
-use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, split_below, Col, DataTable, ListState};
 use crate::ui::widgets::trend::Trend;
 
 #[derive(Default)]
@@ -176,15 +176,7 @@ impl Component for KvCache {
         // rows the table does not need (a big screen, a short list) show the selected server's
         // history: its borders and header take 3, the charts want TREND_MIN
         let need = servers.len() as u16 + 3;
-        let (table_area, trend_area) = if list_area.height >= need.max(8) + TREND_MIN {
-            // the table as tall as its rows, the charts every row left (none blank)
-            let trend_h = list_area.height - need.max(8);
-            let a = Rect { height: list_area.height - trend_h, ..list_area };
-            let b = Rect { y: list_area.y + a.height, height: trend_h, ..list_area };
-            (a, Some(b))
-        } else {
-            (list_area, None)
-        };
+        let (table_area, trend_area) = split_below(list_area, need.max(8), TREND_MIN);
 
         let fresh = |pred: &dyn Fn(&ServerInfo) -> bool| {
             mean_opt(servers.iter().zip(&views).filter(|((_, s), v)| v.fresh() && pred(s)).map(|(_, v)| v.kv))

@@ -16,7 +16,7 @@ use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, split_below, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Models {
@@ -204,12 +204,7 @@ impl Component for Models {
         let [list_area, note_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(3)]).areas(area);
         // the rows a short list leaves (a big screen) list the selected model's servers
         let need = (r.len() as u16 + 3).max(6);
-        let (table_area, servers_area) = if list_area.height >= need + SERVERS_MIN {
-            let a = Rect { height: need, ..list_area };
-            (a, Some(Rect { y: a.y + need, height: list_area.height - need, ..list_area }))
-        } else {
-            (list_area, None)
-        };
+        let (table_area, servers_area) = split_below(list_area, need, SERVERS_MIN);
         let cols = vec![
             Col::name("MODEL / CLUSTER").min(16),
             Col::whole("POOLS").optional(4),

@@ -16,7 +16,7 @@ use crate::ui::keymap::Action;
 use crate::ui::rules::judged;
 use crate::ui::widgets::fmt::{self, opt};
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, split_below, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Serving {
@@ -169,12 +169,7 @@ impl Component for Serving {
             Layout::vertical([Constraint::Min(4), Constraint::Length(6), Constraint::Length(1)]).areas(area);
         // rows the pools do not need (a big screen, few pools) list the selected pool's servers
         let need = (pools.len() as u16 + 3).max(6);
-        let (table_area, members_area) = if table_area.height >= need + MEMBERS_MIN {
-            let a = Rect { height: need, ..table_area };
-            (a, Some(Rect { y: a.y + need, height: table_area.height - need, ..table_area }))
-        } else {
-            (table_area, None)
-        };
+        let (table_area, members_area) = split_below(table_area, need, MEMBERS_MIN);
         let views: Vec<PoolView> = pools.iter().map(|(i, p)| cx.cluster(*i).llmd.pool_view(p, &reading)).collect();
         let cols = vec![
             Col::name("POOL").min(16),
@@ -297,12 +292,7 @@ pub(super) fn draw_servers(
     ];
     // the rows the list does not need chart the fullest KV cache (where requests back up first)
     let need = (servers.len() as u16 + 3).max(MEMBERS_MIN);
-    let (area, trend) = if area.height >= need + super::kv::TREND_MIN {
-        let a = Rect { height: need, ..area };
-        (a, Some(Rect { y: a.y + need, height: area.height - need, ..area }))
-    } else {
-        (area, None)
-    };
+    let (area, trend) = split_below(area, need, super::kv::TREND_MIN);
     let views: Vec<_> = servers.iter().map(|(i, s)| cx.cluster(*i).llmd.view(s, &reading)).collect();
     let fullest = servers
         .iter()

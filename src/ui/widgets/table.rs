@@ -173,6 +173,17 @@ pub struct DataTable<'a> {
     highlight: bool,
 }
 
+/// A list's area split where the list needs `need` rows: the list keeps them and what is drawn
+/// below it (the selected row in full, a chart) gets every row left, when there are at least
+/// `min`; otherwise the list keeps the whole area.
+pub fn split_below(area: Rect, need: u16, min: u16) -> (Rect, Option<Rect>) {
+    if area.height < need.saturating_add(min) {
+        return (area, None);
+    }
+    let list = Rect { height: need, ..area };
+    (list, Some(Rect { y: area.y + need, height: area.height - need, ..area }))
+}
+
 pub fn cell(text: impl Into<String>, style: Style) -> Line<'static> {
     Line::from(Span::styled(text.into(), style))
 }
@@ -460,6 +471,13 @@ mod tests {
 
     fn rows(v: &[&[&str]]) -> Vec<Vec<Line<'static>>> {
         v.iter().map(|r| r.iter().map(|c| Line::from(c.to_string())).collect()).collect()
+    }
+
+    #[test]
+    fn the_rows_a_list_leaves_go_below_it_when_enough() {
+        let area = Rect::new(0, 2, 80, 20);
+        assert_eq!(split_below(area, 12, 8), (Rect::new(0, 2, 80, 12), Some(Rect::new(0, 14, 80, 8))));
+        assert_eq!(split_below(area, 13, 8), (area, None), "7 rows left: too few, the list keeps them");
     }
 
     #[test]

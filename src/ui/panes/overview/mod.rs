@@ -12,7 +12,7 @@ use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt;
 use crate::ui::widgets::state::{self, DASH};
-use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, split_below, Col, DataTable, ListState};
 
 mod order;
 
@@ -307,9 +307,8 @@ impl Component for Overview {
         let (table_area, detail_area) = if focused.is_some() {
             let [a, b] = Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(area);
             (a, Some(b))
-        } else if selected.is_some() && area.height >= need + DETAIL_MIN {
-            let a = Rect { height: need, ..area };
-            (a, Some(Rect { y: a.y + need, height: area.height - need, ..area }))
+        } else if selected.is_some() {
+            split_below(area, need, DETAIL_MIN)
         } else {
             (area, None)
         };
