@@ -382,3 +382,109 @@ async fn kubectl_exec_runs_commands_and_reports_exit_codes() {
     let (ok, _, err) = k.run(ctx, &["exec", "-n", "llm-d", &pod, "-c", "nope", "--", "true"]).await;
     assert!(!ok && err.contains("container nope is not valid"), "{err}");
 }
+
+/// One HTTP/1.1 request through a forwarded local port, the whole answer read.
+async fn get_through(port: u16, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("the forwarded port accepts");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    if let Err(e) = s.write_all(req.as_bytes()).await {
+        return format!("(writing: {e})");
+    }
+    let mut body = Vec::new();
+    match tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut body)).await {
+        Ok(Ok(_)) => String::from_utf8_lossy(&body).into_owned(),
+        Ok(Err(e)) => format!("(reading: {e})"),
+        Err(_) => "(no answer in 30 s)".into(),
+    }
+}
+
+/// `kubectl port-forward` against the simulator as kubectl 1.32 speaks it (SPDY/3.1 tunnelled
+/// in a WebSocket): it reports the local port, and each local connection, one after another
+/// and two at once, reaches what the pod serves there (a vLLM pod's metrics), kubectl saying
+/// it handles each and never that it lost the pod.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_port_forward_reaches_what_the_pod_serves() {
+    let sim = common::sim(3).await;
+    let Some(k) = Kube::new(module_path!(), &sim, false) else {
+        return;
+    };
+    let ctx = "gpu-us-east";
+    let pods = k.ok(ctx, &["get", "pods", "-n", "llm-d", "-l", "llm-d.ai/role=decode", "-o", "name"]).await;
+    let pod = pods.lines().next().expect("a decode pod").to_string();
+    let (mut child, lines, mut said, local) = forward(&k, ctx, &pod, 8200).await;
+    for _ in 0..2 {
+        let text = get_through(local, "/metrics").await;
+        said.extend(lines.try_iter());
+        assert!(text.starts_with("HTTP/1.1 200") && text.contains("vllm:num_requests_running"), "{text} {said:?}");
+    }
+    let (a, b) = tokio::join!(get_through(local, "/metrics"), get_through(local, "/health"));
+    assert!(a.contains("vllm:kv_cache_usage_perc") || a.contains("vllm:gpu_cache_usage_perc"), "{a}");
+    assert!(b.starts_with("HTTP/1.1 "), "{b}");
+    // a fourth, after the pair: the connection survived them
+    assert!(get_through(local, "/metrics").await.starts_with("HTTP/1.1 200"));
+
+    let _ = child.kill();
+    let _ = child.wait();
+    said.extend(lines.try_iter());
+    let handled = said.iter().filter(|l| l.starts_with(&format!("Handling connection for {local}"))).count();
+    assert_eq!(handled, 5, "kubectl handled each connection: {said:?}");
+    assert!(!said.iter().any(|l| l.contains("lost connection") || l.contains("error")), "{said:?}");
+
+    // a port nothing listens on: the kubelet's refusal on the error stream, as kubectl prints
+    // it, and the forward ends (kubectl 1.32 drops the connection on an error)
+    let (mut child, lines, mut said, local) = forward(&k, ctx, &pod, 9999).await;
+    let answer = get_through(local, "/").await;
+    assert!(!answer.starts_with("HTTP/"), "nothing answers on 9999: {answer}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !said.iter().any(|l| l.contains("connect: connection refused")) && Instant::now() < deadline {
+        if let Ok(l) = lines.recv_timeout(Duration::from_millis(200)) {
+            said.push(l);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let err = said.iter().find(|l| l.contains("connection refused")).unwrap_or_else(|| panic!("{said:?}"));
+    assert!(
+        err.contains(&format!("an error occurred forwarding {local} -> 9999"))
+            && err.contains("error forwarding port 9999"),
+        "{err}"
+    );
+}
+
+/// `kubectl port-forward POD :port` running: the child, its output lines (stdout and stderr
+/// as they come), what it said before listening, and the local port it chose.
+async fn forward(
+    k: &Kube,
+    ctx: &str,
+    pod: &str,
+    port: u16,
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>, Vec<String>, u16) {
+    let mut cmd = k.cmd(ctx, &["port-forward", "-n", "llm-d", pod, &format!(":{port}")]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("kubectl starts");
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let outs: [Box<dyn std::io::Read + Send>; 2] =
+        [Box::new(child.stdout.take().unwrap()), Box::new(child.stderr.take().unwrap())];
+    for out in outs {
+        let tx = lines_tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let mut said = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let local = tokio::task::block_in_place(|| loop {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("kubectl never said where it listens: {said:?}"));
+        said.push(line.clone());
+        if let Some(rest) = line.strip_prefix("Forwarding from 127.0.0.1:") {
+            assert!(rest.ends_with(&format!("-> {port}")), "{line}");
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    });
+    (child, lines, said, local)
+}

@@ -27,6 +27,7 @@ pub mod rng;
 pub mod scenario;
 pub mod select;
 pub mod server;
+pub mod spdy;
 pub mod store;
 pub mod table;
 pub mod tls;

@@ -2,9 +2,9 @@
 //! (`v4.channel.k8s.io`: ports in the query, data channel `2i` and error channel `2i+1` per
 //! port, each channel's first message the port as u16 little-endian), which kube-rs speaks.
 //! Behind each port is what the pod serves there, as the pod proxy serves it: an HTTP/1.1
-//! server on an in-memory pipe. kubectl 1.32 tunnels SPDY/3.1 instead, which the simulator
-//! does not speak: it gets a `Status` saying so. Sources:
-//! `docs/upstream/kubernetes-exec-portforward.md` §5.
+//! server on an in-memory pipe. kubectl 1.31+ tunnels SPDY/3.1 in the WebSocket instead
+//! (`SPDY/3.1+portforward.k8s.io`): one pair of streams (error, data) per local connection,
+//! the port in their headers. Sources: `docs/upstream/kubernetes-exec-portforward.md` §5.
 
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::http::{error, Reply, Request};
 use super::resources::ResPath;
+use super::spdy::{self, Frame};
 use super::websocket;
 use super::SimCluster;
 
@@ -51,12 +52,15 @@ pub fn serve(cluster: &Arc<SimCluster>, req: &Request, p: &ResPath) -> Reply {
     if pod["status"]["phase"] != "Running" {
         return error(StatusCode::BAD_REQUEST, format!("pod {name} is not running"));
     }
+    if websocket::offers(req, spdy::TUNNEL_PROTOCOL) {
+        let cluster = cluster.clone();
+        return websocket::switch(req, spdy::TUNNEL_PROTOCOL, move |ws| tunnel(ws, cluster, pod));
+    }
     if !websocket::offers(req, PROTOCOL) {
+        // kubectl's plain SPDY fallback (POST, Upgrade: SPDY/3.1) is not served
         return error(
             StatusCode::BAD_REQUEST,
-            format!(
-                "the simulator serves port-forward over the WebSocket protocol {PROTOCOL} only (kubectl 1.32 tunnels SPDY/3.1, which it does not speak)"
-            ),
+            format!("the simulator serves port-forward over WebSocket only ({PROTOCOL} or {})", spdy::TUNNEL_PROTOCOL),
         );
     }
     let ports = match ports(req) {
@@ -154,4 +158,134 @@ where
     let _ = tx.send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() }))).await;
     let drain = async { while let Some(Ok(_)) = rx.next().await {} };
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), drain).await;
+}
+
+/// A data stream's two ends: what the client sends goes to the pod's server, what the
+/// server answers is copied back by a task of its own.
+struct DataStream {
+    to_pod: tokio::io::WriteHalf<tokio::io::DuplexStream>,
+    copy_back: tokio::task::JoinHandle<()>,
+}
+
+/// kubectl's SPDY tunnel: per local connection an error stream then a data stream with the
+/// same `requestid`, each answered with SYN_REPLY. When the pod's side ends, the data stream
+/// ends (FIN) and then the error stream, empty: kubectl waits for both before it drops the
+/// connection. PINGs are echoed.
+async fn tunnel<S>(ws: WebSocketStream<S>, cluster: Arc<SimCluster>, pod: Value)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let (mut tx, mut rx) = ws.split();
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
+    let (mut reader, mut writer) = (spdy::Reader::default(), spdy::Writer::default());
+    let mut error_streams = std::collections::HashMap::<String, u32>::new();
+    let mut data_streams = std::collections::HashMap::<u32, DataStream>::new();
+    'session: loop {
+        tokio::select! {
+            msg = rx.next() => match msg {
+                Some(Ok(Message::Binary(bytes))) => {
+                    reader.push(&bytes);
+                    loop {
+                        let frame = match reader.next_frame() {
+                            Ok(Some(f)) => f,
+                            Ok(None) => break,
+                            Err(e) => {
+                                tracing::debug!("port-forward tunnel: {e}");
+                                break 'session;
+                            }
+                        };
+                        let reply = match frame {
+                            Frame::SynStream { id, headers } => {
+                                let request = spdy::header(&headers, "requestid").to_string();
+                                if spdy::header(&headers, "streamtype") == "data" {
+                                    let port = spdy::header(&headers, "port").parse().unwrap_or(0);
+                                    let error_id = error_streams.remove(&request);
+                                    let stream = open(&cluster, &pod, port, id, error_id, out_tx.clone());
+                                    data_streams.insert(id, stream);
+                                } else {
+                                    error_streams.insert(request, id);
+                                }
+                                Some(writer.syn_reply(id))
+                            }
+                            Frame::Data { id, fin, data } => {
+                                if let Some(s) = data_streams.get_mut(&id) {
+                                    if s.to_pod.write_all(&data).await.is_err() || fin {
+                                        let _ = s.to_pod.shutdown().await;
+                                    }
+                                }
+                                None
+                            }
+                            Frame::RstStream { id } => {
+                                if let Some(s) = data_streams.remove(&id) {
+                                    s.copy_back.abort();
+                                }
+                                None
+                            }
+                            Frame::Ping(id) => Some(spdy::ping(id)),
+                            Frame::GoAway => break 'session,
+                            Frame::Ignored => None,
+                        };
+                        if let Some(frame) = reply {
+                            if tx.send(Message::Binary(frame.into())).await.is_err() {
+                                break 'session;
+                            }
+                        }
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            Some(frame) = out_rx.recv() => {
+                if tx.send(Message::Binary(frame.into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    for (_, s) in data_streams {
+        s.copy_back.abort();
+    }
+    let _ = tx.send(Message::Close(Some(CloseFrame { code: CloseCode::Normal, reason: "".into() }))).await;
+}
+
+/// A data stream to what the pod serves on `port`; its answers go back as DATA frames, then
+/// the data stream's FIN and the error stream's (empty: no error).
+fn open(
+    cluster: &Arc<SimCluster>,
+    pod: &Value,
+    port: u16,
+    id: u32,
+    error_id: Option<u32>,
+    out: tokio::sync::mpsc::Sender<Vec<u8>>,
+) -> DataStream {
+    let (mut from_pod, to_pod) = tokio::io::split(pod_server(cluster.clone(), pod.clone(), port));
+    if !super::endpoints::listens(pod, port) {
+        // as the kubelet says it (kubelet/cri/streaming/portforward): on the error stream,
+        // which kubectl prints; then both streams end
+        let uid = pod["metadata"]["uid"].as_str().unwrap_or("").to_string();
+        let msg = format!(
+            "error forwarding port {port} to pod {uid}, uid : failed to execute portforward in network namespace: dial tcp4 127.0.0.1:{port}: connect: connection refused"
+        );
+        let copy_back = tokio::spawn(async move {
+            let _ = out.send(spdy::data(id, true, &[])).await;
+            if let Some(e) = error_id {
+                let _ = out.send(spdy::data(e, false, msg.as_bytes())).await;
+                let _ = out.send(spdy::data(e, true, &[])).await;
+            }
+        });
+        return DataStream { to_pod, copy_back };
+    }
+    let copy_back = tokio::spawn(async move {
+        let mut buf = vec![0u8; spdy::MAX_DATA];
+        while let Ok(n) = from_pod.read(&mut buf).await {
+            if n == 0 || out.send(spdy::data(id, false, &buf[..n])).await.is_err() {
+                break;
+            }
+        }
+        let _ = out.send(spdy::data(id, true, &[])).await;
+        if let Some(e) = error_id {
+            let _ = out.send(spdy::data(e, true, &[])).await;
+        }
+    });
+    DataStream { to_pod, copy_back }
 }

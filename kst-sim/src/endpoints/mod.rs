@@ -172,8 +172,9 @@ fn refused(pod: &Value, port: u16) -> Reply {
     )
 }
 
-pub(super) async fn serve_pod(cluster: &Arc<SimCluster>, req: &Request, pod: &Value, port: u16, path: &str) -> Reply {
-    let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
+/// Whether anything listens on the pod's `port`: a declared container port of a running pod
+/// whose containers all run (a crash-looping or creating container listens on nothing).
+pub(crate) fn listens(pod: &Value, port: u16) -> bool {
     let declared = pod["spec"]["containers"]
         .as_array()
         .into_iter()
@@ -181,13 +182,17 @@ pub(super) async fn serve_pod(cluster: &Arc<SimCluster>, req: &Request, pod: &Va
         .chain(pod["spec"]["initContainers"].as_array().into_iter().flatten())
         .flat_map(|c| c["ports"].as_array().cloned().unwrap_or_default())
         .any(|p| p["containerPort"].as_u64() == Some(port as u64));
-    // a container that is not running (crash loop, creating) listens on nothing
     let running = pod["status"]["containerStatuses"]
         .as_array()
         .is_some_and(|cs| cs.iter().all(|c| c["state"].get("running").is_some()));
-    if !declared || pod["status"]["phase"] != "Running" || !running {
+    declared && pod["status"]["phase"] == "Running" && running
+}
+
+pub(super) async fn serve_pod(cluster: &Arc<SimCluster>, req: &Request, pod: &Value, port: u16, path: &str) -> Reply {
+    if !listens(pod, port) {
         return refused(pod, port);
     }
+    let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
     let labels = &pod["metadata"]["labels"];
     let garbage = cluster.faults.garbage_metrics();
     match path {
