@@ -131,6 +131,28 @@ async fn problems_pane() {
     let s = render(&mut app, 200, 60);
     assert!(s.contains("✖ crit") && s.contains("! warn") && s.contains("i info"), "{s}");
     assert!(s.contains("needs auth"), "the 401 EPP is an info problem: {s}");
+    // the rows the list leaves hold the selected problem in full, following the selection: its
+    // rule with its for:, and what else is open on its cluster
+    for step in 0..2 {
+        let (title, rule, others) = app.with_ctx(|cx| {
+            let rows = kst::ui::panes::problems::rows(cx);
+            let p = rows[step];
+            let at = cx.display_name(&cx.cluster(p.cluster.unwrap()).context).to_string();
+            let others: Vec<String> = rows
+                .iter()
+                .filter(|q| q.cluster == p.cluster && q.under.is_none() && !std::ptr::eq(**q, p) && !q.resolved())
+                .map(|q| q.kind.to_string())
+                .collect();
+            (format!("{} {} on {at}", p.severity.mark(), p.kind), format!("({}, ", p.rule.alert), others)
+        });
+        let s = render(&mut app, 200, 60);
+        let full = s.split(&title).nth(1).unwrap_or_else(|| panic!("{title} in full: {s}"));
+        assert!(full.contains("rule      ") && full.contains(&rule) && full.contains("for: "), "{full}");
+        for k in &others {
+            assert!(full.contains(k.as_str()), "{k} is open nearby: {full}");
+        }
+        app.on_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE));
+    }
 
     // every row leads somewhere: Enter, see where, come back
     let n = app.with_ctx(|cx| kst::ui::panes::problems::rows(cx).len());

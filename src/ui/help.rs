@@ -11,6 +11,7 @@ use ratatui::Frame;
 
 use super::component::Hint;
 use super::keymap::Keymap;
+use super::widgets::fmt::wrap;
 use crate::theme::Theme;
 
 /// The width of the key column; a longer key goes on a line of its own.
@@ -21,35 +22,6 @@ pub struct Help<'a> {
     pub title: &'a str,
     pub hints: &'a [Hint],
     pub legend: &'a [(&'static str, &'static str)],
-}
-
-/// Words of `text` in lines of at most `width` characters (a longer word is cut into pieces).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(8);
-    let mut out: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let mut word: Vec<char> = word.chars().collect();
-        while word.len() > width {
-            if !line.is_empty() {
-                out.push(std::mem::take(&mut line));
-            }
-            out.push(word.drain(..width).collect());
-        }
-        let word: String = word.into_iter().collect();
-        let len = line.chars().count();
-        if len > 0 && len + 1 + word.chars().count() > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&word);
-    }
-    if !line.is_empty() || out.is_empty() {
-        out.push(line);
-    }
-    out
 }
 
 /// The help's lines at `width` columns: a heading and rows for the view, then for everywhere,

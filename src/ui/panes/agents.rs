@@ -6,7 +6,7 @@ use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::store::kagenti::{health, AgentInfo, CardState, Health};
@@ -14,6 +14,7 @@ use crate::store::pane::PaneId;
 use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane, Write};
 use crate::ui::keymap::Action;
+use crate::ui::widgets::detail;
 use crate::ui::widgets::state::DASH;
 use crate::ui::widgets::table::{cell, cell_ref, split_below, Col, DataTable, ListState};
 
@@ -292,11 +293,8 @@ impl Component for Agents {
             ];
             f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail_area);
             if let Some(area) = full_area {
-                let block = Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(t.muted)
-                    .title(format!(" {} ", cx.qualified(*i, &format!("{}/{}", a.namespace, a.name))));
-                f.render_widget(Paragraph::new(in_full(cx, *i, a)).wrap(Wrap { trim: true }).block(block), area);
+                let title = cx.qualified(*i, &format!("{}/{}", a.namespace, a.name));
+                detail::draw(f, area, &title, in_full(cx, *i, a), t);
             }
         }
         f.render_widget(Paragraph::new(super::kagenti_absent_line(cx)), absent_area);
@@ -312,8 +310,7 @@ const FULL_MIN: u16 = 8;
 fn in_full(cx: &Ctx, i: usize, a: &AgentInfo) -> Vec<Line<'static>> {
     let t = cx.theme;
     let k = &cx.cluster(i).kagenti;
-    let field =
-        |name: &str, v: String| Line::from(vec![Span::styled(format!("{name:<10}"), t.muted), Span::styled(v, t.text)]);
+    let field = |name: &str, v: String| detail::text(t, name, v);
     let mut out = Vec::new();
     let card = match k.cards.get(&a.key()) {
         Some(CardState::Indexed(c)) | Some(CardState::Fetched(c)) => {
@@ -350,7 +347,7 @@ fn in_full(cx: &Ctx, i: usize, a: &AgentInfo) -> Vec<Line<'static>> {
     let called: Vec<String> =
         k.edges().iter().filter(|e| me(&e.to)).map(|e| format!("{} ({})", e.from.label(), e.evidence())).collect();
     // an empty list read is said as such; `—` is kept for what kst has not read
-    let list = |v: Vec<String>, none: &str| if v.is_empty() { none.to_string() } else { v.join(" · ") };
+    let list = detail::list;
     out.push(field("calls", list(calls, "none seen (env or AuthBridge stats)")));
     out.push(field("called by", list(called, "none seen")));
     let yes_no = |b: Option<bool>, yes: &str, no: &str| match b {

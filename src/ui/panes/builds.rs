@@ -12,9 +12,10 @@ use crate::store::kagenti::BuildInfo;
 use crate::store::pane::PaneId;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
+use crate::ui::widgets::detail;
 use crate::ui::widgets::fmt;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, split_below, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Builds {
@@ -150,7 +151,52 @@ impl Component for Builds {
             ]);
         }
         self.list.sync(&keys(cx, &list));
+        // the rows a short list leaves (a big screen) hold the selected build's runs in full
+        let (table_area, full_area) = split_below(table_area, (list.len() as u16 + 3).max(6), FULL_MIN);
         table.draw(f, table_area, &mut self.list, t);
+        if let (Some(area), Some((i, b))) = (full_area, self.list.selected().and_then(|k| list.get(k))) {
+            let title = cx.qualified(*i, &format!("{}/{}", b.namespace, b.name));
+            detail::draw(f, area, &title, in_full(cx, *i, b), t);
+        }
         f.render_widget(Paragraph::new(super::kagenti_absent_line(cx)), absent_area);
     }
+}
+
+/// The rows the selected build in full wants before it is drawn under the list.
+const FULL_MIN: u16 = 7;
+
+/// The selected build in full: its strategy and pass rate, then every run the cluster keeps,
+/// newest first, with when it started, how long it took and what the failed step said; then
+/// the problems kst raises about it.
+fn in_full(cx: &Ctx, i: usize, b: &BuildInfo) -> Vec<Line<'static>> {
+    let t = cx.theme;
+    let now = cx.now();
+    let (ok, bad) = b.history;
+    let mut out = vec![detail::text(
+        t,
+        "build",
+        format!(
+            "strategy {} · {} runs kept by the cluster (Shipwright keeps 3 good, 3 failed) · kst has seen {ok} succeed, {bad} fail · Enter: its pods",
+            b.strategy.as_deref().unwrap_or(DASH),
+            b.runs.len()
+        ),
+    )];
+    if b.runs.is_empty() {
+        out.push(detail::field(t, "runs", "none: no BuildRun of this build", t.muted));
+    }
+    for r in &b.runs {
+        let (mark, word, style) = match r.outcome {
+            Some(true) => ("✔", "succeeded".to_string(), t.ok),
+            Some(false) => ("✖", format!("failed: {}", r.reason.as_deref().unwrap_or(DASH)), t.crit),
+            None => ("…", "running".to_string(), t.warn),
+        };
+        let started =
+            r.started.as_deref().map(|s| format!("{} ago", fmt::age(Some(s), now))).unwrap_or_else(|| DASH.into());
+        let took = r.duration_s.map(fmt::duration).unwrap_or_else(|| DASH.into());
+        let said = r.message.as_ref().map(|m| format!(" · {m}")).unwrap_or_default();
+        out.push(detail::field(t, mark, format!("{} {word} · started {started} · took {took}{said}", r.name), style));
+    }
+    let problems = super::problems_about(cx, i, "Build", &b.namespace, &b.name);
+    out.push(detail::text(t, "problems", detail::list(problems, "none open")));
+    out
 }

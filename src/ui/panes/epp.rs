@@ -12,7 +12,7 @@ use crate::store::pane::PaneId;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::fmt::{self, opt};
-use crate::ui::widgets::table::ListState;
+use crate::ui::widgets::table::{split_below, ListState};
 
 /// The selection picks the pool shown first (so it is on screen at 80x24).
 #[derive(Default)]
@@ -83,7 +83,9 @@ fn pool_lines(cx: &Ctx, cluster: usize, p: &PoolInfo, width: usize) -> Vec<Line<
     }
     let attempts = m.rate_map(|s| &s.attempts, &r);
     let sum: f64 = attempts.iter().map(|a| a.1).sum();
-    let name_w = 30.min(width.saturating_sub(24));
+    // names whole where the width allows (a bar of 12 kept): the pod's suffix tells them apart
+    let longest = attempts.iter().map(|(ep, _)| ep.chars().count()).max().unwrap_or(0);
+    let name_w = longest.min(width.saturating_sub(18 + 12)).max(8);
     let bar_w = width.saturating_sub(name_w + 18).clamp(4, 40);
     if sum > 0.0 {
         let unready = |ep: &str| c.llmd.servers.iter().any(|s| s.name == ep && !s.ready);
@@ -178,6 +180,14 @@ impl Component for Epp {
             lines.push(Line::from(Span::styled("no inference pools on the visible clusters", t.muted)));
         }
         lines.push(super::llmd_absent_line(cx));
+        // the rows the pools leave (a big screen) list the selected pool's servers, where the
+        // picker sends requests (the lines count as wrapped at this width)
+        let inner = area.width.saturating_sub(2).max(1) as usize;
+        let used: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+        let (area, members_area) = split_below(area, used as u16 + 2, super::serving::MEMBERS_MIN);
+        if let (Some(at), Some((i, p))) = (members_area, pools.get(sel)) {
+            super::serving::draw_members(f, at, cx, *i, p);
+        }
         f.render_widget(
             Paragraph::new(lines).wrap(Wrap { trim: false }).block(
                 Block::default()

@@ -14,9 +14,10 @@ use crate::store::pane::PaneId;
 use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
+use crate::ui::widgets::detail;
 use crate::ui::widgets::fmt::age;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, split_below, Col, DataTable, ListState};
 
 /// The orders `s` cycles through.
 pub const SORTS: &[&str] = &["cluster", "status", "GPUs", "age"];
@@ -208,7 +209,13 @@ fn draw(pane: &mut Jobs, f: &mut Frame, area: Rect, cx: &Ctx) {
         ]);
     }
     pane.list.sync(&keys(cx, &rows));
+    // the rows a short list leaves (a big screen) hold the selected job in full
+    let (table_area, full_area) = split_below(table_area, (rows.len() as u16 + 3).max(6), FULL_MIN);
     table.draw(f, table_area, &mut pane.list, t);
+    if let (Some(area), Some((i, j))) = (full_area, pane.list.selected().and_then(|k| rows.get(k))) {
+        let title = cx.qualified(*i, &format!("{} {}/{}", j.kind, j.namespace, j.name));
+        detail::draw(f, area, &title, in_full(cx, *i, j, now), t);
+    }
 
     // per cluster: which kinds it serves
     let lines: Vec<Line> = clusters
@@ -256,4 +263,59 @@ fn draw(pane: &mut Jobs, f: &mut Frame, area: Rect, cx: &Ctx) {
         );
         f.render_widget(Paragraph::new(Span::styled(text, t.muted)).wrap(Wrap { trim: true }), detail_area);
     }
+}
+
+/// The rows the selected job in full wants before it is drawn under the list.
+const FULL_MIN: u16 = 7;
+
+/// The selected job in full: its status and the message its object gives, when it was made,
+/// started and ended, its GPUs asked and held, its pods, how to reach them, and the problems
+/// kst raises about it.
+fn in_full(cx: &Ctx, i: usize, j: &JobInfo, now: f64) -> Vec<Line<'static>> {
+    let t = cx.theme;
+    let when = |s: &Option<String>| match s {
+        Some(at) => format!("{at} ({} ago)", age(Some(at), now)),
+        None => DASH.to_string(),
+    };
+    let mut out = vec![detail::field(
+        t,
+        "status",
+        format!("{}{}", j.status, j.message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()),
+        status_style(t, &j.status),
+    )];
+    out.push(detail::text(
+        t,
+        "times",
+        format!(
+            "created {} · started {} · finished {} · ran {}",
+            when(&j.created),
+            when(&j.started),
+            when(&j.finished),
+            duration(j, now)
+        ),
+    ));
+    let pods = match j.pods {
+        Some(p) => format!("{} of {} running, holding {} GPUs", p.running, p.total, p.gpus_running),
+        None => format!("{DASH} (kst cannot list its pods)"),
+    };
+    let spec = j
+        .gpus
+        .map(|g| format!("{g} GPUs asked by its spec"))
+        .unwrap_or_else(|| format!("GPUs asked {DASH} (the spec does not say)"));
+    out.push(detail::text(t, "pods", format!("{pods} · {spec}")));
+    let idle = matches!(j.status.as_str(), "Running" | "Ready") && j.gpus.unwrap_or(0) > 0;
+    if idle && j.pods.is_some_and(|p| p.running == 0) {
+        out.push(detail::field(t, "", "▲ its status says it runs, but none of its pods runs", t.warn));
+    }
+    out.push(detail::text(
+        t,
+        "selector",
+        match &j.pod_selector {
+            Some(s) => format!("{s} · Enter opens its pods"),
+            None => format!("{DASH} (no known selector for a {})", j.kind),
+        },
+    ));
+    let problems = super::problems_about(cx, i, j.kind, &j.namespace, &j.name);
+    out.push(detail::text(t, "problems", detail::list(problems, "none open")));
+    out
 }

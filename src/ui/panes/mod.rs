@@ -125,3 +125,16 @@ pub fn pods_of(cx: &Ctx, cluster: usize, namespace: &str, name: &str, selector: 
     let crumb = format!("{} pods", cx.qualified(cluster, name));
     Outcome::Open(crate::sources::views::ViewSpec::Pods { cluster, namespace: namespace.to_string(), selector }, crumb)
 }
+
+/// The open problems about one object (of that kind, `namespace/name` on a cluster), for a row
+/// in full: `✖ kind: reason (state)`.
+pub fn problems_about(cx: &Ctx, cluster: usize, kind: &str, namespace: &str, name: &str) -> Vec<String> {
+    cx.fleet
+        .problems
+        .all()
+        .into_iter()
+        .filter(|p| p.cluster == Some(cluster) && !p.resolved() && p.object.kind == kind)
+        .filter(|p| p.object.name == name && (p.object.namespace == namespace || p.object.namespace.is_empty()))
+        .map(|p| format!("{} {}: {} ({})", p.severity.mark(), p.kind, p.reason, p.state()))
+        .collect()
+}

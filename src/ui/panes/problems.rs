@@ -14,8 +14,9 @@ use crate::store::pane::PaneId;
 use crate::store::problems::{Jump, Problem, Severity};
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
+use crate::ui::widgets::detail;
 use crate::ui::widgets::fmt;
-use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, split_below, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Problems {
@@ -352,7 +353,14 @@ impl Component for Problems {
             ]);
         }
         self.list.sync(&keys(cx, &list));
+        // the rows a short list leaves (a big screen) hold the selected problem in full
+        let (table_area, full_area) = split_below(table_area, (list.len() as u16 + 3).max(6), FULL_MIN);
         table.draw(f, table_area, &mut self.list, t);
+        if let (Some(area), Some(p)) = (full_area, self.list.selected().and_then(|i| list.get(i))) {
+            let at = p.cluster.map(|c| cx.display_name(&cx.cluster(c).context)).unwrap_or("fleet");
+            let title = format!("{} {} on {at}", p.severity.mark(), p.kind);
+            detail::draw(f, area, &title, in_full(cx, p, &list, now), t);
+        }
         // the selected problem whole, whatever the columns' widths
         if let Some(p) = self.list.selected().and_then(|i| list.get(i)) {
             let at = p.cluster.map(|c| cx.display_name(&cx.cluster(c).context)).unwrap_or("fleet");
@@ -371,4 +379,101 @@ impl Component for Problems {
             f.render_widget(Paragraph::new(line).wrap(ratatui::widgets::Wrap { trim: true }), detail_area);
         }
     }
+}
+
+/// The rows the selected problem in full wants before it is drawn under the list.
+const FULL_MIN: u16 = 8;
+
+/// The selected problem in full: what and where, its state with the times an on-call acts on,
+/// the rule that raised it (when it fires, its `for:`, where it comes from, its PromQL), what it
+/// carries or what carries it, and what else is open on the same cluster.
+fn in_full(cx: &Ctx, p: &Problem, all: &[&Problem], now: f64) -> Vec<Line<'static>> {
+    let t = cx.theme;
+    let ago = |at: f64| fmt::duration((now - at).max(0.0) as i64);
+    let at =
+        |c: Option<usize>| c.map(|c| cx.display_name(&cx.cluster(c).context).to_string()).unwrap_or("fleet".into());
+    let sev = if p.incident() { severity_style(cx, p.severity) } else { t.muted };
+    let mut out = vec![detail::field(t, "what", p.reason.clone(), sev)];
+    let goes = match &p.jump {
+        Jump::Pod { .. } if p.cluster.is_some() => "Enter opens the pod".to_string(),
+        Jump::Pane { pane, .. } => format!("Enter goes to its row in {}", pane.name()),
+        Jump::Pod { .. } => String::new(),
+    };
+    out.push(detail::text(t, "object", format!("{} {} on {} · {goes}", p.object.kind, p.object.path(), at(p.cluster))));
+    let started = if p.since_lower_bound {
+        format!("started ≥{} ago (when kst first saw it: the cluster keeps no record of it)", ago(p.since))
+    } else {
+        format!("started {} ago (the cluster's own record)", ago(p.since))
+    };
+    let hold = cx.fleet.problems.hold_of(p);
+    let state = if let Some(end) = p.resolved_at {
+        format!("resolved {} ago, after {}", ago(end), fmt::duration(p.lasted(now) as i64))
+    } else if let Some(u) = &p.unknown {
+        format!("unknown for {}: {} · not resolved: kst cannot see it now · {started}", ago(u.since), u.why)
+    } else if let Some(s) = &p.silenced {
+        format!("silenced: {s} · not counted · {started}")
+    } else if let Some(fired) = p.fired_at {
+        let how = if p.standing {
+            "standing (there before kst first watched its cluster, or unchanged a day): not counted"
+        } else {
+            "firing"
+        };
+        format!("{how} · fired {} ago · {started}", ago(fired))
+    } else {
+        let held = (now - p.since).max(0.0);
+        format!(
+            "pending {}/{}: fires if it holds {} more · {started}",
+            fmt::duration(held as i64),
+            fmt::duration(hold as i64),
+            fmt::duration((hold - held).max(0.0) as i64)
+        )
+    };
+    out.push(detail::field(t, "state", state, if p.firing() && !p.standing { sev } else { t.text }));
+    out.push(detail::text(
+        t,
+        "rule",
+        format!(
+            "{} ({}, {}){} · for: {} · {}",
+            p.rule.id,
+            p.rule.alert,
+            p.severity.name(),
+            if p.rule.when.is_empty() { String::new() } else { format!(" · fires when {}", p.rule.when) },
+            fmt::duration(hold as i64),
+            p.rule.origin
+        ),
+    ));
+    if let Some(q) = p.rule.promql {
+        out.push(detail::field(t, "PromQL", q.to_string(), t.muted));
+    }
+    if let Some((kind, cluster, object)) = &p.under {
+        out.push(detail::text(
+            t,
+            "carried",
+            format!("by {kind} on {} {} {}: counted there", at(*cluster), object.kind, object.path()),
+        ));
+    }
+    let carried: Vec<String> = all
+        .iter()
+        .filter(|q| q.under.as_ref().is_some_and(|(k, c, o)| *k == p.kind && *c == p.cluster && *o == p.object))
+        .map(|q| format!("{} {}", q.kind, q.object.path()))
+        .collect();
+    if !carried.is_empty() {
+        out.push(detail::text(t, "carries", format!("{}: {}", carried.len(), carried.join(" · "))));
+    }
+    // what else is open where it is, one a line: an outage shows as many problems at once
+    let nearby: Vec<Line<'static>> = all
+        .iter()
+        .filter(|q| q.cluster == p.cluster && !q.resolved() && q.under.is_none() && !std::ptr::eq(**q, p))
+        .enumerate()
+        .map(|(k, q)| {
+            let text = format!("{} {} {}: {} ({})", q.severity.mark(), q.kind, q.object.path(), q.reason, q.state());
+            let style = if q.incident() { severity_style(cx, q.severity) } else { t.muted };
+            detail::field(t, if k == 0 { "nearby" } else { "" }, text, style)
+        })
+        .collect();
+    if nearby.is_empty() {
+        out.push(detail::field(t, "nearby", format!("nothing else open on {}", at(p.cluster)), t.muted));
+    }
+    out.extend(nearby);
+    out
 }

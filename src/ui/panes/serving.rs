@@ -255,10 +255,10 @@ impl Component for Serving {
 }
 
 /// The rows the selected pool's servers want before they are listed at all.
-const MEMBERS_MIN: u16 = 6;
+pub(super) const MEMBERS_MIN: u16 = 6;
 
 /// The selected pool's model servers (`draw_servers`).
-fn draw_members(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInfo) {
+pub(super) fn draw_members(f: &mut Frame, area: Rect, cx: &Ctx, cluster: usize, p: &PoolInfo) {
     let members: Vec<(usize, &ServerInfo)> = cx.cluster(cluster).llmd.members(p).map(|s| (cluster, s)).collect();
     // a wall screen takes no keys: none is offered there
     let enter = if cx.mode == crate::ui::Mode::Kiosk { "" } else { " · Enter: the pool's pods" };

@@ -14,7 +14,7 @@ use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::rules::judged;
 use crate::ui::widgets::fmt::{self, opt, pair};
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, split_below, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Throughput {
@@ -188,6 +188,13 @@ impl Component for Throughput {
             ]);
         }
         self.list.sync(&super::serving::pool_keys(cx, &pools));
+        // the rows a short list leaves (a big screen) list the selected pool's servers: which
+        // of them makes the tokens, which is slow
+        let need = (pools.len() as u16 + 3).max(5);
+        let (table_area, members_area) = split_below(table_area, need, super::serving::MEMBERS_MIN);
         table.draw(f, table_area, &mut self.list, t);
+        if let (Some(area), Some((i, p))) = (members_area, self.list.selected().and_then(|k| pools.get(k))) {
+            super::serving::draw_members(f, area, cx, *i, p);
+        }
     }
 }

@@ -15,8 +15,9 @@ use crate::store::tools::{rows as tool_rows, ServerStatus, ToolRow, ToolServer};
 use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
+use crate::ui::widgets::detail;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, split_below, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Tools {
@@ -222,7 +223,9 @@ fn draw(pane: &mut Tools, f: &mut Frame, area: Rect, cx: &Ctx) {
     let t = cx.theme;
     let servers = servers(cx);
     let rows = rows(cx, pane.sort);
-    let server_lines = servers.len().min(6) as u16;
+    // every server when the screen has the rows (the tools listed whole first), else six
+    let spare = area.height.saturating_sub(1 + 2 + 2 + 1 + rows.len() as u16 + 3) as usize;
+    let server_lines = if spare >= servers.len() { servers.len() } else { servers.len().min(6) } as u16;
     let [summary_area, table_area, servers_area, detail_area, absent_area] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(4),
@@ -272,7 +275,14 @@ fn draw(pane: &mut Tools, f: &mut Frame, area: Rect, cx: &Ctx) {
         ]);
     }
     pane.list.sync(&keys(cx, &rows));
+    // the rows a short list leaves (a big screen) hold the selected tool's parameters in full
+    let (table_area, full_area) = split_below(table_area, (rows.len() as u16 + 3).max(6), FULL_MIN);
     table.draw(f, table_area, &mut pane.list, t);
+    if let (Some(at), Some(r)) = (full_area, pane.list.selected().and_then(|i| rows.get(i))) {
+        let title =
+            format!("{} on {}/{}/{}", r.exposed, cluster_name(cx, r.cluster), r.server.namespace, r.server.name);
+        detail::draw(f, at, &title, in_full(cx, r), t);
+    }
 
     // every server, including those with nothing to list, and why; a server jumped to first
     let id = |c: Option<usize>, s: &ToolServer| format!("{}/{}/{}", cluster_name(cx, c), s.namespace, s.name);
@@ -373,5 +383,56 @@ pub fn schema_text(r: &ToolRow) -> String {
     if let Some(a) = &r.tool.annotations {
         out.push_str(&format!("\n\nannotations:\n{}", serde_json::to_string_pretty(a).unwrap_or_default()));
     }
+    out
+}
+
+/// The rows the selected tool in full wants before it is drawn under the list.
+const FULL_MIN: u16 = 6;
+
+/// The selected tool in full: what it does, each parameter with its type and description
+/// (required ones marked `*`), the hints its annotations give (read-only, destructive...), and
+/// the server behind it. Enter still shows the schema as the server sent it.
+fn in_full(cx: &Ctx, r: &ToolRow) -> Vec<Line<'static>> {
+    let t = cx.theme;
+    let mut out = vec![detail::text(
+        t,
+        "tool",
+        format!(
+            "{}{} · {}",
+            r.tool.name,
+            r.tool.title.as_ref().map(|x| format!(" ({x})")).unwrap_or_default(),
+            r.tool.description
+        ),
+    )];
+    let schema = &r.tool.input_schema;
+    let required: Vec<&str> =
+        schema["required"].as_array().into_iter().flatten().filter_map(serde_json::Value::as_str).collect();
+    let props = schema["properties"].as_object();
+    match props.filter(|m| !m.is_empty()) {
+        None => out.push(detail::field(t, "params", "none: it takes no input", t.muted)),
+        Some(m) => {
+            for (k, (name, p)) in m.iter().enumerate() {
+                let ty = p["type"].as_str().map(str::to_string).unwrap_or_else(|| p["type"].to_string());
+                let star = if required.contains(&name.as_str()) { "*" } else { "" };
+                let desc = p["description"].as_str().map(|d| format!(": {d}")).unwrap_or_default();
+                out.push(detail::text(t, if k == 0 { "params" } else { "" }, format!("{name}{star} ({ty}){desc}")));
+            }
+        }
+    }
+    if let Some(a) = r.tool.annotations.as_ref().and_then(|a| a.as_object()).filter(|a| !a.is_empty()) {
+        let hints: Vec<String> = a.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        out.push(detail::text(t, "hints", hints.join(" · ")));
+    }
+    let st = r.server.status();
+    out.push(detail::field(t, "server", st.text(), status_style(t, &st)));
+    if !r.conflicts.is_empty() {
+        out.push(detail::field(
+            t,
+            "same name",
+            format!("on {}: a client may call the other", r.conflicts.join(", ")),
+            t.warn,
+        ));
+    }
+    out.push(detail::field(t, "", "Enter: the schema as the server sent it", t.muted));
     out
 }

@@ -1,5 +1,6 @@
 //! Drawing pieces shared by the panes.
 
+pub mod detail;
 pub mod fmt;
 pub mod footer;
 pub mod state;
