@@ -17,7 +17,7 @@ use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane, View};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, split_below, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Benchmarks {
@@ -369,7 +369,18 @@ fn draw_matrix(pane: &mut Benchmarks, f: &mut Frame, area: Rect, cx: &Ctx) {
     if let Some(i) = pane.list.selected() {
         ts.select(Some(i));
     }
+    // the rows the matrix leaves (a big screen) list the selected cell's runs, as Enter does
+    let (table_area, runs_area) = split_below(table_area, rows.len() as u16 + 3, RUNS_MIN);
     f.render_stateful_widget(table, table_area, &mut ts);
+    if let (Some(at), Some(c)) = (runs_area, pane.selected_cell(cx)) {
+        let mut runs = runs_table(t, c);
+        runs.title = format!(
+            " Runs of {} on {} · newest first · Enter lists them to copy a URL ",
+            c.name.guide,
+            c.name.platform()
+        );
+        runs.draw_unselected(f, at, t);
+    }
     pane.list.offset = ts.offset();
     pane.list.first_row = table_area.y + 2;
     pane.list.page = table_area.height.saturating_sub(3) as usize;
@@ -396,6 +407,9 @@ fn draw_matrix(pane: &mut Benchmarks, f: &mut Frame, area: Rect, cx: &Ctx) {
     }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail_area);
 }
+
+/// The rows the selected cell's runs want before they are listed under the matrix.
+const RUNS_MIN: u16 = 6;
 
 fn summary(t: &Theme, m: &Matrix) -> Vec<Line<'static>> {
     let mut spans = vec![Span::styled("pass rate ", t.muted)];
@@ -458,39 +472,43 @@ impl Component for RunsView {
             f.render_widget(Paragraph::new(Span::styled("this nightly is no longer in the matrix", t.muted)), area);
             return;
         };
-        let cols = vec![
-            Col::whole("RUN"),
-            Col::whole("STARTED"),
-            Col::whole("TOOK"),
-            Col::text("RESULT").min(9),
-            Col::text("FAILURE").min(16),
-            Col::text("URL").min(20),
-        ];
-        let mut table = DataTable::new(format!(" {} on {} ", c.name.guide, c.name.platform()), cols);
-        for run in &c.runs {
-            let when = run.created_at.get(..16).unwrap_or(&run.created_at).replace('T', " ");
-            let dur = run.duration_s.map(|d| format!("{}m", d / 60)).unwrap_or_else(|| DASH.into());
-            let why = match (run.failure, &run.failed_step) {
-                (Some(f), Some(step)) => format!("{} ({step})", f.text()),
-                (Some(f), None) => f.text().to_string(),
-                _ => String::new(),
-            };
-            table.rows.push(vec![
-                cell(format!("#{}", run.number), t.text),
-                cell(when, t.text),
-                cell(dur, t.text),
-                Line::from(vec![
-                    mark(t, run),
-                    Span::raw(format!(" {}", run.conclusion.as_deref().unwrap_or(&run.status))),
-                ]),
-                cell(why, t.text),
-                // the full URL is what C copies; the host is the same on every row
-                cell(run.url.strip_prefix("https://github.com/").unwrap_or(&run.url).to_string(), t.text),
-            ]);
-        }
+        let table = runs_table(t, c);
         self.list.sync(&c.runs.iter().map(|r| r.number.to_string()).collect::<Vec<_>>());
         table.draw(f, area, &mut self.list, t);
     }
+}
+
+/// A nightly's runs, newest first, with time, duration, conclusion, failure class and step,
+/// URL: what Enter on a cell lists, and the matrix shows under itself on a big screen.
+fn runs_table(t: &Theme, c: &NightlyCell) -> DataTable<'static> {
+    let cols = vec![
+        Col::whole("RUN"),
+        Col::whole("STARTED"),
+        Col::whole("TOOK"),
+        Col::text("RESULT").min(9),
+        Col::text("FAILURE").min(16),
+        Col::text("URL").min(20),
+    ];
+    let mut table = DataTable::new(format!(" {} on {} ", c.name.guide, c.name.platform()), cols);
+    for run in &c.runs {
+        let when = run.created_at.get(..16).unwrap_or(&run.created_at).replace('T', " ");
+        let dur = run.duration_s.map(|d| format!("{}m", d / 60)).unwrap_or_else(|| DASH.into());
+        let why = match (run.failure, &run.failed_step) {
+            (Some(f), Some(step)) => format!("{} ({step})", f.text()),
+            (Some(f), None) => f.text().to_string(),
+            _ => String::new(),
+        };
+        table.rows.push(vec![
+            cell(format!("#{}", run.number), t.text),
+            cell(when, t.text),
+            cell(dur, t.text),
+            Line::from(vec![mark(t, run), Span::raw(format!(" {}", run.conclusion.as_deref().unwrap_or(&run.status)))]),
+            cell(why, t.text),
+            // the full URL is what C copies; the host is the same on every row
+            cell(run.url.strip_prefix("https://github.com/").unwrap_or(&run.url).to_string(), t.text),
+        ]);
+    }
+    table
 }
 
 pub fn reports<'a>(cx: &Ctx<'a>, sort: ReportSort) -> Vec<&'a Report> {

@@ -11,8 +11,9 @@ use crate::store::kagenti::{AgentInfo, Card, CardState};
 use crate::store::pane::PaneId;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
+use crate::ui::widgets::detail;
 use crate::ui::widgets::state::DASH;
-use crate::ui::widgets::table::{cell, cell_ref, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, cell_ref, split_below, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Discovery {
@@ -100,8 +101,16 @@ impl Component for Discovery {
 fn draw(pane: &mut Discovery, f: &mut Frame, area: Rect, cx: &Ctx) {
     let t = cx.theme;
     let list = entries(cx);
-    let [table_area, detail_area, absent_area] =
-        Layout::vertical([Constraint::Min(4), Constraint::Length(6), Constraint::Length(1)]).areas(area);
+    let [list_area, absent_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(1)]).areas(area);
+    // a big screen: the rows the list leaves hold the selected card in full; else six lines
+    let (table_area, full_area) = split_below(list_area, (list.len() as u16 + 3).max(6), FULL_MIN);
+    let (table_area, detail_area) = match full_area {
+        Some(_) => (table_area, None),
+        None => {
+            let [a, b] = Layout::vertical([Constraint::Min(4), Constraint::Length(6)]).areas(table_area);
+            (a, Some(b))
+        }
+    };
     let cols = vec![
         Col::name("CARD").min(14),
         Col::whole("VERSION"),
@@ -153,7 +162,11 @@ fn draw(pane: &mut Discovery, f: &mut Frame, area: Rect, cx: &Ctx) {
     }
     pane.list.sync(&keys(&list));
     table.draw(f, table_area, &mut pane.list, t);
-    if let Some(e) = pane.list.selected().and_then(|k| list.get(k)) {
+    let selected = pane.list.selected().and_then(|k| list.get(k));
+    if let (Some(at), Some(e)) = (full_area, selected) {
+        detail::draw(f, at, &e.name, in_full(cx, e), t);
+    }
+    if let (Some(detail_area), Some(e)) = (detail_area, selected) {
         let mut lines = Vec::new();
         if let Some(c) = e.card {
             lines.push(Line::from(vec![
@@ -176,25 +189,83 @@ fn draw(pane: &mut Discovery, f: &mut Frame, area: Rect, cx: &Ctx) {
                 .collect();
             lines.push(Line::from(vec![Span::styled("skills: ", t.muted), Span::raw(skills.join(" · "))]));
         }
-        let locs: Vec<String> = e
-            .locations
-            .iter()
-            .map(|(i, a)| {
-                let sig = match a.valid_signature {
-                    Some(true) => "signature ok",
-                    Some(false) => "signature not verified",
-                    None => "signature —",
-                };
-                let id = match a.identity_bound {
-                    Some(true) => "identity bound",
-                    Some(false) => "identity not bound",
-                    None => "identity —",
-                };
-                format!("{} ({sig}, {id})", cx.qualified(*i, &format!("{}/{}", a.namespace, a.name)))
-            })
-            .collect();
+        let locs: Vec<String> = e.locations.iter().map(|(i, a)| location(cx, *i, a)).collect();
         lines.push(Line::from(vec![Span::styled("served by: ", t.muted), Span::raw(locs.join("; "))]));
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), detail_area);
     }
     f.render_widget(Paragraph::new(super::kagenti_absent_line(cx)), absent_area);
+}
+
+/// Where a card is served, with what kst checked of it: `cluster/ns/name (signature ok, identity
+/// bound)`.
+fn location(cx: &Ctx, i: usize, a: &AgentInfo) -> String {
+    let sig = match a.valid_signature {
+        Some(true) => "signature ok",
+        Some(false) => "signature not verified",
+        None => "signature —",
+    };
+    let id = match a.identity_bound {
+        Some(true) => "identity bound",
+        Some(false) => "identity not bound",
+        None => "identity —",
+    };
+    format!("{} ({sig}, {id})", cx.qualified(i, &format!("{}/{}", a.namespace, a.name)))
+}
+
+/// The rows the selected card in full wants before it is drawn under the list.
+const FULL_MIN: u16 = 8;
+
+/// The selected card in full: what it says of itself, where and how it is reached, each skill
+/// with its id and tags, and every place it is served with what kst checked there.
+fn in_full(cx: &Ctx, e: &Entry) -> Vec<Line<'static>> {
+    let t = cx.theme;
+    let mut out = Vec::new();
+    match e.card {
+        None => out.push(detail::field(t, "card", format!("not read: {}", e.error.unwrap_or(DASH)), t.warn)),
+        Some(c) => {
+            out.push(detail::text(
+                t,
+                "card",
+                format!(
+                    "{} {} · {}",
+                    c.name,
+                    c.version.as_deref().unwrap_or(DASH),
+                    c.description.as_deref().unwrap_or("no description")
+                ),
+            ));
+            let yes = |b: Option<bool>| b.map(|b| if b { "yes" } else { "no" }).unwrap_or(DASH);
+            out.push(detail::text(
+                t,
+                "reached",
+                format!(
+                    "{} · {} · protocol {} (A2A {} card) · streaming {} · push {} · {}",
+                    c.url.as_deref().unwrap_or(DASH),
+                    c.binding.as_deref().unwrap_or("binding —"),
+                    c.protocol_version.as_deref().unwrap_or(DASH),
+                    c.shape,
+                    yes(c.streaming),
+                    yes(c.push),
+                    if c.signed { "signed" } else { "not signed" }
+                ),
+            ));
+            if c.skills.is_empty() {
+                out.push(detail::field(t, "skills", "none listed", t.muted));
+            }
+            for (k, s) in c.skills.iter().enumerate() {
+                let id = s.id.as_ref().map(|i| format!(" (id {i})")).unwrap_or_default();
+                let tags = if s.tags.is_empty() { String::new() } else { format!(" [{}]", s.tags.join(", ")) };
+                out.push(detail::text(t, if k == 0 { "skills" } else { "" }, format!("{}{id}{tags}", s.name)));
+            }
+        }
+    }
+    let source = match e.source {
+        "indexed" => "indexed: read from the operator's AgentCard status",
+        "fetched" => "fetched: kst read it from the agent through the service proxy",
+        other => other,
+    };
+    out.push(detail::field(t, "source", source, t.muted));
+    for (k, (i, a)) in e.locations.iter().enumerate() {
+        out.push(detail::text(t, if k == 0 { "served by" } else { "" }, location(cx, *i, a)));
+    }
+    out
 }

@@ -15,7 +15,7 @@ use crate::store::placed::{self, PlacedObject};
 use crate::store::placement::{self, Cell, PolicyView};
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
-use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+use crate::ui::widgets::table::{cell, split_below, Col, DataTable, ListState};
 
 #[derive(Default)]
 pub struct Placement {
@@ -294,7 +294,7 @@ impl Component for Placement {
             self.explain_scroll = 0;
         }
         if self.explain {
-            draw_explain(f, detail_area, cx, v, &mut self.explain_scroll);
+            draw_explain(f, detail_area, cx, v, &mut self.explain_scroll, false);
         } else {
             draw_matrix(f, detail_area, cx, v, self.col, &mut self.matrix);
         }
@@ -491,13 +491,24 @@ fn draw_matrix(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, col: usize, 
     let combined = combined_lines(cx, v);
     let title = if combined.is_empty() { " drift " } else { " drift · combined status (StatusCollectors) " };
     lines.extend(combined);
+    // the rows the drift leaves (a big screen) say why each cluster is or is not selected, as
+    // `e` does (the lines counted as wrapped at this width)
+    let inner = drift_area.width.saturating_sub(2).max(1) as usize;
+    let need: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let (drift_area, explain_area) = split_below(drift_area, need as u16 + 2, EXPLAIN_MIN);
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
             .block(Block::default().borders(Borders::ALL).title(title).border_style(t.muted)),
         drift_area,
     );
+    if let Some(at) = explain_area {
+        draw_explain(f, at, cx, v, &mut 0, true);
+    }
 }
+
+/// The rows the explanation wants before it is drawn under the drift.
+const EXPLAIN_MIN: u16 = 6;
 
 /// The policy's CombinedStatuses, as KubeStellar's status controller wrote them in the WDS: per
 /// object, each StatusCollector's table and the errors it recorded; and a collector the policy
@@ -537,7 +548,9 @@ fn combined_lines(cx: &Ctx, v: &PolicyView) -> Vec<Line<'static>> {
 }
 
 /// Each ManagedCluster of the ITS against the policy's selectors, term by term.
-fn draw_explain(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, scroll: &mut u16) {
+/// Why the policy selects each cluster and binds each object; `under` the matrix (a big
+/// screen's spare rows) rather than opened by `e`.
+fn draw_explain(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, scroll: &mut u16, under: bool) {
     let t = cx.theme;
     let managed: Vec<&placement::ManagedCluster> =
         cx.fleet.clusters.iter().filter_map(|c| c.placement.managed.as_ref()).flatten().collect();
@@ -632,12 +645,18 @@ fn draw_explain(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, scroll: &mu
     }
     // scrolled no further than its last line at the top (wrapping only adds lines below)
     *scroll = (*scroll).min(lines.len().saturating_sub(1) as u16);
-    let more = if lines.len() + 2 > area.height as usize { "· PgDn/PgUp " } else { "" };
+    // under the matrix it takes no keys (e opens it to scroll); opened by e, e closes it
+    let keys = match (under, lines.len() + 2 > area.height as usize) {
+        (true, true) => "· e: all of it ",
+        (true, false) => "",
+        (false, true) => "· PgDn/PgUp · e: back to the matrix ",
+        (false, false) => "· e: back to the matrix ",
+    };
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: true }).scroll((*scroll, 0)).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" why {} selects what it does {more}· e: back to the matrix ", v.policy.name))
+                .title(format!(" why {} selects what it does {keys}", v.policy.name))
                 .border_style(t.muted),
         ),
         area,

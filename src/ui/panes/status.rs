@@ -50,6 +50,21 @@ impl Component for Status {
 
 fn draw(f: &mut Frame, area: Rect, cx: &Ctx) {
     let t = cx.theme;
+    // one component a line where the screen has the rows: its state and why read whole
+    let tall = lines(cx, true);
+    let lines = if tall.len() as u16 + 2 <= area.height { tall } else { lines(cx, false) };
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::ALL).title(" Kagenti platform ").border_style(t.muted)),
+        area,
+    );
+}
+
+/// Each cluster's platform: brands, agents and tools ready, the components (one a line when
+/// `tall`, else side by side), the namespaces enabled for agents.
+fn lines(cx: &Ctx, tall: bool) -> Vec<Line<'static>> {
+    let t = cx.theme;
     let mut lines = Vec::new();
     for i in cx.cluster_indices() {
         let c = cx.cluster(i);
@@ -76,13 +91,21 @@ fn draw(f: &mut Frame, area: Rect, cx: &Ctx) {
                     let mut spans = vec![Span::raw("  ")];
                     for (name, st) in &p.components {
                         let (sym, style, extra) = match st {
-                            ComponentState::Ready => ("●", t.ok, String::new()),
+                            ComponentState::Ready => {
+                                ("●", t.ok, if tall { " ready".to_string() } else { String::new() })
+                            }
                             ComponentState::Degraded(why) => ("▲", t.warn, format!(" ({why})")),
                             ComponentState::Missing => ("○", t.muted, " (not installed)".to_string()),
                         };
-                        spans.push(Span::styled(format!("{sym} {name}{extra}   "), style));
+                        if tall {
+                            lines.push(Line::from(Span::styled(format!("  {sym} {name}{extra}"), style)));
+                        } else {
+                            spans.push(Span::styled(format!("{sym} {name}{extra}   "), style));
+                        }
                     }
-                    lines.push(Line::from(spans));
+                    if !tall {
+                        lines.push(Line::from(spans));
+                    }
                     lines.push(Line::from(Span::styled(
                         format!(
                             "  namespaces enabled for agents: {}",
@@ -100,10 +123,5 @@ fn draw(f: &mut Frame, area: Rect, cx: &Ctx) {
         }
         lines.push(Line::from(""));
     }
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::ALL).title(" Kagenti platform ").border_style(t.muted)),
-        area,
-    );
+    lines
 }
