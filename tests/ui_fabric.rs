@@ -53,14 +53,32 @@ async fn fabric_panes() {
     let s = render(&mut app, 120, 40);
     assert!(s.contains("(list)") && s.contains("denied 24") && s.contains("observed 240 calls"), "{s}");
 
-    // security: B writes the baseline, refused in kiosk mode
+    // security: B names what it writes and waits; a second B writes the baseline, another key
+    // cancels; refused in read-only and kiosk mode
     app.show(PaneId::Security);
     let path = app.fleet.clusters[2].kagenti.baseline_path.clone().unwrap();
-    let before = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let before = modified(&path);
     std::thread::sleep(std::time::Duration::from_millis(20));
     key(&mut app, KeyCode::Char('B'));
+    let ask = app.flash.clone().unwrap_or_default();
+    assert!(
+        ask.starts_with("B again accepts the posture of ")
+            && ask.contains("agents-us-central")
+            && ask.contains(&path.display().to_string()),
+        "{ask}"
+    );
+    assert_eq!(modified(&path), before, "nothing written on the first B");
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('B'));
+    assert!(app.flash.as_deref().unwrap_or("").starts_with("B again"), "j cancelled: asked again {:?}", app.flash);
+    assert_eq!(modified(&path), before, "a key between the two B cancels");
+    key(&mut app, KeyCode::Char('B'));
     assert!(app.flash.as_deref().unwrap_or("").starts_with("baseline accepted"), "{:?}", app.flash);
-    assert_ne!(std::fs::metadata(&path).and_then(|m| m.modified()).ok(), before, "the file was written");
+    assert_ne!(modified(&path), before, "the file was written");
+    app.mode = Mode::ReadOnly;
+    key(&mut app, KeyCode::Char('B'));
+    assert!(app.flash.as_deref().unwrap_or("").starts_with("refused: read-only"), "{:?}", app.flash);
     app.mode = Mode::Kiosk;
     key(&mut app, KeyCode::Char('B'));
     assert_eq!(app.flash.as_deref(), Some("refused: kiosk mode"));

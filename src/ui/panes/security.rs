@@ -21,6 +21,9 @@ use crate::ui::widgets::table::{cell_ref, Col, DataTable, ListState};
 #[derive(Default)]
 pub struct Security {
     list: ListState,
+    /// `B` pressed once: the clusters a second `B` accepts the posture of (any other key
+    /// cancels). A baseline hides findings from then on, so it is confirmed as a write is.
+    baseline_armed: Option<Vec<usize>>,
 }
 
 pub fn findings<'a>(cx: &Ctx<'a>) -> Vec<(usize, &'a Finding)> {
@@ -57,6 +60,34 @@ fn drift_of(cx: &Ctx) -> Vec<(usize, Drift)> {
 
 fn keys(cx: &Ctx, rows: &[(usize, &Finding)]) -> Vec<String> {
     rows.iter().map(|(i, f)| format!("{}/{}/{}", cx.cluster(*i).context, f.rule, f.subject)).collect()
+}
+
+/// The first `B`: names what a second one writes (the clusters, how many findings it marks as
+/// accepted, the files) and waits for it.
+fn arm_baseline(cx: &Ctx, armed: &mut Option<Vec<usize>>) -> Outcome {
+    let clusters: Vec<usize> = cx
+        .cluster_indices()
+        .into_iter()
+        .filter(|i| {
+            let k = &cx.cluster(*i).kagenti;
+            k.baseline_path.is_some() && k.rbac.is_some()
+        })
+        .collect();
+    if clusters.is_empty() {
+        return Outcome::Flash("no cluster with a readable posture to take a baseline of".into());
+    }
+    let findings: usize = clusters.iter().map(|i| cx.cluster(*i).kagenti.findings().len()).sum();
+    let names: Vec<&str> = clusters.iter().map(|i| cx.display_name(&cx.cluster(*i).context)).collect();
+    let files: Vec<String> = clusters
+        .iter()
+        .filter_map(|i| cx.cluster(*i).kagenti.baseline_path.as_ref().map(|p| p.display().to_string()))
+        .collect();
+    *armed = Some(clusters);
+    Outcome::Flash(format!(
+        "B again accepts the posture of {} ({findings} findings now) as the baseline, writing {}; any other key cancels",
+        names.join(", "),
+        files.join(", ")
+    ))
 }
 
 /// `B`: writes the current posture of the visible clusters as their baseline (a local file).
@@ -119,12 +150,14 @@ impl Component for Security {
             Hint::action(Action::Select, "the workload's pods"),
             Hint::action(
                 Action::AcceptBaseline,
-                "accept the current posture as the baseline (a local file; not in kiosk)",
+                "accept the current posture as the baseline (asks first; a local file; not in read-only or kiosk)",
             ),
         ]
     }
 
     fn on_key(&mut self, _key: KeyEvent, action: Option<Action>, cx: &Ctx) -> Outcome {
+        // an armed baseline waits for B; any other key cancels it and does its own work
+        let armed = self.baseline_armed.take().filter(|_| action == Some(Action::AcceptBaseline));
         let rows = findings(cx);
         let keys = keys(cx, &rows);
         if let Some(o) = super::motion(&mut self.list, action, &keys) {
@@ -140,7 +173,13 @@ impl Component for Security {
             Some(Action::AcceptBaseline) if cx.mode == crate::ui::Mode::Kiosk => {
                 Outcome::Flash("refused: kiosk mode".into())
             }
-            Some(Action::AcceptBaseline) => accept_baseline(cx.cluster_indices()),
+            Some(Action::AcceptBaseline) if cx.mode == crate::ui::Mode::ReadOnly => {
+                Outcome::Flash("refused: read-only mode (--read-only): the baseline file is left as it is".into())
+            }
+            Some(Action::AcceptBaseline) => match armed {
+                Some(clusters) => accept_baseline(clusters),
+                None => arm_baseline(cx, &mut self.baseline_armed),
+            },
             _ => Outcome::Ignored,
         }
     }
