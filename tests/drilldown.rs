@@ -189,6 +189,18 @@ async fn pool_to_pods_to_pod_to_logs_to_yaml_and_back() {
     let shown = s.lines().filter(|l| l.contains("current #")).count();
     assert!(s.contains(&format!("match /{counter}")) && shown >= 1, "{s}");
     assert!(s.lines().filter(|l| l.contains("current #")).all(|l| l.contains(&counter)), "{counter}: {s}");
+    // n goes to the match among every line (less's n), marked without colour; n again says it
+    // is the newest; Esc returns to the matching lines only
+    app.on_key(key(KeyCode::Char('n')));
+    let s = render(&mut app, 120, 30);
+    assert!(s.contains(&format!("match 1 of 1 /{counter}")), "{s}");
+    assert_eq!(s.lines().filter(|l| l.contains("│▶ ")).count(), 1, "the match marked: {s}");
+    assert!(s.lines().filter(|l| l.contains("current #")).count() > 1, "every line around it: {s}");
+    app.on_key(key(KeyCode::Char('n')));
+    assert_eq!(app.flash.as_deref(), Some("the newest match: N goes to older ones"));
+    app.on_key(key(KeyCode::Esc));
+    let s = render(&mut app, 120, 30);
+    assert!(s.contains(&format!("1 match /{counter}")) && !s.contains("▶ "), "{s}");
     app.on_key(key(KeyCode::Esc)); // the filter first,
     assert!(!render(&mut app, 120, 30).contains("match /"));
     app.on_key(key(KeyCode::Esc)); // then the view

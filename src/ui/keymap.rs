@@ -99,7 +99,7 @@ pub const ACTIONS: &[(&str, Action, &str)] = &[
     ("what_if", Action::WhatIf, "Placement: what if the policy selected other clusters; Overview: what if the ManagedCluster had other labels (nothing is written)"),
     ("move", Action::Move, "Placement: move the policy's workloads from the marked cluster to another (preflight, RBAC check, confirm; make before break)"),
     ("silence", Action::Silence, "Problems: silence the problem in Alertmanager (asks how long and why, then confirms)"),
-    ("accept_baseline", Action::AcceptBaseline, "Security: accept the current posture as the baseline (not in kiosk)"),
+    ("accept_baseline", Action::AcceptBaseline, "Security: accept the current posture as the baseline (asks first; not in read-only or kiosk)"),
     ("copy", Action::Copy, "copy the selected name or URL (OSC 52, works over SSH)"),
     ("back", Action::Back, "back, one step: a filter, then the view (or the focus)"),
     ("help", Action::Help, "this help"),

@@ -222,13 +222,57 @@ fn logs_body(
     let t = cx.theme;
     let height = main.height.saturating_sub(2) as usize;
     let shown = v.paused_at.unwrap_or(v.log.len()).min(v.log.len());
-    // `/` keeps the lines that hold the text, as k9s's log filter does
-    let kept: Vec<&String> =
-        v.log.iter().take(shown).filter(|l| v.search.is_empty() || l.contains(v.search.as_str())).collect();
-    let end = kept.len().saturating_sub(v.scroll);
+    // `/` keeps the lines that hold the text, as k9s's log filter does; after `n`/`N` every
+    // line is kept, the one gone to marked
+    let first = v.log.dropped as usize;
+    let around = v.log_match.filter(|m| *m >= first && *m < first + shown);
+    let kept: Vec<(usize, &String)> = v
+        .log
+        .iter()
+        .take(shown)
+        .enumerate()
+        .filter(|(_, l)| around.is_some() || v.search.is_empty() || l.contains(v.search.as_str()))
+        .collect();
+    // scrolled to the oldest lines (or a match among them), the view still shows a page
+    let end = kept.len().saturating_sub(v.scroll).max(height.min(kept.len()));
     let start = end.saturating_sub(height);
-    let lines: Vec<Line> = kept[start..end].iter().map(|l| highlighted(l, &v.search, t.text, t.selection)).collect();
-    let matching = if v.search.is_empty() { String::new() } else { format!(" · {} match /{}", kept.len(), v.search) };
+    let lines: Vec<Line> = kept[start..end]
+        .iter()
+        .map(|(i, l)| {
+            let at = around == Some(first + i);
+            let mut line = highlighted(l, &v.search, if at { t.accent } else { t.text }, t.selection);
+            // the mark reads without colour too
+            line.spans.insert(
+                0,
+                ratatui::text::Span::styled(
+                    if at {
+                        "▶ "
+                    } else if around.is_some() {
+                        "  "
+                    } else {
+                        ""
+                    },
+                    t.accent,
+                ),
+            );
+            line
+        })
+        .collect();
+    let matching = match (around, v.search.is_empty()) {
+        (_, true) => String::new(),
+        (Some(m), false) => {
+            let all = v.log.iter().take(shown).filter(|l| l.contains(v.search.as_str())).count();
+            let nth = v.log.iter().take(m - first + 1).filter(|l| l.contains(v.search.as_str())).count();
+            format!(" · match {nth} of {all} /{}", v.search)
+        }
+        (None, false) => format!(" · {} match /{}", kept.len(), v.search),
+    };
+    // what the match keys do, last: the title is cut from its end on a narrow screen
+    let keys = match (around, v.search.is_empty()) {
+        (_, true) => "",
+        (Some(_), false) => " · n newer, N older, Esc: only the matches",
+        (None, false) => " · n N: each among every line",
+    };
     let state = if v.paused_at.is_some() {
         "paused"
     } else if v.scroll > 0 {
@@ -238,7 +282,7 @@ fn logs_body(
     };
     let dropped = if v.log.dropped > 0 { format!(" · {} older lines dropped", v.log.dropped) } else { String::new() };
     let title = format!(
-        "{}[{}{}] {} lines{matching} · {state}{dropped} ",
+        "{}[{}{}] {} lines{matching} · {state}{dropped}{keys} ",
         title,
         container.as_deref().unwrap_or("default container"),
         if previous { ", previous" } else { "" },

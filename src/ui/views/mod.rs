@@ -51,6 +51,10 @@ pub struct FeedView {
     pub paused_at: Option<usize>,
     pub search: String,
     pub searching: bool,
+    /// Logs: the line `n`/`N` went to (counted from the first line ever received, dropped ones
+    /// included); while set, every line is shown
+    /// around it instead of only the matching ones (Esc returns to the filter).
+    pub log_match: Option<usize>,
     /// Containers of the pod, for the log container picker.
     pub containers: Vec<String>,
     /// The ports the pod declares (from its list row), for a port-forward from its view.
@@ -163,6 +167,7 @@ impl FeedView {
             paused_at: None,
             search: String::new(),
             searching: false,
+            log_match: None,
             containers: Vec::new(),
             ports: Vec::new(),
             sort: PodSort::Name,
@@ -269,6 +274,44 @@ impl FeedView {
         self.error = None;
         self.scroll = 0;
         self.paused_at = None;
+        Outcome::Redraw
+    }
+
+    /// Logs: `n` (newer) or `N` (older) goes to the next line holding the search text and
+    /// shows it among every line around it, as less does; the first goes to the newest.
+    fn next_match(&mut self, newer: bool) -> Outcome {
+        if self.search.is_empty() {
+            return Outcome::Flash("/ a text first: n and N go to its next and previous line".into());
+        }
+        let shown = self.paused_at.unwrap_or(self.log.len()).min(self.log.len());
+        // lines counted from the first ever received, so a match stays put as old lines drop
+        let first = self.log.dropped as usize;
+        let matches: Vec<usize> = self
+            .log
+            .iter()
+            .take(shown)
+            .enumerate()
+            .filter(|(_, l)| l.contains(self.search.as_str()))
+            .map(|(i, _)| first + i)
+            .collect();
+        let Some(&newest) = matches.last() else {
+            return Outcome::Flash(format!("no line holds {:?}", self.search));
+        };
+        let at = match self.log_match {
+            None => newest,
+            Some(cur) if newer => match matches.iter().find(|&&i| i > cur) {
+                Some(&i) => i,
+                None => return Outcome::Flash("the newest match: N goes to older ones".into()),
+            },
+            Some(cur) => match matches.iter().rev().find(|&&i| i < cur) {
+                Some(&i) => i,
+                None => return Outcome::Flash("the oldest match: n goes to newer ones".into()),
+            },
+        };
+        self.log_match = Some(at);
+        // the match in the middle of the view; scroll counts lines up from the newest
+        let half = self.page.get().max(1) / 2;
+        self.scroll = shown.saturating_sub(at - first + half + 1);
         Outcome::Redraw
     }
 
@@ -386,6 +429,7 @@ impl Component for FeedView {
                 Hint::key("space", "pause / follow"),
                 Hint::key("w", "wrap long lines"),
                 Hint::key("/", "only the lines holding a text (highlighted; Esc clears)"),
+                Hint::key("n N", "the next newer / older line holding it, among every line (Esc: only them)"),
                 Hint::key("g G", "oldest line / follow the newest"),
                 Hint::key("s", "shell: kubectl exec into this container"),
             ],
@@ -445,8 +489,10 @@ impl Component for FeedView {
             (Some('/'), _) => {
                 self.searching = true;
                 self.selected = 0;
+                self.log_match = None;
                 return Outcome::Redraw;
             }
+            (Some(c @ ('n' | 'N')), ViewSpec::Logs { .. }) => return self.next_match(c == 'n'),
             (Some('s'), ViewSpec::Pods { .. } | ViewSpec::Pod { .. } | ViewSpec::Logs { .. }) => {
                 return match self.shell_target() {
                     Some(t) => Outcome::Write(crate::ui::component::Write::Shell(t)),
@@ -514,6 +560,12 @@ impl Component for FeedView {
         }
         match action {
             // Esc clears a filter first, then closes (as k9s does)
+            // from the lines around a match back to only the matching lines, then no filter
+            Some(Action::Back) if self.log_match.is_some() => {
+                self.log_match = None;
+                self.scroll = 0;
+                Outcome::Redraw
+            }
             Some(Action::Back) if !self.search.is_empty() => {
                 self.search.clear();
                 Outcome::Redraw
