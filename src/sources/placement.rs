@@ -393,6 +393,22 @@ fn slim_work(o: &mut DynamicObject) {
     o.metadata.annotations = None;
 }
 
+/// A ManagedCluster keeps what `decode_managed` reads: its name, its labels and its Available
+/// condition. A hub's clusters are the one list that grows with the fleet (10,000 at a
+/// large site), and a real one carries claims, capacity, versions and its client configs' CA
+/// bundles besides: kept whole, they were most of kst's heap at 10,000 (heaptrack, #28).
+fn slim_managed(o: &mut DynamicObject) {
+    let available = condition(&o.data, "ManagedClusterConditionAvailable").cloned();
+    o.data = match available {
+        Some(c) => serde_json::json!({ "status": { "conditions": [c] } }),
+        None => Value::Null,
+    };
+    o.metadata.managed_fields = None;
+    o.metadata.annotations = None;
+    o.metadata.owner_references = None;
+    o.metadata.finalizers = None;
+}
+
 /// A WorkStatus keeps the summary's inputs: replica counts and conditions, and when its status
 /// was written.
 fn slim_report(o: &mut DynamicObject) {
@@ -615,6 +631,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     }
     w.slim("works", slim_work);
     w.slim("reports", slim_report);
+    w.slim("managed", slim_managed);
     w.run_coalesced(
         opts.coalesce,
         &tx,
@@ -654,6 +671,34 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A ManagedCluster as OCM's registration writes one: claims, capacity, a client config's
+    /// CA bundle; slimmed, it decodes as before and keeps a fraction of the bytes.
+    #[test]
+    fn a_slimmed_managed_cluster_decodes_the_same() {
+        let cond = |t: &str, s: &str| {
+            serde_json::json!({"type": t, "status": s, "reason": "R", "message": "m",
+            "lastTransitionTime": "2026-11-01T00:00:00Z"})
+        };
+        for available in ["True", "False", "Unknown"] {
+            let full: DynamicObject = serde_json::from_value(serde_json::json!({
+                "apiVersion": "cluster.open-cluster-management.io/v1", "kind": "ManagedCluster",
+                "metadata": {"name": "edge-1", "labels": {"region": "eu", "cluster.open-cluster-management.io/clusterset": "edge"},
+                             "annotations": {"open-cluster-management.io/x": "y"}, "finalizers": ["cluster.open-cluster-management.io/api-resource-cleanup"]},
+                "spec": {"hubAcceptsClient": true, "managedClusterClientConfigs": [{"url": "https://edge-1:6443", "caBundle": "QUJD".repeat(400)}]},
+                "status": {"conditions": [cond("HubAcceptedManagedCluster", "True"), cond("ManagedClusterJoined", "True"),
+                                          cond("ManagedClusterConditionAvailable", available)],
+                           "clusterClaims": (0..20).map(|i| serde_json::json!({"name": format!("claim-{i}.open-cluster-management.io"), "value": "v"})).collect::<Vec<_>>(),
+                           "capacity": {"cpu": "96", "memory": "1056911520Ki"}, "version": {"kubernetes": "v1.31.2"}}
+            }))
+            .unwrap();
+            let mut slim = full.clone();
+            slim_managed(&mut slim);
+            assert_eq!(decode_managed(&slim), decode_managed(&full), "Available {available}");
+            let size = |o: &DynamicObject| serde_json::to_string(o).unwrap().len();
+            assert!(size(&slim) * 5 < size(&full), "{} of {} bytes kept", size(&slim), size(&full));
+        }
+    }
 
     fn work(status: Value) -> DynamicObject {
         serde_json::from_value(serde_json::json!({

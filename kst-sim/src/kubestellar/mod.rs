@@ -180,11 +180,30 @@ fn managed_cluster(name: &str, labels: Value, available: bool) -> Value {
         ));
         spec["taints"] = json!([{"key": "cluster.open-cluster-management.io/unavailable", "effect": "NoSelect", "timeAdded": ago(3 * 3600)}]);
     }
+    // what OCM's registration agent writes besides (docs/upstream/kubestellar-semantics.md
+    // §11): the spoke API server's URL and CA bundle, and the four claims it reports
+    spec["managedClusterClientConfigs"] =
+        json!([{"url": format!("https://api.{name}.example:6443"), "caBundle": ca_bundle(name)}]);
+    let claims = json!([
+        {"name": "id.k8s.io", "value": format!("{name}-{:08x}", name.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)))},
+        {"name": "kubeversion.open-cluster-management.io", "value": "v1.31.2"},
+        {"name": "platform.open-cluster-management.io", "value": "Other"},
+        {"name": "product.open-cluster-management.io", "value": "Kubernetes"}]);
     json!({"apiVersion": "cluster.open-cluster-management.io/v1", "kind": "ManagedCluster",
-           "metadata": {"name": name, "labels": labels, "creationTimestamp": ago(20 * 86400)},
+           "metadata": {"name": name, "labels": labels, "creationTimestamp": ago(20 * 86400),
+                        "finalizers": ["cluster.open-cluster-management.io/api-resource-cleanup"]},
            "spec": spec,
-           "status": {"conditions": conditions, "version": {"kubernetes": "v1.31.2"},
+           "status": {"conditions": conditions, "version": {"kubernetes": "v1.31.2"}, "clusterClaims": claims,
                       "capacity": {"cpu": "96", "memory": "1056911520Ki"}, "allocatable": {"cpu": "95500m", "memory": "1056911520Ki"}}})
+}
+
+/// A PEM CA certificate's size in base64, as `caBundle` carries one (about 1.1 KB of PEM, 1.5 KB
+/// encoded); not a real certificate: nothing dials the URL.
+fn ca_bundle(name: &str) -> String {
+    use base64::Engine;
+    let body: String = name.chars().cycle().take(1024).collect();
+    let pem = format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n");
+    base64::engine::general_purpose::STANDARD.encode(pem)
 }
 
 fn policy(name: &str, clusters: Value, downsync: Value) -> Value {
