@@ -135,6 +135,30 @@ async fn help_in_every_pane_and_view() {
         assert!(s.contains(expect) && s.contains("everywhere:"), "{expect}: {s}");
         key(&mut app, KeyCode::Esc);
         if next == 'y' {
+            // the logs' own c, / and g G: the global rows say the view's meaning wins here
+            key(&mut app, KeyCode::Char('?'));
+            let all = help_pages(&mut app, 80, 24);
+            for k in ["c", "/", "g G"] {
+                assert!(all.contains(&format!("(here {k}: see above)")), "{k}: {all}");
+            }
+            key(&mut app, KeyCode::Esc);
+            // `/` in the help narrows it to the rows holding a word
+            key(&mut app, KeyCode::Char('?'));
+            key(&mut app, KeyCode::Char('/'));
+            for c in "shell".chars() {
+                key(&mut app, KeyCode::Char(c));
+            }
+            let s = render(&mut app, 80, 24);
+            assert!(s.contains("keys holding /shell") && s.contains("kubectl exec"), "{s}");
+            assert!(
+                !s.contains("timestamps on / off") && !s.contains("this help / quit"),
+                "only the rows with the word: {s}"
+            );
+            key(&mut app, KeyCode::Enter);
+            key(&mut app, KeyCode::Esc);
+            assert!(app.show_help && !render(&mut app, 80, 24).contains("keys holding"), "Esc clears the find first");
+            key(&mut app, KeyCode::Esc);
+            assert!(!app.show_help);
             // the YAML is the pod's: back from its logs first
             key(&mut app, KeyCode::Esc);
         }
@@ -494,6 +518,13 @@ async fn a_shell_is_checked_confirmed_and_refused_in_read_only_mode() {
     let pod = pod_row("ms-pd-decode-0", &["vllm", "sidecar"], &[8000]);
     for mode in [Mode::ReadOnly, Mode::Normal] {
         let (_sim, mut app, mut arx) = pod_list_with_actions(mode, &pod).await;
+        // the footer offers the shell and the forward only where they can be had
+        let footer = render(&mut app, 160, 30).lines().last().unwrap_or("").to_string();
+        assert_eq!(
+            footer.contains("s shell") && footer.contains("F forward"),
+            mode == Mode::Normal,
+            "{mode:?}: {footer}"
+        );
         key(&mut app, KeyCode::Char('s'));
         let asked = arx.try_recv().expect("the actions task is told");
         if mode == Mode::ReadOnly {
@@ -591,4 +622,34 @@ async fn a_port_forward_is_checked_listed_and_stopped() {
         assert_eq!(stopped, id);
         assert!(render(&mut app, 120, 30).contains("no port-forwards"));
     }
+}
+
+/// The README's key table names every key a pane offers (as bound by default), so a key added
+/// to a pane without its line in the table fails here.
+#[test]
+fn the_readme_key_table_names_every_pane_key() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    // the first column of the table's rows: its backticked keys
+    let mut table = std::collections::BTreeSet::new();
+    for line in readme.lines().filter(|l| l.starts_with("| `")) {
+        let first = line.trim_start_matches('|').split(" | ").next().unwrap_or("");
+        for k in first.split('`').skip(1).step_by(2) {
+            table.insert(k.to_string());
+        }
+    }
+    let app =
+        App::new(Fleet::new(&[("a".to_string(), "s".to_string())]), Theme::builtin("mono").unwrap(), Mode::Normal);
+    let (mut missing, mut checked) = (Vec::new(), 0);
+    for p in &app.panes {
+        for h in p.hints() {
+            for k in h.label(&app.keymap).split_whitespace().filter(|k| *k != "/" || h.label(&app.keymap) == "/") {
+                checked += 1;
+                if !table.contains(k) {
+                    missing.push(format!("{}: {k} ({})", p.title(), h.what));
+                }
+            }
+        }
+    }
+    assert!(checked > 30 && table.len() > 20, "{checked} keys checked against {} in the table", table.len());
+    assert!(missing.is_empty(), "keys the README's table does not name: {missing:#?}\ntable: {table:?}");
 }

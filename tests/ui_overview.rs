@@ -252,7 +252,7 @@ fn mouse_only_when_enabled_and_rebound_keys() {
     );
     // at 80x24 the help does not fit: it says where it is, scrolls, and reaches its last line
     let small = render(&mut app, 80, 24);
-    assert!(small.contains("keys 1-18 of") && small.contains("scroll · any other key closes"), "{small}");
+    assert!(small.contains("keys 1-18 of") && small.contains("scroll · / finds · any other key closes"), "{small}");
     assert!(!small.contains("the newest 3 runs against the rest"), "the legend's last line is below: {small}");
     app.on_key(key(KeyCode::Char('G')));
     let end = render(&mut app, 80, 24);
@@ -261,7 +261,7 @@ fn mouse_only_when_enabled_and_rebound_keys() {
     assert!(render(&mut app, 80, 24).contains("keys 1-18 of"), "g: back to the top");
     // wide enough, it all shows at once in two columns
     let wide = render(&mut app, 200, 60);
-    assert!(wide.contains("keys — any key closes") && wide.contains("this help / quit"), "{wide}");
+    assert!(wide.contains("keys — / finds · any key closes") && wide.contains("this help / quit"), "{wide}");
     app.on_key(key(KeyCode::Char('x')));
     assert!(!app.show_help, "any other key closes it");
 }

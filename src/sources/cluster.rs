@@ -151,7 +151,8 @@ async fn health_loop(index: usize, client: kube::Client, tx: mpsc::Sender<Update
         let wait = match tokio::time::timeout(opts.probe_timeout, client.apiserver_version()).await {
             Ok(Ok(info)) => {
                 backoff.reset();
-                let latency_ms = started.elapsed().as_millis() as u64;
+                // rounded up: an answer in 0.3 ms is "1 ms at most", never a 0 that reads as none
+                let latency_ms = (started.elapsed().as_micros() as u64).div_ceil(1000).max(1);
                 if !send(&tx, Update::Health { cluster: index, version: info.git_version, latency_ms }).await {
                     return;
                 }

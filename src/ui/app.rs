@@ -59,6 +59,9 @@ pub struct App {
     /// The help's first line shown, and (from its last drawing) a page's lines and the most
     /// it can scroll.
     pub help_scroll: usize,
+    /// `/` in the help: what it is narrowed to, and whether it is being typed.
+    pub help_find: Option<String>,
+    pub help_typing: bool,
     help_page: (usize, usize),
     pub quit: bool,
     pub aliases: BTreeMap<String, String>,
@@ -114,6 +117,8 @@ impl App {
             filter_editing: false,
             show_help: false,
             help_scroll: 0,
+            help_find: None,
+            help_typing: false,
             help_page: (1, 0),
             quit: false,
             aliases: BTreeMap::new(),
@@ -282,12 +287,36 @@ impl App {
         }
         let had_flash = self.flash.take().is_some();
         if self.show_help && !ctrl_c {
+            // `/` finds a key: typed letters narrow the help, Enter keeps, Esc clears
+            if let Some(find) = self.help_find.as_mut().filter(|_| self.help_typing) {
+                match k.code {
+                    KeyCode::Char(c) => find.push(c),
+                    KeyCode::Backspace => {
+                        find.pop();
+                    }
+                    KeyCode::Enter => self.help_typing = false,
+                    _ => {
+                        self.help_find = None;
+                        self.help_typing = false;
+                    }
+                }
+                self.help_scroll = 0;
+                return true;
+            }
+            if k.code == KeyCode::Esc && self.help_find.take().is_some() {
+                self.help_scroll = 0;
+                return true;
+            }
+            if k.code == KeyCode::Char('/') {
+                (self.help_find, self.help_typing, self.help_scroll) = (Some(String::new()), true, 0);
+                return true;
+            }
             // the help scrolls with the list keys; any other key closes it
             match help::scrolled(&k, self.help_scroll, self.help_page) {
                 Some(to) => self.help_scroll = to,
                 None => {
                     self.show_help = false;
-                    self.help_scroll = 0;
+                    (self.help_scroll, self.help_find) = (0, None);
                 }
             }
             return true;
@@ -433,8 +462,9 @@ impl App {
             };
             let title =
                 self.views.last().map(|v| v.crumb()).unwrap_or_else(|| self.panes[self.tab].title().to_string());
-            let help = help::Help { title: &title, hints: &hints, legend: &legend };
-            self.help_page = help::draw(f, body, &self.theme, &self.keymap, &help, self.help_scroll);
+            let find = self.help_find.clone().unwrap_or_default();
+            let help = help::Help { title: &title, hints: &hints, legend: &legend, find: &find };
+            self.help_page = help::draw(f, body, &self.theme, &self.keymap, &help, self.help_scroll, self.help_typing);
         }
         self.writes.draw(f, body, &self.theme, &self.fleet, self.now());
     }

@@ -195,14 +195,27 @@ pub struct Hint {
     pub action: Option<Action>,
     pub keys: &'static str,
     pub what: &'static str,
+    /// The key writes (a cluster object, a file, a shell, a port): read-only and kiosk mode
+    /// refuse it, so their footers do not offer it.
+    pub write: bool,
+    /// Said in the help only: the footer keeps its room for the commoner keys.
+    pub help_only: bool,
 }
 
 impl Hint {
     pub const fn action(action: Action, what: &'static str) -> Hint {
-        Hint { action: Some(action), keys: "", what }
+        Hint { action: Some(action), keys: "", what, write: false, help_only: false }
     }
     pub const fn key(keys: &'static str, what: &'static str) -> Hint {
-        Hint { action: None, keys, what }
+        Hint { action: None, keys, what, write: false, help_only: false }
+    }
+    /// A key that writes (see `write`).
+    pub const fn writes(self) -> Hint {
+        Hint { write: true, ..self }
+    }
+    /// A key the help lists and the footer does not (see `help_only`).
+    pub const fn help_only(self) -> Hint {
+        Hint { help_only: true, ..self }
     }
     /// The keys as they are bound now.
     pub fn label(&self, keymap: &Keymap) -> String {

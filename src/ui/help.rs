@@ -22,6 +22,19 @@ pub struct Help<'a> {
     pub title: &'a str,
     pub hints: &'a [Hint],
     pub legend: &'a [(&'static str, &'static str)],
+    /// `/` in the help: only the rows whose keys or words hold this (any case).
+    pub find: &'a str,
+}
+
+/// The keys a label names (`g G`, `Ctrl-d Ctrl-u`, `g Home / G End`).
+fn key_tokens(label: &str) -> Vec<&str> {
+    let tokens: Vec<&str> = label.split([' ', ',']).filter(|t| !t.is_empty()).collect();
+    // `/` between keys separates them; alone it is the key
+    if tokens.len() > 1 {
+        tokens.into_iter().filter(|t| *t != "/").collect()
+    } else {
+        tokens
+    }
 }
 
 /// The help's lines at `width` columns: a heading and rows for the view, then for everywhere,
@@ -45,22 +58,54 @@ pub fn lines(theme: &Theme, keymap: &Keymap, help: &Help, width: usize) -> Vec<L
         out.extend(text.map(|t| Line::from(vec![Span::raw(" ".repeat(KEYS)), Span::styled(t, text_style)])));
         out
     };
+    let find = help.find.to_lowercase();
+    let kept = |keys: &str, what: &str| {
+        find.is_empty() || keys.to_lowercase().contains(&find) || what.to_lowercase().contains(&find)
+    };
     let mut out = Vec::new();
-    if !help.hints.is_empty() {
+    let view: Vec<(String, &str)> =
+        help.hints.iter().map(|h| (h.label(keymap), h.what)).filter(|(k, w)| kept(k, w)).collect();
+    if !view.is_empty() {
         out.push(Line::from(Span::styled(format!("{}:", help.title), theme.header)));
-        for h in help.hints {
-            out.extend(row(h.label(keymap), h.what, theme.accent, theme.text));
+        for (k, w) in &view {
+            out.extend(row(k.clone(), w, theme.accent, theme.text));
         }
     }
-    out.push(Line::from(Span::styled("everywhere:", theme.header)));
-    for (k, w) in keymap.global_help_rows() {
-        out.extend(row(k, w, theme.accent, theme.text));
+    // a key this view answers itself means what the view says, not the global meaning: said,
+    // and dimmed, so the two lists never contradict each other
+    let taken: Vec<String> = help
+        .hints
+        .iter()
+        .flat_map(|h| key_tokens(&h.label(keymap)).into_iter().map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    let global: Vec<(String, String, bool)> = keymap
+        .global_help_rows()
+        .into_iter()
+        .filter(|(k, w)| kept(k, w))
+        .map(|(k, w)| {
+            let here: Vec<&str> = key_tokens(&k).into_iter().filter(|t| taken.iter().any(|x| x == t)).collect();
+            match here.is_empty() {
+                true => (k, w.to_string(), false),
+                false => (k.clone(), format!("{w} (here {}: see above)", here.join(" ")), true),
+            }
+        })
+        .collect();
+    if !global.is_empty() {
+        out.push(Line::from(Span::styled("everywhere:", theme.header)));
     }
-    if !help.legend.is_empty() {
+    for (k, w, overridden) in global {
+        let (ks, ts) = if overridden { (theme.muted, theme.muted) } else { (theme.accent, theme.text) };
+        out.extend(row(k, &w, ks, ts));
+    }
+    let legend: Vec<_> = help.legend.iter().filter(|(sym, what)| kept(sym, what)).collect();
+    if !legend.is_empty() {
         out.push(Line::from(Span::styled("what the symbols mean:", theme.header)));
-        for (sym, what) in help.legend {
+        for (sym, what) in legend {
             out.extend(row(sym.to_string(), what, theme.text, theme.muted));
         }
+    }
+    if out.is_empty() {
+        out.push(Line::from(Span::styled(format!("no key or symbol holds {:?}", help.find), theme.muted)));
     }
     out
 }
@@ -82,7 +127,15 @@ pub fn scrolled(k: &KeyEvent, scroll: usize, (page, max): (usize, usize)) -> Opt
 
 /// Draws the help over `area`, its first line `scroll` (clamped); returns how many lines a
 /// page holds (what PgDn moves) and the largest useful scroll.
-pub fn draw(f: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap, help: &Help, scroll: usize) -> (usize, usize) {
+pub fn draw(
+    f: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    keymap: &Keymap,
+    help: &Help,
+    scroll: usize,
+    typing: bool,
+) -> (usize, usize) {
     let room = area.height.saturating_sub(2) as usize;
     // two columns of 74 when that shows everything at once; else one, scrolled
     let two_width = 150.min(area.width);
@@ -100,11 +153,17 @@ pub fn draw(f: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap, help: &He
     };
     let max_scroll = rows.saturating_sub(room);
     let scroll = scroll.min(max_scroll);
-    let title = if max_scroll == 0 {
-        " keys — any key closes ".to_string()
+    let title = if !help.find.is_empty() || typing {
+        format!(
+            " keys holding /{}{} — Esc clears · any other key closes ",
+            help.find,
+            if typing { "▏ Enter keeps" } else { "" }
+        )
+    } else if max_scroll == 0 {
+        " keys — / finds · any key closes ".to_string()
     } else {
         format!(
-            " keys {}-{} of {} — j/k PgUp/PgDn g/G scroll · any other key closes ",
+            " keys {}-{} of {} — j/k PgUp/PgDn g/G scroll · / finds · any other key closes ",
             scroll + 1,
             (scroll + room).min(rows),
             rows

@@ -168,7 +168,7 @@ impl Component for Agents {
     fn hints(&self) -> Vec<Hint> {
         vec![
             Hint::action(Action::Select, "the agent's pods"),
-            Hint::action(Action::Toggle, "turn the agent off / on (asks first; not in read-only or kiosk)"),
+            Hint::action(Action::Toggle, "turn the agent off / on (asks first; not in read-only or kiosk)").writes(),
             Hint::action(Action::Sort, "sort: cluster, health, restarts, name"),
         ]
     }

@@ -148,7 +148,7 @@ impl Component for Placement {
             Hint::action(Action::Explain, "why each cluster is or is not selected"),
             Hint::action(Action::Select, "the policy's deployments on the marked cluster (h/l move the mark)"),
             Hint::action(Action::WhatIf, "what if it selected other clusters (nothing is written)"),
-            Hint::action(Action::Move, "move its workloads from the marked cluster to another (guarded)"),
+            Hint::action(Action::Move, "move its workloads from the marked cluster to another (guarded)").writes(),
             Hint::action(Action::PageDown, "page through the matrix / explanation (PgUp, Ctrl-d, Ctrl-u too)"),
             Hint::action(
                 Action::Layout,

@@ -218,7 +218,7 @@ impl Component for Problems {
     fn hints(&self) -> Vec<Hint> {
         vec![
             Hint::action(Action::Select, "go to its source: the pod, or its pane and row"),
-            Hint::action(Action::Silence, "silence"),
+            Hint::action(Action::Silence, "silence").writes(),
         ]
     }
 

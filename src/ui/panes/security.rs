@@ -151,7 +151,8 @@ impl Component for Security {
             Hint::action(
                 Action::AcceptBaseline,
                 "accept the current posture as the baseline (asks first; a local file; not in read-only or kiosk)",
-            ),
+            )
+            .writes(),
         ]
     }
 
@@ -174,7 +175,7 @@ impl Component for Security {
                 Outcome::Flash("refused: kiosk mode".into())
             }
             Some(Action::AcceptBaseline) if cx.mode == crate::ui::Mode::ReadOnly => {
-                Outcome::Flash("refused: read-only mode (--read-only): the baseline file is left as it is".into())
+                Outcome::Flash("refused: read-only mode (--readonly): the baseline file is left as it is".into())
             }
             Some(Action::AcceptBaseline) => match armed {
                 Some(clusters) => accept_baseline(clusters),
@@ -289,7 +290,7 @@ fn draw(pane: &mut Security, f: &mut Frame, area: Rect, cx: &Ctx) {
         Col::name("CLUSTER").min(10).optional(1),
         Col::text("DETAIL").min(16),
     ];
-    let accept = if cx.mode == crate::ui::Mode::Kiosk { "" } else { " · B: accept as baseline" };
+    let accept = if cx.mode != crate::ui::Mode::Normal { "" } else { " · B: accept as baseline" };
     let mut table = DataTable::new(format!(" Security findings ({}){accept} ", rows.len()), cols);
     table.empty = "no findings on the visible clusters".into();
     for (i, fd) in &rows {

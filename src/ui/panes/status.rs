@@ -51,8 +51,9 @@ impl Component for Status {
 fn draw(f: &mut Frame, area: Rect, cx: &Ctx) {
     let t = cx.theme;
     // one component a line where the screen has the rows: its state and why read whole
-    let tall = lines(cx, true);
-    let lines = if tall.len() as u16 + 2 <= area.height { tall } else { lines(cx, false) };
+    let width = area.width.saturating_sub(2) as usize;
+    let tall = lines(cx, true, width);
+    let lines = if tall.len() as u16 + 2 <= area.height { tall } else { lines(cx, false, width) };
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
@@ -62,8 +63,9 @@ fn draw(f: &mut Frame, area: Rect, cx: &Ctx) {
 }
 
 /// Each cluster's platform: brands, agents and tools ready, the components (one a line when
-/// `tall`, else side by side), the namespaces enabled for agents.
-fn lines(cx: &Ctx, tall: bool) -> Vec<Line<'static>> {
+/// `tall`, else side by side, a line broken between components within `width`, never inside
+/// one), the namespaces enabled for agents.
+fn lines(cx: &Ctx, tall: bool, width: usize) -> Vec<Line<'static>> {
     let t = cx.theme;
     let mut lines = Vec::new();
     for i in cx.cluster_indices() {
@@ -99,12 +101,17 @@ fn lines(cx: &Ctx, tall: bool) -> Vec<Line<'static>> {
                         };
                         if tall {
                             lines.push(Line::from(Span::styled(format!("  {sym} {name}{extra}"), style)));
-                        } else {
-                            spans.push(Span::styled(format!("{sym} {name}{extra}   "), style));
+                            continue;
                         }
+                        let piece = format!("{sym} {name}{extra}   ");
+                        let used: usize = spans.iter().map(|s| s.width()).sum();
+                        if spans.len() > 1 && used + piece.trim_end().chars().count() > width {
+                            lines.push(packed(std::mem::replace(&mut spans, vec![Span::raw("  ")])));
+                        }
+                        spans.push(Span::styled(piece, style));
                     }
                     if !tall {
-                        lines.push(Line::from(spans));
+                        lines.push(packed(spans));
                     }
                     lines.push(Line::from(Span::styled(
                         format!(
@@ -124,4 +131,12 @@ fn lines(cx: &Ctx, tall: bool) -> Vec<Line<'static>> {
         lines.push(Line::from(""));
     }
     lines
+}
+
+/// A line of components, the gap after its last one dropped (it would wrap into a blank line).
+fn packed(mut spans: Vec<Span<'static>>) -> Line<'static> {
+    if let Some(last) = spans.last_mut() {
+        last.content = last.content.trim_end().to_string().into();
+    }
+    Line::from(spans)
 }

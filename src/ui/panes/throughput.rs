@@ -183,7 +183,7 @@ impl Component for Throughput {
                 cell(opt(v.decode_tps, fmt::num), t.text),
                 cell(pair(q(&v.ttft, 0.5), q(&v.ttft, 0.99)), t.text),
                 cell(pair(q(&v.itl, 0.5), q(&v.itl, 0.99)), t.text),
-                cell(opt(v.queue, fmt::num), t.text),
+                cell(opt(v.queue, fmt::count), t.text),
                 cell(ratio, ratio_style),
             ]);
         }

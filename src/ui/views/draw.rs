@@ -300,7 +300,15 @@ fn text_body(f: &mut Frame, main: Rect, cx: &Ctx, v: &FeedView, title: String) {
     let t = cx.theme;
     let yaml = matches!(v.spec, ViewSpec::Yaml { .. });
     let Some(text) = &v.text else {
-        f.render_widget(Paragraph::new(Span::styled("loading…", t.muted)).block(block(cx, title)), main);
+        // nothing came: why, when the feed said (no query layer, forbidden), not a spinner
+        let (say, style) = match &v.error {
+            Some(e) => (e.as_str(), t.warn),
+            None => ("loading…", t.muted),
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(say, style)).wrap(Wrap { trim: true }).block(block(cx, title)),
+            main,
+        );
         return;
     };
     let lines: Vec<Line> = text

@@ -126,8 +126,8 @@ impl Component for FleetPods {
             Hint::key("l", "the pod's logs"),
             Hint::key("y", "the pod's YAML"),
             Hint::key("/", "filter: regex, ! inverts, -l key=value on labels"),
-            Hint::key("s", "shell: kubectl exec into the pod, permission checked first, audited"),
-            Hint::key("F", "forward: a local port to one of the pod's (listed in :pf)"),
+            Hint::key("s", "shell: kubectl exec into the pod, permission checked first, audited").writes(),
+            Hint::key("F", "forward: a local port to one of the pod's (listed in :pf)").writes(),
             Hint::key("S", "sort: cluster and name, status, restarts, CPU, memory"),
         ]
     }

@@ -410,16 +410,16 @@ impl Component for FeedView {
                 Hint::key("l", "the pod's logs"),
                 Hint::key("y", "the pod's YAML (Secrets' values are never shown)"),
                 Hint::key("/", "filter: regex, ! inverts, -l key=value on labels"),
-                Hint::key("s", "shell: kubectl exec into the pod, permission checked first, audited"),
-                Hint::key("F", "forward: a local port to one of the pod's (listed in :pf)"),
+                Hint::key("s", "shell: kubectl exec into the pod, permission checked first, audited").writes(),
+                Hint::key("F", "forward: a local port to one of the pod's (listed in :pf)").writes(),
                 Hint::key("S", "sort: name, status, restarts, CPU, memory"),
             ],
             ViewSpec::Pod { .. } => {
                 vec![
                     Hint::key("l", "logs"),
                     Hint::key("y", "YAML"),
-                    Hint::key("s", "shell: kubectl exec into the pod"),
-                    Hint::key("F", "forward: a local port to one of the pod's (listed in :pf)"),
+                    Hint::key("s", "shell: kubectl exec into the pod").writes(),
+                    Hint::key("F", "forward: a local port to one of the pod's (listed in :pf)").writes(),
                 ]
             }
             ViewSpec::Logs { .. } => vec![
@@ -431,7 +431,7 @@ impl Component for FeedView {
                 Hint::key("/", "only the lines holding a text (highlighted; Esc clears)"),
                 Hint::key("n N", "the next newer / older line holding it, among every line (Esc: only them)"),
                 Hint::key("g G", "oldest line / follow the newest"),
-                Hint::key("s", "shell: kubectl exec into this container"),
+                Hint::key("s", "shell: kubectl exec into this container").writes(),
             ],
             ViewSpec::Yaml { .. } | ViewSpec::Query { .. } => {
                 vec![Hint::key("/", "highlight a text"), Hint::key("w", "wrap long lines")]

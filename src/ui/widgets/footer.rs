@@ -142,7 +142,7 @@ pub fn active_hints(app: &mut App) -> Vec<(String, String)> {
     let writes_refused = app.mode != crate::ui::Mode::Normal;
     let mut out: Vec<(String, String)> = hints
         .iter()
-        .filter(|h| !(writes_refused && matches!(h.action, Some(Action::Toggle | Action::Silence))))
+        .filter(|h| !(h.help_only || writes_refused && h.write))
         .map(|h| {
             let what = h.what.split([':', '(', ';']).next().unwrap_or(h.what).trim().to_string();
             (h.label(&app.keymap), what)

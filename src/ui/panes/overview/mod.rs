@@ -182,7 +182,7 @@ impl Component for Overview {
             ("PROBLEMS 2✖ 3! 1i", "firing problems: critical, warning, info (the Problems tab lists them)"),
             ("P 2/2 D 5/5", "prefill / decode model servers Ready of all"),
             ("GPUS 31/32", "GPUs allocatable / on the nodes"),
-            ("GPU UTIL 62% 37/61", "mean utilisation of the GPUs the dcgm-exporters report; busy (≥10%) / all"),
+            ("GPU UTIL 62% 37/61", "mean utilisation of the devices the dcgm-exporters report; busy (≥10%) / all, a MIG slice counted as one device (GPUS counts whole GPUs)"),
             ("KV", "the fullest KV cache of the servers that decode (P: of the prefill servers, when both run)"),
             ("TOK/S P/D", "prefill / decode tokens per second over the rate window"),
             ("dimmed numbers", "a cluster that stopped answering, or whose model-server numbers stopped: the last ones (DETAIL says how old)"),
@@ -193,9 +193,14 @@ impl Component for Overview {
         vec![
             Hint::action(Action::Select, "focus the selected cluster (c cycles, Esc shows all)"),
             Hint::action(Action::Sort, "sort: worst first, name, GPU UTIL, KV, decode TOK/S, SERVERS"),
-            // S and b are in the help (from the key table), not the footer: they would push the
-            // keys that work everywhere off it at 120 columns
             Hint::action(Action::Layout, "healthy clusters: one line / every row (100+ clusters)"),
+            // in the help, not the footer: they would push the keys that work everywhere off it
+            // at 120 columns
+            Hint::action(Action::SortReverse, "reverse the sort").help_only(),
+            Hint::action(Action::GroupBy, "group by ManagedClusterSet, by a label, or not (Enter opens a group)")
+                .help_only(),
+            Hint::action(Action::WhatIf, "what if the selected ManagedCluster had other labels (nothing is written)")
+                .help_only(),
         ]
     }
 
