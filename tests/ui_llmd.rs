@@ -83,7 +83,20 @@ async fn llmd_panes() {
     // the overview gains the LLM-d columns
     app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     app.show(PaneId::Overview);
-    insta::assert_snapshot!("overview_with_llmd_120x40", common::pane_shot(&render(&mut app, 120, 40)));
+    let s = render(&mut app, 120, 40);
+    insta::assert_snapshot!("overview_with_llmd_120x40", common::pane_shot(&s));
+    // under the selected context, the fleet's open problems ranked: the worst one of another
+    // cluster is on the first screen too
+    let fleet = s.split("the fleet's open problems").nth(1).unwrap_or_else(|| panic!("{s}"));
+    let selected = app.selected_text().unwrap();
+    let worst_elsewhere = app.with_ctx(|cx| {
+        kst::ui::panes::problems::rows(cx)
+            .into_iter()
+            .find(|p| p.incident() && p.cluster.is_some_and(|c| cx.cluster(c).context != selected))
+            .map(|p| p.object.path())
+            .unwrap()
+    });
+    assert!(fleet.contains(&worst_elsewhere), "{worst_elsewhere}: {fleet}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

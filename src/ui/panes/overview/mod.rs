@@ -642,6 +642,17 @@ fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
     if !sets.is_empty() {
         lines.push(field("cluster sets", sets.join(" · ")));
     }
+    // rows the detail leaves (a big screen): the fleet's open problems, worst first, so the
+    // first screen ranks every cluster's trouble, not only the selected one's
+    let used = lines.iter().map(rows_of).sum::<usize>() as u16 + 2;
+    let (text_area, fleet_area) = if cx.focus.is_none() {
+        crate::ui::widgets::table::split_below(text_area, used, FLEET_MIN)
+    } else {
+        (text_area, None)
+    };
+    if let Some(at) = fleet_area {
+        draw_fleet_problems(f, at, cx);
+    }
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(
             Block::default()
@@ -661,6 +672,61 @@ fn draw_detail(f: &mut Frame, area: Rect, cx: &Ctx, c: &ClusterState) {
             .style(t.accent)
             .block(Block::default().borders(Borders::ALL).title(" API latency, last probes ").border_style(t.muted)),
         spark_area,
+    );
+}
+
+/// A problem's state as the Problems tab words it (a standing finding is not "firing").
+fn state_word(p: &crate::store::problems::Problem) -> &'static str {
+    if p.unknown.is_some() {
+        "unknown"
+    } else if p.fired_at.is_none() {
+        "pending"
+    } else if p.standing {
+        "standing"
+    } else {
+        "firing"
+    }
+}
+
+/// The rows the fleet's problems want before they are listed under the selected context.
+const FLEET_MIN: u16 = 6;
+
+/// Every cluster's open problems in the Problems tab's order (incidents first, worst, newest),
+/// one a line with its cluster, as many as fit; ages to the minute so a clock alone does not
+/// redraw the first screen.
+fn draw_fleet_problems(f: &mut Frame, area: Rect, cx: &Ctx) {
+    let t = cx.theme;
+    let now = cx.now();
+    let open: Vec<&crate::store::problems::Problem> =
+        cx.fleet.problems.all().into_iter().filter(|p| !p.resolved() && p.under.is_none()).collect();
+    let room = area.height.saturating_sub(2) as usize;
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for p in open.iter().take(room) {
+        let style = match (p.incident(), p.severity) {
+            (false, _) => t.muted,
+            (true, crate::store::problems::Severity::Critical) => t.crit,
+            (true, crate::store::problems::Severity::Warning) => t.warn,
+            (true, crate::store::problems::Severity::Info) => t.muted,
+        };
+        let at = p.cluster.map(|c| cx.display_name(&cx.cluster(c).context)).unwrap_or("fleet");
+        let age = fmt::age_to_the_minute((now - p.since).max(0.0) as i64, p.since_lower_bound);
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", p.severity.mark()), style),
+            Span::styled(format!("{:<8} {age:>6}  ", state_word(p)), t.muted),
+            Span::styled(format!("{at} "), t.accent),
+            Span::styled(format!("{} {}: ", p.object.kind, p.object.path()), t.text),
+            Span::styled(p.reason.clone(), if p.incident() { t.text } else { t.muted }),
+        ]));
+    }
+    let more = open.len().saturating_sub(lines.len());
+    let title = match (open.len(), more) {
+        (0, _) => " the fleet: nothing open ".to_string(),
+        (n, 0) => format!(" the fleet's open problems ({n}) · worst first · tab 2: each with Enter to its source "),
+        (n, m) => format!(" the fleet's open problems ({n}, {m} more in tab 2) · worst first "),
+    };
+    f.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title).border_style(t.muted)),
+        area,
     );
 }
 
@@ -698,15 +764,7 @@ fn problem_lines(
             crate::store::problems::Severity::Warning => t.warn,
             crate::store::problems::Severity::Info => t.muted,
         };
-        let state = if p.unknown.is_some() {
-            "unknown"
-        } else if p.fired_at.is_none() {
-            "pending"
-        } else if p.standing {
-            "standing"
-        } else {
-            "firing"
-        };
+        let state = state_word(p);
         // to the minute: the first screen is not redrawn every second for the ages alone
         let age = fmt::age_to_the_minute((now - p.since).max(0.0) as i64, p.since_lower_bound);
         let line = Line::from(vec![
