@@ -345,20 +345,24 @@ fn draw_graph(f: &mut Frame, area: Rect, detail: Rect, cx: &Ctx, g: &Graph, sel:
             s
         }
     };
-    let w = inner.width as f64;
-    let h = inner.height as f64;
+    // bounds of one less than the cells: ratatui maps a printed label's point to a cell as
+    // (p - low) * (cells - 1) / (high - low), so only these place row r on row r (with the
+    // area's height as the bound, rows below the middle moved up one and labels overprinted
+    // each other: `team1/notes-tooll`)
+    let w = inner.width.saturating_sub(1).max(1) as f64;
+    let h = inner.height.saturating_sub(1).max(1) as f64;
     let is_sel = |e: &Edge| selected.is_some_and(|s| e.from == *s || e.to == *s);
     let canvas = Canvas::default().x_bounds([0.0, w]).y_bounds([0.0, h]).paint(|ctx| {
         // y grows downwards on screen, upwards on the canvas
-        let cy = |row: u16| h - (row - offset) as f64 - 0.5;
+        let cy = |row: u16| h - (row - offset) as f64;
         for pass in [false, true] {
             for e in g.edges.iter().filter(|e| is_sel(e) == pass) {
                 let (Some(a), Some(b)) = (pos.get(&e.from), pos.get(&e.to)) else { continue };
                 if !visible(a.1) || !visible(b.1) {
                     continue;
                 }
-                let x1 = (a.0 as f64) + label(&e.from).chars().count() as f64 + 0.5;
-                let x2 = b.0 as f64 - 0.5;
+                let x1 = (a.0 as f64) + label(&e.from).chars().count() as f64;
+                let x2 = b.0 as f64 - 1.0;
                 let color =
                     if pass { edge_style(t, e).fg.unwrap_or(Color::Reset) } else { t.muted.fg.unwrap_or(Color::Reset) };
                 ctx.draw(&CLine { x1, y1: cy(a.1), x2: x2.max(x1 + 1.0), y2: cy(b.1), color });
