@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The hub's inventory alone, as it grows: kst's TUI (200x60, the Overview, default refresh)
 # against `kst sim --hub --managed-clusters N` (an ITS of N ManagedClusters without API
-# servers, no query layer), N = 1,000 and 10,000. Per run: the first complete frame (from
+# servers, no query layer), N = 1,000, 2,500, 5,000 and 10,000 (SIZES). Per run: the first complete frame (from
 # kst's log), then kst's CPU and RSS over 60 s once it settled. RUNS runs per N; medians.
 # The question it answers (#28): does ten times the clusters cost about ten times, or more?
 # Writes benches/hub-inventory-results.txt.
-# Usage: bash benches/hub_inventory.sh        (RUNS=1 for a quick look)
+# Usage: bash benches/hub_inventory.sh        (RUNS=1 SIZES=1000 for a quick look)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -45,7 +45,7 @@ one_run() { # N, run -> "first_ms cpu_pct rss_mb"
 {
 echo "kst TUI (release, default refresh), 200x60 Overview, against kst sim --hub --managed-clusters N"
 echo "(inventory only: no query layer); 2 cores, the simulator on the same machine; medians of $RUNS"
-for n in 1000 10000; do
+for n in ${SIZES:-1000 2500 5000 10000}; do
   : > "$W/runs-$n"
   for r in $(seq "$RUNS"); do one_run "$n" "$r" >> "$W/runs-$n"; done
   echo "N = $n: first complete frame $(awk '{print $1}' "$W/runs-$n" | median) ms, CPU $(awk '{print $2}' "$W/runs-$n" | median)% of a core, RSS $(awk '{print $3}' "$W/runs-$n" | median) MB"
