@@ -48,6 +48,14 @@ async fn fabric_panes() {
     app.show(PaneId::Topology);
     let wide = render(&mut app, 120, 40);
     assert!(wide.contains("nodes") && !wide.contains("(list)"), "{wide}");
+    // edges are box-drawing lines ending in an arrow at the callee, their kind in their glyph:
+    // the denied calls into github-tool read as such without colour; no braille blur
+    assert!(wide.lines().any(|l| l.contains("╳▶▣ team1/github-tool")), "{wide}");
+    assert!(
+        wide.lines().any(|l| l.contains("┄▶▣ team1/weather-tool") || l.contains("─▶▣ team1/weather-tool")),
+        "{wide}"
+    );
+    assert!(!wide.chars().any(|c| ('\u{2800}'..='\u{28ff}').contains(&c)), "no braille: {wide}");
     assert!(render(&mut app, 80, 24).contains("(list)"));
     key(&mut app, KeyCode::Char('v'));
     let s = render(&mut app, 120, 40);

@@ -586,60 +586,69 @@ fn draw_explain(f: &mut Frame, area: Rect, cx: &Ctx, v: &PolicyView, scroll: &mu
         }
         lines.push(Line::from(spans));
     }
-    // the object side: each WDS object in the clauses' namespaces, bound or why not
-    let objects = cx.fleet.clusters.iter().find(|c| c.context == v.wds).and_then(|c| c.placement.objects.as_ref());
-    lines.push(Line::from(Span::styled("downsync (an object is bound when every test of one clause holds):", t.muted)));
-    match objects {
-        None => lines.push(Line::from(Span::styled(
-            format!("{}'s workload objects are not read (kst reads deployments, statefulsets, services)", v.wds),
+    // under the matrix the object side is left to `e`: it tests every object of the clauses'
+    // namespaces, on every frame (2,000 objects tripled a frame's cost)
+    if under {
+        lines.push(Line::from(Span::styled("downsync: e tests each WDS object against each clause", t.muted)));
+    } else {
+        // the object side: each WDS object in the clauses' namespaces, bound or why not
+        let objects = cx.fleet.clusters.iter().find(|c| c.context == v.wds).and_then(|c| c.placement.objects.as_ref());
+        lines.push(Line::from(Span::styled(
+            "downsync (an object is bound when every test of one clause holds):",
             t.muted,
-        ))),
-        Some(objects) => {
-            let namespaces: Vec<&str> =
-                v.policy.clauses.iter().flat_map(|c| c.namespaces.iter().map(String::as_str)).collect();
-            let any_ns = v.policy.clauses.iter().any(|c| c.namespaces.is_empty());
-            // (selected, the object, per destination its per-cell marks)
-            type Shown<'o> = (bool, &'o placement::WdsObject, Vec<Vec<(String, bool)>>);
-            let mut shown: Vec<Shown> = objects
-                .iter()
-                .filter(|o| any_ns || namespaces.contains(&o.namespace.as_str()))
-                .map(|o| {
-                    let (bound, tests) = placement::explain_object(&v.policy, o);
-                    (bound, o, tests)
-                })
-                .collect();
-            // bound first, then the near misses (fewest failing tests)
-            shown.sort_by_key(|(bound, o, tests)| {
-                let misses = tests.iter().map(|t| t.iter().filter(|(_, ok)| !ok).count()).min().unwrap_or(0);
-                (!bound, misses, o.namespace.clone(), o.name.clone())
-            });
-            let total = shown.len();
-            for (bound, o, tests) in shown.into_iter().take(EXPLAINED_OBJECTS) {
-                let mut spans = vec![
-                    Span::styled(if bound { "✓ " } else { "✗ " }, if bound { t.ok } else { t.muted }),
-                    Span::styled(format!("{}/{} {}/{} ", o.group, o.resource, o.namespace, o.name), t.text),
-                ];
-                for (i, clause) in tests.iter().enumerate() {
-                    if i > 0 {
-                        spans.push(Span::styled(" | ", t.muted));
+        )));
+        match objects {
+            None => lines.push(Line::from(Span::styled(
+                format!("{}'s workload objects are not read (kst reads deployments, statefulsets, services)", v.wds),
+                t.muted,
+            ))),
+            Some(objects) => {
+                let namespaces: Vec<&str> =
+                    v.policy.clauses.iter().flat_map(|c| c.namespaces.iter().map(String::as_str)).collect();
+                let any_ns = v.policy.clauses.iter().any(|c| c.namespaces.is_empty());
+                // (selected, the object, per destination its per-cell marks)
+                type Shown<'o> = (bool, &'o placement::WdsObject, Vec<Vec<(String, bool)>>);
+                let mut shown: Vec<Shown> = objects
+                    .iter()
+                    .filter(|o| any_ns || namespaces.contains(&o.namespace.as_str()))
+                    .map(|o| {
+                        let (bound, tests) = placement::explain_object(&v.policy, o);
+                        (bound, o, tests)
+                    })
+                    .collect();
+                // bound first, then the near misses (fewest failing tests)
+                shown.sort_by_key(|(bound, o, tests)| {
+                    let misses = tests.iter().map(|t| t.iter().filter(|(_, ok)| !ok).count()).min().unwrap_or(0);
+                    (!bound, misses, o.namespace.clone(), o.name.clone())
+                });
+                let total = shown.len();
+                for (bound, o, tests) in shown.into_iter().take(EXPLAINED_OBJECTS) {
+                    let mut spans = vec![
+                        Span::styled(if bound { "✓ " } else { "✗ " }, if bound { t.ok } else { t.muted }),
+                        Span::styled(format!("{}/{} {}/{} ", o.group, o.resource, o.namespace, o.name), t.text),
+                    ];
+                    for (i, clause) in tests.iter().enumerate() {
+                        if i > 0 {
+                            spans.push(Span::styled(" | ", t.muted));
+                        }
+                        for (test, ok) in clause {
+                            spans.push(Span::styled(
+                                format!("{test} {} ", if *ok { "✓" } else { "✗" }),
+                                if *ok { t.ok } else { t.crit },
+                            ));
+                        }
                     }
-                    for (test, ok) in clause {
-                        spans.push(Span::styled(
-                            format!("{test} {} ", if *ok { "✓" } else { "✗" }),
-                            if *ok { t.ok } else { t.crit },
-                        ));
-                    }
+                    lines.push(Line::from(spans));
                 }
-                lines.push(Line::from(spans));
-            }
-            if total > EXPLAINED_OBJECTS {
-                lines.push(Line::from(Span::styled(
-                    format!("… and {} more objects (the filter finds one)", total - EXPLAINED_OBJECTS),
-                    t.muted,
-                )));
-            }
-            if total == 0 {
-                lines.push(Line::from(Span::styled("no workload object in the clauses' namespaces", t.warn)));
+                if total > EXPLAINED_OBJECTS {
+                    lines.push(Line::from(Span::styled(
+                        format!("… and {} more objects (the filter finds one)", total - EXPLAINED_OBJECTS),
+                        t.muted,
+                    )));
+                }
+                if total == 0 {
+                    lines.push(Line::from(Span::styled("no workload object in the clauses' namespaces", t.warn)));
+                }
             }
         }
     }

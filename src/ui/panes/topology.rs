@@ -7,9 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::canvas::{Canvas, Line as CLine};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
@@ -19,6 +18,8 @@ use crate::theme::Theme;
 use crate::ui::component::{Component, Ctx, Group, Hint, Outcome, Pane};
 use crate::ui::keymap::Action;
 use crate::ui::widgets::table::{cell, Col, DataTable, ListState};
+
+mod route;
 
 pub struct Topology {
     list: ListState,
@@ -212,7 +213,7 @@ impl Component for Topology {
                 Span::styled("━━ observed (AuthBridge)", t.ok),
                 Span::styled("  ┄┄ declared (env)", t.muted),
                 Span::styled("  ╳╳ denied", t.crit),
-                Span::styled("  ◆ agent ▣ tool ○ outside", t.muted),
+                Span::styled("  ─ several kinds  ▶ into the callee  ◆ agent ▣ tool ○ outside", t.muted),
             ])),
             legend,
         );
@@ -345,45 +346,51 @@ fn draw_graph(f: &mut Frame, area: Rect, detail: Rect, cx: &Ctx, g: &Graph, sel:
             s
         }
     };
-    // bounds of one less than the cells: ratatui maps a printed label's point to a cell as
-    // (p - low) * (cells - 1) / (high - low), so only these place row r on row r (with the
-    // area's height as the bound, rows below the middle moved up one and labels overprinted
-    // each other: `team1/notes-tooll`)
-    let w = inner.width.saturating_sub(1).max(1) as f64;
-    let h = inner.height.saturating_sub(1).max(1) as f64;
     let is_sel = |e: &Edge| selected.is_some_and(|s| e.from == *s || e.to == *s);
-    let canvas = Canvas::default().x_bounds([0.0, w]).y_bounds([0.0, h]).paint(|ctx| {
-        // y grows downwards on screen, upwards on the canvas
-        let cy = |row: u16| h - (row - offset) as f64;
-        for pass in [false, true] {
-            for e in g.edges.iter().filter(|e| is_sel(e) == pass) {
-                let (Some(a), Some(b)) = (pos.get(&e.from), pos.get(&e.to)) else { continue };
-                if !visible(a.1) || !visible(b.1) {
-                    continue;
-                }
-                let x1 = (a.0 as f64) + label(&e.from).chars().count() as f64;
-                let x2 = b.0 as f64 - 1.0;
-                let color =
-                    if pass { edge_style(t, e).fg.unwrap_or(Color::Reset) } else { t.muted.fg.unwrap_or(Color::Reset) };
-                ctx.draw(&CLine { x1, y1: cy(a.1), x2: x2.max(x1 + 1.0), y2: cy(b.1), color });
+    // each target gets a lane of its own in the gap before its column, two cells apart (the
+    // topmost the nearest): edges into one target share its lane and join there; edges into
+    // different targets cross (`┼`) instead of running down one line together
+    let mut by_column: BTreeMap<u16, Vec<(u16, &Node)>> = BTreeMap::new();
+    for e in &g.edges {
+        if let Some(p) = pos.get(&e.to) {
+            let col = by_column.entry(p.0).or_default();
+            if !col.iter().any(|(_, n)| *n == &e.to) {
+                col.push((p.1, &e.to));
             }
         }
-        ctx.layer();
-        for (yy, name) in &headings {
-            if visible(*yy) {
-                ctx.print(0.0, cy(*yy), Span::styled(format!("── {name} "), t.header));
-            }
+    }
+    let mut lane_of: BTreeMap<&Node, i32> = BTreeMap::new();
+    for (x, mut targets) in by_column {
+        targets.sort();
+        for (k, (_, n)) in targets.into_iter().enumerate() {
+            lane_of.insert(n, x as i32 - 2 - 2 * k as i32);
         }
-        for (_, n) in &g.nodes {
-            let Some(p) = pos.get(n) else { continue };
-            if !visible(p.1) {
-                continue;
-            }
+    }
+    let mut grid = route::Grid::new(inner.width as usize, inner.height as usize);
+    let row = |y: u16| y as i32 - offset as i32;
+    for pass in [false, true] {
+        for e in g.edges.iter().filter(|e| is_sel(e) == pass) {
+            let (Some(a), Some(b)) = (pos.get(&e.from), pos.get(&e.to)) else { continue };
+            let style = if pass { edge_style(t, e) } else { t.muted };
+            let glyph = edge_glyph(e).chars().next().unwrap_or('─');
+            let from = (a.0 as i32 + label(&e.from).chars().count() as i32 + 1, row(a.1));
+            let lane = lane_of.get(&e.to).copied().unwrap_or(b.0 as i32 - 2);
+            grid.route(&route::Route { from, to: (b.0 as i32, row(b.1)), lane, glyph, style });
+        }
+    }
+    for (yy, name) in &headings {
+        if visible(*yy) {
+            grid.text(0, row(*yy), &format!("── {name} "), t.header);
+        }
+    }
+    for (_, n) in &g.nodes {
+        let Some(p) = pos.get(n) else { continue };
+        if visible(p.1) {
             let style = if Some(n) == selected { t.selection } else { t.text };
-            ctx.print(p.0 as f64, cy(p.1), Span::styled(label(n), style));
+            grid.text(p.0 as i32, row(p.1), &label(n), style);
         }
-    });
-    f.render_widget(canvas, inner);
+    }
+    f.render_widget(Paragraph::new(grid.lines()), inner);
 
     // the selected node's edges, in words (colour is not needed to read them)
     let mut lines = Vec::new();
