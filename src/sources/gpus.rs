@@ -3,13 +3,14 @@
 //! holders' pods are read once for their model and team labels; an OpenCost Service (found by
 //! a watch of Services named `opencost`) is asked for its allocations every minute.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use super::exposition::{self, Part, Sample};
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher::{self, Event};
-use prom_text_format_parser::{parse_scrape, ValueType};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -30,46 +31,86 @@ pub const COST_WINDOW: &str = "1h";
 const COST_EVERY: Duration = Duration::from_secs(60);
 const PAGE_MAX_BYTES: usize = 4 << 20;
 
-fn label<'a>(s: &'a prom_text_format_parser::Sample, keys: &[&str]) -> Option<&'a str> {
-    keys.iter().find_map(|k| s.labels.iter().find(|l| l.key == *k && !l.value.is_empty()).map(|l| l.value.as_str()))
+/// The labels of a DCGM sample kst reads, found in one pass over them (a page has thousands
+/// of samples, each with a dozen labels).
+#[derive(Default)]
+struct DcgmLabels<'a> {
+    gpu: Option<Cow<'a, str>>,
+    profile: Option<Cow<'a, str>>,
+    instance: Option<Cow<'a, str>>,
+    hostname: Option<Cow<'a, str>>,
+    uuid: Option<Cow<'a, str>>,
+    model: Option<Cow<'a, str>>,
+    /// `pod`, `pod_name`, `exported_pod`: the first spelling present wins.
+    pod: [Option<Cow<'a, str>>; 3],
+    namespace: [Option<Cow<'a, str>>; 3],
+}
+
+impl<'a> DcgmLabels<'a> {
+    fn of(s: &Sample<'a>) -> DcgmLabels<'a> {
+        let mut l = DcgmLabels::default();
+        for (k, v) in s.labels().filter(|(_, v)| !v.is_empty()) {
+            let slot = match k {
+                "gpu" => &mut l.gpu,
+                "GPU_I_PROFILE" => &mut l.profile,
+                "GPU_I_ID" => &mut l.instance,
+                "Hostname" => &mut l.hostname,
+                "UUID" => &mut l.uuid,
+                "modelName" => &mut l.model,
+                "pod" => &mut l.pod[0],
+                "pod_name" => &mut l.pod[1],
+                "exported_pod" => &mut l.pod[2],
+                "namespace" => &mut l.namespace[0],
+                "pod_namespace" => &mut l.namespace[1],
+                "exported_namespace" => &mut l.namespace[2],
+                _ => continue,
+            };
+            slot.get_or_insert(v);
+        }
+        l
+    }
+
+    /// The pod and namespace under the same spelling's rank: (namespace, pod).
+    fn pod(&self) -> Option<(String, String)> {
+        let first = |a: &[Option<Cow<'a, str>>; 3]| a.iter().flatten().next().map(|v| v.to_string());
+        Some((first(&self.namespace)?, first(&self.pod)?))
+    }
 }
 
 /// A dcgm-exporter page -> one sample per GPU (or MIG instance). `node` names the GPUs when the
 /// page has no `Hostname`. The Kubernetes mapping is read under its three spellings: `pod` and
 /// `namespace`, the older `pod_name` / `pod_namespace`, and `exported_*` behind Prometheus.
 pub fn decode_dcgm(text: &str, node: &str) -> Result<Vec<GpuSample>, String> {
-    let (metrics, err) = parse_scrape(text);
-    if metrics.is_empty() {
-        let why = err.map(|e| format!("{e:?}")).unwrap_or_else(|| "no metrics in the response".into());
+    let page = exposition::parse(text);
+    if page.families.is_empty() {
+        let why = match page.first_bad {
+            Some((n, line)) => format!("line {n}: {}", line.trim()),
+            None => "no metrics in the response".into(),
+        };
         return Err(format!("not Prometheus text: {}", why.chars().take(160).collect::<String>()));
     }
     let mut gpus: BTreeMap<(String, Option<String>), GpuSample> = BTreeMap::new();
     let mut seen_dcgm = false;
-    for m in &metrics {
-        if !m.name.starts_with("DCGM_") {
-            continue;
-        }
+    for (name, m) in page.families.iter().filter(|(n, _)| n.starts_with("DCGM_")) {
         seen_dcgm = true;
-        for s in m.samples.iter().filter(|s| s.value.value_type == ValueType::Sample) {
-            let Some(gpu) = label(s, &["gpu"]) else { continue };
-            let mig = label(s, &["GPU_I_PROFILE"]).map(|p| format!("{p} #{}", label(s, &["GPU_I_ID"]).unwrap_or("?")));
-            let g = gpus.entry((gpu.to_string(), mig.clone())).or_insert_with(|| GpuSample {
-                node: label(s, &["Hostname"]).unwrap_or(node).to_string(),
-                gpu: gpu.to_string(),
-                uuid: label(s, &["UUID"]).unwrap_or("").to_string(),
-                model_name: label(s, &["modelName"]).unwrap_or("").to_string(),
-                mig,
+        for s in m.samples.iter().filter(|s| s.part == Part::Sample) {
+            let l = DcgmLabels::of(s);
+            let Some(gpu) = &l.gpu else { continue };
+            let mig = l.profile.as_ref().map(|p| format!("{p} #{}", l.instance.as_deref().unwrap_or("?")));
+            let key = (gpu.to_string(), mig);
+            let g = gpus.entry(key).or_insert_with_key(|(gpu, mig)| GpuSample {
+                node: l.hostname.as_deref().unwrap_or(node).to_string(),
+                gpu: gpu.clone(),
+                uuid: l.uuid.as_deref().unwrap_or("").to_string(),
+                model_name: l.model.as_deref().unwrap_or("").to_string(),
+                mig: mig.clone(),
                 ..Default::default()
             });
             if g.pod.is_none() {
-                let pod = label(s, &["pod", "pod_name", "exported_pod"]);
-                let ns = label(s, &["namespace", "pod_namespace", "exported_namespace"]);
-                if let (Some(pod), Some(ns)) = (pod, ns) {
-                    g.pod = Some((ns.to_string(), pod.to_string()));
-                }
+                g.pod = l.pod();
             }
-            let Some(v) = s.value.value.parse::<f64>().ok().filter(|v| v.is_finite()) else { continue };
-            match m.name.as_str() {
+            let Some(v) = s.finite() else { continue };
+            match *name {
                 "DCGM_FI_DEV_GPU_UTIL" => g.util = Some(v / 100.0),
                 // the MIG-safe engine activity, a ratio: used where GPU_UTIL is absent
                 "DCGM_FI_PROF_GR_ENGINE_ACTIVE" if g.mig.is_some() || g.util.is_none() => g.util = Some(v),
@@ -83,14 +124,11 @@ pub fn decode_dcgm(text: &str, node: &str) -> Result<Vec<GpuSample>, String> {
         }
     }
     // GPU_UTIL wins over the engine activity for a whole GPU, whichever came first
-    for m in metrics.iter().filter(|m| m.name == "DCGM_FI_DEV_GPU_UTIL") {
-        for s in &m.samples {
-            let (Some(gpu), None) = (label(s, &["gpu"]), label(s, &["GPU_I_PROFILE"])) else { continue };
-            if let (Some(g), Ok(v)) = (gpus.get_mut(&(gpu.to_string(), None)), s.value.value.parse::<f64>()) {
-                if v.is_finite() {
-                    g.util = Some(v / 100.0);
-                }
-            }
+    for s in page.families.get("DCGM_FI_DEV_GPU_UTIL").into_iter().flat_map(|m| m.samples.iter()) {
+        let l = DcgmLabels::of(s);
+        let (Some(gpu), None) = (&l.gpu, &l.profile) else { continue };
+        if let (Some(g), Some(v)) = (gpus.get_mut(&(gpu.to_string(), None)), s.finite()) {
+            g.util = Some(v / 100.0);
         }
     }
     if !seen_dcgm {

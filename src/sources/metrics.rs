@@ -1,75 +1,73 @@
-//! Metric texts -> samples. Parsing is `prom_text_format_parser`'s (it accepts the colons in
-//! vLLM's names and reports a bad family without losing the rest); this file maps names:
-//! current names first, then the older twins, and the SGLang / TRT-LLM equivalents.
+//! Metric texts -> samples. Parsing is `exposition`'s (zero-copy; a bad line does not lose
+//! the rest); this file maps names: current names first, then the older twins, and the SGLang
+//! / TRT-LLM equivalents.
 
 use std::collections::BTreeMap;
 
-use prom_text_format_parser::{parse_scrape, Metric, Type, ValueType};
-
+use super::exposition::{self, Family, Kind, Part, Sample};
 use crate::store::llmd::{EngineKind, EngineSample, EppSample, Histogram};
 
 /// A parsed scrape, indexed by family name.
-pub struct Families {
-    by_name: BTreeMap<String, Metric>,
+pub struct Families<'a> {
+    by_name: BTreeMap<&'a str, Family<'a>>,
 }
 
-/// A sample's value; NaN and infinities are "unknown", not numbers to average or draw.
-fn value(s: &prom_text_format_parser::Sample) -> Option<f64> {
-    s.value.value.parse::<f64>().ok().filter(|v| v.is_finite())
-}
-
-fn label<'a>(s: &'a prom_text_format_parser::Sample, key: &str) -> Option<&'a str> {
-    s.labels.iter().find(|l| l.key == key).map(|l| l.value.as_str())
-}
-
-impl Families {
-    /// Errors only when nothing usable came back: one odd family does not lose the rest.
-    pub fn parse(text: &str) -> Result<Families, String> {
-        let (metrics, err) = parse_scrape(text);
-        if metrics.is_empty() {
-            let why = err.map(|e| format!("{e:?}")).unwrap_or_else(|| "no metrics in the response".into());
+impl<'a> Families<'a> {
+    /// Errors only when nothing usable came back: one odd line does not lose the rest.
+    pub fn parse(text: &'a str) -> Result<Families<'a>, String> {
+        let page = exposition::parse(text);
+        if page.families.is_empty() {
+            let why = match page.first_bad {
+                Some((n, line)) => format!("line {n}: {}", line.trim()),
+                None => "no metrics in the response".into(),
+            };
             let short: String = why.chars().take(160).collect();
             return Err(format!("not Prometheus text: {short}"));
         }
-        Ok(Families { by_name: metrics.into_iter().map(|m| (m.name.clone(), m)).collect() })
+        Ok(Families { by_name: page.families })
     }
 
     /// The first of `names` present, as written or with `_total` added or removed.
-    fn family(&self, names: &[&str]) -> Option<&Metric> {
+    fn family(&self, names: &[&str]) -> Option<&Family<'a>> {
         names.iter().find_map(|n| {
             self.by_name
                 .get(*n)
-                .or_else(|| self.by_name.get(&format!("{n}_total")))
+                .or_else(|| self.by_name.get(format!("{n}_total").as_str()))
                 .or_else(|| n.strip_suffix("_total").and_then(|b| self.by_name.get(b)))
         })
     }
 
+    fn series(&self, names: &[&str]) -> impl Iterator<Item = &Sample<'a>> {
+        self.family(names).into_iter().flat_map(|m| m.samples.iter().filter(|s| s.part == Part::Sample))
+    }
+
     /// The known values of every series of the family; None when there is no such family
     /// or no usable value in it.
-    fn values(&self, names: &[&str]) -> Option<Vec<f64>> {
-        let m = self.family(names)?;
-        let vals: Vec<f64> =
-            m.samples.iter().filter(|s| s.value.value_type == ValueType::Sample).filter_map(value).collect();
-        (!vals.is_empty()).then_some(vals)
+    fn values(&self, names: &[&str]) -> Option<(f64, usize)> {
+        let (sum, n) = self.series(names).filter_map(Sample::finite).fold((0.0, 0), |(s, n), v| (s + v, n + 1));
+        (n > 0).then_some((sum, n))
     }
 
     /// Sum of every series of the family (all engines, all label sets).
     pub fn sum(&self, names: &[&str]) -> Option<f64> {
-        self.values(names).map(|v| v.iter().sum())
+        self.values(names).map(|(s, _)| s)
     }
 
     /// Mean over series (a gauge per data-parallel engine: KV usage is averaged).
     pub fn mean(&self, names: &[&str]) -> Option<f64> {
-        self.values(names).map(|v| v.iter().sum::<f64>() / v.len() as f64)
+        self.values(names).map(|(s, n)| s / n as f64)
     }
 
     /// Sums grouped by one label's value.
     pub fn by_label(&self, names: &[&str], key: &str) -> BTreeMap<String, f64> {
-        let mut out = BTreeMap::new();
-        if let Some(m) = self.family(names) {
-            for s in m.samples.iter().filter(|s| s.value.value_type == ValueType::Sample) {
-                if let (Some(k), Some(v)) = (label(s, key), value(s)) {
-                    *out.entry(k.to_string()).or_insert(0.0) += v;
+        let mut out: BTreeMap<String, f64> = BTreeMap::new();
+        for s in self.series(names) {
+            if let (Some(k), Some(v)) = (s.label(key), s.finite()) {
+                match out.get_mut(k.as_ref()) {
+                    Some(e) => *e += v,
+                    None => {
+                        out.insert(k.into_owned(), v);
+                    }
                 }
             }
         }
@@ -77,24 +75,24 @@ impl Families {
     }
 
     pub fn first_label(&self, names: &[&str], key: &str) -> Option<String> {
-        self.family(names)?.samples.iter().find_map(|s| label(s, key).map(str::to_string))
+        self.family(names)?.samples.iter().find_map(|s| s.label(key).map(|v| v.into_owned()))
     }
 
     /// A histogram summed over its label sets. Typed families carry `_bucket/_sum/_count`
     /// together; an untyped exposition has three families of their own.
     pub fn histogram(&self, names: &[&str]) -> Option<Histogram> {
         for n in names {
-            let (buckets, sum, count): (Vec<&prom_text_format_parser::Sample>, f64, f64) =
-                match self.by_name.get(*n).filter(|m| m.kind == Type::Histogram) {
-                    Some(m) => {
-                        let b = m.samples.iter().filter(|s| s.value.value_type == ValueType::Sample).collect();
-                        let sum =
-                            m.samples.iter().filter(|s| s.value.value_type == ValueType::Sum).filter_map(value).sum();
-                        let count =
-                            m.samples.iter().filter(|s| s.value.value_type == ValueType::Count).filter_map(value).sum();
-                        (b, sum, count)
-                    }
-                    None => match self.by_name.get(&format!("{n}_bucket")) {
+            let part_sum = |m: &Family, part: Part| -> f64 {
+                m.samples.iter().filter(|s| s.part == part).filter_map(Sample::finite).sum()
+            };
+            let (buckets, sum, count): (Vec<&Sample>, f64, f64) =
+                match self.by_name.get(*n).filter(|m| m.kind == Kind::Histogram) {
+                    Some(m) => (
+                        m.samples.iter().filter(|s| s.part == Part::Sample).collect(),
+                        part_sum(m, Part::Sum),
+                        part_sum(m, Part::Count),
+                    ),
+                    None => match self.by_name.get(format!("{n}_bucket").as_str()) {
                         Some(m) => (
                             m.samples.iter().collect(),
                             self.sum(&[&format!("{n}_sum")]).unwrap_or(0.0),
@@ -105,13 +103,13 @@ impl Families {
                 };
             let mut by_le: BTreeMap<u64, (f64, f64)> = BTreeMap::new();
             for s in buckets {
-                let Some(le) = label(s, "le") else { continue };
+                let Some(le) = s.label("le") else { continue };
                 let bound = if le == "+Inf" { f64::INFINITY } else { le.parse::<f64>().unwrap_or(f64::NAN) };
                 if bound.is_nan() {
                     continue;
                 }
                 let e = by_le.entry(bound.to_bits()).or_insert((bound, 0.0));
-                e.1 += value(s).unwrap_or(0.0);
+                e.1 += s.finite().unwrap_or(0.0);
             }
             let mut pairs: Vec<(f64, f64)> = by_le.into_values().collect();
             pairs.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -4,6 +4,7 @@ pub mod alertmanager;
 pub mod backoff;
 pub mod cluster;
 pub mod connect;
+pub mod exposition;
 pub mod fabric;
 pub mod fold;
 pub mod get;
