@@ -196,14 +196,32 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
         w.add(&ctx, &client, kind, &super::api(group, version, kind, plural), None);
     }
     // the jobs' pods, by the labels their controllers put on them: what really runs (and
-    // holds GPUs), beside what the specs ask for
+    // holds GPUs), beside what the specs ask for. A label is watched from the first job that
+    // names its pods by it: a watch costs kst ~16 KB held and the API server a list, and most
+    // clusters run few of the five kinds
     let pods = ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&());
-    for label in POD_LABELS {
-        w.add(&ctx, &client, label, &pods, Some(label));
-    }
-    w.run_coalesced(
+    let grow = |w: &mut WatchSet<&'static str>| {
+        let wanted: Vec<&'static str> = POD_LABELS
+            .iter()
+            .copied()
+            .filter(|l| !w.by_tag.contains_key(l))
+            .filter(|l| {
+                KINDS.iter().any(|(k, ..)| {
+                    w.objects(k).any(|o| {
+                        decode(k, o).pod_selector.is_some_and(|s| s.split_once('=').is_some_and(|(x, _)| x == *l))
+                    })
+                })
+            })
+            .collect();
+        for label in &wanted {
+            w.add(&ctx, &client, label, &pods, Some(label));
+        }
+        !wanted.is_empty()
+    };
+    w.run_coalesced_growing(
         opts.coalesce,
         &tx,
+        grow,
         |w| {
             let kinds: BTreeMap<&'static str, Option<bool>> = KINDS.iter().map(|(k, ..)| (*k, w.served(k))).collect();
             let mut jobs: Vec<JobInfo> =

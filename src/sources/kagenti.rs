@@ -605,6 +605,28 @@ pub fn baseline_path(dir: &std::path::Path, template: Option<&str>, context: &st
     }
 }
 
+/// A brand's pods and Services, read for its agents and tools' sake only (restarts, ready
+/// pods, where a tool is served): watched from the first workload of the brand, not on every
+/// cluster of the fleet (two watches a brand, ~16 KB each held, and a list each).
+fn add_brand_pod_watches(w: &mut WatchSet<Tag>, ctx: &super::paced::WatchCtx, client: &kube::Client, brand: Brand) {
+    let sel = format!("{}/type in (agent,tool)", brand.label_prefix());
+    w.add(ctx, client, Tag::Pods(brand), &ar("", "v1", "Pod", "pods"), Some(&sel));
+    w.add(ctx, client, Tag::Services(brand), &ar("", "v1", "Service", "services"), Some(&sel));
+}
+
+/// The brands with a workload whose pods and Services are not watched yet.
+fn brands_needing_pods(w: &WatchSet<Tag>) -> Vec<Brand> {
+    BRANDS
+        .into_iter()
+        .filter(|b| !w.by_tag.contains_key(&Tag::Pods(*b)))
+        .filter(|b| {
+            [WorkloadKind::Deployment, WorkloadKind::StatefulSet]
+                .iter()
+                .any(|k| w.objects(&Tag::Workloads(*b, *k)).next().is_some())
+        })
+        .collect()
+}
+
 /// The watches only a cluster with agents needs: autoscalers and the four RBAC kinds.
 fn add_agent_watches(w: &mut WatchSet<Tag>, ctx: &super::paced::WatchCtx, client: &kube::Client) {
     w.add(
@@ -626,8 +648,9 @@ fn add_agent_watches(w: &mut WatchSet<Tag>, ctx: &super::paced::WatchCtx, client
     }
 }
 
-/// The watches every cluster gets: each brand's agent and tool workloads, pods, Services,
-/// AgentRuntimes and AgentCards; Shipwright builds; MCP server registrations (both versions).
+/// The watches every cluster gets: each brand's agent and tool workloads (their pods and
+/// Services follow them), AgentRuntimes and AgentCards; Shipwright builds; MCP server
+/// registrations (both versions).
 fn base_watches(ctx: &super::paced::WatchCtx, client: &kube::Client) -> WatchSet<Tag> {
     let mut w: WatchSet<Tag> = WatchSet::new();
     for brand in BRANDS {
@@ -647,8 +670,6 @@ fn base_watches(ctx: &super::paced::WatchCtx, client: &kube::Client) -> WatchSet
             &ar("apps", "v1", "StatefulSet", "statefulsets"),
             Some(&sel),
         );
-        w.add(ctx, client, Tag::Pods(brand), &ar("", "v1", "Pod", "pods"), Some(&sel));
-        w.add(ctx, client, Tag::Services(brand), &ar("", "v1", "Service", "services"), Some(&sel));
         w.add(ctx, client, Tag::Runtimes(brand), &ar(brand.group(), "v1alpha1", "AgentRuntime", "agentruntimes"), None);
         w.add(ctx, client, Tag::Cards(brand), &ar(brand.group(), "v1alpha1", "AgentCard", "agentcards"), None);
     }
@@ -727,6 +748,15 @@ pub async fn run(
                 flush.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(3600));
                 if !dirty { continue }
                 dirty = false;
+                // workloads first seen: their pods and Services are read before anything is said
+                // of them (their listing flushes again)
+                let needing = brands_needing_pods(&w);
+                if !needing.is_empty() {
+                    for b in needing {
+                        add_brand_pod_watches(&mut w, &ctx, &client, b);
+                    }
+                    continue;
+                }
                 let agents = decode_agents(&w);
                 let found: Vec<Brand> = BRANDS
                     .into_iter()

@@ -138,6 +138,20 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
         build: impl Fn(&WatchSet<T>) -> V,
         wrap: impl Fn(V) -> crate::store::Update,
     ) {
+        self.run_coalesced_growing(coalesce, tx, |_| false, build, wrap).await
+    }
+
+    /// As `run_coalesced`, and before each build `grow` may add the watches what is seen now
+    /// calls for (the pods of the jobs found); when it added any, nothing is sent until they
+    /// have listed too (their first list is a change).
+    pub async fn run_coalesced_growing<V: PartialEq + Clone>(
+        &mut self,
+        coalesce: std::time::Duration,
+        tx: &tokio::sync::mpsc::Sender<crate::store::Update>,
+        mut grow: impl FnMut(&mut WatchSet<T>) -> bool,
+        build: impl Fn(&WatchSet<T>) -> V,
+        wrap: impl Fn(V) -> crate::store::Update,
+    ) {
         let mut last: Option<V> = None;
         let mut dirty = false;
         let far = std::time::Duration::from_secs(3600);
@@ -157,6 +171,7 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
                     flush.as_mut().reset(tokio::time::Instant::now() + far);
                     if !dirty { continue }
                     dirty = false;
+                    if grow(self) { continue }
                     let next = build(self);
                     if last.as_ref() != Some(&next) {
                         last = Some(next.clone());
