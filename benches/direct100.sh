@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Direct mode at the edge of its reach: kst's TUI dials 100 simulated API servers with 2,000
 # pods each (the simulator's LLM-d, Kagenti and GPU workloads on every cluster, the rest plain
-# pods) and scrapes every model server through its API server each refresh. Per run: the time to
-# the first complete frame (from kst's log), then kst's CPU and RSS over 60 s at the default 5 s
+# pods, a filler pod restarting every 2 s a cluster: the API server filters those events out of
+# kst's label-selected watches, so churn costs the simulator's side more than kst's) and scrapes
+# every model server through its API server each refresh. Per run: the time to the first
+# complete frame (from kst's log), then kst's CPU and RSS over 60 s at the default 5 s
 # refresh once the first scrape rounds settled. Three runs; medians.
 # The simulator runs on the same 2 cores; its CPU is not kst's (measured per process).
 # Writes benches/direct100-results.txt.
@@ -17,6 +19,8 @@ S=kstd100$$
 RUNS=${RUNS:-3}
 CLUSTERS=${CLUSTERS:-100}
 PODS=${PODS:-2000}
+# filler pods restarting per second per cluster (the simulator's default): watches see churn
+CHURN=${CHURN:-0.5}
 KST_ENV=${KST_ENV:-}
 trap 'kill $(jobs -p) 2>/dev/null || true; for r in $(seq "$RUNS"); do tmux kill-session -t "$S-$r" 2>/dev/null || true; done; rm -rf "$W"' EXIT
 HZ=$(getconf CLK_TCK)
@@ -24,7 +28,7 @@ rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-"$BIN" sim --clusters "$CLUSTERS" --pods-per-cluster "$PODS" --churn 0 --kubeconfig-out "$W/kc" --log-file "$W/sim.log" > "$W/sim.out" 2>&1 &
+"$BIN" sim --clusters "$CLUSTERS" --pods-per-cluster "$PODS" --churn "$CHURN" --kubeconfig-out "$W/kc" --log-file "$W/sim.log" > "$W/sim.out" 2>&1 &
 for _ in $(seq 1200); do grep -q "ready in" "$W/sim.out" 2>/dev/null && break; sleep 0.1; done
 grep -q "ready in" "$W/sim.out" || { echo "the simulator did not start" >&2; cat "$W/sim.out" >&2; exit 1; }
 
@@ -48,7 +52,7 @@ for run in $(seq "$RUNS"); do
 done
 
 {
-  echo "# kst direct mode, $CLUSTERS clusters x $PODS pods, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, commit $(git rev-parse --short HEAD)"
+  echo "# kst direct mode, $CLUSTERS clusters x $PODS pods, churn $CHURN/s a cluster, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, commit $(git rev-parse --short HEAD)"
   echo "runs: $RUNS; per run: first frame ms / CPU % of a core over 60 s at a 5 s refresh / RSS MB"
   for i in "${!firsts[@]}"; do echo "run $((i + 1)): ${firsts[$i]} / ${cpus[$i]} / ${rsss[$i]}"; done
   echo "median: first frame $(printf '%s\n' "${firsts[@]}" | median) ms, CPU $(printf '%s\n' "${cpus[@]}" | median)% of a core, RSS $(printf '%s\n' "${rsss[@]}" | median) MB"

@@ -303,16 +303,18 @@ impl Fleet {
                 c.llmd.set_objects(llmd::Objects { installed, pools, objectives, servers }, keep)
             }
             Update::EngineScrape { server, at, result, .. } => {
-                c.llmd.record_engine(server, at, result, keep);
+                c.llmd.record_engine(server, at, result, keep, policy.window);
                 // drawn when the round closes
                 false
             }
             Update::EppScrape { pool, at, result, .. } => {
-                c.llmd.epp.entry(pool).or_insert_with(|| llmd::Scraped::keeping(keep)).record(at, result);
+                let series = c.llmd.epp.entry(pool).or_insert_with(|| llmd::Scraped::keeping(keep));
+                series.record(at, result);
+                series.thin_before(at - policy.window);
                 false
             }
             Update::EppQueried { namespace, service, at, result, .. } => {
-                c.llmd.record_epp_queried(&namespace, &service, at, result, keep);
+                c.llmd.record_epp_queried(&namespace, &service, at, result, keep, policy.window);
                 false
             }
             Update::ScrapeRound { at, .. } => {

@@ -31,4 +31,7 @@ impl<T: Clone> Ring<T> {
     pub fn last(&self) -> Option<&T> {
         self.items.back()
     }
+    pub fn iter_mut(&mut self) -> std::collections::vec_deque::IterMut<'_, T> {
+        self.items.iter_mut()
+    }
 }

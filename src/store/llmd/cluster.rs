@@ -91,7 +91,15 @@ impl LlmdCluster {
     }
 
     /// One model server's scrape (direct, or its series from a query layer).
-    pub fn record_engine(&mut self, server: Key, at: f64, result: Result<EngineSample, ScrapeError>, keep: usize) {
+    /// `window`: what the rates are read over; older samples are thinned (`Thin`).
+    pub fn record_engine(
+        &mut self,
+        server: Key,
+        at: f64,
+        result: Result<EngineSample, ScrapeError>,
+        keep: usize,
+        window: f64,
+    ) {
         // a pod the query layer knows before kst's watch does: kept until it is listed
         if !self.servers.iter().any(|s| s.namespace == server.0 && s.name == server.1) {
             if self.installed.is_none() {
@@ -105,7 +113,9 @@ impl LlmdCluster {
             }
             return;
         }
-        self.metrics.entry(server).or_insert_with(|| Scraped::keeping(keep)).record(at, result);
+        let series = self.metrics.entry(server).or_insert_with(|| Scraped::keeping(keep));
+        series.record(at, result);
+        series.thin_before(at - window);
     }
 
     /// An endpoint picker's series from a query layer, by its Service: kept under its pool.
@@ -116,10 +126,13 @@ impl LlmdCluster {
         at: f64,
         result: Result<EppSample, ScrapeError>,
         keep: usize,
+        window: f64,
     ) {
         let pool = self.pools.iter().find(|p| p.namespace == namespace && p.epp_service.as_deref() == Some(service));
         if let Some(pool) = pool.map(|p| p.key()) {
-            self.epp.entry(pool).or_insert_with(|| Scraped::keeping(keep)).record(at, result);
+            let series = self.epp.entry(pool).or_insert_with(|| Scraped::keeping(keep));
+            series.record(at, result);
+            series.thin_before(at - window);
         }
     }
 

@@ -336,6 +336,37 @@ pub enum Freshness {
     Expired,
 }
 
+/// What a sample gives up once it is older than the window every rate and percentile is read
+/// over: its histograms and per-label counters, most of its bytes (a vLLM sample's two
+/// histograms are ~700 bytes of its ~1 KB). The gauges the KV history draws stay.
+pub trait Thin {
+    fn thin(&mut self);
+}
+
+impl Thin for EngineSample {
+    fn thin(&mut self) {
+        self.ttft = None;
+        self.itl = None;
+    }
+}
+
+impl Thin for EppSample {
+    fn thin(&mut self) {
+        self.scheduler = None;
+        self.attempts = BTreeMap::new();
+        self.decisions = BTreeMap::new();
+    }
+}
+
+impl<T: Clone + Thin> Scraped<T> {
+    /// Thins the samples taken before `t`: no window ending at the latest sample reaches them.
+    pub fn thin_before(&mut self, t: f64) {
+        for s in self.samples.iter_mut().take_while(|s| s.at < t) {
+            s.v.thin();
+        }
+    }
+}
+
 impl<T: Clone> Scraped<T> {
     pub fn keeping(samples: usize) -> Self {
         Scraped { samples: Ring::new(samples), error: None }
@@ -744,6 +775,32 @@ mod tests {
         let rate = s.rate(|x| x.requests, &r).unwrap();
         assert!((rate - 10.0).abs() < 1e-9, "400 over 40 s: {rate}");
         assert_eq!(rates::rate(&[(59.0, 600.0), (60.0, 600.0)], 60.0, 1.0), Some(0.0), "two samples would alias");
+    }
+
+    #[test]
+    fn samples_older_than_the_window_are_thinned_and_the_window_reads_the_same() {
+        // five minutes of scrapes every 5 s, a histogram growing unevenly, a KV gauge
+        let (mut whole, mut thinned): (Scraped<EngineSample>, Scraped<EngineSample>) = Default::default();
+        for i in 0..=60 {
+            let t = i as f64 * 5.0;
+            let n = (i * i) as f64;
+            let sample = EngineSample {
+                kv_usage: Some(i as f64 / 100.0),
+                ttft: Some(h(&[0.1, 0.5, f64::INFINITY], &[n, 3.0 * n, 3.0 * n + i as f64])),
+                ..Default::default()
+            };
+            whole.record(t, Ok(sample.clone()));
+            thinned.record(t, Ok(sample));
+            thinned.thin_before(t - 60.0);
+        }
+        let r = reading(300.0);
+        let p99 = |s: &Scraped<EngineSample>| s.histogram(|x| x.ttft.as_ref(), &r).and_then(|h| h.quantile(0.99));
+        assert!(p99(&whole).is_some());
+        assert_eq!(p99(&thinned), p99(&whole), "the window's samples keep their histograms");
+        let kept = thinned.samples.iter().filter(|s| s.v.ttft.is_some()).count();
+        assert_eq!(kept, 13, "a minute of samples at 5 s, both ends in: the rest thinned");
+        let kv: Vec<Option<f64>> = thinned.samples.iter().map(|s| s.v.kv_usage).collect();
+        assert_eq!(kv, whole.samples.iter().map(|s| s.v.kv_usage).collect::<Vec<_>>(), "the KV history stays");
     }
 
     #[test]
