@@ -215,6 +215,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             .collect();
         for label in &wanted {
             w.add(&ctx, &client, label, &pods, Some(label));
+            w.slim(label, super::slim::pod);
         }
         !wanted.is_empty()
     };

@@ -611,6 +611,7 @@ pub fn baseline_path(dir: &std::path::Path, template: Option<&str>, context: &st
 fn add_brand_pod_watches(w: &mut WatchSet<Tag>, ctx: &super::paced::WatchCtx, client: &kube::Client, brand: Brand) {
     let sel = format!("{}/type in (agent,tool)", brand.label_prefix());
     w.add(ctx, client, Tag::Pods(brand), &ar("", "v1", "Pod", "pods"), Some(&sel));
+    w.slim(Tag::Pods(brand), super::slim::pod);
     w.add(ctx, client, Tag::Services(brand), &ar("", "v1", "Service", "services"), Some(&sel));
 }
 

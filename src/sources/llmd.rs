@@ -543,7 +543,10 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             Some((src, ev)) = pod_rx.recv() => {
                 if !watchers.contains_key(&src) { continue }
                 match ev {
-                    Ok(ev) => dirty |= pods.entry(src).or_default().fold(ev, Some),
+                    Ok(ev) => dirty |= pods.entry(src).or_default().fold(ev, |mut o| {
+                        super::slim::pod(&mut o);
+                        Some(o)
+                    }),
                     Err(e) => tracing::debug!(cluster = index, error = %e, "pod watch error"),
                 }
             }

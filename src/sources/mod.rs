@@ -24,6 +24,7 @@ pub mod prom;
 pub mod quantity;
 pub mod records;
 pub mod reports;
+pub mod slim;
 pub mod views;
 pub mod watchset;
 
