@@ -645,3 +645,64 @@ fn ten_thousand_hub_clusters_sort_group_and_filter() {
     app.on_key(key(KeyCode::Esc));
     assert!(render(&mut app, 200, 60).contains("Clusters (10001)"), "Esc clears the filter first");
 }
+
+/// A group's sums are of the members with numbers: where some have no current series in the
+/// query layer, the group's line says how many and marks its sums and maxima `≥` (without
+/// colour), so a set whose busiest clusters went quiet does not read as a quiet set.
+#[test]
+fn a_group_with_members_the_query_layer_says_nothing_of_marks_its_sums_as_lower_bounds() {
+    use kst::store::placement::{ClusterSet, ManagedCluster, CLUSTERSET_LABEL};
+    let now = 1_790_000_000.0;
+    let mut fleet = Fleet::new(&[("its1".into(), "https://its1:6443".into())]);
+    fleet.clusters[0].conn = Conn::Live;
+    fleet.prom.insert(0, kst::store::PromState { url: "http://thanos".into(), at: Some(now), ..Default::default() });
+    let managed: Vec<ManagedCluster> = ["a", "b", "c", "d", "e"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| ManagedCluster {
+            name: format!("edge-{n}"),
+            labels: [(CLUSTERSET_LABEL.to_string(), if i < 4 { "edge" } else { "core" }.to_string())].into(),
+            available: Some(true),
+            why: None,
+            since: Some(now - 600.0),
+        })
+        .collect();
+    // edge-b has no series; edge-c's are ten minutes old; the others are current
+    for (name, age) in [("edge-a", 2.0), ("edge-c", 600.0), ("edge-d", 2.0), ("edge-e", 2.0)] {
+        fleet.prom_clusters.insert(
+            name.into(),
+            kst::store::hub::ClusterAgg {
+                servers: Some(8.0),
+                kv_max: Some(0.5),
+                generation_tokens_per_s: Some(1000.0),
+                scraped_at: Some(now - age),
+                ..Default::default()
+            },
+        );
+    }
+    fleet.clusters[0].placement.managed = Some(managed);
+    fleet.clusters[0].placement.sets = Some(vec![
+        ClusterSet { name: "edge".into(), selector: None },
+        ClusterSet { name: "core".into(), selector: None },
+    ]);
+    fleet.placement_changed();
+    fleet.evaluate_problems(now);
+    let mut app = App::new(fleet, Theme::builtin("mono").unwrap(), Mode::Normal);
+    app.clock = Some(now + 1.0);
+    app.on_key(key(KeyCode::Char('b')));
+    let s = render(&mut app, 200, 40);
+    let edge = s.lines().find(|l| l.contains("▸ edge (4)")).unwrap_or_else(|| panic!("{s}"));
+    assert!(edge.contains("2 of 4 without numbers now"), "no series and stale series both count: {edge}");
+    assert!(edge.contains("≥") && edge.contains("engines"), "{edge}");
+    let core = s.lines().find(|l| l.contains("▸ core (1)")).unwrap_or_else(|| panic!("{s}"));
+    assert!(!core.contains('≥') && !core.contains("without numbers"), "a group fully seen is not marked: {core}");
+    assert!(help_mentions(&mut app, "≥ (a group)"), "the help explains the mark");
+}
+
+/// Whether the help (`?`) explains `what`.
+fn help_mentions(app: &mut App, what: &str) -> bool {
+    app.on_key(key(KeyCode::Char('?')));
+    let s = render(app, 200, 60);
+    app.on_key(key(KeyCode::Esc));
+    s.contains(what)
+}

@@ -186,6 +186,7 @@ impl Component for Overview {
             ("KV", "the fullest KV cache of the servers that decode (P: of the prefill servers, when both run)"),
             ("TOK/S P/D", "prefill / decode tokens per second over the rate window"),
             ("dimmed numbers", "a cluster that stopped answering, or whose model-server numbers stopped: the last ones (DETAIL says how old)"),
+            ("≥ (a group)", "some members have no numbers now (down, or no current series): the sums and maxima are of the others"),
         ]
     }
 
@@ -514,15 +515,20 @@ fn group_line(cx: &Ctx, g: &GroupLine) -> Vec<Line<'static>> {
         Some(w) => format!("worst: {w}"),
         None => "no firing problem".to_string(),
     };
+    // the sums of a group some members say nothing to are lower bounds, and said to be
+    if g.blind > 0 {
+        detail.push_str(&format!(" · {} of {} without numbers now: ≥ sums the rest", g.blind, g.members));
+    }
     detail.push_str(if g.open { " · Enter folds it" } else { " · Enter opens it" });
+    let at_least = if g.blind > 0 { "≥" } else { "" };
     let mut line = vec![cell(DASH, t.muted); 13];
     line[0] = cell(format!("{} {} ({})", if g.open { "▾" } else { "▸" }, g.name, g.members), t.accent);
     line[1] = cell(state, style);
     line[2] = cell(problems_text(g.counts), problems_style);
     line[7] = cell(g.gpu_util_max.map(|u| format!("max {:.0}%", u * 100.0)).unwrap_or_else(|| DASH.into()), t.text);
-    line[9] = cell(g.servers.map(|n| format!("{n:.0} engines")).unwrap_or_else(|| DASH.into()), t.text);
-    line[10] = cell(g.kv_max.map(fmt::pct).unwrap_or_else(|| DASH.into()), t.text);
-    line[11] = cell(g.tokens.map(|n| format!("—/{}", fmt::num(n))).unwrap_or_else(|| DASH.into()), t.text);
+    line[9] = cell(g.servers.map(|n| format!("{at_least}{n:.0} engines")).unwrap_or_else(|| DASH.into()), t.text);
+    line[10] = cell(g.kv_max.map(|k| format!("{at_least}{}", fmt::pct(k))).unwrap_or_else(|| DASH.into()), t.text);
+    line[11] = cell(g.tokens.map(|n| format!("—/{at_least}{}", fmt::num(n))).unwrap_or_else(|| DASH.into()), t.text);
     line[12] = cell(detail, if g.worst.is_some() { problems_style } else { t.muted });
     line
 }

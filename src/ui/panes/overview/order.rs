@@ -103,6 +103,8 @@ pub(super) struct GroupLine {
     pub gpu_util_max: Option<f64>,
     pub tokens: Option<f64>,
     pub servers: Option<f64>,
+    /// Members whose numbers are not known now: the sums and maxima are of the others.
+    pub blind: usize,
     pub open: bool,
 }
 
@@ -257,6 +259,9 @@ struct Facts<'a> {
     kv: Option<f64>,
     tokens: Option<f64>,
     servers: Option<f64>,
+    /// Its numbers are not known now though it has some to know (down, or no current series
+    /// in the query layer): a group's sums leave it out and say so.
+    blind: bool,
     sets: Vec<&'a str>,
     labels: Option<&'a BTreeMap<String, String>>,
     worst: Option<String>,
@@ -326,6 +331,7 @@ fn context_facts<'a>(
         kv: None,
         tokens: None,
         servers: None,
+        blind: false,
         sets,
         labels,
         worst,
@@ -334,11 +340,15 @@ fn context_facts<'a>(
         return f;
     }
     if c.undialed.is_some() {
-        if let Some(m) = cx.fleet.prom_clusters.get(&c.context) {
-            (f.gpu_util, f.kv, f.tokens, f.servers) = (m.gpu_util, m.kv_max, m.generation_tokens_per_s, m.servers);
+        match cx.fleet.prom_clusters.get(&c.context) {
+            Some(m) => {
+                (f.gpu_util, f.kv, f.tokens, f.servers) = (m.gpu_util, m.kv_max, m.generation_tokens_per_s, m.servers)
+            }
+            None => f.blind = !cx.fleet.prom.is_empty(),
         }
         return f;
     }
+    f.blind = !c.conn.reachable();
     let l = c.llmd.totals(&cx.reading());
     f.gpu_util = crate::store::gpus::summary(&c.gpus, now).util_avg;
     f.kv = l.kv_decode_max.or(l.kv_prefill_max);
@@ -375,6 +385,8 @@ fn hub_facts<'a>(cx: &Ctx, h: &'a HubCluster, j: Option<&HubJudged>, grouping: b
         kv: m.and_then(|m| m.kv_max),
         tokens: m.and_then(|m| m.generation_tokens_per_s),
         servers: m.and_then(|m| m.servers),
+        // a query layer configured, and no current series of it there
+        blind: !cx.fleet.prom.is_empty() && !m.and_then(|m| m.scraped_at).is_some_and(|at| now - at <= stale_after(cx)),
         sets: if grouping { h.sets.iter().map(String::as_str).collect() } else { Vec::new() },
         labels: Some(&h.labels),
         worst: match (j.and_then(|j| j.worst.as_ref()), h.available) {
@@ -534,6 +546,7 @@ fn grouped(facts: &[(Row, Facts)], sort: Sort, by: &GroupBy, open: &BTreeSet<Str
                 g.gpu_util_max = max(g.gpu_util_max, f.gpu_util);
                 g.tokens = sum(g.tokens, f.tokens);
                 g.servers = sum(g.servers, f.servers);
+                g.blind += f.blind as usize;
             }
             // members are in the sort's order already: the first with a problem is the worst
             g.worst = idx.iter().find_map(|i| facts[*i].1.worst.clone());
@@ -547,6 +560,7 @@ fn grouped(facts: &[(Row, Facts)], sort: Sort, by: &GroupBy, open: &BTreeSet<Str
                 kv: g.kv_max,
                 tokens: g.tokens,
                 servers: g.servers,
+                blind: g.blind > 0,
                 sets: Vec::new(),
                 labels: None,
                 worst: None,
@@ -591,6 +605,7 @@ mod tests {
             kv,
             tokens: None,
             servers: None,
+            blind: false,
             sets: Vec::new(),
             labels: None,
             worst: None,
