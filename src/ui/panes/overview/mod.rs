@@ -511,14 +511,15 @@ fn group_line(cx: &Ctx, g: &GroupLine) -> Vec<Line<'static>> {
     };
     let problems_style = problems_style(t, g.counts);
     // the worst problem leads (the name column counts the members, STATE says how many are down)
-    let mut detail = match &g.worst {
-        Some(w) => format!("worst: {w}"),
-        None => "no firing problem".to_string(),
+    // the sums of a group some members say nothing to are lower bounds, and said to be: after
+    // its worst problem, before anything else
+    let blind = (g.blind > 0).then(|| format!("{} of {} without numbers now: ≥ sums the rest", g.blind, g.members));
+    let mut detail = match (&g.worst, blind) {
+        (Some(w), Some(b)) => format!("worst: {w} · {b}"),
+        (Some(w), None) => format!("worst: {w}"),
+        (None, Some(b)) => format!("{b} · no firing problem"),
+        (None, None) => "no firing problem".to_string(),
     };
-    // the sums of a group some members say nothing to are lower bounds, and said to be
-    if g.blind > 0 {
-        detail.push_str(&format!(" · {} of {} without numbers now: ≥ sums the rest", g.blind, g.members));
-    }
     detail.push_str(if g.open { " · Enter folds it" } else { " · Enter opens it" });
     let at_least = if g.blind > 0 { "≥" } else { "" };
     let mut line = vec![cell(DASH, t.muted); 13];
