@@ -201,17 +201,15 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
     // clusters run few of the five kinds
     let pods = ApiResource::erase::<k8s_openapi::api::core::v1::Pod>(&());
     let grow = |w: &mut WatchSet<&'static str>| {
-        let wanted: Vec<&'static str> = POD_LABELS
+        let missing: Vec<&'static str> = POD_LABELS.iter().copied().filter(|l| !w.by_tag.contains_key(l)).collect();
+        if missing.is_empty() {
+            return false;
+        }
+        // one pass over the jobs: the labels their pods carry that no watch reads yet
+        let wanted: std::collections::BTreeSet<&'static str> = KINDS
             .iter()
-            .copied()
-            .filter(|l| !w.by_tag.contains_key(l))
-            .filter(|l| {
-                KINDS.iter().any(|(k, ..)| {
-                    w.objects(k).any(|o| {
-                        decode(k, o).pod_selector.is_some_and(|s| s.split_once('=').is_some_and(|(x, _)| x == *l))
-                    })
-                })
-            })
+            .flat_map(|(k, ..)| w.objects(k).filter_map(move |o| decode(k, o).pod_selector))
+            .filter_map(|s| missing.iter().copied().find(|l| s.split_once('=').is_some_and(|(x, _)| x == *l)))
             .collect();
         for label in &wanted {
             w.add(&ctx, &client, label, &pods, Some(label));
