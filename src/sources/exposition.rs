@@ -5,7 +5,8 @@
 //! allocated a `String` per name, label and value and took a third of kst's CPU at 20 clusters
 //! (perf, 2026-12-07). A line that does not parse is skipped; the rest of the page stands.
 //!
-//! Families follow the format's rules (<https://prometheus.io/docs/instrumenting/exposition_formats/>):
+//! Families follow the format's rules (<https://prometheus.io/docs/instrumenting/exposition_formats/>;
+//! written down in docs/upstream/prometheus-text-format.md):
 //! the samples of a `# TYPE x histogram` are `x_bucket`, `x_sum` and `x_count`; of a summary
 //! `x`, `x_sum` and `x_count`; any other sample is a family of its own name.
 
@@ -110,6 +111,20 @@ pub fn parse(text: &str) -> Page<'_> {
         f.samples.push(Sample { labels, value, part });
     }
     page
+}
+
+/// A page with at least one family, or why there is none (`not Prometheus text: line 3: …`):
+/// one odd line does not lose the rest, a page of nothing usable is an error.
+pub fn parse_some(text: &str) -> Result<Page<'_>, String> {
+    let page = parse(text);
+    if !page.families.is_empty() {
+        return Ok(page);
+    }
+    let why = match page.first_bad {
+        Some((n, line)) => format!("line {n}: {}", line.trim()),
+        None => "no metrics in the response".into(),
+    };
+    Err(format!("not Prometheus text: {}", why.chars().take(160).collect::<String>()))
 }
 
 /// `# TYPE name kind` (after the `#`); None for HELP and other comments.

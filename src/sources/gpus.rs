@@ -81,14 +81,7 @@ impl<'a> DcgmLabels<'a> {
 /// page has no `Hostname`. The Kubernetes mapping is read under its three spellings: `pod` and
 /// `namespace`, the older `pod_name` / `pod_namespace`, and `exported_*` behind Prometheus.
 pub fn decode_dcgm(text: &str, node: &str) -> Result<Vec<GpuSample>, String> {
-    let page = exposition::parse(text);
-    if page.families.is_empty() {
-        let why = match page.first_bad {
-            Some((n, line)) => format!("line {n}: {}", line.trim()),
-            None => "no metrics in the response".into(),
-        };
-        return Err(format!("not Prometheus text: {}", why.chars().take(160).collect::<String>()));
-    }
+    let page = exposition::parse_some(text)?;
     let mut gpus: BTreeMap<(String, Option<String>), GpuSample> = BTreeMap::new();
     let mut seen_dcgm = false;
     for (name, m) in page.families.iter().filter(|(n, _)| n.starts_with("DCGM_")) {

@@ -15,15 +15,7 @@ pub struct Families<'a> {
 impl<'a> Families<'a> {
     /// Errors only when nothing usable came back: one odd line does not lose the rest.
     pub fn parse(text: &'a str) -> Result<Families<'a>, String> {
-        let page = exposition::parse(text);
-        if page.families.is_empty() {
-            let why = match page.first_bad {
-                Some((n, line)) => format!("line {n}: {}", line.trim()),
-                None => "no metrics in the response".into(),
-            };
-            let short: String = why.chars().take(160).collect();
-            return Err(format!("not Prometheus text: {short}"));
-        }
+        let page = exposition::parse_some(text)?;
         Ok(Families { by_name: page.families })
     }
 
