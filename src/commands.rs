@@ -404,6 +404,8 @@ async fn run_demo(args: DemoArgs, _common: &CommonArgs, settings: &Settings) -> 
     }
     let code = run_tui(targets, &settings).await;
     fleet.shutdown();
+    // the caches' writers may still be running: none may bring the folder back once it is gone
+    crate::files::stop_writing();
     drop(demo_dir);
     code
 }

@@ -3,11 +3,27 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
+
+/// Set once kst stops writing files (a demo removing its folder on the way out). A write holds
+/// it for reading from its check to its rename, so a write either ends before the folder is
+/// removed or does not start: a cache writer still running cannot bring the folder back.
+static STOPPED: RwLock<bool> = RwLock::new(false);
+
+/// No file is written after this (writes in flight end first).
+pub fn stop_writing() {
+    *STOPPED.write().unwrap_or_else(|e| e.into_inner()) = true;
+}
 
 /// Writes `bytes` whole or not at all: a temporary file beside `path` (named for this process
-/// and this write, so two writers never share one), then a rename.
+/// and this write, so two writers never share one), then a rename. Refused once
+/// `stop_writing` was called.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     static N: AtomicU64 = AtomicU64::new(0);
+    let stopped = STOPPED.read().unwrap_or_else(|e| e.into_inner());
+    if *stopped {
+        return Err(std::io::Error::other("kst is exiting: no more files written"));
+    }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -1002,6 +1002,14 @@ async fn gpus_from_the_query_layer_are_the_ones_prometheus_holds() {
 /// A private VictoriaMetrics on a free loopback port, ready; its process, its data directory and
 /// its base URL.
 async fn start_victoria_metrics(bin: &std::path::Path) -> (common::Peer, tempfile::TempDir, String) {
+    start_victoria_metrics_with(bin, &[]).await
+}
+
+/// `start_victoria_metrics` with more flags.
+async fn start_victoria_metrics_with(
+    bin: &std::path::Path,
+    flags: &[&str],
+) -> (common::Peer, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let port = common::free_port();
     let peer = common::Peer(
@@ -1010,6 +1018,7 @@ async fn start_victoria_metrics(bin: &std::path::Path) -> (common::Peer, tempfil
             .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
             .arg("-search.latencyOffset=0s")
             .arg("-search.disableCache")
+            .args(flags)
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("vm.log")).unwrap())
             .spawn()
@@ -1187,11 +1196,14 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
         Default::default(),
         kst::sources::prom::Pace { refresh: Duration::from_millis(500), window: Duration::ZERO },
     );
+    // a round of roll-ups complete: the layer's state comes after its last (the first round's
+    // rows arrive as each roll-up answers)
     common::pump_until(&mut fleet, &mut col.updates, "the hub's clusters with their roll-ups", |f| {
         let hubs = kst::store::hub::clusters(f);
         hubs.len() == 101
             && hubs.iter().filter(|h| h.metrics.is_some()).count() == 5
             && kst::store::hub::sets(f).len() == 3
+            && f.prom.values().any(|p| p.took_ms.is_some())
     })
     .await;
     let hubs = kst::store::hub::clusters(&fleet);
@@ -1284,4 +1296,99 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
             && row.contains("TTFT p99 9"),
         "{row}"
     );
+}
+
+/// A query layer's own pace, and a roll-up it refuses. Four clusters scraped every 10 s stay
+/// current between scrapes (kst learns each one's step from the layer's scrape times), a fifth
+/// whose samples stopped 100 s ago reads as not current; and when the layer refuses one roll-up
+/// (here VictoriaMetrics' limit on the series one query may touch, which the TTFT buckets pass)
+/// the others' numbers stay, that column is unknown and the layer is said to be partial, not
+/// failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roll_ups_follow_the_layer_s_scrape_pace_and_a_refused_one_is_partial() {
+    use kst::sources::prom::PromConfig;
+    let test = "roll_ups_follow_the_layer_s_scrape_pace_and_a_refused_one_is_partial";
+    let Some(vm) = common::peers::debian_binary("victoria-metrics", "victoria-metrics") else {
+        common::peers::missing(test, "victoria-metrics", "apt-get install victoria-metrics");
+        return;
+    };
+    // 5 clusters x 2 servers: 10 series of each gauge, 40 TTFT buckets
+    let (_vm, _dir, base) = start_victoria_metrics_with(&vm, &["-search.maxUniqueTimeseries=25"]).await;
+    let http = reqwest::Client::new();
+    let now = common::now_s().floor() as i64;
+    let mut body = String::new();
+    for c in 0..5 {
+        // edge-0004 stopped being scraped 100 s ago; the others are scraped every 10 s, on into
+        // the next minute (the samples ahead of now are read as they come due)
+        let times: Vec<i64> = match c {
+            4 => (0..6).map(|i| now - 150 + 10 * i).collect(),
+            _ => (0..20).map(|i| now - 60 + 10 * i).collect(),
+        };
+        for pod in ["v0", "v1"] {
+            let l = format!("cluster=\"edge-{c:04}\",namespace=\"llm-d\",pod=\"{pod}\"");
+            for (i, t) in times.iter().enumerate() {
+                body.push_str(&format!("vllm:kv_cache_usage_perc{{{l}}} 0.5 {}\n", t * 1000));
+                body.push_str(&format!("vllm:num_requests_running{{{l}}} 2 {}\n", t * 1000));
+                for (le, n) in [("0.1", 10), ("0.5", 18), ("1", 20), ("+Inf", 20)] {
+                    body.push_str(&format!(
+                        "vllm:time_to_first_token_seconds_bucket{{{l},le=\"{le}\"}} {} {}\n",
+                        n * i,
+                        t * 1000
+                    ));
+                }
+            }
+        }
+    }
+    let r = http.post(format!("{base}/api/v1/import/prometheus")).body(body).send().await.unwrap();
+    assert!(r.status().is_success());
+    let _ = http.get(format!("{base}/internal/force_flush")).send().await;
+
+    let mut fleet = Fleet::new(&[]);
+    let mut col = Collectors::start(&[], common::fast_worker());
+    let cfg = PromConfig {
+        url: base.clone(),
+        cluster_label: "cluster".into(),
+        timeout: Duration::from_secs(5),
+        rate_window: Duration::from_secs(60),
+        ..Default::default()
+    };
+    col.start_prom(
+        vec![cfg],
+        Default::default(),
+        kst::sources::prom::Pace { refresh: Duration::from_millis(500), window: Duration::ZERO },
+    );
+    // a live cluster's step is learned once its newest sample moves on (within one 10 s step)
+    common::pump_until(&mut fleet, &mut col.updates, "the live clusters' scrape step", |f| {
+        f.prom_clusters.get("edge-0000").and_then(|r| r.interval).is_some_and(|i| (i - 10.0).abs() < 0.5)
+    })
+    .await;
+    let at = common::now_s();
+    let hide_after = fleet.metrics.hide_after;
+    for c in 0..4 {
+        let r = &fleet.prom_clusters[&format!("edge-{c:04}")];
+        assert_eq!((r.servers, r.kv_max), (Some(2.0), Some(0.5)), "edge-{c:04}: {r:?}");
+        assert!(r.current(at, hide_after), "edge-{c:04} is scraped every 10 s: {r:?}");
+        assert_eq!(r.round, Some(0.5), "answers every refresh");
+    }
+    let stopped = &fleet.prom_clusters["edge-0004"];
+    assert!(!stopped.current(at, hide_after), "its newest sample is 100 s old: {stopped:?}");
+    // the stopped one's step is the fleet's estimate (twice the median age of the newest
+    // samples, each under 10 s old when asked), not its own 100 s
+    assert!(stopped.interval.is_some_and(|i| i < 25.0), "{stopped:?}");
+    // the refused roll-up: unknown for every cluster, the layer partial (not failing)
+    assert!(fleet.prom_clusters.values().all(|r| r.ttft_p99_s.is_none()));
+    let state = fleet.prom.values().next().expect("the layer's state");
+    assert_eq!(state.error, None, "{state:?}");
+    assert!(
+        state.warnings.iter().any(|w| w.starts_with("roll-up ttft_p99: ") && w.contains("25")),
+        "the refusal, as the layer gave it: {:?}",
+        state.warnings
+    );
+    fleet.evaluate_problems(at);
+    let partial = fleet.problems.all().into_iter().find(|p| p.kind == "query-layer-failing").cloned();
+    assert!(
+        partial.as_ref().is_some_and(|p| p.reason.starts_with("partial: roll-up ttft_p99")),
+        "the partial layer is a problem naming the roll-up: {partial:?}"
+    );
+    col.stop();
 }

@@ -32,6 +32,33 @@ pub struct ClusterAgg {
     pub gpus_xid: Option<f64>,
     /// The endpoint pickers' error ratio over the rate window (errors / requests).
     pub error_ratio: Option<f64>,
+    /// How long this cluster normally goes without a newer sample in the layer (seconds): the
+    /// step of `scraped_at` between two answers, or before one was seen twice, twice the median
+    /// age of every cluster's newest sample (a scrape interval's worth). None: not known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<f64>,
+    /// Seconds between two answers of the layer: kst's refresh, or its round of roll-ups when
+    /// the layer takes longer than that to answer them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round: Option<f64>,
+}
+
+impl ClusterAgg {
+    /// How old its newest sample may be and still be current. A query layer scrapes at its own
+    /// interval, not kst's refresh: a cluster scraped every 30 s (or a layer that takes 20 s to
+    /// answer ten thousand clusters) is not stale for doing what it was told. Current while
+    /// within kst's own limit (`hide_after`, at least 30 s) or within two of the layer's
+    /// intervals there plus two rounds of asking (one for the answer's age when it lands, one
+    /// until the next lands), the way a dialed pod is stale once two scrapes were missed.
+    pub fn age_limit(&self, hide_after: f64) -> f64 {
+        let layer = 2.0 * self.interval.unwrap_or(0.0) + 2.0 * self.round.unwrap_or(0.0);
+        hide_after.max(30.0).max(layer)
+    }
+
+    /// Its newest sample is current (see `age_limit`).
+    pub fn current(&self, now: f64, hide_after: f64) -> bool {
+        self.scraped_at.is_some_and(|t| now - t <= self.age_limit(hide_after))
+    }
 }
 
 /// A ManagedCluster seen only through a hub.
@@ -55,10 +82,9 @@ pub struct HubCluster {
 }
 
 impl HubCluster {
-    /// Available, and its numbers (if any) are fresh.
-    pub fn healthy(&self, now: f64, stale_after: f64) -> bool {
-        self.available == Some(true)
-            && self.metrics.as_ref().is_none_or(|m| m.scraped_at.is_some_and(|t| now - t <= stale_after))
+    /// Available, and its numbers (if any) are current.
+    pub fn healthy(&self, now: f64, hide_after: f64) -> bool {
+        self.available == Some(true) && self.metrics.as_ref().is_none_or(|m| m.current(now, hide_after))
     }
 }
 
@@ -145,6 +171,23 @@ mod tests {
         assert!(c.healthy(100.0, 30.0));
         c.available = Some(false);
         assert!(!c.healthy(100.0, 30.0));
+    }
+
+    #[test]
+    fn a_roll_up_is_current_for_as_long_as_the_layer_s_own_pace_allows() {
+        // kst's limit: hide_after, never under 30 s
+        let m = ClusterAgg { scraped_at: Some(60.0), ..Default::default() };
+        assert!(m.current(85.0, 25.0) && m.current(90.0, 25.0) && !m.current(91.0, 25.0));
+        assert!(m.current(100.0, 40.0) && !m.current(101.0, 40.0));
+        // scraped every 30 s, answered every 5 s: 70 s before it reads stale, not 30
+        let slow = ClusterAgg { scraped_at: Some(60.0), interval: Some(30.0), round: Some(5.0), ..Default::default() };
+        assert_eq!(slow.age_limit(25.0), 70.0);
+        assert!(slow.current(129.0, 25.0) && !slow.current(131.0, 25.0));
+        // a layer that takes 20 s a round: its answers are that much older by the next
+        let busy = ClusterAgg { interval: Some(5.0), round: Some(20.0), ..Default::default() };
+        assert_eq!(busy.age_limit(25.0), 50.0);
+        // nothing scraped: never current
+        assert!(!ClusterAgg::default().current(0.0, 25.0));
     }
 
     #[test]

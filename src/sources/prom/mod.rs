@@ -15,6 +15,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
+use crate::store::hub::ClusterAgg;
 use crate::store::llmd::{EngineKind, Key};
 use crate::store::{FleetUpdate, PromState, Update};
 
@@ -355,7 +356,8 @@ async fn send_targets_down(
     at: Option<f64>,
     tx: &mpsc::Sender<Update>,
 ) -> bool {
-    let Ok(down) = query_at(http, cfg, &scoped.down, at).await else { return true };
+    let started = std::time::Instant::now();
+    let Ok(down) = read("targets_down", started, query_at(http, cfg, &scoped.down, at).await) else { return true };
     for s in &down.samples {
         let (Some(ci), Some(ns), Some(pod)) = (
             s.labels.get(&cfg.cluster_label).and_then(|v| scoped.by_value.get(v).copied()),
@@ -375,6 +377,34 @@ async fn send_targets_down(
         }
     }
     true
+}
+
+/// An answer as read, logged at debug with what it cost (`KST_LOG=kst::sources::prom=debug`):
+/// the benchmarks read every query's bytes and time from these lines.
+fn read(what: &str, started: std::time::Instant, answer: Result<Answer, QueryError>) -> Result<Answer, QueryError> {
+    let ms = started.elapsed().as_millis() as u64;
+    match &answer {
+        Ok(a) => tracing::debug!(query = what, bytes = a.bytes, series = a.samples.len(), ms, "query answered"),
+        Err(QueryError(e)) => tracing::debug!(query = what, ms, error = %e, "query failed"),
+    }
+    answer
+}
+
+/// `read` for a series-and-times answer.
+fn read_pair(
+    what: &str,
+    started: std::time::Instant,
+    answer: Result<(Answer, Answer), QueryError>,
+) -> Result<(Answer, Answer), QueryError> {
+    let ms = started.elapsed().as_millis() as u64;
+    match &answer {
+        Ok((a, t)) => {
+            let series = a.samples.len() + t.samples.len();
+            tracing::debug!(query = what, bytes = a.bytes + t.bytes, series, ms, "query answered")
+        }
+        Err(QueryError(e)) => tracing::debug!(query = what, ms, error = %e, "query failed"),
+    }
+    answer
 }
 
 /// What one refresh read of the endpoint pickers.
@@ -400,7 +430,9 @@ async fn read_pickers(
     tx: &mpsc::Sender<Update>,
 ) -> Option<Pickers> {
     let mut out = Pickers::default();
-    let Ok((ea, et)) = query_with_times(http, cfg, &scoped.epp, &scoped.epp_times, at).await else {
+    let started = std::time::Instant::now();
+    let asked = query_with_times(http, cfg, &scoped.epp, &scoped.epp_times, at).await;
+    let Ok((ea, et)) = read_pair("epp", started, asked) else {
         return Some(out);
     };
     out.bytes = ea.bytes + et.bytes;
@@ -425,68 +457,145 @@ async fn read_pickers(
     Some(out)
 }
 
-/// The roll-ups by cluster: every cluster the query layer holds, context or not. Bytes and
-/// warnings are added to `state`; the first roll-up that fails is its error.
-async fn read_rollups(
-    http: &Asker,
-    cfg: &PromConfig,
-    rollups: &[(&'static str, String)],
-    state: &mut PromState,
-) -> BTreeMap<String, crate::store::hub::ClusterAgg> {
-    let mut rows: BTreeMap<String, crate::store::hub::ClusterAgg> = BTreeMap::new();
-    let mut unlabelled_engines = 0usize;
-    for (signal, promql) in rollups {
-        match query_at(http, cfg, promql, None).await {
-            Ok(a) => {
-                state.bytes += a.bytes;
-                state.warnings.extend(a.warnings.iter().cloned());
-                for s in &a.samples {
-                    // `count by (C)` over series without C: one row with no label
-                    let Some(v) = s.labels.get(&cfg.cluster_label).filter(|v| !v.is_empty()) else {
-                        if *signal == "servers" {
-                            unlabelled_engines += s.value as usize;
-                        }
-                        continue;
-                    };
-                    let name = cfg.clusters.get(v).cloned().unwrap_or_else(|| v.clone());
-                    let r = rows.entry(name).or_default();
-                    let slot = match *signal {
-                        "servers" => &mut r.servers,
-                        "kv_avg" => &mut r.kv_avg,
-                        "kv_max" => &mut r.kv_max,
-                        "waiting" => &mut r.waiting,
-                        "waiting_max" => &mut r.waiting_max,
-                        "prompt" => &mut r.prompt_tokens_per_s,
-                        "generation" => &mut r.generation_tokens_per_s,
-                        "gpus" => &mut r.gpus,
-                        "gpus_busy" => &mut r.gpus_busy,
-                        "gpu_util" => &mut r.gpu_util,
-                        "ttft_p99" => &mut r.ttft_p99_s,
-                        "gpus_xid" => &mut r.gpus_xid,
-                        "error_ratio" => &mut r.error_ratio,
-                        "scraped_at" => &mut r.scraped_at,
-                        other => {
-                            tracing::warn!(signal = other, "a roll-up with no place in ClusterAgg");
-                            continue;
-                        }
-                    };
-                    *slot = Some(s.value);
+/// The roll-ups by cluster (every cluster the query layer holds, context or not), kept between
+/// refreshes: each signal's answer replaces its column whole, so a cluster an answer no longer
+/// names reads unknown there, and a roll-up that failed this round is unknown, not last round's.
+#[derive(Default)]
+struct Rollups {
+    rows: BTreeMap<String, ClusterAgg>,
+    /// The signals asked at least once. In the first round the rows are sent as each answer
+    /// lands: the first numbers of ten thousand clusters need not wait for the slowest roll-up
+    /// (a TTFT p99 over every bucket), only for their own. Later rounds send once, at the end.
+    asked: BTreeSet<&'static str>,
+}
+
+/// A roll-up's place in a cluster's row.
+fn column<'a>(r: &'a mut ClusterAgg, signal: &str) -> Option<&'a mut Option<f64>> {
+    Some(match signal {
+        "servers" => &mut r.servers,
+        "kv_avg" => &mut r.kv_avg,
+        "kv_max" => &mut r.kv_max,
+        "waiting" => &mut r.waiting,
+        "waiting_max" => &mut r.waiting_max,
+        "prompt" => &mut r.prompt_tokens_per_s,
+        "generation" => &mut r.generation_tokens_per_s,
+        "gpus" => &mut r.gpus,
+        "gpus_busy" => &mut r.gpus_busy,
+        "gpu_util" => &mut r.gpu_util,
+        "ttft_p99" => &mut r.ttft_p99_s,
+        "gpus_xid" => &mut r.gpus_xid,
+        "error_ratio" => &mut r.error_ratio,
+        "scraped_at" => &mut r.scraped_at,
+        _ => return None,
+    })
+}
+
+impl Rollups {
+    /// One round: every roll-up asked in turn. Bytes and warnings are added to `state`; a
+    /// roll-up that fails after others answered is a warning (the layer is partial, that
+    /// column unknown); one that fails before any answered is the round's error (the layer is
+    /// not answering: the rows are dropped, as nothing current is known). `round` is the time
+    /// between two answers. Sends the rows (as each lands until every signal has answered
+    /// once, then once a round); false when the store has gone.
+    #[allow(clippy::too_many_arguments)]
+    async fn read(
+        &mut self,
+        http: &Asker,
+        cfg: &PromConfig,
+        rollups: &[(&'static str, String)],
+        round: f64,
+        state: &mut PromState,
+        source: usize,
+        tx: &mpsc::Sender<Update>,
+    ) -> bool {
+        let mut unlabelled_engines = 0usize;
+        let mut any = false;
+        for (signal, promql) in rollups {
+            let started = std::time::Instant::now();
+            let asked_at = now_s();
+            let first = self.asked.insert(signal);
+            let answer = read(signal, started, query_at(http, cfg, promql, None).await);
+            // the scrape times of the last answer: how far each cluster's moved on since
+            let before: BTreeMap<String, f64> = match *signal == "scraped_at" {
+                true => self.rows.iter().filter_map(|(k, r)| Some((k.clone(), r.scraped_at?))).collect(),
+                false => BTreeMap::new(),
+            };
+            for r in self.rows.values_mut() {
+                if let Some(slot) = column(r, signal) {
+                    *slot = None;
                 }
             }
-            Err(QueryError(e)) => {
-                state.error = Some(format!("roll-up {signal}: {e}"));
-                break;
+            let a = match answer {
+                Ok(a) => a,
+                Err(QueryError(e)) if !any => {
+                    state.error = Some(format!("roll-up {signal}: {e}"));
+                    self.rows.clear();
+                    break;
+                }
+                Err(QueryError(e)) => {
+                    state.warnings.push(format!("roll-up {signal}: {e}"));
+                    continue;
+                }
+            };
+            any = true;
+            state.bytes += a.bytes;
+            state.warnings.extend(a.warnings.iter().cloned());
+            for s in &a.samples {
+                // `count by (C)` over series without C: one row with no label
+                let Some(v) = s.labels.get(&cfg.cluster_label).filter(|v| !v.is_empty()) else {
+                    if *signal == "servers" {
+                        unlabelled_engines += s.value as usize;
+                    }
+                    continue;
+                };
+                let name = cfg.clusters.get(v).cloned().unwrap_or_else(|| v.clone());
+                let r = self.rows.entry(name).or_default();
+                let Some(slot) = column(r, signal) else {
+                    tracing::warn!(signal, "a roll-up with no place in ClusterAgg");
+                    break;
+                };
+                *slot = Some(s.value);
+            }
+            if *signal == "scraped_at" {
+                pace(&mut self.rows, &before, asked_at, round);
+            }
+            if first {
+                self.rows
+                    .retain(|_, r| *r != ClusterAgg { interval: r.interval, round: r.round, ..Default::default() });
+                if tx.send(FleetUpdate::PromClusters { source, rows: self.rows.clone() }.into()).await.is_err() {
+                    return false;
+                }
             }
         }
+        if unlabelled_engines > 0 && self.rows.is_empty() && state.error.is_none() {
+            state.error = Some(format!(
+                "{unlabelled_engines} model servers' series carry no `{}` label: set cluster_label in \
+                 [[metrics.prometheus]] (clusterID, prometheus, ...) or add the label as an external label",
+                cfg.cluster_label
+            ));
+        }
+        // a cluster no roll-up names any more is gone from the layer
+        self.rows.retain(|_, r| *r != ClusterAgg { interval: r.interval, round: r.round, ..Default::default() });
+        tx.send(FleetUpdate::PromClusters { source, rows: self.rows.clone() }.into()).await.is_ok()
     }
-    if unlabelled_engines > 0 && rows.is_empty() && state.error.is_none() {
-        state.error = Some(format!(
-            "{unlabelled_engines} model servers' series carry no `{}` label: set cluster_label in \
-             [[metrics.prometheus]] (clusterID, prometheus, ...) or add the label as an external label",
-            cfg.cluster_label
-        ));
+}
+
+/// Each row's pace in the layer (`ClusterAgg::interval`, `round`), from this answer's scrape
+/// times and the last (`before`): a cluster whose newest sample moved on since the last answer
+/// by that step; one not seen move yet, twice the median age of every cluster's newest sample
+/// when asked (a scrape interval's worth where scrape times spread over it).
+fn pace(rows: &mut BTreeMap<String, ClusterAgg>, before: &BTreeMap<String, f64>, asked_at: f64, round: f64) {
+    let mut ages: Vec<f64> = rows.values().filter_map(|r| Some((asked_at - r.scraped_at?).max(0.0))).collect();
+    ages.sort_by(f64::total_cmp);
+    let fleet = ages.get(ages.len() / 2).map(|m| 2.0 * m);
+    for (name, r) in rows.iter_mut() {
+        r.round = Some(round);
+        let moved = match (before.get(name), r.scraped_at) {
+            (Some(b), Some(t)) if t > *b => Some(t - b),
+            _ => None,
+        };
+        r.interval = moved.or(r.interval).or(fleet);
     }
-    rows
 }
 
 /// The rules' history from the query layer (for the clusters no earlier layer serves), sent to
@@ -552,6 +661,11 @@ pub async fn run(
     let Pace { refresh, window } = pace;
     let mut asker: Option<Asker> = None;
     let rollups = rollup_queries(&cfg.cluster_label, cfg.rate_window);
+    let mut rollup_rows = Rollups::default();
+    let mut last_round = 0.0;
+    for (signal, promql) in &rollups {
+        tracing::debug!(query = signal, promql = %promql, "roll-up");
+    }
     let mut last_at: BTreeMap<(usize, Key), f64> = BTreeMap::new();
     let mut last_epp_at: BTreeMap<(usize, String, String), f64> = BTreeMap::new();
     let mut scoped = Scoped::new(&cfg, &BTreeMap::new());
@@ -595,7 +709,11 @@ pub async fn run(
         // series and scrape times in one query: one consistent view of the ingested scrapes
         let at = Some(now_s());
         let answers = match per_pod {
-            true => query_with_times(http, &cfg, &scoped.engines, &scoped.engine_times, at).await,
+            true => read_pair(
+                "engines",
+                started,
+                query_with_times(http, &cfg, &scoped.engines, &scoped.engine_times, at).await,
+            ),
             false => Ok(Default::default()),
         };
         let state = match answers {
@@ -671,11 +789,14 @@ pub async fn run(
         let mut state = state;
         // the roll-ups by cluster (every cluster the query layer holds, context or not)
         if state.at.is_some() {
-            let rows = read_rollups(http, &cfg, &rollups, &mut state).await;
-            state.took_ms = Some(started.elapsed().as_millis() as u64);
-            if tx.send(FleetUpdate::PromClusters { source, rows }.into()).await.is_err() {
+            // the time between two answers: the refresh, or the last round when it took longer
+            let round = refresh.as_secs_f64().max(last_round);
+            let began = std::time::Instant::now();
+            if !rollup_rows.read(http, &cfg, &rollups, round, &mut state, source, &tx).await {
                 return;
             }
+            last_round = began.elapsed().as_secs_f64();
+            state.took_ms = Some(started.elapsed().as_millis() as u64);
         }
         if state.error.is_some() {
             history_sent = false;

@@ -142,26 +142,28 @@ pub fn rollup_queries(label: &str, window: Duration) -> Vec<(&'static str, Strin
     let waiting = "(vllm:num_requests_waiting or sglang:num_queue_reqs or trtllm_num_requests_waiting)";
     let rate =
         |n: &str| format!("sum by ({label}) (rate(vllm:{n}[{w}]) or rate(sglang:{n}[{w}]) or rate(trtllm_{n}[{w}]))");
+    // the order they are asked in: the scrape times first (a row is current or not by them),
+    // then what the Overview draws, the costliest (every TTFT bucket of the fleet) last
     vec![
-        ("servers", format!("count by ({label}) {running}")),
-        ("kv_avg", format!("avg by ({label}) ({kv})")),
-        ("kv_max", format!("max by ({label}) ({kv})")),
-        ("waiting", format!("sum by ({label}) {waiting}")),
-        ("waiting_max", format!("max by ({label}) {waiting}")),
-        ("prompt", rate("prompt_tokens_total")),
-        ("generation", rate("generation_tokens_total")),
         (
             "scraped_at",
             format!(
                 "max by ({label}) (timestamp(vllm:num_requests_running) or timestamp(sglang:num_running_reqs) or timestamp(trtllm_num_requests_running))"
             ),
         ),
+        ("servers", format!("count by ({label}) {running}")),
+        ("kv_max", format!("max by ({label}) ({kv})")),
+        ("kv_avg", format!("avg by ({label}) ({kv})")),
+        ("generation", rate("generation_tokens_total")),
+        ("prompt", rate("prompt_tokens_total")),
         ("gpus", format!("count by ({label}) (DCGM_FI_DEV_GPU_UTIL)")),
+        ("gpu_util", format!("avg by ({label}) (DCGM_FI_DEV_GPU_UTIL) / 100")),
         (
             "gpus_busy",
             format!("count by ({label}) (DCGM_FI_DEV_GPU_UTIL >= {:.3})", crate::store::rules::GPU_BUSY * 100.0),
         ),
-        ("gpu_util", format!("avg by ({label}) (DCGM_FI_DEV_GPU_UTIL) / 100")),
+        ("waiting", format!("sum by ({label}) {waiting}")),
+        ("waiting_max", format!("max by ({label}) {waiting}")),
         ("gpus_xid", format!("count by ({label}) (DCGM_FI_DEV_XID_ERRORS > 0)")),
         (
             "error_ratio",

@@ -15,7 +15,7 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
             ev.blind(Some(i), Sight::Hub, None, "ManagedClusters not listed yet");
         }
     }
-    let stale_after = fleet.metrics.hide_after;
+    let hide_after = fleet.metrics.hide_after;
     for h in fleet.hub_clusters().iter() {
         let cluster = Some(h.hub_index);
         let object = Object::new("ManagedCluster", "", &h.name);
@@ -33,13 +33,13 @@ pub fn judge(ev: &mut Evaluation, fleet: &Fleet, now: f64) {
             );
         }
         // its load, from the query layer's roll-up, judged as a dialed cluster's would be
-        rollup(ev, cluster, object, h.metrics.as_ref(), to, now, stale_after);
+        rollup(ev, cluster, object, h.metrics.as_ref(), to, now, hide_after);
     }
     // contexts not dialed ([fleet] dial): judged on their roll-ups the same way
     for (i, c) in fleet.clusters.iter().enumerate().filter(|(_, c)| c.undialed.is_some()) {
         let object = Object::new("Cluster", "", &c.context);
         let to = Jump::Pane { pane: PaneId::Overview, find: Find::from(c.context.clone()) };
-        rollup(ev, Some(i), object, fleet.prom_clusters.get(&c.context), to, now, stale_after);
+        rollup(ev, Some(i), object, fleet.prom_clusters.get(&c.context), to, now, hide_after);
     }
     // the query layers themselves
     let hub_names: std::collections::HashSet<&str> =
@@ -106,9 +106,9 @@ fn rollup(
     m: Option<&ClusterAgg>,
     to: Jump,
     now: f64,
-    stale_after: f64,
+    hide_after: f64,
 ) {
-    let Some(m) = m.filter(|m| m.scraped_at.is_some_and(|at| now - at <= stale_after)) else {
+    let Some(m) = m.filter(|m| m.current(now, hide_after)) else {
         let why = match m.and_then(|m| m.scraped_at) {
             Some(at) => format!("its roll-up is {} old", crate::store::llmd::age_text(now - at)),
             None => "no query layer holds its series".to_string(),

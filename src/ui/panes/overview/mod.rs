@@ -544,7 +544,7 @@ fn hub_line(cx: &Ctx, h: &crate::store::hub::HubCluster, j: Option<&HubJudged>, 
     };
     let m = h.metrics.as_ref();
     let age = m.and_then(|m| m.scraped_at).map(|at| now - at);
-    let stale = age.is_some_and(|a| a > order::stale_after(cx));
+    let stale = age.is_some() && !m.is_some_and(|m| order::current(cx, m));
     let num = if stale { t.muted } else { t.text };
     let detail = match (h.available, m, age) {
         (Some(false), _, _) => format!("{}: {}", h.hub, h.why.clone().unwrap_or_else(|| "not Available".into())),

@@ -234,9 +234,10 @@ fn hub_rows(cx: &Ctx) -> HubRows {
     HubRows { all, shown }
 }
 
-/// How long a hub cluster's roll-up may be before it is not healthy: when values hide (or 30 s).
-pub(super) fn stale_after(cx: &Ctx) -> f64 {
-    cx.fleet.metrics.hide_after.max(30.0)
+/// Whether a hub cluster's roll-up is current (`ClusterAgg::current`: kst's limit, or the
+/// layer's own pace when slower).
+pub(super) fn current(cx: &Ctx, m: &crate::store::hub::ClusterAgg) -> bool {
+    m.current(cx.now(), cx.fleet.metrics.hide_after)
 }
 
 /// The contexts shown: the focused one, or every one that passes the filter.
@@ -361,7 +362,7 @@ fn context_facts<'a>(
 
 /// Whether a hub cluster is up, fresh and without an open problem: the rows the fold hides.
 fn hub_healthy(cx: &Ctx, h: &HubCluster, j: Option<&HubJudged>) -> bool {
-    h.healthy(cx.now(), stale_after(cx)) && j.is_none()
+    h.healthy(cx.now(), cx.fleet.metrics.hide_after) && j.is_none()
 }
 
 /// A hub cluster's facts; its sets only when `grouping` (ten thousand small vectors a frame
@@ -369,7 +370,7 @@ fn hub_healthy(cx: &Ctx, h: &HubCluster, j: Option<&HubJudged>) -> bool {
 fn hub_facts<'a>(cx: &Ctx, h: &'a HubCluster, j: Option<&HubJudged>, grouping: bool) -> Facts<'a> {
     let now = cx.now();
     let counts = j.map(|j| j.counts).unwrap_or_default();
-    let fresh = h.healthy(now, stale_after(cx));
+    let fresh = h.healthy(now, cx.fleet.metrics.hide_after);
     let state = match h.available {
         Some(false) => 3,
         None => 2,
@@ -386,7 +387,7 @@ fn hub_facts<'a>(cx: &Ctx, h: &'a HubCluster, j: Option<&HubJudged>, grouping: b
         tokens: m.and_then(|m| m.generation_tokens_per_s),
         servers: m.and_then(|m| m.servers),
         // a query layer configured, and no current series of it there
-        blind: !cx.fleet.prom.is_empty() && !m.and_then(|m| m.scraped_at).is_some_and(|at| now - at <= stale_after(cx)),
+        blind: !cx.fleet.prom.is_empty() && !m.is_some_and(|m| current(cx, m)),
         sets: if grouping { h.sets.iter().map(String::as_str).collect() } else { Vec::new() },
         labels: Some(&h.labels),
         worst: match (j.and_then(|j| j.worst.as_ref()), h.available) {
