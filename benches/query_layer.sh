@@ -7,13 +7,14 @@
 # N = 1,000, 2,500, 5,000, 10,000 (SIZES). kst's TUI at 200x60 on the Overview, its default
 # refresh (5 s) and rate window.
 # Per run:
-# - first numbers: from kst's start until the Overview shows the query layer's numbers (the
-#   title names the layer, and hub rows carry their engine counts);
+# - first numbers: from kst's start until the Overview shows the query layer's numbers on hub
+#   rows (their engine counts: the first round sends rows as each roll-up answers);
 # - kst's CPU (the kernel's clock, CLK_TCK) and RSS over 60 s once it settled (20 s);
 # - every query kst sent in that minute: its median time and the bytes kst received (decoded
 #   from gzip), from kst's debug log; the gzip bytes of the roll-ups as curl receives them;
-# - the refresh: the median time from its first query's answer to its last (the layer's
-#   time; kst asks again 5 s after the last refresh began, or at once if it took longer).
+# - a round of roll-ups: the median time from asking the first (scrape times) to the answer of
+#   the last (TTFT p99); kst asks again 5 s after the last round began, or at once if it took
+#   longer.
 # RUNS runs per N (3); medians. Writes benches/query-layer-results.txt.
 # Usage: bash benches/query_layer.sh                  (needs victoria-metrics on the PATH)
 #        SIZES=1000 RUNS=1 bash benches/query_layer.sh (a quick look)
@@ -58,7 +59,7 @@ one_run() { # N, run -> "first_s cpu_pct rss_mb refresh_s" (and the run's log in
     "env -u KUBECONFIG KST_LOG=info,kube=warn,hyper=warn,rustls=warn,rmcp=warn,kst::sources::prom=debug $BIN --kubeconfig $W/kc --config $W/config.toml --log-file $log; sleep 3600"
   local first=""
   while :; do
-    if screen | grep -q "metrics via http" && screen | grep -q "8 engines"; then first=$(echo "$(now) - $t0" | bc); break; fi
+    if screen | grep -q "8 engines"; then first=$(echo "$(now) - $t0" | bc); break; fi
     if (($(echo "$(now) - $t0 > 180" | bc))); then echo "run $n/$r: no numbers after 180 s" >&2; screen >&2; exit 1; fi
     sleep 0.05
   done
@@ -73,7 +74,7 @@ one_run() { # N, run -> "first_s cpu_pct rss_mb refresh_s" (and the run's log in
   # the measured minute's queries: "name bytes ms" per answer
   awk -v from="$from" '$1 >= from && /query answered/' "$log" \
     | sed -E 's/.*query="([a-z_0-9]+)" bytes=([0-9]+) series=[0-9]+ ms=([0-9]+).*/\1 \2 \3/' > "$W/q-$n-$r"
-  # a refresh: the roll-ups from `servers` to `ttft_p99`, the last one asked
+  # a round: the roll-ups from `scraped_at` to `ttft_p99`, the last one asked
   local refresh
   refresh=$(awk -v from="$from" '$1 >= from && /query answered/' "$log" | python3 -c '
 import sys, re, datetime, statistics
@@ -82,7 +83,7 @@ for line in sys.stdin:
     t = datetime.datetime.fromisoformat(line.split()[0].replace("Z", "+00:00")).timestamp()
     name = re.search(r"query=\"(\w+)\"", line).group(1)
     ms = int(re.search(r"ms=(\d+)", line).group(1))
-    if name == "engines": start = t - ms / 1000
+    if name == "scraped_at": start = t - ms / 1000
     if name == "ttft_p99" and start is not None: spans.append(t - start); start = None
 print(f"{statistics.median(spans):.2f}" if spans else "nan")')
   echo "$first $(awk -v d=$((c1 - c0)) -v hz="$HZ" 'BEGIN{printf "%.2f", 100*d/hz/60}') $rss $refresh"
@@ -107,8 +108,8 @@ for n in ${SIZES:-1000 2500 5000 10000}; do
   for r in $(seq "$RUNS"); do one_run "$n" "$r" >> "$W/runs-$n"; done
   col() { awk "{print \$$1}" "$W/runs-$n" | median; }
   echo
-  echo "N = $n ($SERIES series, loaded in $(printf %.0f "$LOADED") s): first numbers $(col 1) s, CPU $(col 2)% of a core, RSS $(col 3) MB;"
-  echo "  a refresh's queries took the layer $(col 4) s"
+  echo "N = $n ($SERIES series, loaded in $(printf %.0f "$LOADED") s): first numbers $(printf %.2f "$(col 1)") s, CPU $(col 2)% of a core, RSS $(col 3) MB;"
+  echo "  a round of roll-ups took the layer $(col 4) s"
   cat "$W"/q-"$n"-* | python3 -c '
 import sys, statistics, collections
 by = collections.defaultdict(list)
