@@ -11,10 +11,11 @@
 #   rows (their engine counts: the first round sends rows as each roll-up answers);
 # - kst's CPU (the kernel's clock, CLK_TCK) and RSS over 60 s once it settled (20 s);
 # - every query kst sent in that minute: its median time and the bytes kst received (decoded
-#   from gzip), from kst's debug log; the gzip bytes of the roll-ups as curl receives them;
+#   from gzip), and the ones that failed, from kst's debug log; the gzip bytes of the
+#   roll-ups as curl receives them;
 # - a round of roll-ups: the median time from asking the first (scrape times) to the answer of
-#   the last (TTFT p99); kst asks again 5 s after the last round began, or at once if it took
-#   longer.
+#   the last (TTFT p99), and how many rounds the minute held (kst asks every 5 s, or when a
+#   round takes longer than 2.5 s, twice its time after it began: the layer half the time idle).
 # RUNS runs per N (3); medians. Writes benches/query-layer-results.txt.
 # Usage: bash benches/query_layer.sh                  (needs victoria-metrics on the PATH)
 #        SIZES=1000 RUNS=1 bash benches/query_layer.sh (a quick look)
@@ -52,7 +53,7 @@ load() { # N -> a fresh VictoriaMetrics on $PORT holding N clusters' series
   printf '[[metrics.prometheus]]\nurl = "http://127.0.0.1:%s"\n' "$PORT" > "$W/config.toml"
 }
 
-one_run() { # N, run -> "first_s cpu_pct rss_mb refresh_s" (and the run's log in $W/kst-N-r.log)
+one_run() { # N, run -> "first_s cpu_pct rss_mb round_s rounds_a_minute" (the run's log in $W/kst-N-r.log)
   local n=$1 r=$2 log=$W/kst-$1-$2.log
   local t0; t0=$(now)
   tmux new-session -d -s "$S" -x 200 -y 60 \
@@ -71,12 +72,13 @@ one_run() { # N, run -> "first_s cpu_pct rss_mb refresh_s" (and the run's log in
   local c1; c1=$(awk '{print $14+$15}' "/proc/$pid/stat")
   local rss; rss=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$pid/status")
   tmux kill-session -t "$S"
-  # the measured minute's queries: "name bytes ms" per answer
-  awk -v from="$from" '$1 >= from && /query answered/' "$log" \
-    | sed -E 's/.*query="([a-z_0-9]+)" bytes=([0-9]+) series=[0-9]+ ms=([0-9]+).*/\1 \2 \3/' > "$W/q-$n-$r"
+  # the measured minute's queries: "name bytes ms" per answer, "name failed ms" per failure
+  awk -v from="$from" '$1 >= from && /query (answered|failed)/' "$log" \
+    | sed -E -e 's/.*query="([a-z_0-9]+)" bytes=([0-9]+) series=[0-9]+ ms=([0-9]+).*/\1 \2 \3/' \
+      -e 's/.*query="([a-z_0-9]+)" ms=([0-9]+) error.*/\1 failed \2/' > "$W/q-$n-$r"
   # a round: the roll-ups from `scraped_at` to `ttft_p99`, the last one asked
   local refresh
-  refresh=$(awk -v from="$from" '$1 >= from && /query answered/' "$log" | python3 -c '
+  refresh=$(awk -v from="$from" '$1 >= from && /query (answered|failed)/' "$log" | python3 -c '
 import sys, re, datetime, statistics
 start, spans = None, []
 for line in sys.stdin:
@@ -86,7 +88,8 @@ for line in sys.stdin:
     if name == "scraped_at": start = t - ms / 1000
     if name == "ttft_p99" and start is not None: spans.append(t - start); start = None
 print(f"{statistics.median(spans):.2f}" if spans else "nan")')
-  echo "$first $(awk -v d=$((c1 - c0)) -v hz="$HZ" 'BEGIN{printf "%.2f", 100*d/hz/60}') $rss $refresh"
+  local rounds; rounds=$(grep -c '^scraped_at ' "$W/q-$n-$r" || true)
+  echo "$first $(awk -v d=$((c1 - c0)) -v hz="$HZ" 'BEGIN{printf "%.2f", 100*d/hz/60}') $rss $refresh $rounds"
 }
 
 gzip_bytes() { # the roll-ups' PromQL from kst's log -> their gzip bytes as curl receives them
@@ -109,16 +112,19 @@ for n in ${SIZES:-1000 2500 5000 10000}; do
   col() { awk "{print \$$1}" "$W/runs-$n" | median; }
   echo
   echo "N = $n ($SERIES series, loaded in $(printf %.0f "$LOADED") s): first numbers $(printf %.2f "$(col 1)") s, CPU $(col 2)% of a core, RSS $(col 3) MB;"
-  echo "  a round of roll-ups took the layer $(col 4) s"
+  echo "  a round of roll-ups took the layer $(col 4) s; $(col 5) rounds in the measured minute"
   cat "$W"/q-"$n"-* | python3 -c '
 import sys, statistics, collections
-by = collections.defaultdict(list)
+by, failed = collections.defaultdict(list), collections.Counter()
 for line in sys.stdin:
-    name, b, ms = line.split(); by[name].append((int(b), int(ms)))
+    name, b, ms = line.split()
+    if b == "failed": failed[name] += 1; continue
+    by[name].append((int(b), int(ms)))
 total = sum(statistics.median(b for b, _ in v) for v in by.values())
 print("  per query (median ms, bytes kst decoded): " + ", ".join(
     f"{k} {statistics.median(m for _, m in v):.0f} ms {statistics.median(b for b, _ in v):.0f} B" for k, v in by.items()))
-print(f"  bytes per refresh (kst, decoded): {total:.0f}")'
+if failed: print("  failed (over every run): " + ", ".join(f"{k} {n} times" for k, n in failed.items()))
+print(f"  bytes per round (kst, decoded): {total:.0f}")'
   echo "  gzip bytes per roll-up (curl): $(gzip_bytes "$W/kst-$n-1.log" | tr '\n' ' ' | sed 's/ $//')"
   kill "$VMPID"; wait "$VMPID" 2> /dev/null || true
   kill "$SIM"; wait "$SIM" 2> /dev/null || true

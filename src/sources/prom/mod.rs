@@ -469,6 +469,14 @@ struct Rollups {
     asked: BTreeSet<&'static str>,
 }
 
+/// The last round of roll-ups: when it began, how long it took, and what it said (bytes,
+/// warnings, error).
+struct Round {
+    began: std::time::Instant,
+    took: Duration,
+    outcome: PromState,
+}
+
 /// A roll-up's place in a cluster's row.
 fn column<'a>(r: &'a mut ClusterAgg, signal: &str) -> Option<&'a mut Option<f64>> {
     Some(match signal {
@@ -662,7 +670,7 @@ pub async fn run(
     let mut asker: Option<Asker> = None;
     let rollups = rollup_queries(&cfg.cluster_label, cfg.rate_window);
     let mut rollup_rows = Rollups::default();
-    let mut last_round = 0.0;
+    let mut last_round: Option<Round> = None;
     for (signal, promql) in &rollups {
         tracing::debug!(query = signal, promql = %promql, "roll-up");
     }
@@ -787,16 +795,28 @@ pub async fn run(
         }
         covered.settle(source);
         let mut state = state;
-        // the roll-ups by cluster (every cluster the query layer holds, context or not)
-        if state.at.is_some() {
-            // the time between two answers: the refresh, or the last round when it took longer
-            let round = refresh.as_secs_f64().max(last_round);
+        // the roll-ups by cluster (every cluster the query layer holds, context or not), asked
+        // at most half the time: a layer that takes longer than the refresh to answer them (ten
+        // thousand clusters on a small VictoriaMetrics) is left as long again for its other
+        // users before kst asks again, not kept busy by one wall screen
+        let due = last_round.as_ref().is_none_or(|l| l.began.elapsed() >= l.took * 2);
+        if state.at.is_some() && due {
+            // the time between two answers: the refresh, or twice the last round when longer
+            let round = last_round.as_ref().map_or(0.0, |l| 2.0 * l.took.as_secs_f64()).max(refresh.as_secs_f64());
             let began = std::time::Instant::now();
-            if !rollup_rows.read(http, &cfg, &rollups, round, &mut state, source, &tx).await {
+            let mut rolled = PromState::default();
+            if !rollup_rows.read(http, &cfg, &rollups, round, &mut rolled, source, &tx).await {
                 return;
             }
-            last_round = began.elapsed().as_secs_f64();
-            state.took_ms = Some(started.elapsed().as_millis() as u64);
+            last_round = Some(Round { began, took: began.elapsed(), outcome: rolled });
+        }
+        // a refresh between rounds says what the last round said (its partial answer or error
+        // stands until the next round, instead of coming and going)
+        if let (Some(l), true) = (&last_round, state.at.is_some()) {
+            state.bytes += l.outcome.bytes;
+            state.warnings.extend(l.outcome.warnings.iter().cloned());
+            state.error = state.error.take().or_else(|| l.outcome.error.clone());
+            state.took_ms = Some((started.elapsed() + if due { Duration::ZERO } else { l.took }).as_millis() as u64);
         }
         if state.error.is_some() {
             history_sent = false;
@@ -815,6 +835,33 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cluster_s_pace_is_its_own_step_once_seen_and_the_fleet_s_before() {
+        let row = |t: f64| ClusterAgg { scraped_at: Some(t), ..Default::default() };
+        // asked at 1000: newest samples 4, 6, 8, 10 and 300 s old; the median age is 8 s
+        let mut rows: BTreeMap<String, ClusterAgg> =
+            [("a", 996.0), ("b", 994.0), ("c", 992.0), ("d", 990.0), ("gone", 700.0)]
+                .into_iter()
+                .map(|(n, t)| (n.to_string(), row(t)))
+                .collect();
+        pace(&mut rows, &BTreeMap::new(), 1000.0, 5.0);
+        assert!(rows.values().all(|r| r.interval == Some(16.0) && r.round == Some(5.0)), "{rows:?}");
+        // 15 s later: a moved on by 15 s, b by 30 s; the rest did not move and keep theirs
+        let before: BTreeMap<String, f64> = rows.iter().map(|(k, r)| (k.clone(), r.scraped_at.unwrap())).collect();
+        rows.get_mut("a").unwrap().scraped_at = Some(1011.0);
+        rows.get_mut("b").unwrap().scraped_at = Some(1024.0);
+        pace(&mut rows, &before, 1015.0, 5.0);
+        let interval = |n: &str| rows[n].interval;
+        assert_eq!(
+            (interval("a"), interval("b"), interval("c"), interval("gone")),
+            (Some(15.0), Some(30.0), Some(16.0), Some(16.0))
+        );
+        // the one that stopped is not current; a, scraped every 15 s and asked every 5 s, is
+        // current for 2 x 15 + 2 x 5 = 40 s without a newer sample
+        assert!(!rows["gone"].current(1015.0, 25.0));
+        assert!(rows["a"].current(1051.0, 25.0) && !rows["a"].current(1052.0, 25.0));
+    }
 
     #[test]
     fn scrape_times_of_pods_gone_ten_minutes_are_forgotten() {
