@@ -594,6 +594,16 @@ async fn namespace_selectors_and_invalid_selectors_as_upstream_treats_them() {
                 .all(|n| policy(v, n).is_some_and(|p| p.drift.iter().any(|d| d.text().contains("WECs"))))
     })
     .await;
+    // and the Namespaces' labels the explanation reads (a watch of their own, which can land
+    // after the Bindings)
+    common::pump_until(&mut fleet, &mut col.updates, "the WDS objects' namespace labels", |f| {
+        let wds = f.clusters.iter().find(|c| c.context == "wds1");
+        let objects = wds.and_then(|c| c.placement.objects.as_ref());
+        ["llm-d", "monitoring"]
+            .iter()
+            .all(|ns| objects.is_some_and(|o| o.iter().any(|o| o.namespace == *ns && o.namespace_labels.is_some())))
+    })
+    .await;
     let v = views(&fleet);
     let obs = policy(&v, "obs-by-namespace").unwrap();
     assert!(obs.objects.iter().all(|o| o.namespace == "monitoring"), "only monitoring's: {:?}", obs.objects);
@@ -1388,16 +1398,20 @@ async fn combined_status_reads_as_the_status_controller_writes_it() {
     let (sim, _dir, config) = kubestellar_sim(SimOptions::default()).await;
     let (fleet, mut col) = collecting(&sim);
     let mut app = kst::ui::App::new(fleet, kst::theme::Theme::builtin("mono").unwrap(), kst::ui::Mode::Normal);
+    // and the WDS's policies and StatusCollectors listed (watches of their own, which can land
+    // after the CombinedStatus)
     drive(&mut app, &mut col.updates, "the decode server's CombinedStatus", |a| {
-        a.fleet.clusters.iter().any(|c| {
-            c.placement.combined.as_ref().is_some_and(|cs| {
-                cs.iter().any(|c| {
-                    c.object.name == "llama-70b-decode"
-                        && c.results.len() == 2
-                        && c.results[1].rows.first().is_some_and(|r| r.get(1).is_some_and(|v| v != "0"))
+        let wds = a.fleet.clusters.iter().find(|c| c.context == "wds1");
+        wds.is_some_and(|w| w.placement.policies.is_some() && w.placement.collectors.is_some())
+            && a.fleet.clusters.iter().any(|c| {
+                c.placement.combined.as_ref().is_some_and(|cs| {
+                    cs.iter().any(|c| {
+                        c.object.name == "llama-70b-decode"
+                            && c.results.len() == 2
+                            && c.results[1].rows.first().is_some_and(|r| r.get(1).is_some_and(|v| v != "0"))
+                    })
                 })
             })
-        })
     })
     .await;
     let uid = |ctx: &'static str, what: &'static [&'static str]| {

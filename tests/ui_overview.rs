@@ -535,10 +535,10 @@ fn ten_thousand_hub_clusters_sort_group_and_filter() {
     let managed: Vec<ManagedCluster> = (0..10_000)
         .map(|i| ManagedCluster {
             name: format!("edge-{i:05}"),
-            labels: [
+            labels: std::collections::BTreeMap::from([
                 (CLUSTERSET_LABEL.to_string(), if i % 10 == 0 { "core" } else { "edge" }.to_string()),
                 ("region".to_string(), regions[i % 4].to_string()),
-            ]
+            ])
             .into(),
             available: Some(!down.contains(&i)),
             why: down.contains(&i).then(|| "ManagedClusterLeaseUpdateStopped: lease not updated".to_string()),
@@ -661,7 +661,11 @@ fn a_group_with_members_the_query_layer_says_nothing_of_marks_its_sums_as_lower_
         .enumerate()
         .map(|(i, n)| ManagedCluster {
             name: format!("edge-{n}"),
-            labels: [(CLUSTERSET_LABEL.to_string(), if i < 4 { "edge" } else { "core" }.to_string())].into(),
+            labels: std::collections::BTreeMap::from([(
+                CLUSTERSET_LABEL.to_string(),
+                if i < 4 { "edge" } else { "core" }.to_string(),
+            )])
+            .into(),
             available: Some(true),
             why: None,
             since: Some(now - 600.0),

@@ -146,7 +146,7 @@ pub fn decode_managed(o: &DynamicObject) -> ManagedCluster {
     let available = truth(c);
     ManagedCluster {
         name: o.metadata.name.clone().unwrap_or_default(),
-        labels: labels(o),
+        labels: labels(o).into(),
         available,
         why: if available == Some(true) { None } else { why(c).or_else(|| Some("no Available condition".into())) },
         since: c.and_then(|c| super::records::time(&c["lastTransitionTime"])),

@@ -70,7 +70,7 @@ pub struct HubCluster {
     /// The hub's index in the fleet (its problems are the hub's).
     #[serde(skip)]
     pub hub_index: usize,
-    pub labels: BTreeMap<String, String>,
+    pub labels: crate::store::placement::Labels,
     /// `ManagedClusterConditionAvailable`; None: unknown.
     pub available: Option<bool>,
     pub why: Option<String>,
@@ -195,8 +195,11 @@ mod tests {
         use crate::store::placement::{ClusterSet, ManagedCluster, Requirement, Selector, CLUSTERSET_LABEL};
         let m = |name: &str, set: &str, region: &str| ManagedCluster {
             name: name.into(),
-            labels: [(CLUSTERSET_LABEL.to_string(), set.to_string()), ("region".to_string(), region.to_string())]
-                .into(),
+            labels: BTreeMap::from([
+                (CLUSTERSET_LABEL.to_string(), set.to_string()),
+                ("region".to_string(), region.to_string()),
+            ])
+            .into(),
             available: Some(true),
             why: None,
             since: None,

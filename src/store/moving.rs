@@ -506,7 +506,11 @@ mod tests {
     fn mc(name: &str, ok: bool) -> ManagedCluster {
         ManagedCluster {
             name: name.into(),
-            labels: [("name".to_string(), name.to_string()), ("tier".to_string(), "gpu".to_string())].into(),
+            labels: std::collections::BTreeMap::from([
+                ("name".to_string(), name.to_string()),
+                ("tier".to_string(), "gpu".to_string()),
+            ])
+            .into(),
             available: Some(ok),
             ..Default::default()
         }
@@ -596,8 +600,8 @@ mod tests {
         assert_eq!(p.refused().map(|c| c.what), Some("target Available"));
         let mut f = fleet(&["a"], &["a"], &["a"]);
         let managed = f.clusters[1].placement.managed.as_mut().unwrap();
-        managed[1].labels.remove("name");
-        managed[1].labels.insert("tier".into(), "gpu".into());
+        std::sync::Arc::make_mut(&mut managed[1].labels).remove("name");
+        std::sync::Arc::make_mut(&mut managed[1].labels).insert("tier".into(), "gpu".into());
         f.placement_changed();
         let p = plan(&f, "wds1", "p", "a", "b").unwrap();
         let c = p.refused().expect("b has no label of its own");

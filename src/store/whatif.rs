@@ -291,7 +291,8 @@ mod tests {
         };
         let mc = |name: &str, gpu: &str, ok: bool| ManagedCluster {
             name: name.into(),
-            labels: [("name".to_string(), name.to_string()), ("gpu".to_string(), gpu.to_string())].into(),
+            labels: BTreeMap::from([("name".to_string(), name.to_string()), ("gpu".to_string(), gpu.to_string())])
+                .into(),
             available: Some(ok),
             ..Default::default()
         };

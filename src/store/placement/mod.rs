@@ -118,10 +118,14 @@ pub struct Binding {
     pub generations: Generations,
 }
 
+/// A ManagedCluster's labels, shared: the hub list derived from ten thousand of them on every
+/// change of the query layer's roll-ups points at them instead of copying each (#28).
+pub type Labels = std::sync::Arc<BTreeMap<String, String>>;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ManagedCluster {
     pub name: String,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     /// `ManagedClusterConditionAvailable`: None when absent or Unknown (OCM then taints it unreachable).
     pub available: Option<bool>,
     /// The condition's reason and message when not available.

@@ -334,7 +334,7 @@ fn context_facts<'a>(
         servers: None,
         blind: false,
         sets,
-        labels,
+        labels: labels.map(|l| &**l),
         worst,
     };
     if !numbers {
@@ -389,7 +389,7 @@ fn hub_facts<'a>(cx: &Ctx, h: &'a HubCluster, j: Option<&HubJudged>, grouping: b
         // a query layer configured, and no current series of it there
         blind: !cx.fleet.prom.is_empty() && !m.is_some_and(|m| current(cx, m)),
         sets: if grouping { h.sets.iter().map(String::as_str).collect() } else { Vec::new() },
-        labels: Some(&h.labels),
+        labels: Some(&*h.labels),
         worst: match (j.and_then(|j| j.worst.as_ref()), h.available) {
             (Some(w), _) => Some(format!("{}: {w}", h.name)),
             (None, Some(false)) => Some(format!("{}: {}", h.name, h.why.as_deref().unwrap_or("not Available"))),
