@@ -23,10 +23,12 @@ mod answer;
 mod ask;
 pub mod history;
 mod queries;
+mod rollups;
 
 pub use answer::*;
 pub use ask::*;
 pub use queries::*;
+use rollups::*;
 
 /// Where and how to ask; `[[metrics.prometheus]]` in the config.
 #[derive(Clone, Default)]
@@ -379,34 +381,6 @@ async fn send_targets_down(
     true
 }
 
-/// An answer as read, logged at debug with what it cost (`KST_LOG=kst::sources::prom=debug`):
-/// the benchmarks read every query's bytes and time from these lines.
-fn read(what: &str, started: std::time::Instant, answer: Result<Answer, QueryError>) -> Result<Answer, QueryError> {
-    let ms = started.elapsed().as_millis() as u64;
-    match &answer {
-        Ok(a) => tracing::debug!(query = what, bytes = a.bytes, series = a.samples.len(), ms, "query answered"),
-        Err(QueryError(e)) => tracing::debug!(query = what, ms, error = %e, "query failed"),
-    }
-    answer
-}
-
-/// `read` for a series-and-times answer.
-fn read_pair(
-    what: &str,
-    started: std::time::Instant,
-    answer: Result<(Answer, Answer), QueryError>,
-) -> Result<(Answer, Answer), QueryError> {
-    let ms = started.elapsed().as_millis() as u64;
-    match &answer {
-        Ok((a, t)) => {
-            let series = a.samples.len() + t.samples.len();
-            tracing::debug!(query = what, bytes = a.bytes + t.bytes, series, ms, "query answered")
-        }
-        Err(QueryError(e)) => tracing::debug!(query = what, ms, error = %e, "query failed"),
-    }
-    answer
-}
-
 /// What one refresh read of the endpoint pickers.
 #[derive(Default)]
 struct Pickers {
@@ -455,155 +429,6 @@ async fn read_pickers(
         }
     }
     Some(out)
-}
-
-/// The roll-ups by cluster (every cluster the query layer holds, context or not), kept between
-/// refreshes: each signal's answer replaces its column whole, so a cluster an answer no longer
-/// names reads unknown there, and a roll-up that failed this round is unknown, not last round's.
-#[derive(Default)]
-struct Rollups {
-    rows: BTreeMap<String, ClusterAgg>,
-    /// The signals asked at least once. In the first round the rows are sent as each answer
-    /// lands: the first numbers of ten thousand clusters need not wait for the slowest roll-up
-    /// (a TTFT p99 over every bucket), only for their own. Later rounds send once, at the end.
-    asked: BTreeSet<&'static str>,
-}
-
-/// The last round of roll-ups: when it began, how long it took, and what it said (bytes,
-/// warnings, error).
-struct Round {
-    began: std::time::Instant,
-    took: Duration,
-    outcome: PromState,
-}
-
-/// A roll-up's place in a cluster's row.
-fn column<'a>(r: &'a mut ClusterAgg, signal: &str) -> Option<&'a mut Option<f64>> {
-    Some(match signal {
-        "servers" => &mut r.servers,
-        "kv_avg" => &mut r.kv_avg,
-        "kv_max" => &mut r.kv_max,
-        "waiting" => &mut r.waiting,
-        "waiting_max" => &mut r.waiting_max,
-        "prompt" => &mut r.prompt_tokens_per_s,
-        "generation" => &mut r.generation_tokens_per_s,
-        "gpus" => &mut r.gpus,
-        "gpus_busy" => &mut r.gpus_busy,
-        "gpu_util" => &mut r.gpu_util,
-        "ttft_p99" => &mut r.ttft_p99_s,
-        "gpus_xid" => &mut r.gpus_xid,
-        "error_ratio" => &mut r.error_ratio,
-        "scraped_at" => &mut r.scraped_at,
-        _ => return None,
-    })
-}
-
-impl Rollups {
-    /// One round: every roll-up asked in turn. Bytes and warnings are added to `state`; a
-    /// roll-up that fails after others answered is a warning (the layer is partial, that
-    /// column unknown); one that fails before any answered is the round's error (the layer is
-    /// not answering: the rows are dropped, as nothing current is known). `round` is the time
-    /// between two answers. Sends the rows (as each lands until every signal has answered
-    /// once, then once a round); false when the store has gone.
-    #[allow(clippy::too_many_arguments)]
-    async fn read(
-        &mut self,
-        http: &Asker,
-        cfg: &PromConfig,
-        rollups: &[(&'static str, String)],
-        round: f64,
-        state: &mut PromState,
-        source: usize,
-        tx: &mpsc::Sender<Update>,
-    ) -> bool {
-        let mut unlabelled_engines = 0usize;
-        let mut any = false;
-        for (signal, promql) in rollups {
-            let started = std::time::Instant::now();
-            let asked_at = now_s();
-            let first = self.asked.insert(signal);
-            let answer = read(signal, started, query_at(http, cfg, promql, None).await);
-            // the scrape times of the last answer: how far each cluster's moved on since
-            let before: BTreeMap<String, f64> = match *signal == "scraped_at" {
-                true => self.rows.iter().filter_map(|(k, r)| Some((k.clone(), r.scraped_at?))).collect(),
-                false => BTreeMap::new(),
-            };
-            for r in self.rows.values_mut() {
-                if let Some(slot) = column(r, signal) {
-                    *slot = None;
-                }
-            }
-            let a = match answer {
-                Ok(a) => a,
-                Err(QueryError(e)) if !any => {
-                    state.error = Some(format!("roll-up {signal}: {e}"));
-                    self.rows.clear();
-                    break;
-                }
-                Err(QueryError(e)) => {
-                    state.warnings.push(format!("roll-up {signal}: {e}"));
-                    continue;
-                }
-            };
-            any = true;
-            state.bytes += a.bytes;
-            state.warnings.extend(a.warnings.iter().cloned());
-            for s in &a.samples {
-                // `count by (C)` over series without C: one row with no label
-                let Some(v) = s.labels.get(&cfg.cluster_label).filter(|v| !v.is_empty()) else {
-                    if *signal == "servers" {
-                        unlabelled_engines += s.value as usize;
-                    }
-                    continue;
-                };
-                let name = cfg.clusters.get(v).cloned().unwrap_or_else(|| v.clone());
-                let r = self.rows.entry(name).or_default();
-                let Some(slot) = column(r, signal) else {
-                    tracing::warn!(signal, "a roll-up with no place in ClusterAgg");
-                    break;
-                };
-                *slot = Some(s.value);
-            }
-            if *signal == "scraped_at" {
-                pace(&mut self.rows, &before, asked_at, round);
-            }
-            if first {
-                self.rows
-                    .retain(|_, r| *r != ClusterAgg { interval: r.interval, round: r.round, ..Default::default() });
-                if tx.send(FleetUpdate::PromClusters { source, rows: self.rows.clone() }.into()).await.is_err() {
-                    return false;
-                }
-            }
-        }
-        if unlabelled_engines > 0 && self.rows.is_empty() && state.error.is_none() {
-            state.error = Some(format!(
-                "{unlabelled_engines} model servers' series carry no `{}` label: set cluster_label in \
-                 [[metrics.prometheus]] (clusterID, prometheus, ...) or add the label as an external label",
-                cfg.cluster_label
-            ));
-        }
-        // a cluster no roll-up names any more is gone from the layer
-        self.rows.retain(|_, r| *r != ClusterAgg { interval: r.interval, round: r.round, ..Default::default() });
-        tx.send(FleetUpdate::PromClusters { source, rows: self.rows.clone() }.into()).await.is_ok()
-    }
-}
-
-/// Each row's pace in the layer (`ClusterAgg::interval`, `round`), from this answer's scrape
-/// times and the last (`before`): a cluster whose newest sample moved on since the last answer
-/// by that step; one not seen move yet, twice the median age of every cluster's newest sample
-/// when asked (a scrape interval's worth where scrape times spread over it).
-fn pace(rows: &mut BTreeMap<String, ClusterAgg>, before: &BTreeMap<String, f64>, asked_at: f64, round: f64) {
-    let mut ages: Vec<f64> = rows.values().filter_map(|r| Some((asked_at - r.scraped_at?).max(0.0))).collect();
-    ages.sort_by(f64::total_cmp);
-    let fleet = ages.get(ages.len() / 2).map(|m| 2.0 * m);
-    for (name, r) in rows.iter_mut() {
-        r.round = Some(round);
-        let moved = match (before.get(name), r.scraped_at) {
-            (Some(b), Some(t)) if t > *b => Some(t - b),
-            _ => None,
-        };
-        r.interval = moved.or(r.interval).or(fleet);
-    }
 }
 
 /// The rules' history from the query layer (for the clusters no earlier layer serves), sent to
@@ -668,12 +493,7 @@ pub async fn run(
 ) {
     let Pace { refresh, window } = pace;
     let mut asker: Option<Asker> = None;
-    let rollups = rollup_queries(&cfg.cluster_label, cfg.rate_window);
-    let mut rollup_rows = Rollups::default();
-    let mut last_round: Option<Round> = None;
-    for (signal, promql) in &rollups {
-        tracing::debug!(query = signal, promql = %promql, "roll-up");
-    }
+    let (rollups, mut rollup_rows) = (rollup_queries(&cfg.cluster_label, cfg.rate_window), Rollups::default());
     let mut last_at: BTreeMap<(usize, Key), f64> = BTreeMap::new();
     let mut last_epp_at: BTreeMap<(usize, String, String), f64> = BTreeMap::new();
     let mut scoped = Scoped::new(&cfg, &BTreeMap::new());
@@ -795,28 +615,10 @@ pub async fn run(
         }
         covered.settle(source);
         let mut state = state;
-        // the roll-ups by cluster (every cluster the query layer holds, context or not), asked
-        // at most half the time: a layer that takes longer than the refresh to answer them (ten
-        // thousand clusters on a small VictoriaMetrics) is left as long again for its other
-        // users before kst asks again, not kept busy by one wall screen
-        let due = last_round.as_ref().is_none_or(|l| l.began.elapsed() >= l.took * 2);
-        if state.at.is_some() && due {
-            // the time between two answers: the refresh, or twice the last round when longer
-            let round = last_round.as_ref().map_or(0.0, |l| 2.0 * l.took.as_secs_f64()).max(refresh.as_secs_f64());
-            let began = std::time::Instant::now();
-            let mut rolled = PromState::default();
-            if !rollup_rows.read(http, &cfg, &rollups, round, &mut rolled, source, &tx).await {
-                return;
-            }
-            last_round = Some(Round { began, took: began.elapsed(), outcome: rolled });
-        }
-        // a refresh between rounds says what the last round said (its partial answer or error
-        // stands until the next round, instead of coming and going)
-        if let (Some(l), true) = (&last_round, state.at.is_some()) {
-            state.bytes += l.outcome.bytes;
-            state.warnings.extend(l.outcome.warnings.iter().cloned());
-            state.error = state.error.take().or_else(|| l.outcome.error.clone());
-            state.took_ms = Some((started.elapsed() + if due { Duration::ZERO } else { l.took }).as_millis() as u64);
+        // the roll-ups by cluster (every cluster the query layer holds, context or not)
+        let asked = Asked { http, cfg: &cfg, source, tx: &tx };
+        if state.at.is_some() && !rollup_rows.round(&asked, &rollups, refresh, started, &mut state).await {
+            return;
         }
         if state.error.is_some() {
             history_sent = false;
