@@ -9,7 +9,7 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::api::core::v1::{Node, Pod};
-use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher::{self, Event};
 use kube::Client;
 use serde_json::json;
@@ -85,13 +85,25 @@ async fn list_select_paginate_and_get() {
     assert_eq!(api_status(&dup), 409);
 }
 
+type PodEvents = futures::stream::BoxStream<'static, Result<Event<DynamicObject>, watcher::Error>>;
+
+/// kube-runtime's watcher and kst's own (`sources::listwatch`, the one kst's collectors use)
+/// through the same 410 storm: the simulator answers as kube-runtime expects, and kst's watcher
+/// follows the same rules.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watcher_recovers_through_410_gone() {
+    let pods = |c: Client| Api::<DynamicObject>::namespaced_with(c, "llm-d", &ApiResource::erase::<Pod>(&()));
     let sim = common::sim(3).await;
-    let cluster = sim.cluster("gpu-us-east").unwrap().clone();
     let c = client(&sim, "gpu-us-east").await;
-    let api: Api<Pod> = Api::namespaced(c, "llm-d");
-    let mut stream = watcher::watcher(api, watcher::Config::default()).boxed();
+    let kube_s: PodEvents = watcher::watcher(pods(c.clone()), watcher::Config::default()).boxed();
+    recovers_through_410(&sim, kube_s, "kube-runtime").await;
+    let kst_s = kst::sources::listwatch::watcher(pods(c), watcher::Config::default());
+    recovers_through_410(&sim, kst_s, "kst").await;
+}
+
+async fn recovers_through_410(sim: &kst_sim::SimFleet, mut stream: PodEvents, who: &str) {
+    let cluster = sim.cluster("gpu-us-east").unwrap().clone();
+    let born = format!("born-during-the-gap-{who}");
     let deadline = Instant::now() + Duration::from_secs(60);
     macro_rules! next {
         () => {
@@ -112,11 +124,12 @@ async fn watcher_recovers_through_410_gone() {
     cluster.faults.set_gone_storm(true);
     cluster.faults.drop_watches();
     // A pod added meanwhile must show up after the relist.
-    {
-        let pods = cluster.registry.index_of(&kst_sim::resources::PODS).unwrap();
-        cluster.store.write().unwrap().put(pods, json!({"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "born-during-the-gap", "namespace": "llm-d"}, "spec": {"containers": []}, "status": {"phase": "Pending"}}));
-    }
+    let pods = cluster.registry.index_of(&kst_sim::resources::PODS).unwrap();
+    cluster.store.write().unwrap().put(
+        pods,
+        json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": born, "namespace": "llm-d"}, "spec": {"containers": []}, "status": {"phase": "Pending"}}),
+    );
     let mut saw_error = false;
     let mut saw_new = false;
     // the relist stops the storm from mattering: a fresh list+watch needs no old version
@@ -124,21 +137,27 @@ async fn watcher_recovers_through_410_gone() {
         match next!() {
             Err(e) => {
                 saw_error = true;
-                assert!(format!("{e:?}").contains("410") || format!("{e:?}").contains("Expired"), "{e:?}");
+                assert!(format!("{e:?}").contains("410") || format!("{e:?}").contains("Expired"), "{who}: {e:?}");
                 cluster.faults.set_gone_storm(false);
             }
             Ok(Event::Init) => inits += 1,
-            Ok(Event::InitApply(p)) | Ok(Event::Apply(p))
-                if p.metadata.name.as_deref() == Some("born-during-the-gap") =>
-            {
+            Ok(Event::InitApply(p)) | Ok(Event::Apply(p)) if p.metadata.name.as_deref() == Some(born.as_str()) => {
                 saw_new = true
             }
             Ok(Event::InitDone) if saw_new => break,
             Ok(_) => {}
         }
     }
-    assert!(saw_error, "the 410 reached the client");
-    assert!(inits >= 2, "the watcher relisted after 410");
+    assert!(saw_error, "{who}: the 410 reached the client");
+    assert!(inits >= 2, "{who}: the watcher relisted after 410");
+    // and the watch after the relist carries what changes: the pod deleted is a Delete
+    cluster.store.write().unwrap().delete(pods, "llm-d", &born).expect("the pod is there");
+    loop {
+        if let Ok(Event::Delete(p)) = next!() {
+            assert_eq!(p.metadata.name.as_deref(), Some(born.as_str()), "{who}");
+            break;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

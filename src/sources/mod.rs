@@ -12,6 +12,7 @@ pub mod gpu_resources;
 pub mod gpus;
 pub mod jobs;
 pub mod kagenti;
+pub mod listwatch;
 pub mod llmd;
 pub mod mcp;
 pub mod metrics;

@@ -185,7 +185,7 @@ pub fn watch(
         ctx.watched.register((group.to_string(), plural.to_string(), api.namespace().map(str::to_string)));
     let st = State {
         registration,
-        inner: watcher::watcher(api.clone(), cfg.clone()).boxed(),
+        inner: super::listwatch::watcher(api.clone(), cfg.clone()),
         api,
         cfg,
         relist: false,
@@ -213,7 +213,7 @@ pub fn watch(
             }
         }
         if std::mem::take(&mut st.relist) {
-            st.inner = watcher::watcher(st.api.clone(), st.cfg.clone()).boxed();
+            st.inner = super::listwatch::watcher(st.api.clone(), st.cfg.clone());
         }
         let item = loop {
             let restart = st.registration.restart.clone();
@@ -226,7 +226,7 @@ pub fn watch(
                 // access taken away while the watch was open: a fresh list meets the 403
                 None => {
                     tracing::info!(cluster = st.ctx.cluster, resource = %st.plural, "no longer allowed to watch: listing again");
-                    st.inner = watcher::watcher(st.api.clone(), st.cfg.clone()).boxed();
+                    st.inner = super::listwatch::watcher(st.api.clone(), st.cfg.clone());
                 }
             }
         };
