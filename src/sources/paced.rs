@@ -169,6 +169,11 @@ struct State {
     registration: Registration,
 }
 
+/// Tells the cluster's state that `resource` is (no longer) forbidden.
+async fn report_forbidden(tx: mpsc::Sender<Update>, cluster: usize, resource: String, forbidden: bool) {
+    let _ = tx.send(Update::Forbidden { cluster, resource, forbidden }).await;
+}
+
 /// A paced watch of `api` (group and plural name the resource; `report` is what the cluster's
 /// state lists when it is forbidden): the same items as `watcher::watcher`, errors included, so
 /// the consumer can tell absent from forbidden.
@@ -183,7 +188,8 @@ pub fn watch(
     let seed = plural.bytes().fold(ctx.cluster as u64 * 7919 + 1, |a, b| a.wrapping_mul(31).wrapping_add(b as u64));
     let registration =
         ctx.watched.register((group.to_string(), plural.to_string(), api.namespace().map(str::to_string)));
-    let st = State {
+    // boxed, with the rare reports below: an idle watch's future holds a pointer, not the state
+    let st = Box::new(State {
         registration,
         inner: super::listwatch::watcher(api.clone(), cfg.clone()),
         api,
@@ -199,7 +205,7 @@ pub fn watch(
         failing: false,
         ok_since: None,
         forbidden: false,
-    };
+    });
     futures::stream::unfold(st, |mut st| async move {
         if let Some((d, notify)) = st.wait.take() {
             match notify {
@@ -248,11 +254,7 @@ pub fn watch(
                 if st.forbidden && matches!(ev, Event::InitDone) {
                     st.forbidden = false;
                     st.ctx.forbidden.clear(&st.group, &st.plural);
-                    let _ = st
-                        .ctx
-                        .tx
-                        .send(Update::Forbidden { cluster: st.ctx.cluster, resource: st.report.clone(), forbidden: false })
-                        .await;
+                    Box::pin(report_forbidden(st.ctx.tx.clone(), st.ctx.cluster, st.report.clone(), false)).await;
                 }
             }
             Err(e) => {
@@ -267,15 +269,7 @@ pub fn watch(
                         if !st.forbidden {
                             st.forbidden = true;
                             tracing::info!(cluster = st.ctx.cluster, resource = %st.plural, "forbidden");
-                            let _ = st
-                                .ctx
-                                .tx
-                                .send(Update::Forbidden {
-                                    cluster: st.ctx.cluster,
-                                    resource: st.report.clone(),
-                                    forbidden: true,
-                                })
-                                .await;
+                            Box::pin(report_forbidden(st.ctx.tx.clone(), st.ctx.cluster, st.report.clone(), true)).await;
                         }
                         st.relist = true;
                         let notify = st.ctx.forbidden.register(&st.group, &st.plural);
