@@ -1,7 +1,13 @@
 //! A set of watches over DynamicObjects, each tagged, folded into one map per tag. Typed
 //! lists would fail whole on one odd object; JSON decoded leniently does not.
+//!
+//! Objects are held as their compact JSON and decoded when a collector builds its view (after
+//! a change, coalesced), then dropped again: decoded, a serde_json object costs 4-6 times its
+//! JSON (a B-tree node of ~600 bytes for every JSON object, however small). heaptrack at 20
+//! clusters x 2,000 pods: the Kagenti collector's decoded objects were 4.6 MB of 26 MB live.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use futures::stream::{BoxStream, SelectAll};
 use futures::StreamExt;
@@ -11,10 +17,25 @@ use kube::runtime::watcher::{self, Event};
 use super::fold::Folded;
 use super::paced::WatchCtx;
 
+/// An object as a watch holds it between builds: its JSON, compact (after the tag's slimming).
+#[derive(Debug, PartialEq)]
+struct Packed(Box<[u8]>);
+
+impl Packed {
+    fn of(o: &DynamicObject) -> Option<Packed> {
+        serde_json::to_vec(o).ok().map(|v| Packed(v.into_boxed_slice()))
+    }
+    fn object(&self) -> Option<DynamicObject> {
+        serde_json::from_slice(&self.0).ok()
+    }
+}
+
 /// What one tag's watch has found: None until listed; `absent` when the API is not served.
 #[derive(Debug, Default)]
 pub struct Watched {
-    folded: Folded<DynamicObject>,
+    folded: Folded<Packed>,
+    /// The objects decoded for the build under way; dropped when the next event is awaited.
+    decoded: OnceLock<Vec<DynamicObject>>,
     pub listed: bool,
     pub absent: bool,
     /// The user may not list it (403): known, and empty.
@@ -68,8 +89,12 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
         self.slim.insert(tag, f);
     }
 
-    /// The next event, folded in; true when the visible set changed.
+    /// The next event, folded in; true when the visible set changed. The objects decoded for
+    /// the last build are dropped first: every build happens between two of these calls.
     pub async fn next(&mut self) -> Option<(T, bool)> {
+        for w in self.by_tag.values_mut() {
+            w.decoded.take();
+        }
         let (tag, ev) = self.streams.next().await?;
         let slim = self.slim.get(&tag).copied();
         let w = self.by_tag.entry(tag.clone()).or_default();
@@ -80,7 +105,7 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
                     if let Some(f) = slim {
                         f(&mut o);
                     }
-                    Some(o)
+                    Packed::of(&o)
                 });
                 if done {
                     w.listed = true;
@@ -110,8 +135,12 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
         Some((tag, changed))
     }
 
+    /// The objects of `tag`, decoded on the first call since the last event.
     pub fn objects(&self, tag: &T) -> impl Iterator<Item = &DynamicObject> {
-        self.by_tag.get(tag).into_iter().flat_map(|w| w.folded.values())
+        self.by_tag
+            .get(tag)
+            .into_iter()
+            .flat_map(|w| w.decoded.get_or_init(|| w.folded.values().filter_map(Packed::object).collect()).iter())
     }
 
     pub fn served(&self, tag: &T) -> Option<bool> {
@@ -186,5 +215,49 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
 impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> Default for WatchSet<T> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(name: &str, v: serde_json::Value) -> DynamicObject {
+        let mut o: DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "team-a", "labels": {"kagenti.io/type": "agent"},
+                         "annotations": {"a": "b"}, "resourceVersion": "7"},
+        }))
+        .unwrap();
+        o.data = v;
+        o
+    }
+
+    #[tokio::test]
+    async fn objects_come_back_whole_and_their_decoded_form_goes_after_each_build() {
+        let a = object(
+            "a",
+            serde_json::json!({"spec": {"replicas": 2, "template": {"spec": {"containers": [
+            {"name": "agent", "env": [{"name": "LLM_MODEL", "value": "llama"}]}]}}}, "status": {"readyReplicas": 1}}),
+        );
+        let b = object("b", serde_json::json!({"spec": {"replicas": 0}}));
+        let events: Vec<Tagged<&'static str>> = vec![
+            ("d", Ok(Event::Init)),
+            ("d", Ok(Event::InitApply(a.clone()))),
+            ("d", Ok(Event::InitApply(b.clone()))),
+            ("d", Ok(Event::InitDone)),
+            ("d", Ok(Event::Delete(b.clone()))),
+        ];
+        let mut w: WatchSet<&'static str> = WatchSet::new();
+        w.by_tag.insert("d", Watched::default());
+        w.streams.push(futures::stream::iter(events).chain(futures::stream::pending()).boxed());
+        for _ in 0..4 {
+            w.next().await;
+        }
+        assert_eq!(w.objects(&"d").cloned().collect::<Vec<_>>(), vec![a.clone(), b], "as the API server sent them");
+        assert!(w.by_tag["d"].decoded.get().is_some());
+        assert_eq!(w.next().await, Some(("d", true)));
+        assert!(w.by_tag["d"].decoded.get().is_none(), "what a build decoded is dropped before the next event");
+        assert_eq!(w.objects(&"d").cloned().collect::<Vec<_>>(), vec![a], "and the next build reads the change");
     }
 }
