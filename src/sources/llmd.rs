@@ -16,7 +16,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::fold::Folded;
+use super::fold::{Folded, Packed};
 use super::options::WorkerOptions;
 use super::paced::{self, WatchCtx};
 use crate::store::llmd::{
@@ -351,7 +351,7 @@ fn follow_pools(
     client: &kube::Client,
     pools: &BTreeMap<String, Folded<PoolInfo>>,
     watchers: &mut PodWatchers,
-    pods: &mut BTreeMap<Source, Folded<DynamicObject>>,
+    pods: &mut BTreeMap<Source, Folded<Packed>>,
     pod_tx: &mpsc::Sender<(Source, Result<Event<DynamicObject>, String>)>,
 ) {
     let wanted: BTreeMap<Source, (String, String)> = pools
@@ -486,7 +486,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
             spawn_pod_watcher(&ctx, client.clone(), None, "llm-d.ai/role".into(), Source::Role, pod_tx.clone()),
         ),
     );
-    let mut pods: BTreeMap<Source, Folded<DynamicObject>> = BTreeMap::new();
+    let mut pods: BTreeMap<Source, Folded<Packed>> = BTreeMap::new();
 
     let (servers_tx, servers_rx) = tokio::sync::watch::channel::<(Vec<ServerInfo>, Vec<PoolInfo>)>((vec![], vec![]));
     let scraper = tokio::spawn(scrape_loop(ctx.clone(), client.clone(), tx.clone(), opts.clone(), servers_rx));
@@ -545,7 +545,7 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                 match ev {
                     Ok(ev) => dirty |= pods.entry(src).or_default().fold(ev, |mut o| {
                         super::slim::pod(&mut o);
-                        Some(o)
+                        Packed::of(&o)
                     }),
                     Err(e) => tracing::debug!(cluster = index, error = %e, "pod watch error"),
                 }
@@ -595,7 +595,7 @@ fn scrape_set(t: &(Vec<ServerInfo>, Vec<PoolInfo>)) -> ScrapeSet {
 }
 
 /// Pods from all watchers -> model servers; a pool member is attributed to its pool.
-fn merge_servers(pods: &BTreeMap<Source, Folded<DynamicObject>>, pools: &[PoolInfo]) -> Vec<ServerInfo> {
+fn merge_servers(pods: &BTreeMap<Source, Folded<Packed>>, pools: &[PoolInfo]) -> Vec<ServerInfo> {
     let mut out: BTreeMap<Key, ServerInfo> = BTreeMap::new();
     for (src, objs) in pods {
         let pool = match src {
@@ -603,7 +603,8 @@ fn merge_servers(pods: &BTreeMap<Source, Folded<DynamicObject>>, pools: &[PoolIn
             Source::Role => None,
         };
         for (k, o) in objs.items() {
-            let s = decode_server(o, pool);
+            let Some(o) = o.object() else { continue };
+            let s = decode_server(&o, pool);
             match out.get(k) {
                 Some(existing) if existing.pool.is_some() => {}
                 _ => {

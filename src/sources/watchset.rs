@@ -14,21 +14,8 @@ use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher::{self, Event};
 
-use super::fold::Folded;
+use super::fold::{Folded, Packed};
 use super::paced::WatchCtx;
-
-/// An object as a watch holds it between builds: its JSON, compact (after the tag's slimming).
-#[derive(Debug, PartialEq)]
-struct Packed(Box<[u8]>);
-
-impl Packed {
-    fn of(o: &DynamicObject) -> Option<Packed> {
-        serde_json::to_vec(o).ok().map(|v| Packed(v.into_boxed_slice()))
-    }
-    fn object(&self) -> Option<DynamicObject> {
-        serde_json::from_slice(&self.0).ok()
-    }
-}
 
 /// What one tag's watch has found: None until listed; `absent` when the API is not served.
 #[derive(Debug, Default)]
