@@ -442,7 +442,7 @@ fn slim_status(status: &Value) -> Value {
 }
 
 fn part<T>(w: &WatchSet<&'static str>, tag: &'static str, f: impl Fn(&DynamicObject) -> T) -> Option<Vec<T>> {
-    (w.served(&tag) == Some(true)).then(|| w.objects(&tag).map(f).collect())
+    (w.served(&tag) == Some(true)).then(|| w.decode_each(&tag).map(|o| f(&o)).collect())
 }
 
 /// The workload kinds whose WDS objects the downsync explain reads: (tag, group, version, kind, plural).
@@ -658,7 +658,9 @@ pub async fn run(ctx: WatchCtx, client: kube::Client, tx: mpsc::Sender<Update>, 
                     .iter()
                     .flat_map(|(tag, group, _, _, plural)| {
                         let namespaces = &namespaces;
-                        w.objects(tag).map(move |o| decode_wds_object(o, group, plural, namespaces)).collect::<Vec<_>>()
+                        w.decode_each(tag)
+                            .map(move |o| decode_wds_object(&o, group, plural, namespaces))
+                            .collect::<Vec<_>>()
                     })
                     .collect()
             }),

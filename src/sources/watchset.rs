@@ -122,6 +122,13 @@ impl<T: Ord + Clone + Send + std::fmt::Debug + 'static> WatchSet<T> {
         Some((tag, changed))
     }
 
+    /// The objects of `tag`, each decoded as it is read and not kept: for a build that maps
+    /// every object to what it keeps of it (thousands of ManifestWorks), never the whole set
+    /// decoded at once.
+    pub fn decode_each(&self, tag: &T) -> impl Iterator<Item = DynamicObject> + '_ {
+        self.by_tag.get(tag).into_iter().flat_map(|w| w.folded.values().filter_map(Packed::object))
+    }
+
     /// The objects of `tag`, decoded on the first call since the last event.
     pub fn objects(&self, tag: &T) -> impl Iterator<Item = &DynamicObject> {
         self.by_tag
