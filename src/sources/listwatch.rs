@@ -14,7 +14,8 @@
 //! - an `ERROR` event yields `WatchError`; a 410 (Gone) starts over with a list, others keep
 //!   watching; an object without a resourceVersion is `NoResourceVersion` and a new list;
 //! - bookmarks move the resourceVersion and yield nothing; a stream that ends, or sends nothing
-//!   for its timeout (290 s) plus 5 s, is watched again from the last resourceVersion;
+//!   for its timeout (290 s) plus 5 s, or whose body failed (after yielding `WatchFailed` once),
+//!   is watched again from the last resourceVersion;
 //! - watch streams ask for `Accept-Encoding: identity` (kube-client does: the API server gzips
 //!   watch streams one member per event).
 
@@ -184,15 +185,21 @@ fn applied(
 struct EventLines {
     body: kube::client::Body,
     lines: Lines,
+    /// The body failed: it says nothing more and the watch is asked again (kube-client's line
+    /// reader ends after its first error; a body may repeat its error on every poll).
+    ended: bool,
 }
 
 impl EventLines {
     fn new(body: kube::client::Body) -> EventLines {
-        EventLines { body, lines: Lines::default() }
+        EventLines { body, lines: Lines::default(), ended: false }
     }
 
     /// The next event; None when the stream ended (or broke off mid-chunk: resumable).
     async fn next(&mut self) -> Option<Result<WatchEvent<DynamicObject>, kube::Error>> {
+        if self.ended {
+            return None;
+        }
         loop {
             if let Some(line) = self.lines.next_line() {
                 match decode(&line) {
@@ -207,7 +214,10 @@ impl EventLines {
                     tracing::debug!(error = %e, "watch stream broke off: watching again");
                     return None;
                 }
-                Some(Err(e)) => return Some(Err(kube::Error::ReadEvents(std::io::Error::other(e)))),
+                Some(Err(e)) => {
+                    self.ended = true;
+                    return Some(Err(kube::Error::ReadEvents(std::io::Error::other(e))));
+                }
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
                         self.lines.push(data);
