@@ -87,6 +87,14 @@ async fn list_select_paginate_and_get() {
 
 type PodEvents = futures::stream::BoxStream<'static, Result<Event<DynamicObject>, watcher::Error>>;
 
+/// The watch's next item, before the test's deadline.
+async fn next_within(stream: &mut PodEvents, deadline: Instant) -> Result<Event<DynamicObject>, watcher::Error> {
+    tokio::time::timeout(deadline - Instant::now(), stream.next())
+        .await
+        .expect("watch event in time")
+        .expect("stream open")
+}
+
 /// kube-runtime's watcher and kst's own (`sources::listwatch`, the one kst's collectors use)
 /// through the same 410 storm: the simulator answers as kube-runtime expects, and kst's watcher
 /// follows the same rules.
@@ -105,17 +113,9 @@ async fn recovers_through_410(sim: &kst_sim::SimFleet, mut stream: PodEvents, wh
     let cluster = sim.cluster("gpu-us-east").unwrap().clone();
     let born = format!("born-during-the-gap-{who}");
     let deadline = Instant::now() + Duration::from_secs(60);
-    macro_rules! next {
-        () => {
-            tokio::time::timeout(deadline - Instant::now(), stream.next())
-                .await
-                .expect("watch event in time")
-                .expect("stream open")
-        };
-    }
     let mut inits = 0;
     loop {
-        if let Ok(Event::InitDone) = next!() {
+        if let Ok(Event::InitDone) = next_within(&mut stream, deadline).await {
             inits += 1;
             break;
         }
@@ -134,7 +134,7 @@ async fn recovers_through_410(sim: &kst_sim::SimFleet, mut stream: PodEvents, wh
     let mut saw_new = false;
     // the relist stops the storm from mattering: a fresh list+watch needs no old version
     loop {
-        match next!() {
+        match next_within(&mut stream, deadline).await {
             Err(e) => {
                 saw_error = true;
                 assert!(format!("{e:?}").contains("410") || format!("{e:?}").contains("Expired"), "{who}: {e:?}");
@@ -153,7 +153,7 @@ async fn recovers_through_410(sim: &kst_sim::SimFleet, mut stream: PodEvents, wh
     // and the watch after the relist carries what changes: the pod deleted is a Delete
     cluster.store.write().unwrap().delete(pods, "llm-d", &born).expect("the pod is there");
     loop {
-        if let Ok(Event::Delete(p)) = next!() {
+        if let Ok(Event::Delete(p)) = next_within(&mut stream, deadline).await {
             assert_eq!(p.metadata.name.as_deref(), Some(born.as_str()), "{who}");
             break;
         }
@@ -446,19 +446,11 @@ async fn kst_s_watcher_watches_again_after_the_connection_drops() {
     let api = Api::<DynamicObject>::namespaced_with(c, "llm-d", &ApiResource::erase::<Pod>(&()));
     let mut stream = kst::sources::listwatch::watcher(api, watcher::Config::default());
     let deadline = Instant::now() + Duration::from_secs(60);
-    macro_rules! next {
-        () => {
-            tokio::time::timeout(deadline - Instant::now(), stream.next())
-                .await
-                .expect("watch event in time")
-                .expect("stream open")
-        };
-    }
-    while !matches!(next!(), Ok(Event::InitDone)) {}
+    while !matches!(next_within(&mut stream, deadline).await, Ok(Event::InitDone)) {}
     cluster.faults.set_unreachable(true);
     // the dropped connection reaches the watcher as an error
     loop {
-        if next!().is_err() {
+        if next_within(&mut stream, deadline).await.is_err() {
             break;
         }
     }
@@ -467,7 +459,7 @@ async fn kst_s_watcher_watches_again_after_the_connection_drops() {
     cluster.store.write().unwrap().put(pods, json!({"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "after-the-drop", "namespace": "llm-d"}, "spec": {"containers": []}, "status": {"phase": "Pending"}}));
     loop {
-        match next!() {
+        match next_within(&mut stream, deadline).await {
             Ok(Event::Apply(p)) | Ok(Event::InitApply(p)) if p.metadata.name.as_deref() == Some("after-the-drop") => {
                 break
             }
