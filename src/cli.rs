@@ -190,7 +190,8 @@ pub enum Command {
     Man,
     /// Print kst's rules over metrics as a Prometheus rule file (the same thresholds, `for:` and
     /// alertnames the Problems tab uses, rates over `[metrics] rate_window`), to load into the
-    /// organisation's own Prometheus or to compare with it.
+    /// organisation's own Prometheus or to compare with it; and the `kst-rollups` group, which
+    /// records the per-cluster roll-ups `rollups = "recorded"` reads.
     Rules,
 }
 

@@ -170,6 +170,9 @@ pub struct PromFile {
     pub ca_file: Option<PathBuf>,
     /// Take any certificate (a lab; never the default).
     pub insecure_skip_verify: Option<bool>,
+    /// `raw` (default): the roll-ups of hub clusters computed from the engines' series each
+    /// round; `recorded`: read from the series `kst rules`' `kst-rollups` group records.
+    pub rollups: Option<String>,
 }
 
 /// `[[alertmanager]]`.
@@ -618,6 +621,12 @@ fn prom_entry(e: &PromFile, at: &dyn Fn(&str) -> String) -> Result<crate::source
         clusters: e.clusters.clone(),
         timeout,
         rate_window: Duration::from_secs(60),
+        rollups: match &e.rollups {
+            Some(v) => {
+                crate::sources::prom::RollupSource::parse(v).map_err(|err| format!("{}: {err}", at("rollups")))?
+            }
+            None => Default::default(),
+        },
     })
 }
 

@@ -442,6 +442,8 @@ async fn completions_man_page_and_per_command_help() {
         out.status.success() && rules.starts_with("groups:") && rules.contains("alert: EPPCriticalErrorRatio"),
         "{rules}"
     );
+    // and the roll-ups `rollups = "recorded"` reads, recorded under the cluster label's name
+    assert!(rules.contains("- name: kst-rollups") && rules.contains("record: cluster:kst_ttft_p99"), "{rules}");
 }
 
 /// `kst snapshot` obeys the signals a cron or systemd stop sends: SIGTERM, SIGINT and SIGHUP end

@@ -1131,24 +1131,9 @@ async fn victoria_metrics_answers_the_fleet_query_too() {
     assert!(times.samples.iter().all(|s| (s.value - now_ms as f64 / 1000.0).abs() < 0.01), "{times:?}");
 }
 
-/// A hub's clusters: the simulated ITS holds 100 ManagedClusters no context reaches; the query
-/// layer (VictoriaMetrics) holds model-server series for five of them. Every one is an Overview
-/// row through the hub, the five carry their roll-ups (engines, KV, tokens/s) equal to what was
-/// pushed, the one the hub says is unavailable is a problem of the hub, and the healthy rows
-/// fold into one line.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hub_clusters_with_roll_ups_from_the_query_layer() {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use kst::sources::prom::PromConfig;
-    let test = "hub_clusters_with_roll_ups_from_the_query_layer";
-    let Some(vm) = common::peers::debian_binary("victoria-metrics", "victoria-metrics") else {
-        common::peers::missing(test, "victoria-metrics", "apt-get install victoria-metrics");
-        return;
-    };
-    let (_vm, _dir, base) = start_victoria_metrics(&vm).await;
-    let http = reqwest::Client::new();
-    // edge-0000..0004: two servers each, KV 0.25 and 0.75, generation counters 60 s apart
-    let now = common::now_s().floor() as i64;
+/// Five hub clusters' series in the text format, as at `now` (seconds): edge-0000..0004, two
+/// servers each, KV 0.25 and 0.75, generation counters 60 s apart, TTFT buckets, four GPUs.
+fn hub_series(now: i64) -> String {
     let mut body = String::new();
     for c in 0..5 {
         // edge-0004 is the outlier: one server's KV cache at 98.5%
@@ -1175,6 +1160,43 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
             body.push_str(&format!("DCGM_FI_DEV_GPU_UTIL{{{l}}} {util} {}\n", (now - 1) * 1000));
         }
     }
+    body
+}
+
+/// edge-0003's roll-ups as `hub_series` pushed them, however they were asked.
+fn edge_0003_as_pushed(e: &kst::store::hub::ClusterAgg, now: i64) {
+    assert_eq!((e.servers, e.kv_avg, e.kv_max), (Some(2.0), Some(0.5), Some(0.75)));
+    // two servers, each 5,900 tokens over 59 s: ~200 tokens/s (MetricsQL's rate: no extrapolation)
+    let g = e.generation_tokens_per_s.unwrap();
+    assert!((g - 200.0).abs() < 10.0, "{g}");
+    assert!((e.scraped_at.unwrap() - (now - 1) as f64).abs() < 0.01, "the samples' own time");
+    // TTFT p99 from both servers' merged buckets: rank 196.02 of 198, in (0.5, 1]: 0.5 + 0.5 x 16.02/18
+    let ttft = e.ttft_p99_s.unwrap();
+    assert!((ttft - 0.945).abs() < 0.01, "{ttft}");
+    // GPUs: 4 reported, 2 at or over the busy threshold, mean 31.25%
+    assert_eq!((e.gpus, e.gpus_busy), (Some(4.0), Some(2.0)));
+    assert!((e.gpu_util.unwrap() - 0.3125).abs() < 1e-9, "{:?}", e.gpu_util);
+}
+
+/// A hub's clusters: the simulated ITS holds 100 ManagedClusters no context reaches; the query
+/// layer (VictoriaMetrics) holds model-server series for five of them. Every one is an Overview
+/// row through the hub, the five carry their roll-ups (engines, KV, tokens/s) equal to what was
+/// pushed, the one the hub says is unavailable is a problem of the hub, and the healthy rows
+/// fold into one line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_clusters_with_roll_ups_from_the_query_layer() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use kst::sources::prom::PromConfig;
+    let test = "hub_clusters_with_roll_ups_from_the_query_layer";
+    let Some(vm) = common::peers::debian_binary("victoria-metrics", "victoria-metrics") else {
+        common::peers::missing(test, "victoria-metrics", "apt-get install victoria-metrics");
+        return;
+    };
+    let (_vm, _dir, base) = start_victoria_metrics(&vm).await;
+    let http = reqwest::Client::new();
+    // edge-0000..0004: two servers each, KV 0.25 and 0.75, generation counters 60 s apart
+    let now = common::now_s().floor() as i64;
+    let body = hub_series(now);
     let r = http.post(format!("{base}/api/v1/import/prometheus")).body(body).send().await.unwrap();
     assert!(r.status().is_success());
     let _ = http.get(format!("{base}/internal/force_flush")).send().await;
@@ -1209,17 +1231,7 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
     let hubs = kst::store::hub::clusters(&fleet);
     assert!(hubs.iter().all(|h| h.hub == "its1"));
     let e = hubs.iter().find(|h| h.name == "edge-0003").unwrap().metrics.clone().unwrap();
-    assert_eq!((e.servers, e.kv_avg, e.kv_max), (Some(2.0), Some(0.5), Some(0.75)));
-    // two servers, each 5,900 tokens over 59 s: ~200 tokens/s (MetricsQL's rate: no extrapolation)
-    let g = e.generation_tokens_per_s.unwrap();
-    assert!((g - 200.0).abs() < 10.0, "{g}");
-    assert!((e.scraped_at.unwrap() - (now - 1) as f64).abs() < 0.01, "the samples' own time");
-    // TTFT p99 from both servers' merged buckets: rank 196.02 of 198, in (0.5, 1]: 0.5 + 0.5 x 16.02/18
-    let ttft = e.ttft_p99_s.unwrap();
-    assert!((ttft - 0.945).abs() < 0.01, "{ttft}");
-    // GPUs: 4 reported, 2 at or over the busy threshold, mean 31.25%
-    assert_eq!((e.gpus, e.gpus_busy), (Some(4.0), Some(2.0)));
-    assert!((e.gpu_util.unwrap() - 0.3125).abs() < 1e-9, "{:?}", e.gpu_util);
+    edge_0003_as_pushed(&e, now);
     // ManagedClusterSets: OCM's default and global, and the exclusive set of the edge clusters
     assert_eq!(
         hubs.iter().find(|h| h.name == "edge-0003").unwrap().sets,
@@ -1296,6 +1308,93 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
             && row.contains("TTFT p99 9"),
         "{row}"
     );
+}
+
+/// The roll-ups as a ruler records them (`rollups = "recorded"`): kst reads the series the
+/// `kst-rollups` group of `kst rules` records, evaluated by a real ruler (vmalert, writing into
+/// the VictoriaMetrics it reads), and a hub cluster's row carries the numbers the raw roll-ups
+/// give for the same samples. Until the rules run, the layer says what is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recorded_roll_ups_from_a_real_ruler_read_as_the_raw_ones() {
+    use kst::sources::prom::{PromConfig, RollupSource};
+    let test = "recorded_roll_ups_from_a_real_ruler_read_as_the_raw_ones";
+    let (Some(vm), Some(vmalert)) = (
+        common::peers::debian_binary("victoria-metrics", "victoria-metrics"),
+        common::peers::debian_binary("victoria-metrics", "vmalert"),
+    ) else {
+        common::peers::missing(test, "victoria-metrics (vmalert)", "apt-get install victoria-metrics");
+        return;
+    };
+    let (_vm, dir, base) = start_victoria_metrics(&vm).await;
+    let http = reqwest::Client::new();
+    let now = common::now_s().floor() as i64;
+    let r = http.post(format!("{base}/api/v1/import/prometheus")).body(hub_series(now)).send().await.unwrap();
+    assert!(r.status().is_success());
+    let _ = http.get(format!("{base}/internal/force_flush")).send().await;
+
+    let sim =
+        common::sim_with(kst_sim::SimOptions { kubestellar: true, managed_clusters: 100, ..Default::default() }).await;
+    let targets = common::targets(&sim);
+    let mut fleet = Fleet::new(&targets.iter().map(|t| (t.context.clone(), t.server.clone())).collect::<Vec<_>>());
+    let mut col = Collectors::start(&targets, common::fast_worker());
+    let window = Duration::from_secs(120);
+    let cfg = PromConfig {
+        url: base.clone(),
+        cluster_label: "cluster".into(),
+        timeout: Duration::from_secs(5),
+        rate_window: window,
+        rollups: RollupSource::Recorded,
+        ..Default::default()
+    };
+    col.start_prom(
+        vec![cfg],
+        Default::default(),
+        kst::sources::prom::Pace { refresh: Duration::from_millis(500), window: Duration::ZERO },
+    );
+    // no ruler yet: nothing recorded, and the layer says which series it looked for
+    common::pump_until(&mut fleet, &mut col.updates, "the missing recorded series named", |f| {
+        f.prom.values().any(|p| p.warnings.iter().any(|w| w.contains("no recorded roll-ups (cluster:kst_servers")))
+    })
+    .await;
+    assert!(kst::store::hub::clusters(&fleet).iter().all(|h| h.metrics.is_none()), "no numbers without the rules");
+
+    // the ruler: `kst rules`' recording group, every second, written back into the layer
+    let rules = dir.path().join("rules.yml");
+    std::fs::write(
+        &rules,
+        format!("groups:\n{}", kst::sources::prom::recording_rules("cluster", window, Duration::from_secs(1))),
+    )
+    .unwrap();
+    let _ruler = common::Peer(
+        std::process::Command::new(&vmalert)
+            .arg(format!("-rule={}", rules.display()))
+            .arg(format!("-datasource.url={base}"))
+            .arg(format!("-remoteWrite.url={base}"))
+            .arg("-remoteWrite.flushInterval=200ms")
+            .arg("-evaluationInterval=1s")
+            .arg(format!("-httpListenAddr=127.0.0.1:{}", common::free_port()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("vmalert.log")).unwrap())
+            .spawn()
+            .expect("vmalert starts"),
+    );
+    common::pump_until(&mut fleet, &mut col.updates, "the recorded roll-ups of the five clusters", |f| {
+        // every column a round: the ruler writes its rules one after another
+        let whole = |m: &kst::store::hub::ClusterAgg| {
+            [m.servers, m.kv_avg, m.kv_max, m.generation_tokens_per_s, m.scraped_at, m.ttft_p99_s]
+                .iter()
+                .chain([m.gpus, m.gpus_busy, m.gpu_util].iter())
+                .all(Option::is_some)
+        };
+        kst::store::hub::clusters(f).iter().filter(|h| h.metrics.as_ref().is_some_and(whole)).count() == 5
+    })
+    .await;
+    let hubs = kst::store::hub::clusters(&fleet);
+    let e = hubs.iter().find(|h| h.name == "edge-0003").unwrap().metrics.clone().unwrap();
+    edge_0003_as_pushed(&e, now);
+    let hot = hubs.iter().find(|h| h.name == "edge-0004").unwrap().metrics.clone().unwrap();
+    assert_eq!(hot.kv_max, Some(0.985), "each cluster its own");
+    col.stop();
 }
 
 /// A query layer's own pace, and a roll-up it refuses. Four clusters scraped every 10 s stay

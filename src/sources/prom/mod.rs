@@ -50,6 +50,8 @@ pub struct PromConfig {
     pub timeout: Duration,
     /// The window of the roll-ups' `rate()` (kst's own rate window).
     pub rate_window: Duration,
+    /// The roll-ups computed each round, or read from `kst rules`' recorded series.
+    pub rollups: RollupSource,
     /// Reached through a kubeconfig context's API server (its service proxy, with that
     /// context's credentials) instead of at `url`.
     pub through: Option<Through>,
@@ -493,7 +495,8 @@ pub async fn run(
 ) {
     let Pace { refresh, window } = pace;
     let mut asker: Option<Asker> = None;
-    let (rollups, mut rollup_rows) = (rollup_queries(&cfg.cluster_label, cfg.rate_window), Rollups::default());
+    let rollups = rollups_for(cfg.rollups, &cfg.cluster_label, cfg.rate_window);
+    let mut rollup_rows = Rollups::default();
     let mut last_at: BTreeMap<(usize, Key), f64> = BTreeMap::new();
     let mut last_epp_at: BTreeMap<(usize, String, String), f64> = BTreeMap::new();
     let mut scoped = Scoped::new(&cfg, &BTreeMap::new());
@@ -887,6 +890,7 @@ mod tests {
             crate::sources::gpus::dcgm_times_query("cluster", "gpu-us-east"),
         ];
         all.extend(rollup_queries("cluster", Duration::from_secs(60)).into_iter().map(|(_, q)| q));
+        all.extend(recorded_rollup_queries("clusterID").into_iter().map(|(_, q)| q));
         // the combined form query_with_times sends
         all.push(format!("{} or label_replace({}, \"{TIMES_LABEL}\", \"1\", \"\", \"\")", all[1], all[2]));
         for q in &all {

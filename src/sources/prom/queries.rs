@@ -180,6 +180,68 @@ pub fn rollup_queries(label: &str, window: Duration) -> Vec<(&'static str, Strin
     ]
 }
 
+/// How the roll-ups are asked: computed from the engines' own series each round (`raw`), or
+/// read from series a ruler records with `kst rules`' `kst-rollups` group (`recorded`). At ten
+/// thousand clusters the raw TTFT p99 reads every bucket of every server (1.84 M series) and
+/// does not answer within a query's timeout on a small layer; its recorded form is one series a
+/// cluster, evaluated by the organisation's ruler (Prometheus, Thanos Ruler, Mimir, vmalert) on
+/// its own schedule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RollupSource {
+    #[default]
+    Raw,
+    Recorded,
+}
+
+impl RollupSource {
+    pub fn parse(v: &str) -> Result<RollupSource, String> {
+        match v {
+            "raw" => Ok(RollupSource::Raw),
+            "recorded" => Ok(RollupSource::Recorded),
+            other => Err(format!("{other:?}: expected \"raw\" or \"recorded\"")),
+        }
+    }
+}
+
+/// The series a recording rule of `kst rules` writes for a roll-up: `cluster:kst_servers`
+/// (Prometheus' `level:metric` naming, the level being the cluster label).
+pub fn recorded_name(label: &str, signal: &str) -> String {
+    format!("{label}:kst_{signal}")
+}
+
+/// The roll-ups read from their recorded series: one series a cluster, `max` across the copies
+/// two rulers of an HA pair write (the same value each).
+pub fn recorded_rollup_queries(label: &str) -> Vec<(&'static str, String)> {
+    rollup_queries(label, Duration::ZERO)
+        .into_iter()
+        .map(|(signal, _)| (signal, format!("max by ({label}) ({})", recorded_name(label, signal))))
+        .collect()
+}
+
+/// The roll-ups as asked in this mode.
+pub fn rollups_for(source: RollupSource, label: &str, window: Duration) -> Vec<(&'static str, String)> {
+    match source {
+        RollupSource::Raw => rollup_queries(label, window),
+        RollupSource::Recorded => recorded_rollup_queries(label),
+    }
+}
+
+/// The Prometheus rule group recording every roll-up kst asks (the same PromQL as its raw
+/// mode, rates over `window`), to append to a rule file's `groups:`. `interval` is how often
+/// the ruler evaluates them: kst reads a recorded scrape time, so a row's age stays the
+/// samples' own, at most one interval later.
+pub fn recording_rules(label: &str, window: Duration, interval: Duration) -> String {
+    let mut out = format!("- name: kst-rollups\n  interval: {}s\n  rules:\n", interval.as_secs().max(1));
+    for (signal, expr) in rollup_queries(label, window) {
+        out.push_str(&format!(
+            "  - record: {}\n    expr: '{}'\n",
+            recorded_name(label, signal),
+            expr.replace('\'', "''")
+        ));
+    }
+    out
+}
+
 /// When each pod's series were last scraped. An instant query's points carry the evaluation
 /// time, not the sample's (a target that stopped answering would look fresh for the lookback),
 /// so the scrape time is asked for: `timestamp()` of a gauge every engine exports.

@@ -174,6 +174,13 @@ impl Rollups {
                 cfg.cluster_label
             ));
         }
+        if cfg.rollups == RollupSource::Recorded && self.rows.is_empty() && state.error.is_none() {
+            // no recorded series at all: the rules are not loaded (or record under another label)
+            state.warnings.push(format!(
+                "no recorded roll-ups ({} and the rest): load `kst rules`' kst-rollups group into the layer's ruler",
+                recorded_name(&cfg.cluster_label, "servers")
+            ));
+        }
         // a cluster no roll-up names any more is gone from the layer
         self.rows.retain(|_, r| *r != ClusterAgg { interval: r.interval, round: r.round, ..Default::default() });
         tx.send(FleetUpdate::PromClusters { source, rows: self.rows.clone() }.into()).await.is_ok()
