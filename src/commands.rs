@@ -95,11 +95,10 @@ pub fn run(cli: Cli) -> ExitCode {
         )
         .window;
         print!("{}", crate::store::rules::prometheus_rule_file(window, 1.0));
-        // the roll-ups of the first query layer's cluster label, over the layers' rate window,
-        // evaluated as often as kst refreshes
+        // the roll-ups of the first query layer's cluster label, over the layers' rate window
         let label = settings.prometheus.first().map_or("cluster", |p| p.cluster_label.as_str());
         let rate_window = settings.rate_window.unwrap_or(std::time::Duration::from_secs(60));
-        print!("{}", crate::sources::prom::recording_rules(label, rate_window, settings.refresh));
+        print!("{}", crate::sources::prom::recording_rules(label, rate_window));
         return ExitCode::from(exit::OK);
     }
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -36,7 +36,11 @@ fn judged_alerts() -> BTreeSet<&'static str> {
 /// as the README's recipe relabels them; every endpoint picker with its pool) and kst's rules.
 fn config(sim: &kst_sim::SimFleet, fleet: &Fleet, dir: &std::path::Path) -> String {
     std::fs::write(dir.join("ca.pem"), sim.ca_pem.as_ref().expect("the sim serves TLS")).unwrap();
-    std::fs::write(dir.join("rules.yml"), kst::store::rules::prometheus_rule_file(WINDOW, SCALE)).unwrap();
+    // the whole of what `kst rules` prints: the alerts and the recorded roll-ups (a group
+    // Prometheus refuses would keep it from starting)
+    let rules = kst::store::rules::prometheus_rule_file(WINDOW, SCALE)
+        + &kst::sources::prom::recording_rules("cluster", std::time::Duration::from_secs_f64(WINDOW));
+    std::fs::write(dir.join("rules.yml"), rules).unwrap();
     let mut jobs = Vec::new();
     for (i, c) in fleet.clusters.iter().enumerate() {
         let sc = sim.cluster(&c.context).unwrap();

@@ -1360,11 +1360,7 @@ async fn recorded_roll_ups_from_a_real_ruler_read_as_the_raw_ones() {
 
     // the ruler: `kst rules`' recording group, every second, written back into the layer
     let rules = dir.path().join("rules.yml");
-    std::fs::write(
-        &rules,
-        format!("groups:\n{}", kst::sources::prom::recording_rules("cluster", window, Duration::from_secs(1))),
-    )
-    .unwrap();
+    std::fs::write(&rules, format!("groups:\n{}", kst::sources::prom::recording_rules("cluster", window))).unwrap();
     let _ruler = common::Peer(
         std::process::Command::new(&vmalert)
             .arg(format!("-rule={}", rules.display()))

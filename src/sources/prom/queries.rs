@@ -227,11 +227,11 @@ pub fn rollups_for(source: RollupSource, label: &str, window: Duration) -> Vec<(
 }
 
 /// The Prometheus rule group recording every roll-up kst asks (the same PromQL as its raw
-/// mode, rates over `window`), to append to a rule file's `groups:`. `interval` is how often
-/// the ruler evaluates them: kst reads a recorded scrape time, so a row's age stays the
-/// samples' own, at most one interval later.
-pub fn recording_rules(label: &str, window: Duration, interval: Duration) -> String {
-    let mut out = format!("- name: kst-rollups\n  interval: {}s\n  rules:\n", interval.as_secs().max(1));
+/// mode, rates over `window`), to append to a rule file's `groups:`. It names no interval: the
+/// ruler's own (Prometheus' `evaluation_interval`) applies, as for the organisation's other
+/// rules. kst reads a recorded scrape time too, so a row's age stays its samples' own.
+pub fn recording_rules(label: &str, window: Duration) -> String {
+    let mut out = String::from("- name: kst-rollups\n  rules:\n");
     for (signal, expr) in rollup_queries(label, window) {
         out.push_str(&format!(
             "  - record: {}\n    expr: '{}'\n",
