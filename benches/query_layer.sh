@@ -19,16 +19,24 @@
 # RUNS runs per N (3); medians. Writes benches/query-layer-results.txt.
 # Usage: bash benches/query_layer.sh                  (needs victoria-metrics on the PATH)
 #        SIZES=1000 RUNS=1 bash benches/query_layer.sh (a quick look)
+#        ROLLUPS=recorded bash benches/query_layer.sh  (kst reads recorded roll-ups; needs vmalert;
+#                                                      writes benches/query-layer-recorded-results.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 BIN=$PWD/target/release/kst
 OUT=benches/query-layer-results.txt
+[ "${ROLLUPS:-raw}" = raw ] || OUT=benches/query-layer-${ROLLUPS}-results.txt
 RUNS=${RUNS:-3}
 W=$(mktemp -d)
 S=kstql$$
 HZ=$(getconf CLK_TCK)
 VM=$(command -v victoria-metrics)
+# raw: kst computes the roll-ups each round; recorded: it reads the series `kst rules`' kst-rollups
+# group records (evaluated here once over the whole range by vmalert's replay, timed apart)
+ROLLUPS=${ROLLUPS:-raw}
+VMALERT=$(command -v vmalert || true)
+[ "$ROLLUPS" = raw ] || [ -n "$VMALERT" ] || { echo "ROLLUPS=$ROLLUPS needs vmalert (the victoria-metrics package)" >&2; exit 1; }
 tmux new-session -d -s "$S-keep" "sleep 86400"
 trap 'kill $(jobs -p) 2>/dev/null || true; tmux kill-session -t $S 2>/dev/null || true; tmux kill-session -t $S-keep 2>/dev/null || true; rm -rf "$W"' EXIT
 
@@ -50,7 +58,22 @@ load() { # N -> a fresh VictoriaMetrics on $PORT holding N clusters' series
   SERIES=$(python3 benches/query_layer_series.py "$n" 8 "$PORT" 300 $((RUNS * 110 + 240)) 30)
   curl -fsS "http://127.0.0.1:$PORT/internal/force_flush" > /dev/null || true
   LOADED=$(echo "$(now) - $t0" | bc)
-  printf '[[metrics.prometheus]]\nurl = "http://127.0.0.1:%s"\n' "$PORT" > "$W/config.toml"
+  printf '[[metrics.prometheus]]\nurl = "http://127.0.0.1:%s"\nrollups = "%s"\n' "$PORT" "$ROLLUPS" > "$W/config.toml"
+  RECORDED=""
+  if [ "$ROLLUPS" = recorded ]; then
+    # the ruler: `kst rules`' kst-rollups group, evaluated every 30 s (the scrape step) over the
+    # loaded range by vmalert's replay and written back into the layer, as a ruler would have
+    local from to r0
+    "$BIN" --config "$W/config.toml" rules | sed -n '/^- name: kst-rollups/,$p' | { echo groups:; cat; } > "$W/rollups.yml"
+    from=$(date -u -d "@$(($(date +%s) - 240))" +%Y-%m-%dT%H:%M:%SZ)
+    to=$(date -u -d "@$(($(date +%s) + RUNS * 110 + 240))" +%Y-%m-%dT%H:%M:%SZ)
+    r0=$(now)
+    "$VMALERT" -rule="$W/rollups.yml" -datasource.url="http://127.0.0.1:$PORT" -remoteWrite.url="http://127.0.0.1:$PORT" \
+      -evaluationInterval=30s -replay.timeFrom="$from" -replay.timeTo="$to" -replay.disableProgressBar \
+      -replay.rulesDelay=0s -loggerLevel=ERROR > "$W/vmalert.log" 2>&1 || { echo "vmalert's replay failed" >&2; cat "$W/vmalert.log" >&2; exit 1; }
+    curl -fsS "http://127.0.0.1:$PORT/internal/force_flush" > /dev/null || true
+    RECORDED=$(echo "$(now) - $r0" | bc)
+  fi
 }
 
 one_run() { # N, run -> "first_s cpu_pct rss_mb round_s rounds_a_minute" (the run's log in $W/kst-N-r.log)
@@ -102,6 +125,7 @@ gzip_bytes() { # the roll-ups' PromQL from kst's log -> their gzip bytes as curl
 echo "kst TUI (release, default refresh 5 s and rate window 60 s), 200x60 Overview, against kst sim --hub --managed-clusters N"
 echo "and VictoriaMetrics $(dpkg-query -W -f='${Version}' victoria-metrics 2>/dev/null || echo '?') (its response cache off) holding N clusters x 8 vLLM servers: every family"
 echo "kst's roll-ups read (TTFT buckets, DCGM, the endpoint picker's); 2 cores, everything on this machine; medians of $RUNS"
+echo "roll-ups: $ROLLUPS$([ "$ROLLUPS" = recorded ] && echo " (kst rules' kst-rollups group, replayed by vmalert every 30 s over the loaded range before kst starts)")"
 for n in ${SIZES:-1000 2500 5000 10000}; do
   "$BIN" sim --hub --managed-clusters "$n" --kubeconfig-out "$W/kc" --log-file "$W/sim.log" > "$W/sim.out" 2>&1 &
   SIM=$!
@@ -111,6 +135,7 @@ for n in ${SIZES:-1000 2500 5000 10000}; do
   for r in $(seq "$RUNS"); do one_run "$n" "$r" >> "$W/runs-$n"; done
   col() { awk "{print \$$1}" "$W/runs-$n" | median; }
   echo
+  [ -z "$RECORDED" ] || echo "N = $n: the ruler's replay of the 14 roll-ups, $(((RUNS * 110 + 480) / 30)) evaluations each over the range, took $(printf %.0f "$RECORDED") s"
   echo "N = $n ($SERIES series, loaded in $(printf %.0f "$LOADED") s): first numbers $(printf %.2f "$(col 1)") s, CPU $(col 2)% of a core, RSS $(col 3) MB;"
   echo "  a round of roll-ups took the layer $(col 4) s; $(col 5) rounds in the measured minute"
   cat "$W"/q-"$n"-* | python3 -c '
