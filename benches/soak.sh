@@ -84,6 +84,7 @@ FAULTS=(
   'gpu-us-east {"gone_storm":true}'
   'gpu-eu-west {"garbage_metrics":true}'
   'agents-us-central {"malformed_objects":true}'
+  'gpu-us-east {"reset_connections":true}'
 )
 
 requests() { # sum of the simulator's requests by verb, all clusters

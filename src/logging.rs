@@ -156,6 +156,20 @@ impl<W: Write> Write for Collapser<W> {
 }
 
 /// The log file at `path`, rotated by size, behind the collapser.
+/// When the process started (`mark_start`, first thing in `main`): startup figures in the log
+/// count from here, so what comes before the first frame (the config, the kubeconfigs, the
+/// problems kept by the last run) is counted too.
+static STARTED: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+pub fn mark_start() {
+    STARTED.get_or_init(Instant::now);
+}
+
+/// The time since `mark_start` (since the first call when it was never marked: a test).
+pub fn since_start() -> Duration {
+    STARTED.get_or_init(Instant::now).elapsed()
+}
+
 pub fn writer(path: &std::path::Path) -> Collapser<FileRotate<AppendCount>> {
     let rotate = FileRotate::new(
         path,

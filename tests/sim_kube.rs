@@ -436,8 +436,8 @@ async fn kst_forwards_a_local_port_to_a_pod_after_asking() {
 
 /// A connection dropped under an open watch (the API server unreachable for a while): kst's
 /// watcher reports it and watches again once the server answers, and a pod created after that
-/// arrives. (It passes with and without the rule that a failed body ends the watch: the soak's
-/// watch counts, not this drop, showed the watches that never came back.)
+/// arrives. (A dropped TLS connection ends the watch's body quietly, an unexpected EOF: rule 9
+/// of docs/upstream/kubernetes-list-watch.md. A reset one fails it: the next test.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kst_s_watcher_watches_again_after_the_connection_drops() {
     let sim = common::sim(3).await;
@@ -466,6 +466,69 @@ async fn kst_s_watcher_watches_again_after_the_connection_drops() {
             // connection refused while the port reopens: paced.rs backs off here; so does the test
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             Ok(_) => {}
+        }
+    }
+}
+
+/// A connection reset under an open watch (a TCP RST, as a load balancer or a firewall that
+/// forgets its connections sends): the watch's body fails, and over HTTP/2 a failed stream
+/// repeats its error on every read (h2's `ensure_recv_open`). kube-runtime's watcher yields the
+/// error once and watches again (kube-client's line reader ends at its first error), and so does
+/// kst's (rule 11 of docs/upstream/kubernetes-list-watch.md): a pod created after the reset
+/// arrives. Reading the failed body again instead, as kst's first watcher did, yields the same
+/// error for ever and never watches again (the soak's missing watches).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kst_s_watcher_watches_again_after_its_connection_is_reset() {
+    let sim = common::sim(3).await;
+    let cluster = sim.cluster("gpu-us-east").unwrap().clone();
+    let c = client(&sim, "gpu-us-east").await;
+    let api = || Api::<DynamicObject>::namespaced_with(c.clone(), "llm-d", &ApiResource::erase::<Pod>(&()));
+    let kube_s: PodEvents = watcher::watcher(api(), watcher::Config::default()).boxed();
+    let kst_s: PodEvents = kst::sources::listwatch::watcher(api(), watcher::Config::default());
+    for (who, stream) in [("kube-runtime", kube_s), ("kst", kst_s)] {
+        watches_again_after_a_reset(&cluster, who, stream).await;
+    }
+}
+
+async fn watches_again_after_a_reset(cluster: &kst_sim::SimCluster, who: &str, mut stream: PodEvents) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !matches!(next_within(&mut stream, deadline).await, Ok(Event::InitDone)) {}
+    // the watch is open once it brings a pod created after the list
+    let pods = cluster.registry.index_of(&kst_sim::resources::PODS).unwrap();
+    let pod = |name: String| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "llm-d"},
+            "spec": {"containers": []}, "status": {"phase": "Pending"}})
+    };
+    let (before, after) = (format!("{who}-before-the-reset"), format!("{who}-after-the-reset"));
+    cluster.store.write().unwrap().put(pods, pod(before.clone()));
+    loop {
+        if let Ok(Event::Apply(p)) = next_within(&mut stream, deadline).await {
+            if p.metadata.name.as_deref() == Some(before.as_str()) {
+                break;
+            }
+        }
+    }
+    cluster.faults.reset_connections();
+    let failed = loop {
+        if let Err(e) = next_within(&mut stream, deadline).await {
+            break e;
+        }
+    };
+    assert!(matches!(failed, watcher::Error::WatchFailed(_)), "{who}: the body failed: {failed:?}");
+    cluster.store.write().unwrap().put(pods, pod(after.clone()));
+    let mut errors = 0;
+    loop {
+        match next_within(&mut stream, deadline).await {
+            Ok(Event::Apply(p)) | Ok(Event::InitApply(p)) if p.metadata.name.as_deref() == Some(after.as_str()) => {
+                break
+            }
+            Ok(_) => {}
+            Err(e) => {
+                errors += 1;
+                assert!(errors < 20, "{who}: the watch never came back; its errors repeat: {e}");
+                // paced.rs backs off between errors; so does the test
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
     }
 }

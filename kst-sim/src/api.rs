@@ -727,7 +727,8 @@ async fn pump(
     tokio::pin!(deadline);
     let mut tick = tokio::time::interval(cluster.bookmark_interval);
     tick.tick().await;
-    let mut down = cluster.faults.watch_unreachable();
+    // no end of its own when the server goes unreachable: the connection is dropped under it
+    // (server.rs), as a dead API server's is, so the client sees its watch fail, not end
     let mut epoch = cluster.faults.watch_epoch();
     let mut last_rv = start_rv;
     loop {
@@ -735,7 +736,6 @@ async fn pump(
             _ = &mut deadline => return,
             _ = epoch.changed() => return,
             _ = tx.closed() => return,
-            _ = down.changed() => if *down.borrow() { return },
             _ = tick.tick(), if bookmarks => {
                 let rv = cluster.store.read().expect("store lock").resource_version();
                 if tx.send(bookmark(&def, rv.max(last_rv), false)).await.is_err() { return }

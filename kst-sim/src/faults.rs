@@ -21,6 +21,7 @@ pub struct Faults {
     transport_down: AtomicBool,
     status_return_down: AtomicBool,
     watch_epoch: watch::Sender<u64>,
+    reset_epoch: watch::Sender<u64>,
     incidents: Mutex<BTreeSet<Incident>>,
 }
 
@@ -100,6 +101,10 @@ pub struct FaultPatch {
     /// clients resume from their last resource version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drop_watches: Option<bool>,
+    /// One-shot: reset every open connection (a TCP RST, as a load balancer or a firewall that
+    /// forgets its connections sends): open watches fail mid-body, not end; the port stays open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_connections: Option<bool>,
     /// One-shot: add custom resources with missing and odd fields.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub malformed_objects: Option<bool>,
@@ -144,6 +149,9 @@ impl Faults {
         if p.drop_watches == Some(true) {
             self.drop_watches();
         }
+        if p.reset_connections == Some(true) {
+            self.reset_connections();
+        }
         if let Some(v) = &p.incidents {
             *self.incidents.lock().expect("faults lock") = v.iter().copied().collect();
         }
@@ -154,6 +162,12 @@ impl Faults {
     }
     pub fn watch_epoch(&self) -> watch::Receiver<u64> {
         self.watch_epoch.subscribe()
+    }
+    pub fn reset_connections(&self) {
+        self.reset_epoch.send_modify(|e| *e += 1);
+    }
+    pub fn reset_epoch(&self) -> watch::Receiver<u64> {
+        self.reset_epoch.subscribe()
     }
 
     pub fn state(&self) -> FaultPatch {
@@ -169,6 +183,7 @@ impl Faults {
             transport_down: Some(self.transport_down()),
             status_return_down: Some(self.status_return_down()),
             drop_watches: None,
+            reset_connections: None,
             malformed_objects: None,
             incidents: Some(self.incidents.lock().expect("faults lock").iter().copied().collect()),
         }

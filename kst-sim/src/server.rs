@@ -38,6 +38,13 @@ where
     }
 }
 
+/// A second descriptor of an accepted connection's socket (the connection itself is moved into
+/// TLS and hyper).
+fn socket_of(stream: &tokio::net::TcpStream) -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::AsFd;
+    stream.as_fd().try_clone_to_owned()
+}
+
 pub async fn serve_cluster(
     cluster: Arc<SimCluster>,
     listener: TcpListener,
@@ -77,13 +84,26 @@ pub async fn serve_cluster(
                 let cluster = cluster.clone();
                 let tls = tls.clone();
                 tokio::spawn(async move {
-                    match tls {
-                        Some(acceptor) => {
-                            if let Ok(s) = acceptor.accept(stream).await {
-                                serve_conn(cluster, s).await;
+                    // the socket kept apart, for the `reset_connections` fault
+                    let Ok(socket) = socket_of(&stream) else { return };
+                    let mut reset = cluster.faults.reset_epoch();
+                    let served = async move {
+                        match tls {
+                            Some(acceptor) => {
+                                if let Ok(s) = acceptor.accept(stream).await {
+                                    serve_conn(cluster, s).await;
+                                }
                             }
+                            None => serve_conn(cluster, stream).await,
                         }
-                        None => serve_conn(cluster, stream).await,
+                    };
+                    tokio::select! {
+                        _ = served => {}
+                        _ = reset.changed() => {
+                            // closed with a zero linger: a TCP RST instead of a FIN (the last
+                            // descriptor, this one, closes once the connection's is dropped)
+                            let _ = socket2::SockRef::from(&socket).set_linger(Some(std::time::Duration::ZERO));
+                        }
                     }
                 });
             }

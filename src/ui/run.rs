@@ -48,7 +48,6 @@ async fn run_loop(
     triage.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let signals = crate::signals::wait_for_signal();
     tokio::pin!(signals);
-    let started = Instant::now();
     let mut complete_logged = false;
     loop {
         if let Some(text) = app.pending_copy.take() {
@@ -67,7 +66,7 @@ async fn run_loop(
                 })
             {
                 complete_logged = true;
-                tracing::info!(ms = started.elapsed().as_millis() as u64, "first complete frame");
+                tracing::info!(ms = crate::logging::since_start().as_millis() as u64, "first complete frame");
             }
         }
         if app.quit {
