@@ -495,8 +495,7 @@ pub async fn run(
 ) {
     let Pace { refresh, window } = pace;
     let mut asker: Option<Asker> = None;
-    let rollups = rollups_for(cfg.rollups, &cfg.cluster_label, cfg.rate_window);
-    let mut rollup_rows = Rollups::default();
+    let (rollups, mut rollup_rows) = (cfg.rollups(), Rollups::default());
     let mut last_at: BTreeMap<(usize, Key), f64> = BTreeMap::new();
     let mut last_epp_at: BTreeMap<(usize, String, String), f64> = BTreeMap::new();
     let mut scoped = Scoped::new(&cfg, &BTreeMap::new());

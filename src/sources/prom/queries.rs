@@ -218,6 +218,13 @@ pub fn recorded_rollup_queries(label: &str) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+impl PromConfig {
+    /// The roll-ups this layer is asked, in its mode.
+    pub fn rollups(&self) -> Vec<(&'static str, String)> {
+        rollups_for(self.rollups, &self.cluster_label, self.rate_window)
+    }
+}
+
 /// The roll-ups as asked in this mode.
 pub fn rollups_for(source: RollupSource, label: &str, window: Duration) -> Vec<(&'static str, String)> {
     match source {
