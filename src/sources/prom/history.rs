@@ -41,6 +41,64 @@ pub fn run_start(times: &[f64], range_start: f64, end: f64, step: f64) -> Option
     Some((start, start <= range_start + step * 0.5))
 }
 
+/// The rules' history, asked beside the refresh loop, not in it: over a large layer it can take
+/// longer than a query's timeout (every rule's PromQL over a range of the whole fleet), and the
+/// loop that waited for it, asking again each refresh, brought the roll-ups of 10,000 clusters
+/// every 20-30 s instead of every 5. Asked once the layer answers; after a failure again 1 minute
+/// later, the wait doubling up to 30; and at once after the layer itself failed and came back.
+#[derive(Default)]
+pub(super) struct HistoryAsk {
+    asking: Option<tokio::task::JoinHandle<Option<bool>>>,
+    sent: bool,
+    retry_at: Option<std::time::Instant>,
+    backoff: std::time::Duration,
+}
+
+impl HistoryAsk {
+    const FIRST_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
+    const LONGEST_RETRY: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+    /// A refresh: `layer_failed` this time, `per_pod` (some cluster is read per pod), `ask`
+    /// sends the history (Some(true)), fails (Some(false)) or finds the store gone (None).
+    /// False when the store has gone.
+    pub(super) fn tick<F>(&mut self, layer_failed: bool, per_pod: bool, ask: impl FnOnce() -> F) -> bool
+    where
+        F: std::future::Future<Output = Option<bool>> + Send + 'static,
+    {
+        if self.asking.as_ref().is_some_and(|t| t.is_finished()) {
+            match self.asking.take().and_then(futures::FutureExt::now_or_never) {
+                Some(Ok(None)) => return false,
+                Some(Ok(Some(true))) => self.sent = true,
+                // not read (or its task ended otherwise): asked again later
+                _ => {
+                    self.backoff = (self.backoff * 2).clamp(Self::FIRST_RETRY, Self::LONGEST_RETRY);
+                    self.retry_at = Some(std::time::Instant::now() + self.backoff);
+                }
+            }
+        }
+        if layer_failed {
+            // asked again, at once, when it is back
+            self.sent = false;
+            self.retry_at = None;
+            self.backoff = std::time::Duration::ZERO;
+            return true;
+        }
+        let due = self.retry_at.is_none_or(|t| std::time::Instant::now() >= t);
+        if !self.sent && per_pod && self.asking.is_none() && due {
+            self.asking = Some(tokio::spawn(ask()));
+        }
+        true
+    }
+}
+
+impl Drop for HistoryAsk {
+    fn drop(&mut self) {
+        if let Some(t) = &self.asking {
+            t.abort();
+        }
+    }
+}
+
 /// Every metric rule's current runs on the clusters `context_of` names, as history rows.
 pub async fn rule_history(
     asker: &Asker,
@@ -146,6 +204,63 @@ pub const MAX_HISTORY_SERIES: usize = 30_000;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The history is asked beside the loop: a refresh never waits for it; one that failed is
+    /// not asked again each refresh (a minute later at the soonest); one sent is not asked
+    /// again; after the layer itself failed it is asked again at once.
+    #[tokio::test]
+    async fn the_history_is_asked_apart_and_not_again_each_refresh_after_it_failed() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let asked = Arc::new(AtomicUsize::new(0));
+        let ask = |answer: Option<bool>| {
+            let asked = asked.clone();
+            move || async move {
+                asked.fetch_add(1, Ordering::SeqCst);
+                answer
+            }
+        };
+        let mut h = HistoryAsk::default();
+        let settle = |h: &HistoryAsk| {
+            let t = h.asking.as_ref().map(|t| t.is_finished());
+            t.unwrap_or(true)
+        };
+        // a layer that never answers the history: the refresh goes on at once
+        assert!(h.tick(false, true, std::future::pending::<Option<bool>>));
+        assert!(h.asking.is_some());
+        h = HistoryAsk::default();
+        assert!(h.tick(false, true, ask(Some(false))));
+        while !settle(&h) {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..5 {
+            assert!(h.tick(false, true, ask(Some(false))));
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 1, "a failed history waits before it is asked again");
+        assert!(h.retry_at.is_some_and(|t| t > std::time::Instant::now() + std::time::Duration::from_secs(50)));
+        // the layer failed and came back: asked at once, then sent, then never again
+        assert!(h.tick(true, true, ask(Some(true))));
+        assert!(h.tick(false, true, ask(Some(true))));
+        while !settle(&h) {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..5 {
+            assert!(h.tick(false, true, ask(Some(true))));
+        }
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
+        assert!(h.sent);
+        // nothing read per pod: nothing asked
+        let mut idle = HistoryAsk::default();
+        assert!(idle.tick(false, false, ask(Some(true))));
+        assert!(idle.asking.is_none());
+        // the store gone (the history could not be sent): the loop ends
+        let mut gone = HistoryAsk::default();
+        assert!(gone.tick(false, true, ask(None)));
+        while !settle(&gone) {
+            tokio::task::yield_now().await;
+        }
+        assert!(!gone.tick(false, true, ask(None)));
+    }
 
     #[test]
     fn the_last_unbroken_run_up_to_now() {

@@ -434,9 +434,9 @@ async fn read_pickers(
 }
 
 /// The rules' history from the query layer (for the clusters no earlier layer serves), sent to
-/// the store: Some(true) when it was read and sent, Some(false) when it could not be read (asked
-/// again next refresh), None when the store has gone.
-async fn send_history(
+/// the store, as a task of its own (`history::HistoryAsk`): Some(true) when it was read and sent,
+/// Some(false) when it could not be read (asked again later), None when the store has gone.
+fn send_history(
     http: &Asker,
     cfg: &PromConfig,
     scoped: &Scoped,
@@ -444,18 +444,22 @@ async fn send_history(
     source: usize,
     refresh: Duration,
     tx: &mpsc::Sender<Update>,
-) -> Option<bool> {
-    let context_of =
-        |v: &str| scoped.by_value.get(v).copied().filter(|ci| !covered.served_before(Served::Engines, source, *ci));
-    let step = refresh.as_secs_f64().max(1.0);
-    match history::rule_history(http, cfg, &context_of, now_s(), step).await {
-        Ok(rows) => {
-            tracing::info!(source, rows = rows.len(), "the rules' history from the query layer");
-            tx.send(FleetUpdate::RuleHistory { source, rows }.into()).await.ok().map(|_| true)
-        }
-        Err(QueryError(e)) => {
-            tracing::warn!(source, "the rules' history could not be read: {e}");
-            Some(false)
+) -> impl std::future::Future<Output = Option<bool>> + Send + 'static {
+    let (http, cfg, by_value, covered, tx) =
+        (http.clone(), cfg.clone(), scoped.by_value.clone(), covered.clone(), tx.clone());
+    async move {
+        let context_of =
+            |v: &str| by_value.get(v).copied().filter(|ci| !covered.served_before(Served::Engines, source, *ci));
+        let step = refresh.as_secs_f64().max(1.0);
+        match history::rule_history(&http, &cfg, &context_of, now_s(), step).await {
+            Ok(rows) => {
+                tracing::info!(source, rows = rows.len(), "the rules' history from the query layer");
+                tx.send(FleetUpdate::RuleHistory { source, rows }.into()).await.ok().map(|_| true)
+            }
+            Err(QueryError(e)) => {
+                tracing::warn!(source, "the rules' history could not be read: {e}");
+                Some(false)
+            }
         }
     }
 }
@@ -506,7 +510,7 @@ pub async fn run(
     // tick comes at once, however long this waits)
     covered.wait_for_earlier(source, cfg.timeout * 2).await;
     // the rules' history is asked once the layer answers, and again after it failed
-    let mut history_sent = false;
+    let mut history = history::HistoryAsk::default();
     // the engines' window is asked back once, in the first round that reads them
     let mut window_asked = window.is_zero();
     loop {
@@ -622,13 +626,10 @@ pub async fn run(
         if state.at.is_some() && !rollup_rows.round(&asked, &rollups, refresh, started, &mut state).await {
             return;
         }
-        if state.error.is_some() {
-            history_sent = false;
-        } else if !history_sent && per_pod {
-            match send_history(http, &cfg, &scoped, &covered, source, refresh, &tx).await {
-                Some(sent) => history_sent = sent,
-                None => return,
-            }
+        if !history
+            .tick(state.error.is_some(), per_pod, || send_history(http, &cfg, &scoped, &covered, source, refresh, &tx))
+        {
+            return;
         }
         if tx.send(FleetUpdate::Prom { source, state }.into()).await.is_err() {
             return;
