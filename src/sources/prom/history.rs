@@ -99,11 +99,57 @@ impl Drop for HistoryAsk {
     }
 }
 
-/// Every metric rule's current runs on the clusters `context_of` names, as history rows.
+/// A rule's PromQL (the rule table writes its cluster label `cluster`) for one layer: its
+/// `cluster_label` in the rule's `by`/`on` lists, and every selector narrowed to the clusters kst
+/// reads per pod (`label=~"a|b"`), so a layer of ten thousand clusters is asked the history of the
+/// few kst has dialed, not of the whole fleet (which took it past a query's timeout).
+pub fn scoped_rule(expr: &str, label: &str, values: &[String]) -> Result<String, String> {
+    use promql_parser::label::{MatchOp, Matcher};
+    use promql_parser::parser::{Expr, LabelModifier};
+    fn rename(modifier: Option<&mut LabelModifier>, label: &str) {
+        if let Some(LabelModifier::Include(l) | LabelModifier::Exclude(l)) = modifier {
+            l.labels.iter_mut().filter(|x| x.as_str() == "cluster").for_each(|x| *x = label.to_string());
+        }
+    }
+    fn narrow(m: &mut promql_parser::label::Matchers, only: &Matcher) {
+        m.matchers.push(only.clone());
+        m.or_matchers.iter_mut().for_each(|group| group.push(only.clone()));
+    }
+    fn walk(e: &mut Expr, label: &str, only: &Matcher) {
+        match e {
+            Expr::Aggregate(a) => {
+                rename(a.modifier.as_mut(), label);
+                walk(&mut a.expr, label, only);
+            }
+            Expr::Binary(b) => {
+                rename(b.modifier.as_mut().and_then(|m| m.matching.as_mut()), label);
+                walk(&mut b.lhs, label, only);
+                walk(&mut b.rhs, label, only);
+            }
+            Expr::Unary(u) => walk(&mut u.expr, label, only),
+            Expr::Paren(p) => walk(&mut p.expr, label, only),
+            Expr::Subquery(q) => walk(&mut q.expr, label, only),
+            Expr::Call(c) => c.args.args.iter_mut().for_each(|a| walk(a, label, only)),
+            Expr::VectorSelector(v) => narrow(&mut v.matchers, only),
+            Expr::MatrixSelector(m) => narrow(&mut m.vs.matchers, only),
+            _ => {}
+        }
+    }
+    let alternatives = values.iter().map(|v| regex::escape(v)).collect::<Vec<_>>().join("|");
+    let re = regex::Regex::new(&format!("^(?:{alternatives})$")).map_err(|e| e.to_string())?;
+    let only = Matcher::new(MatchOp::Re(re), label, &alternatives);
+    let mut parsed = promql_parser::parser::parse(expr)?;
+    walk(&mut parsed, label, &only);
+    Ok(parsed.to_string())
+}
+
+/// Every metric rule's current runs on the clusters `context_of` names (their label `values`), as
+/// history rows.
 pub async fn rule_history(
     asker: &Asker,
     cfg: &PromConfig,
     context_of: &(dyn Fn(&str) -> Option<usize> + Sync),
+    values: &[String],
     now: f64,
     step: f64,
 ) -> Result<Vec<HistoryRow>, QueryError> {
@@ -115,7 +161,8 @@ pub async fn rule_history(
         let lookback = (kind.for_s + MARGIN_S).min(MAX_LOOKBACK_S);
         let step = step.max(lookback / MAX_POINTS);
         let start = now - lookback;
-        let answer = query_range(asker, cfg, &expr.replace("$w", &window), start, now, step).await?;
+        let expr = scoped_rule(&expr.replace("$w", &window), &cfg.cluster_label, values).map_err(QueryError)?;
+        let answer = query_range(asker, cfg, &expr, start, now, step).await?;
         let mut series: BTreeMap<(usize, String, String), Vec<f64>> = BTreeMap::new();
         for s in &answer.samples {
             let Some(ci) = s.labels.get(&cfg.cluster_label).and_then(|v| context_of(v)) else { continue };
@@ -260,6 +307,28 @@ mod tests {
             tokio::task::yield_now().await;
         }
         assert!(!gone.tick(false, true, ask(None)));
+    }
+
+    /// Every rule's history query, for a layer labelling clusters `clusterID`: asked of the
+    /// dialed clusters only, grouped by the layer's label, and still PromQL a layer parses.
+    #[test]
+    fn the_rules_history_is_asked_of_the_dialed_clusters_by_the_layer_s_label() {
+        let values = ["gpu-us-east".to_string(), "a.b".to_string()];
+        let rules = crate::store::rules::ALL.iter().filter(|k| k.sight == Sight::Metrics && k.domain != Domain::Hub);
+        let names = regex::Regex::new(r"(vllm:|llm_d_|inference_|DCGM_)[A-Za-z_]+").unwrap();
+        let mut checked = 0;
+        for kind in rules {
+            let Some(expr) = kind.promql else { continue };
+            let q = scoped_rule(&expr.replace("$w", "60s"), "clusterID", &values).unwrap();
+            assert_eq!(super::super::check_promql(&q), Ok(()), "{q}");
+            assert!(!q.contains("(cluster,") && !q.contains("(cluster)"), "{q}");
+            assert!(q.contains("by (clusterID"), "{q}");
+            // every selector narrowed: as many matchers as the rule has metric names
+            let selectors = names.find_iter(expr).count();
+            assert_eq!(q.matches(r#"clusterID=~"gpu\\-us\\-east|a\\.b""#).count(), selectors, "{q}");
+            checked += 1;
+        }
+        assert!(checked >= 10, "{checked}");
     }
 
     #[test]

@@ -451,7 +451,8 @@ fn send_history(
         let context_of =
             |v: &str| by_value.get(v).copied().filter(|ci| !covered.served_before(Served::Engines, source, *ci));
         let step = refresh.as_secs_f64().max(1.0);
-        match history::rule_history(&http, &cfg, &context_of, now_s(), step).await {
+        let values: Vec<String> = by_value.keys().cloned().collect();
+        match history::rule_history(&http, &cfg, &context_of, &values, now_s(), step).await {
             Ok(rows) => {
                 tracing::info!(source, rows = rows.len(), "the rules' history from the query layer");
                 tx.send(FleetUpdate::RuleHistory { source, rows }.into()).await.ok().map(|_| true)
