@@ -1394,7 +1394,8 @@ async fn recorded_roll_ups_from_a_real_ruler_read_as_the_raw_ones() {
 }
 
 /// A query layer's own pace, and a roll-up it refuses. Four clusters scraped every 10 s stay
-/// current between scrapes (kst learns each one's step from the layer's scrape times), a fifth
+/// current between scrapes (kst learns each one's step from the layer's scrape times, and asks
+/// its roll-ups no more often than the layer's samples move on), a fifth
 /// whose samples stopped 100 s ago reads as not current; and when the layer refuses one roll-up
 /// (here VictoriaMetrics' limit on the series one query may touch, which the TTFT buckets pass)
 /// the others' numbers stay, that column is unknown and the layer is said to be partial, not
@@ -1463,7 +1464,8 @@ async fn roll_ups_follow_the_layer_s_scrape_pace_and_a_refused_one_is_partial() 
         let r = &fleet.prom_clusters[&format!("edge-{c:04}")];
         assert_eq!((r.servers, r.kv_max), (Some(2.0), Some(0.5)), "edge-{c:04}: {r:?}");
         assert!(r.current(at, hide_after), "edge-{c:04} is scraped every 10 s: {r:?}");
-        assert_eq!(r.round, Some(0.5), "answers every refresh");
+        // asked once a step of the layer (its samples move every 10 s), not every 0.5 s refresh
+        assert!(r.round.is_some_and(|x| x > 0.5 && x < 20.0), "asked at the layer's pace: {r:?}");
     }
     let stopped = &fleet.prom_clusters["edge-0004"];
     assert!(!stopped.current(at, hide_after), "its newest sample is 100 s old: {stopped:?}");

@@ -651,7 +651,8 @@ mod tests {
                 .into_iter()
                 .map(|(n, t)| (n.to_string(), row(t)))
                 .collect();
-        pace(&mut rows, &BTreeMap::new(), 1000.0, 5.0);
+        // the fleet's step, which rounds of roll-ups wait for at the least
+        assert_eq!(pace(&mut rows, &BTreeMap::new(), 1000.0, 5.0), Some(16.0));
         assert!(rows.values().all(|r| r.interval == Some(16.0) && r.round == Some(5.0)), "{rows:?}");
         // 15 s later: a moved on by 15 s, b by 30 s; the rest did not move and keep theirs
         let before: BTreeMap<String, f64> = rows.iter().map(|(k, r)| (k.clone(), r.scraped_at.unwrap())).collect();

@@ -15,7 +15,16 @@ pub(super) struct Rollups {
     asked: BTreeSet<&'static str>,
     /// The last round: when it began, how long it took, what it said.
     last: Option<Round>,
+    /// How often the layer's samples move on (seconds, at most `LONGEST_STEP`): twice the median
+    /// age of the clusters' newest samples when asked, a scrape interval's worth whatever kst's
+    /// own pace. Rounds are asked no more often: at a 30 s scrape, a round every 5 s read the
+    /// same numbers six times (ten thousand clusters: 8.6 MB decoded a round, 7 % of a core).
+    step: Option<f64>,
 }
+
+/// The longest wait `Rollups::step` makes between rounds: a layer whose samples all stopped
+/// (ages of minutes) is still asked each minute.
+const LONGEST_STEP: f64 = 60.0;
 
 /// Where the roll-ups are asked and their rows sent.
 pub(super) struct Asked<'a> {
@@ -68,10 +77,13 @@ impl Rollups {
         started: std::time::Instant,
         state: &mut PromState,
     ) -> bool {
-        let due = self.last.as_ref().is_none_or(|l| l.began.elapsed() >= l.took * 2);
+        let step = Duration::from_secs_f64(self.step.unwrap_or(0.0).clamp(0.0, LONGEST_STEP));
+        let due = self.last.as_ref().is_none_or(|l| l.began.elapsed() >= (l.took * 2).max(step));
         if due {
-            // the time between two answers: the refresh, or twice the last round when longer
-            let round = self.last.as_ref().map_or(0.0, |l| 2.0 * l.took.as_secs_f64()).max(refresh.as_secs_f64());
+            // the time between two answers: the refresh, twice the last round or the layer's
+            // step, whichever is longest
+            let round = self.last.as_ref().map_or(0.0, |l| 2.0 * l.took.as_secs_f64());
+            let round = round.max(refresh.as_secs_f64()).max(step.as_secs_f64());
             let began = std::time::Instant::now();
             let mut rolled = PromState::default();
             if !self.read(asked.http, asked.cfg, rollups, round, &mut rolled, asked.source, asked.tx).await {
@@ -157,7 +169,7 @@ impl Rollups {
                 *slot = Some(s.value);
             }
             if *signal == "scraped_at" {
-                pace(&mut self.rows, &before, asked_at, round);
+                self.step = pace(&mut self.rows, &before, asked_at, round);
             }
             if first {
                 self.rows
@@ -190,8 +202,13 @@ impl Rollups {
 /// Each row's pace in the layer (`ClusterAgg::interval`, `round`), from this answer's scrape
 /// times and the last (`before`): a cluster whose newest sample moved on since the last answer
 /// by that step; one not seen move yet, twice the median age of every cluster's newest sample
-/// when asked (a scrape interval's worth where scrape times spread over it).
-pub(super) fn pace(rows: &mut BTreeMap<String, ClusterAgg>, before: &BTreeMap<String, f64>, asked_at: f64, round: f64) {
+/// when asked (a scrape interval's worth where scrape times spread over it), which it returns.
+pub(super) fn pace(
+    rows: &mut BTreeMap<String, ClusterAgg>,
+    before: &BTreeMap<String, f64>,
+    asked_at: f64,
+    round: f64,
+) -> Option<f64> {
     let mut ages: Vec<f64> = rows.values().filter_map(|r| Some((asked_at - r.scraped_at?).max(0.0))).collect();
     ages.sort_by(f64::total_cmp);
     let fleet = ages.get(ages.len() / 2).map(|m| 2.0 * m);
@@ -203,6 +220,7 @@ pub(super) fn pace(rows: &mut BTreeMap<String, ClusterAgg>, before: &BTreeMap<St
         };
         r.interval = moved.or(r.interval).or(fleet);
     }
+    fleet
 }
 
 /// An answer as read, logged at debug with what it cost (`KST_LOG=kst::sources::prom=debug`):
