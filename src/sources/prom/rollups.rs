@@ -15,16 +15,17 @@ pub(super) struct Rollups {
     asked: BTreeSet<&'static str>,
     /// The last round: when it began, how long it took, what it said.
     last: Option<Round>,
-    /// How often the layer's samples move on (seconds, at most `LONGEST_STEP`): twice the median
-    /// age of the clusters' newest samples when asked, a scrape interval's worth whatever kst's
-    /// own pace. Rounds are asked no more often: at a 30 s scrape, a round every 5 s read the
-    /// same numbers six times (ten thousand clusters: 8.6 MB decoded a round, 7 % of a core).
+    /// Half the fleet's step (`pace`): the median age of the clusters' newest samples when
+    /// asked, half a scrape interval whatever kst's own pace (recorded roll-ups: about one
+    /// evaluation interval). Rounds are asked no more often than this, at most `LONGEST_STEP`
+    /// apart: at a 30 s scrape, a round every 5 s read the same numbers six times (ten
+    /// thousand clusters: 8.6 MB decoded a round, 7 % of a core). Longer would delay the
+    /// verdict that a cluster's samples stopped (two rounds count in its age limit).
     step: Option<f64>,
 }
 
-/// The longest wait `Rollups::step` makes between rounds: a layer whose samples all stopped
-/// (ages of minutes) is still asked each minute.
-const LONGEST_STEP: f64 = 60.0;
+/// The longest wait `Rollups::step` makes between rounds.
+const LONGEST_STEP: f64 = 30.0;
 
 /// Where the roll-ups are asked and their rows sent.
 pub(super) struct Asked<'a> {
@@ -169,7 +170,7 @@ impl Rollups {
                 *slot = Some(s.value);
             }
             if *signal == "scraped_at" {
-                self.step = pace(&mut self.rows, &before, asked_at, round);
+                self.step = pace(&mut self.rows, &before, asked_at, round).map(|fleet| fleet / 2.0);
             }
             if first {
                 self.rows
