@@ -999,6 +999,15 @@ async fn gpus_from_the_query_layer_are_the_ones_prometheus_holds() {
     assert!(none.contains("holds no DCGM series with cluster=\"agents-us-central\""), "{none}");
 }
 
+/// The victoria-metrics binary, or None after saying loudly that `test` skipped without it.
+fn victoria_metrics(test: &str) -> Option<std::path::PathBuf> {
+    let vm = common::peers::debian_binary("victoria-metrics", "victoria-metrics");
+    if vm.is_none() {
+        common::peers::missing(test, "victoria-metrics", "apt-get install victoria-metrics");
+    }
+    vm
+}
+
 /// A private VictoriaMetrics on a free loopback port, ready; its process, its data directory and
 /// its base URL.
 async fn start_victoria_metrics(bin: &std::path::Path) -> (common::Peer, tempfile::TempDir, String) {
@@ -1042,10 +1051,7 @@ async fn start_victoria_metrics_with(
 async fn victoria_metrics_answers_the_fleet_query_too() {
     use kst::sources::prom::{engines_query, exposition, group, query, PromConfig};
     let test = "victoria_metrics_answers_the_fleet_query_too";
-    let Some(vm) = common::peers::debian_binary("victoria-metrics", "victoria-metrics") else {
-        common::peers::missing(test, "victoria-metrics", "apt-get install victoria-metrics");
-        return;
-    };
+    let Some(vm) = victoria_metrics(test) else { return };
     let (_vm, _dir, base) = start_victoria_metrics(&vm).await;
     let http = reqwest::Client::new();
     let asker = kst::sources::prom::Asker::Http(http.clone());
@@ -1188,10 +1194,7 @@ async fn hub_clusters_with_roll_ups_from_the_query_layer() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use kst::sources::prom::PromConfig;
     let test = "hub_clusters_with_roll_ups_from_the_query_layer";
-    let Some(vm) = common::peers::debian_binary("victoria-metrics", "victoria-metrics") else {
-        common::peers::missing(test, "victoria-metrics", "apt-get install victoria-metrics");
-        return;
-    };
+    let Some(vm) = victoria_metrics(test) else { return };
     let (_vm, _dir, base) = start_victoria_metrics(&vm).await;
     let http = reqwest::Client::new();
     // edge-0000..0004: two servers each, KV 0.25 and 0.75, generation counters 60 s apart
@@ -1404,10 +1407,7 @@ async fn recorded_roll_ups_from_a_real_ruler_read_as_the_raw_ones() {
 async fn roll_ups_follow_the_layer_s_scrape_pace_and_a_refused_one_is_partial() {
     use kst::sources::prom::PromConfig;
     let test = "roll_ups_follow_the_layer_s_scrape_pace_and_a_refused_one_is_partial";
-    let Some(vm) = common::peers::debian_binary("victoria-metrics", "victoria-metrics") else {
-        common::peers::missing(test, "victoria-metrics", "apt-get install victoria-metrics");
-        return;
-    };
+    let Some(vm) = victoria_metrics(test) else { return };
     // 5 clusters x 2 servers: 10 series of each gauge, 40 TTFT buckets
     let (_vm, _dir, base) = start_victoria_metrics_with(&vm, &["-search.maxUniqueTimeseries=25"]).await;
     let http = reqwest::Client::new();
